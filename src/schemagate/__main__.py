@@ -1,0 +1,3 @@
+from schemagate.cli import main
+
+main()

@@ -1,0 +1,444 @@
+"""Apply one operation to a catalog, as PostgreSQL would.
+
+The fold is forgiving by design: migrations are linted, not executed, and a history often
+starts from a schema the tool never saw. An operation on a table the history never created
+makes an "assumed" table that predates the history (and so holds data); an operation on a
+column the tool does not know adds it. Nothing here raises on a missing object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import Any
+
+from schemagate.model import ops as o
+from schemagate.model.catalog import (
+    Catalog,
+    Column,
+    Constraint,
+    Function,
+    Index,
+    Sequence,
+    Table,
+    Trigger,
+    TypeDef,
+    View,
+)
+from schemagate.model.names import QName
+from schemagate.model.types import TypeRef
+
+_UNKNOWN = TypeRef("unknown")
+
+
+def apply_all(catalog: Catalog, operations: Iterable[o.Operation], migration: str) -> None:
+    for op in operations:
+        apply(catalog, op, migration)
+
+
+def apply(catalog: Catalog, op: o.Operation, migration: str) -> None:
+    """Change the catalog in place to what it is after the operation."""
+    handler = _HANDLERS.get(type(op))
+    if handler is not None:
+        handler(catalog, op, migration)
+
+
+def table_or_assumed(catalog: Catalog, name: QName) -> Table:
+    """The table, or a placeholder for one that predates the known history."""
+    table = catalog.tables.get(name)
+    if table is None:
+        table = Table(name, assumed=True)
+        catalog.tables[name] = table
+    return table
+
+
+def _column_of(table: Table, name: str) -> Column:
+    return table.column(name) or Column(name, _UNKNOWN)
+
+
+def _with_column(table: Table, column: Column) -> Table:
+    cols = [c for c in table.columns if c.name != column.name]
+    if len(cols) == len(table.columns):
+        return replace(table, columns=(*table.columns, column))
+    return replace(table, columns=tuple(column if c.name == column.name else c
+                                        for c in table.columns))
+
+
+def _constraint_name(table: QName, con: o.ConstraintDef) -> str:
+    """PostgreSQL's default constraint names, so later DROP CONSTRAINTs find them."""
+    if con.name:
+        return con.name
+    cols = "_".join(con.columns)
+    suffix = {"primary": "pkey", "unique": "key", "foreign": "fkey", "check": "check",
+              "exclusion": "excl"}[con.kind]
+    if con.kind == "primary":
+        return f"{table.name}_pkey"
+    if con.kind == "check" and con.expr is not None and not cols:
+        cols = "_".join(sorted(con.expr.columns))
+    return f"{table.name}_{cols}_{suffix}" if cols else f"{table.name}_{suffix}"
+
+
+def _constraint(table: QName, con: o.ConstraintDef, migration: str) -> Constraint:
+    return Constraint(_constraint_name(table, con), con.kind, con.columns, con.ref_table,
+                      con.ref_columns, con.expr, not con.not_valid, migration)
+
+
+def _add_constraints(
+    catalog: Catalog, table: Table, defs: Iterable[o.ConstraintDef], migration: str,
+) -> Table:
+    added = []
+    for con in defs:
+        c = _constraint(table.name, con, migration)
+        added.append(c)
+        if con.kind in ("primary", "unique") and not con.using_index:
+            # Primary keys and unique constraints own an index of the same name.
+            ix = QName(table.name.schema, c.name)
+            catalog.indexes[ix] = Index(ix, table.name, con.columns, True, False, migration)
+        elif con.using_index:
+            old = QName(table.name.schema, con.using_index)
+            existing = catalog.indexes.pop(old, None)
+            ix = QName(table.name.schema, c.name)
+            catalog.indexes[ix] = Index(ix, table.name, existing.columns if existing else
+                                        con.columns, True, False, migration)
+            if existing is not None and not c.columns:
+                c = replace(c, columns=existing.columns)
+                added[-1] = c
+        if con.kind == "primary":
+            cols = [replace(col, not_null=True) if col.name in c.columns else col
+                    for col in table.columns]
+            table = replace(table, columns=tuple(cols))
+    names = {c.name for c in added}
+    kept = tuple(c for c in table.constraints if c.name not in names)
+    return replace(table, constraints=kept + tuple(added))
+
+
+def _owned_sequences(catalog: Catalog, table: QName, column: Column, migration: str) -> None:
+    """serial columns own an implicit sequence named table_column_seq."""
+    if column.type.serial:
+        seq = QName(table.schema, f"{table.name}_{column.name}_seq")
+        catalog.sequences[seq] = Sequence(seq, (table, column.name), migration)
+
+
+def _column(c: o.ColumnDef) -> Column:
+    return Column(c.name, c.type, c.not_null, c.default, c.identity, c.generated)
+
+
+# --- handlers -----------------------------------------------------------------------
+
+def _create_table(cat: Catalog, op: o.CreateTable, mig: str) -> None:
+    if op.if_not_exists and op.table in cat.tables:
+        return
+    table = Table(op.table, tuple(_column(c) for c in op.columns), (), op.partition_of,
+                  created_in=mig)
+    table = _add_constraints(cat, table, op.constraints, mig)
+    cat.tables[op.table] = table
+    cat.schemas.add(op.table.schema)
+    for col in table.columns:
+        _owned_sequences(cat, op.table, col, mig)
+
+
+def _drop_table(cat: Catalog, op: o.DropTable, mig: str) -> None:
+    for name in op.tables:
+        _remove_relation(cat, name, op.cascade)
+
+
+def _remove_relation(cat: Catalog, name: QName, cascade: bool) -> None:
+    cat.tables.pop(name, None)
+    for ix in [k for k, v in cat.indexes.items() if v.table == name]:
+        del cat.indexes[ix]
+    for seq in [k for k, v in cat.sequences.items() if v.owned_by and v.owned_by[0] == name]:
+        del cat.sequences[seq]
+    for trig in [k for k in cat.triggers if k[0] == name]:
+        del cat.triggers[trig]
+    if cascade:
+        for view in [k for k, v in cat.views.items() if name in v.tables]:
+            _remove_relation(cat, view, True)
+            cat.views.pop(view, None)
+        for t in list(cat.tables.values()):
+            kept = tuple(c for c in t.constraints if c.ref_table != name)
+            if len(kept) != len(t.constraints):
+                cat.tables[t.name] = replace(t, constraints=kept)
+
+
+def _rename_table(cat: Catalog, op: o.RenameTable, mig: str) -> None:
+    new = QName(op.table.schema, op.new_name)
+    if op.table in cat.views:
+        cat.views[new] = replace(cat.views.pop(op.table), name=new)
+        return
+    table = table_or_assumed(cat, op.table)
+    del cat.tables[op.table]
+    cat.tables[new] = replace(table, name=new)
+    for key, ix in list(cat.indexes.items()):
+        if ix.table == op.table:
+            cat.indexes[key] = replace(ix, table=new)
+    for key, seq in list(cat.sequences.items()):
+        if seq.owned_by and seq.owned_by[0] == op.table:
+            cat.sequences[key] = replace(seq, owned_by=(new, seq.owned_by[1]))
+    for key, trig in list(cat.triggers.items()):
+        if trig.table == op.table:
+            del cat.triggers[key]
+            cat.triggers[(new, key[1])] = replace(trig, table=new)
+    for t in list(cat.tables.values()):
+        if any(c.ref_table == op.table for c in t.constraints):
+            cons = tuple(replace(c, ref_table=new) if c.ref_table == op.table else c
+                         for c in t.constraints)
+            cat.tables[t.name] = replace(t, constraints=cons)
+
+
+def _add_column(cat: Catalog, op: o.AddColumn, mig: str) -> None:
+    table = table_or_assumed(cat, op.table)
+    if op.if_not_exists and table.column(op.column.name):
+        return
+    col = _column(op.column)
+    table = _with_column(table, col)
+    cat.tables[op.table] = _add_constraints(cat, table, op.constraints, mig)
+    _owned_sequences(cat, op.table, col, mig)
+
+
+def _drop_column(cat: Catalog, op: o.DropColumn, mig: str) -> None:
+    table = table_or_assumed(cat, op.table)
+    cols = tuple(c for c in table.columns if c.name != op.column)
+    # Constraints and indexes on the column go with it, as in PostgreSQL.
+    cons = tuple(c for c in table.constraints if op.column not in c.columns and not (
+        c.expr is not None and op.column in c.expr.columns))
+    cat.tables[op.table] = replace(table, columns=cols, constraints=cons)
+    for key, ix in list(cat.indexes.items()):
+        if ix.table == op.table and op.column in ix.columns:
+            del cat.indexes[key]
+    for key, seq in list(cat.sequences.items()):
+        if seq.owned_by == (op.table, op.column):
+            del cat.sequences[key]
+    if op.cascade:
+        for key, view in list(cat.views.items()):
+            if (op.table, op.column) in view.reads:
+                del cat.views[key]
+
+
+def _rename_column(cat: Catalog, op: o.RenameColumn, mig: str) -> None:
+    table = table_or_assumed(cat, op.table)
+    col = _column_of(table, op.column)
+    cols = [replace(col, name=op.new_name) if c.name == op.column else c for c in table.columns]
+    if table.column(op.column) is None:
+        cols.append(replace(col, name=op.new_name))
+    cons = tuple(replace(c, columns=tuple(op.new_name if x == op.column else x
+                                          for x in c.columns)) for c in table.constraints)
+    cat.tables[op.table] = replace(table, columns=tuple(cols), constraints=cons)
+    for key, ix in list(cat.indexes.items()):
+        if ix.table == op.table and op.column in ix.columns:
+            cat.indexes[key] = replace(ix, columns=tuple(
+                op.new_name if x == op.column else x for x in ix.columns))
+
+
+def _update_column(cat: Catalog, table_name: QName, column: str, **changes: Any) -> None:
+    table = table_or_assumed(cat, table_name)
+    col = _column_of(table, column)
+    cat.tables[table_name] = _with_column(table, replace(col, **changes))
+
+
+def _alter_type(cat: Catalog, op: o.AlterColumnType, mig: str) -> None:
+    _update_column(cat, op.table, op.column, type=op.new_type)
+
+
+def _set_not_null(cat: Catalog, op: o.SetNotNull, mig: str) -> None:
+    _update_column(cat, op.table, op.column, not_null=True)
+
+
+def _drop_not_null(cat: Catalog, op: o.DropNotNull, mig: str) -> None:
+    _update_column(cat, op.table, op.column, not_null=False)
+
+
+def _set_default(cat: Catalog, op: o.SetDefault, mig: str) -> None:
+    _update_column(cat, op.table, op.column, default=op.default)
+
+
+def _add_constraint(cat: Catalog, op: o.AddConstraint, mig: str) -> None:
+    table = table_or_assumed(cat, op.table)
+    cat.tables[op.table] = _add_constraints(cat, table, (op.constraint,), mig)
+
+
+def _drop_constraint(cat: Catalog, op: o.DropConstraint, mig: str) -> None:
+    table = table_or_assumed(cat, op.table)
+    con = table.constraint(op.name)
+    cat.tables[op.table] = replace(table, constraints=tuple(
+        c for c in table.constraints if c.name != op.name))
+    if con is None or con.kind in ("primary", "unique", "exclusion"):
+        cat.indexes.pop(QName(op.table.schema, op.name), None)
+
+
+def _validate_constraint(cat: Catalog, op: o.ValidateConstraint, mig: str) -> None:
+    table = table_or_assumed(cat, op.table)
+    cat.tables[op.table] = replace(table, constraints=tuple(
+        replace(c, validated=True) if c.name == op.name else c for c in table.constraints))
+
+
+def _rename_constraint(cat: Catalog, op: o.RenameConstraint, mig: str) -> None:
+    table = table_or_assumed(cat, op.table)
+    cat.tables[op.table] = replace(table, constraints=tuple(
+        replace(c, name=op.new_name) if c.name == op.name else c for c in table.constraints))
+    old = QName(op.table.schema, op.name)
+    if old in cat.indexes:
+        new = QName(op.table.schema, op.new_name)
+        cat.indexes[new] = replace(cat.indexes.pop(old), name=new)
+
+
+def _default_index_name(op: o.CreateIndex) -> QName:
+    cols = "_".join(op.columns) or "expr"
+    return QName(op.table.schema, f"{op.table.name}_{cols}_idx")
+
+
+def _create_index(cat: Catalog, op: o.CreateIndex, mig: str) -> None:
+    name = op.name or _default_index_name(op)
+    if op.if_not_exists and name in cat.indexes:
+        return
+    cat.indexes[name] = Index(name, op.table, op.columns, op.unique, op.where is not None, mig)
+
+
+def _drop_index(cat: Catalog, op: o.DropIndex, mig: str) -> None:
+    for name in op.names:
+        cat.indexes.pop(name, None)
+
+
+def _rename_index(cat: Catalog, op: o.RenameIndex, mig: str) -> None:
+    new = QName(op.name.schema, op.new_name)
+    ix = cat.indexes.pop(op.name, None)
+    if ix is not None:
+        cat.indexes[new] = replace(ix, name=new)
+        return
+    # ALTER INDEX ... RENAME also renames the constraint an index backs.
+    for t in list(cat.tables.values()):
+        if t.constraint(op.name.name) is not None:
+            cat.tables[t.name] = replace(t, constraints=tuple(
+                replace(c, name=op.new_name) if c.name == op.name.name else c
+                for c in t.constraints))
+
+
+def _create_view(cat: Catalog, op: o.CreateView, mig: str) -> None:
+    reads = []
+    for table, column in op.reads:
+        known = cat.tables.get(table)
+        if column == "*" and known is not None:
+            reads.extend((table, c.name) for c in known.columns)
+        elif known is None or known.assumed or known.column(column) is not None:
+            # Unqualified columns were attributed to every table of the query: keep only
+            # the tables that have them (an assumed table may have any column).
+            if known is not None or len(op.tables) == 1 or column == "*":
+                reads.append((table, column))
+    cat.views[op.name] = View(op.name, op.materialized, tuple(dict.fromkeys(reads)),
+                              op.tables, mig)
+
+
+def _drop_view(cat: Catalog, op: o.DropView, mig: str) -> None:
+    for name in op.names:
+        cat.views.pop(name, None)
+        for key in [k for k, v in cat.indexes.items() if v.table == name]:
+            del cat.indexes[key]
+
+
+def _create_sequence(cat: Catalog, op: o.CreateSequence, mig: str) -> None:
+    cat.sequences[op.name] = Sequence(op.name, op.owned_by, mig)
+
+
+def _drop_sequence(cat: Catalog, op: o.DropSequence, mig: str) -> None:
+    for name in op.names:
+        cat.sequences.pop(name, None)
+
+
+def _create_type(cat: Catalog, op: o.CreateType, mig: str) -> None:
+    cat.types[op.name] = TypeDef(op.name, op.type_kind, op.enum_values or (), mig)
+
+
+def _add_enum_value(cat: Catalog, op: o.AlterEnumAddValue, mig: str) -> None:
+    typ = cat.types.get(op.name) or TypeDef(op.name)
+    if op.value not in typ.values:
+        cat.types[op.name] = replace(typ, values=(*typ.values, op.value))
+
+
+def _rename_enum_value(cat: Catalog, op: o.RenameEnumValue, mig: str) -> None:
+    typ = cat.types.get(op.name) or TypeDef(op.name)
+    cat.types[op.name] = replace(typ, values=tuple(
+        op.new_value if v == op.value else v for v in typ.values))
+
+
+def _rename_type(cat: Catalog, op: o.RenameType, mig: str) -> None:
+    typ = cat.types.pop(op.name, None)
+    if typ is not None:
+        new = QName(op.name.schema, op.new_name)
+        cat.types[new] = replace(typ, name=new)
+
+
+def _drop_type(cat: Catalog, op: o.DropType, mig: str) -> None:
+    for name in op.names:
+        cat.types.pop(name, None)
+
+
+def _create_function(cat: Catalog, op: o.CreateFunction, mig: str) -> None:
+    cat.functions[(op.name, op.arg_types)] = Function(op.name, op.arg_types, op.volatility, mig)
+
+
+def _drop_function(cat: Catalog, op: o.DropFunction, mig: str) -> None:
+    for name, args in op.names:
+        for key in [k for k in cat.functions if k[0] == name and (args is None or k[1] == args)]:
+            del cat.functions[key]
+
+
+def _create_trigger(cat: Catalog, op: o.CreateTrigger, mig: str) -> None:
+    cat.triggers[(op.table, op.name)] = Trigger(op.name, op.table, op.function, mig)
+
+
+def _drop_trigger(cat: Catalog, op: o.DropTrigger, mig: str) -> None:
+    cat.triggers.pop((op.table, op.name), None)
+
+
+def _create_schema(cat: Catalog, op: o.CreateSchema, mig: str) -> None:
+    cat.schemas.add(op.name)
+
+
+def _drop_schema(cat: Catalog, op: o.DropSchema, mig: str) -> None:
+    for schema in op.names:
+        cat.schemas.discard(schema)
+        for table in [t for t in cat.tables if t.schema == schema]:
+            _remove_relation(cat, table, True)
+        for store in (cat.views, cat.sequences, cat.types, cat.indexes):
+            for key in [k for k in store if k.schema == schema]:
+                del store[key]  # type: ignore[attr-defined]
+        for fkey in [k for k in cat.functions if k[0].schema == schema]:
+            del cat.functions[fkey]
+
+
+def _rename_schema(cat: Catalog, op: o.RenameSchema, mig: str) -> None:
+    cat.schemas.discard(op.name)
+    cat.schemas.add(op.new_name)
+    for key in [k for k in cat.tables if k.schema == op.name]:
+        new = QName(op.new_name, key.name)
+        cat.tables[new] = replace(cat.tables.pop(key), name=new)
+
+
+def _create_extension(cat: Catalog, op: o.CreateExtension, mig: str) -> None:
+    cat.extensions.add(op.name)
+
+
+def _drop_extension(cat: Catalog, op: o.DropExtension, mig: str) -> None:
+    for name in op.names:
+        cat.extensions.discard(name)
+
+
+Handler = Callable[[Catalog, Any, str], None]
+
+_HANDLERS: dict[type, Handler] = {
+    o.CreateTable: _create_table, o.DropTable: _drop_table, o.RenameTable: _rename_table,
+    o.AddColumn: _add_column, o.DropColumn: _drop_column, o.RenameColumn: _rename_column,
+    o.AlterColumnType: _alter_type, o.SetNotNull: _set_not_null,
+    o.DropNotNull: _drop_not_null, o.SetDefault: _set_default,
+    o.AddConstraint: _add_constraint, o.DropConstraint: _drop_constraint,
+    o.ValidateConstraint: _validate_constraint, o.RenameConstraint: _rename_constraint,
+    o.CreateIndex: _create_index, o.DropIndex: _drop_index, o.RenameIndex: _rename_index,
+    o.CreateView: _create_view, o.DropView: _drop_view,
+    o.CreateSequence: _create_sequence, o.DropSequence: _drop_sequence,
+    o.CreateType: _create_type, o.AlterEnumAddValue: _add_enum_value,
+    o.RenameEnumValue: _rename_enum_value, o.RenameType: _rename_type,
+    o.DropType: _drop_type, o.CreateFunction: _create_function,
+    o.DropFunction: _drop_function, o.CreateTrigger: _create_trigger,
+    o.DropTrigger: _drop_trigger, o.CreateSchema: _create_schema,
+    o.DropSchema: _drop_schema, o.RenameSchema: _rename_schema,
+    o.CreateExtension: _create_extension, o.DropExtension: _drop_extension,
+}

@@ -1,0 +1,110 @@
+"""Settings from `[tool.schemagate]` in pyproject.toml or from schemagate.toml.
+
+The nearest file upwards from the working directory wins; `--config FILE` names one. Every
+key is checked: a typo is a usage error, not a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, get_args
+
+from schemagate.model.findings import Severity
+from schemagate.model.migration import Layout, TransactionMode
+from schemagate.model.settings import Settings
+
+_KEYS = {"select", "ignore", "fail-on", "pg-version", "dialect", "severity",
+         "small-table-rows", "require-reason", "transactions", "vars"}
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def find_config(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        for name in ("schemagate.toml", "pyproject.toml"):
+            candidate = folder / name
+            if candidate.is_file():
+                if name == "schemagate.toml" or "tool" in _read(candidate) and \
+                        "schemagate" in _read(candidate)["tool"]:
+                    return candidate
+    return None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def load_config(path: Path | None, start: Path) -> tuple[Settings, Path | None]:
+    """Settings from the given file, or the nearest one; defaults when there is none."""
+    path = path or find_config(start)
+    if path is None:
+        return Settings(), None
+    data = _read(path)
+    if path.name == "pyproject.toml" or "tool" in data:
+        data = data.get("tool", {}).get("schemagate", {})
+    return settings_from(data, str(path)), path
+
+
+def settings_from(data: dict[str, Any], where: str) -> Settings:
+    unknown = set(data) - _KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}; known: "
+                          f"{', '.join(sorted(_KEYS))}")
+    s = Settings()
+    try:
+        if "select" in data:
+            s = replace(s, select=tuple(_names(data["select"])))
+        if "ignore" in data:
+            s = replace(s, ignore=tuple(_names(data["ignore"])))
+        if "fail-on" in data:
+            s = replace(s, fail_on=parse_fail_on(str(data["fail-on"])))
+        if "pg-version" in data:
+            s = replace(s, pg_version=int(data["pg-version"]))
+        if "dialect" in data:
+            s = replace(s, dialect=str(data["dialect"]))
+        if "small-table-rows" in data:
+            s = replace(s, small_table_rows=int(data["small-table-rows"]))
+        if "require-reason" in data:
+            s = replace(s, require_reason=bool(data["require-reason"]))
+        if "severity" in data:
+            s = replace(s, severity={k: Severity.parse(str(v))
+                                     for k, v in dict(data["severity"]).items()})
+        if "transactions" in data:
+            s = replace(s, transactions=_transactions(dict(data["transactions"])))
+        if "vars" in data:
+            s = replace(s, variables={str(k): str(v) for k, v in dict(data["vars"]).items()})
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return s
+
+
+def _names(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v) for v in value]
+
+
+def parse_fail_on(text: str) -> Severity | None:
+    if text.lower() == "never":
+        return None
+    return Severity.parse(text)
+
+
+def _transactions(data: dict[str, Any]) -> dict[str, TransactionMode]:
+    layouts, modes = get_args(Layout), get_args(TransactionMode)
+    out: dict[str, TransactionMode] = {}
+    for layout, mode in data.items():
+        if layout not in layouts:
+            raise ValueError(f"transactions: unknown layout {layout!r} ({', '.join(layouts)})")
+        if mode not in modes:
+            raise ValueError(f"transactions: unknown mode {mode!r} ({', '.join(modes)})")
+        out[layout] = mode
+    return out

@@ -1,0 +1,191 @@
+"""Run the rules over migrations in order, folding each operation into the catalog.
+
+For every operation, the rules that declared its type see the schema as it is just before
+it; then the fold applies it. A down script is checked against the schema after its up
+script, with the same record of what the migration created, so that a down that drops what
+its up created is not reported as destroying data.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from schemagate.fold import apply
+from schemagate.model import ops as o
+from schemagate.model.catalog import Catalog
+from schemagate.model.findings import Finding, InputError, Notice, Severity
+from schemagate.model.migration import ParsedMigration, ParsedScript
+from schemagate.model.settings import Settings
+from schemagate.rules.context import MigrationContext, MigrationState, RuleContext
+from schemagate.rules.registry import Hit, Rule, all_rules, resolve
+from schemagate.lint.suppress import ScriptSuppressions
+
+
+@dataclass
+class LintResult:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    files: int = 0
+    migrations: int = 0
+    statements: int = 0
+    catalog: Catalog = field(default_factory=Catalog)
+
+    @property
+    def active(self) -> list[Finding]:
+        return [f for f in self.findings if f.suppressed_by is None]
+
+    def counts(self) -> dict[str, int]:
+        c = Counter(str(f.severity) for f in self.active)
+        return {"error": c["error"], "warning": c["warning"], "info": c["info"]}
+
+    def exit_code(self, fail_on: Severity | None) -> int:
+        if self.errors:
+            return 2
+        if fail_on is not None and any(f.severity >= fail_on for f in self.active):
+            return 1
+        return 0
+
+
+class UnknownRuleError(ValueError):
+    pass
+
+
+def enabled_rules(settings: Settings) -> list[Rule]:
+    """The rules selected by the settings; unknown names are a usage error."""
+    rules = all_rules()
+    if settings.select:
+        wanted, unknown = resolve(settings.select)
+    else:
+        wanted, unknown = {r.id for r in rules if r.enabled_by_default}, []
+    ignored, unknown2 = resolve(settings.ignore)
+    bad = unknown + unknown2 + [k for k in settings.severity if not resolve([k])[0]]
+    if bad:
+        raise UnknownRuleError(f"unknown rule or family: {', '.join(bad)} "
+                               "(see `schemagate rules`)")
+    return [r for r in rules if r.id in wanted - ignored]
+
+
+def severity_overrides(settings: Settings) -> dict[str, Severity]:
+    out: dict[str, Severity] = {}
+    for name, sev in settings.severity.items():
+        for rule_id in resolve([name])[0]:
+            out[rule_id] = sev
+    return out
+
+
+@dataclass
+class _Engine:
+    settings: Settings
+    rules: list[Rule]
+    report: set[str] | None  # migration names to report; None: all
+    overrides: dict[str, Severity]
+    by_op: dict[type, list[Rule]] = field(default_factory=dict)
+    result: LintResult = field(default_factory=LintResult)
+
+    def __post_init__(self) -> None:
+        for r in self.rules:
+            for op_type in r.ops:
+                self.by_op.setdefault(op_type, []).append(r)
+
+    def finding(self, r: Rule, hit: Hit, mig: ParsedMigration, op: o.Operation | None,
+                sql: str) -> Finding:
+        severity = hit.severity or self.overrides.get(r.id, r.severity)
+        span = hit.span or (op.span if op is not None else None)
+        return Finding(r.id, r.family, severity, hit.message, span, r.fix, mig.name, sql,
+                       hit.object, hit.lock, dict(hit.facts))
+
+    def run_script(self, mig: ParsedMigration, script: ParsedScript, catalog: Catalog,
+                   state: MigrationState, direction: str) -> None:
+        reporting = self.report is None or mig.name in self.report
+        sups = ScriptSuppressions.of(script) if reporting else None
+        for st in script.statements:
+            self.result.statements += 1
+            for op in st.ops:
+                if reporting and sups is not None:
+                    ctx = RuleContext(catalog, self.settings, mig, script, st, state, direction)
+                    for r in self.by_op.get(type(op), ()):
+                        for hit in r.check(op, ctx):
+                            f = self.finding(r, hit, mig, op, st.sql)
+                            self.result.findings.append(sups.apply(f, st.index))
+                _track_new(op, state)
+                apply(catalog, op, mig.name)
+        if sups is not None:
+            self.unused(sups, mig)
+
+    def unused(self, sups: ScriptSuppressions, mig: ParsedMigration) -> None:
+        meta = next((r for r in self.rules if r.id == "unused-suppression"), None)
+        if meta is None:
+            return
+        for hit in meta.check(sups.unused({r.id for r in self.rules})):
+            self.result.findings.append(self.finding(meta, hit, mig, None, ""))
+
+    def run_migration_rules(self, ctx: MigrationContext) -> None:
+        for r in self.rules:
+            if r.scope == "migration" and r.id != "unused-suppression":
+                for hit in r.check(ctx):
+                    span = hit.span or _first_span(ctx.migration)
+                    if span is None:
+                        continue
+                    self.result.findings.append(Finding(
+                        r.id, r.family, hit.severity or self.overrides.get(r.id, r.severity),
+                        hit.message, span, r.fix, ctx.migration.name, "", hit.object,
+                        hit.lock, dict(hit.facts)))
+
+
+def _first_span(mig: ParsedMigration):  # type: ignore[no-untyped-def]
+    for script in (mig.up, mig.down):
+        if script is not None:
+            for st in script.statements:
+                if st.ops:
+                    return st.ops[0].span
+    return None
+
+
+def _track_new(op: o.Operation, state: MigrationState) -> None:
+    match op:
+        case o.CreateTable(table=table):
+            state.new_tables.add(table)
+        case o.CreateView(name=name, materialized=True):
+            state.new_tables.add(name)
+        case o.AddColumn(table=table, column=col):
+            state.new_columns.add((table, col.name))
+        case o.RenameTable(table=table, new_name=new) if table in state.new_tables:
+            state.new_tables.add(type(table)(table.schema, new))
+        case o.RenameColumn(table=table, column=col, new_name=new) if (
+                (table, col) in state.new_columns or table in state.new_tables):
+            state.new_columns.add((table, new))
+
+
+def lint(
+    migrations: Sequence[ParsedMigration],
+    settings: Settings,
+    *,
+    report: Iterable[str] | None = None,
+    catalog: Catalog | None = None,
+) -> LintResult:
+    """Lint migrations in order. ``report`` limits findings to the named migrations while the
+    whole history is still folded (what a pre-commit hook needs); ``catalog`` is the schema
+    before the first migration (the live database, when given)."""
+    engine = _Engine(settings, enabled_rules(settings), set(report) if report is not None
+                     else None, severity_overrides(settings))
+    catalog = catalog if catalog is not None else Catalog()
+    migration_rules = any(r.scope == "migration" and r.id != "unused-suppression"
+                          for r in engine.rules)
+    for mig in migrations:
+        engine.result.migrations += 1
+        state = MigrationState()
+        before = catalog.copy() if (mig.down is not None or migration_rules) else None
+        if mig.up is not None:
+            engine.run_script(mig, mig.up, catalog, state, "up")
+        if before is not None:
+            after_up = catalog.copy()
+            if mig.down is not None:
+                engine.run_script(mig, mig.down, after_up.copy(), state, "down")
+            if migration_rules and (engine.report is None or mig.name in engine.report):
+                engine.run_migration_rules(MigrationContext(before, after_up, settings, mig))
+    engine.result.catalog = catalog
+    engine.result.findings.sort(key=lambda f: (f.span.path, f.span.line, f.span.column, f.rule))
+    return engine.result

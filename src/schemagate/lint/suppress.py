@@ -1,0 +1,69 @@
+"""Matching suppression comments to findings, and finding the ones that matched nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from schemagate.model.findings import Finding, Suppression
+from schemagate.model.migration import ParsedScript
+from schemagate.rules.registry import resolve
+
+
+@dataclass
+class ScriptSuppressions:
+    """The suppressions of one script, with the statement each one governs."""
+
+    script: ParsedScript
+    targets: dict[int, list[Suppression]] = field(default_factory=dict)  # statement → sups
+    whole_file: list[Suppression] = field(default_factory=list)
+    used: set[tuple[int, str]] = field(default_factory=set)  # (id(suppression), rule id)
+
+    @classmethod
+    def of(cls, script: ParsedScript) -> ScriptSuppressions:
+        out = cls(script)
+        spans = [(st.index, st.ops[0].span) for st in script.statements if st.ops]
+        for sup in script.suppressions:
+            if sup.whole_file:
+                out.whole_file.append(sup)
+                continue
+            target = _target(sup, spans)
+            if target is not None:
+                out.targets.setdefault(target, []).append(sup)
+        return out
+
+    def apply(self, finding: Finding, statement: int | None) -> Finding:
+        candidates = list(self.whole_file)
+        if statement is not None:
+            candidates += self.targets.get(statement, [])
+        for sup in candidates:
+            ids, _ = resolve(sup.rules)
+            if finding.rule in ids:
+                self.used.add((id(sup), finding.rule))
+                return replace(finding, suppressed_by=sup)
+        return finding
+
+    def unused(self, enabled: set[str]) -> list[tuple[Suppression, str]]:
+        """(suppression, name as written) for names that suppressed nothing."""
+        out = []
+        for sup in self.whole_file + [s for group in self.targets.values() for s in group]:
+            for name in sup.rules:
+                ids, unknown = resolve([name])
+                if unknown:
+                    out.append((sup, name))
+                    continue
+                live = ids & enabled
+                if live and not any((id(sup), r) in self.used for r in live):
+                    out.append((sup, name))
+        return out
+
+
+def _target(sup: Suppression, spans: list[tuple[int, object]]) -> int | None:
+    """The statement a comment governs: the one it sits in or ends the line of, else the next."""
+    line = sup.span.line
+    for index, span in spans:
+        if span.line <= line <= span.end_line:  # type: ignore[attr-defined]
+            return index
+    for index, span in spans:
+        if span.line > line:  # type: ignore[attr-defined]
+            return index
+    return None

@@ -1,0 +1,70 @@
+"""What the tool says: findings from rules, and input errors that stopped a file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from schemagate.model.span import Span
+
+
+class Severity(IntEnum):
+    INFO = 0
+    WARNING = 1
+    ERROR = 2
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r} (use error, warning or info)") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """An inline ignore comment, as written."""
+
+    rules: tuple[str, ...]
+    span: Span
+    whole_file: bool = False
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    family: str
+    severity: Severity
+    message: str
+    span: Span
+    help: str = ""
+    migration: str = ""
+    statement: str = ""
+    object: str = ""
+    lock: str | None = None
+    # Table-level facts a DBA reads: "rewrite" / "scan", and with --db "rows" and "bytes".
+    facts: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
+    suppressed_by: Suppression | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InputError:
+    """A file (or part of one) that could not be read or parsed. Line is 1-based, or None."""
+
+    path: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something worth saying about the input that is not an error (an empty migration)."""
+
+    path: str
+    message: str
+    line: int | None = None

@@ -1,0 +1,73 @@
+"""Migrations as discovery finds them and as the frontends parse them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from schemagate.model.findings import InputError, Suppression
+from schemagate.model.ops import Operation
+
+Layout = Literal["sql", "golang-migrate", "flyway", "dbmate", "prisma", "diesel", "alembic"]
+
+# How the migration tool sends a script to PostgreSQL:
+# - "autocommit": statement by statement, each its own transaction unless the script says BEGIN
+#   (psql, plain .sql files);
+# - "wrapped": the tool runs the whole script inside BEGIN ... COMMIT (dbmate, Flyway, Alembic);
+# - "implicit": the whole file as one multi-statement query, which PostgreSQL runs as one
+#   implicit transaction when it holds more than one statement (golang-migrate, Prisma).
+TransactionMode = Literal["autocommit", "wrapped", "implicit"]
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    """One direction of a migration: a file, or a section of one (dbmate)."""
+
+    path: str
+    transaction: TransactionMode = "autocommit"
+    section: Literal["up", "down"] | None = None  # dbmate: which `-- migrate:` section
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationSource:
+    """A migration found on disk: its identity, order and up/down scripts."""
+
+    name: str
+    layout: Layout
+    up: Script | None
+    down: Script | None = None
+    version: str | None = None
+    repeatable: bool = False  # Flyway R__ scripts: applied after versioned ones, on change
+    dialect: str = "postgres"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedStatement:
+    """One statement with its operations and whether it runs inside a transaction."""
+
+    index: int
+    sql: str
+    ops: tuple[Operation, ...]
+    in_transaction: bool
+
+
+@dataclass
+class ParsedScript:
+    script: Script
+    statements: list[ParsedStatement] = field(default_factory=list)
+    suppressions: list[Suppression] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    empty: bool = False
+    # An explicit BEGIN never closed, or COMMIT with nothing open: for the transaction rules.
+    unclosed_begin: ParsedStatement | None = None
+
+
+@dataclass
+class ParsedMigration:
+    source: MigrationSource
+    up: ParsedScript | None
+    down: ParsedScript | None
+
+    @property
+    def name(self) -> str:
+        return self.source.name

@@ -1,0 +1,433 @@
+"""The IR: what a migration does, independent of the language it was written in.
+
+Every frontend (PostgreSQL SQL, Alembic Python, other dialects) turns its source into these
+operations, and every rule reads only these, so a rule written once serves them all. Each
+operation carries the span of its statement in the file the user wrote and the index of that
+statement in its script: one ``ALTER TABLE`` with three sub-commands gives three operations
+that share a statement index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from schemagate.model.names import QName
+from schemagate.model.span import Span
+from schemagate.model.types import TypeRef
+
+ConstraintKind = Literal["primary", "unique", "foreign", "check", "exclusion"]
+
+
+@dataclass(frozen=True, slots=True)
+class Expr:
+    """A SQL expression: its text and what it calls or reads.
+
+    ``constant`` is true for literals, casts of literals and ``ARRAY[...]`` of them: a default
+    that needs no function call at all.
+    """
+
+    sql: str
+    functions: frozenset[str] = frozenset()
+    columns: frozenset[str] = frozenset()
+    sequences: frozenset[str] = frozenset()
+    constant: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnDef:
+    name: str
+    type: TypeRef
+    not_null: bool = False
+    default: Expr | None = None
+    identity: bool = False
+    generated: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConstraintDef:
+    kind: ConstraintKind
+    name: str | None = None
+    columns: tuple[str, ...] = ()
+    ref_table: QName | None = None
+    ref_columns: tuple[str, ...] = ()
+    expr: Expr | None = None
+    not_valid: bool = False
+    using_index: str | None = None
+    deferrable: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Operation:
+    span: Span
+    statement: int = 0
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+
+# --- schemas, databases ---------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateSchema(Operation):
+    name: str
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropSchema(Operation):
+    names: tuple[str, ...]
+    cascade: bool = False
+    if_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenameSchema(Operation):
+    name: str
+    new_name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropDatabase(Operation):
+    name: str
+
+
+# --- tables ---------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateTable(Operation):
+    table: QName
+    columns: tuple[ColumnDef, ...] = ()
+    constraints: tuple[ConstraintDef, ...] = ()
+    if_not_exists: bool = False
+    from_query: bool = False
+    partition_of: QName | None = None
+    temporary: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropTable(Operation):
+    tables: tuple[QName, ...]
+    cascade: bool = False
+    if_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenameTable(Operation):
+    table: QName
+    new_name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TableRewrite(Operation):
+    """A statement that rewrites a whole table under ACCESS EXCLUSIVE (VACUUM FULL, CLUSTER,
+    SET TABLESPACE, SET LOGGED/UNLOGGED)."""
+
+    table: QName | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AttachPartition(Operation):
+    table: QName
+    partition: QName
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DetachPartition(Operation):
+    table: QName
+    partition: QName
+    concurrently: bool = False
+
+
+# --- columns --------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddColumn(Operation):
+    table: QName
+    column: ColumnDef
+    constraints: tuple[ConstraintDef, ...] = ()
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropColumn(Operation):
+    table: QName
+    column: str
+    cascade: bool = False
+    if_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenameColumn(Operation):
+    table: QName
+    column: str
+    new_name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlterColumnType(Operation):
+    table: QName
+    column: str
+    new_type: TypeRef
+    using: Expr | None = None
+    old_type: TypeRef | None = None  # when the source states it (Alembic's existing_type)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetNotNull(Operation):
+    table: QName
+    column: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropNotNull(Operation):
+    table: QName
+    column: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetDefault(Operation):
+    table: QName
+    column: str
+    default: Expr | None  # None: DROP DEFAULT
+
+
+# --- constraints ----------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddConstraint(Operation):
+    table: QName
+    constraint: ConstraintDef
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropConstraint(Operation):
+    table: QName
+    name: str
+    cascade: bool = False
+    if_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ValidateConstraint(Operation):
+    table: QName
+    name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenameConstraint(Operation):
+    table: QName
+    name: str
+    new_name: str
+
+
+# --- indexes --------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateIndex(Operation):
+    name: QName | None
+    table: QName
+    columns: tuple[str, ...] = ()
+    expressions: tuple[Expr, ...] = ()
+    unique: bool = False
+    concurrently: bool = False
+    if_not_exists: bool = False
+    where: Expr | None = None
+    method: str = "btree"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropIndex(Operation):
+    names: tuple[QName, ...]
+    concurrently: bool = False
+    cascade: bool = False
+    if_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenameIndex(Operation):
+    name: QName
+    new_name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reindex(Operation):
+    target: Literal["index", "table", "schema", "database", "system"]
+    name: str
+    concurrently: bool = False
+
+
+# --- views, sequences, types, functions, triggers -------------------------------------
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateView(Operation):
+    name: QName
+    materialized: bool = False
+    or_replace: bool = False
+    reads: tuple[tuple[QName, str], ...] = ()  # (table, column) pairs the query reads
+    tables: tuple[QName, ...] = ()  # every relation the query reads
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropView(Operation):
+    names: tuple[QName, ...]
+    materialized: bool = False
+    cascade: bool = False
+    if_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefreshMaterializedView(Operation):
+    name: QName
+    concurrently: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateSequence(Operation):
+    name: QName
+    owned_by: tuple[QName, str] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropSequence(Operation):
+    names: tuple[QName, ...]
+    cascade: bool = False
+    if_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateType(Operation):
+    name: QName
+    enum_values: tuple[str, ...] | None = None  # None: not an enum (composite, domain, range)
+    type_kind: Literal["enum", "composite", "domain", "range", "other"] = "enum"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlterEnumAddValue(Operation):
+    name: QName
+    value: str
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenameEnumValue(Operation):
+    name: QName
+    value: str
+    new_value: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenameType(Operation):
+    name: QName
+    new_name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropType(Operation):
+    names: tuple[QName, ...]
+    cascade: bool = False
+    if_exists: bool = False
+    domain: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateFunction(Operation):
+    name: QName
+    arg_types: tuple[str, ...] = ()
+    or_replace: bool = False
+    procedure: bool = False
+    volatility: Literal["v", "s", "i"] = "v"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropFunction(Operation):
+    names: tuple[tuple[QName, tuple[str, ...] | None], ...]  # (name, args or None if unstated)
+    cascade: bool = False
+    if_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateTrigger(Operation):
+    name: str
+    table: QName
+    function: QName
+    or_replace: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropTrigger(Operation):
+    name: str
+    table: QName
+    cascade: bool = False
+    if_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateExtension(Operation):
+    name: str
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropExtension(Operation):
+    names: tuple[str, ...]
+    cascade: bool = False
+
+
+# --- data -----------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Truncate(Operation):
+    tables: tuple[QName, ...]
+    cascade: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeleteRows(Operation):
+    table: QName
+    has_where: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpdateRows(Operation):
+    table: QName
+    has_where: bool
+    columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InsertRows(Operation):
+    table: QName
+
+
+# --- session and transaction control --------------------------------------------------
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetSetting(Operation):
+    """``SET [LOCAL] name = value`` / ``RESET name``; value None means RESET/DEFAULT."""
+
+    name: str
+    value: str | None
+    local: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransactionControl(Operation):
+    action: Literal["begin", "commit", "rollback", "savepoint", "release", "rollback_to"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawSQL(Operation):
+    """A statement the IR does not model: kept, never dropped, so rules can still see it.
+
+    ``statement_kind`` is the parser's name for it (``GrantStmt``, ``DoStmt`` …). ``reason``
+    says why it could not be modelled when that is not simply an unmodelled kind (for example
+    SQL built at run time in a Python migration).
+    """
+
+    statement_kind: str
+    sql: str = ""
+    reason: str = ""
+    tables: tuple[QName, ...] = field(default=())

@@ -1,0 +1,25 @@
+"""Settings every stage may read, resolved from defaults, config file and command line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from schemagate.model.findings import Severity
+from schemagate.model.migration import TransactionMode
+
+DEFAULT_PG_VERSION = 16
+
+
+@dataclass(frozen=True)
+class Settings:
+    pg_version: int = DEFAULT_PG_VERSION
+    dialect: str = "postgres"
+    select: tuple[str, ...] = ()  # empty: every rule enabled by default
+    ignore: tuple[str, ...] = ()
+    fail_on: Severity | None = Severity.ERROR  # None: never fail
+    severity: dict[str, Severity] = field(default_factory=dict)
+    small_table_rows: int = 10_000
+    require_reason: bool = False
+    # Layout name ("golang-migrate", "sql", …) to the transaction mode that overrides discovery's.
+    transactions: dict[str, TransactionMode] = field(default_factory=dict)
+    variables: dict[str, str] = field(default_factory=dict)

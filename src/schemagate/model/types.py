@@ -1,0 +1,204 @@
+"""Column types: one canonical spelling, and what changing from one to another costs.
+
+PostgreSQL has many spellings for one type (``integer``, ``int``, ``int4``); rules compare
+canonical names so that a rule never depends on how a migration happened to write a type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Spellings that reach us (from pglast, sqlglot or SQLAlchemy) mapped to PostgreSQL's own
+# internal names, as pg_type.typname has them.
+_ALIASES = {
+    "int": "int4", "integer": "int4", "int4": "int4", "serial": "int4", "serial4": "int4",
+    "smallint": "int2", "int2": "int2", "smallserial": "int2", "serial2": "int2",
+    "bigint": "int8", "int8": "int8", "bigserial": "int8", "serial8": "int8",
+    "boolean": "bool", "bool": "bool",
+    "real": "float4", "float4": "float4", "double precision": "float8", "float8": "float8",
+    "float": "float8",
+    "decimal": "numeric", "numeric": "numeric",
+    "character varying": "varchar", "varchar": "varchar",
+    "character": "bpchar", "char": "bpchar", "bpchar": "bpchar",
+    "text": "text", "citext": "citext", "name": "name",
+    "timestamp": "timestamp", "timestamp without time zone": "timestamp",
+    "timestamptz": "timestamptz", "timestamp with time zone": "timestamptz",
+    "time": "time", "time without time zone": "time",
+    "timetz": "timetz", "time with time zone": "timetz",
+    "date": "date", "interval": "interval",
+    "json": "json", "jsonb": "jsonb", "uuid": "uuid", "bytea": "bytea",
+    "inet": "inet", "cidr": "cidr", "macaddr": "macaddr", "money": "money",
+    "bit": "bit", "varbit": "varbit", "bit varying": "varbit", "xml": "xml",
+    "tsvector": "tsvector", "oid": "oid",
+}
+
+SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
+
+_INT_WIDTH = {"int2": 2, "int4": 4, "int8": 8}
+_TEXT_LIKE = frozenset({"text", "varchar", "bpchar", "citext", "name"})
+_TIME_OF_DAY = frozenset({"time", "timetz"})
+
+
+@dataclass(frozen=True, slots=True)
+class TypeRef:
+    """A column type: canonical name, type modifiers (length, precision, scale), array depth.
+
+    ``schema`` is set for user-defined types (enums, domains) so rules can find what uses them.
+    """
+
+    name: str
+    modifiers: tuple[int, ...] = ()
+    array_dims: int = 0
+    schema: str | None = None
+    serial: bool = False
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.schema is None and self.name in _ALIASES.values()
+
+    def __str__(self) -> str:
+        base = self.name if self.schema is None else f"{self.schema}.{self.name}"
+        if self.modifiers:
+            base += "(" + ",".join(str(m) for m in self.modifiers) + ")"
+        return base + "[]" * self.array_dims
+
+
+def canonical(
+    names: tuple[str, ...],
+    modifiers: tuple[int, ...] = (),
+    array_dims: int = 0,
+) -> TypeRef:
+    """Build a TypeRef from a possibly schema-qualified type name as a parser gives it."""
+    lowered = tuple(n.lower() for n in names)
+    if len(lowered) == 2 and lowered[0] == "pg_catalog":
+        lowered = lowered[1:]
+    if len(lowered) == 1:
+        raw = lowered[0]
+        if raw in _ALIASES:
+            return TypeRef(_ALIASES[raw], modifiers, array_dims, None, raw in SERIAL_TYPES)
+        return TypeRef(raw, modifiers, array_dims, "public")
+    return TypeRef(lowered[-1], modifiers, array_dims, lowered[-2])
+
+
+@dataclass(frozen=True, slots=True)
+class TypeChange:
+    """What ``ALTER COLUMN ... TYPE`` from one type to another does to the data and the table.
+
+    ``lossy``: values can be truncated, rounded or rejected. ``rewrite``: PostgreSQL rewrites
+    the table and rebuilds its indexes (None when it cannot be known statically).
+    """
+
+    lossy: bool
+    rewrite: bool | None
+    reason: str
+
+
+def _numeric_digits(t: TypeRef) -> tuple[int | None, int]:
+    """(precision, scale) of a numeric; None precision means unconstrained."""
+    if not t.modifiers:
+        return None, 0
+    return t.modifiers[0], t.modifiers[1] if len(t.modifiers) > 1 else 0
+
+
+def _length(t: TypeRef) -> int | None:
+    return t.modifiers[0] if t.modifiers else None
+
+
+def classify_change(old: TypeRef, new: TypeRef, using: bool = False) -> TypeChange:
+    """Classify a type change. Unknown pairs are reported as non-lossy with unknown rewrite.
+
+    Precision over recall: a pair not modelled here is never called lossy, because a wrong
+    `lossy-type-change` error teaches users to ignore the tool.
+    """
+    if old.array_dims != new.array_dims:
+        return TypeChange(False, True, "array dimensions change")
+    if (old.name, old.schema) == (new.name, new.schema):
+        return _same_base_change(old, new, using)
+    a, b = old.name, new.name
+    if old.schema is not None or new.schema is not None:
+        return TypeChange(False, None, f"{old} to {new}")
+    if a in ("varchar", "text", "citext") and b == "text":
+        return TypeChange(False, using, f"{old} to text is binary-coercible")
+    if a == "text" and b == "varchar":
+        n = _length(new)
+        if n is None:
+            return TypeChange(False, using, "text to varchar is binary-coercible")
+        return TypeChange(True, True, f"text to varchar({n}) rejects longer values")
+    if a == "bpchar" and b in ("varchar", "text"):
+        return TypeChange(False, True, f"{old} to {new} strips trailing blanks")
+    if a in _TEXT_LIKE and b in ("varchar", "bpchar"):
+        return TypeChange(True, True, f"{old} to {new} can reject longer values")
+    if a in _INT_WIDTH and b in _INT_WIDTH:
+        if _INT_WIDTH[b] < _INT_WIDTH[a]:
+            return TypeChange(True, True, f"{a} to {b} rejects values out of range")
+        return TypeChange(False, True, f"{a} to {b} widens")
+    if b in _TEXT_LIKE:
+        n = _length(new) if b != "text" else None
+        if n is not None:
+            return TypeChange(True, True, f"{old} to {new} can reject longer values")
+        return TypeChange(False, True, f"{old} to {new} keeps every value as text")
+    if a in _TEXT_LIKE:
+        return TypeChange(True, True, f"{old} to {new} fails on values that do not parse")
+    if a in ("float4", "float8", "numeric") and b in _INT_WIDTH:
+        return TypeChange(True, True, f"{old} to {new} rounds fractions")
+    if a == "float8" and b == "float4":
+        return TypeChange(True, True, "float8 to float4 loses precision")
+    if a in ("int8", "numeric") and b == "float4" or a == "numeric" and b == "float8":
+        return TypeChange(True, True, f"{old} to {new} loses precision")
+    if a in ("float4", "float8") and b == "numeric":
+        return _numeric_target(old, new, "float to numeric")
+    if a in _INT_WIDTH and b == "numeric":
+        prec, scale = _numeric_digits(new)
+        if prec is not None and prec - scale < {2: 5, 4: 10, 8: 19}[_INT_WIDTH[a]]:
+            return TypeChange(True, True, f"{a} to {new} rejects large values")
+        return TypeChange(False, True, f"{a} to {new} widens")
+    if a in ("timestamp", "timestamptz") and b in ("date", *_TIME_OF_DAY):
+        return TypeChange(True, True, f"{a} to {b} drops part of each value")
+    if {a, b} == {"timestamp", "timestamptz"}:
+        return TypeChange(False, True, f"{a} to {b} (no rewrite on PostgreSQL 12+ when the "
+                          "session time zone is UTC)")
+    if a == "json" and b == "jsonb":
+        return TypeChange(False, True, "json to jsonb normalises documents")
+    if a == "jsonb" and b == "json":
+        return TypeChange(False, True, "jsonb to json")
+    return TypeChange(False, None, f"{old} to {new}")
+
+
+def _numeric_target(old: TypeRef, new: TypeRef, what: str) -> TypeChange:
+    prec, _ = _numeric_digits(new)
+    if prec is not None:
+        return TypeChange(True, True, f"{what}({prec}) rounds or rejects values")
+    return TypeChange(False, True, what)
+
+
+def _same_base_change(old: TypeRef, new: TypeRef, using: bool) -> TypeChange:
+    name = old.name
+    if name in ("varchar", "bpchar", "bit", "varbit"):
+        a, b = _length(old), _length(new)
+        if a == b:
+            return TypeChange(False, using, "same type")
+        if b is None or (a is not None and b > a):
+            rewrite = using or name == "bpchar"
+            return TypeChange(False, rewrite, f"{old} to {new} widens")
+        return TypeChange(True, True, f"{old} to {new} rejects longer values")
+    if name == "numeric":
+        (pa, sa), (pb, sb) = _numeric_digits(old), _numeric_digits(new)
+        if (pa, sa) == (pb, sb):
+            return TypeChange(False, using, "same type")
+        if pb is None:
+            return TypeChange(False, using, f"{old} to numeric is binary-coercible")
+        if pa is None:
+            return TypeChange(True, True, f"numeric to {new} rounds or rejects values")
+        if sb < sa:
+            return TypeChange(True, True, f"{old} to {new} rounds fractions")
+        if pb - sb < pa - sa:
+            return TypeChange(True, True, f"{old} to {new} rejects large values")
+        return TypeChange(False, using or sb != sa, f"{old} to {new} widens")
+    if name in ("timestamp", "timestamptz", "time", "timetz", "interval"):
+        a, b = _length(old), _length(new)
+        if b is not None and (a is None or b < a):
+            return TypeChange(True, True, f"{old} to {new} rounds fractional seconds")
+        return TypeChange(False, using, f"{old} to {new} widens")
+    if old.modifiers == new.modifiers:
+        return TypeChange(False, using, "same type")
+    return TypeChange(False, None, f"{old} to {new}")

@@ -1,0 +1,1 @@
+"""Frontends: find migrations and turn each kind of source into operations."""

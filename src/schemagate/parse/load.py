@@ -1,0 +1,78 @@
+"""From discovered migrations to parsed ones: read each script, pick its frontend, parse.
+
+One bad file never stops the others: its error is collected and the rest are parsed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from schemagate.model.findings import InputError, Notice
+from schemagate.model.migration import (
+    MigrationSource,
+    ParsedMigration,
+    ParsedScript,
+    Script,
+    TransactionMode,
+)
+from schemagate.parse.source import SourceText, read_source
+
+
+@dataclass
+class Loaded:
+    migrations: list[ParsedMigration] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    files: int = 0
+
+
+def load_migrations(
+    sources: Iterable[MigrationSource],
+    *,
+    variables: Mapping[str, str] | None = None,
+    transactions: Mapping[str, TransactionMode] | None = None,
+    root: Path | None = None,
+) -> Loaded:
+    """Parse every migration; ``transactions`` overrides a layout's transaction mode."""
+    loaded = Loaded()
+    texts: dict[str, SourceText | InputError] = {}
+    for source in sources:
+        up = _parse(source, source.up, texts, variables, transactions, root, loaded)
+        down = _parse(source, source.down, texts, variables, transactions, root, loaded)
+        loaded.migrations.append(ParsedMigration(source, up, down))
+    loaded.files = len(texts)
+    return loaded
+
+
+def _parse(
+    source: MigrationSource, script: Script | None, texts: dict[str, SourceText | InputError],
+    variables: Mapping[str, str] | None, transactions: Mapping[str, TransactionMode] | None,
+    root: Path | None, loaded: Loaded,
+) -> ParsedScript | None:
+    if script is None:
+        return None
+    if transactions and source.layout in transactions:
+        script = replace(script, transaction=transactions[source.layout])
+    if script.path not in texts:
+        file = (root / script.path) if root else Path(script.path)
+        texts[script.path] = read_source(file, script.path, variables)
+        text = texts[script.path]
+        if isinstance(text, InputError):
+            loaded.errors.append(text)
+    text = texts[script.path]
+    if isinstance(text, InputError):
+        return ParsedScript(script, errors=[text])
+    if source.dialect != "postgres":
+        from schemagate.parse.dialects import parse_dialect_script
+
+        parsed = parse_dialect_script(text, script, source.dialect)
+    else:
+        from schemagate.parse.postgres import parse_script
+
+        parsed = parse_script(text, script)
+    loaded.errors.extend(parsed.errors)
+    if parsed.empty and (script.section is None or not text.text.strip()):
+        loaded.notices.append(Notice(script.path, "empty migration: no statements", 1))
+    return parsed

@@ -1,0 +1,120 @@
+"""The PostgreSQL frontend: a script's text to statements and operations, through pglast.
+
+pglast wraps libpg_query, PostgreSQL's own parser, so every statement is parsed exactly as
+the server would. We ask for its JSON form: building Python node objects costs three times
+as long, and the operations are all the later stages look at.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from pglast import parser as pg
+
+from schemagate.model.findings import InputError
+from schemagate.model.migration import ParsedScript, ParsedStatement, Script
+from schemagate.model.ops import Operation
+from schemagate.parse.pg_ops import to_ops
+from schemagate.parse.source import SourceText, unfilled_placeholders
+from schemagate.parse.suppressions import find_suppressions
+from schemagate.parse.transactions import in_transaction
+
+_DBMATE_MARKER = re.compile(r"^--\s*migrate:(up|down)\b.*$", re.MULTILINE)
+
+
+def parse_script(source: SourceText, script: Script) -> ParsedScript:
+    """Parse one script (a file, or a dbmate section of one) into statements."""
+    result = ParsedScript(script)
+    text = source.text
+    if script.section is not None:
+        text = _mask_outside_section(source, script.section)
+    raw: list[tuple[int, int, dict[str, Any]]] = []  # (byte start, byte end, node)
+    try:
+        raw = _parse_all(text)
+    except pg.ParseError:
+        raw = _parse_each(source, text, result.errors)
+    statements = []
+    for start, end, node in raw:
+        sql = source.data[start:end].decode("utf-8", errors="replace").rstrip()
+        end = start + len(sql.encode("utf-8"))
+        span = source.span(start, end)
+        statements.append((to_ops(node, span, len(statements), sql), sql))
+    flags = in_transaction([ops for ops, _ in statements], script.transaction)
+    result.statements = [
+        ParsedStatement(i, sql, ops, flag)
+        for i, ((ops, sql), flag) in enumerate(zip(statements, flags, strict=True))
+    ]
+    result.empty = not result.statements and not result.errors
+    result.suppressions = [s for s in find_suppressions(text, source.path)]
+    return result
+
+
+def _parse_all(text: str) -> list[tuple[int, int, dict[str, Any]]]:
+    tree = json.loads(pg.parse_sql_json(text))
+    out = []
+    size = len(text.encode("utf-8")) if not text.isascii() else len(text)
+    for item in tree.get("stmts", ()):
+        if "stmt" not in item:
+            continue
+        start = item.get("stmt_location", 0)
+        length = item.get("stmt_len", 0) or size - start
+        out.append((start, start + length, item["stmt"]))
+    return out
+
+
+def _parse_each(
+    source: SourceText, text: str, errors: list[InputError],
+) -> list[tuple[int, int, dict[str, Any]]]:
+    """Statement by statement, after a syntax error: report each bad one, keep the rest."""
+    out: list[tuple[int, int, dict[str, Any]]] = []
+    placeholders = unfilled_placeholders(text)
+    for piece in pg.split(text, with_parser=False, only_slices=True):
+        chunk = text[piece.start:piece.stop]
+        byte_base = len(text[:piece.start].encode("utf-8"))
+        try:
+            for start, end, node in _parse_all(chunk):
+                out.append((byte_base + start, byte_base + end, node))
+        except pg.ParseError as exc:
+            message, index = exc.args[0], exc.args[1] if len(exc.args) > 1 else 0
+            line, col = source.char_position(piece.start + (index or 0))
+            near = [p for ln, p in placeholders if
+                    source.char_position(piece.start)[0] <= ln <= line]
+            if near:
+                message += (f" (unfilled template placeholder {near[0]}: pass "
+                            "--var NAME=VALUE)")
+            errors.append(InputError(source.path, message, line, col))
+    return out
+
+
+def _mask_outside_section(source: SourceText, section: str) -> str:
+    """The text with everything outside one dbmate section blanked, byte for byte.
+
+    Keeping every byte offset (and newline) in place means spans need no translation.
+    """
+    bounds: list[tuple[str, int, int]] = []
+    markers = list(_DBMATE_MARKER.finditer(source.text))
+    for i, m in enumerate(markers):
+        stop = markers[i + 1].start() if i + 1 < len(markers) else len(source.text)
+        bounds.append((m.group(1), m.end(), stop))
+    kept = []
+    for name, start, stop in bounds:
+        if name == section:
+            b0 = len(source.text[:start].encode("utf-8"))
+            kept.append((b0, b0 + len(source.text[start:stop].encode("utf-8"))))
+    pieces, cursor = [], 0
+    for b0, b1 in kept:
+        pieces += [_blank(source.data[cursor:b0]), source.data[b0:b1]]
+        cursor = b1
+    pieces.append(_blank(source.data[cursor:]))
+    data = b"".join(pieces)
+    return data.decode("utf-8")
+
+
+def operations(script: ParsedScript) -> list[Operation]:
+    return [op for st in script.statements for op in st.ops]
+
+
+def _blank(data: bytes) -> bytes:
+    return re.sub(rb"[^\n]", b" ", data)

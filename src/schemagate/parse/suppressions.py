@@ -1,0 +1,46 @@
+"""Inline suppression comments: `-- schemagate: ignore RULE[,RULE] [-- reason]`.
+
+squawk's `-- squawk-ignore RULE` and `-- squawk-ignore-file RULE` are read too, so a team can
+switch without rewriting its comments; the rule names are resolved through aliases later.
+"""
+
+from __future__ import annotations
+
+import re
+
+from schemagate.model.findings import Suppression
+from schemagate.model.span import Span
+
+_SQL = re.compile(
+    r"--\s*(?:schemagate:\s*(?P<sg>ignore-file|ignore)|(?P<sq>squawk-ignore-file|squawk-ignore))"
+    r"(?P<rules>(?:\s*,?\s*[A-Za-z][\w-]*)+)(?:\s+--\s*(?P<reason>.*\S))?"
+)
+_PY = re.compile(
+    r"#\s*schemagate:\s*(?P<sg>ignore-file|ignore)(?P<rules>(?:\s*,?\s*[A-Za-z][\w-]*)+)"
+    r"(?:\s+--\s*(?P<reason>.*\S))?"
+)
+
+
+def find_suppressions(text: str, path: str, python: bool = False) -> list[Suppression]:
+    """Every suppression comment in the text, with its line."""
+    marker = "schemagate:" if python else ("schemagate:", "squawk-ignore")
+    if isinstance(marker, str) and marker not in text:
+        return []
+    if isinstance(marker, tuple) and not any(m in text for m in marker):
+        return []
+    pattern = _PY if python else _SQL
+    out: list[Suppression] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        match = pattern.search(line)
+        if not match:
+            continue
+        kind = match.group("sg") or match.group("sq") if not python else match.group("sg")
+        rules = tuple(r for r in re.split(r"[\s,]+", match.group("rules").strip()) if r)
+        col = match.start() + 1
+        out.append(Suppression(
+            rules=rules,
+            span=Span(path, lineno, col, lineno, len(line)),
+            whole_file=str(kind).endswith("-file"),
+            reason=match.group("reason"),
+        ))
+    return out

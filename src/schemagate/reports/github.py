@@ -1,0 +1,29 @@
+"""`--format github`: workflow commands that GitHub Actions turns into annotations."""
+
+from __future__ import annotations
+
+from schemagate.lint.engine import LintResult
+from schemagate.model.findings import Severity
+
+_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _prop(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(result: LintResult) -> str:
+    lines = []
+    for f in result.active:
+        s = f.span
+        props = (f"file={_prop(s.path)},line={s.line},col={s.column},endLine={s.end_line},"
+                 f"endColumn={s.end_column},title={_prop('schemagate ' + f.rule)}")
+        lines.append(f"::{_LEVEL[f.severity]} {props}::{_data(f.message)}")
+    for e in result.errors:
+        props = f"file={_prop(e.path)}" + (f",line={e.line}" if e.line else "")
+        lines.append(f"::error {props},title=schemagate::{_data(e.message)}")
+    return "\n".join(lines) + ("\n" if lines else "")

@@ -1,0 +1,43 @@
+"""`lint --format json`: the shape CLI.md documents (version 1). Fields are only ever added."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from schemagate import __version__
+from schemagate.lint.engine import LintResult
+from schemagate.model.findings import Finding
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "rule": f.rule, "family": f.family, "severity": str(f.severity),
+        "message": f.message, "help": f.help,
+        "path": f.span.path, "line": f.span.line, "column": f.span.column,
+        "end_line": f.span.end_line, "end_column": f.span.end_column,
+        "migration": f.migration, "statement": f.statement, "object": f.object,
+        "lock": f.lock,
+    }
+    if f.facts:
+        out["facts"] = f.facts
+    if f.suppressed_by is not None:
+        out["suppression"] = {"line": f.suppressed_by.span.line,
+                              "reason": f.suppressed_by.reason}
+    return out
+
+
+def render_json(result: LintResult) -> str:
+    doc = {
+        "version": 1,
+        "tool": {"name": "schemagate", "version": __version__},
+        "findings": [finding_dict(f) for f in result.active],
+        "suppressed": [finding_dict(f) for f in result.findings if f.suppressed_by],
+        "errors": [{"path": e.path, "line": e.line, "column": e.column, "message": e.message}
+                   for e in result.errors],
+        "notices": [{"path": n.path, "line": n.line, "message": n.message}
+                    for n in result.notices],
+        "summary": {"files": result.files, "migrations": result.migrations,
+                    "statements": result.statements, "findings": result.counts()},
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

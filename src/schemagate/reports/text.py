@@ -1,0 +1,51 @@
+"""Terminal output in the manner of ruff: one line per finding, its help under it."""
+
+from __future__ import annotations
+
+from schemagate.lint.engine import LintResult
+from schemagate.model.findings import Finding, Severity
+
+_COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
+
+
+def _paint(text: str, code: str, colour: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if colour else text
+
+
+def render_text(result: LintResult, *, colour: bool = False, show_help: bool = True) -> str:
+    lines: list[str] = []
+    for f in result.active:
+        lines.append(_line(f, colour))
+        if show_help and f.help:
+            lines.append(f"  {_paint('help', '1', colour)}: {f.help}")
+    for e in result.errors:
+        where = e.path + (f":{e.line}" if e.line else "") + (f":{e.column}" if e.column else "")
+        lines.append(f"{_paint(where, '1', colour)}: {_paint('error', '1;31', colour)}: "
+                     f"{e.message}")
+    for n in result.notices:
+        lines.append(f"{_paint(n.path, '1', colour)}: {_paint('note', '2', colour)}: "
+                     f"{n.message}")
+    lines.append(_summary(result))
+    return "\n".join(lines) + "\n"
+
+
+def _line(f: Finding, colour: bool) -> str:
+    where = f"{f.span.path}:{f.span.line}:{f.span.column}:"
+    rule = _paint(f.rule, "1;" + _COLOURS[f.severity], colour)
+    return f"{_paint(where, '1', colour)} {rule} {f.message}"
+
+
+def _summary(result: LintResult) -> str:
+    counts = result.counts()
+    total = sum(counts.values())
+    parts = [f"{n} {k}{'s' if n != 1 else ''}" for k, n in counts.items() if n]
+    suppressed = len(result.findings) - len(result.active)
+    text = (f"Found {total} finding{'s' if total != 1 else ''}"
+            + (f" ({', '.join(parts)})" if parts else "")
+            + f" in {result.migrations} migration{'s' if result.migrations != 1 else ''}"
+            + f", {result.statements} statements")
+    if suppressed:
+        text += f"; {suppressed} suppressed"
+    if result.errors:
+        text += f"; {len(result.errors)} file error{'s' if len(result.errors) != 1 else ''}"
+    return text + "."

@@ -1,0 +1,49 @@
+"""What a rule sees: the operation's statement, the schema just before it, and the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from schemagate.model.catalog import Catalog, Table
+from schemagate.model.migration import ParsedMigration, ParsedScript, ParsedStatement
+from schemagate.model.names import QName
+from schemagate.model.settings import Settings
+
+
+@dataclass
+class MigrationState:
+    """What the current migration has done so far; new objects carry no locking risk."""
+
+    new_tables: set[QName] = field(default_factory=set)
+    new_columns: set[tuple[QName, str]] = field(default_factory=set)
+
+
+@dataclass
+class RuleContext:
+    catalog: Catalog  # the schema just before the operation
+    settings: Settings
+    migration: ParsedMigration
+    script: ParsedScript
+    statement: ParsedStatement
+    state: MigrationState
+    direction: str = "up"
+
+    def is_new(self, table: QName) -> bool:
+        """True when the table was created earlier in this migration: it holds no data yet."""
+        return table in self.state.new_tables
+
+    def is_new_column(self, table: QName, column: str) -> bool:
+        return table in self.state.new_tables or (table, column) in self.state.new_columns
+
+    def table(self, name: QName) -> Table | None:
+        return self.catalog.tables.get(name)
+
+
+@dataclass
+class MigrationContext:
+    """For migration-scope rules: the schema before the migration and after its up path."""
+
+    before: Catalog
+    after: Catalog
+    settings: Settings
+    migration: ParsedMigration

@@ -1,0 +1,72 @@
+"""What else in the schema goes with, or breaks with, an object that is dropped."""
+
+from __future__ import annotations
+
+from schemagate.model.catalog import Catalog
+from schemagate.model.names import QName
+
+
+def table_dependents(catalog: Catalog, table: QName) -> list[str]:
+    """Views reading the table and foreign keys referencing it."""
+    out = [f"view {v.name}" for v in catalog.views_reading(table)]
+    out += [f"foreign key {t.name}.{c.name}" for t, c in catalog.foreign_keys_to(table)]
+    return out
+
+
+def column_dependents(catalog: Catalog, table: QName, column: str) -> list[str]:
+    """Views reading the column, and foreign keys from other tables referencing it."""
+    out = [f"view {v.name}" for v in catalog.views_reading(table, column)]
+    out += [f"foreign key {t.name}.{c.name}" for t, c in catalog.foreign_keys_to(table)
+            if column in c.ref_columns]
+    return out
+
+
+def truncate_cascade_targets(catalog: Catalog, tables: tuple[QName, ...]) -> list[QName]:
+    """Tables that TRUNCATE ... CASCADE empties besides the named ones (FK closure)."""
+    seen = set(tables)
+    queue = list(tables)
+    extra: list[QName] = []
+    while queue:
+        current = queue.pop()
+        for referencing, _ in catalog.foreign_keys_to(current):
+            if referencing.name not in seen:
+                seen.add(referencing.name)
+                extra.append(referencing.name)
+                queue.append(referencing.name)
+    return extra
+
+
+def type_users(catalog: Catalog, name: QName) -> list[str]:
+    """Columns whose type is the given user-defined type."""
+    return [
+        f"column {t.name}.{c.name}"
+        for t in catalog.tables.values()
+        for c in t.columns
+        if c.type.name == name.name and c.type.schema in (name.schema, None)
+        and not c.type.is_builtin
+    ]
+
+
+def sequence_users(catalog: Catalog, name: QName) -> list[str]:
+    """Columns whose default calls nextval() on the sequence."""
+    wanted = {name.name, str(name), f'"{name.name}"'}
+    return [
+        f"column {t.name}.{c.name}"
+        for t in catalog.tables.values()
+        for c in t.columns
+        if c.default is not None and wanted & set(c.default.sequences)
+    ]
+
+
+def function_users(catalog: Catalog, name: QName) -> list[str]:
+    """Column defaults and triggers that call the function."""
+    out = [
+        f"column {t.name}.{c.name}"
+        for t in catalog.tables.values()
+        for c in t.columns
+        for e in (c.default, c.generated)
+        if e is not None and name.name.lower() in e.functions
+    ]
+    out += [f"trigger {trig.name} on {trig.table}" for trig in catalog.triggers.values()
+            if trig.function.name == name.name]
+    return out

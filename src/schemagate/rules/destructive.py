@@ -1,0 +1,411 @@
+"""destructive: operations after which data is gone (default severity: error)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from schemagate.model import ops as o
+from schemagate.model.names import QName
+from schemagate.model.types import classify_change
+from schemagate.rules.context import RuleContext
+from schemagate.rules.dependents import (
+    column_dependents,
+    function_users,
+    sequence_users,
+    table_dependents,
+    truncate_cascade_targets,
+    type_users,
+)
+from schemagate.rules.locks import ACCESS_EXCLUSIVE
+from schemagate.rules.registry import Hit, rule
+
+_BACKUP = "save the data first (`schemagate backup`) and make sure no code still uses it"
+
+
+@rule("drop-table", family="destructive", severity="error", ops=(o.DropTable,),
+      aliases=("ban-drop-table", "DS102", "DROP_TABLE"), fix=_BACKUP)
+def drop_table(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
+    """Dropping a table deletes it and every row in it.
+
+    ## What it does
+    Flags `DROP TABLE` (and Alembic's `op.drop_table`) on a table that exists before the
+    migration.
+
+    ## Why it matters
+    The rows are gone the moment the transaction commits; the down migration can re-create
+    the table but not its data. An application version still running reads the table and
+    fails.
+
+    ## When it does not fire
+    On a table created earlier in the same migration, and on temporary tables.
+
+    ## Safe alternative
+    Stop using the table in a release first; take a backup (`schemagate backup` writes it);
+    or rename it aside and drop it in a later migration:
+    ```sql
+    ALTER TABLE legacy_orders RENAME TO legacy_orders_deprecated;
+    -- a release later, once nothing reads it:
+    DROP TABLE legacy_orders_deprecated;
+    ```
+
+    ## Example
+    ```sql
+    DROP TABLE legacy_orders;
+    ```
+    """
+    for table in op.tables:
+        if ctx.is_new(table):
+            continue
+        dependents = table_dependents(ctx.catalog, table)
+        extra = f"; {', '.join(dependents)} depend on it" if dependents else ""
+        yield Hit(f"`DROP TABLE {table}` deletes the table and all its rows{extra}",
+                  object=str(table), lock=ACCESS_EXCLUSIVE)
+
+
+@rule("drop-column", family="destructive", severity="error", ops=(o.DropColumn,),
+      aliases=("ban-drop-column", "DS103", "remove_column"), fix=_BACKUP)
+def drop_column(op: o.DropColumn, ctx: RuleContext) -> Iterator[Hit]:
+    """Dropping a column deletes its data, and breaks code that still reads it.
+
+    ## What it does
+    Flags `ALTER TABLE … DROP COLUMN` (and `op.drop_column`) on a table that exists before
+    the migration.
+
+    ## Why it matters
+    The values are lost; the down migration can add the column back but empty. Application
+    instances still running the previous release select or insert the column and fail, and
+    ORMs that list every column in `SELECT` break at once.
+
+    ## When it does not fire
+    On a table or a column created earlier in the same migration.
+
+    ## Safe alternative
+    Deploy code that no longer reads or writes the column (Rails' `ignored_columns`, Django's
+    state-only removal), back the data up, then drop it in a later migration:
+    ```sql
+    -- release N: the application stops using users.legacy_id
+    -- release N+1:
+    ALTER TABLE users DROP COLUMN legacy_id;
+    ```
+
+    ## Example
+    ```sql
+    ALTER TABLE users DROP COLUMN legacy_id;
+    ```
+    """
+    if ctx.is_new_column(op.table, op.column):
+        return
+    dependents = column_dependents(ctx.catalog, op.table, op.column)
+    extra = f"; still used by {', '.join(dependents)}" if dependents else ""
+    yield Hit(f"dropping column `{op.column}` of `{op.table}` deletes its data{extra}",
+              object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE)
+
+
+@rule("drop-schema", family="destructive", severity="error", ops=(o.DropSchema,),
+      aliases=("DS101",), fix=_BACKUP)
+def drop_schema(op: o.DropSchema, ctx: RuleContext) -> Iterator[Hit]:
+    """Dropping a schema deletes everything in it.
+
+    ## What it does
+    Flags `DROP SCHEMA`.
+
+    ## Why it matters
+    With `CASCADE`, every table, view, function and type in the schema goes, with all data.
+    Without it, the statement fails unless the schema is empty, which is rarely what a
+    migration expects in production.
+
+    ## When it does not fire
+    On a schema created earlier in the same migration (it can hold no production data).
+
+    ## Safe alternative
+    Drop the objects one by one, in migrations reviewed on their own, after backing them up.
+
+    ## Example
+    ```sql
+    DROP SCHEMA reporting CASCADE;
+    ```
+    """
+    for schema in op.names:
+        tables = [str(t) for t in ctx.catalog.tables if t.schema == schema]
+        if tables and all(ctx.is_new(QName.of(t.split(".", 1)[1], schema)) for t in tables):
+            continue
+        extra = f" with its tables {', '.join(tables[:10])}" if tables else ""
+        yield Hit(f"`DROP SCHEMA {schema}` deletes the schema{extra}", object=schema)
+
+
+@rule("drop-database", family="destructive", severity="error", ops=(o.DropDatabase,),
+      aliases=("ban-drop-database",), fix="never drop a database from a migration")
+def drop_database(op: o.DropDatabase, ctx: RuleContext) -> Iterator[Hit]:
+    """Dropping a database deletes all of it.
+
+    ## What it does
+    Flags `DROP DATABASE`.
+
+    ## Why it matters
+    Everything in the database is gone. A migration is the wrong place for it: migrations
+    run against every environment, production included.
+
+    ## When it does not fire
+    Never: there is no safe form.
+
+    ## Safe alternative
+    Do it by hand, after a backup, outside the migration history.
+
+    ## Example
+    ```sql
+    DROP DATABASE analytics;
+    ```
+    """
+    yield Hit(f"`DROP DATABASE {op.name}` deletes the whole database", object=op.name)
+
+
+@rule("truncate", family="destructive", severity="error", ops=(o.Truncate,),
+      aliases=("ban-truncate-cascade",), fix=_BACKUP)
+def truncate(op: o.Truncate, ctx: RuleContext) -> Iterator[Hit]:
+    """TRUNCATE deletes every row, and with CASCADE every row of the tables that reference it.
+
+    ## What it does
+    Flags `TRUNCATE` on a table that exists before the migration; the message names the
+    tables that `CASCADE` empties too (found through the foreign keys of the schema).
+
+    ## Why it matters
+    The rows are gone and no down migration brings them back. `TRUNCATE` also takes an
+    ACCESS EXCLUSIVE lock.
+
+    ## When it does not fire
+    On tables created earlier in the same migration.
+
+    ## Safe alternative
+    Delete the rows you mean to delete with a `WHERE` clause, in batches, after a backup.
+
+    ## Example
+    ```sql
+    TRUNCATE accounts CASCADE;
+    ```
+    """
+    tables = tuple(t for t in op.tables if not ctx.is_new(t))
+    if not tables:
+        return
+    names = ", ".join(str(t) for t in tables)
+    message = f"`TRUNCATE` deletes every row of {names}"
+    if op.cascade:
+        extra = truncate_cascade_targets(ctx.catalog, tables)
+        if extra:
+            message += "; CASCADE also empties " + ", ".join(str(t) for t in extra)
+        else:
+            message += "; CASCADE also empties every table that references it"
+    yield Hit(message, object=names, lock=ACCESS_EXCLUSIVE)
+
+
+@rule("delete-all-rows", family="destructive", severity="error",
+      ops=(o.DeleteRows, o.UpdateRows), fix="add a WHERE clause, and batch large changes")
+def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterator[Hit]:
+    """DELETE or UPDATE without WHERE changes every row of a table.
+
+    ## What it does
+    Flags `DELETE FROM t` and `UPDATE t SET …` with no `WHERE` clause on a table that exists
+    before the migration.
+
+    ## Why it matters
+    A `DELETE` without `WHERE` empties the table; an `UPDATE` without one overwrites a column
+    in every row. Either is rarely what was meant, cannot be undone by the down migration,
+    and on a large table holds row locks on every row for as long as it runs.
+
+    ## When it does not fire
+    With a `WHERE` clause, or on a table created earlier in the same migration (seeding a
+    new table is fine).
+
+    ## Safe alternative
+    Say which rows, and for large tables change them in batches:
+    ```sql
+    UPDATE users SET plan = 'free' WHERE plan IS NULL AND id BETWEEN 1 AND 10000;
+    ```
+
+    ## Example
+    ```sql
+    DELETE FROM sessions;
+    ```
+    """
+    if op.has_where or ctx.is_new(op.table):
+        return
+    if isinstance(op, o.DeleteRows):
+        message = f"`DELETE` without `WHERE` deletes every row of `{op.table}`"
+    else:
+        cols = ", ".join(c for c in op.columns if c)
+        message = f"`UPDATE` without `WHERE` overwrites {cols or 'columns'} in every row of " \
+                  f"`{op.table}`"
+    yield Hit(message, object=str(op.table), lock="ROW EXCLUSIVE")
+
+
+_CASCADE_OPS = (o.DropTable, o.DropView, o.DropSchema, o.DropType, o.DropSequence,
+                o.DropFunction, o.DropColumn, o.DropConstraint, o.DropIndex, o.DropExtension,
+                o.DropTrigger)
+
+
+@rule("drop-cascade", family="destructive", severity="error", ops=_CASCADE_OPS,
+      fix="drop the dependent objects explicitly, each in plain sight")
+def drop_cascade(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
+    """DROP … CASCADE silently drops everything that depends on the object.
+
+    ## What it does
+    Flags any `DROP … CASCADE` and lists the dependents the schema history knows of (views,
+    foreign keys, columns using a type, defaults using a sequence or function).
+
+    ## Why it matters
+    CASCADE turns one reviewed drop into many unreviewed ones: a view a report depends on,
+    a foreign key that protected integrity, a column whose type was the dropped enum.
+
+    ## When it does not fire
+    On a `DROP` without `CASCADE`, and on objects created earlier in the same migration.
+
+    ## Safe alternative
+    Drop the dependents first, by name, so the migration says what it removes:
+    ```sql
+    DROP VIEW active_users;
+    DROP TABLE users;
+    ```
+
+    ## Example
+    ```sql
+    DROP TABLE users CASCADE;
+    ```
+    """
+    if not getattr(op, "cascade", False):
+        return
+    targets, dependents = _cascade_dependents(op, ctx)
+    if not targets:
+        return
+    listed = ", ".join(dependents[:20]) if dependents else "none known to the history; the " \
+        "live database may have more"
+    yield Hit(f"`CASCADE` also drops what depends on {', '.join(targets)}: {listed}",
+              object=", ".join(targets))
+
+
+def _cascade_dependents(op: o.Operation, ctx: RuleContext) -> tuple[list[str], list[str]]:
+    cat = ctx.catalog
+    targets: list[str] = []
+    deps: list[str] = []
+    match op:
+        case o.DropTable(tables=tables) | o.DropView(names=tables):
+            for t in tables:
+                if not ctx.is_new(t):
+                    targets.append(str(t))
+                    deps += table_dependents(cat, t)
+        case o.DropColumn(table=table, column=column):
+            if not ctx.is_new_column(table, column):
+                targets.append(f"{table}.{column}")
+                deps += column_dependents(cat, table, column)
+        case o.DropType(names=names):
+            for n in names:
+                targets.append(str(n))
+                deps += type_users(cat, n)
+        case o.DropSequence(names=names):
+            for n in names:
+                targets.append(str(n))
+                deps += sequence_users(cat, n)
+        case o.DropFunction(names=funcs):
+            for n, _ in funcs:
+                targets.append(str(n))
+                deps += function_users(cat, n)
+        case o.DropSchema(names=names):
+            targets += list(names)
+            deps += [f"table {t}" for t in cat.tables if t.schema in names]
+        case o.DropConstraint(table=table, name=name):
+            targets.append(f"{table}.{name}")
+        case o.DropIndex(names=names):
+            targets += [str(n) for n in names]
+        case o.DropExtension(names=names):
+            targets += list(names)
+        case o.DropTrigger(table=table, name=name):
+            targets.append(f"{table}.{name}")
+    return targets, list(dict.fromkeys(deps))
+
+
+@rule("lossy-type-change", family="destructive", severity="error", ops=(o.AlterColumnType,),
+      fix="add a new column of the new type, backfill, check, then switch")
+def lossy_type_change(op: o.AlterColumnType, ctx: RuleContext) -> Iterator[Hit]:
+    """A type change that can truncate, round or reject existing values.
+
+    ## What it does
+    Flags `ALTER COLUMN … TYPE` to a narrower type: a shorter `varchar`, fewer digits or
+    decimals of `numeric`, `bigint` to `integer`, `text` to `varchar(n)`, `timestamptz` to
+    `date`, a float to an integer, text to any non-text type (values that do not parse fail).
+    The old type comes from the folded history (or Alembic's `existing_type`).
+
+    ## Why it matters
+    Values are cut or rounded, or the migration fails half-way in production on the first
+    row that does not fit; the down migration cannot restore lost precision.
+
+    ## When it does not fire
+    On widening changes (`varchar(20)` to `varchar(50)` or `text`, `int` to `bigint`,
+    `numeric(10,2)` to `numeric(12,2)`), on tables created in the same migration, and when the
+    old type is unknown (the rule never guesses).
+
+    ## Safe alternative
+    Check the data first, then convert explicitly:
+    ```sql
+    SELECT count(*) FROM users WHERE length(name) > 50;  -- must be 0
+    ALTER TABLE users ALTER COLUMN name TYPE varchar(50);
+    ```
+    or add a new column, backfill it, and switch readers over.
+
+    ## Example
+    ```sql
+    ALTER TABLE users ALTER COLUMN name TYPE varchar(50);  -- was varchar(255)
+    ```
+    """
+    if ctx.is_new_column(op.table, op.column):
+        return
+    table = ctx.table(op.table)
+    column = table.column(op.column) if table else None
+    old = op.old_type or (column.type if column and column.type.name != "unknown" else None)
+    if old is None:
+        return
+    change = classify_change(old, op.new_type, op.using is not None)
+    if change.lossy:
+        yield Hit(f"changing `{op.table}.{op.column}` from {old} to {op.new_type}: "
+                  f"{change.reason}", object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE,
+                  facts={"rewrite": bool(change.rewrite)})
+
+
+@rule("drop-type-in-use", family="destructive", severity="error",
+      ops=(o.DropType, o.DropSequence, o.DropFunction),
+      fix="change the columns and defaults that use it first")
+def drop_type_in_use(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
+    """Dropping a type, sequence or function that a column or default still uses.
+
+    ## What it does
+    Flags `DROP TYPE`/`DROP DOMAIN` of a type some column has, `DROP SEQUENCE` of a sequence
+    a column default calls `nextval()` on, and `DROP FUNCTION` of a function a default,
+    generated column or trigger calls.
+
+    ## Why it matters
+    Without `CASCADE` the statement fails and the deployment stops half-way. With `CASCADE`
+    PostgreSQL drops the dependent columns (and their data) or defaults silently.
+
+    ## When it does not fire
+    When nothing in the known schema uses the object.
+
+    ## Safe alternative
+    Move the columns off the type (or drop their defaults) first, in their own statements.
+
+    ## Example
+    ```sql
+    DROP TYPE order_status;  -- orders.status still has this type
+    ```
+    """
+    match op:
+        case o.DropType(names=names):
+            pairs = [(str(n), type_users(ctx.catalog, n)) for n in names]
+        case o.DropSequence(names=names):
+            pairs = [(str(n), sequence_users(ctx.catalog, n)) for n in names]
+        case o.DropFunction(names=funcs):
+            pairs = [(str(n), function_users(ctx.catalog, n)) for n, _ in funcs]
+        case _:
+            return
+    cascade = getattr(op, "cascade", False)
+    for name, users in pairs:
+        if users:
+            effect = "CASCADE drops them" if cascade else "the statement fails"
+            yield Hit(f"`{name}` is still used by {', '.join(users[:10])}: {effect}",
+                      object=name)
