@@ -33,8 +33,8 @@ def parse_script(source: SourceText, script: Script) -> ParsedScript:
     raw: list[tuple[int, int, dict[str, Any]]] = []  # (byte start, byte end, node)
     try:
         raw = _parse_all(text)
-    except pg.ParseError:
-        raw = _parse_each(source, text, result.errors)
+    except pg.ParseError as exc:
+        raw = _parse_each(source, text, result.errors, _error_of(exc))
     statements = []
     for start, end, node in raw:
         sql = source.data[start:end].decode("utf-8", errors="replace").rstrip()
@@ -64,10 +64,19 @@ def _parse_all(text: str) -> list[tuple[int, int, dict[str, Any]]]:
     return out
 
 
+def _error_of(exc: pg.ParseError) -> tuple[str, int | None]:
+    index = exc.args[1] if len(exc.args) > 1 else None
+    return str(exc.args[0]), index
+
+
 def _parse_each(
-    source: SourceText, text: str, errors: list[InputError],
+    source: SourceText, text: str, errors: list[InputError], first: tuple[str, int | None],
 ) -> list[tuple[int, int, dict[str, Any]]]:
-    """Statement by statement, after a syntax error: report each bad one, keep the rest."""
+    """Statement by statement, after a syntax error: report each bad one, keep the rest.
+
+    The whole-file parse gave the first error with its real context (`at or near ";"`); a
+    statement parsed alone would only say `at end of input`, so that one message is kept.
+    """
     out: list[tuple[int, int, dict[str, Any]]] = []
     placeholders = unfilled_placeholders(text)
     for piece in pg.split(text, with_parser=False, only_slices=True):
@@ -77,8 +86,11 @@ def _parse_each(
             for start, end, node in _parse_all(chunk):
                 out.append((byte_base + start, byte_base + end, node))
         except pg.ParseError as exc:
-            message, index = exc.args[0], exc.args[1] if len(exc.args) > 1 else 0
-            line, col = source.char_position(piece.start + (index or 0))
+            message, index = _error_of(exc)
+            offset = piece.stop if index is None else piece.start + index
+            if first[1] is not None and piece.start <= first[1] <= piece.stop + 1:
+                message, offset = first[0], first[1]
+            line, col = source.char_position(offset)
             near = [p for ln, p in placeholders if
                     source.char_position(piece.start)[0] <= ln <= line]
             if near:

@@ -212,8 +212,9 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
     and on a large table holds row locks on every row for as long as it runs.
 
     ## When it does not fire
-    With a `WHERE` clause, or on a table created earlier in the same migration (seeding a
-    new table is fine).
+    With a `WHERE` clause, on a table created earlier in the same migration (seeding a
+    new table is fine), and for an `UPDATE` that only sets columns added earlier in the same
+    migration (a backfill overwrites nothing).
 
     ## Safe alternative
     Say which rows, and for large tables change them in batches:
@@ -228,6 +229,9 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
     """
     if op.has_where or ctx.is_new(op.table):
         return
+    if isinstance(op, o.UpdateRows) and op.columns and all(
+            ctx.is_new_column(op.table, c) for c in op.columns):
+        return  # backfilling columns this migration added overwrites nothing
     if isinstance(op, o.DeleteRows):
         message = f"`DELETE` without `WHERE` deletes every row of `{op.table}`"
     else:

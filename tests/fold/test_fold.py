@@ -1,0 +1,100 @@
+"""The fold: replaying a real history gives the schema PostgreSQL would have."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from schemagate.fold import apply_all
+from schemagate.model.catalog import Catalog
+from schemagate.model.migration import Script
+from schemagate.model.names import QName
+from schemagate.parse.postgres import operations, parse_script
+from schemagate.parse.source import SourceText
+
+
+def fold(*scripts: str) -> Catalog:
+    cat = Catalog()
+    for i, sql in enumerate(scripts):
+        parsed = parse_script(SourceText.of(f"{i}.sql", sql), Script(f"{i}.sql"))
+        assert not parsed.errors
+        apply_all(cat, operations(parsed), f"m{i}")
+    return cat
+
+
+def test_tables_columns_constraints_and_indexes() -> None:
+    cat = fold(
+        "CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE);",
+        "CREATE TABLE orders (id bigint, user_id bigint REFERENCES users (id), "
+        "total numeric(10,2) DEFAULT 0 CHECK (total >= 0));"
+        "CREATE INDEX orders_user_idx ON orders (user_id);",
+    )
+    users = cat.tables[QName("public", "users")]
+    assert [c.name for c in users.columns] == ["id", "email"]
+    assert users.column("id").not_null and users.column("id").type.name == "int8"
+    assert {c.kind for c in users.constraints} == {"primary", "unique"}
+    assert QName("public", "users_id_seq") in cat.sequences
+    assert set(cat.indexes) >= {QName("public", "users_pkey"), QName("public", "users_email_key"),
+                                QName("public", "orders_user_idx")}
+    orders = cat.tables[QName("public", "orders")]
+    fk = next(c for c in orders.constraints if c.kind == "foreign")
+    assert fk.ref_table == QName("public", "users") and fk.name == "orders_user_id_fkey"
+    assert orders.column("total").default.sql == "0"
+    assert cat.foreign_keys_to(QName("public", "users"))[0][0].name == QName("public", "orders")
+
+
+def test_alter_rename_drop() -> None:
+    cat = fold(
+        "CREATE TABLE a (x int, y varchar(10)); CREATE INDEX a_y ON a (y);",
+        "ALTER TABLE a RENAME COLUMN y TO z; ALTER TABLE a ALTER COLUMN z TYPE text;"
+        "ALTER TABLE a ALTER COLUMN x SET NOT NULL; ALTER TABLE a RENAME TO b;",
+        "ALTER TABLE b DROP COLUMN x;",
+    )
+    b = cat.tables[QName("public", "b")]
+    assert QName("public", "a") not in cat.tables
+    assert [(c.name, c.type.name) for c in b.columns] == [("z", "text")]
+    assert cat.indexes[QName("public", "a_y")].table == QName("public", "b")
+    assert cat.indexes[QName("public", "a_y")].columns == ("z",)
+
+
+def test_constraint_validity_follows_not_valid_and_validate() -> None:
+    cat = fold("ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;")
+    assert not cat.tables[QName("public", "t")].constraint("c").validated
+    assert cat.tables[QName("public", "t")].assumed
+    apply_all(cat, operations(parse_script(SourceText.of("v.sql",
+              "ALTER TABLE t VALIDATE CONSTRAINT c;"), Script("v.sql"))), "m9")
+    assert cat.tables[QName("public", "t")].constraint("c").validated
+
+
+def test_views_know_the_columns_they_read() -> None:
+    cat = fold(
+        "CREATE TABLE u (id int, email text, name text); CREATE TABLE o (id int, uid int);",
+        "CREATE VIEW v AS SELECT u.email, name, o.id FROM u JOIN o ON o.uid = u.id;",
+        "CREATE VIEW w AS SELECT * FROM u;",
+    )
+    v = cat.views[QName("public", "v")]
+    assert set(v.reads) == {(QName("public", "u"), "email"), (QName("public", "u"), "name"),
+                            (QName("public", "o"), "id"), (QName("public", "o"), "uid"),
+                            (QName("public", "u"), "id")}
+    w = cat.views[QName("public", "w")]
+    assert {c for _, c in w.reads} == {"id", "email", "name"}
+
+
+def test_up_then_down_restores_the_catalog() -> None:
+    before = fold("CREATE TABLE t (id int PRIMARY KEY, a text);")
+    after = before.copy()
+    for i, sql in enumerate(["ALTER TABLE t ADD COLUMN b int; CREATE INDEX t_b ON t (b);",
+                             "DROP INDEX t_b; ALTER TABLE t DROP COLUMN b;"]):
+        apply_all(after, operations(parse_script(SourceText.of("x.sql", sql),
+                                                 Script("x.sql"))), f"m{i}")
+    assert before.differences(after) == []
+    broken = before.copy()
+    apply_all(broken, operations(parse_script(SourceText.of("y.sql",
+              "ALTER TABLE t ADD COLUMN c int;"), Script("y.sql"))), "m")
+    assert before.differences(broken) == ["table public.t"]
+
+
+def test_schema_drop_removes_its_objects(tmp_path: Path) -> None:
+    cat = fold("CREATE SCHEMA s; CREATE TABLE s.t (id int); CREATE INDEX s_i ON s.t (id);",
+               "DROP SCHEMA s CASCADE;")
+    assert not any(k.schema == "s" for k in cat.tables)
+    assert not any(k.schema == "s" for k in cat.indexes)

@@ -1,0 +1,50 @@
+"""The engine across migrations: history as context, down paths, the transaction model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import lint_sql, rules_of
+
+
+def test_table_created_in_an_earlier_migration_is_existing(tmp_path: Path) -> None:
+    result = lint_sql(tmp_path, "CREATE TABLE t (id int);", "CREATE INDEX i ON t (id);")
+    assert rules_of(result) == [(1, "create-index-non-concurrently")]
+    assert result.active[0].span.path.endswith("0002_m.sql")
+
+
+def test_wrapped_layout_makes_concurrently_an_error(tmp_path: Path) -> None:
+    sql = "CREATE INDEX CONCURRENTLY i ON t (a);"
+    assert rules_of(lint_sql(tmp_path, sql, transaction="autocommit")) == []
+    assert rules_of(lint_sql(tmp_path, sql, transaction="wrapped")) == [
+        (1, "concurrently-in-transaction")]
+    assert rules_of(lint_sql(tmp_path, sql, transaction="implicit")) == []
+    two = "SET lock_timeout = '2s';\n" + sql
+    assert rules_of(lint_sql(tmp_path, two, transaction="implicit")) == [
+        (2, "concurrently-in-transaction")]
+
+
+def test_findings_carry_migration_statement_object_and_lock(tmp_path: Path) -> None:
+    result = lint_sql(tmp_path, "ALTER TABLE users\n  DROP COLUMN legacy;")
+    (f,) = result.active
+    assert f.migration == "0001_m" and f.object == "public.users.legacy"
+    assert f.statement == "ALTER TABLE users\n  DROP COLUMN legacy"
+    assert f.lock == "ACCESS EXCLUSIVE"
+    assert (f.span.line, f.span.column, f.span.end_line, f.span.end_column) == (1, 1, 2, 20)
+
+
+def test_drop_column_names_the_views_that_read_it(tmp_path: Path) -> None:
+    result = lint_sql(tmp_path, "CREATE TABLE u (id int, email text);\n"
+                                "CREATE VIEW emails AS SELECT email FROM u;",
+                      "ALTER TABLE u DROP COLUMN email;")
+    (f,) = result.active
+    assert "view public.emails" in f.message
+
+
+def test_truncate_cascade_names_referencing_tables(tmp_path: Path) -> None:
+    result = lint_sql(tmp_path, "CREATE TABLE a (id int PRIMARY KEY);\n"
+                                "CREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a);\n"
+                                "CREATE TABLE c (b_id int REFERENCES b (id));",
+                      "TRUNCATE a CASCADE;")
+    (f,) = result.active
+    assert "CASCADE also empties public.b, public.c" in f.message

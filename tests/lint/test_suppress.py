@@ -1,0 +1,53 @@
+"""Suppression comments: next statement, same line, whole file, aliases, reasons, unused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import lint_sql, rules_of
+
+
+def test_ignore_applies_to_the_next_statement_only(tmp_path: Path) -> None:
+    result = lint_sql(tmp_path, "-- schemagate: ignore drop-table\nDROP TABLE a;\nDROP TABLE b;\n")
+    assert rules_of(result) == [(3, "drop-table")]
+    suppressed = [f for f in result.findings if f.suppressed_by]
+    assert [(f.span.line, f.rule) for f in suppressed] == [(2, "drop-table")]
+
+
+def test_trailing_comment_applies_to_its_own_statement(tmp_path: Path) -> None:
+    result = lint_sql(tmp_path, "DROP TABLE a; -- schemagate: ignore drop-table\nDROP TABLE b;\n")
+    assert rules_of(result) == [(2, "drop-table")]
+
+
+def test_reason_is_kept(tmp_path: Path) -> None:
+    result = lint_sql(tmp_path, "-- schemagate: ignore drop-column -- unused since v2.3\n"
+                                "ALTER TABLE u DROP COLUMN c;\n")
+    (f,) = result.findings
+    assert f.suppressed_by is not None and f.suppressed_by.reason == "unused since v2.3"
+
+
+def test_ignore_file_and_several_rules(tmp_path: Path) -> None:
+    result = lint_sql(tmp_path, "-- schemagate: ignore-file drop-column, rename-column\n"
+                                "ALTER TABLE u DROP COLUMN c;\n"
+                                "ALTER TABLE u RENAME COLUMN d TO e;\n"
+                                "DROP TABLE x;\n")
+    assert rules_of(result) == [(4, "drop-table")]
+
+
+def test_squawk_comments_and_aliases_are_honoured(tmp_path: Path) -> None:
+    result = lint_sql(tmp_path, "-- squawk-ignore ban-drop-column\nALTER TABLE u DROP COLUMN c;\n"
+                                "-- squawk-ignore-file require-concurrent-index-creation\n"
+                                "CREATE INDEX i ON u (a);\n")
+    assert rules_of(result) == []
+
+
+def test_family_names_suppress_the_family(tmp_path: Path) -> None:
+    result = lint_sql(tmp_path, "-- schemagate: ignore destructive\nDROP TABLE x CASCADE;\n")
+    assert rules_of(result) == []
+
+
+def test_unused_and_unknown_suppressions_are_reported(tmp_path: Path) -> None:
+    result = lint_sql(tmp_path, "-- schemagate: ignore drop-table\nSELECT 1;\n"
+                                "-- schemagate: ignore no-such-rule\nSELECT 2;\n")
+    assert rules_of(result) == [(1, "unused-suppression"), (3, "unused-suppression")]
+    assert "no-such-rule" in result.active[1].message

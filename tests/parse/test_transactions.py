@@ -1,0 +1,40 @@
+"""The transaction model: the tool's own wrapping plus explicit BEGIN/COMMIT."""
+
+from __future__ import annotations
+
+import pytest
+
+from schemagate.model.migration import Script, TransactionMode
+from schemagate.parse.postgres import parse_script
+from schemagate.parse.source import SourceText
+
+
+def flags(sql: str, mode: TransactionMode) -> list[bool]:
+    script = parse_script(SourceText.of("m.sql", sql), Script("m.sql", mode))
+    return [st.in_transaction for st in script.statements]
+
+
+ONE = "CREATE INDEX CONCURRENTLY i ON t (a);"
+TWO = "SET lock_timeout = '1s'; CREATE INDEX CONCURRENTLY i ON t (a);"
+
+
+@pytest.mark.parametrize(("sql", "mode", "expected"), [
+    (ONE, "autocommit", [False]),
+    (TWO, "autocommit", [False, False]),
+    # golang-migrate / Prisma: one statement is not a transaction, several are.
+    (ONE, "implicit", [False]),
+    (TWO, "implicit", [True, True]),
+    (ONE, "wrapped", [True]),
+    ("BEGIN; CREATE INDEX i ON t (a); COMMIT; CREATE INDEX CONCURRENTLY j ON t (b);",
+     "autocommit", [False, True, True, False]),
+    # After an explicit COMMIT, a wrapped script runs outside the tool's transaction.
+    ("CREATE TABLE x (a int); COMMIT; CREATE INDEX CONCURRENTLY j ON x (a);",
+     "wrapped", [True, True, False]),
+    # In a multi-statement query, statements after COMMIT start a new implicit block.
+    ("CREATE TABLE x (a int); COMMIT; CREATE INDEX CONCURRENTLY j ON x (a);",
+     "implicit", [True, True, True]),
+    ("START TRANSACTION; SELECT 1; ROLLBACK; SELECT 2;", "autocommit",
+     [False, True, True, False]),
+])
+def test_in_transaction(sql: str, mode: TransactionMode, expected: list[bool]) -> None:
+    assert flags(sql, mode) == expected
