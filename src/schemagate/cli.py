@@ -112,7 +112,8 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
     def body() -> int:
         settings = _settings(config_file, dialect, select, ignore, fail_on, pg_version,
                              variables)
-        from schemagate.lint.engine import UnknownRuleError, lint as run_lint
+        from schemagate.lint.engine import UnknownRuleError
+        from schemagate.lint.engine import lint as run_lint
         from schemagate.parse.discover import discover
         from schemagate.parse.load import load_migrations
 
@@ -203,7 +204,7 @@ def rules_command(fmt: str) -> None:
     width = max(len(r.id) for r in rules)
     for r in rules:
         off = "" if r.enabled_by_default else " (off by default)"
-        click.echo(f"{r.id:<{width}}  {r.family:<12} {str(r.severity):<8} {r.summary}{off}")
+        click.echo(f"{r.id:<{width}}  {r.family:<12} {r.severity!s:<8} {r.summary}{off}")
 
 
 @main.command()

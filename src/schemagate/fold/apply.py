@@ -148,8 +148,8 @@ def _remove_relation(cat: Catalog, name: QName, cascade: bool) -> None:
         del cat.indexes[ix]
     for seq in [k for k, v in cat.sequences.items() if v.owned_by and v.owned_by[0] == name]:
         del cat.sequences[seq]
-    for trig in [k for k in cat.triggers if k[0] == name]:
-        del cat.triggers[trig]
+    for trigger_key in [k for k in cat.triggers if k[0] == name]:
+        del cat.triggers[trigger_key]
     if cascade:
         for view in [k for k, v in cat.views.items() if name in v.tables]:
             _remove_relation(cat, view, True)
@@ -174,10 +174,10 @@ def _rename_table(cat: Catalog, op: o.RenameTable, mig: str) -> None:
     for key, seq in list(cat.sequences.items()):
         if seq.owned_by and seq.owned_by[0] == op.table:
             cat.sequences[key] = replace(seq, owned_by=(new, seq.owned_by[1]))
-    for key, trig in list(cat.triggers.items()):
+    for trigger_key, trig in list(cat.triggers.items()):
         if trig.table == op.table:
-            del cat.triggers[key]
-            cat.triggers[(new, key[1])] = replace(trig, table=new)
+            del cat.triggers[trigger_key]
+            cat.triggers[(new, trigger_key[1])] = replace(trig, table=new)
     for t in list(cat.tables.values()):
         if any(c.ref_table == op.table for c in t.constraints):
             cons = tuple(replace(c, ref_table=new) if c.ref_table == op.table else c
@@ -313,18 +313,27 @@ def _rename_index(cat: Catalog, op: o.RenameIndex, mig: str) -> None:
 
 
 def _create_view(cat: Catalog, op: o.CreateView, mig: str) -> None:
-    reads = []
+    reads: list[tuple[QName, str]] = []
     for table, column in op.reads:
         known = cat.tables.get(table)
         if column == "*" and known is not None:
             reads.extend((table, c.name) for c in known.columns)
-        elif known is None or known.assumed or known.column(column) is not None:
-            # Unqualified columns were attributed to every table of the query: keep only
-            # the tables that have them (an assumed table may have any column).
-            if known is not None or len(op.tables) == 1 or column == "*":
-                reads.append((table, column))
+        elif _reads_column(known, column, len(op.tables)):
+            reads.append((table, column))
     cat.views[op.name] = View(op.name, op.materialized, tuple(dict.fromkeys(reads)),
                               op.tables, mig)
+
+
+def _reads_column(table: Table | None, column: str, relations: int) -> bool:
+    """Whether a (table, column) candidate of a view's query is a real read.
+
+    Unqualified columns were attributed to every relation of the query: keep the pairs whose
+    table has the column. An assumed table may have any column; a table the history never
+    mentioned is trusted only when it is the query's single relation.
+    """
+    if table is None:
+        return relations == 1 or column == "*"
+    return table.assumed or table.column(column) is not None
 
 
 def _drop_view(cat: Catalog, op: o.DropView, mig: str) -> None:
@@ -400,7 +409,7 @@ def _drop_schema(cat: Catalog, op: o.DropSchema, mig: str) -> None:
             _remove_relation(cat, table, True)
         for store in (cat.views, cat.sequences, cat.types, cat.indexes):
             for key in [k for k in store if k.schema == schema]:
-                del store[key]  # type: ignore[attr-defined]
+                del store[key]
         for fkey in [k for k in cat.functions if k[0].schema == schema]:
             del cat.functions[fkey]
 

@@ -25,12 +25,11 @@ class ConfigError(ValueError):
 
 def find_config(start: Path) -> Path | None:
     for folder in (start, *start.parents):
-        for name in ("schemagate.toml", "pyproject.toml"):
-            candidate = folder / name
-            if candidate.is_file():
-                if name == "schemagate.toml" or "tool" in _read(candidate) and \
-                        "schemagate" in _read(candidate)["tool"]:
-                    return candidate
+        if (folder / "schemagate.toml").is_file():
+            return folder / "schemagate.toml"
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "schemagate" in _read(pyproject).get("tool", {}):
+            return pyproject
     return None
 
 

@@ -13,14 +13,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from schemagate.fold import apply
+from schemagate.lint.suppress import ScriptSuppressions
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog
 from schemagate.model.findings import Finding, InputError, Notice, Severity
 from schemagate.model.migration import ParsedMigration, ParsedScript
 from schemagate.model.settings import Settings
+from schemagate.model.span import Span
 from schemagate.rules.context import MigrationContext, MigrationState, RuleContext
 from schemagate.rules.registry import Hit, Rule, all_rules, resolve
-from schemagate.lint.suppress import ScriptSuppressions
 
 
 @dataclass
@@ -93,7 +94,7 @@ class _Engine:
     def finding(self, r: Rule, hit: Hit, mig: ParsedMigration, op: o.Operation | None,
                 sql: str) -> Finding:
         severity = hit.severity or self.overrides.get(r.id, r.severity)
-        span = hit.span or (op.span if op is not None else None)
+        span = hit.span or (op.span if op is not None else Span.point(mig.name))
         return Finding(r.id, r.family, severity, hit.message, span, r.fix, mig.name, sql,
                        hit.object, hit.lock, dict(hit.facts))
 
@@ -135,7 +136,7 @@ class _Engine:
                         hit.lock, dict(hit.facts)))
 
 
-def _first_span(mig: ParsedMigration):  # type: ignore[no-untyped-def]
+def _first_span(mig: ParsedMigration) -> Span | None:
     for script in (mig.up, mig.down):
         if script is not None:
             for st in script.statements:

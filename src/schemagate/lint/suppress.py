@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 
 from schemagate.model.findings import Finding, Suppression
 from schemagate.model.migration import ParsedScript
+from schemagate.model.span import Span
 from schemagate.rules.registry import resolve
 
 
@@ -57,13 +58,13 @@ class ScriptSuppressions:
         return out
 
 
-def _target(sup: Suppression, spans: list[tuple[int, object]]) -> int | None:
+def _target(sup: Suppression, spans: list[tuple[int, Span]]) -> int | None:
     """The statement a comment governs: the one it sits in or ends the line of, else the next."""
     line = sup.span.line
     for index, span in spans:
-        if span.line <= line <= span.end_line:  # type: ignore[attr-defined]
+        if span.line <= line <= span.end_line:
             return index
     for index, span in spans:
-        if span.line > line:  # type: ignore[attr-defined]
+        if span.line > line:
             return index
     return None

@@ -11,11 +11,15 @@ it replaces when its definition does.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from schemagate.model.names import QName
 from schemagate.model.ops import ConstraintKind, Expr
 from schemagate.model.types import TypeRef
+
+K = TypeVar("K")
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,24 +163,23 @@ class Catalog:
 
     def differences(self, other: Catalog) -> list[str]:
         """Names of the objects that differ between two catalogs, for `down-does-not-restore`."""
-        out: list[str] = []
-        for label, mine, theirs in (
-            ("table", self.tables, other.tables),
-            ("index", self.indexes, other.indexes),
-            ("view", self.views, other.views),
-            ("sequence", self.sequences, other.sequences),
-            ("type", self.types, other.types),
-            ("trigger", self.triggers, other.triggers),
-        ):
-            for key in sorted(set(mine) | set(theirs), key=str):
-                a, b = mine.get(key), theirs.get(key)  # type: ignore[call-overload]
-                if a != b:
-                    out.append(f"{label} {_key_str(key)}")
+        out = _store_differences("table", self.tables, other.tables)
+        out += _store_differences("index", self.indexes, other.indexes)
+        out += _store_differences("view", self.views, other.views)
+        out += _store_differences("sequence", self.sequences, other.sequences)
+        out += _store_differences("type", self.types, other.types)
+        out += _store_differences("trigger", self.triggers, other.triggers)
         for key in sorted(set(self.functions) ^ set(other.functions), key=str):
             out.append(f"function {key[0]}({', '.join(key[1])})")
         for schema in sorted(self.schemas ^ other.schemas):
             out.append(f"schema {schema}")
         return out
+
+
+def _store_differences(label: str, mine: Mapping[K, object], theirs: Mapping[K, object]
+                       ) -> list[str]:
+    return [f"{label} {_key_str(key)}" for key in sorted(set(mine) | set(theirs), key=str)
+            if mine.get(key) != theirs.get(key)]
 
 
 def _key_str(key: object) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 from schemagate.model.span import Span
 
@@ -47,7 +48,7 @@ class Finding:
     object: str = ""
     lock: str | None = None
     # Table-level facts a DBA reads: "rewrite" / "scan", and with --db "rows" and "bytes".
-    facts: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
+    facts: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     suppressed_by: Suppression | None = None
 
 

@@ -143,7 +143,7 @@ def classify_change(old: TypeRef, new: TypeRef, using: bool = False) -> TypeChan
         return TypeChange(True, True, f"{old} to {new} rounds fractions")
     if a == "float8" and b == "float4":
         return TypeChange(True, True, "float8 to float4 loses precision")
-    if a in ("int8", "numeric") and b == "float4" or a == "numeric" and b == "float8":
+    if (a in ("int8", "numeric") and b == "float4") or (a == "numeric" and b == "float8"):
         return TypeChange(True, True, f"{old} to {new} loses precision")
     if a in ("float4", "float8") and b == "numeric":
         return _numeric_target(old, new, "float to numeric")

@@ -490,7 +490,7 @@ def _reindex(body: Node, ctx: _Ctx) -> list[o.Operation]:
     name = str(qname(body["relation"])) if body.get("relation") else body.get("name", "")
     concurrently = any(p.get("DefElem", {}).get("defname") == "concurrently"
                        for p in body.get("params") or ())
-    return [o.Reindex(target=target, name=name, concurrently=concurrently,  # type: ignore
+    return [o.Reindex(target=target, name=name, concurrently=concurrently,
                       **ctx.kw())]
 
 

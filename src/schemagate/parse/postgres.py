@@ -35,7 +35,7 @@ def parse_script(source: SourceText, script: Script) -> ParsedScript:
         raw = _parse_all(text)
     except pg.ParseError as exc:
         raw = _parse_each(source, text, result.errors, _error_of(exc))
-    statements = []
+    statements: list[tuple[tuple[Operation, ...], str]] = []
     for start, end, node in raw:
         sql = source.data[start:end].decode("utf-8", errors="replace").rstrip()
         end = start + len(sql.encode("utf-8"))

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from schemagate.model.findings import Severity
 from schemagate.model.ops import Operation
+from schemagate.model.span import Span
 
 Scope = Literal["operation", "migration"]
 
@@ -43,9 +44,9 @@ class Hit:
     message: str
     object: str = ""
     lock: str | None = None
-    facts: dict[str, object] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
     severity: Severity | None = None  # overrides the rule's default for this one finding
-    span: Any = None  # a Span when the finding points elsewhere than the operation
+    span: Span | None = None  # a Span when the finding points elsewhere than the operation
 
 
 @dataclass(frozen=True)
