@@ -48,3 +48,22 @@ def test_truncate_cascade_names_referencing_tables(tmp_path: Path) -> None:
                       "TRUNCATE a CASCADE;")
     (f,) = result.active
     assert "CASCADE also empties public.b, public.c" in f.message
+
+
+def test_down_path_renaming_back_is_not_a_compat_break(tmp_path: Path) -> None:
+    from schemagate.lint.engine import lint
+    from schemagate.model.migration import MigrationSource, Script
+    from schemagate.model.settings import Settings
+    from schemagate.parse.load import load_migrations
+
+    up, down = tmp_path / "1.up.sql", tmp_path / "1.down.sql"
+    up.write_text("ALTER TABLE users RENAME COLUMN name TO full_name;\n"
+                  "ALTER TABLE orders RENAME TO purchases;\n")
+    down.write_text("ALTER TABLE purchases RENAME TO orders;\n"
+                    "ALTER TABLE users RENAME COLUMN full_name TO name;\n"
+                    "ALTER TABLE users RENAME COLUMN email TO mail;\n")
+    src = MigrationSource("1", "golang-migrate", Script(str(up)), Script(str(down)))
+    result = lint(load_migrations([src]).migrations, Settings())
+    got = sorted((Path(f.span.path).name, f.span.line, f.rule) for f in result.active)
+    assert got == [("1.down.sql", 3, "rename-column"), ("1.up.sql", 1, "rename-column"),
+                   ("1.up.sql", 2, "rename-table")]

@@ -18,6 +18,7 @@ from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog
 from schemagate.model.findings import Finding, InputError, Notice, Severity
 from schemagate.model.migration import ParsedMigration, ParsedScript
+from schemagate.model.names import QName
 from schemagate.model.settings import Settings
 from schemagate.model.span import Span
 from schemagate.rules.context import MigrationContext, MigrationState, RuleContext
@@ -153,11 +154,15 @@ def _track_new(op: o.Operation, state: MigrationState) -> None:
             state.new_tables.add(name)
         case o.AddColumn(table=table, column=col):
             state.new_columns.add((table, col.name))
-        case o.RenameTable(table=table, new_name=new) if table in state.new_tables:
-            state.new_tables.add(type(table)(table.schema, new))
-        case o.RenameColumn(table=table, column=col, new_name=new) if (
-                (table, col) in state.new_columns or table in state.new_tables):
-            state.new_columns.add((table, new))
+        case o.RenameTable(table=table, new_name=new):
+            renamed = QName(table.schema, new)
+            state.renamed_tables.add(renamed)
+            if table in state.new_tables:
+                state.new_tables.add(renamed)
+        case o.RenameColumn(table=table, column=col, new_name=new):
+            state.renamed_columns.add((table, new))
+            if (table, col) in state.new_columns or table in state.new_tables:
+                state.new_columns.add((table, new))
 
 
 def lint(

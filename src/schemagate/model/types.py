@@ -111,63 +111,63 @@ def classify_change(old: TypeRef, new: TypeRef, using: bool = False) -> TypeChan
     `lossy-type-change` error teaches users to ignore the tool.
     """
     if old.array_dims != new.array_dims:
-        return TypeChange(False, True, "array dimensions change")
+        return TypeChange(False, True, "changes array dimensions")
     if (old.name, old.schema) == (new.name, new.schema):
         return _same_base_change(old, new, using)
     a, b = old.name, new.name
     if old.schema is not None or new.schema is not None:
-        return TypeChange(False, None, f"{old} to {new}")
+        return TypeChange(False, None, "has an effect that is not modelled")
     if a in ("varchar", "text", "citext") and b == "text":
-        return TypeChange(False, using, f"{old} to text is binary-coercible")
+        return TypeChange(False, using, "is binary-coercible")
     if a == "text" and b == "varchar":
         n = _length(new)
         if n is None:
-            return TypeChange(False, using, "text to varchar is binary-coercible")
-        return TypeChange(True, True, f"text to varchar({n}) rejects longer values")
+            return TypeChange(False, using, "is binary-coercible")
+        return TypeChange(True, True, "rejects longer values")
     if a == "bpchar" and b in ("varchar", "text"):
-        return TypeChange(False, True, f"{old} to {new} strips trailing blanks")
+        return TypeChange(False, True, "strips trailing blanks")
     if a in _TEXT_LIKE and b in ("varchar", "bpchar"):
-        return TypeChange(True, True, f"{old} to {new} can reject longer values")
+        return TypeChange(True, True, "can reject longer values")
     if a in _INT_WIDTH and b in _INT_WIDTH:
         if _INT_WIDTH[b] < _INT_WIDTH[a]:
-            return TypeChange(True, True, f"{a} to {b} rejects values out of range")
-        return TypeChange(False, True, f"{a} to {b} widens")
+            return TypeChange(True, True, "rejects values out of range")
+        return TypeChange(False, True, "widens")
     if b in _TEXT_LIKE:
         n = _length(new) if b != "text" else None
         if n is not None:
-            return TypeChange(True, True, f"{old} to {new} can reject longer values")
-        return TypeChange(False, True, f"{old} to {new} keeps every value as text")
+            return TypeChange(True, True, "can reject longer values")
+        return TypeChange(False, True, "keeps every value as text")
     if a in _TEXT_LIKE:
-        return TypeChange(True, True, f"{old} to {new} fails on values that do not parse")
+        return TypeChange(True, True, "fails on values that do not parse")
     if a in ("float4", "float8", "numeric") and b in _INT_WIDTH:
-        return TypeChange(True, True, f"{old} to {new} rounds fractions")
+        return TypeChange(True, True, "rounds fractions")
     if a == "float8" and b == "float4":
-        return TypeChange(True, True, "float8 to float4 loses precision")
+        return TypeChange(True, True, "loses precision")
     if (a in ("int8", "numeric") and b == "float4") or (a == "numeric" and b == "float8"):
-        return TypeChange(True, True, f"{old} to {new} loses precision")
+        return TypeChange(True, True, "loses precision")
     if a in ("float4", "float8") and b == "numeric":
-        return _numeric_target(old, new, "float to numeric")
+        return _numeric_target(new, "converts float to numeric")
     if a in _INT_WIDTH and b == "numeric":
         prec, scale = _numeric_digits(new)
         if prec is not None and prec - scale < {2: 5, 4: 10, 8: 19}[_INT_WIDTH[a]]:
-            return TypeChange(True, True, f"{a} to {new} rejects large values")
-        return TypeChange(False, True, f"{a} to {new} widens")
+            return TypeChange(True, True, "rejects large values")
+        return TypeChange(False, True, "widens")
     if a in ("timestamp", "timestamptz") and b in ("date", *_TIME_OF_DAY):
-        return TypeChange(True, True, f"{a} to {b} drops part of each value")
+        return TypeChange(True, True, "drops part of each value")
     if {a, b} == {"timestamp", "timestamptz"}:
-        return TypeChange(False, True, f"{a} to {b} (no rewrite on PostgreSQL 12+ when the "
-                          "session time zone is UTC)")
+        return TypeChange(False, True, "reinterprets values in the session time zone (no rewrite on PostgreSQL 12+ "
+                          "when it is UTC)")
     if a == "json" and b == "jsonb":
-        return TypeChange(False, True, "json to jsonb normalises documents")
+        return TypeChange(False, True, "normalises documents")
     if a == "jsonb" and b == "json":
-        return TypeChange(False, True, "jsonb to json")
-    return TypeChange(False, None, f"{old} to {new}")
+        return TypeChange(False, True, "keeps documents")
+    return TypeChange(False, None, "has an effect that is not modelled")
 
 
-def _numeric_target(old: TypeRef, new: TypeRef, what: str) -> TypeChange:
+def _numeric_target(new: TypeRef, what: str) -> TypeChange:
     prec, _ = _numeric_digits(new)
     if prec is not None:
-        return TypeChange(True, True, f"{what}({prec}) rounds or rejects values")
+        return TypeChange(True, True, "rounds or rejects values")
     return TypeChange(False, True, what)
 
 
@@ -176,29 +176,29 @@ def _same_base_change(old: TypeRef, new: TypeRef, using: bool) -> TypeChange:
     if name in ("varchar", "bpchar", "bit", "varbit"):
         a, b = _length(old), _length(new)
         if a == b:
-            return TypeChange(False, using, "same type")
+            return TypeChange(False, using, "keeps the type")
         if b is None or (a is not None and b > a):
             rewrite = using or name == "bpchar"
-            return TypeChange(False, rewrite, f"{old} to {new} widens")
-        return TypeChange(True, True, f"{old} to {new} rejects longer values")
+            return TypeChange(False, rewrite, "widens")
+        return TypeChange(True, True, "rejects longer values")
     if name == "numeric":
         (pa, sa), (pb, sb) = _numeric_digits(old), _numeric_digits(new)
         if (pa, sa) == (pb, sb):
-            return TypeChange(False, using, "same type")
+            return TypeChange(False, using, "keeps the type")
         if pb is None:
-            return TypeChange(False, using, f"{old} to numeric is binary-coercible")
+            return TypeChange(False, using, "is binary-coercible")
         if pa is None:
-            return TypeChange(True, True, f"numeric to {new} rounds or rejects values")
+            return TypeChange(True, True, "rounds or rejects values")
         if sb < sa:
-            return TypeChange(True, True, f"{old} to {new} rounds fractions")
+            return TypeChange(True, True, "rounds fractions")
         if pb - sb < pa - sa:
-            return TypeChange(True, True, f"{old} to {new} rejects large values")
-        return TypeChange(False, using or sb != sa, f"{old} to {new} widens")
+            return TypeChange(True, True, "rejects large values")
+        return TypeChange(False, using or sb != sa, "widens")
     if name in ("timestamp", "timestamptz", "time", "timetz", "interval"):
         a, b = _length(old), _length(new)
         if b is not None and (a is None or b < a):
-            return TypeChange(True, True, f"{old} to {new} rounds fractional seconds")
-        return TypeChange(False, using, f"{old} to {new} widens")
+            return TypeChange(True, True, "rounds fractional seconds")
+        return TypeChange(False, using, "widens")
     if old.modifiers == new.modifiers:
-        return TypeChange(False, using, "same type")
-    return TypeChange(False, None, f"{old} to {new}")
+        return TypeChange(False, using, "keeps the type")
+    return TypeChange(False, None, "has an effect that is not modelled")

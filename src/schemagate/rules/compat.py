@@ -64,7 +64,8 @@ def rename_table(op: o.RenameTable, ctx: RuleContext) -> Iterator[Hit]:
     that no longer exists. Rolling deploys make that window minutes long.
 
     ## When it does not fire
-    On a table created earlier in the same migration.
+    On a table created earlier in the same migration, and on a down path renaming back the
+    table its up path renamed.
 
     ## Safe alternative
     Rename, and keep the old name alive with an updatable view until the old code is gone:
@@ -78,7 +79,7 @@ def rename_table(op: o.RenameTable, ctx: RuleContext) -> Iterator[Hit]:
     ALTER TABLE customers RENAME TO clients;
     ```
     """
-    if ctx.is_new(op.table):
+    if ctx.is_new(op.table) or ctx.undoes_rename(op.table):
         return
     yield Hit(f"renaming `{op.table}` to `{op.new_name}` breaks code that still uses the old "
               "name", object=str(op.table), lock=ACCESS_EXCLUSIVE)
@@ -98,7 +99,8 @@ def rename_column(op: o.RenameColumn, ctx: RuleContext) -> Iterator[Hit]:
     until the new code is everywhere.
 
     ## When it does not fire
-    On a table or column created earlier in the same migration.
+    On a table or column created earlier in the same migration, and on a down path renaming
+    back the column its up path renamed.
 
     ## Safe alternative
     Expand and contract: add the new column, write to both, backfill, move the reads, and
@@ -109,7 +111,7 @@ def rename_column(op: o.RenameColumn, ctx: RuleContext) -> Iterator[Hit]:
     ALTER TABLE users RENAME COLUMN email TO email_address;
     ```
     """
-    if ctx.is_new_column(op.table, op.column):
+    if ctx.is_new_column(op.table, op.column) or ctx.undoes_rename(op.table, op.column):
         return
     yield Hit(f"renaming `{op.table}.{op.column}` to `{op.new_name}` breaks code that still "
               "uses the old name", object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE)

@@ -16,6 +16,9 @@ class MigrationState:
 
     new_tables: set[QName] = field(default_factory=set)
     new_columns: set[tuple[QName, str]] = field(default_factory=set)
+    # Names the up path gave by renaming: a down path renaming them back restores, not breaks.
+    renamed_tables: set[QName] = field(default_factory=set)
+    renamed_columns: set[tuple[QName, str]] = field(default_factory=set)
 
 
 @dataclass
@@ -34,6 +37,14 @@ class RuleContext:
 
     def is_new_column(self, table: QName, column: str) -> bool:
         return table in self.state.new_tables or (table, column) in self.state.new_columns
+
+    def undoes_rename(self, table: QName, column: str | None = None) -> bool:
+        """True on a down path renaming back a table or column that the up path renamed."""
+        if self.direction != "down":
+            return False
+        if column is None:
+            return table in self.state.renamed_tables
+        return (table, column) in self.state.renamed_columns
 
     def table(self, name: QName) -> Table | None:
         return self.catalog.tables.get(name)

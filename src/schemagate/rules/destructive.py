@@ -367,7 +367,7 @@ def lossy_type_change(op: o.AlterColumnType, ctx: RuleContext) -> Iterator[Hit]:
         return
     change = classify_change(old, op.new_type, op.using is not None)
     if change.lossy:
-        yield Hit(f"changing `{op.table}.{op.column}` from {old} to {op.new_type}: "
+        yield Hit(f"changing `{op.table}.{op.column}` from {old} to {op.new_type} "
                   f"{change.reason}", object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE,
                   facts={"rewrite": bool(change.rewrite)})
 

@@ -1,0 +1,155 @@
+"""The command-line contract (CLI.md) through the real entry point, on real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from schemagate.cli import main
+from tests.conftest import FIXTURES
+
+ROOT = Path(__file__).parent.parent
+EXAMPLES = ROOT / "examples"
+BAD = FIXTURES / "bad_input"
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "schemagate", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "NO_COLOR": "1"})
+
+
+def test_json_shape_matches_cli_md() -> None:
+    proc = run("lint", "examples/golang-migrate", "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["version"] == 1 and doc["tool"]["name"] == "schemagate"
+    assert set(doc) >= {"findings", "errors", "summary"}
+    f = doc["findings"][0]
+    assert set(f) >= {"rule", "family", "severity", "message", "help", "path", "line", "column",
+                      "end_line", "end_column", "migration", "statement", "object", "lock"}
+    assert f["path"].startswith("examples/golang-migrate/")
+    assert doc["summary"]["migrations"] == 5 and doc["summary"]["files"] == 10
+    assert set(doc["summary"]["findings"]) == {"error", "warning", "info"}
+    # The suppressed drop-column carries its reason.
+    (sup,) = doc["suppressed"]
+    assert sup["rule"] == "drop-column"
+    assert sup["suppression"]["reason"] == "legacy_ref unused since v2.3, archived in S3"
+
+
+def test_down_migration_dropping_what_up_created_is_not_flagged() -> None:
+    doc = json.loads(run("lint", "examples/golang-migrate", "--format", "json").stdout)
+    downs = [f for f in doc["findings"] if f["path"].endswith("000001_create_users.down.sql")]
+    assert downs == []
+    dropped_region = [f for f in doc["findings"]
+                      if f["path"].endswith("000003_orders_reporting.down.sql")
+                      and f["rule"] == "drop-column"]
+    assert dropped_region == []
+
+
+def test_bad_input_is_reported_per_file_and_the_rest_is_linted() -> None:
+    proc = run("lint", str(BAD.relative_to(ROOT)), "--format", "json")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    doc = json.loads(proc.stdout)
+    errors = {(Path(e["path"]).name, e["line"]) for e in doc["errors"]}
+    assert ("002_syntax_error.sql", 2) in errors
+    assert ("004_latin1.sql", 1) in errors
+    assert ("006_template.sql", 1) in errors
+    assert any(name == "003_binary.sql" for name, _ in errors)
+    template = next(e for e in doc["errors"] if e["path"].endswith("006_template.sql"))
+    assert "{{ name }}" in template["message"] and "--var" in template["message"]
+    linted = {(Path(f["path"]).name, f["rule"]) for f in doc["findings"]}
+    assert ("001_good.sql", "drop-table") in linted
+    assert ("002_syntax_error.sql", "drop-table") in linted
+    assert any(n["path"].endswith("005_empty.sql") for n in doc["notices"])
+
+
+def test_var_fills_templates() -> None:
+    proc = run("lint", str((BAD / "006_template.sql").relative_to(ROOT)), "--var", "name=events")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_missing_path_is_exit_2_with_message() -> None:
+    proc = run("lint", "no/such/dir", "--format", "json")
+    assert proc.returncode == 2
+    doc = json.loads(proc.stdout)
+    assert doc["errors"][0]["path"] == "no/such/dir"
+
+
+def test_text_output_is_ruff_like() -> None:
+    proc = run("lint", "examples/golang-migrate/000003_orders_reporting.up.sql")
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("examples/golang-migrate/000003_orders_reporting.up.sql:2:1: "
+                               "create-index-non-concurrently ")
+    assert lines[1].startswith("  help: ")
+    assert lines[-1].startswith("Found ")
+    assert "\x1b[" not in proc.stdout
+
+
+def test_github_annotations() -> None:
+    proc = run("lint", "examples/golang-migrate/000003_orders_reporting.up.sql",
+               "--format", "github")
+    assert proc.stdout.startswith(
+        "::warning file=examples/golang-migrate/000003_orders_reporting.up.sql,line=2,col=1,")
+    assert "title=schemagate create-index-non-concurrently::" in proc.stdout
+
+
+def test_fail_on_select_ignore() -> None:
+    target = "examples/golang-migrate/000003_orders_reporting.up.sql"
+    assert run("lint", target).returncode == 0  # warnings only
+    assert run("lint", target, "--fail-on", "warning").returncode == 1
+    assert run("lint", target, "--fail-on", "warning", "--ignore", "locking,compat"
+               ).returncode == 0
+    proc = run("lint", target, "--select", "no-such-rule")
+    assert proc.returncode == 2 and "unknown rule" in proc.stderr
+
+
+def test_output_file_is_written(tmp_path: Path) -> None:
+    out = tmp_path / "sub" / "report.json"
+    proc = run("lint", "examples/dbmate", "--format", "json", "-o", str(out))
+    assert proc.stdout == "" and proc.returncode == 1
+    assert json.loads(out.read_text())["summary"]["migrations"] == 3
+
+
+def test_dbmate_sections_and_transaction_false() -> None:
+    doc = json.loads(run("lint", "examples/dbmate", "--format", "json").stdout)
+    got = sorted((Path(f["path"]).name, f["line"], f["rule"]) for f in doc["findings"])
+    assert got == [
+        ("20240301100000_cleanup.sql", 2, "concurrently-in-transaction"),
+        ("20240301100000_cleanup.sql", 3, "delete-all-rows"),
+    ]
+
+
+def test_flyway_undo_pairs_and_lossy_change() -> None:
+    doc = json.loads(run("lint", "examples/flyway", "--format", "json").stdout)
+    rules = sorted((Path(f["path"]).name, f["rule"]) for f in doc["findings"])
+    assert ("V2__narrow_price.sql", "lossy-type-change") in rules
+    assert ("V2__narrow_price.sql", "truncate") in rules
+    assert ("V1.1__product_names.sql", "set-not-null") not in rules  # column added there
+    assert doc["summary"]["migrations"] == 3
+
+
+def test_rules_and_explain() -> None:
+    runner = CliRunner()
+    listing = runner.invoke(main, ["rules"])
+    assert listing.exit_code == 0 and "drop-column" in listing.output
+    explained = runner.invoke(main, ["explain", "ban-drop-column"])
+    assert explained.exit_code == 0
+    for section in ("What it does", "Why it matters", "When it does not fire",
+                    "Safe alternative", "Example"):
+        assert section in explained.output
+    assert runner.invoke(main, ["explain", "nope"]).exit_code == 2
+
+
+def test_internal_errors_hide_the_traceback(tmp_path: Path) -> None:
+    cfg = tmp_path / "schemagate.toml"
+    cfg.write_text("fail-on = 'sometimes'\n")
+    proc = run("lint", "examples/dbmate", "--config", str(cfg))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "sometimes" in proc.stderr
