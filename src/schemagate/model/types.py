@@ -155,8 +155,8 @@ def classify_change(old: TypeRef, new: TypeRef, using: bool = False) -> TypeChan
     if a in ("timestamp", "timestamptz") and b in ("date", *_TIME_OF_DAY):
         return TypeChange(True, True, "drops part of each value")
     if {a, b} == {"timestamp", "timestamptz"}:
-        return TypeChange(False, True, "reinterprets values in the session time zone (no rewrite on PostgreSQL 12+ "
-                          "when it is UTC)")
+        return TypeChange(False, True, "reinterprets values in the session time zone "
+                          "(no rewrite on PostgreSQL 12+ when it is UTC)")
     if a == "json" and b == "jsonb":
         return TypeChange(False, True, "normalises documents")
     if a == "jsonb" and b == "json":
