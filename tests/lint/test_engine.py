@@ -67,3 +67,23 @@ def test_down_path_renaming_back_is_not_a_compat_break(tmp_path: Path) -> None:
     got = sorted((Path(f.span.path).name, f.span.line, f.rule) for f in result.active)
     assert got == [("1.down.sql", 3, "rename-column"), ("1.up.sql", 1, "rename-column"),
                    ("1.up.sql", 2, "rename-table")]
+
+
+def test_each_history_folder_is_folded_on_its_own_schema(tmp_path: Path) -> None:
+    from schemagate.lint.engine import lint
+    from schemagate.parse.discover import discover
+    from schemagate.model.settings import Settings
+    from schemagate.parse.load import load_migrations
+
+    for project in ("a", "b"):
+        (tmp_path / project).mkdir()
+    # Project a creates t.c as varchar(10); project b's t predates its own history, so b
+    # cannot know c's old type and must not borrow a's.
+    (tmp_path / "a" / "1_create.sql").write_text("CREATE TABLE t (c varchar(10));\n")
+    (tmp_path / "a" / "2_narrow.sql").write_text("ALTER TABLE t ALTER COLUMN c TYPE varchar(5);\n")
+    (tmp_path / "b" / "1_narrow.sql").write_text("ALTER TABLE t ALTER COLUMN c TYPE varchar(5);\n")
+    found = discover([str(tmp_path / "a"), str(tmp_path / "b")], cwd=tmp_path)
+    result = lint(load_migrations(found.migrations, root=tmp_path).migrations, Settings())
+    flagged = sorted((f.span.path, f.rule) for f in result.active)
+    assert flagged == [("a/2_narrow.sql", "lossy-type-change")]
+    assert set(result.catalogs) == {"a", "b"}

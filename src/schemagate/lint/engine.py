@@ -33,7 +33,7 @@ class LintResult:
     files: int = 0
     migrations: int = 0
     statements: int = 0
-    catalog: Catalog = field(default_factory=Catalog)
+    catalogs: dict[str, Catalog] = field(default_factory=dict)  # history folder → schema
 
     @property
     def active(self) -> list[Finding]:
@@ -172,12 +172,26 @@ def lint(
     report: Iterable[str] | None = None,
     catalog: Catalog | None = None,
 ) -> LintResult:
-    """Lint migrations in order. ``report`` limits findings to the named migrations while the
-    whole history is still folded (what a pre-commit hook needs); ``catalog`` is the schema
-    before the first migration (the live database, when given)."""
+    """Lint migrations in order, each history (folder) on its own schema.
+
+    ``report`` limits findings to the named migrations while the whole history is still
+    folded (what a pre-commit hook needs); ``catalog`` is the schema before the first
+    migration (the live database, when given).
+    """
     engine = _Engine(settings, enabled_rules(settings), set(report) if report is not None
                      else None, severity_overrides(settings))
-    catalog = catalog if catalog is not None else Catalog()
+    histories: dict[str, list[ParsedMigration]] = {}
+    for mig in migrations:
+        histories.setdefault(mig.source.history, []).append(mig)
+    for folder, history in histories.items():
+        start = catalog.copy() if catalog is not None else Catalog()
+        engine.result.catalogs[folder] = _lint_history(engine, history, start, settings)
+    engine.result.findings.sort(key=lambda f: (f.span.path, f.span.line, f.span.column, f.rule))
+    return engine.result
+
+
+def _lint_history(engine: _Engine, migrations: Sequence[ParsedMigration], catalog: Catalog,
+                  settings: Settings) -> Catalog:
     migration_rules = any(r.scope == "migration" and r.id != "unused-suppression"
                           for r in engine.rules)
     for mig in migrations:
@@ -192,6 +206,4 @@ def lint(
                 engine.run_script(mig, mig.down, after_up.copy(), state, "down")
             if migration_rules and (engine.report is None or mig.name in engine.report):
                 engine.run_migration_rules(MigrationContext(before, after_up, settings, mig))
-    engine.result.catalog = catalog
-    engine.result.findings.sort(key=lambda f: (f.span.path, f.span.line, f.span.column, f.rule))
-    return engine.result
+    return catalog

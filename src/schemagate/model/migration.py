@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -39,6 +40,22 @@ class MigrationSource:
     version: str | None = None
     repeatable: bool = False  # Flyway R__ scripts: applied after versioned ones, on change
     dialect: str = "postgres"
+
+    @property
+    def history(self) -> str:
+        """The folder of the history this migration belongs to.
+
+        Each history is folded on its own schema: two projects linted in one run must not
+        see each other's tables. Prisma and diesel keep one folder per migration, so their
+        history is the folder above.
+        """
+        script = self.up or self.down
+        if script is None:
+            return ""
+        folder = posixpath.dirname(script.path)
+        per_folder = self.layout in ("prisma", "diesel") or posixpath.basename(
+            script.path) in ("up.sql", "down.sql", "migration.sql")
+        return posixpath.dirname(folder) if per_folder else folder
 
 
 @dataclass(frozen=True, slots=True)

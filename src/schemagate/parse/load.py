@@ -73,6 +73,8 @@ def _parse(
 
         parsed = parse_script(text, script)
     loaded.errors.extend(parsed.errors)
-    if parsed.empty and (script.section is None or not text.text.strip()):
-        loaded.notices.append(Notice(script.path, "empty migration: no statements", 1))
+    # Discovery already notes files of zero bytes; this catches files of comments only.
+    if parsed.empty and script.section is None and text.text.strip():
+        loaded.notices.append(Notice(script.path, "migration has no statements, only comments",
+                                     1))
     return parsed
