@@ -43,3 +43,49 @@ def rules_of(result: LintResult) -> list[tuple[int, str]]:
 
 def with_settings(**changes: object) -> Settings:
     return replace(Settings(), **changes)  # type: ignore[arg-type]
+
+
+# --- PostgreSQL for the tests that need one -------------------------------------------
+# The server on this machine when one answers (SCHEMAGATE_TEST_PG overrides the URL), else an
+# embedded one (pgserver), else the test is skipped with the reason. Each test gets a
+# database of its own, created and dropped around it.
+
+import os  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
+import pytest  # noqa: E402
+
+DEFAULT_TEST_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """URL of a PostgreSQL server the tests may create databases on."""
+    from schemagate.diff.connect import DatabaseError, connect
+    from schemagate.diff.scratch import embedded_server
+
+    url = os.environ.get("SCHEMAGATE_TEST_PG", DEFAULT_TEST_PG)
+    try:
+        connect(url, timeout=3).close()
+    except DatabaseError as local_error:
+        try:
+            with embedded_server() as embedded:
+                yield embedded
+            return
+        except DatabaseError as exc:
+            pytest.skip(f"no PostgreSQL: {local_error}; embedded server: {exc}")
+    yield url
+
+
+@pytest.fixture
+def pg_db(pg_server: str) -> Iterator[str]:
+    """A fresh database for one test, dropped afterwards."""
+    from schemagate.diff.scratch import _database_on
+
+    with _database_on(pg_server) as url:
+        yield url
+
+
+def unique_name(prefix: str = "t") -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:8]}"

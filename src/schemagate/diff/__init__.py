@@ -1,0 +1,1 @@
+"""Live schemas: read-only connections, scratch databases, introspection, compare and plan."""

@@ -1,0 +1,69 @@
+"""Connections to PostgreSQL: read-only for the live database, and clear errors.
+
+The live database is only ever read: every session opened here is READ ONLY at the
+server (`default_transaction_read_only`), so even a bug in a query cannot write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg import conninfo
+
+
+class DatabaseError(Exception):
+    """The database could not be reached or answered with an error; the message says why."""
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        params = conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "<invalid connection string>"
+    params.pop("password", None)
+    host = params.get("host", "localhost")
+    return f"postgresql://{params.get('user', '')}@{host}:{params.get('port', 5432)}/" \
+           f"{params.get('dbname', '')}"
+
+
+def with_database(url: str, dbname: str) -> str:
+    """The same server and credentials, another database."""
+    params: dict[str, Any] = conninfo.conninfo_to_dict(url)
+    params["dbname"] = dbname
+    return conninfo.make_conninfo(**params)
+
+
+def connect(url: str, *, autocommit: bool = False, read_only: bool = False,
+            timeout: int = 10) -> psycopg.Connection[Any]:
+    options = "-c default_transaction_read_only=on" if read_only else ""
+    try:
+        conn = psycopg.connect(url, autocommit=autocommit, connect_timeout=timeout,
+                               options=options)
+    except psycopg.Error as exc:
+        raise DatabaseError(f"cannot connect to {describe(url)}: "
+                            f"{str(exc).strip().splitlines()[0]}") from None
+    return conn
+
+
+@contextmanager
+def read_only(url: str) -> Iterator[psycopg.Cursor[Any]]:
+    """A cursor in a READ ONLY transaction on the live database; rolled back at the end.
+
+    Read-only three times over: the session default, psycopg's `BEGIN READ ONLY`, and an
+    explicit `SET TRANSACTION READ ONLY`, so a test can see it in `transaction_read_only`.
+    """
+    conn = connect(url, read_only=True)
+    conn.read_only = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SET TRANSACTION READ ONLY")
+            yield cur
+    except psycopg.Error as exc:
+        raise DatabaseError(f"{describe(url)}: {str(exc).strip().splitlines()[0]}") from None
+    finally:
+        conn.rollback()
+        conn.close()
