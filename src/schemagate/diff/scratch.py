@@ -39,7 +39,7 @@ def embedded_server() -> Iterator[str]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            server = pgserver.get_server(folder, cleanup_mode="delete")
+            server = pgserver.get_server(folder, cleanup_mode="delete")  # type: ignore[attr-defined]
         yield str(server.get_uri())
     except (OSError, RuntimeError) as exc:
         raise DatabaseError(f"could not start the embedded PostgreSQL: {exc}") from None
