@@ -75,8 +75,9 @@ class ParsedScript:
     suppressions: list[Suppression] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     empty: bool = False
-    # An explicit BEGIN never closed, or COMMIT with nothing open: for the transaction rules.
-    unclosed_begin: ParsedStatement | None = None
+    # The script says it cannot be reversed: an Alembic downgrade() that raises, a down
+    # section that only says so in a comment. `missing-down` reads it.
+    declared_irreversible: bool = False
 
 
 @dataclass
