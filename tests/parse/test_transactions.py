@@ -26,15 +26,28 @@ TWO = "SET lock_timeout = '1s'; CREATE INDEX CONCURRENTLY i ON t (a);"
     (TWO, "implicit", [True, True]),
     (ONE, "wrapped", [True]),
     ("BEGIN; CREATE INDEX i ON t (a); COMMIT; CREATE INDEX CONCURRENTLY j ON t (b);",
-     "autocommit", [False, True, True, False]),
+     "autocommit", [True, True, True, False]),
     # After an explicit COMMIT, a wrapped script runs outside the tool's transaction.
     ("CREATE TABLE x (a int); COMMIT; CREATE INDEX CONCURRENTLY j ON x (a);",
      "wrapped", [True, True, False]),
     # In a multi-statement query, statements after COMMIT start a new implicit block.
     ("CREATE TABLE x (a int); COMMIT; CREATE INDEX CONCURRENTLY j ON x (a);",
      "implicit", [True, True, True]),
+    # BEGIN and COMMIT belong to the transaction they open and close.
     ("START TRANSACTION; SELECT 1; ROLLBACK; SELECT 2;", "autocommit",
-     [False, True, True, False]),
+     [True, True, True, False]),
 ])
 def test_in_transaction(sql: str, mode: TransactionMode, expected: list[bool]) -> None:
     assert flags(sql, mode) == expected
+
+
+def blocks(sql: str, mode: TransactionMode) -> list[int | None]:
+    script = parse_script(SourceText.of("m.sql", sql), Script("m.sql", mode))
+    return [st.transaction for st in script.statements]
+
+
+def test_blocks_number_each_transaction() -> None:
+    sql = "BEGIN; SELECT 1; COMMIT; SELECT 2; BEGIN; SELECT 3; ROLLBACK;"
+    assert blocks(sql, "autocommit") == [1, 1, 1, None, 2, 2, 2]
+    assert blocks("SELECT 1; COMMIT; SELECT 2;", "implicit") == [0, 0, 1]
+    assert blocks("SELECT 1; SELECT 2;", "wrapped") == [0, 0]

@@ -66,6 +66,16 @@ class ParsedStatement:
     sql: str
     ops: tuple[Operation, ...]
     in_transaction: bool
+    # Which transaction block of the script the statement runs in (statements sharing a
+    # number share a transaction); None outside any. Frontends that only know
+    # `in_transaction` may leave it None: `block` then puts them all in block 0.
+    transaction: int | None = None
+
+    @property
+    def block(self) -> int | None:
+        if self.transaction is not None:
+            return self.transaction
+        return 0 if self.in_transaction else None
 
 
 @dataclass

@@ -19,7 +19,7 @@ from schemagate.model.ops import Operation
 from schemagate.parse.pg_ops import to_ops
 from schemagate.parse.source import SourceText, unfilled_placeholders
 from schemagate.parse.suppressions import find_suppressions
-from schemagate.parse.transactions import in_transaction
+from schemagate.parse.transactions import transaction_blocks
 
 _DBMATE_MARKER = re.compile(r"^--\s*migrate:(up|down)\b.*$", re.MULTILINE)
 
@@ -41,10 +41,10 @@ def parse_script(source: SourceText, script: Script) -> ParsedScript:
         end = start + len(sql.encode("utf-8"))
         span = source.span(start, end)
         statements.append((to_ops(node, span, len(statements), sql), sql))
-    flags = in_transaction([ops for ops, _ in statements], script.transaction)
+    blocks = transaction_blocks([ops for ops, _ in statements], script.transaction)
     result.statements = [
-        ParsedStatement(i, sql, ops, flag)
-        for i, ((ops, sql), flag) in enumerate(zip(statements, flags, strict=True))
+        ParsedStatement(i, sql, ops, block is not None, block)
+        for i, ((ops, sql), block) in enumerate(zip(statements, blocks, strict=True))
     ]
     result.empty = not result.statements and not result.errors
     result.suppressions = [s for s in find_suppressions(text, source.path)]

@@ -26,21 +26,33 @@ from schemagate.model.ops import Operation, TransactionControl
 
 def in_transaction(statements: Sequence[Sequence[Operation]], mode: TransactionMode) -> list[bool]:
     """For each statement (given as its operations), whether it runs inside a transaction."""
+    return [block is not None for block in transaction_blocks(statements, mode)]
+
+
+def transaction_blocks(
+    statements: Sequence[Sequence[Operation]], mode: TransactionMode,
+) -> list[int | None]:
+    """For each statement, the number of the transaction block it runs in, or None.
+
+    BEGIN belongs to the block it opens, COMMIT/ROLLBACK to the block they close.
+    """
     implicit = mode == "implicit" and len(statements) > 1
-    is_open = mode == "wrapped" or implicit
-    out: list[bool] = []
+    block: int | None = 0 if (mode == "wrapped" or implicit) else None
+    next_block = 1
+    out: list[int | None] = []
     for ops in statements:
         control = ops[0] if ops and isinstance(ops[0], TransactionControl) else None
-        if control is None:
-            out.append(is_open)
-            continue
-        if control.action == "begin":
-            out.append(is_open)
-            is_open = True
-        elif control.action in ("commit", "rollback"):
-            out.append(is_open)
+        if control is None or control.action in ("savepoint", "release", "rollback_to"):
+            out.append(block)
+        elif control.action == "begin":
+            if block is None:
+                block, next_block = next_block, next_block + 1
+            out.append(block)
+        else:  # commit or rollback
+            out.append(block)
             # In a multi-statement query the statements after COMMIT form a new implicit block.
-            is_open = implicit
-        else:
-            out.append(is_open)
+            if implicit:
+                block, next_block = next_block, next_block + 1
+            else:
+                block = None
     return out
