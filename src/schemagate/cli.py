@@ -6,6 +6,7 @@ pre-commit hook pays only for what it uses.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import tempfile
@@ -110,6 +111,10 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
     """Lint migrations (files or folders; default: discovered from the current folder)."""
 
     def body() -> int:
+        # A lint run builds many small acyclic objects (parse trees, operations) and exits:
+        # the cycle collector would walk that growing heap again and again for nothing
+        # (a third of the run time on 2,000 migrations). Reference counting frees the rest.
+        gc.disable()
         settings = _settings(config_file, dialect, select, ignore, fail_on, pg_version,
                              variables)
         from schemagate.lint.engine import UnknownRuleError

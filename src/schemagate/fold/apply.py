@@ -168,16 +168,14 @@ def _rename_table(cat: Catalog, op: o.RenameTable, mig: str) -> None:
     table = table_or_assumed(cat, op.table)
     del cat.tables[op.table]
     cat.tables[new] = replace(table, name=new)
-    for key, ix in list(cat.indexes.items()):
-        if ix.table == op.table:
-            cat.indexes[key] = replace(ix, table=new)
-    for key, seq in list(cat.sequences.items()):
-        if seq.owned_by and seq.owned_by[0] == op.table:
-            cat.sequences[key] = replace(seq, owned_by=(new, seq.owned_by[1]))
-    for trigger_key, trig in list(cat.triggers.items()):
-        if trig.table == op.table:
-            del cat.triggers[trigger_key]
-            cat.triggers[(new, trigger_key[1])] = replace(trig, table=new)
+    for key in [k for k, ix in cat.indexes.items() if ix.table == op.table]:
+        cat.indexes[key] = replace(cat.indexes[key], table=new)
+    for key in [k for k, s in cat.sequences.items() if s.owned_by and s.owned_by[0] == op.table]:
+        seq = cat.sequences[key]
+        cat.sequences[key] = replace(seq, owned_by=(new, seq.owned_by[1]))  # type: ignore[index]
+    for trigger_key in [k for k in cat.triggers if k[0] == op.table]:
+        trig = cat.triggers.pop(trigger_key)
+        cat.triggers[(new, trigger_key[1])] = replace(trig, table=new)
     for t in list(cat.tables.values()):
         if any(c.ref_table == op.table for c in t.constraints):
             cons = tuple(replace(c, ref_table=new) if c.ref_table == op.table else c
@@ -202,16 +200,15 @@ def _drop_column(cat: Catalog, op: o.DropColumn, mig: str) -> None:
     cons = tuple(c for c in table.constraints if op.column not in c.columns and not (
         c.expr is not None and op.column in c.expr.columns))
     cat.tables[op.table] = replace(table, columns=cols, constraints=cons)
-    for key, ix in list(cat.indexes.items()):
-        if ix.table == op.table and op.column in ix.columns:
-            del cat.indexes[key]
-    for key, seq in list(cat.sequences.items()):
-        if seq.owned_by == (op.table, op.column):
-            del cat.sequences[key]
+    for key in [k for k, ix in cat.indexes.items()
+                if ix.table == op.table and op.column in ix.columns]:
+        del cat.indexes[key]
+    owned = (op.table, op.column)
+    for key in [k for k, seq in cat.sequences.items() if seq.owned_by == owned]:
+        del cat.sequences[key]
     if op.cascade:
-        for key, view in list(cat.views.items()):
-            if (op.table, op.column) in view.reads:
-                del cat.views[key]
+        for key in [k for k, view in cat.views.items() if owned in view.reads]:
+            del cat.views[key]
 
 
 def _rename_column(cat: Catalog, op: o.RenameColumn, mig: str) -> None:
@@ -223,10 +220,11 @@ def _rename_column(cat: Catalog, op: o.RenameColumn, mig: str) -> None:
     cons = tuple(replace(c, columns=tuple(op.new_name if x == op.column else x
                                           for x in c.columns)) for c in table.constraints)
     cat.tables[op.table] = replace(table, columns=tuple(cols), constraints=cons)
-    for key, ix in list(cat.indexes.items()):
-        if ix.table == op.table and op.column in ix.columns:
-            cat.indexes[key] = replace(ix, columns=tuple(
-                op.new_name if x == op.column else x for x in ix.columns))
+    for key in [k for k, ix in cat.indexes.items()
+                if ix.table == op.table and op.column in ix.columns]:
+        ix = cat.indexes[key]
+        cat.indexes[key] = replace(ix, columns=tuple(
+            op.new_name if x == op.column else x for x in ix.columns))
 
 
 def _update_column(cat: Catalog, table_name: QName, column: str, **changes: Any) -> None:
