@@ -83,7 +83,8 @@ def test_missing_path_is_exit_2_with_message() -> None:
 
 
 def test_text_output_is_ruff_like() -> None:
-    proc = run("lint", "examples/golang-migrate/000003_orders_reporting.up.sql")
+    proc = run("lint", "examples/golang-migrate/000003_orders_reporting.up.sql",
+               "--select", "create-index-non-concurrently")
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("examples/golang-migrate/000003_orders_reporting.up.sql:2:1: "
                                "create-index-non-concurrently ")
@@ -94,18 +95,18 @@ def test_text_output_is_ruff_like() -> None:
 
 def test_github_annotations() -> None:
     proc = run("lint", "examples/golang-migrate/000003_orders_reporting.up.sql",
-               "--format", "github")
+               "--format", "github", "--select", "create-index-non-concurrently")
     assert proc.stdout.startswith(
         "::warning file=examples/golang-migrate/000003_orders_reporting.up.sql,line=2,col=1,")
     assert "title=schemagate create-index-non-concurrently::" in proc.stdout
 
 
 def test_fail_on_select_ignore() -> None:
-    target = "examples/golang-migrate/000003_orders_reporting.up.sql"
+    target = "examples/golang-migrate/000004_drop_legacy_ref.up.sql"
     assert run("lint", target).returncode == 0  # warnings only
     assert run("lint", target, "--fail-on", "warning").returncode == 1
-    assert run("lint", target, "--fail-on", "warning", "--ignore", "locking,compat"
-               ).returncode == 0
+    assert run("lint", target, "--fail-on", "warning", "--ignore",
+               "locking,compat,reversibility").returncode == 0
     proc = run("lint", target, "--select", "no-such-rule")
     assert proc.returncode == 2 and "unknown rule" in proc.stderr
 
@@ -123,6 +124,9 @@ def test_dbmate_sections_and_transaction_false() -> None:
     assert got == [
         ("20240301100000_cleanup.sql", 2, "concurrently-in-transaction"),
         ("20240301100000_cleanup.sql", 3, "delete-all-rows"),
+        ("20240301100000_cleanup.sql", 3, "irreversible-data-loss"),
+        # The down section drops the index without CONCURRENTLY and without lock_timeout.
+        ("20240301100000_cleanup.sql", 6, "missing-lock-timeout"),
     ]
 
 

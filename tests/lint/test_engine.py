@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import lint_sql, rules_of
+from tests.conftest import lint_sql, rules_of, with_settings
 
 
 def test_table_created_in_an_earlier_migration_is_existing(tmp_path: Path) -> None:
@@ -45,7 +45,7 @@ def test_truncate_cascade_names_referencing_tables(tmp_path: Path) -> None:
     result = lint_sql(tmp_path, "CREATE TABLE a (id int PRIMARY KEY);\n"
                                 "CREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a);\n"
                                 "CREATE TABLE c (b_id int REFERENCES b (id));",
-                      "TRUNCATE a CASCADE;")
+                      "TRUNCATE a CASCADE;", settings=with_settings(select=("truncate",)))
     (f,) = result.active
     assert "CASCADE also empties public.b, public.c" in f.message
 
@@ -63,7 +63,7 @@ def test_down_path_renaming_back_is_not_a_compat_break(tmp_path: Path) -> None:
                     "ALTER TABLE users RENAME COLUMN full_name TO name;\n"
                     "ALTER TABLE users RENAME COLUMN email TO mail;\n")
     src = MigrationSource("1", "golang-migrate", Script(str(up)), Script(str(down)))
-    result = lint(load_migrations([src]).migrations, Settings())
+    result = lint(load_migrations([src]).migrations, Settings(select=("compat",)))
     got = sorted((Path(f.span.path).name, f.span.line, f.rule) for f in result.active)
     assert got == [("1.down.sql", 3, "rename-column"), ("1.up.sql", 1, "rename-column"),
                    ("1.up.sql", 2, "rename-table")]
@@ -83,7 +83,8 @@ def test_each_history_folder_is_folded_on_its_own_schema(tmp_path: Path) -> None
     (tmp_path / "a" / "2_narrow.sql").write_text("ALTER TABLE t ALTER COLUMN c TYPE varchar(5);\n")
     (tmp_path / "b" / "1_narrow.sql").write_text("ALTER TABLE t ALTER COLUMN c TYPE varchar(5);\n")
     found = discover([str(tmp_path / "a"), str(tmp_path / "b")], cwd=tmp_path)
-    result = lint(load_migrations(found.migrations, root=tmp_path).migrations, Settings())
+    result = lint(load_migrations(found.migrations, root=tmp_path).migrations,
+                  Settings(select=("lossy-type-change",)))
     flagged = sorted((f.span.path, f.rule) for f in result.active)
     assert flagged == [("a/2_narrow.sql", "lossy-type-change")]
     assert set(result.catalogs) == {"a", "b"}

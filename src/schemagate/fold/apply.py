@@ -43,6 +43,37 @@ def apply(catalog: Catalog, op: o.Operation, migration: str) -> None:
         handler(catalog, op, migration)
 
 
+def materialize(catalog: Catalog, operations: Iterable[o.Operation]) -> None:
+    """Make placeholders for the tables and columns the operations use but the history never
+    created, before the operations run.
+
+    A snapshot taken after this knows that `users.legacy` existed before a migration that
+    drops it, so comparing it with the schema after up and down shows whether the down path
+    brought the column back. Placeholder columns have an unknown type.
+    """
+    produced: set[QName] = set()
+    added: set[tuple[QName, str]] = set()
+    for op in operations:
+        match op:
+            case o.CreateTable(table=t) | o.CreateView(name=t):
+                produced.add(t)
+            case o.RenameTable(table=t, new_name=new):
+                produced.add(QName(t.schema, new))
+            case o.AddColumn(table=t, column=c):
+                added.add((t, c.name))
+            case o.RenameColumn(table=t, new_name=new):
+                added.add((t, new))
+        table = getattr(op, "table", None)
+        if not isinstance(table, QName) or table in produced or table in catalog.views:
+            continue
+        known = table_or_assumed(catalog, table)
+        column = getattr(op, "column", None)
+        if (known.assumed and isinstance(column, str) and (table, column) not in added
+                and known.column(column) is None):
+            catalog.tables[table] = replace(known, columns=(*known.columns,
+                                                            Column(column, _UNKNOWN)))
+
+
 def table_or_assumed(catalog: Catalog, name: QName) -> Table:
     """The table, or a placeholder for one that predates the known history."""
     table = catalog.tables.get(name)

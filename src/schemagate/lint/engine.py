@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from schemagate.fold import apply
+from schemagate.fold import apply, materialize
 from schemagate.lint.suppress import ScriptSuppressions
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog
@@ -110,23 +110,25 @@ class _Engine:
                     ctx = RuleContext(catalog, self.settings, mig, script, st, state, direction)
                     for r in self.by_op.get(type(op), ()):
                         for hit in r.check(op, ctx):
-                            f = self.finding(r, hit, mig, op, st.sql)
-                            self.result.findings.append(sups.apply(f, st.index))
+                            f = sups.apply(self.finding(r, hit, mig, op, st.sql), st.index)
+                            if f.suppressed_by is not None and f.family == "destructive":
+                                state.acknowledged_loss.add((f.span.path, f.span.line))
+                            self.result.findings.append(f)
                 _track_new(op, state)
                 apply(catalog, op, mig.name)
         if sups is not None:
             self.unused(sups, mig)
 
     def unused(self, sups: ScriptSuppressions, mig: ParsedMigration) -> None:
-        meta = next((r for r in self.rules if r.id == "unused-suppression"), None)
-        if meta is None:
-            return
-        for hit in meta.check(sups.unused({r.id for r in self.rules})):
-            self.result.findings.append(self.finding(meta, hit, mig, None, ""))
+        enabled = {r.id for r in self.rules}
+        for r in self.rules:
+            if r.scope == "suppressions":
+                for hit in r.check(sups, enabled, self.settings):
+                    self.result.findings.append(self.finding(r, hit, mig, None, ""))
 
     def run_migration_rules(self, ctx: MigrationContext) -> None:
         for r in self.rules:
-            if r.scope == "migration" and r.id != "unused-suppression":
+            if r.scope == "migration":
                 for hit in r.check(ctx):
                     span = hit.span or _first_span(ctx.migration)
                     if span is None:
@@ -192,18 +194,25 @@ def lint(
 
 def _lint_history(engine: _Engine, migrations: Sequence[ParsedMigration], catalog: Catalog,
                   settings: Settings) -> Catalog:
-    migration_rules = any(r.scope == "migration" and r.id != "unused-suppression"
-                          for r in engine.rules)
+    migration_rules = any(r.scope == "migration" for r in engine.rules)
+    uses_down = any(m.down is not None and m.down.statements for m in migrations)
     for mig in migrations:
         engine.result.migrations += 1
         state = MigrationState()
-        before = catalog.copy() if (mig.down is not None or migration_rules) else None
+        before = None
+        if mig.down is not None or migration_rules:
+            materialize(catalog, [op for script in (mig.up, mig.down) if script is not None
+                                  for st in script.statements for op in st.ops])
+            before = catalog.copy()
         if mig.up is not None:
             engine.run_script(mig, mig.up, catalog, state, "up")
-        if before is not None:
-            after_up = catalog.copy()
-            if mig.down is not None:
-                engine.run_script(mig, mig.down, after_up.copy(), state, "down")
-            if migration_rules and (engine.report is None or mig.name in engine.report):
-                engine.run_migration_rules(MigrationContext(before, after_up, settings, mig))
+        if before is None:
+            continue
+        after_down = None
+        if mig.down is not None:
+            after_down = catalog.copy()
+            engine.run_script(mig, mig.down, after_down, state, "down")
+        if migration_rules and (engine.report is None or mig.name in engine.report):
+            engine.run_migration_rules(MigrationContext(
+                before, catalog, settings, mig, state, after_down, uses_down))
     return catalog

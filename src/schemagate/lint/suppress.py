@@ -43,10 +43,13 @@ class ScriptSuppressions:
                 return replace(finding, suppressed_by=sup)
         return finding
 
+    def all(self) -> list[Suppression]:
+        return self.whole_file + [s for group in self.targets.values() for s in group]
+
     def unused(self, enabled: set[str]) -> list[tuple[Suppression, str]]:
         """(suppression, name as written) for names that suppressed nothing."""
         out = []
-        for sup in self.whole_file + [s for group in self.targets.values() for s in group]:
+        for sup in self.all():
             for name in sup.rules:
                 ids, unknown = resolve([name])
                 if unknown:

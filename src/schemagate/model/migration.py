@@ -70,6 +70,9 @@ class ParsedStatement:
     # number share a transaction); None outside any. Frontends that only know
     # `in_transaction` may leave it None: `block` then puts them all in block 0.
     transaction: int | None = None
+    # Identifiers over 63 bytes as written: PostgreSQL's scanner truncates them before the
+    # parse tree exists, so the frontend records them from the tokens.
+    long_identifiers: tuple[str, ...] = ()
 
     @property
     def block(self) -> int | None:

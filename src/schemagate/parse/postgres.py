@@ -22,6 +22,9 @@ from schemagate.parse.suppressions import find_suppressions
 from schemagate.parse.transactions import transaction_blocks
 
 _DBMATE_MARKER = re.compile(r"^--\s*migrate:(up|down)\b.*$", re.MULTILINE)
+# A word long enough that it might be an identifier over 63 bytes (21 three-byte characters).
+_LONG_WORD = re.compile(r'[\w$"]{21,}')
+NAMEDATALEN = 64
 
 
 def parse_script(source: SourceText, script: Script) -> ParsedScript:
@@ -43,12 +46,28 @@ def parse_script(source: SourceText, script: Script) -> ParsedScript:
         statements.append((to_ops(node, span, len(statements), sql), sql))
     blocks = transaction_blocks([ops for ops, _ in statements], script.transaction)
     result.statements = [
-        ParsedStatement(i, sql, ops, block is not None, block)
+        ParsedStatement(i, sql, ops, block is not None, block, long_identifiers(sql))
         for i, ((ops, sql), block) in enumerate(zip(statements, blocks, strict=True))
     ]
     result.empty = not result.statements and not result.errors
     result.suppressions = [s for s in find_suppressions(text, source.path)]
     return result
+
+
+def long_identifiers(sql: str) -> tuple[str, ...]:
+    """Identifiers of the statement longer than PostgreSQL keeps (NAMEDATALEN - 1 bytes)."""
+    if not _LONG_WORD.search(sql):
+        return ()
+    out = []
+    for token in pg.scan(sql):
+        if token.name != "IDENT":
+            continue
+        name = sql[token.start:token.end + 1]
+        if name.startswith('"'):
+            name = name[1:-1].replace('""', '"')
+        if len(name.encode("utf-8")) >= NAMEDATALEN:
+            out.append(name)
+    return tuple(out)
 
 
 def _parse_all(text: str) -> list[tuple[int, int, dict[str, Any]]]:

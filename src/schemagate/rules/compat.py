@@ -115,3 +115,92 @@ def rename_column(op: o.RenameColumn, ctx: RuleContext) -> Iterator[Hit]:
         return
     yield Hit(f"renaming `{op.table}.{op.column}` to `{op.new_name}` breaks code that still "
               "uses the old name", object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE)
+
+
+@rule("rename-schema", family="compat", severity="warning", ops=(o.RenameSchema,),
+      aliases=("rename_schema",), fix="rename only once no running code uses the old name")
+def rename_schema(op: o.RenameSchema, ctx: RuleContext) -> Iterator[Hit]:
+    """Renaming a schema breaks every query that qualifies names with it.
+
+    ## What it does
+    Flags `ALTER SCHEMA … RENAME TO`.
+
+    ## Why it matters
+    Queries and `search_path` settings of the running application name the old schema.
+
+    ## When it does not fire
+    On a schema created earlier in the same migration.
+
+    ## Safe alternative
+    Deploy code that no longer names the schema first, or keep both names working through
+    views for one release.
+
+    ## Example
+    ```sql
+    ALTER SCHEMA reporting RENAME TO analytics;
+    ```
+    """
+    if any(t.schema == op.name and ctx.is_new(t) for t in ctx.catalog.tables) and not any(
+            t.schema == op.name and not ctx.is_new(t) for t in ctx.catalog.tables):
+        return
+    yield Hit(f"renaming schema `{op.name}` to `{op.new_name}` breaks code that still uses "
+              "the old name", object=op.name)
+
+
+@rule("rename-enum-value", family="compat", severity="warning", ops=(o.RenameEnumValue,),
+      aliases=("rename_enum_value",), fix="add the new value, migrate rows, stop using the old")
+def rename_enum_value(op: o.RenameEnumValue, ctx: RuleContext) -> Iterator[Hit]:
+    """Renaming an enum value breaks code that still writes or compares the old value.
+
+    ## What it does
+    Flags `ALTER TYPE … RENAME VALUE`.
+
+    ## Why it matters
+    The running application inserts and filters by the old label; inserts fail with
+    `invalid input value for enum`, and filters silently match nothing.
+
+    ## When it does not fire
+    On a type created earlier in the same migration.
+
+    ## Safe alternative
+    Add the new value, move rows over, deploy code using it, and stop using the old one.
+
+    ## Example
+    ```sql
+    ALTER TYPE order_status RENAME VALUE 'canceled' TO 'cancelled';
+    ```
+    """
+    typ = ctx.catalog.types.get(op.name)
+    if typ is not None and typ.created_in == ctx.migration.name:
+        return
+    yield Hit(f"renaming value '{op.value}' of `{op.name}` to '{op.new_value}' breaks code "
+              "that still uses the old value", object=str(op.name))
+
+
+@rule("drop-not-null", family="compat", severity="warning", ops=(o.DropNotNull,),
+      aliases=("ban-drop-not-null",), fix="make sure every reader handles NULL first")
+def drop_not_null(op: o.DropNotNull, ctx: RuleContext) -> Iterator[Hit]:
+    """Dropping NOT NULL lets NULLs reach code that does not expect them.
+
+    ## What it does
+    Flags `ALTER COLUMN … DROP NOT NULL` on an existing column.
+
+    ## Why it matters
+    Code of the running version assumes the column always has a value; the first NULL a new
+    writer stores breaks those readers (and the change is hard to revert once NULLs exist).
+
+    ## When it does not fire
+    On a table or column created earlier in the same migration.
+
+    ## Safe alternative
+    Deploy readers that handle NULL before the migration that allows it.
+
+    ## Example
+    ```sql
+    ALTER TABLE users ALTER COLUMN email DROP NOT NULL;
+    ```
+    """
+    if ctx.is_new_column(op.table, op.column):
+        return
+    yield Hit(f"`{op.table}.{op.column}` may now be NULL: readers that expect a value break",
+              object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE)

@@ -19,6 +19,11 @@ class MigrationState:
     # Names the up path gave by renaming: a down path renaming them back restores, not breaks.
     renamed_tables: set[QName] = field(default_factory=set)
     renamed_columns: set[tuple[QName, str]] = field(default_factory=set)
+    # Rules that report once per script record it here: (rule id, path, section).
+    reported: set[tuple[str, str, str | None]] = field(default_factory=set)
+    # Statements (path, line) whose destructive finding a suppression acknowledged: the
+    # data loss there was reviewed, so the reversibility summary does not repeat it.
+    acknowledged_loss: set[tuple[str, int]] = field(default_factory=set)
 
 
 @dataclass
@@ -52,9 +57,15 @@ class RuleContext:
 
 @dataclass
 class MigrationContext:
-    """For migration-scope rules: the schema before the migration and after its up path."""
+    """For migration-scope rules: the schema before the migration, after its up path, and
+    after up then down (None without a down path)."""
 
     before: Catalog
     after: Catalog
     settings: Settings
     migration: ParsedMigration
+    state: MigrationState = field(default_factory=MigrationState)
+    after_down: Catalog | None = None
+    # Whether this history has down migrations at all: a project that never writes them is
+    # not told about each missing one.
+    history_uses_down: bool = False

@@ -6,9 +6,18 @@ from collections.abc import Iterator
 
 from schemagate.model import ops as o
 from schemagate.model.catalog import Table
+from schemagate.model.names import QName
+from schemagate.model.types import classify_change
 from schemagate.rules.context import RuleContext
-from schemagate.rules.locks import ACCESS_EXCLUSIVE, SHARE
+from schemagate.rules.locks import (
+    ACCESS_EXCLUSIVE,
+    SHARE,
+    SHARE_ROW_EXCLUSIVE,
+    lock_for,
+    op_tables,
+)
 from schemagate.rules.registry import Hit, rule
+from schemagate.rules.volatility import expression_volatility
 
 
 @rule("create-index-non-concurrently", family="locking", severity="warning",
@@ -103,3 +112,721 @@ def set_not_null(op: o.SetNotNull, ctx: RuleContext) -> Iterator[Hit]:
     yield Hit(f"`SET NOT NULL` on `{op.table}.{op.column}` scans the whole table under an "
               "ACCESS EXCLUSIVE lock", object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE,
               facts={"scan": True})
+
+
+@rule("drop-index-non-concurrently", family="locking", severity="warning", ops=(o.DropIndex,),
+      aliases=("require-concurrent-index-deletion", "PG102"),
+      fix="use DROP INDEX CONCURRENTLY, outside a transaction")
+def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[Hit]:
+    """Dropping an index without CONCURRENTLY blocks reads and writes on its table.
+
+    ## What it does
+    Flags `DROP INDEX` without `CONCURRENTLY` when the index belongs to a table that exists
+    before the migration.
+
+    ## Why it matters
+    A plain `DROP INDEX` takes ACCESS EXCLUSIVE on the table. It is quick once it holds the
+    lock, but waiting for the lock behind a long query queues every other query behind it.
+
+    ## When it does not fire
+    With `CONCURRENTLY`; for an index created, or on a table created, earlier in the same
+    migration.
+
+    ## Safe alternative
+    ```sql
+    DROP INDEX CONCURRENTLY IF EXISTS idx_users_email;
+    ```
+
+    ## Example
+    ```sql
+    DROP INDEX idx_users_email;
+    ```
+    """
+    if op.concurrently:
+        return
+    for name in op.names:
+        index = ctx.catalog.indexes.get(name)
+        if index is not None and (ctx.is_new(index.table) or index.created_in ==
+                                  ctx.migration.name):
+            continue
+        where = f" on `{index.table}`" if index else ""
+        yield Hit(f"dropping index `{name}`{where} without CONCURRENTLY takes an ACCESS "
+                  "EXCLUSIVE lock", object=str(index.table if index else name),
+                  lock=ACCESS_EXCLUSIVE)
+
+
+@rule("reindex-non-concurrently", family="locking", severity="warning", ops=(o.Reindex,),
+      aliases=("require-concurrent-reindex",),
+      fix="REINDEX ... CONCURRENTLY (PostgreSQL 12+)")
+def reindex_non_concurrently(op: o.Reindex, ctx: RuleContext) -> Iterator[Hit]:
+    """REINDEX without CONCURRENTLY blocks writes to the table (and reads of the index).
+
+    ## What it does
+    Flags `REINDEX INDEX|TABLE|SCHEMA|DATABASE` without `CONCURRENTLY`.
+
+    ## Why it matters
+    REINDEX takes a SHARE lock on the table (writes wait) and ACCESS EXCLUSIVE on the index
+    (queries that would use it wait) for the whole rebuild.
+
+    ## When it does not fire
+    With `CONCURRENTLY`, and on a table created earlier in the same migration.
+
+    ## Safe alternative
+    From PostgreSQL 12:
+    ```sql
+    REINDEX INDEX CONCURRENTLY idx_users_email;
+    ```
+    Before 12, build a replacement with `CREATE INDEX CONCURRENTLY`, then drop the old index
+    and rename the new one.
+
+    ## Example
+    ```sql
+    REINDEX TABLE users;
+    ```
+    """
+    if op.concurrently:
+        return
+    if op.target == "table" and ctx.is_new(_qname(op.name)):
+        return
+    how = ("use REINDEX ... CONCURRENTLY" if ctx.settings.pg_version >= 12 else
+           "PostgreSQL < 12 has no REINDEX CONCURRENTLY: build a new index concurrently and "
+           "swap")
+    yield Hit(f"`REINDEX {op.target.upper()} {op.name}` blocks writes while it rebuilds; {how}",
+              object=op.name, lock=SHARE)
+
+
+def _qname(text: str) -> QName:
+    schema, _, name = text.rpartition(".")
+    return QName.of(name, schema or None)
+
+
+@rule("add-foreign-key-validated", family="locking", severity="warning",
+      ops=(o.AddConstraint,), aliases=("adding-foreign-key-constraint", "E1"),
+      fix="ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a later transaction")
+def add_foreign_key_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
+    """Adding a foreign key validates every row while blocking writes on both tables.
+
+    ## What it does
+    Flags `ALTER TABLE … ADD [CONSTRAINT …] FOREIGN KEY` without `NOT VALID` on a table that
+    exists before the migration.
+
+    ## Why it matters
+    PostgreSQL takes SHARE ROW EXCLUSIVE on the table and on the referenced table, and scans
+    the whole table to check every row while holding them: writes to both tables wait.
+
+    ## When it does not fire
+    With `NOT VALID`, and on a table created earlier in the same migration (it is empty).
+
+    ## Safe alternative
+    ```sql
+    ALTER TABLE orders ADD CONSTRAINT orders_user_fk
+        FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;
+    -- in a separate transaction: scans without blocking writes
+    ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;
+    ```
+
+    ## Example
+    ```sql
+    ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users;
+    ```
+    """
+    con = op.constraint
+    if con.kind != "foreign" or con.not_valid or ctx.is_new(op.table):
+        return
+    yield Hit(f"adding foreign key on `{op.table}` validates every row while blocking writes "
+              f"to `{op.table}` and `{con.ref_table}`", object=str(op.table),
+              lock=SHARE_ROW_EXCLUSIVE, facts={"scan": True})
+
+
+@rule("add-check-validated", family="locking", severity="warning", ops=(o.AddConstraint,),
+      aliases=("constraint-missing-not-valid", "E1", "PG305"),
+      fix="ADD CONSTRAINT ... CHECK (...) NOT VALID, then VALIDATE CONSTRAINT")
+def add_check_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
+    """Adding a CHECK constraint scans the table under an ACCESS EXCLUSIVE lock.
+
+    ## What it does
+    Flags `ALTER TABLE … ADD CONSTRAINT … CHECK (…)` without `NOT VALID` on a table that exists
+    before the migration.
+
+    ## Why it matters
+    Every row is checked while ACCESS EXCLUSIVE is held: no reads, no writes.
+
+    ## When it does not fire
+    With `NOT VALID`, and on a table created earlier in the same migration.
+
+    ## Safe alternative
+    ```sql
+    ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total >= 0) NOT VALID;
+    ALTER TABLE orders VALIDATE CONSTRAINT orders_total_positive;  -- SHARE UPDATE EXCLUSIVE
+    ```
+
+    ## Example
+    ```sql
+    ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total >= 0);
+    ```
+    """
+    con = op.constraint
+    if con.kind != "check" or con.not_valid or ctx.is_new(op.table):
+        return
+    yield Hit(f"adding CHECK constraint on `{op.table}` scans every row under an ACCESS "
+              "EXCLUSIVE lock", object=str(op.table), lock=ACCESS_EXCLUSIVE,
+              facts={"scan": True})
+
+
+@rule("validate-in-same-transaction", family="locking", severity="warning",
+      ops=(o.ValidateConstraint,), aliases=("E4",),
+      fix="commit after ADD ... NOT VALID, and VALIDATE in a new transaction")
+def validate_in_same_transaction(op: o.ValidateConstraint, ctx: RuleContext) -> Iterator[Hit]:
+    """VALIDATE CONSTRAINT in the transaction that added the constraint NOT VALID.
+
+    ## What it does
+    Flags `VALIDATE CONSTRAINT` that runs in the same transaction as the `ADD CONSTRAINT …
+    NOT VALID` that created the constraint, explicit or opened by the migration tool.
+
+    ## Why it matters
+    The point of `NOT VALID` is to take the strong lock only briefly, and validate later under
+    a weaker one. In one transaction, the ACCESS EXCLUSIVE (CHECK) or SHARE ROW EXCLUSIVE (FK)
+    lock of the `ADD` is still held during the validating scan: the two-step form buys
+    nothing.
+
+    ## When it does not fire
+    When the `ADD` committed before the `VALIDATE` (separate migrations, or autocommit
+    statements), and on tables created earlier in the same migration.
+
+    ## Safe alternative
+    Put `VALIDATE CONSTRAINT` in the next migration (or after a `COMMIT`).
+
+    ## Example
+    ```sql
+    -- migrate:up  (dbmate wraps this in one transaction)
+    ALTER TABLE orders ADD CONSTRAINT c CHECK (total >= 0) NOT VALID;
+    ALTER TABLE orders VALIDATE CONSTRAINT c;
+    ```
+    """
+    block = ctx.statement.block
+    if block is None or ctx.is_new(op.table):
+        return
+    for st in ctx.script.statements[:ctx.statement.index]:
+        if st.block != block:
+            continue
+        for earlier in st.ops:
+            if (isinstance(earlier, o.AddConstraint) and earlier.table == op.table
+                    and earlier.constraint.not_valid and earlier.constraint.name == op.name):
+                yield Hit(f"validating `{op.name}` in the transaction that added it keeps the "
+                          f"ADD's lock on `{op.table}` during the scan", object=str(op.table),
+                          lock=lock_for(earlier), facts={"scan": True})
+                return
+
+
+def _rewrite_verdict(op: o.AlterColumnType, ctx: RuleContext) -> tuple[bool | None, str]:
+    table = ctx.table(op.table)
+    column = table.column(op.column) if table else None
+    old = op.old_type or (column.type if column and column.type.name != "unknown" else None)
+    if old is None:
+        return None, f"to {op.new_type} (old type unknown)"
+    change = classify_change(old, op.new_type, op.using is not None)
+    return change.rewrite, f"from {old} to {op.new_type}"
+
+
+@rule("column-type-rewrite", family="locking", severity="warning", ops=(o.AlterColumnType,),
+      aliases=("changing-column-type", "E5", "PG301"),
+      fix="add a new column, backfill in batches, then swap")
+def column_type_rewrite(op: o.AlterColumnType, ctx: RuleContext) -> Iterator[Hit]:
+    """A column type change that rewrites the table and its indexes under ACCESS EXCLUSIVE.
+
+    ## What it does
+    Flags `ALTER COLUMN … TYPE` on a table that exists before the migration, unless the
+    change is binary-coercible: `varchar(n)` to a longer `varchar` or `text`, `varchar` ↔
+    `text`, `numeric(p,s)` to a larger precision with the same scale or to unconstrained
+    `numeric`. With the old type unknown (a table that predates the history), it fires and
+    says so.
+
+    ## Why it matters
+    A rewrite copies every row and rebuilds every index while holding ACCESS EXCLUSIVE:
+    the table is unavailable for the whole time, minutes to hours on large tables.
+
+    ## When it does not fire
+    On binary-coercible changes (no rewrite, no scan), and on tables or columns created
+    earlier in the same migration.
+
+    ## Safe alternative
+    Add a new column of the new type, fill it in batches (and keep it in sync with a
+    trigger), then switch the application over and drop the old column:
+    ```sql
+    ALTER TABLE events ADD COLUMN id_new bigint;
+    UPDATE events SET id_new = id WHERE id BETWEEN 1 AND 100000;  -- batches
+    ```
+
+    ## Example
+    ```sql
+    ALTER TABLE events ALTER COLUMN id TYPE bigint;
+    ```
+    """
+    if ctx.is_new_column(op.table, op.column):
+        return
+    rewrite, what = _rewrite_verdict(op, ctx)
+    if rewrite is False:
+        return
+    verb = "rewrites" if rewrite else "may rewrite"
+    yield Hit(f"changing `{op.table}.{op.column}` {what} {verb} the table and its indexes "
+              "under an ACCESS EXCLUSIVE lock", object=f"{op.table}.{op.column}",
+              lock=ACCESS_EXCLUSIVE, facts={"rewrite": True if rewrite else "unknown"})
+
+
+@rule("add-column-rewrite", family="locking", severity="warning", ops=(o.AddColumn,),
+      aliases=("adding-field-with-default", "E11", "PG302"),
+      fix="add the column without the volatile default, then backfill in batches")
+def add_column_rewrite(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
+    """ADD COLUMN that rewrites the whole table.
+
+    ## What it does
+    Flags `ADD COLUMN` on a table that exists before the migration when PostgreSQL must
+    rewrite the table: a volatile default (`random()`, `gen_random_uuid()`,
+    `clock_timestamp()`, any user function not declared STABLE or IMMUTABLE), `serial`,
+    an identity column, a stored generated column — and, before PostgreSQL 11, any default.
+    Volatility comes from PostgreSQL's own `pg_proc` (shipped with schemagate) and from the
+    functions the history creates.
+
+    ## Why it matters
+    The rewrite holds ACCESS EXCLUSIVE while every row is copied.
+
+    ## When it does not fire
+    With a constant or stable default on PostgreSQL 11+ (`DEFAULT 0`, `DEFAULT 'x'`,
+    `DEFAULT now()`, `DEFAULT CURRENT_TIMESTAMP`: catalog-only), with no default, and on
+    tables created earlier in the same migration.
+
+    ## Safe alternative
+    ```sql
+    ALTER TABLE users ADD COLUMN token uuid;                 -- instant
+    ALTER TABLE users ALTER COLUMN token SET DEFAULT gen_random_uuid();  -- new rows only
+    UPDATE users SET token = gen_random_uuid() WHERE id BETWEEN 1 AND 10000;  -- batches
+    ```
+
+    ## Example
+    ```sql
+    ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();
+    ```
+    """
+    if ctx.is_new(op.table):
+        return
+    col = op.column
+    reason = None
+    if col.type.serial:
+        reason = "a serial column fills every row from its sequence"
+    elif col.identity:
+        reason = "an identity column fills every row"
+    elif col.generated is not None:
+        reason = "a stored generated column is computed for every row"
+    elif col.default is not None:
+        if ctx.settings.pg_version < 11:
+            reason = f"before PostgreSQL 11 any default ({col.default.sql}) is written to " \
+                     "every row"
+        elif expression_volatility(col.default, ctx.catalog) == "v":
+            reason = f"the default {col.default.sql} is volatile and is computed for every row"
+    if reason is None:
+        return
+    yield Hit(f"adding `{col.name}` to `{op.table}` rewrites the table under an ACCESS "
+              f"EXCLUSIVE lock: {reason}", object=f"{op.table}.{col.name}",
+              lock=ACCESS_EXCLUSIVE, facts={"rewrite": True})
+
+
+@rule("add-unique-constraint", family="locking", severity="warning", ops=(o.AddConstraint,),
+      aliases=("disallowed-unique-constraint", "E7", "PG105"),
+      fix="CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX")
+def add_unique_constraint(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
+    """ADD UNIQUE builds its index while blocking reads and writes.
+
+    ## What it does
+    Flags `ALTER TABLE … ADD [CONSTRAINT …] UNIQUE (…)` on a table that exists before the
+    migration, unless it reuses an index (`USING INDEX`).
+
+    ## Why it matters
+    The unique index is built under ACCESS EXCLUSIVE: the table is unavailable for the whole
+    build.
+
+    ## When it does not fire
+    With `USING INDEX`, and on tables created earlier in the same migration.
+
+    ## Safe alternative
+    ```sql
+    CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);
+    ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key;
+    ```
+
+    ## Example
+    ```sql
+    ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);
+    ```
+    """
+    con = op.constraint
+    if con.kind != "unique" or con.using_index or ctx.is_new(op.table):
+        return
+    yield Hit(f"adding UNIQUE on `{op.table}` ({', '.join(con.columns)}) builds an index "
+              "under an ACCESS EXCLUSIVE lock", object=str(op.table), lock=ACCESS_EXCLUSIVE,
+              facts={"scan": True})
+
+
+@rule("add-primary-key", family="locking", severity="warning", ops=(o.AddConstraint,),
+      aliases=("adding-serial-primary-key-field", "PG104"),
+      fix="CREATE UNIQUE INDEX CONCURRENTLY, then ADD PRIMARY KEY USING INDEX")
+def add_primary_key(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
+    """ADD PRIMARY KEY builds an index (and may check NOT NULL) under ACCESS EXCLUSIVE.
+
+    ## What it does
+    Flags `ALTER TABLE … ADD PRIMARY KEY` on a table that exists before the migration, unless
+    it reuses an index built beforehand (`USING INDEX`).
+
+    ## Why it matters
+    The index build, and the NOT NULL check of the key columns, happen while the table is
+    locked against reads and writes.
+
+    ## When it does not fire
+    With `USING INDEX`, and on tables created earlier in the same migration.
+
+    ## Safe alternative
+    ```sql
+    CREATE UNIQUE INDEX CONCURRENTLY items_pkey_idx ON items (id);
+    ALTER TABLE items ADD CONSTRAINT items_pkey PRIMARY KEY USING INDEX items_pkey_idx;
+    ```
+    (make the columns NOT NULL first with the CHECK-based recipe of `set-not-null`.)
+
+    ## Example
+    ```sql
+    ALTER TABLE items ADD PRIMARY KEY (id);
+    ```
+    """
+    con = op.constraint
+    if con.kind != "primary" or con.using_index or ctx.is_new(op.table):
+        return
+    yield Hit(f"adding a primary key to `{op.table}` builds its index under an ACCESS "
+              "EXCLUSIVE lock", object=str(op.table), lock=ACCESS_EXCLUSIVE,
+              facts={"scan": True})
+
+
+@rule("add-exclusion-constraint", family="locking", severity="warning",
+      ops=(o.AddConstraint,), aliases=("E8",),
+      fix="create the constraint with the table, or schedule downtime")
+def add_exclusion_constraint(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
+    """An exclusion constraint on an existing table: no online way exists.
+
+    ## What it does
+    Flags `ALTER TABLE … ADD CONSTRAINT … EXCLUDE …` on a table that exists before the
+    migration.
+
+    ## Why it matters
+    The constraint's index is built and every row checked under ACCESS EXCLUSIVE, and unlike
+    UNIQUE there is no `USING INDEX` or `NOT VALID` form to do it in steps.
+
+    ## When it does not fire
+    On tables created earlier in the same migration.
+
+    ## Safe alternative
+    Create the constraint together with the table, or plan a maintenance window.
+
+    ## Example
+    ```sql
+    ALTER TABLE bookings ADD CONSTRAINT no_overlap EXCLUDE USING gist (room WITH =, during WITH &&);
+    ```
+    """
+    if op.constraint.kind != "exclusion" or ctx.is_new(op.table):
+        return
+    yield Hit(f"adding an exclusion constraint to `{op.table}` locks it against reads and "
+              "writes while every row is checked", object=str(op.table),
+              lock=ACCESS_EXCLUSIVE, facts={"scan": True})
+
+
+@rule("detach-partition-non-concurrently", family="locking", severity="warning",
+      ops=(o.DetachPartition,), aliases=("require-concurrent-partition-detach",),
+      fix="DETACH PARTITION ... CONCURRENTLY (PostgreSQL 14+), outside a transaction")
+def detach_partition_non_concurrently(op: o.DetachPartition, ctx: RuleContext
+                                      ) -> Iterator[Hit]:
+    """DETACH PARTITION without CONCURRENTLY locks the whole partitioned table.
+
+    ## What it does
+    Flags `ALTER TABLE … DETACH PARTITION` without `CONCURRENTLY` when the target PostgreSQL is
+    14 or later (where the concurrent form exists).
+
+    ## Why it matters
+    The plain form takes ACCESS EXCLUSIVE on the parent: every query on any partition waits.
+
+    ## When it does not fire
+    With `CONCURRENTLY`; on PostgreSQL < 14 (`--pg-version`), which has no alternative; on
+    tables created earlier in the same migration.
+
+    ## Safe alternative
+    ```sql
+    ALTER TABLE measurements DETACH PARTITION measurements_2020 CONCURRENTLY;
+    ```
+
+    ## Example
+    ```sql
+    ALTER TABLE measurements DETACH PARTITION measurements_2020;
+    ```
+    """
+    if op.concurrently or ctx.settings.pg_version < 14 or ctx.is_new(op.table):
+        return
+    yield Hit(f"detaching `{op.partition}` from `{op.table}` without CONCURRENTLY locks the "
+              "partitioned table against reads and writes", object=str(op.table),
+              lock=ACCESS_EXCLUSIVE)
+
+
+@rule("full-table-rewrite", family="locking", severity="warning", ops=(o.TableRewrite,),
+      aliases=("prefer-repack",), fix="use pg_repack / pg_squeeze, or a maintenance window")
+def full_table_rewrite(op: o.TableRewrite, ctx: RuleContext) -> Iterator[Hit]:
+    """VACUUM FULL, CLUSTER and SET TABLESPACE/LOGGED/UNLOGGED rewrite the whole table.
+
+    ## What it does
+    Flags statements that copy a whole table under ACCESS EXCLUSIVE: `VACUUM FULL`,
+    `CLUSTER`, `ALTER TABLE … SET TABLESPACE`, `SET LOGGED`, `SET UNLOGGED`.
+
+    ## Why it matters
+    The table is unavailable for reads and writes for the whole copy.
+
+    ## When it does not fire
+    On tables created earlier in the same migration.
+
+    ## Safe alternative
+    Reclaim space online with `pg_repack` or `pg_squeeze`, outside migrations.
+
+    ## Example
+    ```sql
+    VACUUM FULL events;
+    ```
+    """
+    if op.table is not None and ctx.is_new(op.table):
+        return
+    target = f"`{op.table}`" if op.table else "every table"
+    yield Hit(f"{op.reason} rewrites {target} under an ACCESS EXCLUSIVE lock",
+              object=str(op.table or ""), lock=ACCESS_EXCLUSIVE, facts={"rewrite": True})
+
+
+@rule("refresh-matview-non-concurrently", family="locking", severity="warning",
+      ops=(o.RefreshMaterializedView,),
+      fix="REFRESH MATERIALIZED VIEW CONCURRENTLY (needs a unique index)")
+def refresh_matview_non_concurrently(op: o.RefreshMaterializedView, ctx: RuleContext
+                                     ) -> Iterator[Hit]:
+    """REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks every read of the view.
+
+    ## What it does
+    Flags `REFRESH MATERIALIZED VIEW` without `CONCURRENTLY` on a view that exists before the
+    migration.
+
+    ## Why it matters
+    The refresh takes ACCESS EXCLUSIVE on the view for as long as its query runs: readers
+    of the view wait.
+
+    ## When it does not fire
+    With `CONCURRENTLY`, and on a view created earlier in the same migration.
+
+    ## Safe alternative
+    Give the view a unique index and refresh it concurrently:
+    ```sql
+    CREATE UNIQUE INDEX CONCURRENTLY daily_totals_day ON daily_totals (day);
+    REFRESH MATERIALIZED VIEW CONCURRENTLY daily_totals;
+    ```
+
+    ## Example
+    ```sql
+    REFRESH MATERIALIZED VIEW daily_totals;
+    ```
+    """
+    if op.concurrently or ctx.is_new(op.name):
+        return
+    yield Hit(f"refreshing `{op.name}` without CONCURRENTLY blocks its readers until the "
+              "query finishes", object=str(op.name), lock=ACCESS_EXCLUSIVE)
+
+
+_BLOCKING = frozenset({ACCESS_EXCLUSIVE, SHARE, SHARE_ROW_EXCLUSIVE, "EXCLUSIVE"})
+
+
+def _blocking_target(op: o.Operation, ctx: RuleContext) -> QName | None:
+    """The existing table a blocking lock is taken on, if the operation takes one."""
+    if lock_for(op) not in _BLOCKING:
+        return None
+    for table in op_tables(op, ctx.catalog):
+        if not ctx.is_new(table):
+            return table
+    return None
+
+
+def _timeout_set(ctx: RuleContext, setting: str) -> bool:
+    """Whether `SET [LOCAL] setting` to a non-zero value ran earlier in this script and still
+    applies here: SET lasts for the session, SET LOCAL for its transaction."""
+    active = False
+    for st in ctx.script.statements[:ctx.statement.index]:
+        for op in st.ops:
+            if isinstance(op, o.SetSetting) and op.name.lower() == setting:
+                applies = not op.local or (st.block is not None
+                                           and st.block == ctx.statement.block)
+                active = applies and op.value is not None and op.value.strip("'") not in (
+                    "0", "")
+    return active
+
+
+def _unguarded_once(ctx: RuleContext, op: o.Operation, setting: str, rule_id: str
+                    ) -> QName | None:
+    """The locked table, for the first blocking operation of the script with no timeout in
+    effect: one finding per script, at the place where the SET belongs."""
+    table = _blocking_target(op, ctx)
+    if table is None or _timeout_set(ctx, setting):
+        return None
+    mark = (rule_id, ctx.script.script.path, ctx.script.script.section)
+    if mark in ctx.state.reported:
+        return None
+    ctx.state.reported.add(mark)
+    return table
+
+
+_ALL_OPS: tuple[type[o.Operation], ...] = (
+    o.CreateIndex, o.DropIndex, o.Reindex, o.AddConstraint, o.AddColumn, o.DropColumn,
+    o.AlterColumnType, o.SetNotNull, o.DropNotNull, o.SetDefault, o.DropConstraint,
+    o.RenameTable, o.RenameColumn, o.DropTable, o.Truncate, o.TableRewrite,
+    o.RefreshMaterializedView, o.DetachPartition, o.AttachPartition, o.RenameConstraint,
+    o.DropTrigger, o.CreateTrigger, o.ValidateConstraint,
+)
+
+
+@rule("missing-lock-timeout", family="locking", severity="warning", ops=_ALL_OPS,
+      aliases=("require-lock-timeout", "E9"),
+      fix="SET lock_timeout = '2s' (or SET LOCAL inside the transaction) before it")
+def missing_lock_timeout(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
+    """A blocking lock requested with no lock_timeout: one long query stalls everything.
+
+    ## What it does
+    Flags the first statement of a script that takes an ACCESS EXCLUSIVE, EXCLUSIVE, SHARE
+    ROW EXCLUSIVE or SHARE lock on an existing table when no `SET lock_timeout` (or
+    `SET LOCAL lock_timeout` in the same transaction) ran before it in the script.
+
+    ## Why it matters
+    A lock request waits behind any running query on the table — and every query that
+    arrives after it waits behind the request. A migration waiting on a long report blocks
+    the whole application. A lock timeout makes the migration fail fast instead; retry it.
+
+    ## When it does not fire
+    When `lock_timeout` was set to a non-zero value earlier in the script (SET for the
+    session, SET LOCAL for the same transaction); for statements that take no blocking lock
+    or only touch tables created in the same migration. It reports once per script.
+
+    ## Safe alternative
+    ```sql
+    SET lock_timeout = '2s';
+    ALTER TABLE users ADD COLUMN plan text;
+    ```
+
+    ## Example
+    ```sql
+    ALTER TABLE users ADD COLUMN plan text;
+    ```
+    """
+    table = _unguarded_once(ctx, op, "lock_timeout", "missing-lock-timeout")
+    if table is not None:
+        yield Hit(f"{lock_for(op)} lock on `{table}` with no lock_timeout set: if it waits, "
+                  "every query on the table queues behind it", object=str(table),
+                  lock=lock_for(op))
+
+
+@rule("missing-statement-timeout", family="locking", severity="warning", ops=_ALL_OPS,
+      aliases=("require-statement-timeout",), enabled=False,
+      fix="SET statement_timeout = '5min' before it")
+def missing_statement_timeout(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
+    """A blocking lock held by a statement with no statement_timeout (off by default).
+
+    ## What it does
+    Like `missing-lock-timeout`, for `statement_timeout`: flags the first statement of a
+    script that takes a blocking lock on an existing table when no `SET statement_timeout`
+    ran before it.
+
+    ## Why it matters
+    A statement that holds ACCESS EXCLUSIVE and runs longer than planned (a rewrite, a scan
+    of a table bigger than expected) keeps the table unavailable until it ends. A statement
+    timeout bounds the damage.
+
+    ## When it does not fire
+    As for `missing-lock-timeout`. Off by default: enable it with `--select`.
+
+    ## Safe alternative
+    ```sql
+    SET statement_timeout = '5min';
+    ```
+
+    ## Example
+    ```sql
+    ALTER TABLE users ALTER COLUMN id TYPE bigint;
+    ```
+    """
+    table = _unguarded_once(ctx, op, "statement_timeout", "missing-statement-timeout")
+    if table is not None:
+        yield Hit(f"{lock_for(op)} lock on `{table}` with no statement_timeout set",
+                  object=str(table), lock=lock_for(op))
+
+
+# Operations that only change the catalog: once the lock is held they finish at once.
+_CHEAP = (o.AddColumn, o.DropColumn, o.SetDefault, o.DropNotNull, o.RenameTable,
+          o.RenameColumn, o.RenameConstraint, o.RenameIndex, o.DropConstraint, o.SetSetting,
+          o.TransactionControl, o.CreateTable, o.CreateView, o.CreateSequence, o.CreateType,
+          o.CreateFunction, o.CreateSchema, o.CreateExtension, o.DropTrigger)
+
+
+@rule("lock-held-too-long", family="locking", severity="warning", ops=_ALL_OPS,
+      aliases=("E4",), fix="move the slow statements to their own transaction (migration)")
+def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
+    """ACCESS EXCLUSIVE held while more slow work runs in the same transaction.
+
+    ## What it does
+    Flags a statement that takes ACCESS EXCLUSIVE on an existing table inside a transaction
+    (explicit, or the migration tool's) when a later statement of that transaction does
+    slow work: builds an index, scans or rewrites a table, changes data, or locks another
+    existing table.
+
+    ## Why it matters
+    Locks are held until the transaction ends. The table stays unavailable for the whole
+    duration of everything that follows, not just the statement that needed the lock.
+
+    ## When it does not fire
+    Outside transactions; when everything after the lock is catalog-only (adding a nullable
+    column, renames, defaults); on tables created in the same migration.
+
+    ## Safe alternative
+    Split the migration: the statement that takes ACCESS EXCLUSIVE in its own short
+    transaction, the slow work in another.
+
+    ## Example
+    ```sql
+    BEGIN;
+    ALTER TABLE users ADD COLUMN plan text;
+    UPDATE users SET plan = 'free';  -- users stays locked during the update
+    COMMIT;
+    ```
+    """
+    block = ctx.statement.block
+    if block is None or lock_for(op) != ACCESS_EXCLUSIVE:
+        return
+    table = _blocking_target(op, ctx)
+    if table is None or op is not next(
+            (x for x in ctx.statement.ops if _blocking_target(x, ctx) is not None), None):
+        return
+    for later in ctx.script.statements[ctx.statement.index + 1:]:
+        if later.block != block:
+            break
+        if any(_slow_after(x, table, ctx) for x in later.ops):
+            yield Hit(f"ACCESS EXCLUSIVE on `{table}` stays held while line "
+                      f"{later.ops[0].span.line} (`{_head(later.sql)}`) runs in the same "
+                      "transaction", object=str(table), lock=ACCESS_EXCLUSIVE)
+            return
+
+
+def _head(sql: str, width: int = 60) -> str:
+    flat = " ".join(sql.split())
+    return flat if len(flat) <= width else flat[:width - 1] + "…"
+
+
+def _slow_after(op: o.Operation, locked: QName, ctx: RuleContext) -> bool:
+    if isinstance(op, _CHEAP) and not (isinstance(op, o.AddColumn) and (
+            op.column.default is not None and not op.column.default.constant)):
+        touched = [t for t in op_tables(op, ctx.catalog) if t != locked]
+        return any(lock_for(op) and not ctx.is_new(t) for t in touched)
+    if isinstance(op, o.RawSQL) and op.statement_kind in ("SelectStmt", "CommentStmt",
+                                                         "GrantStmt"):
+        return False
+    return not all(ctx.is_new(t) for t in op_tables(op, ctx.catalog)) or isinstance(
+        op, (o.UpdateRows, o.DeleteRows, o.InsertRows, o.RawSQL))

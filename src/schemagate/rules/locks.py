@@ -8,6 +8,8 @@ Reports show it; locking rules name it in their findings; `verify` checks it aga
 from __future__ import annotations
 
 from schemagate.model import ops as o
+from schemagate.model.catalog import Catalog
+from schemagate.model.names import QName
 
 ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
 SHARE = "SHARE"
@@ -47,3 +49,29 @@ def lock_for(op: o.Operation) -> str | None:
               | o.DropTrigger()):
             return ACCESS_EXCLUSIVE
     return None
+
+
+def op_tables(op: o.Operation, catalog: Catalog) -> list[QName]:
+    """The tables an operation locks or changes (an index's table, a view's name)."""
+    match op:
+        case o.DropIndex(names=names):
+            return [catalog.indexes[n].table for n in names if n in catalog.indexes]
+        case o.RenameIndex(name=name):
+            return [catalog.indexes[name].table] if name in catalog.indexes else []
+        case o.DropTable(tables=tables) | o.Truncate(tables=tables):
+            return list(tables)
+        case o.RefreshMaterializedView(name=name):
+            return [name]
+        case o.AddConstraint(table=table, constraint=con) if con.ref_table is not None:
+            return [table, con.ref_table]
+        case o.TableRewrite(table=table):
+            return [table] if table is not None else []
+        case o.Reindex(target="table", name=name):
+            schema, _, rel = name.rpartition(".")
+            return [QName.of(rel, schema or None)]
+        case o.Reindex(target="index", name=name):
+            schema, _, rel = name.rpartition(".")
+            ix = catalog.indexes.get(QName.of(rel, schema or None))
+            return [ix.table] if ix else []
+    table = getattr(op, "table", None)
+    return [table] if isinstance(table, QName) else []

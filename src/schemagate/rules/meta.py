@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from typing import Protocol
 
 from schemagate.model import ops as o
 from schemagate.model.findings import Suppression
+from schemagate.model.settings import Settings
 from schemagate.rules.context import RuleContext
 from schemagate.rules.registry import Hit, rule
+
+
+class ScriptSuppressions(Protocol):
+    """The suppressions of one script, as the engine matched them to findings."""
+
+    def all(self) -> list[Suppression]: ...
+
+    def unused(self, enabled: set[str]) -> list[tuple[Suppression, str]]: ...
 
 # Statement kinds that read data, grant rights or describe objects: they change no schema
 # object a rule reasons about, so not modelling them loses nothing worth a finding.
@@ -29,6 +39,11 @@ _HARMLESS = frozenset({
     "AlterDatabaseStmt", "AlterDatabaseSetStmt", "AlterRoleSetStmt", "AlterCollationStmt",
     "CreateAmStmt", "AlterOperatorStmt", "AlterTypeStmt", "AlterStatsStmt",
 })
+
+
+def is_harmless_raw(op: o.RawSQL) -> bool:
+    """An unmodelled statement that changes no schema object the rules reason about."""
+    return "/" not in op.statement_kind and op.statement_kind in _HARMLESS and not op.reason
 
 
 @rule("unmodelled-statement", family="meta", severity="info", ops=(o.RawSQL,))
@@ -56,15 +71,15 @@ def unmodelled_statement(op: o.RawSQL, ctx: RuleContext) -> Iterator[Hit]:
     ALTER TABLE users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY;
     ```
     """
-    base = op.statement_kind.split("/", 1)[0]
-    if base in _HARMLESS and "/" not in op.statement_kind:
+    if is_harmless_raw(op):
         return
     detail = f" ({op.reason})" if op.reason else ""
     yield Hit(f"statement not modelled: {op.statement_kind}{detail}; review it by hand")
 
 
-@rule("unused-suppression", family="meta", severity="info", scope="migration")
-def unused_suppression(unused: Iterable[tuple[Suppression, str]]) -> Iterator[Hit]:
+@rule("unused-suppression", family="meta", severity="info", scope="suppressions")
+def unused_suppression(sups: ScriptSuppressions, enabled: set[str], settings: Settings
+                       ) -> Iterator[Hit]:
     """A suppression comment that matched no finding.
 
     ## What it does
@@ -87,5 +102,41 @@ def unused_suppression(unused: Iterable[tuple[Suppression, str]]) -> Iterator[Hi
     ALTER TABLE users ADD COLUMN nickname text;
     ```
     """
-    for suppression, name in unused:
+    for suppression, name in sups.unused(enabled):
         yield Hit(f"suppression of `{name}` matched no finding", span=suppression.span)
+
+
+@rule("suppression-without-reason", family="meta", severity="warning", scope="suppressions")
+def suppression_without_reason(sups: ScriptSuppressions, enabled: set[str],
+                               settings: Settings) -> Iterator[Hit]:
+    """A suppression comment that does not say why, when the settings require a reason.
+
+    ## What it does
+    With `require-reason = true` in the configuration, reports every `-- schemagate: ignore`
+    comment that has no ` -- reason` after its rule names.
+
+    ## Why it matters
+    A suppression is a decision someone reviewed; the reason is what the next reader (and
+    the SARIF upload) sees. Without it, nobody can tell a considered exception from a way to
+    make CI green.
+
+    ## When it does not fire
+    When `require-reason` is off (the default), or the comment has a reason.
+
+    ## Safe alternative
+    ```sql
+    -- schemagate: ignore drop-column -- legacy_id unused since v2.3, backed up in S3
+    ```
+
+    ## Example
+    ```sql
+    -- schemagate: ignore drop-column
+    ALTER TABLE users DROP COLUMN legacy_id;
+    ```
+    """
+    if not settings.require_reason:
+        return
+    for suppression in sups.all():
+        if not suppression.reason:
+            yield Hit(f"suppression of {', '.join(suppression.rules)} gives no reason "
+                      "(add ` -- why`)", span=suppression.span)

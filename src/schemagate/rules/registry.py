@@ -22,7 +22,7 @@ from schemagate.model.findings import Severity
 from schemagate.model.ops import Operation
 from schemagate.model.span import Span
 
-Scope = Literal["operation", "migration"]
+Scope = Literal["operation", "migration", "suppressions"]
 
 # The rule modules, in catalog order (RULES.md). A new module is added here.
 RULE_MODULES = (
@@ -30,6 +30,8 @@ RULE_MODULES = (
     "schemagate.rules.locking",
     "schemagate.rules.transaction",
     "schemagate.rules.compat",
+    "schemagate.rules.reversibility",
+    "schemagate.rules.design",
     "schemagate.rules.meta",
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemagate.model import ops as o
+from schemagate.model.migration import ParsedStatement
 from schemagate.rules.context import RuleContext
 from schemagate.rules.registry import Hit, rule
 
@@ -72,3 +73,162 @@ def concurrently_in_transaction(op: o.Operation, ctx: RuleContext) -> Iterator[H
     layout = ctx.migration.source.layout
     how = _HOW.get(layout, "run it outside BEGIN … COMMIT")
     yield Hit(f"CONCURRENTLY cannot run inside a transaction ({how})")
+
+
+@rule("transaction-nesting", family="transaction", severity="error",
+      ops=(o.TransactionControl,), aliases=("transaction-nesting",),
+      fix="remove the explicit BEGIN/COMMIT, or tell the tool not to wrap the migration")
+def transaction_nesting(op: o.TransactionControl, ctx: RuleContext) -> Iterator[Hit]:
+    """BEGIN inside a transaction, COMMIT outside one, or either where the tool already wraps.
+
+    ## What it does
+    Flags `BEGIN`/`START TRANSACTION` when a transaction is already open (explicitly, or by
+    the migration tool: dbmate, Flyway, diesel, Alembic wrap every migration), and
+    `COMMIT`/`ROLLBACK` when none is open, or when they close the tool's own transaction.
+
+    ## Why it matters
+    PostgreSQL only warns (`there is already a transaction in progress`), but the meaning
+    changes: a `COMMIT` in a wrapped migration commits half of it, and the statements after
+    it run outside any transaction, so a later failure leaves the schema half-migrated while
+    the tool believes the migration rolled back.
+
+    ## When it does not fire
+    On balanced `BEGIN … COMMIT` in scripts the tool runs statement by statement (plain SQL,
+    golang-migrate, Prisma), and on savepoints.
+
+    ## Safe alternative
+    Let the tool manage the transaction, or turn its wrapping off for this migration
+    (dbmate `transaction:false`, diesel `run_in_transaction = false`).
+
+    ## Example
+    ```sql
+    -- migrate:up   (dbmate already wraps this section)
+    BEGIN;
+    ALTER TABLE users ADD COLUMN plan text;
+    COMMIT;
+    ```
+    """
+    explicit_open, tool_closed = _explicit_state(ctx.script.statements, ctx.statement.index)
+    mode = ctx.script.script.transaction
+    tool_open = mode == "wrapped" and not tool_closed
+    if op.action == "begin":
+        if explicit_open or tool_open:
+            where = "an open" if explicit_open else "the migration tool's"
+            yield Hit(f"BEGIN inside {where} transaction: PostgreSQL ignores it, and the "
+                      "transaction boundaries are not what the script says")
+    elif op.action in ("commit", "rollback"):
+        if tool_open:
+            yield Hit(f"{op.action.upper()} ends the migration tool's own transaction: the "
+                      "statements after it run outside any transaction")
+        elif not explicit_open and mode == "autocommit":
+            yield Hit(f"{op.action.upper()} with no transaction open")
+
+
+def _explicit_state(statements: list[ParsedStatement], index: int) -> tuple[bool, bool]:
+    """Before a statement: whether an explicit BEGIN is open, and whether an explicit COMMIT
+    or ROLLBACK with no BEGIN of its own has already ended the tool's transaction."""
+    explicit_open = tool_closed = False
+    for st in statements[:index]:
+        control = st.ops[0] if st.ops and isinstance(st.ops[0], o.TransactionControl) else None
+        if control is None:
+            continue
+        if control.action == "begin":
+            explicit_open = True
+        elif control.action in ("commit", "rollback"):
+            tool_closed = tool_closed or not explicit_open
+            explicit_open = False
+    return explicit_open, tool_closed
+
+
+def _closes(statements: list[ParsedStatement], index: int) -> bool:
+    if index < 0:
+        return False
+    ops = statements[index].ops
+    return bool(ops) and isinstance(ops[0], o.TransactionControl) and ops[0].action in (
+        "commit", "rollback")
+
+
+@rule("uncommitted-transaction", family="transaction", severity="error",
+      ops=(o.TransactionControl,), aliases=("ban-uncommitted-transaction",),
+      fix="end the script's transaction with COMMIT")
+def uncommitted_transaction(op: o.TransactionControl, ctx: RuleContext) -> Iterator[Hit]:
+    """BEGIN with no COMMIT or ROLLBACK before the end of the script.
+
+    ## What it does
+    Flags a `BEGIN` that the script never closes.
+
+    ## Why it matters
+    With psql the open transaction is rolled back when the session ends: the migration
+    silently did nothing. Other tools commit it, or keep locks until the connection closes.
+
+    ## When it does not fire
+    When a `COMMIT` or `ROLLBACK` closes the transaction later in the script.
+
+    ## Safe alternative
+    ```sql
+    BEGIN;
+    ALTER TABLE users ADD COLUMN plan text;
+    COMMIT;
+    ```
+
+    ## Example
+    ```sql
+    BEGIN;
+    ALTER TABLE users ADD COLUMN plan text;
+    ```
+    """
+    if op.action != "begin":
+        return
+    block = ctx.statement.block
+    for later in ctx.script.statements[ctx.statement.index + 1:]:
+        if later.block != block:
+            return
+        if _closes(ctx.script.statements, later.index):
+            return
+    if ctx.script.script.transaction == "wrapped" and block == 0:
+        return  # the tool's COMMIT closes it; transaction-nesting reports the BEGIN
+    yield Hit("this BEGIN is never committed: the script ends inside the transaction")
+
+
+@rule("enum-value-used-in-same-transaction", family="transaction", severity="error",
+      ops=(o.AlterEnumAddValue,),
+      fix="commit after ALTER TYPE ... ADD VALUE, then use the value")
+def enum_value_used_in_same_transaction(op: o.AlterEnumAddValue, ctx: RuleContext
+                                        ) -> Iterator[Hit]:
+    """A value added by ALTER TYPE … ADD VALUE used before the transaction commits.
+
+    ## What it does
+    Flags `ALTER TYPE … ADD VALUE 'v'` when a later statement of the same transaction uses
+    `'v'`.
+
+    ## Why it matters
+    PostgreSQL refuses: `unsafe use of new value "v" of enum type`. The new value cannot be
+    used until the transaction that added it commits. (Before PostgreSQL 12, `ADD VALUE`
+    cannot run inside a transaction block at all.)
+
+    ## When it does not fire
+    When the value is used after a `COMMIT`, in a later migration, or in autocommit mode.
+
+    ## Safe alternative
+    Add the value in one migration and use it in the next.
+
+    ## Example
+    ```sql
+    BEGIN;
+    ALTER TYPE order_status ADD VALUE 'refunded';
+    UPDATE orders SET status = 'refunded' WHERE refunded_at IS NOT NULL;
+    COMMIT;
+    ```
+    """
+    block = ctx.statement.block
+    if block is None:
+        return
+    literal = "'" + op.value.replace("'", "''") + "'"
+    for later in ctx.script.statements[ctx.statement.index + 1:]:
+        if later.block != block:
+            return
+        if literal in later.sql:
+            yield Hit(f"enum value {literal} added to `{op.name}` is used on line "
+                      f"{later.ops[0].span.line if later.ops else '?'} before the transaction "
+                      "commits", object=str(op.name))
+            return

@@ -1,0 +1,279 @@
+"""reversibility: the down path cannot undo the up path (default: warning)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from schemagate.model import ops as o
+from schemagate.model.catalog import Catalog, Column, Table
+from schemagate.model.names import QName
+from schemagate.model.span import Span
+from schemagate.model.types import classify_change
+from schemagate.rules.context import MigrationContext
+from schemagate.rules.meta import is_harmless_raw
+from schemagate.rules.registry import Hit, rule
+
+# Tools whose migrations always come with a down path, so a missing one is an omission.
+_DOWN_BY_DEFAULT = frozenset({"golang-migrate", "dbmate", "diesel", "alembic"})
+
+
+def _down_is_empty(ctx: MigrationContext) -> bool:
+    down = ctx.migration.down
+    return down is not None and not down.statements and not down.errors
+
+
+@rule("missing-down", family="reversibility", severity="warning", scope="migration",
+      fix="write the down migration, or mark it deliberately irreversible and suppress")
+def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
+    """A migration with no way back.
+
+    ## What it does
+    Flags a migration without a down path: no `.down.sql` (golang-migrate), no `U` file
+    (Flyway), no or an empty `-- migrate:down` section (dbmate), an empty `down.sql`
+    (diesel), or a `downgrade()` that is missing, empty, `pass`, or raises (Alembic).
+
+    ## Why it matters
+    When a deployment goes wrong, rolling the schema back is the fastest way out; without a
+    down path it has to be written under pressure, during the incident.
+
+    ## When it does not fire
+    For Prisma (it has no down migrations), for Flyway repeatable migrations, and for Flyway
+    and plain SQL projects that do not use down migrations anywhere in their history.
+
+    ## Safe alternative
+    Write the inverse, e.g. for golang-migrate `000042_add_plan.down.sql`:
+    ```sql
+    ALTER TABLE users DROP COLUMN plan;
+    ```
+
+    ## Example
+    A golang-migrate `000042_add_plan.up.sql` with no `000042_add_plan.down.sql`.
+    """
+    source = ctx.migration.source
+    if source.layout == "prisma" or source.repeatable or ctx.migration.up is None:
+        return
+    down = ctx.migration.down
+    if down is not None and down.declared_irreversible:
+        yield Hit("the down migration declares itself irreversible")
+    elif down is None and (source.layout in _DOWN_BY_DEFAULT or ctx.history_uses_down):
+        yield Hit(f"migration `{source.name}` has no down migration")
+    elif _down_is_empty(ctx):
+        yield Hit(f"the down migration of `{source.name}` is empty", span=_down_span(ctx))
+
+
+def _down_span(ctx: MigrationContext) -> Span | None:
+    """Where a finding about the down path points: its first statement, or its file."""
+    down = ctx.migration.down
+    if down is None:
+        return None
+    for st in down.statements:
+        if st.ops:
+            return st.ops[0].span
+    return Span.point(down.script.path)
+
+
+def _column_restored(before: Column, after: Column) -> bool:
+    """Equal, where a column that predates the history (unknown type) matches any type."""
+    if before.type.name == "unknown":
+        return True
+    return before == after
+
+
+def _table_differences(key: str, before: Table, after: Table) -> list[str]:
+    out = []
+    after_cols = {c.name: c for c in after.columns}
+    for col in before.columns:
+        if col.name not in after_cols:
+            out.append(f"column {key}.{col.name} is not restored")
+        elif not _column_restored(col, after_cols[col.name]):
+            out.append(f"column {key}.{col.name} comes back as {after_cols[col.name].type}"
+                       f"{' NOT NULL' if after_cols[col.name].not_null else ''}, was "
+                       f"{col.type}{' NOT NULL' if col.not_null else ''}")
+    before_cols = {c.name for c in before.columns}
+    out += [f"column {key}.{c.name} is left behind" for c in after.columns
+            if c.name not in before_cols and not before.assumed]
+    before_cons = {c.name: c for c in before.constraints}
+    after_cons = {c.name: c for c in after.constraints}
+    for name in sorted(set(before_cons) | set(after_cons)):
+        if name not in after_cons:
+            out.append(f"constraint {name} on {key} is not restored")
+        elif name not in before_cons:
+            out.append(f"constraint {name} on {key} is left behind")
+        elif before_cons[name] != after_cons[name]:
+            out.append(f"constraint {name} on {key} differs")
+    return out
+
+
+def schema_differences(before: Catalog, after: Catalog) -> list[str]:
+    """What differs between the schema before up and after up then down."""
+    out: list[str] = []
+    for key in sorted(set(before.tables) | set(after.tables), key=str):
+        a, b = before.tables.get(key), after.tables.get(key)
+        if a is None and b is not None:
+            if not (b.assumed and not b.columns):
+                out.append(f"table {key} is left behind")
+        elif b is None and a is not None:
+            out.append(f"table {key} is not restored")
+        elif a is not None and b is not None:
+            out += _table_differences(str(key), a, b)
+    out += [line for line in before.differences(after) if not line.startswith("table ")]
+    return out
+
+
+@rule("down-does-not-restore", family="reversibility", severity="warning",
+      scope="migration", fix="make the down path the exact inverse of the up path")
+def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
+    """The down path, applied after the up path, does not give back the schema before up.
+
+    ## What it does
+    Folds the up path, then the down path, over the schema the history had before the
+    migration, compares the result with that schema, and names the objects that differ:
+    tables, columns (type, nullability, default), constraints, indexes, views, sequences,
+    types, triggers, functions.
+
+    ## Why it matters
+    A rollback that leaves an index behind, forgets a constraint or brings a column back
+    with another type gives a schema no release was tested against; the next up migration
+    may fail on it.
+
+    ## When it does not fire
+    When there is no down path (see `missing-down`), and for objects that predate the known
+    history where the tool does not know the original definition (a column of unknown
+    type matches any type).
+
+    ## Safe alternative
+    Write the down path as the exact inverse, in reverse order:
+    ```sql
+    -- up:   ALTER TABLE users ADD COLUMN plan text; CREATE INDEX users_plan ON users (plan);
+    -- down:
+    DROP INDEX users_plan;
+    ALTER TABLE users DROP COLUMN plan;
+    ```
+
+    ## Example
+    An up path that adds a column and an index, and a down path that only drops the column.
+    """
+    if ctx.after_down is None or _down_is_empty(ctx):
+        return
+    down = ctx.migration.down
+    if down is None or down.declared_irreversible or down.errors:
+        return
+    diffs = schema_differences(ctx.before, ctx.after_down)
+    if diffs:
+        listed = "; ".join(diffs[:8]) + (f"; and {len(diffs) - 8} more" if len(diffs) > 8
+                                        else "")
+        yield Hit(f"up then down does not restore the schema: {listed}", span=_down_span(ctx))
+
+
+def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span]]:
+    """Objects with data that the up path destroys, with the statement that does it."""
+    up = ctx.migration.up
+    if up is None:
+        return []
+    created: set[QName] = set()
+    out: list[tuple[str, Span]] = []
+    for st in up.statements:
+        for op in st.ops:
+            lost = _destroys(op, ctx.before, created)
+            if (op.span.path, op.span.line) not in ctx.state.acknowledged_loss:
+                out += [(what, op.span) for what in lost]
+    first: dict[str, Span] = {}
+    for what, span in out:
+        first.setdefault(what, span)
+    return list(first.items())
+
+
+def _destroys(op: o.Operation, before: Catalog, created: set[QName]) -> list[str]:
+    match op:
+        case o.CreateTable(table=t):
+            created.add(t)
+        case o.DropTable(tables=tables):
+            return [f"table {t}" for t in tables if t not in created]
+        case o.DropColumn(table=t, column=c) if t not in created:
+            return [f"column {t}.{c}"]
+        case o.Truncate(tables=tables):
+            return [f"rows of {t}" for t in tables if t not in created]
+        case o.DeleteRows(table=t, has_where=False) if t not in created:
+            return [f"rows of {t}"]
+        case o.AlterColumnType(table=t, column=c) if t not in created:
+            table = before.tables.get(t)
+            col = table.column(c) if table else None
+            old = op.old_type or (col.type if col and col.type.name != "unknown" else None)
+            if old is not None and classify_change(old, op.new_type).lossy:
+                return [f"values of {t}.{c} ({old} to {op.new_type})"]
+    return []
+
+
+@rule("irreversible-data-loss", family="reversibility", severity="warning",
+      scope="migration", fix="run `schemagate backup` before the migration")
+def irreversible_data_loss(ctx: MigrationContext) -> Iterator[Hit]:
+    """The up path destroys data that no down path can bring back.
+
+    ## What it does
+    Flags a migration whose up path drops a table or column, truncates or deletes all rows,
+    or narrows a type, on objects that exist before the migration.
+
+    ## Why it matters
+    A down migration restores structure, never data: after a rollback the column is back
+    but empty. Only a backup taken before the migration brings the data back.
+
+    ## When it does not fire
+    On objects created earlier in the same migration, and on statements whose destructive
+    finding (`drop-column`, `drop-table`, …) a suppression comment already acknowledged.
+
+    ## Safe alternative
+    Generate and run the backup first; `schemagate backup` writes `backup.sql` (run before
+    the migration) and `restore.sql` (run after the rollback):
+    ```sh
+    schemagate backup migrations/ -o backup/
+    psql -v ON_ERROR_STOP=1 -f backup/backup.sql
+    ```
+
+    ## Example
+    ```sql
+    ALTER TABLE users DROP COLUMN legacy_id;
+    ```
+    """
+    lost = _destroyed(ctx)
+    if lost:
+        names = ", ".join(what for what, _ in lost[:10])
+        yield Hit(f"the down path cannot bring back {names}: take a backup first "
+                  "(`schemagate backup`)", object=names, span=lost[0][1])
+
+
+@rule("unverifiable-raw-sql", family="reversibility", severity="info", scope="migration",
+      fix="review the inverse of these statements by hand")
+def unverifiable_raw_sql(ctx: MigrationContext) -> Iterator[Hit]:
+    """Raw SQL whose inverse the tool cannot check.
+
+    ## What it does
+    Reports, once per migration that has a down path, the statements of the up path that
+    schemagate does not model (DO blocks, SQL built at run time in Python migrations,
+    statements it parses but does not represent), so that `down-does-not-restore` could not
+    verify them.
+
+    ## Why it matters
+    The check that the down path undoes the up path is blind to these statements: a human
+    has to check them.
+
+    ## When it does not fire
+    Without a down path, and for statements that change no schema (SELECT, COMMENT, GRANT).
+
+    ## Safe alternative
+    Prefer modelled DDL; otherwise review the down path by hand and suppress this finding
+    with the reason.
+
+    ## Example
+    ```sql
+    DO $$ BEGIN EXECUTE 'ALTER TABLE ' || 'users' || ' ADD COLUMN x int'; END $$;
+    ```
+    """
+    if ctx.migration.down is None or ctx.migration.up is None:
+        return
+    raw = [op for st in ctx.migration.up.statements for op in st.ops
+           if isinstance(op, o.RawSQL) and (op.statement_kind == "DoStmt"
+                                            or not is_harmless_raw(op))]
+    if raw:
+        lines = ", ".join(str(op.span.line) for op in raw[:10])
+        yield Hit(f"{len(raw)} statement(s) the tool cannot verify the down path for "
+                  f"(line {lines})", span=raw[0].span)

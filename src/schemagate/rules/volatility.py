@@ -1,0 +1,51 @@
+"""How volatile a default expression is, from PostgreSQL's own pg_proc.
+
+`ADD COLUMN ... DEFAULT expr` is a catalog-only change from PostgreSQL 11 on when expr is not
+volatile; a volatile default (random(), gen_random_uuid(), clock_timestamp()) must be
+computed per row, which rewrites the table. The table of built-in functions is generated from
+a real server by scripts/gen_volatility.py and shipped as data.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+
+from schemagate.model.catalog import Catalog
+from schemagate.model.ops import Expr
+
+_ORDER = {"i": 0, "s": 1, "v": 2}
+# SQL-standard value functions (CURRENT_TIMESTAMP, CURRENT_USER …) are stable.
+_SQL_VALUE = frozenset({"current_date", "current_time", "current_timestamp", "localtime",
+                        "localtimestamp", "current_role", "current_user", "user",
+                        "session_user", "current_catalog", "current_schema"})
+
+
+@cache
+def builtin_volatility() -> dict[str, str]:
+    data = resources.files("schemagate").joinpath("data/volatility.json").read_text("utf-8")
+    return dict(json.loads(data)["functions"])
+
+
+def function_volatility(name: str, catalog: Catalog | None = None) -> str:
+    """'i', 's' or 'v' for a function name; the most volatile overload wins, and an unknown
+    function counts as volatile, as CREATE FUNCTION's own default is VOLATILE."""
+    name = name.lower()
+    if name in _SQL_VALUE:
+        return "s"
+    if catalog is not None:
+        kinds = [f.volatility for key, f in catalog.functions.items() if key[0].name == name]
+        if kinds:
+            return max(kinds, key=_ORDER.__getitem__)
+    builtin = builtin_volatility().get(name)
+    if builtin is None:
+        return "v"
+    return max(builtin, key=_ORDER.__getitem__)
+
+
+def expression_volatility(expr: Expr, catalog: Catalog | None = None) -> str:
+    if expr.constant or not expr.functions:
+        return "i"
+    return max((function_volatility(f, catalog) for f in expr.functions),
+               key=_ORDER.__getitem__)
