@@ -101,13 +101,15 @@ def main() -> None:
               help="Settings file (default: nearest pyproject.toml or schemagate.toml).")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
               help="Fill a template placeholder ({{ NAME }}, ${NAME}) before parsing.")
+@click.option("--db", "db_url", metavar="URL",
+              help="A live PostgreSQL to read table sizes from (read-only).")
 @click.option("--no-help", "no_help", is_flag=True, help="Text format: omit the help lines.")
 @click.option("--color/--no-color", default=None, help="Colour text output (default: on a tty).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | None,
          select: str | None, ignore: str | None, fail_on: str | None, pg_version: int | None,
-         config_file: str | None, variables: tuple[str, ...], no_help: bool,
-         color: bool | None, debug: bool) -> None:
+         config_file: str | None, variables: tuple[str, ...], db_url: str | None,
+         no_help: bool, color: bool | None, debug: bool) -> None:
     """Lint migrations (files or folders; default: discovered from the current folder)."""
 
     def body() -> int:
@@ -129,8 +131,9 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
                        for s in sources]
         loaded = load_migrations(sources, variables=settings.variables,
                                  transactions=settings.transactions)
+        stats = _live_stats(db_url) if db_url else None
         try:
-            result = run_lint(loaded.migrations, settings)
+            result = run_lint(loaded.migrations, settings, stats=stats)
         except UnknownRuleError as exc:
             _fail(str(exc))
         result.errors = found.errors + loaded.errors
@@ -142,6 +145,16 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
         return result.exit_code(settings.fail_on)
 
     _run(debug, body)
+
+
+def _live_stats(url: str) -> Any:
+    from schemagate.diff.connect import DatabaseError
+    from schemagate.diff.stats import table_stats
+
+    try:
+        return table_stats(url)
+    except DatabaseError as exc:
+        _fail(str(exc))
 
 
 def _no_migrations(paths: Sequence[str]) -> Any:

@@ -81,3 +81,35 @@ def test_exit_codes_follow_fail_on(tmp_path: Path) -> None:
     assert result.exit_code(Severity.ERROR) == 0
     assert result.exit_code(Severity.WARNING) == 1
     assert result.exit_code(None) == 0
+
+
+@pytest.mark.parametrize(("sql", "rule", "old", "new"), [
+    # A constant default rewrites the table only before PostgreSQL 11.
+    ("ALTER TABLE u ADD COLUMN plan text DEFAULT 'free';", "add-column-rewrite", 10, 11),
+    # DETACH ... CONCURRENTLY exists from 14: before, there is nothing better to suggest.
+    ("ALTER TABLE m DETACH PARTITION m_2020;", "detach-partition-non-concurrently", 14, 13),
+])
+def test_pg_version_changes_verdicts(tmp_path: Path, sql: str, rule: str, old: int, new: int
+                                     ) -> None:
+    fires = rules_of(lint_sql(tmp_path, sql, settings=with_settings(pg_version=old)))
+    silent = rules_of(lint_sql(tmp_path, sql, settings=with_settings(pg_version=new)))
+    assert (1, rule) in fires and (1, rule) not in silent
+
+
+def test_reindex_advice_depends_on_pg_version(tmp_path: Path) -> None:
+    sql = "REINDEX TABLE users;"
+    new = lint_sql(tmp_path, sql, settings=with_settings(pg_version=12)).active
+    old = lint_sql(tmp_path, sql, settings=with_settings(pg_version=11)).active
+    assert "CONCURRENTLY" in new[0].message and "< 12" in old[0].message
+
+
+def test_volatility_comes_from_pg_proc() -> None:
+    from schemagate.rules.volatility import builtin_volatility, function_volatility
+
+    table = builtin_volatility()
+    assert len(table) > 2000
+    assert function_volatility("now") == "s" and function_volatility("CURRENT_TIMESTAMP") == "s"
+    assert function_volatility("gen_random_uuid") == "v"
+    assert function_volatility("clock_timestamp") == "v"
+    assert function_volatility("lower") == "i"
+    assert function_volatility("some_extension_function") == "v"

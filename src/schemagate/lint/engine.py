@@ -9,7 +9,7 @@ its up created is not reported as destroying data.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from schemagate.fold import apply, materialize
@@ -21,7 +21,9 @@ from schemagate.model.migration import ParsedMigration, ParsedScript
 from schemagate.model.names import QName
 from schemagate.model.settings import Settings
 from schemagate.model.span import Span
+from schemagate.model.stats import TableStats
 from schemagate.rules.context import MigrationContext, MigrationState, RuleContext
+from schemagate.rules.locks import lock_for, op_tables
 from schemagate.rules.registry import Hit, Rule, all_rules, resolve
 
 
@@ -84,6 +86,7 @@ class _Engine:
     rules: list[Rule]
     report: set[str] | None  # migration names to report; None: all
     overrides: dict[str, Severity]
+    stats: Mapping[QName, TableStats]
     by_op: dict[type, list[Rule]] = field(default_factory=dict)
     result: LintResult = field(default_factory=LintResult)
 
@@ -93,11 +96,30 @@ class _Engine:
                 self.by_op.setdefault(op_type, []).append(r)
 
     def finding(self, r: Rule, hit: Hit, mig: ParsedMigration, op: o.Operation | None,
-                sql: str) -> Finding:
+                sql: str, ctx: RuleContext | None = None) -> Finding:
         severity = hit.severity or self.overrides.get(r.id, r.severity)
         span = hit.span or (op.span if op is not None else Span.point(mig.name))
+        lock, facts = hit.lock, dict(hit.facts)
+        if op is not None and ctx is not None:
+            existing = [t for t in op_tables(op, ctx.catalog) if not ctx.is_new(t)]
+            if existing:
+                # Every finding on an existing table says which lock the statement takes.
+                lock = lock or lock_for(op)
+                severity = self.size_severity(r, severity, existing, facts)
         return Finding(r.id, r.family, severity, hit.message, span, r.fix, mig.name, sql,
-                       hit.object, hit.lock, dict(hit.facts))
+                       hit.object, lock, facts)
+
+    def size_severity(self, r: Rule, severity: Severity, tables: list[QName],
+                      facts: dict[str, object]) -> Severity:
+        """With live statistics: record the table's size, and let locking findings on small
+        tables drop to info (locking them for a moment hurts nobody)."""
+        stats = next((self.stats[t] for t in tables if t in self.stats), None)
+        if stats is None:
+            return severity
+        facts.update(table=str(stats.name), rows=stats.rows, bytes=stats.bytes)
+        if r.family == "locking" and stats.rows < self.settings.small_table_rows:
+            return Severity.INFO
+        return severity
 
     def run_script(self, mig: ParsedMigration, script: ParsedScript, catalog: Catalog,
                    state: MigrationState, direction: str) -> None:
@@ -110,7 +132,8 @@ class _Engine:
                     ctx = RuleContext(catalog, self.settings, mig, script, st, state, direction)
                     for r in self.by_op.get(type(op), ()):
                         for hit in r.check(op, ctx):
-                            f = sups.apply(self.finding(r, hit, mig, op, st.sql), st.index)
+                            f = sups.apply(self.finding(r, hit, mig, op, st.sql, ctx),
+                                           st.index)
                             if f.suppressed_by is not None and f.family == "destructive":
                                 state.acknowledged_loss.add((f.span.path, f.span.line))
                             self.result.findings.append(f)
@@ -173,15 +196,16 @@ def lint(
     *,
     report: Iterable[str] | None = None,
     catalog: Catalog | None = None,
+    stats: Mapping[QName, TableStats] | None = None,
 ) -> LintResult:
     """Lint migrations in order, each history (folder) on its own schema.
 
     ``report`` limits findings to the named migrations while the whole history is still
     folded (what a pre-commit hook needs); ``catalog`` is the schema before the first
-    migration (the live database, when given).
+    migration (the live database, when given); ``stats`` the live tables' sizes.
     """
     engine = _Engine(settings, enabled_rules(settings), set(report) if report is not None
-                     else None, severity_overrides(settings))
+                     else None, severity_overrides(settings), stats or {})
     histories: dict[str, list[ParsedMigration]] = {}
     for mig in migrations:
         histories.setdefault(mig.source.history, []).append(mig)

@@ -1,0 +1,23 @@
+"""Live table statistics: how big a table is, for findings and reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from schemagate.model.names import QName
+
+
+@dataclass(frozen=True, slots=True)
+class TableStats:
+    name: QName
+    rows: int  # pg_class.reltuples: the planner's estimate (-1 → never analyzed, as 0)
+    bytes: int  # pg_total_relation_size: heap, indexes and TOAST
+
+    @property
+    def size(self) -> str:
+        size = float(self.bytes)
+        for unit in ("B", "kB", "MB", "GB", "TB"):
+            if size < 1024 or unit == "TB":
+                return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+            size /= 1024
+        return f"{self.bytes} B"

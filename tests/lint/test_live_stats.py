@@ -1,0 +1,59 @@
+"""--db: table sizes from a real PostgreSQL, attached to findings; small tables go to info."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from schemagate.cli import main
+from schemagate.diff.connect import connect
+from schemagate.diff.stats import table_stats
+from schemagate.model.names import QName
+
+
+@pytest.fixture
+def sized_db(pg_db: str) -> str:
+    with connect(pg_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE big (id bigint, email text)")
+        conn.execute("INSERT INTO big SELECT g, 'u' || g FROM generate_series(1, 20000) g")
+        conn.execute("CREATE TABLE small (id bigint, email text)")
+        conn.execute("INSERT INTO small SELECT g, 'u' || g FROM generate_series(1, 10) g")
+        conn.execute("ANALYZE")
+    return pg_db
+
+
+def test_table_stats_reads_rows_and_bytes(sized_db: str) -> None:
+    stats = table_stats(sized_db)
+    big, small = stats[QName("public", "big")], stats[QName("public", "small")]
+    assert big.rows == 20000 and big.bytes > 500_000
+    assert small.rows == 10 and big.bytes > small.bytes
+
+
+def test_findings_carry_size_and_small_tables_drop_to_info(sized_db: str, tmp_path: Path
+                                                           ) -> None:
+    migration = tmp_path / "001_index.sql"
+    migration.write_text("SET lock_timeout = '2s';\n"
+                         "CREATE INDEX big_email ON big (email);\n"
+                         "CREATE INDEX small_email ON small (email);\n")
+    result = CliRunner().invoke(main, ["lint", str(migration), "--db", sized_db,
+                                       "--format", "json"])
+    doc = json.loads(result.output)
+    by_table = {f["facts"]["table"]: f for f in doc["findings"]
+                if f["rule"] == "create-index-non-concurrently"}
+    assert by_table["public.big"]["severity"] == "warning"
+    assert by_table["public.big"]["facts"]["rows"] == 20000
+    assert by_table["public.big"]["lock"] == "SHARE"
+    assert by_table["public.small"]["severity"] == "info"
+    assert by_table["public.small"]["facts"]["rows"] == 10
+
+
+def test_unreachable_db_is_exit_2(tmp_path: Path) -> None:
+    migration = tmp_path / "001.sql"
+    migration.write_text("SELECT 1;\n")
+    result = CliRunner().invoke(main, ["lint", str(migration), "--db",
+                                       "postgresql://nobody@127.0.0.1:1/none"])
+    assert result.exit_code == 2
+    assert "cannot connect" in result.output
