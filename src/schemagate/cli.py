@@ -167,7 +167,9 @@ def _render(result: Any, fmt: str, no_help: bool, color: bool | None, output: st
     if fmt == "json":
         from schemagate.reports.json_report import render_json
 
-        return render_json(result)
+        # Indented for a person at a terminal, or for a small file; compact for big runs.
+        pretty = (output in (None, "-") and sys.stdout.isatty()) or len(result.findings) < 2000
+        return render_json(result, pretty=pretty)
     if fmt == "github":
         from schemagate.reports.github import render_github
 
@@ -239,3 +241,96 @@ def explain(rule: str) -> None:
     header = f"# {found.id} ({found.family}, {found.severity})"
     aliases = f"\nAlso known as: {', '.join(found.aliases)}\n" if found.aliases else ""
     click.echo(f"{header}\n\n{found.summary}\n{aliases}\n{found.doc}")
+
+
+# --- backup and verify ------------------------------------------------------------------
+
+def _load_strictly(paths: Sequence[str], config_file: str | None,
+                   variables: Sequence[str]) -> Any:
+    """The parsed migrations, or a Failure listing every input error with file and line.
+
+    backup and verify act on the migrations (they write SQL, or run it): an unparsable file
+    is not a finding to report after the others but a reason not to act at all.
+    """
+    from schemagate.parse.discover import discover
+    from schemagate.parse.load import load_migrations
+
+    settings = _settings(config_file, None, None, None, None, None, variables)
+    found = discover(list(paths) or ["."])
+    loaded = load_migrations(found.migrations, variables=settings.variables,
+                             transactions=settings.transactions)
+    errors = found.errors + loaded.errors
+    if errors:
+        lines = [":".join(str(p) for p in (e.path, e.line, e.column) if p is not None)
+                 + f": {e.message}" for e in errors]
+        _fail("cannot use these migrations:\n  " + "\n  ".join(lines))
+    if not loaded.migrations:
+        _fail(f"no migrations found in {', '.join(paths) or '.'}")
+    return loaded.migrations
+
+
+def _start_index(migrations: Sequence[Any], start: str | None) -> int:
+    """Position of the migration named by --from (its name, version or file name)."""
+    if start is None:
+        return 0
+    for i, mig in enumerate(migrations):
+        script = mig.source.up or mig.source.down
+        names = {mig.name, mig.source.version, Path(script.path).name if script else None}
+        if start in names:
+            return i
+    _fail(f"--from {start}: no such migration (known: "
+          f"{', '.join(m.name for m in migrations[:10])}{' …' if len(migrations) > 10 else ''})")
+
+
+@main.command("backup")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("-o", "--output", "output_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder to write backup.sql and restore.sql into.")
+@click.option("--db", help="Live PostgreSQL to read table shapes and statistics from "
+              "(read-only): sizes and times in the header, keys the history does not know.")
+@click.option("--from", "start", metavar="MIGRATION",
+              help="First migration still to run; earlier ones only build the schema "
+                   "(default: every migration given is still to run).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="Settings file (default: nearest pyproject.toml or schemagate.toml).")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
+              help="Fill a template placeholder ({{ NAME }}, ${NAME}) before parsing.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def backup_command(paths: tuple[str, ...], output_dir: str, db: str | None, start: str | None,
+                   config_file: str | None, variables: tuple[str, ...], debug: bool) -> None:
+    """Write backup.sql and restore.sql for the data the migrations destroy."""
+
+    def body() -> int:
+        from schemagate.backup import (
+            plan_backup,
+            read_facts,
+            render_scripts,
+            tables_to_read,
+            with_facts,
+        )
+        from schemagate.diff.connect import DatabaseError
+
+        migrations = _load_strictly(paths, config_file, variables)
+        plan = plan_backup(migrations, _start_index(migrations, start))
+        stats = None
+        if db:
+            try:
+                facts = read_facts(db, *tables_to_read(plan))
+            except DatabaseError as exc:
+                _fail(str(exc))
+            plan, stats = with_facts(plan, facts), facts.stats
+        scripts = render_scripts(plan, stats=stats)
+        folder = Path(output_dir)
+        write_output(scripts.backup, str(folder / "backup.sql"))
+        write_output(scripts.restore, str(folder / "restore.sql"))
+        click.echo(f"wrote {folder / 'backup.sql'} and {folder / 'restore.sql'}: "
+                   f"{len(plan.saves)} save{'s' if len(plan.saves) != 1 else ''} into schema "
+                   f"{scripts.schema}")
+        for save in plan.saves:
+            what = "every row" if save.kind == "table" else ", ".join(save.columns)
+            click.echo(f"  [{save.number}] {save.table.name}: {what}")
+        for note in plan.notes:
+            click.echo(f"  note: {note.message}")
+        return 0
+
+    _run(debug, body)

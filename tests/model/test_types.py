@@ -46,3 +46,22 @@ def test_unknown_pairs_are_never_called_lossy() -> None:
     assert not change.lossy
     change = classify_change(canonical(("inet",)), canonical(("cidr",)))
     assert not change.lossy and change.rewrite is None
+
+
+def test_index_store_keeps_the_by_table_map_current() -> None:
+    from schemagate.model.catalog import Catalog, Index
+    from schemagate.model.names import QName
+
+    cat = Catalog()
+    t, u = QName("public", "t"), QName("public", "u")
+    a, b = QName("public", "a"), QName("public", "b")
+    cat.indexes[a] = Index(a, t)
+    cat.indexes[b] = Index(b, t)
+    assert [ix.name for ix in cat.indexes_on(t)] == [a, b]
+    cat.indexes[b] = Index(b, u)  # re-pointed to another table
+    assert [ix.name for ix in cat.indexes_on(t)] == [a]
+    copy = cat.copy()
+    del cat.indexes[a]
+    cat.indexes.pop(b)
+    assert cat.indexes_on(t) == [] and cat.indexes_on(u) == []
+    assert [ix.name for ix in copy.indexes_on(u)] == [b]  # the copy is independent

@@ -9,8 +9,7 @@ column the tool does not know adds it. Nothing here raises on a missing object.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from schemagate.model import ops as o
 from schemagate.model.catalog import (
@@ -29,6 +28,23 @@ from schemagate.model.names import QName
 from schemagate.model.types import TypeRef
 
 _UNKNOWN = TypeRef("unknown")
+
+T = TypeVar("T")
+
+
+def replace(record: T, **changes: Any) -> T:
+    """A copy of a frozen, slotted record with some fields changed.
+
+    dataclasses.replace re-runs __init__ and looks the fields up every call; the fold calls
+    this tens of thousands of times on a long history, so it copies the slots directly.
+    """
+    new = object.__new__(type(record))
+    for name in type(record).__slots__:  # type: ignore[attr-defined]
+        object.__setattr__(new, name, changes.pop(name) if name in changes
+                           else getattr(record, name))
+    if changes:
+        raise TypeError(f"{type(record).__name__} has no field(s) {', '.join(changes)}")
+    return new
 
 
 def apply_all(catalog: Catalog, operations: Iterable[o.Operation], migration: str) -> None:
@@ -175,7 +191,7 @@ def _drop_table(cat: Catalog, op: o.DropTable, mig: str) -> None:
 
 def _remove_relation(cat: Catalog, name: QName, cascade: bool) -> None:
     cat.tables.pop(name, None)
-    for ix in [k for k, v in cat.indexes.items() if v.table == name]:
+    for ix in cat.indexes.keys_on(name):
         del cat.indexes[ix]
     for seq in [k for k, v in cat.sequences.items() if v.owned_by and v.owned_by[0] == name]:
         del cat.sequences[seq]
@@ -185,10 +201,10 @@ def _remove_relation(cat: Catalog, name: QName, cascade: bool) -> None:
         for view in [k for k, v in cat.views.items() if name in v.tables]:
             _remove_relation(cat, view, True)
             cat.views.pop(view, None)
-        for t in list(cat.tables.values()):
+        for referencing in cat.tables.referencing(name):
+            t = cat.tables[referencing]
             kept = tuple(c for c in t.constraints if c.ref_table != name)
-            if len(kept) != len(t.constraints):
-                cat.tables[t.name] = replace(t, constraints=kept)
+            cat.tables[referencing] = replace(t, constraints=kept)
 
 
 def _rename_table(cat: Catalog, op: o.RenameTable, mig: str) -> None:
@@ -199,7 +215,7 @@ def _rename_table(cat: Catalog, op: o.RenameTable, mig: str) -> None:
     table = table_or_assumed(cat, op.table)
     del cat.tables[op.table]
     cat.tables[new] = replace(table, name=new)
-    for key in [k for k, ix in cat.indexes.items() if ix.table == op.table]:
+    for key in cat.indexes.keys_on(op.table):
         cat.indexes[key] = replace(cat.indexes[key], table=new)
     for key in [k for k, s in cat.sequences.items() if s.owned_by and s.owned_by[0] == op.table]:
         seq = cat.sequences[key]
@@ -207,11 +223,11 @@ def _rename_table(cat: Catalog, op: o.RenameTable, mig: str) -> None:
     for trigger_key in [k for k in cat.triggers if k[0] == op.table]:
         trig = cat.triggers.pop(trigger_key)
         cat.triggers[(new, trigger_key[1])] = replace(trig, table=new)
-    for t in list(cat.tables.values()):
-        if any(c.ref_table == op.table for c in t.constraints):
-            cons = tuple(replace(c, ref_table=new) if c.ref_table == op.table else c
-                         for c in t.constraints)
-            cat.tables[t.name] = replace(t, constraints=cons)
+    for referencing in cat.tables.referencing(op.table):
+        t = cat.tables[referencing]
+        cons = tuple(replace(c, ref_table=new) if c.ref_table == op.table else c
+                     for c in t.constraints)
+        cat.tables[referencing] = replace(t, constraints=cons)
 
 
 def _add_column(cat: Catalog, op: o.AddColumn, mig: str) -> None:
@@ -231,8 +247,8 @@ def _drop_column(cat: Catalog, op: o.DropColumn, mig: str) -> None:
     cons = tuple(c for c in table.constraints if op.column not in c.columns and not (
         c.expr is not None and op.column in c.expr.columns))
     cat.tables[op.table] = replace(table, columns=cols, constraints=cons)
-    for key in [k for k, ix in cat.indexes.items()
-                if ix.table == op.table and op.column in ix.columns]:
+    for key in [k for k in cat.indexes.keys_on(op.table)
+                if op.column in cat.indexes[k].columns]:
         del cat.indexes[key]
     owned = (op.table, op.column)
     for key in [k for k, seq in cat.sequences.items() if seq.owned_by == owned]:
@@ -251,8 +267,8 @@ def _rename_column(cat: Catalog, op: o.RenameColumn, mig: str) -> None:
     cons = tuple(replace(c, columns=tuple(op.new_name if x == op.column else x
                                           for x in c.columns)) for c in table.constraints)
     cat.tables[op.table] = replace(table, columns=tuple(cols), constraints=cons)
-    for key in [k for k, ix in cat.indexes.items()
-                if ix.table == op.table and op.column in ix.columns]:
+    for key in [k for k in cat.indexes.keys_on(op.table)
+                if op.column in cat.indexes[k].columns]:
         ix = cat.indexes[key]
         cat.indexes[key] = replace(ix, columns=tuple(
             op.new_name if x == op.column else x for x in ix.columns))
@@ -368,7 +384,7 @@ def _reads_column(table: Table | None, column: str, relations: int) -> bool:
 def _drop_view(cat: Catalog, op: o.DropView, mig: str) -> None:
     for name in op.names:
         cat.views.pop(name, None)
-        for key in [k for k, v in cat.indexes.items() if v.table == name]:
+        for key in cat.indexes.keys_on(name):
             del cat.indexes[key]
 
 

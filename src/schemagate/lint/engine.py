@@ -127,9 +127,11 @@ class _Engine:
         sups = ScriptSuppressions.of(script) if reporting else None
         for st in script.statements:
             self.result.statements += 1
+            # The catalog is changed in place, so one context serves every operation of the
+            # statement and always shows the schema just before the operation at hand.
+            ctx = RuleContext(catalog, self.settings, mig, script, st, state, direction)
             for op in st.ops:
                 if reporting and sups is not None:
-                    ctx = RuleContext(catalog, self.settings, mig, script, st, state, direction)
                     for r in self.by_op.get(type(op), ()):
                         for hit in r.check(op, ctx):
                             f = sups.apply(self.finding(r, hit, mig, op, st.sql, ctx),
@@ -137,7 +139,7 @@ class _Engine:
                             if f.suppressed_by is not None and f.family == "destructive":
                                 state.acknowledged_loss.add((f.span.path, f.span.line))
                             self.result.findings.append(f)
-                _track_new(op, state)
+                _track_new(op, state, catalog)
                 apply(catalog, op, mig.name)
         if sups is not None:
             self.unused(sups, mig)
@@ -171,8 +173,13 @@ def _first_span(mig: ParsedMigration) -> Span | None:
     return None
 
 
-def _track_new(op: o.Operation, state: MigrationState) -> None:
+def _track_new(op: o.Operation, state: MigrationState, catalog: Catalog) -> None:
     match op:
+        case o.AlterColumnType(table=table, column=column):
+            known = catalog.tables.get(table)
+            col = known.column(column) if known else None
+            if col is not None and col.type.name != "unknown":
+                state.old_types.setdefault((table, column), col.type)
         case o.CreateTable(table=table):
             state.new_tables.add(table)
         case o.CreateView(name=name, materialized=True):
@@ -224,14 +231,15 @@ def _lint_history(engine: _Engine, migrations: Sequence[ParsedMigration], catalo
         engine.result.migrations += 1
         state = MigrationState()
         before = None
-        if mig.down is not None or migration_rules:
+        if mig.down is not None:
+            # Only a down path needs the whole schema as it was: up then down is compared
+            # with it. Copying a large catalog for every migration would cost more than the
+            # lint itself.
             materialize(catalog, [op for script in (mig.up, mig.down) if script is not None
                                   for st in script.statements for op in st.ops])
             before = catalog.copy()
         if mig.up is not None:
             engine.run_script(mig, mig.up, catalog, state, "up")
-        if before is None:
-            continue
         after_down = None
         if mig.down is not None:
             after_down = catalog.copy()

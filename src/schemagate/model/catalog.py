@@ -7,13 +7,18 @@ shallow copy of a few dicts, however large the schema.
 ``created_in`` records which migration created an object. It is provenance, not schema, so it
 takes no part in equality: a table dropped and re-created by a down migration equals the one
 it replaces when its definition does.
+
+The fields after the original ones (``type_sql``, ``definition``, ``comment`` …) are filled by
+introspection of a live database (diff/introspect.py); the fold leaves them at their
+defaults. ``definition`` texts are PostgreSQL's own deparsed forms (``pg_get_indexdef``,
+``pg_get_viewdef`` …), read with an empty search_path so every name in them is qualified.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from schemagate.model.names import QName
 from schemagate.model.ops import ConstraintKind, Expr
@@ -30,6 +35,13 @@ class Column:
     default: Expr | None = None
     identity: bool = False
     generated: Expr | None = None
+    # The type as SQL, exactly (``character varying(20)``, ``"app"."My Enum"[]``).
+    type_sql: str | None = None
+    collation: QName | None = None  # only when it is not the type's default collation
+    identity_kind: str | None = None  # "ALWAYS" or "BY DEFAULT" when identity
+    comment: str | None = None
+    # Comes from a parent (partition or INHERITS) and is not declared by this table itself.
+    inherited: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +54,13 @@ class Constraint:
     expr: Expr | None = None
     validated: bool = True
     created_in: str | None = field(default=None, compare=False)
+    # pg_get_constraintdef without its " NOT VALID" (which ``validated`` says).
+    definition: str | None = None
+    deferrable: bool = False
+    deferred: bool = False
+    on_delete: str | None = None  # FK actions as SQL ("CASCADE", "SET NULL" …), else None
+    on_update: str | None = None
+    comment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +75,17 @@ class Table:
     # True when the table was never created in the known history: its columns are only those
     # that later statements mentioned.
     assumed: bool = field(default=False, compare=False)
+    partitioned: bool = False
+    partition_key: str | None = None  # pg_get_partkeydef: "RANGE (created_at)"
+    partition_bound: str | None = None  # "FOR VALUES FROM (…) TO (…)" or "DEFAULT"
+    inherits: tuple[QName, ...] = ()  # INHERITS parents, in order (not partition parents)
+    unlogged: bool = False
+    rls_enabled: bool = False
+    rls_forced: bool = False
+    options: tuple[str, ...] = ()  # storage parameters: ("fillfactor=70",)
+    comment: str | None = None
+    # (grantee, privilege) pairs other than the owner's; read only when asked for.
+    privileges: tuple[tuple[str, str], ...] = ()
 
     def column(self, name: str) -> Column | None:
         for col in self.columns:
@@ -78,6 +108,12 @@ class Index:
     unique: bool = False
     partial: bool = False
     created_in: str | None = field(default=None, compare=False)
+    definition: str | None = None  # pg_get_indexdef
+    # The definition after "ON <table> ": "USING btree (a) INCLUDE (b) WHERE …".
+    spec: str | None = None
+    method: str = "btree"
+    constraint: str | None = None  # the constraint this index backs (PK, unique, exclusion)
+    comment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +123,11 @@ class View:
     reads: tuple[tuple[QName, str], ...] = ()
     tables: tuple[QName, ...] = ()
     created_in: str | None = field(default=None, compare=False)
+    definition: str | None = None  # pg_get_viewdef
+    columns: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()  # ("security_barrier=true", "check_option=local")
+    comment: str | None = None
+    column_comments: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +135,14 @@ class Sequence:
     name: QName
     owned_by: tuple[QName, str] | None = None
     created_in: str | None = field(default=None, compare=False)
+    data_type: str | None = None  # "bigint", "integer", "smallint"
+    start: int | None = None
+    increment: int | None = None
+    min_value: int | None = None
+    max_value: int | None = None
+    cache: int | None = None
+    cycle: bool = False
+    comment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +151,15 @@ class TypeDef:
     kind: str = "enum"
     values: tuple[str, ...] = ()
     created_in: str | None = field(default=None, compare=False)
+    base_type: str | None = None  # domain: its base type as SQL; range: its subtype
+    default: str | None = None  # domain default expression
+    not_null: bool = False  # domain NOT NULL
+    # Domain CHECK constraints: (name, "CHECK (…)", validated).
+    checks: tuple[tuple[str, str, bool], ...] = ()
+    # Composite attributes: (name, type as SQL, collation or None).
+    attributes: tuple[tuple[str, str, QName | None], ...] = ()
+    collation: QName | None = None
+    comment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +168,12 @@ class Function:
     arg_types: tuple[str, ...] = ()
     volatility: str = "v"
     created_in: str | None = field(default=None, compare=False)
+    procedure: bool = False
+    definition: str | None = None  # pg_get_functiondef: a complete CREATE OR REPLACE
+    identity_args: str | None = None  # pg_get_function_identity_arguments, for DROP/COMMENT
+    arguments: str | None = None  # pg_get_function_arguments: names and defaults too
+    result: str | None = None  # pg_get_function_result
+    comment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,32 +182,223 @@ class Trigger:
     table: QName
     function: QName
     created_in: str | None = field(default=None, compare=False)
+    definition: str | None = None  # pg_get_triggerdef
+    enabled: str = "O"  # pg_trigger.tgenabled: O(rigin), D(isabled), R(eplica), A(lways)
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A row-level security policy."""
+
+    name: str
+    table: QName
+    command: str = "ALL"  # ALL, SELECT, INSERT, UPDATE, DELETE
+    permissive: bool = True
+    roles: tuple[str, ...] = ("public",)  # "public" is PUBLIC (a role cannot have that name)
+    using: str | None = None
+    check: str | None = None
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Extension:
+    name: str
+    version: str | None = None
+    schema: str | None = None
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRef:
+    """Names any schema object, for dependencies: ``kind`` is one of schema, extension, type,
+    sequence, function, table, column, default, constraint, index, view, trigger, policy.
+
+    ``name`` is the object's (or, for objects that live in a table, the table's) name; ``sub``
+    the column, constraint, trigger or policy name; ``args`` a function's argument types.
+    """
+
+    kind: str
+    schema: str
+    name: str
+    sub: str | None = None
+    args: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        base = f"{self.schema}.{self.name}" if self.schema else self.name
+        if self.sub is not None:
+            base += f".{self.sub}"
+        if self.kind == "function":
+            base += f"({', '.join(self.args)})"
+        return base
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    """``dependent`` needs ``referenced`` (pg_depend). ``auto``: PostgreSQL drops the dependent
+    with the referenced object (deptype 'a'), as an index goes with its column."""
+
+    dependent: ObjectRef
+    referenced: ObjectRef
+    auto: bool = False
+
+
+class TableStore(dict[QName, Table]):
+    """Tables by name, that also know which tables reference each table by foreign key.
+
+    "What references this table" is asked on every drop, rename and truncate; scanning every
+    table's constraints each time grew with the square of the history. The map is kept
+    current on every write, so callers use the store as a plain dict.
+    """
+
+    def __init__(self, items: Mapping[QName, Table] | None = None) -> None:
+        super().__init__()
+        self._referenced_by: dict[QName, set[QName]] = {}
+        for key, value in (items or {}).items():
+            self[key] = value
+
+    @staticmethod
+    def _targets(table: Table) -> set[QName]:
+        return {c.ref_table for c in table.constraints
+                if c.kind == "foreign" and c.ref_table is not None}
+
+    def _forget(self, key: QName) -> None:
+        old = super().get(key)
+        if old is not None:
+            for target in self._targets(old):
+                self._referenced_by.get(target, set()).discard(key)
+
+    def __setitem__(self, key: QName, value: Table) -> None:
+        self._forget(key)
+        super().__setitem__(key, value)
+        for target in self._targets(value):
+            self._referenced_by.setdefault(target, set()).add(key)
+
+    def __delitem__(self, key: QName) -> None:
+        self._forget(key)
+        super().__delitem__(key)
+
+    def pop(self, key: QName, *default: Any) -> Any:
+        if key in self:
+            value = self[key]
+            del self[key]
+            return value
+        if default:
+            return default[0]
+        raise KeyError(key)
+
+    def setdefault(self, key: QName, default: Table) -> Table:  # type: ignore[override]
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def clear(self) -> None:
+        super().clear()
+        self._referenced_by.clear()
+
+    def referencing(self, table: QName) -> list[QName]:
+        """Names of the tables with a foreign key to the table, in a stable order."""
+        return sorted(self._referenced_by.get(table, ()), key=str)
+
+
+class IndexStore(dict[QName, Index]):
+    """Indexes by name, that also know the indexes of each table.
+
+    Rules ask "which indexes does this table have" for every foreign key a migration adds;
+    scanning thousands of indexes each time made that the slowest part of a lint run. The
+    by-table map is kept current on every write, so callers use it as a plain dict.
+    """
+
+    def __init__(self, items: Mapping[QName, Index] | None = None) -> None:
+        super().__init__()
+        self._by_table: dict[QName, set[QName]] = {}
+        for key, value in (items or {}).items():
+            self[key] = value
+
+    def __setitem__(self, key: QName, value: Index) -> None:
+        old = super().get(key)
+        if old is not None:
+            self._by_table.get(old.table, set()).discard(key)
+        super().__setitem__(key, value)
+        self._by_table.setdefault(value.table, set()).add(key)
+
+    def __delitem__(self, key: QName) -> None:
+        old = super().__getitem__(key)
+        super().__delitem__(key)
+        self._by_table.get(old.table, set()).discard(key)
+
+    def pop(self, key: QName, *default: Any) -> Any:
+        if key in self:
+            value = self[key]
+            del self[key]
+            return value
+        if default:
+            return default[0]
+        raise KeyError(key)
+
+    def setdefault(self, key: QName, default: Index) -> Index:  # type: ignore[override]
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def clear(self) -> None:
+        super().clear()
+        self._by_table.clear()
+
+    def keys_on(self, table: QName) -> list[QName]:
+        return sorted(self._by_table.get(table, ()), key=str)
+
+    def on(self, table: QName) -> list[Index]:
+        return [self[k] for k in self.keys_on(table)]
 
 
 @dataclass
 class Catalog:
     schemas: set[str] = field(default_factory=lambda: {"public"})
     extensions: set[str] = field(default_factory=set)
-    tables: dict[QName, Table] = field(default_factory=dict)
-    indexes: dict[QName, Index] = field(default_factory=dict)
+    tables: TableStore = field(default_factory=TableStore)
+    indexes: IndexStore = field(default_factory=IndexStore)
     views: dict[QName, View] = field(default_factory=dict)
     sequences: dict[QName, Sequence] = field(default_factory=dict)
     types: dict[QName, TypeDef] = field(default_factory=dict)
     functions: dict[tuple[QName, tuple[str, ...]], Function] = field(default_factory=dict)
     triggers: dict[tuple[QName, str], Trigger] = field(default_factory=dict)
+    # Filled by introspection of a live database; the fold leaves them empty.
+    policies: dict[tuple[QName, str], Policy] = field(default_factory=dict)
+    extension_info: dict[str, Extension] = field(default_factory=dict)
+    schema_comments: dict[str, str] = field(default_factory=dict)
+    dependencies: set[Dependency] = field(default_factory=set)
+    server_version: int | None = None  # server_version_num, e.g. 150004
+
+    def __post_init__(self) -> None:
+        # Callers may pass plain dicts; the stores keep the lookups fast.
+        if not isinstance(self.tables, TableStore):
+            self.tables = TableStore(self.tables)
+        if not isinstance(self.indexes, IndexStore):
+            self.indexes = IndexStore(self.indexes)
 
     def copy(self) -> Catalog:
         return Catalog(
-            set(self.schemas), set(self.extensions), dict(self.tables), dict(self.indexes),
+            set(self.schemas), set(self.extensions), TableStore(self.tables),
+            IndexStore(self.indexes),
             dict(self.views), dict(self.sequences), dict(self.types), dict(self.functions),
-            dict(self.triggers),
+            dict(self.triggers), dict(self.policies), dict(self.extension_info),
+            dict(self.schema_comments), set(self.dependencies), self.server_version,
         )
 
     def relation_exists(self, name: QName) -> bool:
         return name in self.tables or name in self.views
 
     def indexes_on(self, table: QName) -> list[Index]:
-        return [ix for ix in self.indexes.values() if ix.table == table]
+        return self.indexes.on(table)
 
     def views_reading(self, table: QName, column: str | None = None) -> list[View]:
         """Views that read the table (or, given a column, that column of it)."""
@@ -153,13 +408,13 @@ class Catalog:
 
     def foreign_keys_to(self, table: QName) -> list[tuple[Table, Constraint]]:
         """(referencing table, FK) pairs that reference the table, from other tables."""
-        return [
-            (t, c)
-            for t in self.tables.values()
-            if t.name != table
-            for c in t.constraints
-            if c.kind == "foreign" and c.ref_table == table
-        ]
+        out: list[tuple[Table, Constraint]] = []
+        for name in self.tables.referencing(table):
+            if name != table:
+                t = self.tables[name]
+                out += [(t, c) for c in t.constraints
+                        if c.kind == "foreign" and c.ref_table == table]
+        return out
 
     def differences(self, other: Catalog) -> list[str]:
         """Names of the objects that differ between two catalogs, for `down-does-not-restore`."""

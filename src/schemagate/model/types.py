@@ -7,6 +7,7 @@ canonical names so that a rule never depends on how a migration happened to writ
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Spellings that reach us (from pglast, sqlglot or SQLAlchemy) mapped to PostgreSQL's own
 # internal names, as pg_type.typname has them.
@@ -63,6 +64,7 @@ class TypeRef:
         return base + "[]" * self.array_dims
 
 
+@lru_cache(maxsize=4096)
 def canonical(
     names: tuple[str, ...],
     modifiers: tuple[int, ...] = (),

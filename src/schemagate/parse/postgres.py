@@ -22,8 +22,9 @@ from schemagate.parse.suppressions import find_suppressions
 from schemagate.parse.transactions import transaction_blocks
 
 _DBMATE_MARKER = re.compile(r"^--\s*migrate:(up|down)\b.*$", re.MULTILINE)
-# A word long enough that it might be an identifier over 63 bytes (21 three-byte characters).
-_LONG_WORD = re.compile(r'[\w$"]{21,}')
+# A run of 64 or more bytes that can make up an identifier (multi-byte UTF-8 characters are
+# bytes >= 0x80), bare or quoted: the only places an over-long identifier can be.
+_LONG_WORD = re.compile(rb'[A-Za-z0-9_$\x80-\xff]{64,}|"[^"]{64,}"')
 NAMEDATALEN = 64
 
 
@@ -45,8 +46,11 @@ def parse_script(source: SourceText, script: Script) -> ParsedScript:
         span = source.span(start, end)
         statements.append((to_ops(node, span, len(statements), sql), sql))
     blocks = transaction_blocks([ops for ops, _ in statements], script.transaction)
+    # One search of the whole text first: almost no file has an identifier that long.
+    check_long = _LONG_WORD.search(source.data) is not None
     result.statements = [
-        ParsedStatement(i, sql, ops, block is not None, block, long_identifiers(sql))
+        ParsedStatement(i, sql, ops, block is not None, block,
+                        long_identifiers(sql) if check_long else ())
         for i, ((ops, sql), block) in enumerate(zip(statements, blocks, strict=True))
     ]
     result.empty = not result.statements and not result.errors
@@ -56,7 +60,7 @@ def parse_script(source: SourceText, script: Script) -> ParsedScript:
 
 def long_identifiers(sql: str) -> tuple[str, ...]:
     """Identifiers of the statement longer than PostgreSQL keeps (NAMEDATALEN - 1 bytes)."""
-    if not _LONG_WORD.search(sql):
+    if not _LONG_WORD.search(sql.encode("utf-8")):
         return ()
     out = []
     for token in pg.scan(sql):

@@ -8,6 +8,7 @@ from schemagate.model.catalog import Catalog, Table
 from schemagate.model.migration import ParsedMigration, ParsedScript, ParsedStatement
 from schemagate.model.names import QName
 from schemagate.model.settings import Settings
+from schemagate.model.types import TypeRef
 
 
 @dataclass
@@ -24,6 +25,8 @@ class MigrationState:
     # Statements (path, line) whose destructive finding a suppression acknowledged: the
     # data loss there was reviewed, so the reversibility summary does not repeat it.
     acknowledged_loss: set[tuple[str, int]] = field(default_factory=set)
+    # The type a column had before this migration first changed it.
+    old_types: dict[tuple[QName, str], TypeRef] = field(default_factory=dict)
 
 
 @dataclass
@@ -57,10 +60,10 @@ class RuleContext:
 
 @dataclass
 class MigrationContext:
-    """For migration-scope rules: the schema before the migration, after its up path, and
-    after up then down (None without a down path)."""
+    """For migration-scope rules: the schema after the migration's up path; with a down
+    path, also the schema before the migration and after up then down."""
 
-    before: Catalog
+    before: Catalog | None
     after: Catalog
     settings: Settings
     migration: ParsedMigration

@@ -320,7 +320,13 @@ def fk_without_index(ctx: MigrationContext) -> Iterator[Hit]:
     ```
     """
     name = ctx.migration.name
-    for table in ctx.after.tables.values():
+    up = ctx.migration.up
+    touched = {op.table for st in (up.statements if up else ()) for op in st.ops
+               if isinstance(op, (o.CreateTable, o.AddConstraint, o.AddColumn))}
+    for table_name in sorted(touched, key=str):
+        table = ctx.after.tables.get(table_name)
+        if table is None:
+            continue
         new_fks = [c for c in table.constraints if c.kind == "foreign" and c.created_in == name]
         if not new_fks:
             continue

@@ -153,7 +153,7 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
     ## Example
     An up path that adds a column and an index, and a down path that only drops the column.
     """
-    if ctx.after_down is None or _down_is_empty(ctx):
+    if ctx.before is None or ctx.after_down is None or _down_is_empty(ctx):
         return
     down = ctx.migration.down
     if down is None or down.declared_irreversible or down.errors:
@@ -174,7 +174,7 @@ def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span]]:
     out: list[tuple[str, Span]] = []
     for st in up.statements:
         for op in st.ops:
-            lost = _destroys(op, ctx.before, created)
+            lost = _destroys(op, ctx, created)
             if (op.span.path, op.span.line) not in ctx.state.acknowledged_loss:
                 out += [(what, op.span) for what in lost]
     first: dict[str, Span] = {}
@@ -183,7 +183,7 @@ def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span]]:
     return list(first.items())
 
 
-def _destroys(op: o.Operation, before: Catalog, created: set[QName]) -> list[str]:
+def _destroys(op: o.Operation, ctx: MigrationContext, created: set[QName]) -> list[str]:
     match op:
         case o.CreateTable(table=t):
             created.add(t)
@@ -196,9 +196,7 @@ def _destroys(op: o.Operation, before: Catalog, created: set[QName]) -> list[str
         case o.DeleteRows(table=t, has_where=False) if t not in created:
             return [f"rows of {t}"]
         case o.AlterColumnType(table=t, column=c) if t not in created:
-            table = before.tables.get(t)
-            col = table.column(c) if table else None
-            old = op.old_type or (col.type if col and col.type.name != "unknown" else None)
+            old = op.old_type or ctx.state.old_types.get((t, c))
             if old is not None and classify_change(old, op.new_type).lossy:
                 return [f"values of {t}.{c} ({old} to {op.new_type})"]
     return []
