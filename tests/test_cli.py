@@ -157,3 +157,36 @@ def test_internal_errors_hide_the_traceback(tmp_path: Path) -> None:
     proc = run("lint", "examples/dbmate", "--config", str(cfg))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "sometimes" in proc.stderr
+
+
+def test_output_never_replaces_what_is_not_a_regular_file(tmp_path: Path) -> None:
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    existing = tmp_path / "existing.json"
+    existing.write_text("x")
+    existing.chmod(0o640)
+    assert run("lint", "examples/dbmate", "--format", "json", "-o", str(link)).returncode == 1
+    assert link.is_symlink() and json.loads(real.read_text())["version"] == 1
+    assert run("lint", "examples/dbmate", "--format", "json", "-o", "/dev/null").returncode == 1
+    assert Path("/dev/null").is_char_device()
+    assert run("lint", "examples/dbmate", "-o", str(existing)).returncode == 1
+    assert existing.stat().st_mode & 0o777 == 0o640  # permissions kept
+    new = tmp_path / "new.txt"
+    assert run("lint", "examples/dbmate", "-o", str(new)).returncode == 1
+    assert new.stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def test_text_output_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    migration = tmp_path / "001.sql"
+    migration.write_text('DROP TABLE "evil\x1b[2Jname";\n', encoding="utf-8")
+    proc = run("lint", str(migration), "--no-color")
+    assert "\x1b" not in proc.stdout
+    assert "evil\\x1b[2Jname" in proc.stdout

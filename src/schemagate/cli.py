@@ -19,7 +19,7 @@ import click
 
 from schemagate import __version__
 
-LINT_FORMATS = ("text", "json", "github")
+LINT_FORMATS = ("text", "json", "github", "sarif", "markdown", "html", "gitlab")
 
 
 class Failure(Exception):
@@ -45,20 +45,41 @@ def _variables(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def write_output(text: str, output: str | None) -> None:
-    """Write to the file atomically (never a half-written report), or to standard output."""
+    """Write to standard output, or to the file without ever leaving half a report.
+
+    A regular file (or a new one) is replaced atomically, keeping its permissions. Anything
+    else at the path (a symlink, a FIFO, /dev/null, /dev/stdout) is opened and written like
+    any program would, never replaced.
+    """
     if not output or output == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
         return
     target = Path(output)
     try:
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            with open(target, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            return
         target.parent.mkdir(parents=True, exist_ok=True)
+        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask()
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.chmod(tmp, mode)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
     except OSError as exc:
         _fail(f"cannot write {output}: {exc.strerror or exc}")
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def _run(debug: bool, body: Callable[[], int]) -> NoReturn:
@@ -106,10 +127,17 @@ def main() -> None:
 @click.option("--no-help", "no_help", is_flag=True, help="Text format: omit the help lines.")
 @click.option("--color/--no-color", default=None, help="Colour text output (default: on a tty).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.option("--changed-since", "changed_since", metavar="REV",
+              help="Report only migrations changed since this git revision (the whole "
+                   "history is still folded).")
+@click.option("--sarif-category", "sarif_category", metavar="NAME",
+              help="SARIF: the run's category (automationDetails.id), so that several runs "
+                   "can be uploaded to code scanning side by side.")
 def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | None,
          select: str | None, ignore: str | None, fail_on: str | None, pg_version: int | None,
          config_file: str | None, variables: tuple[str, ...], db_url: str | None,
-         no_help: bool, color: bool | None, debug: bool) -> None:
+         no_help: bool, color: bool | None, debug: bool,
+         changed_since: str | None = None, sarif_category: str | None = None) -> None:
     """Lint migrations (files or folders; default: discovered from the current folder)."""
 
     def body() -> int:
@@ -129,19 +157,30 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
         if settings.dialect != "postgres":
             sources = [replace(s, dialect=settings.dialect) if s.dialect == "postgres" else s
                        for s in sources]
-        loaded = load_migrations(sources, variables=settings.variables,
-                                 transactions=settings.transactions)
-        stats = _live_stats(db_url) if db_url else None
+        from schemagate.reports.progress import Progress
+
+        bar = Progress("parsing")  # drawn only on a terminal, and only for long runs
         try:
-            result = run_lint(loaded.migrations, settings, stats=stats)
+            loaded = load_migrations(bar.track(sources, len(sources)),
+                                     variables=settings.variables,
+                                     transactions=settings.transactions)
+            stats = _live_stats(db_url) if db_url else None
+            report = _report(sources, changed_since)  # issue 4: --changed-since, context
+            bar.relabel("linting")
+            result = run_lint(loaded.migrations, settings, stats=stats, report=report,
+                              progress=bar)
         except UnknownRuleError as exc:
             _fail(str(exc))
+        finally:
+            bar.close()
         result.errors = found.errors + loaded.errors
         result.notices = found.notices + loaded.notices
         result.files = loaded.files
         if not found.migrations and not found.errors:
             result.notices.append(_no_migrations(paths))
-        write_output(_render(result, fmt, no_help, color, output), output)
+        write_output(_render(result, fmt, no_help, color, output, category=sarif_category,
+                             migrations=loaded.migrations, settings=settings, stats=stats),
+                     output)
         return result.exit_code(settings.fail_on)
 
     _run(debug, body)
@@ -157,13 +196,51 @@ def _live_stats(url: str) -> Any:
         _fail(str(exc))
 
 
+def _report(sources: Sequence[Any], changed_since: str | None) -> set[str] | None:
+    """The migrations to report: changed since the revision, never the context-only ones
+    (issue 4). None: all."""
+    from schemagate.parse.changes import ChangesError, changed_files, report_names
+
+    try:
+        changed = changed_files(changed_since) if changed_since else None
+    except ChangesError as exc:
+        _fail(f"--changed-since: {exc}")
+    return report_names(sources, changed)
+
+
 def _no_migrations(paths: Sequence[str]) -> Any:
     from schemagate.model.findings import Notice
 
     return Notice(", ".join(paths) or ".", "no migrations found")
 
 
-def _render(result: Any, fmt: str, no_help: bool, color: bool | None, output: str | None) -> str:
+def _render(result: Any, fmt: str, no_help: bool, color: bool | None, output: str | None,
+            *, category: str | None = None, migrations: Sequence[Any] = (),
+            settings: Any = None, stats: Any = None) -> str:
+    if fmt in ("sarif", "gitlab"):
+        from schemagate.reports.location import repository_root
+
+        cwd = Path.cwd()
+        if fmt == "gitlab":
+            from schemagate.reports.gitlab import render_gitlab
+
+            return render_gitlab(result, root=repository_root(cwd), cwd=cwd)
+        from schemagate.reports.sarif import render_sarif
+
+        return render_sarif(result, root=repository_root(cwd), cwd=cwd, category=category)
+    if fmt in ("markdown", "html"):
+        from schemagate.reports.impact import BackupView, build_impact
+
+        impact = build_impact(
+            result, migrations, fail_on=settings.fail_on if settings else None, stats=stats,
+            backup=BackupView(False, "not generated by `lint`: run `schemagate report`"))
+        if fmt == "markdown":
+            from schemagate.reports.markdown import render_markdown
+
+            return render_markdown(impact)
+        from schemagate.reports.html import render_html
+
+        return render_html(impact)
     if fmt == "json":
         from schemagate.reports.json_report import render_json
 
@@ -286,7 +363,8 @@ def _start_index(migrations: Sequence[Any], start: str | None) -> int:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("-o", "--output", "output_dir", required=True, type=click.Path(file_okay=False),
               help="Folder to write backup.sql and restore.sql into.")
-@click.option("--db", help="Live PostgreSQL to read table shapes and statistics from "
+@click.option("--db", metavar="URL",
+              help="Live PostgreSQL to read table shapes and statistics from "
               "(read-only): sizes and times in the header, keys the history does not know.")
 @click.option("--from", "start", metavar="MIGRATION",
               help="First migration still to run; earlier ones only build the schema "
@@ -334,3 +412,295 @@ def backup_command(paths: tuple[str, ...], output_dir: str, db: str | None, star
         return 0
 
     _run(debug, body)
+
+
+@main.command("verify")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--scratch", metavar="URL",
+              help="PostgreSQL server to create (and drop) a scratch database on; "
+                   "default: an embedded PostgreSQL started for the run.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("-o", "--output", help="Write to this file instead of standard output.")
+@click.option("--seed", type=click.IntRange(1, 10_000_000), metavar="N",
+              help="Fill every table with N synthetic rows before each migration, and check "
+                   "that the rows survive up, down and restore.sql.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="Settings file (default: nearest pyproject.toml or schemagate.toml).")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
+              help="Fill a template placeholder ({{ NAME }}, ${NAME}) before parsing.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def verify_command(paths: tuple[str, ...], scratch: str | None, fmt: str, output: str | None,
+                   seed: int | None, config_file: str | None, variables: tuple[str, ...],
+                   debug: bool) -> None:
+    """Apply migrations up, down and up again on a scratch PostgreSQL; trace and check them."""
+
+    def body() -> int:
+        from schemagate.diff.connect import DatabaseError
+        from schemagate.verify import verify
+        from schemagate.verify.report import render_json, render_text
+
+        migrations = _load_strictly(paths, config_file, variables)
+        try:
+            result = verify(migrations, scratch, seed)
+        except DatabaseError as exc:
+            _fail(str(exc))
+        write_output(render_json(result) if fmt == "json" else render_text(result), output)
+        if result.unrunnable:
+            _fail("verify could not apply " + "; ".join(result.unrunnable))
+        return result.gate.exit_code
+
+    _run(debug, body)
+
+
+@main.command("diff")
+@click.option("--from", "source", required=True, metavar="SRC",
+              help="The schema now: a PostgreSQL URL, a .sql file, a migrations folder, or "
+                   "python:module:metadata.")
+@click.option("--to", "target", required=True, metavar="SRC",
+              help="The schema wanted (same kinds of source as --from).")
+@click.option("--format", "fmt", type=click.Choice(["sql", "json", "text"]), default="sql",
+              show_default=True, help="Output format.")
+@click.option("--down", is_flag=True,
+              help="Also the reverse plan (TO -> FROM). SQL: a second part after a banner, "
+                   "or with -o FILE.sql a second file FILE.down.sql.")
+@click.option("--allow-destructive", is_flag=True,
+              help="Emit drops and lossy changes (otherwise listed as comments).")
+@click.option("--check", is_flag=True, help="Exit 1 when the two schemas differ.")
+@click.option("--scratch", metavar="URL",
+              help="A PostgreSQL server schemagate may create scratch databases on, to apply "
+                   "files and folders (default: an embedded one it starts itself).")
+@click.option("--privileges", is_flag=True, help="Compare table privileges (GRANT/REVOKE) too.")
+@click.option("--online/--offline", default=True, show_default=True,
+              help="Online variants: CONCURRENTLY, NOT VALID + VALIDATE, CHECK-based "
+                   "SET NOT NULL.")
+@click.option("--lock-timeout", default="5s", show_default=True, metavar="DURATION",
+              help="SET lock_timeout at the top of the plan ('0' or '' to leave it out).")
+@click.option("-o", "--output", help="Write to this file instead of standard output.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def diff_command(source: str, target: str, fmt: str, down: bool, allow_destructive: bool,
+                 check: bool, scratch: str | None, privileges: bool, online: bool,
+                 lock_timeout: str, output: str | None, debug: bool) -> None:
+    """SQL that turns the schema FROM into the schema TO (and back, with --down)."""
+
+    def body() -> int:
+        # Two catalogs of tens of thousands of small acyclic records, then exit: the cycle
+        # collector would only walk them again and again (as in lint).
+        gc.disable()
+        from schemagate.diff.changes import PlanOptions
+        from schemagate.diff.connect import DatabaseError
+        from schemagate.diff.plan import plan
+        from schemagate.diff.render import DOWN_BANNER, render_json, render_sql, render_text
+        from schemagate.diff.targets import Loader, TargetError, parse_target
+
+        try:
+            src, dst = parse_target(source), parse_target(target)
+            with Loader(scratch, privileges=privileges) as loader:
+                before, after = loader.load_pair(src, dst, _import_planner)
+        except (DatabaseError, TargetError) as exc:
+            _fail(str(exc))
+        timeout = lock_timeout if lock_timeout not in ("", "0") else None
+        options = PlanOptions(allow_destructive=allow_destructive, online=online,
+                              lock_timeout=timeout)
+        up = plan(before, after, options)
+        back = plan(after, before, options) if down else None
+        labels = {"source": src.label, "target": dst.label}
+        if fmt == "json":
+            write_output(render_json(up, back, **labels), output)
+        elif fmt == "text":
+            write_output(render_text(up, back, **labels), output)
+        else:
+            text = render_sql(up, **labels)
+            if back is not None:
+                down_text = render_sql(back, source=dst.label, target=src.label)
+                if output and output != "-":
+                    write_output(down_text, _down_path(output))
+                else:
+                    text += "\n" + DOWN_BANNER + "\n" + down_text
+            write_output(text, output)
+        return 1 if check and up.differs else 0
+
+    _run(debug, body)
+
+
+def _import_planner() -> None:
+    """The plan's graph library, imported while the databases are being read."""
+    import networkx  # noqa: F401
+
+
+def _down_path(output: str) -> str:
+    """plan.sql -> plan.down.sql; anything else gets .down.sql appended."""
+    path = Path(output)
+    stem = path.name[:-4] if path.name.lower().endswith(".sql") else path.name
+    return str(path.with_name(f"{stem}.down.sql"))
+
+
+# --- report -------------------------------------------------------------------------------
+
+@main.command("report")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["html", "markdown", "json"]),
+              default="html", show_default=True, help="Output format.")
+@click.option("-o", "--output", help="Write to this file instead of standard output.")
+@click.option("--db", "db_url", metavar="URL",
+              help="A live PostgreSQL to read table sizes from (read-only); the backup "
+                   "scripts then also know the tables' keys and sizes.")
+@click.option("--verify-json", "verify_json", type=click.Path(dir_okay=False, exists=True),
+              help="The JSON of `schemagate verify --format json`: its quality gate replaces "
+                   "the checks lint alone cannot make.")
+@click.option("--from", "start", metavar="MIGRATION",
+              help="First migration still to run; earlier ones are applied already and only "
+                   "build the schema (default: every migration given is still to run).")
+@click.option("--title", default="schemagate impact report", show_default=True,
+              help="The report's title.")
+@click.option("--select", help="Comma-separated rule ids or families to enable (only these).")
+@click.option("--ignore", help="Comma-separated rule ids or families to disable.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]),
+              help="Lowest severity that makes the exit code 1 (default: error).")
+@click.option("--pg-version", type=click.IntRange(9, 99),
+              help="PostgreSQL major version the migrations will run on (default: 16).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="Settings file (default: nearest pyproject.toml or schemagate.toml).")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
+              help="Fill a template placeholder ({{ NAME }}, ${NAME}) before parsing.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def report_command(paths: tuple[str, ...], fmt: str, output: str | None, db_url: str | None,
+                   verify_json: str | None, start: str | None, title: str,
+                   select: str | None,
+                   ignore: str | None, fail_on: str | None, pg_version: int | None,
+                   config_file: str | None, variables: tuple[str, ...], debug: bool) -> None:
+    """Impact report for DBAs: one self-contained HTML page (or Markdown, or JSON).
+
+    Per migration and statement: findings, the lock taken, rewrites and scans, and with --db
+    the tables' rows and sizes; the objects touched and what depends on them; the backup and
+    restore scripts; the quality-gate checklist. The exit code follows --fail-on, as lint's.
+    """
+
+    def body() -> int:
+        gc.disable()  # as in lint: a large run builds many acyclic objects and exits
+        settings = _settings(config_file, None, select, ignore, fail_on, pg_version, variables)
+        from datetime import UTC, datetime
+
+        from schemagate.lint.engine import UnknownRuleError
+        from schemagate.lint.engine import lint as run_lint
+        from schemagate.parse.discover import discover
+        from schemagate.parse.load import load_migrations
+        from schemagate.reports.impact import build_impact, checklist_from_gate
+        from schemagate.reports.progress import Progress
+
+        # SOURCE_DATE_EPOCH (the reproducible-builds convention) fixes the report's date, and
+        # the backup schema's name with it: the same input then gives the same file.
+        epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+        now = (datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit()
+               else datetime.now(UTC))
+        gate = _verify_gate(verify_json) if verify_json else None
+        found = discover(list(paths) or ["."])
+        bar = Progress("parsing")
+        try:
+            loaded = load_migrations(bar.track(found.migrations, len(found.migrations)),
+                                     variables=settings.variables,
+                                     transactions=settings.transactions)
+            if db_url:
+                bar.relabel("reading the database")
+            stats = _live_stats(db_url) if db_url else None
+            first = _start_index(loaded.migrations, start) if loaded.migrations else 0
+            pending = loaded.migrations[first:]
+            bar.relabel("linting")
+            try:
+                result = run_lint(loaded.migrations, settings, stats=stats, progress=bar,
+                                  report={m.name for m in pending} if first else None)
+            except UnknownRuleError as exc:
+                _fail(str(exc))
+            result.errors = found.errors + loaded.errors
+            result.notices = found.notices + loaded.notices
+            result.files = loaded.files
+            if not found.migrations and not found.errors:
+                result.notices.append(_no_migrations(paths))
+            bar.relabel("backup scripts")
+            backup = _report_backup(loaded.migrations, first, result.errors, db_url, now,
+                                    debug)
+        finally:
+            bar.close()
+        impact = build_impact(result, pending, fail_on=settings.fail_on,
+                              stats=stats, backup=backup, generated=now, title=title,
+                              checklist=checklist_from_gate(gate) if gate is not None else None)
+        if fmt == "markdown":
+            from schemagate.reports.markdown import render_markdown
+
+            text = render_markdown(impact)
+        elif fmt == "json":
+            from schemagate.reports.impact_json import render_impact_json
+
+            text = render_impact_json(impact)
+        else:
+            from schemagate.reports.html import render_html
+
+            text = render_html(impact)
+        write_output(text, output)
+        if output and output != "-":
+            click.echo(f"wrote {output}: {impact.summary.verdict}, "
+                       f"{impact.summary.migrations} migrations", err=True)
+        return result.exit_code(settings.fail_on)
+
+    _run(debug, body)
+
+
+def _verify_gate(path: str) -> list[dict[str, Any]]:
+    """The gate items of a `schemagate verify --format json` file."""
+    import json
+
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        items = doc["gate"]["items"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        _fail(f"--verify-json {path}: not the JSON of `schemagate verify` ({exc})")
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        _fail(f"--verify-json {path}: gate.items is not a list of checks")
+    return items
+
+
+def _report_backup(migrations: Sequence[Any], first: int, errors: Sequence[Any],
+                   db_url: str | None, now: Any, debug: bool) -> Any:
+    """The backup section: the scripts `schemagate backup` would write, or why there are
+    none. The report is for reading, so a failure here is said in the report, not fatal."""
+    from importlib.util import find_spec
+
+    from schemagate.reports.impact import BackupView
+
+    if find_spec("schemagate.backup") is None:
+        return BackupView(False, "not generated (the backup stage is not installed)")
+    if errors:
+        return BackupView(False, f"not generated: {len(errors)} input error(s); scripts are "
+                                 "only written when every migration parses")
+    from schemagate.backup import (
+        plan_backup,
+        read_facts,
+        render_scripts,
+        tables_to_read,
+        with_facts,
+    )
+    from schemagate.diff.connect import DatabaseError
+
+    try:
+        plan = plan_backup(migrations, first)
+        stats = None
+        if db_url:
+            facts = read_facts(db_url, *tables_to_read(plan))
+            plan, stats = with_facts(plan, facts), facts.stats
+        scripts = render_scripts(plan, now=now, stats=stats)
+    except DatabaseError as exc:
+        return BackupView(False, f"not generated: {exc}")
+    except Exception as exc:
+        if debug:
+            raise
+        return BackupView(False, f"not generated: the backup stage failed "
+                                 f"({type(exc).__name__}: {exc})")
+    saves = [f"[{s.number}] {s.table.name}: "
+             f"{'every row' if s.kind == 'table' else ', '.join(s.columns)}"
+             for s in plan.saves]
+    n = len(plan.saves)
+    reason = (f"{n} save{'s' if n != 1 else ''}: run backup.sql before the migrations, "
+              "restore.sql after a rollback." if n else
+              "Nothing to save: no migration destroys data that exists before it runs.")
+    return BackupView(True, reason, scripts.schema, scripts.backup, scripts.restore, saves,
+                      [note.message for note in plan.notes])

@@ -33,12 +33,15 @@ def test_findings_carry_migration_statement_object_and_lock(tmp_path: Path) -> N
     assert (f.span.line, f.span.column, f.span.end_line, f.span.end_column) == (1, 1, 2, 20)
 
 
-def test_drop_column_names_the_views_that_read_it(tmp_path: Path) -> None:
+def test_dropping_a_column_a_view_reads_is_data_loss_and_a_broken_dependency(tmp_path: Path
+                                                                           ) -> None:
     result = lint_sql(tmp_path, "CREATE TABLE u (id int, email text);\n"
                                 "CREATE VIEW emails AS SELECT email FROM u;",
                       "ALTER TABLE u DROP COLUMN email;")
-    (f,) = result.active
-    assert "view public.emails" in f.message
+    by_rule = {f.rule: f.message for f in result.active}
+    assert set(by_rule) == {"drop-column", "drop-referenced-object"}
+    assert "view public.emails" in by_rule["drop-referenced-object"]
+    assert "view" not in by_rule["drop-column"]  # one concern per finding
 
 
 def test_truncate_cascade_names_referencing_tables(tmp_path: Path) -> None:

@@ -51,3 +51,9 @@ def test_unused_and_unknown_suppressions_are_reported(tmp_path: Path) -> None:
                                 "-- schemagate: ignore no-such-rule\nSELECT 2;\n")
     assert rules_of(result) == [(1, "unused-suppression"), (3, "unused-suppression")]
     assert "no-such-rule" in result.active[1].message
+
+
+def test_atlas_nolint_comments_are_honoured(tmp_path: Path) -> None:
+    result = lint_sql(tmp_path, "-- atlas:nolint DS103 MF103\nALTER TABLE u DROP COLUMN c;\n"
+                                "-- atlas:nolint\nDROP TABLE x;\nDROP TABLE y;\n")
+    assert rules_of(result) == [(5, "drop-table")]

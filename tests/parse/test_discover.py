@@ -246,7 +246,7 @@ def test_all_layouts_at_once_each_folder_keeps_its_own_layout() -> None:
         "diesel": {"diesel"},
         "flyway": {"flyway"},
         "golang-migrate": {"golang-migrate"},
-        "messy": {"sql", "flyway", "golang-migrate"},
+        "messy": {"sql", "alembic", "flyway", "golang-migrate"},
         "plain": {"sql"},
         "prisma": {"prisma"},
     }
@@ -268,6 +268,13 @@ def test_messy_tree() -> None:
     ]
     assert composed == [
         ("004_empty_placeholder", "sql", "messy/004_empty_placeholder.sql", None, None),
+        (  # an Alembic revision: its versions/ folder is read for revision headers
+            "3f2a1b9c0d4e_add_users_table",
+            "alembic",
+            "messy/alembic/versions/3f2a1b9c0d4e_add_users_table.py",
+            "messy/alembic/versions/3f2a1b9c0d4e_add_users_table.py",
+            "3f2a1b9c0d4e",
+        ),
         (
             "003_créer_table_clients",
             "sql",
@@ -536,8 +543,8 @@ def test_dbmate_marker_must_start_a_line(tmp_path: Path) -> None:
     write(tmp_path / "2_b.sql", "\ufeff--migrate:up\nSELECT 1;\n--   migrate:down\nSELECT 2;\n")
     found = clean(discover(["."], cwd=tmp_path))
     assert [(m.name, m.layout, m.down is not None) for m in found.migrations] == [
-        ("2_b", "dbmate", True),  # dbmate's own order comes before plain files
-        ("1_a", "sql", False),
+        ("1_a", "sql", False),  # one folder is one history, applied by version across layouts
+        ("2_b", "dbmate", True),
     ]
 
 
@@ -715,3 +722,28 @@ def test_two_thousand_migrations_are_found_quickly(tmp_path: Path) -> None:
     assert all(m.down is not None for m in found.migrations)
     # Tens of milliseconds on a laptop; the bound only catches a quadratic walk.
     assert elapsed < 1.0
+
+
+def test_diesel_order_is_diesels_own(tmp_path: Path) -> None:
+    # diesel compares the version before the first `_` with its dashes removed: a dashed
+    # version sorts among compact ones, not after all of them.
+    for folder in ("20140924113530_first", "2017-08-31-230457_third", "20170820180453_second",
+                   "00000000000000_diesel_initial_setup"):
+        write(tmp_path / "migrations" / folder / "up.sql", "SELECT 1;\n")
+        write(tmp_path / "migrations" / folder / "down.sql", "SELECT 1;\n")
+    write(tmp_path / "migrations" / "data_fix.sql", "UPDATE t SET a = 1;\n")
+    found = discover(["migrations"], cwd=tmp_path)
+    assert [m.name for m in found.migrations] == [
+        "00000000000000_diesel_initial_setup", "20140924113530_first",
+        "20170820180453_second", "2017-08-31-230457_third"]
+    assert any(n.path == "migrations/data_fix.sql" and "ignored" in n.message
+               for n in found.notices)
+
+
+def test_mixed_layouts_in_one_folder_follow_one_version_order(tmp_path: Path) -> None:
+    write(tmp_path / "m" / "201806191904_create_logs.sql", "SELECT 1;\n")
+    write(tmp_path / "m" / "202507071815_add.up.sql", "SELECT 1;\n")
+    write(tmp_path / "m" / "201701010000_init.sql", "SELECT 1;\n")
+    found = discover(["m"], cwd=tmp_path)
+    assert [m.name for m in found.migrations] == [
+        "201701010000_init", "201806191904_create_logs", "202507071815_add"]

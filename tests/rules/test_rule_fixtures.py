@@ -28,7 +28,8 @@ from schemagate.rules.registry import all_rules
 from tests.conftest import FIXTURES
 
 RULE_DIRS = sorted(p for p in (FIXTURES / "rules").iterdir() if p.is_dir())
-_EXPECT = re.compile(r"--\s*expect(?P<where>-next-line|-same-line)?:\s*(?P<rules>[\w\s-]+)$")
+_EXPECT = re.compile(
+    r"(?:--|#)\s*expect(?P<where>-next-line|-same-line)?:\s*(?P<rules>[\w\s-]+)$")
 
 
 def expectations(path: Path, rule_id: str) -> set[tuple[str, int]]:
@@ -42,7 +43,8 @@ def expectations(path: Path, rule_id: str) -> set[tuple[str, int]]:
             out.add((str(path), i + (2 if m.group("where") == "-next-line" else 1)))
             continue
         j = i + 1
-        while j < len(lines) and (not lines[j].strip() or lines[j].lstrip().startswith("--")):
+        while j < len(lines) and (not lines[j].strip()
+                                  or lines[j].lstrip().startswith(("--", "#"))):
             j += 1
         out.add((str(path), j + 1))
     return out
@@ -61,10 +63,15 @@ def lint_folder(folder: Path) -> LintResult:
     return result
 
 
+def _fixture_files(folder: Path) -> list[Path]:
+    """SQL migrations, and Alembic revisions (`# expect: …` comments) for history rules."""
+    return sorted([*folder.rglob("*.sql"), *folder.rglob("*.py")])
+
+
 @pytest.mark.parametrize("folder", RULE_DIRS, ids=lambda p: p.name)
 def test_rule_fixtures(folder: Path) -> None:
     rule_id = folder.name
-    files = sorted(folder.rglob("*.sql"))
+    files = _fixture_files(folder)
     result = lint_folder(folder)
     found = {(str(folder / f.span.path), f.span.line) for f in result.active
              if f.rule == rule_id}
@@ -74,7 +81,7 @@ def test_rule_fixtures(folder: Path) -> None:
 
 @pytest.mark.parametrize("folder", RULE_DIRS, ids=lambda p: p.name)
 def test_fixture_folder_has_failing_and_passing_cases(folder: Path) -> None:
-    files = sorted(folder.rglob("*.sql"))
+    files = _fixture_files(folder)
     with_expect = [f for f in files if expectations(f, folder.name)]
     without = [f for f in files if not expectations(f, folder.name) and "pass" in f.name]
     assert with_expect, f"{folder.name}: no failing case"

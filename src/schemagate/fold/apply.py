@@ -79,6 +79,11 @@ def materialize(catalog: Catalog, operations: Iterable[o.Operation]) -> None:
                 added.add((t, c.name))
             case o.RenameColumn(table=t, new_name=new):
                 added.add((t, new))
+        if isinstance(op, (o.DropTable, o.Truncate)):
+            for dropped in op.tables:
+                if dropped not in produced:
+                    table_or_assumed(catalog, dropped)
+            continue
         table = getattr(op, "table", None)
         if not isinstance(table, QName) or table in produced or table in catalog.views:
             continue

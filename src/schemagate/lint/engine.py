@@ -9,7 +9,7 @@ its up created is not reported as destroying data.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from schemagate.fold import apply, materialize
@@ -133,6 +133,8 @@ class _Engine:
             for op in st.ops:
                 if reporting and sups is not None:
                     for r in self.by_op.get(type(op), ()):
+                        if not applies(r, mig):  # issue 4: dialect-specific rules
+                            continue
                         for hit in r.check(op, ctx):
                             f = sups.apply(self.finding(r, hit, mig, op, st.sql, ctx),
                                            st.index)
@@ -140,6 +142,8 @@ class _Engine:
                                 state.acknowledged_loss.add((f.span.path, f.span.line))
                             self.result.findings.append(f)
                 _track_new(op, state, catalog)
+                if direction == "up":
+                    _track_up_created(op, state)
                 apply(catalog, op, mig.name)
         if sups is not None:
             self.unused(sups, mig)
@@ -153,7 +157,7 @@ class _Engine:
 
     def run_migration_rules(self, ctx: MigrationContext) -> None:
         for r in self.rules:
-            if r.scope == "migration":
+            if r.scope == "migration" and applies(r, ctx.migration):
                 for hit in r.check(ctx):
                     span = hit.span or _first_span(ctx.migration)
                     if span is None:
@@ -171,6 +175,14 @@ def _first_span(mig: ParsedMigration) -> Span | None:
                 if st.ops:
                     return st.ops[0].span
     return None
+
+
+def _track_up_created(op: o.Operation, state: MigrationState) -> None:
+    match op:
+        case o.CreateIndex(name=name) if name is not None:
+            state.up_indexes.add(name)
+        case o.AddConstraint(table=table, constraint=con) if con.name:
+            state.up_constraints.add((table, con.name))
 
 
 def _track_new(op: o.Operation, state: MigrationState, catalog: Catalog) -> None:
@@ -204,47 +216,106 @@ def lint(
     report: Iterable[str] | None = None,
     catalog: Catalog | None = None,
     stats: Mapping[QName, TableStats] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> LintResult:
     """Lint migrations in order, each history (folder) on its own schema.
 
     ``report`` limits findings to the named migrations while the whole history is still
     folded (what a pre-commit hook needs); ``catalog`` is the schema before the first
-    migration (the live database, when given); ``stats`` the live tables' sizes.
+    migration (the live database, when given); ``stats`` the live tables' sizes;
+    ``progress(done, total)`` is called after each migration (the CLI's progress bar).
     """
     engine = _Engine(settings, enabled_rules(settings), set(report) if report is not None
                      else None, severity_overrides(settings), stats or {})
     histories: dict[str, list[ParsedMigration]] = {}
     for mig in migrations:
         histories.setdefault(mig.source.history, []).append(mig)
+    histories = _history_scope(engine, histories, catalog)  # issue 4: see below
     for folder, history in histories.items():
         start = catalog.copy() if catalog is not None else Catalog()
-        engine.result.catalogs[folder] = _lint_history(engine, history, start, settings)
-    engine.result.findings.sort(key=lambda f: (f.span.path, f.span.line, f.span.column, f.rule))
+        engine.result.catalogs[folder] = _lint_history(
+            engine, history, start, settings, progress,
+            sum(len(h) for h in histories.values()))
     return engine.result
 
 
 def _lint_history(engine: _Engine, migrations: Sequence[ParsedMigration], catalog: Catalog,
-                  settings: Settings) -> Catalog:
+                  settings: Settings, progress: Callable[[int, int], None] | None = None,
+                  total: int = 0) -> Catalog:
     migration_rules = any(r.scope == "migration" for r in engine.rules)
     uses_down = any(m.down is not None and m.down.statements for m in migrations)
     for mig in migrations:
         engine.result.migrations += 1
-        state = MigrationState()
-        before = None
-        if mig.down is not None:
-            # Only a down path needs the whole schema as it was: up then down is compared
-            # with it. Copying a large catalog for every migration would cost more than the
-            # lint itself.
-            materialize(catalog, [op for script in (mig.up, mig.down) if script is not None
-                                  for st in script.statements for op in st.ops])
-            before = catalog.copy()
-        if mig.up is not None:
-            engine.run_script(mig, mig.up, catalog, state, "up")
-        after_down = None
-        if mig.down is not None:
-            after_down = catalog.copy()
-            engine.run_script(mig, mig.down, after_down, state, "down")
-        if migration_rules and (engine.report is None or mig.name in engine.report):
-            engine.run_migration_rules(MigrationContext(
-                before, catalog, settings, mig, state, after_down, uses_down))
+        if progress is not None:
+            progress(engine.result.migrations, total)
+        first = len(engine.result.findings)
+        _lint_migration(engine, mig, catalog, settings, migration_rules, uses_down)
+        # Findings read in the order the migrations run, each migration's by file and line.
+        engine.result.findings[first:] = sorted(
+            engine.result.findings[first:],
+            key=lambda f: (f.span.path, f.span.line, f.span.column, f.rule))
     return catalog
+
+
+def _lint_migration(engine: _Engine, mig: ParsedMigration, catalog: Catalog,
+                    settings: Settings, migration_rules: bool, uses_down: bool) -> None:
+    state = MigrationState()
+    before = None
+    if mig.down is not None:
+        # Only a down path needs the whole schema as it was: up then down is compared
+        # with it. Copying a large catalog for every migration would cost more than the
+        # lint itself.
+        materialize(catalog, [op for script in (mig.up, mig.down) if script is not None
+                              for st in script.statements for op in st.ops])
+        before = catalog.copy()
+    if mig.up is not None:
+        engine.run_script(mig, mig.up, catalog, state, "up")
+    after_down = None
+    if mig.down is not None:
+        after_down = catalog.copy()
+        engine.run_script(mig, mig.down, after_down, state, "down")
+    if migration_rules and (engine.report is None or mig.name in engine.report):
+        engine.run_migration_rules(MigrationContext(
+            before, catalog, settings, mig, state, after_down, uses_down))
+
+
+# --- history scope (issue 4) -----------------------------------------------------------------
+# Rules declared `scope="history"` judge a history as a whole (the Alembic revision graph,
+# duplicate versions): they run once per history, before it is folded, with its migrations
+# in order. Their hits carry a span; the migration reported is the one of that file.
+
+
+def applies(r: Rule, mig: ParsedMigration) -> bool:
+    """Whether a rule applies to the migration's SQL dialect (None: to every dialect)."""
+    return r.dialects is None or mig.source.dialect in r.dialects
+
+
+def _history_scope(engine: _Engine, histories: dict[str, list[ParsedMigration]],
+                   catalog: Catalog | None) -> dict[str, list[ParsedMigration]]:
+    """Join the folders of one Alembic history, put revisions in graph order, note what
+    `unknown-object` needs, and run the history-scope rules."""
+    from schemagate.graph.revisions import has_revisions, merge_histories, order_history
+    from schemagate.rules.history import find_unknown_objects
+
+    if any(has_revisions(h) for h in histories.values()):
+        histories = merge_histories(histories)
+    history_rules = [r for r in engine.rules if r.scope == "history"]
+    unknown = any(r.id == "unknown-object" for r in engine.rules)
+    out: dict[str, list[ParsedMigration]] = {}
+    for folder, history in histories.items():
+        history = out[folder] = order_history(history)
+        if unknown:
+            find_unknown_objects(history, catalog)
+        by_path = {s.script.path: m for m in history for s in (m.up, m.down) if s is not None}
+        for r in history_rules:
+            for hit in r.check(history, engine.settings):
+                span = hit.span or Span.point(folder)
+                mig = by_path.get(span.path, history[0])
+                if not applies(r, mig) or (engine.report is not None
+                                           and mig.name not in engine.report):
+                    continue
+                severity = hit.severity or engine.overrides.get(r.id, r.severity)
+                engine.result.findings.append(Finding(
+                    r.id, r.family, severity, hit.message, span, r.fix, mig.name, "",
+                    hit.object, hit.lock, dict(hit.facts)))
+    return out

@@ -50,6 +50,8 @@ class ScriptSuppressions:
         """(suppression, name as written) for names that suppressed nothing."""
         out = []
         for sup in self.all():
+            if sup.tool != "schemagate":
+                continue
             for name in sup.rules:
                 ids, unknown = resolve([name])
                 if unknown:

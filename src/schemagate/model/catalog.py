@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from schemagate.model.names import QName
 from schemagate.model.ops import ConstraintKind, Expr
@@ -114,6 +114,7 @@ class Index:
     method: str = "btree"
     constraint: str | None = None  # the constraint this index backs (PK, unique, exclusion)
     comment: str | None = None
+    expressions: bool = False  # some key is an expression, not a column
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,13 +210,14 @@ class Extension:
     comment: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ObjectRef:
+class ObjectRef(NamedTuple):
     """Names any schema object, for dependencies: ``kind`` is one of schema, extension, type,
     sequence, function, table, column, default, constraint, index, view, trigger, policy.
 
     ``name`` is the object's (or, for objects that live in a table, the table's) name; ``sub``
     the column, constraint, trigger or policy name; ``args`` a function's argument types.
+    A named tuple, not a dataclass: a large schema hashes these hundreds of thousands of
+    times, and tuples hash in C.
     """
 
     kind: str
@@ -233,8 +235,7 @@ class ObjectRef:
         return base
 
 
-@dataclass(frozen=True, slots=True)
-class Dependency:
+class Dependency(NamedTuple):
     """``dependent`` needs ``referenced`` (pg_depend). ``auto``: PostgreSQL drops the dependent
     with the referenced object (deptype 'a'), as an index goes with its column."""
 
@@ -287,7 +288,7 @@ class TableStore(dict[QName, Table]):
             return default[0]
         raise KeyError(key)
 
-    def setdefault(self, key: QName, default: Table) -> Table:  # type: ignore[override]
+    def setdefault(self, key: QName, default: Table) -> Table:
         if key not in self:
             self[key] = default
         return self[key]
@@ -340,7 +341,7 @@ class IndexStore(dict[QName, Index]):
             return default[0]
         raise KeyError(key)
 
-    def setdefault(self, key: QName, default: Index) -> Index:  # type: ignore[override]
+    def setdefault(self, key: QName, default: Index) -> Index:
         if key not in self:
             self[key] = default
         return self[key]

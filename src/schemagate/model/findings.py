@@ -33,6 +33,9 @@ class Suppression:
     span: Span
     whole_file: bool = False
     reason: str | None = None
+    # "schemagate", or the tool whose comment was honoured ("squawk", "atlas"): comments
+    # written for another tool, which may still run, are not reported when unused.
+    tool: str = "schemagate"
 
 
 @dataclass(frozen=True, slots=True)

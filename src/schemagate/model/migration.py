@@ -8,6 +8,7 @@ from typing import Literal
 
 from schemagate.model.findings import InputError, Suppression
 from schemagate.model.ops import Operation
+from schemagate.model.span import Span
 
 Layout = Literal["sql", "golang-migrate", "flyway", "dbmate", "prisma", "diesel", "alembic"]
 
@@ -40,6 +41,9 @@ class MigrationSource:
     version: str | None = None
     repeatable: bool = False  # Flyway R__ scripts: applied after versioned ones, on change
     dialect: str = "postgres"
+    # Found only as context for the files named: the other revisions of an Alembic history
+    # that a named revision needs to be placed and folded. Folded, never reported.
+    context_only: bool = False
 
     @property
     def history(self) -> str:
@@ -91,6 +95,20 @@ class ParsedScript:
     # The script says it cannot be reversed: an Alembic downgrade() that raises, a down
     # section that only says so in a comment. `missing-down` reads it.
     declared_irreversible: bool = False
+    # Where the script starts when it is part of a file: Alembic's `def downgrade():` line.
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """An Alembic revision header: the revision's id and the revisions it follows."""
+
+    id: str
+    down: tuple[str, ...] = ()  # down_revision: () for a base, two or more for a merge
+    branch_labels: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    span: Span | None = None  # the `revision = ...` line
+    down_span: Span | None = None  # the `down_revision = ...` line
 
 
 @dataclass
@@ -98,6 +116,11 @@ class ParsedMigration:
     source: MigrationSource
     up: ParsedScript | None
     down: ParsedScript | None
+    revision: Revision | None = None  # Alembic: the header, for the revision graph
+    # Objects an operation uses that do not exist at that point of a complete history:
+    # (direction, statement index, operation index) to what is missing. The engine's history
+    # pass fills it (a fold of its own, from an empty schema); `unknown-object` reports it.
+    unknown_refs: dict[tuple[str, int, int], str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

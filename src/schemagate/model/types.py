@@ -71,15 +71,16 @@ def canonical(
     array_dims: int = 0,
 ) -> TypeRef:
     """Build a TypeRef from a possibly schema-qualified type name as a parser gives it."""
-    lowered = tuple(n.lower() for n in names)
-    if len(lowered) == 2 and lowered[0] == "pg_catalog":
-        lowered = lowered[1:]
-    if len(lowered) == 1:
-        raw = lowered[0]
+    # Built-in names are matched without regard to case; a user type keeps the case the
+    # parser gave it (`"Status"` and `status` are different types).
+    if len(names) == 2 and names[0].lower() == "pg_catalog":
+        names = names[1:]
+    if len(names) == 1:
+        raw = names[0].lower()
         if raw in _ALIASES:
             return TypeRef(_ALIASES[raw], modifiers, array_dims, None, raw in SERIAL_TYPES)
-        return TypeRef(raw, modifiers, array_dims, "public")
-    return TypeRef(lowered[-1], modifiers, array_dims, lowered[-2])
+        return TypeRef(names[0], modifiers, array_dims, "public")
+    return TypeRef(names[-1], modifiers, array_dims, names[-2])
 
 
 @dataclass(frozen=True, slots=True)

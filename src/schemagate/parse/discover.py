@@ -31,6 +31,12 @@ from typing import BinaryIO, NamedTuple
 
 from schemagate.model.findings import InputError, Notice
 from schemagate.model.migration import Layout, MigrationSource, Script, TransactionMode
+from schemagate.parse.discover_alembic import (
+    alembic_dialect,
+    in_versions_folder,
+    read_revision_head,
+    versions_root,
+)
 
 __all__ = ["Discovery", "discover"]
 
@@ -87,6 +93,7 @@ def discover(paths: Sequence[str | os.PathLike[str]], *, cwd: Path | None = None
             finder.files(root)
         else:
             finder.walk(root)
+    finder.alembic_context()
     return finder.result()
 
 
@@ -173,11 +180,17 @@ class _Finder:
         self._prisma_locks: dict[str, str | None] = {}
         self._errors: list[InputError] = []
         self._notices: list[Notice] = []
+        # Alembic revisions named explicitly, and the versions/ trees they need as context.
+        self._named_revisions: set[str] = set()
+        self._alembic_roots: dict[str, None] = {}
+        self._context_walk = False
+        self._dialects: dict[str, str] = {}
 
     def result(self) -> Discovery:
         # One file reached twice (by name and through its folder) is reported once.
+        migrations = _in_history_order(list(self._found.values()), self._notices)
         return Discovery(
-            migrations=list(self._found.values()),
+            migrations=migrations,
             errors=list(dict.fromkeys(self._errors)),
             notices=list(dict.fromkeys(self._notices)),
         )
@@ -292,7 +305,52 @@ class _Finder:
                 if found is not None:
                     result.ordered.append(found)
         self._by_content(d, rest, wanted, result)
+        if in_versions_folder(d.path):
+            self._alembic(d, names, wanted, result)
         return result
+
+    # -- Alembic -------------------------------------------------------------------------
+
+    def _alembic(self, d: _Dir, names: list[str], wanted: frozenset[str] | None,
+                 result: _DirResult) -> None:
+        """The revisions of an Alembic versions folder; Alembic orders them by their graph."""
+        found: list[_Found] = []
+        for name in names:
+            if not name.endswith(".py") or name in result.claimed:
+                continue
+            try:
+                head = read_revision_head(d.files[name].path)
+            except OSError as exc:
+                self._error(d.show(name), exc)
+                continue
+            if head is None:
+                continue
+            result.claimed.add(name)
+            path = d.show(name)
+            if wanted is not None:
+                self._named_revisions.add(path)
+                self._alembic_roots.setdefault(versions_root(d.path))
+            context = self._context_walk and path not in self._named_revisions
+            script = Script(path, "wrapped", "up")
+            down = Script(path, "wrapped", "down") if head.has_downgrade else None
+            source = MigrationSource(name[: -len(".py")], "alembic", script, down,
+                                     version=head.revision, context_only=context,
+                                     dialect=self._alembic_dialect(d.path))
+            found.append(_Found((d.identity, name, None), source))
+        result.ordered.extend(found)
+
+    def _alembic_dialect(self, folder: str) -> str:
+        if folder not in self._dialects:
+            self._dialects[folder] = alembic_dialect(folder)
+        return self._dialects[folder]
+
+    def alembic_context(self) -> None:
+        """A named revision means little without its ancestors: walk its versions/ tree and
+        keep the other revisions there as context (folded, not reported)."""
+        self._context_walk = True
+        for root in self._alembic_roots:
+            self.walk(root)
+        self._context_walk = False
 
     def _unit_plan(self, d: _Dir, names: list[str]) -> _Plan | None:
         """A Prisma or diesel migration: one folder holding its scripts, named by the folder."""
@@ -529,8 +587,7 @@ def _plans_by_name(names: list[str]) -> tuple[list[_Plan], list[str]]:
     for name in names:
         if not name.endswith(".sql"):
             # README.md, .ts/.js/.go data migrations, atlas.sum, .gitkeep: not migrations.
-            # .py files land here too until Alembic support classifies them (revision
-            # header, down_revision chain) before this point.
+            # .py files in an Alembic versions/ folder are read after (`_Finder._alembic`).
             continue
         first = name[0]  # the patterns differ from the first character: test only one
         if first in "VU" and (match := _FLYWAY.fullmatch(name)):
@@ -766,6 +823,59 @@ def _pairing_key(name: str) -> tuple[str, str]:
     if name.endswith(".sql"):
         return "sql", _plain_role(name)[0]
     return "other", name
+
+
+# -- history order ---------------------------------------------------------------------------
+
+_UNIT_LAYOUTS = frozenset({"diesel", "prisma"})
+_NOT_DIGITS = re.compile(r"[^0-9]")
+
+
+def _in_history_order(migrations: list[MigrationSource], notices: list[Notice]
+                      ) -> list[MigrationSource]:
+    """Each history's migrations in the order its tool applies them.
+
+    Folders are walked by name, which is not always the tool's order: diesel compares the
+    version before the first `_` with its dashes removed (so `2017-08-31-230457_x` sorts
+    among `20170820180453_y`), and a folder that mixes layouts (`12_x.up.sql` beside
+    `13_y.sql`) is applied by version across them. Loose .sql files beside diesel or Prisma
+    migration folders are not migrations to those tools, and are left out with a notice.
+    """
+    histories: dict[str, list[MigrationSource]] = {}
+    for source in migrations:
+        histories.setdefault(source.history, []).append(source)
+    ordered: list[MigrationSource] = []
+    for sources in histories.values():
+        if any(s.layout in _UNIT_LAYOUTS for s in sources):
+            for loose in [s for s in sources if s.layout not in _UNIT_LAYOUTS]:
+                script = loose.up or loose.down
+                notices.append(Notice(script.path if script else loose.name,
+                                      "not in a migration folder of its own; ignored, as "
+                                      "diesel and Prisma ignore it"))
+            sources = [s for s in sources if s.layout in _UNIT_LAYOUTS]
+        ordered.extend(sorted(sources, key=_history_key))
+    return ordered
+
+
+def _history_key(source: MigrationSource) -> tuple[int, tuple[int, ...], _NaturalKey | None]:
+    """Versioned migrations by version (numerically; equal versions keep the folder's
+    order), then unversioned ones by name; Flyway's repeatable migrations after all."""
+    version = source.version
+    if source.layout == "diesel" and version is not None:
+        digits = _NOT_DIGITS.sub("", version)
+        parts: tuple[int, ...] = (int(digits),) if digits else ()
+    elif version is not None:
+        parts = tuple(int(p) for p in re.split(r"[._]", version) if p.isdigit())
+        while len(parts) > 1 and parts[-1] == 0:  # Flyway: 1.0 is version 1
+            parts = parts[:-1]
+    else:
+        leading = _leading_digits(source.name)
+        parts = (int(leading),) if leading else ()
+    if source.repeatable:
+        return 2, (), _natural_key(source.name)
+    if parts:
+        return 0, parts, None
+    return 1, (), _natural_key(source.name)
 
 
 # -- helpers ---------------------------------------------------------------------------------

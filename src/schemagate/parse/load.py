@@ -39,11 +39,34 @@ def load_migrations(
     loaded = Loaded()
     texts: dict[str, SourceText | InputError] = {}
     for source in sources:
+        if source.layout == "alembic":  # one .py file: the header, upgrade() and downgrade()
+            loaded.migrations.append(_parse_alembic(source, texts, variables, root, loaded))
+            continue
         up = _parse(source, source.up, texts, variables, transactions, root, loaded)
         down = _parse(source, source.down, texts, variables, transactions, root, loaded)
         loaded.migrations.append(ParsedMigration(source, up, down))
     loaded.files = len(texts)
     return loaded
+
+
+def _parse_alembic(
+    source: MigrationSource, texts: dict[str, SourceText | InputError],
+    variables: Mapping[str, str] | None, root: Path | None, loaded: Loaded,
+) -> ParsedMigration:
+    from schemagate.parse.alembic import parse_alembic
+
+    script = source.up or source.down
+    assert script is not None
+    file = (root / script.path) if root else Path(script.path)
+    text = texts[script.path] = read_source(file, script.path, variables)
+    if isinstance(text, InputError):
+        loaded.errors.append(text)
+        return ParsedMigration(source, ParsedScript(script, errors=[text]), None)
+    parsed = parse_alembic(text, source)
+    for part in (parsed.up, parsed.down):
+        if part is not None:
+            loaded.errors.extend(part.errors)
+    return parsed
 
 
 def _parse(

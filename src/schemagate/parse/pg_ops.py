@@ -169,9 +169,11 @@ def _alter_table_cmd(cmd: Node, table: QName, objtype: str, ctx: _Ctx) -> o.Oper
                                 if_exists=bool(cmd.get("missing_ok")), **kw)
         case "AT_AlterColumnType":
             coldef = cmd["def"]["ColumnDef"]
+            using = expr(coldef.get("raw_default"))
+            if using is not None and using.sql == name:
+                using = None  # `USING col` is the default conversion, written out
             return o.AlterColumnType(table=table, column=name,
-                                     new_type=type_ref(coldef["typeName"]),
-                                     using=expr(coldef.get("raw_default")), **kw)
+                                     new_type=type_ref(coldef["typeName"]), using=using, **kw)
         case "AT_SetNotNull":
             return o.SetNotNull(table=table, column=name, **kw)
         case "AT_DropNotNull":

@@ -26,6 +26,7 @@ _DBMATE_MARKER = re.compile(r"^--\s*migrate:(up|down)\b.*$", re.MULTILINE)
 # bytes >= 0x80), bare or quoted: the only places an over-long identifier can be.
 _LONG_WORD = re.compile(rb'[A-Za-z0-9_$\x80-\xff]{64,}|"[^"]{64,}"')
 NAMEDATALEN = 64
+_PSQL_VARIABLE = re.compile(r"(?m)^\s*\\\w+|:'\w+'|:\"\w+\"")
 
 
 def parse_script(source: SourceText, script: Script) -> ParsedScript:
@@ -113,6 +114,9 @@ def _parse_each(
             offset = piece.stop if index is None else piece.start + index
             if first[1] is not None and piece.start <= first[1] <= piece.stop + 1:
                 message, offset = first[0], first[1]
+            if chunk.lstrip().startswith("\\") or _PSQL_VARIABLE.search(chunk):
+                message += (" (psql meta-commands and :variables are not SQL: this looks "
+                            "like a psql script rather than a migration)")
             line, col = source.char_position(offset)
             near = [p for ln, p in placeholders if
                     source.char_position(piece.start)[0] <= ln <= line]

@@ -1,7 +1,9 @@
 """Inline suppression comments: `-- schemagate: ignore RULE[,RULE] [-- reason]`.
 
-squawk's `-- squawk-ignore RULE` and `-- squawk-ignore-file RULE` are read too, so a team can
-switch without rewriting its comments; the rule names are resolved through aliases later.
+squawk's `-- squawk-ignore RULE` / `-- squawk-ignore-file RULE` and Atlas's
+`-- atlas:nolint [CODE …]` are read too, so a team can switch without rewriting its review
+comments; rule names and codes are resolved through aliases later (`atlas:nolint` alone
+silences every rule for the next statement, as in Atlas).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ _SQL = re.compile(
     r"--\s*(?:schemagate:\s*(?P<sg>ignore-file|ignore)|(?P<sq>squawk-ignore-file|squawk-ignore))"
     r"(?P<rules>(?:\s*,?\s*[A-Za-z][\w-]*)+)(?:\s+--\s*(?P<reason>.*\S))?"
 )
+_ATLAS = re.compile(r"--\s*atlas:nolint(?P<rules>(?:[ \t]+[A-Za-z][\w-]*)*)")
 _PY = re.compile(
     r"#\s*schemagate:\s*(?P<sg>ignore-file|ignore)(?P<rules>(?:\s*,?\s*[A-Za-z][\w-]*)+)"
     r"(?:\s+--\s*(?P<reason>.*\S))?"
@@ -23,7 +26,7 @@ _PY = re.compile(
 
 def find_suppressions(text: str, path: str, python: bool = False) -> list[Suppression]:
     """Every suppression comment in the text, with its line."""
-    marker = "schemagate:" if python else ("schemagate:", "squawk-ignore")
+    marker = "schemagate:" if python else ("schemagate:", "squawk-ignore", "atlas:nolint")
     if isinstance(marker, str) and marker not in text:
         return []
     if isinstance(marker, tuple) and not any(m in text for m in marker):
@@ -33,6 +36,11 @@ def find_suppressions(text: str, path: str, python: bool = False) -> list[Suppre
     for lineno, line in enumerate(text.splitlines(), start=1):
         match = pattern.search(line)
         if not match:
+            atlas = None if python else _ATLAS.search(line)
+            if atlas is not None:
+                codes = tuple(atlas.group("rules").split()) or ("all",)
+                out.append(Suppression(codes, Span(path, lineno, atlas.start() + 1, lineno,
+                                                   len(line)), tool="atlas"))
             continue
         kind = match.group("sg") or match.group("sq") if not python else match.group("sg")
         rules = tuple(r for r in re.split(r"[\s,]+", match.group("rules").strip()) if r)
@@ -42,5 +50,6 @@ def find_suppressions(text: str, path: str, python: bool = False) -> list[Suppre
             span=Span(path, lineno, col, lineno, len(line)),
             whole_file=str(kind).endswith("-file"),
             reason=match.group("reason"),
+            tool="squawk" if str(kind).startswith("squawk") else "schemagate",
         ))
     return out

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from schemagate.lint.engine import LintResult
 from schemagate.model.findings import Finding, Severity
+
+# Identifiers come from the migrations: a table named with an escape sequence must not drive
+# the user's terminal. Control characters are shown as escapes instead.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _safe(text: str) -> str:
+    return _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)
 
 _COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 
@@ -20,19 +30,19 @@ def render_text(result: LintResult, *, colour: bool = False, show_help: bool = T
             lines.append(f"  {_paint('help', '1', colour)}: {f.help}")
     for e in result.errors:
         where = e.path + (f":{e.line}" if e.line else "") + (f":{e.column}" if e.column else "")
-        lines.append(f"{_paint(where, '1', colour)}: {_paint('error', '1;31', colour)}: "
-                     f"{e.message}")
+        lines.append(f"{_paint(_safe(where), '1', colour)}: {_paint('error', '1;31', colour)}: "
+                     f"{_safe(e.message)}")
     for n in result.notices:
-        lines.append(f"{_paint(n.path, '1', colour)}: {_paint('note', '2', colour)}: "
-                     f"{n.message}")
+        lines.append(f"{_paint(_safe(n.path), '1', colour)}: {_paint('note', '2', colour)}: "
+                     f"{_safe(n.message)}")
     lines.append(_summary(result))
     return "\n".join(lines) + "\n"
 
 
 def _line(f: Finding, colour: bool) -> str:
-    where = f"{f.span.path}:{f.span.line}:{f.span.column}:"
+    where = f"{_safe(f.span.path)}:{f.span.line}:{f.span.column}:"
     rule = _paint(f.rule, "1;" + _COLOURS[f.severity], colour)
-    return f"{_paint(where, '1', colour)} {rule} {f.message}"
+    return f"{_paint(where, '1', colour)} {rule} {_safe(f.message)}"
 
 
 def _summary(result: LintResult) -> str:

@@ -25,6 +25,10 @@ class MigrationState:
     # Statements (path, line) whose destructive finding a suppression acknowledged: the
     # data loss there was reviewed, so the reversibility summary does not repeat it.
     acknowledged_loss: set[tuple[str, int]] = field(default_factory=set)
+    # Indexes and (table, constraint) pairs the up path created: on a table the history never
+    # showed whole, these are the ones known not to have existed before.
+    up_indexes: set[QName] = field(default_factory=set)
+    up_constraints: set[tuple[QName, str]] = field(default_factory=set)
     # The type a column had before this migration first changed it.
     old_types: dict[tuple[QName, str], TypeRef] = field(default_factory=dict)
 

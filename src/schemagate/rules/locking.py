@@ -325,7 +325,22 @@ def _rewrite_verdict(op: o.AlterColumnType, ctx: RuleContext) -> tuple[bool | No
     if old is None:
         return None, f"to {op.new_type} (old type unknown)"
     change = classify_change(old, op.new_type, op.using is not None)
+    if ({old.name, op.new_type.name} == {"timestamp", "timestamptz"} and op.using is None
+            and ctx.settings.pg_version >= 12 and _session_timezone(ctx) == "utc"):
+        # PostgreSQL 12+ skips the rewrite when the session time zone is UTC (the values'
+        # bits do not change); indexes on the column are still rebuilt.
+        return False, f"from {old} to {op.new_type}"
     return change.rewrite, f"from {old} to {op.new_type}"
+
+
+def _session_timezone(ctx: RuleContext) -> str | None:
+    """The time zone the script set before this statement (SET timezone / SET TIME ZONE)."""
+    zone = None
+    for st in ctx.script.statements[:ctx.statement.index]:
+        for op in st.ops:
+            if isinstance(op, o.SetSetting) and op.name.lower() == "timezone":
+                zone = (op.value or "").strip("'").lower() or None
+    return "utc" if zone in ("utc", "etc/utc", "z", "zulu", "gmt", "0") else zone
 
 
 @rule("column-type-rewrite", family="locking", severity="warning", ops=(o.AlterColumnType,),
@@ -346,8 +361,9 @@ def column_type_rewrite(op: o.AlterColumnType, ctx: RuleContext) -> Iterator[Hit
     the table is unavailable for the whole time, minutes to hours on large tables.
 
     ## When it does not fire
-    On binary-coercible changes (no rewrite, no scan), and on tables or columns created
-    earlier in the same migration.
+    On binary-coercible changes (no rewrite, no scan); on `timestamp` ↔ `timestamptz` from
+    PostgreSQL 12 when the script set the session time zone to UTC (only the column's
+    indexes are rebuilt); and on tables or columns created earlier in the same migration.
 
     ## Safe alternative
     Add a new column of the new type, fill it in batches (and keep it in sync with a
@@ -760,11 +776,12 @@ def missing_statement_timeout(op: o.Operation, ctx: RuleContext) -> Iterator[Hit
                   object=str(table), lock=lock_for(op))
 
 
-# Operations that only change the catalog: once the lock is held they finish at once.
-_CHEAP = (o.AddColumn, o.DropColumn, o.SetDefault, o.DropNotNull, o.RenameTable,
-          o.RenameColumn, o.RenameConstraint, o.RenameIndex, o.DropConstraint, o.SetSetting,
-          o.TransactionControl, o.CreateTable, o.CreateView, o.CreateSequence, o.CreateType,
-          o.CreateFunction, o.CreateSchema, o.CreateExtension, o.DropTrigger)
+# Work that takes time while a lock is held: it scans, rewrites, builds or changes rows.
+# Everything else (renames, defaults, nullable columns, drops, new empty tables) only
+# changes the catalog and finishes at once.
+_SLOW = (o.CreateIndex, o.ValidateConstraint, o.SetNotNull, o.AlterColumnType,
+         o.UpdateRows, o.DeleteRows, o.InsertRows, o.TableRewrite,
+         o.RefreshMaterializedView, o.Reindex, o.AddConstraint)
 
 
 @rule("lock-held-too-long", family="locking", severity="warning", ops=_ALL_OPS,
@@ -783,8 +800,9 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     duration of everything that follows, not just the statement that needed the lock.
 
     ## When it does not fire
-    Outside transactions; when everything after the lock is catalog-only (adding a nullable
-    column, renames, defaults); on tables created in the same migration.
+    Outside transactions; when everything after the lock is catalog-only (adding a column
+    without a volatile default, renames, defaults, drops, new tables), whatever table it
+    touches; when the slow work is on tables created in the same migration.
 
     ## Safe alternative
     Split the migration: the statement that takes ACCESS EXCLUSIVE in its own short
@@ -821,12 +839,18 @@ def _head(sql: str, width: int = 60) -> str:
 
 
 def _slow_after(op: o.Operation, locked: QName, ctx: RuleContext) -> bool:
-    if isinstance(op, _CHEAP) and not (isinstance(op, o.AddColumn) and (
-            op.column.default is not None and not op.column.default.constant)):
-        touched = [t for t in op_tables(op, ctx.catalog) if t != locked]
-        return any(lock_for(op) and not ctx.is_new(t) for t in touched)
-    if isinstance(op, o.RawSQL) and op.statement_kind in ("SelectStmt", "CommentStmt",
-                                                         "GrantStmt"):
+    """Whether the operation does slow work on a table that holds data."""
+    if isinstance(op, o.RawSQL):
+        return op.statement_kind == "DoStmt"  # a procedural block can do anything
+    if not isinstance(op, _SLOW):
+        return isinstance(op, o.AddColumn) and _volatile_default(op, ctx)
+    if isinstance(op, o.AddConstraint) and op.constraint.not_valid:
         return False
-    return not all(ctx.is_new(t) for t in op_tables(op, ctx.catalog)) or isinstance(
-        op, (o.UpdateRows, o.DeleteRows, o.InsertRows, o.RawSQL))
+    if isinstance(op, o.CreateIndex) and op.concurrently:
+        return False
+    return not all(ctx.is_new(t) for t in op_tables(op, ctx.catalog))
+
+
+def _volatile_default(op: o.AddColumn, ctx: RuleContext) -> bool:
+    default = op.column.default
+    return default is not None and expression_volatility(default, ctx.catalog) == "v"

@@ -137,6 +137,6 @@ def suppression_without_reason(sups: ScriptSuppressions, enabled: set[str],
     if not settings.require_reason:
         return
     for suppression in sups.all():
-        if not suppression.reason:
+        if not suppression.reason and suppression.tool == "schemagate":
             yield Hit(f"suppression of {', '.join(suppression.rules)} gives no reason "
                       "(add ` -- why`)", span=suppression.span)

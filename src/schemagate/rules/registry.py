@@ -22,7 +22,7 @@ from schemagate.model.findings import Severity
 from schemagate.model.ops import Operation
 from schemagate.model.span import Span
 
-Scope = Literal["operation", "migration", "suppressions"]
+Scope = Literal["operation", "migration", "suppressions", "history"]
 
 # The rule modules, in catalog order (RULES.md). A new module is added here.
 RULE_MODULES = (
@@ -32,6 +32,7 @@ RULE_MODULES = (
     "schemagate.rules.compat",
     "schemagate.rules.reversibility",
     "schemagate.rules.design",
+    "schemagate.rules.history",
     "schemagate.rules.meta",
 )
 
@@ -64,6 +65,8 @@ class Rule:
     aliases: tuple[str, ...] = ()
     enabled_by_default: bool = True
     fix: str = ""  # one line: the safe alternative, shown under each finding
+    # The dialects the rule applies to ("postgres", "mysql", "sqlite"); None: every dialect.
+    dialects: tuple[str, ...] | None = None
 
     @property
     def sections(self) -> dict[str, str]:
@@ -82,7 +85,7 @@ class Rule:
 def rule(
     id: str, *, family: str, severity: str, ops: tuple[type[Operation], ...] = (),
     scope: Scope = "operation", aliases: tuple[str, ...] = (), enabled: bool = True,
-    fix: str = "",
+    fix: str = "", dialects: tuple[str, ...] | None = None,
 ) -> Callable[[Callable[..., Iterable[Hit]]], Callable[..., Iterable[Hit]]]:
     """Declare a rule. ``ops`` lists the operation types an operation-scope rule looks at."""
     if family not in FAMILIES:
@@ -94,7 +97,7 @@ def rule(
         body = doc[len(summary):].strip()
         func._rule = Rule(  # type: ignore[attr-defined]
             id, family, Severity.parse(severity), summary, body, func, ops, scope, aliases,
-            enabled, fix,
+            enabled, fix, dialects,
         )
         return func
 

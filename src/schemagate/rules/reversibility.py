@@ -5,16 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemagate.model import ops as o
-from schemagate.model.catalog import Catalog, Column, Table
+from schemagate.model.catalog import Column, Table
 from schemagate.model.names import QName
 from schemagate.model.span import Span
 from schemagate.model.types import classify_change
 from schemagate.rules.context import MigrationContext
 from schemagate.rules.meta import is_harmless_raw
 from schemagate.rules.registry import Hit, rule
-
-# Tools whose migrations always come with a down path, so a missing one is an omission.
-_DOWN_BY_DEFAULT = frozenset({"golang-migrate", "dbmate", "diesel", "alembic"})
 
 
 def _down_is_empty(ctx: MigrationContext) -> bool:
@@ -37,8 +34,10 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
     down path it has to be written under pressure, during the incident.
 
     ## When it does not fire
-    For Prisma (it has no down migrations), for Flyway repeatable migrations, and for Flyway
-    and plain SQL projects that do not use down migrations anywhere in their history.
+    In histories that have no down migration anywhere (Prisma has none by design, and many
+    teams roll forward only, leaving every down empty): the rule reports the gaps of a team
+    that writes down migrations, not a policy it does not follow. Never for Flyway
+    repeatable migrations.
 
     ## Safe alternative
     Write the inverse, e.g. for golang-migrate `000042_add_plan.down.sql`:
@@ -50,12 +49,12 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
     A golang-migrate `000042_add_plan.up.sql` with no `000042_add_plan.down.sql`.
     """
     source = ctx.migration.source
-    if source.layout == "prisma" or source.repeatable or ctx.migration.up is None:
+    if not ctx.history_uses_down or source.repeatable or ctx.migration.up is None:
         return
     down = ctx.migration.down
     if down is not None and down.declared_irreversible:
         yield Hit("the down migration declares itself irreversible")
-    elif down is None and (source.layout in _DOWN_BY_DEFAULT or ctx.history_uses_down):
+    elif down is None:
         yield Hit(f"migration `{source.name}` has no down migration")
     elif _down_is_empty(ctx):
         yield Hit(f"the down migration of `{source.name}` is empty", span=_down_span(ctx))
@@ -73,50 +72,72 @@ def _down_span(ctx: MigrationContext) -> Span | None:
 
 
 def _column_restored(before: Column, after: Column) -> bool:
-    """Equal, where a column that predates the history (unknown type) matches any type."""
-    if before.type.name == "unknown":
-        return True
-    return before == after
+    """Equal, where a column that predates the history (unknown type) matches any column."""
+    return before.type.name == "unknown" or before == after
 
 
-def _table_differences(key: str, before: Table, after: Table) -> list[str]:
+def _describe(col: Column) -> str:
+    text = str(col.type) + (" NOT NULL" if col.not_null else "")
+    return text + (f" DEFAULT {col.default.sql}" if col.default is not None else "")
+
+
+def _table_differences(key: QName, before: Table, after: Table, ctx: MigrationContext
+                       ) -> list[str]:
+    """Column and constraint differences. On a table the history never showed whole, only
+    what this migration itself created can be known to be left behind."""
     out = []
     after_cols = {c.name: c for c in after.columns}
     for col in before.columns:
         if col.name not in after_cols:
             out.append(f"column {key}.{col.name} is not restored")
         elif not _column_restored(col, after_cols[col.name]):
-            out.append(f"column {key}.{col.name} comes back as {after_cols[col.name].type}"
-                       f"{' NOT NULL' if after_cols[col.name].not_null else ''}, was "
-                       f"{col.type}{' NOT NULL' if col.not_null else ''}")
+            out.append(f"column {key}.{col.name} comes back as "
+                       f"{_describe(after_cols[col.name])}, was {_describe(col)}")
     before_cols = {c.name for c in before.columns}
     out += [f"column {key}.{c.name} is left behind" for c in after.columns
-            if c.name not in before_cols and not before.assumed]
+            if c.name not in before_cols and (
+                not before.assumed or (key, c.name) in ctx.state.new_columns)]
     before_cons = {c.name: c for c in before.constraints}
     after_cons = {c.name: c for c in after.constraints}
     for name in sorted(set(before_cons) | set(after_cons)):
         if name not in after_cons:
             out.append(f"constraint {name} on {key} is not restored")
         elif name not in before_cons:
-            out.append(f"constraint {name} on {key} is left behind")
+            if not before.assumed or (key, name) in ctx.state.up_constraints:
+                out.append(f"constraint {name} on {key} is left behind")
         elif before_cons[name] != after_cons[name]:
             out.append(f"constraint {name} on {key} differs")
     return out
 
 
-def schema_differences(before: Catalog, after: Catalog) -> list[str]:
+def schema_differences(ctx: MigrationContext) -> list[str]:
     """What differs between the schema before up and after up then down."""
+    before, after = ctx.before, ctx.after_down
+    if before is None or after is None:
+        return []
     out: list[str] = []
     for key in sorted(set(before.tables) | set(after.tables), key=str):
         a, b = before.tables.get(key), after.tables.get(key)
         if a is None and b is not None:
-            if not (b.assumed and not b.columns):
+            if not b.assumed:
                 out.append(f"table {key} is left behind")
         elif b is None and a is not None:
             out.append(f"table {key} is not restored")
         elif a is not None and b is not None:
-            out += _table_differences(str(key), a, b)
-    out += [line for line in before.differences(after) if not line.startswith("table ")]
+            out += _table_differences(key, a, b, ctx)
+    for key in sorted(set(before.indexes) | set(after.indexes), key=str):
+        a_ix, b_ix = before.indexes.get(key), after.indexes.get(key)
+        if a_ix == b_ix:
+            continue
+        if a_ix is None and b_ix is not None and key not in ctx.state.up_indexes:
+            table = before.tables.get(b_ix.table)
+            if table is not None and table.assumed:
+                continue  # re-created by the down path; it may well have existed before
+        state = "is left behind" if a_ix is None else (
+            "is not restored" if b_ix is None else "differs")
+        out.append(f"index {key} {state}")
+    out += [line for line in before.differences(after)
+            if not line.startswith(("table ", "index "))]
     return out
 
 
@@ -158,7 +179,7 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
     down = ctx.migration.down
     if down is None or down.declared_irreversible or down.errors:
         return
-    diffs = schema_differences(ctx.before, ctx.after_down)
+    diffs = schema_differences(ctx)
     if diffs:
         listed = "; ".join(diffs[:8]) + (f"; and {len(diffs) - 8} more" if len(diffs) > 8
                                         else "")
@@ -216,7 +237,9 @@ def irreversible_data_loss(ctx: MigrationContext) -> Iterator[Hit]:
     but empty. Only a backup taken before the migration brings the data back.
 
     ## When it does not fire
-    On objects created earlier in the same migration, and on statements whose destructive
+    In histories without down migrations (there the destructive findings already say that
+    data is lost, and no down path is promised), on objects created earlier in the same
+    migration, and on statements whose destructive
     finding (`drop-column`, `drop-table`, …) a suppression comment already acknowledged.
 
     ## Safe alternative
@@ -232,6 +255,8 @@ def irreversible_data_loss(ctx: MigrationContext) -> Iterator[Hit]:
     ALTER TABLE users DROP COLUMN legacy_id;
     ```
     """
+    if not ctx.history_uses_down:
+        return  # roll-forward projects: the destructive findings say it already
     lost = _destroyed(ctx)
     if lost:
         names = ", ".join(what for what, _ in lost[:10])

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from schemagate.model import ops as o
 from schemagate.model.migration import ParsedStatement
+from schemagate.model.names import QName
 from schemagate.rules.context import RuleContext
 from schemagate.rules.registry import Hit, rule
 
@@ -224,11 +225,27 @@ def enum_value_used_in_same_transaction(op: o.AlterEnumAddValue, ctx: RuleContex
     if block is None:
         return
     literal = "'" + op.value.replace("'", "''") + "'"
+    users = {t.name for t in ctx.catalog.tables.values() for c in t.columns
+             if c.type.name == op.name.name and c.type.schema in (op.name.schema, None)}
+    known = {t.name for t in ctx.catalog.tables.values() if not t.assumed}
     for later in ctx.script.statements[ctx.statement.index + 1:]:
         if later.block != block:
             return
-        if literal in later.sql:
+        if literal in later.sql and _uses_type(later, op.name, users, known):
             yield Hit(f"enum value {literal} added to `{op.name}` is used on line "
                       f"{later.ops[0].span.line if later.ops else '?'} before the transaction "
                       "commits", object=str(op.name))
             return
+
+
+def _uses_type(st: ParsedStatement, enum: QName, users: set[QName], known: set[QName]
+               ) -> bool:
+    """Whether a statement can be using a value of the enum: it names the type, or changes a
+    table with a column of that type (or a table whose columns the history does not know).
+    Adding the same label to another enum is no use."""
+    if any(isinstance(op, o.AlterEnumAddValue) and op.name != enum for op in st.ops):
+        return False
+    if enum.name in st.sql:
+        return True
+    tables = [getattr(op, "table", None) for op in st.ops]
+    return any(t in users or t not in known for t in tables if isinstance(t, QName))

@@ -1,0 +1,244 @@
+"""Compare two catalogs object by object: what is created, dropped, altered in place, replaced.
+
+Pure: no SQL, no order. Each `Delta` says what differs (its ``aspects``) and how it can be
+reached: ``alter`` (in place), ``replace`` (drop and create again: the object holds no data,
+or the change cannot be made otherwise) or ``rebuild`` (a type: renamed out of the way, made
+anew, its columns converted, the old one dropped). Renames are never guessed: a renamed
+column is one column dropped and another added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from schemagate.diff.objects import (
+    ColumnRec,
+    ConstraintRec,
+    DefaultRec,
+    SchemaRec,
+    non_table_objects,
+    ref_key,
+    table_objects,
+)
+from schemagate.model.catalog import (
+    Catalog,
+    Extension,
+    Function,
+    Index,
+    ObjectRef,
+    Policy,
+    Sequence,
+    Table,
+    Trigger,
+    TypeDef,
+    View,
+)
+
+Action = Literal["create", "drop", "alter", "replace", "rebuild"]
+
+# PostgreSQL 17 can change a generated column's expression in place.
+SET_EXPRESSION_VERSION = 170000
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    ref: ObjectRef
+    action: Action
+    old: Any = None
+    new: Any = None
+    aspects: tuple[str, ...] = ()
+
+
+def compare(a: Catalog, b: Catalog) -> list[Delta]:
+    """What differs between two catalogs, A (the database now) and B (the target).
+
+    Store by store; an identical table (the common case) is one comparison, not one per
+    column, default and constraint."""
+    pairs: list[tuple[Any, Any]] = []
+    for name in sorted(a.tables.keys() | b.tables.keys()):
+        ta, tb = a.tables.get(name), b.tables.get(name)
+        if ta != tb:
+            pairs.append((table_objects(ta) if ta else {}, table_objects(tb) if tb else {}))
+    objs_a: dict[ObjectRef, Any] = {}
+    objs_b: dict[ObjectRef, Any] = {}
+    for x, y in pairs:
+        objs_a.update(x)
+        objs_b.update(y)
+    objs_a.update(non_table_objects(a))
+    objs_b.update(non_table_objects(b))
+    return compare_objects(objs_a, objs_b, a.server_version)
+
+
+def compare_objects(objs_a: Mapping[ObjectRef, Any], objs_b: Mapping[ObjectRef, Any],
+                    version: int | None = None) -> list[Delta]:
+    out: list[Delta] = []
+    for ref in objs_a.keys() | objs_b.keys():
+        old, new = objs_a.get(ref), objs_b.get(ref)
+        if (old is None or _inherited(old)) and (new is None or _inherited(new)):
+            continue  # a parent's column (or its default): it follows the parent's changes
+        if old is None:
+            out.append(Delta(ref, "create", None, new))
+        elif new is None:
+            out.append(Delta(ref, "drop", old, None))
+        elif _content(old) != _content(new):
+            action, aspects = _ASPECTS[ref.kind](old, new, version)
+            if action is not None:
+                out.append(Delta(ref, action, old, new, aspects))
+    out.sort(key=lambda d: ref_key(d.ref))
+    return out
+
+
+def _content(rec: Any) -> Any:
+    """What to compare: a column's record carries its whole table, which need not differ."""
+    if isinstance(rec, ColumnRec | DefaultRec):
+        return rec.column
+    if isinstance(rec, ConstraintRec):
+        return rec.constraint
+    return rec
+
+
+def _inherited(rec: Any) -> bool:
+    return isinstance(rec, ColumnRec | DefaultRec) and rec.column.inherited
+
+
+Verdict = tuple[Action | None, tuple[str, ...]]
+
+
+def _verdict(aspects: list[str], replace: bool = False, rebuild: bool = False) -> Verdict:
+    if rebuild:
+        return "rebuild", tuple(aspects)
+    if replace:
+        return "replace", tuple(aspects)
+    return ("alter" if aspects else None), tuple(aspects)
+
+
+def _differs(old: Any, new: Any, *fields: str) -> list[str]:
+    return [f for f in fields if getattr(old, f) != getattr(new, f)]
+
+
+def _schema(old: SchemaRec, new: SchemaRec, version: int | None) -> Verdict:
+    return _verdict(_differs(old, new, "comment"))
+
+
+def _extension(old: Extension | None, new: Extension | None, version: int | None) -> Verdict:
+    if old is None or new is None:
+        return None, ()
+    return _verdict(_differs(old, new, "version", "schema", "comment"))
+
+
+def _type(old: TypeDef, new: TypeDef, version: int | None) -> Verdict:
+    aspects = _differs(old, new, "kind", "values", "base_type", "collation", "default",
+                       "not_null", "checks", "attributes", "comment")
+    if "kind" in aspects or "base_type" in aspects or "collation" in aspects:
+        return _verdict(aspects, rebuild=True)
+    if "values" in aspects and not is_subsequence(old.values, new.values):
+        return _verdict(aspects, rebuild=True)
+    if "attributes" in aspects and _attribute_retyped(old, new):
+        # ALTER TYPE … ALTER ATTRIBUTE … TYPE is refused while a column uses the type.
+        return _verdict(aspects, rebuild=True)
+    return _verdict(aspects)
+
+
+def _attribute_retyped(old: TypeDef, new: TypeDef) -> bool:
+    before = {name: rest for name, *rest in old.attributes}
+    return any(name in before and before[name] != rest for name, *rest in new.attributes)
+
+
+def is_subsequence(old: tuple[str, ...], new: tuple[str, ...]) -> bool:
+    """Whether every old value is still there, in the same order (ADD VALUE can do it)."""
+    it = iter(new)
+    return all(value in it for value in old)
+
+
+def _sequence(old: Sequence, new: Sequence, version: int | None) -> Verdict:
+    aspects = _differs(old, new, "data_type", "start", "increment", "min_value", "max_value",
+                       "cache", "cycle")
+    params = ["parameters"] if aspects else []
+    return _verdict(params + _differs(old, new, "owned_by", "comment"))
+
+
+def _function(old: Function, new: Function, version: int | None) -> Verdict:
+    aspects = _differs(old, new, "definition", "comment")
+    # CREATE OR REPLACE cannot change the result type, argument names or defaults, or kind.
+    replace = "definition" in aspects and bool(
+        _differs(old, new, "result", "arguments", "procedure"))
+    return _verdict(aspects, replace=replace)
+
+
+def _table(old: Table, new: Table, version: int | None) -> Verdict:
+    aspects = []
+    if _differs(old, new, "partitioned", "partition_key"):
+        aspects.append("partitioning")
+    if _differs(old, new, "partition_of", "partition_bound"):
+        aspects.append("partition")
+    aspects += _differs(old, new, "inherits", "unlogged", "rls_enabled", "rls_forced",
+                        "options", "comment", "privileges")
+    return _verdict(aspects, replace="partitioning" in aspects)
+
+
+def _column(old: ColumnRec, new: ColumnRec, version: int | None) -> Verdict:
+    a, b = old.column, new.column
+    aspects = []
+    replace = False
+    if a.generated != b.generated:
+        if a.generated is not None and b.generated is None:
+            aspects.append("drop-expression")
+        elif a.generated is not None and (version or 0) >= SET_EXPRESSION_VERSION:
+            aspects.append("expression")
+        else:
+            aspects.append("expression")
+            replace = True
+    if a.type_sql != b.type_sql or a.collation != b.collation:
+        aspects.append("type")
+    if a.not_null != b.not_null:
+        aspects.append("not_null")
+    if a.identity_kind != b.identity_kind:
+        aspects.append("identity")
+    if a.comment != b.comment:
+        aspects.append("comment")
+    return _verdict(aspects, replace=replace)
+
+
+def _default(old: DefaultRec, new: DefaultRec, version: int | None) -> Verdict:
+    return _verdict(["default"] if old.sql != new.sql else [])
+
+
+def _constraint(old: ConstraintRec, new: ConstraintRec, version: int | None) -> Verdict:
+    a, b = old.constraint, new.constraint
+    aspects = _differs(a, b, "kind", "definition", "deferrable", "deferred")
+    replace = bool(aspects) or (a.validated and not b.validated)
+    if a.validated != b.validated:
+        aspects.append("validated")
+    aspects += _differs(a, b, "comment")
+    return _verdict(aspects, replace=replace)
+
+
+def _index(old: Index, new: Index, version: int | None) -> Verdict:
+    aspects = _differs(old, new, "table", "unique", "spec", "method")
+    return _verdict(aspects + _differs(old, new, "comment"), replace=bool(aspects))
+
+
+def _view(old: View, new: View, version: int | None) -> Verdict:
+    aspects = _differs(old, new, "materialized", "definition", "options", "columns")
+    return _verdict(aspects + _differs(old, new, "comment", "column_comments"),
+                    replace=bool(aspects))
+
+
+def _trigger(old: Trigger, new: Trigger, version: int | None) -> Verdict:
+    aspects = _differs(old, new, "definition")
+    return _verdict(aspects + _differs(old, new, "enabled", "comment"), replace=bool(aspects))
+
+
+def _policy(old: Policy, new: Policy, version: int | None) -> Verdict:
+    aspects = _differs(old, new, "command", "permissive", "roles", "using", "check")
+    return _verdict(aspects + _differs(old, new, "comment"), replace=bool(aspects))
+
+
+_ASPECTS: dict[str, Callable[[Any, Any, int | None], Verdict]] = {
+    "schema": _schema, "extension": _extension, "type": _type, "sequence": _sequence,
+    "function": _function, "table": _table, "column": _column, "default": _default,
+    "constraint": _constraint, "index": _index, "view": _view, "trigger": _trigger,
+    "policy": _policy,
+}

@@ -1,0 +1,461 @@
+"""Plan: the ordered, safe SQL that turns schema A (the database now) into schema B.
+
+1. Compare the two catalogs object by object (compare.py). Destructive changes are held
+   back unless allowed: they are reported, not planned.
+2. Close over A's dependencies (pg_depend): what depends on an object that goes (dropped,
+   replaced, a column whose type changes, a type that is rebuilt) goes before it and comes
+   back after — a view on a column whose type changes, a default that calls a function
+   whose signature changes. What PostgreSQL drops by itself along with its owner (a table's
+   indexes, a column's default, a serial column's sequence) gets no statement of its own.
+3. Three phases, each ordered by a topological sort of a networkx graph: "pre" drops
+   dependents first (A's dependencies); "main" creates and alters, dependencies first (B's
+   dependencies); "post" drops types, extensions and schemas once nothing uses them.
+   Foreign keys are steps of their own, after both tables, so FK cycles never arise; any
+   other cycle is broken at a foreign key if it has one, and the plan says so.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from schemagate.diff.changes import Phase, Plan, PlanOptions, Statement, Step
+from schemagate.diff.compare import Delta, compare
+from schemagate.diff.ddl import literal
+from schemagate.diff.objects import (
+    ColumnRec,
+    DefaultRec,
+    DependencyIndex,
+    Objects,
+    owner_of,
+    ref_key,
+    table_ref,
+)
+from schemagate.diff.steps import (
+    Context,
+    alter_step,
+    create_step,
+    destructive_reason,
+    detach_step,
+    disown_step,
+    drop_identity_step,
+    drop_step,
+    own_sequence_step,
+    rebuild_steps,
+)
+from schemagate.model.catalog import Catalog, Index, ObjectRef, Sequence, Table
+from schemagate.model.names import QName
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+StepId = tuple[str, str, ObjectRef]
+
+# Tie-breaks between steps the graph leaves free: a readable, stable order.
+_PRIORITY = {kind: i for i, kind in enumerate((
+    "drop-view", "drop-trigger", "drop-policy", "drop-constraint", "drop-index",
+    "drop-default", "drop-identity", "disown-sequence", "detach-table", "drop-column", "drop-table",
+    "drop-function",
+    "create-schema", "alter-schema", "create-extension", "alter-extension", "create-type",
+    "rebuild-type", "alter-type", "create-sequence", "alter-sequence", "create-function",
+    "alter-function", "create-table", "alter-table", "add-column", "alter-column",
+    "set-default", "alter-default", "own-sequence", "create-constraint", "alter-constraint",
+    "create-index", "alter-index", "create-view", "alter-view", "create-trigger",
+    "alter-trigger", "create-policy", "alter-policy",
+    "drop-sequence", "drop-old-type", "drop-type", "drop-extension", "drop-schema",
+))}
+
+
+_CONTAINER_RANK = {"schema": 0, "table": 1, "view": 2, "column": 3, "type": 4,
+                   "function": 5, "sequence": 6}
+
+
+def plan(a: Catalog, b: Catalog, options: PlanOptions | None = None) -> Plan:
+    """The plan that turns A into B (A: the database the SQL will run on)."""
+    return _Planner(a, b, options or PlanOptions()).run()
+
+
+class _Planner:
+    def __init__(self, a: Catalog, b: Catalog, options: PlanOptions) -> None:
+        self.options = options
+        self.objs_a = Objects(a)
+        self.objs_b = Objects(b)
+        self.deps_a = DependencyIndex.of(a)
+        self.deps_b = DependencyIndex.of(b)
+        backing = {(ix.table, ix.constraint): ix for ix in b.indexes.values()
+                   if ix.constraint is not None}
+        self.ctx = Context(self.objs_a, self.objs_b, options.online, backing=backing)
+        self.deltas: dict[ObjectRef, Delta] = {}
+        self.vetoed: list[tuple[Delta, str]] = []
+        self.reasons: dict[ObjectRef, str] = {}
+        deltas = compare(a, b)
+        self.dropped_tables = {d.ref for d in deltas
+                               if d.ref.kind in ("table", "view") and d.action in ("drop",
+                                                                                  "replace")}
+        for delta in deltas:
+            self._admit(delta)
+        self.gone: dict[ObjectRef, ObjectRef] = {}  # object → the object whose drop takes it
+        self.rebuilt: dict[ObjectRef, None] = {}
+        self.detached: set[ObjectRef] = set()
+        self.disowned: set[ObjectRef] = set()
+        self.steps: dict[StepId, Step] = {}
+        self.removers: dict[ObjectRef, StepId] = {}
+        self.makers: dict[ObjectRef, StepId] = {}
+        self.covered: dict[ObjectRef, ObjectRef] = {}  # made by its container's step
+        self.edges: set[tuple[StepId, StepId]] = set()
+        self.notes: list[str] = []
+
+    # --- 1. what changes, and what is held back ----------------------------------------
+
+    def _admit(self, delta: Delta) -> None:
+        if delta.action == "drop" and self._owner(delta.ref) in self.dropped_tables:
+            return  # goes with its table (or view), which says so itself
+        reason = destructive_reason(delta)
+        if reason is not None:
+            self.reasons[delta.ref] = reason
+        if reason is None or self.options.allow_destructive:
+            self.deltas[delta.ref] = delta
+            return
+        if delta.action == "alter" and delta.ref.kind == "column" and "type" in delta.aspects:
+            rest = tuple(a for a in delta.aspects if a != "type")
+            if rest:
+                self.deltas[delta.ref] = replace(delta, aspects=rest)
+            delta = replace(delta, aspects=("type",))
+        elif delta.action == "alter" and delta.ref.kind == "type":
+            rest = tuple(a for a in delta.aspects if a != "attributes")
+            if rest:
+                self.deltas[delta.ref] = replace(delta, aspects=rest)
+            delta = replace(delta, aspects=("attributes",))
+        self.vetoed.append((delta, reason))
+
+    # --- 2. what goes, and what comes back ---------------------------------------------
+
+    def _close(self) -> None:
+        # Containers first: a dropped table takes its columns along, so they must not be
+        # marked as dropped on their own before the table is.
+        ordered = sorted(self.deltas.values(),
+                         key=lambda d: (_CONTAINER_RANK.get(d.ref.kind, 9), ref_key(d.ref)))
+        for d in ordered:
+            if d.action in ("drop", "replace"):
+                self._go(d.ref, None, False)
+        for d in ordered:
+            if d.action == "rebuild":
+                self._rebuild(d.ref)
+        for d in ordered:
+            if d.action == "alter" and d.ref.kind == "column" and "type" in d.aspects:
+                self._retype(d.ref)
+
+    def _owner(self, ref: ObjectRef) -> ObjectRef | None:
+        owner = owner_of(ref)
+        if owner is not None:
+            return owner
+        rec = self.objs_a.get(ref)
+        if isinstance(rec, Index):
+            table = table_ref(rec.table)
+            return table if table in self.objs_a else ObjectRef("view", *rec.table)
+        return None
+
+    def _keeps(self, ref: ObjectRef) -> bool:
+        d = self.deltas.get(ref)
+        return ref in self.objs_b and (d is None or d.action not in ("drop", "replace"))
+
+    def _go(self, start: ObjectRef, via: ObjectRef | None, auto: bool) -> None:
+        """Mark an object of A as gone, and everything that cannot outlive it."""
+        stack = [(start, via, auto)]
+        while stack:
+            ref, via, auto = stack.pop()
+            if ref in self.gone or ref not in self.objs_a or ref in self.rebuilt:
+                continue
+            owner = self._owner(ref)
+            if owner is not None and owner in self.gone:
+                self.gone[ref] = self.gone[owner]  # PostgreSQL drops it with its owner
+            elif via is not None and auto and via in self.gone:
+                self.gone[ref] = self.gone[via]
+            else:
+                self.gone[ref] = ref
+            rec = self.objs_a[ref]
+            if isinstance(rec, Table):
+                stack += [(ObjectRef("column", ref.schema, ref.name, c.name), ref, True)
+                          for c in rec.columns]
+            for dep, dep_auto in self.deps_a.needed_by(ref):
+                if dep.kind == "sequence" and ref.kind == "column" and dep_auto:
+                    if dep in self.objs_b:  # keep the sequence: detach it first
+                        self.disowned.add(dep)
+                    else:
+                        stack.append((dep, ref, True))
+                elif dep.kind == "table" and ref.kind == "table" and self._keeps(dep):
+                    self.detached.add(dep)  # a partition or child outlives its parent
+                else:
+                    stack.append((dep, ref, dep_auto))
+
+    def _retype(self, column: ObjectRef) -> None:
+        """A column whose type changes: what PostgreSQL cannot carry over must go first."""
+        for dep, _ in self.deps_a.needed_by(column):
+            own_default = dep.kind == "default" and (dep.schema, dep.name, dep.sub) == (
+                column.schema, column.name, column.sub)
+            if dep.kind in ("view", "policy", "trigger", "function", "column") or own_default:
+                self._go(dep, None, False)
+
+    def _rebuild(self, start: ObjectRef) -> None:
+        stack = [start]
+        while stack:
+            ref = stack.pop()
+            if ref in self.rebuilt:
+                continue
+            self.rebuilt[ref] = None
+            for dep, _ in self.deps_a.needed_by(ref):
+                if dep.kind == "column":
+                    if self._keeps_type(dep):
+                        self._retype(dep)
+                elif dep.kind == "type" and self._keeps(dep):
+                    stack.append(dep)
+                else:
+                    self._go(dep, None, False)
+
+    def _keeps_type(self, column: ObjectRef) -> bool:
+        old, new = self.objs_a.get(column), self.objs_b.get(column)
+        return (isinstance(old, ColumnRec) and isinstance(new, ColumnRec)
+                and column not in self.gone and self._keeps(column)
+                and old.column.type_sql == new.column.type_sql)
+
+    # --- 3. steps ----------------------------------------------------------------------
+
+    def _exists_after_pre(self, ref: ObjectRef) -> bool:
+        return ref in self.objs_a and ref not in self.gone
+
+    def _add(self, step: Step) -> StepId:
+        self.steps[step.id] = step
+        return step.id
+
+    def _edge(self, before: StepId | None, after: StepId | None) -> None:
+        if before is not None and after is not None and before != after:
+            self.edges.add((before, after))
+
+    def _remover(self, ref: ObjectRef) -> StepId | None:
+        if ref in self.gone:
+            return self.removers.get(self.gone[ref])
+        if ref in self.rebuilt:
+            return ("post", "drop-old-type", ref)
+        return None
+
+    def _maker(self, ref: ObjectRef) -> StepId | None:
+        seen = 0
+        while ref not in self.makers and ref in self.covered and seen < 4:
+            ref, seen = self.covered[ref], seen + 1
+        return self.makers.get(ref)
+
+    def _build(self) -> None:
+        ctx = self.ctx
+        # What the main phase may have to make: created, altered, or gone and back.
+        self.candidates = sorted({*self.deltas, *self.gone, *self.detached, *self.disowned},
+                                 key=ref_key)
+        ctx.new_relations = {QName(r.schema, r.name) for r in self.candidates
+                             if r.kind in ("table", "view") and r in self.objs_b
+                             and not self._exists_after_pre(r)}
+        for ref in self.rebuilt:
+            ctx.rebuild_columns[ref] = [
+                (self.objs_b[d].table, self.objs_b[d].column)
+                for d, _ in self.deps_a.needed_by(ref)
+                if d.kind == "column" and self._keeps_type(d)]
+        for ref in sorted(self.gone, key=ref_key):
+            if self.gone[ref] == ref:
+                step = drop_step(ref, self.objs_a[ref], ctx, replaced=ref in self.objs_b)
+                delta = self.deltas.get(ref)
+                if delta is not None and delta.action in ("drop", "replace"):
+                    step.destructive = self.reasons.get(ref)
+                self.removers[ref] = self._add(step)
+        for ref, delta in sorted(self.deltas.items(), key=lambda x: ref_key(x[0])):
+            if delta.action == "alter" and "identity" in delta.aspects and \
+                    delta.old.column.identity_kind and not delta.new.column.identity_kind:
+                self._add(drop_identity_step(ref, delta.old))
+                self.deltas[ref] = replace(delta, aspects=tuple(
+                    a for a in delta.aspects if a != "identity"))
+        for ref in sorted(self.rebuilt, key=ref_key):
+            main, post = rebuild_steps(ref, self.objs_a[ref], self.objs_b[ref], ctx)
+            main.destructive = self.reasons.get(ref)
+            self.makers[ref] = self._add(main)
+            self._edge(main.id, self._add(post))
+        self._build_main()
+        self._build_links()
+
+    def _build_main(self) -> None:
+        ctx = self.ctx
+        for ref in self.candidates:
+            rec = self.objs_b.get(ref)
+            if rec is None or ref in self.rebuilt:
+                continue
+            if not self._exists_after_pre(ref):
+                container = self._container_made(ref)
+                if container is not None:
+                    self.covered[ref] = container
+                    continue
+                if isinstance(rec, ColumnRec | DefaultRec) and rec.column.inherited:
+                    continue  # comes from the parent
+                step = create_step(ref, rec, ctx, recreated=ref in self.objs_a)
+                self.makers[ref] = self._add(step)
+                self._edge(self._remover(ref), step.id)
+                if isinstance(rec, Sequence) and rec.owned_by is not None:
+                    self._own(ref, rec)
+                continue
+            delta = self.deltas.get(ref)
+            attach = ref in self.detached
+            if (delta is not None and delta.action == "alter") or attach:
+                step_ = alter_step(delta or Delta(ref, "alter", self.objs_a[ref], rec), ctx,
+                                   attach=attach)
+                if step_ is not None:
+                    step_.destructive = self.reasons.get(ref)
+                    self.makers[ref] = self._add(step_)
+                    if isinstance(rec, Sequence) and rec.owned_by is not None:
+                        self._edge(self._maker(_owner_column(rec)), step_.id)
+            if ref in self.disowned and isinstance(rec, Sequence) and rec.owned_by:
+                self._own(ref, rec)
+
+    def _own(self, ref: ObjectRef, seq: Sequence) -> None:
+        own = self._add(own_sequence_step(ref, seq))
+        self._edge(self._maker(ref), own)
+        self._edge(self._maker(_owner_column(seq)), own)
+
+    def _container_made(self, ref: ObjectRef) -> ObjectRef | None:
+        """The container whose create step makes this object too (a new table's columns,
+        a new column's default)."""
+        owner = owner_of(ref)
+        if ref.kind in ("column", "default") and owner is not None and \
+                not self._exists_after_pre(owner) and owner in self.objs_b:
+            return owner
+        return None
+
+    def _build_links(self) -> None:
+        """The graph's edges: A's dependencies for drops, B's for creates."""
+        for ref, root in self.gone.items():
+            remover = self.removers.get(root)
+            for needed, _ in self.deps_a.needs(ref):
+                self._edge(remover, self._remover(needed))
+            if ref.schema and (ref.kind != "schema"):
+                self._edge(remover, self._remover(ObjectRef("schema", "", ref.schema)))
+        for seq in self.disowned:
+            rec = self.objs_a[seq]
+            self._edge(("pre", "disown-sequence", seq), self._remover(_owner_column(rec)))
+        for table in self.detached:
+            rec = self.objs_a[table]
+            for parent in (rec.partition_of, *rec.inherits):
+                if parent is not None:
+                    self._edge(("pre", "detach-table", table), self._remover(table_ref(parent)))
+        contents: dict[ObjectRef, list[ObjectRef]] = defaultdict(list)
+        for ref, container in self.covered.items():
+            contents[container].append(ref)
+        extensions = [m for r, m in self.makers.items() if r.kind == "extension"]
+        for step_id, step in list(self.steps.items()):
+            if step.phase == "post":  # what still uses it is changed first
+                for dep, _ in self.deps_a.needed_by(step.ref):
+                    if dep not in self.gone:
+                        self._edge(self._maker(dep), step_id)
+            if step.phase != "main":
+                continue
+            made = [step.ref, *contents.get(step.ref, ())]
+            for ref in made[1:]:
+                made += contents.get(ref, ())  # a new table's columns' defaults
+            for ref in made:
+                for needed, auto in self.deps_b.needs(ref):
+                    if ref.kind == "sequence" and needed.kind == "column" and auto:
+                        continue  # ownership: set by its own step, after both exist
+                    self._edge(self._maker(needed), step_id)
+            if step.ref.kind not in ("schema", "extension"):
+                for ext_step in extensions:
+                    self._edge(ext_step, step_id)
+            schema = step.ref.schema or (self.objs_b[step.ref].schema
+                                         if step.ref.kind == "extension" and
+                                         self.objs_b.get(step.ref) is not None else "")
+            if schema and step.ref.kind != "schema":
+                self._edge(self.makers.get(ObjectRef("schema", "", schema)), step_id)
+
+    def _detach_steps(self) -> None:
+        parents_gone = {QName(r.schema, r.name) for r in self.gone if r.kind == "table"}
+        for ref in sorted(self.detached, key=ref_key):
+            self._add(detach_step(ref, self.objs_a[ref], parents_gone))
+        for ref in sorted(self.disowned, key=ref_key):
+            self._add(disown_step(ref, self.objs_a[ref]))
+
+    # --- 4. order ----------------------------------------------------------------------
+
+    def _order(self) -> list[Step]:
+        import networkx as nx
+
+        graph = nx.DiGraph()
+        graph.add_nodes_from(self.steps)
+        graph.add_edges_from(e for e in self.edges if e[0] in self.steps and e[1] in self.steps)
+        out: list[Step] = []
+        phases: tuple[Phase, ...] = ("pre", "main", "post")
+        for phase in phases:
+            nodes = [n for n in graph if n[0] == phase]
+            sub = nx.DiGraph(graph.subgraph(nodes))
+            out += [self.steps[n] for n in self._toposort(sub)]
+        return out
+
+    def _toposort(self, graph: nx.DiGraph) -> list[StepId]:
+        import networkx as nx
+
+        def key(node: StepId) -> tuple[int, tuple[str, str, str, str, tuple[str, ...]]]:
+            return (_PRIORITY.get(node[1], 99), ref_key(node[2]))
+
+        while True:
+            try:
+                return list(nx.lexicographical_topological_sort(graph, key=key))
+            except nx.NetworkXUnfeasible:
+                cycle = nx.find_cycle(graph)
+                edge = next((e for e in cycle if _is_fk(self.steps[e[1]])), cycle[-1])
+                graph.remove_edge(edge[0], edge[1])
+                self.notes.append(f"dependency cycle broken: {self.steps[edge[1]].description}"
+                                  f" no longer waits for {self.steps[edge[0]].description}")
+
+    # --- run ---------------------------------------------------------------------------
+
+    def run(self) -> Plan:
+        self._close()
+        self._detach_steps()
+        self._build()
+        ordered = self._order()
+        skipped = self._skipped_steps()
+        preamble = []
+        if ordered:
+            if self.options.lock_timeout:
+                preamble.append(Statement(
+                    f"SET lock_timeout = {literal(self.options.lock_timeout)}"))
+            # Function bodies are checked when the plan has created what they use.
+            preamble.append(Statement("SET check_function_bodies = off"))
+        return Plan(ordered, skipped, preamble, self.notes, self.options)
+
+    def _skipped_steps(self) -> list[Step]:
+        out: list[Step] = []
+        for delta, reason in self.vetoed:
+            steps: list[Step] = []
+            ref = delta.ref
+            if delta.action in ("drop", "replace"):
+                steps.append(drop_step(ref, delta.old, self.ctx))
+            if delta.action == "replace":
+                steps.append(create_step(ref, delta.new, self.ctx, recreated=True))
+            if delta.action == "rebuild":
+                steps += list(rebuild_steps(ref, delta.old, delta.new, self.ctx))
+            if delta.action == "alter":
+                step = alter_step(delta, self.ctx)
+                steps += [step] if step is not None else []
+            for step in steps:
+                step.skipped = "destructive: pass --allow-destructive to emit it"
+                step.destructive = reason
+            out += steps
+        return out
+
+
+def _owner_column(seq: Any) -> ObjectRef:
+    table, column = seq.owned_by
+    return ObjectRef("column", table.schema, table.name, column)
+
+
+def _is_fk(step: Step) -> bool:
+    return step.ref.kind == "constraint" and "FOREIGN KEY" in " ".join(
+        s.sql for s in step.statements)
+
+
+def differs(a: Catalog, b: Catalog) -> bool:
+    """Whether two catalogs differ in anything a plan would change."""
+    return bool(compare(a, b))

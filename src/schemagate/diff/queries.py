@@ -1,0 +1,264 @@
+"""The catalog queries introspection runs: one per kind of object, whatever the schema's size.
+
+Every query reads the whole database at once (filtered to the user's schemas) and returns
+oids, which introspect.py joins in Python: 2,000 tables cost the same dozen queries as 2, and
+they are sent together (one pipeline), so the server runs one while Python reads the last.
+The queries are kept to scans and index lookups, with no joins a planner could get wrong on
+stale catalog statistics; the joining happens in Python. Deparsed texts come from
+PostgreSQL's own functions (pg_get_indexdef, pg_get_viewdef, pg_get_constraintdef …) under
+an empty search_path, so they name every object with its schema. Supported servers:
+PostgreSQL 13 to 17 (tgparentid is 13+).
+"""
+
+from __future__ import annotations
+
+# Objects with an oid below this are built into the server (FirstNormalObjectId).
+FIRST_USER_OID = 16384
+
+# An empty search_path qualifies every name PostgreSQL prints; fixed output settings make
+# deparsed constants (partition bounds, defaults) read the same from any client.
+SETUP = """
+SELECT pg_catalog.set_config('search_path', '', true),
+       pg_catalog.set_config('TimeZone', 'UTC', true),
+       pg_catalog.set_config('DateStyle', 'ISO, YMD', true),
+       pg_catalog.set_config('IntervalStyle', 'postgres', true),
+       pg_catalog.set_config('extra_float_digits', '3', true)
+"""
+
+VERSION = "SELECT pg_catalog.current_setting('server_version_num')::int"
+
+# The user's schemas (extension-owned ones are dropped in Python).
+USER_NS = """(SELECT oid FROM pg_catalog.pg_namespace
+      WHERE nspname !~ '^pg_' AND nspname <> 'information_schema')"""
+
+SCHEMAS = f"""
+SELECT n.oid, n.nspname FROM pg_catalog.pg_namespace n WHERE n.oid IN {USER_NS}
+"""
+
+# Objects that belong to an extension (deptype 'e'): CREATE EXTENSION makes them.
+EXTENSION_MEMBERS = """
+SELECT d.classid::pg_catalog.regclass::text, d.objid, e.extname
+FROM pg_catalog.pg_depend d
+JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e'
+"""
+
+EXTENSIONS = """
+SELECT e.oid, e.extname, e.extversion, n.nspname
+FROM pg_catalog.pg_extension e
+JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+"""
+
+COLLATIONS = """
+SELECT c.oid, n.nspname, c.collname
+FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
+"""
+
+TYPES = f"""
+SELECT t.oid, n.nspname, t.typname, t.typtype, t.typarray, t.typrelid,
+       CASE WHEN t.typtype = 'e' THEN ARRAY(
+           SELECT e.enumlabel::text FROM pg_catalog.pg_enum e
+           WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) END,
+       CASE t.typtype WHEN 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod)
+                      WHEN 'r' THEN pg_catalog.format_type(
+                          (SELECT r.rngsubtype FROM pg_catalog.pg_range r
+                           WHERE r.rngtypid = t.oid), NULL) END,
+       t.typnotnull,
+       pg_catalog.pg_get_expr(t.typdefaultbin, 0),
+       CASE WHEN t.typtype = 'd' AND t.typcollation <> (
+           SELECT bt.typcollation FROM pg_catalog.pg_type bt WHERE bt.oid = t.typbasetype)
+           THEN t.typcollation END
+FROM pg_catalog.pg_type t
+JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+WHERE t.typnamespace IN {USER_NS}
+  AND (t.typtype IN ('e', 'd', 'r')
+       OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_catalog.pg_class c
+                                WHERE c.oid = t.typrelid) = 'c'))
+"""
+
+RELATIONS = f"""
+SELECT c.oid, n.nspname, c.relname, c.relkind, c.reltype,
+       c.relpersistence = 'u', c.relrowsecurity, c.relforcerowsecurity,
+       COALESCE(c.reloptions, '{{}}'::text[]),
+       CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END,
+       CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END,
+       CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END,
+       c.relispartition,
+       pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relnamespace IN {USER_NS} AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+"""
+
+# Sequences; identity sequences (deptype 'i' on their column) are made by the column.
+SEQUENCES = f"""
+SELECT s.seqrelid, pg_catalog.format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
+       s.seqmin, s.seqmax, s.seqcache, s.seqcycle,
+       EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+               WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                 AND d.objid = s.seqrelid AND d.deptype = 'i'
+                 AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass)
+FROM pg_catalog.pg_sequence s
+WHERE (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid = s.seqrelid)
+      IN {USER_NS}
+"""
+
+# Partitions and INHERITS children of tables, and partitions of partitioned indexes.
+INHERITS = """
+SELECT i.inhrelid, i.inhparent, i.inhseqno FROM pg_catalog.pg_inherits i
+ORDER BY i.inhrelid, i.inhseqno
+"""
+
+COLUMNS = f"""
+SELECT a.attrelid, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
+       a.attnotnull, a.attidentity, a.attgenerated, a.atttypid, a.attcollation,
+       a.attislocal
+FROM pg_catalog.pg_attribute a
+WHERE a.attrelid IN (SELECT c.oid FROM pg_catalog.pg_class c
+                     WHERE c.relnamespace IN {USER_NS}
+                       AND c.relkind IN ('r', 'p', 'v', 'm', 'c'))
+  AND a.attnum > 0 AND NOT a.attisdropped
+"""
+
+# The default collation of each type that has one, to tell a column's own COLLATE.
+TYPE_COLLATIONS = """
+SELECT t.oid, t.typcollation FROM pg_catalog.pg_type t WHERE t.typcollation <> 0
+"""
+
+DEFAULTS = f"""
+SELECT ad.adrelid, ad.adnum, pg_catalog.pg_get_expr(ad.adbin, ad.adrelid)
+FROM pg_catalog.pg_attrdef ad
+WHERE ad.adrelid IN (SELECT c.oid FROM pg_catalog.pg_class c
+                     WHERE c.relnamespace IN {USER_NS})
+"""
+
+# Constraints a parent made (partitions' clones: conparentid; inherited checks: not
+# conislocal) come back when the parent's are created, so they are not objects of their own.
+CONSTRAINTS = f"""
+SELECT con.oid, con.conrelid, con.contypid, con.conname, con.contype,
+       pg_catalog.pg_get_constraintdef(con.oid), con.convalidated, con.condeferrable,
+       con.condeferred, con.conkey, con.confrelid, con.confkey, con.confdeltype,
+       con.confupdtype, con.conindid
+FROM pg_catalog.pg_constraint con
+WHERE con.connamespace IN {USER_NS} AND con.contype IN ('p', 'u', 'f', 'c', 'x')
+  AND con.conparentid = 0 AND con.conislocal
+"""
+
+# Only an index on expressions needs PostgreSQL's deparser (pg_get_indexdef, the most
+# expensive call here); the others are rebuilt from pg_index in introspect.py, a predicate
+# deparsed on its own. NULLS NOT DISTINCT exists from PostgreSQL 15.
+def indexes(version: int) -> str:
+    nulls = "i.indnullsnotdistinct" if version >= 150000 else "false"
+    return f"""
+SELECT i.indexrelid, i.indrelid, ic.relname,
+       CASE WHEN i.indexprs IS NOT NULL THEN pg_catalog.pg_get_indexdef(i.indexrelid) END,
+       CASE WHEN i.indexprs IS NULL AND i.indpred IS NOT NULL
+            THEN pg_catalog.pg_get_expr(i.indpred, i.indrelid) END,
+       i.indisunique, i.indkey::int2[], i.indpred IS NOT NULL, ic.relam,
+       pg_catalog.quote_ident(ic.relname), i.indnkeyatts, i.indoption::int2[],
+       i.indcollation::oid[], i.indclass::oid[], ic.reloptions, {nulls}
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+WHERE ic.relnamespace IN {USER_NS}
+"""
+
+
+OPERATOR_CLASSES = """
+SELECT o.oid, n.nspname, o.opcname, o.opcdefault
+FROM pg_catalog.pg_opclass o JOIN pg_catalog.pg_namespace n ON n.oid = o.opcnamespace
+"""
+
+ACCESS_METHODS = "SELECT a.oid, a.amname FROM pg_catalog.pg_am a"
+
+TRIGGERS = f"""
+SELECT t.oid, t.tgrelid, t.tgname, pg_catalog.pg_get_triggerdef(t.oid), t.tgenabled,
+       pn.nspname, p.proname
+FROM pg_catalog.pg_trigger t
+JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid
+JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace
+WHERE NOT t.tgisinternal AND t.tgparentid = 0
+  AND t.tgrelid IN (SELECT c.oid FROM pg_catalog.pg_class c
+                    WHERE c.relnamespace IN {USER_NS})
+"""
+
+POLICIES = """
+SELECT p.oid, p.polrelid, p.polname, p.polcmd, p.polpermissive,
+       ARRAY(SELECT CASE WHEN r.r = 0 THEN 'public'
+                         ELSE pg_catalog.pg_get_userbyid(r.r)::text END
+             FROM unnest(p.polroles) AS r(r) ORDER BY 1),
+       pg_catalog.pg_get_expr(p.polqual, p.polrelid),
+       pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)
+FROM pg_catalog.pg_policy p
+"""
+
+# Aggregates are left out: pg_get_functiondef cannot print them. So are functions a type
+# made for itself (a range type's constructors: deptype 'i').
+FUNCTIONS = f"""
+SELECT p.oid, n.nspname, p.proname, p.prokind, p.provolatile,
+       pg_catalog.pg_get_functiondef(p.oid),
+       pg_catalog.pg_get_function_identity_arguments(p.oid),
+       pg_catalog.pg_get_function_arguments(p.oid),
+       pg_catalog.pg_get_function_result(p.oid),
+       ARRAY(SELECT pg_catalog.format_type(u.x, NULL)
+             FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY AS u(x, ord) ORDER BY u.ord)
+FROM pg_catalog.pg_proc p
+JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+WHERE p.pronamespace IN {USER_NS} AND p.prokind IN ('f', 'p', 'w')
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                  WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+                    AND d.objid = p.oid AND d.deptype IN ('i', 'e'))
+"""
+
+# The public schema's comment is built in (oid 2200) but may be changed.
+COMMENTS = f"""
+SELECT d.classoid::pg_catalog.regclass::text, d.objoid, d.objsubid, d.description
+FROM pg_catalog.pg_description d
+WHERE d.objoid >= {FIRST_USER_OID}
+   OR d.classoid = 'pg_catalog.pg_namespace'::pg_catalog.regclass
+"""
+
+# Dependencies between user objects. Built-in referents (types, functions) and schemas are
+# left out: they always exist, or are ordered by the plan on their own. So are the kinds
+# that say only what the catalog already says, most rows of a typical schema: a default on
+# its own column, a constraint on its own table's columns (Constraint.columns), an index on
+# plain columns on those columns (Index.columns); diff/objects.py answers for them. An
+# index on expressions or with a predicate keeps its rows. Catalogs are named by oid, not
+# regclass text, to spare two lookups per row.
+DEPENDENCIES = f"""
+SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid, d.deptype
+FROM pg_catalog.pg_depend d
+WHERE d.objid >= {FIRST_USER_OID} AND d.refobjid >= {FIRST_USER_OID}
+  AND d.deptype IN ('n', 'a')
+  AND d.refclassid <> 'pg_catalog.pg_namespace'::pg_catalog.regclass
+  AND NOT (d.deptype = 'a' AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND d.classid IN ('pg_catalog.pg_attrdef'::pg_catalog.regclass,
+                             'pg_catalog.pg_constraint'::pg_catalog.regclass))
+  AND NOT (d.deptype = 'a' AND d.refobjsubid > 0
+           AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND d.objid IN (SELECT i.indexrelid FROM pg_catalog.pg_index i
+                           WHERE i.indexprs IS NULL AND i.indpred IS NULL))
+"""
+
+# The oids of the system catalogs pg_depend names objects by.
+CATALOG_OIDS = """
+SELECT c.oid, c.relname FROM pg_catalog.pg_class c
+WHERE c.relnamespace = 'pg_catalog'::pg_catalog.regnamespace
+  AND c.relname IN ('pg_class', 'pg_proc', 'pg_type', 'pg_constraint', 'pg_attrdef',
+                    'pg_rewrite', 'pg_trigger', 'pg_policy', 'pg_namespace', 'pg_extension')
+"""
+
+# What a view's rewrite rule and a default's pg_attrdef row stand for.
+REWRITES = "SELECT r.oid, r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid >= " + \
+    str(FIRST_USER_OID)
+ATTRDEFS = "SELECT ad.oid, ad.adrelid, ad.adnum FROM pg_catalog.pg_attrdef ad"
+
+# Table privileges, other than the owner's own (opt-in).
+PRIVILEGES = f"""
+SELECT c.oid,
+       CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END,
+       a.privilege_type
+FROM pg_catalog.pg_class c, LATERAL pg_catalog.aclexplode(c.relacl) a
+WHERE c.relnamespace IN {USER_NS} AND c.relkind IN ('r', 'p', 'v', 'm')
+  AND c.relacl IS NOT NULL AND a.grantee <> c.relowner
+"""

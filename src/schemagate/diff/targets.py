@@ -1,0 +1,209 @@
+"""The two sides of a diff: a live database, a DDL file, a migrations folder, or a Python
+module's SQLAlchemy MetaData.
+
+Whatever the source, it becomes a Catalog the same way: a file, a folder or a MetaData is
+applied to a scratch database (the `--scratch` server, else an embedded PostgreSQL started
+once for both sides) and introspected there, so both sides are normalised by PostgreSQL
+itself. A live database is only read.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import threading
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+from schemagate.diff.connect import DatabaseError, describe
+from schemagate.diff.execute import ScriptError, ScriptStatement, run_sql, run_statements
+from schemagate.diff.introspect import introspect
+from schemagate.diff.scratch import embedded_server, scratch_database
+from schemagate.model.catalog import Catalog
+from schemagate.model.findings import InputError
+
+TargetKind = Literal["url", "sql", "folder", "python"]
+
+
+class TargetError(Exception):
+    """A --from/--to source that cannot be read or applied; the message says where and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    spec: str
+    kind: TargetKind
+
+    @property
+    def label(self) -> str:
+        """For messages and reports: a URL without its password."""
+        return describe(self.spec) if self.kind == "url" else self.spec
+
+
+def parse_target(spec: str) -> Target:
+    if spec.startswith("python:"):
+        return Target(spec, "python")
+    if spec.startswith(("postgresql://", "postgres://")) or (
+            "=" in spec and not os.path.exists(spec)):  # a key=value connection string
+        return Target(spec, "url")
+    path = Path(spec)
+    if path.is_dir():
+        return Target(spec, "folder")
+    if path.is_file():
+        if path.suffix.lower() != ".sql":
+            raise TargetError(f"{spec}: not a .sql file, a migrations folder, a PostgreSQL URL "
+                              "or python:module:metadata")
+        return Target(spec, "sql")
+    raise TargetError(f"{spec}: no such file or folder (expected a PostgreSQL URL, a .sql "
+                      "file, a migrations folder or python:module:metadata)")
+
+
+class Loader:
+    """Reads targets into catalogs; starts the embedded PostgreSQL at most once."""
+
+    def __init__(self, scratch: str | None = None, *, privileges: bool = False) -> None:
+        self.scratch = scratch
+        self.privileges = privileges
+        self._stack = ExitStack()
+        self._server: str | None = scratch
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> Loader:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._stack.close()
+
+    def _scratch_server(self) -> str:
+        with self._lock:  # both sides may ask at once: one server for both
+            if self._server is None:
+                self._server = self._stack.enter_context(embedded_server())
+            return self._server
+
+    def load_pair(self, first: Target, second: Target,
+                  meanwhile: Callable[[], object] | None = None) -> tuple[Catalog, Catalog]:
+        """Both sides at once, on two threads: much of introspection is waiting for the
+        server, and the two servers (or two backends) work in parallel. ``meanwhile`` runs
+        on this thread in the mean time (the CLI imports the planner then)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="schemagate-load") as pool:
+            one, two = pool.submit(self.load, first), pool.submit(self.load, second)
+            if meanwhile is not None:
+                meanwhile()
+            return one.result(), two.result()
+
+    def load(self, target: Target) -> Catalog:
+        if target.kind == "url":
+            return introspect(target.spec, privileges=self.privileges)
+        with scratch_database(self._scratch_server()) as url:
+            if target.kind == "sql":
+                _apply_sql_file(url, target.spec)
+            elif target.kind == "folder":
+                _apply_folder(url, target.spec)
+            else:
+                _apply_metadata(url, target.spec)
+            return introspect(url, privileges=self.privileges)
+
+
+def _apply_sql_file(url: str, path: str) -> None:
+    from schemagate.parse.source import read_source
+
+    text = read_source(Path(path), path)
+    if isinstance(text, InputError):  # unreadable, not UTF-8, binary …
+        raise TargetError(_input_error(text))
+    try:
+        run_sql(url, text.text, path)
+    except ScriptError as exc:
+        raise TargetError(str(exc)) from None
+
+
+def _input_error(error: InputError) -> str:
+    where = f"{error.path}:{error.line}" if error.line else error.path
+    return f"{where}: {error.message}"
+
+
+def _apply_folder(url: str, folder: str) -> None:
+    """Apply each migration's up script, in the order discovery gives."""
+    from schemagate.parse.discover import discover
+    from schemagate.parse.load import load_migrations
+
+    found = discover([folder])
+    if found.errors:
+        raise TargetError(_input_error(found.errors[0]))
+    if not found.migrations:
+        raise TargetError(f"{folder}: no migrations found")
+    for source in found.migrations:
+        if source.layout == "alembic":
+            raise TargetError(f"{folder}: Alembic migrations cannot be applied by "
+                              "schemagate diff; use the database they built, or "
+                              "python:module:metadata")
+        if source.dialect != "postgres":
+            raise TargetError(f"{folder}: {source.dialect} migrations cannot be applied to "
+                              "PostgreSQL")
+    loaded = load_migrations([s for s in found.migrations if s.up is not None])
+    if loaded.errors:
+        raise TargetError(_input_error(loaded.errors[0]))
+    for migration in loaded.migrations:
+        if migration.up is None:
+            continue
+        statements = [ScriptStatement(st.sql, st.ops[0].span.line if st.ops else None)
+                      for st in migration.up.statements]
+        try:
+            run_statements(url, statements, migration.up.script.path)
+        except ScriptError as exc:
+            raise TargetError(str(exc)) from None
+
+
+def _apply_metadata(url: str, spec: str) -> None:
+    """``python:package.module:attribute``: SQLAlchemy's create_all on the scratch database."""
+    module_name, _, attribute = spec[len("python:"):].partition(":")
+    if not module_name or not attribute:
+        raise TargetError(f"{spec}: expected python:package.module:attribute, e.g. "
+                          "python:myapp.models:Base.metadata")
+    try:
+        import sqlalchemy
+    except ImportError:
+        raise TargetError(f"{spec}: python: targets need SQLAlchemy, which is not installed "
+                          "(pip install sqlalchemy)") from None
+    metadata = _metadata(spec, module_name, attribute)
+    import psycopg
+
+    engine = sqlalchemy.create_engine("postgresql+psycopg://",
+                                      creator=lambda: psycopg.connect(url))
+    try:
+        metadata.create_all(engine)
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        message = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise TargetError(f"{spec}: create_all failed: {message}") from None
+    finally:
+        engine.dispose()
+
+
+def _metadata(spec: str, module_name: str, attribute: str) -> Any:
+    cwd = os.getcwd()
+    if cwd not in sys.path:  # the user's application is importable from where they stand
+        sys.path.insert(0, cwd)
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except Exception as exc:  # an application's import can fail any way
+        raise TargetError(f"{spec}: cannot import {module_name}: "
+                          f"{type(exc).__name__}: {exc}") from None
+    for part in attribute.split("."):
+        if not hasattr(obj, part):
+            raise TargetError(f"{spec}: {module_name} has no attribute {attribute}")
+        obj = getattr(obj, part)
+    if not hasattr(obj, "create_all") and hasattr(obj, "metadata"):
+        obj = obj.metadata  # a declarative Base
+    if not hasattr(obj, "create_all"):
+        raise TargetError(f"{spec}: {attribute} is not a SQLAlchemy MetaData")
+    return obj
+
+
+__all__ = ["DatabaseError", "Loader", "Target", "TargetError", "parse_target"]

@@ -1,0 +1,284 @@
+"""The schema as a dependency graph: which objects use which.
+
+Nodes are the objects of a `Catalog` (tables, columns, indexes, constraints, views and
+materialized views, sequences, types, functions, triggers); an edge goes from the dependent
+to what it depends on. Each edge says whether the dependent goes away with its dependency
+(`auto`: a table's columns, an index on a column, a sequence owned by a column, as
+PostgreSQL's automatic dependencies) or stands in its way (a view reading a column, a
+foreign key referencing a table, a trigger calling a function, as PostgreSQL's normal
+dependencies: `DROP` without `CASCADE` fails on them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from schemagate.model.catalog import Catalog, Column, Table
+from schemagate.model.names import QName
+from schemagate.model.ops import Expr
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+
+def table_id(name: QName) -> str:
+    return f"table:{name}"
+
+
+def column_id(table: QName, column: str) -> str:
+    return f"column:{table}.{column}"
+
+
+def view_id(name: QName) -> str:
+    return f"view:{name}"
+
+
+def function_id(name: QName, args: tuple[str, ...]) -> str:
+    return f"function:{name}({','.join(args)})"
+
+
+def schema_graph(catalog: Catalog, foreign_keys: bool = True) -> nx.DiGraph:
+    """The dependency graph of a catalog. Node attributes: `kind` and `label`; edge
+    attributes: `kind` (what the dependency is) and `auto` (goes with its dependency).
+
+    ``foreign_keys=False`` leaves out what foreign keys reference (SQLite lets a table go
+    from under them)."""
+    import networkx as nx
+
+    g = nx.DiGraph()
+    _Builder(g, catalog, foreign_keys).build()
+    return g
+
+
+@dataclass
+class _Builder:
+    g: nx.DiGraph
+    catalog: Catalog
+    foreign_keys: bool = True
+
+    def node(self, node: str, kind: str, label: str, **attrs: object) -> None:
+        self.g.add_node(node, kind=kind, label=label, **attrs)
+
+    def edge(self, dependent: str, dependency: str, kind: str, auto: bool) -> None:
+        if dependency not in self.g:  # an object the catalog does not hold: show it anyway
+            kind_of, _, label = dependency.partition(":")
+            self.g.add_node(dependency, kind=kind_of, label=label, known=False)
+        self.g.add_edge(dependent, dependency, kind=kind, auto=auto)
+
+    def build(self) -> None:
+        cat = self.catalog
+        for fn in cat.functions.values():
+            self.node(function_id(fn.name, fn.arg_types), "function",
+                      f"{fn.name}({', '.join(fn.arg_types)})")
+        for name, typ in cat.types.items():
+            self.node(f"type:{name}", "type", str(name), type_kind=typ.kind)
+        for name in cat.sequences:
+            self.node(f"sequence:{name}", "sequence", str(name))
+        for table in cat.tables.values():
+            self.table(table)
+        for view in cat.views.values():
+            self.node(view_id(view.name), "materialized view" if view.materialized else "view",
+                      str(view.name))
+        for view in cat.views.values():
+            node = view_id(view.name)
+            for relation in view.tables:
+                self.edge(node, self.relation_id(relation), "reads", auto=False)
+            for read_table, column in view.reads:
+                if column != "*":
+                    self.edge(node, column_id(read_table, column), "reads", auto=False)
+        for seq in cat.sequences.values():
+            if seq.owned_by is not None:
+                self.edge(f"sequence:{seq.name}", column_id(*seq.owned_by), "owned by",
+                          auto=True)
+        for index in cat.indexes.values():
+            node = f"index:{index.name}"
+            self.node(node, "index", str(index.name), unique=index.unique)
+            self.edge(node, self.relation_id(index.table), "index on", auto=True)
+            for column in index.columns:
+                self.edge(node, column_id(index.table, column), "indexes", auto=True)
+        for policy in getattr(cat, "policies", {}).values():
+            node = f"policy:{policy.table}.{policy.name}"
+            self.node(node, "policy", f"{policy.name} on {policy.table}",
+                      table=str(policy.table))
+            self.edge(node, table_id(policy.table), "policy on", auto=True)
+            for column in _policy_columns(policy.using, policy.check):
+                self.edge(node, column_id(policy.table, column), "reads", auto=False)
+        # What a live database says depends on what (pg_depend), beyond what the fold knows.
+        for dep in getattr(cat, "dependencies", ()):
+            dependent, referenced = _ref_id(dep.dependent), _ref_id(dep.referenced)
+            if dependent and referenced and dependent != referenced and \
+                    not self.g.has_edge(dependent, referenced):
+                if dependent not in self.g:
+                    kind, _, label = dependent.partition(":")
+                    self.node(dependent, kind, label)
+                self.edge(dependent, referenced, "depends on", auto=bool(dep.auto))
+        for trigger in cat.triggers.values():
+            node = f"trigger:{trigger.table}.{trigger.name}"
+            self.node(node, "trigger", f"{trigger.name} on {trigger.table}",
+                      table=str(trigger.table))
+            self.edge(node, table_id(trigger.table), "trigger on", auto=True)
+            for fkey in self.functions_named(trigger.function):
+                self.edge(node, fkey, "calls", auto=False)
+
+    def relation_id(self, name: QName) -> str:
+        return view_id(name) if name in self.catalog.views else table_id(name)
+
+    def table(self, table: Table) -> None:
+        tnode = table_id(table.name)
+        self.node(tnode, "table", str(table.name))
+        for col in table.columns:
+            cnode = column_id(table.name, col.name)
+            self.node(cnode, "column", f"{table.name}.{col.name}")
+            self.edge(cnode, tnode, "column of", auto=True)
+            self.column_uses(cnode, col)
+        for con in table.constraints:
+            node = f"constraint:{table.name}.{con.name}"
+            self.node(node, "constraint", f"{con.name} on {table.name}", constraint=con.kind,
+                      table=str(table.name))
+            self.edge(node, tnode, "constraint on", auto=True)
+            columns = set(con.columns) | (set(con.expr.columns) if con.expr else set())
+            for column in sorted(columns):
+                self.edge(node, column_id(table.name, column), "constrains", auto=True)
+            if con.kind == "foreign" and con.ref_table is not None and self.foreign_keys \
+                    and _referenceable(self.catalog, con.ref_table, con.ref_columns):
+                self_ref = con.ref_table == table.name
+                self.edge(node, table_id(con.ref_table), "references", auto=self_ref)
+                for column in con.ref_columns:
+                    self.edge(node, column_id(con.ref_table, column), "references",
+                              auto=self_ref and column in con.columns)
+
+    def column_uses(self, node: str, col: Column) -> None:
+        if col.type.schema is not None and not col.type.is_builtin:
+            self.edge(node, f"type:{QName(col.type.schema, col.type.name)}", "of type",
+                      auto=False)
+        for expr in (col.default, col.generated):
+            if expr is not None:
+                self.expression_uses(node, expr)
+
+    def expression_uses(self, node: str, expr: Expr) -> None:
+        for seq in expr.sequences:
+            name = seq.strip('"')
+            qname = QName.of(*reversed(name.split(".", 1))) if "." in name else QName.of(name)
+            self.edge(node, f"sequence:{qname}", "default uses", auto=False)
+        for fname in expr.functions:
+            for fkey in self.functions_named(QName.of(fname)):
+                self.edge(node, fkey, "default calls", auto=False)
+
+    def functions_named(self, name: QName) -> Iterable[str]:
+        for (qname, args) in self.catalog.functions:
+            if qname.name.lower() == name.name.lower() and qname.schema == name.schema:
+                yield function_id(qname, args)
+
+
+def _policy_columns(*expressions: str | None) -> set[str]:
+    """The columns a policy's USING and WITH CHECK expressions read."""
+    from schemagate.parse.alembic_types import sql_expr
+
+    out: set[str] = set()
+    for text in expressions:
+        if text:
+            out |= set(sql_expr(text).columns)
+    return out
+
+
+def _ref_id(ref: Any) -> str:
+    """The graph node of a catalog ObjectRef (pg_depend's view of an object)."""
+    qname = QName(ref.schema, ref.name)
+    match ref.kind:
+        case "table":
+            return table_id(qname)
+        case "column" | "default":
+            return column_id(qname, ref.sub) if ref.sub else table_id(qname)
+        case "view":
+            return view_id(qname)
+        case "function":
+            return function_id(qname, tuple(ref.args))
+        case "constraint" | "trigger" | "policy":
+            return f"{ref.kind}:{qname}.{ref.sub}"
+        case "index" | "sequence" | "type":
+            return f"{ref.kind}:{qname}"
+        case "schema" | "extension":
+            return f"{ref.kind}:{ref.name}"
+    return ""
+
+
+def _referenceable(cat: Catalog, table: QName, columns: tuple[str, ...]) -> bool:
+    """Whether a foreign key to these columns can still exist: PostgreSQL requires a primary
+    key or unique constraint (or unique index) on them, and drops the foreign key with it
+    (`DROP CONSTRAINT … CASCADE`). A table that predates the history is not known well
+    enough to say no."""
+    target = cat.tables.get(table)
+    if target is None or target.assumed:
+        return True
+    wanted = set(columns)
+    for con in target.constraints:
+        if con.kind in ("primary", "unique") and (set(con.columns) == wanted or (
+                not wanted and con.kind == "primary")):
+            return True
+    return any(ix.unique and set(ix.columns) == wanted for ix in cat.indexes_on(table))
+
+
+@dataclass(frozen=True)
+class Dependent:
+    """An object that stands in the way of a drop, or goes with it under CASCADE."""
+
+    node: str
+    kind: str  # node kind: "view", "constraint", "trigger", "column", …
+    label: str
+    how: str  # the edge: "reads", "references", "calls", …
+    direct: bool  # uses the dropped object itself (not through another dependent)
+    table: str = ""  # the table a constraint or trigger is on
+
+
+def blocking_dependents(g: nx.DiGraph, node: str) -> list[Dependent]:
+    """What stands in the way of dropping `node` without CASCADE, and what goes with it.
+
+    Objects that go with the node automatically (its columns, indexes, own constraints) do
+    not block; objects with a normal dependency on any of those do, and so, through them,
+    do the objects that depend on those (a view on a view)."""
+    if node not in g:
+        return []
+    gone = {node} | _auto_closure(g, node)
+    out: dict[str, Dependent] = {}
+    for target in gone:
+        for dependent, _, data in g.in_edges(target, data=True):
+            if dependent in gone or data.get("auto"):
+                continue
+            attrs = g.nodes[dependent]
+            out.setdefault(dependent, Dependent(dependent, attrs.get("kind", ""),
+                                                attrs.get("label", dependent),
+                                                data.get("kind", ""), True,
+                                                attrs.get("table", "")))
+    queue = list(out)
+    while queue:
+        current = queue.pop()
+        for dependent, _, data in g.in_edges(current, data=True):
+            if dependent in gone or dependent in out:
+                continue
+            attrs = g.nodes[dependent]
+            out[dependent] = Dependent(dependent, attrs.get("kind", ""),
+                                       attrs.get("label", dependent), data.get("kind", ""),
+                                       False, attrs.get("table", ""))
+            queue.append(dependent)
+    return sorted(out.values(), key=lambda d: (not d.direct, d.kind, d.label))
+
+
+def goes_with(g: nx.DiGraph, node: str, kinds: Iterable[str] = ("index",)) -> list[str]:
+    """Labels of the objects of the given kinds that are dropped along with `node`."""
+    wanted = set(kinds)
+    return sorted(g.nodes[n].get("label", n) for n in _auto_closure(g, node)
+                  if g.nodes[n].get("kind") in wanted)
+
+
+def _auto_closure(g: nx.DiGraph, node: str) -> set[str]:
+    seen: set[str] = set()
+    queue = [node]
+    while queue:
+        current = queue.pop()
+        for dependent, _, data in g.in_edges(current, data=True):
+            if data.get("auto") and dependent not in seen and dependent != node:
+                seen.add(dependent)
+                queue.append(dependent)
+    return seen

@@ -1,0 +1,67 @@
+"""`lint --format gitlab`: GitLab Code Quality, shown in merge requests.
+
+The report is a JSON array of issues: description, check_name, fingerprint, severity and
+location (path relative to the repository, first line). GitLab compares the fingerprints of
+the source and target branches to say which problems a merge request adds or fixes, so they
+are the same line-independent fingerprints as SARIF's.
+
+GitLab has no notion of a suppressed issue, so suppressed findings are left out; files that
+could not be parsed are issues of their own (`schemagate/input-error`, blocker): a quality
+gate that did not read a file must not look clean.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from schemagate.lint.engine import LintResult
+from schemagate.model.findings import Severity
+from schemagate.reports.location import fingerprints, relative_to_root
+
+# GitLab's scale is info, minor, major, critical, blocker.
+_SEVERITY = {Severity.INFO: "info", Severity.WARNING: "major", Severity.ERROR: "critical"}
+_CATEGORY = {"destructive": "Bug Risk", "locking": "Performance", "transaction": "Bug Risk",
+             "compat": "Compatibility", "reversibility": "Bug Risk", "design": "Style",
+             "history": "Bug Risk", "meta": "Clarity"}
+
+
+def gitlab_issues(result: LintResult, *, root: Path, cwd: Path) -> list[dict[str, Any]]:
+    paths = {}
+    for f in result.findings:
+        if f.span.path not in paths:
+            paths[f.span.path] = relative_to_root(f.span.path, root, cwd) or f.span.path
+    prints = fingerprints(result.findings, [paths[f.span.path] for f in result.findings])
+    issues: list[dict[str, Any]] = []
+    for f, fp in zip(result.findings, prints, strict=True):
+        if f.suppressed_by is not None:
+            continue
+        issues.append({
+            "type": "issue",
+            "description": f"{f.rule}: {f.message}",
+            "check_name": f.rule,
+            "fingerprint": fp,
+            "severity": _SEVERITY[f.severity],
+            "categories": [_CATEGORY.get(f.family, "Bug Risk")],
+            "location": {"path": paths[f.span.path], "lines": {"begin": max(f.span.line, 1)}},
+        })
+    for e in result.errors:
+        path = relative_to_root(e.path, root, cwd) or e.path
+        digest = hashlib.sha256(f"input-error\x00{path}\x00{e.message}".encode()).hexdigest()
+        issues.append({
+            "type": "issue",
+            "description": f"could not be parsed: {e.message}",
+            "check_name": "schemagate/input-error",
+            "fingerprint": digest,
+            "severity": "blocker",
+            "categories": ["Bug Risk"],
+            "location": {"path": path, "lines": {"begin": e.line or 1}},
+        })
+    return issues
+
+
+def render_gitlab(result: LintResult, *, root: Path, cwd: Path) -> str:
+    return json.dumps(gitlab_issues(result, root=root, cwd=cwd), indent=2,
+                      ensure_ascii=False) + "\n"

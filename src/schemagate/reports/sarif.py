@@ -1,0 +1,229 @@
+"""`lint --format sarif`: SARIF 2.1.0 for GitHub code scanning (and any SARIF viewer).
+
+What code scanning reads, and why each piece is here:
+- `tool.driver.rules[]` carry each rule's own documentation (the docstring sections that
+  `schemagate explain` prints) as `help`, so an alert explains itself on the pull request;
+  `properties.tags`/`precision`/`problem.severity` sort and filter alerts.
+- every result has one physical location relative to the repository root (`%SRCROOT%`):
+  GitHub matches it against the files of the commit, whatever folder the tool ran in.
+- `partialFingerprints` do not involve line numbers (see `location.fingerprints`), so an
+  alert survives unrelated edits instead of closing and reopening as a new one.
+- suppressed findings stay in the log with `suppressions` (kind inSource, the comment's
+  reason as justification): the suppression is visible and auditable rather than silent.
+- files that could not be parsed are tool execution notifications, and the invocation is
+  marked unsuccessful: "no results" must not read as "nothing wrong" when input was skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from schemagate import __version__
+from schemagate.lint.engine import LintResult
+from schemagate.model.findings import Finding, Severity
+from schemagate.reports.location import (
+    FINGERPRINT_KEY,
+    file_uri,
+    fingerprints,
+    relative_to_root,
+    uri_reference,
+)
+from schemagate.rules.registry import Rule, all_rules
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/schemagate/schemagate"
+# Rule pages do not exist yet; the README's rule section is the closest stable page. Each
+# rule's full documentation travels in `help` anyway, which is what GitHub shows.
+HELP_URI = INFORMATION_URI + "#rules"
+SRCROOT = "%SRCROOT%"
+
+_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+# CodeQL's own vocabulary for the alert's kind, which GitHub shows next to the severity.
+_PROBLEM = {Severity.ERROR: "error", Severity.WARNING: "warning",
+            Severity.INFO: "recommendation"}
+
+# What kind of problem each family is, in the tags GitHub code scanning filters on. Data loss
+# is an integrity (security) problem; the rest are about correctness or operations.
+_FAMILY_TAGS: dict[str, tuple[str, ...]] = {
+    "destructive": ("security", "correctness", "data-loss"),
+    "locking": ("reliability", "performance"),
+    "transaction": ("correctness",),
+    "compat": ("correctness", "compatibility"),
+    "reversibility": ("reliability",),
+    "design": ("maintainability",),
+    "history": ("correctness",),
+    "meta": ("maintainability",),
+}
+# How often a result of the family is a true problem. Statements are parsed by PostgreSQL's
+# own grammar, so "this statement drops a column" is certain; whether a lock hurts depends on
+# table sizes the tool may not know, and design advice is a matter of taste.
+_FAMILY_PRECISION = {
+    "destructive": "very-high", "transaction": "very-high", "history": "very-high",
+    "compat": "high", "locking": "high", "reversibility": "high", "design": "medium",
+    "meta": "very-high",
+}
+_RULE_PRECISION = {"unverifiable-raw-sql": "low", "unmodelled-statement": "low",
+                   "down-does-not-restore": "medium"}
+# GitHub ranks alerts tagged `security` by this CVSS-like score (0.0 to 10.0).
+_SECURITY_SEVERITY = {Severity.ERROR: "8.0", Severity.WARNING: "5.0", Severity.INFO: "2.0"}
+
+
+def _pascal(rule_id: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in rule_id.split("-"))
+
+
+def _unwrap(text: str) -> str:
+    return "\n\n".join(" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip()))
+
+
+def rule_descriptor(r: Rule) -> dict[str, Any]:
+    sections = r.sections
+    also = f"\n\nAlso known as: {', '.join(r.aliases)}." if r.aliases else ""
+    tags = [r.family, *_FAMILY_TAGS.get(r.family, ())]
+    props: dict[str, Any] = {
+        "tags": tags,
+        "precision": _RULE_PRECISION.get(r.id, _FAMILY_PRECISION.get(r.family, "high")),
+        "problem.severity": _PROBLEM[r.severity],
+    }
+    if "security" in tags:
+        props["security-severity"] = _SECURITY_SEVERITY[r.severity]
+    # One paragraph per line: viewers wrap text themselves, and the docstring's line breaks
+    # would show as breaks in the middle of sentences.
+    full = _unwrap(sections.get("What it does") or r.summary)
+    return {
+        "id": r.id,
+        "name": _pascal(r.id),
+        "shortDescription": {"text": r.summary},
+        "fullDescription": {"text": full},
+        "help": {"text": f"{r.summary}\n\n{r.doc}{also}".strip(),
+                 "markdown": f"**{r.summary}**\n\n{r.doc}{also}".strip()},
+        "helpUri": HELP_URI,
+        "defaultConfiguration": {"level": _LEVEL[r.severity],
+                                 "enabled": r.enabled_by_default},
+        "properties": props,
+    }
+
+
+def _artifact(path: str, root: Path, cwd: Path) -> dict[str, Any]:
+    rel = relative_to_root(path, root, cwd)
+    if rel is None:  # outside the repository: an absolute URI, which has no base
+        return {"uri": file_uri(path, cwd)}
+    return {"uri": uri_reference(rel), "uriBaseId": SRCROOT}
+
+
+def _region(f: Finding) -> dict[str, Any]:
+    s = f.span
+    region: dict[str, Any] = {"startLine": max(s.line, 1), "startColumn": max(s.column, 1)}
+    if (s.end_line, s.end_column) >= (s.line, s.column):
+        # Spans end on the last character; SARIF's endColumn is the column after it.
+        region["endLine"] = s.end_line
+        region["endColumn"] = s.end_column + 1
+    return region
+
+
+def _result(f: Finding, index: int, fingerprint: str, artifact: dict[str, Any],
+            root: Path, cwd: Path) -> dict[str, Any]:
+    props: dict[str, Any] = {"family": f.family}
+    for key in ("migration", "object", "lock"):
+        value = getattr(f, key)
+        if value:
+            props[key] = value
+    if f.facts:
+        props["facts"] = f.facts
+    out: dict[str, Any] = {
+        "ruleId": f.rule,
+        "ruleIndex": index,
+        "level": _LEVEL[f.severity],
+        "message": {"text": f.message},
+        "locations": [{"physicalLocation": {"artifactLocation": artifact,
+                                            "region": _region(f)}}],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+        "properties": props,
+    }
+    if f.suppressed_by is not None:
+        sup = f.suppressed_by
+        suppression: dict[str, Any] = {"kind": "inSource", "status": "accepted"}
+        if sup.reason:
+            suppression["justification"] = sup.reason
+        suppression["location"] = {"physicalLocation": {
+            "artifactLocation": _artifact(sup.span.path, root, cwd),
+            "region": {"startLine": max(sup.span.line, 1)}}}
+        out["suppressions"] = [suppression]
+    return out
+
+
+def sarif_document(result: LintResult, *, root: Path, cwd: Path,
+                   category: str | None = None) -> dict[str, Any]:
+    """The SARIF log as a dict. ``root`` is the repository root the URIs are relative to,
+    ``cwd`` the folder the findings' relative paths start from."""
+    rules = list(all_rules())
+    index = {r.id: i for i, r in enumerate(rules)}
+    descriptors = [rule_descriptor(r) for r in rules]
+    for f in result.findings:  # a finding of a rule the registry does not know (a plugin)
+        if f.rule not in index:
+            index[f.rule] = len(descriptors)
+            descriptors.append({"id": f.rule, "name": _pascal(f.rule),
+                                "shortDescription": {"text": f.rule},
+                                "defaultConfiguration": {"level": _LEVEL[f.severity]},
+                                "properties": {"tags": [f.family]}})
+    artifacts: dict[str, dict[str, Any]] = {}
+    for f in result.findings:
+        if f.span.path not in artifacts:
+            artifacts[f.span.path] = _artifact(f.span.path, root, cwd)
+    # Fingerprints are computed over every finding, suppressed or not, so that suppressing
+    # one finding does not renumber its neighbours' occurrence indexes.
+    prints = fingerprints(result.findings, [artifacts[f.span.path].get("uri", "")
+                                            for f in result.findings])
+    results = [_result(f, index[f.rule], fp, artifacts[f.span.path], root, cwd)
+               for f, fp in zip(result.findings, prints, strict=True)]
+    notifications: list[dict[str, Any]] = []
+    for e in result.errors:
+        note: dict[str, Any] = {"level": "error", "message": {"text": e.message},
+                                "descriptor": {"id": "input-error"}}
+        location: dict[str, Any] = {"artifactLocation": _artifact(e.path, root, cwd)}
+        if e.line:
+            location["region"] = {"startLine": e.line,
+                                  **({"startColumn": e.column} if e.column else {})}
+        note["locations"] = [{"physicalLocation": location}]
+        notifications.append(note)
+    for n in result.notices:
+        notifications.append({"level": "note", "message": {"text": f"{n.path}: {n.message}"},
+                              "descriptor": {"id": "notice"}})
+    run: dict[str, Any] = {
+        "tool": {"driver": {
+            "name": "schemagate",
+            "version": __version__,
+            "semanticVersion": __version__,
+            "informationUri": INFORMATION_URI,
+            "rules": descriptors,
+        }},
+        "invocations": [{"executionSuccessful": not result.errors,
+                         "toolExecutionNotifications": notifications}],
+        "originalUriBaseIds": {SRCROOT: {"description": {
+            "text": "The root of the repository the migrations belong to."}}},
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+        "properties": {"summary": {"files": result.files, "migrations": result.migrations,
+                                   "statements": result.statements,
+                                   "findings": result.counts()}},
+    }
+    if category:
+        # GitHub reads the part before the last "/" as the category; a trailing "/" says the
+        # whole string is the category (what codeql-action's upload-sarif does with its
+        # `category` input), so runs with different categories sit side by side.
+        run["automationDetails"] = {"id": category if category.endswith("/")
+                                    else category + "/"}
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def render_sarif(result: LintResult, *, root: Path, cwd: Path,
+                 category: str | None = None) -> str:
+    doc = sarif_document(result, root=root, cwd=cwd, category=category)
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    # Markup characters only ever occur inside JSON strings, where these escapes mean the
+    # same characters: a viewer that pastes a message into HTML cannot be handed a tag.
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n")

@@ -1,0 +1,588 @@
+"""history: the migration sequence itself (default: error).
+
+Three rules judge a history as a whole, once, before it is folded (`scope="history"`): the
+Alembic revision graph must have one head per branch, no cycle, and no `down_revision`
+naming a revision that does not exist (for versioned SQL layouts, a version used twice is
+the same mistake as two heads). Two look at single operations against the schema the
+history builds: dropping an object that others still use, and using one that does not exist.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator, Sequence
+
+from schemagate.fold import apply
+from schemagate.model import ops as o
+from schemagate.model.catalog import Catalog, Constraint, Table, View
+from schemagate.model.migration import ParsedMigration, ParsedScript
+from schemagate.model.names import QName
+from schemagate.model.settings import Settings
+from schemagate.model.span import Span
+from schemagate.rules.context import RuleContext
+from schemagate.rules.registry import Hit, rule
+
+# -- the revision graph ----------------------------------------------------------------------
+
+
+def _script_path(mig: ParsedMigration) -> str:
+    script = mig.source.up or mig.source.down
+    return script.path if script is not None else mig.name
+
+
+def _rev_span(mig: ParsedMigration, down: bool = False) -> Span:
+    rev = mig.revision
+    if rev is not None:
+        span = (rev.down_span or rev.span) if down else rev.span
+        if span is not None:
+            return span
+    return Span.point(_script_path(mig))
+
+
+@rule("multiple-heads", family="history", severity="error", scope="history",
+      fix="merge the heads (`alembic merge heads`), or renumber the duplicate version")
+def multiple_heads(migrations: Sequence[ParsedMigration], settings: Settings
+                   ) -> Iterator[Hit]:
+    """The history forks and never joins again: two heads, or one version used twice.
+
+    ## What it does
+    Flags an Alembic revision graph with more than one head on the same branch: two
+    revisions that both name the same `down_revision` (or two bases), with no merge revision
+    after them. Heads on different named branches (`branch_labels`), as projects with
+    expand/contract branches have, are intended and not flagged. For Flyway, golang-migrate
+    and Prisma, flags two migrations that use the same version. Gaps between versions are
+    normal and never flagged.
+
+    ## Why it matters
+    It happens when two branches each add a migration and both are merged: `alembic upgrade
+    head` stops with "Multiple head revisions are present", Flyway refuses to migrate ("Found
+    more than one migration with version 2"), golang-migrate fails on the duplicate file.
+    The deployment stops, or, with `upgrade heads`, the two branches run in an order nobody
+    reviewed.
+
+    ## When it does not fire
+    On heads of different named branches; on a history seen only in part (a folder below
+    the versions root).
+
+    ## Safe alternative
+    Merge the heads into one, and review that the two branches do not conflict:
+    ```sh
+    alembic merge -m "merge heads" heads
+    ```
+    For versioned SQL files, give the newer migration the next free version.
+
+    ## Example
+    ```python
+    # versions/b1_add_plan.py
+    revision = "b1"
+    down_revision = "a0"
+    # versions/c1_add_locale.py
+    revision = "c1"
+    down_revision = "a0"   # second child of a0: heads b1 and c1
+    ```
+    """
+    from schemagate.graph.revisions import has_revisions, revision_graph
+
+    if has_revisions(migrations):
+        graph = revision_graph(migrations)
+        branches: dict[frozenset[str], list[int]] = {}
+        for head in graph.heads():
+            branches.setdefault(graph.labels(head), []).append(head)
+        for heads in branches.values():
+            if len(heads) < 2:
+                continue
+            ids = [graph.revision(h).id for h in sorted(heads)]
+            for head in sorted(heads):
+                rev = graph.revision(head)
+                yield Hit(f"revision `{rev.id}` is one of {len(ids)} heads "
+                          f"({', '.join(f'`{i}`' for i in ids)}): `alembic upgrade head` "
+                          "fails until they are merged", object=rev.id,
+                          span=_rev_span(graph.migrations[head]))
+    yield from _duplicate_versions(migrations)
+
+
+_DUPLICATE_EFFECT = {
+    "flyway": "Flyway refuses to migrate",
+    "golang-migrate": "golang-migrate fails on the duplicate version",
+    "prisma": "their order depends on the rest of the folder name only",
+}
+
+
+def _duplicate_versions(migrations: Sequence[ParsedMigration]) -> Iterator[Hit]:
+    groups: dict[tuple[str, tuple[int, ...] | str], list[ParsedMigration]] = {}
+    for mig in migrations:
+        source = mig.source
+        if source.layout not in _DUPLICATE_EFFECT or source.version is None or \
+                source.repeatable or source.up is None:
+            continue
+        groups.setdefault((source.layout, _version_key(source.layout, source.version)),
+                          []).append(mig)
+    for (layout, _), group in groups.items():
+        if len(group) < 2:
+            continue
+        names = ", ".join(f"`{m.name}`" for m in group)
+        for mig in group:
+            yield Hit(f"version {mig.source.version} is used by {len(group)} migrations "
+                      f"({names}): {_DUPLICATE_EFFECT[layout]}", object=mig.name,
+                      span=Span.point(_script_path(mig)))
+
+
+def _version_key(layout: str, version: str) -> tuple[int, ...] | str:
+    """Versions as the tool compares them: Flyway's 1.0 is 1, golang-migrate's 01 is 1."""
+    if layout in ("flyway", "golang-migrate") and re.fullmatch(r"[0-9]+([._][0-9]+)*", version):
+        parts = [int(p) for p in re.split(r"[._]", version)]
+        while len(parts) > 1 and parts[-1] == 0:
+            parts.pop()
+        return tuple(parts)
+    return version
+
+
+@rule("revision-cycle", family="history", severity="error", scope="history",
+      fix="point the `down_revision` of one revision of the cycle at its real parent")
+def revision_cycle(migrations: Sequence[ParsedMigration], settings: Settings
+                   ) -> Iterator[Hit]:
+    """Revisions whose `down_revision`s form a cycle: there is no order to apply them in.
+
+    ## What it does
+    Flags a cycle in the Alembic revision graph (`down_revision` and `depends_on`): a
+    revision that, following its parents, reaches itself again.
+
+    ## Why it matters
+    Alembic cannot build its revision map: every command fails with "Cycle is detected in
+    revisions". It usually comes from a hand-edited `down_revision` after a rebase.
+
+    ## When it does not fire
+    On merge revisions (several parents are not a cycle) and on histories without cycles.
+
+    ## Safe alternative
+    Set each `down_revision` to the revision the migration was really written after, so
+    that the graph leads back to the base; `alembic history` shows the result.
+
+    ## Example
+    ```python
+    # versions/a1.py
+    revision = "a1"
+    down_revision = "b2"
+    # versions/b2.py
+    revision = "b2"
+    down_revision = "a1"
+    ```
+    """
+    from schemagate.graph.revisions import has_revisions, revision_graph
+
+    if not has_revisions(migrations):
+        return
+    graph = revision_graph(migrations)
+    for members in graph.cycles():
+        ids = [graph.revision(n).id for n in members]
+        path = " → ".join(f"`{i}`" for i in [*ids, ids[0]])
+        first = graph.migrations[members[0]]
+        yield Hit(f"revisions {path} form a cycle: Alembic cannot order them",
+                  object=ids[0], span=_rev_span(first, down=True))
+
+
+@rule("missing-revision", family="history", severity="error", scope="history",
+      fix="restore the missing revision file, or point `down_revision` at an existing one")
+def missing_revision(migrations: Sequence[ParsedMigration], settings: Settings
+                     ) -> Iterator[Hit]:
+    """A `down_revision` (or `depends_on`) names a revision that does not exist.
+
+    ## What it does
+    Flags an Alembic revision whose `down_revision` or `depends_on` names a revision id
+    that no file of the history declares (neither whole, nor as a unique prefix, nor as a
+    branch label).
+
+    ## Why it matters
+    Alembic cannot place the revision: `alembic upgrade` fails with "Revision x referenced
+    from x -> y is not present". It comes from a deleted or renamed revision file, or from
+    a branch rebased onto a revision that was squashed away.
+
+    ## When it does not fire
+    When the history is seen only in part: none of its revisions is a base (a folder below
+    the versions root was linted alone). A named revision brings its whole versions folder
+    along, so a pre-commit hook on one file sees the whole graph.
+
+    ## Safe alternative
+    Restore the missing file, or set `down_revision` to the revision this one really
+    follows (`alembic heads` lists candidates).
+
+    ## Example
+    ```python
+    revision = "c3"
+    down_revision = "b2"   # no revision "b2" in versions/
+    ```
+    """
+    from schemagate.graph.revisions import has_revisions, revision_graph
+
+    if not has_revisions(migrations):
+        return
+    graph = revision_graph(migrations)
+    if not graph.bases():
+        return
+    for node, name, kind in graph.missing:
+        mig = graph.migrations[node]
+        folder = posixpath.dirname(_script_path(mig)) or "."
+        yield Hit(f"`{kind}` of `{graph.revision(node).id}` names `{name}`, which no revision "
+                  f"in {folder} declares", object=name,
+                  span=_rev_span(mig, down=kind == "down_revision"))
+
+
+# -- dropping what others use ----------------------------------------------------------------
+
+
+def _referenced(op: o.Operation, cat: Catalog) -> bool:
+    """Cheap check, without networkx: could anything stand in the way of this drop?"""
+    match op:
+        case o.DropTable(tables=tables):
+            return bool(getattr(cat, "dependencies", None)) or any(
+                cat.views_reading(t) or _foreign_keys_to(cat, t) for t in tables)
+        case o.DropColumn(table=table, column=column):
+            return bool(cat.views_reading(table, column)) or any(
+                column in c.ref_columns for _, c in _foreign_keys_to(cat, table)) or any(
+                p.table == table for p in getattr(cat, "policies", {}).values()) or bool(
+                getattr(cat, "dependencies", None))
+        case o.DropView(names=names):
+            return any(cat.views_reading(n) for n in names)
+        case o.DropFunction(names=names):
+            wanted = {n.name.lower() for n, _ in names}
+            return any(t.function.name.lower() in wanted for t in cat.triggers.values()) or any(
+                wanted & e.functions for t in cat.tables.values() for c in t.columns
+                for e in (c.default, c.generated) if e is not None)
+    return False
+
+
+def _foreign_keys_to(cat: Catalog, table: QName) -> list[tuple[Table, Constraint]]:
+    """FKs referencing the table, including a table's own (a self-reference)."""
+    return [(t, c) for t in cat.tables.values() for c in t.constraints
+            if c.kind == "foreign" and c.ref_table == table]
+
+
+def _drop_targets(op: o.Operation, cat: Catalog) -> list[tuple[str, str]]:
+    """(graph node, how to name it) of each object the operation drops."""
+    from schemagate.graph.schema import column_id, function_id, table_id, view_id
+
+    match op:
+        case o.DropTable(tables=tables):
+            return [(table_id(t), f"table `{t}`") for t in tables]
+        case o.DropColumn(table=table, column=column):
+            return [(column_id(table, column), f"column `{table}.{column}`")]
+        case o.DropView(names=names):
+            return [(view_id(n), f"view `{n}`") for n in names]
+        case o.DropFunction(names=names):
+            out = []
+            for name, args in names:
+                for qname, fargs in cat.functions:
+                    if qname == name and (args is None or fargs == args):
+                        out.append((function_id(qname, fargs),
+                                    f"function `{qname}({', '.join(fargs)})`"))
+            return out
+    return []
+
+
+def _unmatched_constraint_drops(ctx: RuleContext) -> set[str]:
+    """Tables on which this script already dropped a constraint the fold did not know by
+    that name: a name a SQLAlchemy naming convention gave at run time. Their constraints
+    as the fold has them are not to be trusted."""
+    out: set[str] = set()
+    for st in ctx.script.statements:
+        if st.index >= ctx.statement.index:
+            break
+        for op in st.ops:
+            if isinstance(op, o.DropConstraint):
+                table = ctx.catalog.tables.get(op.table)
+                if table is not None and table.constraint(op.name) is None:
+                    out.add(str(op.table))
+    return out
+
+
+def _cascades(op: o.Operation) -> bool:
+    return bool(getattr(op, "cascade", False))
+
+
+def _describe(dependent: object) -> str:
+    from schemagate.graph.schema import Dependent
+
+    assert isinstance(dependent, Dependent)
+    how = {"reads": "reads it", "references": "references it", "calls": "calls it",
+           "default calls": "its default calls it", "default uses": "its default uses it",
+           "of type": "has its type"}.get(dependent.how, dependent.how)
+    kind = "foreign key" if dependent.how == "references" else dependent.kind
+    return f"{kind} {dependent.label} ({how})" if dependent.direct else \
+        f"{kind} {dependent.label}"
+
+
+@rule("drop-referenced-object", family="history", severity="error",
+      ops=(o.DropTable, o.DropColumn, o.DropView, o.DropFunction),
+      fix="drop or change the objects that use it first, in the same migration")
+def drop_referenced_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
+    """Dropping a table, column, view or function that other objects still use.
+
+    ## What it does
+    Flags `DROP TABLE`, `DROP COLUMN`, `DROP VIEW` and `DROP FUNCTION` (and `op.drop_table`,
+    `op.drop_column`) without `CASCADE` when, in the schema the history has built, a view
+    reads the object, a foreign key of another table references it, a trigger calls the
+    function, a column default calls it, a row-level security policy reads the column, or
+    (with `--db`) the live database's own dependency records name it. It names them, with
+    the objects that depend on them in turn (a view built on that view).
+
+    ## Why it matters
+    PostgreSQL refuses the statement ("cannot drop column email of table users because
+    other objects depend on it"): the migration fails half-way in production. With
+    `CASCADE` the dependents silently go too. MySQL and SQLite drop the object and leave the
+    views that read it broken until they are next queried.
+
+    ## When it does not fire
+    With `CASCADE` (`drop-cascade` reports that); when the only things that go with the
+    object are its own indexes, constraints, triggers and owned sequences, which the
+    database drops along with it; when the dependents were dropped earlier in the history.
+
+    ## Safe alternative
+    Drop or redefine the dependents first, in the same migration:
+    ```sql
+    DROP VIEW active_users;
+    ALTER TABLE users DROP COLUMN last_login;
+    CREATE VIEW active_users AS SELECT id, email FROM users WHERE active;
+    ```
+
+    ## Example
+    ```sql
+    CREATE VIEW active_users AS SELECT id, email, last_login FROM users WHERE active;
+    ALTER TABLE users DROP COLUMN last_login;
+    ```
+    """
+    if _cascades(op) or not _referenced(op, ctx.catalog):
+        return
+    from schemagate.graph.schema import blocking_dependents, schema_graph
+
+    dialect = ctx.migration.source.dialect
+    # SQLite lets a table be dropped under the foreign keys that reference it.
+    graph = schema_graph(ctx.catalog, foreign_keys=dialect != "sqlite")
+    unsure = _unmatched_constraint_drops(ctx)
+    for node, what in _drop_targets(op, ctx.catalog):
+        dependents = [d for d in blocking_dependents(graph, node)
+                      if not (d.kind == "constraint" and d.table in unsure)]
+        if not dependents:
+            continue
+        names = ", ".join(_describe(d) for d in dependents if d.direct)
+        indirect = [d for d in dependents if not d.direct]
+        if indirect:
+            names += "; and through them " + ", ".join(_describe(d) for d in indirect)
+        effect = ("PostgreSQL refuses the drop without CASCADE" if dialect == "postgres"
+                  else "they break once it is gone")
+        yield Hit(f"{what} is still used by {names}: {effect}", object=node.split(":", 1)[1])
+
+
+# -- using what does not exist ---------------------------------------------------------------
+
+# Unmodelled statements that cannot create, rename or drop a table or a column: the schema
+# the history builds stays known across them. Any other unmodelled statement (a DO block,
+# SQL built at run time, a helper defined elsewhere) ends what can be known.
+_TRANSPARENT = frozenset({
+    "CommentStmt", "GrantStmt", "GrantRoleStmt", "VariableShowStmt", "VariableSetStmt",
+    "NotifyStmt", "ListenStmt", "UnlistenStmt", "CheckPointStmt", "VacuumStmt",
+    "ExplainStmt", "LockStmt", "AlterDefaultPrivilegesStmt", "CreateRoleStmt",
+    "AlterRoleStmt", "DropRoleStmt", "AlterOwnerStmt", "SecLabelStmt", "DiscardStmt",
+    "ConstraintsSetStmt", "CreatePolicyStmt", "AlterPolicyStmt", "CreateStatsStmt",
+    "AlterSeqStmt", "AlterFunctionStmt", "AlterExtensionStmt", "CreateCastStmt",
+    "CreateOpClassStmt", "AlterEventTrigStmt", "CreateEventTrigStmt", "DefineStmt",
+    "AlterTSConfigurationStmt", "AlterTSDictionaryStmt", "CreateConversionStmt",
+    "CreatePLangStmt", "ReassignOwnedStmt", "CreateTableSpaceStmt", "AlterDatabaseStmt",
+    "AlterDatabaseSetStmt", "AlterRoleSetStmt", "AlterCollationStmt", "AlterOperatorStmt",
+    "AlterTypeStmt", "AlterStatsStmt", "PrepareStmt", "DeallocateStmt", "CallStmt",
+    "CreatePublicationStmt", "AlterPublicationStmt", "CreateSubscriptionStmt",
+    "AlterSubscriptionStmt", "DropSubscriptionStmt", "DropStmt", "AlterEnumStmt",
+    "CreateDomainStmt", "CompositeTypeStmt", "CreateEnumStmt", "CreateRangeStmt",
+    "op.sync_enum_values",
+})
+_SCHEMA_CHANGE = re.compile(r"\b(CREATE|ALTER|DROP|RENAME|EXECUTE|TRUNCATE)\b", re.IGNORECASE)
+_INHERITING = re.compile(r"\(\s*LIKE\b|\bINHERITS\s*\(", re.IGNORECASE)
+# What a first migration may do before it creates its first table.
+_PREAMBLE = (o.CreateSchema, o.CreateExtension, o.CreateType, o.CreateSequence,
+             o.CreateFunction, o.SetSetting, o.TransactionControl)
+
+
+def _opaque(op: o.Operation, sql: str) -> bool:
+    """Whether an operation may change tables or columns in a way the fold does not see."""
+    if isinstance(op, o.RawSQL):
+        kind = op.statement_kind
+        if kind.startswith("AlterTableStmt/"):  # an unmodelled sub-command of ALTER TABLE
+            return kind.endswith(("AT_AddInherit", "AT_AddOf"))
+        if kind == "SelectStmt":
+            return bool(re.search(r"\binto\b", op.sql or sql, re.IGNORECASE))
+        if kind == "DoStmt":  # a block that changes no schema object leaves the schema known
+            return bool(_SCHEMA_CHANGE.search(op.sql or sql))
+        return kind not in _TRANSPARENT
+    return isinstance(op, o.CreateTable) and bool(_INHERITING.search(sql))
+
+
+def _starts_from_empty(first: ParsedMigration) -> bool:
+    """The history's first migration creates its tables before it uses any."""
+    for st in first.up.statements if first.up is not None else ():
+        for op in st.ops:
+            if isinstance(op, _PREAMBLE) or (isinstance(op, o.RawSQL)
+                                             and not _opaque(op, st.sql)):
+                continue
+            return isinstance(op, o.CreateTable)
+    return False
+
+
+def find_unknown_objects(migrations: Sequence[ParsedMigration],
+                         start: Catalog | None = None) -> None:
+    """Record, on each migration, the objects its operations use that do not exist yet.
+
+    Only for a complete history: it starts from an empty schema (no live database with
+    tables, a first migration that creates its tables) and stops at the first statement
+    whose effect on tables and columns the tool cannot know. The fold here is its own, so
+    that `unknown-object` does not depend on what the engine's fold assumed for others.
+    """
+    for mig in migrations:  # a second lint of the same migrations starts afresh
+        mig.unknown_refs.clear()
+    if not migrations or (start is not None and (start.tables or start.views)):
+        return
+    if not _starts_from_empty(migrations[0]):
+        return
+    catalog = Catalog()
+    for position, mig in enumerate(migrations):
+        if not _check_script(mig, mig.up, "up", catalog):
+            return
+        if position == 0 and mig.unknown_refs:
+            # The first migration uses what it does not create: the history starts from a
+            # schema built elsewhere (a baseline, `create_all()`), not from an empty one.
+            mig.unknown_refs.clear()
+            return
+        if mig.down is not None:
+            _check_script(mig, mig.down, "down", catalog.copy())
+
+
+def _check_script(mig: ParsedMigration, script: ParsedScript | None, direction: str,
+                  catalog: Catalog) -> bool:
+    if script is None:
+        return True
+    if script.errors:
+        return False
+    indexes = mig.source.layout != "alembic"  # SQLAlchemy naming conventions hide index names
+    for st in script.statements:
+        for i, op in enumerate(st.ops):
+            if _opaque(op, st.sql):
+                return False
+            missing = _missing(op, catalog, indexes)
+            if missing:
+                mig.unknown_refs[(direction, st.index, i)] = missing
+            apply(catalog, op, mig.name)
+    return True
+
+
+def _relation(cat: Catalog, name: QName) -> Table | View | None:
+    """A table or view by name; another schema or case holding it counts (search_path,
+    quoting): precision over recall."""
+    found = cat.tables.get(name) or cat.views.get(name)
+    if found is not None:
+        return found
+    lowered = name.name.lower()
+    for store in (cat.tables, cat.views):
+        for key, value in store.items():
+            if key.name.lower() == lowered:
+                return value
+    return None
+
+
+def _missing(op: o.Operation, cat: Catalog, indexes: bool) -> str:
+    """What the operation uses that does not exist, as words; "" when all exists."""
+    refs: list[tuple[QName, tuple[str, ...]]] = []  # (relation, columns it must have)
+    match op:
+        case o.CreateTable(table=table, constraints=constraints, partition_of=parent):
+            refs += [r for r in _fk_refs(constraints) if r[0] != table]
+            if parent is not None:
+                refs.append((parent, ()))
+        case o.AddColumn(table=table, constraints=constraints):
+            refs += [(table, ()), *(r for r in _fk_refs(constraints) if r[0] != table)]
+        case o.DropColumn(table=table, column=column, if_exists=False):
+            refs.append((table, (column,)))
+        case o.RenameColumn(table=table, column=column) | o.AlterColumnType(
+                table=table, column=column) | o.SetNotNull(table=table, column=column) | \
+                o.DropNotNull(table=table, column=column) | o.SetDefault(
+                table=table, column=column):
+            refs.append((table, (column,)))
+        case o.AddConstraint(table=table, constraint=con):
+            local = con.columns if con.kind in ("primary", "unique", "foreign") else ()
+            refs += [(table, local), *_fk_refs((con,))]
+        case o.ValidateConstraint(table=table) | o.RenameTable(table=table) | o.CreateTrigger(
+                table=table) | o.InsertRows(table=table) | o.DeleteRows(table=table):
+            refs.append((table, ()))
+        case o.DropTable(tables=tables, if_exists=False) | o.Truncate(tables=tables):
+            refs += [(t, ()) for t in tables]
+        case o.CreateIndex(table=table, columns=columns):
+            refs.append((table, columns))
+        case o.UpdateRows(table=table, columns=columns):
+            refs.append((table, columns))
+        case o.DropIndex(names=names, if_exists=False) if indexes:
+            gone = [n for n in names if n not in cat.indexes and not _any_schema(cat, n)]
+            return ", ".join(f"index `{n}`" for n in gone)
+    out: list[str] = []
+    for table, columns in refs:
+        found = _relation(cat, table)
+        if found is None:
+            out.append(f"table `{table}`")
+            continue
+        if not isinstance(found, Table) or found.assumed or not found.columns or \
+                found.partition_of is not None:
+            continue
+        have = {c.name.lower() for c in found.columns}
+        out += [f"column `{found.name}.{c}`" for c in columns if c.lower() not in have]
+    return ", ".join(dict.fromkeys(out))
+
+
+def _any_schema(cat: Catalog, name: QName) -> bool:
+    return any(k.name.lower() == name.name.lower() for k in cat.indexes)
+
+
+def _fk_refs(constraints: Sequence[o.ConstraintDef]) -> list[tuple[QName, tuple[str, ...]]]:
+    return [(c.ref_table, c.ref_columns) for c in constraints
+            if c.kind == "foreign" and c.ref_table is not None]
+
+
+@rule("unknown-object", family="history", severity="error",
+      ops=(o.CreateTable, o.AddColumn, o.DropColumn, o.RenameColumn, o.AlterColumnType,
+           o.SetNotNull, o.DropNotNull, o.SetDefault, o.AddConstraint, o.ValidateConstraint,
+           o.RenameTable, o.CreateTrigger, o.InsertRows, o.DeleteRows, o.UpdateRows,
+           o.DropTable, o.Truncate, o.CreateIndex, o.DropIndex),
+      fix="fix the name, or add the migration that creates the object before this one")
+def unknown_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
+    """A statement uses a table, column or index that does not exist at that point.
+
+    ## What it does
+    Folds the history from an empty schema and flags an operation that uses a table, a
+    column or (in SQL histories) an index that no earlier migration created, or that an
+    earlier migration dropped or renamed: `ALTER TABLE`, `DROP COLUMN`, `CREATE INDEX`, a
+    foreign key's target, `UPDATE`/`DELETE`/`INSERT`, … Each missing object is reported
+    where it is first used.
+
+    ## Why it matters
+    The migration fails when it runs on a database built by this history (a fresh
+    environment, CI, a new developer's machine), usually because of a typo, migrations in
+    the wrong order, or an object created by hand in production and never in a migration.
+
+    ## When it does not fire
+    Unless the history is complete: its first migration creates its tables, no live
+    database (`--db`) holds tables the history did not create, and nothing before the
+    statement changed the schema in a way the tool cannot follow (a DO block, SQL built at
+    run time, a helper imported from elsewhere). Never for objects in another schema or
+    spelled in another case, for `IF EXISTS` drops, for columns of tables created from a
+    query or as partitions, nor for index and constraint names in Alembic histories (a
+    SQLAlchemy naming convention names them at run time).
+
+    ## Safe alternative
+    Correct the name, or reorder the migrations so that the object is created first.
+
+    ## Example
+    ```sql
+    CREATE TABLE users (id bigint PRIMARY KEY, email text);
+    -- a later migration:
+    ALTER TABLE user ADD COLUMN nickname text;   -- no table "user"
+    ```
+    """
+    index = next((i for i, x in enumerate(ctx.statement.ops) if x is op), -1)
+    missing = ctx.migration.unknown_refs.get((ctx.direction, ctx.statement.index, index))
+    if missing:
+        yield Hit(f"{missing} does not exist at this point of the history", object=missing)

@@ -1,0 +1,174 @@
+"""Verify migrations on a scratch PostgreSQL: up, down, up again, traced and checked.
+
+The only database written to is the scratch one that `diff.scratch` creates (on the server
+given, else on an embedded PostgreSQL started for the run) and drops at the end, whatever
+happened. Migrations run in order on one session, as a migration tool runs them; the first
+failure stops the run, since later migrations build on the failed one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import conninfo
+from psycopg.pq import TransactionStatus
+
+from schemagate.backup import (
+    Scripts,
+    plan_backup,
+    read_facts,
+    render_scripts,
+    tables_to_read,
+    with_facts,
+)
+from schemagate.backup.plan import up_ops
+from schemagate.diff.connect import connect, describe
+from schemagate.diff.scratch import scratch_database
+from schemagate.fold import apply
+from schemagate.model.catalog import Catalog
+from schemagate.model.migration import ParsedMigration
+from schemagate.model.names import quote_ident
+from schemagate.verify.apply import run_script
+from schemagate.verify.data import checksums, compare
+from schemagate.verify.gate import Checklist, checklist
+from schemagate.verify.results import BackupRun, DataCheck, MigrationResult, ScriptResult
+from schemagate.verify.schema import capture_schema, schema_differences
+from schemagate.verify.scripts import Executable, NotRunnable, executables
+from schemagate.verify.seed import seed as seed_tables
+
+
+@dataclass
+class VerifyResult:
+    migrations: list[MigrationResult] = field(default_factory=list)
+    gate: Checklist = field(default_factory=lambda: Checklist(()))
+    server: str = ""  # where the scratch database was: "embedded PostgreSQL 16.4", a URL
+    database: str = ""  # the scratch database's name (dropped by now)
+    seed: int | None = None
+    seconds: float = 0.0
+    # Migrations verify cannot apply at all (no runner for their layout): the job was not
+    # done as asked, whatever the checklist says.
+    unrunnable: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if self.unrunnable else self.gate.exit_code
+
+
+def verify(migrations: Sequence[ParsedMigration], scratch: str | None = None,
+           seed: int | None = None) -> VerifyResult:
+    """Apply each migration up, down and up again on a new scratch database."""
+    started = time.perf_counter()
+    result = VerifyResult(seed=seed)
+    with scratch_database(scratch) as url, connect(url, autocommit=True) as conn:
+        result.database = str(conninfo.conninfo_to_dict(url).get("dbname", ""))
+        row = conn.execute("SHOW server_version").fetchone()
+        version = row[0] if row else "?"
+        result.server = f"{describe(scratch)} (PostgreSQL {version})" if scratch else \
+            f"embedded PostgreSQL {version}"
+        stopped: str | None = None
+        folded = Catalog()  # the schema as the history builds it, for the backup plans
+        for mig in migrations:
+            if stopped is not None:
+                result.migrations.append(MigrationResult(mig.name, skipped=stopped))
+                continue
+            outcome = _verify_one(conn, url, mig, folded, seed)
+            for op in up_ops(mig):
+                apply(folded, op, mig.name)
+            result.migrations.append(outcome)
+            if outcome.skipped is not None:
+                result.unrunnable.append(f"{mig.name}: {outcome.skipped}")
+            if not _can_go_on(outcome):
+                stopped = f"not run: {mig.name} failed before it"
+    result.gate = checklist(result.migrations, seed is not None)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _can_go_on(m: MigrationResult) -> bool:
+    if m.skipped is not None:
+        return False
+    return all(s.ok for s in (m.up, m.down, m.up_again) if s.ran)
+
+
+def _verify_one(conn: psycopg.Connection[Any], url: str, mig: ParsedMigration,
+                folded: Catalog, seed: int | None) -> MigrationResult:
+    res = MigrationResult(mig.name)
+    try:
+        up, down = executables(mig, "up"), executables(mig, "down")
+    except NotRunnable as exc:
+        res.skipped = str(exc)
+        return res
+    if up is None:
+        res.skipped = "no up script"
+        return res
+    res.has_down = down is not None
+    before = capture_schema(conn, url)
+    sums = None
+    if seed is not None:
+        report = seed_tables(conn, seed)
+        res.seeded, res.seed_notes = report.filled, report.skipped
+        sums = checksums(conn)
+    scripts = _backup(conn, url, mig, folded, res)
+    res.up = _run(conn, url, up, mig, "up")
+    if not res.up.ok or down is None:
+        _drop_backup(conn, scripts)
+        return res
+    res.down = _run(conn, url, down, mig, "down")
+    if not res.down.ok:
+        _drop_backup(conn, scripts)
+        return res
+    res.schema_differences = schema_differences(before, capture_schema(conn, url))
+    res.schema_restored = not res.schema_differences
+    if scripts is not None and res.backup is not None and res.backup.ran_backup:
+        res.backup.restore_error = _run_sql(conn, scripts.restore)
+        res.backup.ran_restore = True
+    if sums is not None:
+        after = checksums(conn, list(sums))
+        res.data = DataCheck(len(sums), sum(n for n, _ in sums.values()), compare(sums, after))
+    _drop_backup(conn, scripts)
+    res.up_again = _run(conn, url, up, mig, "up")
+    return res
+
+
+def _run(conn: psycopg.Connection[Any], url: str, statements: list[Executable],
+         mig: ParsedMigration, direction: str) -> ScriptResult:
+    script = mig.source.up if direction == "up" else mig.source.down
+    return run_script(conn, url, statements, script.path if script is not None else "")
+
+
+def _backup(conn: psycopg.Connection[Any], url: str, mig: ParsedMigration, folded: Catalog,
+            res: MigrationResult) -> Scripts | None:
+    """Plan this migration's backup on the scratch copy's live shapes, and run backup.sql;
+    the scripts, when there is something to save."""
+    plan = plan_backup([mig], before=folded)
+    if not plan.saves:
+        res.backup = BackupRun()
+        return None
+    facts = read_facts(url, *tables_to_read(plan))
+    plan = with_facts(plan, facts)
+    scripts = render_scripts(plan, stats=facts.stats)
+    refused = [f"{s.table.name}: {why}" for s in plan.saves if (why := s.restorable)]
+    res.backup = BackupRun(len(plan.saves), refused)
+    res.backup.backup_error = _run_sql(conn, scripts.backup)
+    res.backup.ran_backup = res.backup.backup_error is None
+    return scripts
+
+
+def _run_sql(conn: psycopg.Connection[Any], text: str) -> str | None:
+    """A whole script as one simple query, as psql would run it; the error, if any."""
+    try:
+        conn.execute(text.encode("utf-8"))
+    except psycopg.Error as exc:
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            conn.execute("ROLLBACK")
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return None
+
+
+def _drop_backup(conn: psycopg.Connection[Any], scripts: Scripts | None) -> None:
+    if scripts is not None:
+        conn.execute(f"DROP SCHEMA IF EXISTS {quote_ident(scripts.schema)} CASCADE")

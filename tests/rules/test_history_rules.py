@@ -1,0 +1,135 @@
+"""The history rules on Alembic histories: each finding on the right line of the right file,
+the revision graph deciding the order, and no false alarm on a sound history."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from schemagate.lint.engine import LintResult, lint
+from schemagate.model.settings import Settings
+from schemagate.parse.discover import discover
+from schemagate.parse.load import load_migrations
+from tests.conftest import FIXTURES
+
+ALEMBIC = FIXTURES / "alembic"
+
+
+def lint_tree(root: Path, settings: Settings | None = None) -> LintResult:
+    found = discover(["."], cwd=root)
+    loaded = load_migrations(found.migrations, root=root)
+    assert found.errors == [] and loaded.errors == []
+    return lint(loaded.migrations, settings or Settings())
+
+
+def rules_at(result: LintResult, family: str = "history") -> list[tuple[str, str, int]]:
+    return sorted((f.rule, Path(f.span.path).name, f.span.line) for f in result.active
+                  if f.family == family)
+
+
+def line_of(path: Path, snippet: str) -> int:
+    return next(i for i, text in enumerate(path.read_text().splitlines(), 1) if snippet in text)
+
+
+def test_a_sound_history_with_a_merge(tmp_path: Path) -> None:
+    shutil.copytree(ALEMBIC / "autogen", tmp_path / "alembic")
+    result = lint_tree(tmp_path)
+    assert rules_at(result) == []
+    # Folded in graph order: the index after the merge sees both branches' columns, so
+    # nothing is unknown although its file sorts first.
+    assert "ix_orders_note_locale" in {ix.name for ix in
+                                       next(iter(result.catalogs.values())).indexes}
+
+
+def test_an_unmerged_fork_is_two_heads(tmp_path: Path) -> None:
+    shutil.copytree(ALEMBIC / "autogen", tmp_path / "alembic")
+    versions = tmp_path / "alembic" / "versions"
+    (versions / "5e6f7a8b9c0d_merge_heads.py").unlink()
+    (versions / "000000000001_after_merge.py").unlink()
+    result = lint_tree(tmp_path)
+    assert rules_at(result) == [
+        ("multiple-heads", "0d5e6f7a8b9c_orders_note.py",
+         line_of(versions / "0d5e6f7a8b9c_orders_note.py", 'revision = "')),
+        ("multiple-heads", "3c4d5e6f7a8b_users_locale.py",
+         line_of(versions / "3c4d5e6f7a8b_users_locale.py", 'revision = "')),
+    ]
+    message = next(f.message for f in result.active if f.rule == "multiple-heads")
+    assert "`3c4d5e6f7a8b`, `0d5e6f7a8b9c`" in message or \
+        "`0d5e6f7a8b9c`, `3c4d5e6f7a8b`" in message
+
+
+def test_cycle_and_missing_revision_point_at_down_revision(tmp_path: Path) -> None:
+    shutil.copytree(ALEMBIC / "autogen", tmp_path / "alembic")
+    versions = tmp_path / "alembic" / "versions"
+    locale = versions / "3c4d5e6f7a8b_users_locale.py"
+    locale.write_text(locale.read_text().replace('down_revision = "2b3c4d5e6f7a"',
+                                                 'down_revision = "000000000001"'))
+    note = versions / "0d5e6f7a8b9c_orders_note.py"
+    note.write_text(note.read_text().replace('down_revision = "2b3c4d5e6f7a"',
+                                             'down_revision = "2b3c4d5e6f7"'))  # a typo
+    result = lint_tree(tmp_path)
+    found = rules_at(result)
+    assert ("revision-cycle", "000000000001_after_merge.py",
+            line_of(versions / "000000000001_after_merge.py", "down_revision")) in found
+    assert ("missing-revision", "0d5e6f7a8b9c_orders_note.py",
+            line_of(note, "down_revision")) not in found  # a unique prefix is a valid name
+    note.write_text(note.read_text().replace('"2b3c4d5e6f7"', '"2b3c4d5e6f7x"'))
+    found = rules_at(lint_tree(tmp_path))
+    assert ("missing-revision", "0d5e6f7a8b9c_orders_note.py",
+            line_of(note, "down_revision")) in found
+
+
+def test_unknown_object_in_a_python_history(tmp_path: Path) -> None:
+    shutil.copytree(ALEMBIC / "autogen", tmp_path / "alembic")
+    path = tmp_path / "alembic" / "versions" / "3c4d5e6f7a8b_users_locale.py"
+    path.write_text(path.read_text().replace(
+        'op.add_column("users", sa.Column("locale", sa.String(length=8), nullable=True))',
+        'op.add_column("user", sa.Column("locale", sa.String(length=8), nullable=True))\n'
+        '    op.create_index("ix_users_lang", "users", ["lang"])'))
+    result = lint_tree(tmp_path, Settings(select=("unknown-object",)))
+    assert [(f.span.line, f.message) for f in result.active] == [
+        (line_of(path, 'op.add_column("user"'),
+         "table `public.user` does not exist at this point of the history"),
+        (line_of(path, "ix_users_lang"),
+         "column `public.users.lang` does not exist at this point of the history"),
+        # and downgrade() drops the column upgrade() meant to add
+        (line_of(path, 'op.drop_column("users", "locale")'),
+         "column `public.users.locale` does not exist at this point of the history"),
+    ]
+
+
+def test_unknown_object_is_silent_when_the_history_starts_elsewhere(tmp_path: Path) -> None:
+    versions = tmp_path / "alembic" / "versions"
+    shutil.copytree(ALEMBIC / "autogen", tmp_path / "alembic")
+    first = versions / "1a2b3c4d5e6f_initial.py"
+    # A first revision that references a table it does not create: a baseline, not a
+    # history from an empty schema.
+    first.write_text(first.read_text().replace('["users.id"]', '["accounts.id"]'))
+    result = lint_tree(tmp_path, Settings(select=("unknown-object",)))
+    assert result.active == []
+
+
+def test_drop_referenced_object_names_the_view_on_the_call_line(tmp_path: Path) -> None:
+    shutil.copytree(ALEMBIC / "handwritten", tmp_path / "alembic")
+    path = tmp_path / "alembic" / "versions" / "0002_cleanup.py"
+    path.write_text(path.read_text().replace(
+        'op.drop_column("accounts", "legacy_code")',
+        'op.drop_column("accounts", "legacy_code")\n    op.drop_column("accounts", "email")'))
+    result = lint_tree(tmp_path, Settings(select=("drop-referenced-object",)))
+    (finding,) = result.active
+    assert finding.span.line == line_of(path, 'op.drop_column("accounts", "email")')
+    assert finding.message == (
+        "column `public.accounts.email` is still used by view public.active_accounts "
+        "(reads it): PostgreSQL refuses the drop without CASCADE")
+
+
+def test_history_findings_respect_report(tmp_path: Path) -> None:
+    shutil.copytree(ALEMBIC / "autogen", tmp_path / "alembic")
+    versions = tmp_path / "alembic" / "versions"
+    (versions / "5e6f7a8b9c0d_merge_heads.py").unlink()
+    (versions / "000000000001_after_merge.py").unlink()
+    found = discover(["."], cwd=tmp_path)
+    loaded = load_migrations(found.migrations, root=tmp_path)
+    result = lint(loaded.migrations, Settings(select=("history",)),
+                  report={"3c4d5e6f7a8b_users_locale"})
+    assert [f.migration for f in result.active] == ["3c4d5e6f7a8b_users_locale"]

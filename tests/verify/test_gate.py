@@ -1,0 +1,74 @@
+"""The checklist as data: statuses and exit codes from results (no database needed)."""
+
+from __future__ import annotations
+
+from schemagate.verify import (
+    BackupRun,
+    DataCheck,
+    MigrationResult,
+    ScriptResult,
+    checklist,
+)
+
+
+def _ran(ok: bool = True, error: str | None = None) -> ScriptResult:
+    return ScriptResult(path="m.sql", ran=True, ok=ok, error=error)
+
+
+def _migration(name: str = "0001_m", **changes: object) -> MigrationResult:
+    m = MigrationResult(name, up=_ran(), down=_ran(), up_again=_ran(), schema_restored=True,
+                        has_down=True, backup=BackupRun())
+    for key, value in changes.items():
+        setattr(m, key, value)
+    return m
+
+
+def test_all_good_passes() -> None:
+    gate = checklist([_migration()], seeded=False)
+    assert [i.status for i in gate.items] == ["pass", "pass", "pass", "pass"]
+    assert [i.key for i in gate.items] == ["runs", "rollback", "no-data-loss", "backup"]
+    assert gate.passed and gate.exit_code == 0
+
+
+def test_a_failed_up_fails_runs() -> None:
+    gate = checklist([_migration(up=_ran(False, "line 3: boom"))], seeded=False)
+    runs = gate.item("runs")
+    assert runs is not None and runs.status == "fail" and "line 3: boom" in runs.detail
+    assert gate.exit_code == 1
+
+
+def test_missing_down_and_unrestored_schema_fail_rollback() -> None:
+    gate = checklist([_migration("a", has_down=False, down=ScriptResult(),
+                                 up_again=ScriptResult(), schema_restored=None),
+                      _migration("b", schema_restored=False,
+                                 schema_differences=["index public.x was not there before"])],
+                     seeded=False)
+    item = gate.item("rollback")
+    assert item is not None and item.status == "fail"
+    assert "a: no down migration" in item.detail and "index public.x" in item.detail
+
+
+def test_destructive_without_seed_is_skipped_not_failed() -> None:
+    gate = checklist([_migration(backup=BackupRun(saves=2, ran_backup=True,
+                                                  ran_restore=True))], seeded=False)
+    item = gate.item("no-data-loss")
+    assert item is not None and item.status == "skip" and "--seed" in item.detail
+    assert gate.passed
+
+
+def test_changed_rows_or_refused_restore_fail_no_data_loss() -> None:
+    changed = _migration(data=DataCheck(1, 10, ["public.t: 10 rows → 0 rows"]))
+    refused = _migration("0002_m", backup=BackupRun(saves=1, refused=["public.k: no key"]))
+    gate = checklist([changed, refused], seeded=True)
+    item = gate.item("no-data-loss")
+    assert item is not None and item.status == "fail"
+    assert "10 rows → 0 rows" in item.detail and "no key" in item.detail
+    backup = gate.item("backup")
+    assert backup is not None and backup.status == "fail"
+
+
+def test_backup_script_errors_fail_the_backup_item() -> None:
+    gate = checklist([_migration(backup=BackupRun(saves=1, backup_error="syntax error"))],
+                     seeded=True)
+    item = gate.item("backup")
+    assert item is not None and item.status == "fail" and "syntax error" in item.detail
