@@ -7,6 +7,7 @@ autocommit block); small cases are written inline.
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -463,3 +464,14 @@ def test_a_comment_on_the_closing_line_of_a_sql_call_governs_it(tmp_path: Path) 
     result = lint([mig], Settings(select=("drop-table",)))
     assert [(f.rule, f.suppressed_by is not None) for f in result.findings] == [
         ("drop-table", True), ("drop-table", False)]
+
+
+def test_configuration_can_say_alembic_does_not_wrap(tmp_path: Path) -> None:
+    """`transaction_per_migration`/`transactional_ddl=False` setups: `[tool.schemagate.
+    transactions] alembic = "autocommit"`."""
+    shutil.copytree(ALEMBIC / "handwritten", tmp_path / "alembic")
+    found = discover(["."], cwd=tmp_path)
+    loaded = load_migrations(found.migrations, root=tmp_path,
+                             transactions={"alembic": "autocommit"})
+    statements = [st for m in loaded.migrations if m.up for st in m.up.statements]
+    assert statements and not any(st.in_transaction for st in statements)

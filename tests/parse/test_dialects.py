@@ -200,7 +200,7 @@ def test_routine_and_trigger_bodies_keep_their_semicolons() -> None:
     mysql = parse("CREATE PROCEDURE p(IN t VARCHAR(64))\nBEGIN\n  IF t = 'a' THEN\n"
                   "    SELECT CASE WHEN 1 THEN 2 END;\n    SET @q = 1;\n  END IF;\nEND;\n"
                   "DROP PROCEDURE p;")
-    assert kinds(mysql) == [["CreateFunction"], ["RawSQL"]]
+    assert kinds(mysql) == [["CreateFunction"], ["DropFunction"]]
     sqlite = parse("CREATE TRIGGER t_touch AFTER UPDATE ON t\nBEGIN\n"
                    "  UPDATE t SET n = n + 1 WHERE id = NEW.id;\n  SELECT 1;\nEND;\n"
                    "CREATE INDEX ix ON t (n);", "sqlite")

@@ -240,11 +240,16 @@ class DependencyIndex:
                 return [(ObjectRef("column", ref.schema, ref.name, c), True)
                         for c in con.columns]
         if ref.kind == "index" and (ix := self._plain_index(ref)) is not None:
+            if self._cat is not None and ix.table in self._cat.views:  # a materialized view's
+                return [(ObjectRef("view", *ix.table), True)]
             return [(ObjectRef("column", ix.table.schema, ix.table.name, c), True)
                     for c in ix.columns]
         return []
 
     def _implicit_users(self, ref: ObjectRef) -> Pairs:
+        if ref.kind == "view" and self._cat is not None:
+            return [(ObjectRef("index", *ix.name), True)
+                    for ix in self._cat.indexes.on(QName(ref.schema, ref.name)) if _plain(ix)]
         if ref.kind != "column" or (table := self._table(ref)) is None or self._cat is None:
             return []
         col = table.column(ref.sub or "")

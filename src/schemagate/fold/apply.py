@@ -183,8 +183,8 @@ def _create_table(cat: Catalog, op: o.CreateTable, mig: str) -> None:
     table = Table(op.table, tuple(_column(c) for c in op.columns), (), op.partition_of,
                   created_in=mig)
     table = _add_constraints(cat, table, op.constraints, mig)
+    # The schema is not created here: CREATE TABLE fails without it, so it existed already.
     cat.tables[op.table] = table
-    cat.schemas.add(op.table.schema)
     for col in table.columns:
         _owned_sequences(cat, op.table, col, mig)
 
@@ -313,6 +313,14 @@ def _drop_constraint(cat: Catalog, op: o.DropConstraint, mig: str) -> None:
         c for c in table.constraints if c.name != op.name))
     if con is None or con.kind in ("primary", "unique", "exclusion"):
         cat.indexes.pop(QName(op.table.schema, op.name), None)
+    if op.cascade and con is not None and con.kind in ("primary", "unique"):
+        # The foreign keys of other tables that rely on this key go with it.
+        for referencing in cat.tables.referencing(op.table):
+            t = cat.tables[referencing]
+            kept = tuple(c for c in t.constraints if not (
+                c.kind == "foreign" and c.ref_table == op.table
+                and set(c.ref_columns or con.columns) <= set(con.columns)))
+            cat.tables[referencing] = replace(t, constraints=kept)
 
 
 def _validate_constraint(cat: Catalog, op: o.ValidateConstraint, mig: str) -> None:

@@ -98,7 +98,7 @@ def _syntax_error(source: SourceText, exc: cst.ParserSyntaxError) -> InputError:
 
 
 def _fill(script: ParsedScript, walked: Walked, module: Module, fn: cst.FunctionDef) -> None:
-    blocks = _blocks(walked.statements)
+    blocks = _blocks(walked.statements, script.script.transaction)
     script.statements = [
         ParsedStatement(i, found.sql, found.ops, block is not None, block)
         for i, (found, block) in enumerate(zip(walked.statements, blocks, strict=True))
@@ -116,8 +116,9 @@ def _def_span(fn: cst.FunctionDef, module: Module, start: int, end: int) -> Span
     return Span(module.path, line, col, line, col + 3)
 
 
-def _blocks(found: list[Found]) -> list[int | None]:
-    """Transaction blocks: wrapped, except runs of statements in `autocommit_block()`.
+def _blocks(found: list[Found], mode: TransactionMode) -> list[int | None]:
+    """Transaction blocks: wrapped (unless the configuration says otherwise), except runs
+    of statements in `autocommit_block()`.
 
     Each stretch between autocommit blocks is a transaction of its own, because Alembic
     commits before the block and begins again after it.
@@ -129,9 +130,9 @@ def _blocks(found: list[Found]) -> list[int | None]:
         stop = start
         while stop < len(found) and found[stop].autocommit == found[start].autocommit:
             stop += 1
-        mode: TransactionMode = "autocommit" if found[start].autocommit else "wrapped"
+        run: TransactionMode = "autocommit" if found[start].autocommit else mode
         renumber: dict[int, int] = {}
-        for block in transaction_blocks([f.ops for f in found[start:stop]], mode):
+        for block in transaction_blocks([f.ops for f in found[start:stop]], run):
             if block is None:
                 out.append(None)
                 continue

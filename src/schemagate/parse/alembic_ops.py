@@ -330,10 +330,11 @@ def _index_op(c: Call, name: QName | None, table: QName, columns: tuple[str, ...
         return value.value if isinstance(value, Text) else value
 
     where = keywords.get("postgresql_where") or keywords.get("sqlite_where")
-    where_expr = default_of(where, c.env) if where is not None else None
-    if where_expr is not None and where is not None:
+    where_expr = None
+    if where is not None:  # `sa.text("…")` or a plain string: SQL either way
         text = c.env.string(where)
-        where_expr = sql_expr(text) if text is not None else where_expr
+        where_expr = sql_expr(text) if text is not None else o.Expr(
+            cst.Module(body=[]).code_for_node(where))
     using = kw_value("postgresql_using")
     return o.CreateIndex(
         name=name, table=table, columns=columns, expressions=expressions,

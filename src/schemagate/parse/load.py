@@ -40,6 +40,10 @@ def load_migrations(
     texts: dict[str, SourceText | InputError] = {}
     for source in sources:
         if source.layout == "alembic":  # one .py file: the header, upgrade() and downgrade()
+            if transactions and "alembic" in transactions:
+                mode = transactions["alembic"]
+                source = replace(source, up=source.up and replace(source.up, transaction=mode),
+                                 down=source.down and replace(source.down, transaction=mode))
             loaded.migrations.append(_parse_alembic(source, texts, variables, root, loaded))
             continue
         up = _parse(source, source.up, texts, variables, transactions, root, loaded)

@@ -118,6 +118,7 @@ def rename_column(op: o.RenameColumn, ctx: RuleContext) -> Iterator[Hit]:
 
 
 @rule("rename-schema", family="compat", severity="warning", ops=(o.RenameSchema,),
+      dialects=("postgres",),
       aliases=("rename_schema",), fix="rename only once no running code uses the old name")
 def rename_schema(op: o.RenameSchema, ctx: RuleContext) -> Iterator[Hit]:
     """Renaming a schema breaks every query that qualifies names with it.
@@ -148,6 +149,7 @@ def rename_schema(op: o.RenameSchema, ctx: RuleContext) -> Iterator[Hit]:
 
 
 @rule("rename-enum-value", family="compat", severity="warning", ops=(o.RenameEnumValue,),
+      dialects=("postgres",),
       aliases=("rename_enum_value",), fix="add the new value, migrate rows, stop using the old")
 def rename_enum_value(op: o.RenameEnumValue, ctx: RuleContext) -> Iterator[Hit]:
     """Renaming an enum value breaks code that still writes or compares the old value.
@@ -190,7 +192,8 @@ def drop_not_null(op: o.DropNotNull, ctx: RuleContext) -> Iterator[Hit]:
     writer stores breaks those readers (and the change is hard to revert once NULLs exist).
 
     ## When it does not fire
-    On a table or column created earlier in the same migration.
+    On a table or column created earlier in the same migration, and on a column the history
+    knows to be nullable already (Alembic's `alter_column(..., nullable=True)` restating it).
 
     ## Safe alternative
     Deploy readers that handle NULL before the migration that allows it.
@@ -202,5 +205,9 @@ def drop_not_null(op: o.DropNotNull, ctx: RuleContext) -> Iterator[Hit]:
     """
     if ctx.is_new_column(op.table, op.column):
         return
+    table = ctx.table(op.table)
+    column = table.column(op.column) if table else None
+    if column is not None and column.type.name != "unknown" and not column.not_null:
+        return  # already nullable: an ORM's `nullable=True` restating it changes nothing
     yield Hit(f"`{op.table}.{op.column}` may now be NULL: readers that expect a value break",
               object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE)

@@ -74,7 +74,7 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
                       object=f"{table}.{column}")
 
 
-@rule("prefer-identity", family="design", severity="info", ops=_COLUMN_OPS,
+@rule("prefer-identity", family="design", dialects=("postgres",), severity="info", ops=_COLUMN_OPS,
       aliases=("prefer-identity",), fix="use GENERATED ALWAYS AS IDENTITY")
 def prefer_identity(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """serial/bigserial: prefer identity columns.
@@ -114,7 +114,7 @@ def _type_rule(op: o.Operation, ctx: RuleContext, wanted: str, message: str,
             yield Hit(f"`{table}.{column}` {message}", object=f"{table}.{column}")
 
 
-@rule("prefer-text", family="design", severity="info", ops=_COLUMN_OPS,
+@rule("prefer-text", family="design", dialects=("postgres",), severity="info", ops=_COLUMN_OPS,
       aliases=("prefer-text-field",), fix="use text, with a CHECK on length if it matters")
 def prefer_text(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """varchar(n): prefer text with a CHECK constraint.
@@ -144,6 +144,7 @@ def prefer_text(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
 
 
 @rule("prefer-timestamptz", family="design", severity="info", ops=_COLUMN_OPS,
+      dialects=("postgres",),
       aliases=("prefer-timestamptz",), fix="use timestamptz")
 def prefer_timestamptz(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """timestamp without time zone: prefer timestamptz.
@@ -173,7 +174,7 @@ def prefer_timestamptz(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
                           "timestamptz")
 
 
-@rule("ban-char", family="design", severity="info", ops=_COLUMN_OPS,
+@rule("ban-char", family="design", dialects=("postgres",), severity="info", ops=_COLUMN_OPS,
       aliases=("ban-char-field",), fix="use text (or varchar)")
 def ban_char(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """char(n) pads with blanks: prefer text.
@@ -201,7 +202,7 @@ def ban_char(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     yield from _type_rule(op, ctx, "bpchar", "is char(n): prefer text")
 
 
-@rule("prefer-jsonb", family="design", severity="info", ops=_COLUMN_OPS,
+@rule("prefer-jsonb", family="design", dialects=("postgres",), severity="info", ops=_COLUMN_OPS,
       aliases=("E3", "add_column_json"), fix="use jsonb")
 def prefer_jsonb(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """json: prefer jsonb.
@@ -247,7 +248,7 @@ def _identifiers(op: o.Operation) -> list[str]:
     return []
 
 
-@rule("identifier-too-long", family="design", severity="warning",
+@rule("identifier-too-long", family="design", dialects=("postgres",), severity="warning",
       ops=(o.CreateTable, o.AddColumn, o.CreateIndex, o.AddConstraint, o.RenameTable,
            o.RenameColumn, o.RenameConstraint, o.RenameIndex, o.CreateView,
            o.CreateSequence, o.CreateType),
@@ -291,6 +292,7 @@ def _covered(columns: tuple[str, ...], indexes: list[tuple[str, ...]]) -> bool:
 
 
 @rule("fk-without-index", family="design", severity="warning", scope="migration",
+      dialects=("postgres", "sqlite"),
       aliases=("E15",), fix="CREATE INDEX CONCURRENTLY on the referencing columns")
 def fk_without_index(ctx: MigrationContext) -> Iterator[Hit]:
     """A foreign key whose referencing columns no index covers.
@@ -351,6 +353,7 @@ def _fk_span(ctx: MigrationContext, table: QName) -> Span | None:
 
 
 @rule("enum-type", family="design", severity="info", ops=(o.CreateType,), aliases=("W13",),
+      dialects=("postgres",),
       enabled=False, fix="use a lookup table or a CHECK constraint")
 def enum_type(op: o.CreateType, ctx: RuleContext) -> Iterator[Hit]:
     """CREATE TYPE … AS ENUM (off by default).

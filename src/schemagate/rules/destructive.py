@@ -37,7 +37,9 @@ def drop_table(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
     fails.
 
     ## When it does not fire
-    On a table created earlier in the same migration, and on temporary tables.
+    On a table created earlier in the same migration, on temporary tables, and in the
+    table-rebuild pattern (SQLite's way to alter a table): a new table, created and filled
+    in the same migration, renamed to the dropped table's name after the drop.
 
     ## Safe alternative
     Stop using the table in a release first; take a backup (`schemagate backup` writes it);
@@ -55,9 +57,20 @@ def drop_table(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
     """
     # What still uses the table is `drop-referenced-object`'s finding; this one is the data.
     for table in op.tables:
-        if not ctx.is_new(table):
+        if not ctx.is_new(table) and not _rebuilt(table, ctx):
             yield Hit(f"`DROP TABLE {table}` deletes the table and all its rows",
                       object=str(table), lock=ACCESS_EXCLUSIVE)
+
+
+def _rebuilt(table: QName, ctx: RuleContext) -> bool:
+    """The table-rebuild pattern: a table created in this migration (and filled from the
+    old one) is renamed to the dropped table's name later in the same script."""
+    for st in ctx.script.statements[ctx.statement.index + 1:]:
+        for op in st.ops:
+            if (isinstance(op, o.RenameTable) and ctx.is_new(op.table)
+                    and QName(op.table.schema, op.new_name) == table):
+                return True
+    return False
 
 
 @rule("drop-column", family="destructive", severity="error", ops=(o.DropColumn,),
@@ -243,6 +256,7 @@ _CASCADE_OPS = (o.DropTable, o.DropView, o.DropSchema, o.DropType, o.DropSequenc
 
 
 @rule("drop-cascade", family="destructive", severity="error", ops=_CASCADE_OPS,
+      dialects=("postgres",),
       fix="drop the dependent objects explicitly, each in plain sight")
 def drop_cascade(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """DROP … CASCADE silently drops everything that depends on the object.
@@ -368,7 +382,7 @@ def lossy_type_change(op: o.AlterColumnType, ctx: RuleContext) -> Iterator[Hit]:
                   facts={"rewrite": bool(change.rewrite)})
 
 
-@rule("drop-type-in-use", family="destructive", severity="error",
+@rule("drop-type-in-use", family="destructive", dialects=("postgres",), severity="error",
       ops=(o.DropType, o.DropSequence, o.DropFunction),
       fix="change the columns and defaults that use it first")
 def drop_type_in_use(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:

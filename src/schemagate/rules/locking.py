@@ -20,7 +20,7 @@ from schemagate.rules.registry import Hit, rule
 from schemagate.rules.volatility import expression_volatility
 
 
-@rule("create-index-non-concurrently", family="locking", severity="warning",
+@rule("create-index-non-concurrently", family="locking", dialects=("postgres",), severity="warning",
       ops=(o.CreateIndex,),
       aliases=("require-concurrent-index-creation", "E6", "PG101"),
       fix="use CREATE INDEX CONCURRENTLY, outside a transaction")
@@ -73,6 +73,7 @@ def _has_valid_not_null_check(table: Table | None, column: str) -> bool:
 
 
 @rule("set-not-null", family="locking", severity="warning", ops=(o.SetNotNull,),
+      dialects=("postgres",),
       aliases=("adding-not-nullable-field", "E2", "PG303"),
       fix="add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL")
 def set_not_null(op: o.SetNotNull, ctx: RuleContext) -> Iterator[Hit]:
@@ -115,6 +116,7 @@ def set_not_null(op: o.SetNotNull, ctx: RuleContext) -> Iterator[Hit]:
 
 
 @rule("drop-index-non-concurrently", family="locking", severity="warning", ops=(o.DropIndex,),
+      dialects=("postgres",),
       aliases=("require-concurrent-index-deletion", "PG102"),
       fix="use DROP INDEX CONCURRENTLY, outside a transaction")
 def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[Hit]:
@@ -156,6 +158,7 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
 
 
 @rule("reindex-non-concurrently", family="locking", severity="warning", ops=(o.Reindex,),
+      dialects=("postgres",),
       aliases=("require-concurrent-reindex",),
       fix="REINDEX ... CONCURRENTLY (PostgreSQL 12+)")
 def reindex_non_concurrently(op: o.Reindex, ctx: RuleContext) -> Iterator[Hit]:
@@ -200,7 +203,7 @@ def _qname(text: str) -> QName:
     return QName.of(name, schema or None)
 
 
-@rule("add-foreign-key-validated", family="locking", severity="warning",
+@rule("add-foreign-key-validated", family="locking", dialects=("postgres",), severity="warning",
       ops=(o.AddConstraint,), aliases=("adding-foreign-key-constraint", "E1"),
       fix="ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a later transaction")
 def add_foreign_key_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
@@ -239,6 +242,7 @@ def add_foreign_key_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator
 
 
 @rule("add-check-validated", family="locking", severity="warning", ops=(o.AddConstraint,),
+      dialects=("postgres",),
       aliases=("constraint-missing-not-valid", "E1", "PG305"),
       fix="ADD CONSTRAINT ... CHECK (...) NOT VALID, then VALIDATE CONSTRAINT")
 def add_check_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
@@ -273,7 +277,7 @@ def add_check_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
               facts={"scan": True})
 
 
-@rule("validate-in-same-transaction", family="locking", severity="warning",
+@rule("validate-in-same-transaction", family="locking", dialects=("postgres",), severity="warning",
       ops=(o.ValidateConstraint,), aliases=("E4",),
       fix="commit after ADD ... NOT VALID, and VALIDATE in a new transaction")
 def validate_in_same_transaction(op: o.ValidateConstraint, ctx: RuleContext) -> Iterator[Hit]:
@@ -344,6 +348,7 @@ def _session_timezone(ctx: RuleContext) -> str | None:
 
 
 @rule("column-type-rewrite", family="locking", severity="warning", ops=(o.AlterColumnType,),
+      dialects=("postgres",),
       aliases=("changing-column-type", "E5", "PG301"),
       fix="add a new column, backfill in batches, then swap")
 def column_type_rewrite(op: o.AlterColumnType, ctx: RuleContext) -> Iterator[Hit]:
@@ -390,6 +395,7 @@ def column_type_rewrite(op: o.AlterColumnType, ctx: RuleContext) -> Iterator[Hit
 
 
 @rule("add-column-rewrite", family="locking", severity="warning", ops=(o.AddColumn,),
+      dialects=("postgres",),
       aliases=("adding-field-with-default", "E11", "PG302"),
       fix="add the column without the volatile default, then backfill in batches")
 def add_column_rewrite(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
@@ -447,6 +453,7 @@ def add_column_rewrite(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
 
 
 @rule("add-unique-constraint", family="locking", severity="warning", ops=(o.AddConstraint,),
+      dialects=("postgres",),
       aliases=("disallowed-unique-constraint", "E7", "PG105"),
       fix="CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX")
 def add_unique_constraint(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
@@ -483,6 +490,7 @@ def add_unique_constraint(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit
 
 
 @rule("add-primary-key", family="locking", severity="warning", ops=(o.AddConstraint,),
+      dialects=("postgres",),
       aliases=("adding-serial-primary-key-field", "PG104"),
       fix="CREATE UNIQUE INDEX CONCURRENTLY, then ADD PRIMARY KEY USING INDEX")
 def add_primary_key(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
@@ -519,7 +527,7 @@ def add_primary_key(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
               facts={"scan": True})
 
 
-@rule("add-exclusion-constraint", family="locking", severity="warning",
+@rule("add-exclusion-constraint", family="locking", dialects=("postgres",), severity="warning",
       ops=(o.AddConstraint,), aliases=("E8",),
       fix="create the constraint with the table, or schedule downtime")
 def add_exclusion_constraint(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
@@ -552,6 +560,7 @@ def add_exclusion_constraint(op: o.AddConstraint, ctx: RuleContext) -> Iterator[
 
 
 @rule("detach-partition-non-concurrently", family="locking", severity="warning",
+      dialects=("postgres",),
       ops=(o.DetachPartition,), aliases=("require-concurrent-partition-detach",),
       fix="DETACH PARTITION ... CONCURRENTLY (PostgreSQL 14+), outside a transaction")
 def detach_partition_non_concurrently(op: o.DetachPartition, ctx: RuleContext
@@ -587,6 +596,7 @@ def detach_partition_non_concurrently(op: o.DetachPartition, ctx: RuleContext
 
 
 @rule("full-table-rewrite", family="locking", severity="warning", ops=(o.TableRewrite,),
+      dialects=("postgres",),
       aliases=("prefer-repack",), fix="use pg_repack / pg_squeeze, or a maintenance window")
 def full_table_rewrite(op: o.TableRewrite, ctx: RuleContext) -> Iterator[Hit]:
     """VACUUM FULL, CLUSTER and SET TABLESPACE/LOGGED/UNLOGGED rewrite the whole table.
@@ -617,6 +627,7 @@ def full_table_rewrite(op: o.TableRewrite, ctx: RuleContext) -> Iterator[Hit]:
 
 
 @rule("refresh-matview-non-concurrently", family="locking", severity="warning",
+      dialects=("postgres",),
       ops=(o.RefreshMaterializedView,),
       fix="REFRESH MATERIALIZED VIEW CONCURRENTLY (needs a unique index)")
 def refresh_matview_non_concurrently(op: o.RefreshMaterializedView, ctx: RuleContext
@@ -703,6 +714,7 @@ _ALL_OPS: tuple[type[o.Operation], ...] = (
 
 
 @rule("missing-lock-timeout", family="locking", severity="warning", ops=_ALL_OPS,
+      dialects=("postgres",),
       aliases=("require-lock-timeout", "E9"),
       fix="SET lock_timeout = '2s' (or SET LOCAL inside the transaction) before it")
 def missing_lock_timeout(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
@@ -742,6 +754,7 @@ def missing_lock_timeout(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
 
 
 @rule("missing-statement-timeout", family="locking", severity="warning", ops=_ALL_OPS,
+      dialects=("postgres",),
       aliases=("require-statement-timeout",), enabled=False,
       fix="SET statement_timeout = '5min' before it")
 def missing_statement_timeout(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
@@ -785,6 +798,7 @@ _SLOW = (o.CreateIndex, o.ValidateConstraint, o.SetNotNull, o.AlterColumnType,
 
 
 @rule("lock-held-too-long", family="locking", severity="warning", ops=_ALL_OPS,
+      dialects=("postgres",),
       aliases=("E4",), fix="move the slow statements to their own transaction (migration)")
 def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """ACCESS EXCLUSIVE held while more slow work runs in the same transaction.

@@ -41,9 +41,24 @@ _HARMLESS = frozenset({
 })
 
 
+# ALTER TABLE sub-commands that change no column, constraint or index.
+_HARMLESS_ALTER = frozenset({
+    "AT_EnableTrig", "AT_DisableTrig", "AT_EnableTrigAll", "AT_DisableTrigAll",
+    "AT_EnableTrigUser", "AT_DisableTrigUser", "AT_EnableAlwaysTrig", "AT_EnableReplicaTrig",
+    "AT_EnableRowSecurity", "AT_DisableRowSecurity", "AT_ForceRowSecurity",
+    "AT_NoForceRowSecurity", "AT_ChangeOwner", "AT_SetStatistics", "AT_SetStorage",
+    "AT_SetCompression", "AT_SetRelOptions", "AT_ResetRelOptions", "AT_SetOptions",
+    "AT_ResetOptions", "AT_ReplicaIdentity", "AT_ClusterOn", "AT_DropCluster",
+    "AT_GenericOptions", "AT_EnableRule", "AT_DisableRule",
+})
+
+
 def is_harmless_raw(op: o.RawSQL) -> bool:
     """An unmodelled statement that changes no schema object the rules reason about."""
-    return "/" not in op.statement_kind and op.statement_kind in _HARMLESS and not op.reason
+    if op.reason:
+        return False
+    kind, _, sub = op.statement_kind.partition("/")
+    return sub in _HARMLESS_ALTER if sub else kind in _HARMLESS
 
 
 @rule("unmodelled-statement", family="meta", severity="info", ops=(o.RawSQL,))

@@ -37,7 +37,8 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
     In histories that have no down migration anywhere (Prisma has none by design, and many
     teams roll forward only, leaving every down empty): the rule reports the gaps of a team
     that writes down migrations, not a policy it does not follow. Never for Flyway
-    repeatable migrations.
+    repeatable migrations, nor for migrations whose up path does nothing (Alembic merge
+    revisions).
 
     ## Safe alternative
     Write the inverse, e.g. for golang-migrate `000042_add_plan.down.sql`:
@@ -49,8 +50,11 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
     A golang-migrate `000042_add_plan.up.sql` with no `000042_add_plan.down.sql`.
     """
     source = ctx.migration.source
-    if not ctx.history_uses_down or source.repeatable or ctx.migration.up is None:
+    up = ctx.migration.up
+    if not ctx.history_uses_down or source.repeatable or up is None:
         return
+    if not up.statements and not up.errors:
+        return  # nothing to undo: a merge revision, or a migration that does nothing
     down = ctx.migration.down
     if down is not None and down.declared_irreversible:
         yield Hit("the down migration declares itself irreversible")
@@ -68,7 +72,7 @@ def _down_span(ctx: MigrationContext) -> Span | None:
     for st in down.statements:
         if st.ops:
             return st.ops[0].span
-    return Span.point(down.script.path)
+    return down.span or Span.point(down.script.path)
 
 
 def _column_restored(before: Column, after: Column) -> bool:

@@ -31,7 +31,7 @@ def _concurrent(op: o.Operation) -> bool:
     return False
 
 
-@rule("concurrently-in-transaction", family="transaction", severity="error",
+@rule("concurrently-in-transaction", family="transaction", dialects=("postgres",), severity="error",
       ops=(o.CreateIndex, o.DropIndex, o.Reindex, o.DetachPartition),
       aliases=("ban-concurrent-index-creation-in-transaction", "PG103"),
       fix="run the statement outside any transaction")
@@ -76,7 +76,7 @@ def concurrently_in_transaction(op: o.Operation, ctx: RuleContext) -> Iterator[H
     yield Hit(f"CONCURRENTLY cannot run inside a transaction ({how})")
 
 
-@rule("transaction-nesting", family="transaction", severity="error",
+@rule("transaction-nesting", family="transaction", dialects=("postgres",), severity="error",
       ops=(o.TransactionControl,), aliases=("transaction-nesting",),
       fix="remove the explicit BEGIN/COMMIT, or tell the tool not to wrap the migration")
 def transaction_nesting(op: o.TransactionControl, ctx: RuleContext) -> Iterator[Hit]:
@@ -192,6 +192,7 @@ def uncommitted_transaction(op: o.TransactionControl, ctx: RuleContext) -> Itera
 
 
 @rule("enum-value-used-in-same-transaction", family="transaction", severity="error",
+      dialects=("postgres",),
       ops=(o.AlterEnumAddValue,),
       fix="commit after ALTER TYPE ... ADD VALUE, then use the value")
 def enum_value_used_in_same_transaction(op: o.AlterEnumAddValue, ctx: RuleContext
