@@ -88,12 +88,21 @@ class _Engine:
     overrides: dict[str, Severity]
     stats: Mapping[QName, TableStats]
     by_op: dict[type, list[Rule]] = field(default_factory=dict)
+    dialect_rules: dict[str, dict[type, list[Rule]]] = field(default_factory=dict)
     result: LintResult = field(default_factory=LintResult)
 
     def __post_init__(self) -> None:
         for r in self.rules:
             for op_type in r.ops:
                 self.by_op.setdefault(op_type, []).append(r)
+
+    def rules_by_op(self, dialect: str) -> dict[type, list[Rule]]:
+        """The operation rules by operation type, less those not meant for the dialect."""
+        if dialect not in self.dialect_rules:
+            self.dialect_rules[dialect] = {
+                op_type: [r for r in rules if r.dialects is None or dialect in r.dialects]
+                for op_type, rules in self.by_op.items()}
+        return self.dialect_rules[dialect]
 
     def finding(self, r: Rule, hit: Hit, mig: ParsedMigration, op: o.Operation | None,
                 sql: str, ctx: RuleContext | None = None) -> Finding:
@@ -125,6 +134,7 @@ class _Engine:
                    state: MigrationState, direction: str) -> None:
         reporting = self.report is None or mig.name in self.report
         sups = ScriptSuppressions.of(script) if reporting else None
+        by_op = self.rules_by_op(mig.source.dialect)
         for st in script.statements:
             self.result.statements += 1
             # The catalog is changed in place, so one context serves every operation of the
@@ -132,9 +142,7 @@ class _Engine:
             ctx = RuleContext(catalog, self.settings, mig, script, st, state, direction)
             for op in st.ops:
                 if reporting and sups is not None:
-                    for r in self.by_op.get(type(op), ()):
-                        if not applies(r, mig):  # issue 4: dialect-specific rules
-                            continue
+                    for r in by_op.get(type(op), ()):
                         for hit in r.check(op, ctx):
                             f = sups.apply(self.finding(r, hit, mig, op, st.sql, ctx),
                                            st.index)

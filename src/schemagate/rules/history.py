@@ -254,8 +254,10 @@ def _referenced(op: o.Operation, cat: Catalog) -> bool:
 
 def _foreign_keys_to(cat: Catalog, table: QName) -> list[tuple[Table, Constraint]]:
     """FKs referencing the table, including a table's own (a self-reference)."""
-    return [(t, c) for t in cat.tables.values() for c in t.constraints
-            if c.kind == "foreign" and c.ref_table == table]
+    own = cat.tables.get(table)
+    pairs = [(own, c) for c in own.constraints
+             if c.kind == "foreign" and c.ref_table == table] if own is not None else []
+    return pairs + cat.foreign_keys_to(table)
 
 
 def _drop_targets(op: o.Operation, cat: Catalog) -> list[tuple[str, str]]:

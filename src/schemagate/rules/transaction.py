@@ -226,13 +226,19 @@ def enum_value_used_in_same_transaction(op: o.AlterEnumAddValue, ctx: RuleContex
     if block is None:
         return
     literal = "'" + op.value.replace("'", "''") + "'"
+    candidates = []
+    for later in ctx.script.statements[ctx.statement.index + 1:]:
+        if later.block != block:
+            break
+        if literal in later.sql:
+            candidates.append(later)
+    if not candidates:
+        return
     users = {t.name for t in ctx.catalog.tables.values() for c in t.columns
              if c.type.name == op.name.name and c.type.schema in (op.name.schema, None)}
     known = {t.name for t in ctx.catalog.tables.values() if not t.assumed}
-    for later in ctx.script.statements[ctx.statement.index + 1:]:
-        if later.block != block:
-            return
-        if literal in later.sql and _uses_type(later, op.name, users, known):
+    for later in candidates:
+        if _uses_type(later, op.name, users, known):
             yield Hit(f"enum value {literal} added to `{op.name}` is used on line "
                       f"{later.ops[0].span.line if later.ops else '?'} before the transaction "
                       "commits", object=str(op.name))
