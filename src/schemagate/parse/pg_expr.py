@@ -29,7 +29,9 @@ _SQL_VALUE_FUNCTIONS = {
 
 def strings(items: list[Node] | None) -> tuple[str, ...]:
     """The texts of a list of String nodes (qualified names, option lists)."""
-    return tuple(i["String"]["sval"] for i in items or () if "String" in i)
+    if not items:
+        return ()
+    return tuple([i["String"]["sval"] for i in items if "String" in i])
 
 
 def qname(rangevar: Node) -> QName:
@@ -104,17 +106,28 @@ def deparse(node: Node | None) -> str:
 
 def walk(node: Any) -> Iterator[tuple[str, Node]]:
     """Every (kind, body) pair in a parse tree, depth first."""
+    return iter(nodes(node))
+
+
+def nodes(node: Any) -> list[tuple[str, Node]]:
+    """Every (kind, body) pair in a parse tree, as a list (a generator costs more here)."""
+    out: list[tuple[str, Node]] = []
     stack = [node]
+    pop, push, add = stack.pop, stack.append, out.append
     while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
+        item = pop()
+        if type(item) is dict:
             for key, value in item.items():
-                if isinstance(value, dict) and key[:1].isupper():
-                    yield key, value
-                if isinstance(value, (dict, list)):
-                    stack.append(value)
-        elif isinstance(item, list):
+                kind = type(value)
+                if kind is dict:
+                    if key[:1].isupper():
+                        add((key, value))
+                    push(value)
+                elif kind is list:
+                    push(value)
+        elif type(item) is list:
             stack.extend(item)
+    return out
 
 
 def expr(node: Node | None) -> Expr | None:
@@ -127,7 +140,7 @@ def expr(node: Node | None) -> Expr | None:
     columns: set[str] = set()
     sequences: set[str] = set()
     constant = True
-    for kind, body in walk({"root": node}):
+    for kind, body in nodes({"root": node}):
         if kind == "FuncCall":
             constant = False
             name = strings(body["funcname"])[-1].lower()
