@@ -332,10 +332,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.server_shown = args.server
 
-    schemagate = executable("schemagate")
+    # This checkout's schemagate, whatever an editable install elsewhere points to.
+    os.environ["PYTHONPATH"] = str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")
+    schemagate = [sys.executable, "-m", "schemagate"]
     migra = executable("migra", args.migra_venv)
-    if schemagate is None:
-        raise BenchError("schemagate is not installed (pip install -e .)")
     if migra is None:
         raise BenchError(f"migra not found in {args.migra_venv}: python -m venv "
                          f"{args.migra_venv} && {args.migra_venv}/bin/pip install migra "
@@ -350,10 +350,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="bench-diff-"))
     out = scratch / "plan.sql"
     commands = [
-        Command("schemagate", (schemagate, "diff", "--from", a_url, "--to", b_url,
+        Command("schemagate", (*schemagate, "diff", "--from", a_url, "--to", b_url,
                                "--allow-destructive", "-o", str(out)),
-                f"schemagate diff --from {a_url} --to {b_url} --allow-destructive "
-                "-o plan.sql"),
+                f"python -m schemagate diff --from {a_url} --to {b_url} "
+                "--allow-destructive -o plan.sql"),
         Command("migra", (migra, "--unsafe", mg_a, mg_b),
                 f"migra --unsafe {mg_a} {mg_b} > migra.sql", ok_codes=(0, 2)),
     ]
@@ -376,11 +376,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "OS": f"{platform.system()} {platform.release()}",
         "Python": platform.python_version(),
         "PostgreSQL server": server_version(args.server),
-        "schemagate": version_of([schemagate, "--version"]),
+        "schemagate": version_of([*schemagate, "--version"]) + f" (this checkout, "
+                      f"`python -m schemagate` with `PYTHONPATH={REPO / 'src'}`)",
         "migra": f"migra {_pip_version(args.migra_venv, 'migra')}, schemainspect "
                  f"{_pip_version(args.migra_venv, 'schemainspect')}, SQLAlchemy "
                  f"{_pip_version(args.migra_venv, 'sqlalchemy')}",
-        "executables": f"`{schemagate}`, `{migra}`",
+        "executables": f"`{sys.executable}`, `{migra}`",
     }
     text = markdown(series, env, args, summary)
     print(text)

@@ -487,18 +487,21 @@ def diff_command(source: str, target: str, fmt: str, down: bool, allow_destructi
         # Two catalogs of tens of thousands of small acyclic records, then exit: the cycle
         # collector would only walk them again and again (as in lint).
         gc.disable()
-        from schemagate.diff.changes import PlanOptions
         from schemagate.diff.connect import DatabaseError
-        from schemagate.diff.plan import plan
-        from schemagate.diff.render import DOWN_BANNER, render_json, render_sql, render_text
         from schemagate.diff.targets import Loader, TargetError, parse_target
 
+        loader = Loader(scratch, privileges=privileges)
         try:
             src, dst = parse_target(source), parse_target(target)
-            with Loader(scratch, privileges=privileges) as loader:
+            with loader:
+                # The planner is imported while both databases are being read.
                 before, after = loader.load_pair(src, dst, _import_planner)
         except (DatabaseError, TargetError) as exc:
             _fail(str(exc))
+        from schemagate.diff.changes import PlanOptions
+        from schemagate.diff.plan import plan
+        from schemagate.diff.render import DOWN_BANNER, render_json, render_sql, render_text
+
         timeout = lock_timeout if lock_timeout not in ("", "0") else None
         options = PlanOptions(allow_destructive=allow_destructive, online=online,
                               lock_timeout=timeout)
@@ -518,14 +521,34 @@ def diff_command(source: str, target: str, fmt: str, down: bool, allow_destructi
                 else:
                     text += "\n" + DOWN_BANNER + "\n" + down_text
             write_output(text, output)
-        return 1 if check and up.differs else 0
+        code = 1 if check and up.differs else 0
+        _quick_exit(code)
+        return code
 
     _run(debug, body)
 
 
+def _quick_exit(code: int) -> None:
+    """End a real `schemagate diff` process now that its output is written and flushed:
+    finalizing every module and freeing a heap of catalog rows one object at a time takes
+    longer than some diffs. Under click's test runner (stdout replaced) this returns, and
+    the command ends the usual way."""
+    if sys.stdout is not sys.__stdout__ or sys.stderr is not sys.__stderr__:
+        gc.freeze()  # at least spare the last full collection of that heap
+        return
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
+    os._exit(code)
+
+
 def _import_planner() -> None:
-    """The plan's graph library, imported while the databases are being read."""
+    """The planner, its graph library and the renderers, imported while the databases are
+    being read."""
     import networkx  # noqa: F401
+
+    import schemagate.diff.plan
+    import schemagate.diff.render  # noqa: F401
 
 
 def _down_path(output: str) -> str:
@@ -551,6 +574,12 @@ def _down_path(output: str) -> str:
 @click.option("--from", "start", metavar="MIGRATION",
               help="First migration still to run; earlier ones are applied already and only "
                    "build the schema (default: every migration given is still to run).")
+@click.option("--drift", is_flag=True,
+              help="With --db: compare the live database with the schema the migrations "
+                   "build (applied on a scratch database) and show the differences.")
+@click.option("--scratch", metavar="URL",
+              help="With --drift: a PostgreSQL the tool may create a scratch database on "
+                   "(default: an embedded one started for the run).")
 @click.option("--title", default="schemagate impact report", show_default=True,
               help="The report's title.")
 @click.option("--select", help="Comma-separated rule ids or families to enable (only these).")
@@ -565,7 +594,8 @@ def _down_path(output: str) -> str:
               help="Fill a template placeholder ({{ NAME }}, ${NAME}) before parsing.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def report_command(paths: tuple[str, ...], fmt: str, output: str | None, db_url: str | None,
-                   verify_json: str | None, start: str | None, title: str,
+                   verify_json: str | None, start: str | None, drift: bool,
+                   scratch: str | None, title: str,
                    select: str | None,
                    ignore: str | None, fail_on: str | None, pg_version: int | None,
                    config_file: str | None, variables: tuple[str, ...], debug: bool) -> None:
@@ -621,8 +651,15 @@ def report_command(paths: tuple[str, ...], fmt: str, output: str | None, db_url:
                                     debug)
         finally:
             bar.close()
+        changes = None
+        if drift:
+            if not db_url or len(paths) != 1:
+                _fail("--drift compares the live database (--db URL) with one migrations "
+                      "folder: give both")
+            changes = _drift(db_url, paths[0], scratch)
         impact = build_impact(result, pending, fail_on=settings.fail_on,
                               stats=stats, backup=backup, generated=now, title=title,
+                              drift=changes,
                               checklist=checklist_from_gate(gate) if gate is not None else None)
         if fmt == "markdown":
             from schemagate.reports.markdown import render_markdown
@@ -643,6 +680,22 @@ def report_command(paths: tuple[str, ...], fmt: str, output: str | None, db_url:
         return result.exit_code(settings.fail_on)
 
     _run(debug, body)
+
+
+def _drift(db_url: str, folder: str, scratch: str | None) -> Any:
+    """What differs between the live database and the schema the migrations build."""
+    from schemagate.diff.compare import compare
+    from schemagate.diff.connect import DatabaseError
+    from schemagate.diff.targets import Loader, TargetError, parse_target
+    from schemagate.reports.impact import drift_from_deltas
+
+    try:
+        with Loader(scratch) as loader:
+            live = loader.load(parse_target(db_url))
+            target = loader.load(parse_target(folder))
+    except (DatabaseError, TargetError) as exc:
+        _fail(str(exc))
+    return drift_from_deltas(compare(live, target))
 
 
 def _verify_gate(path: str) -> list[dict[str, Any]]:

@@ -23,11 +23,13 @@ import pytest
 from schemagate.diff.changes import Plan, PlanOptions
 from schemagate.diff.compare import compare
 from schemagate.diff.execute import run_sql
-from schemagate.diff.introspect import introspect
+from schemagate.diff.introspect import build, fetch, introspect
+from schemagate.diff.narrow import narrowed
 from schemagate.diff.objects import flatten
 from schemagate.diff.plan import plan
 from schemagate.diff.render import render_sql
 from schemagate.diff.scratch import _database_on
+from schemagate.diff.targets import Loader, Target
 from schemagate.model.catalog import Catalog
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "diff"
@@ -170,11 +172,19 @@ def round_trip(server: str, a_sql: str, b_sql: str, *, allow_destructive: bool =
     """Plan A→B, apply it to A and prove A = B; then plan B→A, apply it to B, prove B = A."""
     options = PlanOptions(allow_destructive=allow_destructive, online=online)
     with databases(server, a_sql, b_sql, a_sql) as (a, b, a_again):
-        cat_a = introspect(a, privileges=privileges)
-        cat_b = introspect(b, privileges=privileges)
+        rows_a, rows_b = fetch(a, privileges=privileges), fetch(b, privileges=privileges)
+        cat_a, cat_b = build(rows_a), build(rows_b)
         up = plan(cat_a, cat_b, options)
         down = plan(cat_b, cat_a, options)
         up_sql, down_sql = render_sql(up), render_sql(down)
+        # The CLI builds only what differs and what depends on it, and reads the texts of
+        # CHECKs and predicates only for that: the same plans.
+        with Loader(privileges=privileges) as loader:
+            narrow_a, narrow_b = loader.load_pair(Target(a, "url"), Target(b, "url"))
+        assert render_sql(plan(narrow_a, narrow_b, options)) == up_sql
+        assert render_sql(plan(narrow_b, narrow_a, options)) == down_sql
+        narrow_a, narrow_b = narrowed(rows_a, rows_b)  # from rows with every text
+        assert render_sql(plan(narrow_a, narrow_b, options)) == up_sql
         run_sql(a, up_sql, "<up plan>")
         assert_same_schema(a, b, privileges=privileges)
         run_sql(b, down_sql, "<down plan>")

@@ -66,8 +66,8 @@ def test_no_migrations_is_exit_2(tmp_path: object) -> None:
 
 
 def test_alembic_migrations_are_not_silently_passed(pg_server: str) -> None:
-    # The Alembic runner plugs in through verify.scripts.register_script_source; until it
-    # does, verify says it could not do the job (exit 2) instead of passing the gate.
+    # Alembic revisions run through Alembic's own API, which needs the project's alembic.ini;
+    # without one, verify says it could not do the job (exit 2) instead of passing the gate.
     proc = schemagate("verify", str(FIXTURES / "layouts" / "messy" / "alembic"),
                       "--scratch", pg_server)
     assert proc.returncode == 2

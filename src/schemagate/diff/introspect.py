@@ -1,22 +1,21 @@
 """Read a live PostgreSQL schema into the model's `Catalog`, in a read-only transaction.
 
 A fixed set of batched queries (diff/queries.py), one per kind of object, sent together in
-one pipeline and joined here by oid. What PostgreSQL makes by itself is left out, because
-creating its source makes it again: system schemas, objects that belong to an extension,
-partitions' clones of their parent's indexes, constraints and triggers, identity
-sequences, a range type's constructors. Constraint-backed indexes are kept, marked with
-their constraint.
+one pipeline (diff/fetch.py), their rows joined here by oid. What PostgreSQL makes by
+itself is left out, because creating its source makes it again: system schemas, objects
+that belong to an extension, partitions' clones of their parent's indexes, constraints and
+triggers, identity sequences, a range type's constructors. Constraint-backed indexes are
+kept, marked with their constraint.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from schemagate.diff import queries as q
-from schemagate.diff.connect import read_only
+from schemagate.diff.fetch import QUERIES, Row, Rows, fetch, fetch_cursor
 from schemagate.diff.typenames import parse_type
 from schemagate.model.catalog import (
     Catalog,
@@ -47,48 +46,29 @@ _POLICY_COMMANDS = {"*": "ALL", "r": "SELECT", "a": "INSERT", "w": "UPDATE", "d"
 _IDENTITY = {"a": "ALWAYS", "d": "BY DEFAULT"}
 _RELATION_KINDS = {"r": "table", "p": "table", "S": "sequence", "v": "view", "m": "view"}
 
-Row = tuple[Any, ...]
-
-# Sent in this order; each is read and processed in turn while the server runs the next.
-# (None: a query that depends on the server's version.)
-_QUERIES: tuple[tuple[str, str | None], ...] = (
-    ("schemas", q.SCHEMAS), ("members", q.EXTENSION_MEMBERS),
-    ("extensions", q.EXTENSIONS), ("collations", q.COLLATIONS), ("types", q.TYPES),
-    ("relations", q.RELATIONS), ("sequences", q.SEQUENCES), ("inherits", q.INHERITS),
-    ("type_collations", q.TYPE_COLLATIONS), ("columns", q.COLUMNS), ("defaults", q.DEFAULTS),
-    ("constraints", q.CONSTRAINTS), ("access_methods", q.ACCESS_METHODS),
-    ("operator_classes", q.OPERATOR_CLASSES), ("indexes", None), ("triggers", q.TRIGGERS),
-    ("policies", q.POLICIES),
-    ("functions", q.FUNCTIONS), ("rewrites", q.REWRITES), ("attrdefs", q.ATTRDEFS),
-    ("catalog_oids", q.CATALOG_OIDS), ("dependencies", q.DEPENDENCIES),
-    ("comments", q.COMMENTS),
-)
-
-
 def introspect(url: str, *, privileges: bool = False) -> Catalog:
     """The schema of the database at `url`, read in one READ ONLY transaction."""
-    with read_only(url) as cur:
-        return introspect_cursor(cur, privileges=privileges)
+    return build(fetch(url, privileges=privileges))
 
 
 def introspect_cursor(cur: Any, *, privileges: bool = False) -> Catalog:
     """Introspect through an open cursor (its transaction should be read-only)."""
-    cur.execute(q.SETUP)
-    cur.execute(q.VERSION)
-    version = int(cur.fetchone()[0])
-    queries = [(name, q.indexes(version) if sql is None else sql) for name, sql in _QUERIES]
-    queries += [("privileges", q.PRIVILEGES)] if privileges else []
-    conn = cur.connection
-    reader = _Reader()
-    reader.cat.server_version = version
-    with conn.pipeline():
-        cursors = []
-        for _, sql in queries:
-            c = conn.cursor()
-            c.execute(sql)
-            cursors.append(c)
-        for (name, _), c in zip(queries, cursors, strict=True):
-            getattr(reader, "read_" + name)(c.fetchall())
+    return build(fetch_cursor(cur, privileges=privileges))
+
+
+def build(rows: Rows, keep: Collection[QName] | None = None, *,
+          all_sequences: bool = True) -> Catalog:
+    """The Catalog of fetched rows. ``keep``: only these relations (tables, views) get
+    records, with their columns, constraints, indexes, triggers, policies and comments;
+    every schema, extension, type, function and sequence does (every sequence only if
+    ``all_sequences``; else sequences too must be in ``keep``). A diff of two databases
+    passes the relations that differ and all that depends on them (diff/narrow.py): the
+    rest would compare equal anyway, and a large schema is mostly the rest."""
+    reader = _Reader(keep, all_sequences)
+    reader.cat.server_version = rows.version
+    for name, _ in [*QUERIES, ("privileges", "")]:
+        if name in rows.results:
+            getattr(reader, "read_" + name)(rows.results[name])
     return reader.finish()
 
 
@@ -108,12 +88,19 @@ class _Rel:
 class _Reader:
     """Builds the catalog from the query rows; holds the oid maps that join them."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: Collection[QName] | None = None,
+                 all_sequences: bool = True) -> None:
+        self.keep = None if keep is None else set(keep)
+        self.all_sequences = all_sequences
         self.cat = Catalog(schemas=set())
         self.namespaces: dict[int, str] = {}
         self.members: dict[tuple[str, int], str] = {}  # (catalog, oid) → extension
         self.collations: dict[int, QName] = {}
         self.rels: dict[int, _Rel] = {}
+        # Every relation's name, and column names, built or not: a partition's parent, or
+        # the table a foreign key references, may be left out of a narrowed catalog.
+        self.names: dict[int, QName] = {}
+        self.all_attnames: dict[tuple[int, int], str] = {}
         self.sequence_rows: dict[int, Row] = {}
         self.type_refs: dict[int, ObjectRef] = {}
         self.types_by_oid: dict[int, TypeDef] = {}
@@ -187,9 +174,14 @@ class _Reader:
     # --- relations and columns --------------------------------------------------------
 
     def read_relations(self, rows: Iterable[Row]) -> None:
+        keep = self.keep
         for row in rows:
             oid, schema, name, kind, reltype = row[:5]
             if self._member("pg_class", oid):
+                continue
+            self.names[oid] = QName(schema, name)
+            if keep is not None and (schema, name) not in keep and (
+                    kind != "S" or not self.all_sequences):
                 continue
             self.rels[oid] = _Rel(oid, QName(schema, name), kind, row)
             ref = ObjectRef(_RELATION_KINDS[kind], schema, name)
@@ -219,10 +211,13 @@ class _Reader:
         self.type_collation = dict(rows)
 
     def read_columns(self, rows: Iterable[Row]) -> None:
-        self.column_rows = sorted(rows, key=lambda r: (r[0], r[1]))
+        self.column_rows = rows  # in (relid, attnum) order
 
     def read_defaults(self, rows: Iterable[Row]) -> None:
-        self.defaults = {(relid, num): expr for relid, num, expr in rows}
+        self.defaults = {}
+        for relid, num, expr, oid in rows:
+            self.defaults[(relid, num)] = expr
+            self.attrdefs[oid] = (relid, num)
         self._build_columns()
 
     def _build_columns(self) -> None:
@@ -239,6 +234,7 @@ class _Reader:
                 continue
             rel = self.rels.get(relid)
             if rel is None:
+                self.all_attnames[(relid, num)] = name
                 continue
             rel.attnames[num] = name
             rel.collations[num] = collation
@@ -266,6 +262,9 @@ class _Reader:
         rel = self.rels.get(relid)
         return rel.attnames.get(num) if rel is not None else None
 
+    def _any_colname(self, relid: int, num: int) -> str | None:
+        return self._colname(relid, num) or self.all_attnames.get((relid, num))
+
     def _colnames(self, relid: int, nums: Sequence[int] | None) -> tuple[str, ...]:
         return tuple(n for n in (self._colname(relid, x) for x in nums or ()) if n)
 
@@ -273,8 +272,9 @@ class _Reader:
 
     def read_constraints(self, rows: Iterable[Row]) -> None:
         for (oid, relid, typid, name, contype, definition, validated, deferrable, deferred,
-             conkey, frelid, fkey, on_delete, on_update, index) in rows:
-            definition = _strip_not_valid(definition)
+             conkey, frelid, fkey, on_delete, on_update, index, _) in rows:
+            definition = _strip_not_valid(definition or "")  # (text of a deferred fetch's
+            # CHECK: filled in by fetch.complete for every table that is built)
             if typid:
                 typ = self.types_by_oid.get(typid)
                 if typ is not None and contype == "c":
@@ -284,10 +284,12 @@ class _Reader:
             rel = self.rels.get(relid)
             if rel is None:
                 continue
-            ref_table = self.rels[frelid].name if frelid in self.rels else None
+            ref_table = self.names.get(frelid) if frelid else None
+            ref_columns = tuple(n for n in (self._any_colname(frelid, k) for k in fkey or ())
+                                if n) if frelid else ()
             rel.constraints.append(Constraint(
                 name, _CONSTRAINT_KINDS[contype], self._colnames(relid, conkey), ref_table,
-                self._colnames(frelid, fkey) if frelid else (), None, bool(validated),
+                ref_columns, None, bool(validated),
                 definition=definition, deferrable=bool(deferrable), deferred=bool(deferred),
                 on_delete=_FK_ACTIONS.get(on_delete) if contype == "f" else None,
                 on_update=_FK_ACTIONS.get(on_update) if contype == "f" else None))
@@ -307,7 +309,7 @@ class _Reader:
 
     def read_indexes(self, rows: Iterable[Row]) -> None:
         for (oid, relid, name, definition, predicate, unique, keys, partial, am, quoted_name,
-             key_count, options, collations, classes, reloptions, nulls_distinct) in rows:
+             key_count, options, collations, classes, reloptions, nulls_distinct, _) in rows:
             rel = self.rels.get(relid)
             if rel is None or oid in self.attached_indexes or self._member("pg_class", oid):
                 continue
@@ -405,9 +407,6 @@ class _Reader:
 
     def read_rewrites(self, rows: Iterable[Row]) -> None:
         self.rewrites = dict(rows)
-
-    def read_attrdefs(self, rows: Iterable[Row]) -> None:
-        self.attrdefs = {oid: (relid, num) for oid, relid, num in rows}
 
     def _object(self, catalog: str, oid: int, sub: int) -> ObjectRef | None:
         """The object a pg_depend end stands for (memoised: objects recur a lot)."""
@@ -522,7 +521,7 @@ class _Reader:
                 columns=tuple(c.name for c in rel.columns), options=tuple(sorted(options)),
                 comment=comment, column_comments=tuple(sorted(col_comments.items())))
             return
-        parent_names = tuple(self.rels[p].name for p in rel.parents if p in self.rels)
+        parent_names = tuple(self.names[p] for p in rel.parents if p in self.names)
         columns = rel.columns
         if col_comments:
             columns = [replace(c, comment=col_comments[c.name]) if c.name in col_comments

@@ -118,6 +118,7 @@ WHERE a.attrelid IN (SELECT c.oid FROM pg_catalog.pg_class c
                      WHERE c.relnamespace IN {USER_NS}
                        AND c.relkind IN ('r', 'p', 'v', 'm', 'c'))
   AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum
 """
 
 # The default collation of each type that has one, to tell a column's own COLLATE.
@@ -125,8 +126,15 @@ TYPE_COLLATIONS = """
 SELECT t.oid, t.typcollation FROM pg_catalog.pg_type t WHERE t.typcollation <> 0
 """
 
+# A default cannot name a column (a generated column's expression can): deparsed without
+# its table, which spares opening every table in a fresh backend (the text is the same).
 DEFAULTS = f"""
-SELECT ad.adrelid, ad.adnum, pg_catalog.pg_get_expr(ad.adbin, ad.adrelid)
+SELECT ad.adrelid, ad.adnum,
+       pg_catalog.pg_get_expr(ad.adbin, CASE WHEN (
+           SELECT a.attgenerated FROM pg_catalog.pg_attribute a
+           WHERE a.attrelid = ad.adrelid AND a.attnum = ad.adnum) <> '' THEN ad.adrelid
+           ELSE 0 END),
+       ad.oid
 FROM pg_catalog.pg_attrdef ad
 WHERE ad.adrelid IN (SELECT c.oid FROM pg_catalog.pg_class c
                      WHERE c.relnamespace IN {USER_NS})
@@ -134,32 +142,61 @@ WHERE ad.adrelid IN (SELECT c.oid FROM pg_catalog.pg_class c
 
 # Constraints a parent made (partitions' clones: conparentid; inherited checks: not
 # conislocal) come back when the parent's are created, so they are not objects of their own.
-CONSTRAINTS = f"""
+# ``deferred``: a table's CHECK comes back as its raw node tree (last column) instead of its
+# text, which PostgreSQL can only print after opening the table (in a fresh backend, that is
+# most of this query's time); fetch.complete asks for the text of the few that are needed.
+def constraints(deferred: bool = False) -> str:
+    table_check = "con.contype = 'c' AND con.conrelid <> 0"
+    definition = (f"CASE WHEN {table_check} THEN NULL "
+                  "ELSE pg_catalog.pg_get_constraintdef(con.oid) END" if deferred
+                  else "pg_catalog.pg_get_constraintdef(con.oid)")
+    raw = f"CASE WHEN {table_check} THEN con.conbin::text END" if deferred else "NULL"
+    return f"""
 SELECT con.oid, con.conrelid, con.contypid, con.conname, con.contype,
-       pg_catalog.pg_get_constraintdef(con.oid), con.convalidated, con.condeferrable,
+       {definition}, con.convalidated, con.condeferrable,
        con.condeferred, con.conkey, con.confrelid, con.confkey, con.confdeltype,
-       con.confupdtype, con.conindid
+       con.confupdtype, con.conindid, {raw}
 FROM pg_catalog.pg_constraint con
 WHERE con.connamespace IN {USER_NS} AND con.contype IN ('p', 'u', 'f', 'c', 'x')
   AND con.conparentid = 0 AND con.conislocal
 """
 
+
+CONSTRAINTS = constraints()
+
+
 # Only an index on expressions needs PostgreSQL's deparser (pg_get_indexdef, the most
 # expensive call here); the others are rebuilt from pg_index in introspect.py, a predicate
-# deparsed on its own. NULLS NOT DISTINCT exists from PostgreSQL 15.
-def indexes(version: int) -> str:
+# deparsed on its own (``deferred``: its raw node tree, as for CHECKs above). NULLS NOT
+# DISTINCT exists from PostgreSQL 15.
+def indexes(version: int, deferred: bool = False) -> str:
     nulls = "i.indnullsnotdistinct" if version >= 150000 else "false"
+    plain_partial = "i.indexprs IS NULL AND i.indpred IS NOT NULL"
+    predicate = ("NULL" if deferred else
+                 f"CASE WHEN {plain_partial} THEN pg_catalog.pg_get_expr(i.indpred, i.indrelid) "
+                 "END")
+    raw = f"CASE WHEN {plain_partial} THEN i.indpred::text END" if deferred else "NULL"
     return f"""
 SELECT i.indexrelid, i.indrelid, ic.relname,
        CASE WHEN i.indexprs IS NOT NULL THEN pg_catalog.pg_get_indexdef(i.indexrelid) END,
-       CASE WHEN i.indexprs IS NULL AND i.indpred IS NOT NULL
-            THEN pg_catalog.pg_get_expr(i.indpred, i.indrelid) END,
+       {predicate},
        i.indisunique, i.indkey::int2[], i.indpred IS NOT NULL, ic.relam,
        pg_catalog.quote_ident(ic.relname), i.indnkeyatts, i.indoption::int2[],
-       i.indcollation::oid[], i.indclass::oid[], ic.reloptions, {nulls}
+       i.indcollation::oid[], i.indclass::oid[], ic.reloptions, {nulls}, {raw}
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 WHERE ic.relnamespace IN {USER_NS}
+"""
+
+
+# The texts deferred above, for the constraints and indexes a diff does need.
+CHECK_TEXTS = """
+SELECT con.oid, pg_catalog.pg_get_constraintdef(con.oid)
+FROM pg_catalog.pg_constraint con WHERE con.oid = ANY(%s)
+"""
+PREDICATE_TEXTS = """
+SELECT i.indexrelid, pg_catalog.pg_get_expr(i.indpred, i.indrelid)
+FROM pg_catalog.pg_index i WHERE i.indexrelid = ANY(%s)
 """
 
 
@@ -245,13 +282,13 @@ CATALOG_OIDS = """
 SELECT c.oid, c.relname FROM pg_catalog.pg_class c
 WHERE c.relnamespace = 'pg_catalog'::pg_catalog.regnamespace
   AND c.relname IN ('pg_class', 'pg_proc', 'pg_type', 'pg_constraint', 'pg_attrdef',
-                    'pg_rewrite', 'pg_trigger', 'pg_policy', 'pg_namespace', 'pg_extension')
+                    'pg_rewrite', 'pg_trigger', 'pg_policy', 'pg_namespace', 'pg_extension',
+                    'pg_collation', 'pg_operator')
 """
 
-# What a view's rewrite rule and a default's pg_attrdef row stand for.
+# What a view's rewrite rule stands for (a default's pg_attrdef oid comes with DEFAULTS).
 REWRITES = "SELECT r.oid, r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid >= " + \
     str(FIRST_USER_OID)
-ATTRDEFS = "SELECT ad.oid, ad.adrelid, ad.adnum FROM pg_catalog.pg_attrdef ad"
 
 # Table privileges, other than the owner's own (opt-in).
 PRIVILEGES = f"""

@@ -13,19 +13,24 @@ import importlib
 import os
 import sys
 import threading
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from schemagate.diff.connect import DatabaseError, describe
+from schemagate.diff.connect import DatabaseError, describe, read_only
 from schemagate.diff.execute import ScriptError, ScriptStatement, run_sql, run_statements
-from schemagate.diff.introspect import introspect
+from schemagate.diff.fetch import complete, fetch, fetch_cursor
+from schemagate.diff.narrow import Side, relations_to_keep
 from schemagate.diff.scratch import embedded_server, scratch_database
-from schemagate.model.catalog import Catalog
 from schemagate.model.findings import InputError
+from schemagate.model.names import QName
+
+if TYPE_CHECKING:  # the model is imported while the databases are read (see load_pair)
+    from schemagate.model.catalog import Catalog
 
 TargetKind = Literal["url", "sql", "folder", "python"]
 
@@ -72,6 +77,7 @@ class Loader:
         self._stack = ExitStack()
         self._server: str | None = scratch
         self._lock = threading.Lock()
+        self._sides: tuple[Side, Side] | None = None
 
     def __enter__(self) -> Loader:
         return self
@@ -86,22 +92,13 @@ class Loader:
                 self._server = self._stack.enter_context(embedded_server())
             return self._server
 
-    def load_pair(self, first: Target, second: Target,
-                  meanwhile: Callable[[], object] | None = None) -> tuple[Catalog, Catalog]:
-        """Both sides at once, on two threads: much of introspection is waiting for the
-        server, and the two servers (or two backends) work in parallel. ``meanwhile`` runs
-        on this thread in the mean time (the CLI imports the planner then)."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="schemagate-load") as pool:
-            one, two = pool.submit(self.load, first), pool.submit(self.load, second)
-            if meanwhile is not None:
-                meanwhile()
-            return one.result(), two.result()
-
-    def load(self, target: Target) -> Catalog:
+    @contextmanager
+    def _database(self, target: Target) -> Iterator[str]:
+        """The database a target is read from: the live one, or a scratch database the
+        file, folder or MetaData is applied to (dropped afterwards)."""
         if target.kind == "url":
-            return introspect(target.spec, privileges=self.privileges)
+            yield target.spec
+            return
         with scratch_database(self._scratch_server()) as url:
             if target.kind == "sql":
                 _apply_sql_file(url, target.spec)
@@ -109,7 +106,64 @@ class Loader:
                 _apply_folder(url, target.spec)
             else:
                 _apply_metadata(url, target.spec)
-            return introspect(url, privileges=self.privileges)
+            yield url
+
+    def load(self, target: Target) -> Catalog:
+        """A target's whole catalog."""
+        from schemagate.diff.introspect import build
+
+        with self._database(target) as url:
+            return build(fetch(url, privileges=self.privileges))
+
+    def load_pair(self, first: Target, second: Target,
+                  meanwhile: Callable[[], object] | None = None) -> tuple[Catalog, Catalog]:
+        """Both sides at once, on two threads, narrowed (diff/narrow.py) to what differs
+        and what depends on it. Each side's rows are indexed as they arrive; once both are
+        in, the relations to keep are known, and each side's transaction, still open, reads
+        the few texts left for them. ``meanwhile`` runs on this thread in the mean time (the
+        CLI imports the planner then)."""
+        from concurrent.futures import Future, ThreadPoolExecutor
+
+        keep: Future[set[QName]] = Future()
+        ready: tuple[Future[Side], Future[Side]] = (Future(), Future())
+
+        def work(target: Target, side_ready: Future[Side]) -> None:
+            try:
+                self._read_side(target, side_ready, keep)
+            except BaseException as exc:
+                if not side_ready.done():
+                    side_ready.set_exception(exc)
+                raise
+
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="schemagate-load") as pool:
+            jobs = [pool.submit(work, first, ready[0]), pool.submit(work, second, ready[1])]
+            if meanwhile is not None:
+                meanwhile()
+            try:
+                side_a, side_b = ready[0].result(), ready[1].result()
+                keep.set_result(relations_to_keep(side_a, side_b))
+            except BaseException as exc:
+                if not keep.done():  # let the other side's thread end
+                    keep.set_exception(exc)
+                raise
+            for job in jobs:
+                job.result()
+        kept = keep.result()
+        # The sides (every row of both databases) live as long as the loader: freeing them
+        # one object at a time is time a command that exits next need not spend.
+        self._sides = (side_a, side_b)
+        return side_a.catalog(kept), side_b.catalog(kept)
+
+    def _read_side(self, target: Target, ready: Future[Side], keep: Future[set[QName]]
+                   ) -> None:
+        with self._database(target) as url, read_only(url) as cur:
+            side = Side()
+            rows = fetch_cursor(cur, privileges=self.privileges, on_result=side.add,
+                                deferred=True)
+            side.finish(rows)
+            ready.set_result(side)
+            constraints, predicates = side.deferred(keep.result())
+            complete(cur, rows, constraints, predicates)  # same transaction, same snapshot
 
 
 def _apply_sql_file(url: str, path: str) -> None:

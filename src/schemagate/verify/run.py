@@ -32,12 +32,19 @@ from schemagate.fold import apply
 from schemagate.model.catalog import Catalog
 from schemagate.model.migration import ParsedMigration
 from schemagate.model.names import quote_ident
+from schemagate.verify.alembic_run import in_tool_order
 from schemagate.verify.apply import run_script
 from schemagate.verify.data import checksums, compare
 from schemagate.verify.gate import Checklist, checklist
-from schemagate.verify.results import BackupRun, DataCheck, MigrationResult, ScriptResult
+from schemagate.verify.results import (
+    BackupRun,
+    DataCheck,
+    Direction,
+    MigrationResult,
+    ScriptResult,
+)
 from schemagate.verify.schema import capture_schema, schema_differences
-from schemagate.verify.scripts import Executable, NotRunnable, executables
+from schemagate.verify.scripts import Executable, NotRunnable, executables, script_runner
 from schemagate.verify.seed import seed as seed_tables
 
 
@@ -63,6 +70,7 @@ def verify(migrations: Sequence[ParsedMigration], scratch: str | None = None,
     """Apply each migration up, down and up again on a new scratch database."""
     started = time.perf_counter()
     result = VerifyResult(seed=seed)
+    migrations = in_tool_order(migrations)  # Alembic's by the revision graph, as lint folds them
     with scratch_database(scratch) as url, connect(url, autocommit=True) as conn:
         result.database = str(conninfo.conninfo_to_dict(url).get("dbname", ""))
         row = conn.execute("SHOW server_version").fetchone()
@@ -113,7 +121,12 @@ def _verify_one(conn: psycopg.Connection[Any], url: str, mig: ParsedMigration,
         res.seeded, res.seed_notes = report.filled, report.skipped
         sums = checksums(conn)
     scripts = _backup(conn, url, mig, folded, res)
-    res.up = _run(conn, url, up, mig, "up")
+    try:
+        res.up = _run(conn, url, up, mig, "up")
+    except NotRunnable as exc:  # the tool that applies it could not start (Alembic's env.py)
+        res.skipped = str(exc)
+        _drop_backup(conn, scripts)
+        return res
     if not res.up.ok or down is None:
         _drop_backup(conn, scripts)
         return res
@@ -130,13 +143,16 @@ def _verify_one(conn: psycopg.Connection[Any], url: str, mig: ParsedMigration,
         after = checksums(conn, list(sums))
         res.data = DataCheck(len(sums), sum(n for n, _ in sums.values()), compare(sums, after))
     _drop_backup(conn, scripts)
-    res.up_again = _run(conn, url, up, mig, "up")
+    res.up_again = _run(conn, url, up, mig, "up_again")
     return res
 
 
 def _run(conn: psycopg.Connection[Any], url: str, statements: list[Executable],
-         mig: ParsedMigration, direction: str) -> ScriptResult:
-    script = mig.source.up if direction == "up" else mig.source.down
+         mig: ParsedMigration, direction: Direction) -> ScriptResult:
+    runner = script_runner(mig.source.layout)
+    if runner is not None:  # the migration tool applies the script itself (Alembic)
+        return runner(conn, url, mig, direction)
+    script = mig.source.down if direction == "down" else mig.source.up
     return run_script(conn, url, statements, script.path if script is not None else "")
 
 

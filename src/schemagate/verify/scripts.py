@@ -3,19 +3,25 @@
 SQL layouts are applied statement by statement, as parsed: each statement carries the
 transaction block the migration tool would run it in (`ParsedStatement.block`, from the
 layout's transaction mode and the script's own BEGIN/COMMIT). Other frontends register a
-`ScriptSource` for their layout: Alembic's will produce the SQL that `alembic upgrade --sql`
-renders (or drive Alembic itself), block numbers included, and verify runs it the same way.
+`ScriptSource` for their layout, and, when their tool must apply the scripts itself, a
+`ScriptRunner`: Alembic's (`verify.alembic_run`) drives Alembic's own upgrade()/downgrade()
+and traces what it sends.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from schemagate.model import ops as o
 from schemagate.model.migration import ParsedMigration, ParsedStatement
 from schemagate.model.names import QName
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from schemagate.verify.results import Direction, ScriptResult
 
 ScriptDirection = Literal["up", "down"]
 
@@ -55,15 +61,31 @@ def register_script_source(layout: str, source: ScriptSource) -> None:
     _SOURCES[layout] = source
 
 
+# --- tools that apply their scripts themselves (Alembic) --------------------------------------
+# A runner applies one direction of a migration to the scratch database (its URL given, and
+# verify's own autocommit session) and says what ran; "up_again" is the up after the down. It
+# raises NotRunnable when the tool could not start at all (verify then cannot do the job).
+ScriptRunner = Callable[["psycopg.Connection[Any]", str, ParsedMigration, "Direction"],
+                        "ScriptResult"]
+_RUNNERS: dict[str, ScriptRunner] = {}
+
+
+def register_script_runner(layout: str, runner: ScriptRunner) -> None:
+    _RUNNERS[layout] = runner
+
+
+def script_runner(layout: str) -> ScriptRunner | None:
+    return _RUNNERS.get(layout)
+
+
 def executables(mig: ParsedMigration, direction: ScriptDirection) -> list[Executable] | None:
     """The statements of one direction, or None when the migration has no such script."""
+    if mig.source.layout == "alembic" and "alembic" not in _SOURCES:
+        # The Alembic runner registers its source and runner when imported.
+        import schemagate.verify.alembic_run  # noqa: F401
     source = _SOURCES.get(mig.source.layout)
     if source is not None:
         return source(mig, direction)
-    if mig.source.layout == "alembic":
-        raise NotRunnable("Alembic migrations run through Alembic's upgrade()/downgrade(); "
-                          "verify has no Alembic runner yet (schemagate.verify.scripts."
-                          "register_script_source is where it plugs in)")
     if mig.source.dialect != "postgres":
         raise NotRunnable(f"verify runs PostgreSQL migrations; this one is {mig.source.dialect}")
     script = mig.up if direction == "up" else mig.down
