@@ -121,3 +121,14 @@ def test_the_live_database_is_not_written(pg_server: str, pg_db: str,
         proc = run(*args, "--scratch", pg_server, "--allow-destructive")
         assert proc.returncode == 0, proc.stderr
     assert not plan(before, introspect(pg_db)).differs
+
+
+def test_files_without_scratch_share_one_embedded_server(tmp_path: Path) -> None:
+    """Both sides are read at once; the embedded PostgreSQL is started once for both."""
+    import pytest
+
+    pytest.importorskip("pgserver", reason="the embedded PostgreSQL (pgserver) is not installed")
+    a, b = _files(tmp_path)
+    proc = run("--from", a, "--to", b, "--format", "text")
+    assert proc.returncode == 0, proc.stderr
+    assert "+ add column public.t.w" in proc.stdout

@@ -1,8 +1,9 @@
 """The catalog queries introspection runs: one per kind of object, whatever the schema's size.
 
 Every query reads the whole database at once (filtered to the user's schemas) and returns
-oids, which introspect.py joins in Python: 2,000 tables cost the same dozen queries as 2, and
-they are sent together (one pipeline), so the server runs one while Python reads the last.
+oids, which introspect.py joins in Python: 2,000 tables cost the same twenty-odd queries as
+2, and they are sent together (one pipeline), so the server runs one while Python reads the
+last.
 The queries are kept to scans and index lookups, with no joins a planner could get wrong on
 stale catalog statistics; the joining happens in Python. Deparsed texts come from
 PostgreSQL's own functions (pg_get_indexdef, pg_get_viewdef, pg_get_constraintdef …) under

@@ -26,7 +26,10 @@ from schemagate.model.names import QName, quote_qname
 from schemagate.verify.locks import held_locks
 
 POLL_SECONDS = 0.002
-HOLD_SECONDS = 0.5  # how long the blocker waits for the statement to queue behind it
+# The longest the blocker waits for the statement to queue behind it. It is released as soon
+# as the statement is seen waiting, so this only bounds a statement that never waits; a
+# short bound made the observation flaky on a loaded machine.
+HOLD_SECONDS = 5.0
 
 # The table behind each named relation: an index names its table.
 _TABLE_OF = """
