@@ -25,6 +25,7 @@ from schemagate.model.ops import ConstraintKind, Expr
 from schemagate.model.types import TypeRef
 
 K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,115 +245,101 @@ class Dependency(NamedTuple):
     auto: bool = False
 
 
-class TableStore(dict[QName, Table]):
+class _KeyedStore(dict[QName, V]):
+    """A dict that tells its subclass of every entry added or removed, so that it can keep
+    a secondary map current; callers use it as a plain dict."""
+
+    def __init__(self, items: Mapping[QName, V] | None = None) -> None:
+        super().__init__()
+        for key, value in (items or {}).items():
+            self[key] = value
+
+    def _added(self, key: QName, value: V) -> None:
+        raise NotImplementedError
+
+    def _removed(self, key: QName, value: V) -> None:
+        raise NotImplementedError
+
+    def __setitem__(self, key: QName, value: V) -> None:
+        old = super().get(key)
+        if old is not None:
+            self._removed(key, old)
+        super().__setitem__(key, value)
+        self._added(key, value)
+
+    def __delitem__(self, key: QName) -> None:
+        old = super().__getitem__(key)
+        super().__delitem__(key)
+        self._removed(key, old)
+
+    def pop(self, key: QName, *default: Any) -> Any:
+        if key in self:
+            value = self[key]
+            del self[key]
+            return value
+        if default:
+            return default[0]
+        raise KeyError(key)
+
+    def setdefault(self, key: QName, default: V) -> V:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def clear(self) -> None:
+        for key in list(self):
+            del self[key]
+
+
+class TableStore(_KeyedStore[Table]):
     """Tables by name, that also know which tables reference each table by foreign key.
 
     "What references this table" is asked on every drop, rename and truncate; scanning every
-    table's constraints each time grew with the square of the history. The map is kept
-    current on every write, so callers use the store as a plain dict.
+    table's constraints each time grew with the square of the history.
     """
 
     def __init__(self, items: Mapping[QName, Table] | None = None) -> None:
-        super().__init__()
         self._referenced_by: dict[QName, set[QName]] = {}
-        for key, value in (items or {}).items():
-            self[key] = value
+        super().__init__(items)
 
     @staticmethod
     def _targets(table: Table) -> set[QName]:
         return {c.ref_table for c in table.constraints
                 if c.kind == "foreign" and c.ref_table is not None}
 
-    def _forget(self, key: QName) -> None:
-        old = super().get(key)
-        if old is not None:
-            for target in self._targets(old):
-                self._referenced_by.get(target, set()).discard(key)
-
-    def __setitem__(self, key: QName, value: Table) -> None:
-        self._forget(key)
-        super().__setitem__(key, value)
+    def _added(self, key: QName, value: Table) -> None:
         for target in self._targets(value):
             self._referenced_by.setdefault(target, set()).add(key)
 
-    def __delitem__(self, key: QName) -> None:
-        self._forget(key)
-        super().__delitem__(key)
-
-    def pop(self, key: QName, *default: Any) -> Any:
-        if key in self:
-            value = self[key]
-            del self[key]
-            return value
-        if default:
-            return default[0]
-        raise KeyError(key)
-
-    def setdefault(self, key: QName, default: Table) -> Table:
-        if key not in self:
-            self[key] = default
-        return self[key]
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        for key, value in dict(*args, **kwargs).items():
-            self[key] = value
-
-    def clear(self) -> None:
-        super().clear()
-        self._referenced_by.clear()
+    def _removed(self, key: QName, value: Table) -> None:
+        for target in self._targets(value):
+            self._referenced_by.get(target, set()).discard(key)
 
     def referencing(self, table: QName) -> list[QName]:
         """Names of the tables with a foreign key to the table, in a stable order."""
         return sorted(self._referenced_by.get(table, ()), key=str)
 
 
-class IndexStore(dict[QName, Index]):
+class IndexStore(_KeyedStore[Index]):
     """Indexes by name, that also know the indexes of each table.
 
     Rules ask "which indexes does this table have" for every foreign key a migration adds;
-    scanning thousands of indexes each time made that the slowest part of a lint run. The
-    by-table map is kept current on every write, so callers use it as a plain dict.
+    scanning thousands of indexes each time made that the slowest part of a lint run.
     """
 
     def __init__(self, items: Mapping[QName, Index] | None = None) -> None:
-        super().__init__()
         self._by_table: dict[QName, set[QName]] = {}
-        for key, value in (items or {}).items():
-            self[key] = value
+        super().__init__(items)
 
-    def __setitem__(self, key: QName, value: Index) -> None:
-        old = super().get(key)
-        if old is not None:
-            self._by_table.get(old.table, set()).discard(key)
-        super().__setitem__(key, value)
+    def _added(self, key: QName, value: Index) -> None:
         self._by_table.setdefault(value.table, set()).add(key)
 
-    def __delitem__(self, key: QName) -> None:
-        old = super().__getitem__(key)
-        super().__delitem__(key)
-        self._by_table.get(old.table, set()).discard(key)
-
-    def pop(self, key: QName, *default: Any) -> Any:
-        if key in self:
-            value = self[key]
-            del self[key]
-            return value
-        if default:
-            return default[0]
-        raise KeyError(key)
-
-    def setdefault(self, key: QName, default: Index) -> Index:
-        if key not in self:
-            self[key] = default
-        return self[key]
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        for key, value in dict(*args, **kwargs).items():
-            self[key] = value
-
-    def clear(self) -> None:
-        super().clear()
-        self._by_table.clear()
+    def _removed(self, key: QName, value: Index) -> None:
+        self._by_table.get(value.table, set()).discard(key)
 
     def keys_on(self, table: QName) -> list[QName]:
         return sorted(self._by_table.get(table, ()), key=str)
