@@ -99,6 +99,28 @@ def _run(debug: bool, body: Callable[[], int]) -> NoReturn:
     sys.exit(code)
 
 
+# The options that build the lint settings, shared by every command that lints.
+_SETTINGS_OPTIONS = (
+    click.option("--select", help="Comma-separated rule ids or families to enable (only these)."),
+    click.option("--ignore", help="Comma-separated rule ids or families to disable."),
+    click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]),
+                 help="Lowest severity that makes the exit code 1 (default: error)."),
+    click.option("--pg-version", type=click.IntRange(9, 99),
+                 help="PostgreSQL major version the migrations will run on (default: 16)."),
+    click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                 help="Settings file (default: nearest pyproject.toml or schemagate.toml)."),
+    click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
+                 help="Fill a template placeholder ({{ NAME }}, ${NAME}) before parsing."),
+)
+
+
+def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the settings options, in their usual order, to a command."""
+    for option in reversed(_SETTINGS_OPTIONS):
+        command = option(command)
+    return command
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="schemagate")
 def main() -> None:
@@ -112,16 +134,7 @@ def main() -> None:
 @click.option("-o", "--output", help="Write to this file instead of standard output.")
 @click.option("--dialect", type=click.Choice(["postgres", "mysql", "sqlite"]),
               help="SQL dialect of the migrations (default: postgres).")
-@click.option("--select", help="Comma-separated rule ids or families to enable (only these).")
-@click.option("--ignore", help="Comma-separated rule ids or families to disable.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]),
-              help="Lowest severity that makes the exit code 1 (default: error).")
-@click.option("--pg-version", type=click.IntRange(9, 99),
-              help="PostgreSQL major version the migrations will run on (default: 16).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False),
-              help="Settings file (default: nearest pyproject.toml or schemagate.toml).")
-@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
-              help="Fill a template placeholder ({{ NAME }}, ${NAME}) before parsing.")
+@settings_options
 @click.option("--db", "db_url", metavar="URL",
               help="A live PostgreSQL to read table sizes from (read-only).")
 @click.option("--no-help", "no_help", is_flag=True, help="Text format: omit the help lines.")
@@ -582,16 +595,7 @@ def _down_path(output: str) -> str:
                    "(default: an embedded one started for the run).")
 @click.option("--title", default="schemagate impact report", show_default=True,
               help="The report's title.")
-@click.option("--select", help="Comma-separated rule ids or families to enable (only these).")
-@click.option("--ignore", help="Comma-separated rule ids or families to disable.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]),
-              help="Lowest severity that makes the exit code 1 (default: error).")
-@click.option("--pg-version", type=click.IntRange(9, 99),
-              help="PostgreSQL major version the migrations will run on (default: 16).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False),
-              help="Settings file (default: nearest pyproject.toml or schemagate.toml).")
-@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
-              help="Fill a template placeholder ({{ NAME }}, ${NAME}) before parsing.")
+@settings_options
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def report_command(paths: tuple[str, ...], fmt: str, output: str | None, db_url: str | None,
                    verify_json: str | None, start: str | None, drift: bool,
