@@ -14,7 +14,6 @@ from schemagate.model.findings import InputError, Notice
 from schemagate.parse.layouts.discover import discover
 from tests.parse.layouts.helpers import LAYOUTS, clean, path_of, rows, write
 
-
 # -- one layout per folder -------------------------------------------------------------------
 
 
