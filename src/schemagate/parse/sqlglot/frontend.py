@@ -1,4 +1,4 @@
-"""Other SQL dialects (MySQL/MariaDB, SQLite) through sqlglot, into the same IR.
+"""The MySQL/MariaDB and SQLite frontend: a script's text to statements and operations, via sqlglot.
 
 sqlglot parses one statement at a time and keeps few positions, so statements are found
 here: the dialect's tokenizer gives each token's character offset, and statements end at
