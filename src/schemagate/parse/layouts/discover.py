@@ -114,8 +114,6 @@ class _Finder:
         self._found: dict[Key, MigrationSource] = {}
         self._prisma_locks: dict[str, str | None] = {}
         self._problems = Problems()
-        self._errors = self._problems.errors
-        self._notices = self._problems.notices
         # Alembic revisions named explicitly, and the versions/ trees they need as context.
         self._named_revisions: set[str] = set()
         self._alembic_roots: dict[str, None] = {}
@@ -124,11 +122,11 @@ class _Finder:
 
     def result(self) -> Discovery:
         # One file reached twice (by name and through its folder) is reported once.
-        migrations = _in_history_order(list(self._found.values()), self._notices)
+        migrations = _in_history_order(list(self._found.values()), self._problems.notices)
         return Discovery(
             migrations=migrations,
-            errors=list(dict.fromkeys(self._errors)),
-            notices=list(dict.fromkeys(self._notices)),
+            errors=list(dict.fromkeys(self._problems.errors)),
+            notices=list(dict.fromkeys(self._problems.notices)),
         )
 
     # -- roots ---------------------------------------------------------------------------
@@ -142,7 +140,8 @@ class _Finder:
             try:
                 is_dir = stat.S_ISDIR(os.stat(path).st_mode)
             except FileNotFoundError:
-                self._errors.append(InputError(self._display(path), "no such file or directory"))
+                missing = InputError(self._display(path), "no such file or directory")
+                self._problems.errors.append(missing)
                 continue
             except OSError as exc:
                 self._problems.error(self._display(path), exc)
@@ -180,7 +179,7 @@ class _Finder:
             self._add(found)
         for name in dict.fromkeys(group.names):
             if name not in result.claimed:
-                self._notices.append(Notice(d.show(name), "not a migration file; ignored"))
+                self._problems.notices.append(Notice(d.show(name), "not a migration file; ignored"))
 
     # -- directories ---------------------------------------------------------------------
 
@@ -368,10 +367,10 @@ class _Finder:
                 self._problems.error(display, exc)
                 return None
             if not os.access(entry.path, os.R_OK):
-                self._errors.append(InputError(display, os.strerror(errno.EACCES)))
+                self._problems.errors.append(InputError(display, os.strerror(errno.EACCES)))
                 return None
         if empty:
-            self._notices.append(Notice(display, "empty migration file"))
+            self._problems.notices.append(Notice(display, "empty migration file"))
         return Script(display, transaction)
 
     def _head(self, d: Folder, name: str) -> dbmate.Head | None:
@@ -387,7 +386,7 @@ class _Finder:
         except OSError as exc:  # a dangling symlink: the OS says why
             self._problems.error(d.show(entry.name), exc)
             return
-        self._errors.append(InputError(d.show(entry.name), "not a regular file"))
+        self._problems.errors.append(InputError(d.show(entry.name), "not a regular file"))
 
     def _prisma_dialect(self, folder: str) -> str | None:
         """The dialect of Prisma's lock file in `folder`, or None when there is none."""
