@@ -29,8 +29,12 @@ NAMEDATALEN = 64
 _PSQL_VARIABLE = re.compile(r"(?m)^\s*\\\w+|:'\w+'|:\"\w+\"")
 
 
-def parse_script(source: SourceText, script: Script) -> ParsedScript:
-    """Parse one script (a file, or a dbmate section of one) into statements."""
+def parse_script(source: SourceText, script: Script, dialect: str = "postgres") -> ParsedScript:
+    """Parse one script (a file, or a dbmate section of one) into statements.
+
+    `dialect` is always PostgreSQL here; it is taken so that every SQL frontend is called
+    alike (`parse.frontend.ScriptFrontend`).
+    """
     result = ParsedScript(script)
     text = source.text
     if script.section is not None:
