@@ -138,7 +138,7 @@ def test_an_env_py_that_connects_elsewhere_is_stopped(tmp_path: Path, pg_server:
         'config.get_main_option("sqlalchemy.url")',
         'os.environ["SHOP_DATABASE_URL"]').replace("from logging", "import os\nfrom logging"),
         encoding="utf-8")
-    from schemagate.verify.alembic_project import sqlalchemy_url
+    from schemagate.verify.alembic.project import sqlalchemy_url
 
     monkeypatch.setenv("SHOP_DATABASE_URL", sqlalchemy_url(pg_db))
     result = verify_folder(project / "migrations" / "versions", pg_server)

@@ -16,10 +16,10 @@ from schemagate.verify.results import (
     StatementResult,
 )
 from schemagate.verify.run import VerifyResult, verify
-from schemagate.verify.scripts import Executable, NotRunnable, register_script_source
+from schemagate.verify.scripts import Executable, NotRunnable
 
 __all__ = [
     "BackupRun", "Checklist", "DataCheck", "Executable", "GateItem", "LockTaken",
     "MigrationResult", "NotRunnable", "Rewrite", "ScriptResult", "StatementResult",
-    "VerifyResult", "checklist", "register_script_source", "verify",
+    "VerifyResult", "checklist", "verify",
 ]

@@ -32,7 +32,8 @@ from schemagate.fold import apply
 from schemagate.model.catalog import Catalog
 from schemagate.model.migration import ParsedMigration
 from schemagate.model.names import quote_ident
-from schemagate.verify.alembic_run import in_tool_order
+from schemagate.verify.alembic.order import in_tool_order
+from schemagate.verify.alembic.run import revision_scripts, run_revision
 from schemagate.verify.apply import run_script
 from schemagate.verify.data import checksums, compare
 from schemagate.verify.gate import Checklist, checklist
@@ -44,7 +45,7 @@ from schemagate.verify.results import (
     ScriptResult,
 )
 from schemagate.verify.schema import capture_schema, schema_differences
-from schemagate.verify.scripts import Executable, NotRunnable, executables, script_runner
+from schemagate.verify.scripts import Executable, NotRunnable, ScriptDirection, executables
 from schemagate.verify.seed import seed as seed_tables
 
 
@@ -106,7 +107,7 @@ def _verify_one(conn: psycopg.Connection[Any], url: str, mig: ParsedMigration,
                 folded: Catalog, seed: int | None) -> MigrationResult:
     res = MigrationResult(mig.name)
     try:
-        up, down = executables(mig, "up"), executables(mig, "down")
+        up, down = _scripts(mig, "up"), _scripts(mig, "down")
     except NotRunnable as exc:
         res.skipped = str(exc)
         return res
@@ -147,11 +148,16 @@ def _verify_one(conn: psycopg.Connection[Any], url: str, mig: ParsedMigration,
     return res
 
 
+def _scripts(mig: ParsedMigration, direction: ScriptDirection) -> list[Executable] | None:
+    if mig.source.layout == "alembic":  # Alembic sends the statements itself
+        return revision_scripts(mig, direction)
+    return executables(mig, direction)
+
+
 def _run(conn: psycopg.Connection[Any], url: str, statements: list[Executable],
          mig: ParsedMigration, direction: Direction) -> ScriptResult:
-    runner = script_runner(mig.source.layout)
-    if runner is not None:  # the migration tool applies the script itself (Alembic)
-        return runner(conn, url, mig, direction)
+    if mig.source.layout == "alembic":  # the migration tool applies the script itself
+        return run_revision(conn, url, mig, direction)
     script = mig.source.down if direction == "down" else mig.source.up
     return run_script(conn, url, statements, script.path if script is not None else "")
 

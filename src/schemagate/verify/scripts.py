@@ -1,27 +1,20 @@
-"""The statements verify sends for one direction of a migration, and where Alembic plugs in.
+"""The statements verify sends for one direction of an SQL migration.
 
 SQL layouts are applied statement by statement, as parsed: each statement carries the
 transaction block the migration tool would run it in (`ParsedStatement.block`, from the
-layout's transaction mode and the script's own BEGIN/COMMIT). Other frontends register a
-`ScriptSource` for their layout, and, when their tool must apply the scripts itself, a
-`ScriptRunner`: Alembic's (`verify.alembic_run`) drives Alembic's own upgrade()/downgrade()
-and traces what it sends.
+layout's transaction mode and the script's own BEGIN/COMMIT). Tools that apply their scripts
+themselves (Alembic, `verify.alembic`) are dispatched by `verify.run`; this module is the
+bottom of verify and imports nothing else from it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 
 from schemagate.model import ops as o
 from schemagate.model.migration import ParsedMigration, ParsedStatement
 from schemagate.model.names import QName
-
-if TYPE_CHECKING:
-    import psycopg
-
-    from schemagate.verify.results import Direction, ScriptResult
 
 ScriptDirection = Literal["up", "down"]
 
@@ -52,40 +45,8 @@ class NotRunnable(Exception):
     """This migration cannot be applied by verify (yet); the message says why."""
 
 
-ScriptSource = Callable[[ParsedMigration, ScriptDirection], "list[Executable] | None"]
-_SOURCES: dict[str, ScriptSource] = {}
-
-
-def register_script_source(layout: str, source: ScriptSource) -> None:
-    """Let a frontend say how its migrations run (the Alembic frontend registers here)."""
-    _SOURCES[layout] = source
-
-
-# --- tools that apply their scripts themselves (Alembic) --------------------------------------
-# A runner applies one direction of a migration to the scratch database (its URL given, and
-# verify's own autocommit session) and says what ran; "up_again" is the up after the down. It
-# raises NotRunnable when the tool could not start at all (verify then cannot do the job).
-ScriptRunner = Callable[["psycopg.Connection[Any]", str, ParsedMigration, "Direction"],
-                        "ScriptResult"]
-_RUNNERS: dict[str, ScriptRunner] = {}
-
-
-def register_script_runner(layout: str, runner: ScriptRunner) -> None:
-    _RUNNERS[layout] = runner
-
-
-def script_runner(layout: str) -> ScriptRunner | None:
-    return _RUNNERS.get(layout)
-
-
 def executables(mig: ParsedMigration, direction: ScriptDirection) -> list[Executable] | None:
     """The statements of one direction, or None when the migration has no such script."""
-    if mig.source.layout == "alembic" and "alembic" not in _SOURCES:
-        # The Alembic runner registers its source and runner when imported.
-        import schemagate.verify.alembic_run  # noqa: F401
-    source = _SOURCES.get(mig.source.layout)
-    if source is not None:
-        return source(mig, direction)
     if mig.source.dialect != "postgres":
         raise NotRunnable(f"verify runs PostgreSQL migrations; this one is {mig.source.dialect}")
     script = mig.up if direction == "up" else mig.down

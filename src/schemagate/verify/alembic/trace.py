@@ -32,7 +32,7 @@ from typing import Any
 from schemagate.diff.connect import connect
 from schemagate.model.migration import ParsedStatement
 from schemagate.verify.locks import Snapshot, changes, held_locks, name_locks, snapshot
-from schemagate.verify.observe import HOLD_SECONDS, POLL_SECONDS, _block, _waiting
+from schemagate.verify.observe import HOLD_SECONDS, POLL_SECONDS, block, waiting
 from schemagate.verify.results import StatementResult
 from schemagate.verify.scripts import from_statement
 
@@ -297,7 +297,7 @@ class _Watcher:
         self._observer = connect(url, autocommit=True)
         try:
             self._blocker = connect(url)
-            _block(self._blocker, relations)
+            block(self._blocker, relations)
         except BaseException:
             self._observer.close()
             raise
@@ -312,12 +312,12 @@ class _Watcher:
             while not self._done.is_set():
                 # Whether it waits first, then its locks: a statement seen waiting is still
                 # waiting when its locks are read, however soon it started.
-                waiting = _waiting(self._observer, self.pid)
+                queued = waiting(self._observer, self.pid)
                 locks = held_locks(self._observer, self.pid)
                 if locks:
                     self.seen = True
                     self.locks |= locks
-                if self.released_at is None and (waiting or time.perf_counter() > deadline):
+                if self.released_at is None and (queued or time.perf_counter() > deadline):
                     self._release()
                 time.sleep(POLL_SECONDS)
         finally:
