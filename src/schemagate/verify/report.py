@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from schemagate import __version__
+from schemagate.verify.errors import VerifyError
 from schemagate.verify.results import MigrationResult, ScriptResult, StatementResult
 from schemagate.verify.run import VerifyResult
 
@@ -32,6 +34,20 @@ def to_json(result: VerifyResult) -> dict[str, Any]:
         "gate": {"passed": result.gate.passed,
                  "items": [asdict(item) for item in result.gate.items]},
     }
+
+
+def read_gate(path: str) -> list[dict[str, Any]]:
+    """The gate items of a file `render_json` wrote (`schemagate verify --format json`), for
+    reports that show verify's checklist; VerifyError when the file is not one."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        items = doc["gate"]["items"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise VerifyError(f"--verify-json {path}: not the JSON of `schemagate verify` "
+                          f"({exc})") from None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise VerifyError(f"--verify-json {path}: gate.items is not a list of checks")
+    return items
 
 
 def _migration(m: MigrationResult) -> dict[str, Any]:

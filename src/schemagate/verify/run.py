@@ -32,11 +32,13 @@ from schemagate.fold import apply
 from schemagate.model.catalog import Catalog
 from schemagate.model.migration import ParsedMigration
 from schemagate.model.names import quote_ident
+from schemagate.model.settings import Settings
 from schemagate.verify.alembic.order import in_tool_order
 from schemagate.verify.alembic.run import revision_scripts, run_revision
 from schemagate.verify.apply import run_script
 from schemagate.verify.data import checksums, compare
 from schemagate.verify.gate import Checklist, checklist
+from schemagate.verify.inputs import load_strictly
 from schemagate.verify.results import (
     BackupRun,
     DataCheck,
@@ -64,6 +66,16 @@ class VerifyResult:
     @property
     def exit_code(self) -> int:
         return 2 if self.unrunnable else self.gate.exit_code
+
+
+def run_verify(paths: Sequence[str], settings: Settings, *, scratch: str | None = None,
+               seed: int | None = None) -> VerifyResult:
+    """`schemagate verify` as a library call: load every migration under `paths` (VerifyError
+    if any cannot be parsed, or there is none) and verify them.
+
+    DatabaseError when the scratch server cannot be reached or the scratch database made.
+    """
+    return verify(load_strictly(paths, settings), scratch, seed)
 
 
 def verify(migrations: Sequence[ParsedMigration], scratch: str | None = None,
