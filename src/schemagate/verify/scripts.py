@@ -9,6 +9,7 @@ bottom of verify and imports nothing else from it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,12 +19,39 @@ from schemagate.model.names import QName
 
 ScriptDirection = Literal["up", "down"]
 
-# Statements that change the server beyond the scratch database: verify refuses them.
-_SERVER_WIDE = frozenset({
-    "CreatedbStmt", "DropdbStmt", "AlterDatabaseStmt", "AlterDatabaseSetStmt",
-    "AlterDatabaseRefreshCollStmt", "CreateTableSpaceStmt", "DropTableSpaceStmt",
-    "AlterTableSpaceOptionsStmt", "AlterSystemStmt",
-})
+# Statements that act beyond the scratch database: on roles (every database on the server
+# shares them), on other databases, on the server's settings, files and processes. Verify
+# reports them instead of running them; the scratch role could not run most of them anyway
+# (`diff.scratch`), and this says why before the server has to.
+_BEYOND: dict[str, tuple[str, str]] = {
+    "CreateRoleStmt": ("CREATE ROLE", "roles"), "AlterRoleStmt": ("ALTER ROLE", "roles"),
+    "AlterRoleSetStmt": ("ALTER ROLE … SET", "roles"), "DropRoleStmt": ("DROP ROLE", "roles"),
+    "GrantRoleStmt": ("GRANT or REVOKE of a role", "roles"),
+    "ReassignOwnedStmt": ("REASSIGN OWNED", "roles"),
+    "CreatedbStmt": ("CREATE DATABASE", "databases"),
+    "DropdbStmt": ("DROP DATABASE", "databases"),
+    "AlterDatabaseStmt": ("ALTER DATABASE", "databases"),
+    "AlterDatabaseSetStmt": ("ALTER DATABASE … SET", "databases"),
+    "AlterDatabaseRefreshCollStmt": ("ALTER DATABASE … REFRESH", "databases"),
+    "CreateTableSpaceStmt": ("CREATE TABLESPACE", "tablespaces"),
+    "DropTableSpaceStmt": ("DROP TABLESPACE", "tablespaces"),
+    "AlterTableSpaceOptionsStmt": ("ALTER TABLESPACE", "tablespaces"),
+    "AlterSystemStmt": ("ALTER SYSTEM", "the server's settings"),
+    "CreateSubscriptionStmt": ("CREATE SUBSCRIPTION", "other databases"),
+    "AlterSubscriptionStmt": ("ALTER SUBSCRIPTION", "other databases"),
+    "CreateForeignServerStmt": ("CREATE SERVER", "other databases"),
+    "CreateUserMappingStmt": ("CREATE USER MAPPING", "other databases"),
+    "LoadStmt": ("LOAD", "the server's files"),
+}
+_RENAMES_BEYOND = re.compile(r"^\s*ALTER\s+(ROLE|USER|GROUP|DATABASE|TABLESPACE)\b", re.I)
+_COPY_PROGRAM = re.compile(r"\bPROGRAM\s+(E?'|\$)", re.I)
+# Function calls that reach other databases (dblink), other sessions, or the server's files.
+_CALLS_BEYOND = re.compile(
+    r"\b(dblink\w*|pg_terminate_backend|pg_cancel_backend|pg_reload_conf|pg_rotate_logfile"
+    r"|lo_import|lo_export|pg_read_file|pg_read_binary_file|pg_ls_dir|pg_file_write)\s*\(",
+    re.I)
+_STRING = re.compile(r"'(?:[^']|'')*'")  # a call named in a string literal is not made
+_DEFINES_CODE = frozenset({"CreateFunctionStmt", "CreateTrigStmt", "ViewStmt"})
 
 # Statements PostgreSQL refuses outside a transaction block: verify must not wrap them in
 # one to trace them, or a failure the migration tool would meet would go unseen.
@@ -60,10 +88,34 @@ def from_statement(st: ParsedStatement) -> Executable:
     line = first.span.line if first is not None else 1
     control = first.action if isinstance(first, o.TransactionControl) else None
     kind = first.statement_kind if isinstance(first, o.RawSQL) else ""
-    refused = None
-    if isinstance(first, o.DropDatabase) or kind in _SERVER_WIDE:
-        refused = "not run: it changes the server outside the scratch database"
+    refused = beyond_database(first, st.sql)
     return Executable(st.sql, line, st.block, control, _relations(st), kind, refused)
+
+
+def beyond_database(op: o.Operation | None, sql: str) -> str | None:
+    """Why verify does not run this statement: it acts outside the scratch database; None
+    when it stays inside."""
+    kind = op.statement_kind if isinstance(op, o.RawSQL) else ""
+    what = reach = None
+    if isinstance(op, o.DropDatabase):
+        what, reach = "DROP DATABASE", "databases"
+    elif kind in _BEYOND:
+        what, reach = _BEYOND[kind]
+    elif kind == "RenameStmt" and (m := _RENAMES_BEYOND.match(sql)):
+        word = m.group(1).upper()
+        what = f"ALTER {word} … RENAME"
+        reach = "roles" if word in ("ROLE", "USER", "GROUP") else \
+            "databases" if word == "DATABASE" else "tablespaces"
+    elif kind == "CopyStmt" and _COPY_PROGRAM.search(sql):
+        what, reach = "COPY … PROGRAM", "the server's programs"
+    elif kind not in _DEFINES_CODE and (call := _CALLS_BEYOND.search(_STRING.sub("''", sql))):
+        what = f"{call.group(1)}()"
+        reach = "other databases" if call.group(1).lower().startswith("dblink") else \
+            "other sessions" if "backend" in call.group(1).lower() else "the server"
+    if reach is None:
+        return None
+    return (f"not run: {what} acts on {reach}, beyond the scratch database; verify runs "
+            "a migration only inside its scratch database")
 
 
 def _relations(st: ParsedStatement) -> tuple[QName, ...]:
