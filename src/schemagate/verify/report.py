@@ -31,7 +31,7 @@ def to_json(result: VerifyResult) -> dict[str, Any]:
         "seconds": round(result.seconds, 3),
         "migrations": [_migration(m) for m in result.migrations],
         "unrunnable": result.unrunnable,
-        "gate": {"passed": result.gate.passed,
+        "gate": {"passed": result.gate.passed and not result.unrunnable,
                  "items": [asdict(item) for item in result.gate.items]},
     }
 
@@ -102,9 +102,19 @@ def render_text(result: VerifyResult) -> str:
     lines += ["", "Checklist:"]
     for item in result.gate.items:
         lines.append(f"  {item.status.upper():<4}  {item.title}: {item.detail}")
-    verdict = "passed" if result.gate.passed else "failed (exit 1)"
-    lines += ["", f"gate {verdict}; the scratch database {result.database} was dropped"]
+    lines += ["", f"{_verdict(result)}; the scratch database {result.database} was dropped"]
     return "\n".join(lines) + "\n"
+
+
+def _verdict(result: VerifyResult) -> str:
+    if result.unrunnable:
+        n = len(result.unrunnable)
+        return f"gate not reached (exit 2): verify could not apply {n} migration{'s' * (n != 1)}"
+    if not result.gate.passed:
+        return "gate failed (exit 1)"
+    unchecked = [i.title for i in result.gate.unchecked]
+    return "gate passed" + (f", but not checked in full: {', '.join(unchecked)}"
+                            if unchecked else "")
 
 
 def _migration_text(m: MigrationResult) -> list[str]:

@@ -40,6 +40,7 @@ from schemagate.verify.data import checksums, compare
 from schemagate.verify.gate import Checklist, checklist
 from schemagate.verify.inputs import load_strictly
 from schemagate.verify.results import (
+    STOPPED,
     BackupRun,
     DataCheck,
     Direction,
@@ -47,7 +48,13 @@ from schemagate.verify.results import (
     ScriptResult,
 )
 from schemagate.verify.schema import capture_schema, schema_differences
-from schemagate.verify.scripts import Executable, NotRunnable, ScriptDirection, executables
+from schemagate.verify.scripts import (
+    Executable,
+    NotRunnable,
+    ScriptDirection,
+    down_not_applicable,
+    executables,
+)
 from schemagate.verify.seed import seed as seed_tables
 
 
@@ -94,7 +101,8 @@ def verify(migrations: Sequence[ParsedMigration], scratch: str | None = None,
         folded = Catalog()  # the schema as the history builds it, for the backup plans
         for mig in migrations:
             if stopped is not None:
-                result.migrations.append(MigrationResult(mig.name, skipped=stopped))
+                result.migrations.append(MigrationResult(mig.name, skipped=stopped,
+                                                         no_down=down_not_applicable(mig)))
                 continue
             outcome = _verify_one(conn, url, mig, folded, seed)
             for op in up_ops(mig):
@@ -103,7 +111,7 @@ def verify(migrations: Sequence[ParsedMigration], scratch: str | None = None,
             if outcome.skipped is not None:
                 result.unrunnable.append(f"{mig.name}: {outcome.skipped}")
             if not _can_go_on(outcome):
-                stopped = f"not run: {mig.name} failed before it"
+                stopped = f"{STOPPED}{mig.name} failed before it"
     result.gate = checklist(result.migrations, seed is not None)
     result.seconds = time.perf_counter() - started
     return result
@@ -117,7 +125,7 @@ def _can_go_on(m: MigrationResult) -> bool:
 
 def _verify_one(conn: psycopg.Connection[Any], url: str, mig: ParsedMigration,
                 folded: Catalog, seed: int | None) -> MigrationResult:
-    res = MigrationResult(mig.name)
+    res = MigrationResult(mig.name, no_down=down_not_applicable(mig))
     try:
         up, down = _scripts(mig, "up"), _scripts(mig, "down")
     except NotRunnable as exc:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
+from enum import Enum
 from typing import Any
 
 from schemagate.model.catalog import Catalog, Table
@@ -242,16 +243,30 @@ def _table_details(a: Table, b: Table) -> list[str]:
 
 
 def _changed(a: Any, b: Any) -> str:
-    parts = []
-    for f in fields(a):
-        if f.compare and getattr(a, f.name) != getattr(b, f.name):
-            parts.append(f"{f.name}: {_show(getattr(a, f.name))} → {_show(getattr(b, f.name))}")
-    return "; ".join(parts) or "details differ"
+    names = [f.name for f in fields(a) if f.compare and getattr(a, f.name) != getattr(b, f.name)]
+    if "type_sql" in names and "type" in names:
+        names.remove("type")  # the same change, once as PostgreSQL spells it
+    return "; ".join(f"{_FIELD_NAMES.get(n, n)}: {_show(getattr(a, n))} → "
+                     f"{_show(getattr(b, n))}" for n in names) or "details differ"
+
+
+_FIELD_NAMES = {"type_sql": "type", "not_null": "not null"}
 
 
 def _show(value: Any) -> str:
+    """A catalog value as SQL or plain words, never a Python repr."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     sql = getattr(value, "sql", None)  # an Expr: its text says it all
-    return str(sql) if isinstance(sql, str) else repr(value)
+    if isinstance(sql, str):
+        return sql
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, tuple | list | set | frozenset):
+        return "(" + ", ".join(_show(v) for v in value) + ")"
+    return str(value)  # TypeRef as `varchar(20)`, QName as `public.t`
 
 
 def read_flat(conn: Any) -> Schema:

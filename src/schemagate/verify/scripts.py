@@ -83,6 +83,16 @@ def executables(mig: ParsedMigration, direction: ScriptDirection) -> list[Execut
     return [from_statement(st) for st in script.statements]
 
 
+def down_not_applicable(mig: ParsedMigration) -> str | None:
+    """Why this migration has no down by its tool's design, so that "rollback tested" does
+    not apply to it; None when a down could have been written."""
+    if mig.source.layout == "prisma":
+        return "Prisma has no down migrations (prisma migrate only applies forward)"
+    if mig.source.repeatable:
+        return "a Flyway repeatable migration is applied again when it changes, never undone"
+    return None
+
+
 def from_statement(st: ParsedStatement) -> Executable:
     first = st.ops[0] if st.ops else None
     line = first.span.line if first is not None else 1
