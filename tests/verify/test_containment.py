@@ -14,7 +14,7 @@ import pytest
 from psycopg import sql
 
 from schemagate.diff.connect import connect
-from schemagate.parse.discover import discover
+from schemagate.parse.layouts.discover import discover
 from schemagate.parse.load import load_migrations
 from schemagate.verify.scripts import from_statement
 from tests.conftest import unique_name

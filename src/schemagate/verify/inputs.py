@@ -17,7 +17,7 @@ from schemagate.verify.errors import VerifyError
 def load_strictly(paths: Sequence[str], settings: Settings) -> list[ParsedMigration]:
     """Every migration under `paths` (default: the current folder), parsed; VerifyError
     when any file cannot be read or parsed, or when there is none."""
-    from schemagate.parse.discover import discover
+    from schemagate.parse.layouts.discover import discover
     from schemagate.parse.load import load_migrations
 
     found = discover(list(paths) or ["."])
