@@ -107,7 +107,7 @@ def test_nothing_passes_when_verify_could_not_apply_the_first_migration() -> Non
     assert [i.status for i in gate.items] == ["skip", "skip", "skip", "skip"]
 
 
-def test_rollback_does_not_apply_to_a_tool_without_down_migrations() -> None:
+def test_rollback_is_not_applicable_without_downs_or_a_planned_way_back() -> None:
     why = "Prisma has no down migrations (prisma migrate only applies forward)"
     prisma = _migration(has_down=False, down=ScriptResult(), up_again=ScriptResult(),
                         schema_restored=None, no_down=why)
@@ -125,6 +125,14 @@ def test_rollback_passes_with_the_migrations_it_does_not_apply_to_named() -> Non
     item = gate.item("rollback")
     assert item is not None and item.status == "pass"
     assert "1 of 1 down migrations" in item.detail and "not applicable to 1" in item.detail
+
+
+def test_a_down_planned_by_diff_counts_as_a_tested_rollback_and_says_so() -> None:
+    why = "Prisma has no down migrations (prisma migrate only applies forward)"
+    gate = checklist([_migration(no_down=why, down_generated=True)], seeded=False)
+    item = gate.item("rollback")
+    assert item is not None and item.status == "pass"
+    assert "1 of them the way back `schemagate diff` plans" in item.detail and why in item.detail
 
 
 def test_restore_sql_that_never_ran_keeps_the_backup_item_from_passing() -> None:

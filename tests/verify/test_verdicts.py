@@ -27,8 +27,8 @@ EXPECTED = {
     "dbmate": ("fail", "fail", "skip", "skip"),
     # Repeatable R__ scripts have no undo by design; V1 without its U1 does.
     "flyway": ("pass", "fail", "skip", "skip"),
-    # Prisma has no down migrations: rollback does not apply.
-    "prisma": ("pass", "n/a", "pass", "pass"),
+    # Prisma has no down migrations: the way back `schemagate diff` plans is tested instead.
+    "prisma": ("pass", "pass", "pass", "pass"),
     "diesel": ("pass", "fail", "skip", "skip"),
 }
 
@@ -38,6 +38,17 @@ def test_each_layout_gets_the_verdicts_of_what_ran(pg_server: str, layout: str) 
     result = verify_folder(LAYOUTS / layout, pg_server)
     assert tuple(i.status for i in result.gate.items) == EXPECTED[layout], \
         [(i.key, i.status, i.detail) for i in result.gate.items]
+
+
+def test_prisma_migrations_are_rolled_back_by_the_plan_of_schemagate_diff(
+        pg_server: str) -> None:
+    result = verify_folder(LAYOUTS / "prisma", pg_server)
+    assert all(m.down_generated and m.schema_restored for m in result.migrations)
+    assert result.migrations[0].down.statements[0].sql == 'DROP TABLE "public"."User"'
+    item = result.gate.item("rollback")
+    assert item is not None and item.detail.startswith(
+        "3 of 3 down migrations ran and gave the schema back (3 of them the way back "
+        "`schemagate diff` plans to the schema before the migration: Prisma has no down")
 
 
 def test_flyway_repeatable_migrations_are_not_applicable_to_rollback(pg_server: str) -> None:

@@ -99,7 +99,7 @@ def _unchecked(item: str, title: str, results: Sequence[MigrationResult],
 
 def _rollback(results: Sequence[MigrationResult]) -> GateItem:
     title = "rollback tested"
-    applies = [m for m in results if m.no_down is None]
+    applies = [m for m in results if m.no_down is None or m.down_generated]
     ran = [m for m in applies if m.up.ok]
     problems = [f"{m.name}: no down migration" for m in ran if not m.has_down]
     problems += [f"{m.name}: down failed at {m.down.error}" for m in ran
@@ -107,7 +107,7 @@ def _rollback(results: Sequence[MigrationResult]) -> GateItem:
     problems += [f"{m.name}: the schema after up and down differs: "
                  f"{_listing(m.schema_differences, 3)}" for m in ran
                  if m.schema_restored is False]
-    na = [m for m in results if m.no_down is not None]
+    na = [m for m in results if m.no_down is not None and not m.down_generated]
     why_na = "; ".join(dict.fromkeys(m.no_down for m in na if m.no_down)) if na else ""
     also = f"; not applicable to {len(na)} ({why_na})" if na else ""
     if problems:
@@ -118,6 +118,11 @@ def _rollback(results: Sequence[MigrationResult]) -> GateItem:
     tested = [m for m in ran if m.schema_restored is True]
     untested = [m for m in applies if m not in tested]
     done = f"{len(tested)} of {len(applies)} down migrations ran and gave the schema back"
+    generated = [m for m in applies if m.down_generated]
+    if generated:
+        tools = "; ".join(dict.fromkeys(m.no_down for m in generated if m.no_down))
+        done += (f" ({len(generated)} of them the way back `schemagate diff` plans to the "
+                 f"schema before the migration: {tools})")
     if untested:
         return GateItem("rollback", title, "skip", f"{done}; not tested: "
                         f"{_unrun_listing(untested)}{also}")

@@ -57,6 +57,7 @@ def _migration(m: MigrationResult) -> dict[str, Any]:
         "skipped": m.skipped,
         "up": _script(m.up),
         "down": _script(m.down) if m.has_down else None,
+        "down_generated": m.down_generated,
         "up_again": _script(m.up_again) if m.has_down else None,
         "schema_restored": m.schema_restored,
         "schema_differences": m.schema_differences,
@@ -122,7 +123,8 @@ def _migration_text(m: MigrationResult) -> list[str]:
         return [f"{m.name}: {m.skipped}"]
     steps = [f"up {_status(m.up)}"]
     if m.has_down:
-        steps += [f"down {_status(m.down)}"]
+        generated = " (planned by schemagate diff)" if m.down_generated else ""
+        steps += [f"down{generated} {_status(m.down)}"]
         if m.schema_restored is not None:
             steps.append("schema restored" if m.schema_restored else "schema NOT restored")
         steps.append(f"up again {_status(m.up_again)}")

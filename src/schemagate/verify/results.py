@@ -98,6 +98,7 @@ class MigrationResult:
     schema_differences: list[str] = field(default_factory=list)
     has_down: bool = False
     no_down: str | None = None  # why a down does not apply to it (its tool has none)
+    down_generated: bool = False  # the down run is the way back `schemagate diff` planned
     skipped: str | None = None  # why the migration was not run at all
     seeded: list[str] = field(default_factory=list)  # "public.users: 1000 rows"
     seed_notes: list[str] = field(default_factory=list)

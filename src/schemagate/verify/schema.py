@@ -140,15 +140,17 @@ WHERE {_OWN}""",
 class SchemaState:
     """The schema at one moment: an introspected catalog, or the flat map."""
 
-    catalog: Catalog | None = None
+    catalog: Catalog | None = None  # normalised for comparing: columns in name order
     flat: Schema | None = None
+    as_is: Catalog | None = None  # columns in table order, for planning a way back to it
 
 
 def capture_schema(conn: Any, url: str) -> SchemaState:
     """The scratch database's schema; ``conn`` must have no transaction open."""
     introspect = _introspect()
     if introspect is not None:
-        return SchemaState(catalog=_normalised(introspect(url)))
+        as_is = _without_backups(introspect(url))
+        return SchemaState(catalog=_normalised(as_is), as_is=as_is)
     return SchemaState(flat=read_flat(conn))
 
 
@@ -161,8 +163,8 @@ def _introspect() -> Callable[[str], Catalog] | None:
     return found
 
 
-def _normalised(cat: Catalog) -> Catalog:
-    """Without verify's backup schemas, and with every table's columns in name order."""
+def _without_backups(cat: Catalog) -> Catalog:
+    """Without the schemas verify's backup.sql makes."""
     out = cat.copy()
     for store in (out.tables, out.indexes, out.views, out.sequences, out.types):
         for key in [k for k in store if k.schema.startswith(BACKUP_PREFIX)]:
@@ -170,6 +172,12 @@ def _normalised(cat: Catalog) -> Catalog:
     for fkey in [k for k in out.functions if k[0].schema.startswith(BACKUP_PREFIX)]:
         del out.functions[fkey]
     out.schemas = {s for s in out.schemas if not s.startswith(BACKUP_PREFIX)}
+    return out
+
+
+def _normalised(cat: Catalog) -> Catalog:
+    """With every table's columns in name order: a column dropped and added back is last."""
+    out = cat.copy()
     for name, table in list(out.tables.items()):
         out.tables[name] = replace(table, columns=tuple(sorted(table.columns,
                                                               key=lambda c: c.name)))
