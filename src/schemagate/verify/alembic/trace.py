@@ -15,6 +15,8 @@ SQLAlchemy's own queries and env.py's are left out; env.py's are counted in a no
 
 Every statement is first checked to go to the scratch database: an env.py that builds its URL
 from elsewhere (an environment variable) is stopped before it can change another database.
+A revision statement that acts beyond the scratch database (`verify.scripts.beyond_database`:
+roles, other databases, the server) is stopped before it is sent, and reported.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ _LIBRARIES = ("sqlalchemy.", "schemagate.")
 
 class WrongDatabase(Exception):
     """env.py connected somewhere other than the scratch database; nothing was sent there."""
+
+
+class BeyondDatabase(Exception):
+    """A revision's statement acts beyond the scratch database; it was not sent."""
 
 
 @dataclass
@@ -123,6 +129,13 @@ class Tracer:
         line = static.ops[0].span.line if static is not None and static.ops else frame_line
         # A DBAPI connection outside autocommit opens a transaction for the statement.
         autocommit = bool(getattr(dbapi, "autocommit", False))
+        refused = from_statement(static).refused if static is not None else None
+        if refused is not None:  # as for SQL layouts: reported, never sent
+            st = StatementResult(line, statement.strip(), in_transaction=not autocommit,
+                                 error=refused)
+            self._record(st, file)
+            self.traced.failed = st
+            raise BeyondDatabase(refused)
         # SQLAlchemy frames DDL in newlines; the statement is what lies between.
         pending = _Pending(statement.strip(), line, file, not autocommit, static, pid)
         try:
