@@ -3,7 +3,8 @@
 Each test starts the real command on a migration that sleeps in `pg_sleep`, waits until the
 server shows that statement running, and stops the process: SIGTERM, SIGHUP and SIGINT make
 it drop its scratch database and role on the way out; after SIGKILL the server ends the
-orphaned backend and the next run sweeps the database. The embedded server is stopped alike.
+orphaned backend and the next run sweeps the database. The embedded server is stopped alike,
+and so are the scratch databases `schemagate diff` applies folders to.
 """
 
 from __future__ import annotations
@@ -107,6 +108,27 @@ def test_after_sigkill_the_backend_ends_and_the_next_run_sweeps_the_database(
     rerun = _start(again, "--scratch", pg_server)
     _, err = rerun.communicate(timeout=120)
     assert rerun.returncode in (0, 1), err
+    assert _databases(pg_server, database) == 0
+    assert _roles(pg_server, database) == 0
+
+
+def test_a_signal_during_diffs_scratch_step_drops_its_database_at_once(
+        pg_server: str, tmp_path: Path) -> None:
+    folder, token = _sleeping_migration(tmp_path)
+    (folder / "001_sleep.down.sql").unlink()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "001_u.sql").write_text("CREATE TABLE u (id int);\n", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "schemagate", "diff", "--from", str(folder),
+                             "--to", str(other), "--scratch", pg_server], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # diff applies the folders on worker threads, where no signal handler runs.
+    database = _database_running(pg_server, token, proc)
+    stopped = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert time.monotonic() - stopped < 20, "waited for the migration's pg_sleep(30)"
+    assert proc.returncode == 130, err
     assert _databases(pg_server, database) == 0
     assert _roles(pg_server, database) == 0
 

@@ -39,8 +39,8 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -86,10 +86,17 @@ class _Guard:
             self.pending = self.pending or signum  # cleanup first; a repeat is not news
             return
         self.raised = True
+        # A worker thread's statement is not interrupted by the exception raised here: its
+        # database is dropped now (ending that statement's session), not when it is done.
+        for drop in [d for owner, d in _LIVE.values() if owner != threading.main_thread()]:
+            with suppress(psycopg.Error):  # its own thread drops it on the way out
+                drop()
         raise Interrupted(signum)
 
 
 _GUARD = _Guard()
+# The scratch databases that exist now: name → (the thread that made it, how to drop it).
+_LIVE: dict[str, tuple[threading.Thread, Callable[[], None]]] = {}
 
 
 @contextmanager
@@ -255,11 +262,13 @@ def _database_on(url: str, own_role: bool = False) -> Iterator[str]:
         _drop(admin, name, role)
         admin.close()
         raise
+    _LIVE[name] = (threading.current_thread(), lambda: _drop(admin, name, role))
     try:
         scratch = with_application_name(with_database(url, name), marked(name))
         yield scratch if role is None else with_user(scratch, role, password)
     finally:
         with _shielded():
+            _LIVE.pop(name, None)
             _drop(admin, name, role)
             admin.close()
 
