@@ -81,7 +81,7 @@ class Loader:
 
     def __enter__(self) -> Loader:
         # Scratch databases are made on worker threads, where no signal handler runs: the
-        # main thread turns SIGTERM and SIGHUP into an exception that unwinds them all.
+        # main thread's handler drops them on SIGINT, SIGTERM or SIGHUP (diff.scratch).
         self._stack.enter_context(stop_on_signals())
         return self
 
