@@ -43,7 +43,9 @@ from schemagate.verify.scripts import (
     register_script_source,
 )
 
-INSTALL_HINT = "pip install 'schemagate[alembic]' in the project's environment"
+# The package itself, not this project's extra: "schemagate" on the package index is an
+# unrelated project, and the hint must be safe to paste.
+INSTALL_HINT = "pip install alembic in the project's environment"
 
 
 # --- order ------------------------------------------------------------------------------------
