@@ -24,11 +24,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from tests.rules.alembic_history import write_history  # noqa: E402
+
 from schemagate.lint.engine import lint  # noqa: E402
 from schemagate.model.settings import Settings  # noqa: E402
-from schemagate.parse.discover import discover  # noqa: E402
+from schemagate.parse.layouts.discover import discover  # noqa: E402
 from schemagate.parse.load import load_migrations  # noqa: E402
-from tests.rules.alembic_history import write_history  # noqa: E402
 
 
 def run_once(root: Path, revisions: int) -> float:
