@@ -218,3 +218,11 @@ def pg_db(pg_databases: DatabaseMaker) -> Iterator[str]:
     """A fresh, empty database for one test, dropped afterwards."""
     with pg_databases.database() as url:
         yield url
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs a PostgreSQL server is slow: it waits on the server (a database to
+    create and drop, migrations to run), so `-m "not slow"` leaves it out of the edit loop."""
+    for item in items:
+        if "pg_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

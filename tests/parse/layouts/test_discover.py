@@ -709,6 +709,7 @@ def test_default_cwd_is_the_process_directory(
 # -- speed -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_two_thousand_migrations_are_found_quickly(tmp_path: Path) -> None:
     for i in range(1, 2001):
         write(tmp_path / f"{i:06d}_t{i}.up.sql", f"CREATE TABLE t{i} ();\n")
