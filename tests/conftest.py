@@ -91,6 +91,7 @@ class DatabaseMaker:
         self._pending: list[Future[None]] = []
         self._templates: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._last: list[str] = []
 
     def create(self, template: str | None = None) -> str:
         """A new database (a copy of `template` when given); its URL."""
@@ -133,17 +134,23 @@ class DatabaseMaker:
         with self.database(self._templates[key]) as url:
             yield url
 
-    def wait_for_drops(self) -> None:
-        """Wait until every database handed back is gone (before dropping a role they use)."""
-        pending, self._pending = self._pending, []
-        for future in pending:
-            future.result()
+    def after_drops(self, statement: str) -> None:
+        """Run `statement` on the server once every database is gone: dropping a role that
+        their grants still name would fail while a drop is pending."""
+        self._last.append(statement)
 
     def close(self) -> None:
         for name in self._templates.values():
             self._pending.append(self._dropping.submit(self._drop, name))
-        self.wait_for_drops()
+        for future in self._pending:
+            future.result()
         self._dropping.shutdown()
+        if self._last:
+            from schemagate.diff.connect import connect
+
+            with connect(self.server, autocommit=True) as admin:
+                for statement in self._last:
+                    admin.execute(statement.encode())
 
     def _drop(self, name: str) -> None:
         from psycopg import sql

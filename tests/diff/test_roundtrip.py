@@ -280,9 +280,7 @@ def test_table_privileges_when_asked(pg_server: str) -> None:
         with databases(pg_server, a, b) as (x, y):  # off by default
             assert not plan(introspect(x), introspect(y)).differs
     finally:
-        databases_on(pg_server).wait_for_drops()  # their grants name the role
-        with connect(pg_server, autocommit=True) as admin:
-            admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        databases_on(pg_server).after_drops(f'DROP ROLE IF EXISTS "{role}"')
 
 
 def test_inheritance_children_are_detached_and_attached(pg_server: str) -> None:
