@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from schemagate.cli import main
@@ -101,6 +102,7 @@ def test_github_annotations() -> None:
     assert "title=schemagate create-index-non-concurrently::" in proc.stdout
 
 
+@pytest.mark.slow
 def test_fail_on_select_ignore() -> None:
     target = "examples/golang-migrate/000004_drop_legacy_ref.up.sql"
     assert run("lint", target).returncode == 0  # warnings only
@@ -159,6 +161,7 @@ def test_internal_errors_hide_the_traceback(tmp_path: Path) -> None:
     assert "sometimes" in proc.stderr
 
 
+@pytest.mark.slow
 def test_output_never_replaces_what_is_not_a_regular_file(tmp_path: Path) -> None:
     real = tmp_path / "real.json"
     real.write_text("old")

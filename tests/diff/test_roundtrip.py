@@ -17,6 +17,7 @@ from schemagate.diff.execute import run_sql
 from schemagate.diff.introspect import introspect
 from schemagate.diff.plan import plan
 from schemagate.diff.render import render_sql
+from tests.conftest import databases_on
 from tests.diff.support import (
     assert_same_schema,
     databases,
@@ -279,8 +280,7 @@ def test_table_privileges_when_asked(pg_server: str) -> None:
         with databases(pg_server, a, b) as (x, y):  # off by default
             assert not plan(introspect(x), introspect(y)).differs
     finally:
-        with connect(pg_server, autocommit=True) as admin:
-            admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        databases_on(pg_server).after_drops(f'DROP ROLE IF EXISTS "{role}"')
 
 
 def test_inheritance_children_are_detached_and_attached(pg_server: str) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -185,19 +184,18 @@ def test_the_graph_is_the_same_without_the_graph_stage(
                if placed[e.dependent].y > placed[e.dependency].y) >= len(with_stage.edges) - 1
 
 
-def test_a_500_migration_report_renders_within_two_seconds(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_a_500_migration_report_renders_every_migration(tmp_path: Path) -> None:
     import subprocess
 
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gen_corpus.py"), "--out",
                     str(tmp_path), "--migrations", "500"], check=True, capture_output=True)
     loaded = load_migrations(discover([str(tmp_path)]).migrations)
     result = lint(loaded.migrations, Settings())
-    start = time.perf_counter()
+    # Not timed here: a busy machine would fail it (benchmarks/ measures speed).
     impact = build_impact(result, loaded.migrations)
     page = render_html(impact)
     markdown = render_markdown(impact)
-    elapsed = time.perf_counter() - start
-    assert elapsed <= 2.0, f"{elapsed:.2f} s"
     assert len(impact.migrations) == 500 and page.count('class="migration"') == 500
     assert len(markdown) < 65_000
 

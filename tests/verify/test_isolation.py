@@ -10,7 +10,7 @@ import pytest
 from psycopg import conninfo
 
 from schemagate.diff.connect import connect
-from schemagate.diff.scratch import SCRATCH_PREFIX, _database_on, embedded_server
+from schemagate.diff.scratch import SCRATCH_PREFIX, embedded_server, scratch_database
 from schemagate.model.names import QName
 from tests.backup.helpers import schemagate, table_checksum
 from tests.verify.helpers import VERIFY, verify_folder
@@ -33,9 +33,10 @@ def own_server(pg_server: str) -> Iterator[tuple[str, bool]]:
         yield url, True
 
 
+@pytest.mark.slow
 def test_verify_touches_no_other_database(own_server: tuple[str, bool]) -> None:
     server, exact = own_server
-    with _database_on(server) as url:
+    with scratch_database(server) as url:
         _check_isolation(url, exact)
 
 
@@ -77,6 +78,7 @@ def test_a_failed_migration_still_drops_the_scratch_database(pg_server: str) -> 
     assert doc["scratch"]["database"] not in _databases(pg_server)
 
 
+@pytest.mark.slow
 def test_without_scratch_it_starts_an_embedded_server() -> None:
     pytest.importorskip("pgserver", reason="the embedded PostgreSQL (pgserver) is not installed")
     result = verify_folder(VERIFY / "explicit_block", None)
