@@ -676,26 +676,12 @@ def _blocking_target(op: o.Operation, ctx: RuleContext) -> QName | None:
     return None
 
 
-def _timeout_set(ctx: RuleContext, setting: str) -> bool:
-    """Whether `SET [LOCAL] setting` to a non-zero value ran earlier in this script and still
-    applies here: SET lasts for the session, SET LOCAL for its transaction."""
-    active = False
-    for st in ctx.script.statements[:ctx.statement.index]:
-        for op in st.ops:
-            if isinstance(op, o.SetSetting) and op.name.lower() == setting:
-                applies = not op.local or (st.block is not None
-                                           and st.block == ctx.statement.block)
-                active = applies and op.value is not None and op.value.strip("'") not in (
-                    "0", "")
-    return active
-
-
 def _unguarded_once(ctx: RuleContext, op: o.Operation, setting: str, rule_id: str
                     ) -> QName | None:
     """The locked table, for the first blocking operation of the script with no timeout in
     effect: one finding per script, at the place where the SET belongs."""
     table = _blocking_target(op, ctx)
-    if table is None or _timeout_set(ctx, setting):
+    if table is None or ctx.setting_on(setting):
         return None
     mark = (rule_id, ctx.script.script.path, ctx.script.script.section)
     if mark in ctx.state.reported:
