@@ -16,6 +16,7 @@ from schemagate.fold import apply, materialize
 from schemagate.lint.suppress import ScriptSuppressions
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog
+from schemagate.model.errors import SchemagateError
 from schemagate.model.findings import Finding, InputError, Notice, Severity
 from schemagate.model.migration import ParsedMigration, ParsedScript
 from schemagate.model.names import QName
@@ -53,8 +54,8 @@ class LintResult:
         return 0
 
 
-class UnknownRuleError(ValueError):
-    pass
+class UnknownRuleError(SchemagateError, ValueError):
+    """A rule or family name that names no rule."""
 
 
 def enabled_rules(settings: Settings) -> list[Rule]:
