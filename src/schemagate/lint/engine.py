@@ -22,9 +22,9 @@ from schemagate.model.migration import ParsedMigration, ParsedScript
 from schemagate.model.names import QName
 from schemagate.model.settings import Settings
 from schemagate.model.span import Span
+from schemagate.model.statement_locks import lock_for, op_tables
 from schemagate.model.stats import TableStats
 from schemagate.rules.context import MigrationContext, MigrationState, RuleContext
-from schemagate.rules.locks import lock_for, op_tables
 from schemagate.rules.registry import Hit, Rule, all_rules, resolve
 
 

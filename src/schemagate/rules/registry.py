@@ -19,6 +19,7 @@ from functools import cache
 from typing import Any, Literal
 
 from schemagate.model.findings import Severity
+from schemagate.model.locks import LockMode
 from schemagate.model.ops import Operation
 from schemagate.model.span import Span
 
@@ -46,7 +47,7 @@ class Hit:
 
     message: str
     object: str = ""
-    lock: str | None = None
+    lock: LockMode | None = None
     facts: dict[str, Any] = field(default_factory=dict)
     severity: Severity | None = None  # overrides the rule's default for this one finding
     span: Span | None = None  # a Span when the finding points elsewhere than the operation

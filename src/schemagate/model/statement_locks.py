@@ -1,53 +1,50 @@
-"""The lock each operation takes on its table, as PostgreSQL documents it (explicit locking,
-and the ALTER TABLE, CREATE INDEX and REINDEX pages).
+"""Which table lock each operation takes, as PostgreSQL documents it: the manual's "Explicit
+Locking" page, and the notes on the ALTER TABLE, CREATE INDEX and REINDEX pages.
 
-Reports show it; locking rules name it in their findings; `verify` checks it against
-`pg_locks`.
+Lint's locking rules name the lock in their findings, the reports show it, and `verify`
+compares it with what `pg_locks` says.
 """
 
 from __future__ import annotations
 
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog
+from schemagate.model.locks import LockMode
 from schemagate.model.names import QName
 
-ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
-SHARE = "SHARE"
-SHARE_ROW_EXCLUSIVE = "SHARE ROW EXCLUSIVE"
-SHARE_UPDATE_EXCLUSIVE = "SHARE UPDATE EXCLUSIVE"
-ROW_EXCLUSIVE = "ROW EXCLUSIVE"
+_M = LockMode
 
 
-def lock_for(op: o.Operation) -> str | None:
+def lock_for(op: o.Operation) -> LockMode | None:
     """The strongest table-level lock the operation takes, or None when it takes none."""
     match op:
         case o.CreateIndex(concurrently=True) | o.DropIndex(concurrently=True):
-            return SHARE_UPDATE_EXCLUSIVE
+            return _M.SHARE_UPDATE_EXCLUSIVE
         case o.CreateIndex():
-            return SHARE
+            return _M.SHARE
         case o.Reindex(concurrently=True):
-            return SHARE_UPDATE_EXCLUSIVE
+            return _M.SHARE_UPDATE_EXCLUSIVE
         case o.Reindex():
-            return ACCESS_EXCLUSIVE
+            return _M.ACCESS_EXCLUSIVE
         case o.AddConstraint(constraint=o.ConstraintDef(kind="foreign")):
-            return SHARE_ROW_EXCLUSIVE
+            return _M.SHARE_ROW_EXCLUSIVE
         case o.ValidateConstraint():
-            return SHARE_UPDATE_EXCLUSIVE
+            return _M.SHARE_UPDATE_EXCLUSIVE
         case o.DetachPartition(concurrently=True):
-            return SHARE_UPDATE_EXCLUSIVE
+            return _M.SHARE_UPDATE_EXCLUSIVE
         case o.RefreshMaterializedView(concurrently=True):
-            return "EXCLUSIVE"
+            return _M.EXCLUSIVE
         case o.DeleteRows() | o.UpdateRows() | o.InsertRows():
-            return ROW_EXCLUSIVE
+            return _M.ROW_EXCLUSIVE
         case o.CreateTrigger():
-            return SHARE_ROW_EXCLUSIVE
+            return _M.SHARE_ROW_EXCLUSIVE
         case (o.AddColumn() | o.DropColumn() | o.AlterColumnType() | o.SetNotNull()
               | o.DropNotNull() | o.SetDefault() | o.AddConstraint() | o.DropConstraint()
               | o.RenameTable() | o.RenameColumn() | o.DropTable() | o.Truncate()
               | o.TableRewrite() | o.DropIndex() | o.RefreshMaterializedView()
               | o.DetachPartition() | o.AttachPartition() | o.RenameConstraint()
               | o.DropTrigger()):
-            return ACCESS_EXCLUSIVE
+            return _M.ACCESS_EXCLUSIVE
     return None
 
 
