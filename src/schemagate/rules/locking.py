@@ -689,7 +689,7 @@ _ALL_OPS: tuple[type[o.Operation], ...] = (
     o.AlterColumnType, o.SetNotNull, o.DropNotNull, o.SetDefault, o.DropConstraint,
     o.RenameTable, o.RenameColumn, o.DropTable, o.Truncate, o.TableRewrite,
     o.RefreshMaterializedView, o.DetachPartition, o.AttachPartition, o.RenameConstraint,
-    o.DropTrigger, o.CreateTrigger, o.ValidateConstraint,
+    o.DropTrigger, o.CreateTrigger, o.ValidateConstraint, o.LockTable, o.RawSQL,
 )
 
 
