@@ -30,7 +30,6 @@ from schemagate.reports.depgraph import dependency_picture
 from schemagate.reports.graphview import Picture
 from schemagate.rules.registry import Rule, all_rules
 
-IRREVERSIBLE_RULES = ("irreversible-data-loss", "missing-down", "down-does-not-restore")
 SQL_SHOWN = 4000  # characters of a statement shown; a function body can be very long
 
 
@@ -434,6 +433,7 @@ def build_impact(
                 largest = TableSize(sv.tables[0] if sv.tables else "?", sv.rows or 0,
                                     sv.bytes)
     verdict, verdict_text = _verdict(result, fail_on)
+    rules = {r.id: r for r in all_rules()}
     summary = Summary(
         # What this report covers (with `--from`, the migrations still to run), not what the
         # lint folded to get there.
@@ -444,12 +444,13 @@ def build_impact(
         worst_lock=worst_lock, worst_lock_tables=worst_tables,
         worst_lock_migration=worst_migration, largest=largest,
         sizes_known=bool(stats) or largest is not None,
-        destructive=[f for f in result.findings if f.family == "destructive"],
-        irreversible=[f for f in result.findings if f.rule in IRREVERSIBLE_RULES],
+        destructive=[f for f in result.findings if f.rule in rules
+                     and rules[f.rule].destroys_data],
+        irreversible=[f for f in result.findings if f.rule in rules
+                      and rules[f.rule].irreversible],
         errors=list(result.errors), notices=list(result.notices))
 
     backup_view = backup or BackupView(False, "not generated")
-    rules = {r.id: r for r in all_rules()}
     used = sorted({f.rule for f in result.findings if f.rule in rules})
     return Impact(
         title=title, version=__version__,

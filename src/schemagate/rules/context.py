@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog, Table
+from schemagate.model.findings import Suppression
 from schemagate.model.migration import ParsedMigration, ParsedScript, ParsedStatement
 from schemagate.model.names import QName
 from schemagate.model.settings import Settings
@@ -124,3 +126,11 @@ class MigrationContext:
     # Whether this history has down migrations at all: a project that never writes them is
     # not told about each missing one.
     history_uses_down: bool = False
+
+
+class ScriptSuppressions(Protocol):
+    """The suppressions of one script, as the engine matched them to findings."""
+
+    def all(self) -> list[Suppression]: ...
+
+    def unused(self, enabled: set[str]) -> list[tuple[Suppression, str]]: ...
