@@ -139,10 +139,10 @@ def _strongest(modes: list[LockMode | None]) -> LockMode | None:
 @pytest.fixture(scope="module")
 def locked_db(pg_server: str) -> Iterator[tuple[str, str]]:
     """A database holding the tables above, and the role OWNER TO gives them to."""
-    from schemagate.diff.scratch import _database_on
+    from schemagate.diff.scratch import scratch_database
 
     role = unique_name("sg_owner")
-    with _database_on(pg_server) as url:
+    with scratch_database(pg_server) as url:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(SCHEMA.format(role=role))
         try:
