@@ -18,16 +18,13 @@ from typing import Any, NoReturn
 import click
 
 from schemagate import __version__
+from schemagate.model.errors import SchemagateError
 
 LINT_FORMATS = ("text", "json", "github", "sarif", "markdown", "html", "gitlab")
 
 
-class Failure(Exception):
-    """A problem the user can fix: printed as one line, exit code 2, no traceback."""
-
-
 def _fail(message: str) -> NoReturn:
-    raise Failure(message)
+    raise SchemagateError(message)
 
 
 def _csv(value: str | None) -> tuple[str, ...]:
@@ -85,7 +82,7 @@ def _umask() -> int:
 def _run(debug: bool, body: Callable[[], int]) -> NoReturn:
     try:
         code = body()
-    except Failure as exc:
+    except SchemagateError as exc:
         click.echo(f"schemagate: error: {exc}", err=True)
         code = 2
     except KeyboardInterrupt:
@@ -160,7 +157,6 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
         gc.disable()
         settings = _settings(config_file, dialect, select, ignore, fail_on, pg_version,
                              variables)
-        from schemagate.lint.engine import UnknownRuleError
         from schemagate.lint.engine import lint as run_lint
         from schemagate.parse.layouts.discover import discover
         from schemagate.parse.load import load_migrations
@@ -182,8 +178,6 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
             bar.relabel("linting")
             result = run_lint(loaded.migrations, settings, stats=stats, report=report,
                               progress=bar)
-        except UnknownRuleError as exc:
-            _fail(str(exc))
         finally:
             bar.close()
         result.errors = found.errors + loaded.errors
@@ -200,13 +194,9 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
 
 
 def _live_stats(url: str) -> Any:
-    from schemagate.diff.connect import DatabaseError
     from schemagate.diff.stats import table_stats
 
-    try:
-        return table_stats(url)
-    except DatabaseError as exc:
-        _fail(str(exc))
+    return table_stats(url)
 
 
 def _report(sources: Sequence[Any], changed_since: str | None) -> set[str] | None:
@@ -273,12 +263,9 @@ def _render(result: Any, fmt: str, no_help: bool, color: bool | None, output: st
 def _settings(config_file: str | None, dialect: str | None, select: str | None,
               ignore: str | None, fail_on: str | None, pg_version: int | None,
               variables: Sequence[str]) -> Any:
-    from schemagate.lint.config import ConfigError, load_config, parse_fail_on
+    from schemagate.lint.config import load_config, parse_fail_on
 
-    try:
-        settings, _ = load_config(Path(config_file) if config_file else None, Path.cwd())
-    except ConfigError as exc:
-        _fail(str(exc))
+    settings, _ = load_config(Path(config_file) if config_file else None, Path.cwd())
     if config_file and not Path(config_file).is_file():
         _fail(f"config file not found: {config_file}")
     changes: dict[str, Any] = {}
@@ -337,7 +324,7 @@ def explain(rule: str) -> None:
 
 def _load_strictly(paths: Sequence[str], config_file: str | None,
                    variables: Sequence[str]) -> Any:
-    """The parsed migrations, or a Failure listing every input error with file and line.
+    """The parsed migrations, or a SchemagateError listing every input error with its place.
 
     backup and verify act on the migrations (they write SQL, or run it): an unparsable file
     is not a finding to report after the others but a reason not to act at all.
@@ -399,16 +386,12 @@ def backup_command(paths: tuple[str, ...], output_dir: str, db: str | None, star
             tables_to_read,
             with_facts,
         )
-        from schemagate.diff.connect import DatabaseError
 
         migrations = _load_strictly(paths, config_file, variables)
         plan = plan_backup(migrations, _start_index(migrations, start))
         stats = None
         if db:
-            try:
-                facts = read_facts(db, *tables_to_read(plan))
-            except DatabaseError as exc:
-                _fail(str(exc))
+            facts = read_facts(db, *tables_to_read(plan))
             plan, stats = with_facts(plan, facts), facts.stats
         scripts = render_scripts(plan, stats=stats)
         folder = Path(output_dir)
@@ -449,15 +432,11 @@ def verify_command(paths: tuple[str, ...], scratch: str | None, fmt: str, output
     """Apply migrations up, down and up again on a scratch PostgreSQL; trace and check them."""
 
     def body() -> int:
-        from schemagate.diff.connect import DatabaseError
-        from schemagate.verify import VerifyError, run_verify
+        from schemagate.verify import run_verify
         from schemagate.verify.report import render_json, render_text
 
         settings = _settings(config_file, None, None, None, None, None, variables)
-        try:
-            result = run_verify(paths, settings, scratch=scratch, seed=seed)
-        except (DatabaseError, VerifyError) as exc:
-            _fail(str(exc))
+        result = run_verify(paths, settings, scratch=scratch, seed=seed)
         write_output(render_json(result) if fmt == "json" else render_text(result), output)
         if result.unrunnable:
             _fail("verify could not apply " + "; ".join(result.unrunnable))
@@ -500,17 +479,13 @@ def diff_command(source: str, target: str, fmt: str, down: bool, allow_destructi
         # Two catalogs of tens of thousands of small acyclic records, then exit: the cycle
         # collector would only walk them again and again (as in lint).
         gc.disable()
-        from schemagate.diff.connect import DatabaseError
-        from schemagate.diff.targets import Loader, TargetError, parse_target
+        from schemagate.diff.targets import Loader, parse_target
 
         loader = Loader(scratch, privileges=privileges)
-        try:
-            src, dst = parse_target(source), parse_target(target)
-            with loader:
-                # The planner is imported while both databases are being read.
-                before, after = loader.load_pair(src, dst, _import_planner)
-        except (DatabaseError, TargetError) as exc:
-            _fail(str(exc))
+        src, dst = parse_target(source), parse_target(target)
+        with loader:
+            # The planner is imported while both databases are being read.
+            before, after = loader.load_pair(src, dst, _import_planner)
         from schemagate.diff.changes import PlanOptions
         from schemagate.diff.plan import plan
         from schemagate.diff.render import DOWN_BANNER, render_json, render_sql, render_text
@@ -615,7 +590,6 @@ def report_command(paths: tuple[str, ...], fmt: str, output: str | None, db_url:
         settings = _settings(config_file, None, select, ignore, fail_on, pg_version, variables)
         from datetime import UTC, datetime
 
-        from schemagate.lint.engine import UnknownRuleError
         from schemagate.lint.engine import lint as run_lint
         from schemagate.parse.layouts.discover import discover
         from schemagate.parse.load import load_migrations
@@ -640,11 +614,8 @@ def report_command(paths: tuple[str, ...], fmt: str, output: str | None, db_url:
             first = _start_index(loaded.migrations, start) if loaded.migrations else 0
             pending = loaded.migrations[first:]
             bar.relabel("linting")
-            try:
-                result = run_lint(loaded.migrations, settings, stats=stats, progress=bar,
-                                  report={m.name for m in pending} if first else None)
-            except UnknownRuleError as exc:
-                _fail(str(exc))
+            result = run_lint(loaded.migrations, settings, stats=stats, progress=bar,
+                              report={m.name for m in pending} if first else None)
             result.errors = found.errors + loaded.errors
             result.notices = found.notices + loaded.notices
             result.files = loaded.files
@@ -689,16 +660,12 @@ def report_command(paths: tuple[str, ...], fmt: str, output: str | None, db_url:
 def _drift(db_url: str, folder: str, scratch: str | None) -> Any:
     """What differs between the live database and the schema the migrations build."""
     from schemagate.diff.compare import compare
-    from schemagate.diff.connect import DatabaseError
-    from schemagate.diff.targets import Loader, TargetError, parse_target
+    from schemagate.diff.targets import Loader, parse_target
     from schemagate.reports.impact import drift_from_deltas
 
-    try:
-        with Loader(scratch) as loader:
-            live = loader.load(parse_target(db_url))
-            target = loader.load(parse_target(folder))
-    except (DatabaseError, TargetError) as exc:
-        _fail(str(exc))
+    with Loader(scratch) as loader:
+        live = loader.load(parse_target(db_url))
+        target = loader.load(parse_target(folder))
     return drift_from_deltas(compare(live, target))
 
 

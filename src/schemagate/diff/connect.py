@@ -13,8 +13,10 @@ from typing import Any
 import psycopg
 from psycopg import conninfo
 
+from schemagate.model.errors import SchemagateError
 
-class DatabaseError(Exception):
+
+class DatabaseError(SchemagateError):
     """The database could not be reached or answered with an error; the message says why."""
 
 

@@ -57,16 +57,6 @@ _FAMILY_TAGS: dict[str, tuple[str, ...]] = {
     "history": ("correctness",),
     "meta": ("maintainability",),
 }
-# How often a result of the family is a true problem. Statements are parsed by PostgreSQL's
-# own grammar, so "this statement drops a column" is certain; whether a lock hurts depends on
-# table sizes the tool may not know, and design advice is a matter of taste.
-_FAMILY_PRECISION = {
-    "destructive": "very-high", "transaction": "very-high", "history": "very-high",
-    "compat": "high", "locking": "high", "reversibility": "high", "design": "medium",
-    "meta": "very-high",
-}
-_RULE_PRECISION = {"unverifiable-raw-sql": "low", "unmodelled-statement": "low",
-                   "down-does-not-restore": "medium"}
 # GitHub ranks alerts tagged `security` by this CVSS-like score (0.0 to 10.0).
 _SECURITY_SEVERITY = {Severity.ERROR: "8.0", Severity.WARNING: "5.0", Severity.INFO: "2.0"}
 
@@ -85,7 +75,7 @@ def rule_descriptor(r: Rule) -> dict[str, Any]:
     tags = [r.family, *_FAMILY_TAGS.get(r.family, ())]
     props: dict[str, Any] = {
         "tags": tags,
-        "precision": _RULE_PRECISION.get(r.id, _FAMILY_PRECISION.get(r.family, "high")),
+        "precision": r.precision,
         "problem.severity": _PROBLEM[r.severity],
     }
     if "security" in tags:
