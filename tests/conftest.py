@@ -95,3 +95,19 @@ def pg_db(pg_server: str) -> Iterator[str]:
 
 def unique_name(prefix: str = "t") -> str:
     return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+# Names that try to leave the place they are put in a generated script: a `--` comment (a
+# newline, a carriage return, a Unicode line separator), a `/* */` comment, a quoted
+# identifier, a string literal (with and without standard_conforming_strings), or the
+# reader's terminal (ESC, BEL). Each would drop the canary table `keep` if it got out.
+HOSTILE_NAMES = (
+    "x\nDROP TABLE keep;\n--",
+    "y\r\nDROP TABLE keep; --",
+    "z\rDROP TABLE keep; --",
+    "b*/ DROP TABLE keep; /*",
+    "q'\"; DROP TABLE keep; --",
+    "s\\'; DROP TABLE keep; --",
+    "e\x1b[2J\x07\x85\u2028DROP TABLE keep;\u202e--",
+)
+CANARY = "CREATE TABLE keep (id int PRIMARY KEY, v text); INSERT INTO keep VALUES (1, 'alive');"

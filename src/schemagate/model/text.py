@@ -1,0 +1,45 @@
+"""Text from migrations and databases made safe to show: no character in it may end a line
+or drive a terminal.
+
+Names and paths come from files anyone can commit and from catalogs anyone who can create a
+table can write to. A newline in a table name would end a `--` comment in a generated script
+(and start a statement of the attacker's choosing); an ESC or BEL would drive the terminal of
+whoever reads the output; a right-to-left override would make a reader see a name other than
+the one that is there. `escape_controls` shows each such character as a backslash escape
+instead, so the text stays on one line and reads as what it is.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Cc: C0, DEL, C1 (U+0085 NEL among them); Zl, Zp: U+2028 LINE SEPARATOR, U+2029 PARAGRAPH
+# SEPARATOR, which editors and some terminals break lines at; the bidirectional controls
+# (U+061C, U+200E/F, U+202A..E, U+2066..9), which reorder what a reader sees.
+_UNSAFE = "\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return _SHORT.get(ch) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def escape_controls(text: str, keep: str = "") -> str:
+    """``text`` with every control, line-separator and bidirectional-control character shown
+    as an escape (``\\n``, ``\\x1b``, ``\\u2028``); the characters in ``keep`` (say, the
+    newlines of a multi-line statement shown as a block) are left as they are.
+
+    Backslashes are not doubled: the result is for reading, and a path such as
+    ``C:\\temp`` must read as written. Applying it twice changes nothing more.
+    """
+    pattern = _PATTERNS.get(keep)
+    if pattern is None:
+        kept = "".join(re.escape(c) for c in keep)
+        pattern = re.compile(f"(?![{kept}])[{_UNSAFE}]" if keep else f"[{_UNSAFE}]")
+        _PATTERNS[keep] = pattern
+    if not pattern.search(text):
+        return text
+    return pattern.sub(lambda m: _escape(m.group(0)), text)
+
