@@ -17,6 +17,7 @@ from typing import Any
 from schemagate import __version__
 from schemagate.diff.changes import Plan, Step
 from schemagate.model.names import sql_comment
+from schemagate.model.text import escape_controls, escape_json
 
 DOWN_BANNER = "-- ==== schemagate: down (the reverse plan) ===="
 
@@ -56,8 +57,8 @@ def render_sql(plan: Plan, *, source: str = "", target: str = "") -> str:
     if in_block:
         out.append("COMMIT;")
     if plan.skipped:
-        out += ["", sql_comment("Not emitted: destructive changes. Review them, then run again "
-                            "with --allow-destructive to include them.")]
+        out += ["", sql_comment("Not emitted: destructive changes. Review them, then run "
+                                "again with --allow-destructive to include them.")]
         for step in plan.skipped:
             out.append(sql_comment(f"{step.description}: {step.destructive}"))
             for stmt in step.statements:
@@ -110,7 +111,7 @@ def render_json(up: Plan, down: Plan | None, *, source: str, target: str) -> str
     }
     if down is not None:
         doc["down"] = plan_json(down)
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return escape_json(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
 
 
 _SIGNS = {"create": "+", "add": "+", "drop": "-", "alter": "~", "rebuild": "~", "set": "~",
@@ -118,7 +119,7 @@ _SIGNS = {"create": "+", "add": "+", "drop": "-", "alter": "~", "rebuild": "~", 
 
 
 def render_text(up: Plan, down: Plan | None, *, source: str, target: str) -> str:
-    out = [f"schemagate diff: {source} -> {target}"]
+    out = [escape_controls(f"schemagate diff: {source} -> {target}")]
     out += _text_section(up)
     if down is not None:
         out += ["", "down (reverse plan):", *_text_section(down)]
@@ -134,11 +135,10 @@ def _text_section(plan: Plan) -> list[str]:
         line = f"  {sign} {step.description}"
         if step.hazards:
             line += f"  [{', '.join(step.hazards)}]"
-        out.append(" ".join(line.splitlines()))
+        out.append(escape_controls(line))
     for step in plan.skipped:
-        out.append(" ".join(f"  ! not emitted: {step.description} ({step.destructive})"
-                            .splitlines()))
-    out += [f"  note: {n}" for n in plan.notes]
+        out.append(escape_controls(f"  ! not emitted: {step.description} ({step.destructive})"))
+    out += [escape_controls(f"  note: {n}") for n in plan.notes]
     summary = f"{len(plan.steps)} change(s)"
     if plan.skipped:
         summary += f"; {len(plan.skipped)} destructive change(s) held back " \

@@ -43,3 +43,20 @@ def escape_controls(text: str, keep: str = "") -> str:
         return text
     return pattern.sub(lambda m: _escape(m.group(0)), text)
 
+
+# C0 controls are left out: json.dumps escapes them in strings, and its indenting newlines
+# are structure.
+_JSON_UNSAFE = re.compile(f"[{_UNSAFE.removeprefix(chr(0) + '-' + chr(0x1f))}]")
+
+
+def escape_json(text: str) -> str:
+    """JSON text (from json.dumps) with the characters above written as ``\\uXXXX``.
+
+    json.dumps escapes C0 controls itself, but with ensure_ascii off it writes DEL, C1
+    controls, line separators and bidirectional controls raw; outside strings JSON text is
+    ASCII, so each of them is inside a string, where the escape means the same character.
+    The values stay exact; only their spelling changes.
+    """
+    if not _JSON_UNSAFE.search(text):
+        return text
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
