@@ -111,3 +111,23 @@ HOSTILE_NAMES = (
     "e\x1b[2J\x07\x85\u2028DROP TABLE keep;\u202e--",
 )
 CANARY = "CREATE TABLE keep (id int PRIMARY KEY, v text); INSERT INTO keep VALUES (1, 'alive');"
+
+
+import contextlib  # noqa: E402
+
+
+@contextlib.contextmanager
+def table_locked(url: str, table: str) -> Iterator[None]:
+    """``table`` held ACCESS EXCLUSIVE by a second session in an open transaction, as a
+    running migration holds it. Released after 20 s at the latest, so that a run which
+    waits for it fails its test's time limit instead of hanging the suite."""
+    import psycopg
+
+    from schemagate.diff.connect import connect
+
+    with connect(url) as holder:
+        holder.execute("SET idle_in_transaction_session_timeout = '20s'")
+        holder.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        yield
+        with contextlib.suppress(psycopg.Error):
+            holder.rollback()

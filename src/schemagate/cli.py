@@ -187,7 +187,7 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
         finally:
             bar.close()
         result.errors = found.errors + loaded.errors
-        result.notices = found.notices + loaded.notices
+        result.notices = found.notices + loaded.notices + _size_notices(stats)
         result.files = loaded.files
         if not found.migrations and not found.errors:
             result.notices.append(_no_migrations(paths))
@@ -207,6 +207,12 @@ def _live_stats(url: str) -> Any:
         return table_stats(url)
     except DatabaseError as exc:
         _fail(str(exc))
+
+
+def _size_notices(stats: Any) -> list[Any]:
+    from schemagate.diff.stats import size_notices
+
+    return size_notices(stats) if stats else []
 
 
 def _report(sources: Sequence[Any], changed_since: str | None) -> set[str] | None:
@@ -646,7 +652,7 @@ def report_command(paths: tuple[str, ...], fmt: str, output: str | None, db_url:
             except UnknownRuleError as exc:
                 _fail(str(exc))
             result.errors = found.errors + loaded.errors
-            result.notices = found.notices + loaded.notices
+            result.notices = found.notices + loaded.notices + _size_notices(stats)
             result.files = loaded.files
             if not found.migrations and not found.errors:
                 result.notices.append(_no_migrations(paths))

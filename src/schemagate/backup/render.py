@@ -266,7 +266,7 @@ def _estimate_lines(estimates: list[Estimate | None], live: bool) -> list[str]:
         return ["", "Size and time: unknown (pass --db to estimate them from table statistics)."]
     whole = total(estimates)
     if whole is None:
-        return ["", "Size and time: unknown (the tables were not found in the database)."]
+        return ["", "Size and time: unknown (no statistics for these tables in the database)."]
     rows = "an unknown number of" if whole.rows is None else f"~{whole.rows:,}"
     return ["", "Estimate from table statistics (pg_class.reltuples, pg_total_relation_size, "
             "pg_stats):", f"    {rows} rows, ~{human_bytes(whole.bytes)}, "
