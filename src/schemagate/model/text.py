@@ -18,7 +18,8 @@ import re
 # (U+061C, U+200E/F, U+202A..E, U+2066..9), which reorder what a reader sees.
 _UNSAFE = "\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_PATTERNS: dict[str, re.Pattern[str]] = {}
+_ANY = re.compile(f"[{_UNSAFE}]")
+_PATTERNS: dict[str, re.Pattern[str]] = {"": _ANY}
 
 
 def _escape(ch: str) -> str:
@@ -36,8 +37,9 @@ def escape_controls(text: str, keep: str = "") -> str:
     """
     pattern = _PATTERNS.get(keep)
     if pattern is None:
-        kept = "".join(re.escape(c) for c in keep)
-        pattern = re.compile(f"(?![{kept}])[{_UNSAFE}]" if keep else f"[{_UNSAFE}]")
+        # Every character _UNSAFE names is in the Basic Multilingual Plane.
+        chars = [c for c in map(chr, range(0x10000)) if _ANY.match(c) and c not in keep]
+        pattern = re.compile("[" + "".join(re.escape(c) for c in chars) + "]")
         _PATTERNS[keep] = pattern
     if not pattern.search(text):
         return text

@@ -42,11 +42,12 @@ def _visible(value: Any) -> Any:
     """Every value the template prints, with control characters shown as escapes: a page
     saved and read with `less`, or a name copied to a terminal, must not carry an ESC.
     Line breaks and tabs stay: statements are shown as written, in <pre> blocks."""
-    if isinstance(value, markupsafe.Markup):
-        return markupsafe.Markup(escape_controls(str(value), keep="\n\r\t"))
-    if isinstance(value, str):
-        return escape_controls(value, keep="\n\r\t")
-    return value
+    # isprintable() is false for every character escape_controls escapes (and for line
+    # breaks): one C-level scan spares the regex for the plain names that make up most values.
+    if not isinstance(value, str) or value.isprintable():
+        return value
+    escaped = escape_controls(value, keep="\n\r\t")
+    return markupsafe.Markup(escaped) if isinstance(value, markupsafe.Markup) else escaped
 
 
 def render_html(impact: Impact) -> str:
