@@ -339,7 +339,7 @@ def _statement_view(mig: ParsedMigration, st: ParsedStatement, direction: str,
     if rows is None:
         sized = [stats[t] for t in tables if t in stats]
         if sized:
-            biggest = max(sized, key=lambda s: s.bytes)
+            biggest = max(sized, key=lambda s: -1 if s.bytes is None else s.bytes)
             rows, size = biggest.rows, biggest.bytes
     changes = [d for d in (describe(op) for op in st.ops) if d]
     sql = st.sql.strip()

@@ -24,6 +24,7 @@ from typing import Any
 from schemagate import __version__
 from schemagate.lint.engine import LintResult
 from schemagate.model.findings import Finding, Severity
+from schemagate.model.text import escape_json
 from schemagate.reports.location import (
     FINGERPRINT_KEY,
     file_uri,
@@ -215,5 +216,5 @@ def render_sarif(result: LintResult, *, root: Path, cwd: Path,
     text = json.dumps(doc, indent=2, ensure_ascii=False)
     # Markup characters only ever occur inside JSON strings, where these escapes mean the
     # same characters: a viewer that pastes a message into HTML cannot be handed a tag.
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n")
+    return escape_json(text.replace("<", "\\u003c").replace(">", "\\u003e")
+                       .replace("&", "\\u0026")) + "\n"
