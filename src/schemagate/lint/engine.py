@@ -175,6 +175,23 @@ class _Engine:
                         hit.message, span, r.fix, ctx.migration.name, "", hit.object,
                         hit.lock, dict(hit.facts)))
 
+    def run_folded_rules(self, history: Sequence[ParsedMigration], catalog: Catalog) -> None:
+        """Rules that judge the whole history by the schema it ends with; each hit points
+        into the migration whose file its span names."""
+        by_path = {s.script.path: m for m in history for s in (m.up, m.down) if s is not None}
+        for r in self.rules:
+            if r.scope != "folded":
+                continue
+            for hit in r.check(history, catalog, self.settings):
+                mig = by_path.get(hit.span.path) if hit.span is not None else None
+                if mig is None or hit.span is None or not applies(r, mig) or (
+                        self.report is not None and mig.name not in self.report):
+                    continue
+                self.result.findings.append(Finding(
+                    r.id, r.family, hit.severity or self.overrides.get(r.id, r.severity),
+                    hit.message, hit.span, r.fix, mig.name, "", hit.object, hit.lock,
+                    dict(hit.facts)))
+
 
 def _first_span(mig: ParsedMigration) -> Span | None:
     for script in (mig.up, mig.down):
@@ -244,6 +261,7 @@ def lint(
         engine.result.catalogs[folder] = _lint_history(
             engine, history, start, settings, progress,
             sum(len(h) for h in histories.values()))
+        engine.run_folded_rules(history, engine.result.catalogs[folder])
     return engine.result
 
 

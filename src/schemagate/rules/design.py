@@ -6,13 +6,16 @@ the up path only: a down path re-creating what existed is not a new design decis
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from schemagate.model import ops as o
+from schemagate.model.catalog import Catalog, Constraint
+from schemagate.model.migration import ParsedMigration
 from schemagate.model.names import QName
+from schemagate.model.settings import Settings
 from schemagate.model.span import Span
 from schemagate.model.types import TypeRef
-from schemagate.rules.context import MigrationContext, RuleContext
+from schemagate.rules.context import RuleContext
 from schemagate.rules.registry import Hit, rule
 
 _COLUMN_OPS = (o.CreateTable, o.AddColumn, o.AlterColumnType)
@@ -291,16 +294,18 @@ def _covered(columns: tuple[str, ...], indexes: list[tuple[str, ...]]) -> bool:
     return any(len(ix) >= k and set(ix[:k]) == set(columns) for ix in indexes)
 
 
-@rule("fk-without-index", family="design", severity="warning", scope="migration",
+@rule("fk-without-index", family="design", severity="warning", scope="folded",
       dialects=("postgres", "sqlite"),
       aliases=("E15",), fix="CREATE INDEX CONCURRENTLY on the referencing columns")
-def fk_without_index(ctx: MigrationContext) -> Iterator[Hit]:
+def fk_without_index(history: Sequence[ParsedMigration], after: Catalog,
+                     settings: Settings) -> Iterator[Hit]:
     """A foreign key whose referencing columns no index covers.
 
     ## What it does
-    After each migration, checks the foreign keys it added: flags those whose referencing
-    columns are not the leading columns of any index (primary keys and unique constraints
-    count) on the referencing table.
+    Judges the whole history by the schema it ends with: flags each foreign key the history
+    added whose referencing columns are not the leading columns of any index on the
+    referencing table (primary keys and unique constraints count). The finding points at the
+    statement that added the foreign key, in the migration that added it.
 
     ## Why it matters
     Every `DELETE` or key `UPDATE` on the referenced table scans the referencing table to
@@ -308,8 +313,11 @@ def fk_without_index(ctx: MigrationContext) -> Iterator[Hit]:
     locks, and cascades that take minutes.
 
     ## When it does not fire
-    When an index with those leading columns exists by the end of the migration (in any
-    order), or on foreign keys the migration did not add.
+    When an index whose leading columns are the foreign key's columns (in any order) exists
+    by the end of the history, whichever migration built it: the common pattern of a foreign
+    key in one migration and a `CREATE INDEX CONCURRENTLY` in the next one passes. Not on a
+    foreign key or table a later migration dropped, nor on foreign keys that predate the
+    history.
 
     ## Safe alternative
     ```sql
@@ -321,35 +329,45 @@ def fk_without_index(ctx: MigrationContext) -> Iterator[Hit]:
     ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users;
     ```
     """
-    name = ctx.migration.name
-    up = ctx.migration.up
-    touched = {op.table for st in (up.statements if up else ()) for op in st.ops
-               if isinstance(op, (o.CreateTable, o.AddConstraint, o.AddColumn))}
-    for table_name in sorted(touched, key=str):
-        table = ctx.after.tables.get(table_name)
-        if table is None:
+    by_name = {m.name: m for m in history}
+    for table in after.tables.values():
+        fks = [c for c in table.constraints
+               if c.kind == "foreign" and c.columns and c.created_in in by_name]
+        if not fks:
             continue
-        new_fks = [c for c in table.constraints if c.kind == "foreign" and c.created_in == name]
-        if not new_fks:
-            continue
-        indexes = [ix.columns for ix in ctx.after.indexes_on(table.name)]
-        for fk in new_fks:
-            if fk.columns and not _covered(fk.columns, indexes):
-                yield Hit(f"foreign key `{fk.name}` on `{table.name}` ({', '.join(fk.columns)})"
-                          " has no index on its columns", object=str(table.name),
-                          span=_fk_span(ctx, table.name))
+        indexes = [ix.columns for ix in after.indexes_on(table.name)]
+        for fk in fks:
+            if _covered(fk.columns, indexes):
+                continue
+            span = _fk_span(by_name[fk.created_in or ""], table.name, fk)
+            if span is not None:
+                yield Hit(f"foreign key `{fk.name}` on `{table.name}` "
+                          f"({', '.join(fk.columns)}) has no index on its columns",
+                          object=str(table.name), span=span)
 
 
-def _fk_span(ctx: MigrationContext, table: QName) -> Span | None:
-    up = ctx.migration.up
-    if up is None:
+def _fk_span(mig: ParsedMigration, table: QName, fk: Constraint) -> Span | None:
+    """The operation of the migration's up path that added the foreign key: the one naming
+    the key's table, else (the table was renamed since) the one with its columns."""
+    if mig.up is None:
         return None
-    for st in up.statements:
+    candidates: list[tuple[QName, o.Operation]] = []
+    for st in mig.up.statements:
         for op in st.ops:
-            if isinstance(op, (o.CreateTable, o.AddConstraint, o.AddColumn)) and \
-                    op.table == table:
-                return op.span
-    return None
+            match op:
+                case o.CreateTable(table=t, constraints=cons) | o.AddColumn(
+                        table=t, constraints=cons):
+                    defs = cons
+                case o.AddConstraint(table=t, constraint=con):
+                    defs = (con,)
+                case _:
+                    continue
+            if any(d.kind == "foreign" and d.columns == fk.columns
+                   and (d.name is None or d.name == fk.name) for d in defs):
+                candidates.append((t, op))
+    same = [op for t, op in candidates if t == table]
+    chosen = same or [op for _, op in candidates]
+    return chosen[-1].span if chosen else None
 
 
 @rule("enum-type", family="design", severity="info", ops=(o.CreateType,), aliases=("W13",),

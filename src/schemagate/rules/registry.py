@@ -22,7 +22,9 @@ from schemagate.model.findings import Severity
 from schemagate.model.ops import Operation
 from schemagate.model.span import Span
 
-Scope = Literal["operation", "migration", "suppressions", "history"]
+# "history" rules judge a history before it is folded (its revision graph); "folded" rules
+# judge it after, with the schema its last migration leaves.
+Scope = Literal["operation", "migration", "suppressions", "history", "folded"]
 
 # The rule modules, in catalog order (RULES.md). A new module is added here.
 RULE_MODULES = (
