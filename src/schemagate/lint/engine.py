@@ -140,9 +140,12 @@ class _Engine:
             # The catalog is changed in place, so one context serves every operation of the
             # statement and always shows the schema just before the operation at hand.
             ctx = RuleContext(catalog, self.settings, mig, script, st, state, direction)
-            for op in st.ops:
+            for i, op in enumerate(st.ops):
                 if reporting and sups is not None:
-                    for r in by_op.get(type(op), ()):
+                    rules = by_op.get(type(op), ())
+                    if (direction, st.index, i) in mig.unknown_subjects:
+                        rules = [r for r in rules if r.sees_unknown]
+                    for r in rules:
                         for hit in r.check(op, ctx):
                             f = sups.apply(self.finding(r, hit, mig, op, st.sql, ctx),
                                            st.index)

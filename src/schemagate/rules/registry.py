@@ -69,6 +69,9 @@ class Rule:
     fix: str = ""  # one line: the safe alternative, shown under each finding
     # The dialects the rule applies to ("postgres", "mysql", "sqlite"); None: every dialect.
     dialects: tuple[str, ...] | None = None
+    # Whether the rule still runs on an operation whose own table or column the history says
+    # does not exist; every other rule is silent there, its verdict resting on a guess.
+    sees_unknown: bool = False
 
     @property
     def sections(self) -> dict[str, str]:
@@ -87,7 +90,7 @@ class Rule:
 def rule(
     id: str, *, family: str, severity: str, ops: tuple[type[Operation], ...] = (),
     scope: Scope = "operation", aliases: tuple[str, ...] = (), enabled: bool = True,
-    fix: str = "", dialects: tuple[str, ...] | None = None,
+    fix: str = "", dialects: tuple[str, ...] | None = None, sees_unknown: bool = False,
 ) -> Callable[[Callable[..., Iterable[Hit]]], Callable[..., Iterable[Hit]]]:
     """Declare a rule. ``ops`` lists the operation types an operation-scope rule looks at."""
     if family not in FAMILIES:
@@ -99,7 +102,7 @@ def rule(
         body = doc[len(summary):].strip()
         func._rule = Rule(  # type: ignore[attr-defined]
             id, family, Severity.parse(severity), summary, body, func, ops, scope, aliases,
-            enabled, fix, dialects,
+            enabled, fix, dialects, sees_unknown,
         )
         return func
 

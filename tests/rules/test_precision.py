@@ -1,0 +1,27 @@
+"""Findings a team can trust: what the rules keep quiet about on real-shaped histories, and
+what they no longer miss."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from schemagate.lint.engine import LintResult
+from schemagate.model.settings import Settings
+from tests.conftest import lint_sql
+
+ALL = Settings(select=("all",))
+
+
+def rules_in(result: LintResult, file: str) -> list[str]:
+    """The rules that fired in one migration file, in order."""
+    return [f.rule for f in result.active if Path(f.span.path).name == file]
+
+
+def test_an_operation_on_a_table_that_does_not_exist_gets_only_unknown_object(
+        tmp_path: Path) -> None:
+    result = lint_sql(
+        tmp_path,
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n",
+        "ALTER TABLE user_accounts ALTER COLUMN email TYPE varchar(40);\n",
+        settings=ALL)
+    assert rules_in(result, "0002_m.sql") == ["unknown-object"]
