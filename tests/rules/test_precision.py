@@ -25,3 +25,24 @@ def test_an_operation_on_a_table_that_does_not_exist_gets_only_unknown_object(
         "ALTER TABLE user_accounts ALTER COLUMN email TYPE varchar(40);\n",
         settings=ALL)
     assert rules_in(result, "0002_m.sql") == ["unknown-object"]
+
+
+def test_drop_cascade_with_no_dependent_in_the_history_is_a_warning_that_says_so(
+        tmp_path: Path) -> None:
+    result = lint_sql(tmp_path, "CREATE SEQUENCE invoice_numbers;\n",
+                      "DROP SEQUENCE invoice_numbers CASCADE;\n", settings=ALL)
+    [finding] = [f for f in result.active if f.rule == "drop-cascade"]
+    assert (str(finding.severity), "nothing in the history depends on it" in finding.message) \
+        == ("warning", True)
+
+
+def test_drop_cascade_names_the_dependents_and_is_an_error(tmp_path: Path) -> None:
+    result = lint_sql(
+        tmp_path,
+        "CREATE TABLE customers (id bigint PRIMARY KEY);\n"
+        "CREATE TABLE orders (id bigint PRIMARY KEY,"
+        " customer_id bigint REFERENCES customers (id));\n",
+        "ALTER TABLE customers DROP CONSTRAINT customers_pkey CASCADE;\n", settings=ALL)
+    [finding] = [f for f in result.active if f.rule == "drop-cascade"]
+    assert (str(finding.severity), finding.message.endswith(
+        "foreign key orders_customer_id_fkey on public.orders")) == ("error", True)
