@@ -804,10 +804,10 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """ACCESS EXCLUSIVE held while more slow work runs in the same transaction.
 
     ## What it does
-    Flags a statement that takes ACCESS EXCLUSIVE on an existing table inside a transaction
-    (explicit, or the migration tool's) when a later statement of that transaction does
-    slow work: builds an index, scans or rewrites a table, changes data, or locks another
-    existing table.
+    Flags a transaction (explicit, or the migration tool's) in which a statement takes ACCESS
+    EXCLUSIVE on an existing table and a later statement does slow work: builds an index,
+    scans or rewrites a table, or changes data. One finding per transaction, at its first
+    such lock, naming every table locked by then and every slow statement that follows.
 
     ## Why it matters
     Locks are held until the transaction ends. The table stays unavailable for the whole
@@ -816,7 +816,8 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ## When it does not fire
     Outside transactions; when everything after the lock is catalog-only (adding a column
     without a volatile default, renames, defaults, drops, new tables), whatever table it
-    touches; when the slow work is on tables created in the same migration.
+    touches; when the slow work is on tables created in the same migration. A second lock
+    in the same transaction is not a second finding: the first one lists it.
 
     ## Safe alternative
     Split the migration: the statement that takes ACCESS EXCLUSIVE in its own short
@@ -834,17 +835,33 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     if block is None or lock_for(op) != ACCESS_EXCLUSIVE:
         return
     table = _blocking_target(op, ctx)
-    if table is None or op is not next(
-            (x for x in ctx.statement.ops if _blocking_target(x, ctx) is not None), None):
+    mark = (f"lock-held-too-long:{block}", ctx.script.script.path, ctx.script.script.section)
+    if table is None or mark in ctx.state.reported:
         return
-    for later in ctx.script.statements[ctx.statement.index + 1:]:
-        if later.block != block:
+    locked: list[QName] = []  # the tables locked before the last slow statement
+    held: list[QName] = []
+    slow: list[str] = []
+    created: set[QName] = set()  # tables the transaction creates later: they hold no data
+    for st in ctx.script.statements[ctx.statement.index:]:
+        if st.block != block:
             break
-        if any(_slow_after(x, table, ctx) for x in later.ops):
-            yield Hit(f"ACCESS EXCLUSIVE on `{table}` stays held while line "
-                      f"{later.ops[0].span.line} (`{_head(later.sql)}`) runs in the same "
-                      "transaction", object=str(table), lock=ACCESS_EXCLUSIVE)
-            return
+        if st is not ctx.statement and any(_slow_after(x, ctx, created) for x in st.ops):
+            slow.append(f"line {st.ops[0].span.line} (`{_head(st.sql)}`)")
+            locked = list(held)
+        for x in st.ops:
+            if isinstance(x, o.CreateTable):
+                created.add(x.table)
+            target = _blocking_target(x, ctx) if lock_for(x) == ACCESS_EXCLUSIVE else None
+            if target is not None and target not in held and target not in created:
+                held.append(target)
+    if not slow:
+        return
+    ctx.state.reported.add(mark)
+    names = ", ".join(f"`{t}`" for t in locked)
+    runs = "runs" if len(slow) == 1 else "run"
+    yield Hit(f"ACCESS EXCLUSIVE on {names} stays held while {', '.join(slow)} {runs} in the "
+              "same transaction", object=", ".join(str(t) for t in locked),
+              lock=ACCESS_EXCLUSIVE, facts={"tables": [str(t) for t in locked]})
 
 
 def _head(sql: str, width: int = 60) -> str:
@@ -852,8 +869,9 @@ def _head(sql: str, width: int = 60) -> str:
     return flat if len(flat) <= width else flat[:width - 1] + "…"
 
 
-def _slow_after(op: o.Operation, locked: QName, ctx: RuleContext) -> bool:
-    """Whether the operation does slow work on a table that holds data."""
+def _slow_after(op: o.Operation, ctx: RuleContext, created: set[QName]) -> bool:
+    """Whether the operation does slow work on a table that holds data (not one of those
+    the migration created, before or since the statement the context is at)."""
     if isinstance(op, o.RawSQL):
         return op.statement_kind == "DoStmt"  # a procedural block can do anything
     if not isinstance(op, _SLOW):
@@ -862,7 +880,7 @@ def _slow_after(op: o.Operation, locked: QName, ctx: RuleContext) -> bool:
         return False
     if isinstance(op, o.CreateIndex) and op.concurrently:
         return False
-    return not all(ctx.is_new(t) for t in op_tables(op, ctx.catalog))
+    return not all(ctx.is_new(t) or t in created for t in op_tables(op, ctx.catalog))
 
 
 def _volatile_default(op: o.AddColumn, ctx: RuleContext) -> bool:
