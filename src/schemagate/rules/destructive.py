@@ -224,8 +224,11 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
 
     ## When it does not fire
     With a `WHERE` clause, on a table created earlier in the same migration (seeding a
-    new table is fine), and for an `UPDATE` that only sets columns added earlier in the same
-    migration (a backfill overwrites nothing).
+    new table is fine), and for an `UPDATE` that only sets columns holding no data yet: added
+    earlier in the history (in this migration or an earlier one) to a table that existed,
+    and not set by any `UPDATE` or `INSERT` of a migration since. Such a backfill overwrites
+    nothing but the column's default. An `UPDATE` that sets a column holding data (a table's
+    own column, or one an earlier migration already backfilled) is still flagged.
 
     ## Safe alternative
     Say which rows, and for large tables change them in batches:
@@ -241,8 +244,8 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
     if op.has_where or ctx.is_new(op.table):
         return
     if isinstance(op, o.UpdateRows) and op.columns and all(
-            ctx.is_new_column(op.table, c) for c in op.columns):
-        return  # backfilling columns this migration added overwrites nothing
+            _unwritten(ctx, op.table, c) for c in op.columns):
+        return  # a backfill: nothing in those columns yet to overwrite
     if isinstance(op, o.DeleteRows):
         message = f"`DELETE` without `WHERE` deletes every row of `{op.table}`"
     else:
@@ -250,6 +253,13 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
         message = f"`UPDATE` without `WHERE` overwrites {cols or 'columns'} in every row of " \
                   f"`{op.table}`"
     yield Hit(message, object=str(op.table), lock="ROW EXCLUSIVE")
+
+
+def _unwritten(ctx: RuleContext, table: QName, column: str) -> bool:
+    """Whether the column holds no data yet (see `Column.unwritten`)."""
+    known = ctx.table(table)
+    col = known.column(column) if known is not None else None
+    return col is not None and col.unwritten
 
 
 _CASCADE_OPS = (o.DropTable, o.DropView, o.DropSchema, o.DropType, o.DropSequence,
