@@ -46,3 +46,14 @@ def test_drop_cascade_names_the_dependents_and_is_an_error(tmp_path: Path) -> No
     [finding] = [f for f in result.active if f.rule == "drop-cascade"]
     assert (str(finding.severity), finding.message.endswith(
         "foreign key orders_customer_id_fkey on public.orders")) == ("error", True)
+
+
+def test_a_key_column_matching_a_key_older_than_the_history_is_one_info_to_widen_the_key(
+        tmp_path: Path) -> None:
+    result = lint_sql(
+        tmp_path,
+        "ALTER TABLE orders ADD COLUMN shop_id int REFERENCES shops (id);\n"
+        "ALTER TABLE orders ADD COLUMN outlet_id int REFERENCES shops (id);\n", settings=ALL)
+    found = [(str(f.severity), "widen the key first" in f.message) for f in result.active
+             if f.rule == "prefer-bigint"]
+    assert found == [("info", True)]

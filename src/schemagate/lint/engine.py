@@ -104,9 +104,15 @@ class _Engine:
                 for op_type, rules in self.by_op.items()}
         return self.dialect_rules[dialect]
 
+    def severity(self, r: Rule, hit: Hit) -> Severity:
+        """The hit's own severity (INFO is falsy: test for None), else the configured one."""
+        if hit.severity is not None:
+            return hit.severity
+        return self.overrides.get(r.id, r.severity)
+
     def finding(self, r: Rule, hit: Hit, mig: ParsedMigration, op: o.Operation | None,
                 sql: str, ctx: RuleContext | None = None) -> Finding:
-        severity = hit.severity or self.overrides.get(r.id, r.severity)
+        severity = self.severity(r, hit)
         span = hit.span or (op.span if op is not None else Span.point(mig.name))
         lock, facts = hit.lock, dict(hit.facts)
         if op is not None and ctx is not None:
@@ -174,7 +180,7 @@ class _Engine:
                     if span is None:
                         continue
                     self.result.findings.append(Finding(
-                        r.id, r.family, hit.severity or self.overrides.get(r.id, r.severity),
+                        r.id, r.family, self.severity(r, hit),
                         hit.message, span, r.fix, ctx.migration.name, "", hit.object,
                         hit.lock, dict(hit.facts)))
 
@@ -191,7 +197,7 @@ class _Engine:
                         self.report is not None and mig.name not in self.report):
                     continue
                 self.result.findings.append(Finding(
-                    r.id, r.family, hit.severity or self.overrides.get(r.id, r.severity),
+                    r.id, r.family, self.severity(r, hit),
                     hit.message, hit.span, r.fix, mig.name, "", hit.object, hit.lock,
                     dict(hit.facts)))
 
@@ -343,7 +349,7 @@ def _history_scope(engine: _Engine, histories: dict[str, list[ParsedMigration]],
                 if not applies(r, mig) or (engine.report is not None
                                            and mig.name not in engine.report):
                     continue
-                severity = hit.severity or engine.overrides.get(r.id, r.severity)
+                severity = engine.severity(r, hit)
                 engine.result.findings.append(Finding(
                     r.id, r.family, severity, hit.message, span, r.fix, mig.name, "",
                     hit.object, hit.lock, dict(hit.facts)))

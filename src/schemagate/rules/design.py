@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog, Constraint
+from schemagate.model.findings import Severity
 from schemagate.model.migration import ParsedMigration
 from schemagate.model.names import QName
 from schemagate.model.settings import Settings
@@ -43,6 +44,41 @@ def _key_columns(op: o.Operation) -> set[str]:
     return set()
 
 
+def _referenced(op: o.Operation, column: str) -> tuple[QName, str] | None:
+    """The (table, column) a foreign-key column of the operation references."""
+    match op:
+        case o.CreateTable(constraints=cons) | o.AddColumn(constraints=cons):
+            for con in cons:
+                if con.kind == "foreign" and con.ref_table is not None and column in con.columns:
+                    at = con.columns.index(column)
+                    ref = con.ref_columns[at] if at < len(con.ref_columns) else None
+                    return con.ref_table, ref or ""
+    return None
+
+
+def _key_type(op: o.Operation, ctx: RuleContext, table: QName, column: str
+              ) -> tuple[TypeRef | None, bool]:
+    """The referenced key's type (None: unknown) and whether the key predates the history.
+    An empty column name means the referenced table's primary key."""
+    if isinstance(op, o.CreateTable) and op.table == table:  # a self-reference
+        if not column:
+            column = next((c for con in op.constraints if con.kind == "primary"
+                           for c in con.columns[:1]), "")
+        return next((c.type for c in op.columns if c.name == column), None), False
+    known = ctx.table(table)
+    if known is None:
+        return None, True
+    if not column:
+        column = next((c for con in known.constraints if con.kind == "primary"
+                       for c in con.columns[:1]), "")
+    col = known.column(column)
+    typ = col.type if col is not None and col.type.name != "unknown" else None
+    return typ, known.created_in is None
+
+
+_NARROW = ("int4", "int2")
+
+
 @rule("prefer-bigint", family="design", severity="warning", ops=_COLUMN_OPS,
       aliases=("prefer-bigint-over-int", "prefer-bigint-over-smallint"),
       fix="use bigint (or bigint GENERATED ... AS IDENTITY) for keys")
@@ -58,7 +94,11 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     rewriting the table and every table referencing it, under ACCESS EXCLUSIVE.
 
     ## When it does not fire
-    On `bigint`/`bigserial` keys, on columns that are not keys, on down paths.
+    On `bigint`/`bigserial` keys, on columns that are not keys, on down paths. A
+    foreign-key column whose referenced key is itself `integer`/`smallint` must match that
+    key, so it is not flagged: the finding belongs to the key, and is made there when the
+    history creates the key. When the key predates the history (or its type is unknown), the
+    first such column of a migration gets one `info` finding saying to widen the key first.
 
     ## Safe alternative
     ```sql
@@ -72,9 +112,28 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """
     keys = _key_columns(op)
     for table, column, typ in _new_columns(op, ctx):
-        if column in keys and typ.name in ("int4", "int2") and typ.array_dims == 0:
+        if column not in keys or typ.name not in _NARROW or typ.array_dims != 0:
+            continue
+        ref = _referenced(op, column)
+        if ref is None:
             yield Hit(f"key column `{table}.{column}` is {typ.name}: use bigint",
                       object=f"{table}.{column}")
+            continue
+        key_type, predates = _key_type(op, ctx, *ref)
+        if key_type is not None and key_type.name not in _NARROW:
+            yield Hit(f"key column `{table}.{column}` is {typ.name}, narrower than the "
+                      f"{key_type.name} key `{ref[0]}` it references: use bigint",
+                      object=f"{table}.{column}")
+        elif predates or key_type is None:
+            mark = (f"prefer-bigint:{ref[0]}", ctx.script.script.path, ctx.script.script.section)
+            if mark in ctx.state.reported:
+                continue
+            ctx.state.reported.add(mark)
+            known = "is" if key_type is not None else "may be"
+            yield Hit(f"key column `{table}.{column}` is {typ.name} to match the key of "
+                      f"`{ref[0]}`, which {known} {typ.name} and predates the history: widen "
+                      "the key first, then the columns referencing it",
+                      object=f"{ref[0]}", severity=Severity.INFO)
 
 
 @rule("prefer-identity", family="design", dialects=("postgres",), severity="info", ops=_COLUMN_OPS,
