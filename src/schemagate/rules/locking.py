@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemagate.model import ops as o
-from schemagate.model.catalog import Table
+from schemagate.model.catalog import Index, Table
 from schemagate.model.names import QName
 from schemagate.model.types import classify_change
 from schemagate.rules.context import RuleContext
@@ -88,9 +88,12 @@ def set_not_null(op: o.SetNotNull, ctx: RuleContext) -> Iterator[Hit]:
     the table until the scan ends.
 
     ## When it does not fire
-    On a table or column created earlier in the same migration; and from PostgreSQL 12 on,
-    when a validated `CHECK (col IS NOT NULL)` constraint already proves the column has no
-    NULLs (PostgreSQL then skips the scan).
+    On a table created earlier in the same migration (it holds no rows); on a column the
+    history knows to be NOT NULL already; and from PostgreSQL 12 on, when a validated
+    `CHECK (col IS NOT NULL)` constraint already proves the column has no NULLs (PostgreSQL
+    then skips the scan). A column added earlier in the same migration to a table that
+    already existed is no exemption: the table's rows are scanned all the same (the usual
+    add, backfill, `SET NOT NULL` in one migration holds ACCESS EXCLUSIVE through the scan).
 
     ## Safe alternative
     ```sql
@@ -105,8 +108,12 @@ def set_not_null(op: o.SetNotNull, ctx: RuleContext) -> Iterator[Hit]:
     ALTER TABLE users ALTER COLUMN email SET NOT NULL;
     ```
     """
-    if ctx.is_new_column(op.table, op.column):
+    if ctx.is_new(op.table):
         return
+    table = ctx.table(op.table)
+    column = table.column(op.column) if table is not None else None
+    if column is not None and column.not_null and column.type.name != "unknown":
+        return  # already NOT NULL: PostgreSQL has nothing to check
     if ctx.settings.pg_version >= 12 and _has_valid_not_null_check(ctx.table(op.table),
                                                                     op.column):
         return
@@ -131,8 +138,11 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
     lock, but waiting for the lock behind a long query queues every other query behind it.
 
     ## When it does not fire
-    With `CONCURRENTLY`; for an index created, or on a table created, earlier in the same
-    migration.
+    With `CONCURRENTLY`; on a table created earlier in the same migration; when a later
+    statement of the same script drops the index's table (that drop takes ACCESS EXCLUSIVE
+    anyway, and `drop-table` speaks for it); for an index created earlier in the same script.
+    It does fire in a down path dropping an index that the up path built `CONCURRENTLY` on an
+    existing table: the up took care not to block the table, and the down must too.
 
     ## Safe alternative
     ```sql
@@ -148,13 +158,30 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
         return
     for name in op.names:
         index = ctx.catalog.indexes.get(name)
-        if index is not None and (ctx.is_new(index.table) or index.created_in ==
-                                  ctx.migration.name):
+        if index is not None and (ctx.is_new(index.table) or _dropped_later(index.table, ctx)
+                                  or _made_here(index, ctx)):
             continue
         where = f" on `{index.table}`" if index else ""
         yield Hit(f"dropping index `{name}`{where} without CONCURRENTLY takes an ACCESS "
                   "EXCLUSIVE lock", object=str(index.table if index else name),
                   lock=ACCESS_EXCLUSIVE)
+
+
+def _dropped_later(table: QName, ctx: RuleContext) -> bool:
+    """Whether a later statement of the script drops the table."""
+    return any(isinstance(x, o.DropTable) and table in x.tables
+               for st in ctx.script.statements[ctx.statement.index + 1:] for x in st.ops)
+
+
+def _made_here(index: Index, ctx: RuleContext) -> bool:
+    """Whether this migration built the index without care for the lock: in the script at
+    hand, or in the up path (for a down) without CONCURRENTLY."""
+    if index.created_in != ctx.migration.name:
+        return False
+    if ctx.direction == "up" or ctx.migration.up is None:
+        return True
+    return not any(isinstance(x, o.CreateIndex) and x.name == index.name and x.concurrently
+                   for st in ctx.migration.up.statements for x in st.ops)
 
 
 @rule("reindex-non-concurrently", family="locking", severity="warning", ops=(o.Reindex,),
