@@ -192,8 +192,10 @@ def drop_not_null(op: o.DropNotNull, ctx: RuleContext) -> Iterator[Hit]:
     writer stores breaks those readers (and the change is hard to revert once NULLs exist).
 
     ## When it does not fire
-    On a table or column created earlier in the same migration, and on a column the history
-    knows to be nullable already (Alembic's `alter_column(..., nullable=True)` restating it).
+    On a table or column created earlier in the same migration, on a column the history
+    knows to be nullable already (Alembic's `alter_column(..., nullable=True)` restating it),
+    and in a down path undoing its up's `SET NOT NULL`: that restores the schema the running
+    code was written for.
 
     ## Safe alternative
     Deploy readers that handle NULL before the migration that allows it.
@@ -203,7 +205,7 @@ def drop_not_null(op: o.DropNotNull, ctx: RuleContext) -> Iterator[Hit]:
     ALTER TABLE users ALTER COLUMN email DROP NOT NULL;
     ```
     """
-    if ctx.is_new_column(op.table, op.column):
+    if ctx.is_new_column(op.table, op.column) or _undoes_set_not_null(op, ctx):
         return
     table = ctx.table(op.table)
     column = table.column(op.column) if table else None
@@ -211,3 +213,11 @@ def drop_not_null(op: o.DropNotNull, ctx: RuleContext) -> Iterator[Hit]:
         return  # already nullable: an ORM's `nullable=True` restating it changes nothing
     yield Hit(f"`{op.table}.{op.column}` may now be NULL: readers that expect a value break",
               object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE)
+
+
+def _undoes_set_not_null(op: o.DropNotNull, ctx: RuleContext) -> bool:
+    """Whether this is a down path and its up path made the column NOT NULL."""
+    up = ctx.migration.up
+    return ctx.direction == "down" and up is not None and any(
+        isinstance(x, o.SetNotNull) and x.table == op.table and x.column == op.column
+        for st in up.statements for x in st.ops)
