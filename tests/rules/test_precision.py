@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schemagate.lint.engine import LintResult
+from schemagate.lint.engine import LintResult, lint
 from schemagate.model.settings import Settings
+from schemagate.parse.discover import discover
+from schemagate.parse.load import load_migrations
 from tests.conftest import lint_sql
 
 ALL = Settings(select=("all",))
@@ -57,3 +59,23 @@ def test_a_key_column_matching_a_key_older_than_the_history_is_one_info_to_widen
     found = [(str(f.severity), "widen the key first" in f.message) for f in result.active
              if f.rule == "prefer-bigint"]
     assert found == [("info", True)]
+
+
+def _revision(folder: Path, rev: str, down: str | None) -> None:
+    (folder / f"{rev}_step.py").write_text(
+        f'"""{rev}"""\nfrom alembic import op\n\nrevision = "{rev}"\n'
+        f"down_revision = {down!r}\n\n\ndef upgrade() -> None:\n"
+        f'    op.execute("SELECT 1")\n\n\ndef downgrade() -> None:\n'
+        f'    op.execute("SELECT 1")\n', encoding="utf-8")
+
+
+def test_a_missing_revision_is_reported_when_a_cycle_swallowed_the_base(
+        tmp_path: Path) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    for rev, down in (("a0", "b1"), ("b1", "a0"), ("c2", "gone")):
+        _revision(versions, rev, down)
+    found = discover(["."], cwd=tmp_path)
+    loaded = load_migrations(found.migrations, root=tmp_path)
+    result = lint(loaded.migrations, Settings(select=("history",)))
+    assert sorted({f.rule for f in result.active}) == ["missing-revision", "revision-cycle"]

@@ -200,7 +200,8 @@ def missing_revision(migrations: Sequence[ParsedMigration], settings: Settings
 
     ## When it does not fire
     When the history is seen only in part: none of its revisions is a base (a folder below
-    the versions root was linted alone). A named revision brings its whole versions folder
+    the versions root was linted alone) and no cycle explains why none is — a cycle that
+    swallowed the base does not hide a missing revision. A named revision brings its whole versions folder
     along, so a pre-commit hook on one file sees the whole graph.
 
     ## Safe alternative
@@ -218,8 +219,8 @@ def missing_revision(migrations: Sequence[ParsedMigration], settings: Settings
     if not has_revisions(migrations):
         return
     graph = revision_graph(migrations)
-    if not graph.bases():
-        return
+    if not graph.bases() and not graph.cycles():
+        return  # a part of a history: its bases are in a folder not linted
     for node, name, kind in graph.missing:
         mig = graph.migrations[node]
         folder = posixpath.dirname(_script_path(mig)) or "."
