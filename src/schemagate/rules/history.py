@@ -201,8 +201,8 @@ def missing_revision(migrations: Sequence[ParsedMigration], settings: Settings
     ## When it does not fire
     When the history is seen only in part: none of its revisions is a base (a folder below
     the versions root was linted alone) and no cycle explains why none is — a cycle that
-    swallowed the base does not hide a missing revision. A named revision brings its whole versions folder
-    along, so a pre-commit hook on one file sees the whole graph.
+    swallowed the base does not hide a missing revision. A named revision brings its whole
+    versions folder along, so a pre-commit hook on one file sees the whole graph.
 
     ## Safe alternative
     Restore the missing file, or set `down_revision` to the revision this one really
