@@ -57,3 +57,14 @@ def test_unreachable_db_is_exit_2(tmp_path: Path) -> None:
                                        "postgresql://nobody@127.0.0.1:1/none"])
     assert result.exit_code == 2
     assert "cannot connect" in result.output
+
+
+def test_a_required_column_added_to_a_table_with_rows_is_an_error(sized_db: str,
+                                                                  tmp_path: Path) -> None:
+    migration = tmp_path / "001_plan.sql"
+    migration.write_text("ALTER TABLE small ADD COLUMN plan text NOT NULL;\n")
+    result = CliRunner().invoke(main, ["lint", str(migration), "--db", sized_db,
+                                       "--format", "json"])
+    doc = json.loads(result.output)
+    [finding] = [f for f in doc["findings"] if f["rule"] == "add-required-column"]
+    assert (finding["severity"], finding["facts"]["rows"]) == ("error", 10)

@@ -120,18 +120,21 @@ class _Engine:
             if existing:
                 # Every finding on an existing table says which lock the statement takes.
                 lock = lock or lock_for(op)
-                severity = self.size_severity(r, severity, existing, facts)
+                severity = self.size_severity(r, hit, severity, existing, facts)
         return Finding(r.id, r.family, severity, hit.message, span, r.fix, mig.name, sql,
                        hit.object, lock, facts)
 
-    def size_severity(self, r: Rule, severity: Severity, tables: list[QName],
+    def size_severity(self, r: Rule, hit: Hit, severity: Severity, tables: list[QName],
                       facts: dict[str, object]) -> Severity:
-        """With live statistics: record the table's size, and let locking findings on small
-        tables drop to info (locking them for a moment hurts nobody)."""
+        """With live statistics: record the table's size, raise a finding whose harm rows
+        make certain, and let locking findings on small tables drop to info (locking them
+        for a moment hurts nobody)."""
         stats = next((self.stats[t] for t in tables if t in self.stats), None)
         if stats is None:
             return severity
         facts.update(table=str(stats.name), rows=stats.rows, bytes=stats.bytes)
+        if hit.severity_with_rows is not None and stats.rows > 0 and r.id not in self.overrides:
+            return hit.severity_with_rows
         if r.family == "locking" and stats.rows < self.settings.small_table_rows:
             return Severity.INFO
         return severity

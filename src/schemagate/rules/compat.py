@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemagate.model import ops as o
+from schemagate.model.findings import Severity
 from schemagate.rules.context import RuleContext
 from schemagate.rules.locks import ACCESS_EXCLUSIVE
 from schemagate.rules.registry import Hit, rule
@@ -27,7 +28,8 @@ def add_required_column(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
 
     ## When it does not fire
     With a `DEFAULT`, for identity, serial and generated columns (they fill themselves), and
-    on tables created earlier in the same migration.
+    on tables created earlier in the same migration. With `--db`, when the live table has
+    rows, the finding is an error rather than a warning: the statement will fail.
 
     ## Safe alternative
     ```sql
@@ -47,7 +49,8 @@ def add_required_column(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
         return
     yield Hit(f"adding NOT NULL column `{col.name}` without a default to `{op.table}` fails if "
               "the table has rows, and breaks inserts from the running application",
-              object=f"{op.table}.{col.name}", lock=ACCESS_EXCLUSIVE)
+              object=f"{op.table}.{col.name}", lock=ACCESS_EXCLUSIVE,
+              severity_with_rows=Severity.ERROR)
 
 
 @rule("rename-table", family="compat", severity="warning", ops=(o.RenameTable,),

@@ -52,6 +52,9 @@ class Hit:
     facts: dict[str, Any] = field(default_factory=dict)
     severity: Severity | None = None  # overrides the rule's default for this one finding
     span: Span | None = None  # a Span when the finding points elsewhere than the operation
+    # The severity when the live database (--db) shows the table holds rows: the evidence
+    # that the harm is certain (a NOT NULL column with no default then fails to add).
+    severity_with_rows: Severity | None = None
 
 
 @dataclass(frozen=True)
