@@ -44,11 +44,16 @@ def _key_columns(op: o.Operation) -> set[str]:
     return set()
 
 
-def _referenced(op: o.Operation, column: str) -> tuple[QName, str] | None:
-    """The (table, column) a foreign-key column of the operation references."""
+def _referenced(op: o.Operation, column: str, ctx: RuleContext) -> tuple[QName, str] | None:
+    """The (table, column) a key column of the operation references: by a foreign key of
+    the operation itself, or of an `ADD CONSTRAINT` later in the same script (how Prisma
+    and Atlas write every foreign key: tables first, keys after)."""
     match op:
-        case o.CreateTable(constraints=cons) | o.AddColumn(constraints=cons):
-            for con in cons:
+        case o.CreateTable(table=table, constraints=cons) | o.AddColumn(
+                table=table, constraints=cons):
+            later = [x.constraint for st in ctx.script.statements[ctx.statement.index + 1:]
+                     for x in st.ops if isinstance(x, o.AddConstraint) and x.table == table]
+            for con in (*cons, *later):
                 if con.kind == "foreign" and con.ref_table is not None and column in con.columns:
                     at = con.columns.index(column)
                     ref = con.ref_columns[at] if at < len(con.ref_columns) else None
@@ -56,21 +61,26 @@ def _referenced(op: o.Operation, column: str) -> tuple[QName, str] | None:
     return None
 
 
+def _primary_column(constraints: Sequence[o.ConstraintDef] | Sequence[Constraint]) -> str:
+    return next((c for con in constraints if con.kind == "primary" for c in con.columns[:1]),
+                "")
+
+
 def _key_type(op: o.Operation, ctx: RuleContext, table: QName, column: str
               ) -> tuple[TypeRef | None, bool]:
     """The referenced key's type (None: unknown) and whether the key predates the history.
-    An empty column name means the referenced table's primary key."""
-    if isinstance(op, o.CreateTable) and op.table == table:  # a self-reference
-        if not column:
-            column = next((c for con in op.constraints if con.kind == "primary"
-                           for c in con.columns[:1]), "")
-        return next((c.type for c in op.columns if c.name == column), None), False
+    An empty column name means the referenced table's primary key. The key's table may be
+    the operation's own, one the history built, or one created later in the same script."""
+    created = [x for st in ctx.script.statements[ctx.statement.index:] for x in st.ops
+               if isinstance(x, o.CreateTable) and x.table == table]
+    if created:
+        first = created[0]
+        column = column or _primary_column(first.constraints)
+        return next((c.type for c in first.columns if c.name == column), None), False
     known = ctx.table(table)
     if known is None:
         return None, True
-    if not column:
-        column = next((c for con in known.constraints if con.kind == "primary"
-                       for c in con.columns[:1]), "")
+    column = column or _primary_column(known.constraints)
     col = known.column(column)
     typ = col.type if col is not None and col.type.name != "unknown" else None
     return typ, known.created_in is None
@@ -114,7 +124,7 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     for table, column, typ in _new_columns(op, ctx):
         if column not in keys or typ.name not in _NARROW or typ.array_dims != 0:
             continue
-        ref = _referenced(op, column)
+        ref = _referenced(op, column, ctx)
         if ref is None:
             yield Hit(f"key column `{table}.{column}` is {typ.name}: use bigint",
                       object=f"{table}.{column}")
