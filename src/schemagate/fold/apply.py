@@ -116,7 +116,7 @@ def _with_column(table: Table, column: Column) -> Table:
                                         for c in table.columns))
 
 
-def _constraint_name(table: QName, con: o.ConstraintDef) -> str:
+def constraint_name(table: QName, con: o.ConstraintDef) -> str:
     """PostgreSQL's default constraint names, so later DROP CONSTRAINTs find them."""
     if con.name:
         return con.name
@@ -131,7 +131,7 @@ def _constraint_name(table: QName, con: o.ConstraintDef) -> str:
 
 
 def _constraint(table: QName, con: o.ConstraintDef, migration: str) -> Constraint:
-    return Constraint(_constraint_name(table, con), con.kind, con.columns, con.ref_table,
+    return Constraint(constraint_name(table, con), con.kind, con.columns, con.ref_table,
                       con.ref_columns, con.expr, not con.not_valid, migration)
 
 

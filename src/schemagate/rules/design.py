@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from schemagate.fold import constraint_name
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog, Constraint
 from schemagate.model.findings import Severity
@@ -384,9 +385,10 @@ def fk_without_index(history: Sequence[ParsedMigration], after: Catalog,
     ## When it does not fire
     When an index whose leading columns are the foreign key's columns (in any order) exists
     by the end of the history, whichever migration built it: the common pattern of a foreign
-    key in one migration and a `CREATE INDEX CONCURRENTLY` in the next one passes. Not on a
-    foreign key or table a later migration dropped, nor on foreign keys that predate the
-    history.
+    key in one migration and a `CREATE INDEX CONCURRENTLY` in the next one passes. An index
+    on a table of the same name in another schema counts (a history that leaves tables
+    unqualified and names the schema on its indexes means one table). Not on a foreign key
+    or table a later migration dropped, nor on foreign keys that predate the history.
 
     ## Safe alternative
     ```sql
@@ -399,12 +401,17 @@ def fk_without_index(history: Sequence[ParsedMigration], after: Catalog,
     ```
     """
     by_name = {m.name: m for m in history}
+    # Indexes by table name in any schema: a history that names its tables unqualified and
+    # its indexes' tables with a schema (search_path) means the same table.
+    by_table: dict[str, list[tuple[str, ...]]] = {}
+    for ix in after.indexes.values():
+        by_table.setdefault(ix.table.name.lower(), []).append(ix.columns)
     for table in after.tables.values():
         fks = [c for c in table.constraints
                if c.kind == "foreign" and c.columns and c.created_in in by_name]
         if not fks:
             continue
-        indexes = [ix.columns for ix in after.indexes_on(table.name)]
+        indexes = by_table.get(table.name.name.lower(), [])
         for fk in fks:
             if _covered(fk.columns, indexes):
                 continue
@@ -416,8 +423,9 @@ def fk_without_index(history: Sequence[ParsedMigration], after: Catalog,
 
 
 def _fk_span(mig: ParsedMigration, table: QName, fk: Constraint) -> Span | None:
-    """The operation of the migration's up path that added the foreign key: the one naming
-    the key's table, else (the table was renamed since) the one with its columns."""
+    """The operation of the migration's up path that added the foreign key, by its name (as
+    given, or as PostgreSQL names it): on the key's table, else on the name the table had
+    then (it was renamed since)."""
     if mig.up is None:
         return None
     candidates: list[tuple[QName, o.Operation]] = []
@@ -431,9 +439,8 @@ def _fk_span(mig: ParsedMigration, table: QName, fk: Constraint) -> Span | None:
                     defs = (con,)
                 case _:
                     continue
-            if any(d.kind == "foreign" and d.columns == fk.columns
-                   and (d.name is None or d.name == fk.name) for d in defs):
-                candidates.append((t, op))
+            candidates += [(t, op) for d in defs if d.kind == "foreign"
+                           and d.columns == fk.columns and constraint_name(t, d) == fk.name]
     same = [op for t, op in candidates if t == table]
     chosen = same or [op for _, op in candidates]
     return chosen[-1].span if chosen else None
