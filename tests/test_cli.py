@@ -125,7 +125,9 @@ def test_dbmate_sections_and_transaction_false() -> None:
         ("20240301100000_cleanup.sql", 2, "concurrently-in-transaction"),
         ("20240301100000_cleanup.sql", 3, "delete-all-rows"),
         ("20240301100000_cleanup.sql", 3, "irreversible-data-loss"),
-        # The down section drops the index without CONCURRENTLY and without lock_timeout.
+        # The down section drops the index the up built CONCURRENTLY without CONCURRENTLY,
+        # and without lock_timeout.
+        ("20240301100000_cleanup.sql", 6, "drop-index-non-concurrently"),
         ("20240301100000_cleanup.sql", 6, "missing-lock-timeout"),
     ]
 
@@ -135,7 +137,8 @@ def test_flyway_undo_pairs_and_lossy_change() -> None:
     rules = sorted((Path(f["path"]).name, f["rule"]) for f in doc["findings"])
     assert ("V2__narrow_price.sql", "lossy-type-change") in rules
     assert ("V2__narrow_price.sql", "truncate") in rules
-    assert ("V1.1__product_names.sql", "set-not-null") not in rules  # column added there
+    # The column is new, the table's rows are not: SET NOT NULL scans them.
+    assert ("V1.1__product_names.sql", "set-not-null") in rules
     assert doc["summary"]["migrations"] == 3
 
 
