@@ -87,7 +87,7 @@ def test_text_output_is_ruff_like() -> None:
                "--select", "create-index-non-concurrently")
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("examples/golang-migrate/000003_orders_reporting.up.sql:2:1: "
-                               "create-index-non-concurrently ")
+                               "warning create-index-non-concurrently ")
     assert lines[1].startswith("  help: ")
     assert lines[-1].startswith("Found ")
     assert "\x1b[" not in proc.stdout
