@@ -16,7 +16,7 @@ from pglast import parser as pg
 from schemagate.model.findings import InputError
 from schemagate.model.migration import ParsedScript, ParsedStatement, Script
 from schemagate.model.ops import Operation
-from schemagate.parse.pg_ops import to_ops
+from schemagate.parse.postgres.ops import to_ops
 from schemagate.parse.source import SourceText, unfilled_placeholders
 from schemagate.parse.suppressions import find_suppressions
 from schemagate.parse.transactions import transaction_blocks
@@ -29,8 +29,12 @@ NAMEDATALEN = 64
 _PSQL_VARIABLE = re.compile(r"(?m)^\s*\\\w+|:'\w+'|:\"\w+\"")
 
 
-def parse_script(source: SourceText, script: Script) -> ParsedScript:
-    """Parse one script (a file, or a dbmate section of one) into statements."""
+def parse_script(source: SourceText, script: Script, dialect: str = "postgres") -> ParsedScript:
+    """Parse one script (a file, or a dbmate section of one) into statements.
+
+    `dialect` is always PostgreSQL here; it is taken so that every SQL frontend is called
+    alike (`parse.frontend.ScriptFrontend`).
+    """
     result = ParsedScript(script)
     text = source.text
     if script.section is not None:
