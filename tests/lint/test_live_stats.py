@@ -109,3 +109,14 @@ def test_lint_db_finishes_promptly_behind_a_lock_and_says_the_size_is_unknown(
     assert notices and "size unknown" in notices[0]["message"]
     finding = next(f for f in doc["findings"] if f["rule"] == "create-index-non-concurrently")
     assert finding["facts"]["rows"] == 20000 and finding["facts"]["bytes"] is None
+
+
+def test_a_required_column_added_to_a_table_with_rows_is_an_error(sized_db: str,
+                                                                  tmp_path: Path) -> None:
+    migration = tmp_path / "001_plan.sql"
+    migration.write_text("ALTER TABLE small ADD COLUMN plan text NOT NULL;\n")
+    result = CliRunner().invoke(main, ["lint", str(migration), "--db", sized_db,
+                                       "--format", "json"])
+    doc = json.loads(result.output)
+    [finding] = [f for f in doc["findings"] if f["rule"] == "add-required-column"]
+    assert (finding["severity"], finding["facts"]["rows"]) == ("error", 10)

@@ -105,9 +105,15 @@ class _Engine:
                 for op_type, rules in self.by_op.items()}
         return self.dialect_rules[dialect]
 
+    def severity(self, r: Rule, hit: Hit) -> Severity:
+        """The hit's own severity (INFO is falsy: test for None), else the configured one."""
+        if hit.severity is not None:
+            return hit.severity
+        return self.overrides.get(r.id, r.severity)
+
     def finding(self, r: Rule, hit: Hit, mig: ParsedMigration, op: o.Operation | None,
                 sql: str, ctx: RuleContext | None = None) -> Finding:
-        severity = hit.severity or self.overrides.get(r.id, r.severity)
+        severity = self.severity(r, hit)
         span = hit.span or (op.span if op is not None else Span.point(mig.name))
         lock, facts = hit.lock, dict(hit.facts)
         if op is not None and ctx is not None:
@@ -115,18 +121,21 @@ class _Engine:
             if existing:
                 # Every finding on an existing table says which lock the statement takes.
                 lock = lock or lock_for(op)
-                severity = self.size_severity(r, severity, existing, facts)
+                severity = self.size_severity(r, hit, severity, existing, facts)
         return Finding(r.id, r.family, severity, hit.message, span, r.fix, mig.name, sql,
                        hit.object, lock, facts)
 
-    def size_severity(self, r: Rule, severity: Severity, tables: list[QName],
+    def size_severity(self, r: Rule, hit: Hit, severity: Severity, tables: list[QName],
                       facts: dict[str, object]) -> Severity:
-        """With live statistics: record the table's size, and let locking findings on small
-        tables drop to info (locking them for a moment hurts nobody)."""
+        """With live statistics: record the table's size, raise a finding whose harm rows
+        make certain, and let locking findings on small tables drop to info (locking them
+        for a moment hurts nobody)."""
         stats = next((self.stats[t] for t in tables if t in self.stats), None)
         if stats is None:
             return severity
         facts.update(table=str(stats.name), rows=stats.rows, bytes=stats.bytes)
+        if hit.severity_with_rows is not None and stats.rows > 0 and r.id not in self.overrides:
+            return hit.severity_with_rows
         if r.grows_with_table and stats.rows < self.settings.small_table_rows:
             return Severity.INFO
         return severity
@@ -141,9 +150,12 @@ class _Engine:
             # The catalog is changed in place, so one context serves every operation of the
             # statement and always shows the schema just before the operation at hand.
             ctx = RuleContext(catalog, self.settings, mig, script, st, state, direction)
-            for op in st.ops:
+            for i, op in enumerate(st.ops):
                 if reporting and sups is not None:
-                    for r in by_op.get(type(op), ()):
+                    rules = by_op.get(type(op), ())
+                    if (direction, st.index, i) in mig.unknown_subjects:
+                        rules = [r for r in rules if r.sees_unknown]
+                    for r in rules:
                         for hit in r.check(op, ctx):
                             f = sups.apply(self.finding(r, hit, mig, op, st.sql, ctx),
                                            st.index)
@@ -172,9 +184,26 @@ class _Engine:
                     if span is None:
                         continue
                     self.result.findings.append(Finding(
-                        r.id, r.family, hit.severity or self.overrides.get(r.id, r.severity),
+                        r.id, r.family, self.severity(r, hit),
                         hit.message, span, r.fix, ctx.migration.name, "", hit.object,
                         hit.lock, dict(hit.facts)))
+
+    def run_folded_rules(self, history: Sequence[ParsedMigration], catalog: Catalog) -> None:
+        """Rules that judge the whole history by the schema it ends with; each hit points
+        into the migration whose file its span names."""
+        by_path = {s.script.path: m for m in history for s in (m.up, m.down) if s is not None}
+        for r in self.rules:
+            if r.scope != "folded":
+                continue
+            for hit in r.check(history, catalog, self.settings):
+                mig = by_path.get(hit.span.path) if hit.span is not None else None
+                if mig is None or hit.span is None or not applies(r, mig) or (
+                        self.report is not None and mig.name not in self.report):
+                    continue
+                self.result.findings.append(Finding(
+                    r.id, r.family, self.severity(r, hit),
+                    hit.message, hit.span, r.fix, mig.name, "", hit.object, hit.lock,
+                    dict(hit.facts)))
 
 
 def _first_span(mig: ParsedMigration) -> Span | None:
@@ -245,6 +274,7 @@ def lint(
         engine.result.catalogs[folder] = _lint_history(
             engine, history, start, settings, progress,
             sum(len(h) for h in histories.values()))
+        engine.run_folded_rules(history, engine.result.catalogs[folder])
     return engine.result
 
 
@@ -323,7 +353,7 @@ def _history_scope(engine: _Engine, histories: dict[str, list[ParsedMigration]],
                 if not applies(r, mig) or (engine.report is not None
                                            and mig.name not in engine.report):
                     continue
-                severity = hit.severity or engine.overrides.get(r.id, r.severity)
+                severity = engine.severity(r, hit)
                 engine.result.findings.append(Finding(
                     r.id, r.family, severity, hit.message, span, r.fix, mig.name, "",
                     hit.object, hit.lock, dict(hit.facts)))

@@ -35,9 +35,12 @@ def render_text(result: LintResult, *, colour: bool = False, show_help: bool = T
 
 
 def _line(f: Finding, colour: bool) -> str:
+    """`path:line:col: severity rule message`: the severity in words, so that a CI log
+    without colour still tells a warning from an info."""
     where = f"{_safe(f.span.path)}:{f.span.line}:{f.span.column}:"
-    rule = _paint(f.rule, "1;" + _COLOURS[f.severity], colour)
-    return f"{_paint(where, '1', colour)} {rule} {_safe(f.message)}"
+    severity = _paint(str(f.severity), "1;" + _COLOURS[f.severity], colour)
+    return f"{_paint(where, '1', colour)} {severity} {_paint(f.rule, '1', colour)} " \
+           f"{_safe(f.message)}"
 
 
 def _summary(result: LintResult) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemagate.model import ops as o
-from schemagate.model.catalog import Table
+from schemagate.model.catalog import Index, Table
 from schemagate.model.locks import LockMode
 from schemagate.model.names import QName
 from schemagate.model.statement_locks import lock_for, op_tables
@@ -83,9 +83,12 @@ def set_not_null(op: o.SetNotNull, ctx: RuleContext) -> Iterator[Hit]:
     the table until the scan ends.
 
     ## When it does not fire
-    On a table or column created earlier in the same migration; and from PostgreSQL 12 on,
-    when a validated `CHECK (col IS NOT NULL)` constraint already proves the column has no
-    NULLs (PostgreSQL then skips the scan).
+    On a table created earlier in the same migration (it holds no rows); on a column the
+    history knows to be NOT NULL already; and from PostgreSQL 12 on, when a validated
+    `CHECK (col IS NOT NULL)` constraint already proves the column has no NULLs (PostgreSQL
+    then skips the scan). A column added earlier in the same migration to a table that
+    already existed is no exemption: the table's rows are scanned all the same (the usual
+    add, backfill, `SET NOT NULL` in one migration holds ACCESS EXCLUSIVE through the scan).
 
     ## Safe alternative
     ```sql
@@ -100,8 +103,12 @@ def set_not_null(op: o.SetNotNull, ctx: RuleContext) -> Iterator[Hit]:
     ALTER TABLE users ALTER COLUMN email SET NOT NULL;
     ```
     """
-    if ctx.is_new_column(op.table, op.column):
+    if ctx.is_new(op.table):
         return
+    table = ctx.table(op.table)
+    column = table.column(op.column) if table is not None else None
+    if column is not None and column.not_null and column.type.name != "unknown":
+        return  # already NOT NULL: PostgreSQL has nothing to check
     if ctx.settings.pg_version >= 12 and _has_valid_not_null_check(ctx.table(op.table),
                                                                     op.column):
         return
@@ -126,8 +133,11 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
     lock, but waiting for the lock behind a long query queues every other query behind it.
 
     ## When it does not fire
-    With `CONCURRENTLY`; for an index created, or on a table created, earlier in the same
-    migration.
+    With `CONCURRENTLY`; on a table created earlier in the same migration; when a later
+    statement of the same script drops the index's table (that drop takes ACCESS EXCLUSIVE
+    anyway, and `drop-table` speaks for it); for an index created earlier in the same script.
+    It does fire in a down path dropping an index that the up path built `CONCURRENTLY` on an
+    existing table: the up took care not to block the table, and the down must too.
 
     ## Safe alternative
     ```sql
@@ -143,13 +153,30 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
         return
     for name in op.names:
         index = ctx.catalog.indexes.get(name)
-        if index is not None and (ctx.is_new(index.table) or index.created_in ==
-                                  ctx.migration.name):
+        if index is not None and (ctx.is_new(index.table) or _dropped_later(index.table, ctx)
+                                  or _made_here(index, ctx)):
             continue
         where = f" on `{index.table}`" if index else ""
         yield Hit(f"dropping index `{name}`{where} without CONCURRENTLY takes an ACCESS "
                   "EXCLUSIVE lock", object=str(index.table if index else name),
                   lock=LockMode.ACCESS_EXCLUSIVE)
+
+
+def _dropped_later(table: QName, ctx: RuleContext) -> bool:
+    """Whether a later statement of the script drops the table."""
+    return any(isinstance(x, o.DropTable) and table in x.tables
+               for st in ctx.script.statements[ctx.statement.index + 1:] for x in st.ops)
+
+
+def _made_here(index: Index, ctx: RuleContext) -> bool:
+    """Whether this migration built the index without care for the lock: in the script at
+    hand, or in the up path (for a down) without CONCURRENTLY."""
+    if index.created_in != ctx.migration.name:
+        return False
+    if ctx.direction == "up" or ctx.migration.up is None:
+        return True
+    return not any(isinstance(x, o.CreateIndex) and x.name == index.name and x.concurrently
+                   for st in ctx.migration.up.statements for x in st.ops)
 
 
 @rule("reindex-non-concurrently", family="locking", severity="warning", ops=(o.Reindex,),
@@ -784,10 +811,10 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """ACCESS EXCLUSIVE held while more slow work runs in the same transaction.
 
     ## What it does
-    Flags a statement that takes ACCESS EXCLUSIVE on an existing table inside a transaction
-    (explicit, or the migration tool's) when a later statement of that transaction does
-    slow work: builds an index, scans or rewrites a table, changes data, or locks another
-    existing table.
+    Flags a transaction (explicit, or the migration tool's) in which a statement takes ACCESS
+    EXCLUSIVE on an existing table and a later statement does slow work: builds an index,
+    scans or rewrites a table, or changes data. One finding per transaction, at its first
+    such lock, naming every table locked by then and every slow statement that follows.
 
     ## Why it matters
     Locks are held until the transaction ends. The table stays unavailable for the whole
@@ -796,7 +823,8 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ## When it does not fire
     Outside transactions; when everything after the lock is catalog-only (adding a column
     without a volatile default, renames, defaults, drops, new tables), whatever table it
-    touches; when the slow work is on tables created in the same migration.
+    touches; when the slow work is on tables created in the same migration. A second lock
+    in the same transaction is not a second finding: the first one lists it.
 
     ## Safe alternative
     Split the migration: the statement that takes ACCESS EXCLUSIVE in its own short
@@ -814,17 +842,34 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     if block is None or lock_for(op) != LockMode.ACCESS_EXCLUSIVE:
         return
     table = _blocking_target(op, ctx)
-    if table is None or op is not next(
-            (x for x in ctx.statement.ops if _blocking_target(x, ctx) is not None), None):
+    mark = (f"lock-held-too-long:{block}", ctx.script.script.path, ctx.script.script.section)
+    if table is None or mark in ctx.state.reported:
         return
-    for later in ctx.script.statements[ctx.statement.index + 1:]:
-        if later.block != block:
+    locked: list[QName] = []  # the tables locked before the last slow statement
+    held: list[QName] = []
+    slow: list[str] = []
+    created: set[QName] = set()  # tables the transaction creates later: they hold no data
+    for st in ctx.script.statements[ctx.statement.index:]:
+        if st.block != block:
             break
-        if any(_slow_after(x, table, ctx) for x in later.ops):
-            yield Hit(f"ACCESS EXCLUSIVE on `{table}` stays held while line "
-                      f"{later.ops[0].span.line} (`{_head(later.sql)}`) runs in the same "
-                      "transaction", object=str(table), lock=LockMode.ACCESS_EXCLUSIVE)
-            return
+        if st is not ctx.statement and any(_slow_after(x, ctx, created) for x in st.ops):
+            slow.append(f"line {st.ops[0].span.line} (`{_head(st.sql)}`)")
+            locked = list(held)
+        for x in st.ops:
+            if isinstance(x, o.CreateTable):
+                created.add(x.table)
+            target = _blocking_target(x, ctx) if lock_for(x) == LockMode.ACCESS_EXCLUSIVE else None
+            if target is not None and target not in held and target not in created:
+                held.append(target)
+    # One scan per transaction: statements after a later lock are a subset of these.
+    ctx.state.reported.add(mark)
+    if not slow:
+        return
+    names = ", ".join(f"`{t}`" for t in locked)
+    runs = "runs" if len(slow) == 1 else "run"
+    yield Hit(f"ACCESS EXCLUSIVE on {names} stays held while {', '.join(slow)} {runs} in the "
+              "same transaction", object=", ".join(str(t) for t in locked),
+              lock=LockMode.ACCESS_EXCLUSIVE, facts={"tables": [str(t) for t in locked]})
 
 
 def _head(sql: str, width: int = 60) -> str:
@@ -832,8 +877,9 @@ def _head(sql: str, width: int = 60) -> str:
     return flat if len(flat) <= width else flat[:width - 1] + "…"
 
 
-def _slow_after(op: o.Operation, locked: QName, ctx: RuleContext) -> bool:
-    """Whether the operation does slow work on a table that holds data."""
+def _slow_after(op: o.Operation, ctx: RuleContext, created: set[QName]) -> bool:
+    """Whether the operation does slow work on a table that holds data (not one of those
+    the migration created, before or since the statement the context is at)."""
     if isinstance(op, o.RawSQL):
         return op.statement_kind == "DoStmt"  # a procedural block can do anything
     if not isinstance(op, _SLOW):
@@ -842,7 +888,7 @@ def _slow_after(op: o.Operation, locked: QName, ctx: RuleContext) -> bool:
         return False
     if isinstance(op, o.CreateIndex) and op.concurrently:
         return False
-    return not all(ctx.is_new(t) for t in op_tables(op, ctx.catalog))
+    return not all(ctx.is_new(t) or t in created for t in op_tables(op, ctx.catalog))
 
 
 def _volatile_default(op: o.AddColumn, ctx: RuleContext) -> bool:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal, TypeVar, overload
 
+from schemagate.model.catalog import Catalog
 from schemagate.model.findings import Severity
 from schemagate.model.locks import LockMode
 from schemagate.model.migration import ParsedMigration
@@ -31,7 +32,9 @@ from schemagate.model.settings import Settings
 from schemagate.model.span import Span
 from schemagate.rules.context import MigrationContext, RuleContext, ScriptSuppressions
 
-Scope = Literal["operation", "migration", "suppressions", "history"]
+# "history" rules judge a history before it is folded (its revision graph); "folded" rules
+# judge it after, with the schema its last migration leaves.
+Scope = Literal["operation", "migration", "suppressions", "history", "folded"]
 # How often a finding of the rule is a true problem (SARIF's `precision`).
 Precision = Literal["very-high", "high", "medium", "low"]
 
@@ -85,6 +88,9 @@ class Hit:
     facts: dict[str, Any] = field(default_factory=dict)
     severity: Severity | None = None  # overrides the rule's default for this one finding
     span: Span | None = None  # a Span when the finding points elsewhere than the operation
+    # The severity when the live database (--db) shows the table holds rows: the evidence
+    # that the harm is certain (a NOT NULL column with no default then fails to add).
+    severity_with_rows: Severity | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,9 @@ class Rule:
     # engine works out for the whole history only when such a rule runs.
     needs_unknown_refs: bool = False
     precision: Precision = "high"
+    # Whether the rule still runs on an operation whose own table or column the history says
+    # does not exist; every other rule is silent there, its verdict resting on a guess.
+    sees_unknown: bool = False
 
     @property
     def sections(self) -> dict[str, str]:
@@ -136,6 +145,7 @@ OperationCheck = Callable[[OpT, RuleContext], Iterable[Hit]]
 MigrationCheck = Callable[[MigrationContext], Iterable[Hit]]
 SuppressionsCheck = Callable[[ScriptSuppressions, set[str], Settings], Iterable[Hit]]
 HistoryCheck = Callable[[Sequence[ParsedMigration], Settings], Iterable[Hit]]
+FoldedCheck = Callable[[Sequence[ParsedMigration], Catalog, Settings], Iterable[Hit]]
 Check = TypeVar("Check", bound=Callable[..., Iterable[Hit]])
 
 
@@ -146,6 +156,7 @@ def rule(
     fix: str = ..., dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
     grows_with_table: bool | None = ..., irreversible: bool = ...,
     needs_unknown_refs: bool = ..., precision: Precision | None = ...,
+    sees_unknown: bool = ...,
 ) -> Callable[[OperationCheck[OpT | OpU]], OperationCheck[OpT | OpU]]: ...
 
 
@@ -156,6 +167,7 @@ def rule(
     fix: str = ..., dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
     grows_with_table: bool | None = ..., irreversible: bool = ...,
     needs_unknown_refs: bool = ..., precision: Precision | None = ...,
+    sees_unknown: bool = ...,
 ) -> Callable[[OperationCheck[OpT]], OperationCheck[OpT]]: ...
 
 
@@ -166,6 +178,7 @@ def rule(
     dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
     grows_with_table: bool | None = ..., irreversible: bool = ...,
     needs_unknown_refs: bool = ..., precision: Precision | None = ...,
+    sees_unknown: bool = ...,
 ) -> Callable[[MigrationCheck], MigrationCheck]: ...
 
 
@@ -176,6 +189,7 @@ def rule(
     dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
     grows_with_table: bool | None = ..., irreversible: bool = ...,
     needs_unknown_refs: bool = ..., precision: Precision | None = ...,
+    sees_unknown: bool = ...,
 ) -> Callable[[SuppressionsCheck], SuppressionsCheck]: ...
 
 
@@ -186,7 +200,19 @@ def rule(
     dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
     grows_with_table: bool | None = ..., irreversible: bool = ...,
     needs_unknown_refs: bool = ..., precision: Precision | None = ...,
+    sees_unknown: bool = ...,
 ) -> Callable[[HistoryCheck], HistoryCheck]: ...
+
+
+@overload
+def rule(
+    id: str, *, family: str, severity: str, scope: Literal["folded"],
+    aliases: tuple[str, ...] = ..., enabled: bool = ..., fix: str = ...,
+    dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
+    grows_with_table: bool | None = ..., irreversible: bool = ...,
+    needs_unknown_refs: bool = ..., precision: Precision | None = ...,
+    sees_unknown: bool = ...,
+) -> Callable[[FoldedCheck], FoldedCheck]: ...
 
 
 def rule(
@@ -195,6 +221,7 @@ def rule(
     fix: str = "", dialects: tuple[str, ...] | None = None, destroys_data: bool | None = None,
     grows_with_table: bool | None = None, irreversible: bool = False,
     needs_unknown_refs: bool = False, precision: Precision | None = None,
+    sees_unknown: bool = False,
 ) -> Callable[[Check], Check]:
     """Declare a rule. ``ops`` lists the operation types an operation-scope rule looks at;
     properties left None take the family's default."""
@@ -214,6 +241,7 @@ def rule(
                               else grows_with_table),
             irreversible=irreversible, needs_unknown_refs=needs_unknown_refs,
             precision=defaults.precision if precision is None else precision,
+            sees_unknown=sees_unknown,
         )
         return func
 
