@@ -54,6 +54,10 @@ def drop_table(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     DROP TABLE legacy_orders;
     ```
+
+    ## References
+    - [DROP TABLE](https://www.postgresql.org/docs/current/sql-droptable.html): the table, its indexes, rules, triggers and
+      constraints are removed; `CASCADE` also drops the views and foreign keys that depend on it.
     """
     # What still uses the table is `drop-referenced-object`'s finding; this one is the data.
     for table in op.tables:
@@ -103,6 +107,22 @@ def drop_column(op: o.DropColumn, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE users DROP COLUMN legacy_id;
     ```
+
+    ## References
+    - [ALTER TABLE: DROP COLUMN](https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-DROP-COLUMN): the
+      column and its indexes and constraints go; with `CASCADE`, whatever depends on it too.
+    - [ALTER TABLE: Notes](https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES): the column is made
+      invisible at once and its space reclaimed only as rows are rewritten.
+
+    ## With Django
+    Remove the field from the model state first, and from the database a release later:
+    ```python
+    migrations.SeparateDatabaseAndState(
+        state_operations=[migrations.RemoveField("user", "legacy_id")],
+        database_operations=[],
+    )
+    # a release later, once no running code reads it: RemoveField("user", "legacy_id")
+    ```
     """
     if ctx.is_new_column(op.table, op.column):
         return
@@ -133,6 +153,10 @@ def drop_schema(op: o.DropSchema, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     DROP SCHEMA reporting CASCADE;
     ```
+
+    ## References
+    - [DROP SCHEMA](https://www.postgresql.org/docs/current/sql-dropschema.html): `CASCADE` drops every object the schema contains;
+      `RESTRICT`, the default, refuses while it contains any.
     """
     for schema in op.names:
         tables = [str(t) for t in ctx.catalog.tables if t.schema == schema]
@@ -164,6 +188,10 @@ def drop_database(op: o.DropDatabase, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     DROP DATABASE analytics;
     ```
+
+    ## References
+    - [DROP DATABASE](https://www.postgresql.org/docs/current/sql-dropdatabase.html): removes the catalog entries and the data
+      directory; it cannot be undone, and cannot run inside a transaction block.
     """
     yield Hit(f"`DROP DATABASE {op.name}` deletes the whole database", object=op.name)
 
@@ -191,6 +219,10 @@ def truncate(op: o.Truncate, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     TRUNCATE accounts CASCADE;
     ```
+
+    ## References
+    - [TRUNCATE](https://www.postgresql.org/docs/current/sql-truncate.html): takes ACCESS EXCLUSIVE on each table it truncates;
+      `CASCADE` also truncates every table with a foreign key to them.
     """
     tables = tuple(t for t in op.tables if not ctx.is_new(t))
     if not tables:
@@ -235,6 +267,10 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
     ```sql
     DELETE FROM sessions;
     ```
+
+    ## References
+    - [DELETE](https://www.postgresql.org/docs/current/sql-delete.html) and [UPDATE](https://www.postgresql.org/docs/current/sql-update.html): without `WHERE`, the
+      statement applies to every row of the table.
     """
     if op.has_where or ctx.is_new(op.table):
         return
@@ -283,6 +319,10 @@ def drop_cascade(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     DROP TABLE users CASCADE;
     ```
+
+    ## References
+    - [Dependency Tracking](https://www.postgresql.org/docs/current/ddl-depend.html): `CASCADE` drops the dependent objects, and
+      the objects depending on those, recursively.
     """
     if not getattr(op, "cascade", False):
         return
@@ -367,6 +407,14 @@ def lossy_type_change(op: o.AlterColumnType, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE users ALTER COLUMN name TYPE varchar(50);  -- was varchar(255)
     ```
+
+    ## References
+    - [Character Types](https://www.postgresql.org/docs/current/datatype-character.html): storing a longer string into
+      `varchar(n)` is an error, while an explicit cast to `varchar(n)` truncates silently.
+    - [Numeric Types](https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-NUMERIC-DECIMAL): values with more
+      fractional digits than the scale are rounded.
+    - [ALTER TABLE: SET DATA TYPE](https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DATA-TYPE):
+      every existing value is converted, with `USING` or the assignment cast.
     """
     if ctx.is_new_column(op.table, op.column):
         return
@@ -407,6 +455,12 @@ def drop_type_in_use(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     DROP TYPE order_status;  -- orders.status still has this type
     ```
+
+    ## References
+    - [Dependency Tracking](https://www.postgresql.org/docs/current/ddl-depend.html): dropping an object others depend on fails
+      unless `CASCADE` drops the dependents too.
+    - [DROP TYPE](https://www.postgresql.org/docs/current/sql-droptype.html): `CASCADE` drops the objects that depend on the type,
+      such as the columns of that type.
     """
     match op:
         case o.DropType(names=names):
