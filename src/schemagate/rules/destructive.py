@@ -56,8 +56,9 @@ def drop_table(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
     ```
 
     ## References
-    - [DROP TABLE](https://www.postgresql.org/docs/current/sql-droptable.html): the table, its indexes, rules, triggers and
-      constraints are removed; `CASCADE` also drops the views and foreign keys that depend on it.
+    - DROP TABLE: the table, its indexes, rules, triggers and constraints are removed; `CASCADE`
+      also drops the views and foreign keys that depend on it.
+      https://www.postgresql.org/docs/current/sql-droptable.html
     """
     # What still uses the table is `drop-referenced-object`'s finding; this one is the data.
     for table in op.tables:
@@ -109,10 +110,12 @@ def drop_column(op: o.DropColumn, ctx: RuleContext) -> Iterator[Hit]:
     ```
 
     ## References
-    - [ALTER TABLE: DROP COLUMN](https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-DROP-COLUMN): the
-      column and its indexes and constraints go; with `CASCADE`, whatever depends on it too.
-    - [ALTER TABLE: Notes](https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES): the column is made
-      invisible at once and its space reclaimed only as rows are rewritten.
+    - ALTER TABLE, DROP COLUMN: the column and its indexes and constraints go; with `CASCADE`,
+      whatever depends on it too.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-DROP-COLUMN
+    - ALTER TABLE, Notes: the column is made invisible at once and its space reclaimed only as rows
+      are rewritten.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
 
     ## With Django
     Remove the field from the model state first, and from the database a release later:
@@ -155,8 +158,9 @@ def drop_schema(op: o.DropSchema, ctx: RuleContext) -> Iterator[Hit]:
     ```
 
     ## References
-    - [DROP SCHEMA](https://www.postgresql.org/docs/current/sql-dropschema.html): `CASCADE` drops every object the schema contains;
-      `RESTRICT`, the default, refuses while it contains any.
+    - DROP SCHEMA: `CASCADE` drops every object the schema contains; `RESTRICT`, the default,
+      refuses while it contains any.
+      https://www.postgresql.org/docs/current/sql-dropschema.html
     """
     for schema in op.names:
         tables = [str(t) for t in ctx.catalog.tables if t.schema == schema]
@@ -190,8 +194,9 @@ def drop_database(op: o.DropDatabase, ctx: RuleContext) -> Iterator[Hit]:
     ```
 
     ## References
-    - [DROP DATABASE](https://www.postgresql.org/docs/current/sql-dropdatabase.html): removes the catalog entries and the data
-      directory; it cannot be undone, and cannot run inside a transaction block.
+    - DROP DATABASE: removes the catalog entries and the data directory; it cannot be undone, and
+      cannot run inside a transaction block.
+      https://www.postgresql.org/docs/current/sql-dropdatabase.html
     """
     yield Hit(f"`DROP DATABASE {op.name}` deletes the whole database", object=op.name)
 
@@ -221,8 +226,9 @@ def truncate(op: o.Truncate, ctx: RuleContext) -> Iterator[Hit]:
     ```
 
     ## References
-    - [TRUNCATE](https://www.postgresql.org/docs/current/sql-truncate.html): takes ACCESS EXCLUSIVE on each table it truncates;
-      `CASCADE` also truncates every table with a foreign key to them.
+    - TRUNCATE: takes ACCESS EXCLUSIVE on each table it truncates; `CASCADE` also truncates every
+      table with a foreign key to them.
+      https://www.postgresql.org/docs/current/sql-truncate.html
     """
     tables = tuple(t for t in op.tables if not ctx.is_new(t))
     if not tables:
@@ -269,8 +275,9 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
     ```
 
     ## References
-    - [DELETE](https://www.postgresql.org/docs/current/sql-delete.html) and [UPDATE](https://www.postgresql.org/docs/current/sql-update.html): without `WHERE`, the
-      statement applies to every row of the table.
+    - DELETE and UPDATE: without `WHERE`, the statement applies to every row of the table.
+      https://www.postgresql.org/docs/current/sql-delete.html
+      https://www.postgresql.org/docs/current/sql-update.html
     """
     if op.has_where or ctx.is_new(op.table):
         return
@@ -321,8 +328,9 @@ def drop_cascade(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```
 
     ## References
-    - [Dependency Tracking](https://www.postgresql.org/docs/current/ddl-depend.html): `CASCADE` drops the dependent objects, and
-      the objects depending on those, recursively.
+    - Dependency Tracking: `CASCADE` drops the dependent objects, and the objects depending on
+      those, recursively.
+      https://www.postgresql.org/docs/current/ddl-depend.html
     """
     if not getattr(op, "cascade", False):
         return
@@ -409,12 +417,14 @@ def lossy_type_change(op: o.AlterColumnType, ctx: RuleContext) -> Iterator[Hit]:
     ```
 
     ## References
-    - [Character Types](https://www.postgresql.org/docs/current/datatype-character.html): storing a longer string into
-      `varchar(n)` is an error, while an explicit cast to `varchar(n)` truncates silently.
-    - [Numeric Types](https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-NUMERIC-DECIMAL): values with more
-      fractional digits than the scale are rounded.
-    - [ALTER TABLE: SET DATA TYPE](https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DATA-TYPE):
-      every existing value is converted, with `USING` or the assignment cast.
+    - Character Types: storing a longer string into `varchar(n)` is an error, while an explicit cast
+      to `varchar(n)` truncates silently.
+      https://www.postgresql.org/docs/current/datatype-character.html
+    - Numeric Types: values with more fractional digits than the scale are rounded.
+      https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-NUMERIC-DECIMAL
+    - ALTER TABLE, SET DATA TYPE: every existing value is converted, with `USING` or the assignment
+      cast.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DATA-TYPE
     """
     if ctx.is_new_column(op.table, op.column):
         return
@@ -457,10 +467,12 @@ def drop_type_in_use(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```
 
     ## References
-    - [Dependency Tracking](https://www.postgresql.org/docs/current/ddl-depend.html): dropping an object others depend on fails
-      unless `CASCADE` drops the dependents too.
-    - [DROP TYPE](https://www.postgresql.org/docs/current/sql-droptype.html): `CASCADE` drops the objects that depend on the type,
-      such as the columns of that type.
+    - Dependency Tracking: dropping an object others depend on fails unless `CASCADE` drops the
+      dependents too.
+      https://www.postgresql.org/docs/current/ddl-depend.html
+    - DROP TYPE: `CASCADE` drops the objects that depend on the type, such as the columns of that
+      type.
+      https://www.postgresql.org/docs/current/sql-droptype.html
     """
     match op:
         case o.DropType(names=names):
