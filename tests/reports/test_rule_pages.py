@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from schemagate.reports.rule_pages import REGENERATE, pages
+from schemagate.reports.sarif import rule_descriptor
 from schemagate.rules.registry import Rule, all_rules
 
 DOCS = Path(__file__).parent.parent.parent / "docs" / "rules"
@@ -59,3 +60,9 @@ def test_a_rules_references_link_the_page_its_claim_rests_on(r: Rule) -> None:
         assert "https://" in references
     else:
         assert "https://www.postgresql.org/docs/" in references
+
+
+def test_a_sarif_rules_help_uri_is_its_page_in_docs_rules() -> None:
+    r = all_rules()[0]
+    uri = rule_descriptor(r)["helpUri"]
+    assert uri.endswith(f"/docs/rules/{r.id}.md") and (DOCS / f"{r.id}.md").is_file()
