@@ -233,3 +233,39 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "pg_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
+
+
+# Names that try to leave the place they are put in a generated script: a `--` comment (a
+# newline, a carriage return, a Unicode line separator), a `/* */` comment, a quoted
+# identifier, a string literal (with and without standard_conforming_strings), or the
+# reader's terminal (ESC, BEL). Each would drop the canary table `keep` if it got out.
+HOSTILE_NAMES = (
+    "x\nDROP TABLE keep;\n--",
+    "y\r\nDROP TABLE keep; --",
+    "z\rDROP TABLE keep; --",
+    "b*/ DROP TABLE keep; /*",
+    "q'\"; DROP TABLE keep; --",
+    "s\\'; DROP TABLE keep; --",
+    "e\x1b[2J\x07\x85\u2028DROP TABLE keep;\u202e--",
+)
+CANARY = "CREATE TABLE keep (id int PRIMARY KEY, v text); INSERT INTO keep VALUES (1, 'alive');"
+
+
+import contextlib  # noqa: E402
+
+
+@contextlib.contextmanager
+def table_locked(url: str, table: str) -> Iterator[None]:
+    """``table`` held ACCESS EXCLUSIVE by a second session in an open transaction, as a
+    running migration holds it. Released after 20 s at the latest, so that a run which
+    waits for it fails its test's time limit instead of hanging the suite."""
+    import psycopg
+
+    from schemagate.diff.connect import connect
+
+    with connect(url) as holder:
+        holder.execute("SET idle_in_transaction_session_timeout = '20s'")
+        holder.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        yield
+        with contextlib.suppress(psycopg.Error):
+            holder.rollback()

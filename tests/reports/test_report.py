@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from schemagate.reports.depgraph import dependency_picture
 from schemagate.reports.html import render_html
 from schemagate.reports.impact import DriftChange, build_impact, drift_from_deltas
 from schemagate.reports.markdown import render_markdown
+from tests.conftest import table_locked
 from tests.reports.helpers import MIXED, ROOT, SCRIPT_TABLE
 
 HAS_BACKUP = importlib.util.find_spec("schemagate.backup") is not None
@@ -224,3 +226,27 @@ def test_with_db_the_report_shows_table_sizes(pg_db: str, tmp_path: Path) -> Non
     assert tiny["rows"] == 0 and tiny["lock"] == "ACCESS EXCLUSIVE"
     page = _invoke(str(folder), "--db", pg_db).stdout
     assert "20,000 rows" in page and "table sizes from the live database" in page
+
+
+def test_with_db_a_locked_tables_size_is_unknown_and_the_report_goes_on(
+        pg_db: str, tmp_path: Path) -> None:
+    from schemagate.diff.connect import connect
+
+    with connect(pg_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE orders (id bigint PRIMARY KEY, status text)")
+        conn.execute("INSERT INTO orders SELECT g, 'new' FROM generate_series(1, 2000) g")
+        conn.execute("ANALYZE")
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "001_drop.sql").write_text("ALTER TABLE orders DROP COLUMN status;\n")
+    started = time.monotonic()
+    with table_locked(pg_db, "orders"):
+        result = _invoke(str(folder), "--db", pg_db, "--format", "json")
+    assert time.monotonic() - started < 15
+    doc = json.loads(result.stdout)
+    notices = [n for n in doc["summary"]["notices"] if n["path"] == "public.orders"]
+    assert notices and "size unknown" in notices[0]["message"]
+    statement = doc["migrations"][0]["statements"][0]
+    assert statement["rows"] == 2000 and statement["bytes"] is None
+    # The backup section still has the table's key, read from the catalogs without a lock.
+    assert doc["backup"]["generated"] and "orders" in doc["backup"]["backup"]

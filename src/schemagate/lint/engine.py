@@ -16,14 +16,15 @@ from schemagate.fold import apply, materialize
 from schemagate.lint.suppress import ScriptSuppressions
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog
+from schemagate.model.errors import SchemagateError
 from schemagate.model.findings import Finding, InputError, Notice, Severity
 from schemagate.model.migration import ParsedMigration, ParsedScript
 from schemagate.model.names import QName
 from schemagate.model.settings import Settings
 from schemagate.model.span import Span
+from schemagate.model.statement_locks import lock_for, op_tables
 from schemagate.model.stats import TableStats
 from schemagate.rules.context import MigrationContext, MigrationState, RuleContext
-from schemagate.rules.locks import lock_for, op_tables
 from schemagate.rules.registry import Hit, Rule, all_rules, resolve
 
 
@@ -53,8 +54,8 @@ class LintResult:
         return 0
 
 
-class UnknownRuleError(ValueError):
-    pass
+class UnknownRuleError(SchemagateError, ValueError):
+    """A rule or family name that names no rule."""
 
 
 def enabled_rules(settings: Settings) -> list[Rule]:
@@ -126,7 +127,7 @@ class _Engine:
         if stats is None:
             return severity
         facts.update(table=str(stats.name), rows=stats.rows, bytes=stats.bytes)
-        if r.family == "locking" and stats.rows < self.settings.small_table_rows:
+        if r.grows_with_table and stats.rows < self.settings.small_table_rows:
             return Severity.INFO
         return severity
 
@@ -146,7 +147,7 @@ class _Engine:
                         for hit in r.check(op, ctx):
                             f = sups.apply(self.finding(r, hit, mig, op, st.sql, ctx),
                                            st.index)
-                            if f.suppressed_by is not None and f.family == "destructive":
+                            if f.suppressed_by is not None and r.destroys_data:
                                 state.acknowledged_loss.add((f.span.path, f.span.line))
                             self.result.findings.append(f)
                 _track_new(op, state, catalog)
@@ -308,7 +309,7 @@ def _history_scope(engine: _Engine, histories: dict[str, list[ParsedMigration]],
     if any(has_revisions(h) for h in histories.values()):
         histories = merge_histories(histories)
     history_rules = [r for r in engine.rules if r.scope == "history"]
-    unknown = any(r.id == "unknown-object" for r in engine.rules)
+    unknown = any(r.needs_unknown_refs for r in engine.rules)
     out: dict[str, list[ParsedMigration]] = {}
     for folder, history in histories.items():
         history = out[folder] = order_history(history)

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from schemagate.lint.engine import LintResult
 from schemagate.model.findings import Finding, Severity
+from schemagate.model.text import escape_controls
 
 # Identifiers come from the migrations: a table named with an escape sequence must not drive
 # the user's terminal. Control characters are shown as escapes instead.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def _safe(text: str) -> str:
-    return _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)
+_safe = escape_controls
 
 _COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemagate.model import ops as o
+from schemagate.model.locks import LockMode
 from schemagate.rules.context import RuleContext
-from schemagate.rules.locks import ACCESS_EXCLUSIVE
 from schemagate.rules.registry import Hit, rule
 
 
@@ -68,7 +68,7 @@ def add_required_column(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
         return
     yield Hit(f"adding NOT NULL column `{col.name}` without a default to `{op.table}` fails if "
               "the table has rows, and breaks inserts from the running application",
-              object=f"{op.table}.{col.name}", lock=ACCESS_EXCLUSIVE)
+              object=f"{op.table}.{col.name}", lock=LockMode.ACCESS_EXCLUSIVE)
 
 
 @rule("rename-table", family="compat", severity="warning", ops=(o.RenameTable,),
@@ -110,7 +110,7 @@ def rename_table(op: o.RenameTable, ctx: RuleContext) -> Iterator[Hit]:
     if ctx.is_new(op.table) or ctx.undoes_rename(op.table):
         return
     yield Hit(f"renaming `{op.table}` to `{op.new_name}` breaks code that still uses the old "
-              "name", object=str(op.table), lock=ACCESS_EXCLUSIVE)
+              "name", object=str(op.table), lock=LockMode.ACCESS_EXCLUSIVE)
 
 
 @rule("rename-column", family="compat", severity="warning", ops=(o.RenameColumn,),
@@ -150,7 +150,7 @@ def rename_column(op: o.RenameColumn, ctx: RuleContext) -> Iterator[Hit]:
     if ctx.is_new_column(op.table, op.column) or ctx.undoes_rename(op.table, op.column):
         return
     yield Hit(f"renaming `{op.table}.{op.column}` to `{op.new_name}` breaks code that still "
-              "uses the old name", object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE)
+              "uses the old name", object=f"{op.table}.{op.column}", lock=LockMode.ACCESS_EXCLUSIVE)
 
 
 @rule("rename-schema", family="compat", severity="warning", ops=(o.RenameSchema,),
@@ -263,4 +263,4 @@ def drop_not_null(op: o.DropNotNull, ctx: RuleContext) -> Iterator[Hit]:
     if column is not None and column.type.name != "unknown" and not column.not_null:
         return  # already nullable: an ORM's `nullable=True` restating it changes nothing
     yield Hit(f"`{op.table}.{op.column}` may now be NULL: readers that expect a value break",
-              object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE)
+              object=f"{op.table}.{op.column}", lock=LockMode.ACCESS_EXCLUSIVE)

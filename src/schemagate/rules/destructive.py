@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemagate.model import ops as o
+from schemagate.model.locks import LockMode
 from schemagate.model.names import QName
 from schemagate.model.types import classify_change
 from schemagate.rules.context import RuleContext
@@ -16,7 +17,6 @@ from schemagate.rules.dependents import (
     truncate_cascade_targets,
     type_users,
 )
-from schemagate.rules.locks import ACCESS_EXCLUSIVE
 from schemagate.rules.registry import Hit, rule
 
 _BACKUP = "save the data first (`schemagate backup`) and make sure no code still uses it"
@@ -64,7 +64,7 @@ def drop_table(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
     for table in op.tables:
         if not ctx.is_new(table) and not _rebuilt(table, ctx):
             yield Hit(f"`DROP TABLE {table}` deletes the table and all its rows",
-                      object=str(table), lock=ACCESS_EXCLUSIVE)
+                      object=str(table), lock=LockMode.ACCESS_EXCLUSIVE)
 
 
 def _rebuilt(table: QName, ctx: RuleContext) -> bool:
@@ -130,7 +130,7 @@ def drop_column(op: o.DropColumn, ctx: RuleContext) -> Iterator[Hit]:
     if ctx.is_new_column(op.table, op.column):
         return
     yield Hit(f"dropping column `{op.column}` of `{op.table}` deletes its data",
-              object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE)
+              object=f"{op.table}.{op.column}", lock=LockMode.ACCESS_EXCLUSIVE)
 
 
 @rule("drop-schema", family="destructive", severity="error", ops=(o.DropSchema,),
@@ -241,7 +241,7 @@ def truncate(op: o.Truncate, ctx: RuleContext) -> Iterator[Hit]:
             message += "; CASCADE also empties " + ", ".join(str(t) for t in extra)
         else:
             message += "; CASCADE also empties every table that references it"
-    yield Hit(message, object=names, lock=ACCESS_EXCLUSIVE)
+    yield Hit(message, object=names, lock=LockMode.ACCESS_EXCLUSIVE)
 
 
 @rule("delete-all-rows", family="destructive", severity="error",
@@ -290,7 +290,7 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
         cols = ", ".join(c for c in op.columns if c)
         message = f"`UPDATE` without `WHERE` overwrites {cols or 'columns'} in every row of " \
                   f"`{op.table}`"
-    yield Hit(message, object=str(op.table), lock="ROW EXCLUSIVE")
+    yield Hit(message, object=str(op.table), lock=LockMode.ROW_EXCLUSIVE)
 
 
 _CASCADE_OPS = (o.DropTable, o.DropView, o.DropSchema, o.DropType, o.DropSequence,
@@ -436,8 +436,8 @@ def lossy_type_change(op: o.AlterColumnType, ctx: RuleContext) -> Iterator[Hit]:
     change = classify_change(old, op.new_type, op.using is not None)
     if change.lossy:
         yield Hit(f"changing `{op.table}.{op.column}` from {old} to {op.new_type} "
-                  f"{change.reason}", object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE,
-                  facts={"rewrite": bool(change.rewrite)})
+                  f"{change.reason}", object=f"{op.table}.{op.column}",
+                  lock=LockMode.ACCESS_EXCLUSIVE, facts={"rewrite": bool(change.rewrite)})
 
 
 @rule("drop-type-in-use", family="destructive", dialects=("postgres",), severity="error",

@@ -6,16 +6,11 @@ from collections.abc import Iterator
 
 from schemagate.model import ops as o
 from schemagate.model.catalog import Table
+from schemagate.model.locks import LockMode
 from schemagate.model.names import QName
+from schemagate.model.statement_locks import lock_for, op_tables
 from schemagate.model.types import classify_change
 from schemagate.rules.context import RuleContext
-from schemagate.rules.locks import (
-    ACCESS_EXCLUSIVE,
-    SHARE,
-    SHARE_ROW_EXCLUSIVE,
-    lock_for,
-    op_tables,
-)
 from schemagate.rules.registry import Hit, rule
 from schemagate.rules.volatility import expression_volatility
 
@@ -84,7 +79,7 @@ def create_index_non_concurrently(op: o.CreateIndex, ctx: RuleContext) -> Iterat
         return
     name = f" `{op.name.name}`" if op.name else ""
     yield Hit(f"creating index{name} on `{op.table}` without CONCURRENTLY blocks writes to "
-              "the table while it builds", object=str(op.table), lock=SHARE,
+              "the table while it builds", object=str(op.table), lock=LockMode.SHARE,
               facts={"scan": True})
 
 
@@ -168,8 +163,8 @@ def set_not_null(op: o.SetNotNull, ctx: RuleContext) -> Iterator[Hit]:
                                                                     op.column):
         return
     yield Hit(f"`SET NOT NULL` on `{op.table}.{op.column}` scans the whole table under an "
-              "ACCESS EXCLUSIVE lock", object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE,
-              facts={"scan": True})
+              "ACCESS EXCLUSIVE lock", object=f"{op.table}.{op.column}",
+              lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True})
 
 
 @rule("drop-index-non-concurrently", family="locking", severity="warning", ops=(o.DropIndex,),
@@ -232,7 +227,7 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
         where = f" on `{index.table}`" if index else ""
         yield Hit(f"dropping index `{name}`{where} without CONCURRENTLY takes an ACCESS "
                   "EXCLUSIVE lock", object=str(index.table if index else name),
-                  lock=ACCESS_EXCLUSIVE)
+                  lock=LockMode.ACCESS_EXCLUSIVE)
 
 
 @rule("reindex-non-concurrently", family="locking", severity="warning", ops=(o.Reindex,),
@@ -288,7 +283,7 @@ def reindex_non_concurrently(op: o.Reindex, ctx: RuleContext) -> Iterator[Hit]:
            "PostgreSQL < 12 has no REINDEX CONCURRENTLY: build a new index concurrently and "
            "swap")
     yield Hit(f"`REINDEX {op.target.upper()} {op.name}` blocks writes while it rebuilds; {how}",
-              object=op.name, lock=SHARE)
+              object=op.name, lock=LockMode.SHARE)
 
 
 def _qname(text: str) -> QName:
@@ -362,7 +357,7 @@ def add_foreign_key_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator
         return
     yield Hit(f"adding foreign key on `{op.table}` validates every row while blocking writes "
               f"to `{op.table}` and `{con.ref_table}`", object=str(op.table),
-              lock=SHARE_ROW_EXCLUSIVE, facts={"scan": True})
+              lock=LockMode.SHARE_ROW_EXCLUSIVE, facts={"scan": True})
 
 
 @rule("add-check-validated", family="locking", severity="warning", ops=(o.AddConstraint,),
@@ -422,7 +417,7 @@ def add_check_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
     if con.kind != "check" or con.not_valid or ctx.is_new(op.table):
         return
     yield Hit(f"adding CHECK constraint on `{op.table}` scans every row under an ACCESS "
-              "EXCLUSIVE lock", object=str(op.table), lock=ACCESS_EXCLUSIVE,
+              "EXCLUSIVE lock", object=str(op.table), lock=LockMode.ACCESS_EXCLUSIVE,
               facts={"scan": True})
 
 
@@ -564,7 +559,7 @@ def column_type_rewrite(op: o.AlterColumnType, ctx: RuleContext) -> Iterator[Hit
     verb = "rewrites" if rewrite else "may rewrite"
     yield Hit(f"changing `{op.table}.{op.column}` {what} {verb} the table and its indexes "
               "under an ACCESS EXCLUSIVE lock", object=f"{op.table}.{op.column}",
-              lock=ACCESS_EXCLUSIVE, facts={"rewrite": True if rewrite else "unknown"})
+              lock=LockMode.ACCESS_EXCLUSIVE, facts={"rewrite": True if rewrite else "unknown"})
 
 
 @rule("add-column-rewrite", family="locking", severity="warning", ops=(o.AddColumn,),
@@ -636,7 +631,7 @@ def add_column_rewrite(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
         return
     yield Hit(f"adding `{col.name}` to `{op.table}` rewrites the table under an ACCESS "
               f"EXCLUSIVE lock: {reason}", object=f"{op.table}.{col.name}",
-              lock=ACCESS_EXCLUSIVE, facts={"rewrite": True})
+              lock=LockMode.ACCESS_EXCLUSIVE, facts={"rewrite": True})
 
 
 @rule("add-unique-constraint", family="locking", severity="warning", ops=(o.AddConstraint,),
@@ -688,8 +683,8 @@ def add_unique_constraint(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit
     if con.kind != "unique" or con.using_index or ctx.is_new(op.table):
         return
     yield Hit(f"adding UNIQUE on `{op.table}` ({', '.join(con.columns)}) builds an index "
-              "under an ACCESS EXCLUSIVE lock", object=str(op.table), lock=ACCESS_EXCLUSIVE,
-              facts={"scan": True})
+              "under an ACCESS EXCLUSIVE lock", object=str(op.table),
+              lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True})
 
 
 @rule("add-primary-key", family="locking", severity="warning", ops=(o.AddConstraint,),
@@ -742,7 +737,7 @@ def add_primary_key(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
     if con.kind != "primary" or con.using_index or ctx.is_new(op.table):
         return
     yield Hit(f"adding a primary key to `{op.table}` builds its index under an ACCESS "
-              "EXCLUSIVE lock", object=str(op.table), lock=ACCESS_EXCLUSIVE,
+              "EXCLUSIVE lock", object=str(op.table), lock=LockMode.ACCESS_EXCLUSIVE,
               facts={"scan": True})
 
 
@@ -782,7 +777,7 @@ def add_exclusion_constraint(op: o.AddConstraint, ctx: RuleContext) -> Iterator[
         return
     yield Hit(f"adding an exclusion constraint to `{op.table}` locks it against reads and "
               "writes while every row is checked", object=str(op.table),
-              lock=ACCESS_EXCLUSIVE, facts={"scan": True})
+              lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True})
 
 
 @rule("detach-partition-non-concurrently", family="locking", severity="warning",
@@ -831,7 +826,7 @@ def detach_partition_non_concurrently(op: o.DetachPartition, ctx: RuleContext
         return
     yield Hit(f"detaching `{op.partition}` from `{op.table}` without CONCURRENTLY locks the "
               "partitioned table against reads and writes", object=str(op.table),
-              lock=ACCESS_EXCLUSIVE)
+              lock=LockMode.ACCESS_EXCLUSIVE)
 
 
 @rule("full-table-rewrite", family="locking", severity="warning", ops=(o.TableRewrite,),
@@ -871,7 +866,7 @@ def full_table_rewrite(op: o.TableRewrite, ctx: RuleContext) -> Iterator[Hit]:
         return
     target = f"`{op.table}`" if op.table else "every table"
     yield Hit(f"{op.reason} rewrites {target} under an ACCESS EXCLUSIVE lock",
-              object=str(op.table or ""), lock=ACCESS_EXCLUSIVE, facts={"rewrite": True})
+              object=str(op.table or ""), lock=LockMode.ACCESS_EXCLUSIVE, facts={"rewrite": True})
 
 
 @rule("refresh-matview-non-concurrently", family="locking", severity="warning",
@@ -913,15 +908,14 @@ def refresh_matview_non_concurrently(op: o.RefreshMaterializedView, ctx: RuleCon
     if op.concurrently or ctx.is_new(op.name):
         return
     yield Hit(f"refreshing `{op.name}` without CONCURRENTLY blocks its readers until the "
-              "query finishes", object=str(op.name), lock=ACCESS_EXCLUSIVE)
-
-
-_BLOCKING = frozenset({ACCESS_EXCLUSIVE, SHARE, SHARE_ROW_EXCLUSIVE, "EXCLUSIVE"})
+              "query finishes", object=str(op.name), lock=LockMode.ACCESS_EXCLUSIVE)
 
 
 def _blocking_target(op: o.Operation, ctx: RuleContext) -> QName | None:
-    """The existing table a blocking lock is taken on, if the operation takes one."""
-    if lock_for(op) not in _BLOCKING:
+    """The existing table a blocking lock is taken on, if the operation takes one: a lock
+    that makes ordinary writes (and so also one that makes reads) wait."""
+    lock = lock_for(op)
+    if lock is None or not lock.blocks_writes:
         return None
     for table in op_tables(op, ctx.catalog):
         if not ctx.is_new(table):
@@ -929,26 +923,12 @@ def _blocking_target(op: o.Operation, ctx: RuleContext) -> QName | None:
     return None
 
 
-def _timeout_set(ctx: RuleContext, setting: str) -> bool:
-    """Whether `SET [LOCAL] setting` to a non-zero value ran earlier in this script and still
-    applies here: SET lasts for the session, SET LOCAL for its transaction."""
-    active = False
-    for st in ctx.script.statements[:ctx.statement.index]:
-        for op in st.ops:
-            if isinstance(op, o.SetSetting) and op.name.lower() == setting:
-                applies = not op.local or (st.block is not None
-                                           and st.block == ctx.statement.block)
-                active = applies and op.value is not None and op.value.strip("'") not in (
-                    "0", "")
-    return active
-
-
 def _unguarded_once(ctx: RuleContext, op: o.Operation, setting: str, rule_id: str
                     ) -> QName | None:
     """The locked table, for the first blocking operation of the script with no timeout in
     effect: one finding per script, at the place where the SET belongs."""
     table = _blocking_target(op, ctx)
-    if table is None or _timeout_set(ctx, setting):
+    if table is None or ctx.setting_on(setting):
         return None
     mark = (rule_id, ctx.script.script.path, ctx.script.script.section)
     if mark in ctx.state.reported:
@@ -962,7 +942,7 @@ _ALL_OPS: tuple[type[o.Operation], ...] = (
     o.AlterColumnType, o.SetNotNull, o.DropNotNull, o.SetDefault, o.DropConstraint,
     o.RenameTable, o.RenameColumn, o.DropTable, o.Truncate, o.TableRewrite,
     o.RefreshMaterializedView, o.DetachPartition, o.AttachPartition, o.RenameConstraint,
-    o.DropTrigger, o.CreateTrigger, o.ValidateConstraint,
+    o.DropTrigger, o.CreateTrigger, o.ValidateConstraint, o.LockTable, o.RawSQL,
 )
 
 
@@ -1111,7 +1091,7 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     migration in two does not release the lock.
     """
     block = ctx.statement.block
-    if block is None or lock_for(op) != ACCESS_EXCLUSIVE:
+    if block is None or lock_for(op) != LockMode.ACCESS_EXCLUSIVE:
         return
     table = _blocking_target(op, ctx)
     if table is None or op is not next(
@@ -1123,7 +1103,7 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
         if any(_slow_after(x, table, ctx) for x in later.ops):
             yield Hit(f"ACCESS EXCLUSIVE on `{table}` stays held while line "
                       f"{later.ops[0].span.line} (`{_head(later.sql)}`) runs in the same "
-                      "transaction", object=str(table), lock=ACCESS_EXCLUSIVE)
+                      "transaction", object=str(table), lock=LockMode.ACCESS_EXCLUSIVE)
             return
 
 
