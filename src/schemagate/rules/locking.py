@@ -344,12 +344,15 @@ def add_foreign_key_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator
     ```python
     migrations.SeparateDatabaseAndState(
         state_operations=[migrations.AddField("order", "user", models.ForeignKey(
-            "auth.User", on_delete=models.PROTECT, db_constraint=True))],
-        database_operations=[migrations.RunSQL(
-            "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) "
-            "REFERENCES users (id) NOT VALID")],
+            "app.User", on_delete=models.PROTECT, db_index=False))],
+        database_operations=[
+            migrations.RunSQL("ALTER TABLE orders ADD COLUMN user_id bigint"),
+            migrations.RunSQL("ALTER TABLE orders ADD CONSTRAINT orders_user_fk "
+                              "FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID"),
+        ],
     )
-    # next migration: RunSQL("ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk")
+    # next migration: RunSQL("ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk"),
+    # and the index with AddIndexConcurrently in a non-atomic migration
     ```
     """
     con = op.constraint
