@@ -120,6 +120,12 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     CREATE TABLE events (id serial PRIMARY KEY);
     ```
+
+    ## References
+    - Numeric Types, Integer Types: `integer` ends at 2147483647, `bigint` at 9223372036854775807.
+      https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-INT
+    - ALTER TABLE, Notes: changing a column's type rewrites the table.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
     """
     keys = _key_columns(op)
     for table, column, typ in _new_columns(op, ctx):
@@ -172,6 +178,14 @@ def prefer_identity(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     CREATE TABLE t (id bigserial PRIMARY KEY);
     ```
+
+    ## References
+    - Numeric Types, Serial Types: `serial` creates a separate sequence owned by the column.
+      https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-SERIAL
+    - CREATE TABLE: `GENERATED … AS IDENTITY` attaches an implicit sequence to the column.
+      https://www.postgresql.org/docs/current/sql-createtable.html
+    - PostgreSQL wiki, Don't Do This (serial)
+      https://wiki.postgresql.org/wiki/Don%27t_Do_This
     """
     for table, column, typ in _new_columns(op, ctx):
         if typ.serial:
@@ -212,6 +226,13 @@ def prefer_text(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     CREATE TABLE users (name varchar(200));
     ```
+
+    ## References
+    - Character Types: there is no performance difference among `text`, `varchar(n)` and `char(n)`,
+      apart from the length checks.
+      https://www.postgresql.org/docs/current/datatype-character.html
+    - PostgreSQL wiki, Don't Do This (varchar(n) by default)
+      https://wiki.postgresql.org/wiki/Don%27t_Do_This
     """
     yield from _type_rule(op, ctx, "varchar", "is varchar(n): prefer text", modifiers=True)
 
@@ -242,6 +263,13 @@ def prefer_timestamptz(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     CREATE TABLE events (created_at timestamp);
     ```
+
+    ## References
+    - Date/Time Types: `timestamp with time zone` stores an instant (in UTC) and converts on input
+      and output; `timestamp` ignores any time zone given.
+      https://www.postgresql.org/docs/current/datatype-datetime.html
+    - PostgreSQL wiki, Don't Do This (timestamp without time zone)
+      https://wiki.postgresql.org/wiki/Don%27t_Do_This
     """
     yield from _type_rule(op, ctx, "timestamp", "is timestamp without time zone: prefer "
                           "timestamptz")
@@ -271,6 +299,11 @@ def ban_char(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     CREATE TABLE t (country_code char(2));
     ```
+
+    ## References
+    - Character Types: `char(n)` is blank-padded, the trailing spaces are insignificant in
+      comparisons, and it is usually the slowest of the three types.
+      https://www.postgresql.org/docs/current/datatype-character.html
     """
     yield from _type_rule(op, ctx, "bpchar", "is char(n): prefer text")
 
@@ -299,6 +332,13 @@ def prefer_jsonb(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE events ADD COLUMN payload json;
     ```
+
+    ## References
+    - JSON Types: `json` stores the input text and re-parses it on each use; `jsonb` stores a
+      decomposed binary form and supports indexing.
+      https://www.postgresql.org/docs/current/datatype-json.html
+    - jsonb Indexing: GIN indexes on `jsonb`.
+      https://www.postgresql.org/docs/current/datatype-json.html#JSON-INDEXING
     """
     yield from _type_rule(op, ctx, "json", "is json: prefer jsonb")
 
@@ -348,6 +388,11 @@ def identifier_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     CREATE INDEX index_orders_on_customer_id_and_created_at_and_status_and_region ON orders (...);
     ```
+
+    ## References
+    - Identifiers and Key Words: identifiers longer than NAMEDATALEN-1 bytes (63 by default) are
+      truncated.
+      https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS
     """
     first = op is ctx.statement.ops[0]
     written = ctx.statement.long_identifiers if first else ()
@@ -399,6 +444,17 @@ def fk_without_index(history: Sequence[ParsedMigration], after: Catalog,
     ```sql
     ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users;
     ```
+
+    ## References
+    - Foreign Keys: deleting or updating a referenced row scans the referencing table, so it is
+      often a good idea to index the referencing columns; declaring a foreign key does not create
+      that index.
+      https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK
+
+    ## With Django
+    `ForeignKey` creates an index on its column (`db_index=True`) unless told otherwise; add
+    it concurrently to an existing table with `AddIndexConcurrently` in a non-atomic
+    migration (see `create-index-non-concurrently`).
     """
     by_name = {m.name: m for m in history}
     # Indexes by table name in any schema: a history that names its tables unqualified and
@@ -473,6 +529,13 @@ def enum_type(op: o.CreateType, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     CREATE TYPE order_status AS ENUM ('new', 'paid');
     ```
+
+    ## References
+    - Enumerated Types: labels can be added and renamed, but existing ones cannot be removed or
+      reordered short of dropping and re-creating the type.
+      https://www.postgresql.org/docs/current/datatype-enum.html
+    - ALTER TYPE: the restrictions on `ADD VALUE` inside a transaction block.
+      https://www.postgresql.org/docs/current/sql-altertype.html
     """
     if op.enum_values is not None and op.type_kind == "enum" and ctx.direction == "up":
         yield Hit(f"enum type `{op.name}`: values cannot be removed or reordered later",

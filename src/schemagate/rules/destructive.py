@@ -56,6 +56,11 @@ def drop_table(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     DROP TABLE legacy_orders;
     ```
+
+    ## References
+    - DROP TABLE: the table, its indexes, rules, triggers and constraints are removed; `CASCADE`
+      also drops the views and foreign keys that depend on it.
+      https://www.postgresql.org/docs/current/sql-droptable.html
     """
     # What still uses the table is `drop-referenced-object`'s finding; this one is the data.
     for table in op.tables:
@@ -105,6 +110,24 @@ def drop_column(op: o.DropColumn, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE users DROP COLUMN legacy_id;
     ```
+
+    ## References
+    - ALTER TABLE, DROP COLUMN: the column and its indexes and constraints go; with `CASCADE`,
+      whatever depends on it too.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-DROP-COLUMN
+    - ALTER TABLE, Notes: the column is made invisible at once and its space reclaimed only as rows
+      are rewritten.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
+
+    ## With Django
+    Remove the field from the model state first, and from the database a release later:
+    ```python
+    migrations.SeparateDatabaseAndState(
+        state_operations=[migrations.RemoveField("user", "legacy_id")],
+        database_operations=[],
+    )
+    # a release later, once no running code reads it: RemoveField("user", "legacy_id")
+    ```
     """
     if ctx.is_new_column(op.table, op.column):
         return
@@ -135,6 +158,11 @@ def drop_schema(op: o.DropSchema, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     DROP SCHEMA reporting CASCADE;
     ```
+
+    ## References
+    - DROP SCHEMA: `CASCADE` drops every object the schema contains; `RESTRICT`, the default,
+      refuses while it contains any.
+      https://www.postgresql.org/docs/current/sql-dropschema.html
     """
     for schema in op.names:
         tables = [str(t) for t in ctx.catalog.tables if t.schema == schema]
@@ -166,6 +194,11 @@ def drop_database(op: o.DropDatabase, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     DROP DATABASE analytics;
     ```
+
+    ## References
+    - DROP DATABASE: removes the catalog entries and the data directory; it cannot be undone, and
+      cannot run inside a transaction block.
+      https://www.postgresql.org/docs/current/sql-dropdatabase.html
     """
     yield Hit(f"`DROP DATABASE {op.name}` deletes the whole database", object=op.name)
 
@@ -193,6 +226,11 @@ def truncate(op: o.Truncate, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     TRUNCATE accounts CASCADE;
     ```
+
+    ## References
+    - TRUNCATE: takes ACCESS EXCLUSIVE on each table it truncates; `CASCADE` also truncates every
+      table with a foreign key to them.
+      https://www.postgresql.org/docs/current/sql-truncate.html
     """
     tables = tuple(t for t in op.tables if not ctx.is_new(t))
     if not tables:
@@ -240,6 +278,11 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
     ```sql
     DELETE FROM sessions;
     ```
+
+    ## References
+    - DELETE and UPDATE: without `WHERE`, the statement applies to every row of the table.
+      https://www.postgresql.org/docs/current/sql-delete.html
+      https://www.postgresql.org/docs/current/sql-update.html
     """
     if op.has_where or ctx.is_new(op.table):
         return
@@ -298,6 +341,11 @@ def drop_cascade(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     DROP TABLE users CASCADE;
     ```
+
+    ## References
+    - Dependency Tracking: `CASCADE` drops the dependent objects, and the objects depending on
+      those, recursively.
+      https://www.postgresql.org/docs/current/ddl-depend.html
     """
     if not getattr(op, "cascade", False):
         return
@@ -397,6 +445,16 @@ def lossy_type_change(op: o.AlterColumnType, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE users ALTER COLUMN name TYPE varchar(50);  -- was varchar(255)
     ```
+
+    ## References
+    - Character Types: storing a longer string into `varchar(n)` is an error, while an explicit cast
+      to `varchar(n)` truncates silently.
+      https://www.postgresql.org/docs/current/datatype-character.html
+    - Numeric Types: values with more fractional digits than the scale are rounded.
+      https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-NUMERIC-DECIMAL
+    - ALTER TABLE, SET DATA TYPE: every existing value is converted, with `USING` or the assignment
+      cast.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DATA-TYPE
     """
     if ctx.is_new_column(op.table, op.column):
         return
@@ -437,6 +495,14 @@ def drop_type_in_use(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     DROP TYPE order_status;  -- orders.status still has this type
     ```
+
+    ## References
+    - Dependency Tracking: dropping an object others depend on fails unless `CASCADE` drops the
+      dependents too.
+      https://www.postgresql.org/docs/current/ddl-depend.html
+    - DROP TYPE: `CASCADE` drops the objects that depend on the type, such as the columns of that
+      type.
+      https://www.postgresql.org/docs/current/sql-droptype.html
     """
     match op:
         case o.DropType(names=names):
