@@ -12,7 +12,7 @@ dependencies: `DROP` without `CASCADE` fails on them).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from schemagate.model.catalog import Catalog, Column, Table
@@ -57,6 +57,15 @@ class _Builder:
     g: nx.DiGraph
     catalog: Catalog
     foreign_keys: bool = True
+    # Function nodes by (schema, lower-case name), in catalog order: built once, so that
+    # resolving the functions of every trigger and default costs a lookup, not a scan of
+    # every function (which grew with the square of a long history).
+    by_name: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for qname, args in self.catalog.functions:
+            self.by_name.setdefault((qname.schema, qname.name.lower()), []).append(
+                function_id(qname, args))
 
     def node(self, node: str, kind: str, label: str, **attrs: object) -> None:
         self.g.add_node(node, kind=kind, label=label, **attrs)
@@ -167,9 +176,7 @@ class _Builder:
                 self.edge(node, fkey, "default calls", auto=False)
 
     def functions_named(self, name: QName) -> Iterable[str]:
-        for (qname, args) in self.catalog.functions:
-            if qname.name.lower() == name.name.lower() and qname.schema == name.schema:
-                yield function_id(qname, args)
+        return self.by_name.get((name.schema, name.name.lower()), ())
 
 
 def _policy_columns(*expressions: str | None) -> set[str]:

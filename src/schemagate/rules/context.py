@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 from schemagate.model.catalog import Catalog, Table
 from schemagate.model.migration import ParsedMigration, ParsedScript, ParsedStatement
 from schemagate.model.names import QName
 from schemagate.model.settings import Settings
 from schemagate.model.types import TypeRef
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -31,6 +35,8 @@ class MigrationState:
     up_constraints: set[tuple[QName, str]] = field(default_factory=set)
     # The type a column had before this migration first changed it.
     old_types: dict[tuple[QName, str], TypeRef] = field(default_factory=dict)
+    # What `RuleContext.per_script` computed, by (function, id of the script).
+    script_facts: dict[tuple[Callable[..., Any], int], Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -60,6 +66,17 @@ class RuleContext:
 
     def table(self, name: QName) -> Table | None:
         return self.catalog.tables.get(name)
+
+    def per_script(self, build: Callable[[ParsedScript], T]) -> T:
+        """What ``build`` makes of the whole script, made once per script.
+
+        A rule that looks at the statements before or after its own indexes them this way;
+        scanning the script again for every statement made a long script quadratic.
+        """
+        key = (build, id(self.script))
+        if key not in self.state.script_facts:
+            self.state.script_facts[key] = build(self.script)
+        return cast(T, self.state.script_facts[key])
 
 
 @dataclass

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 
 from schemagate.model import ops as o
 from schemagate.model.catalog import Table
+from schemagate.model.migration import ParsedScript
 from schemagate.model.names import QName
 from schemagate.model.types import classify_change
 from schemagate.rules.context import RuleContext
@@ -310,16 +312,22 @@ def validate_in_same_transaction(op: o.ValidateConstraint, ctx: RuleContext) -> 
     block = ctx.statement.block
     if block is None or ctx.is_new(op.table):
         return
-    for st in ctx.script.statements[:ctx.statement.index]:
-        if st.block != block:
-            continue
-        for earlier in st.ops:
-            if (isinstance(earlier, o.AddConstraint) and earlier.table == op.table
-                    and earlier.constraint.not_valid and earlier.constraint.name == op.name):
-                yield Hit(f"validating `{op.name}` in the transaction that added it keeps the "
-                          f"ADD's lock on `{op.table}` during the scan", object=str(op.table),
-                          lock=lock_for(earlier), facts={"scan": True})
-                return
+    added = ctx.per_script(_not_valid_adds).get((block, op.table, op.name))
+    if added is not None and added[0] < ctx.statement.index:
+        yield Hit(f"validating `{op.name}` in the transaction that added it keeps the "
+                  f"ADD's lock on `{op.table}` during the scan", object=str(op.table),
+                  lock=lock_for(added[1]), facts={"scan": True})
+
+
+def _not_valid_adds(script: ParsedScript
+                    ) -> dict[tuple[int | None, QName, str | None], tuple[int, o.AddConstraint]]:
+    """The first `ADD CONSTRAINT … NOT VALID` of each (transaction block, table, name)."""
+    out: dict[tuple[int | None, QName, str | None], tuple[int, o.AddConstraint]] = {}
+    for st in script.statements:
+        for op in st.ops:
+            if isinstance(op, o.AddConstraint) and op.constraint.not_valid:
+                out.setdefault((st.block, op.table, op.constraint.name), (st.index, op))
+    return out
 
 
 def _rewrite_verdict(op: o.AlterColumnType, ctx: RuleContext) -> tuple[bool | None, str]:
@@ -339,12 +347,22 @@ def _rewrite_verdict(op: o.AlterColumnType, ctx: RuleContext) -> tuple[bool | No
 
 def _session_timezone(ctx: RuleContext) -> str | None:
     """The time zone the script set before this statement (SET timezone / SET TIME ZONE)."""
-    zone = None
-    for st in ctx.script.statements[:ctx.statement.index]:
+    indexes, zones = ctx.per_script(_timezone_settings)
+    k = bisect.bisect_left(indexes, ctx.statement.index)
+    zone = zones[k - 1] if k else None
+    return "utc" if zone in ("utc", "etc/utc", "z", "zulu", "gmt", "0") else zone
+
+
+def _timezone_settings(script: ParsedScript) -> tuple[list[int], list[str | None]]:
+    """The statement index and the zone of every `SET timezone` of the script, in order."""
+    indexes: list[int] = []
+    zones: list[str | None] = []
+    for st in script.statements:
         for op in st.ops:
             if isinstance(op, o.SetSetting) and op.name.lower() == "timezone":
-                zone = (op.value or "").strip("'").lower() or None
-    return "utc" if zone in ("utc", "etc/utc", "z", "zulu", "gmt", "0") else zone
+                indexes.append(st.index)
+                zones.append((op.value or "").strip("'").lower() or None)
+    return indexes, zones
 
 
 @rule("column-type-rewrite", family="locking", severity="warning", ops=(o.AlterColumnType,),
@@ -837,9 +855,12 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     if table is None or op is not next(
             (x for x in ctx.statement.ops if _blocking_target(x, ctx) is not None), None):
         return
-    for later in ctx.script.statements[ctx.statement.index + 1:]:
-        if later.block != block:
+    candidates, run_ends = ctx.per_script(_slow_candidates)
+    run_end = run_ends[ctx.statement.index]
+    for k in candidates[bisect.bisect_right(candidates, ctx.statement.index):]:
+        if k >= run_end:
             break
+        later = ctx.script.statements[k]
         if any(_slow_after(x, table, ctx) for x in later.ops):
             yield Hit(f"ACCESS EXCLUSIVE on `{table}` stays held while line "
                       f"{later.ops[0].span.line} (`{_head(later.sql)}`) runs in the same "
@@ -852,16 +873,37 @@ def _head(sql: str, width: int = 60) -> str:
     return flat if len(flat) <= width else flat[:width - 1] + "…"
 
 
-def _slow_after(op: o.Operation, locked: QName, ctx: RuleContext) -> bool:
-    """Whether the operation does slow work on a table that holds data."""
+def _slow_candidates(script: ParsedScript) -> tuple[list[int], list[int]]:
+    """The statements that can do slow work, and for each statement the index where its
+    run of statements in the same transaction block ends."""
+    statements = script.statements
+    candidates = [st.index for st in statements if any(_can_be_slow(x) for x in st.ops)]
+    run_ends = [len(statements)] * len(statements)
+    for i in range(len(statements) - 2, -1, -1):
+        if statements[i + 1].block == statements[i].block:
+            run_ends[i] = run_ends[i + 1]
+        else:
+            run_ends[i] = i + 1
+    return candidates, run_ends
+
+
+def _can_be_slow(op: o.Operation) -> bool:
+    """Whether the operation can do slow work at all, whatever tables it touches."""
     if isinstance(op, o.RawSQL):
         return op.statement_kind == "DoStmt"  # a procedural block can do anything
     if not isinstance(op, _SLOW):
-        return isinstance(op, o.AddColumn) and _volatile_default(op, ctx)
+        return isinstance(op, o.AddColumn) and op.column.default is not None
     if isinstance(op, o.AddConstraint) and op.constraint.not_valid:
         return False
-    if isinstance(op, o.CreateIndex) and op.concurrently:
-        return False
+    return not (isinstance(op, o.CreateIndex) and op.concurrently)
+
+
+def _slow_after(op: o.Operation, locked: QName, ctx: RuleContext) -> bool:
+    """Whether the operation does slow work on a table that holds data."""
+    if not _can_be_slow(op) or isinstance(op, o.RawSQL):
+        return _can_be_slow(op)
+    if not isinstance(op, _SLOW):
+        return isinstance(op, o.AddColumn) and _volatile_default(op, ctx)
     return not all(ctx.is_new(t) for t in op_tables(op, ctx.catalog))
 
 
