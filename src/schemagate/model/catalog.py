@@ -30,6 +30,7 @@ V = TypeVar("V")
 
 @dataclass(frozen=True, slots=True)
 class Column:
+    """A column of a table."""
     name: str
     type: TypeRef
     not_null: bool = False
@@ -47,6 +48,7 @@ class Column:
 
 @dataclass(frozen=True, slots=True)
 class Constraint:
+    """A table constraint."""
     name: str
     kind: ConstraintKind
     columns: tuple[str, ...] = ()
@@ -66,6 +68,7 @@ class Constraint:
 
 @dataclass(frozen=True, slots=True)
 class Table:
+    """A table, with its columns and constraints."""
     name: QName
     columns: tuple[Column, ...] = ()
     constraints: tuple[Constraint, ...] = ()
@@ -103,6 +106,7 @@ class Table:
 
 @dataclass(frozen=True, slots=True)
 class Index:
+    """An index on a table."""
     name: QName
     table: QName
     columns: tuple[str, ...] = ()
@@ -120,6 +124,7 @@ class Index:
 
 @dataclass(frozen=True, slots=True)
 class View:
+    """A view or materialized view, and what it reads."""
     name: QName
     materialized: bool = False
     reads: tuple[tuple[QName, str], ...] = ()
@@ -134,6 +139,7 @@ class View:
 
 @dataclass(frozen=True, slots=True)
 class Sequence:
+    """A sequence, and the column that owns it."""
     name: QName
     owned_by: tuple[QName, str] | None = None
     created_in: str | None = field(default=None, compare=False)
@@ -149,6 +155,7 @@ class Sequence:
 
 @dataclass(frozen=True, slots=True)
 class TypeDef:
+    """A type of its own: enum, domain, range or composite."""
     name: QName
     kind: str = "enum"
     values: tuple[str, ...] = ()
@@ -166,6 +173,7 @@ class TypeDef:
 
 @dataclass(frozen=True, slots=True)
 class Function:
+    """A function or procedure, by name and argument types."""
     name: QName
     arg_types: tuple[str, ...] = ()
     volatility: str = "v"
@@ -180,6 +188,7 @@ class Function:
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
+    """A trigger on a table, and the function it calls."""
     name: str
     table: QName
     function: QName
@@ -205,6 +214,7 @@ class Policy:
 
 @dataclass(frozen=True, slots=True)
 class Extension:
+    """An installed extension."""
     name: str
     version: str | None = None
     schema: str | None = None
@@ -380,6 +390,7 @@ class IndexStore(_KeyedStore[Index]):
 
 @dataclass
 class Catalog:
+    """The whole schema, every object by name, as the fold or introspection builds it."""
     schemas: set[str] = field(default_factory=lambda: {"public"})
     extensions: set[str] = field(default_factory=set)
     tables: TableStore = field(default_factory=TableStore)
