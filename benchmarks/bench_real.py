@@ -180,7 +180,7 @@ def markdown(rows: list[Row], runs: int, command: str) -> str:
     out += ["", f"Histories with SQL files ({files:,} files): schemagate {totals[0]:.2f} s, "
             f"squawk {totals[1]:.2f} s: **{totals[0] / totals[1]:.2f}x** wall; CPU "
             f"{totals[2] / totals[3]:.2f}x; peak RSS {rss[0]:.1f} MiB vs {rss[1]:.1f} MiB.",
-            END_MARK]
+            "", END_MARK]
     return "\n".join(out)
 
 
