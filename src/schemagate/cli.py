@@ -162,7 +162,7 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
                              variables)
         from schemagate.lint.engine import UnknownRuleError
         from schemagate.lint.engine import lint as run_lint
-        from schemagate.parse.discover import discover
+        from schemagate.parse.layouts.discover import discover
         from schemagate.parse.load import load_migrations
 
         found = discover(list(paths) or ["."])
@@ -342,7 +342,7 @@ def _load_strictly(paths: Sequence[str], config_file: str | None,
     backup and verify act on the migrations (they write SQL, or run it): an unparsable file
     is not a finding to report after the others but a reason not to act at all.
     """
-    from schemagate.parse.discover import discover
+    from schemagate.parse.layouts.discover import discover
     from schemagate.parse.load import load_migrations
 
     settings = _settings(config_file, None, None, None, None, None, variables)
@@ -450,13 +450,13 @@ def verify_command(paths: tuple[str, ...], scratch: str | None, fmt: str, output
 
     def body() -> int:
         from schemagate.diff.connect import DatabaseError
-        from schemagate.verify import verify
+        from schemagate.verify import VerifyError, run_verify
         from schemagate.verify.report import render_json, render_text
 
-        migrations = _load_strictly(paths, config_file, variables)
+        settings = _settings(config_file, None, None, None, None, None, variables)
         try:
-            result = verify(migrations, scratch, seed)
-        except DatabaseError as exc:
+            result = run_verify(paths, settings, scratch=scratch, seed=seed)
+        except (DatabaseError, VerifyError) as exc:
             _fail(str(exc))
         write_output(render_json(result) if fmt == "json" else render_text(result), output)
         if result.unrunnable:
@@ -617,7 +617,7 @@ def report_command(paths: tuple[str, ...], fmt: str, output: str | None, db_url:
 
         from schemagate.lint.engine import UnknownRuleError
         from schemagate.lint.engine import lint as run_lint
-        from schemagate.parse.discover import discover
+        from schemagate.parse.layouts.discover import discover
         from schemagate.parse.load import load_migrations
         from schemagate.reports.impact import build_impact, checklist_from_gate
         from schemagate.reports.progress import Progress
@@ -704,16 +704,13 @@ def _drift(db_url: str, folder: str, scratch: str | None) -> Any:
 
 def _verify_gate(path: str) -> list[dict[str, Any]]:
     """The gate items of a `schemagate verify --format json` file."""
-    import json
+    from schemagate.verify import VerifyError
+    from schemagate.verify.report import read_gate
 
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-        items = doc["gate"]["items"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        _fail(f"--verify-json {path}: not the JSON of `schemagate verify` ({exc})")
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        _fail(f"--verify-json {path}: gate.items is not a list of checks")
-    return items
+        return read_gate(path)
+    except VerifyError as exc:
+        _fail(str(exc))
 
 
 def _report_backup(migrations: Sequence[Any], first: int, errors: Sequence[Any],

@@ -15,7 +15,7 @@ from types import FrameType
 
 from schemagate.lint.engine import lint
 from schemagate.model.settings import Settings
-from schemagate.parse.discover import discover
+from schemagate.parse.layouts.discover import discover
 from schemagate.parse.load import load_migrations
 
 # Linear work with a fixed start-up cost gives a ratio under 4; a quadratic term of even a

@@ -16,7 +16,7 @@ import pytest
 
 from schemagate.diff.connect import connect
 from schemagate.verify import VerifyResult
-from schemagate.verify.alembic_project import sqlalchemy_url
+from schemagate.verify.alembic.project import sqlalchemy_url
 from tests.verify.alembic_support import (
     CREATE,
     DROP_LEGACY,

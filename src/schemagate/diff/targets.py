@@ -25,7 +25,7 @@ from schemagate.diff.connect import DatabaseError, describe, read_only
 from schemagate.diff.execute import ScriptError, ScriptStatement, run_sql, run_statements
 from schemagate.diff.fetch import complete, fetch, fetch_cursor
 from schemagate.diff.narrow import Side, relations_to_keep
-from schemagate.diff.scratch import embedded_server, scratch_database
+from schemagate.diff.scratch import embedded_server, scratch_database, stop_on_signals
 from schemagate.model.findings import InputError
 from schemagate.model.names import QName
 
@@ -80,6 +80,9 @@ class Loader:
         self._sides: tuple[Side, Side] | None = None
 
     def __enter__(self) -> Loader:
+        # Scratch databases are made on worker threads, where no signal handler runs: the
+        # main thread's handler drops them on SIGINT, SIGTERM or SIGHUP (diff.scratch).
+        self._stack.enter_context(stop_on_signals())
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
@@ -185,7 +188,7 @@ def _input_error(error: InputError) -> str:
 
 def _apply_folder(url: str, folder: str) -> None:
     """Apply each migration's up script, in the order discovery gives."""
-    from schemagate.parse.discover import discover
+    from schemagate.parse.layouts.discover import discover
     from schemagate.parse.load import load_migrations
 
     found = discover([folder])

@@ -17,6 +17,7 @@ from schemagate.model.migration import (
     Script,
     TransactionMode,
 )
+from schemagate.parse.frontend import FileFrontend, script_frontend
 from schemagate.parse.source import SourceText, read_source
 
 
@@ -57,8 +58,9 @@ def _parse_alembic(
     source: MigrationSource, texts: dict[str, SourceText | InputError],
     variables: Mapping[str, str] | None, root: Path | None, loaded: Loaded,
 ) -> ParsedMigration:
-    from schemagate.parse.alembic import parse_alembic
+    from schemagate.parse.alembic.frontend import parse_alembic
 
+    frontend: FileFrontend = parse_alembic
     script = source.up or source.down
     assert script is not None
     file = (root / script.path) if root else Path(script.path)
@@ -66,7 +68,7 @@ def _parse_alembic(
     if isinstance(text, InputError):
         loaded.errors.append(text)
         return ParsedMigration(source, ParsedScript(script, errors=[text]), None)
-    parsed = parse_alembic(text, source)
+    parsed = frontend(text, source)
     for part in (parsed.up, parsed.down):
         if part is not None:
             loaded.errors.extend(part.errors)
@@ -91,14 +93,7 @@ def _parse(
     text = texts[script.path]
     if isinstance(text, InputError):
         return ParsedScript(script, errors=[text])
-    if source.dialect != "postgres":
-        from schemagate.parse.dialects import parse_dialect_script
-
-        parsed = parse_dialect_script(text, script, source.dialect)
-    else:
-        from schemagate.parse.postgres import parse_script
-
-        parsed = parse_script(text, script)
+    parsed = script_frontend(source.dialect)(text, script, source.dialect)
     loaded.errors.extend(parsed.errors)
     # Discovery already notes files of zero bytes; this catches files of comments only.
     if parsed.empty and script.section is None and text.text.strip():

@@ -1,0 +1,495 @@
+"""What a Python expression in a migration is known to be, without running it.
+
+The Alembic frontend never imports or executes a migration. It knows the value of literals,
+of names bound to them (module constants, local assignments, loop variables over literal
+lists), of `+`, `%`, `.format()` and `.join()` over known strings, and of the SQLAlchemy
+dialect a test compares with. Anything else is `UNKNOWN`, and the operations that depend on
+it say so instead of guessing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from schemagate.parse.alembic.source import Offsets, Text, decode_fstring_text, decode_literal
+
+
+class _Unknown:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:
+        raise TypeError("UNKNOWN has no truth value")
+
+
+UNKNOWN: Any = _Unknown()
+
+
+@dataclass(frozen=True, slots=True)
+class TableRef:
+    """A table object: `sa.table("t", ...)`, `sa.Table("t", meta, ...)`, `op.create_table`."""
+
+    name: str
+    schema: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """`op.get_bind()` and friends: its `execute()` runs SQL like `op.execute()`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A SQLAlchemy Core statement built on a table: `t.update().where(...)`, `sa.delete(t)`."""
+
+    kind: str  # "update", "delete", "insert", "select"
+    table: TableRef
+    has_where: bool = False
+    columns: tuple[str, ...] = ()
+
+
+@dataclass
+class Binding:
+    node: cst.BaseExpression | None
+    value: Any
+
+
+@dataclass
+class Env:
+    """Names and what they are bound to, for one walk of a function body."""
+
+    code: str
+    offsets: Offsets
+    dialect: str  # SQLAlchemy's name: "postgresql", "mysql", "sqlite"
+    names: dict[str, Binding] = field(default_factory=dict)
+    parent: Env | None = None
+
+    def child(self) -> Env:
+        return Env(self.code, self.offsets, self.dialect, {}, self)
+
+    def bind(self, name: str, node: cst.BaseExpression | None, value: Any) -> None:
+        self.names[name] = Binding(node, value)
+
+    def lookup(self, name: str) -> Binding | None:
+        env: Env | None = self
+        while env is not None:
+            if name in env.names:
+                return env.names[name]
+            env = env.parent
+        return None
+
+    def resolve_node(self, node: cst.BaseExpression, depth: int = 0) -> cst.BaseExpression:
+        """Follow a name to the expression it was assigned (to read a type or a Column)."""
+        while isinstance(node, cst.Name) and depth < 8:
+            found = self.lookup(node.value)
+            if found is None or found.node is None:
+                return node
+            node, depth = found.node, depth + 1
+        return node
+
+    # -- values ------------------------------------------------------------------------
+
+    def value(self, node: cst.BaseExpression | None) -> Any:
+        if node is None:
+            return UNKNOWN
+        try:
+            return self._value(node)
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError,
+                OverflowError, RecursionError):
+            return UNKNOWN
+
+    def text(self, node: cst.BaseExpression | None) -> Text | None:
+        """A string value (unwrapping `sa.text()`), or None when it is not known."""
+        value = self.value(node)
+        return value if isinstance(value, Text) else None
+
+    def string(self, node: cst.BaseExpression | None) -> str | None:
+        value = self.value(node)
+        return value.value if isinstance(value, Text) else None
+
+    def _value(self, node: cst.BaseExpression) -> Any:
+        handler = _HANDLERS.get(type(node))
+        return UNKNOWN if handler is None else handler(self, node)
+
+    def literal(self, node: cst.SimpleString) -> Text | None:
+        start, end = self.offsets.get(node, (-1, -1))
+        if start < 0:
+            return Text(node.evaluated_value) if isinstance(node.evaluated_value, str) else None
+        start += self.code.find(node.value, start, end) - start
+        return decode_literal(node.value, start)
+
+
+# -- handlers, one per node kind -------------------------------------------------------------
+
+def _simple_string(env: Env, node: cst.SimpleString) -> Any:
+    text = env.literal(node)
+    return UNKNOWN if text is None else text
+
+
+def _concatenated(env: Env, node: cst.ConcatenatedString) -> Any:
+    left, right = env.value(node.left), env.value(node.right)
+    if isinstance(left, Text) and isinstance(right, Text):
+        return left + right
+    return UNKNOWN
+
+
+def _formatted(env: Env, node: cst.FormattedString) -> Any:
+    """An f-string whose every placeholder is known; a placeholder's text maps to its `{`."""
+    start, _ = env.offsets.get(node, (-1, -1))
+    at = env.code.find(node.start, start) + len(node.start) if start >= 0 else -1
+    raw = "r" in node.prefix.lower()
+    out = Text("", () if at >= 0 else None)
+    for part in node.parts:
+        width = len(_CODEGEN.code_for_node(part))
+        if isinstance(part, cst.FormattedStringText):
+            out = out + decode_fstring_text(part.value, at, raw)
+        elif isinstance(part, cst.FormattedStringExpression):
+            if part.format_spec or part.conversion:
+                return UNKNOWN
+            value = env.value(part.expression)
+            if isinstance(value, Text):
+                piece = value.value
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                piece = str(value)
+            else:
+                return UNKNOWN
+            out = out + Text(piece, (at,) * len(piece) if at >= 0 else None)
+        else:
+            return UNKNOWN
+        if at >= 0:
+            at += width
+    return out
+
+
+_CODEGEN = cst.Module(body=[])
+
+
+def _integer(env: Env, node: cst.Integer) -> Any:
+    return node.evaluated_value
+
+
+def _float(env: Env, node: cst.Float) -> Any:
+    return node.evaluated_value
+
+
+def _name(env: Env, node: cst.Name) -> Any:
+    constants = {"True": True, "False": False, "None": None}
+    if node.value in constants:
+        return constants[node.value]
+    found = env.lookup(node.value)
+    if found is None:
+        return UNKNOWN
+    value = found.value
+    return value.moved() if isinstance(value, Text) else value
+
+
+def _sequence(env: Env, node: cst.Tuple | cst.List | cst.Set) -> Any:
+    items: list[Any] = []
+    for element in node.elements:
+        if isinstance(element, cst.StarredElement):
+            inner = env.value(element.value)
+            if not isinstance(inner, tuple):
+                return UNKNOWN
+            items.extend(inner)
+        else:
+            items.append(env.value(element.value))
+    return tuple(items)
+
+
+def _dict(env: Env, node: cst.Dict) -> Any:
+    out: dict[Any, Any] = {}
+    for element in node.elements:
+        if not isinstance(element, cst.DictElement):
+            return UNKNOWN
+        key = env.value(element.key)
+        if key is UNKNOWN:
+            return UNKNOWN
+        out[key.value if isinstance(key, Text) else key] = env.value(element.value)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """Python data for Python operators: Text to str, recursively."""
+    if isinstance(value, Text):
+        return value.value
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    return value
+
+
+def _binary(env: Env, node: cst.BinaryOperation) -> Any:
+    left, right = env.value(node.left), env.value(node.right)
+    if left is UNKNOWN or right is UNKNOWN or _has_unknown(right):
+        return UNKNOWN
+    if isinstance(node.operator, cst.Add):
+        if isinstance(left, Text) and isinstance(right, Text):
+            return left + right
+        if isinstance(left, tuple) and isinstance(right, tuple):
+            return left + right
+        if isinstance(left, (int, float)) and isinstance(right, (int, float)):
+            return left + right
+        return UNKNOWN
+    if isinstance(node.operator, cst.Modulo) and isinstance(left, Text):
+        return Text(left.value % _plain(right))
+    return UNKNOWN
+
+
+def _has_unknown(value: Any) -> bool:
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, tuple):
+        return any(_has_unknown(v) for v in value)
+    return False
+
+
+def _comparison(env: Env, node: cst.Comparison) -> Any:
+    left = _plain(env.value(node.left))
+    if _has_unknown(left):
+        return UNKNOWN
+    for target in node.comparisons:
+        right = _plain(env.value(target.comparator))
+        if _has_unknown(right):
+            return UNKNOWN
+        operator = target.operator
+        if isinstance(operator, cst.Equal):
+            ok = left == right
+        elif isinstance(operator, cst.NotEqual):
+            ok = left != right
+        elif isinstance(operator, cst.In):
+            ok = left in right
+        elif isinstance(operator, cst.NotIn):
+            ok = left not in right
+        elif isinstance(operator, cst.Is):
+            ok = left is right
+        elif isinstance(operator, cst.IsNot):
+            ok = left is not right
+        else:
+            return UNKNOWN
+        if not ok:
+            return False
+        left = right
+    return True
+
+
+def _boolean(env: Env, node: cst.BooleanOperation) -> Any:
+    left = env.value(node.left)
+    if isinstance(node.operator, cst.And):
+        if left is not UNKNOWN and not left:
+            return left
+        right = env.value(node.right)
+        if left is UNKNOWN:
+            return right if right is not UNKNOWN and not right else UNKNOWN
+        return right
+    if left is not UNKNOWN and left:
+        return left
+    right = env.value(node.right)
+    if left is UNKNOWN:
+        return right if right is not UNKNOWN and right else UNKNOWN
+    return right
+
+
+def _unary(env: Env, node: cst.UnaryOperation) -> Any:
+    value = env.value(node.expression)
+    if value is UNKNOWN:
+        return UNKNOWN
+    if isinstance(node.operator, cst.Not):
+        return not value
+    if isinstance(node.operator, cst.Minus) and isinstance(value, (int, float)):
+        return -value
+    return UNKNOWN
+
+
+def _attribute(env: Env, node: cst.Attribute) -> Any:
+    # `<anything>.dialect.name`, `bind.engine.name`: the dialect the migration runs on.
+    if node.attr.value == "name" and isinstance(node.value, cst.Attribute) and \
+            node.value.attr.value in ("dialect", "engine"):
+        return Text(env.dialect)
+    # `bind.engine.url`, `bind.url`: only its scheme is known, which is all tests look at.
+    if node.attr.value == "url" and (dotted(node.value).endswith("engine") or isinstance(
+            env.value(node.value), Connection)):
+        return Text(f"{env.dialect}://")
+    if node.attr.value in ("bind", "connection") and dotted(node.value).endswith(
+            "get_context()"):
+        return Connection()
+    return UNKNOWN
+
+
+def _call(env: Env, node: cst.Call) -> Any:
+    name = dotted(node.func)
+    last = name.rsplit(".", 1)[-1] if name else ""
+    args = [a for a in node.args if a.keyword is None and a.star == ""]
+    string_method = _string_method(env, node, args)
+    if string_method is not UNKNOWN:
+        return string_method
+    if name == "str" and len(args) == 1:
+        inner = env.value(args[0].value)
+        return inner if isinstance(inner, Text) else UNKNOWN
+    if last in ("text", "f", "literal_column", "DDL", "TextClause") and len(args) >= 1:
+        # sa.text("…"), op.f("name"), sa.literal_column("…"), sa.DDL("…"): the text itself.
+        return env.value(args[0].value)
+    if last in ("get_bind", "connect", "bind", "Session"):
+        return Connection()
+    if last in ("table", "Table", "create_table") and args:
+        table = env.string(args[0].value)
+        schema = _keyword(env, node, "schema")
+        if table is not None:
+            return TableRef(table, schema if isinstance(schema, str) else None)
+    if last in ("update", "delete", "insert", "select"):
+        return _query(env, node, last)
+    if last in _TEXT_METHODS and isinstance(node.func, cst.Attribute):
+        base = env.value(node.func.value)  # sa.text("…").bindparams(...): still the text
+        if isinstance(base, Text):
+            return base
+    if last in _QUERY_METHODS:
+        base = env.value(node.func.value) if isinstance(node.func, cst.Attribute) else UNKNOWN
+        if isinstance(base, Query):
+            if last in ("where", "filter", "filter_by"):
+                return Query(base.kind, base.table, True, base.columns)
+            if last == "values":
+                cols = tuple(a.keyword.value for a in node.args if a.keyword is not None)
+                return Query(base.kind, base.table, base.has_where, base.columns + cols)
+            return base
+        return UNKNOWN
+    if last == "format" and isinstance(node.func, cst.Attribute):
+        template = env.value(node.func.value)
+        if isinstance(template, Text):
+            positional = [_plain(env.value(a.value)) for a in args]
+            named = {a.keyword.value: _plain(env.value(a.value)) for a in node.args
+                     if a.keyword is not None}
+            if _has_unknown(tuple(positional)) or _has_unknown(tuple(named.values())):
+                return UNKNOWN
+            return Text(template.value.format(*positional, **named))
+    if last == "join" and isinstance(node.func, cst.Attribute) and len(args) == 1:
+        sep, items = env.value(node.func.value), env.value(args[0].value)
+        if isinstance(sep, Text) and isinstance(items, tuple) and \
+                all(isinstance(i, Text) for i in items):
+            return Text(sep.value.join(i.value for i in items))
+    if last == "items" and isinstance(node.func, cst.Attribute):
+        mapping = env.value(node.func.value)
+        if isinstance(mapping, dict):
+            return tuple((_as_value(k), v) for k, v in mapping.items())
+    if last == "keys" and isinstance(node.func, cst.Attribute):
+        mapping = env.value(node.func.value)
+        if isinstance(mapping, dict):
+            return tuple(_as_value(k) for k in mapping)
+    if last == "values" and isinstance(node.func, cst.Attribute):
+        mapping = env.value(node.func.value)
+        if isinstance(mapping, dict):
+            return tuple(mapping.values())
+    return UNKNOWN
+
+
+def _string_method(env: Env, node: cst.Call, args: list[cst.Arg]) -> Any:
+    """`url.startswith("mysql")`, `name.lower()` on a known string."""
+    if not isinstance(node.func, cst.Attribute):
+        return UNKNOWN
+    method = node.func.attr.value
+    if method not in ("startswith", "endswith", "lower", "upper", "strip"):
+        return UNKNOWN
+    base = env.value(node.func.value)
+    if not isinstance(base, Text):
+        return UNKNOWN
+    if method in ("lower", "upper", "strip"):
+        return Text(getattr(base.value, method)())
+    if len(args) != 1:
+        return UNKNOWN
+    probe = _plain(env.value(args[0].value))
+    if isinstance(probe, str) or (isinstance(probe, tuple) and all(
+            isinstance(p, str) for p in probe)):
+        return bool(getattr(base.value, method)(probe))
+    return UNKNOWN
+
+
+_TEXT_METHODS = frozenset({"params", "bindparams", "columns", "execution_options"})
+# Methods of a SQLAlchemy Core statement that keep what it is (an UPDATE stays an UPDATE).
+_QUERY_METHODS = frozenset({
+    "where", "filter", "filter_by", "values", "returning", "execution_options", "limit",
+    "offset", "order_by", "group_by", "having", "distinct", "join", "outerjoin",
+    "select_from", "with_only_columns", "scalar_subquery", "subquery", "params",
+    "inline", "ordered_values", "correlate",
+})
+
+
+def _as_value(key: Any) -> Any:
+    return Text(key) if isinstance(key, str) else key
+
+
+def _query(env: Env, node: cst.Call, kind: str) -> Any:
+    """`t.update()`, `sa.update(t)`, `sa.delete(t)`, `t.insert()`; any `select(...)`."""
+    if isinstance(node.func, cst.Attribute):
+        base = env.value(node.func.value)
+        if isinstance(base, TableRef):
+            return Query(kind, base)
+    args = [a for a in node.args if a.keyword is None]
+    if args:
+        table = env.value(args[0].value)
+        if isinstance(table, TableRef):
+            return Query(kind, table)
+    if kind == "select":  # reads only: which table does not matter
+        return Query(kind, TableRef(""))
+    return UNKNOWN
+
+
+def _keyword(env: Env, node: cst.Call, name: str) -> Any:
+    for arg in node.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            value = env.value(arg.value)
+            return value.value if isinstance(value, Text) else value
+    return None
+
+
+def _subscript(env: Env, node: cst.Subscript) -> Any:
+    base = env.value(node.value)
+    if len(node.slice) != 1:
+        return UNKNOWN
+    part = node.slice[0].slice
+    if isinstance(part, cst.Slice) and isinstance(base, tuple):
+        bounds = [None if p is None else _plain(env.value(p))
+                  for p in (part.lower, part.upper, part.step)]
+        if all(b is None or (isinstance(b, int) and not isinstance(b, bool)) for b in bounds):
+            return base[slice(*bounds)]
+        return UNKNOWN
+    if not isinstance(part, cst.Index):
+        return UNKNOWN
+    key = _plain(env.value(part.value))
+    if isinstance(base, tuple) and isinstance(key, int):
+        return base[key]
+    if isinstance(base, dict):
+        return base[key]
+    return UNKNOWN
+
+
+_HANDLERS: dict[type, Callable[[Env, Any], Any]] = {
+    cst.SimpleString: _simple_string, cst.ConcatenatedString: _concatenated,
+    cst.FormattedString: _formatted, cst.Integer: _integer, cst.Float: _float,
+    cst.Name: _name, cst.Tuple: _sequence, cst.List: _sequence, cst.Set: _sequence,
+    cst.Dict: _dict, cst.BinaryOperation: _binary, cst.Comparison: _comparison,
+    cst.BooleanOperation: _boolean, cst.UnaryOperation: _unary, cst.Attribute: _attribute,
+    cst.Call: _call, cst.Subscript: _subscript,
+}
+
+
+def dotted(node: cst.BaseExpression) -> str:
+    """`sa.types.Integer` for an attribute chain of names; `` for anything else.
+
+    A call in the chain is written `()`: `op.get_context().autocommit_block`.
+    """
+    parts: list[str] = []
+    while True:
+        if isinstance(node, cst.Name):
+            parts.append(node.value)
+            return ".".join(reversed(parts))
+        if isinstance(node, cst.Attribute):
+            parts.append(node.attr.value)
+            node = node.value
+        elif isinstance(node, cst.Call) and isinstance(node.func, (cst.Name, cst.Attribute)):
+            parts.append(dotted(node.func) + "()")
+            return ".".join(reversed(parts))
+        else:
+            return ""

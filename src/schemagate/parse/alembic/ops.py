@@ -1,0 +1,512 @@
+"""Alembic's `op.*` (and `batch_op.*`) calls to operations of the IR.
+
+One function per Alembic operation, picked from a table. An argument the tool cannot know
+statically (a table name in a variable bound at run time) turns the call into `RawSQL` that
+says so: the rules still see that something happened there, and nothing is guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import libcst as cst
+
+from schemagate.model import ops as o
+from schemagate.model.names import QName
+from schemagate.model.span import Span
+from schemagate.parse.alembic.eval import Env
+from schemagate.parse.alembic.source import Text
+from schemagate.parse.alembic.types import (
+    ColumnInfo,
+    args_of,
+    column_of,
+    default_of,
+    enum_of,
+    has_star,
+    last_name,
+    sql_expr,
+    strings_of,
+    table_constraint_of,
+    type_of,
+)
+
+_INTEGERS = frozenset({"int2", "int4", "int8"})
+_CONSTRAINT_TYPES: dict[str, o.ConstraintKind] = {
+    "foreignkey": "foreign", "unique": "unique", "check": "check", "primary": "primary"}
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The table of a `with op.batch_alter_table(...) as batch_op:` block."""
+
+    table: QName | None  # None: the name is not known statically
+    name: str  # the `as` name
+    recreate: str = "auto"
+
+
+@dataclass
+class Call:
+    """One `op.x(...)` call being translated: its arguments and where it stands."""
+
+    method: str
+    node: cst.Call
+    env: Env
+    span: Span
+    index: int
+    batch: Batch | None = None
+    dynamic: str = ""  # why values here are known only at run time (a loop), if they are
+
+    def __post_init__(self) -> None:
+        self.positional, self.keywords = args_of(self.node)
+        # batch_op calls have no table argument (the block gives it): the arguments after
+        # where the table would be move one place left.
+        self.table_at = _TABLE_AT.get(self.method, 0)
+
+    def kw(self) -> dict[str, Any]:
+        return {"span": self.span, "statement": self.index}
+
+    def raw(self, reason: str, kind: str = "") -> o.RawSQL:
+        code = cst.Module(body=[]).code_for_node(self.node)
+        why = self.dynamic if self.dynamic and "run time" in reason else reason
+        return o.RawSQL(statement_kind=kind or f"op.{self.method}", sql=code, reason=why,
+                        **self.kw())
+
+    def arg(self, index: int, name: str) -> cst.BaseExpression | None:
+        """An argument by keyword, else by position (positions counted as in `op.x`)."""
+        if name in self.keywords:
+            return self.keywords[name]
+        if index < 0:
+            return None
+        if self.batch is not None and index > self.table_at:
+            index -= 1
+        if 0 <= index < len(self.positional):
+            return self.positional[index]
+        return None
+
+    def string(self, index: int, name: str) -> str | None:
+        return self.env.string(self.arg(index, name))
+
+    def value(self, name: str, default: Any = None) -> Any:
+        node = self.keywords.get(name)
+        if node is None:
+            return default
+        value = self.env.value(node)
+        return value.value if isinstance(value, Text) else value
+
+    def table(self, index: int = 0, name: str = "table_name",
+              schema_key: str = "schema") -> QName | None:
+        if self.batch is not None:
+            return self.batch.table
+        table = self.string(index, name)
+        if table is None:
+            return None
+        schema = self.value(schema_key)
+        return QName.of(table, schema if isinstance(schema, str) else None)
+
+
+Builder = Callable[[Call], list[o.Operation]]
+
+
+def translate(call: Call) -> list[o.Operation]:
+    """The operations of one `op.*` call."""
+    builder = _BUILDERS.get(call.method)
+    if builder is None:
+        if call.method in _NO_DDL:
+            return []
+        return [call.raw("an Alembic operation the tool does not model")]
+    try:
+        return builder(call)
+    except (TypeError, ValueError, AttributeError, IndexError, KeyError):
+        return [call.raw("arguments the tool cannot read")]
+
+
+_UNKNOWN_NAME = "table or column name known only at run time"
+
+
+# -- tables ------------------------------------------------------------------------------
+
+def _create_table(c: Call) -> list[o.Operation]:
+    table = c.table(0, "table_name")
+    if table is None:
+        return [c.raw(_UNKNOWN_NAME)]
+    infos: list[ColumnInfo] = []
+    constraints: list[o.ConstraintDef] = []
+    indexes: list[cst.Call] = []
+    complete = not has_star(c.node)
+    for item in c.positional[1:]:
+        info = column_of(item, c.env, table.name)
+        if info is not None:
+            infos.append(info)
+            continue
+        resolved = c.env.resolve_node(item)
+        if isinstance(resolved, cst.Call) and last_name(resolved) == "Index":
+            indexes.append(resolved)
+            continue
+        con = table_constraint_of(item, c.env)
+        if con is not None:
+            constraints.append(con)
+        else:
+            complete = False
+    declared = next((con for con in constraints if con.kind == "primary"), None)
+    pk = declared.columns if declared else tuple(i.column.name for i in infos if i.primary_key)
+    if declared is None and pk:
+        constraints.insert(0, o.ConstraintDef("primary", None, pk))
+    columns = _serial_primary_key(infos, pk)
+    for info in infos:
+        constraints.extend(info.constraints)
+    out: list[o.Operation] = _enum_types(c, infos)
+    out.append(o.CreateTable(
+        table=table, columns=tuple(columns), constraints=tuple(constraints),
+        if_not_exists=c.value("if_not_exists") is True, **c.kw()))
+    for info in infos:
+        if info.index:
+            name = QName(table.schema, f"ix_{table.name}_{info.column.name}")
+            out.append(o.CreateIndex(name=name, table=table, columns=(info.column.name,),
+                                     **c.kw()))
+    for index in indexes:
+        out.extend(_sa_index(c, index, table))
+    if not complete:
+        out.append(c.raw("columns or constraints built at run time", "op.create_table"))
+    return out
+
+
+def _serial_primary_key(infos: list[ColumnInfo], pk: tuple[str, ...]) -> list[o.ColumnDef]:
+    """SQLAlchemy renders a lone integer primary key as SERIAL on PostgreSQL (autoincrement
+    "auto"), whether the key is declared on the column or by a PrimaryKeyConstraint."""
+    keys = [i for i in infos if i.column.name in pk]
+    columns = [i.column for i in infos]
+    if len(pk) != 1 or len(keys) != 1:
+        return columns
+    key = keys[0]
+    col = key.column
+    if (col.type.name in _INTEGERS and col.type.schema is None and not col.identity
+            and key.autoincrement not in (False, "ignore_fk") and not key.has_fk
+            and not key.has_server_default and col.default is None):
+        serial = replace(col, type=replace(col.type, serial=True), not_null=True)
+        return [serial if c is col else c for c in columns]
+    return columns
+
+
+def _enum_types(c: Call, infos: list[ColumnInfo]) -> list[o.Operation]:
+    """The named enums SQLAlchemy creates before a table that uses them."""
+    out: list[o.Operation] = []
+    seen: set[QName] = set()
+    for info in infos:
+        if info.enum is not None and info.enum[0] not in seen:
+            seen.add(info.enum[0])
+            out.append(o.CreateType(name=info.enum[0], enum_values=info.enum[1], **c.kw()))
+    return out
+
+
+def _sa_index(c: Call, node: cst.Call, table: QName) -> list[o.Operation]:
+    positional, keywords = args_of(node)
+    name = c.env.string(positional[0]) if positional else None
+    columns, expressions = _index_elements(c.env, positional[1:])
+    if columns is None:
+        return [c.raw(_UNKNOWN_NAME, "op.create_table")]
+    return [_index_op(c, QName(table.schema, name) if name else None, table, columns,
+                      expressions, keywords)]
+
+
+def _drop_table(c: Call) -> list[o.Operation]:
+    table = c.table(0, "table_name")
+    if table is None:
+        return [c.raw(_UNKNOWN_NAME)]
+    return [o.DropTable(tables=(table,), if_exists=c.value("if_exists") is True, **c.kw())]
+
+
+def _rename_table(c: Call) -> list[o.Operation]:
+    table = c.table(0, "old_table_name")
+    new = c.string(1, "new_table_name")
+    if table is None or new is None:
+        return [c.raw(_UNKNOWN_NAME)]
+    return [o.RenameTable(table=table, new_name=new, **c.kw())]
+
+
+def _comment(c: Call) -> list[o.Operation]:
+    return [o.RawSQL(statement_kind="CommentStmt", sql=c.raw("").sql, **c.kw())]
+
+
+# -- columns -----------------------------------------------------------------------------
+
+def _add_column(c: Call) -> list[o.Operation]:
+    table = c.table(0, "table_name")
+    node = c.arg(1, "column")
+    info = column_of(node, c.env) if node is not None else None
+    if table is None or info is None:
+        return [c.raw(_UNKNOWN_NAME)]
+    constraints = list(info.constraints)
+    if info.primary_key:
+        constraints.insert(0, o.ConstraintDef("primary", None, (info.column.name,)))
+    return [o.AddColumn(table=table, column=info.column, constraints=tuple(constraints),
+                        if_not_exists=c.value("if_not_exists") is True, **c.kw())]
+
+
+def _drop_column(c: Call) -> list[o.Operation]:
+    table = c.table(0, "table_name")
+    column = c.string(1, "column_name")
+    if table is None or column is None:
+        return [c.raw(_UNKNOWN_NAME)]
+    return [o.DropColumn(table=table, column=column, if_exists=c.value("if_exists") is True,
+                         **c.kw())]
+
+
+def _alter_column(c: Call) -> list[o.Operation]:
+    table = c.table(0, "table_name")
+    column = c.string(1, "column_name")
+    if table is None or column is None:
+        return [c.raw(_UNKNOWN_NAME)]
+    kw = c.kw()
+    out: list[o.Operation] = []
+    if "type_" in c.keywords:
+        old = c.keywords.get("existing_type")
+        using = c.value("postgresql_using")
+        out.append(o.AlterColumnType(
+            table=table, column=column, new_type=type_of(c.keywords["type_"], c.env),
+            using=sql_expr(using) if isinstance(using, str) else None,
+            old_type=type_of(old, c.env) if old is not None else None, **kw))
+    if "nullable" in c.keywords:
+        nullable = c.value("nullable")
+        if nullable is True:
+            out.append(o.DropNotNull(table=table, column=column, **kw))
+        elif nullable is False:
+            out.append(o.SetNotNull(table=table, column=column, **kw))
+        elif nullable is not None:
+            out.append(c.raw("nullability known only at run time"))
+    if "server_default" in c.keywords:
+        node = c.keywords["server_default"]
+        if c.env.value(node) is not False:  # False is Alembic's "leave it alone"
+            out.append(o.SetDefault(table=table, column=column,
+                                    default=default_of(node, c.env), **kw))
+    new_name = c.value("new_column_name")
+    if isinstance(new_name, str):
+        out.append(o.RenameColumn(table=table, column=column, new_name=new_name, **kw))
+    elif "new_column_name" in c.keywords and new_name is not None:
+        out.append(c.raw(_UNKNOWN_NAME))
+    if not out and "comment" in c.keywords:
+        return _comment(c)
+    return out
+
+
+# -- indexes -----------------------------------------------------------------------------
+
+def _index_elements(env: Env, nodes: list[cst.BaseExpression]
+                    ) -> tuple[tuple[str, ...] | None, tuple[o.Expr, ...]]:
+    """Index columns (names) and expressions (`sa.text("lower(email)")`)."""
+    items: list[cst.BaseExpression] = []
+    for node in nodes:
+        node = env.resolve_node(node)
+        if isinstance(node, (cst.List, cst.Tuple)):
+            items.extend(e.value for e in node.elements)
+        else:
+            items.append(node)
+    columns: list[str] = []
+    expressions: list[o.Expr] = []
+    for item in items:
+        item = env.resolve_node(item)
+        if isinstance(item, cst.Call) and last_name(item) in ("text", "literal_column"):
+            sql = env.string(args_of(item)[0][0]) if args_of(item)[0] else None
+            if sql is None:
+                return None, ()
+            expressions.append(sql_expr(sql))
+            continue
+        if isinstance(item, cst.Call) and last_name(item) in ("desc", "asc"):
+            item = env.resolve_node(item.func.value) if isinstance(
+                item.func, cst.Attribute) else item
+        name = env.string(item)
+        if name is None:
+            return None, ()
+        columns.append(name)
+    return tuple(columns), tuple(expressions)
+
+
+def _index_op(c: Call, name: QName | None, table: QName, columns: tuple[str, ...],
+              expressions: tuple[o.Expr, ...], keywords: dict[str, cst.BaseExpression]
+              ) -> o.Operation:
+    def kw_value(key: str) -> Any:
+        value = c.env.value(keywords[key]) if key in keywords else None
+        return value.value if isinstance(value, Text) else value
+
+    where = keywords.get("postgresql_where") or keywords.get("sqlite_where")
+    where_expr = None
+    if where is not None:  # `sa.text("…")` or a plain string: SQL either way
+        text = c.env.string(where)
+        where_expr = sql_expr(text) if text is not None else o.Expr(
+            cst.Module(body=[]).code_for_node(where))
+    using = kw_value("postgresql_using")
+    return o.CreateIndex(
+        name=name, table=table, columns=columns, expressions=expressions,
+        unique=kw_value("unique") is True,
+        concurrently=kw_value("postgresql_concurrently") is True,
+        if_not_exists=kw_value("if_not_exists") is True, where=where_expr,
+        method=using if isinstance(using, str) else "btree", **c.kw())
+
+
+def _create_index(c: Call) -> list[o.Operation]:
+    name = c.string(0, "index_name")
+    table = c.table(1, "table_name")
+    columns_node = c.arg(2, "columns")
+    if table is None or columns_node is None:
+        return [c.raw(_UNKNOWN_NAME)]
+    columns, expressions = _index_elements(c.env, [columns_node])
+    if columns is None:
+        return [c.raw(_UNKNOWN_NAME)]
+    name_node = c.arg(0, "index_name")
+    if name is None and name_node is not None and c.env.value(name_node) is not None:
+        return [c.raw(_UNKNOWN_NAME)]  # a name, but one known only at run time
+    qname = QName(table.schema, name) if name else None
+    return [_index_op(c, qname, table, columns, expressions, c.keywords)]
+
+
+def _drop_index(c: Call) -> list[o.Operation]:
+    name = c.string(0, "index_name")
+    if c.batch is not None:
+        table = c.batch.table
+    else:
+        table_name = c.string(1, "table_name")
+        schema = c.value("schema")
+        table = QName.of(table_name, schema) if table_name else None
+    if name is None:
+        return [c.raw(_UNKNOWN_NAME)]
+    schema = c.value("schema")
+    where = table.schema if table is not None else (schema if isinstance(schema, str)
+                                                     else "public")
+    return [o.DropIndex(names=(QName(where, name),),
+                        concurrently=c.value("postgresql_concurrently") is True,
+                        if_exists=c.value("if_exists") is True, **c.kw())]
+
+
+# -- constraints -------------------------------------------------------------------------
+
+def _constraint(c: Call, kind: o.ConstraintKind, columns_at: int) -> list[o.Operation]:
+    name = c.string(0, "constraint_name")
+    table = c.table(1, "table_name")
+    columns = strings_of(c.arg(columns_at, "columns"), c.env)
+    if table is None or columns is None:
+        return [c.raw(_UNKNOWN_NAME)]
+    con = o.ConstraintDef(kind, name, columns, deferrable=c.value("deferrable") is True)
+    return [o.AddConstraint(table=table, constraint=con, **c.kw())]
+
+
+def _create_unique(c: Call) -> list[o.Operation]:
+    return _constraint(c, "unique", 2)
+
+
+def _create_primary(c: Call) -> list[o.Operation]:
+    return _constraint(c, "primary", 2)
+
+
+def _create_foreign_key(c: Call) -> list[o.Operation]:
+    name = c.string(0, "constraint_name")
+    if c.batch is not None:
+        table: QName | None = c.batch.table
+        # batch_op.create_foreign_key(name, referent_table, local_cols, remote_cols)
+        referent, local, remote = (c.positional[i] if i < len(c.positional) else None
+                                   for i in (1, 2, 3))
+        referent = c.keywords.get("referent_table", referent)
+        local = c.keywords.get("local_cols", local)
+        remote = c.keywords.get("remote_cols", remote)
+    else:
+        table = c.table(1, "source_table", "source_schema")
+        referent, local, remote = c.arg(2, "referent_table"), c.arg(3, "local_cols"), \
+            c.arg(4, "remote_cols")
+    ref_name = c.env.string(referent)
+    local_cols, remote_cols = strings_of(local, c.env), strings_of(remote, c.env)
+    if table is None or ref_name is None or local_cols is None or remote_cols is None:
+        return [c.raw(_UNKNOWN_NAME)]
+    ref_schema = c.value("referent_schema")
+    con = o.ConstraintDef(
+        "foreign", name, local_cols, QName.of(ref_name, ref_schema if isinstance(
+            ref_schema, str) else None), remote_cols,
+        not_valid=c.value("postgresql_not_valid") is True,
+        deferrable=c.value("deferrable") is True)
+    return [o.AddConstraint(table=table, constraint=con, **c.kw())]
+
+
+def _create_check(c: Call) -> list[o.Operation]:
+    name = c.string(0, "constraint_name")
+    table = c.table(1, "table_name")
+    condition = c.arg(2, "condition")
+    if table is None or condition is None:
+        return [c.raw(_UNKNOWN_NAME)]
+    sql = c.env.string(condition)
+    expr = sql_expr(sql) if sql is not None else o.Expr(cst.Module(body=[]).code_for_node(
+        condition))
+    con = o.ConstraintDef("check", name, (), expr=expr,
+                          not_valid=c.value("postgresql_not_valid") is True)
+    return [o.AddConstraint(table=table, constraint=con, **c.kw())]
+
+
+def _create_exclude(c: Call) -> list[o.Operation]:
+    name = c.string(0, "constraint_name")
+    table = c.table(1, "table_name")
+    if table is None:
+        return [c.raw(_UNKNOWN_NAME)]
+    return [o.AddConstraint(table=table, constraint=o.ConstraintDef("exclusion", name),
+                            **c.kw())]
+
+
+def _drop_constraint(c: Call) -> list[o.Operation]:
+    name = c.string(0, "constraint_name")
+    table = c.table(1, "table_name")
+    name_node = c.arg(0, "constraint_name")
+    if name is None and name_node is not None and c.env.value(name_node) is None:
+        return [c.raw("no constraint name: Alembic cannot drop a constraint named None (an "
+                      "autogenerated placeholder never filled in)")]
+    if table is None or name is None:
+        return [c.raw(_UNKNOWN_NAME)]
+    return [o.DropConstraint(table=table, name=name, if_exists=c.value("if_exists") is True,
+                             **c.kw())]
+
+
+# -- data ----------------------------------------------------------------------------
+
+def _bulk_insert(c: Call) -> list[o.Operation]:
+    from schemagate.parse.alembic.eval import TableRef
+
+    target = c.env.value(c.arg(0, "table"))
+    if not isinstance(target, TableRef):
+        return [c.raw(_UNKNOWN_NAME)]
+    return [o.InsertRows(table=QName.of(target.name, target.schema), **c.kw())]
+
+
+def enum_lifecycle(node: cst.Call, env: Env, span: Span, index: int) -> list[o.Operation]:
+    """`sa.Enum(..., name="x").create(bind)` / `.drop(bind)`: CREATE TYPE / DROP TYPE."""
+    if not isinstance(node.func, cst.Attribute):
+        return []
+    found = enum_of(node.func.value, env)
+    if found is None:
+        return []
+    name, values = found
+    if node.func.attr.value == "create":
+        return [o.CreateType(name=name, enum_values=values, span=span, statement=index)]
+    checkfirst = any(a.keyword is not None and a.keyword.value == "checkfirst"
+                     and env.value(a.value) is True for a in node.args)
+    return [o.DropType(names=(name,), if_exists=checkfirst, span=span, statement=index)]
+
+
+# Alembic calls that send no DDL.
+_NO_DDL = frozenset({
+    "get_bind", "get_context", "f", "inline_literal", "implementation_for", "invoke",
+    "batch_alter_table", "register_operation", "run_async",
+})
+
+_BUILDERS: dict[str, Builder] = {
+    "create_table": _create_table, "drop_table": _drop_table, "rename_table": _rename_table,
+    "add_column": _add_column, "drop_column": _drop_column, "alter_column": _alter_column,
+    "create_index": _create_index, "drop_index": _drop_index,
+    "create_unique_constraint": _create_unique, "create_primary_key": _create_primary,
+    "create_foreign_key": _create_foreign_key, "create_check_constraint": _create_check,
+    "create_exclude_constraint": _create_exclude, "drop_constraint": _drop_constraint,
+    "bulk_insert": _bulk_insert, "create_table_comment": _comment,
+    "drop_table_comment": _comment,
+}
+
+# Where the table argument of an operation is: batch_op calls leave it out.
+_TABLE_AT = {
+    "create_index": 1, "drop_index": 1, "create_unique_constraint": 1,
+    "create_primary_key": 1, "create_foreign_key": 1, "create_check_constraint": 1,
+    "create_exclude_constraint": 1, "drop_constraint": 1,
+}

@@ -1,0 +1,457 @@
+"""Walk `upgrade()` or `downgrade()` the way Python would run it, without running it.
+
+The walk follows the body in order: `op.*` calls, `with op.batch_alter_table(...)` and
+`with op.get_context().autocommit_block():` blocks, `if`s whose test is known (the dialect),
+`for` loops over literal lists (unrolled), and the module's own helper functions (inlined,
+their operations placed at the call in the migration function). What it cannot follow
+(a loop over rows read at run time, a helper imported from elsewhere) becomes `RawSQL` with
+the reason, never a guess and never a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import libcst as cst
+
+from schemagate.model import ops as o
+from schemagate.model.findings import InputError, Suppression
+from schemagate.model.names import QName
+from schemagate.model.span import Span
+from schemagate.parse.alembic.eval import UNKNOWN, Connection, Env, Query, dotted
+from schemagate.parse.alembic.ops import Batch, Call, enum_lifecycle, translate
+from schemagate.parse.alembic.source import LineIndex, Offsets, Text
+from schemagate.parse.alembic.sql import parse_sql
+from schemagate.parse.alembic.types import args_of, last_name
+
+_MAX_UNROLL = 200
+_MAX_INLINE_DEPTH = 4
+_RUN_TIME_LOOP = "inside a loop over values known only at run time"
+_DIALECT_NAMES = {"postgres": "PostgreSQL", "mysql": "MySQL", "sqlite": "SQLite"}
+# Calls that are plainly not schema changes: a bare call to one of these is not reported.
+_BUILTINS = frozenset({
+    "print", "len", "range", "list", "dict", "set", "tuple", "sorted", "str", "int", "float",
+    "bool", "isinstance", "getattr", "setattr", "hasattr", "super", "any", "all", "zip",
+    "enumerate", "next", "iter", "open", "format", "repr", "type", "min", "max", "sum", "map",
+    "filter", "reversed", "id", "hash", "vars", "locals", "globals", "exec", "eval",
+    "NotImplementedError", "Exception", "ValueError", "RuntimeError",
+})
+
+
+@dataclass
+class Module:
+    """What the walk of either function needs from the module."""
+
+    path: str
+    code: str
+    lines: LineIndex
+    offsets: Offsets
+    env: Env  # module-level constants
+    functions: dict[str, cst.FunctionDef]
+    op_names: frozenset[str]  # names bound to `alembic.op`
+    context_names: frozenset[str]  # names bound to `alembic.context` (its `execute()` runs SQL)
+    dialect: str  # the schemagate dialect: "postgres", "mysql", "sqlite"
+
+
+@dataclass
+class Found:
+    """One statement of the script: an `op.*` call, or one SQL statement of `op.execute`."""
+
+    sql: str
+    ops: tuple[o.Operation, ...]
+    autocommit: bool  # inside `autocommit_block()`: no transaction
+
+
+@dataclass
+class Walked:
+    statements: list[Found] = field(default_factory=list)
+    suppressions: list[Suppression] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    raises: bool = False  # the function raises at its top level
+    # (first line, last line) of each call whose SQL became statements, with the span of
+    # its first statement: a comment on the call's closing line governs that statement.
+    sql_calls: list[tuple[int, int, Span]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Frame:
+    env: Env
+    batch: Batch | None = None
+    autocommit: bool = False
+    dynamic: str = ""
+    anchor: Span | None = None  # inside an inlined helper: the call in the migration
+    stack: tuple[str, ...] = ()
+    # Inside code that may not run on this database (a branch whose test is not known, a
+    # `try` whose `except` catches the failure): SQL that does not parse is not an error.
+    uncertain: bool = False
+
+
+class Walker:
+    def __init__(self, module: Module) -> None:
+        self.m = module
+        self.out = Walked()
+
+    def walk(self, fn: cst.FunctionDef) -> Walked:
+        frame = _Frame(self.m.env.child())
+        body = fn.body.body if isinstance(fn.body, cst.IndentedBlock) else ()
+        for stmt in body:
+            if isinstance(stmt, cst.SimpleStatementLine) and any(
+                    isinstance(s, cst.Raise) for s in stmt.body):
+                self.out.raises = True
+        self._block(body, frame)
+        return self.out
+
+    # -- statements ------------------------------------------------------------------
+
+    def _block(self, body: Sequence[cst.BaseStatement | cst.BaseSmallStatement],
+               frame: _Frame) -> bool:
+        """Walk statements in order; False when a `return`, `raise` or `break` ends the flow."""
+        return all(self._statement(stmt, frame) for stmt in body)
+
+    def _statement(self, stmt: cst.BaseStatement | cst.BaseSmallStatement,
+                   frame: _Frame) -> bool:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            return self._block(stmt.body, frame)
+        match stmt:
+            case cst.Expr(value=value):
+                if isinstance(value, cst.Await):
+                    value = value.expression
+                if isinstance(value, cst.Call):
+                    self._call(value, frame, statement=True)
+            case cst.Assign(targets=targets, value=value):
+                self._assign([t.target for t in targets], value, frame)
+            case cst.AnnAssign(target=target, value=value) if value is not None:
+                self._assign([target], value, frame)
+            case cst.AugAssign(target=cst.Name(value=name), operator=operator, value=value):
+                old = frame.env.value(stmt.target)
+                new = frame.env.value(value)
+                if isinstance(operator, cst.AddAssign) and isinstance(old, Text) and \
+                        isinstance(new, Text):
+                    frame.env.bind(name, None, Text(old.value + new.value))
+                else:
+                    frame.env.bind(name, None, UNKNOWN)
+            case cst.Return() | cst.Raise() | cst.Break() | cst.Continue():
+                return False
+            case cst.With():
+                return self._with(stmt, frame)
+            case cst.If():
+                return self._if(stmt, frame)
+            case cst.For():
+                self._for(stmt, frame)
+            case cst.While():
+                self._block(_body(stmt.body), replace(frame, dynamic=_RUN_TIME_LOOP,
+                                                      uncertain=True))
+            case cst.Try():
+                if not self._block(_body(stmt.body), replace(frame, uncertain=True)):
+                    return False
+                if stmt.orelse is not None:
+                    self._block(_body(stmt.orelse.body), frame)
+                if stmt.finalbody is not None:
+                    self._block(_body(stmt.finalbody.body), frame)
+            case cst.FunctionDef(name=cst.Name(value=name)):
+                frame.env.bind(name, None, stmt)
+        return True
+
+    def _assign(self, targets: list[cst.BaseExpression], value: cst.BaseExpression,
+                frame: _Frame) -> None:
+        if isinstance(value, cst.Call):
+            self._call(value, frame, statement=False)
+        known = frame.env.value(value)
+        for target in targets:
+            _bind_target(frame.env, target, value, known)
+
+    def _with(self, stmt: cst.With, frame: _Frame) -> bool:
+        inner = frame
+        for item in stmt.items:
+            call = item.item
+            if not isinstance(call, cst.Call):
+                continue
+            name = dotted(call.func)
+            method = name.rsplit(".", 1)[-1]
+            if method == "batch_alter_table" and self._is_op(call.func):
+                inner = replace(inner, batch=self._batch(call, item, frame))
+            elif method == "autocommit_block":
+                inner = replace(inner, autocommit=True)
+            elif isinstance(item.asname, cst.AsName) and isinstance(item.asname.name, cst.Name):
+                known = frame.env.value(call)
+                frame.env.bind(item.asname.name.value, None,
+                               known if isinstance(known, Connection) else UNKNOWN)
+        return self._block(_body(stmt.body), inner)
+
+    def _batch(self, call: cst.Call, item: cst.WithItem, frame: _Frame) -> Batch:
+        positional, keywords = args_of(call)
+        env = frame.env
+        table = env.string(keywords.get("table_name", positional[0] if positional else None))
+        schema = env.string(keywords.get("schema"))
+        recreate = env.string(keywords.get("recreate")) or "auto"
+        name = ""
+        if isinstance(item.asname, cst.AsName) and isinstance(item.asname.name, cst.Name):
+            name = item.asname.name.value
+        return Batch(QName.of(table, schema) if table else None, name, recreate)
+
+    def _if(self, stmt: cst.If, frame: _Frame) -> bool:
+        test = frame.env.value(stmt.test)
+        orelse = stmt.orelse
+        if test is not UNKNOWN:
+            if test:
+                return self._block(_body(stmt.body), frame)
+            if isinstance(orelse, cst.If):
+                return self._if(orelse, frame)
+            if isinstance(orelse, cst.Else):
+                return self._block(_body(orelse.body), frame)
+            return True
+        # Unknown test: both branches may run; names they bind are unknown afterwards.
+        branches = [_body(stmt.body)]
+        if isinstance(orelse, cst.If):
+            branches.append([orelse])
+        elif isinstance(orelse, cst.Else):
+            branches.append(_body(orelse.body))
+        for branch in branches:
+            child = replace(frame, env=frame.env.child(), uncertain=True)
+            self._block(branch, child)
+            for name in child.env.names:
+                frame.env.bind(name, None, UNKNOWN)
+        return True
+
+    def _for(self, stmt: cst.For, frame: _Frame) -> None:
+        items = frame.env.value(stmt.iter)
+        if isinstance(items, dict):
+            items = tuple(Text(k) if isinstance(k, str) else k for k in items)
+        if isinstance(items, tuple) and len(items) <= _MAX_UNROLL:
+            for item in items:
+                child = replace(frame, env=frame.env.child())
+                _bind_target(child.env, stmt.target, None, item)
+                self._block(_body(stmt.body), child)
+            return
+        child = replace(frame, env=frame.env.child(), dynamic=_RUN_TIME_LOOP, uncertain=True)
+        _bind_target(child.env, stmt.target, None, UNKNOWN)
+        self._block(_body(stmt.body), child)
+
+    # -- calls -------------------------------------------------------------------------
+
+    def _is_op(self, func: cst.BaseExpression) -> bool:
+        return isinstance(func, cst.Attribute) and dotted(func.value) in self.m.op_names
+
+    def _call(self, node: cst.Call, frame: _Frame, statement: bool) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            receiver = dotted(func.value)
+            if receiver in self.m.op_names:
+                if method == "execute":
+                    self._execute(node, frame)
+                elif method != "batch_alter_table":
+                    self._op(method, node, frame, None)
+                return
+            if receiver in self.m.context_names:
+                if method == "execute":
+                    self._execute(node, frame)
+                return
+            if frame.batch is not None and receiver == frame.batch.name:
+                if method == "execute":
+                    self._execute(node, frame)
+                else:
+                    self._op(method, node, frame, frame.batch)
+                return
+            if method in ("execute", "exec_driver_sql") and isinstance(
+                    frame.env.value(func.value), Connection):
+                self._execute(node, frame)
+                return
+            if method in ("create", "drop"):
+                ops = enum_lifecycle(node, frame.env, self._span(node, frame), self._next)
+                if ops:
+                    self._emit(self._code(node), ops, frame)
+                    return
+            if isinstance(func.value, cst.Call):  # conn.execute(...).fetchall()
+                self._call(func.value, frame, statement=False)
+        elif isinstance(func, cst.Name):
+            helper = self._helper(func.value, frame)
+            if helper is not None:
+                self._inline(helper, node, frame)
+                return
+            if statement and func.value not in _BUILTINS and \
+                    frame.env.lookup(func.value) is None:
+                self._emit(self._code(node), [o.RawSQL(
+                    statement_kind="PythonCall", sql=self._code(node),
+                    reason=f"`{func.value}()` is defined elsewhere; what it does to the "
+                           "schema is not known", span=self._span(node, frame),
+                    statement=self._next)], frame)
+                return
+        for arg in node.args:
+            if isinstance(arg.value, cst.Call):
+                self._call(arg.value, frame, statement=False)
+
+    @property
+    def _next(self) -> int:
+        return len(self.out.statements)
+
+    def _op(self, method: str, node: cst.Call, frame: _Frame, batch: Batch | None) -> None:
+        span = self._span(node, frame)
+        call = Call(method, node, frame.env, span, self._next, batch, frame.dynamic)
+        ops = translate(call)
+        if batch is not None and batch.recreate == "always" and self.m.dialect == "postgres":
+            # recreate="always" copies the table into a new one, even on PostgreSQL.
+            ops.insert(0, o.TableRewrite(table=batch.table, reason="batch_alter_table("
+                                         "recreate='always') copies the table",
+                                         span=span, statement=self._next))
+        if ops:
+            self._emit(self._code(node), ops, frame)
+
+    def _execute(self, node: cst.Call, frame: _Frame) -> None:
+        positional, keywords = args_of(node)
+        arg = keywords.get("sqltext", keywords.get("statement",
+                                                   positional[0] if positional else None))
+        span = self._span(node, frame)
+        value = frame.env.value(arg)
+        if isinstance(value, Text):
+            if frame.anchor is not None:
+                value = value.moved()
+            self._sql(value, span, frame)
+            return
+        if isinstance(value, Query):
+            self._emit(self._code(node), [_query_op(value, span, self._next)], frame)
+            return
+        ddl = _sequence_ddl(arg, frame.env, span, self._next) if arg is not None else None
+        if ddl is not None:
+            self._emit(self._code(node), [ddl], frame)
+            return
+        reason = frame.dynamic or "SQL built at run time"
+        if arg is not None and not isinstance(frame.env.resolve_node(arg), (
+                cst.FormattedString, cst.BinaryOperation, cst.Name, cst.SimpleString)):
+            reason = frame.dynamic or "a statement the tool cannot read statically"
+        self._emit(self._code(node), [o.RawSQL(
+            statement_kind="op.execute", sql=self._code(node), reason=reason, span=span,
+            statement=self._next)], frame)
+
+    def _sql(self, text: Text, span: Span, frame: _Frame) -> None:
+        result = parse_sql(text, span, self.m.lines, self._next, self.m.dialect)
+        self.out.suppressions.extend(result.suppressions)
+        first = next((op.span for st in result.statements for op in st.ops), None)
+        if first is not None:
+            self.out.sql_calls.append((span.line, span.end_line, first))
+        for st in result.statements:
+            self.out.statements.append(Found(st.sql, st.ops, frame.autocommit))
+        if not frame.uncertain:
+            self.out.errors.extend(result.errors)
+            return
+        for error in result.errors:  # SQL for another database, in a branch for it
+            line, column = error.line or span.line, error.column or span.column
+            self._emit(text.value.strip(), [o.RawSQL(
+                statement_kind="op.execute", sql=text.value.strip(),
+                reason=f"does not parse as {_DIALECT_NAMES.get(self.m.dialect, 'SQL')} "
+                       f"({error.message}); it may be meant for another database",
+                span=Span(span.path, line, column, line, column), statement=self._next)],
+                frame)
+
+    def _emit(self, sql: str, ops: Sequence[o.Operation], frame: _Frame) -> None:
+        self.out.statements.append(Found(sql, tuple(ops), frame.autocommit))
+
+    def _helper(self, name: str, frame: _Frame) -> cst.FunctionDef | None:
+        if name in frame.stack or len(frame.stack) >= _MAX_INLINE_DEPTH:
+            return None
+        local = frame.env.lookup(name)
+        if local is not None:
+            return local.value if isinstance(local.value, cst.FunctionDef) else None
+        if name in ("upgrade", "downgrade"):
+            return None
+        return self.m.functions.get(name)
+
+    def _inline(self, fn: cst.FunctionDef, node: cst.Call, frame: _Frame) -> None:
+        env = self.m.env.child()
+        _bind_params(fn, node, frame.env, self.m.env, env)
+        inner = _Frame(env, None, frame.autocommit, frame.dynamic,
+                       frame.anchor or self._span(node, frame), (*frame.stack, fn.name.value),
+                       frame.uncertain)
+        self._block(_body(fn.body), inner)
+
+    # -- positions ---------------------------------------------------------------------
+
+    def _span(self, node: cst.CSTNode, frame: _Frame) -> Span:
+        if frame.anchor is not None:
+            return frame.anchor
+        start, end = self.m.offsets.get(node, (0, 0))
+        return self.m.lines.span(self.m.path, start, end)
+
+    def _code(self, node: cst.CSTNode) -> str:
+        start, end = self.m.offsets.get(node, (0, 0))
+        return self.m.code[start:end] if end > start else cst.Module(body=[]).code_for_node(
+            node)
+
+
+def _body(block: cst.BaseSuite) -> Sequence[cst.BaseStatement | cst.BaseSmallStatement]:
+    if isinstance(block, cst.IndentedBlock):
+        return block.body
+    if isinstance(block, cst.SimpleStatementSuite):
+        return block.body
+    return ()
+
+
+def _bind_target(env: Env, target: cst.BaseExpression, node: cst.BaseExpression | None,
+                 value: object) -> None:
+    if isinstance(target, cst.Name):
+        env.bind(target.value, node, value)
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        names = [e.value for e in target.elements]
+        values = value if isinstance(value, tuple) and len(value) == len(names) else None
+        for i, element in enumerate(names):
+            _bind_target(env, element, None, values[i] if values is not None else UNKNOWN)
+
+
+def _bind_params(fn: cst.FunctionDef, call: cst.Call, caller: Env, module: Env,
+                 env: Env) -> None:
+    """Bind a helper's parameters to the call's arguments (their values and expressions)."""
+    params = fn.params
+    ordered = [*params.posonly_params, *params.params]
+    positional = [a.value for a in call.args if a.keyword is None and a.star == ""]
+    keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+    starred = any(a.star for a in call.args)
+    for i, param in enumerate([*ordered, *params.kwonly_params]):
+        name = param.name.value
+        node: cst.BaseExpression | None = None
+        if i < len(ordered) and i < len(positional):
+            node = positional[i]
+        elif name in keywords:
+            node = keywords[name]
+        if node is not None:
+            env.bind(name, node, caller.value(node))
+        elif param.default is not None and not starred:
+            env.bind(name, param.default, module.value(param.default))
+        else:
+            env.bind(name, None, UNKNOWN)
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            env.bind(star.name.value, None, UNKNOWN)
+
+
+def _query_op(query: Query, span: Span, index: int) -> o.Operation:
+    table = QName.of(query.table.name, query.table.schema)
+    if query.kind == "update":
+        return o.UpdateRows(table=table, has_where=query.has_where, columns=query.columns,
+                            span=span, statement=index)
+    if query.kind == "delete":
+        return o.DeleteRows(table=table, has_where=query.has_where, span=span, statement=index)
+    if query.kind == "insert":
+        return o.InsertRows(table=table, span=span, statement=index)
+    return o.RawSQL(statement_kind="SelectStmt", span=span, statement=index)
+
+
+def _sequence_ddl(node: cst.BaseExpression, env: Env, span: Span, index: int
+                  ) -> o.Operation | None:
+    """`op.execute(sa.schema.CreateSequence(sa.Sequence("s")))` and its DropSequence."""
+    node = env.resolve_node(node)
+    if not isinstance(node, cst.Call) or last_name(node) not in ("CreateSequence",
+                                                                  "DropSequence"):
+        return None
+    positional, _ = args_of(node)
+    inner = env.resolve_node(positional[0]) if positional else None
+    if not isinstance(inner, cst.Call) or last_name(inner) != "Sequence":
+        return None
+    seq_args, seq_keywords = args_of(inner)
+    name = env.string(seq_args[0]) if seq_args else None
+    if name is None:
+        return None
+    qname = QName.of(name, env.string(seq_keywords.get("schema")))
+    if last_name(node) == "CreateSequence":
+        return o.CreateSequence(name=qname, span=span, statement=index)
+    return o.DropSequence(names=(qname,), span=span, statement=index)

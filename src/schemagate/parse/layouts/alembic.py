@@ -1,0 +1,116 @@
+"""Alembic: the revision files of a `versions/` folder, found by their head, never imported.
+
+Names: a `.py` file in a folder named `versions` (or a folder below one, as projects that
+split their history by release do) whose head assigns module-level `revision = ...` and
+`down_revision = ...`; other `.py` files there (helpers, `__init__.py`) are not revisions.
+The dialect comes from a folder below `versions/` named after one, `sqlalchemy.url` in
+`alembic.ini`, or a URL literal in `env.py`, when one is visible next to or above the
+versions folder; PostgreSQL otherwise.
+Versions: revision ids do not compare. Alembic applies revisions in the order of their
+`down_revision` graph, which `graph.revisions` builds from the parsed headers, whatever
+order discovery lists them in.
+Up and down: `upgrade()` and `downgrade()` of one file; no `downgrade()`, no down.
+Transactions: Alembic runs a migration inside one transaction ("wrapped"), except the
+statements in `op.get_context().autocommit_block()`, which the frontend marks itself.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import NamedTuple
+
+from schemagate.model.migration import MigrationSource, Script
+from schemagate.parse.layouts.listing import HEAD_BYTES, Folder, Found
+
+_ASSIGN = r"^{name}\s*(?::[^=\n]*)?=\s*(?P<value>.*)$"
+_REVISION = re.compile(_ASSIGN.format(name="revision").encode(), re.MULTILINE)
+_DOWN_REVISION = re.compile(_ASSIGN.format(name="down_revision").encode(), re.MULTILINE)
+_DOWNGRADE = re.compile(rb"^def downgrade\s*\(", re.MULTILINE)
+_QUOTED = re.compile(rb"""^(?:[rRuU]?)(['"])(?P<id>[^'"]+)\1""")
+_INI_URL = re.compile(r"^\s*sqlalchemy\.url\s*=\s*(?P<url>\S+)", re.MULTILINE)
+_URL = re.compile(r"""['"](?P<scheme>postgresql|postgres|mysql|mariadb|sqlite)(?:\+\w+)?://""")
+_SCHEMES = {"postgresql": "postgres", "postgres": "postgres", "mysql": "mysql",
+            "mariadb": "mysql", "sqlite": "sqlite"}
+
+
+class RevisionHead(NamedTuple):
+    """What the head of a revision file says: its id (when a literal), and a downgrade()."""
+
+    revision: str | None
+    has_downgrade: bool
+
+
+def in_versions_folder(path: str) -> bool:
+    """Whether a folder is an Alembic `versions/` folder or lies below one."""
+    return "versions" in path.replace(os.sep, "/").split("/")
+
+
+def read_revision_head(path: str) -> RevisionHead | None:
+    """The revision head of a `.py` file, or None when it is not an Alembic revision."""
+    with open(path, "rb") as file:
+        head = file.read(HEAD_BYTES)
+    revision = _REVISION.search(head)
+    if revision is None or _DOWN_REVISION.search(head) is None:
+        return None
+    quoted = _QUOTED.match(revision["value"].strip())
+    ident = quoted["id"].decode("utf-8", errors="replace") if quoted else None
+    return RevisionHead(ident, _DOWNGRADE.search(head) is not None)
+
+
+def found(
+    folder: Folder, name: str, head: RevisionHead, *, dialect: str, context_only: bool
+) -> Found:
+    """The revision in file `name` of `folder`: its upgrade() and, if any, downgrade()."""
+    path = folder.show(name)
+    script = Script(path, "wrapped", "up")
+    down = Script(path, "wrapped", "down") if head.has_downgrade else None
+    source = MigrationSource(name[: -len(".py")], "alembic", script, down,
+                             version=head.revision, context_only=context_only,
+                             dialect=dialect)
+    return Found((folder.identity, name, None), source)
+
+
+def alembic_dialect(versions_folder: str) -> str:
+    """The dialect of the database the revisions run on, as far as the files say.
+
+    A folder below `versions/` named after a dialect (`versions/sqlite`); else `alembic.ini`
+    in the folder above `versions/` or the one above that (its usual places), then `env.py`
+    beside `versions/`. A URL built at run time says nothing: PostgreSQL.
+    """
+    root = versions_root(versions_folder)
+    # A history kept per dialect below versions/ (versions/sqlite, versions/postgresql).
+    below = os.path.relpath(versions_folder, root).replace(os.sep, "/").split("/")
+    for part in below:
+        if part.lower() in _SCHEMES:
+            return _SCHEMES[part.lower()]
+    parent = os.path.dirname(root)
+    for folder in (parent, os.path.dirname(parent)):
+        ini = _read(os.path.join(folder, "alembic.ini"))
+        match = _INI_URL.search(ini) if ini else None
+        if match:
+            scheme = re.split(r"[+:]", match["url"], maxsplit=1)[0].lower()
+            if scheme in _SCHEMES:
+                return _SCHEMES[scheme]
+    env = _read(os.path.join(parent, "env.py"))
+    found = {_SCHEMES[m["scheme"]] for m in _URL.finditer(env or "")}
+    return found.pop() if len(found) == 1 else "postgres"
+
+
+def versions_root(folder: str) -> str:
+    """The nearest folder named `versions` at or above `folder`."""
+    current = folder
+    while current and os.path.basename(current) != "versions":
+        parent = os.path.dirname(current)
+        if parent == current:
+            return folder
+        current = parent
+    return current or folder
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, "rb") as file:
+            return file.read(HEAD_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        return None

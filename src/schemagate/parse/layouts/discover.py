@@ -1,0 +1,525 @@
+"""Find migrations on disk: their layout, their order and their up/down pairing.
+
+This is the walker; what each migration tool calls a migration is in its layout module
+beside this one (`flyway`, `golang_migrate`, `prisma`, `diesel`, `dbmate`, `alembic`,
+`plain`). The walker owns what they share: the roots it is given, folders reached twice
+or through link loops, the order of migrations across folders, and reporting. A new layout
+is one module and its place in `_Finder._in_dir`.
+
+Discovery reads directory listings and, only where a layout cannot be told from names, the
+head of a file (dbmate's ``-- migrate:up`` marker, Prisma's ``migration_lock.toml``). It never
+parses SQL. A pre-commit hook runs it on every commit, so it is stdlib-only and opens a file
+only when the file's name leaves its layout open.
+
+Layouts are decided per directory from that directory's own entries (and, for Prisma, its
+parent's lock file). So a folder gives the same migrations whether it is walked from above,
+named itself, or reached through one of its files, as a pre-commit hook passes them. Within
+a folder the layouts are tried in this order, each taking the names it recognises from
+what is left: Flyway, golang-migrate, the folder's own Prisma or diesel migration, dbmate,
+plain ``.sql`` files, and Alembic revisions in a ``versions/`` folder.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import stat
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from schemagate.model.findings import InputError, Notice
+from schemagate.model.migration import MigrationSource, Script, TransactionMode
+from schemagate.parse.layouts import (
+    alembic,
+    dbmate,
+    diesel,
+    flyway,
+    golang_migrate,
+    plain,
+    prisma,
+)
+from schemagate.parse.layouts.listing import (
+    Folder,
+    Found,
+    Key,
+    NaturalKey,
+    Plan,
+    Problems,
+    leading_digits,
+    natural_key,
+)
+
+__all__ = ["Discovery", "discover"]
+
+# Walking into these finds tools, caches and vendored copies, never the project's migrations.
+# Hidden directories (.git, .venv, .tox, ...) are skipped by their leading dot.
+_SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "venv"})
+
+
+@dataclass
+class Discovery:
+    """What `discover` found: migrations in order, and what went wrong or is worth saying."""
+
+    migrations: list[MigrationSource] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+
+def discover(paths: Sequence[str | os.PathLike[str]], *, cwd: Path | None = None) -> Discovery:
+    """Find the migrations in `paths` (files and/or folders), in order, with their down scripts.
+
+    Folders are walked recursively. Files are classified exactly as a walk of their folder
+    would classify them, and brought together with their partner script (the down of a
+    given up, the up of a given down), so a pre-commit hook passing one file sees the whole
+    migration. Relative paths are taken from `cwd` (default: the current directory), and
+    every path reported is relative to it when under it, else absolute, with `/` separators.
+    """
+    if isinstance(paths, str | os.PathLike):  # a lone path is a sequence of characters
+        paths = [paths]
+    base = os.path.abspath(os.fspath(cwd) if cwd is not None else os.getcwd())
+    finder = _Finder(base)
+    for root in finder.plan(paths):
+        if isinstance(root, _FileGroup):
+            finder.files(root)
+        else:
+            finder.walk(root)
+    finder.alembic_context()
+    return finder.result()
+
+
+@dataclass(frozen=True, slots=True)
+class _FileGroup:
+    """Files named explicitly, grouped by folder: the folder is listed once for all of them."""
+
+    folder: str
+    names: list[str]
+
+
+@dataclass
+class _DirResult:
+    ordered: list[Found] = field(default_factory=list)  # layouts with their own order
+    plain: list[tuple[NaturalKey, Found]] = field(default_factory=list)  # interleave by name
+    claimed: set[str | None] = field(default_factory=set)  # file names used or reported
+
+
+class _Finder:
+    """One discovery run; holds what the run has seen so far, nothing beyond it."""
+
+    def __init__(self, cwd: str) -> None:
+        self._cwd = cwd
+        self._cwd_prefix = cwd if cwd.endswith(os.sep) else cwd + os.sep
+        self._walked: set[tuple[int, int]] = set()
+        self._found: dict[Key, MigrationSource] = {}
+        self._prisma_locks: dict[str, str | None] = {}
+        self._problems = Problems()
+        # Alembic revisions named explicitly, and the versions/ trees they need as context.
+        self._named_revisions: set[str] = set()
+        self._alembic_roots: dict[str, None] = {}
+        self._context_walk = False
+        self._dialects: dict[str, str] = {}
+
+    def result(self) -> Discovery:
+        # One file reached twice (by name and through its folder) is reported once.
+        migrations = _in_history_order(list(self._found.values()), self._problems.notices)
+        return Discovery(
+            migrations=migrations,
+            errors=list(dict.fromkeys(self._problems.errors)),
+            notices=list(dict.fromkeys(self._problems.notices)),
+        )
+
+    # -- roots ---------------------------------------------------------------------------
+
+    def plan(self, paths: Iterable[str | os.PathLike[str]]) -> list[str | _FileGroup]:
+        """Folders to walk and files grouped by folder, in the order first named."""
+        roots: list[str | _FileGroup] = []
+        groups: dict[str, _FileGroup] = {}
+        for given in paths:
+            path = os.path.abspath(os.path.join(self._cwd, os.fspath(given)))
+            try:
+                is_dir = stat.S_ISDIR(os.stat(path).st_mode)
+            except FileNotFoundError:
+                missing = InputError(self._display(path), "no such file or directory")
+                self._problems.errors.append(missing)
+                continue
+            except OSError as exc:
+                self._problems.error(self._display(path), exc)
+                continue
+            if is_dir:
+                roots.append(path)
+                continue
+            folder, name = os.path.split(path)
+            if folder not in groups:
+                groups[folder] = _FileGroup(folder, [])
+                roots.append(groups[folder])
+            groups[folder].names.append(name)
+        return roots
+
+    def walk(self, root: str) -> None:
+        """Every migration under `root`, depth first, each folder's entries in order."""
+        stack: list[Found | str] = list(reversed(self._expand(root, top=True)))
+        while stack:
+            item = stack.pop()
+            if isinstance(item, Found):
+                self._add(item)
+            else:
+                stack.extend(reversed(self._expand(item, top=False)))
+
+    def files(self, group: _FileGroup) -> None:
+        """The migrations that the named files belong to, ordered as in their folder."""
+        wanted = frozenset(group.names)
+        d = self._list(group.folder, keep=wanted)
+        if d is None:
+            return
+        result = self._in_dir(d, wanted)
+        for found in result.ordered:
+            self._add(found)
+        for _, found in sorted(result.plain, key=lambda item: item[0]):
+            self._add(found)
+        for name in dict.fromkeys(group.names):
+            if name not in result.claimed:
+                self._problems.notices.append(Notice(d.show(name), "not a migration file; ignored"))
+
+    # -- directories ---------------------------------------------------------------------
+
+    def _expand(self, path: str, *, top: bool) -> list[Found | str]:
+        """A folder's migrations and sub-folders, in the order they are to be visited."""
+        d = self._list(path)
+        # The identity check stops symlink loops and folders named twice.
+        if d is None or d.identity in self._walked:
+            return []
+        if not top and "pyvenv.cfg" in d.files:  # a virtualenv under any name
+            return []
+        self._walked.add(d.identity)
+        result = self._in_dir(d, None)
+        # Plain files and sub-folders interleave by natural name, so that plain migrations
+        # follow the natural order of their path relative to the folder walked.
+        nested: list[tuple[NaturalKey, Found | str]] = [
+            (natural_key(entry.name), entry.path) for entry in d.subdirs
+        ]
+        nested.extend(result.plain)
+        nested.sort(key=lambda item: item[0])
+        return [*result.ordered, *(item for _, item in nested)]
+
+    def _list(self, path: str, keep: frozenset[str] = frozenset()) -> Folder | None:
+        display = self._display(path)
+        try:
+            info = os.stat(path)
+            with os.scandir(path) as entries:
+                files, subdirs, broken = _sort_entries(entries, keep)
+        except OSError as exc:
+            self._problems.error(display, exc)
+            return None
+        return Folder(path, display, (info.st_dev, info.st_ino), files, subdirs, broken)
+
+    def _in_dir(self, d: Folder, wanted: frozenset[str] | None) -> _DirResult:
+        """The migrations of one folder's files; with `wanted`, only those touching them.
+
+        A folder rarely mixes layouts; when it does, each layout's migrations stay together
+        in their own order: Flyway, golang-migrate, the folder's Prisma or diesel migration,
+        dbmate, and last the plain files, which the caller interleaves with sub-folders.
+        """
+        result = _DirResult()
+        for entry in d.broken:
+            if wanted is None or entry.name in wanted:
+                self._broken(d, entry)
+                result.claimed.add(entry.name)
+        names = sorted(d.files)
+        if wanted is not None:  # a pre-commit hook's few files in a big folder: look no further
+            names = _related(names, wanted)
+        # README.md, .ts/.js/.go data migrations, atlas.sum, .gitkeep: not migrations.
+        # .py files in an Alembic versions/ folder are read after (`_alembic`).
+        rest = [name for name in names if name.endswith(".sql")]
+        plans, rest = flyway.claim(rest)
+        golang_plans, rest = golang_migrate.claim(rest)
+        plans.extend(golang_plans)
+        unit = self._unit_plan(d, rest)
+        if unit is not None:
+            plans.append(unit)
+            rest = [name for name in rest if name not in (unit.up, unit.down)]
+        for plan in plans:
+            if _touches(plan, wanted):
+                result.claimed.update((plan.up, plan.down))
+                found = self._source(d, plan)
+                if found is not None:
+                    result.ordered.append(found)
+        self._by_content(d, rest, wanted, result)
+        if alembic.in_versions_folder(d.path):
+            self._alembic(d, names, wanted, result)
+        return result
+
+    # -- Alembic -------------------------------------------------------------------------
+
+    def _alembic(self, d: Folder, names: list[str], wanted: frozenset[str] | None,
+                 result: _DirResult) -> None:
+        """The revisions of an Alembic versions folder; Alembic orders them by their graph."""
+        found: list[Found] = []
+        for name in names:
+            if not name.endswith(".py") or name in result.claimed:
+                continue
+            try:
+                head = alembic.read_revision_head(d.files[name].path)
+            except OSError as exc:
+                self._problems.error(d.show(name), exc)
+                continue
+            if head is None:
+                continue
+            result.claimed.add(name)
+            path = d.show(name)
+            if wanted is not None:
+                self._named_revisions.add(path)
+                self._alembic_roots.setdefault(alembic.versions_root(d.path))
+            context = self._context_walk and path not in self._named_revisions
+            dialect = self._alembic_dialect(d.path)
+            found.append(alembic.found(d, name, head, dialect=dialect, context_only=context))
+        result.ordered.extend(found)
+
+    def _alembic_dialect(self, folder: str) -> str:
+        if folder not in self._dialects:
+            self._dialects[folder] = alembic.alembic_dialect(folder)
+        return self._dialects[folder]
+
+    def alembic_context(self) -> None:
+        """A named revision means little without its ancestors: walk its versions/ tree and
+        keep the other revisions there as context (folded, not reported)."""
+        self._context_walk = True
+        for root in self._alembic_roots:
+            self.walk(root)
+        self._context_walk = False
+
+    def _unit_plan(self, d: Folder, names: list[str]) -> Plan | None:
+        """A Prisma or diesel migration: one folder holding its scripts, named by the folder."""
+        parent = os.path.dirname(d.path)
+        unit = prisma.plan(d, names, lambda: self._prisma_dialect(parent))
+        if unit is None:
+            unit = diesel.plan(d, names, self._problems)
+        return unit
+
+    def _by_content(
+        self, d: Folder, names: list[str], wanted: frozenset[str] | None, result: _DirResult
+    ) -> None:
+        """dbmate or plain: only the file's head can tell."""
+        heads: dict[str, dbmate.Head] = {}
+        dbmates: list[tuple[tuple[int, int, str], Found]] = []
+        for name in names:
+            head = self._head(d, name)
+            if head is None:  # unreadable, and reported
+                result.claimed.add(name)
+            elif head.up is None:
+                heads[name] = head
+            elif wanted is None or name in wanted:
+                result.claimed.add(name)
+                dbmates.append(dbmate.found(d, name, head.up, head.down))
+        dbmates.sort(key=lambda item: item[0])
+        result.ordered.extend(found for _, found in dbmates)
+        for plan in plain.plans(list(heads), d.name):
+            if not _touches(plan, wanted):
+                continue
+            result.claimed.update((plan.up, plan.down))
+            first = plan.up or plan.down
+            assert first is not None
+            source = self._source(d, plan, heads)
+            if source is not None:
+                result.plain.append((natural_key(first), source))
+
+    # -- files ---------------------------------------------------------------------------
+
+    def _source(
+        self, d: Folder, plan: Plan, heads: Mapping[str, dbmate.Head] | None = None
+    ) -> Found | None:
+        """A migration from its plan, leaving out scripts that cannot be read."""
+        up = self._script(d, plan.up, plan.transaction, heads) if plan.up else None
+        down = self._script(d, plan.down, plan.transaction, heads) if plan.down else None
+        if up is None and down is None:
+            return None
+        source = MigrationSource(
+            name=plan.name,
+            layout=plan.layout,
+            up=up,
+            down=down,
+            version=plan.version,
+            repeatable=plan.repeatable,
+            dialect=plan.dialect,
+        )
+        return Found((d.identity, plan.up, plan.down), source)
+
+    def _script(
+        self,
+        d: Folder,
+        name: str,
+        transaction: TransactionMode,
+        heads: Mapping[str, dbmate.Head] | None,
+    ) -> Script | None:
+        """A script and, once, whether it is empty; None if it cannot be read (reported).
+
+        A file whose head was read is known; others are checked with stat and access,
+        which is much cheaper than opening thousands of files.
+        """
+        entry = d.files[name]
+        display = d.show(name)
+        if heads is not None:
+            empty = heads[name].empty
+        else:
+            try:
+                empty = entry.stat().st_size == 0
+            except OSError as exc:
+                self._problems.error(display, exc)
+                return None
+            if not os.access(entry.path, os.R_OK):
+                self._problems.errors.append(InputError(display, os.strerror(errno.EACCES)))
+                return None
+        if empty:
+            self._problems.notices.append(Notice(display, "empty migration file"))
+        return Script(display, transaction)
+
+    def _head(self, d: Folder, name: str) -> dbmate.Head | None:
+        try:
+            return dbmate.read_head(d.files[name].path)
+        except OSError as exc:
+            self._problems.error(d.show(name), exc)
+            return None
+
+    def _broken(self, d: Folder, entry: os.DirEntry[str]) -> None:
+        try:
+            os.stat(entry.path)
+        except OSError as exc:  # a dangling symlink: the OS says why
+            self._problems.error(d.show(entry.name), exc)
+            return
+        self._problems.errors.append(InputError(d.show(entry.name), "not a regular file"))
+
+    def _prisma_dialect(self, folder: str) -> str | None:
+        """The dialect of Prisma's lock file in `folder`, or None when there is none."""
+        if folder not in self._prisma_locks:
+            path = os.path.join(folder, prisma.LOCK_FILE)
+            self._prisma_locks[folder] = prisma.read_lock(path, self._display(path), self._problems)
+        return self._prisma_locks[folder]
+
+    # -- bookkeeping ---------------------------------------------------------------------
+
+    def _add(self, found: Found) -> None:
+        self._found.setdefault(found.key, found.source)
+
+    def _display(self, path: str) -> str:
+        if path == self._cwd:
+            return "."
+        if path.startswith(self._cwd_prefix):
+            path = path[len(self._cwd_prefix) :]
+        return path if os.sep == "/" else path.replace(os.sep, "/")
+
+
+
+
+# -- entries ---------------------------------------------------------------------------------
+
+
+def _sort_entries(
+    entries: Iterable[os.DirEntry[str]], keep: frozenset[str]
+) -> tuple[dict[str, os.DirEntry[str]], list[os.DirEntry[str]], list[os.DirEntry[str]]]:
+    """Files, sub-folders to walk, and .sql names that are neither (dangling links, pipes)."""
+    files: dict[str, os.DirEntry[str]] = {}
+    subdirs: list[os.DirEntry[str]] = []
+    broken: list[os.DirEntry[str]] = []
+    for entry in entries:
+        name = entry.name
+        # Hidden entries are tool state (.git, .venv) or editor debris (.#x.sql lock links).
+        if name.startswith(".") and name not in keep:
+            continue
+        if _is_dir(entry):  # a folder named weird.sql/ is still a folder
+            if name not in _SKIPPED_DIRS:
+                subdirs.append(entry)
+        elif _is_file(entry):
+            files[name] = entry
+        elif name.endswith(".sql"):
+            broken.append(entry)
+    return files, subdirs, broken
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+# -- files named explicitly ------------------------------------------------------------------
+
+
+def _touches(plan: Plan, wanted: frozenset[str] | None) -> bool:
+    return wanted is None or plan.up in wanted or plan.down in wanted
+
+
+def _related(names: list[str], wanted: frozenset[str]) -> list[str]:
+    """The wanted names and every name that could pair with one of them."""
+    keys = {_pairing_key(name) for name in names if name in wanted}
+    return [name for name in names if _pairing_key(name) in keys]
+
+
+def _pairing_key(name: str) -> tuple[str, str]:
+    """Names that may end up in one migration share this key (a superset is harmless)."""
+    if (key := flyway.pairing_key(name)) is not None:
+        return "flyway", key
+    if (key := golang_migrate.pairing_key(name)) is not None:
+        return "golang-migrate", key
+    if name.endswith(".sql"):
+        return "sql", plain.pairing_key(name)
+    return "other", name
+
+
+# -- history order ---------------------------------------------------------------------------
+
+# Layouts whose migrations are folders: loose .sql files beside them are not migrations.
+_UNIT_LAYOUTS = frozenset({"diesel", "prisma"})
+
+
+def _in_history_order(migrations: list[MigrationSource], notices: list[Notice]
+                      ) -> list[MigrationSource]:
+    """Each history's migrations in the order its tool applies them.
+
+    Folders are walked by name, which is not always the tool's order: diesel compares the
+    version before the first `_` with its dashes removed (so `2017-08-31-230457_x` sorts
+    among `20170820180453_y`), and a folder that mixes layouts (`12_x.up.sql` beside
+    `13_y.sql`) is applied by version across them. Loose .sql files beside diesel or Prisma
+    migration folders are not migrations to those tools, and are left out with a notice.
+    """
+    histories: dict[str, list[MigrationSource]] = {}
+    for source in migrations:
+        histories.setdefault(source.history, []).append(source)
+    ordered: list[MigrationSource] = []
+    for sources in histories.values():
+        if any(s.layout in _UNIT_LAYOUTS for s in sources):
+            for loose in [s for s in sources if s.layout not in _UNIT_LAYOUTS]:
+                script = loose.up or loose.down
+                notices.append(Notice(script.path if script else loose.name,
+                                      "not in a migration folder of its own; ignored, as "
+                                      "diesel and Prisma ignore it"))
+            sources = [s for s in sources if s.layout in _UNIT_LAYOUTS]
+        ordered.extend(sorted(sources, key=_history_key))
+    return ordered
+
+
+def _history_key(source: MigrationSource) -> tuple[int, tuple[int, ...], NaturalKey | None]:
+    """Versioned migrations by version (numerically; equal versions keep the folder's
+    order), then unversioned ones by name; Flyway's repeatable migrations after all."""
+    version = source.version
+    if source.layout == "diesel" and version is not None:
+        parts: tuple[int, ...] = diesel.version_key(version)
+    elif version is not None:
+        parts = tuple(int(p) for p in re.split(r"[._]", version) if p.isdigit())
+        while len(parts) > 1 and parts[-1] == 0:  # Flyway: 1.0 is version 1
+            parts = parts[:-1]
+    else:
+        leading = leading_digits(source.name)
+        parts = (int(leading),) if leading else ()
+    if source.repeatable:
+        return 2, (), natural_key(source.name)
+    if parts:
+        return 0, parts, None
+    return 1, (), natural_key(source.name)

@@ -1,0 +1,229 @@
+"""The PostgreSQL frontend: a script's text to statements and operations, through pglast.
+
+pglast wraps libpg_query, PostgreSQL's own parser, so every statement is parsed exactly as
+the server would. We ask for its JSON form: building Python node objects costs three times
+as long, and the operations are all the later stages look at.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from pglast import parser as pg
+
+from schemagate.model.findings import InputError
+from schemagate.model.migration import ParsedScript, ParsedStatement, Script
+from schemagate.model.ops import Operation
+from schemagate.parse.postgres.ops import to_ops
+from schemagate.parse.source import SourceText, unfilled_placeholders
+from schemagate.parse.suppressions import find_suppressions
+from schemagate.parse.transactions import transaction_blocks
+
+_DBMATE_MARKER = re.compile(r"^--\s*migrate:(up|down)\b.*$", re.MULTILINE)
+# A run of 64 or more bytes that can make up an identifier (multi-byte UTF-8 characters are
+# bytes >= 0x80), bare or quoted: the only places an over-long identifier can be.
+_LONG_WORD = re.compile(rb'[A-Za-z0-9_$\x80-\xff]{64,}|"[^"]{64,}"')
+NAMEDATALEN = 64
+# Scripts longer than this (in characters) are parsed in pieces of about this size; a piece
+# that fails is retried joined with up to _JOIN_PIECES - 1 following pieces.
+PIECE_CHARS = 256 * 1024
+_JOIN_PIECES = 3
+_PSQL_VARIABLE = re.compile(r"(?m)^\s*\\\w+|:'\w+'|:\"\w+\"")
+
+
+def parse_script(source: SourceText, script: Script, dialect: str = "postgres") -> ParsedScript:
+    """Parse one script (a file, or a dbmate section of one) into statements.
+
+    `dialect` is always PostgreSQL here; it is taken so that every SQL frontend is called
+    alike (`parse.frontend.ScriptFrontend`).
+    """
+    result = ParsedScript(script)
+    text = source.text
+    if script.section is not None:
+        text = _mask_outside_section(source, script.section)
+    try:
+        statements = _translate(source, _parse_pieces(text))
+    except pg.ParseError as exc:
+        statements = _translate(source, _parse_each(source, text, result.errors,
+                                                    _error_of(exc)))
+    blocks = transaction_blocks([ops for ops, _ in statements], script.transaction)
+    # One search of the whole text first: almost no file has an identifier that long.
+    check_long = _LONG_WORD.search(source.data) is not None
+    result.statements = [
+        ParsedStatement(i, sql, ops, block is not None, block,
+                        long_identifiers(sql) if check_long else ())
+        for i, ((ops, sql), block) in enumerate(zip(statements, blocks, strict=True))
+    ]
+    result.empty = not result.statements and not result.errors
+    result.suppressions = [s for s in find_suppressions(text, source.path)]
+    return result
+
+
+def long_identifiers(sql: str) -> tuple[str, ...]:
+    """Identifiers of the statement longer than PostgreSQL keeps (NAMEDATALEN - 1 bytes)."""
+    if not _LONG_WORD.search(sql.encode("utf-8")):
+        return ()
+    out = []
+    for token in pg.scan(sql):
+        if token.name != "IDENT":
+            continue
+        name = sql[token.start:token.end + 1]
+        if name.startswith('"'):
+            name = name[1:-1].replace('""', '"')
+        if len(name.encode("utf-8")) >= NAMEDATALEN:
+            out.append(name)
+    return tuple(out)
+
+
+def _translate(
+    source: SourceText, raw: Iterable[tuple[int, int, dict[str, Any]]],
+) -> list[tuple[tuple[Operation, ...], str]]:
+    """Each parsed statement (byte start, byte end, node) to its operations and its text.
+
+    ``raw`` is consumed as it comes, so that only one piece's parse tree is alive at a time.
+    """
+    statements: list[tuple[tuple[Operation, ...], str]] = []
+    for start, end, node in raw:
+        sql = source.data[start:end].decode("utf-8", errors="replace").rstrip()
+        end = start + len(sql.encode("utf-8"))
+        span = source.span(start, end)
+        statements.append((to_ops(node, span, len(statements), sql), sql))
+    return statements
+
+
+def _parse_all(text: str) -> list[tuple[int, int, dict[str, Any]]]:
+    tree = json.loads(pg.parse_sql_json(text))
+    out = []
+    size = len(text.encode("utf-8")) if not text.isascii() else len(text)
+    for item in tree.get("stmts", ()):
+        if "stmt" not in item:
+            continue
+        start = item.get("stmt_location", 0)
+        length = item.get("stmt_len", 0) or size - start
+        out.append((start, start + length, item["stmt"]))
+    return out
+
+
+def _parse_pieces(text: str) -> Iterator[tuple[int, int, dict[str, Any]]]:
+    """The statements of a script, parsed a piece of about PIECE_CHARS at a time.
+
+    pglast's JSON of a whole script, once decoded, takes some 40 times the script's size
+    (a 5 MB script: 200 MB of dicts), so a large script is cut between statements, where
+    the scanner sees a top-level `;`, and each piece is parsed on its own. A piece parses
+    exactly as it would inside the whole script: the parser keeps no state across a `;`,
+    and statement offsets are moved by the piece's byte offset. The scanner also cuts inside
+    a `BEGIN ATOMIC … END` body, where a piece then fails to parse: it is retried joined with
+    the next piece before its error is taken for the script's own.
+    """
+    if len(text) <= PIECE_CHARS:
+        yield from _parse_all(text)
+        return
+    cuts = [0]
+    for piece in pg.split(text, with_parser=False, only_slices=True):
+        if piece.start - cuts[-1] >= PIECE_CHARS:
+            cuts.append(piece.start)
+    cuts.append(len(text))
+    byte_base, i = 0, 0
+    while i < len(cuts) - 1:
+        j = i + 1
+        while True:
+            chunk = text[cuts[i]:cuts[j]]
+            try:
+                parsed = _parse_all(chunk)
+                break
+            except pg.ParseError as exc:
+                if j - i < _JOIN_PIECES and j < len(cuts) - 1:
+                    j += 1
+                    continue
+                message, index = _error_of(exc)
+                raise pg.ParseError(message, None if index is None
+                                    else cuts[i] + index) from exc
+        for start, end, node in parsed:
+            yield byte_base + start, byte_base + end, node
+        del parsed
+        byte_base += len(chunk.encode("utf-8"))
+        i = j
+
+
+def _error_of(exc: pg.ParseError) -> tuple[str, int | None]:
+    index = exc.args[1] if len(exc.args) > 1 else None
+    return str(exc.args[0]), index
+
+
+def _parse_each(
+    source: SourceText, text: str, errors: list[InputError], first: tuple[str, int | None],
+) -> Iterator[tuple[int, int, dict[str, Any]]]:
+    """Statement by statement, after a syntax error: report each bad one, keep the rest.
+
+    The whole-file parse gave the first error with its real context (`at or near ";"`); a
+    statement parsed alone would only say `at end of input`, so that one message is kept.
+    """
+    placeholders = unfilled_placeholders(text)
+    # Character offsets to bytes, counted once along the text rather than from its start
+    # for every statement (which made a long script with errors quadratic).
+    done_chars = done_bytes = 0
+
+    def byte_offset(char_offset: int) -> int:
+        nonlocal done_chars, done_bytes
+        if char_offset < done_chars:
+            return len(text[:char_offset].encode("utf-8"))
+        done_bytes += len(text[done_chars:char_offset].encode("utf-8"))
+        done_chars = char_offset
+        return done_bytes
+
+    for piece in pg.split(text, with_parser=False, only_slices=True):
+        chunk = text[piece.start:piece.stop]
+        byte_base = byte_offset(piece.start)
+        try:
+            for start, end, node in _parse_all(chunk):
+                yield byte_base + start, byte_base + end, node
+        except pg.ParseError as exc:
+            message, index = _error_of(exc)
+            offset = piece.stop if index is None else piece.start + index
+            if first[1] is not None and piece.start <= first[1] <= piece.stop + 1:
+                message, offset = first[0], first[1]
+            if chunk.lstrip().startswith("\\") or _PSQL_VARIABLE.search(chunk):
+                message += (" (psql meta-commands and :variables are not SQL: this looks "
+                            "like a psql script rather than a migration)")
+            line, col = source.position(byte_offset(offset))
+            first_line = source.position(byte_base)[0]
+            near = [p for ln, p in placeholders if first_line <= ln <= line]
+            if near:
+                message += (f" (unfilled template placeholder {near[0]}: pass "
+                            "--var NAME=VALUE)")
+            errors.append(InputError(source.path, message, line, col))
+
+
+def _mask_outside_section(source: SourceText, section: str) -> str:
+    """The text with everything outside one dbmate section blanked, byte for byte.
+
+    Keeping every byte offset (and newline) in place means spans need no translation.
+    """
+    bounds: list[tuple[str, int, int]] = []
+    markers = list(_DBMATE_MARKER.finditer(source.text))
+    for i, m in enumerate(markers):
+        stop = markers[i + 1].start() if i + 1 < len(markers) else len(source.text)
+        bounds.append((m.group(1), m.end(), stop))
+    kept = []
+    for name, start, stop in bounds:
+        if name == section:
+            b0 = len(source.text[:start].encode("utf-8"))
+            kept.append((b0, b0 + len(source.text[start:stop].encode("utf-8"))))
+    pieces, cursor = [], 0
+    for b0, b1 in kept:
+        pieces += [_blank(source.data[cursor:b0]), source.data[b0:b1]]
+        cursor = b1
+    pieces.append(_blank(source.data[cursor:]))
+    data = b"".join(pieces)
+    return data.decode("utf-8")
+
+
+def operations(script: ParsedScript) -> list[Operation]:
+    return [op for st in script.statements for op in st.ops]
+
+
+def _blank(data: bytes) -> bytes:
+    return re.sub(rb"[^\n]", b" ", data)

@@ -1,0 +1,541 @@
+"""PostgreSQL parse trees (pglast's JSON form) to operations of the IR.
+
+One function per statement kind, picked from a table. A kind not in the table, or a form of
+a known kind the IR does not model, becomes ``RawSQL`` naming the kind: never dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from schemagate.model import ops as o
+from schemagate.model.names import QName
+from schemagate.model.span import Span
+from schemagate.parse.postgres.expr import (
+    Node,
+    expr,
+    qname,
+    qname_from_list,
+    strings,
+    type_ref,
+    walk,
+)
+
+_CONSTRAINT_KINDS: dict[str, o.ConstraintKind] = {
+    "CONSTR_PRIMARY": "primary", "CONSTR_UNIQUE": "unique", "CONSTR_FOREIGN": "foreign",
+    "CONSTR_CHECK": "check", "CONSTR_EXCLUSION": "exclusion",
+}
+
+
+class _Ctx:
+    """What every translator needs to build an operation: where the statement stands."""
+
+    __slots__ = ("index", "span", "sql")
+
+    def __init__(self, span: Span, index: int, sql: str) -> None:
+        self.span, self.index, self.sql = span, index, sql
+
+    def kw(self) -> dict[str, Any]:
+        return {"span": self.span, "statement": self.index}
+
+    def raw(self, kind: str, reason: str = "", tables: tuple[QName, ...] = ()) -> o.RawSQL:
+        return o.RawSQL(statement_kind=kind, sql=self.sql, reason=reason, tables=tables,
+                        **self.kw())
+
+
+Translator = Callable[[Node, _Ctx], list[o.Operation]]
+
+
+def to_ops(stmt: Node, span: Span, index: int, sql: str) -> tuple[o.Operation, ...]:
+    """Translate one statement (``{"AlterTableStmt": {...}}``) into operations."""
+    kind, body = next(iter(stmt.items()))
+    ctx = _Ctx(span, index, sql)
+    translate = _TRANSLATORS.get(kind)
+    if translate is None:
+        return (ctx.raw(kind),)
+    return tuple(translate(body, ctx)) or (ctx.raw(kind),)
+
+
+# --- column and constraint definitions -------------------------------------------------
+
+def _column_def(node: Node) -> tuple[o.ColumnDef, list[o.ConstraintDef]]:
+    """A column and the table constraints its inline constraints amount to."""
+    name = node["colname"]
+    typ = type_ref(node["typeName"])
+    not_null = bool(node.get("is_not_null"))
+    default = generated = None
+    identity = False
+    constraints: list[o.ConstraintDef] = []
+    for item in node.get("constraints") or ():
+        con = item["Constraint"]
+        contype = con["contype"]
+        if contype == "CONSTR_NOTNULL":
+            not_null = True
+        elif contype == "CONSTR_DEFAULT":
+            default = expr(con.get("raw_expr"))
+        elif contype == "CONSTR_IDENTITY":
+            identity = True
+            not_null = True
+        elif contype == "CONSTR_GENERATED":
+            generated = expr(con.get("raw_expr"))
+        elif contype in _CONSTRAINT_KINDS:
+            constraints.append(_constraint(con, (name,)))
+            if contype == "CONSTR_PRIMARY":
+                not_null = True
+    if typ.serial:
+        not_null = True
+    col = o.ColumnDef(name, typ, not_null, default, identity, generated)
+    return col, constraints
+
+
+def _constraint(con: Node, columns: tuple[str, ...] = ()) -> o.ConstraintDef:
+    kind = _CONSTRAINT_KINDS[con["contype"]]
+    cols = strings(con.get("keys")) or strings(con.get("fk_attrs")) or columns
+    ref = qname(con["pktable"]) if con.get("pktable") else None
+    return o.ConstraintDef(
+        kind=kind,
+        name=con.get("conname"),
+        columns=cols,
+        ref_table=ref,
+        ref_columns=strings(con.get("pk_attrs")),
+        expr=expr(con.get("raw_expr")),
+        not_valid=bool(con.get("skip_validation")),
+        using_index=con.get("indexname"),
+        deferrable=bool(con.get("deferrable")),
+    )
+
+
+# --- statements ---------------------------------------------------------------------
+
+def _create_table(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    columns: list[o.ColumnDef] = []
+    constraints: list[o.ConstraintDef] = []
+    for elt in body.get("tableElts") or ():
+        if "ColumnDef" in elt:
+            col, cons = _column_def(elt["ColumnDef"])
+            columns.append(col)
+            constraints.extend(cons)
+        elif "Constraint" in elt and elt["Constraint"]["contype"] in _CONSTRAINT_KINDS:
+            constraints.append(_constraint(elt["Constraint"]))
+    rel = body["relation"]
+    parents = body.get("inhRelations") or ()
+    partition_of = qname(parents[0]["RangeVar"]) if body.get("partbound") and parents else None
+    return [o.CreateTable(
+        table=qname(rel), columns=tuple(columns), constraints=tuple(constraints),
+        if_not_exists=bool(body.get("if_not_exists")), partition_of=partition_of,
+        temporary=rel.get("relpersistence") == "t", **ctx.kw(),
+    )]
+
+
+def _create_table_as(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    name = qname(body["into"]["rel"])
+    tables, reads = _query_reads(body.get("query"))
+    if body.get("objtype") == "OBJECT_MATVIEW":
+        return [o.CreateView(name=name, materialized=True, reads=reads, tables=tables,
+                             **ctx.kw())]
+    return [o.CreateTable(table=name, from_query=True,
+                          if_not_exists=bool(body.get("if_not_exists")), **ctx.kw())]
+
+
+def _alter_table(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    objtype = body.get("objtype", "OBJECT_TABLE")
+    table = qname(body["relation"])
+    out: list[o.Operation] = []
+    for item in body.get("cmds") or ():
+        cmd = item["AlterTableCmd"]
+        op = _alter_table_cmd(cmd, table, objtype, ctx)
+        out.append(op if op is not None else ctx.raw(f"AlterTableStmt/{cmd['subtype']}",
+                                                      tables=(table,)))
+    return out
+
+
+def _alter_table_cmd(cmd: Node, table: QName, objtype: str, ctx: _Ctx) -> o.Operation | None:
+    sub = cmd["subtype"]
+    name = cmd.get("name", "")
+    cascade = cmd.get("behavior") == "DROP_CASCADE"
+    kw = ctx.kw()
+    if objtype not in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE") and sub not in (
+        "AT_SetTableSpace",
+    ):
+        return None
+    match sub:
+        case "AT_AddColumn":
+            col, cons = _column_def(cmd["def"]["ColumnDef"])
+            return o.AddColumn(table=table, column=col, constraints=tuple(cons),
+                               if_not_exists=bool(cmd.get("missing_ok")), **kw)
+        case "AT_DropColumn":
+            return o.DropColumn(table=table, column=name, cascade=cascade,
+                                if_exists=bool(cmd.get("missing_ok")), **kw)
+        case "AT_AlterColumnType":
+            coldef = cmd["def"]["ColumnDef"]
+            using = expr(coldef.get("raw_default"))
+            if using is not None and using.sql == name:
+                using = None  # `USING col` is the default conversion, written out
+            return o.AlterColumnType(table=table, column=name,
+                                     new_type=type_ref(coldef["typeName"]), using=using, **kw)
+        case "AT_SetNotNull":
+            return o.SetNotNull(table=table, column=name, **kw)
+        case "AT_DropNotNull":
+            return o.DropNotNull(table=table, column=name, **kw)
+        case "AT_ColumnDefault":
+            return o.SetDefault(table=table, column=name, default=expr(cmd.get("def")), **kw)
+        case "AT_AddConstraint" | "AT_AddIndexConstraint":
+            con = cmd["def"]["Constraint"]
+            if con["contype"] not in _CONSTRAINT_KINDS:
+                return None
+            return o.AddConstraint(table=table, constraint=_constraint(con), **kw)
+        case "AT_DropConstraint":
+            return o.DropConstraint(table=table, name=name, cascade=cascade,
+                                    if_exists=bool(cmd.get("missing_ok")), **kw)
+        case "AT_ValidateConstraint":
+            return o.ValidateConstraint(table=table, name=name, **kw)
+        case "AT_SetTableSpace":
+            return o.TableRewrite(table=table, reason="SET TABLESPACE", **kw)
+        case "AT_SetLogged" | "AT_SetUnLogged":
+            which = "LOGGED" if sub == "AT_SetLogged" else "UNLOGGED"
+            return o.TableRewrite(table=table, reason=f"SET {which}", **kw)
+        case "AT_AttachPartition":
+            return o.AttachPartition(table=table, partition=qname(cmd["def"]["PartitionCmd"]
+                                                                  ["name"]), **kw)
+        case "AT_DetachPartition":
+            part = cmd["def"]["PartitionCmd"]
+            return o.DetachPartition(table=table, partition=qname(part["name"]),
+                                     concurrently=bool(part.get("concurrent")), **kw)
+    return None
+
+
+def _rename(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    kind = body.get("renameType")
+    new = body["newname"]
+    kw = ctx.kw()
+    match kind:
+        case "OBJECT_TABLE":
+            return [o.RenameTable(table=qname(body["relation"]), new_name=new, **kw)]
+        case "OBJECT_COLUMN" if body.get("relationType", "OBJECT_TABLE") == "OBJECT_TABLE":
+            return [o.RenameColumn(table=qname(body["relation"]), column=body["subname"],
+                                   new_name=new, **kw)]
+        case "OBJECT_TABCONSTRAINT":
+            return [o.RenameConstraint(table=qname(body["relation"]), name=body["subname"],
+                                       new_name=new, **kw)]
+        case "OBJECT_INDEX":
+            return [o.RenameIndex(name=qname(body["relation"]), new_name=new, **kw)]
+        case "OBJECT_SCHEMA":
+            return [o.RenameSchema(name=body["subname"], new_name=new, **kw)]
+        case "OBJECT_TYPE":
+            names = strings(body["object"]["List"]["items"]) if "List" in body.get(
+                "object", {}) else ()
+            if names:
+                return [o.RenameType(name=qname_from_list(names), new_name=new, **kw)]
+    return []
+
+
+def _drop_names(objects: list[Node]) -> list[tuple[str, ...]]:
+    out = []
+    for obj in objects:
+        if "List" in obj:
+            out.append(strings(obj["List"]["items"]))
+        elif "String" in obj:
+            out.append((obj["String"]["sval"],))
+        elif "TypeName" in obj:
+            out.append(strings(obj["TypeName"]["names"]))
+    return out
+
+
+def _drop(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    kind = body.get("removeType")
+    objects = body.get("objects") or []
+    cascade = body.get("behavior") == "DROP_CASCADE"
+    if_exists = bool(body.get("missing_ok"))
+    kw: dict[str, Any] = {"cascade": cascade, **ctx.kw()}
+    names = _drop_names(objects)
+    quals = tuple(qname_from_list(n) for n in names if n)
+    match kind:
+        case "OBJECT_TABLE":
+            return [o.DropTable(tables=quals, if_exists=if_exists, **kw)]
+        case "OBJECT_INDEX":
+            return [o.DropIndex(names=quals, concurrently=bool(body.get("concurrent")),
+                                if_exists=if_exists, **kw)]
+        case "OBJECT_VIEW" | "OBJECT_MATVIEW":
+            return [o.DropView(names=quals, materialized=kind == "OBJECT_MATVIEW",
+                               if_exists=if_exists, **kw)]
+        case "OBJECT_SEQUENCE":
+            return [o.DropSequence(names=quals, if_exists=if_exists, **kw)]
+        case "OBJECT_TYPE" | "OBJECT_DOMAIN":
+            return [o.DropType(names=quals, if_exists=if_exists,
+                               domain=kind == "OBJECT_DOMAIN", **kw)]
+        case "OBJECT_SCHEMA":
+            return [o.DropSchema(names=tuple(n[-1] for n in names), if_exists=if_exists, **kw)]
+        case "OBJECT_EXTENSION":
+            return [o.DropExtension(names=tuple(n[-1] for n in names), **kw)]
+        case "OBJECT_TRIGGER":
+            return [o.DropTrigger(name=n[-1], table=qname_from_list(n[:-1]),
+                                  if_exists=if_exists, **kw) for n in names if len(n) > 1]
+        case "OBJECT_FUNCTION" | "OBJECT_PROCEDURE":
+            funcs = []
+            for obj in objects:
+                owa = obj.get("ObjectWithArgs", {})
+                fname = qname_from_list(strings(owa.get("objname")))
+                args = None if owa.get("args_unspecified") else tuple(
+                    str(type_ref(a["TypeName"])) for a in owa.get("objargs") or ()
+                    if "TypeName" in a)
+                funcs.append((fname, args))
+            return [o.DropFunction(names=tuple(funcs), if_exists=if_exists, **kw)]
+    return []
+
+
+def _index(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    table = qname(body["relation"])
+    columns: list[str] = []
+    expressions = []
+    for param in body.get("indexParams") or ():
+        elem = param["IndexElem"]
+        if elem.get("name"):
+            columns.append(elem["name"])
+        elif elem.get("expr"):
+            e = expr(elem["expr"])
+            if e is not None:
+                expressions.append(e)
+                columns.extend(sorted(e.columns))
+    name = body.get("idxname")
+    return [o.CreateIndex(
+        name=QName.of(name, table.schema) if name else None, table=table,
+        columns=tuple(columns), expressions=tuple(expressions), unique=bool(body.get("unique")),
+        concurrently=bool(body.get("concurrent")), if_not_exists=bool(body.get("if_not_exists")),
+        where=expr(body.get("whereClause")), method=body.get("accessMethod", "btree"),
+        **ctx.kw(),
+    )]
+
+
+def _query_reads(query: Node | None) -> tuple[tuple[QName, ...], tuple[tuple[QName, str], ...]]:
+    """Relations a query reads, and the (relation, column) pairs it names.
+
+    A column named without a qualifier is attributed to every relation of the query; the fold
+    keeps the pairs whose relation really has that column. ``*`` reads every column.
+    """
+    if not query:
+        return (), ()
+    aliases: dict[str, QName] = {}
+    tables: list[QName] = []
+    ctes = {c["CommonTableExpr"]["ctename"] for k, c in walk(query) if k == "WithClause"
+            for c in c.get("ctes") or ()}
+    for kind, body in walk(query):
+        if kind == "RangeVar" and not (body.get("schemaname") is None and body["relname"] in ctes):
+            q = qname(body)
+            if q not in tables:
+                tables.append(q)
+            alias = (body.get("alias") or {}).get("aliasname")
+            aliases[alias or body["relname"]] = q
+    reads: list[tuple[QName, str]] = []
+    for kind, body in walk(query):
+        if kind != "ColumnRef":
+            continue
+        fields = body["fields"]
+        col = "*" if "A_Star" in fields[-1] else fields[-1].get("String", {}).get("sval")
+        if col is None:
+            continue
+        if len(fields) >= 2 and "String" in fields[-2]:
+            target = aliases.get(fields[-2]["String"]["sval"])
+            targets = [target] if target else []
+        else:
+            targets = tables
+        for t in targets:
+            if (t, col) not in reads:
+                reads.append((t, col))
+    return tuple(tables), tuple(reads)
+
+
+def _view(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    tables, reads = _query_reads(body.get("query"))
+    return [o.CreateView(name=qname(body["view"]), or_replace=bool(body.get("replace")),
+                         reads=reads, tables=tables, **ctx.kw())]
+
+
+def _refresh(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    return [o.RefreshMaterializedView(name=qname(body["relation"]),
+                                      concurrently=bool(body.get("concurrent")), **ctx.kw())]
+
+
+def _create_sequence(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    owned = None
+    for opt in body.get("options") or ():
+        d = opt.get("DefElem", {})
+        if d.get("defname") == "owned_by":
+            names = strings(d.get("arg", {}).get("List", {}).get("items"))
+            if len(names) >= 2:
+                owned = (qname_from_list(names[:-1]), names[-1])
+    return [o.CreateSequence(name=qname(body["sequence"]), owned_by=owned, **ctx.kw())]
+
+
+def _create_enum(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    return [o.CreateType(name=qname_from_list(strings(body["typeName"])),
+                         enum_values=strings(body.get("vals")), **ctx.kw())]
+
+
+def _composite(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    return [o.CreateType(name=qname(body["typevar"]), type_kind="composite", **ctx.kw())]
+
+
+def _domain(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    return [o.CreateType(name=qname_from_list(strings(body["domainname"])), type_kind="domain",
+                         **ctx.kw())]
+
+
+def _alter_enum(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    name = qname_from_list(strings(body["typeName"]))
+    if body.get("oldVal"):
+        return [o.RenameEnumValue(name=name, value=body["oldVal"], new_value=body["newVal"],
+                                  **ctx.kw())]
+    if body.get("newVal"):
+        return [o.AlterEnumAddValue(name=name, value=body["newVal"],
+                                    if_not_exists=bool(body.get("skipIfNewValExists")),
+                                    **ctx.kw())]
+    return []
+
+
+def _create_function(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    args = tuple(
+        str(type_ref(p["FunctionParameter"]["argType"]))
+        for p in body.get("parameters") or ()
+        if p["FunctionParameter"].get("mode", "FUNC_PARAM_IN") in (
+            "FUNC_PARAM_IN", "FUNC_PARAM_INOUT", "FUNC_PARAM_VARIADIC", "FUNC_PARAM_DEFAULT")
+    )
+    volatility = "v"
+    for opt in body.get("options") or ():
+        d = opt.get("DefElem", {})
+        if d.get("defname") == "volatility":
+            volatility = str(d["arg"]["String"]["sval"])[0]
+    return [o.CreateFunction(name=qname_from_list(strings(body["funcname"])), arg_types=args,
+                             or_replace=bool(body.get("replace")),
+                             procedure=bool(body.get("is_procedure")),
+                             volatility=volatility,  # type: ignore[arg-type]
+                             **ctx.kw())]
+
+
+def _create_trigger(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    return [o.CreateTrigger(name=body["trigname"], table=qname(body["relation"]),
+                            function=qname_from_list(strings(body["funcname"])),
+                            or_replace=bool(body.get("replace")), **ctx.kw())]
+
+
+def _create_schema(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    return [o.CreateSchema(name=body.get("schemaname", ""),
+                           if_not_exists=bool(body.get("if_not_exists")), **ctx.kw())]
+
+
+def _create_extension(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    return [o.CreateExtension(name=body["extname"],
+                              if_not_exists=bool(body.get("if_not_exists")), **ctx.kw())]
+
+
+def _dropdb(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    return [o.DropDatabase(name=body["dbname"], **ctx.kw())]
+
+
+def _truncate(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    return [o.Truncate(tables=tuple(qname(r["RangeVar"]) for r in body["relations"]),
+                       cascade=body.get("behavior") == "DROP_CASCADE", **ctx.kw())]
+
+
+def _delete(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    return [o.DeleteRows(table=qname(body["relation"]),
+                         has_where=bool(body.get("whereClause")), **ctx.kw())]
+
+
+def _update(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    cols = tuple(t["ResTarget"].get("name", "") for t in body.get("targetList") or ())
+    return [o.UpdateRows(table=qname(body["relation"]), has_where=bool(body.get("whereClause")),
+                         columns=cols, **ctx.kw())]
+
+
+def _insert(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    return [o.InsertRows(table=qname(body["relation"]), **ctx.kw())]
+
+
+def _set(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    kind = body.get("kind")
+    if kind == "VAR_SET_VALUE":
+        args = body.get("args") or ()
+        value = ", ".join(_setting_text(a) for a in args)
+        return [o.SetSetting(name=body.get("name", ""), value=value,
+                             local=bool(body.get("is_local")), **ctx.kw())]
+    if kind in ("VAR_RESET", "VAR_SET_DEFAULT"):
+        return [o.SetSetting(name=body.get("name", ""), value=None,
+                             local=bool(body.get("is_local")), **ctx.kw())]
+    return []
+
+
+def _setting_text(node: Node) -> str:
+    const = node.get("A_Const", {})
+    for key in ("sval", "ival", "fval"):
+        if key in const:
+            return str(const[key].get(key, 0))
+    return ""
+
+
+_TX_ACTIONS: dict[str, Any] = {
+    "TRANS_STMT_BEGIN": "begin", "TRANS_STMT_START": "begin", "TRANS_STMT_COMMIT": "commit",
+    "TRANS_STMT_ROLLBACK": "rollback", "TRANS_STMT_SAVEPOINT": "savepoint",
+    "TRANS_STMT_RELEASE": "release", "TRANS_STMT_ROLLBACK_TO": "rollback_to",
+}
+
+
+def _transaction(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    action = _TX_ACTIONS.get(body.get("kind", ""))
+    if action is None:
+        return []
+    return [o.TransactionControl(action=action, **ctx.kw())]
+
+
+def _reindex(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    target = body.get("kind", "REINDEX_OBJECT_TABLE").removeprefix("REINDEX_OBJECT_").lower()
+    name = str(qname(body["relation"])) if body.get("relation") else body.get("name", "")
+    concurrently = any(p.get("DefElem", {}).get("defname") == "concurrently"
+                       for p in body.get("params") or ())
+    return [o.Reindex(target=target, name=name, concurrently=concurrently,
+                      **ctx.kw())]
+
+
+def _vacuum(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    full = any(p.get("DefElem", {}).get("defname") == "full" for p in body.get("options") or ())
+    if not full or not body.get("is_vacuumcmd"):
+        return [ctx.raw("VacuumStmt")]
+    rels = [qname(r["VacuumRelation"]["relation"]) for r in body.get("rels") or ()]
+    return [o.TableRewrite(table=t, reason="VACUUM FULL", **ctx.kw()) for t in rels] or [
+        o.TableRewrite(table=None, reason="VACUUM FULL", **ctx.kw())]
+
+
+def _cluster(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    rel = body.get("relation")
+    return [o.TableRewrite(table=qname(rel) if rel else None, reason="CLUSTER", **ctx.kw())]
+
+
+_TRANSLATORS: dict[str, Translator] = {
+    "CreateStmt": _create_table,
+    "CreateTableAsStmt": _create_table_as,
+    "AlterTableStmt": _alter_table,
+    "RenameStmt": _rename,
+    "DropStmt": _drop,
+    "IndexStmt": _index,
+    "ViewStmt": _view,
+    "RefreshMatViewStmt": _refresh,
+    "CreateSeqStmt": _create_sequence,
+    "CreateEnumStmt": _create_enum,
+    "CompositeTypeStmt": _composite,
+    "CreateDomainStmt": _domain,
+    "AlterEnumStmt": _alter_enum,
+    "CreateFunctionStmt": _create_function,
+    "CreateTrigStmt": _create_trigger,
+    "CreateSchemaStmt": _create_schema,
+    "CreateExtensionStmt": _create_extension,
+    "DropdbStmt": _dropdb,
+    "TruncateStmt": _truncate,
+    "DeleteStmt": _delete,
+    "UpdateStmt": _update,
+    "InsertStmt": _insert,
+    "VariableSetStmt": _set,
+    "TransactionStmt": _transaction,
+    "ReindexStmt": _reindex,
+    "VacuumStmt": _vacuum,
+    "ClusterStmt": _cluster,
+}

@@ -1,0 +1,572 @@
+"""sqlglot parse trees (MySQL/MariaDB, SQLite) to operations of the IR.
+
+One function per statement kind, as for PostgreSQL. Types map to PostgreSQL's canonical
+names where the meaning is the same (`varchar(255)`, `bigint`, `datetime` as `timestamp`),
+so that rules such as `lossy-type-change` compare them alike; a type with no PostgreSQL
+counterpart (MySQL's inline `ENUM`, `SET`) keeps its name under the dialect's schema, which
+rules treat as not modelled rather than guess.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from schemagate.model import ops as o
+from schemagate.model.names import QName
+from schemagate.model.span import Span
+from schemagate.model.types import TypeRef, canonical
+
+_TYPES = {
+    "INT": "int4", "MEDIUMINT": "int4", "UMEDIUMINT": "int4", "USMALLINT": "int4",
+    "UINT": "int8", "BIGINT": "int8", "UBIGINT": "numeric",
+    "SMALLINT": "int2", "TINYINT": "int2", "UTINYINT": "int2",
+    "BOOLEAN": "bool", "FLOAT": "float4", "DOUBLE": "float8", "UDOUBLE": "float8",
+    "DECIMAL": "numeric", "UDECIMAL": "numeric", "BIGDECIMAL": "numeric",
+    "VARCHAR": "varchar", "NVARCHAR": "varchar", "CHAR": "bpchar", "NCHAR": "bpchar",
+    "TEXT": "text", "TINYTEXT": "text", "MEDIUMTEXT": "text", "LONGTEXT": "text",
+    "DATETIME": "timestamp", "DATETIME2": "timestamp", "TIMESTAMP": "timestamp",
+    "TIMESTAMPTZ": "timestamptz", "TIMESTAMPLTZ": "timestamptz", "DATE": "date",
+    "TIME": "time", "TIMETZ": "timetz", "INTERVAL": "interval", "JSON": "json",
+    "JSONB": "jsonb", "UUID": "uuid", "BLOB": "bytea", "TINYBLOB": "bytea",
+    "MEDIUMBLOB": "bytea", "LONGBLOB": "bytea", "BINARY": "bytea", "VARBINARY": "bytea",
+    "BIT": "bit", "INET": "inet", "XML": "xml", "MONEY": "money", "SERIAL": "serial",
+    "BIGSERIAL": "bigserial", "SMALLSERIAL": "smallserial",
+}
+_RENAME_TABLE = re.compile(r"TABLE\s+(.+)$", re.IGNORECASE | re.DOTALL)
+_NAME = r"(?:`[^`]+`|\"[^\"]+\"|[\w$]+)(?:\.(?:`[^`]+`|\"[^\"]+\"|[\w$]+))?"
+_RENAME_PAIR = re.compile(rf"\s*({_NAME})\s+TO\s+({_NAME})\s*", re.IGNORECASE)
+
+
+class _Ctx:
+    __slots__ = ("dialect", "index", "span", "sql")
+
+    def __init__(self, sql: str, dialect: str, span: Span, index: int) -> None:
+        self.sql, self.dialect, self.span, self.index = sql, dialect, span, index
+
+    def kw(self) -> dict[str, Any]:
+        return {"span": self.span, "statement": self.index}
+
+    def raw(self, kind: str, reason: str = "") -> o.RawSQL:
+        return o.RawSQL(statement_kind=kind, sql=self.sql, reason=reason, **self.kw())
+
+
+def to_ops(sql: str, span: Span, index: int, dialect: str) -> tuple[o.Operation, ...]:
+    """Translate one statement's text into operations."""
+    import sqlglot
+    from sqlglot.errors import ParseError, TokenError
+
+    ctx = _Ctx(sql, dialect, span, index)
+    routine = _routine(sql, ctx)
+    if routine is not None:
+        return (routine,)
+    # sqlglot logs a warning for each statement it keeps as text; the RawSQL says so.
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect, error_level=sqlglot.ErrorLevel.RAISE)
+    except (ParseError, TokenError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return (ctx.raw("Unparsed", f"sqlglot could not read it: {message[:160]}"),)
+    translate = _TRANSLATORS.get(type(tree).__name__)
+    if translate is None:
+        return (ctx.raw(_kind(tree)),)
+    try:
+        return tuple(translate(tree, ctx)) or (ctx.raw(_kind(tree)),)
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+        return (ctx.raw(_kind(tree), "a form the tool does not model"),)
+
+
+_ROUTINE = re.compile(
+    rf"\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:DEFINER\s*=\s*\S+\s+)?"
+    rf"(?P<kind>PROCEDURE|FUNCTION|TRIGGER)\s+(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{_NAME})"
+    rf"(?:\s+(?:BEFORE|AFTER|INSTEAD\s+OF)\s+(?:INSERT|UPDATE|DELETE)(?:\s+OF\s+[^;]*?)?"
+    rf"\s+ON\s+(?P<table>{_NAME}))?", re.IGNORECASE)
+
+
+def _routine(sql: str, ctx: _Ctx) -> o.Operation | None:
+    """Stored routines and triggers, whose bodies sqlglot does not read: their name is
+    enough for the schema (a MySQL or SQLite trigger carries its body inline)."""
+    match = _ROUTINE.match(sql)
+    if match is None:
+        return None
+    name = _split_name(match.group("name"))
+    kind = match.group("kind").upper()
+    if kind == "TRIGGER":
+        if match.group("table") is None:
+            return ctx.raw("CreateTrigStmt")
+        table = _split_name(match.group("table"))
+        return o.CreateTrigger(name=name.name, table=table, function=QName(
+            table.schema, f"{name.name} (inline body)"), **ctx.kw())
+    return o.CreateFunction(name=name, procedure=kind == "PROCEDURE", **ctx.kw())
+
+
+# Names for unmodelled statements, PostgreSQL's where the meaning is the same, so that the
+# rules' lists of harmless statements apply to every dialect.
+_KINDS = {"Select": "SelectStmt", "Set": "VariableSetStmt", "Grant": "GrantStmt",
+          "Comment": "CommentStmt", "Pragma": "VariableSetStmt", "Use": "VariableSetStmt",
+          "Analyze": "VacuumStmt", "Describe": "ExplainStmt", "Show": "VariableShowStmt",
+          "Lock": "LockStmt", "Union": "SelectStmt"}
+
+
+def _kind(tree: Any) -> str:
+    name = type(tree).__name__
+    if name == "Command":
+        verb = str(tree.this).upper()
+        return "CallStmt" if verb == "CALL" else f"Command/{verb}"
+    return _KINDS.get(name, name)
+
+
+# -- pieces ------------------------------------------------------------------------------
+
+def qname(table: Any) -> QName:
+    return QName.of(table.name, table.db or None)
+
+
+def type_ref(kind: Any, dialect: str) -> TypeRef:
+    """A sqlglot DataType to the canonical PostgreSQL type (or the dialect's own)."""
+    from sqlglot import exp
+
+    if not isinstance(kind, exp.DataType):
+        return TypeRef("unknown")
+    name = kind.this.name if hasattr(kind.this, "name") else str(kind.this)
+    mods: list[int] = []
+    for param in kind.expressions:
+        inner = param.this if isinstance(param, exp.DataTypeParam) else param
+        if isinstance(inner, exp.Literal) and not inner.is_string:
+            with contextlib.suppress(ValueError):
+                mods.append(int(inner.this))
+    if name == "TINYINT" and mods == [1] and dialect == "mysql":
+        return canonical(("bool",))  # MySQL's BOOLEAN is TINYINT(1)
+    if name == "ARRAY" and kind.expressions and isinstance(kind.expressions[0], exp.DataType):
+        inner_type = type_ref(kind.expressions[0], dialect)
+        return TypeRef(inner_type.name, inner_type.modifiers, inner_type.array_dims + 1,
+                       inner_type.schema)
+    if name in _TYPES:
+        target = _TYPES[name]
+        keep = target in ("varchar", "bpchar", "numeric", "bit", "timestamp", "timestamptz",
+                          "time")
+        if target in ("timestamp", "timestamptz", "time") and dialect == "mysql":
+            keep = False  # MySQL's fractional-second precision is not PostgreSQL's
+        return canonical((target,), tuple(mods) if keep else ())
+    return TypeRef(name.lower(), tuple(mods), 0, dialect)
+
+
+def expr_of(node: Any, dialect: str) -> o.Expr:
+    from sqlglot import exp
+
+    functions = frozenset(f.sql_name().lower() for f in node.find_all(exp.Func)
+                          if not isinstance(f, exp.Cast))
+    columns = frozenset(c.name for c in node.find_all(exp.Column))
+    constant = not functions and not columns and not isinstance(node, exp.Column)
+    try:
+        sql = node.sql(dialect=dialect)
+    except Exception:  # rendering is only for messages: never fail on it
+        sql = str(node)
+    return o.Expr(sql, functions, columns, constant=constant)
+
+
+def _names(items: list[Any]) -> tuple[str, ...]:
+    from sqlglot import exp
+
+    out = []
+    for item in items:
+        if isinstance(item, exp.Ordered):
+            item = item.this
+        out.append(item.name if hasattr(item, "name") else str(item))
+    return tuple(out)
+
+
+def column_def(node: Any, ctx: _Ctx) -> tuple[o.ColumnDef, list[o.ConstraintDef]]:
+    """A column and the constraints its inline clauses amount to."""
+    from sqlglot import exp
+
+    name = node.name
+    typ = type_ref(node.args.get("kind"), ctx.dialect)
+    not_null = False
+    default: o.Expr | None = None
+    identity = False
+    generated: o.Expr | None = None
+    constraints: list[o.ConstraintDef] = []
+    for item in node.args.get("constraints") or ():
+        kind = item.args.get("kind")
+        if isinstance(kind, exp.NotNullColumnConstraint):
+            not_null = not kind.args.get("allow_null")
+        elif isinstance(kind, exp.DefaultColumnConstraint):
+            default = None if isinstance(kind.this, exp.Null) else expr_of(kind.this,
+                                                                            ctx.dialect)
+        elif isinstance(kind, exp.PrimaryKeyColumnConstraint):
+            constraints.append(o.ConstraintDef("primary", None, (name,)))
+            not_null = True
+        elif isinstance(kind, exp.UniqueColumnConstraint):
+            constraints.append(o.ConstraintDef("unique", None, (name,)))
+        elif isinstance(kind, (exp.AutoIncrementColumnConstraint,
+                               exp.GeneratedAsIdentityColumnConstraint)):
+            identity = True
+            not_null = True
+        elif isinstance(kind, exp.ComputedColumnConstraint):
+            generated = expr_of(kind.this, ctx.dialect)
+        elif isinstance(kind, exp.CheckColumnConstraint):
+            constraints.append(o.ConstraintDef("check", None, (), expr=expr_of(kind.this,
+                                                                              ctx.dialect)))
+        elif isinstance(kind, exp.Reference):
+            ref = _reference(kind)
+            if ref is not None:
+                constraints.append(o.ConstraintDef("foreign", None, (name,), ref[0], ref[1]))
+    return o.ColumnDef(name, typ, not_null, default, identity, generated), constraints
+
+
+def _reference(node: Any) -> tuple[QName, tuple[str, ...]] | None:
+    from sqlglot import exp
+
+    target = node.this
+    if isinstance(target, exp.Schema) and isinstance(target.this, exp.Table):
+        return qname(target.this), _names(target.expressions)
+    if isinstance(target, exp.Table):
+        return qname(target), ()
+    return None
+
+
+def table_constraint(node: Any, ctx: _Ctx, table: QName
+                     ) -> tuple[o.ConstraintDef | None, o.CreateIndex | None]:
+    """A table-level clause of CREATE TABLE or ALTER TABLE … ADD: a constraint, or (MySQL
+    `KEY name (cols)`) an index."""
+    from sqlglot import exp
+
+    name: str | None = None
+    if isinstance(node, exp.Constraint):
+        name = node.name
+        node = node.expressions[0] if node.expressions else None
+    if isinstance(node, exp.PrimaryKey):
+        return o.ConstraintDef("primary", name, _names(node.expressions)), None
+    if isinstance(node, exp.ForeignKey):
+        ref = node.args.get("reference")
+        target = _reference(ref) if ref is not None else None
+        if target is None:
+            return None, None
+        return o.ConstraintDef("foreign", name, _names(node.expressions), target[0],
+                               target[1]), None
+    if isinstance(node, exp.UniqueColumnConstraint):
+        schema = node.this
+        if isinstance(schema, exp.Schema):
+            return o.ConstraintDef("unique", name or (schema.this.name if schema.this
+                                                      else None),
+                                   _names(schema.expressions)), None
+        return None, None
+    if isinstance(node, (exp.CheckColumnConstraint, exp.Check)):
+        return o.ConstraintDef("check", name, (), expr=expr_of(node.this, ctx.dialect)), None
+    if isinstance(node, exp.IndexColumnConstraint):
+        index_name = node.name or None
+        return None, o.CreateIndex(
+            name=QName(table.schema, index_name) if index_name else None, table=table,
+            columns=_names(node.expressions), **ctx.kw())
+    return None, None
+
+
+# -- statements --------------------------------------------------------------------------
+
+def _create(tree: Any, ctx: _Ctx) -> list[o.Operation]:
+    from sqlglot import exp
+
+    kind = str(tree.args.get("kind") or "").upper()
+    if kind == "TABLE":
+        return _create_table(tree, ctx)
+    if kind == "INDEX":
+        index = tree.this
+        params = index.args.get("params")
+        columns = params.args.get("columns") if params is not None else None
+        table = index.args.get("table")
+        return [o.CreateIndex(
+            name=QName.of(index.name, table.db or None) if index.name else None,
+            table=qname(table), columns=_names(columns or []),
+            unique=bool(tree.args.get("unique")), if_not_exists=bool(tree.args.get("exists")),
+            **ctx.kw())]
+    if kind == "VIEW":
+        name = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        query = tree.args.get("expression")
+        tables, reads = _reads(query)
+        return [o.CreateView(name=qname(name), or_replace=bool(tree.args.get("replace")),
+                             reads=reads, tables=tables, **ctx.kw())]
+    if kind in ("SCHEMA", "DATABASE"):
+        return [o.CreateSchema(name=tree.this.name, if_not_exists=bool(tree.args.get(
+            "exists")), **ctx.kw())]
+    if kind == "TRIGGER":
+        return [ctx.raw("CreateTrigStmt")]
+    return [ctx.raw(f"Create/{kind}")]
+
+
+def _create_table(tree: Any, ctx: _Ctx) -> list[o.Operation]:
+    from sqlglot import exp
+
+    schema = tree.this
+    table_node = schema.this if isinstance(schema, exp.Schema) else schema
+    table = qname(table_node)
+    columns: list[o.ColumnDef] = []
+    constraints: list[o.ConstraintDef] = []
+    indexes: list[o.Operation] = []
+    for item in schema.expressions if isinstance(schema, exp.Schema) else ():
+        if isinstance(item, exp.ColumnDef):
+            col, cons = column_def(item, ctx)
+            columns.append(col)
+            constraints.extend(cons)
+            continue
+        con, index = table_constraint(item, ctx, table)
+        if con is not None:
+            constraints.append(con)
+        if index is not None:
+            indexes.append(index)
+    from_query = tree.args.get("expression") is not None or " like " in ctx.sql.lower()[:200]
+    pk = next((c for c in constraints if c.kind == "primary"), None)
+    if pk is not None:
+        columns = [o.ColumnDef(c.name, c.type, True, c.default, c.identity, c.generated)
+                   if c.name in pk.columns else c for c in columns]
+    create = o.CreateTable(table=table, columns=tuple(columns), constraints=tuple(constraints),
+                           if_not_exists=bool(tree.args.get("exists")), from_query=from_query,
+                           temporary="TEMPORARY" in ctx.sql.upper()[:40], **ctx.kw())
+    return [create, *indexes]
+
+
+def _reads(query: Any) -> tuple[tuple[QName, ...], tuple[tuple[QName, str], ...]]:
+    """The relations a query reads, and the (table, column) pairs it names."""
+    from sqlglot import exp
+
+    if query is None:
+        return (), ()
+    aliases: dict[str, QName] = {}
+    tables: list[QName] = []
+    for table in query.find_all(exp.Table):
+        name = qname(table)
+        tables.append(name)
+        aliases[table.alias_or_name] = name
+    reads: list[tuple[QName, str]] = []
+    for column in query.find_all(exp.Column):
+        if column.table and column.table in aliases:
+            reads.append((aliases[column.table], column.name))
+        elif not column.table and len(set(tables)) == 1:
+            reads.append((tables[0], column.name))
+    if any(isinstance(s, exp.Star) for s in query.find_all(exp.Star)) and len(set(tables)) == 1:
+        reads.append((tables[0], "*"))
+    return tuple(dict.fromkeys(tables)), tuple(dict.fromkeys(reads))
+
+
+def _dropped(tree: Any) -> list[Any]:
+    return list(tree.args.get("tables") or tree.expressions or ())
+
+
+def _drop(tree: Any, ctx: _Ctx) -> list[o.Operation]:
+    kind = str(tree.args.get("kind") or "").upper()
+    names = tuple(qname(t) for t in _dropped(tree))
+    exists = bool(tree.args.get("exists"))
+    cascade = bool(tree.args.get("cascade"))
+    kw = ctx.kw()
+    if kind == "TABLE":
+        return [o.DropTable(tables=names, cascade=cascade, if_exists=exists, **kw)]
+    if kind == "VIEW":
+        return [o.DropView(names=names, materialized=bool(tree.args.get("materialized")),
+                           cascade=cascade, if_exists=exists, **kw)]
+    if kind == "INDEX":
+        on = tree.args.get("cluster")
+        table = qname(on.this) if on is not None and on.this is not None else None
+        schema = table.schema if table is not None else "public"
+        return [o.DropIndex(names=tuple(QName(schema, n.name) for n in names),
+                            if_exists=exists, **kw)]
+    if kind in ("SCHEMA", "DATABASE"):
+        if ctx.dialect == "mysql" or kind == "DATABASE":
+            return [o.DropDatabase(name=n.name, **kw) for n in names] if kind == "DATABASE" \
+                else [o.DropSchema(names=tuple(n.name for n in names), if_exists=exists, **kw)]
+        return [o.DropSchema(names=tuple(n.name for n in names), cascade=cascade,
+                             if_exists=exists, **kw)]
+    if kind in ("PROCEDURE", "FUNCTION"):
+        return [o.DropFunction(names=tuple((n, None) for n in names), if_exists=exists, **kw)]
+    if kind == "TRIGGER":
+        return [ctx.raw("DropStmt")]
+    return []
+
+
+def _alter(tree: Any, ctx: _Ctx) -> list[o.Operation]:
+    kind = str(tree.args.get("kind") or "").upper()
+    if kind != "TABLE":
+        return []
+    table = qname(tree.this)
+    out: list[o.Operation] = []
+    for action in tree.args.get("actions") or ():
+        out.extend(_alter_action(action, table, ctx) or [ctx.raw(
+            f"AlterTableStmt/{type(action).__name__}")])
+    return out
+
+
+def _alter_action(action: Any, table: QName, ctx: _Ctx) -> list[o.Operation]:
+    from sqlglot import exp
+
+    kw = ctx.kw()
+    if isinstance(action, exp.ColumnDef):
+        col, cons = column_def(action, ctx)
+        return [o.AddColumn(table=table, column=col, constraints=tuple(cons),
+                            if_not_exists=bool(action.args.get("exists")), **kw)]
+    if isinstance(action, exp.Drop):
+        kind = str(action.args.get("kind") or "").upper()
+        names = [t.name for t in _dropped(action)]
+        exists = bool(action.args.get("exists"))
+        if kind == "COLUMN":
+            return [o.DropColumn(table=table, column=n, if_exists=exists,
+                                 cascade=bool(action.args.get("cascade")), **kw) for n in names]
+        if kind == "INDEX":
+            return [o.DropIndex(names=tuple(QName(table.schema, n) for n in names),
+                                if_exists=exists, **kw)]
+        if kind in ("FOREIGN KEY", "CONSTRAINT", "CHECK"):
+            return [o.DropConstraint(table=table, name=n, if_exists=exists, **kw)
+                    for n in names]
+        return []
+    if isinstance(action, exp.DropPrimaryKey):
+        # MySQL names every primary key PRIMARY; the fold knows it by PostgreSQL's default.
+        return [o.DropConstraint(table=table, name=f"{table.name}_pkey", **kw)]
+    if isinstance(action, exp.RenameColumn):
+        return [o.RenameColumn(table=table, column=action.this.name,
+                               new_name=action.args["to"].name, **kw)]
+    if isinstance(action, exp.AlterRename):
+        return [o.RenameTable(table=table, new_name=action.this.name, **kw)]
+    if isinstance(action, exp.ModifyColumn):
+        return _modify(action, table, ctx)
+    if isinstance(action, exp.AlterColumn):
+        return _alter_column(action, table, ctx)
+    if isinstance(action, exp.AddConstraint):
+        out: list[o.Operation] = []
+        for item in action.expressions:
+            con, index = table_constraint(item, ctx, table)
+            if con is not None:
+                out.append(o.AddConstraint(table=table, constraint=con, **kw))
+            if index is not None:
+                out.append(index)
+        return out
+    return []
+
+
+def _modify(action: Any, table: QName, ctx: _Ctx) -> list[o.Operation]:
+    """MySQL `MODIFY`/`CHANGE COLUMN`: the whole definition is restated, so a column not
+    restated NOT NULL becomes nullable and one without DEFAULT loses its default."""
+    col, _ = column_def(action.this, ctx)
+    kw = ctx.kw()
+    old = action.args.get("rename_from")
+    name = old.name if old is not None else col.name
+    out: list[o.Operation] = [o.AlterColumnType(table=table, column=name, new_type=col.type,
+                                                **kw)]
+    if col.not_null:
+        out.append(o.SetNotNull(table=table, column=name, **kw))
+    else:
+        out.append(o.DropNotNull(table=table, column=name, **kw))
+    if old is not None and old.name != col.name:
+        out.append(o.RenameColumn(table=table, column=old.name, new_name=col.name, **kw))
+    return out
+
+
+def _alter_column(action: Any, table: QName, ctx: _Ctx) -> list[o.Operation]:
+    column = action.this.name
+    kw = ctx.kw()
+    if action.args.get("drop"):
+        return [o.SetDefault(table=table, column=column, default=None, **kw)]
+    if action.args.get("default") is not None:
+        return [o.SetDefault(table=table, column=column,
+                             default=expr_of(action.args["default"], ctx.dialect), **kw)]
+    if action.args.get("dtype") is not None:
+        return [o.AlterColumnType(table=table, column=column,
+                                  new_type=type_ref(action.args["dtype"], ctx.dialect), **kw)]
+    allow_null = action.args.get("allow_null")
+    if allow_null is True:
+        return [o.DropNotNull(table=table, column=column, **kw)]
+    if allow_null is False:
+        return [o.SetNotNull(table=table, column=column, **kw)]
+    return []
+
+
+def _command(tree: Any, ctx: _Ctx) -> list[o.Operation]:
+    """Statements sqlglot keeps as text; MySQL's `RENAME TABLE a TO b, c TO d` is read here."""
+    verb = str(tree.this).upper()
+    rest = str(tree.expression.this if hasattr(tree.expression, "this") else tree.expression)
+    if verb == "RENAME":
+        match = _RENAME_TABLE.match(rest.strip())
+        pairs = match.group(1).split(",") if match else []
+        out: list[o.Operation] = []
+        for pair in pairs:
+            found = _RENAME_PAIR.fullmatch(pair)
+            if found is None:
+                return []
+            old, new = (_split_name(found.group(i)) for i in (1, 2))
+            out.append(o.RenameTable(table=old, new_name=new.name, **ctx.kw()))
+        return out
+    return []
+
+
+def _split_name(text: str) -> QName:
+    parts = [p.strip('`"') for p in re.findall(r"`[^`]+`|\"[^\"]+\"|[\w$]+", text)]
+    return QName.of(parts[-1], parts[-2] if len(parts) > 1 else None)
+
+
+def _truncate(tree: Any, ctx: _Ctx) -> list[o.Operation]:
+    return [o.Truncate(tables=tuple(qname(t) for t in tree.expressions), **ctx.kw())]
+
+
+def _delete(tree: Any, ctx: _Ctx) -> list[o.Operation]:
+    from sqlglot import exp
+
+    target = tree.this
+    if not isinstance(target, exp.Table):
+        return []
+    return [o.DeleteRows(table=qname(target), has_where=tree.args.get("where") is not None,
+                         **ctx.kw())]
+
+
+def _update(tree: Any, ctx: _Ctx) -> list[o.Operation]:
+    from sqlglot import exp
+
+    target = tree.this
+    if not isinstance(target, exp.Table):
+        return []
+    columns = tuple(e.this.name for e in tree.expressions if isinstance(e, exp.EQ)
+                    and isinstance(e.this, exp.Column))
+    return [o.UpdateRows(table=qname(target), has_where=tree.args.get("where") is not None,
+                         columns=columns, **ctx.kw())]
+
+
+def _insert(tree: Any, ctx: _Ctx) -> list[o.Operation]:
+    from sqlglot import exp
+
+    target = tree.this
+    if isinstance(target, exp.Schema):
+        target = target.this
+    if not isinstance(target, exp.Table):
+        return []
+    return [o.InsertRows(table=qname(target), **ctx.kw())]
+
+
+def _set(tree: Any, ctx: _Ctx) -> list[o.Operation]:
+    """`SET foreign_key_checks = 0` (MySQL), `PRAGMA foreign_keys = OFF` (SQLite)."""
+    from sqlglot import exp
+
+    items = tree.expressions if isinstance(tree, exp.Set) else [tree]
+    out: list[o.Operation] = []
+    for item in items:
+        target = item.this if isinstance(item, (exp.SetItem, exp.Pragma)) else item
+        if isinstance(target, exp.EQ):
+            name = target.this.sql(dialect=ctx.dialect).strip("`\"").lower()
+            value = target.expression.sql(dialect=ctx.dialect).strip("'\"")
+            out.append(o.SetSetting(name=name, value=value, **ctx.kw()))
+        elif target is not None:
+            out.append(o.SetSetting(name=target.sql(dialect=ctx.dialect).lower(), value=None,
+                                    **ctx.kw()))
+    return out
+
+
+def _transaction(tree: Any, ctx: _Ctx) -> list[o.Operation]:
+    action = {"Transaction": "begin", "Commit": "commit", "Rollback": "rollback"}[
+        type(tree).__name__]
+    return [o.TransactionControl(action=action, **ctx.kw())]  # type: ignore[arg-type]
+
+
+_TRANSLATORS: dict[str, Callable[[Any, _Ctx], list[o.Operation]]] = {
+    "Create": _create, "Drop": _drop, "Alter": _alter, "Command": _command,
+    "TruncateTable": _truncate, "Delete": _delete, "Update": _update, "Insert": _insert,
+    "Transaction": _transaction, "Commit": _transaction, "Rollback": _transaction,
+    "Set": _set, "Pragma": _set,
+}

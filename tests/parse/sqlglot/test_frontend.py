@@ -1,0 +1,208 @@
+"""MySQL/MariaDB and SQLite through sqlglot: the same IR, statements on their lines, and the
+rules that are not PostgreSQL's own working on them. The fixture projects are proven valid
+by running them: SQLite through Python's sqlite3, MySQL on the MariaDB server when one is
+reachable."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from schemagate.lint import engine
+from schemagate.lint.engine import lint
+from schemagate.model import ops as o
+from schemagate.model.findings import Severity
+from schemagate.model.migration import MigrationSource, ParsedScript, Script
+from schemagate.model.names import QName
+from schemagate.model.settings import Settings
+from schemagate.parse.layouts.discover import discover
+from schemagate.parse.load import load_migrations
+from schemagate.parse.source import SourceText
+from schemagate.parse.sqlglot.frontend import parse_dialect_script, split_statements
+from schemagate.rules.registry import Hit, Rule
+from tests.conftest import FIXTURES
+
+MYSQL = FIXTURES / "mysql"
+SQLITE = FIXTURES / "sqlite"
+
+
+def parse(sql: str, dialect: str = "mysql") -> ParsedScript:
+    return parse_dialect_script(SourceText.of("m.sql", sql), Script("m.sql"), dialect)
+
+
+def kinds(script: ParsedScript) -> list[list[str]]:
+    return [[op.kind for op in st.ops] for st in script.statements]
+
+
+def line_of(path: Path, snippet: str) -> int:
+    return next(i for i, text in enumerate(path.read_text().splitlines(), 1) if snippet in text)
+
+
+def test_statements_are_split_by_the_tokenizer() -> None:
+    sql = ("-- a comment; not a statement\nCREATE TABLE a (x int);  /* ; */\n"
+           "INSERT INTO a VALUES ('x;y');\n\n  DROP TABLE a")
+    pieces = [sql[p.start:p.end] for p in split_statements(sql, "mysql")]
+    assert pieces == ["CREATE TABLE a (x int)", "INSERT INTO a VALUES ('x;y')", "DROP TABLE a"]
+    script = parse(sql)
+    assert [st.ops[0].span.line for st in script.statements] == [2, 3, 5]
+    assert script.statements[2].ops[0].span.column == 3
+
+
+def test_mysql_delimiter_blocks() -> None:
+    path = MYSQL / "plain" / "001_routines.sql"
+    script = parse(path.read_text())
+    assert kinds(script) == [["CreateTable"], ["CreateFunction"], ["SetSetting"],
+                             ["RenameColumn"], ["DropTable"]]
+    routine = script.statements[1].ops[0]
+    assert isinstance(routine, o.CreateFunction) and routine.procedure
+    assert routine.span.line == line_of(path, "CREATE PROCEDURE")
+    assert script.statements[1].sql.endswith("END")
+
+
+def test_mysql_prisma_project_into_the_ir() -> None:
+    found = discover([MYSQL / "prisma"], cwd=MYSQL)
+    assert {m.dialect for m in found.migrations} == {"mysql"}  # from migration_lock.toml
+    loaded = load_migrations(found.migrations, root=MYSQL)
+    assert loaded.errors == []
+    init, orders, cleanup = (m.up for m in loaded.migrations)
+    assert init is not None and orders is not None and cleanup is not None
+    assert kinds(init) == [["CreateTable"], ["CreateTable", "CreateIndex"], ["AddConstraint"]]
+    users = init.statements[0].ops[0]
+    assert isinstance(users, o.CreateTable) and users.table == QName("public", "users")
+    columns = {c.name: c for c in users.columns}
+    assert columns["id"].identity and columns["id"].not_null
+    assert str(columns["email"].type) == "varchar(191)"
+    assert str(columns["role"].type) == "mysql.enum"  # no PostgreSQL counterpart: not modelled
+    assert columns["created_at"].default is not None
+    assert {(c.kind, c.columns) for c in users.constraints} == {
+        ("unique", ("email",)), ("primary", ("id",))}
+    assert kinds(orders) == [["AddColumn", "AlterColumnType", "SetNotNull"], ["CreateTable"],
+                             ["CreateView"]]
+    assert kinds(cleanup) == [
+        ["DropConstraint"], ["AlterColumnType", "SetNotNull", "RenameColumn"], ["DropColumn"],
+        ["DropColumn"], ["RenameTable"], ["DeleteRows"], ["Truncate"], ["DropTable"]]
+    change = cleanup.statements[1].ops[0]
+    assert isinstance(change, o.AlterColumnType) and str(change.new_type) == "numeric(8,2)"
+
+
+def test_dialect_independent_rules_fire_on_mysql() -> None:
+    found = discover([MYSQL / "prisma"], cwd=MYSQL)
+    loaded = load_migrations(found.migrations, root=MYSQL)
+    result = lint(loaded.migrations, Settings(select=("destructive", "history", "compat")))
+    path = MYSQL / "prisma/migrations/20240103000000_cleanup/migration.sql"
+    got = {(f.rule, f.span.line) for f in result.active}
+    assert got >= {
+        ("lossy-type-change", line_of(path, "CHANGE COLUMN")),
+        ("drop-column", line_of(path, "DROP COLUMN `nickname`")),
+        ("drop-referenced-object", line_of(path, "DROP COLUMN `name`")),
+        ("rename-table", line_of(path, "RENAME TABLE")),
+        ("delete-all-rows", line_of(path, "DELETE FROM")),
+        ("truncate", line_of(path, "TRUNCATE")),
+        ("drop-table", line_of(path, "DROP TABLE `orders`")),
+    }
+    assert not any(f.rule == "unknown-object" for f in result.active)
+
+
+def test_sqlite_table_rebuild_is_modelled() -> None:
+    found = discover([SQLITE], cwd=SQLITE)
+    sources = [replace(s, dialect="sqlite") for s in found.migrations]
+    loaded = load_migrations(sources, root=SQLITE)
+    assert loaded.errors == []
+    rebuild = loaded.migrations[1].up
+    assert rebuild is not None
+    assert kinds(rebuild) == [["SetSetting"], ["CreateTable"], ["InsertRows"], ["DropTable"],
+                              ["RenameTable"], ["SetSetting"], ["AddColumn"], ["RenameColumn"],
+                              ["DropColumn"]]
+    result = lint(loaded.migrations, Settings(select=("history",)))
+    assert result.active == []  # every object it uses exists at that point
+
+
+def test_a_statement_sqlglot_cannot_read_is_kept_and_says_so() -> None:
+    script = parse("ALTER TABLE t ADD COLUMN (a int, b int);\nLOCK TABLES t WRITE;\n"
+                   "CREATE TABLE t2 (a int")
+    assert [op.kind for st in script.statements for op in st.ops] == ["RawSQL"] * 3
+    raws = [st.ops[0] for st in script.statements]
+    assert isinstance(raws[0], o.RawSQL) and raws[0].statement_kind == "Command/ALTER"
+    assert isinstance(raws[2], o.RawSQL) and raws[2].statement_kind == "Unparsed"
+    assert "sqlglot could not read it" in raws[2].reason
+    assert script.errors == []
+
+
+def test_rules_declared_for_postgres_only_skip_other_dialects(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def always(op: o.Operation, ctx: object) -> Iterator[Hit]:
+        yield Hit("PostgreSQL only")
+
+    pg_only = Rule("pg-only", "locking", Severity.WARNING, "t", "", always, (o.DropTable,),
+                   dialects=("postgres",))
+    monkeypatch.setattr(engine, "enabled_rules", lambda settings: [pg_only])
+    for dialect, fired in (("postgres", True), ("mysql", False), ("sqlite", False)):
+        source = MigrationSource("m", "sql", Script("m.sql"), dialect=dialect)
+        script = parse("DROP TABLE t", dialect) if dialect != "postgres" else None
+        if script is None:
+            from schemagate.parse.postgres.frontend import parse_script
+
+            script = parse_script(SourceText.of("m.sql", "DROP TABLE t"), Script("m.sql"))
+        from schemagate.model.migration import ParsedMigration
+
+        result = lint([ParsedMigration(source, script, None)], Settings())
+        assert bool(result.findings) is fired, dialect
+
+
+# -- the fixtures are valid SQL for their database -------------------------------------------
+
+def test_sqlite_fixtures_run_on_sqlite() -> None:
+    db = sqlite3.connect(":memory:")
+    for up in sorted(SQLITE.rglob("*.up.sql")):
+        db.executescript(up.read_text())
+    for down in sorted(SQLITE.rglob("*.down.sql"), reverse=True):
+        db.executescript(down.read_text())
+    db.close()
+
+
+def _mysql(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    client = shutil.which("mariadb") or shutil.which("mysql")
+    assert client is not None
+    return subprocess.run([client, "-h", "127.0.0.1", "-P", "3306", "-u", "root",
+                           "--batch", *args], input=stdin, capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
+@pytest.fixture
+def mariadb() -> Iterator[str]:
+    if shutil.which("mariadb") is None and shutil.which("mysql") is None:
+        pytest.skip("no mariadb/mysql client installed")
+    probe = _mysql("-e", "SELECT 1")
+    if probe.returncode != 0:
+        pytest.skip(f"no MariaDB at 127.0.0.1:3306: {probe.stderr.strip()}")
+    name = f"schemagate_{uuid.uuid4().hex[:8]}"
+    _mysql("-e", f"CREATE DATABASE {name}")
+    try:
+        yield name
+    finally:
+        _mysql("-e", f"DROP DATABASE IF EXISTS {name}")
+
+
+def test_mysql_fixtures_run_on_mariadb(mariadb: str) -> None:
+    for path in sorted(MYSQL.rglob("*.sql")):
+        done = _mysql(mariadb, stdin=path.read_text())
+        assert done.returncode == 0, f"{path}: {done.stderr}"
+
+
+def test_routine_and_trigger_bodies_keep_their_semicolons() -> None:
+    mysql = parse("CREATE PROCEDURE p(IN t VARCHAR(64))\nBEGIN\n  IF t = 'a' THEN\n"
+                  "    SELECT CASE WHEN 1 THEN 2 END;\n    SET @q = 1;\n  END IF;\nEND;\n"
+                  "DROP PROCEDURE p;")
+    assert kinds(mysql) == [["CreateFunction"], ["DropFunction"]]
+    sqlite = parse("CREATE TRIGGER t_touch AFTER UPDATE ON t\nBEGIN\n"
+                   "  UPDATE t SET n = n + 1 WHERE id = NEW.id;\n  SELECT 1;\nEND;\n"
+                   "CREATE INDEX ix ON t (n);", "sqlite")
+    assert kinds(sqlite) == [["CreateTrigger"], ["CreateIndex"]]
+    assert [st.ops[0].span.line for st in sqlite.statements] == [1, 6]
