@@ -24,13 +24,18 @@ from schemagate.diff.scratch import sweep_embedded
 from tests.backup.helpers import ROOT
 from tests.conftest import unique_name
 
+# Long enough that a run which waited the statement out is told from one that cancelled it,
+# however busy the machine (the cleanup itself can take seconds under load).
+SLEEP = 120
+PROMPT = 60
+
 
 def _sleeping_migration(tmp_path: Path) -> tuple[Path, str]:
     token = unique_name("sleeper")
     folder = tmp_path / "migrations"
     folder.mkdir()
     (folder / "001_sleep.up.sql").write_text(
-        f"CREATE TABLE t (id int);\nSELECT pg_sleep(30) AS {token};\n", encoding="utf-8")
+        f"CREATE TABLE t (id int);\nSELECT pg_sleep({SLEEP}) AS {token};\n", encoding="utf-8")
     (folder / "001_sleep.down.sql").write_text("DROP TABLE t;\n", encoding="utf-8")
     return folder, token
 
@@ -80,8 +85,8 @@ def test_a_signal_mid_statement_drops_the_scratch_database_and_role(
     database = _database_running(pg_server, token, proc)
     stopped = time.monotonic()
     proc.send_signal(signum)
-    _, err = proc.communicate(timeout=60)
-    assert time.monotonic() - stopped < 20  # the sleep was cancelled, not waited out
+    _, err = proc.communicate(timeout=SLEEP + 60)
+    assert time.monotonic() - stopped < PROMPT  # the sleep was cancelled, not waited out
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert _databases(pg_server, database) == 0
@@ -94,13 +99,13 @@ def test_after_sigkill_the_backend_ends_and_the_next_run_sweeps_the_database(
     proc = _start(folder, "--scratch", pg_server)
     database = _database_running(pg_server, token, proc)
     proc.kill()
-    proc.communicate(timeout=60)
+    proc.communicate(timeout=SLEEP + 60)
     assert _databases(pg_server, database) == 1  # nobody could clean up
     sessions = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
     deadline = time.monotonic() + 20
     while _count(pg_server, sessions, database) and time.monotonic() < deadline:
         time.sleep(0.2)
-    # client_connection_check_interval ends the orphaned pg_sleep long before its 30 s.
+    # client_connection_check_interval ends the orphaned pg_sleep long before it is done.
     assert _count(pg_server, sessions, database) == 0
     again = tmp_path / "again"
     again.mkdir()
@@ -126,8 +131,8 @@ def test_a_signal_during_diffs_scratch_step_drops_its_database_at_once(
     database = _database_running(pg_server, token, proc)
     stopped = time.monotonic()
     proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
-    assert time.monotonic() - stopped < 20, "waited for the migration's pg_sleep(30)"
+    _, err = proc.communicate(timeout=SLEEP + 60)
+    assert time.monotonic() - stopped < PROMPT, "waited for the migration's pg_sleep"
     assert proc.returncode == 130, err
     assert _databases(pg_server, database) == 0
     assert _roles(pg_server, database) == 0
@@ -187,7 +192,7 @@ def test_sigterm_stops_the_embedded_server_and_removes_its_folder(tmp_path: Path
     pid, url = _postmaster(server)
     _database_running(url, token, proc)
     proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=SLEEP + 60)
     assert proc.returncode == 130, err
     assert _wait_dead(pid)
     assert not server.exists()
@@ -202,7 +207,7 @@ def test_an_embedded_server_whose_run_was_killed_is_stopped_by_the_next_start(
     pid, url = _postmaster(server)
     _database_running(url, token, proc)
     proc.kill()
-    proc.communicate(timeout=60)
+    proc.communicate(timeout=SLEEP + 60)
     assert _alive(pid)  # orphaned
     assert str(server) in sweep_embedded()
     assert _wait_dead(pid)
