@@ -12,7 +12,7 @@ from schemagate.fold import constraint_name
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog, Constraint
 from schemagate.model.findings import Severity
-from schemagate.model.migration import ParsedMigration
+from schemagate.model.migration import ParsedMigration, ParsedScript
 from schemagate.model.names import QName
 from schemagate.model.settings import Settings
 from schemagate.model.span import Span
@@ -52,14 +52,34 @@ def _referenced(op: o.Operation, column: str, ctx: RuleContext) -> tuple[QName, 
     match op:
         case o.CreateTable(table=table, constraints=cons) | o.AddColumn(
                 table=table, constraints=cons):
-            later = [x.constraint for st in ctx.script.statements[ctx.statement.index + 1:]
-                     for x in st.ops if isinstance(x, o.AddConstraint) and x.table == table]
+            later = [con for index, con in ctx.per_script(_added_constraints).get(table, ())
+                     if index > ctx.statement.index]
             for con in (*cons, *later):
                 if con.kind == "foreign" and con.ref_table is not None and column in con.columns:
                     at = con.columns.index(column)
                     ref = con.ref_columns[at] if at < len(con.ref_columns) else None
                     return con.ref_table, ref or ""
     return None
+
+
+def _added_constraints(script: ParsedScript) -> dict[QName, list[tuple[int, o.ConstraintDef]]]:
+    """The `ADD CONSTRAINT`s of the script by table, with their statement's index, in order."""
+    out: dict[QName, list[tuple[int, o.ConstraintDef]]] = {}
+    for st in script.statements:
+        for x in st.ops:
+            if isinstance(x, o.AddConstraint):
+                out.setdefault(x.table, []).append((st.index, x.constraint))
+    return out
+
+
+def _created_tables(script: ParsedScript) -> dict[QName, list[tuple[int, o.CreateTable]]]:
+    """The `CREATE TABLE`s of the script by table, with their statement's index, in order."""
+    out: dict[QName, list[tuple[int, o.CreateTable]]] = {}
+    for st in script.statements:
+        for x in st.ops:
+            if isinstance(x, o.CreateTable):
+                out.setdefault(x.table, []).append((st.index, x))
+    return out
 
 
 def _primary_column(constraints: Sequence[o.ConstraintDef] | Sequence[Constraint]) -> str:
@@ -72,8 +92,8 @@ def _key_type(op: o.Operation, ctx: RuleContext, table: QName, column: str
     """The referenced key's type (None: unknown) and whether the key predates the history.
     An empty column name means the referenced table's primary key. The key's table may be
     the operation's own, one the history built, or one created later in the same script."""
-    created = [x for st in ctx.script.statements[ctx.statement.index:] for x in st.ops
-               if isinstance(x, o.CreateTable) and x.table == table]
+    created = [x for index, x in ctx.per_script(_created_tables).get(table, ())
+               if index >= ctx.statement.index]
     if created:
         first = created[0]
         column = column or _primary_column(first.constraints)

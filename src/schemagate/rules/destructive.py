@@ -8,6 +8,7 @@ from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog
 from schemagate.model.findings import Severity
 from schemagate.model.locks import LockMode
+from schemagate.model.migration import ParsedScript
 from schemagate.model.names import QName
 from schemagate.model.types import classify_change
 from schemagate.rules.context import RuleContext
@@ -72,12 +73,17 @@ def drop_table(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
 def _rebuilt(table: QName, ctx: RuleContext) -> bool:
     """The table-rebuild pattern: a table created in this migration (and filled from the
     old one) is renamed to the dropped table's name later in the same script."""
-    for st in ctx.script.statements[ctx.statement.index + 1:]:
-        for op in st.ops:
-            if (isinstance(op, o.RenameTable) and ctx.is_new(op.table)
-                    and QName(op.table.schema, op.new_name) == table):
-                return True
+    for index, op in ctx.per_script(_renames):
+        if (index > ctx.statement.index and ctx.is_new(op.table)
+                and QName(op.table.schema, op.new_name) == table):
+            return True
     return False
+
+
+def _renames(script: ParsedScript) -> list[tuple[int, o.RenameTable]]:
+    """The table renames of the script, with their statement's index."""
+    return [(st.index, op) for st in script.statements for op in st.ops
+            if isinstance(op, o.RenameTable)]
 
 
 @rule("drop-column", family="destructive", severity="error", ops=(o.DropColumn,),

@@ -380,11 +380,11 @@ def drop_referenced_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """
     if _cascades(op) or not _referenced(op, ctx.catalog):
         return
-    from schemagate.graph.schema import blocking_dependents, schema_graph
+    from schemagate.graph.schema import blocking_dependents, dependency_index
 
     dialect = ctx.migration.source.dialect
     # SQLite lets a table be dropped under the foreign keys that reference it.
-    graph = schema_graph(ctx.catalog, foreign_keys=dialect != "sqlite")
+    graph = dependency_index(ctx.catalog, foreign_keys=dialect != "sqlite")
     unsure = _unmatched_constraint_drops(ctx)
     for node, what in _drop_targets(op, ctx.catalog):
         dependents = [d for d in blocking_dependents(graph, node)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 
 from schemagate.model import ops as o
 from schemagate.model.catalog import Index, Table
 from schemagate.model.locks import LockMode
+from schemagate.model.migration import ParsedScript
 from schemagate.model.names import QName
 from schemagate.model.statement_locks import lock_for, op_tables
 from schemagate.model.types import classify_change
@@ -242,8 +244,13 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
 
 def _dropped_later(table: QName, ctx: RuleContext) -> bool:
     """Whether a later statement of the script drops the table."""
-    return any(isinstance(x, o.DropTable) and table in x.tables
-               for st in ctx.script.statements[ctx.statement.index + 1:] for x in st.ops)
+    return ctx.per_script(_last_drops).get(table, -1) > ctx.statement.index
+
+
+def _last_drops(script: ParsedScript) -> dict[QName, int]:
+    """For each table the script drops, the index of the last statement that drops it."""
+    return {table: st.index for st in script.statements for x in st.ops
+            if isinstance(x, o.DropTable) for table in x.tables}
 
 
 def _made_here(index: Index, ctx: RuleContext) -> bool:
@@ -500,16 +507,22 @@ def validate_in_same_transaction(op: o.ValidateConstraint, ctx: RuleContext) -> 
     block = ctx.statement.block
     if block is None or ctx.is_new(op.table):
         return
-    for st in ctx.script.statements[:ctx.statement.index]:
-        if st.block != block:
-            continue
-        for earlier in st.ops:
-            if (isinstance(earlier, o.AddConstraint) and earlier.table == op.table
-                    and earlier.constraint.not_valid and earlier.constraint.name == op.name):
-                yield Hit(f"validating `{op.name}` in the transaction that added it keeps the "
-                          f"ADD's lock on `{op.table}` during the scan", object=str(op.table),
-                          lock=lock_for(earlier), facts={"scan": True})
-                return
+    added = ctx.per_script(_not_valid_adds).get((block, op.table, op.name))
+    if added is not None and added[0] < ctx.statement.index:
+        yield Hit(f"validating `{op.name}` in the transaction that added it keeps the "
+                  f"ADD's lock on `{op.table}` during the scan", object=str(op.table),
+                  lock=lock_for(added[1]), facts={"scan": True})
+
+
+def _not_valid_adds(script: ParsedScript
+                    ) -> dict[tuple[int | None, QName, str | None], tuple[int, o.AddConstraint]]:
+    """The first `ADD CONSTRAINT … NOT VALID` of each (transaction block, table, name)."""
+    out: dict[tuple[int | None, QName, str | None], tuple[int, o.AddConstraint]] = {}
+    for st in script.statements:
+        for op in st.ops:
+            if isinstance(op, o.AddConstraint) and op.constraint.not_valid:
+                out.setdefault((st.block, op.table, op.constraint.name), (st.index, op))
+    return out
 
 
 def _rewrite_verdict(op: o.AlterColumnType, ctx: RuleContext) -> tuple[bool | None, str]:
@@ -529,12 +542,22 @@ def _rewrite_verdict(op: o.AlterColumnType, ctx: RuleContext) -> tuple[bool | No
 
 def _session_timezone(ctx: RuleContext) -> str | None:
     """The time zone the script set before this statement (SET timezone / SET TIME ZONE)."""
-    zone = None
-    for st in ctx.script.statements[:ctx.statement.index]:
+    indexes, zones = ctx.per_script(_timezone_settings)
+    k = bisect.bisect_left(indexes, ctx.statement.index)
+    zone = zones[k - 1] if k else None
+    return "utc" if zone in ("utc", "etc/utc", "z", "zulu", "gmt", "0") else zone
+
+
+def _timezone_settings(script: ParsedScript) -> tuple[list[int], list[str | None]]:
+    """The statement index and the zone of every `SET timezone` of the script, in order."""
+    indexes: list[int] = []
+    zones: list[str | None] = []
+    for st in script.statements:
         for op in st.ops:
             if isinstance(op, o.SetSetting) and op.name.lower() == "timezone":
-                zone = (op.value or "").strip("'").lower() or None
-    return "utc" if zone in ("utc", "etc/utc", "z", "zulu", "gmt", "0") else zone
+                indexes.append(st.index)
+                zones.append((op.value or "").strip("'").lower() or None)
+    return indexes, zones
 
 
 @rule("column-type-rewrite", family="locking", severity="warning", ops=(o.AlterColumnType,),

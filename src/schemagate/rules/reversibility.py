@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemagate.model import ops as o
-from schemagate.model.catalog import Column, Table
+from schemagate.model.catalog import Column, Table, changed_keys
 from schemagate.model.names import QName
 from schemagate.model.span import Span
 from schemagate.model.types import classify_change
@@ -138,7 +138,7 @@ def schema_differences(ctx: MigrationContext) -> list[str]:
     if before is None or after is None:
         return []
     out: list[str] = []
-    for key in sorted(set(before.tables) | set(after.tables), key=str):
+    for key in changed_keys(before.tables, after.tables):
         a, b = before.tables.get(key), after.tables.get(key)
         if a is None and b is not None:
             if not b.assumed:
@@ -147,7 +147,7 @@ def schema_differences(ctx: MigrationContext) -> list[str]:
             out.append(f"table {key} is not restored")
         elif a is not None and b is not None:
             out += _table_differences(key, a, b, ctx)
-    for key in sorted(set(before.indexes) | set(after.indexes), key=str):
+    for key in changed_keys(before.indexes, after.indexes):
         a_ix, b_ix = before.indexes.get(key), after.indexes.get(key)
         if a_ix == b_ix:
             continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemagate.model import ops as o
-from schemagate.model.migration import ParsedStatement
+from schemagate.model.migration import ParsedScript, ParsedStatement
 from schemagate.model.names import QName
 from schemagate.rules.context import RuleContext
 from schemagate.rules.registry import Hit, rule
@@ -147,7 +147,7 @@ def transaction_nesting(op: o.TransactionControl, ctx: RuleContext) -> Iterator[
     Never `op.execute("COMMIT")`: leave the transaction to Alembic, and put what must run
     outside it in `with op.get_context().autocommit_block():`.
     """
-    explicit_open, tool_closed = _explicit_state(ctx.script.statements, ctx.statement.index)
+    explicit_open, tool_closed = ctx.per_script(_explicit_states)[ctx.statement.index]
     mode = ctx.script.script.transaction
     tool_open = mode == "wrapped" and not tool_closed
     if op.action == "begin":
@@ -163,11 +163,13 @@ def transaction_nesting(op: o.TransactionControl, ctx: RuleContext) -> Iterator[
             yield Hit(f"{op.action.upper()} with no transaction open")
 
 
-def _explicit_state(statements: list[ParsedStatement], index: int) -> tuple[bool, bool]:
-    """Before a statement: whether an explicit BEGIN is open, and whether an explicit COMMIT
-    or ROLLBACK with no BEGIN of its own has already ended the tool's transaction."""
+def _explicit_states(script: ParsedScript) -> list[tuple[bool, bool]]:
+    """Before each statement: whether an explicit BEGIN is open, and whether an explicit
+    COMMIT or ROLLBACK with no BEGIN of its own has already ended the tool's transaction."""
     explicit_open = tool_closed = False
-    for st in statements[:index]:
+    out = []
+    for st in script.statements:
+        out.append((explicit_open, tool_closed))
         control = st.ops[0] if st.ops and isinstance(st.ops[0], o.TransactionControl) else None
         if control is None:
             continue
@@ -176,7 +178,7 @@ def _explicit_state(statements: list[ParsedStatement], index: int) -> tuple[bool
         elif control.action in ("commit", "rollback"):
             tool_closed = tool_closed or not explicit_open
             explicit_open = False
-    return explicit_open, tool_closed
+    return out
 
 
 def _closes(statements: list[ParsedStatement], index: int) -> bool:
