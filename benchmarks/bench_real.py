@@ -34,6 +34,7 @@ from bench_lint import (
     Series,
     ensure_squawk,
     executable,
+    precompile,
     run_alternating,
     version_of,
 )
@@ -124,7 +125,8 @@ class Row:
     squawk: Series | None
 
 
-def measure(histories: tuple[History, ...], mirrors: Path | None, runs: int) -> list[Row]:
+def measure(histories: tuple[History, ...], mirrors: Path | None, runs: int,
+            cold: bool = True) -> list[Row]:
     schemagate = executable("schemagate")
     if schemagate is None:
         raise SystemExit("schemagate is not on PATH (pip install -e .)")
@@ -135,9 +137,12 @@ def measure(histories: tuple[History, ...], mirrors: Path | None, runs: int) -> 
         for history in histories:
             root = materialise(history, mirrors)
             files = sql_files(root, history)
+            no_cache = ("--no-cache",) if cold else ()
             commands = [Command("schemagate", (schemagate, "lint", history.folder, "--format",
-                                               "json", "-o", str(scratch / "sg.json")),
-                                f"schemagate lint {history.folder} --format json")]
+                                               "json", "-o", str(scratch / "sg.json"),
+                                               *no_cache),
+                                f"schemagate lint {history.folder} --format json "
+                                + " ".join(no_cache))]
             if files:
                 commands.append(Command("squawk", (squawk, "--reporter", "json", *files),
                                         f"squawk --reporter json <{len(files)} files>"))
@@ -151,11 +156,15 @@ def measure(histories: tuple[History, ...], mirrors: Path | None, runs: int) -> 
     return rows
 
 
-def markdown(rows: list[Row], runs: int, command: str) -> str:
-    out = [BEGIN_MARK, "## Real histories (`benchmarks/bench_real.py`)", "",
+def markdown(rows: list[Row], runs: int, command: str, cold: bool = True) -> str:
+    begin, end = marks(cold)
+    out = [begin, "## Real histories (`benchmarks/bench_real.py`)"
+           + ("" if cold else ", warm cache"), "",
            f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, nproc {os.cpu_count()}: "
            f"{runs} runs per tool and history, alternating, after one warm-up run each; "
-           "cold (schemagate has no cache yet). Medians; RSS is the peak. "
+           + ("cold (`--no-cache`: every file parsed). " if cold else
+              "warm (the warm-up run filled the parse cache; nothing changed since). ")
+           + "Medians; RSS is the peak. "
            f"{version_of([executable('schemagate') or 'schemagate'])}, "
            f"{version_of([ensure_squawk()])}.", "",
            "```sh", command, "```", "",
@@ -180,15 +189,24 @@ def markdown(rows: list[Row], runs: int, command: str) -> str:
     out += ["", f"Histories with SQL files ({files:,} files): schemagate {totals[0]:.2f} s, "
             f"squawk {totals[1]:.2f} s: **{totals[0] / totals[1]:.2f}x** wall; CPU "
             f"{totals[2] / totals[3]:.2f}x; peak RSS {rss[0]:.1f} MiB vs {rss[1]:.1f} MiB.",
-            "", END_MARK]
+            "", end]
     return "\n".join(out)
 
 
-def write(text: str) -> None:
+def marks(cold: bool) -> tuple[str, str]:
+    """The comments around the cold or the warm table in BENCHMARKS.md."""
+    if cold:
+        return BEGIN_MARK, END_MARK
+    return BEGIN_MARK.replace("bench_real", "bench_real_warm"), \
+        END_MARK.replace("bench_real", "bench_real_warm")
+
+
+def write(text: str, cold: bool = True) -> None:
+    begin, end = marks(cold)
     current = BENCHMARKS_MD.read_text(encoding="utf-8")
-    if BEGIN_MARK in current:
-        head, _, rest = current.partition(BEGIN_MARK)
-        _, _, tail = rest.partition(END_MARK)
+    if begin in current:
+        head, _, rest = current.partition(begin)
+        _, _, tail = rest.partition(end)
         current = head + text + tail
     else:
         current = current.rstrip("\n") + "\n\n" + text + "\n"
@@ -202,14 +220,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--only", default=None, help="regex: the histories to run")
     ap.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    ap.add_argument("--warm", action="store_true",
+                    help="schemagate with its parse cache (default: --no-cache, cold)")
     args = ap.parse_args(argv)
     chosen = tuple(h for h in HISTORIES if args.only is None or re.search(args.only, h.repo))
-    rows = measure(chosen, args.mirrors, args.runs)
-    shown = "python benchmarks/bench_real.py --mirrors /work/.mirror --runs " + str(args.runs)
-    text = markdown(rows, args.runs, shown)
+    cold = not args.warm
+    precompile()
+    rows = measure(chosen, args.mirrors, args.runs, cold)
+    shown = ("python benchmarks/bench_real.py --mirrors /work/.mirror --runs " + str(args.runs)
+             + ("" if cold else " --warm"))
+    text = markdown(rows, args.runs, shown, cold)
     print(text)
     if args.write:
-        write(text)
+        write(text, cold)
     return 0
 
 

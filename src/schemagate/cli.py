@@ -143,11 +143,14 @@ def main() -> None:
 @click.option("--sarif-category", "sarif_category", metavar="NAME",
               help="SARIF: the run's category (automationDetails.id), so that several runs "
                    "can be uploaded to code scanning side by side.")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Parse every file afresh, and read or write no cache entry.")
 def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | None,
          select: str | None, ignore: str | None, fail_on: str | None, pg_version: int | None,
          config_file: str | None, variables: tuple[str, ...], db_url: str | None,
          no_help: bool, color: bool | None, debug: bool,
-         changed_since: str | None = None, sarif_category: str | None = None) -> None:
+         changed_since: str | None = None, sarif_category: str | None = None,
+         no_cache: bool = False) -> None:
     """Lint migrations (files or folders; default: discovered from the current folder)."""
 
     def body() -> int:
@@ -158,6 +161,7 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
         settings = _settings(config_file, dialect, select, ignore, fail_on, pg_version,
                              variables)
         from schemagate.lint.engine import lint as run_lint
+        from schemagate.parse.cache import open_cache
         from schemagate.parse.layouts.discover import discover
         from schemagate.parse.load import load_migrations
 
@@ -172,7 +176,8 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
         try:
             loaded = load_migrations(bar.track(sources, len(sources)),
                                      variables=settings.variables,
-                                     transactions=settings.transactions)
+                                     transactions=settings.transactions,
+                                     cache=None if no_cache else open_cache(settings))
             stats = _live_stats(db_url) if db_url else None
             report = _report(sources, changed_since)  # issue 4: --changed-since, context
             bar.relabel("linting")

@@ -23,3 +23,5 @@ class Settings:
     # Layout name ("golang-migrate", "sql", …) to the transaction mode that overrides discovery's.
     transactions: dict[str, TransactionMode] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)
+    cache: bool = True  # reuse parse results of unchanged files (parse/cache.py)
+    cache_dir: str | None = None  # None: the user's cache folder

@@ -17,6 +17,7 @@ from schemagate.model.migration import (
     Script,
     TransactionMode,
 )
+from schemagate.parse.cache import ParseCache
 from schemagate.parse.frontend import FileFrontend, script_frontend
 from schemagate.parse.source import SourceText, read_source
 
@@ -35,8 +36,13 @@ def load_migrations(
     variables: Mapping[str, str] | None = None,
     transactions: Mapping[str, TransactionMode] | None = None,
     root: Path | None = None,
+    cache: ParseCache | None = None,
 ) -> Loaded:
-    """Parse every migration; ``transactions`` overrides a layout's transaction mode."""
+    """Parse every migration; ``transactions`` overrides a layout's transaction mode.
+
+    With a ``cache``, a script whose frontend inputs were seen before is read back from it
+    instead of parsed, and new results are stored in it.
+    """
     loaded = Loaded()
     texts: dict[str, SourceText | InputError] = {}
     for source in sources:
@@ -45,18 +51,22 @@ def load_migrations(
                 mode = transactions["alembic"]
                 source = replace(source, up=source.up and replace(source.up, transaction=mode),
                                  down=source.down and replace(source.down, transaction=mode))
-            loaded.migrations.append(_parse_alembic(source, texts, variables, root, loaded))
+            loaded.migrations.append(_parse_alembic(source, texts, variables, root, loaded,
+                                                    cache))
             continue
-        up = _parse(source, source.up, texts, variables, transactions, root, loaded)
-        down = _parse(source, source.down, texts, variables, transactions, root, loaded)
+        up = _parse(source, source.up, texts, variables, transactions, root, loaded, cache)
+        down = _parse(source, source.down, texts, variables, transactions, root, loaded, cache)
         loaded.migrations.append(ParsedMigration(source, up, down))
     loaded.files = len(texts)
+    if cache is not None:
+        cache.prune()
     return loaded
 
 
 def _parse_alembic(
     source: MigrationSource, texts: dict[str, SourceText | InputError],
     variables: Mapping[str, str] | None, root: Path | None, loaded: Loaded,
+    cache: ParseCache | None,
 ) -> ParsedMigration:
     from schemagate.parse.alembic.frontend import parse_alembic
 
@@ -68,7 +78,12 @@ def _parse_alembic(
     if isinstance(text, InputError):
         loaded.errors.append(text)
         return ParsedMigration(source, ParsedScript(script, errors=[text]), None)
-    parsed = frontend(text, source)
+    key = cache.key("alembic", text, source) if cache is not None else ""
+    parsed = cache.get(key) if cache is not None else None
+    if not isinstance(parsed, ParsedMigration):
+        parsed = frontend(text, source)
+        if cache is not None:
+            cache.put(key, parsed)
     for part in (parsed.up, parsed.down):
         if part is not None:
             loaded.errors.extend(part.errors)
@@ -78,7 +93,7 @@ def _parse_alembic(
 def _parse(
     source: MigrationSource, script: Script | None, texts: dict[str, SourceText | InputError],
     variables: Mapping[str, str] | None, transactions: Mapping[str, TransactionMode] | None,
-    root: Path | None, loaded: Loaded,
+    root: Path | None, loaded: Loaded, cache: ParseCache | None,
 ) -> ParsedScript | None:
     if script is None:
         return None
@@ -93,7 +108,12 @@ def _parse(
     text = texts[script.path]
     if isinstance(text, InputError):
         return ParsedScript(script, errors=[text])
-    parsed = script_frontend(source.dialect)(text, script, source.dialect)
+    key = cache.key("script", text, (script, source.dialect)) if cache is not None else ""
+    parsed = cache.get(key) if cache is not None else None
+    if not isinstance(parsed, ParsedScript):
+        parsed = script_frontend(source.dialect)(text, script, source.dialect)
+        if cache is not None:
+            cache.put(key, parsed)
     loaded.errors.extend(parsed.errors)
     # Discovery already notes files of zero bytes; this catches files of comments only.
     if parsed.empty and script.section is None and text.text.strip():
