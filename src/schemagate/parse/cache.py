@@ -23,7 +23,6 @@ import hmac
 import importlib.util
 import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -92,9 +91,7 @@ def _secret(root: Path) -> bytes | None:
         pass
     try:
         root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=root, prefix=".tmp-")  # mode 0600
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(os.urandom(32))
+        tmp = _write_temporary(root / _SECRET_FILE, os.urandom(32))
         try:
             os.link(tmp, path)  # fails if another run made it first: then use theirs
         except FileExistsError:
@@ -184,12 +181,28 @@ class ParseCache:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    tmp = _write_temporary(path, data)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _write_temporary(path: Path, data: bytes) -> str:
+    """A new file beside ``path`` holding ``data``, readable by the user only.
+
+    Not `tempfile`: importing it (random, shutil, bz2, lzma) costs more than a warm run's
+    cache reads.
+    """
+    tmp = f"{path.parent}/.tmp-{os.getpid()}-{os.urandom(6).hex()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp

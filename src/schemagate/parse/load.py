@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from schemagate.model.findings import InputError, Notice
 from schemagate.model.migration import (
@@ -17,9 +18,11 @@ from schemagate.model.migration import (
     Script,
     TransactionMode,
 )
-from schemagate.parse.cache import ParseCache
 from schemagate.parse.frontend import FileFrontend, script_frontend
 from schemagate.parse.source import SourceText, read_source
+
+if TYPE_CHECKING:  # a run with --no-cache never imports the cache (pickle, hashlib)
+    from schemagate.parse.cache import ParseCache
 
 
 @dataclass
