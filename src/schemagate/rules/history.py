@@ -357,7 +357,8 @@ def drop_referenced_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ## When it does not fire
     With `CASCADE` (`drop-cascade` reports that); when the only things that go with the
     object are its own indexes, constraints, triggers and owned sequences, which the
-    database drops along with it; when the dependents were dropped earlier in the history.
+    database drops along with it; when the dependents were dropped earlier in the history,
+    or go in the same statement (`DROP TABLE a, b` where `b` references `a`).
 
     ## Safe alternative
     Drop or redefine the dependents first, in the same migration:
@@ -386,8 +387,10 @@ def drop_referenced_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     # SQLite lets a table be dropped under the foreign keys that reference it.
     graph = dependency_index(ctx.catalog, foreign_keys=dialect != "sqlite")
     unsure = _unmatched_constraint_drops(ctx)
-    for node, what in _drop_targets(op, ctx.catalog):
-        dependents = [d for d in blocking_dependents(graph, node)
+    targets = list(_drop_targets(op, ctx.catalog))
+    together = [node for node, _ in targets]
+    for node, what in targets:
+        dependents = [d for d in blocking_dependents(graph, node, together)
                       if not (d.kind == "constraint" and d.table in unsure)]
         if not dependents:
             continue
