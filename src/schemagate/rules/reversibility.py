@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from schemagate.model import ops as o
 from schemagate.model.catalog import Column, Table, changed_keys
+from schemagate.model.migration import ParsedScript
 from schemagate.model.names import QName
 from schemagate.model.span import Span
 from schemagate.model.types import classify_change
@@ -181,9 +182,11 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
     may fail on it.
 
     ## When it does not fire
-    When there is no down path (see `missing-down`), and for objects that predate the known
+    When there is no down path (see `missing-down`); for objects that predate the known
     history where the tool does not know the original definition (a column of unknown
-    type matches any type).
+    type matches any type); and when the down path holds a statement the tool does not
+    model (a DO block, an Alembic helper such as `op.sync_enum_values`): what it restores
+    cannot be known, and `unmodelled-statement` asks for a review of it by hand.
 
     ## Safe alternative
     Write the down path as the exact inverse, in reverse order:
@@ -205,13 +208,20 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
     if ctx.before is None or ctx.after_down is None or _down_is_empty(ctx):
         return
     down = ctx.migration.down
-    if down is None or down.declared_irreversible or down.errors:
+    if down is None or down.declared_irreversible or down.errors or _opaque(down):
         return
     diffs = schema_differences(ctx)
     if diffs:
         listed = "; ".join(diffs[:8]) + (f"; and {len(diffs) - 8} more" if len(diffs) > 8
                                         else "")
         yield Hit(f"up then down does not restore the schema: {listed}", span=_down_span(ctx))
+
+
+def _opaque(script: ParsedScript) -> list[o.RawSQL]:
+    """The script's statements whose effect on the schema is not modelled."""
+    return [op for st in script.statements for op in st.ops
+            if isinstance(op, o.RawSQL) and (op.statement_kind == "DoStmt"
+                                             or not is_harmless_raw(op))]
 
 
 def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span]]:
@@ -332,9 +342,7 @@ def unverifiable_raw_sql(ctx: MigrationContext) -> Iterator[Hit]:
     """
     if ctx.migration.down is None or ctx.migration.up is None:
         return
-    raw = [op for st in ctx.migration.up.statements for op in st.ops
-           if isinstance(op, o.RawSQL) and (op.statement_kind == "DoStmt"
-                                            or not is_harmless_raw(op))]
+    raw = _opaque(ctx.migration.up)
     if raw:
         lines = ", ".join(str(op.span.line) for op in raw[:10])
         yield Hit(f"{len(raw)} statement(s) the tool cannot verify the down path for "
