@@ -40,7 +40,8 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
     teams roll forward only, leaving every down empty): the rule reports the gaps of a team
     that writes down migrations, not a policy it does not follow. Never for Flyway
     repeatable migrations, nor for migrations whose up path does nothing (Alembic merge
-    revisions).
+    revisions) or only inserts and updates rows (a backfill, whose down path rightly does
+    nothing: the schema it leaves is the one it found).
 
     ## Safe alternative
     Write the inverse, e.g. for golang-migrate `000042_add_plan.down.sql`:
@@ -74,6 +75,9 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
         return
     if not up.statements and not up.errors:
         return  # nothing to undo: a merge revision, or a migration that does nothing
+    if not up.errors and all(isinstance(op, _DATA_ONLY) for st in up.statements
+                             for op in st.ops):
+        return  # a backfill changes no schema: a down path that does nothing is its inverse
     down = ctx.migration.down
     if down is not None and down.declared_irreversible:
         yield Hit("the down migration declares itself irreversible")
@@ -81,6 +85,10 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
         yield Hit(f"migration `{source.name}` has no down migration")
     elif _down_is_empty(ctx):
         yield Hit(f"the down migration of `{source.name}` is empty", span=_down_span(ctx))
+
+
+# Operations that change rows (without deleting any) or session state, never the schema.
+_DATA_ONLY = (o.UpdateRows, o.InsertRows, o.SetSetting, o.TransactionControl, o.LockTable)
 
 
 def _down_span(ctx: MigrationContext) -> Span | None:
