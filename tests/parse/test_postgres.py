@@ -106,3 +106,37 @@ def test_every_statement_is_kept_even_unmodelled() -> None:
     assert [st.ops[0].kind for st in script.statements] == ["RawSQL"] * 3
     assert [st.ops[0].statement_kind for st in script.statements] == [  # type: ignore
         "GrantStmt", "LockStmt", "SelectStmt"]
+
+
+UNREADABLE = FIXTURES / "unreadable"
+
+
+def parse_unreadable(name: str):
+    src = read_source(UNREADABLE / name, name)
+    assert isinstance(src, SourceText), src
+    return parse_script(src, Script(name, "autocommit"))  # type: ignore[arg-type]
+
+
+def test_an_unclosed_quoted_identifier_is_the_files_error_and_earlier_statements_are_kept(
+) -> None:
+    script = parse_unreadable("002_unclosed_identifier.sql")
+    (err,) = script.errors
+    assert (err.line, err.column) == (3, 14)
+    assert err.message.startswith("unterminated quoted identifier")
+    assert [type(st.ops[0]).__name__ for st in script.statements] == ["CreateTable"]
+
+
+def test_the_near_text_of_an_unclosed_token_is_cut_to_one_short_line() -> None:
+    (err,) = parse_unreadable("005_unclosed_comment.sql").errors
+    assert "\n" not in err.message and "DROP TABLE" not in err.message
+    assert (err.line, err.column) == (2, 1)
+
+
+def test_unclosed_strings_dollar_quotes_and_empty_identifiers_are_errors_with_a_position(
+) -> None:
+    found = {name: parse_unreadable(name).errors for name in (
+        "003_unclosed_string.sql", "004_unclosed_dollar.sql", "006_empty_identifier.sql")}
+    assert {name: [(e.line, e.column) for e in errs] for name, errs in found.items()} == {
+        "003_unclosed_string.sql": [(1, 39)], "004_unclosed_dollar.sql": [(1, 61)],
+        "006_empty_identifier.sql": [(1, 14)]}
+

@@ -5,9 +5,12 @@ One bad file never stops the others: its error is collected and the rest are par
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import sys
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 from schemagate.model.findings import InputError, Notice
 from schemagate.model.migration import (
@@ -18,6 +21,15 @@ from schemagate.model.migration import (
     TransactionMode,
 )
 from schemagate.parse.source import SourceText, read_source
+
+T = TypeVar("T")
+# A statement nested as deep as PostgreSQL's parser allows (it stops near 10,000 levels)
+# becomes a tree some 60,000 levels deep: Python's JSON decoder and the translators recurse
+# once a level. Such a file is parsed again on a thread with room for that.
+_DEEP_STACK_BYTES = 512 * 1024 * 1024
+_DEEP_RECURSION_LIMIT = 400_000
+_TOO_DEEP = ("a statement is nested too deeply to analyse (an expression or subquery "
+             "thousands of levels deep)")
 
 
 @dataclass
@@ -66,7 +78,12 @@ def _parse_alembic(
     if isinstance(text, InputError):
         loaded.errors.append(text)
         return ParsedMigration(source, ParsedScript(script, errors=[text]), None)
-    parsed = parse_alembic(text, source)
+    try:
+        parsed = parse_deeply(parse_alembic, text, source)
+    except RecursionError:
+        error = InputError(script.path, _TOO_DEEP)
+        loaded.errors.append(error)
+        return ParsedMigration(source, ParsedScript(script, errors=[error]), None)
     for part in (parsed.up, parsed.down):
         if part is not None:
             loaded.errors.extend(part.errors)
@@ -94,14 +111,54 @@ def _parse(
     if source.dialect != "postgres":
         from schemagate.parse.dialects import parse_dialect_script
 
-        parsed = parse_dialect_script(text, script, source.dialect)
+        try:
+            parsed = parse_deeply(parse_dialect_script, text, script, source.dialect)
+        except RecursionError:
+            parsed = ParsedScript(script, errors=[InputError(script.path, _TOO_DEEP)])
     else:
         from schemagate.parse.postgres import parse_script
 
-        parsed = parse_script(text, script)
+        try:
+            parsed = parse_deeply(parse_script, text, script)
+        except RecursionError:
+            parsed = ParsedScript(script, errors=[InputError(script.path, _TOO_DEEP)])
     loaded.errors.extend(parsed.errors)
     # Discovery already notes files of zero bytes; this catches files of comments only.
     if parsed.empty and script.section is None and text.text.strip():
         loaded.notices.append(Notice(script.path, "migration has no statements, only comments",
                                      1))
     return parsed
+
+
+def parse_deeply(parse: Callable[..., T], *args: object) -> T:
+    """``parse(*args)``, run again with a deep stack if the input nests past Python's limit.
+
+    Almost every file parses on the first try, for free. Raises RecursionError when even
+    the deep stack is not enough.
+    """
+    try:
+        return parse(*args)
+    except RecursionError:
+        pass
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(parse(*args))
+        except BaseException as exc:  # handed back to the calling thread below
+            failure.append(exc)
+
+    limit = sys.getrecursionlimit()
+    old_stack = threading.stack_size(_DEEP_STACK_BYTES)
+    sys.setrecursionlimit(_DEEP_RECURSION_LIMIT)
+    try:
+        thread = threading.Thread(target=run, name="schemagate-deep-parse")
+        thread.start()
+        thread.join()
+    finally:
+        threading.stack_size(old_stack)
+        sys.setrecursionlimit(limit)
+    if failure:
+        raise failure[0]
+    return outcome[0]

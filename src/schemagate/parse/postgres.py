@@ -26,6 +26,7 @@ _DBMATE_MARKER = re.compile(r"^--\s*migrate:(up|down)\b.*$", re.MULTILINE)
 # bytes >= 0x80), bare or quoted: the only places an over-long identifier can be.
 _LONG_WORD = re.compile(rb'[A-Za-z0-9_$\x80-\xff]{64,}|"[^"]{64,}"')
 NAMEDATALEN = 64
+_NEAR_CHARS = 40
 _PSQL_VARIABLE = re.compile(r"(?m)^\s*\\\w+|:'\w+'|:\"\w+\"")
 
 
@@ -90,7 +91,24 @@ def _parse_all(text: str) -> list[tuple[int, int, dict[str, Any]]]:
 
 def _error_of(exc: pg.ParseError) -> tuple[str, int | None]:
     index = exc.args[1] if len(exc.args) > 1 else None
-    return str(exc.args[0]), index
+    return _short_near(str(exc.args[0])), index if isinstance(index, int) else None
+
+
+def _short_near(message: str) -> str:
+    """The message with its `at or near "…"` text cut to one short line.
+
+    After an unclosed quote the lexer's "near" text is the whole rest of the file.
+    """
+    head, sep, near = message.partition(' at or near "')
+    if not sep:
+        return message
+    near = near[:-1] if near.endswith('"') else near
+    first = near.split("\n", 1)[0].rstrip()
+    if len(first) > _NEAR_CHARS:
+        first = first[:_NEAR_CHARS] + "…"
+    elif first != near.rstrip():
+        first += "…"
+    return f'{head}{sep}{first}"'
 
 
 def _parse_each(
@@ -103,7 +121,8 @@ def _parse_each(
     """
     out: list[tuple[int, int, dict[str, Any]]] = []
     placeholders = unfilled_placeholders(text)
-    for piece in pg.split(text, with_parser=False, only_slices=True):
+    pieces, unreadable = _pieces(text)
+    for piece in pieces:
         chunk = text[piece.start:piece.stop]
         byte_base = len(text[:piece.start].encode("utf-8"))
         try:
@@ -124,7 +143,37 @@ def _parse_each(
                 message += (f" (unfilled template placeholder {near[0]}: pass "
                             "--var NAME=VALUE)")
             errors.append(InputError(source.path, message, line, col))
+    if unreadable is not None:
+        message, offset = unreadable
+        line, col = source.char_position(offset)
+        near = [p for ln, p in placeholders if ln == line]
+        if near:
+            message += f" (unfilled template placeholder {near[0]}: pass --var NAME=VALUE)"
+        errors.append(InputError(source.path, f"{message}; the file is not read past it",
+                                 line, col))
     return out
+
+
+def _pieces(text: str) -> tuple[list[slice], tuple[str, int] | None]:
+    """The statements' slices, and the lexer error that ends them (an unclosed quote).
+
+    Splitting runs PostgreSQL's lexer, which stops at a token it cannot read: everything
+    after an unclosed quote, dollar quote or comment is inside that token. The statements
+    before the one holding the bad token are still returned, so that they are linted.
+    """
+    try:
+        return list(pg.split(text, with_parser=False, only_slices=True)), None
+    except pg.ParseError as exc:
+        message, index = _error_of(exc)
+    stop = len(text) if index is None else min(max(index, 0), len(text))
+    try:
+        head = list(pg.split(text[:stop], with_parser=False, only_slices=True))
+    except pg.ParseError:
+        head = []
+    # The last slice is the start of the bad statement, unless a `;` closed it first.
+    if head and ";" not in text[head[-1].stop:stop]:
+        head.pop()
+    return head, (message, stop)
 
 
 def _mask_outside_section(source: SourceText, section: str) -> str:
