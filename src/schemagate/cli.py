@@ -10,6 +10,7 @@ import gc
 import os
 import sys
 import tempfile
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +21,9 @@ import click
 from schemagate import __version__
 
 LINT_FORMATS = ("text", "json", "github", "sarif", "markdown", "html", "gitlab")
+# A bug in schemagate, never the input's fault: a CI job can tell it from findings (1) and
+# from bad input or usage (2).
+EXIT_INTERNAL_ERROR = 3
 
 
 class Failure(Exception):
@@ -92,10 +96,12 @@ def _run(debug: bool, body: Callable[[], int]) -> NoReturn:
         code = 130
     except Exception as exc:  # the promise: no traceback unless --debug
         if debug:
-            raise
+            traceback.print_exc()
         click.echo(f"schemagate: internal error: {type(exc).__name__}: {exc} "
-                   "(run again with --debug for the traceback, and please report it)", err=True)
-        code = 2
+                   + ("(please report it with the traceback above)" if debug else
+                      "(run again with --debug for the traceback, and please report it)"),
+                   err=True)
+        code = EXIT_INTERNAL_ERROR
     sys.exit(code)
 
 
@@ -124,7 +130,17 @@ def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="schemagate")
 def main() -> None:
-    """schemagate: a quality gate for database schema changes."""
+    """schemagate: a quality gate for database schema changes.
+
+    \b
+    Exit codes:
+      0  ran; nothing at or above --fail-on
+      1  ran; findings at or above --fail-on
+      2  bad usage or bad input: an unreadable or unparsable file (reported with its path
+         and line after the other files are linted), a path with no migrations, an
+         unreachable database
+      3  internal error: a bug in schemagate (please report it; --debug shows the traceback)
+    """
 
 
 @main.command()
@@ -146,12 +162,22 @@ def main() -> None:
 @click.option("--sarif-category", "sarif_category", metavar="NAME",
               help="SARIF: the run's category (automationDetails.id), so that several runs "
                    "can be uploaded to code scanning side by side.")
+@click.option("--fill-placeholders", "fill_placeholders", is_flag=True, default=None,
+              help="Fill every template placeholder no --var names with a harmless "
+                   "identifier, so the file still parses (each is named in a notice).")
+@click.option("--allow-empty", "allow_empty", is_flag=True, default=None,
+              help="A path with no migrations is not an error (exit 0, with a notice).")
 def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | None,
          select: str | None, ignore: str | None, fail_on: str | None, pg_version: int | None,
          config_file: str | None, variables: tuple[str, ...], db_url: str | None,
          no_help: bool, color: bool | None, debug: bool,
-         changed_since: str | None = None, sarif_category: str | None = None) -> None:
-    """Lint migrations (files or folders; default: discovered from the current folder)."""
+         changed_since: str | None = None, sarif_category: str | None = None,
+         fill_placeholders: bool | None = None, allow_empty: bool | None = None) -> None:
+    """Lint migrations (files or folders; default: discovered from the current folder).
+
+    Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or input (a file
+    that cannot be read or parsed, a path with no migrations), 3 internal error.
+    """
 
     def body() -> int:
         # A lint run builds many small acyclic objects (parse trees, operations) and exits:
@@ -160,6 +186,10 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
         gc.disable()
         settings = _settings(config_file, dialect, select, ignore, fail_on, pg_version,
                              variables)
+        if fill_placeholders is not None:
+            settings = replace(settings, fill_placeholders=fill_placeholders)
+        if allow_empty is not None:
+            settings = replace(settings, allow_empty=allow_empty)
         from schemagate.lint.engine import UnknownRuleError
         from schemagate.lint.engine import lint as run_lint
         from schemagate.parse.discover import discover
@@ -190,7 +220,10 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
         result.notices = found.notices + loaded.notices
         result.files = loaded.files
         if not found.migrations and not found.errors:
-            result.notices.append(_no_migrations(paths))
+            if settings.allow_empty:
+                result.notices.append(_no_migrations(paths))
+            else:
+                result.errors.append(_no_migrations_error(paths))
         write_output(_render(result, fmt, no_help, color, output, category=sarif_category,
                              migrations=loaded.migrations, settings=settings, stats=stats),
                      output)
@@ -225,6 +258,14 @@ def _no_migrations(paths: Sequence[str]) -> Any:
     from schemagate.model.findings import Notice
 
     return Notice(", ".join(paths) or ".", "no migrations found")
+
+
+def _no_migrations_error(paths: Sequence[str]) -> Any:
+    from schemagate.model.findings import InputError
+
+    return InputError(", ".join(paths) or ".",
+                      "no migrations found: is this the migrations folder, in a layout "
+                      "schemagate reads? (--allow-empty or `allow-empty = true` accepts it)")
 
 
 def _render(result: Any, fmt: str, no_help: bool, color: bool | None, output: str | None,
