@@ -231,3 +231,33 @@ def test_the_allow_empty_setting_accepts_a_folder_without_migrations(tmp_path: P
     (tmp_path / "schemagate.toml").write_text("allow-empty = true\n")
     (tmp_path / "empty").mkdir()
     assert run("lint", "empty", cwd=tmp_path).returncode == 0
+
+
+TEMPLATE_VARS = ("--var", "Namespace=app", "--var", "Schema=app", "--var", "schema=app",
+                 "--var", "fallback=public", "--var", "greeting=hi")
+
+
+def test_a_go_templated_history_lints_without_errors_once_its_variables_are_given() -> None:
+    proc = run("lint", "tests/fixtures/templates", "--format", "json", *TEMPLATE_VARS)
+    doc = json.loads(proc.stdout)
+    assert doc["errors"] == [] and doc["notices"] == []
+    assert {f["object"] for f in doc["findings"] if f["rule"] == "drop-column"} == {
+        "app.identities.nick", "app.identities.state"}
+
+
+def test_fill_placeholders_lints_a_templated_history_and_names_each_filled_one() -> None:
+    proc = run("lint", "tests/fixtures/templates", "--format", "json", "--fill-placeholders")
+    doc = json.loads(proc.stdout)
+    assert doc["errors"] == []
+    filled = {n["message"].split(" filled")[0] for n in doc["notices"]}
+    assert filled == {'placeholder {{ index .Options "Namespace" }}', "placeholder {{ .Schema }}",
+                      "placeholder ${schema}", 'placeholder :"fallback"',
+                      "placeholder :'greeting'"}
+
+
+def test_an_unfilled_placeholder_names_the_var_that_fills_it() -> None:
+    proc = run("lint", "tests/fixtures/templates", "--format", "json")
+    assert proc.returncode == 2
+    messages = [e["message"] for e in json.loads(proc.stdout)["errors"]]
+    assert any("{{ .Schema }}" in m and "--var Schema=VALUE" in m for m in messages)
+    assert any(":'greeting'" in m and "--var greeting=VALUE" in m for m in messages)

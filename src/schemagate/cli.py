@@ -116,7 +116,8 @@ _SETTINGS_OPTIONS = (
     click.option("--config", "config_file", type=click.Path(dir_okay=False),
                  help="Settings file (default: nearest pyproject.toml or schemagate.toml)."),
     click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
-                 help="Fill a template placeholder ({{ NAME }}, ${NAME}) before parsing."),
+                 help="Fill a template placeholder ({{ .NAME }}, ${NAME}, psql :NAME) before "
+                      "parsing."),
 )
 
 
@@ -206,7 +207,8 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
         try:
             loaded = load_migrations(bar.track(sources, len(sources)),
                                      variables=settings.variables,
-                                     transactions=settings.transactions)
+                                     transactions=settings.transactions,
+                                     fill_placeholders=settings.fill_placeholders)
             stats = _live_stats(db_url) if db_url else None
             report = _report(sources, changed_since)  # issue 4: --changed-since, context
             bar.relabel("linting")

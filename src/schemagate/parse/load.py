@@ -38,6 +38,7 @@ class Loaded:
     errors: list[InputError] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     files: int = 0
+    fill_all: bool = False
 
 
 def load_migrations(
@@ -46,9 +47,11 @@ def load_migrations(
     variables: Mapping[str, str] | None = None,
     transactions: Mapping[str, TransactionMode] | None = None,
     root: Path | None = None,
+    fill_placeholders: bool = False,
 ) -> Loaded:
-    """Parse every migration; ``transactions`` overrides a layout's transaction mode."""
-    loaded = Loaded()
+    """Parse every migration; ``transactions`` overrides a layout's transaction mode, and
+    ``fill_placeholders`` fills the placeholders no variable names (each in a notice)."""
+    loaded = Loaded(fill_all=fill_placeholders)
     texts: dict[str, SourceText | InputError] = {}
     for source in sources:
         if source.layout == "alembic":  # one .py file: the header, upgrade() and downgrade()
@@ -65,6 +68,18 @@ def load_migrations(
     return loaded
 
 
+def _read(file: Path, display: str, variables: Mapping[str, str] | None, loaded: Loaded
+          ) -> SourceText | InputError:
+    text = read_source(file, display, variables, fill_all=loaded.fill_all)
+    if isinstance(text, SourceText):
+        for placeholder, value in text.defaulted:
+            line, _ = text.char_position_in_file(placeholder.start)
+            loaded.notices.append(Notice(
+                display, f"placeholder {placeholder.text} filled with `{value}` "
+                f"(--var {placeholder.name}=VALUE gives the real value)", line))
+    return text
+
+
 def _parse_alembic(
     source: MigrationSource, texts: dict[str, SourceText | InputError],
     variables: Mapping[str, str] | None, root: Path | None, loaded: Loaded,
@@ -74,7 +89,7 @@ def _parse_alembic(
     script = source.up or source.down
     assert script is not None
     file = (root / script.path) if root else Path(script.path)
-    text = texts[script.path] = read_source(file, script.path, variables)
+    text = texts[script.path] = _read(file, script.path, variables, loaded)
     if isinstance(text, InputError):
         loaded.errors.append(text)
         return ParsedMigration(source, ParsedScript(script, errors=[text]), None)
@@ -101,7 +116,7 @@ def _parse(
         script = replace(script, transaction=transactions[source.layout])
     if script.path not in texts:
         file = (root / script.path) if root else Path(script.path)
-        texts[script.path] = read_source(file, script.path, variables)
+        texts[script.path] = _read(file, script.path, variables, loaded)
         text = texts[script.path]
         if isinstance(text, InputError):
             loaded.errors.append(text)

@@ -17,7 +17,8 @@ from schemagate.model.findings import InputError
 from schemagate.model.migration import ParsedScript, ParsedStatement, Script
 from schemagate.model.ops import Operation
 from schemagate.parse.pg_ops import to_ops
-from schemagate.parse.source import SourceText, unfilled_placeholders
+from schemagate.parse.placeholders import Placeholder, find_placeholders
+from schemagate.parse.source import SourceText
 from schemagate.parse.suppressions import find_suppressions
 from schemagate.parse.transactions import transaction_blocks
 
@@ -27,6 +28,7 @@ _DBMATE_MARKER = re.compile(r"^--\s*migrate:(up|down)\b.*$", re.MULTILINE)
 _LONG_WORD = re.compile(rb'[A-Za-z0-9_$\x80-\xff]{64,}|"[^"]{64,}"')
 NAMEDATALEN = 64
 _NEAR_CHARS = 40
+_NOT_A_STATEMENT = frozenset({"ASCII_59", "SQL_COMMENT", "C_COMMENT"})  # `;` and comments
 _PSQL_VARIABLE = re.compile(r"(?m)^\s*\\\w+|:'\w+'|:\"\w+\"")
 
 
@@ -94,6 +96,35 @@ def _error_of(exc: pg.ParseError) -> tuple[str, int | None]:
     return _short_near(str(exc.args[0])), index if isinstance(index, int) else None
 
 
+def placeholder_hint(p: Placeholder) -> str:
+    """What to say about an unfilled placeholder next to the syntax error it caused."""
+    what = "template placeholder" if p.kind == "template" else "psql variable"
+    return (f" (unfilled {what} {p.text}: pass --var {p.name}=VALUE, or "
+            "--fill-placeholders to fill every one with a made-up name)")
+
+
+def _nearest(placeholders: list[Placeholder], start: int, stop: int, offset: int
+             ) -> Placeholder | None:
+    """The placeholder the error at ``offset`` is on, else the first of the statement."""
+    inside = [p for p in placeholders if start <= p.start <= stop]
+    on = [p for p in inside if p.start <= offset < p.end]
+    found = on or inside
+    return found[0] if found else None
+
+
+def _with_tail(text: str, pieces: list[slice]) -> list[slice]:
+    """The slices, and the text after the last one when it holds more than comments.
+
+    The splitter ends statements only at a `;` outside parentheses, and drops what follows
+    an unclosed `(`: that text is one more (bad) statement, to be reported.
+    """
+    tail = pieces[-1].stop if pieces else 0
+    for token in pg.scan(text[tail:]):
+        if token.name not in _NOT_A_STATEMENT:
+            return [*pieces, slice(tail + token.start, len(text))]
+    return pieces
+
+
 def _short_near(message: str) -> str:
     """The message with its `at or near "…"` text cut to one short line.
 
@@ -120,7 +151,7 @@ def _parse_each(
     statement parsed alone would only say `at end of input`, so that one message is kept.
     """
     out: list[tuple[int, int, dict[str, Any]]] = []
-    placeholders = unfilled_placeholders(text)
+    placeholders = find_placeholders(text)
     pieces, unreadable = _pieces(text)
     for piece in pieces:
         chunk = text[piece.start:piece.stop]
@@ -133,22 +164,20 @@ def _parse_each(
             offset = piece.stop if index is None else piece.start + index
             if first[1] is not None and piece.start <= first[1] <= piece.stop + 1:
                 message, offset = first[0], first[1]
-            if chunk.lstrip().startswith("\\") or _PSQL_VARIABLE.search(chunk):
+            line, col = source.char_position(offset)
+            near = _nearest(placeholders, piece.start, piece.stop, offset)
+            if near:
+                message += placeholder_hint(near)
+            elif chunk.lstrip().startswith("\\") or _PSQL_VARIABLE.search(chunk):
                 message += (" (psql meta-commands and :variables are not SQL: this looks "
                             "like a psql script rather than a migration)")
-            line, col = source.char_position(offset)
-            near = [p for ln, p in placeholders if
-                    source.char_position(piece.start)[0] <= ln <= line]
-            if near:
-                message += (f" (unfilled template placeholder {near[0]}: pass "
-                            "--var NAME=VALUE)")
             errors.append(InputError(source.path, message, line, col))
     if unreadable is not None:
         message, offset = unreadable
         line, col = source.char_position(offset)
-        near = [p for ln, p in placeholders if ln == line]
+        near = _nearest(placeholders, offset, len(text), offset)
         if near:
-            message += f" (unfilled template placeholder {near[0]}: pass --var NAME=VALUE)"
+            message += placeholder_hint(near)
         errors.append(InputError(source.path, f"{message}; the file is not read past it",
                                  line, col))
     return out
@@ -162,7 +191,7 @@ def _pieces(text: str) -> tuple[list[slice], tuple[str, int] | None]:
     before the one holding the bad token are still returned, so that they are linted.
     """
     try:
-        return list(pg.split(text, with_parser=False, only_slices=True)), None
+        return _with_tail(text, list(pg.split(text, with_parser=False, only_slices=True))), None
     except pg.ParseError as exc:
         message, index = _error_of(exc)
     stop = len(text) if index is None else min(max(index, 0), len(text))
