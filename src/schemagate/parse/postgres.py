@@ -7,6 +7,7 @@ as long, and the operations are all the later stages look at.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from typing import Any
@@ -106,7 +107,9 @@ def placeholder_hint(p: Placeholder) -> str:
 def _nearest(placeholders: list[Placeholder], start: int, stop: int, offset: int
              ) -> Placeholder | None:
     """The placeholder the error at ``offset`` is on, else the first of the statement."""
-    inside = [p for p in placeholders if start <= p.start <= stop]
+    first = bisect.bisect_left(placeholders, start, key=lambda p: p.start)
+    last = bisect.bisect_right(placeholders, stop, key=lambda p: p.start)
+    inside = placeholders[first:last]
     on = [p for p in inside if p.start <= offset < p.end]
     found = on or inside
     return found[0] if found else None
@@ -153,9 +156,11 @@ def _parse_each(
     out: list[tuple[int, int, dict[str, Any]]] = []
     placeholders = find_placeholders(text)
     pieces, unreadable = _pieces(text)
+    byte_base = char_base = 0  # advanced piece by piece: encoding each prefix is quadratic
     for piece in pieces:
         chunk = text[piece.start:piece.stop]
-        byte_base = len(text[:piece.start].encode("utf-8"))
+        byte_base += len(text[char_base:piece.start].encode("utf-8"))
+        char_base = piece.start
         try:
             for start, end, node in _parse_all(chunk):
                 out.append((byte_base + start, byte_base + end, node))

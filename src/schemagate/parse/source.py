@@ -10,6 +10,7 @@ import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import AnyStr
 
 from schemagate.model.findings import InputError
 from schemagate.model.span import Span
@@ -25,6 +26,7 @@ class SourceText:
     data: bytes = field(repr=False)  # the UTF-8 encoding of text, for pglast's byte offsets
     _line_starts: list[int] = field(default_factory=list, repr=False)
     _ascii: bool = False
+    _char_line_starts: list[int] = field(default_factory=list, repr=False)
     # After placeholders were filled: the file as written, and each filled range as
     # (start, end) in the file and (start, end) here, in bytes, in order.
     original: SourceText | None = field(default=None, repr=False)
@@ -35,12 +37,7 @@ class SourceText:
     @classmethod
     def of(cls, path: str, text: str) -> SourceText:
         data = text.encode("utf-8")
-        starts = [0]
-        pos = data.find(b"\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = data.find(b"\n", pos + 1)
-        return cls(path, text, data, starts, text.isascii())
+        return cls(path, text, data, _line_starts(data, b"\n"), text.isascii())
 
     def position(self, byte_offset: int) -> tuple[int, int]:
         """1-based (line, character column) of a UTF-8 byte offset, in the file as written."""
@@ -76,7 +73,14 @@ class SourceText:
 
     def char_position(self, char_offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset (pglast's syntax error positions)."""
-        return self.position(len(self.text[:char_offset].encode("utf-8")))
+        if self._ascii:
+            return self.position(char_offset)
+        if not self._char_line_starts:  # lines start at the same line in both forms
+            self._char_line_starts = _line_starts(self.text, "\n")
+        line = bisect.bisect_right(self._char_line_starts, char_offset) - 1
+        start = self._char_line_starts[line]
+        return self.position(self._line_starts[line]
+                             + len(self.text[start:char_offset].encode("utf-8")))
 
 
 def read_source(
@@ -149,6 +153,15 @@ def _byte_edits(old: str, new: str, edits: list[tuple[int, int, int, int]]
         out.append((b_start, b_end, nb_start, nb_end))
         old_char, old_byte, new_char, new_byte = end, b_end, new_end, nb_end
     return out
+
+
+def _line_starts(text: AnyStr, newline: AnyStr) -> list[int]:
+    starts = [0]
+    pos = text.find(newline)
+    while pos != -1:
+        starts.append(pos + 1)
+        pos = text.find(newline, pos + 1)
+    return starts
 
 
 def _byte_position(raw: bytes, index: int) -> tuple[int, int]:
