@@ -193,7 +193,7 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
             settings = replace(settings, allow_empty=allow_empty)
         from schemagate.lint.engine import UnknownRuleError
         from schemagate.lint.engine import lint as run_lint
-        from schemagate.parse.discover import discover
+        from schemagate.parse.layouts.discover import discover
         from schemagate.parse.load import load_migrations
 
         found = discover(list(paths) or ["."])
@@ -385,7 +385,7 @@ def _load_strictly(paths: Sequence[str], config_file: str | None,
     backup and verify act on the migrations (they write SQL, or run it): an unparsable file
     is not a finding to report after the others but a reason not to act at all.
     """
-    from schemagate.parse.discover import discover
+    from schemagate.parse.layouts.discover import discover
     from schemagate.parse.load import load_migrations
 
     settings = _settings(config_file, None, None, None, None, None, variables)
@@ -660,7 +660,7 @@ def report_command(paths: tuple[str, ...], fmt: str, output: str | None, db_url:
 
         from schemagate.lint.engine import UnknownRuleError
         from schemagate.lint.engine import lint as run_lint
-        from schemagate.parse.discover import discover
+        from schemagate.parse.layouts.discover import discover
         from schemagate.parse.load import load_migrations
         from schemagate.reports.impact import build_impact, checklist_from_gate
         from schemagate.reports.progress import Progress

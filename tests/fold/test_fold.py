@@ -8,7 +8,7 @@ from schemagate.fold import apply_all
 from schemagate.model.catalog import Catalog
 from schemagate.model.migration import Script
 from schemagate.model.names import QName
-from schemagate.parse.postgres import operations, parse_script
+from schemagate.parse.postgres.frontend import operations, parse_script
 from schemagate.parse.source import SourceText
 
 

@@ -18,7 +18,7 @@ from schemagate.graph.schema import (
 from schemagate.model.catalog import Catalog
 from schemagate.model.migration import Script
 from schemagate.model.names import QName
-from schemagate.parse.postgres import parse_script
+from schemagate.parse.postgres.frontend import parse_script
 from schemagate.parse.source import SourceText
 from tests.graph.test_revisions import mig
 

@@ -75,7 +75,7 @@ def test_down_path_renaming_back_is_not_a_compat_break(tmp_path: Path) -> None:
 def test_each_history_folder_is_folded_on_its_own_schema(tmp_path: Path) -> None:
     from schemagate.lint.engine import lint
     from schemagate.model.settings import Settings
-    from schemagate.parse.discover import discover
+    from schemagate.parse.layouts.discover import discover
     from schemagate.parse.load import load_migrations
 
     for project in ("a", "b"):

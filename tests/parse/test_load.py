@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schemagate.parse.discover import discover
+from schemagate.parse.layouts.discover import discover
 from schemagate.parse.load import load_migrations
 from tests.conftest import FIXTURES
 

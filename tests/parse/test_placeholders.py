@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from schemagate.model.migration import Script
 from schemagate.parse.placeholders import find_placeholders
-from schemagate.parse.postgres import parse_script
+from schemagate.parse.postgres.frontend import parse_script
 from schemagate.parse.source import SourceText, read_source, with_placeholders
 from tests.conftest import FIXTURES
 

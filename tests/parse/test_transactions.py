@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from schemagate.model.migration import Script, TransactionMode
-from schemagate.parse.postgres import parse_script
+from schemagate.parse.postgres.frontend import parse_script
 from schemagate.parse.source import SourceText
 
 

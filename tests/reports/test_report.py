@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from schemagate.cli import main
 from schemagate.lint.engine import lint
 from schemagate.model.settings import Settings
-from schemagate.parse.discover import discover
+from schemagate.parse.layouts.discover import discover
 from schemagate.parse.load import load_migrations
 from schemagate.reports.depgraph import dependency_picture
 from schemagate.reports.html import render_html

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from schemagate.lint.engine import lint
 from schemagate.model.settings import Settings
-from schemagate.parse.discover import discover
+from schemagate.parse.layouts.discover import discover
 from schemagate.parse.load import load_migrations
 from tests.rules.alembic_history import write_history
 

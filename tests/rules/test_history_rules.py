@@ -8,7 +8,7 @@ from pathlib import Path
 
 from schemagate.lint.engine import LintResult, lint
 from schemagate.model.settings import Settings
-from schemagate.parse.discover import discover
+from schemagate.parse.layouts.discover import discover
 from schemagate.parse.load import load_migrations
 from tests.conftest import FIXTURES
 

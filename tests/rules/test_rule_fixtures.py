@@ -22,7 +22,7 @@ import pytest
 from schemagate.lint.config import settings_from
 from schemagate.lint.engine import LintResult, lint
 from schemagate.model.settings import Settings
-from schemagate.parse.discover import discover
+from schemagate.parse.layouts.discover import discover
 from schemagate.parse.load import load_migrations
 from schemagate.rules.registry import all_rules
 from tests.conftest import FIXTURES

@@ -185,7 +185,7 @@ def _input_error(error: InputError) -> str:
 
 def _apply_folder(url: str, folder: str) -> None:
     """Apply each migration's up script, in the order discovery gives."""
-    from schemagate.parse.discover import discover
+    from schemagate.parse.layouts.discover import discover
     from schemagate.parse.load import load_migrations
 
     found = discover([folder])

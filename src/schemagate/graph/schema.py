@@ -174,7 +174,7 @@ class _Builder:
 
 def _policy_columns(*expressions: str | None) -> set[str]:
     """The columns a policy's USING and WITH CHECK expressions read."""
-    from schemagate.parse.alembic_types import sql_expr
+    from schemagate.parse.alembic.types import sql_expr
 
     out: set[str] = set()
     for text in expressions:

@@ -84,7 +84,7 @@ def _parse_alembic(
     source: MigrationSource, texts: dict[str, SourceText | InputError],
     variables: Mapping[str, str] | None, root: Path | None, loaded: Loaded,
 ) -> ParsedMigration:
-    from schemagate.parse.alembic import parse_alembic
+    from schemagate.parse.alembic.frontend import parse_alembic
 
     script = source.up or source.down
     assert script is not None
@@ -124,14 +124,14 @@ def _parse(
     if isinstance(text, InputError):
         return ParsedScript(script, errors=[text])
     if source.dialect != "postgres":
-        from schemagate.parse.dialects import parse_dialect_script
+        from schemagate.parse.sqlglot.frontend import parse_dialect_script
 
         try:
             parsed = parse_deeply(parse_dialect_script, text, script, source.dialect)
         except RecursionError:
             parsed = ParsedScript(script, errors=[InputError(script.path, _TOO_DEEP)])
     else:
-        from schemagate.parse.postgres import parse_script
+        from schemagate.parse.postgres.frontend import parse_script
 
         try:
             parsed = parse_deeply(parse_script, text, script)

@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from psycopg import conninfo
 
-from schemagate.parse.discover_alembic import versions_root
+from schemagate.parse.layouts.alembic import versions_root
 from schemagate.verify.scripts import NotRunnable
 
 

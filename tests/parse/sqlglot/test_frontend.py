@@ -22,10 +22,10 @@ from schemagate.model.findings import Severity
 from schemagate.model.migration import MigrationSource, ParsedScript, Script
 from schemagate.model.names import QName
 from schemagate.model.settings import Settings
-from schemagate.parse.dialects import parse_dialect_script, split_statements
-from schemagate.parse.discover import discover
+from schemagate.parse.layouts.discover import discover
 from schemagate.parse.load import load_migrations
 from schemagate.parse.source import SourceText
+from schemagate.parse.sqlglot.frontend import parse_dialect_script, split_statements
 from schemagate.rules.registry import Hit, Rule
 from tests.conftest import FIXTURES
 
@@ -147,7 +147,7 @@ def test_rules_declared_for_postgres_only_skip_other_dialects(
         source = MigrationSource("m", "sql", Script("m.sql"), dialect=dialect)
         script = parse("DROP TABLE t", dialect) if dialect != "postgres" else None
         if script is None:
-            from schemagate.parse.postgres import parse_script
+            from schemagate.parse.postgres.frontend import parse_script
 
             script = parse_script(SourceText.of("m.sql", "DROP TABLE t"), Script("m.sql"))
         from schemagate.model.migration import ParsedMigration

@@ -14,8 +14,8 @@ from pathlib import Path
 from schemagate.model import ops as o
 from schemagate.model.migration import MigrationSource, ParsedMigration, Script
 from schemagate.model.names import QName
-from schemagate.parse.alembic import parse_alembic
-from schemagate.parse.discover import discover
+from schemagate.parse.alembic.frontend import parse_alembic
+from schemagate.parse.layouts.discover import discover
 from schemagate.parse.load import load_migrations
 from schemagate.parse.source import read_source
 from tests.conftest import FIXTURES

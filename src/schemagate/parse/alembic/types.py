@@ -16,8 +16,8 @@ import libcst as cst
 from schemagate.model.names import QName
 from schemagate.model.ops import ColumnDef, ConstraintDef, Expr
 from schemagate.model.types import TypeRef, canonical
-from schemagate.parse.alembic_eval import UNKNOWN, Env, dotted
-from schemagate.parse.alembic_source import Text
+from schemagate.parse.alembic.eval import UNKNOWN, Env, dotted
+from schemagate.parse.alembic.source import Text
 
 UNKNOWN_TYPE = TypeRef("unknown")
 
@@ -179,7 +179,7 @@ def sql_expr(sql: str) -> Expr:
     """A SQL expression through PostgreSQL's parser, for what it calls and reads."""
     from pglast import parser as pg
 
-    from schemagate.parse.pg_expr import expr
+    from schemagate.parse.postgres.expr import expr
 
     try:
         tree = json.loads(pg.parse_sql_json(f"SELECT {sql}"))

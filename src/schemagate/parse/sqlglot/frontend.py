@@ -19,8 +19,8 @@ from schemagate.model import ops as o
 from schemagate.model.migration import ParsedScript, ParsedStatement, Script
 from schemagate.model.names import QName
 from schemagate.model.span import Span
-from schemagate.parse.dialect_ops import to_ops
 from schemagate.parse.source import SourceText
+from schemagate.parse.sqlglot.ops import to_ops
 from schemagate.parse.suppressions import find_suppressions
 from schemagate.parse.transactions import transaction_blocks
 

@@ -16,9 +16,9 @@ import libcst as cst
 from schemagate.model import ops as o
 from schemagate.model.names import QName
 from schemagate.model.span import Span
-from schemagate.parse.alembic_eval import Env
-from schemagate.parse.alembic_source import Text
-from schemagate.parse.alembic_types import (
+from schemagate.parse.alembic.eval import Env
+from schemagate.parse.alembic.source import Text
+from schemagate.parse.alembic.types import (
     ColumnInfo,
     args_of,
     column_of,
@@ -464,7 +464,7 @@ def _drop_constraint(c: Call) -> list[o.Operation]:
 # -- data ----------------------------------------------------------------------------
 
 def _bulk_insert(c: Call) -> list[o.Operation]:
-    from schemagate.parse.alembic_eval import TableRef
+    from schemagate.parse.alembic.eval import TableRef
 
     target = c.env.value(c.arg(0, "table"))
     if not isinstance(target, TableRef):

@@ -31,7 +31,7 @@ from typing import BinaryIO, NamedTuple
 
 from schemagate.model.findings import InputError, Notice
 from schemagate.model.migration import Layout, MigrationSource, Script, TransactionMode
-from schemagate.parse.discover_alembic import (
+from schemagate.parse.layouts.alembic import (
     alembic_dialect,
     in_versions_folder,
     read_revision_head,

@@ -16,7 +16,7 @@ from schemagate.model.findings import InputError, Suppression
 from schemagate.model.migration import ParsedScript, Script
 from schemagate.model.ops import Operation
 from schemagate.model.span import Span
-from schemagate.parse.alembic_source import LineIndex, Text
+from schemagate.parse.alembic.source import LineIndex, Text
 from schemagate.parse.source import SourceText
 
 
@@ -145,9 +145,9 @@ def _skip_quoted(sql: str, i: int) -> int:
 
 def _parse(source: SourceText, script: Script, dialect: str) -> ParsedScript:
     if dialect != "postgres":
-        from schemagate.parse.dialects import parse_dialect_script
+        from schemagate.parse.sqlglot.frontend import parse_dialect_script
 
         return parse_dialect_script(source, script, dialect)
-    from schemagate.parse.postgres import parse_script
+    from schemagate.parse.postgres.frontend import parse_script
 
     return parse_script(source, script)

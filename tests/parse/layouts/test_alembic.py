@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schemagate.parse.discover import discover
+from schemagate.parse.layouts.discover import discover
 
 REVISION = '''"""{name}"""
 from alembic import op

@@ -15,7 +15,7 @@ from typing import Any
 
 import libcst as cst
 
-from schemagate.parse.alembic_source import Offsets, Text, decode_fstring_text, decode_literal
+from schemagate.parse.alembic.source import Offsets, Text, decode_fstring_text, decode_literal
 
 
 class _Unknown:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from schemagate.parse.alembic_eval import Env
-from schemagate.parse.alembic_types import default_of, type_of
+from schemagate.parse.alembic.eval import Env
+from schemagate.parse.alembic.types import default_of, type_of
 
 
 def render(expression: str, dialect: str = "postgresql", setup: str = "") -> str:

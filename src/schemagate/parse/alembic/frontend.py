@@ -27,9 +27,9 @@ from schemagate.model.migration import (
     TransactionMode,
 )
 from schemagate.model.span import Span
-from schemagate.parse.alembic_eval import UNKNOWN, Env
-from schemagate.parse.alembic_source import LineIndex, Text, node_offsets
-from schemagate.parse.alembic_walk import Found, Module, Walked, Walker
+from schemagate.parse.alembic.eval import UNKNOWN, Env
+from schemagate.parse.alembic.source import LineIndex, Text, node_offsets
+from schemagate.parse.alembic.walk import Found, Module, Walked, Walker
 from schemagate.parse.source import SourceText
 from schemagate.parse.suppressions import find_suppressions
 from schemagate.parse.transactions import transaction_blocks

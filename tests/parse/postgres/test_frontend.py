@@ -6,7 +6,7 @@ from pathlib import Path
 
 from schemagate.model import ops as o
 from schemagate.model.migration import Script
-from schemagate.parse.postgres import parse_script
+from schemagate.parse.postgres.frontend import parse_script
 from schemagate.parse.source import SourceText, read_source
 from tests.conftest import FIXTURES
 

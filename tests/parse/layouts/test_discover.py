@@ -12,9 +12,9 @@ import pytest
 
 from schemagate.model.findings import InputError, Notice
 from schemagate.model.migration import MigrationSource, Script
-from schemagate.parse.discover import Discovery, discover
+from schemagate.parse.layouts.discover import Discovery, discover
 
-LAYOUTS = Path(__file__).parent.parent / "fixtures" / "layouts"
+LAYOUTS = Path(__file__).parents[2] / "fixtures" / "layouts"
 
 Row = tuple[str, str, str | None, str | None, str | None]
 

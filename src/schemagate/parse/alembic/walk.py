@@ -19,11 +19,11 @@ from schemagate.model import ops as o
 from schemagate.model.findings import InputError, Suppression
 from schemagate.model.names import QName
 from schemagate.model.span import Span
-from schemagate.parse.alembic_eval import UNKNOWN, Connection, Env, Query, dotted
-from schemagate.parse.alembic_ops import Batch, Call, enum_lifecycle, translate
-from schemagate.parse.alembic_source import LineIndex, Offsets, Text
-from schemagate.parse.alembic_sql import parse_sql
-from schemagate.parse.alembic_types import args_of, last_name
+from schemagate.parse.alembic.eval import UNKNOWN, Connection, Env, Query, dotted
+from schemagate.parse.alembic.ops import Batch, Call, enum_lifecycle, translate
+from schemagate.parse.alembic.source import LineIndex, Offsets, Text
+from schemagate.parse.alembic.sql import parse_sql
+from schemagate.parse.alembic.types import args_of, last_name
 
 _MAX_UNROLL = 200
 _MAX_INLINE_DEPTH = 4

@@ -12,7 +12,7 @@ from typing import Any
 from schemagate.model import ops as o
 from schemagate.model.names import QName
 from schemagate.model.span import Span
-from schemagate.parse.pg_expr import (
+from schemagate.parse.postgres.expr import (
     Node,
     expr,
     qname,

@@ -17,8 +17,8 @@ from pglast import parser as pg
 from schemagate.model.findings import InputError
 from schemagate.model.migration import ParsedScript, ParsedStatement, Script
 from schemagate.model.ops import Operation
-from schemagate.parse.pg_ops import to_ops
 from schemagate.parse.placeholders import Placeholder, find_placeholders
+from schemagate.parse.postgres.ops import to_ops
 from schemagate.parse.source import SourceText
 from schemagate.parse.suppressions import find_suppressions
 from schemagate.parse.transactions import transaction_blocks

@@ -1,0 +1,1 @@
+"""Alembic frontend: revision files read as Python source, never imported or run."""

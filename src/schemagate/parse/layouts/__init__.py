@@ -1,0 +1,1 @@
+"""Layouts: how each migration tool names, orders and wraps its files."""

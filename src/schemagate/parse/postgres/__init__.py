@@ -1,0 +1,1 @@
+"""PostgreSQL frontend: SQL files parsed with pglast."""

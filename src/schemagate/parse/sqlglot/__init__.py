@@ -1,0 +1,1 @@
+"""MySQL and SQLite frontend: SQL files parsed with sqlglot."""
