@@ -140,3 +140,12 @@ def test_unclosed_strings_dollar_quotes_and_empty_identifiers_are_errors_with_a_
         "003_unclosed_string.sql": [(1, 39)], "004_unclosed_dollar.sql": [(1, 61)],
         "006_empty_identifier.sql": [(1, 14)]}
 
+
+
+def test_a_file_over_its_time_budget_is_cut_short_with_an_error_where_it_stopped() -> None:
+    text = "".join(f"CREATE TABLE t{i} (id int);\n" for i in range(300))
+    script = parse_script(SourceText.of("big.sql", text), Script("big.sql", "autocommit"),
+                          budget=0)
+    (err,) = script.errors
+    assert err.message.startswith("gave up after 0 s") and err.line == 256
+    assert len(script.statements) == 256

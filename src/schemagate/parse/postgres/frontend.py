@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
+import time
 from typing import Any
 
 from pglast import parser as pg
@@ -29,27 +30,35 @@ _DBMATE_MARKER = re.compile(r"^--\s*migrate:(up|down)\b.*$", re.MULTILINE)
 _LONG_WORD = re.compile(rb'[A-Za-z0-9_$\x80-\xff]{64,}|"[^"]{64,}"')
 NAMEDATALEN = 64
 _NEAR_CHARS = 40
+# Far above what a real migration needs: only a pathological file reaches it.
+PARSE_SECONDS = 300.0
 _NOT_A_STATEMENT = frozenset({"ASCII_59", "SQL_COMMENT", "C_COMMENT"})  # `;` and comments
 _PSQL_VARIABLE = re.compile(r"(?m)^\s*\\\w+|:'\w+'|:\"\w+\"")
 
 
-def parse_script(source: SourceText, script: Script) -> ParsedScript:
-    """Parse one script (a file, or a dbmate section of one) into statements."""
+def parse_script(source: SourceText, script: Script, budget: float = PARSE_SECONDS
+                 ) -> ParsedScript:
+    """Parse one script (a file, or a dbmate section of one) into statements.
+
+    A script still being read after ``budget`` seconds is cut short, with an error.
+    """
     result = ParsedScript(script)
     text = source.text
     if script.section is not None:
         text = _mask_outside_section(source, script.section)
-    raw: list[tuple[int, int, dict[str, Any]]] = []  # (byte start, byte end, node)
-    try:
-        raw = _parse_all(text)
-    except pg.ParseError as exc:
-        raw = _parse_each(source, text, result.errors, _error_of(exc))
     statements: list[tuple[tuple[Operation, ...], str]] = []
-    for start, end, node in raw:
+    deadline = time.monotonic() + budget
+    for start, end, node in _parse_statements(source, text, result.errors):
         sql = source.data[start:end].decode("utf-8", errors="replace").rstrip()
         end = start + len(sql.encode("utf-8"))
         span = source.span(start, end)
         statements.append((to_ops(node, span, len(statements), sql), sql))
+        if len(statements) % 256 == 0 and time.monotonic() > deadline:
+            result.errors.append(InputError(
+                source.path, f"gave up after {budget:g} s, at the statement here "
+                f"({len(statements):,} read): the file is too large or complex to analyse "
+                "in time, and the rest of it is not linted", span.line, span.column))
+            break
     blocks = transaction_blocks([ops for ops, _ in statements], script.transaction)
     # One search of the whole text first: almost no file has an identifier that long.
     check_long = _LONG_WORD.search(source.data) is not None
@@ -90,6 +99,15 @@ def _parse_all(text: str) -> list[tuple[int, int, dict[str, Any]]]:
         length = item.get("stmt_len", 0) or size - start
         out.append((start, start + length, item["stmt"]))
     return out
+
+
+def _parse_statements(source: SourceText, text: str, errors: list[InputError]
+                      ) -> list[tuple[int, int, dict[str, Any]]]:
+    """(byte start, byte end, node) of each statement; errors are collected on the way."""
+    try:
+        return _parse_all(text)
+    except pg.ParseError as exc:
+        return _parse_each(source, text, errors, _error_of(exc))
 
 
 def _error_of(exc: pg.ParseError) -> tuple[str, int | None]:
