@@ -149,3 +149,10 @@ def test_a_file_over_its_time_budget_is_cut_short_with_an_error_where_it_stopped
     (err,) = script.errors
     assert err.message.startswith("gave up after 0 s") and err.line == 256
     assert len(script.statements) == 256
+
+
+def test_a_statement_without_a_keyword_and_an_unclosed_parenthesis_are_each_an_error(
+) -> None:
+    text = "UPDAT seen_at timestamptz;\nCREATE TABLE a (id int;\nCREATE TABLE b (id int);\n"
+    script = parse_script(SourceText.of("m.sql", text), Script("m.sql", "autocommit"))
+    assert [(e.line, e.column) for e in script.errors] == [(1, 1), (2, 23)]

@@ -32,7 +32,7 @@ NAMEDATALEN = 64
 _NEAR_CHARS = 40
 # Far above what a real migration needs: only a pathological file reaches it.
 PARSE_SECONDS = 300.0
-_NOT_A_STATEMENT = frozenset({"ASCII_59", "SQL_COMMENT", "C_COMMENT"})  # `;` and comments
+_COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
 _PSQL_VARIABLE = re.compile(r"(?m)^\s*\\\w+|:'\w+'|:\"\w+\"")
 
 
@@ -133,19 +133,6 @@ def _nearest(placeholders: list[Placeholder], start: int, stop: int, offset: int
     return found[0] if found else None
 
 
-def _with_tail(text: str, pieces: list[slice]) -> list[slice]:
-    """The slices, and the text after the last one when it holds more than comments.
-
-    The splitter ends statements only at a `;` outside parentheses, and drops what follows
-    an unclosed `(`: that text is one more (bad) statement, to be reported.
-    """
-    tail = pieces[-1].stop if pieces else 0
-    for token in pg.scan(text[tail:]):
-        if token.name not in _NOT_A_STATEMENT:
-            return [*pieces, slice(tail + token.start, len(text))]
-    return pieces
-
-
 def _short_near(message: str) -> str:
     """The message with its `at or near "…"` text cut to one short line.
 
@@ -209,23 +196,53 @@ def _parse_each(
 def _pieces(text: str) -> tuple[list[slice], tuple[str, int] | None]:
     """The statements' slices, and the lexer error that ends them (an unclosed quote).
 
-    Splitting runs PostgreSQL's lexer, which stops at a token it cannot read: everything
-    after an unclosed quote, dollar quote or comment is inside that token. The statements
-    before the one holding the bad token are still returned, so that they are linted.
+    PostgreSQL's lexer stops at a token it cannot read: everything after an unclosed quote,
+    dollar quote or comment is inside that token. The statements before the one holding
+    the bad token are still returned, so that they are linted.
     """
     try:
-        return _with_tail(text, list(pg.split(text, with_parser=False, only_slices=True))), None
+        return _split(text), None
     except pg.ParseError as exc:
         message, index = _error_of(exc)
     stop = len(text) if index is None else min(max(index, 0), len(text))
     try:
-        head = list(pg.split(text[:stop], with_parser=False, only_slices=True))
+        head = _split(text[:stop])
     except pg.ParseError:
         head = []
     # The last slice is the start of the bad statement, unless a `;` closed it first.
     if head and ";" not in text[head[-1].stop:stop]:
         head.pop()
     return head, (message, stop)
+
+
+def _split(text: str) -> list[slice]:
+    """Statements end at a `;` outside parentheses, as psql sends them.
+
+    libpg_query's own splitter is not used here: it drops a statement without a keyword
+    (`UPDAT x;`) and everything after an unclosed `(`, and those are the statements a
+    syntax error must be reported for.
+    """
+    pieces: list[slice] = []
+    start, end, depth = -1, 0, 0
+    for token in pg.scan(text):
+        name = token.name
+        if name in _COMMENTS:
+            continue
+        if name == "ASCII_59" and depth == 0:
+            if start >= 0:
+                pieces.append(slice(start, end))
+            start = -1
+            continue
+        if start < 0:
+            start = token.start
+        if name == "ASCII_40":
+            depth += 1
+        elif name == "ASCII_41":
+            depth = max(depth - 1, 0)
+        end = token.end + 1
+    if start >= 0:
+        pieces.append(slice(start, end))
+    return pieces
 
 
 def _mask_outside_section(source: SourceText, section: str) -> str:
