@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, get_args
 
+from schemagate.model.errors import SchemagateError
 from schemagate.model.findings import Severity
 from schemagate.model.migration import Layout, TransactionMode
 from schemagate.model.settings import Settings
@@ -20,8 +21,8 @@ _KEYS = {"select", "ignore", "fail-on", "pg-version", "dialect", "severity",
          "allow-empty"}
 
 
-class ConfigError(ValueError):
-    pass
+class ConfigError(SchemagateError, ValueError):
+    """The configuration file cannot be read or says something invalid."""
 
 
 def find_config(start: Path) -> Path | None:

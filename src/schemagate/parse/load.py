@@ -20,6 +20,7 @@ from schemagate.model.migration import (
     Script,
     TransactionMode,
 )
+from schemagate.parse.frontend import FileFrontend, script_frontend
 from schemagate.parse.source import SourceText, read_source
 
 T = TypeVar("T")
@@ -86,6 +87,7 @@ def _parse_alembic(
 ) -> ParsedMigration:
     from schemagate.parse.alembic.frontend import parse_alembic
 
+    frontend: FileFrontend = parse_alembic
     script = source.up or source.down
     assert script is not None
     file = (root / script.path) if root else Path(script.path)
@@ -94,7 +96,7 @@ def _parse_alembic(
         loaded.errors.append(text)
         return ParsedMigration(source, ParsedScript(script, errors=[text]), None)
     try:
-        parsed = parse_deeply(parse_alembic, text, source)
+        parsed = parse_deeply(frontend, text, source)
     except RecursionError:
         error = InputError(script.path, _TOO_DEEP)
         loaded.errors.append(error)
@@ -123,20 +125,10 @@ def _parse(
     text = texts[script.path]
     if isinstance(text, InputError):
         return ParsedScript(script, errors=[text])
-    if source.dialect != "postgres":
-        from schemagate.parse.sqlglot.frontend import parse_dialect_script
-
-        try:
-            parsed = parse_deeply(parse_dialect_script, text, script, source.dialect)
-        except RecursionError:
-            parsed = ParsedScript(script, errors=[InputError(script.path, _TOO_DEEP)])
-    else:
-        from schemagate.parse.postgres.frontend import parse_script
-
-        try:
-            parsed = parse_deeply(parse_script, text, script)
-        except RecursionError:
-            parsed = ParsedScript(script, errors=[InputError(script.path, _TOO_DEEP)])
+    try:
+        parsed = parse_deeply(script_frontend(source.dialect), text, script, source.dialect)
+    except RecursionError:
+        parsed = ParsedScript(script, errors=[InputError(script.path, _TOO_DEEP)])
     loaded.errors.extend(parsed.errors)
     # Discovery already notes files of zero bytes; this catches files of comments only.
     if parsed.empty and script.section is None and text.text.strip():

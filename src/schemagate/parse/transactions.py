@@ -1,14 +1,8 @@
 """Which statements run inside a transaction, given the migration tool's own wrapping.
 
-| layout         | how the tool sends a script                  | mode        |
-| -------------- | -------------------------------------------- | ----------- |
-| plain .sql     | statement by statement (psql)                | autocommit  |
-| golang-migrate | the file as one multi-statement query        | implicit    |
-| Prisma         | the script as one multi-statement query      | implicit    |
-| dbmate         | BEGIN … COMMIT, unless `transaction:false`   | wrapped     |
-| Flyway         | BEGIN … COMMIT per migration                 | wrapped     |
-| diesel         | BEGIN … COMMIT per migration                 | wrapped     |
-| Alembic        | one transaction, except `autocommit_block()` | wrapped     |
+The mode ("autocommit", "implicit" or "wrapped", see `model.migration.TransactionMode`) comes
+with each script from its layout; each module in `parse/layouts/` says which one its tool uses
+and why.
 
 PostgreSQL runs a multi-statement simple query as one implicit transaction, so `CREATE INDEX
 CONCURRENTLY` fails there exactly as inside `BEGIN`: a file of one statement is not a

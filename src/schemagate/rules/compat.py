@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemagate.model import ops as o
+from schemagate.model.findings import Severity
+from schemagate.model.locks import LockMode
 from schemagate.rules.context import RuleContext
-from schemagate.rules.locks import ACCESS_EXCLUSIVE
 from schemagate.rules.registry import Hit, rule
 
 
@@ -27,7 +28,8 @@ def add_required_column(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
 
     ## When it does not fire
     With a `DEFAULT`, for identity, serial and generated columns (they fill themselves), and
-    on tables created earlier in the same migration.
+    on tables created earlier in the same migration. With `--db`, when the live table has
+    rows, the finding is an error rather than a warning: the statement will fail.
 
     ## Safe alternative
     ```sql
@@ -39,6 +41,27 @@ def add_required_column(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE users ADD COLUMN plan text NOT NULL;
     ```
+
+    ## References
+    - Modifying Tables, Adding a Column: the new column is filled with its default, or NULL when it
+      has none, so `NOT NULL` without a default fails on a table with rows.
+      https://www.postgresql.org/docs/current/ddl-alter.html#DDL-ALTER-ADDING-A-COLUMN
+    - ALTER TABLE, Notes: a non-volatile default is stored once in the catalog (PostgreSQL 11+),
+      with no rewrite.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
+
+    ## With Alembic
+    Give the default to the database, not only to SQLAlchemy:
+    ```python
+    op.add_column("users", sa.Column("plan", sa.Text(), nullable=False, server_default="free"))
+    ```
+
+    ## With Django
+    A field `default=` lives in Python only; from Django 5.0, `db_default=` sets it in the
+    database too, so inserts from the previous release still succeed:
+    ```python
+    migrations.AddField("user", "plan", models.TextField(db_default="free"))
+    ```
     """
     col = op.column
     if not col.not_null or col.default is not None or ctx.is_new(op.table):
@@ -47,7 +70,8 @@ def add_required_column(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
         return
     yield Hit(f"adding NOT NULL column `{col.name}` without a default to `{op.table}` fails if "
               "the table has rows, and breaks inserts from the running application",
-              object=f"{op.table}.{col.name}", lock=ACCESS_EXCLUSIVE)
+              object=f"{op.table}.{col.name}", lock=LockMode.ACCESS_EXCLUSIVE,
+              severity_with_rows=Severity.ERROR)
 
 
 @rule("rename-table", family="compat", severity="warning", ops=(o.RenameTable,),
@@ -78,11 +102,18 @@ def rename_table(op: o.RenameTable, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE customers RENAME TO clients;
     ```
+
+    ## References
+    - ALTER TABLE: `RENAME` changes the name at once for every session.
+      https://www.postgresql.org/docs/current/sql-altertable.html
+    - CREATE VIEW, Updatable Views: a simple view over one table accepts `INSERT`, `UPDATE` and
+      `DELETE`, so the old name keeps working for writers too.
+      https://www.postgresql.org/docs/current/sql-createview.html#SQL-CREATEVIEW-UPDATABLE-VIEWS
     """
     if ctx.is_new(op.table) or ctx.undoes_rename(op.table):
         return
     yield Hit(f"renaming `{op.table}` to `{op.new_name}` breaks code that still uses the old "
-              "name", object=str(op.table), lock=ACCESS_EXCLUSIVE)
+              "name", object=str(op.table), lock=LockMode.ACCESS_EXCLUSIVE)
 
 
 @rule("rename-column", family="compat", severity="warning", ops=(o.RenameColumn,),
@@ -110,11 +141,19 @@ def rename_column(op: o.RenameColumn, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE users RENAME COLUMN email TO email_address;
     ```
+
+    ## References
+    - ALTER TABLE: `RENAME COLUMN` changes the name at once for every session.
+      https://www.postgresql.org/docs/current/sql-altertable.html
+
+    ## With Django
+    Keep the column's old name in the database while the model uses the new one:
+    `RenameField` plus `db_column="old_name"` on the field renames nothing in the database.
     """
     if ctx.is_new_column(op.table, op.column) or ctx.undoes_rename(op.table, op.column):
         return
     yield Hit(f"renaming `{op.table}.{op.column}` to `{op.new_name}` breaks code that still "
-              "uses the old name", object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE)
+              "uses the old name", object=f"{op.table}.{op.column}", lock=LockMode.ACCESS_EXCLUSIVE)
 
 
 @rule("rename-schema", family="compat", severity="warning", ops=(o.RenameSchema,),
@@ -140,6 +179,13 @@ def rename_schema(op: o.RenameSchema, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER SCHEMA reporting RENAME TO analytics;
     ```
+
+    ## References
+    - ALTER SCHEMA: `RENAME TO` changes the name at once.
+      https://www.postgresql.org/docs/current/sql-alterschema.html
+    - The Schema Search Path: unqualified names are looked up through `search_path`, which names
+      schemas.
+      https://www.postgresql.org/docs/current/ddl-schemas.html#DDL-SCHEMAS-PATH
     """
     if any(t.schema == op.name and ctx.is_new(t) for t in ctx.catalog.tables) and not any(
             t.schema == op.name and not ctx.is_new(t) for t in ctx.catalog.tables):
@@ -171,6 +217,12 @@ def rename_enum_value(op: o.RenameEnumValue, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TYPE order_status RENAME VALUE 'canceled' TO 'cancelled';
     ```
+
+    ## References
+    - ALTER TYPE: `RENAME VALUE` renames a label of an enum type.
+      https://www.postgresql.org/docs/current/sql-altertype.html
+    - Enumerated Types: an input value that is not a label of the type is an error.
+      https://www.postgresql.org/docs/current/datatype-enum.html
     """
     typ = ctx.catalog.types.get(op.name)
     if typ is not None and typ.created_in == ctx.migration.name:
@@ -192,8 +244,10 @@ def drop_not_null(op: o.DropNotNull, ctx: RuleContext) -> Iterator[Hit]:
     writer stores breaks those readers (and the change is hard to revert once NULLs exist).
 
     ## When it does not fire
-    On a table or column created earlier in the same migration, and on a column the history
-    knows to be nullable already (Alembic's `alter_column(..., nullable=True)` restating it).
+    On a table or column created earlier in the same migration, on a column the history
+    knows to be nullable already (Alembic's `alter_column(..., nullable=True)` restating it),
+    and in a down path undoing its up's `SET NOT NULL`: that restores the schema the running
+    code was written for.
 
     ## Safe alternative
     Deploy readers that handle NULL before the migration that allows it.
@@ -202,12 +256,24 @@ def drop_not_null(op: o.DropNotNull, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE users ALTER COLUMN email DROP NOT NULL;
     ```
+
+    ## References
+    - ALTER TABLE, SET/DROP NOT NULL: `DROP NOT NULL` lets the column hold NULLs from then on.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DROP-NOT-NULL
     """
-    if ctx.is_new_column(op.table, op.column):
+    if ctx.is_new_column(op.table, op.column) or _undoes_set_not_null(op, ctx):
         return
     table = ctx.table(op.table)
     column = table.column(op.column) if table else None
     if column is not None and column.type.name != "unknown" and not column.not_null:
         return  # already nullable: an ORM's `nullable=True` restating it changes nothing
     yield Hit(f"`{op.table}.{op.column}` may now be NULL: readers that expect a value break",
-              object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE)
+              object=f"{op.table}.{op.column}", lock=LockMode.ACCESS_EXCLUSIVE)
+
+
+def _undoes_set_not_null(op: o.DropNotNull, ctx: RuleContext) -> bool:
+    """Whether this is a down path and its up path made the column NOT NULL."""
+    up = ctx.migration.up
+    return ctx.direction == "down" and up is not None and any(
+        isinstance(x, o.SetNotNull) and x.table == op.table and x.column == op.column
+        for st in up.statements for x in st.ops)

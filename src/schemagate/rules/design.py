@@ -6,13 +6,18 @@ the up path only: a down path re-creating what existed is not a new design decis
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
+from schemagate.fold import constraint_name
 from schemagate.model import ops as o
+from schemagate.model.catalog import Catalog, Constraint
+from schemagate.model.findings import Severity
+from schemagate.model.migration import ParsedMigration, ParsedScript
 from schemagate.model.names import QName
+from schemagate.model.settings import Settings
 from schemagate.model.span import Span
 from schemagate.model.types import TypeRef
-from schemagate.rules.context import MigrationContext, RuleContext
+from schemagate.rules.context import RuleContext
 from schemagate.rules.registry import Hit, rule
 
 _COLUMN_OPS = (o.CreateTable, o.AddColumn, o.AlterColumnType)
@@ -40,6 +45,71 @@ def _key_columns(op: o.Operation) -> set[str]:
     return set()
 
 
+def _referenced(op: o.Operation, column: str, ctx: RuleContext) -> tuple[QName, str] | None:
+    """The (table, column) a key column of the operation references: by a foreign key of
+    the operation itself, or of an `ADD CONSTRAINT` later in the same script (how Prisma
+    and Atlas write every foreign key: tables first, keys after)."""
+    match op:
+        case o.CreateTable(table=table, constraints=cons) | o.AddColumn(
+                table=table, constraints=cons):
+            later = [con for index, con in ctx.per_script(_added_constraints).get(table, ())
+                     if index > ctx.statement.index]
+            for con in (*cons, *later):
+                if con.kind == "foreign" and con.ref_table is not None and column in con.columns:
+                    at = con.columns.index(column)
+                    ref = con.ref_columns[at] if at < len(con.ref_columns) else None
+                    return con.ref_table, ref or ""
+    return None
+
+
+def _added_constraints(script: ParsedScript) -> dict[QName, list[tuple[int, o.ConstraintDef]]]:
+    """The `ADD CONSTRAINT`s of the script by table, with their statement's index, in order."""
+    out: dict[QName, list[tuple[int, o.ConstraintDef]]] = {}
+    for st in script.statements:
+        for x in st.ops:
+            if isinstance(x, o.AddConstraint):
+                out.setdefault(x.table, []).append((st.index, x.constraint))
+    return out
+
+
+def _created_tables(script: ParsedScript) -> dict[QName, list[tuple[int, o.CreateTable]]]:
+    """The `CREATE TABLE`s of the script by table, with their statement's index, in order."""
+    out: dict[QName, list[tuple[int, o.CreateTable]]] = {}
+    for st in script.statements:
+        for x in st.ops:
+            if isinstance(x, o.CreateTable):
+                out.setdefault(x.table, []).append((st.index, x))
+    return out
+
+
+def _primary_column(constraints: Sequence[o.ConstraintDef] | Sequence[Constraint]) -> str:
+    return next((c for con in constraints if con.kind == "primary" for c in con.columns[:1]),
+                "")
+
+
+def _key_type(op: o.Operation, ctx: RuleContext, table: QName, column: str
+              ) -> tuple[TypeRef | None, bool]:
+    """The referenced key's type (None: unknown) and whether the key predates the history.
+    An empty column name means the referenced table's primary key. The key's table may be
+    the operation's own, one the history built, or one created later in the same script."""
+    created = [x for index, x in ctx.per_script(_created_tables).get(table, ())
+               if index >= ctx.statement.index]
+    if created:
+        first = created[0]
+        column = column or _primary_column(first.constraints)
+        return next((c.type for c in first.columns if c.name == column), None), False
+    known = ctx.table(table)
+    if known is None:
+        return None, True
+    column = column or _primary_column(known.constraints)
+    col = known.column(column)
+    typ = col.type if col is not None and col.type.name != "unknown" else None
+    return typ, known.created_in is None
+
+
+_NARROW = ("int4", "int2")
+
+
 @rule("prefer-bigint", family="design", severity="warning", ops=_COLUMN_OPS,
       aliases=("prefer-bigint-over-int", "prefer-bigint-over-smallint"),
       fix="use bigint (or bigint GENERATED ... AS IDENTITY) for keys")
@@ -55,7 +125,11 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     rewriting the table and every table referencing it, under ACCESS EXCLUSIVE.
 
     ## When it does not fire
-    On `bigint`/`bigserial` keys, on columns that are not keys, on down paths.
+    On `bigint`/`bigserial` keys, on columns that are not keys, on down paths. A
+    foreign-key column whose referenced key is itself `integer`/`smallint` must match that
+    key, so it is not flagged: the finding belongs to the key, and is made there when the
+    history creates the key. When the key predates the history (or its type is unknown), the
+    first such column of a migration gets one `info` finding saying to widen the key first.
 
     ## Safe alternative
     ```sql
@@ -66,12 +140,37 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     CREATE TABLE events (id serial PRIMARY KEY);
     ```
+
+    ## References
+    - Numeric Types, Integer Types: `integer` ends at 2147483647, `bigint` at 9223372036854775807.
+      https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-INT
+    - ALTER TABLE, Notes: changing a column's type rewrites the table.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
     """
     keys = _key_columns(op)
     for table, column, typ in _new_columns(op, ctx):
-        if column in keys and typ.name in ("int4", "int2") and typ.array_dims == 0:
+        if column not in keys or typ.name not in _NARROW or typ.array_dims != 0:
+            continue
+        ref = _referenced(op, column, ctx)
+        if ref is None:
             yield Hit(f"key column `{table}.{column}` is {typ.name}: use bigint",
                       object=f"{table}.{column}")
+            continue
+        key_type, predates = _key_type(op, ctx, *ref)
+        if key_type is not None and key_type.name not in _NARROW:
+            yield Hit(f"key column `{table}.{column}` is {typ.name}, narrower than the "
+                      f"{key_type.name} key `{ref[0]}` it references: use bigint",
+                      object=f"{table}.{column}")
+        elif predates or key_type is None:
+            mark = (f"prefer-bigint:{ref[0]}", ctx.script.script.path, ctx.script.script.section)
+            if mark in ctx.state.reported:
+                continue
+            ctx.state.reported.add(mark)
+            known = "is" if key_type is not None else "may be"
+            yield Hit(f"key column `{table}.{column}` is {typ.name} to match the key of "
+                      f"`{ref[0]}`, which {known} {typ.name} and predates the history: widen "
+                      "the key first, then the columns referencing it",
+                      object=f"{ref[0]}", severity=Severity.INFO)
 
 
 @rule("prefer-identity", family="design", dialects=("postgres",), severity="info", ops=_COLUMN_OPS,
@@ -99,6 +198,14 @@ def prefer_identity(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     CREATE TABLE t (id bigserial PRIMARY KEY);
     ```
+
+    ## References
+    - Numeric Types, Serial Types: `serial` creates a separate sequence owned by the column.
+      https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-SERIAL
+    - CREATE TABLE: `GENERATED … AS IDENTITY` attaches an implicit sequence to the column.
+      https://www.postgresql.org/docs/current/sql-createtable.html
+    - PostgreSQL wiki, Don't Do This (serial)
+      https://wiki.postgresql.org/wiki/Don%27t_Do_This
     """
     for table, column, typ in _new_columns(op, ctx):
         if typ.serial:
@@ -139,6 +246,13 @@ def prefer_text(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     CREATE TABLE users (name varchar(200));
     ```
+
+    ## References
+    - Character Types: there is no performance difference among `text`, `varchar(n)` and `char(n)`,
+      apart from the length checks.
+      https://www.postgresql.org/docs/current/datatype-character.html
+    - PostgreSQL wiki, Don't Do This (varchar(n) by default)
+      https://wiki.postgresql.org/wiki/Don%27t_Do_This
     """
     yield from _type_rule(op, ctx, "varchar", "is varchar(n): prefer text", modifiers=True)
 
@@ -169,6 +283,13 @@ def prefer_timestamptz(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     CREATE TABLE events (created_at timestamp);
     ```
+
+    ## References
+    - Date/Time Types: `timestamp with time zone` stores an instant (in UTC) and converts on input
+      and output; `timestamp` ignores any time zone given.
+      https://www.postgresql.org/docs/current/datatype-datetime.html
+    - PostgreSQL wiki, Don't Do This (timestamp without time zone)
+      https://wiki.postgresql.org/wiki/Don%27t_Do_This
     """
     yield from _type_rule(op, ctx, "timestamp", "is timestamp without time zone: prefer "
                           "timestamptz")
@@ -198,6 +319,11 @@ def ban_char(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     CREATE TABLE t (country_code char(2));
     ```
+
+    ## References
+    - Character Types: `char(n)` is blank-padded, the trailing spaces are insignificant in
+      comparisons, and it is usually the slowest of the three types.
+      https://www.postgresql.org/docs/current/datatype-character.html
     """
     yield from _type_rule(op, ctx, "bpchar", "is char(n): prefer text")
 
@@ -226,6 +352,13 @@ def prefer_jsonb(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE events ADD COLUMN payload json;
     ```
+
+    ## References
+    - JSON Types: `json` stores the input text and re-parses it on each use; `jsonb` stores a
+      decomposed binary form and supports indexing.
+      https://www.postgresql.org/docs/current/datatype-json.html
+    - jsonb Indexing: GIN indexes on `jsonb`.
+      https://www.postgresql.org/docs/current/datatype-json.html#JSON-INDEXING
     """
     yield from _type_rule(op, ctx, "json", "is json: prefer jsonb")
 
@@ -275,6 +408,11 @@ def identifier_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     CREATE INDEX index_orders_on_customer_id_and_created_at_and_status_and_region ON orders (...);
     ```
+
+    ## References
+    - Identifiers and Key Words: identifiers longer than NAMEDATALEN-1 bytes (63 by default) are
+      truncated.
+      https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS
     """
     first = op is ctx.statement.ops[0]
     written = ctx.statement.long_identifiers if first else ()
@@ -291,16 +429,18 @@ def _covered(columns: tuple[str, ...], indexes: list[tuple[str, ...]]) -> bool:
     return any(len(ix) >= k and set(ix[:k]) == set(columns) for ix in indexes)
 
 
-@rule("fk-without-index", family="design", severity="warning", scope="migration",
+@rule("fk-without-index", family="design", severity="warning", scope="folded",
       dialects=("postgres", "sqlite"),
       aliases=("E15",), fix="CREATE INDEX CONCURRENTLY on the referencing columns")
-def fk_without_index(ctx: MigrationContext) -> Iterator[Hit]:
+def fk_without_index(history: Sequence[ParsedMigration], after: Catalog,
+                     settings: Settings) -> Iterator[Hit]:
     """A foreign key whose referencing columns no index covers.
 
     ## What it does
-    After each migration, checks the foreign keys it added: flags those whose referencing
-    columns are not the leading columns of any index (primary keys and unique constraints
-    count) on the referencing table.
+    Judges the whole history by the schema it ends with: flags each foreign key the history
+    added whose referencing columns are not the leading columns of any index on the
+    referencing table (primary keys and unique constraints count). The finding points at the
+    statement that added the foreign key, in the migration that added it.
 
     ## Why it matters
     Every `DELETE` or key `UPDATE` on the referenced table scans the referencing table to
@@ -308,8 +448,12 @@ def fk_without_index(ctx: MigrationContext) -> Iterator[Hit]:
     locks, and cascades that take minutes.
 
     ## When it does not fire
-    When an index with those leading columns exists by the end of the migration (in any
-    order), or on foreign keys the migration did not add.
+    When an index whose leading columns are the foreign key's columns (in any order) exists
+    by the end of the history, whichever migration built it: the common pattern of a foreign
+    key in one migration and a `CREATE INDEX CONCURRENTLY` in the next one passes. An index
+    on a table of the same name in another schema counts (a history that leaves tables
+    unqualified and names the schema on its indexes means one table). Not on a foreign key
+    or table a later migration dropped, nor on foreign keys that predate the history.
 
     ## Safe alternative
     ```sql
@@ -320,36 +464,62 @@ def fk_without_index(ctx: MigrationContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users;
     ```
+
+    ## References
+    - Foreign Keys: deleting or updating a referenced row scans the referencing table, so it is
+      often a good idea to index the referencing columns; declaring a foreign key does not create
+      that index.
+      https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK
+
+    ## With Django
+    `ForeignKey` creates an index on its column (`db_index=True`) unless told otherwise; add
+    it concurrently to an existing table with `AddIndexConcurrently` in a non-atomic
+    migration (see `create-index-non-concurrently`).
     """
-    name = ctx.migration.name
-    up = ctx.migration.up
-    touched = {op.table for st in (up.statements if up else ()) for op in st.ops
-               if isinstance(op, (o.CreateTable, o.AddConstraint, o.AddColumn))}
-    for table_name in sorted(touched, key=str):
-        table = ctx.after.tables.get(table_name)
-        if table is None:
+    by_name = {m.name: m for m in history}
+    # Indexes by table name in any schema: a history that names its tables unqualified and
+    # its indexes' tables with a schema (search_path) means the same table.
+    by_table: dict[str, list[tuple[str, ...]]] = {}
+    for ix in after.indexes.values():
+        by_table.setdefault(ix.table.name.lower(), []).append(ix.columns)
+    for table in after.tables.values():
+        fks = [c for c in table.constraints
+               if c.kind == "foreign" and c.columns and c.created_in in by_name]
+        if not fks:
             continue
-        new_fks = [c for c in table.constraints if c.kind == "foreign" and c.created_in == name]
-        if not new_fks:
-            continue
-        indexes = [ix.columns for ix in ctx.after.indexes_on(table.name)]
-        for fk in new_fks:
-            if fk.columns and not _covered(fk.columns, indexes):
-                yield Hit(f"foreign key `{fk.name}` on `{table.name}` ({', '.join(fk.columns)})"
-                          " has no index on its columns", object=str(table.name),
-                          span=_fk_span(ctx, table.name))
+        indexes = by_table.get(table.name.name.lower(), [])
+        for fk in fks:
+            if _covered(fk.columns, indexes):
+                continue
+            span = _fk_span(by_name[fk.created_in or ""], table.name, fk)
+            if span is not None:
+                yield Hit(f"foreign key `{fk.name}` on `{table.name}` "
+                          f"({', '.join(fk.columns)}) has no index on its columns",
+                          object=str(table.name), span=span)
 
 
-def _fk_span(ctx: MigrationContext, table: QName) -> Span | None:
-    up = ctx.migration.up
-    if up is None:
+def _fk_span(mig: ParsedMigration, table: QName, fk: Constraint) -> Span | None:
+    """The operation of the migration's up path that added the foreign key, by its name (as
+    given, or as PostgreSQL names it): on the key's table, else on the name the table had
+    then (it was renamed since)."""
+    if mig.up is None:
         return None
-    for st in up.statements:
+    candidates: list[tuple[QName, o.Operation]] = []
+    for st in mig.up.statements:
         for op in st.ops:
-            if isinstance(op, (o.CreateTable, o.AddConstraint, o.AddColumn)) and \
-                    op.table == table:
-                return op.span
-    return None
+            match op:
+                case o.CreateTable(table=t, constraints=cons) | o.AddColumn(
+                        table=t, constraints=cons):
+                    defs = cons
+                case o.AddConstraint(table=t, constraint=con):
+                    defs = (con,)
+                case _:
+                    continue
+            candidates += [(t, op) for d in defs if d.kind == "foreign"
+                           and d.columns == fk.columns and constraint_name(t, d) == fk.name]
+    same = [op for t, op in candidates if t == table]
+    chosen = same or [op for _, op in candidates]
+    return chosen[-1].span if chosen else None
 
 
 @rule("enum-type", family="design", severity="info", ops=(o.CreateType,), aliases=("W13",),
@@ -379,6 +549,13 @@ def enum_type(op: o.CreateType, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     CREATE TYPE order_status AS ENUM ('new', 'paid');
     ```
+
+    ## References
+    - Enumerated Types: labels can be added and renamed, but existing ones cannot be removed or
+      reordered short of dropping and re-creating the type.
+      https://www.postgresql.org/docs/current/datatype-enum.html
+    - ALTER TYPE: the restrictions on `ADD VALUE` inside a transaction block.
+      https://www.postgresql.org/docs/current/sql-altertype.html
     """
     if op.enum_values is not None and op.type_kind == "enum" and ctx.direction == "up":
         yield Hit(f"enum type `{op.name}`: values cannot be removed or reordered later",

@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemagate.model import ops as o
+from schemagate.model.catalog import Catalog
+from schemagate.model.findings import Severity
+from schemagate.model.locks import LockMode
+from schemagate.model.migration import ParsedScript
 from schemagate.model.names import QName
 from schemagate.model.types import classify_change
 from schemagate.rules.context import RuleContext
@@ -16,7 +20,6 @@ from schemagate.rules.dependents import (
     truncate_cascade_targets,
     type_users,
 )
-from schemagate.rules.locks import ACCESS_EXCLUSIVE
 from schemagate.rules.registry import Hit, rule
 
 _BACKUP = "save the data first (`schemagate backup`) and make sure no code still uses it"
@@ -54,23 +57,33 @@ def drop_table(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     DROP TABLE legacy_orders;
     ```
+
+    ## References
+    - DROP TABLE: the table, its indexes, rules, triggers and constraints are removed; `CASCADE`
+      also drops the views and foreign keys that depend on it.
+      https://www.postgresql.org/docs/current/sql-droptable.html
     """
     # What still uses the table is `drop-referenced-object`'s finding; this one is the data.
     for table in op.tables:
         if not ctx.is_new(table) and not _rebuilt(table, ctx):
             yield Hit(f"`DROP TABLE {table}` deletes the table and all its rows",
-                      object=str(table), lock=ACCESS_EXCLUSIVE)
+                      object=str(table), lock=LockMode.ACCESS_EXCLUSIVE)
 
 
 def _rebuilt(table: QName, ctx: RuleContext) -> bool:
     """The table-rebuild pattern: a table created in this migration (and filled from the
     old one) is renamed to the dropped table's name later in the same script."""
-    for st in ctx.script.statements[ctx.statement.index + 1:]:
-        for op in st.ops:
-            if (isinstance(op, o.RenameTable) and ctx.is_new(op.table)
-                    and QName(op.table.schema, op.new_name) == table):
-                return True
+    for index, op in ctx.per_script(_renames):
+        if (index > ctx.statement.index and ctx.is_new(op.table)
+                and QName(op.table.schema, op.new_name) == table):
+            return True
     return False
+
+
+def _renames(script: ParsedScript) -> list[tuple[int, o.RenameTable]]:
+    """The table renames of the script, with their statement's index."""
+    return [(st.index, op) for st in script.statements for op in st.ops
+            if isinstance(op, o.RenameTable)]
 
 
 @rule("drop-column", family="destructive", severity="error", ops=(o.DropColumn,),
@@ -103,11 +116,29 @@ def drop_column(op: o.DropColumn, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE users DROP COLUMN legacy_id;
     ```
+
+    ## References
+    - ALTER TABLE, DROP COLUMN: the column and its indexes and constraints go; with `CASCADE`,
+      whatever depends on it too.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-DROP-COLUMN
+    - ALTER TABLE, Notes: the column is made invisible at once and its space reclaimed only as rows
+      are rewritten.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
+
+    ## With Django
+    Remove the field from the model state first, and from the database a release later:
+    ```python
+    migrations.SeparateDatabaseAndState(
+        state_operations=[migrations.RemoveField("user", "legacy_id")],
+        database_operations=[],
+    )
+    # a release later, once no running code reads it: RemoveField("user", "legacy_id")
+    ```
     """
     if ctx.is_new_column(op.table, op.column):
         return
     yield Hit(f"dropping column `{op.column}` of `{op.table}` deletes its data",
-              object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE)
+              object=f"{op.table}.{op.column}", lock=LockMode.ACCESS_EXCLUSIVE)
 
 
 @rule("drop-schema", family="destructive", severity="error", ops=(o.DropSchema,),
@@ -133,6 +164,11 @@ def drop_schema(op: o.DropSchema, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     DROP SCHEMA reporting CASCADE;
     ```
+
+    ## References
+    - DROP SCHEMA: `CASCADE` drops every object the schema contains; `RESTRICT`, the default,
+      refuses while it contains any.
+      https://www.postgresql.org/docs/current/sql-dropschema.html
     """
     for schema in op.names:
         tables = [str(t) for t in ctx.catalog.tables if t.schema == schema]
@@ -164,6 +200,11 @@ def drop_database(op: o.DropDatabase, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     DROP DATABASE analytics;
     ```
+
+    ## References
+    - DROP DATABASE: removes the catalog entries and the data directory; it cannot be undone, and
+      cannot run inside a transaction block.
+      https://www.postgresql.org/docs/current/sql-dropdatabase.html
     """
     yield Hit(f"`DROP DATABASE {op.name}` deletes the whole database", object=op.name)
 
@@ -191,6 +232,11 @@ def truncate(op: o.Truncate, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     TRUNCATE accounts CASCADE;
     ```
+
+    ## References
+    - TRUNCATE: takes ACCESS EXCLUSIVE on each table it truncates; `CASCADE` also truncates every
+      table with a foreign key to them.
+      https://www.postgresql.org/docs/current/sql-truncate.html
     """
     tables = tuple(t for t in op.tables if not ctx.is_new(t))
     if not tables:
@@ -203,7 +249,7 @@ def truncate(op: o.Truncate, ctx: RuleContext) -> Iterator[Hit]:
             message += "; CASCADE also empties " + ", ".join(str(t) for t in extra)
         else:
             message += "; CASCADE also empties every table that references it"
-    yield Hit(message, object=names, lock=ACCESS_EXCLUSIVE)
+    yield Hit(message, object=names, lock=LockMode.ACCESS_EXCLUSIVE)
 
 
 @rule("delete-all-rows", family="destructive", severity="error",
@@ -222,8 +268,11 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
 
     ## When it does not fire
     With a `WHERE` clause, on a table created earlier in the same migration (seeding a
-    new table is fine), and for an `UPDATE` that only sets columns added earlier in the same
-    migration (a backfill overwrites nothing).
+    new table is fine), and for an `UPDATE` that only sets columns holding no data yet: added
+    earlier in the history (in this migration or an earlier one) to a table that existed,
+    and not set by any `UPDATE` or `INSERT` of a migration since. Such a backfill overwrites
+    nothing but the column's default. An `UPDATE` that sets a column holding data (a table's
+    own column, or one an earlier migration already backfilled) is still flagged.
 
     ## Safe alternative
     Say which rows, and for large tables change them in batches:
@@ -235,19 +284,31 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
     ```sql
     DELETE FROM sessions;
     ```
+
+    ## References
+    - DELETE and UPDATE: without `WHERE`, the statement applies to every row of the table.
+      https://www.postgresql.org/docs/current/sql-delete.html
+      https://www.postgresql.org/docs/current/sql-update.html
     """
     if op.has_where or ctx.is_new(op.table):
         return
     if isinstance(op, o.UpdateRows) and op.columns and all(
-            ctx.is_new_column(op.table, c) for c in op.columns):
-        return  # backfilling columns this migration added overwrites nothing
+            _unwritten(ctx, op.table, c) for c in op.columns):
+        return  # a backfill: nothing in those columns yet to overwrite
     if isinstance(op, o.DeleteRows):
         message = f"`DELETE` without `WHERE` deletes every row of `{op.table}`"
     else:
         cols = ", ".join(c for c in op.columns if c)
         message = f"`UPDATE` without `WHERE` overwrites {cols or 'columns'} in every row of " \
                   f"`{op.table}`"
-    yield Hit(message, object=str(op.table), lock="ROW EXCLUSIVE")
+    yield Hit(message, object=str(op.table), lock=LockMode.ROW_EXCLUSIVE)
+
+
+def _unwritten(ctx: RuleContext, table: QName, column: str) -> bool:
+    """Whether the column holds no data yet (see `Column.unwritten`)."""
+    known = ctx.table(table)
+    col = known.column(column) if known is not None else None
+    return col is not None and col.unwritten
 
 
 _CASCADE_OPS = (o.DropTable, o.DropView, o.DropSchema, o.DropType, o.DropSequence,
@@ -271,6 +332,9 @@ def drop_cascade(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
 
     ## When it does not fire
     On a `DROP` without `CASCADE`, and on objects created earlier in the same migration.
+    When nothing in the history depends on the object, it is a warning, not an error, and
+    says so: CASCADE then drops only what the database holds beyond the history (objects
+    made by hand, or by tools the history does not show).
 
     ## Safe alternative
     Drop the dependents first, by name, so the migration says what it removes:
@@ -283,16 +347,25 @@ def drop_cascade(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     DROP TABLE users CASCADE;
     ```
+
+    ## References
+    - Dependency Tracking: `CASCADE` drops the dependent objects, and the objects depending on
+      those, recursively.
+      https://www.postgresql.org/docs/current/ddl-depend.html
     """
     if not getattr(op, "cascade", False):
         return
     targets, dependents = _cascade_dependents(op, ctx)
     if not targets:
         return
-    listed = ", ".join(dependents[:20]) if dependents else "none known to the history; the " \
-        "live database may have more"
-    yield Hit(f"`CASCADE` also drops what depends on {', '.join(targets)}: {listed}",
-              object=", ".join(targets))
+    if not dependents:
+        yield Hit(f"`CASCADE` on {', '.join(targets)}: nothing in the history depends on it, "
+                  "but the database may hold dependents the history does not show, and they "
+                  "would go without a word", object=", ".join(targets),
+                  severity=Severity.WARNING)
+        return
+    yield Hit(f"`CASCADE` also drops what depends on {', '.join(targets)}: "
+              f"{', '.join(dependents[:20])}", object=", ".join(targets))
 
 
 def _cascade_dependents(op: o.Operation, ctx: RuleContext) -> tuple[list[str], list[str]]:
@@ -326,6 +399,7 @@ def _cascade_dependents(op: o.Operation, ctx: RuleContext) -> tuple[list[str], l
             deps += [f"table {t}" for t in cat.tables if t.schema in names]
         case o.DropConstraint(table=table, name=name):
             targets.append(f"{table}.{name}")
+            deps += _keys_referencing(cat, table, name)
         case o.DropIndex(names=names):
             targets += [str(n) for n in names]
         case o.DropExtension(names=names):
@@ -333,6 +407,16 @@ def _cascade_dependents(op: o.Operation, ctx: RuleContext) -> tuple[list[str], l
         case o.DropTrigger(table=table, name=name):
             targets.append(f"{table}.{name}")
     return targets, list(dict.fromkeys(deps))
+
+
+def _keys_referencing(cat: Catalog, table: QName, constraint: str) -> list[str]:
+    """The foreign keys that rest on a primary key or unique constraint: CASCADE drops them."""
+    known = cat.tables.get(table)
+    con = known.constraint(constraint) if known is not None else None
+    if con is None or con.kind not in ("primary", "unique"):
+        return []
+    return [f"foreign key {fk.name} on {other.name}" for other, fk in cat.foreign_keys_to(table)
+            if set(fk.ref_columns or con.columns) == set(con.columns)]
 
 
 @rule("lossy-type-change", family="destructive", severity="error", ops=(o.AlterColumnType,),
@@ -367,6 +451,16 @@ def lossy_type_change(op: o.AlterColumnType, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE users ALTER COLUMN name TYPE varchar(50);  -- was varchar(255)
     ```
+
+    ## References
+    - Character Types: storing a longer string into `varchar(n)` is an error, while an explicit cast
+      to `varchar(n)` truncates silently.
+      https://www.postgresql.org/docs/current/datatype-character.html
+    - Numeric Types: values with more fractional digits than the scale are rounded.
+      https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-NUMERIC-DECIMAL
+    - ALTER TABLE, SET DATA TYPE: every existing value is converted, with `USING` or the assignment
+      cast.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DATA-TYPE
     """
     if ctx.is_new_column(op.table, op.column):
         return
@@ -378,8 +472,8 @@ def lossy_type_change(op: o.AlterColumnType, ctx: RuleContext) -> Iterator[Hit]:
     change = classify_change(old, op.new_type, op.using is not None)
     if change.lossy:
         yield Hit(f"changing `{op.table}.{op.column}` from {old} to {op.new_type} "
-                  f"{change.reason}", object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE,
-                  facts={"rewrite": bool(change.rewrite)})
+                  f"{change.reason}", object=f"{op.table}.{op.column}",
+                  lock=LockMode.ACCESS_EXCLUSIVE, facts={"rewrite": bool(change.rewrite)})
 
 
 @rule("drop-type-in-use", family="destructive", dialects=("postgres",), severity="error",
@@ -407,6 +501,14 @@ def drop_type_in_use(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     DROP TYPE order_status;  -- orders.status still has this type
     ```
+
+    ## References
+    - Dependency Tracking: dropping an object others depend on fails unless `CASCADE` drops the
+      dependents too.
+      https://www.postgresql.org/docs/current/ddl-depend.html
+    - DROP TYPE: `CASCADE` drops the objects that depend on the type, such as the columns of that
+      type.
+      https://www.postgresql.org/docs/current/sql-droptype.html
     """
     match op:
         case o.DropType(names=names):

@@ -81,6 +81,14 @@ def multiple_heads(migrations: Sequence[ParsedMigration], settings: Settings
     revision = "c1"
     down_revision = "a0"   # second child of a0: heads b1 and c1
     ```
+
+    ## References
+    - Alembic, Working with Branches: several heads, and merging them with `alembic merge`.
+      https://alembic.sqlalchemy.org/en/latest/branches.html
+
+    ## With Django
+    Django stops with "Conflicting migrations detected"; merge them with
+    `python manage.py makemigrations --merge`.
     """
     from schemagate.graph.revisions import has_revisions, revision_graph
 
@@ -168,6 +176,11 @@ def revision_cycle(migrations: Sequence[ParsedMigration], settings: Settings
     revision = "b2"
     down_revision = "a1"
     ```
+
+    ## References
+    - Alembic tutorial: each revision names its parent in `down_revision`; the chain leads back to a
+      revision whose `down_revision` is None.
+      https://alembic.sqlalchemy.org/en/latest/tutorial.html
     """
     from schemagate.graph.revisions import has_revisions, revision_graph
 
@@ -200,8 +213,9 @@ def missing_revision(migrations: Sequence[ParsedMigration], settings: Settings
 
     ## When it does not fire
     When the history is seen only in part: none of its revisions is a base (a folder below
-    the versions root was linted alone). A named revision brings its whole versions folder
-    along, so a pre-commit hook on one file sees the whole graph.
+    the versions root was linted alone) and no cycle explains why none is — a cycle that
+    swallowed the base does not hide a missing revision. A named revision brings its whole
+    versions folder along, so a pre-commit hook on one file sees the whole graph.
 
     ## Safe alternative
     Restore the missing file, or set `down_revision` to the revision this one really
@@ -212,14 +226,20 @@ def missing_revision(migrations: Sequence[ParsedMigration], settings: Settings
     revision = "c3"
     down_revision = "b2"   # no revision "b2" in versions/
     ```
+
+    ## References
+    - Alembic tutorial: `down_revision` names the revision a migration follows.
+      https://alembic.sqlalchemy.org/en/latest/tutorial.html
+    - Alembic, Working with Branches: `depends_on`.
+      https://alembic.sqlalchemy.org/en/latest/branches.html
     """
     from schemagate.graph.revisions import has_revisions, revision_graph
 
     if not has_revisions(migrations):
         return
     graph = revision_graph(migrations)
-    if not graph.bases():
-        return
+    if not graph.bases() and not graph.cycles():
+        return  # a part of a history: its bases are in a folder not linted
     for node, name, kind in graph.missing:
         mig = graph.migrations[node]
         folder = posixpath.dirname(_script_path(mig)) or "."
@@ -352,14 +372,19 @@ def drop_referenced_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     CREATE VIEW active_users AS SELECT id, email, last_login FROM users WHERE active;
     ALTER TABLE users DROP COLUMN last_login;
     ```
+
+    ## References
+    - Dependency Tracking: PostgreSQL refuses to drop an object that others depend on, unless
+      `CASCADE` drops those too.
+      https://www.postgresql.org/docs/current/ddl-depend.html
     """
     if _cascades(op) or not _referenced(op, ctx.catalog):
         return
-    from schemagate.graph.schema import blocking_dependents, schema_graph
+    from schemagate.graph.schema import blocking_dependents, dependency_index
 
     dialect = ctx.migration.source.dialect
     # SQLite lets a table be dropped under the foreign keys that reference it.
-    graph = schema_graph(ctx.catalog, foreign_keys=dialect != "sqlite")
+    graph = dependency_index(ctx.catalog, foreign_keys=dialect != "sqlite")
     unsure = _unmatched_constraint_drops(ctx)
     for node, what in _drop_targets(op, ctx.catalog):
         dependents = [d for d in blocking_dependents(graph, node)
@@ -440,6 +465,7 @@ def find_unknown_objects(migrations: Sequence[ParsedMigration],
     """
     for mig in migrations:  # a second lint of the same migrations starts afresh
         mig.unknown_refs.clear()
+        mig.unknown_subjects.clear()
     if not migrations or (start is not None and (start.tables or start.views)):
         return
     if not _starts_from_empty(migrations[0]):
@@ -452,6 +478,7 @@ def find_unknown_objects(migrations: Sequence[ParsedMigration],
             # The first migration uses what it does not create: the history starts from a
             # schema built elsewhere (a baseline, `create_all()`), not from an empty one.
             mig.unknown_refs.clear()
+            mig.unknown_subjects.clear()
             return
         if mig.down is not None:
             _check_script(mig, mig.down, "down", catalog.copy())
@@ -468,9 +495,11 @@ def _check_script(mig: ParsedMigration, script: ParsedScript | None, direction: 
         for i, op in enumerate(st.ops):
             if _opaque(op, st.sql):
                 return False
-            missing = _missing(op, catalog, indexes)
+            missing, subject = _missing(op, catalog, indexes)
             if missing:
                 mig.unknown_refs[(direction, st.index, i)] = missing
+                if subject:
+                    mig.unknown_subjects.add((direction, st.index, i))
             apply(catalog, op, mig.name)
     return True
 
@@ -489,16 +518,19 @@ def _relation(cat: Catalog, name: QName) -> Table | View | None:
     return None
 
 
-def _missing(op: o.Operation, cat: Catalog, indexes: bool) -> str:
-    """What the operation uses that does not exist, as words; "" when all exists."""
+def _missing(op: o.Operation, cat: Catalog, indexes: bool) -> tuple[str, bool]:
+    """What the operation uses that does not exist, as words ("" when all exists), and
+    whether that includes the object the operation acts on (not only a key's target)."""
     refs: list[tuple[QName, tuple[str, ...]]] = []  # (relation, columns it must have)
+    targets: list[tuple[QName, tuple[str, ...]]] = []  # foreign keys' and parents' targets
     match op:
         case o.CreateTable(table=table, constraints=constraints, partition_of=parent):
-            refs += [r for r in _fk_refs(constraints) if r[0] != table]
+            targets += [r for r in _fk_refs(constraints) if r[0] != table]
             if parent is not None:
-                refs.append((parent, ()))
+                targets.append((parent, ()))
         case o.AddColumn(table=table, constraints=constraints):
-            refs += [(table, ()), *(r for r in _fk_refs(constraints) if r[0] != table)]
+            refs.append((table, ()))
+            targets += [r for r in _fk_refs(constraints) if r[0] != table]
         case o.DropColumn(table=table, column=column, if_exists=False):
             refs.append((table, (column,)))
         case o.RenameColumn(table=table, column=column) | o.AlterColumnType(
@@ -508,7 +540,8 @@ def _missing(op: o.Operation, cat: Catalog, indexes: bool) -> str:
             refs.append((table, (column,)))
         case o.AddConstraint(table=table, constraint=con):
             local = con.columns if con.kind in ("primary", "unique", "foreign") else ()
-            refs += [(table, local), *_fk_refs((con,))]
+            refs.append((table, local))
+            targets += _fk_refs((con,))
         case o.ValidateConstraint(table=table) | o.RenameTable(table=table) | o.CreateTrigger(
                 table=table) | o.InsertRows(table=table) | o.DeleteRows(table=table):
             refs.append((table, ()))
@@ -520,7 +553,12 @@ def _missing(op: o.Operation, cat: Catalog, indexes: bool) -> str:
             refs.append((table, columns))
         case o.DropIndex(names=names, if_exists=False) if indexes:
             gone = [n for n in names if n not in cat.indexes and not _any_schema(cat, n)]
-            return ", ".join(f"index `{n}`" for n in gone)
+            return ", ".join(f"index `{n}`" for n in gone), bool(gone)
+    subject = _absent(refs, cat)
+    return ", ".join(dict.fromkeys(subject + _absent(targets, cat))), bool(subject)
+
+
+def _absent(refs: list[tuple[QName, tuple[str, ...]]], cat: Catalog) -> list[str]:
     out: list[str] = []
     for table, columns in refs:
         found = _relation(cat, table)
@@ -532,7 +570,7 @@ def _missing(op: o.Operation, cat: Catalog, indexes: bool) -> str:
             continue
         have = {c.name.lower() for c in found.columns}
         out += [f"column `{found.name}.{c}`" for c in columns if c.lower() not in have]
-    return ", ".join(dict.fromkeys(out))
+    return out
 
 
 def _any_schema(cat: Catalog, name: QName) -> bool:
@@ -544,11 +582,11 @@ def _fk_refs(constraints: Sequence[o.ConstraintDef]) -> list[tuple[QName, tuple[
             if c.kind == "foreign" and c.ref_table is not None]
 
 
-@rule("unknown-object", family="history", severity="error",
+@rule("unknown-object", family="history", severity="error", needs_unknown_refs=True,
       ops=(o.CreateTable, o.AddColumn, o.DropColumn, o.RenameColumn, o.AlterColumnType,
            o.SetNotNull, o.DropNotNull, o.SetDefault, o.AddConstraint, o.ValidateConstraint,
            o.RenameTable, o.CreateTrigger, o.InsertRows, o.DeleteRows, o.UpdateRows,
-           o.DropTable, o.Truncate, o.CreateIndex, o.DropIndex),
+           o.DropTable, o.Truncate, o.CreateIndex, o.DropIndex), sees_unknown=True,
       fix="fix the name, or add the migration that creates the object before this one")
 def unknown_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """A statement uses a table, column or index that does not exist at that point.
@@ -558,7 +596,9 @@ def unknown_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     column or (in SQL histories) an index that no earlier migration created, or that an
     earlier migration dropped or renamed: `ALTER TABLE`, `DROP COLUMN`, `CREATE INDEX`, a
     foreign key's target, `UPDATE`/`DELETE`/`INSERT`, … Each missing object is reported
-    where it is first used.
+    where it is first used, and when it is the table or column the operation acts on, this
+    is the only finding on that operation: what other rules would say about an object that
+    does not exist rests on a guess.
 
     ## Why it matters
     The migration fails when it runs on a database built by this history (a fresh
@@ -583,6 +623,11 @@ def unknown_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     -- a later migration:
     ALTER TABLE user ADD COLUMN nickname text;   -- no table "user"
     ```
+
+    ## References
+    - PostgreSQL Error Codes: the failures this predicts, `undefined_table` (42P01),
+      `undefined_column` (42703) and `undefined_object` (42704).
+      https://www.postgresql.org/docs/current/errcodes-appendix.html
     """
     index = next((i for i, x in enumerate(ctx.statement.ops) if x is op), -1)
     missing = ctx.migration.unknown_refs.get((ctx.direction, ctx.statement.index, index))

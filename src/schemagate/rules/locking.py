@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 
 from schemagate.model import ops as o
-from schemagate.model.catalog import Table
+from schemagate.model.catalog import Index, Table
+from schemagate.model.locks import LockMode
+from schemagate.model.migration import ParsedScript
 from schemagate.model.names import QName
+from schemagate.model.statement_locks import lock_for, op_tables
 from schemagate.model.types import classify_change
 from schemagate.rules.context import RuleContext
-from schemagate.rules.locks import (
-    ACCESS_EXCLUSIVE,
-    SHARE,
-    SHARE_ROW_EXCLUSIVE,
-    lock_for,
-    op_tables,
-)
 from schemagate.rules.registry import Hit, rule
 from schemagate.rules.volatility import expression_volatility
 
@@ -51,12 +48,40 @@ def create_index_non_concurrently(op: o.CreateIndex, ctx: RuleContext) -> Iterat
     ```sql
     CREATE INDEX idx_users_email ON users (email);
     ```
+
+    ## References
+    - CREATE INDEX, Building Indexes Concurrently: a normal build locks out writes for its whole
+      duration; `CONCURRENTLY` does not, and cannot run inside a transaction block.
+      https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY
+    - Table-Level Locks: SHARE is taken by `CREATE INDEX` without `CONCURRENTLY`, and conflicts with
+      ROW EXCLUSIVE, the lock of `INSERT`, `UPDATE` and `DELETE`.
+      https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES
+
+    ## With Alembic
+    `autocommit_block()` commits the migration's transaction first, so the statement runs
+    outside one.
+    ```python
+    def upgrade() -> None:
+        with op.get_context().autocommit_block():
+            op.create_index("idx_users_email", "users", ["email"], postgresql_concurrently=True)
+    ```
+
+    ## With Django
+    ```python
+    from django.contrib.postgres.operations import AddIndexConcurrently
+
+    class Migration(migrations.Migration):
+        atomic = False  # CONCURRENTLY cannot run in a transaction
+        operations = [
+            AddIndexConcurrently("user", models.Index(fields=["email"], name="idx_users_email")),
+        ]
+    ```
     """
     if op.concurrently or ctx.is_new(op.table):
         return
     name = f" `{op.name.name}`" if op.name else ""
     yield Hit(f"creating index{name} on `{op.table}` without CONCURRENTLY blocks writes to "
-              "the table while it builds", object=str(op.table), lock=SHARE,
+              "the table while it builds", object=str(op.table), lock=LockMode.SHARE,
               facts={"scan": True})
 
 
@@ -88,9 +113,12 @@ def set_not_null(op: o.SetNotNull, ctx: RuleContext) -> Iterator[Hit]:
     the table until the scan ends.
 
     ## When it does not fire
-    On a table or column created earlier in the same migration; and from PostgreSQL 12 on,
-    when a validated `CHECK (col IS NOT NULL)` constraint already proves the column has no
-    NULLs (PostgreSQL then skips the scan).
+    On a table created earlier in the same migration (it holds no rows); on a column the
+    history knows to be NOT NULL already; and from PostgreSQL 12 on, when a validated
+    `CHECK (col IS NOT NULL)` constraint already proves the column has no NULLs (PostgreSQL
+    then skips the scan). A column added earlier in the same migration to a table that
+    already existed is no exemption: the table's rows are scanned all the same (the usual
+    add, backfill, `SET NOT NULL` in one migration holds ACCESS EXCLUSIVE through the scan).
 
     ## Safe alternative
     ```sql
@@ -104,15 +132,48 @@ def set_not_null(op: o.SetNotNull, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE users ALTER COLUMN email SET NOT NULL;
     ```
+
+    ## References
+    - ALTER TABLE, SET/DROP NOT NULL: the table is scanned to check the column, unless a valid
+      `CHECK` constraint proves that no NULL can exist.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DROP-NOT-NULL
+    - ALTER TABLE, VALIDATE CONSTRAINT: validating takes only SHARE UPDATE EXCLUSIVE.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-VALIDATE-CONSTRAINT
+
+    ## With Alembic
+    ```python
+    def upgrade() -> None:
+        op.create_check_constraint("users_email_not_null", "users", "email IS NOT NULL",
+                                   postgresql_not_valid=True)
+        with op.get_context().autocommit_block():
+            op.execute("ALTER TABLE users VALIDATE CONSTRAINT users_email_not_null")
+        op.alter_column("users", "email", nullable=False)
+        op.drop_constraint("users_email_not_null", "users", type_="check")
+    ```
+
+    ## With Django
+    `AddConstraintNotValid` adds the check, `ValidateConstraint` (in a later migration)
+    validates it; then `AlterField(..., null=False)` and `RemoveConstraint`:
+    ```python
+    from django.contrib.postgres.operations import AddConstraintNotValid, ValidateConstraint
+
+    AddConstraintNotValid("user", models.CheckConstraint(
+        condition=models.Q(email__isnull=False), name="users_email_not_null"))
+    ValidateConstraint("user", "users_email_not_null")  # next migration
+    ```
     """
-    if ctx.is_new_column(op.table, op.column):
+    if ctx.is_new(op.table):
         return
+    table = ctx.table(op.table)
+    column = table.column(op.column) if table is not None else None
+    if column is not None and column.not_null and column.type.name != "unknown":
+        return  # already NOT NULL: PostgreSQL has nothing to check
     if ctx.settings.pg_version >= 12 and _has_valid_not_null_check(ctx.table(op.table),
                                                                     op.column):
         return
     yield Hit(f"`SET NOT NULL` on `{op.table}.{op.column}` scans the whole table under an "
-              "ACCESS EXCLUSIVE lock", object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE,
-              facts={"scan": True})
+              "ACCESS EXCLUSIVE lock", object=f"{op.table}.{op.column}",
+              lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True})
 
 
 @rule("drop-index-non-concurrently", family="locking", severity="warning", ops=(o.DropIndex,),
@@ -131,8 +192,11 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
     lock, but waiting for the lock behind a long query queues every other query behind it.
 
     ## When it does not fire
-    With `CONCURRENTLY`; for an index created, or on a table created, earlier in the same
-    migration.
+    With `CONCURRENTLY`; on a table created earlier in the same migration; when a later
+    statement of the same script drops the index's table (that drop takes ACCESS EXCLUSIVE
+    anyway, and `drop-table` speaks for it); for an index created earlier in the same script.
+    It does fire in a down path dropping an index that the up path built `CONCURRENTLY` on an
+    existing table: the up took care not to block the table, and the down must too.
 
     ## Safe alternative
     ```sql
@@ -143,18 +207,61 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
     ```sql
     DROP INDEX idx_users_email;
     ```
+
+    ## References
+    - DROP INDEX: a normal `DROP INDEX` takes ACCESS EXCLUSIVE on the table; `CONCURRENTLY` waits
+      for conflicting transactions instead, and cannot run inside a transaction block.
+      https://www.postgresql.org/docs/current/sql-dropindex.html
+
+    ## With Alembic
+    ```python
+    def upgrade() -> None:
+        with op.get_context().autocommit_block():
+            op.drop_index("idx_users_email", table_name="users", postgresql_concurrently=True)
+    ```
+
+    ## With Django
+    ```python
+    from django.contrib.postgres.operations import RemoveIndexConcurrently
+
+    class Migration(migrations.Migration):
+        atomic = False
+        operations = [RemoveIndexConcurrently("user", "idx_users_email")]
+    ```
     """
     if op.concurrently:
         return
     for name in op.names:
         index = ctx.catalog.indexes.get(name)
-        if index is not None and (ctx.is_new(index.table) or index.created_in ==
-                                  ctx.migration.name):
+        if index is not None and (ctx.is_new(index.table) or _dropped_later(index.table, ctx)
+                                  or _made_here(index, ctx)):
             continue
         where = f" on `{index.table}`" if index else ""
         yield Hit(f"dropping index `{name}`{where} without CONCURRENTLY takes an ACCESS "
                   "EXCLUSIVE lock", object=str(index.table if index else name),
-                  lock=ACCESS_EXCLUSIVE)
+                  lock=LockMode.ACCESS_EXCLUSIVE)
+
+
+def _dropped_later(table: QName, ctx: RuleContext) -> bool:
+    """Whether a later statement of the script drops the table."""
+    return ctx.per_script(_last_drops).get(table, -1) > ctx.statement.index
+
+
+def _last_drops(script: ParsedScript) -> dict[QName, int]:
+    """For each table the script drops, the index of the last statement that drops it."""
+    return {table: st.index for st in script.statements for x in st.ops
+            if isinstance(x, o.DropTable) for table in x.tables}
+
+
+def _made_here(index: Index, ctx: RuleContext) -> bool:
+    """Whether this migration built the index without care for the lock: in the script at
+    hand, or in the up path (for a down) without CONCURRENTLY."""
+    if index.created_in != ctx.migration.name:
+        return False
+    if ctx.direction == "up" or ctx.migration.up is None:
+        return True
+    return not any(isinstance(x, o.CreateIndex) and x.name == index.name and x.concurrently
+                   for st in ctx.migration.up.statements for x in st.ops)
 
 
 @rule("reindex-non-concurrently", family="locking", severity="warning", ops=(o.Reindex,),
@@ -186,6 +293,21 @@ def reindex_non_concurrently(op: o.Reindex, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     REINDEX TABLE users;
     ```
+
+    ## References
+    - REINDEX: a plain `REINDEX` locks out writes to the table and takes ACCESS EXCLUSIVE on the
+      index.
+      https://www.postgresql.org/docs/current/sql-reindex.html
+    - REINDEX, Rebuilding Indexes Concurrently: available from PostgreSQL 12, not inside a
+      transaction block.
+      https://www.postgresql.org/docs/current/sql-reindex.html#SQL-REINDEX-CONCURRENTLY
+
+    ## With Alembic
+    ```python
+    def upgrade() -> None:
+        with op.get_context().autocommit_block():
+            op.execute("REINDEX INDEX CONCURRENTLY idx_users_email")
+    ```
     """
     if op.concurrently:
         return
@@ -195,7 +317,7 @@ def reindex_non_concurrently(op: o.Reindex, ctx: RuleContext) -> Iterator[Hit]:
            "PostgreSQL < 12 has no REINDEX CONCURRENTLY: build a new index concurrently and "
            "swap")
     yield Hit(f"`REINDEX {op.target.upper()} {op.name}` blocks writes while it rebuilds; {how}",
-              object=op.name, lock=SHARE)
+              object=op.name, lock=LockMode.SHARE)
 
 
 def _qname(text: str) -> QName:
@@ -232,13 +354,47 @@ def add_foreign_key_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator
     ```sql
     ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users;
     ```
+
+    ## References
+    - ALTER TABLE, ADD table_constraint: adding a foreign key takes SHARE ROW EXCLUSIVE on the
+      referenced table too, and scans the table unless `NOT VALID` is given.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT
+    - ALTER TABLE, VALIDATE CONSTRAINT: validation takes SHARE UPDATE EXCLUSIVE on the table (and
+      ROW SHARE on the referenced table), so writes go on.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-VALIDATE-CONSTRAINT
+
+    ## With Alembic
+    ```python
+    def upgrade() -> None:
+        op.create_foreign_key("orders_user_fk", "orders", "users", ["user_id"], ["id"],
+                              postgresql_not_valid=True)
+        with op.get_context().autocommit_block():
+            op.execute("ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk")
+    ```
+
+    ## With Django
+    `AddConstraintNotValid` takes check constraints only; for a foreign key, keep the model
+    state and the SQL apart:
+    ```python
+    migrations.SeparateDatabaseAndState(
+        state_operations=[migrations.AddField("order", "user", models.ForeignKey(
+            "app.User", on_delete=models.PROTECT, db_index=False))],
+        database_operations=[
+            migrations.RunSQL("ALTER TABLE orders ADD COLUMN user_id bigint"),
+            migrations.RunSQL("ALTER TABLE orders ADD CONSTRAINT orders_user_fk "
+                              "FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID"),
+        ],
+    )
+    # next migration: RunSQL("ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk"),
+    # and the index with AddIndexConcurrently in a non-atomic migration
+    ```
     """
     con = op.constraint
     if con.kind != "foreign" or con.not_valid or ctx.is_new(op.table):
         return
     yield Hit(f"adding foreign key on `{op.table}` validates every row while blocking writes "
               f"to `{op.table}` and `{con.ref_table}`", object=str(op.table),
-              lock=SHARE_ROW_EXCLUSIVE, facts={"scan": True})
+              lock=LockMode.SHARE_ROW_EXCLUSIVE, facts={"scan": True})
 
 
 @rule("add-check-validated", family="locking", severity="warning", ops=(o.AddConstraint,),
@@ -268,12 +424,37 @@ def add_check_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total >= 0);
     ```
+
+    ## References
+    - ALTER TABLE, ADD table_constraint: the new constraint is checked against every row unless `NOT
+      VALID` is given.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT
+    - ALTER TABLE, VALIDATE CONSTRAINT: validation takes only SHARE UPDATE EXCLUSIVE.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-VALIDATE-CONSTRAINT
+
+    ## With Alembic
+    ```python
+    def upgrade() -> None:
+        op.create_check_constraint("orders_total_positive", "orders", "total >= 0",
+                                   postgresql_not_valid=True)
+        with op.get_context().autocommit_block():
+            op.execute("ALTER TABLE orders VALIDATE CONSTRAINT orders_total_positive")
+    ```
+
+    ## With Django
+    ```python
+    from django.contrib.postgres.operations import AddConstraintNotValid, ValidateConstraint
+
+    AddConstraintNotValid("order", models.CheckConstraint(
+        condition=models.Q(total__gte=0), name="orders_total_positive"))
+    ValidateConstraint("order", "orders_total_positive")  # in the next migration
+    ```
     """
     con = op.constraint
     if con.kind != "check" or con.not_valid or ctx.is_new(op.table):
         return
     yield Hit(f"adding CHECK constraint on `{op.table}` scans every row under an ACCESS "
-              "EXCLUSIVE lock", object=str(op.table), lock=ACCESS_EXCLUSIVE,
+              "EXCLUSIVE lock", object=str(op.table), lock=LockMode.ACCESS_EXCLUSIVE,
               facts={"scan": True})
 
 
@@ -306,20 +487,42 @@ def validate_in_same_transaction(op: o.ValidateConstraint, ctx: RuleContext) -> 
     ALTER TABLE orders ADD CONSTRAINT c CHECK (total >= 0) NOT VALID;
     ALTER TABLE orders VALIDATE CONSTRAINT c;
     ```
+
+    ## References
+    - Table-Level Locks: a lock is held until the end of the transaction that took it.
+      https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES
+    - ALTER TABLE, VALIDATE CONSTRAINT: validating separately is what lets the scan run under a
+      weaker lock.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-VALIDATE-CONSTRAINT
+
+    ## With Alembic
+    Alembic runs every pending migration in one transaction unless `env.py` passes
+    `transaction_per_migration=True` to `context.configure`; an `autocommit_block()` commits
+    the `ADD` before the `VALIDATE` whatever the setting:
+    ```python
+    with op.get_context().autocommit_block():
+        op.execute("ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk")
+    ```
     """
     block = ctx.statement.block
     if block is None or ctx.is_new(op.table):
         return
-    for st in ctx.script.statements[:ctx.statement.index]:
-        if st.block != block:
-            continue
-        for earlier in st.ops:
-            if (isinstance(earlier, o.AddConstraint) and earlier.table == op.table
-                    and earlier.constraint.not_valid and earlier.constraint.name == op.name):
-                yield Hit(f"validating `{op.name}` in the transaction that added it keeps the "
-                          f"ADD's lock on `{op.table}` during the scan", object=str(op.table),
-                          lock=lock_for(earlier), facts={"scan": True})
-                return
+    added = ctx.per_script(_not_valid_adds).get((block, op.table, op.name))
+    if added is not None and added[0] < ctx.statement.index:
+        yield Hit(f"validating `{op.name}` in the transaction that added it keeps the "
+                  f"ADD's lock on `{op.table}` during the scan", object=str(op.table),
+                  lock=lock_for(added[1]), facts={"scan": True})
+
+
+def _not_valid_adds(script: ParsedScript
+                    ) -> dict[tuple[int | None, QName, str | None], tuple[int, o.AddConstraint]]:
+    """The first `ADD CONSTRAINT … NOT VALID` of each (transaction block, table, name)."""
+    out: dict[tuple[int | None, QName, str | None], tuple[int, o.AddConstraint]] = {}
+    for st in script.statements:
+        for op in st.ops:
+            if isinstance(op, o.AddConstraint) and op.constraint.not_valid:
+                out.setdefault((st.block, op.table, op.constraint.name), (st.index, op))
+    return out
 
 
 def _rewrite_verdict(op: o.AlterColumnType, ctx: RuleContext) -> tuple[bool | None, str]:
@@ -339,12 +542,22 @@ def _rewrite_verdict(op: o.AlterColumnType, ctx: RuleContext) -> tuple[bool | No
 
 def _session_timezone(ctx: RuleContext) -> str | None:
     """The time zone the script set before this statement (SET timezone / SET TIME ZONE)."""
-    zone = None
-    for st in ctx.script.statements[:ctx.statement.index]:
+    indexes, zones = ctx.per_script(_timezone_settings)
+    k = bisect.bisect_left(indexes, ctx.statement.index)
+    zone = zones[k - 1] if k else None
+    return "utc" if zone in ("utc", "etc/utc", "z", "zulu", "gmt", "0") else zone
+
+
+def _timezone_settings(script: ParsedScript) -> tuple[list[int], list[str | None]]:
+    """The statement index and the zone of every `SET timezone` of the script, in order."""
+    indexes: list[int] = []
+    zones: list[str | None] = []
+    for st in script.statements:
         for op in st.ops:
             if isinstance(op, o.SetSetting) and op.name.lower() == "timezone":
-                zone = (op.value or "").strip("'").lower() or None
-    return "utc" if zone in ("utc", "etc/utc", "z", "zulu", "gmt", "0") else zone
+                indexes.append(st.index)
+                zones.append((op.value or "").strip("'").lower() or None)
+    return indexes, zones
 
 
 @rule("column-type-rewrite", family="locking", severity="warning", ops=(o.AlterColumnType,),
@@ -382,6 +595,14 @@ def column_type_rewrite(op: o.AlterColumnType, ctx: RuleContext) -> Iterator[Hit
     ```sql
     ALTER TABLE events ALTER COLUMN id TYPE bigint;
     ```
+
+    ## References
+    - ALTER TABLE, Notes: changing a column's type rewrites the table and its indexes, unless the
+      old type is binary coercible to the new one (and for some changes the indexes must still be
+      rebuilt).
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
+    - ALTER TABLE, SET DATA TYPE: the form that changes a column's type.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DATA-TYPE
     """
     if ctx.is_new_column(op.table, op.column):
         return
@@ -391,7 +612,7 @@ def column_type_rewrite(op: o.AlterColumnType, ctx: RuleContext) -> Iterator[Hit
     verb = "rewrites" if rewrite else "may rewrite"
     yield Hit(f"changing `{op.table}.{op.column}` {what} {verb} the table and its indexes "
               "under an ACCESS EXCLUSIVE lock", object=f"{op.table}.{op.column}",
-              lock=ACCESS_EXCLUSIVE, facts={"rewrite": True if rewrite else "unknown"})
+              lock=LockMode.ACCESS_EXCLUSIVE, facts={"rewrite": True if rewrite else "unknown"})
 
 
 @rule("add-column-rewrite", family="locking", severity="warning", ops=(o.AddColumn,),
@@ -428,6 +649,20 @@ def add_column_rewrite(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();
     ```
+
+    ## References
+    - ALTER TABLE, Notes: adding a column with a volatile default (or a stored generated column, or
+      an identity column) rewrites the table; a non-volatile default does not, from PostgreSQL 11.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
+    - Modifying Tables, Adding a Column: a default given with the column fills existing rows.
+      https://www.postgresql.org/docs/current/ddl-alter.html#DDL-ALTER-ADDING-A-COLUMN
+
+    ## With Alembic
+    ```python
+    def upgrade() -> None:
+        op.add_column("users", sa.Column("token", postgresql.UUID()))
+        op.alter_column("users", "token", server_default=sa.text("gen_random_uuid()"))
+    ```
     """
     if ctx.is_new(op.table):
         return
@@ -449,7 +684,7 @@ def add_column_rewrite(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
         return
     yield Hit(f"adding `{col.name}` to `{op.table}` rewrites the table under an ACCESS "
               f"EXCLUSIVE lock: {reason}", object=f"{op.table}.{col.name}",
-              lock=ACCESS_EXCLUSIVE, facts={"rewrite": True})
+              lock=LockMode.ACCESS_EXCLUSIVE, facts={"rewrite": True})
 
 
 @rule("add-unique-constraint", family="locking", severity="warning", ops=(o.AddConstraint,),
@@ -480,13 +715,29 @@ def add_unique_constraint(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit
     ```sql
     ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);
     ```
+
+    ## References
+    - ALTER TABLE, ADD table_constraint_using_index: promotes an existing unique index to a
+      constraint without rebuilding it, which lets the index be built with `CREATE INDEX
+      CONCURRENTLY` first.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT-USING-INDEX
+
+    ## With Alembic
+    ```python
+    def upgrade() -> None:
+        with op.get_context().autocommit_block():
+            op.create_index("users_email_key", "users", ["email"], unique=True,
+                            postgresql_concurrently=True)
+        op.execute("ALTER TABLE users ADD CONSTRAINT users_email_key "
+                   "UNIQUE USING INDEX users_email_key")
+    ```
     """
     con = op.constraint
     if con.kind != "unique" or con.using_index or ctx.is_new(op.table):
         return
     yield Hit(f"adding UNIQUE on `{op.table}` ({', '.join(con.columns)}) builds an index "
-              "under an ACCESS EXCLUSIVE lock", object=str(op.table), lock=ACCESS_EXCLUSIVE,
-              facts={"scan": True})
+              "under an ACCESS EXCLUSIVE lock", object=str(op.table),
+              lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True})
 
 
 @rule("add-primary-key", family="locking", severity="warning", ops=(o.AddConstraint,),
@@ -518,12 +769,28 @@ def add_primary_key(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE items ADD PRIMARY KEY (id);
     ```
+
+    ## References
+    - ALTER TABLE, ADD table_constraint_using_index: a unique index built beforehand becomes the
+      primary key; if its columns are not yet NOT NULL, `ADD PRIMARY KEY` marks them so, which scans
+      the table.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT-USING-INDEX
+
+    ## With Alembic
+    ```python
+    def upgrade() -> None:
+        with op.get_context().autocommit_block():
+            op.create_index("items_pkey_idx", "items", ["id"], unique=True,
+                            postgresql_concurrently=True)
+        op.execute("ALTER TABLE items ADD CONSTRAINT items_pkey "
+                   "PRIMARY KEY USING INDEX items_pkey_idx")
+    ```
     """
     con = op.constraint
     if con.kind != "primary" or con.using_index or ctx.is_new(op.table):
         return
     yield Hit(f"adding a primary key to `{op.table}` builds its index under an ACCESS "
-              "EXCLUSIVE lock", object=str(op.table), lock=ACCESS_EXCLUSIVE,
+              "EXCLUSIVE lock", object=str(op.table), lock=LockMode.ACCESS_EXCLUSIVE,
               facts={"scan": True})
 
 
@@ -551,12 +818,19 @@ def add_exclusion_constraint(op: o.AddConstraint, ctx: RuleContext) -> Iterator[
     ```sql
     ALTER TABLE bookings ADD CONSTRAINT no_overlap EXCLUDE USING gist (room WITH =, during WITH &&);
     ```
+
+    ## References
+    - Exclusion Constraints: adding one creates its index.
+      https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-EXCLUSION
+    - ALTER TABLE, ADD table_constraint: `NOT VALID` is not accepted for exclusion constraints, and
+      `USING INDEX` takes only a unique index.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT
     """
     if op.constraint.kind != "exclusion" or ctx.is_new(op.table):
         return
     yield Hit(f"adding an exclusion constraint to `{op.table}` locks it against reads and "
               "writes while every row is checked", object=str(op.table),
-              lock=ACCESS_EXCLUSIVE, facts={"scan": True})
+              lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True})
 
 
 @rule("detach-partition-non-concurrently", family="locking", severity="warning",
@@ -587,12 +861,25 @@ def detach_partition_non_concurrently(op: o.DetachPartition, ctx: RuleContext
     ```sql
     ALTER TABLE measurements DETACH PARTITION measurements_2020;
     ```
+
+    ## References
+    - ALTER TABLE, DETACH PARTITION: without `CONCURRENTLY` it takes ACCESS EXCLUSIVE on the parent
+      table; `CONCURRENTLY` (PostgreSQL 14+) takes SHARE UPDATE EXCLUSIVE and cannot run in a
+      transaction block.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DETACH-PARTITION
+
+    ## With Alembic
+    ```python
+    def upgrade() -> None:
+        with op.get_context().autocommit_block():
+            op.execute("ALTER TABLE measurements DETACH PARTITION measurements_2020 CONCURRENTLY")
+    ```
     """
     if op.concurrently or ctx.settings.pg_version < 14 or ctx.is_new(op.table):
         return
     yield Hit(f"detaching `{op.partition}` from `{op.table}` without CONCURRENTLY locks the "
               "partitioned table against reads and writes", object=str(op.table),
-              lock=ACCESS_EXCLUSIVE)
+              lock=LockMode.ACCESS_EXCLUSIVE)
 
 
 @rule("full-table-rewrite", family="locking", severity="warning", ops=(o.TableRewrite,),
@@ -618,12 +905,21 @@ def full_table_rewrite(op: o.TableRewrite, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     VACUUM FULL events;
     ```
+
+    ## References
+    - VACUUM: `VACUUM FULL` rewrites the table and takes ACCESS EXCLUSIVE.
+      https://www.postgresql.org/docs/current/sql-vacuum.html
+    - CLUSTER: the table is rewritten under ACCESS EXCLUSIVE.
+      https://www.postgresql.org/docs/current/sql-cluster.html
+    - ALTER TABLE: `SET TABLESPACE` moves the table's files under ACCESS EXCLUSIVE, and `SET LOGGED`
+      / `SET UNLOGGED` rewrite the table.
+      https://www.postgresql.org/docs/current/sql-altertable.html
     """
     if op.table is not None and ctx.is_new(op.table):
         return
     target = f"`{op.table}`" if op.table else "every table"
     yield Hit(f"{op.reason} rewrites {target} under an ACCESS EXCLUSIVE lock",
-              object=str(op.table or ""), lock=ACCESS_EXCLUSIVE, facts={"rewrite": True})
+              object=str(op.table or ""), lock=LockMode.ACCESS_EXCLUSIVE, facts={"rewrite": True})
 
 
 @rule("refresh-matview-non-concurrently", family="locking", severity="warning",
@@ -656,19 +952,23 @@ def refresh_matview_non_concurrently(op: o.RefreshMaterializedView, ctx: RuleCon
     ```sql
     REFRESH MATERIALIZED VIEW daily_totals;
     ```
+
+    ## References
+    - REFRESH MATERIALIZED VIEW: without `CONCURRENTLY` the refresh locks out reads of the view;
+      `CONCURRENTLY` needs a unique index on the view.
+      https://www.postgresql.org/docs/current/sql-refreshmaterializedview.html
     """
     if op.concurrently or ctx.is_new(op.name):
         return
     yield Hit(f"refreshing `{op.name}` without CONCURRENTLY blocks its readers until the "
-              "query finishes", object=str(op.name), lock=ACCESS_EXCLUSIVE)
-
-
-_BLOCKING = frozenset({ACCESS_EXCLUSIVE, SHARE, SHARE_ROW_EXCLUSIVE, "EXCLUSIVE"})
+              "query finishes", object=str(op.name), lock=LockMode.ACCESS_EXCLUSIVE)
 
 
 def _blocking_target(op: o.Operation, ctx: RuleContext) -> QName | None:
-    """The existing table a blocking lock is taken on, if the operation takes one."""
-    if lock_for(op) not in _BLOCKING:
+    """The existing table a blocking lock is taken on, if the operation takes one: a lock
+    that makes ordinary writes (and so also one that makes reads) wait."""
+    lock = lock_for(op)
+    if lock is None or not lock.blocks_writes:
         return None
     for table in op_tables(op, ctx.catalog):
         if not ctx.is_new(table):
@@ -676,26 +976,12 @@ def _blocking_target(op: o.Operation, ctx: RuleContext) -> QName | None:
     return None
 
 
-def _timeout_set(ctx: RuleContext, setting: str) -> bool:
-    """Whether `SET [LOCAL] setting` to a non-zero value ran earlier in this script and still
-    applies here: SET lasts for the session, SET LOCAL for its transaction."""
-    active = False
-    for st in ctx.script.statements[:ctx.statement.index]:
-        for op in st.ops:
-            if isinstance(op, o.SetSetting) and op.name.lower() == setting:
-                applies = not op.local or (st.block is not None
-                                           and st.block == ctx.statement.block)
-                active = applies and op.value is not None and op.value.strip("'") not in (
-                    "0", "")
-    return active
-
-
 def _unguarded_once(ctx: RuleContext, op: o.Operation, setting: str, rule_id: str
                     ) -> QName | None:
     """The locked table, for the first blocking operation of the script with no timeout in
     effect: one finding per script, at the place where the SET belongs."""
     table = _blocking_target(op, ctx)
-    if table is None or _timeout_set(ctx, setting):
+    if table is None or ctx.setting_on(setting):
         return None
     mark = (rule_id, ctx.script.script.path, ctx.script.script.section)
     if mark in ctx.state.reported:
@@ -709,7 +995,7 @@ _ALL_OPS: tuple[type[o.Operation], ...] = (
     o.AlterColumnType, o.SetNotNull, o.DropNotNull, o.SetDefault, o.DropConstraint,
     o.RenameTable, o.RenameColumn, o.DropTable, o.Truncate, o.TableRewrite,
     o.RefreshMaterializedView, o.DetachPartition, o.AttachPartition, o.RenameConstraint,
-    o.DropTrigger, o.CreateTrigger, o.ValidateConstraint,
+    o.DropTrigger, o.CreateTrigger, o.ValidateConstraint, o.LockTable, o.RawSQL,
 )
 
 
@@ -744,6 +1030,20 @@ def missing_lock_timeout(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ## Example
     ```sql
     ALTER TABLE users ADD COLUMN plan text;
+    ```
+
+    ## References
+    - lock_timeout: aborts a statement that waits longer than this for a lock.
+      https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-LOCK-TIMEOUT
+    - Table-Level Locks: which statements conflict with which locks.
+      https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES
+
+    ## With Alembic
+    Set it for every migration in `env.py`, on the connection the migrations run on:
+    ```python
+    with connectable.connect() as connection:
+        connection.execute(sa.text("SET lock_timeout = '2s'"))
+        context.configure(connection=connection, target_metadata=target_metadata)
     ```
     """
     table = _unguarded_once(ctx, op, "lock_timeout", "missing-lock-timeout")
@@ -782,6 +1082,10 @@ def missing_statement_timeout(op: o.Operation, ctx: RuleContext) -> Iterator[Hit
     ```sql
     ALTER TABLE users ALTER COLUMN id TYPE bigint;
     ```
+
+    ## References
+    - statement_timeout: aborts a statement that runs longer than this.
+      https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-STATEMENT-TIMEOUT
     """
     table = _unguarded_once(ctx, op, "statement_timeout", "missing-statement-timeout")
     if table is not None:
@@ -804,10 +1108,10 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """ACCESS EXCLUSIVE held while more slow work runs in the same transaction.
 
     ## What it does
-    Flags a statement that takes ACCESS EXCLUSIVE on an existing table inside a transaction
-    (explicit, or the migration tool's) when a later statement of that transaction does
-    slow work: builds an index, scans or rewrites a table, changes data, or locks another
-    existing table.
+    Flags a transaction (explicit, or the migration tool's) in which a statement takes ACCESS
+    EXCLUSIVE on an existing table and a later statement does slow work: builds an index,
+    scans or rewrites a table, or changes data. One finding per transaction, at its first
+    such lock, naming every table locked by then and every slow statement that follows.
 
     ## Why it matters
     Locks are held until the transaction ends. The table stays unavailable for the whole
@@ -816,7 +1120,8 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ## When it does not fire
     Outside transactions; when everything after the lock is catalog-only (adding a column
     without a volatile default, renames, defaults, drops, new tables), whatever table it
-    touches; when the slow work is on tables created in the same migration.
+    touches; when the slow work is on tables created in the same migration. A second lock
+    in the same transaction is not a second finding: the first one lists it.
 
     ## Safe alternative
     Split the migration: the statement that takes ACCESS EXCLUSIVE in its own short
@@ -829,22 +1134,48 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     UPDATE users SET plan = 'free';  -- users stays locked during the update
     COMMIT;
     ```
+
+    ## References
+    - Table-Level Locks: once acquired, a lock is normally held until the end of the transaction.
+      https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES
+
+    ## With Alembic
+    Alembic runs every pending migration in one transaction unless `env.py` passes
+    `transaction_per_migration=True` to `context.configure`: without it, splitting the
+    migration in two does not release the lock.
     """
     block = ctx.statement.block
-    if block is None or lock_for(op) != ACCESS_EXCLUSIVE:
+    if block is None or lock_for(op) != LockMode.ACCESS_EXCLUSIVE:
         return
     table = _blocking_target(op, ctx)
-    if table is None or op is not next(
-            (x for x in ctx.statement.ops if _blocking_target(x, ctx) is not None), None):
+    mark = (f"lock-held-too-long:{block}", ctx.script.script.path, ctx.script.script.section)
+    if table is None or mark in ctx.state.reported:
         return
-    for later in ctx.script.statements[ctx.statement.index + 1:]:
-        if later.block != block:
+    locked: list[QName] = []  # the tables locked before the last slow statement
+    held: list[QName] = []
+    slow: list[str] = []
+    created: set[QName] = set()  # tables the transaction creates later: they hold no data
+    for st in ctx.script.statements[ctx.statement.index:]:
+        if st.block != block:
             break
-        if any(_slow_after(x, table, ctx) for x in later.ops):
-            yield Hit(f"ACCESS EXCLUSIVE on `{table}` stays held while line "
-                      f"{later.ops[0].span.line} (`{_head(later.sql)}`) runs in the same "
-                      "transaction", object=str(table), lock=ACCESS_EXCLUSIVE)
-            return
+        if st is not ctx.statement and any(_slow_after(x, ctx, created) for x in st.ops):
+            slow.append(f"line {st.ops[0].span.line} (`{_head(st.sql)}`)")
+            locked = list(held)
+        for x in st.ops:
+            if isinstance(x, o.CreateTable):
+                created.add(x.table)
+            target = _blocking_target(x, ctx) if lock_for(x) == LockMode.ACCESS_EXCLUSIVE else None
+            if target is not None and target not in held and target not in created:
+                held.append(target)
+    # One scan per transaction: statements after a later lock are a subset of these.
+    ctx.state.reported.add(mark)
+    if not slow:
+        return
+    names = ", ".join(f"`{t}`" for t in locked)
+    runs = "runs" if len(slow) == 1 else "run"
+    yield Hit(f"ACCESS EXCLUSIVE on {names} stays held while {', '.join(slow)} {runs} in the "
+              "same transaction", object=", ".join(str(t) for t in locked),
+              lock=LockMode.ACCESS_EXCLUSIVE, facts={"tables": [str(t) for t in locked]})
 
 
 def _head(sql: str, width: int = 60) -> str:
@@ -852,8 +1183,9 @@ def _head(sql: str, width: int = 60) -> str:
     return flat if len(flat) <= width else flat[:width - 1] + "…"
 
 
-def _slow_after(op: o.Operation, locked: QName, ctx: RuleContext) -> bool:
-    """Whether the operation does slow work on a table that holds data."""
+def _slow_after(op: o.Operation, ctx: RuleContext, created: set[QName]) -> bool:
+    """Whether the operation does slow work on a table that holds data (not one of those
+    the migration created, before or since the statement the context is at)."""
     if isinstance(op, o.RawSQL):
         return op.statement_kind == "DoStmt"  # a procedural block can do anything
     if not isinstance(op, _SLOW):
@@ -862,7 +1194,7 @@ def _slow_after(op: o.Operation, locked: QName, ctx: RuleContext) -> bool:
         return False
     if isinstance(op, o.CreateIndex) and op.concurrently:
         return False
-    return not all(ctx.is_new(t) for t in op_tables(op, ctx.catalog))
+    return not all(ctx.is_new(t) or t in created for t in op_tables(op, ctx.catalog))
 
 
 def _volatile_default(op: o.AddColumn, ctx: RuleContext) -> bool:

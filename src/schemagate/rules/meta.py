@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol
 
 from schemagate.model import ops as o
-from schemagate.model.findings import Suppression
 from schemagate.model.settings import Settings
-from schemagate.rules.context import RuleContext
+from schemagate.rules.context import RuleContext, ScriptSuppressions
 from schemagate.rules.registry import Hit, rule
-
-
-class ScriptSuppressions(Protocol):
-    """The suppressions of one script, as the engine matched them to findings."""
-
-    def all(self) -> list[Suppression]: ...
-
-    def unused(self, enabled: set[str]) -> list[tuple[Suppression, str]]: ...
 
 # Statement kinds that read data, grant rights or describe objects: they change no schema
 # object a rule reasons about, so not modelling them loses nothing worth a finding.
@@ -61,7 +51,8 @@ def is_harmless_raw(op: o.RawSQL) -> bool:
     return sub in _HARMLESS_ALTER if sub else kind in _HARMLESS
 
 
-@rule("unmodelled-statement", family="meta", severity="info", ops=(o.RawSQL,))
+@rule("unmodelled-statement", family="meta", severity="info", ops=(o.RawSQL,),
+      precision="low")
 def unmodelled_statement(op: o.RawSQL, ctx: RuleContext) -> Iterator[Hit]:
     """A statement the tool parsed but does not model: rules cannot reason about it.
 
@@ -85,6 +76,10 @@ def unmodelled_statement(op: o.RawSQL, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY;
     ```
+
+    ## References
+    - SQL Commands: every statement PostgreSQL accepts, including those schemagate does not model.
+      https://www.postgresql.org/docs/current/sql-commands.html
     """
     if is_harmless_raw(op):
         return
@@ -116,6 +111,10 @@ def unused_suppression(sups: ScriptSuppressions, enabled: set[str], settings: Se
     -- schemagate: ignore drop-column
     ALTER TABLE users ADD COLUMN nickname text;
     ```
+
+    ## References
+    - schemagate, Suppressing a finding: the comment's syntax and where it applies.
+      https://github.com/schemagate/schemagate#suppressing-a-finding
     """
     for suppression, name in sups.unused(enabled):
         yield Hit(f"suppression of `{name}` matched no finding", span=suppression.span)
@@ -148,6 +147,10 @@ def suppression_without_reason(sups: ScriptSuppressions, enabled: set[str],
     -- schemagate: ignore drop-column
     ALTER TABLE users DROP COLUMN legacy_id;
     ```
+
+    ## References
+    - schemagate, Suppressing a finding: how to give a reason, and the setting that requires one.
+      https://github.com/schemagate/schemagate#suppressing-a-finding
     """
     if not settings.require_reason:
         return

@@ -13,10 +13,11 @@ import re
 from dataclasses import dataclass, field, replace
 
 from schemagate.model.findings import InputError, Suppression
-from schemagate.model.migration import ParsedScript, Script
+from schemagate.model.migration import Script
 from schemagate.model.ops import Operation
 from schemagate.model.span import Span
 from schemagate.parse.alembic.source import LineIndex, Text
+from schemagate.parse.frontend import script_frontend
 from schemagate.parse.source import SourceText
 
 
@@ -64,7 +65,7 @@ def parse_sql(text: Text, anchor: Span, file_lines: LineIndex, first_index: int,
     path = anchor.path
     source = SourceText.of(path, mask_parameters(text.value))
     script = Script(path, "autocommit")
-    parsed = _parse(source, script, dialect)
+    parsed = script_frontend(dialect)(source, script, dialect)
     mapper = _Mapper(text, LineIndex(text.value), file_lines, path, anchor)
     result = SqlResult()
     sql_lines = mapper.sql_lines
@@ -142,12 +143,3 @@ def _skip_quoted(sql: str, i: int) -> int:
             return len(sql) if end == -1 else end + len(tag.group(0))
     return i
 
-
-def _parse(source: SourceText, script: Script, dialect: str) -> ParsedScript:
-    if dialect != "postgres":
-        from schemagate.parse.sqlglot.frontend import parse_dialect_script
-
-        return parse_dialect_script(source, script, dialect)
-    from schemagate.parse.postgres.frontend import parse_script
-
-    return parse_script(source, script)

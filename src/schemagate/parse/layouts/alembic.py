@@ -1,10 +1,17 @@
-"""Alembic revisions on disk: which `.py` files are revisions, and the dialect they run on.
+"""Alembic: the revision files of a `versions/` folder, found by their head, never imported.
 
-Discovery reads only the head of a `.py` file in an Alembic `versions/` folder (or a folder
-below one, as projects that split their history by release do): a module-level
-`revision = ...` and `down_revision = ...` make it a revision. Nothing is imported. The
-dialect comes from `sqlalchemy.url` in `alembic.ini`, or a URL literal in `env.py`, when one
-is visible next to or above the versions folder.
+Names: a `.py` file in a folder named `versions` (or a folder below one, as projects that
+split their history by release do) whose head assigns module-level `revision = ...` and
+`down_revision = ...`; other `.py` files there (helpers, `__init__.py`) are not revisions.
+The dialect comes from a folder below `versions/` named after one, `sqlalchemy.url` in
+`alembic.ini`, or a URL literal in `env.py`, when one is visible next to or above the
+versions folder; PostgreSQL otherwise.
+Versions: revision ids do not compare. Alembic applies revisions in the order of their
+`down_revision` graph, which `graph.revisions` builds from the parsed headers, whatever
+order discovery lists them in.
+Up and down: `upgrade()` and `downgrade()` of one file; no `downgrade()`, no down.
+Transactions: Alembic runs a migration inside one transaction ("wrapped"), except the
+statements in `op.get_context().autocommit_block()`, which the frontend marks itself.
 """
 
 from __future__ import annotations
@@ -13,7 +20,9 @@ import os
 import re
 from typing import NamedTuple
 
-_HEAD_BYTES = 64 * 1024
+from schemagate.model.migration import MigrationSource, Script
+from schemagate.parse.layouts.listing import HEAD_BYTES, Folder, Found
+
 _ASSIGN = r"^{name}\s*(?::[^=\n]*)?=\s*(?P<value>.*)$"
 _REVISION = re.compile(_ASSIGN.format(name="revision").encode(), re.MULTILINE)
 _DOWN_REVISION = re.compile(_ASSIGN.format(name="down_revision").encode(), re.MULTILINE)
@@ -40,13 +49,26 @@ def in_versions_folder(path: str) -> bool:
 def read_revision_head(path: str) -> RevisionHead | None:
     """The revision head of a `.py` file, or None when it is not an Alembic revision."""
     with open(path, "rb") as file:
-        head = file.read(_HEAD_BYTES)
+        head = file.read(HEAD_BYTES)
     revision = _REVISION.search(head)
     if revision is None or _DOWN_REVISION.search(head) is None:
         return None
     quoted = _QUOTED.match(revision["value"].strip())
     ident = quoted["id"].decode("utf-8", errors="replace") if quoted else None
     return RevisionHead(ident, _DOWNGRADE.search(head) is not None)
+
+
+def found(
+    folder: Folder, name: str, head: RevisionHead, *, dialect: str, context_only: bool
+) -> Found:
+    """The revision in file `name` of `folder`: its upgrade() and, if any, downgrade()."""
+    path = folder.show(name)
+    script = Script(path, "wrapped", "up")
+    down = Script(path, "wrapped", "down") if head.has_downgrade else None
+    source = MigrationSource(name[: -len(".py")], "alembic", script, down,
+                             version=head.revision, context_only=context_only,
+                             dialect=dialect)
+    return Found((folder.identity, name, None), source)
 
 
 def alembic_dialect(versions_folder: str) -> str:
@@ -89,6 +111,6 @@ def versions_root(folder: str) -> str:
 def _read(path: str) -> str | None:
     try:
         with open(path, "rb") as file:
-            return file.read(_HEAD_BYTES).decode("utf-8", errors="replace")
+            return file.read(HEAD_BYTES).decode("utf-8", errors="replace")
     except OSError:
         return None

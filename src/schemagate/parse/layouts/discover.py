@@ -1,5 +1,11 @@
 """Find migrations on disk: their layout, their order and their up/down pairing.
 
+This is the walker; what each migration tool calls a migration is in its layout module
+beside this one (`flyway`, `golang_migrate`, `prisma`, `diesel`, `dbmate`, `alembic`,
+`plain`). The walker owns what they share: the roots it is given, folders reached twice
+or through link loops, the order of migrations across folders, and reporting. A new layout
+is one module and its place in `_Finder._in_dir`.
+
 Discovery reads directory listings and, only where a layout cannot be told from names, the
 head of a file (dbmate's ``-- migrate:up`` marker, Prisma's ``migration_lock.toml``). It never
 parses SQL. A pre-commit hook runs it on every commit, so it is stdlib-only and opens a file
@@ -7,15 +13,10 @@ only when the file's name leaves its layout open.
 
 Layouts are decided per directory from that directory's own entries (and, for Prisma, its
 parent's lock file). So a folder gives the same migrations whether it is walked from above,
-named itself, or reached through one of its files, as a pre-commit hook passes them:
-
-- golang-migrate: ``<digits>_<name>.up.sql`` / ``<digits>_<name>.down.sql``;
-- Flyway: ``V<ver>__<desc>.sql``, its undo ``U<ver>__<desc>.sql``, repeatable ``R__<desc>.sql``;
-- Prisma: ``<digits>_<name>/migration.sql``, or any ``*/migration.sql`` below a folder that
-  holds ``migration_lock.toml``;
-- diesel: ``<version>_<name>/up.sql`` (+ ``down.sql``), version being digits and dashes;
-- dbmate: any other ``.sql`` file with a ``-- migrate:up`` line in its first 64 KiB;
-- plain ``.sql`` (layout "sql"): everything else, ``x.down.sql`` pairing with ``x.up.sql``.
+named itself, or reached through one of its files, as a pre-commit hook passes them. Within
+a folder the layouts are tried in this order, each taking the names it recognises from
+what is left: Flyway, golang-migrate, the folder's own Prisma or diesel migration, dbmate,
+plain ``.sql`` files, and Alembic revisions in a ``versions/`` folder.
 """
 
 from __future__ import annotations
@@ -27,43 +28,34 @@ import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
 
 from schemagate.model.findings import InputError, Notice
-from schemagate.model.migration import Layout, MigrationSource, Script, TransactionMode
-from schemagate.parse.layouts.alembic import (
-    alembic_dialect,
-    in_versions_folder,
-    read_revision_head,
-    versions_root,
+from schemagate.model.migration import MigrationSource, Script, TransactionMode
+from schemagate.parse.layouts import (
+    alembic,
+    dbmate,
+    diesel,
+    flyway,
+    golang_migrate,
+    plain,
+    prisma,
+)
+from schemagate.parse.layouts.listing import (
+    Folder,
+    Found,
+    Key,
+    NaturalKey,
+    Plan,
+    Problems,
+    leading_digits,
+    natural_key,
 )
 
 __all__ = ["Discovery", "discover"]
 
-_HEAD_BYTES = 64 * 1024
-
 # Walking into these finds tools, caches and vendored copies, never the project's migrations.
 # Hidden directories (.git, .venv, .tox, ...) are skipped by their leading dot.
 _SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "venv"})
-
-_FLYWAY = re.compile(r"(?P<kind>[VU])(?P<version>[0-9]+(?:[._][0-9]+)*)__(?P<desc>.*)\.sql")
-_FLYWAY_REPEATABLE = re.compile(r"R__(?P<desc>.+)\.sql")
-_GOLANG = re.compile(r"(?P<version>[0-9]+)_(?P<desc>.*)\.(?P<direction>up|down)\.sql")
-_PRISMA_DIR = re.compile(r"[0-9]+_.+")
-_DIESEL_DIR = re.compile(r"[0-9][0-9-]*_.+")
-_LEADING_DIGITS = re.compile(r"[0-9]+")
-_DIGIT_RUNS = re.compile(r"([0-9]+)")
-# dbmate accepts a byte-order mark and any blanks between `--` and `migrate:`.
-_DBMATE_MARKER = re.compile(rb"^(?:\xef\xbb\xbf)?--[ \t]*migrate:(up|down)\b(.*)$", re.MULTILINE)
-
-# Prisma's provider names to schemagate dialects; any other provider is read as PostgreSQL.
-_PRISMA_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
-
-# What makes two finds one migration: its folder's (st_dev, st_ino) and its up and down files.
-_Key = tuple[tuple[int, int], str | None, str | None]
-
-# A natural sort key: digit runs compare as numbers (2_x < 10_x); the raw name breaks ties.
-_NaturalKey = tuple[tuple[int | str, ...], str]
 
 
 @dataclass
@@ -105,67 +97,10 @@ class _FileGroup:
     names: list[str]
 
 
-@dataclass(frozen=True, slots=True)
-class _Dir:
-    """A listed directory: its entries by kind, and how to show their paths."""
-
-    path: str  # absolute, for I/O
-    display: str
-    identity: tuple[int, int]  # (st_dev, st_ino): one folder reached by two paths is one folder
-    files: dict[str, os.DirEntry[str]]
-    subdirs: list[os.DirEntry[str]]
-    broken: list[os.DirEntry[str]]  # .sql entries that are neither file nor folder
-
-    @property
-    def name(self) -> str:
-        return os.path.basename(self.path)
-
-    def show(self, name: str) -> str:
-        return name if self.display == "." else f"{self.display}/{name}"
-
-
-class _Found(NamedTuple):
-    """A migration and what makes two finds of it the same (its folder and file names)."""
-
-    key: _Key
-    source: MigrationSource
-
-
-class _Plan(NamedTuple):
-    """A migration known from file names alone, before its files are checked."""
-
-    name: str
-    layout: Layout
-    up: str | None  # file names within the directory
-    down: str | None
-    transaction: TransactionMode
-    version: str | None = None
-    repeatable: bool = False
-    dialect: str = "postgres"
-
-
-class _Half(NamedTuple):
-    """One direction of a versioned migration (golang-migrate, Flyway), waiting for its pair."""
-
-    file: str
-    stem: str
-    group: tuple[int, ...]  # the version as compared: files of one version pair up
-    label: str  # the description: when a version repeats, up and down pair by it
-    version: str
-
-
-class _Head(NamedTuple):
-    """What the first bytes of a .sql file say about it."""
-
-    empty: bool
-    dbmate_up: TransactionMode | None = None  # None: not a dbmate file
-    dbmate_down: TransactionMode | None = None  # None: no down section
-
-
 @dataclass
 class _DirResult:
-    ordered: list[_Found] = field(default_factory=list)  # layouts with their own order
-    plain: list[tuple[_NaturalKey, _Found]] = field(default_factory=list)  # interleave by name
+    ordered: list[Found] = field(default_factory=list)  # layouts with their own order
+    plain: list[tuple[NaturalKey, Found]] = field(default_factory=list)  # interleave by name
     claimed: set[str | None] = field(default_factory=set)  # file names used or reported
 
 
@@ -176,10 +111,9 @@ class _Finder:
         self._cwd = cwd
         self._cwd_prefix = cwd if cwd.endswith(os.sep) else cwd + os.sep
         self._walked: set[tuple[int, int]] = set()
-        self._found: dict[_Key, MigrationSource] = {}
+        self._found: dict[Key, MigrationSource] = {}
         self._prisma_locks: dict[str, str | None] = {}
-        self._errors: list[InputError] = []
-        self._notices: list[Notice] = []
+        self._problems = Problems()
         # Alembic revisions named explicitly, and the versions/ trees they need as context.
         self._named_revisions: set[str] = set()
         self._alembic_roots: dict[str, None] = {}
@@ -188,11 +122,11 @@ class _Finder:
 
     def result(self) -> Discovery:
         # One file reached twice (by name and through its folder) is reported once.
-        migrations = _in_history_order(list(self._found.values()), self._notices)
+        migrations = _in_history_order(list(self._found.values()), self._problems.notices)
         return Discovery(
             migrations=migrations,
-            errors=list(dict.fromkeys(self._errors)),
-            notices=list(dict.fromkeys(self._notices)),
+            errors=list(dict.fromkeys(self._problems.errors)),
+            notices=list(dict.fromkeys(self._problems.notices)),
         )
 
     # -- roots ---------------------------------------------------------------------------
@@ -206,10 +140,11 @@ class _Finder:
             try:
                 is_dir = stat.S_ISDIR(os.stat(path).st_mode)
             except FileNotFoundError:
-                self._errors.append(InputError(self._display(path), "no such file or directory"))
+                missing = InputError(self._display(path), "no such file or directory")
+                self._problems.errors.append(missing)
                 continue
             except OSError as exc:
-                self._error(self._display(path), exc)
+                self._problems.error(self._display(path), exc)
                 continue
             if is_dir:
                 roots.append(path)
@@ -223,10 +158,10 @@ class _Finder:
 
     def walk(self, root: str) -> None:
         """Every migration under `root`, depth first, each folder's entries in order."""
-        stack: list[_Found | str] = list(reversed(self._expand(root, top=True)))
+        stack: list[Found | str] = list(reversed(self._expand(root, top=True)))
         while stack:
             item = stack.pop()
-            if isinstance(item, _Found):
+            if isinstance(item, Found):
                 self._add(item)
             else:
                 stack.extend(reversed(self._expand(item, top=False)))
@@ -244,11 +179,11 @@ class _Finder:
             self._add(found)
         for name in dict.fromkeys(group.names):
             if name not in result.claimed:
-                self._notices.append(Notice(d.show(name), "not a migration file; ignored"))
+                self._problems.notices.append(Notice(d.show(name), "not a migration file; ignored"))
 
     # -- directories ---------------------------------------------------------------------
 
-    def _expand(self, path: str, *, top: bool) -> list[_Found | str]:
+    def _expand(self, path: str, *, top: bool) -> list[Found | str]:
         """A folder's migrations and sub-folders, in the order they are to be visited."""
         d = self._list(path)
         # The identity check stops symlink loops and folders named twice.
@@ -260,25 +195,25 @@ class _Finder:
         result = self._in_dir(d, None)
         # Plain files and sub-folders interleave by natural name, so that plain migrations
         # follow the natural order of their path relative to the folder walked.
-        nested: list[tuple[_NaturalKey, _Found | str]] = [
-            (_natural_key(entry.name), entry.path) for entry in d.subdirs
+        nested: list[tuple[NaturalKey, Found | str]] = [
+            (natural_key(entry.name), entry.path) for entry in d.subdirs
         ]
         nested.extend(result.plain)
         nested.sort(key=lambda item: item[0])
         return [*result.ordered, *(item for _, item in nested)]
 
-    def _list(self, path: str, keep: frozenset[str] = frozenset()) -> _Dir | None:
+    def _list(self, path: str, keep: frozenset[str] = frozenset()) -> Folder | None:
         display = self._display(path)
         try:
             info = os.stat(path)
             with os.scandir(path) as entries:
                 files, subdirs, broken = _sort_entries(entries, keep)
         except OSError as exc:
-            self._error(display, exc)
+            self._problems.error(display, exc)
             return None
-        return _Dir(path, display, (info.st_dev, info.st_ino), files, subdirs, broken)
+        return Folder(path, display, (info.st_dev, info.st_ino), files, subdirs, broken)
 
-    def _in_dir(self, d: _Dir, wanted: frozenset[str] | None) -> _DirResult:
+    def _in_dir(self, d: Folder, wanted: frozenset[str] | None) -> _DirResult:
         """The migrations of one folder's files; with `wanted`, only those touching them.
 
         A folder rarely mixes layouts; when it does, each layout's migrations stay together
@@ -293,7 +228,12 @@ class _Finder:
         names = sorted(d.files)
         if wanted is not None:  # a pre-commit hook's few files in a big folder: look no further
             names = _related(names, wanted)
-        plans, rest = _plans_by_name(names)
+        # README.md, .ts/.js/.go data migrations, atlas.sum, .gitkeep: not migrations.
+        # .py files in an Alembic versions/ folder are read after (`_alembic`).
+        rest = [name for name in names if name.endswith(".sql")]
+        plans, rest = flyway.claim(rest)
+        golang_plans, rest = golang_migrate.claim(rest)
+        plans.extend(golang_plans)
         unit = self._unit_plan(d, rest)
         if unit is not None:
             plans.append(unit)
@@ -305,23 +245,23 @@ class _Finder:
                 if found is not None:
                     result.ordered.append(found)
         self._by_content(d, rest, wanted, result)
-        if in_versions_folder(d.path):
+        if alembic.in_versions_folder(d.path):
             self._alembic(d, names, wanted, result)
         return result
 
     # -- Alembic -------------------------------------------------------------------------
 
-    def _alembic(self, d: _Dir, names: list[str], wanted: frozenset[str] | None,
+    def _alembic(self, d: Folder, names: list[str], wanted: frozenset[str] | None,
                  result: _DirResult) -> None:
         """The revisions of an Alembic versions folder; Alembic orders them by their graph."""
-        found: list[_Found] = []
+        found: list[Found] = []
         for name in names:
             if not name.endswith(".py") or name in result.claimed:
                 continue
             try:
-                head = read_revision_head(d.files[name].path)
+                head = alembic.read_revision_head(d.files[name].path)
             except OSError as exc:
-                self._error(d.show(name), exc)
+                self._problems.error(d.show(name), exc)
                 continue
             if head is None:
                 continue
@@ -329,19 +269,15 @@ class _Finder:
             path = d.show(name)
             if wanted is not None:
                 self._named_revisions.add(path)
-                self._alembic_roots.setdefault(versions_root(d.path))
+                self._alembic_roots.setdefault(alembic.versions_root(d.path))
             context = self._context_walk and path not in self._named_revisions
-            script = Script(path, "wrapped", "up")
-            down = Script(path, "wrapped", "down") if head.has_downgrade else None
-            source = MigrationSource(name[: -len(".py")], "alembic", script, down,
-                                     version=head.revision, context_only=context,
-                                     dialect=self._alembic_dialect(d.path))
-            found.append(_Found((d.identity, name, None), source))
+            dialect = self._alembic_dialect(d.path)
+            found.append(alembic.found(d, name, head, dialect=dialect, context_only=context))
         result.ordered.extend(found)
 
     def _alembic_dialect(self, folder: str) -> str:
         if folder not in self._dialects:
-            self._dialects[folder] = alembic_dialect(folder)
+            self._dialects[folder] = alembic.alembic_dialect(folder)
         return self._dialects[folder]
 
     def alembic_context(self) -> None:
@@ -352,46 +288,32 @@ class _Finder:
             self.walk(root)
         self._context_walk = False
 
-    def _unit_plan(self, d: _Dir, names: list[str]) -> _Plan | None:
+    def _unit_plan(self, d: Folder, names: list[str]) -> Plan | None:
         """A Prisma or diesel migration: one folder holding its scripts, named by the folder."""
-        if "migration.sql" in names:
-            dialect = self._prisma_dialect(os.path.dirname(d.path))
-            if dialect is not None or _PRISMA_DIR.fullmatch(d.name):
-                # Prisma sends migration.sql as one multi-statement query, which PostgreSQL
-                # runs as a single implicit transaction.
-                return _Plan(
-                    d.name,
-                    "prisma",
-                    "migration.sql",
-                    None,
-                    "implicit",
-                    version=_leading_digits(d.name),
-                    dialect=dialect or "postgres",
-                )
-        if "up.sql" in names and _DIESEL_DIR.fullmatch(d.name):
-            down = "down.sql" if "down.sql" in names else None
-            version = d.name.split("_", 1)[0]
-            return _Plan(d.name, "diesel", "up.sql", down, self._diesel_mode(d), version=version)
-        return None
+        parent = os.path.dirname(d.path)
+        unit = prisma.plan(d, names, lambda: self._prisma_dialect(parent))
+        if unit is None:
+            unit = diesel.plan(d, names, self._problems)
+        return unit
 
     def _by_content(
-        self, d: _Dir, names: list[str], wanted: frozenset[str] | None, result: _DirResult
+        self, d: Folder, names: list[str], wanted: frozenset[str] | None, result: _DirResult
     ) -> None:
         """dbmate or plain: only the file's head can tell."""
-        heads: dict[str, _Head] = {}
-        dbmate: list[tuple[tuple[int, int, str], _Found]] = []
+        heads: dict[str, dbmate.Head] = {}
+        dbmates: list[tuple[tuple[int, int, str], Found]] = []
         for name in names:
             head = self._head(d, name)
             if head is None:  # unreadable, and reported
                 result.claimed.add(name)
-            elif head.dbmate_up is None:
+            elif head.up is None:
                 heads[name] = head
             elif wanted is None or name in wanted:
                 result.claimed.add(name)
-                dbmate.append(_dbmate_found(d, name, head.dbmate_up, head.dbmate_down))
-        dbmate.sort(key=lambda item: item[0])
-        result.ordered.extend(found for _, found in dbmate)
-        for plan in _plain_plans(list(heads), d.name):
+                dbmates.append(dbmate.found(d, name, head.up, head.down))
+        dbmates.sort(key=lambda item: item[0])
+        result.ordered.extend(found for _, found in dbmates)
+        for plan in plain.plans(list(heads), d.name):
             if not _touches(plan, wanted):
                 continue
             result.claimed.update((plan.up, plan.down))
@@ -399,13 +321,13 @@ class _Finder:
             assert first is not None
             source = self._source(d, plan, heads)
             if source is not None:
-                result.plain.append((_natural_key(first), source))
+                result.plain.append((natural_key(first), source))
 
     # -- files ---------------------------------------------------------------------------
 
     def _source(
-        self, d: _Dir, plan: _Plan, heads: Mapping[str, _Head] | None = None
-    ) -> _Found | None:
+        self, d: Folder, plan: Plan, heads: Mapping[str, dbmate.Head] | None = None
+    ) -> Found | None:
         """A migration from its plan, leaving out scripts that cannot be read."""
         up = self._script(d, plan.up, plan.transaction, heads) if plan.up else None
         down = self._script(d, plan.down, plan.transaction, heads) if plan.down else None
@@ -420,14 +342,14 @@ class _Finder:
             repeatable=plan.repeatable,
             dialect=plan.dialect,
         )
-        return _Found((d.identity, plan.up, plan.down), source)
+        return Found((d.identity, plan.up, plan.down), source)
 
     def _script(
         self,
-        d: _Dir,
+        d: Folder,
         name: str,
         transaction: TransactionMode,
-        heads: Mapping[str, _Head] | None,
+        heads: Mapping[str, dbmate.Head] | None,
     ) -> Script | None:
         """A script and, once, whether it is empty; None if it cannot be read (reported).
 
@@ -442,89 +364,41 @@ class _Finder:
             try:
                 empty = entry.stat().st_size == 0
             except OSError as exc:
-                self._error(display, exc)
+                self._problems.error(display, exc)
                 return None
             if not os.access(entry.path, os.R_OK):
-                self._errors.append(InputError(display, os.strerror(errno.EACCES)))
+                self._problems.errors.append(InputError(display, os.strerror(errno.EACCES)))
                 return None
         if empty:
-            self._notices.append(Notice(display, "empty migration file"))
+            self._problems.notices.append(Notice(display, "empty migration file"))
         return Script(display, transaction)
 
-    def _head(self, d: _Dir, name: str) -> _Head | None:
+    def _head(self, d: Folder, name: str) -> dbmate.Head | None:
         try:
-            return _read_head(d.files[name].path)
+            return dbmate.read_head(d.files[name].path)
         except OSError as exc:
-            self._error(d.show(name), exc)
+            self._problems.error(d.show(name), exc)
             return None
 
-    def _broken(self, d: _Dir, entry: os.DirEntry[str]) -> None:
+    def _broken(self, d: Folder, entry: os.DirEntry[str]) -> None:
         try:
             os.stat(entry.path)
         except OSError as exc:  # a dangling symlink: the OS says why
-            self._error(d.show(entry.name), exc)
+            self._problems.error(d.show(entry.name), exc)
             return
-        self._errors.append(InputError(d.show(entry.name), "not a regular file"))
+        self._problems.errors.append(InputError(d.show(entry.name), "not a regular file"))
 
     def _prisma_dialect(self, folder: str) -> str | None:
         """The dialect of Prisma's lock file in `folder`, or None when there is none."""
         if folder not in self._prisma_locks:
-            self._prisma_locks[folder] = self._read_prisma_lock(folder)
+            path = os.path.join(folder, prisma.LOCK_FILE)
+            self._prisma_locks[folder] = prisma.read_lock(path, self._display(path), self._problems)
         return self._prisma_locks[folder]
-
-    def _read_prisma_lock(self, folder: str) -> str | None:
-        path = os.path.join(folder, "migration_lock.toml")
-        display = self._display(path)
-        document = self._read_toml(path, display)
-        if document is None:
-            return None
-        if not document:  # unreadable or invalid, and reported as such
-            return "postgres"
-        provider = document.get("provider")
-        dialect = _PRISMA_DIALECTS.get(provider) if isinstance(provider, str) else None
-        if dialect is None:
-            self._notices.append(
-                Notice(
-                    display,
-                    f"Prisma provider {provider!r} is not supported; "
-                    "its migrations are read as PostgreSQL",
-                )
-            )
-            return "postgres"
-        return dialect
-
-    def _diesel_mode(self, d: _Dir) -> TransactionMode:
-        # diesel runs each migration in a transaction unless its metadata.toml opts out
-        # (needed for CREATE INDEX CONCURRENTLY and friends).
-        if "metadata.toml" not in d.files:
-            return "wrapped"
-        document = self._read_toml(d.files["metadata.toml"].path, d.show("metadata.toml"))
-        if document is not None and document.get("run_in_transaction") is False:
-            return "autocommit"
-        return "wrapped"
-
-    def _read_toml(self, path: str, display: str) -> dict[str, object] | None:
-        """A small TOML file; None when absent, {} when unreadable or invalid (and reported)."""
-        import tomllib  # here, not at the top: only Prisma and diesel trees need it
-
-        try:
-            with open(path, "rb") as file:
-                return tomllib.loads(file.read(_HEAD_BYTES).decode("utf-8"))
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        except OSError as exc:
-            self._error(display, exc)
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            self._errors.append(InputError(display, f"invalid TOML: {exc}"))
-        return {}
 
     # -- bookkeeping ---------------------------------------------------------------------
 
-    def _add(self, found: _Found) -> None:
+    def _add(self, found: Found) -> None:
         self._found.setdefault(found.key, found.source)
-
-    def _error(self, display: str, exc: OSError) -> None:
-        self._errors.append(InputError(display, exc.strerror or str(exc)))
 
     def _display(self, path: str) -> str:
         if path == self._cwd:
@@ -532,6 +406,8 @@ class _Finder:
         if path.startswith(self._cwd_prefix):
             path = path[len(self._cwd_prefix) :]
         return path if os.sep == "/" else path.replace(os.sep, "/")
+
+
 
 
 # -- entries ---------------------------------------------------------------------------------
@@ -573,238 +449,10 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-# -- layouts told by name --------------------------------------------------------------------
+# -- files named explicitly ------------------------------------------------------------------
 
 
-def _plans_by_name(names: list[str]) -> tuple[list[_Plan], list[str]]:
-    """Flyway and golang-migrate migrations, each in its tool's order; other .sql names."""
-    versioned: list[_Half] = []
-    undos: list[_Half] = []
-    repeatable: list[tuple[str, str]] = []
-    ups: list[_Half] = []
-    downs: list[_Half] = []
-    rest: list[str] = []
-    for name in names:
-        if not name.endswith(".sql"):
-            # README.md, .ts/.js/.go data migrations, atlas.sum, .gitkeep: not migrations.
-            # .py files in an Alembic versions/ folder are read after (`_Finder._alembic`).
-            continue
-        first = name[0]  # the patterns differ from the first character: test only one
-        if first in "VU" and (match := _FLYWAY.fullmatch(name)):
-            (versioned if first == "V" else undos).append(_flyway_half(name, match))
-        elif first == "R" and (match := _FLYWAY_REPEATABLE.fullmatch(name)):
-            repeatable.append((match["desc"], name))
-        elif "0" <= first <= "9" and (match := _GOLANG.fullmatch(name)):
-            (ups if match["direction"] == "up" else downs).append(_golang_half(name, match))
-        else:
-            rest.append(name)
-    plans = _versioned_plans(versioned, undos, "flyway", "wrapped")
-    plans.extend(
-        _Plan(name[: -len(".sql")], "flyway", name, None, "wrapped", repeatable=True)
-        for _, name in sorted(repeatable)
-    )
-    # golang-migrate sends each file as one multi-statement query: one implicit transaction.
-    plans.extend(_versioned_plans(ups, downs, "golang-migrate", "implicit"))
-    return plans, rest
-
-
-def _flyway_half(name: str, match: re.Match[str]) -> _Half:
-    version = match["version"]
-    # Flyway shows 1_1 as 1.1: `_` is only a file-name-friendly dot.
-    return _Half(
-        name,
-        name[: -len(".sql")],
-        _flyway_version_key(version),
-        match["desc"],
-        version.replace("_", "."),
-    )
-
-
-def _golang_half(name: str, match: re.Match[str]) -> _Half:
-    stem = name[: -len(f".{match['direction']}.sql")]
-    version = match["version"]
-    # golang-migrate reads the version as an integer: 01 and 1 are one version.
-    return _Half(name, stem, (int(version),), match["desc"], version)
-
-
-def _versioned_plans(
-    ups: list[_Half], downs: list[_Half], layout: Layout, transaction: TransactionMode
-) -> list[_Plan]:
-    """Pair ups with downs by version, in version order (equal versions by name)."""
-    ordered: list[tuple[tuple[tuple[int, ...], str], _Plan]] = []
-    for up, down in _pair(ups, downs):
-        main = up or down
-        assert main is not None
-        plan = _Plan(
-            main.stem,
-            layout,
-            up.file if up else None,
-            down.file if down else None,
-            transaction,
-            version=main.version,
-        )
-        ordered.append(((main.group, main.stem), plan))
-    ordered.sort(key=lambda item: item[0])
-    return [plan for _, plan in ordered]
-
-
-def _pair(ups: list[_Half], downs: list[_Half]) -> list[tuple[_Half | None, _Half | None]]:
-    """Match downs to ups of the same version: same description first, else a lone pair.
-
-    A version used twice (two `3_*.up.sql`) is kept twice for a later rule to report; its
-    downs go to the ups they name, and none is guessed when that is ambiguous.
-    """
-    groups: dict[tuple[int, ...], tuple[list[_Half], list[_Half]]] = {}
-    for up in ups:
-        groups.setdefault(up.group, ([], []))[0].append(up)
-    for down in downs:
-        groups.setdefault(down.group, ([], []))[1].append(down)
-    pairs: list[tuple[_Half | None, _Half | None]] = []
-    for group_ups, group_downs in groups.values():
-        unmatched: list[_Half] = []
-        for up in group_ups:
-            match = next((down for down in group_downs if down.label == up.label), None)
-            if match is None:
-                unmatched.append(up)
-            else:
-                group_downs.remove(match)
-                pairs.append((up, match))
-        if len(unmatched) == 1 and len(group_downs) == 1:
-            pairs.append((unmatched[0], group_downs[0]))
-            continue
-        pairs.extend((up, None) for up in unmatched)
-        pairs.extend((None, down) for down in group_downs)
-    return pairs
-
-
-def _flyway_version_key(version: str) -> tuple[int, ...]:
-    """Flyway compares versions part by part, numerically; 1.0 is the same version as 1."""
-    parts = [int(part) for part in re.split(r"[._]", version)]
-    while len(parts) > 1 and parts[-1] == 0:
-        parts.pop()
-    return tuple(parts)
-
-
-# -- layouts told by content -----------------------------------------------------------------
-
-
-def _read_head(path: str) -> _Head:
-    """Whether the file is empty, and its dbmate sections if it has a `-- migrate:up` line."""
-    with open(path, "rb") as file:
-        raw = file.read(_HEAD_BYTES)
-        more = len(raw) == _HEAD_BYTES
-        # Only whole lines: a marker cut at the boundary would lose its options.
-        head = raw[: raw.rfind(b"\n") + 1] if more else raw
-        markers = _markers(head)
-        up = markers.get(b"up")
-        if up is None:
-            return _Head(empty=not raw)
-        down = markers.get(b"down")
-        if down is None and more:
-            down = _find_down_marker(file, len(head))
-    return _Head(
-        empty=False,
-        dbmate_up=_section_mode(up),
-        dbmate_down=None if down is None else _section_mode(down),
-    )
-
-
-def _markers(data: bytes) -> dict[bytes, bytes]:
-    """The options of the first `-- migrate:up` and `-- migrate:down` lines."""
-    found: dict[bytes, bytes] = {}
-    for match in _DBMATE_MARKER.finditer(data):
-        found.setdefault(match[1], match[2])
-    return found
-
-
-def _find_down_marker(file: BinaryIO, offset: int) -> bytes | None:
-    """The down marker past the head (a long up section), read in bounded chunks."""
-    file.seek(offset)
-    carry = b""
-    skipping = False  # inside a line too long to be a marker (a bulk INSERT)
-    while chunk := file.read(_HEAD_BYTES):
-        data = carry + chunk
-        if skipping:
-            newline = data.find(b"\n")
-            if newline < 0:
-                carry = b""
-                continue
-            data, skipping = data[newline + 1 :], False
-        cut = data.rfind(b"\n") + 1
-        data, carry = data[:cut], data[cut:]
-        down = _markers(data).get(b"down")
-        if down is not None:
-            return down
-        if len(carry) > _HEAD_BYTES and not _DBMATE_MARKER.match(carry):
-            carry, skipping = b"", True
-    return _markers(carry).get(b"down")
-
-
-def _section_mode(options: bytes) -> TransactionMode:
-    # dbmate wraps each section in a transaction unless its marker says `transaction:false`.
-    return "autocommit" if b"transaction:false" in options.split() else "wrapped"
-
-
-def _dbmate_found(
-    d: _Dir, name: str, up: TransactionMode, down: TransactionMode | None
-) -> tuple[tuple[int, int, str], _Found]:
-    stem = name[: -len(".sql")]
-    version = _leading_digits(stem)
-    path = d.show(name)
-    source = MigrationSource(
-        name=stem,
-        layout="dbmate",
-        up=Script(path, up, "up"),
-        down=None if down is None else Script(path, down, "down"),
-        version=version,
-    )
-    # dbmate applies by version; a file without one comes last rather than vanishing.
-    order = (0, int(version), stem) if version else (1, 0, stem)
-    return order, _Found((d.identity, name, name), source)
-
-
-# -- plain .sql ------------------------------------------------------------------------------
-
-
-def _plain_role(name: str) -> tuple[str, int]:
-    """(base, rank): ranks 0-2 are ups, best first; 3 a down; 4 a down only beside its up."""
-    if name == "up.sql":
-        return "", 0
-    if name == "down.sql":
-        return "", 3
-    for suffix, rank in ((".up.sql", 0), ("_up.sql", 1), (".down.sql", 3), ("_down.sql", 4)):
-        if name.endswith(suffix):
-            return name[: -len(suffix)], rank
-    return name[: -len(".sql")], 2
-
-
-def _plain_plans(names: list[str], folder: str) -> list[_Plan]:
-    """Plain scripts, each down joined to the up of the same base name."""
-    bases: dict[str, list[tuple[int, str]]] = {}
-    for name in names:
-        base, rank = _plain_role(name)
-        bases.setdefault(base, []).append((rank, name))
-    plans: list[_Plan] = []
-    for base, files in bases.items():
-        files.sort()
-        ups = [name for rank, name in files if rank <= 2]
-        downs = [name for rank, name in files if rank == 3]
-        # `x_down.sql` is a down only next to its up; alone it is an ordinary script.
-        maybe_downs = [name for rank, name in files if rank == 4]
-        if ups and not downs and maybe_downs:
-            downs.append(maybe_downs.pop(0))
-        label = base or folder  # up.sql/down.sql take their folder's name
-        for index, up in enumerate(ups):
-            down = downs.pop(0) if index == 0 and downs else None
-            plans.append(_Plan(label, "sql", up, down, "autocommit"))
-        plans.extend(_Plan(label, "sql", None, down, "autocommit") for down in downs)
-        plans.extend(
-            _Plan(name[: -len(".sql")], "sql", name, None, "autocommit") for name in maybe_downs
-        )
-    return plans
-
-
-def _touches(plan: _Plan, wanted: frozenset[str] | None) -> bool:
+def _touches(plan: Plan, wanted: frozenset[str] | None) -> bool:
     return wanted is None or plan.up in wanted or plan.down in wanted
 
 
@@ -816,19 +464,19 @@ def _related(names: list[str], wanted: frozenset[str]) -> list[str]:
 
 def _pairing_key(name: str) -> tuple[str, str]:
     """Names that may end up in one migration share this key (a superset is harmless)."""
-    if match := _FLYWAY.fullmatch(name):
-        return "flyway", repr(_flyway_version_key(match["version"]))
-    if match := _GOLANG.fullmatch(name):
-        return "golang-migrate", str(int(match["version"]))
+    if (key := flyway.pairing_key(name)) is not None:
+        return "flyway", key
+    if (key := golang_migrate.pairing_key(name)) is not None:
+        return "golang-migrate", key
     if name.endswith(".sql"):
-        return "sql", _plain_role(name)[0]
+        return "sql", plain.pairing_key(name)
     return "other", name
 
 
 # -- history order ---------------------------------------------------------------------------
 
+# Layouts whose migrations are folders: loose .sql files beside them are not migrations.
 _UNIT_LAYOUTS = frozenset({"diesel", "prisma"})
-_NOT_DIGITS = re.compile(r"[^0-9]")
 
 
 def _in_history_order(migrations: list[MigrationSource], notices: list[Notice]
@@ -857,36 +505,21 @@ def _in_history_order(migrations: list[MigrationSource], notices: list[Notice]
     return ordered
 
 
-def _history_key(source: MigrationSource) -> tuple[int, tuple[int, ...], _NaturalKey | None]:
+def _history_key(source: MigrationSource) -> tuple[int, tuple[int, ...], NaturalKey | None]:
     """Versioned migrations by version (numerically; equal versions keep the folder's
     order), then unversioned ones by name; Flyway's repeatable migrations after all."""
     version = source.version
     if source.layout == "diesel" and version is not None:
-        digits = _NOT_DIGITS.sub("", version)
-        parts: tuple[int, ...] = (int(digits),) if digits else ()
+        parts: tuple[int, ...] = diesel.version_key(version)
     elif version is not None:
         parts = tuple(int(p) for p in re.split(r"[._]", version) if p.isdigit())
         while len(parts) > 1 and parts[-1] == 0:  # Flyway: 1.0 is version 1
             parts = parts[:-1]
     else:
-        leading = _leading_digits(source.name)
+        leading = leading_digits(source.name)
         parts = (int(leading),) if leading else ()
     if source.repeatable:
-        return 2, (), _natural_key(source.name)
+        return 2, (), natural_key(source.name)
     if parts:
         return 0, parts, None
-    return 1, (), _natural_key(source.name)
-
-
-# -- helpers ---------------------------------------------------------------------------------
-
-
-def _leading_digits(text: str) -> str | None:
-    match = _LEADING_DIGITS.match(text)
-    return match[0] if match else None
-
-
-def _natural_key(name: str) -> _NaturalKey:
-    parts = _DIGIT_RUNS.split(name.casefold())
-    # split() alternates text and digit runs, so position i always holds the same kind.
-    return tuple(int(part) if i % 2 else part for i, part in enumerate(parts)), name
+    return 1, (), natural_key(source.name)

@@ -11,6 +11,7 @@ import bisect
 import json
 import re
 import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pglast import parser as pg
@@ -29,6 +30,10 @@ _DBMATE_MARKER = re.compile(r"^--\s*migrate:(up|down)\b.*$", re.MULTILINE)
 # bytes >= 0x80), bare or quoted: the only places an over-long identifier can be.
 _LONG_WORD = re.compile(rb'[A-Za-z0-9_$\x80-\xff]{64,}|"[^"]{64,}"')
 NAMEDATALEN = 64
+# Scripts longer than this (in characters) are parsed in pieces of about this size; a piece
+# that fails is retried joined with up to _JOIN_PIECES - 1 following pieces.
+PIECE_CHARS = 256 * 1024
+_JOIN_PIECES = 3
 _NEAR_CHARS = 40
 # Far above what a real migration needs: only a pathological file reaches it.
 PARSE_SECONDS = 300.0
@@ -36,29 +41,24 @@ _COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
 _PSQL_VARIABLE = re.compile(r"(?m)^\s*\\\w+|:'\w+'|:\"\w+\"")
 
 
-def parse_script(source: SourceText, script: Script, budget: float = PARSE_SECONDS
-                 ) -> ParsedScript:
+def parse_script(source: SourceText, script: Script, dialect: str = "postgres",
+                 budget: float = PARSE_SECONDS) -> ParsedScript:
     """Parse one script (a file, or a dbmate section of one) into statements.
 
-    A script still being read after ``budget`` seconds is cut short, with an error.
+    `dialect` is always PostgreSQL here; it is taken so that every SQL frontend is called
+    alike (`parse.frontend.ScriptFrontend`). A script still being read after ``budget``
+    seconds is cut short, with an error.
     """
     result = ParsedScript(script)
     text = source.text
     if script.section is not None:
         text = _mask_outside_section(source, script.section)
-    statements: list[tuple[tuple[Operation, ...], str]] = []
     deadline = time.monotonic() + budget
-    for start, end, node in _parse_statements(source, text, result.errors):
-        sql = source.data[start:end].decode("utf-8", errors="replace").rstrip()
-        end = start + len(sql.encode("utf-8"))
-        span = source.span(start, end)
-        statements.append((to_ops(node, span, len(statements), sql), sql))
-        if len(statements) % 256 == 0 and time.monotonic() > deadline:
-            result.errors.append(InputError(
-                source.path, f"gave up after {budget:g} s, at the statement here "
-                f"({len(statements):,} read): the file is too large or complex to analyse "
-                "in time, and the rest of it is not linted", span.line, span.column))
-            break
+    try:
+        statements = _translate(source, _parse_pieces(text), deadline, result.errors)
+    except pg.ParseError as exc:
+        statements = _translate(source, _parse_each(source, text, result.errors,
+                                                    _error_of(exc)), deadline, result.errors)
     blocks = transaction_blocks([ops for ops, _ in statements], script.transaction)
     # One search of the whole text first: almost no file has an identifier that long.
     check_long = _LONG_WORD.search(source.data) is not None
@@ -88,6 +88,30 @@ def long_identifiers(sql: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _translate(
+    source: SourceText, raw: Iterable[tuple[int, int, dict[str, Any]]], deadline: float,
+    errors: list[InputError],
+) -> list[tuple[tuple[Operation, ...], str]]:
+    """Each parsed statement (byte start, byte end, node) to its operations and its text.
+
+    ``raw`` is consumed as it comes, so that only one piece's parse tree is alive at a time.
+    Past the deadline the rest is left unread, with an error where it stopped.
+    """
+    statements: list[tuple[tuple[Operation, ...], str]] = []
+    for start, end, node in raw:
+        sql = source.data[start:end].decode("utf-8", errors="replace").rstrip()
+        end = start + len(sql.encode("utf-8"))
+        span = source.span(start, end)
+        statements.append((to_ops(node, span, len(statements), sql), sql))
+        if len(statements) % 256 == 0 and time.monotonic() > deadline:
+            errors.append(InputError(
+                source.path, f"gave up after the time allowed, at the statement here "
+                f"({len(statements):,} read): the file is too large or complex to analyse "
+                "in time, and the rest of it is not linted", span.line, span.column))
+            break
+    return statements
+
+
 def _parse_all(text: str) -> list[tuple[int, int, dict[str, Any]]]:
     tree = json.loads(pg.parse_sql_json(text))
     out = []
@@ -101,13 +125,45 @@ def _parse_all(text: str) -> list[tuple[int, int, dict[str, Any]]]:
     return out
 
 
-def _parse_statements(source: SourceText, text: str, errors: list[InputError]
-                      ) -> list[tuple[int, int, dict[str, Any]]]:
-    """(byte start, byte end, node) of each statement; errors are collected on the way."""
-    try:
-        return _parse_all(text)
-    except pg.ParseError as exc:
-        return _parse_each(source, text, errors, _error_of(exc))
+def _parse_pieces(text: str) -> Iterator[tuple[int, int, dict[str, Any]]]:
+    """The statements of a script, parsed a piece of about PIECE_CHARS at a time.
+
+    pglast's JSON of a whole script, once decoded, takes some 40 times the script's size
+    (a 5 MB script: 200 MB of dicts), so a large script is cut between statements, where
+    the scanner sees a top-level `;`, and each piece is parsed on its own. A piece parses
+    exactly as it would inside the whole script: the parser keeps no state across a `;`,
+    and statement offsets are moved by the piece's byte offset. The scanner also cuts inside
+    a `BEGIN ATOMIC … END` body, where a piece then fails to parse: it is retried joined with
+    the next piece before its error is taken for the script's own.
+    """
+    if len(text) <= PIECE_CHARS:
+        yield from _parse_all(text)
+        return
+    cuts = [0]
+    for piece in pg.split(text, with_parser=False, only_slices=True):
+        if piece.start - cuts[-1] >= PIECE_CHARS:
+            cuts.append(piece.start)
+    cuts.append(len(text))
+    byte_base, i = 0, 0
+    while i < len(cuts) - 1:
+        j = i + 1
+        while True:
+            chunk = text[cuts[i]:cuts[j]]
+            try:
+                parsed = _parse_all(chunk)
+                break
+            except pg.ParseError as exc:
+                if j - i < _JOIN_PIECES and j < len(cuts) - 1:
+                    j += 1
+                    continue
+                message, index = _error_of(exc)
+                raise pg.ParseError(message, None if index is None
+                                    else cuts[i] + index) from exc
+        for start, end, node in parsed:
+            yield byte_base + start, byte_base + end, node
+        del parsed
+        byte_base += len(chunk.encode("utf-8"))
+        i = j
 
 
 def _error_of(exc: pg.ParseError) -> tuple[str, int | None]:
@@ -152,29 +208,38 @@ def _short_near(message: str) -> str:
 
 def _parse_each(
     source: SourceText, text: str, errors: list[InputError], first: tuple[str, int | None],
-) -> list[tuple[int, int, dict[str, Any]]]:
+) -> Iterator[tuple[int, int, dict[str, Any]]]:
     """Statement by statement, after a syntax error: report each bad one, keep the rest.
 
     The whole-file parse gave the first error with its real context (`at or near ";"`); a
     statement parsed alone would only say `at end of input`, so that one message is kept.
     """
-    out: list[tuple[int, int, dict[str, Any]]] = []
     placeholders = find_placeholders(text)
     pieces, unreadable = _pieces(text)
-    byte_base = char_base = 0  # advanced piece by piece: encoding each prefix is quadratic
+    # Character offsets to bytes, counted once along the text rather than from its start
+    # for every statement (which made a long script with errors quadratic).
+    done_chars = done_bytes = 0
+
+    def byte_offset(char_offset: int) -> int:
+        nonlocal done_chars, done_bytes
+        if char_offset < done_chars:
+            return len(text[:char_offset].encode("utf-8"))
+        done_bytes += len(text[done_chars:char_offset].encode("utf-8"))
+        done_chars = char_offset
+        return done_bytes
+
     for piece in pieces:
         chunk = text[piece.start:piece.stop]
-        byte_base += len(text[char_base:piece.start].encode("utf-8"))
-        char_base = piece.start
+        byte_base = byte_offset(piece.start)
         try:
             for start, end, node in _parse_all(chunk):
-                out.append((byte_base + start, byte_base + end, node))
+                yield byte_base + start, byte_base + end, node
         except pg.ParseError as exc:
             message, index = _error_of(exc)
             offset = piece.stop if index is None else piece.start + index
             if first[1] is not None and piece.start <= first[1] <= piece.stop + 1:
                 message, offset = first[0], first[1]
-            line, col = source.char_position(offset)
+            line, col = source.position(byte_offset(offset))
             near = _nearest(placeholders, piece.start, piece.stop, offset)
             if near:
                 message += placeholder_hint(near)
@@ -190,7 +255,6 @@ def _parse_each(
             message += placeholder_hint(near)
         errors.append(InputError(source.path, f"{message}; the file is not read past it",
                                  line, col))
-    return out
 
 
 def _pieces(text: str) -> tuple[list[slice], tuple[str, int] | None]:

@@ -1,4 +1,4 @@
-"""Other SQL dialects (MySQL/MariaDB, SQLite) through sqlglot, into the same IR.
+"""The MySQL/MariaDB and SQLite frontend: a script's text to statements and operations, via sqlglot.
 
 sqlglot parses one statement at a time and keeps few positions, so statements are found
 here: the dialect's tokenizer gives each token's character offset, and statements end at
@@ -43,7 +43,7 @@ def parse_dialect_script(source: SourceText, script: Script, dialect: str) -> Pa
     for piece in split_statements(text, dialect):
         sql = text[piece.start:piece.end]
         span = _span(source, piece)
-        statements.append((to_ops(sql, dialect, span, len(statements)), sql))
+        statements.append((to_ops(sql, span, len(statements), dialect), sql))
     blocks = transaction_blocks([ops for ops, _ in statements], script.transaction)
     result.statements = [
         ParsedStatement(i, sql, ops, block is not None, block)

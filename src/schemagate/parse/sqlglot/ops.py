@@ -54,7 +54,7 @@ class _Ctx:
         return o.RawSQL(statement_kind=kind, sql=self.sql, reason=reason, **self.kw())
 
 
-def to_ops(sql: str, dialect: str, span: Span, index: int) -> tuple[o.Operation, ...]:
+def to_ops(sql: str, span: Span, index: int, dialect: str) -> tuple[o.Operation, ...]:
     """Translate one statement's text into operations."""
     import sqlglot
     from sqlglot.errors import ParseError, TokenError

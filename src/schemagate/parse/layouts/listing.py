@@ -1,0 +1,106 @@
+"""What the walker hands a layout module and what it gets back: a folder, plans, finds.
+
+A layout module sees one folder at a time (`Folder`: its entries, already sorted into
+files, sub-folders and broken links) and answers with `Plan`s, migrations known from file
+names alone, or with `Found` migrations when it had to read a file to know them (dbmate,
+Alembic). Problems go to `Problems` as data; nothing here raises for a bad file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from schemagate.model.findings import InputError, Notice
+from schemagate.model.migration import Layout, MigrationSource, TransactionMode
+
+# How much of a file discovery reads when it must read one: markers and lock files sit early.
+HEAD_BYTES = 64 * 1024
+
+# What makes two finds one migration: its folder's (st_dev, st_ino) and its up and down files.
+Key = tuple[tuple[int, int], str | None, str | None]
+
+# A natural sort key: digit runs compare as numbers (2_x < 10_x); the raw name breaks ties.
+NaturalKey = tuple[tuple[int | str, ...], str]
+
+_LEADING_DIGITS = re.compile(r"[0-9]+")
+_DIGIT_RUNS = re.compile(r"([0-9]+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Folder:
+    """A listed directory: its entries by kind, and how to show their paths."""
+
+    path: str  # absolute, for I/O
+    display: str
+    identity: tuple[int, int]  # (st_dev, st_ino): one folder reached by two paths is one folder
+    files: dict[str, os.DirEntry[str]]
+    subdirs: list[os.DirEntry[str]]
+    broken: list[os.DirEntry[str]]  # .sql entries that are neither file nor folder
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path)
+
+    def show(self, name: str) -> str:
+        return name if self.display == "." else f"{self.display}/{name}"
+
+
+class Plan(NamedTuple):
+    """A migration known from file names alone, before its files are checked."""
+
+    name: str
+    layout: Layout
+    up: str | None  # file names within the directory
+    down: str | None
+    transaction: TransactionMode
+    version: str | None = None
+    repeatable: bool = False
+    dialect: str = "postgres"
+
+
+class Found(NamedTuple):
+    """A migration and what makes two finds of it the same (its folder and file names)."""
+
+    key: Key
+    source: MigrationSource
+
+
+@dataclass
+class Problems:
+    """What went wrong or is worth saying during one discovery run, in the order met."""
+
+    errors: list[InputError] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+    def error(self, display: str, exc: OSError) -> None:
+        self.errors.append(InputError(display, exc.strerror or str(exc)))
+
+
+def read_toml(path: str, display: str, problems: Problems) -> dict[str, object] | None:
+    """A small TOML file; None when absent, {} when unreadable or invalid (and reported)."""
+    import tomllib  # here, not at the top: only Prisma and diesel trees need it
+
+    try:
+        with open(path, "rb") as file:
+            return tomllib.loads(file.read(HEAD_BYTES).decode("utf-8"))
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        problems.error(display, exc)
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        problems.errors.append(InputError(display, f"invalid TOML: {exc}"))
+    return {}
+
+
+def leading_digits(text: str) -> str | None:
+    match = _LEADING_DIGITS.match(text)
+    return match[0] if match else None
+
+
+def natural_key(name: str) -> NaturalKey:
+    parts = _DIGIT_RUNS.split(name.casefold())
+    # split() alternates text and digit runs, so position i always holds the same kind.
+    return tuple(int(part) if i % 2 else part for i, part in enumerate(parts)), name

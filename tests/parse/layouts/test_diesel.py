@@ -1,0 +1,64 @@
+"""diesel's layout: `<version>_<name>/up.sql` + `down.sql`, diesel's version order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from schemagate.parse.layouts.discover import discover
+from tests.parse.layouts.helpers import LAYOUTS, clean, rows, write
+
+
+def test_diesel_orders_by_folder_name_and_reads_run_in_transaction_from_metadata() -> None:
+    found = clean(discover(["diesel"], cwd=LAYOUTS))
+    d = "diesel/migrations"
+    assert rows(found) == [
+        (
+            "00000000000000_diesel_initial_setup",
+            "diesel",
+            f"{d}/00000000000000_diesel_initial_setup/up.sql",
+            f"{d}/00000000000000_diesel_initial_setup/down.sql",
+            "00000000000000",
+        ),
+        (
+            "2020-01-01-000000_create_users",
+            "diesel",
+            f"{d}/2020-01-01-000000_create_users/up.sql",
+            f"{d}/2020-01-01-000000_create_users/down.sql",
+            "2020-01-01-000000",
+        ),
+        (
+            "2020-02-01-120000_create_users_email_index",
+            "diesel",
+            f"{d}/2020-02-01-120000_create_users_email_index/up.sql",
+            f"{d}/2020-02-01-120000_create_users_email_index/down.sql",
+            "2020-02-01-120000",
+        ),
+        (
+            "2020-03-01-000000_drop_users_legacy_code",
+            "diesel",
+            f"{d}/2020-03-01-000000_drop_users_legacy_code/up.sql",
+            None,
+            "2020-03-01-000000",
+        ),
+    ]
+    modes = [(m.up.transaction if m.up else None) for m in found.migrations]
+    # metadata.toml says run_in_transaction = false for the CONCURRENTLY index only.
+    assert modes == ["wrapped", "wrapped", "autocommit", "wrapped"]
+    index = found.migrations[2]
+    assert index.down is not None and index.down.transaction == "autocommit"
+
+
+def test_diesel_order_is_diesels_own(tmp_path: Path) -> None:
+    # diesel compares the version before the first `_` with its dashes removed: a dashed
+    # version sorts among compact ones, not after all of them.
+    for folder in ("20140924113530_first", "2017-08-31-230457_third", "20170820180453_second",
+                   "00000000000000_diesel_initial_setup"):
+        write(tmp_path / "migrations" / folder / "up.sql", "SELECT 1;\n")
+        write(tmp_path / "migrations" / folder / "down.sql", "SELECT 1;\n")
+    write(tmp_path / "migrations" / "data_fix.sql", "UPDATE t SET a = 1;\n")
+    found = discover(["migrations"], cwd=tmp_path)
+    assert [m.name for m in found.migrations] == [
+        "00000000000000_diesel_initial_setup", "20140924113530_first",
+        "20170820180453_second", "2017-08-31-230457_third"]
+    assert any(n.path == "migrations/data_fix.sql" and "ignored" in n.message
+               for n in found.notices)

@@ -1,0 +1,48 @@
+"""Plain `.sql` files: natural name order, downs paired by base name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from schemagate.parse.layouts.discover import discover
+from tests.parse.layouts.helpers import LAYOUTS, clean, rows, write
+
+
+def test_plain_sql_in_natural_path_order_with_down_files_paired() -> None:
+    found = clean(discover(["plain"], cwd=LAYOUTS))
+    assert rows(found) == [
+        ("1_create_users", "sql", "plain/1_create_users.sql", None, None),
+        ("2_add_email_to_users", "sql", "plain/2_add_email_to_users.sql", None, None),
+        (
+            "3_create_users_email_index",
+            "sql",
+            "plain/3_create_users_email_index.sql",
+            "plain/3_create_users_email_index_down.sql",
+            None,
+        ),
+        ("10_drop_users_legacy_code", "sql", "plain/10_drop_users_legacy_code.sql", None, None),
+        ("seed", "sql", "plain/seed/up.sql", "plain/seed/down.sql", None),
+        (
+            "user_emails",
+            "sql",
+            "plain/views/user_emails.up.sql",
+            "plain/views/user_emails.down.sql",
+            None,
+        ),
+    ]
+    scripts = [s for m in found.migrations for s in (m.up, m.down) if s is not None]
+    assert {s.transaction for s in scripts} == {"autocommit"}
+
+
+def test_plain_down_pairing_prefers_dot_up_and_leaves_lone_underscore_downs_alone(
+    tmp_path: Path,
+) -> None:
+    for name in ("x.sql", "x.up.sql", "x.down.sql", "slow_down.sql", "a_up.sql", "a_down.sql"):
+        write(tmp_path / name)
+    found = clean(discover(["."], cwd=tmp_path))
+    assert rows(found) == [
+        ("a", "sql", "a_up.sql", "a_down.sql", None),
+        ("slow_down", "sql", "slow_down.sql", None, None),
+        ("x", "sql", "x.sql", None, None),
+        ("x", "sql", "x.up.sql", "x.down.sql", None),
+    ]
