@@ -215,7 +215,7 @@ def test_an_internal_error_has_exit_code_3_with_and_without_debug(monkeypatch) -
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("schemagate.lint.engine.lint", broken)
+    monkeypatch.setattr("schemagate.lint.run.run_lint", broken)
     for extra in ([], ["--debug"]):
         result = CliRunner().invoke(main, ["lint", "examples/dbmate", *extra])
         assert result.exit_code == 3, result.output

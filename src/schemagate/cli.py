@@ -188,84 +188,22 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
             settings = replace(settings, fill_placeholders=fill_placeholders)
         if allow_empty is not None:
             settings = replace(settings, allow_empty=allow_empty)
-        from schemagate.lint.engine import lint as run_lint
-        from schemagate.parse.layouts.discover import discover
-        from schemagate.parse.load import load_migrations
-
-        found = discover(list(paths) or ["."])
-        sources = found.migrations
-        if settings.dialect != "postgres":
-            sources = [replace(s, dialect=settings.dialect) if s.dialect == "postgres" else s
-                       for s in sources]
+        from schemagate.lint.run import run_lint
         from schemagate.reports.progress import Progress
 
         bar = Progress("parsing")  # drawn only on a terminal, and only for long runs
         try:
-            loaded = load_migrations(bar.track(sources, len(sources)),
-                                     variables=settings.variables,
-                                     transactions=settings.transactions,
-                                     fill_placeholders=settings.fill_placeholders)
-            stats = _live_stats(db_url) if db_url else None
-            report = _report(sources, changed_since)  # issue 4: --changed-since, context
-            bar.relabel("linting")
-            result = run_lint(loaded.migrations, settings, stats=stats, report=report,
-                              progress=bar)
+            run = run_lint(paths, settings, db=db_url, changed_since=changed_since,
+                           progress=bar)
         finally:
             bar.close()
-        result.errors = found.errors + loaded.errors
-        result.notices = found.notices + loaded.notices + _size_notices(stats)
-        result.files = loaded.files
-        if not found.migrations and not found.errors:
-            if settings.allow_empty:
-                result.notices.append(_no_migrations(paths))
-            else:
-                result.errors.append(_no_migrations_error(paths))
+        result, stats = run.result, run.stats
         write_output(_render(result, fmt, no_help, color, output, category=sarif_category,
-                             migrations=loaded.migrations, settings=settings, stats=stats),
+                             migrations=run.migrations, settings=settings, stats=stats),
                      output)
         return result.exit_code(settings.fail_on)
 
     _run(debug, body)
-
-
-def _live_stats(url: str) -> Any:
-    from schemagate.diff.stats import table_stats
-
-    return table_stats(url)
-
-
-def _size_notices(stats: Any) -> list[Any]:
-    if not stats:  # no live database: diff.stats (and psycopg) is not needed
-        return []
-    from schemagate.diff.stats import size_notices
-
-    return size_notices(stats)
-
-
-def _report(sources: Sequence[Any], changed_since: str | None) -> set[str] | None:
-    """The migrations to report: changed since the revision, never the context-only ones
-    (issue 4). None: all."""
-    from schemagate.parse.changes import ChangesError, changed_files, report_names
-
-    try:
-        changed = changed_files(changed_since) if changed_since else None
-    except ChangesError as exc:
-        _fail(f"--changed-since: {exc}")
-    return report_names(sources, changed)
-
-
-def _no_migrations(paths: Sequence[str]) -> Any:
-    from schemagate.model.findings import Notice
-
-    return Notice(", ".join(paths) or ".", "no migrations found")
-
-
-def _no_migrations_error(paths: Sequence[str]) -> Any:
-    from schemagate.model.findings import InputError
-
-    return InputError(", ".join(paths) or ".",
-                      "no migrations found: is this the migrations folder, in a layout "
-                      "schemagate reads? (--allow-empty or `allow-empty = true` accepts it)")
 
 
 def _render(result: Any, fmt: str, no_help: bool, color: bool | None, output: str | None,
