@@ -113,6 +113,55 @@ def test_every_statement_is_kept_even_unmodelled() -> None:
         "GrantStmt", "NotifyStmt", "SelectStmt"]
 
 
+UNREADABLE = FIXTURES / "unreadable"
+
+
+def parse_unreadable(name: str):
+    src = read_source(UNREADABLE / name, name)
+    assert isinstance(src, SourceText), src
+    return parse_script(src, Script(name, "autocommit"))  # type: ignore[arg-type]
+
+
+def test_an_unclosed_quoted_identifier_is_the_files_error_and_earlier_statements_are_kept(
+) -> None:
+    script = parse_unreadable("002_unclosed_identifier.sql")
+    (err,) = script.errors
+    assert (err.line, err.column) == (3, 14)
+    assert err.message.startswith("unterminated quoted identifier")
+    assert [type(st.ops[0]).__name__ for st in script.statements] == ["CreateTable"]
+
+
+def test_the_near_text_of_an_unclosed_token_is_cut_to_one_short_line() -> None:
+    (err,) = parse_unreadable("005_unclosed_comment.sql").errors
+    assert "\n" not in err.message and "DROP TABLE" not in err.message
+    assert (err.line, err.column) == (2, 1)
+
+
+def test_unclosed_strings_dollar_quotes_and_empty_identifiers_are_errors_with_a_position(
+) -> None:
+    found = {name: parse_unreadable(name).errors for name in (
+        "003_unclosed_string.sql", "004_unclosed_dollar.sql", "006_empty_identifier.sql")}
+    assert {name: [(e.line, e.column) for e in errs] for name, errs in found.items()} == {
+        "003_unclosed_string.sql": [(1, 39)], "004_unclosed_dollar.sql": [(1, 61)],
+        "006_empty_identifier.sql": [(1, 14)]}
+
+
+def test_a_file_over_its_time_budget_is_cut_short_with_an_error_where_it_stopped() -> None:
+    text = "".join(f"CREATE TABLE t{i} (id int);\n" for i in range(300))
+    script = parse_script(SourceText.of("big.sql", text), Script("big.sql", "autocommit"),
+                          budget=0)
+    (err,) = script.errors
+    assert err.message.startswith("gave up after the time allowed") and err.line == 256
+    assert len(script.statements) == 256
+
+
+def test_a_statement_without_a_keyword_and_an_unclosed_parenthesis_are_each_an_error(
+) -> None:
+    text = "UPDAT seen_at timestamptz;\nCREATE TABLE a (id int;\nCREATE TABLE b (id int);\n"
+    script = parse_script(SourceText.of("m.sql", text), Script("m.sql", "autocommit"))
+    assert [(e.line, e.column) for e in script.errors] == [(1, 1), (2, 23)]
+
+
 def test_lock_table_is_modelled_with_its_tables_and_mode() -> None:
     src = SourceText.of("x.sql", "LOCK TABLE a, s.b IN SHARE ROW EXCLUSIVE MODE NOWAIT;")
     (op,) = parse_script(src, Script("x.sql")).statements[0].ops
