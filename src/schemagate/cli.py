@@ -165,7 +165,7 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
         from schemagate.parse.layouts.discover import discover
         from schemagate.parse.load import load_migrations
 
-        found = discover(list(paths) or ["."])
+        found = discover(list(paths) or ["."], dialect=settings.dialect)
         sources = found.migrations
         if settings.dialect != "postgres":
             sources = [replace(s, dialect=settings.dialect) if s.dialect == "postgres" else s

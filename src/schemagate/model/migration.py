@@ -10,14 +10,17 @@ from schemagate.model.findings import InputError, Suppression
 from schemagate.model.ops import Operation
 from schemagate.model.span import Span
 
-Layout = Literal["sql", "golang-migrate", "flyway", "dbmate", "prisma", "diesel", "alembic"]
+Layout = Literal[
+    "sql", "golang-migrate", "flyway", "dbmate", "prisma", "diesel", "alembic", "popx"
+]
 
 # How the migration tool sends a script to PostgreSQL:
 # - "autocommit": statement by statement, each its own transaction unless the script says BEGIN
 #   (psql, plain .sql files);
 # - "wrapped": the tool runs the whole script inside BEGIN ... COMMIT (dbmate, Flyway, Alembic);
 # - "implicit": the whole file as one multi-statement query, which PostgreSQL runs as one
-#   implicit transaction when it holds more than one statement (golang-migrate, Prisma).
+#   implicit transaction when it holds more than one statement (golang-migrate, Prisma,
+#   popx's `.autocommit.` files).
 TransactionMode = Literal["autocommit", "wrapped", "implicit"]
 
 
