@@ -547,8 +547,11 @@ def _in_history_order(migrations: list[MigrationSource], notices: list[Notice]
 
 def _history_key(source: MigrationSource) -> tuple[int, tuple[int, ...], NaturalKey | None]:
     """Versioned migrations by version (numerically; equal versions keep the folder's
-    order), then unversioned ones by name; Flyway's repeatable migrations after all."""
+    order), then unversioned ones by name; Flyway's repeatable migrations after all.
+    Prisma applies its folders in plain string order of the whole folder name."""
     version = source.version
+    if source.layout == "prisma":
+        return 0, (), ((), source.name)
     if source.layout == "diesel" and version is not None:
         parts: tuple[int, ...] = diesel.version_key(version)
     elif version is not None:
