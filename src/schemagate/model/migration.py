@@ -20,8 +20,11 @@ Layout = Literal[
 # - "wrapped": the tool runs the whole script inside BEGIN ... COMMIT (dbmate, Flyway, Alembic);
 # - "implicit": the whole file as one multi-statement query, which PostgreSQL runs as one
 #   implicit transaction when it holds more than one statement (golang-migrate, Prisma,
-#   popx's `.autocommit.` files).
-TransactionMode = Literal["autocommit", "wrapped", "implicit"]
+#   popx's `.autocommit.` files);
+# - "detected": "wrapped", unless a statement must run outside a transaction: then the whole
+#   script runs statement by statement, as "autocommit" (Flyway on PostgreSQL decides so for
+#   each migration from its statements). The parser resolves it to one of the others.
+TransactionMode = Literal["autocommit", "wrapped", "implicit", "detected"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from schemagate.model.migration import (
 )
 from schemagate.parse.frontend import FileFrontend, script_frontend
 from schemagate.parse.source import SourceText, read_source
+from schemagate.parse.transactions import resolved_mode
 
 
 @dataclass
@@ -94,6 +95,9 @@ def _parse(
     if isinstance(text, InputError):
         return ParsedScript(script, errors=[text])
     parsed = script_frontend(source.dialect)(text, script, source.dialect)
+    if script.transaction == "detected":  # the rules and verify see how it was decided
+        mode = resolved_mode([st.ops for st in parsed.statements], script.transaction)
+        parsed.script = replace(script, transaction=mode)
     loaded.errors.extend(parsed.errors)
     # Discovery already notes files of zero bytes; this catches files of comments only.
     if parsed.empty and script.section is None and text.text.strip():

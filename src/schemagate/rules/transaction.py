@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemagate.model import ops as o
-from schemagate.model.migration import ParsedStatement
+from schemagate.model.migration import ParsedScript, ParsedStatement
 from schemagate.model.names import QName
+from schemagate.parse.transactions import flyway_runs_outside
 from schemagate.rules.context import RuleContext
 from schemagate.rules.registry import Hit, rule
 
@@ -16,8 +17,9 @@ _HOW = {
     "prisma": "Prisma sends the script as one transaction: put this statement in a "
               "migration of its own",
     "dbmate": "mark the section `-- migrate:up transaction:false`",
-    "flyway": "Flyway runs it outside a transaction only when every statement of the "
-              "migration is non-transactional: move it to a migration of its own",
+    "flyway": "Flyway runs it outside a transaction only when it recognises the "
+              "statement: run it from a migration of its own with `executeInTransaction=false` "
+              "in the script's .conf file",
     "alembic": "wrap it in `with op.get_context().autocommit_block():`",
     "diesel": "add `run_in_transaction = false` to the migration's metadata.toml",
     "popx": "name the file `.autocommit.up.sql` and keep this statement alone in it",
@@ -44,7 +46,10 @@ def concurrently_in_transaction(op: o.Operation, ctx: RuleContext) -> Iterator[H
     and `DETACH PARTITION … CONCURRENTLY` when the statement runs inside a transaction:
     an explicit `BEGIN`, or the one the migration tool opens (dbmate, Flyway, diesel and
     Alembic wrap each migration; golang-migrate and Prisma send a multi-statement file as one
-    implicit transaction).
+    implicit transaction). For Flyway, which runs a migration holding `CREATE INDEX
+    CONCURRENTLY` without a transaction, flags such a migration when it also holds other
+    statements: Flyway refuses it ("Detected both transactional and non-transactional
+    statements within the same migration") unless its `mixed` setting is on.
 
     ## Why it matters
     PostgreSQL refuses: `ERROR: CREATE INDEX CONCURRENTLY cannot run inside a transaction
@@ -53,7 +58,8 @@ def concurrently_in_transaction(op: o.Operation, ctx: RuleContext) -> Iterator[H
     ## When it does not fire
     When the statement runs on its own: a plain `.sql` file applied statement by statement,
     a golang-migrate or Prisma file holding only this statement, a dbmate section marked
-    `transaction:false`. The transaction model of each layout is in the README and can be
+    `transaction:false`, a Flyway migration holding only statements Flyway runs outside
+    a transaction. The transaction model of each layout is in the README and can be
     overridden in the configuration.
 
     ## Safe alternative
@@ -70,11 +76,24 @@ def concurrently_in_transaction(op: o.Operation, ctx: RuleContext) -> Iterator[H
     COMMIT;
     ```
     """
-    if not _concurrent(op) or not ctx.statement.in_transaction:
+    if not _concurrent(op):
         return
     layout = ctx.migration.source.layout
+    if layout == "flyway" and not ctx.statement.in_transaction and _flyway_mixes(ctx.script):
+        yield Hit("Flyway refuses a migration that mixes statements it must run outside a "
+                  "transaction with others (unless `mixed` is set, when it runs all of them "
+                  "outside any transaction): put this statement in a migration of its own")
+        return
+    if not ctx.statement.in_transaction:
+        return
     how = _HOW.get(layout, "run it outside BEGIN … COMMIT")
     yield Hit(f"CONCURRENTLY cannot run inside a transaction ({how})")
+
+
+def _flyway_mixes(script: ParsedScript) -> bool:
+    """Whether Flyway sees both kinds of statement in the script."""
+    outside = [flyway_runs_outside(st.ops) for st in script.statements if st.ops]
+    return any(outside) and not all(outside)
 
 
 @rule("transaction-nesting", family="transaction", dialects=("postgres",), severity="error",
