@@ -95,6 +95,21 @@ class DropDatabase(Operation):
 
 # --- tables ---------------------------------------------------------------------------
 
+@dataclass(frozen=True, slots=True)
+class QueryColumn:
+    """An output column of the query a table is created from (CREATE TABLE AS, SELECT INTO).
+
+    The fold resolves it against the tables known at that point: `*` (no `name`) stands for
+    every column of `source`, a named column takes its type from `type` (a cast) or else
+    from `source_column` of `source`.
+    """
+
+    name: str | None  # None: `*`
+    source: QName | None = None  # the relation it is read from, when the query says which
+    source_column: str | None = None
+    type: TypeRef | None = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateTable(Operation):
     table: QName
@@ -104,6 +119,10 @@ class CreateTable(Operation):
     from_query: bool = False
     partition_of: QName | None = None
     temporary: bool = False
+    # From a query: its output columns, or None when they cannot be told from the text (a
+    # VALUES list, an unnamed expression, a sub-select); then the table's columns are unknown.
+    query_columns: tuple[QueryColumn, ...] | None = None
+    column_names: tuple[str, ...] = ()  # `CREATE TABLE t (a, b) AS …`: renames, in order
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

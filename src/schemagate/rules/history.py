@@ -572,8 +572,10 @@ def unknown_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     database (`--db`) holds tables the history did not create, and nothing before the
     statement changed the schema in a way the tool cannot follow (a DO block, SQL built at
     run time, a helper imported from elsewhere). Never for objects in another schema or
-    spelled in another case, for `IF EXISTS` drops, for columns of tables created from a
-    query or as partitions, nor for index and constraint names in Alembic histories (a
+    spelled in another case, for `IF EXISTS` drops, for columns of tables created as
+    partitions or from a query whose columns cannot be told from its text (a star over a
+    sub-select, an unnamed expression; a star over known tables, aliases and named columns
+    are followed), nor for index and constraint names in Alembic histories (a
     SQLAlchemy naming convention names them at run time).
 
     ## Safe alternative

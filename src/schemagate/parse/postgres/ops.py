@@ -21,6 +21,7 @@ from schemagate.parse.postgres.expr import (
     type_ref,
     walk,
 )
+from schemagate.parse.postgres.query_columns import query_columns
 
 _CONSTRAINT_KINDS: dict[str, o.ConstraintKind] = {
     "CONSTR_PRIMARY": "primary", "CONSTR_UNIQUE": "unique", "CONSTR_FOREIGN": "foreign",
@@ -135,7 +136,25 @@ def _create_table_as(body: Node, ctx: _Ctx) -> list[o.Operation]:
         return [o.CreateView(name=name, materialized=True, reads=reads, tables=tables,
                              **ctx.kw())]
     return [o.CreateTable(table=name, from_query=True,
-                          if_not_exists=bool(body.get("if_not_exists")), **ctx.kw())]
+                          if_not_exists=bool(body.get("if_not_exists")),
+                          query_columns=query_columns(body.get("query")),
+                          column_names=_names(body["into"].get("colNames")), **ctx.kw())]
+
+
+def _select(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    """SELECT … INTO creates a table, as CREATE TABLE AS does; other SELECTs are raw."""
+    into = body.get("intoClause")
+    if into is None:
+        return [ctx.raw("SelectStmt")]
+    rel = into["rel"]
+    return [o.CreateTable(table=qname(rel), from_query=True,
+                          temporary=rel.get("relpersistence") == "t",
+                          query_columns=query_columns(body),
+                          column_names=_names(into.get("colNames")), **ctx.kw())]
+
+
+def _names(nodes: list[Node] | None) -> tuple[str, ...]:
+    return tuple(n["String"]["sval"] for n in nodes or ())
 
 
 def _alter_table(body: Node, ctx: _Ctx) -> list[o.Operation]:
@@ -513,6 +532,7 @@ def _cluster(body: Node, ctx: _Ctx) -> list[o.Operation]:
 _TRANSLATORS: dict[str, Translator] = {
     "CreateStmt": _create_table,
     "CreateTableAsStmt": _create_table_as,
+    "SelectStmt": _select,
     "AlterTableStmt": _alter_table,
     "RenameStmt": _rename,
     "DropStmt": _drop,
