@@ -181,6 +181,7 @@ def test_the_converted_url_connects_through_sqlalchemy(pg_db: str) -> None:
             assert conn.execute(sa.text("SELECT current_database()")).scalar() == dbname
 
 
+@pytest.mark.slow
 def test_the_embedded_server_runs_alembic_too() -> None:
     pytest.importorskip("pgserver", reason="the embedded PostgreSQL (pgserver) is not installed")
     result = verify_folder(VERSIONS, None)  # reached through its Unix socket (host=/tmp/…)

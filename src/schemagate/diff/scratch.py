@@ -148,7 +148,7 @@ def embedded_server() -> Iterator[str]:
     except ImportError:
         raise DatabaseError(
             "no --scratch URL given and the embedded PostgreSQL is not installed: "
-            "pip install 'schemagate[embedded]', or pass --scratch postgresql://…") from None
+            "pip install pgserver, or pass --scratch postgresql://…") from None
     with stop_on_signals():
         sweep_embedded()
         folder = tempfile.mkdtemp(prefix=EMBEDDED_PREFIX)

@@ -26,6 +26,7 @@ from schemagate.diff.execute import ScriptError, ScriptStatement, run_sql, run_s
 from schemagate.diff.fetch import complete, fetch, fetch_cursor
 from schemagate.diff.narrow import Side, relations_to_keep
 from schemagate.diff.scratch import embedded_server, scratch_database, stop_on_signals
+from schemagate.model.errors import SchemagateError
 from schemagate.model.findings import InputError
 from schemagate.model.names import QName
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:  # the model is imported while the databases are read (see loa
 TargetKind = Literal["url", "sql", "folder", "python"]
 
 
-class TargetError(Exception):
+class TargetError(SchemagateError):
     """A --from/--to source that cannot be read or applied; the message says where and why."""
 
 

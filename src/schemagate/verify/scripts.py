@@ -98,6 +98,8 @@ def from_statement(st: ParsedStatement) -> Executable:
     line = first.span.line if first is not None else 1
     control = first.action if isinstance(first, o.TransactionControl) else None
     kind = first.statement_kind if isinstance(first, o.RawSQL) else ""
+    if isinstance(first, o.LockTable):
+        kind = "LockStmt"  # modelled, and still refused outside a transaction block
     refused = beyond_database(first, st.sql)
     return Executable(st.sql, line, st.block, control, _relations(st), kind, refused)
 

@@ -37,7 +37,9 @@ from schemagate.verify.alembic.trace import Traced, Tracer, WrongDatabase
 from schemagate.verify.results import Direction, ScriptResult
 from schemagate.verify.scripts import Executable, NotRunnable, ScriptDirection
 
-INSTALL_HINT = "pip install 'schemagate[alembic]' in the project's environment"
+# The package itself, not this project's extra: "schemagate" on the package index is an
+# unrelated project, and the hint must be safe to paste.
+INSTALL_HINT = "pip install alembic in the project's environment"
 
 
 # --- whether verify can run a revision at all ---------------------------------------------------
