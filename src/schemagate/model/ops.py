@@ -37,6 +37,7 @@ class Expr:
 
 @dataclass(frozen=True, slots=True)
 class ColumnDef:
+    """A column as a statement defines it."""
     name: str
     type: TypeRef
     not_null: bool = False
@@ -47,6 +48,7 @@ class ColumnDef:
 
 @dataclass(frozen=True, slots=True)
 class ConstraintDef:
+    """A table constraint as a statement defines it, inline or on its own."""
     kind: ConstraintKind
     name: str | None = None
     columns: tuple[str, ...] = ()
@@ -60,6 +62,7 @@ class ConstraintDef:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Operation:
+    """What one statement does; `statement` is its index in the script."""
     span: Span
     statement: int = 0
 
@@ -72,12 +75,14 @@ class Operation:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateSchema(Operation):
+    """`CREATE SCHEMA`."""
     name: str
     if_not_exists: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropSchema(Operation):
+    """`DROP SCHEMA`."""
     names: tuple[str, ...]
     cascade: bool = False
     if_exists: bool = False
@@ -85,12 +90,14 @@ class DropSchema(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenameSchema(Operation):
+    """`ALTER SCHEMA … RENAME TO`."""
     name: str
     new_name: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropDatabase(Operation):
+    """`DROP DATABASE`."""
     name: str
 
 
@@ -113,6 +120,7 @@ class QueryColumn:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateTable(Operation):
+    """`CREATE TABLE`."""
     table: QName
     columns: tuple[ColumnDef, ...] = ()
     constraints: tuple[ConstraintDef, ...] = ()
@@ -128,6 +136,7 @@ class CreateTable(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropTable(Operation):
+    """`DROP TABLE`, of one table or several."""
     tables: tuple[QName, ...]
     cascade: bool = False
     if_exists: bool = False
@@ -135,6 +144,7 @@ class DropTable(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenameTable(Operation):
+    """`ALTER TABLE … RENAME TO`."""
     table: QName
     new_name: str
 
@@ -150,12 +160,14 @@ class TableRewrite(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AttachPartition(Operation):
+    """`ALTER TABLE … ATTACH PARTITION`."""
     table: QName
     partition: QName
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DetachPartition(Operation):
+    """`ALTER TABLE … DETACH PARTITION`."""
     table: QName
     partition: QName
     concurrently: bool = False
@@ -165,6 +177,7 @@ class DetachPartition(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AddColumn(Operation):
+    """`ALTER TABLE … ADD COLUMN`."""
     table: QName
     column: ColumnDef
     constraints: tuple[ConstraintDef, ...] = ()
@@ -173,6 +186,7 @@ class AddColumn(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropColumn(Operation):
+    """`ALTER TABLE … DROP COLUMN`."""
     table: QName
     column: str
     cascade: bool = False
@@ -181,6 +195,7 @@ class DropColumn(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenameColumn(Operation):
+    """`ALTER TABLE … RENAME COLUMN`."""
     table: QName
     column: str
     new_name: str
@@ -188,6 +203,7 @@ class RenameColumn(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AlterColumnType(Operation):
+    """`ALTER TABLE … ALTER COLUMN … TYPE`."""
     table: QName
     column: str
     new_type: TypeRef
@@ -197,18 +213,21 @@ class AlterColumnType(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SetNotNull(Operation):
+    """`ALTER TABLE … ALTER COLUMN … SET NOT NULL`."""
     table: QName
     column: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropNotNull(Operation):
+    """`ALTER TABLE … ALTER COLUMN … DROP NOT NULL`."""
     table: QName
     column: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SetDefault(Operation):
+    """`ALTER TABLE … ALTER COLUMN … SET DEFAULT` or `DROP DEFAULT`."""
     table: QName
     column: str
     default: Expr | None  # None: DROP DEFAULT
@@ -218,12 +237,14 @@ class SetDefault(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AddConstraint(Operation):
+    """`ALTER TABLE … ADD CONSTRAINT`."""
     table: QName
     constraint: ConstraintDef
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropConstraint(Operation):
+    """`ALTER TABLE … DROP CONSTRAINT`."""
     table: QName
     name: str
     cascade: bool = False
@@ -232,12 +253,14 @@ class DropConstraint(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ValidateConstraint(Operation):
+    """`ALTER TABLE … VALIDATE CONSTRAINT`."""
     table: QName
     name: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenameConstraint(Operation):
+    """`ALTER TABLE … RENAME CONSTRAINT`."""
     table: QName
     name: str
     new_name: str
@@ -247,6 +270,7 @@ class RenameConstraint(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateIndex(Operation):
+    """`CREATE INDEX`."""
     name: QName | None
     table: QName
     columns: tuple[str, ...] = ()
@@ -260,6 +284,7 @@ class CreateIndex(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropIndex(Operation):
+    """`DROP INDEX`."""
     names: tuple[QName, ...]
     concurrently: bool = False
     cascade: bool = False
@@ -268,12 +293,14 @@ class DropIndex(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenameIndex(Operation):
+    """`ALTER INDEX … RENAME TO`."""
     name: QName
     new_name: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reindex(Operation):
+    """`REINDEX`."""
     target: Literal["index", "table", "schema", "database", "system"]
     name: str
     concurrently: bool = False
@@ -283,6 +310,7 @@ class Reindex(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateView(Operation):
+    """`CREATE VIEW` or `CREATE MATERIALIZED VIEW`."""
     name: QName
     materialized: bool = False
     or_replace: bool = False
@@ -292,6 +320,7 @@ class CreateView(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropView(Operation):
+    """`DROP VIEW` or `DROP MATERIALIZED VIEW`."""
     names: tuple[QName, ...]
     materialized: bool = False
     cascade: bool = False
@@ -300,18 +329,21 @@ class DropView(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RefreshMaterializedView(Operation):
+    """`REFRESH MATERIALIZED VIEW`."""
     name: QName
     concurrently: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateSequence(Operation):
+    """`CREATE SEQUENCE`."""
     name: QName
     owned_by: tuple[QName, str] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropSequence(Operation):
+    """`DROP SEQUENCE`."""
     names: tuple[QName, ...]
     cascade: bool = False
     if_exists: bool = False
@@ -319,6 +351,7 @@ class DropSequence(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateType(Operation):
+    """`CREATE TYPE` (or `CREATE DOMAIN`)."""
     name: QName
     enum_values: tuple[str, ...] | None = None  # None: not an enum (composite, domain, range)
     type_kind: Literal["enum", "composite", "domain", "range", "other"] = "enum"
@@ -326,6 +359,7 @@ class CreateType(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AlterEnumAddValue(Operation):
+    """`ALTER TYPE … ADD VALUE`."""
     name: QName
     value: str
     if_not_exists: bool = False
@@ -333,6 +367,7 @@ class AlterEnumAddValue(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenameEnumValue(Operation):
+    """`ALTER TYPE … RENAME VALUE`."""
     name: QName
     value: str
     new_value: str
@@ -340,12 +375,14 @@ class RenameEnumValue(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenameType(Operation):
+    """`ALTER TYPE … RENAME TO`."""
     name: QName
     new_name: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropType(Operation):
+    """`DROP TYPE`."""
     names: tuple[QName, ...]
     cascade: bool = False
     if_exists: bool = False
@@ -354,6 +391,7 @@ class DropType(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateFunction(Operation):
+    """`CREATE FUNCTION` or `CREATE PROCEDURE`."""
     name: QName
     arg_types: tuple[str, ...] = ()
     or_replace: bool = False
@@ -363,6 +401,7 @@ class CreateFunction(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropFunction(Operation):
+    """`DROP FUNCTION` or `DROP PROCEDURE`."""
     names: tuple[tuple[QName, tuple[str, ...] | None], ...]  # (name, args or None if unstated)
     cascade: bool = False
     if_exists: bool = False
@@ -370,6 +409,7 @@ class DropFunction(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateTrigger(Operation):
+    """`CREATE TRIGGER`."""
     name: str
     table: QName
     function: QName
@@ -378,6 +418,7 @@ class CreateTrigger(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropTrigger(Operation):
+    """`DROP TRIGGER`."""
     name: str
     table: QName
     cascade: bool = False
@@ -386,12 +427,14 @@ class DropTrigger(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateExtension(Operation):
+    """`CREATE EXTENSION`."""
     name: str
     if_not_exists: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropExtension(Operation):
+    """`DROP EXTENSION`."""
     names: tuple[str, ...]
     cascade: bool = False
 
@@ -400,18 +443,21 @@ class DropExtension(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Truncate(Operation):
+    """`TRUNCATE`."""
     tables: tuple[QName, ...]
     cascade: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeleteRows(Operation):
+    """`DELETE`."""
     table: QName
     has_where: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UpdateRows(Operation):
+    """`UPDATE`."""
     table: QName
     has_where: bool
     columns: tuple[str, ...] = ()
@@ -419,6 +465,7 @@ class UpdateRows(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InsertRows(Operation):
+    """`INSERT`."""
     table: QName
 
 
@@ -444,6 +491,7 @@ class LockTable(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TransactionControl(Operation):
+    """`BEGIN`, `COMMIT`, `ROLLBACK` and savepoints."""
     action: Literal["begin", "commit", "rollback", "savepoint", "release", "rollback_to"]
 
 

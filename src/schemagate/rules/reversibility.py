@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemagate.model import ops as o
-from schemagate.model.catalog import Column, Table
+from schemagate.model.catalog import Column, Table, changed_keys
 from schemagate.model.names import QName
 from schemagate.model.span import Span
 from schemagate.model.types import classify_change
@@ -49,6 +49,23 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
 
     ## Example
     A golang-migrate `000042_add_plan.up.sql` with no `000042_add_plan.down.sql`.
+
+    ## References
+    - Modifying Tables: each change a migration makes has an inverse statement (add and drop a
+      column, a constraint, a default), which is what a down migration is made of.
+      https://www.postgresql.org/docs/current/ddl-alter.html
+
+    ## With Alembic
+    Write `downgrade()` as the inverse of `upgrade()`, in reverse order:
+    ```python
+    def downgrade() -> None:
+        op.drop_column("users", "plan")
+    ```
+
+    ## With Django
+    Operations are reversible by themselves, except `RunSQL` and `RunPython` without a
+    reverse: give them one (`reverse_sql=`, `reverse_code=`), or `migrations.RunSQL.noop`
+    where nothing needs undoing.
     """
     source = ctx.migration.source
     up = ctx.migration.up
@@ -121,7 +138,7 @@ def schema_differences(ctx: MigrationContext) -> list[str]:
     if before is None or after is None:
         return []
     out: list[str] = []
-    for key in sorted(set(before.tables) | set(after.tables), key=str):
+    for key in changed_keys(before.tables, after.tables):
         a, b = before.tables.get(key), after.tables.get(key)
         if a is None and b is not None:
             if not b.assumed:
@@ -130,7 +147,7 @@ def schema_differences(ctx: MigrationContext) -> list[str]:
             out.append(f"table {key} is not restored")
         elif a is not None and b is not None:
             out += _table_differences(key, a, b, ctx)
-    for key in sorted(set(before.indexes) | set(after.indexes), key=str):
+    for key in changed_keys(before.indexes, after.indexes):
         a_ix, b_ix = before.indexes.get(key), after.indexes.get(key)
         if a_ix == b_ix:
             continue
@@ -179,6 +196,11 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
 
     ## Example
     An up path that adds a column and an index, and a down path that only drops the column.
+
+    ## References
+    - Modifying Tables: the statements that undo each change (dropping what was added, restoring a
+      default or a type).
+      https://www.postgresql.org/docs/current/ddl-alter.html
     """
     if ctx.before is None or ctx.after_down is None or _down_is_empty(ctx):
         return
@@ -261,6 +283,10 @@ def irreversible_data_loss(ctx: MigrationContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE users DROP COLUMN legacy_id;
     ```
+
+    ## References
+    - SQL Dump: `pg_dump` saves the data, and only such a copy restores it once the rows are gone.
+      https://www.postgresql.org/docs/current/backup-dump.html
     """
     if not ctx.history_uses_down:
         return  # roll-forward projects: the destructive findings say it already
@@ -298,6 +324,11 @@ def unverifiable_raw_sql(ctx: MigrationContext) -> Iterator[Hit]:
     ```sql
     DO $$ BEGIN EXECUTE 'ALTER TABLE ' || 'users' || ' ADD COLUMN x int'; END $$;
     ```
+
+    ## References
+    - SQL Commands: every statement PostgreSQL accepts; schemagate models the schema-changing ones,
+      and reports the others as raw SQL.
+      https://www.postgresql.org/docs/current/sql-commands.html
     """
     if ctx.migration.down is None or ctx.migration.up is None:
         return
