@@ -426,6 +426,14 @@ class DropTrigger(Operation):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DropEventTrigger(Operation):
+    """`DROP EVENT TRIGGER`: database-wide, on no table; nothing else depends on one."""
+    names: tuple[str, ...]
+    cascade: bool = False
+    if_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CreateExtension(Operation):
     """`CREATE EXTENSION`."""
     name: str

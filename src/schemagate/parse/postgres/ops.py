@@ -293,6 +293,9 @@ def _drop(body: Node, ctx: _Ctx) -> list[o.Operation]:
         case "OBJECT_TRIGGER":
             return [o.DropTrigger(name=n[-1], table=qname_from_list(n[:-1]),
                                   if_exists=if_exists, **kw) for n in names if len(n) > 1]
+        case "OBJECT_EVENT_TRIGGER":
+            return [o.DropEventTrigger(names=tuple(n[-1] for n in names),
+                                       if_exists=if_exists, **kw)]
         case "OBJECT_POLICY":  # unmodelled, but it locks the policy's table
             return [ctx.raw("DropStmt", tables=(qname_from_list(n[:-1]),))
                     for n in names if len(n) > 1]
@@ -487,7 +490,19 @@ def _set(body: Node, ctx: _Ctx) -> list[o.Operation]:
     if kind in ("VAR_RESET", "VAR_SET_DEFAULT"):
         return [o.SetSetting(name=body.get("name", ""), value=None,
                              local=bool(body.get("is_local")), **ctx.kw())]
+    if kind == "VAR_SET_MULTI" and body.get("name") in _TRANSACTION_SETTINGS:
+        # SET TRANSACTION is SET LOCAL transaction_isolation (and friends); SET SESSION
+        # CHARACTERISTICS AS TRANSACTION sets their session defaults.
+        prefix, local = _TRANSACTION_SETTINGS[body["name"]]
+        return [o.SetSetting(name=prefix + item["DefElem"]["defname"],
+                             value=_setting_text(item["DefElem"].get("arg") or {}), local=local,
+                             **ctx.kw())
+                for item in body.get("args") or () if "DefElem" in item]
     return []
+
+
+_TRANSACTION_SETTINGS = {"TRANSACTION": ("", True),
+                         "SESSION CHARACTERISTICS": ("default_", False)}
 
 
 def _setting_text(node: Node) -> str:
