@@ -503,6 +503,11 @@ class TransactionControl(Operation):
     action: Literal["begin", "commit", "rollback", "savepoint", "release", "rollback_to"]
 
 
+# The statement kind of `op.drop_constraint(None, …)`: Alembic autogenerate writes it for a
+# constraint the database gave no name, and it fails when it runs.
+UNNAMED_DROP_CONSTRAINT = "op.drop_constraint(None)"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RawSQL(Operation):
     """A statement the IR does not model: kept, never dropped, so rules can still see it.

@@ -337,3 +337,58 @@ def _uses_type(st: ParsedStatement, enum: QName, users: set[QName], known: set[Q
         return True
     tables = [getattr(op, "table", None) for op in st.ops]
     return any(t in users or t not in known for t in tables if isinstance(t, QName))
+
+
+@rule("drop-unnamed-constraint", family="transaction", severity="error", ops=(o.RawSQL,),
+      fix="name the constraint: look it up in the database (or set a naming convention on "
+          "the MetaData) and pass its name to op.drop_constraint")
+def drop_unnamed_constraint(op: o.RawSQL, ctx: RuleContext) -> Iterator[Hit]:
+    """`op.drop_constraint(None, …)` cannot run: Alembic has no name to drop.
+
+    ## What it does
+    Flags an Alembic `op.drop_constraint(None, "table", type_=…)` (or the same call on a
+    `batch_op`): a constraint dropped by the name `None`.
+
+    ## Why it matters
+    Alembic autogenerate writes exactly this when the constraint it wants to drop has no
+    name in the SQLAlchemy model (a `ForeignKey` or `UniqueConstraint` declared without
+    `name=`, and no naming convention on the `MetaData`). The migration looks complete, but
+    SQLAlchemy cannot emit `DROP CONSTRAINT` without a name and stops with `CompileError:
+    Can't emit DROP CONSTRAINT for constraint …; it has no name`. The deployment stops at
+    this migration, often in the downgrade that nobody ran before the incident.
+
+    ## When it does not fire
+    When the name is given, literally or through a variable the tool can read. When the name
+    is an expression known only at run time (a function call, a loop variable), which is
+    reported as unmodelled instead.
+
+    ## Safe alternative
+    Use the name PostgreSQL gave the constraint (`\\d table` in psql, or
+    `pg_constraint`), and name constraints in the model from then on:
+    ```python
+    op.drop_constraint("orders_user_id_fkey", "orders", type_="foreignkey")
+    ```
+
+    ## Example
+    ```python
+    def downgrade() -> None:
+        op.drop_constraint(None, "orders", type_="foreignkey")
+    ```
+
+    ## References
+    - Alembic, The Importance of Naming Constraints: autogenerate cannot drop a constraint
+      that has no name, and a naming convention on the MetaData gives every constraint one.
+      https://alembic.sqlalchemy.org/en/latest/naming.html
+    - ALTER TABLE, DROP CONSTRAINT: the statement takes the constraint's name.
+      https://www.postgresql.org/docs/current/sql-altertable.html
+
+    ## With Alembic
+    Give the `MetaData` a naming convention so that autogenerate writes names:
+    ```python
+    metadata = MetaData(naming_convention={"fk": "%(table_name)s_%(column_0_name)s_fkey"})
+    ```
+    """
+    if op.statement_kind != o.UNNAMED_DROP_CONSTRAINT:
+        return
+    yield Hit("`op.drop_constraint` is given no constraint name (None): SQLAlchemy cannot emit "
+              "DROP CONSTRAINT without one, and the migration stops here")
