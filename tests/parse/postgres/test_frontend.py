@@ -184,3 +184,19 @@ def test_drop_event_trigger_is_modelled() -> None:
     [op] = _ops("DROP EVENT TRIGGER IF EXISTS audit_ddl, audit_dml;")
     assert isinstance(op, o.DropEventTrigger)
     assert (op.names, op.if_exists) == (("audit_ddl", "audit_dml"), True)
+
+
+def _errors(sql: str) -> list[str]:
+    script = parse_script(SourceText.of("m.sql", sql), Script("m.sql"))
+    return [e.message for e in script.errors]
+
+
+def test_a_mysql_script_fails_with_a_hint_to_pass_the_mysql_dialect() -> None:
+    [message] = _errors("CREATE TABLE `networks` (\n`id` char(36) NOT NULL,\n"
+                        "PRIMARY KEY(`id`)\n) ENGINE=InnoDB;\n")
+    assert message.endswith("(this looks like MySQL: lint it with --dialect mysql)")
+
+
+def test_a_postgresql_typo_gets_no_dialect_hint() -> None:
+    [message] = _errors("CREATE TABEL users (id bigint);\nSELECT '`quoted`';\n")
+    assert "--dialect" not in message

@@ -17,6 +17,7 @@ from pglast import parser as pg
 from schemagate.model.findings import InputError
 from schemagate.model.migration import ParsedScript, ParsedStatement, Script
 from schemagate.model.ops import Operation
+from schemagate.parse.postgres.dialects import other_dialect_hint
 from schemagate.parse.postgres.ops import to_ops
 from schemagate.parse.source import SourceText, unfilled_placeholders
 from schemagate.parse.suppressions import find_suppressions
@@ -194,6 +195,8 @@ def _parse_each(
             if near:
                 message += (f" (unfilled template placeholder {near[0]}: pass "
                             "--var NAME=VALUE)")
+            else:
+                message += other_dialect_hint(chunk)
             errors.append(InputError(source.path, message, line, col))
 
 
