@@ -59,7 +59,7 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
     from schemagate.parse.layouts.discover import discover
     from schemagate.parse.load import load_migrations
 
-    found = discover(list(paths) or ["."])
+    found = discover(list(paths) or ["."], dialect=settings.dialect)
     sources = found.migrations
     if settings.dialect != "postgres":
         sources = [replace(s, dialect=settings.dialect) if s.dialect == "postgres" else s

@@ -22,6 +22,7 @@ from schemagate.model.migration import (
 )
 from schemagate.parse.frontend import FileFrontend, script_frontend
 from schemagate.parse.source import SourceText, read_source
+from schemagate.parse.transactions import resolved_mode
 
 T = TypeVar("T")
 # A statement nested as deep as PostgreSQL's parser allows (it stops near 10,000 levels)
@@ -129,6 +130,9 @@ def _parse(
         parsed = parse_deeply(script_frontend(source.dialect), text, script, source.dialect)
     except RecursionError:
         parsed = ParsedScript(script, errors=[InputError(script.path, _TOO_DEEP)])
+    if script.transaction == "detected":  # the rules and verify see how it was decided
+        mode = resolved_mode([st.ops for st in parsed.statements], script.transaction)
+        parsed.script = replace(script, transaction=mode)
     loaded.errors.extend(parsed.errors)
     # Discovery already notes files of zero bytes; this catches files of comments only.
     if parsed.empty and script.section is None and text.text.strip():

@@ -214,3 +214,38 @@ def test_a_syntax_error_beyond_the_first_piece_keeps_its_line_and_the_rest(
         1200 * 2 + 2 + 1, 17, 'syntax error at or near "x"')
     assert len(pieced.statements) == 5000
     assert pieced.errors == whole.errors and _shape(pieced) == _shape(whole)
+
+
+def _ops(sql: str) -> list[o.Operation]:
+    script = parse_script(SourceText.of("m.sql", sql), Script("m.sql"))
+    return [op for st in script.statements for op in st.ops]
+
+
+def test_set_transaction_is_a_local_setting_and_session_characteristics_a_default() -> None:
+    ops = _ops("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;\n"
+               "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED;")
+    assert [(op.name, op.value, op.local) for op in ops if isinstance(op, o.SetSetting)] == [
+        ("transaction_isolation", "serializable", True),
+        ("default_transaction_isolation", "read committed", False)]
+
+
+def test_drop_event_trigger_is_modelled() -> None:
+    [op] = _ops("DROP EVENT TRIGGER IF EXISTS audit_ddl, audit_dml;")
+    assert isinstance(op, o.DropEventTrigger)
+    assert (op.names, op.if_exists) == (("audit_ddl", "audit_dml"), True)
+
+
+def _errors(sql: str) -> list[str]:
+    script = parse_script(SourceText.of("m.sql", sql), Script("m.sql"))
+    return [e.message for e in script.errors]
+
+
+def test_a_mysql_script_fails_with_a_hint_to_pass_the_mysql_dialect() -> None:
+    [message] = _errors("CREATE TABLE `networks` (\n`id` char(36) NOT NULL,\n"
+                        "PRIMARY KEY(`id`)\n) ENGINE=InnoDB;\n")
+    assert message.endswith("(this looks like MySQL: lint it with --dialect mysql)")
+
+
+def test_a_postgresql_typo_gets_no_dialect_hint() -> None:
+    [message] = _errors("CREATE TABEL users (id bigint);\nSELECT '`quoted`';\n")
+    assert "--dialect" not in message

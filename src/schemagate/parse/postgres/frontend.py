@@ -20,6 +20,7 @@ from schemagate.model.findings import InputError
 from schemagate.model.migration import ParsedScript, ParsedStatement, Script
 from schemagate.model.ops import Operation
 from schemagate.parse.placeholders import Placeholder, find_placeholders
+from schemagate.parse.postgres.dialects import other_dialect_hint
 from schemagate.parse.postgres.ops import to_ops
 from schemagate.parse.source import SourceText
 from schemagate.parse.suppressions import find_suppressions
@@ -246,6 +247,8 @@ def _parse_each(
             elif chunk.lstrip().startswith("\\") or _PSQL_VARIABLE.search(chunk):
                 message += (" (psql meta-commands and :variables are not SQL: this looks "
                             "like a psql script rather than a migration)")
+            else:
+                message += other_dialect_hint(chunk)
             errors.append(InputError(source.path, message, line, col))
     if unreadable is not None:
         message, offset = unreadable
