@@ -285,15 +285,21 @@ class Dependent:
     table: str = ""  # the table a constraint or trigger is on
 
 
-def blocking_dependents(g: nx.DiGraph | DependencyIndex, node: str) -> list[Dependent]:
+def blocking_dependents(g: nx.DiGraph | DependencyIndex, node: str,
+                        dropped_with: Iterable[str] = ()) -> list[Dependent]:
     """What stands in the way of dropping `node` without CASCADE, and what goes with it.
 
     Objects that go with the node automatically (its columns, indexes, own constraints) do
     not block; objects with a normal dependency on any of those do, and so, through them,
-    do the objects that depend on those (a view on a view)."""
+    do the objects that depend on those (a view on a view). ``dropped_with`` names the other
+    objects the same statement drops (`DROP TABLE a, b`): PostgreSQL drops them together, so
+    what they and theirs hold on `node` (b's foreign key to a) does not block."""
     if node not in g:
         return []
     gone = {node} | _auto_closure(g, node)
+    for other in dropped_with:
+        if other in g and other not in gone:
+            gone |= {other} | _auto_closure(g, other)
     out: dict[str, Dependent] = {}
     for target in gone:
         for dependent, _, data in g.in_edges(target, data=True):

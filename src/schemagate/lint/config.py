@@ -17,8 +17,8 @@ from schemagate.model.migration import Layout, TransactionMode
 from schemagate.model.settings import Settings
 
 _KEYS = {"select", "ignore", "fail-on", "pg-version", "dialect", "severity",
-         "small-table-rows", "require-reason", "transactions", "vars",
-         "cache", "cache-dir"}
+         "small-table-rows", "require-reason", "transactions", "vars", "fill-placeholders",
+         "allow-empty", "cache", "cache-dir"}
 
 
 class ConfigError(SchemagateError, ValueError):
@@ -84,8 +84,12 @@ def settings_from(data: dict[str, Any], where: str) -> Settings:
                                      for k, v in dict(data["severity"]).items()})
         if "transactions" in data:
             s = replace(s, transactions=_transactions(dict(data["transactions"])))
+        if "fill-placeholders" in data:
+            s = replace(s, fill_placeholders=_flag(data, "fill-placeholders"))
+        if "allow-empty" in data:
+            s = replace(s, allow_empty=_flag(data, "allow-empty"))
         if "cache" in data:
-            s = replace(s, cache=_flag(data["cache"], "cache"))
+            s = replace(s, cache=_flag(data, "cache"))
         if "cache-dir" in data:
             s = replace(s, cache_dir=str(data["cache-dir"]))
         if "vars" in data:
@@ -95,9 +99,10 @@ def settings_from(data: dict[str, Any], where: str) -> Settings:
     return s
 
 
-def _flag(value: Any, name: str) -> bool:
+def _flag(data: dict[str, Any], key: str) -> bool:
+    value = data[key]
     if not isinstance(value, bool):
-        raise ValueError(f"{name}: expected true or false, got {value!r}")
+        raise ValueError(f"{key} must be true or false, not {value!r}")
     return value
 
 

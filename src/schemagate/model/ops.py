@@ -103,6 +103,21 @@ class DropDatabase(Operation):
 
 # --- tables ---------------------------------------------------------------------------
 
+@dataclass(frozen=True, slots=True)
+class QueryColumn:
+    """An output column of the query a table is created from (CREATE TABLE AS, SELECT INTO).
+
+    The fold resolves it against the tables known at that point: `*` (no `name`) stands for
+    every column of `source`, a named column takes its type from `type` (a cast) or else
+    from `source_column` of `source`.
+    """
+
+    name: str | None  # None: `*`
+    source: QName | None = None  # the relation it is read from, when the query says which
+    source_column: str | None = None
+    type: TypeRef | None = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateTable(Operation):
     """`CREATE TABLE`."""
@@ -113,6 +128,10 @@ class CreateTable(Operation):
     from_query: bool = False
     partition_of: QName | None = None
     temporary: bool = False
+    # From a query: its output columns, or None when they cannot be told from the text (a
+    # VALUES list, an unnamed expression, a sub-select); then the table's columns are unknown.
+    query_columns: tuple[QueryColumn, ...] | None = None
+    column_names: tuple[str, ...] = ()  # `CREATE TABLE t (a, b) AS …`: renames, in order
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -407,6 +426,14 @@ class DropTrigger(Operation):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DropEventTrigger(Operation):
+    """`DROP EVENT TRIGGER`: database-wide, on no table; nothing else depends on one."""
+    names: tuple[str, ...]
+    cascade: bool = False
+    if_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CreateExtension(Operation):
     """`CREATE EXTENSION`."""
     name: str
@@ -474,6 +501,11 @@ class LockTable(Operation):
 class TransactionControl(Operation):
     """`BEGIN`, `COMMIT`, `ROLLBACK` and savepoints."""
     action: Literal["begin", "commit", "rollback", "savepoint", "release", "rollback_to"]
+
+
+# The statement kind of `op.drop_constraint(None, …)`: Alembic autogenerate writes it for a
+# constraint the database gave no name, and it fails when it runs.
+UNNAMED_DROP_CONSTRAINT = "op.drop_constraint(None)"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -136,8 +136,11 @@ class ParseCache:
             return None
 
     def put(self, key: str, value: Any) -> None:
-        """Store ``value`` under ``key``; a folder that cannot be written is silently skipped."""
-        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        """Store ``value`` under ``key``; what cannot be pickled or written is skipped."""
+        try:
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except (RecursionError, pickle.PicklingError, TypeError, AttributeError):
+            return  # a tree too deep to pickle: parsed again next time, as without a cache
         try:
             if not self.written:
                 self.folder.mkdir(parents=True, exist_ok=True)

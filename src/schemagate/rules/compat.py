@@ -26,6 +26,13 @@ def add_required_column(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
     empty it succeeds, and then every `INSERT` from the application version still running,
     which does not know the column, fails.
 
+    MySQL and MariaDB do not fail on existing rows: they fill the column with its type's
+    implicit default (`''`, `0`), which the application then reads as real data; a
+    `DATETIME`/`DATE` gets the zero date, which strict mode with `NO_ZERO_DATE` (MySQL's
+    default) rejects, failing the statement. In strict mode (the default) every `INSERT`
+    that omits the column fails with `Field '…' doesn't have a default value`. (Checked on
+    MariaDB 10.11.)
+
     ## When it does not fire
     With a `DEFAULT`, for identity, serial and generated columns (they fill themselves), and
     on tables created earlier in the same migration. With `--db`, when the live table has
@@ -67,6 +74,13 @@ def add_required_column(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
     if not col.not_null or col.default is not None or ctx.is_new(op.table):
         return
     if col.identity or col.generated is not None or col.type.serial:
+        return
+    if ctx.migration.source.dialect == "mysql":
+        yield Hit(f"adding NOT NULL column `{col.name}` without a default to `{op.table}`: "
+                  "existing rows get the type's implicit default ('' or 0; a zero date, "
+                  "which NO_ZERO_DATE rejects), and in strict mode inserts from the running "
+                  "application fail with \"doesn't have a default value\"",
+                  object=f"{op.table}.{col.name}", lock=LockMode.ACCESS_EXCLUSIVE)
         return
     yield Hit(f"adding NOT NULL column `{col.name}` without a default to `{op.table}` fails if "
               "the table has rows, and breaks inserts from the running application",

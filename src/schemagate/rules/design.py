@@ -111,6 +111,7 @@ _NARROW = ("int4", "int2")
 
 
 @rule("prefer-bigint", family="design", severity="warning", ops=_COLUMN_OPS,
+      dialects=("postgres", "mysql"),
       aliases=("prefer-bigint-over-int", "prefer-bigint-over-smallint"),
       fix="use bigint (or bigint GENERATED ... AS IDENTITY) for keys")
 def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
@@ -125,7 +126,9 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     rewriting the table and every table referencing it, under ACCESS EXCLUSIVE.
 
     ## When it does not fire
-    On `bigint`/`bigserial` keys, on columns that are not keys, on down paths. A
+    On SQLite, where every integer column stores values up to 64 bits whatever its declared
+    type (an `INTEGER PRIMARY KEY` is the table's 64-bit rowid). On `bigint`/`bigserial`
+    keys, on columns that are not keys, on down paths. A
     foreign-key column whose referenced key is itself `integer`/`smallint` must match that
     key, so it is not flagged: the finding belongs to the key, and is made there when the
     history creates the key. When the key predates the history (or its type is unknown), the

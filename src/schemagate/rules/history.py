@@ -50,9 +50,9 @@ def multiple_heads(migrations: Sequence[ParsedMigration], settings: Settings
     Flags an Alembic revision graph with more than one head on the same branch: two
     revisions that both name the same `down_revision` (or two bases), with no merge revision
     after them. Heads on different named branches (`branch_labels`), as projects with
-    expand/contract branches have, are intended and not flagged. For Flyway, golang-migrate
-    and Prisma, flags two migrations that use the same version. Gaps between versions are
-    normal and never flagged.
+    expand/contract branches have, are intended and not flagged. For Flyway and
+    golang-migrate, flags two migrations that use the same version. Gaps between versions
+    are normal and never flagged.
 
     ## Why it matters
     It happens when two branches each add a migration and both are merged: `alembic upgrade
@@ -63,7 +63,10 @@ def multiple_heads(migrations: Sequence[ParsedMigration], settings: Settings
 
     ## When it does not fire
     On heads of different named branches; on a history seen only in part (a folder below
-    the versions root).
+    the versions root). On Prisma folders that share a timestamp: Prisma applies its
+    folders in string order of the whole name and records each by that name, so they are
+    two migrations in a known order, not a fork. On popx versions used twice: popx runs
+    both.
 
     ## Safe alternative
     Merge the heads into one, and review that the two branches do not conflict:
@@ -113,7 +116,6 @@ def multiple_heads(migrations: Sequence[ParsedMigration], settings: Settings
 _DUPLICATE_EFFECT = {
     "flyway": "Flyway refuses to migrate",
     "golang-migrate": "golang-migrate fails on the duplicate version",
-    "prisma": "their order depends on the rest of the folder name only",
 }
 
 
@@ -357,7 +359,8 @@ def drop_referenced_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ## When it does not fire
     With `CASCADE` (`drop-cascade` reports that); when the only things that go with the
     object are its own indexes, constraints, triggers and owned sequences, which the
-    database drops along with it; when the dependents were dropped earlier in the history.
+    database drops along with it; when the dependents were dropped earlier in the history,
+    or go in the same statement (`DROP TABLE a, b` where `b` references `a`).
 
     ## Safe alternative
     Drop or redefine the dependents first, in the same migration:
@@ -386,8 +389,10 @@ def drop_referenced_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     # SQLite lets a table be dropped under the foreign keys that reference it.
     graph = dependency_index(ctx.catalog, foreign_keys=dialect != "sqlite")
     unsure = _unmatched_constraint_drops(ctx)
-    for node, what in _drop_targets(op, ctx.catalog):
-        dependents = [d for d in blocking_dependents(graph, node)
+    targets = list(_drop_targets(op, ctx.catalog))
+    together = [node for node, _ in targets]
+    for node, what in targets:
+        dependents = [d for d in blocking_dependents(graph, node, together)
                       if not (d.kind == "constraint" and d.table in unsure)]
         if not dependents:
             continue
@@ -610,8 +615,10 @@ def unknown_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     database (`--db`) holds tables the history did not create, and nothing before the
     statement changed the schema in a way the tool cannot follow (a DO block, SQL built at
     run time, a helper imported from elsewhere). Never for objects in another schema or
-    spelled in another case, for `IF EXISTS` drops, for columns of tables created from a
-    query or as partitions, nor for index and constraint names in Alembic histories (a
+    spelled in another case, for `IF EXISTS` drops, for columns of tables created as
+    partitions or from a query whose columns cannot be told from its text (a star over a
+    sub-select, an unnamed expression; a star over known tables, aliases and named columns
+    are followed), nor for index and constraint names in Alembic histories (a
     SQLAlchemy naming convention names them at run time).
 
     ## Safe alternative

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from schemagate.model import ops as o
 from schemagate.model.catalog import Column, Table, changed_keys
+from schemagate.model.migration import ParsedScript
 from schemagate.model.names import QName
 from schemagate.model.span import Span
 from schemagate.model.types import classify_change
@@ -39,7 +40,8 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
     teams roll forward only, leaving every down empty): the rule reports the gaps of a team
     that writes down migrations, not a policy it does not follow. Never for Flyway
     repeatable migrations, nor for migrations whose up path does nothing (Alembic merge
-    revisions).
+    revisions) or only inserts and updates rows (a backfill, whose down path rightly does
+    nothing: the schema it leaves is the one it found).
 
     ## Safe alternative
     Write the inverse, e.g. for golang-migrate `000042_add_plan.down.sql`:
@@ -73,6 +75,9 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
         return
     if not up.statements and not up.errors:
         return  # nothing to undo: a merge revision, or a migration that does nothing
+    if not up.errors and all(isinstance(op, _DATA_ONLY) for st in up.statements
+                             for op in st.ops):
+        return  # a backfill changes no schema: a down path that does nothing is its inverse
     down = ctx.migration.down
     if down is not None and down.declared_irreversible:
         yield Hit("the down migration declares itself irreversible")
@@ -80,6 +85,10 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
         yield Hit(f"migration `{source.name}` has no down migration")
     elif _down_is_empty(ctx):
         yield Hit(f"the down migration of `{source.name}` is empty", span=_down_span(ctx))
+
+
+# Operations that change rows (without deleting any) or session state, never the schema.
+_DATA_ONLY = (o.UpdateRows, o.InsertRows, o.SetSetting, o.TransactionControl, o.LockTable)
 
 
 def _down_span(ctx: MigrationContext) -> Span | None:
@@ -181,9 +190,11 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
     may fail on it.
 
     ## When it does not fire
-    When there is no down path (see `missing-down`), and for objects that predate the known
+    When there is no down path (see `missing-down`); for objects that predate the known
     history where the tool does not know the original definition (a column of unknown
-    type matches any type).
+    type matches any type); and when the down path holds a statement the tool does not
+    model (a DO block, an Alembic helper such as `op.sync_enum_values`): what it restores
+    cannot be known, and `unmodelled-statement` asks for a review of it by hand.
 
     ## Safe alternative
     Write the down path as the exact inverse, in reverse order:
@@ -205,13 +216,20 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
     if ctx.before is None or ctx.after_down is None or _down_is_empty(ctx):
         return
     down = ctx.migration.down
-    if down is None or down.declared_irreversible or down.errors:
+    if down is None or down.declared_irreversible or down.errors or _opaque(down):
         return
     diffs = schema_differences(ctx)
     if diffs:
         listed = "; ".join(diffs[:8]) + (f"; and {len(diffs) - 8} more" if len(diffs) > 8
                                         else "")
         yield Hit(f"up then down does not restore the schema: {listed}", span=_down_span(ctx))
+
+
+def _opaque(script: ParsedScript) -> list[o.RawSQL]:
+    """The script's statements whose effect on the schema is not modelled."""
+    return [op for st in script.statements for op in st.ops
+            if isinstance(op, o.RawSQL) and (op.statement_kind == "DoStmt"
+                                             or not is_harmless_raw(op))]
 
 
 def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span]]:
@@ -332,9 +350,7 @@ def unverifiable_raw_sql(ctx: MigrationContext) -> Iterator[Hit]:
     """
     if ctx.migration.down is None or ctx.migration.up is None:
         return
-    raw = [op for st in ctx.migration.up.statements for op in st.ops
-           if isinstance(op, o.RawSQL) and (op.statement_kind == "DoStmt"
-                                            or not is_harmless_raw(op))]
+    raw = _opaque(ctx.migration.up)
     if raw:
         lines = ", ".join(str(op.span.line) for op in raw[:10])
         yield Hit(f"{len(raw)} statement(s) the tool cannot verify the down path for "

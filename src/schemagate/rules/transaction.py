@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from schemagate.model import ops as o
 from schemagate.model.migration import ParsedScript, ParsedStatement
 from schemagate.model.names import QName
+from schemagate.parse.transactions import flyway_runs_outside
 from schemagate.rules.context import RuleContext
 from schemagate.rules.registry import Hit, rule
 
@@ -16,10 +17,12 @@ _HOW = {
     "prisma": "Prisma sends the script as one transaction: put this statement in a "
               "migration of its own",
     "dbmate": "mark the section `-- migrate:up transaction:false`",
-    "flyway": "Flyway runs it outside a transaction only when every statement of the "
-              "migration is non-transactional: move it to a migration of its own",
+    "flyway": "Flyway runs it outside a transaction only when it recognises the "
+              "statement: run it from a migration of its own with `executeInTransaction=false` "
+              "in the script's .conf file",
     "alembic": "wrap it in `with op.get_context().autocommit_block():`",
     "diesel": "add `run_in_transaction = false` to the migration's metadata.toml",
+    "popx": "name the file `.autocommit.up.sql` and keep this statement alone in it",
 }
 
 
@@ -43,7 +46,10 @@ def concurrently_in_transaction(op: o.Operation, ctx: RuleContext) -> Iterator[H
     and `DETACH PARTITION … CONCURRENTLY` when the statement runs inside a transaction:
     an explicit `BEGIN`, or the one the migration tool opens (dbmate, Flyway, diesel and
     Alembic wrap each migration; golang-migrate and Prisma send a multi-statement file as one
-    implicit transaction).
+    implicit transaction). For Flyway, which runs a migration holding `CREATE INDEX
+    CONCURRENTLY` without a transaction, flags such a migration when it also holds other
+    statements: Flyway refuses it ("Detected both transactional and non-transactional
+    statements within the same migration") unless its `mixed` setting is on.
 
     ## Why it matters
     PostgreSQL refuses: `ERROR: CREATE INDEX CONCURRENTLY cannot run inside a transaction
@@ -52,7 +58,8 @@ def concurrently_in_transaction(op: o.Operation, ctx: RuleContext) -> Iterator[H
     ## When it does not fire
     When the statement runs on its own: a plain `.sql` file applied statement by statement,
     a golang-migrate or Prisma file holding only this statement, a dbmate section marked
-    `transaction:false`. The transaction model of each layout is in the README and can be
+    `transaction:false`, a Flyway migration holding only statements Flyway runs outside
+    a transaction. The transaction model of each layout is in the README and can be
     overridden in the configuration.
 
     ## Safe alternative
@@ -95,11 +102,24 @@ def concurrently_in_transaction(op: o.Operation, ctx: RuleContext) -> Iterator[H
         atomic = False
     ```
     """
-    if not _concurrent(op) or not ctx.statement.in_transaction:
+    if not _concurrent(op):
         return
     layout = ctx.migration.source.layout
+    if layout == "flyway" and not ctx.statement.in_transaction and _flyway_mixes(ctx.script):
+        yield Hit("Flyway refuses a migration that mixes statements it must run outside a "
+                  "transaction with others (unless `mixed` is set, when it runs all of them "
+                  "outside any transaction): put this statement in a migration of its own")
+        return
+    if not ctx.statement.in_transaction:
+        return
     how = _HOW.get(layout, "run it outside BEGIN … COMMIT")
     yield Hit(f"CONCURRENTLY cannot run inside a transaction ({how})")
+
+
+def _flyway_mixes(script: ParsedScript) -> bool:
+    """Whether Flyway sees both kinds of statement in the script."""
+    outside = [flyway_runs_outside(st.ops) for st in script.statements if st.ops]
+    return any(outside) and not all(outside)
 
 
 @rule("transaction-nesting", family="transaction", dialects=("postgres",), severity="error",
@@ -317,3 +337,58 @@ def _uses_type(st: ParsedStatement, enum: QName, users: set[QName], known: set[Q
         return True
     tables = [getattr(op, "table", None) for op in st.ops]
     return any(t in users or t not in known for t in tables if isinstance(t, QName))
+
+
+@rule("drop-unnamed-constraint", family="transaction", severity="error", ops=(o.RawSQL,),
+      fix="name the constraint: look it up in the database (or set a naming convention on "
+          "the MetaData) and pass its name to op.drop_constraint")
+def drop_unnamed_constraint(op: o.RawSQL, ctx: RuleContext) -> Iterator[Hit]:
+    """`op.drop_constraint(None, …)` cannot run: Alembic has no name to drop.
+
+    ## What it does
+    Flags an Alembic `op.drop_constraint(None, "table", type_=…)` (or the same call on a
+    `batch_op`): a constraint dropped by the name `None`.
+
+    ## Why it matters
+    Alembic autogenerate writes exactly this when the constraint it wants to drop has no
+    name in the SQLAlchemy model (a `ForeignKey` or `UniqueConstraint` declared without
+    `name=`, and no naming convention on the `MetaData`). The migration looks complete, but
+    SQLAlchemy cannot emit `DROP CONSTRAINT` without a name and stops with `CompileError:
+    Can't emit DROP CONSTRAINT for constraint …; it has no name`. The deployment stops at
+    this migration, often in the downgrade that nobody ran before the incident.
+
+    ## When it does not fire
+    When the name is given, literally or through a variable the tool can read. When the name
+    is an expression known only at run time (a function call, a loop variable), which is
+    reported as unmodelled instead.
+
+    ## Safe alternative
+    Use the name PostgreSQL gave the constraint (`\\d table` in psql, or
+    `pg_constraint`), and name constraints in the model from then on:
+    ```python
+    op.drop_constraint("orders_user_id_fkey", "orders", type_="foreignkey")
+    ```
+
+    ## Example
+    ```python
+    def downgrade() -> None:
+        op.drop_constraint(None, "orders", type_="foreignkey")
+    ```
+
+    ## References
+    - Alembic, The Importance of Naming Constraints: autogenerate cannot drop a constraint
+      that has no name, and a naming convention on the MetaData gives every constraint one.
+      https://alembic.sqlalchemy.org/en/latest/naming.html
+    - ALTER TABLE, DROP CONSTRAINT: the statement takes the constraint's name.
+      https://www.postgresql.org/docs/current/sql-altertable.html
+
+    ## With Alembic
+    Give the `MetaData` a naming convention so that autogenerate writes names:
+    ```python
+    metadata = MetaData(naming_convention={"fk": "%(table_name)s_%(column_0_name)s_fkey"})
+    ```
+    """
+    if op.statement_kind != o.UNNAMED_DROP_CONSTRAINT:
+        return
+    yield Hit("`op.drop_constraint` is given no constraint name (None): SQLAlchemy cannot emit "
+              "DROP CONSTRAINT without one, and the migration stops here")
