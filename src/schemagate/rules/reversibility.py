@@ -39,7 +39,9 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
     teams roll forward only, leaving every down empty): the rule reports the gaps of a team
     that writes down migrations, not a policy it does not follow. Never for Flyway
     repeatable migrations, nor for migrations whose up path does nothing (Alembic merge
-    revisions).
+    revisions). Django reverses its schema operations itself: a Django migration is
+    flagged only for a `RunPython` without `reverse_code` or a `RunSQL` without
+    `reverse_sql`.
 
     ## Safe alternative
     Write the inverse, e.g. for golang-migrate `000042_add_plan.down.sql`:
@@ -57,11 +59,15 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
     if not up.statements and not up.errors:
         return  # nothing to undo: a merge revision, or a migration that does nothing
     down = ctx.migration.down
-    if down is not None and down.declared_irreversible:
+    if down is not None and down.declared_irreversible and down.derived:
+        yield Hit(f"an operation of `{source.name}` has no reverse (RunPython without "
+                  "reverse_code, RunSQL without reverse_sql): migrating back stops with "
+                  "IrreversibleError", span=down.span)
+    elif down is not None and down.declared_irreversible:
         yield Hit("the down migration declares itself irreversible")
     elif down is None:
         yield Hit(f"migration `{source.name}` has no down migration")
-    elif _down_is_empty(ctx):
+    elif _down_is_empty(ctx) and not down.derived:
         yield Hit(f"the down migration of `{source.name}` is empty", span=_down_span(ctx))
 
 
@@ -166,7 +172,8 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
     ## When it does not fire
     When there is no down path (see `missing-down`), and for objects that predate the known
     history where the tool does not know the original definition (a column of unknown
-    type matches any type).
+    type matches any type). Nor on Django migrations: Django derives the reverse of each
+    schema operation from its model state, so the way back is Django's, not the file's.
 
     ## Safe alternative
     Write the down path as the exact inverse, in reverse order:
@@ -183,7 +190,7 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
     if ctx.before is None or ctx.after_down is None or _down_is_empty(ctx):
         return
     down = ctx.migration.down
-    if down is None or down.declared_irreversible or down.errors:
+    if down is None or down.declared_irreversible or down.errors or down.derived:
         return
     diffs = schema_differences(ctx)
     if diffs:
