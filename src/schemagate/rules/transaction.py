@@ -20,6 +20,7 @@ _HOW = {
               "migration is non-transactional: move it to a migration of its own",
     "alembic": "wrap it in `with op.get_context().autocommit_block():`",
     "diesel": "add `run_in_transaction = false` to the migration's metadata.toml",
+    "django": "set `atomic = False` on the migration's `Migration` class",
 }
 
 

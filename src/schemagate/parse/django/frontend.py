@@ -143,12 +143,14 @@ def parse_django(source: SourceText, migration: MigrationSource,
     offsets = node_offsets(tree)
     reader = _Reader(source.path, offsets, LineIndex(source.text),
                      Env(source.text, offsets, "postgresql"), migration.dialect)
-    for stmt in tree.body:  # module-level constants, for SQL kept in a name
+    names: dict[str, cst.BaseExpression] = {}
+    for stmt in tree.body:  # module-level constants: SQL, or lists of operations
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
                 if isinstance(small, cst.Assign) and len(small.targets) == 1 and \
                         isinstance(small.targets[0].target, cst.Name):
                     value = small.value
+                    names[small.targets[0].target.value] = value
                     reader.env.bind(small.targets[0].target.value, value,
                                     reader.env.value(value))
     cls = next((s for s in tree.body if isinstance(s, cst.ClassDef)
@@ -170,7 +172,7 @@ def parse_django(source: SourceText, migration: MigrationSource,
     ignored = False
     irreversible_at: Span | None = None
     operations = body.get("operations")
-    for node in _operation_nodes(operations):
+    for node in _operation_nodes(operations, names) or []:
         call = reader.call(node)
         if call.name == "IgnoreMigration":
             ignored = True
@@ -191,7 +193,7 @@ def parse_django(source: SourceText, migration: MigrationSource,
         if call.name in _WRITTEN_REVERSE:
             downs.append(result.down)
         down.declared_irreversible |= result.irreversible
-    if operations is not None and not isinstance(operations, cst.List | cst.Tuple):
+    if operations is not None and _operation_nodes(operations, names) is None:
         up.errors.append(InputError(source.path, "`operations` is not a literal list",
                                     reader.span(operations).line))
     up.errors.extend(reader.errors)
@@ -235,9 +237,20 @@ def _class_body(cls: cst.ClassDef, assigns: dict[str, cst.CSTNode]
     return out
 
 
-def _operation_nodes(node: cst.BaseExpression | None) -> list[cst.Call]:
+def _operation_nodes(node: cst.BaseExpression | None,
+                    names: dict[str, cst.BaseExpression] | None = None,
+                    depth: int = 0) -> list[cst.Call] | None:
+    """The calls of a literal list of operations, or of module-level lists added together
+    (`operations = CREATE + BACKFILL`); None when the list is built otherwise."""
+    names = names or {}
+    if isinstance(node, cst.Name) and node.value in names and depth < 8:
+        return _operation_nodes(names[node.value], names, depth + 1)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+        left = _operation_nodes(node.left, names, depth + 1)
+        right = _operation_nodes(node.right, names, depth + 1)
+        return None if left is None or right is None else left + right
     if not isinstance(node, cst.List | cst.Tuple):
-        return []
+        return None
     return [e.value for e in node.elements
             if isinstance(e, cst.Element) and isinstance(e.value, cst.Call)]
 
@@ -251,7 +264,7 @@ def _separate(call: Call, node: cst.Call, reader: _Reader, ctx: Context
         keyword = arg.keyword.value if arg.keyword is not None else None
         if keyword not in ("database_operations", "state_operations"):
             continue
-        for inner in _operation_nodes(arg.value):
+        for inner in _operation_nodes(arg.value) or []:
             result = translate(reader.call(inner), ctx)
             if keyword == "database_operations":
                 written = result.down if inner_name(inner) in _WRITTEN_REVERSE else []
