@@ -207,3 +207,18 @@ def test_the_field_type_table_in_the_docs_is_the_one_the_code_uses() -> None:
         modifiers = tuple(m.strip() for m in mods.rstrip(")").split(",")) if mods else ()
         documented[cls] = (name, modifiers, identity == "identity")
     assert documented == COLUMN_TYPES
+
+
+def test_a_blank_text_field_fills_existing_rows_with_the_empty_string(tmp_path: Path) -> None:
+    later = '''
+    operations = [
+        migrations.AddField(
+            model_name="account",
+            name="about",
+            field=models.TextField(blank=True),
+        ),
+    ]
+'''
+    add, drop_default = up_ops(project(tmp_path, INITIAL, later)[1])
+    assert isinstance(add, o.AddColumn) and add.column.default is not None
+    assert add.column.default.sql == "''" and isinstance(drop_default, o.SetDefault)

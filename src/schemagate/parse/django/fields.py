@@ -57,8 +57,17 @@ DEFAULT_LENGTH = {"SlugField": 50, "EmailField": 254, "URLField": 200, "FileFiel
 
 # Fields whose column holds the target's key: `<name>_id`, of the target's key type.
 RELATION_FIELDS = frozenset({"ForeignKey", "OneToOneField", "ForeignObject"})
-# No column at all: a join table (ManyToManyField) or nothing (GenericRelation).
-NO_COLUMN_FIELDS = frozenset({"ManyToManyField", "GenericRelation", "ForeignObject"})
+# No column at all: a join table (ManyToManyField, django-taggit's TaggableManager) or
+# nothing (GenericRelation, GenericForeignKey).
+NO_COLUMN_FIELDS = frozenset({"ManyToManyField", "GenericRelation", "ForeignObject",
+                              "GenericForeignKey", "TaggableManager"})
+
+
+def has_column(field_class: str) -> bool:
+    """Whether a field class makes a column; subclasses of the join-table fields are
+    recognised by their names (`SortedManyToManyField`, `CustomTaggableManager`)."""
+    return field_class not in NO_COLUMN_FIELDS and not field_class.endswith(
+        ("ManyToManyField", "TaggableManager"))
 
 UNKNOWN = TypeRef("unknown")
 
@@ -86,5 +95,4 @@ def column_type(field_class: str, kwargs: dict[str, object]) -> tuple[TypeRef, b
                 break  # CharField(max_length=None) on Django 4.2+: varchar without a limit
             return UNKNOWN, False
         modifiers.append(value)
-    return canonical(tuple(name.split()) if " " not in name else (name,),
-                     tuple(modifiers)), identity
+    return canonical((name,), tuple(modifiers)), identity

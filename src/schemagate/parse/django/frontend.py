@@ -288,14 +288,20 @@ def _sql(reader: _Reader, node: object, anchor: Span) -> list[Statement]:
     for part in parts:
         text = reader.env.text(part)
         if not isinstance(text, Text):
-            raw = RawSQL(span=reader.span(part), statement_kind="RunSQL",
+            raw = RawSQL(span=_where(reader, part, anchor), statement_kind="RunSQL",
                          sql=_code(part), reason="SQL built at run time")
             out.append(Statement(_code(part), (raw,)))
             continue
-        result = parse_sql(text, reader.span(part), reader.lines, 0, reader.dialect)
+        result = parse_sql(text, _where(reader, part, anchor), reader.lines, 0,
+                           reader.dialect)
         reader.errors.extend(result.errors)
         out.extend(Statement(st.sql, st.ops) for st in result.statements)
     return out
+
+
+def _where(reader: _Reader, node: cst.CSTNode, anchor: Span) -> Span:
+    """A string's own span; SQL kept in a name elsewhere points at the operation."""
+    return reader.span(node) if node in reader.offsets else anchor
 
 
 def _fill(script: ParsedScript, statements: list[Statement], mode: str) -> None:

@@ -15,10 +15,10 @@ from schemagate.model import ops as o
 from schemagate.model.names import QName
 from schemagate.model.span import Span
 from schemagate.parse.django.fields import (
-    NO_COLUMN_FIELDS,
     RELATION_FIELDS,
     UNKNOWN,
     column_type,
+    has_column,
 )
 from schemagate.parse.django.state import (
     FieldState,
@@ -123,14 +123,15 @@ def field_state(name: str, value: object, model: ModelState, ctx: Context) -> Fi
     type_, identity = column_type(cls, kw)
     if cls in RELATION_FIELDS:
         to = _str(value.arg(0, "to"))
-        target_model = ctx.state.target(ctx.app, to) if to else None
+        target_model = model if to == "self" else (
+            ctx.state.target(ctx.app, to) if to else None)
         pk = target_model.pk() if target_model is not None else None
         type_ = pk.type if pk is not None else UNKNOWN
         if type_.name in ("serial", "bigserial", "smallserial"):
             type_ = UNKNOWN
         target = f"{target_model.app}.{target_model.name}" if target_model else None
         column = column or f"{name}_id"
-    if cls in NO_COLUMN_FIELDS:
+    if not has_column(cls):
         return FieldState(name, cls, None, UNKNOWN, True, target=target)
     primary = kw.get("primary_key") is True
     unique = kw.get("unique") is True or cls == "OneToOneField"
@@ -172,9 +173,12 @@ def _field_extras(model: ModelState, f: FieldState, span: Span, state: ProjectSt
         # An inline UNIQUE in CREATE TABLE / ADD COLUMN: PostgreSQL names it <table>_<col>_key.
         constraints.append(o.ConstraintDef("unique", f"{model.table}_{f.column}_key",
                                            (f.column,)))
-    if f.target is not None and f.field_class in RELATION_FIELDS:
-        app, _, name = f.target.partition(".")
-        target = state.model(app, name)
+    # A model outside the project (Django's contrib apps, a third-party app) has its table
+    # made by migrations the history does not hold: its foreign key is left out rather
+    # than reported as pointing at a table that does not exist.
+    if f.target is not None and f.field_class in RELATION_FIELDS and \
+            f.target in state.models:
+        target = state.models[f.target]
         pk = target.pk() if target is not None else None
         ref_col = pk.column if pk is not None and pk.column else "id"
         ref_table = target.qname if target is not None else QName.of("?")
@@ -308,7 +312,7 @@ def _add_field(call: Call, ctx: Context) -> Translated:
     if f.column_def is None:
         return Translated()
     col = f.column_def
-    default = value.kwargs.get("default") if isinstance(value, Call) else None
+    default = effective_default(value) if isinstance(value, Call) else None
     up: list[o.Operation] = []
     # A Python default is sent once, as a constant, to fill the existing rows, and dropped
     # right after (`BaseDatabaseSchemaEditor.add_field`): on PostgreSQL 11 and later,
@@ -324,6 +328,32 @@ def _add_field(call: Call, ctx: Context) -> Translated:
     up += indexes
     down = o.DropColumn(span=call.span, table=model.qname, column=col.name)
     return Translated(_one(call, *up), _one(call, down))
+
+
+# Fields whose `empty_strings_allowed` is false: `blank=True` gives them no default.
+_NO_EMPTY_STRING = frozenset({
+    "AutoField", "BigAutoField", "SmallAutoField", "BooleanField", "NullBooleanField",
+    "DateField", "DateTimeField", "TimeField", "DurationField", "DecimalField", "FloatField",
+    "IntegerField", "BigIntegerField", "SmallIntegerField", "PositiveIntegerField",
+    "PositiveBigIntegerField", "PositiveSmallIntegerField", "GenericIPAddressField",
+    "JSONField", "UUIDField", "ForeignKey", "OneToOneField",
+})
+
+
+def effective_default(field: Call) -> object:
+    """The value `BaseDatabaseSchemaEditor.effective_default` fills existing rows with:
+    the field's `default`; the empty string for a `blank=True` text-like field that is
+    not nullable; the current time for `auto_now`/`auto_now_add`; else none."""
+    kw = field.kwargs
+    if "default" in kw and kw["default"] is not None:
+        return kw["default"]
+    if kw.get("null") is not True and kw.get("blank") is True and \
+            field.name not in _NO_EMPTY_STRING:
+        return ""
+    if field.name in ("DateField", "DateTimeField", "TimeField") and (
+            kw.get("auto_now") is True or kw.get("auto_now_add") is True):
+        return Opaque("now()")  # evaluated once, in Python: a constant for the database
+    return None
 
 
 def _remove_field(call: Call, ctx: Context) -> Translated:
