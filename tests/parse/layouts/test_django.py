@@ -30,14 +30,15 @@ def versions(root: Path) -> list[str | None]:
     return [m.version for m in discover(["."], cwd=root).migrations]
 
 
-def test_the_fixture_project_is_one_history_in_graph_order() -> None:
+def test_the_fixture_project_is_one_history_in_djangos_plan_order() -> None:
+    # Leaves by (app, name), each after its ancestors, depth first: catalog's leaf, then
+    # orders' first leaf pulls in users (its parent sorted last is visited first).
     found = discover([PROJECT])
     assert found.errors == []
     assert [m.version for m in found.migrations] == [
-        "users.0001_initial", "users.0002_user_email",
         "catalog.0001_squashed_0002_product_sku", "catalog.0003_product_price",
-        "orders.0001_initial", "orders.0002_order_note", "orders.0003_order_status",
-        "orders.0003_order_total"]
+        "users.0001_initial", "users.0002_user_email", "orders.0001_initial",
+        "orders.0002_order_note", "orders.0003_order_status", "orders.0003_order_total"]
     assert len({m.history for m in found.migrations}) == 1
     assert all(m.layout == "django" for m in found.migrations)
 
@@ -101,6 +102,16 @@ def test_a_named_file_brings_its_app_as_context(tmp_path: Path) -> None:
     found = discover([second], cwd=tmp_path)
     assert [(m.name, m.context_only) for m in found.migrations] == [
         ("0001_initial", True), ("0002_next", False)]
+
+
+def test_a_migration_of_an_app_sorted_first_runs_before_an_unrelated_later_app(
+        tmp_path: Path) -> None:
+    write_migration(tmp_path, "alpha", "0001_initial", [("zeta", "0001_initial")])
+    write_migration(tmp_path, "alpha", "0002_more", [("alpha", "0001_initial")])
+    write_migration(tmp_path, "zeta", "0001_initial", [])
+    write_migration(tmp_path, "zeta", "0002_more", [("zeta", "0001_initial")])
+    assert versions(tmp_path) == ["zeta.0001_initial", "alpha.0001_initial",
+                                  "alpha.0002_more", "zeta.0002_more"]
 
 
 def test_a_cycle_keeps_every_migration(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ Names: a `.py` file in a folder named `migrations` whose name does not start wit
 `~` (Django's loader skips those) and whose text defines `class Migration(...)` with a base
 ending in `Migration`. The app is the folder holding `migrations/`; its label is the folder
 name unless the app's `apps.py` sets `label = "..."` in its AppConfig.
-Versions: names do not compare. Django applies migrations in the order of their graph:
+Versions: names do not compare. Django applies migrations in its plan over their graph:
 `dependencies` (tuples of app label and migration name, `__first__` and `__latest__`
 standing for the app's first and last migration), `run_before` (the reverse edge), and
 squashes (`replaces`). On a fresh database, which is what a linter reasons about, Django
@@ -25,7 +25,6 @@ Nothing is imported or executed.
 from __future__ import annotations
 
 import ast
-import heapq
 import os
 import re
 from dataclasses import dataclass, field
@@ -201,25 +200,39 @@ def history(entries: list[Entry], project: str) -> Graph:
 
 
 def _order(live: list[Entry], requires: dict[str, list[str]]) -> list[Entry]:
-    """Parents before children; ties in file order; a cycle's members in file order after
-    everything else (the history rules report the cycle)."""
-    position = {e.id: i for i, e in enumerate(live)}
-    waiting = {e.id: sum(1 for d in requires[e.id] if d in position) for e in live}
-    children: dict[str, list[str]] = {}
-    for ident, deps in requires.items():
+    """The order `manage.py migrate` applies them in on a fresh database.
+
+    Django's plan (`MigrationExecutor.migration_plan` for the leaf nodes) takes each app's
+    leaf migrations sorted by (app label, name) and, for each, its ancestors depth first,
+    parents in sorted order (`MigrationGraph.iterative_dfs`), skipping those already
+    planned. So an app's migrations do not always run together, and a migration of an app
+    sorted early can run before one of another app it does not depend on. A cycle, which
+    Django refuses, leaves its members in file order (the history rules report it).
+    """
+    by_id = {e.id: e for e in live}
+    key = {e.id: (e.app, e.name) for e in live}
+    parents = {i: sorted((d for d in deps if d in by_id), key=key.__getitem__)
+               for i, deps in requires.items()}
+    has_child_in_app: set[str] = set()
+    for ident, deps in parents.items():
         for dep in deps:
-            if dep in position:
-                children.setdefault(dep, []).append(ident)
-    ready = [position[i] for i, n in waiting.items() if n == 0]
-    heapq.heapify(ready)
-    out: list[Entry] = []
-    while ready:
-        e = live[heapq.heappop(ready)]
-        out.append(e)
-        for child in children.get(e.id, ()):
-            waiting[child] -= 1
-            if waiting[child] == 0:
-                heapq.heappush(ready, position[child])
-    done = {e.id for e in out}
-    out.extend(e for e in live if e.id not in done)
-    return out
+            if by_id[dep].app == by_id[ident].app:
+                has_child_in_app.add(dep)
+    leaves = sorted((i for i in by_id if i not in has_child_in_app), key=key.__getitem__)
+    planned: list[str] = []
+    done: set[str] = set()
+    for leaf in leaves:
+        expanded: set[str] = set()
+        stack: list[tuple[str, bool]] = [(leaf, False)]
+        while stack:
+            node, processed = stack.pop()
+            if node in done:
+                continue
+            if processed:
+                done.add(node)
+                planned.append(node)
+            elif node not in expanded:  # seen again before it is planned: a cycle
+                expanded.add(node)
+                stack.append((node, True))
+                stack.extend((p, False) for p in parents[node])
+    return [by_id[i] for i in planned] + [e for e in live if e.id not in done]
