@@ -393,11 +393,13 @@ def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, sp
     if old is not None and old.column is not None and old.column != new.column:
         out.append(o.RenameColumn(span=span, table=table, column=old.column,
                                   new_name=new.column))
-    if new.type.name != "unknown" and (old is None or old.type != new.type):
+    # A field whose type the history does not know (a custom field, a max_length from
+    # settings) may already have the new type: Django would then send nothing, so no
+    # type change is claimed.
+    if new.type.name != "unknown" and old is not None and old.type.name != "unknown" and \
+            old.type != new.type:
         out.append(o.AlterColumnType(span=span, table=table, column=column,
-                                     new_type=new.type,
-                                     old_type=old.type if old is not None and
-                                     old.type.name != "unknown" else None))
+                                     new_type=new.type, old_type=old.type))
     if old is None or old.null != new.null:
         out.append(o.DropNotNull(span=span, table=table, column=column) if new.null
                    else o.SetNotNull(span=span, table=table, column=column))
