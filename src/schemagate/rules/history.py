@@ -50,9 +50,7 @@ def multiple_heads(migrations: Sequence[ParsedMigration], settings: Settings
     Flags an Alembic revision graph with more than one head on the same branch: two
     revisions that both name the same `down_revision` (or two bases), with no merge revision
     after them. Heads on different named branches (`branch_labels`), as projects with
-    expand/contract branches have, are intended and not flagged. For Django, two leaf
-    migrations of one app (what `makemigrations --check` calls conflicting migrations).
-    For Flyway, golang-migrate
+    expand/contract branches have, are intended and not flagged. For Flyway, golang-migrate
     and Prisma, flags two migrations that use the same version. Gaps between versions are
     normal and never flagged.
 

@@ -39,9 +39,7 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
     teams roll forward only, leaving every down empty): the rule reports the gaps of a team
     that writes down migrations, not a policy it does not follow. Never for Flyway
     repeatable migrations, nor for migrations whose up path does nothing (Alembic merge
-    revisions). Django reverses its schema operations itself: a Django migration is
-    flagged only for a `RunPython` without `reverse_code` or a `RunSQL` without
-    `reverse_sql`.
+    revisions).
 
     ## Safe alternative
     Write the inverse, e.g. for golang-migrate `000042_add_plan.down.sql`:
@@ -172,8 +170,7 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
     ## When it does not fire
     When there is no down path (see `missing-down`), and for objects that predate the known
     history where the tool does not know the original definition (a column of unknown
-    type matches any type). Nor on Django migrations: Django derives the reverse of each
-    schema operation from its model state, so the way back is Django's, not the file's.
+    type matches any type).
 
     ## Safe alternative
     Write the down path as the exact inverse, in reverse order:
