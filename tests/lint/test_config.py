@@ -113,3 +113,15 @@ def test_volatility_comes_from_pg_proc() -> None:
     assert function_volatility("clock_timestamp") == "v"
     assert function_volatility("lower") == "i"
     assert function_volatility("some_extension_function") == "v"
+
+
+def test_fill_placeholders_and_allow_empty_are_read_from_the_config(tmp_path: Path) -> None:
+    (tmp_path / "schemagate.toml").write_text("fill-placeholders = true\nallow-empty = true\n")
+    settings, _ = load_config(None, tmp_path)
+    assert settings.fill_placeholders and settings.allow_empty
+
+
+def test_a_flag_setting_that_is_not_a_boolean_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "schemagate.toml").write_text('allow-empty = "yes"\n')
+    with pytest.raises(ConfigError, match="allow-empty must be true or false"):
+        load_config(None, tmp_path)

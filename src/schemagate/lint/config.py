@@ -17,7 +17,8 @@ from schemagate.model.migration import Layout, TransactionMode
 from schemagate.model.settings import Settings
 
 _KEYS = {"select", "ignore", "fail-on", "pg-version", "dialect", "severity",
-         "small-table-rows", "require-reason", "transactions", "vars"}
+         "small-table-rows", "require-reason", "transactions", "vars", "fill-placeholders",
+         "allow-empty"}
 
 
 class ConfigError(SchemagateError, ValueError):
@@ -79,11 +80,22 @@ def settings_from(data: dict[str, Any], where: str) -> Settings:
                                      for k, v in dict(data["severity"]).items()})
         if "transactions" in data:
             s = replace(s, transactions=_transactions(dict(data["transactions"])))
+        if "fill-placeholders" in data:
+            s = replace(s, fill_placeholders=_flag(data, "fill-placeholders"))
+        if "allow-empty" in data:
+            s = replace(s, allow_empty=_flag(data, "allow-empty"))
         if "vars" in data:
             s = replace(s, variables={str(k): str(v) for k, v in dict(data["vars"]).items()})
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}") from None
     return s
+
+
+def _flag(data: dict[str, Any], key: str) -> bool:
+    value = data[key]
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} must be true or false, not {value!r}")
+    return value
 
 
 def _names(value: Any) -> list[str]:

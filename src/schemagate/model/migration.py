@@ -10,16 +10,22 @@ from schemagate.model.findings import InputError, Suppression
 from schemagate.model.ops import Operation
 from schemagate.model.span import Span
 
-Layout = Literal["sql", "golang-migrate", "flyway", "dbmate", "prisma", "diesel", "alembic",
-                 "django"]
+Layout = Literal[
+    "sql", "golang-migrate", "flyway", "dbmate", "prisma", "diesel", "alembic", "popx",
+    "django",
+]
 
 # How the migration tool sends a script to PostgreSQL:
 # - "autocommit": statement by statement, each its own transaction unless the script says BEGIN
 #   (psql, plain .sql files);
 # - "wrapped": the tool runs the whole script inside BEGIN ... COMMIT (dbmate, Flyway, Alembic);
 # - "implicit": the whole file as one multi-statement query, which PostgreSQL runs as one
-#   implicit transaction when it holds more than one statement (golang-migrate, Prisma).
-TransactionMode = Literal["autocommit", "wrapped", "implicit"]
+#   implicit transaction when it holds more than one statement (golang-migrate, Prisma,
+#   popx's `.autocommit.` files);
+# - "detected": "wrapped", unless a statement must run outside a transaction: then the whole
+#   script runs statement by statement, as "autocommit" (Flyway on PostgreSQL decides so for
+#   each migration from its statements). The parser resolves it to one of the others.
+TransactionMode = Literal["autocommit", "wrapped", "implicit", "detected"]
 
 
 @dataclass(frozen=True, slots=True)

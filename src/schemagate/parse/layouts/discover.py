@@ -1,8 +1,8 @@
 """Find migrations on disk: their layout, their order and their up/down pairing.
 
 This is the walker; what each migration tool calls a migration is in its layout module
-beside this one (`flyway`, `golang_migrate`, `prisma`, `diesel`, `dbmate`, `alembic`,
-`plain`). The walker owns what they share: the roots it is given, folders reached twice
+beside this one (`flyway`, `popx`, `golang_migrate`, `prisma`, `diesel`, `dbmate`,
+`alembic`, `plain`). The walker owns what they share: the roots it is given, folders reached twice
 or through link loops, the order of migrations across folders, and reporting. A new layout
 is one module and its place in `_Finder._in_dir`.
 
@@ -15,7 +15,8 @@ Layouts are decided per directory from that directory's own entries (and, for Pr
 parent's lock file). So a folder gives the same migrations whether it is walked from above,
 named itself, or reached through one of its files, as a pre-commit hook passes them. Within
 a folder the layouts are tried in this order, each taking the names it recognises from
-what is left: Flyway, golang-migrate, the folder's own Prisma or diesel migration, dbmate,
+what is left: Flyway, popx (in a folder whose names carry its dialect or autocommit
+marks), golang-migrate, the folder's own Prisma or diesel migration, dbmate,
 plain ``.sql`` files, and Alembic revisions in a ``versions/`` folder.
 """
 
@@ -39,6 +40,7 @@ from schemagate.parse.layouts import (
     flyway,
     golang_migrate,
     plain,
+    popx,
     prisma,
 )
 from schemagate.parse.layouts.listing import (
@@ -68,7 +70,8 @@ class Discovery:
     notices: list[Notice] = field(default_factory=list)
 
 
-def discover(paths: Sequence[str | os.PathLike[str]], *, cwd: Path | None = None) -> Discovery:
+def discover(paths: Sequence[str | os.PathLike[str]], *, cwd: Path | None = None,
+             dialect: str = "postgres") -> Discovery:
     """Find the migrations in `paths` (files and/or folders), in order, with their down scripts.
 
     Folders are walked recursively. Files are classified exactly as a walk of their folder
@@ -76,11 +79,12 @@ def discover(paths: Sequence[str | os.PathLike[str]], *, cwd: Path | None = None
     given up, the up of a given down), so a pre-commit hook passing one file sees the whole
     migration. Relative paths are taken from `cwd` (default: the current directory), and
     every path reported is relative to it when under it, else absolute, with `/` separators.
+    Where one folder holds a history per dialect (popx), `dialect`'s history is the one found.
     """
     if isinstance(paths, str | os.PathLike):  # a lone path is a sequence of characters
         paths = [paths]
     base = os.path.abspath(os.fspath(cwd) if cwd is not None else os.getcwd())
-    finder = _Finder(base)
+    finder = _Finder(base, dialect)
     for root in finder.plan(paths):
         if isinstance(root, _FileGroup):
             finder.files(root)
@@ -109,8 +113,9 @@ class _DirResult:
 class _Finder:
     """One discovery run; holds what the run has seen so far, nothing beyond it."""
 
-    def __init__(self, cwd: str) -> None:
+    def __init__(self, cwd: str, dialect: str) -> None:
         self._cwd = cwd
+        self._dialect = dialect
         self._cwd_prefix = cwd if cwd.endswith(os.sep) else cwd + os.sep
         self._walked: set[tuple[int, int]] = set()
         self._found: dict[Key, MigrationSource] = {}
@@ -230,12 +235,20 @@ class _Finder:
                 self._broken(d, entry)
                 result.claimed.add(entry.name)
         names = sorted(d.files)
+        # golang-migrate's names are popx's too: the whole folder tells them apart.
+        is_popx = popx.is_popx(name for name in names if name.endswith(".sql"))
         if wanted is not None:  # a pre-commit hook's few files in a big folder: look no further
             names = _related(names, wanted)
         # README.md, .ts/.js/.go data migrations, atlas.sum, .gitkeep: not migrations.
         # .py files in an Alembic versions/ folder are read after (`_alembic`).
         rest = [name for name in names if name.endswith(".sql")]
         plans, rest = flyway.claim(rest)
+        if is_popx:
+            popx_claim = popx.claim(rest, self._dialect)
+            plans.extend(popx_claim.plans)
+            rest = popx_claim.rest
+            result.claimed.update(popx_claim.left_out)
+            self._other_dialects(d, popx_claim.other_dialects)
         golang_plans, rest = golang_migrate.claim(rest)
         plans.extend(golang_plans)
         unit = self._unit_plan(d, rest)
@@ -333,6 +346,16 @@ class _Finder:
             self.walk(root)
         self._context_walk = False
 
+    def _other_dialects(self, d: Folder, counts: dict[str, int]) -> None:
+        if not counts:
+            return
+        files = ", ".join(f"{count} {name}" for name, count in sorted(counts.items()))
+        self._problems.notices.append(Notice(
+            d.display,
+            f"popx files for other databases left out ({files}): "
+            f"this is the {self._dialect} history",
+        ))
+
     def _unit_plan(self, d: Folder, names: list[str]) -> Plan | None:
         """A Prisma or diesel migration: one folder holding its scripts, named by the folder."""
         parent = os.path.dirname(d.path)
@@ -374,8 +397,12 @@ class _Finder:
         self, d: Folder, plan: Plan, heads: Mapping[str, dbmate.Head] | None = None
     ) -> Found | None:
         """A migration from its plan, leaving out scripts that cannot be read."""
-        up = self._script(d, plan.up, plan.transaction, heads) if plan.up else None
-        down = self._script(d, plan.down, plan.transaction, heads) if plan.down else None
+        # An empty popx file is popx's way to say "nothing to do on this database".
+        popx_file = plan.layout == "popx"
+        up = self._script(d, plan.up, plan.transaction, heads, quiet=popx_file) if plan.up else None
+        down = None
+        if plan.down and not (popx_file and self._empty(d, plan.down)):
+            down = self._script(d, plan.down, plan.down_transaction or plan.transaction, heads)
         if up is None and down is None:
             return None
         source = MigrationSource(
@@ -395,6 +422,8 @@ class _Finder:
         name: str,
         transaction: TransactionMode,
         heads: Mapping[str, dbmate.Head] | None,
+        *,
+        quiet: bool = False,
     ) -> Script | None:
         """A script and, once, whether it is empty; None if it cannot be read (reported).
 
@@ -414,9 +443,17 @@ class _Finder:
             if not os.access(entry.path, os.R_OK):
                 self._problems.errors.append(InputError(display, os.strerror(errno.EACCES)))
                 return None
-        if empty:
+        if empty and not quiet:
             self._problems.notices.append(Notice(display, "empty migration file"))
         return Script(display, transaction)
+
+    @staticmethod
+    def _empty(d: Folder, name: str) -> bool:
+        """An empty file; an unreadable one is not, so that reading it reports why."""
+        try:
+            return d.files[name].stat().st_size == 0
+        except OSError:
+            return False
 
     def _head(self, d: Folder, name: str) -> dbmate.Head | None:
         try:
@@ -511,8 +548,11 @@ def _pairing_key(name: str) -> tuple[str, str]:
     """Names that may end up in one migration share this key (a superset is harmless)."""
     if (key := flyway.pairing_key(name)) is not None:
         return "flyway", key
+    # popx's names are a superset of golang-migrate's, and both pair by integer version.
+    if (key := popx.pairing_key(name)) is not None:
+        return "up-down", key
     if (key := golang_migrate.pairing_key(name)) is not None:
-        return "golang-migrate", key
+        return "up-down", key
     if name.endswith(".sql"):
         return "sql", plain.pairing_key(name)
     return "other", name
@@ -555,8 +595,11 @@ def _in_history_order(migrations: list[MigrationSource], notices: list[Notice]
 
 def _history_key(source: MigrationSource) -> tuple[int, tuple[int, ...], NaturalKey | None]:
     """Versioned migrations by version (numerically; equal versions keep the folder's
-    order), then unversioned ones by name; Flyway's repeatable migrations after all."""
+    order), then unversioned ones by name; Flyway's repeatable migrations after all.
+    Prisma applies its folders in plain string order of the whole folder name."""
     version = source.version
+    if source.layout == "prisma":
+        return 0, (), ((), source.name)
     if source.layout == "diesel" and version is not None:
         parts: tuple[int, ...] = diesel.version_key(version)
     elif version is not None:
