@@ -234,7 +234,7 @@ def _create_model(call: Call, ctx: Context) -> Translated:
             up.append(op)
     for value in _list(options.get("constraints")):
         up += _constraint(model, value, call.span, False)
-    down = o.DropTable(span=call.span, tables=(model.qname,))
+    down = o.DropTable(span=call.span, tables=(model.qname,), cascade=True)
     return Translated(_one(call, *up), _one(call, down))
 
 
@@ -266,8 +266,8 @@ def _delete_model(call: Call, ctx: Context) -> Translated:
     ctx.state.models.pop(f"{ctx.app}.{model.name}", None)
     columns = tuple(f.column_def for f in model.fields.values() if f.column_def is not None)
     recreate = o.CreateTable(span=call.span, table=model.qname, columns=columns)
-    return Translated(_one(call, o.DropTable(span=call.span, tables=(model.qname,))),
-                      _one(call, recreate))
+    drop = o.DropTable(span=call.span, tables=(model.qname,), cascade=True)
+    return Translated(_one(call, drop), _one(call, recreate))
 
 
 def _rename_model(call: Call, ctx: Context) -> Translated:
@@ -363,7 +363,9 @@ def _remove_field(call: Call, ctx: Context) -> Translated:
     column = f.column if f is not None else name
     if f is not None and f.column is None:
         return Translated()
-    up = o.DropColumn(span=call.span, table=model.qname, column=column or name)
+    # Django drops columns and tables with CASCADE (`sql_delete_column`, `sql_delete_table`):
+    # foreign keys of other tables that use them go too.
+    up = o.DropColumn(span=call.span, table=model.qname, column=column or name, cascade=True)
     down = []
     if f is not None and f.column_def is not None:
         down.append(o.AddColumn(span=call.span, table=model.qname, column=f.column_def))
