@@ -282,7 +282,9 @@ def _lint_history(engine: _Engine, migrations: Sequence[ParsedMigration], catalo
                   settings: Settings, progress: Callable[[int, int], None] | None = None,
                   total: int = 0) -> Catalog:
     migration_rules = any(r.scope == "migration" for r in engine.rules)
-    uses_down = any(m.down is not None and m.down.statements for m in migrations)
+    # A derived down (Django's) is a way back even when nothing of it is written out.
+    uses_down = any(m.down is not None and (m.down.statements or m.down.derived)
+                    for m in migrations)
     for mig in migrations:
         engine.result.migrations += 1
         if progress is not None:

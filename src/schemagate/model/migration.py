@@ -11,7 +11,8 @@ from schemagate.model.ops import Operation
 from schemagate.model.span import Span
 
 Layout = Literal[
-    "sql", "golang-migrate", "flyway", "dbmate", "prisma", "diesel", "alembic", "popx"
+    "sql", "golang-migrate", "flyway", "dbmate", "prisma", "diesel", "alembic", "popx",
+    "django",
 ]
 
 # How the migration tool sends a script to PostgreSQL:
@@ -50,6 +51,11 @@ class MigrationSource:
     # Found only as context for the files named: the other revisions of an Alembic history
     # that a named revision needs to be placed and folded. Folded, never reported.
     context_only: bool = False
+    # Django: the migrations this one runs after ("app_label.name"), resolved by discovery
+    # across apps (`__first__`, `__latest__`, `run_before`, squashes); and the project
+    # folder whose apps make one history.
+    requires: tuple[str, ...] = ()
+    project: str | None = None
 
     @property
     def history(self) -> str:
@@ -59,6 +65,8 @@ class MigrationSource:
         see each other's tables. Prisma and diesel keep one folder per migration, so their
         history is the folder above.
         """
+        if self.project is not None:
+            return self.project
         script = self.up or self.down
         if script is None:
             return ""
@@ -103,6 +111,10 @@ class ParsedScript:
     declared_irreversible: bool = False
     # Where the script starts when it is part of a file: Alembic's `def downgrade():` line.
     span: Span | None = None
+    # A down script that holds only what is written out (Django's `reverse_sql` and
+    # `reverse_code`): the tool reverses every other operation itself, so an empty or
+    # partial script is no missing way back, and the schema it leaves is not the tool's.
+    derived: bool = False
 
 
 @dataclass(frozen=True, slots=True)

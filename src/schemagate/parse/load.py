@@ -63,7 +63,13 @@ def load_migrations(
     """
     loaded = Loaded(fill_all=fill_placeholders)
     texts: dict[str, SourceText | InputError] = {}
+    django_states: dict[str, object] = {}  # per project: its models, file after file
     for source in sources:
+        if source.layout == "django":  # in graph order: each file sees the models before it
+            frontend = _django_frontend(source, django_states)
+            loaded.migrations.append(_parse_file(frontend, source, texts, variables, root,
+                                                 loaded))
+            continue
         if source.layout == "alembic":  # one .py file: the header, upgrade() and downgrade()
             if transactions and "alembic" in transactions:
                 mode = transactions["alembic"]
@@ -79,6 +85,17 @@ def load_migrations(
     if cache is not None:
         cache.prune()
     return loaded
+
+
+def _django_frontend(source: MigrationSource, states: dict[str, object]) -> FileFrontend:
+    from functools import partial
+
+    from schemagate.parse.django.frontend import parse_django
+    from schemagate.parse.django.state import ProjectState
+
+    state = states.setdefault(source.history, ProjectState())
+    assert isinstance(state, ProjectState)
+    return partial(parse_django, state=state)
 
 
 def _read(file: Path, display: str, variables: Mapping[str, str] | None, loaded: Loaded
@@ -100,7 +117,14 @@ def _parse_alembic(
 ) -> ParsedMigration:
     from schemagate.parse.alembic.frontend import parse_alembic
 
-    frontend: FileFrontend = parse_alembic
+    return _parse_file(parse_alembic, source, texts, variables, root, loaded)
+
+
+def _parse_file(
+    frontend: FileFrontend, source: MigrationSource,
+    texts: dict[str, SourceText | InputError], variables: Mapping[str, str] | None,
+    root: Path | None, loaded: Loaded,
+) -> ParsedMigration:
     script = source.up or source.down
     assert script is not None
     file = (root / script.path) if root else Path(script.path)

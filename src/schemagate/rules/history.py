@@ -106,6 +106,13 @@ def multiple_heads(migrations: Sequence[ParsedMigration], settings: Settings
             ids = [graph.revision(h).id for h in sorted(heads)]
             for head in sorted(heads):
                 rev = graph.revision(head)
+                if graph.migrations[head].source.layout == "django":
+                    yield Hit(f"migration `{rev.id}` is one of {len(ids)} leaf nodes of app "
+                              f"`{rev.branch_labels[0]}` "
+                              f"({', '.join(f'`{i}`' for i in ids)}): `manage.py migrate` "
+                              "stops with \"Conflicting migrations detected\"",
+                              object=rev.id, span=_rev_span(graph.migrations[head]))
+                    continue
                 yield Hit(f"revision `{rev.id}` is one of {len(ids)} heads "
                           f"({', '.join(f'`{i}`' for i in ids)}): `alembic upgrade head` "
                           "fails until they are merged", object=rev.id,
@@ -193,7 +200,8 @@ def revision_cycle(migrations: Sequence[ParsedMigration], settings: Settings
         ids = [graph.revision(n).id for n in members]
         path = " → ".join(f"`{i}`" for i in [*ids, ids[0]])
         first = graph.migrations[members[0]]
-        yield Hit(f"revisions {path} form a cycle: Alembic cannot order them",
+        tool = "Django" if first.source.layout == "django" else "Alembic"
+        yield Hit(f"revisions {path} form a cycle: {tool} cannot order them",
                   object=ids[0], span=_rev_span(first, down=True))
 
 
@@ -245,6 +253,11 @@ def missing_revision(migrations: Sequence[ParsedMigration], settings: Settings
     for node, name, kind in graph.missing:
         mig = graph.migrations[node]
         folder = posixpath.dirname(_script_path(mig)) or "."
+        if mig.source.layout == "django":
+            yield Hit(f"`dependencies` of `{graph.revision(node).id}` names `{name}`, which "
+                      f"no migration in {folder} declares: `manage.py migrate` stops with "
+                      "NodeNotFoundError", object=name, span=_rev_span(mig, down=True))
+            continue
         yield Hit(f"`{kind}` of `{graph.revision(node).id}` names `{name}`, which no revision "
                   f"in {folder} declares", object=name,
                   span=_rev_span(mig, down=kind == "down_revision"))

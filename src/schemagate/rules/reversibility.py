@@ -79,11 +79,15 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
                              for op in st.ops):
         return  # a backfill changes no schema: a down path that does nothing is its inverse
     down = ctx.migration.down
-    if down is not None and down.declared_irreversible:
+    if down is not None and down.declared_irreversible and down.derived:
+        yield Hit(f"an operation of `{source.name}` has no reverse (RunPython without "
+                  "reverse_code, RunSQL without reverse_sql): migrating back stops with "
+                  "IrreversibleError", span=down.span)
+    elif down is not None and down.declared_irreversible:
         yield Hit("the down migration declares itself irreversible")
     elif down is None:
         yield Hit(f"migration `{source.name}` has no down migration")
-    elif _down_is_empty(ctx):
+    elif _down_is_empty(ctx) and not down.derived:
         yield Hit(f"the down migration of `{source.name}` is empty", span=_down_span(ctx))
 
 
@@ -216,7 +220,8 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
     if ctx.before is None or ctx.after_down is None or _down_is_empty(ctx):
         return
     down = ctx.migration.down
-    if down is None or down.declared_irreversible or down.errors or _opaque(down):
+    if down is None or down.declared_irreversible or down.errors or down.derived or \
+            _opaque(down):
         return
     diffs = schema_differences(ctx)
     if diffs:

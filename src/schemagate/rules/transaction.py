@@ -23,6 +23,7 @@ _HOW = {
     "alembic": "wrap it in `with op.get_context().autocommit_block():`",
     "diesel": "add `run_in_transaction = false` to the migration's metadata.toml",
     "popx": "name the file `.autocommit.up.sql` and keep this statement alone in it",
+    "django": "set `atomic = False` on the migration's `Migration` class",
 }
 
 

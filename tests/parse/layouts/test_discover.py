@@ -28,6 +28,7 @@ def test_all_layouts_at_once_each_folder_keeps_its_own_layout() -> None:
     assert layouts == {
         "dbmate": {"dbmate"},
         "diesel": {"diesel"},
+        "django": {"django"},
         "flyway": {"flyway"},
         "golang-migrate": {"golang-migrate"},
         "messy": {"sql", "alembic", "flyway", "golang-migrate"},

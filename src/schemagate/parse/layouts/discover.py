@@ -36,6 +36,7 @@ from schemagate.parse.layouts import (
     alembic,
     dbmate,
     diesel,
+    django,
     flyway,
     golang_migrate,
     plain,
@@ -90,6 +91,7 @@ def discover(paths: Sequence[str | os.PathLike[str]], *, cwd: Path | None = None
         else:
             finder.walk(root)
     finder.alembic_context()
+    finder.django_history()
     return finder.result()
 
 
@@ -124,6 +126,8 @@ class _Finder:
         self._alembic_roots: dict[str, None] = {}
         self._context_walk = False
         self._dialects: dict[str, str] = {}
+        self._django: dict[Key, django.Entry] = {}
+        self._django_labels: dict[str, str] = {}
 
     def result(self) -> Discovery:
         # One file reached twice (by name and through its folder) is reported once.
@@ -260,7 +264,48 @@ class _Finder:
         self._by_content(d, rest, wanted, result)
         if alembic.in_versions_folder(d.path):
             self._alembic(d, names, wanted, result)
+        if django.is_migrations_folder(d.path):
+            self._django_folder(d, wanted, result)
         return result
+
+    # -- Django --------------------------------------------------------------------------
+
+    def _django_folder(self, d: Folder, wanted: frozenset[str] | None,
+                       result: _DirResult) -> None:
+        """An app's migrations; all of them even when one is named, since the graph needs
+        the others (they are kept as context: folded, not reported)."""
+        app_folder = os.path.dirname(d.path)
+        if app_folder not in self._django_labels:
+            self._django_labels[app_folder] = django.app_label(app_folder)
+        label = self._django_labels[app_folder]
+        for name in sorted(d.files):
+            if not django.is_migration_name(name) or name in result.claimed:
+                continue
+            key: Key = (d.identity, name, None)
+            try:
+                entry = django.read_entry(d.files[name].path, d.show(name), key, label)
+            except OSError as exc:
+                self._problems.error(d.show(name), exc)
+                continue
+            if entry is None:
+                continue
+            if wanted is None or name in wanted:
+                result.claimed.add(name)
+            entry.context_only = wanted is not None and name not in wanted
+            previous = self._django.get(key)
+            if previous is None or (previous.context_only and not entry.context_only):
+                self._django[key] = entry
+
+    def django_history(self) -> None:
+        """The Django migrations found, as one project ordered by its graph."""
+        if not self._django:
+            return
+        entries = list(self._django.values())
+        project = self._display(django.project_folder([e.app_folder for e in entries]))
+        graph = django.history(entries, project)
+        self._problems.notices.extend(graph.notices)
+        for found in graph.found:
+            self._add(found)
 
     # -- Alembic -------------------------------------------------------------------------
 
@@ -534,6 +579,9 @@ def _in_history_order(migrations: list[MigrationSource], notices: list[Notice]
         histories.setdefault(source.history, []).append(source)
     ordered: list[MigrationSource] = []
     for sources in histories.values():
+        if sources[0].layout == "django":  # already in the order of the project's graph
+            ordered.extend(sources)
+            continue
         if any(s.layout in _UNIT_LAYOUTS for s in sources):
             for loose in [s for s in sources if s.layout not in _UNIT_LAYOUTS]:
                 script = loose.up or loose.down
