@@ -117,14 +117,16 @@ def _parse_alembic(
 ) -> ParsedMigration:
     from schemagate.parse.alembic.frontend import parse_alembic
 
-    return _parse_file(parse_alembic, source, texts, variables, root, loaded)
+    return _parse_file(parse_alembic, source, texts, variables, root, loaded, cache)
 
 
 def _parse_file(
     frontend: FileFrontend, source: MigrationSource,
     texts: dict[str, SourceText | InputError], variables: Mapping[str, str] | None,
-    root: Path | None, loaded: Loaded,
+    root: Path | None, loaded: Loaded, cache: ParseCache | None = None,
 ) -> ParsedMigration:
+    """One file holding a whole migration. Only a frontend whose result depends on the file
+    alone may pass a ``cache``: Django's depends on the models of the files before it."""
     script = source.up or source.down
     assert script is not None
     file = (root / script.path) if root else Path(script.path)
@@ -132,7 +134,7 @@ def _parse_file(
     if isinstance(text, InputError):
         loaded.errors.append(text)
         return ParsedMigration(source, ParsedScript(script, errors=[text]), None)
-    key = cache.key("alembic", text, source) if cache is not None else ""
+    key = cache.key(source.layout, text, source) if cache is not None else ""
     parsed = cache.get(key) if cache is not None else None
     if not isinstance(parsed, ParsedMigration):
         try:
