@@ -267,3 +267,15 @@ def test_an_unfilled_placeholder_names_the_var_that_fills_it() -> None:
     messages = [e["message"] for e in json.loads(proc.stdout)["errors"]]
     assert any("{{ .Schema }}" in m and "--var Schema=VALUE" in m for m in messages)
     assert any(":'greeting'" in m and "--var greeting=VALUE" in m for m in messages)
+
+
+def test_a_signal_surfacing_wrapped_in_another_error_still_exits_130(monkeypatch) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:  # as Python wraps one raised in __set_name__
+            raise RuntimeError("Error calling __set_name__") from exc
+
+    monkeypatch.setattr("schemagate.lint.run.run_lint", interrupted)
+    result = CliRunner().invoke(main, ["lint", "examples/dbmate"])
+    assert result.exit_code == 130 and "internal error" not in result.output

@@ -92,14 +92,31 @@ def _run(debug: bool, body: Callable[[], int]) -> NoReturn:
     except KeyboardInterrupt:
         code = 130
     except Exception as exc:  # the promise: no traceback unless --debug
-        if debug:
-            traceback.print_exc()
-        click.echo(f"schemagate: internal error: {type(exc).__name__}: {exc} "
-                   + ("(please report it with the traceback above)" if debug else
-                      "(run again with --debug for the traceback, and please report it)"),
-                   err=True)
-        code = EXIT_INTERNAL_ERROR
+        code = 130 if _interrupted(exc) else _internal_error(exc, debug)
     sys.exit(code)
+
+
+def _internal_error(exc: Exception, debug: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    click.echo(f"schemagate: internal error: {type(exc).__name__}: {exc} "
+               + ("(please report it with the traceback above)" if debug else
+                  "(run again with --debug for the traceback, and please report it)"),
+               err=True)
+    return EXIT_INTERNAL_ERROR
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether a signal's KeyboardInterrupt is behind the exception: Python wraps one raised
+    while a class is being made (in `__set_name__`, during an import) in a RuntimeError."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 # The options that build the lint settings, shared by every command that lints.
