@@ -46,7 +46,12 @@ def test_a_cached_run_prints_exactly_what_an_uncached_run_prints(
 ) -> None:
     uncached = lint_output(history, fmt, "--no-cache")
     filling = lint_output(history, fmt)
-    assert entries(home), "the run wrote no cache entry"
+    # Django's frontend reads each file against the models of the files before it, so its
+    # results are never cached: its runs must still print the same, and store nothing.
+    if history.name == "django":
+        assert not entries(home), "a Django migration's parse was cached"
+    else:
+        assert entries(home), "the run wrote no cache entry"
     reading = lint_output(history, fmt)
     assert (filling, reading) == (uncached, uncached)
 
