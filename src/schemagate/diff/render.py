@@ -30,8 +30,12 @@ def render_sql(plan: Plan, *, source: str = "", target: str = "") -> str:
         out.append(sql_comment("no differences"))
         return "\n".join(out) + "\n"
     counts = f"{len(plan.steps)} change(s)"
-    if plan.skipped:
-        counts += f", {len(plan.skipped)} destructive change(s) not emitted (see the end)"
+    held = [s for s in plan.skipped if s.destructive]
+    impossible = [s for s in plan.skipped if not s.destructive]
+    if held:
+        counts += f", {len(held)} destructive change(s) not emitted (see the end)"
+    if impossible:
+        counts += f", {len(impossible)} change(s) this server cannot make (see the end)"
     out.append(sql_comment(counts))
     out += [sql_comment(f"note: {n}") for n in plan.notes]
     out += [s.sql + ";" for s in plan.preamble]
@@ -56,11 +60,18 @@ def render_sql(plan: Plan, *, source: str = "", target: str = "") -> str:
             out.append(stmt.sql + ";")
     if in_block:
         out.append("COMMIT;")
-    if plan.skipped:
+    if held:
         out += ["", sql_comment("Not emitted: destructive changes. Review them, then run "
                                 "again with --allow-destructive to include them.")]
-        for step in plan.skipped:
+        for step in held:
             out.append(sql_comment(f"{step.description}: {step.destructive}"))
+            for stmt in step.statements:
+                out += [sql_comment(line) for line in (stmt.sql + ";").splitlines()]
+    if impossible:
+        out += ["", sql_comment("Not emitted: changes PostgreSQL cannot make here; they "
+                                "need a decision by hand.")]
+        for step in impossible:
+            out.append(sql_comment(f"{step.description}: {step.skipped}"))
             for stmt in step.statements:
                 out += [sql_comment(line) for line in (stmt.sql + ";").splitlines()]
     return "\n".join(out) + "\n"
@@ -137,10 +148,13 @@ def _text_section(plan: Plan) -> list[str]:
             line += f"  [{', '.join(step.hazards)}]"
         out.append(escape_controls(line))
     for step in plan.skipped:
-        out.append(escape_controls(f"  ! not emitted: {step.description} ({step.destructive})"))
+        out.append(escape_controls(
+            f"  ! not emitted: {step.description} ({step.destructive or step.skipped})"))
     out += [escape_controls(f"  note: {n}") for n in plan.notes]
     summary = f"{len(plan.steps)} change(s)"
-    if plan.skipped:
-        summary += f"; {len(plan.skipped)} destructive change(s) held back " \
-                   "(--allow-destructive)"
+    held = sum(1 for s in plan.skipped if s.destructive)
+    if held:
+        summary += f"; {held} destructive change(s) held back (--allow-destructive)"
+    if len(plan.skipped) > held:
+        summary += f"; {len(plan.skipped) - held} change(s) this server cannot make"
     return [*out, f"  {summary}"]
