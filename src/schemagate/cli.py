@@ -13,12 +13,15 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from schemagate import __version__
 from schemagate.model.errors import SchemagateError
+
+if TYPE_CHECKING:
+    from schemagate.model.migration import ParsedMigration
 
 LINT_FORMATS = ("text", "json", "github", "sarif", "markdown", "html", "gitlab")
 
@@ -404,8 +407,9 @@ def verify_command(paths: tuple[str, ...], scratch: str | None, fmt: str, output
 
 @main.command("diff")
 @click.option("--from", "source", required=True, metavar="SRC",
-              help="The schema now: a PostgreSQL URL, a .sql file, a migrations folder, or "
-                   "python:module:metadata.")
+              help="The schema now: a PostgreSQL URL, a .sql file, a migrations folder of "
+                   "any layout lint reads (Alembic through Alembic itself), FOLDER@VERSION "
+                   "(the schema after that migration), or python:module:metadata.")
 @click.option("--to", "target", required=True, metavar="SRC",
               help="The schema wanted (same kinds of source as --from).")
 @click.option("--format", "fmt", type=click.Choice(["sql", "json", "text"]), default="sql",
@@ -425,11 +429,14 @@ def verify_command(paths: tuple[str, ...], scratch: str | None, fmt: str, output
                    "SET NOT NULL.")
 @click.option("--lock-timeout", default="5s", show_default=True, metavar="DURATION",
               help="SET lock_timeout at the top of the plan ('0' or '' to leave it out).")
+@click.option("--guard/--no-guard", default=True, show_default=True,
+              help="SQL: open the plan with a check that stops it when the objects it "
+                   "touches are no longer as they were when it was made.")
 @click.option("-o", "--output", help="Write to this file instead of standard output.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def diff_command(source: str, target: str, fmt: str, down: bool, allow_destructive: bool,
                  check: bool, scratch: str | None, privileges: bool, online: bool,
-                 lock_timeout: str, output: str | None, debug: bool) -> None:
+                 lock_timeout: str, guard: bool, output: str | None, debug: bool) -> None:
     """SQL that turns the schema FROM into the schema TO (and back, with --down)."""
 
     def body() -> int:
@@ -438,20 +445,29 @@ def diff_command(source: str, target: str, fmt: str, down: bool, allow_destructi
         gc.disable()
         from schemagate.diff.targets import Loader, parse_target
 
-        loader = Loader(scratch, privileges=privileges)
+        guarded = fmt == "sql" and guard
+        loader = Loader(scratch, privileges=privileges, apply_alembic=_upgrade_alembic,
+                        hold=guarded)
         src, dst = parse_target(source), parse_target(target)
         with loader:
             # The planner is imported while both databases are being read.
             before, after = loader.load_pair(src, dst, _import_planner)
-        from schemagate.diff.changes import PlanOptions
-        from schemagate.diff.plan import plan
+            from schemagate.diff.changes import PlanOptions
+            from schemagate.diff.plan import plan
+
+            timeout = lock_timeout if lock_timeout not in ("", "0") else None
+            options = PlanOptions(allow_destructive=allow_destructive, online=online,
+                                  lock_timeout=timeout)
+            up = plan(before, after, options)
+            back = plan(after, before, options) if down else None
+            if guarded:  # fingerprinted where each plan was made from, still open
+                from schemagate.diff.guard import add_guard
+
+                add_guard(up, loader.held(src), src.label)
+                if back is not None:
+                    add_guard(back, loader.held(dst), dst.label)
         from schemagate.diff.render import DOWN_BANNER, render_json, render_sql, render_text
 
-        timeout = lock_timeout if lock_timeout not in ("", "0") else None
-        options = PlanOptions(allow_destructive=allow_destructive, online=online,
-                              lock_timeout=timeout)
-        up = plan(before, after, options)
-        back = plan(after, before, options) if down else None
         labels = {"source": src.label, "target": dst.label}
         if fmt == "json":
             write_output(render_json(up, back, **labels), output)
@@ -485,6 +501,14 @@ def _quick_exit(code: int) -> None:
         if stream is not None:
             stream.flush()
     os._exit(code)
+
+
+def _upgrade_alembic(url: str, migrations: Sequence[ParsedMigration],
+                     revision: str | None) -> None:
+    """diff's side from an Alembic history: run through Alembic, as verify runs it."""
+    from schemagate.verify.alembic.run import upgrade_history
+
+    upgrade_history(url, migrations, revision)
 
 
 def _import_planner() -> None:

@@ -133,3 +133,15 @@ def test_files_without_scratch_share_one_embedded_server(tmp_path: Path) -> None
     proc = run("--from", a, "--to", b, "--format", "text")
     assert proc.returncode == 0, proc.stderr
     assert "+ add column public.t.w" in proc.stdout
+
+
+def test_an_alembic_folder_and_a_revision_of_a_history_are_sources(pg_server: str,
+                                                                  tmp_path: Path) -> None:
+    pytest.importorskip("alembic")
+    root = Path(__file__).parent.parent
+    alembic = root / "fixtures" / "verify" / "alembic_project" / "migrations"
+    proc = run("--from", f"{alembic}@7c1f2a9e4b10", "--to", str(alembic), "--scratch",
+               pg_server)
+    assert proc.returncode == 0, proc.stderr
+    assert 'CREATE VIEW "public"."order_totals"' in proc.stdout
+    assert 'CREATE TABLE "public"."customers"' not in proc.stdout

@@ -39,6 +39,11 @@ def render_sql(plan: Plan, *, source: str = "", target: str = "") -> str:
     out.append(sql_comment(counts))
     out += [sql_comment(f"note: {n}") for n in plan.notes]
     out += [s.sql + ";" for s in plan.preamble]
+    if plan.guard is not None:
+        out += ["", sql_comment("guard: stops here if the objects this plan touches are not "
+                                "as they were when it was made (--no-guard leaves it out); "
+                                "run with psql -v ON_ERROR_STOP=1"),
+                plan.guard.sql + ";"]
     in_block = False
     for step in plan.steps:
         header = [sql_comment(step.description + _hazard_text(step))]
