@@ -203,9 +203,11 @@ def _live_stats(url: str) -> Any:
 
 
 def _size_notices(stats: Any) -> list[Any]:
+    if not stats:  # no live database: diff.stats (and psycopg) is not needed
+        return []
     from schemagate.diff.stats import size_notices
 
-    return size_notices(stats) if stats else []
+    return size_notices(stats)
 
 
 def _report(sources: Sequence[Any], changed_since: str | None) -> set[str] | None:

@@ -9,6 +9,7 @@ column the tool does not know adds it. Nothing here raises on a missing object.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from schemagate.model import ops as o
@@ -28,6 +29,7 @@ from schemagate.model.names import QName
 from schemagate.model.types import TypeRef
 
 _UNKNOWN = TypeRef("unknown")
+_NAME = attrgetter("name")
 
 T = TypeVar("T")
 
@@ -109,8 +111,9 @@ def _column_of(table: Table, name: str) -> Column:
 
 
 def _with_column(table: Table, column: Column) -> Table:
-    cols = [c for c in table.columns if c.name != column.name]
-    if len(cols) == len(table.columns):
+    # The membership test runs in C: a table that gains hundreds of columns one ALTER at a
+    # time made a Python scan per column the fold's slowest step.
+    if column.name not in map(_NAME, table.columns):
         return replace(table, columns=(*table.columns, column))
     return replace(table, columns=tuple(column if c.name == column.name else c
                                         for c in table.columns))

@@ -307,6 +307,8 @@ def _lint_migration(engine: _Engine, mig: ParsedMigration, catalog: Catalog,
         materialize(catalog, [op for script in (mig.up, mig.down) if script is not None
                               for st in script.statements for op in st.ops])
         before = catalog.copy()
+        # Comparing with the snapshot then looks only at the tables and indexes that changed.
+        catalog.track_changes()
     if mig.up is not None:
         engine.run_script(mig, mig.up, catalog, state, "up")
     after_down = None
@@ -316,6 +318,8 @@ def _lint_migration(engine: _Engine, mig: ParsedMigration, catalog: Catalog,
     if migration_rules and (engine.report is None or mig.name in engine.report):
         engine.run_migration_rules(MigrationContext(
             before, catalog, settings, mig, state, after_down, uses_down))
+    if before is not None:
+        catalog.track_changes(on=False)
 
 
 # --- history scope (issue 4) -----------------------------------------------------------------

@@ -37,6 +37,7 @@ class Expr:
 
 @dataclass(frozen=True, slots=True)
 class ColumnDef:
+    """A column as a statement defines it."""
     name: str
     type: TypeRef
     not_null: bool = False
@@ -47,6 +48,7 @@ class ColumnDef:
 
 @dataclass(frozen=True, slots=True)
 class ConstraintDef:
+    """A table constraint as a statement defines it, inline or on its own."""
     kind: ConstraintKind
     name: str | None = None
     columns: tuple[str, ...] = ()
@@ -60,6 +62,7 @@ class ConstraintDef:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Operation:
+    """What one statement does; `statement` is its index in the script."""
     span: Span
     statement: int = 0
 
@@ -72,12 +75,14 @@ class Operation:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateSchema(Operation):
+    """`CREATE SCHEMA`."""
     name: str
     if_not_exists: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropSchema(Operation):
+    """`DROP SCHEMA`."""
     names: tuple[str, ...]
     cascade: bool = False
     if_exists: bool = False
@@ -85,12 +90,14 @@ class DropSchema(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenameSchema(Operation):
+    """`ALTER SCHEMA … RENAME TO`."""
     name: str
     new_name: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropDatabase(Operation):
+    """`DROP DATABASE`."""
     name: str
 
 
@@ -98,6 +105,7 @@ class DropDatabase(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateTable(Operation):
+    """`CREATE TABLE`."""
     table: QName
     columns: tuple[ColumnDef, ...] = ()
     constraints: tuple[ConstraintDef, ...] = ()
@@ -109,6 +117,7 @@ class CreateTable(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropTable(Operation):
+    """`DROP TABLE`, of one table or several."""
     tables: tuple[QName, ...]
     cascade: bool = False
     if_exists: bool = False
@@ -116,6 +125,7 @@ class DropTable(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenameTable(Operation):
+    """`ALTER TABLE … RENAME TO`."""
     table: QName
     new_name: str
 
@@ -131,12 +141,14 @@ class TableRewrite(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AttachPartition(Operation):
+    """`ALTER TABLE … ATTACH PARTITION`."""
     table: QName
     partition: QName
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DetachPartition(Operation):
+    """`ALTER TABLE … DETACH PARTITION`."""
     table: QName
     partition: QName
     concurrently: bool = False
@@ -146,6 +158,7 @@ class DetachPartition(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AddColumn(Operation):
+    """`ALTER TABLE … ADD COLUMN`."""
     table: QName
     column: ColumnDef
     constraints: tuple[ConstraintDef, ...] = ()
@@ -154,6 +167,7 @@ class AddColumn(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropColumn(Operation):
+    """`ALTER TABLE … DROP COLUMN`."""
     table: QName
     column: str
     cascade: bool = False
@@ -162,6 +176,7 @@ class DropColumn(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenameColumn(Operation):
+    """`ALTER TABLE … RENAME COLUMN`."""
     table: QName
     column: str
     new_name: str
@@ -169,6 +184,7 @@ class RenameColumn(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AlterColumnType(Operation):
+    """`ALTER TABLE … ALTER COLUMN … TYPE`."""
     table: QName
     column: str
     new_type: TypeRef
@@ -178,18 +194,21 @@ class AlterColumnType(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SetNotNull(Operation):
+    """`ALTER TABLE … ALTER COLUMN … SET NOT NULL`."""
     table: QName
     column: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropNotNull(Operation):
+    """`ALTER TABLE … ALTER COLUMN … DROP NOT NULL`."""
     table: QName
     column: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SetDefault(Operation):
+    """`ALTER TABLE … ALTER COLUMN … SET DEFAULT` or `DROP DEFAULT`."""
     table: QName
     column: str
     default: Expr | None  # None: DROP DEFAULT
@@ -199,12 +218,14 @@ class SetDefault(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AddConstraint(Operation):
+    """`ALTER TABLE … ADD CONSTRAINT`."""
     table: QName
     constraint: ConstraintDef
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropConstraint(Operation):
+    """`ALTER TABLE … DROP CONSTRAINT`."""
     table: QName
     name: str
     cascade: bool = False
@@ -213,12 +234,14 @@ class DropConstraint(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ValidateConstraint(Operation):
+    """`ALTER TABLE … VALIDATE CONSTRAINT`."""
     table: QName
     name: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenameConstraint(Operation):
+    """`ALTER TABLE … RENAME CONSTRAINT`."""
     table: QName
     name: str
     new_name: str
@@ -228,6 +251,7 @@ class RenameConstraint(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateIndex(Operation):
+    """`CREATE INDEX`."""
     name: QName | None
     table: QName
     columns: tuple[str, ...] = ()
@@ -241,6 +265,7 @@ class CreateIndex(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropIndex(Operation):
+    """`DROP INDEX`."""
     names: tuple[QName, ...]
     concurrently: bool = False
     cascade: bool = False
@@ -249,12 +274,14 @@ class DropIndex(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenameIndex(Operation):
+    """`ALTER INDEX … RENAME TO`."""
     name: QName
     new_name: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reindex(Operation):
+    """`REINDEX`."""
     target: Literal["index", "table", "schema", "database", "system"]
     name: str
     concurrently: bool = False
@@ -264,6 +291,7 @@ class Reindex(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateView(Operation):
+    """`CREATE VIEW` or `CREATE MATERIALIZED VIEW`."""
     name: QName
     materialized: bool = False
     or_replace: bool = False
@@ -273,6 +301,7 @@ class CreateView(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropView(Operation):
+    """`DROP VIEW` or `DROP MATERIALIZED VIEW`."""
     names: tuple[QName, ...]
     materialized: bool = False
     cascade: bool = False
@@ -281,18 +310,21 @@ class DropView(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RefreshMaterializedView(Operation):
+    """`REFRESH MATERIALIZED VIEW`."""
     name: QName
     concurrently: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateSequence(Operation):
+    """`CREATE SEQUENCE`."""
     name: QName
     owned_by: tuple[QName, str] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropSequence(Operation):
+    """`DROP SEQUENCE`."""
     names: tuple[QName, ...]
     cascade: bool = False
     if_exists: bool = False
@@ -300,6 +332,7 @@ class DropSequence(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateType(Operation):
+    """`CREATE TYPE` (or `CREATE DOMAIN`)."""
     name: QName
     enum_values: tuple[str, ...] | None = None  # None: not an enum (composite, domain, range)
     type_kind: Literal["enum", "composite", "domain", "range", "other"] = "enum"
@@ -307,6 +340,7 @@ class CreateType(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AlterEnumAddValue(Operation):
+    """`ALTER TYPE … ADD VALUE`."""
     name: QName
     value: str
     if_not_exists: bool = False
@@ -314,6 +348,7 @@ class AlterEnumAddValue(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenameEnumValue(Operation):
+    """`ALTER TYPE … RENAME VALUE`."""
     name: QName
     value: str
     new_value: str
@@ -321,12 +356,14 @@ class RenameEnumValue(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenameType(Operation):
+    """`ALTER TYPE … RENAME TO`."""
     name: QName
     new_name: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropType(Operation):
+    """`DROP TYPE`."""
     names: tuple[QName, ...]
     cascade: bool = False
     if_exists: bool = False
@@ -335,6 +372,7 @@ class DropType(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateFunction(Operation):
+    """`CREATE FUNCTION` or `CREATE PROCEDURE`."""
     name: QName
     arg_types: tuple[str, ...] = ()
     or_replace: bool = False
@@ -344,6 +382,7 @@ class CreateFunction(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropFunction(Operation):
+    """`DROP FUNCTION` or `DROP PROCEDURE`."""
     names: tuple[tuple[QName, tuple[str, ...] | None], ...]  # (name, args or None if unstated)
     cascade: bool = False
     if_exists: bool = False
@@ -351,6 +390,7 @@ class DropFunction(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateTrigger(Operation):
+    """`CREATE TRIGGER`."""
     name: str
     table: QName
     function: QName
@@ -359,6 +399,7 @@ class CreateTrigger(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropTrigger(Operation):
+    """`DROP TRIGGER`."""
     name: str
     table: QName
     cascade: bool = False
@@ -367,12 +408,14 @@ class DropTrigger(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateExtension(Operation):
+    """`CREATE EXTENSION`."""
     name: str
     if_not_exists: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropExtension(Operation):
+    """`DROP EXTENSION`."""
     names: tuple[str, ...]
     cascade: bool = False
 
@@ -381,18 +424,21 @@ class DropExtension(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Truncate(Operation):
+    """`TRUNCATE`."""
     tables: tuple[QName, ...]
     cascade: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeleteRows(Operation):
+    """`DELETE`."""
     table: QName
     has_where: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UpdateRows(Operation):
+    """`UPDATE`."""
     table: QName
     has_where: bool
     columns: tuple[str, ...] = ()
@@ -400,6 +446,7 @@ class UpdateRows(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InsertRows(Operation):
+    """`INSERT`."""
     table: QName
 
 
@@ -425,6 +472,7 @@ class LockTable(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TransactionControl(Operation):
+    """`BEGIN`, `COMMIT`, `ROLLBACK` and savepoints."""
     action: Literal["begin", "commit", "rollback", "savepoint", "release", "rollback_to"]
 
 

@@ -81,6 +81,14 @@ def multiple_heads(migrations: Sequence[ParsedMigration], settings: Settings
     revision = "c1"
     down_revision = "a0"   # second child of a0: heads b1 and c1
     ```
+
+    ## References
+    - Alembic, Working with Branches: several heads, and merging them with `alembic merge`.
+      https://alembic.sqlalchemy.org/en/latest/branches.html
+
+    ## With Django
+    Django stops with "Conflicting migrations detected"; merge them with
+    `python manage.py makemigrations --merge`.
     """
     from schemagate.graph.revisions import has_revisions, revision_graph
 
@@ -168,6 +176,11 @@ def revision_cycle(migrations: Sequence[ParsedMigration], settings: Settings
     revision = "b2"
     down_revision = "a1"
     ```
+
+    ## References
+    - Alembic tutorial: each revision names its parent in `down_revision`; the chain leads back to a
+      revision whose `down_revision` is None.
+      https://alembic.sqlalchemy.org/en/latest/tutorial.html
     """
     from schemagate.graph.revisions import has_revisions, revision_graph
 
@@ -213,6 +226,12 @@ def missing_revision(migrations: Sequence[ParsedMigration], settings: Settings
     revision = "c3"
     down_revision = "b2"   # no revision "b2" in versions/
     ```
+
+    ## References
+    - Alembic tutorial: `down_revision` names the revision a migration follows.
+      https://alembic.sqlalchemy.org/en/latest/tutorial.html
+    - Alembic, Working with Branches: `depends_on`.
+      https://alembic.sqlalchemy.org/en/latest/branches.html
     """
     from schemagate.graph.revisions import has_revisions, revision_graph
 
@@ -338,7 +357,8 @@ def drop_referenced_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ## When it does not fire
     With `CASCADE` (`drop-cascade` reports that); when the only things that go with the
     object are its own indexes, constraints, triggers and owned sequences, which the
-    database drops along with it; when the dependents were dropped earlier in the history.
+    database drops along with it; when the dependents were dropped earlier in the history,
+    or go in the same statement (`DROP TABLE a, b` where `b` references `a`).
 
     ## Safe alternative
     Drop or redefine the dependents first, in the same migration:
@@ -353,17 +373,24 @@ def drop_referenced_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     CREATE VIEW active_users AS SELECT id, email, last_login FROM users WHERE active;
     ALTER TABLE users DROP COLUMN last_login;
     ```
+
+    ## References
+    - Dependency Tracking: PostgreSQL refuses to drop an object that others depend on, unless
+      `CASCADE` drops those too.
+      https://www.postgresql.org/docs/current/ddl-depend.html
     """
     if _cascades(op) or not _referenced(op, ctx.catalog):
         return
-    from schemagate.graph.schema import blocking_dependents, schema_graph
+    from schemagate.graph.schema import blocking_dependents, dependency_index
 
     dialect = ctx.migration.source.dialect
     # SQLite lets a table be dropped under the foreign keys that reference it.
-    graph = schema_graph(ctx.catalog, foreign_keys=dialect != "sqlite")
+    graph = dependency_index(ctx.catalog, foreign_keys=dialect != "sqlite")
     unsure = _unmatched_constraint_drops(ctx)
-    for node, what in _drop_targets(op, ctx.catalog):
-        dependents = [d for d in blocking_dependents(graph, node)
+    targets = list(_drop_targets(op, ctx.catalog))
+    together = [node for node, _ in targets]
+    for node, what in targets:
+        dependents = [d for d in blocking_dependents(graph, node, together)
                       if not (d.kind == "constraint" and d.table in unsure)]
         if not dependents:
             continue
@@ -599,6 +626,11 @@ def unknown_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     -- a later migration:
     ALTER TABLE user ADD COLUMN nickname text;   -- no table "user"
     ```
+
+    ## References
+    - PostgreSQL Error Codes: the failures this predicts, `undefined_table` (42P01),
+      `undefined_column` (42703) and `undefined_object` (42704).
+      https://www.postgresql.org/docs/current/errcodes-appendix.html
     """
     index = next((i for i, x in enumerate(ctx.statement.ops) if x is op), -1)
     missing = ctx.migration.unknown_refs.get((ctx.direction, ctx.statement.index, index))

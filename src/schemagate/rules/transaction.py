@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemagate.model import ops as o
-from schemagate.model.migration import ParsedStatement
+from schemagate.model.migration import ParsedScript, ParsedStatement
 from schemagate.model.names import QName
 from schemagate.rules.context import RuleContext
 from schemagate.rules.registry import Hit, rule
@@ -68,6 +68,32 @@ def concurrently_in_transaction(op: o.Operation, ctx: RuleContext) -> Iterator[H
     CREATE INDEX CONCURRENTLY idx_users_email ON users (email);
     COMMIT;
     ```
+
+    ## References
+    - CREATE INDEX, Building Indexes Concurrently: a regular `CREATE INDEX` can run in a transaction
+      block, `CREATE INDEX CONCURRENTLY` cannot.
+      https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY
+    - DROP INDEX, REINDEX and ALTER TABLE … DETACH PARTITION say the same of their `CONCURRENTLY`
+      forms.
+      https://www.postgresql.org/docs/current/sql-dropindex.html
+      https://www.postgresql.org/docs/current/sql-reindex.html#SQL-REINDEX-CONCURRENTLY
+
+    ## With Alembic
+    Alembic wraps each migration in a transaction; `autocommit_block()` commits it and runs
+    its body outside one:
+    ```python
+    def upgrade() -> None:
+        with op.get_context().autocommit_block():
+            op.create_index("idx_users_email", "users", ["email"], postgresql_concurrently=True)
+    ```
+
+    ## With Django
+    Set `atomic = False` on the migration (its other operations then run without a
+    transaction too, so keep it to the concurrent statement):
+    ```python
+    class Migration(migrations.Migration):
+        atomic = False
+    ```
     """
     if not _concurrent(op) or not ctx.statement.in_transaction:
         return
@@ -108,8 +134,20 @@ def transaction_nesting(op: o.TransactionControl, ctx: RuleContext) -> Iterator[
     ALTER TABLE users ADD COLUMN plan text;
     COMMIT;
     ```
+
+    ## References
+    - BEGIN: issued inside a transaction block, it only provokes a warning; the transaction is not
+      affected.
+      https://www.postgresql.org/docs/current/sql-begin.html
+    - COMMIT: issued outside a transaction it does no harm but provokes a warning; inside one, it
+      ends the transaction the tool opened.
+      https://www.postgresql.org/docs/current/sql-commit.html
+
+    ## With Alembic
+    Never `op.execute("COMMIT")`: leave the transaction to Alembic, and put what must run
+    outside it in `with op.get_context().autocommit_block():`.
     """
-    explicit_open, tool_closed = _explicit_state(ctx.script.statements, ctx.statement.index)
+    explicit_open, tool_closed = ctx.per_script(_explicit_states)[ctx.statement.index]
     mode = ctx.script.script.transaction
     tool_open = mode == "wrapped" and not tool_closed
     if op.action == "begin":
@@ -125,11 +163,13 @@ def transaction_nesting(op: o.TransactionControl, ctx: RuleContext) -> Iterator[
             yield Hit(f"{op.action.upper()} with no transaction open")
 
 
-def _explicit_state(statements: list[ParsedStatement], index: int) -> tuple[bool, bool]:
-    """Before a statement: whether an explicit BEGIN is open, and whether an explicit COMMIT
-    or ROLLBACK with no BEGIN of its own has already ended the tool's transaction."""
+def _explicit_states(script: ParsedScript) -> list[tuple[bool, bool]]:
+    """Before each statement: whether an explicit BEGIN is open, and whether an explicit
+    COMMIT or ROLLBACK with no BEGIN of its own has already ended the tool's transaction."""
     explicit_open = tool_closed = False
-    for st in statements[:index]:
+    out = []
+    for st in script.statements:
+        out.append((explicit_open, tool_closed))
         control = st.ops[0] if st.ops and isinstance(st.ops[0], o.TransactionControl) else None
         if control is None:
             continue
@@ -138,7 +178,7 @@ def _explicit_state(statements: list[ParsedStatement], index: int) -> tuple[bool
         elif control.action in ("commit", "rollback"):
             tool_closed = tool_closed or not explicit_open
             explicit_open = False
-    return explicit_open, tool_closed
+    return out
 
 
 def _closes(statements: list[ParsedStatement], index: int) -> bool:
@@ -177,6 +217,13 @@ def uncommitted_transaction(op: o.TransactionControl, ctx: RuleContext) -> Itera
     BEGIN;
     ALTER TABLE users ADD COLUMN plan text;
     ```
+
+    ## References
+    - BEGIN: the statements after it run in one transaction until an explicit `COMMIT` or
+      `ROLLBACK`.
+      https://www.postgresql.org/docs/current/sql-begin.html
+    - Transactions: a transaction that is not committed leaves no trace once it is aborted.
+      https://www.postgresql.org/docs/current/tutorial-transactions.html
     """
     if op.action != "begin":
         return
@@ -220,6 +267,20 @@ def enum_value_used_in_same_transaction(op: o.AlterEnumAddValue, ctx: RuleContex
     ALTER TYPE order_status ADD VALUE 'refunded';
     UPDATE orders SET status = 'refunded' WHERE refunded_at IS NOT NULL;
     COMMIT;
+    ```
+
+    ## References
+    - ALTER TYPE, Notes: a value added by `ADD VALUE` inside a transaction block cannot be used
+      until the transaction has committed.
+      https://www.postgresql.org/docs/current/sql-altertype.html
+
+    ## With Alembic
+    Add the value outside the migration's transaction, then use it:
+    ```python
+    def upgrade() -> None:
+        with op.get_context().autocommit_block():
+            op.execute("ALTER TYPE order_status ADD VALUE IF NOT EXISTS 'refunded'")
+        op.execute("UPDATE orders SET status = 'refunded' WHERE refunded_at IS NOT NULL")
     ```
     """
     block = ctx.statement.block

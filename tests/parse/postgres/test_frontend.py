@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from schemagate.model import ops as o
 from schemagate.model.locks import LockMode
-from schemagate.model.migration import Script
+from schemagate.model.migration import ParsedScript, Script
 from schemagate.model.names import QName
+from schemagate.parse.postgres import frontend
 from schemagate.parse.postgres.frontend import parse_script
 from schemagate.parse.source import SourceText, read_source
 from tests.conftest import FIXTURES
@@ -115,3 +118,50 @@ def test_lock_table_is_modelled_with_its_tables_and_mode() -> None:
     (op,) = parse_script(src, Script("x.sql")).statements[0].ops
     assert op == o.LockTable(tables=(QName.of("a"), QName.of("b", "s")),
                              mode=LockMode.SHARE_ROW_EXCLUSIVE, nowait=True, span=op.span)
+
+
+def _long_script(path: Path, error_at: int | None = None) -> SourceText:
+    """A script just over the piece size: tables, non-ASCII defaults, SQL-standard function
+    bodies (whose inner `;` the scanner cuts at, unless there is an error) and
+    dollar-quoted blocks."""
+    parts = []
+    for i in range(2000 if error_at is None else 1250):
+        parts.append(f"CREATE TABLE t{i} (id bigint PRIMARY KEY, note text DEFAULT 'é;ü');\n"
+                     f"DO $$ BEGIN RAISE NOTICE 'x;y'; END $$; -- ; {i}\n")
+        if error_at is None:
+            parts.append(f"CREATE FUNCTION f{i}() RETURNS int LANGUAGE sql\n"
+                         "  BEGIN ATOMIC SELECT 1; SELECT 2; END;\n")
+        elif i == error_at:
+            parts.append("ALTER TABLE ADD x;\n")
+    path.write_text("".join(parts) * (2 if error_at is not None else 1), encoding="utf-8")
+    src = read_source(path, path.name)
+    assert isinstance(src, SourceText)
+    assert len(src.text) > frontend.PIECE_CHARS
+    return src
+
+
+def _shape(script: ParsedScript) -> list[tuple[object, ...]]:
+    return [(st.index, st.sql, st.ops, st.transaction) for st in script.statements]
+
+
+def test_a_long_script_parsed_in_pieces_equals_the_whole_parse(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = _long_script(tmp_path / "long.sql")
+    pieced = parse_script(src, Script("long.sql", "wrapped"))
+    monkeypatch.setattr(frontend, "PIECE_CHARS", len(src.text) + 1)
+    whole = parse_script(src, Script("long.sql", "wrapped"))
+    assert len(pieced.statements) == 6000 and not pieced.errors
+    assert _shape(pieced) == _shape(whole)
+
+
+def test_a_syntax_error_beyond_the_first_piece_keeps_its_line_and_the_rest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = _long_script(tmp_path / "long.sql", error_at=1200)
+    pieced = parse_script(src, Script("long.sql", "autocommit"))
+    monkeypatch.setattr(frontend, "PIECE_CHARS", len(src.text) + 1)
+    whole = parse_script(src, Script("long.sql", "autocommit"))
+    first = pieced.errors[0]
+    assert (first.line, first.column, first.message) == (
+        1200 * 2 + 2 + 1, 17, 'syntax error at or near "x"')
+    assert len(pieced.statements) == 5000
+    assert pieced.errors == whole.errors and _shape(pieced) == _shape(whole)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pglast import parser as pg
@@ -26,6 +27,10 @@ _DBMATE_MARKER = re.compile(r"^--\s*migrate:(up|down)\b.*$", re.MULTILINE)
 # bytes >= 0x80), bare or quoted: the only places an over-long identifier can be.
 _LONG_WORD = re.compile(rb'[A-Za-z0-9_$\x80-\xff]{64,}|"[^"]{64,}"')
 NAMEDATALEN = 64
+# Scripts longer than this (in characters) are parsed in pieces of about this size; a piece
+# that fails is retried joined with up to _JOIN_PIECES - 1 following pieces.
+PIECE_CHARS = 256 * 1024
+_JOIN_PIECES = 3
 _PSQL_VARIABLE = re.compile(r"(?m)^\s*\\\w+|:'\w+'|:\"\w+\"")
 
 
@@ -39,17 +44,11 @@ def parse_script(source: SourceText, script: Script, dialect: str = "postgres") 
     text = source.text
     if script.section is not None:
         text = _mask_outside_section(source, script.section)
-    raw: list[tuple[int, int, dict[str, Any]]] = []  # (byte start, byte end, node)
     try:
-        raw = _parse_all(text)
+        statements = _translate(source, _parse_pieces(text))
     except pg.ParseError as exc:
-        raw = _parse_each(source, text, result.errors, _error_of(exc))
-    statements: list[tuple[tuple[Operation, ...], str]] = []
-    for start, end, node in raw:
-        sql = source.data[start:end].decode("utf-8", errors="replace").rstrip()
-        end = start + len(sql.encode("utf-8"))
-        span = source.span(start, end)
-        statements.append((to_ops(node, span, len(statements), sql), sql))
+        statements = _translate(source, _parse_each(source, text, result.errors,
+                                                    _error_of(exc)))
     blocks = transaction_blocks([ops for ops, _ in statements], script.transaction)
     # One search of the whole text first: almost no file has an identifier that long.
     check_long = _LONG_WORD.search(source.data) is not None
@@ -79,6 +78,22 @@ def long_identifiers(sql: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _translate(
+    source: SourceText, raw: Iterable[tuple[int, int, dict[str, Any]]],
+) -> list[tuple[tuple[Operation, ...], str]]:
+    """Each parsed statement (byte start, byte end, node) to its operations and its text.
+
+    ``raw`` is consumed as it comes, so that only one piece's parse tree is alive at a time.
+    """
+    statements: list[tuple[tuple[Operation, ...], str]] = []
+    for start, end, node in raw:
+        sql = source.data[start:end].decode("utf-8", errors="replace").rstrip()
+        end = start + len(sql.encode("utf-8"))
+        span = source.span(start, end)
+        statements.append((to_ops(node, span, len(statements), sql), sql))
+    return statements
+
+
 def _parse_all(text: str) -> list[tuple[int, int, dict[str, Any]]]:
     tree = json.loads(pg.parse_sql_json(text))
     out = []
@@ -92,6 +107,47 @@ def _parse_all(text: str) -> list[tuple[int, int, dict[str, Any]]]:
     return out
 
 
+def _parse_pieces(text: str) -> Iterator[tuple[int, int, dict[str, Any]]]:
+    """The statements of a script, parsed a piece of about PIECE_CHARS at a time.
+
+    pglast's JSON of a whole script, once decoded, takes some 40 times the script's size
+    (a 5 MB script: 200 MB of dicts), so a large script is cut between statements, where
+    the scanner sees a top-level `;`, and each piece is parsed on its own. A piece parses
+    exactly as it would inside the whole script: the parser keeps no state across a `;`,
+    and statement offsets are moved by the piece's byte offset. The scanner also cuts inside
+    a `BEGIN ATOMIC … END` body, where a piece then fails to parse: it is retried joined with
+    the next piece before its error is taken for the script's own.
+    """
+    if len(text) <= PIECE_CHARS:
+        yield from _parse_all(text)
+        return
+    cuts = [0]
+    for piece in pg.split(text, with_parser=False, only_slices=True):
+        if piece.start - cuts[-1] >= PIECE_CHARS:
+            cuts.append(piece.start)
+    cuts.append(len(text))
+    byte_base, i = 0, 0
+    while i < len(cuts) - 1:
+        j = i + 1
+        while True:
+            chunk = text[cuts[i]:cuts[j]]
+            try:
+                parsed = _parse_all(chunk)
+                break
+            except pg.ParseError as exc:
+                if j - i < _JOIN_PIECES and j < len(cuts) - 1:
+                    j += 1
+                    continue
+                message, index = _error_of(exc)
+                raise pg.ParseError(message, None if index is None
+                                    else cuts[i] + index) from exc
+        for start, end, node in parsed:
+            yield byte_base + start, byte_base + end, node
+        del parsed
+        byte_base += len(chunk.encode("utf-8"))
+        i = j
+
+
 def _error_of(exc: pg.ParseError) -> tuple[str, int | None]:
     index = exc.args[1] if len(exc.args) > 1 else None
     return str(exc.args[0]), index
@@ -99,20 +155,31 @@ def _error_of(exc: pg.ParseError) -> tuple[str, int | None]:
 
 def _parse_each(
     source: SourceText, text: str, errors: list[InputError], first: tuple[str, int | None],
-) -> list[tuple[int, int, dict[str, Any]]]:
+) -> Iterator[tuple[int, int, dict[str, Any]]]:
     """Statement by statement, after a syntax error: report each bad one, keep the rest.
 
     The whole-file parse gave the first error with its real context (`at or near ";"`); a
     statement parsed alone would only say `at end of input`, so that one message is kept.
     """
-    out: list[tuple[int, int, dict[str, Any]]] = []
     placeholders = unfilled_placeholders(text)
+    # Character offsets to bytes, counted once along the text rather than from its start
+    # for every statement (which made a long script with errors quadratic).
+    done_chars = done_bytes = 0
+
+    def byte_offset(char_offset: int) -> int:
+        nonlocal done_chars, done_bytes
+        if char_offset < done_chars:
+            return len(text[:char_offset].encode("utf-8"))
+        done_bytes += len(text[done_chars:char_offset].encode("utf-8"))
+        done_chars = char_offset
+        return done_bytes
+
     for piece in pg.split(text, with_parser=False, only_slices=True):
         chunk = text[piece.start:piece.stop]
-        byte_base = len(text[:piece.start].encode("utf-8"))
+        byte_base = byte_offset(piece.start)
         try:
             for start, end, node in _parse_all(chunk):
-                out.append((byte_base + start, byte_base + end, node))
+                yield byte_base + start, byte_base + end, node
         except pg.ParseError as exc:
             message, index = _error_of(exc)
             offset = piece.stop if index is None else piece.start + index
@@ -121,14 +188,13 @@ def _parse_each(
             if chunk.lstrip().startswith("\\") or _PSQL_VARIABLE.search(chunk):
                 message += (" (psql meta-commands and :variables are not SQL: this looks "
                             "like a psql script rather than a migration)")
-            line, col = source.char_position(offset)
-            near = [p for ln, p in placeholders if
-                    source.char_position(piece.start)[0] <= ln <= line]
+            line, col = source.position(byte_offset(offset))
+            first_line = source.position(byte_base)[0]
+            near = [p for ln, p in placeholders if first_line <= ln <= line]
             if near:
                 message += (f" (unfilled template placeholder {near[0]}: pass "
                             "--var NAME=VALUE)")
             errors.append(InputError(source.path, message, line, col))
-    return out
 
 
 def _mask_outside_section(source: SourceText, section: str) -> str:
