@@ -445,32 +445,19 @@ def diff_command(source: str, target: str, fmt: str, down: bool, allow_destructi
         # Two catalogs of tens of thousands of small acyclic records, then exit: the cycle
         # collector would only walk them again and again (as in lint).
         gc.disable()
-        from schemagate.diff.targets import Loader, parse_target
+        from schemagate.diff.changes import PlanOptions
+        from schemagate.diff.run import run_diff
 
-        guarded = fmt == "sql" and guard
-        loader = Loader(scratch, privileges=privileges, apply_alembic=_upgrade_alembic,
-                        hold=guarded)
-        src, dst = parse_target(source), parse_target(target)
-        with loader:
-            # The planner is imported while both databases are being read.
-            before, after = loader.load_pair(src, dst, _import_planner)
-            from schemagate.diff.changes import PlanOptions
-            from schemagate.diff.plan import plan
-
-            timeout = lock_timeout if lock_timeout not in ("", "0") else None
-            options = PlanOptions(allow_destructive=allow_destructive, online=online,
-                                  lock_timeout=timeout)
-            up = plan(before, after, options)
-            back = plan(after, before, options) if down else None
-            if guarded:  # fingerprinted where each plan was made from, still open
-                from schemagate.diff.guard import add_guard
-
-                add_guard(up, loader.held(src), src.label)
-                if back is not None:
-                    add_guard(back, loader.held(dst), dst.label)
+        timeout = lock_timeout if lock_timeout not in ("", "0") else None
+        options = PlanOptions(allow_destructive=allow_destructive, online=online,
+                              lock_timeout=timeout)
+        result = run_diff(source, target, scratch=scratch, privileges=privileges,
+                          options=options, down=down, guard=fmt == "sql" and guard,
+                          apply_alembic=_upgrade_alembic)
+        up, back = result.up, result.back
         from schemagate.diff.render import DOWN_BANNER, render_json, render_sql, render_text
 
-        labels = {"source": src.label, "target": dst.label}
+        labels = {"source": result.source, "target": result.target}
         if fmt == "json":
             write_output(render_json(up, back, **labels), output)
         elif fmt == "text":
@@ -478,7 +465,7 @@ def diff_command(source: str, target: str, fmt: str, down: bool, allow_destructi
         else:
             text = render_sql(up, **labels)
             if back is not None:
-                down_text = render_sql(back, source=dst.label, target=src.label)
+                down_text = render_sql(back, source=result.target, target=result.source)
                 if output and output != "-":
                     write_output(down_text, _down_path(output))
                 else:
@@ -511,15 +498,6 @@ def _upgrade_alembic(url: str, migrations: Sequence[ParsedMigration],
     from schemagate.verify.alembic.run import upgrade_history
 
     upgrade_history(url, migrations, revision)
-
-
-def _import_planner() -> None:
-    """The planner, its graph library and the renderers, imported while the databases are
-    being read."""
-    import networkx  # noqa: F401
-
-    import schemagate.diff.plan
-    import schemagate.diff.render  # noqa: F401
 
 
 def _down_path(output: str) -> str:
