@@ -453,7 +453,7 @@ def diff_command(source: str, target: str, fmt: str, down: bool, allow_destructi
                               lock_timeout=timeout)
         result = run_diff(source, target, scratch=scratch, privileges=privileges,
                           options=options, down=down, guard=fmt == "sql" and guard,
-                          apply_alembic=_upgrade_alembic)
+                          apply_alembic=_upgrade_alembic, stats=fmt == "text")
         up, back = result.up, result.back
         from schemagate.diff.render import DOWN_BANNER, render_json, render_sql, render_text
 
@@ -461,7 +461,7 @@ def diff_command(source: str, target: str, fmt: str, down: bool, allow_destructi
         if fmt == "json":
             write_output(render_json(up, back, **labels), output)
         elif fmt == "text":
-            write_output(render_text(up, back, **labels), output)
+            write_output(render_text(up, back, **labels, stats=result.stats), output)
         else:
             text = render_sql(up, **labels)
             if back is not None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from schemagate.diff.changes import Plan, PlanOptions
 from schemagate.diff.targets import ApplyAlembic, Loader, parse_target
+from schemagate.model.names import QName
+from schemagate.model.stats import TableStats
 
 
 @dataclass
@@ -21,15 +23,18 @@ class DiffRun:
     back: Plan | None  # TO → FROM, when asked for
     source: str  # FROM and TO as labels for people (a URL without its password)
     target: str
+    # Table sizes and row estimates of the live side (FROM when it is live, else TO).
+    stats: dict[QName, TableStats] | None = None
 
 
 def run_diff(source: str, target: str, *, scratch: str | None = None,
              privileges: bool = False, options: PlanOptions | None = None,
              down: bool = False, guard: bool = False,
-             apply_alembic: ApplyAlembic | None = None) -> DiffRun:
+             apply_alembic: ApplyAlembic | None = None, stats: bool = False) -> DiffRun:
     """Plan FROM → TO (and TO → FROM with ``down``). ``guard``: open each plan with the
     check that stops it on a changed schema. ``apply_alembic``: how Alembic histories are
-    run (diff cannot run them itself: the CLI passes verify's runner)."""
+    run (diff cannot run them itself: the CLI passes verify's runner). ``stats``: read
+    table statistics from the side that is a live database, if one is."""
     options = options or PlanOptions()
     src, dst = parse_target(source), parse_target(target)
     with Loader(scratch, privileges=privileges, apply_alembic=apply_alembic,
@@ -46,7 +51,13 @@ def run_diff(source: str, target: str, *, scratch: str | None = None,
             add_guard(up, loader.held(src), src.label)
             if back is not None:
                 add_guard(back, loader.held(dst), dst.label)
-    return DiffRun(up, back, src.label, dst.label)
+    live = next((t for t in (src, dst) if t.kind == "url"), None)
+    table_sizes = None
+    if stats and live is not None:
+        from schemagate.diff.stats import table_stats
+
+        table_sizes = table_stats(live.spec)
+    return DiffRun(up, back, src.label, dst.label, table_sizes)
 
 
 def _import_planner() -> None:
