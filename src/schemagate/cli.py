@@ -14,12 +14,15 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from schemagate import __version__
 from schemagate.model.errors import SchemagateError
+
+if TYPE_CHECKING:
+    from schemagate.model.migration import ParsedMigration
 
 LINT_FORMATS = ("text", "json", "github", "sarif", "markdown", "html", "gitlab")
 # A bug in schemagate, never the input's fault: a CI job can tell it from findings (1) and
@@ -409,8 +412,9 @@ def verify_command(paths: tuple[str, ...], scratch: str | None, fmt: str, output
 
 @main.command("diff")
 @click.option("--from", "source", required=True, metavar="SRC",
-              help="The schema now: a PostgreSQL URL, a .sql file, a migrations folder, or "
-                   "python:module:metadata.")
+              help="The schema now: a PostgreSQL URL, a .sql file, a migrations folder of "
+                   "any layout lint reads (Alembic through Alembic itself), FOLDER@VERSION "
+                   "(the schema after that migration), or python:module:metadata.")
 @click.option("--to", "target", required=True, metavar="SRC",
               help="The schema wanted (same kinds of source as --from).")
 @click.option("--format", "fmt", type=click.Choice(["sql", "json", "text"]), default="sql",
@@ -430,42 +434,41 @@ def verify_command(paths: tuple[str, ...], scratch: str | None, fmt: str, output
                    "SET NOT NULL.")
 @click.option("--lock-timeout", default="5s", show_default=True, metavar="DURATION",
               help="SET lock_timeout at the top of the plan ('0' or '' to leave it out).")
+@click.option("--guard/--no-guard", default=True, show_default=True,
+              help="SQL: open the plan with a check that stops it when the objects it "
+                   "touches are no longer as they were when it was made.")
 @click.option("-o", "--output", help="Write to this file instead of standard output.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def diff_command(source: str, target: str, fmt: str, down: bool, allow_destructive: bool,
                  check: bool, scratch: str | None, privileges: bool, online: bool,
-                 lock_timeout: str, output: str | None, debug: bool) -> None:
+                 lock_timeout: str, guard: bool, output: str | None, debug: bool) -> None:
     """SQL that turns the schema FROM into the schema TO (and back, with --down)."""
 
     def body() -> int:
         # Two catalogs of tens of thousands of small acyclic records, then exit: the cycle
         # collector would only walk them again and again (as in lint).
         gc.disable()
-        from schemagate.diff.targets import Loader, parse_target
-
-        loader = Loader(scratch, privileges=privileges)
-        src, dst = parse_target(source), parse_target(target)
-        with loader:
-            # The planner is imported while both databases are being read.
-            before, after = loader.load_pair(src, dst, _import_planner)
         from schemagate.diff.changes import PlanOptions
-        from schemagate.diff.plan import plan
-        from schemagate.diff.render import DOWN_BANNER, render_json, render_sql, render_text
+        from schemagate.diff.run import run_diff
 
         timeout = lock_timeout if lock_timeout not in ("", "0") else None
         options = PlanOptions(allow_destructive=allow_destructive, online=online,
                               lock_timeout=timeout)
-        up = plan(before, after, options)
-        back = plan(after, before, options) if down else None
-        labels = {"source": src.label, "target": dst.label}
+        result = run_diff(source, target, scratch=scratch, privileges=privileges,
+                          options=options, down=down, guard=fmt == "sql" and guard,
+                          apply_alembic=_upgrade_alembic, stats=fmt == "text")
+        up, back = result.up, result.back
+        from schemagate.diff.render import DOWN_BANNER, render_json, render_sql, render_text
+
+        labels = {"source": result.source, "target": result.target}
         if fmt == "json":
             write_output(render_json(up, back, **labels), output)
         elif fmt == "text":
-            write_output(render_text(up, back, **labels), output)
+            write_output(render_text(up, back, **labels, stats=result.stats), output)
         else:
             text = render_sql(up, **labels)
             if back is not None:
-                down_text = render_sql(back, source=dst.label, target=src.label)
+                down_text = render_sql(back, source=result.target, target=result.source)
                 if output and output != "-":
                     write_output(down_text, _down_path(output))
                 else:
@@ -492,13 +495,12 @@ def _quick_exit(code: int) -> None:
     os._exit(code)
 
 
-def _import_planner() -> None:
-    """The planner, its graph library and the renderers, imported while the databases are
-    being read."""
-    import networkx  # noqa: F401
+def _upgrade_alembic(url: str, migrations: Sequence[ParsedMigration],
+                     revision: str | None) -> None:
+    """diff's side from an Alembic history: run through Alembic, as verify runs it."""
+    from schemagate.verify.alembic.run import upgrade_history
 
-    import schemagate.diff.plan
-    import schemagate.diff.render  # noqa: F401
+    upgrade_history(url, migrations, revision)
 
 
 def _down_path(output: str) -> str:

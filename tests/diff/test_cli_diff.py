@@ -133,3 +133,33 @@ def test_files_without_scratch_share_one_embedded_server(tmp_path: Path) -> None
     proc = run("--from", a, "--to", b, "--format", "text")
     assert proc.returncode == 0, proc.stderr
     assert "+ add column public.t.w" in proc.stdout
+
+
+def test_an_alembic_folder_and_a_revision_of_a_history_are_sources(pg_server: str,
+                                                                  tmp_path: Path) -> None:
+    pytest.importorskip("alembic")
+    root = Path(__file__).parent.parent
+    alembic = root / "fixtures" / "verify" / "alembic_project" / "migrations"
+    proc = run("--from", f"{alembic}@7c1f2a9e4b10", "--to", str(alembic), "--scratch",
+               pg_server)
+    assert proc.returncode == 0, proc.stderr
+    assert 'CREATE VIEW "public"."order_totals"' in proc.stdout
+    assert 'CREATE TABLE "public"."customers"' not in proc.stdout
+
+
+def test_text_groups_steps_by_object_with_hazards_and_live_table_sizes(
+        pg_server: str, pg_db: str, tmp_path: Path) -> None:
+    run_sql(pg_db, A + "INSERT INTO t SELECT g, 'x', 'y' FROM generate_series(1, 500) g;"
+            "ANALYZE t;")
+    _, b = _files(tmp_path)
+    proc = run("--from", pg_db, "--to", b, "--scratch", pg_server, "--format", "text",
+               "--allow-destructive")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("  table public.t "))
+    assert "(~500 rows, " in lines[header]
+    body = lines[header + 1:]
+    assert "    + add column public.t.w  [ACCESS EXCLUSIVE]" in body
+    assert any(line.startswith("    - drop column public.t.legacy  [ACCESS EXCLUSIVE, "
+                               "deletes-data]") for line in body)
+    assert "        destroys: drops column public.t.legacy and its values" in body

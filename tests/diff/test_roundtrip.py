@@ -300,6 +300,70 @@ def test_inheritance_children_are_detached_and_attached(pg_server: str) -> None:
         assert not plan(introspect(y), introspect(x)).differs
 
 
+def test_inherited_columns_and_constraints_are_never_emitted_on_children(
+        pg_server: str) -> None:
+    a = """CREATE TABLE base (id int, msg text, CONSTRAINT pos CHECK (id > 0));
+           CREATE TABLE child (extra int) INHERITS (base);"""
+    b = """CREATE TABLE base (id int, msg text, note text, CONSTRAINT pos CHECK (id > 0));
+           CREATE TABLE child (extra int, own text) INHERITS (base);
+           CREATE TABLE other (x int); CREATE TABLE child2 (y int) INHERITS (other);"""
+    rt = round_trip(pg_server, a, b)
+    assert 'ADD COLUMN "note"' in rt.up_sql and 'ADD COLUMN "own"' in rt.up_sql
+    assert '"child" ADD COLUMN "note"' not in rt.up_sql  # the parent's column reaches it
+    assert '"child2" (\n    "y" integer\n) INHERITS ("public"."other")' in rt.up_sql
+    assert '"child" ADD CONSTRAINT' not in rt.up_sql + rt.down_sql
+
+
+# --- collations ---------------------------------------------------------------------------
+
+_CI = "CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);"
+
+
+def test_collations_are_created_before_the_columns_that_use_them(pg_server: str) -> None:
+    a = "CREATE TABLE t (id int, name text);"
+    b = _CI + """COMMENT ON COLLATION ci IS 'case-insensitive';
+        CREATE COLLATION byte_order (provider = libc, locale = 'C');
+        CREATE TABLE t (id int, name text COLLATE ci, code text COLLATE byte_order,
+                        other text COLLATE "C");"""
+    rt = round_trip(pg_server, a, b)
+    up, down = rt.up_sql, rt.down_sql
+    assert up.index('CREATE COLLATION "public"."ci" (provider = icu') < up.index(
+        'ALTER COLUMN "name" TYPE text COLLATE "public"."ci"')
+    assert up.index('CREATE COLLATION "public"."byte_order"') < up.index('ADD COLUMN "code"')
+    # the way back changes the column's COLLATE in place, then drops the collation
+    assert 'ALTER COLUMN "name" TYPE text USING' in down
+    assert down.index('ALTER COLUMN "name" TYPE') < down.index('DROP COLLATION "public"."ci"')
+
+
+def test_a_changed_collation_is_said_not_emitted_rather_than_dropped_under_its_columns(
+        pg_server: str) -> None:
+    a = _CI + "CREATE TABLE t (name text COLLATE ci);"
+    b = ("CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level1', "
+         "deterministic = false); CREATE TABLE t (name text COLLATE ci);")
+    with databases(pg_server, a, b) as (x, y):
+        up = plan(introspect(x), introspect(y), PlanOptions(allow_destructive=True))
+        sql = render_sql(up)
+        assert not up.steps and up.differs
+        assert "-- CREATE COLLATION \"public\".\"ci\" (provider = icu, locale = " \
+               "'und-u-ks-level1'" in sql
+        assert "cannot change a collation's definition" in sql
+        run_sql(x, sql)
+
+
+def test_an_extension_version_with_no_downgrade_script_is_said_not_emitted(
+        pg_server: str) -> None:
+    require_extensions(pg_server, "citext")
+    a = "CREATE EXTENSION citext VERSION '1.6';"
+    b = "CREATE EXTENSION citext VERSION '1.5';"
+    with databases(pg_server, a, b) as (x, y):
+        down = plan(introspect(x), introspect(y))
+        sql = render_sql(down)
+        assert not down.steps and down.differs
+        assert "-- ALTER EXTENSION \"citext\" UPDATE TO '1.5';" in sql
+        assert "no update path from version 1.6 to 1.5" in sql
+        run_sql(x, sql)  # runs, changing nothing
+
+
 def test_foreign_key_cycles(pg_server: str) -> None:
     b = """CREATE TABLE a (id int PRIMARY KEY, b_id int);
            CREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a);

@@ -61,6 +61,9 @@ class Plan:
     preamble: list[Statement] = field(default_factory=list)  # session settings
     notes: list[str] = field(default_factory=list)
     options: PlanOptions = field(default_factory=PlanOptions)
+    # The DO block that stops the plan on a schema other than the one it was made from
+    # (diff/guard.py); None: no guard.
+    guard: Statement | None = None
 
     @property
     def differs(self) -> bool:

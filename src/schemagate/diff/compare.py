@@ -24,6 +24,7 @@ from schemagate.diff.objects import (
 )
 from schemagate.model.catalog import (
     Catalog,
+    Collation,
     Extension,
     Function,
     Index,
@@ -126,6 +127,13 @@ def _extension(old: Extension | None, new: Extension | None, version: int | None
     if old is None or new is None:
         return None, ()
     return _verdict(_differs(old, new, "version", "schema", "comment"))
+
+
+def _collation(old: Collation, new: Collation, version: int | None) -> Verdict:
+    # PostgreSQL has no DDL that changes a collation's definition: made again.
+    aspects = _differs(old, new, "provider", "deterministic", "locale", "lc_collate",
+                       "lc_ctype", "rules")
+    return _verdict(aspects + _differs(old, new, "comment"), replace=bool(aspects))
 
 
 def _type(old: TypeDef, new: TypeDef, version: int | None) -> Verdict:
@@ -237,7 +245,8 @@ def _policy(old: Policy, new: Policy, version: int | None) -> Verdict:
 
 
 _ASPECTS: dict[str, Callable[[Any, Any, int | None], Verdict]] = {
-    "schema": _schema, "extension": _extension, "type": _type, "sequence": _sequence,
+    "schema": _schema, "extension": _extension, "collation": _collation,
+    "type": _type, "sequence": _sequence,
     "function": _function, "table": _table, "column": _column, "default": _default,
     "constraint": _constraint, "index": _index, "view": _view, "trigger": _trigger,
     "policy": _policy,

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import hashlib
 
-from schemagate.model.catalog import Column, Constraint, Function, Policy, Sequence, TypeDef
+from schemagate.model.catalog import (
+    Collation,
+    Column,
+    Constraint,
+    Function,
+    Policy,
+    Sequence,
+    TypeDef,
+)
 from schemagate.model.names import QName, quote_ident, quote_literal, quote_qname
 
 MAX_IDENT_BYTES = 63
@@ -233,3 +241,21 @@ def create_policy(pol: Policy) -> str:
     if pol.check is not None:
         parts.append(f"WITH CHECK ({pol.check})")
     return " ".join(parts)
+
+
+_PROVIDERS = {"c": "libc", "i": "icu", "b": "builtin"}
+
+
+def create_collation(coll: Collation) -> str:
+    """CREATE COLLATION with every option spelled out, as pg_collation holds it."""
+    options = [f"provider = {_PROVIDERS.get(coll.provider, 'libc')}"]
+    if coll.provider == "c":
+        options += [f"lc_collate = {literal(coll.lc_collate)}",
+                    f"lc_ctype = {literal(coll.lc_ctype)}"]
+    else:
+        options.append(f"locale = {literal(coll.locale)}")
+    if coll.rules is not None:
+        options.append(f"rules = {literal(coll.rules)}")
+    if not coll.deterministic:
+        options.append("deterministic = false")
+    return f"CREATE COLLATION {qname(coll.name)} ({', '.join(options)})"

@@ -21,7 +21,8 @@ Row = tuple[Any, ...]
 # (None: a query made for the server's version, or for a deferred fetch.)
 QUERIES: tuple[tuple[str, str | None], ...] = (
     ("schemas", q.SCHEMAS), ("members", q.EXTENSION_MEMBERS),
-    ("extensions", q.EXTENSIONS), ("collations", q.COLLATIONS), ("types", q.TYPES),
+    ("extensions", q.EXTENSIONS), ("collations", q.COLLATIONS),
+    ("user_collations", None), ("types", q.TYPES),
     ("relations", q.RELATIONS), ("sequences", q.SEQUENCES), ("inherits", q.INHERITS),
     ("type_collations", q.TYPE_COLLATIONS), ("columns", q.COLUMNS), ("defaults", q.DEFAULTS),
     ("constraints", None), ("access_methods", q.ACCESS_METHODS),
@@ -61,7 +62,8 @@ def fetch_cursor(cur: Any, *, privileges: bool = False, on_result: OnResult | No
     cur.execute(q.SETUP)
     cur.execute(q.VERSION)
     version = int(cur.fetchone()[0])
-    made = {"indexes": q.indexes(version, deferred), "constraints": q.constraints(deferred)}
+    made = {"indexes": q.indexes(version, deferred), "constraints": q.constraints(deferred),
+            "user_collations": q.user_collations(version)}
     queries = [(name, made[name] if sql is None else sql) for name, sql in QUERIES]
     queries += [("privileges", q.PRIVILEGES)] if privileges else []
     conn = cur.connection

@@ -19,6 +19,7 @@ from schemagate.diff.fetch import QUERIES, Row, Rows, fetch, fetch_cursor
 from schemagate.diff.typenames import parse_type
 from schemagate.model.catalog import (
     Catalog,
+    Collation,
     Column,
     Constraint,
     Dependency,
@@ -96,6 +97,7 @@ class _Reader:
         self.namespaces: dict[int, str] = {}
         self.members: dict[tuple[str, int], str] = {}  # (catalog, oid) → extension
         self.collations: dict[int, QName] = {}
+        self.collation_keys: dict[int, QName] = {}  # user collations
         self.rels: dict[int, _Rel] = {}
         # Every relation's name, and column names, built or not: a partition's parent, or
         # the table a foreign key references, may be left out of a narrowed catalog.
@@ -146,13 +148,27 @@ class _Reader:
                 self.refs[("pg_namespace", oid)] = ObjectRef("schema", "", name)
 
     def read_extensions(self, rows: Iterable[Row]) -> None:
-        for oid, name, version, schema in rows:
+        for oid, name, version, schema, targets in rows:
             self.cat.extensions.add(name)
-            self.cat.extension_info[name] = Extension(name, version, schema)
+            self.cat.extension_info[name] = Extension(name, version, schema,
+                                                      update_targets=tuple(targets))
             self.refs[("pg_extension", oid)] = ObjectRef("extension", "", name)
 
     def read_collations(self, rows: Iterable[Row]) -> None:
         self.collations = {oid: QName(schema, name) for oid, schema, name in rows}
+
+    def read_user_collations(self, rows: Iterable[Row]) -> None:
+        for (oid, schema, name, provider, deterministic, locale, lc_collate, lc_ctype,
+             rules) in rows:
+            if self._member("pg_collation", oid):
+                continue
+            qn = QName(schema, name)
+            libc = provider == "c"
+            self.cat.collations[qn] = Collation(
+                qn, provider, bool(deterministic), None if libc else locale,
+                lc_collate if libc else None, lc_ctype if libc else None, rules)
+            self.collation_keys[oid] = qn
+            self.refs[("pg_collation", oid)] = ObjectRef("collation", schema, name)
 
     def read_types(self, rows: Iterable[Row]) -> None:
         for (oid, schema, name, typtype, array_oid, relid, labels, base, not_null, default,
@@ -493,6 +509,7 @@ class _Reader:
                 cat.tables[table] = replace(t, constraints=tuple(
                     replace(c, comment=text) if c.name == name else c for c in t.constraints))
         _comment(cat.functions, self.function_keys, comments, "pg_proc")
+        _comment(cat.collations, self.collation_keys, comments, "pg_collation")
         _comment(cat.triggers, self.trigger_keys, comments, "pg_trigger")
         _comment(cat.policies, self.policy_keys, comments, "pg_policy")
         return cat

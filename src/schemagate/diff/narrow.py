@@ -69,6 +69,7 @@ class Side:
         self.rows: Rows | None = None
         self.catalogs: dict[int, str] = {}
         self.collations: dict[int, tuple[str, str]] = {}
+        self.collation_oids: dict[QName, int] = {}
         self.am: dict[int, str] = {}
         self.opclasses: dict[int, tuple[str, str]] = {}
         self.relations: dict[int, QName] = {}
@@ -136,6 +137,7 @@ class Side:
         cat.extension_info, cat.schema_comments = dict(bare.extension_info), dict(
             bare.schema_comments)
         cat.types, cat.functions = dict(bare.types), dict(bare.functions)
+        cat.collations = dict(bare.collations)
         return cat
 
     def bare(self) -> Catalog:
@@ -157,6 +159,11 @@ class Side:
 
     def _collations(self, rows: list[Row]) -> None:
         self.collations = {oid: (schema, name) for oid, schema, name in rows}
+
+    def _user_collations(self, rows: list[Row]) -> None:
+        # Objects of their own: their dependency rows (a column's COLLATE) are kept.
+        self.non_relation |= {row[0] for row in rows}
+        self.collation_oids = {QName(row[1], row[2]): row[0] for row in rows}
 
     def _types(self, rows: list[Row]) -> None:
         for row in rows:
@@ -370,6 +377,8 @@ class Side:
                 out.append(("pg_class", self.by_name[qn]))
             elif ref.kind == "extension":
                 out += self.members.get(ref.name, [])
+            elif ref.kind == "collation" and qn in self.collation_oids:
+                out.append(("pg_collation", self.collation_oids[qn]))
         return out
 
     def walk(self, seeds: list[Obj]) -> set[QName]:

@@ -87,6 +87,8 @@ def non_table_objects(cat: Catalog) -> dict[ObjectRef, Any]:
         out[ObjectRef("schema", "", schema)] = SchemaRec(schema, cat.schema_comments.get(schema))
     for name in cat.extensions:
         out[ObjectRef("extension", "", name)] = cat.extension_info.get(name) or Extension(name)
+    for qn, coll in cat.collations.items():
+        out[ObjectRef("collation", *qn)] = coll
     for qn, typ in cat.types.items():
         out[ObjectRef("type", *qn)] = typ
     for qn, seq in cat.sequences.items():
@@ -152,6 +154,8 @@ class Objects(Mapping[ObjectRef, Any]):
             return cat.views.get(qn)
         if kind == "type":
             return cat.types.get(qn)
+        if kind == "collation":
+            return cat.collations.get(qn)
         if kind == "sequence":
             return cat.sequences.get(qn)
         if kind == "function":

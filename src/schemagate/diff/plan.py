@@ -44,7 +44,7 @@ from schemagate.diff.steps import (
     own_sequence_step,
     rebuild_steps,
 )
-from schemagate.model.catalog import Catalog, Index, ObjectRef, Sequence, Table
+from schemagate.model.catalog import Catalog, Extension, Index, ObjectRef, Sequence, Table
 from schemagate.model.names import QName
 
 if TYPE_CHECKING:
@@ -57,13 +57,15 @@ _PRIORITY = {kind: i for i, kind in enumerate((
     "drop-view", "drop-trigger", "drop-policy", "drop-constraint", "drop-index",
     "drop-default", "drop-identity", "disown-sequence", "detach-table", "drop-column", "drop-table",
     "drop-function",
-    "create-schema", "alter-schema", "create-extension", "alter-extension", "create-type",
+    "create-schema", "alter-schema", "create-extension", "alter-extension", "create-collation",
+    "alter-collation", "create-type",
     "rebuild-type", "alter-type", "create-sequence", "alter-sequence", "create-function",
     "alter-function", "create-table", "alter-table", "add-column", "alter-column",
     "set-default", "alter-default", "own-sequence", "create-constraint", "alter-constraint",
     "create-index", "alter-index", "create-view", "alter-view", "create-trigger",
     "alter-trigger", "create-policy", "alter-policy",
-    "drop-sequence", "drop-old-type", "drop-type", "drop-extension", "drop-schema",
+    "drop-sequence", "drop-old-type", "drop-type", "drop-collation", "drop-extension",
+    "drop-schema",
 ))}
 
 
@@ -88,6 +90,9 @@ class _Planner:
         self.ctx = Context(self.objs_a, self.objs_b, options.online, backing=backing)
         self.deltas: dict[ObjectRef, Delta] = {}
         self.vetoed: list[tuple[Delta, str]] = []
+        # What PostgreSQL cannot do here (an extension version no update script reaches):
+        # said in the plan, with the reason, instead of SQL that fails.
+        self.unreachable: list[tuple[Delta, str]] = []
         self.reasons: dict[ObjectRef, str] = {}
         deltas = compare(a, b)
         self.dropped_tables = {d.ref for d in deltas
@@ -111,6 +116,23 @@ class _Planner:
     def _admit(self, delta: Delta) -> None:
         if delta.action == "drop" and self._owner(delta.ref) in self.dropped_tables:
             return  # goes with its table (or view), which says so itself
+        if delta.ref.kind == "extension" and delta.action == "alter" and \
+                "version" in delta.aspects and not _reachable(delta.old, delta.new):
+            old, new = delta.old.version, delta.new.version
+            self.unreachable.append((replace(delta, aspects=("version",)), (
+                f"no update path from version {old} to {new} on the server the plan was "
+                f"made from (extensions seldom ship downgrade scripts): drop and create "
+                f"extension {delta.ref.name} again by hand, or keep {old}")))
+            rest = tuple(a for a in delta.aspects if a != "version")
+            if not rest:
+                return
+            delta = replace(delta, aspects=rest)
+        if delta.ref.kind == "collation" and delta.action == "replace":
+            self.unreachable.append((delta, (
+                "PostgreSQL cannot change a collation's definition, and it cannot drop one "
+                "that columns or indexes use: create the new collation under another name "
+                "and move them to it")))
+            return
         reason = destructive_reason(delta)
         if reason is not None:
             self.reasons[delta.ref] = reason
@@ -186,6 +208,8 @@ class _Planner:
                         stack.append((dep, ref, True))
                 elif dep.kind == "table" and ref.kind == "table" and self._keeps(dep):
                     self.detached.add(dep)  # a partition or child outlives its parent
+                elif ref.kind == "collation" and dep.kind == "column" and self._keeps(dep):
+                    continue  # its ALTER … TYPE … COLLATE comes first (a post-phase drop)
                 else:
                     stack.append((dep, ref, dep_auto))
 
@@ -443,7 +467,24 @@ class _Planner:
                 step.skipped = "destructive: pass --allow-destructive to emit it"
                 step.destructive = reason
             out += steps
+        for delta, why in self.unreachable:
+            if delta.action == "replace":
+                steps = [drop_step(delta.ref, delta.old, self.ctx),
+                         create_step(delta.ref, delta.new, self.ctx, recreated=True)]
+            else:
+                steps = [s for s in [alter_step(delta, self.ctx)] if s is not None]
+            for step in steps:
+                step.skipped = why
+            out += steps
         return out
+
+
+def _reachable(old: Extension | None, new: Extension | None) -> bool:
+    """Whether ALTER EXTENSION … UPDATE can go from the old version to the new one (when
+    the server's update paths are unknown, it is assumed it can)."""
+    if old is None or new is None or old.update_targets is None or new.version is None:
+        return True
+    return new.version in old.update_targets
 
 
 def _owner_column(seq: Any) -> ObjectRef:

@@ -44,8 +44,12 @@ JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
 WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e'
 """
 
+# With the versions an update can reach from the installed one: a downgrade usually has no
+# script, and the plan says so rather than emit an ALTER EXTENSION that fails.
 EXTENSIONS = """
-SELECT e.oid, e.extname, e.extversion, n.nspname
+SELECT e.oid, e.extname, e.extversion, n.nspname,
+       ARRAY(SELECT p.target FROM pg_catalog.pg_extension_update_paths(e.extname) p
+             WHERE p.source = e.extversion AND p.path IS NOT NULL)
 FROM pg_catalog.pg_extension e
 JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
 """
@@ -54,6 +58,22 @@ COLLATIONS = """
 SELECT c.oid, n.nspname, c.collname
 FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
 """
+
+# The user's own collations (extension members are dropped in Python). The ICU or builtin
+# locale moved from collcollate to colliculocale (15), then to colllocale (17); ICU rules
+# arrived in 16.
+def user_collations(version: int) -> str:
+    locale = ("c.colllocale" if version >= 170000 else
+              "c.colliculocale" if version >= 150000 else
+              "CASE WHEN c.collprovider = 'i' THEN c.collcollate END")
+    rules = "c.collicurules" if version >= 160000 else "NULL::text"
+    return f"""
+SELECT c.oid, n.nspname, c.collname, c.collprovider::text, c.collisdeterministic,
+       {locale}, c.collcollate, c.collctype, {rules}
+FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
+WHERE c.collnamespace IN {USER_NS}
+"""
+
 
 TYPES = f"""
 SELECT t.oid, n.nspname, t.typname, t.typtype, t.typarray, t.typrelid,

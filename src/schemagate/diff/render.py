@@ -12,11 +12,13 @@ newline in it cannot end its comment.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from schemagate import __version__
 from schemagate.diff.changes import Plan, Step
-from schemagate.model.names import sql_comment
+from schemagate.model.names import QName, sql_comment
+from schemagate.model.stats import TableStats
 from schemagate.model.text import escape_controls, escape_json
 
 DOWN_BANNER = "-- ==== schemagate: down (the reverse plan) ===="
@@ -30,11 +32,20 @@ def render_sql(plan: Plan, *, source: str = "", target: str = "") -> str:
         out.append(sql_comment("no differences"))
         return "\n".join(out) + "\n"
     counts = f"{len(plan.steps)} change(s)"
-    if plan.skipped:
-        counts += f", {len(plan.skipped)} destructive change(s) not emitted (see the end)"
+    held = [s for s in plan.skipped if s.destructive]
+    impossible = [s for s in plan.skipped if not s.destructive]
+    if held:
+        counts += f", {len(held)} destructive change(s) not emitted (see the end)"
+    if impossible:
+        counts += f", {len(impossible)} change(s) this server cannot make (see the end)"
     out.append(sql_comment(counts))
     out += [sql_comment(f"note: {n}") for n in plan.notes]
     out += [s.sql + ";" for s in plan.preamble]
+    if plan.guard is not None:
+        out += ["", sql_comment("guard: stops here if the objects this plan touches are not "
+                                "as they were when it was made (--no-guard leaves it out); "
+                                "run with psql -v ON_ERROR_STOP=1"),
+                plan.guard.sql + ";"]
     in_block = False
     for step in plan.steps:
         header = [sql_comment(step.description + _hazard_text(step))]
@@ -56,11 +67,18 @@ def render_sql(plan: Plan, *, source: str = "", target: str = "") -> str:
             out.append(stmt.sql + ";")
     if in_block:
         out.append("COMMIT;")
-    if plan.skipped:
+    if held:
         out += ["", sql_comment("Not emitted: destructive changes. Review them, then run "
                                 "again with --allow-destructive to include them.")]
-        for step in plan.skipped:
+        for step in held:
             out.append(sql_comment(f"{step.description}: {step.destructive}"))
+            for stmt in step.statements:
+                out += [sql_comment(line) for line in (stmt.sql + ";").splitlines()]
+    if impossible:
+        out += ["", sql_comment("Not emitted: changes PostgreSQL cannot make here; they "
+                                "need a decision by hand.")]
+        for step in impossible:
+            out.append(sql_comment(f"{step.description}: {step.skipped}"))
             for stmt in step.statements:
                 out += [sql_comment(line) for line in (stmt.sql + ";").splitlines()]
     return "\n".join(out) + "\n"
@@ -118,29 +136,61 @@ _SIGNS = {"create": "+", "add": "+", "drop": "-", "alter": "~", "rebuild": "~", 
           "validate": "~", "own": "~", "disown": "~", "detach": "~"}
 
 
-def render_text(up: Plan, down: Plan | None, *, source: str, target: str) -> str:
+def render_text(up: Plan, down: Plan | None, *, source: str, target: str,
+                stats: Mapping[QName, TableStats] | None = None) -> str:
+    """The plan for people: grouped by the object each step changes (a column's, default's,
+    constraint's, trigger's or policy's table), each step with its locks and hazards, and,
+    given the live database's table statistics, each table's size and rows."""
     out = [escape_controls(f"schemagate diff: {source} -> {target}")]
-    out += _text_section(up)
+    out += _text_section(up, stats)
     if down is not None:
-        out += ["", "down (reverse plan):", *_text_section(down)]
+        out += ["", "down (reverse plan):", *_text_section(down, stats)]
     return "\n".join(out) + "\n"
 
 
-def _text_section(plan: Plan) -> list[str]:
+def _group(step: Step) -> str:
+    ref = step.ref
+    if ref.kind in ("column", "default", "constraint", "trigger", "policy"):
+        return f"table {ref.schema}.{ref.name}"
+    if ref.kind == "function":
+        return f"function {ref}"
+    return f"{ref.kind} {ref.schema + '.' if ref.schema else ''}{ref.name}"
+
+
+def _estimate(group: str, stats: Mapping[QName, TableStats] | None) -> str:
+    if not stats or not group.startswith(("table ", "view ")):
+        return ""
+    schema, _, name = group.split(" ", 1)[1].partition(".")
+    found = stats.get(QName(schema, name))
+    if found is None:
+        return ""
+    return f"  (~{found.rows:,} rows, {found.size})"
+
+
+def _text_section(plan: Plan, stats: Mapping[QName, TableStats] | None = None) -> list[str]:
     if not plan.differs:
         return ["  no differences: the schemas match"]
-    out = []
+    groups: dict[str, list[str]] = {}
     for step in plan.steps:
         sign = _SIGNS.get(step.kind.split("-")[0], "~")
-        line = f"  {sign} {step.description}"
+        line = f"    {sign} {step.description}"
         if step.hazards:
             line += f"  [{', '.join(step.hazards)}]"
-        out.append(escape_controls(line))
+        groups.setdefault(_group(step), []).append(line)
+        if step.destructive:
+            groups[_group(step)].append(f"        destroys: {step.destructive}")
     for step in plan.skipped:
-        out.append(escape_controls(f"  ! not emitted: {step.description} ({step.destructive})"))
+        groups.setdefault(_group(step), []).append(
+            f"    ! not emitted: {step.description} ({step.destructive or step.skipped})")
+    out = []
+    for group, lines in groups.items():  # in plan order: the first step of each object
+        out.append(escape_controls(f"  {group}{_estimate(group, stats)}"))
+        out += [escape_controls(line) for line in lines]
     out += [escape_controls(f"  note: {n}") for n in plan.notes]
     summary = f"{len(plan.steps)} change(s)"
-    if plan.skipped:
-        summary += f"; {len(plan.skipped)} destructive change(s) held back " \
-                   "(--allow-destructive)"
+    held = sum(1 for s in plan.skipped if s.destructive)
+    if held:
+        summary += f"; {held} destructive change(s) held back (--allow-destructive)"
+    if len(plan.skipped) > held:
+        summary += f"; {len(plan.skipped) - held} change(s) this server cannot make"
     return [*out, f"  {summary}"]

@@ -18,6 +18,7 @@ from schemagate.diff.compare import Delta
 from schemagate.diff.objects import ColumnRec, ConstraintRec, DefaultRec, SchemaRec
 from schemagate.diff.typenames import parse_type
 from schemagate.model.catalog import (
+    Collation,
     Column,
     Constraint,
     Extension,
@@ -147,7 +148,7 @@ def drop_step(ref: ObjectRef, rec: Any, ctx: Context, *, replaced: bool = False,
     # Types, extensions and schemas go last: columns still use them until the main phase
     # changes those columns. A sequence is only used by defaults, which go in "pre" (and an
     # identity column added later must not find the old serial's sequence name taken).
-    phase: Phase = "post" if kind in ("type", "extension", "schema") else "pre"
+    phase: Phase = "post" if kind in ("type", "collation", "extension", "schema") else "pre"
     builder = _DROPS[kind]
     sqls, hazards = builder(ref, rec, ctx)
     return _step(f"drop-{kind}", ref, phase, sqls, what, hazards)
@@ -162,6 +163,10 @@ def _drop_schema(ref: ObjectRef, rec: SchemaRec, ctx: Context) -> Built:
 
 def _drop_extension(ref: ObjectRef, rec: Extension | None, ctx: Context) -> Built:
     return [f"DROP EXTENSION {ddl.ident(ref.name)}"], (Hazard.DELETES_DATA,)
+
+
+def _drop_collation(ref: ObjectRef, rec: Collation, ctx: Context) -> Built:
+    return [f"DROP COLLATION {ddl.qname(rec.name)}"], ()
 
 
 def _drop_type(ref: ObjectRef, rec: TypeDef, ctx: Context) -> Built:
@@ -222,7 +227,8 @@ def _drop_policy(ref: ObjectRef, rec: Policy, ctx: Context) -> Built:
 
 
 _DROPS: dict[str, Callable[[ObjectRef, Any, Context], Built]] = {
-    "schema": _drop_schema, "extension": _drop_extension, "type": _drop_type,
+    "schema": _drop_schema, "extension": _drop_extension, "collation": _drop_collation,
+    "type": _drop_type,
     "sequence": _drop_sequence, "function": _drop_function, "table": _drop_table,
     "column": _drop_column, "default": _drop_default, "constraint": _drop_constraint,
     "index": _drop_index, "view": _drop_view, "trigger": _drop_trigger,
@@ -288,6 +294,13 @@ def _create_extension(ref: ObjectRef, rec: Extension | None, ctx: Context) -> Bu
     out: list[str | Statement] = [sql]
     if rec is not None and rec.comment is not None:
         out.append(ddl.comment_on(f"EXTENSION {ddl.ident(ref.name)}", rec.comment))
+    return out, ()
+
+
+def _create_collation(ref: ObjectRef, rec: Collation, ctx: Context) -> Built:
+    out: list[str | Statement] = [ddl.create_collation(rec)]
+    if rec.comment is not None:
+        out.append(ddl.comment_on(f"COLLATION {ddl.qname(rec.name)}", rec.comment))
     return out, ()
 
 
@@ -490,7 +503,8 @@ def _policy_comment(pol: Policy, text: str | None) -> str:
 
 
 _CREATES: dict[str, Callable[[ObjectRef, Any, Context], Built]] = {
-    "schema": _create_schema, "extension": _create_extension, "type": _create_type,
+    "schema": _create_schema, "extension": _create_extension,
+    "collation": _create_collation, "type": _create_type,
     "sequence": _create_sequence, "function": _create_function, "table": _create_table,
     "column": _add_column, "default": _set_default, "constraint": _create_constraint,
     "index": _create_index, "view": _create_view, "trigger": _create_trigger,
@@ -528,6 +542,10 @@ def _alter_extension(d: Delta, ctx: Context, attach: bool) -> AlterBuilt:
     if "comment" in d.aspects:
         out.append(ddl.comment_on(f"EXTENSION {name}", d.new.comment))
     return out, ()
+
+
+def _alter_collation(d: Delta, ctx: Context, attach: bool) -> AlterBuilt:
+    return [ddl.comment_on(f"COLLATION {ddl.qname(d.new.name)}", d.new.comment)], ()
 
 
 def _alter_type(d: Delta, ctx: Context, attach: bool) -> AlterBuilt:
@@ -786,7 +804,8 @@ def _alter_policy(d: Delta, ctx: Context, attach: bool) -> AlterBuilt:
 
 
 _ALTERS: dict[str, Callable[[Delta, Context, bool], AlterBuilt]] = {
-    "schema": _alter_schema, "extension": _alter_extension, "type": _alter_type,
+    "schema": _alter_schema, "extension": _alter_extension, "collation": _alter_collation,
+    "type": _alter_type,
     "sequence": _alter_sequence, "function": _alter_function, "table": _alter_table,
     "column": _alter_column, "default": _alter_default, "constraint": _alter_constraint,
     "index": _alter_index, "view": _alter_view, "trigger": _alter_trigger,

@@ -31,9 +31,18 @@ from schemagate.model.findings import InputError
 from schemagate.model.names import QName
 
 if TYPE_CHECKING:  # the model is imported while the databases are read (see load_pair)
+    from collections.abc import Sequence
+
     from schemagate.model.catalog import Catalog
+    from schemagate.model.migration import ParsedMigration
 
 TargetKind = Literal["url", "sql", "folder", "python"]
+
+
+# Upgrades a scratch database (the URL) through Alembic itself with an Alembic history's
+# revisions, to the revision named (None: every head). It lives above diff (verify runs
+# revisions the same way); the CLI hands it down. It raises TargetError when it cannot.
+ApplyAlembic = Callable[[str, "Sequence[ParsedMigration]", "str | None"], None]
 
 
 class TargetError(SchemagateError):
@@ -44,6 +53,8 @@ class TargetError(SchemagateError):
 class Target:
     spec: str
     kind: TargetKind
+    # A migrations folder read up to and including this migration (``folder@<version>``).
+    version: str | None = None
 
     @property
     def label(self) -> str:
@@ -60,6 +71,9 @@ def parse_target(spec: str) -> Target:
     path = Path(spec)
     if path.is_dir():
         return Target(spec, "folder")
+    folder, at, version = spec.rpartition("@")
+    if at and version and Path(folder).is_dir():  # the schema after one migration
+        return Target(folder, "folder", version)
     if path.is_file():
         if path.suffix.lower() != ".sql":
             raise TargetError(f"{spec}: not a .sql file, a migrations folder, a PostgreSQL URL "
@@ -72,9 +86,14 @@ def parse_target(spec: str) -> Target:
 class Loader:
     """Reads targets into catalogs; starts the embedded PostgreSQL at most once."""
 
-    def __init__(self, scratch: str | None = None, *, privileges: bool = False) -> None:
+    def __init__(self, scratch: str | None = None, *, privileges: bool = False,
+                 apply_alembic: ApplyAlembic | None = None, hold: bool = False) -> None:
         self.scratch = scratch
         self.privileges = privileges
+        self.apply_alembic = apply_alembic
+        self.hold = hold
+        self._held: dict[Target, str] = {}
+        self._folders = threading.Lock()
         self._stack = ExitStack()
         self._server: str | None = scratch
         self._lock = threading.Lock()
@@ -97,7 +116,7 @@ class Loader:
             return self._server
 
     @contextmanager
-    def _database(self, target: Target) -> Iterator[str]:
+    def database(self, target: Target) -> Iterator[str]:
         """The database a target is read from: the live one, or a scratch database the
         file, folder or MetaData is applied to (dropped afterwards)."""
         if target.kind == "url":
@@ -106,8 +125,13 @@ class Loader:
         with scratch_database(self._scratch_server()) as url:
             if target.kind == "sql":
                 _apply_sql_file(url, target.spec)
+            elif target.kind == "folder" and self.apply_alembic is not None:
+                # Alembic runs from its project's folder (a chdir, process-wide): while it
+                # does, the other side must not read files by relative paths.
+                with self._folders:
+                    _apply_folder(url, target.spec, target.version, self.apply_alembic)
             elif target.kind == "folder":
-                _apply_folder(url, target.spec)
+                _apply_folder(url, target.spec, target.version)
             else:
                 _apply_metadata(url, target.spec)
             yield url
@@ -116,7 +140,7 @@ class Loader:
         """A target's whole catalog."""
         from schemagate.diff.introspect import build
 
-        with self._database(target) as url:
+        with self.database(target) as url:
             return build(fetch(url, privileges=self.privileges))
 
     def load_pair(self, first: Target, second: Target,
@@ -158,9 +182,23 @@ class Loader:
         self._sides = (side_a, side_b)
         return side_a.catalog(kept), side_b.catalog(kept)
 
+    def held(self, target: Target) -> str:
+        """The database a side was read from, kept until the loader closes when it was made
+        with ``hold``: a plan's guard is fingerprinted there (diff/guard.py)."""
+        return self._held[target]
+
     def _read_side(self, target: Target, ready: Future[Side], keep: Future[set[QName]]
                    ) -> None:
-        with self._database(target) as url, read_only(url) as cur:
+        with ExitStack() as stack:
+            url = stack.enter_context(self.database(target))
+            if self.hold:
+                with self._lock:  # the database outlives this thread: the loader drops it
+                    self._held[target] = url
+                    self._stack.enter_context(stack.pop_all())
+            self._read(url, ready, keep)
+
+    def _read(self, url: str, ready: Future[Side], keep: Future[set[QName]]) -> None:
+        with read_only(url) as cur:
             side = Side()
             rows = fetch_cursor(cur, privileges=self.privileges, on_result=side.add,
                                 deferred=True)
@@ -187,8 +225,11 @@ def _input_error(error: InputError) -> str:
     return f"{where}: {error.message}"
 
 
-def _apply_folder(url: str, folder: str) -> None:
-    """Apply each migration's up script, in the order discovery gives."""
+def _apply_folder(url: str, folder: str, version: str | None = None,
+                  apply_alembic: ApplyAlembic | None = None, hold: bool = False) -> None:
+    """Apply each migration's up script, in the order discovery gives (an Alembic history:
+    through Alembic, `apply_alembic`); with ``version``, up to and including the migration
+    of that version (or name; for Alembic, that revision)."""
     from schemagate.parse.layouts.discover import discover
     from schemagate.parse.load import load_migrations
 
@@ -198,17 +239,25 @@ def _apply_folder(url: str, folder: str) -> None:
     if not found.migrations:
         raise TargetError(f"{folder}: no migrations found")
     for source in found.migrations:
-        if source.layout == "alembic":
-            raise TargetError(f"{folder}: Alembic migrations cannot be applied by "
-                              "schemagate diff; use the database they built, or "
-                              "python:module:metadata")
         if source.dialect != "postgres":
             raise TargetError(f"{folder}: {source.dialect} migrations cannot be applied to "
                               "PostgreSQL")
+    alembic = any(s.layout == "alembic" for s in found.migrations)
+    if alembic and apply_alembic is None:
+        raise TargetError(f"{folder}: Alembic revisions are Python (op.* calls), and only "
+                          "Alembic itself can run them, which this caller did not provide; "
+                          "use the database they built, or python:module:metadata")
     loaded = load_migrations([s for s in found.migrations if s.up is not None])
     if loaded.errors:
         raise TargetError(_input_error(loaded.errors[0]))
-    for migration in loaded.migrations:
+    migrations = list(loaded.migrations)
+    if alembic:  # Alembic orders its revisions itself, and finds the one named
+        assert apply_alembic is not None
+        apply_alembic(url, migrations, version)
+        return
+    if version is not None:
+        migrations = _up_to(folder, migrations, version)
+    for migration in migrations:
         if migration.up is None:
             continue
         statements = [ScriptStatement(st.sql, st.ops[0].span.line if st.ops else None)
@@ -217,6 +266,18 @@ def _apply_folder(url: str, folder: str) -> None:
             run_statements(url, statements, migration.up.script.path)
         except ScriptError as exc:
             raise TargetError(str(exc)) from None
+
+
+def _up_to(folder: str, migrations: list[ParsedMigration], version: str
+           ) -> list[ParsedMigration]:
+    """The migrations up to and including the one ``version`` names."""
+    for i, mig in enumerate(migrations):
+        names = {mig.source.version, mig.source.name}
+        if version in names:
+            return migrations[:i + 1]
+    known = ", ".join(m.source.version or m.source.name for m in migrations[:8])
+    raise TargetError(f"{folder}@{version}: no migration of that version (found: {known}"
+                      f"{' …' if len(migrations) > 8 else ''})")
 
 
 def _apply_metadata(url: str, spec: str) -> None:

@@ -216,17 +216,37 @@ class Policy:
 
 
 @dataclass(frozen=True, slots=True)
+class Collation:
+    """A user collation (CREATE COLLATION). ``provider`` is pg_collation.collprovider:
+    c (libc), i (ICU), b (builtin, PostgreSQL 17); ``locale`` is the ICU or builtin locale,
+    ``lc_collate``/``lc_ctype`` libc's."""
+
+    name: QName
+    provider: str = "c"
+    deterministic: bool = True
+    locale: str | None = None
+    lc_collate: str | None = None
+    lc_ctype: str | None = None
+    rules: str | None = None  # ICU tailoring rules (PostgreSQL 16)
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Extension:
     """An installed extension."""
     name: str
     version: str | None = None
     schema: str | None = None
     comment: str | None = None
+    # The versions ALTER EXTENSION … UPDATE can reach from this one on the server it was
+    # read from (None: not known). Not part of the extension's identity.
+    update_targets: tuple[str, ...] | None = field(default=None, compare=False)
 
 
 class ObjectRef(NamedTuple):
-    """Names any schema object, for dependencies: ``kind`` is one of schema, extension, type,
-    sequence, function, table, column, default, constraint, index, view, trigger, policy.
+    """Names any schema object, for dependencies: ``kind`` is one of schema, extension,
+    collation, type, sequence, function, table, column, default, constraint, index, view,
+    trigger, policy.
 
     ``name`` is the object's (or, for objects that live in a table, the table's) name; ``sub``
     the column, constraint, trigger or policy name; ``args`` a function's argument types.
@@ -409,6 +429,7 @@ class Catalog:
     schema_comments: dict[str, str] = field(default_factory=dict)
     dependencies: set[Dependency] = field(default_factory=set)
     server_version: int | None = None  # server_version_num, e.g. 150004
+    collations: dict[QName, Collation] = field(default_factory=dict)  # user collations
 
     def __post_init__(self) -> None:
         # Callers may pass plain dicts; the stores keep the lookups fast.
@@ -423,6 +444,7 @@ class Catalog:
             dict(self.views), dict(self.sequences), dict(self.types), dict(self.functions),
             dict(self.triggers), dict(self.policies), dict(self.extension_info),
             dict(self.schema_comments), set(self.dependencies), self.server_version,
+            dict(self.collations),
         )
 
     def track_changes(self, on: bool = True) -> None:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -270,3 +271,40 @@ def _notes(traced: Traced, own_file: str) -> list[str]:
                      + "; ".join(traced.env_statements[:3]))
     return notes
 
+
+
+# --- a whole history, for schemagate diff ---------------------------------------------------------
+
+_ONE_AT_A_TIME = threading.Lock()
+
+
+def upgrade_history(url: str, migrations: Sequence[ParsedMigration],
+                    revision: str | None = None) -> None:
+    """`alembic upgrade <revision>` (every head when None) on the database at ``url``, for the
+    project the revisions belong to: how `schemagate diff --from <alembic folder>` builds its
+    side. A revision Alembic cannot run, or a project it cannot start, is a TargetError with
+    Alembic's message."""
+    from schemagate.diff.targets import TargetError
+
+    alembic = [m for m in migrations if m.source.layout == "alembic"]
+    if not alembic:
+        raise TargetError("no Alembic revisions to run")
+    try:
+        _require_alembic()
+        project = find_project(_path(alembic[0]))
+    except NotRunnable as exc:
+        raise TargetError(f"{_path(alembic[0])}: {exc}") from None
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(project.ini, ini_section=project.section)
+    config.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
+    try:
+        # diff reads its two sides on two threads; Alembic's `context` and `op` are
+        # module-wide proxies, and the working directory is the process's: one at a time.
+        with _ONE_AT_A_TIME, user_environment(project.root), _quiet_alembic():
+            command.upgrade(config, revision or "heads")
+    except (Exception, SystemExit) as exc:  # whatever env.py or a revision raises
+        message = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        raise TargetError(f"{project.root}: alembic upgrade {revision or 'heads'} failed: "
+                          f"{type(exc).__name__}: {message[0] if message else ''}") from None
