@@ -107,7 +107,7 @@ class _Engine:
     def finding(self, r: Rule, hit: Hit, mig: ParsedMigration, op: o.Operation | None,
                 sql: str, ctx: RuleContext | None = None) -> Finding:
         severity = hit.severity or self.overrides.get(r.id, r.severity)
-        span = hit.span or (op.span if op is not None else Span.point(mig.name))
+        span = hit.span or (op.site if op is not None else Span.point(mig.name))
         lock, facts = hit.lock, dict(hit.facts)
         if op is not None and ctx is not None:
             existing = [t for t in op_tables(op, ctx.catalog) if not ctx.is_new(t)]
@@ -116,7 +116,8 @@ class _Engine:
                 lock = lock or lock_for(op)
                 severity = self.size_severity(r, severity, existing, facts)
         return Finding(r.id, r.family, severity, hit.message, span, r.fix, mig.name, sql,
-                       hit.object, lock, facts)
+                       hit.object, lock, facts,
+                       statement_span=op.span if op is not None else None)
 
     def size_severity(self, r: Rule, severity: Severity, tables: list[QName],
                       facts: dict[str, object]) -> Severity:
@@ -147,7 +148,7 @@ class _Engine:
                             f = sups.apply(self.finding(r, hit, mig, op, st.sql, ctx),
                                            st.index)
                             if f.suppressed_by is not None and f.family == "destructive":
-                                state.acknowledged_loss.add((f.span.path, f.span.line))
+                                state.acknowledged_loss.add((op.span.path, op.span.line))
                             self.result.findings.append(f)
                 _track_new(op, state, catalog)
                 if direction == "up":
@@ -173,7 +174,20 @@ class _Engine:
                     self.result.findings.append(Finding(
                         r.id, r.family, hit.severity or self.overrides.get(r.id, r.severity),
                         hit.message, span, r.fix, ctx.migration.name, "", hit.object,
-                        hit.lock, dict(hit.facts)))
+                        hit.lock, dict(hit.facts),
+                        statement_span=_statement_around(ctx.migration, span)))
+
+
+def _statement_around(mig: ParsedMigration, span: Span) -> Span | None:
+    """The span of the statement a migration-level finding points into, if any."""
+    for script in (mig.up, mig.down):
+        for st in script.statements if script is not None else ():
+            whole = st.ops[0].span if st.ops else None
+            if whole is not None and whole.path == span.path and \
+                    (whole.line, whole.column) <= (span.line, span.column) and \
+                    (span.end_line, span.end_column) <= (whole.end_line, whole.end_column):
+                return whole
+    return None
 
 
 def _first_span(mig: ParsedMigration) -> Span | None:

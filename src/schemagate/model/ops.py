@@ -4,13 +4,17 @@ Every frontend (PostgreSQL SQL, Alembic Python, other dialects) turns its source
 operations, and every rule reads only these, so a rule written once serves them all. Each
 operation carries the span of its statement in the file the user wrote and the index of that
 statement in its script: one ``ALTER TABLE`` with three sub-commands gives three operations
-that share a statement index.
+that share a statement index. Where the frontend can tell, an operation also carries the span
+of its own clause (the ``ALTER TABLE`` action), and column and constraint definitions and
+expressions carry theirs: findings point at the smallest piece of syntax that causes them.
+Spans take no part in equality, so that the same definition written elsewhere is the same.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Literal, cast
 
 from schemagate.model.names import QName
 from schemagate.model.span import Span
@@ -32,6 +36,7 @@ class Expr:
     columns: frozenset[str] = frozenset()
     sequences: frozenset[str] = frozenset()
     constant: bool = False
+    span: Span | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,7 @@ class ColumnDef:
     default: Expr | None = None
     identity: bool = False
     generated: Expr | None = None
+    span: Span | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +61,19 @@ class ConstraintDef:
     not_valid: bool = False
     using_index: str | None = None
     deferrable: bool = False
+    span: Span | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Operation:
-    span: Span
+    span: Span  # the whole statement
     statement: int = 0
+    clause: Span | None = field(default=None, compare=False)  # this operation's part of it
+
+    @property
+    def site(self) -> Span:
+        """The smallest span known to hold this operation: its clause, else its statement."""
+        return self.clause or self.span
 
     @property
     def kind(self) -> str:
@@ -431,3 +444,29 @@ class RawSQL(Operation):
     sql: str = ""
     reason: str = ""
     tables: tuple[QName, ...] = field(default=())
+
+
+def map_spans(op: Operation, move: Callable[[Span], Span]) -> Operation:
+    """The operation with every span in it, nested ones included, passed through `move`.
+
+    For a frontend that parses text found inside another file (SQL in a Python string): its
+    spans are relative to that text until moved into the file.
+    """
+    return cast(Operation, _moved(op, move))
+
+
+def _moved(value: object, move: Callable[[Span], Span]) -> object:
+    if isinstance(value, Span):
+        return move(value)
+    if type(value) is tuple:  # not a QName, which is a tuple of strings
+        items = tuple(_moved(v, move) for v in value)
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if isinstance(value, (Operation, ColumnDef, ConstraintDef, Expr)):
+        changes: dict[str, Any] = {}
+        for f in fields(value):
+            old = getattr(value, f.name)
+            new = _moved(old, move)
+            if new is not old:
+                changes[f.name] = new
+        return replace(value, **changes) if changes else value
+    return value
