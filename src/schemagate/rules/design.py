@@ -32,6 +32,16 @@ def _new_columns(op: o.Operation, ctx: RuleContext) -> list[tuple[QName, str, Ty
     return []
 
 
+def _column_span(op: o.Operation, column: str) -> Span | None:
+    """The definition of a column the operation defines, when its frontend located it."""
+    match op:
+        case o.CreateTable(columns=cols):
+            return next((c.span for c in cols if c.name == column), None)
+        case o.AddColumn(column=c):
+            return c.span
+    return None
+
+
 def _key_columns(op: o.Operation) -> set[str]:
     """Columns of the operation that are primary-key or foreign-key columns."""
     match op:
@@ -71,7 +81,7 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     for table, column, typ in _new_columns(op, ctx):
         if column in keys and typ.name in ("int4", "int2") and typ.array_dims == 0:
             yield Hit(f"key column `{table}.{column}` is {typ.name}: use bigint",
-                      object=f"{table}.{column}")
+                      object=f"{table}.{column}", span=_column_span(op, column))
 
 
 @rule("prefer-identity", family="design", dialects=("postgres",), severity="info", ops=_COLUMN_OPS,
@@ -103,7 +113,7 @@ def prefer_identity(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     for table, column, typ in _new_columns(op, ctx):
         if typ.serial:
             yield Hit(f"`{table}.{column}` is serial: prefer an identity column",
-                      object=f"{table}.{column}")
+                      object=f"{table}.{column}", span=_column_span(op, column))
 
 
 def _type_rule(op: o.Operation, ctx: RuleContext, wanted: str, message: str,
@@ -111,7 +121,8 @@ def _type_rule(op: o.Operation, ctx: RuleContext, wanted: str, message: str,
     for table, column, typ in _new_columns(op, ctx):
         if typ.name == wanted and typ.schema is None and (
                 modifiers is None or bool(typ.modifiers) == modifiers):
-            yield Hit(f"`{table}.{column}` {message}", object=f"{table}.{column}")
+            yield Hit(f"`{table}.{column}` {message}", object=f"{table}.{column}",
+                      span=_column_span(op, column))
 
 
 @rule("prefer-text", family="design", dialects=("postgres",), severity="info", ops=_COLUMN_OPS,
@@ -337,19 +348,27 @@ def fk_without_index(ctx: MigrationContext) -> Iterator[Hit]:
             if fk.columns and not _covered(fk.columns, indexes):
                 yield Hit(f"foreign key `{fk.name}` on `{table.name}` ({', '.join(fk.columns)})"
                           " has no index on its columns", object=str(table.name),
-                          span=_fk_span(ctx, table.name))
+                          span=_fk_span(ctx, table.name, fk.columns))
 
 
-def _fk_span(ctx: MigrationContext, table: QName) -> Span | None:
+def _fk_span(ctx: MigrationContext, table: QName, columns: tuple[str, ...]) -> Span | None:
+    """The REFERENCES clause or FOREIGN KEY constraint that added the key, else the first
+    statement of the migration on its table."""
     up = ctx.migration.up
     if up is None:
         return None
+    first = None
     for st in up.statements:
         for op in st.ops:
             if isinstance(op, (o.CreateTable, o.AddConstraint, o.AddColumn)) and \
                     op.table == table:
-                return op.span
-    return None
+                first = first or op.span
+                cons = op.constraints if not isinstance(op, o.AddConstraint) else (
+                    op.constraint,)
+                for con in cons:
+                    if con.kind == "foreign" and con.columns == columns:
+                        return con.span or op.site
+    return first
 
 
 @rule("enum-type", family="design", severity="info", ops=(o.CreateType,), aliases=("W13",),

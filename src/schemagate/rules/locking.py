@@ -432,7 +432,7 @@ def add_column_rewrite(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
     if ctx.is_new(op.table):
         return
     col = op.column
-    reason = None
+    reason, where = None, None
     if col.type.serial:
         reason = "a serial column fills every row from its sequence"
     elif col.identity:
@@ -445,11 +445,12 @@ def add_column_rewrite(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
                      "every row"
         elif expression_volatility(col.default, ctx.catalog) == "v":
             reason = f"the default {col.default.sql} is volatile and is computed for every row"
+        where = col.default.span
     if reason is None:
         return
     yield Hit(f"adding `{col.name}` to `{op.table}` rewrites the table under an ACCESS "
               f"EXCLUSIVE lock: {reason}", object=f"{op.table}.{col.name}",
-              lock=ACCESS_EXCLUSIVE, facts={"rewrite": True})
+              lock=ACCESS_EXCLUSIVE, facts={"rewrite": True}, span=where)
 
 
 @rule("add-unique-constraint", family="locking", severity="warning", ops=(o.AddConstraint,),

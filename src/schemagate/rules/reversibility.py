@@ -201,7 +201,7 @@ def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span]]:
         for op in st.ops:
             lost = _destroys(op, ctx, created)
             if (op.span.path, op.span.line) not in ctx.state.acknowledged_loss:
-                out += [(what, op.span) for what in lost]
+                out += [(what, op.site) for what in lost]
     first: dict[str, Span] = {}
     for what, span in out:
         first.setdefault(what, span)

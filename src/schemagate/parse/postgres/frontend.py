@@ -16,6 +16,7 @@ from pglast import parser as pg
 from schemagate.model.findings import InputError
 from schemagate.model.migration import ParsedScript, ParsedStatement, Script
 from schemagate.model.ops import Operation
+from schemagate.parse.postgres.locate import Locator
 from schemagate.parse.postgres.ops import to_ops
 from schemagate.parse.source import SourceText, unfilled_placeholders
 from schemagate.parse.suppressions import find_suppressions
@@ -39,17 +40,19 @@ def parse_script(source: SourceText, script: Script, dialect: str = "postgres") 
     text = source.text
     if script.section is not None:
         text = _mask_outside_section(source, script.section)
-    raw: list[tuple[int, int, dict[str, Any]]] = []  # (byte start, byte end, node)
+    # (byte start, byte end, node, byte offset its locations count from)
+    raw: list[tuple[int, int, dict[str, Any], int]] = []
     try:
         raw = _parse_all(text)
     except pg.ParseError as exc:
         raw = _parse_each(source, text, result.errors, _error_of(exc))
     statements: list[tuple[tuple[Operation, ...], str]] = []
-    for start, end, node in raw:
+    for start, end, node, origin in raw:
         sql = source.data[start:end].decode("utf-8", errors="replace").rstrip()
         end = start + len(sql.encode("utf-8"))
         span = source.span(start, end)
-        statements.append((to_ops(node, span, len(statements), sql), sql))
+        locate = Locator(source, sql, start, origin)
+        statements.append((to_ops(node, span, len(statements), sql, locate), sql))
     blocks = transaction_blocks([ops for ops, _ in statements], script.transaction)
     # One search of the whole text first: almost no file has an identifier that long.
     check_long = _LONG_WORD.search(source.data) is not None
@@ -79,7 +82,8 @@ def long_identifiers(sql: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _parse_all(text: str) -> list[tuple[int, int, dict[str, Any]]]:
+def _parse_all(text: str, base: int = 0) -> list[tuple[int, int, dict[str, Any], int]]:
+    """The statements of `text`, which starts at byte `base` of the file."""
     tree = json.loads(pg.parse_sql_json(text))
     out = []
     size = len(text.encode("utf-8")) if not text.isascii() else len(text)
@@ -88,7 +92,7 @@ def _parse_all(text: str) -> list[tuple[int, int, dict[str, Any]]]:
             continue
         start = item.get("stmt_location", 0)
         length = item.get("stmt_len", 0) or size - start
-        out.append((start, start + length, item["stmt"]))
+        out.append((base + start, base + start + length, item["stmt"], base))
     return out
 
 
@@ -99,20 +103,19 @@ def _error_of(exc: pg.ParseError) -> tuple[str, int | None]:
 
 def _parse_each(
     source: SourceText, text: str, errors: list[InputError], first: tuple[str, int | None],
-) -> list[tuple[int, int, dict[str, Any]]]:
+) -> list[tuple[int, int, dict[str, Any], int]]:
     """Statement by statement, after a syntax error: report each bad one, keep the rest.
 
     The whole-file parse gave the first error with its real context (`at or near ";"`); a
     statement parsed alone would only say `at end of input`, so that one message is kept.
     """
-    out: list[tuple[int, int, dict[str, Any]]] = []
+    out: list[tuple[int, int, dict[str, Any], int]] = []
     placeholders = unfilled_placeholders(text)
     for piece in pg.split(text, with_parser=False, only_slices=True):
         chunk = text[piece.start:piece.stop]
         byte_base = len(text[:piece.start].encode("utf-8"))
         try:
-            for start, end, node in _parse_all(chunk):
-                out.append((byte_base + start, byte_base + end, node))
+            out.extend(_parse_all(chunk, byte_base))
         except pg.ParseError as exc:
             message, index = _error_of(exc)
             offset = piece.stop if index is None else piece.start + index

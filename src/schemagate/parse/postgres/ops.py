@@ -7,6 +7,7 @@ a known kind the IR does not model, becomes ``RawSQL`` naming the kind: never dr
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from schemagate.model import ops as o
@@ -21,6 +22,7 @@ from schemagate.parse.postgres.expr import (
     type_ref,
     walk,
 )
+from schemagate.parse.postgres.locate import Locator
 
 _CONSTRAINT_KINDS: dict[str, o.ConstraintKind] = {
     "CONSTR_PRIMARY": "primary", "CONSTR_UNIQUE": "unique", "CONSTR_FOREIGN": "foreign",
@@ -29,28 +31,38 @@ _CONSTRAINT_KINDS: dict[str, o.ConstraintKind] = {
 
 
 class _Ctx:
-    """What every translator needs to build an operation: where the statement stands."""
+    """What every translator needs to build an operation: where the statement stands, and
+    (when the frontend can tell) where its clauses stand."""
 
-    __slots__ = ("index", "span", "sql")
+    __slots__ = ("index", "locate", "span", "sql")
 
-    def __init__(self, span: Span, index: int, sql: str) -> None:
-        self.span, self.index, self.sql = span, index, sql
+    def __init__(self, span: Span, index: int, sql: str, locate: Locator | None) -> None:
+        self.span, self.index, self.sql, self.locate = span, index, sql, locate
 
-    def kw(self) -> dict[str, Any]:
-        return {"span": self.span, "statement": self.index}
+    def kw(self, clause: Span | None = None) -> dict[str, Any]:
+        return {"span": self.span, "statement": self.index, "clause": clause}
 
-    def raw(self, kind: str, reason: str = "", tables: tuple[QName, ...] = ()) -> o.RawSQL:
+    def raw(self, kind: str, reason: str = "", tables: tuple[QName, ...] = (),
+            clause: Span | None = None) -> o.RawSQL:
         return o.RawSQL(statement_kind=kind, sql=self.sql, reason=reason, tables=tables,
-                        **self.kw())
+                        **self.kw(clause))
+
+    def clause(self, node: Node) -> Span | None:
+        """The span of the clause a node (a column or constraint definition) starts."""
+        if self.locate is None or "location" not in node:
+            return None
+        return self.locate.clause(node["location"])
 
 
 Translator = Callable[[Node, _Ctx], list[o.Operation]]
 
 
-def to_ops(stmt: Node, span: Span, index: int, sql: str) -> tuple[o.Operation, ...]:
-    """Translate one statement (``{"AlterTableStmt": {...}}``) into operations."""
+def to_ops(stmt: Node, span: Span, index: int, sql: str,
+           locate: Locator | None = None) -> tuple[o.Operation, ...]:
+    """Translate one statement (``{"AlterTableStmt": {...}}``) into operations; `locate`
+    gives the spans of its clauses."""
     kind, body = next(iter(stmt.items()))
-    ctx = _Ctx(span, index, sql)
+    ctx = _Ctx(span, index, sql, locate)
     translate = _TRANSLATORS.get(kind)
     if translate is None:
         return (ctx.raw(kind),)
@@ -59,7 +71,7 @@ def to_ops(stmt: Node, span: Span, index: int, sql: str) -> tuple[o.Operation, .
 
 # --- column and constraint definitions -------------------------------------------------
 
-def _column_def(node: Node) -> tuple[o.ColumnDef, list[o.ConstraintDef]]:
+def _column_def(node: Node, ctx: _Ctx) -> tuple[o.ColumnDef, list[o.ConstraintDef]]:
     """A column and the table constraints its inline constraints amount to."""
     name = node["colname"]
     typ = type_ref(node["typeName"])
@@ -67,29 +79,36 @@ def _column_def(node: Node) -> tuple[o.ColumnDef, list[o.ConstraintDef]]:
     default = generated = None
     identity = False
     constraints: list[o.ConstraintDef] = []
-    for item in node.get("constraints") or ():
-        con = item["Constraint"]
+    items = [item["Constraint"] for item in node.get("constraints") or ()]
+    for i, con in enumerate(items):
         contype = con["contype"]
+        # An inline constraint runs up to the next one, or to the end of the column.
+        stop = items[i + 1].get("location") if i + 1 < len(items) else None
         if contype == "CONSTR_NOTNULL":
             not_null = True
         elif contype == "CONSTR_DEFAULT":
             default = expr(con.get("raw_expr"))
+            if default is not None and ctx.locate is not None and "location" in con:
+                default = replace(default, span=ctx.locate.until(con["location"], stop, skip=1))
         elif contype == "CONSTR_IDENTITY":
             identity = True
             not_null = True
         elif contype == "CONSTR_GENERATED":
             generated = expr(con.get("raw_expr"))
         elif contype in _CONSTRAINT_KINDS:
-            constraints.append(_constraint(con, (name,)))
+            where = (ctx.locate.until(con["location"], stop)
+                     if ctx.locate is not None and "location" in con else None)
+            constraints.append(_constraint(con, (name,), where))
             if contype == "CONSTR_PRIMARY":
                 not_null = True
     if typ.serial:
         not_null = True
-    col = o.ColumnDef(name, typ, not_null, default, identity, generated)
+    col = o.ColumnDef(name, typ, not_null, default, identity, generated, ctx.clause(node))
     return col, constraints
 
 
-def _constraint(con: Node, columns: tuple[str, ...] = ()) -> o.ConstraintDef:
+def _constraint(con: Node, columns: tuple[str, ...] = (),
+                span: Span | None = None) -> o.ConstraintDef:
     kind = _CONSTRAINT_KINDS[con["contype"]]
     cols = strings(con.get("keys")) or strings(con.get("fk_attrs")) or columns
     ref = qname(con["pktable"]) if con.get("pktable") else None
@@ -103,6 +122,7 @@ def _constraint(con: Node, columns: tuple[str, ...] = ()) -> o.ConstraintDef:
         not_valid=bool(con.get("skip_validation")),
         using_index=con.get("indexname"),
         deferrable=bool(con.get("deferrable")),
+        span=span,
     )
 
 
@@ -113,11 +133,12 @@ def _create_table(body: Node, ctx: _Ctx) -> list[o.Operation]:
     constraints: list[o.ConstraintDef] = []
     for elt in body.get("tableElts") or ():
         if "ColumnDef" in elt:
-            col, cons = _column_def(elt["ColumnDef"])
+            col, cons = _column_def(elt["ColumnDef"], ctx)
             columns.append(col)
             constraints.extend(cons)
         elif "Constraint" in elt and elt["Constraint"]["contype"] in _CONSTRAINT_KINDS:
-            constraints.append(_constraint(elt["Constraint"]))
+            con = elt["Constraint"]
+            constraints.append(_constraint(con, span=ctx.clause(con)))
     rel = body["relation"]
     parents = body.get("inhRelations") or ()
     partition_of = qname(parents[0]["RangeVar"]) if body.get("partbound") and parents else None
@@ -142,26 +163,34 @@ def _alter_table(body: Node, ctx: _Ctx) -> list[o.Operation]:
     objtype = body.get("objtype", "OBJECT_TABLE")
     table = qname(body["relation"])
     out: list[o.Operation] = []
-    for item in body.get("cmds") or ():
+    cmds = body.get("cmds") or ()
+    actions = (ctx.locate.actions(body["relation"]["location"], len(cmds))
+               if ctx.locate is not None and "location" in body["relation"] else None)
+    for i, item in enumerate(cmds):
         cmd = item["AlterTableCmd"]
-        op = _alter_table_cmd(cmd, table, objtype, ctx)
+        tokens = actions[i] if actions is not None else None
+        op = _alter_table_cmd(cmd, table, objtype, ctx, tokens)
+        clause = ctx.locate.tokens_span(*tokens) if ctx.locate and tokens else None
         out.append(op if op is not None else ctx.raw(f"AlterTableStmt/{cmd['subtype']}",
-                                                      tables=(table,)))
+                                                      tables=(table,), clause=clause))
     return out
 
 
-def _alter_table_cmd(cmd: Node, table: QName, objtype: str, ctx: _Ctx) -> o.Operation | None:
+def _alter_table_cmd(cmd: Node, table: QName, objtype: str, ctx: _Ctx,
+                     tokens: tuple[int, int] | None) -> o.Operation | None:
+    """One action; `tokens` are the indexes of its first and last token, when known."""
     sub = cmd["subtype"]
     name = cmd.get("name", "")
     cascade = cmd.get("behavior") == "DROP_CASCADE"
-    kw = ctx.kw()
+    clause = ctx.locate.tokens_span(*tokens) if ctx.locate and tokens else None
+    kw = ctx.kw(clause)
     if objtype not in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE") and sub not in (
         "AT_SetTableSpace",
     ):
         return None
     match sub:
         case "AT_AddColumn":
-            col, cons = _column_def(cmd["def"]["ColumnDef"])
+            col, cons = _column_def(cmd["def"]["ColumnDef"], ctx)
             return o.AddColumn(table=table, column=col, constraints=tuple(cons),
                                if_not_exists=bool(cmd.get("missing_ok")), **kw)
         case "AT_DropColumn":
@@ -179,12 +208,16 @@ def _alter_table_cmd(cmd: Node, table: QName, objtype: str, ctx: _Ctx) -> o.Oper
         case "AT_DropNotNull":
             return o.DropNotNull(table=table, column=name, **kw)
         case "AT_ColumnDefault":
-            return o.SetDefault(table=table, column=name, default=expr(cmd.get("def")), **kw)
+            default = expr(cmd.get("def"))
+            if default is not None and ctx.locate is not None and tokens is not None:
+                default = replace(default, span=ctx.locate.after(*tokens, "DEFAULT"))
+            return o.SetDefault(table=table, column=name, default=default, **kw)
         case "AT_AddConstraint" | "AT_AddIndexConstraint":
             con = cmd["def"]["Constraint"]
             if con["contype"] not in _CONSTRAINT_KINDS:
                 return None
-            return o.AddConstraint(table=table, constraint=_constraint(con), **kw)
+            return o.AddConstraint(table=table, constraint=_constraint(con, span=ctx.clause(con)),
+                                   **kw)
         case "AT_DropConstraint":
             return o.DropConstraint(table=table, name=name, cascade=cascade,
                                     if_exists=bool(cmd.get("missing_ok")), **kw)
