@@ -69,11 +69,17 @@ class Operation:
     span: Span  # the whole statement
     statement: int = 0
     clause: Span | None = field(default=None, compare=False)  # this operation's part of it
+    # One span per name of `tables`/`names`, in order, when the statement names several.
+    name_spans: tuple[Span, ...] = field(default=(), compare=False)
 
     @property
     def site(self) -> Span:
         """The smallest span known to hold this operation: its clause, else its statement."""
         return self.clause or self.span
+
+    def name_site(self, index: int) -> Span | None:
+        """The span of the index-th name the operation acts on, when it names several."""
+        return self.name_spans[index] if index < len(self.name_spans) else None
 
     @property
     def kind(self) -> str:

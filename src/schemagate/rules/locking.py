@@ -146,7 +146,7 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
     """
     if op.concurrently:
         return
-    for name in op.names:
+    for i, name in enumerate(op.names):
         index = ctx.catalog.indexes.get(name)
         if index is not None and (ctx.is_new(index.table) or index.created_in ==
                                   ctx.migration.name):
@@ -154,7 +154,7 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
         where = f" on `{index.table}`" if index else ""
         yield Hit(f"dropping index `{name}`{where} without CONCURRENTLY takes an ACCESS "
                   "EXCLUSIVE lock", object=str(index.table if index else name),
-                  lock=ACCESS_EXCLUSIVE)
+                  lock=ACCESS_EXCLUSIVE, span=op.name_site(i))
 
 
 @rule("reindex-non-concurrently", family="locking", severity="warning", ops=(o.Reindex,),

@@ -184,3 +184,15 @@ def test_clauses_are_exact_in_statements_parsed_one_by_one_after_a_syntax_error(
     assert script.errors
     ops = script.statements[-1].ops
     assert [_text(name, op.clause) for op in ops] == ["ADD COLUMN a int", "DROP COLUMN b"]
+
+
+def test_each_name_of_a_drop_of_several_tables_is_spanned() -> None:
+    name = "clauses/drops.sql"
+    (drop,) = parse(name).statements[0].ops
+    assert isinstance(drop, o.DropTable)
+    assert [_text(name, s) for s in drop.name_spans] == ["public.a", "b", "c"]
+
+
+def test_a_drop_of_one_table_has_no_name_spans() -> None:
+    (drop,) = parse("clauses/drops.sql").statements[1].ops
+    assert isinstance(drop, o.DropTable) and drop.name_spans == ()

@@ -143,3 +143,39 @@ class Locator:
             out.append((i, last))
             i = last + 2  # past the comma
         return out if len(out) == count else None
+
+    def names(self, count: int) -> list[Span] | None:
+        """The spans of the `count` comma-separated object names of ``DROP kind [IF EXISTS]
+        a, b, … [CASCADE]``, for two or more; None when they cannot be told apart (names
+        with arguments)."""
+        if count < 2:
+            return None
+        tokens = self.tokens()
+        pieces, first, depth = [], 0, 0
+        for i, token in enumerate(tokens):
+            if token.name == _OPEN:
+                depth += 1
+            elif token.name == _CLOSE:
+                depth -= 1
+            elif depth == 0 and token.name in (_COMMA, _SEMICOLON):
+                pieces.append((first, i - 1))
+                first = i + 1
+                if token.name == _SEMICOLON:
+                    break
+        else:
+            pieces.append((first, len(tokens) - 1))
+        if len(pieces) != count or depth != 0 or any(t.name in (_OPEN, _CLOSE) for t in tokens):
+            return None
+        out = []
+        for n, (a, b) in enumerate(pieces):
+            if n == 0:  # the name ends the first piece: walk back over `schema.name`
+                start = b
+                while start - 2 >= a and tokens[start - 1].name == _DOT:
+                    start -= 2
+                out.append(self.tokens_span(start, b))
+            else:  # the name starts every other piece (the last may go on: CASCADE)
+                end = a
+                while end + 2 <= b and tokens[end + 1].name == _DOT:
+                    end += 2
+                out.append(self.tokens_span(a, end))
+        return out

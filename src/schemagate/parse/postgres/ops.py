@@ -283,6 +283,9 @@ def _drop(body: Node, ctx: _Ctx) -> list[o.Operation]:
     kw: dict[str, Any] = {"cascade": cascade, **ctx.kw()}
     names = _drop_names(objects)
     quals = tuple(qname_from_list(n) for n in names if n)
+    if ctx.locate is not None and len(quals) == len(objects) > 1 and kind in (
+            "OBJECT_TABLE", "OBJECT_INDEX", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_SEQUENCE"):
+        kw["name_spans"] = tuple(ctx.locate.names(len(objects)) or ())
     match kind:
         case "OBJECT_TABLE":
             return [o.DropTable(tables=quals, if_exists=if_exists, **kw)]
