@@ -97,6 +97,9 @@ class ParsedScript:
     declared_irreversible: bool = False
     # Where the script starts when it is part of a file: Alembic's `def downgrade():` line.
     span: Span | None = None
+    # What the script's function holds (Alembic: the `pass` of an empty downgrade()), for
+    # findings about what it does not do.
+    body_span: Span | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,7 +57,7 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
         return  # nothing to undo: a merge revision, or a migration that does nothing
     down = ctx.migration.down
     if down is not None and down.declared_irreversible:
-        yield Hit("the down migration declares itself irreversible")
+        yield Hit("the down migration declares itself irreversible", span=down.body_span)
     elif down is None:
         yield Hit(f"migration `{source.name}` has no down migration")
     elif _down_is_empty(ctx):
@@ -72,7 +72,7 @@ def _down_span(ctx: MigrationContext) -> Span | None:
     for st in down.statements:
         if st.ops:
             return st.ops[0].span
-    return down.span or Span.point(down.script.path)
+    return down.body_span or down.span or Span.point(down.script.path)
 
 
 def _column_restored(before: Column, after: Column) -> bool:
