@@ -285,7 +285,7 @@ def _drop(body: Node, ctx: _Ctx) -> list[o.Operation]:
     quals = tuple(qname_from_list(n) for n in names if n)
     if ctx.locate is not None and len(quals) == len(objects) > 1 and kind in (
             "OBJECT_TABLE", "OBJECT_INDEX", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_SEQUENCE"):
-        kw["name_spans"] = tuple(ctx.locate.names(len(objects)) or ())
+        kw["name_spans"] = tuple(ctx.locate.object_names(len(objects)) or ())
     match kind:
         case "OBJECT_TABLE":
             return [o.DropTable(tables=quals, if_exists=if_exists, **kw)]
