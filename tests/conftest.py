@@ -52,46 +52,220 @@ def with_settings(**changes: object) -> Settings:
 
 
 # --- PostgreSQL for the tests that need one -------------------------------------------
-# The server on this machine when one answers (SCHEMAGATE_TEST_PG overrides the URL), else an
-# embedded one (pgserver), else the test is skipped with the reason. Each test gets a
-# database of its own, created and dropped around it.
+# One server per test session (per xdist worker): SCHEMAGATE_TEST_PG when set, else the server
+# on this machine when one answers, else an embedded one (pgserver, in the test extra), else
+# the tests that need one skip, saying how to get one. Each test gets a database of its own.
+#
+# What waits is the server, not the tests: DROP DATABASE forces a checkpoint and waits for it
+# (seconds on a server other sessions keep busy). So databases are dropped in the background
+# while the next tests run, several at a time so that they share checkpoints, and the session
+# waits for the last drops at its end. A schema several tests need is built once into a
+# template database and cloned per test (CREATE DATABASE … TEMPLATE copies files, no SQL).
 
 import os  # noqa: E402
+import threading  # noqa: E402
 import uuid  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from concurrent.futures import Future, ThreadPoolExecutor  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 
 import pytest  # noqa: E402
 
 DEFAULT_TEST_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+TEST_DB_PREFIX = "schemagate_test_"
+HOW_TO_GET_ONE = ("start PostgreSQL at 127.0.0.1:5432 (user postgres) or set "
+                  "SCHEMAGATE_TEST_PG=postgresql://…, or install the embedded one: "
+                  "pip install pgserver (it is in the test extra)")
+
+
+def unique_name(prefix: str = "t") -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+class DatabaseMaker:
+    """Creates databases on one server, and drops them in the background."""
+
+    def __init__(self, server: str) -> None:
+        self.server = server
+        self._dropping = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dropdb")
+        self._pending: list[Future[None]] = []
+        self._templates: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._last: list[str] = []
+
+    def create(self, template: str | None = None) -> str:
+        """A new database (a copy of `template` when given); its URL."""
+        from psycopg import sql
+
+        from schemagate.diff.connect import connect, with_database
+
+        name = TEST_DB_PREFIX + uuid.uuid4().hex[:12]
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template is not None:
+            statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        with connect(self.server, autocommit=True) as admin:
+            admin.execute(statement)
+        return with_database(self.server, name)
+
+    def drop_later(self, url: str) -> None:
+        from psycopg import conninfo
+
+        name = str(conninfo.conninfo_to_dict(url)["dbname"])
+        self._pending.append(self._dropping.submit(self._drop, name))
+
+    @contextmanager
+    def database(self, template: str | None = None) -> Iterator[str]:
+        url = self.create(template)
+        try:
+            yield url
+        finally:
+            self.drop_later(url)
+
+    @contextmanager
+    def clone(self, key: str, build: Callable[[str], None]) -> Iterator[str]:
+        """A copy of the database `build` prepares, built once per session under `key`."""
+        with self._lock:
+            if key not in self._templates:
+                from psycopg import conninfo
+
+                url = self.create()
+                build(url)  # closes its connections: a template must have no sessions
+                self._templates[key] = str(conninfo.conninfo_to_dict(url)["dbname"])
+        with self.database(self._templates[key]) as url:
+            yield url
+
+    def after_drops(self, statement: str) -> None:
+        """Run `statement` on the server once every database is gone: dropping a role that
+        their grants still name would fail while a drop is pending."""
+        self._last.append(statement)
+
+    def close(self) -> None:
+        for name in self._templates.values():
+            self._pending.append(self._dropping.submit(self._drop, name))
+        for future in self._pending:
+            future.result()
+        self._dropping.shutdown()
+        if self._last:
+            from schemagate.diff.connect import connect
+
+            with connect(self.server, autocommit=True) as admin:
+                for statement in self._last:
+                    admin.execute(statement.encode())
+
+    def _drop(self, name: str) -> None:
+        from psycopg import sql
+
+        from schemagate.diff.connect import connect
+
+        with connect(self.server, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)))
+
+
+@contextmanager
+def _embedded() -> Iterator[str]:
+    """The embedded server, made cheap to write to: it holds nothing worth a crash-safe
+    disk, so fsync and full-page writes are off (checkpoints then cost no disk flush)."""
+    from schemagate.diff.connect import connect
+    from schemagate.diff.scratch import embedded_server
+
+    with embedded_server() as url:
+        with connect(url, autocommit=True) as conn:
+            for setting in ("fsync", "full_page_writes", "synchronous_commit"):
+                conn.execute(f"ALTER SYSTEM SET {setting} = off")
+            conn.execute("SELECT pg_reload_conf()")
+        yield url
+
+
+_OPEN: dict[str, DatabaseMaker] = {}
+
+
+def databases_on(server: str) -> DatabaseMaker:
+    """The session's database maker for a URL the `pg_server` fixture gave."""
+    return _OPEN[server]
+
+
+@contextmanager
+def _serving(url: str) -> Iterator[str]:
+    _OPEN[url] = DatabaseMaker(url)
+    try:
+        yield url
+    finally:
+        _OPEN.pop(url).close()
 
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
     """URL of a PostgreSQL server the tests may create databases on."""
     from schemagate.diff.connect import DatabaseError, connect
-    from schemagate.diff.scratch import embedded_server
 
     url = os.environ.get("SCHEMAGATE_TEST_PG", DEFAULT_TEST_PG)
     try:
         connect(url, timeout=3).close()
     except DatabaseError as local_error:
         try:
-            with embedded_server() as embedded:
+            with _embedded() as embedded, _serving(embedded):
                 yield embedded
             return
         except DatabaseError as exc:
-            pytest.skip(f"no PostgreSQL: {local_error}; embedded server: {exc}")
-    yield url
-
-
-@pytest.fixture
-def pg_db(pg_server: str) -> Iterator[str]:
-    """A fresh database for one test, dropped afterwards."""
-    from schemagate.diff.scratch import _database_on
-
-    with _database_on(pg_server) as url:
+            pytest.skip(f"no PostgreSQL ({local_error}; embedded server: {exc}): "
+                        f"{HOW_TO_GET_ONE}")
+    with _serving(url):
         yield url
 
 
-def unique_name(prefix: str = "t") -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:8]}"
+@pytest.fixture
+def pg_databases(pg_server: str) -> DatabaseMaker:
+    """Makes databases (and clones of prepared ones) on the session's server."""
+    return databases_on(pg_server)
+
+
+@pytest.fixture
+def pg_db(pg_databases: DatabaseMaker) -> Iterator[str]:
+    """A fresh, empty database for one test, dropped afterwards."""
+    with pg_databases.database() as url:
+        yield url
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs a PostgreSQL server is slow: it waits on the server (a database to
+    create and drop, migrations to run), so `-m "not slow"` leaves it out of the edit loop."""
+    for item in items:
+        if "pg_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
+# Names that try to leave the place they are put in a generated script: a `--` comment (a
+# newline, a carriage return, a Unicode line separator), a `/* */` comment, a quoted
+# identifier, a string literal (with and without standard_conforming_strings), or the
+# reader's terminal (ESC, BEL). Each would drop the canary table `keep` if it got out.
+HOSTILE_NAMES = (
+    "x\nDROP TABLE keep;\n--",
+    "y\r\nDROP TABLE keep; --",
+    "z\rDROP TABLE keep; --",
+    "b*/ DROP TABLE keep; /*",
+    "q'\"; DROP TABLE keep; --",
+    "s\\'; DROP TABLE keep; --",
+    "e\x1b[2J\x07\x85\u2028DROP TABLE keep;\u202e--",
+)
+CANARY = "CREATE TABLE keep (id int PRIMARY KEY, v text); INSERT INTO keep VALUES (1, 'alive');"
+
+
+import contextlib  # noqa: E402
+
+
+@contextlib.contextmanager
+def table_locked(url: str, table: str) -> Iterator[None]:
+    """``table`` held ACCESS EXCLUSIVE by a second session in an open transaction, as a
+    running migration holds it. Released after 20 s at the latest, so that a run which
+    waits for it fails its test's time limit instead of hanging the suite."""
+    import psycopg
+
+    from schemagate.diff.connect import connect
+
+    with connect(url) as holder:
+        holder.execute("SET idle_in_transaction_session_timeout = '20s'")
+        holder.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        yield
+        with contextlib.suppress(psycopg.Error):
+            holder.rollback()

@@ -18,16 +18,13 @@ from typing import Any, NoReturn
 import click
 
 from schemagate import __version__
+from schemagate.model.errors import SchemagateError
 
 LINT_FORMATS = ("text", "json", "github", "sarif", "markdown", "html", "gitlab")
 
 
-class Failure(Exception):
-    """A problem the user can fix: printed as one line, exit code 2, no traceback."""
-
-
 def _fail(message: str) -> NoReturn:
-    raise Failure(message)
+    raise SchemagateError(message)
 
 
 def _csv(value: str | None) -> tuple[str, ...]:
@@ -85,7 +82,7 @@ def _umask() -> int:
 def _run(debug: bool, body: Callable[[], int]) -> NoReturn:
     try:
         code = body()
-    except Failure as exc:
+    except SchemagateError as exc:
         click.echo(f"schemagate: error: {exc}", err=True)
         code = 2
     except KeyboardInterrupt:
@@ -160,7 +157,6 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
         gc.disable()
         settings = _settings(config_file, dialect, select, ignore, fail_on, pg_version,
                              variables)
-        from schemagate.lint.engine import UnknownRuleError
         from schemagate.lint.engine import lint as run_lint
         from schemagate.parse.layouts.discover import discover
         from schemagate.parse.load import load_migrations
@@ -182,12 +178,10 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
             bar.relabel("linting")
             result = run_lint(loaded.migrations, settings, stats=stats, report=report,
                               progress=bar)
-        except UnknownRuleError as exc:
-            _fail(str(exc))
         finally:
             bar.close()
         result.errors = found.errors + loaded.errors
-        result.notices = found.notices + loaded.notices
+        result.notices = found.notices + loaded.notices + _size_notices(stats)
         result.files = loaded.files
         if not found.migrations and not found.errors:
             result.notices.append(_no_migrations(paths))
@@ -200,13 +194,15 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
 
 
 def _live_stats(url: str) -> Any:
-    from schemagate.diff.connect import DatabaseError
     from schemagate.diff.stats import table_stats
 
-    try:
-        return table_stats(url)
-    except DatabaseError as exc:
-        _fail(str(exc))
+    return table_stats(url)
+
+
+def _size_notices(stats: Any) -> list[Any]:
+    from schemagate.diff.stats import size_notices
+
+    return size_notices(stats) if stats else []
 
 
 def _report(sources: Sequence[Any], changed_since: str | None) -> set[str] | None:
@@ -273,12 +269,9 @@ def _render(result: Any, fmt: str, no_help: bool, color: bool | None, output: st
 def _settings(config_file: str | None, dialect: str | None, select: str | None,
               ignore: str | None, fail_on: str | None, pg_version: int | None,
               variables: Sequence[str]) -> Any:
-    from schemagate.lint.config import ConfigError, load_config, parse_fail_on
+    from schemagate.lint.config import load_config, parse_fail_on
 
-    try:
-        settings, _ = load_config(Path(config_file) if config_file else None, Path.cwd())
-    except ConfigError as exc:
-        _fail(str(exc))
+    settings, _ = load_config(Path(config_file) if config_file else None, Path.cwd())
     if config_file and not Path(config_file).is_file():
         _fail(f"config file not found: {config_file}")
     changes: dict[str, Any] = {}
@@ -335,43 +328,6 @@ def explain(rule: str) -> None:
 
 # --- backup and verify ------------------------------------------------------------------
 
-def _load_strictly(paths: Sequence[str], config_file: str | None,
-                   variables: Sequence[str]) -> Any:
-    """The parsed migrations, or a Failure listing every input error with file and line.
-
-    backup and verify act on the migrations (they write SQL, or run it): an unparsable file
-    is not a finding to report after the others but a reason not to act at all.
-    """
-    from schemagate.parse.layouts.discover import discover
-    from schemagate.parse.load import load_migrations
-
-    settings = _settings(config_file, None, None, None, None, None, variables)
-    found = discover(list(paths) or ["."])
-    loaded = load_migrations(found.migrations, variables=settings.variables,
-                             transactions=settings.transactions)
-    errors = found.errors + loaded.errors
-    if errors:
-        lines = [":".join(str(p) for p in (e.path, e.line, e.column) if p is not None)
-                 + f": {e.message}" for e in errors]
-        _fail("cannot use these migrations:\n  " + "\n  ".join(lines))
-    if not loaded.migrations:
-        _fail(f"no migrations found in {', '.join(paths) or '.'}")
-    return loaded.migrations
-
-
-def _start_index(migrations: Sequence[Any], start: str | None) -> int:
-    """Position of the migration named by --from (its name, version or file name)."""
-    if start is None:
-        return 0
-    for i, mig in enumerate(migrations):
-        script = mig.source.up or mig.source.down
-        names = {mig.name, mig.source.version, Path(script.path).name if script else None}
-        if start in names:
-            return i
-    _fail(f"--from {start}: no such migration (known: "
-          f"{', '.join(m.name for m in migrations[:10])}{' …' if len(migrations) > 10 else ''})")
-
-
 @main.command("backup")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("-o", "--output", "output_dir", required=True, type=click.Path(file_okay=False),
@@ -392,36 +348,20 @@ def backup_command(paths: tuple[str, ...], output_dir: str, db: str | None, star
     """Write backup.sql and restore.sql for the data the migrations destroy."""
 
     def body() -> int:
-        from schemagate.backup import (
-            plan_backup,
-            read_facts,
-            render_scripts,
-            tables_to_read,
-            with_facts,
-        )
-        from schemagate.diff.connect import DatabaseError
+        from schemagate.backup import run_backup
 
-        migrations = _load_strictly(paths, config_file, variables)
-        plan = plan_backup(migrations, _start_index(migrations, start))
-        stats = None
-        if db:
-            try:
-                facts = read_facts(db, *tables_to_read(plan))
-            except DatabaseError as exc:
-                _fail(str(exc))
-            plan, stats = with_facts(plan, facts), facts.stats
-        scripts = render_scripts(plan, stats=stats)
+        settings = _settings(config_file, None, None, None, None, None, variables)
+        made = run_backup(paths, settings, start=start, db=db)
         folder = Path(output_dir)
-        write_output(scripts.backup, str(folder / "backup.sql"))
-        write_output(scripts.restore, str(folder / "restore.sql"))
+        write_output(made.scripts.backup, str(folder / "backup.sql"))
+        write_output(made.scripts.restore, str(folder / "restore.sql"))
+        n = len(made.plan.saves)
         click.echo(f"wrote {folder / 'backup.sql'} and {folder / 'restore.sql'}: "
-                   f"{len(plan.saves)} save{'s' if len(plan.saves) != 1 else ''} into schema "
-                   f"{scripts.schema}")
-        for save in plan.saves:
-            what = "every row" if save.kind == "table" else ", ".join(save.columns)
-            click.echo(f"  [{save.number}] {save.table.name}: {what}")
-        for note in plan.notes:
-            click.echo(f"  note: {note.message}")
+                   f"{n} save{'s' if n != 1 else ''} into schema {made.scripts.schema}")
+        for line in made.saves():
+            click.echo(f"  {line}")
+        for note in made.notes():
+            click.echo(f"  note: {note}")
         return 0
 
     _run(debug, body)
@@ -449,15 +389,11 @@ def verify_command(paths: tuple[str, ...], scratch: str | None, fmt: str, output
     """Apply migrations up, down and up again on a scratch PostgreSQL; trace and check them."""
 
     def body() -> int:
-        from schemagate.diff.connect import DatabaseError
-        from schemagate.verify import verify
+        from schemagate.verify import run_verify
         from schemagate.verify.report import render_json, render_text
 
-        migrations = _load_strictly(paths, config_file, variables)
-        try:
-            result = verify(migrations, scratch, seed)
-        except DatabaseError as exc:
-            _fail(str(exc))
+        settings = _settings(config_file, None, None, None, None, None, variables)
+        result = run_verify(paths, settings, scratch=scratch, seed=seed)
         write_output(render_json(result) if fmt == "json" else render_text(result), output)
         if result.unrunnable:
             _fail("verify could not apply " + "; ".join(result.unrunnable))
@@ -500,17 +436,13 @@ def diff_command(source: str, target: str, fmt: str, down: bool, allow_destructi
         # Two catalogs of tens of thousands of small acyclic records, then exit: the cycle
         # collector would only walk them again and again (as in lint).
         gc.disable()
-        from schemagate.diff.connect import DatabaseError
-        from schemagate.diff.targets import Loader, TargetError, parse_target
+        from schemagate.diff.targets import Loader, parse_target
 
         loader = Loader(scratch, privileges=privileges)
-        try:
-            src, dst = parse_target(source), parse_target(target)
-            with loader:
-                # The planner is imported while both databases are being read.
-                before, after = loader.load_pair(src, dst, _import_planner)
-        except (DatabaseError, TargetError) as exc:
-            _fail(str(exc))
+        src, dst = parse_target(source), parse_target(target)
+        with loader:
+            # The planner is imported while both databases are being read.
+            before, after = loader.load_pair(src, dst, _import_planner)
         from schemagate.diff.changes import PlanOptions
         from schemagate.diff.plan import plan
         from schemagate.diff.render import DOWN_BANNER, render_json, render_sql, render_text
@@ -613,58 +545,18 @@ def report_command(paths: tuple[str, ...], fmt: str, output: str | None, db_url:
     def body() -> int:
         gc.disable()  # as in lint: a large run builds many acyclic objects and exits
         settings = _settings(config_file, None, select, ignore, fail_on, pg_version, variables)
-        from datetime import UTC, datetime
-
-        from schemagate.lint.engine import UnknownRuleError
-        from schemagate.lint.engine import lint as run_lint
-        from schemagate.parse.layouts.discover import discover
-        from schemagate.parse.load import load_migrations
-        from schemagate.reports.impact import build_impact, checklist_from_gate
         from schemagate.reports.progress import Progress
+        from schemagate.reports.run import run_report
 
-        # SOURCE_DATE_EPOCH (the reproducible-builds convention) fixes the report's date, and
-        # the backup schema's name with it: the same input then gives the same file.
-        epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-        now = (datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit()
-               else datetime.now(UTC))
         gate = _verify_gate(verify_json) if verify_json else None
-        found = discover(list(paths) or ["."])
-        bar = Progress("parsing")
+        bar = Progress("parsing")  # drawn only on a terminal, and only for long runs
         try:
-            loaded = load_migrations(bar.track(found.migrations, len(found.migrations)),
-                                     variables=settings.variables,
-                                     transactions=settings.transactions)
-            if db_url:
-                bar.relabel("reading the database")
-            stats = _live_stats(db_url) if db_url else None
-            first = _start_index(loaded.migrations, start) if loaded.migrations else 0
-            pending = loaded.migrations[first:]
-            bar.relabel("linting")
-            try:
-                result = run_lint(loaded.migrations, settings, stats=stats, progress=bar,
-                                  report={m.name for m in pending} if first else None)
-            except UnknownRuleError as exc:
-                _fail(str(exc))
-            result.errors = found.errors + loaded.errors
-            result.notices = found.notices + loaded.notices
-            result.files = loaded.files
-            if not found.migrations and not found.errors:
-                result.notices.append(_no_migrations(paths))
-            bar.relabel("backup scripts")
-            backup = _report_backup(loaded.migrations, first, result.errors, db_url, now,
-                                    debug)
+            run = run_report(paths, settings, db=db_url, start=start, drift=drift,
+                             scratch=scratch, gate=gate, title=title, progress=bar,
+                             raise_errors=debug)
         finally:
             bar.close()
-        changes = None
-        if drift:
-            if not db_url or len(paths) != 1:
-                _fail("--drift compares the live database (--db URL) with one migrations "
-                      "folder: give both")
-            changes = _drift(db_url, paths[0], scratch)
-        impact = build_impact(result, pending, fail_on=settings.fail_on,
-                              stats=stats, backup=backup, generated=now, title=title,
-                              drift=changes,
-                              checklist=checklist_from_gate(gate) if gate is not None else None)
+        impact = run.impact
         if fmt == "markdown":
             from schemagate.reports.markdown import render_markdown
 
@@ -681,83 +573,13 @@ def report_command(paths: tuple[str, ...], fmt: str, output: str | None, db_url:
         if output and output != "-":
             click.echo(f"wrote {output}: {impact.summary.verdict}, "
                        f"{impact.summary.migrations} migrations", err=True)
-        return result.exit_code(settings.fail_on)
+        return run.result.exit_code(settings.fail_on)
 
     _run(debug, body)
 
 
-def _drift(db_url: str, folder: str, scratch: str | None) -> Any:
-    """What differs between the live database and the schema the migrations build."""
-    from schemagate.diff.compare import compare
-    from schemagate.diff.connect import DatabaseError
-    from schemagate.diff.targets import Loader, TargetError, parse_target
-    from schemagate.reports.impact import drift_from_deltas
-
-    try:
-        with Loader(scratch) as loader:
-            live = loader.load(parse_target(db_url))
-            target = loader.load(parse_target(folder))
-    except (DatabaseError, TargetError) as exc:
-        _fail(str(exc))
-    return drift_from_deltas(compare(live, target))
-
-
 def _verify_gate(path: str) -> list[dict[str, Any]]:
     """The gate items of a `schemagate verify --format json` file."""
-    import json
+    from schemagate.verify.report import read_gate
 
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-        items = doc["gate"]["items"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        _fail(f"--verify-json {path}: not the JSON of `schemagate verify` ({exc})")
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        _fail(f"--verify-json {path}: gate.items is not a list of checks")
-    return items
-
-
-def _report_backup(migrations: Sequence[Any], first: int, errors: Sequence[Any],
-                   db_url: str | None, now: Any, debug: bool) -> Any:
-    """The backup section: the scripts `schemagate backup` would write, or why there are
-    none. The report is for reading, so a failure here is said in the report, not fatal."""
-    from importlib.util import find_spec
-
-    from schemagate.reports.impact import BackupView
-
-    if find_spec("schemagate.backup") is None:
-        return BackupView(False, "not generated (the backup stage is not installed)")
-    if errors:
-        return BackupView(False, f"not generated: {len(errors)} input error(s); scripts are "
-                                 "only written when every migration parses")
-    from schemagate.backup import (
-        plan_backup,
-        read_facts,
-        render_scripts,
-        tables_to_read,
-        with_facts,
-    )
-    from schemagate.diff.connect import DatabaseError
-
-    try:
-        plan = plan_backup(migrations, first)
-        stats = None
-        if db_url:
-            facts = read_facts(db_url, *tables_to_read(plan))
-            plan, stats = with_facts(plan, facts), facts.stats
-        scripts = render_scripts(plan, now=now, stats=stats)
-    except DatabaseError as exc:
-        return BackupView(False, f"not generated: {exc}")
-    except Exception as exc:
-        if debug:
-            raise
-        return BackupView(False, f"not generated: the backup stage failed "
-                                 f"({type(exc).__name__}: {exc})")
-    saves = [f"[{s.number}] {s.table.name}: "
-             f"{'every row' if s.kind == 'table' else ', '.join(s.columns)}"
-             for s in plan.saves]
-    n = len(plan.saves)
-    reason = (f"{n} save{'s' if n != 1 else ''}: run backup.sql before the migrations, "
-              "restore.sql after a rollback." if n else
-              "Nothing to save: no migration destroys data that exists before it runs.")
-    return BackupView(True, reason, scripts.schema, scripts.backup, scripts.restore, saves,
-                      [note.message for note in plan.notes])
+    return read_gate(path)

@@ -28,9 +28,9 @@ from schemagate.diff.narrow import narrowed
 from schemagate.diff.objects import flatten
 from schemagate.diff.plan import plan
 from schemagate.diff.render import render_sql
-from schemagate.diff.scratch import _database_on
 from schemagate.diff.targets import Loader, Target
 from schemagate.model.catalog import Catalog
+from tests.conftest import databases_on
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "diff"
 
@@ -41,7 +41,7 @@ def databases(server: str, *scripts: str) -> Iterator[list[str]]:
     with contextlib.ExitStack() as stack:
         urls = []
         for i, script in enumerate(scripts):
-            url = stack.enter_context(_database_on(server))
+            url = stack.enter_context(databases_on(server).database())
             if script.strip():
                 run_sql(url, script, f"<script {i}>")
             urls.append(url)

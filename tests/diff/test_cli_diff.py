@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from schemagate.diff.execute import run_sql
 from schemagate.diff.introspect import introspect
 from schemagate.diff.plan import plan
@@ -123,10 +125,9 @@ def test_the_live_database_is_not_written(pg_server: str, pg_db: str,
     assert not plan(before, introspect(pg_db)).differs
 
 
+@pytest.mark.slow
 def test_files_without_scratch_share_one_embedded_server(tmp_path: Path) -> None:
     """Both sides are read at once; the embedded PostgreSQL is started once for both."""
-    import pytest
-
     pytest.importorskip("pgserver", reason="the embedded PostgreSQL (pgserver) is not installed")
     a, b = _files(tmp_path)
     proc = run("--from", a, "--to", b, "--format", "text")

@@ -50,6 +50,7 @@ def test_unreachable_database_is_a_clear_error() -> None:
     assert "secret" not in str(caught.value)
 
 
+@pytest.mark.slow
 def test_embedded_server_starts_and_serves() -> None:
     pytest.importorskip("pgserver", reason="the embedded PostgreSQL (pgserver) is not installed")
     with embedded_server() as url, scratch_database(url) as scratch, connect(scratch) as conn:

@@ -192,6 +192,7 @@ def test_python_target_without_sqlalchemy(pg_server: str,
         loader.load(parse_target("python:app.models:metadata"))
 
 
+@pytest.mark.slow
 def test_embedded_scratch_server_by_default(tmp_path: Path) -> None:
     pytest.importorskip("pgserver", reason="the embedded PostgreSQL (pgserver) is not installed")
     sql = _write(tmp_path, {"a.sql": SCHEMA, "b.sql": SCHEMA + "ALTER TABLE t ADD x int;"})

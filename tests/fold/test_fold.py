@@ -98,3 +98,21 @@ def test_schema_drop_removes_its_objects(tmp_path: Path) -> None:
                "DROP SCHEMA s CASCADE;")
     assert not any(k.schema == "s" for k in cat.tables)
     assert not any(k.schema == "s" for k in cat.indexes)
+
+
+def _unwritten(cat: Catalog, table: str) -> list[str]:
+    return [c.name for c in cat.tables[QName("public", table)].columns if c.unwritten]
+
+
+def test_a_column_added_to_an_existing_table_holds_no_data_until_a_migration_writes_it() -> None:
+    cat = fold("CREATE TABLE users (id bigint PRIMARY KEY, email text);",
+               "ALTER TABLE users ADD COLUMN plan text, ADD COLUMN tier text;",
+               "UPDATE users SET plan = 'free';")
+    assert _unwritten(cat, "users") == ["tier"]
+
+
+def test_an_insert_writes_every_column_of_its_table() -> None:
+    cat = fold("CREATE TABLE plans (name text);",
+               "ALTER TABLE plans ADD COLUMN price numeric;",
+               "INSERT INTO plans (name) VALUES ('free');")
+    assert _unwritten(cat, "plans") == []

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from schemagate.cli import main
-from schemagate.diff.connect import connect
+from schemagate.diff.connect import LOCK_TIMEOUT, STATEMENT_TIMEOUT, connect, read_only
 from schemagate.diff.stats import table_stats
 from schemagate.model.names import QName
+from tests.conftest import table_locked
 
 
 @pytest.fixture
@@ -57,3 +60,63 @@ def test_unreachable_db_is_exit_2(tmp_path: Path) -> None:
                                        "postgresql://nobody@127.0.0.1:1/none"])
     assert result.exit_code == 2
     assert "cannot connect" in result.output
+
+
+@pytest.fixture
+def big_locked(sized_db: str) -> Iterator[str]:
+    with table_locked(sized_db, "big"):
+        yield sized_db
+
+
+def test_live_sessions_bound_their_waits_with_lock_and_statement_timeouts(pg_db: str) -> None:
+    with read_only(pg_db) as cur:
+        cur.execute("SELECT current_setting('lock_timeout'), "
+                    "current_setting('statement_timeout')")
+        assert cur.fetchone() == (LOCK_TIMEOUT, STATEMENT_TIMEOUT)
+
+
+def test_the_urls_own_session_options_win_over_the_default_timeouts(pg_db: str) -> None:
+    url = f"{pg_db} options='-c lock_timeout=7s'"
+    with read_only(url) as cur:
+        cur.execute("SELECT current_setting('lock_timeout'), "
+                    "current_setting('transaction_read_only')")
+        assert cur.fetchone() == ("7s", "on")
+
+
+def test_a_locked_tables_size_is_unknown_with_the_reason_and_the_others_are_read(
+        big_locked: str) -> None:
+    started = time.monotonic()
+    stats = table_stats(big_locked)
+    assert time.monotonic() - started < 15
+    big, small = stats[QName("public", "big")], stats[QName("public", "small")]
+    assert big.bytes is None and big.rows == 20000
+    assert big.unknown is not None and "lock" in big.unknown
+    assert small.bytes is not None and small.unknown is None
+
+
+def test_lint_db_finishes_promptly_behind_a_lock_and_says_the_size_is_unknown(
+        big_locked: str, tmp_path: Path) -> None:
+    migration = tmp_path / "001_index.sql"
+    migration.write_text("SET lock_timeout = '2s';\n"
+                         "CREATE INDEX big_email ON big (email);\n")
+    started = time.monotonic()
+    result = CliRunner().invoke(main, ["lint", str(migration), "--db", big_locked,
+                                       "--format", "json"])
+    assert time.monotonic() - started < 15
+    assert result.exit_code in (0, 1), result.output
+    doc = json.loads(result.stdout)
+    notices = [n for n in doc["notices"] if n["path"] == "public.big"]
+    assert notices and "size unknown" in notices[0]["message"]
+    finding = next(f for f in doc["findings"] if f["rule"] == "create-index-non-concurrently")
+    assert finding["facts"]["rows"] == 20000 and finding["facts"]["bytes"] is None
+
+
+def test_a_required_column_added_to_a_table_with_rows_is_an_error(sized_db: str,
+                                                                  tmp_path: Path) -> None:
+    migration = tmp_path / "001_plan.sql"
+    migration.write_text("ALTER TABLE small ADD COLUMN plan text NOT NULL;\n")
+    result = CliRunner().invoke(main, ["lint", str(migration), "--db", sized_db,
+                                       "--format", "json"])
+    doc = json.loads(result.output)
+    [finding] = [f for f in doc["findings"] if f["rule"] == "add-required-column"]
+    assert (finding["severity"], finding["facts"]["rows"]) == ("error", 10)

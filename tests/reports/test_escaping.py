@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -128,3 +129,63 @@ def test_sarif_and_gitlab_keep_names_exact_and_markup_escaped(
     assert suppressed[0]["suppressions"][0]["justification"] == REASON
     issues = json.loads(_run("lint", "--format", "gitlab", HOSTILE))
     assert any(SCRIPT_TABLE in i["description"] for i in issues)
+
+
+# A table and a migration file named with what drives a terminal or reorders text: ESC (a
+# clear-screen sequence), BEL, DEL, a C1 CSI, a line separator, a right-to-left override.
+RAW_CONTROLS = "\x1b\x07\x7f\x9b\u2028\u202e"
+CONTROL_TABLE = "t\x1b[2J\x07\x7f\x9b\u2028\u202eevil"
+CONTROL_FILE = "002_drop\x1b[2J\x07.sql"
+
+
+@pytest.fixture
+def control_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    quoted = '"' + CONTROL_TABLE + '"'
+    (tmp_path / "001_create.sql").write_text(
+        f"CREATE TABLE {quoted} (id int PRIMARY KEY, legacy text);\n", encoding="utf-8")
+    (tmp_path / CONTROL_FILE).write_text(
+        f"ALTER TABLE {quoted} DROP COLUMN legacy;\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("command", [
+    ["lint", "--format", "text"], ["lint", "--format", "github"],
+    ["lint", "--format", "markdown"], ["lint", "--format", "html"],
+    ["lint", "--format", "json"], ["lint", "--format", "sarif"],
+    ["lint", "--format", "gitlab"],
+    ["report", "--format", "html"], ["report", "--format", "markdown"],
+    ["report", "--format", "json"],
+])
+def test_control_characters_in_names_and_paths_never_reach_the_output_raw(
+        command: list[str], control_names: Path) -> None:
+    out = _run(*command, ".")
+    assert "drop" in out  # the finding on the file is there
+    raw = [hex(ord(c)) for c in RAW_CONTROLS if c in out]
+    assert raw == [], raw
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "gitlab"])
+def test_json_formats_keep_names_with_control_characters_exact(
+        fmt: str, control_names: Path) -> None:
+    doc = json.loads(_run("lint", "--format", fmt, "."))
+    text = "\n".join(_strings(doc))
+    assert CONTROL_TABLE in text and "002_drop\x1b[2J\x07" in text  # table, file
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+@pytest.mark.parametrize("fmt", ["text", "github", "markdown"])
+def test_line_formats_show_control_characters_as_escapes(fmt: str,
+                                                         control_names: Path) -> None:
+    out = _run("lint", "--format", fmt, ".")
+    assert "\\x1b[2J\\x07" in out  # the file name, and the table name, spelled out
+    assert "\\u202eevil" in out

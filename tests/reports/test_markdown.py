@@ -24,6 +24,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_a_large_run_fits_in_one_comment(corpus: Path) -> None:
     result = CliRunner().invoke(main, ["lint", str(corpus), "--format", "markdown"])
     assert result.exit_code == 1, result.output[-2000:]

@@ -16,7 +16,7 @@ import pytest
 
 from schemagate.diff.connect import connect
 from schemagate.verify import VerifyResult
-from schemagate.verify.alembic_project import sqlalchemy_url
+from schemagate.verify.alembic.project import sqlalchemy_url
 from tests.verify.alembic_support import (
     CREATE,
     DROP_LEGACY,
@@ -181,6 +181,7 @@ def test_the_converted_url_connects_through_sqlalchemy(pg_db: str) -> None:
             assert conn.execute(sa.text("SELECT current_database()")).scalar() == dbname
 
 
+@pytest.mark.slow
 def test_the_embedded_server_runs_alembic_too() -> None:
     pytest.importorskip("pgserver", reason="the embedded PostgreSQL (pgserver) is not installed")
     result = verify_folder(VERSIONS, None)  # reached through its Unix socket (host=/tmp/…)

@@ -15,6 +15,7 @@ from schemagate.cli import main
 from schemagate.diff.connect import connect
 from schemagate.diff.scratch import SCRATCH_PREFIX
 from tests.backup.helpers import schemagate
+from tests.conftest import unique_name
 from tests.verify.alembic_support import (
     CREATE,
     HEAD,
@@ -111,6 +112,27 @@ def test_a_statement_the_database_refuses_is_reported_with_its_line(
     assert result.exit_code == 1
 
 
+def test_a_revision_that_creates_a_role_is_stopped_before_the_statement_is_sent(
+        tmp_path: Path, pg_server: str) -> None:
+    project = copy_project(tmp_path)
+    role = unique_name("evil")
+    file = add_revision(project, "0badf00d0003", HEAD, upgrade=f"""
+        op.add_column("orders", sa.Column("coupon", sa.Text(), nullable=True))
+        op.execute("CREATE ROLE {role} SUPERUSER")
+        """, downgrade="""
+        op.drop_column("orders", "coupon")
+        """, slug="make_role")
+    result = verify_folder(project / "migrations" / "versions", pg_server)
+    up = result.migrations[-1].up
+    at = line_of(file, "op.execute(")
+    assert not up.ok and up.line == at
+    assert up.error == (f"line {at}: not run: CREATE ROLE acts on roles, beyond the scratch "
+                        "database; verify runs a migration only inside its scratch database")
+    with connect(pg_server, autocommit=True) as conn:
+        row = conn.execute("SELECT count(*) FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+    assert row == (0,)
+
+
 def test_an_env_py_that_cannot_import_the_app_cannot_be_applied(tmp_path: Path,
                                                                pg_server: str) -> None:
     # First a project whose env.py imports its myapp.models, in this same process: what it
@@ -138,7 +160,7 @@ def test_an_env_py_that_connects_elsewhere_is_stopped(tmp_path: Path, pg_server:
         'config.get_main_option("sqlalchemy.url")',
         'os.environ["SHOP_DATABASE_URL"]').replace("from logging", "import os\nfrom logging"),
         encoding="utf-8")
-    from schemagate.verify.alembic_project import sqlalchemy_url
+    from schemagate.verify.alembic.project import sqlalchemy_url
 
     monkeypatch.setenv("SHOP_DATABASE_URL", sqlalchemy_url(pg_db))
     result = verify_folder(project / "migrations" / "versions", pg_server)
@@ -158,10 +180,10 @@ def test_without_alembic_installed_verify_says_so_and_exits_2(
     result = verify_folder(VERSIONS, pg_server)
     assert result.exit_code == 2
     assert result.migrations[0].skipped is not None
-    assert "pip install 'schemagate[alembic]' in the project's environment" in \
+    assert "pip install alembic in the project's environment" in \
         result.migrations[0].skipped
     out = CliRunner().invoke(main, ["verify", str(VERSIONS), "--scratch", pg_server])
     assert out.exit_code == 2
-    assert "pip install 'schemagate[alembic]'" in out.output
+    assert "pip install alembic" in out.output
     assert "Traceback" not in out.output
     assert out.exception is None or isinstance(out.exception, SystemExit)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.backup.helpers import schemagate
 from tests.conftest import FIXTURES
 from tests.verify.helpers import VERIFY
@@ -41,6 +43,7 @@ def test_text_ends_with_the_checklist_and_exit_1_on_failure(pg_server: str) -> N
     assert "gate failed (exit 1)" in proc.stdout
 
 
+@pytest.mark.slow
 def test_bad_input_is_exit_2_with_file_and_line_and_no_traceback() -> None:
     proc = schemagate("verify", str(FIXTURES / "bad_input"), "--scratch",
                       "postgresql://nobody@127.0.0.1:1/x")

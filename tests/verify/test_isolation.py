@@ -10,9 +10,10 @@ import pytest
 from psycopg import conninfo
 
 from schemagate.diff.connect import connect
-from schemagate.diff.scratch import SCRATCH_PREFIX, _database_on, embedded_server
+from schemagate.diff.scratch import SCRATCH_PREFIX, embedded_server
 from schemagate.model.names import QName
 from tests.backup.helpers import schemagate, table_checksum
+from tests.conftest import DatabaseMaker
 from tests.verify.helpers import VERIFY, verify_folder
 
 
@@ -33,10 +34,17 @@ def own_server(pg_server: str) -> Iterator[tuple[str, bool]]:
         yield url, True
 
 
+@pytest.mark.slow
 def test_verify_touches_no_other_database(own_server: tuple[str, bool]) -> None:
     server, exact = own_server
-    with _database_on(server) as url:
-        _check_isolation(url, exact)
+    # A database made as the server's own (privileged) user, as a user's --scratch URL is:
+    # scratch_database would hand out its throwaway role, which may not create databases.
+    maker = DatabaseMaker(server)
+    try:
+        with maker.database() as url:
+            _check_isolation(url, exact)
+    finally:
+        maker.close()
 
 
 def _check_isolation(pg_db: str, exact: bool) -> None:
@@ -77,6 +85,7 @@ def test_a_failed_migration_still_drops_the_scratch_database(pg_server: str) -> 
     assert doc["scratch"]["database"] not in _databases(pg_server)
 
 
+@pytest.mark.slow
 def test_without_scratch_it_starts_an_embedded_server() -> None:
     pytest.importorskip("pgserver", reason="the embedded PostgreSQL (pgserver) is not installed")
     result = verify_folder(VERIFY / "explicit_block", None)

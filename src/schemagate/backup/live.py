@@ -2,7 +2,9 @@
 
 Read in one read-only transaction (`diff.connect.read_only`). The live database is the
 truth where the history is silent: a table the migrations never created has its columns,
-key and foreign keys read here, and a dropped schema's tables are listed here.
+key and foreign keys read here, and a dropped schema's tables are listed here. Shapes come
+from the catalogs, which take no lock on the tables; sizes need one, and a table whose size
+cannot be read in time (a migration holds it locked) has no estimate, and a note says why.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from schemagate.backup.plan import (
     TableShape,
 )
 from schemagate.diff.connect import read_only
+from schemagate.diff.stats import read_sizes
 from schemagate.model.names import QName, quote_qname
 
 
@@ -36,11 +39,11 @@ class TableStats:
 class LiveFacts:
     shapes: dict[QName, TableShape] = field(default_factory=dict)
     stats: dict[QName, TableStats] = field(default_factory=dict)
+    unknown: dict[QName, str] = field(default_factory=dict)  # why a size is missing
 
 
 _TABLES = """
-SELECT c.oid, n.nspname, c.relname, c.reltuples::float8,
-       pg_total_relation_size(c.oid), pg_table_size(c.oid)
+SELECT c.oid, n.nspname, c.relname, c.reltuples::float8
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p')
   AND (c.oid IN (SELECT to_regclass(q) FROM unnest(%(tables)s::text[]) AS q)
@@ -101,12 +104,15 @@ def _read(cur: Any, tables: list[str], schemas: list[str]) -> LiveFacts:
     facts = LiveFacts()
     cur.execute(_TABLES, {"tables": tables, "schemas": schemas})
     names: dict[int, QName] = {}
-    for oid, schema, name, reltuples, total, size in cur.fetchall():
-        qname = QName(schema, name)
-        names[oid] = qname
-        rows = None if reltuples is None or reltuples < 0 else int(reltuples)
-        facts.stats[qname] = TableStats(rows, int(total), int(size))
+    estimates: dict[int, int | None] = {}
+    for oid, schema, name, reltuples in cur.fetchall():
+        names[oid] = QName(schema, name)
+        estimates[oid] = None if reltuples is None or reltuples < 0 else int(reltuples)
     oids = list(names)
+    sizes, unknown = read_sizes(cur, oids)
+    for oid, (total, size) in sizes.items():
+        facts.stats[names[oid]] = TableStats(estimates[oid], total, size)
+    facts.unknown = {names[oid]: why for oid, why in unknown.items()}
     columns: dict[int, list[ColumnShape]] = {oid: [] for oid in oids}
     sequences: dict[int, list[str]] = {oid: [] for oid in oids}
     cur.execute(_COLUMNS, {"oids": oids})
@@ -117,7 +123,7 @@ def _read(cur: Any, tables: list[str], schemas: list[str]) -> LiveFacts:
         columns[oid].append(ColumnShape(col, user, bool(generated)))
         if identity or nextval:
             sequences[oid].append(col)
-        if width is not None:
+        if width is not None and names[oid] in facts.stats:
             facts.stats[names[oid]].widths[col] = int(width)
     keys: dict[int, tuple[str, ...]] = {}
     cur.execute(_KEYS, {"oids": oids})
@@ -152,4 +158,5 @@ def with_facts(plan: BackupPlan, facts: LiveFacts) -> BackupPlan:
     notes = [n for n in plan.notes
              if not n.message.startswith(REFUSES) and UNLISTED_SCHEMA not in n.message]
     notes += [Note(REFUSES + why) for s in saves if (why := s.restorable) is not None]
+    notes += [Note(f"{name}: {why}") for name, why in facts.unknown.items()]
     return BackupPlan(list(plan.migrations), saves, notes, list(plan.dropped_schemas))

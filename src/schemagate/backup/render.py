@@ -1,7 +1,8 @@
 """backup.sql and restore.sql from a plan: plain SQL that `psql -v ON_ERROR_STOP=1 -f` runs.
 
-Every identifier goes through `model.names` (one quoting function for the whole tool) and
-every message through `quote_literal`. Checks and messages live in `DO` blocks, because
+Every identifier goes through `model.names` (one quoting function for the whole tool),
+every message through `quote_literal`, and every comment line through `sql_comment`, so a
+name holding a newline stays inside its comment. Checks and messages live in `DO` blocks, because
 plain SQL has no `IF`; a refusal is a `RAISE EXCEPTION`, which stops psql and rolls the
 script's transaction back, so a script either does all of its work or none of it.
 """
@@ -17,7 +18,8 @@ from schemagate import __version__
 from schemagate.backup.estimate import Estimate, estimate_save, human_bytes, human_seconds, total
 from schemagate.backup.live import TableStats
 from schemagate.backup.plan import BackupPlan, Save
-from schemagate.model.names import QName, quote_ident, quote_literal, quote_qname
+from schemagate.model.names import QName, quote_ident, quote_literal, quote_qname, sql_comment
+from schemagate.model.text import escape_controls
 
 MAX_IDENT_BYTES = 63
 MANIFEST = "manifest"
@@ -72,8 +74,14 @@ def _do(body: str, declare: str = "") -> str:
 
 
 def _raise(message: str, level: str = "EXCEPTION") -> str:
-    # The message goes in as an argument, so a % in a name is never read as a placeholder.
-    return f"RAISE {level} '%', {quote_literal(message)};"
+    # The message goes in as an argument, so a % in a name is never read as a placeholder;
+    # psql prints it to the DBA's terminal, so no name in it may hold an escape sequence.
+    return f"RAISE {level} '%', {_message(message)};"
+
+
+def _message(text: str) -> str:
+    """A message for RAISE, as a literal: on one line, with no terminal control in it."""
+    return quote_literal(escape_controls(text))
 
 
 def _regclass(name: QName | str) -> str:
@@ -86,7 +94,7 @@ def _check_table(table: QName, columns: Sequence[str], advice: str) -> str:
     out = f"IF {_regclass(table)} IS NULL THEN\n  " + _raise(
         f"table {table} does not exist: {advice}") + "\nEND IF;\n"
     if columns:
-        head, tail = quote_literal(f"{table} has no column "), quote_literal(": " + advice)
+        head, tail = _message(f"{table} has no column "), _message(": " + advice)
         out += (f"SELECT string_agg(c, ', ') INTO absent FROM unnest({_text_array(columns)}) "
                 "AS c\n WHERE NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = "
                 f"{_regclass(table)}\n                   AND attname = c AND attnum > 0 AND "
@@ -96,8 +104,8 @@ def _check_table(table: QName, columns: Sequence[str], advice: str) -> str:
     return out
 
 
-def _comment(text: str) -> str:
-    return "\n".join(f"-- {line}".rstrip() for line in text.splitlines())
+def _comment(lines: Sequence[str]) -> str:
+    return "\n".join(sql_comment(line) for line in lines)
 
 
 def _one_line(sql: str, limit: int = 100) -> str:
@@ -151,7 +159,8 @@ def render_backup(plan: BackupPlan, schema: str, now: datetime,
     estimates = [estimate_save(s, stats) for s in plan.saves]
     out = [_backup_header(plan, schema, now, estimates, bool(stats))]
     if not plan.saves:
-        out.append("-- Nothing to save: no statement of these migrations destroys data.\n")
+        out.append(sql_comment("Nothing to save: no statement of these migrations destroys "
+                               "data.") + "\n")
         return "\n".join(out)
     out.append("BEGIN ISOLATION LEVEL REPEATABLE READ;  -- one snapshot for every save\n")
     checks = [f"IF to_regnamespace({quote_literal(bk)}) IS NOT NULL THEN\n  " + _raise(
@@ -190,13 +199,14 @@ def _backup_save(save: Save, bk: str, est: Estimate | None) -> str:
     target = f"{bk}.{quote_ident(backup_table(save))}"
     cols = _saved_columns(save)
     items = "*" if cols is None else ", ".join(_select_item(save, c) for c in cols)
-    lines = [f"-- [{save.number}] {_describe(save)}"]
-    lines += [f"--     {r.migration} line {r.span.line}: {_one_line(r.statement)}"
+    notes = [f"[{save.number}] {_describe(save)}"]
+    notes += [f"    {r.migration} line {r.span.line}: {_one_line(r.statement)}"
               for r in save.reasons]
     if est is not None:
         rows = "unknown" if est.rows is None else f"~{est.rows:,}"
-        lines.append(f"--     estimate: {rows} rows, ~{human_bytes(est.bytes)}, "
+        notes.append(f"    estimate: {rows} rows, ~{human_bytes(est.bytes)}, "
                      f"{human_seconds(est.seconds)}")
+    lines = [sql_comment(note) for note in notes]
     lines.append(f"CREATE TABLE {target} AS\n    SELECT {items}\n    FROM "
                  f"{quote_qname(save.table.name)};")
     reasons = "; ".join(f"{r.migration} line {r.span.line}: {r.what}" for r in save.reasons)
@@ -240,7 +250,7 @@ def _backup_header(plan: BackupPlan, schema: str, now: datetime,
     ]
     lines += _estimate_lines(estimates, live)
     lines += _save_lines(plan)
-    return _comment("\n".join(lines)) + "\n"
+    return _comment(lines) + "\n"
 
 
 def _migration_span(plan: BackupPlan) -> str:
@@ -256,7 +266,7 @@ def _estimate_lines(estimates: list[Estimate | None], live: bool) -> list[str]:
         return ["", "Size and time: unknown (pass --db to estimate them from table statistics)."]
     whole = total(estimates)
     if whole is None:
-        return ["", "Size and time: unknown (the tables were not found in the database)."]
+        return ["", "Size and time: unknown (no statistics for these tables in the database)."]
     rows = "an unknown number of" if whole.rows is None else f"~{whole.rows:,}"
     return ["", "Estimate from table statistics (pg_class.reltuples, pg_total_relation_size, "
             "pg_stats):", f"    {rows} rows, ~{human_bytes(whole.bytes)}, "
@@ -284,7 +294,8 @@ def render_restore(plan: BackupPlan, schema: str, now: datetime) -> str:
     manifest = f"{bk}.{quote_ident(MANIFEST)}"
     out = [_restore_header(plan, schema, now)]
     if not plan.saves:
-        out.append("-- Nothing to restore: no statement of these migrations destroys data.\n")
+        out.append(sql_comment("Nothing to restore: no statement of these migrations "
+                               "destroys data.") + "\n")
         return "\n".join(out)
     out.append("BEGIN;\nSET CONSTRAINTS ALL DEFERRED;  -- deferrable foreign keys: checked at "
                "COMMIT\n")
@@ -355,9 +366,9 @@ def order_for_restore(saves: Sequence[Save]) -> list[Save]:
 
 def _restore_save(save: Save, bk: str, manifest: str) -> str:
     source = f"{bk}.{quote_ident(backup_table(save))}"
-    head = f"-- [{save.number}] {_describe(save)}\n"
+    head = sql_comment(f"[{save.number}] {_describe(save)}") + "\n"
     if save.restorable is not None:
-        return head + "-- (refused above)\n"
+        return head + sql_comment("(refused above)") + "\n"
     if save.kind == "columns":
         return head + _restore_columns(save, source)
     return head + _restore_table(save, source, manifest)
@@ -380,9 +391,9 @@ def _restore_columns(save: Save, source: str) -> str:
         f"SELECT count(*) INTO missing FROM {source} AS b\n"
         f" WHERE NOT EXISTS (SELECT FROM {target} AS x WHERE {absent});\n"
         f"RAISE NOTICE '%: % rows set back from the backup', "
-        f"{quote_literal(_describe(save))}, changed;\n"
+        f"{_message(_describe(save))}, changed;\n"
         "IF missing > 0 THEN\n  RAISE WARNING '%: % saved rows have no row to go back to "
-        f"(deleted since the backup?)', {quote_literal(str(save.table.name))}, missing;\n"
+        f"(deleted since the backup?)', {_message(str(save.table.name))}, missing;\n"
         "END IF;\n")
     return _do(body, "  changed bigint;\n  missing bigint;\n")
 
@@ -409,7 +420,7 @@ def _restore_table(save: Save, source: str, manifest: str) -> str:
                     f"{save.table.name} has no key and already holds rows: which saved rows "
                     "are missing cannot be told; restore it by hand") + "\n  END IF;\n"
                 f"ELSE\n{insert};\n  GET DIAGNOSTICS changed = ROW_COUNT;\nEND IF;\n")
-    body += f"RAISE NOTICE '%: % rows put back', {quote_literal(_describe(save))}, changed;\n"
+    body += f"RAISE NOTICE '%: % rows put back', {_message(_describe(save))}, changed;\n"
     for col in save.table.sequence_columns:
         if col in cols:
             body += _catch_up_sequence(save.table.name, col)
@@ -440,4 +451,4 @@ def _restore_header(plan: BackupPlan, schema: str, now: datetime) -> str:
         f"    DROP SCHEMA {quote_ident(schema)} CASCADE;",
     ]
     lines += _save_lines(plan)
-    return _comment("\n".join(lines)) + "\n"
+    return _comment(lines) + "\n"

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from schemagate.model.catalog import ObjectRef
+from schemagate.model.locks import Hazard, LockMode
 
 # "pre": drops of what depends on something that changes, and of tables, columns and
 # sequences; "main": creates and alters, in dependency order; "post": drops of types,
@@ -33,7 +34,7 @@ class Step:
     phase: Phase
     statements: list[Statement]
     description: str
-    hazards: tuple[str, ...] = ()
+    hazards: tuple[LockMode | Hazard, ...] = ()  # the locks it takes, then what it risks
     destructive: str | None = None  # the data it destroys, when it does
     skipped: str | None = None  # why it is not part of the plan, when it is not
 

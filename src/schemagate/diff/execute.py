@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import psycopg
 
 from schemagate.diff.connect import DatabaseError, connect
+from schemagate.model.errors import SchemagateError
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +22,7 @@ class ScriptStatement:
     line: int | None  # 1-based line of the statement in its file
 
 
-class ScriptError(Exception):
+class ScriptError(SchemagateError):
     """A statement of a file failed: the message names the file and line."""
 
     def __init__(self, path: str, line: int | None, message: str) -> None:

@@ -5,7 +5,8 @@ that may share a transaction run in one ``BEGIN … COMMIT``; a statement that c
 a transaction block (CONCURRENTLY, ALTER TYPE … ADD VALUE) or must not share one (VALIDATE
 after NOT VALID) stands alone between blocks, so the file runs as is with
 ``psql -v ON_ERROR_STOP=1 -f plan.sql``. Destructive changes that were not allowed follow as
-comments, with the reason.
+comments, with the reason. Every comment line goes through `sql_comment`, so a name with a
+newline in it cannot end its comment.
 """
 
 from __future__ import annotations
@@ -15,33 +16,30 @@ from typing import Any
 
 from schemagate import __version__
 from schemagate.diff.changes import Plan, Step
+from schemagate.model.names import sql_comment
+from schemagate.model.text import escape_controls, escape_json
 
 DOWN_BANNER = "-- ==== schemagate: down (the reverse plan) ===="
-
-
-def comment(text: str) -> str:
-    """One SQL comment line; a newline in a name must not end the comment."""
-    return "-- " + " ".join(text.replace("\r", " ").replace("\n", " ").split())
 
 
 def render_sql(plan: Plan, *, source: str = "", target: str = "") -> str:
     out: list[str] = []
     if source or target:
-        out.append(comment(f"schemagate diff: from {source} to {target}"))
+        out.append(sql_comment(f"schemagate diff: from {source} to {target}"))
     if not plan.differs:
-        out.append(comment("no differences"))
+        out.append(sql_comment("no differences"))
         return "\n".join(out) + "\n"
     counts = f"{len(plan.steps)} change(s)"
     if plan.skipped:
         counts += f", {len(plan.skipped)} destructive change(s) not emitted (see the end)"
-    out.append(comment(counts))
-    out += [comment(f"note: {n}") for n in plan.notes]
+    out.append(sql_comment(counts))
+    out += [sql_comment(f"note: {n}") for n in plan.notes]
     out += [s.sql + ";" for s in plan.preamble]
     in_block = False
     for step in plan.steps:
-        header = [comment(step.description + _hazard_text(step))]
+        header = [sql_comment(step.description + _hazard_text(step))]
         if step.destructive:
-            header.append(comment(f"destructive: {step.destructive}"))
+            header.append(sql_comment(f"destructive: {step.destructive}"))
         for i, stmt in enumerate(step.statements):
             shared = stmt.transactional and not stmt.separate
             if in_block and not shared:
@@ -51,7 +49,7 @@ def render_sql(plan: Plan, *, source: str = "", target: str = "") -> str:
                 out.append("")
                 out += header
             if not stmt.transactional:
-                out.append(comment("cannot run inside a transaction block"))
+                out.append(sql_comment("cannot run inside a transaction block"))
             if shared and not in_block:
                 out.append("BEGIN;")
                 in_block = True
@@ -59,12 +57,12 @@ def render_sql(plan: Plan, *, source: str = "", target: str = "") -> str:
     if in_block:
         out.append("COMMIT;")
     if plan.skipped:
-        out += ["", comment("Not emitted: destructive changes. Review them, then run again "
-                            "with --allow-destructive to include them.")]
+        out += ["", sql_comment("Not emitted: destructive changes. Review them, then run "
+                                "again with --allow-destructive to include them.")]
         for step in plan.skipped:
-            out.append(comment(f"{step.description}: {step.destructive}"))
+            out.append(sql_comment(f"{step.description}: {step.destructive}"))
             for stmt in step.statements:
-                out += ["-- " + line for line in (stmt.sql + ";").splitlines()]
+                out += [sql_comment(line) for line in (stmt.sql + ";").splitlines()]
     return "\n".join(out) + "\n"
 
 
@@ -113,7 +111,7 @@ def render_json(up: Plan, down: Plan | None, *, source: str, target: str) -> str
     }
     if down is not None:
         doc["down"] = plan_json(down)
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return escape_json(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
 
 
 _SIGNS = {"create": "+", "add": "+", "drop": "-", "alter": "~", "rebuild": "~", "set": "~",
@@ -121,7 +119,7 @@ _SIGNS = {"create": "+", "add": "+", "drop": "-", "alter": "~", "rebuild": "~", 
 
 
 def render_text(up: Plan, down: Plan | None, *, source: str, target: str) -> str:
-    out = [f"schemagate diff: {source} -> {target}"]
+    out = [escape_controls(f"schemagate diff: {source} -> {target}")]
     out += _text_section(up)
     if down is not None:
         out += ["", "down (reverse plan):", *_text_section(down)]
@@ -137,11 +135,10 @@ def _text_section(plan: Plan) -> list[str]:
         line = f"  {sign} {step.description}"
         if step.hazards:
             line += f"  [{', '.join(step.hazards)}]"
-        out.append(" ".join(line.splitlines()))
+        out.append(escape_controls(line))
     for step in plan.skipped:
-        out.append(" ".join(f"  ! not emitted: {step.description} ({step.destructive})"
-                            .splitlines()))
-    out += [f"  note: {n}" for n in plan.notes]
+        out.append(escape_controls(f"  ! not emitted: {step.description} ({step.destructive})"))
+    out += [escape_controls(f"  note: {n}") for n in plan.notes]
     summary = f"{len(plan.steps)} change(s)"
     if plan.skipped:
         summary += f"; {len(plan.skipped)} destructive change(s) held back " \

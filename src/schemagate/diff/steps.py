@@ -31,17 +31,9 @@ from schemagate.model.catalog import (
     TypeDef,
     View,
 )
+from schemagate.model.locks import Hazard, LockMode
 from schemagate.model.names import QName
 from schemagate.model.types import classify_change
-
-ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
-SHARE = "SHARE"
-SHARE_ROW_EXCLUSIVE = "SHARE ROW EXCLUSIVE"
-SHARE_UPDATE_EXCLUSIVE = "SHARE UPDATE EXCLUSIVE"
-REWRITE = "rewrite"
-SCAN = "scan"
-DELETES_DATA = "deletes-data"
-NON_TRANSACTIONAL = "non-transactional"
 
 # Default expressions that call a volatile function: adding such a column rewrites the table.
 _VOLATILE_HINTS = ("nextval(", "random(", "gen_random_uuid(", "uuid_generate_",
@@ -72,7 +64,7 @@ class Context:
 
 
 def _step(kind: str, ref: ObjectRef, phase: Phase, sqls: list[str | Statement], what: str,
-          hazards: tuple[str, ...] = (), destructive: str | None = None) -> Step:
+          hazards: tuple[LockMode | Hazard, ...] = (), destructive: str | None = None) -> Step:
     statements = [s if isinstance(s, Statement) else Statement(s) for s in sqls]
     return Step(kind, ref, phase, statements, what, tuple(dict.fromkeys(hazards)), destructive)
 
@@ -161,23 +153,23 @@ def drop_step(ref: ObjectRef, rec: Any, ctx: Context, *, replaced: bool = False,
     return _step(f"drop-{kind}", ref, phase, sqls, what, hazards)
 
 
-Built = tuple[list[str | Statement], tuple[str, ...]]
+Built = tuple[list[str | Statement], tuple[LockMode | Hazard, ...]]
 
 
 def _drop_schema(ref: ObjectRef, rec: SchemaRec, ctx: Context) -> Built:
-    return [f"DROP SCHEMA {ddl.ident(rec.name)}"], (DELETES_DATA,)
+    return [f"DROP SCHEMA {ddl.ident(rec.name)}"], (Hazard.DELETES_DATA,)
 
 
 def _drop_extension(ref: ObjectRef, rec: Extension | None, ctx: Context) -> Built:
-    return [f"DROP EXTENSION {ddl.ident(ref.name)}"], (DELETES_DATA,)
+    return [f"DROP EXTENSION {ddl.ident(ref.name)}"], (Hazard.DELETES_DATA,)
 
 
 def _drop_type(ref: ObjectRef, rec: TypeDef, ctx: Context) -> Built:
-    return [ddl.drop_type(rec)], (DELETES_DATA,)
+    return [ddl.drop_type(rec)], (Hazard.DELETES_DATA,)
 
 
 def _drop_sequence(ref: ObjectRef, rec: Sequence, ctx: Context) -> Built:
-    return [f"DROP SEQUENCE {ddl.qname(rec.name)}"], (DELETES_DATA,)
+    return [f"DROP SEQUENCE {ddl.qname(rec.name)}"], (Hazard.DELETES_DATA,)
 
 
 def _drop_function(ref: ObjectRef, rec: Function, ctx: Context) -> Built:
@@ -185,46 +177,48 @@ def _drop_function(ref: ObjectRef, rec: Function, ctx: Context) -> Built:
 
 
 def _drop_table(ref: ObjectRef, rec: Table, ctx: Context) -> Built:
-    return [f"DROP TABLE {ddl.qname(rec.name)}"], (ACCESS_EXCLUSIVE, DELETES_DATA)
+    return [f"DROP TABLE {ddl.qname(rec.name)}"], (LockMode.ACCESS_EXCLUSIVE, Hazard.DELETES_DATA)
 
 
 def _drop_column(ref: ObjectRef, rec: ColumnRec, ctx: Context) -> Built:
     sql = ddl.alter_table(rec.table.name, f"DROP COLUMN {ddl.ident(rec.column.name)}")
-    hazards = (ACCESS_EXCLUSIVE,) if rec.column.generated else (ACCESS_EXCLUSIVE, DELETES_DATA)
+    hazards: tuple[LockMode | Hazard, ...] = (LockMode.ACCESS_EXCLUSIVE,)
+    if not rec.column.generated:
+        hazards += (Hazard.DELETES_DATA,)
     return [sql], hazards
 
 
 def _drop_default(ref: ObjectRef, rec: DefaultRec, ctx: Context) -> Built:
     col = ddl.ident(rec.column.name)
     return [ddl.alter_table(rec.table.name, f"ALTER COLUMN {col} DROP DEFAULT")], (
-        ACCESS_EXCLUSIVE,)
+        LockMode.ACCESS_EXCLUSIVE,)
 
 
 def _drop_constraint(ref: ObjectRef, rec: ConstraintRec, ctx: Context) -> Built:
-    return [ddl.drop_constraint(rec.table.name, rec.constraint.name)], (ACCESS_EXCLUSIVE,)
+    return [ddl.drop_constraint(rec.table.name, rec.constraint.name)], (LockMode.ACCESS_EXCLUSIVE,)
 
 
 def _drop_index(ref: ObjectRef, rec: Index, ctx: Context) -> Built:
     # DROP INDEX CONCURRENTLY does not work on a partitioned table's index.
     if ctx.online and not ctx.partitioned(rec.table):
         return [Statement(ddl.drop_index(rec.name, concurrently=True), transactional=False)], (
-            SHARE_UPDATE_EXCLUSIVE, NON_TRANSACTIONAL)
-    return [ddl.drop_index(rec.name)], (ACCESS_EXCLUSIVE,)
+            LockMode.SHARE_UPDATE_EXCLUSIVE, Hazard.NON_TRANSACTIONAL)
+    return [ddl.drop_index(rec.name)], (LockMode.ACCESS_EXCLUSIVE,)
 
 
 def _drop_view(ref: ObjectRef, rec: View, ctx: Context) -> Built:
     return [f"DROP {ddl.view_keyword(rec.materialized)} {ddl.qname(rec.name)}"], (
-        ACCESS_EXCLUSIVE,)
+        LockMode.ACCESS_EXCLUSIVE,)
 
 
 def _drop_trigger(ref: ObjectRef, rec: Trigger, ctx: Context) -> Built:
     return [f"DROP TRIGGER {ddl.ident(rec.name)} ON {ddl.qname(rec.table)}"], (
-        ACCESS_EXCLUSIVE,)
+        LockMode.ACCESS_EXCLUSIVE,)
 
 
 def _drop_policy(ref: ObjectRef, rec: Policy, ctx: Context) -> Built:
     return [f"DROP POLICY {ddl.ident(rec.name)} ON {ddl.qname(rec.table)}"], (
-        ACCESS_EXCLUSIVE,)
+        LockMode.ACCESS_EXCLUSIVE,)
 
 
 _DROPS: dict[str, Callable[[ObjectRef, Any, Context], Built]] = {
@@ -242,7 +236,7 @@ def drop_identity_step(ref: ObjectRef, rec: ColumnRec) -> Step:
     sql = ddl.alter_table(rec.table.name, f"ALTER COLUMN {ddl.ident(rec.column.name)} "
                                           "DROP IDENTITY")
     return _step("drop-identity", ref, "pre", [sql], f"drop the identity of column {ref}",
-                 (ACCESS_EXCLUSIVE,))
+                 (LockMode.ACCESS_EXCLUSIVE,))
 
 
 def disown_step(ref: ObjectRef, seq: Sequence) -> Step:
@@ -262,7 +256,7 @@ def detach_step(ref: ObjectRef, table: Table, parents_gone: set[QName]) -> Step:
             sqls.append(ddl.alter_table(table.name, f"NO INHERIT {ddl.qname(parent)}"))
     return _step("detach-table", ref, "pre", sqls,
                  f"detach table {ref} from its parent, which is recreated or dropped",
-                 (ACCESS_EXCLUSIVE,))
+                 (LockMode.ACCESS_EXCLUSIVE,))
 
 
 # --- creates ----------------------------------------------------------------------------
@@ -374,20 +368,20 @@ def _add_column(ref: ObjectRef, rec: ColumnRec, ctx: Context) -> Built:
         ddl.alter_table(rec.table.name, f"ADD COLUMN {ddl.column_definition(col)}")]
     if col.comment is not None:
         out.append(_column_comment(rec.table.name, col.name, col.comment))
-    hazards = [ACCESS_EXCLUSIVE]
+    hazards: list[LockMode | Hazard] = [LockMode.ACCESS_EXCLUSIVE]
     default = col.default.sql if col.default is not None else ""
     if col.generated is not None or col.identity_kind or any(
             h in default for h in _VOLATILE_HINTS):
-        hazards.append(REWRITE)
+        hazards.append(Hazard.REWRITE)
     if col.not_null and col.default is None and not col.identity_kind and col.generated is None:
-        hazards.append("fails-if-rows")  # NOT NULL without a default: no value for old rows
+        hazards.append(Hazard.FAILS_IF_ROWS)  # NOT NULL without a default: no value for old rows
     return out, tuple(hazards)
 
 
 def _set_default(ref: ObjectRef, rec: DefaultRec, ctx: Context) -> Built:
     col = ddl.ident(rec.column.name)
     return [ddl.alter_table(rec.table.name, f"ALTER COLUMN {col} SET DEFAULT {rec.sql}")], (
-        ACCESS_EXCLUSIVE,)
+        LockMode.ACCESS_EXCLUSIVE,)
 
 
 def _create_constraint(ref: ObjectRef, rec: ConstraintRec, ctx: Context) -> Built:
@@ -395,12 +389,13 @@ def _create_constraint(ref: ObjectRef, rec: ConstraintRec, ctx: Context) -> Buil
     out: list[str | Statement]
     if not con.validated:  # the target has it NOT VALID: keep it so
         out = [ddl.add_constraint(table.name, con, not_valid=True)]
-        hazards: tuple[str, ...] = (SHARE_ROW_EXCLUSIVE if con.kind == "foreign"
-                                    else ACCESS_EXCLUSIVE,)
+        hazards: tuple[LockMode | Hazard, ...] = (
+            LockMode.SHARE_ROW_EXCLUSIVE if con.kind == "foreign"
+            else LockMode.ACCESS_EXCLUSIVE,)
     elif not ctx.online or not ctx.existing(table.name):
-        out, hazards = [ddl.add_constraint(table.name, con)], (ACCESS_EXCLUSIVE,)
+        out, hazards = [ddl.add_constraint(table.name, con)], (LockMode.ACCESS_EXCLUSIVE,)
         if ctx.existing(table.name):
-            hazards += (SCAN,)
+            hazards += (Hazard.SCAN,)
     else:
         out, hazards = _online_constraint(table, con, ctx)
     if con.comment is not None:
@@ -415,10 +410,10 @@ def _constraint_comment(table: QName, name: str, text: str | None) -> str:
 def _online_constraint(table: Table, con: Constraint, ctx: Context) -> Built:
     partitioned = table.partitioned
     if con.kind in ("foreign", "check") and not partitioned:
-        lock = SHARE_ROW_EXCLUSIVE if con.kind == "foreign" else ACCESS_EXCLUSIVE
+        lock = LockMode.SHARE_ROW_EXCLUSIVE if con.kind == "foreign" else LockMode.ACCESS_EXCLUSIVE
         return [ddl.add_constraint(table.name, con, not_valid=True),
                 Statement(ddl.validate_constraint(table.name, con.name), separate=True)], (
-            lock, SHARE_UPDATE_EXCLUSIVE, SCAN)
+            lock, LockMode.SHARE_UPDATE_EXCLUSIVE, Hazard.SCAN)
     backing = _backing_index(table, con, ctx)
     if con.kind in ("primary", "unique") and not partitioned and backing is not None:
         name = QName(table.name.schema, con.name)
@@ -431,8 +426,8 @@ def _online_constraint(table: Table, con: Constraint, ctx: Context) -> Built:
         attach = ddl.alter_table(table.name, f"ADD CONSTRAINT {ddl.ident(con.name)} {keyword} "
                                              f"USING INDEX {ddl.ident(con.name)}{tail}")
         return [Statement(build, transactional=False), attach], (
-            SHARE_UPDATE_EXCLUSIVE, NON_TRANSACTIONAL, ACCESS_EXCLUSIVE)
-    return [ddl.add_constraint(table.name, con)], (ACCESS_EXCLUSIVE, SCAN)
+            LockMode.SHARE_UPDATE_EXCLUSIVE, Hazard.NON_TRANSACTIONAL, LockMode.ACCESS_EXCLUSIVE)
+    return [ddl.add_constraint(table.name, con)], (LockMode.ACCESS_EXCLUSIVE, Hazard.SCAN)
 
 
 def _backing_index(table: Table, con: Constraint, ctx: Context) -> Index | None:
@@ -456,8 +451,8 @@ def _create_index(ref: ObjectRef, rec: Index, ctx: Context) -> Built:
     if rec.comment is not None:
         out.append(ddl.comment_on(f"INDEX {ddl.qname(rec.name)}", rec.comment))
     if concurrently:
-        return out, (SHARE_UPDATE_EXCLUSIVE, NON_TRANSACTIONAL)
-    return out, ((SHARE,) if ctx.existing(rec.table) else ())
+        return out, (LockMode.SHARE_UPDATE_EXCLUSIVE, Hazard.NON_TRANSACTIONAL)
+    return out, ((LockMode.SHARE,) if ctx.existing(rec.table) else ())
 
 
 def _create_view(ref: ObjectRef, rec: View, ctx: Context) -> Built:
@@ -467,7 +462,7 @@ def _create_view(ref: ObjectRef, rec: View, ctx: Context) -> Built:
     if rec.comment is not None:
         out.append(ddl.comment_on(f"{keyword} {ddl.qname(rec.name)}", rec.comment))
     out += [_column_comment(rec.name, col, text) for col, text in rec.column_comments]
-    return out, ((SCAN,) if rec.materialized else ())
+    return out, ((Hazard.SCAN,) if rec.materialized else ())
 
 
 def _create_trigger(ref: ObjectRef, rec: Trigger, ctx: Context) -> Built:
@@ -476,7 +471,7 @@ def _create_trigger(ref: ObjectRef, rec: Trigger, ctx: Context) -> Built:
         out.append(ddl.trigger_enable(rec.table, rec.name, rec.enabled))
     if rec.comment is not None:
         out.append(_trigger_comment(rec, rec.comment))
-    return out, (SHARE_ROW_EXCLUSIVE,)
+    return out, (LockMode.SHARE_ROW_EXCLUSIVE,)
 
 
 def _trigger_comment(trig: Trigger, text: str | None) -> str:
@@ -487,7 +482,7 @@ def _create_policy(ref: ObjectRef, rec: Policy, ctx: Context) -> Built:
     out: list[str | Statement] = [ddl.create_policy(rec)]
     if rec.comment is not None:
         out.append(_policy_comment(rec, rec.comment))
-    return out, (ACCESS_EXCLUSIVE,)
+    return out, (LockMode.ACCESS_EXCLUSIVE,)
 
 
 def _policy_comment(pol: Policy, text: str | None) -> str:
@@ -516,7 +511,7 @@ def alter_step(delta: Delta, ctx: Context, *, attach: bool = False) -> Step | No
     return _step(f"alter-{delta.ref.kind}", delta.ref, "main", sqls, what, hazards)
 
 
-AlterBuilt = tuple[list[str | Statement], tuple[str, ...]]
+AlterBuilt = tuple[list[str | Statement], tuple[LockMode | Hazard, ...]]
 
 
 def _alter_schema(d: Delta, ctx: Context, attach: bool) -> AlterBuilt:
@@ -538,7 +533,7 @@ def _alter_extension(d: Delta, ctx: Context, attach: bool) -> AlterBuilt:
 def _alter_type(d: Delta, ctx: Context, attach: bool) -> AlterBuilt:
     old, new = d.old, d.new
     out: list[str | Statement] = []
-    hazards: list[str] = []
+    hazards: list[LockMode | Hazard] = []
     if "values" in d.aspects:
         present = list(old.values)
         for i, value in enumerate(new.values):
@@ -549,12 +544,12 @@ def _alter_type(d: Delta, ctx: Context, attach: bool) -> AlterBuilt:
             out.append(Statement(ddl.add_enum_value(new.name, value, before, after),
                                  transactional=False))
             present.insert(present.index(after) + 1 if after is not None else 0, value)
-        hazards.append(NON_TRANSACTIONAL)
+        hazards.append(Hazard.NON_TRANSACTIONAL)
     if new.kind == "domain":
         out += _alter_domain(old, new, ctx.online)
     if "attributes" in d.aspects:
         out += _alter_composite(old, new)
-        hazards.append(ACCESS_EXCLUSIVE)
+        hazards.append(LockMode.ACCESS_EXCLUSIVE)
     if "comment" in d.aspects:
         out.append(_type_comment(new, new.comment))
     return out, tuple(hazards)
@@ -631,26 +626,26 @@ def _alter_table(d: Delta, ctx: Context, attach: bool) -> AlterBuilt:
     new: Table = d.new
     name = new.name
     out: list[str | Statement] = []
-    hazards: list[str] = []
+    hazards: list[LockMode | Hazard] = []
     if "partition" in d.aspects or attach:
         if old.partition_of is not None and not attach:
             out.append(ddl.alter_table(old.partition_of,
                                        f"DETACH PARTITION {ddl.qname(name)}"))
-            hazards.append(ACCESS_EXCLUSIVE)
+            hazards.append(LockMode.ACCESS_EXCLUSIVE)
         if new.partition_of is not None:
             out.append(ddl.alter_table(new.partition_of, f"ATTACH PARTITION "
                                        f"{ddl.qname(name)} {new.partition_bound}"))
-            hazards += [SHARE_UPDATE_EXCLUSIVE, SCAN]
+            hazards += [LockMode.SHARE_UPDATE_EXCLUSIVE, Hazard.SCAN]
     if "inherits" in d.aspects or attach:
         gone = [] if attach else [p for p in old.inherits if p not in new.inherits]
         out += [ddl.alter_table(name, f"NO INHERIT {ddl.qname(p)}") for p in gone]
         keep = [] if attach else old.inherits
         out += [ddl.alter_table(name, f"INHERIT {ddl.qname(p)}")
                 for p in new.inherits if p not in keep]
-        hazards.append(ACCESS_EXCLUSIVE)
+        hazards.append(LockMode.ACCESS_EXCLUSIVE)
     if "unlogged" in d.aspects:
         out.append(ddl.alter_table(name, "SET UNLOGGED" if new.unlogged else "SET LOGGED"))
-        hazards += [ACCESS_EXCLUSIVE, REWRITE]
+        hazards += [LockMode.ACCESS_EXCLUSIVE, Hazard.REWRITE]
     if "rls_enabled" in d.aspects:
         verb = "ENABLE" if new.rls_enabled else "DISABLE"
         out.append(ddl.alter_table(name, f"{verb} ROW LEVEL SECURITY"))
@@ -672,7 +667,7 @@ def _alter_table(d: Delta, ctx: Context, attach: bool) -> AlterBuilt:
         out += [ddl.grant(name, p, g) for g, p in new.privileges if (g, p) not in
                 old.privileges]
     if any(a in d.aspects for a in ("rls_enabled", "rls_forced", "options", "privileges")):
-        hazards.append(ACCESS_EXCLUSIVE)
+        hazards.append(LockMode.ACCESS_EXCLUSIVE)
     return out, tuple(hazards)
 
 
@@ -682,7 +677,7 @@ def _alter_column(d: Delta, ctx: Context, attach: bool) -> AlterBuilt:
     table: Table = d.new.table
     col = ddl.ident(b.name)
     out: list[str | Statement] = []
-    hazards: list[str] = []
+    hazards: list[LockMode | Hazard] = []
 
     def alter(action: str) -> str:
         return ddl.alter_table(table.name, f"ALTER COLUMN {col} {action}")
@@ -694,9 +689,9 @@ def _alter_column(d: Delta, ctx: Context, attach: bool) -> AlterBuilt:
     if "type" in d.aspects:
         out.append(alter(f"TYPE {ddl.column_type(b)} USING {_cast(a, b)}"))
         change = classify_change(a.type, b.type)
-        hazards.append(ACCESS_EXCLUSIVE)
+        hazards.append(LockMode.ACCESS_EXCLUSIVE)
         if change.rewrite is not False:
-            hazards.append(REWRITE if change.rewrite else "may-rewrite")
+            hazards.append(Hazard.REWRITE if change.rewrite else Hazard.MAY_REWRITE)
     if "not_null" in d.aspects and not b.not_null:
         out.append(alter("DROP NOT NULL"))
     if "not_null" in d.aspects and b.not_null:
@@ -711,23 +706,24 @@ def _alter_column(d: Delta, ctx: Context, attach: bool) -> AlterBuilt:
                 alter("SET NOT NULL"),
                 ddl.drop_constraint(table.name, check),
             ]
-            hazards += [SHARE_UPDATE_EXCLUSIVE, SCAN]  # and a brief ACCESS EXCLUSIVE
+            # and a brief ACCESS EXCLUSIVE
+            hazards += [LockMode.SHARE_UPDATE_EXCLUSIVE, Hazard.SCAN]
         else:
             out.append(alter("SET NOT NULL"))
-            hazards += [ACCESS_EXCLUSIVE, SCAN]
+            hazards += [LockMode.ACCESS_EXCLUSIVE, Hazard.SCAN]
     if "identity" in d.aspects and b.identity_kind:
         if a.identity_kind:
             out.append(alter(f"SET GENERATED {b.identity_kind}"))
         else:
             out.append(alter(f"ADD GENERATED {b.identity_kind} AS IDENTITY"))
-            hazards.append("identity-starts-at-1")
+            hazards.append(Hazard.IDENTITY_STARTS_AT_1)
     if "expression" in d.aspects and b.generated is not None:
         out.append(alter(f"SET EXPRESSION AS ({b.generated.sql})"))
-        hazards += [ACCESS_EXCLUSIVE, REWRITE]
+        hazards += [LockMode.ACCESS_EXCLUSIVE, Hazard.REWRITE]
     if "comment" in d.aspects:
         out.append(_column_comment(table.name, b.name, b.comment))
     if out and d.aspects != ("comment",):
-        hazards.insert(0, ACCESS_EXCLUSIVE)
+        hazards.insert(0, LockMode.ACCESS_EXCLUSIVE)
     return out, tuple(hazards)
 
 
@@ -748,10 +744,10 @@ def _alter_default(d: Delta, ctx: Context, attach: bool) -> AlterBuilt:
 def _alter_constraint(d: Delta, ctx: Context, attach: bool) -> AlterBuilt:
     table, con = d.new.table, d.new.constraint
     out: list[str | Statement] = []
-    hazards: tuple[str, ...] = ()
+    hazards: tuple[LockMode | Hazard, ...] = ()
     if "validated" in d.aspects and con.validated:
         out.append(Statement(ddl.validate_constraint(table.name, con.name), separate=True))
-        hazards = (SHARE_UPDATE_EXCLUSIVE, SCAN)
+        hazards = (LockMode.SHARE_UPDATE_EXCLUSIVE, Hazard.SCAN)
     if "comment" in d.aspects:
         out.append(_constraint_comment(table.name, con.name, con.comment))
     return out, hazards
@@ -782,7 +778,7 @@ def _alter_trigger(d: Delta, ctx: Context, attach: bool) -> AlterBuilt:
         out.append(ddl.trigger_enable(new.table, new.name, new.enabled))
     if "comment" in d.aspects:
         out.append(_trigger_comment(new, new.comment))
-    return out, ((SHARE_ROW_EXCLUSIVE,) if "enabled" in d.aspects else ())
+    return out, ((LockMode.SHARE_ROW_EXCLUSIVE,) if "enabled" in d.aspects else ())
 
 
 def _alter_policy(d: Delta, ctx: Context, attach: bool) -> AlterBuilt:
@@ -821,7 +817,7 @@ def rebuild_steps(ref: ObjectRef, old: TypeDef, new: TypeDef, ctx: Context) -> t
         out.append(_type_comment(new, new.comment))
     main = _step("rebuild-type", ref, "main", out,
                  f"rebuild type {ref} (renamed away, created anew, columns converted)",
-                 (ACCESS_EXCLUSIVE, REWRITE))
+                 (LockMode.ACCESS_EXCLUSIVE, Hazard.REWRITE))
     post = _step("drop-old-type", ref, "post", [ddl.drop_type(old, tmp)],
                  f"drop the old copy of type {ref}")
     return main, post

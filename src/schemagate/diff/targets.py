@@ -25,7 +25,8 @@ from schemagate.diff.connect import DatabaseError, describe, read_only
 from schemagate.diff.execute import ScriptError, ScriptStatement, run_sql, run_statements
 from schemagate.diff.fetch import complete, fetch, fetch_cursor
 from schemagate.diff.narrow import Side, relations_to_keep
-from schemagate.diff.scratch import embedded_server, scratch_database
+from schemagate.diff.scratch import embedded_server, scratch_database, stop_on_signals
+from schemagate.model.errors import SchemagateError
 from schemagate.model.findings import InputError
 from schemagate.model.names import QName
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:  # the model is imported while the databases are read (see loa
 TargetKind = Literal["url", "sql", "folder", "python"]
 
 
-class TargetError(Exception):
+class TargetError(SchemagateError):
     """A --from/--to source that cannot be read or applied; the message says where and why."""
 
 
@@ -80,6 +81,9 @@ class Loader:
         self._sides: tuple[Side, Side] | None = None
 
     def __enter__(self) -> Loader:
+        # Scratch databases are made on worker threads, where no signal handler runs: the
+        # main thread's handler drops them on SIGINT, SIGTERM or SIGHUP (diff.scratch).
+        self._stack.enter_context(stop_on_signals())
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,

@@ -1,5 +1,5 @@
 """Replay operations over a Catalog: the schema before and after every migration."""
 
-from schemagate.fold.apply import apply, apply_all, materialize
+from schemagate.fold.apply import apply, apply_all, constraint_name, materialize
 
-__all__ = ["apply", "apply_all", "materialize"]
+__all__ = ["apply", "apply_all", "constraint_name", "materialize"]

@@ -116,7 +116,7 @@ def _with_column(table: Table, column: Column) -> Table:
                                         for c in table.columns))
 
 
-def _constraint_name(table: QName, con: o.ConstraintDef) -> str:
+def constraint_name(table: QName, con: o.ConstraintDef) -> str:
     """PostgreSQL's default constraint names, so later DROP CONSTRAINTs find them."""
     if con.name:
         return con.name
@@ -131,7 +131,7 @@ def _constraint_name(table: QName, con: o.ConstraintDef) -> str:
 
 
 def _constraint(table: QName, con: o.ConstraintDef, migration: str) -> Constraint:
-    return Constraint(_constraint_name(table, con), con.kind, con.columns, con.ref_table,
+    return Constraint(constraint_name(table, con), con.kind, con.columns, con.ref_table,
                       con.ref_columns, con.expr, not con.not_valid, migration)
 
 
@@ -239,7 +239,9 @@ def _add_column(cat: Catalog, op: o.AddColumn, mig: str) -> None:
     table = table_or_assumed(cat, op.table)
     if op.if_not_exists and table.column(op.column.name):
         return
-    col = _column(op.column)
+    # A column added to a table that holds rows holds no data of its own until something
+    # writes it; a table's own columns (CREATE TABLE) are written by whoever inserts rows.
+    col = replace(_column(op.column), unwritten=op.column.generated is None)
     table = _with_column(table, col)
     cat.tables[op.table] = _add_constraints(cat, table, op.constraints, mig)
     _owned_sequences(cat, op.table, col, mig)
@@ -489,6 +491,18 @@ def _drop_extension(cat: Catalog, op: o.DropExtension, mig: str) -> None:
         cat.extensions.discard(name)
 
 
+def _write_rows(cat: Catalog, op: o.UpdateRows | o.InsertRows, mig: str) -> None:
+    """The columns an UPDATE sets (all of them, for an INSERT or an UPDATE whose columns the
+    parser could not name) hold data from now on."""
+    table = cat.tables.get(op.table)
+    if table is None:
+        return
+    written = set(op.columns) if isinstance(op, o.UpdateRows) and op.columns else None
+    cols = tuple(replace(c, unwritten=False) if c.unwritten and (
+        written is None or c.name in written) else c for c in table.columns)
+    cat.tables[op.table] = replace(table, columns=cols)
+
+
 Handler = Callable[[Catalog, Any, str], None]
 
 _HANDLERS: dict[type, Handler] = {
@@ -508,4 +522,5 @@ _HANDLERS: dict[type, Handler] = {
     o.DropTrigger: _drop_trigger, o.CreateSchema: _create_schema,
     o.DropSchema: _drop_schema, o.RenameSchema: _rename_schema,
     o.CreateExtension: _create_extension, o.DropExtension: _drop_extension,
+    o.UpdateRows: _write_rows, o.InsertRows: _write_rows,
 }

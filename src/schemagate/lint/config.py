@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, get_args
 
+from schemagate.model.errors import SchemagateError
 from schemagate.model.findings import Severity
 from schemagate.model.migration import Layout, TransactionMode
 from schemagate.model.settings import Settings
@@ -19,8 +20,8 @@ _KEYS = {"select", "ignore", "fail-on", "pg-version", "dialect", "severity",
          "small-table-rows", "require-reason", "transactions", "vars"}
 
 
-class ConfigError(ValueError):
-    pass
+class ConfigError(SchemagateError, ValueError):
+    """The configuration file cannot be read or says something invalid."""
 
 
 def find_config(start: Path) -> Path | None:

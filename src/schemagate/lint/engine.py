@@ -16,14 +16,15 @@ from schemagate.fold import apply, materialize
 from schemagate.lint.suppress import ScriptSuppressions
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog
+from schemagate.model.errors import SchemagateError
 from schemagate.model.findings import Finding, InputError, Notice, Severity
 from schemagate.model.migration import ParsedMigration, ParsedScript
 from schemagate.model.names import QName
 from schemagate.model.settings import Settings
 from schemagate.model.span import Span
+from schemagate.model.statement_locks import lock_for, op_tables
 from schemagate.model.stats import TableStats
 from schemagate.rules.context import MigrationContext, MigrationState, RuleContext
-from schemagate.rules.locks import lock_for, op_tables
 from schemagate.rules.registry import Hit, Rule, all_rules, resolve
 
 
@@ -53,8 +54,8 @@ class LintResult:
         return 0
 
 
-class UnknownRuleError(ValueError):
-    pass
+class UnknownRuleError(SchemagateError, ValueError):
+    """A rule or family name that names no rule."""
 
 
 def enabled_rules(settings: Settings) -> list[Rule]:
@@ -104,9 +105,15 @@ class _Engine:
                 for op_type, rules in self.by_op.items()}
         return self.dialect_rules[dialect]
 
+    def severity(self, r: Rule, hit: Hit) -> Severity:
+        """The hit's own severity (INFO is falsy: test for None), else the configured one."""
+        if hit.severity is not None:
+            return hit.severity
+        return self.overrides.get(r.id, r.severity)
+
     def finding(self, r: Rule, hit: Hit, mig: ParsedMigration, op: o.Operation | None,
                 sql: str, ctx: RuleContext | None = None) -> Finding:
-        severity = hit.severity or self.overrides.get(r.id, r.severity)
+        severity = self.severity(r, hit)
         span = hit.span or (op.site if op is not None else Span.point(mig.name))
         lock, facts = hit.lock, dict(hit.facts)
         if op is not None and ctx is not None:
@@ -114,20 +121,23 @@ class _Engine:
             if existing:
                 # Every finding on an existing table says which lock the statement takes.
                 lock = lock or lock_for(op)
-                severity = self.size_severity(r, severity, existing, facts)
+                severity = self.size_severity(r, hit, severity, existing, facts)
         return Finding(r.id, r.family, severity, hit.message, span, r.fix, mig.name, sql,
                        hit.object, lock, facts,
                        statement_span=op.span if op is not None else None)
 
-    def size_severity(self, r: Rule, severity: Severity, tables: list[QName],
+    def size_severity(self, r: Rule, hit: Hit, severity: Severity, tables: list[QName],
                       facts: dict[str, object]) -> Severity:
-        """With live statistics: record the table's size, and let locking findings on small
-        tables drop to info (locking them for a moment hurts nobody)."""
+        """With live statistics: record the table's size, raise a finding whose harm rows
+        make certain, and let locking findings on small tables drop to info (locking them
+        for a moment hurts nobody)."""
         stats = next((self.stats[t] for t in tables if t in self.stats), None)
         if stats is None:
             return severity
         facts.update(table=str(stats.name), rows=stats.rows, bytes=stats.bytes)
-        if r.family == "locking" and stats.rows < self.settings.small_table_rows:
+        if hit.severity_with_rows is not None and stats.rows > 0 and r.id not in self.overrides:
+            return hit.severity_with_rows
+        if r.grows_with_table and stats.rows < self.settings.small_table_rows:
             return Severity.INFO
         return severity
 
@@ -141,13 +151,16 @@ class _Engine:
             # The catalog is changed in place, so one context serves every operation of the
             # statement and always shows the schema just before the operation at hand.
             ctx = RuleContext(catalog, self.settings, mig, script, st, state, direction)
-            for op in st.ops:
+            for i, op in enumerate(st.ops):
                 if reporting and sups is not None:
-                    for r in by_op.get(type(op), ()):
+                    rules = by_op.get(type(op), ())
+                    if (direction, st.index, i) in mig.unknown_subjects:
+                        rules = [r for r in rules if r.sees_unknown]
+                    for r in rules:
                         for hit in r.check(op, ctx):
                             f = sups.apply(self.finding(r, hit, mig, op, st.sql, ctx),
                                            st.index)
-                            if f.suppressed_by is not None and f.family == "destructive":
+                            if f.suppressed_by is not None and r.destroys_data:
                                 state.acknowledged_loss.add((op.span.path, op.span.line))
                             self.result.findings.append(f)
                 _track_new(op, state, catalog)
@@ -172,10 +185,28 @@ class _Engine:
                     if span is None:
                         continue
                     self.result.findings.append(Finding(
-                        r.id, r.family, hit.severity or self.overrides.get(r.id, r.severity),
+                        r.id, r.family, self.severity(r, hit),
                         hit.message, span, r.fix, ctx.migration.name, "", hit.object,
                         hit.lock, dict(hit.facts),
                         statement_span=_statement_around(ctx.migration, span)))
+
+
+    def run_folded_rules(self, history: Sequence[ParsedMigration], catalog: Catalog) -> None:
+        """Rules that judge the whole history by the schema it ends with; each hit points
+        into the migration whose file its span names."""
+        by_path = {s.script.path: m for m in history for s in (m.up, m.down) if s is not None}
+        for r in self.rules:
+            if r.scope != "folded":
+                continue
+            for hit in r.check(history, catalog, self.settings):
+                mig = by_path.get(hit.span.path) if hit.span is not None else None
+                if mig is None or hit.span is None or not applies(r, mig) or (
+                        self.report is not None and mig.name not in self.report):
+                    continue
+                self.result.findings.append(Finding(
+                    r.id, r.family, self.severity(r, hit),
+                    hit.message, hit.span, r.fix, mig.name, "", hit.object, hit.lock,
+                    dict(hit.facts), statement_span=_statement_around(mig, hit.span)))
 
 
 def _statement_around(mig: ParsedMigration, span: Span) -> Span | None:
@@ -258,6 +289,7 @@ def lint(
         engine.result.catalogs[folder] = _lint_history(
             engine, history, start, settings, progress,
             sum(len(h) for h in histories.values()))
+        engine.run_folded_rules(history, engine.result.catalogs[folder])
     return engine.result
 
 
@@ -322,7 +354,7 @@ def _history_scope(engine: _Engine, histories: dict[str, list[ParsedMigration]],
     if any(has_revisions(h) for h in histories.values()):
         histories = merge_histories(histories)
     history_rules = [r for r in engine.rules if r.scope == "history"]
-    unknown = any(r.id == "unknown-object" for r in engine.rules)
+    unknown = any(r.needs_unknown_refs for r in engine.rules)
     out: dict[str, list[ParsedMigration]] = {}
     for folder, history in histories.items():
         history = out[folder] = order_history(history)
@@ -336,7 +368,7 @@ def _history_scope(engine: _Engine, histories: dict[str, list[ParsedMigration]],
                 if not applies(r, mig) or (engine.report is not None
                                            and mig.name not in engine.report):
                     continue
-                severity = hit.severity or engine.overrides.get(r.id, r.severity)
+                severity = engine.severity(r, hit)
                 engine.result.findings.append(Finding(
                     r.id, r.family, severity, hit.message, span, r.fix, mig.name, "",
                     hit.object, hit.lock, dict(hit.facts)))

@@ -43,6 +43,9 @@ class Column:
     comment: str | None = None
     # Comes from a parent (partition or INHERITS) and is not declared by this table itself.
     inherited: bool = False
+    # Added by the history to a table that already existed, and not written by a migration
+    # since: its rows hold only the column's default. Provenance, like ``created_in``.
+    unwritten: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
+from schemagate.model.locks import LockMode
 from schemagate.model.span import Span
 
 
@@ -49,7 +50,7 @@ class Finding:
     migration: str = ""
     statement: str = ""
     object: str = ""
-    lock: str | None = None
+    lock: LockMode | None = None
     # Table-level facts a DBA reads: "rewrite" / "scan", and with --db "rows" and "bytes".
     facts: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     suppressed_by: Suppression | None = None

@@ -124,6 +124,9 @@ class ParsedMigration:
     # (direction, statement index, operation index) to what is missing. The engine's history
     # pass fills it (a fold of its own, from an empty schema); `unknown-object` reports it.
     unknown_refs: dict[tuple[str, int, int], str] = field(default_factory=dict)
+    # The operations among those whose own table or column is missing (not only a foreign
+    # key's target): any other rule's verdict on them would rest on a guessed object.
+    unknown_subjects: set[tuple[str, int, int]] = field(default_factory=set)
 
     @property
     def name(self) -> str:

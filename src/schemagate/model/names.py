@@ -1,8 +1,15 @@
-"""Qualified names and the one function that quotes identifiers in generated SQL."""
+"""Qualified names, and the functions through which every name reaches generated SQL.
+
+A name goes into a script in one of three ways, each through one function here: as an
+identifier (`quote_ident`, `quote_qname`), as a string literal (`quote_literal`), or inside
+a `--` comment (`sql_comment`). Nothing else builds SQL text out of a name.
+"""
 
 from __future__ import annotations
 
 from typing import NamedTuple
+
+from schemagate.model.text import escape_controls
 
 DEFAULT_SCHEMA = "public"
 
@@ -31,5 +38,26 @@ def quote_qname(qname: QName) -> str:
 
 
 def quote_literal(value: str) -> str:
-    """Quote a string literal; standard_conforming_strings is on in every supported release."""
-    return "'" + value.replace("'", "''") + "'"
+    """Quote a string literal that means the same whatever the session's settings.
+
+    A backslash is plain text only while standard_conforming_strings is on (the default, but
+    a database or a role can turn it off, and then a backslash escapes the quote after it and
+    the literal ends elsewhere than written): a value holding one is written as an escape
+    string, E'…' with the backslashes doubled, which reads the same either way. PostgreSQL's
+    own quote_literal() does the same.
+    """
+    quoted = "'" + value.replace("'", "''") + "'"
+    if "\\" in value:
+        return "E" + quoted.replace("\\", "\\\\")
+    return quoted
+
+
+def sql_comment(text: str) -> str:
+    """One `--` comment line holding ``text``, which may hold names from anywhere.
+
+    PostgreSQL and psql end a `--` comment at a newline or a carriage return; every such
+    character in ``text``, and every other control or line-separator character (which
+    editors and terminals may act on), is shown as an escape, so nothing in a name can end
+    the comment and become a statement. Trailing blanks are dropped.
+    """
+    return ("-- " + escape_controls(text)).rstrip()

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal, cast
 
+from schemagate.model.locks import LockMode
 from schemagate.model.names import QName
 from schemagate.model.span import Span
 from schemagate.model.types import TypeRef
@@ -430,6 +431,15 @@ class SetSetting(Operation):
     name: str
     value: str | None
     local: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockTable(Operation):
+    """``LOCK [TABLE] name, … IN mode MODE [NOWAIT]``: held until the transaction ends."""
+
+    tables: tuple[QName, ...]
+    mode: LockMode = LockMode.ACCESS_EXCLUSIVE  # LOCK without IN … MODE
+    nowait: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,10 +11,13 @@ from schemagate.model.names import QName
 class TableStats:
     name: QName
     rows: int  # pg_class.reltuples: the planner's estimate (-1 → never analyzed, as 0)
-    bytes: int  # pg_total_relation_size: heap, indexes and TOAST
+    bytes: int | None  # pg_total_relation_size: heap, indexes and TOAST; None: unknown
+    unknown: str | None = None  # why the size is unknown (a lock held too long, …)
 
     @property
     def size(self) -> str:
+        if self.bytes is None:
+            return "unknown"
         size = float(self.bytes)
         for unit in ("B", "kB", "MB", "GB", "TB"):
             if size < 1024 or unit == "TB":

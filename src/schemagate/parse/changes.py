@@ -12,10 +12,11 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
+from schemagate.model.errors import SchemagateError
 from schemagate.model.migration import MigrationSource
 
 
-class ChangesError(Exception):
+class ChangesError(SchemagateError):
     """git could not say what changed: not a repository, an unknown revision, no git."""
 
 

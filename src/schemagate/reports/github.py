@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from schemagate.lint.engine import LintResult
 from schemagate.model.findings import Severity
+from schemagate.model.text import escape_controls
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
 def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # GitHub decodes %0A and %0D into line breaks of the annotation; the log that shows the
+    # command itself is a terminal, so every other control character is shown escaped.
+    return escape_controls(text.replace("%", "%25").replace("\r", "%0D")
+                           .replace("\n", "%0A"))
 
 
 def _prop(text: str) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 
 from schemagate.lint.engine import LintResult
 from schemagate.model.findings import Finding, Severity
+from schemagate.model.text import escape_json
 from schemagate.reports.location import fingerprints, relative_to_root
 
 # GitLab's scale is info, minor, major, critical, blocker.
@@ -64,8 +65,8 @@ def gitlab_issues(result: LintResult, *, root: Path, cwd: Path) -> list[dict[str
 
 
 def render_gitlab(result: LintResult, *, root: Path, cwd: Path) -> str:
-    return json.dumps(gitlab_issues(result, root=root, cwd=cwd), indent=2,
-                      ensure_ascii=False) + "\n"
+    return escape_json(json.dumps(gitlab_issues(result, root=root, cwd=cwd), indent=2,
+                                  ensure_ascii=False)) + "\n"
 
 
 def _positions(f: Finding) -> dict[str, Any]:

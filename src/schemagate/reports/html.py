@@ -10,9 +10,12 @@ identifiers are data, and `<script>` as a table name stays text.
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import jinja2
+import markupsafe
 
+from schemagate.model.text import escape_controls
 from schemagate.reports.graphview import STATUS_LABEL
 from schemagate.reports.impact import Impact, human_bytes, human_rows, plural
 
@@ -26,12 +29,25 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_visible,
     )
     env.filters["bytes"] = human_bytes
     env.filters["rows"] = human_rows
     env.globals["STATUS_LABEL"] = STATUS_LABEL
     env.globals["plural"] = plural
     return env
+
+
+def _visible(value: Any) -> Any:
+    """Every value the template prints, with control characters shown as escapes: a page
+    saved and read with `less`, or a name copied to a terminal, must not carry an ESC.
+    Line breaks and tabs stay: statements are shown as written, in <pre> blocks."""
+    # isprintable() is false for every character escape_controls escapes (and for line
+    # breaks): one C-level scan spares the regex for the plain names that make up most values.
+    if not isinstance(value, str) or value.isprintable():
+        return value
+    escaped = escape_controls(value, keep="\n\r\t")
+    return markupsafe.Markup(escaped) if isinstance(value, markupsafe.Markup) else escaped
 
 
 def render_html(impact: Impact) -> str:

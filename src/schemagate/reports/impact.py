@@ -1,7 +1,7 @@
 """The impact report's content: what the stages found, arranged per migration and statement.
 
 Nothing here decides anything. Findings come from the rules, the lock each statement takes
-from `rules.locks` (the same table the locking rules use), sizes from the live statistics or
+from `model.statement_locks` (the table the locking rules use), sizes from the live statistics or
 the findings' `facts`, dependencies from the folded catalog, backup scripts from
 `schemagate.backup`, and the verdict from the lint result's own exit code. This module only
 sorts those into the shape the HTML, Markdown and JSON renderers print, so that all three
@@ -21,31 +21,20 @@ from schemagate.lint.engine import LintResult
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog
 from schemagate.model.findings import Finding, InputError, Notice, Severity
+from schemagate.model.locks import LockMode
 from schemagate.model.migration import ParsedMigration, ParsedStatement
 from schemagate.model.names import QName
+from schemagate.model.statement_locks import lock_for, op_tables
 from schemagate.model.stats import TableStats
 from schemagate.reports.depgraph import dependency_picture
 from schemagate.reports.graphview import Picture
-from schemagate.rules.locks import lock_for, op_tables
 from schemagate.rules.registry import Rule, all_rules
 
-# PostgreSQL's table lock modes, weakest first (the conflict table of "Explicit Locking").
-LOCK_ORDER = ("ACCESS SHARE", "ROW SHARE", "ROW EXCLUSIVE", "SHARE UPDATE EXCLUSIVE", "SHARE",
-              "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE")
-LOCK_BLOCKS = {
-    "ACCESS EXCLUSIVE": "blocks reads and writes",
-    "EXCLUSIVE": "blocks writes; reads go on",
-    "SHARE ROW EXCLUSIVE": "blocks writes",
-    "SHARE": "blocks writes",
-    "SHARE UPDATE EXCLUSIVE": "blocks schema changes and VACUUM; reads and writes go on",
-    "ROW EXCLUSIVE": "row locks only; reads and writes go on",
-}
-IRREVERSIBLE_RULES = ("irreversible-data-loss", "missing-down", "down-does-not-restore")
 SQL_SHOWN = 4000  # characters of a statement shown; a function body can be very long
 
 
-def lock_rank(lock: str | None) -> int:
-    return LOCK_ORDER.index(lock) if lock in LOCK_ORDER else -1
+def lock_rank(lock: LockMode | None) -> int:
+    return -1 if lock is None else lock.rank
 
 
 def human_bytes(n: int | None) -> str:
@@ -75,7 +64,7 @@ class StatementView:
     sql: str
     sql_truncated: bool
     changes: list[str]
-    lock: str | None
+    lock: LockMode | None
     lock_effect: str
     tables: list[str]
     new_tables_only: bool  # every table it locks was created by this migration: harmless
@@ -140,7 +129,7 @@ class Summary:
     verdict_text: str
     counts: dict[str, int]
     suppressed: int
-    worst_lock: str | None
+    worst_lock: LockMode | None
     worst_lock_tables: list[str]
     worst_lock_migration: str
     largest: TableSize | None
@@ -350,7 +339,7 @@ def _statement_view(mig: ParsedMigration, st: ParsedStatement, direction: str,
     if rows is None:
         sized = [stats[t] for t in tables if t in stats]
         if sized:
-            biggest = max(sized, key=lambda s: s.bytes)
+            biggest = max(sized, key=lambda s: -1 if s.bytes is None else s.bytes)
             rows, size = biggest.rows, biggest.bytes
     changes = [d for d in (describe(op) for op in st.ops) if d]
     sql = st.sql.strip()
@@ -359,7 +348,7 @@ def _statement_view(mig: ParsedMigration, st: ParsedStatement, direction: str,
     return StatementView(
         direction=direction, path=path, line=where[1] if where else None,
         sql=sql[:SQL_SHOWN], sql_truncated=len(sql) > SQL_SHOWN, changes=changes, lock=lock,
-        lock_effect=LOCK_BLOCKS.get(lock or "", ""), tables=[str(t) for t in tables],
+        lock_effect=lock.effect if lock else "", tables=[str(t) for t in tables],
         new_tables_only=new_only,
         rewrite={True: "yes", False: "no", "unknown": "unknown"}.get(rewrite, "")
         if isinstance(rewrite, bool | str) else "",
@@ -430,7 +419,7 @@ def build_impact(
 
     # The summary: the strongest lock taken on a table that existed before (a lock on a table
     # the same migration created blocks nobody), the largest table touched, what is lost.
-    worst_lock: str | None = None
+    worst_lock: LockMode | None = None
     worst_tables: list[str] = []
     worst_migration = ""
     largest: TableSize | None = None
@@ -444,6 +433,7 @@ def build_impact(
                 largest = TableSize(sv.tables[0] if sv.tables else "?", sv.rows or 0,
                                     sv.bytes)
     verdict, verdict_text = _verdict(result, fail_on)
+    rules = {r.id: r for r in all_rules()}
     summary = Summary(
         # What this report covers (with `--from`, the migrations still to run), not what the
         # lint folded to get there.
@@ -454,12 +444,13 @@ def build_impact(
         worst_lock=worst_lock, worst_lock_tables=worst_tables,
         worst_lock_migration=worst_migration, largest=largest,
         sizes_known=bool(stats) or largest is not None,
-        destructive=[f for f in result.findings if f.family == "destructive"],
-        irreversible=[f for f in result.findings if f.rule in IRREVERSIBLE_RULES],
+        destructive=[f for f in result.findings if f.rule in rules
+                     and rules[f.rule].destroys_data],
+        irreversible=[f for f in result.findings if f.rule in rules
+                      and rules[f.rule].irreversible],
         errors=list(result.errors), notices=list(result.notices))
 
     backup_view = backup or BackupView(False, "not generated")
-    rules = {r.id: r for r in all_rules()}
     used = sorted({f.rule for f in result.findings if f.rule in rules})
     return Impact(
         title=title, version=__version__,

@@ -10,6 +10,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from schemagate.model.text import escape_json
 from schemagate.reports.depgraph import picture_dict
 from schemagate.reports.impact import Impact, MigrationView, StatementView
 from schemagate.reports.json_report import finding_dict
@@ -67,4 +68,4 @@ def impact_dict(impact: Impact) -> dict[str, Any]:
 
 
 def render_impact_json(impact: Impact) -> str:
-    return json.dumps(impact_dict(impact), indent=2, ensure_ascii=False) + "\n"
+    return escape_json(json.dumps(impact_dict(impact), indent=2, ensure_ascii=False)) + "\n"

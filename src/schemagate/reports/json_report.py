@@ -8,6 +8,7 @@ from typing import Any
 from schemagate import __version__
 from schemagate.lint.engine import LintResult
 from schemagate.model.findings import Finding
+from schemagate.model.text import escape_json
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -43,5 +44,5 @@ def render_json(result: LintResult, *, pretty: bool = True) -> str:
                     "statements": result.statements, "findings": result.counts()},
     }
     if pretty:
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+        return escape_json(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
+    return escape_json(json.dumps(doc, ensure_ascii=False, separators=(",", ":"))) + "\n"

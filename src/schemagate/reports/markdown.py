@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 
 from schemagate.model.findings import Finding, Severity
+from schemagate.model.text import escape_controls
 from schemagate.reports.impact import Impact, MigrationView, human_bytes, plural
 
 LIMIT = 65_000
@@ -35,7 +36,9 @@ _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&~^:@$])")
 
 
 def _one_line(s: str) -> str:
-    return s.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "⏎")
+    # A line break is shown as ⏎; any other control character, as an escape (a raw ESC or
+    # a right-to-left override would reach the reader's terminal or reorder the text).
+    return escape_controls(s.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "⏎"))
 
 
 def text(s: str) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 from schemagate import __version__
 from schemagate.lint.engine import LintResult
 from schemagate.model.findings import Finding, Severity
+from schemagate.model.text import escape_json
 from schemagate.reports.location import (
     FINGERPRINT_KEY,
     file_uri,
@@ -57,16 +58,6 @@ _FAMILY_TAGS: dict[str, tuple[str, ...]] = {
     "history": ("correctness",),
     "meta": ("maintainability",),
 }
-# How often a result of the family is a true problem. Statements are parsed by PostgreSQL's
-# own grammar, so "this statement drops a column" is certain; whether a lock hurts depends on
-# table sizes the tool may not know, and design advice is a matter of taste.
-_FAMILY_PRECISION = {
-    "destructive": "very-high", "transaction": "very-high", "history": "very-high",
-    "compat": "high", "locking": "high", "reversibility": "high", "design": "medium",
-    "meta": "very-high",
-}
-_RULE_PRECISION = {"unverifiable-raw-sql": "low", "unmodelled-statement": "low",
-                   "down-does-not-restore": "medium"}
 # GitHub ranks alerts tagged `security` by this CVSS-like score (0.0 to 10.0).
 _SECURITY_SEVERITY = {Severity.ERROR: "8.0", Severity.WARNING: "5.0", Severity.INFO: "2.0"}
 
@@ -85,7 +76,7 @@ def rule_descriptor(r: Rule) -> dict[str, Any]:
     tags = [r.family, *_FAMILY_TAGS.get(r.family, ())]
     props: dict[str, Any] = {
         "tags": tags,
-        "precision": _RULE_PRECISION.get(r.id, _FAMILY_PRECISION.get(r.family, "high")),
+        "precision": r.precision,
         "problem.severity": _PROBLEM[r.severity],
     }
     if "security" in tags:
@@ -225,5 +216,5 @@ def render_sarif(result: LintResult, *, root: Path, cwd: Path,
     text = json.dumps(doc, indent=2, ensure_ascii=False)
     # Markup characters only ever occur inside JSON strings, where these escapes mean the
     # same characters: a viewer that pastes a message into HTML cannot be handed a tag.
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n")
+    return escape_json(text.replace("<", "\\u003c").replace(">", "\\u003e")
+                       .replace("&", "\\u0026")) + "\n"

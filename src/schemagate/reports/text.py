@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from schemagate.lint.engine import LintResult
 from schemagate.model.findings import Finding, Severity
+from schemagate.model.text import escape_controls
 
 # Identifiers come from the migrations: a table named with an escape sequence must not drive
 # the user's terminal. Control characters are shown as escapes instead.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def _safe(text: str) -> str:
-    return _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)
+_safe = escape_controls
 
 _COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 
@@ -40,9 +35,12 @@ def render_text(result: LintResult, *, colour: bool = False, show_help: bool = T
 
 
 def _line(f: Finding, colour: bool) -> str:
+    """`path:line:col: severity rule message`: the severity in words, so that a CI log
+    without colour still tells a warning from an info."""
     where = f"{_safe(f.span.path)}:{f.span.line}:{f.span.column}:"
-    rule = _paint(f.rule, "1;" + _COLOURS[f.severity], colour)
-    return f"{_paint(where, '1', colour)} {rule} {_safe(f.message)}"
+    severity = _paint(str(f.severity), "1;" + _COLOURS[f.severity], colour)
+    return f"{_paint(where, '1', colour)} {severity} {_paint(f.rule, '1', colour)} " \
+           f"{_safe(f.message)}"
 
 
 def _summary(result: LintResult) -> str:

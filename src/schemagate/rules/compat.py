@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemagate.model import ops as o
+from schemagate.model.findings import Severity
+from schemagate.model.locks import LockMode
 from schemagate.rules.context import RuleContext
-from schemagate.rules.locks import ACCESS_EXCLUSIVE
 from schemagate.rules.registry import Hit, rule
 
 
@@ -27,7 +28,8 @@ def add_required_column(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
 
     ## When it does not fire
     With a `DEFAULT`, for identity, serial and generated columns (they fill themselves), and
-    on tables created earlier in the same migration.
+    on tables created earlier in the same migration. With `--db`, when the live table has
+    rows, the finding is an error rather than a warning: the statement will fail.
 
     ## Safe alternative
     ```sql
@@ -47,7 +49,8 @@ def add_required_column(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
         return
     yield Hit(f"adding NOT NULL column `{col.name}` without a default to `{op.table}` fails if "
               "the table has rows, and breaks inserts from the running application",
-              object=f"{op.table}.{col.name}", lock=ACCESS_EXCLUSIVE)
+              object=f"{op.table}.{col.name}", lock=LockMode.ACCESS_EXCLUSIVE,
+              severity_with_rows=Severity.ERROR)
 
 
 @rule("rename-table", family="compat", severity="warning", ops=(o.RenameTable,),
@@ -82,7 +85,7 @@ def rename_table(op: o.RenameTable, ctx: RuleContext) -> Iterator[Hit]:
     if ctx.is_new(op.table) or ctx.undoes_rename(op.table):
         return
     yield Hit(f"renaming `{op.table}` to `{op.new_name}` breaks code that still uses the old "
-              "name", object=str(op.table), lock=ACCESS_EXCLUSIVE)
+              "name", object=str(op.table), lock=LockMode.ACCESS_EXCLUSIVE)
 
 
 @rule("rename-column", family="compat", severity="warning", ops=(o.RenameColumn,),
@@ -114,7 +117,7 @@ def rename_column(op: o.RenameColumn, ctx: RuleContext) -> Iterator[Hit]:
     if ctx.is_new_column(op.table, op.column) or ctx.undoes_rename(op.table, op.column):
         return
     yield Hit(f"renaming `{op.table}.{op.column}` to `{op.new_name}` breaks code that still "
-              "uses the old name", object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE)
+              "uses the old name", object=f"{op.table}.{op.column}", lock=LockMode.ACCESS_EXCLUSIVE)
 
 
 @rule("rename-schema", family="compat", severity="warning", ops=(o.RenameSchema,),
@@ -192,8 +195,10 @@ def drop_not_null(op: o.DropNotNull, ctx: RuleContext) -> Iterator[Hit]:
     writer stores breaks those readers (and the change is hard to revert once NULLs exist).
 
     ## When it does not fire
-    On a table or column created earlier in the same migration, and on a column the history
-    knows to be nullable already (Alembic's `alter_column(..., nullable=True)` restating it).
+    On a table or column created earlier in the same migration, on a column the history
+    knows to be nullable already (Alembic's `alter_column(..., nullable=True)` restating it),
+    and in a down path undoing its up's `SET NOT NULL`: that restores the schema the running
+    code was written for.
 
     ## Safe alternative
     Deploy readers that handle NULL before the migration that allows it.
@@ -203,11 +208,19 @@ def drop_not_null(op: o.DropNotNull, ctx: RuleContext) -> Iterator[Hit]:
     ALTER TABLE users ALTER COLUMN email DROP NOT NULL;
     ```
     """
-    if ctx.is_new_column(op.table, op.column):
+    if ctx.is_new_column(op.table, op.column) or _undoes_set_not_null(op, ctx):
         return
     table = ctx.table(op.table)
     column = table.column(op.column) if table else None
     if column is not None and column.type.name != "unknown" and not column.not_null:
         return  # already nullable: an ORM's `nullable=True` restating it changes nothing
     yield Hit(f"`{op.table}.{op.column}` may now be NULL: readers that expect a value break",
-              object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE)
+              object=f"{op.table}.{op.column}", lock=LockMode.ACCESS_EXCLUSIVE)
+
+
+def _undoes_set_not_null(op: o.DropNotNull, ctx: RuleContext) -> bool:
+    """Whether this is a down path and its up path made the column NOT NULL."""
+    up = ctx.migration.up
+    return ctx.direction == "down" and up is not None and any(
+        isinstance(x, o.SetNotNull) and x.table == op.table and x.column == op.column
+        for st in up.statements for x in st.ops)

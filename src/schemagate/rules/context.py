@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog, Table
+from schemagate.model.findings import Suppression
 from schemagate.model.migration import ParsedMigration, ParsedScript, ParsedStatement
 from schemagate.model.names import QName
 from schemagate.model.settings import Settings
@@ -31,6 +35,43 @@ class MigrationState:
     up_constraints: set[tuple[QName, str]] = field(default_factory=set)
     # The type a column had before this migration first changed it.
     old_types: dict[tuple[QName, str], TypeRef] = field(default_factory=dict)
+    # The SETs of each script, per (path, section, setting): read once per script, so that
+    # asking at every statement costs a binary search, not a rescan of what came before.
+    setting_logs: dict[tuple[str, str | None, str], SettingLog] = field(default_factory=dict)
+
+
+@dataclass
+class SettingLog:
+    """The `SET [LOCAL] name = …` statements of one script for one setting, in order."""
+
+    indexes: list[int] = field(default_factory=list)  # statement indexes, ascending
+    # For each: whether it was SET LOCAL, its transaction block, and whether the value is on
+    # (anything but 0, empty or RESET).
+    changes: list[tuple[bool, int | None, bool]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, script: ParsedScript, setting: str) -> SettingLog:
+        log = cls()
+        for st in script.statements:
+            for op in st.ops:
+                if isinstance(op, o.SetSetting) and op.name.lower() == setting:
+                    on = op.value is not None and op.value.strip("'") not in ("0", "")
+                    if log.indexes and log.indexes[-1] == st.index:
+                        log.changes[-1] = (op.local, st.block, on)  # the statement's last SET
+                    else:
+                        log.indexes.append(st.index)
+                        log.changes.append((op.local, st.block, on))
+        return log
+
+    def on_before(self, statement: ParsedStatement) -> bool:
+        """Whether the last SET before the statement turned the setting on and still applies
+        to it: SET lasts for the session, SET LOCAL for its transaction block."""
+        at = bisect_left(self.indexes, statement.index)
+        if at == 0:
+            return False
+        local, block, on = self.changes[at - 1]
+        applies = not local or (block is not None and block == statement.block)
+        return applies and on
 
 
 @dataclass
@@ -61,6 +102,15 @@ class RuleContext:
     def table(self, name: QName) -> Table | None:
         return self.catalog.tables.get(name)
 
+    def setting_on(self, setting: str) -> bool:
+        """Whether `SET [LOCAL] setting` to a non-zero value ran earlier in this script and
+        still applies to this statement."""
+        key = (self.script.script.path, self.script.script.section, setting)
+        log = self.state.setting_logs.get(key)
+        if log is None:
+            log = self.state.setting_logs[key] = SettingLog.of(self.script, setting)
+        return log.on_before(self.statement)
+
 
 @dataclass
 class MigrationContext:
@@ -76,3 +126,11 @@ class MigrationContext:
     # Whether this history has down migrations at all: a project that never writes them is
     # not told about each missing one.
     history_uses_down: bool = False
+
+
+class ScriptSuppressions(Protocol):
+    """The suppressions of one script, as the engine matched them to findings."""
+
+    def all(self) -> list[Suppression]: ...
+
+    def unused(self, enabled: set[str]) -> list[tuple[Suppression, str]]: ...

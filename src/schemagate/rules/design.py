@@ -6,13 +6,18 @@ the up path only: a down path re-creating what existed is not a new design decis
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
+from schemagate.fold import constraint_name
 from schemagate.model import ops as o
+from schemagate.model.catalog import Catalog, Constraint
+from schemagate.model.findings import Severity
+from schemagate.model.migration import ParsedMigration
 from schemagate.model.names import QName
+from schemagate.model.settings import Settings
 from schemagate.model.span import Span
 from schemagate.model.types import TypeRef
-from schemagate.rules.context import MigrationContext, RuleContext
+from schemagate.rules.context import RuleContext
 from schemagate.rules.registry import Hit, rule
 
 _COLUMN_OPS = (o.CreateTable, o.AddColumn, o.AlterColumnType)
@@ -50,6 +55,51 @@ def _key_columns(op: o.Operation) -> set[str]:
     return set()
 
 
+def _referenced(op: o.Operation, column: str, ctx: RuleContext) -> tuple[QName, str] | None:
+    """The (table, column) a key column of the operation references: by a foreign key of
+    the operation itself, or of an `ADD CONSTRAINT` later in the same script (how Prisma
+    and Atlas write every foreign key: tables first, keys after)."""
+    match op:
+        case o.CreateTable(table=table, constraints=cons) | o.AddColumn(
+                table=table, constraints=cons):
+            later = [x.constraint for st in ctx.script.statements[ctx.statement.index + 1:]
+                     for x in st.ops if isinstance(x, o.AddConstraint) and x.table == table]
+            for con in (*cons, *later):
+                if con.kind == "foreign" and con.ref_table is not None and column in con.columns:
+                    at = con.columns.index(column)
+                    ref = con.ref_columns[at] if at < len(con.ref_columns) else None
+                    return con.ref_table, ref or ""
+    return None
+
+
+def _primary_column(constraints: Sequence[o.ConstraintDef] | Sequence[Constraint]) -> str:
+    return next((c for con in constraints if con.kind == "primary" for c in con.columns[:1]),
+                "")
+
+
+def _key_type(op: o.Operation, ctx: RuleContext, table: QName, column: str
+              ) -> tuple[TypeRef | None, bool]:
+    """The referenced key's type (None: unknown) and whether the key predates the history.
+    An empty column name means the referenced table's primary key. The key's table may be
+    the operation's own, one the history built, or one created later in the same script."""
+    created = [x for st in ctx.script.statements[ctx.statement.index:] for x in st.ops
+               if isinstance(x, o.CreateTable) and x.table == table]
+    if created:
+        first = created[0]
+        column = column or _primary_column(first.constraints)
+        return next((c.type for c in first.columns if c.name == column), None), False
+    known = ctx.table(table)
+    if known is None:
+        return None, True
+    column = column or _primary_column(known.constraints)
+    col = known.column(column)
+    typ = col.type if col is not None and col.type.name != "unknown" else None
+    return typ, known.created_in is None
+
+
+_NARROW = ("int4", "int2")
+
+
 @rule("prefer-bigint", family="design", severity="warning", ops=_COLUMN_OPS,
       aliases=("prefer-bigint-over-int", "prefer-bigint-over-smallint"),
       fix="use bigint (or bigint GENERATED ... AS IDENTITY) for keys")
@@ -65,7 +115,11 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     rewriting the table and every table referencing it, under ACCESS EXCLUSIVE.
 
     ## When it does not fire
-    On `bigint`/`bigserial` keys, on columns that are not keys, on down paths.
+    On `bigint`/`bigserial` keys, on columns that are not keys, on down paths. A
+    foreign-key column whose referenced key is itself `integer`/`smallint` must match that
+    key, so it is not flagged: the finding belongs to the key, and is made there when the
+    history creates the key. When the key predates the history (or its type is unknown), the
+    first such column of a migration gets one `info` finding saying to widen the key first.
 
     ## Safe alternative
     ```sql
@@ -79,9 +133,29 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """
     keys = _key_columns(op)
     for table, column, typ in _new_columns(op, ctx):
-        if column in keys and typ.name in ("int4", "int2") and typ.array_dims == 0:
+        if column not in keys or typ.name not in _NARROW or typ.array_dims != 0:
+            continue
+        ref = _referenced(op, column, ctx)
+        if ref is None:
             yield Hit(f"key column `{table}.{column}` is {typ.name}: use bigint",
                       object=f"{table}.{column}", span=_column_span(op, column))
+            continue
+        key_type, predates = _key_type(op, ctx, *ref)
+        if key_type is not None and key_type.name not in _NARROW:
+            yield Hit(f"key column `{table}.{column}` is {typ.name}, narrower than the "
+                      f"{key_type.name} key `{ref[0]}` it references: use bigint",
+                      object=f"{table}.{column}", span=_column_span(op, column))
+        elif predates or key_type is None:
+            mark = (f"prefer-bigint:{ref[0]}", ctx.script.script.path, ctx.script.script.section)
+            if mark in ctx.state.reported:
+                continue
+            ctx.state.reported.add(mark)
+            known = "is" if key_type is not None else "may be"
+            yield Hit(f"key column `{table}.{column}` is {typ.name} to match the key of "
+                      f"`{ref[0]}`, which {known} {typ.name} and predates the history: widen "
+                      "the key first, then the columns referencing it",
+                      object=f"{ref[0]}", severity=Severity.INFO,
+                      span=_column_span(op, column))
 
 
 @rule("prefer-identity", family="design", dialects=("postgres",), severity="info", ops=_COLUMN_OPS,
@@ -302,16 +376,18 @@ def _covered(columns: tuple[str, ...], indexes: list[tuple[str, ...]]) -> bool:
     return any(len(ix) >= k and set(ix[:k]) == set(columns) for ix in indexes)
 
 
-@rule("fk-without-index", family="design", severity="warning", scope="migration",
+@rule("fk-without-index", family="design", severity="warning", scope="folded",
       dialects=("postgres", "sqlite"),
       aliases=("E15",), fix="CREATE INDEX CONCURRENTLY on the referencing columns")
-def fk_without_index(ctx: MigrationContext) -> Iterator[Hit]:
+def fk_without_index(history: Sequence[ParsedMigration], after: Catalog,
+                     settings: Settings) -> Iterator[Hit]:
     """A foreign key whose referencing columns no index covers.
 
     ## What it does
-    After each migration, checks the foreign keys it added: flags those whose referencing
-    columns are not the leading columns of any index (primary keys and unique constraints
-    count) on the referencing table.
+    Judges the whole history by the schema it ends with: flags each foreign key the history
+    added whose referencing columns are not the leading columns of any index on the
+    referencing table (primary keys and unique constraints count). The finding points at the
+    statement that added the foreign key, in the migration that added it.
 
     ## Why it matters
     Every `DELETE` or key `UPDATE` on the referenced table scans the referencing table to
@@ -319,8 +395,12 @@ def fk_without_index(ctx: MigrationContext) -> Iterator[Hit]:
     locks, and cascades that take minutes.
 
     ## When it does not fire
-    When an index with those leading columns exists by the end of the migration (in any
-    order), or on foreign keys the migration did not add.
+    When an index whose leading columns are the foreign key's columns (in any order) exists
+    by the end of the history, whichever migration built it: the common pattern of a foreign
+    key in one migration and a `CREATE INDEX CONCURRENTLY` in the next one passes. An index
+    on a table of the same name in another schema counts (a history that leaves tables
+    unqualified and names the schema on its indexes means one table). Not on a foreign key
+    or table a later migration dropped, nor on foreign keys that predate the history.
 
     ## Safe alternative
     ```sql
@@ -332,43 +412,53 @@ def fk_without_index(ctx: MigrationContext) -> Iterator[Hit]:
     ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users;
     ```
     """
-    name = ctx.migration.name
-    up = ctx.migration.up
-    touched = {op.table for st in (up.statements if up else ()) for op in st.ops
-               if isinstance(op, (o.CreateTable, o.AddConstraint, o.AddColumn))}
-    for table_name in sorted(touched, key=str):
-        table = ctx.after.tables.get(table_name)
-        if table is None:
+    by_name = {m.name: m for m in history}
+    # Indexes by table name in any schema: a history that names its tables unqualified and
+    # its indexes' tables with a schema (search_path) means the same table.
+    by_table: dict[str, list[tuple[str, ...]]] = {}
+    for ix in after.indexes.values():
+        by_table.setdefault(ix.table.name.lower(), []).append(ix.columns)
+    for table in after.tables.values():
+        fks = [c for c in table.constraints
+               if c.kind == "foreign" and c.columns and c.created_in in by_name]
+        if not fks:
             continue
-        new_fks = [c for c in table.constraints if c.kind == "foreign" and c.created_in == name]
-        if not new_fks:
-            continue
-        indexes = [ix.columns for ix in ctx.after.indexes_on(table.name)]
-        for fk in new_fks:
-            if fk.columns and not _covered(fk.columns, indexes):
-                yield Hit(f"foreign key `{fk.name}` on `{table.name}` ({', '.join(fk.columns)})"
-                          " has no index on its columns", object=str(table.name),
-                          span=_fk_span(ctx, table.name, fk.columns))
+        indexes = by_table.get(table.name.name.lower(), [])
+        for fk in fks:
+            if _covered(fk.columns, indexes):
+                continue
+            span = _fk_span(by_name[fk.created_in or ""], table.name, fk)
+            if span is not None:
+                yield Hit(f"foreign key `{fk.name}` on `{table.name}` "
+                          f"({', '.join(fk.columns)}) has no index on its columns",
+                          object=str(table.name), span=span)
 
 
-def _fk_span(ctx: MigrationContext, table: QName, columns: tuple[str, ...]) -> Span | None:
-    """The REFERENCES clause or FOREIGN KEY constraint that added the key, else the first
-    statement of the migration on its table."""
-    up = ctx.migration.up
-    if up is None:
+def _fk_span(mig: ParsedMigration, table: QName, fk: Constraint) -> Span | None:
+    """The clause of the migration's up path that added the foreign key, by its name (as
+    given, or as PostgreSQL names it): on the key's table, else on the name the table had
+    then (it was renamed since)."""
+    if mig.up is None:
         return None
-    first = None
-    for st in up.statements:
+    candidates: list[tuple[QName, o.Operation, o.ConstraintDef]] = []
+    for st in mig.up.statements:
         for op in st.ops:
-            if isinstance(op, (o.CreateTable, o.AddConstraint, o.AddColumn)) and \
-                    op.table == table:
-                first = first or op.span
-                cons = op.constraints if not isinstance(op, o.AddConstraint) else (
-                    op.constraint,)
-                for con in cons:
-                    if con.kind == "foreign" and con.columns == columns:
-                        return con.span or op.site
-    return first
+            match op:
+                case o.CreateTable(table=t, constraints=cons) | o.AddColumn(
+                        table=t, constraints=cons):
+                    defs = cons
+                case o.AddConstraint(table=t, constraint=con):
+                    defs = (con,)
+                case _:
+                    continue
+            candidates += [(t, op, d) for d in defs if d.kind == "foreign"
+                           and d.columns == fk.columns and constraint_name(t, d) == fk.name]
+    same = [(op, d) for t, op, d in candidates if t == table]
+    chosen = same or [(op, d) for _, op, d in candidates]
+    if not chosen:
+        return None
+    op, con = chosen[-1]  # the REFERENCES clause or FOREIGN KEY constraint, where known
+    return con.span or op.site
 
 
 @rule("enum-type", family="design", severity="info", ops=(o.CreateType,), aliases=("W13",),

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemagate.model import ops as o
+from schemagate.model.catalog import Catalog
+from schemagate.model.findings import Severity
+from schemagate.model.locks import LockMode
 from schemagate.model.names import QName
 from schemagate.model.types import classify_change
 from schemagate.rules.context import RuleContext
@@ -16,7 +19,6 @@ from schemagate.rules.dependents import (
     truncate_cascade_targets,
     type_users,
 )
-from schemagate.rules.locks import ACCESS_EXCLUSIVE
 from schemagate.rules.registry import Hit, rule
 
 _BACKUP = "save the data first (`schemagate backup`) and make sure no code still uses it"
@@ -59,7 +61,7 @@ def drop_table(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
     for i, table in enumerate(op.tables):
         if not ctx.is_new(table) and not _rebuilt(table, ctx):
             yield Hit(f"`DROP TABLE {table}` deletes the table and all its rows",
-                      object=str(table), lock=ACCESS_EXCLUSIVE, span=op.name_site(i))
+                      object=str(table), lock=LockMode.ACCESS_EXCLUSIVE, span=op.name_site(i))
 
 
 def _rebuilt(table: QName, ctx: RuleContext) -> bool:
@@ -107,7 +109,7 @@ def drop_column(op: o.DropColumn, ctx: RuleContext) -> Iterator[Hit]:
     if ctx.is_new_column(op.table, op.column):
         return
     yield Hit(f"dropping column `{op.column}` of `{op.table}` deletes its data",
-              object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE)
+              object=f"{op.table}.{op.column}", lock=LockMode.ACCESS_EXCLUSIVE)
 
 
 @rule("drop-schema", family="destructive", severity="error", ops=(o.DropSchema,),
@@ -203,7 +205,7 @@ def truncate(op: o.Truncate, ctx: RuleContext) -> Iterator[Hit]:
             message += "; CASCADE also empties " + ", ".join(str(t) for t in extra)
         else:
             message += "; CASCADE also empties every table that references it"
-    yield Hit(message, object=names, lock=ACCESS_EXCLUSIVE)
+    yield Hit(message, object=names, lock=LockMode.ACCESS_EXCLUSIVE)
 
 
 @rule("delete-all-rows", family="destructive", severity="error",
@@ -222,8 +224,11 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
 
     ## When it does not fire
     With a `WHERE` clause, on a table created earlier in the same migration (seeding a
-    new table is fine), and for an `UPDATE` that only sets columns added earlier in the same
-    migration (a backfill overwrites nothing).
+    new table is fine), and for an `UPDATE` that only sets columns holding no data yet: added
+    earlier in the history (in this migration or an earlier one) to a table that existed,
+    and not set by any `UPDATE` or `INSERT` of a migration since. Such a backfill overwrites
+    nothing but the column's default. An `UPDATE` that sets a column holding data (a table's
+    own column, or one an earlier migration already backfilled) is still flagged.
 
     ## Safe alternative
     Say which rows, and for large tables change them in batches:
@@ -239,15 +244,22 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
     if op.has_where or ctx.is_new(op.table):
         return
     if isinstance(op, o.UpdateRows) and op.columns and all(
-            ctx.is_new_column(op.table, c) for c in op.columns):
-        return  # backfilling columns this migration added overwrites nothing
+            _unwritten(ctx, op.table, c) for c in op.columns):
+        return  # a backfill: nothing in those columns yet to overwrite
     if isinstance(op, o.DeleteRows):
         message = f"`DELETE` without `WHERE` deletes every row of `{op.table}`"
     else:
         cols = ", ".join(c for c in op.columns if c)
         message = f"`UPDATE` without `WHERE` overwrites {cols or 'columns'} in every row of " \
                   f"`{op.table}`"
-    yield Hit(message, object=str(op.table), lock="ROW EXCLUSIVE")
+    yield Hit(message, object=str(op.table), lock=LockMode.ROW_EXCLUSIVE)
+
+
+def _unwritten(ctx: RuleContext, table: QName, column: str) -> bool:
+    """Whether the column holds no data yet (see `Column.unwritten`)."""
+    known = ctx.table(table)
+    col = known.column(column) if known is not None else None
+    return col is not None and col.unwritten
 
 
 _CASCADE_OPS = (o.DropTable, o.DropView, o.DropSchema, o.DropType, o.DropSequence,
@@ -271,6 +283,9 @@ def drop_cascade(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
 
     ## When it does not fire
     On a `DROP` without `CASCADE`, and on objects created earlier in the same migration.
+    When nothing in the history depends on the object, it is a warning, not an error, and
+    says so: CASCADE then drops only what the database holds beyond the history (objects
+    made by hand, or by tools the history does not show).
 
     ## Safe alternative
     Drop the dependents first, by name, so the migration says what it removes:
@@ -289,10 +304,14 @@ def drop_cascade(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     targets, dependents = _cascade_dependents(op, ctx)
     if not targets:
         return
-    listed = ", ".join(dependents[:20]) if dependents else "none known to the history; the " \
-        "live database may have more"
-    yield Hit(f"`CASCADE` also drops what depends on {', '.join(targets)}: {listed}",
-              object=", ".join(targets))
+    if not dependents:
+        yield Hit(f"`CASCADE` on {', '.join(targets)}: nothing in the history depends on it, "
+                  "but the database may hold dependents the history does not show, and they "
+                  "would go without a word", object=", ".join(targets),
+                  severity=Severity.WARNING)
+        return
+    yield Hit(f"`CASCADE` also drops what depends on {', '.join(targets)}: "
+              f"{', '.join(dependents[:20])}", object=", ".join(targets))
 
 
 def _cascade_dependents(op: o.Operation, ctx: RuleContext) -> tuple[list[str], list[str]]:
@@ -326,6 +345,7 @@ def _cascade_dependents(op: o.Operation, ctx: RuleContext) -> tuple[list[str], l
             deps += [f"table {t}" for t in cat.tables if t.schema in names]
         case o.DropConstraint(table=table, name=name):
             targets.append(f"{table}.{name}")
+            deps += _keys_referencing(cat, table, name)
         case o.DropIndex(names=names):
             targets += [str(n) for n in names]
         case o.DropExtension(names=names):
@@ -333,6 +353,16 @@ def _cascade_dependents(op: o.Operation, ctx: RuleContext) -> tuple[list[str], l
         case o.DropTrigger(table=table, name=name):
             targets.append(f"{table}.{name}")
     return targets, list(dict.fromkeys(deps))
+
+
+def _keys_referencing(cat: Catalog, table: QName, constraint: str) -> list[str]:
+    """The foreign keys that rest on a primary key or unique constraint: CASCADE drops them."""
+    known = cat.tables.get(table)
+    con = known.constraint(constraint) if known is not None else None
+    if con is None or con.kind not in ("primary", "unique"):
+        return []
+    return [f"foreign key {fk.name} on {other.name}" for other, fk in cat.foreign_keys_to(table)
+            if set(fk.ref_columns or con.columns) == set(con.columns)]
 
 
 @rule("lossy-type-change", family="destructive", severity="error", ops=(o.AlterColumnType,),
@@ -378,8 +408,8 @@ def lossy_type_change(op: o.AlterColumnType, ctx: RuleContext) -> Iterator[Hit]:
     change = classify_change(old, op.new_type, op.using is not None)
     if change.lossy:
         yield Hit(f"changing `{op.table}.{op.column}` from {old} to {op.new_type} "
-                  f"{change.reason}", object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE,
-                  facts={"rewrite": bool(change.rewrite)})
+                  f"{change.reason}", object=f"{op.table}.{op.column}",
+                  lock=LockMode.ACCESS_EXCLUSIVE, facts={"rewrite": bool(change.rewrite)})
 
 
 @rule("drop-type-in-use", family="destructive", dialects=("postgres",), severity="error",

@@ -200,8 +200,9 @@ def missing_revision(migrations: Sequence[ParsedMigration], settings: Settings
 
     ## When it does not fire
     When the history is seen only in part: none of its revisions is a base (a folder below
-    the versions root was linted alone). A named revision brings its whole versions folder
-    along, so a pre-commit hook on one file sees the whole graph.
+    the versions root was linted alone) and no cycle explains why none is — a cycle that
+    swallowed the base does not hide a missing revision. A named revision brings its whole
+    versions folder along, so a pre-commit hook on one file sees the whole graph.
 
     ## Safe alternative
     Restore the missing file, or set `down_revision` to the revision this one really
@@ -218,8 +219,8 @@ def missing_revision(migrations: Sequence[ParsedMigration], settings: Settings
     if not has_revisions(migrations):
         return
     graph = revision_graph(migrations)
-    if not graph.bases():
-        return
+    if not graph.bases() and not graph.cycles():
+        return  # a part of a history: its bases are in a folder not linted
     for node, name, kind in graph.missing:
         mig = graph.migrations[node]
         folder = posixpath.dirname(_script_path(mig)) or "."
@@ -440,6 +441,7 @@ def find_unknown_objects(migrations: Sequence[ParsedMigration],
     """
     for mig in migrations:  # a second lint of the same migrations starts afresh
         mig.unknown_refs.clear()
+        mig.unknown_subjects.clear()
     if not migrations or (start is not None and (start.tables or start.views)):
         return
     if not _starts_from_empty(migrations[0]):
@@ -452,6 +454,7 @@ def find_unknown_objects(migrations: Sequence[ParsedMigration],
             # The first migration uses what it does not create: the history starts from a
             # schema built elsewhere (a baseline, `create_all()`), not from an empty one.
             mig.unknown_refs.clear()
+            mig.unknown_subjects.clear()
             return
         if mig.down is not None:
             _check_script(mig, mig.down, "down", catalog.copy())
@@ -468,9 +471,11 @@ def _check_script(mig: ParsedMigration, script: ParsedScript | None, direction: 
         for i, op in enumerate(st.ops):
             if _opaque(op, st.sql):
                 return False
-            missing = _missing(op, catalog, indexes)
+            missing, subject = _missing(op, catalog, indexes)
             if missing:
                 mig.unknown_refs[(direction, st.index, i)] = missing
+                if subject:
+                    mig.unknown_subjects.add((direction, st.index, i))
             apply(catalog, op, mig.name)
     return True
 
@@ -489,16 +494,19 @@ def _relation(cat: Catalog, name: QName) -> Table | View | None:
     return None
 
 
-def _missing(op: o.Operation, cat: Catalog, indexes: bool) -> str:
-    """What the operation uses that does not exist, as words; "" when all exists."""
+def _missing(op: o.Operation, cat: Catalog, indexes: bool) -> tuple[str, bool]:
+    """What the operation uses that does not exist, as words ("" when all exists), and
+    whether that includes the object the operation acts on (not only a key's target)."""
     refs: list[tuple[QName, tuple[str, ...]]] = []  # (relation, columns it must have)
+    targets: list[tuple[QName, tuple[str, ...]]] = []  # foreign keys' and parents' targets
     match op:
         case o.CreateTable(table=table, constraints=constraints, partition_of=parent):
-            refs += [r for r in _fk_refs(constraints) if r[0] != table]
+            targets += [r for r in _fk_refs(constraints) if r[0] != table]
             if parent is not None:
-                refs.append((parent, ()))
+                targets.append((parent, ()))
         case o.AddColumn(table=table, constraints=constraints):
-            refs += [(table, ()), *(r for r in _fk_refs(constraints) if r[0] != table)]
+            refs.append((table, ()))
+            targets += [r for r in _fk_refs(constraints) if r[0] != table]
         case o.DropColumn(table=table, column=column, if_exists=False):
             refs.append((table, (column,)))
         case o.RenameColumn(table=table, column=column) | o.AlterColumnType(
@@ -508,7 +516,8 @@ def _missing(op: o.Operation, cat: Catalog, indexes: bool) -> str:
             refs.append((table, (column,)))
         case o.AddConstraint(table=table, constraint=con):
             local = con.columns if con.kind in ("primary", "unique", "foreign") else ()
-            refs += [(table, local), *_fk_refs((con,))]
+            refs.append((table, local))
+            targets += _fk_refs((con,))
         case o.ValidateConstraint(table=table) | o.RenameTable(table=table) | o.CreateTrigger(
                 table=table) | o.InsertRows(table=table) | o.DeleteRows(table=table):
             refs.append((table, ()))
@@ -520,7 +529,12 @@ def _missing(op: o.Operation, cat: Catalog, indexes: bool) -> str:
             refs.append((table, columns))
         case o.DropIndex(names=names, if_exists=False) if indexes:
             gone = [n for n in names if n not in cat.indexes and not _any_schema(cat, n)]
-            return ", ".join(f"index `{n}`" for n in gone)
+            return ", ".join(f"index `{n}`" for n in gone), bool(gone)
+    subject = _absent(refs, cat)
+    return ", ".join(dict.fromkeys(subject + _absent(targets, cat))), bool(subject)
+
+
+def _absent(refs: list[tuple[QName, tuple[str, ...]]], cat: Catalog) -> list[str]:
     out: list[str] = []
     for table, columns in refs:
         found = _relation(cat, table)
@@ -532,7 +546,7 @@ def _missing(op: o.Operation, cat: Catalog, indexes: bool) -> str:
             continue
         have = {c.name.lower() for c in found.columns}
         out += [f"column `{found.name}.{c}`" for c in columns if c.lower() not in have]
-    return ", ".join(dict.fromkeys(out))
+    return out
 
 
 def _any_schema(cat: Catalog, name: QName) -> bool:
@@ -544,11 +558,11 @@ def _fk_refs(constraints: Sequence[o.ConstraintDef]) -> list[tuple[QName, tuple[
             if c.kind == "foreign" and c.ref_table is not None]
 
 
-@rule("unknown-object", family="history", severity="error",
+@rule("unknown-object", family="history", severity="error", needs_unknown_refs=True,
       ops=(o.CreateTable, o.AddColumn, o.DropColumn, o.RenameColumn, o.AlterColumnType,
            o.SetNotNull, o.DropNotNull, o.SetDefault, o.AddConstraint, o.ValidateConstraint,
            o.RenameTable, o.CreateTrigger, o.InsertRows, o.DeleteRows, o.UpdateRows,
-           o.DropTable, o.Truncate, o.CreateIndex, o.DropIndex),
+           o.DropTable, o.Truncate, o.CreateIndex, o.DropIndex), sees_unknown=True,
       fix="fix the name, or add the migration that creates the object before this one")
 def unknown_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """A statement uses a table, column or index that does not exist at that point.
@@ -558,7 +572,9 @@ def unknown_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     column or (in SQL histories) an index that no earlier migration created, or that an
     earlier migration dropped or renamed: `ALTER TABLE`, `DROP COLUMN`, `CREATE INDEX`, a
     foreign key's target, `UPDATE`/`DELETE`/`INSERT`, … Each missing object is reported
-    where it is first used.
+    where it is first used, and when it is the table or column the operation acts on, this
+    is the only finding on that operation: what other rules would say about an object that
+    does not exist rests on a guess.
 
     ## Why it matters
     The migration fails when it runs on a database built by this history (a fresh

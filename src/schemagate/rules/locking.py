@@ -5,17 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemagate.model import ops as o
-from schemagate.model.catalog import Table
+from schemagate.model.catalog import Index, Table
+from schemagate.model.locks import LockMode
 from schemagate.model.names import QName
+from schemagate.model.statement_locks import lock_for, op_tables
 from schemagate.model.types import classify_change
 from schemagate.rules.context import RuleContext
-from schemagate.rules.locks import (
-    ACCESS_EXCLUSIVE,
-    SHARE,
-    SHARE_ROW_EXCLUSIVE,
-    lock_for,
-    op_tables,
-)
 from schemagate.rules.registry import Hit, rule
 from schemagate.rules.volatility import expression_volatility
 
@@ -56,7 +51,7 @@ def create_index_non_concurrently(op: o.CreateIndex, ctx: RuleContext) -> Iterat
         return
     name = f" `{op.name.name}`" if op.name else ""
     yield Hit(f"creating index{name} on `{op.table}` without CONCURRENTLY blocks writes to "
-              "the table while it builds", object=str(op.table), lock=SHARE,
+              "the table while it builds", object=str(op.table), lock=LockMode.SHARE,
               facts={"scan": True})
 
 
@@ -88,9 +83,12 @@ def set_not_null(op: o.SetNotNull, ctx: RuleContext) -> Iterator[Hit]:
     the table until the scan ends.
 
     ## When it does not fire
-    On a table or column created earlier in the same migration; and from PostgreSQL 12 on,
-    when a validated `CHECK (col IS NOT NULL)` constraint already proves the column has no
-    NULLs (PostgreSQL then skips the scan).
+    On a table created earlier in the same migration (it holds no rows); on a column the
+    history knows to be NOT NULL already; and from PostgreSQL 12 on, when a validated
+    `CHECK (col IS NOT NULL)` constraint already proves the column has no NULLs (PostgreSQL
+    then skips the scan). A column added earlier in the same migration to a table that
+    already existed is no exemption: the table's rows are scanned all the same (the usual
+    add, backfill, `SET NOT NULL` in one migration holds ACCESS EXCLUSIVE through the scan).
 
     ## Safe alternative
     ```sql
@@ -105,14 +103,18 @@ def set_not_null(op: o.SetNotNull, ctx: RuleContext) -> Iterator[Hit]:
     ALTER TABLE users ALTER COLUMN email SET NOT NULL;
     ```
     """
-    if ctx.is_new_column(op.table, op.column):
+    if ctx.is_new(op.table):
         return
+    table = ctx.table(op.table)
+    column = table.column(op.column) if table is not None else None
+    if column is not None and column.not_null and column.type.name != "unknown":
+        return  # already NOT NULL: PostgreSQL has nothing to check
     if ctx.settings.pg_version >= 12 and _has_valid_not_null_check(ctx.table(op.table),
                                                                     op.column):
         return
     yield Hit(f"`SET NOT NULL` on `{op.table}.{op.column}` scans the whole table under an "
-              "ACCESS EXCLUSIVE lock", object=f"{op.table}.{op.column}", lock=ACCESS_EXCLUSIVE,
-              facts={"scan": True})
+              "ACCESS EXCLUSIVE lock", object=f"{op.table}.{op.column}",
+              lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True})
 
 
 @rule("drop-index-non-concurrently", family="locking", severity="warning", ops=(o.DropIndex,),
@@ -131,8 +133,11 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
     lock, but waiting for the lock behind a long query queues every other query behind it.
 
     ## When it does not fire
-    With `CONCURRENTLY`; for an index created, or on a table created, earlier in the same
-    migration.
+    With `CONCURRENTLY`; on a table created earlier in the same migration; when a later
+    statement of the same script drops the index's table (that drop takes ACCESS EXCLUSIVE
+    anyway, and `drop-table` speaks for it); for an index created earlier in the same script.
+    It does fire in a down path dropping an index that the up path built `CONCURRENTLY` on an
+    existing table: the up took care not to block the table, and the down must too.
 
     ## Safe alternative
     ```sql
@@ -148,13 +153,30 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
         return
     for i, name in enumerate(op.names):
         index = ctx.catalog.indexes.get(name)
-        if index is not None and (ctx.is_new(index.table) or index.created_in ==
-                                  ctx.migration.name):
+        if index is not None and (ctx.is_new(index.table) or _dropped_later(index.table, ctx)
+                                  or _made_here(index, ctx)):
             continue
         where = f" on `{index.table}`" if index else ""
         yield Hit(f"dropping index `{name}`{where} without CONCURRENTLY takes an ACCESS "
                   "EXCLUSIVE lock", object=str(index.table if index else name),
-                  lock=ACCESS_EXCLUSIVE, span=op.name_site(i))
+                  lock=LockMode.ACCESS_EXCLUSIVE, span=op.name_site(i))
+
+
+def _dropped_later(table: QName, ctx: RuleContext) -> bool:
+    """Whether a later statement of the script drops the table."""
+    return any(isinstance(x, o.DropTable) and table in x.tables
+               for st in ctx.script.statements[ctx.statement.index + 1:] for x in st.ops)
+
+
+def _made_here(index: Index, ctx: RuleContext) -> bool:
+    """Whether this migration built the index without care for the lock: in the script at
+    hand, or in the up path (for a down) without CONCURRENTLY."""
+    if index.created_in != ctx.migration.name:
+        return False
+    if ctx.direction == "up" or ctx.migration.up is None:
+        return True
+    return not any(isinstance(x, o.CreateIndex) and x.name == index.name and x.concurrently
+                   for st in ctx.migration.up.statements for x in st.ops)
 
 
 @rule("reindex-non-concurrently", family="locking", severity="warning", ops=(o.Reindex,),
@@ -195,7 +217,7 @@ def reindex_non_concurrently(op: o.Reindex, ctx: RuleContext) -> Iterator[Hit]:
            "PostgreSQL < 12 has no REINDEX CONCURRENTLY: build a new index concurrently and "
            "swap")
     yield Hit(f"`REINDEX {op.target.upper()} {op.name}` blocks writes while it rebuilds; {how}",
-              object=op.name, lock=SHARE)
+              object=op.name, lock=LockMode.SHARE)
 
 
 def _qname(text: str) -> QName:
@@ -238,7 +260,7 @@ def add_foreign_key_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator
         return
     yield Hit(f"adding foreign key on `{op.table}` validates every row while blocking writes "
               f"to `{op.table}` and `{con.ref_table}`", object=str(op.table),
-              lock=SHARE_ROW_EXCLUSIVE, facts={"scan": True})
+              lock=LockMode.SHARE_ROW_EXCLUSIVE, facts={"scan": True})
 
 
 @rule("add-check-validated", family="locking", severity="warning", ops=(o.AddConstraint,),
@@ -273,7 +295,7 @@ def add_check_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
     if con.kind != "check" or con.not_valid or ctx.is_new(op.table):
         return
     yield Hit(f"adding CHECK constraint on `{op.table}` scans every row under an ACCESS "
-              "EXCLUSIVE lock", object=str(op.table), lock=ACCESS_EXCLUSIVE,
+              "EXCLUSIVE lock", object=str(op.table), lock=LockMode.ACCESS_EXCLUSIVE,
               facts={"scan": True})
 
 
@@ -391,7 +413,7 @@ def column_type_rewrite(op: o.AlterColumnType, ctx: RuleContext) -> Iterator[Hit
     verb = "rewrites" if rewrite else "may rewrite"
     yield Hit(f"changing `{op.table}.{op.column}` {what} {verb} the table and its indexes "
               "under an ACCESS EXCLUSIVE lock", object=f"{op.table}.{op.column}",
-              lock=ACCESS_EXCLUSIVE, facts={"rewrite": True if rewrite else "unknown"})
+              lock=LockMode.ACCESS_EXCLUSIVE, facts={"rewrite": True if rewrite else "unknown"})
 
 
 @rule("add-column-rewrite", family="locking", severity="warning", ops=(o.AddColumn,),
@@ -450,7 +472,7 @@ def add_column_rewrite(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
         return
     yield Hit(f"adding `{col.name}` to `{op.table}` rewrites the table under an ACCESS "
               f"EXCLUSIVE lock: {reason}", object=f"{op.table}.{col.name}",
-              lock=ACCESS_EXCLUSIVE, facts={"rewrite": True}, span=where)
+              lock=LockMode.ACCESS_EXCLUSIVE, facts={"rewrite": True}, span=where)
 
 
 @rule("add-unique-constraint", family="locking", severity="warning", ops=(o.AddConstraint,),
@@ -486,8 +508,8 @@ def add_unique_constraint(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit
     if con.kind != "unique" or con.using_index or ctx.is_new(op.table):
         return
     yield Hit(f"adding UNIQUE on `{op.table}` ({', '.join(con.columns)}) builds an index "
-              "under an ACCESS EXCLUSIVE lock", object=str(op.table), lock=ACCESS_EXCLUSIVE,
-              facts={"scan": True})
+              "under an ACCESS EXCLUSIVE lock", object=str(op.table),
+              lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True})
 
 
 @rule("add-primary-key", family="locking", severity="warning", ops=(o.AddConstraint,),
@@ -524,7 +546,7 @@ def add_primary_key(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
     if con.kind != "primary" or con.using_index or ctx.is_new(op.table):
         return
     yield Hit(f"adding a primary key to `{op.table}` builds its index under an ACCESS "
-              "EXCLUSIVE lock", object=str(op.table), lock=ACCESS_EXCLUSIVE,
+              "EXCLUSIVE lock", object=str(op.table), lock=LockMode.ACCESS_EXCLUSIVE,
               facts={"scan": True})
 
 
@@ -557,7 +579,7 @@ def add_exclusion_constraint(op: o.AddConstraint, ctx: RuleContext) -> Iterator[
         return
     yield Hit(f"adding an exclusion constraint to `{op.table}` locks it against reads and "
               "writes while every row is checked", object=str(op.table),
-              lock=ACCESS_EXCLUSIVE, facts={"scan": True})
+              lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True})
 
 
 @rule("detach-partition-non-concurrently", family="locking", severity="warning",
@@ -593,7 +615,7 @@ def detach_partition_non_concurrently(op: o.DetachPartition, ctx: RuleContext
         return
     yield Hit(f"detaching `{op.partition}` from `{op.table}` without CONCURRENTLY locks the "
               "partitioned table against reads and writes", object=str(op.table),
-              lock=ACCESS_EXCLUSIVE)
+              lock=LockMode.ACCESS_EXCLUSIVE)
 
 
 @rule("full-table-rewrite", family="locking", severity="warning", ops=(o.TableRewrite,),
@@ -624,7 +646,7 @@ def full_table_rewrite(op: o.TableRewrite, ctx: RuleContext) -> Iterator[Hit]:
         return
     target = f"`{op.table}`" if op.table else "every table"
     yield Hit(f"{op.reason} rewrites {target} under an ACCESS EXCLUSIVE lock",
-              object=str(op.table or ""), lock=ACCESS_EXCLUSIVE, facts={"rewrite": True})
+              object=str(op.table or ""), lock=LockMode.ACCESS_EXCLUSIVE, facts={"rewrite": True})
 
 
 @rule("refresh-matview-non-concurrently", family="locking", severity="warning",
@@ -661,15 +683,14 @@ def refresh_matview_non_concurrently(op: o.RefreshMaterializedView, ctx: RuleCon
     if op.concurrently or ctx.is_new(op.name):
         return
     yield Hit(f"refreshing `{op.name}` without CONCURRENTLY blocks its readers until the "
-              "query finishes", object=str(op.name), lock=ACCESS_EXCLUSIVE)
-
-
-_BLOCKING = frozenset({ACCESS_EXCLUSIVE, SHARE, SHARE_ROW_EXCLUSIVE, "EXCLUSIVE"})
+              "query finishes", object=str(op.name), lock=LockMode.ACCESS_EXCLUSIVE)
 
 
 def _blocking_target(op: o.Operation, ctx: RuleContext) -> QName | None:
-    """The existing table a blocking lock is taken on, if the operation takes one."""
-    if lock_for(op) not in _BLOCKING:
+    """The existing table a blocking lock is taken on, if the operation takes one: a lock
+    that makes ordinary writes (and so also one that makes reads) wait."""
+    lock = lock_for(op)
+    if lock is None or not lock.blocks_writes:
         return None
     for table in op_tables(op, ctx.catalog):
         if not ctx.is_new(table):
@@ -677,26 +698,12 @@ def _blocking_target(op: o.Operation, ctx: RuleContext) -> QName | None:
     return None
 
 
-def _timeout_set(ctx: RuleContext, setting: str) -> bool:
-    """Whether `SET [LOCAL] setting` to a non-zero value ran earlier in this script and still
-    applies here: SET lasts for the session, SET LOCAL for its transaction."""
-    active = False
-    for st in ctx.script.statements[:ctx.statement.index]:
-        for op in st.ops:
-            if isinstance(op, o.SetSetting) and op.name.lower() == setting:
-                applies = not op.local or (st.block is not None
-                                           and st.block == ctx.statement.block)
-                active = applies and op.value is not None and op.value.strip("'") not in (
-                    "0", "")
-    return active
-
-
 def _unguarded_once(ctx: RuleContext, op: o.Operation, setting: str, rule_id: str
                     ) -> QName | None:
     """The locked table, for the first blocking operation of the script with no timeout in
     effect: one finding per script, at the place where the SET belongs."""
     table = _blocking_target(op, ctx)
-    if table is None or _timeout_set(ctx, setting):
+    if table is None or ctx.setting_on(setting):
         return None
     mark = (rule_id, ctx.script.script.path, ctx.script.script.section)
     if mark in ctx.state.reported:
@@ -710,7 +717,7 @@ _ALL_OPS: tuple[type[o.Operation], ...] = (
     o.AlterColumnType, o.SetNotNull, o.DropNotNull, o.SetDefault, o.DropConstraint,
     o.RenameTable, o.RenameColumn, o.DropTable, o.Truncate, o.TableRewrite,
     o.RefreshMaterializedView, o.DetachPartition, o.AttachPartition, o.RenameConstraint,
-    o.DropTrigger, o.CreateTrigger, o.ValidateConstraint,
+    o.DropTrigger, o.CreateTrigger, o.ValidateConstraint, o.LockTable, o.RawSQL,
 )
 
 
@@ -805,10 +812,10 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """ACCESS EXCLUSIVE held while more slow work runs in the same transaction.
 
     ## What it does
-    Flags a statement that takes ACCESS EXCLUSIVE on an existing table inside a transaction
-    (explicit, or the migration tool's) when a later statement of that transaction does
-    slow work: builds an index, scans or rewrites a table, changes data, or locks another
-    existing table.
+    Flags a transaction (explicit, or the migration tool's) in which a statement takes ACCESS
+    EXCLUSIVE on an existing table and a later statement does slow work: builds an index,
+    scans or rewrites a table, or changes data. One finding per transaction, at its first
+    such lock, naming every table locked by then and every slow statement that follows.
 
     ## Why it matters
     Locks are held until the transaction ends. The table stays unavailable for the whole
@@ -817,7 +824,8 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ## When it does not fire
     Outside transactions; when everything after the lock is catalog-only (adding a column
     without a volatile default, renames, defaults, drops, new tables), whatever table it
-    touches; when the slow work is on tables created in the same migration.
+    touches; when the slow work is on tables created in the same migration. A second lock
+    in the same transaction is not a second finding: the first one lists it.
 
     ## Safe alternative
     Split the migration: the statement that takes ACCESS EXCLUSIVE in its own short
@@ -832,20 +840,37 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```
     """
     block = ctx.statement.block
-    if block is None or lock_for(op) != ACCESS_EXCLUSIVE:
+    if block is None or lock_for(op) != LockMode.ACCESS_EXCLUSIVE:
         return
     table = _blocking_target(op, ctx)
-    if table is None or op is not next(
-            (x for x in ctx.statement.ops if _blocking_target(x, ctx) is not None), None):
+    mark = (f"lock-held-too-long:{block}", ctx.script.script.path, ctx.script.script.section)
+    if table is None or mark in ctx.state.reported:
         return
-    for later in ctx.script.statements[ctx.statement.index + 1:]:
-        if later.block != block:
+    locked: list[QName] = []  # the tables locked before the last slow statement
+    held: list[QName] = []
+    slow: list[str] = []
+    created: set[QName] = set()  # tables the transaction creates later: they hold no data
+    for st in ctx.script.statements[ctx.statement.index:]:
+        if st.block != block:
             break
-        if any(_slow_after(x, table, ctx) for x in later.ops):
-            yield Hit(f"ACCESS EXCLUSIVE on `{table}` stays held while line "
-                      f"{later.ops[0].span.line} (`{_head(later.sql)}`) runs in the same "
-                      "transaction", object=str(table), lock=ACCESS_EXCLUSIVE)
-            return
+        if st is not ctx.statement and any(_slow_after(x, ctx, created) for x in st.ops):
+            slow.append(f"line {st.ops[0].span.line} (`{_head(st.sql)}`)")
+            locked = list(held)
+        for x in st.ops:
+            if isinstance(x, o.CreateTable):
+                created.add(x.table)
+            target = _blocking_target(x, ctx) if lock_for(x) == LockMode.ACCESS_EXCLUSIVE else None
+            if target is not None and target not in held and target not in created:
+                held.append(target)
+    # One scan per transaction: statements after a later lock are a subset of these.
+    ctx.state.reported.add(mark)
+    if not slow:
+        return
+    names = ", ".join(f"`{t}`" for t in locked)
+    runs = "runs" if len(slow) == 1 else "run"
+    yield Hit(f"ACCESS EXCLUSIVE on {names} stays held while {', '.join(slow)} {runs} in the "
+              "same transaction", object=", ".join(str(t) for t in locked),
+              lock=LockMode.ACCESS_EXCLUSIVE, facts={"tables": [str(t) for t in locked]})
 
 
 def _head(sql: str, width: int = 60) -> str:
@@ -853,8 +878,9 @@ def _head(sql: str, width: int = 60) -> str:
     return flat if len(flat) <= width else flat[:width - 1] + "…"
 
 
-def _slow_after(op: o.Operation, locked: QName, ctx: RuleContext) -> bool:
-    """Whether the operation does slow work on a table that holds data."""
+def _slow_after(op: o.Operation, ctx: RuleContext, created: set[QName]) -> bool:
+    """Whether the operation does slow work on a table that holds data (not one of those
+    the migration created, before or since the statement the context is at)."""
     if isinstance(op, o.RawSQL):
         return op.statement_kind == "DoStmt"  # a procedural block can do anything
     if not isinstance(op, _SLOW):
@@ -863,7 +889,7 @@ def _slow_after(op: o.Operation, locked: QName, ctx: RuleContext) -> bool:
         return False
     if isinstance(op, o.CreateIndex) and op.concurrently:
         return False
-    return not all(ctx.is_new(t) for t in op_tables(op, ctx.catalog))
+    return not all(ctx.is_new(t) or t in created for t in op_tables(op, ctx.catalog))
 
 
 def _volatile_default(op: o.AddColumn, ctx: RuleContext) -> bool:

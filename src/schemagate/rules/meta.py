@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol
 
 from schemagate.model import ops as o
-from schemagate.model.findings import Suppression
 from schemagate.model.settings import Settings
-from schemagate.rules.context import RuleContext
+from schemagate.rules.context import RuleContext, ScriptSuppressions
 from schemagate.rules.registry import Hit, rule
-
-
-class ScriptSuppressions(Protocol):
-    """The suppressions of one script, as the engine matched them to findings."""
-
-    def all(self) -> list[Suppression]: ...
-
-    def unused(self, enabled: set[str]) -> list[tuple[Suppression, str]]: ...
 
 # Statement kinds that read data, grant rights or describe objects: they change no schema
 # object a rule reasons about, so not modelling them loses nothing worth a finding.
@@ -61,7 +51,8 @@ def is_harmless_raw(op: o.RawSQL) -> bool:
     return sub in _HARMLESS_ALTER if sub else kind in _HARMLESS
 
 
-@rule("unmodelled-statement", family="meta", severity="info", ops=(o.RawSQL,))
+@rule("unmodelled-statement", family="meta", severity="info", ops=(o.RawSQL,),
+      precision="low")
 def unmodelled_statement(op: o.RawSQL, ctx: RuleContext) -> Iterator[Hit]:
     """A statement the tool parsed but does not model: rules cannot reason about it.
 

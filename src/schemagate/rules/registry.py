@@ -7,22 +7,36 @@ matters", "When it does not fire", "Safe alternative", "Example". The same text 
 
 The decorator only attaches a `Rule` to the function; `all_rules()` collects them from the
 rule modules, so there is no mutable registry to keep in order.
+
+What the engine and the reports need to know about a rule beyond its findings is a property
+it declares (or its family's default, from `FAMILY_DEFAULTS`): the engine and the reports
+never test a rule's id or family. Each scope has its own signature, checked by mypy through
+the decorator's overloads.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, overload
 
+from schemagate.model.catalog import Catalog
 from schemagate.model.findings import Severity
+from schemagate.model.locks import LockMode
+from schemagate.model.migration import ParsedMigration
 from schemagate.model.ops import Operation
+from schemagate.model.settings import Settings
 from schemagate.model.span import Span
+from schemagate.rules.context import MigrationContext, RuleContext, ScriptSuppressions
 
-Scope = Literal["operation", "migration", "suppressions", "history"]
+# "history" rules judge a history before it is folded (its revision graph); "folded" rules
+# judge it after, with the schema its last migration leaves.
+Scope = Literal["operation", "migration", "suppressions", "history", "folded"]
+# How often a finding of the rule is a true problem (SARIF's `precision`).
+Precision = Literal["very-high", "high", "medium", "low"]
 
 # The rule modules, in catalog order (RULES.md). A new module is added here.
 RULE_MODULES = (
@@ -40,16 +54,43 @@ FAMILIES = ("destructive", "locking", "transaction", "compat", "reversibility", 
             "history", "meta")
 
 
+@dataclass(frozen=True, slots=True)
+class FamilyDefaults:
+    """What a rule of the family declares unless it says otherwise."""
+
+    destroys_data: bool = False
+    grows_with_table: bool = False
+    # Statements are parsed by PostgreSQL's own grammar, so "this statement drops a column"
+    # is certain; whether a lock hurts depends on table sizes the tool may not know, and
+    # design advice is a matter of taste.
+    precision: Precision = "high"
+
+
+FAMILY_DEFAULTS: dict[str, FamilyDefaults] = {
+    "destructive": FamilyDefaults(destroys_data=True, precision="very-high"),
+    "locking": FamilyDefaults(grows_with_table=True),
+    "transaction": FamilyDefaults(precision="very-high"),
+    "compat": FamilyDefaults(),
+    "reversibility": FamilyDefaults(),
+    "design": FamilyDefaults(precision="medium"),
+    "history": FamilyDefaults(precision="very-high"),
+    "meta": FamilyDefaults(precision="very-high"),
+}
+
+
 @dataclass(frozen=True)
 class Hit:
     """What a rule reports; the engine adds the rule's id, family, severity and location."""
 
     message: str
     object: str = ""
-    lock: str | None = None
+    lock: LockMode | None = None
     facts: dict[str, Any] = field(default_factory=dict)
     severity: Severity | None = None  # overrides the rule's default for this one finding
     span: Span | None = None  # a Span when the finding points elsewhere than the operation
+    # The severity when the live database (--db) shows the table holds rows: the evidence
+    # that the harm is certain (a NOT NULL column with no default then fails to add).
+    severity_with_rows: Severity | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +108,21 @@ class Rule:
     fix: str = ""  # one line: the safe alternative, shown under each finding
     # The dialects the rule applies to ("postgres", "mysql", "sqlite"); None: every dialect.
     dialects: tuple[str, ...] | None = None
+    # Its findings say data is lost: the report lists them as destructive, and a reviewed
+    # (suppressed) one acknowledges the loss for the reversibility rules.
+    destroys_data: bool = False
+    # Its harm grows with the table: with live statistics, a finding on a table smaller
+    # than `small_table_rows` drops to info.
+    grows_with_table: bool = False
+    # Its findings say a migration cannot be undone: the report lists them so.
+    irreversible: bool = False
+    # It reads the objects each migration uses before they exist (`unknown_refs`), which the
+    # engine works out for the whole history only when such a rule runs.
+    needs_unknown_refs: bool = False
+    precision: Precision = "high"
+    # Whether the rule still runs on an operation whose own table or column the history says
+    # does not exist; every other rule is silent there, its verdict resting on a guess.
+    sees_unknown: bool = False
 
     @property
     def sections(self) -> dict[str, str]:
@@ -82,22 +138,110 @@ class Rule:
         return {k: v.strip() for k, v in out.items()}
 
 
+OpT = TypeVar("OpT", bound=Operation)
+OpU = TypeVar("OpU", bound=Operation)
+# The signature of a rule's function, per scope.
+OperationCheck = Callable[[OpT, RuleContext], Iterable[Hit]]
+MigrationCheck = Callable[[MigrationContext], Iterable[Hit]]
+SuppressionsCheck = Callable[[ScriptSuppressions, set[str], Settings], Iterable[Hit]]
+HistoryCheck = Callable[[Sequence[ParsedMigration], Settings], Iterable[Hit]]
+FoldedCheck = Callable[[Sequence[ParsedMigration], Catalog, Settings], Iterable[Hit]]
+Check = TypeVar("Check", bound=Callable[..., Iterable[Hit]])
+
+
+@overload
+def rule(
+    id: str, *, family: str, severity: str, ops: tuple[type[OpT], type[OpU]],
+    scope: Literal["operation"] = ..., aliases: tuple[str, ...] = ..., enabled: bool = ...,
+    fix: str = ..., dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
+    grows_with_table: bool | None = ..., irreversible: bool = ...,
+    needs_unknown_refs: bool = ..., precision: Precision | None = ...,
+    sees_unknown: bool = ...,
+) -> Callable[[OperationCheck[OpT | OpU]], OperationCheck[OpT | OpU]]: ...
+
+
+@overload
+def rule(
+    id: str, *, family: str, severity: str, ops: tuple[type[OpT], ...],
+    scope: Literal["operation"] = ..., aliases: tuple[str, ...] = ..., enabled: bool = ...,
+    fix: str = ..., dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
+    grows_with_table: bool | None = ..., irreversible: bool = ...,
+    needs_unknown_refs: bool = ..., precision: Precision | None = ...,
+    sees_unknown: bool = ...,
+) -> Callable[[OperationCheck[OpT]], OperationCheck[OpT]]: ...
+
+
+@overload
+def rule(
+    id: str, *, family: str, severity: str, scope: Literal["migration"],
+    aliases: tuple[str, ...] = ..., enabled: bool = ..., fix: str = ...,
+    dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
+    grows_with_table: bool | None = ..., irreversible: bool = ...,
+    needs_unknown_refs: bool = ..., precision: Precision | None = ...,
+    sees_unknown: bool = ...,
+) -> Callable[[MigrationCheck], MigrationCheck]: ...
+
+
+@overload
+def rule(
+    id: str, *, family: str, severity: str, scope: Literal["suppressions"],
+    aliases: tuple[str, ...] = ..., enabled: bool = ..., fix: str = ...,
+    dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
+    grows_with_table: bool | None = ..., irreversible: bool = ...,
+    needs_unknown_refs: bool = ..., precision: Precision | None = ...,
+    sees_unknown: bool = ...,
+) -> Callable[[SuppressionsCheck], SuppressionsCheck]: ...
+
+
+@overload
+def rule(
+    id: str, *, family: str, severity: str, scope: Literal["history"],
+    aliases: tuple[str, ...] = ..., enabled: bool = ..., fix: str = ...,
+    dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
+    grows_with_table: bool | None = ..., irreversible: bool = ...,
+    needs_unknown_refs: bool = ..., precision: Precision | None = ...,
+    sees_unknown: bool = ...,
+) -> Callable[[HistoryCheck], HistoryCheck]: ...
+
+
+@overload
+def rule(
+    id: str, *, family: str, severity: str, scope: Literal["folded"],
+    aliases: tuple[str, ...] = ..., enabled: bool = ..., fix: str = ...,
+    dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
+    grows_with_table: bool | None = ..., irreversible: bool = ...,
+    needs_unknown_refs: bool = ..., precision: Precision | None = ...,
+    sees_unknown: bool = ...,
+) -> Callable[[FoldedCheck], FoldedCheck]: ...
+
+
 def rule(
     id: str, *, family: str, severity: str, ops: tuple[type[Operation], ...] = (),
     scope: Scope = "operation", aliases: tuple[str, ...] = (), enabled: bool = True,
-    fix: str = "", dialects: tuple[str, ...] | None = None,
-) -> Callable[[Callable[..., Iterable[Hit]]], Callable[..., Iterable[Hit]]]:
-    """Declare a rule. ``ops`` lists the operation types an operation-scope rule looks at."""
+    fix: str = "", dialects: tuple[str, ...] | None = None, destroys_data: bool | None = None,
+    grows_with_table: bool | None = None, irreversible: bool = False,
+    needs_unknown_refs: bool = False, precision: Precision | None = None,
+    sees_unknown: bool = False,
+) -> Callable[[Check], Check]:
+    """Declare a rule. ``ops`` lists the operation types an operation-scope rule looks at;
+    properties left None take the family's default."""
     if family not in FAMILIES:
         raise ValueError(f"rule {id}: unknown family {family}")
+    defaults = FAMILY_DEFAULTS[family]
 
-    def attach(func: Callable[..., Iterable[Hit]]) -> Callable[..., Iterable[Hit]]:
+    def attach(func: Check) -> Check:
         doc = inspect.cleandoc(func.__doc__ or "")
         summary = doc.splitlines()[0] if doc else id
         body = doc[len(summary):].strip()
         func._rule = Rule(  # type: ignore[attr-defined]
             id, family, Severity.parse(severity), summary, body, func, ops, scope, aliases,
             enabled, fix, dialects,
+            destroys_data=defaults.destroys_data if destroys_data is None else destroys_data,
+            grows_with_table=(defaults.grows_with_table if grows_with_table is None
+                              else grows_with_table),
+            irreversible=irreversible, needs_unknown_refs=needs_unknown_refs,
+            precision=defaults.precision if precision is None else precision,
+            sees_unknown=sees_unknown,
         )
         return func
 

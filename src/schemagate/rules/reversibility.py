@@ -20,6 +20,7 @@ def _down_is_empty(ctx: MigrationContext) -> bool:
 
 
 @rule("missing-down", family="reversibility", severity="warning", scope="migration",
+      irreversible=True,
       fix="write the down migration, or mark it deliberately irreversible and suppress")
 def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
     """A migration with no way back.
@@ -146,7 +147,8 @@ def schema_differences(ctx: MigrationContext) -> list[str]:
 
 
 @rule("down-does-not-restore", family="reversibility", severity="warning",
-      scope="migration", fix="make the down path the exact inverse of the up path")
+      scope="migration", irreversible=True, precision="medium",
+      fix="make the down path the exact inverse of the up path")
 def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
     """The down path, applied after the up path, does not give back the schema before up.
 
@@ -228,7 +230,8 @@ def _destroys(op: o.Operation, ctx: MigrationContext, created: set[QName]) -> li
 
 
 @rule("irreversible-data-loss", family="reversibility", severity="warning",
-      scope="migration", fix="run `schemagate backup` before the migration")
+      scope="migration", irreversible=True,
+      fix="run `schemagate backup` before the migration")
 def irreversible_data_loss(ctx: MigrationContext) -> Iterator[Hit]:
     """The up path destroys data that no down path can bring back.
 
@@ -269,6 +272,7 @@ def irreversible_data_loss(ctx: MigrationContext) -> Iterator[Hit]:
 
 
 @rule("unverifiable-raw-sql", family="reversibility", severity="info", scope="migration",
+      precision="low",
       fix="review the inverse of these statements by hand")
 def unverifiable_raw_sql(ctx: MigrationContext) -> Iterator[Hit]:
     """Raw SQL whose inverse the tool cannot check.

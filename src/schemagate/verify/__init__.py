@@ -1,10 +1,14 @@
 """Apply migrations up, down and up again on a scratch PostgreSQL; trace and check them.
 
-`verify(migrations, scratch=None, seed=None)` returns a `VerifyResult`: per migration and
+`run_verify(paths, settings, scratch=None, seed=None)` is `schemagate verify` as a library
+call: it loads the migrations under `paths` (VerifyError when any cannot be parsed) and
+verifies them; `verify(migrations, scratch=None, seed=None)` does the same for migrations
+already parsed. Both return a `VerifyResult`: per migration and
 statement the time, locks, rewrites and what was created or validated; whether the schema
 came back after down; with a seed, whether every row survived; and the gate's `Checklist`.
 """
 
+from schemagate.verify.errors import VerifyError
 from schemagate.verify.gate import Checklist, GateItem, checklist
 from schemagate.verify.results import (
     BackupRun,
@@ -15,11 +19,11 @@ from schemagate.verify.results import (
     ScriptResult,
     StatementResult,
 )
-from schemagate.verify.run import VerifyResult, verify
-from schemagate.verify.scripts import Executable, NotRunnable, register_script_source
+from schemagate.verify.run import VerifyResult, run_verify, verify
+from schemagate.verify.scripts import Executable, NotRunnable
 
 __all__ = [
     "BackupRun", "Checklist", "DataCheck", "Executable", "GateItem", "LockTaken",
     "MigrationResult", "NotRunnable", "Rewrite", "ScriptResult", "StatementResult",
-    "VerifyResult", "checklist", "register_script_source", "verify",
+    "VerifyError", "VerifyResult", "checklist", "run_verify", "verify",
 ]

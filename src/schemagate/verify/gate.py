@@ -1,7 +1,10 @@
 """The quality gate's checklist, as data the text, JSON and HTML reports all show.
 
-Four items, each `pass`, `fail` or `skip` (could not be checked, and says why); the gate
-fails, and verify exits 1, when any item fails.
+Four items, each `pass` (checked, for every migration it covers), `fail`, `skip` (could not
+be checked for some or all migrations, and says which and why) or `n/a` (does not apply to
+these migrations' tool, and says why). An item counts only what ran: a migration that never
+ran (an earlier one failed, or verify could not apply it) keeps every item it touches from
+passing. The gate fails, and verify exits 1, when any item fails.
 """
 
 from __future__ import annotations
@@ -10,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from schemagate.verify.results import MigrationResult
+from schemagate.verify.results import STOPPED, MigrationResult
 
-Status = Literal["pass", "fail", "skip"]
+Status = Literal["pass", "fail", "skip", "n/a"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,11 @@ class Checklist:
     def item(self, key: str) -> GateItem | None:
         return next((i for i in self.items if i.key == key), None)
 
+    @property
+    def unchecked(self) -> list[GateItem]:
+        """The items that could not be checked in full."""
+        return [i for i in self.items if i.status == "skip"]
+
 
 def checklist(results: Sequence[MigrationResult], seeded: bool) -> Checklist:
     return Checklist((_runs(results), _rollback(results), _no_data_loss(results, seeded),
@@ -57,9 +65,9 @@ def _runs(results: Sequence[MigrationResult]) -> GateItem:
     if failed:
         return GateItem("runs", title, "fail", _listing(failed))
     ran = [m for m in results if m.up.ran]
-    unrun = [f"{m.name}: {m.skipped}" for m in results if m.skipped is not None]
+    unrun = [m for m in results if m.skipped is not None]
     if unrun:
-        return GateItem("runs", title, "skip", _listing(unrun))
+        return GateItem("runs", title, "skip", _unrun_listing(unrun))
     if not ran:
         return GateItem("runs", title, "skip", "no migration to run")
     again = sum(1 for m in ran if m.up_again.ran)
@@ -67,21 +75,74 @@ def _runs(results: Sequence[MigrationResult]) -> GateItem:
                     f"up; {again} ran up again after their down")
 
 
+def _not_run(results: Sequence[MigrationResult]) -> list[MigrationResult]:
+    """Migrations whose up did not run through: what they do was not seen."""
+    return [m for m in results if not m.up.ok]
+
+
+def _unrun_listing(unrun: Sequence[MigrationResult]) -> str:
+    """Why each migration did not run; those that only waited on an earlier failure are
+    counted, not listed (the failure is said once)."""
+    later = [m for m in unrun if (m.skipped or "").startswith(STOPPED)]
+    own = [f"{m.name}: {_why_not_down(m)}" for m in unrun if m not in later]
+    if later:
+        n = len(later)
+        own.append(f"{n} migration{'s' * (n != 1)} after it not run")
+    return _listing(own)
+
+
+def _unchecked(item: str, title: str, results: Sequence[MigrationResult],
+               unrun: Sequence[MigrationResult]) -> GateItem:
+    return GateItem(item, title, "skip", f"not checked for {len(unrun)} of {len(results)} "
+                    f"migrations, which did not run through: {_unrun_listing(unrun)}")
+
+
 def _rollback(results: Sequence[MigrationResult]) -> GateItem:
     title = "rollback tested"
-    ran = [m for m in results if m.up.ok]
+    applies = [m for m in results if m.no_down is None or m.down_generated]
+    ran = [m for m in applies if m.up.ok]
     problems = [f"{m.name}: no down migration" for m in ran if not m.has_down]
     problems += [f"{m.name}: down failed at {m.down.error}" for m in ran
                  if m.down.ran and not m.down.ok]
     problems += [f"{m.name}: the schema after up and down differs: "
                  f"{_listing(m.schema_differences, 3)}" for m in ran
                  if m.schema_restored is False]
+    na = [m for m in results if m.no_down is not None and not m.down_generated]
+    why_na = "; ".join(dict.fromkeys(m.no_down for m in na if m.no_down)) if na else ""
+    also = f"; not applicable to {len(na)} ({why_na})" if na else ""
     if problems:
-        return GateItem("rollback", title, "fail", _listing(problems))
-    if not ran:
-        return GateItem("rollback", title, "skip", "no migration ran")
-    return GateItem("rollback", title, "pass", f"{len(ran)} down migration"
-                    f"{'s' * (len(ran) != 1)} ran and gave the schema back")
+        return GateItem("rollback", title, "fail", _listing(problems) + also)
+    if not applies:
+        return GateItem("rollback", title, "n/a", f"not applicable: {why_na}" if na
+                        else "no migration to roll back")
+    tested = [m for m in ran if m.schema_restored is True]
+    untested = [m for m in applies if m not in tested]
+    done = f"{len(tested)} of {len(applies)} down migrations ran and gave the schema back"
+    generated = [m for m in applies if m.down_generated]
+    if generated:
+        tools = "; ".join(dict.fromkeys(m.no_down for m in generated if m.no_down))
+        done += (f" ({len(generated)} of them the way back `schemagate diff` plans to the "
+                 f"schema before the migration: {tools})")
+    if untested:
+        return GateItem("rollback", title, "skip", f"{done}; not tested: "
+                        f"{_unrun_listing(untested)}{also}")
+    return GateItem("rollback", title, "pass", done + also)
+
+
+def _why_not_down(m: MigrationResult) -> str:
+    if m.skipped is not None:
+        return m.skipped
+    if not m.up.ok:
+        return "its up failed"
+    if m.down.ran and not m.down.ok:
+        return "its down failed"
+    return "the down did not run"
+
+
+def _why_no_restore(m: MigrationResult) -> str:
+    if m.no_down is not None:
+        return m.no_down
+    return _why_not_down(m) if m.has_down else "no down migration"
 
 
 def _no_data_loss(results: Sequence[MigrationResult], seeded: bool) -> GateItem:
@@ -91,6 +152,8 @@ def _no_data_loss(results: Sequence[MigrationResult], seeded: bool) -> GateItem:
     problems += [f"{m.name}: {c}" for m in results if m.data is not None for c in m.data.changed]
     if problems:
         return GateItem("no-data-loss", title, "fail", _listing(problems))
+    if not_run := _not_run(results):
+        return _unchecked("no-data-loss", title, results, not_run)
     destructive = [m for m in results if m.backup is not None and m.backup.saves]
     saves = sum(m.backup.saves for m in destructive if m.backup is not None)
     unproven = [f"{m.name}: {_why_unproven(m, seeded)}" for m in destructive if m.data is None]
@@ -120,20 +183,23 @@ def _why_unproven(m: MigrationResult, seeded: bool) -> str:
 
 def _backup(results: Sequence[MigrationResult]) -> GateItem:
     title = "backup procedure ready"
-    runs = [(m.name, m.backup) for m in results if m.backup is not None and m.backup.saves]
-    if not runs:
-        return GateItem("backup", title, "pass", "nothing to back up")
-    problems = [f"{name}: backup.sql failed: {b.backup_error}" for name, b in runs
+    runs = [(m, m.backup) for m in results if m.backup is not None and m.backup.saves]
+    problems = [f"{m.name}: backup.sql failed: {b.backup_error}" for m, b in runs
                 if b.backup_error]
-    problems += [f"{name}: {r}" for name, b in runs for r in b.refused]
-    problems += [f"{name}: restore.sql failed: {b.restore_error}" for name, b in runs
+    problems += [f"{m.name}: {r}" for m, b in runs for r in b.refused]
+    problems += [f"{m.name}: restore.sql failed: {b.restore_error}" for m, b in runs
                  if b.restore_error and not b.refused]  # a refusal is said once
     if problems:
         return GateItem("backup", title, "fail", _listing(problems))
-    unrestored = [name for name, b in runs if not b.ran_restore]
+    if not_run := _not_run(results):
+        return _unchecked("backup", title, results, not_run)
+    if not runs:
+        return GateItem("backup", title, "pass", "nothing to back up")
+    unrestored = [f"{m.name}: {_why_no_restore(m)}" for m, b in runs if not b.ran_restore]
     detail = f"backup.sql ran on the scratch copy for {len(runs)} migration" \
-             f"{'s' * (len(runs) != 1)}"
-    detail += f", restore.sql after {len(runs) - len(unrestored)} of their down migrations"
+             f"{'s' * (len(runs) != 1)}, restore.sql after {len(runs) - len(unrestored)} of " \
+             f"their down migrations"
     if unrestored:
-        detail += f" (not run for {', '.join(unrestored[:5])}: no down, or it failed)"
+        return GateItem("backup", title, "skip", f"{detail}; restore.sql not tested: "
+                        f"{_listing(unrestored)}")
     return GateItem("backup", title, "pass", detail + "; write them with `schemagate backup`")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from schemagate.model.locks import LockMode
 from schemagate.verify.results import LockTaken, Rewrite
 
 # Catalog and TOAST relations are locked by every statement (and by these queries): noise.
@@ -38,11 +39,6 @@ WHERE l.pid = %s AND l.locktype = 'relation' AND l.database = (
 
 _KINDS = {"r": "table", "p": "table", "i": "index", "I": "index", "m": "materialized view",
           "S": "sequence", "v": "view", "c": "type", "f": "foreign table", "t": "toast"}
-
-# pg_locks modes from weakest to strongest, for a stable order in reports.
-MODES = ("AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock",
-         "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock")
-
 
 @dataclass
 class Snapshot:
@@ -76,7 +72,9 @@ def name_locks(locks: set[tuple[int, str]], *snaps: Snapshot) -> list[LockTaken]
 
 
 def _strength(mode: str) -> int:
-    return MODES.index(mode) if mode in MODES else len(MODES)
+    """Weakest first, for a stable order in reports; modes that are not table modes last."""
+    known = LockMode.from_pg_locks(mode)
+    return known.rank if known is not None else len(LockMode)
 
 
 @dataclass

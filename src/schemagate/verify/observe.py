@@ -55,7 +55,7 @@ def run_observed(conn: psycopg.Connection[Any], sql: str, url: str,
     result = Observed()
     pid = conn.info.backend_pid
     with connect(url, autocommit=True) as observer, connect(url) as blocker:
-        _block(blocker, relations)
+        block(blocker, relations)
         started = threading.Event()
         done = threading.Event()
         timing: dict[str, float] = {}
@@ -81,7 +81,7 @@ def run_observed(conn: psycopg.Connection[Any], sql: str, url: str,
             if locks:
                 result.seen = True
                 result.locks |= locks
-            if released_at is None and (_waiting(observer, pid) or
+            if released_at is None and (waiting(observer, pid) or
                                         time.perf_counter() > deadline):
                 blocker.rollback()
                 released_at = time.perf_counter()
@@ -94,7 +94,7 @@ def run_observed(conn: psycopg.Connection[Any], sql: str, url: str,
     return result
 
 
-def _block(blocker: psycopg.Connection[Any], relations: Iterable[QName]) -> None:
+def block(blocker: psycopg.Connection[Any], relations: Iterable[QName]) -> None:
     """Hold ROW EXCLUSIVE on the tables behind the relations, in an open transaction."""
     for rel in relations:
         row = blocker.execute(_TABLE_OF, (quote_qname(rel),)).fetchone()
@@ -108,7 +108,8 @@ def _block(blocker: psycopg.Connection[Any], relations: Iterable[QName]) -> None
             blocker.execute("ROLLBACK TO SAVEPOINT sg_block")
 
 
-def _waiting(observer: psycopg.Connection[Any], pid: int) -> bool:
+def waiting(observer: psycopg.Connection[Any], pid: int) -> bool:
+    """Whether the backend is queued behind a lock right now."""
     row = observer.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
                            (pid,)).fetchone()
     return row is not None and row[0] == "Lock"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from schemagate import __version__
+from schemagate.verify.errors import VerifyError
 from schemagate.verify.results import MigrationResult, ScriptResult, StatementResult
 from schemagate.verify.run import VerifyResult
 
@@ -29,9 +31,23 @@ def to_json(result: VerifyResult) -> dict[str, Any]:
         "seconds": round(result.seconds, 3),
         "migrations": [_migration(m) for m in result.migrations],
         "unrunnable": result.unrunnable,
-        "gate": {"passed": result.gate.passed,
+        "gate": {"passed": result.gate.passed and not result.unrunnable,
                  "items": [asdict(item) for item in result.gate.items]},
     }
+
+
+def read_gate(path: str) -> list[dict[str, Any]]:
+    """The gate items of a file `render_json` wrote (`schemagate verify --format json`), for
+    reports that show verify's checklist; VerifyError when the file is not one."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        items = doc["gate"]["items"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise VerifyError(f"--verify-json {path}: not the JSON of `schemagate verify` "
+                          f"({exc})") from None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise VerifyError(f"--verify-json {path}: gate.items is not a list of checks")
+    return items
 
 
 def _migration(m: MigrationResult) -> dict[str, Any]:
@@ -41,6 +57,7 @@ def _migration(m: MigrationResult) -> dict[str, Any]:
         "skipped": m.skipped,
         "up": _script(m.up),
         "down": _script(m.down) if m.has_down else None,
+        "down_generated": m.down_generated,
         "up_again": _script(m.up_again) if m.has_down else None,
         "schema_restored": m.schema_restored,
         "schema_differences": m.schema_differences,
@@ -86,9 +103,19 @@ def render_text(result: VerifyResult) -> str:
     lines += ["", "Checklist:"]
     for item in result.gate.items:
         lines.append(f"  {item.status.upper():<4}  {item.title}: {item.detail}")
-    verdict = "passed" if result.gate.passed else "failed (exit 1)"
-    lines += ["", f"gate {verdict}; the scratch database {result.database} was dropped"]
+    lines += ["", f"{_verdict(result)}; the scratch database {result.database} was dropped"]
     return "\n".join(lines) + "\n"
+
+
+def _verdict(result: VerifyResult) -> str:
+    if result.unrunnable:
+        n = len(result.unrunnable)
+        return f"gate not reached (exit 2): verify could not apply {n} migration{'s' * (n != 1)}"
+    if not result.gate.passed:
+        return "gate failed (exit 1)"
+    unchecked = [i.title for i in result.gate.unchecked]
+    return "gate passed" + (f", but not checked in full: {', '.join(unchecked)}"
+                            if unchecked else "")
 
 
 def _migration_text(m: MigrationResult) -> list[str]:
@@ -96,7 +123,8 @@ def _migration_text(m: MigrationResult) -> list[str]:
         return [f"{m.name}: {m.skipped}"]
     steps = [f"up {_status(m.up)}"]
     if m.has_down:
-        steps += [f"down {_status(m.down)}"]
+        generated = " (planned by schemagate diff)" if m.down_generated else ""
+        steps += [f"down{generated} {_status(m.down)}"]
         if m.schema_restored is not None:
             steps.append("schema restored" if m.schema_restored else "schema NOT restored")
         steps.append(f"up again {_status(m.up_again)}")

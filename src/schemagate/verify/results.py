@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Direction = Literal["up", "down", "up_again"]
+# How a migration's `skipped` starts when it only waited on an earlier one that failed.
+STOPPED = "not run: "
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,8 @@ class MigrationResult:
     schema_restored: bool | None = None  # None: no down migration ran
     schema_differences: list[str] = field(default_factory=list)
     has_down: bool = False
+    no_down: str | None = None  # why a down does not apply to it (its tool has none)
+    down_generated: bool = False  # the down run is the way back `schemagate diff` planned
     skipped: str | None = None  # why the migration was not run at all
     seeded: list[str] = field(default_factory=list)  # "public.users: 1000 rows"
     seed_notes: list[str] = field(default_factory=list)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
+from enum import Enum
 from typing import Any
 
 from schemagate.model.catalog import Catalog, Table
@@ -139,15 +140,17 @@ WHERE {_OWN}""",
 class SchemaState:
     """The schema at one moment: an introspected catalog, or the flat map."""
 
-    catalog: Catalog | None = None
+    catalog: Catalog | None = None  # normalised for comparing: columns in name order
     flat: Schema | None = None
+    as_is: Catalog | None = None  # columns in table order, for planning a way back to it
 
 
 def capture_schema(conn: Any, url: str) -> SchemaState:
     """The scratch database's schema; ``conn`` must have no transaction open."""
     introspect = _introspect()
     if introspect is not None:
-        return SchemaState(catalog=_normalised(introspect(url)))
+        as_is = _without_backups(introspect(url))
+        return SchemaState(catalog=_normalised(as_is), as_is=as_is)
     return SchemaState(flat=read_flat(conn))
 
 
@@ -160,8 +163,8 @@ def _introspect() -> Callable[[str], Catalog] | None:
     return found
 
 
-def _normalised(cat: Catalog) -> Catalog:
-    """Without verify's backup schemas, and with every table's columns in name order."""
+def _without_backups(cat: Catalog) -> Catalog:
+    """Without the schemas verify's backup.sql makes."""
     out = cat.copy()
     for store in (out.tables, out.indexes, out.views, out.sequences, out.types):
         for key in [k for k in store if k.schema.startswith(BACKUP_PREFIX)]:
@@ -169,6 +172,12 @@ def _normalised(cat: Catalog) -> Catalog:
     for fkey in [k for k in out.functions if k[0].schema.startswith(BACKUP_PREFIX)]:
         del out.functions[fkey]
     out.schemas = {s for s in out.schemas if not s.startswith(BACKUP_PREFIX)}
+    return out
+
+
+def _normalised(cat: Catalog) -> Catalog:
+    """With every table's columns in name order: a column dropped and added back is last."""
+    out = cat.copy()
     for name, table in list(out.tables.items()):
         out.tables[name] = replace(table, columns=tuple(sorted(table.columns,
                                                               key=lambda c: c.name)))
@@ -242,16 +251,30 @@ def _table_details(a: Table, b: Table) -> list[str]:
 
 
 def _changed(a: Any, b: Any) -> str:
-    parts = []
-    for f in fields(a):
-        if f.compare and getattr(a, f.name) != getattr(b, f.name):
-            parts.append(f"{f.name}: {_show(getattr(a, f.name))} → {_show(getattr(b, f.name))}")
-    return "; ".join(parts) or "details differ"
+    names = [f.name for f in fields(a) if f.compare and getattr(a, f.name) != getattr(b, f.name)]
+    if "type_sql" in names and "type" in names:
+        names.remove("type")  # the same change, once as PostgreSQL spells it
+    return "; ".join(f"{_FIELD_NAMES.get(n, n)}: {_show(getattr(a, n))} → "
+                     f"{_show(getattr(b, n))}" for n in names) or "details differ"
+
+
+_FIELD_NAMES = {"type_sql": "type", "not_null": "not null"}
 
 
 def _show(value: Any) -> str:
+    """A catalog value as SQL or plain words, never a Python repr."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     sql = getattr(value, "sql", None)  # an Expr: its text says it all
-    return str(sql) if isinstance(sql, str) else repr(value)
+    if isinstance(sql, str):
+        return sql
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, tuple | list | set | frozenset):
+        return "(" + ", ".join(_show(v) for v in value) + ")"
+    return str(value)  # TypeRef as `varchar(20)`, QName as `public.t`
 
 
 def read_flat(conn: Any) -> Schema:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import cProfile
 import os
+import pstats
 import sys
-import time
 import unicodedata
 from pathlib import Path
 
@@ -345,19 +346,29 @@ def test_default_cwd_is_the_process_directory(
 # -- speed -------------------------------------------------------------------------------------
 
 
-def test_two_thousand_migrations_are_found_quickly(tmp_path: Path) -> None:
-    for i in range(1, 2001):
-        write(tmp_path / f"{i:06d}_t{i}.up.sql", f"CREATE TABLE t{i} ();\n")
-        write(tmp_path / f"{i:06d}_t{i}.down.sql", f"DROP TABLE t{i};\n")
-    discover(["."], cwd=tmp_path)  # warm the OS cache
-    start = time.perf_counter()
-    found = clean(discover(["."], cwd=tmp_path))
-    elapsed = time.perf_counter() - start
-    assert len(found.migrations) == 2000
+def _discovery_calls(folder: Path, count: int) -> int:
+    """Python function calls made while discovering `count` golang-migrate pairs."""
+    for i in range(1, count + 1):
+        write(folder / f"{i:06d}_t{i}.up.sql", f"CREATE TABLE t{i} ();\n")
+        write(folder / f"{i:06d}_t{i}.down.sql", f"DROP TABLE t{i};\n")
+    profile = cProfile.Profile()
+    profile.enable()
+    found = clean(discover(["."], cwd=folder))
+    profile.disable()
+    assert len(found.migrations) == count
     assert [m.version for m in found.migrations[:2]] == ["000001", "000002"]
     assert all(m.down is not None for m in found.migrations)
-    # Tens of milliseconds on a laptop; the bound only catches a quadratic walk.
-    assert elapsed < 1.0
+    return pstats.Stats(profile).total_calls  # type: ignore[attr-defined,no-any-return]
+
+
+@pytest.mark.slow
+def test_discovery_work_grows_linearly_with_the_number_of_migrations(tmp_path: Path) -> None:
+    # Counted, not timed (a busy machine would fail a timed test): four times the files cost
+    # about four times the calls, where a quadratic walk or pairing would cost sixteen.
+    _discovery_calls(tmp_path / "warm-up", 5)
+    small = _discovery_calls(tmp_path / "small", 250)
+    large = _discovery_calls(tmp_path / "large", 1000)
+    assert large / small < 6, (small, large)
 
 
 def test_mixed_layouts_in_one_folder_follow_one_version_order(tmp_path: Path) -> None:

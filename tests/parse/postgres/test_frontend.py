@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from schemagate.model import ops as o
+from schemagate.model.locks import LockMode
 from schemagate.model.migration import Script
+from schemagate.model.names import QName
 from schemagate.model.span import Span
 from schemagate.parse.postgres.frontend import parse_script
 from schemagate.parse.source import SourceText, read_source
@@ -102,11 +104,18 @@ def test_dbmate_sections_keep_their_own_statements_and_file_lines() -> None:
 
 
 def test_every_statement_is_kept_even_unmodelled() -> None:
-    src = SourceText.of("x.sql", "GRANT SELECT ON t TO u; LOCK TABLE t; SELECT 1;")
+    src = SourceText.of("x.sql", "GRANT SELECT ON t TO u; NOTIFY t; SELECT 1;")
     script = parse_script(src, Script("x.sql"))
     assert [st.ops[0].kind for st in script.statements] == ["RawSQL"] * 3
     assert [st.ops[0].statement_kind for st in script.statements] == [  # type: ignore
-        "GrantStmt", "LockStmt", "SelectStmt"]
+        "GrantStmt", "NotifyStmt", "SelectStmt"]
+
+
+def test_lock_table_is_modelled_with_its_tables_and_mode() -> None:
+    src = SourceText.of("x.sql", "LOCK TABLE a, s.b IN SHARE ROW EXCLUSIVE MODE NOWAIT;")
+    (op,) = parse_script(src, Script("x.sql")).statements[0].ops
+    assert op == o.LockTable(tables=(QName.of("a"), QName.of("b", "s")),
+                             mode=LockMode.SHARE_ROW_EXCLUSIVE, nowait=True, span=op.span)
 
 
 def _text(name: str, span: Span | None) -> str:

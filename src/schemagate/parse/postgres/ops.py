@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from schemagate.model import ops as o
+from schemagate.model.locks import LockMode
 from schemagate.model.names import QName
 from schemagate.model.span import Span
 from schemagate.parse.postgres.expr import (
@@ -171,8 +172,10 @@ def _alter_table(body: Node, ctx: _Ctx) -> list[o.Operation]:
         tokens = actions[i] if actions is not None else None
         op = _alter_table_cmd(cmd, table, objtype, ctx, tokens)
         clause = ctx.locate.tokens_span(*tokens) if ctx.locate and tokens else None
+        # An unmodelled sub-command still locks the table (not so for an index or a view).
+        locked = (table,) if objtype in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE") else ()
         out.append(op if op is not None else ctx.raw(f"AlterTableStmt/{cmd['subtype']}",
-                                                      tables=(table,), clause=clause))
+                                                      tables=locked, clause=clause))
     return out
 
 
@@ -307,6 +310,9 @@ def _drop(body: Node, ctx: _Ctx) -> list[o.Operation]:
         case "OBJECT_TRIGGER":
             return [o.DropTrigger(name=n[-1], table=qname_from_list(n[:-1]),
                                   if_exists=if_exists, **kw) for n in names if len(n) > 1]
+        case "OBJECT_POLICY":  # unmodelled, but it locks the policy's table
+            return [ctx.raw("DropStmt", tables=(qname_from_list(n[:-1]),))
+                    for n in names if len(n) > 1]
         case "OBJECT_FUNCTION" | "OBJECT_PROCEDURE":
             funcs = []
             for obj in objects:
@@ -546,6 +552,25 @@ def _cluster(body: Node, ctx: _Ctx) -> list[o.Operation]:
     return [o.TableRewrite(table=qname(rel) if rel else None, reason="CLUSTER", **ctx.kw())]
 
 
+def _create_policy(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    return [ctx.raw("CreatePolicyStmt", tables=(qname(body["table"]),))]  # locks its table
+
+
+def _alter_policy(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    return [ctx.raw("AlterPolicyStmt", tables=(qname(body["table"]),))]  # locks its table
+
+
+# LockStmt's mode: PostgreSQL's lock mode numbers (lockdefs.h), 1 = ACCESS SHARE … 8.
+_LOCK_MODES = dict(enumerate(LockMode, start=1))
+
+
+def _lock(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    tables = tuple(qname(r["RangeVar"]) for r in body.get("relations") or ())
+    return [o.LockTable(tables=tables, mode=_LOCK_MODES.get(body.get("mode", 8),
+                                                            LockMode.ACCESS_EXCLUSIVE),
+                        nowait=bool(body.get("nowait")), **ctx.kw())]
+
+
 _TRANSLATORS: dict[str, Translator] = {
     "CreateStmt": _create_table,
     "CreateTableAsStmt": _create_table_as,
@@ -574,4 +599,7 @@ _TRANSLATORS: dict[str, Translator] = {
     "ReindexStmt": _reindex,
     "VacuumStmt": _vacuum,
     "ClusterStmt": _cluster,
+    "LockStmt": _lock,
+    "CreatePolicyStmt": _create_policy,
+    "AlterPolicyStmt": _alter_policy,
 }

@@ -4,8 +4,8 @@ For each revision, in the order of the revision graph (`graph.revisions`, as lin
 `alembic.command.upgrade(config, revision)`, then `downgrade` to the state before it, then
 `upgrade` again; run.py captures the schema around them as for SQL layouts. The Config is the
 project's own alembic.ini with `sqlalchemy.url` set to the scratch database, and the commands
-run in this process from the project's folder (`verify.alembic_project`), so that env.py and
-the application it imports behave as under `alembic upgrade`. `verify.alembic_trace` records
+run in this process from the project's folder (`verify.alembic.project`), so that env.py and
+the application it imports behave as under `alembic upgrade`. `verify.alembic.trace` records
 what each command sends.
 
 A revision that raises, or whose statement the database refuses, fails its step like an SQL
@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -27,53 +27,25 @@ import psycopg
 from psycopg import sql
 
 from schemagate.model.migration import ParsedMigration
-from schemagate.verify.alembic_project import (
+from schemagate.verify.alembic.project import (
     AlembicProject,
     find_project,
     sqlalchemy_url,
     user_environment,
 )
-from schemagate.verify.alembic_trace import Traced, Tracer, WrongDatabase
+from schemagate.verify.alembic.trace import Traced, Tracer, WrongDatabase
 from schemagate.verify.results import Direction, ScriptResult
-from schemagate.verify.scripts import (
-    Executable,
-    NotRunnable,
-    ScriptDirection,
-    register_script_runner,
-    register_script_source,
-)
+from schemagate.verify.scripts import Executable, NotRunnable, ScriptDirection
 
-INSTALL_HINT = "pip install 'schemagate[alembic]' in the project's environment"
-
-
-# --- order ------------------------------------------------------------------------------------
-
-def in_tool_order(migrations: Sequence[ParsedMigration]) -> list[ParsedMigration]:
-    """The migrations in the order their tools apply them: each Alembic history (its folders
-    joined as lint joins them) by its revision graph, where its first file was; the others as
-    given."""
-    alembic = [m for m in migrations if m.source.layout == "alembic"]
-    if not alembic:
-        return list(migrations)
-    from schemagate.graph.revisions import merge_histories, order_history
-
-    by_folder: dict[str, list[ParsedMigration]] = {}
-    for mig in alembic:
-        by_folder.setdefault(mig.source.history, []).append(mig)
-    histories = {folder: order_history(h) for folder, h in merge_histories(by_folder).items()}
-    history_of = {id(m): folder for folder, h in histories.items() for m in h}
-    out: list[ParsedMigration] = []
-    for mig in migrations:
-        if mig.source.layout != "alembic":
-            out.append(mig)
-        elif (folder := history_of.pop(id(mig), None)) is not None and folder in histories:
-            out.extend(histories.pop(folder))
-    return out
+# The package itself, not this project's extra: "schemagate" on the package index is an
+# unrelated project, and the hint must be safe to paste.
+INSTALL_HINT = "pip install alembic in the project's environment"
 
 
 # --- whether verify can run a revision at all ---------------------------------------------------
 
-def alembic_source(mig: ParsedMigration, direction: ScriptDirection) -> list[Executable] | None:
+def revision_scripts(mig: ParsedMigration,
+                     direction: ScriptDirection) -> list[Executable] | None:
     """What verify needs to know before the run: whether the revision can be run (else
     NotRunnable), and whether it has this direction. The statements themselves are Alembic's
     to send: the list is empty."""
@@ -107,7 +79,7 @@ def _path(mig: ParsedMigration) -> str:
 
 # --- running one direction ------------------------------------------------------------------------
 
-def run_alembic(conn: psycopg.Connection[Any], url: str, mig: ParsedMigration,
+def run_revision(conn: psycopg.Connection[Any], url: str, mig: ParsedMigration,
                 direction: Direction) -> ScriptResult:
     """One Alembic command for the revision, traced; NotRunnable when Alembic could not start
     on the first up (later steps report it as their failure: the first up did start)."""
@@ -298,6 +270,3 @@ def _notes(traced: Traced, own_file: str) -> list[str]:
                      + "; ".join(traced.env_statements[:3]))
     return notes
 
-
-register_script_source("alembic", alembic_source)
-register_script_runner("alembic", run_alembic)

@@ -15,6 +15,8 @@ SQLAlchemy's own queries and env.py's are left out; env.py's are counted in a no
 
 Every statement is first checked to go to the scratch database: an env.py that builds its URL
 from elsewhere (an environment variable) is stopped before it can change another database.
+A revision statement that acts beyond the scratch database (`verify.scripts.beyond_database`:
+roles, other databases, the server) is stopped before it is sent, and reported.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from typing import Any
 from schemagate.diff.connect import connect
 from schemagate.model.migration import ParsedStatement
 from schemagate.verify.locks import Snapshot, changes, held_locks, name_locks, snapshot
-from schemagate.verify.observe import HOLD_SECONDS, POLL_SECONDS, _block, _waiting
+from schemagate.verify.observe import HOLD_SECONDS, POLL_SECONDS, block, waiting
 from schemagate.verify.results import StatementResult
 from schemagate.verify.scripts import from_statement
 
@@ -43,6 +45,10 @@ _LIBRARIES = ("sqlalchemy.", "schemagate.")
 
 class WrongDatabase(Exception):
     """env.py connected somewhere other than the scratch database; nothing was sent there."""
+
+
+class BeyondDatabase(Exception):
+    """A revision's statement acts beyond the scratch database; it was not sent."""
 
 
 @dataclass
@@ -123,6 +129,13 @@ class Tracer:
         line = static.ops[0].span.line if static is not None and static.ops else frame_line
         # A DBAPI connection outside autocommit opens a transaction for the statement.
         autocommit = bool(getattr(dbapi, "autocommit", False))
+        refused = from_statement(static).refused if static is not None else None
+        if refused is not None:  # as for SQL layouts: reported, never sent
+            st = StatementResult(line, statement.strip(), in_transaction=not autocommit,
+                                 error=refused)
+            self._record(st, file)
+            self.traced.failed = st
+            raise BeyondDatabase(refused)
         # SQLAlchemy frames DDL in newlines; the statement is what lies between.
         pending = _Pending(statement.strip(), line, file, not autocommit, static, pid)
         try:
@@ -297,7 +310,7 @@ class _Watcher:
         self._observer = connect(url, autocommit=True)
         try:
             self._blocker = connect(url)
-            _block(self._blocker, relations)
+            block(self._blocker, relations)
         except BaseException:
             self._observer.close()
             raise
@@ -312,12 +325,12 @@ class _Watcher:
             while not self._done.is_set():
                 # Whether it waits first, then its locks: a statement seen waiting is still
                 # waiting when its locks are read, however soon it started.
-                waiting = _waiting(self._observer, self.pid)
+                queued = waiting(self._observer, self.pid)
                 locks = held_locks(self._observer, self.pid)
                 if locks:
                     self.seen = True
                     self.locks |= locks
-                if self.released_at is None and (waiting or time.perf_counter() > deadline):
+                if self.released_at is None and (queued or time.perf_counter() > deadline):
                     self._release()
                 time.sleep(POLL_SECONDS)
         finally:

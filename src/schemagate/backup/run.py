@@ -1,0 +1,135 @@
+"""`schemagate backup` and the report's backup section as library calls.
+
+`run_backup(paths, settings, start=, db=)` loads the migrations under `paths`, plans what the
+migrations still to run would destroy, completes the plan from a live database when one is
+given, and writes both scripts; the CLI only writes them to files. `backup(migrations, …)`
+does the same for migrations already parsed, and `report_section` is what the impact report
+shows: the scripts, or why there are none.
+
+Backup acts on the migrations (it writes SQL a DBA will run): an unparsable file is not a
+finding to report after the others but a reason not to write anything, so every input error
+is listed in one `BackupError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from schemagate.backup.live import read_facts, tables_to_read, with_facts
+from schemagate.backup.plan import BackupPlan, plan_backup
+from schemagate.backup.render import Scripts, render_scripts
+from schemagate.model.errors import SchemagateError
+from schemagate.model.findings import InputError
+from schemagate.model.migration import ParsedMigration
+from schemagate.model.settings import Settings
+
+
+class BackupError(SchemagateError):
+    """The migrations cannot be backed up as asked (unparsable files, none found, an unknown
+    --from migration); the message names the thing and the cause."""
+
+
+@dataclass(frozen=True, slots=True)
+class Backup:
+    plan: BackupPlan
+    scripts: Scripts
+
+    def saves(self) -> list[str]:
+        """One line per save: `[1] public.orders: every row`."""
+        return [f"[{s.number}] {s.table.name}: "
+                f"{'every row' if s.kind == 'table' else ', '.join(s.columns)}"
+                for s in self.plan.saves]
+
+    def notes(self) -> list[str]:
+        return [note.message for note in self.plan.notes]
+
+
+def run_backup(paths: Sequence[str], settings: Settings, *, start: str | None = None,
+               db: str | None = None, now: datetime | None = None) -> Backup:
+    """The scripts for the migrations under ``paths`` (default: the current folder), for
+    those from ``start`` on (a migration's name, version or file name; default: all)."""
+    migrations = load_strictly(paths, settings)
+    return backup(migrations, start_index(migrations, start), db=db, now=now)
+
+
+def backup(migrations: Sequence[ParsedMigration], first: int = 0, *, db: str | None = None,
+           now: datetime | None = None) -> Backup:
+    """The scripts that save what ``migrations[first:]`` destroy; the earlier ones only build
+    the schema. With ``db`` (read-only), live shapes and sizes complete the plan; a
+    `diff.connect.DatabaseError` says why the database could not be read."""
+    plan = plan_backup(migrations, first)
+    stats = None
+    if db:
+        facts = read_facts(db, *tables_to_read(plan))
+        plan, stats = with_facts(plan, facts), facts.stats
+    return Backup(plan, render_scripts(plan, now=now, stats=stats))
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """The report's backup section: the scripts, or why there are none."""
+
+    backup: Backup | None
+    reason: str  # how many saves and when to run the scripts, or why not generated
+
+
+def report_section(migrations: Sequence[ParsedMigration], first: int,
+                   errors: Sequence[InputError], db: str | None, now: datetime,
+                   *, raise_errors: bool = False) -> Section:
+    """What `schemagate backup` would write for the report. The report is for reading, so a
+    failure here is said in the section instead of failing the whole report (unless
+    ``raise_errors``, for --debug)."""
+    if errors:
+        return Section(None, f"not generated: {len(errors)} input error(s); scripts are only "
+                             "written when every migration parses")
+    from schemagate.diff.connect import DatabaseError
+
+    try:
+        made = backup(migrations, first, db=db, now=now)
+    except DatabaseError as exc:
+        return Section(None, f"not generated: {exc}")
+    except Exception as exc:  # the section says what failed; the rest of the report stands
+        if raise_errors:
+            raise
+        return Section(None, f"not generated: the backup stage failed "
+                             f"({type(exc).__name__}: {exc})")
+    n = len(made.plan.saves)
+    reason = (f"{n} save{'s' if n != 1 else ''}: run backup.sql before the migrations, "
+              "restore.sql after a rollback." if n else
+              "Nothing to save: no migration destroys data that exists before it runs.")
+    return Section(made, reason)
+
+
+def load_strictly(paths: Sequence[str], settings: Settings) -> list[ParsedMigration]:
+    """Every migration under ``paths`` (default: the current folder), parsed; BackupError
+    when any file cannot be read or parsed, or when there is none."""
+    from schemagate.parse.layouts.discover import discover
+    from schemagate.parse.load import load_migrations
+
+    found = discover(list(paths) or ["."])
+    loaded = load_migrations(found.migrations, variables=settings.variables,
+                             transactions=settings.transactions)
+    errors = found.errors + loaded.errors
+    if errors:
+        lines = [":".join(str(p) for p in (e.path, e.line, e.column) if p is not None)
+                 + f": {e.message}" for e in errors]
+        raise BackupError("cannot use these migrations:\n  " + "\n  ".join(lines))
+    if not loaded.migrations:
+        raise BackupError(f"no migrations found in {', '.join(paths) or '.'}")
+    return loaded.migrations
+
+
+def start_index(migrations: Sequence[ParsedMigration], start: str | None) -> int:
+    """Position of the migration named by ``start`` (its name, version or file name)."""
+    if start is None:
+        return 0
+    for i, mig in enumerate(migrations):
+        script = mig.source.up or mig.source.down
+        names = {mig.name, mig.source.version, Path(script.path).name if script else None}
+        if start in names:
+            return i
+    known = ", ".join(m.name for m in migrations[:10]) + (" …" if len(migrations) > 10 else "")
+    raise BackupError(f"--from {start}: no such migration (known: {known})")

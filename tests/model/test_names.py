@@ -1,0 +1,54 @@
+"""The functions through which every name reaches generated SQL, against a real PostgreSQL."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from schemagate.diff.connect import connect
+from schemagate.model.names import quote_ident, quote_literal, sql_comment
+from schemagate.model.text import escape_controls
+from tests.conftest import HOSTILE_NAMES
+
+
+def test_a_literal_reads_back_exactly_whatever_standard_conforming_strings_says(
+        pg_db: str) -> None:
+    with connect(pg_db, autocommit=True) as conn:
+        for setting in ("on", "off"):
+            conn.execute(f"SET standard_conforming_strings = {setting}")
+            for name in (*HOSTILE_NAMES, "a\\", "\\\\'", "it's \\x41"):
+                row = conn.execute(f"SELECT {quote_literal(name)}").fetchone()
+                assert row is not None and row[0] == name, (setting, name)
+
+
+def test_an_identifier_names_exactly_the_table_given(pg_db: str) -> None:
+    with connect(pg_db, autocommit=True) as conn:
+        for name in HOSTILE_NAMES:
+            conn.execute(f"CREATE TABLE {quote_ident(name)} ()")
+        names = {r[0] for r in conn.execute("SELECT relname FROM pg_class WHERE relkind = 'r' "
+                                            "AND relnamespace = 'public'::regnamespace")}
+    assert names == set(HOSTILE_NAMES)
+
+
+def test_a_comment_line_ends_where_it_is_written(pg_db: str) -> None:
+    with connect(pg_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE keep ()")
+        for name in HOSTILE_NAMES:
+            conn.execute(f"SELECT 1 {sql_comment(name)}\n")
+        assert conn.execute("SELECT to_regclass('keep') IS NOT NULL").fetchone() == (True,)
+
+
+def test_no_character_leaves_a_comment_line_or_reaches_the_terminal_raw() -> None:
+    for code in range(0x3000):
+        ch = chr(code)
+        if unicodedata.category(ch) == "Cs":
+            continue
+        line = sql_comment(f"a{ch}b")
+        assert len(line.splitlines()) == 1, hex(code)
+        assert not any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in line), hex(code)
+    assert sql_comment("\u202eevil") == "-- \\u202eevil"  # a right-to-left override, shown
+
+
+def test_escapes_name_the_character_and_keep_what_is_asked() -> None:
+    assert escape_controls("a\nb\r\t\x1b[2J\x07") == "a\\nb\\r\\t\\x1b[2J\\x07"
+    assert escape_controls("line\none\x1b", keep="\n") == "line\none\\x1b"
+    assert escape_controls(escape_controls("x\ny")) == "x\\ny"

@@ -1,0 +1,81 @@
+"""Findings a team can trust: what the rules keep quiet about on real-shaped histories, and
+what they no longer miss."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from schemagate.lint.engine import LintResult, lint
+from schemagate.model.settings import Settings
+from schemagate.parse.layouts.discover import discover
+from schemagate.parse.load import load_migrations
+from tests.conftest import lint_sql
+
+ALL = Settings(select=("all",))
+
+
+def rules_in(result: LintResult, file: str) -> list[str]:
+    """The rules that fired in one migration file, in order."""
+    return [f.rule for f in result.active if Path(f.span.path).name == file]
+
+
+def test_an_operation_on_a_table_that_does_not_exist_gets_only_unknown_object(
+        tmp_path: Path) -> None:
+    result = lint_sql(
+        tmp_path,
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n",
+        "ALTER TABLE user_accounts ALTER COLUMN email TYPE varchar(40);\n",
+        settings=ALL)
+    assert rules_in(result, "0002_m.sql") == ["unknown-object"]
+
+
+def test_drop_cascade_with_no_dependent_in_the_history_is_a_warning_that_says_so(
+        tmp_path: Path) -> None:
+    result = lint_sql(tmp_path, "CREATE SEQUENCE invoice_numbers;\n",
+                      "DROP SEQUENCE invoice_numbers CASCADE;\n", settings=ALL)
+    [finding] = [f for f in result.active if f.rule == "drop-cascade"]
+    assert (str(finding.severity), "nothing in the history depends on it" in finding.message) \
+        == ("warning", True)
+
+
+def test_drop_cascade_names_the_dependents_and_is_an_error(tmp_path: Path) -> None:
+    result = lint_sql(
+        tmp_path,
+        "CREATE TABLE customers (id bigint PRIMARY KEY);\n"
+        "CREATE TABLE orders (id bigint PRIMARY KEY,"
+        " customer_id bigint REFERENCES customers (id));\n",
+        "ALTER TABLE customers DROP CONSTRAINT customers_pkey CASCADE;\n", settings=ALL)
+    [finding] = [f for f in result.active if f.rule == "drop-cascade"]
+    assert (str(finding.severity), finding.message.endswith(
+        "foreign key orders_customer_id_fkey on public.orders")) == ("error", True)
+
+
+def test_a_key_column_matching_a_key_older_than_the_history_is_one_info_to_widen_the_key(
+        tmp_path: Path) -> None:
+    result = lint_sql(
+        tmp_path,
+        "ALTER TABLE orders ADD COLUMN shop_id int REFERENCES shops (id);\n"
+        "ALTER TABLE orders ADD COLUMN outlet_id int REFERENCES shops (id);\n", settings=ALL)
+    found = [(str(f.severity), "widen the key first" in f.message) for f in result.active
+             if f.rule == "prefer-bigint"]
+    assert found == [("info", True)]
+
+
+def _revision(folder: Path, rev: str, down: str | None) -> None:
+    (folder / f"{rev}_step.py").write_text(
+        f'"""{rev}"""\nfrom alembic import op\n\nrevision = "{rev}"\n'
+        f"down_revision = {down!r}\n\n\ndef upgrade() -> None:\n"
+        f'    op.execute("SELECT 1")\n\n\ndef downgrade() -> None:\n'
+        f'    op.execute("SELECT 1")\n', encoding="utf-8")
+
+
+def test_a_missing_revision_is_reported_when_a_cycle_swallowed_the_base(
+        tmp_path: Path) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    for rev, down in (("a0", "b1"), ("b1", "a0"), ("c2", "gone")):
+        _revision(versions, rev, down)
+    found = discover(["."], cwd=tmp_path)
+    loaded = load_migrations(found.migrations, root=tmp_path)
+    result = lint(loaded.migrations, Settings(select=("history",)))
+    assert sorted({f.rule for f in result.active}) == ["missing-revision", "revision-cycle"]
