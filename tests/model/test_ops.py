@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from schemagate.model import ops as o
 from schemagate.model.names import QName
-from schemagate.model.span import Span
+from schemagate.model.span import LazySpan, Span
 from schemagate.model.types import TypeRef
 
 STATEMENT = Span("m.sql", 1, 1, 3, 20)
@@ -43,3 +43,30 @@ def test_map_spans_moves_nested_spans_and_keeps_names() -> None:
             moved.column.default and moved.column.default.span
             and moved.column.default.span.line) == (11, 12, 12, 12)
     assert isinstance(moved.table, QName)
+
+
+def test_a_lazy_span_is_worked_out_once_and_compares_as_the_span_it_stands_for() -> None:
+    calls: list[int] = []
+
+    def make() -> Span:
+        calls.append(1)
+        return CLAUSE
+
+    lazy = LazySpan(make)
+    assert calls == []
+    assert lazy == CLAUSE and lazy == CLAUSE and hash(lazy) == hash(CLAUSE)
+    assert (lazy.line, lazy.column, lazy.end_line, lazy.end_column) == (2, 3, 2, 30)
+    assert calls == [1]
+
+
+def test_map_spans_keeps_a_lazy_span_lazy() -> None:
+    calls: list[int] = []
+
+    def make() -> Span:
+        calls.append(1)
+        return CLAUSE
+
+    op = o.DropColumn(table=QName.of("t"), column="c", span=STATEMENT, clause=LazySpan(make))
+    moved = o.map_spans(op, _moved_down)
+    assert calls == []
+    assert moved.clause is not None and moved.clause.line == 12 and calls == [1]

@@ -114,7 +114,7 @@ class _Engine:
     def finding(self, r: Rule, hit: Hit, mig: ParsedMigration, op: o.Operation | None,
                 sql: str, ctx: RuleContext | None = None) -> Finding:
         severity = self.severity(r, hit)
-        span = hit.span or (op.site if op is not None else Span.point(mig.name))
+        span = (hit.span or (op.site if op is not None else Span.point(mig.name))).resolved()
         lock, facts = hit.lock, dict(hit.facts)
         if op is not None and ctx is not None:
             existing = [t for t in op_tables(op, ctx.catalog) if not ctx.is_new(t)]
@@ -184,6 +184,7 @@ class _Engine:
                     span = hit.span or _first_span(ctx.migration)
                     if span is None:
                         continue
+                    span = span.resolved()
                     self.result.findings.append(Finding(
                         r.id, r.family, self.severity(r, hit),
                         hit.message, span, r.fix, ctx.migration.name, "", hit.object,
@@ -205,8 +206,8 @@ class _Engine:
                     continue
                 self.result.findings.append(Finding(
                     r.id, r.family, self.severity(r, hit),
-                    hit.message, hit.span, r.fix, mig.name, "", hit.object, hit.lock,
-                    dict(hit.facts), statement_span=_statement_around(mig, hit.span)))
+                    hit.message, hit.span.resolved(), r.fix, mig.name, "", hit.object,
+                    hit.lock, dict(hit.facts), statement_span=_statement_around(mig, hit.span)))
 
 
 def _statement_around(mig: ParsedMigration, span: Span) -> Span | None:

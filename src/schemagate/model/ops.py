@@ -18,7 +18,7 @@ from typing import Any, Literal, cast
 
 from schemagate.model.locks import LockMode
 from schemagate.model.names import QName
-from schemagate.model.span import Span
+from schemagate.model.span import LazySpan, Span
 from schemagate.model.types import TypeRef
 
 ConstraintKind = Literal["primary", "unique", "foreign", "check", "exclusion"]
@@ -472,6 +472,9 @@ def map_spans(op: Operation, move: Callable[[Span], Span]) -> Operation:
 
 
 def _moved(value: object, move: Callable[[Span], Span]) -> object:
+    if isinstance(value, LazySpan):  # stays lazy: moved when it is read
+        lazy = value
+        return LazySpan(lambda: move(lazy.resolved()))
     if isinstance(value, Span):
         return move(value)
     if type(value) is tuple:  # not a QName, which is a tuple of strings

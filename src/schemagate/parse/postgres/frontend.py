@@ -51,7 +51,7 @@ def parse_script(source: SourceText, script: Script, dialect: str = "postgres") 
         sql = source.data[start:end].decode("utf-8", errors="replace").rstrip()
         end = start + len(sql.encode("utf-8"))
         span = source.span(start, end)
-        locate = Locator(source, sql, start, origin)
+        locate = Locator(source, sql, start, origin, span)
         statements.append((to_ops(node, span, len(statements), sql, locate), sql))
     blocks = transaction_blocks([ops for ops, _ in statements], script.transaction)
     # One search of the whole text first: almost no file has an identifier that long.

@@ -14,11 +14,13 @@ character columns.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from pglast import parser as pg
 
-from schemagate.model.span import Span
+from schemagate.model.span import LazySpan, Span
 from schemagate.parse.source import SourceText
 
 _OPEN, _CLOSE, _COMMA, _DOT, _SEMICOLON = "ASCII_40", "ASCII_41", "ASCII_44", "ASCII_46", "ASCII_59"
@@ -38,10 +40,12 @@ class Locator:
     sql: str
     start: int
     origin: int = 0
+    whole: Span | None = None  # the statement: where a clause that cannot be found points
     _starts: list[int] = field(default_factory=list, repr=False)
     _ends: list[int] = field(default_factory=list, repr=False)
     _names: list[str] = field(default_factory=list, repr=False)
     _scanned: bool = False
+    _action_cache: list[tuple[int, int]] | None = field(default=None, repr=False)
 
     def kinds(self) -> list[str]:
         """The kinds of the statement's tokens (``IDENT``, ``ASCII_44`` for a comma…)."""
@@ -80,57 +84,91 @@ class Locator:
         return i if i < len(self._starts) and self._starts[i] == offset else None
 
     def extent(self, first: int) -> int:
-        """The index of the last token of the clause starting at token `first`: the one before
-        the comma, closing parenthesis or semicolon that ends it at its own depth."""
-        kinds = self.kinds()
-        depth, last = 0, first
-        for i in range(first, len(kinds)):
-            name = kinds[i]
-            if name == _OPEN:
-                depth += 1
-            elif name == _CLOSE:
-                depth -= 1
-                if depth < 0:
-                    break
-            elif depth == 0 and name in (_COMMA, _SEMICOLON):
-                break
-            last = i
-        return last
+        """The index of the last token of the clause starting at token `first`."""
+        return _extent(self.kinds(), first)
 
-    def clause(self, location: int) -> Span | None:
-        """The span of the clause whose node starts at `location` (a parser location)."""
-        first = self.index_at(self.offset(location))
-        if first is None:
-            return None
-        return self.tokens_span(first, self.extent(first))
+    def lazy(self, make: Callable[[], Span | None]) -> Span:
+        """A span worked out when first read (the scan is done then); the statement's when
+        the clause cannot be found."""
+        return LazySpan(partial(self._or_whole, make))
 
-    def until(self, location: int, stop: int | None, skip: int = 0) -> Span | None:
+    def _or_whole(self, make: Callable[[], Span | None]) -> Span:
+        return make() or self.whole or self.source.span(
+            self.start, self.start + len(self.sql.encode("utf-8")))
+
+    def clause(self, location: int, bound: int | None = None) -> Span:
+        """The span of the clause whose node starts at `location` (a parser location);
+        `bound`, the location of the next sibling, if any, limits the scan to the clause."""
+        # partial, not a lambda: tens of thousands are made and few are ever read.
+        return self.lazy(partial(self._until, location, None, 0, bound))
+
+    def until(self, location: int, stop: int | None, skip: int = 0,
+              bound: int | None = None) -> Span:
         """From the node at `location` (less its first `skip` tokens) to the last token before
         the one at `stop` (a parser location; None: the end of the clause the node starts)."""
-        first = self.index_at(self.offset(location))
+        return self.lazy(partial(self._until, location, stop, skip, bound))
+
+    def _until(self, location: int, stop: int | None, skip: int,
+               bound: int | None) -> Span | None:
+        start = self.offset(location)
+        if self._scanned or bound is None:
+            first = self.index_at(start)
+            starts, ends, kinds = self._starts, self._ends, self._names
+        else:  # only the clause's own text: a CREATE TABLE's other columns are never read
+            starts, ends, kinds = self._scan_range(start, self.offset(bound))
+            first = 0 if starts and starts[0] == start else None
         if first is None:
             return None
-        last = self.extent(first)
+        last = _extent(kinds, first)
         if stop is not None:
             end = self.offset(stop)
-            while last > first and self._starts[last] >= end:
+            while last > first and starts[last] >= end:
                 last -= 1
         if first + skip > last:
             return None
-        return self.tokens_span(first + skip, last)
+        return self.source.span(self.start + starts[first + skip], self.start + ends[last])
 
-    def after(self, first: int, last: int, keyword: str) -> Span | None:
-        """What follows the first `keyword` token (``DEFAULT``) among tokens first..last."""
-        kinds = self.kinds()
-        for i in range(first, last):
-            if kinds[i] == keyword:
-                return self.tokens_span(i + 1, last)
-        return None
+    def _scan_range(self, a: int, b: int) -> tuple[list[int], list[int], list[str]]:
+        """Tokens of the statement's bytes [a, b), which begin and end on token boundaries."""
+        text = self.source.data[self.start + a:self.start + b].decode("utf-8")
+        scanned = pg.scan(text)
+        kinds = [t.name for t in scanned]
+        if text.isascii():
+            return [a + t.start for t in scanned], [a + t.end + 1 for t in scanned], kinds
+        at = [a]
+        for ch in text:
+            at.append(at[-1] + len(ch.encode("utf-8")))
+        return [at[t.start] for t in scanned], [at[t.end + 1] for t in scanned], kinds
 
-    def actions(self, relation: int, count: int) -> list[tuple[int, int]] | None:
+    def action(self, relation: int, count: int, index: int) -> Span:
+        """The `index`-th of the `count` actions of ``ALTER TABLE name action, …``, given the
+        location of the name."""
+        def make() -> Span | None:
+            actions = self._actions(relation, count)
+            return self.tokens_span(*actions[index]) if actions else None
+        return self.lazy(make)
+
+    def action_after(self, relation: int, count: int, index: int, keyword: str) -> Span:
+        """What follows the first `keyword` token (``DEFAULT``) in that action."""
+        def make() -> Span | None:
+            actions = self._actions(relation, count)
+            if not actions:
+                return None
+            first, last = actions[index]
+            kinds = self.kinds()
+            for i in range(first, last):
+                if kinds[i] == keyword:
+                    return self.tokens_span(i + 1, last)
+            return None
+        return self.lazy(make)
+
+    def _actions(self, relation: int, count: int) -> list[tuple[int, int]] | None:
         """The (first, last) token indexes of the comma-separated actions of
         ``ALTER TABLE name action, …``, given the location of the name; None when there are
         not `count` of them."""
+        if self._action_cache is not None:
+            return self._action_cache or None
+        self._action_cache = []
         kinds = self.kinds()
         i = self.index_at(self.offset(relation))
         if i is None:
@@ -143,7 +181,8 @@ class Locator:
             last = self.extent(i)
             out.append((i, last))
             i = last + 2  # past the comma
-        return out if len(out) == count else None
+        self._action_cache = out if len(out) == count else []
+        return self._action_cache or None
 
     def object_names(self, count: int) -> list[Span] | None:
         """The spans of the `count` comma-separated object names of ``DROP kind [IF EXISTS]
@@ -178,3 +217,21 @@ class Locator:
                     end += 2
                 out.append(self.tokens_span(a, end))
         return out
+
+
+def _extent(kinds: list[str], first: int) -> int:
+    """The index of the last token of the clause starting at token `first`: the one before
+    the comma, closing parenthesis or semicolon that ends it at its own depth."""
+    depth, last = 0, first
+    for i in range(first, len(kinds)):
+        name = kinds[i]
+        if name == _OPEN:
+            depth += 1
+        elif name == _CLOSE:
+            depth -= 1
+            if depth < 0:
+                break
+        elif depth == 0 and name in (_COMMA, _SEMICOLON):
+            break
+        last = i
+    return last

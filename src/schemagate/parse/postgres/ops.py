@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from schemagate.model import ops as o
@@ -48,11 +49,12 @@ class _Ctx:
         return o.RawSQL(statement_kind=kind, sql=self.sql, reason=reason, tables=tables,
                         **self.kw(clause))
 
-    def clause(self, node: Node) -> Span | None:
-        """The span of the clause a node (a column or constraint definition) starts."""
+    def clause(self, node: Node, bound: int | None = None) -> Span | None:
+        """The span of the clause a node (a column or constraint definition) starts; `bound`
+        is where the next one starts, if known."""
         if self.locate is None or "location" not in node:
             return None
-        return self.locate.clause(node["location"])
+        return self.locate.clause(node["location"], bound)
 
 
 Translator = Callable[[Node, _Ctx], list[o.Operation]]
@@ -72,8 +74,10 @@ def to_ops(stmt: Node, span: Span, index: int, sql: str,
 
 # --- column and constraint definitions -------------------------------------------------
 
-def _column_def(node: Node, ctx: _Ctx) -> tuple[o.ColumnDef, list[o.ConstraintDef]]:
-    """A column and the table constraints its inline constraints amount to."""
+def _column_def(node: Node, ctx: _Ctx, bound: int | None = None
+                ) -> tuple[o.ColumnDef, list[o.ConstraintDef]]:
+    """A column and the table constraints its inline constraints amount to; `bound` is where
+    the next element of the table starts, if known."""
     name = node["colname"]
     typ = type_ref(node["typeName"])
     not_null = bool(node.get("is_not_null"))
@@ -90,21 +94,23 @@ def _column_def(node: Node, ctx: _Ctx) -> tuple[o.ColumnDef, list[o.ConstraintDe
         elif contype == "CONSTR_DEFAULT":
             default = expr(con.get("raw_expr"))
             if default is not None and ctx.locate is not None and "location" in con:
-                default = replace(default, span=ctx.locate.until(con["location"], stop, skip=1))
+                default = replace(default, span=ctx.locate.until(con["location"], stop, 1,
+                                                                  bound))
         elif contype == "CONSTR_IDENTITY":
             identity = True
             not_null = True
         elif contype == "CONSTR_GENERATED":
             generated = expr(con.get("raw_expr"))
         elif contype in _CONSTRAINT_KINDS:
-            where = (ctx.locate.until(con["location"], stop)
+            where = (ctx.locate.until(con["location"], stop, 0, bound)
                      if ctx.locate is not None and "location" in con else None)
             constraints.append(_constraint(con, (name,), where))
             if contype == "CONSTR_PRIMARY":
                 not_null = True
     if typ.serial:
         not_null = True
-    col = o.ColumnDef(name, typ, not_null, default, identity, generated, ctx.clause(node))
+    col = o.ColumnDef(name, typ, not_null, default, identity, generated,
+                      ctx.clause(node, bound))
     return col, constraints
 
 
@@ -132,14 +138,18 @@ def _constraint(con: Node, columns: tuple[str, ...] = (),
 def _create_table(body: Node, ctx: _Ctx) -> list[o.Operation]:
     columns: list[o.ColumnDef] = []
     constraints: list[o.ConstraintDef] = []
-    for elt in body.get("tableElts") or ():
+    elements = body.get("tableElts") or ()
+    for i, elt in enumerate(elements):
+        # Where the next element starts bounds this one's scan (see `Locator.clause`).
+        after = next(iter(elements[i + 1].values())) if i + 1 < len(elements) else {}
+        bound = after.get("location")
         if "ColumnDef" in elt:
-            col, cons = _column_def(elt["ColumnDef"], ctx)
+            col, cons = _column_def(elt["ColumnDef"], ctx, bound)
             columns.append(col)
             constraints.extend(cons)
         elif "Constraint" in elt and elt["Constraint"]["contype"] in _CONSTRAINT_KINDS:
             con = elt["Constraint"]
-            constraints.append(_constraint(con, span=ctx.clause(con)))
+            constraints.append(_constraint(con, span=ctx.clause(con, bound)))
     rel = body["relation"]
     parents = body.get("inhRelations") or ()
     partition_of = qname(parents[0]["RangeVar"]) if body.get("partbound") and parents else None
@@ -165,13 +175,21 @@ def _alter_table(body: Node, ctx: _Ctx) -> list[o.Operation]:
     table = qname(body["relation"])
     out: list[o.Operation] = []
     cmds = body.get("cmds") or ()
-    actions = (ctx.locate.actions(body["relation"]["location"], len(cmds))
-               if ctx.locate is not None and "location" in body["relation"] else None)
+    locate = ctx.locate if "location" in body["relation"] else None
+    relation = body["relation"].get("location", 0)
+
+    def at(i: int, keyword: str | None) -> Span | None:
+        """Where action i stands, or (for SET DEFAULT) what follows a keyword in it."""
+        if locate is None:
+            return None
+        if keyword is None:
+            return locate.action(relation, len(cmds), i)
+        return locate.action_after(relation, len(cmds), i, keyword)
+
     for i, item in enumerate(cmds):
         cmd = item["AlterTableCmd"]
-        tokens = actions[i] if actions is not None else None
-        op = _alter_table_cmd(cmd, table, objtype, ctx, tokens)
-        clause = ctx.locate.tokens_span(*tokens) if ctx.locate and tokens else None
+        op = _alter_table_cmd(cmd, table, objtype, ctx, partial(at, i))
+        clause = at(i, None)
         # An unmodelled sub-command still locks the table (not so for an index or a view).
         locked = (table,) if objtype in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE") else ()
         out.append(op if op is not None else ctx.raw(f"AlterTableStmt/{cmd['subtype']}",
@@ -180,13 +198,12 @@ def _alter_table(body: Node, ctx: _Ctx) -> list[o.Operation]:
 
 
 def _alter_table_cmd(cmd: Node, table: QName, objtype: str, ctx: _Ctx,
-                     tokens: tuple[int, int] | None) -> o.Operation | None:
-    """One action; `tokens` are the indexes of its first and last token, when known."""
+                     at: Callable[[str | None], Span | None]) -> o.Operation | None:
+    """One action; `at(None)` is its clause, `at(keyword)` what follows a keyword in it."""
     sub = cmd["subtype"]
     name = cmd.get("name", "")
     cascade = cmd.get("behavior") == "DROP_CASCADE"
-    clause = ctx.locate.tokens_span(*tokens) if ctx.locate and tokens else None
-    kw = ctx.kw(clause)
+    kw = ctx.kw(at(None))
     if objtype not in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE") and sub not in (
         "AT_SetTableSpace",
     ):
@@ -212,8 +229,8 @@ def _alter_table_cmd(cmd: Node, table: QName, objtype: str, ctx: _Ctx,
             return o.DropNotNull(table=table, column=name, **kw)
         case "AT_ColumnDefault":
             default = expr(cmd.get("def"))
-            if default is not None and ctx.locate is not None and tokens is not None:
-                default = replace(default, span=ctx.locate.after(*tokens, "DEFAULT"))
+            if default is not None:
+                default = replace(default, span=at("DEFAULT"))
             return o.SetDefault(table=table, column=name, default=default, **kw)
         case "AT_AddConstraint" | "AT_AddIndexConstraint":
             con = cmd["def"]["Constraint"]
