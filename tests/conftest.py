@@ -269,3 +269,11 @@ def table_locked(url: str, table: str) -> Iterator[None]:
         yield
         with contextlib.suppress(psycopg.Error):
             holder.rollback()
+
+
+# --- The parse cache ---------------------------------------------------------------------
+# Lint runs write parse-cache entries into the user's cache folder: keep the suite's in a
+# folder of its own, so that it neither reads a developer's entries nor leaves any behind.
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))

@@ -196,3 +196,74 @@ def test_text_output_cannot_drive_the_terminal(tmp_path: Path) -> None:
     proc = run("lint", str(migration), "--no-color")
     assert "\x1b" not in proc.stdout
     assert "evil\\x1b[2Jname" in proc.stdout
+
+
+def test_unreadable_files_are_named_in_errors_and_the_others_are_linted() -> None:
+    proc = run("lint", "tests/fixtures/unreadable", "--format", "json")
+    assert proc.returncode == 2, proc.stderr
+    assert "internal error" not in proc.stderr
+    doc = json.loads(proc.stdout)
+    errors = {Path(e["path"]).name: (e["line"], e["column"]) for e in doc["errors"]}
+    assert errors == {"002_unclosed_identifier.sql": (3, 14), "003_unclosed_string.sql": (1, 39),
+                      "004_unclosed_dollar.sql": (1, 61), "005_unclosed_comment.sql": (2, 1),
+                      "006_empty_identifier.sql": (1, 14)}
+    linted = {(Path(f["path"]).name, f["rule"]) for f in doc["findings"]}
+    assert ("009_drop.sql", "drop-column") in linted
+
+
+def test_an_internal_error_has_exit_code_3_with_and_without_debug(monkeypatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("schemagate.lint.run.run_lint", broken)
+    for extra in ([], ["--debug"]):
+        result = CliRunner().invoke(main, ["lint", "examples/dbmate", *extra])
+        assert result.exit_code == 3, result.output
+        assert "internal error: RuntimeError: a bug" in result.output
+
+
+def test_a_folder_without_migrations_is_an_error(tmp_path: Path) -> None:
+    proc = run("lint", str(tmp_path), "--format", "json")
+    assert proc.returncode == 2
+    (error,) = json.loads(proc.stdout)["errors"]
+    assert error["message"].startswith("no migrations found")
+
+
+def test_allow_empty_accepts_a_folder_without_migrations(tmp_path: Path) -> None:
+    assert run("lint", str(tmp_path), "--allow-empty").returncode == 0
+
+
+def test_the_allow_empty_setting_accepts_a_folder_without_migrations(tmp_path: Path) -> None:
+    (tmp_path / "schemagate.toml").write_text("allow-empty = true\n")
+    (tmp_path / "empty").mkdir()
+    assert run("lint", "empty", cwd=tmp_path).returncode == 0
+
+
+TEMPLATE_VARS = ("--var", "Namespace=app", "--var", "Schema=app", "--var", "schema=app",
+                 "--var", "fallback=public", "--var", "greeting=hi")
+
+
+def test_a_go_templated_history_lints_without_errors_once_its_variables_are_given() -> None:
+    proc = run("lint", "tests/fixtures/templates", "--format", "json", *TEMPLATE_VARS)
+    doc = json.loads(proc.stdout)
+    assert doc["errors"] == [] and doc["notices"] == []
+    assert {f["object"] for f in doc["findings"] if f["rule"] == "drop-column"} == {
+        "app.identities.nick", "app.identities.state"}
+
+
+def test_fill_placeholders_lints_a_templated_history_and_names_each_filled_one() -> None:
+    proc = run("lint", "tests/fixtures/templates", "--format", "json", "--fill-placeholders")
+    doc = json.loads(proc.stdout)
+    assert doc["errors"] == []
+    filled = {n["message"].split(" filled")[0] for n in doc["notices"]}
+    assert filled == {'placeholder {{ index .Options "Namespace" }}', "placeholder {{ .Schema }}",
+                      "placeholder ${schema}", 'placeholder :"fallback"',
+                      "placeholder :'greeting'"}
+
+
+def test_an_unfilled_placeholder_names_the_var_that_fills_it() -> None:
+    proc = run("lint", "tests/fixtures/templates", "--format", "json")
+    assert proc.returncode == 2
+    messages = [e["message"] for e in json.loads(proc.stdout)["errors"]]
+    assert any("{{ .Schema }}" in m and "--var Schema=VALUE" in m for m in messages)
+    assert any(":'greeting'" in m and "--var greeting=VALUE" in m for m in messages)

@@ -10,6 +10,7 @@ import gc
 import os
 import sys
 import tempfile
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +22,9 @@ from schemagate import __version__
 from schemagate.model.errors import SchemagateError
 
 LINT_FORMATS = ("text", "json", "github", "sarif", "markdown", "html", "gitlab")
+# A bug in schemagate, never the input's fault: a CI job can tell it from findings (1) and
+# from bad input or usage (2).
+EXIT_INTERNAL_ERROR = 3
 
 
 def _fail(message: str) -> NoReturn:
@@ -89,10 +93,12 @@ def _run(debug: bool, body: Callable[[], int]) -> NoReturn:
         code = 130
     except Exception as exc:  # the promise: no traceback unless --debug
         if debug:
-            raise
+            traceback.print_exc()
         click.echo(f"schemagate: internal error: {type(exc).__name__}: {exc} "
-                   "(run again with --debug for the traceback, and please report it)", err=True)
-        code = 2
+                   + ("(please report it with the traceback above)" if debug else
+                      "(run again with --debug for the traceback, and please report it)"),
+                   err=True)
+        code = EXIT_INTERNAL_ERROR
     sys.exit(code)
 
 
@@ -107,7 +113,8 @@ _SETTINGS_OPTIONS = (
     click.option("--config", "config_file", type=click.Path(dir_okay=False),
                  help="Settings file (default: nearest pyproject.toml or schemagate.toml)."),
     click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
-                 help="Fill a template placeholder ({{ NAME }}, ${NAME}) before parsing."),
+                 help="Fill a template placeholder ({{ .NAME }}, ${NAME}, psql :NAME) before "
+                      "parsing."),
 )
 
 
@@ -121,7 +128,17 @@ def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="schemagate")
 def main() -> None:
-    """schemagate: a quality gate for database schema changes."""
+    """schemagate: a quality gate for database schema changes.
+
+    \b
+    Exit codes:
+      0  ran; nothing at or above --fail-on
+      1  ran; findings at or above --fail-on
+      2  bad usage or bad input: an unreadable or unparsable file (reported with its path
+         and line after the other files are linted), a path with no migrations, an
+         unreachable database
+      3  internal error: a bug in schemagate (please report it; --debug shows the traceback)
+    """
 
 
 @main.command()
@@ -143,12 +160,25 @@ def main() -> None:
 @click.option("--sarif-category", "sarif_category", metavar="NAME",
               help="SARIF: the run's category (automationDetails.id), so that several runs "
                    "can be uploaded to code scanning side by side.")
+@click.option("--fill-placeholders", "fill_placeholders", is_flag=True, default=None,
+              help="Fill every template placeholder no --var names with a harmless "
+                   "identifier, so the file still parses (each is named in a notice).")
+@click.option("--allow-empty", "allow_empty", is_flag=True, default=None,
+              help="A path with no migrations is not an error (exit 0, with a notice).")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Parse every file afresh, and read or write no cache entry.")
 def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | None,
          select: str | None, ignore: str | None, fail_on: str | None, pg_version: int | None,
          config_file: str | None, variables: tuple[str, ...], db_url: str | None,
          no_help: bool, color: bool | None, debug: bool,
-         changed_since: str | None = None, sarif_category: str | None = None) -> None:
-    """Lint migrations (files or folders; default: discovered from the current folder)."""
+         changed_since: str | None = None, sarif_category: str | None = None,
+         fill_placeholders: bool | None = None, allow_empty: bool | None = None,
+         no_cache: bool = False) -> None:
+    """Lint migrations (files or folders; default: discovered from the current folder).
+
+    Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or input (a file
+    that cannot be read or parsed, a path with no migrations), 3 internal error.
+    """
 
     def body() -> int:
         # A lint run builds many small acyclic objects (parse trees, operations) and exits:
@@ -157,70 +187,28 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
         gc.disable()
         settings = _settings(config_file, dialect, select, ignore, fail_on, pg_version,
                              variables)
-        from schemagate.lint.engine import lint as run_lint
-        from schemagate.parse.layouts.discover import discover
-        from schemagate.parse.load import load_migrations
-
-        found = discover(list(paths) or ["."])
-        sources = found.migrations
-        if settings.dialect != "postgres":
-            sources = [replace(s, dialect=settings.dialect) if s.dialect == "postgres" else s
-                       for s in sources]
+        if fill_placeholders is not None:
+            settings = replace(settings, fill_placeholders=fill_placeholders)
+        if allow_empty is not None:
+            settings = replace(settings, allow_empty=allow_empty)
+        if no_cache:
+            settings = replace(settings, cache=False)
+        from schemagate.lint.run import run_lint
         from schemagate.reports.progress import Progress
 
         bar = Progress("parsing")  # drawn only on a terminal, and only for long runs
         try:
-            loaded = load_migrations(bar.track(sources, len(sources)),
-                                     variables=settings.variables,
-                                     transactions=settings.transactions)
-            stats = _live_stats(db_url) if db_url else None
-            report = _report(sources, changed_since)  # issue 4: --changed-since, context
-            bar.relabel("linting")
-            result = run_lint(loaded.migrations, settings, stats=stats, report=report,
-                              progress=bar)
+            run = run_lint(paths, settings, db=db_url, changed_since=changed_since,
+                           progress=bar)
         finally:
             bar.close()
-        result.errors = found.errors + loaded.errors
-        result.notices = found.notices + loaded.notices + _size_notices(stats)
-        result.files = loaded.files
-        if not found.migrations and not found.errors:
-            result.notices.append(_no_migrations(paths))
+        result, stats = run.result, run.stats
         write_output(_render(result, fmt, no_help, color, output, category=sarif_category,
-                             migrations=loaded.migrations, settings=settings, stats=stats),
+                             migrations=run.migrations, settings=settings, stats=stats),
                      output)
         return result.exit_code(settings.fail_on)
 
     _run(debug, body)
-
-
-def _live_stats(url: str) -> Any:
-    from schemagate.diff.stats import table_stats
-
-    return table_stats(url)
-
-
-def _size_notices(stats: Any) -> list[Any]:
-    from schemagate.diff.stats import size_notices
-
-    return size_notices(stats) if stats else []
-
-
-def _report(sources: Sequence[Any], changed_since: str | None) -> set[str] | None:
-    """The migrations to report: changed since the revision, never the context-only ones
-    (issue 4). None: all."""
-    from schemagate.parse.changes import ChangesError, changed_files, report_names
-
-    try:
-        changed = changed_files(changed_since) if changed_since else None
-    except ChangesError as exc:
-        _fail(f"--changed-since: {exc}")
-    return report_names(sources, changed)
-
-
-def _no_migrations(paths: Sequence[str]) -> Any:
-    from schemagate.model.findings import Notice
-
-    return Notice(", ".join(paths) or ".", "no migrations found")
 
 
 def _render(result: Any, fmt: str, no_help: bool, color: bool | None, output: str | None,

@@ -100,6 +100,34 @@ def test_schema_drop_removes_its_objects(tmp_path: Path) -> None:
     assert not any(k.schema == "s" for k in cat.indexes)
 
 
+def _columns(cat: Catalog, table: str) -> list[tuple[str, str, bool]]:
+    return [(c.name, str(c.type), c.not_null) for c in cat.tables[QName("public", table)].columns]
+
+
+USERS = "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, plan varchar(20));"
+
+
+def test_create_table_as_expands_a_star_and_renames_by_the_column_list() -> None:
+    cat = fold(USERS, "CREATE TABLE copy (uid, mail) AS SELECT u.*, now() AS at FROM users u;")
+    # Names and types only: CREATE TABLE AS copies no NOT NULL, no default, no key.
+    assert _columns(cat, "copy") == [("uid", "int8", False), ("mail", "text", False),
+                                     ("plan", "varchar(20)", False), ("at", "unknown", False)]
+
+
+def test_select_into_takes_aliases_casts_and_function_names() -> None:
+    cat = fold(USERS, "SELECT id, email::varchar(100) AS contact, count(*) INTO archive "
+                      "FROM users GROUP BY 1, 2;")
+    assert _columns(cat, "archive") == [("id", "int8", False), ("contact", "varchar(100)", False),
+                                        ("count", "unknown", False)]
+
+
+def test_a_query_whose_columns_cannot_be_told_leaves_the_columns_unknown() -> None:
+    cat = fold(USERS, "CREATE TABLE t AS SELECT 1 + 1, * FROM users;",
+               "CREATE TABLE v AS VALUES (1, 2);",
+               "CREATE TABLE s AS SELECT * FROM (SELECT 1 AS a) sub;")
+    assert [_columns(cat, name) for name in ("t", "v", "s")] == [[], [], []]
+
+
 def _unwritten(cat: Catalog, table: str) -> list[str]:
     return [c.name for c in cat.tables[QName("public", table)].columns if c.unwritten]
 

@@ -10,6 +10,7 @@ from schemagate.graph.revisions import revision_graph
 from schemagate.graph.schema import (
     blocking_dependents,
     column_id,
+    dependency_index,
     function_id,
     goes_with,
     schema_graph,
@@ -117,3 +118,12 @@ def test_policies_and_live_dependencies() -> None:
     assert "own_rows on public.users" in email
     feeling = blocking_dependents(g, column_id(USERS, "feeling"))
     assert [(d.label, d.how) for d in feeling] == [("public.legacy_report", "depends on")]
+
+
+def test_the_dependency_index_finds_what_the_networkx_graph_finds() -> None:
+    g, index = schema_graph(catalog()), dependency_index(catalog())
+    assert set(index.nodes) == set(g.nodes)
+    assert all(index.nodes[n] == g.nodes[n] for n in g.nodes)
+    for node in g.nodes:
+        assert blocking_dependents(index, node) == blocking_dependents(g, node), node
+        assert index.in_edges(node) == list(g.in_edges(node, data=True)), node

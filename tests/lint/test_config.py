@@ -113,3 +113,29 @@ def test_volatility_comes_from_pg_proc() -> None:
     assert function_volatility("clock_timestamp") == "v"
     assert function_volatility("lower") == "i"
     assert function_volatility("some_extension_function") == "v"
+
+
+def test_fill_placeholders_and_allow_empty_are_read_from_the_config(tmp_path: Path) -> None:
+    (tmp_path / "schemagate.toml").write_text("fill-placeholders = true\nallow-empty = true\n")
+    settings, _ = load_config(None, tmp_path)
+    assert settings.fill_placeholders and settings.allow_empty
+
+
+def test_a_flag_setting_that_is_not_a_boolean_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "schemagate.toml").write_text('allow-empty = "yes"\n')
+    with pytest.raises(ConfigError, match="allow-empty must be true or false"):
+        load_config(None, tmp_path)
+
+
+def test_a_relative_cache_dir_is_relative_to_the_settings_file(tmp_path: Path) -> None:
+    (tmp_path / "schemagate.toml").write_text('cache-dir = ".schemagate_cache"\n')
+    sub = tmp_path / "db"
+    sub.mkdir()
+    settings, _ = load_config(None, sub)
+    assert settings.cache_dir == str(tmp_path / ".schemagate_cache")
+
+
+def test_cache_must_be_true_or_false(tmp_path: Path) -> None:
+    (tmp_path / "schemagate.toml").write_text('cache = "no"\n')
+    with pytest.raises(ConfigError, match="cache must be true or false"):
+        load_config(None, tmp_path)

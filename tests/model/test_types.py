@@ -24,6 +24,8 @@ def test_spellings_are_canonical() -> None:
     (("varchar", (50,)), ("text", ()), False, False),
     (("text", ()), ("varchar", (10,)), True, True),
     (("text", ()), ("varchar", ()), False, False),
+    (("citext", ()), ("varchar", ()), False, False),
+    (("citext", ()), ("varchar", (20,)), True, True),
     (("numeric", (10, 2)), ("numeric", (12, 2)), False, False),
     (("numeric", (10, 2)), ("numeric", (8, 2)), True, True),
     (("numeric", (10, 2)), ("numeric", (10, 1)), True, True),

@@ -36,6 +36,15 @@ TWO = "SET lock_timeout = '1s'; CREATE INDEX CONCURRENTLY i ON t (a);"
     # BEGIN and COMMIT belong to the transaction they open and close.
     ("START TRANSACTION; SELECT 1; ROLLBACK; SELECT 2;", "autocommit",
      [True, True, True, False]),
+    # Flyway: no transaction when a statement cannot run in one, else BEGIN … COMMIT.
+    (ONE, "detected", [False]),
+    (TWO, "detected", [False, False]),
+    ("CREATE TABLE x (a int); CREATE INDEX i ON x (a);", "detected", [True, True]),
+    ("VACUUM x; ANALYZE x;", "detected", [False, False]),
+    ("discard all;", "detected", [False]),
+    ("DISCARD PLANS;", "detected", [True]),
+    # Flyway does not recognise REINDEX … CONCURRENTLY: it wraps it.
+    ("REINDEX INDEX CONCURRENTLY i;", "detected", [True]),
 ])
 def test_in_transaction(sql: str, mode: TransactionMode, expected: list[bool]) -> None:
     assert flags(sql, mode) == expected

@@ -61,3 +61,14 @@ def test_the_scratch_database_is_gone_after_a_failed_migration(pg_server: str) -
     with connect(pg_server) as conn:
         names = {r[0] for r in conn.execute("SELECT datname FROM pg_database").fetchall()}
     assert result.database and result.database not in names
+
+
+def test_a_flyway_migration_of_a_lone_concurrent_index_runs_without_a_transaction(
+        pg_server: str) -> None:
+    result = verify_folder(VERIFY / "flyway_concurrently", pg_server)
+    index = result.migrations[1]
+    # Flyway runs it with no transaction, as it does on PostgreSQL: it succeeds.
+    assert index.up.ok and index.down.ok, (index.up.error, index.down.error)
+    assert not statement(result, "V2__index_accounts_email", 1).in_transaction
+    # The migration before it has no such statement: Flyway wraps it.
+    assert all(st.in_transaction for st in result.migrations[0].up.statements)

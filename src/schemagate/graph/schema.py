@@ -12,7 +12,7 @@ dependencies: `DROP` without `CASCADE` fails on them).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from schemagate.model.catalog import Catalog, Column, Table
@@ -52,11 +52,66 @@ def schema_graph(catalog: Catalog, foreign_keys: bool = True) -> nx.DiGraph:
     return g
 
 
+class DependencyIndex:
+    """The part of a networkx DiGraph that building the schema graph and
+    `blocking_dependents` use, in plain dicts, with networkx's semantics (attributes of a
+    node or edge added twice are merged; predecessors in the order their edges were added).
+
+    A rule asking what blocks a drop needs no more; importing networkx and building its
+    graph took a quarter of the time of linting a real history with a few such drops.
+    """
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, dict[str, Any]] = {}
+        self._pred: dict[str, dict[str, dict[str, Any]]] = {}
+        self._succ: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def __contains__(self, node: object) -> bool:
+        return node in self.nodes
+
+    def add_node(self, node: str, **attrs: Any) -> None:
+        if node not in self.nodes:
+            self.nodes[node], self._pred[node], self._succ[node] = {}, {}, {}
+        self.nodes[node].update(attrs)
+
+    def add_edge(self, dependent: str, dependency: str, **attrs: Any) -> None:
+        for node in (dependent, dependency):
+            if node not in self.nodes:
+                self.add_node(node)
+        data = self._succ[dependent].get(dependency)
+        if data is None:
+            data = self._succ[dependent][dependency] = self._pred[dependency][dependent] = {}
+        data.update(attrs)
+
+    def has_edge(self, dependent: str, dependency: str) -> bool:
+        return dependency in self._succ.get(dependent, {})
+
+    def in_edges(self, node: str, data: bool = True
+                 ) -> list[tuple[str, str, dict[str, Any]]]:
+        return [(dependent, node, attrs) for dependent, attrs in self._pred[node].items()]
+
+
+def dependency_index(catalog: Catalog, foreign_keys: bool = True) -> DependencyIndex:
+    """The schema graph of a catalog as a `DependencyIndex`, for `blocking_dependents`."""
+    g = DependencyIndex()
+    _Builder(g, catalog, foreign_keys).build()
+    return g
+
+
 @dataclass
 class _Builder:
-    g: nx.DiGraph
+    g: nx.DiGraph | DependencyIndex
     catalog: Catalog
     foreign_keys: bool = True
+    # Function nodes by (schema, lower-case name), in catalog order: built once, so that
+    # resolving the functions of every trigger and default costs a lookup, not a scan of
+    # every function (which grew with the square of a long history).
+    by_name: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for qname, args in self.catalog.functions:
+            self.by_name.setdefault((qname.schema, qname.name.lower()), []).append(
+                function_id(qname, args))
 
     def node(self, node: str, kind: str, label: str, **attrs: object) -> None:
         self.g.add_node(node, kind=kind, label=label, **attrs)
@@ -167,9 +222,7 @@ class _Builder:
                 self.edge(node, fkey, "default calls", auto=False)
 
     def functions_named(self, name: QName) -> Iterable[str]:
-        for (qname, args) in self.catalog.functions:
-            if qname.name.lower() == name.name.lower() and qname.schema == name.schema:
-                yield function_id(qname, args)
+        return self.by_name.get((name.schema, name.name.lower()), ())
 
 
 def _policy_columns(*expressions: str | None) -> set[str]:
@@ -232,15 +285,21 @@ class Dependent:
     table: str = ""  # the table a constraint or trigger is on
 
 
-def blocking_dependents(g: nx.DiGraph, node: str) -> list[Dependent]:
+def blocking_dependents(g: nx.DiGraph | DependencyIndex, node: str,
+                        dropped_with: Iterable[str] = ()) -> list[Dependent]:
     """What stands in the way of dropping `node` without CASCADE, and what goes with it.
 
     Objects that go with the node automatically (its columns, indexes, own constraints) do
     not block; objects with a normal dependency on any of those do, and so, through them,
-    do the objects that depend on those (a view on a view)."""
+    do the objects that depend on those (a view on a view). ``dropped_with`` names the other
+    objects the same statement drops (`DROP TABLE a, b`): PostgreSQL drops them together, so
+    what they and theirs hold on `node` (b's foreign key to a) does not block."""
     if node not in g:
         return []
     gone = {node} | _auto_closure(g, node)
+    for other in dropped_with:
+        if other in g and other not in gone:
+            gone |= {other} | _auto_closure(g, other)
     out: dict[str, Dependent] = {}
     for target in gone:
         for dependent, _, data in g.in_edges(target, data=True):
@@ -272,7 +331,7 @@ def goes_with(g: nx.DiGraph, node: str, kinds: Iterable[str] = ("index",)) -> li
                   if g.nodes[n].get("kind") in wanted)
 
 
-def _auto_closure(g: nx.DiGraph, node: str) -> set[str]:
+def _auto_closure(g: nx.DiGraph | DependencyIndex, node: str) -> set[str]:
     seen: set[str] = set()
     queue = [node]
     while queue:

@@ -17,7 +17,8 @@ from schemagate.model.migration import Layout, TransactionMode
 from schemagate.model.settings import Settings
 
 _KEYS = {"select", "ignore", "fail-on", "pg-version", "dialect", "severity",
-         "small-table-rows", "require-reason", "transactions", "vars"}
+         "small-table-rows", "require-reason", "transactions", "vars", "fill-placeholders",
+         "allow-empty", "cache", "cache-dir"}
 
 
 class ConfigError(SchemagateError, ValueError):
@@ -50,7 +51,11 @@ def load_config(path: Path | None, start: Path) -> tuple[Settings, Path | None]:
     data = _read(path)
     if path.name == "pyproject.toml" or "tool" in data:
         data = data.get("tool", {}).get("schemagate", {})
-    return settings_from(data, str(path)), path
+    settings = settings_from(data, str(path))
+    if settings.cache_dir and not Path(settings.cache_dir).is_absolute():
+        # Relative to the settings file, as a user reading it expects, not to the cwd.
+        settings = replace(settings, cache_dir=str(path.parent / settings.cache_dir))
+    return settings, path
 
 
 def settings_from(data: dict[str, Any], where: str) -> Settings:
@@ -79,11 +84,26 @@ def settings_from(data: dict[str, Any], where: str) -> Settings:
                                      for k, v in dict(data["severity"]).items()})
         if "transactions" in data:
             s = replace(s, transactions=_transactions(dict(data["transactions"])))
+        if "fill-placeholders" in data:
+            s = replace(s, fill_placeholders=_flag(data, "fill-placeholders"))
+        if "allow-empty" in data:
+            s = replace(s, allow_empty=_flag(data, "allow-empty"))
+        if "cache" in data:
+            s = replace(s, cache=_flag(data, "cache"))
+        if "cache-dir" in data:
+            s = replace(s, cache_dir=str(data["cache-dir"]))
         if "vars" in data:
             s = replace(s, variables={str(k): str(v) for k, v in dict(data["vars"]).items()})
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}") from None
     return s
+
+
+def _flag(data: dict[str, Any], key: str) -> bool:
+    value = data[key]
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} must be true or false, not {value!r}")
+    return value
 
 
 def _names(value: Any) -> list[str]:

@@ -8,6 +8,7 @@ its up created is not reported as destroying data.
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -91,6 +92,9 @@ class _Engine:
     by_op: dict[type, list[Rule]] = field(default_factory=dict)
     dialect_rules: dict[str, dict[type, list[Rule]]] = field(default_factory=dict)
     result: LintResult = field(default_factory=LintResult)
+    # Per migration (by id): its statements' spans, sorted by where they start.
+    statement_spans: dict[int, list[tuple[tuple[str, int, int], Span]]] = field(
+        default_factory=dict)
 
     def __post_init__(self) -> None:
         for r in self.rules:
@@ -177,6 +181,24 @@ class _Engine:
                 for hit in r.check(sups, enabled, self.settings):
                     self.result.findings.append(self.finding(r, hit, mig, None, ""))
 
+    def statement_around(self, mig: ParsedMigration, span: Span) -> Span | None:
+        """The span of the statement a migration-level finding points into, if any (found by
+        bisection: a long script has many findings)."""
+        starts = self.statement_spans.get(id(mig))
+        if starts is None:
+            whole = [st.ops[0].span for script in (mig.up, mig.down) if script is not None
+                     for st in script.statements if st.ops]
+            starts = self.statement_spans[id(mig)] = sorted(
+                ((s.path, s.line, s.column), s) for s in whole)
+        i = bisect.bisect_right(starts, (span.path, span.line, span.column),
+                                key=lambda item: item[0]) - 1
+        if i < 0:
+            return None
+        whole_span = starts[i][1]
+        inside = whole_span.path == span.path and (span.end_line, span.end_column) <= (
+            whole_span.end_line, whole_span.end_column)
+        return whole_span if inside else None
+
     def run_migration_rules(self, ctx: MigrationContext) -> None:
         for r in self.rules:
             if r.scope == "migration" and applies(r, ctx.migration):
@@ -189,7 +211,7 @@ class _Engine:
                         r.id, r.family, self.severity(r, hit),
                         hit.message, span, r.fix, ctx.migration.name, "", hit.object,
                         hit.lock, dict(hit.facts),
-                        statement_span=_statement_around(ctx.migration, span)))
+                        statement_span=self.statement_around(ctx.migration, span)))
 
 
     def run_folded_rules(self, history: Sequence[ParsedMigration], catalog: Catalog) -> None:
@@ -207,19 +229,7 @@ class _Engine:
                 self.result.findings.append(Finding(
                     r.id, r.family, self.severity(r, hit),
                     hit.message, hit.span.resolved(), r.fix, mig.name, "", hit.object,
-                    hit.lock, dict(hit.facts), statement_span=_statement_around(mig, hit.span)))
-
-
-def _statement_around(mig: ParsedMigration, span: Span) -> Span | None:
-    """The span of the statement a migration-level finding points into, if any."""
-    for script in (mig.up, mig.down):
-        for st in script.statements if script is not None else ():
-            whole = st.ops[0].span if st.ops else None
-            if whole is not None and whole.path == span.path and \
-                    (whole.line, whole.column) <= (span.line, span.column) and \
-                    (span.end_line, span.end_column) <= (whole.end_line, whole.end_column):
-                return whole
-    return None
+                    hit.lock, dict(hit.facts), statement_span=self.statement_around(mig, hit.span)))
 
 
 def _first_span(mig: ParsedMigration) -> Span | None:
@@ -298,7 +308,9 @@ def _lint_history(engine: _Engine, migrations: Sequence[ParsedMigration], catalo
                   settings: Settings, progress: Callable[[int, int], None] | None = None,
                   total: int = 0) -> Catalog:
     migration_rules = any(r.scope == "migration" for r in engine.rules)
-    uses_down = any(m.down is not None and m.down.statements for m in migrations)
+    # A derived down (Django's) is a way back even when nothing of it is written out.
+    uses_down = any(m.down is not None and (m.down.statements or m.down.derived)
+                    for m in migrations)
     for mig in migrations:
         engine.result.migrations += 1
         if progress is not None:
@@ -323,6 +335,8 @@ def _lint_migration(engine: _Engine, mig: ParsedMigration, catalog: Catalog,
         materialize(catalog, [op for script in (mig.up, mig.down) if script is not None
                               for st in script.statements for op in st.ops])
         before = catalog.copy()
+        # Comparing with the snapshot then looks only at the tables and indexes that changed.
+        catalog.track_changes()
     if mig.up is not None:
         engine.run_script(mig, mig.up, catalog, state, "up")
     after_down = None
@@ -332,6 +346,8 @@ def _lint_migration(engine: _Engine, mig: ParsedMigration, catalog: Catalog,
     if migration_rules and (engine.report is None or mig.name in engine.report):
         engine.run_migration_rules(MigrationContext(
             before, catalog, settings, mig, state, after_down, uses_down))
+    if before is not None:
+        catalog.track_changes(on=False)
 
 
 # --- history scope (issue 4) -----------------------------------------------------------------

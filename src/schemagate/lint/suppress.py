@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from dataclasses import dataclass, field, replace
 
 from schemagate.model.findings import Finding, Suppression
@@ -23,11 +25,15 @@ class ScriptSuppressions:
     def of(cls, script: ParsedScript) -> ScriptSuppressions:
         out = cls(script)
         spans = [(st.index, st.ops[0].span) for st in script.statements if st.ops]
+        ends = [span.end_line for _, span in spans]
+        # Statements of one SQL file run down the file; Python helpers called from
+        # upgrade() can sit above it, and then only a scan finds the statement.
+        in_order = all(a.end_line <= b.line for (_, a), (_, b) in itertools.pairwise(spans))
         for sup in script.suppressions:
             if sup.whole_file:
                 out.whole_file.append(sup)
                 continue
-            target = _target(sup, spans)
+            target = _target_in_order(sup, spans, ends) if in_order else _target(sup, spans)
             if target is not None:
                 out.targets.setdefault(target, []).append(sup)
         return out
@@ -61,6 +67,14 @@ class ScriptSuppressions:
                 if live and not any((id(sup), r) in self.used for r in live):
                     out.append((sup, name))
         return out
+
+
+def _target_in_order(sup: Suppression, spans: list[tuple[int, Span]], ends: list[int]
+                     ) -> int | None:
+    """`_target` for statements in file order: the first statement not ended before the
+    comment's line either holds that line or is the next one."""
+    k = bisect.bisect_left(ends, sup.span.line)
+    return spans[k][0] if k < len(spans) else None
 
 
 def _target(sup: Suppression, spans: list[tuple[int, Span]]) -> int | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, Self, TypeVar
 
 from schemagate.model.names import QName
 from schemagate.model.ops import ConstraintKind, Expr
@@ -30,6 +30,7 @@ V = TypeVar("V")
 
 @dataclass(frozen=True, slots=True)
 class Column:
+    """A column of a table."""
     name: str
     type: TypeRef
     not_null: bool = False
@@ -50,6 +51,7 @@ class Column:
 
 @dataclass(frozen=True, slots=True)
 class Constraint:
+    """A table constraint."""
     name: str
     kind: ConstraintKind
     columns: tuple[str, ...] = ()
@@ -69,6 +71,7 @@ class Constraint:
 
 @dataclass(frozen=True, slots=True)
 class Table:
+    """A table, with its columns and constraints."""
     name: QName
     columns: tuple[Column, ...] = ()
     constraints: tuple[Constraint, ...] = ()
@@ -106,6 +109,7 @@ class Table:
 
 @dataclass(frozen=True, slots=True)
 class Index:
+    """An index on a table."""
     name: QName
     table: QName
     columns: tuple[str, ...] = ()
@@ -123,6 +127,7 @@ class Index:
 
 @dataclass(frozen=True, slots=True)
 class View:
+    """A view or materialized view, and what it reads."""
     name: QName
     materialized: bool = False
     reads: tuple[tuple[QName, str], ...] = ()
@@ -137,6 +142,7 @@ class View:
 
 @dataclass(frozen=True, slots=True)
 class Sequence:
+    """A sequence, and the column that owns it."""
     name: QName
     owned_by: tuple[QName, str] | None = None
     created_in: str | None = field(default=None, compare=False)
@@ -152,6 +158,7 @@ class Sequence:
 
 @dataclass(frozen=True, slots=True)
 class TypeDef:
+    """A type of its own: enum, domain, range or composite."""
     name: QName
     kind: str = "enum"
     values: tuple[str, ...] = ()
@@ -169,6 +176,7 @@ class TypeDef:
 
 @dataclass(frozen=True, slots=True)
 class Function:
+    """A function or procedure, by name and argument types."""
     name: QName
     arg_types: tuple[str, ...] = ()
     volatility: str = "v"
@@ -183,6 +191,7 @@ class Function:
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
+    """A trigger on a table, and the function it calls."""
     name: str
     table: QName
     function: QName
@@ -208,6 +217,7 @@ class Policy:
 
 @dataclass(frozen=True, slots=True)
 class Extension:
+    """An installed extension."""
     name: str
     version: str | None = None
     schema: str | None = None
@@ -250,12 +260,32 @@ class Dependency(NamedTuple):
 
 class _KeyedStore(dict[QName, V]):
     """A dict that tells its subclass of every entry added or removed, so that it can keep
-    a secondary map current; callers use it as a plain dict."""
+    a secondary map current; callers use it as a plain dict.
+
+    While ``changed`` is a set, every key written or deleted is added to it (and a copy
+    carries it on): `changed_keys` then compares only those with an earlier snapshot.
+    """
+
+    changed: set[QName] | None = None
 
     def __init__(self, items: Mapping[QName, V] | None = None) -> None:
         super().__init__()
         for key, value in (items or {}).items():
             self[key] = value
+
+    def copy(self) -> Self:
+        """A copy that shares the entries: the dict copied in C, the secondary map from the
+        original's (re-adding every entry made each snapshot of a long history cost as
+        much as building it)."""
+        new = type(self).__new__(type(self))
+        dict.update(new, self)
+        new._copy_map(self)
+        if self.changed is not None:
+            new.changed = set(self.changed)
+        return new
+
+    def _copy_map(self, source: Self) -> None:
+        raise NotImplementedError
 
     def _added(self, key: QName, value: V) -> None:
         raise NotImplementedError
@@ -269,11 +299,15 @@ class _KeyedStore(dict[QName, V]):
             self._removed(key, old)
         super().__setitem__(key, value)
         self._added(key, value)
+        if self.changed is not None:
+            self.changed.add(key)
 
     def __delitem__(self, key: QName) -> None:
         old = super().__getitem__(key)
         super().__delitem__(key)
         self._removed(key, old)
+        if self.changed is not None:
+            self.changed.add(key)
 
     def pop(self, key: QName, *default: Any) -> Any:
         if key in self:
@@ -314,6 +348,9 @@ class TableStore(_KeyedStore[Table]):
         return {c.ref_table for c in table.constraints
                 if c.kind == "foreign" and c.ref_table is not None}
 
+    def _copy_map(self, source: TableStore) -> None:
+        self._referenced_by = {k: set(v) for k, v in source._referenced_by.items()}
+
     def _added(self, key: QName, value: Table) -> None:
         for target in self._targets(value):
             self._referenced_by.setdefault(target, set()).add(key)
@@ -338,6 +375,9 @@ class IndexStore(_KeyedStore[Index]):
         self._by_table: dict[QName, set[QName]] = {}
         super().__init__(items)
 
+    def _copy_map(self, source: IndexStore) -> None:
+        self._by_table = {k: set(v) for k, v in source._by_table.items()}
+
     def _added(self, key: QName, value: Index) -> None:
         self._by_table.setdefault(value.table, set()).add(key)
 
@@ -353,6 +393,7 @@ class IndexStore(_KeyedStore[Index]):
 
 @dataclass
 class Catalog:
+    """The whole schema, every object by name, as the fold or introspection builds it."""
     schemas: set[str] = field(default_factory=lambda: {"public"})
     extensions: set[str] = field(default_factory=set)
     tables: TableStore = field(default_factory=TableStore)
@@ -378,12 +419,18 @@ class Catalog:
 
     def copy(self) -> Catalog:
         return Catalog(
-            set(self.schemas), set(self.extensions), TableStore(self.tables),
-            IndexStore(self.indexes),
+            set(self.schemas), set(self.extensions), self.tables.copy(), self.indexes.copy(),
             dict(self.views), dict(self.sequences), dict(self.types), dict(self.functions),
             dict(self.triggers), dict(self.policies), dict(self.extension_info),
             dict(self.schema_comments), set(self.dependencies), self.server_version,
         )
+
+    def track_changes(self, on: bool = True) -> None:
+        """Start (or stop) recording which tables and indexes change, for `changed_keys`:
+        a snapshot taken just before, compared with this catalog or a copy of it later,
+        then looks only at what changed in between."""
+        self.tables.changed = set() if on else None
+        self.indexes.changed = set() if on else None
 
     def relation_exists(self, name: QName) -> bool:
         return name in self.tables or name in self.views
@@ -422,9 +469,26 @@ class Catalog:
         return out
 
 
+def changed_keys(mine: Mapping[K, object], theirs: Mapping[K, object]) -> list[K]:
+    """Keys whose entries are not the very same record in both, in order of their names.
+
+    The fold replaces a record when it changes, so two snapshots of one history share
+    every record a migration did not touch. When ``theirs`` recorded its changes since it
+    was equal to ``mine`` (`Catalog.track_changes`), only those keys are looked at: a
+    comparison after every migration of a long history then does not walk the whole schema.
+    """
+    recorded = getattr(theirs, "changed", None)
+    keys = recorded if recorded is not None else mine.keys() | theirs.keys()
+    return sorted((key for key in keys
+                   if mine.get(key, _ABSENT) is not theirs.get(key, _ABSENT)), key=str)
+
+
+_ABSENT = object()
+
+
 def _store_differences(label: str, mine: Mapping[K, object], theirs: Mapping[K, object]
                        ) -> list[str]:
-    return [f"{label} {_key_str(key)}" for key in sorted(set(mine) | set(theirs), key=str)
+    return [f"{label} {_key_str(key)}" for key in changed_keys(mine, theirs)
             if mine.get(key) != theirs.get(key)]
 
 

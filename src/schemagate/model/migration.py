@@ -10,15 +10,22 @@ from schemagate.model.findings import InputError, Suppression
 from schemagate.model.ops import Operation
 from schemagate.model.span import Span
 
-Layout = Literal["sql", "golang-migrate", "flyway", "dbmate", "prisma", "diesel", "alembic"]
+Layout = Literal[
+    "sql", "golang-migrate", "flyway", "dbmate", "prisma", "diesel", "alembic", "popx",
+    "django",
+]
 
 # How the migration tool sends a script to PostgreSQL:
 # - "autocommit": statement by statement, each its own transaction unless the script says BEGIN
 #   (psql, plain .sql files);
 # - "wrapped": the tool runs the whole script inside BEGIN ... COMMIT (dbmate, Flyway, Alembic);
 # - "implicit": the whole file as one multi-statement query, which PostgreSQL runs as one
-#   implicit transaction when it holds more than one statement (golang-migrate, Prisma).
-TransactionMode = Literal["autocommit", "wrapped", "implicit"]
+#   implicit transaction when it holds more than one statement (golang-migrate, Prisma,
+#   popx's `.autocommit.` files);
+# - "detected": "wrapped", unless a statement must run outside a transaction: then the whole
+#   script runs statement by statement, as "autocommit" (Flyway on PostgreSQL decides so for
+#   each migration from its statements). The parser resolves it to one of the others.
+TransactionMode = Literal["autocommit", "wrapped", "implicit", "detected"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +51,11 @@ class MigrationSource:
     # Found only as context for the files named: the other revisions of an Alembic history
     # that a named revision needs to be placed and folded. Folded, never reported.
     context_only: bool = False
+    # Django: the migrations this one runs after ("app_label.name"), resolved by discovery
+    # across apps (`__first__`, `__latest__`, `run_before`, squashes); and the project
+    # folder whose apps make one history.
+    requires: tuple[str, ...] = ()
+    project: str | None = None
 
     @property
     def history(self) -> str:
@@ -53,6 +65,8 @@ class MigrationSource:
         see each other's tables. Prisma and diesel keep one folder per migration, so their
         history is the folder above.
         """
+        if self.project is not None:
+            return self.project
         script = self.up or self.down
         if script is None:
             return ""
@@ -100,6 +114,10 @@ class ParsedScript:
     # What the script's function holds (Alembic: the `pass` of an empty downgrade()), for
     # findings about what it does not do.
     body_span: Span | None = None
+    # A down script that holds only what is written out (Django's `reverse_sql` and
+    # `reverse_code`): the tool reverses every other operation itself, so an empty or
+    # partial script is no missing way back, and the schema it leaves is not the tool's.
+    derived: bool = False
 
 
 @dataclass(frozen=True, slots=True)

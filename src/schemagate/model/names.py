@@ -14,14 +14,20 @@ from schemagate.model.text import escape_controls
 DEFAULT_SCHEMA = "public"
 
 
+# The schema of an unqualified name in MySQL and SQLite, which have no `public`: the current
+# database. Such names are shown without a schema.
+NO_SCHEMA = ""
+
+
 class QName(NamedTuple):
-    """A schema-qualified object name. Unqualified names resolve to ``public``."""
+    """A schema-qualified object name. Unqualified names resolve to ``public`` in PostgreSQL,
+    and to `NO_SCHEMA` (the current database) in MySQL and SQLite."""
 
     schema: str
     name: str
 
     def __str__(self) -> str:
-        return f"{self.schema}.{self.name}"
+        return f"{self.schema}.{self.name}" if self.schema else self.name
 
     @classmethod
     def of(cls, name: str, schema: str | None = None) -> QName:

@@ -42,6 +42,7 @@ class Expr:
 
 @dataclass(frozen=True, slots=True)
 class ColumnDef:
+    """A column as a statement defines it."""
     name: str
     type: TypeRef
     not_null: bool = False
@@ -53,6 +54,7 @@ class ColumnDef:
 
 @dataclass(frozen=True, slots=True)
 class ConstraintDef:
+    """A table constraint as a statement defines it, inline or on its own."""
     kind: ConstraintKind
     name: str | None = None
     columns: tuple[str, ...] = ()
@@ -67,6 +69,7 @@ class ConstraintDef:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Operation:
+    """What one statement does; `statement` is its index in the script."""
     span: Span  # the whole statement
     statement: int = 0
     clause: Span | None = field(default=None, compare=False)  # this operation's part of it
@@ -91,12 +94,14 @@ class Operation:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateSchema(Operation):
+    """`CREATE SCHEMA`."""
     name: str
     if_not_exists: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropSchema(Operation):
+    """`DROP SCHEMA`."""
     names: tuple[str, ...]
     cascade: bool = False
     if_exists: bool = False
@@ -104,19 +109,37 @@ class DropSchema(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenameSchema(Operation):
+    """`ALTER SCHEMA … RENAME TO`."""
     name: str
     new_name: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropDatabase(Operation):
+    """`DROP DATABASE`."""
     name: str
 
 
 # --- tables ---------------------------------------------------------------------------
 
+@dataclass(frozen=True, slots=True)
+class QueryColumn:
+    """An output column of the query a table is created from (CREATE TABLE AS, SELECT INTO).
+
+    The fold resolves it against the tables known at that point: `*` (no `name`) stands for
+    every column of `source`, a named column takes its type from `type` (a cast) or else
+    from `source_column` of `source`.
+    """
+
+    name: str | None  # None: `*`
+    source: QName | None = None  # the relation it is read from, when the query says which
+    source_column: str | None = None
+    type: TypeRef | None = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateTable(Operation):
+    """`CREATE TABLE`."""
     table: QName
     columns: tuple[ColumnDef, ...] = ()
     constraints: tuple[ConstraintDef, ...] = ()
@@ -124,10 +147,15 @@ class CreateTable(Operation):
     from_query: bool = False
     partition_of: QName | None = None
     temporary: bool = False
+    # From a query: its output columns, or None when they cannot be told from the text (a
+    # VALUES list, an unnamed expression, a sub-select); then the table's columns are unknown.
+    query_columns: tuple[QueryColumn, ...] | None = None
+    column_names: tuple[str, ...] = ()  # `CREATE TABLE t (a, b) AS …`: renames, in order
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropTable(Operation):
+    """`DROP TABLE`, of one table or several."""
     tables: tuple[QName, ...]
     cascade: bool = False
     if_exists: bool = False
@@ -135,6 +163,7 @@ class DropTable(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenameTable(Operation):
+    """`ALTER TABLE … RENAME TO`."""
     table: QName
     new_name: str
 
@@ -150,12 +179,14 @@ class TableRewrite(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AttachPartition(Operation):
+    """`ALTER TABLE … ATTACH PARTITION`."""
     table: QName
     partition: QName
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DetachPartition(Operation):
+    """`ALTER TABLE … DETACH PARTITION`."""
     table: QName
     partition: QName
     concurrently: bool = False
@@ -165,6 +196,7 @@ class DetachPartition(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AddColumn(Operation):
+    """`ALTER TABLE … ADD COLUMN`."""
     table: QName
     column: ColumnDef
     constraints: tuple[ConstraintDef, ...] = ()
@@ -173,6 +205,7 @@ class AddColumn(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropColumn(Operation):
+    """`ALTER TABLE … DROP COLUMN`."""
     table: QName
     column: str
     cascade: bool = False
@@ -181,6 +214,7 @@ class DropColumn(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenameColumn(Operation):
+    """`ALTER TABLE … RENAME COLUMN`."""
     table: QName
     column: str
     new_name: str
@@ -188,6 +222,7 @@ class RenameColumn(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AlterColumnType(Operation):
+    """`ALTER TABLE … ALTER COLUMN … TYPE`."""
     table: QName
     column: str
     new_type: TypeRef
@@ -197,18 +232,21 @@ class AlterColumnType(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SetNotNull(Operation):
+    """`ALTER TABLE … ALTER COLUMN … SET NOT NULL`."""
     table: QName
     column: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropNotNull(Operation):
+    """`ALTER TABLE … ALTER COLUMN … DROP NOT NULL`."""
     table: QName
     column: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SetDefault(Operation):
+    """`ALTER TABLE … ALTER COLUMN … SET DEFAULT` or `DROP DEFAULT`."""
     table: QName
     column: str
     default: Expr | None  # None: DROP DEFAULT
@@ -218,12 +256,14 @@ class SetDefault(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AddConstraint(Operation):
+    """`ALTER TABLE … ADD CONSTRAINT`."""
     table: QName
     constraint: ConstraintDef
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropConstraint(Operation):
+    """`ALTER TABLE … DROP CONSTRAINT`."""
     table: QName
     name: str
     cascade: bool = False
@@ -232,12 +272,14 @@ class DropConstraint(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ValidateConstraint(Operation):
+    """`ALTER TABLE … VALIDATE CONSTRAINT`."""
     table: QName
     name: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenameConstraint(Operation):
+    """`ALTER TABLE … RENAME CONSTRAINT`."""
     table: QName
     name: str
     new_name: str
@@ -247,6 +289,7 @@ class RenameConstraint(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateIndex(Operation):
+    """`CREATE INDEX`."""
     name: QName | None
     table: QName
     columns: tuple[str, ...] = ()
@@ -260,6 +303,7 @@ class CreateIndex(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropIndex(Operation):
+    """`DROP INDEX`."""
     names: tuple[QName, ...]
     concurrently: bool = False
     cascade: bool = False
@@ -268,12 +312,14 @@ class DropIndex(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenameIndex(Operation):
+    """`ALTER INDEX … RENAME TO`."""
     name: QName
     new_name: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reindex(Operation):
+    """`REINDEX`."""
     target: Literal["index", "table", "schema", "database", "system"]
     name: str
     concurrently: bool = False
@@ -283,6 +329,7 @@ class Reindex(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateView(Operation):
+    """`CREATE VIEW` or `CREATE MATERIALIZED VIEW`."""
     name: QName
     materialized: bool = False
     or_replace: bool = False
@@ -292,6 +339,7 @@ class CreateView(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropView(Operation):
+    """`DROP VIEW` or `DROP MATERIALIZED VIEW`."""
     names: tuple[QName, ...]
     materialized: bool = False
     cascade: bool = False
@@ -300,18 +348,21 @@ class DropView(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RefreshMaterializedView(Operation):
+    """`REFRESH MATERIALIZED VIEW`."""
     name: QName
     concurrently: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateSequence(Operation):
+    """`CREATE SEQUENCE`."""
     name: QName
     owned_by: tuple[QName, str] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropSequence(Operation):
+    """`DROP SEQUENCE`."""
     names: tuple[QName, ...]
     cascade: bool = False
     if_exists: bool = False
@@ -319,6 +370,7 @@ class DropSequence(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateType(Operation):
+    """`CREATE TYPE` (or `CREATE DOMAIN`)."""
     name: QName
     enum_values: tuple[str, ...] | None = None  # None: not an enum (composite, domain, range)
     type_kind: Literal["enum", "composite", "domain", "range", "other"] = "enum"
@@ -326,6 +378,7 @@ class CreateType(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AlterEnumAddValue(Operation):
+    """`ALTER TYPE … ADD VALUE`."""
     name: QName
     value: str
     if_not_exists: bool = False
@@ -333,6 +386,7 @@ class AlterEnumAddValue(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenameEnumValue(Operation):
+    """`ALTER TYPE … RENAME VALUE`."""
     name: QName
     value: str
     new_value: str
@@ -340,12 +394,14 @@ class RenameEnumValue(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenameType(Operation):
+    """`ALTER TYPE … RENAME TO`."""
     name: QName
     new_name: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropType(Operation):
+    """`DROP TYPE`."""
     names: tuple[QName, ...]
     cascade: bool = False
     if_exists: bool = False
@@ -354,6 +410,7 @@ class DropType(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateFunction(Operation):
+    """`CREATE FUNCTION` or `CREATE PROCEDURE`."""
     name: QName
     arg_types: tuple[str, ...] = ()
     or_replace: bool = False
@@ -363,6 +420,7 @@ class CreateFunction(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropFunction(Operation):
+    """`DROP FUNCTION` or `DROP PROCEDURE`."""
     names: tuple[tuple[QName, tuple[str, ...] | None], ...]  # (name, args or None if unstated)
     cascade: bool = False
     if_exists: bool = False
@@ -370,6 +428,7 @@ class DropFunction(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateTrigger(Operation):
+    """`CREATE TRIGGER`."""
     name: str
     table: QName
     function: QName
@@ -378,6 +437,7 @@ class CreateTrigger(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropTrigger(Operation):
+    """`DROP TRIGGER`."""
     name: str
     table: QName
     cascade: bool = False
@@ -385,13 +445,23 @@ class DropTrigger(Operation):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DropEventTrigger(Operation):
+    """`DROP EVENT TRIGGER`: database-wide, on no table; nothing else depends on one."""
+    names: tuple[str, ...]
+    cascade: bool = False
+    if_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CreateExtension(Operation):
+    """`CREATE EXTENSION`."""
     name: str
     if_not_exists: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropExtension(Operation):
+    """`DROP EXTENSION`."""
     names: tuple[str, ...]
     cascade: bool = False
 
@@ -400,18 +470,21 @@ class DropExtension(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Truncate(Operation):
+    """`TRUNCATE`."""
     tables: tuple[QName, ...]
     cascade: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeleteRows(Operation):
+    """`DELETE`."""
     table: QName
     has_where: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UpdateRows(Operation):
+    """`UPDATE`."""
     table: QName
     has_where: bool
     columns: tuple[str, ...] = ()
@@ -419,6 +492,7 @@ class UpdateRows(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InsertRows(Operation):
+    """`INSERT`."""
     table: QName
 
 
@@ -444,7 +518,13 @@ class LockTable(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TransactionControl(Operation):
+    """`BEGIN`, `COMMIT`, `ROLLBACK` and savepoints."""
     action: Literal["begin", "commit", "rollback", "savepoint", "release", "rollback_to"]
+
+
+# The statement kind of `op.drop_constraint(None, …)`: Alembic autogenerate writes it for a
+# constraint the database gave no name, and it fails when it runs.
+UNNAMED_DROP_CONSTRAINT = "op.drop_constraint(None)"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

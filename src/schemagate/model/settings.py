@@ -23,3 +23,9 @@ class Settings:
     # Layout name ("golang-migrate", "sql", …) to the transaction mode that overrides discovery's.
     transactions: dict[str, TransactionMode] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)
+    # Fill every template placeholder no variable names with a harmless identifier.
+    fill_placeholders: bool = False
+    # A path with no migrations is a notice, not an error (exit 2).
+    allow_empty: bool = False
+    cache: bool = True  # reuse parse results of unchanged files (parse/cache.py)
+    cache_dir: str | None = None  # None: the user's cache folder

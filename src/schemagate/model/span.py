@@ -81,3 +81,9 @@ class LazySpan(Span):
 
     def __repr__(self) -> str:
         return repr(self.resolved())
+
+    def __reduce__(self) -> tuple[type[Span], tuple[str, int, int, int, int]]:
+        # Pickled (the parse cache) as the plain span it stands for: the closure that would
+        # work it out holds the whole statement and cannot be pickled.
+        s = self.resolved()
+        return Span, (s.path, s.line, s.column, s.end_line, s.end_column)

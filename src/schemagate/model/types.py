@@ -129,6 +129,10 @@ def classify_change(old: TypeRef, new: TypeRef, using: bool = False) -> TypeChan
         return TypeChange(True, True, "rejects longer values")
     if a == "bpchar" and b in ("varchar", "text"):
         return TypeChange(False, True, "strips trailing blanks")
+    if a in _TEXT_LIKE and b == "varchar" and _length(new) is None:
+        # An unbounded varchar holds any string; citext casts to it without a function
+        # (the extension declares the cast WITHOUT FUNCTION), name through one.
+        return TypeChange(False, using if a == "citext" else True, "keeps every value")
     if a in _TEXT_LIKE and b in ("varchar", "bpchar"):
         return TypeChange(True, True, "can reject longer values")
     if a in _INT_WIDTH and b in _INT_WIDTH:

@@ -5,9 +5,12 @@ One bad file never stops the others: its error is collected and the rest are par
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import sys
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from schemagate.model.findings import InputError, Notice
 from schemagate.model.migration import (
@@ -19,6 +22,19 @@ from schemagate.model.migration import (
 )
 from schemagate.parse.frontend import FileFrontend, script_frontend
 from schemagate.parse.source import SourceText, read_source
+from schemagate.parse.transactions import resolved_mode
+
+T = TypeVar("T")
+# A statement nested as deep as PostgreSQL's parser allows (it stops near 10,000 levels)
+# becomes a tree some 60,000 levels deep: Python's JSON decoder and the translators recurse
+# once a level. Such a file is parsed again on a thread with room for that.
+_DEEP_STACK_BYTES = 512 * 1024 * 1024
+_DEEP_RECURSION_LIMIT = 400_000
+_TOO_DEEP = ("a statement is nested too deeply to analyse (an expression or subquery "
+             "thousands of levels deep)")
+
+if TYPE_CHECKING:  # a run with --no-cache never imports the cache (pickle, hashlib)
+    from schemagate.parse.cache import ParseCache
 
 
 @dataclass
@@ -27,6 +43,7 @@ class Loaded:
     errors: list[InputError] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     files: int = 0
+    fill_all: bool = False
 
 
 def load_migrations(
@@ -35,40 +52,99 @@ def load_migrations(
     variables: Mapping[str, str] | None = None,
     transactions: Mapping[str, TransactionMode] | None = None,
     root: Path | None = None,
+    fill_placeholders: bool = False,
+    cache: ParseCache | None = None,
 ) -> Loaded:
-    """Parse every migration; ``transactions`` overrides a layout's transaction mode."""
-    loaded = Loaded()
+    """Parse every migration; ``transactions`` overrides a layout's transaction mode, and
+    ``fill_placeholders`` fills the placeholders no variable names (each in a notice).
+
+    With a ``cache``, a script whose frontend inputs were seen before is read back from it
+    instead of parsed, and new results are stored in it.
+    """
+    loaded = Loaded(fill_all=fill_placeholders)
     texts: dict[str, SourceText | InputError] = {}
+    django_states: dict[str, object] = {}  # per project: its models, file after file
     for source in sources:
+        if source.layout == "django":  # in graph order: each file sees the models before it
+            frontend = _django_frontend(source, django_states)
+            loaded.migrations.append(_parse_file(frontend, source, texts, variables, root,
+                                                 loaded))
+            continue
         if source.layout == "alembic":  # one .py file: the header, upgrade() and downgrade()
             if transactions and "alembic" in transactions:
                 mode = transactions["alembic"]
                 source = replace(source, up=source.up and replace(source.up, transaction=mode),
                                  down=source.down and replace(source.down, transaction=mode))
-            loaded.migrations.append(_parse_alembic(source, texts, variables, root, loaded))
+            loaded.migrations.append(_parse_alembic(source, texts, variables, root, loaded,
+                                                    cache))
             continue
-        up = _parse(source, source.up, texts, variables, transactions, root, loaded)
-        down = _parse(source, source.down, texts, variables, transactions, root, loaded)
+        up = _parse(source, source.up, texts, variables, transactions, root, loaded, cache)
+        down = _parse(source, source.down, texts, variables, transactions, root, loaded, cache)
         loaded.migrations.append(ParsedMigration(source, up, down))
     loaded.files = len(texts)
+    if cache is not None:
+        cache.prune()
     return loaded
+
+
+def _django_frontend(source: MigrationSource, states: dict[str, object]) -> FileFrontend:
+    from functools import partial
+
+    from schemagate.parse.django.frontend import parse_django
+    from schemagate.parse.django.state import ProjectState
+
+    state = states.setdefault(source.history, ProjectState())
+    assert isinstance(state, ProjectState)
+    return partial(parse_django, state=state)
+
+
+def _read(file: Path, display: str, variables: Mapping[str, str] | None, loaded: Loaded
+          ) -> SourceText | InputError:
+    text = read_source(file, display, variables, fill_all=loaded.fill_all)
+    if isinstance(text, SourceText):
+        for placeholder, value in text.defaulted:
+            line, _ = text.char_position_in_file(placeholder.start)
+            loaded.notices.append(Notice(
+                display, f"placeholder {placeholder.text} filled with `{value}` "
+                f"(--var {placeholder.name}=VALUE gives the real value)", line))
+    return text
 
 
 def _parse_alembic(
     source: MigrationSource, texts: dict[str, SourceText | InputError],
     variables: Mapping[str, str] | None, root: Path | None, loaded: Loaded,
+    cache: ParseCache | None,
 ) -> ParsedMigration:
     from schemagate.parse.alembic.frontend import parse_alembic
 
-    frontend: FileFrontend = parse_alembic
+    return _parse_file(parse_alembic, source, texts, variables, root, loaded, cache)
+
+
+def _parse_file(
+    frontend: FileFrontend, source: MigrationSource,
+    texts: dict[str, SourceText | InputError], variables: Mapping[str, str] | None,
+    root: Path | None, loaded: Loaded, cache: ParseCache | None = None,
+) -> ParsedMigration:
+    """One file holding a whole migration. Only a frontend whose result depends on the file
+    alone may pass a ``cache``: Django's depends on the models of the files before it."""
     script = source.up or source.down
     assert script is not None
     file = (root / script.path) if root else Path(script.path)
-    text = texts[script.path] = read_source(file, script.path, variables)
+    text = texts[script.path] = _read(file, script.path, variables, loaded)
     if isinstance(text, InputError):
         loaded.errors.append(text)
         return ParsedMigration(source, ParsedScript(script, errors=[text]), None)
-    parsed = frontend(text, source)
+    key = cache.key(source.layout, text, source) if cache is not None else ""
+    parsed = cache.get(key) if cache is not None else None
+    if not isinstance(parsed, ParsedMigration):
+        try:
+            parsed = parse_deeply(frontend, text, source)
+        except RecursionError:
+            error = InputError(script.path, _TOO_DEEP)
+            loaded.errors.append(error)
+            return ParsedMigration(source, ParsedScript(script, errors=[error]), None)
+        if cache is not None:
+            cache.put(key, parsed)
     for part in (parsed.up, parsed.down):
         if part is not None:
             loaded.errors.extend(part.errors)
@@ -78,7 +154,7 @@ def _parse_alembic(
 def _parse(
     source: MigrationSource, script: Script | None, texts: dict[str, SourceText | InputError],
     variables: Mapping[str, str] | None, transactions: Mapping[str, TransactionMode] | None,
-    root: Path | None, loaded: Loaded,
+    root: Path | None, loaded: Loaded, cache: ParseCache | None,
 ) -> ParsedScript | None:
     if script is None:
         return None
@@ -86,17 +162,62 @@ def _parse(
         script = replace(script, transaction=transactions[source.layout])
     if script.path not in texts:
         file = (root / script.path) if root else Path(script.path)
-        texts[script.path] = read_source(file, script.path, variables)
+        texts[script.path] = _read(file, script.path, variables, loaded)
         text = texts[script.path]
         if isinstance(text, InputError):
             loaded.errors.append(text)
     text = texts[script.path]
     if isinstance(text, InputError):
         return ParsedScript(script, errors=[text])
-    parsed = script_frontend(source.dialect)(text, script, source.dialect)
+    key = cache.key("script", text, (script, source.dialect)) if cache is not None else ""
+    parsed = cache.get(key) if cache is not None else None
+    if not isinstance(parsed, ParsedScript):
+        try:
+            parsed = parse_deeply(script_frontend(source.dialect), text, script, source.dialect)
+        except RecursionError:
+            parsed = ParsedScript(script, errors=[InputError(script.path, _TOO_DEEP)])
+        if cache is not None:
+            cache.put(key, parsed)
+    if script.transaction == "detected":  # the rules and verify see how it was decided
+        mode = resolved_mode([st.ops for st in parsed.statements], script.transaction)
+        parsed.script = replace(script, transaction=mode)
     loaded.errors.extend(parsed.errors)
     # Discovery already notes files of zero bytes; this catches files of comments only.
     if parsed.empty and script.section is None and text.text.strip():
         loaded.notices.append(Notice(script.path, "migration has no statements, only comments",
                                      1))
     return parsed
+
+
+def parse_deeply(parse: Callable[..., T], *args: object) -> T:
+    """``parse(*args)``, run again with a deep stack if the input nests past Python's limit.
+
+    Almost every file parses on the first try, for free. Raises RecursionError when even
+    the deep stack is not enough.
+    """
+    try:
+        return parse(*args)
+    except RecursionError:
+        pass
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(parse(*args))
+        except BaseException as exc:  # handed back to the calling thread below
+            failure.append(exc)
+
+    limit = sys.getrecursionlimit()
+    old_stack = threading.stack_size(_DEEP_STACK_BYTES)
+    sys.setrecursionlimit(_DEEP_RECURSION_LIMIT)
+    try:
+        thread = threading.Thread(target=run, name="schemagate-deep-parse")
+        thread.start()
+        thread.join()
+    finally:
+        threading.stack_size(old_stack)
+        sys.setrecursionlimit(limit)
+    if failure:
+        raise failure[0]
+    return outcome[0]

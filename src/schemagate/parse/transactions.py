@@ -8,14 +8,31 @@ PostgreSQL runs a multi-statement simple query as one implicit transaction, so `
 CONCURRENTLY` fails there exactly as inside `BEGIN`: a file of one statement is not a
 transaction. Explicit `BEGIN`/`COMMIT` in the script are followed as PostgreSQL would: after
 an explicit `COMMIT` in a wrapped script, the rest runs outside the tool's transaction.
+
+Flyway decides per migration ("detected"): its PostgreSQL parser marks the statements that
+cannot run in a transaction (PostgreSQLParser.detectCanExecuteInTransaction: CREATE or DROP
+INDEX CONCURRENTLY, CREATE or DROP DATABASE, TABLESPACE or SUBSCRIPTION, ALTER SYSTEM,
+REINDEX SCHEMA/DATABASE/SYSTEM, VACUUM, DISCARD ALL), and a migration holding one runs with
+no transaction at all. It refuses a migration that also holds other statements unless its
+`mixed` setting is on, and then runs that one with no transaction too, as modelled here.
+It does not recognise REINDEX … CONCURRENTLY or DETACH PARTITION … CONCURRENTLY, and wraps
+those, where PostgreSQL refuses them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from schemagate.model import ops as o
 from schemagate.model.migration import TransactionMode
 from schemagate.model.ops import Operation, TransactionControl
+
+# Statements Flyway runs outside a transaction, by the parser's statement kind (the others
+# are matched on operations in `flyway_runs_outside`).
+_FLYWAY_OUTSIDE_KINDS = frozenset({
+    "CreatedbStmt", "DropdbStmt", "CreateTableSpaceStmt", "DropTableSpaceStmt",
+    "CreateSubscriptionStmt", "DropSubscriptionStmt", "AlterSystemStmt", "VacuumStmt",
+})
 
 
 def in_transaction(statements: Sequence[Sequence[Operation]], mode: TransactionMode) -> list[bool]:
@@ -30,6 +47,7 @@ def transaction_blocks(
 
     BEGIN belongs to the block it opens, COMMIT/ROLLBACK to the block they close.
     """
+    mode = resolved_mode(statements, mode)
     implicit = mode == "implicit" and len(statements) > 1
     block: int | None = 0 if (mode == "wrapped" or implicit) else None
     next_block = 1
@@ -50,3 +68,26 @@ def transaction_blocks(
             else:
                 block = None
     return out
+
+
+def resolved_mode(statements: Sequence[Sequence[Operation]], mode: TransactionMode
+                  ) -> TransactionMode:
+    """The mode a script runs in: "detected" becomes "autocommit" or "wrapped"."""
+    if mode != "detected":
+        return mode
+    return "autocommit" if any(flyway_runs_outside(ops) for ops in statements) else "wrapped"
+
+
+def flyway_runs_outside(ops: Sequence[Operation]) -> bool:
+    """Whether Flyway runs the migration holding this statement outside a transaction."""
+    first = ops[0] if ops else None
+    match first:
+        case o.CreateIndex(concurrently=True) | o.DropIndex(concurrently=True) | o.DropDatabase():
+            return True
+        case o.Reindex(target="schema" | "database" | "system"):
+            return True
+        case o.RawSQL(statement_kind=kind, sql=sql):
+            if kind == "DiscardStmt":
+                return sql.upper().split()[1:2] == ["ALL"]
+            return kind in _FLYWAY_OUTSIDE_KINDS
+    return False

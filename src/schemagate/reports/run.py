@@ -78,7 +78,7 @@ def run_report(paths: Sequence[str], settings: Settings, *, db: str | None = Non
 
     now = now or report_time()
     bar = progress or Progress("parsing", enabled=False)
-    found = discover(list(paths) or ["."])
+    found = discover(list(paths) or ["."], dialect=settings.dialect)
     bar.relabel("parsing")
     loaded = load_migrations(bar.track(found.migrations, len(found.migrations)),
                              variables=settings.variables, transactions=settings.transactions)

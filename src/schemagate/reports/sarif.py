@@ -36,9 +36,9 @@ from schemagate.rules.registry import Rule, all_rules
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/schemagate/schemagate"
-# Rule pages do not exist yet; the README's rule section is the closest stable page. Each
-# rule's full documentation travels in `help` anyway, which is what GitHub shows.
-HELP_URI = INFORMATION_URI + "#rules"
+# Each rule's page in docs/rules/ (generated from its docstring); the full documentation also
+# travels in `help`, which is what GitHub shows.
+HELP_URI = INFORMATION_URI + "/blob/main/docs/rules/{id}.md"
 SRCROOT = "%SRCROOT%"
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -91,7 +91,7 @@ def rule_descriptor(r: Rule) -> dict[str, Any]:
         "fullDescription": {"text": full},
         "help": {"text": f"{r.summary}\n\n{r.doc}{also}".strip(),
                  "markdown": f"**{r.summary}**\n\n{r.doc}{also}".strip()},
-        "helpUri": HELP_URI,
+        "helpUri": HELP_URI.format(id=r.id),
         "defaultConfiguration": {"level": _LEVEL[r.severity],
                                  "enabled": r.enabled_by_default},
         "properties": props,

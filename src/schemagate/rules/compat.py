@@ -26,6 +26,13 @@ def add_required_column(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
     empty it succeeds, and then every `INSERT` from the application version still running,
     which does not know the column, fails.
 
+    MySQL and MariaDB do not fail on existing rows: they fill the column with its type's
+    implicit default (`''`, `0`), which the application then reads as real data; a
+    `DATETIME`/`DATE` gets the zero date, which strict mode with `NO_ZERO_DATE` (MySQL's
+    default) rejects, failing the statement. In strict mode (the default) every `INSERT`
+    that omits the column fails with `Field '…' doesn't have a default value`. (Checked on
+    MariaDB 10.11.)
+
     ## When it does not fire
     With a `DEFAULT`, for identity, serial and generated columns (they fill themselves), and
     on tables created earlier in the same migration. With `--db`, when the live table has
@@ -41,11 +48,39 @@ def add_required_column(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE users ADD COLUMN plan text NOT NULL;
     ```
+
+    ## References
+    - Modifying Tables, Adding a Column: the new column is filled with its default, or NULL when it
+      has none, so `NOT NULL` without a default fails on a table with rows.
+      https://www.postgresql.org/docs/current/ddl-alter.html#DDL-ALTER-ADDING-A-COLUMN
+    - ALTER TABLE, Notes: a non-volatile default is stored once in the catalog (PostgreSQL 11+),
+      with no rewrite.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
+
+    ## With Alembic
+    Give the default to the database, not only to SQLAlchemy:
+    ```python
+    op.add_column("users", sa.Column("plan", sa.Text(), nullable=False, server_default="free"))
+    ```
+
+    ## With Django
+    A field `default=` lives in Python only; from Django 5.0, `db_default=` sets it in the
+    database too, so inserts from the previous release still succeed:
+    ```python
+    migrations.AddField("user", "plan", models.TextField(db_default="free"))
+    ```
     """
     col = op.column
     if not col.not_null or col.default is not None or ctx.is_new(op.table):
         return
     if col.identity or col.generated is not None or col.type.serial:
+        return
+    if ctx.migration.source.dialect == "mysql":
+        yield Hit(f"adding NOT NULL column `{col.name}` without a default to `{op.table}`: "
+                  "existing rows get the type's implicit default ('' or 0; a zero date, "
+                  "which NO_ZERO_DATE rejects), and in strict mode inserts from the running "
+                  "application fail with \"doesn't have a default value\"",
+                  object=f"{op.table}.{col.name}", lock=LockMode.ACCESS_EXCLUSIVE)
         return
     yield Hit(f"adding NOT NULL column `{col.name}` without a default to `{op.table}` fails if "
               "the table has rows, and breaks inserts from the running application",
@@ -81,6 +116,13 @@ def rename_table(op: o.RenameTable, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE customers RENAME TO clients;
     ```
+
+    ## References
+    - ALTER TABLE: `RENAME` changes the name at once for every session.
+      https://www.postgresql.org/docs/current/sql-altertable.html
+    - CREATE VIEW, Updatable Views: a simple view over one table accepts `INSERT`, `UPDATE` and
+      `DELETE`, so the old name keeps working for writers too.
+      https://www.postgresql.org/docs/current/sql-createview.html#SQL-CREATEVIEW-UPDATABLE-VIEWS
     """
     if ctx.is_new(op.table) or ctx.undoes_rename(op.table):
         return
@@ -113,6 +155,14 @@ def rename_column(op: o.RenameColumn, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE users RENAME COLUMN email TO email_address;
     ```
+
+    ## References
+    - ALTER TABLE: `RENAME COLUMN` changes the name at once for every session.
+      https://www.postgresql.org/docs/current/sql-altertable.html
+
+    ## With Django
+    Keep the column's old name in the database while the model uses the new one:
+    `RenameField` plus `db_column="old_name"` on the field renames nothing in the database.
     """
     if ctx.is_new_column(op.table, op.column) or ctx.undoes_rename(op.table, op.column):
         return
@@ -143,6 +193,13 @@ def rename_schema(op: o.RenameSchema, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER SCHEMA reporting RENAME TO analytics;
     ```
+
+    ## References
+    - ALTER SCHEMA: `RENAME TO` changes the name at once.
+      https://www.postgresql.org/docs/current/sql-alterschema.html
+    - The Schema Search Path: unqualified names are looked up through `search_path`, which names
+      schemas.
+      https://www.postgresql.org/docs/current/ddl-schemas.html#DDL-SCHEMAS-PATH
     """
     if any(t.schema == op.name and ctx.is_new(t) for t in ctx.catalog.tables) and not any(
             t.schema == op.name and not ctx.is_new(t) for t in ctx.catalog.tables):
@@ -174,6 +231,12 @@ def rename_enum_value(op: o.RenameEnumValue, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TYPE order_status RENAME VALUE 'canceled' TO 'cancelled';
     ```
+
+    ## References
+    - ALTER TYPE: `RENAME VALUE` renames a label of an enum type.
+      https://www.postgresql.org/docs/current/sql-altertype.html
+    - Enumerated Types: an input value that is not a label of the type is an error.
+      https://www.postgresql.org/docs/current/datatype-enum.html
     """
     typ = ctx.catalog.types.get(op.name)
     if typ is not None and typ.created_in == ctx.migration.name:
@@ -207,6 +270,10 @@ def drop_not_null(op: o.DropNotNull, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE users ALTER COLUMN email DROP NOT NULL;
     ```
+
+    ## References
+    - ALTER TABLE, SET/DROP NOT NULL: `DROP NOT NULL` lets the column hold NULLs from then on.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DROP-NOT-NULL
     """
     if ctx.is_new_column(op.table, op.column) or _undoes_set_not_null(op, ctx):
         return

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog, Table
@@ -13,6 +14,8 @@ from schemagate.model.migration import ParsedMigration, ParsedScript, ParsedStat
 from schemagate.model.names import QName
 from schemagate.model.settings import Settings
 from schemagate.model.types import TypeRef
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -35,6 +38,8 @@ class MigrationState:
     up_constraints: set[tuple[QName, str]] = field(default_factory=set)
     # The type a column had before this migration first changed it.
     old_types: dict[tuple[QName, str], TypeRef] = field(default_factory=dict)
+    # What `RuleContext.per_script` computed, by (function, id of the script).
+    script_facts: dict[tuple[Callable[..., Any], int], Any] = field(default_factory=dict)
     # The SETs of each script, per (path, section, setting): read once per script, so that
     # asking at every statement costs a binary search, not a rescan of what came before.
     setting_logs: dict[tuple[str, str | None, str], SettingLog] = field(default_factory=dict)
@@ -101,6 +106,17 @@ class RuleContext:
 
     def table(self, name: QName) -> Table | None:
         return self.catalog.tables.get(name)
+
+    def per_script(self, build: Callable[[ParsedScript], T]) -> T:
+        """What ``build`` makes of the whole script, made once per script.
+
+        A rule that looks at the statements before or after its own indexes them this way;
+        scanning the script again for every statement made a long script quadratic.
+        """
+        key = (build, id(self.script))
+        if key not in self.state.script_facts:
+            self.state.script_facts[key] = build(self.script)
+        return cast(T, self.state.script_facts[key])
 
     def setting_on(self, setting: str) -> bool:
         """Whether `SET [LOCAL] setting` to a non-zero value ran earlier in this script and

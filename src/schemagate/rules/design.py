@@ -12,7 +12,7 @@ from schemagate.fold import constraint_name
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog, Constraint
 from schemagate.model.findings import Severity
-from schemagate.model.migration import ParsedMigration
+from schemagate.model.migration import ParsedMigration, ParsedScript
 from schemagate.model.names import QName
 from schemagate.model.settings import Settings
 from schemagate.model.span import Span
@@ -62,14 +62,34 @@ def _referenced(op: o.Operation, column: str, ctx: RuleContext) -> tuple[QName, 
     match op:
         case o.CreateTable(table=table, constraints=cons) | o.AddColumn(
                 table=table, constraints=cons):
-            later = [x.constraint for st in ctx.script.statements[ctx.statement.index + 1:]
-                     for x in st.ops if isinstance(x, o.AddConstraint) and x.table == table]
+            later = [con for index, con in ctx.per_script(_added_constraints).get(table, ())
+                     if index > ctx.statement.index]
             for con in (*cons, *later):
                 if con.kind == "foreign" and con.ref_table is not None and column in con.columns:
                     at = con.columns.index(column)
                     ref = con.ref_columns[at] if at < len(con.ref_columns) else None
                     return con.ref_table, ref or ""
     return None
+
+
+def _added_constraints(script: ParsedScript) -> dict[QName, list[tuple[int, o.ConstraintDef]]]:
+    """The `ADD CONSTRAINT`s of the script by table, with their statement's index, in order."""
+    out: dict[QName, list[tuple[int, o.ConstraintDef]]] = {}
+    for st in script.statements:
+        for x in st.ops:
+            if isinstance(x, o.AddConstraint):
+                out.setdefault(x.table, []).append((st.index, x.constraint))
+    return out
+
+
+def _created_tables(script: ParsedScript) -> dict[QName, list[tuple[int, o.CreateTable]]]:
+    """The `CREATE TABLE`s of the script by table, with their statement's index, in order."""
+    out: dict[QName, list[tuple[int, o.CreateTable]]] = {}
+    for st in script.statements:
+        for x in st.ops:
+            if isinstance(x, o.CreateTable):
+                out.setdefault(x.table, []).append((st.index, x))
+    return out
 
 
 def _primary_column(constraints: Sequence[o.ConstraintDef] | Sequence[Constraint]) -> str:
@@ -82,8 +102,8 @@ def _key_type(op: o.Operation, ctx: RuleContext, table: QName, column: str
     """The referenced key's type (None: unknown) and whether the key predates the history.
     An empty column name means the referenced table's primary key. The key's table may be
     the operation's own, one the history built, or one created later in the same script."""
-    created = [x for st in ctx.script.statements[ctx.statement.index:] for x in st.ops
-               if isinstance(x, o.CreateTable) and x.table == table]
+    created = [x for index, x in ctx.per_script(_created_tables).get(table, ())
+               if index >= ctx.statement.index]
     if created:
         first = created[0]
         column = column or _primary_column(first.constraints)
@@ -101,6 +121,7 @@ _NARROW = ("int4", "int2")
 
 
 @rule("prefer-bigint", family="design", severity="warning", ops=_COLUMN_OPS,
+      dialects=("postgres", "mysql"),
       aliases=("prefer-bigint-over-int", "prefer-bigint-over-smallint"),
       fix="use bigint (or bigint GENERATED ... AS IDENTITY) for keys")
 def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
@@ -115,7 +136,9 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     rewriting the table and every table referencing it, under ACCESS EXCLUSIVE.
 
     ## When it does not fire
-    On `bigint`/`bigserial` keys, on columns that are not keys, on down paths. A
+    On SQLite, where every integer column stores values up to 64 bits whatever its declared
+    type (an `INTEGER PRIMARY KEY` is the table's 64-bit rowid). On `bigint`/`bigserial`
+    keys, on columns that are not keys, on down paths. A
     foreign-key column whose referenced key is itself `integer`/`smallint` must match that
     key, so it is not flagged: the finding belongs to the key, and is made there when the
     history creates the key. When the key predates the history (or its type is unknown), the
@@ -130,6 +153,12 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     CREATE TABLE events (id serial PRIMARY KEY);
     ```
+
+    ## References
+    - Numeric Types, Integer Types: `integer` ends at 2147483647, `bigint` at 9223372036854775807.
+      https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-INT
+    - ALTER TABLE, Notes: changing a column's type rewrites the table.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
     """
     keys = _key_columns(op)
     for table, column, typ in _new_columns(op, ctx):
@@ -183,6 +212,14 @@ def prefer_identity(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     CREATE TABLE t (id bigserial PRIMARY KEY);
     ```
+
+    ## References
+    - Numeric Types, Serial Types: `serial` creates a separate sequence owned by the column.
+      https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-SERIAL
+    - CREATE TABLE: `GENERATED … AS IDENTITY` attaches an implicit sequence to the column.
+      https://www.postgresql.org/docs/current/sql-createtable.html
+    - PostgreSQL wiki, Don't Do This (serial)
+      https://wiki.postgresql.org/wiki/Don%27t_Do_This
     """
     for table, column, typ in _new_columns(op, ctx):
         if typ.serial:
@@ -224,6 +261,13 @@ def prefer_text(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     CREATE TABLE users (name varchar(200));
     ```
+
+    ## References
+    - Character Types: there is no performance difference among `text`, `varchar(n)` and `char(n)`,
+      apart from the length checks.
+      https://www.postgresql.org/docs/current/datatype-character.html
+    - PostgreSQL wiki, Don't Do This (varchar(n) by default)
+      https://wiki.postgresql.org/wiki/Don%27t_Do_This
     """
     yield from _type_rule(op, ctx, "varchar", "is varchar(n): prefer text", modifiers=True)
 
@@ -254,6 +298,13 @@ def prefer_timestamptz(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     CREATE TABLE events (created_at timestamp);
     ```
+
+    ## References
+    - Date/Time Types: `timestamp with time zone` stores an instant (in UTC) and converts on input
+      and output; `timestamp` ignores any time zone given.
+      https://www.postgresql.org/docs/current/datatype-datetime.html
+    - PostgreSQL wiki, Don't Do This (timestamp without time zone)
+      https://wiki.postgresql.org/wiki/Don%27t_Do_This
     """
     yield from _type_rule(op, ctx, "timestamp", "is timestamp without time zone: prefer "
                           "timestamptz")
@@ -283,6 +334,11 @@ def ban_char(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     CREATE TABLE t (country_code char(2));
     ```
+
+    ## References
+    - Character Types: `char(n)` is blank-padded, the trailing spaces are insignificant in
+      comparisons, and it is usually the slowest of the three types.
+      https://www.postgresql.org/docs/current/datatype-character.html
     """
     yield from _type_rule(op, ctx, "bpchar", "is char(n): prefer text")
 
@@ -311,6 +367,13 @@ def prefer_jsonb(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE events ADD COLUMN payload json;
     ```
+
+    ## References
+    - JSON Types: `json` stores the input text and re-parses it on each use; `jsonb` stores a
+      decomposed binary form and supports indexing.
+      https://www.postgresql.org/docs/current/datatype-json.html
+    - jsonb Indexing: GIN indexes on `jsonb`.
+      https://www.postgresql.org/docs/current/datatype-json.html#JSON-INDEXING
     """
     yield from _type_rule(op, ctx, "json", "is json: prefer jsonb")
 
@@ -360,6 +423,11 @@ def identifier_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     CREATE INDEX index_orders_on_customer_id_and_created_at_and_status_and_region ON orders (...);
     ```
+
+    ## References
+    - Identifiers and Key Words: identifiers longer than NAMEDATALEN-1 bytes (63 by default) are
+      truncated.
+      https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS
     """
     first = op is ctx.statement.ops[0]
     written = ctx.statement.long_identifiers if first else ()
@@ -411,6 +479,17 @@ def fk_without_index(history: Sequence[ParsedMigration], after: Catalog,
     ```sql
     ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users;
     ```
+
+    ## References
+    - Foreign Keys: deleting or updating a referenced row scans the referencing table, so it is
+      often a good idea to index the referencing columns; declaring a foreign key does not create
+      that index.
+      https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK
+
+    ## With Django
+    `ForeignKey` creates an index on its column (`db_index=True`) unless told otherwise; add
+    it concurrently to an existing table with `AddIndexConcurrently` in a non-atomic
+    migration (see `create-index-non-concurrently`).
     """
     by_name = {m.name: m for m in history}
     # Indexes by table name in any schema: a history that names its tables unqualified and
@@ -488,6 +567,13 @@ def enum_type(op: o.CreateType, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     CREATE TYPE order_status AS ENUM ('new', 'paid');
     ```
+
+    ## References
+    - Enumerated Types: labels can be added and renamed, but existing ones cannot be removed or
+      reordered short of dropping and re-creating the type.
+      https://www.postgresql.org/docs/current/datatype-enum.html
+    - ALTER TYPE: the restrictions on `ADD VALUE` inside a transaction block.
+      https://www.postgresql.org/docs/current/sql-altertype.html
     """
     if op.enum_values is not None and op.type_kind == "enum" and ctx.direction == "up":
         yield Hit(f"enum type `{op.name}`: values cannot be removed or reordered later",

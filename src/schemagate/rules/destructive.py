@@ -8,6 +8,7 @@ from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog
 from schemagate.model.findings import Severity
 from schemagate.model.locks import LockMode
+from schemagate.model.migration import ParsedScript
 from schemagate.model.names import QName
 from schemagate.model.types import classify_change
 from schemagate.rules.context import RuleContext
@@ -56,6 +57,11 @@ def drop_table(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     DROP TABLE legacy_orders;
     ```
+
+    ## References
+    - DROP TABLE: the table, its indexes, rules, triggers and constraints are removed; `CASCADE`
+      also drops the views and foreign keys that depend on it.
+      https://www.postgresql.org/docs/current/sql-droptable.html
     """
     # What still uses the table is `drop-referenced-object`'s finding; this one is the data.
     for i, table in enumerate(op.tables):
@@ -67,12 +73,17 @@ def drop_table(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
 def _rebuilt(table: QName, ctx: RuleContext) -> bool:
     """The table-rebuild pattern: a table created in this migration (and filled from the
     old one) is renamed to the dropped table's name later in the same script."""
-    for st in ctx.script.statements[ctx.statement.index + 1:]:
-        for op in st.ops:
-            if (isinstance(op, o.RenameTable) and ctx.is_new(op.table)
-                    and QName(op.table.schema, op.new_name) == table):
-                return True
+    for index, op in ctx.per_script(_renames):
+        if (index > ctx.statement.index and ctx.is_new(op.table)
+                and QName(op.table.schema, op.new_name) == table):
+            return True
     return False
+
+
+def _renames(script: ParsedScript) -> list[tuple[int, o.RenameTable]]:
+    """The table renames of the script, with their statement's index."""
+    return [(st.index, op) for st in script.statements for op in st.ops
+            if isinstance(op, o.RenameTable)]
 
 
 @rule("drop-column", family="destructive", severity="error", ops=(o.DropColumn,),
@@ -105,6 +116,24 @@ def drop_column(op: o.DropColumn, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE users DROP COLUMN legacy_id;
     ```
+
+    ## References
+    - ALTER TABLE, DROP COLUMN: the column and its indexes and constraints go; with `CASCADE`,
+      whatever depends on it too.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-DROP-COLUMN
+    - ALTER TABLE, Notes: the column is made invisible at once and its space reclaimed only as rows
+      are rewritten.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
+
+    ## With Django
+    Remove the field from the model state first, and from the database a release later:
+    ```python
+    migrations.SeparateDatabaseAndState(
+        state_operations=[migrations.RemoveField("user", "legacy_id")],
+        database_operations=[],
+    )
+    # a release later, once no running code reads it: RemoveField("user", "legacy_id")
+    ```
     """
     if ctx.is_new_column(op.table, op.column):
         return
@@ -135,6 +164,11 @@ def drop_schema(op: o.DropSchema, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     DROP SCHEMA reporting CASCADE;
     ```
+
+    ## References
+    - DROP SCHEMA: `CASCADE` drops every object the schema contains; `RESTRICT`, the default,
+      refuses while it contains any.
+      https://www.postgresql.org/docs/current/sql-dropschema.html
     """
     for schema in op.names:
         tables = [str(t) for t in ctx.catalog.tables if t.schema == schema]
@@ -166,6 +200,11 @@ def drop_database(op: o.DropDatabase, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     DROP DATABASE analytics;
     ```
+
+    ## References
+    - DROP DATABASE: removes the catalog entries and the data directory; it cannot be undone, and
+      cannot run inside a transaction block.
+      https://www.postgresql.org/docs/current/sql-dropdatabase.html
     """
     yield Hit(f"`DROP DATABASE {op.name}` deletes the whole database", object=op.name)
 
@@ -193,6 +232,11 @@ def truncate(op: o.Truncate, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     TRUNCATE accounts CASCADE;
     ```
+
+    ## References
+    - TRUNCATE: takes ACCESS EXCLUSIVE on each table it truncates; `CASCADE` also truncates every
+      table with a foreign key to them.
+      https://www.postgresql.org/docs/current/sql-truncate.html
     """
     tables = tuple(t for t in op.tables if not ctx.is_new(t))
     if not tables:
@@ -240,6 +284,11 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
     ```sql
     DELETE FROM sessions;
     ```
+
+    ## References
+    - DELETE and UPDATE: without `WHERE`, the statement applies to every row of the table.
+      https://www.postgresql.org/docs/current/sql-delete.html
+      https://www.postgresql.org/docs/current/sql-update.html
     """
     if op.has_where or ctx.is_new(op.table):
         return
@@ -298,6 +347,11 @@ def drop_cascade(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     DROP TABLE users CASCADE;
     ```
+
+    ## References
+    - Dependency Tracking: `CASCADE` drops the dependent objects, and the objects depending on
+      those, recursively.
+      https://www.postgresql.org/docs/current/ddl-depend.html
     """
     if not getattr(op, "cascade", False):
         return
@@ -397,6 +451,16 @@ def lossy_type_change(op: o.AlterColumnType, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE users ALTER COLUMN name TYPE varchar(50);  -- was varchar(255)
     ```
+
+    ## References
+    - Character Types: storing a longer string into `varchar(n)` is an error, while an explicit cast
+      to `varchar(n)` truncates silently.
+      https://www.postgresql.org/docs/current/datatype-character.html
+    - Numeric Types: values with more fractional digits than the scale are rounded.
+      https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-NUMERIC-DECIMAL
+    - ALTER TABLE, SET DATA TYPE: every existing value is converted, with `USING` or the assignment
+      cast.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DATA-TYPE
     """
     if ctx.is_new_column(op.table, op.column):
         return
@@ -437,6 +501,14 @@ def drop_type_in_use(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     DROP TYPE order_status;  -- orders.status still has this type
     ```
+
+    ## References
+    - Dependency Tracking: dropping an object others depend on fails unless `CASCADE` drops the
+      dependents too.
+      https://www.postgresql.org/docs/current/ddl-depend.html
+    - DROP TYPE: `CASCADE` drops the objects that depend on the type, such as the columns of that
+      type.
+      https://www.postgresql.org/docs/current/sql-droptype.html
     """
     match op:
         case o.DropType(names=names):

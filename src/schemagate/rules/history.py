@@ -50,9 +50,9 @@ def multiple_heads(migrations: Sequence[ParsedMigration], settings: Settings
     Flags an Alembic revision graph with more than one head on the same branch: two
     revisions that both name the same `down_revision` (or two bases), with no merge revision
     after them. Heads on different named branches (`branch_labels`), as projects with
-    expand/contract branches have, are intended and not flagged. For Flyway, golang-migrate
-    and Prisma, flags two migrations that use the same version. Gaps between versions are
-    normal and never flagged.
+    expand/contract branches have, are intended and not flagged. For Flyway and
+    golang-migrate, flags two migrations that use the same version. Gaps between versions
+    are normal and never flagged.
 
     ## Why it matters
     It happens when two branches each add a migration and both are merged: `alembic upgrade
@@ -63,7 +63,10 @@ def multiple_heads(migrations: Sequence[ParsedMigration], settings: Settings
 
     ## When it does not fire
     On heads of different named branches; on a history seen only in part (a folder below
-    the versions root).
+    the versions root). On Prisma folders that share a timestamp: Prisma applies its
+    folders in string order of the whole name and records each by that name, so they are
+    two migrations in a known order, not a fork. On popx versions used twice: popx runs
+    both.
 
     ## Safe alternative
     Merge the heads into one, and review that the two branches do not conflict:
@@ -81,6 +84,14 @@ def multiple_heads(migrations: Sequence[ParsedMigration], settings: Settings
     revision = "c1"
     down_revision = "a0"   # second child of a0: heads b1 and c1
     ```
+
+    ## References
+    - Alembic, Working with Branches: several heads, and merging them with `alembic merge`.
+      https://alembic.sqlalchemy.org/en/latest/branches.html
+
+    ## With Django
+    Django stops with "Conflicting migrations detected"; merge them with
+    `python manage.py makemigrations --merge`.
     """
     from schemagate.graph.revisions import has_revisions, revision_graph
 
@@ -95,6 +106,13 @@ def multiple_heads(migrations: Sequence[ParsedMigration], settings: Settings
             ids = [graph.revision(h).id for h in sorted(heads)]
             for head in sorted(heads):
                 rev = graph.revision(head)
+                if graph.migrations[head].source.layout == "django":
+                    yield Hit(f"migration `{rev.id}` is one of {len(ids)} leaf nodes of app "
+                              f"`{rev.branch_labels[0]}` "
+                              f"({', '.join(f'`{i}`' for i in ids)}): `manage.py migrate` "
+                              "stops with \"Conflicting migrations detected\"",
+                              object=rev.id, span=_rev_span(graph.migrations[head]))
+                    continue
                 yield Hit(f"revision `{rev.id}` is one of {len(ids)} heads "
                           f"({', '.join(f'`{i}`' for i in ids)}): `alembic upgrade head` "
                           "fails until they are merged", object=rev.id,
@@ -105,7 +123,6 @@ def multiple_heads(migrations: Sequence[ParsedMigration], settings: Settings
 _DUPLICATE_EFFECT = {
     "flyway": "Flyway refuses to migrate",
     "golang-migrate": "golang-migrate fails on the duplicate version",
-    "prisma": "their order depends on the rest of the folder name only",
 }
 
 
@@ -168,6 +185,11 @@ def revision_cycle(migrations: Sequence[ParsedMigration], settings: Settings
     revision = "b2"
     down_revision = "a1"
     ```
+
+    ## References
+    - Alembic tutorial: each revision names its parent in `down_revision`; the chain leads back to a
+      revision whose `down_revision` is None.
+      https://alembic.sqlalchemy.org/en/latest/tutorial.html
     """
     from schemagate.graph.revisions import has_revisions, revision_graph
 
@@ -178,7 +200,8 @@ def revision_cycle(migrations: Sequence[ParsedMigration], settings: Settings
         ids = [graph.revision(n).id for n in members]
         path = " → ".join(f"`{i}`" for i in [*ids, ids[0]])
         first = graph.migrations[members[0]]
-        yield Hit(f"revisions {path} form a cycle: Alembic cannot order them",
+        tool = "Django" if first.source.layout == "django" else "Alembic"
+        yield Hit(f"revisions {path} form a cycle: {tool} cannot order them",
                   object=ids[0], span=_rev_span(first, down=True))
 
 
@@ -213,6 +236,12 @@ def missing_revision(migrations: Sequence[ParsedMigration], settings: Settings
     revision = "c3"
     down_revision = "b2"   # no revision "b2" in versions/
     ```
+
+    ## References
+    - Alembic tutorial: `down_revision` names the revision a migration follows.
+      https://alembic.sqlalchemy.org/en/latest/tutorial.html
+    - Alembic, Working with Branches: `depends_on`.
+      https://alembic.sqlalchemy.org/en/latest/branches.html
     """
     from schemagate.graph.revisions import has_revisions, revision_graph
 
@@ -224,6 +253,11 @@ def missing_revision(migrations: Sequence[ParsedMigration], settings: Settings
     for node, name, kind in graph.missing:
         mig = graph.migrations[node]
         folder = posixpath.dirname(_script_path(mig)) or "."
+        if mig.source.layout == "django":
+            yield Hit(f"`dependencies` of `{graph.revision(node).id}` names `{name}`, which "
+                      f"no migration in {folder} declares: `manage.py migrate` stops with "
+                      "NodeNotFoundError", object=name, span=_rev_span(mig, down=True))
+            continue
         yield Hit(f"`{kind}` of `{graph.revision(node).id}` names `{name}`, which no revision "
                   f"in {folder} declares", object=name,
                   span=_rev_span(mig, down=kind == "down_revision"))
@@ -338,7 +372,8 @@ def drop_referenced_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ## When it does not fire
     With `CASCADE` (`drop-cascade` reports that); when the only things that go with the
     object are its own indexes, constraints, triggers and owned sequences, which the
-    database drops along with it; when the dependents were dropped earlier in the history.
+    database drops along with it; when the dependents were dropped earlier in the history,
+    or go in the same statement (`DROP TABLE a, b` where `b` references `a`).
 
     ## Safe alternative
     Drop or redefine the dependents first, in the same migration:
@@ -353,17 +388,24 @@ def drop_referenced_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     CREATE VIEW active_users AS SELECT id, email, last_login FROM users WHERE active;
     ALTER TABLE users DROP COLUMN last_login;
     ```
+
+    ## References
+    - Dependency Tracking: PostgreSQL refuses to drop an object that others depend on, unless
+      `CASCADE` drops those too.
+      https://www.postgresql.org/docs/current/ddl-depend.html
     """
     if _cascades(op) or not _referenced(op, ctx.catalog):
         return
-    from schemagate.graph.schema import blocking_dependents, schema_graph
+    from schemagate.graph.schema import blocking_dependents, dependency_index
 
     dialect = ctx.migration.source.dialect
     # SQLite lets a table be dropped under the foreign keys that reference it.
-    graph = schema_graph(ctx.catalog, foreign_keys=dialect != "sqlite")
+    graph = dependency_index(ctx.catalog, foreign_keys=dialect != "sqlite")
     unsure = _unmatched_constraint_drops(ctx)
-    for node, what in _drop_targets(op, ctx.catalog):
-        dependents = [d for d in blocking_dependents(graph, node)
+    targets = list(_drop_targets(op, ctx.catalog))
+    together = [node for node, _ in targets]
+    for node, what in targets:
+        dependents = [d for d in blocking_dependents(graph, node, together)
                       if not (d.kind == "constraint" and d.table in unsure)]
         if not dependents:
             continue
@@ -586,8 +628,10 @@ def unknown_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     database (`--db`) holds tables the history did not create, and nothing before the
     statement changed the schema in a way the tool cannot follow (a DO block, SQL built at
     run time, a helper imported from elsewhere). Never for objects in another schema or
-    spelled in another case, for `IF EXISTS` drops, for columns of tables created from a
-    query or as partitions, nor for index and constraint names in Alembic histories (a
+    spelled in another case, for `IF EXISTS` drops, for columns of tables created as
+    partitions or from a query whose columns cannot be told from its text (a star over a
+    sub-select, an unnamed expression; a star over known tables, aliases and named columns
+    are followed), nor for index and constraint names in Alembic histories (a
     SQLAlchemy naming convention names them at run time).
 
     ## Safe alternative
@@ -599,6 +643,11 @@ def unknown_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     -- a later migration:
     ALTER TABLE user ADD COLUMN nickname text;   -- no table "user"
     ```
+
+    ## References
+    - PostgreSQL Error Codes: the failures this predicts, `undefined_table` (42P01),
+      `undefined_column` (42703) and `undefined_object` (42704).
+      https://www.postgresql.org/docs/current/errcodes-appendix.html
     """
     index = next((i for i, x in enumerate(ctx.statement.ops) if x is op), -1)
     missing = ctx.migration.unknown_refs.get((ctx.direction, ctx.statement.index, index))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 
 from schemagate.model import ops as o
 from schemagate.model.catalog import Index, Table
 from schemagate.model.locks import LockMode
+from schemagate.model.migration import ParsedScript
 from schemagate.model.names import QName
 from schemagate.model.statement_locks import lock_for, op_tables
 from schemagate.model.types import classify_change
@@ -45,6 +47,34 @@ def create_index_non_concurrently(op: o.CreateIndex, ctx: RuleContext) -> Iterat
     ## Example
     ```sql
     CREATE INDEX idx_users_email ON users (email);
+    ```
+
+    ## References
+    - CREATE INDEX, Building Indexes Concurrently: a normal build locks out writes for its whole
+      duration; `CONCURRENTLY` does not, and cannot run inside a transaction block.
+      https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY
+    - Table-Level Locks: SHARE is taken by `CREATE INDEX` without `CONCURRENTLY`, and conflicts with
+      ROW EXCLUSIVE, the lock of `INSERT`, `UPDATE` and `DELETE`.
+      https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES
+
+    ## With Alembic
+    `autocommit_block()` commits the migration's transaction first, so the statement runs
+    outside one.
+    ```python
+    def upgrade() -> None:
+        with op.get_context().autocommit_block():
+            op.create_index("idx_users_email", "users", ["email"], postgresql_concurrently=True)
+    ```
+
+    ## With Django
+    ```python
+    from django.contrib.postgres.operations import AddIndexConcurrently
+
+    class Migration(migrations.Migration):
+        atomic = False  # CONCURRENTLY cannot run in a transaction
+        operations = [
+            AddIndexConcurrently("user", models.Index(fields=["email"], name="idx_users_email")),
+        ]
     ```
     """
     if op.concurrently or ctx.is_new(op.table):
@@ -102,6 +132,35 @@ def set_not_null(op: o.SetNotNull, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE users ALTER COLUMN email SET NOT NULL;
     ```
+
+    ## References
+    - ALTER TABLE, SET/DROP NOT NULL: the table is scanned to check the column, unless a valid
+      `CHECK` constraint proves that no NULL can exist.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DROP-NOT-NULL
+    - ALTER TABLE, VALIDATE CONSTRAINT: validating takes only SHARE UPDATE EXCLUSIVE.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-VALIDATE-CONSTRAINT
+
+    ## With Alembic
+    ```python
+    def upgrade() -> None:
+        op.create_check_constraint("users_email_not_null", "users", "email IS NOT NULL",
+                                   postgresql_not_valid=True)
+        with op.get_context().autocommit_block():
+            op.execute("ALTER TABLE users VALIDATE CONSTRAINT users_email_not_null")
+        op.alter_column("users", "email", nullable=False)
+        op.drop_constraint("users_email_not_null", "users", type_="check")
+    ```
+
+    ## With Django
+    `AddConstraintNotValid` adds the check, `ValidateConstraint` (in a later migration)
+    validates it; then `AlterField(..., null=False)` and `RemoveConstraint`:
+    ```python
+    from django.contrib.postgres.operations import AddConstraintNotValid, ValidateConstraint
+
+    AddConstraintNotValid("user", models.CheckConstraint(
+        condition=models.Q(email__isnull=False), name="users_email_not_null"))
+    ValidateConstraint("user", "users_email_not_null")  # next migration
+    ```
     """
     if ctx.is_new(op.table):
         return
@@ -148,6 +207,27 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
     ```sql
     DROP INDEX idx_users_email;
     ```
+
+    ## References
+    - DROP INDEX: a normal `DROP INDEX` takes ACCESS EXCLUSIVE on the table; `CONCURRENTLY` waits
+      for conflicting transactions instead, and cannot run inside a transaction block.
+      https://www.postgresql.org/docs/current/sql-dropindex.html
+
+    ## With Alembic
+    ```python
+    def upgrade() -> None:
+        with op.get_context().autocommit_block():
+            op.drop_index("idx_users_email", table_name="users", postgresql_concurrently=True)
+    ```
+
+    ## With Django
+    ```python
+    from django.contrib.postgres.operations import RemoveIndexConcurrently
+
+    class Migration(migrations.Migration):
+        atomic = False
+        operations = [RemoveIndexConcurrently("user", "idx_users_email")]
+    ```
     """
     if op.concurrently:
         return
@@ -164,8 +244,13 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
 
 def _dropped_later(table: QName, ctx: RuleContext) -> bool:
     """Whether a later statement of the script drops the table."""
-    return any(isinstance(x, o.DropTable) and table in x.tables
-               for st in ctx.script.statements[ctx.statement.index + 1:] for x in st.ops)
+    return ctx.per_script(_last_drops).get(table, -1) > ctx.statement.index
+
+
+def _last_drops(script: ParsedScript) -> dict[QName, int]:
+    """For each table the script drops, the index of the last statement that drops it."""
+    return {table: st.index for st in script.statements for x in st.ops
+            if isinstance(x, o.DropTable) for table in x.tables}
 
 
 def _made_here(index: Index, ctx: RuleContext) -> bool:
@@ -207,6 +292,21 @@ def reindex_non_concurrently(op: o.Reindex, ctx: RuleContext) -> Iterator[Hit]:
     ## Example
     ```sql
     REINDEX TABLE users;
+    ```
+
+    ## References
+    - REINDEX: a plain `REINDEX` locks out writes to the table and takes ACCESS EXCLUSIVE on the
+      index.
+      https://www.postgresql.org/docs/current/sql-reindex.html
+    - REINDEX, Rebuilding Indexes Concurrently: available from PostgreSQL 12, not inside a
+      transaction block.
+      https://www.postgresql.org/docs/current/sql-reindex.html#SQL-REINDEX-CONCURRENTLY
+
+    ## With Alembic
+    ```python
+    def upgrade() -> None:
+        with op.get_context().autocommit_block():
+            op.execute("REINDEX INDEX CONCURRENTLY idx_users_email")
     ```
     """
     if op.concurrently:
@@ -254,6 +354,40 @@ def add_foreign_key_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator
     ```sql
     ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users;
     ```
+
+    ## References
+    - ALTER TABLE, ADD table_constraint: adding a foreign key takes SHARE ROW EXCLUSIVE on the
+      referenced table too, and scans the table unless `NOT VALID` is given.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT
+    - ALTER TABLE, VALIDATE CONSTRAINT: validation takes SHARE UPDATE EXCLUSIVE on the table (and
+      ROW SHARE on the referenced table), so writes go on.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-VALIDATE-CONSTRAINT
+
+    ## With Alembic
+    ```python
+    def upgrade() -> None:
+        op.create_foreign_key("orders_user_fk", "orders", "users", ["user_id"], ["id"],
+                              postgresql_not_valid=True)
+        with op.get_context().autocommit_block():
+            op.execute("ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk")
+    ```
+
+    ## With Django
+    `AddConstraintNotValid` takes check constraints only; for a foreign key, keep the model
+    state and the SQL apart:
+    ```python
+    migrations.SeparateDatabaseAndState(
+        state_operations=[migrations.AddField("order", "user", models.ForeignKey(
+            "app.User", on_delete=models.PROTECT, db_index=False))],
+        database_operations=[
+            migrations.RunSQL("ALTER TABLE orders ADD COLUMN user_id bigint"),
+            migrations.RunSQL("ALTER TABLE orders ADD CONSTRAINT orders_user_fk "
+                              "FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID"),
+        ],
+    )
+    # next migration: RunSQL("ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk"),
+    # and the index with AddIndexConcurrently in a non-atomic migration
+    ```
     """
     con = op.constraint
     if con.kind != "foreign" or con.not_valid or ctx.is_new(op.table):
@@ -289,6 +423,31 @@ def add_check_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
     ## Example
     ```sql
     ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total >= 0);
+    ```
+
+    ## References
+    - ALTER TABLE, ADD table_constraint: the new constraint is checked against every row unless `NOT
+      VALID` is given.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT
+    - ALTER TABLE, VALIDATE CONSTRAINT: validation takes only SHARE UPDATE EXCLUSIVE.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-VALIDATE-CONSTRAINT
+
+    ## With Alembic
+    ```python
+    def upgrade() -> None:
+        op.create_check_constraint("orders_total_positive", "orders", "total >= 0",
+                                   postgresql_not_valid=True)
+        with op.get_context().autocommit_block():
+            op.execute("ALTER TABLE orders VALIDATE CONSTRAINT orders_total_positive")
+    ```
+
+    ## With Django
+    ```python
+    from django.contrib.postgres.operations import AddConstraintNotValid, ValidateConstraint
+
+    AddConstraintNotValid("order", models.CheckConstraint(
+        condition=models.Q(total__gte=0), name="orders_total_positive"))
+    ValidateConstraint("order", "orders_total_positive")  # in the next migration
     ```
     """
     con = op.constraint
@@ -328,20 +487,42 @@ def validate_in_same_transaction(op: o.ValidateConstraint, ctx: RuleContext) -> 
     ALTER TABLE orders ADD CONSTRAINT c CHECK (total >= 0) NOT VALID;
     ALTER TABLE orders VALIDATE CONSTRAINT c;
     ```
+
+    ## References
+    - Table-Level Locks: a lock is held until the end of the transaction that took it.
+      https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES
+    - ALTER TABLE, VALIDATE CONSTRAINT: validating separately is what lets the scan run under a
+      weaker lock.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-VALIDATE-CONSTRAINT
+
+    ## With Alembic
+    Alembic runs every pending migration in one transaction unless `env.py` passes
+    `transaction_per_migration=True` to `context.configure`; an `autocommit_block()` commits
+    the `ADD` before the `VALIDATE` whatever the setting:
+    ```python
+    with op.get_context().autocommit_block():
+        op.execute("ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk")
+    ```
     """
     block = ctx.statement.block
     if block is None or ctx.is_new(op.table):
         return
-    for st in ctx.script.statements[:ctx.statement.index]:
-        if st.block != block:
-            continue
-        for earlier in st.ops:
-            if (isinstance(earlier, o.AddConstraint) and earlier.table == op.table
-                    and earlier.constraint.not_valid and earlier.constraint.name == op.name):
-                yield Hit(f"validating `{op.name}` in the transaction that added it keeps the "
-                          f"ADD's lock on `{op.table}` during the scan", object=str(op.table),
-                          lock=lock_for(earlier), facts={"scan": True})
-                return
+    added = ctx.per_script(_not_valid_adds).get((block, op.table, op.name))
+    if added is not None and added[0] < ctx.statement.index:
+        yield Hit(f"validating `{op.name}` in the transaction that added it keeps the "
+                  f"ADD's lock on `{op.table}` during the scan", object=str(op.table),
+                  lock=lock_for(added[1]), facts={"scan": True})
+
+
+def _not_valid_adds(script: ParsedScript
+                    ) -> dict[tuple[int | None, QName, str | None], tuple[int, o.AddConstraint]]:
+    """The first `ADD CONSTRAINT … NOT VALID` of each (transaction block, table, name)."""
+    out: dict[tuple[int | None, QName, str | None], tuple[int, o.AddConstraint]] = {}
+    for st in script.statements:
+        for op in st.ops:
+            if isinstance(op, o.AddConstraint) and op.constraint.not_valid:
+                out.setdefault((st.block, op.table, op.constraint.name), (st.index, op))
+    return out
 
 
 def _rewrite_verdict(op: o.AlterColumnType, ctx: RuleContext) -> tuple[bool | None, str]:
@@ -361,12 +542,22 @@ def _rewrite_verdict(op: o.AlterColumnType, ctx: RuleContext) -> tuple[bool | No
 
 def _session_timezone(ctx: RuleContext) -> str | None:
     """The time zone the script set before this statement (SET timezone / SET TIME ZONE)."""
-    zone = None
-    for st in ctx.script.statements[:ctx.statement.index]:
+    indexes, zones = ctx.per_script(_timezone_settings)
+    k = bisect.bisect_left(indexes, ctx.statement.index)
+    zone = zones[k - 1] if k else None
+    return "utc" if zone in ("utc", "etc/utc", "z", "zulu", "gmt", "0") else zone
+
+
+def _timezone_settings(script: ParsedScript) -> tuple[list[int], list[str | None]]:
+    """The statement index and the zone of every `SET timezone` of the script, in order."""
+    indexes: list[int] = []
+    zones: list[str | None] = []
+    for st in script.statements:
         for op in st.ops:
             if isinstance(op, o.SetSetting) and op.name.lower() == "timezone":
-                zone = (op.value or "").strip("'").lower() or None
-    return "utc" if zone in ("utc", "etc/utc", "z", "zulu", "gmt", "0") else zone
+                indexes.append(st.index)
+                zones.append((op.value or "").strip("'").lower() or None)
+    return indexes, zones
 
 
 @rule("column-type-rewrite", family="locking", severity="warning", ops=(o.AlterColumnType,),
@@ -404,6 +595,14 @@ def column_type_rewrite(op: o.AlterColumnType, ctx: RuleContext) -> Iterator[Hit
     ```sql
     ALTER TABLE events ALTER COLUMN id TYPE bigint;
     ```
+
+    ## References
+    - ALTER TABLE, Notes: changing a column's type rewrites the table and its indexes, unless the
+      old type is binary coercible to the new one (and for some changes the indexes must still be
+      rebuilt).
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
+    - ALTER TABLE, SET DATA TYPE: the form that changes a column's type.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DATA-TYPE
     """
     if ctx.is_new_column(op.table, op.column):
         return
@@ -449,6 +648,20 @@ def add_column_rewrite(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
     ## Example
     ```sql
     ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();
+    ```
+
+    ## References
+    - ALTER TABLE, Notes: adding a column with a volatile default (or a stored generated column, or
+      an identity column) rewrites the table; a non-volatile default does not, from PostgreSQL 11.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
+    - Modifying Tables, Adding a Column: a default given with the column fills existing rows.
+      https://www.postgresql.org/docs/current/ddl-alter.html#DDL-ALTER-ADDING-A-COLUMN
+
+    ## With Alembic
+    ```python
+    def upgrade() -> None:
+        op.add_column("users", sa.Column("token", postgresql.UUID()))
+        op.alter_column("users", "token", server_default=sa.text("gen_random_uuid()"))
     ```
     """
     if ctx.is_new(op.table):
@@ -503,6 +716,22 @@ def add_unique_constraint(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit
     ```sql
     ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);
     ```
+
+    ## References
+    - ALTER TABLE, ADD table_constraint_using_index: promotes an existing unique index to a
+      constraint without rebuilding it, which lets the index be built with `CREATE INDEX
+      CONCURRENTLY` first.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT-USING-INDEX
+
+    ## With Alembic
+    ```python
+    def upgrade() -> None:
+        with op.get_context().autocommit_block():
+            op.create_index("users_email_key", "users", ["email"], unique=True,
+                            postgresql_concurrently=True)
+        op.execute("ALTER TABLE users ADD CONSTRAINT users_email_key "
+                   "UNIQUE USING INDEX users_email_key")
+    ```
     """
     con = op.constraint
     if con.kind != "unique" or con.using_index or ctx.is_new(op.table):
@@ -541,6 +770,22 @@ def add_primary_key(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE items ADD PRIMARY KEY (id);
     ```
+
+    ## References
+    - ALTER TABLE, ADD table_constraint_using_index: a unique index built beforehand becomes the
+      primary key; if its columns are not yet NOT NULL, `ADD PRIMARY KEY` marks them so, which scans
+      the table.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT-USING-INDEX
+
+    ## With Alembic
+    ```python
+    def upgrade() -> None:
+        with op.get_context().autocommit_block():
+            op.create_index("items_pkey_idx", "items", ["id"], unique=True,
+                            postgresql_concurrently=True)
+        op.execute("ALTER TABLE items ADD CONSTRAINT items_pkey "
+                   "PRIMARY KEY USING INDEX items_pkey_idx")
+    ```
     """
     con = op.constraint
     if con.kind != "primary" or con.using_index or ctx.is_new(op.table):
@@ -574,6 +819,13 @@ def add_exclusion_constraint(op: o.AddConstraint, ctx: RuleContext) -> Iterator[
     ```sql
     ALTER TABLE bookings ADD CONSTRAINT no_overlap EXCLUDE USING gist (room WITH =, during WITH &&);
     ```
+
+    ## References
+    - Exclusion Constraints: adding one creates its index.
+      https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-EXCLUSION
+    - ALTER TABLE, ADD table_constraint: `NOT VALID` is not accepted for exclusion constraints, and
+      `USING INDEX` takes only a unique index.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT
     """
     if op.constraint.kind != "exclusion" or ctx.is_new(op.table):
         return
@@ -610,6 +862,19 @@ def detach_partition_non_concurrently(op: o.DetachPartition, ctx: RuleContext
     ```sql
     ALTER TABLE measurements DETACH PARTITION measurements_2020;
     ```
+
+    ## References
+    - ALTER TABLE, DETACH PARTITION: without `CONCURRENTLY` it takes ACCESS EXCLUSIVE on the parent
+      table; `CONCURRENTLY` (PostgreSQL 14+) takes SHARE UPDATE EXCLUSIVE and cannot run in a
+      transaction block.
+      https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DETACH-PARTITION
+
+    ## With Alembic
+    ```python
+    def upgrade() -> None:
+        with op.get_context().autocommit_block():
+            op.execute("ALTER TABLE measurements DETACH PARTITION measurements_2020 CONCURRENTLY")
+    ```
     """
     if op.concurrently or ctx.settings.pg_version < 14 or ctx.is_new(op.table):
         return
@@ -641,6 +906,15 @@ def full_table_rewrite(op: o.TableRewrite, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     VACUUM FULL events;
     ```
+
+    ## References
+    - VACUUM: `VACUUM FULL` rewrites the table and takes ACCESS EXCLUSIVE.
+      https://www.postgresql.org/docs/current/sql-vacuum.html
+    - CLUSTER: the table is rewritten under ACCESS EXCLUSIVE.
+      https://www.postgresql.org/docs/current/sql-cluster.html
+    - ALTER TABLE: `SET TABLESPACE` moves the table's files under ACCESS EXCLUSIVE, and `SET LOGGED`
+      / `SET UNLOGGED` rewrite the table.
+      https://www.postgresql.org/docs/current/sql-altertable.html
     """
     if op.table is not None and ctx.is_new(op.table):
         return
@@ -679,6 +953,11 @@ def refresh_matview_non_concurrently(op: o.RefreshMaterializedView, ctx: RuleCon
     ```sql
     REFRESH MATERIALIZED VIEW daily_totals;
     ```
+
+    ## References
+    - REFRESH MATERIALIZED VIEW: without `CONCURRENTLY` the refresh locks out reads of the view;
+      `CONCURRENTLY` needs a unique index on the view.
+      https://www.postgresql.org/docs/current/sql-refreshmaterializedview.html
     """
     if op.concurrently or ctx.is_new(op.name):
         return
@@ -753,6 +1032,20 @@ def missing_lock_timeout(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE users ADD COLUMN plan text;
     ```
+
+    ## References
+    - lock_timeout: aborts a statement that waits longer than this for a lock.
+      https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-LOCK-TIMEOUT
+    - Table-Level Locks: which statements conflict with which locks.
+      https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES
+
+    ## With Alembic
+    Set it for every migration in `env.py`, on the connection the migrations run on:
+    ```python
+    with connectable.connect() as connection:
+        connection.execute(sa.text("SET lock_timeout = '2s'"))
+        context.configure(connection=connection, target_metadata=target_metadata)
+    ```
     """
     table = _unguarded_once(ctx, op, "lock_timeout", "missing-lock-timeout")
     if table is not None:
@@ -790,6 +1083,10 @@ def missing_statement_timeout(op: o.Operation, ctx: RuleContext) -> Iterator[Hit
     ```sql
     ALTER TABLE users ALTER COLUMN id TYPE bigint;
     ```
+
+    ## References
+    - statement_timeout: aborts a statement that runs longer than this.
+      https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-STATEMENT-TIMEOUT
     """
     table = _unguarded_once(ctx, op, "statement_timeout", "missing-statement-timeout")
     if table is not None:
@@ -838,6 +1135,15 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     UPDATE users SET plan = 'free';  -- users stays locked during the update
     COMMIT;
     ```
+
+    ## References
+    - Table-Level Locks: once acquired, a lock is normally held until the end of the transaction.
+      https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES
+
+    ## With Alembic
+    Alembic runs every pending migration in one transaction unless `env.py` passes
+    `transaction_per_migration=True` to `context.configure`: without it, splitting the
+    migration in two does not release the lock.
     """
     block = ctx.statement.block
     if block is None or lock_for(op) != LockMode.ACCESS_EXCLUSIVE:

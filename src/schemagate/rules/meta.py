@@ -76,9 +76,13 @@ def unmodelled_statement(op: o.RawSQL, ctx: RuleContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY;
     ```
+
+    ## References
+    - SQL Commands: every statement PostgreSQL accepts, including those schemagate does not model.
+      https://www.postgresql.org/docs/current/sql-commands.html
     """
-    if is_harmless_raw(op):
-        return
+    if is_harmless_raw(op) or op.statement_kind == o.UNNAMED_DROP_CONSTRAINT:
+        return  # drop-unnamed-constraint says what is wrong with it
     detail = f" ({op.reason})" if op.reason else ""
     yield Hit(f"statement not modelled: {op.statement_kind}{detail}; review it by hand")
 
@@ -107,6 +111,10 @@ def unused_suppression(sups: ScriptSuppressions, enabled: set[str], settings: Se
     -- schemagate: ignore drop-column
     ALTER TABLE users ADD COLUMN nickname text;
     ```
+
+    ## References
+    - schemagate, Suppressing a finding: the comment's syntax and where it applies.
+      https://github.com/schemagate/schemagate#suppressing-a-finding
     """
     for suppression, name in sups.unused(enabled):
         yield Hit(f"suppression of `{name}` matched no finding", span=suppression.span)
@@ -139,6 +147,10 @@ def suppression_without_reason(sups: ScriptSuppressions, enabled: set[str],
     -- schemagate: ignore drop-column
     ALTER TABLE users DROP COLUMN legacy_id;
     ```
+
+    ## References
+    - schemagate, Suppressing a finding: how to give a reason, and the setting that requires one.
+      https://github.com/schemagate/schemagate#suppressing-a-finding
     """
     if not settings.require_reason:
         return

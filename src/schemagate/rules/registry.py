@@ -2,8 +2,9 @@
 
 A rule is a function decorated with `@rule(...)`. Its docstring is its documentation, in the
 manner of ruff's rule pages: a one-line summary, then sections "What it does", "Why it
-matters", "When it does not fire", "Safe alternative", "Example". The same text feeds
-`schemagate explain`, SARIF `help` and the HTML report.
+matters", "When it does not fire", "Safe alternative", "Example", "References", and "With
+Alembic" / "With Django" where the fix needs the tool's own syntax. The same text feeds
+`schemagate explain`, SARIF `help`, the HTML report and the pages in docs/rules/.
 
 The decorator only attaches a `Rule` to the function; `all_rules()` collects them from the
 rule modules, so there is no mutable registry to keep in order.

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemagate.model import ops as o
-from schemagate.model.catalog import Column, Table
+from schemagate.model.catalog import Column, Table, changed_keys
+from schemagate.model.migration import ParsedScript
 from schemagate.model.names import QName
 from schemagate.model.span import Span
 from schemagate.model.types import classify_change
@@ -39,7 +40,8 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
     teams roll forward only, leaving every down empty): the rule reports the gaps of a team
     that writes down migrations, not a policy it does not follow. Never for Flyway
     repeatable migrations, nor for migrations whose up path does nothing (Alembic merge
-    revisions).
+    revisions) or only inserts and updates rows (a backfill, whose down path rightly does
+    nothing: the schema it leaves is the one it found).
 
     ## Safe alternative
     Write the inverse, e.g. for golang-migrate `000042_add_plan.down.sql`:
@@ -49,6 +51,23 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
 
     ## Example
     A golang-migrate `000042_add_plan.up.sql` with no `000042_add_plan.down.sql`.
+
+    ## References
+    - Modifying Tables: each change a migration makes has an inverse statement (add and drop a
+      column, a constraint, a default), which is what a down migration is made of.
+      https://www.postgresql.org/docs/current/ddl-alter.html
+
+    ## With Alembic
+    Write `downgrade()` as the inverse of `upgrade()`, in reverse order:
+    ```python
+    def downgrade() -> None:
+        op.drop_column("users", "plan")
+    ```
+
+    ## With Django
+    Operations are reversible by themselves, except `RunSQL` and `RunPython` without a
+    reverse: give them one (`reverse_sql=`, `reverse_code=`), or `migrations.RunSQL.noop`
+    where nothing needs undoing.
     """
     source = ctx.migration.source
     up = ctx.migration.up
@@ -56,13 +75,24 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
         return
     if not up.statements and not up.errors:
         return  # nothing to undo: a merge revision, or a migration that does nothing
+    if not up.errors and all(isinstance(op, _DATA_ONLY) for st in up.statements
+                             for op in st.ops):
+        return  # a backfill changes no schema: a down path that does nothing is its inverse
     down = ctx.migration.down
-    if down is not None and down.declared_irreversible:
+    if down is not None and down.declared_irreversible and down.derived:
+        yield Hit(f"an operation of `{source.name}` has no reverse (RunPython without "
+                  "reverse_code, RunSQL without reverse_sql): migrating back stops with "
+                  "IrreversibleError", span=down.span)
+    elif down is not None and down.declared_irreversible:
         yield Hit("the down migration declares itself irreversible", span=down.body_span)
     elif down is None:
         yield Hit(f"migration `{source.name}` has no down migration")
-    elif _down_is_empty(ctx):
+    elif _down_is_empty(ctx) and not down.derived:
         yield Hit(f"the down migration of `{source.name}` is empty", span=_down_span(ctx))
+
+
+# Operations that change rows (without deleting any) or session state, never the schema.
+_DATA_ONLY = (o.UpdateRows, o.InsertRows, o.SetSetting, o.TransactionControl, o.LockTable)
 
 
 def _down_span(ctx: MigrationContext) -> Span | None:
@@ -121,7 +151,7 @@ def schema_differences(ctx: MigrationContext) -> list[str]:
     if before is None or after is None:
         return []
     out: list[str] = []
-    for key in sorted(set(before.tables) | set(after.tables), key=str):
+    for key in changed_keys(before.tables, after.tables):
         a, b = before.tables.get(key), after.tables.get(key)
         if a is None and b is not None:
             if not b.assumed:
@@ -130,7 +160,7 @@ def schema_differences(ctx: MigrationContext) -> list[str]:
             out.append(f"table {key} is not restored")
         elif a is not None and b is not None:
             out += _table_differences(key, a, b, ctx)
-    for key in sorted(set(before.indexes) | set(after.indexes), key=str):
+    for key in changed_keys(before.indexes, after.indexes):
         a_ix, b_ix = before.indexes.get(key), after.indexes.get(key)
         if a_ix == b_ix:
             continue
@@ -164,9 +194,11 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
     may fail on it.
 
     ## When it does not fire
-    When there is no down path (see `missing-down`), and for objects that predate the known
+    When there is no down path (see `missing-down`); for objects that predate the known
     history where the tool does not know the original definition (a column of unknown
-    type matches any type).
+    type matches any type); and when the down path holds a statement the tool does not
+    model (a DO block, an Alembic helper such as `op.sync_enum_values`): what it restores
+    cannot be known, and `unmodelled-statement` asks for a review of it by hand.
 
     ## Safe alternative
     Write the down path as the exact inverse, in reverse order:
@@ -179,17 +211,30 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
 
     ## Example
     An up path that adds a column and an index, and a down path that only drops the column.
+
+    ## References
+    - Modifying Tables: the statements that undo each change (dropping what was added, restoring a
+      default or a type).
+      https://www.postgresql.org/docs/current/ddl-alter.html
     """
     if ctx.before is None or ctx.after_down is None or _down_is_empty(ctx):
         return
     down = ctx.migration.down
-    if down is None or down.declared_irreversible or down.errors:
+    if down is None or down.declared_irreversible or down.errors or down.derived or \
+            _opaque(down):
         return
     diffs = schema_differences(ctx)
     if diffs:
         listed = "; ".join(diffs[:8]) + (f"; and {len(diffs) - 8} more" if len(diffs) > 8
                                         else "")
         yield Hit(f"up then down does not restore the schema: {listed}", span=_down_span(ctx))
+
+
+def _opaque(script: ParsedScript) -> list[o.RawSQL]:
+    """The script's statements whose effect on the schema is not modelled."""
+    return [op for st in script.statements for op in st.ops
+            if isinstance(op, o.RawSQL) and (op.statement_kind == "DoStmt"
+                                             or not is_harmless_raw(op))]
 
 
 def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span]]:
@@ -261,6 +306,10 @@ def irreversible_data_loss(ctx: MigrationContext) -> Iterator[Hit]:
     ```sql
     ALTER TABLE users DROP COLUMN legacy_id;
     ```
+
+    ## References
+    - SQL Dump: `pg_dump` saves the data, and only such a copy restores it once the rows are gone.
+      https://www.postgresql.org/docs/current/backup-dump.html
     """
     if not ctx.history_uses_down:
         return  # roll-forward projects: the destructive findings say it already
@@ -298,12 +347,15 @@ def unverifiable_raw_sql(ctx: MigrationContext) -> Iterator[Hit]:
     ```sql
     DO $$ BEGIN EXECUTE 'ALTER TABLE ' || 'users' || ' ADD COLUMN x int'; END $$;
     ```
+
+    ## References
+    - SQL Commands: every statement PostgreSQL accepts; schemagate models the schema-changing ones,
+      and reports the others as raw SQL.
+      https://www.postgresql.org/docs/current/sql-commands.html
     """
     if ctx.migration.down is None or ctx.migration.up is None:
         return
-    raw = [op for st in ctx.migration.up.statements for op in st.ops
-           if isinstance(op, o.RawSQL) and (op.statement_kind == "DoStmt"
-                                            or not is_harmless_raw(op))]
+    raw = _opaque(ctx.migration.up)
     if raw:
         lines = ", ".join(str(op.span.line) for op in raw[:10])
         yield Hit(f"{len(raw)} statement(s) the tool cannot verify the down path for "

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemagate.model import ops as o
-from schemagate.model.migration import ParsedStatement
+from schemagate.model.migration import ParsedScript, ParsedStatement
 from schemagate.model.names import QName
+from schemagate.parse.transactions import flyway_runs_outside
 from schemagate.rules.context import RuleContext
 from schemagate.rules.registry import Hit, rule
 
@@ -16,10 +17,13 @@ _HOW = {
     "prisma": "Prisma sends the script as one transaction: put this statement in a "
               "migration of its own",
     "dbmate": "mark the section `-- migrate:up transaction:false`",
-    "flyway": "Flyway runs it outside a transaction only when every statement of the "
-              "migration is non-transactional: move it to a migration of its own",
+    "flyway": "Flyway runs it outside a transaction only when it recognises the "
+              "statement: run it from a migration of its own with `executeInTransaction=false` "
+              "in the script's .conf file",
     "alembic": "wrap it in `with op.get_context().autocommit_block():`",
     "diesel": "add `run_in_transaction = false` to the migration's metadata.toml",
+    "popx": "name the file `.autocommit.up.sql` and keep this statement alone in it",
+    "django": "set `atomic = False` on the migration's `Migration` class",
 }
 
 
@@ -43,7 +47,10 @@ def concurrently_in_transaction(op: o.Operation, ctx: RuleContext) -> Iterator[H
     and `DETACH PARTITION … CONCURRENTLY` when the statement runs inside a transaction:
     an explicit `BEGIN`, or the one the migration tool opens (dbmate, Flyway, diesel and
     Alembic wrap each migration; golang-migrate and Prisma send a multi-statement file as one
-    implicit transaction).
+    implicit transaction). For Flyway, which runs a migration holding `CREATE INDEX
+    CONCURRENTLY` without a transaction, flags such a migration when it also holds other
+    statements: Flyway refuses it ("Detected both transactional and non-transactional
+    statements within the same migration") unless its `mixed` setting is on.
 
     ## Why it matters
     PostgreSQL refuses: `ERROR: CREATE INDEX CONCURRENTLY cannot run inside a transaction
@@ -52,7 +59,8 @@ def concurrently_in_transaction(op: o.Operation, ctx: RuleContext) -> Iterator[H
     ## When it does not fire
     When the statement runs on its own: a plain `.sql` file applied statement by statement,
     a golang-migrate or Prisma file holding only this statement, a dbmate section marked
-    `transaction:false`. The transaction model of each layout is in the README and can be
+    `transaction:false`, a Flyway migration holding only statements Flyway runs outside
+    a transaction. The transaction model of each layout is in the README and can be
     overridden in the configuration.
 
     ## Safe alternative
@@ -68,12 +76,51 @@ def concurrently_in_transaction(op: o.Operation, ctx: RuleContext) -> Iterator[H
     CREATE INDEX CONCURRENTLY idx_users_email ON users (email);
     COMMIT;
     ```
+
+    ## References
+    - CREATE INDEX, Building Indexes Concurrently: a regular `CREATE INDEX` can run in a transaction
+      block, `CREATE INDEX CONCURRENTLY` cannot.
+      https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY
+    - DROP INDEX, REINDEX and ALTER TABLE … DETACH PARTITION say the same of their `CONCURRENTLY`
+      forms.
+      https://www.postgresql.org/docs/current/sql-dropindex.html
+      https://www.postgresql.org/docs/current/sql-reindex.html#SQL-REINDEX-CONCURRENTLY
+
+    ## With Alembic
+    Alembic wraps each migration in a transaction; `autocommit_block()` commits it and runs
+    its body outside one:
+    ```python
+    def upgrade() -> None:
+        with op.get_context().autocommit_block():
+            op.create_index("idx_users_email", "users", ["email"], postgresql_concurrently=True)
+    ```
+
+    ## With Django
+    Set `atomic = False` on the migration (its other operations then run without a
+    transaction too, so keep it to the concurrent statement):
+    ```python
+    class Migration(migrations.Migration):
+        atomic = False
+    ```
     """
-    if not _concurrent(op) or not ctx.statement.in_transaction:
+    if not _concurrent(op):
         return
     layout = ctx.migration.source.layout
+    if layout == "flyway" and not ctx.statement.in_transaction and _flyway_mixes(ctx.script):
+        yield Hit("Flyway refuses a migration that mixes statements it must run outside a "
+                  "transaction with others (unless `mixed` is set, when it runs all of them "
+                  "outside any transaction): put this statement in a migration of its own")
+        return
+    if not ctx.statement.in_transaction:
+        return
     how = _HOW.get(layout, "run it outside BEGIN … COMMIT")
     yield Hit(f"CONCURRENTLY cannot run inside a transaction ({how})")
+
+
+def _flyway_mixes(script: ParsedScript) -> bool:
+    """Whether Flyway sees both kinds of statement in the script."""
+    outside = [flyway_runs_outside(st.ops) for st in script.statements if st.ops]
+    return any(outside) and not all(outside)
 
 
 @rule("transaction-nesting", family="transaction", dialects=("postgres",), severity="error",
@@ -108,8 +155,20 @@ def transaction_nesting(op: o.TransactionControl, ctx: RuleContext) -> Iterator[
     ALTER TABLE users ADD COLUMN plan text;
     COMMIT;
     ```
+
+    ## References
+    - BEGIN: issued inside a transaction block, it only provokes a warning; the transaction is not
+      affected.
+      https://www.postgresql.org/docs/current/sql-begin.html
+    - COMMIT: issued outside a transaction it does no harm but provokes a warning; inside one, it
+      ends the transaction the tool opened.
+      https://www.postgresql.org/docs/current/sql-commit.html
+
+    ## With Alembic
+    Never `op.execute("COMMIT")`: leave the transaction to Alembic, and put what must run
+    outside it in `with op.get_context().autocommit_block():`.
     """
-    explicit_open, tool_closed = _explicit_state(ctx.script.statements, ctx.statement.index)
+    explicit_open, tool_closed = ctx.per_script(_explicit_states)[ctx.statement.index]
     mode = ctx.script.script.transaction
     tool_open = mode == "wrapped" and not tool_closed
     if op.action == "begin":
@@ -125,11 +184,13 @@ def transaction_nesting(op: o.TransactionControl, ctx: RuleContext) -> Iterator[
             yield Hit(f"{op.action.upper()} with no transaction open")
 
 
-def _explicit_state(statements: list[ParsedStatement], index: int) -> tuple[bool, bool]:
-    """Before a statement: whether an explicit BEGIN is open, and whether an explicit COMMIT
-    or ROLLBACK with no BEGIN of its own has already ended the tool's transaction."""
+def _explicit_states(script: ParsedScript) -> list[tuple[bool, bool]]:
+    """Before each statement: whether an explicit BEGIN is open, and whether an explicit
+    COMMIT or ROLLBACK with no BEGIN of its own has already ended the tool's transaction."""
     explicit_open = tool_closed = False
-    for st in statements[:index]:
+    out = []
+    for st in script.statements:
+        out.append((explicit_open, tool_closed))
         control = st.ops[0] if st.ops and isinstance(st.ops[0], o.TransactionControl) else None
         if control is None:
             continue
@@ -138,7 +199,7 @@ def _explicit_state(statements: list[ParsedStatement], index: int) -> tuple[bool
         elif control.action in ("commit", "rollback"):
             tool_closed = tool_closed or not explicit_open
             explicit_open = False
-    return explicit_open, tool_closed
+    return out
 
 
 def _closes(statements: list[ParsedStatement], index: int) -> bool:
@@ -177,6 +238,13 @@ def uncommitted_transaction(op: o.TransactionControl, ctx: RuleContext) -> Itera
     BEGIN;
     ALTER TABLE users ADD COLUMN plan text;
     ```
+
+    ## References
+    - BEGIN: the statements after it run in one transaction until an explicit `COMMIT` or
+      `ROLLBACK`.
+      https://www.postgresql.org/docs/current/sql-begin.html
+    - Transactions: a transaction that is not committed leaves no trace once it is aborted.
+      https://www.postgresql.org/docs/current/tutorial-transactions.html
     """
     if op.action != "begin":
         return
@@ -221,6 +289,20 @@ def enum_value_used_in_same_transaction(op: o.AlterEnumAddValue, ctx: RuleContex
     UPDATE orders SET status = 'refunded' WHERE refunded_at IS NOT NULL;
     COMMIT;
     ```
+
+    ## References
+    - ALTER TYPE, Notes: a value added by `ADD VALUE` inside a transaction block cannot be used
+      until the transaction has committed.
+      https://www.postgresql.org/docs/current/sql-altertype.html
+
+    ## With Alembic
+    Add the value outside the migration's transaction, then use it:
+    ```python
+    def upgrade() -> None:
+        with op.get_context().autocommit_block():
+            op.execute("ALTER TYPE order_status ADD VALUE IF NOT EXISTS 'refunded'")
+        op.execute("UPDATE orders SET status = 'refunded' WHERE refunded_at IS NOT NULL")
+    ```
     """
     block = ctx.statement.block
     if block is None:
@@ -256,3 +338,58 @@ def _uses_type(st: ParsedStatement, enum: QName, users: set[QName], known: set[Q
         return True
     tables = [getattr(op, "table", None) for op in st.ops]
     return any(t in users or t not in known for t in tables if isinstance(t, QName))
+
+
+@rule("drop-unnamed-constraint", family="transaction", severity="error", ops=(o.RawSQL,),
+      fix="name the constraint: look it up in the database (or set a naming convention on "
+          "the MetaData) and pass its name to op.drop_constraint")
+def drop_unnamed_constraint(op: o.RawSQL, ctx: RuleContext) -> Iterator[Hit]:
+    """`op.drop_constraint(None, …)` cannot run: Alembic has no name to drop.
+
+    ## What it does
+    Flags an Alembic `op.drop_constraint(None, "table", type_=…)` (or the same call on a
+    `batch_op`): a constraint dropped by the name `None`.
+
+    ## Why it matters
+    Alembic autogenerate writes exactly this when the constraint it wants to drop has no
+    name in the SQLAlchemy model (a `ForeignKey` or `UniqueConstraint` declared without
+    `name=`, and no naming convention on the `MetaData`). The migration looks complete, but
+    SQLAlchemy cannot emit `DROP CONSTRAINT` without a name and stops with `CompileError:
+    Can't emit DROP CONSTRAINT for constraint …; it has no name`. The deployment stops at
+    this migration, often in the downgrade that nobody ran before the incident.
+
+    ## When it does not fire
+    When the name is given, literally or through a variable the tool can read. When the name
+    is an expression known only at run time (a function call, a loop variable), which is
+    reported as unmodelled instead.
+
+    ## Safe alternative
+    Use the name PostgreSQL gave the constraint (`\\d table` in psql, or
+    `pg_constraint`), and name constraints in the model from then on:
+    ```python
+    op.drop_constraint("orders_user_id_fkey", "orders", type_="foreignkey")
+    ```
+
+    ## Example
+    ```python
+    def downgrade() -> None:
+        op.drop_constraint(None, "orders", type_="foreignkey")
+    ```
+
+    ## References
+    - Alembic, The Importance of Naming Constraints: autogenerate cannot drop a constraint
+      that has no name, and a naming convention on the MetaData gives every constraint one.
+      https://alembic.sqlalchemy.org/en/latest/naming.html
+    - ALTER TABLE, DROP CONSTRAINT: the statement takes the constraint's name.
+      https://www.postgresql.org/docs/current/sql-altertable.html
+
+    ## With Alembic
+    Give the `MetaData` a naming convention so that autogenerate writes names:
+    ```python
+    metadata = MetaData(naming_convention={"fk": "%(table_name)s_%(column_0_name)s_fkey"})
+    ```
+    """
+    if op.statement_kind != o.UNNAMED_DROP_CONSTRAINT:
+        return
+    yield Hit("`op.drop_constraint` is given no constraint name (None): SQLAlchemy cannot emit "
+              "DROP CONSTRAINT without one, and the migration stops here")

@@ -20,7 +20,7 @@ def load_strictly(paths: Sequence[str], settings: Settings) -> list[ParsedMigrat
     from schemagate.parse.layouts.discover import discover
     from schemagate.parse.load import load_migrations
 
-    found = discover(list(paths) or ["."])
+    found = discover(list(paths) or ["."], dialect=settings.dialect)
     loaded = load_migrations(found.migrations, variables=settings.variables,
                              transactions=settings.transactions)
     errors = found.errors + loaded.errors

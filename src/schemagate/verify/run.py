@@ -37,6 +37,7 @@ from schemagate.verify.alembic.order import in_tool_order
 from schemagate.verify.alembic.run import revision_scripts, run_revision
 from schemagate.verify.apply import run_script
 from schemagate.verify.data import checksums, compare
+from schemagate.verify.errors import VerifyError
 from schemagate.verify.gate import Checklist, checklist
 from schemagate.verify.inputs import load_strictly
 from schemagate.verify.results import (
@@ -88,6 +89,12 @@ def run_verify(paths: Sequence[str], settings: Settings, *, scratch: str | None 
 def verify(migrations: Sequence[ParsedMigration], scratch: str | None = None,
            seed: int | None = None) -> VerifyResult:
     """Apply each migration up, down and up again on a new scratch database."""
+    django = next((m for m in migrations if m.source.layout == "django"), None)
+    if django is not None:
+        # Django sends SQL only its schema editor knows in full; sending the .py file, or a
+        # translation not yet checked against it, would prove nothing.
+        raise VerifyError(f"{django.name}: verify does not apply Django migrations yet; "
+                          "use `schemagate lint`, or `manage.py migrate` on a scratch database")
     started = time.perf_counter()
     result = VerifyResult(seed=seed)
     migrations = in_tool_order(migrations)  # Alembic's by the revision graph, as lint folds them

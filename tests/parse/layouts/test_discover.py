@@ -28,10 +28,12 @@ def test_all_layouts_at_once_each_folder_keeps_its_own_layout() -> None:
     assert layouts == {
         "dbmate": {"dbmate"},
         "diesel": {"diesel"},
+        "django": {"django"},
         "flyway": {"flyway"},
         "golang-migrate": {"golang-migrate"},
         "messy": {"sql", "alembic", "flyway", "golang-migrate"},
         "plain": {"sql"},
+        "popx": {"popx"},
         "prisma": {"prisma"},
     }
     # Walking the parent gives exactly what walking each folder gives, in folder order.

@@ -46,7 +46,7 @@ def test_flyway_orders_versions_numerically_pairs_undo_and_puts_repeatables_last
     ]
     assert [m.repeatable for m in found.migrations] == [False] * 5 + [True] * 2
     scripts = [s for m in found.migrations for s in (m.up, m.down) if s is not None]
-    assert {s.transaction for s in scripts} == {"wrapped"}
+    assert {s.transaction for s in scripts} == {"detected"}
 
 
 def test_a_flyway_undo_alone_joins_its_versioned_script() -> None:

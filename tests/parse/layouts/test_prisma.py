@@ -80,3 +80,14 @@ def test_a_migration_sql_outside_prisma_is_plain(tmp_path: Path) -> None:
     write(tmp_path / "release" / "migration.sql")
     found = clean(discover(["."], cwd=tmp_path))
     assert rows(found) == [("migration", "sql", "release/migration.sql", None, None)]
+
+
+def test_prisma_applies_folders_in_string_order_of_the_whole_name(tmp_path: Path) -> None:
+    migrations = tmp_path / "prisma" / "migrations"
+    write(migrations / "migration_lock.toml", 'provider = "postgresql"\n')
+    for folder in ("20250625_add_plan", "20250625120000_init", "20250101000000_base"):
+        write(migrations / folder / "migration.sql")
+    found = discover(["prisma"], cwd=tmp_path)
+    # "_" sorts after the digits: the short timestamp comes last, as Prisma applies it.
+    assert [m.name for m in found.migrations] == [
+        "20250101000000_base", "20250625120000_init", "20250625_add_plan"]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from schemagate.model import ops as o
 from schemagate.model.locks import LockMode
-from schemagate.model.migration import Script
+from schemagate.model.migration import ParsedScript, Script
 from schemagate.model.names import QName
 from schemagate.model.span import Span
+from schemagate.parse.postgres import frontend
 from schemagate.parse.postgres.frontend import parse_script
 from schemagate.parse.source import SourceText, read_source
 from tests.conftest import FIXTURES
@@ -111,6 +114,55 @@ def test_every_statement_is_kept_even_unmodelled() -> None:
         "GrantStmt", "NotifyStmt", "SelectStmt"]
 
 
+UNREADABLE = FIXTURES / "unreadable"
+
+
+def parse_unreadable(name: str):
+    src = read_source(UNREADABLE / name, name)
+    assert isinstance(src, SourceText), src
+    return parse_script(src, Script(name, "autocommit"))  # type: ignore[arg-type]
+
+
+def test_an_unclosed_quoted_identifier_is_the_files_error_and_earlier_statements_are_kept(
+) -> None:
+    script = parse_unreadable("002_unclosed_identifier.sql")
+    (err,) = script.errors
+    assert (err.line, err.column) == (3, 14)
+    assert err.message.startswith("unterminated quoted identifier")
+    assert [type(st.ops[0]).__name__ for st in script.statements] == ["CreateTable"]
+
+
+def test_the_near_text_of_an_unclosed_token_is_cut_to_one_short_line() -> None:
+    (err,) = parse_unreadable("005_unclosed_comment.sql").errors
+    assert "\n" not in err.message and "DROP TABLE" not in err.message
+    assert (err.line, err.column) == (2, 1)
+
+
+def test_unclosed_strings_dollar_quotes_and_empty_identifiers_are_errors_with_a_position(
+) -> None:
+    found = {name: parse_unreadable(name).errors for name in (
+        "003_unclosed_string.sql", "004_unclosed_dollar.sql", "006_empty_identifier.sql")}
+    assert {name: [(e.line, e.column) for e in errs] for name, errs in found.items()} == {
+        "003_unclosed_string.sql": [(1, 39)], "004_unclosed_dollar.sql": [(1, 61)],
+        "006_empty_identifier.sql": [(1, 14)]}
+
+
+def test_a_file_over_its_time_budget_is_cut_short_with_an_error_where_it_stopped() -> None:
+    text = "".join(f"CREATE TABLE t{i} (id int);\n" for i in range(300))
+    script = parse_script(SourceText.of("big.sql", text), Script("big.sql", "autocommit"),
+                          budget=0)
+    (err,) = script.errors
+    assert err.message.startswith("gave up after the time allowed") and err.line == 256
+    assert len(script.statements) == 256
+
+
+def test_a_statement_without_a_keyword_and_an_unclosed_parenthesis_are_each_an_error(
+) -> None:
+    text = "UPDAT seen_at timestamptz;\nCREATE TABLE a (id int;\nCREATE TABLE b (id int);\n"
+    script = parse_script(SourceText.of("m.sql", text), Script("m.sql", "autocommit"))
+    assert [(e.line, e.column) for e in script.errors] == [(1, 1), (2, 23)]
+
+
 def test_lock_table_is_modelled_with_its_tables_and_mode() -> None:
     src = SourceText.of("x.sql", "LOCK TABLE a, s.b IN SHARE ROW EXCLUSIVE MODE NOWAIT;")
     (op,) = parse_script(src, Script("x.sql")).statements[0].ops
@@ -205,3 +257,83 @@ def test_each_name_of_a_drop_of_several_tables_is_spanned() -> None:
 def test_a_drop_of_one_table_has_no_name_spans() -> None:
     (drop,) = parse("clauses/drops.sql").statements[1].ops
     assert isinstance(drop, o.DropTable) and drop.name_spans == ()
+def _long_script(path: Path, error_at: int | None = None) -> SourceText:
+    """A script just over the piece size: tables, non-ASCII defaults, SQL-standard function
+    bodies (whose inner `;` the scanner cuts at, unless there is an error) and
+    dollar-quoted blocks."""
+    parts = []
+    for i in range(2000 if error_at is None else 1250):
+        parts.append(f"CREATE TABLE t{i} (id bigint PRIMARY KEY, note text DEFAULT 'é;ü');\n"
+                     f"DO $$ BEGIN RAISE NOTICE 'x;y'; END $$; -- ; {i}\n")
+        if error_at is None:
+            parts.append(f"CREATE FUNCTION f{i}() RETURNS int LANGUAGE sql\n"
+                         "  BEGIN ATOMIC SELECT 1; SELECT 2; END;\n")
+        elif i == error_at:
+            parts.append("ALTER TABLE ADD x;\n")
+    path.write_text("".join(parts) * (2 if error_at is not None else 1), encoding="utf-8")
+    src = read_source(path, path.name)
+    assert isinstance(src, SourceText)
+    assert len(src.text) > frontend.PIECE_CHARS
+    return src
+
+
+def _shape(script: ParsedScript) -> list[tuple[object, ...]]:
+    return [(st.index, st.sql, st.ops, st.transaction) for st in script.statements]
+
+
+def test_a_long_script_parsed_in_pieces_equals_the_whole_parse(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = _long_script(tmp_path / "long.sql")
+    pieced = parse_script(src, Script("long.sql", "wrapped"))
+    monkeypatch.setattr(frontend, "PIECE_CHARS", len(src.text) + 1)
+    whole = parse_script(src, Script("long.sql", "wrapped"))
+    assert len(pieced.statements) == 6000 and not pieced.errors
+    assert _shape(pieced) == _shape(whole)
+
+
+def test_a_syntax_error_beyond_the_first_piece_keeps_its_line_and_the_rest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = _long_script(tmp_path / "long.sql", error_at=1200)
+    pieced = parse_script(src, Script("long.sql", "autocommit"))
+    monkeypatch.setattr(frontend, "PIECE_CHARS", len(src.text) + 1)
+    whole = parse_script(src, Script("long.sql", "autocommit"))
+    first = pieced.errors[0]
+    assert (first.line, first.column, first.message) == (
+        1200 * 2 + 2 + 1, 17, 'syntax error at or near "x"')
+    assert len(pieced.statements) == 5000
+    assert pieced.errors == whole.errors and _shape(pieced) == _shape(whole)
+
+
+def _ops(sql: str) -> list[o.Operation]:
+    script = parse_script(SourceText.of("m.sql", sql), Script("m.sql"))
+    return [op for st in script.statements for op in st.ops]
+
+
+def test_set_transaction_is_a_local_setting_and_session_characteristics_a_default() -> None:
+    ops = _ops("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;\n"
+               "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED;")
+    assert [(op.name, op.value, op.local) for op in ops if isinstance(op, o.SetSetting)] == [
+        ("transaction_isolation", "serializable", True),
+        ("default_transaction_isolation", "read committed", False)]
+
+
+def test_drop_event_trigger_is_modelled() -> None:
+    [op] = _ops("DROP EVENT TRIGGER IF EXISTS audit_ddl, audit_dml;")
+    assert isinstance(op, o.DropEventTrigger)
+    assert (op.names, op.if_exists) == (("audit_ddl", "audit_dml"), True)
+
+
+def _errors(sql: str) -> list[str]:
+    script = parse_script(SourceText.of("m.sql", sql), Script("m.sql"))
+    return [e.message for e in script.errors]
+
+
+def test_a_mysql_script_fails_with_a_hint_to_pass_the_mysql_dialect() -> None:
+    [message] = _errors("CREATE TABLE `networks` (\n`id` char(36) NOT NULL,\n"
+                        "PRIMARY KEY(`id`)\n) ENGINE=InnoDB;\n")
+    assert message.endswith("(this looks like MySQL: lint it with --dialect mysql)")
+
+
+def test_a_postgresql_typo_gets_no_dialect_hint() -> None:
+    [message] = _errors("CREATE TABEL users (id bigint);\nSELECT '`quoted`';\n")
+    assert "--dialect" not in message

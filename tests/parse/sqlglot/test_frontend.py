@@ -76,7 +76,8 @@ def test_mysql_prisma_project_into_the_ir() -> None:
     assert init is not None and orders is not None and cleanup is not None
     assert kinds(init) == [["CreateTable"], ["CreateTable", "CreateIndex"], ["AddConstraint"]]
     users = init.statements[0].ops[0]
-    assert isinstance(users, o.CreateTable) and users.table == QName("public", "users")
+    # MySQL has no `public`: an unqualified name is in the current database.
+    assert isinstance(users, o.CreateTable) and users.table == QName("", "users")
     columns = {c.name: c for c in users.columns}
     assert columns["id"].identity and columns["id"].not_null
     assert str(columns["email"].type) == "varchar(191)"

@@ -19,6 +19,7 @@ from schemagate.model import ops as o
 from schemagate.model.findings import InputError, Suppression
 from schemagate.model.names import QName
 from schemagate.model.span import Span
+from schemagate.parse.alembic import entities
 from schemagate.parse.alembic.eval import UNKNOWN, Connection, Env, Query, dotted
 from schemagate.parse.alembic.ops import Batch, Call, enum_lifecycle, translate
 from schemagate.parse.alembic.source import LineIndex, Offsets, Text
@@ -241,6 +242,8 @@ class Walker:
             if receiver in self.m.op_names:
                 if method == "execute":
                     self._execute(node, frame)
+                elif method in entities.METHODS and self._entity(method, node, frame):
+                    pass
                 elif method != "batch_alter_table":
                     self._op(method, node, frame, None)
                 return
@@ -325,6 +328,14 @@ class Walker:
         self._emit(self._code(node), [o.RawSQL(
             statement_kind="op.execute", sql=self._code(node), reason=reason, span=span,
             statement=self._next)], frame)
+
+    def _entity(self, method: str, node: cst.Call, frame: _Frame) -> bool:
+        """alembic_utils' entity operations, as the SQL they send; False when unreadable."""
+        sql = entities.entity_sql(method, node, frame.env)
+        if sql is None:
+            return False
+        self._sql(Text(sql), self._span(node, frame), frame)
+        return True
 
     def _sql(self, text: Text, span: Span, frame: _Frame) -> None:
         result = parse_sql(text, span, self.m.lines, self._next, self.m.dialect)

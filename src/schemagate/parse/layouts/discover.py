@@ -1,8 +1,8 @@
 """Find migrations on disk: their layout, their order and their up/down pairing.
 
 This is the walker; what each migration tool calls a migration is in its layout module
-beside this one (`flyway`, `golang_migrate`, `prisma`, `diesel`, `dbmate`, `alembic`,
-`plain`). The walker owns what they share: the roots it is given, folders reached twice
+beside this one (`flyway`, `popx`, `golang_migrate`, `prisma`, `diesel`, `dbmate`,
+`alembic`, `plain`). The walker owns what they share: the roots it is given, folders reached twice
 or through link loops, the order of migrations across folders, and reporting. A new layout
 is one module and its place in `_Finder._in_dir`.
 
@@ -15,7 +15,8 @@ Layouts are decided per directory from that directory's own entries (and, for Pr
 parent's lock file). So a folder gives the same migrations whether it is walked from above,
 named itself, or reached through one of its files, as a pre-commit hook passes them. Within
 a folder the layouts are tried in this order, each taking the names it recognises from
-what is left: Flyway, golang-migrate, the folder's own Prisma or diesel migration, dbmate,
+what is left: Flyway, popx (in a folder whose names carry its dialect or autocommit
+marks), golang-migrate, the folder's own Prisma or diesel migration, dbmate,
 plain ``.sql`` files, and Alembic revisions in a ``versions/`` folder.
 """
 
@@ -35,9 +36,11 @@ from schemagate.parse.layouts import (
     alembic,
     dbmate,
     diesel,
+    django,
     flyway,
     golang_migrate,
     plain,
+    popx,
     prisma,
 )
 from schemagate.parse.layouts.listing import (
@@ -67,7 +70,8 @@ class Discovery:
     notices: list[Notice] = field(default_factory=list)
 
 
-def discover(paths: Sequence[str | os.PathLike[str]], *, cwd: Path | None = None) -> Discovery:
+def discover(paths: Sequence[str | os.PathLike[str]], *, cwd: Path | None = None,
+             dialect: str = "postgres") -> Discovery:
     """Find the migrations in `paths` (files and/or folders), in order, with their down scripts.
 
     Folders are walked recursively. Files are classified exactly as a walk of their folder
@@ -75,17 +79,19 @@ def discover(paths: Sequence[str | os.PathLike[str]], *, cwd: Path | None = None
     given up, the up of a given down), so a pre-commit hook passing one file sees the whole
     migration. Relative paths are taken from `cwd` (default: the current directory), and
     every path reported is relative to it when under it, else absolute, with `/` separators.
+    Where one folder holds a history per dialect (popx), `dialect`'s history is the one found.
     """
     if isinstance(paths, str | os.PathLike):  # a lone path is a sequence of characters
         paths = [paths]
     base = os.path.abspath(os.fspath(cwd) if cwd is not None else os.getcwd())
-    finder = _Finder(base)
+    finder = _Finder(base, dialect)
     for root in finder.plan(paths):
         if isinstance(root, _FileGroup):
             finder.files(root)
         else:
             finder.walk(root)
     finder.alembic_context()
+    finder.django_history()
     return finder.result()
 
 
@@ -107,8 +113,9 @@ class _DirResult:
 class _Finder:
     """One discovery run; holds what the run has seen so far, nothing beyond it."""
 
-    def __init__(self, cwd: str) -> None:
+    def __init__(self, cwd: str, dialect: str) -> None:
         self._cwd = cwd
+        self._dialect = dialect
         self._cwd_prefix = cwd if cwd.endswith(os.sep) else cwd + os.sep
         self._walked: set[tuple[int, int]] = set()
         self._found: dict[Key, MigrationSource] = {}
@@ -119,6 +126,8 @@ class _Finder:
         self._alembic_roots: dict[str, None] = {}
         self._context_walk = False
         self._dialects: dict[str, str] = {}
+        self._django: dict[Key, django.Entry] = {}
+        self._django_labels: dict[str, str] = {}
 
     def result(self) -> Discovery:
         # One file reached twice (by name and through its folder) is reported once.
@@ -226,12 +235,20 @@ class _Finder:
                 self._broken(d, entry)
                 result.claimed.add(entry.name)
         names = sorted(d.files)
+        # golang-migrate's names are popx's too: the whole folder tells them apart.
+        is_popx = popx.is_popx(name for name in names if name.endswith(".sql"))
         if wanted is not None:  # a pre-commit hook's few files in a big folder: look no further
             names = _related(names, wanted)
         # README.md, .ts/.js/.go data migrations, atlas.sum, .gitkeep: not migrations.
         # .py files in an Alembic versions/ folder are read after (`_alembic`).
         rest = [name for name in names if name.endswith(".sql")]
         plans, rest = flyway.claim(rest)
+        if is_popx:
+            popx_claim = popx.claim(rest, self._dialect)
+            plans.extend(popx_claim.plans)
+            rest = popx_claim.rest
+            result.claimed.update(popx_claim.left_out)
+            self._other_dialects(d, popx_claim.other_dialects)
         golang_plans, rest = golang_migrate.claim(rest)
         plans.extend(golang_plans)
         unit = self._unit_plan(d, rest)
@@ -247,7 +264,48 @@ class _Finder:
         self._by_content(d, rest, wanted, result)
         if alembic.in_versions_folder(d.path):
             self._alembic(d, names, wanted, result)
+        if django.is_migrations_folder(d.path):
+            self._django_folder(d, wanted, result)
         return result
+
+    # -- Django --------------------------------------------------------------------------
+
+    def _django_folder(self, d: Folder, wanted: frozenset[str] | None,
+                       result: _DirResult) -> None:
+        """An app's migrations; all of them even when one is named, since the graph needs
+        the others (they are kept as context: folded, not reported)."""
+        app_folder = os.path.dirname(d.path)
+        if app_folder not in self._django_labels:
+            self._django_labels[app_folder] = django.app_label(app_folder)
+        label = self._django_labels[app_folder]
+        for name in sorted(d.files):
+            if not django.is_migration_name(name) or name in result.claimed:
+                continue
+            key: Key = (d.identity, name, None)
+            try:
+                entry = django.read_entry(d.files[name].path, d.show(name), key, label)
+            except OSError as exc:
+                self._problems.error(d.show(name), exc)
+                continue
+            if entry is None:
+                continue
+            if wanted is None or name in wanted:
+                result.claimed.add(name)
+            entry.context_only = wanted is not None and name not in wanted
+            previous = self._django.get(key)
+            if previous is None or (previous.context_only and not entry.context_only):
+                self._django[key] = entry
+
+    def django_history(self) -> None:
+        """The Django migrations found, as one project ordered by its graph."""
+        if not self._django:
+            return
+        entries = list(self._django.values())
+        project = self._display(django.project_folder([e.app_folder for e in entries]))
+        graph = django.history(entries, project)
+        self._problems.notices.extend(graph.notices)
+        for found in graph.found:
+            self._add(found)
 
     # -- Alembic -------------------------------------------------------------------------
 
@@ -287,6 +345,16 @@ class _Finder:
         for root in self._alembic_roots:
             self.walk(root)
         self._context_walk = False
+
+    def _other_dialects(self, d: Folder, counts: dict[str, int]) -> None:
+        if not counts:
+            return
+        files = ", ".join(f"{count} {name}" for name, count in sorted(counts.items()))
+        self._problems.notices.append(Notice(
+            d.display,
+            f"popx files for other databases left out ({files}): "
+            f"this is the {self._dialect} history",
+        ))
 
     def _unit_plan(self, d: Folder, names: list[str]) -> Plan | None:
         """A Prisma or diesel migration: one folder holding its scripts, named by the folder."""
@@ -329,8 +397,12 @@ class _Finder:
         self, d: Folder, plan: Plan, heads: Mapping[str, dbmate.Head] | None = None
     ) -> Found | None:
         """A migration from its plan, leaving out scripts that cannot be read."""
-        up = self._script(d, plan.up, plan.transaction, heads) if plan.up else None
-        down = self._script(d, plan.down, plan.transaction, heads) if plan.down else None
+        # An empty popx file is popx's way to say "nothing to do on this database".
+        popx_file = plan.layout == "popx"
+        up = self._script(d, plan.up, plan.transaction, heads, quiet=popx_file) if plan.up else None
+        down = None
+        if plan.down and not (popx_file and self._empty(d, plan.down)):
+            down = self._script(d, plan.down, plan.down_transaction or plan.transaction, heads)
         if up is None and down is None:
             return None
         source = MigrationSource(
@@ -350,6 +422,8 @@ class _Finder:
         name: str,
         transaction: TransactionMode,
         heads: Mapping[str, dbmate.Head] | None,
+        *,
+        quiet: bool = False,
     ) -> Script | None:
         """A script and, once, whether it is empty; None if it cannot be read (reported).
 
@@ -369,9 +443,17 @@ class _Finder:
             if not os.access(entry.path, os.R_OK):
                 self._problems.errors.append(InputError(display, os.strerror(errno.EACCES)))
                 return None
-        if empty:
+        if empty and not quiet:
             self._problems.notices.append(Notice(display, "empty migration file"))
         return Script(display, transaction)
+
+    @staticmethod
+    def _empty(d: Folder, name: str) -> bool:
+        """An empty file; an unreadable one is not, so that reading it reports why."""
+        try:
+            return d.files[name].stat().st_size == 0
+        except OSError:
+            return False
 
     def _head(self, d: Folder, name: str) -> dbmate.Head | None:
         try:
@@ -466,8 +548,11 @@ def _pairing_key(name: str) -> tuple[str, str]:
     """Names that may end up in one migration share this key (a superset is harmless)."""
     if (key := flyway.pairing_key(name)) is not None:
         return "flyway", key
+    # popx's names are a superset of golang-migrate's, and both pair by integer version.
+    if (key := popx.pairing_key(name)) is not None:
+        return "up-down", key
     if (key := golang_migrate.pairing_key(name)) is not None:
-        return "golang-migrate", key
+        return "up-down", key
     if name.endswith(".sql"):
         return "sql", plain.pairing_key(name)
     return "other", name
@@ -494,6 +579,9 @@ def _in_history_order(migrations: list[MigrationSource], notices: list[Notice]
         histories.setdefault(source.history, []).append(source)
     ordered: list[MigrationSource] = []
     for sources in histories.values():
+        if sources[0].layout == "django":  # already in the order of the project's graph
+            ordered.extend(sources)
+            continue
         if any(s.layout in _UNIT_LAYOUTS for s in sources):
             for loose in [s for s in sources if s.layout not in _UNIT_LAYOUTS]:
                 script = loose.up or loose.down
@@ -507,8 +595,11 @@ def _in_history_order(migrations: list[MigrationSource], notices: list[Notice]
 
 def _history_key(source: MigrationSource) -> tuple[int, tuple[int, ...], NaturalKey | None]:
     """Versioned migrations by version (numerically; equal versions keep the folder's
-    order), then unversioned ones by name; Flyway's repeatable migrations after all."""
+    order), then unversioned ones by name; Flyway's repeatable migrations after all.
+    Prisma applies its folders in plain string order of the whole folder name."""
     version = source.version
+    if source.layout == "prisma":
+        return 0, (), ((), source.name)
     if source.layout == "diesel" and version is not None:
         parts: tuple[int, ...] = diesel.version_key(version)
     elif version is not None:

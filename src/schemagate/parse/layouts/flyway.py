@@ -8,8 +8,11 @@ version `1`, `1.10` comes after `1.9`. Repeatable migrations run after all versi
 by description.
 Up and down: `V<v>` pairs with `U<v>` of the same version (by description when a version
 repeats).
-Transactions: Flyway runs each migration inside BEGIN … COMMIT ("wrapped"), on PostgreSQL
-which has transactional DDL.
+Transactions: Flyway runs each migration inside BEGIN … COMMIT on PostgreSQL, which has
+transactional DDL, unless a statement of it cannot run in a transaction (a CREATE INDEX
+CONCURRENTLY): then it runs the whole migration with none ("detected"; the statements
+are in `parse.transactions`). It refuses a migration that mixes both kinds unless its
+`mixed` setting is on.
 """
 
 from __future__ import annotations
@@ -37,9 +40,9 @@ def claim(names: list[str]) -> tuple[list[Plan], list[str]]:
             repeatable.append((match["desc"], name))
         else:
             rest.append(name)
-    plans = versioned_plans(versioned, undos, "flyway", "wrapped")
+    plans = versioned_plans(versioned, undos, "flyway", "detected")
     plans.extend(
-        Plan(name[: -len(".sql")], "flyway", name, None, "wrapped", repeatable=True)
+        Plan(name[: -len(".sql")], "flyway", name, None, "detected", repeatable=True)
         for _, name in sorted(repeatable)
     )
     return plans, rest

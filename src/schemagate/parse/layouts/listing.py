@@ -59,6 +59,8 @@ class Plan(NamedTuple):
     version: str | None = None
     repeatable: bool = False
     dialect: str = "postgres"
+    # When the down is sent otherwise than the up (popx names `.autocommit` per file).
+    down_transaction: TransactionMode | None = None
 
 
 class Found(NamedTuple):

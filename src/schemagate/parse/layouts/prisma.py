@@ -4,7 +4,10 @@ Names: a folder holding `migration.sql`, named `<digits>_<name>` (`2024010112000
 any name will do below a folder holding Prisma's `migration_lock.toml`, whose `provider`
 also gives the dialect (`postgresql`, `mysql`, `sqlite`; any other is read as PostgreSQL,
 with a notice). Loose `.sql` files beside the migration folders are not Prisma's.
-Versions compare as the number the folder name starts with.
+Order: Prisma applies the folders in plain string order of the whole folder name, so
+`20250625_x` comes after `20250625120000_y` (`_` sorts after the digits), and folders that
+share a timestamp are two migrations in that order, not a fork; Prisma records each by
+its full name. The leading digits are kept as the version, for display.
 Up and down: Prisma has no down scripts.
 Transactions: Prisma sends `migration.sql` as one multi-statement query, which PostgreSQL
 runs as one implicit transaction ("implicit").

@@ -7,8 +7,11 @@ as long, and the operations are all the later stages look at.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
+import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pglast import parser as pg
@@ -16,9 +19,11 @@ from pglast import parser as pg
 from schemagate.model.findings import InputError
 from schemagate.model.migration import ParsedScript, ParsedStatement, Script
 from schemagate.model.ops import Operation
+from schemagate.parse.placeholders import Placeholder, find_placeholders
+from schemagate.parse.postgres.dialects import other_dialect_hint
 from schemagate.parse.postgres.locate import Locator
 from schemagate.parse.postgres.ops import to_ops
-from schemagate.parse.source import SourceText, unfilled_placeholders
+from schemagate.parse.source import SourceText
 from schemagate.parse.suppressions import find_suppressions
 from schemagate.parse.transactions import transaction_blocks
 
@@ -27,32 +32,35 @@ _DBMATE_MARKER = re.compile(r"^--\s*migrate:(up|down)\b.*$", re.MULTILINE)
 # bytes >= 0x80), bare or quoted: the only places an over-long identifier can be.
 _LONG_WORD = re.compile(rb'[A-Za-z0-9_$\x80-\xff]{64,}|"[^"]{64,}"')
 NAMEDATALEN = 64
+# Scripts longer than this (in characters) are parsed in pieces of about this size; a piece
+# that fails is retried joined with up to _JOIN_PIECES - 1 following pieces.
+PIECE_CHARS = 256 * 1024
+_JOIN_PIECES = 3
+_NEAR_CHARS = 40
+# Far above what a real migration needs: only a pathological file reaches it.
+PARSE_SECONDS = 300.0
+_COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
 _PSQL_VARIABLE = re.compile(r"(?m)^\s*\\\w+|:'\w+'|:\"\w+\"")
 
 
-def parse_script(source: SourceText, script: Script, dialect: str = "postgres") -> ParsedScript:
+def parse_script(source: SourceText, script: Script, dialect: str = "postgres",
+                 budget: float = PARSE_SECONDS) -> ParsedScript:
     """Parse one script (a file, or a dbmate section of one) into statements.
 
     `dialect` is always PostgreSQL here; it is taken so that every SQL frontend is called
-    alike (`parse.frontend.ScriptFrontend`).
+    alike (`parse.frontend.ScriptFrontend`). A script still being read after ``budget``
+    seconds is cut short, with an error.
     """
     result = ParsedScript(script)
     text = source.text
     if script.section is not None:
         text = _mask_outside_section(source, script.section)
-    # (byte start, byte end, node, byte offset its locations count from)
-    raw: list[tuple[int, int, dict[str, Any], int]] = []
+    deadline = time.monotonic() + budget
     try:
-        raw = _parse_all(text)
+        statements = _translate(source, _parse_pieces(text), deadline, result.errors)
     except pg.ParseError as exc:
-        raw = _parse_each(source, text, result.errors, _error_of(exc))
-    statements: list[tuple[tuple[Operation, ...], str]] = []
-    for start, end, node, origin in raw:
-        sql = source.data[start:end].decode("utf-8", errors="replace").rstrip()
-        end = start + len(sql.encode("utf-8"))
-        span = source.span(start, end)
-        locate = Locator(source, sql, start, origin, span)
-        statements.append((to_ops(node, span, len(statements), sql, locate), sql))
+        statements = _translate(source, _parse_each(source, text, result.errors,
+                                                    _error_of(exc)), deadline, result.errors)
     blocks = transaction_blocks([ops for ops, _ in statements], script.transaction)
     # One search of the whole text first: almost no file has an identifier that long.
     check_long = _LONG_WORD.search(source.data) is not None
@@ -82,8 +90,33 @@ def long_identifiers(sql: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _parse_all(text: str, base: int = 0) -> list[tuple[int, int, dict[str, Any], int]]:
-    """The statements of `text`, which starts at byte `base` of the file."""
+def _translate(
+    source: SourceText, raw: Iterable[tuple[int, int, dict[str, Any], int]], deadline: float,
+    errors: list[InputError],
+) -> list[tuple[tuple[Operation, ...], str]]:
+    """Each parsed statement (byte start, byte end, node, byte offset its node locations
+    count from) to its operations and its text.
+
+    ``raw`` is consumed as it comes, so that only one piece's parse tree is alive at a time.
+    Past the deadline the rest is left unread, with an error where it stopped.
+    """
+    statements: list[tuple[tuple[Operation, ...], str]] = []
+    for start, end, node, origin in raw:
+        sql = source.data[start:end].decode("utf-8", errors="replace").rstrip()
+        end = start + len(sql.encode("utf-8"))
+        span = source.span(start, end)
+        locate = Locator(source, sql, start, origin, span)
+        statements.append((to_ops(node, span, len(statements), sql, locate), sql))
+        if len(statements) % 256 == 0 and time.monotonic() > deadline:
+            errors.append(InputError(
+                source.path, f"gave up after the time allowed, at the statement here "
+                f"({len(statements):,} read): the file is too large or complex to analyse "
+                "in time, and the rest of it is not linted", span.line, span.column))
+            break
+    return statements
+
+
+def _parse_all(text: str) -> list[tuple[int, int, dict[str, Any]]]:
     tree = json.loads(pg.parse_sql_json(text))
     out = []
     size = len(text.encode("utf-8")) if not text.isascii() else len(text)
@@ -92,46 +125,195 @@ def _parse_all(text: str, base: int = 0) -> list[tuple[int, int, dict[str, Any],
             continue
         start = item.get("stmt_location", 0)
         length = item.get("stmt_len", 0) or size - start
-        out.append((base + start, base + start + length, item["stmt"], base))
+        out.append((start, start + length, item["stmt"]))
     return out
+
+
+def _parse_pieces(text: str) -> Iterator[tuple[int, int, dict[str, Any], int]]:
+    """The statements of a script, parsed a piece of about PIECE_CHARS at a time.
+
+    pglast's JSON of a whole script, once decoded, takes some 40 times the script's size
+    (a 5 MB script: 200 MB of dicts), so a large script is cut between statements, where
+    the scanner sees a top-level `;`, and each piece is parsed on its own. A piece parses
+    exactly as it would inside the whole script: the parser keeps no state across a `;`,
+    and statement offsets are moved by the piece's byte offset. The scanner also cuts inside
+    a `BEGIN ATOMIC … END` body, where a piece then fails to parse: it is retried joined with
+    the next piece before its error is taken for the script's own.
+    """
+    if len(text) <= PIECE_CHARS:
+        for start, end, node in _parse_all(text):
+            yield start, end, node, 0
+        return
+    cuts = [0]
+    for piece in pg.split(text, with_parser=False, only_slices=True):
+        if piece.start - cuts[-1] >= PIECE_CHARS:
+            cuts.append(piece.start)
+    cuts.append(len(text))
+    byte_base, i = 0, 0
+    while i < len(cuts) - 1:
+        j = i + 1
+        while True:
+            chunk = text[cuts[i]:cuts[j]]
+            try:
+                parsed = _parse_all(chunk)
+                break
+            except pg.ParseError as exc:
+                if j - i < _JOIN_PIECES and j < len(cuts) - 1:
+                    j += 1
+                    continue
+                message, index = _error_of(exc)
+                raise pg.ParseError(message, None if index is None
+                                    else cuts[i] + index) from exc
+        for start, end, node in parsed:
+            yield byte_base + start, byte_base + end, node, byte_base
+        del parsed
+        byte_base += len(chunk.encode("utf-8"))
+        i = j
 
 
 def _error_of(exc: pg.ParseError) -> tuple[str, int | None]:
     index = exc.args[1] if len(exc.args) > 1 else None
-    return str(exc.args[0]), index
+    return _short_near(str(exc.args[0])), index if isinstance(index, int) else None
+
+
+def placeholder_hint(p: Placeholder) -> str:
+    """What to say about an unfilled placeholder next to the syntax error it caused."""
+    what = "template placeholder" if p.kind == "template" else "psql variable"
+    return (f" (unfilled {what} {p.text}: pass --var {p.name}=VALUE, or "
+            "--fill-placeholders to fill every one with a made-up name)")
+
+
+def _nearest(placeholders: list[Placeholder], start: int, stop: int, offset: int
+             ) -> Placeholder | None:
+    """The placeholder the error at ``offset`` is on, else the first of the statement."""
+    first = bisect.bisect_left(placeholders, start, key=lambda p: p.start)
+    last = bisect.bisect_right(placeholders, stop, key=lambda p: p.start)
+    inside = placeholders[first:last]
+    on = [p for p in inside if p.start <= offset < p.end]
+    found = on or inside
+    return found[0] if found else None
+
+
+def _short_near(message: str) -> str:
+    """The message with its `at or near "…"` text cut to one short line.
+
+    After an unclosed quote the lexer's "near" text is the whole rest of the file.
+    """
+    head, sep, near = message.partition(' at or near "')
+    if not sep:
+        return message
+    near = near[:-1] if near.endswith('"') else near
+    first = near.split("\n", 1)[0].rstrip()
+    if len(first) > _NEAR_CHARS:
+        first = first[:_NEAR_CHARS] + "…"
+    elif first != near.rstrip():
+        first += "…"
+    return f'{head}{sep}{first}"'
 
 
 def _parse_each(
     source: SourceText, text: str, errors: list[InputError], first: tuple[str, int | None],
-) -> list[tuple[int, int, dict[str, Any], int]]:
+) -> Iterator[tuple[int, int, dict[str, Any], int]]:
     """Statement by statement, after a syntax error: report each bad one, keep the rest.
 
     The whole-file parse gave the first error with its real context (`at or near ";"`); a
     statement parsed alone would only say `at end of input`, so that one message is kept.
     """
-    out: list[tuple[int, int, dict[str, Any], int]] = []
-    placeholders = unfilled_placeholders(text)
-    for piece in pg.split(text, with_parser=False, only_slices=True):
+    placeholders = find_placeholders(text)
+    pieces, unreadable = _pieces(text)
+    # Character offsets to bytes, counted once along the text rather than from its start
+    # for every statement (which made a long script with errors quadratic).
+    done_chars = done_bytes = 0
+
+    def byte_offset(char_offset: int) -> int:
+        nonlocal done_chars, done_bytes
+        if char_offset < done_chars:
+            return len(text[:char_offset].encode("utf-8"))
+        done_bytes += len(text[done_chars:char_offset].encode("utf-8"))
+        done_chars = char_offset
+        return done_bytes
+
+    for piece in pieces:
         chunk = text[piece.start:piece.stop]
-        byte_base = len(text[:piece.start].encode("utf-8"))
+        byte_base = byte_offset(piece.start)
         try:
-            out.extend(_parse_all(chunk, byte_base))
+            for start, end, node in _parse_all(chunk):
+                yield byte_base + start, byte_base + end, node, byte_base
         except pg.ParseError as exc:
             message, index = _error_of(exc)
             offset = piece.stop if index is None else piece.start + index
             if first[1] is not None and piece.start <= first[1] <= piece.stop + 1:
                 message, offset = first[0], first[1]
-            if chunk.lstrip().startswith("\\") or _PSQL_VARIABLE.search(chunk):
+            line, col = source.position(byte_offset(offset))
+            near = _nearest(placeholders, piece.start, piece.stop, offset)
+            if near:
+                message += placeholder_hint(near)
+            elif chunk.lstrip().startswith("\\") or _PSQL_VARIABLE.search(chunk):
                 message += (" (psql meta-commands and :variables are not SQL: this looks "
                             "like a psql script rather than a migration)")
-            line, col = source.char_position(offset)
-            near = [p for ln, p in placeholders if
-                    source.char_position(piece.start)[0] <= ln <= line]
-            if near:
-                message += (f" (unfilled template placeholder {near[0]}: pass "
-                            "--var NAME=VALUE)")
+            else:
+                message += other_dialect_hint(chunk)
             errors.append(InputError(source.path, message, line, col))
-    return out
+    if unreadable is not None:
+        message, offset = unreadable
+        line, col = source.char_position(offset)
+        near = _nearest(placeholders, offset, len(text), offset)
+        if near:
+            message += placeholder_hint(near)
+        errors.append(InputError(source.path, f"{message}; the file is not read past it",
+                                 line, col))
+
+
+def _pieces(text: str) -> tuple[list[slice], tuple[str, int] | None]:
+    """The statements' slices, and the lexer error that ends them (an unclosed quote).
+
+    PostgreSQL's lexer stops at a token it cannot read: everything after an unclosed quote,
+    dollar quote or comment is inside that token. The statements before the one holding
+    the bad token are still returned, so that they are linted.
+    """
+    try:
+        return _split(text), None
+    except pg.ParseError as exc:
+        message, index = _error_of(exc)
+    stop = len(text) if index is None else min(max(index, 0), len(text))
+    try:
+        head = _split(text[:stop])
+    except pg.ParseError:
+        head = []
+    # The last slice is the start of the bad statement, unless a `;` closed it first.
+    if head and ";" not in text[head[-1].stop:stop]:
+        head.pop()
+    return head, (message, stop)
+
+
+def _split(text: str) -> list[slice]:
+    """Statements end at a `;` outside parentheses, as psql sends them.
+
+    libpg_query's own splitter is not used here: it drops a statement without a keyword
+    (`UPDAT x;`) and everything after an unclosed `(`, and those are the statements a
+    syntax error must be reported for.
+    """
+    pieces: list[slice] = []
+    start, end, depth = -1, 0, 0
+    for token in pg.scan(text):
+        name = token.name
+        if name in _COMMENTS:
+            continue
+        if name == "ASCII_59" and depth == 0:
+            if start >= 0:
+                pieces.append(slice(start, end))
+            start = -1
+            continue
+        if start < 0:
+            start = token.start
+        if name == "ASCII_40":
+            depth += 1
+        elif name == "ASCII_41":
+            depth = max(depth - 1, 0)
+        end = token.end + 1
+    if start >= 0:
+        pieces.append(slice(start, end))
+    return pieces
 
 
 def _mask_outside_section(source: SourceText, section: str) -> str:

@@ -25,6 +25,7 @@ from schemagate.parse.postgres.expr import (
     walk,
 )
 from schemagate.parse.postgres.locate import Locator
+from schemagate.parse.postgres.query_columns import query_columns
 
 _CONSTRAINT_KINDS: dict[str, o.ConstraintKind] = {
     "CONSTR_PRIMARY": "primary", "CONSTR_UNIQUE": "unique", "CONSTR_FOREIGN": "foreign",
@@ -167,7 +168,25 @@ def _create_table_as(body: Node, ctx: _Ctx) -> list[o.Operation]:
         return [o.CreateView(name=name, materialized=True, reads=reads, tables=tables,
                              **ctx.kw())]
     return [o.CreateTable(table=name, from_query=True,
-                          if_not_exists=bool(body.get("if_not_exists")), **ctx.kw())]
+                          if_not_exists=bool(body.get("if_not_exists")),
+                          query_columns=query_columns(body.get("query")),
+                          column_names=_names(body["into"].get("colNames")), **ctx.kw())]
+
+
+def _select(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    """SELECT … INTO creates a table, as CREATE TABLE AS does; other SELECTs are raw."""
+    into = body.get("intoClause")
+    if into is None:
+        return [ctx.raw("SelectStmt")]
+    rel = into["rel"]
+    return [o.CreateTable(table=qname(rel), from_query=True,
+                          temporary=rel.get("relpersistence") == "t",
+                          query_columns=query_columns(body),
+                          column_names=_names(into.get("colNames")), **ctx.kw())]
+
+
+def _names(nodes: list[Node] | None) -> tuple[str, ...]:
+    return tuple(n["String"]["sval"] for n in nodes or ())
 
 
 def _alter_table(body: Node, ctx: _Ctx) -> list[o.Operation]:
@@ -327,6 +346,9 @@ def _drop(body: Node, ctx: _Ctx) -> list[o.Operation]:
         case "OBJECT_TRIGGER":
             return [o.DropTrigger(name=n[-1], table=qname_from_list(n[:-1]),
                                   if_exists=if_exists, **kw) for n in names if len(n) > 1]
+        case "OBJECT_EVENT_TRIGGER":
+            return [o.DropEventTrigger(names=tuple(n[-1] for n in names),
+                                       if_exists=if_exists, **kw)]
         case "OBJECT_POLICY":  # unmodelled, but it locks the policy's table
             return [ctx.raw("DropStmt", tables=(qname_from_list(n[:-1]),))
                     for n in names if len(n) > 1]
@@ -521,7 +543,19 @@ def _set(body: Node, ctx: _Ctx) -> list[o.Operation]:
     if kind in ("VAR_RESET", "VAR_SET_DEFAULT"):
         return [o.SetSetting(name=body.get("name", ""), value=None,
                              local=bool(body.get("is_local")), **ctx.kw())]
+    if kind == "VAR_SET_MULTI" and body.get("name") in _TRANSACTION_SETTINGS:
+        # SET TRANSACTION is SET LOCAL transaction_isolation (and friends); SET SESSION
+        # CHARACTERISTICS AS TRANSACTION sets their session defaults.
+        prefix, local = _TRANSACTION_SETTINGS[body["name"]]
+        return [o.SetSetting(name=prefix + item["DefElem"]["defname"],
+                             value=_setting_text(item["DefElem"].get("arg") or {}), local=local,
+                             **ctx.kw())
+                for item in body.get("args") or () if "DefElem" in item]
     return []
+
+
+_TRANSACTION_SETTINGS = {"TRANSACTION": ("", True),
+                         "SESSION CHARACTERISTICS": ("default_", False)}
 
 
 def _setting_text(node: Node) -> str:
@@ -591,6 +625,7 @@ def _lock(body: Node, ctx: _Ctx) -> list[o.Operation]:
 _TRANSLATORS: dict[str, Translator] = {
     "CreateStmt": _create_table,
     "CreateTableAsStmt": _create_table_as,
+    "SelectStmt": _select,
     "AlterTableStmt": _alter_table,
     "RenameStmt": _rename,
     "DropStmt": _drop,

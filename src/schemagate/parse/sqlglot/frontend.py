@@ -19,7 +19,7 @@ from typing import Any
 
 from schemagate.model import ops as o
 from schemagate.model.migration import ParsedScript, ParsedStatement, Script
-from schemagate.model.names import QName
+from schemagate.model.names import NO_SCHEMA, QName
 from schemagate.model.span import Span
 from schemagate.parse.source import SourceText
 from schemagate.parse.sqlglot.locate import Locator
@@ -187,4 +187,4 @@ def qname_of(table: object) -> QName:
     from sqlglot import exp
 
     assert isinstance(table, exp.Table)
-    return QName.of(table.name, table.db or None)
+    return QName(table.db or NO_SCHEMA, table.name)

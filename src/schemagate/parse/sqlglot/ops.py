@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from schemagate.model import ops as o
-from schemagate.model.names import QName
+from schemagate.model.names import NO_SCHEMA, QName
 from schemagate.model.span import Span
 from schemagate.model.types import TypeRef, canonical
 from schemagate.parse.sqlglot.locate import Locator
@@ -127,7 +127,7 @@ def _kind(tree: Any) -> str:
 # -- pieces ------------------------------------------------------------------------------
 
 def qname(table: Any) -> QName:
-    return QName.of(table.name, table.db or None)
+    return QName(table.db or NO_SCHEMA, table.name)
 
 
 def type_ref(kind: Any, dialect: str) -> TypeRef:
@@ -284,7 +284,7 @@ def _create(tree: Any, ctx: _Ctx) -> list[o.Operation]:
         columns = params.args.get("columns") if params is not None else None
         table = index.args.get("table")
         return [o.CreateIndex(
-            name=QName.of(index.name, table.db or None) if index.name else None,
+            name=QName(table.db or NO_SCHEMA, index.name) if index.name else None,
             table=qname(table), columns=_names(columns or []),
             unique=bool(tree.args.get("unique")), if_not_exists=bool(tree.args.get("exists")),
             **ctx.kw())]
@@ -376,7 +376,7 @@ def _drop(tree: Any, ctx: _Ctx) -> list[o.Operation]:
     if kind == "INDEX":
         on = tree.args.get("cluster")
         table = qname(on.this) if on is not None and on.this is not None else None
-        schema = table.schema if table is not None else "public"
+        schema = table.schema if table is not None else NO_SCHEMA
         return [o.DropIndex(names=tuple(QName(schema, n.name) for n in names),
                             if_exists=exists, **kw)]
     if kind in ("SCHEMA", "DATABASE"):
@@ -517,7 +517,7 @@ def _command(tree: Any, ctx: _Ctx) -> list[o.Operation]:
 
 def _split_name(text: str) -> QName:
     parts = [p.strip('`"') for p in re.findall(r"`[^`]+`|\"[^\"]+\"|[\w$]+", text)]
-    return QName.of(parts[-1], parts[-2] if len(parts) > 1 else None)
+    return QName(parts[-2] if len(parts) > 1 else NO_SCHEMA, parts[-1])
 
 
 def _truncate(tree: Any, ctx: _Ctx) -> list[o.Operation]:

@@ -1,0 +1,125 @@
+"""`schemagate lint` as a library call: discover, load and lint the migrations under paths.
+
+`run_lint` is the one entry the CLI, the language server and tests share: discovery, the
+dialect override, loading (placeholders filled from the settings), live table sizes,
+`--changed-since`, the rules, and the input errors and notices of every stage, gathered
+into one `LintResult`. It renders nothing.
+
+Errors the caller must report come out as exceptions with the reason:
+`engine.UnknownRuleError` for a rule selection, `parse.changes.ChangesError` for a git
+revision, `diff.connect.DatabaseError` for the live database. Files that cannot be read or
+parsed are data, in the result's `errors`, as is a path that holds no migrations (unless
+`settings.allow_empty`, then a notice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from schemagate.lint.engine import LintResult, lint
+from schemagate.model.findings import InputError, Notice
+from schemagate.model.migration import ParsedMigration
+from schemagate.model.settings import Settings
+
+if TYPE_CHECKING:
+    from schemagate.parse.cache import ParseCache
+
+T = TypeVar("T")
+
+
+class Progress(Protocol):
+    """A progress display (reports.progress.Progress is one): told what is being done."""
+
+    def __call__(self, done: int, total: int) -> None: ...
+
+    def track(self, items: Iterable[T], total: int) -> Iterator[T]: ...
+
+    def relabel(self, label: str) -> None: ...
+
+
+@dataclass
+class LintRun:
+    """A lint run: its result, and what the reports need besides it."""
+
+    result: LintResult
+    migrations: list[ParsedMigration]
+    stats: Any = None  # diff.stats' table sizes, when a live database was read
+
+    def exit_code(self, settings: Settings) -> int:
+        return self.result.exit_code(settings.fail_on)
+
+
+def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
+             changed_since: str | None = None, progress: Progress | None = None) -> LintRun:
+    """Lint the migrations under ``paths`` (default: the current folder).
+
+    ``db``: a live PostgreSQL to read table sizes from (read-only); ``changed_since``: a git
+    revision, so that only migrations changed since are reported (the whole history is
+    still folded); ``progress``: a display to keep up to date.
+    """
+    from schemagate.parse.layouts.discover import discover
+    from schemagate.parse.load import load_migrations
+
+    found = discover(list(paths) or ["."], dialect=settings.dialect)
+    sources = found.migrations
+    if settings.dialect != "postgres":
+        sources = [replace(s, dialect=settings.dialect) if s.dialect == "postgres" else s
+                   for s in sources]
+    tracked = progress.track(sources, len(sources)) if progress else sources
+    loaded = load_migrations(tracked, variables=settings.variables,
+                             transactions=settings.transactions,
+                             fill_placeholders=settings.fill_placeholders,
+                             cache=_parse_cache(settings))
+    stats = _table_stats(db) if db else None
+    report = _report(sources, changed_since)
+    if progress:
+        progress.relabel("linting")
+    result = lint(loaded.migrations, settings, stats=stats, report=report, progress=progress)
+    result.errors = found.errors + loaded.errors
+    result.notices = found.notices + loaded.notices + _size_notices(stats)
+    result.files = loaded.files
+    if not found.migrations and not found.errors:
+        where = ", ".join(paths) or "."
+        if settings.allow_empty:
+            result.notices.append(Notice(where, "no migrations found"))
+        else:
+            result.errors.append(InputError(
+                where, "no migrations found: is this the migrations folder, in a layout "
+                "schemagate reads? (--allow-empty or `allow-empty = true` accepts it)"))
+    return LintRun(result, loaded.migrations, stats)
+
+
+def _table_stats(url: str) -> Any:
+    from schemagate.diff.stats import table_stats
+
+    return table_stats(url)
+
+
+def _size_notices(stats: Any) -> list[Notice]:
+    if not stats:  # no live database: diff.stats (and psycopg) is not needed
+        return []
+    from schemagate.diff.stats import size_notices
+
+    return size_notices(stats)
+
+
+def _report(sources: Sequence[Any], changed_since: str | None) -> set[str] | None:
+    """The migrations to report: those changed since the revision, never the ones discovery
+    gave as context only. None: all."""
+    from schemagate.parse.changes import ChangesError, changed_files, report_names
+
+    try:
+        changed = changed_files(changed_since) if changed_since else None
+    except ChangesError as exc:
+        raise ChangesError(f"--changed-since: {exc}") from None
+    return report_names(sources, changed)
+
+
+def _parse_cache(settings: Settings) -> ParseCache | None:
+    if not settings.cache:  # --no-cache: not even the cache module is imported
+        return None
+    from schemagate.parse.cache import open_cache
+
+    return open_cache(settings)

@@ -1,0 +1,211 @@
+"""A content-addressed cache of parse results, so that an unchanged file is parsed once.
+
+An entry is what a frontend returned for one script (or one Alembic file): its statements,
+operations, spans, suppressions and errors. Its key is a hash of everything the frontend
+reads: the text after placeholders are filled (so the file's bytes and the ``--var``
+values), the script's path, transaction mode and section, the dialect, the frontend, the
+schemagate version and `FORMAT`. Change any of them and the key changes: nothing is ever
+invalidated, old entries just stop being read and are pruned.
+
+The entries are pickles, and a pickle runs code when it is loaded, so each one carries a
+keyed hash (blake2b) under a secret that lives in the user's own cache folder: an entry a
+repository ships in a ``cache-dir`` it configures, or that anyone else wrote, fails the
+check and is a miss. Writes go to a temporary file that is then renamed over the entry, so
+a concurrent run sees a whole entry or none. Any entry that cannot be read, checked or
+unpickled is a miss, never an error; a cache folder that cannot be written is no cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import importlib.util
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+from schemagate import __version__
+from schemagate.model.settings import Settings
+from schemagate.parse.source import SourceText
+
+# Bump when the IR's shape changes without a version bump (a development checkout).
+FORMAT = 1
+DEFAULT_LIMIT_BYTES = 256 * 1024 * 1024
+# The code an entry depends on: the IR's classes and the frontends, and the parsers.
+_SOURCE_PACKAGES = ("model", "parse")
+_PARSERS = ("pglast", "sqlglot", "libcst")
+_MAC_SIZE = 32
+_SECRET_FILE = "secret"
+
+
+def user_cache_root() -> Path:
+    """The user's cache folder for schemagate (``~/.cache/schemagate`` on Linux)."""
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("schemagate", appauthor=False))
+
+
+def open_cache(settings: Settings) -> ParseCache | None:
+    """The cache the settings ask for; None when they turn it off or it cannot be set up."""
+    if not settings.cache:
+        return None
+    root = user_cache_root()
+    secret = _secret(root)
+    if secret is None:
+        return None
+    folder = Path(settings.cache_dir) if settings.cache_dir else root
+    return ParseCache(folder / f"parse-{FORMAT}", secret, salt=code_fingerprint())
+
+
+def code_fingerprint() -> bytes:
+    """Names, sizes and mtimes of the code a parse result depends on, without importing it.
+
+    The version alone is not enough: a development checkout changes the IR without changing
+    the version, and an entry pickled from an older class would load into the new one.
+    """
+    h = hashlib.blake2b(f"schemagate {__version__} cache format {FORMAT}".encode())
+    package = Path(__file__).resolve().parent.parent
+    for name in _SOURCE_PACKAGES:
+        for folder, dirs, files in os.walk(package / name):
+            dirs.sort()
+            for file in sorted(files):
+                if file.endswith(".py"):
+                    st = os.stat(os.path.join(folder, file))
+                    h.update(f"{folder}/{file} {st.st_size} {st.st_mtime_ns}\0".encode())
+    for parser in _PARSERS:
+        spec = importlib.util.find_spec(parser)
+        origin = spec.origin if spec and spec.origin else ""
+        mtime = os.stat(origin).st_mtime_ns if origin else 0
+        h.update(f"{parser} {origin} {mtime}\0".encode())
+    return h.digest()
+
+
+def _secret(root: Path) -> bytes | None:
+    """The per-user key entries are signed with, made on first use (readable by the user only)."""
+    path = root / _SECRET_FILE
+    try:
+        return path.read_bytes()
+    except OSError:
+        pass
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = _write_temporary(root / _SECRET_FILE, os.urandom(32))
+        try:
+            os.link(tmp, path)  # fails if another run made it first: then use theirs
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+class ParseCache:
+    """Entries in one folder, one file per key; see the module docstring."""
+
+    def __init__(self, folder: Path, secret: bytes, *, salt: bytes = b"",
+                 limit_bytes: int = DEFAULT_LIMIT_BYTES) -> None:
+        self.folder = folder
+        self.secret = secret
+        self.salt = salt
+        self.limit_bytes = limit_bytes
+        self.written = 0
+
+    def key(self, frontend: str, text: SourceText, inputs: object) -> str:
+        """The key of one frontend call: ``inputs`` is the repr-able rest of its arguments."""
+        h = hashlib.blake2b(self.salt, digest_size=20)
+        h.update(f"{frontend}\0{text.path}\0{inputs!r}\0".encode())
+        h.update(text.data)
+        return h.hexdigest()
+
+    def get(self, key: str) -> Any | None:
+        """The entry under ``key``, or None: absent, torn, forged or from another format."""
+        try:
+            blob = (self.folder / key).read_bytes()
+        except OSError:
+            return None
+        mac, payload = blob[:_MAC_SIZE], blob[_MAC_SIZE:]
+        if not hmac.compare_digest(mac, self._mac(payload)):
+            return None
+        try:
+            return pickle.loads(payload)
+        except Exception:  # a payload we signed but cannot load (a changed class): a miss
+            return None
+
+    def put(self, key: str, value: Any) -> None:
+        """Store ``value`` under ``key``; what cannot be pickled or written is skipped."""
+        try:
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except (RecursionError, pickle.PicklingError, TypeError, AttributeError):
+            return  # a tree too deep to pickle: parsed again next time, as without a cache
+        try:
+            if not self.written:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            _write_atomically(self.folder / key, self._mac(payload) + payload)
+        except OSError:
+            return
+        self.written += 1
+
+    def prune(self) -> None:
+        """Delete the oldest entries while the folder is over its limit (after writing only)."""
+        if not self.written:
+            return
+        entries = []
+        total = 0
+        try:
+            with os.scandir(self.folder) as it:
+                for entry in it:
+                    try:
+                        st = entry.stat()
+                    except OSError:
+                        continue
+                    entries.append((st.st_mtime, st.st_size, entry.path))
+                    total += st.st_size
+        except OSError:
+            return
+        if total <= self.limit_bytes:
+            return
+        entries.sort()
+        target = self.limit_bytes * 3 // 4  # some room, so that the next run does not prune
+        for _, size, path in entries:
+            if total <= target:
+                break
+            try:
+                os.unlink(path)
+            except OSError:
+                continue
+            total -= size
+
+    def _mac(self, payload: bytes) -> bytes:
+        return hashlib.blake2b(payload, key=self.secret, digest_size=_MAC_SIZE).digest()
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    tmp = _write_temporary(path, data)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _write_temporary(path: Path, data: bytes) -> str:
+    """A new file beside ``path`` holding ``data``, readable by the user only.
+
+    Not `tempfile`: importing it (random, shutil, bz2, lzma) costs more than a warm run's
+    cache reads.
+    """
+    tmp = f"{path.parent}/.tmp-{os.getpid()}-{os.urandom(6).hex()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp

@@ -1,0 +1,1 @@
+"""The Django frontend: a migration module's `operations` to IR operations, read with libcst."""

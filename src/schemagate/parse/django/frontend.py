@@ -1,0 +1,324 @@
+"""The Django frontend: a migration module's `class Migration` to its up and down scripts.
+
+Read with libcst, never imported or executed: importing a migration imports the project,
+its settings and Django. The class's `operations` list becomes one statement per operation
+(one per SQL statement of a `RunSQL`), translated by `parse.django.ops` against the
+project's model state; Django's automatic reverse of each operation, in reverse order,
+makes the down script. `dependencies`, resolved by discovery across apps, make the
+migration's place in the history graph: dependencies within the app are its parents
+(`down`), those on other apps link histories without joining them (`depends_on`), and the
+app label is its branch, so that two leaves of one app are two heads.
+
+Django runs a migration in one transaction unless the class says `atomic = False`.
+django-migration-linter's `IgnoreMigration()` operation silences every rule for the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import libcst as cst
+
+from schemagate.model.findings import InputError, Suppression
+from schemagate.model.migration import (
+    MigrationSource,
+    ParsedMigration,
+    ParsedScript,
+    ParsedStatement,
+    Revision,
+    Script,
+)
+from schemagate.model.ops import RawSQL
+from schemagate.model.span import Span
+from schemagate.parse.alembic.eval import Env
+from schemagate.parse.alembic.source import LineIndex, Text, node_offsets
+from schemagate.parse.alembic.sql import parse_sql
+from schemagate.parse.django.ops import Call, Context, Opaque, Statement, translate
+from schemagate.parse.django.state import ProjectState
+from schemagate.parse.source import SourceText
+from schemagate.parse.suppressions import find_suppressions
+from schemagate.parse.transactions import transaction_blocks
+
+_EMPTY = cst.Module(body=[])
+# Operations whose way back is written in the migration; Django derives every other one.
+_WRITTEN_REVERSE = frozenset({"RunSQL", "RunPython"})
+
+
+@dataclass
+class _Reader:
+    """One file's text, offsets and names, for values and spans."""
+
+    path: str
+    offsets: dict[cst.CSTNode, tuple[int, int]]
+    lines: LineIndex
+    env: Env
+    dialect: str
+    errors: list[InputError] = field(default_factory=list)
+
+    def span(self, node: cst.CSTNode) -> Span:
+        start, end = self.offsets.get(node, (0, 0))
+        return self.lines.span(self.path, start, end)
+
+    def value(self, node: cst.BaseExpression) -> object:
+        """A literal's value; calls as `Call`; anything else as `Opaque`."""
+        if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+            text = self.env.string(node)
+            return text if text is not None else Opaque(_code(node))
+        if isinstance(node, cst.Integer):
+            return int(node.value.replace("_", ""), 0)
+        if isinstance(node, cst.Float):
+            return float(node.value.replace("_", ""))
+        if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+            return {"True": True, "False": False, "None": None}[node.value]
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+            inner = self.value(node.expression)
+            return -inner if isinstance(inner, int | float) else Opaque(_code(node))
+        if isinstance(node, cst.List | cst.Tuple | cst.Set):
+            items = [self.value(e.value) for e in node.elements
+                     if isinstance(e, cst.Element)]
+            if isinstance(node, cst.Tuple):
+                return tuple(items)
+            return items
+        if isinstance(node, cst.Dict):
+            out: dict[object, object] = {}
+            for el in node.elements:
+                if isinstance(el, cst.DictElement):
+                    key = self.value(el.key)
+                    if isinstance(key, str | int):
+                        out[key] = self.value(el.value)
+            return out
+        if isinstance(node, cst.Call):
+            return self.call(node)
+        return Opaque(_code(node))
+
+    def call(self, node: cst.Call) -> Call:
+        func = node.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else (
+            func.value if isinstance(func, cst.Name) else _code(func))
+        args: list[object] = []
+        arg_nodes: list[object] = []
+        kwargs: dict[str, object] = {}
+        kw_nodes: dict[str, object] = {}
+        kw_spans: dict[str, Span] = {}
+        for arg in node.args:
+            if arg.star:
+                continue
+            if arg.keyword is None:
+                args.append(self.value(arg.value))
+                arg_nodes.append(arg.value)
+            else:
+                key = arg.keyword.value
+                kwargs[key] = self.value(arg.value)
+                kw_nodes[key] = arg.value
+                # Keyword arguments have no offsets of their own: the value (a field's
+                # call) stands where the keyword does.
+                kw_spans[key] = self.span(arg.value) if arg.value in self.offsets \
+                    else self.span(node)
+        return Call(name, args, kwargs, self.span(node), _code(node), kw_spans, arg_nodes,
+                    kw_nodes)
+
+
+def inner_name(node: cst.Call) -> str:
+    func = node.func
+    return func.attr.value if isinstance(func, cst.Attribute) else (
+        func.value if isinstance(func, cst.Name) else "")
+
+
+def _code(node: cst.CSTNode) -> str:
+    return _EMPTY.code_for_node(node)
+
+
+def parse_django(source: SourceText, migration: MigrationSource,
+                 state: ProjectState | None = None) -> ParsedMigration:
+    """Parse one Django migration file; `state` carries the project's models between files."""
+    state = state if state is not None else ProjectState()
+    up_script = migration.up or Script(source.path, "wrapped", "up")
+    down_script = migration.down or Script(source.path, "wrapped", "down")
+    try:
+        tree = cst.parse_module(source.text)
+    except cst.ParserSyntaxError as exc:
+        error = InputError(source.path, f"invalid Python: {exc.message}", exc.raw_line,
+                           exc.raw_column + 1)
+        return ParsedMigration(migration, ParsedScript(up_script, errors=[error]), None)
+    offsets = node_offsets(tree)
+    reader = _Reader(source.path, offsets, LineIndex(source.text),
+                     Env(source.text, offsets, "postgresql"), migration.dialect)
+    names: dict[str, cst.BaseExpression] = {}
+    for stmt in tree.body:  # module-level constants: SQL, or lists of operations
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Assign) and len(small.targets) == 1 and \
+                        isinstance(small.targets[0].target, cst.Name):
+                    value = small.value
+                    names[small.targets[0].target.value] = value
+                    reader.env.bind(small.targets[0].target.value, value,
+                                    reader.env.value(value))
+    cls = next((s for s in tree.body if isinstance(s, cst.ClassDef)
+                and s.name.value == "Migration"), None)
+    up = ParsedScript(up_script)
+    down = ParsedScript(down_script)
+    if cls is None:
+        up.errors.append(InputError(source.path, "no `class Migration` in this Django "
+                                    "migration"))
+        return ParsedMigration(migration, up, None)
+    assigns: dict[str, cst.CSTNode] = {}
+    body = _class_body(cls, assigns)
+    atomic_node = body.get("atomic")
+    atomic = not (isinstance(atomic_node, cst.Name) and atomic_node.value == "False")
+    app = (migration.version or "").split(".", 1)[0] or "?"
+    ctx = Context(app, state, lambda node, anchor: _sql(reader, node, anchor))
+    ups: list[Statement] = []
+    downs: list[list[Statement]] = []
+    ignored = False
+    irreversible_at: Span | None = None
+    operations = body.get("operations")
+    for node in _operation_nodes(operations, names) or []:
+        call = reader.call(node)
+        if call.name == "IgnoreMigration":
+            ignored = True
+            continue
+        if call.name == "SeparateDatabaseAndState":
+            translated = _separate(call, node, reader, ctx)
+            for item in translated:
+                ups.extend(item[0])
+                downs.append(item[1])
+                if item[2]:
+                    down.declared_irreversible = True
+                    irreversible_at = irreversible_at or call.span
+            continue
+        result = translate(call, ctx)
+        if result.irreversible and irreversible_at is None:
+            irreversible_at = call.span
+        ups.extend(result.up)
+        if call.name in _WRITTEN_REVERSE:
+            downs.append(result.down)
+        down.declared_irreversible |= result.irreversible
+    if operations is not None and _operation_nodes(operations, names) is None:
+        up.errors.append(InputError(source.path, "`operations` is not a literal list",
+                                    reader.span(operations).line))
+    up.errors.extend(reader.errors)
+    mode = "wrapped" if atomic else "autocommit"
+    _fill(up, ups, mode)
+    _fill(down, [st for group in reversed(downs) for st in group], mode)
+    comments = find_suppressions(source.text, source.path, python=True)
+    if ignored:
+        comments.append(Suppression(("all",), Span.point(source.path), whole_file=True,
+                                    tool="django-migration-linter"))
+    up.suppressions = comments
+    up.empty = not up.statements and not up.errors
+    down.empty = not down.statements
+    down.derived = True
+    at = source.text.find("class Migration")
+    line, column = reader.lines.position(max(at, 0))
+    class_span = Span(source.path, line, column, line, column + len("class Migration") - 1)
+    down.span = irreversible_at or class_span
+    deps = assigns.get("dependencies")
+    revision = _revision(migration, class_span,
+                         reader.span(deps) if deps is not None else class_span)
+    return ParsedMigration(migration, up, down, revision=revision)
+
+
+def _class_body(cls: cst.ClassDef, assigns: dict[str, cst.CSTNode]
+                ) -> dict[str, cst.BaseExpression]:
+    out: dict[str, cst.BaseExpression] = {}
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+    for stmt in body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Assign) and len(small.targets) == 1 and \
+                    isinstance(small.targets[0].target, cst.Name):
+                out[small.targets[0].target.value] = small.value
+                assigns[small.targets[0].target.value] = small
+            elif isinstance(small, cst.AnnAssign) and small.value is not None and \
+                    isinstance(small.target, cst.Name):
+                out[small.target.value] = small.value
+                assigns[small.target.value] = small
+    return out
+
+
+def _operation_nodes(node: cst.BaseExpression | None,
+                    names: dict[str, cst.BaseExpression] | None = None,
+                    depth: int = 0) -> list[cst.Call] | None:
+    """The calls of a literal list of operations, or of module-level lists added together
+    (`operations = CREATE + BACKFILL`); None when the list is built otherwise."""
+    names = names or {}
+    if isinstance(node, cst.Name) and node.value in names and depth < 8:
+        return _operation_nodes(names[node.value], names, depth + 1)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+        left = _operation_nodes(node.left, names, depth + 1)
+        right = _operation_nodes(node.right, names, depth + 1)
+        return None if left is None or right is None else left + right
+    if not isinstance(node, cst.List | cst.Tuple):
+        return None
+    return [e.value for e in node.elements
+            if isinstance(e, cst.Element) and isinstance(e.value, cst.Call)]
+
+
+def _separate(call: Call, node: cst.Call, reader: _Reader, ctx: Context
+              ) -> list[tuple[list[Statement], list[Statement], bool]]:
+    """SeparateDatabaseAndState: database operations reach the database; state operations
+    move only the model state."""
+    out = []
+    for arg in node.args:
+        keyword = arg.keyword.value if arg.keyword is not None else None
+        if keyword not in ("database_operations", "state_operations"):
+            continue
+        for inner in _operation_nodes(arg.value) or []:
+            result = translate(reader.call(inner), ctx)
+            if keyword == "database_operations":
+                written = result.down if inner_name(inner) in _WRITTEN_REVERSE else []
+                out.append((result.up, written, result.irreversible))
+    return out
+
+
+def _sql(reader: _Reader, node: object, anchor: Span) -> list[Statement]:
+    """RunSQL's argument: a string, or a list of strings (or of (sql, params) pairs)."""
+    if not isinstance(node, cst.BaseExpression):
+        return []
+    parts: list[cst.BaseExpression] = [node]
+    if isinstance(node, cst.List | cst.Tuple):
+        parts = []
+        for el in node.elements:
+            value = el.value
+            if isinstance(value, cst.Tuple | cst.List) and value.elements:
+                value = value.elements[0].value
+            parts.append(value)
+    out: list[Statement] = []
+    for part in parts:
+        text = reader.env.text(part)
+        if not isinstance(text, Text):
+            raw = RawSQL(span=_where(reader, part, anchor), statement_kind="RunSQL",
+                         sql=_code(part), reason="SQL built at run time")
+            out.append(Statement(_code(part), (raw,)))
+            continue
+        result = parse_sql(text, _where(reader, part, anchor), reader.lines, 0,
+                           reader.dialect)
+        reader.errors.extend(result.errors)
+        out.extend(Statement(st.sql, st.ops) for st in result.statements)
+    return out
+
+
+def _where(reader: _Reader, node: cst.CSTNode, anchor: Span) -> Span:
+    """A string's own span; SQL kept in a name elsewhere points at the operation."""
+    return reader.span(node) if node in reader.offsets else anchor
+
+
+def _fill(script: ParsedScript, statements: list[Statement], mode: str) -> None:
+    blocks = transaction_blocks([st.ops for st in statements],
+                                "wrapped" if mode == "wrapped" else "autocommit")
+    script.statements = [
+        ParsedStatement(i, st.sql, tuple(replace(op, statement=i) for op in st.ops),
+                        block is not None, block)
+        for i, (st, block) in enumerate(zip(statements, blocks, strict=True))
+    ]
+
+
+def _revision(migration: MigrationSource, span: Span, deps_span: Span) -> Revision | None:
+    ident = migration.version
+    if ident is None:
+        return None
+    app = ident.split(".", 1)[0]
+    same = tuple(r for r in migration.requires if r.split(".", 1)[0] == app)
+    other = tuple(r for r in migration.requires if r.split(".", 1)[0] != app)
+    return Revision(ident, same, (app,), other, span, deps_span)

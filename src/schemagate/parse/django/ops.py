@@ -1,0 +1,688 @@
+"""Django migration operations to IR operations: what the PostgreSQL schema editor sends.
+
+One function per operation class, all called `(call, ctx)`, each returning the statements
+of the up direction and those of Django's automatic reverse, and updating the project's
+model state as Django's `state_forwards` does. An operation not listed becomes `RawSQL`
+with a reason, never an error. docs/django.md says what each one sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from schemagate.model import ops as o
+from schemagate.model.names import QName
+from schemagate.model.span import Span
+from schemagate.parse.django.fields import (
+    RELATION_FIELDS,
+    UNKNOWN,
+    column_type,
+    has_column,
+)
+from schemagate.parse.django.state import (
+    FieldState,
+    ModelState,
+    ProjectState,
+    index_name,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Opaque:
+    """An expression with no literal value (a name, an attribute, a lambda): its code."""
+
+    code: str
+
+
+@dataclass
+class Call:
+    """A call as written: the callee's last name, its arguments' values, where it is."""
+
+    name: str
+    args: list[object]
+    kwargs: dict[str, object]
+    span: Span
+    code: str
+    kw_spans: dict[str, Span] = field(default_factory=dict)
+    arg_nodes: list[object] = field(default_factory=list)  # libcst nodes, for RunSQL
+    kw_nodes: dict[str, object] = field(default_factory=dict)
+
+    def arg(self, index: int, name: str) -> object:
+        if name in self.kwargs:
+            return self.kwargs[name]
+        return self.args[index] if index < len(self.args) else None
+
+    def node(self, index: int, name: str) -> object:
+        if name in self.kw_nodes:
+            return self.kw_nodes[name]
+        return self.arg_nodes[index] if index < len(self.arg_nodes) else None
+
+
+@dataclass
+class Statement:
+    sql: str
+    ops: tuple[o.Operation, ...]
+
+
+@dataclass
+class Translated:
+    up: list[Statement] = field(default_factory=list)
+    down: list[Statement] = field(default_factory=list)  # in the order Django runs them
+    irreversible: bool = False
+
+
+# RunSQL's strings: (the node, the anchor span) to statements in the file.
+SqlReader = Callable[[object, Span], list[Statement]]
+
+
+@dataclass
+class Context:
+    app: str
+    state: ProjectState
+    read_sql: SqlReader
+
+
+def translate(call: Call, ctx: Context) -> Translated:
+    """The statements of one operation, up and down; the state moves forward."""
+    translator = _TRANSLATORS.get(call.name)
+    if translator is None:
+        if call.name in _STATE_ONLY:
+            return Translated()
+        raw = o.RawSQL(span=call.span, statement_kind=f"Django {call.name}", sql=call.code,
+                       reason=f"the Django operation `{call.name}` is not modelled")
+        return Translated([Statement(call.code, (raw,))], [], False)
+    return translator(call, ctx)
+
+
+def _one(call: Call, *ops: o.Operation) -> list[Statement]:
+    return [Statement(call.code, tuple(ops))] if ops else []
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _model(call: Call, ctx: Context, key: str = "model_name", index: int = 0) -> ModelState:
+    name = _str(call.arg(index, key)) or "?"
+    return ctx.state.model(ctx.app, name)
+
+
+# -- fields ----------------------------------------------------------------------------------
+
+
+def field_state(name: str, value: object, model: ModelState, ctx: Context) -> FieldState:
+    """A field as the schema editor sees it: column, type, nullability, index, relation."""
+    if not isinstance(value, Call):
+        return FieldState(name, "?", name, UNKNOWN, True)
+    kw = value.kwargs
+    cls = value.name
+    null = kw.get("null") is True
+    column = _str(kw.get("db_column"))
+    target = None
+    type_, identity = column_type(cls, kw)
+    if cls in RELATION_FIELDS:
+        to = _str(value.arg(0, "to"))
+        target_model = model if to == "self" else (
+            ctx.state.target(ctx.app, to) if to else None)
+        pk = target_model.pk() if target_model is not None else None
+        type_ = pk.type if pk is not None else UNKNOWN
+        if type_.name in ("serial", "bigserial", "smallserial"):
+            type_ = UNKNOWN
+        target = f"{target_model.app}.{target_model.name}" if target_model else None
+        column = column or f"{name}_id"
+    if not has_column(cls):
+        return FieldState(name, cls, None, UNKNOWN, True, target=target)
+    primary = kw.get("primary_key") is True
+    unique = kw.get("unique") is True or cls == "OneToOneField"
+    db_index = kw.get("db_index", cls in RELATION_FIELDS) is True and not unique and \
+        not primary
+    default = None
+    if "db_default" in kw:
+        default = _expr(kw["db_default"])
+    column = column or name
+    col = o.ColumnDef(name=column, type=type_, not_null=(not null and not primary) or primary,
+                      default=default, identity=identity)
+    return FieldState(name, cls, column, type_, null and not primary, unique, primary,
+                      db_index, target, default, col)
+
+
+def _expr(value: object) -> o.Expr:
+    if isinstance(value, Opaque | Call):
+        code = value.code
+        return o.Expr(sql=code, constant=False)
+    if isinstance(value, bool):
+        return o.Expr(sql="true" if value else "false", constant=True)
+    if isinstance(value, int | float):
+        return o.Expr(sql=str(value), constant=True)
+    if value is None:
+        return o.Expr(sql="NULL", constant=True)
+    return o.Expr(sql="'" + str(value).replace("'", "''") + "'", constant=True)
+
+
+def _field_extras(model: ModelState, f: FieldState, span: Span, state: ProjectState
+                  ) -> tuple[list[o.ConstraintDef], list[o.CreateIndex]]:
+    """The constraints and indexes the schema editor adds with a field."""
+    constraints: list[o.ConstraintDef] = []
+    indexes: list[o.CreateIndex] = []
+    if f.column is None:
+        return constraints, indexes
+    if f.primary_key:
+        constraints.append(o.ConstraintDef("primary", f"{model.table}_pkey", (f.column,)))
+    elif f.unique:
+        # An inline UNIQUE in CREATE TABLE / ADD COLUMN: PostgreSQL names it <table>_<col>_key.
+        constraints.append(o.ConstraintDef("unique", f"{model.table}_{f.column}_key",
+                                           (f.column,)))
+    # A model outside the project (Django's contrib apps, a third-party app) has its table
+    # made by migrations the history does not hold: its foreign key is left out rather
+    # than reported as pointing at a table that does not exist.
+    if f.target is not None and f.field_class in RELATION_FIELDS and \
+            f.target in state.models:
+        target = state.models[f.target]
+        pk = target.pk() if target is not None else None
+        ref_col = pk.column if pk is not None and pk.column else "id"
+        ref_table = target.qname if target is not None else QName.of("?")
+        name = index_name(model.table, [f.column],
+                          f"_fk_{ref_table.name}_{ref_col}")
+        constraints.append(o.ConstraintDef("foreign", name, (f.column,), ref_table,
+                                           (ref_col,), deferrable=True))
+    if f.db_index:
+        indexes.append(o.CreateIndex(span=span, name=QName.of(index_name(
+            model.table, [f.column])), table=model.qname, columns=(f.column,)))
+    if (f.db_index or f.unique) and not f.primary_key and f.type.name in ("varchar", "text"):
+        # A second index with varchar_pattern_ops/text_pattern_ops, for LIKE 'x%' lookups.
+        indexes.append(o.CreateIndex(span=span, name=QName.of(index_name(
+            model.table, [f.column], "_like")), table=model.qname, columns=(f.column,)))
+    return constraints, indexes
+
+
+# -- models ----------------------------------------------------------------------------------
+
+
+def _create_model(call: Call, ctx: Context) -> Translated:
+    name = _str(call.arg(0, "name")) or "?"
+    options = call.kwargs.get("options")
+    options = options if isinstance(options, dict) else {}
+    db_table = _str(options.get("db_table"))
+    table = db_table or f"{ctx.app}_{name.lower()}"
+    model = ModelState(ctx.app, name.lower(), table, db_table is None)
+    ctx.state.models[f"{ctx.app}.{name.lower()}"] = model
+    fields = call.arg(1, "fields")
+    for item in fields if isinstance(fields, list | tuple) else []:
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
+            model.fields[item[0]] = field_state(item[0], item[1], model, ctx)
+    columns: list[o.ColumnDef] = []
+    constraints: list[o.ConstraintDef] = []
+    indexes: list[o.CreateIndex] = []
+    for f in model.fields.values():
+        if f.column_def is not None:
+            columns.append(f.column_def)
+        cons, idx = _field_extras(model, f, call.span, ctx.state)
+        constraints += cons
+        indexes += idx
+    up: list[o.Operation] = [o.CreateTable(span=call.span, table=model.qname,
+                                           columns=tuple(columns),
+                                           constraints=tuple(constraints))]
+    up += indexes
+    for key, suffix in (("unique_together", "_uniq"), ("index_together", "_idx")):
+        for cols in _together(options.get(key)):
+            up.append(_together_op(model, cols, suffix, call.span))
+            getattr(model, key).append(cols)
+    for value in _list(options.get("indexes")):
+        op = _index(model, value, call.span, False)
+        if op is not None:
+            up.append(op)
+    for value in _list(options.get("constraints")):
+        up += _constraint(model, value, call.span, False)
+    down = o.DropTable(span=call.span, tables=(model.qname,), cascade=True)
+    return Translated(_one(call, *up), _one(call, down))
+
+
+def _together(value: object) -> list[tuple[str, ...]]:
+    if isinstance(value, set | frozenset | list | tuple):
+        items = list(value)
+        if items and all(isinstance(v, str) for v in items):
+            return [tuple(str(v) for v in items)]
+        return [tuple(str(x) for x in v) for v in items if isinstance(v, list | tuple)]
+    return []
+
+
+def _together_op(model: ModelState, cols: tuple[str, ...], suffix: str, span: Span
+                 ) -> o.Operation:
+    columns = tuple(model.column(c) for c in cols)
+    name = index_name(model.table, list(columns), suffix)
+    if suffix == "_uniq":
+        return o.AddConstraint(span=span, table=model.qname,
+                               constraint=o.ConstraintDef("unique", name, columns))
+    return o.CreateIndex(span=span, name=QName.of(name), table=model.qname, columns=columns)
+
+
+def _list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _delete_model(call: Call, ctx: Context) -> Translated:
+    model = _model(call, ctx, "name")
+    ctx.state.models.pop(f"{ctx.app}.{model.name}", None)
+    columns = tuple(f.column_def for f in model.fields.values() if f.column_def is not None)
+    recreate = o.CreateTable(span=call.span, table=model.qname, columns=columns)
+    drop = o.DropTable(span=call.span, tables=(model.qname,), cascade=True)
+    return Translated(_one(call, drop), _one(call, recreate))
+
+
+def _rename_model(call: Call, ctx: Context) -> Translated:
+    old = _str(call.arg(0, "old_name")) or "?"
+    new = _str(call.arg(1, "new_name")) or "?"
+    model = ctx.state.model(ctx.app, old)
+    ctx.state.models.pop(f"{ctx.app}.{old.lower()}", None)
+    old_table = model.qname
+    model.name = new.lower()
+    ctx.state.models[f"{ctx.app}.{new.lower()}"] = model
+    if not model.default_table:
+        return Translated()
+    model.table = f"{ctx.app}_{new.lower()}"
+    return Translated(
+        _one(call, o.RenameTable(span=call.span, table=old_table, new_name=model.table)),
+        _one(call, o.RenameTable(span=call.span, table=model.qname, new_name=old_table.name)))
+
+
+def _alter_model_table(call: Call, ctx: Context) -> Translated:
+    model = _model(call, ctx, "name")
+    old_table = model.qname
+    table = _str(call.arg(1, "table"))
+    model.default_table = table is None
+    model.table = table or f"{ctx.app}_{model.name}"
+    if model.table == old_table.name:
+        return Translated()
+    return Translated(
+        _one(call, o.RenameTable(span=call.span, table=old_table, new_name=model.table)),
+        _one(call, o.RenameTable(span=call.span, table=model.qname, new_name=old_table.name)))
+
+
+# -- fields ----------------------------------------------------------------------------------
+
+
+def _add_field(call: Call, ctx: Context) -> Translated:
+    model = _model(call, ctx)
+    name = _str(call.arg(1, "name")) or "?"
+    value = call.arg(2, "field")
+    f = field_state(name, value, model, ctx)
+    model.fields[name] = f
+    span = call.kw_spans.get("field", call.span)
+    if f.column_def is None:
+        return Translated()
+    col = f.column_def
+    default = effective_default(value) if isinstance(value, Call) else None
+    up: list[o.Operation] = []
+    # A Python default is sent once, as a constant, to fill the existing rows, and dropped
+    # right after (`BaseDatabaseSchemaEditor.add_field`): on PostgreSQL 11 and later,
+    # ADD COLUMN with a constant default rewrites nothing.
+    has_default = default is not None and col.default is None and col.not_null
+    if has_default:
+        col = replace(col, default=o.Expr(sql=_expr(default).sql, constant=True))
+    cons, indexes = _field_extras(model, f, span, ctx.state)
+    up.append(o.AddColumn(span=span, table=model.qname, column=col,
+                          constraints=tuple(cons)))
+    if has_default:
+        up.append(o.SetDefault(span=span, table=model.qname, column=col.name, default=None))
+    up += indexes
+    down = o.DropColumn(span=call.span, table=model.qname, column=col.name)
+    return Translated(_one(call, *up), _one(call, down))
+
+
+# Fields whose `empty_strings_allowed` is false: `blank=True` gives them no default.
+_NO_EMPTY_STRING = frozenset({
+    "AutoField", "BigAutoField", "SmallAutoField", "BooleanField", "NullBooleanField",
+    "DateField", "DateTimeField", "TimeField", "DurationField", "DecimalField", "FloatField",
+    "IntegerField", "BigIntegerField", "SmallIntegerField", "PositiveIntegerField",
+    "PositiveBigIntegerField", "PositiveSmallIntegerField", "GenericIPAddressField",
+    "JSONField", "UUIDField", "ForeignKey", "OneToOneField",
+})
+
+
+def effective_default(field: Call) -> object:
+    """The value `BaseDatabaseSchemaEditor.effective_default` fills existing rows with:
+    the field's `default`; the empty string for a `blank=True` text-like field that is
+    not nullable; the current time for `auto_now`/`auto_now_add`; else none."""
+    kw = field.kwargs
+    if "default" in kw and kw["default"] is not None:
+        return kw["default"]
+    if kw.get("null") is not True and kw.get("blank") is True and \
+            field.name not in _NO_EMPTY_STRING:
+        return ""
+    if field.name in ("DateField", "DateTimeField", "TimeField") and (
+            kw.get("auto_now") is True or kw.get("auto_now_add") is True):
+        return Opaque("now()")  # evaluated once, in Python: a constant for the database
+    return None
+
+
+def _remove_field(call: Call, ctx: Context) -> Translated:
+    model = _model(call, ctx)
+    name = _str(call.arg(1, "name")) or "?"
+    f = model.fields.pop(name, None)
+    column = f.column if f is not None else name
+    if f is not None and f.column is None:
+        return Translated()
+    # Django drops columns and tables with CASCADE (`sql_delete_column`, `sql_delete_table`):
+    # foreign keys of other tables that use them go too.
+    up = o.DropColumn(span=call.span, table=model.qname, column=column or name, cascade=True)
+    down = []
+    if f is not None and f.column_def is not None:
+        down.append(o.AddColumn(span=call.span, table=model.qname, column=f.column_def))
+    return Translated(_one(call, up), _one(call, *down))
+
+
+def _alter_field(call: Call, ctx: Context) -> Translated:
+    model = _model(call, ctx)
+    name = _str(call.arg(1, "name")) or "?"
+    old = model.fields.get(name)
+    new = field_state(name, call.arg(2, "field"), model, ctx)
+    model.fields[name] = new
+    span = call.kw_spans.get("field", call.span)
+    up = _alter(model, old, new, span)
+    down = _alter(model, new, old, call.span) if old is not None else []
+    return Translated(_one(call, *up), _one(call, *down))
+
+
+def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, span: Span
+           ) -> list[o.Operation]:
+    """What `BaseDatabaseSchemaEditor._alter_field` sends for the difference of two fields."""
+    if new is None or new.column is None:
+        return []
+    table = model.qname
+    out: list[o.Operation] = []
+    column = new.column
+    if old is not None and old.column is not None and old.column != new.column:
+        out.append(o.RenameColumn(span=span, table=table, column=old.column,
+                                  new_name=new.column))
+    # A field whose type the history does not know (a custom field, a max_length from
+    # settings) may already have the new type: Django would then send nothing, so no
+    # type change is claimed.
+    if new.type.name != "unknown" and old is not None and old.type.name != "unknown" and \
+            old.type != new.type:
+        out.append(o.AlterColumnType(span=span, table=table, column=column,
+                                     new_type=new.type, old_type=old.type))
+    if old is None or old.null != new.null:
+        out.append(o.DropNotNull(span=span, table=table, column=column) if new.null
+                   else o.SetNotNull(span=span, table=table, column=column))
+    if old is not None and old.unique != new.unique and not new.primary_key:
+        name = index_name(model.table, [column], "_uniq")
+        out.append(o.AddConstraint(span=span, table=table, constraint=o.ConstraintDef(
+            "unique", name, (column,))) if new.unique else
+            o.DropConstraint(span=span, table=table, name=f"{model.table}_{column}_key"))
+    if old is not None and old.db_index != new.db_index:
+        index = QName.of(index_name(model.table, [column]))
+        out.append(o.CreateIndex(span=span, name=index, table=table, columns=(column,))
+                   if new.db_index else o.DropIndex(span=span, names=(index,)))
+    return out
+
+
+def _rename_field(call: Call, ctx: Context) -> Translated:
+    model = _model(call, ctx)
+    old = _str(call.arg(1, "old_name")) or "?"
+    new = _str(call.arg(2, "new_name")) or "?"
+    f = model.fields.pop(old, None)
+    if f is None:
+        model.fields[new] = FieldState(new, "?", new, UNKNOWN, True)
+        return Translated(_one(call, o.RenameColumn(span=call.span, table=model.qname,
+                                                    column=old, new_name=new)))
+    old_column = f.column
+    f.name = new
+    if f.column == old or (f.field_class in RELATION_FIELDS and f.column == f"{old}_id"):
+        f.column = new if f.column == old else f"{new}_id"
+        if f.column_def is not None:
+            f.column_def = replace(f.column_def, name=f.column)
+    model.fields[new] = f
+    if old_column is None or f.column == old_column:
+        return Translated()
+    assert f.column is not None
+    return Translated(
+        _one(call, o.RenameColumn(span=call.span, table=model.qname, column=old_column,
+                                  new_name=f.column)),
+        _one(call, o.RenameColumn(span=call.span, table=model.qname, column=f.column,
+                                  new_name=old_column)))
+
+
+# -- indexes and constraints -----------------------------------------------------------------
+
+_INDEX_METHODS = {"Index": "btree", "GinIndex": "gin", "GistIndex": "gist",
+                  "BrinIndex": "brin", "HashIndex": "hash", "SpGistIndex": "spgist",
+                  "BloomIndex": "bloom", "BTreeIndex": "btree"}
+
+
+def _index(model: ModelState, value: object, span: Span, concurrently: bool
+           ) -> o.CreateIndex | None:
+    if not isinstance(value, Call):
+        return None
+    name = _str(value.kwargs.get("name")) or "?"
+    fields = [f for f in _list(value.kwargs.get("fields")) if isinstance(f, str)]
+    columns = tuple(model.column(f).lstrip("-") for f in fields)
+    expressions = tuple(_expr(a) for a in value.args)
+    where = _expr(value.kwargs["condition"]) if "condition" in value.kwargs else None
+    op = o.CreateIndex(span=span, name=QName.of(name), table=model.qname, columns=columns,
+                       expressions=expressions, where=where, concurrently=concurrently,
+                       method=_INDEX_METHODS.get(value.name, "btree"))
+    model.indexes[name] = op
+    return op
+
+
+def _constraint(model: ModelState, value: object, span: Span, not_valid: bool
+                ) -> list[o.Operation]:
+    if not isinstance(value, Call):
+        return []
+    name = _str(value.kwargs.get("name")) or "?"
+    table = model.qname
+    if value.name == "UniqueConstraint":
+        fields = [f for f in _list(value.kwargs.get("fields")) if isinstance(f, str)]
+        columns = tuple(model.column(f) for f in fields)
+        if "condition" in value.kwargs or value.args or "include" in value.kwargs or \
+                "opclasses" in value.kwargs:
+            # Django sends a partial or expression unique constraint as a unique index.
+            where = _expr(value.kwargs["condition"]) if "condition" in value.kwargs else None
+            index = o.CreateIndex(span=span, name=QName.of(name), table=table,
+                                  columns=columns, unique=True, where=where,
+                                  expressions=tuple(_expr(a) for a in value.args))
+            model.indexes[name] = index
+            return [index]
+        con = o.ConstraintDef("unique", name, columns)
+    elif value.name == "CheckConstraint":
+        check = value.kwargs.get("condition", value.kwargs.get("check"))
+        con = o.ConstraintDef("check", name, expr=_expr(check), not_valid=not_valid)
+    elif value.name == "ExclusionConstraint":
+        con = o.ConstraintDef("exclusion", name)
+    else:
+        return []
+    model.constraints[name] = con
+    return [o.AddConstraint(span=span, table=table, constraint=con)]
+
+
+def _add_index(call: Call, ctx: Context, concurrently: bool = False) -> Translated:
+    model = _model(call, ctx)
+    op = _index(model, call.arg(1, "index"), call.span, concurrently)
+    if op is None:
+        return translate(replace(call, name=f"{call.name}(index not literal)"), ctx)
+    assert op.name is not None
+    return Translated(_one(call, op), _one(call, o.DropIndex(
+        span=call.span, names=(op.name,), concurrently=concurrently)))
+
+
+def _add_index_concurrently(call: Call, ctx: Context) -> Translated:
+    return _add_index(call, ctx, concurrently=True)
+
+
+def _remove_index(call: Call, ctx: Context, concurrently: bool = False) -> Translated:
+    model = _model(call, ctx)
+    name = _str(call.arg(1, "name")) or "?"
+    old = model.indexes.pop(name, None)
+    down = [replace(old, span=call.span, concurrently=concurrently)] if old else []
+    return Translated(_one(call, o.DropIndex(span=call.span, names=(QName.of(name),),
+                                             concurrently=concurrently)), _one(call, *down))
+
+
+def _remove_index_concurrently(call: Call, ctx: Context) -> Translated:
+    return _remove_index(call, ctx, concurrently=True)
+
+
+def _rename_index(call: Call, ctx: Context) -> Translated:
+    model = _model(call, ctx)
+    new = _str(call.kwargs.get("new_name")) or "?"
+    old = _str(call.kwargs.get("old_name"))
+    if old is None:  # old_fields: an index_together Django finds by introspection
+        return translate(replace(call, name="RenameIndex(old_fields)"), ctx)
+    if old in model.indexes:
+        model.indexes[new] = replace(model.indexes.pop(old), name=QName.of(new))
+    return Translated(
+        _one(call, o.RenameIndex(span=call.span, name=QName.of(old), new_name=new)),
+        _one(call, o.RenameIndex(span=call.span, name=QName.of(new), new_name=old)))
+
+
+def _add_constraint(call: Call, ctx: Context, not_valid: bool = False) -> Translated:
+    model = _model(call, ctx)
+    ops = _constraint(model, call.arg(1, "constraint"), call.span, not_valid)
+    if not ops:
+        return translate(replace(call, name=f"{call.name}(constraint not literal)"), ctx)
+    down: list[o.Operation] = []
+    for op in ops:
+        if isinstance(op, o.AddConstraint) and op.constraint.name:
+            down.append(o.DropConstraint(span=call.span, table=model.qname,
+                                         name=op.constraint.name))
+        elif isinstance(op, o.CreateIndex) and op.name is not None:
+            down.append(o.DropIndex(span=call.span, names=(op.name,)))
+    return Translated(_one(call, *ops), _one(call, *down))
+
+
+def _add_constraint_not_valid(call: Call, ctx: Context) -> Translated:
+    return _add_constraint(call, ctx, not_valid=True)
+
+
+def _remove_constraint(call: Call, ctx: Context) -> Translated:
+    model = _model(call, ctx)
+    name = _str(call.arg(1, "name")) or "?"
+    if name in model.indexes and model.indexes[name].unique:
+        index = model.indexes.pop(name)
+        return Translated(_one(call, o.DropIndex(span=call.span, names=(QName.of(name),))),
+                          _one(call, replace(index, span=call.span)))
+    con = model.constraints.pop(name, None)
+    down = [o.AddConstraint(span=call.span, table=model.qname, constraint=con)] if con else []
+    return Translated(_one(call, o.DropConstraint(span=call.span, table=model.qname,
+                                                  name=name)), _one(call, *down))
+
+
+def _validate_constraint(call: Call, ctx: Context) -> Translated:
+    model = _model(call, ctx)
+    name = _str(call.arg(1, "name")) or "?"
+    if name in model.constraints:
+        model.constraints[name] = replace(model.constraints[name], not_valid=False)
+    return Translated(_one(call, o.ValidateConstraint(span=call.span, table=model.qname,
+                                                      name=name)))
+
+
+def _alter_together(call: Call, ctx: Context) -> Translated:
+    model = _model(call, ctx, "name")
+    unique = call.name == "AlterUniqueTogether"
+    key = "unique_together" if unique else "index_together"
+    suffix = "_uniq" if unique else "_idx"
+    old: list[tuple[str, ...]] = getattr(model, key)
+    new = _together(call.arg(1, key))
+    up: list[o.Operation] = []
+    down: list[o.Operation] = []
+    for cols in old:
+        if cols not in new:
+            up.append(_drop_together(model, cols, suffix, call.span))
+            down.append(_together_op(model, cols, suffix, call.span))
+    for cols in new:
+        if cols not in old:
+            up.append(_together_op(model, cols, suffix, call.span))
+            down.append(_drop_together(model, cols, suffix, call.span))
+    setattr(model, key, new)
+    return Translated(_one(call, *up), _one(call, *down))
+
+
+def _drop_together(model: ModelState, cols: tuple[str, ...], suffix: str, span: Span
+                   ) -> o.Operation:
+    columns = [model.column(c) for c in cols]
+    name = index_name(model.table, columns, suffix)
+    if suffix == "_uniq":
+        return o.DropConstraint(span=span, table=model.qname, name=name)
+    return o.DropIndex(span=span, names=(QName.of(name),))
+
+
+# -- code and SQL ----------------------------------------------------------------------------
+
+
+def _run_sql(call: Call, ctx: Context) -> Translated:
+    up = _sql(call.node(0, "sql"), call, ctx)
+    reverse = call.node(1, "reverse_sql")
+    if reverse is None:
+        return Translated(up, [], irreversible=True)
+    return Translated(up, _sql(reverse, call, ctx))
+
+
+def _sql(node: object, call: Call, ctx: Context) -> list[Statement]:
+    if node is None or _is_noop(node):
+        return []
+    return ctx.read_sql(node, call.span)
+
+
+def _is_noop(node: object) -> bool:
+    import libcst as cst
+
+    return isinstance(node, cst.Attribute) and node.attr.value == "noop"
+
+
+def _run_python(call: Call, ctx: Context) -> Translated:
+    up = o.RawSQL(span=call.span, statement_kind="RunPython", sql=call.code,
+                  reason="Python code (a data migration): not read, not run")
+    reverse = call.arg(1, "reverse_code")
+    if reverse is None:
+        return Translated(_one(call, up), [], irreversible=True)
+    if isinstance(reverse, Opaque) and reverse.code.endswith(".noop"):
+        return Translated(_one(call, up))
+    back = o.RawSQL(span=call.span, statement_kind="RunPython", sql=call.code,
+                    reason="Python code (the reverse of a data migration): not read, not run")
+    return Translated(_one(call, up), _one(call, back))
+
+
+def _create_extension(call: Call, ctx: Context) -> Translated:
+    name = _EXTENSIONS.get(call.name) or _str(call.arg(0, "name")) or "?"
+    # Django sends CREATE EXTENSION IF NOT EXISTS, and DROP EXTENSION IF EXISTS back.
+    return Translated(
+        _one(call, o.CreateExtension(span=call.span, name=name, if_not_exists=True)),
+        _one(call, o.DropExtension(span=call.span, names=(name,))))
+
+
+_EXTENSIONS = {"BloomExtension": "bloom", "BtreeGinExtension": "btree_gin",
+               "BtreeGistExtension": "btree_gist", "CITextExtension": "citext",
+               "CryptoExtension": "pgcrypto", "HStoreExtension": "hstore",
+               "TrigramExtension": "pg_trgm", "UnaccentExtension": "unaccent"}
+
+# Operations that change only Django's model state: nothing reaches the database.
+_STATE_ONLY = frozenset({"AlterModelOptions", "AlterModelManagers"})
+
+Translator = Callable[[Call, Context], Translated]
+
+_TRANSLATORS: dict[str, Translator] = {
+    "CreateModel": _create_model,
+    "DeleteModel": _delete_model,
+    "RenameModel": _rename_model,
+    "AlterModelTable": _alter_model_table,
+    "AddField": _add_field,
+    "RemoveField": _remove_field,
+    "AlterField": _alter_field,
+    "RenameField": _rename_field,
+    "AddIndex": _add_index,
+    "RemoveIndex": _remove_index,
+    "RenameIndex": _rename_index,
+    "AddIndexConcurrently": _add_index_concurrently,
+    "RemoveIndexConcurrently": _remove_index_concurrently,
+    "AddConstraint": _add_constraint,
+    "AddConstraintNotValid": _add_constraint_not_valid,
+    "RemoveConstraint": _remove_constraint,
+    "ValidateConstraint": _validate_constraint,
+    "AlterUniqueTogether": _alter_together,
+    "AlterIndexTogether": _alter_together,
+    "RunSQL": _run_sql,
+    "RunPython": _run_python,
+    "CreateExtension": _create_extension,
+    **{name: _create_extension for name in _EXTENSIONS},
+}

@@ -1,0 +1,120 @@
+"""The project's models as the migrations so far have built them: tables, columns, indexes.
+
+Django derives what it sends from the model state, not from the operation alone: a field's
+table is its model's `db_table`, a foreign key's column type is the target's primary key,
+`AlterField` sends only what differs from the field before, and the reverse of `RemoveField`
+re-adds the field as it was. The frontend reads a project's migrations in graph order and
+keeps this state between them (the loader hands one `ProjectState` to every file of the
+project). Django's own contrib models, which projects depend on without holding their
+migrations, are known by their table and key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from schemagate.model import ops as o
+from schemagate.model.names import QName
+from schemagate.model.types import TypeRef
+
+# Postgres truncates identifiers at 63 bytes; Django builds names to fit.
+_MAX_NAME = 63
+
+
+@dataclass
+class FieldState:
+    """One concrete field: its column, type and what the schema editor derives from it."""
+
+    name: str
+    field_class: str
+    column: str | None  # None: no column (ManyToManyField)
+    type: TypeRef
+    null: bool
+    unique: bool = False
+    primary_key: bool = False
+    db_index: bool = False
+    target: str | None = None  # "app.model" of a relation
+    default: o.Expr | None = None  # db_default
+    column_def: o.ColumnDef | None = None
+
+
+@dataclass
+class ModelState:
+    app: str
+    name: str  # lower-cased model name
+    table: str
+    default_table: bool  # no db_table: the table follows renames of the model
+    fields: dict[str, FieldState] = field(default_factory=dict)
+    indexes: dict[str, o.CreateIndex] = field(default_factory=dict)
+    constraints: dict[str, o.ConstraintDef] = field(default_factory=dict)
+    unique_together: list[tuple[str, ...]] = field(default_factory=list)
+    index_together: list[tuple[str, ...]] = field(default_factory=list)
+
+    @property
+    def qname(self) -> QName:
+        return QName.of(self.table)
+
+    def pk(self) -> FieldState | None:
+        return next((f for f in self.fields.values() if f.primary_key), None)
+
+    def column(self, field_name: str) -> str:
+        """The column of a field by name (`-name` for a descending index is kept)."""
+        desc = field_name.startswith("-")
+        bare = field_name.lstrip("-")
+        found = self.fields.get(bare)
+        column = found.column if found is not None and found.column else bare
+        return ("-" if desc else "") + column
+
+
+# Django's contrib apps: their tables and key types (AutoField, integer).
+_CONTRIB = {"auth.user": "auth_user", "auth.group": "auth_group",
+            "auth.permission": "auth_permission",
+            "contenttypes.contenttype": "django_content_type", "sites.site": "django_site"}
+
+
+@dataclass
+class ProjectState:
+    """Every model of a project, keyed by "app_label.model_name" (lower-cased)."""
+
+    models: dict[str, ModelState] = field(default_factory=dict)
+
+    def model(self, app: str, name: str) -> ModelState:
+        """The model, or one with Django's default table when the history never made it."""
+        key = f"{app}.{name.lower()}"
+        if key not in self.models:
+            table = _CONTRIB.get(key, f"{app}_{name.lower()}")
+            model = ModelState(app, name.lower(), table, True)
+            if key in _CONTRIB:
+                model.fields["id"] = FieldState("id", "AutoField", "id", TypeRef("int4"),
+                                                False, primary_key=True)
+            return model
+        return self.models[key]
+
+    def target(self, app: str, to: str) -> ModelState | None:
+        """The model a relation's `to` names: "app.Model", "Model" (same app), "self"."""
+        if "." in to:
+            target_app, name = to.split(".", 1)
+        else:
+            target_app, name = app, to
+        return self.model(target_app, name)
+
+
+def index_name(table: str, columns: list[str] | tuple[str, ...], suffix: str = "") -> str:
+    """The name Django's schema editor gives an index or constraint it names itself
+    (`BaseDatabaseSchemaEditor._create_index_name`): table, columns and an md5 digest,
+    shortened to fit PostgreSQL's 63 bytes."""
+    digest = hashlib.md5(usedforsecurity=False)
+    for part in (table, *columns):
+        digest.update(part.encode())
+    hash_suffix = digest.hexdigest()[:8] + suffix
+    name = f"{table}_{'_'.join(columns)}_{hash_suffix}"
+    if len(name) <= _MAX_NAME:
+        return name
+    if len(hash_suffix) > _MAX_NAME // 3:
+        hash_suffix = hash_suffix[: _MAX_NAME // 3]
+    other = (_MAX_NAME - len(hash_suffix)) // 2 - 1
+    name = f"{table[:other]}_{'_'.join(columns)[:other]}_{hash_suffix}"
+    if name[0] == "_" or name[0].isdigit():
+        name = f"D{name[:-1]}"
+    return name

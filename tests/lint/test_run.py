@@ -1,0 +1,30 @@
+"""`run_lint`, the library call behind `schemagate lint`: the same result as the command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from schemagate.lint.run import run_lint
+from schemagate.model.settings import Settings
+from tests.conftest import FIXTURES
+
+ROOT = Path(__file__).parent.parent.parent
+
+
+def test_run_lint_finds_what_the_command_reports() -> None:
+    run = run_lint(["examples/golang-migrate"], Settings())
+    proc = subprocess.run([sys.executable, "-m", "schemagate", "lint", "examples/golang-migrate",
+                           "--format", "json"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    doc = json.loads(proc.stdout)
+    assert sorted((f.rule, f.span.line) for f in run.result.active) == sorted(
+        (f["rule"], f["line"]) for f in doc["findings"])
+    assert run.exit_code(Settings()) == proc.returncode == 1
+
+
+def test_run_lint_overrides_the_dialect_of_plain_sql_files() -> None:
+    run = run_lint([str(FIXTURES / "mysql")], Settings(dialect="mysql"))
+    assert run.migrations and all(m.source.dialect == "mysql" for m in run.migrations)

@@ -1,0 +1,178 @@
+"""The parse cache: same output with and without it, a miss on any changed input, safe to share."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from schemagate.cli import main
+from schemagate.model.migration import MigrationSource, Script
+from schemagate.model.settings import Settings
+from schemagate.parse.cache import ParseCache, open_cache
+from schemagate.parse.load import Loaded, load_migrations
+
+ROOT = Path(__file__).resolve().parents[2]
+HISTORIES = sorted(p for p in (ROOT / "tests" / "fixtures" / "layouts").iterdir() if p.is_dir())
+HISTORIES += sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir())
+
+
+def lint_output(history: Path, fmt: str, *extra: str) -> str:
+    result = CliRunner().invoke(main, ["lint", str(history), "--format", fmt, *extra])
+    assert result.exit_code in (0, 1, 2), result.output
+    return result.output
+
+
+def entries(home: Path) -> list[Path]:
+    return sorted(p for p in home.rglob("parse-*/*") if p.is_file())
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh, empty user cache folder for this test."""
+    folder = tmp_path / "xdg"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
+    return folder
+
+
+@pytest.mark.parametrize("fmt", ["json", "text", "sarif"])
+@pytest.mark.parametrize("history", HISTORIES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_a_cached_run_prints_exactly_what_an_uncached_run_prints(
+    history: Path, fmt: str, home: Path
+) -> None:
+    uncached = lint_output(history, fmt, "--no-cache")
+    filling = lint_output(history, fmt)
+    assert entries(home), "the run wrote no cache entry"
+    reading = lint_output(history, fmt)
+    assert (filling, reading) == (uncached, uncached)
+
+
+def test_no_cache_writes_nothing(home: Path) -> None:
+    lint_output(ROOT / "examples" / "flyway", "json", "--no-cache")
+    assert not home.exists() or not any(home.rglob("*"))
+
+
+def test_the_cache_setting_turns_it_off(home: Path, tmp_path: Path) -> None:
+    config = tmp_path / "schemagate.toml"
+    config.write_text("cache = false\n", encoding="utf-8")
+    lint_output(ROOT / "examples" / "flyway", "json", "--config", str(config))
+    assert entries(home) == []
+
+
+def test_cache_dir_puts_the_entries_in_the_folder_named_relative_to_the_settings_file(
+    home: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "schemagate.toml"
+    config.write_text('cache-dir = ".schemagate_cache"\n', encoding="utf-8")
+    lint_output(ROOT / "examples" / "flyway", "json", "--config", str(config))
+    assert list((tmp_path / ".schemagate_cache").glob("parse-*/*"))
+    assert entries(home) == []
+
+
+# --- Invalidation: a run that misses writes new entries, one that hits writes none -------
+
+def cache_in(tmp_path: Path) -> ParseCache:
+    cache = open_cache(Settings(cache_dir=str(tmp_path / "cache")))
+    assert cache is not None
+    return cache
+
+
+def load(path: Path, cache: ParseCache, *, variables: dict[str, str] | None = None,
+         dialect: str = "postgres") -> Loaded:
+    source = MigrationSource(path.stem, "sql", Script(str(path)), dialect=dialect)
+    return load_migrations([source], variables=variables, cache=cache)
+
+
+def migration(tmp_path: Path, text: str = "ALTER TABLE t ADD COLUMN c int;\n") -> Path:
+    path = tmp_path / "0001_m.sql"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_an_unchanged_file_is_read_back_from_the_cache(tmp_path: Path, home: Path) -> None:
+    path = migration(tmp_path)
+    load(path, cache_in(tmp_path))
+    again = cache_in(tmp_path)
+    load(path, again)
+    assert again.written == 0
+
+
+def test_a_changed_file_is_parsed_again(tmp_path: Path, home: Path) -> None:
+    path = migration(tmp_path)
+    load(path, cache_in(tmp_path))
+    migration(tmp_path, "ALTER TABLE t DROP COLUMN c;\n")
+    again = cache_in(tmp_path)
+    loaded = load(path, again)
+    assert again.written == 1
+    assert loaded.migrations[0].up is not None
+    assert "DROP COLUMN" in loaded.migrations[0].up.statements[0].sql
+
+
+def test_a_changed_var_is_parsed_again(tmp_path: Path, home: Path) -> None:
+    path = migration(tmp_path, "ALTER TABLE ${table} ADD COLUMN c int;\n")
+    load(path, cache_in(tmp_path), variables={"table": "a"})
+    again = cache_in(tmp_path)
+    loaded = load(path, again, variables={"table": "b"})
+    assert again.written == 1
+    assert loaded.migrations[0].up is not None
+    assert "ALTER TABLE b" in loaded.migrations[0].up.statements[0].sql
+
+
+def test_a_changed_dialect_is_parsed_again(tmp_path: Path, home: Path) -> None:
+    path = migration(tmp_path)
+    load(path, cache_in(tmp_path))
+    again = cache_in(tmp_path)
+    load(path, again, dialect="mysql")
+    assert again.written == 1
+
+
+def test_a_corrupt_entry_is_a_miss_not_an_error(tmp_path: Path, home: Path) -> None:
+    path = migration(tmp_path)
+    first = load(path, cache_in(tmp_path))
+    [entry] = (tmp_path / "cache").glob("parse-*/*")
+    entry.write_bytes(entry.read_bytes()[:-10])  # torn
+    again = cache_in(tmp_path)
+    assert load(path, again).migrations == first.migrations
+    assert again.written == 1
+
+
+def test_an_entry_not_signed_with_the_users_secret_is_a_miss(tmp_path: Path, home: Path) -> None:
+    path = migration(tmp_path)
+    first = load(path, cache_in(tmp_path))
+    [entry] = (tmp_path / "cache").glob("parse-*/*")
+    blob = entry.read_bytes()
+    entry.write_bytes(bytes(32) + blob[32:])  # a payload someone else wrote
+    again = cache_in(tmp_path)
+    assert load(path, again).migrations == first.migrations
+    assert again.written == 1
+
+
+def test_pruning_deletes_the_oldest_entries_beyond_the_limit(tmp_path: Path, home: Path) -> None:
+    cache = cache_in(tmp_path)
+    cache.limit_bytes = 1000
+    for i in range(10):
+        cache.put(f"k{i}", "x" * 200)
+        os.utime(cache.folder / f"k{i}", (i, i))
+    cache.prune()
+    kept = sorted(p.name for p in cache.folder.iterdir())
+    assert kept == ["k7", "k8", "k9"]
+
+
+def test_two_concurrent_runs_on_one_cache_both_succeed_with_the_same_output(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    history = ROOT / "tests" / "fixtures" / "layouts" / "flyway"
+    command = [sys.executable, "-m", "schemagate", "lint", str(history), "--format", "json"]
+    runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    codes = [run.returncode for run in runs]
+    uncached = subprocess.run([*command, "--no-cache"], env=env, capture_output=True,
+                              text=True, timeout=120)
+    assert codes == [uncached.returncode] * 2
+    assert outputs == [uncached.stdout] * 2
