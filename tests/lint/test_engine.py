@@ -30,7 +30,16 @@ def test_findings_carry_migration_statement_object_and_lock(tmp_path: Path) -> N
     assert f.migration == "0001_m" and f.object == "public.users.legacy"
     assert f.statement == "ALTER TABLE users\n  DROP COLUMN legacy"
     assert f.lock == "ACCESS EXCLUSIVE"
-    assert (f.span.line, f.span.column, f.span.end_line, f.span.end_column) == (1, 1, 2, 20)
+
+
+def test_a_finding_points_at_the_alter_table_action_and_keeps_its_statement(tmp_path: Path
+                                                                          ) -> None:
+    result = lint_sql(tmp_path, "ALTER TABLE users\n  DROP COLUMN legacy;")
+    (f,) = result.active
+    assert (f.span.line, f.span.column, f.span.end_line, f.span.end_column) == (2, 3, 2, 20)
+    assert f.statement_span is not None
+    whole = f.statement_span
+    assert (whole.line, whole.column, whole.end_line, whole.end_column) == (1, 1, 2, 20)
 
 
 def test_dropping_a_column_a_view_reads_is_data_loss_and_a_broken_dependency(tmp_path: Path

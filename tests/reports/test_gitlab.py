@@ -21,7 +21,9 @@ def test_issues_have_the_code_quality_shape(monkeypatch: pytest.MonkeyPatch) -> 
         assert issue["description"] and issue["check_name"]
         assert issue["severity"] in ("info", "minor", "major", "critical", "blocker")
         assert (ROOT / issue["location"]["path"]).is_file()
-        assert issue["location"]["lines"]["begin"] >= 1
+        where = issue["location"]["positions"]
+        assert (where["end"]["line"], where["end"]["column"]) >= (
+            where["begin"]["line"], where["begin"]["column"]) >= (1, 1)
     fingerprints = [i["fingerprint"] for i in issues]
     assert len(set(fingerprints)) == len(fingerprints)
     by_rule = {i["check_name"]: i["severity"] for i in issues}

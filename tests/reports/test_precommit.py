@@ -110,7 +110,7 @@ def test_try_repo_lints_the_staged_migrations(tmp_path: Path) -> None:
 
     failed = try_repo()
     assert failed.returncode == 1, failed.stdout + failed.stderr
-    assert "db/migrations/002_drop.sql:1:1: error drop-column" in failed.stdout
+    assert "db/migrations/002_drop.sql:1:19: error drop-column" in failed.stdout
     assert "notes.sql.txt" not in failed.stdout
     passed = try_repo("db/migrations/001_users.sql")
     assert passed.returncode == 0, passed.stdout + passed.stderr

@@ -193,3 +193,36 @@ def test_fingerprints_survive_unrelated_edits(tmp_path: Path,
     again = _fingerprints(_sarif("migrations", "--select", "destructive"))
     (twice,) = [fps for (rule, _), fps in again.items() if rule == "delete-all-rows"]
     assert len(twice) == len(set(twice)) == 2
+
+
+def _regions(doc: dict[str, Any]) -> list[tuple[str, int, int]]:
+    return [(r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"],
+             r["locations"][0]["physicalLocation"]["region"]["startColumn"])
+            for r in doc["runs"][0]["results"]]
+
+
+def test_clause_findings_keep_their_fingerprints_while_their_regions_move(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "001_users.sql").write_text(
+        "CREATE TABLE users (id bigint PRIMARY KEY, legacy text, name text);\n")
+    create = ("CREATE TABLE events (\n    id bigint PRIMARY KEY,\n    body json,\n"
+              "    at timestamp\n);\n")
+    alter = "ALTER TABLE users\n  DROP COLUMN legacy,\n  ALTER COLUMN name SET NOT NULL;\n"
+    (folder / "002_change.sql").write_text("SELECT 1;\n" + create + alter)
+    args = ("--select", "prefer-jsonb,prefer-timestamptz,drop-column,set-not-null")
+    before_doc = _sarif("migrations", *args)
+    # Blank lines and comments above, and an unrelated statement changed.
+    (folder / "002_change.sql").write_text(
+        "-- moved down\n\n\nSELECT 2 + 2;\n" + create + "\n-- note\n" + alter)
+    after_doc = _sarif("migrations", *args)
+    before, after = _fingerprints(before_doc), _fingerprints(after_doc)
+    assert len(before) == 4 and before == after
+    assert [(r, line) for r, line, _ in _regions(before_doc)] == [
+        ("prefer-jsonb", 4), ("prefer-timestamptz", 5), ("drop-column", 8),
+        ("set-not-null", 9)]
+    assert [(r, line) for r, line, _ in _regions(after_doc)] == [
+        ("prefer-jsonb", 7), ("prefer-timestamptz", 8), ("drop-column", 13),
+        ("set-not-null", 14)]

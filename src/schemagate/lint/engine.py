@@ -8,6 +8,7 @@ its up created is not reported as destroying data.
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -91,6 +92,9 @@ class _Engine:
     by_op: dict[type, list[Rule]] = field(default_factory=dict)
     dialect_rules: dict[str, dict[type, list[Rule]]] = field(default_factory=dict)
     result: LintResult = field(default_factory=LintResult)
+    # Per migration (by id): its statements' spans, sorted by where they start.
+    statement_spans: dict[int, list[tuple[tuple[str, int, int], Span]]] = field(
+        default_factory=dict)
 
     def __post_init__(self) -> None:
         for r in self.rules:
@@ -114,7 +118,7 @@ class _Engine:
     def finding(self, r: Rule, hit: Hit, mig: ParsedMigration, op: o.Operation | None,
                 sql: str, ctx: RuleContext | None = None) -> Finding:
         severity = self.severity(r, hit)
-        span = hit.span or (op.span if op is not None else Span.point(mig.name))
+        span = (hit.span or (op.site if op is not None else Span.point(mig.name))).resolved()
         lock, facts = hit.lock, dict(hit.facts)
         if op is not None and ctx is not None:
             existing = [t for t in op_tables(op, ctx.catalog) if not ctx.is_new(t)]
@@ -123,7 +127,8 @@ class _Engine:
                 lock = lock or lock_for(op)
                 severity = self.size_severity(r, hit, severity, existing, facts)
         return Finding(r.id, r.family, severity, hit.message, span, r.fix, mig.name, sql,
-                       hit.object, lock, facts)
+                       hit.object, lock, facts,
+                       statement_span=op.span if op is not None else None)
 
     def size_severity(self, r: Rule, hit: Hit, severity: Severity, tables: list[QName],
                       facts: dict[str, object]) -> Severity:
@@ -160,7 +165,7 @@ class _Engine:
                             f = sups.apply(self.finding(r, hit, mig, op, st.sql, ctx),
                                            st.index)
                             if f.suppressed_by is not None and r.destroys_data:
-                                state.acknowledged_loss.add((f.span.path, f.span.line))
+                                state.acknowledged_loss.add((op.span.path, op.span.line))
                             self.result.findings.append(f)
                 _track_new(op, state, catalog)
                 if direction == "up":
@@ -176,6 +181,24 @@ class _Engine:
                 for hit in r.check(sups, enabled, self.settings):
                     self.result.findings.append(self.finding(r, hit, mig, None, ""))
 
+    def statement_around(self, mig: ParsedMigration, span: Span) -> Span | None:
+        """The span of the statement a migration-level finding points into, if any (found by
+        bisection: a long script has many findings)."""
+        starts = self.statement_spans.get(id(mig))
+        if starts is None:
+            whole = [st.ops[0].span for script in (mig.up, mig.down) if script is not None
+                     for st in script.statements if st.ops]
+            starts = self.statement_spans[id(mig)] = sorted(
+                ((s.path, s.line, s.column), s) for s in whole)
+        i = bisect.bisect_right(starts, (span.path, span.line, span.column),
+                                key=lambda item: item[0]) - 1
+        if i < 0:
+            return None
+        whole_span = starts[i][1]
+        inside = whole_span.path == span.path and (span.end_line, span.end_column) <= (
+            whole_span.end_line, whole_span.end_column)
+        return whole_span if inside else None
+
     def run_migration_rules(self, ctx: MigrationContext) -> None:
         for r in self.rules:
             if r.scope == "migration" and applies(r, ctx.migration):
@@ -183,10 +206,13 @@ class _Engine:
                     span = hit.span or _first_span(ctx.migration)
                     if span is None:
                         continue
+                    span = span.resolved()
                     self.result.findings.append(Finding(
                         r.id, r.family, self.severity(r, hit),
                         hit.message, span, r.fix, ctx.migration.name, "", hit.object,
-                        hit.lock, dict(hit.facts)))
+                        hit.lock, dict(hit.facts),
+                        statement_span=self.statement_around(ctx.migration, span)))
+
 
     def run_folded_rules(self, history: Sequence[ParsedMigration], catalog: Catalog) -> None:
         """Rules that judge the whole history by the schema it ends with; each hit points
@@ -202,8 +228,8 @@ class _Engine:
                     continue
                 self.result.findings.append(Finding(
                     r.id, r.family, self.severity(r, hit),
-                    hit.message, hit.span, r.fix, mig.name, "", hit.object, hit.lock,
-                    dict(hit.facts)))
+                    hit.message, hit.span.resolved(), r.fix, mig.name, "", hit.object,
+                    hit.lock, dict(hit.facts), statement_span=self.statement_around(mig, hit.span)))
 
 
 def _first_span(mig: ParsedMigration) -> Span | None:

@@ -54,6 +54,8 @@ class Finding:
     # Table-level facts a DBA reads: "rewrite" / "scan", and with --db "rows" and "bytes".
     facts: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     suppressed_by: Suppression | None = None
+    # The whole statement, when `span` points at a clause inside it.
+    statement_span: Span | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

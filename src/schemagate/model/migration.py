@@ -111,6 +111,9 @@ class ParsedScript:
     declared_irreversible: bool = False
     # Where the script starts when it is part of a file: Alembic's `def downgrade():` line.
     span: Span | None = None
+    # What the script's function holds (Alembic: the `pass` of an empty downgrade()), for
+    # findings about what it does not do.
+    body_span: Span | None = None
     # A down script that holds only what is written out (Django's `reverse_sql` and
     # `reverse_code`): the tool reverses every other operation itself, so an empty or
     # partial script is no missing way back, and the schema it leaves is not the tool's.

@@ -4,17 +4,21 @@ Every frontend (PostgreSQL SQL, Alembic Python, other dialects) turns its source
 operations, and every rule reads only these, so a rule written once serves them all. Each
 operation carries the span of its statement in the file the user wrote and the index of that
 statement in its script: one ``ALTER TABLE`` with three sub-commands gives three operations
-that share a statement index.
+that share a statement index. Where the frontend can tell, an operation also carries the span
+of its own clause (the ``ALTER TABLE`` action), and column and constraint definitions and
+expressions carry theirs: findings point at the smallest piece of syntax that causes them.
+Spans take no part in equality, so that the same definition written elsewhere is the same.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Literal, cast
 
 from schemagate.model.locks import LockMode
 from schemagate.model.names import QName
-from schemagate.model.span import Span
+from schemagate.model.span import LazySpan, Span
 from schemagate.model.types import TypeRef
 
 ConstraintKind = Literal["primary", "unique", "foreign", "check", "exclusion"]
@@ -33,6 +37,7 @@ class Expr:
     columns: frozenset[str] = frozenset()
     sequences: frozenset[str] = frozenset()
     constant: bool = False
+    span: Span | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +49,7 @@ class ColumnDef:
     default: Expr | None = None
     identity: bool = False
     generated: Expr | None = None
+    span: Span | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +64,26 @@ class ConstraintDef:
     not_valid: bool = False
     using_index: str | None = None
     deferrable: bool = False
+    span: Span | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Operation:
     """What one statement does; `statement` is its index in the script."""
-    span: Span
+    span: Span  # the whole statement
     statement: int = 0
+    clause: Span | None = field(default=None, compare=False)  # this operation's part of it
+    # One span per name of `tables`/`names`, in order, when the statement names several.
+    name_spans: tuple[Span, ...] = field(default=(), compare=False)
+
+    @property
+    def site(self) -> Span:
+        """The smallest span known to hold this operation: its clause, else its statement."""
+        return self.clause or self.span
+
+    def name_site(self, index: int) -> Span | None:
+        """The span of the index-th name the operation acts on, when it names several."""
+        return self.name_spans[index] if index < len(self.name_spans) else None
 
     @property
     def kind(self) -> str:
@@ -521,3 +540,32 @@ class RawSQL(Operation):
     sql: str = ""
     reason: str = ""
     tables: tuple[QName, ...] = field(default=())
+
+
+def map_spans(op: Operation, move: Callable[[Span], Span]) -> Operation:
+    """The operation with every span in it, nested ones included, passed through `move`.
+
+    For a frontend that parses text found inside another file (SQL in a Python string): its
+    spans are relative to that text until moved into the file.
+    """
+    return cast(Operation, _moved(op, move))
+
+
+def _moved(value: object, move: Callable[[Span], Span]) -> object:
+    if isinstance(value, LazySpan):  # stays lazy: moved when it is read
+        lazy = value
+        return LazySpan(lambda: move(lazy.resolved()))
+    if isinstance(value, Span):
+        return move(value)
+    if type(value) is tuple:  # not a QName, which is a tuple of strings
+        items = tuple(_moved(v, move) for v in value)
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if isinstance(value, (Operation, ColumnDef, ConstraintDef, Expr)):
+        changes: dict[str, Any] = {}
+        for f in fields(value):
+            old = getattr(value, f.name)
+            new = _moved(old, move)
+            if new is not old:
+                changes[f.name] = new
+        return replace(value, **changes) if changes else value
+    return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -22,3 +23,67 @@ class Span:
     @classmethod
     def point(cls, path: str, line: int = 1, column: int = 1) -> Span:
         return cls(path, line, column, line, column)
+
+    def resolved(self) -> Span:
+        """The span itself (a `LazySpan` works its position out here)."""
+        return self
+
+
+class LazySpan(Span):
+    """A span whose position is worked out when it is first read.
+
+    The end of a clause costs a scan of its statement's tokens; a frontend gives every
+    clause a span, and only the few that a finding points at are ever read, so the scan is
+    done then, once per statement. It reads, compares and hashes like the span it stands
+    for; findings hold the resolved span.
+    """
+
+    __slots__ = ("_made", "_make")
+    _make: Callable[[], Span]
+    _made: Span | None
+
+    def __init__(self, make: Callable[[], Span]) -> None:
+        object.__setattr__(self, "_make", make)
+        object.__setattr__(self, "_made", None)
+
+    def resolved(self) -> Span:
+        made = self._made
+        if made is None:
+            made = self._make().resolved()
+            object.__setattr__(self, "_made", made)
+        return made
+
+    @property
+    def path(self) -> str:
+        return self.resolved().path
+
+    @property
+    def line(self) -> int:
+        return self.resolved().line
+
+    @property
+    def column(self) -> int:
+        return self.resolved().column
+
+    @property
+    def end_line(self) -> int:
+        return self.resolved().end_line
+
+    @property
+    def end_column(self) -> int:
+        return self.resolved().end_column
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Span) and self.resolved() == other.resolved()
+
+    def __hash__(self) -> int:
+        return hash(self.resolved())
+
+    def __repr__(self) -> str:
+        return repr(self.resolved())
+
+    def __reduce__(self) -> tuple[type[Span], tuple[str, int, int, int, int]]:
+        # Pickled (the parse cache) as the plain span it stands for: the closure that would
+        # work it out holds the whole statement and cannot be pickled.
+        s = self.resolved()
+        return Span, (s.path, s.line, s.column, s.end_line, s.end_column)

@@ -1,9 +1,10 @@
 """`lint --format gitlab`: GitLab Code Quality, shown in merge requests.
 
 The report is a JSON array of issues: description, check_name, fingerprint, severity and
-location (path relative to the repository, first line). GitLab compares the fingerprints of
-the source and target branches to say which problems a merge request adds or fixes, so they
-are the same line-independent fingerprints as SARIF's.
+location (path relative to the repository; the first and last line and column of the
+clause, in the `positions` form; an input error gives its line). GitLab compares the
+fingerprints of the source and target branches to say which problems a merge request adds
+or fixes, so they are the same line-independent fingerprints as SARIF's.
 
 GitLab has no notion of a suppressed issue, so suppressed findings are left out; files that
 could not be parsed are issues of their own (`schemagate/input-error`, blocker): a quality
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from schemagate.lint.engine import LintResult
-from schemagate.model.findings import Severity
+from schemagate.model.findings import Finding, Severity
 from schemagate.model.text import escape_json
 from schemagate.reports.location import fingerprints, relative_to_root
 
@@ -46,7 +47,7 @@ def gitlab_issues(result: LintResult, *, root: Path, cwd: Path) -> list[dict[str
             "fingerprint": fp,
             "severity": _SEVERITY[f.severity],
             "categories": [_CATEGORY.get(f.family, "Bug Risk")],
-            "location": {"path": paths[f.span.path], "lines": {"begin": max(f.span.line, 1)}},
+            "location": {"path": paths[f.span.path], "positions": _positions(f)},
         })
     for e in result.errors:
         path = relative_to_root(e.path, root, cwd) or e.path
@@ -66,3 +67,12 @@ def gitlab_issues(result: LintResult, *, root: Path, cwd: Path) -> list[dict[str
 def render_gitlab(result: LintResult, *, root: Path, cwd: Path) -> str:
     return escape_json(json.dumps(gitlab_issues(result, root=root, cwd=cwd), indent=2,
                                   ensure_ascii=False)) + "\n"
+
+
+def _positions(f: Finding) -> dict[str, Any]:
+    """Code Climate's `positions` form of a location, which GitLab reads like `lines` and
+    which, unlike it, carries columns: the clause, not just its line."""
+    s = f.span
+    begin = {"line": max(s.line, 1), "column": max(s.column, 1)}
+    end = {"line": max(s.end_line, begin["line"]), "column": max(s.end_column, 1)}
+    return {"begin": begin, "end": end}

@@ -97,7 +97,7 @@ class _Section:
 
 
 def _where(f: Finding) -> str:
-    return code(f"{f.span.path}:{f.span.line}", table=True)
+    return code(f"{f.span.path}:{f.span.line}:{f.span.column}", table=True)
 
 
 def _size(f: Finding) -> str:
@@ -165,7 +165,7 @@ def render_markdown(impact: Impact, *, limit: int = LIMIT) -> str:
             reason = f.suppressed_by.reason
             note = f" — suppressed: {text(reason)}" if reason else " — suppressed"
         data.add(f"- {_ICON[f.severity]} {code(f.rule)} in {code(f.migration)} "
-                 f"({code(f'{f.span.path}:{f.span.line}')}): {ticks(f.message)}"
+                 f"({code(f'{f.span.path}:{f.span.line}:{f.span.column}')}): {ticks(f.message)}"
                  f"{text(_size(f))}{note}")
     out += ["", "#### Data impact", ""]
     out += data.close("destructive operations") if data.lines else [

@@ -37,6 +37,16 @@ def _new_columns(op: o.Operation, ctx: RuleContext) -> list[tuple[QName, str, Ty
     return []
 
 
+def _column_span(op: o.Operation, column: str) -> Span | None:
+    """The definition of a column the operation defines, when its frontend located it."""
+    match op:
+        case o.CreateTable(columns=cols):
+            return next((c.span for c in cols if c.name == column), None)
+        case o.AddColumn(column=c):
+            return c.span
+    return None
+
+
 def _key_columns(op: o.Operation) -> set[str]:
     """Columns of the operation that are primary-key or foreign-key columns."""
     match op:
@@ -157,13 +167,13 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
         ref = _referenced(op, column, ctx)
         if ref is None:
             yield Hit(f"key column `{table}.{column}` is {typ.name}: use bigint",
-                      object=f"{table}.{column}")
+                      object=f"{table}.{column}", span=_column_span(op, column))
             continue
         key_type, predates = _key_type(op, ctx, *ref)
         if key_type is not None and key_type.name not in _NARROW:
             yield Hit(f"key column `{table}.{column}` is {typ.name}, narrower than the "
                       f"{key_type.name} key `{ref[0]}` it references: use bigint",
-                      object=f"{table}.{column}")
+                      object=f"{table}.{column}", span=_column_span(op, column))
         elif predates or key_type is None:
             mark = (f"prefer-bigint:{ref[0]}", ctx.script.script.path, ctx.script.script.section)
             if mark in ctx.state.reported:
@@ -173,7 +183,8 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
             yield Hit(f"key column `{table}.{column}` is {typ.name} to match the key of "
                       f"`{ref[0]}`, which {known} {typ.name} and predates the history: widen "
                       "the key first, then the columns referencing it",
-                      object=f"{ref[0]}", severity=Severity.INFO)
+                      object=f"{ref[0]}", severity=Severity.INFO,
+                      span=_column_span(op, column))
 
 
 @rule("prefer-identity", family="design", dialects=("postgres",), severity="info", ops=_COLUMN_OPS,
@@ -213,7 +224,7 @@ def prefer_identity(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     for table, column, typ in _new_columns(op, ctx):
         if typ.serial:
             yield Hit(f"`{table}.{column}` is serial: prefer an identity column",
-                      object=f"{table}.{column}")
+                      object=f"{table}.{column}", span=_column_span(op, column))
 
 
 def _type_rule(op: o.Operation, ctx: RuleContext, wanted: str, message: str,
@@ -221,7 +232,8 @@ def _type_rule(op: o.Operation, ctx: RuleContext, wanted: str, message: str,
     for table, column, typ in _new_columns(op, ctx):
         if typ.name == wanted and typ.schema is None and (
                 modifiers is None or bool(typ.modifiers) == modifiers):
-            yield Hit(f"`{table}.{column}` {message}", object=f"{table}.{column}")
+            yield Hit(f"`{table}.{column}` {message}", object=f"{table}.{column}",
+                      span=_column_span(op, column))
 
 
 @rule("prefer-text", family="design", dialects=("postgres",), severity="info", ops=_COLUMN_OPS,
@@ -502,12 +514,12 @@ def fk_without_index(history: Sequence[ParsedMigration], after: Catalog,
 
 
 def _fk_span(mig: ParsedMigration, table: QName, fk: Constraint) -> Span | None:
-    """The operation of the migration's up path that added the foreign key, by its name (as
+    """The clause of the migration's up path that added the foreign key, by its name (as
     given, or as PostgreSQL names it): on the key's table, else on the name the table had
     then (it was renamed since)."""
     if mig.up is None:
         return None
-    candidates: list[tuple[QName, o.Operation]] = []
+    candidates: list[tuple[QName, o.Operation, o.ConstraintDef]] = []
     for st in mig.up.statements:
         for op in st.ops:
             match op:
@@ -518,11 +530,14 @@ def _fk_span(mig: ParsedMigration, table: QName, fk: Constraint) -> Span | None:
                     defs = (con,)
                 case _:
                     continue
-            candidates += [(t, op) for d in defs if d.kind == "foreign"
+            candidates += [(t, op, d) for d in defs if d.kind == "foreign"
                            and d.columns == fk.columns and constraint_name(t, d) == fk.name]
-    same = [op for t, op in candidates if t == table]
-    chosen = same or [op for _, op in candidates]
-    return chosen[-1].span if chosen else None
+    same = [(op, d) for t, op, d in candidates if t == table]
+    chosen = same or [(op, d) for _, op, d in candidates]
+    if not chosen:
+        return None
+    op, con = chosen[-1]  # the REFERENCES clause or FOREIGN KEY constraint, where known
+    return con.span or op.site
 
 
 @rule("enum-type", family="design", severity="info", ops=(o.CreateType,), aliases=("W13",),

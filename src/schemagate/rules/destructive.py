@@ -64,10 +64,10 @@ def drop_table(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
       https://www.postgresql.org/docs/current/sql-droptable.html
     """
     # What still uses the table is `drop-referenced-object`'s finding; this one is the data.
-    for table in op.tables:
+    for i, table in enumerate(op.tables):
         if not ctx.is_new(table) and not _rebuilt(table, ctx):
             yield Hit(f"`DROP TABLE {table}` deletes the table and all its rows",
-                      object=str(table), lock=LockMode.ACCESS_EXCLUSIVE)
+                      object=str(table), lock=LockMode.ACCESS_EXCLUSIVE, span=op.name_site(i))
 
 
 def _rebuilt(table: QName, ctx: RuleContext) -> bool:

@@ -231,7 +231,7 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
     """
     if op.concurrently:
         return
-    for name in op.names:
+    for i, name in enumerate(op.names):
         index = ctx.catalog.indexes.get(name)
         if index is not None and (ctx.is_new(index.table) or _dropped_later(index.table, ctx)
                                   or _made_here(index, ctx)):
@@ -239,7 +239,7 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
         where = f" on `{index.table}`" if index else ""
         yield Hit(f"dropping index `{name}`{where} without CONCURRENTLY takes an ACCESS "
                   "EXCLUSIVE lock", object=str(index.table if index else name),
-                  lock=LockMode.ACCESS_EXCLUSIVE)
+                  lock=LockMode.ACCESS_EXCLUSIVE, span=op.name_site(i))
 
 
 def _dropped_later(table: QName, ctx: RuleContext) -> bool:
@@ -667,7 +667,7 @@ def add_column_rewrite(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
     if ctx.is_new(op.table):
         return
     col = op.column
-    reason = None
+    reason, where = None, None
     if col.type.serial:
         reason = "a serial column fills every row from its sequence"
     elif col.identity:
@@ -680,11 +680,12 @@ def add_column_rewrite(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
                      "every row"
         elif expression_volatility(col.default, ctx.catalog) == "v":
             reason = f"the default {col.default.sql} is volatile and is computed for every row"
+        where = col.default.span
     if reason is None:
         return
     yield Hit(f"adding `{col.name}` to `{op.table}` rewrites the table under an ACCESS "
               f"EXCLUSIVE lock: {reason}", object=f"{op.table}.{col.name}",
-              lock=LockMode.ACCESS_EXCLUSIVE, facts={"rewrite": True})
+              lock=LockMode.ACCESS_EXCLUSIVE, facts={"rewrite": True}, span=where)
 
 
 @rule("add-unique-constraint", family="locking", severity="warning", ops=(o.AddConstraint,),

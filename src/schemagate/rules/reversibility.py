@@ -84,7 +84,7 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
                   "reverse_code, RunSQL without reverse_sql): migrating back stops with "
                   "IrreversibleError", span=down.span)
     elif down is not None and down.declared_irreversible:
-        yield Hit("the down migration declares itself irreversible")
+        yield Hit("the down migration declares itself irreversible", span=down.body_span)
     elif down is None:
         yield Hit(f"migration `{source.name}` has no down migration")
     elif _down_is_empty(ctx) and not down.derived:
@@ -103,7 +103,7 @@ def _down_span(ctx: MigrationContext) -> Span | None:
     for st in down.statements:
         if st.ops:
             return st.ops[0].span
-    return down.span or Span.point(down.script.path)
+    return down.body_span or down.span or Span.point(down.script.path)
 
 
 def _column_restored(before: Column, after: Column) -> bool:
@@ -248,7 +248,7 @@ def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span]]:
         for op in st.ops:
             lost = _destroys(op, ctx, created)
             if (op.span.path, op.span.line) not in ctx.state.acknowledged_loss:
-                out += [(what, op.span) for what in lost]
+                out += [(what, op.site) for what in lost]
     first: dict[str, Span] = {}
     for what, span in out:
         first.setdefault(what, span)

@@ -14,6 +14,7 @@ from pathlib import Path
 from schemagate.model import ops as o
 from schemagate.model.migration import MigrationSource, ParsedMigration, Script
 from schemagate.model.names import QName
+from schemagate.model.span import Span
 from schemagate.parse.alembic.frontend import parse_alembic
 from schemagate.parse.layouts.discover import discover
 from schemagate.parse.load import load_migrations
@@ -475,3 +476,79 @@ def test_configuration_can_say_alembic_does_not_wrap(tmp_path: Path) -> None:
                              transactions={"alembic": "autocommit"})
     statements = [st for m in loaded.migrations if m.up for st in m.up.statements]
     assert statements and not any(st.in_transaction for st in statements)
+
+
+# -- clause spans ----------------------------------------------------------------------------
+
+def _covers(mig: ParsedMigration, span: Span | None) -> str:
+    """The text of the file a span covers (lines joined by newlines)."""
+    assert span is not None
+    lines = Path(span.path).read_text(encoding="utf-8").splitlines()
+    if span.line == span.end_line:
+        return lines[span.line - 1][span.column - 1:span.end_column]
+    return "\n".join([lines[span.line - 1][span.column - 1:], *lines[span.line:span.end_line - 1],
+                      lines[span.end_line - 1][:span.end_column]])
+
+
+def test_create_table_columns_are_spanned_at_their_sa_column_calls(tmp_path: Path) -> None:
+    mig = parse(tmp_path, """
+        def upgrade():
+            op.create_table(
+                "events",
+                sa.Column("id", sa.BigInteger, primary_key=True),
+                sa.Column("payload", sa.JSON),
+                sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id")),
+            )
+        """)
+    (table,) = [op for op in ops_of(mig) if isinstance(op, o.CreateTable)]
+    assert [_covers(mig, c.span) for c in table.columns] == [
+        'sa.Column("id", sa.BigInteger, primary_key=True)',
+        'sa.Column("payload", sa.JSON)',
+        'sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id"))',
+    ]
+    fk = next(c for c in table.constraints if c.kind == "foreign")
+    assert fk.span == table.columns[2].span
+
+
+def test_alter_column_operations_are_spanned_at_their_keyword_arguments(tmp_path: Path
+                                                                        ) -> None:
+    mig = parse(tmp_path, """
+        def upgrade():
+            op.alter_column("users", "name",
+                            existing_type=sa.String(),
+                            type_=sa.String(50),  # shorter
+                            nullable=False)
+        """)
+    clauses = {op.kind: _covers(mig, op.clause) for op in ops_of(mig)}
+    assert clauses == {"AlterColumnType": "type_=sa.String(50)",
+                       "SetNotNull": "nullable=False"}
+
+
+def test_sql_in_op_execute_is_spanned_inside_the_string(tmp_path: Path) -> None:
+    mig = parse(tmp_path, '''
+        def upgrade():
+            op.execute("""
+                ALTER TABLE users
+                    ALTER COLUMN plan SET NOT NULL,
+                    DROP COLUMN legacy
+            """)
+            op.execute("ALTER TABLE users " 'DROP COLUMN "é", '
+                       "ALTER COLUMN zip SET NOT NULL")
+        ''')
+    clauses = [_covers(mig, op.clause) for op in ops_of(mig)]
+    assert clauses == ["ALTER COLUMN plan SET NOT NULL", "DROP COLUMN legacy",
+                       'DROP COLUMN "é"', "ALTER COLUMN zip SET NOT NULL"]
+
+
+def test_an_empty_downgrade_is_spanned_at_its_body(tmp_path: Path) -> None:
+    mig = parse(tmp_path, """
+        def upgrade():
+            op.drop_column("users", "legacy")
+
+
+        def downgrade():
+            # nothing to do
+            pass
+        """)
+    assert mig.down is not None
+    assert _covers(mig, mig.down.body_span) == "pass"

@@ -10,6 +10,7 @@ from schemagate.model import ops as o
 from schemagate.model.locks import LockMode
 from schemagate.model.migration import ParsedScript, Script
 from schemagate.model.names import QName
+from schemagate.model.span import Span
 from schemagate.parse.postgres import frontend
 from schemagate.parse.postgres.frontend import parse_script
 from schemagate.parse.source import SourceText, read_source
@@ -169,6 +170,93 @@ def test_lock_table_is_modelled_with_its_tables_and_mode() -> None:
                              mode=LockMode.SHARE_ROW_EXCLUSIVE, nowait=True, span=op.span)
 
 
+def _text(name: str, span: Span | None) -> str:
+    """The source text a span covers (lines joined by newlines)."""
+    assert span is not None
+    lines = (PARSE / name).read_text(encoding="utf-8").splitlines()
+    if span.line == span.end_line:
+        return lines[span.line - 1][span.column - 1:span.end_column]
+    return "\n".join([lines[span.line - 1][span.column - 1:],
+                      *lines[span.line:span.end_line - 1],
+                      lines[span.end_line - 1][:span.end_column]])
+
+
+def test_each_alter_table_action_is_spanned_exactly() -> None:
+    name = "clauses/alter_actions.sql"
+    ops = parse(name).statements[0].ops
+    assert [_text(name, op.clause) for op in ops] == [
+        "ADD COLUMN region text DEFAULT 'eu'",
+        "ALTER COLUMN balance TYPE numeric(12, 2)",
+        "ADD CONSTRAINT accounts_owner_fk FOREIGN KEY (owner_id) REFERENCES users (id)",
+        "ALTER COLUMN name SET NOT NULL",
+        "DROP COLUMN legacy",
+    ]
+
+
+def test_an_action_on_the_fifth_line_of_a_statement_points_there() -> None:
+    set_not_null = parse("clauses/alter_actions.sql").statements[0].ops[3]
+    assert isinstance(set_not_null, o.SetNotNull)
+    assert set_not_null.span.line == 2
+    clause = set_not_null.clause
+    assert clause is not None
+    assert (clause.line, clause.column, clause.end_line, clause.end_column) == (6, 3, 6, 32)
+
+
+def test_a_default_set_by_alter_column_is_spanned_at_its_expression() -> None:
+    name = "clauses/alter_actions.sql"
+    (op,) = parse(name).statements[1].ops
+    assert isinstance(op, o.SetDefault) and op.default is not None
+    assert _text(name, op.default.span) == "gen_random_uuid()"
+
+
+def test_column_definitions_are_spanned_in_characters_past_non_ascii_names() -> None:
+    name = "clauses/create_table.sql"
+    (table,) = parse(name).statements[0].ops
+    assert isinstance(table, o.CreateTable)
+    assert [_text(name, c.span) for c in table.columns] == [
+        "id serial PRIMARY KEY",
+        '"naïve" varchar(20) NOT NULL',
+        "created timestamp DEFAULT clock_timestamp()",
+        "owner_id int REFERENCES users (id) ON DELETE CASCADE",
+    ]
+
+
+def test_a_column_default_is_spanned_at_its_expression() -> None:
+    name = "clauses/create_table.sql"
+    (table,) = parse(name).statements[0].ops
+    assert isinstance(table, o.CreateTable) and table.columns[2].default is not None
+    assert _text(name, table.columns[2].default.span) == "clock_timestamp()"
+
+
+def test_inline_and_table_foreign_keys_are_spanned_at_their_clauses() -> None:
+    name = "clauses/create_table.sql"
+    (table,) = parse(name).statements[0].ops
+    assert isinstance(table, o.CreateTable)
+    fks = [c for c in table.constraints if c.kind == "foreign"]
+    assert [_text(name, c.span) for c in fks] == [
+        "REFERENCES users (id) ON DELETE CASCADE",
+        "CONSTRAINT größe_owner_fk FOREIGN KEY (owner_id) REFERENCES users (id)",
+    ]
+
+
+def test_clauses_are_exact_in_statements_parsed_one_by_one_after_a_syntax_error() -> None:
+    name = "clauses/after_syntax_error.sql"
+    script = parse(name)
+    assert script.errors
+    ops = script.statements[-1].ops
+    assert [_text(name, op.clause) for op in ops] == ["ADD COLUMN a int", "DROP COLUMN b"]
+
+
+def test_each_name_of_a_drop_of_several_tables_is_spanned() -> None:
+    name = "clauses/drops.sql"
+    (drop,) = parse(name).statements[0].ops
+    assert isinstance(drop, o.DropTable)
+    assert [_text(name, s) for s in drop.name_spans] == ["public.a", "b", "c"]
+
+
+def test_a_drop_of_one_table_has_no_name_spans() -> None:
+    (drop,) = parse("clauses/drops.sql").statements[1].ops
+    assert isinstance(drop, o.DropTable) and drop.name_spans == ()
 def _long_script(path: Path, error_at: int | None = None) -> SourceText:
     """A script just over the piece size: tables, non-ASCII defaults, SQL-standard function
     bodies (whose inner `;` the scanner cuts at, unless there is an error) and

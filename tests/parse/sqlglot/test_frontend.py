@@ -22,6 +22,7 @@ from schemagate.model.findings import Severity
 from schemagate.model.migration import MigrationSource, ParsedScript, Script
 from schemagate.model.names import QName
 from schemagate.model.settings import Settings
+from schemagate.model.span import Span
 from schemagate.parse.layouts.discover import discover
 from schemagate.parse.load import load_migrations
 from schemagate.parse.source import SourceText
@@ -207,3 +208,34 @@ def test_routine_and_trigger_bodies_keep_their_semicolons() -> None:
                    "CREATE INDEX ix ON t (n);", "sqlite")
     assert kinds(sqlite) == [["CreateTrigger"], ["CreateIndex"]]
     assert [st.ops[0].span.line for st in sqlite.statements] == [1, 6]
+
+
+def _clause_text(text: str, span: Span | None) -> str | None:
+    if span is None:
+        return None
+    lines = text.splitlines()
+    assert span.line == span.end_line
+    return lines[span.line - 1][span.column - 1:span.end_column]
+
+
+CLAUSES = ("CREATE TABLE `größe` (\n  id int AUTO_INCREMENT PRIMARY KEY,\n  payload json,\n"
+           "  CONSTRAINT fk FOREIGN KEY (id) REFERENCES users (id)\n);\n"
+           "ALTER TABLE users\n  ADD COLUMN plan text NOT NULL,\n  DROP COLUMN legacy;\n")
+
+
+def test_mysql_alter_table_actions_are_spanned_exactly() -> None:
+    parsed = parse_dialect_script(SourceText.of("m.sql", CLAUSES), Script("m.sql"), "mysql")
+    ops = parsed.statements[1].ops
+    assert [_clause_text(CLAUSES, op.clause) for op in ops] == [
+        "ADD COLUMN plan text NOT NULL", "DROP COLUMN legacy"]
+
+
+def test_mysql_create_table_columns_and_constraints_are_spanned_past_non_ascii() -> None:
+    parsed = parse_dialect_script(SourceText.of("m.sql", CLAUSES), Script("m.sql"), "mysql")
+    (table,) = parsed.statements[0].ops
+    assert isinstance(table, o.CreateTable)
+    assert [_clause_text(CLAUSES, c.span) for c in table.columns] == [
+        "id int AUTO_INCREMENT PRIMARY KEY", "payload json"]
+    fk = next(c for c in table.constraints if c.kind == "foreign")
+    assert _clause_text(CLAUSES, fk.span) == (
+        "CONSTRAINT fk FOREIGN KEY (id) REFERENCES users (id)")

@@ -12,6 +12,7 @@ the block and begins a new transaction after it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 import libcst as cst
@@ -107,6 +108,7 @@ def _fill(script: ParsedScript, walked: Walked, module: Module, fn: cst.Function
     script.suppressions.extend(walked.suppressions)
     start, end = module.offsets.get(fn, (0, 0))
     script.span = _def_span(fn, module, start, end)
+    script.body_span = _body_span(module, start, end)
 
 
 def _def_span(fn: cst.FunctionDef, module: Module, start: int, end: int) -> Span:
@@ -114,6 +116,31 @@ def _def_span(fn: cst.FunctionDef, module: Module, start: int, end: int) -> Span
     at = module.code.find("def ", start, end)
     line, col = module.lines.position(at if at >= 0 else start)
     return Span(module.path, line, col, line, col + 3)
+
+
+# The header of a function definition, up to the colon that opens its body: parameters with
+# defaults and annotations may hold one level of parentheses, and the return annotation
+# no colon.
+_DEF_HEADER = re.compile(r"def\s+\w+\s*\((?:[^()]|\([^()]*\))*\)\s*(?:->[^:]*)?:")
+_NOT_CODE = re.compile(r"(?:\s|#[^\n]*)*")  # blanks and comments
+
+
+def _body_span(module: Module, start: int, end: int) -> Span | None:
+    """From the first statement of a function's body to the end of its last one."""
+    at = module.code.find("def ", start, end)
+    header = _DEF_HEADER.match(module.code, at) if at >= 0 else None
+    if header is None:
+        return None
+    first = _NOT_CODE.match(module.code, header.end(), end)
+    body_start = first.end() if first else header.end()
+    body = module.code[body_start:end].rstrip().split("\n")
+    while len(body) > 1 and body[-1].lstrip().startswith("#"):  # comments in the footer
+        body.pop()
+        body[-1] = body[-1].rstrip()
+    body_end = body_start + len("\n".join(body))
+    if body_end <= body_start:
+        return None
+    return module.lines.span(module.path, body_start, body_end)
 
 
 def _blocks(found: list[Found], mode: TransactionMode) -> list[int | None]:

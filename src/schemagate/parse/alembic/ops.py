@@ -7,6 +7,7 @@ says so: the rules still see that something happened there, and nothing is guess
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -17,7 +18,7 @@ from schemagate.model import ops as o
 from schemagate.model.names import QName
 from schemagate.model.span import Span
 from schemagate.parse.alembic.eval import Env
-from schemagate.parse.alembic.source import Text
+from schemagate.parse.alembic.source import LineIndex, Text
 from schemagate.parse.alembic.types import (
     ColumnInfo,
     args_of,
@@ -57,6 +58,7 @@ class Call:
     index: int
     batch: Batch | None = None
     dynamic: str = ""  # why values here are known only at run time (a loop), if they are
+    lines: LineIndex | None = None  # None: no positions inside the call (an inlined helper)
 
     def __post_init__(self) -> None:
         self.positional, self.keywords = args_of(self.node)
@@ -64,8 +66,46 @@ class Call:
         # where the table would be move one place left.
         self.table_at = _TABLE_AT.get(self.method, 0)
 
-    def kw(self) -> dict[str, Any]:
-        return {"span": self.span, "statement": self.index}
+    def kw(self, clause: Span | None = None) -> dict[str, Any]:
+        return {"span": self.span, "statement": self.index, "clause": clause}
+
+    def node_span(self, node: cst.CSTNode) -> Span | None:
+        """Where an argument written in the call (`sa.Column(...)`) stands, if it is there."""
+        where = self.env.offsets.get(node) if self.lines is not None else None
+        if self.lines is None or where is None:
+            return None
+        return self.lines.span(self.span.path, *where)
+
+    def keyword_span(self, name: str) -> Span | None:
+        """Where `name=value` stands in the call, without its comma.
+
+        Only calls and strings have recorded offsets, so the call's own text is parsed again
+        by Python's `ast`, which gives every keyword argument its start and end (in UTF-8
+        bytes of each line, turned into characters here)."""
+        where = self.env.offsets.get(self.node) if self.lines is not None else None
+        if self.lines is None or where is None or name not in self.keywords:
+            return None
+        text = self.env.code[where[0]:where[1]]
+        try:
+            tree = ast.parse(f"({text})", mode="eval")  # parenthesized: lines may break
+        except SyntaxError:
+            return None
+        call = tree.body
+        found = next((k for k in call.keywords if k.arg == name), None) if isinstance(
+            call, ast.Call) else None
+        if found is None or found.end_lineno is None or found.end_col_offset is None:
+            return None
+        lines = f"({text})".splitlines(keepends=True)
+        starts = [0]
+        for line in lines:
+            starts.append(starts[-1] + len(line))
+
+        def offset(lineno: int, col: int) -> int:
+            chars = len(lines[lineno - 1].encode("utf-8")[:col].decode("utf-8", "replace"))
+            return where[0] + starts[lineno - 1] + chars - 1  # less the added "("
+
+        return self.lines.span(self.span.path, offset(found.lineno, found.col_offset),
+                               offset(found.end_lineno, found.end_col_offset))
 
     def raw(self, reason: str, kind: str = "") -> o.RawSQL:
         code = cst.Module(body=[]).code_for_node(self.node)
@@ -138,7 +178,7 @@ def _create_table(c: Call) -> list[o.Operation]:
     for item in c.positional[1:]:
         info = column_of(item, c.env, table.name)
         if info is not None:
-            infos.append(info)
+            infos.append(_located(info, c.node_span(item)))
             continue
         resolved = c.env.resolve_node(item)
         if isinstance(resolved, cst.Call) and last_name(resolved) == "Index":
@@ -146,7 +186,7 @@ def _create_table(c: Call) -> list[o.Operation]:
             continue
         con = table_constraint_of(item, c.env)
         if con is not None:
-            constraints.append(con)
+            constraints.append(replace(con, span=c.node_span(item)))
         else:
             complete = False
     declared = next((con for con in constraints if con.kind == "primary"), None)
@@ -170,6 +210,14 @@ def _create_table(c: Call) -> list[o.Operation]:
     if not complete:
         out.append(c.raw("columns or constraints built at run time", "op.create_table"))
     return out
+
+
+def _located(info: ColumnInfo, span: Span | None) -> ColumnInfo:
+    """The column, and the constraints written inside it, at the `sa.Column(...)` call."""
+    if span is None:
+        return info
+    return replace(info, column=replace(info.column, span=span),
+                   constraints=[replace(con, span=span) for con in info.constraints])
 
 
 def _serial_primary_key(infos: list[ColumnInfo], pk: tuple[str, ...]) -> list[o.ColumnDef]:
@@ -235,13 +283,15 @@ def _add_column(c: Call) -> list[o.Operation]:
     table = c.table(0, "table_name")
     node = c.arg(1, "column")
     info = column_of(node, c.env) if node is not None else None
-    if table is None or info is None:
+    if table is None or info is None or node is None:
         return [c.raw(_UNKNOWN_NAME)]
+    where = c.node_span(node)
+    info = _located(info, where)
     constraints = list(info.constraints)
     if info.primary_key:
         constraints.insert(0, o.ConstraintDef("primary", None, (info.column.name,)))
     return [o.AddColumn(table=table, column=info.column, constraints=tuple(constraints),
-                        if_not_exists=c.value("if_not_exists") is True, **c.kw())]
+                        if_not_exists=c.value("if_not_exists") is True, **c.kw(where))]
 
 
 def _drop_column(c: Call) -> list[o.Operation]:
@@ -258,7 +308,6 @@ def _alter_column(c: Call) -> list[o.Operation]:
     column = c.string(1, "column_name")
     if table is None or column is None:
         return [c.raw(_UNKNOWN_NAME)]
-    kw = c.kw()
     out: list[o.Operation] = []
     if "type_" in c.keywords:
         old = c.keywords.get("existing_type")
@@ -266,23 +315,28 @@ def _alter_column(c: Call) -> list[o.Operation]:
         out.append(o.AlterColumnType(
             table=table, column=column, new_type=type_of(c.keywords["type_"], c.env),
             using=sql_expr(using) if isinstance(using, str) else None,
-            old_type=type_of(old, c.env) if old is not None else None, **kw))
+            old_type=type_of(old, c.env) if old is not None else None,
+            **c.kw(c.keyword_span("type_"))))
     if "nullable" in c.keywords:
         nullable = c.value("nullable")
         if nullable is True:
-            out.append(o.DropNotNull(table=table, column=column, **kw))
+            out.append(o.DropNotNull(table=table, column=column,
+                                     **c.kw(c.keyword_span("nullable"))))
         elif nullable is False:
-            out.append(o.SetNotNull(table=table, column=column, **kw))
+            out.append(o.SetNotNull(table=table, column=column,
+                                    **c.kw(c.keyword_span("nullable"))))
         elif nullable is not None:
             out.append(c.raw("nullability known only at run time"))
     if "server_default" in c.keywords:
         node = c.keywords["server_default"]
         if c.env.value(node) is not False:  # False is Alembic's "leave it alone"
             out.append(o.SetDefault(table=table, column=column,
-                                    default=default_of(node, c.env), **kw))
+                                    default=default_of(node, c.env),
+                                    **c.kw(c.keyword_span("server_default"))))
     new_name = c.value("new_column_name")
     if isinstance(new_name, str):
-        out.append(o.RenameColumn(table=table, column=column, new_name=new_name, **kw))
+        out.append(o.RenameColumn(table=table, column=column, new_name=new_name,
+                                  **c.kw(c.keyword_span("new_column_name"))))
     elif "new_column_name" in c.keywords and new_name is not None:
         out.append(c.raw(_UNKNOWN_NAME))
     if not out and "comment" in c.keywords:

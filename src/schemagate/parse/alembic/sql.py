@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from schemagate.model.findings import InputError, Suppression
 from schemagate.model.migration import Script
-from schemagate.model.ops import Operation
+from schemagate.model.ops import Operation, map_spans
 from schemagate.model.span import Span
 from schemagate.parse.alembic.source import LineIndex, Text
 from schemagate.parse.frontend import script_frontend
@@ -71,7 +71,7 @@ def parse_sql(text: Text, anchor: Span, file_lines: LineIndex, first_index: int,
     sql_lines = mapper.sql_lines
     for offset, st in enumerate(parsed.statements):
         index = first_index + offset
-        ops = tuple(replace(op, span=mapper.span(op.span), statement=index) for op in st.ops)
+        ops = tuple(replace(map_spans(op, mapper.span), statement=index) for op in st.ops)
         sql = st.sql
         if st.ops and source.text != text.value:  # show the statement as written, not masked
             local = st.ops[0].span

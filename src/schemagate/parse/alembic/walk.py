@@ -291,7 +291,9 @@ class Walker:
 
     def _op(self, method: str, node: cst.Call, frame: _Frame, batch: Batch | None) -> None:
         span = self._span(node, frame)
-        call = Call(method, node, frame.env, span, self._next, batch, frame.dynamic)
+        # Inside an inlined helper every finding points at the call in the migration.
+        lines = self.m.lines if frame.anchor is None else None
+        call = Call(method, node, frame.env, span, self._next, batch, frame.dynamic, lines)
         ops = translate(call)
         if batch is not None and batch.recreate == "always" and self.m.dialect == "postgres":
             # recreate="always" copies the table into a new one, even on PostgreSQL.

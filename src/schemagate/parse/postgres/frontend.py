@@ -21,6 +21,7 @@ from schemagate.model.migration import ParsedScript, ParsedStatement, Script
 from schemagate.model.ops import Operation
 from schemagate.parse.placeholders import Placeholder, find_placeholders
 from schemagate.parse.postgres.dialects import other_dialect_hint
+from schemagate.parse.postgres.locate import Locator
 from schemagate.parse.postgres.ops import to_ops
 from schemagate.parse.source import SourceText
 from schemagate.parse.suppressions import find_suppressions
@@ -90,20 +91,22 @@ def long_identifiers(sql: str) -> tuple[str, ...]:
 
 
 def _translate(
-    source: SourceText, raw: Iterable[tuple[int, int, dict[str, Any]]], deadline: float,
+    source: SourceText, raw: Iterable[tuple[int, int, dict[str, Any], int]], deadline: float,
     errors: list[InputError],
 ) -> list[tuple[tuple[Operation, ...], str]]:
-    """Each parsed statement (byte start, byte end, node) to its operations and its text.
+    """Each parsed statement (byte start, byte end, node, byte offset its node locations
+    count from) to its operations and its text.
 
     ``raw`` is consumed as it comes, so that only one piece's parse tree is alive at a time.
     Past the deadline the rest is left unread, with an error where it stopped.
     """
     statements: list[tuple[tuple[Operation, ...], str]] = []
-    for start, end, node in raw:
+    for start, end, node, origin in raw:
         sql = source.data[start:end].decode("utf-8", errors="replace").rstrip()
         end = start + len(sql.encode("utf-8"))
         span = source.span(start, end)
-        statements.append((to_ops(node, span, len(statements), sql), sql))
+        locate = Locator(source, sql, start, origin, span)
+        statements.append((to_ops(node, span, len(statements), sql, locate), sql))
         if len(statements) % 256 == 0 and time.monotonic() > deadline:
             errors.append(InputError(
                 source.path, f"gave up after the time allowed, at the statement here "
@@ -126,7 +129,7 @@ def _parse_all(text: str) -> list[tuple[int, int, dict[str, Any]]]:
     return out
 
 
-def _parse_pieces(text: str) -> Iterator[tuple[int, int, dict[str, Any]]]:
+def _parse_pieces(text: str) -> Iterator[tuple[int, int, dict[str, Any], int]]:
     """The statements of a script, parsed a piece of about PIECE_CHARS at a time.
 
     pglast's JSON of a whole script, once decoded, takes some 40 times the script's size
@@ -138,7 +141,8 @@ def _parse_pieces(text: str) -> Iterator[tuple[int, int, dict[str, Any]]]:
     the next piece before its error is taken for the script's own.
     """
     if len(text) <= PIECE_CHARS:
-        yield from _parse_all(text)
+        for start, end, node in _parse_all(text):
+            yield start, end, node, 0
         return
     cuts = [0]
     for piece in pg.split(text, with_parser=False, only_slices=True):
@@ -161,7 +165,7 @@ def _parse_pieces(text: str) -> Iterator[tuple[int, int, dict[str, Any]]]:
                 raise pg.ParseError(message, None if index is None
                                     else cuts[i] + index) from exc
         for start, end, node in parsed:
-            yield byte_base + start, byte_base + end, node
+            yield byte_base + start, byte_base + end, node, byte_base
         del parsed
         byte_base += len(chunk.encode("utf-8"))
         i = j
@@ -209,7 +213,7 @@ def _short_near(message: str) -> str:
 
 def _parse_each(
     source: SourceText, text: str, errors: list[InputError], first: tuple[str, int | None],
-) -> Iterator[tuple[int, int, dict[str, Any]]]:
+) -> Iterator[tuple[int, int, dict[str, Any], int]]:
     """Statement by statement, after a syntax error: report each bad one, keep the rest.
 
     The whole-file parse gave the first error with its real context (`at or near ";"`); a
@@ -234,7 +238,7 @@ def _parse_each(
         byte_base = byte_offset(piece.start)
         try:
             for start, end, node in _parse_all(chunk):
-                yield byte_base + start, byte_base + end, node
+                yield byte_base + start, byte_base + end, node, byte_base
         except pg.ParseError as exc:
             message, index = _error_of(exc)
             offset = piece.stop if index is None else piece.start + index

@@ -7,6 +7,8 @@ a known kind the IR does not model, becomes ``RawSQL`` naming the kind: never dr
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from schemagate.model import ops as o
@@ -22,6 +24,7 @@ from schemagate.parse.postgres.expr import (
     type_ref,
     walk,
 )
+from schemagate.parse.postgres.locate import Locator
 from schemagate.parse.postgres.query_columns import query_columns
 
 _CONSTRAINT_KINDS: dict[str, o.ConstraintKind] = {
@@ -31,28 +34,39 @@ _CONSTRAINT_KINDS: dict[str, o.ConstraintKind] = {
 
 
 class _Ctx:
-    """What every translator needs to build an operation: where the statement stands."""
+    """What every translator needs to build an operation: where the statement stands, and
+    (when the frontend can tell) where its clauses stand."""
 
-    __slots__ = ("index", "span", "sql")
+    __slots__ = ("index", "locate", "span", "sql")
 
-    def __init__(self, span: Span, index: int, sql: str) -> None:
-        self.span, self.index, self.sql = span, index, sql
+    def __init__(self, span: Span, index: int, sql: str, locate: Locator | None) -> None:
+        self.span, self.index, self.sql, self.locate = span, index, sql, locate
 
-    def kw(self) -> dict[str, Any]:
-        return {"span": self.span, "statement": self.index}
+    def kw(self, clause: Span | None = None) -> dict[str, Any]:
+        return {"span": self.span, "statement": self.index, "clause": clause}
 
-    def raw(self, kind: str, reason: str = "", tables: tuple[QName, ...] = ()) -> o.RawSQL:
+    def raw(self, kind: str, reason: str = "", tables: tuple[QName, ...] = (),
+            clause: Span | None = None) -> o.RawSQL:
         return o.RawSQL(statement_kind=kind, sql=self.sql, reason=reason, tables=tables,
-                        **self.kw())
+                        **self.kw(clause))
+
+    def clause(self, node: Node, bound: int | None = None) -> Span | None:
+        """The span of the clause a node (a column or constraint definition) starts; `bound`
+        is where the next one starts, if known."""
+        if self.locate is None or "location" not in node:
+            return None
+        return self.locate.clause(node["location"], bound)
 
 
 Translator = Callable[[Node, _Ctx], list[o.Operation]]
 
 
-def to_ops(stmt: Node, span: Span, index: int, sql: str) -> tuple[o.Operation, ...]:
-    """Translate one statement (``{"AlterTableStmt": {...}}``) into operations."""
+def to_ops(stmt: Node, span: Span, index: int, sql: str,
+           locate: Locator | None = None) -> tuple[o.Operation, ...]:
+    """Translate one statement (``{"AlterTableStmt": {...}}``) into operations; `locate`
+    gives the spans of its clauses."""
     kind, body = next(iter(stmt.items()))
-    ctx = _Ctx(span, index, sql)
+    ctx = _Ctx(span, index, sql, locate)
     translate = _TRANSLATORS.get(kind)
     if translate is None:
         return (ctx.raw(kind),)
@@ -61,37 +75,48 @@ def to_ops(stmt: Node, span: Span, index: int, sql: str) -> tuple[o.Operation, .
 
 # --- column and constraint definitions -------------------------------------------------
 
-def _column_def(node: Node) -> tuple[o.ColumnDef, list[o.ConstraintDef]]:
-    """A column and the table constraints its inline constraints amount to."""
+def _column_def(node: Node, ctx: _Ctx, bound: int | None = None
+                ) -> tuple[o.ColumnDef, list[o.ConstraintDef]]:
+    """A column and the table constraints its inline constraints amount to; `bound` is where
+    the next element of the table starts, if known."""
     name = node["colname"]
     typ = type_ref(node["typeName"])
     not_null = bool(node.get("is_not_null"))
     default = generated = None
     identity = False
     constraints: list[o.ConstraintDef] = []
-    for item in node.get("constraints") or ():
-        con = item["Constraint"]
+    items = [item["Constraint"] for item in node.get("constraints") or ()]
+    for i, con in enumerate(items):
         contype = con["contype"]
+        # An inline constraint runs up to the next one, or to the end of the column.
+        stop = items[i + 1].get("location") if i + 1 < len(items) else None
         if contype == "CONSTR_NOTNULL":
             not_null = True
         elif contype == "CONSTR_DEFAULT":
             default = expr(con.get("raw_expr"))
+            if default is not None and ctx.locate is not None and "location" in con:
+                default = replace(default, span=ctx.locate.until(con["location"], stop, 1,
+                                                                  bound))
         elif contype == "CONSTR_IDENTITY":
             identity = True
             not_null = True
         elif contype == "CONSTR_GENERATED":
             generated = expr(con.get("raw_expr"))
         elif contype in _CONSTRAINT_KINDS:
-            constraints.append(_constraint(con, (name,)))
+            where = (ctx.locate.until(con["location"], stop, 0, bound)
+                     if ctx.locate is not None and "location" in con else None)
+            constraints.append(_constraint(con, (name,), where))
             if contype == "CONSTR_PRIMARY":
                 not_null = True
     if typ.serial:
         not_null = True
-    col = o.ColumnDef(name, typ, not_null, default, identity, generated)
+    col = o.ColumnDef(name, typ, not_null, default, identity, generated,
+                      ctx.clause(node, bound))
     return col, constraints
 
 
-def _constraint(con: Node, columns: tuple[str, ...] = ()) -> o.ConstraintDef:
+def _constraint(con: Node, columns: tuple[str, ...] = (),
+                span: Span | None = None) -> o.ConstraintDef:
     kind = _CONSTRAINT_KINDS[con["contype"]]
     cols = strings(con.get("keys")) or strings(con.get("fk_attrs")) or columns
     ref = qname(con["pktable"]) if con.get("pktable") else None
@@ -105,6 +130,7 @@ def _constraint(con: Node, columns: tuple[str, ...] = ()) -> o.ConstraintDef:
         not_valid=bool(con.get("skip_validation")),
         using_index=con.get("indexname"),
         deferrable=bool(con.get("deferrable")),
+        span=span,
     )
 
 
@@ -113,13 +139,18 @@ def _constraint(con: Node, columns: tuple[str, ...] = ()) -> o.ConstraintDef:
 def _create_table(body: Node, ctx: _Ctx) -> list[o.Operation]:
     columns: list[o.ColumnDef] = []
     constraints: list[o.ConstraintDef] = []
-    for elt in body.get("tableElts") or ():
+    elements = body.get("tableElts") or ()
+    for i, elt in enumerate(elements):
+        # Where the next element starts bounds this one's scan (see `Locator.clause`).
+        after = next(iter(elements[i + 1].values())) if i + 1 < len(elements) else {}
+        bound = after.get("location")
         if "ColumnDef" in elt:
-            col, cons = _column_def(elt["ColumnDef"])
+            col, cons = _column_def(elt["ColumnDef"], ctx, bound)
             columns.append(col)
             constraints.extend(cons)
         elif "Constraint" in elt and elt["Constraint"]["contype"] in _CONSTRAINT_KINDS:
-            constraints.append(_constraint(elt["Constraint"]))
+            con = elt["Constraint"]
+            constraints.append(_constraint(con, span=ctx.clause(con, bound)))
     rel = body["relation"]
     parents = body.get("inhRelations") or ()
     partition_of = qname(parents[0]["RangeVar"]) if body.get("partbound") and parents else None
@@ -162,28 +193,43 @@ def _alter_table(body: Node, ctx: _Ctx) -> list[o.Operation]:
     objtype = body.get("objtype", "OBJECT_TABLE")
     table = qname(body["relation"])
     out: list[o.Operation] = []
-    for item in body.get("cmds") or ():
+    cmds = body.get("cmds") or ()
+    locate = ctx.locate if "location" in body["relation"] else None
+    relation = body["relation"].get("location", 0)
+
+    def at(i: int, keyword: str | None) -> Span | None:
+        """Where action i stands, or (for SET DEFAULT) what follows a keyword in it."""
+        if locate is None:
+            return None
+        if keyword is None:
+            return locate.action(relation, len(cmds), i)
+        return locate.action_after(relation, len(cmds), i, keyword)
+
+    for i, item in enumerate(cmds):
         cmd = item["AlterTableCmd"]
-        op = _alter_table_cmd(cmd, table, objtype, ctx)
+        op = _alter_table_cmd(cmd, table, objtype, ctx, partial(at, i))
+        clause = at(i, None)
         # An unmodelled sub-command still locks the table (not so for an index or a view).
         locked = (table,) if objtype in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE") else ()
         out.append(op if op is not None else ctx.raw(f"AlterTableStmt/{cmd['subtype']}",
-                                                      tables=locked))
+                                                      tables=locked, clause=clause))
     return out
 
 
-def _alter_table_cmd(cmd: Node, table: QName, objtype: str, ctx: _Ctx) -> o.Operation | None:
+def _alter_table_cmd(cmd: Node, table: QName, objtype: str, ctx: _Ctx,
+                     at: Callable[[str | None], Span | None]) -> o.Operation | None:
+    """One action; `at(None)` is its clause, `at(keyword)` what follows a keyword in it."""
     sub = cmd["subtype"]
     name = cmd.get("name", "")
     cascade = cmd.get("behavior") == "DROP_CASCADE"
-    kw = ctx.kw()
+    kw = ctx.kw(at(None))
     if objtype not in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE") and sub not in (
         "AT_SetTableSpace",
     ):
         return None
     match sub:
         case "AT_AddColumn":
-            col, cons = _column_def(cmd["def"]["ColumnDef"])
+            col, cons = _column_def(cmd["def"]["ColumnDef"], ctx)
             return o.AddColumn(table=table, column=col, constraints=tuple(cons),
                                if_not_exists=bool(cmd.get("missing_ok")), **kw)
         case "AT_DropColumn":
@@ -201,12 +247,16 @@ def _alter_table_cmd(cmd: Node, table: QName, objtype: str, ctx: _Ctx) -> o.Oper
         case "AT_DropNotNull":
             return o.DropNotNull(table=table, column=name, **kw)
         case "AT_ColumnDefault":
-            return o.SetDefault(table=table, column=name, default=expr(cmd.get("def")), **kw)
+            default = expr(cmd.get("def"))
+            if default is not None:
+                default = replace(default, span=at("DEFAULT"))
+            return o.SetDefault(table=table, column=name, default=default, **kw)
         case "AT_AddConstraint" | "AT_AddIndexConstraint":
             con = cmd["def"]["Constraint"]
             if con["contype"] not in _CONSTRAINT_KINDS:
                 return None
-            return o.AddConstraint(table=table, constraint=_constraint(con), **kw)
+            return o.AddConstraint(table=table, constraint=_constraint(con, span=ctx.clause(con)),
+                                   **kw)
         case "AT_DropConstraint":
             return o.DropConstraint(table=table, name=name, cascade=cascade,
                                     if_exists=bool(cmd.get("missing_ok")), **kw)
@@ -272,6 +322,9 @@ def _drop(body: Node, ctx: _Ctx) -> list[o.Operation]:
     kw: dict[str, Any] = {"cascade": cascade, **ctx.kw()}
     names = _drop_names(objects)
     quals = tuple(qname_from_list(n) for n in names if n)
+    if ctx.locate is not None and len(quals) == len(objects) > 1 and kind in (
+            "OBJECT_TABLE", "OBJECT_INDEX", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_SEQUENCE"):
+        kw["name_spans"] = tuple(ctx.locate.object_names(len(objects)) or ())
     match kind:
         case "OBJECT_TABLE":
             return [o.DropTable(tables=quals, if_exists=if_exists, **kw)]

@@ -3,9 +3,11 @@
 sqlglot parses one statement at a time and keeps few positions, so statements are found
 here: the dialect's tokenizer gives each token's character offset, and statements end at
 top-level semicolons (or at the delimiter a MySQL `DELIMITER` line sets). Every operation
-carries the span of its statement. Unlike PostgreSQL's own grammar, sqlglot is not the
-server's parser: a statement it cannot read is kept as `RawSQL` that says so (an info
-finding), never reported as a syntax error the server might not raise.
+carries the span of its statement, and the tokens give the spans of ``ALTER TABLE`` actions
+and ``CREATE TABLE`` columns and constraints (`parse.sqlglot.locate`). Unlike PostgreSQL's
+own grammar, sqlglot is not the server's parser: a statement it cannot read is kept as
+`RawSQL` that says so (an info finding), never reported as a syntax error the server might
+not raise.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from schemagate.model.migration import ParsedScript, ParsedStatement, Script
 from schemagate.model.names import NO_SCHEMA, QName
 from schemagate.model.span import Span
 from schemagate.parse.source import SourceText
+from schemagate.parse.sqlglot.locate import Locator
 from schemagate.parse.sqlglot.ops import to_ops
 from schemagate.parse.suppressions import find_suppressions
 from schemagate.parse.transactions import transaction_blocks
@@ -43,7 +46,8 @@ def parse_dialect_script(source: SourceText, script: Script, dialect: str) -> Pa
     for piece in split_statements(text, dialect):
         sql = text[piece.start:piece.end]
         span = _span(source, piece)
-        statements.append((to_ops(sql, span, len(statements), dialect), sql))
+        locate = Locator(source, sql, piece.start, dialect)
+        statements.append((to_ops(sql, span, len(statements), dialect, locate), sql))
     blocks = transaction_blocks([ops for ops, _ in statements], script.transaction)
     result.statements = [
         ParsedStatement(i, sql, ops, block is not None, block)

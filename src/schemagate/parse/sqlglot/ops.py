@@ -13,12 +13,14 @@ import contextlib
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from schemagate.model import ops as o
 from schemagate.model.names import NO_SCHEMA, QName
 from schemagate.model.span import Span
 from schemagate.model.types import TypeRef, canonical
+from schemagate.parse.sqlglot.locate import Locator
 
 _TYPES = {
     "INT": "int4", "MEDIUMINT": "int4", "UMEDIUMINT": "int4", "USMALLINT": "int4",
@@ -42,10 +44,12 @@ _RENAME_PAIR = re.compile(rf"\s*({_NAME})\s+TO\s+({_NAME})\s*", re.IGNORECASE)
 
 
 class _Ctx:
-    __slots__ = ("dialect", "index", "span", "sql")
+    __slots__ = ("dialect", "index", "locate", "span", "sql")
 
-    def __init__(self, sql: str, dialect: str, span: Span, index: int) -> None:
+    def __init__(self, sql: str, dialect: str, span: Span, index: int,
+                 locate: Locator | None = None) -> None:
         self.sql, self.dialect, self.span, self.index = sql, dialect, span, index
+        self.locate = locate
 
     def kw(self) -> dict[str, Any]:
         return {"span": self.span, "statement": self.index}
@@ -54,12 +58,13 @@ class _Ctx:
         return o.RawSQL(statement_kind=kind, sql=self.sql, reason=reason, **self.kw())
 
 
-def to_ops(sql: str, span: Span, index: int, dialect: str) -> tuple[o.Operation, ...]:
-    """Translate one statement's text into operations."""
+def to_ops(sql: str, span: Span, index: int, dialect: str,
+           locate: Locator | None = None) -> tuple[o.Operation, ...]:
+    """Translate one statement's text into operations; `locate` gives its clauses' spans."""
     import sqlglot
     from sqlglot.errors import ParseError, TokenError
 
-    ctx = _Ctx(sql, dialect, span, index)
+    ctx = _Ctx(sql, dialect, span, index, locate)
     routine = _routine(sql, ctx)
     if routine is not None:
         return (routine,)
@@ -306,22 +311,24 @@ def _create_table(tree: Any, ctx: _Ctx) -> list[o.Operation]:
     columns: list[o.ColumnDef] = []
     constraints: list[o.ConstraintDef] = []
     indexes: list[o.Operation] = []
-    for item in schema.expressions if isinstance(schema, exp.Schema) else ():
+    items = schema.expressions if isinstance(schema, exp.Schema) else []
+    spans = ctx.locate.elements(len(items)) if ctx.locate is not None and items else None
+    for i, item in enumerate(items):
+        where = spans[i] if spans is not None else None
         if isinstance(item, exp.ColumnDef):
             col, cons = column_def(item, ctx)
-            columns.append(col)
-            constraints.extend(cons)
+            columns.append(replace(col, span=where))
+            constraints.extend(replace(c, span=where) for c in cons)
             continue
         con, index = table_constraint(item, ctx, table)
         if con is not None:
-            constraints.append(con)
+            constraints.append(replace(con, span=where))
         if index is not None:
-            indexes.append(index)
+            indexes.append(replace(index, clause=where))
     from_query = tree.args.get("expression") is not None or " like " in ctx.sql.lower()[:200]
     pk = next((c for c in constraints if c.kind == "primary"), None)
     if pk is not None:
-        columns = [o.ColumnDef(c.name, c.type, True, c.default, c.identity, c.generated)
-                   if c.name in pk.columns else c for c in columns]
+        columns = [replace(c, not_null=True) if c.name in pk.columns else c for c in columns]
     create = o.CreateTable(table=table, columns=tuple(columns), constraints=tuple(constraints),
                            if_not_exists=bool(tree.args.get("exists")), from_query=from_query,
                            temporary="TEMPORARY" in ctx.sql.upper()[:40], **ctx.kw())
@@ -391,10 +398,20 @@ def _alter(tree: Any, ctx: _Ctx) -> list[o.Operation]:
         return []
     table = qname(tree.this)
     out: list[o.Operation] = []
-    for action in tree.args.get("actions") or ():
-        out.extend(_alter_action(action, table, ctx) or [ctx.raw(
-            f"AlterTableStmt/{type(action).__name__}")])
+    actions = tree.args.get("actions") or ()
+    spans = ctx.locate.actions(len(actions)) if ctx.locate is not None and actions else None
+    for i, action in enumerate(actions):
+        ops = _alter_action(action, table, ctx) or [ctx.raw(
+            f"AlterTableStmt/{type(action).__name__}")]
+        out.extend(ops if spans is None else [_at(op, spans[i]) for op in ops])
     return out
+
+
+def _at(op: o.Operation, clause: Span) -> o.Operation:
+    """The operation, and the column it adds, at its clause."""
+    if isinstance(op, o.AddColumn):
+        return replace(op, clause=clause, column=replace(op.column, span=clause))
+    return replace(op, clause=clause)
 
 
 def _alter_action(action: Any, table: QName, ctx: _Ctx) -> list[o.Operation]:
