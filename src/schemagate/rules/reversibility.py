@@ -168,6 +168,8 @@ def schema_differences(ctx: MigrationContext) -> list[str]:
             table = before.tables.get(b_ix.table)
             if table is not None and table.assumed:
                 continue  # re-created by the down path; it may well have existed before
+            if key.name in _dropped_index_names(ctx):
+                continue  # the up path dropped it: it existed, made where the history is blind
         state = "is left behind" if a_ix is None else (
             "is not restored" if b_ix is None else "differs")
         out.append(f"index {key} {state}")
@@ -196,7 +198,8 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
     ## When it does not fire
     When there is no down path (see `missing-down`); for objects that predate the known
     history where the tool does not know the original definition (a column of unknown
-    type matches any type); and when the down path holds a statement the tool does not
+    type matches any type, an index the up path drops and the down path makes again is
+    restored); and when the down path holds a statement the tool does not
     model (a DO block, an Alembic helper such as `op.sync_enum_values`): what it restores
     cannot be known, and `unmodelled-statement` asks for a review of it by hand.
 
@@ -228,6 +231,13 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
         listed = "; ".join(diffs[:8]) + (f"; and {len(diffs) - 8} more" if len(diffs) > 8
                                         else "")
         yield Hit(f"up then down does not restore the schema: {listed}", span=_down_span(ctx))
+
+
+def _dropped_index_names(ctx: MigrationContext) -> set[str]:
+    """The names of the indexes the up path drops."""
+    up = ctx.migration.up
+    return {name.name for st in (up.statements if up else ()) for op in st.ops
+            if isinstance(op, o.DropIndex) for name in op.names}
 
 
 def _opaque(script: ParsedScript) -> list[o.RawSQL]:
