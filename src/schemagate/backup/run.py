@@ -104,22 +104,11 @@ def report_section(migrations: Sequence[ParsedMigration], first: int,
 
 
 def load_strictly(paths: Sequence[str], settings: Settings) -> list[ParsedMigration]:
-    """Every migration under ``paths`` (default: the current folder), parsed; BackupError
-    when any file cannot be read or parsed, or when there is none."""
-    from schemagate.parse.layouts.discover import discover
-    from schemagate.parse.load import load_migrations
+    """Every migration under ``paths``, parsed; BackupError when any file cannot be read or
+    parsed, or when there is none."""
+    from schemagate.parse.load import load_strictly as load_all
 
-    found = discover(list(paths) or ["."], dialect=settings.dialect)
-    loaded = load_migrations(found.migrations, variables=settings.variables,
-                             transactions=settings.transactions)
-    errors = found.errors + loaded.errors
-    if errors:
-        lines = [":".join(str(p) for p in (e.path, e.line, e.column) if p is not None)
-                 + f": {e.message}" for e in errors]
-        raise BackupError("cannot use these migrations:\n  " + "\n  ".join(lines))
-    if not loaded.migrations:
-        raise BackupError(f"no migrations found in {', '.join(paths) or '.'}")
-    return loaded.migrations
+    return load_all(paths, settings, BackupError)
 
 
 def start_index(migrations: Sequence[ParsedMigration], start: str | None) -> int:

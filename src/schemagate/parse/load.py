@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from schemagate.model.errors import SchemagateError
 from schemagate.model.findings import InputError, Notice
 from schemagate.model.migration import (
     MigrationSource,
@@ -20,6 +21,7 @@ from schemagate.model.migration import (
     Script,
     TransactionMode,
 )
+from schemagate.model.settings import Settings
 from schemagate.parse.frontend import FileFrontend, script_frontend
 from schemagate.parse.source import SourceText, read_source
 from schemagate.parse.transactions import resolved_mode
@@ -221,3 +223,24 @@ def parse_deeply(parse: Callable[..., T], *args: object) -> T:
     if failure:
         raise failure[0]
     return outcome[0]
+
+
+def load_strictly(paths: Sequence[str], settings: Settings,
+                  error: type[SchemagateError] = SchemagateError) -> list[ParsedMigration]:
+    """Every migration under ``paths`` (default: the current folder), parsed, for a command
+    that acts on them (backup writes SQL for them, verify runs them): an unparsable file is
+    not a finding to report after the others but a reason not to act, so ``error`` is raised
+    listing every input error with file and line, or saying that there is no migration."""
+    from schemagate.parse.layouts.discover import discover
+
+    found = discover(list(paths) or ["."], dialect=settings.dialect)
+    loaded = load_migrations(found.migrations, variables=settings.variables,
+                             transactions=settings.transactions)
+    errors = found.errors + loaded.errors
+    if errors:
+        lines = [":".join(str(p) for p in (e.path, e.line, e.column) if p is not None)
+                 + f": {e.message}" for e in errors]
+        raise error("cannot use these migrations:\n  " + "\n  ".join(lines))
+    if not loaded.migrations:
+        raise error(f"no migrations found in {', '.join(paths) or '.'}")
+    return loaded.migrations
