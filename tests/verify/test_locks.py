@@ -37,7 +37,10 @@ def test_create_index_concurrently_takes_share_update_exclusive(locks_run: Verif
     assert not st.in_transaction
     assert modes(st, "public.payments") == {"ShareUpdateExclusiveLock"}
     down = statement(locks_run, "step03_concurrently", 1, "down")
-    assert "ShareUpdateExclusiveLock" in modes(down, "public.payments")
+    assert not down.in_transaction
+    # DROP INDEX CONCURRENTLY ends within milliseconds whatever the table holds, so a second
+    # session may not catch it; what it catches is SHARE UPDATE EXCLUSIVE and nothing more.
+    assert modes(down, "public.payments") <= {"ShareUpdateExclusiveLock"}
 
 
 def test_add_column_takes_access_exclusive(locks_run: VerifyResult) -> None:
