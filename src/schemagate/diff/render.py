@@ -68,20 +68,24 @@ def render_sql(plan: Plan, *, source: str = "", target: str = "") -> str:
     if in_block:
         out.append("COMMIT;")
     if held:
-        out += ["", sql_comment("Not emitted: destructive changes. Review them, then run "
-                                "again with --allow-destructive to include them.")]
-        for step in held:
-            out.append(sql_comment(f"{step.description}: {step.destructive}"))
-            for stmt in step.statements:
-                out += [sql_comment(line) for line in (stmt.sql + ";").splitlines()]
+        out += _not_emitted("Not emitted: destructive changes. Review them, then run again "
+                            "with --allow-destructive to include them.",
+                            [(step, step.destructive) for step in held])
     if impossible:
-        out += ["", sql_comment("Not emitted: changes PostgreSQL cannot make here; they "
-                                "need a decision by hand.")]
-        for step in impossible:
-            out.append(sql_comment(f"{step.description}: {step.skipped}"))
-            for stmt in step.statements:
-                out += [sql_comment(line) for line in (stmt.sql + ";").splitlines()]
+        out += _not_emitted("Not emitted: changes PostgreSQL cannot make here; they need a "
+                            "decision by hand.",
+                            [(step, step.skipped) for step in impossible])
     return "\n".join(out) + "\n"
+
+
+def _not_emitted(header: str, steps: list[tuple[Step, object]]) -> list[str]:
+    """Steps left out of the plan, as comments: each with why, then its SQL."""
+    out = ["", sql_comment(header)]
+    for step, why in steps:
+        out.append(sql_comment(f"{step.description}: {why}"))
+        for stmt in step.statements:
+            out += [sql_comment(line) for line in (stmt.sql + ";").splitlines()]
+    return out
 
 
 def _hazard_text(step: Step) -> str:
