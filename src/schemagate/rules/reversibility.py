@@ -160,6 +160,7 @@ def schema_differences(ctx: MigrationContext) -> list[str]:
             out.append(f"table {key} is not restored")
         elif a is not None and b is not None:
             out += _table_differences(key, a, b, ctx)
+    dropped_by_up = _dropped_index_names(ctx)
     for key in changed_keys(before.indexes, after.indexes):
         a_ix, b_ix = before.indexes.get(key), after.indexes.get(key)
         if a_ix == b_ix:
@@ -168,7 +169,7 @@ def schema_differences(ctx: MigrationContext) -> list[str]:
             table = before.tables.get(b_ix.table)
             if table is not None and table.assumed:
                 continue  # re-created by the down path; it may well have existed before
-            if key.name in _dropped_index_names(ctx):
+            if key.name in dropped_by_up:
                 continue  # the up path dropped it: it existed, made where the history is blind
         state = "is left behind" if a_ix is None else (
             "is not restored" if b_ix is None else "differs")
