@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
+from schemagate.model.fixes import Fix
 from schemagate.model.locks import LockMode
 from schemagate.model.span import Span
 
@@ -56,6 +57,8 @@ class Finding:
     suppressed_by: Suppression | None = None
     # The whole statement, when `span` points at a clause inside it.
     statement_span: Span | None = field(default=None, compare=False)
+    # The rewrite that removes this finding, where one is known (`lint --fix`).
+    fix: Fix | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
