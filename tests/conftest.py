@@ -254,6 +254,16 @@ CANARY = "CREATE TABLE keep (id int PRIMARY KEY, v text); INSERT INTO keep VALUE
 import contextlib  # noqa: E402
 
 
+@pytest.fixture
+def short_lock_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read-only sessions give up on a lock after 200 ms instead of the default 2 s.
+
+    Set the way a user would (PGOPTIONS, which wins over schemagate's own defaults), so a
+    test behind `table_locked` checks the give-up path without sleeping through it.
+    """
+    monkeypatch.setenv("PGOPTIONS", "-c lock_timeout=200ms")
+
+
 @contextlib.contextmanager
 def table_locked(url: str, table: str) -> Iterator[None]:
     """``table`` held ACCESS EXCLUSIVE by a second session in an open transaction, as a

@@ -102,7 +102,7 @@ def test_unreachable_db_is_exit_2(tmp_path: Path) -> None:
 
 
 def test_db_behind_a_lock_gives_the_shape_and_says_the_size_is_unknown(
-        pg_db: str, tmp_path: Path) -> None:
+        pg_db: str, tmp_path: Path, short_lock_wait: None) -> None:
     run_sql(pg_db, """
         CREATE TABLE accounts (id int PRIMARY KEY, email text);
         INSERT INTO accounts SELECT g, 'u' || g FROM generate_series(1, 500) g;

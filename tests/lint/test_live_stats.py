@@ -63,7 +63,7 @@ def test_unreachable_db_is_exit_2(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def big_locked(sized_db: str) -> Iterator[str]:
+def big_locked(sized_db: str, short_lock_wait: None) -> Iterator[str]:
     with table_locked(sized_db, "big"):
         yield sized_db
 

@@ -229,7 +229,7 @@ def test_with_db_the_report_shows_table_sizes(pg_db: str, tmp_path: Path) -> Non
 
 
 def test_with_db_a_locked_tables_size_is_unknown_and_the_report_goes_on(
-        pg_db: str, tmp_path: Path) -> None:
+        pg_db: str, tmp_path: Path, short_lock_wait: None) -> None:
     from schemagate.diff.connect import connect
 
     with connect(pg_db, autocommit=True) as conn:
