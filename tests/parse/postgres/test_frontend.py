@@ -257,12 +257,12 @@ def test_each_name_of_a_drop_of_several_tables_is_spanned() -> None:
 def test_a_drop_of_one_table_has_no_name_spans() -> None:
     (drop,) = parse("clauses/drops.sql").statements[1].ops
     assert isinstance(drop, o.DropTable) and drop.name_spans == ()
-def _long_script(path: Path, error_at: int | None = None) -> SourceText:
+def _long_script(path: Path, error_at: int | None = None, count: int = 1250) -> SourceText:
     """A script just over the piece size: tables, non-ASCII defaults, SQL-standard function
     bodies (whose inner `;` the scanner cuts at, unless there is an error) and
     dollar-quoted blocks."""
     parts = []
-    for i in range(2000 if error_at is None else 1250):
+    for i in range(2000 if error_at is None else count):
         parts.append(f"CREATE TABLE t{i} (id bigint PRIMARY KEY, note text DEFAULT 'é;ü');\n"
                      f"DO $$ BEGIN RAISE NOTICE 'x;y'; END $$; -- ; {i}\n")
         if error_at is None:
@@ -293,14 +293,17 @@ def test_a_long_script_parsed_in_pieces_equals_the_whole_parse(
 
 def test_a_syntax_error_beyond_the_first_piece_keeps_its_line_and_the_rest(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    src = _long_script(tmp_path / "long.sql", error_at=1200)
+    # Pieces of 8 KB rather than the real 256 KB: the same cuts on a script a tenth as long.
+    monkeypatch.setattr(frontend, "PIECE_CHARS", 8 * 1024)
+    src = _long_script(tmp_path / "long.sql", error_at=120, count=125)
     pieced = parse_script(src, Script("long.sql", "autocommit"))
+    first = pieced.errors[0]
+    assert src.text.index("ALTER TABLE ADD x") > frontend.PIECE_CHARS
     monkeypatch.setattr(frontend, "PIECE_CHARS", len(src.text) + 1)
     whole = parse_script(src, Script("long.sql", "autocommit"))
-    first = pieced.errors[0]
     assert (first.line, first.column, first.message) == (
-        1200 * 2 + 2 + 1, 17, 'syntax error at or near "x"')
-    assert len(pieced.statements) == 5000
+        120 * 2 + 2 + 1, 17, 'syntax error at or near "x"')
+    assert len(pieced.statements) == 500
     assert pieced.errors == whole.errors and _shape(pieced) == _shape(whole)
 
 
