@@ -144,3 +144,35 @@ def test_an_insert_writes_every_column_of_its_table() -> None:
                "ALTER TABLE plans ADD COLUMN price numeric;",
                "INSERT INTO plans (name) VALUES ('free');")
     assert _unwritten(cat, "plans") == []
+
+
+def test_renaming_the_index_of_a_unique_constraint_renames_the_constraint() -> None:
+    # Shaped like Lemmy's user_ -> person rename (2021) of an `ADD CONSTRAINT ... UNIQUE`.
+    cat = fold("CREATE TABLE person (id int, inbox_url text);"
+               "ALTER TABLE person ADD CONSTRAINT idx_user_inbox_url UNIQUE (inbox_url);",
+               "ALTER INDEX idx_user_inbox_url RENAME TO idx_person_inbox_url;")
+    person = cat.tables[QName("public", "person")]
+    assert [c.name for c in person.constraints] == ["idx_person_inbox_url"]
+    assert QName("public", "idx_person_inbox_url") in cat.indexes
+    assert QName("public", "idx_user_inbox_url") not in cat.indexes
+
+
+def test_a_renamed_type_is_renamed_in_the_columns_that_use_it() -> None:
+    # The usual enum swap: rename the old type away, create the new one, convert, drop.
+    cat = fold("CREATE TYPE sort AS ENUM ('Hot', 'New');"
+               "CREATE TABLE site (sort sort NOT NULL DEFAULT 'Hot', other sort);",
+               "ALTER TYPE sort RENAME TO sort__;")
+    site = cat.tables[QName("public", "site")]
+    assert [(c.name, str(c.type)) for c in site.columns] == [
+        ("sort", "public.sort__"), ("other", "public.sort__")]
+    assert QName("public", "sort__") in cat.types and QName("public", "sort") not in cat.types
+
+
+def test_renaming_an_enum_value_renames_the_defaults_that_hold_it() -> None:
+    cat = fold("CREATE TYPE mode AS ENUM ('closed', 'require_application');"
+               "CREATE TABLE site (a mode DEFAULT 'require_application', "
+               "b mode DEFAULT 'closed', c text DEFAULT 'require_application');",
+               "ALTER TYPE mode RENAME VALUE 'require_application' TO 'RequireApplication';")
+    site = cat.tables[QName("public", "site")]
+    assert [c.default.sql for c in site.columns if c.default is not None] == [
+        "'RequireApplication'", "'closed'", "'require_application'"]

@@ -390,9 +390,12 @@ def _rename_index(cat: Catalog, op: o.RenameIndex, mig: str) -> None:
     ix = cat.indexes.pop(op.name, None)
     if ix is not None:
         cat.indexes[new] = replace(ix, name=new)
-        return
-    # ALTER INDEX ... RENAME also renames the constraint an index backs.
-    for t in list(cat.tables.values()):
+    # ALTER INDEX ... RENAME also renames the constraint the index backs (a UNIQUE or
+    # PRIMARY KEY constraint and its index always share one name).
+    tables = ([ix.table] if ix is not None and ix.table in cat.tables
+              else [n for n in cat.tables if n.schema == op.name.schema])
+    for name in tables:
+        t = cat.tables[name]
         if t.constraint(op.name.name) is not None:
             cat.tables[t.name] = replace(t, constraints=tuple(
                 replace(c, name=op.new_name) if c.name == op.name.name else c
@@ -453,13 +456,38 @@ def _rename_enum_value(cat: Catalog, op: o.RenameEnumValue, mig: str) -> None:
     typ = cat.types.get(op.name) or TypeDef(op.name)
     cat.types[op.name] = replace(typ, values=tuple(
         op.new_value if v == op.value else v for v in typ.values))
+    # A column default holds the enum value itself, not its label: the default renames too.
+    old, new = _sql_literal(op.value), _sql_literal(op.new_value)
+    for t in list(cat.tables.values()):
+        columns = tuple(
+            replace(c, default=replace(c.default, sql=new + c.default.sql[len(old):]))
+            if (c.default is not None and _is_type(c.type, op.name)
+                and (c.default.sql == old or c.default.sql.startswith(old + "::")))
+            else c for c in t.columns)
+        if columns != t.columns:
+            cat.tables[t.name] = replace(t, columns=columns)
+
+
+def _sql_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _rename_type(cat: Catalog, op: o.RenameType, mig: str) -> None:
+    new = QName(op.name.schema, op.new_name)
     typ = cat.types.pop(op.name, None)
     if typ is not None:
-        new = QName(op.name.schema, op.new_name)
         cat.types[new] = replace(typ, name=new)
+    # Columns hold the type, not its name: after ALTER TYPE ... RENAME they show the new one
+    # (the usual enum swap renames the old type away, then converts columns to a new one).
+    for t in list(cat.tables.values()):
+        if any(_is_type(c.type, op.name) for c in t.columns):
+            cat.tables[t.name] = replace(t, columns=tuple(
+                replace(c, type=replace(c.type, name=op.new_name))
+                if _is_type(c.type, op.name) else c for c in t.columns))
+
+
+def _is_type(ref: TypeRef, name: QName) -> bool:
+    return ref.schema == name.schema and ref.name == name.name
 
 
 def _drop_type(cat: Catalog, op: o.DropType, mig: str) -> None:

@@ -12,7 +12,7 @@ class Edit:
     Positions are 1-based lines and columns counted in characters, like `Span`, but the end
     is exclusive, so that an insertion is a range whose start and end are the same point.
     An edit with `new_file` set creates `path` holding `content` (a statement moved into a
-    migration of its own); its range is 1:1–1:1.
+    migration of its own); its range is 1:1 to 1:1.
     """
 
     path: str
