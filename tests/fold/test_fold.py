@@ -176,3 +176,43 @@ def test_renaming_an_enum_value_renames_the_defaults_that_hold_it() -> None:
     site = cat.tables[QName("public", "site")]
     assert [c.default.sql for c in site.columns if c.default is not None] == [
         "'RequireApplication'", "'closed'", "'require_application'"]
+
+
+def test_references_without_columns_means_the_primary_key() -> None:
+    cat = fold("CREATE TABLE member (id serial PRIMARY KEY);"
+               "CREATE TABLE node (id int PRIMARY KEY, parent int REFERENCES node,"
+               " member_id int REFERENCES member);")
+    node = cat.tables[QName("public", "node")]
+    assert {c.name: c.ref_columns for c in node.constraints if c.kind == "foreign"} == {
+        "node_parent_fkey": ("id",), "node_member_id_fkey": ("id",)}
+
+
+def test_sequences_triggers_and_functions_are_renamed() -> None:
+    cat = fold("CREATE TABLE member (id serial PRIMARY KEY);"
+               "CREATE FUNCTION touched() RETURNS trigger LANGUAGE plpgsql"
+               " AS $$ BEGIN RETURN NEW; END $$;"
+               "CREATE TRIGGER t AFTER INSERT ON member FOR EACH ROW EXECUTE FUNCTION touched();",
+               "ALTER SEQUENCE member_id_seq RENAME TO person_id_seq;"
+               "ALTER TRIGGER t ON member RENAME TO t2;"
+               "ALTER FUNCTION touched() RENAME TO person_touched;")
+    member = QName("public", "member")
+    assert set(cat.sequences) == {QName("public", "person_id_seq")}
+    assert list(cat.triggers) == [(member, "t2")]
+    assert cat.triggers[(member, "t2")].function == QName("public", "person_touched")
+    assert [k[0].name for k in cat.functions] == ["person_touched"]
+
+
+def test_named_not_null_constraints_of_postgres_18_make_the_column_not_null() -> None:
+    cat = fold("CREATE TABLE t (a int, b int, CONSTRAINT t_a_not_null NOT NULL a);",
+               "ALTER TABLE t ADD CONSTRAINT t_b_not_null NOT NULL b;")
+    t = cat.tables[QName("public", "t")]
+    assert [(c.name, c.not_null) for c in t.columns] == [("a", True), ("b", True)]
+
+
+def test_a_column_copied_from_a_serial_one_is_not_serial() -> None:
+    cat = fold("CREATE TABLE reply (id serial PRIMARY KEY, body text);",
+               "CREATE TABLE inbox AS SELECT id AS reply_id FROM reply;"
+               "CREATE TABLE copy AS SELECT * FROM reply;")
+    assert str(cat.tables[QName("public", "inbox")].columns[0].type) == "int4"
+    assert not cat.tables[QName("public", "inbox")].columns[0].type.serial
+    assert not cat.tables[QName("public", "copy")].columns[0].type.serial

@@ -142,8 +142,15 @@ def _add_constraints(
     catalog: Catalog, table: Table, defs: Iterable[o.ConstraintDef], migration: str,
 ) -> Table:
     added = []
+    defs = list(defs)
     for con in defs:
         c = _constraint(table.name, con, migration)
+        if c.kind == "foreign" and not c.ref_columns and c.ref_table is not None:
+            # `REFERENCES t` means t's primary key: PostgreSQL stores its columns, so a
+            # down path that writes `REFERENCES t (id)` gives back the same constraint.
+            c = replace(c, ref_columns=_primary_key(
+                table if c.ref_table == table.name else catalog.tables.get(c.ref_table),
+                defs if c.ref_table == table.name else ()))
         added.append(c)
         if con.kind in ("primary", "unique") and not con.using_index:
             # Primary keys and unique constraints own an index of the same name.
@@ -165,6 +172,18 @@ def _add_constraints(
     names = {c.name for c in added}
     kept = tuple(c for c in table.constraints if c.name not in names)
     return replace(table, constraints=kept + tuple(added))
+
+
+def _primary_key(table: Table | None, adding: Iterable[o.ConstraintDef]) -> tuple[str, ...]:
+    """The columns of a table's primary key (one being added alongside counts); () if none
+    is known."""
+    for con in adding:
+        if con.kind == "primary":
+            return con.columns
+    for known in table.constraints if table is not None else ():
+        if known.kind == "primary":
+            return known.columns
+    return ()
 
 
 def _owned_sequences(catalog: Catalog, table: QName, column: Column, migration: str) -> None:
@@ -203,12 +222,13 @@ def _query_columns(cat: Catalog, op: o.CreateTable) -> tuple[Column, ...]:
         if qc.name is None:  # a star: the source's columns, when the history knows them all
             if source is None or source.assumed or not source.columns:
                 return ()
-            out.extend(Column(c.name, c.type) for c in source.columns)
+            # A copied column is a plain one: `serial` belongs to the source's default.
+            out.extend(Column(c.name, replace(c.type, serial=False)) for c in source.columns)
             continue
         typ = qc.type
         if typ is None and source is not None and qc.source_column is not None:
             found = source.column(qc.source_column)
-            typ = found.type if found is not None else None
+            typ = replace(found.type, serial=False) if found is not None else None
         out.append(Column(qc.name, typ or _UNKNOWN))
     if not out or len(op.column_names) > len(out):
         return ()
@@ -442,6 +462,13 @@ def _drop_sequence(cat: Catalog, op: o.DropSequence, mig: str) -> None:
         cat.sequences.pop(name, None)
 
 
+def _rename_sequence(cat: Catalog, op: o.RenameSequence, mig: str) -> None:
+    seq = cat.sequences.pop(op.name, None)
+    if seq is not None:
+        new = QName(op.name.schema, op.new_name)
+        cat.sequences[new] = replace(seq, name=new)
+
+
 def _create_type(cat: Catalog, op: o.CreateType, mig: str) -> None:
     cat.types[op.name] = TypeDef(op.name, op.type_kind, op.enum_values or (), mig)
 
@@ -503,6 +530,23 @@ def _drop_function(cat: Catalog, op: o.DropFunction, mig: str) -> None:
     for name, args in op.names:
         for key in [k for k in cat.functions if k[0] == name and (args is None or k[1] == args)]:
             del cat.functions[key]
+
+
+def _rename_function(cat: Catalog, op: o.RenameFunction, mig: str) -> None:
+    new = QName(op.name.schema, op.new_name)
+    for fkey in [k for k in cat.functions
+                 if k[0] == op.name and (op.arg_types is None or k[1] == op.arg_types)]:
+        cat.functions[(new, fkey[1])] = replace(cat.functions.pop(fkey), name=new)
+    # A trigger calls its function by OID: it follows the rename.
+    for tkey, trig in list(cat.triggers.items()):
+        if trig.function == op.name:
+            cat.triggers[tkey] = replace(trig, function=new)
+
+
+def _rename_trigger(cat: Catalog, op: o.RenameTrigger, mig: str) -> None:
+    trig = cat.triggers.pop((op.table, op.name), None)
+    if trig is not None:
+        cat.triggers[(op.table, op.new_name)] = replace(trig, name=op.new_name)
 
 
 def _create_trigger(cat: Catalog, op: o.CreateTrigger, mig: str) -> None:
@@ -574,7 +618,9 @@ _HANDLERS: dict[type, Handler] = {
     o.RenameEnumValue: _rename_enum_value, o.RenameType: _rename_type,
     o.DropType: _drop_type, o.CreateFunction: _create_function,
     o.DropFunction: _drop_function, o.CreateTrigger: _create_trigger,
-    o.DropTrigger: _drop_trigger, o.CreateSchema: _create_schema,
+    o.DropTrigger: _drop_trigger, o.RenameSequence: _rename_sequence,
+    o.RenameFunction: _rename_function, o.RenameTrigger: _rename_trigger,
+    o.CreateSchema: _create_schema,
     o.DropSchema: _drop_schema, o.RenameSchema: _rename_schema,
     o.CreateExtension: _create_extension, o.DropExtension: _drop_extension,
     o.UpdateRows: _write_rows, o.InsertRows: _write_rows,

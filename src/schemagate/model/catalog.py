@@ -16,8 +16,9 @@ defaults. ``definition`` texts are PostgreSQL's own deparsed forms (``pg_get_ind
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, Self, TypeVar
 
 from schemagate.model.names import QName
@@ -480,7 +481,9 @@ class Catalog:
         """Names of the objects that differ between two catalogs, for `down-does-not-restore`."""
         out = _store_differences("table", self.tables, other.tables)
         out += _store_differences("index", self.indexes, other.indexes)
-        out += _store_differences("view", self.views, other.views)
+        # A view reads the same columns whatever their order in its tables (`SELECT *` over a
+        # column dropped and added again lists it last): the set of what it reads compares.
+        out += _store_differences("view", self.views, other.views, _same_view)
         out += _store_differences("sequence", self.sequences, other.sequences)
         out += _store_differences("type", self.types, other.types)
         out += _store_differences("trigger", self.triggers, other.triggers)
@@ -489,6 +492,12 @@ class Catalog:
         for schema in sorted(self.schemas ^ other.schemas):
             out.append(f"schema {schema}")
         return out
+
+
+def _same_view(a: object, b: object) -> bool:
+    if isinstance(a, View) and isinstance(b, View):
+        return replace(a, reads=()) == replace(b, reads=()) and set(a.reads) == set(b.reads)
+    return a == b
 
 
 def changed_keys(mine: Mapping[K, object], theirs: Mapping[K, object]) -> list[K]:
@@ -508,10 +517,10 @@ def changed_keys(mine: Mapping[K, object], theirs: Mapping[K, object]) -> list[K
 _ABSENT = object()
 
 
-def _store_differences(label: str, mine: Mapping[K, object], theirs: Mapping[K, object]
-                       ) -> list[str]:
+def _store_differences(label: str, mine: Mapping[K, object], theirs: Mapping[K, object],
+                       same: Callable[[object, object], bool] = operator.eq) -> list[str]:
     return [f"{label} {_key_str(key)}" for key in changed_keys(mine, theirs)
-            if mine.get(key) != theirs.get(key)]
+            if not same(mine.get(key), theirs.get(key))]
 
 
 def _key_str(key: object) -> str:

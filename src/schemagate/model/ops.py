@@ -369,6 +369,13 @@ class DropSequence(Operation):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RenameSequence(Operation):
+    """`ALTER SEQUENCE … RENAME TO`."""
+    name: QName
+    new_name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CreateType(Operation):
     """`CREATE TYPE` (or `CREATE DOMAIN`)."""
     name: QName
@@ -419,6 +426,14 @@ class CreateFunction(Operation):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RenameFunction(Operation):
+    """`ALTER FUNCTION … RENAME TO` (or PROCEDURE)."""
+    name: QName
+    arg_types: tuple[str, ...] | None  # None when the statement gives no argument list
+    new_name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DropFunction(Operation):
     """`DROP FUNCTION` or `DROP PROCEDURE`."""
     names: tuple[tuple[QName, tuple[str, ...] | None], ...]  # (name, args or None if unstated)
@@ -433,6 +448,14 @@ class CreateTrigger(Operation):
     table: QName
     function: QName
     or_replace: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenameTrigger(Operation):
+    """`ALTER TRIGGER … ON table RENAME TO`."""
+    name: str
+    table: QName
+    new_name: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

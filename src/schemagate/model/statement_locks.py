@@ -74,7 +74,7 @@ def lock_for(op: o.Operation) -> LockMode | None:
               | o.RenameTable() | o.RenameColumn() | o.DropTable() | o.Truncate()
               | o.TableRewrite() | o.DropIndex() | o.RefreshMaterializedView()
               | o.DetachPartition() | o.AttachPartition() | o.RenameConstraint()
-              | o.DropTrigger()):
+              | o.DropTrigger() | o.RenameTrigger()):
             return _M.ACCESS_EXCLUSIVE
     return None
 

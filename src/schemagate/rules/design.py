@@ -389,7 +389,9 @@ def _identifiers(op: o.Operation) -> list[str]:
         case o.AddConstraint(constraint=c) if c.name:
             return [c.name]
         case (o.RenameTable(new_name=n) | o.RenameColumn(new_name=n)
-              | o.RenameConstraint(new_name=n) | o.RenameIndex(new_name=n)):
+              | o.RenameConstraint(new_name=n) | o.RenameIndex(new_name=n)
+              | o.RenameSequence(new_name=n) | o.RenameTrigger(new_name=n)
+              | o.RenameFunction(new_name=n)):
             return [n]
         case o.CreateView(name=n) | o.CreateSequence(name=n) | o.CreateType(name=n):
             return [n.name]
@@ -399,7 +401,8 @@ def _identifiers(op: o.Operation) -> list[str]:
 @rule("identifier-too-long", family="design", dialects=("postgres",), severity="warning",
       ops=(o.CreateTable, o.AddColumn, o.CreateIndex, o.AddConstraint, o.RenameTable,
            o.RenameColumn, o.RenameConstraint, o.RenameIndex, o.CreateView,
-           o.CreateSequence, o.CreateType),
+           o.CreateSequence, o.CreateType, o.RenameSequence, o.RenameTrigger,
+           o.RenameFunction),
       aliases=("identifier-too-long",), fix="use a name of at most 63 bytes")
 def identifier_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """An identifier longer than 63 bytes, which PostgreSQL silently truncates.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from schemagate.model import ops as o
 from schemagate.model.catalog import Column, Table, changed_keys
@@ -107,8 +109,26 @@ def _down_span(ctx: MigrationContext) -> Span | None:
 
 
 def _column_restored(before: Column, after: Column) -> bool:
-    """Equal, where a column that predates the history (unknown type) matches any column."""
-    return before.type.name == "unknown" or before == after
+    """Equal, where a column that predates the history (unknown type) matches any column,
+    and `DEFAULT 'x'` matches `DEFAULT 'x'::varchar` (PostgreSQL casts a literal default to
+    the column's type, whichever way it was written)."""
+    if before.type.name == "unknown" or before == after:
+        return True
+    if before.default is None or after.default is None:
+        return False
+    return (replace(before, default=None) == replace(after, default=None)
+            and _bare_literal(before.default.sql) == _bare_literal(after.default.sql))
+
+
+# A string literal followed by casts: `'darkly'::character varying`, `'{}'::text[]`.
+_CAST_LITERAL = re.compile(
+    r"""('(?:[^']|'')*')"""  # the literal
+    r"""(?:\s*::\s*[\w."]+(?:\s+[\w"]+)*(?:\(\d+(?:,\s*\d+)?\))?(?:\[\])*)+""")  # its casts
+
+
+def _bare_literal(sql: str) -> str:
+    found = _CAST_LITERAL.fullmatch(sql.strip())
+    return found.group(1) if found else sql
 
 
 def _describe(col: Column) -> str:

@@ -151,6 +151,11 @@ def _create_table(body: Node, ctx: _Ctx) -> list[o.Operation]:
         elif "Constraint" in elt and elt["Constraint"]["contype"] in _CONSTRAINT_KINDS:
             con = elt["Constraint"]
             constraints.append(_constraint(con, span=ctx.clause(con, bound)))
+        elif "Constraint" in elt and elt["Constraint"]["contype"] == "CONSTR_NOTNULL":
+            # `CONSTRAINT name NOT NULL col` (PostgreSQL 18): the column is NOT NULL.
+            required = set(strings(elt["Constraint"].get("keys")))
+            columns = [replace(c, not_null=True) if c.name in required else c
+                       for c in columns]
     rel = body["relation"]
     parents = body.get("inhRelations") or ()
     partition_of = qname(parents[0]["RangeVar"]) if body.get("partbound") and parents else None
@@ -253,6 +258,11 @@ def _alter_table_cmd(cmd: Node, table: QName, objtype: str, ctx: _Ctx,
             return o.SetDefault(table=table, column=name, default=default, **kw)
         case "AT_AddConstraint" | "AT_AddIndexConstraint":
             con = cmd["def"]["Constraint"]
+            keys = strings(con.get("keys"))
+            if con["contype"] == "CONSTR_NOTNULL" and len(keys) == 1 and not con.get(
+                    "skip_validation"):
+                # PostgreSQL 18's named form of SET NOT NULL: the same scan, the same lock.
+                return o.SetNotNull(table=table, column=keys[0], **kw)
             if con["contype"] not in _CONSTRAINT_KINDS:
                 return None
             return o.AddConstraint(table=table, constraint=_constraint(con, span=ctx.clause(con)),
@@ -299,7 +309,22 @@ def _rename(body: Node, ctx: _Ctx) -> list[o.Operation]:
                 "object", {}) else ()
             if names:
                 return [o.RenameType(name=qname_from_list(names), new_name=new, **kw)]
+        case "OBJECT_SEQUENCE":
+            return [o.RenameSequence(name=qname(body["relation"]), new_name=new, **kw)]
+        case "OBJECT_TRIGGER":
+            return [o.RenameTrigger(name=body["subname"], table=qname(body["relation"]),
+                                    new_name=new, **kw)]
+        case "OBJECT_FUNCTION" | "OBJECT_PROCEDURE":
+            name, args = _function_signature(body["object"].get("ObjectWithArgs", {}))
+            return [o.RenameFunction(name=name, arg_types=args, new_name=new, **kw)]
     return []
+
+
+def _function_signature(owa: Node) -> tuple[QName, tuple[str, ...] | None]:
+    """A function's name and argument types (None when the statement lists none)."""
+    args = None if owa.get("args_unspecified") else tuple(
+        str(type_ref(a["TypeName"])) for a in owa.get("objargs") or () if "TypeName" in a)
+    return qname_from_list(strings(owa.get("objname"))), args
 
 
 def _drop_names(objects: list[Node]) -> list[tuple[str, ...]]:
@@ -353,15 +378,8 @@ def _drop(body: Node, ctx: _Ctx) -> list[o.Operation]:
             return [ctx.raw("DropStmt", tables=(qname_from_list(n[:-1]),))
                     for n in names if len(n) > 1]
         case "OBJECT_FUNCTION" | "OBJECT_PROCEDURE":
-            funcs = []
-            for obj in objects:
-                owa = obj.get("ObjectWithArgs", {})
-                fname = qname_from_list(strings(owa.get("objname")))
-                args = None if owa.get("args_unspecified") else tuple(
-                    str(type_ref(a["TypeName"])) for a in owa.get("objargs") or ()
-                    if "TypeName" in a)
-                funcs.append((fname, args))
-            return [o.DropFunction(names=tuple(funcs), if_exists=if_exists, **kw)]
+            funcs = tuple(_function_signature(obj.get("ObjectWithArgs", {})) for obj in objects)
+            return [o.DropFunction(names=funcs, if_exists=if_exists, **kw)]
     return []
 
 
