@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from schemagate.model import ops as o
 from schemagate.model.catalog import Index, Table
@@ -1121,8 +1121,10 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ## When it does not fire
     Outside transactions; when everything after the lock is catalog-only (adding a column
     without a volatile default, renames, defaults, drops, new tables), whatever table it
-    touches; when the slow work is on tables created in the same migration. A second lock
-    in the same transaction is not a second finding: the first one lists it.
+    touches; when the slow work is on tables created in the same migration; when the slow
+    statement itself takes ACCESS EXCLUSIVE on every table already locked (the lock held
+    since `DROP DEFAULT` blocks nobody for longer while the type change rewrites the table).
+    A second lock in the same transaction is not a second finding: the first one lists it.
 
     ## Safe alternative
     Split the migration: the statement that takes ACCESS EXCLUSIVE in its own short
@@ -1159,7 +1161,8 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     for st in ctx.script.statements[ctx.statement.index:]:
         if st.block != block:
             break
-        if st is not ctx.statement and any(_slow_after(x, ctx, created) for x in st.ops):
+        if (st is not ctx.statement and any(_slow_after(x, ctx, created) for x in st.ops)
+                and set(held) - _own_exclusive(st.ops, ctx)):
             slow.append(f"line {st.ops[0].span.line} (`{_head(st.sql)}`)")
             locked = list(held)
         for x in st.ops:
@@ -1177,6 +1180,13 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     yield Hit(f"ACCESS EXCLUSIVE on {names} stays held while {', '.join(slow)} {runs} in the "
               "same transaction", object=", ".join(str(t) for t in locked),
               lock=LockMode.ACCESS_EXCLUSIVE, facts={"tables": [str(t) for t in locked]})
+
+
+def _own_exclusive(ops: Sequence[o.Operation], ctx: RuleContext) -> set[QName]:
+    """The tables a statement locks ACCESS EXCLUSIVE itself: holding them from earlier in the
+    transaction blocks nobody for longer while it runs (a rewrite after a DROP DEFAULT)."""
+    return {t for x in ops if lock_for(x) == LockMode.ACCESS_EXCLUSIVE
+            for t in [_blocking_target(x, ctx)] if t is not None}
 
 
 def _head(sql: str, width: int = 60) -> str:
