@@ -493,6 +493,19 @@ class Catalog:
             out.append(f"schema {schema}")
         return out
 
+    def holds(self, difference: str) -> bool:
+        """Whether this catalog has the object a line of `differences` names."""
+        kind, _, key = difference.partition(" ")
+        if kind == "schema":
+            return key in self.schemas
+        if kind == "function":
+            return any(f"{k[0]}({', '.join(k[1])})" == key for k in self.functions)
+        stores: dict[str, Mapping[Any, Any]] = {
+            "table": self.tables, "index": self.indexes, "view": self.views,
+            "sequence": self.sequences, "type": self.types, "trigger": self.triggers}
+        store = stores.get(kind)
+        return store is not None and any(_key_str(k) == key for k in store)
+
 
 def _same_view(a: object, b: object) -> bool:
     if isinstance(a, View) and isinstance(b, View):

@@ -1121,7 +1121,8 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ## When it does not fire
     Outside transactions; when everything after the lock is catalog-only (adding a column
     without a volatile default, renames, defaults, drops, new tables), whatever table it
-    touches; when the slow work is on tables created in the same migration; when the slow
+    touches; when the slow work is on tables created in the same migration; when the lock
+    is a `DROP TABLE`'s (the table is gone; `drop-table` speaks for it); when the slow
     statement itself takes ACCESS EXCLUSIVE on every table already locked (the lock held
     since `DROP DEFAULT` blocks nobody for longer while the type change rewrites the table).
     A second lock in the same transaction is not a second finding: the first one lists it.
@@ -1148,7 +1149,7 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     migration in two does not release the lock.
     """
     block = ctx.statement.block
-    if block is None or lock_for(op) != LockMode.ACCESS_EXCLUSIVE:
+    if block is None or not _holds_a_live_table(op):
         return
     table = _blocking_target(op, ctx)
     mark = (f"lock-held-too-long:{block}", ctx.script.script.path, ctx.script.script.section)
@@ -1168,7 +1169,7 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
         for x in st.ops:
             if isinstance(x, o.CreateTable):
                 created.add(x.table)
-            target = _blocking_target(x, ctx) if lock_for(x) == LockMode.ACCESS_EXCLUSIVE else None
+            target = _blocking_target(x, ctx) if _holds_a_live_table(x) else None
             if target is not None and target not in held and target not in created:
                 held.append(target)
     # One scan per transaction: statements after a later lock are a subset of these.
@@ -1180,6 +1181,12 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     yield Hit(f"ACCESS EXCLUSIVE on {names} stays held while {', '.join(slow)} {runs} in the "
               "same transaction", object=", ".join(str(t) for t in locked),
               lock=LockMode.ACCESS_EXCLUSIVE, facts={"tables": [str(t) for t in locked]})
+
+
+def _holds_a_live_table(op: o.Operation) -> bool:
+    """ACCESS EXCLUSIVE on a table that outlives the statement: a dropped table's lock keeps
+    only its last readers waiting for an error (`drop-table` is the finding for that)."""
+    return lock_for(op) == LockMode.ACCESS_EXCLUSIVE and not isinstance(op, o.DropTable)
 
 
 def _own_exclusive(ops: Sequence[o.Operation], ctx: RuleContext) -> set[QName]:

@@ -194,7 +194,9 @@ def schema_differences(ctx: MigrationContext) -> list[str]:
         state = "is left behind" if a_ix is None else (
             "is not restored" if b_ix is None else "differs")
         out.append(f"index {key} {state}")
-    out += [line for line in before.differences(after)
+    out += [line + (" is not restored" if not after.holds(line) else
+                    " is left behind" if not before.holds(line) else " differs")
+            for line in before.differences(after)
             if not line.startswith(("table ", "index "))]
     return out
 

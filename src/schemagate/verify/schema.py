@@ -13,13 +13,12 @@ backup schemas verify creates for its own round trip are left out too.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from enum import Enum
 from typing import Any
 
 from schemagate.model.catalog import Catalog, Table
-from schemagate.model.names import QName
 
 BACKUP_PREFIX = "schemagate_backup_"
 
@@ -200,35 +199,13 @@ def _catalog_differences(before: Catalog, after: Catalog) -> list[str]:
             if a is not None and b is not None:
                 out += [f"table {key}: {d}" for d in _table_details(a, b)]
                 continue
-        out.append(name + (" is missing" if _absent(after, name) else
-                           " was not there before" if _absent(before, name) else " differs"))
+        out.append(name + (" is missing" if not after.holds(name) else
+                           " was not there before" if not before.holds(name) else " differs"))
     return out
 
 
 def _table(cat: Catalog, key: str) -> Table | None:
     return next((t for n, t in cat.tables.items() if str(n) == key), None)
-
-
-def _absent(cat: Catalog, name: str) -> bool:
-    kind, _, key = name.partition(" ")
-    stores: Mapping[str, Mapping[Any, Any]] = {
-        "table": cat.tables, "index": cat.indexes, "view": cat.views,
-        "sequence": cat.sequences, "type": cat.types, "trigger": cat.triggers}
-    if kind == "schema":
-        return key not in cat.schemas
-    if kind == "function":
-        return not any(f"{k[0]}({', '.join(k[1])})" == key for k in cat.functions)
-    store = stores.get(kind)
-    if store is None:
-        return False
-    return not any(_key_text(k) == key for k in store)
-
-
-def _key_text(key: Any) -> str:
-    """A store key as `Catalog.differences` spells it: `public.t` or `public.t.trigger`."""
-    if isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], QName):
-        return f"{key[0]}.{key[1]}"
-    return str(key)
 
 
 def _table_details(a: Table, b: Table) -> list[str]:
