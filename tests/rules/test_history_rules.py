@@ -133,3 +133,12 @@ def test_history_findings_respect_report(tmp_path: Path) -> None:
     result = lint(loaded.migrations, Settings(select=("history",)),
                   report={"3c4d5e6f7a8b_users_locale"})
     assert [f.migration for f in result.active] == ["3c4d5e6f7a8b_users_locale"]
+
+
+def test_one_statement_dropping_many_objects_in_use_is_one_finding(tmp_path: Path) -> None:
+    src = FIXTURES / "rules" / "drop-type-in-use" / "fail_many_functions_one_finding.sql"
+    shutil.copy(src, tmp_path / "001_triggers.sql")
+    found = [f for f in lint_tree(tmp_path).active if f.rule == "drop-type-in-use"]
+    assert len(found) == 1
+    assert "`public.post_scored`" in found[0].message
+    assert "`public.post_counted`" in found[0].message

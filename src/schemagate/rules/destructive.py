@@ -492,7 +492,8 @@ def drop_type_in_use(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     PostgreSQL drops the dependent columns (and their data) or defaults silently.
 
     ## When it does not fire
-    When nothing in the known schema uses the object.
+    When nothing in the known schema uses the object. A statement that drops several objects
+    in use is one finding that names them all.
 
     ## Safe alternative
     Move the columns off the type (or drop their defaults) first, in their own statements.
@@ -519,9 +520,14 @@ def drop_type_in_use(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
             pairs = [(str(n), function_users(ctx.catalog, n)) for n, _ in funcs]
         case _:
             return
-    cascade = getattr(op, "cascade", False)
-    for name, users in pairs:
-        if users:
-            effect = "CASCADE drops them" if cascade else "the statement fails"
-            yield Hit(f"`{name}` is still used by {', '.join(users[:10])}: {effect}",
-                      object=name)
+    effect = "CASCADE drops them" if getattr(op, "cascade", False) else "the statement fails"
+    used = [(name, users) for name, users in pairs if users]
+    if len(used) == 1:
+        name, users = used[0]
+        yield Hit(f"`{name}` is still used by {', '.join(users[:10])}: {effect}", object=name)
+    elif used:
+        # One statement dropping many objects (a list of trigger functions) is one finding.
+        shown = "; ".join(f"`{name}` by {', '.join(users[:3])}" for name, users in used[:5])
+        more = f"; and {len(used) - 5} more" if len(used) > 5 else ""
+        yield Hit(f"{len(used)} of the objects dropped are still used: {shown}{more}: {effect}",
+                  object=", ".join(name for name, _ in used))
