@@ -247,6 +247,13 @@ def _track_up_created(op: o.Operation, state: MigrationState) -> None:
             state.up_indexes.add(name)
         case o.AddConstraint(table=table, constraint=con) if con.name:
             state.up_constraints.add((table, con.name))
+        case o.SetNotNull(table=table, column=column):
+            # A down path may rename the column back before it drops NOT NULL: every name
+            # the column had in the up path counts.
+            state.up_not_null.update(
+                (table, c) for c in {column, *state.former_names.get((table, column), ())})
+        case o.RenameEnumValue(name=name, new_value=new):
+            state.renamed_enum_values.add((name, new))
 
 
 def _track_new(op: o.Operation, state: MigrationState, catalog: Catalog) -> None:
@@ -267,10 +274,18 @@ def _track_new(op: o.Operation, state: MigrationState, catalog: Catalog) -> None
             state.renamed_tables.add(renamed)
             if table in state.new_tables:
                 state.new_tables.add(renamed)
+            # What the up path did to the table's columns, it did under the new name too.
+            for pairs in (state.renamed_columns, state.up_not_null):
+                pairs.update({(renamed, c) for t, c in pairs if t == table})
+            state.former_names.update({(renamed, c): names for (t, c), names
+                                       in list(state.former_names.items()) if t == table})
         case o.RenameColumn(table=table, column=col, new_name=new):
             state.renamed_columns.add((table, new))
             if (table, col) in state.new_columns or table in state.new_tables:
                 state.new_columns.add((table, new))
+            if (table, col) in state.up_not_null:
+                state.up_not_null.add((table, new))
+            state.former_names[(table, new)] = state.former_names.get((table, col), set()) | {col}
 
 
 def lint(

@@ -222,7 +222,8 @@ def rename_enum_value(op: o.RenameEnumValue, ctx: RuleContext) -> Iterator[Hit]:
     `invalid input value for enum`, and filters silently match nothing.
 
     ## When it does not fire
-    On a type created earlier in the same migration.
+    On a type created earlier in the same migration; in a down path renaming back a value
+    its up path renamed (that restores what the code before the up path used).
 
     ## Safe alternative
     Add the new value, move rows over, deploy code using it, and stop using the old one.
@@ -241,6 +242,8 @@ def rename_enum_value(op: o.RenameEnumValue, ctx: RuleContext) -> Iterator[Hit]:
     typ = ctx.catalog.types.get(op.name)
     if typ is not None and typ.created_in == ctx.migration.name:
         return
+    if ctx.undoes_enum_rename(op.name, op.value):
+        return  # a down path giving back the label the running (older) code knows
     yield Hit(f"renaming value '{op.value}' of `{op.name}` to '{op.new_value}' breaks code "
               "that still uses the old value", object=str(op.name))
 
@@ -275,7 +278,7 @@ def drop_not_null(op: o.DropNotNull, ctx: RuleContext) -> Iterator[Hit]:
     - ALTER TABLE, SET/DROP NOT NULL: `DROP NOT NULL` lets the column hold NULLs from then on.
       https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DROP-NOT-NULL
     """
-    if ctx.is_new_column(op.table, op.column) or _undoes_set_not_null(op, ctx):
+    if ctx.is_new_column(op.table, op.column) or ctx.undoes_set_not_null(op.table, op.column):
         return
     table = ctx.table(op.table)
     column = table.column(op.column) if table else None
@@ -283,11 +286,3 @@ def drop_not_null(op: o.DropNotNull, ctx: RuleContext) -> Iterator[Hit]:
         return  # already nullable: an ORM's `nullable=True` restating it changes nothing
     yield Hit(f"`{op.table}.{op.column}` may now be NULL: readers that expect a value break",
               object=f"{op.table}.{op.column}", lock=LockMode.ACCESS_EXCLUSIVE)
-
-
-def _undoes_set_not_null(op: o.DropNotNull, ctx: RuleContext) -> bool:
-    """Whether this is a down path and its up path made the column NOT NULL."""
-    up = ctx.migration.up
-    return ctx.direction == "down" and up is not None and any(
-        isinstance(x, o.SetNotNull) and x.table == op.table and x.column == op.column
-        for st in up.statements for x in st.ops)

@@ -27,6 +27,12 @@ class MigrationState:
     # Names the up path gave by renaming: a down path renaming them back restores, not breaks.
     renamed_tables: set[QName] = field(default_factory=set)
     renamed_columns: set[tuple[QName, str]] = field(default_factory=set)
+    renamed_enum_values: set[tuple[QName, str]] = field(default_factory=set)
+    # Columns the up path made NOT NULL, under every name the up path gave them (a down path
+    # may undo the renames first and drop NOT NULL under the old name).
+    up_not_null: set[tuple[QName, str]] = field(default_factory=set)
+    # The names a column had before the up path renamed it, by its current (table, name).
+    former_names: dict[tuple[QName, str], set[str]] = field(default_factory=dict)
     # Rules that report once per script record it here: (rule id, path, section).
     reported: set[tuple[str, str, str | None]] = field(default_factory=set)
     # Statements (path, line) whose destructive finding a suppression acknowledged: the
@@ -103,6 +109,14 @@ class RuleContext:
         if column is None:
             return table in self.state.renamed_tables
         return (table, column) in self.state.renamed_columns
+
+    def undoes_enum_rename(self, type_name: QName, value: str) -> bool:
+        """True on a down path renaming back an enum value that the up path renamed."""
+        return self.direction == "down" and (type_name, value) in self.state.renamed_enum_values
+
+    def undoes_set_not_null(self, table: QName, column: str) -> bool:
+        """True on a down path dropping a NOT NULL that the up path set."""
+        return self.direction == "down" and (table, column) in self.state.up_not_null
 
     def table(self, name: QName) -> Table | None:
         return self.catalog.tables.get(name)
