@@ -85,8 +85,12 @@ def test_mysql_prisma_project_into_the_ir() -> None:
     assert columns["created_at"].default is not None
     assert {(c.kind, c.columns) for c in users.constraints} == {
         ("unique", ("email",)), ("primary", ("id",))}
-    assert kinds(orders) == [["AddColumn", "AlterColumnType", "SetNotNull"], ["CreateTable"],
-                             ["CreateView"]]
+    # InnoDB indexes a foreign key no other index leads with, under the constraint's name.
+    assert kinds(orders) == [["AddColumn", "AlterColumnType", "SetNotNull"],
+                             ["CreateTable", "CreateIndex"], ["CreateView"]]
+    fk_index = orders.statements[1].ops[1]
+    assert isinstance(fk_index, o.CreateIndex)
+    assert (fk_index.name, fk_index.columns) == (QName("", "orders_user_id_fkey"), ("user_id",))
     assert kinds(cleanup) == [
         ["DropConstraint"], ["AlterColumnType", "SetNotNull", "RenameColumn"], ["DropColumn"],
         ["DropColumn"], ["RenameTable"], ["DeleteRows"], ["Truncate"], ["DropTable"]]
@@ -239,3 +243,28 @@ def test_mysql_create_table_columns_and_constraints_are_spanned_past_non_ascii()
     fk = next(c for c in table.constraints if c.kind == "foreign")
     assert _clause_text(CLAUSES, fk.span) == (
         "CONSTRAINT fk FOREIGN KEY (id) REFERENCES users (id)")
+
+
+def test_mysql_names_unnamed_unique_and_foreign_key_indexes_as_innodb_does(
+        tmp_path: Path) -> None:
+    # Shaped like Flipt's MySQL history: `DROP INDEX \`key\`` drops the index of an inline
+    # UNIQUE, `DROP INDEX segment_key` the one InnoDB made for a foreign key.
+    (tmp_path / "1_init.up.sql").write_text(
+        "CREATE TABLE flags (`key` VARCHAR(255) UNIQUE NOT NULL, PRIMARY KEY (`key`));\n"
+        "CREATE TABLE rules (id VARCHAR(255) NOT NULL, segment_key VARCHAR(255) NOT NULL,\n"
+        "  flag_key VARCHAR(255) NOT NULL, PRIMARY KEY (id), UNIQUE (flag_key, id),\n"
+        "  FOREIGN KEY (flag_key) REFERENCES flags (`key`),\n"
+        "  FOREIGN KEY (segment_key) REFERENCES flags (`key`));\n")
+    (tmp_path / "2_reindex.up.sql").write_text(
+        "ALTER TABLE flags DROP INDEX `key`, ADD INDEX `key` (`key`) USING BTREE;\n"
+        "ALTER TABLE rules DROP INDEX `segment_key`;\n")
+    found = discover([tmp_path], cwd=tmp_path, dialect="mysql")
+    sources = [replace(m, dialect="mysql") for m in found.migrations]  # as `--dialect mysql`
+    loaded = load_migrations(sources, root=tmp_path)
+    assert loaded.errors == []
+    result = lint(loaded.migrations, Settings(select=("history",)))
+    assert [f.message for f in result.active if f.rule == "unknown-object"] == []
+    rules = loaded.migrations[0].up.statements[1].ops
+    # flag_key leads the UNIQUE index: no index of InnoDB's own for its foreign key.
+    assert [(op.name, op.columns) for op in rules if isinstance(op, o.CreateIndex)] == [
+        (QName("", "segment_key"), ("segment_key",))]

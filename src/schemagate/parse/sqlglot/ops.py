@@ -206,7 +206,8 @@ def column_def(node: Any, ctx: _Ctx) -> tuple[o.ColumnDef, list[o.ConstraintDef]
             constraints.append(o.ConstraintDef("primary", None, (name,)))
             not_null = True
         elif isinstance(kind, exp.UniqueColumnConstraint):
-            constraints.append(o.ConstraintDef("unique", None, (name,)))
+            constraints.append(o.ConstraintDef("unique", _mysql_index_name(ctx, (name,)),
+                                               (name,)))
         elif isinstance(kind, (exp.AutoIncrementColumnConstraint,
                                exp.GeneratedAsIdentityColumnConstraint)):
             identity = True
@@ -221,6 +222,12 @@ def column_def(node: Any, ctx: _Ctx) -> tuple[o.ColumnDef, list[o.ConstraintDef]
             if ref is not None:
                 constraints.append(o.ConstraintDef("foreign", None, (name,), ref[0], ref[1]))
     return o.ColumnDef(name, typ, not_null, default, identity, generated), constraints
+
+
+def _mysql_index_name(ctx: _Ctx, columns: tuple[str, ...]) -> str | None:
+    """MySQL names an unnamed UNIQUE's index after its first column (`DROP INDEX email`
+    later refers to it so); other dialects leave the name to the fold's conventions."""
+    return columns[0] if ctx.dialect == "mysql" and columns else None
 
 
 def _reference(node: Any) -> tuple[QName, tuple[str, ...]] | None:
@@ -256,9 +263,10 @@ def table_constraint(node: Any, ctx: _Ctx, table: QName
     if isinstance(node, exp.UniqueColumnConstraint):
         schema = node.this
         if isinstance(schema, exp.Schema):
+            columns = _names(schema.expressions)
             return o.ConstraintDef("unique", name or (schema.this.name if schema.this
-                                                      else None),
-                                   _names(schema.expressions)), None
+                                                      else _mysql_index_name(ctx, columns)),
+                                   columns), None
         return None, None
     if isinstance(node, (exp.CheckColumnConstraint, exp.Check)):
         return o.ConstraintDef("check", name, (), expr=expr_of(node.this, ctx.dialect)), None
@@ -332,7 +340,27 @@ def _create_table(tree: Any, ctx: _Ctx) -> list[o.Operation]:
     create = o.CreateTable(table=table, columns=tuple(columns), constraints=tuple(constraints),
                            if_not_exists=bool(tree.args.get("exists")), from_query=from_query,
                            temporary="TEMPORARY" in ctx.sql.upper()[:40], **ctx.kw())
+    if ctx.dialect == "mysql":
+        indexes += _innodb_foreign_key_indexes(table, constraints, indexes, ctx)
     return [create, *indexes]
+
+
+def _innodb_foreign_key_indexes(table: QName, constraints: list[o.ConstraintDef],
+                                indexes: list[o.Operation], ctx: _Ctx) -> list[o.Operation]:
+    """The indexes InnoDB creates for foreign keys that no other index leads with, named
+    after the constraint or else its first column (a later `DROP INDEX` names them so)."""
+    leading = [c.columns for c in constraints if c.kind in ("primary", "unique")]
+    leading += [ix.columns for ix in indexes if isinstance(ix, o.CreateIndex)]
+    out: list[o.Operation] = []
+    for fk in constraints:
+        if fk.kind != "foreign" or not fk.columns:
+            continue
+        if any(cols[:len(fk.columns)] == fk.columns for cols in leading):
+            continue
+        name = QName(table.schema, fk.name or fk.columns[0])
+        out.append(o.CreateIndex(name=name, table=table, columns=fk.columns, **ctx.kw()))
+        leading.append(fk.columns)
+    return out
 
 
 def _reads(query: Any) -> tuple[tuple[QName, ...], tuple[tuple[QName, str], ...]]:
