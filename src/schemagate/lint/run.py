@@ -2,12 +2,13 @@
 
 `run_lint` is the one entry the CLI, the language server and tests share: discovery, the
 dialect override, loading (placeholders filled from the settings), live table sizes,
-`--changed-since`, the rules, and the input errors and notices of every stage, gathered
-into one `LintResult`. It renders nothing.
+`--changed-since`, the rules, the baseline (`settings.baseline`), and the input errors and
+notices of every stage, gathered into one `LintResult`. It renders nothing.
 
 Errors the caller must report come out as exceptions with the reason:
 `engine.UnknownRuleError` for a rule selection, `parse.changes.ChangesError` for a git
-revision, `diff.connect.DatabaseError` for the live database. Files that cannot be read or
+revision, `diff.connect.DatabaseError` for the live database, `lint.baseline.BaselineError`
+for a baseline file. Files that cannot be read or
 parsed are data, in the result's `errors`, as is a path that holds no migrations (unless
 `settings.allow_empty`, then a notice).
 """
@@ -62,6 +63,7 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
     from schemagate.parse.layouts.discover import discover
     from schemagate.parse.load import load_migrations
 
+    baseline = _baseline(settings.baseline)  # a bad file fails before the work, not after
     found = discover(list(paths) or ["."], dialect=settings.dialect)
     sources = found.migrations
     if settings.dialect != "postgres":
@@ -80,6 +82,11 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
     result.errors = found.errors + loaded.errors
     result.notices = found.notices + loaded.notices + _size_notices(stats)
     result.files = loaded.files
+    if baseline is not None:
+        from schemagate.lint.baseline import apply_baseline
+        from schemagate.lint.fingerprint import repository_root
+
+        apply_baseline(result, baseline, repository_root())
     if not found.migrations and not found.errors:
         where = ", ".join(paths) or "."
         if settings.allow_empty:
@@ -89,6 +96,14 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
                 where, "no migrations found: is this the migrations folder, in a layout "
                 "schemagate reads? (--allow-empty or `allow-empty = true` accepts it)"))
     return LintRun(result, loaded.migrations, stats)
+
+
+def _baseline(path: str | None) -> Any:
+    if not path:
+        return None
+    from schemagate.lint.baseline import read_baseline
+
+    return read_baseline(path)
 
 
 def _table_stats(url: str) -> Any:
