@@ -34,11 +34,14 @@ if TYPE_CHECKING:
 
 
 def lint(paths: Sequence[str], settings: Settings | None = None, *, db: str | None = None,
-         changed_since: str | None = None) -> LintRun:
-    """`schemagate lint`: the findings, input errors and notices of the migrations."""
+         changed_since: str | None = None, pending: bool = False) -> LintRun:
+    """`schemagate lint`: the findings, input errors and notices of the migrations
+    (``pending``: of those still to run in ``db``, as `lint --pending`; the settings'
+    ``baseline`` hides the findings it records)."""
     from schemagate.lint.run import run_lint
 
-    return run_lint(paths, settings or Settings(), db=db, changed_since=changed_since)
+    return run_lint(paths, settings or Settings(), db=db, changed_since=changed_since,
+                    pending=pending)
 
 
 def backup(paths: Sequence[str], settings: Settings | None = None, *, start: str | None = None,

@@ -187,13 +187,26 @@ def main() -> None:
               help="A path with no migrations is not an error (exit 0, with a notice).")
 @click.option("--no-cache", "no_cache", is_flag=True,
               help="Parse every file afresh, and read or write no cache entry.")
+# What to report of a history that already has findings or has already run.
+@click.option("--baseline", "baseline", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Hide the findings recorded in this baseline file (see --write-baseline); "
+                   "default: the `baseline` setting.")
+@click.option("--write-baseline", "write_baseline", metavar="FILE",
+              type=click.Path(dir_okay=False),
+              help="Record today's findings in this file, by fingerprint, for --baseline; "
+                   "report nothing else.")
+@click.option("--pending", "pending", is_flag=True,
+              help="With --db: report only the migrations the migration tool's own record "
+                   "there does not list as applied (the history before them is still "
+                   "folded).")
 def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | None,
          select: str | None, ignore: str | None, fail_on: str | None, pg_version: int | None,
          config_file: str | None, variables: tuple[str, ...], db_url: str | None,
          no_help: bool, color: bool | None, debug: bool,
          changed_since: str | None = None, sarif_category: str | None = None,
          fill_placeholders: bool | None = None, allow_empty: bool | None = None,
-         no_cache: bool = False) -> None:
+         no_cache: bool = False, baseline: str | None = None,
+         write_baseline: str | None = None, pending: bool = False) -> None:
     """Lint migrations (files or folders; default: discovered from the current folder).
 
     Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or input (a file
@@ -213,22 +226,52 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
             settings = replace(settings, allow_empty=allow_empty)
         if no_cache:
             settings = replace(settings, cache=False)
+        settings = _baseline_settings(settings, baseline, write_baseline, changed_since,
+                                      pending)
         from schemagate.lint.run import run_lint
         from schemagate.reports.progress import Progress
 
         bar = Progress("parsing")  # drawn only on a terminal, and only for long runs
         try:
             run = run_lint(paths, settings, db=db_url, changed_since=changed_since,
-                           progress=bar)
+                           progress=bar, pending=pending)
         finally:
             bar.close()
         result, stats = run.result, run.stats
+        if write_baseline:
+            return _write_baseline(result, write_baseline, no_help, color)
         write_output(_render(result, fmt, no_help, color, output, category=sarif_category,
                              migrations=run.migrations, settings=settings, stats=stats),
                      output)
         return result.exit_code(settings.fail_on)
 
     _run(debug, body)
+
+
+def _baseline_settings(settings: Any, baseline: str | None, write_baseline: str | None,
+                       changed_since: str | None, pending: bool) -> Any:
+    """--baseline replaces the setting; --write-baseline records every finding, so no
+    baseline hides any, and refuses to record only part of the history."""
+    if write_baseline:
+        if changed_since or pending:
+            _fail("--write-baseline records the findings of the whole history: it cannot "
+                  f"be combined with {'--changed-since' if changed_since else '--pending'}")
+        return replace(settings, baseline=None)
+    return replace(settings, baseline=baseline) if baseline else settings
+
+
+def _write_baseline(result: Any, path: str, no_help: bool, color: bool | None) -> int:
+    from schemagate.lint.baseline import recorded, render_baseline
+    from schemagate.lint.fingerprint import repository_root
+
+    write_output(render_baseline(result.findings, repository_root()), path)
+    n = recorded(result.findings)
+    click.echo(f"wrote {path}: {n} finding{'s' if n != 1 else ''} recorded", err=True)
+    if result.errors:  # their findings are unknown, so not in the baseline: say which
+        click.echo(_render(replace(result, findings=[], notices=[]), "text", no_help, color,
+                           None), err=True, nl=False)
+        return 2
+    return 0
 
 
 def _render(result: Any, fmt: str, no_help: bool, color: bool | None, output: str | None,
@@ -345,7 +388,8 @@ def explain(rule: str) -> None:
               "(read-only): sizes and times in the header, keys the history does not know.")
 @click.option("--from", "start", metavar="MIGRATION",
               help="First migration still to run; earlier ones only build the schema "
-                   "(default: every migration given is still to run).")
+                   "(default: with --db, the first one the migration tool's record there "
+                   "does not list as applied; else every migration given).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
               help="Settings file (default: nearest pyproject.toml or schemagate.toml).")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
@@ -525,7 +569,8 @@ def _down_path(output: str) -> str:
                    "the checks lint alone cannot make.")
 @click.option("--from", "start", metavar="MIGRATION",
               help="First migration still to run; earlier ones are applied already and only "
-                   "build the schema (default: every migration given is still to run).")
+                   "build the schema (default: with --db, the first one the migration tool's "
+                   "record there does not list as applied; else every migration given).")
 @click.option("--drift", is_flag=True,
               help="With --db: compare the live database with the schema the migrations "
                    "build (applied on a scratch database) and show the differences.")

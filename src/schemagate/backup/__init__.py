@@ -15,6 +15,7 @@ from schemagate.backup.run import (
     BackupError,
     Section,
     backup,
+    first_pending,
     load_strictly,
     report_section,
     run_backup,
@@ -23,7 +24,8 @@ from schemagate.backup.run import (
 
 __all__ = [
     "Backup", "BackupError", "BackupPlan", "LiveFacts", "Note", "Reason", "Save", "Scripts",
-    "Section", "TableShape", "TableStats", "backup", "backup_table", "load_strictly",
+    "Section", "TableShape", "TableStats", "backup", "backup_table", "first_pending",
+    "load_strictly",
     "plan_backup", "read_facts", "render_scripts", "report_section", "run_backup",
     "start_index", "tables_to_read", "with_facts",
 ]

@@ -14,13 +14,14 @@ is listed in one `BackupError`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from schemagate.backup.live import read_facts, tables_to_read, with_facts
 from schemagate.backup.plan import BackupPlan, plan_backup
 from schemagate.backup.render import Scripts, render_scripts
+from schemagate.graph.revisions import in_tool_order
 from schemagate.model.errors import SchemagateError
 from schemagate.model.findings import InputError
 from schemagate.model.migration import ParsedMigration
@@ -36,6 +37,8 @@ class BackupError(SchemagateError):
 class Backup:
     plan: BackupPlan
     scripts: Scripts
+    # What the migration tool's record said, when it chose the first migration (`--db`).
+    record_notes: tuple[str, ...] = ()
 
     def saves(self) -> list[str]:
         """One line per save: `[1] public.orders: every row`."""
@@ -44,15 +47,43 @@ class Backup:
                 for s in self.plan.saves]
 
     def notes(self) -> list[str]:
-        return [note.message for note in self.plan.notes]
+        return [*self.record_notes, *(note.message for note in self.plan.notes)]
 
 
 def run_backup(paths: Sequence[str], settings: Settings, *, start: str | None = None,
                db: str | None = None, now: datetime | None = None) -> Backup:
     """The scripts for the migrations under ``paths`` (default: the current folder), for
-    those from ``start`` on (a migration's name, version or file name; default: all)."""
-    migrations = load_strictly(paths, settings)
+    those from ``start`` on (a migration's name, version or file name; default: the first
+    one the migration tool's record in ``db`` does not list as applied, else all)."""
+    migrations = in_tool_order(load_strictly(paths, settings))
+    if start is None and db:
+        first, notes = first_pending(migrations, db)
+        return replace(backup(migrations, first, db=db, now=now), record_notes=tuple(notes))
     return backup(migrations, start_index(migrations, start), db=db, now=now)
+
+
+def first_pending(migrations: Sequence[ParsedMigration], db: str) -> tuple[int, list[str]]:
+    """Where the migrations still to run start (``migrations`` in their tools' order), by
+    the record the migration tool keeps in ``db``, and what the record said. A database
+    without the tool's record has had nothing applied by it: every migration is still to
+    run, and a note says so."""
+    from schemagate.diff.applied import read_records
+    from schemagate.graph.pending import NoRecordError, PendingError, find_pending
+
+    try:
+        state = find_pending(migrations,
+                             read_records(db, {m.source.layout for m in migrations}))
+    except NoRecordError as exc:
+        return 0, [f"{exc}: every migration is taken as still to run (--from names the "
+                   "first one)"]
+    except PendingError as exc:
+        raise BackupError(f"--db: {exc}; --from names the first migration still to run") \
+            from None
+    first = state.first
+    shown = (f"the first migration still to run, by the database's record, is "
+             f"{migrations[first].name}" if first < len(migrations) else
+             "the database's record lists every migration as applied: nothing is still to run")
+    return first, [shown, *state.problems, *state.notes]
 
 
 def backup(migrations: Sequence[ParsedMigration], first: int = 0, *, db: str | None = None,

@@ -18,7 +18,7 @@ from schemagate.model.settings import Settings
 
 _KEYS = {"select", "ignore", "fail-on", "pg-version", "dialect", "severity",
          "small-table-rows", "require-reason", "transactions", "vars", "fill-placeholders",
-         "allow-empty", "cache", "cache-dir"}
+         "allow-empty", "cache", "cache-dir", "baseline"}
 
 
 class ConfigError(SchemagateError, ValueError):
@@ -55,6 +55,8 @@ def load_config(path: Path | None, start: Path) -> tuple[Settings, Path | None]:
     if settings.cache_dir and not Path(settings.cache_dir).is_absolute():
         # Relative to the settings file, as a user reading it expects, not to the cwd.
         settings = replace(settings, cache_dir=str(path.parent / settings.cache_dir))
+    if settings.baseline and not Path(settings.baseline).is_absolute():
+        settings = replace(settings, baseline=str(path.parent / settings.baseline))
     return settings, path
 
 
@@ -92,6 +94,8 @@ def settings_from(data: dict[str, Any], where: str) -> Settings:
             s = replace(s, cache=_flag(data, "cache"))
         if "cache-dir" in data:
             s = replace(s, cache_dir=str(data["cache-dir"]))
+        if "baseline" in data:
+            s = replace(s, baseline=_text(data, "baseline"))
         if "vars" in data:
             s = replace(s, variables={str(k): str(v) for k, v in dict(data["vars"]).items()})
     except (TypeError, ValueError) as exc:
@@ -103,6 +107,13 @@ def _flag(data: dict[str, Any], key: str) -> bool:
     value = data[key]
     if not isinstance(value, bool):
         raise ValueError(f"{key} must be true or false, not {value!r}")
+    return value
+
+
+def _text(data: dict[str, Any], key: str) -> str:
+    value = data[key]
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{key} must be a file name, not {value!r}")
     return value
 
 

@@ -38,6 +38,8 @@ class LintResult:
     migrations: int = 0
     statements: int = 0
     catalogs: dict[str, Catalog] = field(default_factory=dict)  # history folder → schema
+    # With a baseline (lint/baseline.py): how many findings it hid; None without one.
+    baseline_hidden: int | None = None
 
     @property
     def active(self) -> list[Finding]:

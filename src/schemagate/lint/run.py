@@ -2,12 +2,13 @@
 
 `run_lint` is the one entry the CLI, the language server and tests share: discovery, the
 dialect override, loading (placeholders filled from the settings), live table sizes,
-`--changed-since`, the rules, and the input errors and notices of every stage, gathered
-into one `LintResult`. It renders nothing.
+`--changed-since`, the rules, the baseline (`settings.baseline`), and the input errors and
+notices of every stage, gathered into one `LintResult`. It renders nothing.
 
 Errors the caller must report come out as exceptions with the reason:
 `engine.UnknownRuleError` for a rule selection, `parse.changes.ChangesError` for a git
-revision, `diff.connect.DatabaseError` for the live database. Files that cannot be read or
+revision, `diff.connect.DatabaseError` for the live database, `lint.baseline.BaselineError`
+for a baseline file. Files that cannot be read or
 parsed are data, in the result's `errors`, as is a path that holds no migrations (unless
 `settings.allow_empty`, then a notice).
 """
@@ -52,16 +53,24 @@ class LintRun:
 
 
 def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
-             changed_since: str | None = None, progress: Progress | None = None) -> LintRun:
+             changed_since: str | None = None, progress: Progress | None = None,
+             pending: bool = False) -> LintRun:
     """Lint the migrations under ``paths`` (default: the current folder).
 
     ``db``: a live PostgreSQL to read table sizes from (read-only); ``changed_since``: a git
     revision, so that only migrations changed since are reported (the whole history is
-    still folded); ``progress``: a display to keep up to date.
+    still folded); ``pending``: report only the migrations the tool's record in ``db`` does
+    not list as applied (`graph.pending`; the history before them is still folded);
+    ``progress``: a display to keep up to date.
     """
+    if pending and not db:
+        from schemagate.graph.pending import PendingError
+
+        raise PendingError("--pending reads what was applied from the database: give --db URL")
     from schemagate.parse.layouts.discover import discover
     from schemagate.parse.load import load_migrations
 
+    baseline = _baseline(settings.baseline)  # a bad file fails before the work, not after
     found = discover(list(paths) or ["."], dialect=settings.dialect)
     sources = found.migrations
     if settings.dialect != "postgres":
@@ -74,12 +83,22 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
                              cache=_parse_cache(settings))
     stats = _table_stats(db) if db else None
     report = _report(sources, changed_since)
+    state = _pending(db, loaded.migrations) if pending and db else None
+    if state is not None:
+        report = state.names if report is None else report & state.names
     if progress:
         progress.relabel("linting")
     result = lint(loaded.migrations, settings, stats=stats, report=report, progress=progress)
     result.errors = found.errors + loaded.errors
     result.notices = found.notices + loaded.notices + _size_notices(stats)
+    if state is not None and db:
+        _pending_messages(result, state, db)
     result.files = loaded.files
+    if baseline is not None:
+        from schemagate.lint.baseline import apply_baseline
+        from schemagate.lint.fingerprint import repository_root
+
+        apply_baseline(result, baseline, repository_root())
     if not found.migrations and not found.errors:
         where = ", ".join(paths) or "."
         if settings.allow_empty:
@@ -89,6 +108,35 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
                 where, "no migrations found: is this the migrations folder, in a layout "
                 "schemagate reads? (--allow-empty or `allow-empty = true` accepts it)"))
     return LintRun(result, loaded.migrations, stats)
+
+
+def _pending(db: str, migrations: Sequence[ParsedMigration]) -> Any:
+    from schemagate.diff.applied import read_records
+    from schemagate.graph.pending import find_pending
+
+    records = read_records(db, {m.source.layout for m in migrations})
+    return find_pending(migrations, records)
+
+
+def _pending_messages(result: LintResult, state: Any, db: str) -> None:
+    """What the record said: a state the tool refuses to go on from is an error (exit 2);
+    how many migrations are pending, and anything odd about them, are notices."""
+    from schemagate.diff.connect import describe
+
+    where = describe(db)
+    result.errors += [InputError(where, problem) for problem in state.problems]
+    n, total = len(state.pending), len(state.ordered)
+    summary = (f"{n} of {total} migrations still to run, from {state.pending[0].name}" if n
+               else f"nothing to run: all {total} migrations are applied")
+    result.notices += [Notice(where, summary)] + [Notice(where, note) for note in state.notes]
+
+
+def _baseline(path: str | None) -> Any:
+    if not path:
+        return None
+    from schemagate.lint.baseline import read_baseline
+
+    return read_baseline(path)
 
 
 def _table_stats(url: str) -> Any:

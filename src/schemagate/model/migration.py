@@ -56,6 +56,9 @@ class MigrationSource:
     # folder whose apps make one history.
     requires: tuple[str, ...] = ()
     project: str | None = None
+    # Django: the migrations a squash replaces ("app_label.name"), which a database migrated
+    # before the squash existed has recorded instead of it.
+    replaces: tuple[str, ...] = ()
 
     @property
     def history(self) -> str:

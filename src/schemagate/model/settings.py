@@ -29,3 +29,4 @@ class Settings:
     allow_empty: bool = False
     cache: bool = True  # reuse parse results of unchanged files (parse/cache.py)
     cache_dir: str | None = None  # None: the user's cache folder
+    baseline: str | None = None  # a baseline file (lint/baseline.py) whose findings lint hides

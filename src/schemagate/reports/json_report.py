@@ -31,7 +31,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
 def render_json(result: LintResult, *, pretty: bool = True) -> str:
     """The report; ``pretty`` indents it for people (Python's indenting encoder is several
     times slower than the compact C one, which matters for large runs written to files)."""
-    doc = {
+    doc: dict[str, Any] = {
         "version": 1,
         "tool": {"name": "schemagate", "version": __version__},
         "findings": [finding_dict(f) for f in result.active],
@@ -43,6 +43,8 @@ def render_json(result: LintResult, *, pretty: bool = True) -> str:
         "summary": {"files": result.files, "migrations": result.migrations,
                     "statements": result.statements, "findings": result.counts()},
     }
+    if result.baseline_hidden is not None:  # only with a baseline: the shape is unchanged
+        doc["summary"]["hidden_by_baseline"] = result.baseline_hidden
     if pretty:
         return escape_json(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
     return escape_json(json.dumps(doc, ensure_ascii=False, separators=(",", ":"))) + "\n"

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from schemagate.graph.revisions import in_tool_order
 from schemagate.lint.engine import LintResult
 from schemagate.model.errors import SchemagateError
 from schemagate.model.findings import Notice
@@ -60,7 +61,8 @@ def run_report(paths: Sequence[str], settings: Settings, *, db: str | None = Non
     """The impact report of the migrations under ``paths`` (default: the current folder).
 
     ``db``: a live PostgreSQL for table sizes and the backup scripts' keys (read-only);
-    ``start``: the first migration still to run (earlier ones only build the schema);
+    ``start``: the first migration still to run (earlier ones only build the schema; default
+    with ``db``: the first one the migration tool's record there does not list as applied);
     ``drift``: compare ``db`` with the schema the one folder in ``paths`` builds, on
     ``scratch`` (default: an embedded server); ``gate``: the `gate.items` of a
     `schemagate verify --format json` run, whose checklist replaces lint's;
@@ -70,7 +72,8 @@ def run_report(paths: Sequence[str], settings: Settings, *, db: str | None = Non
     if drift and (not db or len(paths) != 1):
         raise ReportError("--drift compares the live database (--db URL) with one "
                           "migrations folder: give both")
-    from schemagate.backup import start_index
+    from schemagate.backup import first_pending, start_index
+    from schemagate.diff.connect import describe
     from schemagate.diff.stats import size_notices, table_stats
     from schemagate.lint.engine import lint
     from schemagate.parse.layouts.discover import discover
@@ -85,18 +88,24 @@ def run_report(paths: Sequence[str], settings: Settings, *, db: str | None = Non
     if db:
         bar.relabel("reading the database")
     stats = table_stats(db) if db else None
-    first = start_index(loaded.migrations, start) if loaded.migrations else 0
-    pending = loaded.migrations[first:]
+    migrations = in_tool_order(loaded.migrations)
+    record: list[str] = []
+    if start is None and db and migrations:
+        first, record = first_pending(migrations, db)
+    else:
+        first = start_index(migrations, start) if migrations else 0
+    pending = migrations[first:]
     bar.relabel("linting")
-    result = lint(loaded.migrations, settings, stats=stats, progress=bar,
+    result = lint(migrations, settings, stats=stats, progress=bar,
                   report={m.name for m in pending} if first else None)
     result.errors = found.errors + loaded.errors
     result.notices = found.notices + loaded.notices + size_notices(stats or {})
+    result.notices += [Notice(describe(db), note) for note in record if db]
     result.files = loaded.files
     if not found.migrations and not found.errors:
         result.notices.append(Notice(", ".join(paths) or ".", "no migrations found"))
     bar.relabel("backup scripts")
-    backup = _backup_view(loaded.migrations, first, result, db, now, raise_errors)
+    backup = _backup_view(migrations, first, result, db, now, raise_errors)
     changes = None
     if drift:
         assert db is not None

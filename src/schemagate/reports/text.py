@@ -54,6 +54,8 @@ def _summary(result: LintResult) -> str:
             + f", {result.statements} statements")
     if suppressed:
         text += f"; {suppressed} suppressed"
+    if result.baseline_hidden is not None:
+        text += f"; {result.baseline_hidden} hidden by the baseline"
     if result.errors:
         text += f"; {len(result.errors)} file error{'s' if len(result.errors) != 1 else ''}"
     return text + "."

@@ -29,11 +29,11 @@ from schemagate.backup.plan import up_ops
 from schemagate.diff.connect import connect, describe
 from schemagate.diff.scratch import scratch_database
 from schemagate.fold import apply
+from schemagate.graph.revisions import in_tool_order
 from schemagate.model.catalog import Catalog
 from schemagate.model.migration import ParsedMigration
 from schemagate.model.names import quote_ident
 from schemagate.model.settings import Settings
-from schemagate.verify.alembic.order import in_tool_order
 from schemagate.verify.alembic.run import revision_scripts, run_revision
 from schemagate.verify.apply import run_script
 from schemagate.verify.data import checksums, compare

@@ -194,7 +194,8 @@ def history(entries: list[Entry], project: str) -> Graph:
         script = Script(e.path, "wrapped", "up")
         source = MigrationSource(
             e.name, "django", script, Script(e.path, "wrapped", "down"), version=e.id,
-            context_only=e.context_only, requires=tuple(requires[e.id]), project=project)
+            context_only=e.context_only, requires=tuple(requires[e.id]), project=project,
+            replaces=tuple(f"{app}.{name}" for app, name in e.replaces))
         found.append(Found(e.key, source))
     return Graph(found, notices)
 
