@@ -278,7 +278,7 @@ def _render(result: Any, fmt: str, no_help: bool, color: bool | None, output: st
             *, category: str | None = None, migrations: Sequence[Any] = (),
             settings: Any = None, stats: Any = None) -> str:
     if fmt in ("sarif", "gitlab"):
-        from schemagate.reports.location import repository_root
+        from schemagate.lint.fingerprint import repository_root
 
         cwd = Path.cwd()
         if fmt == "gitlab":

@@ -111,6 +111,24 @@ def test_the_same_statement_once_more_is_a_new_finding(project: Path) -> None:
     assert [(f["rule"], f["line"]) for f in doc["findings"]] == [("delete-all-rows", 2)]
 
 
+def test_sarif_fingerprints_do_not_move_when_the_baseline_hides_a_twin(project: Path) -> None:
+    # Repeated statements are numbered: hiding the first must not give the second its print.
+    (project / "migrations" / "003_clear.sql").write_text("DELETE FROM users;\n")
+    lint("migrations", "--write-baseline", "baseline.json")
+    (project / "migrations" / "003_clear.sql").write_text(
+        "DELETE FROM users;\nDELETE FROM users;\n")
+
+    def prints(*args: str) -> dict[int, str]:
+        sarif = json.loads(lint("migrations", "--format", "sarif", *args).stdout)
+        return {r["locations"][0]["physicalLocation"]["region"]["startLine"]:
+                r["partialFingerprints"]["schemagate/v1"] for r in sarif["runs"][0]["results"]
+                if r["ruleId"] == "delete-all-rows"}
+
+    everything, with_baseline = prints(), prints("--baseline", "baseline.json")
+    assert list(with_baseline) == [2]
+    assert with_baseline[2] == everything[2] != everything[1]
+
+
 def test_the_baseline_setting_is_read_relative_to_the_settings_file(project: Path) -> None:
     lint("migrations", "--write-baseline", "conf/baseline.json")
     (project / "conf" / "schemagate.toml").write_text('baseline = "baseline.json"\n')

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +124,8 @@ def apply_baseline(result: LintResult, baseline: Baseline, root: Path,
             left[fp] -= 1
             hidden += 1
             continue
-        kept.append(f)
+        # The fingerprint is kept: SARIF and GitLab number repeated statements, and without
+        # the hidden findings they would number the rest differently.
+        kept.append(replace(f, fingerprint=fp))
     result.findings = kept
     result.baseline_hidden = hidden

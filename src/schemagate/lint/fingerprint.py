@@ -83,6 +83,9 @@ def fingerprints(findings: Sequence[Finding], paths: Sequence[str]) -> list[str]
     seen: dict[tuple[str, str, str], int] = {}
     out: list[str] = []
     for f, path in zip(findings, paths, strict=True):
+        if f.fingerprint is not None:  # worked out before some findings were dropped
+            out.append(f.fingerprint)
+            continue
         text = normalise_statement(f.statement) if f.statement else f"object:{f.object}"
         key = (f.rule, path, text)
         index = seen.get(key, 0)

@@ -59,6 +59,8 @@ class Finding:
     statement_span: Span | None = field(default=None, compare=False)
     # The rewrite that removes this finding, where one is known (`lint --fix`).
     fix: Fix | None = field(default=None, compare=False)
+    # Set when a step that drops findings (the baseline) worked it out over the whole run.
+    fingerprint: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from schemagate.lint.engine import LintResult
+from schemagate.lint.fingerprint import fingerprints, relative_to_root
 from schemagate.model.findings import Finding, Severity
 from schemagate.model.text import escape_json
-from schemagate.reports.location import fingerprints, relative_to_root
 
 # GitLab's scale is info, minor, major, critical, blocker.
 _SEVERITY = {Severity.INFO: "info", Severity.WARNING: "major", Severity.ERROR: "critical"}

@@ -23,15 +23,15 @@ from typing import Any
 
 from schemagate import __version__
 from schemagate.lint.engine import LintResult
-from schemagate.model.findings import Finding, Severity
-from schemagate.model.text import escape_json
-from schemagate.reports.location import (
+from schemagate.lint.fingerprint import (
     FINGERPRINT_KEY,
     file_uri,
     fingerprints,
     relative_to_root,
     uri_reference,
 )
+from schemagate.model.findings import Finding, Severity
+from schemagate.model.text import escape_json
 from schemagate.rules.registry import Rule, all_rules
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
