@@ -11,6 +11,9 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from schemagate.lint.workspace import Workspace
+from schemagate.model.settings import Settings
+
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 
 USERS = "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n"
@@ -175,3 +178,30 @@ async def test_a_buffer_that_does_not_parse_is_an_error_at_the_parse_error(
     assert error.severity == types.DiagnosticSeverity.Error
     assert error.range.start.line == 1 and error.range.start.character == 23
     assert "syntax error" in error.message
+
+
+async def test_a_code_action_offers_the_rules_own_fix_when_it_has_one(
+        client: LanguageClient, tmp_path: Path) -> None:
+    # A single-statement golang-migrate file runs outside a transaction: where a rule's
+    # CONCURRENTLY fix can apply in place. Until the rule carries a fix, only the
+    # suppression is offered; once it does, its fix is offered too, as the CLI has it.
+    file = _history(tmp_path, second="CREATE INDEX users_email ON users (email);\n")
+    path = "migrations/000002_orders.up.sql"
+    cli = next(f for f in Workspace.open(tmp_path, Settings(cache=False)).lint_file(path).findings
+               if f.rule == "create-index-non-concurrently")
+    await _start(client, tmp_path)
+    (index,) = _by_rule(await _open(client, file), "create-index-non-concurrently")
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=file.as_uri()), range=index.range,
+        context=types.CodeActionContext(diagnostics=[index])))
+    assert actions is not None
+    titles = [a.title for a in actions]
+    fixes = [a for a in actions if isinstance(a, types.CodeAction)
+             and not a.title.startswith("Suppress ")]
+    assert "Suppress create-index-non-concurrently with a comment" in titles
+    if cli.fix is None:
+        assert fixes == []
+    else:
+        (fix,) = [a for a in fixes if a.title.startswith(cli.fix.title)]
+        assert fix.kind == types.CodeActionKind.QuickFix and fix.edit is not None
+        assert fix.is_preferred == cli.fix.safe
