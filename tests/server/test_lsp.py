@@ -205,3 +205,13 @@ async def test_a_code_action_offers_the_rules_own_fix_when_it_has_one(
         (fix,) = [a for a in fixes if a.title.startswith(cli.fix.title)]
         assert fix.kind == types.CodeActionKind.QuickFix and fix.edit is not None
         assert fix.is_preferred == cli.fix.safe
+
+
+async def test_settings_come_from_the_workspaces_settings_file(
+        client: LanguageClient, tmp_path: Path) -> None:
+    file = _history(tmp_path)
+    (tmp_path / "schemagate.toml").write_text('ignore = ["create-index-non-concurrently"]\n',
+                                              encoding="utf-8")
+    await _start(client, tmp_path)
+    diagnostics = await _open(client, file)
+    assert _by_rule(diagnostics, "create-index-non-concurrently") == []
