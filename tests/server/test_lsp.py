@@ -215,3 +215,14 @@ async def test_settings_come_from_the_workspaces_settings_file(
     await _start(client, tmp_path)
     diagnostics = await _open(client, file)
     assert _by_rule(diagnostics, "create-index-non-concurrently") == []
+
+
+async def test_a_migration_created_after_the_workspace_was_read_is_linted_when_opened(
+        client: LanguageClient, tmp_path: Path) -> None:
+    file = _history(tmp_path)
+    await _start(client, tmp_path)
+    await _open(client, file)
+    new = file.parent / "000003_drop.up.sql"
+    new.write_text("ALTER TABLE users DROP COLUMN email;\n", encoding="utf-8")
+    (drop,) = _by_rule(await _open(client, new), "drop-column")
+    assert drop.range.start.line == 0

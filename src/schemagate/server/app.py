@@ -107,8 +107,11 @@ class SchemagateServer(LanguageServer):
         self.session.workspaces[root] = workspace
         return workspace
 
-    def lint_document(self, uri: str, *, changed: bool = True) -> None:
-        """Lint one open document with its buffer standing for its file, and publish."""
+    def lint_document(self, uri: str, *, changed: bool = True, rediscover: bool = False
+                      ) -> None:
+        """Lint one open document with its buffer standing for its file, and publish.
+        ``rediscover``: a document no migration holds makes discovery run again (it may
+        have been created since); not on every keystroke, only on open and save."""
         fs_path = to_fs_path(uri)
         document = self.workspace.get_text_document(uri)
         if fs_path is None:
@@ -119,8 +122,8 @@ class SchemagateServer(LanguageServer):
         if workspace is None or path is None:
             self.publish(uri, document.version, [])
             return
-        if changed and not workspace.update(path, document.source):
-            workspace.refresh()  # a new file: discovery may now count it a migration
+        if changed and not workspace.update(path, document.source) and rediscover:
+            workspace.refresh()
             workspace.update(path, document.source)
         found = workspace.lint_file(path)
         lines = lines_of(document.source)
@@ -156,7 +159,7 @@ def make_server() -> SchemagateServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: SchemagateServer, params: types.DidOpenTextDocumentParams) -> None:
-        ls.lint_document(params.text_document.uri)
+        ls.lint_document(params.text_document.uri, rediscover=True)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: SchemagateServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -172,7 +175,7 @@ def make_server() -> SchemagateServer:
             for open_uri in list(ls.session.published):
                 ls.lint_document(open_uri)
             return
-        ls.lint_document(uri)
+        ls.lint_document(uri, rediscover=True)
         saved = ls.session.published.get(uri)
         if saved is not None:
             for other, shown in list(ls.session.published.items()):
