@@ -365,16 +365,38 @@ def rules_command(fmt: str) -> None:
 @click.argument("rule")
 def explain(rule: str) -> None:
     """Show a rule's full documentation (ids and aliases are accepted)."""
-    from schemagate.rules.registry import by_id
+    from schemagate.rules.registry import by_id, explanation
 
     found = by_id(rule)
     if found is None:
         click.echo(f"schemagate: error: unknown rule {rule!r} (see `schemagate rules`)",
                    err=True)
         sys.exit(2)
-    header = f"# {found.id} ({found.family}, {found.severity})"
-    aliases = f"\nAlso known as: {', '.join(found.aliases)}\n" if found.aliases else ""
-    click.echo(f"{header}\n\n{found.summary}\n{aliases}\n{found.doc}")
+    click.echo(explanation(found))
+
+
+@main.command("server")
+@click.option("--stdio", is_flag=True,
+              help="Talk LSP over standard input and output (the only transport; accepted "
+                   "because editor clients pass it).")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def server_command(stdio: bool, debug: bool) -> None:
+    """Run the language server over stdio: diagnostics, code actions and hover for migrations
+    in your editor (docs/editors.md)."""
+
+    def body() -> int:
+        try:
+            from schemagate.server.app import serve
+        except ModuleNotFoundError as exc:
+            if exc.name not in ("pygls", "lsprotocol"):
+                raise
+            raise SchemagateError(
+                f"the language server needs {exc.name}: pip install 'schemagate-cli[server]'"
+            ) from None
+        serve()
+        return 0
+
+    _run(debug, body)
 
 
 # --- backup and verify ------------------------------------------------------------------

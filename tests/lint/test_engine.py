@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from schemagate.lint.engine import lint
+from schemagate.model.migration import MigrationSource, Script
+from schemagate.model.settings import Settings
+from schemagate.parse.load import load_migrations
 from tests.conftest import lint_sql, rules_of, with_settings
 
 
@@ -100,3 +104,31 @@ def test_each_history_folder_is_folded_on_its_own_schema(tmp_path: Path) -> None
     flagged = sorted((f.span.path, f.rule) for f in result.active)
     assert flagged == [("a/2_narrow.sql", "lossy-type-change")]
     assert set(result.catalogs) == {"a", "b"}
+
+
+def test_a_reported_migration_is_judged_the_same_when_the_others_are_only_folded(
+        tmp_path: Path) -> None:
+    # Migrations that are folded but not reported skip their down path; what they leave
+    # (the placeholders for objects the history never created) must still reach the next.
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    scripts = {
+        "1_a": ("CREATE TABLE a (id int);", "DROP TABLE a;"),
+        "2_b": ("ALTER TABLE legacy DROP COLUMN old;", "SELECT 1;"),
+        "3_c": ("CREATE INDEX i ON a (id);\nALTER TABLE legacy ADD COLUMN n int;",
+                "ALTER TABLE a DROP COLUMN id;"),
+    }
+    for name, (up, down) in scripts.items():
+        (folder / f"{name}.up.sql").write_text(up, encoding="utf-8")
+        (folder / f"{name}.down.sql").write_text(down, encoding="utf-8")
+    sources = [MigrationSource(name, "golang-migrate",
+                               Script(str(folder / f"{name}.up.sql"), "implicit"),
+                               Script(str(folder / f"{name}.down.sql"), "implicit"))
+               for name in scripts]
+    migrations = load_migrations(sources).migrations
+    everything = lint(migrations, Settings()).findings
+    for name in scripts:
+        alone = lint(migrations, Settings(), report={name}).findings
+        assert [(f.rule, f.span, f.message) for f in alone] == [
+            (f.rule, f.span, f.message) for f in everything if f.migration == name]
+    assert {f.migration for f in everything} >= {"2_b", "3_c"}

@@ -345,22 +345,27 @@ def _lint_migration(engine: _Engine, mig: ParsedMigration, catalog: Catalog,
                     settings: Settings, migration_rules: bool, uses_down: bool) -> None:
     state = MigrationState()
     before = None
+    # A migration that is folded but not reported (`--changed-since`, an editor's other
+    # files) needs only its up path applied: its down runs on a copy and judges nothing.
+    reporting = engine.report is None or mig.name in engine.report
     if mig.down is not None:
+        # The placeholders are part of the schema every later migration sees, reported or not.
+        materialize(catalog, [op for script in (mig.up, mig.down) if script is not None
+                              for st in script.statements for op in st.ops])
+    if mig.down is not None and reporting:
         # Only a down path needs the whole schema as it was: up then down is compared
         # with it. Copying a large catalog for every migration would cost more than the
         # lint itself.
-        materialize(catalog, [op for script in (mig.up, mig.down) if script is not None
-                              for st in script.statements for op in st.ops])
         before = catalog.copy()
         # Comparing with the snapshot then looks only at the tables and indexes that changed.
         catalog.track_changes()
     if mig.up is not None:
         engine.run_script(mig, mig.up, catalog, state, "up")
     after_down = None
-    if mig.down is not None:
+    if mig.down is not None and reporting:
         after_down = catalog.copy()
         engine.run_script(mig, mig.down, after_down, state, "down")
-    if migration_rules and (engine.report is None or mig.name in engine.report):
+    if migration_rules and reporting:
         engine.run_migration_rules(MigrationContext(
             before, catalog, settings, mig, state, after_down, uses_down))
     if before is not None:

@@ -293,3 +293,19 @@ def by_id(rule_id: str) -> Rule | None:
     ids, _ = resolve([rule_id])
     rules = [r for r in all_rules() if r.id in ids]
     return rules[0] if len(rules) == 1 else next((r for r in rules if r.id == rule_id), None)
+
+
+# Each rule's page in docs/rules/, generated from its docstring (reports/rule_pages.py).
+DOCS_URL = "https://github.com/schemagate/schemagate/blob/main/docs/rules/{id}.md"
+
+
+def docs_url(r: Rule) -> str:
+    """Where the rule's documentation is published."""
+    return DOCS_URL.format(id=r.id)
+
+
+def explanation(r: Rule) -> str:
+    """The rule's full documentation as `schemagate explain` prints it (Markdown)."""
+    header = f"# {r.id} ({r.family}, {r.severity})"
+    aliases = f"\nAlso known as: {', '.join(r.aliases)}\n" if r.aliases else ""
+    return f"{header}\n\n{r.summary}\n{aliases}\n{r.doc}"

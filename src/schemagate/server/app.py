@@ -1,0 +1,236 @@
+"""`schemagate server`: the language server's session and its handlers, over stdio.
+
+The session keeps one `lint.workspace.Workspace` per workspace folder, opened the first time
+a document of that folder is opened: discovery, parsing and the settings file are those of
+`schemagate lint` run in that folder. From then on an edit re-parses only the edited
+buffer and re-runs the engine over the kept IR (tens of milliseconds on a history of a few
+hundred migrations, BENCHMARKS.md), and only that document's diagnostics are published.
+A save also re-publishes the other open documents of its folder, whose verdicts may rest on
+the saved one; saving a settings file starts the folder afresh.
+
+Each published document keeps its findings and the lines they were measured on, so that
+code actions and hover answer from what the editor shows without linting again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
+
+from schemagate import __version__
+from schemagate.lint.workspace import FileLint, Workspace
+from schemagate.model.errors import SchemagateError
+from schemagate.model.findings import Finding
+from schemagate.rules.registry import by_id, explanation
+from schemagate.server.actions import fix_action, suppress_action
+from schemagate.server.diagnostics import error_diagnostic, finding_diagnostic
+from schemagate.server.positions import (
+    UTF16,
+    contains,
+    lines_of,
+    overlaps,
+    span_range,
+)
+
+_SETTINGS_FILES = ("pyproject.toml", "schemagate.toml")
+
+
+@dataclass
+class Published:
+    """What was last published for one document."""
+
+    workspace: Workspace
+    path: str  # as the workspace names it
+    lines: list[str]
+    findings: list[Finding]
+
+
+@dataclass
+class Session:
+    """The server's state: the workspaces opened so far and what each document shows."""
+
+    workspaces: dict[Path, Workspace] = field(default_factory=dict)
+    published: dict[str, Published] = field(default_factory=dict)  # by document URI
+    # Folders whose settings could not be used, with the reason already shown to the user.
+    broken: dict[Path, str] = field(default_factory=dict)
+
+
+class SchemagateServer(LanguageServer):
+    """pygls's server with the session it serves."""
+
+    def __init__(self) -> None:
+        super().__init__("schemagate", __version__,
+                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.session = Session()
+
+    @property
+    def encoding(self) -> str:
+        """The position encoding agreed with the client ("utf-16" unless it offered another)."""
+        agreed = self.workspace.position_encoding
+        return str(getattr(agreed, "value", agreed) or UTF16)
+
+    def root_for(self, file: Path) -> Path:
+        """The workspace folder holding ``file`` (the deepest, when folders nest); outside
+        every folder, the folder of the nearest settings file, else the file's own folder."""
+        roots = [Path(to_fs_path(f.uri) or "") for f in self.workspace.folders.values()]
+        if self.workspace.root_path:
+            roots.append(Path(self.workspace.root_path))
+        holding = [r.resolve() for r in roots if r.parts and _under(file, r.resolve())]
+        if holding:
+            return max(holding, key=lambda r: len(r.parts))
+        from schemagate.lint.config import find_config
+
+        config = find_config(file.parent)
+        return config.parent if config is not None else file.parent
+
+    def workspace_for(self, root: Path) -> Workspace | None:
+        """The workspace of a folder, opened (discovered and parsed) the first time; None
+        when its settings cannot be used (the reason is shown once)."""
+        if root in self.session.workspaces:
+            return self.session.workspaces[root]
+        if root in self.session.broken:
+            return None
+        from schemagate.lint.config import load_config
+
+        try:
+            settings, _ = load_config(None, root)
+            workspace = Workspace.open(root, settings)
+        except SchemagateError as exc:
+            self.session.broken[root] = str(exc)
+            self.window_show_message(types.ShowMessageParams(
+                type=types.MessageType.Error, message=f"schemagate: {exc}"))
+            return None
+        self.session.workspaces[root] = workspace
+        return workspace
+
+    def lint_document(self, uri: str, *, changed: bool = True, rediscover: bool = False
+                      ) -> None:
+        """Lint one open document with its buffer standing for its file, and publish.
+        ``rediscover``: a document no migration holds makes discovery run again (it may
+        have been created since); not on every keystroke, only on open and save."""
+        fs_path = to_fs_path(uri)
+        document = self.workspace.get_text_document(uri)
+        if fs_path is None:
+            return
+        file = Path(fs_path).resolve()
+        workspace = self.workspace_for(self.root_for(file))
+        path = workspace.path_of(file) if workspace is not None else None
+        if workspace is None or path is None:
+            self.publish(uri, document.version, [])
+            return
+        if changed and not workspace.update(path, document.source) and rediscover:
+            workspace.refresh()
+            workspace.update(path, document.source)
+        found = workspace.lint_file(path)
+        lines = lines_of(document.source)
+        self.session.published[uri] = Published(workspace, path, lines, found.findings)
+        self.publish(uri, document.version, self.diagnostics(found, lines))
+
+    def diagnostics(self, found: FileLint, lines: list[str]) -> list[types.Diagnostic]:
+        return ([error_diagnostic(e, lines, self.encoding) for e in found.errors]
+                + [finding_diagnostic(f, lines, self.encoding) for f in found.findings])
+
+    def publish(self, uri: str, version: int | None, diagnostics: list[types.Diagnostic]
+                ) -> None:
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=uri, version=version, diagnostics=diagnostics))
+
+    def lines_of_path(self, workspace: Workspace, path: str) -> list[str]:
+        """A workspace file's lines: its open buffer, else the file on disk."""
+        if path in workspace.buffers:
+            return lines_of(workspace.buffers[path])
+        try:
+            return lines_of((workspace.root / path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            return []
+
+
+def _under(file: Path, root: Path) -> bool:
+    return file == root or root in file.parents
+
+
+def make_server() -> SchemagateServer:
+    """A server with every handler registered; `start_io()` runs it."""
+    server = SchemagateServer()
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: SchemagateServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.lint_document(params.text_document.uri, rediscover=True)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: SchemagateServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.lint_document(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: SchemagateServer, params: types.DidSaveTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        fs_path = to_fs_path(uri)
+        if fs_path is not None and Path(fs_path).name in _SETTINGS_FILES:
+            ls.session.workspaces.clear()
+            ls.session.broken.clear()
+            for open_uri in list(ls.session.published):
+                ls.lint_document(open_uri)
+            return
+        ls.lint_document(uri, rediscover=True)
+        saved = ls.session.published.get(uri)
+        if saved is not None:
+            for other, shown in list(ls.session.published.items()):
+                if other != uri and shown.workspace is saved.workspace:
+                    ls.lint_document(other, changed=False)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: SchemagateServer, params: types.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        shown = ls.session.published.pop(uri, None)
+        if shown is not None:
+            shown.workspace.update(shown.path, None)  # the file on disk counts again
+        ls.publish(uri, None, [])
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls: SchemagateServer, params: types.HoverParams) -> types.Hover | None:
+        shown = ls.session.published.get(params.text_document.uri)
+        if shown is None:
+            return None
+        here = [(f, span_range(shown.lines, f.span, ls.encoding)) for f in shown.findings]
+        here = [(f, r) for f, r in here if contains(r, params.position)]
+        rules = {r.id: r for f, _ in here if (r := by_id(f.rule)) is not None}
+        if not rules:
+            return None
+        text = "\n\n---\n\n".join(explanation(r) for r in rules.values())
+        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown,
+                                                        value=text), range=here[0][1])
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix]))
+    def code_action(ls: SchemagateServer, params: types.CodeActionParams
+                    ) -> list[types.CodeAction]:
+        uri = params.text_document.uri
+        shown = ls.session.published.get(uri)
+        if shown is None:
+            return []
+        workspace = shown.workspace
+        actions: list[types.CodeAction] = []
+        for finding in shown.findings:
+            diagnostic = finding_diagnostic(finding, shown.lines, ls.encoding)
+            if not overlaps(diagnostic.range, params.range):
+                continue
+            if finding.fix is not None:
+                actions.append(fix_action(
+                    finding.fix, diagnostic, lambda p: ls.lines_of_path(workspace, p),
+                    lambda p: from_fs_path(str(workspace.root / p)) or "", ls.encoding))
+            suppress = suppress_action(finding, diagnostic, shown.lines, uri, ls.encoding)
+            if suppress is not None:
+                actions.append(suppress)
+        return actions
+
+    return server
+
+
+def serve() -> None:
+    """Run the language server on standard input and output until the client exits."""
+    make_server().start_io()
+
