@@ -29,3 +29,5 @@ class Settings:
     allow_empty: bool = False
     cache: bool = True  # reuse parse results of unchanged files (parse/cache.py)
     cache_dir: str | None = None  # None: the user's cache folder
+    # What `lint --fix` sets lock_timeout to where a migration sets none.
+    lock_timeout: str = "2s"

@@ -23,7 +23,7 @@ from schemagate.model.migration import (
 )
 from schemagate.model.settings import Settings
 from schemagate.parse.frontend import FileFrontend, script_frontend
-from schemagate.parse.source import SourceText, read_source
+from schemagate.parse.source import SourceText, read_source, with_placeholders
 from schemagate.parse.transactions import resolved_mode
 
 T = TypeVar("T")
@@ -46,6 +46,8 @@ class Loaded:
     notices: list[Notice] = field(default_factory=list)
     files: int = 0
     fill_all: bool = False
+    # Texts that stand for files' contents, by the path discovery gave (an editor's buffers).
+    overrides: Mapping[str, str] = field(default_factory=dict)
 
 
 def load_migrations(
@@ -56,14 +58,17 @@ def load_migrations(
     root: Path | None = None,
     fill_placeholders: bool = False,
     cache: ParseCache | None = None,
+    overrides: Mapping[str, str] | None = None,
 ) -> Loaded:
     """Parse every migration; ``transactions`` overrides a layout's transaction mode, and
     ``fill_placeholders`` fills the placeholders no variable names (each in a notice).
+    ``overrides`` gives the text of some scripts by path, read instead of the file (an
+    editor's unsaved buffer).
 
     With a ``cache``, a script whose frontend inputs were seen before is read back from it
     instead of parsed, and new results are stored in it.
     """
-    loaded = Loaded(fill_all=fill_placeholders)
+    loaded = Loaded(fill_all=fill_placeholders, overrides=overrides or {})
     texts: dict[str, SourceText | InputError] = {}
     django_states: dict[str, object] = {}  # per project: its models, file after file
     for source in sources:
@@ -102,7 +107,11 @@ def _django_frontend(source: MigrationSource, states: dict[str, object]) -> File
 
 def _read(file: Path, display: str, variables: Mapping[str, str] | None, loaded: Loaded
           ) -> SourceText | InputError:
-    text = read_source(file, display, variables, fill_all=loaded.fill_all)
+    if display in loaded.overrides:
+        text: SourceText | InputError = with_placeholders(
+            SourceText.of(display, loaded.overrides[display]), variables or {}, loaded.fill_all)
+    else:
+        text = read_source(file, display, variables, fill_all=loaded.fill_all)
     if isinstance(text, SourceText):
         for placeholder, value in text.defaulted:
             line, _ = text.char_position_in_file(placeholder.start)
