@@ -348,19 +348,21 @@ def rules_command(fmt: str) -> None:
 
         click.echo(json.dumps([{"id": r.id, "family": r.family, "severity": str(r.severity),
                                 "summary": r.summary, "aliases": list(r.aliases),
-                                "enabled": r.enabled_by_default} for r in rules], indent=2))
+                                "enabled": r.enabled_by_default, "fix": r.fixable}
+                               for r in rules], indent=2))
         return
     width = max(len(r.id) for r in rules)
     for r in rules:
         off = "" if r.enabled_by_default else " (off by default)"
-        click.echo(f"{r.id:<{width}}  {r.family:<12} {r.severity!s:<8} {r.summary}{off}")
+        fix = f" [{r.fixable} fix]" if r.fixable else ""
+        click.echo(f"{r.id:<{width}}  {r.family:<12} {r.severity!s:<8} {r.summary}{off}{fix}")
 
 
 @main.command()
 @click.argument("rule")
 def explain(rule: str) -> None:
     """Show a rule's full documentation (ids and aliases are accepted)."""
-    from schemagate.rules.registry import by_id
+    from schemagate.rules.registry import autofix_note, by_id
 
     found = by_id(rule)
     if found is None:
@@ -369,7 +371,9 @@ def explain(rule: str) -> None:
         sys.exit(2)
     header = f"# {found.id} ({found.family}, {found.severity})"
     aliases = f"\nAlso known as: {', '.join(found.aliases)}\n" if found.aliases else ""
-    click.echo(f"{header}\n\n{found.summary}\n{aliases}\n{found.doc}")
+    note = autofix_note(found)
+    fix = f"\nAutofix: {note}\n" if note else ""
+    click.echo(f"{header}\n\n{found.summary}\n{aliases}{fix}\n{found.doc}")
 
 
 # --- backup and verify ------------------------------------------------------------------

@@ -24,6 +24,7 @@ from typing import Any
 from schemagate import __version__
 from schemagate.lint.engine import LintResult
 from schemagate.model.findings import Finding, Severity
+from schemagate.model.fixes import Fix
 from schemagate.model.text import escape_json
 from schemagate.reports.location import (
     FINGERPRINT_KEY,
@@ -115,6 +116,23 @@ def _region(f: Finding) -> dict[str, Any]:
     return region
 
 
+def _fix(fix: Fix, root: Path, cwd: Path) -> dict[str, Any]:
+    """A finding's fix as code scanning shows a suggested change: per file, the regions
+    replaced (an insertion is an empty region) and the text put there. Edit ranges end
+    exclusively, as SARIF's endColumn does."""
+    changes: dict[str, list[dict[str, Any]]] = {}
+    for e in fix.edits:
+        changes.setdefault(e.path, []).append({
+            "deletedRegion": {"startLine": e.line, "startColumn": e.column,
+                              "endLine": e.end_line, "endColumn": e.end_column},
+            "insertedContent": {"text": e.content}})
+    return {"description": {"text": fix.title},
+            "artifactChanges": [{"artifactLocation": _artifact(path, root, cwd),
+                                 "replacements": replacements}
+                                for path, replacements in changes.items()],
+            "properties": {"safe": fix.safe}}
+
+
 def _result(f: Finding, index: int, fingerprint: str, artifact: dict[str, Any],
             root: Path, cwd: Path) -> dict[str, Any]:
     props: dict[str, Any] = {"family": f.family}
@@ -134,6 +152,8 @@ def _result(f: Finding, index: int, fingerprint: str, artifact: dict[str, Any],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
         "properties": props,
     }
+    if f.fix is not None:
+        out["fixes"] = [_fix(f.fix, root, cwd)]
     if f.suppressed_by is not None:
         sup = f.suppressed_by
         suppression: dict[str, Any] = {"kind": "inSource", "status": "accepted"}

@@ -303,3 +303,22 @@ def by_id(rule_id: str) -> Rule | None:
     ids, _ = resolve([rule_id])
     rules = [r for r in all_rules() if r.id in ids]
     return rules[0] if len(rules) == 1 else next((r for r in rules if r.id == rule_id), None)
+
+
+def autofix_note(r: Rule) -> str:
+    """Whether `lint --fix` can rewrite the rule's findings, as `rules`, `explain` and the
+    rule pages say it; empty when it cannot."""
+    if r.fixable == "safe":
+        return ("safe: `lint --fix` rewrites the statement where the rewrite runs as "
+                "intended: CONCURRENTLY where the statement then runs outside any "
+                "transaction (a plain SQL script, a golang-migrate or popx `.autocommit.` "
+                "file holding only it, a dbmate `transaction:false` section, a Flyway "
+                "migration of only such statements); new statements after it (VALIDATE, "
+                "the CHECK-based SET NOT NULL, USING INDEX) only where each commits on its "
+                "own (a plain SQL script, a dbmate `transaction:false` section). Where the "
+                "tool runs the file as one transaction, the finding carries no fix: move "
+                "the statement into a migration of its own")
+    if r.fixable == "unsafe":
+        return ("unsafe, it changes what the migration makes: applied only with "
+                "`lint --fix --unsafe-fixes`, on tables created in the same migration")
+    return ""
