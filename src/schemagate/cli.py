@@ -199,6 +199,13 @@ def main() -> None:
               help="With --db: report only the migrations the migration tool's own record "
                    "there does not list as applied (the history before them is still "
                    "folded).")
+@click.option("--fix", "fix", is_flag=True,
+              help="Apply the safe fixes in place, then report the findings that remain.")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Print the fixes as a unified diff and write nothing (exit 1 if any).")
+@click.option("--unsafe-fixes", "unsafe_fixes", is_flag=True,
+              help="With --fix or --diff: also apply fixes that change the migration's "
+                   "meaning (json to jsonb, serial to identity).")
 def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | None,
          select: str | None, ignore: str | None, fail_on: str | None, pg_version: int | None,
          config_file: str | None, variables: tuple[str, ...], db_url: str | None,
@@ -206,7 +213,9 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
          changed_since: str | None = None, sarif_category: str | None = None,
          fill_placeholders: bool | None = None, allow_empty: bool | None = None,
          no_cache: bool = False, baseline: str | None = None,
-         write_baseline: str | None = None, pending: bool = False) -> None:
+         write_baseline: str | None = None, pending: bool = False,
+         fix: bool = False, show_diff: bool = False,
+         unsafe_fixes: bool = False) -> None:
     """Lint migrations (files or folders; default: discovered from the current folder).
 
     Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or input (a file
@@ -233,6 +242,10 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
 
         bar = Progress("parsing")  # drawn only on a terminal, and only for long runs
         try:
+            if fix or show_diff:
+                return _fix(paths, settings, show_diff, unsafe_fixes, fmt, no_help, color,
+                            output, sarif_category, db=db_url, changed_since=changed_since,
+                            progress=bar)
             run = run_lint(paths, settings, db=db_url, changed_since=changed_since,
                            progress=bar, pending=pending)
         finally:
@@ -272,6 +285,32 @@ def _write_baseline(result: Any, path: str, no_help: bool, color: bool | None) -
                            None), err=True, nl=False)
         return 2
     return 0
+
+
+def _fix(paths: Sequence[str], settings: Any, show_diff: bool, unsafe: bool, fmt: str,
+         no_help: bool, color: bool | None, output: str | None, category: str | None,
+         **options: Any) -> int:
+    """`lint --fix` (write, then report what remains) or `lint --diff` (print, write
+    nothing; exit 1 when there is something to fix, as ruff does)."""
+    from schemagate.lint.fix import fix_lint
+
+    done = fix_lint(paths, settings, unsafe=unsafe, write=not show_diff, **options)
+    result = done.run.result
+    hidden = done.unsafe_left()
+    more = (f" ({hidden} more with --unsafe-fixes)" if hidden and not unsafe else "")
+    if show_diff:
+        from schemagate.reports.fixdiff import render_fix_diff
+
+        write_output(render_fix_diff(done.changed(), done.before, done.after), output)
+        click.echo(f"schemagate: would fix {done.fixed} finding(s) in "
+                   f"{len(done.changed())} file(s){more}", err=True)
+        return 2 if result.errors else (1 if done.changed() else 0)
+    write_output(_render(result, fmt, no_help, color, output, category=category,
+                         migrations=done.run.migrations, settings=settings,
+                         stats=done.run.stats), output)
+    click.echo(f"schemagate: {done.fixed} fixed, {len(result.active)} remaining{more}",
+               err=True)
+    return result.exit_code(settings.fail_on)
 
 
 def _render(result: Any, fmt: str, no_help: bool, color: bool | None, output: str | None,
@@ -353,12 +392,14 @@ def rules_command(fmt: str) -> None:
 
         click.echo(json.dumps([{"id": r.id, "family": r.family, "severity": str(r.severity),
                                 "summary": r.summary, "aliases": list(r.aliases),
-                                "enabled": r.enabled_by_default} for r in rules], indent=2))
+                                "enabled": r.enabled_by_default, "fix": r.fixable}
+                               for r in rules], indent=2))
         return
     width = max(len(r.id) for r in rules)
     for r in rules:
         off = "" if r.enabled_by_default else " (off by default)"
-        click.echo(f"{r.id:<{width}}  {r.family:<12} {r.severity!s:<8} {r.summary}{off}")
+        fix = f" [{r.fixable} fix]" if r.fixable else ""
+        click.echo(f"{r.id:<{width}}  {r.family:<12} {r.severity!s:<8} {r.summary}{off}{fix}")
 
 
 @main.command()

@@ -226,3 +226,39 @@ def test_clause_findings_keep_their_fingerprints_while_their_regions_move(
     assert [(r, line) for r, line, _ in _regions(after_doc)] == [
         ("prefer-jsonb", 7), ("prefer-timestamptz", 8), ("drop-column", 13),
         ("set-not-null", 14)]
+
+
+def test_fixes_are_artifact_changes_that_replay_to_the_fixed_file(
+        validator: jsonschema.protocols.Validator, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "001_init.sql").write_text(
+        "CREATE TABLE orders (id bigint PRIMARY KEY, total int);\n", encoding="utf-8")
+    change = folder / "002_check.sql"
+    change.write_text("SET lock_timeout = '1s';\n"
+                      "ALTER TABLE orders ADD CONSTRAINT total_positive CHECK (total >= 0);\n",
+                      encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    doc = _sarif("migrations", code=0)
+    _valid(validator, doc)
+    (result,) = [r for r in doc["runs"][0]["results"] if r["ruleId"] == "add-check-validated"]
+    (fix,) = result["fixes"]
+    assert fix["properties"]["safe"] is True
+    (change_,) = fix["artifactChanges"]
+    assert change_["artifactLocation"]["uri"].endswith("migrations/002_check.sql")
+    lines = change.read_text(encoding="utf-8").splitlines(keepends=True)
+    # Replayed from the end, as a viewer applies them: regions end one past their last
+    # character, an insertion is an empty region.
+    for rep in sorted(change_["replacements"], key=lambda r: (
+            r["deletedRegion"]["startLine"], r["deletedRegion"]["startColumn"]), reverse=True):
+        region = rep["deletedRegion"]
+        assert region["startLine"] == region["endLine"]
+        line = lines[region["startLine"] - 1]
+        lines[region["startLine"] - 1] = (line[:region["startColumn"] - 1]
+                                          + rep["insertedContent"]["text"]
+                                          + line[region["endColumn"] - 1:])
+    assert "".join(lines) == (
+        "SET lock_timeout = '1s';\n"
+        "ALTER TABLE orders ADD CONSTRAINT total_positive CHECK (total >= 0) NOT VALID;\n"
+        "ALTER TABLE orders VALIDATE CONSTRAINT total_positive;\n")

@@ -18,7 +18,7 @@ from schemagate.model.settings import Settings
 
 _KEYS = {"select", "ignore", "fail-on", "pg-version", "dialect", "severity",
          "small-table-rows", "require-reason", "transactions", "vars", "fill-placeholders",
-         "allow-empty", "cache", "cache-dir", "baseline"}
+         "allow-empty", "cache", "cache-dir", "baseline", "lock-timeout"}
 
 
 class ConfigError(SchemagateError, ValueError):
@@ -81,6 +81,8 @@ def settings_from(data: dict[str, Any], where: str) -> Settings:
             s = replace(s, small_table_rows=int(data["small-table-rows"]))
         if "require-reason" in data:
             s = replace(s, require_reason=bool(data["require-reason"]))
+        if "lock-timeout" in data:
+            s = replace(s, lock_timeout=str(data["lock-timeout"]))
         if "severity" in data:
             s = replace(s, severity={k: Severity.parse(str(v))
                                      for k, v in dict(data["severity"]).items()})

@@ -130,7 +130,7 @@ class _Engine:
                 severity = self.size_severity(r, hit, severity, existing, facts)
         return Finding(r.id, r.family, severity, hit.message, span, r.fix, mig.name, sql,
                        hit.object, lock, facts,
-                       statement_span=op.span if op is not None else None)
+                       statement_span=op.span if op is not None else None, fix=hit.fix)
 
     def size_severity(self, r: Rule, hit: Hit, severity: Severity, tables: list[QName],
                       facts: dict[str, object]) -> Severity:
@@ -213,7 +213,7 @@ class _Engine:
                         r.id, r.family, self.severity(r, hit),
                         hit.message, span, r.fix, ctx.migration.name, "", hit.object,
                         hit.lock, dict(hit.facts),
-                        statement_span=self.statement_around(ctx.migration, span)))
+                        statement_span=self.statement_around(ctx.migration, span), fix=hit.fix))
 
 
     def run_folded_rules(self, history: Sequence[ParsedMigration], catalog: Catalog) -> None:

@@ -15,7 +15,7 @@ parsed are data, in the result's `errors`, as is a path that holds no migrations
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -54,14 +54,16 @@ class LintRun:
 
 def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
              changed_since: str | None = None, progress: Progress | None = None,
-             pending: bool = False) -> LintRun:
+             pending: bool = False,
+             overrides: Mapping[str, str] | None = None) -> LintRun:
     """Lint the migrations under ``paths`` (default: the current folder).
 
     ``db``: a live PostgreSQL to read table sizes from (read-only); ``changed_since``: a git
     revision, so that only migrations changed since are reported (the whole history is
     still folded); ``pending``: report only the migrations the tool's record in ``db`` does
     not list as applied (`graph.pending`; the history before them is still folded);
-    ``progress``: a display to keep up to date.
+    ``progress``: a display to keep up to date; ``overrides``: texts read in place of
+    some files, by the path discovery gives them (`lint --diff`'s fixed files).
     """
     if pending and not db:
         from schemagate.graph.pending import PendingError
@@ -80,7 +82,7 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
     loaded = load_migrations(tracked, variables=settings.variables,
                              transactions=settings.transactions,
                              fill_placeholders=settings.fill_placeholders,
-                             cache=_parse_cache(settings))
+                             cache=_parse_cache(settings), overrides=overrides)
     stats = _table_stats(db) if db else None
     report = _report(sources, changed_since)
     state = _pending(db, loaded.migrations) if pending and db else None

@@ -30,3 +30,5 @@ class Settings:
     cache: bool = True  # reuse parse results of unchanged files (parse/cache.py)
     cache_dir: str | None = None  # None: the user's cache folder
     baseline: str | None = None  # a baseline file (lint/baseline.py) whose findings lint hides
+    # What `lint --fix` sets lock_timeout to where a migration sets none.
+    lock_timeout: str = "2s"

@@ -8,6 +8,7 @@ from typing import Any
 from schemagate import __version__
 from schemagate.lint.engine import LintResult
 from schemagate.model.findings import Finding
+from schemagate.model.fixes import Fix
 from schemagate.model.text import escape_json
 
 
@@ -22,10 +23,22 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     }
     if f.facts:
         out["facts"] = f.facts
+    if f.fix is not None:
+        out["fix"] = fix_dict(f.fix)
     if f.suppressed_by is not None:
         out["suppression"] = {"line": f.suppressed_by.span.line,
                               "reason": f.suppressed_by.reason}
     return out
+
+
+def fix_dict(fix: Fix) -> dict[str, Any]:
+    """A finding's fix: its edits' ranges are 1-based, in characters, the end exclusive (an
+    insertion starts and ends at one point)."""
+    return {"title": fix.title, "safe": fix.safe, "edits": [
+        {"path": e.path, "line": e.line, "column": e.column, "end_line": e.end_line,
+         "end_column": e.end_column, "content": e.content,
+         **({"new_file": True} if e.new_file else {})}
+        for e in fix.edits]}
 
 
 def render_json(result: LintResult, *, pretty: bool = True) -> str:

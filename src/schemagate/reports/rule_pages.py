@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from schemagate.rules.registry import FAMILIES, Rule, all_rules
+from schemagate.rules.registry import FAMILIES, Rule, all_rules, autofix_note
 
 REGENERATE = "python scripts/gen_rule_docs.py"
 _NOTICE = (f"<!-- Generated from the rule's docstring and decorator by `{REGENERATE}`; "
@@ -53,6 +53,8 @@ def page(r: Rule) -> str:
         rows.append(("Aliases", ", ".join(f"`{a}`" for a in r.aliases)))
     if r.fix:
         rows.append(("Fix", _cell(r.fix)))
+    if r.fixable:
+        rows.append(("Autofix", _cell(autofix_note(r))))
     table = ["| | |", "| --- | --- |", *(f"| {k} | {v} |" for k, v in rows)]
     return "\n".join([_NOTICE, "", f"# {r.id}", "", r.summary, "", *table, "", r.doc, ""])
 

@@ -31,14 +31,12 @@ from schemagate.lint.fingerprint import (
     uri_reference,
 )
 from schemagate.model.findings import Finding, Severity
+from schemagate.model.fixes import Fix
 from schemagate.model.text import escape_json
-from schemagate.rules.registry import Rule, all_rules
+from schemagate.rules.registry import Rule, all_rules, docs_url
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/schemagate/schemagate"
-# Each rule's page in docs/rules/ (generated from its docstring); the full documentation also
-# travels in `help`, which is what GitHub shows.
-HELP_URI = INFORMATION_URI + "/blob/main/docs/rules/{id}.md"
 SRCROOT = "%SRCROOT%"
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -91,7 +89,7 @@ def rule_descriptor(r: Rule) -> dict[str, Any]:
         "fullDescription": {"text": full},
         "help": {"text": f"{r.summary}\n\n{r.doc}{also}".strip(),
                  "markdown": f"**{r.summary}**\n\n{r.doc}{also}".strip()},
-        "helpUri": HELP_URI.format(id=r.id),
+        "helpUri": docs_url(r),
         "defaultConfiguration": {"level": _LEVEL[r.severity],
                                  "enabled": r.enabled_by_default},
         "properties": props,
@@ -115,6 +113,23 @@ def _region(f: Finding) -> dict[str, Any]:
     return region
 
 
+def _fix(fix: Fix, root: Path, cwd: Path) -> dict[str, Any]:
+    """A finding's fix as code scanning shows a suggested change: per file, the regions
+    replaced (an insertion is an empty region) and the text put there. Edit ranges end
+    exclusively, as SARIF's endColumn does."""
+    changes: dict[str, list[dict[str, Any]]] = {}
+    for e in fix.edits:
+        changes.setdefault(e.path, []).append({
+            "deletedRegion": {"startLine": e.line, "startColumn": e.column,
+                              "endLine": e.end_line, "endColumn": e.end_column},
+            "insertedContent": {"text": e.content}})
+    return {"description": {"text": fix.title},
+            "artifactChanges": [{"artifactLocation": _artifact(path, root, cwd),
+                                 "replacements": replacements}
+                                for path, replacements in changes.items()],
+            "properties": {"safe": fix.safe}}
+
+
 def _result(f: Finding, index: int, fingerprint: str, artifact: dict[str, Any],
             root: Path, cwd: Path) -> dict[str, Any]:
     props: dict[str, Any] = {"family": f.family}
@@ -134,6 +149,8 @@ def _result(f: Finding, index: int, fingerprint: str, artifact: dict[str, Any],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
         "properties": props,
     }
+    if f.fix is not None:
+        out["fixes"] = [_fix(f.fix, root, cwd)]
     if f.suppressed_by is not None:
         sup = f.suppressed_by
         suppression: dict[str, Any] = {"kind": "inSource", "status": "accepted"}

@@ -75,14 +75,14 @@ class SettingLog:
         return log
 
     def on_before(self, statement: ParsedStatement) -> bool:
-        """Whether the last SET before the statement turned the setting on and still applies
-        to it: SET lasts for the session, SET LOCAL for its transaction block."""
-        at = bisect_left(self.indexes, statement.index)
-        if at == 0:
-            return False
-        local, block, on = self.changes[at - 1]
-        applies = not local or (block is not None and block == statement.block)
-        return applies and on
+        """Whether the last SET before the statement that still applies to it turned the
+        setting on: SET lasts for the session, SET LOCAL for its transaction block."""
+        # A SET LOCAL whose transaction has ended gives way to the session's value before it.
+        for i in range(bisect_left(self.indexes, statement.index) - 1, -1, -1):
+            local, block, on = self.changes[i]
+            if not local or (block is not None and block == statement.block):
+                return on
+        return False
 
 
 @dataclass

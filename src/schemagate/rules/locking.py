@@ -4,23 +4,36 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 from schemagate.model import ops as o
 from schemagate.model.catalog import Index, Table
+from schemagate.model.fixes import Fix
 from schemagate.model.locks import LockMode
 from schemagate.model.migration import ParsedScript
-from schemagate.model.names import QName
+from schemagate.model.names import QName, quote_literal
 from schemagate.model.statement_locks import lock_for, op_tables
 from schemagate.model.types import classify_change
+from schemagate.parse.transactions import flyway_runs_outside
 from schemagate.rules.context import RuleContext
 from schemagate.rules.registry import Hit, rule
+from schemagate.rules.rewrite import (
+    StatementText,
+    adds_statements,
+    alone_in_statement,
+    constraint_name,
+    ident,
+    indent,
+    runs_outside_transaction,
+    statement_text,
+)
 from schemagate.rules.volatility import expression_volatility
 
 
 @rule("create-index-non-concurrently", family="locking", dialects=("postgres",), severity="warning",
       ops=(o.CreateIndex,),
       aliases=("require-concurrent-index-creation", "E6", "PG101"),
-      fix="use CREATE INDEX CONCURRENTLY, outside a transaction")
+      fix="use CREATE INDEX CONCURRENTLY, outside a transaction", fixable="safe")
 def create_index_non_concurrently(op: o.CreateIndex, ctx: RuleContext) -> Iterator[Hit]:
     """Building an index without CONCURRENTLY blocks all writes to the table.
 
@@ -80,9 +93,25 @@ def create_index_non_concurrently(op: o.CreateIndex, ctx: RuleContext) -> Iterat
     if op.concurrently or ctx.is_new(op.table):
         return
     name = f" `{op.name.name}`" if op.name else ""
+    table = ctx.table(op.table)
+    fix = None if table is not None and table.partitioned else _concurrently(
+        ctx, replace(op, concurrently=True), "INDEX", "Build the index CONCURRENTLY")
     yield Hit(f"creating index{name} on `{op.table}` without CONCURRENTLY blocks writes to "
               "the table while it builds", object=str(op.table), lock=LockMode.SHARE,
-              facts={"scan": True})
+              facts={"scan": True}, fix=fix)
+
+
+def _concurrently(ctx: RuleContext, changed: o.Operation, keyword: str, title: str
+                  ) -> Fix | None:
+    """`CONCURRENTLY` written after the statement's first `keyword`, where the statement
+    then runs outside a transaction as PostgreSQL requires."""
+    if not runs_outside_transaction(ctx, changed):
+        return None
+    text = statement_text(ctx)
+    at = text.find(keyword) if text is not None else None
+    if text is None or at is None:
+        return None
+    return Fix(title, (text.insert(text.tokens[at].end, " CONCURRENTLY"),))
 
 
 def _has_valid_not_null_check(table: Table | None, column: str) -> bool:
@@ -100,7 +129,8 @@ def _has_valid_not_null_check(table: Table | None, column: str) -> bool:
 @rule("set-not-null", family="locking", severity="warning", ops=(o.SetNotNull,),
       dialects=("postgres",),
       aliases=("adding-not-nullable-field", "E2", "PG303"),
-      fix="add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL")
+      fix="add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL",
+      fixable="safe")
 def set_not_null(op: o.SetNotNull, ctx: RuleContext) -> Iterator[Hit]:
     """SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock.
 
@@ -173,13 +203,41 @@ def set_not_null(op: o.SetNotNull, ctx: RuleContext) -> Iterator[Hit]:
         return
     yield Hit(f"`SET NOT NULL` on `{op.table}.{op.column}` scans the whole table under an "
               "ACCESS EXCLUSIVE lock", object=f"{op.table}.{op.column}",
-              lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True})
+              lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True},
+              fix=_not_null_fix(op, ctx, table))
+
+
+def _not_null_fix(op: o.SetNotNull, ctx: RuleContext, table: Table | None) -> Fix | None:
+    """The check first, validated in a statement of its own, then SET NOT NULL (which the
+    valid check spares its scan, from PostgreSQL 12), then the check dropped. Offered only
+    where each new statement commits on its own: in one transaction the VALIDATE would scan
+    under the ACCESS EXCLUSIVE lock the ADD took."""
+    if ctx.settings.pg_version < 12 or not adds_statements(ctx) or not alone_in_statement(ctx):
+        return None
+    text = statement_text(ctx)
+    head = text.altered_table() if text is not None else None
+    if text is None or head is None:
+        return None
+    written, _, last = head
+    at = text.find("SET", last + 1)
+    if at is None or at < 1:
+        return None
+    column = text.tokens[at - 1].text
+    name = constraint_name(op.table.name, op.column, "not_null")
+    if table is not None and any(c.name == name for c in table.constraints):
+        return None
+    pad = indent(text)
+    check = ident(name)
+    return Fix("Check NOT NULL with a validated constraint first", text.inserts(
+        (0, f"{written} ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID;\n"
+            f"{pad}{written} VALIDATE CONSTRAINT {check};\n{pad}"),
+        (len(text.sql), f";\n{pad}{written} DROP CONSTRAINT {check}")))
 
 
 @rule("drop-index-non-concurrently", family="locking", severity="warning", ops=(o.DropIndex,),
       dialects=("postgres",),
       aliases=("require-concurrent-index-deletion", "PG102"),
-      fix="use DROP INDEX CONCURRENTLY, outside a transaction")
+      fix="use DROP INDEX CONCURRENTLY, outside a transaction", fixable="safe")
 def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[Hit]:
     """Dropping an index without CONCURRENTLY blocks reads and writes on its table.
 
@@ -237,9 +295,12 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
                                   or _made_here(index, ctx)):
             continue
         where = f" on `{index.table}`" if index else ""
+        # DROP INDEX CONCURRENTLY drops one index, without CASCADE.
+        fix = None if len(op.names) > 1 or op.cascade else _concurrently(
+            ctx, replace(op, concurrently=True), "INDEX", "Drop the index CONCURRENTLY")
         yield Hit(f"dropping index `{name}`{where} without CONCURRENTLY takes an ACCESS "
                   "EXCLUSIVE lock", object=str(index.table if index else name),
-                  lock=LockMode.ACCESS_EXCLUSIVE, span=op.name_site(i))
+                  lock=LockMode.ACCESS_EXCLUSIVE, span=op.name_site(i), fix=fix)
 
 
 def _dropped_later(table: QName, ctx: RuleContext) -> bool:
@@ -267,7 +328,7 @@ def _made_here(index: Index, ctx: RuleContext) -> bool:
 @rule("reindex-non-concurrently", family="locking", severity="warning", ops=(o.Reindex,),
       dialects=("postgres",),
       aliases=("require-concurrent-reindex",),
-      fix="REINDEX ... CONCURRENTLY (PostgreSQL 12+)")
+      fix="REINDEX ... CONCURRENTLY (PostgreSQL 12+)", fixable="safe")
 def reindex_non_concurrently(op: o.Reindex, ctx: RuleContext) -> Iterator[Hit]:
     """REINDEX without CONCURRENTLY blocks writes to the table (and reads of the index).
 
@@ -316,8 +377,11 @@ def reindex_non_concurrently(op: o.Reindex, ctx: RuleContext) -> Iterator[Hit]:
     how = ("use REINDEX ... CONCURRENTLY" if ctx.settings.pg_version >= 12 else
            "PostgreSQL < 12 has no REINDEX CONCURRENTLY: build a new index concurrently and "
            "swap")
+    # REINDEX SYSTEM has no concurrent form.
+    fix = None if ctx.settings.pg_version < 12 or op.target == "system" else _concurrently(
+        ctx, replace(op, concurrently=True), op.target.upper(), "Rebuild CONCURRENTLY")
     yield Hit(f"`REINDEX {op.target.upper()} {op.name}` blocks writes while it rebuilds; {how}",
-              object=op.name, lock=LockMode.SHARE)
+              object=op.name, lock=LockMode.SHARE, fix=fix)
 
 
 def _qname(text: str) -> QName:
@@ -327,7 +391,8 @@ def _qname(text: str) -> QName:
 
 @rule("add-foreign-key-validated", family="locking", dialects=("postgres",), severity="warning",
       ops=(o.AddConstraint,), aliases=("adding-foreign-key-constraint", "E1"),
-      fix="ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a later transaction")
+      fix="ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a later transaction",
+      fixable="safe")
 def add_foreign_key_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
     """Adding a foreign key validates every row while blocking writes on both tables.
 
@@ -394,13 +459,45 @@ def add_foreign_key_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator
         return
     yield Hit(f"adding foreign key on `{op.table}` validates every row while blocking writes "
               f"to `{op.table}` and `{con.ref_table}`", object=str(op.table),
-              lock=LockMode.SHARE_ROW_EXCLUSIVE, facts={"scan": True})
+              lock=LockMode.SHARE_ROW_EXCLUSIVE, facts={"scan": True},
+              fix=_not_valid_fix(op, ctx))
+
+
+def _not_valid_fix(op: o.AddConstraint, ctx: RuleContext) -> Fix | None:
+    """`NOT VALID` on the constraint, and its VALIDATE in the statement after. Offered only
+    where that statement commits on its own: in the ADD's transaction the validating scan
+    would run under the lock the ADD took, and nothing would be gained."""
+    if op.constraint.name is None or op.clause is None or not adds_statements(ctx):
+        return None
+    text = statement_text(ctx)
+    head = text.altered_table() if text is not None else None
+    where = text.span_offsets(op.clause) if text is not None else None
+    if text is None or head is None or where is None:
+        return None
+    name = _constraint_name_at(text, where[0])
+    if name is None:
+        return None
+    written = head[0]
+    return Fix("Add the constraint NOT VALID, then VALIDATE it", text.inserts(
+        (where[1], " NOT VALID"),
+        (len(text.sql), f";\n{indent(text)}{written} VALIDATE CONSTRAINT {name}")))
+
+
+def _constraint_name_at(text: StatementText, start: int) -> str | None:
+    """The name of `ADD CONSTRAINT name …` that starts at character `start`, as written."""
+    toks = text.tokens
+    at = next((i for i, t in enumerate(toks) if t.start == start), None)
+    if at is None or at + 2 >= len(toks) or toks[at].name != "ADD_P" or (
+            toks[at + 1].name != "CONSTRAINT"):
+        return None
+    return toks[at + 2].text
 
 
 @rule("add-check-validated", family="locking", severity="warning", ops=(o.AddConstraint,),
       dialects=("postgres",),
       aliases=("constraint-missing-not-valid", "E1", "PG305"),
-      fix="ADD CONSTRAINT ... CHECK (...) NOT VALID, then VALIDATE CONSTRAINT")
+      fix="ADD CONSTRAINT ... CHECK (...) NOT VALID, then VALIDATE CONSTRAINT",
+      fixable="safe")
 def add_check_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
     """Adding a CHECK constraint scans the table under an ACCESS EXCLUSIVE lock.
 
@@ -455,7 +552,7 @@ def add_check_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
         return
     yield Hit(f"adding CHECK constraint on `{op.table}` scans every row under an ACCESS "
               "EXCLUSIVE lock", object=str(op.table), lock=LockMode.ACCESS_EXCLUSIVE,
-              facts={"scan": True})
+              facts={"scan": True}, fix=_not_valid_fix(op, ctx))
 
 
 @rule("validate-in-same-transaction", family="locking", dialects=("postgres",), severity="warning",
@@ -691,7 +788,8 @@ def add_column_rewrite(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
 @rule("add-unique-constraint", family="locking", severity="warning", ops=(o.AddConstraint,),
       dialects=("postgres",),
       aliases=("disallowed-unique-constraint", "E7", "PG105"),
-      fix="CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX")
+      fix="CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX",
+      fixable="safe")
 def add_unique_constraint(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
     """ADD UNIQUE builds its index while blocking reads and writes.
 
@@ -738,13 +836,51 @@ def add_unique_constraint(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit
         return
     yield Hit(f"adding UNIQUE on `{op.table}` ({', '.join(con.columns)}) builds an index "
               "under an ACCESS EXCLUSIVE lock", object=str(op.table),
-              lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True})
+              lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True},
+              fix=_using_index_fix(op, ctx, "UNIQUE"))
+
+
+def _using_index_fix(op: o.AddConstraint, ctx: RuleContext, kind: str) -> Fix | None:
+    """The unique index built CONCURRENTLY in a statement of its own, then the constraint
+    made from it. Offered for `ADD CONSTRAINT name UNIQUE|PRIMARY KEY (columns)` alone in
+    its statement, with nothing more to it (INCLUDE, WITH, NULLS NOT DISTINCT, DEFERRABLE
+    have no place in the index statement), where each statement commits on its own."""
+    if op.constraint.name is None or op.clause is None or not adds_statements(ctx) or (
+            not alone_in_statement(ctx)):
+        return None
+    text = statement_text(ctx)
+    head = text.altered_table() if text is not None else None
+    where = text.span_offsets(op.clause) if text is not None else None
+    if text is None or head is None or where is None or text.tokens[2].name == "IF_P":
+        return None
+    toks = text.tokens
+    at = next((i for i, t in enumerate(toks) if t.start == where[0]), None)
+    words = kind.split()
+    if at is None or [t.name for t in toks[at:at + 2]] != ["ADD_P", "CONSTRAINT"]:
+        return None
+    first = at + 3
+    last = first + len(words) - 1
+    if [t.name for t in toks[first:last + 1]] != words or last + 1 >= len(toks) or (
+            toks[last + 1].name != "ASCII_40"):
+        return None
+    close = text.find("ASCII_41", last + 1)
+    nested = text.find("ASCII_40", last + 2)
+    if close is None or toks[close].end != where[1] or (nested is not None and nested < close):
+        return None
+    name = toks[at + 2].text
+    columns = text.sql[toks[last + 1].end:toks[close].start]
+    return Fix("Build the unique index CONCURRENTLY, then add the constraint USING INDEX", (
+        text.insert(0, f"CREATE UNIQUE INDEX CONCURRENTLY {name} ON {head[1]} ({columns});\n"
+                       f"{indent(text)}"),
+        text.replace(toks[first].start, where[1],
+                     f"{text.between(first, last)} USING INDEX {name}")))
 
 
 @rule("add-primary-key", family="locking", severity="warning", ops=(o.AddConstraint,),
       dialects=("postgres",),
       aliases=("adding-serial-primary-key-field", "PG104"),
-      fix="CREATE UNIQUE INDEX CONCURRENTLY, then ADD PRIMARY KEY USING INDEX")
+      fix="CREATE UNIQUE INDEX CONCURRENTLY, then ADD PRIMARY KEY USING INDEX",
+      fixable="safe")
 def add_primary_key(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
     """ADD PRIMARY KEY builds an index (and may check NOT NULL) under ACCESS EXCLUSIVE.
 
@@ -790,9 +926,14 @@ def add_primary_key(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
     con = op.constraint
     if con.kind != "primary" or con.using_index or ctx.is_new(op.table):
         return
+    table = ctx.table(op.table)
+    # USING INDEX would still mark nullable key columns NOT NULL, scanning the table.
+    not_null = table is not None and all(
+        (c := table.column(name)) is not None and c.not_null for name in con.columns)
     yield Hit(f"adding a primary key to `{op.table}` builds its index under an ACCESS "
               "EXCLUSIVE lock", object=str(op.table), lock=LockMode.ACCESS_EXCLUSIVE,
-              facts={"scan": True})
+              facts={"scan": True},
+              fix=_using_index_fix(op, ctx, "PRIMARY KEY") if not_null else None)
 
 
 @rule("add-exclusion-constraint", family="locking", dialects=("postgres",), severity="warning",
@@ -1003,7 +1144,8 @@ _ALL_OPS: tuple[type[o.Operation], ...] = (
 @rule("missing-lock-timeout", family="locking", severity="warning", ops=_ALL_OPS,
       dialects=("postgres",),
       aliases=("require-lock-timeout", "E9"),
-      fix="SET lock_timeout = '2s' (or SET LOCAL inside the transaction) before it")
+      fix="SET lock_timeout = '2s' (or SET LOCAL inside the transaction) before it",
+      fixable="safe")
 def missing_lock_timeout(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """A blocking lock requested with no lock_timeout: one long query stalls everything.
 
@@ -1051,7 +1193,32 @@ def missing_lock_timeout(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     if table is not None:
         yield Hit(f"{lock_for(op)} lock on `{table}` with no lock_timeout set: if it waits, "
                   "every query on the table queues behind it", object=str(table),
-                  lock=lock_for(op))
+                  lock=lock_for(op), fix=_lock_timeout_fix(ctx))
+
+
+# The statements whose CONCURRENTLY form needs a file of their own in golang-migrate, Prisma
+# and popx: a SET before them would make the file one transaction.
+_CONCURRENT_KINDS = (o.CreateIndex, o.DropIndex, o.Reindex, o.DetachPartition)
+
+
+def _lock_timeout_fix(ctx: RuleContext) -> Fix | None:
+    """`SET lock_timeout` before the script's first statement, unless that would put a
+    statement that must run outside a transaction into one: a lone statement of a file sent
+    as one query, or a Flyway migration Flyway runs without a transaction."""
+    script = ctx.script
+    mode = script.script.transaction
+    statements = script.statements
+    if mode == "detected" and any(flyway_runs_outside(st.ops) for st in statements):
+        return None
+    if mode == "implicit" and len(statements) == 1 and any(
+            isinstance(x, _CONCURRENT_KINDS) for x in statements[0].ops):
+        return None
+    text = statement_text(ctx, statements[0])
+    if text is None:
+        return None
+    value = quote_literal(ctx.settings.lock_timeout)
+    return Fix(f"Set lock_timeout to {value} first",
+               (text.insert(0, f"SET lock_timeout = {value};\n{indent(text)}"),))
 
 
 @rule("missing-statement-timeout", family="locking", severity="warning", ops=_ALL_OPS,

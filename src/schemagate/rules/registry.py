@@ -26,6 +26,7 @@ from typing import Any, Literal, TypeVar, overload
 
 from schemagate.model.catalog import Catalog
 from schemagate.model.findings import Severity
+from schemagate.model.fixes import Fix
 from schemagate.model.locks import LockMode
 from schemagate.model.migration import ParsedMigration
 from schemagate.model.ops import Operation
@@ -38,6 +39,9 @@ from schemagate.rules.context import MigrationContext, RuleContext, ScriptSuppre
 Scope = Literal["operation", "migration", "suppressions", "history", "folded"]
 # How often a finding of the rule is a true problem (SARIF's `precision`).
 Precision = Literal["very-high", "high", "medium", "low"]
+# Whether the rule's findings can carry a rewrite, and whether it keeps the migration's
+# meaning ("safe": `lint --fix`) or changes it ("unsafe": only with `--unsafe-fixes`).
+Fixable = Literal["safe", "unsafe"]
 
 # The rule modules, in catalog order (RULES.md). A new module is added here.
 RULE_MODULES = (
@@ -92,6 +96,8 @@ class Hit:
     # The severity when the live database (--db) shows the table holds rows: the evidence
     # that the harm is certain (a NOT NULL column with no default then fails to add).
     severity_with_rows: Severity | None = None
+    # The rewrite that removes this finding, where the rule knows one that applies here.
+    fix: Fix | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,10 @@ class Rule:
     # Whether the rule still runs on an operation whose own table or column the history says
     # does not exist; every other rule is silent there, its verdict resting on a guess.
     sees_unknown: bool = False
+    # Whether its findings can carry a `Fix` (`lint --fix`), and of which kind; a rule that
+    # declares one still leaves it off a finding where it cannot apply (the layout wraps
+    # the statement in a transaction, the PostgreSQL version lacks the form).
+    fixable: Fixable | None = None
 
     @property
     def sections(self) -> dict[str, str]:
@@ -157,7 +167,7 @@ def rule(
     fix: str = ..., dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
     grows_with_table: bool | None = ..., irreversible: bool = ...,
     needs_unknown_refs: bool = ..., precision: Precision | None = ...,
-    sees_unknown: bool = ...,
+    sees_unknown: bool = ..., fixable: Fixable | None = ...,
 ) -> Callable[[OperationCheck[OpT | OpU]], OperationCheck[OpT | OpU]]: ...
 
 
@@ -168,7 +178,7 @@ def rule(
     fix: str = ..., dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
     grows_with_table: bool | None = ..., irreversible: bool = ...,
     needs_unknown_refs: bool = ..., precision: Precision | None = ...,
-    sees_unknown: bool = ...,
+    sees_unknown: bool = ..., fixable: Fixable | None = ...,
 ) -> Callable[[OperationCheck[OpT]], OperationCheck[OpT]]: ...
 
 
@@ -179,7 +189,7 @@ def rule(
     dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
     grows_with_table: bool | None = ..., irreversible: bool = ...,
     needs_unknown_refs: bool = ..., precision: Precision | None = ...,
-    sees_unknown: bool = ...,
+    sees_unknown: bool = ..., fixable: Fixable | None = ...,
 ) -> Callable[[MigrationCheck], MigrationCheck]: ...
 
 
@@ -190,7 +200,7 @@ def rule(
     dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
     grows_with_table: bool | None = ..., irreversible: bool = ...,
     needs_unknown_refs: bool = ..., precision: Precision | None = ...,
-    sees_unknown: bool = ...,
+    sees_unknown: bool = ..., fixable: Fixable | None = ...,
 ) -> Callable[[SuppressionsCheck], SuppressionsCheck]: ...
 
 
@@ -201,7 +211,7 @@ def rule(
     dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
     grows_with_table: bool | None = ..., irreversible: bool = ...,
     needs_unknown_refs: bool = ..., precision: Precision | None = ...,
-    sees_unknown: bool = ...,
+    sees_unknown: bool = ..., fixable: Fixable | None = ...,
 ) -> Callable[[HistoryCheck], HistoryCheck]: ...
 
 
@@ -212,7 +222,7 @@ def rule(
     dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
     grows_with_table: bool | None = ..., irreversible: bool = ...,
     needs_unknown_refs: bool = ..., precision: Precision | None = ...,
-    sees_unknown: bool = ...,
+    sees_unknown: bool = ..., fixable: Fixable | None = ...,
 ) -> Callable[[FoldedCheck], FoldedCheck]: ...
 
 
@@ -222,7 +232,7 @@ def rule(
     fix: str = "", dialects: tuple[str, ...] | None = None, destroys_data: bool | None = None,
     grows_with_table: bool | None = None, irreversible: bool = False,
     needs_unknown_refs: bool = False, precision: Precision | None = None,
-    sees_unknown: bool = False,
+    sees_unknown: bool = False, fixable: Fixable | None = None,
 ) -> Callable[[Check], Check]:
     """Declare a rule. ``ops`` lists the operation types an operation-scope rule looks at;
     properties left None take the family's default."""
@@ -242,7 +252,7 @@ def rule(
                               else grows_with_table),
             irreversible=irreversible, needs_unknown_refs=needs_unknown_refs,
             precision=defaults.precision if precision is None else precision,
-            sees_unknown=sees_unknown,
+            sees_unknown=sees_unknown, fixable=fixable,
         )
         return func
 
@@ -308,4 +318,25 @@ def explanation(r: Rule) -> str:
     """The rule's full documentation as `schemagate explain` prints it (Markdown)."""
     header = f"# {r.id} ({r.family}, {r.severity})"
     aliases = f"\nAlso known as: {', '.join(r.aliases)}\n" if r.aliases else ""
-    return f"{header}\n\n{r.summary}\n{aliases}\n{r.doc}"
+    note = autofix_note(r)
+    fix = f"\nAutofix: {note}\n" if note else ""
+    return f"{header}\n\n{r.summary}\n{aliases}{fix}\n{r.doc}"
+
+
+def autofix_note(r: Rule) -> str:
+    """Whether `lint --fix` can rewrite the rule's findings, as `rules`, `explain` and the
+    rule pages say it; empty when it cannot."""
+    if r.fixable == "safe":
+        return ("safe: `lint --fix` rewrites the statement where the rewrite runs as "
+                "intended: CONCURRENTLY where the statement then runs outside any "
+                "transaction (a plain SQL script, a golang-migrate or popx `.autocommit.` "
+                "file holding only it, a dbmate `transaction:false` section, a Flyway "
+                "migration of only such statements); new statements after it (VALIDATE, "
+                "the CHECK-based SET NOT NULL, USING INDEX) only where each commits on its "
+                "own (a plain SQL script, a dbmate `transaction:false` section). Where the "
+                "tool runs the file as one transaction, the finding carries no fix: move "
+                "the statement into a migration of its own")
+    if r.fixable == "unsafe":
+        return ("unsafe, it changes what the migration makes: applied only with "
+                "`lint --fix --unsafe-fixes`, on tables created in the same migration")
+    return ""

@@ -1,0 +1,224 @@
+"""The text a fix rewrites: a statement's own tokens, where they stand in its file.
+
+Rules judge operations, never text; but a fix must say which characters change, so the
+rules that offer one build it here, from the statement's text (`ParsedStatement.sql`) and the
+span of its first character. A fix is offered only where that text is the file's, character
+for character: the statement's text, walked from where its span starts, must end exactly
+where its span ends. A SQL file passes; an SQL string inside a Python call usually does not
+(its quotes, escapes and concatenations stand between), and then no fix is offered rather
+than a wrong one.
+
+Tokens come from PostgreSQL's own scanner (pglast), so that a keyword inside a comment or a
+string literal is never taken for one. Names that go into new statements are copied as the
+statement wrote them (so `Orders` stays unquoted or quoted as it was), or else go through
+`model.names.quote_ident`.
+
+Whether a statement can run outside a transaction once it says CONCURRENTLY is also decided
+here, from the transaction model the layout gave its script (`parse.transactions`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from schemagate.model import ops as o
+from schemagate.model.fixes import Edit
+from schemagate.model.migration import ParsedStatement
+from schemagate.model.names import quote_ident
+from schemagate.model.span import Span
+from schemagate.parse.transactions import flyway_runs_outside, transaction_blocks
+from schemagate.rules.context import RuleContext
+
+_COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
+_DOT = "ASCII_46"
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One token of the statement: character offsets into its text, end exclusive."""
+
+    start: int
+    end: int
+    name: str  # the scanner's name: a keyword in capitals, IDENT, ASCII_40 for "("…
+    text: str
+
+
+@dataclass
+class StatementText:
+    """A statement's text where it stands: `line`/`column` are its first character's."""
+
+    sql: str
+    path: str
+    line: int
+    column: int
+    _tokens: list[Token] | None = field(default=None, repr=False)
+
+    @property
+    def tokens(self) -> list[Token]:
+        """The statement's tokens, comments left out."""
+        if self._tokens is None:
+            from pglast import parser as pg
+
+            self._tokens = [Token(t.start, t.end + 1, t.name, self.sql[t.start:t.end + 1])
+                            for t in pg.scan(self.sql) if t.name not in _COMMENTS]
+        return self._tokens
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """The 1-based line and character column of a character offset into the text."""
+        newlines = self.sql.count("\n", 0, offset)
+        if newlines == 0:
+            return self.line, self.column + offset
+        return self.line + newlines, offset - self.sql.rfind("\n", 0, offset)
+
+    def offset(self, line: int, column: int) -> int | None:
+        """The character offset of a position in the file, if it falls inside the text."""
+        at, current = 0, self.line
+        while current < line:
+            at = self.sql.find("\n", at) + 1
+            if at == 0:
+                return None
+            current += 1
+        at += column - (self.column if line == self.line else 1)
+        return at if 0 <= at <= len(self.sql) else None
+
+    def replace(self, start: int, end: int, content: str) -> Edit:
+        """An edit replacing the text's characters [start, end) with `content`."""
+        line, column = self.position(start)
+        end_line, end_column = self.position(end)
+        return Edit(self.path, line, column, end_line, end_column, content)
+
+    def insert(self, at: int, content: str) -> Edit:
+        return self.replace(at, at, content)
+
+    def inserts(self, *at: tuple[int, str]) -> tuple[Edit, ...]:
+        """Insertions, in order; two at the same point become one, in the order given."""
+        merged: dict[int, str] = {}
+        for offset, content in at:
+            merged[offset] = merged.get(offset, "") + content
+        return tuple(self.insert(offset, content) for offset, content in sorted(merged.items()))
+
+    def append(self, content: str) -> Edit:
+        """An edit inserting `content` right after the statement's last character (before
+        its semicolon, if it has one)."""
+        return self.insert(len(self.sql), content)
+
+    def find(self, name: str, start: int = 0) -> int | None:
+        """The index of the first token named `name` from token `start` on."""
+        for i in range(start, len(self.tokens)):
+            if self.tokens[i].name == name:
+                return i
+        return None
+
+    def between(self, first: int, last: int) -> str:
+        """The text from token `first` to token `last`, both included, as written."""
+        return self.sql[self.tokens[first].start:self.tokens[last].end]
+
+    def name_at(self, i: int) -> tuple[str, int] | None:
+        """The (possibly qualified) name that starts at token `i`, as written, and the index
+        of its last token."""
+        if i >= len(self.tokens) or self.tokens[i].name.startswith("ASCII_"):
+            return None
+        last = i
+        while (last + 2 < len(self.tokens) and self.tokens[last + 1].name == _DOT
+               and not self.tokens[last + 2].name.startswith("ASCII_")):
+            last += 2
+        return self.between(i, last), last
+
+    def altered_table(self) -> tuple[str, str, int] | None:
+        """`ALTER TABLE [IF EXISTS] name`: that head as written, the name alone, and the
+        index of the name's last token; None for `ONLY` (the fix would have to say whether
+        its new statements reach the children)."""
+        toks = self.tokens
+        if len(toks) < 3 or toks[0].name != "ALTER" or toks[1].name != "TABLE":
+            return None
+        i = 2
+        if toks[i].name == "IF_P" and i + 1 < len(toks) and toks[i + 1].name == "EXISTS":
+            i += 2
+        if i < len(toks) and toks[i].name == "ONLY":
+            return None
+        found = self.name_at(i)
+        if found is None:
+            return None
+        return self.sql[:toks[found[1]].end], found[0], found[1]
+
+    def span_offsets(self, span: Span) -> tuple[int, int] | None:
+        """The character offsets [start, end) of a span inside the statement."""
+        start = self.offset(span.line, span.column)
+        end = self.offset(span.end_line, span.end_column)
+        if start is None or end is None or span.path != self.path:
+            return None
+        return start, end + 1
+
+
+def statement_text(ctx: RuleContext, st: ParsedStatement | None = None
+                   ) -> StatementText | None:
+    """The statement at hand (or `st`) as it stands in its file, or None when its text is
+    not the file's character for character."""
+    st = st or ctx.statement
+    if not st.ops or not st.sql:
+        return None
+    span = st.ops[0].span.resolved()
+    text = StatementText(st.sql, span.path, span.line, span.column)
+    if text.position(len(st.sql) - 1) != (span.end_line, span.end_column):
+        return None
+    return text
+
+
+def indent(text: StatementText) -> str:
+    """What puts a new line at the statement's column (statements are indented with blanks
+    in every history read so far)."""
+    return " " * (text.column - 1)
+
+
+def runs_outside_transaction(ctx: RuleContext, changed: o.Operation) -> bool:
+    """Whether the statement at hand would run outside any transaction with `changed` in
+    place of its operation (a `CREATE INDEX` become `CONCURRENTLY`).
+
+    Only Flyway decides the transaction from the statements ("detected"): there the whole
+    migration must then hold only statements Flyway runs outside one, or Flyway refuses it.
+    Every other layout wraps by file and count, which the change leaves as they are.
+    """
+    script, st = ctx.script, ctx.statement
+    if script.script.transaction != "detected":
+        return st.block is None
+    statements = [tuple(changed if s is st and type(x) is type(changed) else x for x in s.ops)
+                  for s in script.statements]
+    if not all(flyway_runs_outside(ops) for ops in statements if ops):
+        return False
+    return transaction_blocks(statements, "detected")[st.index] is None
+
+
+def adds_statements(ctx: RuleContext) -> bool:
+    """Whether statements added before or after the one at hand each run on their own, as
+    the statement does: a script sent statement by statement, outside any BEGIN. A tool that
+    sends a file as one query (golang-migrate) or wraps it (dbmate, Flyway) would run them
+    in one transaction, where a VALIDATE keeps the lock the ADD took."""
+    return ctx.script.script.transaction == "autocommit" and ctx.statement.block is None
+
+
+def alone_in_statement(ctx: RuleContext) -> bool:
+    """Whether the operation at hand is the statement's only one (an ALTER TABLE with
+    one action), so that a fix may move or split the statement whole."""
+    return len(ctx.statement.ops) == 1
+
+
+def constraint_name(table: str, column: str, suffix: str) -> str:
+    """A constraint name in PostgreSQL's own manner (`orders_total_check`), cut to the 63
+    bytes PostgreSQL keeps."""
+    base = f"{table}_{column}"
+    while len(f"{base}_{suffix}".encode()) > 63:
+        base = base[:-1]
+    return f"{base}_{suffix}"
+
+
+def ident(name: str) -> str:
+    """A name for new SQL: bare when PostgreSQL reads it back unchanged, else quoted."""
+    plain = name.isidentifier() and name == name.lower() and name.isascii()
+    return name if plain and not _reserved(name) else quote_ident(name)
+
+
+def _reserved(name: str) -> bool:
+    from pglast import parser as pg
+
+    scanned = pg.scan(name)
+    return len(scanned) != 1 or scanned[0].name != "IDENT"
