@@ -14,7 +14,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from schemagate.lint.workspace import Workspace
 from schemagate.model.settings import Settings
 
-pytestmark = pytest.mark.asyncio(loop_scope="function")
+# Each test starts `schemagate server` as an editor does: slow, like the other end-to-end runs.
+pytestmark = [pytest.mark.asyncio(loop_scope="function"), pytest.mark.slow]
 
 USERS = "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n"
 ORDERS = (
