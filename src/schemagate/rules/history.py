@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from schemagate.fold import apply
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog, Constraint, Table, View
-from schemagate.model.migration import ParsedMigration, ParsedScript
+from schemagate.model.migration import ParsedMigration, ParsedScript, rollback_units
 from schemagate.model.names import QName
 from schemagate.model.settings import Settings
 from schemagate.model.span import Span
@@ -489,17 +489,21 @@ def find_unknown_objects(migrations: Sequence[ParsedMigration],
     if not _starts_from_empty(migrations[0]):
         return
     catalog = Catalog()
-    for position, mig in enumerate(migrations):
-        if not _check_script(mig, mig.up, "up", catalog):
-            return
-        if position == 0 and mig.unknown_refs:
-            # The first migration uses what it does not create: the history starts from a
-            # schema built elsewhere (a baseline, `create_all()`), not from an empty one.
-            mig.unknown_refs.clear()
-            mig.unknown_subjects.clear()
-            return
-        if mig.down is not None:
-            _check_script(mig, mig.down, "down", catalog.copy())
+    for position, unit in enumerate(rollback_units(migrations)):
+        for mig in unit:
+            if not _check_script(mig, mig.up, "up", catalog):
+                return
+            if position == 0 and mig is unit[0] and mig.unknown_refs:
+                # The first migration uses what it does not create: the history starts from
+                # a schema built elsewhere (a baseline, `create_all()`), not from an empty one.
+                mig.unknown_refs.clear()
+                mig.unknown_subjects.clear()
+                return
+        # A unit's downs run newest first, over what all of its ups made.
+        after_up = catalog.copy()
+        for mig in reversed(unit):
+            if mig.down is not None and not _check_script(mig, mig.down, "down", after_up):
+                break
 
 
 def _check_script(mig: ParsedMigration, script: ParsedScript | None, direction: str,

@@ -413,6 +413,7 @@ class _Finder:
             version=plan.version,
             repeatable=plan.repeatable,
             dialect=plan.dialect,
+            rollback_unit=plan.rollback_unit,
         )
         return Found((d.identity, plan.up, plan.down), source)
 
