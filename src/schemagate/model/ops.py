@@ -511,6 +511,9 @@ class UpdateRows(Operation):
     table: QName
     has_where: bool
     columns: tuple[str, ...] = ()
+    # The columns set to `COALESCE(themselves, …)` (MySQL's `IFNULL` too): a row that holds
+    # a value keeps it, only NULLs are filled. A backfill, whatever the column held.
+    kept: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

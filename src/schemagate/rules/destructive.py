@@ -270,9 +270,11 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
     With a `WHERE` clause, on a table created earlier in the same migration (seeding a
     new table is fine), and for an `UPDATE` that only sets columns holding no data yet: added
     earlier in the history (in this migration or an earlier one) to a table that existed,
-    and not set by any `UPDATE` or `INSERT` of a migration since. Such a backfill overwrites
-    nothing but the column's default. An `UPDATE` that sets a column holding data (a table's
-    own column, or one an earlier migration already backfilled) is still flagged.
+    and not set by any `UPDATE` or `INSERT` of a migration since, or that keep their values
+    (`SET c = COALESCE(c, …)`, MySQL's `IFNULL(c, …)`: only NULLs are filled). Such a
+    backfill overwrites nothing but NULLs or the column's default. An `UPDATE` that sets a
+    column holding data to anything else (a table's own column, or one an earlier migration
+    already backfilled) is still flagged.
 
     ## Safe alternative
     Say which rows, and for large tables change them in batches:
@@ -293,8 +295,8 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
     if op.has_where or ctx.is_new(op.table):
         return
     if isinstance(op, o.UpdateRows) and op.columns and all(
-            _unwritten(ctx, op.table, c) for c in op.columns):
-        return  # a backfill: nothing in those columns yet to overwrite
+            c in op.kept or _unwritten(ctx, op.table, c) for c in op.columns):
+        return  # a backfill: it fills NULLs, or columns that hold nothing yet
     if isinstance(op, o.DeleteRows):
         message = f"`DELETE` without `WHERE` deletes every row of `{op.table}`"
     else:

@@ -239,3 +239,10 @@ def test_mysql_create_table_columns_and_constraints_are_spanned_past_non_ascii()
     fk = next(c for c in table.constraints if c.kind == "foreign")
     assert _clause_text(CLAUSES, fk.span) == (
         "CONSTRAINT fk FOREIGN KEY (id) REFERENCES users (id)")
+
+
+def test_an_update_setting_a_column_to_ifnull_of_itself_keeps_its_values() -> None:
+    (st,) = parse("UPDATE t SET a = IFNULL(a, 0), b = COALESCE(b, 1), c = IFNULL(a, 2);").statements
+    (op,) = st.ops
+    assert isinstance(op, o.UpdateRows)
+    assert (op.columns, op.kept) == (("a", "b", "c"), ("a", "b"))

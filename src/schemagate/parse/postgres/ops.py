@@ -542,9 +542,21 @@ def _delete(body: Node, ctx: _Ctx) -> list[o.Operation]:
 
 
 def _update(body: Node, ctx: _Ctx) -> list[o.Operation]:
-    cols = tuple(t["ResTarget"].get("name", "") for t in body.get("targetList") or ())
+    targets = [t["ResTarget"] for t in body.get("targetList") or ()]
+    cols = tuple(t.get("name", "") for t in targets)
+    kept = tuple(t["name"] for t in targets if t.get("name") and _keeps(t))
     return [o.UpdateRows(table=qname(body["relation"]), has_where=bool(body.get("whereClause")),
-                         columns=cols, **ctx.kw())]
+                         columns=cols, kept=kept, **ctx.kw())]
+
+
+def _keeps(target: Node) -> bool:
+    """Whether `SET c = COALESCE(c, …)`: the value's first choice is the column itself
+    (named bare or by its table), so a row keeps what it holds."""
+    args: list[Node] = (target.get("val") or {}).get("CoalesceExpr", {}).get("args") or []
+    if not args or target.get("indirection"):
+        return False
+    fields: list[Node] = args[0].get("ColumnRef", {}).get("fields") or []
+    return bool(fields) and fields[-1].get("String", {}).get("sval") == target["name"]
 
 
 def _insert(body: Node, ctx: _Ctx) -> list[o.Operation]:
