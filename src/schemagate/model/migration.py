@@ -97,6 +97,8 @@ class ParsedStatement:
     # Identifiers over 63 bytes as written: PostgreSQL's scanner truncates them before the
     # parse tree exists, so the frontend records them from the tokens.
     long_identifiers: tuple[str, ...] = ()
+    # Where each of them is written: its first and last character in `sql` (0-based).
+    long_identifier_at: tuple[tuple[int, int], ...] = ()
 
     @property
     def block(self) -> int | None:
@@ -148,6 +150,8 @@ class ParsedMigration:
     # (direction, statement index, operation index) to what is missing. The engine's history
     # pass fills it (a fold of its own, from an empty schema); `unknown-object` reports it.
     unknown_refs: dict[tuple[str, int, int], str] = field(default_factory=dict)
+    # The bare name of the first of those objects, as the statement writes it.
+    unknown_names: dict[tuple[str, int, int], str] = field(default_factory=dict)
     # The operations among those whose own table or column is missing (not only a foreign
     # key's target): any other rule's verdict on them would rest on a guessed object.
     unknown_subjects: set[tuple[str, int, int]] = field(default_factory=set)

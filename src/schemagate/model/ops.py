@@ -75,6 +75,8 @@ class Operation:
     clause: Span | None = field(default=None, compare=False)  # this operation's part of it
     # One span per name of `tables`/`names`, in order, when the statement names several.
     name_spans: tuple[Span, ...] = field(default=(), compare=False)
+    # Where `CASCADE` is written, for a drop or truncate that cascades.
+    cascade_site: Span | None = field(default=None, compare=False)
 
     @property
     def site(self) -> Span:

@@ -364,10 +364,10 @@ def drop_cascade(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
         yield Hit(f"`CASCADE` on {', '.join(targets)}: nothing in the history depends on it, "
                   "but the database may hold dependents the history does not show, and they "
                   "would go without a word", object=", ".join(targets),
-                  severity=Severity.WARNING)
+                  severity=Severity.WARNING, span=op.cascade_site)
         return
     yield Hit(f"`CASCADE` also drops what depends on {', '.join(targets)}: "
-              f"{', '.join(dependents[:20])}", object=", ".join(targets))
+              f"{', '.join(dependents[:20])}", object=", ".join(targets), span=op.cascade_site)
 
 
 def _cascade_dependents(op: o.Operation, ctx: RuleContext) -> tuple[list[str], list[str]]:

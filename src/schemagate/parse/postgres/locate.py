@@ -162,6 +162,24 @@ class Locator:
             return None
         return self.lazy(make)
 
+    def keyword(self, kind: str, action: tuple[int, int, int] | None = None) -> Span:
+        """The last `kind` token (``CASCADE``) of the statement, or of one action of
+        ``ALTER TABLE name action, …`` (`action`: as `action` takes it); the action itself
+        when the action holds none."""
+        def make() -> Span | None:
+            kinds = self.kinds()
+            first, last = 0, len(kinds) - 1
+            if action is not None:
+                actions = self._actions(action[0], action[1])
+                if not actions:
+                    return None
+                first, last = actions[action[2]]
+            for i in range(last, first - 1, -1):
+                if kinds[i] == kind:
+                    return self.tokens_span(i, i)
+            return self.tokens_span(first, last) if action is not None else None
+        return self.lazy(make)
+
     def _actions(self, relation: int, count: int) -> list[tuple[int, int]] | None:
         """The (first, last) token indexes of the comma-separated actions of
         ``ALTER TABLE name action, …``, given the location of the name; None when there are
