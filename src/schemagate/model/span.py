@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,18 +84,23 @@ class LazySpan(Span):
     for; findings hold the resolved span.
     """
 
-    __slots__ = ("_made", "_make")
-    _make: Callable[[], Span]
+    __slots__ = ("_args", "_made", "_make")
+    _make: Callable[..., Span]
+    _args: tuple[Any, ...]
     _made: Span | None
 
-    def __init__(self, make: Callable[[], Span]) -> None:
+    def __init__(self, make: Callable[..., Span], args: tuple[Any, ...] = ()) -> None:
+        # `make(*args)`, not a closure: a frontend makes one per clause, tens of thousands
+        # per history, and each object more is one more for the garbage collector to walk
+        # while the parse trees are alive (a closure over a bound method made three).
         object.__setattr__(self, "_make", make)
+        object.__setattr__(self, "_args", args)
         object.__setattr__(self, "_made", None)
 
     def resolved(self) -> Span:
         made = self._made
         if made is None:
-            made = self._make().resolved()
+            made = self._make(*self._args).resolved()
             object.__setattr__(self, "_made", made)
         return made
 
