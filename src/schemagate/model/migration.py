@@ -62,6 +62,10 @@ class MigrationSource:
     # first, undo all of the run's ups). Consecutive migrations sharing it are one unit of
     # rollback; None: the migration is undone by its own down.
     rollback_unit: str | None = None
+    # What the tool's environment sets on the connection before the migration runs, as
+    # (setting, value) in order (Alembic: the `SET`s env.py executes): in force from the
+    # migration's first statement until a SET of its own changes it.
+    session: tuple[tuple[str, str], ...] = ()
 
     @property
     def history(self) -> str:
