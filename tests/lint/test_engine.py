@@ -132,3 +132,27 @@ def test_a_reported_migration_is_judged_the_same_when_the_others_are_only_folded
         assert [(f.rule, f.span, f.message) for f in alone] == [
             (f.rule, f.span, f.message) for f in everything if f.migration == name]
     assert {f.migration for f in everything} >= {"2_b", "3_c"}
+
+
+def test_a_lock_timeout_env_py_sets_guards_every_alembic_migration(tmp_path: Path) -> None:
+    from schemagate.lint.engine import lint
+    from schemagate.model.settings import Settings
+    from schemagate.parse.layouts.discover import discover
+    from schemagate.parse.load import load_migrations
+
+    def missing(folder: str, env: str) -> list[int]:
+        versions = tmp_path / folder / "alembic" / "versions"
+        versions.mkdir(parents=True)
+        (versions / "a1_drop.py").write_text(
+            'from alembic import op\n\nrevision = "a1"\ndown_revision = None\n\n\n'
+            'def upgrade():\n    op.drop_column("users", "legacy")\n'
+            '    op.execute("SET lock_timeout = 0")\n    op.drop_column("users", "other")\n')
+        (tmp_path / folder / "alembic" / "env.py").write_text(
+            f'connection.execute(text("{env}"))\n')
+        found = discover([str(tmp_path / folder)])
+        result = lint(load_migrations(found.migrations).migrations,
+                      Settings(select=("missing-lock-timeout",)))
+        return [f.span.line for f in result.active]
+
+    assert missing("guarded", "SET lock_timeout = '2s'") == [10]  # once the revision unsets it
+    assert missing("other", "SET statement_timeout = 5000") == [8]

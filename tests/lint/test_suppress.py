@@ -57,3 +57,27 @@ def test_atlas_nolint_comments_are_honoured(tmp_path: Path) -> None:
     result = lint_sql(tmp_path, "-- atlas:nolint DS103 MF103\nALTER TABLE u DROP COLUMN c;\n"
                                 "-- atlas:nolint\nDROP TABLE x;\nDROP TABLE y;\n")
     assert rules_of(result) == [(5, "drop-table")]
+
+
+def test_a_diesel_guard_safety_assured_block_silences_every_rule_inside_it(
+        tmp_path: Path) -> None:
+    result = lint_sql(tmp_path, "DROP TABLE before;\n"
+                                "-- safety-assured:start\n"
+                                "-- Safe because: nothing reads these any more\n"
+                                "ALTER TABLE u DROP COLUMN c;\n"
+                                "CREATE INDEX i ON u (a);\n"
+                                "  --SAFETY-ASSURED:END  \n"
+                                "DROP TABLE after;\n")
+    assert rules_of(result) == [(1, "drop-table"), (7, "drop-table")]
+    suppressed = [(f.span.line, f.rule, f.suppressed_by.tool) for f in result.findings
+                  if f.suppressed_by is not None]
+    assert suppressed == [(4, "drop-column", "diesel-guard"),
+                          (5, "create-index-non-concurrently", "diesel-guard")]
+
+
+def test_an_unclosed_or_unmatched_safety_assured_marker_silences_nothing(
+        tmp_path: Path) -> None:
+    result = lint_sql(tmp_path, "-- safety-assured:end\nDROP TABLE a;\n"
+                                "-- safety-assured:start\nDROP TABLE b;\n"
+                                "-- safety-assured:start extra text\n")
+    assert rules_of(result) == [(2, "drop-table"), (4, "drop-table")]

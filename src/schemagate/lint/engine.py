@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from schemagate.fold import apply, materialize
 from schemagate.lint.suppress import ScriptSuppressions
@@ -19,7 +19,12 @@ from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog
 from schemagate.model.errors import SchemagateError
 from schemagate.model.findings import Finding, InputError, Notice, Severity
-from schemagate.model.migration import ParsedMigration, ParsedScript
+from schemagate.model.migration import (
+    ParsedMigration,
+    ParsedScript,
+    joined_migration,
+    rollback_units,
+)
 from schemagate.model.names import QName
 from schemagate.model.settings import Settings
 from schemagate.model.span import Span
@@ -201,7 +206,12 @@ class _Engine:
             whole_span.end_line, whole_span.end_column)
         return whole_span if inside else None
 
-    def run_migration_rules(self, ctx: MigrationContext) -> None:
+    def run_migration_rules(self, ctx: MigrationContext,
+                            members: Sequence[ParsedMigration] = ()) -> None:
+        """The migration-scope rules on one unit of rollback; with ``members`` (a unit of
+        several migrations, ``ctx.migration`` their union), each hit is reported on the
+        member whose file its span names."""
+        by_path = {s.script.path: m for m in members for s in (m.up, m.down) if s is not None}
         for r in self.rules:
             if r.scope == "migration" and applies(r, ctx.migration):
                 for hit in r.check(ctx):
@@ -209,11 +219,12 @@ class _Engine:
                     if span is None:
                         continue
                     span = span.resolved()
+                    mig = by_path.get(span.path, ctx.migration)
                     self.result.findings.append(Finding(
                         r.id, r.family, self.severity(r, hit),
-                        hit.message, span, r.fix, ctx.migration.name, "", hit.object,
+                        hit.message, span, r.fix, mig.name, "", hit.object,
                         hit.lock, dict(hit.facts),
-                        statement_span=self.statement_around(ctx.migration, span), fix=hit.fix))
+                        statement_span=self.statement_around(mig, span), fix=hit.fix))
 
 
     def run_folded_rules(self, history: Sequence[ParsedMigration], catalog: Catalog) -> None:
@@ -328,12 +339,15 @@ def _lint_history(engine: _Engine, migrations: Sequence[ParsedMigration], catalo
     # A derived down (Django's) is a way back even when nothing of it is written out.
     uses_down = any(m.down is not None and (m.down.statements or m.down.derived)
                     for m in migrations)
-    for mig in migrations:
-        engine.result.migrations += 1
+    for unit in rollback_units(migrations):
+        engine.result.migrations += len(unit)
         if progress is not None:
             progress(engine.result.migrations, total)
         first = len(engine.result.findings)
-        _lint_migration(engine, mig, catalog, settings, migration_rules, uses_down)
+        if len(unit) == 1:
+            _lint_migration(engine, unit[0], catalog, settings, migration_rules, uses_down)
+        else:
+            _lint_unit(engine, unit, catalog, settings, migration_rules, uses_down)
         # Findings read in the order the migrations run, each migration's by file and line.
         engine.result.findings[first:] = sorted(
             engine.result.findings[first:],
@@ -370,6 +384,57 @@ def _lint_migration(engine: _Engine, mig: ParsedMigration, catalog: Catalog,
             before, catalog, settings, mig, state, after_down, uses_down))
     if before is not None:
         catalog.track_changes(on=False)
+
+
+def _lint_unit(engine: _Engine, unit: Sequence[ParsedMigration], catalog: Catalog,
+               settings: Settings, migration_rules: bool, uses_down: bool) -> None:
+    """Migrations that one rollback undoes together (popx): each up in order, as its own
+    migration; then every down, newest first, over the schema all the ups left; then the
+    migration-scope rules judge the unit as one migration, whose up and down paths are the
+    members' joined in that order."""
+    states = [MigrationState() for _ in unit]
+    has_down = any(m.down is not None for m in unit)
+    before = None
+    if has_down:
+        scripts = [m.up for m in unit] + [m.down for m in reversed(unit)]
+        materialize(catalog, [op for script in scripts if script is not None
+                              for st in script.statements for op in st.ops])
+        before = catalog.copy()
+        catalog.track_changes()
+    for mig, state in zip(unit, states, strict=True):
+        if mig.up is not None:
+            engine.run_script(mig, mig.up, catalog, state, "up")
+    state = _joined_states(states)
+    after_down = None
+    if has_down:
+        after_down = catalog.copy()
+        for mig in reversed(unit):
+            if mig.down is not None:
+                engine.run_script(mig, mig.down, after_down, state, "down")
+    if migration_rules and (engine.report is None
+                            or any(m.name in engine.report for m in unit)):
+        engine.run_migration_rules(MigrationContext(
+            before, catalog, settings, joined_migration(unit), state, after_down, uses_down),
+            unit)
+    if before is not None:
+        catalog.track_changes(on=False)
+
+
+def _joined_states(states: Sequence[MigrationState]) -> MigrationState:
+    """What the ups of a unit did, as one state: the down path undoes all of it."""
+    out = MigrationState()
+    for state in states:
+        for f in fields(MigrationState):
+            mine, theirs = getattr(out, f.name), getattr(state, f.name)
+            if isinstance(mine, set):
+                mine |= theirs
+            else:
+                for key, value in theirs.items():
+                    if key not in mine:
+                        mine[key] = value  # the first change is the one the down undoes
+                    elif isinstance(value, set):
+                        mine[key] = mine[key] | value
+    return out
 
 
 # --- history scope (issue 4) -----------------------------------------------------------------

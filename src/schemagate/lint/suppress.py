@@ -33,6 +33,12 @@ class ScriptSuppressions:
             if sup.whole_file:
                 out.whole_file.append(sup)
                 continue
+            if sup.block:
+                for index, span in spans:
+                    if span.path == sup.span.path and \
+                            sup.span.line < span.line < sup.span.end_line:
+                        out.targets.setdefault(index, []).append(sup)
+                continue
             target = _target_in_order(sup, spans, ends) if in_order else _target(sup, spans)
             if target is not None:
                 out.targets.setdefault(target, []).append(sup)

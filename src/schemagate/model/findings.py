@@ -38,6 +38,9 @@ class Suppression:
     # "schemagate", or the tool whose comment was honoured ("squawk", "atlas"): comments
     # written for another tool, which may still run, are not reported when unused.
     tool: str = "schemagate"
+    # A block (diesel-guard's `safety-assured:start` … `:end`, its span from one marker to
+    # the other): it governs every statement that starts inside it, not the next one.
+    block: bool = False
 
 
 @dataclass(frozen=True, slots=True)

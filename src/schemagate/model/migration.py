@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from schemagate.model.findings import InputError, Suppression
@@ -59,6 +60,15 @@ class MigrationSource:
     # Django: the migrations a squash replaces ("app_label.name"), which a database migrated
     # before the squash existed has recorded instead of it.
     replaces: tuple[str, ...] = ()
+    # The run of migrations whose downs undo their ups together, when a tool's down files
+    # do not pair one to one with its ups (popx: the downs of a run of versions, newest
+    # first, undo all of the run's ups). Consecutive migrations sharing it are one unit of
+    # rollback; None: the migration is undone by its own down.
+    rollback_unit: str | None = None
+    # What the tool's environment sets on the connection before the migration runs, as
+    # (setting, value) in order (Alembic: the `SET`s env.py executes): in force from the
+    # migration's first statement until a SET of its own changes it.
+    session: tuple[tuple[str, str], ...] = ()
 
     @property
     def history(self) -> str:
@@ -94,6 +104,8 @@ class ParsedStatement:
     # Identifiers over 63 bytes as written: PostgreSQL's scanner truncates them before the
     # parse tree exists, so the frontend records them from the tokens.
     long_identifiers: tuple[str, ...] = ()
+    # Where each of them is written: its first and last character in `sql` (0-based).
+    long_identifier_at: tuple[tuple[int, int], ...] = ()
 
     @property
     def block(self) -> int | None:
@@ -145,6 +157,8 @@ class ParsedMigration:
     # (direction, statement index, operation index) to what is missing. The engine's history
     # pass fills it (a fold of its own, from an empty schema); `unknown-object` reports it.
     unknown_refs: dict[tuple[str, int, int], str] = field(default_factory=dict)
+    # The bare name of the first of those objects, as the statement writes it.
+    unknown_names: dict[tuple[str, int, int], str] = field(default_factory=dict)
     # The operations among those whose own table or column is missing (not only a foreign
     # key's target): any other rule's verdict on them would rest on a guessed object.
     unknown_subjects: set[tuple[str, int, int]] = field(default_factory=set)
@@ -152,3 +166,42 @@ class ParsedMigration:
     @property
     def name(self) -> str:
         return self.source.name
+
+
+def rollback_units(migrations: Sequence[ParsedMigration]) -> list[list[ParsedMigration]]:
+    """The migrations in runs that one rollback undoes together: consecutive migrations
+    sharing a `rollback_unit`, every other migration alone, in the order given."""
+    units: list[list[ParsedMigration]] = []
+    for mig in migrations:
+        unit = mig.source.rollback_unit
+        if unit is not None and units and units[-1][-1].source.rollback_unit == unit:
+            units[-1].append(mig)
+        else:
+            units.append([mig])
+    return units
+
+
+def joined_migration(unit: Sequence[ParsedMigration]) -> ParsedMigration:
+    """A unit of rollback as one migration: its ups in order, then its downs newest first
+    (statements keep their own files' spans), named after its first member."""
+    first = unit[0]
+    up = _joined([m.up for m in unit if m.up is not None])
+    down = _joined([m.down for m in reversed(unit) if m.down is not None])
+    return ParsedMigration(replace(first.source, up=up.script if up else None,
+                                   down=down.script if down else None), up, down)
+
+
+def _joined(scripts: Sequence[ParsedScript]) -> ParsedScript | None:
+    if not scripts:
+        return None
+    return ParsedScript(
+        scripts[0].script,
+        statements=[st for s in scripts for st in s.statements],
+        suppressions=[sup for s in scripts for sup in s.suppressions],
+        errors=[e for s in scripts for e in s.errors],
+        empty=all(s.empty for s in scripts),
+        declared_irreversible=any(s.declared_irreversible for s in scripts),
+        span=scripts[0].span,
+        body_span=scripts[0].body_span,
+        derived=all(s.derived for s in scripts),
+    )

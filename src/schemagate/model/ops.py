@@ -75,6 +75,8 @@ class Operation:
     clause: Span | None = field(default=None, compare=False)  # this operation's part of it
     # One span per name of `tables`/`names`, in order, when the statement names several.
     name_spans: tuple[Span, ...] = field(default=(), compare=False)
+    # Where `CASCADE` is written, for a drop or truncate that cascades.
+    cascade_site: Span | None = field(default=None, compare=False)
 
     @property
     def site(self) -> Span:
@@ -511,6 +513,9 @@ class UpdateRows(Operation):
     table: QName
     has_where: bool
     columns: tuple[str, ...] = ()
+    # The columns set to `COALESCE(themselves, …)` (MySQL's `IFNULL` too): a row that holds
+    # a value keeps it, only NULLs are filled. A backfill, whatever the column held.
+    kept: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

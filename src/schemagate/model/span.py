@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,50 @@ class Span:
         return self
 
 
+def span_within(outer: Span, text: str, first: int, last: int) -> Span:
+    """The span of characters `first`..`last` (0-based, inclusive) of `text`, the source
+    written at the start of `outer` (a statement's span and its text)."""
+    def place(at: int) -> tuple[int, int]:
+        newline = text.rfind("\n", 0, at)
+        if newline < 0:
+            return outer.line, outer.column + at
+        return outer.line + text.count("\n", 0, at), at - newline
+    line, column = place(first)
+    end_line, end_column = place(last)
+    return Span(outer.path, line, column, end_line, end_column)
+
+
+def char_offset(outer: Span, text: str, line: int, column: int) -> int:
+    """Where (`line`, `column`) falls in `text`, the source written at the start of `outer`."""
+    if line == outer.line:
+        return column - outer.column
+    at = -1
+    for _ in range(line - outer.line):
+        at = text.find("\n", at + 1)
+        if at < 0:
+            return len(text)
+    return at + column
+
+
+# SQL's tokens as far as finding a name needs: strings, comments and quoted identifiers are
+# skipped whole, so that a name inside them is never taken for the name itself.
+_TOKEN = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/|\"(?P<quoted>(?:[^\"]|\"\")*)\""
+                    r"|(?P<bare>[^\W\d][\w$]*)|.", re.DOTALL)
+
+
+def find_identifier(text: str, name: str, start: int = 0, end: int | None = None
+                    ) -> tuple[int, int] | None:
+    """The first and last character of the first token of `text[start:end]` naming `name`
+    (bare, in any case, or quoted exactly); None when no token does."""
+    folded = name.lower()
+    for match in _TOKEN.finditer(text, start, len(text) if end is None else end):
+        quoted, bare = match["quoted"], match["bare"]
+        if (quoted is not None and quoted.replace('""', '"') == name) or (
+                bare is not None and bare.lower() == folded):
+            return match.start(), match.end() - 1
+    return None
+
+
 class LazySpan(Span):
     """A span whose position is worked out when it is first read.
 
@@ -38,18 +84,23 @@ class LazySpan(Span):
     for; findings hold the resolved span.
     """
 
-    __slots__ = ("_made", "_make")
-    _make: Callable[[], Span]
+    __slots__ = ("_args", "_made", "_make")
+    _make: Callable[..., Span]
+    _args: tuple[Any, ...]
     _made: Span | None
 
-    def __init__(self, make: Callable[[], Span]) -> None:
+    def __init__(self, make: Callable[..., Span], args: tuple[Any, ...] = ()) -> None:
+        # `make(*args)`, not a closure: a frontend makes one per clause, tens of thousands
+        # per history, and each object more is one more for the garbage collector to walk
+        # while the parse trees are alive (a closure over a bound method made three).
         object.__setattr__(self, "_make", make)
+        object.__setattr__(self, "_args", args)
         object.__setattr__(self, "_made", None)
 
     def resolved(self) -> Span:
         made = self._made
         if made is None:
-            made = self._make().resolved()
+            made = self._make(*self._args).resolved()
             object.__setattr__(self, "_made", made)
         return made
 

@@ -3,7 +3,12 @@
 squawk's `-- squawk-ignore RULE` / `-- squawk-ignore-file RULE` and Atlas's
 `-- atlas:nolint [CODE …]` are read too, so a team can switch without rewriting its review
 comments; rule names and codes are resolved through aliases later (`atlas:nolint` alone
-silences every rule for the next statement, as in Atlas).
+silences every rule for the next statement, as in Atlas). diesel-guard's blocks, a line
+`-- safety-assured:start` and a later line `-- safety-assured:end` (each alone on its line,
+any case), silence every rule for the statements that start between them: diesel-guard skips
+all of its checks, built-in and custom, there. A block it would reject (an `end` without a
+`start`, a `start` never closed, a `start` inside a block) silences nothing more than the
+well-formed blocks around it: an unclosed block is not read as reaching the end of the file.
 """
 
 from __future__ import annotations
@@ -24,13 +29,18 @@ _PY = re.compile(
 )
 
 
+_BLOCK = re.compile(r"^[ \t]*--[ \t]*safety-assured:(?P<edge>start|end)[ \t]*$",
+                    re.IGNORECASE | re.MULTILINE)
+
+
 def find_suppressions(text: str, path: str, python: bool = False) -> list[Suppression]:
-    """Every suppression comment in the text, with its line."""
+    """Every suppression comment in the text, with its line (a block: its lines)."""
+    blocks = [] if python else _blocks(text, path)
     marker = "schemagate:" if python else ("schemagate:", "squawk-ignore", "atlas:nolint")
     if isinstance(marker, str) and marker not in text:
-        return []
+        return blocks
     if isinstance(marker, tuple) and not any(m in text for m in marker):
-        return []
+        return blocks
     pattern = _PY if python else _SQL
     out: list[Suppression] = []
     for lineno, line in enumerate(text.splitlines(), start=1):
@@ -52,4 +62,21 @@ def find_suppressions(text: str, path: str, python: bool = False) -> list[Suppre
             reason=match.group("reason"),
             tool="squawk" if str(kind).startswith("squawk") else "schemagate",
         ))
+    return out + blocks
+
+
+def _blocks(text: str, path: str) -> list[Suppression]:
+    """diesel-guard's `safety-assured` blocks, each spanning its start and end lines."""
+    out: list[Suppression] = []
+    start: tuple[int, int] | None = None  # (line, column) of the open block's start
+    for match in _BLOCK.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        if match["edge"].lower() == "start":
+            if start is None:
+                start = (line, match.group().index("-") + 1)
+        elif start is not None:
+            out.append(Suppression(("all",), Span(path, start[0], start[1], line,
+                                                  len(match.group())),
+                                   tool="diesel-guard", block=True))
+            start = None
     return out

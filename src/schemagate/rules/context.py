@@ -51,6 +51,11 @@ class MigrationState:
     setting_logs: dict[tuple[str, str | None, str], SettingLog] = field(default_factory=dict)
 
 
+def setting_is_on(value: str) -> bool:
+    """Whether a timeout's value turns it on (anything but 0 or empty)."""
+    return value.strip("'") not in ("0", "")
+
+
 @dataclass
 class SettingLog:
     """The `SET [LOCAL] name = …` statements of one script for one setting, in order."""
@@ -66,7 +71,7 @@ class SettingLog:
         for st in script.statements:
             for op in st.ops:
                 if isinstance(op, o.SetSetting) and op.name.lower() == setting:
-                    on = op.value is not None and op.value.strip("'") not in ("0", "")
+                    on = op.value is not None and setting_is_on(op.value)
                     if log.indexes and log.indexes[-1] == st.index:
                         log.changes[-1] = (op.local, st.block, on)  # the statement's last SET
                     else:
@@ -74,15 +79,15 @@ class SettingLog:
                         log.changes.append((op.local, st.block, on))
         return log
 
-    def on_before(self, statement: ParsedStatement) -> bool:
-        """Whether the last SET before the statement that still applies to it turned the
-        setting on: SET lasts for the session, SET LOCAL for its transaction block."""
-        # A SET LOCAL whose transaction has ended gives way to the session's value before it.
-        for i in range(bisect_left(self.indexes, statement.index) - 1, -1, -1):
-            local, block, on = self.changes[i]
+    def on_before(self, statement: ParsedStatement) -> bool | None:
+        """Whether the SETs before the statement leave the setting on for it: the last one
+        that still applies (SET lasts for the session, SET LOCAL for its transaction block);
+        None when none does, and the session's own value stands."""
+        for local, block, on in reversed(self.changes[:bisect_left(self.indexes,
+                                                                   statement.index)]):
             if not local or (block is not None and block == statement.block):
                 return on
-        return False
+        return None
 
 
 @dataclass
@@ -139,7 +144,11 @@ class RuleContext:
         log = self.state.setting_logs.get(key)
         if log is None:
             log = self.state.setting_logs[key] = SettingLog.of(self.script, setting)
-        return log.on_before(self.statement)
+        on = log.on_before(self.statement)
+        if on is None:  # what the tool set on the connection before the migration
+            values = [v for name, v in self.migration.source.session if name == setting]
+            on = bool(values) and setting_is_on(values[-1])
+        return on
 
 
 @dataclass

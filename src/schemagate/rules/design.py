@@ -16,7 +16,7 @@ from schemagate.model.fixes import Fix
 from schemagate.model.migration import ParsedMigration, ParsedScript
 from schemagate.model.names import QName
 from schemagate.model.settings import Settings
-from schemagate.model.span import Span
+from schemagate.model.span import Span, span_within
 from schemagate.model.types import TypeRef
 from schemagate.rules.context import RuleContext
 from schemagate.rules.registry import Hit, rule
@@ -513,13 +513,21 @@ def identifier_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
       truncated.
       https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS
     """
-    first = op is ctx.statement.ops[0]
-    written = ctx.statement.long_identifiers if first else ()
+    st = ctx.statement
+    first = op is st.ops[0]
+    written = st.long_identifiers if first else ()
+    # Where the statement writes each name; a name known only from the operation (Alembic)
+    # points at the operation.
+    at: dict[str, tuple[int, int]] = {}
+    for name, written_at in zip(written, st.long_identifier_at, strict=False):
+        at.setdefault(name, written_at)
     for name in dict.fromkeys((*written, *_identifiers(op))):
         size = len(name.encode("utf-8"))
         if size > 63:
+            place = at.get(name)
             yield Hit(f"identifier `{name}` is {size} bytes: PostgreSQL truncates it to 63",
-                      object=name)
+                      object=name,
+                      span=span_within(op.span, st.sql, *place) if place else None)
 
 
 def _covered(columns: tuple[str, ...], indexes: list[tuple[str, ...]]) -> bool:

@@ -270,9 +270,11 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
     With a `WHERE` clause, on a table created earlier in the same migration (seeding a
     new table is fine), and for an `UPDATE` that only sets columns holding no data yet: added
     earlier in the history (in this migration or an earlier one) to a table that existed,
-    and not set by any `UPDATE` or `INSERT` of a migration since. Such a backfill overwrites
-    nothing but the column's default. An `UPDATE` that sets a column holding data (a table's
-    own column, or one an earlier migration already backfilled) is still flagged.
+    and not set by any `UPDATE` or `INSERT` of a migration since, or that keep their values
+    (`SET c = COALESCE(c, …)`, MySQL's `IFNULL(c, …)`: only NULLs are filled). Such a
+    backfill overwrites nothing but NULLs or the column's default. An `UPDATE` that sets a
+    column holding data to anything else (a table's own column, or one an earlier migration
+    already backfilled) is still flagged.
 
     ## Safe alternative
     Say which rows, and for large tables change them in batches:
@@ -293,8 +295,8 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
     if op.has_where or ctx.is_new(op.table):
         return
     if isinstance(op, o.UpdateRows) and op.columns and all(
-            _unwritten(ctx, op.table, c) for c in op.columns):
-        return  # a backfill: nothing in those columns yet to overwrite
+            c in op.kept or _unwritten(ctx, op.table, c) for c in op.columns):
+        return  # a backfill: it fills NULLs, or columns that hold nothing yet
     if isinstance(op, o.DeleteRows):
         message = f"`DELETE` without `WHERE` deletes every row of `{op.table}`"
     else:
@@ -362,10 +364,10 @@ def drop_cascade(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
         yield Hit(f"`CASCADE` on {', '.join(targets)}: nothing in the history depends on it, "
                   "but the database may hold dependents the history does not show, and they "
                   "would go without a word", object=", ".join(targets),
-                  severity=Severity.WARNING)
+                  severity=Severity.WARNING, span=op.cascade_site)
         return
     yield Hit(f"`CASCADE` also drops what depends on {', '.join(targets)}: "
-              f"{', '.join(dependents[:20])}", object=", ".join(targets))
+              f"{', '.join(dependents[:20])}", object=", ".join(targets), span=op.cascade_site)
 
 
 def _cascade_dependents(op: o.Operation, ctx: RuleContext) -> tuple[list[str], list[str]]:

@@ -16,10 +16,10 @@ from collections.abc import Iterator, Sequence
 from schemagate.fold import apply
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog, Constraint, Table, View
-from schemagate.model.migration import ParsedMigration, ParsedScript
+from schemagate.model.migration import ParsedMigration, ParsedScript, rollback_units
 from schemagate.model.names import QName
 from schemagate.model.settings import Settings
-from schemagate.model.span import Span
+from schemagate.model.span import Span, char_offset, find_identifier, span_within
 from schemagate.rules.context import RuleContext
 from schemagate.rules.registry import Hit, rule
 
@@ -483,23 +483,28 @@ def find_unknown_objects(migrations: Sequence[ParsedMigration],
     """
     for mig in migrations:  # a second lint of the same migrations starts afresh
         mig.unknown_refs.clear()
+        mig.unknown_names.clear()
         mig.unknown_subjects.clear()
     if not migrations or (start is not None and (start.tables or start.views)):
         return
     if not _starts_from_empty(migrations[0]):
         return
     catalog = Catalog()
-    for position, mig in enumerate(migrations):
-        if not _check_script(mig, mig.up, "up", catalog):
-            return
-        if position == 0 and mig.unknown_refs:
-            # The first migration uses what it does not create: the history starts from a
-            # schema built elsewhere (a baseline, `create_all()`), not from an empty one.
-            mig.unknown_refs.clear()
-            mig.unknown_subjects.clear()
-            return
-        if mig.down is not None:
-            _check_script(mig, mig.down, "down", catalog.copy())
+    for position, unit in enumerate(rollback_units(migrations)):
+        for mig in unit:
+            if not _check_script(mig, mig.up, "up", catalog):
+                return
+            if position == 0 and mig is unit[0] and mig.unknown_refs:
+                # The first migration uses what it does not create: the history starts from
+                # a schema built elsewhere (a baseline, `create_all()`), not from an empty one.
+                mig.unknown_refs.clear()
+                mig.unknown_subjects.clear()
+                return
+        # A unit's downs run newest first, over what all of its ups made.
+        after_up = catalog.copy()
+        for mig in reversed(unit):
+            if mig.down is not None and not _check_script(mig, mig.down, "down", after_up):
+                break
 
 
 def _check_script(mig: ParsedMigration, script: ParsedScript | None, direction: str,
@@ -513,9 +518,10 @@ def _check_script(mig: ParsedMigration, script: ParsedScript | None, direction: 
         for i, op in enumerate(st.ops):
             if _opaque(op, st.sql):
                 return False
-            missing, subject = _missing(op, catalog, indexes)
+            missing, subject, name = _missing(op, catalog, indexes)
             if missing:
                 mig.unknown_refs[(direction, st.index, i)] = missing
+                mig.unknown_names[(direction, st.index, i)] = name
                 if subject:
                     mig.unknown_subjects.add((direction, st.index, i))
             apply(catalog, op, mig.name)
@@ -536,9 +542,10 @@ def _relation(cat: Catalog, name: QName) -> Table | View | None:
     return None
 
 
-def _missing(op: o.Operation, cat: Catalog, indexes: bool) -> tuple[str, bool]:
-    """What the operation uses that does not exist, as words ("" when all exists), and
-    whether that includes the object the operation acts on (not only a key's target)."""
+def _missing(op: o.Operation, cat: Catalog, indexes: bool) -> tuple[str, bool, str]:
+    """What the operation uses that does not exist, as words ("" when all exists), whether
+    that includes the object the operation acts on (not only a key's target), and the bare
+    name of the first missing object."""
     refs: list[tuple[QName, tuple[str, ...]]] = []  # (relation, columns it must have)
     targets: list[tuple[QName, tuple[str, ...]]] = []  # foreign keys' and parents' targets
     match op:
@@ -571,23 +578,27 @@ def _missing(op: o.Operation, cat: Catalog, indexes: bool) -> tuple[str, bool]:
             refs.append((table, columns))
         case o.DropIndex(names=names, if_exists=False) if indexes:
             gone = [n for n in names if n not in cat.indexes and not _any_schema(cat, n)]
-            return ", ".join(f"index `{n}`" for n in gone), bool(gone)
+            return (", ".join(f"index `{n}`" for n in gone), bool(gone),
+                    gone[0].name if gone else "")
     subject = _absent(refs, cat)
-    return ", ".join(dict.fromkeys(subject + _absent(targets, cat))), bool(subject)
+    absent = subject + _absent(targets, cat)
+    words = ", ".join(dict.fromkeys(words for words, _ in absent))
+    return words, bool(subject), absent[0][1] if absent else ""
 
 
-def _absent(refs: list[tuple[QName, tuple[str, ...]]], cat: Catalog) -> list[str]:
-    out: list[str] = []
+def _absent(refs: list[tuple[QName, tuple[str, ...]]], cat: Catalog) -> list[tuple[str, str]]:
+    """The missing tables and columns: (words, bare name) each."""
+    out: list[tuple[str, str]] = []
     for table, columns in refs:
         found = _relation(cat, table)
         if found is None:
-            out.append(f"table `{table}`")
+            out.append((f"table `{table}`", table.name))
             continue
         if not isinstance(found, Table) or found.assumed or not found.columns or \
                 found.partition_of is not None:
             continue
         have = {c.name.lower() for c in found.columns}
-        out += [f"column `{found.name}.{c}`" for c in columns if c.lower() not in have]
+        out += [(f"column `{found.name}.{c}`", c) for c in columns if c.lower() not in have]
     return out
 
 
@@ -650,6 +661,27 @@ def unknown_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
       https://www.postgresql.org/docs/current/errcodes-appendix.html
     """
     index = next((i for i, x in enumerate(ctx.statement.ops) if x is op), -1)
-    missing = ctx.migration.unknown_refs.get((ctx.direction, ctx.statement.index, index))
+    key = (ctx.direction, ctx.statement.index, index)
+    missing = ctx.migration.unknown_refs.get(key)
     if missing:
-        yield Hit(f"{missing} does not exist at this point of the history", object=missing)
+        # In a SQL file the statement's text is what the file holds where it starts; in a
+        # Python migration it is rebuilt from the call, and the operation's span stands.
+        name = ctx.migration.unknown_names.get(key)
+        sql_file = ctx.script.script.path.endswith(".sql")
+        yield Hit(f"{missing} does not exist at this point of the history", object=missing,
+                  span=_name_site(op, ctx.statement.sql, name) if sql_file else None)
+
+
+def _name_site(op: o.Operation, sql: str, name: str | None) -> Span | None:
+    """Where the statement writes the missing object's name: in the operation's own clause
+    (a column, a key's target), else anywhere in the statement (the table it alters)."""
+    if not name:
+        return None
+    place = None
+    if op.clause is not None:
+        clause = op.clause.resolved()
+        first = char_offset(op.span, sql, clause.line, clause.column)
+        last = char_offset(op.span, sql, clause.end_line, clause.end_column)
+        place = find_identifier(sql, name, first, last + 1)
+    place = place or find_identifier(sql, name)
+    return span_within(op.span, sql, *place) if place else None

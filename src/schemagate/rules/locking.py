@@ -1161,8 +1161,9 @@ def missing_lock_timeout(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
 
     ## When it does not fire
     When `lock_timeout` was set to a non-zero value earlier in the script (SET for the
-    session, SET LOCAL for the same transaction); for statements that take no blocking lock
-    or only touch tables created in the same migration. It reports once per script.
+    session, SET LOCAL for the same transaction) or, for Alembic, by a `SET` that `env.py`
+    executes on the migrations' connection; for statements that take no blocking lock or
+    only touch tables created in the same migration. It reports once per script.
 
     ## Safe alternative
     ```sql

@@ -70,3 +70,26 @@ def test_a_named_revision_brings_its_history_as_context(tmp_path: Path) -> None:
         ("a1", True), ("b2", True), ("c3", False)]
     # Walking the folder instead reports every revision.
     assert not any(m.context_only for m in discover(["db"], cwd=tmp_path).migrations)
+
+
+ENV_PY = '''from alembic import context
+from sqlalchemy import text
+
+
+def run_migrations_online():
+    with connectable.connect() as connection:
+        connection.execute(text("SET statement_timeout = 5000"))
+        connection.execute(text("SET lock_timeout TO '4s'"))
+        connection.execute(text("SET LOCAL work_mem = '64MB'"))
+        context.configure(connection=connection)
+'''
+
+
+def test_the_settings_env_py_sets_on_the_connection_are_each_revisions_session(
+        tmp_path: Path) -> None:
+    write_revision(tmp_path / "alembic" / "versions", "a1", None)
+    (tmp_path / "alembic" / "env.py").write_text(ENV_PY)
+    write_revision(tmp_path / "bare" / "versions", "b1", None)
+    found = discover(["."], cwd=tmp_path)
+    assert {m.version: m.session for m in found.migrations} == {
+        "a1": (("statement_timeout", "5000"), ("lock_timeout", "'4s'")), "b1": ()}

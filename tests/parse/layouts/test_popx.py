@@ -86,3 +86,22 @@ def test_linting_the_folder_reads_only_the_postgres_history(tmp_path: Path) -> N
     assert ".mysql." not in result.output and "multiple-heads" not in result.output
     assert "networks.up.sql" not in result.output  # the generic file is replaced
     assert "concurrently-in-transaction" not in result.output
+
+
+def test_the_versions_of_one_timestamp_and_of_one_name_are_one_unit_of_rollback(
+        tmp_path: Path) -> None:
+    for name in ("20240101000000000000_a", "20240101000000000001_a", "20240101000000000002_b",
+                 "20240102000000000000_c", "20240103000000000000_d", "20240104000000000000_d",
+                 "20240105000000000000_e"):
+        write(tmp_path / f"{name}.postgres.up.sql")
+        write(tmp_path / f"{name}.postgres.down.sql")
+    found = discover(["."], cwd=tmp_path)
+    assert [(m.version, m.rollback_unit) for m in found.migrations] == [
+        ("20240101000000000000", "20240101000000000000_a"),
+        ("20240101000000000001", "20240101000000000000_a"),
+        ("20240101000000000002", "20240101000000000000_a"),  # same timestamp, other name
+        ("20240102000000000000", None),
+        ("20240103000000000000", "20240103000000000000_d"),  # one name, timestamps apart
+        ("20240104000000000000", "20240103000000000000_d"),
+        ("20240105000000000000", None),
+    ]

@@ -340,3 +340,10 @@ def test_a_mysql_script_fails_with_a_hint_to_pass_the_mysql_dialect() -> None:
 def test_a_postgresql_typo_gets_no_dialect_hint() -> None:
     [message] = _errors("CREATE TABEL users (id bigint);\nSELECT '`quoted`';\n")
     assert "--dialect" not in message
+
+
+def test_an_update_setting_a_column_to_coalesce_of_itself_keeps_its_values() -> None:
+    (op,) = _ops("UPDATE t SET a = COALESCE(a, 0), b = coalesce(t.b, 1), c = COALESCE(a, 2), "
+                 "d = 3;")
+    assert isinstance(op, o.UpdateRows)
+    assert (op.columns, op.kept) == (("a", "b", "c", "d"), ("a", "b"))

@@ -268,3 +268,10 @@ def test_mysql_names_unnamed_unique_and_foreign_key_indexes_as_innodb_does(
     # flag_key leads the UNIQUE index: no index of InnoDB's own for its foreign key.
     assert [(op.name, op.columns) for op in rules if isinstance(op, o.CreateIndex)] == [
         (QName("", "segment_key"), ("segment_key",))]
+
+
+def test_an_update_setting_a_column_to_ifnull_of_itself_keeps_its_values() -> None:
+    (st,) = parse("UPDATE t SET a = IFNULL(a, 0), b = COALESCE(b, 1), c = IFNULL(a, 2);").statements
+    (op,) = st.ops
+    assert isinstance(op, o.UpdateRows)
+    assert (op.columns, op.kept) == (("a", "b", "c"), ("a", "b"))

@@ -12,6 +12,11 @@ order discovery lists them in.
 Up and down: `upgrade()` and `downgrade()` of one file; no `downgrade()`, no down.
 Transactions: Alembic runs a migration inside one transaction ("wrapped"), except the
 statements in `op.get_context().autocommit_block()`, which the frontend marks itself.
+Session: `env.py` beside `versions/` runs before every migration, on the connection they
+run on; a `SET name = value` it executes there (`connection.execute(text("SET
+lock_timeout = 4000"))`, as the timeout rules advise) is in force for every migration.
+Only literal `SET` statements are read (not `SET LOCAL`, which ends with env.py's own
+transaction, nor a value built at run time).
 """
 
 from __future__ import annotations
@@ -30,6 +35,10 @@ _DOWNGRADE = re.compile(rb"^def downgrade\s*\(", re.MULTILINE)
 _QUOTED = re.compile(rb"""^(?:[rRuU]?)(['"])(?P<id>[^'"]+)\1""")
 _INI_URL = re.compile(r"^\s*sqlalchemy\.url\s*=\s*(?P<url>\S+)", re.MULTILINE)
 _URL = re.compile(r"""['"](?P<scheme>postgresql|postgres|mysql|mariadb|sqlite)(?:\+\w+)?://""")
+_SESSION_SET = re.compile(
+    r"""execute\s*\(\s*(?:\w+(?:\.\w+)*\s*\(\s*)?[rRuUfF]?(['"])\s*SET\s+(?:SESSION\s+)?"""
+    r"""(?P<name>[A-Za-z_][\w.]*)\s*(?:=|\s+TO\s+)\s*(?P<value>'[^'\n]*'|[\w.]+)\s*;?\s*\1""",
+    re.IGNORECASE)
 _SCHEMES = {"postgresql": "postgres", "postgres": "postgres", "mysql": "mysql",
             "mariadb": "mysql", "sqlite": "sqlite"}
 
@@ -59,7 +68,8 @@ def read_revision_head(path: str) -> RevisionHead | None:
 
 
 def found(
-    folder: Folder, name: str, head: RevisionHead, *, dialect: str, context_only: bool
+    folder: Folder, name: str, head: RevisionHead, *, dialect: str, context_only: bool,
+    session: tuple[tuple[str, str], ...] = (),
 ) -> Found:
     """The revision in file `name` of `folder`: its upgrade() and, if any, downgrade()."""
     path = folder.show(name)
@@ -67,8 +77,15 @@ def found(
     down = Script(path, "wrapped", "down") if head.has_downgrade else None
     source = MigrationSource(name[: -len(".py")], "alembic", script, down,
                              version=head.revision, context_only=context_only,
-                             dialect=dialect)
+                             dialect=dialect, session=session)
     return Found((folder.identity, name, None), source)
+
+
+def alembic_session(versions_folder: str) -> tuple[tuple[str, str], ...]:
+    """The `SET name = value` statements `env.py` (beside `versions/`) executes on the
+    migrations' connection, in order."""
+    env = _read(os.path.join(os.path.dirname(versions_root(versions_folder)), "env.py"))
+    return tuple((m["name"].lower(), m["value"]) for m in _SESSION_SET.finditer(env or ""))
 
 
 def alembic_dialect(versions_folder: str) -> str:

@@ -126,6 +126,7 @@ class _Finder:
         self._alembic_roots: dict[str, None] = {}
         self._context_walk = False
         self._dialects: dict[str, str] = {}
+        self._sessions: dict[str, tuple[tuple[str, str], ...]] = {}  # Alembic's env.py SETs
         self._django: dict[Key, django.Entry] = {}
         self._django_labels: dict[str, str] = {}
 
@@ -330,7 +331,10 @@ class _Finder:
                 self._alembic_roots.setdefault(alembic.versions_root(d.path))
             context = self._context_walk and path not in self._named_revisions
             dialect = self._alembic_dialect(d.path)
-            found.append(alembic.found(d, name, head, dialect=dialect, context_only=context))
+            if d.path not in self._sessions:
+                self._sessions[d.path] = alembic.alembic_session(d.path)
+            found.append(alembic.found(d, name, head, dialect=dialect, context_only=context,
+                                       session=self._sessions[d.path]))
         result.ordered.extend(found)
 
     def _alembic_dialect(self, folder: str) -> str:
@@ -413,6 +417,7 @@ class _Finder:
             version=plan.version,
             repeatable=plan.repeatable,
             dialect=plan.dialect,
+            rollback_unit=plan.rollback_unit,
         )
         return Found((d.identity, plan.up, plan.down), source)
 

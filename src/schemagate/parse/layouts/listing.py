@@ -61,6 +61,8 @@ class Plan(NamedTuple):
     dialect: str = "postgres"
     # When the down is sent otherwise than the up (popx names `.autocommit` per file).
     down_transaction: TransactionMode | None = None
+    # The migrations one rollback undoes together (see MigrationSource.rollback_unit).
+    rollback_unit: str | None = None
 
 
 class Found(NamedTuple):

@@ -17,9 +17,17 @@ that history. They are left out with one notice per folder: folding them into th
 schema would mix the MySQL and SQLite histories into the PostgreSQL one, and CockroachDB is
 not a dialect schemagate lints at all. `--dialect mysql` or `--dialect sqlite` lints that
 history instead, through the same choice.
-Up and down: the up and down of one version pair up. An empty down file is how popx
-writes "no down" (it requires a down file for every up, and skips an empty one), so an
-empty down is read as no down at all.
+Up and down: popx does not pair them. Rolling back runs the down files of the applied
+versions newest first (its `Down` sorts them by version and reverses the list), whatever
+their names. Ory writes a migration as a run of versions sharing its 14-digit timestamp
+(popx's "legacy version", the fizz migration they were split from) with a 6-digit sequence,
+and numbers the downs independently of the ups: the up `…000011` may be undone by the down
+`…000039`; a migration spread over several timestamps under one name keeps all its downs
+under the first. So the versions of one timestamp, and consecutive versions of one name,
+are one unit of rollback (`rollback_unit`): all their downs, newest first, undo all their
+ups. Within a version, the up and the down are one migration for everything else. An empty
+down file is how popx writes "nothing to undo here" (it requires a down file for every up,
+and skips an empty one), so an empty down is read as no down at all.
 Transactions: popx runs each file in a transaction of its own ("wrapped"); a file named
 `.autocommit.` is sent as it is, one multi-statement query that PostgreSQL runs as an
 implicit transaction when it holds more than one statement ("implicit").
@@ -106,7 +114,31 @@ def claim(names: list[str], dialect: str) -> Claim:
         ups = chosen.get((version, "up"), [])
         downs = chosen.get((version, "down"), [])
         plans.extend(_pair(version, ups, downs, dialect))
-    return Claim(plans, rest, left_out, others)
+    return Claim(_in_units(plans), rest, left_out, others)
+
+
+def _in_units(plans: list[Plan]) -> list[Plan]:
+    """The plans (in version order) with their unit of rollback: a run of versions that
+    share a timestamp or, one after the other, a name. A unit of one is left without."""
+    runs: list[list[Plan]] = []
+    for plan in plans:
+        if runs and _same_unit(runs[-1][-1], plan):
+            runs[-1].append(plan)
+        else:
+            runs.append([plan])
+    return [plan._replace(rollback_unit=run[0].name) if len(run) > 1 else plan
+            for run in runs for plan in run]
+
+
+def _same_unit(a: Plan, b: Plan) -> bool:
+    assert a.version is not None and b.version is not None
+    if len(a.version) > _TIMESTAMP and a.version[:_TIMESTAMP] == b.version[:_TIMESTAMP]:
+        return True
+    return a.name.partition("_")[2] == b.name.partition("_")[2]
+
+
+# The digits of a version that name the migration it was split from (popx's legacy version).
+_TIMESTAMP = 14
 
 
 def pairing_key(name: str) -> str | None:

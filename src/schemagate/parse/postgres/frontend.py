@@ -66,7 +66,7 @@ def parse_script(source: SourceText, script: Script, dialect: str = "postgres",
     check_long = _LONG_WORD.search(source.data) is not None
     result.statements = [
         ParsedStatement(i, sql, ops, block is not None, block,
-                        long_identifiers(sql) if check_long else ())
+                        *(_long_identifiers(sql) if check_long else ((), ())))
         for i, ((ops, sql), block) in enumerate(zip(statements, blocks, strict=True))
     ]
     result.empty = not result.statements and not result.errors
@@ -76,9 +76,14 @@ def parse_script(source: SourceText, script: Script, dialect: str = "postgres",
 
 def long_identifiers(sql: str) -> tuple[str, ...]:
     """Identifiers of the statement longer than PostgreSQL keeps (NAMEDATALEN - 1 bytes)."""
+    return _long_identifiers(sql)[0]
+
+
+def _long_identifiers(sql: str) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
+    """`long_identifiers`, and where each is written (first and last character in `sql`)."""
     if not _LONG_WORD.search(sql.encode("utf-8")):
-        return ()
-    out = []
+        return (), ()
+    names, places = [], []
     for token in pg.scan(sql):
         if token.name != "IDENT":
             continue
@@ -86,8 +91,9 @@ def long_identifiers(sql: str) -> tuple[str, ...]:
         if name.startswith('"'):
             name = name[1:-1].replace('""', '"')
         if len(name.encode("utf-8")) >= NAMEDATALEN:
-            out.append(name)
-    return tuple(out)
+            names.append(name)
+            places.append((token.start, token.end))
+    return tuple(names), tuple(places)
 
 
 def _translate(

@@ -14,9 +14,9 @@ character columns.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from typing import Any
 
 from pglast import parser as pg
 
@@ -24,16 +24,20 @@ from schemagate.model.span import LazySpan, Span
 from schemagate.parse.source import SourceText
 
 _OPEN, _CLOSE, _COMMA, _DOT, _SEMICOLON = "ASCII_40", "ASCII_41", "ASCII_44", "ASCII_46", "ASCII_59"
+# The token lists before the scan makes them.
+_NONE: tuple[Any, ...] = ()
 
 
-@dataclass
+@dataclass(slots=True)
 class Locator:
     """Spans of the parts of one statement, in the file it was read from.
 
     `start` is the byte offset of the statement in the file; `origin` the byte offset that the
     parser's node locations count from (the start of the text handed to the parser). Tokens
     are kept as three parallel lists (byte start, byte end just after, kind): on a corpus of
-    20,000 statements, one object per token cost a third of the scanning time.
+    20,000 statements, one object per token cost a third of the scanning time. Every statement
+    has one and every clause span holds it, so it is slotted and its lists are made only by
+    the scan: objects alive through the parse are what the garbage collector walks.
     """
 
     source: SourceText
@@ -41,13 +45,13 @@ class Locator:
     start: int
     origin: int = 0
     whole: Span | None = None  # the statement: where a clause that cannot be found points
-    _starts: list[int] = field(default_factory=list, repr=False)
-    _ends: list[int] = field(default_factory=list, repr=False)
-    _names: list[str] = field(default_factory=list, repr=False)
+    _starts: Sequence[int] = field(default=_NONE, repr=False)
+    _ends: Sequence[int] = field(default=_NONE, repr=False)
+    _names: Sequence[str] = field(default=_NONE, repr=False)
     _scanned: bool = False
     _action_cache: list[tuple[int, int]] | None = field(default=None, repr=False)
 
-    def kinds(self) -> list[str]:
+    def kinds(self) -> Sequence[str]:
         """The kinds of the statement's tokens (``IDENT``, ``ASCII_44`` for a comma…)."""
         if not self._scanned:
             self._scan()
@@ -87,26 +91,26 @@ class Locator:
         """The index of the last token of the clause starting at token `first`."""
         return _extent(self.kinds(), first)
 
-    def lazy(self, make: Callable[[], Span | None]) -> Span:
-        """A span worked out when first read (the scan is done then); the statement's when
-        the clause cannot be found."""
-        return LazySpan(partial(self._or_whole, make))
+    def lazy(self, make: Callable[..., Span | None], *args: Any) -> Span:
+        """A span worked out when first read, as `make(self, *args)` (the scan is done
+        then); the statement's when the clause cannot be found. `make` is a function of this
+        class, not a closure: tens of thousands are made and few are ever read."""
+        return LazySpan(_or_whole, (self, make, args))
 
-    def _or_whole(self, make: Callable[[], Span | None]) -> Span:
-        return make() or self.whole or self.source.span(
+    def whole_span(self) -> Span:
+        return self.whole or self.source.span(
             self.start, self.start + len(self.sql.encode("utf-8")))
 
     def clause(self, location: int, bound: int | None = None) -> Span:
         """The span of the clause whose node starts at `location` (a parser location);
         `bound`, the location of the next sibling, if any, limits the scan to the clause."""
-        # partial, not a lambda: tens of thousands are made and few are ever read.
-        return self.lazy(partial(self._until, location, None, 0, bound))
+        return self.lazy(Locator._until, location, None, 0, bound)
 
     def until(self, location: int, stop: int | None, skip: int = 0,
               bound: int | None = None) -> Span:
         """From the node at `location` (less its first `skip` tokens) to the last token before
         the one at `stop` (a parser location; None: the end of the clause the node starts)."""
-        return self.lazy(partial(self._until, location, stop, skip, bound))
+        return self.lazy(Locator._until, location, stop, skip, bound)
 
     def _until(self, location: int, stop: int | None, skip: int,
                bound: int | None) -> Span | None:
@@ -143,24 +147,46 @@ class Locator:
     def action(self, relation: int, count: int, index: int) -> Span:
         """The `index`-th of the `count` actions of ``ALTER TABLE name action, …``, given the
         location of the name."""
-        def make() -> Span | None:
-            actions = self._actions(relation, count)
-            return self.tokens_span(*actions[index]) if actions else None
-        return self.lazy(make)
+        return self.lazy(Locator._action, relation, count, index)
+
+    def _action(self, relation: int, count: int, index: int) -> Span | None:
+        actions = self._actions(relation, count)
+        return self.tokens_span(*actions[index]) if actions else None
 
     def action_after(self, relation: int, count: int, index: int, keyword: str) -> Span:
         """What follows the first `keyword` token (``DEFAULT``) in that action."""
-        def make() -> Span | None:
-            actions = self._actions(relation, count)
+        return self.lazy(Locator._action_after, relation, count, index, keyword)
+
+    def _action_after(self, relation: int, count: int, index: int, keyword: str
+                      ) -> Span | None:
+        actions = self._actions(relation, count)
+        if not actions:
+            return None
+        first, last = actions[index]
+        kinds = self.kinds()
+        for i in range(first, last):
+            if kinds[i] == keyword:
+                return self.tokens_span(i + 1, last)
+        return None
+
+    def keyword(self, kind: str, action: tuple[int, int, int] | None = None) -> Span:
+        """The last `kind` token (``CASCADE``) of the statement, or of one action of
+        ``ALTER TABLE name action, …`` (`action`: as `action` takes it); the action itself
+        when the action holds none."""
+        return self.lazy(Locator._keyword, kind, action)
+
+    def _keyword(self, kind: str, action: tuple[int, int, int] | None) -> Span | None:
+        kinds = self.kinds()
+        first, last = 0, len(kinds) - 1
+        if action is not None:
+            actions = self._actions(action[0], action[1])
             if not actions:
                 return None
-            first, last = actions[index]
-            kinds = self.kinds()
-            for i in range(first, last):
-                if kinds[i] == keyword:
-                    return self.tokens_span(i + 1, last)
-            return None
-        return self.lazy(make)
+            first, last = actions[action[2]]
+        for i in range(last, first - 1, -1):
+            if kinds[i] == kind:
+                return self.tokens_span(i, i)
+        return self.tokens_span(first, last) if action is not None else None
 
     def _actions(self, relation: int, count: int) -> list[tuple[int, int]] | None:
         """The (first, last) token indexes of the comma-separated actions of
@@ -219,7 +245,12 @@ class Locator:
         return out
 
 
-def _extent(kinds: list[str], first: int) -> int:
+def _or_whole(locator: Locator, make: Callable[..., Span | None], args: tuple[Any, ...]
+              ) -> Span:
+    return make(locator, *args) or locator.whole_span()
+
+
+def _extent(kinds: Sequence[str], first: int) -> int:
     """The index of the last token of the clause starting at token `first`: the one before
     the comma, closing parenthesis or semicolon that ends it at its own depth."""
     depth, last = 0, first

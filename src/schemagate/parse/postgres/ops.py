@@ -213,6 +213,9 @@ def _alter_table(body: Node, ctx: _Ctx) -> list[o.Operation]:
     for i, item in enumerate(cmds):
         cmd = item["AlterTableCmd"]
         op = _alter_table_cmd(cmd, table, objtype, ctx, partial(at, i))
+        if locate is not None and getattr(op, "cascade", False):
+            assert op is not None
+            op = replace(op, cascade_site=locate.keyword("CASCADE", (relation, len(cmds), i)))
         clause = at(i, None)
         # An unmodelled sub-command still locks the table (not so for an index or a view).
         locked = (table,) if objtype in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE") else ()
@@ -345,6 +348,8 @@ def _drop(body: Node, ctx: _Ctx) -> list[o.Operation]:
     cascade = body.get("behavior") == "DROP_CASCADE"
     if_exists = bool(body.get("missing_ok"))
     kw: dict[str, Any] = {"cascade": cascade, **ctx.kw()}
+    if cascade and ctx.locate is not None:
+        kw["cascade_site"] = ctx.locate.keyword("CASCADE")
     names = _drop_names(objects)
     quals = tuple(qname_from_list(n) for n in names if n)
     if ctx.locate is not None and len(quals) == len(objects) > 1 and kind in (
@@ -532,8 +537,10 @@ def _dropdb(body: Node, ctx: _Ctx) -> list[o.Operation]:
 
 
 def _truncate(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    cascade = body.get("behavior") == "DROP_CASCADE"
+    site = ctx.locate.keyword("CASCADE") if cascade and ctx.locate is not None else None
     return [o.Truncate(tables=tuple(qname(r["RangeVar"]) for r in body["relations"]),
-                       cascade=body.get("behavior") == "DROP_CASCADE", **ctx.kw())]
+                       cascade=cascade, cascade_site=site, **ctx.kw())]
 
 
 def _delete(body: Node, ctx: _Ctx) -> list[o.Operation]:
@@ -542,9 +549,21 @@ def _delete(body: Node, ctx: _Ctx) -> list[o.Operation]:
 
 
 def _update(body: Node, ctx: _Ctx) -> list[o.Operation]:
-    cols = tuple(t["ResTarget"].get("name", "") for t in body.get("targetList") or ())
+    targets = [t["ResTarget"] for t in body.get("targetList") or ()]
+    cols = tuple(t.get("name", "") for t in targets)
+    kept = tuple(t["name"] for t in targets if t.get("name") and _keeps(t))
     return [o.UpdateRows(table=qname(body["relation"]), has_where=bool(body.get("whereClause")),
-                         columns=cols, **ctx.kw())]
+                         columns=cols, kept=kept, **ctx.kw())]
+
+
+def _keeps(target: Node) -> bool:
+    """Whether `SET c = COALESCE(c, …)`: the value's first choice is the column itself
+    (named bare or by its table), so a row keeps what it holds."""
+    args: list[Node] = (target.get("val") or {}).get("CoalesceExpr", {}).get("args") or []
+    if not args or target.get("indirection"):
+        return False
+    fields: list[Node] = args[0].get("ColumnRef", {}).get("fields") or []
+    return bool(fields) and fields[-1].get("String", {}).get("sval") == target["name"]
 
 
 def _insert(body: Node, ctx: _Ctx) -> list[o.Operation]:

@@ -568,10 +568,16 @@ def _update(tree: Any, ctx: _Ctx) -> list[o.Operation]:
     target = tree.this
     if not isinstance(target, exp.Table):
         return []
-    columns = tuple(e.this.name for e in tree.expressions if isinstance(e, exp.EQ)
-                    and isinstance(e.this, exp.Column))
+    sets = [e for e in tree.expressions if isinstance(e, exp.EQ)
+            and isinstance(e.this, exp.Column)]
+    columns = tuple(e.this.name for e in sets)
+    # `SET c = COALESCE(c, …)` / `IFNULL(c, …)` (sqlglot reads both as Coalesce): a row keeps
+    # the value it holds.
+    kept = tuple(e.this.name for e in sets if isinstance(e.expression, exp.Coalesce)
+                 and isinstance(e.expression.this, exp.Column)
+                 and e.expression.this.name == e.this.name)
     return [o.UpdateRows(table=qname(target), has_where=tree.args.get("where") is not None,
-                         columns=columns, **ctx.kw())]
+                         columns=columns, kept=kept, **ctx.kw())]
 
 
 def _insert(tree: Any, ctx: _Ctx) -> list[o.Operation]:
