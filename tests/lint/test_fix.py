@@ -266,3 +266,23 @@ def test_done_when_held_out_golang_migrate_history(
         "CREATE INDEX CONCURRENTLY invoices_account_idx ON invoices (account_id);\n")
     with pg_databases.database() as url:
         _apply_golang_migrate(url, folder)
+
+
+def test_sql_inside_a_python_migration_gets_no_fix_and_never_stops_the_run(
+        tmp_path: Path) -> None:
+    # SQL in an Alembic string is not the file's text (escapes, quotes): no edit can be made
+    # from it. A quoted empty identifier there once made the rewrite's scan raise.
+    versions = tmp_path / "alembic" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "a1_events.py").write_text(
+        'from alembic import op\n\nrevision = "a1"\ndown_revision = None\n\n\n'
+        'def upgrade():\n'
+        '    op.execute("CREATE TABLE events (id bigint PRIMARY KEY, at timestamp)")\n'
+        '    op.execute(\'CREATE TABLE notes (id bigint, at timestamp, "" text)\')\n\n\n'
+        'def downgrade():\n    op.execute("DROP TABLE events")\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["lint", str(tmp_path), "--format", "json",
+                                       "--select", "prefer-timestamptz"])
+    assert result.exit_code in (1, 2), result.output
+    doc = json.loads(result.stdout)
+    found = [f for f in doc["findings"] if f["rule"] == "prefer-timestamptz"]
+    assert found and all(f.get("fix") is None for f in found)

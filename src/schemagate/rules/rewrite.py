@@ -158,8 +158,16 @@ def statement_text(ctx: RuleContext, st: ParsedStatement | None = None
     if not st.ops or not st.sql:
         return None
     span = st.ops[0].span.resolved()
+    if not span.path.endswith(".sql"):
+        return None  # SQL inside a Python string: its escapes make the text not the file's
     text = StatementText(st.sql, span.path, span.line, span.column)
     if text.position(len(st.sql) - 1) != (span.end_line, span.end_column):
+        return None
+    from pglast import parser as pg
+
+    try:
+        text.tokens  # noqa: B018 - scanned once here, so a rewrite never meets a scan error
+    except pg.ParseError:
         return None
     return text
 
