@@ -27,6 +27,9 @@ from schemagate.parse.django.state import (
     index_name,
 )
 
+# The tool named where the IR says who sent a statement the migration did not write.
+DJANGO = "Django"
+
 
 @dataclass(frozen=True, slots=True)
 class Opaque:
@@ -234,7 +237,7 @@ def _create_model(call: Call, ctx: Context) -> Translated:
             up.append(op)
     for value in _list(options.get("constraints")):
         up += _constraint(model, value, call.span, False)
-    down = o.DropTable(span=call.span, tables=(model.qname,), cascade=True)
+    down = o.DropTable(span=call.span, tables=(model.qname,), cascade=True, cascade_by=DJANGO)
     return Translated(_one(call, *up), _one(call, down))
 
 
@@ -266,7 +269,7 @@ def _delete_model(call: Call, ctx: Context) -> Translated:
     ctx.state.models.pop(f"{ctx.app}.{model.name}", None)
     columns = tuple(f.column_def for f in model.fields.values() if f.column_def is not None)
     recreate = o.CreateTable(span=call.span, table=model.qname, columns=columns)
-    drop = o.DropTable(span=call.span, tables=(model.qname,), cascade=True)
+    drop = o.DropTable(span=call.span, tables=(model.qname,), cascade=True, cascade_by=DJANGO)
     return Translated(_one(call, drop), _one(call, recreate))
 
 
@@ -363,9 +366,11 @@ def _remove_field(call: Call, ctx: Context) -> Translated:
     column = f.column if f is not None else name
     if f is not None and f.column is None:
         return Translated()
-    # Django drops columns and tables with CASCADE (`sql_delete_column`, `sql_delete_table`):
-    # foreign keys of other tables that use them go too.
-    up = o.DropColumn(span=call.span, table=model.qname, column=column or name, cascade=True)
+    # Django drops columns and tables with CASCADE (`sql_delete_column`, `sql_delete_table`
+    # in `BaseDatabaseSchemaEditor`, which the PostgreSQL backend keeps): views and foreign
+    # keys of other tables that use them go too.
+    up = o.DropColumn(span=call.span, table=model.qname, column=column or name, cascade=True,
+                      cascade_by=DJANGO)
     down = []
     if f is not None and f.column_def is not None:
         down.append(o.AddColumn(span=call.span, table=model.qname, column=f.column_def))
@@ -631,16 +636,15 @@ def _is_noop(node: object) -> bool:
 
 
 def _run_python(call: Call, ctx: Context) -> Translated:
-    up = o.RawSQL(span=call.span, statement_kind="RunPython", sql=call.code,
-                  reason="Python code (a data migration): not read, not run")
     reverse = call.arg(1, "reverse_code")
-    if reverse is None:
-        return Translated(_one(call, up), [], irreversible=True)
-    if isinstance(reverse, Opaque) and reverse.code.endswith(".noop"):
-        return Translated(_one(call, up))
-    back = o.RawSQL(span=call.span, statement_kind="RunPython", sql=call.code,
-                    reason="Python code (the reverse of a data migration): not read, not run")
-    return Translated(_one(call, up), _one(call, back))
+    noop = isinstance(reverse, Opaque) and reverse.code.endswith(".noop")
+    way_back = "no reverse_code" if reverse is None else (
+        "a reverse that does nothing" if noop else "its reverse_code")
+    # One statement for the call: its reverse is the same call, at the same line, so a
+    # second statement in the down script would only say the same thing twice.
+    up = o.RawSQL(span=call.span, statement_kind=o.DATA_MIGRATION, sql=call.code,
+                  reason=f"Python code (a data migration, {way_back}): not read, not run")
+    return Translated(_one(call, up), [], irreversible=reverse is None)
 
 
 def _create_extension(call: Call, ctx: Context) -> Translated:
