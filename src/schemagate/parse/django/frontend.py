@@ -54,6 +54,9 @@ class _Reader:
     env: Env
     dialect: str
     errors: list[InputError] = field(default_factory=list)
+    # Classes the module defines on top of a Django class (`class DeleteModelIfExists(
+    # migrations.DeleteModel)`): read as their base, which is what they send by default.
+    bases: dict[str, str] = field(default_factory=dict)
 
     def span(self, node: cst.CSTNode) -> Span:
         start, end = self.offsets.get(node, (0, 0))
@@ -95,6 +98,7 @@ class _Reader:
         func = node.func
         name = func.attr.value if isinstance(func, cst.Attribute) else (
             func.value if isinstance(func, cst.Name) else _code(func))
+        name = self.bases.get(name, name)
         args: list[object] = []
         arg_nodes: list[object] = []
         kwargs: dict[str, object] = {}
@@ -153,6 +157,7 @@ def parse_django(source: SourceText, migration: MigrationSource,
                     names[small.targets[0].target.value] = value
                     reader.env.bind(small.targets[0].target.value, value,
                                     reader.env.value(value))
+    reader.bases = _subclasses(tree)
     cls = next((s for s in tree.body if isinstance(s, cst.ClassDef)
                 and s.name.value == "Migration"), None)
     up = ParsedScript(up_script)
@@ -216,6 +221,20 @@ def parse_django(source: SourceText, migration: MigrationSource,
     revision = _revision(migration, class_span,
                          reader.span(deps) if deps is not None else class_span)
     return ParsedMigration(migration, up, down, revision=revision)
+
+
+def _subclasses(tree: cst.Module) -> dict[str, str]:
+    """Module-level classes with one base, by name, to that base's last name."""
+    out: dict[str, str] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, cst.ClassDef) and len(stmt.bases) == 1 and \
+                stmt.name.value != "Migration":
+            base = stmt.bases[0].value
+            name = base.attr.value if isinstance(base, cst.Attribute) else (
+                base.value if isinstance(base, cst.Name) else None)
+            if name is not None:
+                out[stmt.name.value] = out.get(name, name)
+    return out
 
 
 def _class_body(cls: cst.ClassDef, assigns: dict[str, cst.CSTNode]

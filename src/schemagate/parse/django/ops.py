@@ -124,15 +124,19 @@ def field_state(name: str, value: object, model: ModelState, ctx: Context) -> Fi
     column = _str(kw.get("db_column"))
     target = None
     type_, identity = column_type(cls, kw)
+    to_field = _str(kw.get("to_field"))
+    target_table = ""
     if cls in RELATION_FIELDS:
         to = _str(value.arg(0, "to"))
         target_model = model if to == "self" else (
             ctx.state.target(ctx.app, to) if to else None)
-        pk = target_model.pk() if target_model is not None else None
-        type_ = pk.type if pk is not None else UNKNOWN
+        pointed = target_model.fields.get(to_field) if target_model and to_field else (
+            target_model.pk() if target_model is not None else None)
+        type_ = pointed.type if pointed is not None else UNKNOWN
         if type_.name in ("serial", "bigserial", "smallserial"):
             type_ = UNKNOWN
         target = f"{target_model.app}.{target_model.name}" if target_model else None
+        target_table = target_model.table if target_model else ""
         column = column or f"{name}_id"
     if not has_column(cls):
         return FieldState(name, cls, None, UNKNOWN, True, target=target)
@@ -147,7 +151,58 @@ def field_state(name: str, value: object, model: ModelState, ctx: Context) -> Fi
     col = o.ColumnDef(name=column, type=type_, not_null=(not null and not primary) or primary,
                       default=default, identity=identity)
     return FieldState(name, cls, column, type_, null and not primary, unique, primary,
-                      db_index, target, default, col)
+                      db_index, target, default, col, to_field,
+                      kw.get("db_constraint") is not False,
+                      _signature(cls, kw, target_table))
+
+
+# Field arguments that never reach the database (`Field.non_db_attrs`); `db_column` is
+# compared as the column itself.
+_NON_DB_ATTRS = frozenset({
+    "blank", "choices", "db_column", "editable", "error_messages", "help_text",
+    "limit_choices_to", "on_delete", "related_name", "related_query_name", "validators",
+    "verbose_name", "db_comment"})
+
+
+def _signature(cls: str, kwargs: dict[str, object], target_table: str) -> str:
+    """The field as `_field_should_be_altered` compares it: `to` counts only as the table
+    it names, so that a model moved between apps with its table is no change."""
+    kept = {k: _canon(v) for k, v in kwargs.items() if k not in _NON_DB_ATTRS and k != "to"}
+    return repr((cls, target_table, sorted(kept.items())))
+
+
+def _canon(value: object) -> object:
+    """A value without the places it was written at: calls and names by their code."""
+    if isinstance(value, Call | Opaque):
+        return value.code
+    if isinstance(value, list | tuple):
+        return tuple(_canon(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), repr(_canon(v))) for k, v in value.items()))
+    return value
+
+
+def foreign_key(model: ModelState, f: FieldState, state: ProjectState
+                ) -> o.ConstraintDef | None:
+    """The FOREIGN KEY constraint the schema editor makes for a relation field
+    (`_create_fk_sql`, named `<table>_<column>_<digest>_fk_<target table>_<target column>`),
+    remembered on the field so that a later AlterField drops it by that name.
+
+    A model outside the project (Django's contrib apps, a third-party app) has its table
+    made by migrations the history does not hold: its foreign key is left out rather than
+    reported as pointing at a table that does not exist."""
+    if f.column is None or f.target is None or f.field_class not in RELATION_FIELDS or \
+            not f.db_constraint or f.target not in state.models:
+        return None
+    target = state.models[f.target]
+    pointed = target.fields.get(f.to_field) if f.to_field else target.pk()
+    ref_col = pointed.column if pointed is not None and pointed.column else (
+        f.to_field or "id")
+    name = f.fk_name or index_name(model.table, [f.column],
+                                   f"_fk_{target.table}_{ref_col}")
+    f.fk_name = name
+    return o.ConstraintDef("foreign", name, (f.column,), target.qname, (ref_col,),
+                           deferrable=True)
 
 
 def _expr(value: object) -> o.Expr:
@@ -176,19 +231,9 @@ def _field_extras(model: ModelState, f: FieldState, span: Span, state: ProjectSt
         # An inline UNIQUE in CREATE TABLE / ADD COLUMN: PostgreSQL names it <table>_<col>_key.
         constraints.append(o.ConstraintDef("unique", f"{model.table}_{f.column}_key",
                                            (f.column,)))
-    # A model outside the project (Django's contrib apps, a third-party app) has its table
-    # made by migrations the history does not hold: its foreign key is left out rather
-    # than reported as pointing at a table that does not exist.
-    if f.target is not None and f.field_class in RELATION_FIELDS and \
-            f.target in state.models:
-        target = state.models[f.target]
-        pk = target.pk() if target is not None else None
-        ref_col = pk.column if pk is not None and pk.column else "id"
-        ref_table = target.qname if target is not None else QName.of("?")
-        name = index_name(model.table, [f.column],
-                          f"_fk_{ref_table.name}_{ref_col}")
-        constraints.append(o.ConstraintDef("foreign", name, (f.column,), ref_table,
-                                           (ref_col,), deferrable=True))
+    fk = foreign_key(model, f, state)
+    if fk is not None:
+        constraints.append(fk)
     if f.db_index:
         indexes.append(o.CreateIndex(span=span, name=QName.of(index_name(
             model.table, [f.column])), table=model.qname, columns=(f.column,)))
@@ -384,19 +429,25 @@ def _alter_field(call: Call, ctx: Context) -> Translated:
     new = field_state(name, call.arg(2, "field"), model, ctx)
     model.fields[name] = new
     span = call.kw_spans.get("field", call.span)
-    up = _alter(model, old, new, span)
-    down = _alter(model, new, old, call.span) if old is not None else []
+    up = _alter(model, old, new, span, ctx.state)
+    down = _alter(model, new, old, call.span, ctx.state) if old is not None else []
     return Translated(_one(call, *up), _one(call, *down))
 
 
-def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, span: Span
-           ) -> list[o.Operation]:
+def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, span: Span,
+           state: ProjectState) -> list[o.Operation]:
     """What `BaseDatabaseSchemaEditor._alter_field` sends for the difference of two fields."""
     if new is None or new.column is None:
         return []
     table = model.qname
     out: list[o.Operation] = []
     column = new.column
+    altered = old is None or old.signature != new.signature or old.column != new.column
+    # Any change to a relation field drops its foreign key first and makes it again at the
+    # end (`_alter_field`: `fks_dropped`), which validates every row once more.
+    old_fk = foreign_key(model, old, state) if old is not None and altered else None
+    if old_fk is not None and old_fk.name:
+        out.append(o.DropConstraint(span=span, table=table, name=old_fk.name))
     if old is not None and old.column is not None and old.column != new.column:
         out.append(o.RenameColumn(span=span, table=table, column=old.column,
                                   new_name=new.column))
@@ -419,6 +470,14 @@ def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, sp
         index = QName.of(index_name(model.table, [column]))
         out.append(o.CreateIndex(span=span, name=index, table=table, columns=(column,))
                    if new.db_index else o.DropIndex(span=span, names=(index,)))
+    old_had_fk = old is not None and foreign_key(model, old, state) is not None
+    if old_fk is not None or not old_had_fk:
+        new.fk_name = None  # made again now, under the name the current tables give it
+        new_fk = foreign_key(model, new, state)
+        if new_fk is not None:
+            out.append(o.AddConstraint(span=span, table=table, constraint=new_fk))
+    elif old is not None:
+        new.fk_name = old.fk_name
     return out
 
 

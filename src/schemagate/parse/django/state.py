@@ -37,6 +37,12 @@ class FieldState:
     target: str | None = None  # "app.model" of a relation
     default: o.Expr | None = None  # db_default
     column_def: o.ColumnDef | None = None
+    to_field: str | None = None  # the target's field a relation points at (else its key)
+    db_constraint: bool = True  # a relation with a FOREIGN KEY constraint
+    # What Django compares to decide whether AlterField sends anything
+    # (`_field_should_be_altered`): the class and the arguments that reach the database.
+    signature: str = ""
+    fk_name: str | None = None  # the foreign key's name, as made when the field was added
 
 
 @dataclass
