@@ -121,3 +121,91 @@ def test_to_field_points_the_foreign_key_at_that_column(tmp_path: Path) -> None:
     add = next(op for op in ops if isinstance(op, o.AddConstraint))
     assert add.constraint.kind == "foreign" and add.constraint.ref_columns == ("code",)
     assert any(isinstance(op, o.DropConstraint) for op in ops)
+
+
+TAGS = '''
+    operations = [
+        migrations.CreateModel(
+            name="Tag",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False)),
+                ("accounts", models.ManyToManyField(related_name="tags", to="shop.account")),
+            ],
+        ),
+    ]
+'''
+
+
+def test_a_many_to_many_field_makes_its_join_table_as_django_does(tmp_path: Path) -> None:
+    ops = up_ops(project(tmp_path, INITIAL, TAGS)[1])
+    tag, join, from_index, to_index = [op for op in ops
+                                       if isinstance(op, o.CreateTable | o.CreateIndex)]
+    assert isinstance(tag, o.CreateTable) and isinstance(join, o.CreateTable)
+    assert str(join.table) == "public.shop_tag_accounts"
+    assert [(c.name, str(c.type), c.not_null) for c in join.columns] == [
+        ("id", "int8", True), ("tag_id", "int8", True), ("account_id", "int8", True)]
+    kinds = {c.kind: c for c in join.constraints}
+    assert kinds["unique"].columns == ("tag_id", "account_id")
+    # The names `manage.py sqlmigrate` prints for this migration on Django 5.2.
+    assert kinds["unique"].name == "shop_tag_accounts_tag_id_account_id_b7182784_uniq"
+    fks = sorted((c.name, c.columns, str(c.ref_table), c.deferrable)
+                 for c in join.constraints if c.kind == "foreign")
+    assert fks == [
+        ("shop_tag_accounts_account_id_5cc6d05d_fk_shop_account_id", ("account_id",),
+         "public.shop_account", True),
+        ("shop_tag_accounts_tag_id_62bcef89_fk_shop_tag_id", ("tag_id",), "public.shop_tag",
+         True)]
+    assert isinstance(from_index, o.CreateIndex) and isinstance(to_index, o.CreateIndex)
+    assert (from_index.columns, to_index.columns) == (("tag_id",), ("account_id",))
+    assert str(from_index.name) == "public.shop_tag_accounts_tag_id_62bcef89"
+
+
+def test_removing_a_many_to_many_field_drops_its_join_table(tmp_path: Path) -> None:
+    later = '''
+    operations = [
+        migrations.RemoveField(model_name="tag", name="accounts"),
+    ]
+'''
+    (drop,) = up_ops(project(tmp_path, INITIAL, TAGS, later)[2])
+    assert isinstance(drop, o.DropTable) and drop.tables[0].name == "shop_tag_accounts"
+
+
+def test_deleting_a_model_drops_its_join_tables_first(tmp_path: Path) -> None:
+    later = '''
+    operations = [
+        migrations.DeleteModel(name="Tag"),
+    ]
+'''
+    ops = up_ops(project(tmp_path, INITIAL, TAGS, later)[2])
+    assert [op.tables[0].name for op in ops if isinstance(op, o.DropTable)] == [
+        "shop_tag_accounts", "shop_tag"]
+
+
+def test_renames_reach_the_join_table_and_its_columns(tmp_path: Path) -> None:
+    later = '''
+    operations = [
+        migrations.RenameField(model_name="tag", old_name="accounts", new_name="members"),
+        migrations.RenameModel(old_name="Account", new_name="Member"),
+    ]
+'''
+    ops = up_ops(project(tmp_path, INITIAL, TAGS, later)[2])
+    renames = [(type(op).__name__, str(op.table), getattr(op, "column", ""), op.new_name)
+               for op in ops if isinstance(op, o.RenameTable | o.RenameColumn)]
+    assert renames == [
+        ("RenameTable", "public.shop_tag_accounts", "", "shop_tag_members"),
+        ("RenameTable", "public.shop_account", "", "shop_member"),
+        ("RenameColumn", "public.shop_tag_members", "account_id", "member_id")]
+
+
+def test_a_many_to_many_field_with_through_makes_no_table(tmp_path: Path) -> None:
+    later = TAGS.replace('related_name="tags",', 'related_name="tags", through="shop.Link",')
+    ops = up_ops(project(tmp_path, INITIAL, later)[1])
+    assert [type(op) for op in ops] == [o.CreateTable]
+
+
+def test_a_long_join_table_name_is_cut_as_truncate_name_does() -> None:
+    from schemagate.parse.django.m2m import truncate_name
+
+    name = "product_productvarianttranslation_" + "x" * 40
+    cut = truncate_name(name)
+    assert len(cut) == 63 and cut.startswith(name[:59]) and cut != name[:63]

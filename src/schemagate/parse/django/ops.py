@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from schemagate.model import ops as o
 from schemagate.model.names import QName
 from schemagate.model.span import Span
+from schemagate.parse.django import m2m
 from schemagate.parse.django.fields import (
     RELATION_FIELDS,
     UNKNOWN,
@@ -139,7 +140,15 @@ def field_state(name: str, value: object, model: ModelState, ctx: Context) -> Fi
         target_table = target_model.table if target_model else ""
         column = column or f"{name}_id"
     if not has_column(cls):
-        return FieldState(name, cls, None, UNKNOWN, True, target=target)
+        join = None
+        if cls.endswith("ManyToManyField") and "through" not in kw:
+            to = _str(value.arg(0, "to"))
+            target_model = model if to == "self" else (
+                ctx.state.target(ctx.app, to) if to else None)
+            target = f"{target_model.app}.{target_model.name}" if target_model else None
+            join = m2m.join_table(model, name, target, _str(kw.get("db_table")),
+                                  kw.get("db_constraint") is not False)
+        return FieldState(name, cls, None, UNKNOWN, True, target=target, join=join)
     primary = kw.get("primary_key") is True
     unique = kw.get("unique") is True or cls == "OneToOneField"
     db_index = kw.get("db_index", cls in RELATION_FIELDS) is True and not unique and \
@@ -282,8 +291,13 @@ def _create_model(call: Call, ctx: Context) -> Translated:
             up.append(op)
     for value in _list(options.get("constraints")):
         up += _constraint(model, value, call.span, False)
-    down = o.DropTable(span=call.span, tables=(model.qname,), cascade=True, cascade_by=DJANGO)
-    return Translated(_one(call, *up), _one(call, down))
+    joins = [f.join for f in model.fields.values() if f.join is not None]
+    for join in joins:  # `create_model` makes them last, each as a model of its own
+        up += m2m.create(join, model, ctx.state, call.span)
+    down = [m2m.drop(j, call.span, DJANGO) for j in joins]
+    down.append(o.DropTable(span=call.span, tables=(model.qname,), cascade=True,
+                            cascade_by=DJANGO))
+    return Translated(_one(call, *up), _one(call, *down))
 
 
 def _together(value: object) -> list[tuple[str, ...]]:
@@ -314,8 +328,12 @@ def _delete_model(call: Call, ctx: Context) -> Translated:
     ctx.state.models.pop(f"{ctx.app}.{model.name}", None)
     columns = tuple(f.column_def for f in model.fields.values() if f.column_def is not None)
     recreate = o.CreateTable(span=call.span, table=model.qname, columns=columns)
-    drop = o.DropTable(span=call.span, tables=(model.qname,), cascade=True, cascade_by=DJANGO)
-    return Translated(_one(call, drop), _one(call, recreate))
+    # `delete_model` drops the model's join tables first, then its table.
+    up: list[o.Operation] = [m2m.drop(f.join, call.span, DJANGO)
+                             for f in model.fields.values() if f.join is not None]
+    up.append(o.DropTable(span=call.span, tables=(model.qname,), cascade=True,
+                          cascade_by=DJANGO))
+    return Translated(_one(call, *up), _one(call, recreate))
 
 
 def _rename_model(call: Call, ctx: Context) -> Translated:
@@ -326,12 +344,16 @@ def _rename_model(call: Call, ctx: Context) -> Translated:
     old_table = model.qname
     model.name = new.lower()
     ctx.state.models[f"{ctx.app}.{new.lower()}"] = model
-    if not model.default_table:
-        return Translated()
-    model.table = f"{ctx.app}_{new.lower()}"
-    return Translated(
-        _one(call, o.RenameTable(span=call.span, table=old_table, new_name=model.table)),
-        _one(call, o.RenameTable(span=call.span, table=model.qname, new_name=old_table.name)))
+    up: list[o.Operation] = []
+    if model.default_table:
+        model.table = f"{ctx.app}_{new.lower()}"
+        up.append(o.RenameTable(span=call.span, table=old_table, new_name=model.table))
+    up += m2m.rename_model(model, old.lower(), ctx.state, call.span)
+    # The way back is Django's RenameModel the other way, which the up path does not need
+    # to model: only the table's own rename is kept for it.
+    down = [o.RenameTable(span=call.span, table=model.qname, new_name=old_table.name)] \
+        if model.default_table else []
+    return Translated(_one(call, *up), _one(call, *down))
 
 
 def _alter_model_table(call: Call, ctx: Context) -> Translated:
@@ -342,8 +364,11 @@ def _alter_model_table(call: Call, ctx: Context) -> Translated:
     model.table = table or f"{ctx.app}_{model.name}"
     if model.table == old_table.name:
         return Translated()
+    up: list[o.Operation] = [o.RenameTable(span=call.span, table=old_table,
+                                           new_name=model.table)]
+    up += m2m.rename_model(model, model.name, ctx.state, call.span)
     return Translated(
-        _one(call, o.RenameTable(span=call.span, table=old_table, new_name=model.table)),
+        _one(call, *up),
         _one(call, o.RenameTable(span=call.span, table=model.qname, new_name=old_table.name)))
 
 
@@ -357,6 +382,9 @@ def _add_field(call: Call, ctx: Context) -> Translated:
     f = field_state(name, value, model, ctx)
     model.fields[name] = f
     span = call.kw_spans.get("field", call.span)
+    if f.join is not None:
+        return Translated(_one(call, *m2m.create(f.join, model, ctx.state, span)),
+                          _one(call, m2m.drop(f.join, call.span, DJANGO)))
     if f.column_def is None:
         return Translated()
     col = f.column_def
@@ -409,6 +437,9 @@ def _remove_field(call: Call, ctx: Context) -> Translated:
     name = _str(call.arg(1, "name")) or "?"
     f = model.fields.pop(name, None)
     column = f.column if f is not None else name
+    if f is not None and f.join is not None:  # `remove_field`: `delete_model` of the join
+        return Translated(_one(call, m2m.drop(f.join, call.span, DJANGO)),
+                          _one(call, *m2m.create(f.join, model, ctx.state, call.span)))
     if f is not None and f.column is None:
         return Translated()
     # Django drops columns and tables with CASCADE (`sql_delete_column`, `sql_delete_table`
@@ -492,6 +523,16 @@ def _rename_field(call: Call, ctx: Context) -> Translated:
                                                     column=old, new_name=new)))
     old_column = f.column
     f.name = new
+    if f.join is not None and f.join.default_table:
+        # The join table is named after the field (`_alter_many_to_many`).
+        old_join = f.join.table
+        f.join.table = m2m.truncate_name(f"{model.table}_{new}")
+        model.fields[new] = f
+        return Translated(
+            _one(call, o.RenameTable(span=call.span, table=QName.of(old_join),
+                                     new_name=f.join.table)),
+            _one(call, o.RenameTable(span=call.span, table=QName.of(f.join.table),
+                                     new_name=old_join)))
     if f.column == old or (f.field_class in RELATION_FIELDS and f.column == f"{old}_id"):
         f.column = new if f.column == old else f"{new}_id"
         if f.column_def is not None:
