@@ -209,3 +209,67 @@ def test_a_long_join_table_name_is_cut_as_truncate_name_does() -> None:
     name = "product_productvarianttranslation_" + "x" * 40
     cut = truncate_name(name)
     assert len(cut) == 63 and cut.startswith(name[:59]) and cut != name[:63]
+
+
+def test_an_unmanaged_model_sends_nothing_until_it_is_made_again(tmp_path: Path) -> None:
+    unmanaged = INITIAL.replace(
+        "            ],\n", '            ],\n            options={"managed": False},\n')
+    later = '''
+    operations = [
+        migrations.AddField(model_name="account", name="note", field=models.TextField()),
+        migrations.DeleteModel(name="Account"),
+        migrations.CreateModel(
+            name="Account",
+            fields=[
+                ("id", models.AutoField(auto_created=True, primary_key=True, serialize=False)),
+            ],
+        ),
+    ]
+'''
+    first, second = project(tmp_path, unmanaged, later)
+    assert up_ops(first) == []
+    assert [type(op) for op in up_ops(second)] == [o.CreateTable]
+
+
+def test_a_proxy_model_has_no_table_and_relations_to_it_reach_its_concrete_table(
+        tmp_path: Path) -> None:
+    later = '''
+    operations = [
+        migrations.CreateModel(
+            name="Customer",
+            fields=[],
+            options={"proxy": True, "indexes": [], "constraints": []},
+            bases=("shop.account",),
+        ),
+        migrations.CreateModel(
+            name="Order",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False)),
+                ("customer", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE,
+                                               to="shop.customer")),
+            ],
+        ),
+    ]
+'''
+    create, _index = up_ops(project(tmp_path, INITIAL, later)[1])
+    assert isinstance(create, o.CreateTable) and str(create.table) == "public.shop_order"
+    (fk,) = [c for c in create.constraints if c.kind == "foreign"]
+    assert str(fk.ref_table) == "public.shop_account"
+
+
+def test_a_model_made_again_with_a_table_gets_it_though_an_unmanaged_one_stood_before(
+        tmp_path: Path) -> None:
+    unmanaged = INITIAL.replace(
+        "            ],\n", '            ],\n            options={"managed": False},\n')
+    later = '''
+    operations = [
+        migrations.CreateModel(
+            name="Account",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False)),
+            ],
+        ),
+    ]
+'''
+    assert [type(op) for op in up_ops(project(tmp_path, unmanaged, later)[1])] == [
+        o.CreateTable]

@@ -96,7 +96,24 @@ def translate(call: Call, ctx: Context) -> Translated:
         raw = o.RawSQL(span=call.span, statement_kind=f"Django {call.name}", sql=call.code,
                        reason=f"the Django operation `{call.name}` is not modelled")
         return Translated([Statement(call.code, (raw,))], [], False)
-    return translator(call, ctx)
+    # Django asks the model of the state the operation leads to whether it has a table
+    # (`allow_migrate_model`), DeleteModel the one it starts from.
+    before = _touched(call, ctx) if call.name == "DeleteModel" else None
+    result = translator(call, ctx)
+    model = before if call.name == "DeleteModel" else _touched(call, ctx)
+    if model is not None and not model.has_table:
+        return Translated(irreversible=result.irreversible)  # no table: nothing is sent
+    return result
+
+
+def _touched(call: Call, ctx: Context) -> ModelState | None:
+    """The model a schema operation acts on, as the state holds it now."""
+    if call.name in ("RunSQL", "RunPython"):
+        return None
+    name = _str(call.kwargs.get("model_name", call.kwargs.get("name")))
+    if name is None and call.args:
+        name = _str(call.args[0])
+    return ctx.state.models.get(f"{ctx.app}.{name.lower()}") if name else None
 
 
 def _one(call: Call, *ops: o.Operation) -> list[Statement]:
@@ -157,8 +174,9 @@ def field_state(name: str, value: object, model: ModelState, ctx: Context) -> Fi
     if "db_default" in kw:
         default = _expr(kw["db_default"])
     column = column or name
+    # The field's own call: a finding about the column points at it, inside CreateModel.
     col = o.ColumnDef(name=column, type=type_, not_null=(not null and not primary) or primary,
-                      default=default, identity=identity)
+                      default=default, identity=identity, span=value.span)
     return FieldState(name, cls, column, type_, null and not primary, unique, primary,
                       db_index, target, default, col, to_field,
                       kw.get("db_constraint") is not False,
@@ -264,6 +282,15 @@ def _create_model(call: Call, ctx: Context) -> Translated:
     table = db_table or f"{ctx.app}_{name.lower()}"
     model = ModelState(ctx.app, name.lower(), table, db_table is None)
     ctx.state.models[f"{ctx.app}.{name.lower()}"] = model
+    model.managed = options.get("managed") is not False
+    model.proxy = options.get("proxy") is True
+    bases = call.kwargs.get("bases")
+    if options.get("proxy") is True and isinstance(bases, tuple) and bases and \
+            isinstance(bases[0], str) and "." in bases[0]:
+        # A proxy is its concrete model's table: relations to it point there.
+        concrete = ctx.state.target(ctx.app, bases[0])
+        if concrete is not None:
+            model.table, model.fields = concrete.table, dict(concrete.fields)
     fields = call.arg(1, "fields")
     for item in fields if isinstance(fields, list | tuple) else []:
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
@@ -761,7 +788,17 @@ _EXTENSIONS = {"BloomExtension": "bloom", "BtreeGinExtension": "btree_gin",
                "TrigramExtension": "pg_trgm", "UnaccentExtension": "unaccent"}
 
 # Operations that change only Django's model state: nothing reaches the database.
-_STATE_ONLY = frozenset({"AlterModelOptions", "AlterModelManagers"})
+_STATE_ONLY = frozenset({"AlterModelManagers"})
+
+
+def _alter_model_options(call: Call, ctx: Context) -> Translated:
+    """State only. `managed` is one of the options it replaces (absent: the default, True),
+    and decides whether later operations on the model reach the database; turning it on
+    creates no table."""
+    options = call.arg(1, "options")
+    if isinstance(options, dict):
+        _model(call, ctx, "name").managed = options.get("managed") is not False
+    return Translated()
 
 Translator = Callable[[Call, Context], Translated]
 
@@ -785,6 +822,7 @@ _TRANSLATORS: dict[str, Translator] = {
     "ValidateConstraint": _validate_constraint,
     "AlterUniqueTogether": _alter_together,
     "AlterIndexTogether": _alter_together,
+    "AlterModelOptions": _alter_model_options,
     "RunSQL": _run_sql,
     "RunPython": _run_python,
     "CreateExtension": _create_extension,

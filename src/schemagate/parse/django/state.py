@@ -69,6 +69,14 @@ class ModelState:
     constraints: dict[str, o.ConstraintDef] = field(default_factory=dict)
     unique_together: list[tuple[str, ...]] = field(default_factory=list)
     index_together: list[tuple[str, ...]] = field(default_factory=list)
+    managed: bool = True
+    proxy: bool = False
+
+    @property
+    def has_table(self) -> bool:
+        """`managed = False` and proxy models have no table of their own: the schema
+        editor sends nothing for them (`Options.can_migrate`)."""
+        return self.managed and not self.proxy
 
     @property
     def qname(self) -> QName:
