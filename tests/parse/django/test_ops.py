@@ -273,3 +273,22 @@ def test_a_model_made_again_with_a_table_gets_it_though_an_unmanaged_one_stood_b
 '''
     assert [type(op) for op in up_ops(project(tmp_path, unmanaged, later)[1])] == [
         o.CreateTable]
+
+
+def test_an_index_dropped_by_alter_field_is_the_one_made_under_the_old_names(
+        tmp_path: Path) -> None:
+    later = '''
+    operations = [
+        migrations.RenameModel(old_name="Account", new_name="Member"),
+        migrations.AlterField(
+            model_name="member",
+            name="parent",
+            field=models.CharField(max_length=40, null=True),
+        ),
+    ]
+'''
+    migs = project(tmp_path, INITIAL, FK_ADDED, later)
+    made = next(op for op in up_ops(migs[1]) if isinstance(op, o.CreateIndex))
+    dropped = next(op for op in up_ops(migs[2]) if isinstance(op, o.DropIndex))
+    assert made.name is not None and made.name.name.startswith("shop_account_parent_id_")
+    assert dropped.names == (made.name,)

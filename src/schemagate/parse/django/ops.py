@@ -262,8 +262,9 @@ def _field_extras(model: ModelState, f: FieldState, span: Span, state: ProjectSt
     if fk is not None:
         constraints.append(fk)
     if f.db_index:
-        indexes.append(o.CreateIndex(span=span, name=QName.of(index_name(
-            model.table, [f.column])), table=model.qname, columns=(f.column,)))
+        f.index_name = f.index_name or index_name(model.table, [f.column])
+        indexes.append(o.CreateIndex(span=span, name=QName.of(f.index_name),
+                                     table=model.qname, columns=(f.column,)))
     if (f.db_index or f.unique) and not f.primary_key and f.type.name in ("varchar", "text"):
         # A second index with varchar_pattern_ops/text_pattern_ops, for LIKE 'x%' lookups.
         indexes.append(o.CreateIndex(span=span, name=QName.of(index_name(
@@ -525,9 +526,17 @@ def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, sp
             "unique", name, (column,))) if new.unique else
             o.DropConstraint(span=span, table=table, name=f"{model.table}_{column}_key"))
     if old is not None and old.db_index != new.db_index:
-        index = QName.of(index_name(model.table, [column]))
-        out.append(o.CreateIndex(span=span, name=index, table=table, columns=(column,))
-                   if new.db_index else o.DropIndex(span=span, names=(index,)))
+        if new.db_index:
+            new.index_name = index_name(model.table, [column])
+            out.append(o.CreateIndex(span=span, name=QName.of(new.index_name), table=table,
+                                     columns=(column,)))
+        else:
+            # Found by its column in the database (`_constraint_names`): the name it was
+            # made under, whatever the table and column are called now.
+            old_name = old.index_name or index_name(model.table, [old.column or column])
+            out.append(o.DropIndex(span=span, names=(QName.of(old_name),)))
+    elif old is not None:
+        new.index_name = old.index_name
     old_had_fk = old is not None and foreign_key(model, old, state) is not None
     if old_fk is not None or not old_had_fk:
         new.fk_name = None  # made again now, under the name the current tables give it

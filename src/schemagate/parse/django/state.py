@@ -55,6 +55,7 @@ class FieldState:
     # (`_field_should_be_altered`): the class and the arguments that reach the database.
     signature: str = ""
     fk_name: str | None = None  # the foreign key's name, as made when the field was added
+    index_name: str | None = None  # its `db_index` index's name, likewise
     join: JoinTable | None = None  # a many-to-many field's own join table
 
 
