@@ -53,10 +53,17 @@ class _Reader:
     lines: LineIndex
     env: Env
     dialect: str
+    text: str
     errors: list[InputError] = field(default_factory=list)
     # Classes the module defines on top of a Django class (`class DeleteModelIfExists(
     # migrations.DeleteModel)`): read as their base, which is what they send by default.
     bases: dict[str, str] = field(default_factory=dict)
+
+    def code(self, node: cst.CSTNode) -> str:
+        """A node's source: sliced from the file where its offsets are known (a call), which
+        costs nothing, instead of generating it again (a third of the run on 1,000 files)."""
+        at = self.offsets.get(node)
+        return self.text[at[0]:at[1]] if at is not None else _code(node)
 
     def span(self, node: cst.CSTNode) -> Span:
         start, end = self.offsets.get(node, (0, 0))
@@ -118,7 +125,7 @@ class _Reader:
                 # call) stands where the keyword does.
                 kw_spans[key] = self.span(arg.value) if arg.value in self.offsets \
                     else self.span(node)
-        return Call(name, args, kwargs, self.span(node), _code(node), kw_spans, arg_nodes,
+        return Call(name, args, kwargs, self.span(node), self.code(node), kw_spans, arg_nodes,
                     kw_nodes)
 
 
@@ -146,7 +153,7 @@ def parse_django(source: SourceText, migration: MigrationSource,
         return ParsedMigration(migration, ParsedScript(up_script, errors=[error]), None)
     offsets = node_offsets(tree)
     reader = _Reader(source.path, offsets, LineIndex(source.text),
-                     Env(source.text, offsets, "postgresql"), migration.dialect)
+                     Env(source.text, offsets, "postgresql"), migration.dialect, source.text)
     names: dict[str, cst.BaseExpression] = {}
     for stmt in tree.body:  # module-level constants: SQL, or lists of operations
         if isinstance(stmt, cst.SimpleStatementLine):
