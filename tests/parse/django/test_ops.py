@@ -292,3 +292,19 @@ def test_an_index_dropped_by_alter_field_is_the_one_made_under_the_old_names(
     dropped = next(op for op in up_ops(migs[2]) if isinstance(op, o.DropIndex))
     assert made.name is not None and made.name.name.startswith("shop_account_parent_id_")
     assert dropped.names == (made.name,)
+
+
+def test_altering_a_field_the_history_never_made_claims_no_foreign_key(
+        tmp_path: Path) -> None:
+    later = '''
+    operations = [
+        migrations.AlterField(
+            model_name="account",
+            name="locale",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT,
+                                    to="shop.account"),
+        ),
+    ]
+'''
+    ops = up_ops(project(tmp_path, INITIAL, later)[1])
+    assert not any(isinstance(op, o.AddConstraint | o.DropConstraint) for op in ops)

@@ -537,13 +537,17 @@ def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, sp
             out.append(o.DropIndex(span=span, names=(QName.of(old_name),)))
     elif old is not None:
         new.index_name = old.index_name
-    old_had_fk = old is not None and foreign_key(model, old, state) is not None
+    if old is None:
+        # A field the history never made (an operation it does not model added it): what
+        # Django would drop and make again is not known, so nothing is claimed.
+        return out
+    old_had_fk = foreign_key(model, old, state) is not None
     if old_fk is not None or not old_had_fk:
         new.fk_name = None  # made again now, under the name the current tables give it
         new_fk = foreign_key(model, new, state)
         if new_fk is not None:
             out.append(o.AddConstraint(span=span, table=table, constraint=new_fk))
-    elif old is not None:
+    else:
         new.fk_name = old.fk_name
     return out
 
