@@ -457,8 +457,10 @@ def add_foreign_key_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator
     con = op.constraint
     if con.kind != "foreign" or con.not_valid or ctx.is_new(op.table):
         return
+    both = f"`{op.table}`" if con.ref_table in (None, op.table) else \
+        f"`{op.table}` and `{con.ref_table}`"
     yield Hit(f"adding foreign key on `{op.table}` validates every row while blocking writes "
-              f"to `{op.table}` and `{con.ref_table}`", object=str(op.table),
+              f"to {both}", object=str(op.table),
               lock=LockMode.SHARE_ROW_EXCLUSIVE, facts={"scan": True},
               fix=_not_valid_fix(op, ctx))
 
