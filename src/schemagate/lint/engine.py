@@ -267,6 +267,8 @@ def _track_up_created(op: o.Operation, state: MigrationState) -> None:
                 (table, c) for c in {column, *state.former_names.get((table, column), ())})
         case o.RenameEnumValue(name=name, new_value=new):
             state.renamed_enum_values.add((name, new))
+        case o.DropColumn(table=table, column=column):
+            state.up_dropped_columns.add((table, column))
 
 
 def _track_new(op: o.Operation, state: MigrationState, catalog: Catalog) -> None:

@@ -38,9 +38,11 @@ def add_required_column(op: o.AddColumn | o.SetDefault, ctx: RuleContext) -> Ite
 
     ## When it does not fire
     With a `DEFAULT` that stays, for identity, serial and generated columns (they fill
-    themselves), and on tables created earlier in the same migration. With `--db`, when the
-    live table has rows, the finding is an error rather than a warning: the statement will
-    fail.
+    themselves), and on tables created earlier in the same migration. In a down path adding
+    back a column its up path dropped, the code the rollback returns to writes the column: a
+    default dropped right after is fine there, and without one only the rows are a problem.
+    With `--db`, when the live table has rows, the finding is an error rather than a warning:
+    the statement will fail.
 
     ## Safe alternative
     ```sql
@@ -89,8 +91,12 @@ def add_required_column(op: o.AddColumn | o.SetDefault, ctx: RuleContext) -> Ite
                   "application fail with \"doesn't have a default value\"",
                   object=f"{op.table}.{col.name}", lock=LockMode.ACCESS_EXCLUSIVE)
         return
+    # A down path adding back what its up dropped restores the column the older code writes:
+    # only the rows stand in its way.
+    breaks = "" if ctx.undoes_drop_column(op.table, col.name) else (
+        ", and breaks inserts from the running application")
     yield Hit(f"adding NOT NULL column `{col.name}` without a default to `{op.table}` fails if "
-              "the table has rows, and breaks inserts from the running application",
+              f"the table has rows{breaks}",
               object=f"{op.table}.{col.name}", lock=LockMode.ACCESS_EXCLUSIVE,
               severity_with_rows=Severity.ERROR)
 
@@ -98,8 +104,9 @@ def add_required_column(op: o.AddColumn | o.SetDefault, ctx: RuleContext) -> Ite
 def _default_dropped(op: o.SetDefault, ctx: RuleContext) -> Iterator[Hit]:
     """DROP DEFAULT of a NOT NULL column this migration added to an existing table."""
     if op.default is not None or ctx.is_new(op.table) or \
-            not ctx.is_new_column(op.table, op.column):
-        return
+            not ctx.is_new_column(op.table, op.column) or \
+            ctx.undoes_drop_column(op.table, op.column):
+        return  # (a down path restoring a column its up dropped: older code writes it)
     table = ctx.table(op.table)
     col = table.column(op.column) if table is not None else None
     if col is None or not col.not_null or col.identity or col.generated is not None:

@@ -31,6 +31,8 @@ class MigrationState:
     # Columns the up path made NOT NULL, under every name the up path gave them (a down path
     # may undo the renames first and drop NOT NULL under the old name).
     up_not_null: set[tuple[QName, str]] = field(default_factory=set)
+    # Columns the up path dropped: a down path adding them back restores what older code uses.
+    up_dropped_columns: set[tuple[QName, str]] = field(default_factory=set)
     # The names a column had before the up path renamed it, by its current (table, name).
     former_names: dict[tuple[QName, str], set[str]] = field(default_factory=dict)
     # Rules that report once per script record it here: (rule id, path, section).
@@ -118,6 +120,10 @@ class RuleContext:
     def undoes_enum_rename(self, type_name: QName, value: str) -> bool:
         """True on a down path renaming back an enum value that the up path renamed."""
         return self.direction == "down" and (type_name, value) in self.state.renamed_enum_values
+
+    def undoes_drop_column(self, table: QName, column: str) -> bool:
+        """True on a down path adding back a column that the up path dropped."""
+        return self.direction == "down" and (table, column) in self.state.up_dropped_columns
 
     def undoes_set_not_null(self, table: QName, column: str) -> bool:
         """True on a down path dropping a NOT NULL that the up path set."""
