@@ -169,9 +169,10 @@ def _sequence(old: Sequence, new: Sequence, version: int | None) -> Verdict:
 
 def _function(old: Function, new: Function, version: int | None) -> Verdict:
     aspects = _differs(old, new, "definition", "comment")
-    # CREATE OR REPLACE cannot change the result type, argument names or defaults, or kind.
-    replace = "definition" in aspects and bool(
-        _differs(old, new, "result", "arguments", "procedure"))
+    # CREATE OR REPLACE cannot change the result type, argument names or defaults, or kind;
+    # an aggregate's cannot change its state type or kind either: always made again.
+    replace = "definition" in aspects and (old.aggregate or new.aggregate or bool(
+        _differs(old, new, "result", "arguments", "procedure")))
     return _verdict(aspects, replace=replace)
 
 

@@ -415,7 +415,8 @@ class _Reader:
             args = tuple(str(parse_type(t)[0]) for t in arg_types)
             self.cat.functions[(qn, args)] = Function(
                 qn, args, volatility, procedure=kind == "p", definition=definition,
-                identity_args=identity_args, arguments=arguments, result=result)
+                identity_args=identity_args, arguments=arguments, result=result,
+                aggregate=kind == "a")
             self.function_keys[oid] = (qn, args)
             self.refs[("pg_proc", oid)] = ObjectRef("function", schema, name, None, args)
 

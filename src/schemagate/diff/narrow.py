@@ -341,6 +341,8 @@ class Side:
         rels |= {row[5] for row in rows["types"] if row[3] == "c"}  # composites' rows
         known = rels | {oid for rel in rels for _, oid in self.subobjects.get(rel, ())}
         known |= self.non_relation
+        # A domain's CHECK stands for its type in the dependencies (the function it calls).
+        known |= {r[0] for r in rows["constraints"] if r[2]}
         results = dict(rows.results)
         for name, column in (("defaults", 0), ("indexes", 1), ("triggers", 1),
                              ("policies", 1), ("privileges", 0)):

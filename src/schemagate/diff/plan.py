@@ -282,9 +282,12 @@ class _Planner:
                 (self.objs_b[d].table, self.objs_b[d].column)
                 for d, _ in self.deps_a.needed_by(ref)
                 if d.kind == "column" and self._keeps_type(d)]
+        late = self._late_drops()
         for ref in sorted(self.gone, key=ref_key):
             if self.gone[ref] == ref:
                 step = drop_step(ref, self.objs_a[ref], ctx, replaced=ref in self.objs_b)
+                if ref in late:
+                    step.phase = "post"
                 delta = self.deltas.get(ref)
                 if delta is not None and delta.action in ("drop", "replace"):
                     step.destructive = self.reasons.get(ref)
@@ -339,6 +342,22 @@ class _Planner:
         own = self._add(own_sequence_step(ref, seq))
         self._edge(self._maker(ref), own)
         self._edge(self._maker(_owner_column(seq)), own)
+
+    def _late_drops(self) -> set[ObjectRef]:
+        """Objects dropped in the "pre" phase by kind that a type, collation, extension or
+        schema dropped in the "post" phase still needs — a domain whose CHECK calls a
+        function, a range type's canonical function: they are dropped after it instead."""
+        post_kinds = ("type", "collation", "extension", "schema")
+        stack = [r for r, root in self.gone.items() if r == root and r.kind in post_kinds]
+        late: set[ObjectRef] = set()
+        while stack:
+            ref = stack.pop()
+            for needed, _ in self.deps_a.needs(ref):
+                root = self.gone.get(needed)
+                if root is not None and root.kind not in post_kinds and root not in late:
+                    late.add(root)
+                    stack.append(root)
+        return late
 
     def _container_made(self, ref: ObjectRef) -> ObjectRef | None:
         """The container whose create step makes this object too (a new table's columns,

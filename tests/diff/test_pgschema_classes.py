@@ -1,0 +1,62 @@
+"""Round trips of the failure classes pgschema's own diff suite found (see
+benchmarks/pgschema_suite.py): each case is written here in the shape of an application
+schema, and goes through `round_trip`, which also checks that the narrowed catalogs the CLI
+builds give the same plans as full ones."""
+
+from __future__ import annotations
+
+from tests.diff.support import round_trip
+
+VALIDATOR = """
+CREATE FUNCTION sku_is_valid(code text) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$ SELECT code ~ '^[A-Z]{3}-[0-9]{4}$' $$;
+CREATE DOMAIN sku AS text CHECK (sku_is_valid(VALUE));
+"""
+
+
+def test_a_domain_whose_check_calls_a_function_comes_after_it_and_goes_before_it(
+        pg_server: str) -> None:
+    base = "CREATE TABLE product (id bigint PRIMARY KEY, name text NOT NULL);"
+    with_domain = VALIDATOR + """
+        CREATE TABLE product (id bigint PRIMARY KEY, name text NOT NULL, code sku);"""
+    rt = round_trip(pg_server, base, with_domain)
+    up, down = rt.up_sql, rt.down_sql
+    assert up.index("FUNCTION public.sku_is_valid") < up.index('CREATE DOMAIN "public"."sku"')
+    assert down.index('DROP DOMAIN "public"."sku"') < down.index(
+        'DROP FUNCTION "public"."sku_is_valid"')
+
+
+AGGREGATES = """
+CREATE FUNCTION money_add(numeric, numeric) RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT $1 + $2 $$;
+CREATE FUNCTION money_sub(numeric, numeric) RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT $1 - $2 $$;
+CREATE FUNCTION csv_step(text, text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN $1 = '' THEN $2 ELSE $1 || ',' || $2 END $$;
+CREATE AGGREGATE ledger_sum(numeric) (
+    SFUNC = money_add, STYPE = numeric, INITCOND = '0', COMBINEFUNC = money_add,
+    MSFUNC = money_add, MINVFUNC = money_sub, MSTYPE = numeric, MINITCOND = '0',
+    PARALLEL = SAFE);
+CREATE AGGREGATE csv_agg(text) (SFUNC = csv_step, STYPE = text, INITCOND = '');
+COMMENT ON AGGREGATE csv_agg(text) IS 'comma-separated values';
+CREATE TABLE entry (id bigint PRIMARY KEY, amount numeric NOT NULL, tag text);
+"""
+
+
+def test_aggregates_with_their_options_and_comments_are_made_and_dropped(
+        pg_server: str) -> None:
+    base = "CREATE TABLE entry (id bigint PRIMARY KEY, amount numeric NOT NULL, tag text);"
+    rt = round_trip(pg_server, base, AGGREGATES)
+    assert "CREATE OR REPLACE AGGREGATE public.ledger_sum(numeric) (SFUNC = " \
+        "public.money_add" in rt.up_sql
+    assert "COMMENT ON AGGREGATE" in rt.up_sql
+    # the aggregate goes before the functions it calls
+    down = rt.down_sql
+    assert down.index('DROP AGGREGATE "public"."ledger_sum"(numeric)') < down.index(
+        'DROP FUNCTION "public"."money_add"')
+
+
+def test_a_changed_aggregate_is_made_again(pg_server: str) -> None:
+    changed = AGGREGATES.replace("INITCOND = '')", "INITCOND = '-')")
+    rt = round_trip(pg_server, AGGREGATES, changed)
+    assert [s.kind for s in rt.up.steps] == ["drop-function", "create-function"]
