@@ -60,3 +60,29 @@ def test_a_changed_aggregate_is_made_again(pg_server: str) -> None:
     changed = AGGREGATES.replace("INITCOND = '')", "INITCOND = '-')")
     rt = round_trip(pg_server, AGGREGATES, changed)
     assert [s.kind for s in rt.up.steps] == ["drop-function", "create-function"]
+
+
+ORDERS = """
+CREATE TABLE orders (id bigint NOT NULL, region text NOT NULL, priority int DEFAULT 0,
+                     notes text) PARTITION BY LIST (region);
+CREATE TABLE orders_eu PARTITION OF orders FOR VALUES IN ('eu');
+"""
+
+
+def test_a_new_partition_keeps_its_own_defaults_and_not_null(pg_server: str) -> None:
+    with_us = ORDERS + """CREATE TABLE orders_us PARTITION OF orders (
+        priority DEFAULT 10, notes NOT NULL) FOR VALUES IN ('us');"""
+    rt = round_trip(pg_server, ORDERS, with_us)
+    assert 'ALTER TABLE "public"."orders_us" ALTER COLUMN "priority" SET DEFAULT 10' \
+        in rt.up_sql
+    assert 'ALTER TABLE "public"."orders_us" ALTER COLUMN "notes" SET NOT NULL' in rt.up_sql
+    # the partition that follows its parent gets nothing of its own
+    assert '"orders_eu" ALTER' not in rt.up_sql
+
+
+def test_a_partitions_own_default_and_not_null_change_in_place(pg_server: str) -> None:
+    own = ORDERS + """ALTER TABLE orders_eu ALTER COLUMN priority SET DEFAULT 5;
+                      ALTER TABLE orders_eu ALTER COLUMN notes SET NOT NULL;"""
+    rt = round_trip(pg_server, ORDERS, own)
+    assert sorted(s.kind for s in rt.up.steps) == ["alter-column", "alter-default"]
+    assert sorted(s.kind for s in rt.down.steps) == ["alter-column", "alter-default"]

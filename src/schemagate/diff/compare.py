@@ -69,15 +69,45 @@ def compare(a: Catalog, b: Catalog) -> list[Delta]:
         objs_b.update(y)
     objs_a.update(non_table_objects(a))
     objs_b.update(non_table_objects(b))
-    return compare_objects(objs_a, objs_b, a.server_version)
+    return compare_objects(objs_a, objs_b, a.server_version,
+                           overridden=inherited_overrides(a) | inherited_overrides(b))
+
+
+def inherited_overrides(cat: Catalog) -> set[ObjectRef]:
+    """A child's inherited columns (and their defaults) whose default or NOT NULL is not
+    its parent's: a partition made with `PARTITION OF parent (col DEFAULT …, col NOT NULL)`,
+    or an `ALTER TABLE child ALTER COLUMN …` of its own. Such a column does not simply
+    follow its parent, so it is compared on its own."""
+    out: set[ObjectRef] = set()
+    for table in cat.tables.values():
+        parents = [p for p in (table.partition_of, *table.inherits) if p is not None]
+        if not parents:
+            continue
+        for col in table.columns:
+            if not col.inherited:
+                continue
+            source = next((c for p in parents if p in cat.tables
+                           for c in cat.tables[p].columns if c.name == col.name), None)
+            if source is None:
+                continue  # the parent is not in this catalog: it did not change
+            default = col.default.sql if col.default else None
+            if (default, col.not_null) != (source.default.sql if source.default else None,
+                                           source.not_null):
+                qn = table.name
+                out.add(ObjectRef("column", qn.schema, qn.name, col.name))
+                out.add(ObjectRef("default", qn.schema, qn.name, col.name))
+    return out
 
 
 def compare_objects(objs_a: Mapping[ObjectRef, Any], objs_b: Mapping[ObjectRef, Any],
-                    version: int | None = None) -> list[Delta]:
+                    version: int | None = None,
+                    overridden: set[ObjectRef] | frozenset[ObjectRef] = frozenset()
+                    ) -> list[Delta]:
     out: list[Delta] = []
     for ref in objs_a.keys() | objs_b.keys():
         old, new = objs_a.get(ref), objs_b.get(ref)
-        if (old is None or _inherited(old)) and (new is None or _inherited(new)):
+        if (old is None or _inherited(old)) and (new is None or _inherited(new)) and \
+                ref not in overridden:
             continue  # a parent's column (or its default): it follows the parent's changes
         if old is None:
             out.append(Delta(ref, "create", None, new))

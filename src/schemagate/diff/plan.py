@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from schemagate.diff.changes import Phase, Plan, PlanOptions, Statement, Step
-from schemagate.diff.compare import Delta, compare
+from schemagate.diff.compare import Delta, compare, inherited_overrides
 from schemagate.diff.ddl import literal
 from schemagate.diff.objects import (
     ColumnRec,
@@ -95,6 +95,7 @@ class _Planner:
         self.unreachable: list[tuple[Delta, str]] = []
         self.reasons: dict[ObjectRef, str] = {}
         deltas = compare(a, b)
+        self.overridden = inherited_overrides(a) | inherited_overrides(b)
         self.dropped_tables = {d.ref for d in deltas
                                if d.ref.kind in ("table", "view") and d.action in ("drop",
                                                                                   "replace")}
@@ -317,7 +318,8 @@ class _Planner:
                 if container is not None:
                     self.covered[ref] = container
                     continue
-                if isinstance(rec, ColumnRec | DefaultRec) and rec.column.inherited:
+                if isinstance(rec, ColumnRec | DefaultRec) and rec.column.inherited and \
+                        ref not in self.overridden:
                     continue  # comes from the parent
                 step = create_step(ref, rec, ctx, recreated=ref in self.objs_a)
                 self.makers[ref] = self._add(step)
