@@ -86,3 +86,34 @@ def test_a_partitions_own_default_and_not_null_change_in_place(pg_server: str) -
     rt = round_trip(pg_server, ORDERS, own)
     assert sorted(s.kind for s in rt.up.steps) == ["alter-column", "alter-default"]
     assert sorted(s.kind for s in rt.down.steps) == ["alter-column", "alter-default"]
+
+
+def test_a_function_and_a_domain_over_a_tables_or_views_row_type_come_after_it(
+        pg_server: str) -> None:
+    base = "CREATE TABLE account (id bigint PRIMARY KEY, email text NOT NULL);"
+    more = base + """
+        ALTER TABLE account ADD COLUMN role text NOT NULL DEFAULT 'member';
+        CREATE TABLE address (street text, city text);
+        CREATE DOMAIN home AS address;
+        CREATE VIEW active_account AS SELECT id, email, role FROM account;
+        CREATE FUNCTION members() RETURNS SETOF active_account
+        LANGUAGE sql STABLE AS $$ SELECT * FROM active_account WHERE role = 'member' $$;"""
+    rt = round_trip(pg_server, base, more)
+    up, down = rt.up_sql, rt.down_sql
+    assert up.index('CREATE TABLE "public"."address"') < up.index('CREATE DOMAIN "public"."home"')
+    assert up.index('CREATE VIEW "public"."active_account"') < up.index(
+        "FUNCTION public.members()")
+    assert down.index('DROP FUNCTION "public"."members"') < down.index(
+        'DROP VIEW "public"."active_account"')
+    assert down.index('DROP DOMAIN "public"."home"') < down.index(
+        'DROP TABLE "public"."address"')
+
+
+def test_a_composite_type_comes_after_the_enum_its_attribute_uses(pg_server: str) -> None:
+    types = """CREATE TYPE status AS ENUM ('active', 'inactive');
+               CREATE TYPE audit_entry AS (at timestamptz, status status);"""
+    rt = round_trip(pg_server, "", types)
+    assert rt.up_sql.index('"public"."status" AS ENUM') < rt.up_sql.index(
+        '"public"."audit_entry" AS')
+    assert rt.down_sql.index('DROP TYPE "public"."audit_entry"') < rt.down_sql.index(
+        'DROP TYPE "public"."status"')

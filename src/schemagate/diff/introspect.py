@@ -186,6 +186,8 @@ class _Reader:
             self.refs[("pg_type", oid)] = self.refs[("pg_type", array_oid)] = ref
             if typtype == "c":
                 self.composite_of[relid] = oid
+                # What its attributes use (an enum, a domain) is recorded on its pg_class row.
+                self.refs[("pg_class", relid)] = ref
 
     # --- relations and columns --------------------------------------------------------
 

@@ -354,6 +354,8 @@ class Side:
         rels |= {row[5] for row in rows["types"] if row[3] == "c"}  # composites' rows
         known = rels | {oid for rel in rels for _, oid in self.subobjects.get(rel, ())}
         known |= self.non_relation
+        # A kept relation's row type stands for it (a domain over it, a function taking it).
+        known |= {t for t, r in self.rowtype.items() if r in rels}
         # A domain's CHECK stands for its type in the dependencies (the function it calls).
         known |= {r[0] for r in rows["constraints"] if r[2]}
         results = dict(rows.results)
