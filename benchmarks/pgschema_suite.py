@@ -27,6 +27,7 @@ apart as *not compared*: its empty plan is right for schemagate and proves nothi
         --server postgresql://postgres@127.0.0.1:5432/postgres --json /tmp/pgschema.json
     python benchmarks/pgschema_suite.py ... --only create_table/   # cases under a folder
     python benchmarks/pgschema_suite.py ... --write                # update the docs' tables
+    python benchmarks/pgschema_suite.py ... --rerun-failed /tmp/pgschema.json --json … # after a fix
 """
 
 from __future__ import annotations
@@ -253,7 +254,8 @@ def summary(results: list[CaseResult]) -> dict[str, int]:
             "down converged": sum(r.down.converged for r in loadable)}
 
 
-def table(results: list[CaseResult], command: str, server_version: str) -> str:
+def table(results: list[CaseResult], command: str, server_version: str,
+          commit: str = "") -> str:
     by_category: dict[str, list[CaseResult]] = {}
     for r in results:
         by_category.setdefault(r.category, []).append(r)
@@ -263,7 +265,8 @@ def table(results: list[CaseResult], command: str, server_version: str) -> str:
         "## pgschema's diff suite, round-tripped (`benchmarks/pgschema_suite.py`)",
         "",
         f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d} on {server_version}, pgschema's "
-        "`testdata/diff` at the commit of the mirror read. A case **converges** when both "
+        f"`testdata/diff`{f' at commit {commit}' if commit else ''}. A case **converges** "
+        "when both "
         "the up plan (old → new) and the down plan (new → old), applied, leave an empty "
         "re-diff and the same normalised `pg_dump --schema-only`.",
         "",
@@ -272,6 +275,13 @@ def table(results: list[CaseResult], command: str, server_version: str) -> str:
         f"{s['down converged']}/{s['loadable']}. Not loadable on this server: "
         f"{s['not loadable']}; not compared by design: {s['not compared']}; "
         f"{s['cases']} cases in all.",
+        "",
+        "*Not loadable*: PostgreSQL refused the case's own SQL on this server (syntax of "
+        "PostgreSQL 18, an extension it does not have). *Not compared*: both plans are "
+        "empty and the sides' `pg_dump --no-privileges` is the same; they differ only in "
+        "privileges `diff` leaves alone by design (default privileges, grants on "
+        "functions, sequences and types, grant options). Roles the cases grant to were "
+        "created for the run (NOLOGIN) and dropped after it.",
         "",
         "| category | cases | converged | failed | not loadable | not compared |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -319,6 +329,22 @@ def serving(url: str, make_roles: bool) -> Iterator[Server]:
         server.close()
 
 
+COMMAND = ("python benchmarks/pgschema_suite.py <pgschema>/testdata/diff --server "
+           "postgresql://postgres@127.0.0.1:5432/postgres --json results.json --write")
+
+
+def _server_version(url: str) -> str:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    return f"PostgreSQL {row[0].split()[0] if row else '?'}"
+
+
+def _loaded(data: dict[str, object]) -> CaseResult:
+    up, down = data.pop("up"), data.pop("down")
+    assert isinstance(up, dict) and isinstance(down, dict)
+    return CaseResult(**data, up=Direction(**up), down=Direction(**down))  # type: ignore[arg-type]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", type=Path, help="pgschema's testdata/diff folder")
@@ -329,17 +355,36 @@ def main(argv: list[str] | None = None) -> int:
                         help="do not create the roles cases grant to")
     parser.add_argument("--write", action="store_true",
                         help="put the table into docs/diff-coverage.md and BENCHMARKS.md")
+    parser.add_argument("--commit", default="", help="pgschema's commit, for the tables")
+    parser.add_argument("--from-json", type=Path, metavar="FILE",
+                        help="write the tables from an earlier run's --json instead of running")
+    parser.add_argument("--rerun-failed", type=Path, metavar="FILE",
+                        help="take an earlier run's --json and run again only its failed cases")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
+    if args.from_json:
+        results = [_loaded(r) for r in json.loads(args.from_json.read_text())]
+        text = table(results, COMMAND, _server_version(args.server), args.commit)
+        print(text)
+        if args.write:
+            write_between_marks(DOCS, text)
+            write_between_marks(BENCHMARKS_MD, text)
+        return 0
     pg_dump = find_pg_dump(server_major(args.server))
     if pg_dump is None:
         parser.error("no pg_dump for this server's version")
-    with psycopg.connect(args.server) as conn:
-        row = conn.execute("SHOW server_version").fetchone()
-    version = f"PostgreSQL {row[0].split()[0] if row else '?'}"
+    version = _server_version(args.server)
     results: list[CaseResult] = []
+    earlier: dict[str, CaseResult] = {}
+    if args.rerun_failed:
+        earlier = {r.name: r for r in (_loaded(d) for d in
+                                       json.loads(args.rerun_failed.read_text()))}
     with serving(args.server, not args.no_roles) as server:
         for case in cases(args.root, args.only):
+            known = earlier.get(_name(args.root, case))
+            if known is not None and known.status != "failed":
+                results.append(known)
+                continue
             r = run_case(server, args.root, case, pg_dump)
             results.append(r)
             mark = {"converged": ".", "failed": "F", "not loadable": "s",
@@ -352,9 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in results], indent=1))
     print(json.dumps(summary(results)))
-    command = ("python benchmarks/pgschema_suite.py <pgschema>/testdata/diff --server "
-               + "postgresql://postgres@127.0.0.1:5432/postgres --write")
-    text = table(results, command, version)
+    text = table(results, COMMAND, version, args.commit)
     if args.write and args.only is None:
         write_between_marks(DOCS, text)
         write_between_marks(BENCHMARKS_MD, text)

@@ -117,3 +117,24 @@ def test_a_composite_type_comes_after_the_enum_its_attribute_uses(pg_server: str
         '"public"."audit_entry" AS')
     assert rt.down_sql.index('DROP TYPE "public"."audit_entry"') < rt.down_sql.index(
         'DROP TYPE "public"."status"')
+
+
+def test_an_in_list_check_and_predicate_on_varchar_round_trip_without_a_rebuild(
+        pg_server: str) -> None:
+    base = """CREATE TABLE orders (id bigint PRIMARY KEY, status varchar(20) NOT NULL,
+                                   amount numeric NOT NULL);"""
+    checked = base + """
+        ALTER TABLE orders ADD CONSTRAINT valid_status
+            CHECK (status IN ('pending', 'shipped', 'it''s, done'));
+        CREATE INDEX open_orders ON orders (id) WHERE status IN ('pending', 'shipped');"""
+    rt = round_trip(pg_server, base, checked)
+    assert sorted(s.kind for s in rt.up.steps) == ["create-constraint", "create-index"]
+    # the forms PostgreSQL prints and reads back are one definition, not a change
+    written = base + """
+        ALTER TABLE orders ADD CONSTRAINT valid_status CHECK ((status)::text = ANY (ARRAY[
+            ('pending'::character varying)::text, ('shipped'::character varying)::text,
+            ('it''s, done'::character varying)::text]));
+        CREATE INDEX open_orders ON orders (id) WHERE (status)::text = ANY ((ARRAY[
+            'pending'::character varying, 'shipped'::character varying])::text[]);"""
+    same = round_trip(pg_server, checked, written)
+    assert not same.up.differs and not same.down.differs

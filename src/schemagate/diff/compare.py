@@ -9,6 +9,7 @@ column is one column dropped and another added.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -244,9 +245,38 @@ def _default(old: DefaultRec, new: DefaultRec, version: int | None) -> Verdict:
     return _verdict(["default"] if old.sql != new.sql else [])
 
 
+# PostgreSQL prints `col IN ('a', 'b')` on a varchar column as a cast of the whole array,
+# `(ARRAY['a'::character varying, …])::text[]`, and stores that text, parsed again, as a
+# cast of each element: `ARRAY[('a'::character varying)::text, …]`. Both mean the same, but
+# a CHECK or index predicate created from the first form reads back in the second, so each
+# is compared in the second form.
+_LITERAL = r"'(?:[^']|'')*'::[\w .\"]+?(?:\(\d+(?:,\d+)?\))?"
+_ARRAY_CAST = re.compile(r"\(ARRAY\[(" + _LITERAL + r"(?:, " + _LITERAL + r")*)\]\)::"
+                         r"([\w .\"]+?(?:\(\d+(?:,\d+)?\))?)\[\]")
+_ITEM = re.compile(_LITERAL + r"(?=, '|$)")
+
+
+def canonical_sql(text: str | None) -> str | None:
+    """A deparsed expression with array casts written per element (see above)."""
+    if text is None or "(ARRAY[" not in text:
+        return text
+
+    def per_element(m: re.Match[str]) -> str:
+        items = _ITEM.findall(m.group(1))
+        return "ARRAY[" + ", ".join(f"({item})::{m.group(2)}" for item in items) + "]"
+
+    return _ARRAY_CAST.sub(per_element, text)
+
+
+def _same_sql(a: str | None, b: str | None) -> bool:
+    return a == b or canonical_sql(a) == canonical_sql(b)
+
+
 def _constraint(old: ConstraintRec, new: ConstraintRec, version: int | None) -> Verdict:
     a, b = old.constraint, new.constraint
-    aspects = _differs(a, b, "kind", "definition", "deferrable", "deferred")
+    aspects = _differs(a, b, "kind", "deferrable", "deferred")
+    if not _same_sql(a.definition, b.definition):
+        aspects.insert(1, "definition")
     replace = bool(aspects) or (a.validated and not b.validated)
     if a.validated != b.validated:
         aspects.append("validated")
@@ -255,7 +285,9 @@ def _constraint(old: ConstraintRec, new: ConstraintRec, version: int | None) -> 
 
 
 def _index(old: Index, new: Index, version: int | None) -> Verdict:
-    aspects = _differs(old, new, "table", "unique", "spec", "method")
+    aspects = _differs(old, new, "table", "unique", "method")
+    if not _same_sql(old.spec, new.spec):
+        aspects.append("spec")
     return _verdict(aspects + _differs(old, new, "comment"), replace=bool(aspects))
 
 
