@@ -37,6 +37,7 @@ import contextlib
 import datetime as dt
 import json
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -100,6 +101,15 @@ class Server:
         self.url, self.make_roles = url, make_roles
         self.roles: list[str] = []
         self.databases: list[str] = []
+        self.roles_before = self._roles()
+        self.words: set[str] = set()  # identifiers in the cases run: whose roles they are
+
+    def _roles(self) -> set[str]:
+        with connect(self.url, autocommit=True) as admin:
+            return {r[0] for r in admin.execute("SELECT rolname FROM pg_catalog.pg_roles")}
+
+    def saw(self, text: str) -> None:
+        self.words |= set(re.findall(r"\w+", text.lower()))
 
     def database(self) -> str:
         name = DB_PREFIX + uuid.uuid4().hex[:12]
@@ -143,7 +153,11 @@ class Server:
                 admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                     sql.Identifier(name)))
             self.databases.clear()
-            for role in reversed(self.roles):
+            # The roles made here, and those the cases' own SQL made (a DO block's CREATE
+            # ROLE): new since the start and named in a case, so never another session's.
+            made = [r for r in self._roles() - self.roles_before
+                    if r.lower() in self.words and r not in self.roles]
+            for role in [*reversed(self.roles), *sorted(made)]:
                 admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
             self.roles.clear()
 
@@ -162,6 +176,7 @@ def run_case(server: Server, root: Path, case: Path, pg_dump: str) -> CaseResult
     result = CaseResult(_name(root, case), "failed")
     setup = _read(case / "setup.sql")
     old, new = _read(case / "old.sql"), _read(case / "new.sql")
+    server.saw(setup + old + new)
     built: list[str] = []
     try:
         try:
@@ -322,11 +337,18 @@ def write_between_marks(path: Path, text: str) -> None:
 
 @contextlib.contextmanager
 def serving(url: str, make_roles: bool) -> Iterator[Server]:
+    """A Server whose databases and roles are dropped however the run ends (SIGTERM too)."""
     server = Server(url, make_roles)
+    previous = signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         yield server
     finally:
+        signal.signal(signal.SIGTERM, previous)
         server.close()
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 COMMAND = ("python benchmarks/pgschema_suite.py <pgschema>/testdata/diff --server "
