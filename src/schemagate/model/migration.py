@@ -94,6 +94,10 @@ class ParsedStatement:
     # Identifiers over 63 bytes as written: PostgreSQL's scanner truncates them before the
     # parse tree exists, so the frontend records them from the tokens.
     long_identifiers: tuple[str, ...] = ()
+    # What follows the text in the file up to the end of its line, when that is only the
+    # statement's `;` and blanks (the newline included), else up to its `;`: a fix that
+    # removes the statement removes this too. Empty when the frontend cannot tell.
+    tail: str = ""
 
     @property
     def block(self) -> int | None:
