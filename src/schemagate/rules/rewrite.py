@@ -59,8 +59,12 @@ class StatementText:
         if self._tokens is None:
             from pglast import parser as pg
 
+            try:
+                scanned = pg.scan(self.sql)
+            except pg.ParseError:  # the scanner refuses it (`""`): no token, so no fix
+                scanned = []
             self._tokens = [Token(t.start, t.end + 1, t.name, self.sql[t.start:t.end + 1])
-                            for t in pg.scan(self.sql) if t.name not in _COMMENTS]
+                            for t in scanned if t.name not in _COMMENTS]
         return self._tokens
 
     def position(self, offset: int) -> tuple[int, int]:
