@@ -449,3 +449,30 @@ def test_done_when_held_out_dbmate_history(
                 "SELECT count(*) FILTER (WHERE convalidated), count(*) FROM pg_constraint "
                 "WHERE conrelid IN ('accounts'::regclass, 'invoices'::regclass) "
                 "AND contype IN ('f', 'c')").fetchone() == (2, 2)
+
+
+def test_no_split_of_a_unique_index_a_later_statement_may_need(tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    _write(folder, {
+        "000001_init.up.sql": "CREATE TABLE a (id bigint, k text);\n"
+                              "CREATE TABLE b (id bigint, a_k text);\n",
+        "000002_key.up.sql": (
+            "CREATE UNIQUE INDEX a_k_key ON a (k);\n"
+            "ALTER TABLE b ADD CONSTRAINT b_a_k_fk FOREIGN KEY (a_k) REFERENCES a (k);\n"),
+    })
+    found = {f.rule: f for f in run_lint([str(folder)], SETTINGS).result.active}
+    # The foreign key needs the unique index in its own migration: nothing moves.
+    assert found["create-index-non-concurrently"].fix is None
+    assert found["add-foreign-key-validated"].fix is None
+
+
+def test_a_flyway_migration_of_one_index_is_fixed_in_place_without_a_lock_timeout(
+        tmp_path: Path) -> None:
+    """Flyway runs a migration of only CREATE INDEX CONCURRENTLY outside a transaction, and
+    refuses one that mixes it with a SET: so no SET lock_timeout beside it."""
+    folder = tmp_path / "db" / "migration"
+    _write(folder, {"V1__init.sql": "CREATE TABLE t (a int);\n",
+                    "V2__idx.sql": "CREATE INDEX t_a_idx ON t (a);\n"})
+    done = fix_lint([str(folder)], SETTINGS)
+    assert done.after == {str(folder / "V2__idx.sql"):
+                          "CREATE INDEX CONCURRENTLY t_a_idx ON t (a);\n"}

@@ -22,6 +22,7 @@ from schemagate.rules.rewrite import (
     adds_statements,
     alone_in_statement,
     constraint_name,
+    declared_mode,
     ident,
     indent,
     runs_outside_transaction,
@@ -1208,9 +1209,13 @@ def _lock_timeout_fix(ctx: RuleContext) -> Fix | None:
     statement that must run outside a transaction into one: a lone statement of a file sent
     as one query, or a Flyway migration Flyway runs without a transaction."""
     script = ctx.script
-    mode = script.script.transaction
+    mode = declared_mode(ctx)
     statements = script.statements
-    if mode == "detected" and any(flyway_runs_outside(st.ops) for st in statements):
+    # Flyway refuses a migration mixing a SET with a statement it runs outside a
+    # transaction, which an index statement here becomes once its own fix makes it
+    # CONCURRENTLY.
+    if mode == "detected" and any(flyway_runs_outside(st.ops) or any(
+            isinstance(x, _CONCURRENT_KINDS) for x in st.ops) for st in statements):
         return None
     if mode == "implicit" and len(statements) == 1 and any(
             isinstance(x, _CONCURRENT_KINDS) for x in statements[0].ops):

@@ -22,10 +22,15 @@ in a later transaction, or in none, go to new migrations placed right after this
 
 Every step of one migration goes into one fix, the same for each finding it answers (so
 `--fix` applies it once): the VALIDATEs share one follow-up, each index has its own. Where
-the tool keeps down scripts, the new migrations get theirs: nothing for a VALIDATE (a
-constraint cannot be made NOT VALID again), the check put back and NOT NULL dropped for a
-SET NOT NULL (and the migration's own down then drops the check it now adds), the index
-dropped concurrently unless the migration's own down already drops it.
+the tool keeps down scripts, the new migrations get theirs, each the exact inverse: a
+validated constraint dropped and added back NOT VALID (it cannot be made NOT VALID
+otherwise; that takes no scan); NOT NULL dropped and the check put back (the migration's
+own down then drops the check it now adds); the index dropped CONCURRENTLY, its DROP
+taken out of the migration's own down.
+
+A unique index that a later statement of the migration may rest on (one naming its table:
+a foreign key, an ON CONFLICT), or any index a later statement names, stays: then nothing
+is split.
 
 Offered only for the up script, for statements whose text is the file's, and only where
 every step found can be moved: a partial split would leave the rest to a later pass that
@@ -129,6 +134,8 @@ def _index(ctx: RuleContext, st: ParsedStatement, op: o.CreateIndex, plan: _Plan
     if found is None:
         return False
     name = found[0]
+    if _used_later(ctx, st, op):
+        return False
     cut = text.tokens[at].end
     concurrent = f"{text.sql[:cut]} CONCURRENTLY{text.sql[cut:]}"
     whole = StatementText(text.sql + st.tail, text.path, text.line, text.column)
@@ -140,6 +147,20 @@ def _index(ctx: RuleContext, st: ParsedStatement, op: o.CreateIndex, plan: _Plan
     if own is not None:
         plan.edits.append(own)
     return True
+
+
+def _used_later(ctx: RuleContext, st: ParsedStatement, op: o.CreateIndex) -> bool:
+    """Whether a later statement of the migration may need the index to exist: one that
+    names it (ALTER INDEX, COMMENT ON INDEX, USING INDEX), or, for a unique index, one that
+    names its table (a foreign key or an ON CONFLICT may rest on it). Read from the text,
+    so a mention in a comment counts too: a split is then not offered."""
+    assert op.name is not None
+    words = {op.name.name.lower()} | ({op.table.name.lower()} if op.unique else set())
+    for later in ctx.script.statements[st.index + 1:]:
+        found = set(re.findall(r'[a-z_][a-z0-9_$]*', later.sql.lower()))
+        if words & found:
+            return True
+    return False
 
 
 def _not_valid(ctx: RuleContext, st: ParsedStatement, op: o.AddConstraint,
