@@ -476,3 +476,17 @@ def test_a_flyway_migration_of_one_index_is_fixed_in_place_without_a_lock_timeou
     done = fix_lint([str(folder)], SETTINGS)
     assert done.after == {str(folder / "V2__idx.sql"):
                           "CREATE INDEX CONCURRENTLY t_a_idx ON t (a);\n"}
+
+
+def test_no_split_when_a_later_statement_renames_what_a_moved_step_names(
+        tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    _write(folder, {
+        "000001_init.up.sql": "CREATE TABLE a (id bigint, k text);\n",
+        "000002_rename.up.sql": (
+            "ALTER TABLE a ALTER COLUMN k SET NOT NULL;\n"
+            "ALTER TABLE a RENAME COLUMN k TO key;\n"),
+    })
+    found = {f.rule: f for f in run_lint([str(folder)], SETTINGS).result.active}
+    # The follow-up's SET NOT NULL on `k` would run after `k` became `key`.
+    assert found["set-not-null"].fix is None

@@ -94,7 +94,10 @@ def _build(ctx: RuleContext) -> Split | None:
         return None
     plan = _Plan()
     created: set[object] = set()
+    moved: list[o.Operation] = []
     for st in ctx.script.statements:
+        if any(_undercuts(later, step) for later in st.ops for step in moved):
+            return None
         for i, op in enumerate(st.ops):
             if isinstance(op, o.CreateTable):
                 created.add(op.table)
@@ -103,19 +106,44 @@ def _build(ctx: RuleContext) -> Split | None:
                 if not _index(ctx, st, op, plan):
                     return None
                 plan.covers.add((st.index, i))
+                moved.append(op)
             elif isinstance(op, o.AddConstraint) and op.constraint.kind in (
                     "foreign", "check") and not op.constraint.not_valid and (
                     op.table not in created):
                 if not _not_valid(ctx, st, op, plan):
                     return None
                 plan.covers.add((st.index, i))
+                moved.append(op)
             elif isinstance(op, o.SetNotNull) and op.table not in created:
                 if not _not_null(ctx, st, op, plan):
                     return None
                 plan.covers.add((st.index, i))
+                moved.append(op)
     if not plan.covers:
         return None
     return _finish(ctx, plan)
+
+
+def _undercuts(later: o.Operation, step: o.Operation) -> bool:
+    """Whether a later statement of the migration changes what a moved step names, so
+    that the step, run after it, would name what is no longer there: the table dropped or
+    renamed; for a SET NOT NULL, its column; for a constraint, the constraint (or a column,
+    whose drop may take it along)."""
+    table = getattr(step, "table", None)
+    if isinstance(later, o.DropTable):
+        return table in later.tables
+    if getattr(later, "table", None) != table:
+        return False
+    if isinstance(later, o.RenameTable):
+        return True
+    if isinstance(step, o.SetNotNull) and isinstance(later, o.RenameColumn | o.DropColumn):
+        return later.column == step.column
+    if isinstance(step, o.AddConstraint):
+        if isinstance(later, o.DropColumn):
+            return True
+        if isinstance(later, o.DropConstraint | o.RenameConstraint):
+            return later.name == step.constraint.name
+    return False
 
 
 def _index(ctx: RuleContext, st: ParsedStatement, op: o.CreateIndex, plan: _Plan) -> bool:
