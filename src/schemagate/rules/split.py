@@ -55,6 +55,7 @@ from schemagate.rules.rewrite import (
     statement_text,
 )
 
+_WORD = re.compile(r"[a-z_][a-z0-9_$]*")
 TITLE = "Move the slow steps into new migrations right after this one"
 
 
@@ -94,10 +95,8 @@ def _build(ctx: RuleContext) -> Split | None:
         return None
     plan = _Plan()
     created: set[object] = set()
-    moved: list[o.Operation] = []
+    later = _last_changes(ctx.script.statements)
     for st in ctx.script.statements:
-        if any(_undercuts(later, step) for later in st.ops for step in moved):
-            return None
         for i, op in enumerate(st.ops):
             if isinstance(op, o.CreateTable):
                 created.add(op.table)
@@ -105,45 +104,70 @@ def _build(ctx: RuleContext) -> Split | None:
                     op.table not in created):
                 if not _index(ctx, st, op, plan):
                     return None
+                if _undercut(op, st.index, later):
+                    return None
                 plan.covers.add((st.index, i))
-                moved.append(op)
             elif isinstance(op, o.AddConstraint) and op.constraint.kind in (
                     "foreign", "check") and not op.constraint.not_valid and (
                     op.table not in created):
                 if not _not_valid(ctx, st, op, plan):
                     return None
+                if _undercut(op, st.index, later):
+                    return None
                 plan.covers.add((st.index, i))
-                moved.append(op)
             elif isinstance(op, o.SetNotNull) and op.table not in created:
                 if not _not_null(ctx, st, op, plan):
                     return None
+                if _undercut(op, st.index, later):
+                    return None
                 plan.covers.add((st.index, i))
-                moved.append(op)
     if not plan.covers:
         return None
     return _finish(ctx, plan)
 
 
-def _undercuts(later: o.Operation, step: o.Operation) -> bool:
+def _last_changes(statements: list[ParsedStatement]) -> dict[tuple[object, ...], int]:
+    """Where each name is last changed in the migration, by the index of the statement:
+    ("table", T) dropped or renamed; ("column", T, c) dropped or renamed; ("drop column",
+    T) any column dropped; ("constraint", T, name) dropped or renamed; ("word", w) any
+    identifier-like word of the text. One pass, so that asking for each step costs a
+    look-up, not a rescan of the statements after it."""
+    last: dict[tuple[object, ...], int] = {}
+    for st in statements:
+        for word in set(_WORD.findall(st.sql.lower())):
+            last[("word", word)] = st.index
+        for op in st.ops:
+            if isinstance(op, o.DropTable):
+                for table in op.tables:
+                    last[("table", table)] = st.index
+            elif isinstance(op, o.RenameTable):
+                last[("table", op.table)] = st.index
+            elif isinstance(op, o.RenameColumn | o.DropColumn):
+                last[("column", op.table, op.column)] = st.index
+                if isinstance(op, o.DropColumn):
+                    last[("drop column", op.table)] = st.index
+            elif isinstance(op, o.DropConstraint | o.RenameConstraint):
+                last[("constraint", op.table, op.name)] = st.index
+    return last
+
+
+def _undercut(step: o.Operation, at: int, last: dict[tuple[object, ...], int]) -> bool:
     """Whether a later statement of the migration changes what a moved step names, so
     that the step, run after it, would name what is no longer there: the table dropped or
     renamed; for a SET NOT NULL, its column; for a constraint, the constraint (or a column,
-    whose drop may take it along)."""
+    whose drop may take it along); for an index, its name anywhere in the text, or, for a
+    unique index, its table's (a foreign key or an ON CONFLICT may rest on it)."""
     table = getattr(step, "table", None)
-    if isinstance(later, o.DropTable):
-        return table in later.tables
-    if getattr(later, "table", None) != table:
-        return False
-    if isinstance(later, o.RenameTable):
-        return True
-    if isinstance(step, o.SetNotNull) and isinstance(later, o.RenameColumn | o.DropColumn):
-        return later.column == step.column
-    if isinstance(step, o.AddConstraint):
-        if isinstance(later, o.DropColumn):
-            return True
-        if isinstance(later, o.DropConstraint | o.RenameConstraint):
-            return later.name == step.constraint.name
-    return False
+    keys: list[tuple[object, ...]] = [("table", table)]
+    if isinstance(step, o.SetNotNull):
+        keys.append(("column", table, step.column))
+    elif isinstance(step, o.AddConstraint):
+        keys += [("drop column", table), ("constraint", table, step.constraint.name)]
+    elif isinstance(step, o.CreateIndex) and step.name is not None:
+        keys.append(("word", step.name.name.lower()))
+        if step.unique:
+            keys.append(("word", step.table.name.lower()))
+    return any(last.get(key, -1) > at for key in keys)
 
 
 def _index(ctx: RuleContext, st: ParsedStatement, op: o.CreateIndex, plan: _Plan) -> bool:
@@ -162,8 +186,6 @@ def _index(ctx: RuleContext, st: ParsedStatement, op: o.CreateIndex, plan: _Plan
     if found is None:
         return False
     name = found[0]
-    if _used_later(ctx, st, op):
-        return False
     cut = text.tokens[at].end
     concurrent = f"{text.sql[:cut]} CONCURRENTLY{text.sql[cut:]}"
     whole = StatementText(text.sql + st.tail, text.path, text.line, text.column)
@@ -175,20 +197,6 @@ def _index(ctx: RuleContext, st: ParsedStatement, op: o.CreateIndex, plan: _Plan
     if own is not None:
         plan.edits.append(own)
     return True
-
-
-def _used_later(ctx: RuleContext, st: ParsedStatement, op: o.CreateIndex) -> bool:
-    """Whether a later statement of the migration may need the index to exist: one that
-    names it (ALTER INDEX, COMMENT ON INDEX, USING INDEX), or, for a unique index, one that
-    names its table (a foreign key or an ON CONFLICT may rest on it). Read from the text,
-    so a mention in a comment counts too: a split is then not offered."""
-    assert op.name is not None
-    words = {op.name.name.lower()} | ({op.table.name.lower()} if op.unique else set())
-    for later in ctx.script.statements[st.index + 1:]:
-        found = set(re.findall(r'[a-z_][a-z0-9_$]*', later.sql.lower()))
-        if words & found:
-            return True
-    return False
 
 
 def _not_valid(ctx: RuleContext, st: ParsedStatement, op: o.AddConstraint,
