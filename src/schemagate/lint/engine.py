@@ -102,6 +102,8 @@ class _Engine:
     # Per migration (by id): its statements' spans, sorted by where they start.
     statement_spans: dict[int, list[tuple[tuple[str, int, int], Span]]] = field(
         default_factory=dict)
+    # The history being linted, in order: a fix that adds a migration after one reads it.
+    history: Sequence[ParsedMigration] = ()
 
     def __post_init__(self) -> None:
         for r in self.rules:
@@ -161,7 +163,8 @@ class _Engine:
             self.result.statements += 1
             # The catalog is changed in place, so one context serves every operation of the
             # statement and always shows the schema just before the operation at hand.
-            ctx = RuleContext(catalog, self.settings, mig, script, st, state, direction)
+            ctx = RuleContext(catalog, self.settings, mig, script, st, state, direction,
+                              self.history)
             for i, op in enumerate(st.ops):
                 if reporting and sups is not None:
                     rules = by_op.get(type(op), ())
@@ -341,6 +344,7 @@ def _lint_history(engine: _Engine, migrations: Sequence[ParsedMigration], catalo
     # A derived down (Django's) is a way back even when nothing of it is written out.
     uses_down = any(m.down is not None and (m.down.statements or m.down.derived)
                     for m in migrations)
+    engine.history = migrations
     for unit in rollback_units(migrations):
         engine.result.migrations += len(unit)
         if progress is not None:

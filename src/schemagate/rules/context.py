@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, cast
 
@@ -101,6 +101,8 @@ class RuleContext:
     statement: ParsedStatement
     state: MigrationState
     direction: str = "up"
+    # The migrations of this history, in the order they run (this one among them).
+    history: Sequence[ParsedMigration] = ()
 
     def is_new(self, table: QName) -> bool:
         """True when the table was created earlier in this migration: it holds no data yet."""
@@ -131,6 +133,13 @@ class RuleContext:
 
     def table(self, name: QName) -> Table | None:
         return self.catalog.tables.get(name)
+
+    def following(self) -> ParsedMigration | None:
+        """The migration that runs right after this one in its history, if any."""
+        for i, mig in enumerate(self.history):
+            if mig is self.migration:
+                return self.history[i + 1] if i + 1 < len(self.history) else None
+        return None
 
     def per_script(self, build: Callable[[ParsedScript], T]) -> T:
         """What ``build`` makes of the whole script, made once per script.
