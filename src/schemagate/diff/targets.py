@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from schemagate.diff.connect import DatabaseError, describe, read_only
 from schemagate.diff.execute import ScriptError, ScriptStatement, run_sql, run_statements
-from schemagate.diff.fetch import complete, fetch, fetch_cursor
+from schemagate.diff.fetch import fetch, fetch_lean, fetch_relations
 from schemagate.diff.narrow import Side, relations_to_keep
 from schemagate.diff.scratch import embedded_server, scratch_database, stop_on_signals
 from schemagate.model.errors import SchemagateError
@@ -200,12 +200,16 @@ class Loader:
     def _read(self, url: str, ready: Future[Side], keep: Future[set[QName]]) -> None:
         with read_only(url) as cur:
             side = Side()
-            rows = fetch_cursor(cur, privileges=self.privileges, on_result=side.add,
-                                deferred=True)
+            # The rows of each relation are indexed and let go; those of the relations the
+            # diff keeps are read again, texts and all, in the same transaction (the same
+            # snapshot): a schema's size no longer stays in memory twice over.
+            rows = fetch_lean(cur, privileges=self.privileges, on_result=side.add,
+                              keep_row=side.keeps)
             side.finish(rows)
             ready.set_result(side)
-            constraints, predicates = side.deferred(keep.result())
-            complete(cur, rows, constraints, predicates)  # same transaction, same snapshot
+            relations, known = side.relations_needed(keep.result())
+            side.take(fetch_relations(cur, rows.version, relations, known,
+                                      privileges=self.privileges))
 
 
 def _apply_sql_file(url: str, path: str) -> None:
