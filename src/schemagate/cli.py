@@ -495,6 +495,9 @@ def _quick_exit(code: int) -> None:
     if sys.stdout is not sys.__stdout__ or sys.stderr is not sys.__stderr__:
         gc.freeze()  # at least spare the last full collection of that heap
         return
+    # The command's resources still end (the dataclass code compiled this run is kept:
+    # schemagate.startup), only the interpreter's teardown is skipped.
+    click.get_current_context().find_root().close()
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:
             stream.flush()
