@@ -61,7 +61,7 @@ NOTES = """### Notes
   fingerprint) and lets the rows go; once the fingerprints are compared and the dependency
   walk is done (`src/schemagate/diff/narrow.py`), each side reads the rows of the few
   relations it keeps again, texts and all, in the same transaction (`fetch.fetch_relations`).
-  So memory grows with the fingerprints, not with the rows (10,000 tables: 286 MiB, was 778).
+  So memory grows with the fingerprints, not with the rows (10,000 tables: about 290 MiB, was 756).
 - It is CPU-bound: about 0.6 s of its own CPU on 2,000 tables (a third of it imports:
   psycopg, networkx, the model), plus the server's. migra mostly waits for its catalog
   queries. So schemagate suffers more than migra when other jobs share the machine: the
