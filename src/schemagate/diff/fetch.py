@@ -114,11 +114,12 @@ def fetch_lean(cur: Any, *, on_result: OnResult, keep_row: KeepRow,
     return Rows(version, results)
 
 
-def fetch_relations(cur: Any, version: int, relations: list[int], known: list[int], *,
+def fetch_relations(cur: Any, version: int, relations: list[int], objects: list[int], *,
                     privileges: bool = False) -> dict[str, list[Row]]:
     """The per-relation rows of these relations, with every text (no node tree to deparse
     later), the columns of the tables their foreign keys reference, and the dependencies
-    between ``known`` objects: what `fetch_lean` let go that a diff of them needs."""
+    that name any of ``objects`` (the relations' own): what `fetch_lean` let go that a diff
+    of them needs."""
     out: dict[str, list[Row]] = {}
     for name, sql in _queries(version, privileges, deferred=False):
         if name in PER_RELATION and name != "columns":
@@ -126,7 +127,7 @@ def fetch_relations(cur: Any, version: int, relations: list[int], known: list[in
     referenced = {row[10] for row in out["constraints"] if row[10]}
     out["columns"] = _filtered(cur, q.COLUMNS, 0, sorted({*relations, *referenced}))
     cur.execute(f"SELECT * FROM ({q.DEPENDENCIES}) AS d(c0, c1, c2, c3, c4) "
-                "WHERE d.c1 = ANY(%s::oid[]) AND d.c4 = ANY(%s::oid[])", (known, known))
+                "WHERE d.c1 = ANY(%s::oid[]) OR d.c4 = ANY(%s::oid[])", (objects, objects))
     out["dependencies"] = cur.fetchall()
     return out
 

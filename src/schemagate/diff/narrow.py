@@ -148,21 +148,28 @@ class Side:
         return self._relation_of(obj) is not None and obj[1] not in self.non_relation
 
     def relations_needed(self, keep: set[QName]) -> tuple[list[int], list[int]]:
-        """The oids of the kept relations, and of every object `only(keep)` may keep a
-        dependency between: what fetch.fetch_relations reads again."""
-        assert self.rows is not None
+        """The oids of the kept relations, and of everything of theirs a dependency may name
+        (themselves, their row types, their indexes, constraints, defaults, rules …): what
+        fetch.fetch_relations reads again. A dependency between objects none of which is a
+        relation's was kept when it was read; one naming a relation left out is never needed
+        (`only` keeps none of those), so a catalog built from these rows is the one built from
+        every row, whatever else `only` counts as known."""
         rels = {oid for oid, name in self.relations.items() if name in keep}
-        rels |= {row[5] for row in self.rows["types"] if row[3] == "c"}
-        known = rels | {oid for rel in rels for _, oid in self.subobjects.get(rel, ())}
-        return sorted(oid for oid, name in self.relations.items() if name in keep), sorted(
-            known | self.non_relation)
+        objects = rels | {t for t, r in self.rowtype.items() if r in rels}
+        objects |= {oid for rel in rels for _, oid in self.subobjects.get(rel, ())}
+        return sorted(rels), sorted(objects)
 
-    def take(self, extra: dict[str, list[Row]]) -> None:
-        """Add the rows read again for the kept relations (none of them was kept before)."""
+    def take(self, extra: dict[str, list[Row]], objects: Iterable[int]) -> None:
+        """Add the rows read again for the kept relations (none of them was kept before);
+        ``objects``: the second list `relations_needed` gave."""
         assert self.rows is not None
+        names, ours = self.catalogs, set(objects)
         for name, rows in extra.items():
-            if name == "dependencies":  # those between objects that are not relations are in
-                rows = [row for row in rows if not self.keeps(name, row)]
+            if name == "dependencies":  # those that name only kept relations' objects (the
+                # ones that name no relation's at all were kept when first read)
+                rows = [row for row in rows if not self.keeps(name, row) and all(
+                    oid in ours or not self._relational((names.get(cls, ""), oid))
+                    for cls, oid in ((row[0], row[1]), (row[3], row[4])))]
             self.rows.results[name] = [*self.rows[name], *rows]
 
     def catalog(self, keep: set[QName]) -> Catalog:

@@ -208,9 +208,9 @@ class Loader:
                               keep_row=side.keeps)
             side.finish(rows)
             ready.set_result(side)
-            relations, known = side.relations_needed(keep.result())
-            side.take(fetch_relations(cur, rows.version, relations, known,
-                                      privileges=self.privileges))
+            relations, objects = side.relations_needed(keep.result())
+            side.take(fetch_relations(cur, rows.version, relations, objects,
+                                      privileges=self.privileges), objects)
 
 
 def _result(future: Future[_T]) -> _T:
