@@ -45,20 +45,30 @@ BENCHMARKS_MD = REPO / "BENCHMARKS.md"
 LAUNCHER = Path(__file__).resolve().parent / "_launcher.py"
 BEGIN_MARK = "<!-- bench_diff:begin -->"
 END_MARK = "<!-- bench_diff:end -->"
+
+
+def marks(tables: int) -> tuple[str, str]:
+    """The section of BENCHMARKS.md for this size (2,000 tables: the original one)."""
+    if tables == 2000:
+        return BEGIN_MARK, END_MARK
+    return f"<!-- bench_diff_{tables}:begin -->", f"<!-- bench_diff_{tables}:end -->"
 MIN_RATIO = 5.0
 NOTES = """### Notes
 
 - Where the time goes: schemagate reads both databases at once (two threads, each sending its
-  twenty-odd catalog queries in one pipeline), builds records only for the relations whose rows
-  differ and what depends on them (here 156 of 4,200; `src/schemagate/diff/narrow.py`), and
-  asks PostgreSQL for CHECK and predicate texts only for those. It is CPU-bound: about 0.5 s of
-  its own CPU plus about 0.2 s of server CPU per database, on 2 cores. migra mostly waits for
-  its catalog queries.
-- So schemagate suffers more than migra when other jobs share the machine: runs taken while
-  other test suites were running measured 4.2-4.9x (median). The 5x target holds on a quiet
-  machine, with little margin.
+  twenty-odd catalog queries one after the other in one READ ONLY transaction). Each side
+  indexes the rows as they come, keeps a 16-byte digest of each relation's rows (its
+  fingerprint) and lets the rows go; once the fingerprints are compared and the dependency
+  walk is done (`src/schemagate/diff/narrow.py`), each side reads the rows of the few
+  relations it keeps again, texts and all, in the same transaction (`fetch.fetch_relations`).
+  So memory grows with the fingerprints, not with the rows (10,000 tables: about 290 MiB, was 756).
+- It is CPU-bound: about 0.6 s of its own CPU on 2,000 tables (a third of it imports:
+  psycopg, networkx, the model), plus the server's. migra mostly waits for its catalog
+  queries. So schemagate suffers more than migra when other jobs share the machine: the
+  ratio measured under load is lower than on a quiet machine.
 """
 MAX_RSS_MIB = 300.0
+MAX_WALL_10K = 10.0  # seconds, for the 10,000-table pair
 
 
 class BenchError(Exception):
@@ -182,6 +192,14 @@ def create_database(server: str, name: str, sql: str | None) -> None:
             conn.execute("ANALYZE")
 
 
+def database_exists(server: str, name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as admin:
+        return admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                             (name,)).fetchone() is not None
+
+
 def drop_database(server: str, name: str) -> None:
     import psycopg
 
@@ -231,9 +249,10 @@ def markdown(series: list[Series], env: dict[str, str], args: argparse.Namespace
     sg, mg = series
     ratio = mg.median / sg.median
     ratio_best = mg.best / sg.best
+    begin, end = marks(args.tables)
     lines = [
-        BEGIN_MARK,
-        "## diff",
+        begin,
+        "## diff" if args.tables == 2000 else f"## diff, {args.tables:,} tables",
         "",
         "`schemagate diff --from URL_A --to URL_B` against migra on the same two live "
         "databases (`benchmarks/bench_diff.py`). The machine is shared and noisy: read the "
@@ -245,7 +264,8 @@ def markdown(series: list[Series], env: dict[str, str], args: argparse.Namespace
         "python -m venv /tmp/migra-venv && /tmp/migra-venv/bin/pip install migra "
         "psycopg2-binary",
         f"python benchmarks/bench_diff.py --server {args.server_shown} --tables {args.tables} "
-        f"--runs {args.runs} --write",
+        f"--runs {args.runs} --write" + (f" --prefix {args.prefix}" if args.prefix != "sg_bench"
+                                         else ""),
         "```",
         "",
         "### Schema pair",
@@ -295,17 +315,21 @@ def markdown(series: list[Series], env: dict[str, str], args: argparse.Namespace
         f"{'PASS' if ratio >= MIN_RATIO else 'FAIL'} |",
         f"| schemagate peak RSS | {sg.rss_mib:.1f} MiB | <= {MAX_RSS_MIB:.0f} MiB | "
         f"{'PASS' if sg.rss_mib <= MAX_RSS_MIB else 'FAIL'} |",
-        END_MARK,
+        *([f"| schemagate median wall | {sg.median:.2f} s | <= {MAX_WALL_10K:.0f} s | "
+           f"{'PASS' if sg.median <= MAX_WALL_10K else 'FAIL'} |"] if args.tables >= 10000
+          else []),
+        end,
     ]
     return "\n".join(lines) + "\n"
 
 
-def write_markdown(text: str, target: Path = BENCHMARKS_MD) -> None:
+def write_markdown(text: str, target: Path = BENCHMARKS_MD, tables: int = 2000) -> None:
     """Replace our own section if there is one, else append it: other sections stay."""
     current = target.read_text(encoding="utf-8") if target.exists() else "# Benchmarks\n"
-    if BEGIN_MARK in current and END_MARK in current:
-        head, rest = current.split(BEGIN_MARK, 1)
-        _, tail = rest.split(END_MARK, 1)
+    begin, end = marks(tables)
+    if begin in current and end in current:
+        head, rest = current.split(begin, 1)
+        _, tail = rest.split(end, 1)
         updated = head + text.rstrip("\n") + tail
     else:
         updated = current.rstrip("\n") + "\n\n" + text
@@ -315,14 +339,17 @@ def write_markdown(text: str, target: Path = BENCHMARKS_MD) -> None:
 # --------------------------------------------------------------------------- main
 
 
-def verify_plan(server: str, a_sql: str, plan_sql: str, b_url: str) -> None:
+def verify_plan(server: str, a_name: str, plan_sql: str, b_url: str) -> None:
     """Apply schemagate's plan to a fresh copy of A and diff it against B again."""
+    import psycopg
+
     from schemagate.diff.execute import run_sql
     from schemagate.diff.introspect import introspect
     from schemagate.diff.plan import plan
 
     name = f"sg_bench_check_{uuid.uuid4().hex[:6]}"
-    create_database(server, name, a_sql)
+    with psycopg.connect(server, autocommit=True) as admin:  # a copy, not a rebuild
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{a_name}"')
     try:
         url = _conninfo(server, name)
         run_sql(url, plan_sql, "<plan>")
@@ -342,6 +369,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--migra-venv", type=Path, default=Path("/tmp/migra-venv"))
     parser.add_argument("--keep", action="store_true", help="keep the two databases")
+    parser.add_argument("--prefix", default="sg_bench",
+                        help="the two databases are PREFIX_a and PREFIX_b")
+    parser.add_argument("--reuse", action="store_true",
+                        help="use PREFIX_a and PREFIX_b as they are when both exist (built "
+                             "by an earlier run with --keep)")
     parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
     args = parser.parse_args(argv)
     args.server_shown = args.server
@@ -355,10 +387,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                          f"{args.migra_venv} && {args.migra_venv}/bin/pip install migra "
                          "psycopg2-binary")
     a_sql, b_sql = schema_sql(args.tables, "a"), schema_sql(args.tables, "b")
-    names = ("sg_bench_a", "sg_bench_b")
-    print(f"building {names[0]} and {names[1]} ({args.tables} tables each) ...", flush=True)
-    create_database(args.server, names[0], a_sql)
-    create_database(args.server, names[1], b_sql)
+    names = (f"{args.prefix}_a", f"{args.prefix}_b")
+    if args.reuse and all(database_exists(args.server, n) for n in names):
+        print(f"using {names[0]} and {names[1]} as they are", flush=True)
+    else:
+        print(f"building {names[0]} and {names[1]} ({args.tables} tables each) ...", flush=True)
+        create_database(args.server, names[0], a_sql)
+        create_database(args.server, names[1], b_sql)
     a_url, b_url = (_url(args.server, n) for n in names)
     mg_a, mg_b = (_url(args.server, n, "postgresql+psycopg2") for n in names)
     scratch = Path(tempfile.mkdtemp(prefix="bench-diff-"))
@@ -378,7 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         launcher.close()
     plan_sql = out.read_text(encoding="utf-8")
     print("checking that schemagate's plan turns A into B ...", flush=True)
-    verify_plan(args.server, a_sql, plan_sql, _conninfo(args.server, names[1]))
+    verify_plan(args.server, names[0], plan_sql, _conninfo(args.server, names[1]))
     changes = next((ln for ln in plan_sql.splitlines() if "change(s)" in ln), "")
     migra_lines = (scratch / "migra.out").read_text(encoding="utf-8").count(";")
     summary = f"{changes.removeprefix('-- ')}; migra printed {migra_lines} statements"
@@ -400,7 +435,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = markdown(series, env, args, summary)
     print(text)
     if args.write:
-        write_markdown(text)
+        write_markdown(text, tables=args.tables)
         print(f"updated {BENCHMARKS_MD}")
     if not args.keep:
         for name in names:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import gc
 import os
 import sys
-import tempfile
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +18,7 @@ import click
 
 from schemagate import __version__
 from schemagate.model.errors import SchemagateError
+from schemagate.startup import kept_dataclass_code
 
 if TYPE_CHECKING:
     from schemagate.model.migration import ParsedMigration
@@ -67,6 +66,8 @@ def write_output(text: str, output: str | None) -> None:
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask()
+        import tempfile  # only for a report written to a file: start-up pays for no more
+
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -101,6 +102,8 @@ def _run(debug: bool, body: Callable[[], int]) -> NoReturn:
 
 def _internal_error(exc: Exception, debug: bool) -> int:
     if debug:
+        import traceback
+
         traceback.print_exc()
     click.echo(f"schemagate: internal error: {type(exc).__name__}: {exc} "
                + ("(please report it with the traceback above)" if debug else
@@ -159,6 +162,9 @@ def main() -> None:
          unreachable database
       3  internal error: a bug in schemagate (please report it; --debug shows the traceback)
     """
+    # Every command imports its stages lazily, inside it: their dataclasses reuse the code
+    # compiled on an earlier run (see schemagate.startup) until the command ends.
+    click.get_current_context().with_resource(kept_dataclass_code())
 
 
 @main.command()
@@ -596,6 +602,9 @@ def _quick_exit(code: int) -> None:
     if sys.stdout is not sys.__stdout__ or sys.stderr is not sys.__stderr__:
         gc.freeze()  # at least spare the last full collection of that heap
         return
+    # The command's resources still end (the dataclass code compiled this run is kept:
+    # schemagate.startup), only the interpreter's teardown is skipped.
+    click.get_current_context().find_root().close()
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:
             stream.flush()

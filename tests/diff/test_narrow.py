@@ -56,7 +56,20 @@ def test_narrowed_catalogs_plan_exactly_like_full_ones(pg_server: str) -> None:
         # as the CLI reads them: CHECKs and predicates as node trees, texts read after
         with Loader() as loader:
             narrow_a, narrow_b = loader.load_pair(Target(a, "url"), Target(b, "url"))
+            sides = loader._sides
         assert render_sql(plan(narrow_a, narrow_b, options)) == full
+        for side in sides:  # the rows of relations left out were let go as they were read
+            other = {oid for oid, name in side.relations.items()
+                     if name.name.startswith("other_")}
+            kept = {oid for oid, name in side.relations.items() if name.name == "t"}
+            assert other and kept
+            for query, column in (("columns", 0), ("indexes", 1), ("constraints", 1),
+                                  ("dependencies", 1), ("dependencies", 4)):
+                held = {row[column] for row in side.rows[query]}
+                assert not held & other, query
+                assert held & kept, query  # … and those of the kept ones read again
+            # the kept table's CHECK/predicate texts are there (read in full the second time)
+            assert all(row[5] for row in side.rows["constraints"] if row[1] in kept)
         assert render_sql(plan(narrow_b, narrow_a, options)) == back
         assert render_sql(plan(*narrowed(rows_a, rows_b), options)) == full
         keep = {n.name for n in relations_to_keep(Side.of(rows_a), Side.of(rows_b))}

@@ -58,14 +58,11 @@ def fetch(url: str, *, privileges: bool = False, on_result: OnResult | None = No
 def fetch_cursor(cur: Any, *, privileges: bool = False, on_result: OnResult | None = None,
                  deferred: bool = False) -> Rows:
     """``deferred``: tables' CHECK constraints and index predicates come as raw node trees,
-    their texts left for `complete` (on the same cursor, so the same snapshot)."""
+    without their texts (`fetch_relations` reads those for the relations a diff keeps)."""
     cur.execute(q.SETUP)
     cur.execute(q.VERSION)
     version = int(cur.fetchone()[0])
-    made = {"indexes": q.indexes(version, deferred), "constraints": q.constraints(deferred),
-            "user_collations": q.user_collations(version)}
-    queries = [(name, made[name] if sql is None else sql) for name, sql in QUERIES]
-    queries += [("privileges", q.PRIVILEGES)] if privileges else []
+    queries = _queries(version, privileges, deferred)
     conn = cur.connection
     results: dict[str, list[Row]] = {}
     with conn.pipeline():  # all sent at once; the server runs them back to back
@@ -76,19 +73,76 @@ def fetch_cursor(cur: Any, *, privileges: bool = False, on_result: OnResult | No
             cursors.append(c)
         for (name, _), c in zip(queries, cursors, strict=True):
             results[name] = c.fetchall()
+            # libpq's copy of the result goes now, not with the last cursor: the peak of a
+            # 10,000-table schema held every query's result twice (as rows and in libpq).
+            c.close()
             if on_result is not None:
                 on_result(name, results[name])
     return Rows(version, results)
 
 
-def complete(cur: Any, rows: Rows, constraints: list[int], indexes: list[int]) -> None:
-    """Fill in the deferred texts of these constraints and index predicates."""
-    for name, sql, oids, column in (("constraints", q.CHECK_TEXTS, constraints, 5),
-                                    ("indexes", q.PREDICATE_TEXTS, indexes, 4)):
-        if not oids:
+# The queries whose rows each belong to one relation (the column of its oid): on a large
+# schema, most rows. A narrowed read keeps those of the relations it builds only.
+PER_RELATION = {"columns": 0, "defaults": 0, "constraints": 1, "indexes": 1, "triggers": 1,
+                "policies": 1, "privileges": 0}
+KeepRow = Callable[[str, Row], bool]
+_CHUNK = 5000
+
+
+def fetch_lean(cur: Any, *, on_result: OnResult, keep_row: KeepRow,
+               privileges: bool = False) -> Rows:
+    """The rows `fetch_cursor(deferred=True)` reads, for a reader that indexes them as they
+    come (``on_result``, in chunks for the large queries) and keeps only the rows
+    ``keep_row`` wants: the others are let go at once, and the ones the diff turns out to
+    need are read again by `fetch_relations`, in the same transaction. One query at a time:
+    a pipeline had libpq hold every result at once (some 70 MB on 10,000 tables)."""
+    cur.execute(q.SETUP)
+    cur.execute(q.VERSION)
+    version = int(cur.fetchone()[0])
+    results: dict[str, list[Row]] = {}
+    for name, sql in _queries(version, privileges, deferred=True):
+        cur.execute(sql)
+        if name not in PER_RELATION and name != "dependencies":
+            results[name] = cur.fetchall()
+            on_result(name, results[name])
             continue
-        cur.execute(sql, (oids,))
-        texts = dict(cur.fetchall())
-        rows.results[name] = [
-            (*row[:column], texts[row[0]], *row[column + 1:]) if row[0] in texts else row
-            for row in rows.results[name]]
+        kept: list[Row] = []
+        while chunk := cur.fetchmany(_CHUNK):
+            on_result(name, chunk)
+            kept += [row for row in chunk if keep_row(name, row)]
+        results[name] = kept
+    return Rows(version, results)
+
+
+def fetch_relations(cur: Any, version: int, relations: list[int], objects: list[int], *,
+                    privileges: bool = False) -> dict[str, list[Row]]:
+    """The per-relation rows of these relations, with every text (no node tree to deparse
+    later), the columns of the tables their foreign keys reference, and the dependencies
+    that name any of ``objects`` (the relations' own): what `fetch_lean` let go that a diff
+    of them needs."""
+    out: dict[str, list[Row]] = {}
+    for name, sql in _queries(version, privileges, deferred=False):
+        if name in PER_RELATION and name != "columns":
+            out[name] = _filtered(cur, sql, PER_RELATION[name], relations)
+    referenced = {row[10] for row in out["constraints"] if row[10]}
+    out["columns"] = _filtered(cur, q.COLUMNS, 0, sorted({*relations, *referenced}))
+    cur.execute(f"SELECT * FROM ({q.DEPENDENCIES}) AS d(c0, c1, c2, c3, c4) "
+                "WHERE d.c1 = ANY(%s::oid[]) OR d.c4 = ANY(%s::oid[])", (objects, objects))
+    out["dependencies"] = cur.fetchall()
+    return out
+
+
+def _filtered(cur: Any, sql: str, column: int, oids: list[int]) -> list[Row]:
+    """A query's rows whose column ``column`` is one of ``oids`` (the filter goes into the
+    query: the server reads no more than that)."""
+    names = ", ".join(f"c{i}" for i in range(column + 1))
+    cur.execute(f"SELECT * FROM ({sql}) AS r({names}) WHERE r.c{column} = ANY(%s::oid[])",
+                (oids,))
+    return list(cur.fetchall())
+
+
+def _queries(version: int, privileges: bool, deferred: bool) -> list[tuple[str, str]]:
+    made = {"indexes": q.indexes(version, deferred), "constraints": q.constraints(deferred),
+            "user_collations": q.user_collations(version)}
+    queries = [(name, made[name] if sql is None else sql) for name, sql in QUERIES]
+    return queries + ([("privileges", q.PRIVILEGES)] if privileges else [])

@@ -23,12 +23,14 @@ while the server runs the next query.
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 import re
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from schemagate.diff.fetch import Row, Rows
+from schemagate.diff.fetch import PER_RELATION, Row, Rows
 from schemagate.diff.queries import FIRST_USER_OID
 from schemagate.model.names import QName
 
@@ -87,8 +89,11 @@ class Side:
         self.parents: dict[QName, list[QName]] = defaultdict(list)  # a table's parents
         self.relkind: dict[int, str] = {}
         self.rowtype: dict[int, int] = {}
-        self.columns: dict[int, list[Hashable]] = defaultdict(list)
-        self.parts: dict[int, list[Hashable]] = defaultdict(list)
+        # What each relation's fingerprint is made of: its columns, in order, as one digest
+        # (they come relation by relation); its other rows as a set, each row by its digest.
+        self.columns: dict[int, bytes] = {}
+        self._columns_of: tuple[int, Any] | None = None  # (relation, digest so far)
+        self.parts: dict[int, list[Hashable]] = defaultdict(_Digests)
         self.owner: dict[Obj, int] = {}  # a sub-object → the relation it belongs to
         self.subobjects: dict[int, list[Obj]] = defaultdict(list)
         self.sub_names: dict[Obj, str] = {}
@@ -102,9 +107,6 @@ class Side:
         self.member_of: dict[Obj, str] = {}
         self.function_names: dict[int, tuple[str, str, str]] = {}
         self.type_names: dict[int, QName] = {}
-        # Deferred texts (fetch_cursor(deferred=True)): node trees, by relation.
-        self.deferred_constraints: dict[int, list[int]] = defaultdict(list)
-        self.deferred_predicates: dict[int, list[int]] = defaultdict(list)
         self.raw_objects: dict[Obj, int] = {}
         self.opaque: set[int] = set()  # relations whose node trees name what we cannot
         self._bare: Catalog | None = None
@@ -130,8 +132,56 @@ class Side:
         from schemagate.diff.introspect import build
 
         self.rows = rows
+        self._end_columns()
         self._bare = build(self.only(set()), keep=(), all_sequences=False)
         self._fingerprints = self._fingerprint()
+        # (what the fingerprints were made of is not needed again: a large schema's worth)
+        self.parts.clear()
+        self.columns.clear()
+
+    def keeps(self, name: str, row: Row) -> bool:
+        """Whether a read that lets rows go (fetch.fetch_lean) must keep this one: every row
+        but the per-relation rows of the relations and what belongs to them, which are read
+        again for the relations a diff keeps (`relations_needed`). So the rows `only` takes
+        for the bare catalog are all kept: composite types' columns, domains' constraints,
+        dependencies between objects that are not relations."""
+        column = PER_RELATION.get(name)
+        if column is not None:
+            return bool(name == "constraints" and row[2]) or row[column] not in self.relations
+        if name == "dependencies":
+            names = self.catalogs
+            return not (self._relational((names.get(row[0], ""), row[1]))
+                        or self._relational((names.get(row[3], ""), row[4])))
+        return True
+
+    def _relational(self, obj: Obj) -> bool:
+        """A relation, its row type, or a part of one (not an extension's)."""
+        return self._relation_of(obj) is not None and obj[1] not in self.non_relation
+
+    def relations_needed(self, keep: set[QName]) -> tuple[list[int], list[int]]:
+        """The oids of the kept relations, and of everything of theirs a dependency may name
+        (themselves, their row types, their indexes, constraints, defaults, rules …): what
+        fetch.fetch_relations reads again. A dependency between objects none of which is a
+        relation's was kept when it was read; one naming a relation left out is never needed
+        (`only` keeps none of those), so a catalog built from these rows is the one built from
+        every row, whatever else `only` counts as known."""
+        rels = {oid for oid, name in self.relations.items() if name in keep}
+        objects = rels | {t for t, r in self.rowtype.items() if r in rels}
+        objects |= {oid for rel in rels for _, oid in self.subobjects.get(rel, ())}
+        return sorted(rels), sorted(objects)
+
+    def take(self, extra: dict[str, list[Row]], objects: Iterable[int]) -> None:
+        """Add the rows read again for the kept relations (none of them was kept before);
+        ``objects``: the second list `relations_needed` gave."""
+        assert self.rows is not None
+        names, ours = self.catalogs, set(objects)
+        for name, rows in extra.items():
+            if name == "dependencies":  # those that name only kept relations' objects (the
+                # ones that name no relation's at all were kept when first read)
+                rows = [row for row in rows if not self.keeps(name, row) and all(
+                    oid in ours or not self._relational((names.get(cls, ""), oid))
+                    for cls, oid in ((row[0], row[1]), (row[3], row[4])))]
+            self.rows.results[name] = [*self.rows[name], *rows]
 
     def catalog(self, keep: set[QName]) -> Catalog:
         """The bare catalog with the kept relations built over it, and the sequences they
@@ -207,11 +257,21 @@ class Side:
     def _columns(self, rows: list[Row]) -> None:
         # Column numbers are kept: other rows name columns by number, not by name (a
         # dropped column leaves a gap, and the same name may then have another number).
-        collations, columns = self.collations, self.columns
+        collations = self.collations
         for row in rows:  # (relid, num, name, type, not null, identity, generated, typid,
             coll = row[8]  # collation, local); the type's oid is in its name already
-            columns[row[0]].append(
-                (*row[1:7], collations.get(coll) if coll >= FIRST_USER_OID else coll, row[9]))
+            if self._columns_of is None or self._columns_of[0] != row[0]:
+                self._end_columns()  # (the query sorts them by relation, then number)
+                self._columns_of = (row[0], hashlib.blake2b(digest_size=16))
+            self._columns_of[1].update(pickle.dumps(
+                (*row[1:7], collations.get(coll) if coll >= FIRST_USER_OID else coll, row[9]),
+                5))  # (a pickle ends with its own STOP: one after the other is unambiguous)
+
+    def _end_columns(self) -> None:
+        if self._columns_of is not None:
+            relation, digest = self._columns_of
+            self.columns[relation] = digest.digest()
+            self._columns_of = None
 
     def _defaults(self, rows: list[Row]) -> None:
         for relid, num, expr, oid in rows:
@@ -219,9 +279,14 @@ class Side:
             self._sub("pg_attrdef", oid, relid, "")
 
     def _sub(self, kind: str, oid: int, relid: int, name: str) -> None:
-        self.owner[(kind, oid)] = relid
-        self.subobjects[relid].append((kind, oid))
-        self.sub_names[(kind, oid)] = name
+        obj = (kind, oid)  # one tuple for the three maps: there is one per index, default …
+        self.owner[obj] = relid
+        self.subobjects[relid].append(obj)
+        if name:  # (a default or a rule has none: `sub_name` says "")
+            self.sub_names[obj] = name
+
+    def sub_name(self, obj: Obj) -> str:
+        return self.sub_names.get(obj, "")
 
     def _constraints(self, rows: list[Row]) -> None:
         for row in rows:  # (oid, relid, typid, name, contype, definition …, confrelid …, raw)
@@ -230,7 +295,6 @@ class Side:
                 self.parts[row[1]].append(
                     ("con", *row[3:9], self.relations.get(row[10], row[10]), _raw(row[15])))
                 if row[15] is not None:  # a CHECK fetched as a node tree
-                    self.deferred_constraints[row[1]].append(row[0])
                     self.raw_objects[("pg_constraint", row[0])] = row[1]
 
     def _access_methods(self, rows: list[Row]) -> None:
@@ -244,7 +308,6 @@ class Side:
              key_count, options, collations, classes, reloptions, nulls, raw) in rows:
             self._sub("pg_class", oid, relid, name)
             if raw is not None:  # a predicate fetched as a node tree
-                self.deferred_predicates[relid].append(oid)
                 self.raw_objects[("pg_class", oid)] = relid
             # Built-in oids are the same in every database; a user's are named instead.
             if collations and max(collations) >= FIRST_USER_OID:
@@ -293,7 +356,7 @@ class Side:
                     self.opaque.add(relid)
                 else:
                     self.parts[relid].append(
-                        ("uses", self.sub_names.get((names.get(cls, ""), oid)), named))
+                        ("uses", self.sub_name((names.get(cls, ""), oid)), named))
             if cls == refcls == pg_class and deptype == "a" and refsub > 0 and \
                     self.relkind.get(oid) == "S":  # a sequence's owning column
                 self.parts[oid].append(("owned", self.relations.get(refoid), refsub))
@@ -320,7 +383,7 @@ class Side:
                 self.parts[oid].append(("comment", sub, text))  # sub: a column's number
             elif (catalog, oid) in self.owner:
                 self.parts[self.owner[(catalog, oid)]].append(
-                    ("comment", catalog, self.sub_names.get((catalog, oid)), text))
+                    ("comment", catalog, self.sub_name((catalog, oid)), text))
 
     def _privileges(self, rows: list[Row]) -> None:
         for oid, grantee, privilege in rows:
@@ -335,15 +398,9 @@ class Side:
         """Per relation, its rows with user oids replaced by names: equal fingerprints give
         equal records (they are made of what `build` reads). Columns are in attnum order
         (their order is part of a table); the rest is a set."""
-        return {name: (tuple(self.columns.get(oid, ())), frozenset(self.parts.get(oid, ())),
+        return {name: (self.columns.get(oid), frozenset(self.parts.get(oid, ())),
                        object() if oid in self.opaque else None)  # (never equal)
                 for oid, name in self.relations.items()}
-
-    def deferred(self, keep: set[QName]) -> tuple[list[int], list[int]]:
-        """The CHECK constraints and index predicates whose texts the kept relations need."""
-        rels = [oid for oid, name in self.relations.items() if name in keep]
-        return ([c for r in rels for c in self.deferred_constraints.get(r, ())],
-                [i for r in rels for i in self.deferred_predicates.get(r, ())])
 
     def only(self, keep: set[QName]) -> Rows:
         """The rows without those of the relations left out, so that `build` need not
@@ -376,11 +433,16 @@ class Side:
 
     def seeds(self, changed: set[QName], others: Iterable[ObjectRef]) -> list[Obj]:
         out: list[Obj] = []
+        # Each relation's row types, found once: a scan of every row type per changed
+        # relation grew with the square of the schema (changes grow with it too).
+        rowtypes: dict[int, list[int]] = defaultdict(list)
+        for type_oid, relation in self.rowtype.items():
+            rowtypes[relation].append(type_oid)
         for name in changed:
             oid = self.by_name.get(name)
             if oid is not None:
                 out += [("pg_class", oid), *self.subobjects.get(oid, ())]
-                out += [("pg_type", t) for t, r in self.rowtype.items() if r == oid]
+                out += [("pg_type", t) for t in rowtypes.get(oid, ())]
                 if oid in self.sequence_owner:  # its owner must be there to say so
                     out.append(("pg_class", self.sequence_owner[oid]))
         for ref in others:
@@ -428,6 +490,19 @@ class Side:
 
 
 _LOCATION = re.compile(r" :location -?\d+")
+
+
+class _Digests(list[Hashable]):
+    """A relation's rows for its fingerprint, each kept as a 16-byte digest of its value.
+
+    The rows themselves (a large schema's every column, index and constraint, twice) were
+    most of a diff's memory, and they are only ever compared. Equal rows give equal digests;
+    rows that differ give equal ones only by a BLAKE2b collision. Pickling may tell apart two
+    equal rows (its memo follows object identity): that only keeps a relation for nothing,
+    which narrowing allows."""
+
+    def append(self, row: Hashable) -> None:
+        super().append(hashlib.blake2b(pickle.dumps(row, 5), digest_size=16).digest())
 
 
 def _raw(tree: str | None) -> str | None:

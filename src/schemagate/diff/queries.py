@@ -165,7 +165,8 @@ WHERE ad.adrelid IN (SELECT c.oid FROM pg_catalog.pg_class c
 # conislocal) come back when the parent's are created, so they are not objects of their own.
 # ``deferred``: a table's CHECK comes back as its raw node tree (last column) instead of its
 # text, which PostgreSQL can only print after opening the table (in a fresh backend, that is
-# most of this query's time); fetch.complete asks for the text of the few that are needed.
+# most of this query's time); fetch.fetch_relations reads the rows of the few tables
+# that are needed again, texts and all.
 def constraints(deferred: bool = False) -> str:
     table_check = "con.contype = 'c' AND con.conrelid <> 0"
     definition = (f"CASE WHEN {table_check} THEN NULL "
@@ -207,17 +208,6 @@ SELECT i.indexrelid, i.indrelid, ic.relname,
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 WHERE ic.relnamespace IN {USER_NS}
-"""
-
-
-# The texts deferred above, for the constraints and indexes a diff does need.
-CHECK_TEXTS = """
-SELECT con.oid, pg_catalog.pg_get_constraintdef(con.oid)
-FROM pg_catalog.pg_constraint con WHERE con.oid = ANY(%s)
-"""
-PREDICATE_TEXTS = """
-SELECT i.indexrelid, pg_catalog.pg_get_expr(i.indpred, i.indrelid)
-FROM pg_catalog.pg_index i WHERE i.indexrelid = ANY(%s)
 """
 
 

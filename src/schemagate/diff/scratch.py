@@ -123,7 +123,13 @@ def stop_on_signals() -> Iterator[None]:
 
 @contextmanager
 def _shielded() -> Iterator[None]:
-    """Hold signals while cleaning up; the one that came meanwhile is raised afterwards."""
+    """Hold signals while cleaning up; the one that came meanwhile is raised afterwards.
+    Only the main thread's cleanup is shielded: signals are handled there, never in a
+    worker, and a worker creating or dropping its database must not make the main thread
+    put off a signal (and with it, dropping the other workers' databases at once)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     _GUARD.shielded += 1
     try:
         yield

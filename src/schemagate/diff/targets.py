@@ -19,11 +19,11 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from schemagate.diff.connect import DatabaseError, describe, read_only
 from schemagate.diff.execute import ScriptError, ScriptStatement, run_sql, run_statements
-from schemagate.diff.fetch import complete, fetch, fetch_cursor
+from schemagate.diff.fetch import fetch, fetch_lean, fetch_relations
 from schemagate.diff.narrow import Side, relations_to_keep
 from schemagate.diff.scratch import embedded_server, scratch_database, stop_on_signals
 from schemagate.model.errors import SchemagateError
@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the model is imported while the databases are read (see loa
     from schemagate.model.migration import ParsedMigration
 
 TargetKind = Literal["url", "sql", "folder", "python"]
+_T = TypeVar("_T")
 
 
 # Upgrades a scratch database (the URL) through Alembic itself with an Alembic history's
@@ -168,14 +169,14 @@ class Loader:
             if meanwhile is not None:
                 meanwhile()
             try:
-                side_a, side_b = ready[0].result(), ready[1].result()
+                side_a, side_b = _result(ready[0]), _result(ready[1])
                 keep.set_result(relations_to_keep(side_a, side_b))
             except BaseException as exc:
                 if not keep.done():  # let the other side's thread end
                     keep.set_exception(exc)
                 raise
             for job in jobs:
-                job.result()
+                _result(job)
         kept = keep.result()
         # The sides (every row of both databases) live as long as the loader: freeing them
         # one object at a time is time a command that exits next need not spend.
@@ -200,15 +201,33 @@ class Loader:
     def _read(self, url: str, ready: Future[Side], keep: Future[set[QName]]) -> None:
         with read_only(url) as cur:
             side = Side()
-            rows = fetch_cursor(cur, privileges=self.privileges, on_result=side.add,
-                                deferred=True)
+            # The rows of each relation are indexed and let go; those of the relations the
+            # diff keeps are read again, texts and all, in the same transaction (the same
+            # snapshot): a schema's size no longer stays in memory twice over.
+            rows = fetch_lean(cur, privileges=self.privileges, on_result=side.add,
+                              keep_row=side.keeps)
             side.finish(rows)
             ready.set_result(side)
-            constraints, predicates = side.deferred(keep.result())
-            complete(cur, rows, constraints, predicates)  # same transaction, same snapshot
+            relations, objects = side.relations_needed(keep.result())
+            side.take(fetch_relations(cur, rows.version, relations, objects,
+                                      privileges=self.privileges), objects)
+
+
+def _result(future: Future[_T]) -> _T:
+    """A future's result, waited for in short slices. A signal is handled on the main thread,
+    but may be received by a worker: a main thread asleep on a lock until the worker's
+    statement ends (a scratch migration's pg_sleep) would not handle it until then, and
+    the scratch database would not be dropped at once (stop_on_signals)."""
+    while True:
+        try:
+            return future.result(timeout=0.1)
+        except TimeoutError:  # (not the worker's own: a future raises that from result())
+            if future.done():
+                raise
 
 
 def _apply_sql_file(url: str, path: str) -> None:
+
     from schemagate.parse.source import read_source
 
     text = read_source(Path(path), path)

@@ -8,7 +8,6 @@ revision, or are new and untracked. git is asked twice, through its command line
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -55,6 +54,8 @@ def report_names(sources: Iterable[MigrationSource], changed: set[str] | None,
 
 
 def _git(args: list[str], cwd: str) -> str:
+    import subprocess  # only --changed-since runs git: a plain lint does not import it
+
     try:
         done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
                               check=False, timeout=60)

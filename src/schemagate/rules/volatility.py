@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib import resources
 
 from schemagate.model.catalog import Catalog
 from schemagate.model.ops import Expr
@@ -24,6 +23,10 @@ _SQL_VALUE = frozenset({"current_date", "current_time", "current_timestamp", "lo
 
 @cache
 def builtin_volatility() -> dict[str, str]:
+    # Imported here: importlib.resources brings tempfile and shutil, which start-up of a lint
+    # whose defaults call no function does not need.
+    from importlib import resources
+
     data = resources.files("schemagate").joinpath("data/volatility.json").read_text("utf-8")
     return dict(json.loads(data)["functions"])
 

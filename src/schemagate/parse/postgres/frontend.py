@@ -14,13 +14,12 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from pglast import parser as pg
-
 from schemagate.model.findings import InputError
 from schemagate.model.migration import ParsedScript, ParsedStatement, Script
 from schemagate.model.ops import Operation
 from schemagate.parse.placeholders import Placeholder, find_placeholders
 from schemagate.parse.postgres.dialects import other_dialect_hint
+from schemagate.parse.postgres.libpg import pg
 from schemagate.parse.postgres.locate import Locator
 from schemagate.parse.postgres.ops import to_ops
 from schemagate.parse.source import SourceText

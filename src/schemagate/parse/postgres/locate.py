@@ -18,9 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pglast import parser as pg
-
 from schemagate.model.span import LazySpan, Span
+from schemagate.parse.postgres.libpg import pg
 from schemagate.parse.source import SourceText
 
 _OPEN, _CLOSE, _COMMA, _DOT, _SEMICOLON = "ASCII_40", "ASCII_41", "ASCII_44", "ASCII_46", "ASCII_59"
