@@ -110,3 +110,24 @@ def test_with_live_statistics_each_lock_says_rows_size_and_how_long(pg_server: s
     assert "20,000 rows, " in rewrite and "; held about under a second" in rewrite
     drop = next(x for x in deploying.splitlines() if ".up.sql:3`" in x)
     assert "held about a moment (no rewrite or scan)" in drop
+
+
+def test_an_object_dropped_and_made_again_is_one_redefinition(tmp_path: object) -> None:
+    # Shaped like openmeter's charges-search view change: DROP VIEW, then CREATE VIEW.
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    (folder / "001_base.up.sql").write_text(
+        "CREATE TABLE charges (id bigint PRIMARY KEY, feature text);\n"
+        "CREATE VIEW charges_search AS SELECT id FROM charges;\n"
+        "CREATE INDEX charges_feature ON charges (feature);\n", encoding="utf-8")
+    (folder / "002_search.up.sql").write_text(
+        "DROP VIEW charges_search;\n"
+        "CREATE VIEW charges_search AS SELECT id, feature FROM charges;\n"
+        "DROP INDEX charges_feature;\n"
+        "CREATE INDEX charges_feature ON charges (feature, id);\n", encoding="utf-8")
+    entry = _entry(str(folder), start="002_search")
+    assert "### Added" not in entry and "### Removed" not in entry
+    changed = _section(entry, "Changed")
+    assert "- View `public.charges_search` redefined (`002_search`)" in changed
+    assert "- Index `public.charges_feature` redefined (`002_search`)" in changed

@@ -24,6 +24,7 @@ from schemagate.model import ops as o
 from schemagate.model.findings import Severity
 from schemagate.model.locks import LockMode
 from schemagate.model.migration import ParsedMigration
+from schemagate.model.names import QName
 from schemagate.reports.impact import Impact, MigrationView, StatementView, describe, human_bytes
 from schemagate.reports.markdown import code, text, ticks
 
@@ -86,12 +87,42 @@ def _migrations_phrase(names: Sequence[str]) -> str:
 
 def migration_changes(mig: ParsedMigration) -> list[Change]:
     out: list[Change] = []
+    dropped: dict[tuple[str, str], int] = {}  # an object dropped, and where its line is
     for st in mig.up.statements if mig.up is not None else ():
         for op in st.ops:
             said = words(op)
-            if said is not None:
-                out.append(Change(said[0], said[1], mig.name))
+            if said is None:
+                continue
+            key = _redefined(op)
+            if key is not None and said[0] == "Removed":
+                dropped[key] = len(out)
+            elif key is not None and key in dropped:
+                # Dropped and made again by the same migration: one object, redefined.
+                out[dropped.pop(key)] = Change("Changed", f"{key[0]} {key[1]} redefined",
+                                               mig.name)
+                continue
+            out.append(Change(said[0], said[1], mig.name))
     return out
+
+
+def _redefined(op: o.Operation) -> tuple[str, str] | None:
+    """The object a drop or a create is about, as (kind, Markdown name), when one statement
+    can drop what another makes again (views, functions, triggers, constraints, indexes)."""
+    match op:
+        case o.DropView(names=(name,), materialized=mat) | o.CreateView(name=name,
+                                                                       materialized=mat):
+            return ("Materialized view" if mat else "View"), code(str(name))
+        case o.DropFunction(names=((name, _),)) | o.CreateFunction(name=name):
+            return "Function", code(str(name))
+        case o.DropTrigger(name=name, table=t) | o.CreateTrigger(name=name, table=t):
+            return "Trigger", f"{code(name)} on {code(str(t))}"
+        case o.DropConstraint(table=t, name=name):
+            return "Constraint", f"{code(name)} on {code(str(t))}"
+        case o.AddConstraint(table=t, constraint=con) if con.name:
+            return "Constraint", f"{code(con.name)} on {code(str(t))}"
+        case o.DropIndex(names=(name,)) | o.CreateIndex(name=QName() as name):
+            return "Index", code(str(name))
+    return None
 
 
 def words(op: o.Operation) -> tuple[Section, str] | None:
