@@ -14,9 +14,9 @@ parsed are data, in the result's `errors`, as is a path that holds no migrations
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
 from schemagate.lint.engine import LintResult, lint
 from schemagate.model.findings import InputError, Notice
@@ -39,16 +39,47 @@ class Progress(Protocol):
     def relabel(self, label: str) -> None: ...
 
 
-@dataclass
 class LintRun:
-    """A lint run: its result, and what the reports need besides it."""
+    """A lint run: its result, and what the reports need besides it.
 
-    result: LintResult
-    migrations: list[ParsedMigration]
-    stats: Any = None  # diff.stats' table sizes, when a live database was read
+    The lint streams through the migrations and keeps none of them parsed; `migrations`
+    parses them again (through the parse cache) for the reports that show them, when asked.
+    """
+
+    def __init__(self, result: LintResult, migrations: Callable[[], list[ParsedMigration]],
+                 stats: Any = None) -> None:
+        self.result = result
+        self.stats = stats  # diff.stats' table sizes, when a live database was read
+        self.migrations: Sequence[ParsedMigration] = _Reloaded(migrations)
 
     def exit_code(self, settings: Settings) -> int:
         return self.result.exit_code(settings.fail_on)
+
+
+class _Reloaded(Sequence[ParsedMigration]):
+    """The run's migrations, parsed again the first time anything reads them (only the
+    reports that show each migration do: a plain lint never pays for it)."""
+
+    def __init__(self, load: Callable[[], list[ParsedMigration]]) -> None:
+        self._load = load
+        self._loaded: list[ParsedMigration] | None = None
+
+    def _items(self) -> list[ParsedMigration]:
+        if self._loaded is None:
+            self._loaded = self._load()
+        return self._loaded
+
+    @overload
+    def __getitem__(self, index: int) -> ParsedMigration: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[ParsedMigration]: ...
+
+    def __getitem__(self, index: int | slice) -> ParsedMigration | Sequence[ParsedMigration]:
+        return self._items()[index]
+
+    def __len__(self) -> int:
+        return len(self._items())
 
 
 def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
@@ -60,23 +91,25 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
     still folded); ``progress``: a display to keep up to date.
     """
     from schemagate.parse.layouts.discover import discover
-    from schemagate.parse.load import load_migrations
+    from schemagate.parse.load import defer_migrations, load_migrations
 
     found = discover(list(paths) or ["."], dialect=settings.dialect)
     sources = found.migrations
     if settings.dialect != "postgres":
         sources = [replace(s, dialect=settings.dialect) if s.dialect == "postgres" else s
                    for s in sources]
+    cache = _parse_cache(settings)
     tracked = progress.track(sources, len(sources)) if progress else sources
-    loaded = load_migrations(tracked, variables=settings.variables,
-                             transactions=settings.transactions,
-                             fill_placeholders=settings.fill_placeholders,
-                             cache=_parse_cache(settings))
+    loaded = defer_migrations(tracked, variables=settings.variables,
+                              transactions=settings.transactions,
+                              fill_placeholders=settings.fill_placeholders, cache=cache)
     stats = _table_stats(db) if db else None
     report = _report(sources, changed_since)
     if progress:
         progress.relabel("linting")
     result = lint(loaded.migrations, settings, stats=stats, report=report, progress=progress)
+    if cache is not None:
+        cache.prune()
     result.errors = found.errors + loaded.errors
     result.notices = found.notices + loaded.notices + _size_notices(stats)
     result.files = loaded.files
@@ -88,7 +121,14 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
             result.errors.append(InputError(
                 where, "no migrations found: is this the migrations folder, in a layout "
                 "schemagate reads? (--allow-empty or `allow-empty = true` accepts it)"))
-    return LintRun(result, loaded.migrations, stats)
+
+    def reload() -> list[ParsedMigration]:
+        return load_migrations(sources, variables=settings.variables,
+                               transactions=settings.transactions,
+                               fill_placeholders=settings.fill_placeholders,
+                               cache=_parse_cache(settings)).migrations
+
+    return LintRun(result, reload, stats)
 
 
 def _table_stats(url: str) -> Any:

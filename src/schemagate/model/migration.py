@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -145,6 +146,25 @@ class ParsedMigration:
     # The operations among those whose own table or column is missing (not only a foreign
     # key's target): any other rule's verdict on them would rest on a guessed object.
     unknown_subjects: set[tuple[str, int, int]] = field(default_factory=set)
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+
+@dataclass(eq=False)
+class DeferredMigration:
+    """A discovered migration that is parsed only when the engine reaches it, so that a long
+    history is never held parsed all at once: the engine parses it, lints it, keeps what the
+    lint found and lets the parse go. Only for layouts whose order needs no parse (every
+    layout but Alembic's and Django's, which order by revision headers)."""
+
+    source: MigrationSource
+    parse: Callable[[], ParsedMigration]
+    # Whether its down path holds statements (parsing the down script only): a history that
+    # writes down migrations is judged on each missing one, before any is linted.
+    down_has_statements: Callable[[], bool]
+    revision: Revision | None = None  # never known before the parse; kept None
 
     @property
     def name(self) -> str:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 from schemagate.model.errors import SchemagateError
 from schemagate.model.findings import InputError, Notice
 from schemagate.model.migration import (
+    DeferredMigration,
     MigrationSource,
     ParsedMigration,
     ParsedScript,
@@ -56,16 +57,21 @@ def load_migrations(
     root: Path | None = None,
     fill_placeholders: bool = False,
     cache: ParseCache | None = None,
+    django_states: dict[str, object] | None = None,
+    into: Loaded | None = None,
+    texts: dict[str, SourceText | InputError] | None = None,
 ) -> Loaded:
     """Parse every migration; ``transactions`` overrides a layout's transaction mode, and
     ``fill_placeholders`` fills the placeholders no variable names (each in a notice).
 
     With a ``cache``, a script whose frontend inputs were seen before is read back from it
-    instead of parsed, and new results are stored in it.
+    instead of parsed, and new results are stored in it. (``django_states``, ``into`` and
+    ``texts`` let `defer_migrations` load one source at a time.)
     """
-    loaded = Loaded(fill_all=fill_placeholders)
-    texts: dict[str, SourceText | InputError] = {}
-    django_states: dict[str, object] = {}  # per project: its models, file after file
+    loaded = into if into is not None else Loaded(fill_all=fill_placeholders)
+    texts = texts if texts is not None else {}
+    # Per Django project: its models, file after file.
+    django_states = django_states if django_states is not None else {}
     for source in sources:
         if source.layout == "django":  # in graph order: each file sees the models before it
             frontend = _django_frontend(source, django_states)
@@ -84,9 +90,104 @@ def load_migrations(
         down = _parse(source, source.down, texts, variables, transactions, root, loaded, cache)
         loaded.migrations.append(ParsedMigration(source, up, down))
     loaded.files = len(texts)
-    if cache is not None:
+    if cache is not None and into is None:
         cache.prune()
     return loaded
+
+
+@dataclass
+class Deferring:
+    """Migrations for the engine to parse one at a time (`DeferredMigration`), and what
+    their parsing reports, gathered in the order of the sources whatever order the engine
+    parses them in, so that it reads as `load_migrations` would have said it."""
+
+    migrations: list[ParsedMigration | DeferredMigration] = field(default_factory=list)
+    buckets: list[Loaded] = field(default_factory=list)  # per source, its errors and notices
+    paths: dict[str, bool] = field(default_factory=dict)  # script paths read → unreadable
+    unreadable: dict[str, InputError] = field(default_factory=dict)
+    django_states: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[InputError]:
+        return [e for b in self.buckets for e in b.errors]
+
+    @property
+    def notices(self) -> list[Notice]:
+        return [n for b in self.buckets for n in b.notices]
+
+    @property
+    def files(self) -> int:
+        return len(self.paths)
+
+
+def defer_migrations(
+    sources: Iterable[MigrationSource],
+    *,
+    variables: Mapping[str, str] | None = None,
+    transactions: Mapping[str, TransactionMode] | None = None,
+    fill_placeholders: bool = False,
+    cache: ParseCache | None = None,
+) -> Deferring:
+    """`load_migrations`, deferred: each migration is parsed when the engine asks for it,
+    except Alembic's and Django's, parsed here because their order is in their headers
+    (Django's also because each file is read against the models of the ones before it)."""
+    out = Deferring()
+    for source in sources:
+        bucket = Loaded(fill_all=fill_placeholders)
+        out.buckets.append(bucket)
+        if source.layout in ("alembic", "django"):
+            texts: dict[str, SourceText | InputError] = {}
+            loaded = load_migrations([source], variables=variables, transactions=transactions,
+                                     fill_placeholders=fill_placeholders, cache=cache,
+                                     django_states=out.django_states,
+                                     into=bucket, texts=texts)
+            _note_paths(out, texts)
+            out.migrations.append(loaded.migrations.pop())
+            continue
+        later = _Later(out, source, bucket, variables, transactions, cache)
+        out.migrations.append(DeferredMigration(source, later.parse, later.has_down))
+    return out
+
+
+def _note_paths(out: Deferring, texts: Mapping[str, SourceText | InputError]) -> None:
+    for path, text in texts.items():
+        out.paths[path] = isinstance(text, InputError)
+        if isinstance(text, InputError):
+            out.unreadable[path] = text
+
+
+@dataclass
+class _Later:
+    """One deferred migration's parse."""
+
+    out: Deferring
+    source: MigrationSource
+    bucket: Loaded
+    variables: Mapping[str, str] | None
+    transactions: Mapping[str, TransactionMode] | None
+    cache: ParseCache | None
+
+    def _texts(self) -> dict[str, SourceText | InputError]:
+        # A file another migration could not read is reported once, as `load_migrations` does.
+        return {s.path: self.out.unreadable[s.path] for s in (self.source.up, self.source.down)
+                if s is not None and s.path in self.out.unreadable}
+
+    def parse(self) -> ParsedMigration:
+        texts = self._texts()
+        up = _parse(self.source, self.source.up, texts, self.variables, self.transactions,
+                    None, self.bucket, self.cache)
+        down = _parse(self.source, self.source.down, texts, self.variables, self.transactions,
+                      None, self.bucket, self.cache)
+        _note_paths(self.out, texts)
+        return ParsedMigration(self.source, up, down)
+
+    def has_down(self) -> bool:
+        """Whether the down script holds statements; what parsing it reports is not kept
+        here (the whole parse reports it)."""
+        down = _parse(self.source, self.source.down, self._texts(), self.variables,
+                      self.transactions, None, Loaded(fill_all=self.bucket.fill_all),
+                      self.cache)
+        return down is not None and bool(down.statements or down.derived)
 
 
 def _django_frontend(source: MigrationSource, states: dict[str, object]) -> FileFrontend:

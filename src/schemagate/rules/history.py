@@ -12,6 +12,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 from schemagate.fold import apply
 from schemagate.model import ops as o
@@ -481,25 +482,46 @@ def find_unknown_objects(migrations: Sequence[ParsedMigration],
     whose effect on tables and columns the tool cannot know. The fold here is its own, so
     that `unknown-object` does not depend on what the engine's fold assumed for others.
     """
-    for mig in migrations:  # a second lint of the same migrations starts afresh
-        mig.unknown_refs.clear()
+    tracker = UnknownObjects.starting(start)
+    for mig in migrations:
+        tracker.check(mig)
+
+
+@dataclass
+class UnknownObjects:
+    """`find_unknown_objects` one migration at a time, in history order: what it records on
+    a migration depends only on the migrations before it, so the engine can drop each
+    migration once it is linted. Plain data (a catalog and a flag), so it can be cached."""
+
+    catalog: Catalog = field(default_factory=Catalog)
+    active: bool = True
+    position: int = 0
+
+    @classmethod
+    def starting(cls, start: Catalog | None) -> UnknownObjects:
+        return cls(active=start is None or not (start.tables or start.views))
+
+    def check(self, mig: ParsedMigration) -> None:
+        mig.unknown_refs.clear()  # a second lint of the same migrations starts afresh
         mig.unknown_subjects.clear()
-    if not migrations or (start is not None and (start.tables or start.views)):
-        return
-    if not _starts_from_empty(migrations[0]):
-        return
-    catalog = Catalog()
-    for position, mig in enumerate(migrations):
-        if not _check_script(mig, mig.up, "up", catalog):
+        position, self.position = self.position, self.position + 1
+        if not self.active:
+            return
+        if position == 0 and not _starts_from_empty(mig):
+            self.active = False
+            return
+        if not _check_script(mig, mig.up, "up", self.catalog):
+            self.active = False
             return
         if position == 0 and mig.unknown_refs:
             # The first migration uses what it does not create: the history starts from a
             # schema built elsewhere (a baseline, `create_all()`), not from an empty one.
             mig.unknown_refs.clear()
             mig.unknown_subjects.clear()
+            self.active = False
             return
         if mig.down is not None:
-            _check_script(mig, mig.down, "down", catalog.copy())
+            _check_script(mig, mig.down, "down", self.catalog.copy())
 
 
 def _check_script(mig: ParsedMigration, script: ParsedScript | None, direction: str,

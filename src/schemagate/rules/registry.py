@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal, TypeVar, overload
@@ -124,6 +124,10 @@ class Rule:
     # Whether the rule still runs on an operation whose own table or column the history says
     # does not exist; every other rule is silent there, its verdict resting on a guess.
     sees_unknown: bool = False
+    # A folded rule's digest of one migration, taken while the migration's parse is at hand:
+    # the engine drops each migration once it is linted, and hands the folded check these
+    # digests by migration name instead.
+    collect: Callable[[ParsedMigration], Any] | None = None
 
     @property
     def sections(self) -> dict[str, str]:
@@ -146,7 +150,7 @@ OperationCheck = Callable[[OpT, RuleContext], Iterable[Hit]]
 MigrationCheck = Callable[[MigrationContext], Iterable[Hit]]
 SuppressionsCheck = Callable[[ScriptSuppressions, set[str], Settings], Iterable[Hit]]
 HistoryCheck = Callable[[Sequence[ParsedMigration], Settings], Iterable[Hit]]
-FoldedCheck = Callable[[Sequence[ParsedMigration], Catalog, Settings], Iterable[Hit]]
+FoldedCheck = Callable[[Mapping[str, Any], Catalog, Settings], Iterable[Hit]]
 Check = TypeVar("Check", bound=Callable[..., Iterable[Hit]])
 
 
@@ -213,6 +217,7 @@ def rule(
     grows_with_table: bool | None = ..., irreversible: bool = ...,
     needs_unknown_refs: bool = ..., precision: Precision | None = ...,
     sees_unknown: bool = ...,
+    collect: Callable[[ParsedMigration], Any],
 ) -> Callable[[FoldedCheck], FoldedCheck]: ...
 
 
@@ -222,7 +227,7 @@ def rule(
     fix: str = "", dialects: tuple[str, ...] | None = None, destroys_data: bool | None = None,
     grows_with_table: bool | None = None, irreversible: bool = False,
     needs_unknown_refs: bool = False, precision: Precision | None = None,
-    sees_unknown: bool = False,
+    sees_unknown: bool = False, collect: Callable[[ParsedMigration], Any] | None = None,
 ) -> Callable[[Check], Check]:
     """Declare a rule. ``ops`` lists the operation types an operation-scope rule looks at;
     properties left None take the family's default."""
@@ -242,7 +247,7 @@ def rule(
                               else grows_with_table),
             irreversible=irreversible, needs_unknown_refs=needs_unknown_refs,
             precision=defaults.precision if precision is None else precision,
-            sees_unknown=sees_unknown,
+            sees_unknown=sees_unknown, collect=collect,
         )
         return func
 
