@@ -24,7 +24,9 @@ from schemagate.model.migration import ParsedMigration
 from schemagate.model.settings import Settings
 
 if TYPE_CHECKING:
+    from schemagate.lint.foldcache import FoldCache
     from schemagate.parse.cache import ParseCache
+    from schemagate.parse.load import Deferring
 
 T = TypeVar("T")
 
@@ -107,9 +109,14 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
     report = _report(sources, changed_since)
     if progress:
         progress.relabel("linting")
-    result = lint(loaded.migrations, settings, stats=stats, report=report, progress=progress)
+    # A live database's table sizes change the findings: such a run is never cached.
+    folds = _fold_cache(settings, loaded, report) if cache is not None and not db else None
+    result = lint(loaded.migrations, settings, stats=stats, report=report, progress=progress,
+                  checkpoints=folds)
     if cache is not None:
         cache.prune()
+    if folds is not None:
+        folds.store.prune()
     result.errors = found.errors + loaded.errors
     result.notices = found.notices + loaded.notices + _size_notices(stats)
     result.files = loaded.files
@@ -155,6 +162,13 @@ def _report(sources: Sequence[Any], changed_since: str | None) -> set[str] | Non
     except ChangesError as exc:
         raise ChangesError(f"--changed-since: {exc}") from None
     return report_names(sources, changed)
+
+
+def _fold_cache(settings: Settings, loaded: Deferring, report: set[str] | None
+                ) -> FoldCache | None:
+    from schemagate.lint.foldcache import open_fold_cache
+
+    return open_fold_cache(settings, loaded, report)
 
 
 def _parse_cache(settings: Settings) -> ParseCache | None:

@@ -106,6 +106,27 @@ class Deferring:
     paths: dict[str, bool] = field(default_factory=dict)  # script paths read → unreadable
     unreadable: dict[str, InputError] = field(default_factory=dict)
     django_states: dict[str, object] = field(default_factory=dict)
+    # Each deferred migration's bucket: a run that starts from a cached state puts back what
+    # the migrations before it reported (`restore`).
+    bucket_of: dict[DeferredMigration, Loaded] = field(default_factory=dict)
+
+    def reports_of(self, mig: DeferredMigration) -> tuple[list[InputError], list[Notice],
+                                                          dict[str, InputError | None]]:
+        """What parsing the migration reported, and the files it read (None: readable)."""
+        bucket = self.bucket_of[mig]
+        paths = {s.path: self.unreadable.get(s.path) for s in (mig.source.up, mig.source.down)
+                 if s is not None and s.path in self.paths}
+        return list(bucket.errors), list(bucket.notices), paths
+
+    def restore(self, mig: DeferredMigration, errors: list[InputError], notices: list[Notice],
+                paths: dict[str, InputError | None]) -> None:
+        """Put back what `reports_of` said, for a migration this run will not parse."""
+        bucket = self.bucket_of[mig]
+        bucket.errors[:], bucket.notices[:] = errors, notices
+        for path, error in paths.items():
+            self.paths[path] = error is not None
+            if error is not None:
+                self.unreadable[path] = error
 
     @property
     def errors(self) -> list[InputError]:
@@ -145,7 +166,9 @@ def defer_migrations(
             out.migrations.append(loaded.migrations.pop())
             continue
         later = _Later(out, source, bucket, variables, transactions, cache)
-        out.migrations.append(DeferredMigration(source, later.parse, later.has_down))
+        deferred = DeferredMigration(source, later.parse, later.has_down)
+        out.bucket_of[deferred] = bucket
+        out.migrations.append(deferred)
     return out
 
 
