@@ -137,3 +137,52 @@ def test_runs_sharing_the_cache_at_once_all_print_the_same(tmp_path: Path, home:
         procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(4)]
         outputs = [p.communicate(timeout=120)[0] for p in procs]
         assert outputs == [expected] * 4
+
+
+def popx(folder: Path, files: dict[str, tuple[str, str]]) -> Path:
+    """popx `<version>_<name>.postgres.(up|down).sql` files; versions of one timestamp are
+    one unit of rollback."""
+    folder.mkdir(exist_ok=True)
+    for name, (up, down) in files.items():
+        (folder / f"{name}.postgres.up.sql").write_text(up, encoding="utf-8")
+        (folder / f"{name}.postgres.down.sql").write_text(down, encoding="utf-8")
+    return folder
+
+
+def test_a_new_migration_joining_the_last_unit_of_rollback_lints_the_unit_again(
+        tmp_path: Path, home: Path) -> None:
+    # The state saved after the last run's end lies inside the unit the new file joins: its
+    # downs undo the whole unit, so the unit is linted again from its first migration.
+    folder = popx(tmp_path / "h", {
+        "20240101000000000000_things": ("CREATE TABLE things (id int PRIMARY KEY);",
+                                        "DROP TABLE things;"),
+        "20240102000000000000_note": ("ALTER TABLE things ADD COLUMN note text;",
+                                      "DROP INDEX things_note;"),
+        "20240102000000000001_note": ("CREATE INDEX things_note ON things (note);", ""),
+    })
+    run(folder)
+    popx(folder, {"20240102000000000002_note": ("ALTER TABLE things ADD COLUMN more text;",
+                                                "ALTER TABLE things DROP COLUMN note;")})
+    result, folds = run(folder)
+    assert folds.resumed.get(str(folder), 0) <= 1
+    fresh = lint_output(folder, "json", "--no-cache")
+    assert lint_output(folder, "json") == fresh
+    # The last down drops `note` but leaves `more` behind: judged over the whole unit.
+    assert [f.migration for f in result.active if f.rule == "down-does-not-restore"] == [
+        "20240102000000000002_note"]
+
+
+def test_lint_diff_with_the_fold_cache_reads_the_fixed_texts(tmp_path: Path,
+                                                             home: Path) -> None:
+    # `--diff` lints the fixed texts in place of the files: a state saved for the files
+    # must not stand for them, nor one saved for the fixed texts for the files.
+    folder = tmp_path / "h"
+    folder.mkdir()
+    (folder / "0001_t.up.sql").write_text("CREATE TABLE t (id bigint PRIMARY KEY);\n")
+    (folder / "0001_t.down.sql").write_text("DROP TABLE t;\n")
+    (folder / "0002_ix.up.sql").write_text("CREATE INDEX t_id ON t (id);\n")
+    (folder / "0002_ix.down.sql").write_text("DROP INDEX t_id;\n")
+    expected = [lint_output(folder, "json", "--no-cache", *extra)
+                for extra in ((), ("--diff",), ())]
+    assert expected[0] != expected[1]
+    assert [lint_output(folder, "json", *extra) for extra in ((), ("--diff",), ())] == expected
