@@ -693,6 +693,46 @@ def report_command(paths: tuple[str, ...], fmt: str, output: str | None, db_url:
     _run(debug, body)
 
 
+@main.command("changelog")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("-o", "--output", help="Write to this file instead of standard output.")
+@click.option("--db", "db_url", metavar="URL",
+              help="A live PostgreSQL to read table sizes from (read-only): rows, sizes and "
+                   "how long each lock is held.")
+@click.option("--from", "start", metavar="MIGRATION",
+              help="First migration still to run; earlier ones are applied already (default: "
+                   "every migration given is pending).")
+@click.option("--version", "release", default="Unreleased", show_default=True,
+              metavar="VERSION", help="The entry's version heading.")
+@click.option("--date", metavar="YYYY-MM-DD", help="The entry's date (default: none).")
+@settings_options
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def changelog_command(paths: tuple[str, ...], output: str | None, db_url: str | None,
+                      start: str | None, release: str, date: str | None,
+                      select: str | None, ignore: str | None, fail_on: str | None,
+                      pg_version: int | None, config_file: str | None,
+                      variables: tuple[str, ...], debug: bool) -> None:
+    """A Keep a Changelog entry (Markdown) for the pending migrations.
+
+    What they add, change and remove in the schema, in words; the data they destroy and the
+    backup that saves it; the locks they take on existing tables and, with --db, for about
+    how long; how to roll back. Exit 2 when some migrations could not be read.
+    """
+
+    def body() -> int:
+        gc.disable()  # as in lint: a large run builds many acyclic objects and exits
+        settings = _settings(config_file, None, select, ignore, fail_on, pg_version, variables)
+        from schemagate.reports.changelog import render_changelog
+        from schemagate.reports.run import run_report
+
+        run = run_report(paths, settings, db=db_url, start=start, raise_errors=debug)
+        write_output(render_changelog(run.impact, run.pending, version=release, date=date),
+                     output)
+        return 2 if run.result.errors else 0
+
+    _run(debug, body)
+
+
 def _verify_gate(path: str) -> list[dict[str, Any]]:
     """The gate items of a `schemagate verify --format json` file."""
     from schemagate.verify.report import read_gate

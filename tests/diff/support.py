@@ -3,7 +3,8 @@
 Two independent judges say whether A became B: the introspected catalogs (the re-diff must
 be empty, and the objects and their dependencies equal), and `pg_dump --schema-only` of
 both databases, normalised only for what a diff tool does not promise to keep (column
-order, pg_dump's own comments and session settings).
+order, pg_dump's own comments and session settings) and for the one expression PostgreSQL
+prints in a form it reads back differently (an IN-list's array cast: compare.canonical_sql).
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from schemagate.diff.changes import Plan, PlanOptions
-from schemagate.diff.compare import compare
+from schemagate.diff.compare import canonical_sql, compare
 from schemagate.diff.execute import run_sql
 from schemagate.diff.introspect import build, fetch, introspect
 from schemagate.diff.narrow import narrowed
@@ -29,7 +30,7 @@ from schemagate.diff.objects import flatten
 from schemagate.diff.plan import plan
 from schemagate.diff.render import render_sql
 from schemagate.diff.targets import Loader, Target
-from schemagate.model.catalog import Catalog
+from schemagate.model.catalog import Catalog, Constraint, Index
 from tests.conftest import databases_on
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "diff"
@@ -108,13 +109,15 @@ _EMPTY_OPTIONS = re.compile(r"^ALTER TABLE ONLY .* ALTER COLUMN .* SET \(\);$")
 
 
 def normalise_dump(text: str) -> list[str]:
+    """pg_dump's blocks, sorted; a CHECK's or index predicate's array cast is written per
+    element, the form PostgreSQL reads its own printed IN-list back as (diff.compare)."""
     blocks: list[str] = []
     current: list[str] = []
     for line in [*text.splitlines(), ""]:
         line = _ATTVER.sub("", line).replace(", )", ")")
         if not line.strip() or _SKIP.match(line) or _EMPTY_OPTIONS.match(line):
             if current:
-                blocks.append(_normalise_block(current))
+                blocks.append(canonical_sql(_normalise_block(current)) or "")
                 current = []
             continue
         current.append(line.rstrip())
@@ -145,6 +148,11 @@ def catalog_view(cat: Catalog) -> dict[object, object]:
                        rec.rls_forced, rec.options, rec.comment, rec.privileges,
                        frozenset(c.name for c in rec.columns),
                        frozenset(c.name for c in rec.constraints))
+        if isinstance(content, Constraint):
+            content = replace(content, definition=canonical_sql(content.definition))
+        elif isinstance(content, Index):
+            content = replace(content, spec=canonical_sql(content.spec),
+                              definition=canonical_sql(content.definition))
         out[ref] = content
     return out
 

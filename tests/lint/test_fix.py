@@ -17,6 +17,7 @@ from schemagate.lint.run import run_lint
 from schemagate.model.fixes import Edit, Fix
 from schemagate.model.settings import Settings
 from schemagate.rules.registry import all_rules
+from schemagate.rules.split import TITLE as SPLIT_TITLE
 from tests.conftest import DatabaseMaker
 
 SETTINGS = Settings(cache=False)
@@ -192,8 +193,12 @@ def test_no_fix_where_the_tool_runs_the_file_in_one_transaction(tmp_path: Path) 
     })
     found = {f.rule: f for f in run_lint([str(folder)], SETTINGS).result.active}
     # dbmate wraps the section: VALIDATE would scan under the ADD's lock, CONCURRENTLY fails.
-    assert found["add-check-validated"].fix is None
-    assert found["create-index-non-concurrently"].fix is None
+    # So nothing is fixed in place: the one fix of both moves them to new migrations.
+    check, index = found["add-check-validated"].fix, found["create-index-non-concurrently"].fix
+    assert check is not None and check.title == SPLIT_TITLE and check == index
+    assert {e.path for e in check.edits if e.new_file} == {
+        str(folder / "20240102000001_fk_validate.sql"),
+        str(folder / "20240102000002_fk_t_b_idx_concurrently.sql")}
     assert found["missing-lock-timeout"].fix is not None
 
 
@@ -231,41 +236,260 @@ def test_the_fixed_plain_history_applies_to_postgresql(
                                 "'users'::regclass AND attname = 'email'").fetchone() == (True,)
 
 
+# A golang-migrate history whose second migration holds, in one multi-statement file (one
+# implicit transaction), an index on an existing table, a foreign key and a check on
+# existing tables, a SET NOT NULL, and no lock timeout; its down undoes all of it.
+GOLANG = {
+    "000001_init.up.sql": (
+        "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\n"
+        "CREATE TABLE invoices (id bigint PRIMARY KEY, account_id bigint, total int);\n"
+        "INSERT INTO accounts VALUES (1, 'a@example.com');\n"
+        "INSERT INTO invoices VALUES (1, 1, 10);\n"),
+    "000001_init.down.sql": "DROP TABLE invoices;\nDROP TABLE accounts;\n",
+    "000002_billing.up.sql": (
+        "-- billing\n"
+        "CREATE INDEX invoices_account_idx ON invoices (account_id);\n"
+        "ALTER TABLE invoices ADD CONSTRAINT invoices_account_fk FOREIGN KEY (account_id)\n"
+        "    REFERENCES accounts (id);\n"
+        "ALTER TABLE invoices ADD CONSTRAINT invoices_total_check CHECK (total >= 0);\n"
+        "ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;\n"),
+    "000002_billing.down.sql": (
+        "ALTER TABLE accounts ALTER COLUMN email DROP NOT NULL;\n"
+        "ALTER TABLE invoices DROP CONSTRAINT invoices_total_check;\n"
+        "ALTER TABLE invoices DROP CONSTRAINT invoices_account_fk;\n"
+        "DROP INDEX invoices_account_idx;\n"),
+}
+
+GOLANG_FIXED = {
+    "000002_billing.up.sql": (
+        "-- billing\n"
+        "SET lock_timeout = '2s';\n"
+        "ALTER TABLE invoices ADD CONSTRAINT invoices_account_fk FOREIGN KEY (account_id)\n"
+        "    REFERENCES accounts (id) NOT VALID;\n"
+        "ALTER TABLE invoices ADD CONSTRAINT invoices_total_check CHECK (total >= 0) NOT VALID;\n"
+        "ALTER TABLE accounts ADD CONSTRAINT accounts_email_not_null CHECK (email IS NOT NULL) "
+        "NOT VALID;\n"),
+    "000002_billing.down.sql": (
+        "SET lock_timeout = '2s';\n"
+        "ALTER TABLE accounts DROP CONSTRAINT IF EXISTS accounts_email_not_null;\n"
+        "ALTER TABLE accounts ALTER COLUMN email DROP NOT NULL;\n"
+        "ALTER TABLE invoices DROP CONSTRAINT invoices_total_check;\n"
+        "ALTER TABLE invoices DROP CONSTRAINT invoices_account_fk;\n"),
+    "000003_billing_validate.up.sql": (
+        "SET lock_timeout = '2s';\n"
+        "ALTER TABLE invoices VALIDATE CONSTRAINT invoices_account_fk;\n"
+        "ALTER TABLE invoices VALIDATE CONSTRAINT invoices_total_check;\n"
+        "ALTER TABLE accounts VALIDATE CONSTRAINT accounts_email_not_null;\n"
+        "ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;\n"
+        "ALTER TABLE accounts DROP CONSTRAINT accounts_email_not_null;\n"),
+    "000003_billing_validate.down.sql": (
+        "SET lock_timeout = '2s';\n"
+        "ALTER TABLE accounts ALTER COLUMN email DROP NOT NULL;\n"
+        "ALTER TABLE accounts ADD CONSTRAINT accounts_email_not_null CHECK (email IS NOT NULL) "
+        "NOT VALID;\n"
+        "ALTER TABLE invoices DROP CONSTRAINT invoices_total_check;\n"
+        "ALTER TABLE invoices ADD CONSTRAINT invoices_total_check CHECK (total >= 0) NOT VALID;\n"
+        "ALTER TABLE invoices DROP CONSTRAINT invoices_account_fk;\n"
+        "ALTER TABLE invoices ADD CONSTRAINT invoices_account_fk FOREIGN KEY (account_id)\n"
+        "    REFERENCES accounts (id) NOT VALID;\n"),
+    "000004_billing_invoices_account_idx_concurrently.up.sql":
+        "CREATE INDEX CONCURRENTLY invoices_account_idx ON invoices (account_id);\n",
+    "000004_billing_invoices_account_idx_concurrently.down.sql":
+        "DROP INDEX CONCURRENTLY IF EXISTS invoices_account_idx;\n",
+}
+
+SPLIT_RULES = {"create-index-non-concurrently", "add-foreign-key-validated",
+               "add-check-validated", "set-not-null", "missing-lock-timeout"}
+
+
+def _files(folder: Path) -> dict[str, str | None]:
+    return {p.name: read_text(str(p)) for p in sorted(folder.iterdir())}
+
+
+def _golang_down_up(url: str, folder: Path) -> None:
+    """Every down in reverse order, then every up again, as golang-migrate sends them."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        for path in sorted(folder.glob("*.down.sql"), reverse=True):
+            conn.execute((read_text(str(path)) or "").encode())
+        assert conn.execute("SELECT count(*) FROM pg_class WHERE relname IN "
+                            "('accounts', 'invoices')").fetchone() == (0,)
+    _apply_golang_migrate(url, folder)
+
+
 @pytest.mark.slow
 def test_done_when_held_out_golang_migrate_history(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_databases: DatabaseMaker) -> None:
-    """An index on an existing table in golang-migrate (a file of its own), a foreign key
-    and a SET NOT NULL on existing tables, no lock timeout anywhere: after --fix none of
-    those findings is left and the history applies in order."""
+    """An index on an existing table inside a multi-statement golang-migrate file, a foreign
+    key, a check and a SET NOT NULL on existing tables, no lock timeout: after --fix none of
+    those findings is left (the slow steps moved to new migrations right after), a second
+    --fix changes nothing, and the fixed history applies up, down and up again in order."""
     folder = tmp_path / "migrations"
-    _write(folder, {
-        "000001_init.up.sql": (
-            "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\n"
-            "CREATE TABLE invoices (id bigint PRIMARY KEY, account_id bigint);\n"),
-        "000002_invoice_account_idx.up.sql":
-            "CREATE INDEX invoices_account_idx ON invoices (account_id);\n",
-        "000003_invoice_account_fk.up.sql":
-            "ALTER TABLE invoices ADD CONSTRAINT invoices_account_fk FOREIGN KEY (account_id) "
-            "REFERENCES accounts (id);\n",
-        "000004_email_required.up.sql":
-            "ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;\n",
-    })
+    _write(folder, GOLANG)
     monkeypatch.chdir(tmp_path)
-    watched = {"create-index-non-concurrently", "add-foreign-key-validated", "set-not-null",
-               "missing-lock-timeout"}
     before = {f.rule for f in run_lint(["migrations"], SETTINGS).result.active}
-    assert watched <= before
+    assert before >= SPLIT_RULES
     result = CliRunner().invoke(main, ["lint", "migrations", "--fix", "--no-cache",
                                        "--format", "json"])
-    left = {f["rule"] for f in json.loads(result.stdout)["findings"]}
-    assert not left & {"create-index-non-concurrently", "missing-lock-timeout"}
-    # golang-migrate sends a file of several statements as one transaction: NOT VALID then
-    # VALIDATE there would scan under the ADD's lock, so no in-place fix is offered.
-    assert left & watched == {"add-foreign-key-validated", "set-not-null"}
-    assert read_text(str(folder / "000002_invoice_account_idx.up.sql")) == (
-        "CREATE INDEX CONCURRENTLY invoices_account_idx ON invoices (account_id);\n")
+    assert json.loads(result.stdout)["findings"] == []
+    assert _files(folder) == {**GOLANG, **GOLANG_FIXED}
+    again = CliRunner().invoke(main, ["lint", "migrations", "--fix", "--no-cache"])
+    assert again.exit_code == 0 and "0 fixed" in again.stderr
+    assert _files(folder) == {**GOLANG, **GOLANG_FIXED}
     with pg_databases.database() as url:
         _apply_golang_migrate(url, folder)
+        with psycopg.connect(url) as conn:
+            assert conn.execute(
+                "SELECT count(*) FILTER (WHERE convalidated), count(*) FROM pg_constraint "
+                "WHERE conrelid IN ('accounts'::regclass, 'invoices'::regclass) "
+                "AND contype IN ('f', 'c')").fetchone() == (2, 2)
+            assert conn.execute("SELECT attnotnull FROM pg_attribute WHERE attrelid = "
+                                "'accounts'::regclass AND attname = 'email'").fetchone() == (
+                True,)
+            assert conn.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = "
+                                "'invoices_account_idx'::regclass").fetchone() == (True,)
+        _golang_down_up(url, folder)
+
+
+def test_diff_shows_the_split_migrations_as_new_files_and_writes_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "migrations"
+    _write(folder, GOLANG)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["lint", "migrations", "--diff", "--no-cache"])
+    assert result.exit_code == 1
+    assert ("--- /dev/null\n+++ b/migrations/000003_billing_validate.up.sql\n"
+            in result.stdout)
+    # The new files were linted in the later passes: their own lock timeout is there.
+    assert "+SET lock_timeout = '2s';\n+ALTER TABLE invoices VALIDATE" in result.stdout
+    assert _files(folder) == GOLANG
+
+
+def test_no_split_where_the_next_version_is_taken(tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    _write(folder, {**GOLANG, "000003_later.up.sql": "SELECT 1;\n"})
+    found = {f.rule: f for f in run_lint([str(folder)], SETTINGS).result.active}
+    assert found["add-foreign-key-validated"].fix is None
+    assert found["create-index-non-concurrently"].fix is None
+
+
+def test_no_split_where_a_step_cannot_move(tmp_path: Path) -> None:
+    """Prisma runs every migration in a transaction: no file can build an index
+    CONCURRENTLY, and a partial split is not offered."""
+    folder = tmp_path / "prisma" / "migrations"
+    _write(folder, {"migration_lock.toml": 'provider = "postgresql"\n'})
+    _write(folder / "20240101000000_init", {"migration.sql": GOLANG["000001_init.up.sql"]})
+    _write(folder / "20240102000000_billing",
+           {"migration.sql": GOLANG["000002_billing.up.sql"]})
+    found = {f.rule: f for f in run_lint([str(folder)], SETTINGS).result.active}
+    assert found["create-index-non-concurrently"].fix is None
+    assert found["add-foreign-key-validated"].fix is None
+
+
+DBMATE = {
+    "20240101120000_init.sql": (
+        "-- migrate:up\n" + GOLANG["000001_init.up.sql"]
+        + "\n-- migrate:down\n" + GOLANG["000001_init.down.sql"]),
+    "20240102120000_billing.sql": (
+        "-- migrate:up\n" + GOLANG["000002_billing.up.sql"]
+        + "\n-- migrate:down\n" + GOLANG["000002_billing.down.sql"]),
+    "20240103120000_later.sql": "-- migrate:up\nSELECT 1;\n\n-- migrate:down\nSELECT 1;\n",
+}
+
+
+def _apply_dbmate(url: str, folder: Path, section: str = "up") -> None:
+    """As dbmate runs a file's section: inside BEGIN … COMMIT unless its marker says
+    `transaction:false`, then statement by statement."""
+    names = sorted(p.name for p in folder.glob("*.sql"))
+    with psycopg.connect(url, autocommit=True) as conn:
+        for name in names if section == "up" else reversed(names):
+            text = read_text(str(folder / name)) or ""
+            up, down = text.split("-- migrate:down")
+            body, marker = (up, up.splitlines()[0]) if section == "up" else (
+                down, "-- migrate:down" + down.splitlines()[0])
+            statements = pglast.split(body.split("\n", 1)[1])
+            if "transaction:false" in marker:
+                for statement in statements:
+                    conn.execute(statement.encode())
+            else:
+                with conn.transaction():
+                    for statement in statements:
+                        conn.execute(statement.encode())
+
+
+@pytest.mark.slow
+def test_done_when_held_out_dbmate_history(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_databases: DatabaseMaker) -> None:
+    """The same history in dbmate, with a migration after it: the new ones go one second
+    after the migration (before the next), the index in a `transaction:false` file."""
+    folder = tmp_path / "db" / "migrations"
+    _write(folder, DBMATE)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["lint", "db/migrations", "--fix", "--no-cache",
+                                       "--format", "json"])
+    assert json.loads(result.stdout)["findings"] == []
+    files = _files(folder)
+    assert list(files) == [
+        "20240101120000_init.sql", "20240102120000_billing.sql",
+        "20240102120001_billing_validate.sql",
+        "20240102120002_billing_invoices_account_idx_concurrently.sql",
+        "20240103120000_later.sql"]
+    assert files["20240102120002_billing_invoices_account_idx_concurrently.sql"] == (
+        "-- migrate:up transaction:false\n"
+        "CREATE INDEX CONCURRENTLY invoices_account_idx ON invoices (account_id);\n"
+        "\n-- migrate:down transaction:false\n"
+        "DROP INDEX CONCURRENTLY IF EXISTS invoices_account_idx;\n")
+    again = CliRunner().invoke(main, ["lint", "db/migrations", "--fix", "--no-cache"])
+    assert "0 fixed" in again.stderr and _files(folder) == files
+    with pg_databases.database() as url:
+        _apply_dbmate(url, folder)
+        _apply_dbmate(url, folder, "down")
+        _apply_dbmate(url, folder)
+        with psycopg.connect(url) as conn:
+            assert conn.execute(
+                "SELECT count(*) FILTER (WHERE convalidated), count(*) FROM pg_constraint "
+                "WHERE conrelid IN ('accounts'::regclass, 'invoices'::regclass) "
+                "AND contype IN ('f', 'c')").fetchone() == (2, 2)
+
+
+def test_no_split_of_a_unique_index_a_later_statement_may_need(tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    _write(folder, {
+        "000001_init.up.sql": "CREATE TABLE a (id bigint, k text);\n"
+                              "CREATE TABLE b (id bigint, a_k text);\n",
+        "000002_key.up.sql": (
+            "CREATE UNIQUE INDEX a_k_key ON a (k);\n"
+            "ALTER TABLE b ADD CONSTRAINT b_a_k_fk FOREIGN KEY (a_k) REFERENCES a (k);\n"),
+    })
+    found = {f.rule: f for f in run_lint([str(folder)], SETTINGS).result.active}
+    # The foreign key needs the unique index in its own migration: nothing moves.
+    assert found["create-index-non-concurrently"].fix is None
+    assert found["add-foreign-key-validated"].fix is None
+
+
+def test_a_flyway_migration_of_one_index_is_fixed_in_place_without_a_lock_timeout(
+        tmp_path: Path) -> None:
+    """Flyway runs a migration of only CREATE INDEX CONCURRENTLY outside a transaction, and
+    refuses one that mixes it with a SET: so no SET lock_timeout beside it."""
+    folder = tmp_path / "db" / "migration"
+    _write(folder, {"V1__init.sql": "CREATE TABLE t (a int);\n",
+                    "V2__idx.sql": "CREATE INDEX t_a_idx ON t (a);\n"})
+    done = fix_lint([str(folder)], SETTINGS)
+    assert done.after == {str(folder / "V2__idx.sql"):
+                          "CREATE INDEX CONCURRENTLY t_a_idx ON t (a);\n"}
+
+
+def test_no_split_when_a_later_statement_renames_what_a_moved_step_names(
+        tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    _write(folder, {
+        "000001_init.up.sql": "CREATE TABLE a (id bigint, k text);\n",
+        "000002_rename.up.sql": (
+            "ALTER TABLE a ALTER COLUMN k SET NOT NULL;\n"
+            "ALTER TABLE a RENAME COLUMN k TO key;\n"),
+    })
+    found = {f.rule: f for f in run_lint([str(folder)], SETTINGS).result.active}
+    # The follow-up's SET NOT NULL on `k` would run after `k` became `key`.
+    assert found["set-not-null"].fix is None
 
 
 def test_sql_inside_a_python_migration_gets_no_fix_and_never_stops_the_run(

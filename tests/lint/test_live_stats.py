@@ -120,3 +120,54 @@ def test_a_required_column_added_to_a_table_with_rows_is_an_error(sized_db: str,
     doc = json.loads(result.output)
     [finding] = [f for f in doc["findings"] if f["rule"] == "add-required-column"]
     assert (finding["severity"], finding["facts"]["rows"]) == ("error", 10)
+
+
+DJANGO_INITIAL = '''from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    initial = True
+
+    dependencies = []
+
+    operations = [
+        migrations.CreateModel(
+            name="Big",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False)),
+                ("email", models.TextField()),
+            ],
+            options={"db_table": "big"},
+        ),
+    ]
+'''
+DJANGO_INDEX = '''from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [("crm", "0001_initial")]
+
+    operations = [
+        migrations.AddIndex(
+            model_name="big",
+            index=models.Index(fields=["email"], name="big_email_idx"),
+        ),
+    ]
+'''
+
+
+def test_a_django_projects_findings_carry_the_live_tables_size(sized_db: str,
+                                                                tmp_path: Path) -> None:
+    folder = tmp_path / "crm" / "migrations"
+    folder.mkdir(parents=True)
+    (folder / "__init__.py").write_text("")
+    (folder / "0001_initial.py").write_text(DJANGO_INITIAL)
+    (folder / "0002_big_email_idx.py").write_text(DJANGO_INDEX)
+    result = CliRunner().invoke(main, ["lint", str(tmp_path), "--db", sized_db,
+                                       "--format", "json"])
+    doc = json.loads(result.output)
+    [finding] = [f for f in doc["findings"] if f["rule"] == "create-index-non-concurrently"]
+    assert finding["migration"] == "0002_big_email_idx" and finding["severity"] == "warning"
+    assert finding["facts"]["table"] == "public.big" and finding["facts"]["rows"] == 20000

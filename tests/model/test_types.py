@@ -37,6 +37,9 @@ def test_spellings_are_canonical() -> None:
     (("timestamp", ()), ("timestamptz", ()), False, True),
     (("text", ()), ("int4", ()), True, True),
     (("int4", ()), ("text", ()), False, True),
+    (("int8", ()), ("varchar", (255,)), False, True),
+    (("int8", ()), ("varchar", (19,)), True, True),
+    (("uuid", ()), ("varchar", (36,)), False, True),
 ])
 def test_classify_change(old: tuple, new: tuple, lossy: bool, rewrite: bool) -> None:
     change = classify_change(canonical((old[0],), old[1]), canonical((new[0],), new[1]))

@@ -79,3 +79,12 @@ def test_a_missing_revision_is_reported_when_a_cycle_swallowed_the_base(
     loaded = load_migrations(found.migrations, root=tmp_path)
     result = lint(loaded.migrations, Settings(select=("history",)))
     assert sorted({f.rule for f in result.active}) == ["missing-revision", "revision-cycle"]
+
+
+def test_a_self_referencing_foreign_key_names_its_table_once(tmp_path: Path) -> None:
+    result = lint_sql(
+        tmp_path, "CREATE TABLE orders (id bigint PRIMARY KEY, original_id bigint);\n",
+        "ALTER TABLE orders ADD CONSTRAINT orders_original_fk FOREIGN KEY (original_id) "
+        "REFERENCES orders (id);\n", settings=ALL)
+    [finding] = [f for f in result.active if f.rule == "add-foreign-key-validated"]
+    assert finding.message.endswith("blocking writes to `public.orders`")

@@ -9,6 +9,7 @@ column is one column dropped and another added.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -69,15 +70,45 @@ def compare(a: Catalog, b: Catalog) -> list[Delta]:
         objs_b.update(y)
     objs_a.update(non_table_objects(a))
     objs_b.update(non_table_objects(b))
-    return compare_objects(objs_a, objs_b, a.server_version)
+    return compare_objects(objs_a, objs_b, a.server_version,
+                           overridden=inherited_overrides(a) | inherited_overrides(b))
+
+
+def inherited_overrides(cat: Catalog) -> set[ObjectRef]:
+    """A child's inherited columns (and their defaults) whose default or NOT NULL is not
+    its parent's: a partition made with `PARTITION OF parent (col DEFAULT …, col NOT NULL)`,
+    or an `ALTER TABLE child ALTER COLUMN …` of its own. Such a column does not simply
+    follow its parent, so it is compared on its own."""
+    out: set[ObjectRef] = set()
+    for table in cat.tables.values():
+        parents = [p for p in (table.partition_of, *table.inherits) if p is not None]
+        if not parents:
+            continue
+        for col in table.columns:
+            if not col.inherited:
+                continue
+            source = next((c for p in parents if p in cat.tables
+                           for c in cat.tables[p].columns if c.name == col.name), None)
+            if source is None:
+                continue  # the parent is not in this catalog: it did not change
+            default = col.default.sql if col.default else None
+            if (default, col.not_null) != (source.default.sql if source.default else None,
+                                           source.not_null):
+                qn = table.name
+                out.add(ObjectRef("column", qn.schema, qn.name, col.name))
+                out.add(ObjectRef("default", qn.schema, qn.name, col.name))
+    return out
 
 
 def compare_objects(objs_a: Mapping[ObjectRef, Any], objs_b: Mapping[ObjectRef, Any],
-                    version: int | None = None) -> list[Delta]:
+                    version: int | None = None,
+                    overridden: set[ObjectRef] | frozenset[ObjectRef] = frozenset()
+                    ) -> list[Delta]:
     out: list[Delta] = []
     for ref in objs_a.keys() | objs_b.keys():
         old, new = objs_a.get(ref), objs_b.get(ref)
-        if (old is None or _inherited(old)) and (new is None or _inherited(new)):
+        if (old is None or _inherited(old)) and (new is None or _inherited(new)) and \
+                ref not in overridden:
             continue  # a parent's column (or its default): it follows the parent's changes
         if old is None:
             out.append(Delta(ref, "create", None, new))
@@ -169,9 +200,10 @@ def _sequence(old: Sequence, new: Sequence, version: int | None) -> Verdict:
 
 def _function(old: Function, new: Function, version: int | None) -> Verdict:
     aspects = _differs(old, new, "definition", "comment")
-    # CREATE OR REPLACE cannot change the result type, argument names or defaults, or kind.
-    replace = "definition" in aspects and bool(
-        _differs(old, new, "result", "arguments", "procedure"))
+    # CREATE OR REPLACE cannot change the result type, argument names or defaults, or kind;
+    # an aggregate's cannot change its state type or kind either: always made again.
+    replace = "definition" in aspects and (old.aggregate or new.aggregate or bool(
+        _differs(old, new, "result", "arguments", "procedure")))
     return _verdict(aspects, replace=replace)
 
 
@@ -213,9 +245,38 @@ def _default(old: DefaultRec, new: DefaultRec, version: int | None) -> Verdict:
     return _verdict(["default"] if old.sql != new.sql else [])
 
 
+# PostgreSQL prints `col IN ('a', 'b')` on a varchar column as a cast of the whole array,
+# `(ARRAY['a'::character varying, …])::text[]`, and stores that text, parsed again, as a
+# cast of each element: `ARRAY[('a'::character varying)::text, …]`. Both mean the same, but
+# a CHECK or index predicate created from the first form reads back in the second, so each
+# is compared in the second form.
+_LITERAL = r"'(?:[^']|'')*'::[\w .\"]+?(?:\(\d+(?:,\d+)?\))?"
+_ARRAY_CAST = re.compile(r"\(ARRAY\[(" + _LITERAL + r"(?:, " + _LITERAL + r")*)\]\)::"
+                         r"([\w .\"]+?(?:\(\d+(?:,\d+)?\))?)\[\]")
+_ITEM = re.compile(_LITERAL + r"(?=, '|$)")
+
+
+def canonical_sql(text: str | None) -> str | None:
+    """A deparsed expression with array casts written per element (see above)."""
+    if text is None or "(ARRAY[" not in text:
+        return text
+
+    def per_element(m: re.Match[str]) -> str:
+        items = _ITEM.findall(m.group(1))
+        return "ARRAY[" + ", ".join(f"({item})::{m.group(2)}" for item in items) + "]"
+
+    return _ARRAY_CAST.sub(per_element, text)
+
+
+def _same_sql(a: str | None, b: str | None) -> bool:
+    return a == b or canonical_sql(a) == canonical_sql(b)
+
+
 def _constraint(old: ConstraintRec, new: ConstraintRec, version: int | None) -> Verdict:
     a, b = old.constraint, new.constraint
-    aspects = _differs(a, b, "kind", "definition", "deferrable", "deferred")
+    aspects = _differs(a, b, "kind", "deferrable", "deferred")
+    if not _same_sql(a.definition, b.definition):
+        aspects.insert(1, "definition")
     replace = bool(aspects) or (a.validated and not b.validated)
     if a.validated != b.validated:
         aspects.append("validated")
@@ -224,7 +285,9 @@ def _constraint(old: ConstraintRec, new: ConstraintRec, version: int | None) -> 
 
 
 def _index(old: Index, new: Index, version: int | None) -> Verdict:
-    aspects = _differs(old, new, "table", "unique", "spec", "method")
+    aspects = _differs(old, new, "table", "unique", "method")
+    if not _same_sql(old.spec, new.spec):
+        aspects.append("spec")
     return _verdict(aspects + _differs(old, new, "comment"), replace=bool(aspects))
 
 

@@ -205,7 +205,7 @@ def function_signature(fn: Function) -> str:
 
 
 def function_keyword(fn: Function) -> str:
-    return "PROCEDURE" if fn.procedure else "FUNCTION"
+    return "PROCEDURE" if fn.procedure else "AGGREGATE" if fn.aggregate else "FUNCTION"
 
 
 def drop_function(fn: Function) -> str:

@@ -186,6 +186,8 @@ class _Reader:
             self.refs[("pg_type", oid)] = self.refs[("pg_type", array_oid)] = ref
             if typtype == "c":
                 self.composite_of[relid] = oid
+                # What its attributes use (an enum, a domain) is recorded on its pg_class row.
+                self.refs[("pg_class", relid)] = ref
 
     # --- relations and columns --------------------------------------------------------
 
@@ -415,7 +417,8 @@ class _Reader:
             args = tuple(str(parse_type(t)[0]) for t in arg_types)
             self.cat.functions[(qn, args)] = Function(
                 qn, args, volatility, procedure=kind == "p", definition=definition,
-                identity_args=identity_args, arguments=arguments, result=result)
+                identity_args=identity_args, arguments=arguments, result=result,
+                aggregate=kind == "a")
             self.function_keys[oid] = (qn, args)
             self.refs[("pg_proc", oid)] = ObjectRef("function", schema, name, None, args)
 

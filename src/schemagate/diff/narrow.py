@@ -59,6 +59,16 @@ def relations_to_keep(a: Side, b: Side) -> set[QName]:
     keep = set(changed)
     for side in (a, b):
         keep |= side.walk(side.seeds(changed, others))
+    # A kept child's parents too: whether a child's inherited column keeps its parent's
+    # default and NOT NULL is read from the parent's record.
+    stack = list(keep)
+    while stack:
+        name = stack.pop()
+        for side in (a, b):
+            for parent in side.parents.get(name, ()):
+                if parent not in keep:
+                    keep.add(parent)
+                    stack.append(parent)
     return keep
 
 
@@ -74,6 +84,7 @@ class Side:
         self.opclasses: dict[int, tuple[str, str]] = {}
         self.relations: dict[int, QName] = {}
         self.by_name: dict[QName, int] = {}
+        self.parents: dict[QName, list[QName]] = defaultdict(list)  # a table's parents
         self.relkind: dict[int, str] = {}
         self.rowtype: dict[int, int] = {}
         self.columns: dict[int, list[Hashable]] = defaultdict(list)
@@ -190,6 +201,8 @@ class Side:
     def _inherits(self, rows: list[Row]) -> None:
         for child, parent, seq in rows:
             self.parts[child].append(("inherits", seq, self.relations.get(parent, parent)))
+            if self.relkind.get(child) in ("r", "p") and self.relkind.get(parent) in ("r", "p"):
+                self.parents[self.relations[child]].append(self.relations[parent])
 
     def _columns(self, rows: list[Row]) -> None:
         # Column numbers are kept: other rows name columns by number, not by name (a
@@ -341,6 +354,10 @@ class Side:
         rels |= {row[5] for row in rows["types"] if row[3] == "c"}  # composites' rows
         known = rels | {oid for rel in rels for _, oid in self.subobjects.get(rel, ())}
         known |= self.non_relation
+        # A kept relation's row type stands for it (a domain over it, a function taking it).
+        known |= {t for t, r in self.rowtype.items() if r in rels}
+        # A domain's CHECK stands for its type in the dependencies (the function it calls).
+        known |= {r[0] for r in rows["constraints"] if r[2]}
         results = dict(rows.results)
         for name, column in (("defaults", 0), ("indexes", 1), ("triggers", 1),
                              ("policies", 1), ("privileges", 0)):

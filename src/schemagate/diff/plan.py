@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from schemagate.diff.changes import Phase, Plan, PlanOptions, Statement, Step
-from schemagate.diff.compare import Delta, compare
+from schemagate.diff.compare import Delta, compare, inherited_overrides
 from schemagate.diff.ddl import literal
 from schemagate.diff.objects import (
     ColumnRec,
@@ -95,6 +95,7 @@ class _Planner:
         self.unreachable: list[tuple[Delta, str]] = []
         self.reasons: dict[ObjectRef, str] = {}
         deltas = compare(a, b)
+        self.overridden = inherited_overrides(a) | inherited_overrides(b)
         self.dropped_tables = {d.ref for d in deltas
                                if d.ref.kind in ("table", "view") and d.action in ("drop",
                                                                                   "replace")}
@@ -282,9 +283,12 @@ class _Planner:
                 (self.objs_b[d].table, self.objs_b[d].column)
                 for d, _ in self.deps_a.needed_by(ref)
                 if d.kind == "column" and self._keeps_type(d)]
+        late = self._late_drops()
         for ref in sorted(self.gone, key=ref_key):
             if self.gone[ref] == ref:
                 step = drop_step(ref, self.objs_a[ref], ctx, replaced=ref in self.objs_b)
+                if ref in late:
+                    step.phase = "post"
                 delta = self.deltas.get(ref)
                 if delta is not None and delta.action in ("drop", "replace"):
                     step.destructive = self.reasons.get(ref)
@@ -314,7 +318,8 @@ class _Planner:
                 if container is not None:
                     self.covered[ref] = container
                     continue
-                if isinstance(rec, ColumnRec | DefaultRec) and rec.column.inherited:
+                if isinstance(rec, ColumnRec | DefaultRec) and rec.column.inherited and \
+                        ref not in self.overridden:
                     continue  # comes from the parent
                 step = create_step(ref, rec, ctx, recreated=ref in self.objs_a)
                 self.makers[ref] = self._add(step)
@@ -339,6 +344,22 @@ class _Planner:
         own = self._add(own_sequence_step(ref, seq))
         self._edge(self._maker(ref), own)
         self._edge(self._maker(_owner_column(seq)), own)
+
+    def _late_drops(self) -> set[ObjectRef]:
+        """Objects dropped in the "pre" phase by kind that a type, collation, extension or
+        schema dropped in the "post" phase still needs — a domain whose CHECK calls a
+        function, a range type's canonical function: they are dropped after it instead."""
+        post_kinds = ("type", "collation", "extension", "schema")
+        stack = [r for r, root in self.gone.items() if r == root and r.kind in post_kinds]
+        late: set[ObjectRef] = set()
+        while stack:
+            ref = stack.pop()
+            for needed, _ in self.deps_a.needs(ref):
+                root = self.gone.get(needed)
+                if root is not None and root.kind not in post_kinds and root not in late:
+                    late.add(root)
+                    stack.append(root)
+        return late
 
     def _container_made(self, ref: ObjectRef) -> ObjectRef | None:
         """The container whose create step makes this object too (a new table's columns,

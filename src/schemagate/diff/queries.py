@@ -249,11 +249,53 @@ SELECT p.oid, p.polrelid, p.polname, p.polcmd, p.polpermissive,
 FROM pg_catalog.pg_policy p
 """
 
-# Aggregates are left out: pg_get_functiondef cannot print them. So are functions a type
-# made for itself (a range type's constructors: deptype 'i').
+# pg_get_functiondef cannot print an aggregate: its CREATE OR REPLACE AGGREGATE is put
+# together here from pg_aggregate (every option CREATE AGGREGATE takes, each only when it
+# differs from the default; regproc and format_type qualify names under the empty
+# search_path).
+_AGG_FUNC = "CASE WHEN a.{col} <> 0 THEN '{opt} = ' || a.{col}::pg_catalog.regproc::text END"
+_AGG_MODIFY = ("CASE WHEN a.{fn} <> 0 THEN '{opt} = ' || CASE a.{col} WHEN 'r' THEN 'READ_ONLY' "
+               "WHEN 's' THEN 'SHAREABLE' ELSE 'READ_WRITE' END END")
+_AGG_OPTIONS = ",\n      ".join([
+    _AGG_FUNC.format(col="aggtransfn", opt="SFUNC"),
+    "'STYPE = ' || pg_catalog.format_type(a.aggtranstype, NULL)",
+    "CASE WHEN a.aggtransspace <> 0 THEN 'SSPACE = ' || a.aggtransspace END",
+    _AGG_FUNC.format(col="aggfinalfn", opt="FINALFUNC"),
+    "CASE WHEN a.aggfinalextra THEN 'FINALFUNC_EXTRA' END",
+    _AGG_MODIFY.format(fn="aggfinalfn", col="aggfinalmodify", opt="FINALFUNC_MODIFY"),
+    _AGG_FUNC.format(col="aggcombinefn", opt="COMBINEFUNC"),
+    _AGG_FUNC.format(col="aggserialfn", opt="SERIALFUNC"),
+    _AGG_FUNC.format(col="aggdeserialfn", opt="DESERIALFUNC"),
+    "CASE WHEN a.agginitval IS NOT NULL THEN 'INITCOND = ' || "
+    "pg_catalog.quote_literal(a.agginitval) END",
+    _AGG_FUNC.format(col="aggmtransfn", opt="MSFUNC"),
+    _AGG_FUNC.format(col="aggminvtransfn", opt="MINVFUNC"),
+    "CASE WHEN a.aggmtranstype <> 0 THEN 'MSTYPE = ' || "
+    "pg_catalog.format_type(a.aggmtranstype, NULL) END",
+    "CASE WHEN a.aggmtransspace <> 0 THEN 'MSSPACE = ' || a.aggmtransspace END",
+    _AGG_FUNC.format(col="aggmfinalfn", opt="MFINALFUNC"),
+    "CASE WHEN a.aggmfinalextra THEN 'MFINALFUNC_EXTRA' END",
+    _AGG_MODIFY.format(fn="aggmfinalfn", col="aggmfinalmodify", opt="MFINALFUNC_MODIFY"),
+    "CASE WHEN a.aggminitval IS NOT NULL THEN 'MINITCOND = ' || "
+    "pg_catalog.quote_literal(a.aggminitval) END",
+    "CASE WHEN a.aggsortop <> 0 THEN 'SORTOP = ' || a.aggsortop::pg_catalog.regoper::text END",
+    "CASE WHEN a.aggkind = 'h' THEN 'HYPOTHETICAL' END",
+    "CASE p.proparallel WHEN 's' THEN 'PARALLEL = SAFE' "
+    "WHEN 'r' THEN 'PARALLEL = RESTRICTED' END",
+])
+AGGREGATE_DEFINITION = f"""(SELECT 'CREATE OR REPLACE AGGREGATE '
+      || pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(p.proname)
+      || '(' || CASE WHEN p.pronargs = 0 THEN '*'
+                     ELSE pg_catalog.pg_get_function_arguments(p.oid) END || ') ('
+      || pg_catalog.concat_ws(', ',
+      {_AGG_OPTIONS}) || ')'
+    FROM pg_catalog.pg_aggregate a WHERE a.aggfnoid = p.oid)"""
+
+# Functions a type made for itself (a range type's constructors: deptype 'i') are left out.
 FUNCTIONS = f"""
 SELECT p.oid, n.nspname, p.proname, p.prokind, p.provolatile,
-       pg_catalog.pg_get_functiondef(p.oid),
+       CASE WHEN p.prokind = 'a' THEN {AGGREGATE_DEFINITION}
+            ELSE pg_catalog.pg_get_functiondef(p.oid) END,
        pg_catalog.pg_get_function_identity_arguments(p.oid),
        pg_catalog.pg_get_function_arguments(p.oid),
        pg_catalog.pg_get_function_result(p.oid),
@@ -261,7 +303,7 @@ SELECT p.oid, n.nspname, p.proname, p.prokind, p.provolatile,
              FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY AS u(x, ord) ORDER BY u.ord)
 FROM pg_catalog.pg_proc p
 JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-WHERE p.pronamespace IN {USER_NS} AND p.prokind IN ('f', 'p', 'w')
+WHERE p.pronamespace IN {USER_NS} AND p.prokind IN ('f', 'p', 'w', 'a')
   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
                   WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
                     AND d.objid = p.oid AND d.deptype IN ('i', 'e'))

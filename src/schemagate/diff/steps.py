@@ -357,7 +357,7 @@ def create_table_sql(t: Table) -> str:
 
 
 def _create_table(ref: ObjectRef, rec: Table, ctx: Context) -> Built:
-    out: list[str | Statement] = [create_table_sql(rec)]
+    out: list[str | Statement] = [create_table_sql(rec), *_own_settings(rec, ctx)]
     if rec.rls_enabled:
         out.append(ddl.alter_table(rec.name, "ENABLE ROW LEVEL SECURITY"))
     if rec.rls_forced:
@@ -369,6 +369,28 @@ def _create_table(ref: ObjectRef, rec: Table, ctx: Context) -> Built:
             out.append(_column_comment(rec.name, col.name, col.comment))
     out += [ddl.grant(rec.name, priv, grantee) for grantee, priv in rec.privileges]
     return out, ()
+
+
+def _own_settings(t: Table, ctx: Context) -> list[str]:
+    """A new child's inherited columns whose default or NOT NULL differ from its parent's
+    (which CREATE TABLE … PARTITION OF / INHERITS gives them): set on the child itself."""
+    parents = [ctx.objs_b.get(ObjectRef("table", p.schema, p.name))
+               for p in (t.partition_of, *t.inherits) if p is not None]
+    out: list[str] = []
+    for col in t.columns:
+        source = next((c for p in parents if isinstance(p, Table) for c in p.columns
+                       if c.name == col.name), None)
+        if not col.inherited or source is None:
+            continue
+        name = ddl.ident(col.name)
+        default = col.default.sql if col.default else None
+        if default != (source.default.sql if source.default else None):
+            out.append(ddl.alter_table(t.name, f"ALTER COLUMN {name} SET DEFAULT {default}"
+                                       if default is not None else
+                                       f"ALTER COLUMN {name} DROP DEFAULT"))
+        if col.not_null and not source.not_null:
+            out.append(ddl.alter_table(t.name, f"ALTER COLUMN {name} SET NOT NULL"))
+    return out
 
 
 def _column_comment(table: QName, column: str, text: str | None) -> str:

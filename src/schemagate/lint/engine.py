@@ -112,6 +112,9 @@ class _Engine:
     # The migration being linted: its statements' spans, sorted by where they start (made
     # when a migration-level finding first needs them).
     current_starts: StatementStarts | None = None
+    # The history being linted, in order (parsed or not: a rule reads only what discovery
+    # says of the others): a fix that adds a migration after one reads it.
+    history: Sequence[ParsedMigration | DeferredMigration] = ()
 
     def __post_init__(self) -> None:
         for r in self.rules:
@@ -172,7 +175,8 @@ class _Engine:
             self.result.statements += 1
             # The catalog is changed in place, so one context serves every operation of the
             # statement and always shows the schema just before the operation at hand.
-            ctx = RuleContext(catalog, self.settings, mig, script, st, state, direction)
+            ctx = RuleContext(catalog, self.settings, mig, script, st, state, direction,
+                              self.history)
             for i, op in enumerate(st.ops):
                 if reporting and sups is not None:
                     rules = by_op.get(type(op), ())
@@ -297,6 +301,8 @@ def _track_up_created(op: o.Operation, state: MigrationState) -> None:
                 (table, c) for c in {column, *state.former_names.get((table, column), ())})
         case o.RenameEnumValue(name=name, new_value=new):
             state.renamed_enum_values.add((name, new))
+        case o.DropColumn(table=table, column=column):
+            state.up_dropped_columns.add((table, column))
 
 
 def _track_new(op: o.Operation, state: MigrationState, catalog: Catalog) -> None:
@@ -424,6 +430,7 @@ def _lint_history(engine: _Engine, folder: str,
         state = HistoryState(catalog.copy() if catalog is not None else Catalog(), uses_down)
         if any(r.needs_unknown_refs for r in engine.rules):
             state.unknown = UnknownObjects.starting(catalog)
+    engine.history = history
     position = 0
     for items in rollback_units(history):
         # A state is resumed where a unit starts (the checkpoints keep it so).

@@ -13,8 +13,9 @@ once at the end, atomically (a temporary file in the same folder, renamed over i
 are read and written byte for byte as UTF-8 without newline translation, so everything
 outside an edit stays exactly as it was.
 
-A fix that creates a file (`Edit.new_file`) is applied, but the file it makes is not linted
-in a later pass (discovery reads the disk, where it does not exist yet).
+A fix that creates a file (`Edit.new_file`, a migration split off another) makes it in
+memory like any other change; discovery finds it there in the next pass (`run_lint`'s
+overrides), so it is linted, and fixed, like the files on disk; `--diff` shows it as new.
 """
 
 from __future__ import annotations

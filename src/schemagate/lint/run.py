@@ -109,7 +109,8 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
     # the run reads these texts again when a report asks for the migrations.
     overrides = dict(overrides) if overrides else None
     baseline = _baseline(settings.baseline)  # a bad file fails before the work, not after
-    found = discover(list(paths) or ["."], dialect=settings.dialect)
+    # A file a fix made exists only in `overrides` until --fix writes it: found all the same.
+    found = discover(list(paths) or ["."], dialect=settings.dialect, virtual=overrides)
     sources = found.migrations
     if settings.dialect != "postgres":
         sources = [replace(s, dialect=settings.dialect) if s.dialect == "postgres" else s

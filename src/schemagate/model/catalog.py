@@ -177,7 +177,7 @@ class TypeDef:
 
 @dataclass(frozen=True, slots=True)
 class Function:
-    """A function or procedure, by name and argument types."""
+    """A function, procedure or aggregate, by name and argument types."""
     name: QName
     arg_types: tuple[str, ...] = ()
     volatility: str = "v"
@@ -188,6 +188,7 @@ class Function:
     arguments: str | None = None  # pg_get_function_arguments: names and defaults too
     result: str | None = None  # pg_get_function_result
     comment: str | None = None
+    aggregate: bool = False  # CREATE AGGREGATE: its definition is put together by diff
 
 
 @dataclass(frozen=True, slots=True)

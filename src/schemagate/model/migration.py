@@ -106,6 +106,10 @@ class ParsedStatement:
     long_identifiers: tuple[str, ...] = ()
     # Where each of them is written: its first and last character in `sql` (0-based).
     long_identifier_at: tuple[tuple[int, int], ...] = ()
+    # What follows the text in the file up to the end of its line, when that is only the
+    # statement's `;` and blanks (the newline included), else up to its `;`: a fix that
+    # removes the statement removes this too. Empty when the frontend cannot tell.
+    tail: str = ""
 
     @property
     def block(self) -> int | None:

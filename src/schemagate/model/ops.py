@@ -157,10 +157,15 @@ class CreateTable(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropTable(Operation):
-    """`DROP TABLE`, of one table or several."""
+    """`DROP TABLE`, of one table or several.
+
+    ``cascade_by`` names the migration tool that sends `CASCADE` whatever the migration
+    says (Django's schema editor), empty when the migration wrote it.
+    """
     tables: tuple[QName, ...]
     cascade: bool = False
     if_exists: bool = False
+    cascade_by: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -207,11 +212,12 @@ class AddColumn(Operation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropColumn(Operation):
-    """`ALTER TABLE … DROP COLUMN`."""
+    """`ALTER TABLE … DROP COLUMN`; ``cascade_by`` as for `DropTable`."""
     table: QName
     column: str
     cascade: bool = False
     if_exists: bool = False
+    cascade_by: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -553,6 +559,10 @@ class TransactionControl(Operation):
 # The statement kind of `op.drop_constraint(None, …)`: Alembic autogenerate writes it for a
 # constraint the database gave no name, and it fails when it runs.
 UNNAMED_DROP_CONSTRAINT = "op.drop_constraint(None)"
+
+# The statement kind of Django's `RunPython`: Python code that, by Django's contract, changes
+# rows rather than the schema. It holds no SQL, so there is no SQL whose inverse to check.
+DATA_MIGRATION = "RunPython"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -96,6 +96,11 @@ class TypeChange:
     reason: str
 
 
+# The longest text form of a value of these types: a varchar at least this long holds
+# every one ("-9223372036854775808", a uuid's 36 characters).
+_LONGEST_TEXT = {"int2": 6, "int4": 11, "int8": 20, "uuid": 36, "bool": 5}
+
+
 def _numeric_digits(t: TypeRef) -> tuple[int | None, int]:
     """(precision, scale) of a numeric; None precision means unconstrained."""
     if not t.modifiers:
@@ -141,8 +146,10 @@ def classify_change(old: TypeRef, new: TypeRef, using: bool = False) -> TypeChan
         return TypeChange(False, True, "widens")
     if b in _TEXT_LIKE:
         n = _length(new) if b != "text" else None
-        if n is not None:
+        if n is not None and n < _LONGEST_TEXT.get(a, n + 1):
             return TypeChange(True, True, "can reject longer values")
+        if n is not None:
+            return TypeChange(False, True, "keeps every value as text")
         return TypeChange(False, True, "keeps every value as text")
     if a in _TEXT_LIKE:
         return TypeChange(True, True, "fails on values that do not parse")

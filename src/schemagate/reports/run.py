@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from schemagate.graph.revisions import in_tool_order
 from schemagate.lint.engine import LintResult
 from schemagate.model.errors import SchemagateError
 from schemagate.model.findings import Notice
+from schemagate.model.migration import ParsedMigration
 from schemagate.model.settings import Settings
 from schemagate.reports.impact import (
     BackupView,
@@ -44,6 +45,8 @@ class ReportError(SchemagateError):
 class ReportRun:
     impact: Impact
     result: LintResult  # the lint run behind it: its exit code is the report's
+    # The migrations the report covers (with `start`, those still to run), parsed.
+    pending: list[ParsedMigration] = field(default_factory=list)
 
 
 def report_time() -> datetime:
@@ -116,7 +119,7 @@ def run_report(paths: Sequence[str], settings: Settings, *, db: str | None = Non
     impact = build_impact(result, pending, fail_on=settings.fail_on, stats=stats,
                           backup=backup, generated=now, title=title, drift=changes,
                           checklist=checklist_from_gate(gate) if gate is not None else None)
-    return ReportRun(impact, result)
+    return ReportRun(impact, result, list(pending))
 
 
 def _backup_view(migrations: Sequence[Any], first: int, result: LintResult, db: str | None,

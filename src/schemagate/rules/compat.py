@@ -11,15 +11,18 @@ from schemagate.rules.context import RuleContext
 from schemagate.rules.registry import Hit, rule
 
 
-@rule("add-required-column", family="compat", severity="warning", ops=(o.AddColumn,),
+@rule("add-required-column", family="compat", severity="warning",
+      ops=(o.AddColumn, o.SetDefault),
       aliases=("adding-required-field", "MF103", "NOT_NULL"),
       fix="add the column with a DEFAULT, or nullable and backfill before SET NOT NULL")
-def add_required_column(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
+def add_required_column(op: o.AddColumn | o.SetDefault, ctx: RuleContext) -> Iterator[Hit]:
     """Adding a NOT NULL column without a default breaks existing rows and old inserts.
 
     ## What it does
     Flags `ADD COLUMN … NOT NULL` with no `DEFAULT` on a table that exists before the
-    migration.
+    migration, and `DROP DEFAULT` of a NOT NULL column the same migration added with one
+    (what Django sends for `AddField` with a Python `default`): the rows are filled, but the
+    column ends up required with nothing to fill it.
 
     ## Why it matters
     If the table has rows the statement fails (`column contains null values`). If it is
@@ -34,9 +37,12 @@ def add_required_column(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
     MariaDB 10.11.)
 
     ## When it does not fire
-    With a `DEFAULT`, for identity, serial and generated columns (they fill themselves), and
-    on tables created earlier in the same migration. With `--db`, when the live table has
-    rows, the finding is an error rather than a warning: the statement will fail.
+    With a `DEFAULT` that stays, for identity, serial and generated columns (they fill
+    themselves), and on tables created earlier in the same migration. In a down path adding
+    back a column its up path dropped, the code the rollback returns to writes the column: a
+    default dropped right after is fine there, and without one only the rows are a problem.
+    With `--db`, when the live table has rows, the finding is an error rather than a warning:
+    the statement will fail.
 
     ## Safe alternative
     ```sql
@@ -70,6 +76,9 @@ def add_required_column(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
     migrations.AddField("user", "plan", models.TextField(db_default="free"))
     ```
     """
+    if isinstance(op, o.SetDefault):
+        yield from _default_dropped(op, ctx)
+        return
     col = op.column
     if not col.not_null or col.default is not None or ctx.is_new(op.table):
         return
@@ -82,10 +91,30 @@ def add_required_column(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
                   "application fail with \"doesn't have a default value\"",
                   object=f"{op.table}.{col.name}", lock=LockMode.ACCESS_EXCLUSIVE)
         return
+    # A down path adding back what its up dropped restores the column the older code writes:
+    # only the rows stand in its way.
+    breaks = "" if ctx.undoes_drop_column(op.table, col.name) else (
+        ", and breaks inserts from the running application")
     yield Hit(f"adding NOT NULL column `{col.name}` without a default to `{op.table}` fails if "
-              "the table has rows, and breaks inserts from the running application",
+              f"the table has rows{breaks}",
               object=f"{op.table}.{col.name}", lock=LockMode.ACCESS_EXCLUSIVE,
               severity_with_rows=Severity.ERROR)
+
+
+def _default_dropped(op: o.SetDefault, ctx: RuleContext) -> Iterator[Hit]:
+    """DROP DEFAULT of a NOT NULL column this migration added to an existing table."""
+    if op.default is not None or ctx.is_new(op.table) or \
+            not ctx.is_new_column(op.table, op.column) or \
+            ctx.undoes_drop_column(op.table, op.column):
+        return  # (a down path restoring a column its up dropped: older code writes it)
+    table = ctx.table(op.table)
+    col = table.column(op.column) if table is not None else None
+    if col is None or not col.not_null or col.identity or col.generated is not None:
+        return
+    yield Hit(f"the default of new NOT NULL column `{op.column}` on `{op.table}` is dropped "
+              "right after the rows are filled: inserts from the running application, which "
+              "does not know the column, fail", object=f"{op.table}.{op.column}",
+              lock=LockMode.ACCESS_EXCLUSIVE)
 
 
 @rule("rename-table", family="compat", severity="warning", ops=(o.RenameTable,),

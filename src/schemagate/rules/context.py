@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, cast
 
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog, Table
 from schemagate.model.findings import Suppression
-from schemagate.model.migration import ParsedMigration, ParsedScript, ParsedStatement
+from schemagate.model.migration import (
+    DeferredMigration,
+    ParsedMigration,
+    ParsedScript,
+    ParsedStatement,
+)
 from schemagate.model.names import QName
 from schemagate.model.settings import Settings
 from schemagate.model.types import TypeRef
@@ -31,6 +36,8 @@ class MigrationState:
     # Columns the up path made NOT NULL, under every name the up path gave them (a down path
     # may undo the renames first and drop NOT NULL under the old name).
     up_not_null: set[tuple[QName, str]] = field(default_factory=set)
+    # Columns the up path dropped: a down path adding them back restores what older code uses.
+    up_dropped_columns: set[tuple[QName, str]] = field(default_factory=set)
     # The names a column had before the up path renamed it, by its current (table, name).
     former_names: dict[tuple[QName, str], set[str]] = field(default_factory=dict)
     # Rules that report once per script record it here: (rule id, path, section).
@@ -99,6 +106,8 @@ class RuleContext:
     statement: ParsedStatement
     state: MigrationState
     direction: str = "up"
+    # The migrations of this history, in the order they run (this one among them).
+    history: Sequence[ParsedMigration | DeferredMigration] = ()
 
     def is_new(self, table: QName) -> bool:
         """True when the table was created earlier in this migration: it holds no data yet."""
@@ -119,12 +128,24 @@ class RuleContext:
         """True on a down path renaming back an enum value that the up path renamed."""
         return self.direction == "down" and (type_name, value) in self.state.renamed_enum_values
 
+    def undoes_drop_column(self, table: QName, column: str) -> bool:
+        """True on a down path adding back a column that the up path dropped."""
+        return self.direction == "down" and (table, column) in self.state.up_dropped_columns
+
     def undoes_set_not_null(self, table: QName, column: str) -> bool:
         """True on a down path dropping a NOT NULL that the up path set."""
         return self.direction == "down" and (table, column) in self.state.up_not_null
 
     def table(self, name: QName) -> Table | None:
         return self.catalog.tables.get(name)
+
+    def following(self) -> ParsedMigration | DeferredMigration | None:
+        """The migration that runs right after this one in its history, if any (not parsed
+        yet, when the history streams: what discovery says of it is all there is)."""
+        for i, mig in enumerate(self.history):
+            if mig.source is self.migration.source:
+                return self.history[i + 1] if i + 1 < len(self.history) else None
+        return None
 
     def per_script(self, build: Callable[[ParsedScript], T]) -> T:
         """What ``build`` makes of the whole script, made once per script.

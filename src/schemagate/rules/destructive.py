@@ -337,6 +337,11 @@ def drop_cascade(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     When nothing in the history depends on the object, it is a warning, not an error, and
     says so: CASCADE then drops only what the database holds beyond the history (objects
     made by hand, or by tools the history does not show).
+    Not at all when the migration tool adds `CASCADE` on its own and nothing in the history
+    depends on the object: Django's schema editor sends every `RemoveField` as
+    `ALTER TABLE … DROP COLUMN … CASCADE` and every `DeleteModel` as `DROP TABLE … CASCADE`,
+    which the migration cannot change, and the drop itself is `drop-column`'s or
+    `drop-table`'s finding.
 
     ## Safe alternative
     Drop the dependents first, by name, so the migration says what it removes:
@@ -354,11 +359,25 @@ def drop_cascade(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     - Dependency Tracking: `CASCADE` drops the dependent objects, and the objects depending on
       those, recursively.
       https://www.postgresql.org/docs/current/ddl-depend.html
+
+    ## With Django
+    `RemoveField` and `DeleteModel` always drop with `CASCADE`. When a view or another
+    table's foreign key rests on what they drop, drop it first, by name, in the same
+    migration: `migrations.RunSQL("DROP VIEW active_users", reverse_sql=...)` before the
+    `RemoveField`.
     """
     if not getattr(op, "cascade", False):
         return
     targets, dependents = _cascade_dependents(op, ctx)
     if not targets:
+        return
+    tool = getattr(op, "cascade_by", "")
+    if tool:
+        if dependents:
+            names = ", ".join(f"`{t}`" for t in targets)
+            yield Hit(f"{tool} drops {names} with CASCADE, which also drops "
+                      f"what depends on it: {', '.join(dependents[:20])}",
+                      object=", ".join(targets))
         return
     if not dependents:
         yield Hit(f"`CASCADE` on {', '.join(targets)}: nothing in the history depends on it, "

@@ -22,11 +22,13 @@ from schemagate.rules.rewrite import (
     adds_statements,
     alone_in_statement,
     constraint_name,
+    declared_mode,
     ident,
     indent,
     runs_outside_transaction,
     statement_text,
 )
+from schemagate.rules.split import split_fix
 from schemagate.rules.volatility import expression_volatility
 
 
@@ -96,6 +98,7 @@ def create_index_non_concurrently(op: o.CreateIndex, ctx: RuleContext) -> Iterat
     table = ctx.table(op.table)
     fix = None if table is not None and table.partitioned else _concurrently(
         ctx, replace(op, concurrently=True), "INDEX", "Build the index CONCURRENTLY")
+    fix = fix or split_fix(ctx, op)
     yield Hit(f"creating index{name} on `{op.table}` without CONCURRENTLY blocks writes to "
               "the table while it builds", object=str(op.table), lock=LockMode.SHARE,
               facts={"scan": True}, fix=fix)
@@ -204,7 +207,7 @@ def set_not_null(op: o.SetNotNull, ctx: RuleContext) -> Iterator[Hit]:
     yield Hit(f"`SET NOT NULL` on `{op.table}.{op.column}` scans the whole table under an "
               "ACCESS EXCLUSIVE lock", object=f"{op.table}.{op.column}",
               lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True},
-              fix=_not_null_fix(op, ctx, table))
+              fix=_not_null_fix(op, ctx, table) or split_fix(ctx, op))
 
 
 def _not_null_fix(op: o.SetNotNull, ctx: RuleContext, table: Table | None) -> Fix | None:
@@ -457,10 +460,12 @@ def add_foreign_key_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator
     con = op.constraint
     if con.kind != "foreign" or con.not_valid or ctx.is_new(op.table):
         return
+    both = f"`{op.table}`" if con.ref_table in (None, op.table) else \
+        f"`{op.table}` and `{con.ref_table}`"
     yield Hit(f"adding foreign key on `{op.table}` validates every row while blocking writes "
-              f"to `{op.table}` and `{con.ref_table}`", object=str(op.table),
+              f"to {both}", object=str(op.table),
               lock=LockMode.SHARE_ROW_EXCLUSIVE, facts={"scan": True},
-              fix=_not_valid_fix(op, ctx))
+              fix=_not_valid_fix(op, ctx) or split_fix(ctx, op))
 
 
 def _not_valid_fix(op: o.AddConstraint, ctx: RuleContext) -> Fix | None:
@@ -552,7 +557,7 @@ def add_check_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
         return
     yield Hit(f"adding CHECK constraint on `{op.table}` scans every row under an ACCESS "
               "EXCLUSIVE lock", object=str(op.table), lock=LockMode.ACCESS_EXCLUSIVE,
-              facts={"scan": True}, fix=_not_valid_fix(op, ctx))
+              facts={"scan": True}, fix=_not_valid_fix(op, ctx) or split_fix(ctx, op))
 
 
 @rule("validate-in-same-transaction", family="locking", dialects=("postgres",), severity="warning",
@@ -1207,9 +1212,13 @@ def _lock_timeout_fix(ctx: RuleContext) -> Fix | None:
     statement that must run outside a transaction into one: a lone statement of a file sent
     as one query, or a Flyway migration Flyway runs without a transaction."""
     script = ctx.script
-    mode = script.script.transaction
+    mode = declared_mode(ctx)
     statements = script.statements
-    if mode == "detected" and any(flyway_runs_outside(st.ops) for st in statements):
+    # Flyway refuses a migration mixing a SET with a statement it runs outside a
+    # transaction, which an index statement here becomes once its own fix makes it
+    # CONCURRENTLY.
+    if mode == "detected" and any(flyway_runs_outside(st.ops) or any(
+            isinstance(x, _CONCURRENT_KINDS) for x in st.ops) for st in statements):
         return None
     if mode == "implicit" and len(statements) == 1 and any(
             isinstance(x, _CONCURRENT_KINDS) for x in statements[0].ops):

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from schemagate.model import ops as o
 from schemagate.model.fixes import Edit
-from schemagate.model.migration import ParsedStatement
+from schemagate.model.migration import ParsedScript, ParsedStatement
 from schemagate.model.names import quote_ident
 from schemagate.model.span import Span
 from schemagate.parse.transactions import flyway_runs_outside, transaction_blocks
@@ -59,8 +59,12 @@ class StatementText:
         if self._tokens is None:
             from pglast import parser as pg
 
+            try:
+                scanned = pg.scan(self.sql)
+            except pg.ParseError:  # the scanner refuses it (`""`): no token, so no fix
+                scanned = []
             self._tokens = [Token(t.start, t.end + 1, t.name, self.sql[t.start:t.end + 1])
-                            for t in pg.scan(self.sql) if t.name not in _COMMENTS]
+                            for t in scanned if t.name not in _COMMENTS]
         return self._tokens
 
     def position(self, offset: int) -> tuple[int, int]:
@@ -187,13 +191,33 @@ def runs_outside_transaction(ctx: RuleContext, changed: o.Operation) -> bool:
     Every other layout wraps by file and count, which the change leaves as they are.
     """
     script, st = ctx.script, ctx.statement
-    if script.script.transaction != "detected":
+    if declared_mode(ctx) != "detected":
         return st.block is None
-    statements = [tuple(changed if s is st and type(x) is type(changed) else x for x in s.ops)
-                  for s in script.statements]
-    if not all(flyway_runs_outside(ops) for ops in statements if ops):
+    # The other statements must run outside already: counted once per script, so that a
+    # migration of many index statements is not rescanned for each.
+    inside = ctx.per_script(_flyway_inside)
+    own = tuple(changed if type(x) is type(changed) else x for x in st.ops)
+    if inside - (0 if not st.ops or flyway_runs_outside(st.ops) else 1) > 0:
         return False
+    if not flyway_runs_outside(own):
+        return False
+    statements = [own if s is st else s.ops for s in script.statements]
     return transaction_blocks(statements, "detected")[st.index] is None
+
+
+def _flyway_inside(script: ParsedScript) -> int:
+    """How many statements of the script Flyway would run inside a transaction."""
+    return sum(1 for s in script.statements if s.ops and not flyway_runs_outside(s.ops))
+
+
+def declared_mode(ctx: RuleContext) -> str:
+    """How the layout said the script at hand runs, before the parser resolved Flyway's
+    "detected" from its statements (the parsed script carries the resolved mode)."""
+    source = ctx.migration.source
+    declared = source.up if ctx.direction == "up" else source.down
+    if declared is not None and declared.path == ctx.script.script.path:
+        return declared.transaction
+    return ctx.script.script.transaction
 
 
 def adds_statements(ctx: RuleContext) -> bool:

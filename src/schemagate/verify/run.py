@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +38,8 @@ from schemagate.model.settings import Settings
 from schemagate.verify.alembic.run import revision_scripts, run_revision
 from schemagate.verify.apply import run_script
 from schemagate.verify.data import checksums, compare
-from schemagate.verify.errors import VerifyError
+from schemagate.verify.django.run import Session, migration_scripts, run_migration
+from schemagate.verify.django.run import session as django_session
 from schemagate.verify.gate import Checklist, checklist
 from schemagate.verify.inputs import load_strictly
 from schemagate.verify.results import (
@@ -89,12 +91,6 @@ def run_verify(paths: Sequence[str], settings: Settings, *, scratch: str | None 
 def verify(migrations: Sequence[ParsedMigration], scratch: str | None = None,
            seed: int | None = None) -> VerifyResult:
     """Apply each migration up, down and up again on a new scratch database."""
-    django = next((m for m in migrations if m.source.layout == "django"), None)
-    if django is not None:
-        # Django sends SQL only its schema editor knows in full; sending the .py file, or a
-        # translation not yet checked against it, would prove nothing.
-        raise VerifyError(f"{django.name}: verify does not apply Django migrations yet; "
-                          "use `schemagate lint`, or `manage.py migrate` on a scratch database")
     started = time.perf_counter()
     result = VerifyResult(seed=seed)
     migrations = in_tool_order(migrations)  # Alembic's by the revision graph, as lint folds them
@@ -104,24 +100,38 @@ def verify(migrations: Sequence[ParsedMigration], scratch: str | None = None,
         version = row[0] if row else "?"
         result.server = f"{describe(scratch)} (PostgreSQL {version})" if scratch else \
             f"embedded PostgreSQL {version}"
-        stopped: str | None = None
-        folded = Catalog()  # the schema as the history builds it, for the backup plans
-        for mig in migrations:
-            if stopped is not None:
-                result.migrations.append(MigrationResult(mig.name, skipped=stopped,
-                                                         no_down=down_not_applicable(mig)))
-                continue
-            outcome = _verify_one(conn, url, mig, folded, seed)
-            for op in up_ops(mig):
-                apply(folded, op, mig.name)
-            result.migrations.append(outcome)
-            if outcome.skipped is not None:
-                result.unrunnable.append(f"{mig.name}: {outcome.skipped}")
-            if not _can_go_on(outcome):
-                stopped = f"{STOPPED}{mig.name} failed before it"
+        with ExitStack() as stack:
+            stopped: str | None = None
+            django: Session | None = None
+            try:
+                # Django sends SQL only its schema editor knows in full: Django runs them.
+                django = stack.enter_context(django_session(url, migrations))
+            except NotRunnable as exc:
+                stopped = str(exc)
+                result.unrunnable.append(f"{migrations[0].name}: {exc}")
+            _verify_all(conn, url, migrations, seed, result, stopped, django)
     result.gate = checklist(result.migrations, seed is not None)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _verify_all(conn: psycopg.Connection[Any], url: str,
+                migrations: Sequence[ParsedMigration], seed: int | None,
+                result: VerifyResult, stopped: str | None, django: Session | None) -> None:
+    folded = Catalog()  # the schema as the history builds it, for the backup plans
+    for mig in migrations:
+        if stopped is not None:
+            result.migrations.append(MigrationResult(mig.name, skipped=stopped,
+                                                     no_down=down_not_applicable(mig)))
+            continue
+        outcome = _verify_one(conn, url, mig, folded, seed, django)
+        for op in up_ops(mig):
+            apply(folded, op, mig.name)
+        result.migrations.append(outcome)
+        if outcome.skipped is not None:
+            result.unrunnable.append(f"{mig.name}: {outcome.skipped}")
+        if not _can_go_on(outcome):
+            stopped = f"{STOPPED}{mig.name} failed before it"
 
 
 def _can_go_on(m: MigrationResult) -> bool:
@@ -131,7 +141,7 @@ def _can_go_on(m: MigrationResult) -> bool:
 
 
 def _verify_one(conn: psycopg.Connection[Any], url: str, mig: ParsedMigration,
-                folded: Catalog, seed: int | None) -> MigrationResult:
+                folded: Catalog, seed: int | None, django: Session | None) -> MigrationResult:
     res = MigrationResult(mig.name, no_down=down_not_applicable(mig))
     try:
         up, down = _scripts(mig, "up"), _scripts(mig, "down")
@@ -150,7 +160,7 @@ def _verify_one(conn: psycopg.Connection[Any], url: str, mig: ParsedMigration,
         sums = checksums(conn)
     scripts = _backup(conn, url, mig, folded, res)
     try:
-        res.up = _run(conn, url, up, mig, "up")
+        res.up = _run(conn, url, up, mig, "up", django)
     except NotRunnable as exc:  # the tool that applies it could not start (Alembic's env.py)
         res.skipped = str(exc)
         _drop_backup(conn, scripts)
@@ -165,7 +175,7 @@ def _verify_one(conn: psycopg.Connection[Any], url: str, mig: ParsedMigration,
     if res.down_generated:
         res.down = run_script(conn, url, down, GENERATED)
     else:
-        res.down = _run(conn, url, down, mig, "down")
+        res.down = _run(conn, url, down, mig, "down", django)
     if not res.down.ok:
         _drop_backup(conn, scripts)
         return res
@@ -178,7 +188,7 @@ def _verify_one(conn: psycopg.Connection[Any], url: str, mig: ParsedMigration,
         after = checksums(conn, list(sums))
         res.data = DataCheck(len(sums), sum(n for n, _ in sums.values()), compare(sums, after))
     _drop_backup(conn, scripts)
-    res.up_again = _run(conn, url, up, mig, "up_again")
+    res.up_again = _run(conn, url, up, mig, "up_again", django)
     return res
 
 
@@ -206,13 +216,17 @@ def generated_down(conn: psycopg.Connection[Any], url: str,
 def _scripts(mig: ParsedMigration, direction: ScriptDirection) -> list[Executable] | None:
     if mig.source.layout == "alembic":  # Alembic sends the statements itself
         return revision_scripts(mig, direction)
+    if mig.source.layout == "django":  # and so does Django
+        return migration_scripts(mig, direction)
     return executables(mig, direction)
 
 
 def _run(conn: psycopg.Connection[Any], url: str, statements: list[Executable],
-         mig: ParsedMigration, direction: Direction) -> ScriptResult:
+         mig: ParsedMigration, direction: Direction, django: Session | None) -> ScriptResult:
     if mig.source.layout == "alembic":  # the migration tool applies the script itself
         return run_revision(conn, url, mig, direction)
+    if mig.source.layout == "django" and django is not None:
+        return run_migration(django, mig, direction)
     script = mig.source.down if direction == "down" else mig.source.up
     return run_script(conn, url, statements, script.path if script is not None else "")
 

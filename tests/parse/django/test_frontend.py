@@ -222,3 +222,18 @@ def test_a_blank_text_field_fills_existing_rows_with_the_empty_string(tmp_path: 
     add, drop_default = up_ops(project(tmp_path, INITIAL, later)[1])
     assert isinstance(add, o.AddColumn) and add.column.default is not None
     assert add.column.default.sql == "''" and isinstance(drop_default, o.SetDefault)
+
+
+def test_an_operation_class_defined_in_the_file_is_read_as_its_base(tmp_path: Path) -> None:
+    later = '''
+    operations = [
+        DeleteModelIfExists(name="Account"),
+    ]
+
+
+class DeleteModelIfExists(migrations.DeleteModel):
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        super().database_forwards(app_label, schema_editor, from_state, to_state)
+'''
+    (drop,) = up_ops(project(tmp_path, INITIAL, later)[1])
+    assert isinstance(drop, o.DropTable) and drop.tables == (QName.of("shop_account"),)

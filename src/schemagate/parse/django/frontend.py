@@ -53,7 +53,17 @@ class _Reader:
     lines: LineIndex
     env: Env
     dialect: str
+    text: str
     errors: list[InputError] = field(default_factory=list)
+    # Classes the module defines on top of a Django class (`class DeleteModelIfExists(
+    # migrations.DeleteModel)`): read as their base, which is what they send by default.
+    bases: dict[str, str] = field(default_factory=dict)
+
+    def code(self, node: cst.CSTNode) -> str:
+        """A node's source: sliced from the file where its offsets are known (a call), which
+        costs nothing, instead of generating it again (a third of the run on 1,000 files)."""
+        at = self.offsets.get(node)
+        return self.text[at[0]:at[1]] if at is not None else _code(node)
 
     def span(self, node: cst.CSTNode) -> Span:
         start, end = self.offsets.get(node, (0, 0))
@@ -95,6 +105,7 @@ class _Reader:
         func = node.func
         name = func.attr.value if isinstance(func, cst.Attribute) else (
             func.value if isinstance(func, cst.Name) else _code(func))
+        name = self.bases.get(name, name)
         args: list[object] = []
         arg_nodes: list[object] = []
         kwargs: dict[str, object] = {}
@@ -114,7 +125,7 @@ class _Reader:
                 # call) stands where the keyword does.
                 kw_spans[key] = self.span(arg.value) if arg.value in self.offsets \
                     else self.span(node)
-        return Call(name, args, kwargs, self.span(node), _code(node), kw_spans, arg_nodes,
+        return Call(name, args, kwargs, self.span(node), self.code(node), kw_spans, arg_nodes,
                     kw_nodes)
 
 
@@ -142,7 +153,7 @@ def parse_django(source: SourceText, migration: MigrationSource,
         return ParsedMigration(migration, ParsedScript(up_script, errors=[error]), None)
     offsets = node_offsets(tree)
     reader = _Reader(source.path, offsets, LineIndex(source.text),
-                     Env(source.text, offsets, "postgresql"), migration.dialect)
+                     Env(source.text, offsets, "postgresql"), migration.dialect, source.text)
     names: dict[str, cst.BaseExpression] = {}
     for stmt in tree.body:  # module-level constants: SQL, or lists of operations
         if isinstance(stmt, cst.SimpleStatementLine):
@@ -153,6 +164,7 @@ def parse_django(source: SourceText, migration: MigrationSource,
                     names[small.targets[0].target.value] = value
                     reader.env.bind(small.targets[0].target.value, value,
                                     reader.env.value(value))
+    reader.bases = _subclasses(tree)
     cls = next((s for s in tree.body if isinstance(s, cst.ClassDef)
                 and s.name.value == "Migration"), None)
     up = ParsedScript(up_script)
@@ -216,6 +228,20 @@ def parse_django(source: SourceText, migration: MigrationSource,
     revision = _revision(migration, class_span,
                          reader.span(deps) if deps is not None else class_span)
     return ParsedMigration(migration, up, down, revision=revision)
+
+
+def _subclasses(tree: cst.Module) -> dict[str, str]:
+    """Module-level classes with one base, by name, to that base's last name."""
+    out: dict[str, str] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, cst.ClassDef) and len(stmt.bases) == 1 and \
+                stmt.name.value != "Migration":
+            base = stmt.bases[0].value
+            name = base.attr.value if isinstance(base, cst.Attribute) else (
+                base.value if isinstance(base, cst.Name) else None)
+            if name is not None:
+                out[stmt.name.value] = out.get(name, name)
+    return out
 
 
 def _class_body(cls: cst.ClassDef, assigns: dict[str, cst.CSTNode]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from schemagate.model import ops as o
 from schemagate.model.names import QName
 from schemagate.model.span import Span
+from schemagate.parse.django import m2m
 from schemagate.parse.django.fields import (
     RELATION_FIELDS,
     UNKNOWN,
@@ -26,6 +27,9 @@ from schemagate.parse.django.state import (
     ProjectState,
     index_name,
 )
+
+# The tool named where the IR says who sent a statement the migration did not write.
+DJANGO = "Django"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +96,24 @@ def translate(call: Call, ctx: Context) -> Translated:
         raw = o.RawSQL(span=call.span, statement_kind=f"Django {call.name}", sql=call.code,
                        reason=f"the Django operation `{call.name}` is not modelled")
         return Translated([Statement(call.code, (raw,))], [], False)
-    return translator(call, ctx)
+    # Django asks the model of the state the operation leads to whether it has a table
+    # (`allow_migrate_model`), DeleteModel the one it starts from.
+    before = _touched(call, ctx) if call.name == "DeleteModel" else None
+    result = translator(call, ctx)
+    model = before if call.name == "DeleteModel" else _touched(call, ctx)
+    if model is not None and not model.has_table:
+        return Translated(irreversible=result.irreversible)  # no table: nothing is sent
+    return result
+
+
+def _touched(call: Call, ctx: Context) -> ModelState | None:
+    """The model a schema operation acts on, as the state holds it now."""
+    if call.name in ("RunSQL", "RunPython"):
+        return None
+    name = _str(call.kwargs.get("model_name", call.kwargs.get("name")))
+    if name is None and call.args:
+        name = _str(call.args[0])
+    return ctx.state.models.get(f"{ctx.app}.{name.lower()}") if name else None
 
 
 def _one(call: Call, *ops: o.Operation) -> list[Statement]:
@@ -121,18 +142,30 @@ def field_state(name: str, value: object, model: ModelState, ctx: Context) -> Fi
     column = _str(kw.get("db_column"))
     target = None
     type_, identity = column_type(cls, kw)
+    to_field = _str(kw.get("to_field"))
+    target_table = ""
     if cls in RELATION_FIELDS:
         to = _str(value.arg(0, "to"))
         target_model = model if to == "self" else (
             ctx.state.target(ctx.app, to) if to else None)
-        pk = target_model.pk() if target_model is not None else None
-        type_ = pk.type if pk is not None else UNKNOWN
+        pointed = target_model.fields.get(to_field) if target_model and to_field else (
+            target_model.pk() if target_model is not None else None)
+        type_ = pointed.type if pointed is not None else UNKNOWN
         if type_.name in ("serial", "bigserial", "smallserial"):
             type_ = UNKNOWN
         target = f"{target_model.app}.{target_model.name}" if target_model else None
+        target_table = target_model.table if target_model else ""
         column = column or f"{name}_id"
     if not has_column(cls):
-        return FieldState(name, cls, None, UNKNOWN, True, target=target)
+        join = None
+        if cls.endswith("ManyToManyField") and "through" not in kw:
+            to = _str(value.arg(0, "to"))
+            target_model = model if to == "self" else (
+                ctx.state.target(ctx.app, to) if to else None)
+            target = f"{target_model.app}.{target_model.name}" if target_model else None
+            join = m2m.join_table(model, name, target, _str(kw.get("db_table")),
+                                  kw.get("db_constraint") is not False)
+        return FieldState(name, cls, None, UNKNOWN, True, target=target, join=join)
     primary = kw.get("primary_key") is True
     unique = kw.get("unique") is True or cls == "OneToOneField"
     db_index = kw.get("db_index", cls in RELATION_FIELDS) is True and not unique and \
@@ -141,10 +174,62 @@ def field_state(name: str, value: object, model: ModelState, ctx: Context) -> Fi
     if "db_default" in kw:
         default = _expr(kw["db_default"])
     column = column or name
+    # The field's own call: a finding about the column points at it, inside CreateModel.
     col = o.ColumnDef(name=column, type=type_, not_null=(not null and not primary) or primary,
-                      default=default, identity=identity)
+                      default=default, identity=identity, span=value.span)
     return FieldState(name, cls, column, type_, null and not primary, unique, primary,
-                      db_index, target, default, col)
+                      db_index, target, default, col, to_field,
+                      kw.get("db_constraint") is not False,
+                      _signature(cls, kw, target_table))
+
+
+# Field arguments that never reach the database (`Field.non_db_attrs`); `db_column` is
+# compared as the column itself.
+_NON_DB_ATTRS = frozenset({
+    "blank", "choices", "db_column", "editable", "error_messages", "help_text",
+    "limit_choices_to", "on_delete", "related_name", "related_query_name", "validators",
+    "verbose_name", "db_comment"})
+
+
+def _signature(cls: str, kwargs: dict[str, object], target_table: str) -> str:
+    """The field as `_field_should_be_altered` compares it: `to` counts only as the table
+    it names, so that a model moved between apps with its table is no change."""
+    kept = {k: _canon(v) for k, v in kwargs.items() if k not in _NON_DB_ATTRS and k != "to"}
+    return repr((cls, target_table, sorted(kept.items())))
+
+
+def _canon(value: object) -> object:
+    """A value without the places it was written at: calls and names by their code."""
+    if isinstance(value, Call | Opaque):
+        return value.code
+    if isinstance(value, list | tuple):
+        return tuple(_canon(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), repr(_canon(v))) for k, v in value.items()))
+    return value
+
+
+def foreign_key(model: ModelState, f: FieldState, state: ProjectState
+                ) -> o.ConstraintDef | None:
+    """The FOREIGN KEY constraint the schema editor makes for a relation field
+    (`_create_fk_sql`, named `<table>_<column>_<digest>_fk_<target table>_<target column>`),
+    remembered on the field so that a later AlterField drops it by that name.
+
+    A model outside the project (Django's contrib apps, a third-party app) has its table
+    made by migrations the history does not hold: its foreign key is left out rather than
+    reported as pointing at a table that does not exist."""
+    if f.column is None or f.target is None or f.field_class not in RELATION_FIELDS or \
+            not f.db_constraint or f.target not in state.models:
+        return None
+    target = state.models[f.target]
+    pointed = target.fields.get(f.to_field) if f.to_field else target.pk()
+    ref_col = pointed.column if pointed is not None and pointed.column else (
+        f.to_field or "id")
+    name = f.fk_name or index_name(model.table, [f.column],
+                                   f"_fk_{target.table}_{ref_col}")
+    f.fk_name = name
+    return o.ConstraintDef("foreign", name, (f.column,), target.qname, (ref_col,),
+                           deferrable=True)
 
 
 def _expr(value: object) -> o.Expr:
@@ -173,22 +258,13 @@ def _field_extras(model: ModelState, f: FieldState, span: Span, state: ProjectSt
         # An inline UNIQUE in CREATE TABLE / ADD COLUMN: PostgreSQL names it <table>_<col>_key.
         constraints.append(o.ConstraintDef("unique", f"{model.table}_{f.column}_key",
                                            (f.column,)))
-    # A model outside the project (Django's contrib apps, a third-party app) has its table
-    # made by migrations the history does not hold: its foreign key is left out rather
-    # than reported as pointing at a table that does not exist.
-    if f.target is not None and f.field_class in RELATION_FIELDS and \
-            f.target in state.models:
-        target = state.models[f.target]
-        pk = target.pk() if target is not None else None
-        ref_col = pk.column if pk is not None and pk.column else "id"
-        ref_table = target.qname if target is not None else QName.of("?")
-        name = index_name(model.table, [f.column],
-                          f"_fk_{ref_table.name}_{ref_col}")
-        constraints.append(o.ConstraintDef("foreign", name, (f.column,), ref_table,
-                                           (ref_col,), deferrable=True))
+    fk = foreign_key(model, f, state)
+    if fk is not None:
+        constraints.append(fk)
     if f.db_index:
-        indexes.append(o.CreateIndex(span=span, name=QName.of(index_name(
-            model.table, [f.column])), table=model.qname, columns=(f.column,)))
+        f.index_name = f.index_name or index_name(model.table, [f.column])
+        indexes.append(o.CreateIndex(span=span, name=QName.of(f.index_name),
+                                     table=model.qname, columns=(f.column,)))
     if (f.db_index or f.unique) and not f.primary_key and f.type.name in ("varchar", "text"):
         # A second index with varchar_pattern_ops/text_pattern_ops, for LIKE 'x%' lookups.
         indexes.append(o.CreateIndex(span=span, name=QName.of(index_name(
@@ -207,6 +283,15 @@ def _create_model(call: Call, ctx: Context) -> Translated:
     table = db_table or f"{ctx.app}_{name.lower()}"
     model = ModelState(ctx.app, name.lower(), table, db_table is None)
     ctx.state.models[f"{ctx.app}.{name.lower()}"] = model
+    model.managed = options.get("managed") is not False
+    model.proxy = options.get("proxy") is True
+    bases = call.kwargs.get("bases")
+    if options.get("proxy") is True and isinstance(bases, tuple) and bases and \
+            isinstance(bases[0], str) and "." in bases[0]:
+        # A proxy is its concrete model's table: relations to it point there.
+        concrete = ctx.state.target(ctx.app, bases[0])
+        if concrete is not None:
+            model.table, model.fields = concrete.table, dict(concrete.fields)
     fields = call.arg(1, "fields")
     for item in fields if isinstance(fields, list | tuple) else []:
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
@@ -234,8 +319,13 @@ def _create_model(call: Call, ctx: Context) -> Translated:
             up.append(op)
     for value in _list(options.get("constraints")):
         up += _constraint(model, value, call.span, False)
-    down = o.DropTable(span=call.span, tables=(model.qname,), cascade=True)
-    return Translated(_one(call, *up), _one(call, down))
+    joins = [f.join for f in model.fields.values() if f.join is not None]
+    for join in joins:  # `create_model` makes them last, each as a model of its own
+        up += m2m.create(join, model, ctx.state, call.span)
+    down = [m2m.drop(j, call.span, DJANGO) for j in joins]
+    down.append(o.DropTable(span=call.span, tables=(model.qname,), cascade=True,
+                            cascade_by=DJANGO))
+    return Translated(_one(call, *up), _one(call, *down))
 
 
 def _together(value: object) -> list[tuple[str, ...]]:
@@ -266,8 +356,12 @@ def _delete_model(call: Call, ctx: Context) -> Translated:
     ctx.state.models.pop(f"{ctx.app}.{model.name}", None)
     columns = tuple(f.column_def for f in model.fields.values() if f.column_def is not None)
     recreate = o.CreateTable(span=call.span, table=model.qname, columns=columns)
-    drop = o.DropTable(span=call.span, tables=(model.qname,), cascade=True)
-    return Translated(_one(call, drop), _one(call, recreate))
+    # `delete_model` drops the model's join tables first, then its table.
+    up: list[o.Operation] = [m2m.drop(f.join, call.span, DJANGO)
+                             for f in model.fields.values() if f.join is not None]
+    up.append(o.DropTable(span=call.span, tables=(model.qname,), cascade=True,
+                          cascade_by=DJANGO))
+    return Translated(_one(call, *up), _one(call, recreate))
 
 
 def _rename_model(call: Call, ctx: Context) -> Translated:
@@ -278,12 +372,16 @@ def _rename_model(call: Call, ctx: Context) -> Translated:
     old_table = model.qname
     model.name = new.lower()
     ctx.state.models[f"{ctx.app}.{new.lower()}"] = model
-    if not model.default_table:
-        return Translated()
-    model.table = f"{ctx.app}_{new.lower()}"
-    return Translated(
-        _one(call, o.RenameTable(span=call.span, table=old_table, new_name=model.table)),
-        _one(call, o.RenameTable(span=call.span, table=model.qname, new_name=old_table.name)))
+    up: list[o.Operation] = []
+    if model.default_table:
+        model.table = f"{ctx.app}_{new.lower()}"
+        up.append(o.RenameTable(span=call.span, table=old_table, new_name=model.table))
+    up += m2m.rename_model(model, old.lower(), ctx.state, call.span)
+    # The way back is Django's RenameModel the other way, which the up path does not need
+    # to model: only the table's own rename is kept for it.
+    down = [o.RenameTable(span=call.span, table=model.qname, new_name=old_table.name)] \
+        if model.default_table else []
+    return Translated(_one(call, *up), _one(call, *down))
 
 
 def _alter_model_table(call: Call, ctx: Context) -> Translated:
@@ -294,8 +392,11 @@ def _alter_model_table(call: Call, ctx: Context) -> Translated:
     model.table = table or f"{ctx.app}_{model.name}"
     if model.table == old_table.name:
         return Translated()
+    up: list[o.Operation] = [o.RenameTable(span=call.span, table=old_table,
+                                           new_name=model.table)]
+    up += m2m.rename_model(model, model.name, ctx.state, call.span)
     return Translated(
-        _one(call, o.RenameTable(span=call.span, table=old_table, new_name=model.table)),
+        _one(call, *up),
         _one(call, o.RenameTable(span=call.span, table=model.qname, new_name=old_table.name)))
 
 
@@ -309,6 +410,9 @@ def _add_field(call: Call, ctx: Context) -> Translated:
     f = field_state(name, value, model, ctx)
     model.fields[name] = f
     span = call.kw_spans.get("field", call.span)
+    if f.join is not None:
+        return Translated(_one(call, *m2m.create(f.join, model, ctx.state, span)),
+                          _one(call, m2m.drop(f.join, call.span, DJANGO)))
     if f.column_def is None:
         return Translated()
     col = f.column_def
@@ -361,11 +465,16 @@ def _remove_field(call: Call, ctx: Context) -> Translated:
     name = _str(call.arg(1, "name")) or "?"
     f = model.fields.pop(name, None)
     column = f.column if f is not None else name
+    if f is not None and f.join is not None:  # `remove_field`: `delete_model` of the join
+        return Translated(_one(call, m2m.drop(f.join, call.span, DJANGO)),
+                          _one(call, *m2m.create(f.join, model, ctx.state, call.span)))
     if f is not None and f.column is None:
         return Translated()
-    # Django drops columns and tables with CASCADE (`sql_delete_column`, `sql_delete_table`):
-    # foreign keys of other tables that use them go too.
-    up = o.DropColumn(span=call.span, table=model.qname, column=column or name, cascade=True)
+    # Django drops columns and tables with CASCADE (`sql_delete_column`, `sql_delete_table`
+    # in `BaseDatabaseSchemaEditor`, which the PostgreSQL backend keeps): views and foreign
+    # keys of other tables that use them go too.
+    up = o.DropColumn(span=call.span, table=model.qname, column=column or name, cascade=True,
+                      cascade_by=DJANGO)
     down = []
     if f is not None and f.column_def is not None:
         down.append(o.AddColumn(span=call.span, table=model.qname, column=f.column_def))
@@ -379,19 +488,25 @@ def _alter_field(call: Call, ctx: Context) -> Translated:
     new = field_state(name, call.arg(2, "field"), model, ctx)
     model.fields[name] = new
     span = call.kw_spans.get("field", call.span)
-    up = _alter(model, old, new, span)
-    down = _alter(model, new, old, call.span) if old is not None else []
+    up = _alter(model, old, new, span, ctx.state)
+    down = _alter(model, new, old, call.span, ctx.state) if old is not None else []
     return Translated(_one(call, *up), _one(call, *down))
 
 
-def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, span: Span
-           ) -> list[o.Operation]:
+def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, span: Span,
+           state: ProjectState) -> list[o.Operation]:
     """What `BaseDatabaseSchemaEditor._alter_field` sends for the difference of two fields."""
     if new is None or new.column is None:
         return []
     table = model.qname
     out: list[o.Operation] = []
     column = new.column
+    altered = old is None or old.signature != new.signature or old.column != new.column
+    # Any change to a relation field drops its foreign key first and makes it again at the
+    # end (`_alter_field`: `fks_dropped`), which validates every row once more.
+    old_fk = foreign_key(model, old, state) if old is not None and altered else None
+    if old_fk is not None and old_fk.name:
+        out.append(o.DropConstraint(span=span, table=table, name=old_fk.name))
     if old is not None and old.column is not None and old.column != new.column:
         out.append(o.RenameColumn(span=span, table=table, column=old.column,
                                   new_name=new.column))
@@ -411,9 +526,29 @@ def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, sp
             "unique", name, (column,))) if new.unique else
             o.DropConstraint(span=span, table=table, name=f"{model.table}_{column}_key"))
     if old is not None and old.db_index != new.db_index:
-        index = QName.of(index_name(model.table, [column]))
-        out.append(o.CreateIndex(span=span, name=index, table=table, columns=(column,))
-                   if new.db_index else o.DropIndex(span=span, names=(index,)))
+        if new.db_index:
+            new.index_name = index_name(model.table, [column])
+            out.append(o.CreateIndex(span=span, name=QName.of(new.index_name), table=table,
+                                     columns=(column,)))
+        else:
+            # Found by its column in the database (`_constraint_names`): the name it was
+            # made under, whatever the table and column are called now.
+            old_name = old.index_name or index_name(model.table, [old.column or column])
+            out.append(o.DropIndex(span=span, names=(QName.of(old_name),)))
+    elif old is not None:
+        new.index_name = old.index_name
+    if old is None:
+        # A field the history never made (an operation it does not model added it): what
+        # Django would drop and make again is not known, so nothing is claimed.
+        return out
+    old_had_fk = foreign_key(model, old, state) is not None
+    if old_fk is not None or not old_had_fk:
+        new.fk_name = None  # made again now, under the name the current tables give it
+        new_fk = foreign_key(model, new, state)
+        if new_fk is not None:
+            out.append(o.AddConstraint(span=span, table=table, constraint=new_fk))
+    else:
+        new.fk_name = old.fk_name
     return out
 
 
@@ -428,6 +563,16 @@ def _rename_field(call: Call, ctx: Context) -> Translated:
                                                     column=old, new_name=new)))
     old_column = f.column
     f.name = new
+    if f.join is not None and f.join.default_table:
+        # The join table is named after the field (`_alter_many_to_many`).
+        old_join = f.join.table
+        f.join.table = m2m.truncate_name(f"{model.table}_{new}")
+        model.fields[new] = f
+        return Translated(
+            _one(call, o.RenameTable(span=call.span, table=QName.of(old_join),
+                                     new_name=f.join.table)),
+            _one(call, o.RenameTable(span=call.span, table=QName.of(f.join.table),
+                                     new_name=old_join)))
     if f.column == old or (f.field_class in RELATION_FIELDS and f.column == f"{old}_id"):
         f.column = new if f.column == old else f"{new}_id"
         if f.column_def is not None:
@@ -631,16 +776,15 @@ def _is_noop(node: object) -> bool:
 
 
 def _run_python(call: Call, ctx: Context) -> Translated:
-    up = o.RawSQL(span=call.span, statement_kind="RunPython", sql=call.code,
-                  reason="Python code (a data migration): not read, not run")
     reverse = call.arg(1, "reverse_code")
-    if reverse is None:
-        return Translated(_one(call, up), [], irreversible=True)
-    if isinstance(reverse, Opaque) and reverse.code.endswith(".noop"):
-        return Translated(_one(call, up))
-    back = o.RawSQL(span=call.span, statement_kind="RunPython", sql=call.code,
-                    reason="Python code (the reverse of a data migration): not read, not run")
-    return Translated(_one(call, up), _one(call, back))
+    noop = isinstance(reverse, Opaque) and reverse.code.endswith(".noop")
+    way_back = "no reverse_code" if reverse is None else (
+        "a reverse that does nothing" if noop else "its reverse_code")
+    # One statement for the call: its reverse is the same call, at the same line, so a
+    # second statement in the down script would only say the same thing twice.
+    up = o.RawSQL(span=call.span, statement_kind=o.DATA_MIGRATION, sql=call.code,
+                  reason=f"Python code (a data migration, {way_back}): not read, not run")
+    return Translated(_one(call, up), [], irreversible=reverse is None)
 
 
 def _create_extension(call: Call, ctx: Context) -> Translated:
@@ -657,7 +801,17 @@ _EXTENSIONS = {"BloomExtension": "bloom", "BtreeGinExtension": "btree_gin",
                "TrigramExtension": "pg_trgm", "UnaccentExtension": "unaccent"}
 
 # Operations that change only Django's model state: nothing reaches the database.
-_STATE_ONLY = frozenset({"AlterModelOptions", "AlterModelManagers"})
+_STATE_ONLY = frozenset({"AlterModelManagers"})
+
+
+def _alter_model_options(call: Call, ctx: Context) -> Translated:
+    """State only. `managed` is one of the options it replaces (absent: the default, True),
+    and decides whether later operations on the model reach the database; turning it on
+    creates no table."""
+    options = call.arg(1, "options")
+    if isinstance(options, dict):
+        _model(call, ctx, "name").managed = options.get("managed") is not False
+    return Translated()
 
 Translator = Callable[[Call, Context], Translated]
 
@@ -681,6 +835,7 @@ _TRANSLATORS: dict[str, Translator] = {
     "ValidateConstraint": _validate_constraint,
     "AlterUniqueTogether": _alter_together,
     "AlterIndexTogether": _alter_together,
+    "AlterModelOptions": _alter_model_options,
     "RunSQL": _run_sql,
     "RunPython": _run_python,
     "CreateExtension": _create_extension,

@@ -19,7 +19,19 @@ from schemagate.model.names import QName
 from schemagate.model.types import TypeRef
 
 # Postgres truncates identifiers at 63 bytes; Django builds names to fit.
-_MAX_NAME = 63
+MAX_NAME = 63
+
+
+@dataclass
+class JoinTable:
+    """The join table of one many-to-many field without `through` (`parse.django.m2m`)."""
+
+    table: str
+    from_column: str
+    to_column: str
+    target: str | None  # "app.model" of the target, None when not a literal
+    default_table: bool  # no db_table: the name follows the model's table and field name
+    db_constraint: bool = True
 
 
 @dataclass
@@ -37,6 +49,14 @@ class FieldState:
     target: str | None = None  # "app.model" of a relation
     default: o.Expr | None = None  # db_default
     column_def: o.ColumnDef | None = None
+    to_field: str | None = None  # the target's field a relation points at (else its key)
+    db_constraint: bool = True  # a relation with a FOREIGN KEY constraint
+    # What Django compares to decide whether AlterField sends anything
+    # (`_field_should_be_altered`): the class and the arguments that reach the database.
+    signature: str = ""
+    fk_name: str | None = None  # the foreign key's name, as made when the field was added
+    index_name: str | None = None  # its `db_index` index's name, likewise
+    join: JoinTable | None = None  # a many-to-many field's own join table
 
 
 @dataclass
@@ -50,6 +70,14 @@ class ModelState:
     constraints: dict[str, o.ConstraintDef] = field(default_factory=dict)
     unique_together: list[tuple[str, ...]] = field(default_factory=list)
     index_together: list[tuple[str, ...]] = field(default_factory=list)
+    managed: bool = True
+    proxy: bool = False
+
+    @property
+    def has_table(self) -> bool:
+        """`managed = False` and proxy models have no table of their own: the schema
+        editor sends nothing for them (`Options.can_migrate`)."""
+        return self.managed and not self.proxy
 
     @property
     def qname(self) -> QName:
@@ -109,11 +137,11 @@ def index_name(table: str, columns: list[str] | tuple[str, ...], suffix: str = "
         digest.update(part.encode())
     hash_suffix = digest.hexdigest()[:8] + suffix
     name = f"{table}_{'_'.join(columns)}_{hash_suffix}"
-    if len(name) <= _MAX_NAME:
+    if len(name) <= MAX_NAME:
         return name
-    if len(hash_suffix) > _MAX_NAME // 3:
-        hash_suffix = hash_suffix[: _MAX_NAME // 3]
-    other = (_MAX_NAME - len(hash_suffix)) // 2 - 1
+    if len(hash_suffix) > MAX_NAME // 3:
+        hash_suffix = hash_suffix[: MAX_NAME // 3]
+    other = (MAX_NAME - len(hash_suffix)) // 2 - 1
     name = f"{table[:other]}_{'_'.join(columns)[:other]}_{hash_suffix}"
     if name[0] == "_" or name[0].isdigit():
         name = f"D{name[:-1]}"

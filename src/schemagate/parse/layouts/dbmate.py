@@ -32,17 +32,22 @@ class Head(NamedTuple):
 def read_head(path: str) -> Head:
     """Whether the file is empty, and its dbmate sections if it has a `-- migrate:up` line."""
     with open(path, "rb") as file:
-        raw = file.read(HEAD_BYTES)
-        more = len(raw) == HEAD_BYTES
-        # Only whole lines: a marker cut at the boundary would lose its options.
-        head = raw[: raw.rfind(b"\n") + 1] if more else raw
-        markers = _markers(head)
-        up = markers.get(b"up")
-        if up is None:
-            return Head(empty=not raw)
-        down = markers.get(b"down")
-        if down is None and more:
-            down = _find_down_marker(file, len(head))
+        return head_of(file)
+
+
+def head_of(file: BinaryIO) -> Head:
+    """`read_head` of an open file."""
+    raw = file.read(HEAD_BYTES)
+    more = len(raw) == HEAD_BYTES
+    # Only whole lines: a marker cut at the boundary would lose its options.
+    head = raw[: raw.rfind(b"\n") + 1] if more else raw
+    markers = _markers(head)
+    up = markers.get(b"up")
+    if up is None:
+        return Head(empty=not raw)
+    down = markers.get(b"down")
+    if down is None and more:
+        down = _find_down_marker(file, len(head))
     return Head(
         empty=False,
         up=_section_mode(up),

@@ -23,6 +23,7 @@ plain ``.sql`` files, and Alembic revisions in a ``versions/`` folder.
 from __future__ import annotations
 
 import errno
+import io
 import os
 import re
 import stat
@@ -44,12 +45,14 @@ from schemagate.parse.layouts import (
     prisma,
 )
 from schemagate.parse.layouts.listing import (
+    Entry,
     Folder,
     Found,
     Key,
     NaturalKey,
     Plan,
     Problems,
+    Virtual,
     leading_digits,
     natural_key,
 )
@@ -71,7 +74,8 @@ class Discovery:
 
 
 def discover(paths: Sequence[str | os.PathLike[str]], *, cwd: Path | None = None,
-             dialect: str = "postgres") -> Discovery:
+             dialect: str = "postgres", virtual: Mapping[str, str] | None = None
+             ) -> Discovery:
     """Find the migrations in `paths` (files and/or folders), in order, with their down scripts.
 
     Folders are walked recursively. Files are classified exactly as a walk of their folder
@@ -80,11 +84,14 @@ def discover(paths: Sequence[str | os.PathLike[str]], *, cwd: Path | None = None
     migration. Relative paths are taken from `cwd` (default: the current directory), and
     every path reported is relative to it when under it, else absolute, with `/` separators.
     Where one folder holds a history per dialect (popx), `dialect`'s history is the one found.
+    `virtual` gives files that exist only in memory (path to text; files a fix made and has
+    not written): each is found as if it were in its folder, beside the files named there.
     """
     if isinstance(paths, str | os.PathLike):  # a lone path is a sequence of characters
         paths = [paths]
     base = os.path.abspath(os.fspath(cwd) if cwd is not None else os.getcwd())
-    finder = _Finder(base, dialect)
+    finder = _Finder(base, dialect, {
+        os.path.abspath(os.path.join(base, p)): text for p, text in (virtual or {}).items()})
     for root in finder.plan(paths):
         if isinstance(root, _FileGroup):
             finder.files(root)
@@ -113,8 +120,14 @@ class _DirResult:
 class _Finder:
     """One discovery run; holds what the run has seen so far, nothing beyond it."""
 
-    def __init__(self, cwd: str, dialect: str) -> None:
+    def __init__(self, cwd: str, dialect: str, virtual: Mapping[str, str] | None = None
+                 ) -> None:
         self._cwd = cwd
+        # Files only in memory, by folder: name to text.
+        self._virtual: dict[str, dict[str, str]] = {}
+        for path, text in (virtual or {}).items():
+            folder, name = os.path.split(path)
+            self._virtual.setdefault(folder, {})[name] = text
         self._dialect = dialect
         self._cwd_prefix = cwd if cwd.endswith(os.sep) else cwd + os.sep
         self._walked: set[tuple[int, int]] = set()
@@ -164,6 +177,8 @@ class _Finder:
                 groups[folder] = _FileGroup(folder, [])
                 roots.append(groups[folder])
             groups[folder].names.append(name)
+        for folder, group in groups.items():  # a new file belongs with the files named
+            group.names.extend(self._virtual.get(folder, ()))
         return roots
 
     def walk(self, root: str) -> None:
@@ -221,6 +236,8 @@ class _Finder:
         except OSError as exc:
             self._problems.error(display, exc)
             return None
+        for name, text in self._virtual.get(path, {}).items():
+            files.setdefault(name, Virtual(name, os.path.join(path, name), text))
         return Folder(path, display, (info.st_dev, info.st_ino), files, subdirs, broken)
 
     def _in_dir(self, d: Folder, wanted: frozenset[str] | None) -> _DirResult:
@@ -445,7 +462,7 @@ class _Finder:
             except OSError as exc:
                 self._problems.error(display, exc)
                 return None
-            if not os.access(entry.path, os.R_OK):
+            if not isinstance(entry, Virtual) and not os.access(entry.path, os.R_OK):
                 self._problems.errors.append(InputError(display, os.strerror(errno.EACCES)))
                 return None
         if empty and not quiet:
@@ -461,8 +478,11 @@ class _Finder:
             return False
 
     def _head(self, d: Folder, name: str) -> dbmate.Head | None:
+        entry = d.files[name]
+        if isinstance(entry, Virtual):
+            return dbmate.head_of(io.BytesIO(entry.text.encode("utf-8")))
         try:
-            return dbmate.read_head(d.files[name].path)
+            return dbmate.read_head(entry.path)
         except OSError as exc:
             self._problems.error(d.show(name), exc)
             return None
@@ -502,9 +522,9 @@ class _Finder:
 
 def _sort_entries(
     entries: Iterable[os.DirEntry[str]], keep: frozenset[str]
-) -> tuple[dict[str, os.DirEntry[str]], list[os.DirEntry[str]], list[os.DirEntry[str]]]:
+) -> tuple[dict[str, Entry], list[os.DirEntry[str]], list[os.DirEntry[str]]]:
     """Files, sub-folders to walk, and .sql names that are neither (dangling links, pipes)."""
-    files: dict[str, os.DirEntry[str]] = {}
+    files: dict[str, Entry] = {}
     subdirs: list[os.DirEntry[str]] = []
     broken: list[os.DirEntry[str]] = []
     for entry in entries:

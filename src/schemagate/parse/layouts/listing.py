@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from schemagate.model.findings import InputError, Notice
 from schemagate.model.migration import Layout, MigrationSource, TransactionMode
@@ -29,6 +29,32 @@ _LEADING_DIGITS = re.compile(r"[0-9]+")
 _DIGIT_RUNS = re.compile(r"([0-9]+)")
 
 
+class Entry(Protocol):
+    """A file of a folder: an `os.DirEntry`, or a `Virtual` file."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+    def stat(self) -> os.stat_result: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Virtual:
+    """A file that exists only in memory (one a fix made and has not written yet), found
+    as if it were on disk."""
+
+    name: str
+    path: str
+    text: str
+
+    def stat(self) -> os.stat_result:
+        size = len(self.text.encode("utf-8"))
+        return os.stat_result((0o100644, 0, 0, 1, 0, 0, size, 0, 0, 0))
+
+
 @dataclass(frozen=True, slots=True)
 class Folder:
     """A listed directory: its entries by kind, and how to show their paths."""
@@ -36,7 +62,7 @@ class Folder:
     path: str  # absolute, for I/O
     display: str
     identity: tuple[int, int]  # (st_dev, st_ino): one folder reached by two paths is one folder
-    files: dict[str, os.DirEntry[str]]
+    files: dict[str, Entry]
     subdirs: list[os.DirEntry[str]]
     broken: list[os.DirEntry[str]]  # .sql entries that are neither file nor folder
 

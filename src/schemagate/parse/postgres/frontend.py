@@ -40,6 +40,8 @@ _NEAR_CHARS = 40
 # Far above what a real migration needs: only a pathological file reaches it.
 PARSE_SECONDS = 300.0
 _COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
+# The `;` after a statement, with the rest of its line when that is blank.
+_TAIL = re.compile(rb"[ \t]*;(?:[ \t]*(?:\r?\n|\Z))?")
 _PSQL_VARIABLE = re.compile(r"(?m)^\s*\\\w+|:'\w+'|:\"\w+\"")
 
 
@@ -61,13 +63,13 @@ def parse_script(source: SourceText, script: Script, dialect: str = "postgres",
     except pg.ParseError as exc:
         statements = _translate(source, _parse_each(source, text, result.errors,
                                                     _error_of(exc)), deadline, result.errors)
-    blocks = transaction_blocks([ops for ops, _ in statements], script.transaction)
+    blocks = transaction_blocks([ops for ops, _, _ in statements], script.transaction)
     # One search of the whole text first: almost no file has an identifier that long.
     check_long = _LONG_WORD.search(source.data) is not None
     result.statements = [
         ParsedStatement(i, sql, ops, block is not None, block,
-                        *(_long_identifiers(sql) if check_long else ((), ())))
-        for i, ((ops, sql), block) in enumerate(zip(statements, blocks, strict=True))
+                        *(_long_identifiers(sql) if check_long else ((), ())), tail)
+        for i, ((ops, sql, tail), block) in enumerate(zip(statements, blocks, strict=True))
     ]
     result.empty = not result.statements and not result.errors
     result.suppressions = [s for s in find_suppressions(text, source.path)]
@@ -99,20 +101,22 @@ def _long_identifiers(sql: str) -> tuple[tuple[str, ...], tuple[tuple[int, int],
 def _translate(
     source: SourceText, raw: Iterable[tuple[int, int, dict[str, Any], int]], deadline: float,
     errors: list[InputError],
-) -> list[tuple[tuple[Operation, ...], str]]:
+) -> list[tuple[tuple[Operation, ...], str, str]]:
     """Each parsed statement (byte start, byte end, node, byte offset its node locations
-    count from) to its operations and its text.
+    count from) to its operations, its text and its tail (`ParsedStatement.tail`).
 
     ``raw`` is consumed as it comes, so that only one piece's parse tree is alive at a time.
     Past the deadline the rest is left unread, with an error where it stopped.
     """
-    statements: list[tuple[tuple[Operation, ...], str]] = []
+    statements: list[tuple[tuple[Operation, ...], str, str]] = []
     for start, end, node, origin in raw:
         sql = source.data[start:end].decode("utf-8", errors="replace").rstrip()
         end = start + len(sql.encode("utf-8"))
         span = source.span(start, end)
         locate = Locator(source, sql, start, origin, span)
-        statements.append((to_ops(node, span, len(statements), sql, locate), sql))
+        tail = _TAIL.match(source.data, end)
+        statements.append((to_ops(node, span, len(statements), sql, locate), sql,
+                           tail[0].decode() if tail else ""))
         if len(statements) % 256 == 0 and time.monotonic() > deadline:
             errors.append(InputError(
                 source.path, f"gave up after the time allowed, at the statement here "

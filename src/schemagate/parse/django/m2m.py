@@ -1,0 +1,131 @@
+"""ManyToManyField join tables: the table Django makes for a many-to-many field without
+`through`.
+
+`create_many_to_many_intermediary_model` gives the field a model of its own, which the
+schema editor creates with the field's model (`create_model`, `add_field`) and drops with it
+(`delete_model`, `remove_field`):
+
+- table `<model's table>_<field name>`, or the field's `db_table`, cut to 63 bytes the way
+  `truncate_name` does (the head, then 4 characters of an md5 of the whole);
+- an automatic key `id`, of the kind the model's own automatic key is;
+- `<model>_id` and `<target model>_id` (`from_<model>_id` and `to_<model>_id` when the field
+  points at its own model), each a `ForeignKey` on `CASCADE`: NOT NULL, a
+  `DEFERRABLE INITIALLY DEFERRED` foreign key unless `db_constraint=False`, and an index;
+- `unique_together` on the two, a `_uniq` constraint.
+
+A field with `through=` names a model of the project's own, made by its own `CreateModel`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from schemagate.model import ops as o
+from schemagate.model.names import QName
+from schemagate.model.span import Span
+from schemagate.model.types import TypeRef
+from schemagate.parse.django.state import (
+    MAX_NAME,
+    JoinTable,
+    ModelState,
+    ProjectState,
+    index_name,
+)
+
+
+def truncate_name(name: str, length: int = MAX_NAME, hash_len: int = 4) -> str:
+    """`django.db.backends.utils.truncate_name`: a name too long keeps its head and ends
+    with a digest of the whole."""
+    if len(name) <= length:
+        return name
+    digest = hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()[:hash_len]
+    return f"{name[:length - hash_len]}{digest}"
+
+
+def join_table(model: ModelState, field_name: str, target_key: str | None,
+               db_table: str | None, db_constraint: bool) -> JoinTable:
+    """The join table of `model.field_name`, pointing at the model `target_key`."""
+    table = truncate_name(db_table or f"{model.table}_{field_name}")
+    from_ = model.name
+    to = target_key.partition(".")[2] if target_key else "?"
+    if to == from_:
+        from_, to = f"from_{from_}", f"to_{to}"
+    return JoinTable(table, f"{from_}_id", f"{to}_id", target_key, db_table is None,
+                     db_constraint)
+
+
+def create(join: JoinTable, model: ModelState, state: ProjectState, span: Span
+           ) -> list[o.Operation]:
+    """CREATE TABLE of the join table, then the index on each of its two columns."""
+    pk = model.pk()
+    key_type = pk.type if pk is not None and pk.column_def is not None and \
+        pk.column_def.identity else TypeRef("int8")
+    target = None
+    if join.target is not None:
+        app, _, name = join.target.partition(".")
+        target = model if join.target == f"{model.app}.{model.name}" else \
+            state.model(app, name)
+    columns = [o.ColumnDef("id", key_type, not_null=True, identity=True)]
+    constraints = [o.ConstraintDef("primary", f"{join.table}_pkey", ("id",))]
+    for column, side in ((join.from_column, model), (join.to_column, target)):
+        side_pk = side.pk() if side is not None else None
+        col_type = side_pk.type if side_pk is not None else TypeRef("unknown")
+        columns.append(o.ColumnDef(column, col_type, not_null=True))
+        # A target the history does not hold (a contrib model) keeps its foreign key out,
+        # as for any relation field.
+        if side is not None and join.db_constraint and (
+                side is model or join.target in state.models):
+            ref_col = side_pk.column if side_pk is not None and side_pk.column else "id"
+            constraints.append(o.ConstraintDef(
+                "foreign", index_name(join.table, [column], f"_fk_{side.table}_{ref_col}"),
+                (column,), side.qname, (ref_col,), deferrable=True))
+    pair = [join.from_column, join.to_column]
+    constraints.append(o.ConstraintDef("unique", index_name(join.table, pair, "_uniq"),
+                                       tuple(pair)))
+    table = QName.of(join.table)
+    ops: list[o.Operation] = [o.CreateTable(span=span, table=table, columns=tuple(columns),
+                                            constraints=tuple(constraints))]
+    ops += [o.CreateIndex(span=span, name=QName.of(index_name(join.table, [c])), table=table,
+                          columns=(c,)) for c in pair]
+    return ops
+
+
+def drop(join: JoinTable, span: Span, cascade_by: str) -> o.DropTable:
+    """`delete_model` of the join table: DROP TABLE … CASCADE."""
+    return o.DropTable(span=span, tables=(QName.of(join.table),), cascade=True,
+                       cascade_by=cascade_by)
+
+
+def rename_model(model: ModelState, old_name: str, state: ProjectState, span: Span
+                 ) -> list[o.Operation]:
+    """What RenameModel and AlterModelTable send for join tables
+    (`_alter_many_to_many`): the model's own join tables follow its table's name, and the
+    `<model>_id` column of every join table on the model's side follows its name.
+
+    `model` is already in `state` under its new name and table."""
+    ops: list[o.Operation] = []
+    key, old_key = f"{model.app}.{model.name}", f"{model.app}.{old_name}"
+    for other in state.models.values():
+        for f in other.fields.values():
+            join = f.join
+            if join is None:
+                continue
+            if join.target == old_key:
+                join.target = key
+            if other is model and join.default_table:
+                new_table = truncate_name(f"{model.table}_{f.name}")
+                if new_table != join.table:
+                    ops.append(o.RenameTable(span=span, table=QName.of(join.table),
+                                             new_name=new_table))
+                    join.table = new_table
+            sides = (["from_column"] if other is model else []) + (
+                ["to_column"] if join.target == key else [])
+            for side in sides if old_name != model.name else []:
+                column = getattr(join, side)
+                for prefix in ("", "from_", "to_"):
+                    if column == f"{prefix}{old_name}_id":
+                        renamed = f"{prefix}{model.name}_id"
+                        ops.append(o.RenameColumn(span=span, table=QName.of(join.table),
+                                                  column=column, new_name=renamed))
+                        setattr(join, side, renamed)
+    return ops

@@ -1,0 +1,1 @@
+"""Django migrations through Django's own migration executor, on the scratch database."""

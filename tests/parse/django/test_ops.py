@@ -1,0 +1,310 @@
+"""Django operations to IR: what the PostgreSQL schema editor sends for each of them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from schemagate.lint.engine import lint
+from schemagate.model import ops as o
+from schemagate.model.settings import Settings
+from tests.parse.django.helpers import INITIAL, project, up_ops
+
+
+def test_remove_field_drops_with_cascade_sent_by_django(tmp_path: Path) -> None:
+    later = '''
+    operations = [
+        migrations.RemoveField(model_name="account", name="name"),
+    ]
+'''
+    (drop,) = up_ops(project(tmp_path, INITIAL, later)[1])
+    assert isinstance(drop, o.DropColumn) and drop.cascade and drop.cascade_by == "Django"
+
+
+def test_delete_model_drops_its_table_with_cascade_sent_by_django(tmp_path: Path) -> None:
+    later = '''
+    operations = [
+        migrations.DeleteModel(name="Account"),
+    ]
+'''
+    (drop,) = up_ops(project(tmp_path, INITIAL, later)[1])
+    assert isinstance(drop, o.DropTable) and drop.cascade and drop.cascade_by == "Django"
+
+
+def test_run_python_is_one_statement_whatever_its_reverse(tmp_path: Path) -> None:
+    later = '''
+    operations = [
+        migrations.RunPython(fill, reverse_code=unfill),
+        migrations.RunPython(fill, migrations.RunPython.noop),
+    ]
+'''
+    mig = project(tmp_path, INITIAL, later)[1]
+    raws = up_ops(mig)
+    assert [type(op) for op in raws] == [o.RawSQL, o.RawSQL]
+    assert all(isinstance(op, o.RawSQL) and op.statement_kind == o.DATA_MIGRATION
+               for op in raws)
+    assert mig.down is not None and mig.down.statements == []
+    assert not mig.down.declared_irreversible
+    result = lint(project(tmp_path / "lint", INITIAL, later), Settings(select=("all",)))
+    assert sorted((f.rule, f.span.line) for f in result.findings
+                  if f.span.path.endswith("0002_step.py")) == [
+        ("unmodelled-statement", 10), ("unmodelled-statement", 11)]
+
+
+FK_ADDED = '''
+    operations = [
+        migrations.AddField(
+            model_name="account",
+            name="parent",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.CASCADE, to="shop.account"),
+        ),
+    ]
+'''
+
+
+def test_altering_a_foreign_key_field_drops_its_constraint_and_makes_it_again(
+        tmp_path: Path) -> None:
+    later = '''
+    operations = [
+        migrations.AlterField(
+            model_name="account",
+            name="parent",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, to="shop.account"),
+        ),
+    ]
+'''
+    migs = project(tmp_path, INITIAL, FK_ADDED, later)
+    (fk,) = [c for op in up_ops(migs[1]) if isinstance(op, o.AddColumn)
+             for c in op.constraints]
+    drop, not_null, add = up_ops(migs[2])
+    assert isinstance(drop, o.DropConstraint) and drop.name == fk.name
+    assert isinstance(not_null, o.SetNotNull)
+    assert isinstance(add, o.AddConstraint) and add.constraint == fk
+
+
+def test_a_change_django_does_not_send_leaves_the_foreign_key_alone(tmp_path: Path) -> None:
+    later = '''
+    operations = [
+        migrations.AlterField(
+            model_name="account",
+            name="parent",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.SET_NULL,
+                related_name="children", to="shop.account"),
+        ),
+    ]
+'''
+    assert up_ops(project(tmp_path, INITIAL, FK_ADDED, later)[2]) == []
+
+
+def test_to_field_points_the_foreign_key_at_that_column(tmp_path: Path) -> None:
+    later = '''
+    operations = [
+        migrations.AddField(
+            model_name="account",
+            name="code",
+            field=models.CharField(max_length=12, unique=True, null=True),
+        ),
+        migrations.AlterField(
+            model_name="account",
+            name="parent",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.CASCADE, to="shop.account",
+                to_field="code"),
+        ),
+    ]
+'''
+    ops = up_ops(project(tmp_path, INITIAL, FK_ADDED, later)[2])
+    alter_type = next(op for op in ops if isinstance(op, o.AlterColumnType))
+    assert str(alter_type.new_type) == "varchar(12)"
+    add = next(op for op in ops if isinstance(op, o.AddConstraint))
+    assert add.constraint.kind == "foreign" and add.constraint.ref_columns == ("code",)
+    assert any(isinstance(op, o.DropConstraint) for op in ops)
+
+
+TAGS = '''
+    operations = [
+        migrations.CreateModel(
+            name="Tag",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False)),
+                ("accounts", models.ManyToManyField(related_name="tags", to="shop.account")),
+            ],
+        ),
+    ]
+'''
+
+
+def test_a_many_to_many_field_makes_its_join_table_as_django_does(tmp_path: Path) -> None:
+    ops = up_ops(project(tmp_path, INITIAL, TAGS)[1])
+    tag, join, from_index, to_index = [op for op in ops
+                                       if isinstance(op, o.CreateTable | o.CreateIndex)]
+    assert isinstance(tag, o.CreateTable) and isinstance(join, o.CreateTable)
+    assert str(join.table) == "public.shop_tag_accounts"
+    assert [(c.name, str(c.type), c.not_null) for c in join.columns] == [
+        ("id", "int8", True), ("tag_id", "int8", True), ("account_id", "int8", True)]
+    kinds = {c.kind: c for c in join.constraints}
+    assert kinds["unique"].columns == ("tag_id", "account_id")
+    # The names `manage.py sqlmigrate` prints for this migration on Django 5.2.
+    assert kinds["unique"].name == "shop_tag_accounts_tag_id_account_id_b7182784_uniq"
+    fks = sorted((c.name, c.columns, str(c.ref_table), c.deferrable)
+                 for c in join.constraints if c.kind == "foreign")
+    assert fks == [
+        ("shop_tag_accounts_account_id_5cc6d05d_fk_shop_account_id", ("account_id",),
+         "public.shop_account", True),
+        ("shop_tag_accounts_tag_id_62bcef89_fk_shop_tag_id", ("tag_id",), "public.shop_tag",
+         True)]
+    assert isinstance(from_index, o.CreateIndex) and isinstance(to_index, o.CreateIndex)
+    assert (from_index.columns, to_index.columns) == (("tag_id",), ("account_id",))
+    assert str(from_index.name) == "public.shop_tag_accounts_tag_id_62bcef89"
+
+
+def test_removing_a_many_to_many_field_drops_its_join_table(tmp_path: Path) -> None:
+    later = '''
+    operations = [
+        migrations.RemoveField(model_name="tag", name="accounts"),
+    ]
+'''
+    (drop,) = up_ops(project(tmp_path, INITIAL, TAGS, later)[2])
+    assert isinstance(drop, o.DropTable) and drop.tables[0].name == "shop_tag_accounts"
+
+
+def test_deleting_a_model_drops_its_join_tables_first(tmp_path: Path) -> None:
+    later = '''
+    operations = [
+        migrations.DeleteModel(name="Tag"),
+    ]
+'''
+    ops = up_ops(project(tmp_path, INITIAL, TAGS, later)[2])
+    assert [op.tables[0].name for op in ops if isinstance(op, o.DropTable)] == [
+        "shop_tag_accounts", "shop_tag"]
+
+
+def test_renames_reach_the_join_table_and_its_columns(tmp_path: Path) -> None:
+    later = '''
+    operations = [
+        migrations.RenameField(model_name="tag", old_name="accounts", new_name="members"),
+        migrations.RenameModel(old_name="Account", new_name="Member"),
+    ]
+'''
+    ops = up_ops(project(tmp_path, INITIAL, TAGS, later)[2])
+    renames = [(type(op).__name__, str(op.table), getattr(op, "column", ""), op.new_name)
+               for op in ops if isinstance(op, o.RenameTable | o.RenameColumn)]
+    assert renames == [
+        ("RenameTable", "public.shop_tag_accounts", "", "shop_tag_members"),
+        ("RenameTable", "public.shop_account", "", "shop_member"),
+        ("RenameColumn", "public.shop_tag_members", "account_id", "member_id")]
+
+
+def test_a_many_to_many_field_with_through_makes_no_table(tmp_path: Path) -> None:
+    later = TAGS.replace('related_name="tags",', 'related_name="tags", through="shop.Link",')
+    ops = up_ops(project(tmp_path, INITIAL, later)[1])
+    assert [type(op) for op in ops] == [o.CreateTable]
+
+
+def test_a_long_join_table_name_is_cut_as_truncate_name_does() -> None:
+    from schemagate.parse.django.m2m import truncate_name
+
+    name = "product_productvarianttranslation_" + "x" * 40
+    cut = truncate_name(name)
+    assert len(cut) == 63 and cut.startswith(name[:59]) and cut != name[:63]
+
+
+def test_an_unmanaged_model_sends_nothing_until_it_is_made_again(tmp_path: Path) -> None:
+    unmanaged = INITIAL.replace(
+        "            ],\n", '            ],\n            options={"managed": False},\n')
+    later = '''
+    operations = [
+        migrations.AddField(model_name="account", name="note", field=models.TextField()),
+        migrations.DeleteModel(name="Account"),
+        migrations.CreateModel(
+            name="Account",
+            fields=[
+                ("id", models.AutoField(auto_created=True, primary_key=True, serialize=False)),
+            ],
+        ),
+    ]
+'''
+    first, second = project(tmp_path, unmanaged, later)
+    assert up_ops(first) == []
+    assert [type(op) for op in up_ops(second)] == [o.CreateTable]
+
+
+def test_a_proxy_model_has_no_table_and_relations_to_it_reach_its_concrete_table(
+        tmp_path: Path) -> None:
+    later = '''
+    operations = [
+        migrations.CreateModel(
+            name="Customer",
+            fields=[],
+            options={"proxy": True, "indexes": [], "constraints": []},
+            bases=("shop.account",),
+        ),
+        migrations.CreateModel(
+            name="Order",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False)),
+                ("customer", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE,
+                                               to="shop.customer")),
+            ],
+        ),
+    ]
+'''
+    create, _index = up_ops(project(tmp_path, INITIAL, later)[1])
+    assert isinstance(create, o.CreateTable) and str(create.table) == "public.shop_order"
+    (fk,) = [c for c in create.constraints if c.kind == "foreign"]
+    assert str(fk.ref_table) == "public.shop_account"
+
+
+def test_a_model_made_again_with_a_table_gets_it_though_an_unmanaged_one_stood_before(
+        tmp_path: Path) -> None:
+    unmanaged = INITIAL.replace(
+        "            ],\n", '            ],\n            options={"managed": False},\n')
+    later = '''
+    operations = [
+        migrations.CreateModel(
+            name="Account",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False)),
+            ],
+        ),
+    ]
+'''
+    assert [type(op) for op in up_ops(project(tmp_path, unmanaged, later)[1])] == [
+        o.CreateTable]
+
+
+def test_an_index_dropped_by_alter_field_is_the_one_made_under_the_old_names(
+        tmp_path: Path) -> None:
+    later = '''
+    operations = [
+        migrations.RenameModel(old_name="Account", new_name="Member"),
+        migrations.AlterField(
+            model_name="member",
+            name="parent",
+            field=models.CharField(max_length=40, null=True),
+        ),
+    ]
+'''
+    migs = project(tmp_path, INITIAL, FK_ADDED, later)
+    made = next(op for op in up_ops(migs[1]) if isinstance(op, o.CreateIndex))
+    dropped = next(op for op in up_ops(migs[2]) if isinstance(op, o.DropIndex))
+    assert made.name is not None and made.name.name.startswith("shop_account_parent_id_")
+    assert dropped.names == (made.name,)
+
+
+def test_altering_a_field_the_history_never_made_claims_no_foreign_key(
+        tmp_path: Path) -> None:
+    later = '''
+    operations = [
+        migrations.AlterField(
+            model_name="account",
+            name="locale",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT,
+                                    to="shop.account"),
+        ),
+    ]
+'''
+    ops = up_ops(project(tmp_path, INITIAL, later)[1])
+    assert not any(isinstance(op, o.AddConstraint | o.DropConstraint) for op in ops)
