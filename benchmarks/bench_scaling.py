@@ -6,7 +6,7 @@ time, CPU time and peak RSS of each size with its ratio to size n. Linear cost d
 each step (ratios 2, 4, 8); a quadratic term shows as ratios growing towards 4, 16, 64.
 
     python benchmarks/bench_scaling.py                       # script: 4k..32k statements
-    python benchmarks/bench_scaling.py --kind history --n 1000
+    python benchmarks/bench_scaling.py --kind history --n 1000 --cold   # --no-cache
     python benchmarks/bench_scaling.py --kind script --n 40000 --steps 3   # up to ~20 MB
     python benchmarks/bench_scaling.py --write               # ... and update BENCHMARKS.md
 """
@@ -52,7 +52,8 @@ def make_input(kind: str, n: int, folder: Path) -> Path:
     return path
 
 
-def measure(kind: str, n: int, steps: int, runs: int) -> list[tuple[int, int, Series]]:
+def measure(kind: str, n: int, steps: int, runs: int, cold: bool = False
+            ) -> list[tuple[int, int, Series]]:
     schemagate = executable("schemagate")
     if schemagate is None:
         raise SystemExit("schemagate is not on PATH (pip install -e .)")
@@ -65,9 +66,12 @@ def measure(kind: str, n: int, steps: int, runs: int) -> list[tuple[int, int, Se
                 target = make_input(kind, size, scratch)
                 nbytes = (target.stat().st_size if target.is_file() else
                           sum(p.stat().st_size for p in target.rglob("*.sql")))
+                no_cache = ("--no-cache",) if cold else ()
                 command = Command(str(size), (schemagate, "lint", str(target), "--format",
-                                              "json", "-o", str(scratch / "out.json")),
-                                  f"schemagate lint {target.name} --format json")
+                                              "json", "-o", str(scratch / "out.json"),
+                                              *no_cache),
+                                  f"schemagate lint {target.name} --format json "
+                                  + " ".join(no_cache))
                 series = run_alternating(launcher, [command], runs, warmup=0)[0]
                 rows.append((size, nbytes, series))
                 print(f"{size:>8} {nbytes / 1e6:8.2f} MB  {series.median:8.2f} s  "
@@ -112,14 +116,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=3, help="doublings after n (default 3)")
     ap.add_argument("--runs", type=int, default=3, help="runs per size (default 3)")
     ap.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    ap.add_argument("--cold", action="store_true",
+                    help="lint with --no-cache (every run parses and folds everything)")
     args = ap.parse_args(argv)
     n = args.n or (4000 if args.kind == "script" else 1000)
-    rows = measure(args.kind, n, args.steps, args.runs)
+    rows = measure(args.kind, n, args.steps, args.runs, args.cold)
     table = markdown(args.kind, rows)
     print(table)
     if args.write:
         shown = " ".join(["python benchmarks/bench_scaling.py", "--kind", args.kind, "--n",
-                          str(n), "--steps", str(args.steps), "--runs", str(args.runs)])
+                          str(n), "--steps", str(args.steps), "--runs", str(args.runs)]
+                         + (["--cold"] if args.cold else []))
         write(args.kind, table, shown)
     return 0
 

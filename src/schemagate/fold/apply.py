@@ -135,7 +135,16 @@ def constraint_name(table: QName, con: o.ConstraintDef) -> str:
 
 def _constraint(table: QName, con: o.ConstraintDef, migration: str) -> Constraint:
     return Constraint(constraint_name(table, con), con.kind, con.columns, con.ref_table,
-                      con.ref_columns, con.expr, not con.not_valid, migration)
+                      con.ref_columns, _kept(con.expr), not con.not_valid, migration)
+
+
+def _kept(expr: o.Expr | None) -> o.Expr | None:
+    """An expression as the catalog keeps it: without its span. A parsed span is worked out
+    lazily from the whole file it was read from, and the catalog outlives every migration's
+    parse; rules read an expression's span from the operation, never from the catalog."""
+    if expr is None or expr.span is None:
+        return expr
+    return replace(expr, span=None)
 
 
 def _add_constraints(
@@ -194,7 +203,7 @@ def _owned_sequences(catalog: Catalog, table: QName, column: Column, migration: 
 
 
 def _column(c: o.ColumnDef) -> Column:
-    return Column(c.name, c.type, c.not_null, c.default, c.identity, c.generated)
+    return Column(c.name, c.type, c.not_null, _kept(c.default), c.identity, _kept(c.generated))
 
 
 # --- handlers -----------------------------------------------------------------------
@@ -347,7 +356,7 @@ def _drop_not_null(cat: Catalog, op: o.DropNotNull, mig: str) -> None:
 
 
 def _set_default(cat: Catalog, op: o.SetDefault, mig: str) -> None:
-    _update_column(cat, op.table, op.column, default=op.default)
+    _update_column(cat, op.table, op.column, default=_kept(op.default))
 
 
 def _add_constraint(cat: Catalog, op: o.AddConstraint, mig: str) -> None:

@@ -4,6 +4,12 @@ For every operation, the rules that declared its type see the schema as it is ju
 it; then the fold applies it. A down script is checked against the schema after its up
 script, with the same record of what the migration created, so that a down that drops what
 its up created is not reported as destroying data.
+
+A history streams through: each migration is parsed (when deferred), linted, and dropped;
+what outlives it is compact — its findings (spans resolved), the folded catalog, and
+`HistoryState`'s digests for the rules that judge the history as a whole. So a run's memory
+follows its largest migration and its schema, not the size of the history. The same state,
+saved after a migration (`Checkpoints`), lets a later run on an unchanged prefix start there.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import bisect
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from typing import Any, Protocol, cast
 
 from schemagate.fold import apply, materialize
 from schemagate.lint.suppress import ScriptSuppressions
@@ -20,6 +27,8 @@ from schemagate.model.catalog import Catalog
 from schemagate.model.errors import SchemagateError
 from schemagate.model.findings import Finding, InputError, Notice, Severity
 from schemagate.model.migration import (
+    DeferredMigration,
+    MigrationSource,
     ParsedMigration,
     ParsedScript,
     joined_migration,
@@ -31,6 +40,7 @@ from schemagate.model.span import Span
 from schemagate.model.statement_locks import lock_for, op_tables
 from schemagate.model.stats import TableStats
 from schemagate.rules.context import MigrationContext, MigrationState, RuleContext
+from schemagate.rules.history import UnknownObjects
 from schemagate.rules.registry import Hit, Rule, all_rules, resolve
 
 
@@ -99,11 +109,12 @@ class _Engine:
     by_op: dict[type, list[Rule]] = field(default_factory=dict)
     dialect_rules: dict[str, dict[type, list[Rule]]] = field(default_factory=dict)
     result: LintResult = field(default_factory=LintResult)
-    # Per migration (by id): its statements' spans, sorted by where they start.
-    statement_spans: dict[int, list[tuple[tuple[str, int, int], Span]]] = field(
-        default_factory=dict)
-    # The history being linted, in order: a fix that adds a migration after one reads it.
-    history: Sequence[ParsedMigration] = ()
+    # The migration being linted: its statements' spans, sorted by where they start (made
+    # when a migration-level finding first needs them).
+    current_starts: StatementStarts | None = None
+    # The history being linted, in order (parsed or not: a rule reads only what discovery
+    # says of the others): a fix that adds a migration after one reads it.
+    history: Sequence[ParsedMigration | DeferredMigration] = ()
 
     def __post_init__(self) -> None:
         for r in self.rules:
@@ -137,7 +148,8 @@ class _Engine:
                 severity = self.size_severity(r, hit, severity, existing, facts)
         return Finding(r.id, r.family, severity, hit.message, span, r.fix, mig.name, sql,
                        hit.object, lock, facts,
-                       statement_span=op.span if op is not None else None, fix=hit.fix)
+                       statement_span=op.span.resolved() if op is not None else None,
+                       fix=hit.fix)
 
     def size_severity(self, r: Rule, hit: Hit, severity: Severity, tables: list[QName],
                       facts: dict[str, object]) -> Severity:
@@ -192,22 +204,10 @@ class _Engine:
                     self.result.findings.append(self.finding(r, hit, mig, None, ""))
 
     def statement_around(self, mig: ParsedMigration, span: Span) -> Span | None:
-        """The span of the statement a migration-level finding points into, if any (found by
-        bisection: a long script has many findings)."""
-        starts = self.statement_spans.get(id(mig))
-        if starts is None:
-            whole = [st.ops[0].span for script in (mig.up, mig.down) if script is not None
-                     for st in script.statements if st.ops]
-            starts = self.statement_spans[id(mig)] = sorted(
-                ((s.path, s.line, s.column), s) for s in whole)
-        i = bisect.bisect_right(starts, (span.path, span.line, span.column),
-                                key=lambda item: item[0]) - 1
-        if i < 0:
-            return None
-        whole_span = starts[i][1]
-        inside = whole_span.path == span.path and (span.end_line, span.end_column) <= (
-            whole_span.end_line, whole_span.end_column)
-        return whole_span if inside else None
+        """The span of the statement a migration-level finding points into, if any."""
+        if self.current_starts is None:
+            self.current_starts = statement_starts(mig)
+        return statement_around(self.current_starts, span)
 
     def run_migration_rules(self, ctx: MigrationContext,
                             members: Sequence[ParsedMigration] = ()) -> None:
@@ -227,25 +227,56 @@ class _Engine:
                         r.id, r.family, self.severity(r, hit),
                         hit.message, span, r.fix, mig.name, "", hit.object,
                         hit.lock, dict(hit.facts),
-                        statement_span=self.statement_around(mig, span), fix=hit.fix))
+                        # The unit's statements hold the member's (spans name their
+                        # files): one sorted list serves every member.
+                        statement_span=self.statement_around(ctx.migration, span),
+                        fix=hit.fix))
 
 
-    def run_folded_rules(self, history: Sequence[ParsedMigration], catalog: Catalog) -> None:
-        """Rules that judge the whole history by the schema it ends with; each hit points
-        into the migration whose file its span names."""
-        by_path = {s.script.path: m for m in history for s in (m.up, m.down) if s is not None}
+    def run_folded_rules(self, sources: Sequence[MigrationSource], state: HistoryState
+                         ) -> None:
+        """Rules that judge the whole history by the schema it ends with, from the digests
+        they took of each migration; each hit points into the migration whose file its span
+        names."""
+        by_path = {s.path: source for source in sources for s in (source.up, source.down)
+                   if s is not None}
         for r in self.rules:
             if r.scope != "folded":
                 continue
-            for hit in r.check(history, catalog, self.settings):
-                mig = by_path.get(hit.span.path) if hit.span is not None else None
-                if mig is None or hit.span is None or not applies(r, mig) or (
-                        self.report is not None and mig.name not in self.report):
+            for hit in r.check(state.collected.get(r.id, {}), state.catalog, self.settings):
+                source = by_path.get(hit.span.path) if hit.span is not None else None
+                if source is None or hit.span is None or not source_applies(r, source) or (
+                        self.report is not None and source.name not in self.report):
                     continue
+                starts = state.around.get(source)
                 self.result.findings.append(Finding(
                     r.id, r.family, self.severity(r, hit),
-                    hit.message, hit.span.resolved(), r.fix, mig.name, "", hit.object,
-                    hit.lock, dict(hit.facts), statement_span=self.statement_around(mig, hit.span)))
+                    hit.message, hit.span.resolved(), r.fix, source.name, "", hit.object,
+                    hit.lock, dict(hit.facts),
+                    statement_span=statement_around(starts, hit.span) if starts else None))
+
+
+StatementStarts = list[tuple[tuple[str, int, int], Span]]
+
+
+def statement_starts(mig: ParsedMigration) -> StatementStarts:
+    """The spans of the migration's statements, sorted by where they start."""
+    whole = [st.ops[0].span.resolved() for script in (mig.up, mig.down) if script is not None
+             for st in script.statements if st.ops]
+    return sorted(((s.path, s.line, s.column), s) for s in whole)
+
+
+def statement_around(starts: StatementStarts, span: Span) -> Span | None:
+    """The statement a span lies in, if any (found by bisection: a long script has many
+    findings)."""
+    i = bisect.bisect_right(starts, (span.path, span.line, span.column),
+                            key=lambda item: item[0]) - 1
+    if i < 0:
+        return None
+    whole_span = starts[i][1]
+    inside = whole_span.path == span.path and (span.end_line, span.end_column) <= (
+        whole_span.end_line, whole_span.end_column)
+    return whole_span if inside else None
 
 
 def _first_span(mig: ParsedMigration) -> Span | None:
@@ -306,14 +337,45 @@ def _track_new(op: o.Operation, state: MigrationState, catalog: Catalog) -> None
             state.former_names[(table, new)] = state.former_names.get((table, col), set()) | {col}
 
 
+@dataclass
+class HistoryState:
+    """What linting a history has kept after its first `position` migrations: all a later
+    migration needs of the earlier ones. Plain data, so that it can be cached."""
+
+    catalog: Catalog
+    uses_down: bool
+    unknown: UnknownObjects | None = None
+    position: int = 0
+    statements: int = 0
+    findings: list[Finding] = field(default_factory=list)  # filled when saved
+    # Folded rules' digests: rule id → migration name → digest.
+    collected: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The statement spans of the migrations a folded rule's digest points into.
+    around: dict[MigrationSource, StatementStarts] = field(default_factory=dict)
+
+
+class Checkpoints(Protocol):
+    """Where `HistoryState`s are kept between runs (lint.foldcache is one)."""
+
+    def resume(self, folder: str, history: Sequence[ParsedMigration | DeferredMigration],
+               uses_down: bool) -> HistoryState | None:
+        """The state after the longest prefix of the history saved before, if any."""
+
+    def wanted(self, folder: str, position: int, total: int) -> bool:
+        """Whether to save the state after the first `position` of `total` migrations."""
+
+    def save(self, folder: str, state: HistoryState) -> None: ...
+
+
 def lint(
-    migrations: Sequence[ParsedMigration],
+    migrations: Sequence[ParsedMigration | DeferredMigration],
     settings: Settings,
     *,
     report: Iterable[str] | None = None,
     catalog: Catalog | None = None,
     stats: Mapping[QName, TableStats] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    checkpoints: Checkpoints | None = None,
 ) -> LintResult:
     """Lint migrations in order, each history (folder) on its own schema.
 
@@ -321,44 +383,98 @@ def lint(
     folded (what a pre-commit hook needs); ``catalog`` is the schema before the first
     migration (the live database, when given); ``stats`` the live tables' sizes;
     ``progress(done, total)`` is called after each migration (the CLI's progress bar).
+    A `DeferredMigration` is parsed when its turn comes and dropped once linted;
+    ``checkpoints`` keeps the state after some migrations, and gives it back.
     """
     engine = _Engine(settings, enabled_rules(settings), set(report) if report is not None
                      else None, severity_overrides(settings), stats or {})
-    histories: dict[str, list[ParsedMigration]] = {}
+    histories: dict[str, list[ParsedMigration | DeferredMigration]] = {}
     for mig in migrations:
         histories.setdefault(mig.source.history, []).append(mig)
-    histories = _history_scope(engine, histories, catalog)  # issue 4: see below
+    histories = _history_scope(engine, histories)
+    total = sum(len(h) for h in histories.values())
     for folder, history in histories.items():
-        start = catalog.copy() if catalog is not None else Catalog()
-        engine.result.catalogs[folder] = _lint_history(
-            engine, history, start, settings, progress,
-            sum(len(h) for h in histories.values()))
-        engine.run_folded_rules(history, engine.result.catalogs[folder])
+        state = _lint_history(engine, folder, history, catalog, progress, total, checkpoints)
+        engine.result.catalogs[folder] = state.catalog
+        engine.run_folded_rules([m.source for m in history], state)
     return engine.result
 
 
-def _lint_history(engine: _Engine, migrations: Sequence[ParsedMigration], catalog: Catalog,
-                  settings: Settings, progress: Callable[[int, int], None] | None = None,
-                  total: int = 0) -> Catalog:
+def _uses_down(history: Sequence[ParsedMigration | DeferredMigration]) -> bool:
+    """Whether any migration of the history has a down path with something in it. A derived
+    down (Django's) is a way back even when nothing of it is written out."""
+    for m in history:
+        if isinstance(m, DeferredMigration):
+            if m.source.down is not None and m.down_has_statements():
+                return True
+        elif m.down is not None and (m.down.statements or m.down.derived):
+            return True
+    return False
+
+
+def _lint_history(engine: _Engine, folder: str,
+                  history: Sequence[ParsedMigration | DeferredMigration],
+                  catalog: Catalog | None, progress: Callable[[int, int], None] | None,
+                  total: int, checkpoints: Checkpoints | None) -> HistoryState:
     migration_rules = any(r.scope == "migration" for r in engine.rules)
-    # A derived down (Django's) is a way back even when nothing of it is written out.
-    uses_down = any(m.down is not None and (m.down.statements or m.down.derived)
-                    for m in migrations)
-    engine.history = migrations
-    for unit in rollback_units(migrations):
+    folded = [r for r in engine.rules if r.scope == "folded" and r.collect is not None]
+    uses_down = _uses_down(history)
+    state = checkpoints.resume(folder, history, uses_down) if checkpoints else None
+    first = len(engine.result.findings)
+    if state is not None:
+        engine.result.findings.extend(state.findings)
+        engine.result.migrations += state.position
+        engine.result.statements += state.statements
+        state.findings = []
+    else:
+        state = HistoryState(catalog.copy() if catalog is not None else Catalog(), uses_down)
+        if any(r.needs_unknown_refs for r in engine.rules):
+            state.unknown = UnknownObjects.starting(catalog)
+    engine.history = history
+    position = 0
+    for items in rollback_units(history):
+        # A state is resumed where a unit starts (the checkpoints keep it so).
+        position += len(items)
+        if position <= state.position:
+            continue
+        unit = [item.parse() if isinstance(item, DeferredMigration) else item
+                for item in items]
         engine.result.migrations += len(unit)
         if progress is not None:
             progress(engine.result.migrations, total)
-        first = len(engine.result.findings)
+        if state.unknown is not None:
+            state.unknown.check(unit)
+        before = len(engine.result.findings)
+        statements = engine.result.statements
+        engine.current_starts = None
         if len(unit) == 1:
-            _lint_migration(engine, unit[0], catalog, settings, migration_rules, uses_down)
+            _lint_migration(engine, unit[0], state.catalog, engine.settings, migration_rules,
+                            uses_down)
         else:
-            _lint_unit(engine, unit, catalog, settings, migration_rules, uses_down)
+            _lint_unit(engine, unit, state.catalog, engine.settings, migration_rules,
+                       uses_down)
         # Findings read in the order the migrations run, each migration's by file and line.
-        engine.result.findings[first:] = sorted(
-            engine.result.findings[first:],
+        engine.result.findings[before:] = sorted(
+            engine.result.findings[before:],
             key=lambda f: (f.span.path, f.span.line, f.span.column, f.rule))
-    return catalog
+        for r in folded:
+            assert r.collect is not None
+            for mig in unit:
+                digest = state.collected.setdefault(r.id, {})[mig.name] = r.collect(mig)
+                if digest and mig.source not in state.around:
+                    # A unit's statement spans are its members' together: a member's own
+                    # are taken apart from them.
+                    starts = engine.current_starts if len(unit) == 1 else None
+                    state.around[mig.source] = starts or statement_starts(mig)
+        engine.current_starts = None
+        state.position = position
+        state.statements += engine.result.statements - statements
+        if checkpoints is not None and checkpoints.wanted(folder, state.position,
+                                                          len(history)):
+            state.findings = engine.result.findings[first:]
+            checkpoints.save(folder, state)
+            state.findings = []
+    return state
 
 
 def _lint_migration(engine: _Engine, mig: ParsedMigration, catalog: Catalog,
@@ -449,28 +565,41 @@ def _joined_states(states: Sequence[MigrationState]) -> MigrationState:
 # in order. Their hits carry a span; the migration reported is the one of that file.
 
 
-def applies(r: Rule, mig: ParsedMigration) -> bool:
+def applies(r: Rule, mig: ParsedMigration | DeferredMigration) -> bool:
     """Whether a rule applies to the migration's SQL dialect (None: to every dialect)."""
-    return r.dialects is None or mig.source.dialect in r.dialects
+    return source_applies(r, mig.source)
 
 
-def _history_scope(engine: _Engine, histories: dict[str, list[ParsedMigration]],
-                   catalog: Catalog | None) -> dict[str, list[ParsedMigration]]:
-    """Join the folders of one Alembic history, put revisions in graph order, note what
-    `unknown-object` needs, and run the history-scope rules."""
-    from schemagate.graph.revisions import has_revisions, merge_histories, order_history
-    from schemagate.rules.history import find_unknown_objects
+def source_applies(r: Rule, source: MigrationSource) -> bool:
+    return r.dialects is None or source.dialect in r.dialects
 
-    if any(has_revisions(h) for h in histories.values()):
-        histories = merge_histories(histories)
+
+def _history_scope(engine: _Engine,
+                   histories: dict[str, list[ParsedMigration | DeferredMigration]]
+                   ) -> dict[str, list[ParsedMigration | DeferredMigration]]:
+    """Join the folders of one Alembic history, put revisions in graph order, and run the
+    history-scope rules. A deferred migration has no revision (only layouts without one are
+    deferred), which is all the graph reads of it: it takes part as it is."""
+    if not any(isinstance(m, ParsedMigration) and m.revision is not None
+               for h in histories.values() for m in h):
+        # No revision anywhere: files run in the order found (and networkx stays unloaded).
+        return _run_history_rules(engine, histories)
+    from schemagate.graph.revisions import merge_histories, order_history
+
+    parsed = cast(dict[str, list[ParsedMigration]], histories)
+    return _run_history_rules(engine, {folder: cast(list[ParsedMigration | DeferredMigration],
+                                                     order_history(history))
+                                       for folder, history in merge_histories(parsed).items()})
+
+
+def _run_history_rules(engine: _Engine,
+                       histories: dict[str, list[ParsedMigration | DeferredMigration]]
+                       ) -> dict[str, list[ParsedMigration | DeferredMigration]]:
     history_rules = [r for r in engine.rules if r.scope == "history"]
-    unknown = any(r.needs_unknown_refs for r in engine.rules)
-    out: dict[str, list[ParsedMigration]] = {}
+    out = histories
     for folder, history in histories.items():
-        history = out[folder] = order_history(history)
-        if unknown:
-            find_unknown_objects(history, catalog)
-        by_path = {s.script.path: m for m in history for s in (m.up, m.down) if s is not None}
+        by_path = {s.path: m for m in history for s in (m.source.up, m.source.down)
+                   if s is not None}
         for r in history_rules:
             for hit in r.check(history, engine.settings):
                 span = hit.span or Span.point(folder)

@@ -15,17 +15,19 @@ parsed are data, in the result's `errors`, as is a path that holds no migrations
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, overload
 
 from schemagate.lint.engine import LintResult, lint
 from schemagate.model.findings import InputError, Notice
-from schemagate.model.migration import ParsedMigration
+from schemagate.model.migration import DeferredMigration, ParsedMigration
 from schemagate.model.settings import Settings
 
 if TYPE_CHECKING:
+    from schemagate.lint.foldcache import FoldCache
     from schemagate.parse.cache import ParseCache
+    from schemagate.parse.load import Deferring
 
 T = TypeVar("T")
 
@@ -40,16 +42,47 @@ class Progress(Protocol):
     def relabel(self, label: str) -> None: ...
 
 
-@dataclass
 class LintRun:
-    """A lint run: its result, and what the reports need besides it."""
+    """A lint run: its result, and what the reports need besides it.
 
-    result: LintResult
-    migrations: list[ParsedMigration]
-    stats: Any = None  # diff.stats' table sizes, when a live database was read
+    The lint streams through the migrations and keeps none of them parsed; `migrations`
+    parses them again (through the parse cache) for the reports that show them, when asked.
+    """
+
+    def __init__(self, result: LintResult, migrations: Callable[[], list[ParsedMigration]],
+                 stats: Any = None) -> None:
+        self.result = result
+        self.stats = stats  # diff.stats' table sizes, when a live database was read
+        self.migrations: Sequence[ParsedMigration] = _Reloaded(migrations)
 
     def exit_code(self, settings: Settings) -> int:
         return self.result.exit_code(settings.fail_on)
+
+
+class _Reloaded(Sequence[ParsedMigration]):
+    """The run's migrations, parsed again the first time anything reads them (only the
+    reports that show each migration do: a plain lint never pays for it)."""
+
+    def __init__(self, load: Callable[[], list[ParsedMigration]]) -> None:
+        self._load = load
+        self._loaded: list[ParsedMigration] | None = None
+
+    def _items(self) -> list[ParsedMigration]:
+        if self._loaded is None:
+            self._loaded = self._load()
+        return self._loaded
+
+    @overload
+    def __getitem__(self, index: int) -> ParsedMigration: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[ParsedMigration]: ...
+
+    def __getitem__(self, index: int | slice) -> ParsedMigration | Sequence[ParsedMigration]:
+        return self._items()[index]
+
+    def __len__(self) -> int:
+        return len(self._items())
 
 
 def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
@@ -70,8 +103,11 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
 
         raise PendingError("--pending reads what was applied from the database: give --db URL")
     from schemagate.parse.layouts.discover import discover
-    from schemagate.parse.load import load_migrations
+    from schemagate.parse.load import defer_migrations, load_migrations
 
+    # Copied: a caller may change its dict after the run (`lint --fix` between passes), and
+    # the run reads these texts again when a report asks for the migrations.
+    overrides = dict(overrides) if overrides else None
     baseline = _baseline(settings.baseline)  # a bad file fails before the work, not after
     # A file a fix made exists only in `overrides` until --fix writes it: found all the same.
     found = discover(list(paths) or ["."], dialect=settings.dialect, virtual=overrides)
@@ -79,11 +115,12 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
     if settings.dialect != "postgres":
         sources = [replace(s, dialect=settings.dialect) if s.dialect == "postgres" else s
                    for s in sources]
+    cache = _parse_cache(settings)
     tracked = progress.track(sources, len(sources)) if progress else sources
-    loaded = load_migrations(tracked, variables=settings.variables,
-                             transactions=settings.transactions,
-                             fill_placeholders=settings.fill_placeholders,
-                             cache=_parse_cache(settings), overrides=overrides)
+    loaded = defer_migrations(tracked, variables=settings.variables,
+                              transactions=settings.transactions,
+                              fill_placeholders=settings.fill_placeholders, cache=cache,
+                              overrides=overrides)
     stats = _table_stats(db) if db else None
     report = _report(sources, changed_since)
     state = _pending(db, loaded.migrations) if pending and db else None
@@ -91,7 +128,15 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
         report = state.names if report is None else report & state.names
     if progress:
         progress.relabel("linting")
-    result = lint(loaded.migrations, settings, stats=stats, report=report, progress=progress)
+    # A live database's table sizes change the findings: such a run is never cached.
+    folds = (_fold_cache(settings, loaded, report, overrides) if cache is not None and not db
+             else None)
+    result = lint(loaded.migrations, settings, stats=stats, report=report, progress=progress,
+                  checkpoints=folds)
+    if cache is not None:
+        cache.prune()
+    if folds is not None:
+        folds.store.prune()
     result.errors = found.errors + loaded.errors
     result.notices = found.notices + loaded.notices + _size_notices(stats)
     if state is not None and db:
@@ -110,15 +155,24 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
             result.errors.append(InputError(
                 where, "no migrations found: is this the migrations folder, in a layout "
                 "schemagate reads? (--allow-empty or `allow-empty = true` accepts it)"))
-    return LintRun(result, loaded.migrations, stats)
+
+    def reload() -> list[ParsedMigration]:
+        return load_migrations(sources, variables=settings.variables,
+                               transactions=settings.transactions,
+                               fill_placeholders=settings.fill_placeholders,
+                               cache=_parse_cache(settings), overrides=overrides).migrations
+
+    return LintRun(result, reload, stats)
 
 
-def _pending(db: str, migrations: Sequence[ParsedMigration]) -> Any:
+def _pending(db: str, migrations: Sequence[ParsedMigration | DeferredMigration]) -> Any:
     from schemagate.diff.applied import read_records
     from schemagate.graph.pending import find_pending
 
     records = read_records(db, {m.source.layout for m in migrations})
-    return find_pending(migrations, records)
+    # The record is matched by what discovery and the headers say (name, version, Alembic's
+    # revision), all of which a migration not parsed yet has.
+    return find_pending(cast(Sequence[ParsedMigration], migrations), records)
 
 
 def _pending_messages(result: LintResult, state: Any, db: str) -> None:
@@ -166,6 +220,13 @@ def _report(sources: Sequence[Any], changed_since: str | None) -> set[str] | Non
     except ChangesError as exc:
         raise ChangesError(f"--changed-since: {exc}") from None
     return report_names(sources, changed)
+
+
+def _fold_cache(settings: Settings, loaded: Deferring, report: set[str] | None,
+                overrides: Mapping[str, str] | None) -> FoldCache | None:
+    from schemagate.lint.foldcache import open_fold_cache
+
+    return open_fold_cache(settings, loaded, report, overrides)
 
 
 def _parse_cache(settings: Settings) -> ParseCache | None:

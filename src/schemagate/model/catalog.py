@@ -306,6 +306,12 @@ class _KeyedStore(dict[QName, V]):
             new.changed = set(self.changed)
         return new
 
+    def __reduce__(self) -> tuple[type[Self], tuple[dict[QName, V]]]:
+        # Pickled (the fold cache) as its entries: the secondary map is rebuilt from them,
+        # as pickle's own dict restore would fill the entries before the map exists. What
+        # `changed` records is a run's own business and is not kept.
+        return type(self), (dict(self),)
+
     def _copy_map(self, source: Self) -> None:
         raise NotImplementedError
 

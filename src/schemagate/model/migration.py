@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 from schemagate.model.findings import InputError, Suppression
 from schemagate.model.ops import Operation
@@ -172,10 +172,19 @@ class ParsedMigration:
         return self.source.name
 
 
-def rollback_units(migrations: Sequence[ParsedMigration]) -> list[list[ParsedMigration]]:
+class _Sourced(Protocol):
+    @property
+    def source(self) -> MigrationSource: ...
+
+
+SourcedT = TypeVar("SourcedT", bound=_Sourced)
+
+
+def rollback_units(migrations: Sequence[SourcedT]) -> list[list[SourcedT]]:
     """The migrations in runs that one rollback undoes together: consecutive migrations
-    sharing a `rollback_unit`, every other migration alone, in the order given."""
-    units: list[list[ParsedMigration]] = []
+    sharing a `rollback_unit`, every other migration alone, in the order given (parsed or
+    not: the unit is the source's)."""
+    units: list[list[SourcedT]] = []
     for mig in migrations:
         unit = mig.source.rollback_unit
         if unit is not None and units and units[-1][-1].source.rollback_unit == unit:
@@ -209,3 +218,22 @@ def _joined(scripts: Sequence[ParsedScript]) -> ParsedScript | None:
         body_span=scripts[0].body_span,
         derived=all(s.derived for s in scripts),
     )
+
+
+@dataclass(eq=False)
+class DeferredMigration:
+    """A discovered migration that is parsed only when the engine reaches it, so that a long
+    history is never held parsed all at once: the engine parses it, lints it, keeps what the
+    lint found and lets the parse go. Only for layouts whose order needs no parse (every
+    layout but Alembic's and Django's, which order by revision headers)."""
+
+    source: MigrationSource
+    parse: Callable[[], ParsedMigration]
+    # Whether its down path holds statements (parsing the down script only): a history that
+    # writes down migrations is judged on each missing one, before any is linted.
+    down_has_statements: Callable[[], bool]
+    revision: Revision | None = None  # never known before the parse; kept None
+
+    @property
+    def name(self) -> str:
+        return self.source.name

@@ -49,6 +49,13 @@ def user_cache_root() -> Path:
 
 def open_cache(settings: Settings) -> ParseCache | None:
     """The cache the settings ask for; None when they turn it off or it cannot be set up."""
+    return open_store(settings, f"parse-{FORMAT}", _SOURCE_PACKAGES)
+
+
+def open_store(settings: Settings, name: str, packages: tuple[str, ...]) -> ParseCache | None:
+    """A signed store of its own in the cache folder (``name`` its subfolder), salted with
+    the code of ``packages`` (schemagate's subpackages its entries depend on); None when the
+    settings turn the cache off or it cannot be set up."""
     if not settings.cache:
         return None
     root = user_cache_root()
@@ -56,10 +63,10 @@ def open_cache(settings: Settings) -> ParseCache | None:
     if secret is None:
         return None
     folder = Path(settings.cache_dir) if settings.cache_dir else root
-    return ParseCache(folder / f"parse-{FORMAT}", secret, salt=code_fingerprint())
+    return ParseCache(folder / name, secret, salt=code_fingerprint(packages))
 
 
-def code_fingerprint() -> bytes:
+def code_fingerprint(packages: tuple[str, ...] = _SOURCE_PACKAGES) -> bytes:
     """Names, sizes and mtimes of the code a parse result depends on, without importing it.
 
     The version alone is not enough: a development checkout changes the IR without changing
@@ -67,7 +74,7 @@ def code_fingerprint() -> bytes:
     """
     h = hashlib.blake2b(f"schemagate {__version__} cache format {FORMAT}".encode())
     package = Path(__file__).resolve().parent.parent
-    for name in _SOURCE_PACKAGES:
+    for name in packages:
         for folder, dirs, files in os.walk(package / name):
             dirs.sort()
             for file in sorted(files):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 from schemagate.model.errors import SchemagateError
 from schemagate.model.findings import InputError, Notice
 from schemagate.model.migration import (
+    DeferredMigration,
     MigrationSource,
     ParsedMigration,
     ParsedScript,
@@ -59,6 +60,9 @@ def load_migrations(
     fill_placeholders: bool = False,
     cache: ParseCache | None = None,
     overrides: Mapping[str, str] | None = None,
+    django_states: dict[str, object] | None = None,
+    into: Loaded | None = None,
+    texts: dict[str, SourceText | InputError] | None = None,
 ) -> Loaded:
     """Parse every migration; ``transactions`` overrides a layout's transaction mode, and
     ``fill_placeholders`` fills the placeholders no variable names (each in a notice).
@@ -66,11 +70,14 @@ def load_migrations(
     editor's unsaved buffer).
 
     With a ``cache``, a script whose frontend inputs were seen before is read back from it
-    instead of parsed, and new results are stored in it.
+    instead of parsed, and new results are stored in it. (``django_states``, ``into`` and
+    ``texts`` let `defer_migrations` load one source at a time.)
     """
-    loaded = Loaded(fill_all=fill_placeholders, overrides=overrides or {})
-    texts: dict[str, SourceText | InputError] = {}
-    django_states: dict[str, object] = {}  # per project: its models, file after file
+    loaded = into if into is not None else Loaded(fill_all=fill_placeholders,
+                                                  overrides=overrides or {})
+    texts = texts if texts is not None else {}
+    # Per Django project: its models, file after file.
+    django_states = django_states if django_states is not None else {}
     for source in sources:
         if source.layout == "django":  # in graph order: each file sees the models before it
             frontend = _django_frontend(source, django_states)
@@ -89,9 +96,129 @@ def load_migrations(
         down = _parse(source, source.down, texts, variables, transactions, root, loaded, cache)
         loaded.migrations.append(ParsedMigration(source, up, down))
     loaded.files = len(texts)
-    if cache is not None:
+    if cache is not None and into is None:
         cache.prune()
     return loaded
+
+
+@dataclass
+class Deferring:
+    """Migrations for the engine to parse one at a time (`DeferredMigration`), and what
+    their parsing reports, gathered in the order of the sources whatever order the engine
+    parses them in, so that it reads as `load_migrations` would have said it."""
+
+    migrations: list[ParsedMigration | DeferredMigration] = field(default_factory=list)
+    buckets: list[Loaded] = field(default_factory=list)  # per source, its errors and notices
+    paths: dict[str, bool] = field(default_factory=dict)  # script paths read → unreadable
+    unreadable: dict[str, InputError] = field(default_factory=dict)
+    django_states: dict[str, object] = field(default_factory=dict)
+    # Each deferred migration's bucket: a run that starts from a cached state puts back what
+    # the migrations before it reported (`restore`).
+    bucket_of: dict[DeferredMigration, Loaded] = field(default_factory=dict)
+
+    def reports_of(self, mig: DeferredMigration) -> tuple[list[InputError], list[Notice],
+                                                          dict[str, InputError | None]]:
+        """What parsing the migration reported, and the files it read (None: readable)."""
+        bucket = self.bucket_of[mig]
+        paths = {s.path: self.unreadable.get(s.path) for s in (mig.source.up, mig.source.down)
+                 if s is not None and s.path in self.paths}
+        return list(bucket.errors), list(bucket.notices), paths
+
+    def restore(self, mig: DeferredMigration, errors: list[InputError], notices: list[Notice],
+                paths: dict[str, InputError | None]) -> None:
+        """Put back what `reports_of` said, for a migration this run will not parse."""
+        bucket = self.bucket_of[mig]
+        bucket.errors[:], bucket.notices[:] = errors, notices
+        for path, error in paths.items():
+            self.paths[path] = error is not None
+            if error is not None:
+                self.unreadable[path] = error
+
+    @property
+    def errors(self) -> list[InputError]:
+        return [e for b in self.buckets for e in b.errors]
+
+    @property
+    def notices(self) -> list[Notice]:
+        return [n for b in self.buckets for n in b.notices]
+
+    @property
+    def files(self) -> int:
+        return len(self.paths)
+
+
+def defer_migrations(
+    sources: Iterable[MigrationSource],
+    *,
+    variables: Mapping[str, str] | None = None,
+    transactions: Mapping[str, TransactionMode] | None = None,
+    fill_placeholders: bool = False,
+    cache: ParseCache | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> Deferring:
+    """`load_migrations`, deferred: each migration is parsed when the engine asks for it,
+    except Alembic's and Django's, parsed here because their order is in their headers
+    (Django's also because each file is read against the models of the ones before it)."""
+    out = Deferring()
+    for source in sources:
+        bucket = Loaded(fill_all=fill_placeholders, overrides=overrides or {})
+        out.buckets.append(bucket)
+        if source.layout in ("alembic", "django"):
+            texts: dict[str, SourceText | InputError] = {}
+            loaded = load_migrations([source], variables=variables, transactions=transactions,
+                                     fill_placeholders=fill_placeholders, cache=cache,
+                                     django_states=out.django_states,
+                                     into=bucket, texts=texts)
+            _note_paths(out, texts)
+            out.migrations.append(loaded.migrations.pop())
+            continue
+        later = _Later(out, source, bucket, variables, transactions, cache)
+        deferred = DeferredMigration(source, later.parse, later.has_down)
+        out.bucket_of[deferred] = bucket
+        out.migrations.append(deferred)
+    return out
+
+
+def _note_paths(out: Deferring, texts: Mapping[str, SourceText | InputError]) -> None:
+    for path, text in texts.items():
+        out.paths[path] = isinstance(text, InputError)
+        if isinstance(text, InputError):
+            out.unreadable[path] = text
+
+
+@dataclass
+class _Later:
+    """One deferred migration's parse."""
+
+    out: Deferring
+    source: MigrationSource
+    bucket: Loaded
+    variables: Mapping[str, str] | None
+    transactions: Mapping[str, TransactionMode] | None
+    cache: ParseCache | None
+
+    def _texts(self) -> dict[str, SourceText | InputError]:
+        # A file another migration could not read is reported once, as `load_migrations` does.
+        return {s.path: self.out.unreadable[s.path] for s in (self.source.up, self.source.down)
+                if s is not None and s.path in self.out.unreadable}
+
+    def parse(self) -> ParsedMigration:
+        texts = self._texts()
+        up = _parse(self.source, self.source.up, texts, self.variables, self.transactions,
+                    None, self.bucket, self.cache)
+        down = _parse(self.source, self.source.down, texts, self.variables, self.transactions,
+                      None, self.bucket, self.cache)
+        _note_paths(self.out, texts)
+        return ParsedMigration(self.source, up, down)
+
+    def has_down(self) -> bool:
+        """Whether the down script holds statements; what parsing it reports is not kept
+        here (the whole parse reports it)."""
+        down = _parse(self.source, self.source.down, self._texts(), self.variables,
+                      self.transactions, None, Loaded(fill_all=self.bucket.fill_all,
+                                                      overrides=self.bucket.overrides),
+                      self.cache)
+        return down is not None and bool(down.statements or down.derived)
 
 
 def _django_frontend(source: MigrationSource, states: dict[str, object]) -> FileFrontend:

@@ -10,7 +10,12 @@ from typing import Any, Protocol, TypeVar, cast
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog, Table
 from schemagate.model.findings import Suppression
-from schemagate.model.migration import ParsedMigration, ParsedScript, ParsedStatement
+from schemagate.model.migration import (
+    DeferredMigration,
+    ParsedMigration,
+    ParsedScript,
+    ParsedStatement,
+)
 from schemagate.model.names import QName
 from schemagate.model.settings import Settings
 from schemagate.model.types import TypeRef
@@ -102,7 +107,7 @@ class RuleContext:
     state: MigrationState
     direction: str = "up"
     # The migrations of this history, in the order they run (this one among them).
-    history: Sequence[ParsedMigration] = ()
+    history: Sequence[ParsedMigration | DeferredMigration] = ()
 
     def is_new(self, table: QName) -> bool:
         """True when the table was created earlier in this migration: it holds no data yet."""
@@ -134,10 +139,11 @@ class RuleContext:
     def table(self, name: QName) -> Table | None:
         return self.catalog.tables.get(name)
 
-    def following(self) -> ParsedMigration | None:
-        """The migration that runs right after this one in its history, if any."""
+    def following(self) -> ParsedMigration | DeferredMigration | None:
+        """The migration that runs right after this one in its history, if any (not parsed
+        yet, when the history streams: what discovery says of it is all there is)."""
         for i, mig in enumerate(self.history):
-            if mig is self.migration:
+            if mig.source is self.migration.source:
                 return self.history[i + 1] if i + 1 < len(self.history) else None
         return None
 

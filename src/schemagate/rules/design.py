@@ -6,7 +6,8 @@ the up path only: a down path re-creating what existed is not a new design decis
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 from schemagate.fold import constraint_name
 from schemagate.model import ops as o
@@ -537,9 +538,9 @@ def _covered(columns: tuple[str, ...], indexes: list[tuple[str, ...]]) -> bool:
 
 
 @rule("fk-without-index", family="design", severity="warning", scope="folded",
-      dialects=("postgres", "sqlite"),
+      dialects=("postgres", "sqlite"), collect=lambda mig: fk_clauses(mig),
       aliases=("E15",), fix="CREATE INDEX CONCURRENTLY on the referencing columns")
-def fk_without_index(history: Sequence[ParsedMigration], after: Catalog,
+def fk_without_index(clauses: Mapping[str, tuple[FkClause, ...]], after: Catalog,
                      settings: Settings) -> Iterator[Hit]:
     """A foreign key whose referencing columns no index covers.
 
@@ -583,7 +584,6 @@ def fk_without_index(history: Sequence[ParsedMigration], after: Catalog,
     it concurrently to an existing table with `AddIndexConcurrently` in a non-atomic
     migration (see `create-index-non-concurrently`).
     """
-    by_name = {m.name: m for m in history}
     # Indexes by table name in any schema: a history that names its tables unqualified and
     # its indexes' tables with a schema (search_path) means the same table.
     by_table: dict[str, list[tuple[str, ...]]] = {}
@@ -591,27 +591,36 @@ def fk_without_index(history: Sequence[ParsedMigration], after: Catalog,
         by_table.setdefault(ix.table.name.lower(), []).append(ix.columns)
     for table in after.tables.values():
         fks = [c for c in table.constraints
-               if c.kind == "foreign" and c.columns and c.created_in in by_name]
+               if c.kind == "foreign" and c.columns and c.created_in in clauses]
         if not fks:
             continue
         indexes = by_table.get(table.name.name.lower(), [])
         for fk in fks:
             if _covered(fk.columns, indexes):
                 continue
-            span = _fk_span(by_name[fk.created_in or ""], table.name, fk)
+            span = _fk_span(clauses[fk.created_in or ""], table.name, fk)
             if span is not None:
                 yield Hit(f"foreign key `{fk.name}` on `{table.name}` "
                           f"({', '.join(fk.columns)}) has no index on its columns",
                           object=str(table.name), span=span)
 
 
-def _fk_span(mig: ParsedMigration, table: QName, fk: Constraint) -> Span | None:
-    """The clause of the migration's up path that added the foreign key, by its name (as
-    given, or as PostgreSQL names it): on the key's table, else on the name the table had
-    then (it was renamed since)."""
+@dataclass(frozen=True, slots=True)
+class FkClause:
+    """A foreign key a migration's up path declares, with where it is written."""
+
+    table: QName
+    columns: tuple[str, ...]
+    name: str  # as given, or as PostgreSQL names it
+    span: Span
+
+
+def fk_clauses(mig: ParsedMigration) -> tuple[FkClause, ...]:
+    """The foreign keys of the migration's up path, in order, their spans worked out: the
+    REFERENCES clause or FOREIGN KEY constraint where known, else the statement."""
     if mig.up is None:
-        return None
-    candidates: list[tuple[QName, o.Operation, o.ConstraintDef]] = []
+        return ()
+    found: list[FkClause] = []
     for st in mig.up.statements:
         for op in st.ops:
             match op:
@@ -622,14 +631,19 @@ def _fk_span(mig: ParsedMigration, table: QName, fk: Constraint) -> Span | None:
                     defs = (con,)
                 case _:
                     continue
-            candidates += [(t, op, d) for d in defs if d.kind == "foreign"
-                           and d.columns == fk.columns and constraint_name(t, d) == fk.name]
-    same = [(op, d) for t, op, d in candidates if t == table]
-    chosen = same or [(op, d) for _, op, d in candidates]
-    if not chosen:
-        return None
-    op, con = chosen[-1]  # the REFERENCES clause or FOREIGN KEY constraint, where known
-    return con.span or op.site
+            found += [FkClause(t, d.columns, constraint_name(t, d),
+                               (d.span or op.site).resolved())
+                      for d in defs if d.kind == "foreign"]
+    return tuple(found)
+
+
+def _fk_span(clauses: tuple[FkClause, ...], table: QName, fk: Constraint) -> Span | None:
+    """The clause of the migration's up path that added the foreign key, by its name (as
+    given, or as PostgreSQL names it): on the key's table, else on the name the table had
+    then (it was renamed since)."""
+    candidates = [c for c in clauses if c.columns == fk.columns and c.name == fk.name]
+    chosen = [c for c in candidates if c.table == table] or candidates
+    return chosen[-1].span if chosen else None
 
 
 @rule("enum-type", family="design", severity="info", ops=(o.CreateType,), aliases=("W13",),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 from schemagate.fold import apply
 from schemagate.model import ops as o
@@ -481,27 +482,50 @@ def find_unknown_objects(migrations: Sequence[ParsedMigration],
     whose effect on tables and columns the tool cannot know. The fold here is its own, so
     that `unknown-object` does not depend on what the engine's fold assumed for others.
     """
-    for mig in migrations:  # a second lint of the same migrations starts afresh
-        mig.unknown_refs.clear()
-        mig.unknown_names.clear()
-        mig.unknown_subjects.clear()
-    if not migrations or (start is not None and (start.tables or start.views)):
-        return
-    if not _starts_from_empty(migrations[0]):
-        return
-    catalog = Catalog()
-    for position, unit in enumerate(rollback_units(migrations)):
+    tracker = UnknownObjects.starting(start)
+    for unit in rollback_units(migrations):
+        tracker.check(unit)
+
+
+@dataclass
+class UnknownObjects:
+    """`find_unknown_objects` one unit of rollback at a time, in history order: what it
+    records on a migration depends only on the migrations before it, so the engine can drop
+    each migration once it is linted. Plain data (a catalog and flags), so it can be cached."""
+
+    catalog: Catalog = field(default_factory=Catalog)
+    active: bool = True
+    position: int = 0  # how many units were checked
+
+    @classmethod
+    def starting(cls, start: Catalog | None) -> UnknownObjects:
+        return cls(active=start is None or not (start.tables or start.views))
+
+    def check(self, unit: Sequence[ParsedMigration]) -> None:
+        """One unit of rollback (most often one migration): its ups in order, then its
+        downs, newest first, over what all of its ups made."""
+        for mig in unit:  # a second lint of the same migrations starts afresh
+            mig.unknown_refs.clear()
+            mig.unknown_names.clear()
+            mig.unknown_subjects.clear()
+        first, self.position = self.position == 0, self.position + 1
+        if not self.active:
+            return
+        if first and not _starts_from_empty(unit[0]):
+            self.active = False
+            return
         for mig in unit:
-            if not _check_script(mig, mig.up, "up", catalog):
+            if not _check_script(mig, mig.up, "up", self.catalog):
+                self.active = False
                 return
-            if position == 0 and mig is unit[0] and mig.unknown_refs:
+            if first and mig is unit[0] and mig.unknown_refs:
                 # The first migration uses what it does not create: the history starts from
                 # a schema built elsewhere (a baseline, `create_all()`), not from an empty one.
                 mig.unknown_refs.clear()
                 mig.unknown_subjects.clear()
+                self.active = False
                 return
-        # A unit's downs run newest first, over what all of its ups made.
-        after_up = catalog.copy()
+        after_up = self.catalog.copy()
         for mig in reversed(unit):
             if mig.down is not None and not _check_script(mig, mig.down, "down", after_up):
                 break

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal, TypeVar, overload
@@ -134,6 +134,10 @@ class Rule:
     # declares one still leaves it off a finding where it cannot apply (the layout wraps
     # the statement in a transaction, the PostgreSQL version lacks the form).
     fixable: Fixable | None = None
+    # A folded rule's digest of one migration, taken while the migration's parse is at hand:
+    # the engine drops each migration once it is linted, and hands the folded check these
+    # digests by migration name instead.
+    collect: Callable[[ParsedMigration], Any] | None = None
 
     @property
     def sections(self) -> dict[str, str]:
@@ -156,7 +160,7 @@ OperationCheck = Callable[[OpT, RuleContext], Iterable[Hit]]
 MigrationCheck = Callable[[MigrationContext], Iterable[Hit]]
 SuppressionsCheck = Callable[[ScriptSuppressions, set[str], Settings], Iterable[Hit]]
 HistoryCheck = Callable[[Sequence[ParsedMigration], Settings], Iterable[Hit]]
-FoldedCheck = Callable[[Sequence[ParsedMigration], Catalog, Settings], Iterable[Hit]]
+FoldedCheck = Callable[[Mapping[str, Any], Catalog, Settings], Iterable[Hit]]
 Check = TypeVar("Check", bound=Callable[..., Iterable[Hit]])
 
 
@@ -223,6 +227,7 @@ def rule(
     grows_with_table: bool | None = ..., irreversible: bool = ...,
     needs_unknown_refs: bool = ..., precision: Precision | None = ...,
     sees_unknown: bool = ..., fixable: Fixable | None = ...,
+    collect: Callable[[ParsedMigration], Any],
 ) -> Callable[[FoldedCheck], FoldedCheck]: ...
 
 
@@ -233,6 +238,7 @@ def rule(
     grows_with_table: bool | None = None, irreversible: bool = False,
     needs_unknown_refs: bool = False, precision: Precision | None = None,
     sees_unknown: bool = False, fixable: Fixable | None = None,
+    collect: Callable[[ParsedMigration], Any] | None = None,
 ) -> Callable[[Check], Check]:
     """Declare a rule. ``ops`` lists the operation types an operation-scope rule looks at;
     properties left None take the family's default."""
@@ -252,7 +258,7 @@ def rule(
                               else grows_with_table),
             irreversible=irreversible, needs_unknown_refs=needs_unknown_refs,
             precision=defaults.precision if precision is None else precision,
-            sees_unknown=sees_unknown, fixable=fixable,
+            sees_unknown=sees_unknown, fixable=fixable, collect=collect,
         )
         return func
 

@@ -1,0 +1,140 @@
+"""A cache of linted history prefixes, so that a run over an unchanged history does almost
+no work, and a run after one changed file starts from the migration before it.
+
+After some migrations of a history the engine's `HistoryState` (the folded catalog, the
+findings so far, the digests the history-wide rules keep) is stored under a key that names
+everything the state depends on: the code of every stage it runs, the settings, the
+migrations to report, whether the history has down migrations (a rule over each migration
+reads it), and, in a chain, each migration of the prefix — its discovery record (layout,
+version, transaction mode, paths) and the bytes of its files. A change anywhere changes
+the key of every state after it and of none before it, so a later run resumes from the
+last state saved before its first changed migration; nothing is ever invalidated, old
+entries are pruned when the folder outgrows its limit.
+
+States are kept after the last migration and the two before it (a new migration, or the
+newest one edited: the pre-commit case) and every `STRIDE` migrations (an older one
+edited). Entries use the parse cache's signed, atomically written store, in a folder of
+their own; with `--no-cache`, or a live database (whose table sizes change the findings),
+there is no fold cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import accumulate
+from pathlib import Path
+
+from schemagate.lint.engine import HistoryState
+from schemagate.model.findings import InputError, Notice
+from schemagate.model.migration import (
+    DeferredMigration,
+    MigrationSource,
+    ParsedMigration,
+    rollback_units,
+)
+from schemagate.model.settings import Settings
+from schemagate.parse.cache import ParseCache, open_store
+from schemagate.parse.load import Deferring
+
+# Bump when HistoryState or what it holds changes shape without a code change elsewhere.
+FORMAT = 1
+STRIDE = 512
+# Everything a history state depends on, and every stage that makes one.
+_PACKAGES = ("model", "parse", "fold", "graph", "rules", "lint")
+
+
+@dataclass
+class _Saved:
+    """One entry: the engine's state, and what parsing its migrations reported."""
+
+    state: HistoryState
+    # Per deferred migration of the prefix, in order: errors, notices, files read.
+    reports: list[tuple[list[InputError], list[Notice], dict[str, InputError | None]]]
+
+
+@dataclass
+class FoldCache:
+    """The engine's `Checkpoints`, kept in a signed store; see the module docstring."""
+
+    store: ParseCache
+    loaded: Deferring
+    base: bytes  # the key of everything but the migrations
+    # Texts read in place of files (`lint --fix`'s passes): a migration is keyed by them.
+    overrides: Mapping[str, str] = field(default_factory=dict)
+    chains: dict[str, list[str]] = field(default_factory=dict)  # folder → key per position
+    items: dict[str, Sequence[ParsedMigration | DeferredMigration]] = field(
+        default_factory=dict)
+    resumed: dict[str, int] = field(default_factory=dict)  # folder → position resumed at
+
+    def resume(self, folder: str, history: Sequence[ParsedMigration | DeferredMigration],
+               uses_down: bool) -> HistoryState | None:
+        h = hashlib.blake2b(self.base, digest_size=20)
+        h.update(f"{folder}\0{uses_down}\0".encode())
+        chain = [h.hexdigest()]
+        for mig in history:
+            h.update(_digest(mig.source, self.overrides))
+            chain.append(h.hexdigest())
+        self.chains[folder], self.items[folder] = chain, history
+        # A state is resumed from only where a unit of rollback starts: one saved at the end
+        # of a history whose next, new migration joins the last unit would split it.
+        starts = set(accumulate((len(unit) for unit in rollback_units(history)), initial=0))
+        for position in sorted(_positions(len(history)) & starts, reverse=True):
+            saved = self.store.get(chain[position])
+            if not isinstance(saved, _Saved) or saved.state.position != position:
+                continue
+            deferred = [m for m in history[:position] if isinstance(m, DeferredMigration)]
+            if len(deferred) != len(saved.reports):
+                continue
+            for mig, report in zip(deferred, saved.reports, strict=True):
+                self.loaded.restore(mig, *report)
+            self.resumed[folder] = position
+            return saved.state
+        return None
+
+    def wanted(self, folder: str, position: int, total: int) -> bool:
+        return position in _positions(total) and position > self.resumed.get(folder, 0)
+
+    def save(self, folder: str, state: HistoryState) -> None:
+        history = self.items[folder]
+        reports = [self.loaded.reports_of(m) for m in history[:state.position]
+                   if isinstance(m, DeferredMigration)]
+        self.store.put(self.chains[folder][state.position], _Saved(state, reports))
+
+
+def open_fold_cache(settings: Settings, loaded: Deferring, report: set[str] | None,
+                    overrides: Mapping[str, str] | None = None) -> FoldCache | None:
+    """The fold cache for one lint run; None when the settings turn caching off."""
+    from schemagate.parse.cache import DEFAULT_LIMIT_BYTES
+
+    store = open_store(settings, f"fold-{FORMAT}", _PACKAGES)
+    if store is None:
+        return None
+    store.limit_bytes = DEFAULT_LIMIT_BYTES
+    base = hashlib.blake2b(f"{settings!r}\0{sorted(report) if report is not None else None}"
+                           .encode()).digest()
+    return FoldCache(store, loaded, base, overrides or {})
+
+
+def _positions(total: int) -> set[int]:
+    """The positions whose state is kept: the end, the two before, every STRIDE."""
+    return {p for p in (total, total - 1, total - 2) if p > 0} | set(
+        range(STRIDE, total, STRIDE))
+
+
+def _digest(source: MigrationSource, overrides: Mapping[str, str]) -> bytes:
+    """One migration as a key: its discovery record and its files' bytes (or the text read
+    in place of a file)."""
+    h = hashlib.blake2b(repr(source).encode(), digest_size=20)
+    for script in (source.up, source.down):
+        if script is None:
+            continue
+        if script.path in overrides:
+            h.update(b"\3" + overrides[script.path].encode())
+            continue
+        try:
+            h.update(b"\1" + Path(script.path).read_bytes())
+        except OSError as exc:  # unreadable now: keyed by why, so a fix changes the key
+            h.update(f"\2{type(exc).__name__}".encode())
+    return h.digest()
