@@ -21,10 +21,9 @@ from schemagate.rules.rewrite import (
     StatementText,
     adds_statements,
     alone_in_statement,
-    constraint_name,
     declared_mode,
-    ident,
     indent,
+    not_null_check,
     runs_outside_transaction,
     statement_text,
 )
@@ -207,32 +206,23 @@ def set_not_null(op: o.SetNotNull, ctx: RuleContext) -> Iterator[Hit]:
     yield Hit(f"`SET NOT NULL` on `{op.table}.{op.column}` scans the whole table under an "
               "ACCESS EXCLUSIVE lock", object=f"{op.table}.{op.column}",
               lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True},
-              fix=_not_null_fix(op, ctx, table) or split_fix(ctx, op))
+              fix=_not_null_fix(op, ctx) or split_fix(ctx, op))
 
 
-def _not_null_fix(op: o.SetNotNull, ctx: RuleContext, table: Table | None) -> Fix | None:
+def _not_null_fix(op: o.SetNotNull, ctx: RuleContext) -> Fix | None:
     """The check first, validated in a statement of its own, then SET NOT NULL (which the
     valid check spares its scan, from PostgreSQL 12), then the check dropped. Offered only
     where each new statement commits on its own: in one transaction the VALIDATE would scan
     under the ACCESS EXCLUSIVE lock the ADD took."""
-    if ctx.settings.pg_version < 12 or not adds_statements(ctx) or not alone_in_statement(ctx):
+    if not adds_statements(ctx) or not alone_in_statement(ctx):
         return None
-    text = statement_text(ctx)
-    head = text.altered_table() if text is not None else None
-    if text is None or head is None:
+    found = not_null_check(ctx, op)
+    if found is None:
         return None
-    written, _, last = head
-    at = text.find("SET", last + 1)
-    if at is None or at < 1:
-        return None
-    column = text.tokens[at - 1].text
-    name = constraint_name(op.table.name, op.column, "not_null")
-    if table is not None and any(c.name == name for c in table.constraints):
-        return None
+    text, written, check = found.text, found.written, found.check
     pad = indent(text)
-    check = ident(name)
     return Fix("Check NOT NULL with a validated constraint first", text.inserts(
-        (0, f"{written} ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID;\n"
+        (0, f"{written} ADD CONSTRAINT {check} CHECK ({found.column} IS NOT NULL) NOT VALID;\n"
             f"{pad}{written} VALIDATE CONSTRAINT {check};\n{pad}"),
         (len(text.sql), f";\n{pad}{written} DROP CONSTRAINT {check}")))
 

@@ -220,6 +220,41 @@ def declared_mode(ctx: RuleContext) -> str:
     return ctx.script.script.transaction
 
 
+@dataclass(frozen=True, slots=True)
+class NotNullCheck:
+    """Where `ALTER TABLE … ALTER COLUMN c SET NOT NULL` can become a validated CHECK: the
+    statement as written, its `ALTER TABLE name` and column as written, the token index of
+    its `SET`, and a name the table has no constraint by, ready for new SQL."""
+
+    text: StatementText
+    written: str
+    column: str
+    set_at: int
+    check: str
+
+
+def not_null_check(ctx: RuleContext, op: o.SetNotNull,
+                   st: ParsedStatement | None = None) -> NotNullCheck | None:
+    """The parts of the CHECK-based SET NOT NULL for the statement at hand (or `st`); None
+    before PostgreSQL 12 (whose SET NOT NULL does not use the check) or where the text does
+    not show them."""
+    if ctx.settings.pg_version < 12:
+        return None
+    text = statement_text(ctx, st)
+    head = text.altered_table() if text is not None else None
+    if text is None or head is None:
+        return None
+    written, _, last = head
+    at = text.find("SET", last + 1)
+    if at is None or at < 1:
+        return None
+    name = constraint_name(op.table.name, op.column, "not_null")
+    table = ctx.table(op.table)
+    if table is not None and any(c.name == name for c in table.constraints):
+        return None
+    return NotNullCheck(text, written, text.tokens[at - 1].text, at, ident(name))
+
+
 def adds_statements(ctx: RuleContext) -> bool:
     """Whether statements added before or after the one at hand each run on their own, as
     the statement does: a script sent statement by statement, outside any BEGIN. A tool that

@@ -49,9 +49,8 @@ from schemagate.parse.layouts.following import NewMigration, place
 from schemagate.rules.context import RuleContext
 from schemagate.rules.rewrite import (
     StatementText,
-    constraint_name,
-    ident,
     indent,
+    not_null_check,
     statement_text,
 )
 
@@ -222,29 +221,17 @@ def _not_valid(ctx: RuleContext, st: ParsedStatement, op: o.AddConstraint,
 
 
 def _not_null(ctx: RuleContext, st: ParsedStatement, op: o.SetNotNull, plan: _Plan) -> bool:
-    if ctx.settings.pg_version < 12 or len(st.ops) != 1:
+    found = not_null_check(ctx, op, st) if len(st.ops) == 1 else None
+    if found is None:
         return False
-    text = statement_text(ctx, st)
-    head = text.altered_table() if text is not None else None
-    if text is None or head is None:
-        return False
-    written, _, last = head
-    at = text.find("SET", last + 1)
-    if at is None or at < 1:
-        return False
-    column = text.tokens[at - 1].text
-    name = constraint_name(op.table.name, op.column, "not_null")
-    table = ctx.table(op.table)
-    if table is not None and any(c.name == name for c in table.constraints):
-        return False
-    check = ident(name)
+    text, written, column, check = found.text, found.written, found.column, found.check
     plan.edits.append(text.replace(
         0, len(text.sql),
         f"{written} ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID"))
     plan.validate_up += [f"{written} VALIDATE CONSTRAINT {check}", text.sql,
                          f"{written} DROP CONSTRAINT {check}"]
     plan.validate_down.append([
-        f"{text.sql[:text.tokens[at].start]}DROP NOT NULL",
+        f"{text.sql[:text.tokens[found.set_at].start]}DROP NOT NULL",
         f"{written} ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID"])
     plan.down_first.append(f"{written} DROP CONSTRAINT IF EXISTS {check}")
     return True
