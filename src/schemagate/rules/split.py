@@ -40,7 +40,9 @@ has no place left for its migration.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from schemagate.model import ops as o
 from schemagate.model.fixes import Edit, Fix
@@ -99,30 +101,34 @@ def _build(ctx: RuleContext) -> Split | None:
         for i, op in enumerate(st.ops):
             if isinstance(op, o.CreateTable):
                 created.add(op.table)
-            elif isinstance(op, o.CreateIndex) and not op.concurrently and (
-                    op.table not in created):
-                if not _index(ctx, st, op, plan):
-                    return None
-                if _undercut(op, st.index, later):
-                    return None
-                plan.covers.add((st.index, i))
-            elif isinstance(op, o.AddConstraint) and op.constraint.kind in (
-                    "foreign", "check") and not op.constraint.not_valid and (
-                    op.table not in created):
-                if not _not_valid(ctx, st, op, plan):
-                    return None
-                if _undercut(op, st.index, later):
-                    return None
-                plan.covers.add((st.index, i))
-            elif isinstance(op, o.SetNotNull) and op.table not in created:
-                if not _not_null(ctx, st, op, plan):
-                    return None
-                if _undercut(op, st.index, later):
-                    return None
-                plan.covers.add((st.index, i))
+                continue
+            step = _step_of(op, created)
+            if step is None:
+                continue
+            # Every step must move, and nothing later may lean on what moves: else no split.
+            if not step(ctx, st, op, plan) or _undercut(op, st.index, later):
+                return None
+            plan.covers.add((st.index, i))
     if not plan.covers:
         return None
     return _finish(ctx, plan)
+
+
+def _step_of(op: o.Operation, created: set[object]
+             ) -> Callable[[RuleContext, ParsedStatement, Any, _Plan], bool] | None:
+    """What moves the operation's slow part out, for a slow step on a table the migration
+    did not create; None for any other operation."""
+    if getattr(op, "table", None) in created:
+        return None
+    match op:
+        case o.CreateIndex(concurrently=False):
+            return _index
+        case o.AddConstraint(constraint=con) if con.kind in ("foreign", "check") and (
+                not con.not_valid):
+            return _not_valid
+        case o.SetNotNull():
+            return _not_null
+    return None
 
 
 def _last_changes(statements: list[ParsedStatement]) -> dict[tuple[object, ...], int]:
