@@ -16,10 +16,10 @@ What code scanning reads, and why each piece is here:
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from schemagate import __version__
 from schemagate.lint.engine import LintResult
@@ -33,6 +33,7 @@ from schemagate.lint.fingerprint import (
 from schemagate.model.findings import Finding, Severity
 from schemagate.model.fixes import Fix
 from schemagate.model.text import escape_json
+from schemagate.reports.stream import Stream, iter_json, materialized
 from schemagate.rules.registry import Rule, all_rules, docs_url
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -167,6 +168,13 @@ def sarif_document(result: LintResult, *, root: Path, cwd: Path,
                    category: str | None = None) -> dict[str, Any]:
     """The SARIF log as a dict. ``root`` is the repository root the URIs are relative to,
     ``cwd`` the folder the findings' relative paths start from."""
+    return cast(dict[str, Any], materialized(_document(result, root=root, cwd=cwd,
+                                                       category=category)))
+
+
+def _document(result: LintResult, *, root: Path, cwd: Path,
+              category: str | None = None) -> dict[str, Any]:
+    """The SARIF log, its results a `Stream`: each made when it is written."""
     rules = list(all_rules())
     index = {r.id: i for i, r in enumerate(rules)}
     descriptors = [rule_descriptor(r) for r in rules]
@@ -185,8 +193,8 @@ def sarif_document(result: LintResult, *, root: Path, cwd: Path,
     # one finding does not renumber its neighbours' occurrence indexes.
     prints = fingerprints(result.findings, [artifacts[f.span.path].get("uri", "")
                                             for f in result.findings])
-    results = [_result(f, index[f.rule], fp, artifacts[f.span.path], root, cwd)
-               for f, fp in zip(result.findings, prints, strict=True)]
+    results = Stream(_result(f, index[f.rule], fp, artifacts[f.span.path], root, cwd)
+                     for f, fp in zip(result.findings, prints, strict=True))
     notifications: list[dict[str, Any]] = []
     for e in result.errors:
         note: dict[str, Any] = {"level": "error", "message": {"text": e.message},
@@ -229,9 +237,19 @@ def sarif_document(result: LintResult, *, root: Path, cwd: Path,
 
 def render_sarif(result: LintResult, *, root: Path, cwd: Path,
                  category: str | None = None) -> str:
-    doc = sarif_document(result, root=root, cwd=cwd, category=category)
-    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    return "".join(iter_sarif(result, root=root, cwd=cwd, category=category))
+
+
+def iter_sarif(result: LintResult, *, root: Path, cwd: Path,
+               category: str | None = None) -> Iterator[str]:
+    """`render_sarif`'s text in pieces, a result at a time."""
+    doc = _document(result, root=root, cwd=cwd, category=category)
+    yield from iter_json(doc, indent=2, escape=_escape)
+    yield "\n"
+
+
+def _escape(text: str) -> str:
     # Markup characters only ever occur inside JSON strings, where these escapes mean the
     # same characters: a viewer that pastes a message into HTML cannot be handed a tag.
     return escape_json(text.replace("<", "\\u003c").replace(">", "\\u003e")
-                       .replace("&", "\\u0026")) + "\n"
+                       .replace("&", "\\u0026"))
