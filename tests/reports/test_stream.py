@@ -45,19 +45,24 @@ def test_pieces_join_to_what_json_dumps_writes(indent: int | None) -> None:
         assert materialized(_streamed(rng, doc)) == doc
 
 
-def test_a_stream_is_read_as_it_is_written() -> None:
+@pytest.mark.parametrize("indent", [None, 2])
+def test_a_stream_is_read_as_it_is_written(indent: int | None) -> None:
     made: list[int] = []
 
     def items() -> Any:
-        for i in range(3):
+        for i in range(5000):
             made.append(i)
-            yield {"n": i}
+            yield {"n": i, "text": "x" * 50}
 
-    pieces = iter_json({"findings": Stream(items()), "after": 1}, indent=2)
-    assert next(pieces) == '{\n  "findings": [\n    {\n      "n": 0\n    }'
-    assert made == [0]
-    assert "".join(pieces).endswith('\n  ],\n  "after": 1\n}')
-    assert made == [0, 1, 2]
+    pieces = iter_json({"findings": Stream(items()), "after": 1}, indent=indent)
+    head = next(pieces)
+    assert head.startswith('{\n  "findings": [\n    {\n      "n": 0,' if indent
+                           else '{"findings":[{"n":0,')
+    assert 0 < len(made) < 500
+    text = head + "".join(pieces)
+    assert len(made) == 5000
+    assert json.loads(text)["findings"][4999]["n"] == 4999
+    assert text.endswith('\n  ],\n  "after": 1\n}' if indent else '],"after":1}')
 
 
 def test_escape_is_applied_to_every_piece() -> None:

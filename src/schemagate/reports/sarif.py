@@ -17,7 +17,7 @@ What code scanning reads, and why each piece is here:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -114,7 +114,7 @@ def _region(f: Finding) -> dict[str, Any]:
     return region
 
 
-def _fix(fix: Fix, root: Path, cwd: Path) -> dict[str, Any]:
+def _fix(fix: Fix, artifact: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
     """A finding's fix as code scanning shows a suggested change: per file, the regions
     replaced (an insertion is an empty region) and the text put there. Edit ranges end
     exclusively, as SARIF's endColumn does."""
@@ -125,14 +125,14 @@ def _fix(fix: Fix, root: Path, cwd: Path) -> dict[str, Any]:
                               "endLine": e.end_line, "endColumn": e.end_column},
             "insertedContent": {"text": e.content}})
     return {"description": {"text": fix.title},
-            "artifactChanges": [{"artifactLocation": _artifact(path, root, cwd),
+            "artifactChanges": [{"artifactLocation": artifact(path),
                                  "replacements": replacements}
                                 for path, replacements in changes.items()],
             "properties": {"safe": fix.safe}}
 
 
-def _result(f: Finding, index: int, fingerprint: str, artifact: dict[str, Any],
-            root: Path, cwd: Path) -> dict[str, Any]:
+def _result(f: Finding, index: int, fingerprint: str,
+            artifact: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
     props: dict[str, Any] = {"family": f.family}
     for key in ("migration", "object", "lock"):
         value = getattr(f, key)
@@ -145,20 +145,20 @@ def _result(f: Finding, index: int, fingerprint: str, artifact: dict[str, Any],
         "ruleIndex": index,
         "level": _LEVEL[f.severity],
         "message": {"text": f.message},
-        "locations": [{"physicalLocation": {"artifactLocation": artifact,
+        "locations": [{"physicalLocation": {"artifactLocation": artifact(f.span.path),
                                             "region": _region(f)}}],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
         "properties": props,
     }
     if f.fix is not None:
-        out["fixes"] = [_fix(f.fix, root, cwd)]
+        out["fixes"] = [_fix(f.fix, artifact)]
     if f.suppressed_by is not None:
         sup = f.suppressed_by
         suppression: dict[str, Any] = {"kind": "inSource", "status": "accepted"}
         if sup.reason:
             suppression["justification"] = sup.reason
         suppression["location"] = {"physicalLocation": {
-            "artifactLocation": _artifact(sup.span.path, root, cwd),
+            "artifactLocation": artifact(sup.span.path),
             "region": {"startLine": max(sup.span.line, 1)}}}
         out["suppressions"] = [suppression]
     return out
@@ -186,20 +186,26 @@ def _document(result: LintResult, *, root: Path, cwd: Path,
                                 "defaultConfiguration": {"level": _LEVEL[f.severity]},
                                 "properties": {"tags": [f.family]}})
     artifacts: dict[str, dict[str, Any]] = {}
-    for f in result.findings:
-        if f.span.path not in artifacts:
-            artifacts[f.span.path] = _artifact(f.span.path, root, cwd)
+
+    def artifact(path: str) -> dict[str, Any]:
+        # Worked out once per file (it resolves the path on disk): a long run's findings,
+        # fixes and suppressions name a few hundred files tens of thousands of times.
+        made = artifacts.get(path)
+        if made is None:
+            made = artifacts[path] = _artifact(path, root, cwd)
+        return made
+
     # Fingerprints are computed over every finding, suppressed or not, so that suppressing
     # one finding does not renumber its neighbours' occurrence indexes.
-    prints = fingerprints(result.findings, [artifacts[f.span.path].get("uri", "")
+    prints = fingerprints(result.findings, [artifact(f.span.path).get("uri", "")
                                             for f in result.findings])
-    results = Stream(_result(f, index[f.rule], fp, artifacts[f.span.path], root, cwd)
+    results = Stream(_result(f, index[f.rule], fp, artifact)
                      for f, fp in zip(result.findings, prints, strict=True))
     notifications: list[dict[str, Any]] = []
     for e in result.errors:
         note: dict[str, Any] = {"level": "error", "message": {"text": e.message},
                                 "descriptor": {"id": "input-error"}}
-        location: dict[str, Any] = {"artifactLocation": _artifact(e.path, root, cwd)}
+        location: dict[str, Any] = {"artifactLocation": artifact(e.path)}
         if e.line:
             location["region"] = {"startLine": e.line,
                                   **({"startColumn": e.column} if e.column else {})}

@@ -5,26 +5,54 @@ then one string, it took several times the memory of the findings themselves (ev
 finding as a dict, the text, then its escaped copy). Here the document's long lists are
 `Stream`s, whose items are made, encoded and handed on one at a time; everything else is
 encoded by `json` as before. The text is the same, byte for byte, as `json.dumps` of the
-document with the lists filled in, indented or compact.
+document with the lists filled in, indented or compact. (Indented, json's own encoder walks
+the whole document once, as json.dumps does; compact, each item goes through json's C
+encoder on its own.)
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 
-class Stream:
-    """A JSON array whose items are produced while it is written (once: it is an iterator)."""
+class Stream(list[Any]):
+    """A JSON array whose items are produced while it is written (once: it is an iterator).
 
-    __slots__ = ("_items",)
+    A list to `json`'s own encoder, which asks only whether it is empty and iterates it:
+    the indenting encoder (pure Python) writes it like any list. Its list storage stays
+    empty; the compact path (`json`'s C encoder reads list storage directly) goes through
+    `_encode` instead.
+    """
+
+    __slots__ = ("_first", "_items")
 
     def __init__(self, items: Iterable[Any]) -> None:
+        super().__init__()
         self._items = iter(items)
+        self._first: list[Any] | None = None  # the first item, once looked at
+
+    def _peek(self) -> list[Any]:
+        if self._first is None:
+            self._first = [item for item in itertools.islice(self._items, 1)]
+        return self._first
+
+    def __len__(self) -> int:  # only ever asked "is it empty?"
+        return len(self._peek())
+
+    def __bool__(self) -> bool:
+        return bool(self._peek())
 
     def __iter__(self) -> Iterator[Any]:
-        return self._items
+        first = self._peek()
+        self._first = []
+        yield from first
+        yield from self._items
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
 
 
 def materialized(value: Any) -> Any:
@@ -41,14 +69,27 @@ def materialized(value: Any) -> Any:
 
 def iter_json(doc: Any, *, indent: int | None = None,
               escape: Callable[[str], str] = lambda text: text) -> Iterator[str]:
-    """The JSON text of ``doc`` in pieces (an item of a `Stream` at a time), the same as
-    ``json.dumps(doc, ensure_ascii=False, indent=indent)`` with ``indent``, and with the
-    compact separators (``,`` and ``:``) without. ``escape`` is applied to every piece: it
-    must change characters one by one (it never sees a piece's neighbours)."""
-    encoder = json.JSONEncoder(ensure_ascii=False, indent=indent,
-                               separators=None if indent is not None else (",", ":"))
-    for piece in _encode(doc, 0, encoder, indent):
-        yield escape(piece)
+    """The JSON text of ``doc`` in pieces (an item of a `Stream` at a time, or so), the
+    same as ``json.dumps(doc, ensure_ascii=False, indent=indent)`` with ``indent``, and with
+    the compact separators (``,`` and ``:``) without. ``escape`` is applied to every piece:
+    it must change characters one by one (it never sees a piece's neighbours)."""
+    if indent is not None:
+        # One encoder for the whole document, as json.dumps runs it: the indenting encoder
+        # is made of closures that refer to each other, garbage only the cycle collector
+        # frees (and a lint run turns it off), so one per item would pile up.
+        encoder = json.JSONEncoder(ensure_ascii=False, indent=indent)
+        pieces = encoder.iterencode(doc)
+    else:
+        encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+        pieces = _encode(doc, encoder)
+    run: list[str] = []
+    for piece in pieces:
+        run.append(piece)
+        if len(run) >= 512:
+            yield escape("".join(run))
+            run.clear()
+    if run:
+        yield escape("".join(run))
 
 
 def _has_stream(value: Any) -> bool:
@@ -61,17 +102,11 @@ def _has_stream(value: Any) -> bool:
     return False
 
 
-def _encode(value: Any, level: int, encoder: json.JSONEncoder, indent: int | None,
-            plain: bool = False) -> Iterator[str]:
-    """``plain``: ``value`` holds no `Stream` (an item of one: it is not searched)."""
+def _encode(value: Any, encoder: json.JSONEncoder, plain: bool = False) -> Iterator[str]:
+    """Compact JSON: what holds a `Stream` is written here, the rest (and each item of a
+    stream, ``plain``) by json's C encoder."""
     if plain or not _has_stream(value):
-        text = encoder.encode(value)
-        # Nested values are indented by their depth: json's own indenting adds the same
-        # spaces after every line break, and a line break only ever occurs between tokens
-        # (inside strings it is written \n).
-        if indent is not None and level:
-            text = text.replace("\n", "\n" + " " * (indent * level))
-        yield text
+        yield encoder.encode(value)
         return
     if isinstance(value, dict):
         open_, close = "{", "}"
@@ -79,18 +114,14 @@ def _encode(value: Any, level: int, encoder: json.JSONEncoder, indent: int | Non
     else:
         open_, close = "[", "]"
         members = ((None, item) for item in value)
-    inner = "\n" + " " * (indent * (level + 1)) if indent is not None else ""
-    outer = "\n" + " " * (indent * level) if indent is not None else ""
-    colon = ": " if indent is not None else ":"
     streamed = isinstance(value, Stream)
+    yield open_
     first = True
     for key, item in members:
-        head = (open_ + inner) if first else ("," + inner)
-        if key is not None:
-            head += json.dumps(key, ensure_ascii=False) + colon
+        if not first:
+            yield ","
         first = False
-        pieces = _encode(item, level + 1, encoder, indent, plain=streamed)
-        # The separator and key go out with the item's first piece, not on their own.
-        yield head + next(pieces, "")
-        yield from pieces
-    yield (open_ + close) if first else (outer + close)
+        if key is not None:
+            yield json.dumps(key, ensure_ascii=False) + ":"
+        yield from _encode(item, encoder, plain=streamed)
+    yield close
