@@ -509,3 +509,86 @@ def test_the_fixed_django_migrations_run_through_migrate(
             assert conn.execute("SELECT count(*) FROM pg_index i JOIN pg_class c ON "
                                 "c.oid = i.indrelid WHERE c.relname = 'shop_product' AND "
                                 "i.indisvalid").fetchone() == (3,)
+
+
+STYLES = '''from alembic import op as alembic_op
+
+revision = "9f8e7d6c5b4a"
+down_revision = "1a2b3c4d5e6f"
+
+
+def upgrade() -> None:
+    alembic_op.execute("SET lock_timeout = '5s'")
+    with alembic_op.get_context().autocommit_block():
+        alembic_op.create_index("users_email_idx", "users", ["email"])
+    alembic_op.create_index("users_email_lower_idx", "users",
+                            ["email"],
+                            unique=False)
+    alembic_op.drop_index(
+        "users_name_idx",
+    )
+    alembic_op.create_index("users_id_email_idx", "users", **{"columns": ["id", "email"]})
+    if True:
+        alembic_op.create_index("users_name_email_idx", "users", ["name", "email"])
+    alembic_op.create_index("users_name2_idx", "users", ["name"]); x = 1
+
+
+def downgrade() -> None:
+    pass
+'''
+
+STYLES_FIXED = '''from alembic import op as alembic_op
+
+revision = "9f8e7d6c5b4a"
+down_revision = "1a2b3c4d5e6f"
+
+
+def upgrade() -> None:
+    alembic_op.execute("SET lock_timeout = '5s'")
+    with alembic_op.get_context().autocommit_block():
+        alembic_op.create_index("users_email_idx", "users", ["email"], postgresql_concurrently=True)
+    with alembic_op.get_context().autocommit_block():
+        alembic_op.create_index("users_email_lower_idx", "users",
+                                ["email"],
+                                unique=False,
+                                postgresql_concurrently=True)
+    with alembic_op.get_context().autocommit_block():
+        alembic_op.drop_index(
+            "users_name_idx",
+            postgresql_concurrently=True,
+        )
+    alembic_op.create_index("users_id_email_idx", "users", **{"columns": ["id", "email"]})
+    if True:
+        alembic_op.create_index("users_name_email_idx", "users", ["name", "email"])
+    alembic_op.create_index("users_name2_idx", "users", ["name"]); x = 1
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+def test_alembic_call_styles_an_alias_and_what_is_left_alone(tmp_path: Path) -> None:
+    # In a block already: the keyword only. Continuation lines move with the call; the
+    # new argument is separated as the others are, and a trailing comma stays. `**kwargs`
+    # (the keyword may be in it), a call under `if`, and one sharing its line with another
+    # statement: no fix.
+    versions = tmp_path / "migrations" / "versions"
+    _write(versions / "1a2b3c4d5e6f_create_users_and_orders.py", BASE)
+    _write(versions / "9f8e7d6c5b4a_index_emails.py", STYLES)
+    done = fix_lint([str(tmp_path)], SETTINGS, write=True)
+    assert read_text(str(versions / "9f8e7d6c5b4a_index_emails.py")) == STYLES_FIXED
+    assert done.fixed == 3
+    assert fix_lint([str(tmp_path)], SETTINGS, write=True).fixed == 0
+
+
+def test_django_atomic_true_becomes_false_and_mixed_migrations_get_no_index_fix(
+        django_project: Path) -> None:
+    migrations = django_project / "shop" / "migrations"
+    _write(migrations / "0002_product_name_idx.py", INDEXES.replace(
+        "class Migration(migrations.Migration):\n",
+        "class Migration(migrations.Migration):\n    atomic = True\n"))
+    fix_lint([str(django_project)], SETTINGS, write=True)
+    text = read_text(str(migrations / "0002_product_name_idx.py")) or ""
+    assert "    atomic = False\n\n    dependencies" in text and "atomic = True" not in text
+    assert text.count("atomic") == 1
