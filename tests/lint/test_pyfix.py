@@ -592,3 +592,17 @@ def test_django_atomic_true_becomes_false_and_mixed_migrations_get_no_index_fix(
     text = read_text(str(migrations / "0002_product_name_idx.py")) or ""
     assert "    atomic = False\n\n    dependencies" in text and "atomic = True" not in text
     assert text.count("atomic") == 1
+
+
+def test_django_one_line_operations_list_gets_the_set_before_its_element(
+        django_project: Path) -> None:
+    migrations = django_project / "shop" / "migrations"
+    one_line = ('from django.db import migrations\n\n\n'
+                'class Migration(migrations.Migration):\n'
+                '    dependencies = [("shop", "0003_product_description")]\n\n'
+                '    operations = [migrations.RemoveField(model_name="product", name="sku")]\n')
+    _write(migrations / "0004_remove_product_sku.py", one_line)
+    fix_lint([str(django_project)], SETTINGS, write=True)
+    assert read_text(str(migrations / "0004_remove_product_sku.py")) == one_line.replace(
+        "[migrations.RemoveField", "[migrations.RunSQL(\"SET lock_timeout = '2s'\", "
+        "reverse_sql=migrations.RunSQL.noop), migrations.RemoveField")

@@ -114,6 +114,10 @@ class PyInsert:
     indent: str
     newline: str
     name: str  # the name the module binds `alembic.op` (or `django.db.migrations`) to
+    # Not a line of its own: the new text goes at `column` of `line`, before an element
+    # that shares its line with the list's bracket (`operations = [migrations.X(…)]`).
+    column: int = 1
+    inline: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,15 +108,15 @@ def lock_timeout_fix(ctx: RuleContext) -> Fix | None:
     if layout(ctx) == "alembic":
         line = f"{at.indent}{at.name}.execute({_python_string(sql)}){at.newline}"
     elif layout(ctx) == "django" and ctx.direction == "up":
-        line = (f"{at.indent}{at.name}.RunSQL({_python_string(sql)}, "
-                f"reverse_sql={at.name}.RunSQL.noop),{at.newline}")
+        call = f"{at.name}.RunSQL({_python_string(sql)}, reverse_sql={at.name}.RunSQL.noop),"
+        line = f"{call} " if at.inline else f"{at.indent}{call}{at.newline}"
     else:
         return None
     return Fix(title, (_insert(ctx, at, line),))
 
 
 def _insert(ctx: RuleContext, at: PyInsert, content: str) -> Edit:
-    return Edit(ctx.script.script.path, at.line, 1, at.line, 1, content)
+    return Edit(ctx.script.script.path, at.line, at.column, at.line, at.column, content)
 
 
 # -- Alembic: statements rewritten in place --------------------------------------------------

@@ -255,7 +255,8 @@ def _first_operation(reader: _Reader, operations: cst.BaseExpression | None,
     start = text.rfind("\n", 0, at[0]) + 1
     indent = text[start:at[0]]
     if indent.strip():
-        return None
+        line, column = reader.lines.position(at[0])
+        return PyInsert(line, "", tree.default_newline, name, column, inline=True)
     # Above the comments that open the element: they speak of it, not of the new one.
     while start > 0:
         above = text.rfind("\n", 0, start - 1) + 1
