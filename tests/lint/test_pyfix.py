@@ -606,3 +606,21 @@ def test_django_one_line_operations_list_gets_the_set_before_its_element(
     assert read_text(str(migrations / "0004_remove_product_sku.py")) == one_line.replace(
         "[migrations.RemoveField", "[migrations.RunSQL(\"SET lock_timeout = '2s'\", "
         "reverse_sql=migrations.RunSQL.noop), migrations.RemoveField")
+
+
+def test_the_editor_workspace_offers_the_fix_of_an_unsaved_buffer(alembic_project: Path
+                                                                   ) -> None:
+    # The language server's code actions come from the same fixes, computed on the buffer.
+    from schemagate.lint.workspace import Workspace
+
+    workspace = Workspace.open(alembic_project, SETTINGS)
+    path = "migrations/versions/9f8e7d6c5b4a_index_emails.py"
+    buffer = CHANGE.replace('"""Emails are looked up on every login."""',
+                            '"""Emails are looked up\n    on every login."""')
+    assert workspace.update(path, buffer)
+    found = {f.rule: f for f in reversed(workspace.lint_file(path).findings)}  # the first
+    fix = found["missing-lock-timeout"].fix
+    assert fix is not None and [(e.path, e.line, e.column) for e in fix.edits] == [
+        (path, 19, 1)]  # after the two-line docstring of the buffer, not the file's one line
+    index = found["create-index-non-concurrently"].fix
+    assert index is not None and index.edits[0].path == path
