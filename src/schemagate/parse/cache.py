@@ -31,7 +31,7 @@ from schemagate.model.settings import Settings
 from schemagate.parse.source import SourceText
 
 # Bump when the IR's shape changes without a version bump (a development checkout).
-FORMAT = 2
+FORMAT = 3
 DEFAULT_LIMIT_BYTES = 256 * 1024 * 1024
 # The code an entry depends on: the IR's classes and the frontends, and the parsers.
 _SOURCE_PACKAGES = ("model", "parse")
