@@ -5,11 +5,13 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 from schemagate.model.findings import InputError, Suppression
-from schemagate.model.ops import Operation
 from schemagate.model.span import Span
+
+if TYPE_CHECKING:  # only an annotation: discovery and a cached lint need none of ops
+    from schemagate.model.ops import Operation
 
 Layout = Literal[
     "sql", "golang-migrate", "flyway", "dbmate", "prisma", "diesel", "alembic", "popx",
