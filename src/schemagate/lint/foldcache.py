@@ -132,8 +132,10 @@ def open_fold_cache(settings: Settings, loaded: Deferring, report: set[str] | No
     store = _store(settings)
     if store is None:
         return None
-    base = hashlib.blake2b(f"{settings!r}\0{sorted(report) if report is not None else None}"
-                           .encode()).digest()
+    # The store's salt is the code of the stages: a state saved by other code (other rules,
+    # another fold) must not be resumed from.
+    base = hashlib.blake2b(store.salt + f"\0{settings!r}\0"
+                           f"{sorted(report) if report is not None else None}".encode()).digest()
     return FoldCache(store, loaded, base, overrides or {}, digests=digests or {})
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 from schemagate.model.findings import InputError, Suppression
+from schemagate.model.pickling import pickle_by_fields
 from schemagate.model.span import Span
 
 if TYPE_CHECKING:  # only an annotation: discovery and a cached lint need none of ops
@@ -239,3 +240,6 @@ class DeferredMigration:
     @property
     def name(self) -> str:
         return self.source.name
+
+
+pickle_by_fields(globals())
