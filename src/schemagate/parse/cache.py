@@ -28,11 +28,13 @@ import sys
 from _blake2 import blake2b
 from _operator import _compare_digest as compare_digest
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schemagate import __version__
 from schemagate.model.settings import Settings
-from schemagate.parse.source import SourceText
+
+if TYPE_CHECKING:  # a result-cache hit reads no source text
+    from schemagate.parse.source import SourceText
 
 # Bump when the IR's shape changes without a version bump (a development checkout).
 FORMAT = 2
