@@ -6,7 +6,6 @@ key is checked: a typo is a usage error, not a silently ignored setting.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, get_args
@@ -36,6 +35,8 @@ def find_config(start: Path) -> Path | None:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    import tomllib  # only when there is a file to read: its regexes cost every run
+
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)

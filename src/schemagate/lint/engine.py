@@ -15,17 +15,17 @@ saved after a migration (`Checkpoints`), lets a later run on an unchanged prefix
 from __future__ import annotations
 
 import bisect
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol, cast
 
 from schemagate.fold import apply, materialize
+from schemagate.lint.result import LintResult
 from schemagate.lint.suppress import ScriptSuppressions
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog
 from schemagate.model.errors import SchemagateError
-from schemagate.model.findings import Finding, InputError, Notice, Severity
+from schemagate.model.findings import Finding, Severity
 from schemagate.model.migration import (
     DeferredMigration,
     MigrationSource,
@@ -42,34 +42,6 @@ from schemagate.model.stats import TableStats
 from schemagate.rules.context import MigrationContext, MigrationState, RuleContext
 from schemagate.rules.history import UnknownObjects
 from schemagate.rules.registry import Hit, Rule, all_rules, resolve
-
-
-@dataclass
-class LintResult:
-    findings: list[Finding] = field(default_factory=list)
-    errors: list[InputError] = field(default_factory=list)
-    notices: list[Notice] = field(default_factory=list)
-    files: int = 0
-    migrations: int = 0
-    statements: int = 0
-    catalogs: dict[str, Catalog] = field(default_factory=dict)  # history folder → schema
-    # With a baseline (lint/baseline.py): how many findings it hid; None without one.
-    baseline_hidden: int | None = None
-
-    @property
-    def active(self) -> list[Finding]:
-        return [f for f in self.findings if f.suppressed_by is None]
-
-    def counts(self) -> dict[str, int]:
-        c = Counter(str(f.severity) for f in self.active)
-        return {"error": c["error"], "warning": c["warning"], "info": c["info"]}
-
-    def exit_code(self, fail_on: Severity | None) -> int:
-        if self.errors:
-            return 2
-        if fail_on is not None and any(f.severity >= fail_on for f in self.active):
-            return 1
-        return 0
 
 
 class UnknownRuleError(SchemagateError, ValueError):

@@ -5,11 +5,14 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 from schemagate.model.findings import InputError, Suppression
-from schemagate.model.ops import Operation
+from schemagate.model.pickling import pickle_by_fields
 from schemagate.model.span import Span
+
+if TYPE_CHECKING:  # only an annotation: discovery and a cached lint need none of ops
+    from schemagate.model.ops import Operation
 
 Layout = Literal[
     "sql", "golang-migrate", "flyway", "dbmate", "prisma", "diesel", "alembic", "popx",
@@ -288,3 +291,6 @@ class DeferredMigration:
     @property
     def name(self) -> str:
         return self.source.name
+
+
+pickle_by_fields(globals())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schemagate.lint.engine import LintResult
+from schemagate.lint.result import LintResult
 from schemagate.model.findings import Finding, Severity
 from schemagate.model.text import escape_controls
 
