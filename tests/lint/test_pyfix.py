@@ -592,6 +592,15 @@ def test_django_atomic_true_becomes_false_and_mixed_migrations_get_no_index_fix(
     text = read_text(str(migrations / "0002_product_name_idx.py")) or ""
     assert "    atomic = False\n\n    dependencies" in text and "atomic = True" not in text
     assert text.count("atomic") == 1
+    # Annotated, it is left alone, and so is the index (no second `atomic` that a later
+    # line would override).
+    annotated = INDEXES.replace("class Migration(migrations.Migration):\n",
+                                "class Migration(migrations.Migration):\n"
+                                "    atomic: bool = True\n")
+    _write(migrations / "0002_product_name_idx.py", annotated)
+    fix_lint([str(django_project)], SETTINGS, write=True)
+    text = read_text(str(migrations / "0002_product_name_idx.py")) or ""
+    assert "migrations.AddIndex(" in text and text.count("atomic") == 1
 
 
 def test_django_one_line_operations_list_gets_the_set_before_its_element(

@@ -302,7 +302,9 @@ def _site(reader: _Reader, tree: cst.Module, cls: cst.ClassDef,
     class_insert = None
     header = _CLASS_HEADER.match(text, class_at) if class_at >= 0 else None
     body = cls.body
-    if header is not None and isinstance(body, cst.IndentedBlock) and body.body:
+    # An `atomic` written otherwise (`atomic: bool = True`) is neither replaced nor
+    # shadowed by a second one: no place is given.
+    if node is None and header is not None and isinstance(body, cst.IndentedBlock) and body.body:
         after = header.end()
         first = body.body[0]
         if isinstance(first, cst.SimpleStatementLine) and len(first.body) == 1 and \
