@@ -68,6 +68,7 @@ class Workspace:
     # `holding`'s index, for the list of sources it was made from.
     _held: tuple[list[MigrationSource], dict[str, list[MigrationSource]]] | None = field(
         default=None, repr=False)
+    _ordered: list[ParsedMigration] | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, root: Path, settings: Settings,
@@ -94,6 +95,7 @@ class Workspace:
             self.errors.setdefault(error.path, []).append(error)
         known = set(sources)
         self.parsed = {s: m for s, m in self.parsed.items() if s in known}
+        self._ordered = None
         missing = [s for s in sources if s not in self.parsed]
         self._parse(self._with_projects(missing), cache=True)
         for source, mig in self.parsed.items():
@@ -104,7 +106,9 @@ class Workspace:
     @property
     def migrations(self) -> list[ParsedMigration]:
         """The parsed migrations in discovery's order."""
-        return [self.parsed[s] for s in self.sources if s in self.parsed]
+        if self._ordered is None:  # made again after a parse (looking sources up hashes them)
+            self._ordered = [self.parsed[s] for s in self.sources if s in self.parsed]
+        return list(self._ordered)
 
     def path_of(self, file: Path) -> str | None:
         """The path discovery gives ``file`` (absolute), or None when it lies outside."""
@@ -188,6 +192,7 @@ class Workspace:
             self.errors.pop(path, None)
         for source, mig in zip(sources, loaded.migrations, strict=True):
             self.parsed[source] = mig
+        self._ordered = None
         for error in loaded.errors:
             self.errors.setdefault(error.path, []).append(error)
 
