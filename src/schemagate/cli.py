@@ -426,8 +426,11 @@ def explain(rule: str) -> None:
 @click.option("--stdio", is_flag=True,
               help="Talk LSP over standard input and output (the only transport; accepted "
                    "because editor clients pass it).")
+@click.option("--db", "db_url", metavar="URL",
+              help="A live PostgreSQL to read table sizes from (read-only), once per "
+                   "workspace folder, as `lint --db` reads them.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def server_command(stdio: bool, debug: bool) -> None:
+def server_command(stdio: bool, debug: bool, db_url: str | None = None) -> None:
     """Run the language server over stdio: diagnostics, code actions and hover for migrations
     in your editor (docs/editors.md)."""
 
@@ -440,7 +443,7 @@ def server_command(stdio: bool, debug: bool) -> None:
             raise SchemagateError(
                 f"the language server needs {exc.name}: pip install 'schemagate-cli[server]'"
             ) from None
-        serve()
+        serve(db_url)
         return 0
 
     _run(debug, body)
