@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, overload
 
 from schemagate.lint.engine import LintResult, lint
 from schemagate.model.findings import InputError, Notice
-from schemagate.model.migration import DeferredMigration, ParsedMigration
+from schemagate.model.migration import DeferredMigration, MigrationSource, ParsedMigration
 from schemagate.model.settings import Settings
 
 if TYPE_CHECKING:
     from schemagate.lint.foldcache import FoldCache
+    from schemagate.lint.parallel import Unit
     from schemagate.parse.cache import ParseCache
     from schemagate.parse.load import Deferring
 
@@ -115,33 +116,41 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
     if settings.dialect != "postgres":
         sources = [replace(s, dialect=settings.dialect) if s.dialect == "postgres" else s
                    for s in sources]
-    cache = _parse_cache(settings)
-    tracked = progress.track(sources, len(sources)) if progress else sources
-    loaded = defer_migrations(tracked, variables=settings.variables,
-                              transactions=settings.transactions,
-                              fill_placeholders=settings.fill_placeholders, cache=cache,
-                              overrides=overrides)
-    stats = _table_stats(db) if db else None
-    report = _report(sources, changed_since)
-    state = _pending(db, loaded.migrations) if pending and db else None
-    if state is not None:
-        report = state.names if report is None else report & state.names
-    if progress:
-        progress.relabel("linting")
-    # A live database's table sizes change the findings: such a run is never cached.
-    folds = (_fold_cache(settings, loaded, report, overrides) if cache is not None and not db
-             else None)
-    result = lint(loaded.migrations, settings, stats=stats, report=report, progress=progress,
-                  checkpoints=folds)
-    if cache is not None:
-        cache.prune()
-    if folds is not None:
-        folds.store.prune()
-    result.errors = found.errors + loaded.errors
-    result.notices = found.notices + loaded.notices + _size_notices(stats)
-    if state is not None and db:
-        _pending_messages(result, state, db)
-    result.files = loaded.files
+    # Several histories, and no live database: lint them in several processes at once.
+    units = _units(sources, settings, overrides) if not db else None
+    if units is not None:
+        result = _lint_units(sources, units, settings, _report(sources, changed_since),
+                             overrides, progress)
+        result.errors[:0], result.notices[:0] = found.errors, found.notices
+        stats = None
+    else:
+        cache = _parse_cache(settings)
+        tracked = progress.track(sources, len(sources)) if progress else sources
+        loaded = defer_migrations(tracked, variables=settings.variables,
+                                  transactions=settings.transactions,
+                                  fill_placeholders=settings.fill_placeholders, cache=cache,
+                                  overrides=overrides)
+        stats = _table_stats(db) if db else None
+        report = _report(sources, changed_since)
+        state = _pending(db, loaded.migrations) if pending and db else None
+        if state is not None:
+            report = state.names if report is None else report & state.names
+        if progress:
+            progress.relabel("linting")
+        # A live database's table sizes change the findings: such a run is never cached.
+        folds = (_fold_cache(settings, loaded, report, overrides)
+                 if cache is not None and not db else None)
+        result = lint(loaded.migrations, settings, stats=stats, report=report,
+                      progress=progress, checkpoints=folds)
+        if cache is not None:
+            cache.prune()
+        if folds is not None:
+            folds.store.prune()
+        result.errors = found.errors + loaded.errors
+        result.notices = found.notices + loaded.notices + _size_notices(stats)
+        if state is not None and db:
+            _pending_messages(result, state, db)
+        result.files = loaded.files
     if baseline is not None:
         from schemagate.lint.baseline import apply_baseline
         from schemagate.lint.fingerprint import repository_root
@@ -163,6 +172,28 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
                                cache=_parse_cache(settings), overrides=overrides).migrations
 
     return LintRun(result, reload, stats)
+
+
+def _units(sources: Sequence[MigrationSource], settings: Settings,
+           overrides: Mapping[str, str] | None) -> list[Unit] | None:
+    """How lint.parallel would share the histories out; None: this process lints them all
+    (one process asked for, one history, or too little work to share)."""
+    if settings.jobs == 1 or len(sources) < 2:  # a one-file lint never imports the pool
+        return None
+    from schemagate.lint.parallel import jobs_for, plan_units
+
+    return plan_units(sources, jobs_for(settings), overrides)
+
+
+def _lint_units(sources: Sequence[MigrationSource], units: list[Unit], settings: Settings,
+                report: set[str] | None, overrides: Mapping[str, str] | None,
+                progress: Progress | None) -> LintResult:
+    from schemagate.lint.parallel import jobs_for, lint_in_parallel
+
+    if progress:
+        progress.relabel("linting")
+    return lint_in_parallel(sources, units, settings, report, overrides, jobs_for(settings),
+                            progress)
 
 
 def _pending(db: str, migrations: Sequence[ParsedMigration | DeferredMigration]) -> Any:
