@@ -28,7 +28,8 @@ lock another thread holds, so they are started fresh ('spawn'). A worker that di
 out of memory, a crash in a parser's C code) costs only the histories it was linting:
 they are linted again alone in a new worker, and if that one dies too, each history of the
 unit gets an error saying so (exit code 2), while every other history is reported as
-usual. Workers ignore SIGINT: on Ctrl-C this process stops them and exits (130).
+usual. Workers ignore SIGINT: on Ctrl-C this process stops them and exits (130); killed
+outright, it takes them with it (Linux's parent-death signal).
 """
 
 from __future__ import annotations
@@ -329,7 +330,7 @@ class _Runner:
                         stream.flush()
             self.executor = ProcessPoolExecutor(
                 self.workers, mp_context=multiprocessing.get_context(method),
-                initializer=_start_worker, initargs=(gc.isenabled(),))
+                initializer=_start_worker, initargs=(gc.isenabled(), os.getpid()))
         return self.executor
 
     def _prepare(self) -> None:
@@ -378,12 +379,31 @@ def _terminate(executor: ProcessPoolExecutor) -> None:
             process.join()
 
 
-def _start_worker(gc_enabled: bool) -> None:
-    """A worker ignores Ctrl-C (the main process stops it), and collects cycles only if the
-    main process does (the CLI turns the collector off: a lint makes no cycles worth it)."""
+def _start_worker(gc_enabled: bool, parent: int) -> None:
+    """A worker ignores Ctrl-C (the main process stops it), dies with the main process, and
+    collects cycles only if the main process does (the CLI turns the collector off: a lint
+    makes no cycles worth it)."""
     import gc
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with(parent)
     if not gc_enabled:
         gc.disable()
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this worker when the main process ends, however it ends (a CI
+    job's timeout kills it with no chance to stop its workers; an idle worker would wait for
+    work forever). Linux only (prctl); elsewhere workers end when they next read or write
+    their pipes to it."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # it ended before the request was made
+        os._exit(1)
