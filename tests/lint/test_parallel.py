@@ -71,6 +71,15 @@ def test_several_processes_print_what_one_prints(fmt: str, method: str,
     assert one[0] == 2  # the unparsable files are errors, after the rest were linted
 
 
+def test_fixes_found_by_several_processes_are_the_same(share_everything: list[int],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    one = _lint("--diff", "--unsafe-fixes", "--no-cache", "-j", "1")
+    assert "+++ " in one[1]
+    assert _lint("--diff", "--unsafe-fixes", "--no-cache", "-j", "2") == one
+    assert share_everything
+
+
 def test_the_caches_filled_by_workers_give_the_same_output(
         share_everything: list[int], monkeypatch: pytest.MonkeyPatch,
         tmp_path: Path) -> None:

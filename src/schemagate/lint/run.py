@@ -97,7 +97,9 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
     still folded); ``pending``: report only the migrations the tool's record in ``db`` does
     not list as applied (`graph.pending`; the history before them is still folded);
     ``progress``: a display to keep up to date; ``overrides``: texts read in place of
-    some files, by the path discovery gives them (`lint --diff`'s fixed files).
+    some files, by the path discovery gives them (`lint --diff`'s fixed files). Several
+    histories are linted in up to ``settings.jobs`` processes at once (lint/parallel.py),
+    with the result one process gives.
     """
     if pending and not db:
         from schemagate.graph.pending import PendingError
