@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, overload
 
 from schemagate.lint.result import LintResult
 from schemagate.model.findings import InputError, Notice
-from schemagate.model.migration import DeferredMigration, ParsedMigration
+from schemagate.model.migration import DeferredMigration, MigrationSource, ParsedMigration
 from schemagate.model.settings import Settings
 
 if TYPE_CHECKING:
     from schemagate.lint.foldcache import FoldCache
+    from schemagate.lint.parallel import Unit
     from schemagate.lint.resultcache import ResultCache
     from schemagate.parse.cache import ParseCache
     from schemagate.parse.load import Deferring
@@ -97,7 +98,9 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
     still folded); ``pending``: report only the migrations the tool's record in ``db`` does
     not list as applied (`graph.pending`; the history before them is still folded);
     ``progress``: a display to keep up to date; ``overrides``: texts read in place of
-    some files, by the path discovery gives them (`lint --diff`'s fixed files).
+    some files, by the path discovery gives them (`lint --diff`'s fixed files). Several
+    histories are linted in up to ``settings.jobs`` processes at once (lint/parallel.py),
+    with the result one process gives.
     """
     if pending and not db:
         from schemagate.graph.pending import PendingError
@@ -120,10 +123,17 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
     results = _result_cache(settings, sources, report, overrides) if not db else None
     cached = results.get() if results is not None else None
     stats = state = None
+    # Several histories, and no live database: lint them in several processes at once.
+    units = _units(sources, settings, overrides) if cached is None and not db else None
     if cached is not None:  # nothing changed since a run that stored its result
         result, errors, notices, ends = cached
         result.catalogs = _lazy_catalogs(sources, settings, report, overrides, ends,
                                          results.digests if results else {})
+    elif units is not None:
+        # The workers fill the parse and fold caches; the result cache is filled by a
+        # one-process run only, which knows each history's end state by its key.
+        result = _lint_units(sources, units, settings, report, overrides, progress)
+        errors, notices = result.errors, result.notices
     else:
         from schemagate.parse.load import defer_migrations
 
@@ -179,6 +189,28 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
                                cache=_parse_cache(settings), overrides=overrides).migrations
 
     return LintRun(result, reload, stats)
+
+
+def _units(sources: Sequence[MigrationSource], settings: Settings,
+           overrides: Mapping[str, str] | None) -> list[Unit] | None:
+    """How lint.parallel would share the histories out; None: this process lints them all
+    (one process asked for, one history, or too little work to share)."""
+    if settings.jobs == 1 or len(sources) < 2:  # a one-file lint never imports the pool
+        return None
+    from schemagate.lint.parallel import jobs_for, plan_units
+
+    return plan_units(sources, jobs_for(settings), overrides)
+
+
+def _lint_units(sources: Sequence[MigrationSource], units: list[Unit], settings: Settings,
+                report: set[str] | None, overrides: Mapping[str, str] | None,
+                progress: Progress | None) -> LintResult:
+    from schemagate.lint.parallel import jobs_for, lint_in_parallel
+
+    if progress:
+        progress.relabel("linting")
+    return lint_in_parallel(sources, units, settings, report, overrides, jobs_for(settings),
+                            progress)
 
 
 def _pending(db: str, migrations: Sequence[ParsedMigration | DeferredMigration]) -> Any:
