@@ -12,6 +12,10 @@ bench_lint.py (wall from the parent, CPU and peak RSS from each child's own rusa
 
     python benchmarks/bench_real.py --mirrors /work/.mirror --runs 5
     python benchmarks/bench_real.py --mirrors /work/.mirror --runs 5 --write
+
+``--together`` lints every history in one invocation instead, once with ``-j 1`` and once
+with ``-j 2`` (``lint/parallel.py`` shares histories between processes), against squawk on
+all their SQL files at once (Alembic's history, which has none, is left out of all three).
 """
 
 from __future__ import annotations
@@ -156,6 +160,60 @@ def measure(histories: tuple[History, ...], mirrors: Path | None, runs: int,
     return rows
 
 
+def measure_together(histories: tuple[History, ...], mirrors: Path | None, runs: int,
+                     cold: bool = True, jobs: tuple[int, ...] = (1, 2)
+                     ) -> tuple[list[Series], int]:
+    """Every history with SQL files in one run: schemagate at each of ``jobs``, and squawk
+    (the series, and how many histories)."""
+    schemagate = executable("schemagate")
+    if schemagate is None:
+        raise SystemExit("schemagate is not on PATH (pip install -e .)")
+    squawk = ensure_squawk()
+    folders: list[str] = []
+    files: list[str] = []
+    for history in histories:
+        root = materialise(history, mirrors)
+        mine = sql_files(root, history)
+        if mine:  # the same histories for both tools
+            base = root.relative_to(CACHE)
+            folders.append(str(base / history.folder))
+            files += [str(base / f) for f in mine]
+    no_cache = ("--no-cache",) if cold else ()
+    with tempfile.TemporaryDirectory(prefix="sg-real-") as tmp:
+        scratch = Path(tmp)
+        commands = [Command(f"schemagate -j {n}",
+                            (schemagate, "lint", *folders, "--format", "json", "-o",
+                             str(scratch / "sg.json"), "-j", str(n), *no_cache),
+                            f"schemagate lint <{len(folders)} histories> --format json -j {n} "
+                            + " ".join(no_cache)) for n in jobs]
+        commands.append(Command("squawk", (squawk, "--reporter", "json", *files),
+                                f"squawk --reporter json <{len(files)} files>"))
+        with Launcher(CACHE, scratch) as launcher:
+            return run_alternating(launcher, commands, runs, warmup=1), len(folders)
+
+
+def markdown_together(series: list[Series], runs: int, command: str, histories: int,
+                      cold: bool = True) -> str:
+    begin, end = BEGIN_MARK.replace("bench_real", "bench_real_together"), \
+        END_MARK.replace("bench_real", "bench_real_together")
+    squawk = series[-1]
+    out = [begin, "## Real histories in one invocation (`benchmarks/bench_real.py --together`)",
+           "",
+           f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, nproc {os.cpu_count()}, "
+           f"load average {os.getloadavg()[0]:.1f}: the {histories} histories with SQL files "
+           f"linted by one command; {runs} runs each, alternating, after one warm-up run; "
+           + ("cold (`--no-cache`). " if cold else "warm (parse and fold caches filled). ")
+           + "Medians; CPU counts the workers; RSS is the peak of any one process.", "",
+           "```sh", command, "```", "",
+           "| command | wall (s) | CPU (s) | peak RSS (MiB) | wall vs squawk | wall vs -j 1 |",
+           "|---|---|---|---|---|---|"]
+    for s in series:
+        out.append(f"| `{s.command.shown}` | {s.median:.3f} | {s.cpu:.3f} | {s.rss_mib:.1f} | "
+                   f"{s.median / squawk.median:.2f}x | {s.median / series[0].median:.2f}x |")
+    out += ["", end]
+    return "\n".join(out)
+
+
 def markdown(rows: list[Row], runs: int, command: str, cold: bool = True) -> str:
     begin, end = marks(cold)
     out = [begin, "## Real histories (`benchmarks/bench_real.py`)"
@@ -163,7 +221,8 @@ def markdown(rows: list[Row], runs: int, command: str, cold: bool = True) -> str
            f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, nproc {os.cpu_count()}: "
            f"{runs} runs per tool and history, alternating, after one warm-up run each; "
            + ("cold (`--no-cache`: every file parsed). " if cold else
-              "warm (the warm-up run filled the parse cache; nothing changed since). ")
+              "warm (the warm-up run filled the caches: parse, fold and result; nothing "
+              "changed since). ")
            + "Medians; RSS is the peak. "
            f"{version_of([executable('schemagate') or 'schemagate'])}, "
            f"{version_of([ensure_squawk()])}.", "",
@@ -202,7 +261,7 @@ def marks(cold: bool) -> tuple[str, str]:
 
 
 def write(text: str, cold: bool = True) -> None:
-    begin, end = marks(cold)
+    begin, end = text.splitlines()[0], text.splitlines()[-1]
     current = BENCHMARKS_MD.read_text(encoding="utf-8")
     if begin in current:
         head, _, rest = current.partition(begin)
@@ -222,10 +281,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
     ap.add_argument("--warm", action="store_true",
                     help="schemagate with its parse cache (default: --no-cache, cold)")
+    ap.add_argument("--together", action="store_true",
+                    help="every history in one invocation, -j 1 and -j 2, against squawk")
     args = ap.parse_args(argv)
     chosen = tuple(h for h in HISTORIES if args.only is None or re.search(args.only, h.repo))
     cold = not args.warm
     precompile()
+    if args.together:
+        series, count = measure_together(chosen, args.mirrors, args.runs, cold)
+        shown = ("python benchmarks/bench_real.py --mirrors /work/.mirror --together --runs "
+                 + str(args.runs) + ("" if cold else " --warm"))
+        text = markdown_together(series, args.runs, shown, count, cold)
+        print(text)
+        if args.write:
+            write(text, cold)
+        return 0
     rows = measure(chosen, args.mirrors, args.runs, cold)
     shown = ("python benchmarks/bench_real.py --mirrors /work/.mirror --runs " + str(args.runs)
              + ("" if cold else " --warm"))

@@ -26,7 +26,9 @@ UNNEEDED = ("libcst", "networkx", "jinja2", "psycopg", "sqlglot", "schemagate.di
             # pglast.ast)
             "pglast.enums.nodes", "pglast.enums.parsenodes", "decimal",
             # read only when a default calls a function
-            "importlib.resources")
+            "importlib.resources",
+            # a pool is started only for several histories (lint/parallel.py)
+            "multiprocessing", "concurrent.futures", "schemagate.lint.parallel")
 # ... and, with the parse cache off, nothing of the cache either.
 UNNEEDED_UNCACHED = ("schemagate.parse.cache", "platformdirs", "pickle", "hmac", "tempfile",
                      "shutil")

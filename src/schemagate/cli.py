@@ -178,7 +178,7 @@ def main() -> None:
       1  ran; findings at or above --fail-on
       2  bad usage or bad input: an unreadable or unparsable file (reported with its path
          and line after the other files are linted), a path with no migrations, an
-         unreachable database
+         unreachable database, a history whose worker process died (lint -j)
       3  internal error: a bug in schemagate (please report it; --debug shows the traceback)
     """
     # Every command imports its stages lazily, inside it: their dataclasses reuse the code
@@ -212,6 +212,9 @@ def main() -> None:
               help="A path with no migrations is not an error (exit 0, with a notice).")
 @click.option("--no-cache", "no_cache", is_flag=True,
               help="Parse every file afresh, and read or write no cache entry.")
+@click.option("-j", "--jobs", "jobs", type=click.IntRange(min=1), metavar="N",
+              help="Lint independent histories in up to N processes at once (default: the "
+                   "`jobs` setting, else the CPUs available; 1: in this process only).")
 # What to report of a history that already has findings or has already run.
 @click.option("--baseline", "baseline", metavar="FILE", type=click.Path(dir_okay=False),
               help="Hide the findings recorded in this baseline file (see --write-baseline); "
@@ -240,7 +243,7 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
          no_cache: bool = False, baseline: str | None = None,
          write_baseline: str | None = None, pending: bool = False,
          fix: bool = False, show_diff: bool = False,
-         unsafe_fixes: bool = False) -> None:
+         unsafe_fixes: bool = False, jobs: int | None = None) -> None:
     """Lint migrations (files or folders; default: discovered from the current folder).
 
     Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or input (a file
@@ -260,6 +263,8 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
             settings = replace(settings, allow_empty=allow_empty)
         if no_cache:
             settings = replace(settings, cache=False)
+        if jobs is not None:
+            settings = replace(settings, jobs=jobs)
         settings = _baseline_settings(settings, baseline, write_baseline, changed_since,
                                       pending)
         from schemagate.lint.run import run_lint
@@ -454,8 +459,11 @@ def explain(rule: str) -> None:
 @click.option("--stdio", is_flag=True,
               help="Talk LSP over standard input and output (the only transport; accepted "
                    "because editor clients pass it).")
+@click.option("--db", "db_url", metavar="URL",
+              help="A live PostgreSQL to read table sizes from (read-only), once per "
+                   "workspace folder, as `lint --db` reads them.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def server_command(stdio: bool, debug: bool) -> None:
+def server_command(stdio: bool, debug: bool, db_url: str | None = None) -> None:
     """Run the language server over stdio: diagnostics, code actions and hover for migrations
     in your editor (docs/editors.md)."""
 
@@ -468,7 +476,7 @@ def server_command(stdio: bool, debug: bool) -> None:
             raise SchemagateError(
                 f"the language server needs {exc.name}: pip install 'schemagate-cli[server]'"
             ) from None
-        serve()
+        serve(db_url)
         return 0
 
     _run(debug, body)

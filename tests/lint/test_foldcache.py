@@ -186,3 +186,26 @@ def test_lint_diff_with_the_fold_cache_reads_the_fixed_texts(tmp_path: Path,
                 for extra in ((), ("--diff",), ())]
     assert expected[0] != expected[1]
     assert [lint_output(folder, "json", *extra) for extra in ((), ("--diff",), ())] == expected
+
+
+def test_a_state_saved_by_other_code_is_not_resumed_from(tmp_path: Path, home: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # The store's salt names the code of the stages: states saved before a change to the
+    # rules or the fold are keyed apart from the new code's.
+    from schemagate.lint import foldcache
+    from schemagate.parse.cache import open_store
+
+    folder = history(tmp_path / "h", 4)
+    run(folder)
+    _, folds = run(folder)
+    assert folds.resumed == {str(folder): 4}
+
+    def other_code(*args: object) -> object:
+        store = open_store(*args)  # type: ignore[arg-type]
+        assert store is not None
+        store.salt = b"other code"
+        return store
+
+    monkeypatch.setattr(foldcache, "open_store", other_code)
+    _, folds = run(folder)
+    assert folds.resumed == {}

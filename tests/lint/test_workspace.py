@@ -8,7 +8,9 @@ import pytest
 
 from schemagate.lint.run import run_lint
 from schemagate.lint.workspace import Workspace
+from schemagate.model.findings import Finding
 from schemagate.model.settings import Settings
+from schemagate.model.span import Span
 
 ALEMBIC_USERS = '''"""users"""
 from alembic import op
@@ -129,3 +131,72 @@ def test_a_new_file_is_found_when_the_workspace_is_refreshed(tmp_path: Path) -> 
     assert workspace.lint_file(path).findings == []
     workspace.refresh()
     assert "drop-column" in {f.rule for f in workspace.lint_file(path).findings}
+
+
+def _long_sql(root: Path, n: int = 12) -> list[str]:
+    """A golang-migrate history of ``n`` migrations: a table each, then an index on the
+    table of the migration before (which locks: that table is older)."""
+    folder = root / "migrations"
+    folder.mkdir()
+    paths = []
+    for i in range(1, n + 1):
+        text = f"CREATE TABLE t{i} (id int, v text);\n"
+        if i > 1:
+            text += f"CREATE INDEX i{i} ON t{i - 1} (v);\n"
+        name = f"{i:06d}_m{i}.up.sql"
+        (folder / name).write_text(text, encoding="utf-8")
+        paths.append(f"migrations/{name}")
+    return paths
+
+
+def _key(findings: list[Finding]) -> list[tuple[str, Span, str, str]]:
+    return sorted((f.rule, f.span, f.message, str(f.severity)) for f in findings)
+
+
+def test_edits_in_the_middle_of_a_history_give_what_the_cli_gives_for_the_same_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The workspace resumes each run from the state kept before the edited migration; every
+    # open file must still get exactly the findings `schemagate lint` gives with the same
+    # texts in place of the files.
+    paths = _long_sql(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(cache=False)
+    workspace = Workspace.open(tmp_path, settings)
+    middle, later, last = paths[5], paths[8], paths[-1]
+    original = (tmp_path / middle).read_text(encoding="utf-8")
+    edits = [
+        original + "ALTER TABLE t9 ADD COLUMN w int;\n",  # t9 does not exist yet
+        original + "DROP TABLE t3;\n",
+        original.replace("CREATE TABLE t6", "CREATE TABLE t6x"),  # later uses of t6 break
+        original,
+        "CREATE TABLE (;\n",  # does not parse
+        original + "CREATE INDEX CONCURRENTLY j ON t5 (v);\n",
+    ]
+    workspace.update(later, (tmp_path / later).read_text(encoding="utf-8"))
+    workspace.update(last, (tmp_path / last).read_text(encoding="utf-8"))
+    for text in edits:
+        workspace.update(middle, text)
+        found = workspace.lint_files([middle, later, last])
+        cli = run_lint([], settings, overrides=dict(workspace.buffers)).result
+        for path in (middle, later, last):
+            assert _key(found[path].findings) == _key(
+                [f for f in cli.active if f.span.path == path]), (text, path)
+            assert [e.message for e in found[path].errors] == [
+                e.message for e in cli.errors if e.path == path]
+    # The state before the edited migration was kept, and the runs resumed from it.
+    assert 5 in next(iter(workspace.kept.values()))
+
+
+def test_an_edit_to_an_earlier_migration_changes_what_a_later_open_one_is_told(
+        tmp_path: Path) -> None:
+    paths = _long_sql(tmp_path, 4)
+    workspace = Workspace.open(tmp_path, Settings(cache=False))
+    first, later = paths[1], paths[3]  # t2; then an index on t3 (created by paths[2])
+    workspace.update(later, (tmp_path / later).read_text(encoding="utf-8"))
+    assert "unknown-object" not in {f.rule for f in workspace.lint_file(later).findings}
+    workspace.update(first, "CREATE TABLE t2 (id int, v text);\nDROP TABLE t2;\n")
+    workspace.update(paths[2], "SELECT 1;\n")  # t3 is no longer created
+    found = workspace.lint_files([first, later])
+    assert "unknown-object" in {f.rule for f in found[later].findings}
+    workspace.update(paths[2], None)
+    assert "unknown-object" not in {f.rule for f in workspace.lint_file(later).findings}

@@ -3,7 +3,9 @@ driven over stdio by a real LSP client (pytest-lsp)."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -46,14 +48,33 @@ def _history(root: Path, second: str = ORDERS) -> Path:
 
 
 async def _start(client: LanguageClient, root: Path,
-                 encodings: list[types.PositionEncodingKind] | None = None
-                 ) -> types.InitializeResult:
+                 encodings: list[types.PositionEncodingKind] | None = None,
+                 options: dict[str, str] | None = None) -> types.InitializeResult:
     capabilities = types.ClientCapabilities(
         general=types.GeneralClientCapabilities(position_encodings=encodings)
         if encodings else None)
     return await client.initialize_session(types.InitializeParams(
-        capabilities=capabilities, root_uri=root.as_uri(),
+        capabilities=capabilities, root_uri=root.as_uri(), initialization_options=options,
         workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="project")]))
+
+
+def _change(client: LanguageClient, file: Path, version: int, text: str) -> None:
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=file.as_uri(), version=version),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+
+
+async def _until(client: LanguageClient, file: Path,
+                 holds: Callable[[list[types.Diagnostic]], bool]) -> list[types.Diagnostic]:
+    """The file's diagnostics once the last ones published for it satisfy ``holds`` (the
+    server publishes the edited document first and others after it: a notification awaited
+    in between could be missed, so the client's record is watched instead)."""
+    for _ in range(600):
+        diagnostics = list(client.diagnostics.get(file.as_uri(), []))
+        if holds(diagnostics):
+            return diagnostics
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no diagnostics for {file.name} as expected: {diagnostics}")
 
 
 async def _open(client: LanguageClient, file: Path, text: str | None = None
@@ -227,3 +248,78 @@ async def test_a_migration_created_after_the_workspace_was_read_is_linted_when_o
     new.write_text("ALTER TABLE users DROP COLUMN email;\n", encoding="utf-8")
     (drop,) = _by_rule(await _open(client, new), "drop-column")
     assert drop.range.start.line == 0
+
+
+async def test_an_edit_to_an_earlier_migration_re_publishes_a_later_open_one(
+        client: LanguageClient, tmp_path: Path) -> None:
+    later = _history(tmp_path, second="SET lock_timeout = '2s';\n"
+                                      "CREATE INDEX users_email ON users (email);\n")
+    earlier = later.parent / "000001_users.up.sql"
+    await _start(client, tmp_path)
+    assert len(_by_rule(await _open(client, later), "create-index-non-concurrently")) == 1
+    assert _by_rule(await _open(client, earlier), "unknown-object") == []
+    # Unsaved, the earlier migration no longer creates users: the later one's index is on a
+    # table that does not exist, which is all that is said of it.
+    _change(client, earlier, 2, "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\n")
+    diagnostics = await _until(client, later, lambda ds: bool(_by_rule(ds, "unknown-object")))
+    (unknown,) = _by_rule(diagnostics, "unknown-object")
+    assert unknown.range.start.line == 1 and "`public.users`" in unknown.message
+    assert _by_rule(diagnostics, "create-index-non-concurrently") == []
+    # And back: the finding on the later migration goes away again.
+    _change(client, earlier, 3, USERS)
+    diagnostics = await _until(client, later, lambda ds: not _by_rule(ds, "unknown-object"))
+    assert len(_by_rule(diagnostics, "create-index-non-concurrently")) == 1
+    # Closing the earlier buffer lets its file count again: nothing changes for the later one.
+    assert later.read_text(encoding="utf-8").startswith("SET lock_timeout")
+
+
+@pytest.fixture
+def sized_db(pg_db: str) -> Iterator[str]:
+    from schemagate.diff.connect import connect
+
+    with connect(pg_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE big (id bigint, email text)")
+        conn.execute("INSERT INTO big SELECT g, 'u' || g FROM generate_series(1, 20000) g")
+        conn.execute("CREATE TABLE small (id bigint, email text)")
+        conn.execute("INSERT INTO small SELECT g, 'u' || g FROM generate_series(1, 10) g")
+        conn.execute("ANALYZE")
+    yield pg_db
+
+
+SIZED = ("SET lock_timeout = '2s';\n"
+         "CREATE INDEX big_email ON big (email);\n"
+         "CREATE INDEX small_email ON small (email);\n")
+
+
+def _sized_history(root: Path) -> Path:
+    """A history whose tables predate it (the database's big and small)."""
+    folder = root / "migrations"
+    folder.mkdir(parents=True)
+    (folder / "000001_index.up.sql").write_text(SIZED, encoding="utf-8")
+    (folder / "000002_more.up.sql").write_text("SELECT 1;\n", encoding="utf-8")
+    return folder / "000001_index.up.sql"
+
+
+async def test_with_a_database_table_sizes_are_read_once_and_judge_as_lint_db_does(
+        client: LanguageClient, tmp_path: Path, sized_db: str) -> None:
+    file = _sized_history(tmp_path)
+    await _start(client, tmp_path, options={"db": sized_db})
+    by_line = {d.range.start.line: d for d in
+               _by_rule(await _open(client, file), "create-index-non-concurrently")}
+    assert by_line[1].severity == types.DiagnosticSeverity.Warning  # 20,000 rows
+    assert by_line[2].severity == types.DiagnosticSeverity.Information  # a small table
+    assert client.messages == []
+
+
+async def test_a_database_that_cannot_be_read_is_said_once_and_otherwise_ignored(
+        client: LanguageClient, tmp_path: Path) -> None:
+    file = _sized_history(tmp_path)
+    await _start(client, tmp_path, options={"db": "postgresql://nobody@127.0.0.1:1/none"})
+    diagnostics = _by_rule(await _open(client, file), "create-index-non-concurrently")
+    assert [d.severity for d in diagnostics] == [types.DiagnosticSeverity.Warning] * 2
+    _change(client, file, 2, SIZED + "SELECT 1;\n")
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    await _open(client, file.parent / "000002_more.up.sql")
+    (message,) = client.messages
+    assert message.type == types.MessageType.Warning
+    assert "table sizes not read from the database" in message.message

@@ -23,8 +23,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from schemagate.lint.engine import LintResult
 from schemagate.lint.fingerprint import artifact_uri, finding_fingerprints
+from schemagate.lint.result import LintResult
 from schemagate.model.errors import SchemagateError
 from schemagate.model.findings import Finding
 from schemagate.model.text import escape_json

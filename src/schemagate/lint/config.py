@@ -6,7 +6,6 @@ key is checked: a typo is a usage error, not a silently ignored setting.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, get_args
@@ -18,7 +17,8 @@ from schemagate.model.settings import Settings
 
 _KEYS = {"select", "ignore", "fail-on", "pg-version", "dialect", "severity",
          "small-table-rows", "require-reason", "transactions", "vars", "fill-placeholders",
-         "allow-empty", "cache", "cache-dir", "baseline", "lock-timeout"}
+         "allow-empty", "cache", "cache-dir", "baseline", "lock-timeout",
+         "jobs"}
 
 
 class ConfigError(SchemagateError, ValueError):
@@ -36,6 +36,8 @@ def find_config(start: Path) -> Path | None:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    import tomllib  # only when there is a file to read: its regexes cost every run
+
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
@@ -98,6 +100,8 @@ def settings_from(data: dict[str, Any], where: str) -> Settings:
             s = replace(s, cache_dir=str(data["cache-dir"]))
         if "baseline" in data:
             s = replace(s, baseline=_text(data, "baseline"))
+        if "jobs" in data:
+            s = replace(s, jobs=_jobs(data["jobs"]))
         if "vars" in data:
             s = replace(s, variables={str(k): str(v) for k, v in dict(data["vars"]).items()})
     except (TypeError, ValueError) as exc:
@@ -116,6 +120,16 @@ def _text(data: dict[str, Any], key: str) -> str:
     value = data[key]
     if not isinstance(value, str) or not value:
         raise ValueError(f"{key} must be a file name, not {value!r}")
+    return value
+
+
+def _jobs(value: Any) -> int | None:
+    """A number of processes, or "auto" (the CPUs available)."""
+    if value == "auto":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f'jobs must be a number of processes (1 or more) or "auto", '
+                         f"not {value!r}")
     return value
 
 

@@ -15,17 +15,17 @@ saved after a migration (`Checkpoints`), lets a later run on an unchanged prefix
 from __future__ import annotations
 
 import bisect
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol, cast
 
 from schemagate.fold import apply, materialize
+from schemagate.lint.result import LintResult
 from schemagate.lint.suppress import ScriptSuppressions
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog
 from schemagate.model.errors import SchemagateError
-from schemagate.model.findings import Finding, InputError, Notice, Severity
+from schemagate.model.findings import Finding, Severity
 from schemagate.model.migration import (
     DeferredMigration,
     MigrationSource,
@@ -42,34 +42,6 @@ from schemagate.model.stats import TableStats
 from schemagate.rules.context import MigrationContext, MigrationState, RuleContext
 from schemagate.rules.history import UnknownObjects
 from schemagate.rules.registry import Hit, Rule, all_rules, resolve
-
-
-@dataclass
-class LintResult:
-    findings: list[Finding] = field(default_factory=list)
-    errors: list[InputError] = field(default_factory=list)
-    notices: list[Notice] = field(default_factory=list)
-    files: int = 0
-    migrations: int = 0
-    statements: int = 0
-    catalogs: dict[str, Catalog] = field(default_factory=dict)  # history folder → schema
-    # With a baseline (lint/baseline.py): how many findings it hid; None without one.
-    baseline_hidden: int | None = None
-
-    @property
-    def active(self) -> list[Finding]:
-        return [f for f in self.findings if f.suppressed_by is None]
-
-    def counts(self) -> dict[str, int]:
-        c = Counter(str(f.severity) for f in self.active)
-        return {"error": c["error"], "warning": c["warning"], "info": c["info"]}
-
-    def exit_code(self, fail_on: Severity | None) -> int:
-        if self.errors:
-            return 2
-        if fail_on is not None and any(f.severity >= fail_on for f in self.active):
-            return 1
-        return 0
 
 
 class UnknownRuleError(SchemagateError, ValueError):
@@ -354,6 +326,19 @@ class HistoryState:
     around: dict[MigrationSource, StatementStarts] = field(default_factory=dict)
 
 
+@dataclass
+class HistoryPart:
+    """Where one history's findings lie in a run's `findings`: those the history-scope
+    rules reported on it (`checks`), and those of its migrations and folded rules
+    (`findings`), each as [start, end). A run split across processes (lint.parallel) puts
+    the parts of its pieces back in the order one process gives them."""
+
+    folder: str
+    first: int  # the position, in the migrations linted, of the history's first one
+    checks: tuple[int, int] = (0, 0)
+    findings: tuple[int, int] = (0, 0)
+
+
 class Checkpoints(Protocol):
     """Where `HistoryState`s are kept between runs (lint.foldcache is one)."""
 
@@ -376,6 +361,7 @@ def lint(
     stats: Mapping[QName, TableStats] | None = None,
     progress: Callable[[int, int], None] | None = None,
     checkpoints: Checkpoints | None = None,
+    parts: list[HistoryPart] | None = None,
 ) -> LintResult:
     """Lint migrations in order, each history (folder) on its own schema.
 
@@ -384,19 +370,26 @@ def lint(
     migration (the live database, when given); ``stats`` the live tables' sizes;
     ``progress(done, total)`` is called after each migration (the CLI's progress bar).
     A `DeferredMigration` is parsed when its turn comes and dropped once linted;
-    ``checkpoints`` keeps the state after some migrations, and gives it back.
+    ``checkpoints`` keeps the state after some migrations, and gives it back; ``parts``,
+    when given, is filled with where each history's findings lie, in the order linted.
     """
     engine = _Engine(settings, enabled_rules(settings), set(report) if report is not None
                      else None, severity_overrides(settings), stats or {})
     histories: dict[str, list[ParsedMigration | DeferredMigration]] = {}
     for mig in migrations:
         histories.setdefault(mig.source.history, []).append(mig)
-    histories = _history_scope(engine, histories)
+    checks: dict[str, tuple[int, int]] = {}
+    histories = _history_scope(engine, histories, checks)
     total = sum(len(h) for h in histories.values())
+    position = {id(m): i for i, m in enumerate(migrations)} if parts is not None else {}
     for folder, history in histories.items():
+        start = len(engine.result.findings)
         state = _lint_history(engine, folder, history, catalog, progress, total, checkpoints)
         engine.result.catalogs[folder] = state.catalog
         engine.run_folded_rules([m.source for m in history], state)
+        if parts is not None:
+            parts.append(HistoryPart(folder, min(position[id(m)] for m in history),
+                                     checks[folder], (start, len(engine.result.findings))))
     return engine.result
 
 
@@ -575,7 +568,8 @@ def source_applies(r: Rule, source: MigrationSource) -> bool:
 
 
 def _history_scope(engine: _Engine,
-                   histories: dict[str, list[ParsedMigration | DeferredMigration]]
+                   histories: dict[str, list[ParsedMigration | DeferredMigration]],
+                   checks: dict[str, tuple[int, int]]
                    ) -> dict[str, list[ParsedMigration | DeferredMigration]]:
     """Join the folders of one Alembic history, put revisions in graph order, and run the
     history-scope rules. A deferred migration has no revision (only layouts without one are
@@ -583,21 +577,25 @@ def _history_scope(engine: _Engine,
     if not any(isinstance(m, ParsedMigration) and m.revision is not None
                for h in histories.values() for m in h):
         # No revision anywhere: files run in the order found (and networkx stays unloaded).
-        return _run_history_rules(engine, histories)
+        return _run_history_rules(engine, histories, checks)
     from schemagate.graph.revisions import merge_histories, order_history
 
     parsed = cast(dict[str, list[ParsedMigration]], histories)
     return _run_history_rules(engine, {folder: cast(list[ParsedMigration | DeferredMigration],
                                                      order_history(history))
-                                       for folder, history in merge_histories(parsed).items()})
+                                       for folder, history in merge_histories(parsed).items()},
+                              checks)
 
 
 def _run_history_rules(engine: _Engine,
-                       histories: dict[str, list[ParsedMigration | DeferredMigration]]
+                       histories: dict[str, list[ParsedMigration | DeferredMigration]],
+                       checks: dict[str, tuple[int, int]]
                        ) -> dict[str, list[ParsedMigration | DeferredMigration]]:
+    """Run the history-scope rules; ``checks`` gets where each history's findings lie."""
     history_rules = [r for r in engine.rules if r.scope == "history"]
     out = histories
     for folder, history in histories.items():
+        start = len(engine.result.findings)
         by_path = {s.path: m for m in history for s in (m.source.up, m.source.down)
                    if s is not None}
         for r in history_rules:
@@ -611,4 +609,5 @@ def _run_history_rules(engine: _Engine,
                 engine.result.findings.append(Finding(
                     r.id, r.family, severity, hit.message, span, r.fix, mig.name, "",
                     hit.object, hit.lock, dict(hit.facts)))
+        checks[folder] = (start, len(engine.result.findings))
     return out

@@ -24,9 +24,10 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from schemagate.lint.engine import HistoryState
+from schemagate.lint.resultcache import source_digest
 from schemagate.model.findings import InputError, Notice
 from schemagate.model.migration import (
     DeferredMigration,
@@ -37,6 +38,9 @@ from schemagate.model.migration import (
 from schemagate.model.settings import Settings
 from schemagate.parse.cache import ParseCache, open_store
 from schemagate.parse.load import Deferring
+
+if TYPE_CHECKING:
+    from schemagate.model.catalog import Catalog
 
 # Bump when HistoryState or what it holds changes shape without a code change elsewhere.
 FORMAT = 1
@@ -67,6 +71,8 @@ class FoldCache:
     items: dict[str, Sequence[ParsedMigration | DeferredMigration]] = field(
         default_factory=dict)
     resumed: dict[str, int] = field(default_factory=dict)  # folder → position resumed at
+    # Migrations' digests the result cache already read (lint/resultcache.py), by source.
+    digests: Mapping[MigrationSource, bytes] = field(default_factory=dict)
 
     def resume(self, folder: str, history: Sequence[ParsedMigration | DeferredMigration],
                uses_down: bool) -> HistoryState | None:
@@ -74,7 +80,9 @@ class FoldCache:
         h.update(f"{folder}\0{uses_down}\0".encode())
         chain = [h.hexdigest()]
         for mig in history:
-            h.update(_digest(mig.source, self.overrides))
+            digest = self.digests.get(mig.source)
+            h.update(digest if digest is not None else source_digest(mig.source,
+                                                                     self.overrides))
             chain.append(h.hexdigest())
         self.chains[folder], self.items[folder] = chain, history
         # A state is resumed from only where a unit of rollback starts: one saved at the end
@@ -94,7 +102,19 @@ class FoldCache:
         return None
 
     def wanted(self, folder: str, position: int, total: int) -> bool:
-        return position in _positions(total) and position > self.resumed.get(folder, 0)
+        resumed = self.resumed.get(folder)
+        if resumed is not None and position == total and resumed >= total - 2:
+            # Resumed just before the end (the newest migration edited, or one added): the
+            # end state would serve only a run with nothing changed, which the result cache
+            # answers, and pickling a large schema costs more than linting the migrations
+            # after the state resumed from. The next run resumes from that state again.
+            return False
+        return position in _positions(total) and position > (resumed or 0)
+
+    def ends(self) -> dict[str, str]:
+        """Per history, the key its state after the last migration is (or would be) kept
+        under: what the result cache reads the schemas back from."""
+        return {folder: chain[-1] for folder, chain in self.chains.items()}
 
     def save(self, folder: str, state: HistoryState) -> None:
         history = self.items[folder]
@@ -104,37 +124,46 @@ class FoldCache:
 
 
 def open_fold_cache(settings: Settings, loaded: Deferring, report: set[str] | None,
-                    overrides: Mapping[str, str] | None = None) -> FoldCache | None:
-    """The fold cache for one lint run; None when the settings turn caching off."""
+                    overrides: Mapping[str, str] | None = None, *,
+                    digests: Mapping[MigrationSource, bytes] | None = None
+                    ) -> FoldCache | None:
+    """The fold cache for one lint run; None when the settings turn caching off.
+    ``digests``: migrations' digests already read (`resultcache.source_digest`)."""
+    store = _store(settings)
+    if store is None:
+        return None
+    # The store's salt is the code of the stages: a state saved by other code (other rules,
+    # another fold) must not be resumed from.
+    base = hashlib.blake2b(store.salt + f"\0{settings!r}\0"
+                           f"{sorted(report) if report is not None else None}".encode()).digest()
+    return FoldCache(store, loaded, base, overrides or {}, digests=digests or {})
+
+
+def end_catalogs(settings: Settings, ends: Mapping[str, str]) -> dict[str, Catalog] | None:
+    """The schemas the histories end with, from the states kept under ``ends`` (`ends`);
+    None when any of them is not kept."""
+    store = _store(settings)
+    if store is None:
+        return None
+    out = {}
+    for folder, key in ends.items():
+        saved = store.get(key)
+        if not isinstance(saved, _Saved):
+            return None
+        out[folder] = saved.state.catalog
+    return out
+
+
+def _store(settings: Settings) -> ParseCache | None:
     from schemagate.parse.cache import DEFAULT_LIMIT_BYTES
 
     store = open_store(settings, f"fold-{FORMAT}", _PACKAGES)
-    if store is None:
-        return None
-    store.limit_bytes = DEFAULT_LIMIT_BYTES
-    base = hashlib.blake2b(f"{settings!r}\0{sorted(report) if report is not None else None}"
-                           .encode()).digest()
-    return FoldCache(store, loaded, base, overrides or {})
+    if store is not None:
+        store.limit_bytes = DEFAULT_LIMIT_BYTES
+    return store
 
 
 def _positions(total: int) -> set[int]:
     """The positions whose state is kept: the end, the two before, every STRIDE."""
     return {p for p in (total, total - 1, total - 2) if p > 0} | set(
         range(STRIDE, total, STRIDE))
-
-
-def _digest(source: MigrationSource, overrides: Mapping[str, str]) -> bytes:
-    """One migration as a key: its discovery record and its files' bytes (or the text read
-    in place of a file)."""
-    h = hashlib.blake2b(repr(source).encode(), digest_size=20)
-    for script in (source.up, source.down):
-        if script is None:
-            continue
-        if script.path in overrides:
-            h.update(b"\3" + overrides[script.path].encode())
-            continue
-        try:
-            h.update(b"\1" + Path(script.path).read_bytes())
-        except OSError as exc:  # unreadable now: keyed by why, so a fix changes the key
-            h.update(f"\2{type(exc).__name__}".encode())
-    return h.digest()

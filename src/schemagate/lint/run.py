@@ -19,13 +19,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, overload
 
-from schemagate.lint.engine import LintResult, lint
+from schemagate.lint.result import LintResult
 from schemagate.model.findings import InputError, Notice
-from schemagate.model.migration import DeferredMigration, ParsedMigration
+from schemagate.model.migration import DeferredMigration, MigrationSource, ParsedMigration
 from schemagate.model.settings import Settings
 
 if TYPE_CHECKING:
     from schemagate.lint.foldcache import FoldCache
+    from schemagate.lint.parallel import Unit
+    from schemagate.lint.resultcache import ResultCache
     from schemagate.parse.cache import ParseCache
     from schemagate.parse.load import Deferring
 
@@ -96,14 +98,15 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
     still folded); ``pending``: report only the migrations the tool's record in ``db`` does
     not list as applied (`graph.pending`; the history before them is still folded);
     ``progress``: a display to keep up to date; ``overrides``: texts read in place of
-    some files, by the path discovery gives them (`lint --diff`'s fixed files).
+    some files, by the path discovery gives them (`lint --diff`'s fixed files). Several
+    histories are linted in up to ``settings.jobs`` processes at once (lint/parallel.py),
+    with the result one process gives.
     """
     if pending and not db:
         from schemagate.graph.pending import PendingError
 
         raise PendingError("--pending reads what was applied from the database: give --db URL")
     from schemagate.parse.layouts.discover import discover
-    from schemagate.parse.load import defer_migrations, load_migrations
 
     # Copied: a caller may change its dict after the run (`lint --fix` between passes), and
     # the run reads these texts again when a report asks for the migrations.
@@ -115,33 +118,54 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
     if settings.dialect != "postgres":
         sources = [replace(s, dialect=settings.dialect) if s.dialect == "postgres" else s
                    for s in sources]
-    cache = _parse_cache(settings)
-    tracked = progress.track(sources, len(sources)) if progress else sources
-    loaded = defer_migrations(tracked, variables=settings.variables,
-                              transactions=settings.transactions,
-                              fill_placeholders=settings.fill_placeholders, cache=cache,
-                              overrides=overrides)
-    stats = _table_stats(db) if db else None
     report = _report(sources, changed_since)
-    state = _pending(db, loaded.migrations) if pending and db else None
-    if state is not None:
-        report = state.names if report is None else report & state.names
-    if progress:
-        progress.relabel("linting")
     # A live database's table sizes change the findings: such a run is never cached.
-    folds = (_fold_cache(settings, loaded, report, overrides) if cache is not None and not db
-             else None)
-    result = lint(loaded.migrations, settings, stats=stats, report=report, progress=progress,
-                  checkpoints=folds)
-    if cache is not None:
-        cache.prune()
-    if folds is not None:
-        folds.store.prune()
-    result.errors = found.errors + loaded.errors
-    result.notices = found.notices + loaded.notices + _size_notices(stats)
+    results = _result_cache(settings, sources, report, overrides) if not db else None
+    cached = results.get() if results is not None else None
+    stats = state = None
+    # Several histories, and no live database: lint them in several processes at once.
+    units = _units(sources, settings, overrides) if cached is None and not db else None
+    if cached is not None:  # nothing changed since a run that stored its result
+        result, errors, notices, ends = cached
+        result.catalogs = _lazy_catalogs(sources, settings, report, overrides, ends,
+                                         results.digests if results else {})
+    elif units is not None:
+        # The workers fill the parse and fold caches; the result cache is filled by a
+        # one-process run only, which knows each history's end state by its key.
+        result = _lint_units(sources, units, settings, report, overrides, progress)
+        errors, notices = result.errors, result.notices
+    else:
+        from schemagate.parse.load import defer_migrations
+
+        cache = _parse_cache(settings)
+        tracked = progress.track(sources, len(sources)) if progress else sources
+        loaded = defer_migrations(tracked, variables=settings.variables,
+                                  transactions=settings.transactions,
+                                  fill_placeholders=settings.fill_placeholders, cache=cache,
+                                  overrides=overrides)
+        stats = _table_stats(db) if db else None
+        state = _pending(db, loaded.migrations) if pending and db else None
+        if state is not None:
+            report = state.names if report is None else report & state.names
+        if progress:
+            progress.relabel("linting")
+        folds = (_fold_cache(settings, loaded, report, overrides, results)
+                 if cache is not None and not db else None)
+        from schemagate.lint.engine import lint
+
+        result = lint(loaded.migrations, settings, stats=stats, report=report,
+                      progress=progress, checkpoints=folds)
+        if cache is not None:
+            cache.prune()
+        if folds is not None:
+            folds.store.prune()
+        errors, notices, result.files = loaded.errors, loaded.notices, loaded.files
+        if results is not None and state is None:
+            results.put(result, errors, notices, folds.ends() if folds is not None else {})
+    result.errors = found.errors + errors
+    result.notices = found.notices + notices + _size_notices(stats)
     if state is not None and db:
         _pending_messages(result, state, db)
-    result.files = loaded.files
     if baseline is not None:
         from schemagate.lint.baseline import apply_baseline
         from schemagate.lint.fingerprint import repository_root
@@ -157,12 +181,36 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
                 "schemagate reads? (--allow-empty or `allow-empty = true` accepts it)"))
 
     def reload() -> list[ParsedMigration]:
+        from schemagate.parse.load import load_migrations
+
         return load_migrations(sources, variables=settings.variables,
                                transactions=settings.transactions,
                                fill_placeholders=settings.fill_placeholders,
                                cache=_parse_cache(settings), overrides=overrides).migrations
 
     return LintRun(result, reload, stats)
+
+
+def _units(sources: Sequence[MigrationSource], settings: Settings,
+           overrides: Mapping[str, str] | None) -> list[Unit] | None:
+    """How lint.parallel would share the histories out; None: this process lints them all
+    (one process asked for, one history, or too little work to share)."""
+    if settings.jobs == 1 or len(sources) < 2:  # a one-file lint never imports the pool
+        return None
+    from schemagate.lint.parallel import jobs_for, plan_units
+
+    return plan_units(sources, jobs_for(settings), overrides)
+
+
+def _lint_units(sources: Sequence[MigrationSource], units: list[Unit], settings: Settings,
+                report: set[str] | None, overrides: Mapping[str, str] | None,
+                progress: Progress | None) -> LintResult:
+    from schemagate.lint.parallel import jobs_for, lint_in_parallel
+
+    if progress:
+        progress.relabel("linting")
+    return lint_in_parallel(sources, units, settings, report, overrides, jobs_for(settings),
+                            progress)
 
 
 def _pending(db: str, migrations: Sequence[ParsedMigration | DeferredMigration]) -> Any:
@@ -223,10 +271,49 @@ def _report(sources: Sequence[Any], changed_since: str | None) -> set[str] | Non
 
 
 def _fold_cache(settings: Settings, loaded: Deferring, report: set[str] | None,
-                overrides: Mapping[str, str] | None) -> FoldCache | None:
+                overrides: Mapping[str, str] | None,
+                results: ResultCache | None = None) -> FoldCache | None:
     from schemagate.lint.foldcache import open_fold_cache
 
-    return open_fold_cache(settings, loaded, report, overrides)
+    return open_fold_cache(settings, loaded, report, overrides,
+                           digests=results.digests if results is not None else None)
+
+
+def _result_cache(settings: Settings, sources: Sequence[Any], report: set[str] | None,
+                  overrides: Mapping[str, str] | None) -> ResultCache | None:
+    if not settings.cache:
+        return None
+    from schemagate.lint.resultcache import open_result_cache
+
+    return open_result_cache(settings, sources, report, overrides)
+
+
+def _lazy_catalogs(sources: Sequence[Any], settings: Settings, report: set[str] | None,
+                   overrides: Mapping[str, str] | None, ends: Mapping[str, str],
+                   digests: Mapping[Any, bytes]) -> dict[str, Any]:
+    """A cached result's schemas, made when a report first reads them: each history's from
+    the fold cache's state after its last migration, else by linting again (from the
+    latest state the fold cache has)."""
+    from schemagate.lint.resultcache import LazyCatalogs
+
+    def load() -> Mapping[str, Any]:
+        from schemagate.lint.engine import lint
+        from schemagate.lint.foldcache import end_catalogs
+        from schemagate.parse.load import defer_migrations
+
+        catalogs = end_catalogs(settings, ends)
+        if catalogs is not None:
+            return catalogs
+        loaded = defer_migrations(sources, variables=settings.variables,
+                                  transactions=settings.transactions,
+                                  fill_placeholders=settings.fill_placeholders,
+                                  cache=_parse_cache(settings), overrides=overrides)
+        folds = _fold_cache(settings, loaded, report, overrides)
+        if folds is not None:
+            folds.digests = dict(digests)
+        return lint(loaded.migrations, settings, report=report, checkpoints=folds).catalogs
+
+    return LazyCatalogs(load)
 
 
 def _parse_cache(settings: Settings) -> ParseCache | None:

@@ -4,9 +4,16 @@
 `schemagate lint` run there would (same discovery, same frontends, same parse cache), and
 keeps the parsed IR. `update` puts an unsaved buffer in the place of its file and re-parses
 only the migration that holds it (a Django migration re-parses its project: each file is
-read with the models of the files before it). `lint_file` then runs the engine over the
-whole history, reporting only the migrations that hold the file, so a statement is judged
-with the schema the history before it built, as the command line judges it.
+read with the models of the files before it). `lint_files` then runs the engine over the
+whole history, reporting only the migrations that hold the files asked for, so a statement
+is judged with the schema the history before it built, as the command line judges it.
+
+A run need not fold the history from its start: the engine's state (`HistoryState`) is kept
+in memory where each migration holding a buffer starts, and at each history's end, with the
+migrations it was folded from. The next run resumes from the latest kept state whose
+migrations are still the very same parsed objects (a re-parse makes new ones), so an edit
+folds only from the edited migration on: the state is all the engine keeps of a prefix,
+as the fold cache (lint/foldcache.py) relies on, and the findings equal a run from scratch.
 
 It renders nothing and knows nothing of editors; the language server (server/) speaks
 the protocol around it.
@@ -14,14 +21,24 @@ the protocol around it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import accumulate
 from pathlib import Path
 
-from schemagate.lint.engine import enabled_rules, lint
+from schemagate.lint.engine import HistoryState, enabled_rules, lint
 from schemagate.model.findings import Finding, InputError
-from schemagate.model.migration import MigrationSource, ParsedMigration
+from schemagate.model.migration import (
+    DeferredMigration,
+    MigrationSource,
+    ParsedMigration,
+    rollback_units,
+)
+from schemagate.model.names import QName
 from schemagate.model.settings import Settings
+from schemagate.model.stats import TableStats
+
+History = Sequence[ParsedMigration | DeferredMigration]
 
 
 @dataclass
@@ -44,13 +61,22 @@ class Workspace:
     # Input errors of discovery and parsing, by the path they name.
     errors: dict[str, list[InputError]] = field(default_factory=dict)
     buffers: dict[str, str] = field(default_factory=dict)
+    # Live tables' sizes (`--db`), read once by the caller; they change severities.
+    stats: Mapping[QName, TableStats] | None = None
+    # The engine's states kept between runs: history folder → position → state.
+    kept: dict[str, dict[int, _Kept]] = field(default_factory=dict)
+    # `holding`'s index, for the list of sources it was made from.
+    _held: tuple[list[MigrationSource], dict[str, list[MigrationSource]]] | None = field(
+        default=None, repr=False)
+    _ordered: list[ParsedMigration] | None = field(default=None, repr=False)
 
     @classmethod
-    def open(cls, root: Path, settings: Settings) -> Workspace:
+    def open(cls, root: Path, settings: Settings,
+             stats: Mapping[QName, TableStats] | None = None) -> Workspace:
         """Discover and parse the migrations under ``root``. Raises `UnknownRuleError` for a
         selection that names no rule, before any file is read."""
         enabled_rules(settings)
-        workspace = cls(root.resolve(), settings)
+        workspace = cls(root.resolve(), settings, stats=stats)
         workspace.refresh()
         return workspace
 
@@ -69,6 +95,7 @@ class Workspace:
             self.errors.setdefault(error.path, []).append(error)
         known = set(sources)
         self.parsed = {s: m for s, m in self.parsed.items() if s in known}
+        self._ordered = None
         missing = [s for s in sources if s not in self.parsed]
         self._parse(self._with_projects(missing), cache=True)
         for source, mig in self.parsed.items():
@@ -79,7 +106,9 @@ class Workspace:
     @property
     def migrations(self) -> list[ParsedMigration]:
         """The parsed migrations in discovery's order."""
-        return [self.parsed[s] for s in self.sources if s in self.parsed]
+        if self._ordered is None:  # made again after a parse (looking sources up hashes them)
+            self._ordered = [self.parsed[s] for s in self.sources if s in self.parsed]
+        return list(self._ordered)
 
     def path_of(self, file: Path) -> str | None:
         """The path discovery gives ``file`` (absolute), or None when it lies outside."""
@@ -90,8 +119,13 @@ class Workspace:
 
     def holding(self, path: str) -> list[MigrationSource]:
         """The migrations a script at ``path`` belongs to."""
-        return [s for s in self.sources
-                if any(script is not None and script.path == path for script in (s.up, s.down))]
+        if self._held is None or self._held[0] is not self.sources:
+            held: dict[str, list[MigrationSource]] = {}
+            for s in self.sources:
+                for p in dict.fromkeys(x.path for x in (s.up, s.down) if x is not None):
+                    held.setdefault(p, []).append(s)
+            self._held = (self.sources, held)
+        return list(self._held[1].get(path, ()))
 
     def update(self, path: str, text: str | None) -> bool:
         """Let ``text`` stand for the file at ``path`` (None: the file on disk again) and
@@ -107,12 +141,26 @@ class Workspace:
 
     def lint_file(self, path: str) -> FileLint:
         """The findings and input errors of the file at ``path``, the whole history folded."""
-        holding = self.holding(path)
-        if not holding:
-            return FileLint()
-        result = lint(self.migrations, self.settings, report={s.name for s in holding})
-        return FileLint([f for f in result.active if f.span.path == path],
-                        list(self.errors.get(path, [])))
+        return self.lint_files([path])[path]
+
+    def lint_files(self, paths: Iterable[str]) -> dict[str, FileLint]:
+        """The findings and input errors of each file, from one run of the engine over the
+        whole history. The files of every buffer are reported too (and not returned): what a
+        migration is told does not depend on which others are reported, and one set of
+        reported migrations from edit to edit lets the kept states serve every run."""
+        wanted = list(dict.fromkeys(paths))
+        reported = {s for p in [*wanted, *self.buffers] for s in self.holding(p)}
+        out = {p: FileLint([], list(self.errors.get(p, []))) for p in wanted}
+        if not any(self.holding(p) for p in wanted):
+            return out
+        edited = {s.name for p in self.buffers for s in self.holding(p)}
+        report = frozenset(s.name for s in reported)
+        result = lint(self.migrations, self.settings, report=report, stats=self.stats,
+                      checkpoints=_Snapshots(self.kept, report, edited))
+        for finding in result.active:
+            if finding.span.path in out:
+                out[finding.span.path].findings.append(finding)
+        return out
 
     def _with_projects(self, sources: Iterable[MigrationSource]) -> list[MigrationSource]:
         """The sources, and for a Django one every migration of its project, in order."""
@@ -144,8 +192,70 @@ class Workspace:
             self.errors.pop(path, None)
         for source, mig in zip(sources, loaded.migrations, strict=True):
             self.parsed[source] = mig
+        self._ordered = None
         for error in loaded.errors:
             self.errors.setdefault(error.path, []).append(error)
+
+
+@dataclass
+class _Kept:
+    """The engine's state after the first `state.position` migrations of a history, with
+    what it depends on besides the settings: those migrations (the very objects), the
+    migrations reported (whose findings it holds), and whether the history has down paths."""
+
+    prefix: tuple[ParsedMigration | DeferredMigration, ...]
+    report: frozenset[str]
+    uses_down: bool
+    state: HistoryState
+
+
+@dataclass
+class _Snapshots:
+    """The engine's `Checkpoints` for one run, over the workspace's kept states: states are
+    kept where a unit of rollback holding a buffer starts and at each history's end."""
+
+    kept: dict[str, dict[int, _Kept]]
+    report: frozenset[str]
+    edited: set[str]  # the names of the migrations holding a buffer
+    wanted_at: dict[str, set[int]] = field(default_factory=dict)
+    histories: dict[str, History] = field(default_factory=dict)
+
+    def resume(self, folder: str, history: History, uses_down: bool) -> HistoryState | None:
+        units = rollback_units(history)
+        starts = list(accumulate((len(unit) for unit in units), initial=0))
+        wanted = {len(history)} | {start for start, unit in zip(starts, units, strict=False)
+                                   if any(m.name in self.edited for m in unit)}
+        self.wanted_at[folder], self.histories[folder] = wanted, history
+        kept = self.kept.setdefault(folder, {})
+        boundaries = set(starts)
+        for position in sorted(kept, reverse=True):
+            saved = kept[position]
+            if (position in wanted and position in boundaries and saved.report == self.report
+                    and saved.uses_down == uses_down and len(history) >= position
+                    and all(a is b for a, b in zip(saved.prefix, history, strict=False))):
+                return _copied(saved.state)
+            del kept[position]  # its migrations were parsed again, or it is wanted no more
+        return None
+
+    def wanted(self, folder: str, position: int, total: int) -> bool:
+        return position in self.wanted_at.get(folder, ())
+
+    def save(self, folder: str, state: HistoryState) -> None:
+        prefix = tuple(self.histories[folder][:state.position])
+        self.kept.setdefault(folder, {})[state.position] = _Kept(
+            prefix, self.report, state.uses_down, _copied(state))
+
+
+def _copied(state: HistoryState) -> HistoryState:
+    """A copy of a state that the engine's fold, which changes its catalogs and digests in
+    place, leaves alone (the catalogs' records are immutable and shared)."""
+    unknown = state.unknown
+    return HistoryState(
+        state.catalog.copy(), state.uses_down,
+        replace(unknown, catalog=unknown.catalog.copy()) if unknown is not None else None,
+        state.position, state.statements, list(state.findings),
+        {rule: dict(digests) for rule, digests in state.collected.items()},
+        dict(state.around))
 
 
 def _errors_of(mig: ParsedMigration) -> list[InputError]:

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple, Self, TypeVar
 
 from schemagate.model.names import QName
 from schemagate.model.ops import ConstraintKind, Expr
+from schemagate.model.pickling import pickle_by_fields
 from schemagate.model.types import TypeRef
 
 K = TypeVar("K")
@@ -547,3 +548,6 @@ def _key_str(key: object) -> str:
     if isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], QName):
         return f"{key[0]}.{key[1]}"
     return str(key)
+
+
+pickle_by_fields(globals())

@@ -8,6 +8,7 @@ from typing import Any
 
 from schemagate.model.fixes import Fix
 from schemagate.model.locks import LockMode
+from schemagate.model.pickling import pickle_by_fields
 from schemagate.model.span import Span
 
 
@@ -83,3 +84,6 @@ class Notice:
     path: str
     message: str
     line: int | None = None
+
+
+pickle_by_fields(globals())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from schemagate.model.pickling import pickle_by_fields
+
 
 @dataclass(frozen=True, slots=True)
 class Edit:
@@ -35,3 +37,6 @@ class Fix:
     title: str
     edits: tuple[Edit, ...]
     safe: bool = True
+
+
+pickle_by_fields(globals())

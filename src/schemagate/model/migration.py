@@ -5,11 +5,14 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 from schemagate.model.findings import InputError, Suppression
-from schemagate.model.ops import Operation
+from schemagate.model.pickling import pickle_by_fields
 from schemagate.model.span import Span
+
+if TYPE_CHECKING:  # only an annotation: discovery and a cached lint need none of ops
+    from schemagate.model.ops import Operation
 
 Layout = Literal[
     "sql", "golang-migrate", "flyway", "dbmate", "prisma", "diesel", "alembic", "popx",
@@ -90,6 +93,51 @@ class MigrationSource:
 
 
 @dataclass(frozen=True, slots=True)
+class PyLines:
+    """A Python migration's statement as whole lines, where a fix may rewrite it in place:
+    a call alone on its lines, directly in `upgrade()`/`downgrade()` or directly in a
+    `with op.get_context().autocommit_block():` there. The frontend finds it with libcst,
+    so that a fix needs neither the file nor a second parse."""
+
+    line: int  # its first line
+    text: str  # its lines as written, from column 1 through the last line's newline
+    indent: str  # what stands before it on its first line
+    unit: str  # one level of indentation as the module writes it
+    newline: str  # the module's newline
+    autocommit: bool = False  # inside `autocommit_block()`
+
+
+@dataclass(frozen=True, slots=True)
+class PyInsert:
+    """A line of a Python migration before which a fix may put a new statement: the first
+    of `upgrade()`'s body after its docstring, or the first element of Django's
+    `operations` list."""
+
+    line: int  # the new text goes at column 1 of this line
+    indent: str
+    newline: str
+    name: str  # the name the module binds `alembic.op` (or `django.db.migrations`) to
+    # Not a line of its own: the new text goes at `column` of `line`, before an element
+    # that shares its line with the list's bracket (`operations = [migrations.X(…)]`).
+    column: int = 1
+    inline: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DjangoSite:
+    """What a fix to a Django migration's class needs: where `atomic` is or would go,
+    where an import would go, and the operations it holds (by name)."""
+
+    operations: tuple[str, ...]  # the callees' last names; a RunSQL of only SETs as "RunSQL:SET"
+    atomic: Span | None  # the value of `atomic = …` in the class, if written
+    atomic_value: str | None  # that value as written
+    class_insert: PyInsert | None  # before the class body's first statement after a docstring
+    import_line: int  # where a new import goes: after the module's last top-level import
+    postgres_imports: frozenset[str] = frozenset()  # names imported from
+    # django.contrib.postgres.operations already
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedStatement:
     """One statement with its operations and whether it runs inside a transaction."""
 
@@ -110,6 +158,8 @@ class ParsedStatement:
     # statement's `;` and blanks (the newline included), else up to its `;`: a fix that
     # removes the statement removes this too. Empty when the frontend cannot tell.
     tail: str = ""
+    # A Python migration's call as whole lines, where a fix may rewrite it (`PyLines`).
+    lines: PyLines | None = None
 
     @property
     def block(self) -> int | None:
@@ -137,6 +187,10 @@ class ParsedScript:
     # `reverse_code`): the tool reverses every other operation itself, so an empty or
     # partial script is no missing way back, and the schema it leaves is not the tool's.
     derived: bool = False
+    # Python migrations: where a fix puts a new first statement, and (Django) what a fix to
+    # the class needs; libcst found them while parsing.
+    insert: PyInsert | None = None
+    django: DjangoSite | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,3 +291,6 @@ class DeferredMigration:
     @property
     def name(self) -> str:
         return self.source.name
+
+
+pickle_by_fields(globals())

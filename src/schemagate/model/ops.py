@@ -18,6 +18,7 @@ from typing import Any, Literal, cast
 
 from schemagate.model.locks import LockMode
 from schemagate.model.names import QName
+from schemagate.model.pickling import pickle_by_fields
 from schemagate.model.span import LazySpan, Span
 from schemagate.model.types import TypeRef
 
@@ -607,3 +608,6 @@ def _moved(value: object, move: Callable[[Span], Span]) -> object:
                 changes[f.name] = new
         return replace(value, **changes) if changes else value
     return value
+
+
+pickle_by_fields(globals())

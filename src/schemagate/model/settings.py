@@ -32,3 +32,6 @@ class Settings:
     baseline: str | None = None  # a baseline file (lint/baseline.py) whose findings lint hides
     # What `lint --fix` sets lock_timeout to where a migration sets none.
     lock_timeout: str = "2s"
+    # How many processes may lint at once (lint/parallel.py); None: the CPUs available.
+    # Not part of the settings' repr (the caches key on it): it never changes a finding.
+    jobs: int | None = field(default=None, repr=False, compare=False)

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from schemagate.model.pickling import pickle_by_fields
+
 
 @dataclass(frozen=True, slots=True)
 class Span:
@@ -138,3 +140,6 @@ class LazySpan(Span):
         # work it out holds the whole statement and cannot be pickled.
         s = self.resolved()
         return Span, (s.path, s.line, s.column, s.end_line, s.end_column)
+
+
+pickle_by_fields(globals())

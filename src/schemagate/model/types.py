@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from schemagate.model.pickling import pickle_by_fields
+
 # Spellings that reach us (from pglast, sqlglot or SQLAlchemy) mapped to PostgreSQL's own
 # internal names, as pg_type.typname has them.
 _ALIASES = {
@@ -216,3 +218,6 @@ def _same_base_change(old: TypeRef, new: TypeRef, using: bool) -> TypeChange:
     if old.modifiers == new.modifiers:
         return TypeChange(False, using, "keeps the type")
     return TypeChange(False, None, "has an effect that is not modelled")
+
+
+pickle_by_fields(globals())

@@ -18,20 +18,26 @@ unpickled is a miss, never an error; a cache folder that cannot be written is no
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import importlib.util
 import os
 import pickle
+import sys
+
+# hashlib's blake2b and hmac's compare_digest, without the OpenSSL that importing those
+# modules loads (a few ms of every run).
+from _blake2 import blake2b
+from _operator import _compare_digest as compare_digest
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schemagate import __version__
 from schemagate.model.settings import Settings
-from schemagate.parse.source import SourceText
+
+if TYPE_CHECKING:  # a result-cache hit reads no source text
+    from schemagate.parse.source import SourceText
 
 # Bump when the IR's shape changes without a version bump (a development checkout).
-FORMAT = 2
+FORMAT = 3
 DEFAULT_LIMIT_BYTES = 256 * 1024 * 1024
 # The code an entry depends on: the IR's classes and the frontends, and the parsers.
 _SOURCE_PACKAGES = ("model", "parse")
@@ -42,6 +48,9 @@ _SECRET_FILE = "secret"
 
 def user_cache_root() -> Path:
     """The user's cache folder for schemagate (``~/.cache/schemagate`` on Linux)."""
+    if sys.platform == "linux":  # what platformdirs says, without importing it (and tempfile)
+        base = os.environ.get("XDG_CACHE_HOME", "")
+        return Path(base.strip() or os.path.expanduser("~/.cache"), "schemagate")
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("schemagate", appauthor=False))
@@ -72,7 +81,7 @@ def code_fingerprint(packages: tuple[str, ...] = _SOURCE_PACKAGES) -> bytes:
     The version alone is not enough: a development checkout changes the IR without changing
     the version, and an entry pickled from an older class would load into the new one.
     """
-    h = hashlib.blake2b(f"schemagate {__version__} cache format {FORMAT}".encode())
+    h = blake2b(f"schemagate {__version__} cache format {FORMAT}".encode())
     package = Path(__file__).resolve().parent.parent
     for name in packages:
         for folder, dirs, files in os.walk(package / name):
@@ -123,7 +132,7 @@ class ParseCache:
 
     def key(self, frontend: str, text: SourceText, inputs: object) -> str:
         """The key of one frontend call: ``inputs`` is the repr-able rest of its arguments."""
-        h = hashlib.blake2b(self.salt, digest_size=20)
+        h = blake2b(self.salt, digest_size=20)
         h.update(f"{frontend}\0{text.path}\0{inputs!r}\0".encode())
         h.update(text.data)
         return h.hexdigest()
@@ -135,7 +144,7 @@ class ParseCache:
         except OSError:
             return None
         mac, payload = blob[:_MAC_SIZE], blob[_MAC_SIZE:]
-        if not hmac.compare_digest(mac, self._mac(payload)):
+        if not compare_digest(mac, self._mac(payload)):
             return None
         try:
             return pickle.loads(payload)
@@ -187,7 +196,7 @@ class ParseCache:
             total -= size
 
     def _mac(self, payload: bytes) -> bytes:
-        return hashlib.blake2b(payload, key=self.secret, digest_size=_MAC_SIZE).digest()
+        return blake2b(payload, key=self.secret, digest_size=_MAC_SIZE).digest()
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from schemagate.lint.engine import LintResult
+from schemagate.lint.result import LintResult
 from schemagate.model.findings import Severity
 from schemagate.model.text import escape_controls
 

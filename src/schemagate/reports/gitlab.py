@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from schemagate.lint.engine import LintResult
 from schemagate.lint.fingerprint import fingerprints, relative_to_root
+from schemagate.lint.result import LintResult
 from schemagate.model.findings import Finding, Severity
 from schemagate.model.text import escape_json
 from schemagate.reports.stream import Stream, iter_json

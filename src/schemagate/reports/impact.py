@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from schemagate import __version__
-from schemagate.lint.engine import LintResult
+from schemagate.lint.result import LintResult
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog
 from schemagate.model.findings import Finding, InputError, Notice, Severity

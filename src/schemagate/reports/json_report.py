@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from schemagate import __version__
-from schemagate.lint.engine import LintResult
+from schemagate.lint.result import LintResult
 from schemagate.model.findings import Finding
 from schemagate.model.fixes import Fix
 from schemagate.model.text import escape_json

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from schemagate.graph.revisions import in_tool_order
-from schemagate.lint.engine import LintResult
+from schemagate.lint.result import LintResult
 from schemagate.model.errors import SchemagateError
 from schemagate.model.findings import Notice
 from schemagate.model.migration import ParsedMigration

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, cast
 
 from schemagate import __version__
-from schemagate.lint.engine import LintResult
 from schemagate.lint.fingerprint import (
     FINGERPRINT_KEY,
     file_uri,
@@ -30,6 +29,7 @@ from schemagate.lint.fingerprint import (
     relative_to_root,
     uri_reference,
 )
+from schemagate.lint.result import LintResult
 from schemagate.model.findings import Finding, Severity
 from schemagate.model.fixes import Fix
 from schemagate.model.text import escape_json

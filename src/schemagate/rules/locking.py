@@ -16,6 +16,12 @@ from schemagate.model.statement_locks import lock_for, op_tables
 from schemagate.model.types import classify_change
 from schemagate.parse.transactions import flyway_runs_outside
 from schemagate.rules.context import RuleContext
+from schemagate.rules.pyfix import (
+    alembic_index_fix,
+    alembic_not_valid_fix,
+    django_index_fix,
+    lock_timeout_fix,
+)
 from schemagate.rules.registry import Hit, rule
 from schemagate.rules.rewrite import (
     StatementText,
@@ -97,10 +103,19 @@ def create_index_non_concurrently(op: o.CreateIndex, ctx: RuleContext) -> Iterat
     table = ctx.table(op.table)
     fix = None if table is not None and table.partitioned else _concurrently(
         ctx, replace(op, concurrently=True), "INDEX", "Build the index CONCURRENTLY")
-    fix = fix or split_fix(ctx, op)
+    fix = fix or split_fix(ctx, op) or python_index_fix(ctx, op.table)
     yield Hit(f"creating index{name} on `{op.table}` without CONCURRENTLY blocks writes to "
               "the table while it builds", object=str(op.table), lock=LockMode.SHARE,
               facts={"scan": True}, fix=fix)
+
+
+def python_index_fix(ctx: RuleContext, table: QName | None) -> Fix | None:
+    """The Alembic or Django form of CONCURRENTLY (`rules.pyfix`), where PostgreSQL
+    allows it on the table (not on a partitioned one)."""
+    known = ctx.table(table) if table is not None else None
+    if known is not None and known.partitioned:
+        return None
+    return alembic_index_fix(ctx) or django_index_fix(ctx)
 
 
 def _concurrently(ctx: RuleContext, changed: o.Operation, keyword: str, title: str
@@ -291,6 +306,8 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
         # DROP INDEX CONCURRENTLY drops one index, without CASCADE.
         fix = None if len(op.names) > 1 or op.cascade else _concurrently(
             ctx, replace(op, concurrently=True), "INDEX", "Drop the index CONCURRENTLY")
+        if fix is None and len(op.names) == 1 and not op.cascade:
+            fix = python_index_fix(ctx, index.table if index else None)
         yield Hit(f"dropping index `{name}`{where} without CONCURRENTLY takes an ACCESS "
                   "EXCLUSIVE lock", object=str(index.table if index else name),
                   lock=LockMode.ACCESS_EXCLUSIVE, span=op.name_site(i), fix=fix)
@@ -455,7 +472,8 @@ def add_foreign_key_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator
     yield Hit(f"adding foreign key on `{op.table}` validates every row while blocking writes "
               f"to {both}", object=str(op.table),
               lock=LockMode.SHARE_ROW_EXCLUSIVE, facts={"scan": True},
-              fix=_not_valid_fix(op, ctx) or split_fix(ctx, op))
+              fix=_not_valid_fix(op, ctx) or split_fix(ctx, op)
+              or alembic_not_valid_fix(ctx, op))
 
 
 def _not_valid_fix(op: o.AddConstraint, ctx: RuleContext) -> Fix | None:
@@ -1202,6 +1220,8 @@ def _lock_timeout_fix(ctx: RuleContext) -> Fix | None:
     statement that must run outside a transaction into one: a lone statement of a file sent
     as one query, or a Flyway migration Flyway runs without a transaction."""
     script = ctx.script
+    if script.script.path.endswith(".py"):
+        return lock_timeout_fix(ctx)
     mode = declared_mode(ctx)
     statements = script.statements
     # Flyway refuses a migration mixing a SET with a statement it runs outside a

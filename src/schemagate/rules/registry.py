@@ -333,7 +333,18 @@ def autofix_note(r: Rule) -> str:
     """Whether `lint --fix` can rewrite the rule's findings, as `rules`, `explain` and the
     rule pages say it; empty when it cannot."""
     if r.fixable == "safe":
-        return ("safe: `lint --fix` rewrites the statement where the rewrite runs as "
+        from schemagate.rules.pyfix import PYTHON_FIXES
+
+        return _SQL_FIX_NOTE + (f". Alembic: {PYTHON_FIXES[r.id]}" if r.id in PYTHON_FIXES else
+                                ". Alembic and Django migrations: none yet") + (
+            "; SQL inside `op.execute(…)` or `RunSQL(…)` never gets one")
+    if r.fixable == "unsafe":
+        return ("unsafe, it changes what the migration makes: applied only with "
+                "`lint --fix --unsafe-fixes`, on tables created in the same migration")
+    return ""
+
+
+_SQL_FIX_NOTE = ("safe: `lint --fix` rewrites the statement where the rewrite runs as "
                 "intended: CONCURRENTLY where the statement then runs outside any "
                 "transaction (a plain SQL script, a golang-migrate or popx `.autocommit.` "
                 "file holding only it, a dbmate `transaction:false` section, a Flyway "
@@ -342,7 +353,3 @@ def autofix_note(r: Rule) -> str:
                 "own (a plain SQL script, a dbmate `transaction:false` section). Where the "
                 "tool runs the file as one transaction, the finding carries no fix: move "
                 "the statement into a migration of its own")
-    if r.fixable == "unsafe":
-        return ("unsafe, it changes what the migration makes: applied only with "
-                "`lint --fix --unsafe-fixes`, on tables created in the same migration")
-    return ""

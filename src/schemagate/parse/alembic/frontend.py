@@ -23,6 +23,7 @@ from schemagate.model.migration import (
     ParsedMigration,
     ParsedScript,
     ParsedStatement,
+    PyInsert,
     Revision,
     Script,
     TransactionMode,
@@ -101,7 +102,7 @@ def _syntax_error(source: SourceText, exc: cst.ParserSyntaxError) -> InputError:
 def _fill(script: ParsedScript, walked: Walked, module: Module, fn: cst.FunctionDef) -> None:
     blocks = _blocks(walked.statements, script.script.transaction)
     script.statements = [
-        ParsedStatement(i, found.sql, found.ops, block is not None, block)
+        ParsedStatement(i, found.sql, found.ops, block is not None, block, lines=found.lines)
         for i, (found, block) in enumerate(zip(walked.statements, blocks, strict=True))
     ]
     script.errors.extend(walked.errors)
@@ -109,6 +110,34 @@ def _fill(script: ParsedScript, walked: Walked, module: Module, fn: cst.Function
     start, end = module.offsets.get(fn, (0, 0))
     script.span = _def_span(fn, module, start, end)
     script.body_span = _body_span(module, start, end)
+    script.insert = _insert(fn, module, start, end)
+
+
+def _insert(fn: cst.FunctionDef, module: Module, start: int, end: int) -> PyInsert | None:
+    """Where a new first statement of the function goes: the line after its docstring, or
+    else after the `def` line (before any comment that opens the body). None for a body on
+    the `def` line, or a module that does not import `op`."""
+    body = fn.body
+    if module.op is None or not isinstance(body, cst.IndentedBlock) or not body.body:
+        return None
+    at = module.code.find("def ", start, end)
+    header = _DEF_HEADER.match(module.code, at) if at >= 0 else None
+    if header is None:
+        return None
+    after = header.end()
+    first = body.body[0]
+    if isinstance(first, cst.SimpleStatementLine) and len(first.body) == 1 and isinstance(
+            first.body[0], cst.Expr) and isinstance(first.body[0].value, cst.SimpleString):
+        doc = module.offsets.get(first.body[0].value)
+        if doc is None:
+            return None
+        after = doc[1]
+    newline = module.code.find("\n", after, end)
+    rest = module.code[after:newline].strip() if newline >= 0 else "?"
+    if rest and not rest.startswith("#"):
+        return None
+    indent = body.indent if body.indent is not None else module.indent
+    return PyInsert(module.lines.position(newline + 1)[0], indent, module.newline, module.op)
 
 
 def _def_span(fn: cst.FunctionDef, module: Module, start: int, end: int) -> Span:
@@ -222,6 +251,7 @@ def _module(tree: cst.Module, source: SourceText, dialect: str) -> tuple[Module,
     env = Env(source.text, offsets, _SA_DIALECTS.get(dialect, dialect))
     functions: dict[str, cst.FunctionDef] = {}
     op_names: set[str] = {"op", "alembic.op"}
+    imported: set[str] = set()  # what `from alembic import op [as x]` binds
     context_names: set[str] = {"alembic.context"}
     header = _Header()
     for stmt in tree.body:
@@ -232,11 +262,14 @@ def _module(tree: cst.Module, source: SourceText, dialect: str) -> tuple[Module,
             continue
         for small in stmt.body:
             if isinstance(small, cst.ImportFrom):
-                _imports(small, op_names, context_names)
+                _imports(small, imported, context_names)
             elif isinstance(small, (cst.Assign, cst.AnnAssign)):
                 _module_assign(small, env, header, offsets, lines, source.path)
+    op_names |= imported
     module = Module(source.path, source.text, lines, offsets, env, functions,
-                    frozenset(op_names), frozenset(context_names), dialect)
+                    frozenset(op_names), frozenset(context_names), dialect,
+                    tree.default_indent, tree.default_newline,
+                    "op" if "op" in imported else min(imported, default=None))
     return module, header
 
 

@@ -17,6 +17,7 @@ import libcst as cst
 
 from schemagate.model import ops as o
 from schemagate.model.findings import InputError, Suppression
+from schemagate.model.migration import PyLines
 from schemagate.model.names import QName
 from schemagate.model.span import Span
 from schemagate.parse.alembic import entities
@@ -27,6 +28,8 @@ from schemagate.parse.alembic.sql import parse_sql
 from schemagate.parse.alembic.types import args_of, last_name
 
 _MAX_UNROLL = 200
+# The `op.*` calls whose statement a fix may rewrite in place (`rules/pyfix.py`).
+_SITED = frozenset({"create_index", "drop_index", "create_foreign_key"})
 _MAX_INLINE_DEPTH = 4
 _RUN_TIME_LOOP = "inside a loop over values known only at run time"
 _DIALECT_NAMES = {"postgres": "PostgreSQL", "mysql": "MySQL", "sqlite": "SQLite"}
@@ -53,6 +56,9 @@ class Module:
     op_names: frozenset[str]  # names bound to `alembic.op`
     context_names: frozenset[str]  # names bound to `alembic.context` (its `execute()` runs SQL)
     dialect: str  # the schemagate dialect: "postgres", "mysql", "sqlite"
+    indent: str = "    "  # one level of indentation, as the module writes it
+    newline: str = "\n"  # the module's newline
+    op: str | None = None  # the name `from alembic import op` binds, if the module has it
 
 
 @dataclass
@@ -62,6 +68,7 @@ class Found:
     sql: str
     ops: tuple[o.Operation, ...]
     autocommit: bool  # inside `autocommit_block()`: no transaction
+    lines: PyLines | None = None  # the call as whole lines a fix may rewrite (`_SITED`)
 
 
 @dataclass
@@ -86,15 +93,20 @@ class _Frame:
     # Inside code that may not run on this database (a branch whose test is not known, a
     # `try` whose `except` catches the failure): SQL that does not parse is not an error.
     uncertain: bool = False
+    # Directly in the function's body, or in an `autocommit_block()` directly there: where
+    # a fix may rewrite a statement in place.
+    top: bool = False
 
 
 class Walker:
     def __init__(self, module: Module) -> None:
         self.m = module
         self.out = Walked()
+        # The statement line being walked, when it is one call directly in the body.
+        self._line: cst.SimpleStatementLine | None = None
 
     def walk(self, fn: cst.FunctionDef) -> Walked:
-        frame = _Frame(self.m.env.child())
+        frame = _Frame(self.m.env.child(), top=True)
         body = fn.body.body if isinstance(fn.body, cst.IndentedBlock) else ()
         for stmt in body:
             if isinstance(stmt, cst.SimpleStatementLine) and any(
@@ -113,7 +125,13 @@ class Walker:
     def _statement(self, stmt: cst.BaseStatement | cst.BaseSmallStatement,
                    frame: _Frame) -> bool:
         if isinstance(stmt, cst.SimpleStatementLine):
-            return self._block(stmt.body, frame)
+            if not frame.top or len(stmt.body) != 1:
+                return self._block(stmt.body, frame)
+            self._line = stmt
+            try:
+                return self._block(stmt.body, frame)
+            finally:
+                self._line = None
         match stmt:
             case cst.Expr(value=value):
                 if isinstance(value, cst.Await):
@@ -142,8 +160,9 @@ class Walker:
                 self._for(stmt, frame)
             case cst.While():
                 self._block(_body(stmt.body), replace(frame, dynamic=_RUN_TIME_LOOP,
-                                                      uncertain=True))
+                                                      uncertain=True, top=False))
             case cst.Try():
+                frame = replace(frame, top=False)
                 if not self._block(_body(stmt.body), replace(frame, uncertain=True)):
                     return False
                 if stmt.orelse is not None:
@@ -163,7 +182,8 @@ class Walker:
             _bind_target(frame.env, target, value, known)
 
     def _with(self, stmt: cst.With, frame: _Frame) -> bool:
-        inner = frame
+        # Only a lone `autocommit_block()` keeps its body a place for in-place fixes.
+        inner = replace(frame, top=False)
         for item in stmt.items:
             call = item.item
             if not isinstance(call, cst.Call):
@@ -173,7 +193,8 @@ class Walker:
             if method == "batch_alter_table" and self._is_op(call.func):
                 inner = replace(inner, batch=self._batch(call, item, frame))
             elif method == "autocommit_block":
-                inner = replace(inner, autocommit=True)
+                inner = replace(inner, autocommit=True, top=frame.top and len(stmt.items) == 1
+                                and not frame.autocommit)
             elif isinstance(item.asname, cst.AsName) and isinstance(item.asname.name, cst.Name):
                 known = frame.env.value(call)
                 frame.env.bind(item.asname.name.value, None,
@@ -192,6 +213,7 @@ class Walker:
         return Batch(QName.of(table, schema) if table else None, name, recreate)
 
     def _if(self, stmt: cst.If, frame: _Frame) -> bool:
+        frame = replace(frame, top=False)
         test = frame.env.value(stmt.test)
         orelse = stmt.orelse
         if test is not UNKNOWN:
@@ -216,6 +238,7 @@ class Walker:
         return True
 
     def _for(self, stmt: cst.For, frame: _Frame) -> None:
+        frame = replace(frame, top=False)
         items = frame.env.value(stmt.iter)
         if isinstance(items, dict):
             items = tuple(Text(k) if isinstance(k, str) else k for k in items)
@@ -301,7 +324,32 @@ class Walker:
                                          "recreate='always') copies the table",
                                          span=span, statement=self._next))
         if ops:
-            self._emit(self._code(node), ops, frame)
+            site = self._lines(node, frame) if method in _SITED and batch is None else None
+            self.out.statements.append(Found(self._code(node), tuple(ops), frame.autocommit,
+                                             site))
+
+    def _lines(self, node: cst.Call, frame: _Frame) -> PyLines | None:
+        """The call as the whole lines of its statement, when it is all the statement holds
+        (no `;`, no parentheses around it) and stands directly in the function's body."""
+        line = self._line
+        if line is None or frame.anchor is not None or not frame.top or node.lpar:
+            return None
+        small = line.body[0]
+        if not isinstance(small, cst.Expr) or small.value is not node or not isinstance(
+                small.semicolon, cst.MaybeSentinel):
+            return None
+        at = self.m.offsets.get(node)
+        if at is None:
+            return None
+        code = self.m.code
+        start = code.rfind("\n", 0, at[0]) + 1
+        end = code.find("\n", at[1])
+        end = len(code) if end < 0 else end + 1
+        indent, rest = code[start:at[0]], code[at[1]:end].strip()
+        if indent.strip() or (rest and not rest.startswith("#")):
+            return None
+        return PyLines(self.m.lines.position(start)[0], code[start:end], indent,
+                       self.m.indent, self.m.newline, frame.autocommit)
 
     def _execute(self, node: cst.Call, frame: _Frame) -> None:
         positional, keywords = args_of(node)
@@ -375,7 +423,7 @@ class Walker:
         _bind_params(fn, node, frame.env, self.m.env, env)
         inner = _Frame(env, None, frame.autocommit, frame.dynamic,
                        frame.anchor or self._span(node, frame), (*frame.stack, fn.name.value),
-                       frame.uncertain)
+                       frame.uncertain, top=False)
         self._block(_body(fn.body), inner)
 
     # -- positions ---------------------------------------------------------------------

@@ -15,20 +15,23 @@ django-migration-linter's `IgnoreMigration()` operation silences every rule for 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
 from schemagate.model.findings import InputError, Suppression
 from schemagate.model.migration import (
+    DjangoSite,
     MigrationSource,
     ParsedMigration,
     ParsedScript,
     ParsedStatement,
+    PyInsert,
     Revision,
     Script,
 )
-from schemagate.model.ops import RawSQL
+from schemagate.model.ops import RawSQL, SetSetting
 from schemagate.model.span import Span
 from schemagate.parse.alembic.eval import Env
 from schemagate.parse.alembic.source import LineIndex, Text, node_offsets
@@ -184,8 +187,10 @@ def parse_django(source: SourceText, migration: MigrationSource,
     ignored = False
     irreversible_at: Span | None = None
     operations = body.get("operations")
+    called: list[str] = []
     for node in _operation_nodes(operations, names) or []:
         call = reader.call(node)
+        called.append(call.name)
         if call.name == "IgnoreMigration":
             ignored = True
             continue
@@ -199,6 +204,9 @@ def parse_django(source: SourceText, migration: MigrationSource,
                     irreversible_at = irreversible_at or call.span
             continue
         result = translate(call, ctx)
+        if call.name == "RunSQL" and result.up and all(
+                isinstance(x, SetSetting) for st in result.up for x in st.ops):
+            called[-1] = "RunSQL:SET"
         if result.irreversible and irreversible_at is None:
             irreversible_at = call.span
         ups.extend(result.up)
@@ -224,10 +232,105 @@ def parse_django(source: SourceText, migration: MigrationSource,
     line, column = reader.lines.position(max(at, 0))
     class_span = Span(source.path, line, column, line, column + len("class Migration") - 1)
     down.span = irreversible_at or class_span
+    up.insert = _first_operation(reader, operations, tree)
+    if {"AddIndex", "RemoveIndex"} & set(called):
+        up.django = _site(reader, tree, cls, assigns, tuple(called), at)
     deps = assigns.get("dependencies")
     revision = _revision(migration, class_span,
                          reader.span(deps) if deps is not None else class_span)
     return ParsedMigration(migration, up, down, revision=revision)
+
+
+def _first_operation(reader: _Reader, operations: cst.BaseExpression | None,
+                     tree: cst.Module) -> PyInsert | None:
+    """Where a new first operation goes: the line of the first element of a literal
+    `operations` list, when that element starts its line."""
+    name = _imported(tree, "django.db").get("migrations")
+    if name is None or not isinstance(operations, cst.List) or not operations.elements:
+        return None
+    at = reader.offsets.get(operations.elements[0].value)
+    if at is None:
+        return None
+    text = reader.text
+    start = text.rfind("\n", 0, at[0]) + 1
+    indent = text[start:at[0]]
+    if indent.strip():
+        line, column = reader.lines.position(at[0])
+        return PyInsert(line, "", tree.default_newline, name, column, inline=True)
+    # Above the comments that open the element: they speak of it, not of the new one.
+    while start > 0:
+        above = text.rfind("\n", 0, start - 1) + 1
+        if not text[above:start].strip().startswith("#"):
+            break
+        start = above
+    return PyInsert(reader.lines.position(start)[0], indent, tree.default_newline, name)
+
+
+def _imported(tree: cst.Module, module: str) -> dict[str, str]:
+    """The names `from <module> import …` brings, to the names they are bound to."""
+    out: dict[str, str] = {}
+    for stmt in tree.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if not isinstance(small, cst.ImportFrom) or small.module is None or \
+                    isinstance(small.names, cst.ImportStar) or _code(small.module) != module:
+                continue
+            for alias in small.names:
+                if isinstance(alias.name, cst.Name):
+                    bound = alias.asname.name if alias.asname is not None else alias.name
+                    if isinstance(bound, cst.Name):
+                        out[alias.name.value] = bound.value
+    return out
+
+
+_CLASS_HEADER = re.compile(r"class\s+Migration\s*(?:\([^()]*\))?\s*:")
+
+
+def _site(reader: _Reader, tree: cst.Module, cls: cst.ClassDef,
+          assigns: dict[str, cst.CSTNode], called: tuple[str, ...], class_at: int
+          ) -> DjangoSite:
+    """What a fix to the migration's class needs (`DjangoSite`)."""
+    text, newline = reader.text, tree.default_newline
+    atomic: Span | None = None
+    atomic_value: str | None = None
+    node = assigns.get("atomic")
+    where = reader.offsets.get(node) if node is not None else None
+    if isinstance(node, cst.Assign) and where is not None:
+        atomic_value = _code(node.value)
+        atomic = reader.lines.span(reader.path, where[1] - len(atomic_value), where[1])
+    class_insert = None
+    header = _CLASS_HEADER.match(text, class_at) if class_at >= 0 else None
+    body = cls.body
+    # An `atomic` written otherwise (`atomic: bool = True`) is neither replaced nor
+    # shadowed by a second one: no place is given.
+    if node is None and header is not None and isinstance(body, cst.IndentedBlock) and body.body:
+        after = header.end()
+        first = body.body[0]
+        if isinstance(first, cst.SimpleStatementLine) and len(first.body) == 1 and \
+                isinstance(first.body[0], cst.Expr) and isinstance(first.body[0].value,
+                                                                   cst.SimpleString):
+            doc = reader.offsets.get(first.body[0].value)
+            after = doc[1] if doc is not None else -1
+        end = text.find("\n", after) if after >= 0 else -1
+        rest = text[after:end].strip() if end >= 0 else "?"
+        if not rest or rest.startswith("#"):
+            indent = body.indent if body.indent is not None else tree.default_indent
+            class_insert = PyInsert(reader.lines.position(end + 1)[0], indent, newline,
+                                    "migrations")
+    # After the last import at the top of the module: the length of the code up to it.
+    offset = sum(len(tree.code_for_node(line)) for line in tree.header)
+    import_at = offset
+    for stmt in tree.body:
+        if stmt is cls:  # imports come first; the class may be long
+            break
+        offset += len(tree.code_for_node(stmt))
+        if isinstance(stmt, cst.SimpleStatementLine) and any(
+                isinstance(x, cst.Import | cst.ImportFrom) for x in stmt.body):
+            import_at = offset
+    postgres = frozenset(_imported(tree, "django.contrib.postgres.operations"))
+    return DjangoSite(called, atomic, atomic_value, class_insert,
+                      reader.lines.position(import_at)[0], postgres)
 
 
 def _subclasses(tree: cst.Module) -> dict[str, str]:
