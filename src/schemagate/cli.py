@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -47,22 +47,25 @@ def _variables(pairs: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def write_output(text: str, output: str | None) -> None:
+def write_output(text: str | Iterable[str], output: str | None) -> None:
     """Write to standard output, or to the file without ever leaving half a report.
 
-    A regular file (or a new one) is replaced atomically, keeping its permissions. Anything
-    else at the path (a symlink, a FIFO, /dev/null, /dev/stdout) is opened and written like
-    any program would, never replaced.
+    ``text`` is the report, or its pieces, written as they are made (a long run's report
+    is never one string). A regular file (or a new one) is replaced atomically, keeping its
+    permissions. Anything else at the path (a symlink, a FIFO, /dev/null, /dev/stdout) is
+    opened and written like any program would, never replaced.
     """
+    pieces = [text] if isinstance(text, str) else _batched(text)
     if not output or output == "-":
-        sys.stdout.write(text)
+        for piece in pieces:
+            sys.stdout.write(piece)
         sys.stdout.flush()
         return
     target = Path(output)
     try:
         if target.is_symlink() or (target.exists() and not target.is_file()):
             with open(target, "w", encoding="utf-8") as fh:
-                fh.write(text)
+                fh.writelines(pieces)
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask()
@@ -71,7 +74,7 @@ def write_output(text: str, output: str | None) -> None:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
+                fh.writelines(pieces)
             os.chmod(tmp, mode)
             os.replace(tmp, target)
         except BaseException:
@@ -79,6 +82,22 @@ def write_output(text: str, output: str | None) -> None:
             raise
     except OSError as exc:
         _fail(f"cannot write {output}: {exc.strerror or exc}")
+
+
+def _batched(pieces: Iterable[str], size: int = 1 << 16) -> Iterator[str]:
+    """The pieces joined into runs of about ``size`` characters: one write per run, not per
+    finding."""
+    run: list[str] = []
+    held = 0
+    for piece in pieces:
+        run.append(piece)
+        held += len(piece)
+        if held >= size:
+            yield "".join(run)
+            run.clear()
+            held = 0
+    if run:
+        yield "".join(run)
 
 
 def _umask() -> int:
@@ -264,7 +283,7 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
         result, stats = run.result, run.stats
         if write_baseline:
             return _write_baseline(result, write_baseline, no_help, color)
-        write_output(_render(result, fmt, no_help, color, output, category=sarif_category,
+        write_output(_report(result, fmt, no_help, color, output, category=sarif_category,
                              migrations=run.migrations, settings=settings, stats=stats),
                      output)
         return result.exit_code(settings.fail_on)
@@ -316,7 +335,7 @@ def _fix(paths: Sequence[str], settings: Any, show_diff: bool, unsafe: bool, fmt
         click.echo(f"schemagate: would fix {done.fixed} finding(s) in "
                    f"{len(done.changed())} file(s){more}", err=True)
         return 2 if result.errors else (1 if done.changed() else 0)
-    write_output(_render(result, fmt, no_help, color, output, category=category,
+    write_output(_report(result, fmt, no_help, color, output, category=category,
                          migrations=done.run.migrations, settings=settings,
                          stats=done.run.stats), output)
     click.echo(f"schemagate: {done.fixed} fixed, {len(result.active)} remaining{more}",
@@ -327,17 +346,26 @@ def _fix(paths: Sequence[str], settings: Any, show_diff: bool, unsafe: bool, fmt
 def _render(result: Any, fmt: str, no_help: bool, color: bool | None, output: str | None,
             *, category: str | None = None, migrations: Sequence[Any] = (),
             settings: Any = None, stats: Any = None) -> str:
+    return "".join(_report(result, fmt, no_help, color, output, category=category,
+                           migrations=migrations, settings=settings, stats=stats))
+
+
+def _report(result: Any, fmt: str, no_help: bool, color: bool | None, output: str | None,
+            *, category: str | None = None, migrations: Sequence[Any] = (),
+            settings: Any = None, stats: Any = None) -> Iterable[str]:
+    """The report in ``fmt``, in pieces where the format allows (each finding's text is made
+    as it is written), else whole."""
     if fmt in ("sarif", "gitlab"):
         from schemagate.lint.fingerprint import repository_root
 
         cwd = Path.cwd()
         if fmt == "gitlab":
-            from schemagate.reports.gitlab import render_gitlab
+            from schemagate.reports.gitlab import iter_gitlab
 
-            return render_gitlab(result, root=repository_root(cwd), cwd=cwd)
-        from schemagate.reports.sarif import render_sarif
+            return iter_gitlab(result, root=repository_root(cwd), cwd=cwd)
+        from schemagate.reports.sarif import iter_sarif
 
-        return render_sarif(result, root=repository_root(cwd), cwd=cwd, category=category)
+        return iter_sarif(result, root=repository_root(cwd), cwd=cwd, category=category)
     if fmt in ("markdown", "html"):
         from schemagate.reports.impact import BackupView, build_impact
 
@@ -347,24 +375,24 @@ def _render(result: Any, fmt: str, no_help: bool, color: bool | None, output: st
         if fmt == "markdown":
             from schemagate.reports.markdown import render_markdown
 
-            return render_markdown(impact)
+            return [render_markdown(impact)]
         from schemagate.reports.html import render_html
 
-        return render_html(impact)
+        return [render_html(impact)]
     if fmt == "json":
-        from schemagate.reports.json_report import render_json
+        from schemagate.reports.json_report import iter_report
 
         # Indented for a person at a terminal, or for a small file; compact for big runs.
         pretty = (output in (None, "-") and sys.stdout.isatty()) or len(result.findings) < 2000
-        return render_json(result, pretty=pretty)
+        return iter_report(result, pretty=pretty)
     if fmt == "github":
-        from schemagate.reports.github import render_github
+        from schemagate.reports.github import iter_github
 
-        return render_github(result)
-    from schemagate.reports.text import render_text
+        return iter_github(result)
+    from schemagate.reports.text import iter_text
 
     tty = output in (None, "-") and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    return render_text(result, colour=tty if color is None else color, show_help=not no_help)
+    return iter_text(result, colour=tty if color is None else color, show_help=not no_help)
 
 
 def _settings(config_file: str | None, dialect: str | None, select: str | None,

@@ -600,7 +600,7 @@ def _run_history_rules(engine: _Engine,
                    if s is not None}
         for r in history_rules:
             for hit in r.check(history, engine.settings):
-                span = hit.span or Span.point(folder)
+                span = (hit.span or Span.point(folder)).resolved()  # kept: plain data only
                 mig = by_path.get(span.path, history[0])
                 if not applies(r, mig) or (engine.report is not None
                                            and mig.name not in engine.report):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from schemagate.lint.result import LintResult
 from schemagate.model.findings import Severity
 from schemagate.model.text import escape_controls
@@ -21,13 +23,18 @@ def _prop(text: str) -> str:
 
 
 def render_github(result: LintResult) -> str:
-    lines = []
-    for f in result.active:
+    return "".join(iter_github(result))
+
+
+def iter_github(result: LintResult) -> Iterator[str]:
+    """`render_github`'s commands, one line (with its line break) at a time."""
+    for f in result.findings:
+        if f.suppressed_by is not None:
+            continue
         s = f.span
         props = (f"file={_prop(s.path)},line={s.line},col={s.column},endLine={s.end_line},"
                  f"endColumn={s.end_column},title={_prop('schemagate ' + f.rule)}")
-        lines.append(f"::{_LEVEL[f.severity]} {props}::{_data(f.message)}")
+        yield f"::{_LEVEL[f.severity]} {props}::{_data(f.message)}\n"
     for e in result.errors:
         props = f"file={_prop(e.path)}" + (f",line={e.line}" if e.line else "")
-        lines.append(f"::error {props},title=schemagate::{_data(e.message)}")
-    return "\n".join(lines) + ("\n" if lines else "")
+        yield f"::error {props},title=schemagate::{_data(e.message)}\n"

@@ -14,7 +14,7 @@ gate that did not read a file must not look clean.
 from __future__ import annotations
 
 import hashlib
-import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from schemagate.lint.fingerprint import fingerprints, relative_to_root
 from schemagate.lint.result import LintResult
 from schemagate.model.findings import Finding, Severity
 from schemagate.model.text import escape_json
+from schemagate.reports.stream import Stream, iter_json
 
 # GitLab's scale is info, minor, major, critical, blocker.
 _SEVERITY = {Severity.INFO: "info", Severity.WARNING: "major", Severity.ERROR: "critical"}
@@ -31,16 +32,20 @@ _CATEGORY = {"destructive": "Bug Risk", "locking": "Performance", "transaction":
 
 
 def gitlab_issues(result: LintResult, *, root: Path, cwd: Path) -> list[dict[str, Any]]:
+    return list(_issues(result, root=root, cwd=cwd))
+
+
+def _issues(result: LintResult, *, root: Path, cwd: Path) -> Iterator[dict[str, Any]]:
+    """The issues, each made when it is reached (a long run has tens of thousands)."""
     paths = {}
     for f in result.findings:
         if f.span.path not in paths:
             paths[f.span.path] = relative_to_root(f.span.path, root, cwd) or f.span.path
     prints = fingerprints(result.findings, [paths[f.span.path] for f in result.findings])
-    issues: list[dict[str, Any]] = []
     for f, fp in zip(result.findings, prints, strict=True):
         if f.suppressed_by is not None:
             continue
-        issues.append({
+        yield {
             "type": "issue",
             "description": f"{f.rule}: {f.message}",
             "check_name": f.rule,
@@ -48,11 +53,11 @@ def gitlab_issues(result: LintResult, *, root: Path, cwd: Path) -> list[dict[str
             "severity": _SEVERITY[f.severity],
             "categories": [_CATEGORY.get(f.family, "Bug Risk")],
             "location": {"path": paths[f.span.path], "positions": _positions(f)},
-        })
+        }
     for e in result.errors:
         path = relative_to_root(e.path, root, cwd) or e.path
         digest = hashlib.sha256(f"input-error\x00{path}\x00{e.message}".encode()).hexdigest()
-        issues.append({
+        yield {
             "type": "issue",
             "description": f"could not be parsed: {e.message}",
             "check_name": "schemagate/input-error",
@@ -60,13 +65,18 @@ def gitlab_issues(result: LintResult, *, root: Path, cwd: Path) -> list[dict[str
             "severity": "blocker",
             "categories": ["Bug Risk"],
             "location": {"path": path, "lines": {"begin": e.line or 1}},
-        })
-    return issues
+        }
 
 
 def render_gitlab(result: LintResult, *, root: Path, cwd: Path) -> str:
-    return escape_json(json.dumps(gitlab_issues(result, root=root, cwd=cwd), indent=2,
-                                  ensure_ascii=False)) + "\n"
+    return "".join(iter_gitlab(result, root=root, cwd=cwd))
+
+
+def iter_gitlab(result: LintResult, *, root: Path, cwd: Path) -> Iterator[str]:
+    """`render_gitlab`'s text in pieces, an issue at a time."""
+    yield from iter_json(Stream(_issues(result, root=root, cwd=cwd)), indent=2,
+                         escape=escape_json)
+    yield "\n"
 
 
 def _positions(f: Finding) -> dict[str, Any]:

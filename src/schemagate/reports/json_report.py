@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 from typing import Any
 
 from schemagate import __version__
@@ -10,6 +10,7 @@ from schemagate.lint.result import LintResult
 from schemagate.model.findings import Finding
 from schemagate.model.fixes import Fix
 from schemagate.model.text import escape_json
+from schemagate.reports.stream import Stream, iter_json
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -44,11 +45,18 @@ def fix_dict(fix: Fix) -> dict[str, Any]:
 def render_json(result: LintResult, *, pretty: bool = True) -> str:
     """The report; ``pretty`` indents it for people (Python's indenting encoder is several
     times slower than the compact C one, which matters for large runs written to files)."""
+    return "".join(iter_report(result, pretty=pretty))
+
+
+def iter_report(result: LintResult, *, pretty: bool = True) -> Iterator[str]:
+    """`render_json`'s text in pieces, a finding at a time: a long run's findings are never
+    all made into dicts, or one string, at once."""
     doc: dict[str, Any] = {
         "version": 1,
         "tool": {"name": "schemagate", "version": __version__},
-        "findings": [finding_dict(f) for f in result.active],
-        "suppressed": [finding_dict(f) for f in result.findings if f.suppressed_by],
+        "findings": Stream(finding_dict(f) for f in result.findings
+                           if f.suppressed_by is None),
+        "suppressed": Stream(finding_dict(f) for f in result.findings if f.suppressed_by),
         "errors": [{"path": e.path, "line": e.line, "column": e.column, "message": e.message}
                    for e in result.errors],
         "notices": [{"path": n.path, "line": n.line, "message": n.message}
@@ -58,6 +66,5 @@ def render_json(result: LintResult, *, pretty: bool = True) -> str:
     }
     if result.baseline_hidden is not None:  # only with a baseline: the shape is unchanged
         doc["summary"]["hidden_by_baseline"] = result.baseline_hidden
-    if pretty:
-        return escape_json(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
-    return escape_json(json.dumps(doc, ensure_ascii=False, separators=(",", ":"))) + "\n"
+    yield from iter_json(doc, indent=2 if pretty else None, escape=escape_json)
+    yield "\n"

@@ -16,10 +16,10 @@ What code scanning reads, and why each piece is here:
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from schemagate import __version__
 from schemagate.lint.fingerprint import (
@@ -33,6 +33,7 @@ from schemagate.lint.result import LintResult
 from schemagate.model.findings import Finding, Severity
 from schemagate.model.fixes import Fix
 from schemagate.model.text import escape_json
+from schemagate.reports.stream import Stream, iter_json, materialized
 from schemagate.rules.registry import Rule, all_rules, docs_url
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -113,7 +114,7 @@ def _region(f: Finding) -> dict[str, Any]:
     return region
 
 
-def _fix(fix: Fix, root: Path, cwd: Path) -> dict[str, Any]:
+def _fix(fix: Fix, artifact: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
     """A finding's fix as code scanning shows a suggested change: per file, the regions
     replaced (an insertion is an empty region) and the text put there. Edit ranges end
     exclusively, as SARIF's endColumn does."""
@@ -124,14 +125,14 @@ def _fix(fix: Fix, root: Path, cwd: Path) -> dict[str, Any]:
                               "endLine": e.end_line, "endColumn": e.end_column},
             "insertedContent": {"text": e.content}})
     return {"description": {"text": fix.title},
-            "artifactChanges": [{"artifactLocation": _artifact(path, root, cwd),
+            "artifactChanges": [{"artifactLocation": artifact(path),
                                  "replacements": replacements}
                                 for path, replacements in changes.items()],
             "properties": {"safe": fix.safe}}
 
 
-def _result(f: Finding, index: int, fingerprint: str, artifact: dict[str, Any],
-            root: Path, cwd: Path) -> dict[str, Any]:
+def _result(f: Finding, index: int, fingerprint: str,
+            artifact: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
     props: dict[str, Any] = {"family": f.family}
     for key in ("migration", "object", "lock"):
         value = getattr(f, key)
@@ -144,20 +145,20 @@ def _result(f: Finding, index: int, fingerprint: str, artifact: dict[str, Any],
         "ruleIndex": index,
         "level": _LEVEL[f.severity],
         "message": {"text": f.message},
-        "locations": [{"physicalLocation": {"artifactLocation": artifact,
+        "locations": [{"physicalLocation": {"artifactLocation": artifact(f.span.path),
                                             "region": _region(f)}}],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
         "properties": props,
     }
     if f.fix is not None:
-        out["fixes"] = [_fix(f.fix, root, cwd)]
+        out["fixes"] = [_fix(f.fix, artifact)]
     if f.suppressed_by is not None:
         sup = f.suppressed_by
         suppression: dict[str, Any] = {"kind": "inSource", "status": "accepted"}
         if sup.reason:
             suppression["justification"] = sup.reason
         suppression["location"] = {"physicalLocation": {
-            "artifactLocation": _artifact(sup.span.path, root, cwd),
+            "artifactLocation": artifact(sup.span.path),
             "region": {"startLine": max(sup.span.line, 1)}}}
         out["suppressions"] = [suppression]
     return out
@@ -167,6 +168,13 @@ def sarif_document(result: LintResult, *, root: Path, cwd: Path,
                    category: str | None = None) -> dict[str, Any]:
     """The SARIF log as a dict. ``root`` is the repository root the URIs are relative to,
     ``cwd`` the folder the findings' relative paths start from."""
+    return cast(dict[str, Any], materialized(_document(result, root=root, cwd=cwd,
+                                                       category=category)))
+
+
+def _document(result: LintResult, *, root: Path, cwd: Path,
+              category: str | None = None) -> dict[str, Any]:
+    """The SARIF log, its results a `Stream`: each made when it is written."""
     rules = list(all_rules())
     index = {r.id: i for i, r in enumerate(rules)}
     descriptors = [rule_descriptor(r) for r in rules]
@@ -178,20 +186,26 @@ def sarif_document(result: LintResult, *, root: Path, cwd: Path,
                                 "defaultConfiguration": {"level": _LEVEL[f.severity]},
                                 "properties": {"tags": [f.family]}})
     artifacts: dict[str, dict[str, Any]] = {}
-    for f in result.findings:
-        if f.span.path not in artifacts:
-            artifacts[f.span.path] = _artifact(f.span.path, root, cwd)
+
+    def artifact(path: str) -> dict[str, Any]:
+        # Worked out once per file (it resolves the path on disk): a long run's findings,
+        # fixes and suppressions name a few hundred files tens of thousands of times.
+        made = artifacts.get(path)
+        if made is None:
+            made = artifacts[path] = _artifact(path, root, cwd)
+        return made
+
     # Fingerprints are computed over every finding, suppressed or not, so that suppressing
     # one finding does not renumber its neighbours' occurrence indexes.
-    prints = fingerprints(result.findings, [artifacts[f.span.path].get("uri", "")
+    prints = fingerprints(result.findings, [artifact(f.span.path).get("uri", "")
                                             for f in result.findings])
-    results = [_result(f, index[f.rule], fp, artifacts[f.span.path], root, cwd)
-               for f, fp in zip(result.findings, prints, strict=True)]
+    results = Stream(_result(f, index[f.rule], fp, artifact)
+                     for f, fp in zip(result.findings, prints, strict=True))
     notifications: list[dict[str, Any]] = []
     for e in result.errors:
         note: dict[str, Any] = {"level": "error", "message": {"text": e.message},
                                 "descriptor": {"id": "input-error"}}
-        location: dict[str, Any] = {"artifactLocation": _artifact(e.path, root, cwd)}
+        location: dict[str, Any] = {"artifactLocation": artifact(e.path)}
         if e.line:
             location["region"] = {"startLine": e.line,
                                   **({"startColumn": e.column} if e.column else {})}
@@ -229,9 +243,19 @@ def sarif_document(result: LintResult, *, root: Path, cwd: Path,
 
 def render_sarif(result: LintResult, *, root: Path, cwd: Path,
                  category: str | None = None) -> str:
-    doc = sarif_document(result, root=root, cwd=cwd, category=category)
-    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    return "".join(iter_sarif(result, root=root, cwd=cwd, category=category))
+
+
+def iter_sarif(result: LintResult, *, root: Path, cwd: Path,
+               category: str | None = None) -> Iterator[str]:
+    """`render_sarif`'s text in pieces, a result at a time."""
+    doc = _document(result, root=root, cwd=cwd, category=category)
+    yield from iter_json(doc, indent=2, escape=_escape)
+    yield "\n"
+
+
+def _escape(text: str) -> str:
     # Markup characters only ever occur inside JSON strings, where these escapes mean the
     # same characters: a viewer that pastes a message into HTML cannot be handed a tag.
     return escape_json(text.replace("<", "\\u003c").replace(">", "\\u003e")
-                       .replace("&", "\\u0026")) + "\n"
+                       .replace("&", "\\u0026"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from schemagate.lint.result import LintResult
 from schemagate.model.findings import Finding, Severity
 from schemagate.model.text import escape_controls
@@ -18,20 +20,26 @@ def _paint(text: str, code: str, colour: bool) -> str:
 
 
 def render_text(result: LintResult, *, colour: bool = False, show_help: bool = True) -> str:
-    lines: list[str] = []
-    for f in result.active:
-        lines.append(_line(f, colour))
+    return "".join(iter_text(result, colour=colour, show_help=show_help))
+
+
+def iter_text(result: LintResult, *, colour: bool = False, show_help: bool = True
+              ) -> Iterator[str]:
+    """`render_text`'s lines, each with its line break, made as they are written."""
+    for f in result.findings:
+        if f.suppressed_by is not None:
+            continue
+        yield _line(f, colour) + "\n"
         if show_help and f.help:
-            lines.append(f"  {_paint('help', '1', colour)}: {f.help}")
+            yield f"  {_paint('help', '1', colour)}: {f.help}\n"
     for e in result.errors:
         where = e.path + (f":{e.line}" if e.line else "") + (f":{e.column}" if e.column else "")
-        lines.append(f"{_paint(_safe(where), '1', colour)}: {_paint('error', '1;31', colour)}: "
-                     f"{_safe(e.message)}")
+        yield (f"{_paint(_safe(where), '1', colour)}: {_paint('error', '1;31', colour)}: "
+               f"{_safe(e.message)}\n")
     for n in result.notices:
-        lines.append(f"{_paint(_safe(n.path), '1', colour)}: {_paint('note', '2', colour)}: "
-                     f"{_safe(n.message)}")
-    lines.append(_summary(result))
-    return "\n".join(lines) + "\n"
+        yield (f"{_paint(_safe(n.path), '1', colour)}: {_paint('note', '2', colour)}: "
+               f"{_safe(n.message)}\n")
+    yield _summary(result) + "\n"
 
 
 def _line(f: Finding, colour: bool) -> str:
