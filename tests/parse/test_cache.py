@@ -117,6 +117,26 @@ def test_a_changed_file_is_parsed_again(tmp_path: Path, home: Path) -> None:
     assert "DROP COLUMN" in loaded.migrations[0].up.statements[0].sql
 
 
+def test_a_file_over_the_entry_limit_is_parsed_every_time_and_never_stored(
+        tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A generated multi-megabyte migration: pickling its parse cost more memory than linting
+    # it (1.8 GB for 20 MB). The limit is lowered so that a small file stands in for one.
+    import schemagate.parse.cache as parse_cache
+
+    monkeypatch.setattr(parse_cache, "MAX_ENTRY_SOURCE_BYTES", 1024)
+    big = migration(tmp_path, "ALTER TABLE t ADD COLUMN c int;\n" * 64)  # 2 KB
+    for _ in range(2):
+        cache = cache_in(tmp_path)
+        loaded = load(big, cache)
+        assert cache.written == 0
+        assert loaded.migrations[0].up is not None
+        assert len(loaded.migrations[0].up.statements) == 64
+    small = migration(tmp_path, "ALTER TABLE t ADD COLUMN c int;\n")
+    cache = cache_in(tmp_path)
+    load(small, cache)
+    assert cache.written == 1  # the same cache keeps what is under the limit
+
+
 def test_a_changed_var_is_parsed_again(tmp_path: Path, home: Path) -> None:
     path = migration(tmp_path, "ALTER TABLE ${table} ADD COLUMN c int;\n")
     load(path, cache_in(tmp_path), variables={"table": "a"})

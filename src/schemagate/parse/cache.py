@@ -119,6 +119,10 @@ def _secret(root: Path) -> bytes | None:
         return None
 
 
+# The largest source file whose parse is cached (see `ParseCache.admits`).
+MAX_ENTRY_SOURCE_BYTES = 2 * 1024 * 1024
+
+
 class ParseCache:
     """Entries in one folder, one file per key; see the module docstring."""
 
@@ -129,6 +133,13 @@ class ParseCache:
         self.salt = salt
         self.limit_bytes = limit_bytes
         self.written = 0
+
+    def admits(self, text: SourceText) -> bool:
+        """Whether a parse of ``text`` is worth keeping. A generated multi-megabyte file is
+        left out: pickling its parse (every clause's span worked out) takes several times
+        the memory of linting it — 1.8 GB for a 20 MB file — and the cache is for the many
+        small files of a history, which a re-run reads back instead of parsing."""
+        return len(text.data) <= MAX_ENTRY_SOURCE_BYTES
 
     def key(self, frontend: str, text: SourceText, inputs: object) -> str:
         """The key of one frontend call: ``inputs`` is the repr-able rest of its arguments."""

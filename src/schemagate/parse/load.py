@@ -272,6 +272,8 @@ def _parse_file(
     if isinstance(text, InputError):
         loaded.errors.append(text)
         return ParsedMigration(source, ParsedScript(script, errors=[text]), None)
+    if cache is not None and not cache.admits(text):
+        cache = None
     key = cache.key(source.layout, text, source) if cache is not None else ""
     parsed = cache.get(key) if cache is not None else None
     if not isinstance(parsed, ParsedMigration):
@@ -307,6 +309,8 @@ def _parse(
     text = texts[script.path]
     if isinstance(text, InputError):
         return ParsedScript(script, errors=[text])
+    if cache is not None and not cache.admits(text):
+        cache = None
     key = cache.key("script", text, (script, source.dialect)) if cache is not None else ""
     parsed = cache.get(key) if cache is not None else None
     if not isinstance(parsed, ParsedScript):
