@@ -85,17 +85,18 @@ def fetch_cursor(cur: Any, *, privileges: bool = False, on_result: OnResult | No
 # schema, most rows. A narrowed read keeps those of the relations it builds only.
 PER_RELATION = {"columns": 0, "defaults": 0, "constraints": 1, "indexes": 1, "triggers": 1,
                 "policies": 1, "privileges": 0}
-KeepRow = Callable[[str, Row], bool]
+KeepRows = Callable[[str, list[Row]], list[Row]]
 _CHUNK = 5000
 
 
-def fetch_lean(cur: Any, *, on_result: OnResult, keep_row: KeepRow,
+def fetch_lean(cur: Any, *, on_result: OnResult, keep_rows: KeepRows,
                privileges: bool = False) -> Rows:
     """The rows `fetch_cursor(deferred=True)` reads, for a reader that indexes them as they
-    come (``on_result``, in chunks for the large queries) and keeps only the rows
-    ``keep_row`` wants: the others are let go at once, and the ones the diff turns out to
-    need are read again by `fetch_relations`, in the same transaction. One query at a time:
-    a pipeline had libpq hold every result at once (some 70 MB on 10,000 tables)."""
+    come (``on_result``, in chunks for the large queries) and keeps only the rows of each
+    chunk that ``keep_rows`` gives back: the others are let go at once, and the ones the
+    diff turns out to need are read again by `fetch_relations`, in the same transaction.
+    One query at a time: a pipeline had libpq hold every result at once (some 70 MB on
+    10,000 tables)."""
     cur.execute(q.SETUP)
     cur.execute(q.VERSION)
     version = int(cur.fetchone()[0])
@@ -109,7 +110,7 @@ def fetch_lean(cur: Any, *, on_result: OnResult, keep_row: KeepRow,
         kept: list[Row] = []
         while chunk := cur.fetchmany(_CHUNK):
             on_result(name, chunk)
-            kept += [row for row in chunk if keep_row(name, row)]
+            kept += keep_rows(name, chunk)
         results[name] = kept
     return Rows(version, results)
 

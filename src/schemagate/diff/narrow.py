@@ -24,6 +24,7 @@ while the server runs the next query.
 from __future__ import annotations
 
 import hashlib
+import marshal
 import pickle
 import re
 from collections import defaultdict
@@ -90,10 +91,14 @@ class Side:
         self.relkind: dict[int, str] = {}
         self.rowtype: dict[int, int] = {}
         # What each relation's fingerprint is made of: its columns, in order, as one digest
-        # (they come relation by relation); its other rows as a set, each row by its digest.
+        # (they come relation by relation); its other rows as a set: each query's rows of
+        # the relation as one digest (`_flush`).
         self.columns: dict[int, bytes] = {}
-        self._columns_of: tuple[int, Any] | None = None  # (relation, digest so far)
-        self.parts: dict[int, list[Hashable]] = defaultdict(_Digests)
+        self._columns_of: tuple[int, list[Row]] | None = None  # (relation, rows so far)
+        self.parts: dict[int, list[bytes]] = defaultdict(list)
+        # This query's rows, serialized, by relation (digested when the query's rows end).
+        self._pending: dict[int, list[bytes]] = defaultdict(list)
+        self._query = ""
         self.owner: dict[Obj, int] = {}  # a sub-object → the relation it belongs to
         self.subobjects: dict[int, list[Obj]] = defaultdict(list)
         self.sub_names: dict[Obj, str] = {}
@@ -110,7 +115,7 @@ class Side:
         self.raw_objects: dict[Obj, int] = {}
         self.opaque: set[int] = set()  # relations whose node trees name what we cannot
         self._bare: Catalog | None = None
-        self._fingerprints: dict[QName, Hashable] = {}
+        self._fingerprints: dict[QName, object] = {}
 
     @classmethod
     def of(cls, rows: Rows) -> Side:
@@ -121,10 +126,27 @@ class Side:
         return side
 
     def add(self, name: str, rows: list[Row]) -> None:
-        """Take one query's rows (in `fetch` order: later queries use earlier maps)."""
+        """Take one query's rows (in `fetch` order: later queries use earlier maps), in one
+        call or in chunks."""
+        if name != self._query:
+            self._flush()
+            self._query = name
         handler = getattr(self, "_" + name, None)
         if handler is not None:
             handler(rows)
+
+    def _part(self, relation: int, row: tuple[Any, ...]) -> None:
+        """One of a relation's rows, for its fingerprint."""
+        self._pending[relation].append(_serial(row))
+
+    def _flush(self) -> None:
+        """The last query's rows of each relation become one digest of the set of them: the
+        rows in any order, each counted once. (A digest per row cost more time than the
+        row's other work.)"""
+        parts = self.parts
+        for relation, rows in self._pending.items():
+            parts[relation].append(_digest(b"".join(sorted(set(rows)))))
+        self._pending.clear()
 
     def finish(self, rows: Rows) -> None:
         """All rows are in: what depends on one side only is computed now (on the thread
@@ -132,12 +154,39 @@ class Side:
         from schemagate.diff.introspect import build
 
         self.rows = rows
+        self._flush()
         self._end_columns()
         self._bare = build(self.only(set()), keep=(), all_sequences=False)
         self._fingerprints = self._fingerprint()
         # (what the fingerprints were made of is not needed again: a large schema's worth)
         self.parts.clear()
         self.columns.clear()
+
+    def kept(self, name: str, rows: list[Row]) -> list[Row]:
+        """The rows of a chunk that `keeps` keeps (one call for the chunk)."""
+        column = PER_RELATION.get(name)
+        if name == "dependencies":
+            return self._kept_dependencies(rows)
+        if column is None:
+            return [row for row in rows if self.keeps(name, row)]
+        relations = self.relations
+        if name == "constraints":
+            return [row for row in rows if row[2] or row[column] not in relations]
+        return [row for row in rows if row[column] not in relations]
+
+    def _kept_dependencies(self, rows: list[Row]) -> list[Row]:
+        """`keeps` for the dependencies: those between objects none of which is relational
+        (`_relational`, written out: this runs for every dependency row)."""
+        names, relations, rowtype = self.catalogs, self.relations, self.rowtype
+        owner, others = self.owner, self.non_relation
+
+        def relational(catalog: str, oid: int) -> bool:
+            return ((catalog == "pg_class" and oid in relations)
+                    or (catalog == "pg_type" and oid in rowtype)
+                    or (catalog, oid) in owner) and oid not in others
+
+        return [row for row in rows if not relational(names.get(row[0], ""), row[1])
+                and not relational(names.get(row[3], ""), row[4])]
 
     def keeps(self, name: str, row: Row) -> bool:
         """Whether a read that lets rows go (fetch.fetch_lean) must keep this one: every row
@@ -242,15 +291,15 @@ class Side:
             self.relkind[oid] = kind
             self.rowtype[reltype] = oid
             # (its options are the one array; arrays come as lists)
-            self.parts[oid].append((kind, *row[5:8], tuple(row[8]), *row[9:]))
+            self._part(oid, (kind, *row[5:8], tuple(row[8]), *row[9:]))
 
     def _sequences(self, rows: list[Row]) -> None:
         for row in rows:
-            self.parts[row[0]].append(row[1:])
+            self._part(row[0], row[1:])
 
     def _inherits(self, rows: list[Row]) -> None:
         for child, parent, seq in rows:
-            self.parts[child].append(("inherits", seq, self.relations.get(parent, parent)))
+            self._part(child, ("inherits", seq, self.relations.get(parent, parent)))
             if self.relkind.get(child) in ("r", "p") and self.relkind.get(parent) in ("r", "p"):
                 self.parents[self.relations[child]].append(self.relations[parent])
 
@@ -258,25 +307,28 @@ class Side:
         # Column numbers are kept: other rows name columns by number, not by name (a
         # dropped column leaves a gap, and the same name may then have another number).
         collations = self.collations
+        current = self._columns_of
         for row in rows:  # (relid, num, name, type, not null, identity, generated, typid,
             coll = row[8]  # collation, local); the type's oid is in its name already
-            if self._columns_of is None or self._columns_of[0] != row[0]:
+            if current is None or current[0] != row[0]:
                 self._end_columns()  # (the query sorts them by relation, then number)
-                self._columns_of = (row[0], hashlib.blake2b(digest_size=16))
-            self._columns_of[1].update(pickle.dumps(
-                (*row[1:7], collations.get(coll) if coll >= FIRST_USER_OID else coll, row[9]),
-                5))  # (a pickle ends with its own STOP: one after the other is unambiguous)
+                current = self._columns_of = (row[0], [])
+            current[1].append(
+                (*row[1:7], collations.get(coll) if coll >= FIRST_USER_OID else coll, row[9]))
 
     def _end_columns(self) -> None:
         if self._columns_of is not None:
-            relation, digest = self._columns_of
-            self.columns[relation] = digest.digest()
+            relation, rows = self._columns_of
+            self.columns[relation] = _digest(_serial(rows))
             self._columns_of = None
 
     def _defaults(self, rows: list[Row]) -> None:
+        pending, owner, subobjects = self._pending, self.owner, self.subobjects
         for relid, num, expr, oid in rows:
-            self.parts[relid].append(("default", num, expr))
-            self._sub("pg_attrdef", oid, relid, "")
+            pending[relid].append(_serial(("default", num, expr)))
+            obj = ("pg_attrdef", oid)  # (`_sub`, without a name)
+            owner[obj] = relid
+            subobjects[relid].append(obj)
 
     def _sub(self, kind: str, oid: int, relid: int, name: str) -> None:
         obj = (kind, oid)  # one tuple for the three maps: there is one per index, default …
@@ -289,13 +341,17 @@ class Side:
         return self.sub_names.get(obj, "")
 
     def _constraints(self, rows: list[Row]) -> None:
+        relations, pending = self.relations, self._pending
         for row in rows:  # (oid, relid, typid, name, contype, definition …, confrelid …, raw)
-            if row[1]:
-                self._sub("pg_constraint", row[0], row[1], row[3])
-                self.parts[row[1]].append(
-                    ("con", *row[3:9], self.relations.get(row[10], row[10]), _raw(row[15])))
+            relid = row[1]
+            if relid:
+                self._sub("pg_constraint", row[0], relid, row[3])
+                referenced = relations.get(row[10])  # (as a plain tuple: marshal writes it)
+                pending[relid].append(_serial((
+                    "con", *row[3:9], row[10] if referenced is None else (*referenced,),
+                    _raw(row[15]))))
                 if row[15] is not None:  # a CHECK fetched as a node tree
-                    self.raw_objects[("pg_constraint", row[0])] = row[1]
+                    self.raw_objects[("pg_constraint", row[0])] = relid
 
     def _access_methods(self, rows: list[Row]) -> None:
         self.am = dict(rows)
@@ -304,31 +360,36 @@ class Side:
         self.opclasses = {oid: (schema, name) for oid, schema, name, _ in rows}
 
     def _indexes(self, rows: list[Row]) -> None:
+        pending, access_methods = self._pending, self.am
+        owner, subobjects, sub_names = self.owner, self.subobjects, self.sub_names
         for (oid, relid, name, definition, predicate, unique, keys, partial, am, _,
              key_count, options, collations, classes, reloptions, nulls, raw) in rows:
-            self._sub("pg_class", oid, relid, name)
+            obj = ("pg_class", oid)  # (`_sub`, written out)
+            owner[obj] = relid
+            subobjects[relid].append(obj)
+            sub_names[obj] = name
             if raw is not None:  # a predicate fetched as a node tree
-                self.raw_objects[("pg_class", oid)] = relid
+                self.raw_objects[obj] = relid
             # Built-in oids are the same in every database; a user's are named instead.
             if collations and max(collations) >= FIRST_USER_OID:
                 collations = [self.collations.get(c, c) for c in collations]
             if classes and max(classes) >= FIRST_USER_OID:
                 classes = [self.opclasses.get(c, c) for c in classes]
-            self.parts[relid].append((
-                "index", name, definition, predicate, unique, partial, self.am.get(am),
+            pending[relid].append(_serial((
+                "index", name, definition, predicate, unique, partial, access_methods.get(am),
                 key_count, tuple(keys), tuple(options), tuple(collations), tuple(classes),
-                tuple(reloptions or ()), nulls, _raw(raw)))
+                tuple(reloptions or ()), nulls, _raw(raw))))
 
     def _triggers(self, rows: list[Row]) -> None:
         for row in rows:
             self._sub("pg_trigger", row[0], row[1], row[2])
-            self.parts[row[1]].append(("trigger", *row[2:]))
+            self._part(row[1], ("trigger", *row[2:]))
 
     def _policies(self, rows: list[Row]) -> None:
         for row in rows:
             self._sub("pg_policy", row[0], row[1], row[2])
-            self.parts[row[1]].append(("policy", row[2], row[3], row[4], tuple(row[5]),
-                                       row[6], row[7]))
+            self._part(row[1], ("policy", row[2], row[3], row[4], tuple(row[5]), row[6],
+                               row[7]))
 
     def _functions(self, rows: list[Row]) -> None:
         for row in rows:
@@ -346,20 +407,21 @@ class Side:
     def _dependencies(self, rows: list[Row]) -> None:
         names = self.catalogs
         pg_class = next((oid for oid, n in names.items() if n == "pg_class"), -1)
-        users = self.users
+        users, raw_objects, relkind = self.users, self.raw_objects, self.relkind
         for cls, oid, _, refcls, refoid, refsub, deptype in rows:
-            users[(names.get(refcls, ""), refoid)].append((names.get(cls, ""), oid))
-            relid = self.raw_objects.get((names.get(cls, ""), oid))
+            obj, ref = (names.get(cls, ""), oid), (names.get(refcls, ""), refoid)
+            users[ref].append(obj)
+            relid = raw_objects.get(obj)
             if relid is not None:  # what a raw node tree names by oid, by its name
-                named = self._name_of(names.get(refcls, ""), refoid, refsub)
+                named = self._name_of(ref[0], refoid, refsub)
                 if named is None:
                     self.opaque.add(relid)
                 else:
-                    self.parts[relid].append(
-                        ("uses", self.sub_name((names.get(cls, ""), oid)), named))
-            if cls == refcls == pg_class and deptype == "a" and refsub > 0 and \
-                    self.relkind.get(oid) == "S":  # a sequence's owning column
-                self.parts[oid].append(("owned", self.relations.get(refoid), refsub))
+                    self._part(relid, ("uses", self.sub_name(obj), named))
+            if deptype == "a" and cls == refcls == pg_class and refsub > 0 and \
+                    relkind.get(oid) == "S":  # a sequence's owning column
+                owner = self.relations.get(refoid)  # (as a plain tuple: marshal writes it)
+                self._part(oid, ("owned", None if owner is None else (*owner,), refsub))
                 self.sequence_owner[oid] = refoid
 
     def _name_of(self, catalog: str, oid: int, sub: int) -> Hashable | None:
@@ -380,27 +442,34 @@ class Side:
     def _comments(self, rows: list[Row]) -> None:
         for catalog, oid, sub, text in rows:
             if catalog == "pg_class" and oid in self.relations:
-                self.parts[oid].append(("comment", sub, text))  # sub: a column's number
+                self._part(oid, ("comment", sub, text))  # sub: a column's number
             elif (catalog, oid) in self.owner:
-                self.parts[self.owner[(catalog, oid)]].append(
-                    ("comment", catalog, self.sub_name((catalog, oid)), text))
+                self._part(self.owner[(catalog, oid)],
+                           ("comment", catalog, self.sub_name((catalog, oid)), text))
 
     def _privileges(self, rows: list[Row]) -> None:
         for oid, grantee, privilege in rows:
-            self.parts[oid].append(("grant", grantee, privilege))
+            self._part(oid, ("grant", grantee, privilege))
 
     # --- fingerprints -------------------------------------------------------------------
 
-    def fingerprints(self) -> dict[QName, Hashable]:
+    def fingerprints(self) -> dict[QName, object]:
         return self._fingerprints
 
-    def _fingerprint(self) -> dict[QName, Hashable]:
-        """Per relation, its rows with user oids replaced by names: equal fingerprints give
-        equal records (they are made of what `build` reads). Columns are in attnum order
-        (their order is part of a table); the rest is a set."""
-        return {name: (self.columns.get(oid), frozenset(self.parts.get(oid, ())),
-                       object() if oid in self.opaque else None)  # (never equal)
-                for oid, name in self.relations.items()}
+    def _fingerprint(self) -> dict[QName, object]:
+        """Per relation, its rows with user oids replaced by names, as one digest: equal
+        fingerprints give equal records (they are made of what `build` reads). Columns are
+        in attnum order (their order is part of a table); the rest is a set."""
+        columns, parts, opaque = self.columns, self.parts, self.opaque
+        out: dict[QName, object] = {}
+        for oid, name in self.relations.items():
+            if oid in opaque:
+                out[name] = object()  # (never equal)
+                continue
+            own = columns.get(oid)
+            out[name] = _digest(b"".join((b"c" + own if own is not None else b"-",
+                                          *sorted(set(parts.get(oid, ()))))))
+        return out
 
     def only(self, keep: set[QName]) -> Rows:
         """The rows without those of the relations left out, so that `build` need not
@@ -492,17 +561,21 @@ class Side:
 _LOCATION = re.compile(r" :location -?\d+")
 
 
-class _Digests(list[Hashable]):
-    """A relation's rows for its fingerprint, each kept as a 16-byte digest of its value.
+def _serial(value: Any) -> bytes:
+    """A row's bytes for its digest: equal rows give equal bytes, and a row's bytes end
+    where they end (marshal's, and pickle's for what marshal cannot write, such as a QName).
+    Version 0 of marshal writes every value in full, whatever objects it shares with
+    others; pickle may tell apart two equal rows (its memo follows object identity): that
+    only keeps a relation for nothing, which narrowing allows."""
+    try:
+        return marshal.dumps(value, 0)
+    except ValueError:
+        return pickle.dumps(value, 5)
 
-    The rows themselves (a large schema's every column, index and constraint, twice) were
-    most of a diff's memory, and they are only ever compared. Equal rows give equal digests;
-    rows that differ give equal ones only by a BLAKE2b collision. Pickling may tell apart two
-    equal rows (its memo follows object identity): that only keeps a relation for nothing,
-    which narrowing allows."""
 
-    def append(self, row: Hashable) -> None:
-        super().append(hashlib.blake2b(pickle.dumps(row, 5), digest_size=16).digest())
+def _digest(data: bytes) -> bytes:
+    """16 bytes of BLAKE2b: rows that differ give the same only by a collision."""
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 def _raw(tree: str | None) -> str | None:

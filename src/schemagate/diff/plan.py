@@ -7,7 +7,7 @@
    back after — a view on a column whose type changes, a default that calls a function
    whose signature changes. What PostgreSQL drops by itself along with its owner (a table's
    indexes, a column's default, a serial column's sequence) gets no statement of its own.
-3. Three phases, each ordered by a topological sort of a networkx graph: "pre" drops
+3. Three phases, each ordered by a topological sort of its steps' graph: "pre" drops
    dependents first (A's dependencies); "main" creates and alters, dependencies first (B's
    dependencies); "post" drops types, extensions and schemas once nothing uses them.
    Foreign keys are steps of their own, after both tables, so FK cycles never arise; any
@@ -16,7 +16,9 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -424,28 +426,37 @@ class _Planner:
     # --- 4. order ----------------------------------------------------------------------
 
     def _order(self) -> list[Step]:
+        """Each phase's steps, dependencies first; where the graph leaves the order free,
+        by `_PRIORITY` and then by reference (the smallest ready step first, as networkx's
+        lexicographical_topological_sort orders them). O(E + V log V) with a heap; networkx
+        is imported only for a phase with a cycle, which it finds and breaks (`_toposort`)."""
+        out: list[Step] = []
+        phases: tuple[Phase, ...] = ("pre", "main", "post")
+        for phase in phases:
+            nodes = [n for n in self.steps if n[0] == phase]
+            ordered = _lexicographic_toposort(nodes, self.edges, _step_key)
+            if ordered is None:
+                ordered = self._toposort_phase(phase)
+            out += [self.steps[n] for n in ordered]
+        return out
+
+    def _toposort_phase(self, phase: Phase) -> list[StepId]:
+        """A phase whose graph has a cycle, ordered the way networkx orders it (the graph
+        built as before, so the cycle found and broken is the same)."""
         import networkx as nx
 
         graph = nx.DiGraph()
         graph.add_nodes_from(self.steps)
         graph.add_edges_from(e for e in self.edges if e[0] in self.steps and e[1] in self.steps)
-        out: list[Step] = []
-        phases: tuple[Phase, ...] = ("pre", "main", "post")
-        for phase in phases:
-            nodes = [n for n in graph if n[0] == phase]
-            sub = nx.DiGraph(graph.subgraph(nodes))
-            out += [self.steps[n] for n in self._toposort(sub)]
-        return out
+        nodes = [n for n in graph if n[0] == phase]
+        return self._toposort(nx.DiGraph(graph.subgraph(nodes)))
 
     def _toposort(self, graph: nx.DiGraph) -> list[StepId]:
         import networkx as nx
 
-        def key(node: StepId) -> tuple[int, tuple[str, str, str, str, tuple[str, ...]]]:
-            return (_PRIORITY.get(node[1], 99), ref_key(node[2]))
-
         while True:
             try:
-                return list(nx.lexicographical_topological_sort(graph, key=key))
+                return list(nx.lexicographical_topological_sort(graph, key=_step_key))
             except nx.NetworkXUnfeasible:
                 cycle = nx.find_cycle(graph)
                 edge = next((e for e in cycle if _is_fk(self.steps[e[1]])), cycle[-1])
@@ -511,6 +522,38 @@ def _reachable(old: Extension | None, new: Extension | None) -> bool:
 def _owner_column(seq: Any) -> ObjectRef:
     table, column = seq.owned_by
     return ObjectRef("column", table.schema, table.name, column)
+
+
+
+def _step_key(node: StepId) -> tuple[int, tuple[str, str, str, str, tuple[str, ...]]]:
+    return (_PRIORITY.get(node[1], 99), ref_key(node[2]))
+
+
+def _lexicographic_toposort(nodes: list[StepId], edges: Iterable[tuple[StepId, StepId]],
+                            key: Callable[[StepId], Any]) -> list[StepId] | None:
+    """``nodes`` in an order where every edge between two of them goes forward, always taking
+    the ready node of the smallest key (then the first in ``nodes``); None when the edges
+    among them make a cycle (a self-loop is one)."""
+    index = {node: i for i, node in enumerate(nodes)}
+    children: list[list[int]] = [[] for _ in nodes]
+    waiting = [0] * len(nodes)
+    for before, after in edges:
+        b, a = index.get(before), index.get(after)
+        if b is not None and a is not None:
+            children[b].append(a)
+            waiting[a] += 1
+    keys = [key(node) for node in nodes]
+    ready = [(keys[i], i) for i, count in enumerate(waiting) if count == 0]
+    heapq.heapify(ready)
+    out: list[StepId] = []
+    while ready:
+        _, i = heapq.heappop(ready)
+        out.append(nodes[i])
+        for child in children[i]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                heapq.heappush(ready, (keys[child], child))
+    return out if len(out) == len(nodes) else None
 
 
 def _is_fk(step: Step) -> bool:

@@ -149,12 +149,12 @@ SELECT t.oid, t.typcollation FROM pg_catalog.pg_type t WHERE t.typcollation <> 0
 
 # A default cannot name a column (a generated column's expression can): deparsed without
 # its table, which spares opening every table in a fresh backend (the text is the same).
+# Only an expression with a column in it (a Var node) needs its table, and only a generated
+# column's has one: found in the stored tree itself, not by a lookup of the column per row.
 DEFAULTS = f"""
 SELECT ad.adrelid, ad.adnum,
-       pg_catalog.pg_get_expr(ad.adbin, CASE WHEN (
-           SELECT a.attgenerated FROM pg_catalog.pg_attribute a
-           WHERE a.attrelid = ad.adrelid AND a.attnum = ad.adnum) <> '' THEN ad.adrelid
-           ELSE 0 END),
+       pg_catalog.pg_get_expr(ad.adbin, CASE WHEN pg_catalog.strpos(ad.adbin::text, '{{VAR ')
+                                                  > 0 THEN ad.adrelid ELSE 0 END),
        ad.oid
 FROM pg_catalog.pg_attrdef ad
 WHERE ad.adrelid IN (SELECT c.oid FROM pg_catalog.pg_class c

@@ -61,9 +61,6 @@ def run_diff(source: str, target: str, *, scratch: str | None = None,
 
 
 def _import_planner() -> None:
-    """The planner, its graph library and the renderers, imported while the databases are
-    being read."""
-    import networkx  # noqa: F401
-
+    """The planner and the renderers, imported while the databases are being read."""
     import schemagate.diff.plan
     import schemagate.diff.render  # noqa: F401

@@ -205,7 +205,7 @@ class Loader:
             # diff keeps are read again, texts and all, in the same transaction (the same
             # snapshot): a schema's size no longer stays in memory twice over.
             rows = fetch_lean(cur, privileges=self.privileges, on_result=side.add,
-                              keep_row=side.keeps)
+                              keep_rows=side.kept)
             side.finish(rows)
             ready.set_result(side)
             relations, objects = side.relations_needed(keep.result())
