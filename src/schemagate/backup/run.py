@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from schemagate.backup.live import read_facts, tables_to_read, with_facts
-from schemagate.backup.plan import BackupPlan, plan_backup
+from schemagate.backup.plan import BackupPlan, Note, plan_backup
 from schemagate.backup.render import Scripts, render_scripts
 from schemagate.graph.revisions import in_tool_order
 from schemagate.model.errors import SchemagateError
@@ -92,6 +92,8 @@ def backup(migrations: Sequence[ParsedMigration], first: int = 0, *, db: str | N
     the schema. With ``db`` (read-only), live shapes and sizes complete the plan; a
     `diff.connect.DatabaseError` says why the database could not be read."""
     plan = plan_backup(migrations, first)
+    if (inside := split_unit(migrations, first)) is not None:
+        plan.notes.insert(0, Note(inside))
     stats = None
     if db:
         facts = read_facts(db, *tables_to_read(plan))
@@ -132,6 +134,23 @@ def report_section(migrations: Sequence[ParsedMigration], first: int,
               "restore.sql after a rollback." if n else
               "Nothing to save: no migration destroys data that exists before it runs.")
     return Section(made, reason)
+
+
+def split_unit(migrations: Sequence[ParsedMigration], first: int) -> str | None:
+    """What to say when the batch starts inside a popx rollback unit (a run of versions whose
+    downs undo their ups together); None when it starts at a unit's first version."""
+    if not 0 < first < len(migrations):
+        return None
+    unit = migrations[first].source.rollback_unit
+    if unit is None or migrations[first - 1].source.rollback_unit != unit:
+        return None
+    start = first
+    while start > 0 and migrations[start - 1].source.rollback_unit == unit:
+        start -= 1
+    return (f"{migrations[first].name} is inside a popx rollback unit that starts at "
+            f"{migrations[start].name}: its down files undo the unit's ups together, so a "
+            "rollback of these migrations alone may not give back the schema restore.sql "
+            "expects; roll back from the unit's first version, and run backup.sql before it")
 
 
 def load_strictly(paths: Sequence[str], settings: Settings) -> list[ParsedMigration]:

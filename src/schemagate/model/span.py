@@ -86,25 +86,23 @@ class LazySpan(Span):
     for; findings hold the resolved span.
     """
 
-    __slots__ = ("_args", "_made", "_make")
-    _make: Callable[..., Span]
-    _args: tuple[Any, ...]
-    _made: Span | None
+    # `(make, *args)` until it is read, then the span `make(*args)` gave: one slot, set once
+    # when made (`lazy_span`) and once when read. A frontend makes one per clause, tens of
+    # thousands per history, and few are ever read: making one is what costs.
+    __slots__ = ("_how",)
+    _how: tuple[Any, ...] | Span
 
     def __init__(self, make: Callable[..., Span], args: tuple[Any, ...] = ()) -> None:
-        # `make(*args)`, not a closure: a frontend makes one per clause, tens of thousands
-        # per history, and each object more is one more for the garbage collector to walk
-        # while the parse trees are alive (a closure over a bound method made three).
-        object.__setattr__(self, "_make", make)
-        object.__setattr__(self, "_args", args)
-        object.__setattr__(self, "_made", None)
+        # `make(*args)`, not a closure: each object more is one more for the garbage
+        # collector to walk while the parse trees are alive.
+        object.__setattr__(self, "_how", (make, *args))
 
     def resolved(self) -> Span:
-        made = self._made
-        if made is None:
-            made = self._make(*self._args).resolved()
-            object.__setattr__(self, "_made", made)
-        return made
+        how = self._how
+        if type(how) is tuple:
+            how = how[0](*how[1:]).resolved()
+            set_how(self, how)
+        return how  # type: ignore[return-value]
 
     @property
     def path(self) -> str:
@@ -143,3 +141,8 @@ class LazySpan(Span):
 
 
 pickle_by_fields(globals())
+
+# `LazySpan(make, args)` without its `__init__`: ``s = new_lazy(LazySpan); set_how(s, (make,
+# *args))``, two calls into C, for a frontend that makes tens of thousands of them.
+new_lazy = object.__new__
+set_how = LazySpan.__dict__["_how"].__set__  # the slot's own setter

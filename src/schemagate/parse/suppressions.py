@@ -29,7 +29,10 @@ _PY = re.compile(
 )
 
 
-_BLOCK = re.compile(r"^[ \t]*--[ \t]*safety-assured:(?P<edge>start|end)[ \t]*$",
+# A block's edge from its `--` on (`_blocks` checks that only blanks come before it on its
+# line): a pattern that starts with `^[ \t]*` is tried at every character of every file,
+# ten times slower than this one, which the regex engine finds by its `--`.
+_BLOCK = re.compile(r"--[ \t]*safety-assured:(?P<edge>start|end)[ \t]*$",
                     re.IGNORECASE | re.MULTILINE)
 
 
@@ -70,13 +73,17 @@ def _blocks(text: str, path: str) -> list[Suppression]:
     out: list[Suppression] = []
     start: tuple[int, int] | None = None  # (line, column) of the open block's start
     for match in _BLOCK.finditer(text):
-        line = text.count("\n", 0, match.start()) + 1
+        at = match.start()
+        line_start = text.rfind("\n", 0, at) + 1
+        if text[line_start:at].strip(" \t"):
+            continue  # the line holds something else before the comment
+        line = text.count("\n", 0, at) + 1
         if match["edge"].lower() == "start":
             if start is None:
-                start = (line, match.group().index("-") + 1)
+                start = (line, at - line_start + 1)
         elif start is not None:
             out.append(Suppression(("all",), Span(path, start[0], start[1], line,
-                                                  len(match.group())),
+                                                  match.end() - line_start),
                                    tool="diesel-guard", block=True))
             start = None
     return out

@@ -62,6 +62,8 @@ def _migration(m: MigrationResult) -> dict[str, Any]:
         "schema_restored": m.schema_restored,
         "schema_differences": m.schema_differences,
     }
+    if m.members:
+        out["members"] = m.members
     if m.seeded or m.seed_notes:
         out["seeded"] = {"tables": m.seeded, "skipped": m.seed_notes}
     if m.data is not None:
@@ -82,13 +84,16 @@ def _script(s: ScriptResult) -> dict[str, Any]:
 
 
 def _statement(st: StatementResult) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "line": st.line, "sql": st.sql, "ms": round(st.ms, 3),
         "locks": [{"relation": lk.relation, "mode": lk.mode} for lk in st.locks],
         "rewrites": [{"relation": r.relation, "kind": r.kind} for r in st.rewrites],
         "created": st.created, "dropped": st.dropped, "validated": st.validated,
         "in_transaction": st.in_transaction, "traced": st.traced, "error": st.error,
     }
+    if st.path:  # a rollback unit's statement: which of its files
+        out["path"] = st.path
+    return out
 
 
 # --- text -------------------------------------------------------------------------------
@@ -130,9 +135,18 @@ def _migration_text(m: MigrationResult) -> list[str]:
         steps.append(f"up again {_status(m.up_again)}")
     else:
         steps.append("no down migration")
-    lines = [f"{m.name}: {', '.join(steps)}"]
+    name = m.name
+    if m.members:
+        name += (f" (popx rollback unit of {len(m.members)} versions, to {m.members[-1]}: "
+                 "their ups, then their downs newest first)")
+    lines = [f"{name}: {', '.join(steps)}"]
     for label, script in (("up", m.up), ("down", m.down)):
+        path = ""
         for i, st in enumerate(script.statements):
+            if st.path and st.path != path:
+                path = st.path
+                lines.append(f"  {label if i == 0 else '':<5}{Path(path).name}")
+                label = ""
             lines.append(_statement_text(label if i == 0 else "", st))
         lines += [f"        note: {note}" for note in script.notes]
     lines += [f"  schema: {d}" for d in m.schema_differences[:10]]

@@ -41,6 +41,9 @@ class StatementResult:
     # "observer" (from a second session while it ran), or "not traced" with the reason.
     traced: str = "session"
     error: str | None = None
+    # The file it is written in, when its script is several files run one after the other
+    # (a popx rollback unit); "" when it is the script's own `path`.
+    path: str = ""
 
 
 @dataclass
@@ -104,6 +107,10 @@ class MigrationResult:
     seed_notes: list[str] = field(default_factory=list)
     data: DataCheck | None = None
     backup: BackupRun | None = None
+    # A popx rollback unit verified as one migration (named after its first version): its
+    # versions, in order. Its up is their ups in order, each file in its own transaction;
+    # its down their downs newest first, as popx rolls them back. Empty otherwise.
+    members: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

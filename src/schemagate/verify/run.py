@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -32,7 +33,7 @@ from schemagate.diff.scratch import scratch_database
 from schemagate.fold import apply
 from schemagate.graph.revisions import in_tool_order
 from schemagate.model.catalog import Catalog
-from schemagate.model.migration import ParsedMigration
+from schemagate.model.migration import ParsedMigration, rollback_units
 from schemagate.model.names import quote_ident
 from schemagate.model.settings import Settings
 from schemagate.verify.alembic.run import revision_scripts, run_revision
@@ -119,14 +120,22 @@ def _verify_all(conn: psycopg.Connection[Any], url: str,
                 migrations: Sequence[ParsedMigration], seed: int | None,
                 result: VerifyResult, stopped: str | None, django: Session | None) -> None:
     folded = Catalog()  # the schema as the history builds it, for the backup plans
-    for mig in migrations:
+    # popx: a run of versions whose downs undo their ups together is verified as one
+    # migration (lint judges it so too); every other migration alone.
+    for unit in rollback_units(migrations):
+        mig = unit[0]
         if stopped is not None:
-            result.migrations.append(MigrationResult(mig.name, skipped=stopped,
-                                                     no_down=down_not_applicable(mig)))
+            result.migrations.append(MigrationResult(
+                mig.name, skipped=stopped, no_down=down_not_applicable(mig),
+                members=[m.name for m in unit] if len(unit) > 1 else []))
             continue
-        outcome = _verify_one(conn, url, mig, folded, seed, django)
-        for op in up_ops(mig):
-            apply(folded, op, mig.name)
+        if len(unit) == 1:
+            outcome = _verify_one(conn, url, mig, folded, seed, django)
+        else:
+            outcome = _verify_unit(conn, url, unit, folded, seed)
+        for member in unit:
+            for op in up_ops(member):
+                apply(folded, op, member.name)
         result.migrations.append(outcome)
         if outcome.skipped is not None:
             result.unrunnable.append(f"{mig.name}: {outcome.skipped}")
@@ -192,6 +201,75 @@ def _verify_one(conn: psycopg.Connection[Any], url: str, mig: ParsedMigration,
     return res
 
 
+def _verify_unit(conn: psycopg.Connection[Any], url: str, unit: Sequence[ParsedMigration],
+                 folded: Catalog, seed: int | None) -> MigrationResult:
+    """A popx rollback unit, as popx runs it: every up in order (each file in its own
+    transaction), then every down newest first, then the ups again. The schema before the
+    first up is what the downs must give back; the backup covers the whole unit."""
+    head = unit[0]
+    res = MigrationResult(head.name, no_down=down_not_applicable(head),
+                          members=[m.name for m in unit])
+    try:
+        ups = [(m, s) for m in unit if (s := _scripts(m, "up")) is not None]
+        downs = [(m, s) for m in reversed(unit) if (s := _scripts(m, "down")) is not None]
+    except NotRunnable as exc:
+        res.skipped = str(exc)
+        return res
+    if not ups:
+        res.skipped = "no up script"
+        return res
+    res.has_down = bool(downs)
+    before = capture_schema(conn, url)
+    sums = None
+    if seed is not None:
+        report = seed_tables(conn, seed)
+        res.seeded, res.seed_notes = report.filled, report.skipped
+        sums = checksums(conn)
+    scripts = _backup(conn, url, unit, folded, res)
+    res.up = _run_files(conn, url, ups, "up")
+    if not res.up.ok or not downs:
+        _drop_backup(conn, scripts)
+        return res
+    res.down = _run_files(conn, url, downs, "down")
+    if not res.down.ok:
+        _drop_backup(conn, scripts)
+        return res
+    res.schema_differences = schema_differences(before, capture_schema(conn, url))
+    res.schema_restored = not res.schema_differences
+    if scripts is not None and res.backup is not None and res.backup.ran_backup:
+        res.backup.restore_error = _run_sql(conn, scripts.restore)
+        res.backup.ran_restore = True
+    if sums is not None:
+        after = checksums(conn, list(sums))
+        res.data = DataCheck(len(sums), sum(n for n, _ in sums.values()), compare(sums, after))
+    _drop_backup(conn, scripts)
+    res.up_again = _run_files(conn, url, ups, "up")
+    return res
+
+
+def _run_files(conn: psycopg.Connection[Any], url: str,
+               files: Sequence[tuple[ParsedMigration, list[Executable]]],
+               direction: ScriptDirection) -> ScriptResult:
+    """Scripts of several versions one after the other, each as its own file (popx commits
+    each), as one result: its statements name their files, and the first failure stops it."""
+    out = ScriptResult(ran=True, ok=True)
+    for mig, statements in files:
+        script = mig.source.down if direction == "down" else mig.source.up
+        path = script.path if script is not None else ""
+        out.path = out.path or path
+        ran = run_script(conn, url, statements, path)
+        for st in ran.statements:
+            st.path = path
+        out.statements += ran.statements
+        out.notes += [f"{Path(path).name}: {note}" for note in ran.notes]
+        if not ran.ok:
+            out.ok = False
+            out.error = f"{Path(path).name} {ran.error}"
+            out.line = ran.line
+            break
+    return out
+
+
 GENERATED = "(generated by schemagate diff)"
 
 
@@ -231,11 +309,12 @@ def _run(conn: psycopg.Connection[Any], url: str, statements: list[Executable],
     return run_script(conn, url, statements, script.path if script is not None else "")
 
 
-def _backup(conn: psycopg.Connection[Any], url: str, mig: ParsedMigration, folded: Catalog,
+def _backup(conn: psycopg.Connection[Any], url: str,
+            mig: ParsedMigration | Sequence[ParsedMigration], folded: Catalog,
             res: MigrationResult) -> Scripts | None:
-    """Plan this migration's backup on the scratch copy's live shapes, and run backup.sql;
-    the scripts, when there is something to save."""
-    plan = plan_backup([mig], before=folded)
+    """Plan this migration's (or rollback unit's) backup on the scratch copy's live shapes,
+    and run backup.sql; the scripts, when there is something to save."""
+    plan = plan_backup([mig] if isinstance(mig, ParsedMigration) else mig, before=folded)
     if not plan.saves:
         res.backup = BackupRun()
         return None

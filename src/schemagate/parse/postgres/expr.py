@@ -11,6 +11,7 @@ from typing import Any
 
 from schemagate.model.names import QName
 from schemagate.model.ops import Expr
+from schemagate.model.span import Span
 from schemagate.model.types import TypeRef, canonical
 
 Node = dict[str, Any]
@@ -130,10 +131,11 @@ def nodes(node: Any) -> list[tuple[str, Node]]:
     return out
 
 
-def expr(node: Node | None) -> Expr | None:
+def expr(node: Node | None, span: Span | None = None) -> Expr | None:
+    """The expression a node is; `span` is where it is written, if known."""
     if not node:
         return None
-    simple = _simple_expr(node)
+    simple = _simple_expr(node, span)
     if simple is not None:
         return simple
     functions: set[str] = set()
@@ -160,10 +162,10 @@ def expr(node: Node | None) -> Expr | None:
                 if fields and "String" in fields[-1]:
                     columns.add(fields[-1]["String"]["sval"])
     return Expr(deparse(node), frozenset(functions), frozenset(columns),
-                frozenset(sequences), constant)
+                frozenset(sequences), constant, span)
 
 
-def _simple_expr(node: Node) -> Expr | None:
+def _simple_expr(node: Node, span: Span | None) -> Expr | None:
     """The common defaults (a literal, a cast literal, `now()`), without walking the tree.
 
     Column definitions are most of a migration history, and most of their defaults are
@@ -171,14 +173,14 @@ def _simple_expr(node: Node) -> Expr | None:
     """
     kind, body = next(iter(node.items()))
     if kind == "A_Const":
-        return Expr(const_text(body), constant=True)
+        return Expr(const_text(body), constant=True, span=span)
     if kind == "TypeCast" and "A_Const" in (body.get("arg") or {}):
-        return Expr(deparse(node), constant=True)
+        return Expr(deparse(node), constant=True, span=span)
     if kind == "FuncCall" and not body.get("args"):
         name = strings(body["funcname"])[-1].lower()
-        return Expr(deparse(node), frozenset((name,)))
+        return Expr(deparse(node), frozenset((name,)), span=span)
     if kind == "SQLValueFunction":
-        return Expr(deparse(node), frozenset((deparse(node),)))
+        return Expr(deparse(node), frozenset((deparse(node),)), span=span)
     return None
 
 

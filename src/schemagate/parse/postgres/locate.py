@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemagate.model.span import LazySpan, Span
+from schemagate.model.span import LazySpan, Span, new_lazy, set_how
 from schemagate.parse.postgres.libpg import pg
 from schemagate.parse.source import SourceText
 
@@ -94,7 +94,9 @@ class Locator:
         """A span worked out when first read, as `make(self, *args)` (the scan is done
         then); the statement's when the clause cannot be found. `make` is a function of this
         class, not a closure: tens of thousands are made and few are ever read."""
-        return LazySpan(_or_whole, (self, make, args))
+        span = new_lazy(LazySpan)
+        set_how(span, (_or_whole, self, make, *args))
+        return span
 
     def whole_span(self) -> Span:
         return self.whole or self.source.span(
@@ -103,13 +105,17 @@ class Locator:
     def clause(self, location: int, bound: int | None = None) -> Span:
         """The span of the clause whose node starts at `location` (a parser location);
         `bound`, the location of the next sibling, if any, limits the scan to the clause."""
-        return self.lazy(Locator._until, location, None, 0, bound)
+        span = new_lazy(LazySpan)  # `self.lazy(…)`, inlined: the most made of all
+        set_how(span, (_or_whole, self, Locator._until, location, None, 0, bound))
+        return span
 
     def until(self, location: int, stop: int | None, skip: int = 0,
               bound: int | None = None) -> Span:
         """From the node at `location` (less its first `skip` tokens) to the last token before
         the one at `stop` (a parser location; None: the end of the clause the node starts)."""
-        return self.lazy(Locator._until, location, stop, skip, bound)
+        span = new_lazy(LazySpan)
+        set_how(span, (_or_whole, self, Locator._until, location, stop, skip, bound))
+        return span
 
     def _until(self, location: int, stop: int | None, skip: int,
                bound: int | None) -> Span | None:
@@ -146,7 +152,9 @@ class Locator:
     def action(self, relation: int, count: int, index: int) -> Span:
         """The `index`-th of the `count` actions of ``ALTER TABLE name action, …``, given the
         location of the name."""
-        return self.lazy(Locator._action, relation, count, index)
+        span = new_lazy(LazySpan)
+        set_how(span, (_or_whole, self, Locator._action, relation, count, index))
+        return span
 
     def _action(self, relation: int, count: int, index: int) -> Span | None:
         actions = self._actions(relation, count)
@@ -244,8 +252,7 @@ class Locator:
         return out
 
 
-def _or_whole(locator: Locator, make: Callable[..., Span | None], args: tuple[Any, ...]
-              ) -> Span:
+def _or_whole(locator: Locator, make: Callable[..., Span | None], *args: Any) -> Span:
     return make(locator, *args) or locator.whole_span()
 
 

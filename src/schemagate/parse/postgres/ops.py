@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from functools import partial
 from typing import Any
 
 from schemagate.model import ops as o
@@ -85,33 +84,41 @@ def _column_def(node: Node, ctx: _Ctx, bound: int | None = None
     default = generated = None
     identity = False
     constraints: list[o.ConstraintDef] = []
-    items = [item["Constraint"] for item in node.get("constraints") or ()]
-    for i, con in enumerate(items):
-        contype = con["contype"]
-        # An inline constraint runs up to the next one, or to the end of the column.
-        stop = items[i + 1].get("location") if i + 1 < len(items) else None
-        if contype == "CONSTR_NOTNULL":
-            not_null = True
-        elif contype == "CONSTR_DEFAULT":
-            default = expr(con.get("raw_expr"))
-            if default is not None and ctx.locate is not None and "location" in con:
-                default = replace(default, span=ctx.locate.until(con["location"], stop, 1,
-                                                                  bound))
-        elif contype == "CONSTR_IDENTITY":
-            identity = True
-            not_null = True
-        elif contype == "CONSTR_GENERATED":
-            generated = expr(con.get("raw_expr"))
-        elif contype in _CONSTRAINT_KINDS:
-            where = (ctx.locate.until(con["location"], stop, 0, bound)
-                     if ctx.locate is not None and "location" in con else None)
-            constraints.append(_constraint(con, (name,), where))
-            if contype == "CONSTR_PRIMARY":
+    locate = ctx.locate
+    items = node.get("constraints")
+    if items:
+        items = [item["Constraint"] for item in items]
+        last = len(items) - 1
+        for i, con in enumerate(items):
+            contype = con["contype"]
+            if contype == "CONSTR_NOTNULL":
                 not_null = True
+            elif contype == "CONSTR_DEFAULT":
+                raw = con.get("raw_expr")
+                where = None
+                if raw and locate is not None and "location" in con:
+                    # An inline constraint runs up to the next one, or to the end of the column.
+                    stop = items[i + 1].get("location") if i < last else None
+                    where = locate.until(con["location"], stop, 1, bound)
+                default = expr(raw, where)
+            elif contype == "CONSTR_IDENTITY":
+                identity = True
+                not_null = True
+            elif contype == "CONSTR_GENERATED":
+                generated = expr(con.get("raw_expr"))
+            elif contype in _CONSTRAINT_KINDS:
+                where = None
+                if locate is not None and "location" in con:
+                    stop = items[i + 1].get("location") if i < last else None
+                    where = locate.until(con["location"], stop, 0, bound)
+                constraints.append(_constraint(con, (name,), where))
+                if contype == "CONSTR_PRIMARY":
+                    not_null = True
     if typ.serial:
         not_null = True
     col = o.ColumnDef(name, typ, not_null, default, identity, generated,
-                      ctx.clause(node, bound))
+                      locate.clause(node["location"], bound)
+                      if locate is not None and "location" in node else None)
     return col, constraints
 
 
@@ -140,10 +147,12 @@ def _create_table(body: Node, ctx: _Ctx) -> list[o.Operation]:
     columns: list[o.ColumnDef] = []
     constraints: list[o.ConstraintDef] = []
     elements = body.get("tableElts") or ()
+    locate, last = ctx.locate, len(elements) - 1
     for i, elt in enumerate(elements):
         # Where the next element starts bounds this one's scan (see `Locator.clause`).
-        after = next(iter(elements[i + 1].values())) if i + 1 < len(elements) else {}
-        bound = after.get("location")
+        bound = None
+        if locate is not None and i < last:
+            bound = next(iter(elements[i + 1].values())).get("location")
         if "ColumnDef" in elt:
             col, cons = _column_def(elt["ColumnDef"], ctx, bound)
             columns.append(col)
@@ -201,40 +210,35 @@ def _alter_table(body: Node, ctx: _Ctx) -> list[o.Operation]:
     cmds = body.get("cmds") or ()
     locate = ctx.locate if "location" in body["relation"] else None
     relation = body["relation"].get("location", 0)
-
-    def at(i: int, keyword: str | None) -> Span | None:
-        """Where action i stands, or (for SET DEFAULT) what follows a keyword in it."""
-        if locate is None:
-            return None
-        if keyword is None:
-            return locate.action(relation, len(cmds), i)
-        return locate.action_after(relation, len(cmds), i, keyword)
-
+    count = len(cmds)
+    # An unmodelled sub-command still locks the table (not so for an index or a view).
+    locked = (table,) if objtype in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE") else ()
     for i, item in enumerate(cmds):
         cmd = item["AlterTableCmd"]
-        op = _alter_table_cmd(cmd, table, objtype, ctx, partial(at, i))
-        if locate is not None and getattr(op, "cascade", False):
-            assert op is not None
-            op = replace(op, cascade_site=locate.keyword("CASCADE", (relation, len(cmds), i)))
-        clause = at(i, None)
-        # An unmodelled sub-command still locks the table (not so for an index or a view).
-        locked = (table,) if objtype in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE") else ()
-        out.append(op if op is not None else ctx.raw(f"AlterTableStmt/{cmd['subtype']}",
-                                                      tables=locked, clause=clause))
+        # Where action i stands: the smallest span of what it does.
+        clause = locate.action(relation, count, i) if locate is not None else None
+        op = _alter_table_cmd(cmd, table, objtype, ctx, clause, locate, (relation, count, i))
+        if op is None:
+            op = ctx.raw(f"AlterTableStmt/{cmd['subtype']}", tables=locked, clause=clause)
+        elif locate is not None and getattr(op, "cascade", False):
+            op = replace(op, cascade_site=locate.keyword("CASCADE", (relation, count, i)))
+        out.append(op)
     return out
 
 
-def _alter_table_cmd(cmd: Node, table: QName, objtype: str, ctx: _Ctx,
-                     at: Callable[[str | None], Span | None]) -> o.Operation | None:
-    """One action; `at(None)` is its clause, `at(keyword)` what follows a keyword in it."""
+def _alter_table_cmd(cmd: Node, table: QName, objtype: str, ctx: _Ctx, clause: Span | None,
+                     locate: Locator | None, action: tuple[int, int, int]
+                     ) -> o.Operation | None:
+    """One action; `clause` is where it stands, `action` (the location of the table's name,
+    the number of actions, this one's index) finds a part of it through `locate`."""
     sub = cmd["subtype"]
     name = cmd.get("name", "")
     cascade = cmd.get("behavior") == "DROP_CASCADE"
-    kw = ctx.kw(at(None))
     if objtype not in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE") and sub not in (
         "AT_SetTableSpace",
     ):
         return None
+    kw = ctx.kw(clause)
     match sub:
         case "AT_AddColumn":
             col, cons = _column_def(cmd["def"]["ColumnDef"], ctx)
@@ -255,10 +259,10 @@ def _alter_table_cmd(cmd: Node, table: QName, objtype: str, ctx: _Ctx,
         case "AT_DropNotNull":
             return o.DropNotNull(table=table, column=name, **kw)
         case "AT_ColumnDefault":
-            default = expr(cmd.get("def"))
-            if default is not None:
-                default = replace(default, span=at("DEFAULT"))
-            return o.SetDefault(table=table, column=name, default=default, **kw)
+            raw = cmd.get("def")
+            # What follows DEFAULT in the action.
+            where = locate.action_after(*action, "DEFAULT") if raw and locate is not None else None
+            return o.SetDefault(table=table, column=name, default=expr(raw, where), **kw)
         case "AT_AddConstraint" | "AT_AddIndexConstraint":
             con = cmd["def"]["Constraint"]
             keys = strings(con.get("keys"))
