@@ -117,6 +117,22 @@ def test_a_new_migration_starts_from_the_state_the_last_run_ended_with(
     assert folds.resumed == {str(folder): 5}
 
 
+def test_no_state_is_kept_after_a_migration_too_large_for_the_parse_cache(
+        tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A generated multi-megabyte migration: pickling the schema it leaves cost half a
+    # gigabyte. The limit is lowered so that the sixth, padded migration stands in for one.
+    import schemagate.parse.cache as parse_cache
+
+    folder = history(tmp_path / "h", 6)
+    big = folder / "0006_t6.up.sql"
+    big.write_text(big.read_text() + "-- generated\n" * 200)
+    monkeypatch.setattr(parse_cache, "MAX_ENTRY_SOURCE_BYTES", 1024)
+    first, _ = run(folder)
+    again, folds = run(folder)
+    assert folds.resumed == {str(folder): 5}  # the state before it, not after it
+    assert again.findings == first.findings
+
+
 def test_a_forged_or_torn_entry_is_a_miss(tmp_path: Path, home: Path) -> None:
     folder = history(tmp_path / "h", 4)
     expected = lint_output(folder, "json", "--no-cache")

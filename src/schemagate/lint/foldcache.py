@@ -21,6 +21,7 @@ there is no fold cache.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -109,7 +110,8 @@ class FoldCache:
             # answers, and pickling a large schema costs more than linting the migrations
             # after the state resumed from. The next run resumes from that state again.
             return False
-        return position in _positions(total) and position > (resumed or 0)
+        return (position in _positions(total) and position > (resumed or 0)
+                and not _generated(self.items[folder][position - 1].source))
 
     def ends(self) -> dict[str, str]:
         """Per history, the key its state after the last migration is (or would be) kept
@@ -161,6 +163,25 @@ def _store(settings: Settings) -> ParseCache | None:
     if store is not None:
         store.limit_bytes = DEFAULT_LIMIT_BYTES
     return store
+
+
+def _generated(source: MigrationSource) -> bool:
+    """Whether a migration has a file too large for the parse cache (`ParseCache.admits`):
+    the state after it is not kept either. Pickling the schema a 20 MB generated migration
+    leaves took half a gigabyte on top of the lint; a run that changes nothing is answered by
+    the result cache, and one that changes something after it folds it again, in linear
+    time."""
+    from schemagate.parse import cache
+
+    for script in (source.up, source.down):
+        if script is None:
+            continue
+        try:
+            if os.path.getsize(script.path) > cache.MAX_ENTRY_SOURCE_BYTES:
+                return True
+        except OSError:
+            pass
+    return False
 
 
 def _positions(total: int) -> set[int]:
