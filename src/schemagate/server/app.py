@@ -12,7 +12,7 @@ its file on disk count again, with the same re-publishing; saving a settings fil
 the folder afresh.
 
 With a database URL (`schemagate server --db URL`, or `db` in the client's
-initializationOptions), the live tables' sizes are read once, when a folder is first
+initializationOptions), the live tables' sizes are read once, when the first folder is
 opened, in a read-only transaction with lock, statement and connect timeouts, exactly as
 `schemagate lint --db` reads them; a failure is shown once as a window message, and the
 folder is then linted without them. Nothing connects again on an edit.
@@ -72,9 +72,11 @@ class Session:
     published: dict[str, Published] = field(default_factory=dict)  # by document URI
     # Folders whose settings could not be used, with the reason already shown to the user.
     broken: dict[Path, str] = field(default_factory=dict)
-    # A live database to read table sizes from (None: none), and the sizes once read.
+    # A live database to read table sizes from (None: none), and the sizes once read
+    # (None: not read, or they could not be).
     db: str | None = None
-    stats: dict[Path, Mapping[QName, TableStats] | None] = field(default_factory=dict)
+    stats: Mapping[QName, TableStats] | None = None
+    stats_read: bool = False
 
 
 class SchemagateServer(LanguageServer):
@@ -116,7 +118,7 @@ class SchemagateServer(LanguageServer):
 
         try:
             settings, _ = load_config(None, root)
-            workspace = Workspace.open(root, settings, stats=self.stats_for(root))
+            workspace = Workspace.open(root, settings, stats=self.table_stats())
         except SchemagateError as exc:
             self.session.broken[root] = str(exc)
             self.window_show_message(types.ShowMessageParams(
@@ -137,17 +139,16 @@ class SchemagateServer(LanguageServer):
         gc.freeze()
         return workspace
 
-    def stats_for(self, root: Path) -> Mapping[QName, TableStats] | None:
-        """The live tables' sizes for a folder, read once (None: no database, or it could
-        not be read; the reason is shown once, and the folder is linted without them)."""
-        if self.session.db is None:
-            return None
-        if root not in self.session.stats:
-            self.session.stats[root] = None
+    def table_stats(self) -> Mapping[QName, TableStats] | None:
+        """The live tables' sizes, read the first time a folder is opened and kept for the
+        session (None: no database, or it could not be read; the reason is shown once, and
+        every folder is linted without them)."""
+        if self.session.db is not None and not self.session.stats_read:
+            self.session.stats_read = True
             try:
                 from schemagate.diff.stats import table_stats
 
-                self.session.stats[root] = table_stats(self.session.db)
+                self.session.stats = table_stats(self.session.db)
             # Whatever stops the read (no psycopg, no server, a refused login, a timeout)
             # is shown once; the editor goes on without sizes.
             except Exception as exc:
@@ -155,7 +156,7 @@ class SchemagateServer(LanguageServer):
                     type=types.MessageType.Warning,
                     message=f"schemagate: table sizes not read from the database; findings "
                             f"are judged without them ({exc})"))
-        return self.session.stats[root]
+        return self.session.stats
 
     def lint_document(self, uri: str, *, changed: bool = True, rediscover: bool = False
                       ) -> None:
