@@ -57,10 +57,13 @@ def with_settings(**changes: object) -> Settings:
 # the tests that need one skip, saying how to get one. Each test gets a database of its own.
 #
 # What waits is the server, not the tests: DROP DATABASE forces a checkpoint and waits for it
-# (seconds on a server other sessions keep busy). So databases are dropped in the background
-# while the next tests run, several at a time so that they share checkpoints, and the session
-# waits for the last drops at its end. A schema several tests need is built once into a
-# template database and cloned per test (CREATE DATABASE … TEMPLATE copies files, no SQL).
+# (seconds on a server other sessions keep busy), and CREATE DATABASE copies and logs the
+# template's 7.5 MB. So a database a test is done with is emptied instead (every object it
+# holds dropped, in one transaction) and handed to the next test, once the catalogs show it
+# is again exactly what CREATE DATABASE makes (`_PRISTINE`); one that is not is dropped in the
+# background. The session drops its databases at its end, all at once, so that they share
+# checkpoints. A schema several tests need is built once into a template database and cloned
+# per test (CREATE DATABASE … TEMPLATE copies files, no SQL).
 
 import os  # noqa: E402
 import threading  # noqa: E402
@@ -82,8 +85,98 @@ def unique_name(prefix: str = "t") -> str:
     return f"{prefix}_{uuid.uuid4().hex[:8]}"
 
 
+# Emptying a database a test used: its sessions end, then (in one transaction) its
+# extensions, its schemas (temporary ones too) and everything in `public`, which is kept:
+# its OID, owner, privileges and comment are those of a new database. Objects with no schema
+# (casts, event triggers, publications, …) are not dropped: `_PRISTINE` then differs and the
+# database is dropped instead.
+_EMPTY = r"""
+DO $empty$
+DECLARE
+    r record;
+    seen text[] := '{}';
+BEGIN
+    FOR r IN SELECT extname FROM pg_extension WHERE oid >= 16384 LOOP
+        EXECUTE format('DROP EXTENSION IF EXISTS %I CASCADE', r.extname);
+    END LOOP;
+    FOR r IN SELECT nspname FROM pg_namespace WHERE oid >= 16384 LOOP
+        EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', r.nspname);
+    END LOOP;
+    LOOP  -- one at a time: a CASCADE takes others with it
+        SELECT o.type, o.identity INTO r
+        FROM pg_depend d, pg_identify_object(d.classid, d.objid, 0) o
+        WHERE d.refclassid = 'pg_namespace'::regclass AND d.refobjid = 'public'::regnamespace
+          AND d.deptype = 'n'
+          AND NOT EXISTS (  -- what goes with its owner (an identity's sequence) waits for it
+              SELECT FROM pg_depend i WHERE i.classid = d.classid AND i.objid = d.objid
+                                        AND i.deptype IN ('i', 'a', 'e', 'x')
+                                        AND (i.refclassid, i.refobjid) <> (d.classid, d.objid))
+        ORDER BY d.objid LIMIT 1;
+        EXIT WHEN NOT FOUND;
+        IF r.identity = ANY(seen) THEN
+            RAISE EXCEPTION 'cannot drop % %', r.type, r.identity;
+        END IF;
+        seen := seen || r.identity;
+        EXECUTE format('DROP %s %s CASCADE', CASE r.type
+            WHEN 'composite type' THEN 'TYPE' WHEN 'statistics object' THEN 'STATISTICS'
+            ELSE upper(r.type) END, r.identity);
+    END LOOP;
+END
+$empty$
+"""
+
+
+def _pristine_query(catalogs: list[str]) -> str:
+    """What tells a new database from one a test has used: no object made after initdb
+    (OID 16384 and up) in any catalog of the database, no large object, and the same
+    schemas, extensions, comments, security labels, initial and granted privileges, and
+    database-level settings, owner, privileges and comment as a new database. (Rows are
+    summed as hashes of their text: no sort, a few milliseconds.)"""
+    made = " + ".join(f"(SELECT count(*) FROM pg_catalog.{c} WHERE oid >= 16384)"
+                      for c in catalogs)
+
+    def rows(table: str, row: str = "x::text", where: str = "true") -> str:
+        return (f"(SELECT count(*) || ' ' || coalesce(sum(hashtext({row})), 0) "
+                f"FROM pg_catalog.{table} x WHERE {where})")
+
+    this = "(SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())"
+    return f"""SELECT {made} + (SELECT count(*) FROM pg_catalog.pg_largeobject_metadata),
+  {rows("pg_namespace")}, {rows("pg_extension")}, {rows("pg_description")},
+  {rows("pg_seclabel")}, {rows("pg_init_privs")},
+  {rows("pg_class", "oid || ' ' || relacl::text", "relacl IS NOT NULL")},
+  {rows("pg_proc", "oid || ' ' || proacl::text", "proacl IS NOT NULL")},
+  {rows("pg_type", "oid || ' ' || typacl::text", "typacl IS NOT NULL")},
+  {rows("pg_language", "oid || ' ' || lanacl::text", "lanacl IS NOT NULL")},
+  {rows("pg_attribute", "attrelid || ' ' || attnum || attacl::text", "attacl IS NOT NULL")},
+  {rows("pg_database", "format('%s %s %s %s %s %s %s %s', datdba, encoding, datcollate, "
+        "datctype, datistemplate, datallowconn, datconnlimit, datacl)", f"oid = {this}")},
+  {rows("pg_db_role_setting", where=f"setdatabase = {this}")},
+  {rows("pg_shdescription", where=f"objoid = {this}")},
+  {rows("pg_shseclabel", where=f"objoid = {this}")}
+"""
+
+
+# The database-local catalogs with an OID column (those of PostgreSQL 13 to 17 that exist).
+_CATALOGS = """
+SELECT c.relname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+WHERE c.relnamespace = 'pg_catalog'::regnamespace AND c.relkind = 'r' AND NOT c.relisshared
+  AND a.attname = 'oid' AND c.relname <> 'pg_largeobject_metadata'
+ORDER BY c.relname
+"""
+
+
+def _pristine_of(url: str) -> tuple[str, tuple[object, ...]]:
+    """The check that a database is as new, and what it gives on `url`, a new one."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        query = _pristine_query([r[0] for r in conn.execute(_CATALOGS).fetchall()])
+        return query, tuple(conn.execute(query).fetchone() or ())
+
+
 class DatabaseMaker:
-    """Creates databases on one server, and drops them in the background."""
+    """Creates databases on one server, hands emptied ones on, and drops them in the
+    background."""
 
     def __init__(self, server: str) -> None:
         self.server = server
@@ -92,6 +185,10 @@ class DatabaseMaker:
         self._templates: dict[str, str] = {}
         self._lock = threading.Lock()
         self._last: list[str] = []
+        self._free: list[str] = []  # empty databases, as new, for the next tests
+        # The check that a database is as new, and what it gives on a new one.
+        self._pristine: tuple[str, tuple[object, ...]] | None = None
+        self.reused = 0
 
     def create(self, template: str | None = None) -> str:
         """A new database (a copy of `template` when given); its URL."""
@@ -108,29 +205,80 @@ class DatabaseMaker:
         return with_database(self.server, name)
 
     def drop_later(self, url: str) -> None:
+        self._drop_later(self._name(url))
+
+    def _drop_later(self, name: str) -> None:
+        with self._lock:
+            self._pending.append(self._dropping.submit(self._drop, name))
+
+    @staticmethod
+    def _name(url: str) -> str:
         from psycopg import conninfo
 
-        name = str(conninfo.conninfo_to_dict(url)["dbname"])
-        self._pending.append(self._dropping.submit(self._drop, name))
+        return str(conninfo.conninfo_to_dict(url)["dbname"])
 
     @contextmanager
     def database(self, template: str | None = None) -> Iterator[str]:
-        url = self.create(template)
+        """A database of the test's own: new (or emptied, as new), or a copy of `template`.
+        Afterwards emptied for the next test, or dropped."""
+        url = None
+        if template is None:
+            with self._lock:
+                if self._free:
+                    from schemagate.diff.connect import with_database
+
+                    url = with_database(self.server, self._free.pop())
+                    self.reused += 1
+        if url is None:
+            url = self.create(template)
+            if template is None and self._pristine is None:
+                self._pristine = _pristine_of(url)
         try:
             yield url
         finally:
-            self.drop_later(url)
+            self.release(url)
+
+    def release(self, url: str) -> None:
+        """Empty the database for the next test, or drop it when that cannot be proven."""
+        name = self._name(url)
+        if self._empty(url):
+            with self._lock:
+                self._free.append(name)
+        else:
+            self._drop_later(name)
+
+    def _empty(self, url: str) -> bool:
+        """Drop everything a test made in the database; whether it is now as new."""
+        import psycopg
+
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=10,
+                                 options="-c lock_timeout=10s -c statement_timeout=60s "
+                                         "-c client_min_messages=warning") as conn:
+                if conn.info.server_version < 140000:
+                    return False  # pg_terminate_backend cannot wait for the end
+                conn.execute("SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
+                             "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                if conn.execute("SELECT count(*) FROM pg_prepared_xacts "
+                                "WHERE database = current_database()").fetchone() != (0,):
+                    return False
+                with conn.transaction():
+                    conn.execute(_EMPTY)
+                if self._pristine is None:
+                    return False
+                query, expected = self._pristine
+                return tuple(conn.execute(query).fetchone() or ()) == expected
+        except psycopg.Error:
+            return False
 
     @contextmanager
     def clone(self, key: str, build: Callable[[str], None]) -> Iterator[str]:
         """A copy of the database `build` prepares, built once per session under `key`."""
         with self._lock:
             if key not in self._templates:
-                from psycopg import conninfo
-
                 url = self.create()
                 build(url)  # closes its connections: a template must have no sessions
-                self._templates[key] = str(conninfo.conninfo_to_dict(url)["dbname"])
+                self._templates[key] = self._name(url)
         with self.database(self._templates[key]) as url:
             yield url
 
@@ -140,8 +288,12 @@ class DatabaseMaker:
         self._last.append(statement)
 
     def close(self) -> None:
-        for name in self._templates.values():
-            self._pending.append(self._dropping.submit(self._drop, name))
+        # All at once: concurrent drops wait for the same checkpoints.
+        names = [*self._templates.values(), *self._free]
+        self._free.clear()
+        if names:
+            with ThreadPoolExecutor(max_workers=len(names)) as pool:
+                self._pending.extend(pool.submit(self._drop, n) for n in names)
         for future in self._pending:
             future.result()
         self._dropping.shutdown()

@@ -10,6 +10,7 @@ prints in a form it reads back differently (an IN-list's array cast: compare.can
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import re
 import shutil
@@ -59,21 +60,35 @@ def fixture(name: str) -> tuple[str, str]:
 # --- pg_dump ------------------------------------------------------------------------------
 
 def server_major(url: str) -> int:
+    return _server_major(*_server_of(url))
+
+
+def _server_of(url: str) -> tuple[str, str]:
+    """(the server's address, a URL of one of its databases): what a cache keys on."""
+    params = psycopg.conninfo.conninfo_to_dict(url)
+    return f"{params.get('host')}:{params.get('port')}", url
+
+
+@functools.cache
+def _server_major(address: str, url: str) -> int:
+    del address  # the key; `url` is any database there
     with psycopg.connect(url) as conn:
         row = conn.execute("SHOW server_version_num").fetchone()
         assert row is not None
         return int(row[0]) // 10000
 
 
+@functools.cache
 def find_pg_dump(major: int) -> str | None:
-    """The newest pg_dump here that can dump a server of this major version."""
+    """The newest pg_dump here that can dump a server of this major version (asked once
+    per session: each `--version` is a process start, and /usr/bin/pg_dump a Perl one)."""
     candidates = {shutil.which("pg_dump"), *glob.glob("/usr/lib/postgresql/*/bin/pg_dump")}
     with contextlib.suppress(ImportError):
         import pgserver  # type: ignore[import-untyped]
 
         candidates.add(str(Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_dump"))
     best: tuple[int, str] | None = None
-    for path in filter(None, candidates):
+    for path in sorted(filter(None, candidates)):
         try:
             out = subprocess.run([path, "--version"], capture_output=True, text=True,
                                  timeout=20).stdout
@@ -86,18 +101,43 @@ def find_pg_dump(major: int) -> str | None:
     return best[1] if best else None
 
 
+class Dump:
+    """`pg_dump --schema-only` of a database, started now (it reads one snapshot, taken at
+    its start), its normalised blocks read with `blocks()`; several run side by side."""
+
+    def __init__(self, url: str, *, privileges: bool = False) -> None:
+        pg_dump = find_pg_dump(server_major(url))
+        if pg_dump is None:
+            pytest.skip("no pg_dump for this server version (looked on PATH, in "
+                        "/usr/lib/postgresql/*/bin and in pgserver)")
+        args = [pg_dump, "--schema-only", "--no-owner", "-d", url]
+        if not privileges:
+            args.insert(2, "--no-privileges")
+        self._proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      text=True)
+        self._blocks: list[str] | None = None
+
+    def blocks(self) -> list[str]:
+        """The dump's blocks, sorted (one per object); waits for pg_dump to end."""
+        if self._blocks is None:
+            try:
+                out, err = self._proc.communicate(timeout=120)
+            finally:
+                self.stop()
+            assert self._proc.returncode == 0, err
+            self._blocks = normalise_dump(out)
+        return self._blocks
+
+    def stop(self) -> None:
+        """End pg_dump if it still runs (a test that failed before reading it)."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.communicate()
+
+
 def dump(url: str, *, privileges: bool = False) -> list[str]:
     """pg_dump --schema-only, normalised into a sorted list of blocks (one per object)."""
-    pg_dump = find_pg_dump(server_major(url))
-    if pg_dump is None:
-        pytest.skip("no pg_dump for this server version (looked on PATH, in "
-                    "/usr/lib/postgresql/*/bin and in pgserver)")
-    args = [pg_dump, "--schema-only", "--no-owner", "-d", url]
-    if not privileges:
-        args.insert(2, "--no-privileges")
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    return normalise_dump(proc.stdout)
+    return Dump(url, privileges=privileges).blocks()
 
 
 _SKIP = re.compile(r"^(--|SET |SELECT pg_catalog\.set_config|\\restrict|\\unrestrict)")
@@ -157,12 +197,21 @@ def catalog_view(cat: Catalog) -> dict[object, object]:
     return out
 
 
-def assert_same_schema(url_x: str, url_y: str, *, privileges: bool = False) -> None:
-    x, y = introspect(url_x, privileges=privileges), introspect(url_y, privileges=privileges)
-    assert compare(x, y) == [], "the re-diff is not empty"
-    assert catalog_view(x) == catalog_view(y)
-    assert x.dependencies == y.dependencies
-    assert dump(url_x, privileges=privileges) == dump(url_y, privileges=privileges)
+def assert_same_schema(url_x: str, url_y: str, *, privileges: bool = False,
+                       dump_y: Dump | None = None) -> None:
+    """Both judges: the catalogs, and the dumps (`dump_y`: one of `url_y` already started,
+    in the state it is in now). The dumps run while the catalogs are read and compared."""
+    dumps = [Dump(url_x, privileges=privileges), dump_y or Dump(url_y, privileges=privileges)]
+    try:
+        x = introspect(url_x, privileges=privileges)
+        y = introspect(url_y, privileges=privileges)
+        assert compare(x, y) == [], "the re-diff is not empty"
+        assert catalog_view(x) == catalog_view(y)
+        assert x.dependencies == y.dependencies
+        assert dumps[0].blocks() == dumps[1].blocks()
+    finally:
+        for d in dumps:
+            d.stop()
 
 
 # --- round trips --------------------------------------------------------------------------
@@ -179,7 +228,16 @@ def round_trip(server: str, a_sql: str, b_sql: str, *, allow_destructive: bool =
                privileges: bool = False, online: bool = True) -> RoundTrip:
     """Plan A→B, apply it to A and prove A = B; then plan B→A, apply it to B, prove B = A."""
     options = PlanOptions(allow_destructive=allow_destructive, online=online)
-    with databases(server, a_sql, b_sql, a_sql) as (a, b, a_again):
+    with databases(server, a_sql, b_sql, a_sql) as (a, b, a_again), \
+            contextlib.ExitStack() as stack:
+        # B and the fresh A are the states the two sides are compared with: dumped now,
+        # while the plans are made (B changes with the down plan, after its dump is read).
+        dump_b = dump_a_again = None
+        if find_pg_dump(server_major(server)) is not None:
+            dump_b = Dump(b, privileges=privileges)
+            stack.callback(dump_b.stop)
+            dump_a_again = Dump(a_again, privileges=privileges)
+            stack.callback(dump_a_again.stop)
         rows_a, rows_b = fetch(a, privileges=privileges), fetch(b, privileges=privileges)
         cat_a, cat_b = build(rows_a), build(rows_b)
         up = plan(cat_a, cat_b, options)
@@ -194,9 +252,9 @@ def round_trip(server: str, a_sql: str, b_sql: str, *, allow_destructive: bool =
         narrow_a, narrow_b = narrowed(rows_a, rows_b)  # from rows with every text
         assert render_sql(plan(narrow_a, narrow_b, options)) == up_sql
         run_sql(a, up_sql, "<up plan>")
-        assert_same_schema(a, b, privileges=privileges)
+        assert_same_schema(a, b, privileges=privileges, dump_y=dump_b)
         run_sql(b, down_sql, "<down plan>")
-        assert_same_schema(b, a_again, privileges=privileges)
+        assert_same_schema(b, a_again, privileges=privileges, dump_y=dump_a_again)
     return RoundTrip(up, down, up_sql, down_sql)
 
 
