@@ -14,6 +14,37 @@ from schemagate.parse.load import load_migrations
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+def pytest_configure(config: object) -> None:
+    """Before the workers start (once, in the controlling process): schemagate's bytecode
+    and its kept dataclass code (`schemagate.startup`), as a normal install has them after
+    its first run. The suite starts `schemagate` and Python in hundreds of subprocesses; where
+    PYTHONDONTWRITEBYTECODE is set (as in some CI images) none of them would ever keep
+    either, and each would compile all of schemagate again: 0.33 s of CPU for a one-file
+    lint instead of 0.12 s, measured here."""
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller did it
+        return
+    import compileall
+    import os
+    import subprocess
+    import sys
+
+    import schemagate
+
+    package = Path(schemagate.__file__).parent
+    compileall.compile_dir(str(package), quiet=2)  # writes .pyc whatever the environment says
+    warm = ("import importlib, pkgutil, schemagate\n"
+            "from schemagate.startup import kept_dataclass_code\n"
+            "with kept_dataclass_code():\n"
+            "    for m in pkgutil.walk_packages(schemagate.__path__, 'schemagate.'):\n"
+            "        try:\n"
+            "            importlib.import_module(m.name)\n"
+            "        except ImportError:\n"  # an optional extra that is not installed
+            "            pass\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-c", warm], env=env, check=False,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+
+
 # missing-lock-timeout fires on the first blocking statement of nearly every script, and the
 # reversibility family on every migration that destroys data; the tests of other rules leave
 # them out so that each asserts only what it is about. Their own tests select them.
