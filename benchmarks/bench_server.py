@@ -46,10 +46,11 @@ from schemagate.lint.workspace import Workspace
 ADDED = "\nCREATE INDEX bench_idx ON bench_table (id);\n"
 
 
-def _targets(root: Path) -> tuple[Path, Path]:
-    """A migration near the end of the history, and the last one (their up scripts)."""
+def _targets(root: Path, position: int = -3) -> tuple[Path, Path]:
+    """The migration at ``position`` in the history's order (default: near the end), and the
+    last one (their up scripts)."""
     workspace = Workspace.open(root, load_config(None, root)[0])
-    near, last = workspace.migrations[-3].source.up, workspace.migrations[-1].source.up
+    near, last = workspace.migrations[position].source.up, workspace.migrations[-1].source.up
     assert near is not None and last is not None
     return root / near.path, root / last.path
 
@@ -146,11 +147,15 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=40)
     parser.add_argument("--also-open", action="store_true",
                         help="open the history's last migration too")
+    parser.add_argument("--position", type=int, default=-3,
+                        help="which migration to edit, by its place in the history's order "
+                        "(default -3, near the end: where new migrations are written; 0 "
+                        "is the worst case, every later migration is folded again)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp:
         root = Path(tmp) / args.history.name
         shutil.copytree(args.history, root)
-        file, last = _targets(root)
+        file, last = _targets(root, args.position)
         also = last if args.also_open else None
         first, times, server_cpu = asyncio.run(_drive(root, file, args.edits, also))
         opened, local, cpu = _in_process(root, file, args.edits, also)
