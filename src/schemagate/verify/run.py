@@ -38,7 +38,7 @@ from schemagate.model.names import quote_ident
 from schemagate.model.settings import Settings
 from schemagate.verify.alembic.run import revision_scripts, run_revision
 from schemagate.verify.apply import run_script
-from schemagate.verify.data import checksums, compare
+from schemagate.verify.data import Checksums, checksums, compare
 from schemagate.verify.django.run import Session, migration_scripts, run_migration
 from schemagate.verify.django.run import session as django_session
 from schemagate.verify.gate import Checklist, checklist
@@ -162,11 +162,7 @@ def _verify_one(conn: psycopg.Connection[Any], url: str, mig: ParsedMigration,
         return res
     res.has_down = down is not None
     before = capture_schema(conn, url)
-    sums = None
-    if seed is not None:
-        report = seed_tables(conn, seed)
-        res.seeded, res.seed_notes = report.filled, report.skipped
-        sums = checksums(conn)
+    sums = _seed(conn, seed, res)
     scripts = _backup(conn, url, mig, folded, res)
     try:
         res.up = _run(conn, url, up, mig, "up", django)
@@ -188,15 +184,7 @@ def _verify_one(conn: psycopg.Connection[Any], url: str, mig: ParsedMigration,
     if not res.down.ok:
         _drop_backup(conn, scripts)
         return res
-    res.schema_differences = schema_differences(before, capture_schema(conn, url))
-    res.schema_restored = not res.schema_differences
-    if scripts is not None and res.backup is not None and res.backup.ran_backup:
-        res.backup.restore_error = _run_sql(conn, scripts.restore)
-        res.backup.ran_restore = True
-    if sums is not None:
-        after = checksums(conn, list(sums))
-        res.data = DataCheck(len(sums), sum(n for n, _ in sums.values()), compare(sums, after))
-    _drop_backup(conn, scripts)
+    _judge_the_way_back(conn, url, res, before, scripts, sums)
     res.up_again = _run(conn, url, up, mig, "up_again", django)
     return res
 
@@ -220,11 +208,7 @@ def _verify_unit(conn: psycopg.Connection[Any], url: str, unit: Sequence[ParsedM
         return res
     res.has_down = bool(downs)
     before = capture_schema(conn, url)
-    sums = None
-    if seed is not None:
-        report = seed_tables(conn, seed)
-        res.seeded, res.seed_notes = report.filled, report.skipped
-        sums = checksums(conn)
+    sums = _seed(conn, seed, res)
     scripts = _backup(conn, url, unit, folded, res)
     res.up = _run_files(conn, url, ups, "up")
     if not res.up.ok or not downs:
@@ -234,6 +218,27 @@ def _verify_unit(conn: psycopg.Connection[Any], url: str, unit: Sequence[ParsedM
     if not res.down.ok:
         _drop_backup(conn, scripts)
         return res
+    _judge_the_way_back(conn, url, res, before, scripts, sums)
+    res.up_again = _run_files(conn, url, ups, "up")
+    return res
+
+
+def _seed(conn: psycopg.Connection[Any], seed: int | None,
+          res: MigrationResult) -> Checksums | None:
+    """With ``seed``: rows put in the tables before the up, and their checksums."""
+    if seed is None:
+        return None
+    report = seed_tables(conn, seed)
+    res.seeded, res.seed_notes = report.filled, report.skipped
+    return checksums(conn)
+
+
+def _judge_the_way_back(conn: psycopg.Connection[Any], url: str, res: MigrationResult,
+                        before: SchemaState, scripts: Scripts | None,
+                        sums: Checksums | None) -> None:
+    """After a down that ran: whether it gave back the schema (``before``) and the seeded
+    rows (``sums``); the backup's restore script run when its backup ran; the backup's
+    schema dropped."""
     res.schema_differences = schema_differences(before, capture_schema(conn, url))
     res.schema_restored = not res.schema_differences
     if scripts is not None and res.backup is not None and res.backup.ran_backup:
@@ -243,8 +248,6 @@ def _verify_unit(conn: psycopg.Connection[Any], url: str, unit: Sequence[ParsedM
         after = checksums(conn, list(sums))
         res.data = DataCheck(len(sums), sum(n for n, _ in sums.values()), compare(sums, after))
     _drop_backup(conn, scripts)
-    res.up_again = _run_files(conn, url, ups, "up")
-    return res
 
 
 def _run_files(conn: psycopg.Connection[Any], url: str,
