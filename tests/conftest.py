@@ -105,6 +105,16 @@ from contextlib import contextmanager  # noqa: E402
 
 import pytest  # noqa: E402
 
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh, empty user cache folder for this test (the parse, fold and result caches
+    live under it)."""
+    folder = tmp_path / "xdg"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
+    return folder
+
+
 DEFAULT_TEST_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 TEST_DB_PREFIX = "schemagate_test_"
 HOW_TO_GET_ONE = ("start PostgreSQL at 127.0.0.1:5432 (user postgres) or set "

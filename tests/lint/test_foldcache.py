@@ -25,15 +25,7 @@ HISTORIES = [ROOT / "examples" / "golang-migrate", ROOT / "examples" / "dbmate",
 FORMATS = ["json", "text", "sarif", "github", "gitlab", "markdown"]
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh, empty user cache folder for this test."""
-    folder = tmp_path / "xdg"
-    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
-    return folder
-
-
-def lint_output(history: Path, fmt: str, *extra: str) -> str:
+def lint_output(history: Path | str, fmt: str, *extra: str) -> str:
     result = CliRunner().invoke(main, ["lint", str(history), "--format", fmt, *extra])
     assert result.exit_code in (0, 1, 2), result.output
     return result.output

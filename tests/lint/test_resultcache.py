@@ -11,34 +11,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 import schemagate.lint.engine
-from schemagate.cli import main
 from schemagate.lint import resultcache
 from schemagate.lint.run import run_lint
 from schemagate.model.settings import Settings
+from tests.lint.test_foldcache import HISTORIES, history, lint_output
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "tests" / "fixtures"
-HISTORIES = [ROOT / "examples" / "golang-migrate", ROOT / "examples" / "dbmate",
-             FIXTURES / "layouts" / "flyway", FIXTURES / "layouts" / "prisma",
-             FIXTURES / "bad_input", FIXTURES / "alembic"]
+# The fold cache's test histories, and every format (the fold cache's tests leave out html).
 FORMATS = ["json", "text", "sarif", "github", "gitlab", "markdown", "html"]
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh, empty user cache folder for this test."""
-    folder = tmp_path / "xdg"
-    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
-    return folder
-
-
-def lint_output(history: Path | str, fmt: str, *extra: str) -> str:
-    result = CliRunner().invoke(main, ["lint", str(history), "--format", fmt, *extra])
-    assert result.exit_code in (0, 1, 2), result.output
-    return result.output
 
 
 def result_entries(home: Path) -> list[Path]:
@@ -62,18 +43,6 @@ class Linted:
 @pytest.fixture
 def linted(monkeypatch: pytest.MonkeyPatch) -> Linted:
     return Linted(monkeypatch)
-
-
-def history(folder: Path, n: int) -> Path:
-    """n golang-migrate migrations, each adding a table with a foreign key to the last."""
-    folder.mkdir()
-    for i in range(1, n + 1):
-        ref = f", parent_id bigint REFERENCES t{i - 1} (id)" if i > 1 else ""
-        (folder / f"{i:04d}_t{i}.up.sql").write_text(
-            f"CREATE TABLE t{i} (id bigint PRIMARY KEY{ref});\n"
-            f"ALTER TABLE t{i} ADD COLUMN note varchar(20) NOT NULL DEFAULT now()::text;\n")
-        (folder / f"{i:04d}_t{i}.down.sql").write_text(f"DROP TABLE t{i};\n")
-    return folder
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -31,14 +31,6 @@ def entries(home: Path) -> list[Path]:
     return sorted(p for p in home.rglob("parse-*/*") if p.is_file())
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh, empty user cache folder for this test."""
-    folder = tmp_path / "xdg"
-    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
-    return folder
-
-
 @pytest.mark.parametrize("fmt", ["json", "text", "sarif"])
 @pytest.mark.parametrize("history", HISTORIES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_a_cached_run_prints_exactly_what_an_uncached_run_prints(
