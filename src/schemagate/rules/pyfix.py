@@ -20,6 +20,12 @@ real migration.
 - Alembic, `op.create_foreign_key(…)`: `postgresql_not_valid=True` (SQLAlchemy renders it
   as `NOT VALID`), then `ALTER TABLE … VALIDATE CONSTRAINT …` in an `autocommit_block()`,
   so the validating scan runs after the ADD's lock is released.
+- Both Alembic fixes that make a block are offered only where the function does nothing
+  else: index builds and drops, foreign keys added or dropped, session SETs. The block
+  commits everything before it, so in a revision that also adds a column a failure after
+  the block would leave the column in place and the revision unrecorded (the next
+  `upgrade` then fails on it); the finding keeps its advice to move the statement into a
+  revision of its own, as the Django fix and the SQL layouts' split do.
 - Django, `AddIndex` / `RemoveIndex`: `AddIndexConcurrently` / `RemoveIndexConcurrently`
   from `django.contrib.postgres.operations` (imported), and `atomic = False` on the class.
   Offered only where every operation of the migration is an index operation (or a RunSQL of
@@ -50,10 +56,12 @@ if TYPE_CHECKING:  # libcst is imported where a fix is built: linting SQL never 
 # pages say it (`registry.autofix_note`).
 _INDEX_NOTE = ("{call} alone on its lines in `upgrade()`/`downgrade()` gets "
                "`postgresql_concurrently=True` and moves into `with "
-               "op.get_context().autocommit_block():` (not after a `SET LOCAL`, which the "
-               "block's commit would end); Django: {django} becomes {concurrent} and the class "
-               "`atomic = False`, where every operation of the migration is an index "
-               "operation (or a RunSQL of only SETs); with other operations, none")
+               "op.get_context().autocommit_block():` where the function does only index, "
+               "foreign-key and SET work (the block commits what came before it) and no "
+               "`SET LOCAL` precedes it (the commit would end it); Django: {django} becomes "
+               "{concurrent} and the class `atomic = False`, where every operation of the "
+               "migration is an index operation (or a RunSQL of only SETs); with other "
+               "operations, none")
 PYTHON_FIXES = {
     "missing-lock-timeout": (
         "`op.execute(\"SET lock_timeout = '…'\")` first in `upgrade()`/`downgrade()` (after "
@@ -66,9 +74,10 @@ PYTHON_FIXES = {
         concurrent="`RemoveIndexConcurrently`"),
     "add-foreign-key-validated": (
         "`op.create_foreign_key(…)` with a literal name, alone on its lines in "
-        "`upgrade()`/`downgrade()`, gets `postgresql_not_valid=True` (SQLAlchemy writes NOT "
-        "VALID), and `op.execute(\"ALTER TABLE … VALIDATE CONSTRAINT …\")` follows in an "
-        "autocommit block; Django: none (`AddConstraintNotValid` takes check constraints "
+        "`upgrade()`/`downgrade()` doing only index, foreign-key and SET work, gets "
+        "`postgresql_not_valid=True` (SQLAlchemy writes NOT VALID), and "
+        "`op.execute(\"ALTER TABLE … VALIDATE CONSTRAINT …\")` follows in an autocommit "
+        "block; Django: none (`AddConstraintNotValid` takes check constraints "
         "only)"),
 }
 
@@ -128,7 +137,8 @@ def alembic_index_fix(ctx: RuleContext) -> Fix | None:
     if layout(ctx) != "alembic" or lines is None or len(ctx.statement.ops) != 1:
         return None
     method = _method(lines)
-    if method not in _INDEX_CALLS or (not lines.autocommit and _set_local_before(ctx)):
+    if method not in _INDEX_CALLS or (not lines.autocommit and (
+            _set_local_before(ctx) or not _block_commits_only_its_kind(ctx))):
         return None
     new = _rewrite(lines, lambda call: _with_keyword(call, "postgresql_concurrently"),
                    wrap=not lines.autocommit, after=())
@@ -144,7 +154,8 @@ def alembic_not_valid_fix(ctx: RuleContext, op: o.AddConstraint) -> Fix | None:
     con = op.constraint
     if layout(ctx) != "alembic" or lines is None or len(ctx.statement.ops) != 1 or (
             con.name is None or _method(lines) != "create_foreign_key") or (
-            not lines.autocommit and _set_local_before(ctx)):
+            not lines.autocommit and (
+                _set_local_before(ctx) or not _block_commits_only_its_kind(ctx))):
         return None
     call = _call_of(lines)
     # Qualified only as the call qualifies it: unqualified, both find it by search_path.
@@ -158,6 +169,25 @@ def alembic_not_valid_fix(ctx: RuleContext, op: o.AddConstraint) -> Fix | None:
         return None
     return Fix("Add the foreign key NOT VALID, then VALIDATE it in an autocommit block",
                (_replace(ctx, lines, new),))
+
+
+def _block_commits_only_its_kind(ctx: RuleContext) -> bool:
+    """Whether every statement of the function is one that an autocommit block may commit
+    without leaving a half-applied revision behind: an index build or drop, a foreign key
+    added or dropped, or a session SET (each succeeds or fails alone), or one already in a
+    block."""
+    for st in ctx.script.statements:
+        if st.lines is not None and st.lines.autocommit:
+            continue
+        if not st.ops or not all(_alone(op) for op in st.ops):
+            return False
+    return True
+
+
+def _alone(op: o.Operation) -> bool:
+    if isinstance(op, o.AddConstraint):
+        return op.constraint.kind == "foreign"
+    return isinstance(op, o.CreateIndex | o.DropIndex | o.DropConstraint | o.SetSetting)
 
 
 def _set_local_before(ctx: RuleContext) -> bool:
