@@ -8,7 +8,7 @@ column the tool does not know adds it. Nothing here raises on a missing object.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from operator import attrgetter
 from typing import Any, TypeVar
 
@@ -71,7 +71,7 @@ def materialize(catalog: Catalog, operations: Iterable[o.Operation]) -> None:
     """
     produced: set[QName] = set()
     added: set[tuple[QName, str]] = set()
-    for op in operations:
+    for op in _with_effects(operations):
         match op:
             case o.CreateTable(table=t) | o.CreateView(name=t):
                 produced.add(t)
@@ -95,6 +95,14 @@ def materialize(catalog: Catalog, operations: Iterable[o.Operation]) -> None:
                 and known.column(column) is None):
             catalog.tables[table] = replace(known, columns=(*known.columns,
                                                             Column(column, _UNKNOWN)))
+
+
+def _with_effects(operations: Iterable[o.Operation]) -> Iterator[o.Operation]:
+    """The operations, each DO block's effects after it."""
+    for op in operations:
+        yield op
+        if isinstance(op, o.RawSQL):
+            yield from _with_effects(op.effects)
 
 
 def table_or_assumed(catalog: Catalog, name: QName) -> Table:
@@ -611,6 +619,13 @@ def _write_rows(cat: Catalog, op: o.UpdateRows | o.InsertRows, mig: str) -> None
     cat.tables[op.table] = replace(table, columns=cols)
 
 
+def _block(cat: Catalog, op: o.RawSQL, mig: str) -> None:
+    """A DO block changes the schema by what it certainly runs (an unmodelled statement has
+    no effects)."""
+    for effect in op.effects:
+        apply(cat, effect, mig)
+
+
 Handler = Callable[[Catalog, Any, str], None]
 
 _HANDLERS: dict[type, Handler] = {
@@ -632,5 +647,5 @@ _HANDLERS: dict[type, Handler] = {
     o.CreateSchema: _create_schema,
     o.DropSchema: _drop_schema, o.RenameSchema: _rename_schema,
     o.CreateExtension: _create_extension, o.DropExtension: _drop_extension,
-    o.UpdateRows: _write_rows, o.InsertRows: _write_rows,
+    o.UpdateRows: _write_rows, o.InsertRows: _write_rows, o.RawSQL: _block,
 }

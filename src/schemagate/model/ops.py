@@ -579,6 +579,9 @@ class RawSQL(Operation):
     sql: str = ""
     reason: str = ""
     tables: tuple[QName, ...] = field(default=())
+    # A DO block's statements that run on every path (`parse.postgres.plpgsql`): the fold
+    # applies them; rules see only the block.
+    effects: tuple[Operation, ...] = field(default=())
 
 
 def map_spans(op: Operation, move: Callable[[Span], Span]) -> Operation:

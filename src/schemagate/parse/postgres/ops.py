@@ -24,6 +24,7 @@ from schemagate.parse.postgres.expr import (
     walk,
 )
 from schemagate.parse.postgres.locate import Locator
+from schemagate.parse.postgres.plpgsql import block_effects
 from schemagate.parse.postgres.query_columns import query_columns
 
 _CONSTRAINT_KINDS: dict[str, o.ConstraintKind] = {
@@ -656,6 +657,15 @@ def _alter_policy(body: Node, ctx: _Ctx) -> list[o.Operation]:
 _LOCK_MODES = dict(enumerate(LockMode, start=1))
 
 
+def _do(body: Node, ctx: _Ctx) -> list[o.Operation]:
+    """A procedural block: opaque to rules, with what it certainly does for the fold. The
+    effects carry the block's own span: they have no text of their own in the file."""
+    def inner(stmt: Node, sql: str) -> tuple[o.Operation, ...]:
+        return to_ops(stmt, ctx.span, ctx.index, sql)
+
+    return [replace(ctx.raw("DoStmt"), effects=block_effects(body, ctx.sql, inner))]
+
+
 def _lock(body: Node, ctx: _Ctx) -> list[o.Operation]:
     tables = tuple(qname(r["RangeVar"]) for r in body.get("relations") or ())
     return [o.LockTable(tables=tables, mode=_LOCK_MODES.get(body.get("mode", 8),
@@ -664,6 +674,7 @@ def _lock(body: Node, ctx: _Ctx) -> list[o.Operation]:
 
 
 _TRANSLATORS: dict[str, Translator] = {
+    "DoStmt": _do,
     "CreateStmt": _create_table,
     "CreateTableAsStmt": _create_table_as,
     "SelectStmt": _select,

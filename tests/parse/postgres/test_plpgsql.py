@@ -1,0 +1,104 @@
+"""What a DO block certainly does: its effects reach the fold, and nothing uncertain does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from schemagate.model import ops as o
+from schemagate.model.migration import Script
+from schemagate.parse.postgres.frontend import parse_script
+from schemagate.parse.source import SourceText, read_source
+from tests.conftest import lint_sql, rules_of
+
+
+def _effects(tmp_path: Path, sql: str) -> list[str]:
+    path = tmp_path / "block.sql"
+    path.write_text(sql, encoding="utf-8")
+    src = read_source(path, "block.sql", None)
+    assert isinstance(src, SourceText), src
+    script = parse_script(src, Script("block.sql", "autocommit"))
+    (block,) = [op for st in script.statements for op in st.ops]  # type: ignore[union-attr]
+    assert isinstance(block, o.RawSQL) and block.statement_kind == "DoStmt"
+    return [type(effect).__name__ for effect in block.effects]
+
+
+def test_the_plain_statements_of_the_block_are_its_effects(tmp_path: Path) -> None:
+    assert _effects(tmp_path, """DO $$
+DECLARE r record;
+BEGIN
+   ALTER TABLE discount DROP CONSTRAINT IF EXISTS "discount_sale_fk";
+   RAISE NOTICE 'dropped';
+   BEGIN
+      DROP INDEX discount_sale_idx;
+   END;
+   FOR r IN SELECT 1 LOOP
+      EXECUTE 'DROP TABLE ' || 'x';
+   END LOOP;
+   ALTER TABLE discount ADD COLUMN note text;
+END;
+$$;""") == ["DropConstraint", "DropIndex", "AddColumn"]
+
+
+@pytest.mark.parametrize("body", [
+    # Under a branch, in a loop or built at run time: not certain.
+    "IF 1 = 1 THEN ALTER TABLE t DROP COLUMN c; END IF;",
+    "FOR i IN 1..2 LOOP ALTER TABLE t DROP COLUMN c; END LOOP;",
+    "EXECUTE 'ALTER TABLE t DROP COLUMN c';",
+    # An exception handler may roll the statement back.
+    "ALTER TABLE t DROP COLUMN c; EXCEPTION WHEN undefined_column THEN NULL;",
+    # After a way out of the block, which may or may not be taken.
+    "IF NOT EXISTS (SELECT 1) THEN RETURN; END IF; ALTER TABLE t DROP COLUMN c;",
+    "RAISE EXCEPTION 'stop'; ALTER TABLE t DROP COLUMN c;",
+])
+def test_what_may_not_run_is_no_effect(tmp_path: Path, body: str) -> None:
+    assert _effects(tmp_path, f"DO $$ BEGIN {body} END $$;") == []
+
+
+def test_a_block_in_another_language_or_unreadable_has_no_effects(tmp_path: Path) -> None:
+    assert _effects(tmp_path, "DO LANGUAGE plperl $$ ALTER TABLE t DROP COLUMN c $$;") == []
+    assert _effects(tmp_path, "DO $$ BEGIN ALTER TABLE t DROP COLUMN c END $$;") == []
+
+
+def test_the_fold_sees_a_foreign_key_dropped_in_a_block(tmp_path: Path) -> None:
+    # saleor discount/0052 drops its foreign keys in a DO block, 0053 their indexes, and
+    # 0055 the referenced table: neither the foreign key without its index nor the drop
+    # of a referenced table is true.
+    result = lint_sql(tmp_path, """
+CREATE TABLE sale (id bigint PRIMARY KEY);
+CREATE TABLE orderdiscount (id bigint PRIMARY KEY, sale_id bigint);
+ALTER TABLE orderdiscount ADD CONSTRAINT od_sale_fk FOREIGN KEY (sale_id) REFERENCES sale (id);
+CREATE INDEX od_sale_idx ON orderdiscount (sale_id);
+""", """DO $$
+BEGIN
+   ALTER TABLE orderdiscount DROP CONSTRAINT IF EXISTS od_sale_fk;
+END;
+$$;""", "DROP INDEX CONCURRENTLY od_sale_idx;", "DROP TABLE sale;")
+    rules = {rule for _, rule in rules_of(result)}
+    assert "fk-without-index" not in rules and "drop-referenced-object" not in rules
+    assert "drop-table" in rules  # the history is read to its end
+
+
+def test_the_same_drop_under_a_branch_leaves_the_foreign_key(tmp_path: Path) -> None:
+    result = lint_sql(tmp_path, """
+CREATE TABLE sale (id bigint PRIMARY KEY);
+CREATE TABLE orderdiscount (id bigint PRIMARY KEY, sale_id bigint);
+ALTER TABLE orderdiscount ADD CONSTRAINT od_sale_fk FOREIGN KEY (sale_id) REFERENCES sale (id);
+CREATE INDEX od_sale_idx ON orderdiscount (sale_id);
+""", """DO $$
+BEGIN
+   IF current_setting('app.cleanup', true) = 'on' THEN
+      ALTER TABLE orderdiscount DROP CONSTRAINT IF EXISTS od_sale_fk;
+   END IF;
+END;
+$$;""", "DROP INDEX CONCURRENTLY od_sale_idx;")
+    assert (4, "fk-without-index") in rules_of(result)
+
+
+def test_rules_see_the_block_not_its_statements(tmp_path: Path) -> None:
+    # The effects have no place of their own in the file: findings about them would point
+    # at the whole block, so the rules judge the block as before.
+    result = lint_sql(tmp_path, "CREATE TABLE t (id int);",
+                      "DO $$ BEGIN ALTER TABLE t ADD COLUMN c int NOT NULL; END $$;")
+    assert "add-required-column" not in {rule for _, rule in rules_of(result)}
