@@ -76,13 +76,21 @@ def run_observed(conn: psycopg.Connection[Any], sql: str, url: str,
         started.wait()
         released_at: float | None = None
         deadline = time.perf_counter() + HOLD_SECONDS
-        while not done.is_set():
+
+        def look() -> None:
             locks = held_locks(observer, pid)
             if locks:
                 result.seen = True
                 result.locks |= locks
+
+        while not done.is_set():
+            look()
             if released_at is None and (waiting(observer, pid) or
                                         time.perf_counter() > deadline):
+                # It may have started, taken its locks and queued since the last look: look
+                # again while it still waits, or a statement that is fast once released
+                # goes unseen.
+                look()
                 blocker.rollback()
                 released_at = time.perf_counter()
             time.sleep(POLL_SECONDS)
