@@ -240,3 +240,24 @@ def test_no_worker_outlives_the_run(tmp_path: Path, how: str) -> None:
     while _alive(workers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _alive(workers) == []
+
+
+@pytest.mark.parametrize(("files", "quota"), [
+    ({"cpu.max": "200000 100000\n"}, 2),
+    ({"cpu.max": "150000 100000\n"}, 2),  # 1.5 CPUs' worth of time: two workers may use it
+    ({"cpu.max": "50000 100000\n"}, 1),
+    ({"cpu.max": "max 100000\n"}, None),  # cgroup v2 without a quota
+    ({"cpu/cpu.cfs_quota_us": "100000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 1),  # v1
+    ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+    ({"cpu.max": "garbage\n"}, None),
+    ({}, None),
+])
+def test_a_containers_cpu_quota_caps_the_default_jobs(tmp_path: Path, files: dict[str, str],
+                                                       quota: int | None) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert parallel.cpu_quota(str(tmp_path)) == quota
+    mask = len(os.sched_getaffinity(0))
+    assert parallel.available_cpus(str(tmp_path)) == (mask if quota is None
+                                                       else max(1, min(mask, quota)))

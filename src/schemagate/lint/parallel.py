@@ -62,12 +62,50 @@ SPAWN_FACTOR = 4
 _JOINED_LAYOUTS = ("alembic", "django")
 
 
-def available_cpus() -> int:
-    """The CPUs this process may run on (its affinity mask, where the system has one)."""
+def available_cpus(cgroups: str = "/sys/fs/cgroup") -> int:
+    """The CPUs this process may run on: its affinity mask (where the system has one),
+    capped by its cgroup's CPU quota. A container started with `--cpus 2` on a 64-core host
+    sees all 64 in its mask; 64 workers would share two CPUs' worth of time, each paying
+    its start-up."""
     try:
-        return len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    quota = cpu_quota(cgroups)
+    return max(1, min(cpus, quota)) if quota is not None else cpus
+
+
+def cpu_quota(cgroups: str) -> int | None:
+    """The CPU quota of this process's cgroup in whole CPUs (rounded up), from cgroup v2's
+    `cpu.max` or v1's `cpu.cfs_quota_us`; None where there is none or it cannot be read."""
+    try:
+        with open("/proc/self/cgroup", encoding="ascii") as f:
+            own = next((line.split("::", 1)[1].strip() for line in f
+                        if line.startswith("0::")), "/")
+    except OSError:
+        own = "/"
+    # The process's own cgroup first (inside a container's namespace it is the root).
+    for folder in dict.fromkeys((os.path.join(cgroups, own.lstrip("/")), cgroups)):
+        quota = _read_quota(os.path.join(folder, "cpu.max"), None)
+        if quota is not None:
+            return quota
+    return _read_quota(os.path.join(cgroups, "cpu", "cpu.cfs_quota_us"),
+                       os.path.join(cgroups, "cpu", "cpu.cfs_period_us"))
+
+
+def _read_quota(quota_file: str, period_file: str | None) -> int | None:
+    try:
+        with open(quota_file, encoding="ascii") as f:
+            fields = f.read().split()
+        if period_file is not None:
+            with open(period_file, encoding="ascii") as f:
+                fields.append(f.read().strip())
+        quota, period = int(fields[0]), int(fields[1])  # v2: "max 100000" has no quota
+    except (OSError, ValueError, IndexError):
+        return None
+    if quota <= 0 or period <= 0:  # v1 writes -1 for none
+        return None
+    return -(-quota // period)
 
 
 def jobs_for(settings: Settings) -> int:
