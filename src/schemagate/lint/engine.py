@@ -87,6 +87,8 @@ class _Engine:
     # The history being linted, in order (parsed or not: a rule reads only what discovery
     # says of the others): a fix that adds a migration after one reads it.
     history: Sequence[ParsedMigration | DeferredMigration] = ()
+    # What rules worked out once for that history (`RuleContext.per_history`).
+    history_facts: dict[object, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for r in self.rules:
@@ -148,7 +150,7 @@ class _Engine:
             # The catalog is changed in place, so one context serves every operation of the
             # statement and always shows the schema just before the operation at hand.
             ctx = RuleContext(catalog, self.settings, mig, script, st, state, direction,
-                              self.history)
+                              self.history, self.history_facts)
             for i, op in enumerate(st.ops):
                 if reporting and sups is not None:
                     rules = by_op.get(type(op), ())
@@ -424,6 +426,7 @@ def _lint_history(engine: _Engine, folder: str,
         if any(r.needs_unknown_refs for r in engine.rules):
             state.unknown = UnknownObjects.starting(catalog)
     engine.history = history
+    engine.history_facts = {}
     position = 0
     for items in rollback_units(history):
         # A state is resumed where a unit starts (the checkpoints keep it so).

@@ -55,19 +55,28 @@ class NewMigration:
 
 
 def place(source: MigrationSource, following: MigrationSource | None, known: Iterable[str],
-          suffixes: list[tuple[str, bool]]) -> list[NewMigration] | None:
+          suffixes: list[tuple[str, bool]], listed: dict[str, set[str]] | None = None
+          ) -> list[NewMigration] | None:
     """New migrations right after `source`, one for each (name suffix, runs outside a
     transaction) in `suffixes`, in that order; None when the layout has no room for them
     there, or cannot run one outside a transaction.
 
     `following` is the migration after `source` in its history, and `known` the versions
-    of the history's migrations, as the lint saw them.
+    of the history's migrations, as the lint saw them. `listed`, when given, keeps each
+    folder's versions on disk once read, for the next call: a lint run places new
+    migrations in one folder of hundreds of files again and again, and reading the folder
+    each time was most of what a fix cost.
     """
     script = source.up
     if script is None or source.version is None or not suffixes:
         return None
     folder, name = posixpath.split(script.path)
-    taken = set(known) | _versions_on_disk(folder)
+    on_disk = listed.get(folder) if listed is not None else None
+    if on_disk is None:
+        on_disk = _versions_on_disk(folder)
+        if listed is not None:
+            listed[folder] = on_disk
+    taken = set(known) | on_disk
     after = following.version if following is not None and (
         following.layout == source.layout) else None
     out: list[NewMigration] = []
