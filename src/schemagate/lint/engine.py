@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import Any, Protocol, cast
 
 from schemagate.fold import apply, materialize
@@ -90,10 +91,17 @@ class _Engine:
     # What rules worked out once for that history (`RuleContext.per_history`).
     history_facts: dict[object, Any] = field(default_factory=dict)
 
+    # The ids of the rules enabled, and the rules that judge a script's suppressions:
+    # asked after every script.
+    enabled_ids: set[str] = field(default_factory=set)
+    suppression_rules: list[Rule] = field(default_factory=list)
+
     def __post_init__(self) -> None:
         for r in self.rules:
             for op_type in r.ops:
                 self.by_op.setdefault(op_type, []).append(r)
+        self.enabled_ids = {r.id for r in self.rules}
+        self.suppression_rules = [r for r in self.rules if r.scope == "suppressions"]
 
     def rules_by_op(self, dialect: str) -> dict[type, list[Rule]]:
         """The operation rules by operation type, less those not meant for the dialect."""
@@ -171,11 +179,9 @@ class _Engine:
             self.unused(sups, mig)
 
     def unused(self, sups: ScriptSuppressions, mig: ParsedMigration) -> None:
-        enabled = {r.id for r in self.rules}
-        for r in self.rules:
-            if r.scope == "suppressions":
-                for hit in r.check(sups, enabled, self.settings):
-                    self.result.findings.append(self.finding(r, hit, mig, None, ""))
+        for r in self.suppression_rules:
+            for hit in r.check(sups, self.enabled_ids, self.settings):
+                self.result.findings.append(self.finding(r, hit, mig, None, ""))
 
     def statement_around(self, mig: ParsedMigration, span: Span) -> Span | None:
         """The span of the statement a migration-level finding points into, if any."""
@@ -450,9 +456,8 @@ def _lint_history(engine: _Engine, folder: str,
             _lint_unit(engine, unit, state.catalog, engine.settings, migration_rules,
                        uses_down)
         # Findings read in the order the migrations run, each migration's by file and line.
-        engine.result.findings[before:] = sorted(
-            engine.result.findings[before:],
-            key=lambda f: (f.span.path, f.span.line, f.span.column, f.rule))
+        engine.result.findings[before:] = sorted(engine.result.findings[before:],
+                                                 key=_FILE_ORDER)
         for r in folded:
             assert r.collect is not None
             for mig in unit:
@@ -471,6 +476,10 @@ def _lint_history(engine: _Engine, folder: str,
             checkpoints.save(folder, state)
             state.findings = []
     return state
+
+
+# A finding's place in its migration's findings: by file, line, column, then rule.
+_FILE_ORDER = attrgetter("span.path", "span.line", "span.column", "rule")
 
 
 def _lint_migration(engine: _Engine, mig: ParsedMigration, catalog: Catalog,
