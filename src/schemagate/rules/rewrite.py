@@ -56,6 +56,8 @@ class StatementText:
     line: int
     column: int
     _tokens: list[Token] | None = field(default=None, repr=False)
+    # Where each line of the text starts (made when first asked: `offset`).
+    _lines: list[int] | None = field(default=None, repr=False)
 
     @property
     def tokens(self) -> list[Token]:
@@ -80,12 +82,19 @@ class StatementText:
 
     def offset(self, line: int, column: int) -> int | None:
         """The character offset of a position in the file, if it falls inside the text."""
-        at, current = 0, self.line
-        while current < line:
-            at = self.sql.find("\n", at) + 1
-            if at == 0:
+        at = 0
+        if line > self.line:
+            # Where lines start, found once: a CREATE TABLE asks for a fix on each of its
+            # columns, and walking the text from its start each time grew with its length.
+            if self._lines is None:
+                self._lines = [0]
+                found = self.sql.find("\n")
+                while found >= 0:
+                    self._lines.append(found + 1)
+                    found = self.sql.find("\n", found + 1)
+            if line - self.line >= len(self._lines):
                 return None
-            current += 1
+            at = self._lines[line - self.line]
         at += column - (self.column if line == self.line else 1)
         return at if 0 <= at <= len(self.sql) else None
 
