@@ -532,10 +532,14 @@ class Catalog:
                         if c.kind == "foreign" and c.ref_table == table]
         return out
 
-    def differences(self, other: Catalog) -> list[str]:
-        """Names of the objects that differ between two catalogs, for `down-does-not-restore`."""
-        out = _store_differences("table", self.tables, other.tables)
-        out += _store_differences("index", self.indexes, other.indexes)
+    def differences(self, other: Catalog, *, tables: bool = True) -> list[str]:
+        """Names of the objects that differ between two catalogs, for `down-does-not-restore`;
+        ``tables=False`` leaves tables and indexes out (for a caller that compares them
+        itself: comparing two tables means comparing all their columns)."""
+        out = []
+        if tables:
+            out += _store_differences("table", self.tables, other.tables)
+            out += _store_differences("index", self.indexes, other.indexes)
         # A view reads the same columns whatever their order in its tables (`SELECT *` over a
         # column dropped and added again lists it last): the set of what it reads compares.
         out += _store_differences("view", self.views, other.views, _same_view)
