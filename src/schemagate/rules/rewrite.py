@@ -20,7 +20,7 @@ here, from the transaction model the layout gave its script (`parse.transactions
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 from schemagate.model import ops as o
 from schemagate.model.fixes import Edit
@@ -63,12 +63,14 @@ class StatementText:
     def tokens(self) -> list[Token]:
         """The statement's tokens, comments left out."""
         if self._tokens is None:
-            from pglast import parser as pg
+            from schemagate.parse.postgres.libpg import pg
+            from schemagate.parse.postgres.tokens import scan
 
+            scanned: tuple[Any, ...]
             try:
-                scanned = pg.scan(self.sql)
+                scanned = scan(self.sql)
             except pg.ParseError:  # the scanner refuses it (`""`): no token, so no fix
-                scanned = []
+                scanned = ()
             self._tokens = [Token(t.start, t.end + 1, t.name, self.sql[t.start:t.end + 1])
                             for t in scanned if t.name not in _COMMENTS]
         return self._tokens
