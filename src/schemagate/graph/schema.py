@@ -69,19 +69,28 @@ class DependencyIndex:
     def __contains__(self, node: object) -> bool:
         return node in self.nodes
 
+    # A rule builds the whole index for each drop it looks at: the keyword arguments' own
+    # dict (new at every call) becomes the attributes of a new node or edge, and is merged
+    # into those of one added before.
     def add_node(self, node: str, **attrs: Any) -> None:
-        if node not in self.nodes:
-            self.nodes[node], self._pred[node], self._succ[node] = {}, {}, {}
-        self.nodes[node].update(attrs)
+        known = self.nodes.get(node)
+        if known is None:
+            self.nodes[node], self._pred[node], self._succ[node] = attrs, {}, {}
+        else:
+            known.update(attrs)
 
     def add_edge(self, dependent: str, dependency: str, **attrs: Any) -> None:
-        for node in (dependent, dependency):
-            if node not in self.nodes:
-                self.add_node(node)
-        data = self._succ[dependent].get(dependency)
+        succ = self._succ.get(dependent)
+        if succ is None:
+            self.add_node(dependent)
+            succ = self._succ[dependent]
+        if dependency not in self.nodes:
+            self.add_node(dependency)
+        data = succ.get(dependency)
         if data is None:
-            data = self._succ[dependent][dependency] = self._pred[dependency][dependent] = {}
-        data.update(attrs)
+            succ[dependency] = self._pred[dependency][dependent] = attrs
+        else:
+            data.update(attrs)
 
     def has_edge(self, dependent: str, dependency: str) -> bool:
         return dependency in self._succ.get(dependent, {})
@@ -181,21 +190,25 @@ class _Builder:
         return view_id(name) if name in self.catalog.views else table_id(name)
 
     def table(self, table: Table) -> None:
-        tnode = table_id(table.name)
-        self.node(tnode, "table", str(table.name))
+        # The name as text once, not once per column id and label (the same strings as
+        # `table_id` and `column_id` make).
+        name = str(table.name)
+        tnode = f"table:{name}"
+        self.node(tnode, "table", name)
         for col in table.columns:
-            cnode = column_id(table.name, col.name)
-            self.node(cnode, "column", f"{table.name}.{col.name}")
+            label = f"{name}.{col.name}"
+            cnode = f"column:{label}"
+            self.node(cnode, "column", label)
             self.edge(cnode, tnode, "column of", auto=True)
             self.column_uses(cnode, col)
         for con in table.constraints:
-            node = f"constraint:{table.name}.{con.name}"
-            self.node(node, "constraint", f"{con.name} on {table.name}", constraint=con.kind,
-                      table=str(table.name))
+            node = f"constraint:{name}.{con.name}"
+            self.node(node, "constraint", f"{con.name} on {name}", constraint=con.kind,
+                      table=name)
             self.edge(node, tnode, "constraint on", auto=True)
             columns = set(con.columns) | (set(con.expr.columns) if con.expr else set())
             for column in sorted(columns):
-                self.edge(node, column_id(table.name, column), "constrains", auto=True)
+                self.edge(node, f"column:{name}.{column}", "constrains", auto=True)
             if con.kind == "foreign" and con.ref_table is not None and self.foreign_keys \
                     and _referenceable(self.catalog, con.ref_table, con.ref_columns):
                 self_ref = con.ref_table == table.name

@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import Any, Protocol, cast
 
 from schemagate.fold import apply, materialize
@@ -87,11 +88,20 @@ class _Engine:
     # The history being linted, in order (parsed or not: a rule reads only what discovery
     # says of the others): a fix that adds a migration after one reads it.
     history: Sequence[ParsedMigration | DeferredMigration] = ()
+    # What rules worked out once for that history (`RuleContext.per_history`).
+    history_facts: dict[object, Any] = field(default_factory=dict)
+
+    # The ids of the rules enabled, and the rules that judge a script's suppressions:
+    # asked after every script.
+    enabled_ids: set[str] = field(default_factory=set)
+    suppression_rules: list[Rule] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for r in self.rules:
             for op_type in r.ops:
                 self.by_op.setdefault(op_type, []).append(r)
+        self.enabled_ids = {r.id for r in self.rules}
+        self.suppression_rules = [r for r in self.rules if r.scope == "suppressions"]
 
     def rules_by_op(self, dialect: str) -> dict[type, list[Rule]]:
         """The operation rules by operation type, less those not meant for the dialect."""
@@ -148,7 +158,7 @@ class _Engine:
             # The catalog is changed in place, so one context serves every operation of the
             # statement and always shows the schema just before the operation at hand.
             ctx = RuleContext(catalog, self.settings, mig, script, st, state, direction,
-                              self.history)
+                              self.history, self.history_facts)
             for i, op in enumerate(st.ops):
                 if reporting and sups is not None:
                     rules = by_op.get(type(op), ())
@@ -169,11 +179,9 @@ class _Engine:
             self.unused(sups, mig)
 
     def unused(self, sups: ScriptSuppressions, mig: ParsedMigration) -> None:
-        enabled = {r.id for r in self.rules}
-        for r in self.rules:
-            if r.scope == "suppressions":
-                for hit in r.check(sups, enabled, self.settings):
-                    self.result.findings.append(self.finding(r, hit, mig, None, ""))
+        for r in self.suppression_rules:
+            for hit in r.check(sups, self.enabled_ids, self.settings):
+                self.result.findings.append(self.finding(r, hit, mig, None, ""))
 
     def statement_around(self, mig: ParsedMigration, span: Span) -> Span | None:
         """The span of the statement a migration-level finding points into, if any."""
@@ -424,6 +432,7 @@ def _lint_history(engine: _Engine, folder: str,
         if any(r.needs_unknown_refs for r in engine.rules):
             state.unknown = UnknownObjects.starting(catalog)
     engine.history = history
+    engine.history_facts = {}
     position = 0
     for items in rollback_units(history):
         # A state is resumed where a unit starts (the checkpoints keep it so).
@@ -447,9 +456,8 @@ def _lint_history(engine: _Engine, folder: str,
             _lint_unit(engine, unit, state.catalog, engine.settings, migration_rules,
                        uses_down)
         # Findings read in the order the migrations run, each migration's by file and line.
-        engine.result.findings[before:] = sorted(
-            engine.result.findings[before:],
-            key=lambda f: (f.span.path, f.span.line, f.span.column, f.rule))
+        engine.result.findings[before:] = sorted(engine.result.findings[before:],
+                                                 key=_FILE_ORDER)
         for r in folded:
             assert r.collect is not None
             for mig in unit:
@@ -468,6 +476,10 @@ def _lint_history(engine: _Engine, folder: str,
             checkpoints.save(folder, state)
             state.findings = []
     return state
+
+
+# A finding's place in its migration's findings: by file, line, column, then rule.
+_FILE_ORDER = attrgetter("span.path", "span.line", "span.column", "rule")
 
 
 def _lint_migration(engine: _Engine, mig: ParsedMigration, catalog: Catalog,

@@ -24,6 +24,8 @@ class ScriptSuppressions:
     @classmethod
     def of(cls, script: ParsedScript) -> ScriptSuppressions:
         out = cls(script)
+        if not script.suppressions:  # most scripts: nothing to place
+            return out
         spans = [(st.index, st.ops[0].span) for st in script.statements if st.ops]
         ends = [span.end_line for _, span in spans]
         # Statements of one SQL file run down the file; Python helpers called from

@@ -281,6 +281,53 @@ class Dependency(NamedTuple):
     auto: bool = False
 
 
+class _SharedSets:
+    """A map of keys to sets of names, whose sets a copy shares until either side changes one.
+
+    The stores' secondary maps (`TableStore`, `IndexStore`) are copied with the catalog
+    before every migration that has a down path; copying each of their sets made that copy
+    grow with the schema (the largest part of `Catalog.copy` on a long history), while a
+    migration changes the sets of a few tables. A set is copied when first changed after
+    a copy, on whichever side changes it.
+    """
+
+    __slots__ = ("owned", "sets")
+
+    def __init__(self) -> None:
+        self.sets: dict[QName, set[QName]] = {}
+        self.owned: set[QName] = set()  # the keys whose sets no copy shares
+
+    def copy(self) -> _SharedSets:
+        new = _SharedSets.__new__(_SharedSets)
+        new.sets, new.owned = dict(self.sets), set()
+        self.owned = set()  # shared from now on, on this side too
+        return new
+
+    def get(self, key: QName) -> set[QName] | tuple[()]:
+        """The names under ``key``, to read (never to change)."""
+        return self.sets.get(key, ())
+
+    def add(self, key: QName, name: QName) -> None:
+        names = self.sets.get(key)
+        if names is None:
+            self.sets[key] = {name}
+            self.owned.add(key)
+            return
+        if key not in self.owned:
+            names = self.sets[key] = set(names)
+            self.owned.add(key)
+        names.add(name)
+
+    def discard(self, key: QName, name: QName) -> None:
+        names = self.sets.get(key)
+        if names is None or name not in names:
+            return
+        if key not in self.owned:
+            names = self.sets[key] = set(names)
+            self.owned.add(key)
+        names.discard(name)
+
+
 class _KeyedStore(dict[QName, V]):
     """A dict that tells its subclass of every entry added or removed, so that it can keep
     a secondary map current; callers use it as a plain dict.
@@ -298,8 +345,8 @@ class _KeyedStore(dict[QName, V]):
 
     def copy(self) -> Self:
         """A copy that shares the entries: the dict copied in C, the secondary map from the
-        original's (re-adding every entry made each snapshot of a long history cost as
-        much as building it)."""
+        original's, its sets shared until changed (re-adding every entry made each snapshot
+        of a long history cost as much as building it)."""
         new = type(self).__new__(type(self))
         dict.update(new, self)
         new._copy_map(self)
@@ -369,7 +416,7 @@ class TableStore(_KeyedStore[Table]):
     """
 
     def __init__(self, items: Mapping[QName, Table] | None = None) -> None:
-        self._referenced_by: dict[QName, set[QName]] = {}
+        self._referenced_by = _SharedSets()
         super().__init__(items)
 
     @staticmethod
@@ -378,19 +425,19 @@ class TableStore(_KeyedStore[Table]):
                 if c.kind == "foreign" and c.ref_table is not None}
 
     def _copy_map(self, source: TableStore) -> None:
-        self._referenced_by = {k: set(v) for k, v in source._referenced_by.items()}
+        self._referenced_by = source._referenced_by.copy()
 
     def _added(self, key: QName, value: Table) -> None:
         for target in self._targets(value):
-            self._referenced_by.setdefault(target, set()).add(key)
+            self._referenced_by.add(target, key)
 
     def _removed(self, key: QName, value: Table) -> None:
         for target in self._targets(value):
-            self._referenced_by.get(target, set()).discard(key)
+            self._referenced_by.discard(target, key)
 
     def referencing(self, table: QName) -> list[QName]:
         """Names of the tables with a foreign key to the table, in a stable order."""
-        return sorted(self._referenced_by.get(table, ()), key=str)
+        return sorted(self._referenced_by.get(table), key=str)
 
 
 class IndexStore(_KeyedStore[Index]):
@@ -401,20 +448,20 @@ class IndexStore(_KeyedStore[Index]):
     """
 
     def __init__(self, items: Mapping[QName, Index] | None = None) -> None:
-        self._by_table: dict[QName, set[QName]] = {}
+        self._by_table = _SharedSets()
         super().__init__(items)
 
     def _copy_map(self, source: IndexStore) -> None:
-        self._by_table = {k: set(v) for k, v in source._by_table.items()}
+        self._by_table = source._by_table.copy()
 
     def _added(self, key: QName, value: Index) -> None:
-        self._by_table.setdefault(value.table, set()).add(key)
+        self._by_table.add(value.table, key)
 
     def _removed(self, key: QName, value: Index) -> None:
-        self._by_table.get(value.table, set()).discard(key)
+        self._by_table.discard(value.table, key)
 
     def keys_on(self, table: QName) -> list[QName]:
-        return sorted(self._by_table.get(table, ()), key=str)
+        return sorted(self._by_table.get(table), key=str)
 
     def on(self, table: QName) -> list[Index]:
         return [self[k] for k in self.keys_on(table)]
@@ -485,10 +532,14 @@ class Catalog:
                         if c.kind == "foreign" and c.ref_table == table]
         return out
 
-    def differences(self, other: Catalog) -> list[str]:
-        """Names of the objects that differ between two catalogs, for `down-does-not-restore`."""
-        out = _store_differences("table", self.tables, other.tables)
-        out += _store_differences("index", self.indexes, other.indexes)
+    def differences(self, other: Catalog, *, tables: bool = True) -> list[str]:
+        """Names of the objects that differ between two catalogs, for `down-does-not-restore`;
+        ``tables=False`` leaves tables and indexes out (for a caller that compares them
+        itself: comparing two tables means comparing all their columns)."""
+        out = []
+        if tables:
+            out += _store_differences("table", self.tables, other.tables)
+            out += _store_differences("index", self.indexes, other.indexes)
         # A view reads the same columns whatever their order in its tables (`SELECT *` over a
         # column dropped and added again lists it last): the set of what it reads compares.
         out += _store_differences("view", self.views, other.views, _same_view)

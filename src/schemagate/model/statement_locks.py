@@ -40,8 +40,29 @@ RAW_LOCKS: dict[str, LockMode] = {
 _ALTER_TABLE = "AlterTableStmt/"
 
 
+# The operation types whose lock depends on more than their type (a CONCURRENTLY, a
+# constraint's kind, a raw statement's kind): `lock_for` asks `_lock_of` each time. For
+# every other type the answer is the type's, kept in `_BY_TYPE` once worked out: the
+# locking rules ask for each operation several times, and the match below tries its
+# cases one by one.
+_BY_FIELDS: tuple[type[o.Operation], ...] = (
+    o.CreateIndex, o.DropIndex, o.Reindex, o.AddConstraint, o.DetachPartition,
+    o.RefreshMaterializedView, o.LockTable, o.RawSQL)
+_BY_TYPE: dict[type, LockMode | None] = {}
+
+
 def lock_for(op: o.Operation) -> LockMode | None:
     """The strongest table-level lock the operation takes, or None when it takes none."""
+    kind = type(op)
+    if kind in _BY_TYPE:
+        return _BY_TYPE[kind]
+    lock = _lock_of(op)
+    if not issubclass(kind, _BY_FIELDS):
+        _BY_TYPE[kind] = lock
+    return lock
+
+
+def _lock_of(op: o.Operation) -> LockMode | None:
     match op:
         case o.CreateIndex(concurrently=True) | o.DropIndex(concurrently=True):
             return _M.SHARE_UPDATE_EXCLUSIVE

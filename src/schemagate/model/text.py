@@ -59,6 +59,10 @@ def escape_json(text: str) -> str:
     ASCII, so each of them is inside a string, where the escape means the same character.
     The values stay exact; only their spelling changes.
     """
+    # Of the characters above, only DEL is ASCII, and most reports are ASCII throughout:
+    # two scans in C then replace the regular expression's test of every character.
+    if text.isascii() and "\x7f" not in text:
+        return text
     if not _JSON_UNSAFE.search(text):
         return text
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)

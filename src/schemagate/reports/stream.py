@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
+from json.encoder import encode_basestring as _encode_string
 from typing import Any
 
 
@@ -73,12 +74,9 @@ def iter_json(doc: Any, *, indent: int | None = None,
     same as ``json.dumps(doc, ensure_ascii=False, indent=indent)`` with ``indent``, and with
     the compact separators (``,`` and ``:``) without. ``escape`` is applied to every piece:
     it must change characters one by one (it never sees a piece's neighbours)."""
+    pieces: Iterable[str]
     if indent is not None:
-        # One encoder for the whole document, as json.dumps runs it: the indenting encoder
-        # is made of closures that refer to each other, garbage only the cycle collector
-        # frees (and a lint run turns it off), so one per item would pile up.
-        encoder = json.JSONEncoder(ensure_ascii=False, indent=indent)
-        pieces = encoder.iterencode(doc)
+        pieces = _indented(doc, " " * indent, 0)
     else:
         encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
         pieces = _encode(doc, encoder)
@@ -90,6 +88,101 @@ def iter_json(doc: Any, *, indent: int | None = None,
             run.clear()
     if run:
         yield escape("".join(run))
+
+
+def _indented(value: Any, indent: str, level: int) -> Iterator[str]:
+    """Indented JSON, as `json.JSONEncoder(ensure_ascii=False, indent=…)` writes it: what
+    holds a `Stream` a piece at a time, everything else (each item of a stream) as one
+    string from `_indented_text`."""
+    if not _has_stream(value):
+        yield _indented_text(value, indent, level)
+        return
+    if isinstance(value, dict):
+        open_, close = "{", "}"
+    else:
+        open_, close = "[", "]"
+    if not value:
+        yield open_ + close
+        return
+    inner = "\n" + indent * (level + 1)
+    yield open_ + inner
+    first = True
+    members: Iterable[tuple[Any, Any]] = (value.items() if isinstance(value, dict)
+                                          else ((None, item) for item in value))
+    for key, item in members:
+        if not first:
+            yield "," + inner
+        first = False
+        if key is not None:
+            yield _key(key) + ": "
+        yield from _indented(item, indent, level + 1)
+    yield "\n" + indent * level + close
+
+
+def _indented_text(value: Any, indent: str, level: int) -> str:
+    """`_indented` of a value holding no `Stream`, as one string.
+
+    json's indenting encoder is written in Python as generators yielding a piece per key,
+    separator and value: a finding took some forty of them. This is the same walk, with
+    the same tests in the same order, returning strings (about three times faster): the
+    JSON report of a history under 2,000 findings, and SARIF, are indented.
+    """
+    if isinstance(value, str):
+        return _encode_string(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        return _float(value)
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        inner = "\n" + indent * (level + 1)
+        return ("[" + inner
+                + ("," + inner).join([_indented_text(v, indent, level + 1) for v in value])
+                + "\n" + indent * level + "]")
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        inner = "\n" + indent * (level + 1)
+        return ("{" + inner
+                + ("," + inner).join([_key(k) + ": " + _indented_text(v, indent, level + 1)
+                                      for k, v in value.items()])
+                + "\n" + indent * level + "}")
+    raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
+
+
+def _key(key: Any) -> str:
+    """A dict key as json writes it: strings as they are, numbers and constants as text."""
+    if isinstance(key, str):
+        return _encode_string(key)
+    if isinstance(key, float):
+        return _encode_string(_float(key))
+    if key is True:
+        return '"true"'
+    if key is False:
+        return '"false"'
+    if key is None:
+        return '"null"'
+    if isinstance(key, int):
+        return _encode_string(int.__repr__(key))
+    raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")
+
+
+def _float(value: float) -> str:
+    """A float as json writes it (allow_nan: NaN and the infinities as JavaScript names)."""
+    if value != value:
+        return "NaN"
+    if value == float("inf"):
+        return "Infinity"
+    if value == -float("inf"):
+        return "-Infinity"
+    return float.__repr__(value)
 
 
 def _has_stream(value: Any) -> bool:

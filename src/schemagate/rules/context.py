@@ -108,6 +108,8 @@ class RuleContext:
     direction: str = "up"
     # The migrations of this history, in the order they run (this one among them).
     history: Sequence[ParsedMigration | DeferredMigration] = ()
+    # What `per_history` computed for this history, by key.
+    history_facts: dict[object, Any] = field(default_factory=dict)
 
     def is_new(self, table: QName) -> bool:
         """True when the table was created earlier in this migration: it holds no data yet."""
@@ -142,10 +144,27 @@ class RuleContext:
     def following(self) -> ParsedMigration | DeferredMigration | None:
         """The migration that runs right after this one in its history, if any (not parsed
         yet, when the history streams: what discovery says of it is all there is)."""
+        positions = self.per_history(RuleContext.following, self._positions)
+        i = positions.get(id(self.migration.source))
+        if i is None:
+            return None
+        return self.history[i + 1] if i + 1 < len(self.history) else None
+
+    def _positions(self) -> dict[int, int]:
+        """Where each migration stands in the history, by the identity of its source."""
+        positions: dict[int, int] = {}
         for i, mig in enumerate(self.history):
-            if mig.source is self.migration.source:
-                return self.history[i + 1] if i + 1 < len(self.history) else None
-        return None
+            positions.setdefault(id(mig.source), i)
+        return positions
+
+    def per_history(self, key: object, build: Callable[[], T]) -> T:
+        """What ``build`` makes of the history, made once per history (``key`` tells one
+        fact from another): a rule asking at each migration would otherwise walk the whole
+        history every time, which grew with the square of its length."""
+        facts = self.history_facts
+        if key not in facts:
+            facts[key] = build()
+        return cast(T, facts[key])
 
     def per_script(self, build: Callable[[ParsedScript], T]) -> T:
         """What ``build`` makes of the whole script, made once per script.

@@ -54,18 +54,19 @@ def sequence_users(catalog: Catalog, name: QName) -> list[str]:
         f"column {t.name}.{c.name}"
         for t in catalog.tables.values()
         for c in t.columns
-        if c.default is not None and wanted & set(c.default.sequences)
+        if c.default is not None and not wanted.isdisjoint(c.default.sequences)
     ]
 
 
 def function_users(catalog: Catalog, name: QName) -> list[str]:
     """Column defaults and triggers that call the function."""
+    lowered = name.name.lower()  # once, not for every column of the schema
     out = [
         f"column {t.name}.{c.name}"
         for t in catalog.tables.values()
         for c in t.columns
         for e in (c.default, c.generated)
-        if e is not None and name.name.lower() in e.functions
+        if e is not None and lowered in e.functions
     ]
     out += [f"trigger {trig.name} on {trig.table}" for trig in catalog.triggers.values()
             if trig.function.name == name.name]

@@ -6,8 +6,10 @@ the up path only: a down path re-creating what existed is not a new design decis
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from schemagate.fold import constraint_name
 from schemagate.model import ops as o
@@ -255,6 +257,8 @@ def _type_rule(op: o.Operation, ctx: RuleContext, wanted: str, message: str,
                       fix=_retype(op, ctx, column, *fix) if fix else None)
 
 
+_START, _END = attrgetter("start"), attrgetter("end")
+
 # Where a column's type ends in its definition: the first constraint, collation or the end
 # of the definition (an array's brackets stay part of the type, kept as written).
 _TYPE_END = frozenset({"NOT", "NULL_P", "DEFAULT", "PRIMARY", "REFERENCES", "CHECK", "UNIQUE",
@@ -274,7 +278,12 @@ def _retype(op: o.Operation, ctx: RuleContext, column: str,
     where = text.span_offsets(span) if text is not None and span is not None else None
     if text is None or where is None:
         return None
-    inside = [t for t in text.tokens if where[0] <= t.start and t.end <= where[1]]
+    # The tokens inside [start, end) follow one another: found by bisection, as a CREATE
+    # TABLE has a fix for each of its columns and each would scan all its tokens.
+    tokens = text.tokens
+    first = bisect_left(tokens, where[0], key=_START)
+    last = bisect_right(tokens, where[1], lo=first, key=_END)
+    inside = tokens[first:last]
     if len(inside) < 2 or inside[0].start != where[0]:
         return None
     typ: list[Token] = []

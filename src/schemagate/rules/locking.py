@@ -1135,11 +1135,12 @@ def _unguarded_once(ctx: RuleContext, op: o.Operation, setting: str, rule_id: st
                     ) -> QName | None:
     """The locked table, for the first blocking operation of the script with no timeout in
     effect: one finding per script, at the place where the SET belongs."""
-    table = _blocking_target(op, ctx)
-    if table is None or ctx.setting_on(setting):
-        return None
+    # Once reported, the script is done with: asked first, as most statements come after.
     mark = (rule_id, ctx.script.script.path, ctx.script.script.section)
     if mark in ctx.state.reported:
+        return None
+    table = _blocking_target(op, ctx)
+    if table is None or ctx.setting_on(setting):
         return None
     ctx.state.reported.add(mark)
     return table

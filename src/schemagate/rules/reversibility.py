@@ -196,8 +196,7 @@ def schema_differences(ctx: MigrationContext) -> list[str]:
         out.append(f"index {key} {state}")
     out += [line + (" is not restored" if not after.holds(line) else
                     " is left behind" if not before.holds(line) else " differs")
-            for line in before.differences(after)
-            if not line.startswith(("table ", "index "))]
+            for line in before.differences(after, tables=False)]
     return out
 
 

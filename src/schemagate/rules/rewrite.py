@@ -20,6 +20,7 @@ here, from the transaction model the layout gave its script (`parse.transactions
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple, cast
 
 from schemagate.model import ops as o
 from schemagate.model.fixes import Edit
@@ -33,9 +34,12 @@ _COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
 _DOT = "ASCII_46"
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """One token of the statement: character offsets into its text, end exclusive."""
+class Token(NamedTuple):
+    """One token of the statement: character offsets into its text, end exclusive.
+
+    A named tuple, immutable like a frozen dataclass: a statement's tokens are made by the
+    hundred and a frozen dataclass's `__init__` cost three times as much to make.
+    """
 
     start: int
     end: int
@@ -52,17 +56,21 @@ class StatementText:
     line: int
     column: int
     _tokens: list[Token] | None = field(default=None, repr=False)
+    # Where each line of the text starts (made when first asked: `offset`).
+    _lines: list[int] | None = field(default=None, repr=False)
 
     @property
     def tokens(self) -> list[Token]:
         """The statement's tokens, comments left out."""
         if self._tokens is None:
-            from pglast import parser as pg
+            from schemagate.parse.postgres.libpg import pg
+            from schemagate.parse.postgres.tokens import scan
 
+            scanned: tuple[Any, ...]
             try:
-                scanned = pg.scan(self.sql)
+                scanned = scan(self.sql)
             except pg.ParseError:  # the scanner refuses it (`""`): no token, so no fix
-                scanned = []
+                scanned = ()
             self._tokens = [Token(t.start, t.end + 1, t.name, self.sql[t.start:t.end + 1])
                             for t in scanned if t.name not in _COMMENTS]
         return self._tokens
@@ -76,12 +84,19 @@ class StatementText:
 
     def offset(self, line: int, column: int) -> int | None:
         """The character offset of a position in the file, if it falls inside the text."""
-        at, current = 0, self.line
-        while current < line:
-            at = self.sql.find("\n", at) + 1
-            if at == 0:
+        at = 0
+        if line > self.line:
+            # Where lines start, found once: a CREATE TABLE asks for a fix on each of its
+            # columns, and walking the text from its start each time grew with its length.
+            if self._lines is None:
+                self._lines = [0]
+                found = self.sql.find("\n")
+                while found >= 0:
+                    self._lines.append(found + 1)
+                    found = self.sql.find("\n", found + 1)
+            if line - self.line >= len(self._lines):
                 return None
-            current += 1
+            at = self._lines[line - self.line]
         at += column - (self.column if line == self.line else 1)
         return at if 0 <= at <= len(self.sql) else None
 
@@ -157,8 +172,23 @@ class StatementText:
 def statement_text(ctx: RuleContext, st: ParsedStatement | None = None
                    ) -> StatementText | None:
     """The statement at hand (or `st`) as it stands in its file, or None when its text is
-    not the file's character for character."""
+    not the file's character for character.
+
+    Made once per statement and kept for the migration: several rules offer fixes on one
+    statement (a type fix for each column of a CREATE TABLE), and each would otherwise scan
+    its tokens again. Its tokens are scanned when first read (a `SET lock_timeout` put
+    before a statement needs none of them).
+    """
     st = st or ctx.statement
+    key = (statement_text, id(st))
+    facts = ctx.state.script_facts
+    if key in facts:
+        return cast(StatementText | None, facts[key])
+    text = facts[key] = _statement_text(st)
+    return text
+
+
+def _statement_text(st: ParsedStatement) -> StatementText | None:
     if not st.ops or not st.sql:
         return None
     span = st.ops[0].span.resolved()
@@ -166,12 +196,6 @@ def statement_text(ctx: RuleContext, st: ParsedStatement | None = None
         return None  # SQL inside a Python string: its escapes make the text not the file's
     text = StatementText(st.sql, span.path, span.line, span.column)
     if text.position(len(st.sql) - 1) != (span.end_line, span.end_column):
-        return None
-    from pglast import parser as pg
-
-    try:
-        text.tokens  # noqa: B018 - scanned once here, so a rewrite never meets a scan error
-    except pg.ParseError:
         return None
     return text
 

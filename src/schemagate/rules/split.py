@@ -40,13 +40,13 @@ has no place left for its migration.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from schemagate.model import ops as o
 from schemagate.model.fixes import Edit, Fix
-from schemagate.model.migration import ParsedMigration, ParsedStatement
+from schemagate.model.migration import DeferredMigration, ParsedMigration, ParsedStatement
 from schemagate.parse.layouts.following import NewMigration, place
 from schemagate.rules.context import RuleContext
 from schemagate.rules.rewrite import (
@@ -250,9 +250,10 @@ def _finish(ctx: RuleContext, plan: _Plan) -> Split | None:
     if plan.validate_up:
         suffixes.append(("validate", False))
     suffixes += [(f"{_word(name)}_concurrently", True) for name, _, _ in plan.indexes]
-    known = [m.source.version for m in ctx.history if m.source.version is not None]
+    # Both the same for every migration of the history: made once for it.
+    known = ctx.per_history(_versions, lambda: _versions(ctx.history))
     places = place(source, following.source if following is not None else None, known,
-                   suffixes)
+                   suffixes, ctx.per_history(place, dict))
     if places is None:
         return None
     edits = list(plan.edits)
@@ -269,6 +270,11 @@ def _finish(ctx: RuleContext, plan: _Plan) -> Split | None:
     for _, up, down_sql in plan.indexes:
         edits += _files(next(made), [up], [down_sql], outside=True)
     return Split(Fix(TITLE, tuple(edits)), frozenset(plan.covers))
+
+
+def _versions(history: Sequence[ParsedMigration | DeferredMigration]) -> frozenset[str]:
+    """The versions of the history's migrations, as the lint saw them."""
+    return frozenset(m.source.version for m in history if m.source.version is not None)
 
 
 def _files(new: NewMigration, up: list[str], down: list[str], *, outside: bool

@@ -54,20 +54,44 @@ class NewMigration:
     version: str
 
 
+class Taken:
+    """The versions a new migration may not have: the history's, and its folder's on disk."""
+
+    __slots__ = ("_numbers", "versions")
+
+    def __init__(self, versions: frozenset[str]) -> None:
+        self.versions = versions
+        self._numbers: set[int] | None = None
+
+    def has_number(self, number: int) -> bool:
+        """Whether a version taken is that integer (`000004` is 4)."""
+        if self._numbers is None:
+            self._numbers = {int(v) for v in self.versions if v.isdigit()}
+        return number in self._numbers
+
+
 def place(source: MigrationSource, following: MigrationSource | None, known: Iterable[str],
-          suffixes: list[tuple[str, bool]]) -> list[NewMigration] | None:
+          suffixes: list[tuple[str, bool]], listed: dict[str, Taken] | None = None
+          ) -> list[NewMigration] | None:
     """New migrations right after `source`, one for each (name suffix, runs outside a
     transaction) in `suffixes`, in that order; None when the layout has no room for them
     there, or cannot run one outside a transaction.
 
     `following` is the migration after `source` in its history, and `known` the versions
-    of the history's migrations, as the lint saw them.
+    of the history's migrations, as the lint saw them. `listed`, when given, keeps what is
+    taken in each folder once read, for the next call with the same `known`: a lint run
+    places new migrations in one folder of hundreds of files again and again, and reading
+    the folder (and gathering its versions) each time was most of what a fix cost.
     """
     script = source.up
     if script is None or source.version is None or not suffixes:
         return None
     folder, name = posixpath.split(script.path)
-    taken = set(known) | _versions_on_disk(folder)
+    taken = listed.get(folder) if listed is not None else None
+    if taken is None:
+        taken = Taken(frozenset(known) | _versions_on_disk(folder))
+        if listed is not None:
+            listed[folder] = taken
     after = following.version if following is not None and (
         following.layout == source.layout) else None
     out: list[NewMigration] = []
@@ -80,7 +104,7 @@ def place(source: MigrationSource, following: MigrationSource | None, known: Ite
 
 
 def _one(source: MigrationSource, folder: str, name: str, step: int, suffix: str,
-         outside: bool, taken: set[str], after: str | None) -> NewMigration | None:
+         outside: bool, taken: Taken, after: str | None) -> NewMigration | None:
     join = (lambda n: n) if folder == "" else (lambda n: f"{folder}/{n}")
     has_down = source.down is not None
     if source.layout == "golang-migrate" and (m := _GOLANG.fullmatch(name)):
@@ -98,7 +122,7 @@ def _one(source: MigrationSource, folder: str, name: str, step: int, suffix: str
                             version)
     if source.layout == "popx" and (m := _POPX.fullmatch(name)):
         version = _later(m["version"], step)
-        if len(version) != len(m["version"]) or version in taken or (
+        if len(version) != len(m["version"]) or version in taken.versions or (
                 after is not None and not version < after):
             return None
         mode = ".autocommit" if outside else ""
@@ -109,7 +133,7 @@ def _one(source: MigrationSource, folder: str, name: str, step: int, suffix: str
         sep = "_" if "_" in m["version"] and "." not in m["version"] else "."
         version = f"{m['version']}{sep}{step}"
         key = version_key(version)
-        if any(version_key(v) == key for v in taken if _is_flyway(v)) or (
+        if any(version_key(v) == key for v in taken.versions if _is_flyway(v)) or (
                 after is not None and _is_flyway(after) and not key < version_key(after)):
             return None
         stem = f"{version}__{m['desc']}_{suffix}.sql"
@@ -131,9 +155,9 @@ def _later(version: str, step: int) -> str:
     return str(int(version) + step).zfill(len(version))
 
 
-def _fits_integer(version: str, taken: set[str], after: str | None) -> bool:
+def _fits_integer(version: str, taken: Taken, after: str | None) -> bool:
     number = int(version)
-    if any(v.isdigit() and int(v) == number for v in taken):
+    if taken.has_number(number):
         return False
     return after is None or not after.isdigit() or number < int(after)
 

@@ -22,6 +22,7 @@ from schemagate.parse.postgres.dialects import other_dialect_hint
 from schemagate.parse.postgres.libpg import pg
 from schemagate.parse.postgres.locate import Locator
 from schemagate.parse.postgres.ops import to_ops
+from schemagate.parse.postgres.tokens import scan
 from schemagate.parse.source import SourceText
 from schemagate.parse.suppressions import find_suppressions
 from schemagate.parse.transactions import transaction_blocks
@@ -97,7 +98,7 @@ def _long_identifiers(sql: str) -> tuple[tuple[str, ...], tuple[tuple[int, int],
     if not _LONG_WORD.search(sql.encode("utf-8")):
         return (), ()
     names, places = [], []
-    for token in pg.scan(sql):
+    for token in scan(sql):
         if token.name != "IDENT":
             continue
         name = sql[token.start:token.end + 1]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemagate.model.span import LazySpan, Span, new_lazy, set_how
-from schemagate.parse.postgres.libpg import pg
+from schemagate.parse.postgres.tokens import scan
 from schemagate.parse.source import SourceText
 
 _OPEN, _CLOSE, _COMMA, _DOT, _SEMICOLON = "ASCII_40", "ASCII_41", "ASCII_44", "ASCII_46", "ASCII_59"
@@ -58,7 +58,7 @@ class Locator:
 
     def _scan(self) -> None:
         sql = self.sql
-        scanned = pg.scan(sql)
+        scanned = scan(sql)
         self._scanned = True
         self._names = [t.name for t in scanned]
         if sql.isascii():
@@ -140,7 +140,7 @@ class Locator:
     def _scan_range(self, a: int, b: int) -> tuple[list[int], list[int], list[str]]:
         """Tokens of the statement's bytes [a, b), which begin and end on token boundaries."""
         text = self.source.data[self.start + a:self.start + b].decode("utf-8")
-        scanned = pg.scan(text)
+        scanned = scan(text)
         kinds = [t.name for t in scanned]
         if text.isascii():
             return [a + t.start for t in scanned], [a + t.end + 1 for t in scanned], kinds

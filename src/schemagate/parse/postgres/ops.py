@@ -17,11 +17,11 @@ from schemagate.model.span import Span
 from schemagate.parse.postgres.expr import (
     Node,
     expr,
+    nodes,
     qname,
     qname_from_list,
     strings,
     type_ref,
-    walk,
 )
 from schemagate.parse.postgres.locate import Locator
 from schemagate.parse.postgres.plpgsql import block_effects
@@ -426,17 +426,20 @@ def _query_reads(query: Node | None) -> tuple[tuple[QName, ...], tuple[tuple[QNa
         return (), ()
     aliases: dict[str, QName] = {}
     tables: list[QName] = []
-    ctes = {c["CommonTableExpr"]["ctename"] for k, c in walk(query) if k == "WithClause"
+    # One walk of the tree, read three times: a view's query is the largest tree of most
+    # histories, and walking it is what reading it costs.
+    found = nodes(query)
+    ctes = {c["CommonTableExpr"]["ctename"] for k, c in found if k == "WithClause"
             for c in c.get("ctes") or ()}
-    for kind, body in walk(query):
+    for kind, body in found:
         if kind == "RangeVar" and not (body.get("schemaname") is None and body["relname"] in ctes):
             q = qname(body)
             if q not in tables:
                 tables.append(q)
             alias = (body.get("alias") or {}).get("aliasname")
             aliases[alias or body["relname"]] = q
-    reads: list[tuple[QName, str]] = []
-    for kind, body in walk(query):
+    reads: dict[tuple[QName, str], None] = {}  # in order, without repeats
+    for kind, body in found:
         if kind != "ColumnRef":
             continue
         fields = body["fields"]
@@ -449,8 +452,7 @@ def _query_reads(query: Node | None) -> tuple[tuple[QName, ...], tuple[tuple[QNa
         else:
             targets = tables
         for t in targets:
-            if (t, col) not in reads:
-                reads.append((t, col))
+            reads[(t, col)] = None
     return tuple(tables), tuple(reads)
 
 
