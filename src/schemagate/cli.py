@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from schemagate import __version__
+from schemagate.console import run_command, write_output
 from schemagate.model.errors import SchemagateError
 from schemagate.startup import kept_dataclass_code
 
@@ -24,9 +25,6 @@ if TYPE_CHECKING:
     from schemagate.model.migration import ParsedMigration
 
 LINT_FORMATS = ("text", "json", "github", "sarif", "markdown", "html", "gitlab")
-# A bug in schemagate, never the input's fault: a CI job can tell it from findings (1) and
-# from bad input or usage (2).
-EXIT_INTERNAL_ERROR = 3
 
 
 def _fail(message: str) -> NoReturn:
@@ -45,103 +43,6 @@ def _variables(pairs: Sequence[str]) -> dict[str, str]:
             _fail(f"--var expects NAME=VALUE, got {pair!r}")
         out[name.strip()] = value
     return out
-
-
-def write_output(text: str | Iterable[str], output: str | None) -> None:
-    """Write to standard output, or to the file without ever leaving half a report.
-
-    ``text`` is the report, or its pieces, written as they are made (a long run's report
-    is never one string). A regular file (or a new one) is replaced atomically, keeping its
-    permissions. Anything else at the path (a symlink, a FIFO, /dev/null, /dev/stdout) is
-    opened and written like any program would, never replaced.
-    """
-    pieces = [text] if isinstance(text, str) else _batched(text)
-    if not output or output == "-":
-        for piece in pieces:
-            sys.stdout.write(piece)
-        sys.stdout.flush()
-        return
-    target = Path(output)
-    try:
-        if target.is_symlink() or (target.exists() and not target.is_file()):
-            with open(target, "w", encoding="utf-8") as fh:
-                fh.writelines(pieces)
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask()
-        import tempfile  # only for a report written to a file: start-up pays for no more
-
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.writelines(pieces)
-            os.chmod(tmp, mode)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        _fail(f"cannot write {output}: {exc.strerror or exc}")
-
-
-def _batched(pieces: Iterable[str], size: int = 1 << 16) -> Iterator[str]:
-    """The pieces joined into runs of about ``size`` characters: one write per run, not per
-    finding."""
-    run: list[str] = []
-    held = 0
-    for piece in pieces:
-        run.append(piece)
-        held += len(piece)
-        if held >= size:
-            yield "".join(run)
-            run.clear()
-            held = 0
-    if run:
-        yield "".join(run)
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
-def _run(debug: bool, body: Callable[[], int]) -> NoReturn:
-    try:
-        code = body()
-    except SchemagateError as exc:
-        click.echo(f"schemagate: error: {exc}", err=True)
-        code = 2
-    except KeyboardInterrupt:
-        code = 130
-    except Exception as exc:  # the promise: no traceback unless --debug
-        code = 130 if _interrupted(exc) else _internal_error(exc, debug)
-    sys.exit(code)
-
-
-def _internal_error(exc: Exception, debug: bool) -> int:
-    if debug:
-        import traceback
-
-        traceback.print_exc()
-    click.echo(f"schemagate: internal error: {type(exc).__name__}: {exc} "
-               + ("(please report it with the traceback above)" if debug else
-                  "(run again with --debug for the traceback, and please report it)"),
-               err=True)
-    return EXIT_INTERNAL_ERROR
-
-
-def _interrupted(exc: BaseException) -> bool:
-    """Whether a signal's KeyboardInterrupt is behind the exception: Python wraps one raised
-    while a class is being made (in `__set_name__`, during an import) in a RuntimeError."""
-    seen: set[int] = set()
-    cause: BaseException | None = exc
-    while cause is not None and id(cause) not in seen:
-        if isinstance(cause, KeyboardInterrupt):
-            return True
-        seen.add(id(cause))
-        cause = cause.__cause__ or cause.__context__
-    return False
 
 
 # The options that build the lint settings, shared by every command that lints.
@@ -288,7 +189,7 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
                      output)
         return result.exit_code(settings.fail_on)
 
-    _run(debug, body)
+    run_command(debug, body)
 
 
 def _baseline_settings(settings: Any, baseline: str | None, write_baseline: str | None,
@@ -479,7 +380,7 @@ def server_command(stdio: bool, debug: bool, db_url: str | None = None) -> None:
         serve(db_url)
         return 0
 
-    _run(debug, body)
+    run_command(debug, body)
 
 
 # --- backup and verify ------------------------------------------------------------------
@@ -521,7 +422,7 @@ def backup_command(paths: tuple[str, ...], output_dir: str, db: str | None, star
             click.echo(f"  note: {note}")
         return 0
 
-    _run(debug, body)
+    run_command(debug, body)
 
 
 @main.command("verify")
@@ -556,7 +457,7 @@ def verify_command(paths: tuple[str, ...], scratch: str | None, fmt: str, output
             _fail("verify could not apply " + "; ".join(result.unrunnable))
         return result.gate.exit_code
 
-    _run(debug, body)
+    run_command(debug, body)
 
 
 @main.command("diff")
@@ -627,7 +528,7 @@ def diff_command(source: str, target: str, fmt: str, down: bool, allow_destructi
         _spare_last_collection()
         return code
 
-    _run(debug, body)
+    run_command(debug, body)
 
 
 def _spare_last_collection() -> None:
@@ -728,7 +629,7 @@ def report_command(paths: tuple[str, ...], fmt: str, output: str | None, db_url:
                        f"{impact.summary.migrations} migrations", err=True)
         return run.result.exit_code(settings.fail_on)
 
-    _run(debug, body)
+    run_command(debug, body)
 
 
 @main.command("changelog")
@@ -768,7 +669,7 @@ def changelog_command(paths: tuple[str, ...], output: str | None, db_url: str | 
                      output)
         return 2 if run.result.errors else 0
 
-    _run(debug, body)
+    run_command(debug, body)
 
 
 def _verify_gate(path: str) -> list[dict[str, Any]]:
