@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -17,14 +17,18 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from schemagate import __version__
-from schemagate.console import run_command, write_output
+from schemagate.console import encoded, run_command, write_output
 from schemagate.model.errors import SchemagateError
+from schemagate.replay import MAX_REPORT_CHARS, Request
 from schemagate.startup import kept_dataclass_code
 
 if TYPE_CHECKING:
     from schemagate.model.migration import ParsedMigration
 
 LINT_FORMATS = ("text", "json", "github", "sarif", "markdown", "html", "gitlab")
+# The formats made from the findings alone (SARIF and GitLab also ask git for the repository's
+# root; Markdown and HTML read the schemas): what a journal entry may replay.
+REPLAYED_FORMATS = ("text", "json", "github")
 
 
 def _fail(message: str) -> NoReturn:
@@ -156,8 +160,12 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
         # the cycle collector would walk that growing heap again and again for nothing
         # (a third of the run time on 2,000 migrations). Reference counting frees the rest.
         gc.disable()
+        request = click.get_current_context().find_object(Request)
+        if request is not None:  # stat'ed before they are read: see schemagate.replay
+            request.watch([*_config_places(config_file), *(paths or ["."])])
+        settings_files: list[str] = []
         settings = _settings(config_file, dialect, select, ignore, fail_on, pg_version,
-                             variables)
+                             variables, read=settings_files)
         if fill_placeholders is not None:
             settings = replace(settings, fill_placeholders=fill_placeholders)
         if allow_empty is not None:
@@ -184,12 +192,59 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
         result, stats = run.result, run.stats
         if write_baseline:
             return _write_baseline(result, write_baseline, no_help, color)
-        write_output(_report(result, fmt, no_help, color, output, category=sarif_category,
-                             migrations=run.migrations, settings=settings, stats=stats),
-                     output)
-        return result.exit_code(settings.fail_on)
+        report = _report(result, fmt, no_help, color, output, category=sarif_category,
+                         migrations=run.migrations, settings=settings, stats=stats)
+        journal = _journal(settings, fmt, db_url, changed_since, pending)
+        # What the report depended on, as it is now that all is read and nothing written
+        # (a report written into a folder it read from must not be part of the picture).
+        snapshot = journal.snapshot([*settings_files, *run.reads]) if journal else None
+        if journal is None or snapshot is None:
+            write_output(report, output)
+            return result.exit_code(settings.fail_on)
+        kept: list[str] = []
+        write_output(_keeping(report, kept), output)
+        code = result.exit_code(settings.fail_on)
+        written = encoded(kept[0], output) if kept else None
+        if written is not None:
+            journal.record(snapshot, written, output, code)
+        return code
 
     run_command(debug, body)
+
+
+def _config_places(config_file: str | None) -> list[str]:
+    """Every settings file `_settings` may look for (the file given, else both names in
+    every folder up from here)."""
+    from schemagate.lint.config import config_candidates
+
+    given = Path(config_file) if config_file else None
+    return [str(path) for path in config_candidates(given, Path.cwd(), None)]
+
+
+def _journal(settings: Any, fmt: str, db: str | None, changed_since: str | None,
+             pending: bool) -> Request | None:
+    """The journal entry this run may record (`schemagate.replay`): when it was started from
+    the command line, and its report depends on nothing but the files it read (no live
+    database, git or baseline; a format made from the findings alone)."""
+    request = click.get_current_context().find_object(Request)
+    if (request is None or not settings.cache or db or changed_since or pending
+            or settings.baseline or fmt not in REPLAYED_FORMATS):
+        return None
+    return request
+
+
+def _keeping(pieces: Iterable[str], kept: list[str]) -> Iterator[str]:
+    """The report's pieces as they are written; once all are, the whole report is appended
+    to ``kept``, unless it is too long to keep."""
+    held: list[str] = []
+    size = 0
+    for piece in pieces:
+        size += len(piece)
+        if size <= MAX_REPORT_CHARS:
+            held.append(piece)
+        yield piece
+    if size <= MAX_REPORT_CHARS:
+        kept.append("".join(held))
 
 
 def _baseline_settings(settings: Any, baseline: str | None, write_baseline: str | None,
@@ -298,10 +353,15 @@ def _report(result: Any, fmt: str, no_help: bool, color: bool | None, output: st
 
 def _settings(config_file: str | None, dialect: str | None, select: str | None,
               ignore: str | None, fail_on: str | None, pg_version: int | None,
-              variables: Sequence[str]) -> Any:
-    from schemagate.lint.config import load_config, parse_fail_on
+              variables: Sequence[str], *, read: list[str] | None = None) -> Any:
+    """The settings from the config file and the options; ``read`` gets the paths of the
+    files whose presence or content decided them."""
+    from schemagate.lint.config import config_candidates, load_config, parse_fail_on
 
-    settings, _ = load_config(Path(config_file) if config_file else None, Path.cwd())
+    given, start = Path(config_file) if config_file else None, Path.cwd()
+    settings, found = load_config(given, start)
+    if read is not None:
+        read += [str(path) for path in config_candidates(given, start, found)]
     if config_file and not Path(config_file).is_file():
         _fail(f"config file not found: {config_file}")
     changes: dict[str, Any] = {}

@@ -30,7 +30,7 @@ def write_output(text: str | bytes | Iterable[str], output: str | None) -> None:
 
     ``text`` is the report, or its pieces, written as they are made (a long run's report
     is never one string); or the report already encoded, as standard output's encoding or
-    the file's UTF-8 makes it. A regular file (or a new one) is
+    the file's UTF-8 makes it (see `encoded`). A regular file (or a new one) is
     replaced atomically, keeping its permissions. Anything else at the path (a symlink, a
     FIFO, /dev/null, /dev/stdout) is opened and written like any program would, never
     replaced.
@@ -71,6 +71,19 @@ def write_output(text: str | bytes | Iterable[str], output: str | None) -> None:
             raise
     except OSError as exc:
         raise SchemagateError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+def encoded(text: str, output: str | None) -> bytes | None:
+    """The bytes `write_output` writes for ``text`` to ``output``: UTF-8 for a file, and
+    standard output's own encoding (when it is UTF-8, whose encoder adds no mark at the start
+    of a stream, and no newline is translated); None when they cannot be told in advance."""
+    if output and output != "-":
+        return text.encode("utf-8")
+    stream = sys.stdout
+    if (os.linesep != "\n" or (stream.encoding or "").lower().replace("-", "") != "utf8"
+            or not hasattr(stream, "buffer")):
+        return None
+    return text.encode("utf-8", stream.errors or "strict")
 
 
 def pathlike(path: str) -> str:
