@@ -14,8 +14,9 @@ report depended on —
   checked, the migrations' files among them, links, paths found missing),
 - schemagate's own code and data, and the parsers' (a new version is a new report).
 
-The next run of the same command line — same arguments, working folder, user, Python,
-NO_COLOR, and standard streams (a terminal gets colours, and JSON indented) — stats those
+The next run of the same command line — same arguments, working folder, user, Python (and
+its flags and warning options), NO_COLOR, and standard streams (a terminal gets colours, and
+JSON indented) — stats those
 paths again and, when every stat is as recorded, writes the recorded report and exits with
 the recorded code. Any difference is a miss, and the run goes on as usual (with the result
 cache) and records a new entry.
@@ -247,7 +248,7 @@ def _invocation(argv: Sequence[str]) -> bytes:
     streams = [(s.isatty(), s.encoding, s.errors) for s in (sys.stdout, sys.stderr)]
     state = (FORMAT, list(argv), os.getcwd(), os.environ.get("NO_COLOR"), streams,
              os.getuid(), os.getgid(), sorted(os.getgroups()), sys.executable, sys.version,
-             __file__)
+             tuple(sys.flags), sys.warnoptions, __file__)
     return repr(state).encode("utf-8", "surrogateescape")
 
 
