@@ -221,8 +221,8 @@ def markdown(rows: list[Row], runs: int, command: str, cold: bool = True) -> str
            f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, nproc {os.cpu_count()}: "
            f"{runs} runs per tool and history, alternating, after one warm-up run each; "
            + ("cold (`--no-cache`: every file parsed). " if cold else
-              "warm (the warm-up run filled the caches: parse, fold and result; nothing "
-              "changed since). ")
+              "warm (the warm-up run filled the caches: parse, fold and result, and "
+              "recorded the run for replay; nothing changed since). ")
            + "Medians; RSS is the peak. "
            f"{version_of([executable('schemagate') or 'schemagate'])}, "
            f"{version_of([ensure_squawk()])}.", "",

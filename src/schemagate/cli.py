@@ -17,16 +17,18 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from schemagate import __version__
+from schemagate.console import encoded, run_command, write_output
 from schemagate.model.errors import SchemagateError
+from schemagate.replay import MAX_REPORT_CHARS, Request
 from schemagate.startup import kept_dataclass_code
 
 if TYPE_CHECKING:
     from schemagate.model.migration import ParsedMigration
 
 LINT_FORMATS = ("text", "json", "github", "sarif", "markdown", "html", "gitlab")
-# A bug in schemagate, never the input's fault: a CI job can tell it from findings (1) and
-# from bad input or usage (2).
-EXIT_INTERNAL_ERROR = 3
+# The formats made from the findings alone (SARIF and GitLab also ask git for the repository's
+# root; Markdown and HTML read the schemas): what a journal entry may replay.
+REPLAYED_FORMATS = ("text", "json", "github")
 
 
 def _fail(message: str) -> NoReturn:
@@ -45,103 +47,6 @@ def _variables(pairs: Sequence[str]) -> dict[str, str]:
             _fail(f"--var expects NAME=VALUE, got {pair!r}")
         out[name.strip()] = value
     return out
-
-
-def write_output(text: str | Iterable[str], output: str | None) -> None:
-    """Write to standard output, or to the file without ever leaving half a report.
-
-    ``text`` is the report, or its pieces, written as they are made (a long run's report
-    is never one string). A regular file (or a new one) is replaced atomically, keeping its
-    permissions. Anything else at the path (a symlink, a FIFO, /dev/null, /dev/stdout) is
-    opened and written like any program would, never replaced.
-    """
-    pieces = [text] if isinstance(text, str) else _batched(text)
-    if not output or output == "-":
-        for piece in pieces:
-            sys.stdout.write(piece)
-        sys.stdout.flush()
-        return
-    target = Path(output)
-    try:
-        if target.is_symlink() or (target.exists() and not target.is_file()):
-            with open(target, "w", encoding="utf-8") as fh:
-                fh.writelines(pieces)
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask()
-        import tempfile  # only for a report written to a file: start-up pays for no more
-
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.writelines(pieces)
-            os.chmod(tmp, mode)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        _fail(f"cannot write {output}: {exc.strerror or exc}")
-
-
-def _batched(pieces: Iterable[str], size: int = 1 << 16) -> Iterator[str]:
-    """The pieces joined into runs of about ``size`` characters: one write per run, not per
-    finding."""
-    run: list[str] = []
-    held = 0
-    for piece in pieces:
-        run.append(piece)
-        held += len(piece)
-        if held >= size:
-            yield "".join(run)
-            run.clear()
-            held = 0
-    if run:
-        yield "".join(run)
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
-def _run(debug: bool, body: Callable[[], int]) -> NoReturn:
-    try:
-        code = body()
-    except SchemagateError as exc:
-        click.echo(f"schemagate: error: {exc}", err=True)
-        code = 2
-    except KeyboardInterrupt:
-        code = 130
-    except Exception as exc:  # the promise: no traceback unless --debug
-        code = 130 if _interrupted(exc) else _internal_error(exc, debug)
-    sys.exit(code)
-
-
-def _internal_error(exc: Exception, debug: bool) -> int:
-    if debug:
-        import traceback
-
-        traceback.print_exc()
-    click.echo(f"schemagate: internal error: {type(exc).__name__}: {exc} "
-               + ("(please report it with the traceback above)" if debug else
-                  "(run again with --debug for the traceback, and please report it)"),
-               err=True)
-    return EXIT_INTERNAL_ERROR
-
-
-def _interrupted(exc: BaseException) -> bool:
-    """Whether a signal's KeyboardInterrupt is behind the exception: Python wraps one raised
-    while a class is being made (in `__set_name__`, during an import) in a RuntimeError."""
-    seen: set[int] = set()
-    cause: BaseException | None = exc
-    while cause is not None and id(cause) not in seen:
-        if isinstance(cause, KeyboardInterrupt):
-            return True
-        seen.add(id(cause))
-        cause = cause.__cause__ or cause.__context__
-    return False
 
 
 # The options that build the lint settings, shared by every command that lints.
@@ -255,8 +160,12 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
         # the cycle collector would walk that growing heap again and again for nothing
         # (a third of the run time on 2,000 migrations). Reference counting frees the rest.
         gc.disable()
+        request = click.get_current_context().find_object(Request)
+        if request is not None:  # stat'ed before they are read: see schemagate.replay
+            request.watch([*_config_places(config_file), *(paths or ["."])])
+        settings_files: list[str] = []
         settings = _settings(config_file, dialect, select, ignore, fail_on, pg_version,
-                             variables)
+                             variables, read=settings_files)
         if fill_placeholders is not None:
             settings = replace(settings, fill_placeholders=fill_placeholders)
         if allow_empty is not None:
@@ -283,12 +192,59 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, dialect: str | No
         result, stats = run.result, run.stats
         if write_baseline:
             return _write_baseline(result, write_baseline, no_help, color)
-        write_output(_report(result, fmt, no_help, color, output, category=sarif_category,
-                             migrations=run.migrations, settings=settings, stats=stats),
-                     output)
-        return result.exit_code(settings.fail_on)
+        report = _report(result, fmt, no_help, color, output, category=sarif_category,
+                         migrations=run.migrations, settings=settings, stats=stats)
+        journal = _journal(settings, fmt, db_url, changed_since, pending)
+        # What the report depended on, as it is now that all is read and nothing written
+        # (a report written into a folder it read from must not be part of the picture).
+        snapshot = journal.snapshot([*settings_files, *run.reads]) if journal else None
+        if journal is None or snapshot is None:
+            write_output(report, output)
+            return result.exit_code(settings.fail_on)
+        kept: list[str] = []
+        write_output(_keeping(report, kept), output)
+        code = result.exit_code(settings.fail_on)
+        written = encoded(kept[0], output) if kept else None
+        if written is not None:
+            journal.record(snapshot, written, output, code)
+        return code
 
-    _run(debug, body)
+    run_command(debug, body)
+
+
+def _config_places(config_file: str | None) -> list[str]:
+    """Every settings file `_settings` may look for (the file given, else both names in
+    every folder up from here)."""
+    from schemagate.lint.config import config_candidates
+
+    given = Path(config_file) if config_file else None
+    return [str(path) for path in config_candidates(given, Path.cwd(), None)]
+
+
+def _journal(settings: Any, fmt: str, db: str | None, changed_since: str | None,
+             pending: bool) -> Request | None:
+    """The journal entry this run may record (`schemagate.replay`): when it was started from
+    the command line, and its report depends on nothing but the files it read (no live
+    database, git or baseline; a format made from the findings alone)."""
+    request = click.get_current_context().find_object(Request)
+    if (request is None or not settings.cache or db or changed_since or pending
+            or settings.baseline or fmt not in REPLAYED_FORMATS):
+        return None
+    return request
+
+
+def _keeping(pieces: Iterable[str], kept: list[str]) -> Iterator[str]:
+    """The report's pieces as they are written; once all are, the whole report is appended
+    to ``kept``, unless it is too long to keep."""
+    held: list[str] = []
+    size = 0
+    for piece in pieces:
+        size += len(piece)
+        if size <= MAX_REPORT_CHARS:
+            held.append(piece)
+        yield piece
+    if size <= MAX_REPORT_CHARS:
+        kept.append("".join(held))
 
 
 def _baseline_settings(settings: Any, baseline: str | None, write_baseline: str | None,
@@ -397,10 +353,15 @@ def _report(result: Any, fmt: str, no_help: bool, color: bool | None, output: st
 
 def _settings(config_file: str | None, dialect: str | None, select: str | None,
               ignore: str | None, fail_on: str | None, pg_version: int | None,
-              variables: Sequence[str]) -> Any:
-    from schemagate.lint.config import load_config, parse_fail_on
+              variables: Sequence[str], *, read: list[str] | None = None) -> Any:
+    """The settings from the config file and the options; ``read`` gets the paths of the
+    files whose presence or content decided them."""
+    from schemagate.lint.config import config_candidates, load_config, parse_fail_on
 
-    settings, _ = load_config(Path(config_file) if config_file else None, Path.cwd())
+    given, start = Path(config_file) if config_file else None, Path.cwd()
+    settings, found = load_config(given, start)
+    if read is not None:
+        read += [str(path) for path in config_candidates(given, start, found)]
     if config_file and not Path(config_file).is_file():
         _fail(f"config file not found: {config_file}")
     changes: dict[str, Any] = {}
@@ -479,7 +440,7 @@ def server_command(stdio: bool, debug: bool, db_url: str | None = None) -> None:
         serve(db_url)
         return 0
 
-    _run(debug, body)
+    run_command(debug, body)
 
 
 # --- backup and verify ------------------------------------------------------------------
@@ -521,7 +482,7 @@ def backup_command(paths: tuple[str, ...], output_dir: str, db: str | None, star
             click.echo(f"  note: {note}")
         return 0
 
-    _run(debug, body)
+    run_command(debug, body)
 
 
 @main.command("verify")
@@ -556,7 +517,7 @@ def verify_command(paths: tuple[str, ...], scratch: str | None, fmt: str, output
             _fail("verify could not apply " + "; ".join(result.unrunnable))
         return result.gate.exit_code
 
-    _run(debug, body)
+    run_command(debug, body)
 
 
 @main.command("diff")
@@ -627,7 +588,7 @@ def diff_command(source: str, target: str, fmt: str, down: bool, allow_destructi
         _spare_last_collection()
         return code
 
-    _run(debug, body)
+    run_command(debug, body)
 
 
 def _spare_last_collection() -> None:
@@ -728,7 +689,7 @@ def report_command(paths: tuple[str, ...], fmt: str, output: str | None, db_url:
                        f"{impact.summary.migrations} migrations", err=True)
         return run.result.exit_code(settings.fail_on)
 
-    _run(debug, body)
+    run_command(debug, body)
 
 
 @main.command("changelog")
@@ -768,7 +729,7 @@ def changelog_command(paths: tuple[str, ...], output: str | None, db_url: str | 
                      output)
         return 2 if run.result.errors else 0
 
-    _run(debug, body)
+    run_command(debug, body)
 
 
 def _verify_gate(path: str) -> list[dict[str, Any]]:

@@ -25,6 +25,20 @@ class ConfigError(SchemagateError, ValueError):
     """The configuration file cannot be read or says something invalid."""
 
 
+def config_candidates(given: Path | None, start: Path, found: Path | None) -> list[Path]:
+    """The files whose presence or content decided the settings `load_config` made: the
+    file given, else both names in every folder `find_config` looked in, from ``start`` up
+    to the one holding the file it ``found`` (to the root when it found none)."""
+    if given is not None:
+        return [given]
+    out = []
+    for folder in (start, *start.parents):
+        out += [folder / "schemagate.toml", folder / "pyproject.toml"]
+        if found is not None and found.parent == folder:
+            break
+    return out
+
+
 def find_config(start: Path) -> Path | None:
     for folder in (start, *start.parents):
         if (folder / "schemagate.toml").is_file():

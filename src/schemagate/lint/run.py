@@ -52,10 +52,12 @@ class LintRun:
     """
 
     def __init__(self, result: LintResult, migrations: Callable[[], list[ParsedMigration]],
-                 stats: Any = None) -> None:
+                 stats: Any = None, reads: tuple[str, ...] = ()) -> None:
         self.result = result
         self.stats = stats  # diff.stats' table sizes, when a live database was read
         self.migrations: Sequence[ParsedMigration] = _Reloaded(migrations)
+        # What discovery depended on (`Discovery.reads`): the migrations' files among them.
+        self.reads = reads
 
     def exit_code(self, settings: Settings) -> int:
         return self.result.exit_code(settings.fail_on)
@@ -188,7 +190,7 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
                                fill_placeholders=settings.fill_placeholders,
                                cache=_parse_cache(settings), overrides=overrides).migrations
 
-    return LintRun(result, reload, stats)
+    return LintRun(result, reload, stats, found.reads)
 
 
 def _units(sources: Sequence[MigrationSource], settings: Settings,

@@ -7,7 +7,9 @@ import os
 import pstats
 import sys
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -380,3 +382,102 @@ def test_mixed_layouts_in_one_folder_follow_one_version_order(tmp_path: Path) ->
     found = discover(["m"], cwd=tmp_path)
     assert [m.name for m in found.migrations] == [
         "201701010000_init", "201806191904_create_logs", "202507071815_add"]
+
+
+# -- what discovery depended on --------------------------------------------------------------
+
+
+class _Watched:
+    """A directory entry that notes each question whose answer is not in the listing: its
+    stat, and what a link points at."""
+
+    def __init__(self, entry: os.DirEntry[str], seen: set[str]) -> None:
+        self._entry, self._seen = entry, seen
+        self.name, self.path = entry.name, entry.path
+
+    def _target(self) -> None:
+        if self._entry.is_symlink():
+            self._seen.add(self.path)
+
+    def is_symlink(self) -> bool:
+        return self._entry.is_symlink()
+
+    def is_dir(self, *, follow_symlinks: bool = True) -> bool:
+        self._target()
+        return self._entry.is_dir(follow_symlinks=follow_symlinks)
+
+    def is_file(self, *, follow_symlinks: bool = True) -> bool:
+        self._target()
+        return self._entry.is_file(follow_symlinks=follow_symlinks)
+
+    def stat(self, *, follow_symlinks: bool = True) -> os.stat_result:
+        self._seen.add(self.path)
+        return self._entry.stat(follow_symlinks=follow_symlinks)
+
+
+def _watching(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """Every path discovery stats, lists, checks or opens from now on (absolute)."""
+    import builtins
+    from contextlib import contextmanager
+
+    seen: set[str] = set()
+    real_open, real_scandir = builtins.open, os.scandir
+
+    def noting(real: Any) -> Any:
+        def call(path: Any, *args: Any, **kwargs: Any) -> Any:
+            if isinstance(path, str | os.PathLike):
+                seen.add(os.path.abspath(path))
+            return real(path, *args, **kwargs)
+        return call
+
+    @contextmanager
+    def scandir(path: str) -> Iterator[Iterator[_Watched]]:
+        seen.add(os.path.abspath(path))
+        with real_scandir(path) as entries:
+            yield (_Watched(entry, seen) for entry in entries)
+
+    for name in ("stat", "lstat", "access", "listdir"):
+        monkeypatch.setattr(os, name, noting(getattr(os, name)))
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(builtins, "open", noting(real_open))
+    return seen
+
+
+def _tree_with_links(root: Path) -> Path:
+    """Links to files and folders, dangling links, an empty popx down, a missing path."""
+    folder = root / "links"
+    write(folder / "1_a.up.sql", "CREATE TABLE a (id int);\n")
+    write(root / "elsewhere" / "2_b.up.sql", "CREATE TABLE b (id int);\n")
+    (folder / "2_b.up.sql").symlink_to(root / "elsewhere" / "2_b.up.sql")
+    (folder / "3_c.up.sql").symlink_to(root / "nowhere.sql")  # dangling .sql
+    (folder / "metadata.toml").symlink_to(root / "nowhere.toml")  # dangling, not .sql
+    write(root / "shared" / "4_d.up.sql", "CREATE TABLE d (id int);\n")
+    (folder / "sub").symlink_to(root / "shared", target_is_directory=True)
+    popx = root / "popx"
+    write(popx / "20210101000000000000_t.postgres.up.sql", "CREATE TABLE t (id int);\n")
+    write(popx / "20210101000000000000_t.postgres.down.sql", "")
+    write(popx / "20210101000000000000_t.mysql.up.sql", "CREATE TABLE t (id int);\n")
+    return folder
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges on Windows")
+def test_every_path_discovery_looks_at_is_in_its_reads(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    fixtures = LAYOUTS.parent
+    links = _tree_with_links(tmp_path)
+    named = [str(p) for p in sorted(LAYOUTS.rglob("*")) if p.is_file()][::7]
+    runs: list[tuple[list[str], Path]] = [
+        (["."], LAYOUTS),
+        *(([p.name], LAYOUTS) for p in sorted(LAYOUTS.iterdir())),
+        (named, LAYOUTS),  # files named one by one, as a pre-commit hook passes them
+        ([str(fixtures / "alembic"), str(fixtures / "bad_input"),
+          str(fixtures / "unreadable")], fixtures),
+        ([str(links), str(tmp_path / "popx"), str(tmp_path / "missing")], tmp_path),
+        ([str(links / "1_a.up.sql"), str(links / "3_c.up.sql")], tmp_path),
+    ]
+    for paths, cwd in runs:
+        with monkeypatch.context() as patch:
+            seen = _watching(patch)
+            found = discover(paths, cwd=cwd)
+        assert found.migrations or found.errors
+        assert seen - set(found.reads) == set(), paths

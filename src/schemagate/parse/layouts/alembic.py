@@ -81,10 +81,19 @@ def found(
     return Found((folder.identity, name, None), source)
 
 
+def config_files(versions_folder: str) -> tuple[str, ...]:
+    """Every file `alembic_session` and `alembic_dialect` may read for ``versions_folder``:
+    `env.py` beside `versions/`, and `alembic.ini` in the folder above `versions/` and the
+    one above that."""
+    parent = os.path.dirname(versions_root(versions_folder))
+    return (os.path.join(parent, "env.py"), *(os.path.join(folder, "alembic.ini")
+                                              for folder in (parent, os.path.dirname(parent))))
+
+
 def alembic_session(versions_folder: str) -> tuple[tuple[str, str], ...]:
     """The `SET name = value` statements `env.py` (beside `versions/`) executes on the
     migrations' connection, in order."""
-    env = _read(os.path.join(os.path.dirname(versions_root(versions_folder)), "env.py"))
+    env = _read(config_files(versions_folder)[0])
     return tuple((m["name"].lower(), m["value"]) for m in _SESSION_SET.finditer(env or ""))
 
 
@@ -101,15 +110,15 @@ def alembic_dialect(versions_folder: str) -> str:
     for part in below:
         if part.lower() in _SCHEMES:
             return _SCHEMES[part.lower()]
-    parent = os.path.dirname(root)
-    for folder in (parent, os.path.dirname(parent)):
-        ini = _read(os.path.join(folder, "alembic.ini"))
+    env_py, *inis = config_files(versions_folder)
+    for path in inis:
+        ini = _read(path)
         match = _INI_URL.search(ini) if ini else None
         if match:
             scheme = re.split(r"[+:]", match["url"], maxsplit=1)[0].lower()
             if scheme in _SCHEMES:
                 return _SCHEMES[scheme]
-    env = _read(os.path.join(parent, "env.py"))
+    env = _read(env_py)
     found = {_SCHEMES[m["scheme"]] for m in _URL.finditer(env or "")}
     return found.pop() if len(found) == 1 else "postgres"
 

@@ -11,6 +11,12 @@ head of a file (dbmate's ``-- migrate:up`` marker, Prisma's ``migration_lock.tom
 parses SQL. A pre-commit hook runs it on every commit, so it is stdlib-only and opens a file
 only when the file's name leaves its layout open.
 
+What a discovery depended on is in `Discovery.reads`: every folder listed, every file
+opened or checked (size, readability), every path found missing or dangling, and every
+link among the listed entries (its target decides what the entry is). A caller that keeps
+the stat of each (`schemagate.replay`) knows that discovery would find the same while none of
+them changes: a folder's own stat changes whenever an entry is added, removed or renamed.
+
 Layouts are decided per directory from that directory's own entries (and, for Prisma, its
 parent's lock file). So a folder gives the same migrations whether it is walked from above,
 named itself, or reached through one of its files, as a pre-commit hook passes them. Within
@@ -71,6 +77,9 @@ class Discovery:
     migrations: list[MigrationSource] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    # The absolute paths whose stat, listing or content the finding depended on (above):
+    # how it was found, not what, so no part of comparing two discoveries.
+    reads: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
 
 def discover(paths: Sequence[str | os.PathLike[str]], *, cwd: Path | None = None,
@@ -142,6 +151,7 @@ class _Finder:
         self._sessions: dict[str, tuple[tuple[str, str], ...]] = {}  # Alembic's env.py SETs
         self._django: dict[Key, django.Entry] = {}
         self._django_labels: dict[str, str] = {}
+        self._reads: dict[str, None] = {}  # in the order met, each once
 
     def result(self) -> Discovery:
         # One file reached twice (by name and through its folder) is reported once.
@@ -150,6 +160,7 @@ class _Finder:
             migrations=migrations,
             errors=list(dict.fromkeys(self._problems.errors)),
             notices=list(dict.fromkeys(self._problems.notices)),
+            reads=tuple(self._reads),
         )
 
     # -- roots ---------------------------------------------------------------------------
@@ -160,6 +171,7 @@ class _Finder:
         groups: dict[str, _FileGroup] = {}
         for given in paths:
             path = os.path.abspath(os.path.join(self._cwd, os.fspath(given)))
+            self._read(path)
             try:
                 is_dir = stat.S_ISDIR(os.stat(path).st_mode)
             except FileNotFoundError:
@@ -229,13 +241,16 @@ class _Finder:
 
     def _list(self, path: str, keep: frozenset[str] = frozenset()) -> Folder | None:
         display = self._display(path)
+        self._read(path)
         try:
             info = os.stat(path)
             with os.scandir(path) as entries:
-                files, subdirs, broken = _sort_entries(entries, keep)
+                files, subdirs, broken, links = _sort_entries(entries, keep)
         except OSError as exc:
             self._problems.error(display, exc)
             return None
+        for link in links:
+            self._read(link)
         for name, text in self._virtual.get(path, {}).items():
             files.setdefault(name, Virtual(name, os.path.join(path, name), text))
         return Folder(path, display, (info.st_dev, info.st_ino), files, subdirs, broken)
@@ -294,12 +309,14 @@ class _Finder:
         the others (they are kept as context: folded, not reported)."""
         app_folder = os.path.dirname(d.path)
         if app_folder not in self._django_labels:
+            self._read(os.path.join(app_folder, django.APPS_FILE))
             self._django_labels[app_folder] = django.app_label(app_folder)
         label = self._django_labels[app_folder]
         for name in sorted(d.files):
             if not django.is_migration_name(name) or name in result.claimed:
                 continue
             key: Key = (d.identity, name, None)
+            self._read(d.files[name].path)
             try:
                 entry = django.read_entry(d.files[name].path, d.show(name), key, label)
             except OSError as exc:
@@ -334,6 +351,7 @@ class _Finder:
         for name in names:
             if not name.endswith(".py") or name in result.claimed:
                 continue
+            self._read(d.files[name].path)
             try:
                 head = alembic.read_revision_head(d.files[name].path)
             except OSError as exc:
@@ -350,6 +368,8 @@ class _Finder:
             dialect = self._alembic_dialect(d.path)
             if d.path not in self._sessions:
                 self._sessions[d.path] = alembic.alembic_session(d.path)
+                for path in alembic.config_files(d.path):
+                    self._read(path)
             found.append(alembic.found(d, name, head, dialect=dialect, context_only=context,
                                        session=self._sessions[d.path]))
         result.ordered.extend(found)
@@ -383,6 +403,8 @@ class _Finder:
         unit = prisma.plan(d, names, lambda: self._prisma_dialect(parent))
         if unit is None:
             unit = diesel.plan(d, names, self._problems)
+            if unit is not None and "metadata.toml" in d.files:  # its transaction setting
+                self._read(d.files["metadata.toml"].path)
         return unit
 
     def _by_content(
@@ -454,6 +476,7 @@ class _Finder:
         """
         entry = d.files[name]
         display = d.show(name)
+        self._read(entry.path)
         if heads is not None:
             empty = heads[name].empty
         else:
@@ -469,9 +492,9 @@ class _Finder:
             self._problems.notices.append(Notice(display, "empty migration file"))
         return Script(display, transaction)
 
-    @staticmethod
-    def _empty(d: Folder, name: str) -> bool:
+    def _empty(self, d: Folder, name: str) -> bool:
         """An empty file; an unreadable one is not, so that reading it reports why."""
+        self._read(d.files[name].path)
         try:
             return d.files[name].stat().st_size == 0
         except OSError:
@@ -481,6 +504,7 @@ class _Finder:
         entry = d.files[name]
         if isinstance(entry, Virtual):
             return dbmate.head_of(io.BytesIO(entry.text.encode("utf-8")))
+        self._read(entry.path)
         try:
             return dbmate.read_head(entry.path)
         except OSError as exc:
@@ -488,6 +512,7 @@ class _Finder:
             return None
 
     def _broken(self, d: Folder, entry: os.DirEntry[str]) -> None:
+        self._read(entry.path)
         try:
             os.stat(entry.path)
         except OSError as exc:  # a dangling symlink: the OS says why
@@ -499,10 +524,15 @@ class _Finder:
         """The dialect of Prisma's lock file in `folder`, or None when there is none."""
         if folder not in self._prisma_locks:
             path = os.path.join(folder, prisma.LOCK_FILE)
+            self._read(path)
             self._prisma_locks[folder] = prisma.read_lock(path, self._display(path), self._problems)
         return self._prisma_locks[folder]
 
     # -- bookkeeping ---------------------------------------------------------------------
+
+    def _read(self, path: str) -> None:
+        """Note a path discovery depends on (see `Discovery.reads`)."""
+        self._reads[path] = None
 
     def _add(self, found: Found) -> None:
         self._found.setdefault(found.key, found.source)
@@ -522,16 +552,21 @@ class _Finder:
 
 def _sort_entries(
     entries: Iterable[os.DirEntry[str]], keep: frozenset[str]
-) -> tuple[dict[str, Entry], list[os.DirEntry[str]], list[os.DirEntry[str]]]:
-    """Files, sub-folders to walk, and .sql names that are neither (dangling links, pipes)."""
+) -> tuple[dict[str, Entry], list[os.DirEntry[str]], list[os.DirEntry[str]], list[str]]:
+    """Files, sub-folders to walk, .sql names that are neither (dangling links, pipes), and
+    the paths of the links among them (what each is depends on its target, not on the
+    folder)."""
     files: dict[str, Entry] = {}
     subdirs: list[os.DirEntry[str]] = []
     broken: list[os.DirEntry[str]] = []
+    links: list[str] = []
     for entry in entries:
         name = entry.name
         # Hidden entries are tool state (.git, .venv) or editor debris (.#x.sql lock links).
         if name.startswith(".") and name not in keep:
             continue
+        if _is_link(entry):
+            links.append(entry.path)
         if _is_dir(entry):  # a folder named weird.sql/ is still a folder
             if name not in _SKIPPED_DIRS:
                 subdirs.append(entry)
@@ -539,7 +574,14 @@ def _sort_entries(
             files[name] = entry
         elif name.endswith(".sql"):
             broken.append(entry)
-    return files, subdirs, broken
+    return files, subdirs, broken, links
+
+
+def _is_link(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:  # cannot tell: kept as if it were one
+        return True
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:

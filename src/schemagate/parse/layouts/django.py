@@ -37,6 +37,8 @@ _MIGRATION_CLASS = re.compile(rb"^class\s+Migration\s*\(\s*[\w.]*Migration\s*\)\
                               re.MULTILINE)
 _LABEL = re.compile(r"^\s+label\s*=\s*['\"](?P<label>[^'\"]+)['\"]", re.MULTILINE)
 _SPECIAL = ("__first__", "__latest__")
+# Where an app may give the label Django knows it by (`app_label`).
+APPS_FILE = "apps.py"
 
 
 @dataclass
@@ -115,7 +117,7 @@ def _keys(value: ast.expr) -> list[tuple[str, str]]:
 def app_label(app_folder: str) -> str:
     """The label Django knows the app by: `label` in its `apps.py`, else the folder name."""
     try:
-        with open(os.path.join(app_folder, "apps.py"), "rb") as file:
+        with open(os.path.join(app_folder, APPS_FILE), "rb") as file:
             text = file.read(64 * 1024).decode("utf-8", errors="replace")
     except OSError:
         text = ""

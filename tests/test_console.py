@@ -1,0 +1,56 @@
+"""Writing a command's report (schemagate.console) without pathlib or tempfile: the same file,
+and the same failure, as pathlib's spelling of the path gives."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from schemagate.console import pathlike, write_output
+from schemagate.model.errors import SchemagateError
+
+ODD = ["x", "./x", "x/", "a//b", "a/./b", "/", "//", "///", "//x", "///x", "/x/", "a/..",
+       "..", ".", "./", "a/b/.", "a/b/../c", "~/x", ".hidden/", "a/b//", "////a//b/"]
+
+
+@pytest.mark.skipif(os.sep != "/", reason="POSIX spelling")
+@pytest.mark.parametrize("path", ODD)
+def test_a_path_is_spelled_as_pathlib_spells_it(path: str) -> None:
+    assert pathlike(path) == str(Path(path))
+    if Path(path).name:
+        assert (os.path.dirname(pathlike(path)) or ".") == str(Path(path).parent)
+        assert os.path.basename(pathlike(path)) == Path(path).name
+
+
+def test_a_trailing_slash_still_names_the_file(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_output(["{", "}\n"], "sub/out.json/")
+    assert (tmp_path / "sub" / "out.json").read_text() == "{}\n"
+    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["out.json"]  # no temporary left
+
+
+def test_text_and_its_utf8_bytes_write_the_same_file(tmp_path: Path) -> None:
+    text = "naïve — ✓\n"
+    write_output([text], str(tmp_path / "a"))
+    write_output(text.encode("utf-8"), str(tmp_path / "b"))
+    assert (tmp_path / "a").read_bytes() == (tmp_path / "b").read_bytes()
+    assert (tmp_path / "a").stat().st_mode == (tmp_path / "b").stat().st_mode
+
+
+def test_bytes_reach_standard_output_as_text_would(capfdbinary: pytest.CaptureFixture[bytes]
+                                                   ) -> None:
+    sys.stdout.write("one\n")
+    write_output("two ✓\n".encode(), None)
+    write_output(["three\n"], "-")
+    assert capfdbinary.readouterr().out == "one\ntwo ✓\nthree\n".encode()
+
+
+def test_a_report_that_cannot_be_written_is_one_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    # A file where its folder should be: making the folder fails, as Path.mkdir fails.
+    with pytest.raises(SchemagateError, match=r"^cannot write .*/file/out\.json: File exists$"):
+        write_output(["x"], str(tmp_path / "file" / "out.json"))
