@@ -299,7 +299,7 @@ class _Runner:
                     task = waiting.popleft()
                     pool = self._pool()
                     try:
-                        running[pool.submit(self.work, task)] = (task, pool)
+                        running[_submit(pool, self.work, task)] = (task, pool)
                     except BrokenProcessPool:
                         self._drop_pool(pool)
                         again.append(task)
@@ -347,7 +347,7 @@ class _Runner:
         workers, self.workers = self.workers, 1
         pool = self._pool()
         try:
-            return pool.submit(self.work, task).result()
+            return _submit(pool, self.work, task).result()
         except BrokenProcessPool:
             return _broken(task)
         finally:
@@ -395,6 +395,23 @@ class _Runner:
             _terminate(executor)
 
 
+def _submit(pool: ProcessPoolExecutor, work: Callable[[Task], Piece], task: Task
+            ) -> Future[Piece]:
+    """Submit a task with Ctrl-C held back while the pool may fork its workers: a child
+    interrupted before its initializer ignores the signal prints a traceback from Python's
+    after-fork hooks. The children inherit the mask and ignore the signal from then on; a
+    Ctrl-C that came meanwhile reaches this process as the mask is lifted, and is not lost."""
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):
+        return pool.submit(work, task)
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        return pool.submit(work, task)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def _start_method() -> str:
     """Fork only a process that runs no other thread (a thread may hold a lock the child
     would inherit held, and never released); fresh interpreters otherwise."""
@@ -407,6 +424,7 @@ def _terminate(executor: ProcessPoolExecutor) -> None:
     # The executor has no public way to stop workers in the middle of a task (Python 3.14
     # adds `terminate_workers`): its processes are terminated, then the executor is shut.
     processes: dict[int, Any] = dict(getattr(executor, "_processes", None) or {})
+    manager = getattr(executor, "_executor_manager_thread", None)  # shutdown forgets it
     executor.shutdown(wait=False, cancel_futures=True)
     for process in processes.values():
         if process.is_alive():
@@ -416,6 +434,11 @@ def _terminate(executor: ProcessPoolExecutor) -> None:
         if process.is_alive():
             process.kill()
             process.join()
+    # Its manager thread closes its wake-up pipe as it ends; at exit, concurrent.futures
+    # wakes every manager thread it knows of, and one still closing that pipe makes that
+    # write fail with a traceback ("Bad file descriptor") after a Ctrl-C. Wait for it here.
+    if manager is not None:
+        manager.join(timeout=5)
 
 
 def _start_worker(gc_enabled: bool, parent: int) -> None:
