@@ -17,13 +17,13 @@ defaults. ``definition`` texts are PostgreSQL's own deparsed forms (``pg_get_ind
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, Self, TypeVar
 
 from schemagate.model.names import QName
 from schemagate.model.ops import ConstraintKind, Expr
-from schemagate.model.pickling import pickle_by_fields
+from schemagate.model.pickling import Packed, PackedValues, pack, pickle_by_fields
 from schemagate.model.types import TypeRef
 
 K = TypeVar("K")
@@ -307,11 +307,22 @@ class _KeyedStore(dict[QName, V]):
             new.changed = set(self.changed)
         return new
 
-    def __reduce__(self) -> tuple[type[Self], tuple[dict[QName, V]]]:
-        # Pickled (the fold cache) as its entries: the secondary map is rebuilt from them,
-        # as pickle's own dict restore would fill the entries before the map exists. What
-        # `changed` records is a run's own business and is not kept.
-        return type(self), (dict(self),)
+    # The class a pickled store is read back as: one whose entries stay packed until read.
+    packed_type: type[_KeyedStore[Any]]
+
+    def __reduce__(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        # Pickled (the fold cache) as its keys, each entry pickled on its own, and the
+        # secondary map as it is: read back, an entry is unpickled when it is first read
+        # (`PackedValues`), and nothing has to be read to rebuild the map. What `changed`
+        # records is a run's own business and is not kept.
+        return _unpickle_store, (self.packed_type, tuple(dict.keys(self)),
+                                 tuple(map(pack, dict.values(self))), self._map())
+
+    def _map(self) -> Any:
+        raise NotImplementedError
+
+    def _set_map(self, state: Any) -> None:
+        raise NotImplementedError
 
     def _copy_map(self, source: Self) -> None:
         raise NotImplementedError
@@ -370,27 +381,47 @@ class TableStore(_KeyedStore[Table]):
 
     def __init__(self, items: Mapping[QName, Table] | None = None) -> None:
         self._referenced_by: dict[QName, set[QName]] = {}
+        # The tables holding a foreign key each migration created (``created_in``).
+        self._foreign_keys_from: dict[str, set[QName]] = {}
         super().__init__(items)
 
-    @staticmethod
-    def _targets(table: Table) -> set[QName]:
-        return {c.ref_table for c in table.constraints
-                if c.kind == "foreign" and c.ref_table is not None}
+    def _map(self) -> Any:
+        return self._referenced_by, self._foreign_keys_from
+
+    def _set_map(self, state: Any) -> None:
+        self._referenced_by, self._foreign_keys_from = state
 
     def _copy_map(self, source: TableStore) -> None:
         self._referenced_by = {k: set(v) for k, v in source._referenced_by.items()}
+        self._foreign_keys_from = {k: set(v) for k, v in source._foreign_keys_from.items()}
 
     def _added(self, key: QName, value: Table) -> None:
-        for target in self._targets(value):
-            self._referenced_by.setdefault(target, set()).add(key)
+        for c in value.constraints:
+            if c.kind == "foreign":
+                if c.ref_table is not None:
+                    self._referenced_by.setdefault(c.ref_table, set()).add(key)
+                if c.created_in is not None:
+                    self._foreign_keys_from.setdefault(c.created_in, set()).add(key)
 
     def _removed(self, key: QName, value: Table) -> None:
-        for target in self._targets(value):
-            self._referenced_by.get(target, set()).discard(key)
+        for c in value.constraints:
+            if c.kind == "foreign":
+                if c.ref_table is not None:
+                    self._referenced_by.get(c.ref_table, set()).discard(key)
+                if c.created_in is not None:
+                    self._foreign_keys_from.get(c.created_in, set()).discard(key)
 
     def referencing(self, table: QName) -> list[QName]:
         """Names of the tables with a foreign key to the table, in a stable order."""
         return sorted(self._referenced_by.get(table, ()), key=str)
+
+    def with_foreign_keys_from(self, migrations: Iterable[str]) -> list[QName]:
+        """Names of the tables that hold a foreign key one of the migrations created, in
+        the store's order: a judgement of those keys reads only these tables."""
+        found: set[QName] = set()
+        for name in migrations:
+            found |= self._foreign_keys_from.get(name, set())
+        return [key for key in self if key in found] if found else []
 
 
 class IndexStore(_KeyedStore[Index]):
@@ -403,6 +434,12 @@ class IndexStore(_KeyedStore[Index]):
     def __init__(self, items: Mapping[QName, Index] | None = None) -> None:
         self._by_table: dict[QName, set[QName]] = {}
         super().__init__(items)
+
+    def _map(self) -> Any:
+        return self._by_table
+
+    def _set_map(self, state: Any) -> None:
+        self._by_table = state
 
     def _copy_map(self, source: IndexStore) -> None:
         self._by_table = {k: set(v) for k, v in source._by_table.items()}
@@ -418,6 +455,31 @@ class IndexStore(_KeyedStore[Index]):
 
     def on(self, table: QName) -> list[Index]:
         return [self[k] for k in self.keys_on(table)]
+
+    def tables(self) -> list[QName]:
+        """The tables that have indexes (found without reading an index)."""
+        return [table for table, keys in self._by_table.items() if keys]
+
+
+class _PackedTables(TableStore, PackedValues[QName, Table]):
+    """A `TableStore` read back from a pickle: each table unpickled when first read."""
+
+
+class _PackedIndexes(IndexStore, PackedValues[QName, Index]):
+    """An `IndexStore` read back from a pickle: each index unpickled when first read."""
+
+
+TableStore.packed_type = _PackedTables
+IndexStore.packed_type = _PackedIndexes
+
+
+def _unpickle_store(cls: type[_KeyedStore[Any]], keys: tuple[QName, ...],
+                    data: tuple[bytes, ...], state: Any) -> _KeyedStore[Any]:
+    """A store read back from its pickle (`_KeyedStore.__reduce__`), its entries packed."""
+    new = cls.__new__(cls)
+    dict.update(new, zip(keys, map(Packed, data), strict=True))
+    new._set_map(state)
+    return new
 
 
 @dataclass
