@@ -77,6 +77,10 @@ def found(
 def _markers(data: bytes) -> dict[bytes, bytes]:
     """The options of the first `-- migrate:up` and `-- migrate:down` lines."""
     markers: dict[bytes, bytes] = {}
+    if b"migrate:" not in data:
+        # Most files are not dbmate's: a substring search is a memchr, where the pattern
+        # (no literal prefix, with its optional byte-order mark) is tried at every byte.
+        return markers
     for match in _MARKER.finditer(data):
         markers.setdefault(match[1], match[2])
     return markers
