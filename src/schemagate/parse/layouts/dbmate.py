@@ -27,6 +27,7 @@ class Head(NamedTuple):
     empty: bool
     up: TransactionMode | None = None  # None: not a dbmate file
     down: TransactionMode | None = None  # None: no down section
+    data: bytes | None = None  # the whole file, when it was shorter than the head read
 
 
 def read_head(path: str) -> Head:
@@ -44,7 +45,7 @@ def head_of(file: BinaryIO) -> Head:
     markers = _markers(head)
     up = markers.get(b"up")
     if up is None:
-        return Head(empty=not raw)
+        return Head(empty=not raw, data=None if more else raw)
     down = markers.get(b"down")
     if down is None and more:
         down = _find_down_marker(file, len(head))
@@ -52,6 +53,7 @@ def head_of(file: BinaryIO) -> Head:
         empty=False,
         up=_section_mode(up),
         down=None if down is None else _section_mode(down),
+        data=None if more else raw,
     )
 
 

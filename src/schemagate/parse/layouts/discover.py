@@ -64,6 +64,11 @@ __all__ = ["Discovery", "discover"]
 _SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "venv"})
 
 
+# How many bytes of the files read whole to tell their layout are kept for the caller
+# (`Discovery.contents`): the plain files of a long history, not a few large ones.
+CONTENTS_LIMIT = 16 * 1024 * 1024
+
+
 @dataclass
 class Discovery:
     """What `discover` found: migrations in order, and what went wrong or is worth saying."""
@@ -71,6 +76,10 @@ class Discovery:
     migrations: list[MigrationSource] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    # The bytes of the files read whole to tell their layout (plain and dbmate files shorter
+    # than the head read), by the path their script reports, up to `CONTENTS_LIMIT` in all:
+    # what keys a file by its bytes (the result cache) need not read it a second time.
+    contents: dict[str, bytes] = field(default_factory=dict)
 
 
 def discover(paths: Sequence[str | os.PathLike[str]], *, cwd: Path | None = None,
@@ -142,6 +151,8 @@ class _Finder:
         self._sessions: dict[str, tuple[tuple[str, str], ...]] = {}  # Alembic's env.py SETs
         self._django: dict[Key, django.Entry] = {}
         self._django_labels: dict[str, str] = {}
+        self._contents: dict[str, bytes] = {}
+        self._contents_size = 0
 
     def result(self) -> Discovery:
         # One file reached twice (by name and through its folder) is reported once.
@@ -150,6 +161,7 @@ class _Finder:
             migrations=migrations,
             errors=list(dict.fromkeys(self._problems.errors)),
             notices=list(dict.fromkeys(self._problems.notices)),
+            contents=self._contents,
         )
 
     # -- roots ---------------------------------------------------------------------------
@@ -482,10 +494,14 @@ class _Finder:
         if isinstance(entry, Virtual):
             return dbmate.head_of(io.BytesIO(entry.text.encode("utf-8")))
         try:
-            return dbmate.read_head(entry.path)
+            head = dbmate.read_head(entry.path)
         except OSError as exc:
             self._problems.error(d.show(name), exc)
             return None
+        if head.data is not None and self._contents_size + len(head.data) <= CONTENTS_LIMIT:
+            self._contents[d.show(name)] = head.data
+            self._contents_size += len(head.data)
+        return head
 
     def _broken(self, d: Folder, entry: os.DirEntry[str]) -> None:
         try:
