@@ -221,7 +221,8 @@ class _Engine:
                 # A hit points into the migration whose digest it comes from (`Rule.collect`):
                 # only the reported migrations' digests can give a hit that is reported, and
                 # a state read back from the fold cache unpickles no other.
-                digests = {name: digests[name] for name in digests if name in self.report}
+                digests = {name: digests[name] for name in sorted(self.report)
+                           if name in digests}
             for hit in r.check(digests, state.catalog, self.settings):
                 source = by_path.get(hit.span.path) if hit.span is not None else None
                 if source is None or hit.span is None or not source_applies(r, source) or (

@@ -80,7 +80,12 @@ def code_fingerprint(packages: tuple[str, ...] = _SOURCE_PACKAGES) -> bytes:
 
     The version alone is not enough: a development checkout changes the IR without changing
     the version, and an entry pickled from an older class would load into the new one.
+    Worked out once per process and set of packages (a run opens three stores): the code
+    that runs is the code this process started with.
     """
+    known = _fingerprints.get(packages)
+    if known is not None:
+        return known
     h = blake2b(f"schemagate {__version__} cache format {FORMAT}".encode())
     package = Path(__file__).resolve().parent.parent
     for name in packages:
@@ -95,7 +100,11 @@ def code_fingerprint(packages: tuple[str, ...] = _SOURCE_PACKAGES) -> bytes:
         origin = spec.origin if spec and spec.origin else ""
         mtime = os.stat(origin).st_mtime_ns if origin else 0
         h.update(f"{parser} {origin} {mtime}\0".encode())
-    return h.digest()
+    _fingerprints[packages] = digest = h.digest()
+    return digest
+
+
+_fingerprints: dict[tuple[str, ...], bytes] = {}
 
 
 def _secret(root: Path) -> bytes | None:
@@ -119,6 +128,8 @@ def _secret(root: Path) -> bytes | None:
         return None
 
 
+# How far past its limit a cache folder may grow before a run lists it (`ParseCache.prune`).
+PRUNE_SHARE = 1 / 64
 # The largest source file whose parse is cached (see `ParseCache.admits`).
 MAX_ENTRY_SOURCE_BYTES = 2 * 1024 * 1024
 
@@ -133,6 +144,8 @@ class ParseCache:
         self.salt = salt
         self.limit_bytes = limit_bytes
         self.written = 0
+        self.written_bytes = 0
+        self._last_key = ""
 
     def admits(self, text: SourceText) -> bool:
         """Whether a parse of ``text`` is worth keeping. A generated multi-megabyte file is
@@ -175,10 +188,21 @@ class ParseCache:
         except OSError:
             return
         self.written += 1
+        self.written_bytes += _MAC_SIZE + len(payload)
+        self._last_key = key
 
     def prune(self) -> None:
-        """Delete the oldest entries while the folder is over its limit (after writing only)."""
+        """Delete the oldest entries while the folder is over its limit (after writing only).
+
+        Listing the folder costs as much as a warm run's other cache reads when it holds a
+        long history's entries and the run wrote one (the file being edited), so a run
+        looks with a chance of its share of `PRUNE_SHARE` of the limit: the folder then
+        outgrows its limit by about that share between looks. The chance is drawn from the
+        key last written, a hash: the same inputs prune alike.
+        """
         if not self.written:
+            return
+        if self.written_bytes < self.limit_bytes * PRUNE_SHARE * _coin(self._last_key):
             return
         entries = []
         total = 0
@@ -208,6 +232,14 @@ class ParseCache:
 
     def _mac(self, payload: bytes) -> bytes:
         return blake2b(payload, key=self.secret, digest_size=_MAC_SIZE).digest()
+
+
+def _coin(key: str) -> float:
+    """A number in [0, 1) drawn from a key (a hex digest); 0 for another key."""
+    try:
+        return int(key[:8], 16) / 16 ** 8
+    except ValueError:
+        return 0.0
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
