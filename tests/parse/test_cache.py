@@ -217,3 +217,15 @@ def test_a_run_that_wrote_little_lists_the_folder_only_by_a_chance_that_small(
     big.prune()
     assert listed == [1, 1]
 
+
+def test_a_large_entry_is_signed_and_checked_like_a_small_one(tmp_path: Path,
+                                                              home: Path) -> None:
+    cache = cache_in(tmp_path)
+    value = [f"row {i}" for i in range(200_000)]  # a pickle of more than 1 MB
+    cache.put("k" * 40, value)
+    entry = cache.folder / ("k" * 40)
+    assert entry.stat().st_size > 1024 * 1024
+    assert cache_in(tmp_path).get("k" * 40) == value
+    data = entry.read_bytes()
+    entry.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    assert cache_in(tmp_path).get("k" * 40) is None

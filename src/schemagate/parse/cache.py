@@ -8,11 +8,12 @@ schemagate version and `FORMAT`. Change any of them and the key changes: nothing
 invalidated, old entries just stop being read and are pruned.
 
 The entries are pickles, and a pickle runs code when it is loaded, so each one carries a
-keyed hash (blake2b) under a secret that lives in the user's own cache folder: an entry a
-repository ships in a ``cache-dir`` it configures, or that anyone else wrote, fails the
-check and is a miss. Writes go to a temporary file that is then renamed over the entry, so
-a concurrent run sees a whole entry or none. Any entry that cannot be read, checked or
-unpickled is a miss, never an error; a cache folder that cannot be written is no cache.
+keyed hash (blake2b; HMAC-SHA256 for a large one) under a secret that lives in the user's
+own cache folder: an entry a repository ships in a ``cache-dir`` it configures, or that
+anyone else wrote, fails the check and is a miss. Writes go to a temporary file that is
+then renamed over the entry, so a concurrent run sees a whole entry or none. Any entry that
+cannot be read, checked or unpickled is a miss, never an error; a cache folder that cannot
+be written is no cache.
 """
 
 from __future__ import annotations
@@ -231,7 +232,26 @@ class ParseCache:
             total -= size
 
     def _mac(self, payload: bytes) -> bytes:
+        if len(payload) >= _LARGE_PAYLOAD:
+            return _hmac_sha256(self.secret, payload)
         return blake2b(payload, key=self.secret, digest_size=_MAC_SIZE).digest()
+
+
+# From this size an entry (the fold cache's states, megabytes for a long history) is signed
+# with HMAC-SHA256, which OpenSSL computes with the CPU's SHA instructions where it has
+# them: 3.9 ms against blake2b's 11.6 ms for a 6.7 MB state here. Smaller entries keep
+# blake2b, which needs no OpenSSL loaded (about as much work as signing 1 MB).
+_LARGE_PAYLOAD = 1024 * 1024
+
+
+def _hmac_sha256(key: bytes, payload: bytes) -> bytes:
+    try:
+        from _hashlib import hmac_digest  # OpenSSL's one-shot HMAC, as `hmac.digest` uses
+    except ImportError:  # a Python built without OpenSSL
+        import hmac
+
+        return hmac.digest(key, payload, "sha256")
+    return hmac_digest(key, payload, "sha256")
 
 
 def _coin(key: str) -> float:
