@@ -69,9 +69,11 @@ def write_output(text: str | Iterable[str], output: str | None) -> None:
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask()
-        import tempfile  # only for a report written to a file: start-up pays for no more
-
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        # A new file beside the target, as `tempfile.mkstemp` makes one: importing tempfile
+        # (random, shutil and its compressors) cost a warm pre-commit run more than this.
+        tmp = str(target.parent / f".{target.name}.{os.getpid()}-{os.urandom(6).hex()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                     0o600)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.writelines(pieces)
