@@ -31,6 +31,7 @@ from schemagate.model.findings import InputError, Notice
 from schemagate.model.migration import MigrationSource
 from schemagate.model.settings import Settings
 from schemagate.parse.cache import ParseCache, open_store
+from schemagate.parse.layouts.listing import read_start
 
 if TYPE_CHECKING:
     from schemagate.model.catalog import Catalog
@@ -111,8 +112,7 @@ def source_digest(source: MigrationSource, overrides: Mapping[str, str],
         data = contents.get(script.path) if contents else None
         if data is None:
             try:
-                with open(script.path, "rb") as file:
-                    data = file.read()
+                data = read_start(script.path)
             except OSError as exc:  # unreadable now: keyed by why, so a fix changes the key
                 h.update(f"\2{type(exc).__name__}".encode())
                 continue

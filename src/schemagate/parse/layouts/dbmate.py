@@ -12,11 +12,18 @@ says `transaction:false` ("autocommit").
 
 from __future__ import annotations
 
+import io
 import re
 from typing import BinaryIO, NamedTuple
 
 from schemagate.model.migration import MigrationSource, Script, TransactionMode
-from schemagate.parse.layouts.listing import HEAD_BYTES, Folder, Found, leading_digits
+from schemagate.parse.layouts.listing import (
+    HEAD_BYTES,
+    Folder,
+    Found,
+    leading_digits,
+    read_start,
+)
 
 _MARKER = re.compile(rb"^(?:\xef\xbb\xbf)?--[ \t]*migrate:(up|down)\b(.*)$", re.MULTILINE)
 
@@ -32,6 +39,9 @@ class Head(NamedTuple):
 
 def read_head(path: str) -> Head:
     """Whether the file is empty, and its dbmate sections if it has a `-- migrate:up` line."""
+    raw = read_start(path, HEAD_BYTES)
+    if len(raw) < HEAD_BYTES:  # the whole file, as most are
+        return head_of(io.BytesIO(raw))
     with open(path, "rb") as file:
         return head_of(file)
 
