@@ -1,3 +1,3 @@
-from schemagate.cli import main
+from schemagate.cli import run
 
-main()
+run()
