@@ -37,7 +37,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -261,7 +261,8 @@ class _Runner:
                     task = waiting.popleft()
                     pool = self._pool()
                     try:
-                        running[pool.submit(self.work, task)] = (task, pool)
+                        with _ctrl_c_held():  # the pool starts its workers here
+                            running[pool.submit(self.work, task)] = (task, pool)
                     except BrokenProcessPool:
                         self._drop_pool(pool)
                         again.append(task)
@@ -380,6 +381,24 @@ def _terminate(executor: ProcessPoolExecutor) -> None:
             process.join()
 
 
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """SIGINT blocked in this thread while workers start, and delivered after: a worker
+    starts with it blocked (a fork, and an exec, keep the mask) and ignores it before it
+    lets it through (`_start_worker`). Else a Ctrl-C in the moment after a fork interrupts
+    the child's at-fork handlers (logging's), which print a traceback."""
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def _start_worker(gc_enabled: bool, parent: int) -> None:
     """A worker ignores Ctrl-C (the main process stops it), dies with the main process, and
     collects cycles only if the main process does (the CLI turns the collector off: a lint
@@ -388,6 +407,8 @@ def _start_worker(gc_enabled: bool, parent: int) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # started with it blocked (`_ctrl_c_held`)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _die_with(parent)
     if not gc_enabled:
         gc.disable()
