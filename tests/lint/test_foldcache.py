@@ -339,3 +339,22 @@ def test_a_run_resumed_before_the_newest_migration_reads_only_the_tables_it_touc
     read = {key.name for key, value in dict.items(tables)
             if type(value) is not Packed or value.read}
     assert read == {"t3", "t19", "t20"}  # t20's foreign key reads the table it references
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_a_new_migration_after_a_commit_resumes_from_the_last_pre_commit_runs_state(
+        tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The run on 0006 kept states keyed with 0006 reported; the state before 0006 does not
+    # depend on it and serves the run on 0007, which reports 0007 only.
+    folder = committed(tmp_path / "h", SCHEMA)
+    monkeypatch.chdir(folder)
+    append(folder / "0006_e.up.sql", EDITS["fk"])
+    lint_output(".", "json", "--changed-since", "HEAD")
+    git(folder, "commit", "-qam", "0006")
+    (folder / "0007_f.up.sql").write_text(EDITS["late"])
+    (folder / "0007_f.down.sql").write_text("DROP INDEX a_extra;\n")
+    _, folds = run_changed(folder)
+    assert list(folds.resumed.values()) == [5]
+    expected = lint_output(".", "json", "--no-cache", "--changed-since", "HEAD")
+    assert lint_output(".", "json", "--changed-since", "HEAD") == expected
+    assert '"0007_f"' in expected and '"0006_e"' not in expected
