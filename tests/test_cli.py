@@ -279,3 +279,24 @@ def test_a_signal_surfacing_wrapped_in_another_error_still_exits_130(monkeypatch
     monkeypatch.setattr("schemagate.lint.run.run_lint", interrupted)
     result = CliRunner().invoke(main, ["lint", "examples/dbmate"])
     assert result.exit_code == 130 and "internal error" not in result.output
+
+
+@pytest.mark.parametrize(("extra", "code"), [((), 0), (("--fail-on", "warning"), 1)])
+def test_the_program_flushes_its_report_and_exit_code_when_it_leaves_after_a_lint(
+        tmp_path: Path, extra: tuple[str, ...], code: int) -> None:
+    # `schemagate.cli.run` ends a lint with os._exit: nothing written may be lost.
+    sql = tmp_path / "0001_ix.sql"
+    sql.write_text("CREATE INDEX users_plan ON users (plan);\n", encoding="utf-8")
+    command = [sys.executable, "-m", "schemagate", "lint", str(sql), "--format", "json",
+               "--no-cache", *extra]
+    to_stdout = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert to_stdout.returncode == code, to_stdout.stderr
+    report = json.loads(to_stdout.stdout)
+    assert "create-index-non-concurrently" in [f["rule"] for f in report["findings"]]
+    to_file = subprocess.run([*command, "-o", str(tmp_path / "out.json")],
+                             capture_output=True, text=True, timeout=120)
+    assert to_file.returncode == code and to_file.stdout == ""
+    assert json.loads((tmp_path / "out.json").read_text(encoding="utf-8")) == report
+    bad = subprocess.run([sys.executable, "-m", "schemagate", "lint", "--format", "nope"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "nope" in bad.stderr

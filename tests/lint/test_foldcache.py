@@ -3,6 +3,7 @@ from scratch prints, and starts after the last migration that did not change."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -217,3 +218,143 @@ def test_a_state_saved_by_other_code_is_not_resumed_from(tmp_path: Path, home: P
     monkeypatch.setattr(foldcache, "open_store", other_code)
     _, folds = run(folder)
     assert folds.resumed == {}
+
+
+# --- --changed-since: a run that resumes near the end and reads little of the state -------
+
+SCHEMA = {
+    "0001_a": ("CREATE TABLE a (id bigint PRIMARY KEY, name text);\n", "DROP TABLE a;\n"),
+    "0002_b": ("CREATE TABLE b (id bigint PRIMARY KEY, a_id bigint);\n", "DROP TABLE b;\n"),
+    "0003_v": ("CREATE VIEW a_names AS SELECT id, name FROM a;\n", "DROP VIEW a_names;\n"),
+    "0004_c": ("CREATE TABLE c (id bigint PRIMARY KEY, b_id bigint);\n"
+               "CREATE INDEX c_b ON c (b_id);\n", "DROP TABLE c;\n"),
+    "0005_d": ("CREATE TABLE d (id bigint PRIMARY KEY);\n", "DROP TABLE d;\n"),
+    "0006_e": ("ALTER TABLE d ADD COLUMN note text;\n", "ALTER TABLE d DROP COLUMN note;\n"),
+}
+# What the newest migration's up path is edited to add, each reading the state differently.
+EDITS = {
+    # a table no migration touched since the first
+    "late": "ALTER TABLE a ADD COLUMN extra int NOT NULL;\nCREATE INDEX a_extra ON a (extra);\n",
+    "drop": "DROP TABLE a;\n",  # a table that a view reads
+    "rename": "ALTER TABLE a RENAME TO a2;\nALTER TABLE d ADD COLUMN a_id bigint REFERENCES a2;\n",
+    "view": "ALTER TABLE a DROP COLUMN name;\n",  # a column that a view reads
+    "fk": "ALTER TABLE c ADD CONSTRAINT c_b_fk FOREIGN KEY (b_id) REFERENCES b;\n"
+          "ALTER TABLE d ADD COLUMN b_id bigint REFERENCES b (id);\n",
+}
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com",
+                    "-c", "commit.gpgsign=false", *args], cwd=repo, check=True,
+                   capture_output=True)
+
+
+def committed(folder: Path, files: dict[str, tuple[str, str]]) -> Path:
+    """golang-migrate files, committed to a new git repository."""
+    folder.mkdir()
+    for name, (up, down) in files.items():
+        (folder / f"{name}.up.sql").write_text(up)
+        (folder / f"{name}.down.sql").write_text(down)
+    git(folder, "init", "-q")
+    git(folder, "add", ".")
+    git(folder, "commit", "-qm", "history")
+    return folder
+
+
+def run_changed(folder: Path) -> tuple[LintResult, FoldCache]:
+    """`run` in the current folder, ``folder``, as `lint . --changed-since HEAD` runs: only
+    the migrations changed since git's HEAD are reported."""
+    from schemagate.parse.changes import changed_files, report_names
+
+    settings = Settings()
+    found = discover(["."])
+    report = report_names(found.migrations, changed_files("HEAD", folder))
+    loaded = defer_migrations(found.migrations)
+    folds = open_fold_cache(settings, loaded, report)
+    assert folds is not None
+    result = lint(loaded.migrations, settings, report=report, checkpoints=folds)
+    return result, folds
+
+
+def append(path: Path, text: str) -> None:
+    path.write_text(path.read_text() + text)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+@pytest.mark.parametrize("edit", EDITS)
+def test_the_newest_migration_edited_again_prints_what_a_run_from_scratch_prints(
+        tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch, edit: str) -> None:
+    # The pre-commit case: the state before the newest migration is read back, only the
+    # tables the migration touches are unpickled, and the findings are a cold run's.
+    folder = committed(tmp_path / "h", SCHEMA)
+    monkeypatch.chdir(folder)
+    newest = folder / "0006_e.up.sql"
+    append(newest, EDITS[edit])
+    lint_output(".", "json", "--changed-since", "HEAD")  # keeps the states of this report
+    append(newest, "-- edited again\n")
+    _, folds = run_changed(folder)
+    assert list(folds.resumed.values()) == [5]
+    for fmt in ("json", "text"):
+        expected = lint_output(".", fmt, "--no-cache", "--changed-since", "HEAD")
+        assert lint_output(".", fmt, "--changed-since", "HEAD") == expected
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_a_foreign_key_reported_before_the_state_resumed_from_is_still_judged(
+        tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `fk-without-index` reads only the tables holding keys that the reported migrations
+    # made: one made by an older changed migration lies in the state read back, unread.
+    folder = committed(tmp_path / "h", SCHEMA)
+    monkeypatch.chdir(folder)
+    append(folder / "0002_b.up.sql", "ALTER TABLE b ADD FOREIGN KEY (a_id) REFERENCES a;\n")
+    append(folder / "0006_e.up.sql", "CREATE INDEX d_note ON d (note);\n")
+    lint_output(".", "json", "--changed-since", "HEAD")
+    append(folder / "0006_e.up.sql", "-- edited again\n")
+    result, folds = run_changed(folder)
+    assert list(folds.resumed.values()) == [5]
+    assert [f.migration for f in result.active if f.rule == "fk-without-index"] == ["0002_b"]
+    expected = lint_output(".", "json", "--no-cache", "--changed-since", "HEAD")
+    assert lint_output(".", "json", "--changed-since", "HEAD") == expected
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_a_run_resumed_before_the_newest_migration_reads_only_the_tables_it_touches(
+        tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from schemagate.model.pickling import Packed
+
+    files = {f"{i:04d}_t{i}": (f"CREATE TABLE t{i} (id bigint PRIMARY KEY, "
+                               f"parent_id bigint REFERENCES t{max(i - 1, 1)});\n"
+                               f"CREATE INDEX t{i}_parent ON t{i} (parent_id);\n",
+                               f"DROP TABLE t{i};\n") for i in range(1, 21)}
+    folder = committed(tmp_path / "h", files)
+    monkeypatch.chdir(folder)
+    newest = folder / "0020_t20.up.sql"
+    append(newest, "ALTER TABLE t3 ADD COLUMN note text;\n")
+    lint_output(".", "json", "--changed-since", "HEAD")
+    append(newest, "-- edited again\n")
+    result, folds = run_changed(folder)
+    assert list(folds.resumed.values()) == [19]
+    [catalog] = result.catalogs.values()
+    tables = catalog.tables
+    read = {key.name for key, value in dict.items(tables)
+            if type(value) is not Packed or value.read}
+    assert read == {"t3", "t19", "t20"}  # t20's foreign key reads the table it references
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_a_new_migration_after_a_commit_resumes_from_the_last_pre_commit_runs_state(
+        tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The run on 0006 kept states keyed with 0006 reported; the state before 0006 does not
+    # depend on it and serves the run on 0007, which reports 0007 only.
+    folder = committed(tmp_path / "h", SCHEMA)
+    monkeypatch.chdir(folder)
+    append(folder / "0006_e.up.sql", EDITS["fk"])
+    lint_output(".", "json", "--changed-since", "HEAD")
+    git(folder, "commit", "-qam", "0006")
+    (folder / "0007_f.up.sql").write_text(EDITS["late"])
+    (folder / "0007_f.down.sql").write_text("DROP INDEX a_extra;\n")
+    _, folds = run_changed(folder)
+    assert list(folds.resumed.values()) == [5]
+    expected = lint_output(".", "json", "--no-cache", "--changed-since", "HEAD")
+    assert lint_output(".", "json", "--changed-since", "HEAD") == expected
+    assert '"0007_f"' in expected and '"0006_e"' not in expected

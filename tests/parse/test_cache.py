@@ -193,3 +193,39 @@ def test_two_concurrent_runs_on_one_cache_both_succeed_with_the_same_output(
                               text=True, timeout=120)
     assert codes == [uncached.returncode] * 2
     assert outputs == [uncached.stdout] * 2
+
+
+def test_a_run_that_wrote_little_lists_the_folder_only_by_a_chance_that_small(
+        tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import schemagate.parse.cache as parse_cache
+
+    cache = cache_in(tmp_path)
+    cache.limit_bytes = 64 * 1000  # a look is due for every 1,000 bytes written
+    listed: list[int] = []
+    real_scandir = os.scandir
+    monkeypatch.setattr(parse_cache.os, "scandir",
+                        lambda path: listed.append(1) or real_scandir(path))
+    cache.put("ffffffff" + "0" * 32, "x" * 100)  # a high draw: 132 bytes are not enough
+    cache.prune()
+    assert listed == []
+    cache.put("00000000" + "0" * 32, "x" * 100)  # a low one is
+    cache.prune()
+    assert listed == [1]
+    big = cache_in(tmp_path)
+    big.limit_bytes = 64 * 1000
+    big.put("ffffffff" + "1" * 32, "x" * 2000)  # more than its share: always
+    big.prune()
+    assert listed == [1, 1]
+
+
+def test_a_large_entry_is_signed_and_checked_like_a_small_one(tmp_path: Path,
+                                                              home: Path) -> None:
+    cache = cache_in(tmp_path)
+    value = [f"row {i}" for i in range(200_000)]  # a pickle of more than 1 MB
+    cache.put("k" * 40, value)
+    entry = cache.folder / ("k" * 40)
+    assert entry.stat().st_size > 1024 * 1024
+    assert cache_in(tmp_path).get("k" * 40) == value
+    data = entry.read_bytes()
+    entry.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    assert cache_in(tmp_path).get("k" * 40) is None

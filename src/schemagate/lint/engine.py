@@ -36,6 +36,7 @@ from schemagate.model.migration import (
     rollback_units,
 )
 from schemagate.model.names import QName
+from schemagate.model.pickling import PackedValues
 from schemagate.model.settings import Settings
 from schemagate.model.span import Span
 from schemagate.model.statement_locks import lock_for, op_tables
@@ -223,12 +224,19 @@ class _Engine:
         for r in self.rules:
             if r.scope != "folded":
                 continue
-            for hit in r.check(state.collected.get(r.id, {}), state.catalog, self.settings):
+            digests: Mapping[str, Any] = state.collected.get(r.id, {})
+            if self.report is not None:
+                # A hit points into the migration whose digest it comes from (`Rule.collect`):
+                # only the reported migrations' digests can give a hit that is reported, and
+                # a state read back from the fold cache unpickles no other.
+                digests = {name: digests[name] for name in sorted(self.report)
+                           if name in digests}
+            for hit in r.check(digests, state.catalog, self.settings):
                 source = by_path.get(hit.span.path) if hit.span is not None else None
                 if source is None or hit.span is None or not source_applies(r, source) or (
                         self.report is not None and source.name not in self.report):
                     continue
-                starts = state.around.get(source)
+                starts = state.around.get(source.name)
                 self.result.findings.append(Finding(
                     r.id, r.family, self.severity(r, hit),
                     hit.message, hit.span.resolved(), r.fix, source.name, "", hit.object,
@@ -328,10 +336,11 @@ class HistoryState:
     position: int = 0
     statements: int = 0
     findings: list[Finding] = field(default_factory=list)  # filled when saved
-    # Folded rules' digests: rule id → migration name → digest.
-    collected: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # The statement spans of the migrations a folded rule's digest points into.
-    around: dict[MigrationSource, StatementStarts] = field(default_factory=dict)
+    # Folded rules' digests: rule id → migration name → digest. Read back from the fold
+    # cache, a digest is unpickled when it is read (`PackedValues`), as are the spans below.
+    collected: dict[str, PackedValues[str, Any]] = field(default_factory=dict)
+    # The statement spans of the migrations a folded rule's digest points into, by name.
+    around: PackedValues[str, StatementStarts] = field(default_factory=PackedValues)
 
 
 @dataclass
@@ -461,12 +470,13 @@ def _lint_history(engine: _Engine, folder: str,
         for r in folded:
             assert r.collect is not None
             for mig in unit:
-                digest = state.collected.setdefault(r.id, {})[mig.name] = r.collect(mig)
-                if digest and mig.source not in state.around:
+                digests = state.collected.setdefault(r.id, PackedValues())
+                digest = digests[mig.name] = r.collect(mig)
+                if digest and mig.name not in state.around:
                     # A unit's statement spans are its members' together: a member's own
                     # are taken apart from them.
                     starts = engine.current_starts if len(unit) == 1 else None
-                    state.around[mig.source] = starts or statement_starts(mig)
+                    state.around[mig.name] = starts or statement_starts(mig)
         engine.current_starts = None
         state.position = position
         state.statements += engine.result.statements - statements

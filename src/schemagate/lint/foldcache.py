@@ -3,10 +3,13 @@ no work, and a run after one changed file starts from the migration before it.
 
 After some migrations of a history the engine's `HistoryState` (the folded catalog, the
 findings so far, the digests the history-wide rules keep) is stored under a key that names
-everything the state depends on: the code of every stage it runs, the settings, the
-migrations to report, whether the history has down migrations (a rule over each migration
-reads it), and, in a chain, each migration of the prefix — its discovery record (layout,
-version, transaction mode, paths) and the bytes of its files. A change anywhere changes
+everything the state depends on: the code of every stage it runs, the settings, whether
+every migration is reported, whether the history has down migrations (a rule over each
+migration reads it), and, in a chain, each migration of the prefix — its discovery record
+(layout, version, transaction mode, paths), the bytes of its files, and whether it is
+reported (`--changed-since`: the state holds only reported migrations' findings, and does
+not depend on which later ones are reported, so the run on a new file resumes from a state
+the run on the file before it kept). A change anywhere changes
 the key of every state after it and of none before it, so a later run resumes from the
 last state saved before its first changed migration; nothing is ever invalidated, old
 entries are pruned when the folder outgrows its limit.
@@ -74,6 +77,7 @@ class FoldCache:
     resumed: dict[str, int] = field(default_factory=dict)  # folder → position resumed at
     # Migrations' digests the result cache already read (lint/resultcache.py), by source.
     digests: Mapping[MigrationSource, bytes] = field(default_factory=dict)
+    report: set[str] | None = None  # the migrations to report; None: all
 
     def resume(self, folder: str, history: Sequence[ParsedMigration | DeferredMigration],
                uses_down: bool) -> HistoryState | None:
@@ -84,6 +88,11 @@ class FoldCache:
             digest = self.digests.get(mig.source)
             h.update(digest if digest is not None else source_digest(mig.source,
                                                                      self.overrides))
+            # Whether the migration is reported is part of the state after it (its
+            # findings); the migrations reported after a state are not (only reported ones
+            # are judged), so a pre-commit run on a new file resumes from a state the run
+            # on the file before it saved.
+            h.update(b"R" if self.report is not None and mig.name in self.report else b"-")
             chain.append(h.hexdigest())
         self.chains[folder], self.items[folder] = chain, history
         # A state is resumed from only where a unit of rollback starts: one saved at the end
@@ -135,10 +144,11 @@ def open_fold_cache(settings: Settings, loaded: Deferring, report: set[str] | No
     if store is None:
         return None
     # The store's salt is the code of the stages: a state saved by other code (other rules,
-    # another fold) must not be resumed from.
-    base = hashlib.blake2b(store.salt + f"\0{settings!r}\0"
-                           f"{sorted(report) if report is not None else None}".encode()).digest()
-    return FoldCache(store, loaded, base, overrides or {}, digests=digests or {})
+    # another fold) must not be resumed from. Which migrations are reported is keyed per
+    # migration, in the chain (`FoldCache.resume`).
+    base = hashlib.blake2b(store.salt + f"\0{settings!r}\0{report is None}".encode()).digest()
+    return FoldCache(store, loaded, base, overrides or {}, digests=digests or {},
+                     report=set(report) if report is not None else None)
 
 
 def end_catalogs(settings: Settings, ends: Mapping[str, str]) -> dict[str, Catalog] | None:

@@ -31,6 +31,7 @@ from schemagate.model.findings import InputError, Notice
 from schemagate.model.migration import MigrationSource
 from schemagate.model.settings import Settings
 from schemagate.parse.cache import ParseCache, open_store
+from schemagate.parse.layouts.listing import read_start
 
 if TYPE_CHECKING:
     from schemagate.model.catalog import Catalog
@@ -76,9 +77,10 @@ class ResultCache:
 
 def open_result_cache(settings: Settings, sources: Sequence[MigrationSource],
                       report: Iterable[str] | None,
-                      overrides: Mapping[str, str] | None = None) -> ResultCache | None:
+                      overrides: Mapping[str, str] | None = None, *,
+                      contents: Mapping[str, bytes] | None = None) -> ResultCache | None:
     """The result cache's entry for a run over ``sources``; None when the settings turn
-    caching off."""
+    caching off. ``contents``: files' bytes already read, by path (`Discovery.contents`)."""
     store = open_store(settings, f"result-{FORMAT}", PACKAGES)
     if store is None:
         return None
@@ -91,14 +93,15 @@ def open_result_cache(settings: Settings, sources: Sequence[MigrationSource],
         h.update(f"{len(path)}:{path}{len(text)}:".encode() + text.encode())
     digests: dict[MigrationSource, bytes] = {}
     for source in sources:
-        digest = digests[source] = source_digest(source, overrides)
+        digest = digests[source] = source_digest(source, overrides, contents)
         h.update(digest)
     return ResultCache(store, h.hexdigest(), digests)
 
 
-def source_digest(source: MigrationSource, overrides: Mapping[str, str]) -> bytes:
+def source_digest(source: MigrationSource, overrides: Mapping[str, str],
+                  contents: Mapping[str, bytes] | None = None) -> bytes:
     """One migration as a key: its discovery record and its files' bytes (or the text read
-    in place of a file)."""
+    in place of a file); ``contents`` holds bytes already read, by path."""
     h = blake2b(repr(source).encode(), digest_size=20)
     for script in (source.up, source.down):
         if script is None:
@@ -106,12 +109,13 @@ def source_digest(source: MigrationSource, overrides: Mapping[str, str]) -> byte
         if script.path in overrides:
             h.update(b"\3" + overrides[script.path].encode())
             continue
-        try:
-            with open(script.path, "rb") as file:
-                data = file.read()
-        except OSError as exc:  # unreadable now: keyed by why, so a fix changes the key
-            h.update(f"\2{type(exc).__name__}".encode())
-            continue
+        data = contents.get(script.path) if contents else None
+        if data is None:
+            try:
+                data = read_start(script.path)
+            except OSError as exc:  # unreadable now: keyed by why, so a fix changes the key
+                h.update(f"\2{type(exc).__name__}".encode())
+                continue
         h.update(b"\1%d:" % len(data) + data)
     return h.digest()
 

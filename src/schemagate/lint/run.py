@@ -122,7 +122,9 @@ def run_lint(paths: Sequence[str], settings: Settings, *, db: str | None = None,
                    for s in sources]
     report = _report(sources, changed_since)
     # A live database's table sizes change the findings: such a run is never cached.
-    results = _result_cache(settings, sources, report, overrides) if not db else None
+    results = (_result_cache(settings, sources, report, overrides, found.contents)
+               if not db else None)
+    found.contents = {}  # read once: the keys are made
     cached = results.get() if results is not None else None
     stats = state = None
     # Several histories, and no live database: lint them in several processes at once.
@@ -282,12 +284,13 @@ def _fold_cache(settings: Settings, loaded: Deferring, report: set[str] | None,
 
 
 def _result_cache(settings: Settings, sources: Sequence[Any], report: set[str] | None,
-                  overrides: Mapping[str, str] | None) -> ResultCache | None:
+                  overrides: Mapping[str, str] | None,
+                  contents: Mapping[str, bytes] | None = None) -> ResultCache | None:
     if not settings.cache:
         return None
     from schemagate.lint.resultcache import open_result_cache
 
-    return open_result_cache(settings, sources, report, overrides)
+    return open_result_cache(settings, sources, report, overrides, contents=contents)
 
 
 def _lazy_catalogs(sources: Sequence[Any], settings: Settings, report: set[str] | None,

@@ -254,8 +254,8 @@ def _copied(state: HistoryState) -> HistoryState:
         state.catalog.copy(), state.uses_down,
         replace(unknown, catalog=unknown.catalog.copy()) if unknown is not None else None,
         state.position, state.statements, list(state.findings),
-        {rule: dict(digests) for rule, digests in state.collected.items()},
-        dict(state.around))
+        {rule: digests.copy() for rule, digests in state.collected.items()},
+        state.around.copy())
 
 
 def _errors_of(mig: ParsedMigration) -> list[InputError]:

@@ -17,13 +17,13 @@ defaults. ``definition`` texts are PostgreSQL's own deparsed forms (``pg_get_ind
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, NamedTuple, Self, TypeVar
+from typing import Any, Generic, NamedTuple, Self, TypeVar
 
 from schemagate.model.names import QName
 from schemagate.model.ops import ConstraintKind, Expr
-from schemagate.model.pickling import pickle_by_fields
+from schemagate.model.pickling import Packed, PackedValues, pack, pickle_by_fields
 from schemagate.model.types import TypeRef
 
 K = TypeVar("K")
@@ -281,7 +281,7 @@ class Dependency(NamedTuple):
     auto: bool = False
 
 
-class _SharedSets:
+class _SharedSets(Generic[K]):
     """A map of keys to sets of names, whose sets a copy shares until either side changes one.
 
     The stores' secondary maps (`TableStore`, `IndexStore`) are copied with the catalog
@@ -294,20 +294,20 @@ class _SharedSets:
     __slots__ = ("owned", "sets")
 
     def __init__(self) -> None:
-        self.sets: dict[QName, set[QName]] = {}
-        self.owned: set[QName] = set()  # the keys whose sets no copy shares
+        self.sets: dict[K, set[QName]] = {}
+        self.owned: set[K] = set()  # the keys whose sets no copy shares
 
-    def copy(self) -> _SharedSets:
-        new = _SharedSets.__new__(_SharedSets)
+    def copy(self) -> _SharedSets[K]:
+        new: _SharedSets[K] = _SharedSets.__new__(_SharedSets)
         new.sets, new.owned = dict(self.sets), set()
         self.owned = set()  # shared from now on, on this side too
         return new
 
-    def get(self, key: QName) -> set[QName] | tuple[()]:
+    def get(self, key: K) -> set[QName] | tuple[()]:
         """The names under ``key``, to read (never to change)."""
         return self.sets.get(key, ())
 
-    def add(self, key: QName, name: QName) -> None:
+    def add(self, key: K, name: QName) -> None:
         names = self.sets.get(key)
         if names is None:
             self.sets[key] = {name}
@@ -318,7 +318,7 @@ class _SharedSets:
             self.owned.add(key)
         names.add(name)
 
-    def discard(self, key: QName, name: QName) -> None:
+    def discard(self, key: K, name: QName) -> None:
         names = self.sets.get(key)
         if names is None or name not in names:
             return
@@ -354,11 +354,22 @@ class _KeyedStore(dict[QName, V]):
             new.changed = set(self.changed)
         return new
 
-    def __reduce__(self) -> tuple[type[Self], tuple[dict[QName, V]]]:
-        # Pickled (the fold cache) as its entries: the secondary map is rebuilt from them,
-        # as pickle's own dict restore would fill the entries before the map exists. What
-        # `changed` records is a run's own business and is not kept.
-        return type(self), (dict(self),)
+    # The class a pickled store is read back as: one whose entries stay packed until read.
+    packed_type: type[_KeyedStore[Any]]
+
+    def __reduce__(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        # Pickled (the fold cache) as its keys, each entry pickled on its own, and the
+        # secondary map as it is: read back, an entry is unpickled when it is first read
+        # (`PackedValues`), and nothing has to be read to rebuild the map. What `changed`
+        # records is a run's own business and is not kept.
+        return _unpickle_store, (self.packed_type, tuple(dict.keys(self)),
+                                 tuple(map(pack, dict.values(self))), self._map())
+
+    def _map(self) -> Any:
+        raise NotImplementedError
+
+    def _set_map(self, state: Any) -> None:
+        raise NotImplementedError
 
     def _copy_map(self, source: Self) -> None:
         raise NotImplementedError
@@ -416,28 +427,48 @@ class TableStore(_KeyedStore[Table]):
     """
 
     def __init__(self, items: Mapping[QName, Table] | None = None) -> None:
-        self._referenced_by = _SharedSets()
+        self._referenced_by: _SharedSets[QName] = _SharedSets()
+        # The tables holding a foreign key each migration created (``created_in``).
+        self._foreign_keys_from: _SharedSets[str] = _SharedSets()
         super().__init__(items)
 
-    @staticmethod
-    def _targets(table: Table) -> set[QName]:
-        return {c.ref_table for c in table.constraints
-                if c.kind == "foreign" and c.ref_table is not None}
+    def _map(self) -> Any:
+        return self._referenced_by, self._foreign_keys_from
+
+    def _set_map(self, state: Any) -> None:
+        self._referenced_by, self._foreign_keys_from = state
 
     def _copy_map(self, source: TableStore) -> None:
         self._referenced_by = source._referenced_by.copy()
+        self._foreign_keys_from = source._foreign_keys_from.copy()
 
     def _added(self, key: QName, value: Table) -> None:
-        for target in self._targets(value):
-            self._referenced_by.add(target, key)
+        for c in value.constraints:
+            if c.kind == "foreign":
+                if c.ref_table is not None:
+                    self._referenced_by.add(c.ref_table, key)
+                if c.created_in is not None:
+                    self._foreign_keys_from.add(c.created_in, key)
 
     def _removed(self, key: QName, value: Table) -> None:
-        for target in self._targets(value):
-            self._referenced_by.discard(target, key)
+        for c in value.constraints:
+            if c.kind == "foreign":
+                if c.ref_table is not None:
+                    self._referenced_by.discard(c.ref_table, key)
+                if c.created_in is not None:
+                    self._foreign_keys_from.discard(c.created_in, key)
 
     def referencing(self, table: QName) -> list[QName]:
         """Names of the tables with a foreign key to the table, in a stable order."""
         return sorted(self._referenced_by.get(table), key=str)
+
+    def with_foreign_keys_from(self, migrations: Iterable[str]) -> list[QName]:
+        """Names of the tables that hold a foreign key one of the migrations created, in
+        the store's order: a judgement of those keys reads only these tables."""
+        found: set[QName] = set()
+        for name in migrations:
+            found.update(self._foreign_keys_from.get(name))
+        return [key for key in self if key in found] if found else []
 
 
 class IndexStore(_KeyedStore[Index]):
@@ -448,8 +479,14 @@ class IndexStore(_KeyedStore[Index]):
     """
 
     def __init__(self, items: Mapping[QName, Index] | None = None) -> None:
-        self._by_table = _SharedSets()
+        self._by_table: _SharedSets[QName] = _SharedSets()
         super().__init__(items)
+
+    def _map(self) -> Any:
+        return self._by_table
+
+    def _set_map(self, state: Any) -> None:
+        self._by_table = state
 
     def _copy_map(self, source: IndexStore) -> None:
         self._by_table = source._by_table.copy()
@@ -465,6 +502,31 @@ class IndexStore(_KeyedStore[Index]):
 
     def on(self, table: QName) -> list[Index]:
         return [self[k] for k in self.keys_on(table)]
+
+    def tables(self) -> list[QName]:
+        """The tables that have indexes (found without reading an index)."""
+        return [table for table, keys in self._by_table.sets.items() if keys]
+
+
+class _PackedTables(TableStore, PackedValues[QName, Table]):
+    """A `TableStore` read back from a pickle: each table unpickled when first read."""
+
+
+class _PackedIndexes(IndexStore, PackedValues[QName, Index]):
+    """An `IndexStore` read back from a pickle: each index unpickled when first read."""
+
+
+TableStore.packed_type = _PackedTables
+IndexStore.packed_type = _PackedIndexes
+
+
+def _unpickle_store(cls: type[_KeyedStore[Any]], keys: tuple[QName, ...],
+                    data: tuple[bytes, ...], state: Any) -> _KeyedStore[Any]:
+    """A store read back from its pickle (`_KeyedStore.__reduce__`), its entries packed."""
+    new = cls.__new__(cls)
+    dict.update(new, zip(keys, map(Packed, data), strict=True))
+    new._set_map(state)
+    return new
 
 
 @dataclass

@@ -593,12 +593,19 @@ def fk_without_index(clauses: Mapping[str, tuple[FkClause, ...]], after: Catalog
     it concurrently to an existing table with `AddIndexConcurrently` in a non-atomic
     migration (see `create-index-non-concurrently`).
     """
+    # Only the tables holding a key the migrations judged created, and the indexes of tables
+    # of their names, are read: a run that resumes from the fold cache's state reads no
+    # other table from it.
+    tables = [after.tables[name] for name in after.tables.with_foreign_keys_from(clauses)]
+    wanted = {table.name.name.lower() for table in tables}
     # Indexes by table name in any schema: a history that names its tables unqualified and
     # its indexes' tables with a schema (search_path) means the same table.
     by_table: dict[str, list[tuple[str, ...]]] = {}
-    for ix in after.indexes.values():
-        by_table.setdefault(ix.table.name.lower(), []).append(ix.columns)
-    for table in after.tables.values():
+    for indexed in after.indexes.tables():
+        if indexed.name.lower() in wanted:
+            for ix in after.indexes.on(indexed):
+                by_table.setdefault(ix.table.name.lower(), []).append(ix.columns)
+    for table in tables:
         fks = [c for c in table.constraints
                if c.kind == "foreign" and c.columns and c.created_in in clauses]
         if not fks:

@@ -136,7 +136,9 @@ class Rule:
     fixable: Fixable | None = None
     # A folded rule's digest of one migration, taken while the migration's parse is at hand:
     # the engine drops each migration once it is linted, and hands the folded check these
-    # digests by migration name instead.
+    # digests by migration name instead. Each hit of the check points into the migration
+    # whose digest it comes from: a run that reports only some migrations (`--changed-since`)
+    # hands it only theirs.
     collect: Callable[[ParsedMigration], Any] | None = None
 
     @property

@@ -481,3 +481,18 @@ def test_every_path_discovery_looks_at_is_in_its_reads(tmp_path: Path,
             found = discover(paths, cwd=cwd)
         assert found.migrations or found.errors
         assert seen - set(found.reads) == set(), paths
+
+
+def test_read_start_gives_the_first_bytes_or_all_of_them(tmp_path: Path) -> None:
+    from schemagate.parse.layouts.listing import read_start
+
+    data = bytes(range(256)) * 1000  # more than one read of 64 KiB
+    path = write(tmp_path / "f.sql")
+    path.write_bytes(data)
+    assert read_start(str(path)) == data
+    assert read_start(str(path), 100_000) == data[:100_000]
+    assert read_start(str(path), 10) == data[:10]
+    path.write_bytes(b"")
+    assert read_start(str(path)) == b""
+    with pytest.raises(OSError):
+        read_start(str(tmp_path / "missing.sql"))

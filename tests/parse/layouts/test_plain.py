@@ -46,3 +46,32 @@ def test_plain_down_pairing_prefers_dot_up_and_leaves_lone_underscore_downs_alon
         ("x", "sql", "x.sql", None, None),
         ("x", "sql", "x.up.sql", "x.down.sql", None),
     ]
+
+
+def test_discovery_keeps_the_bytes_of_the_plain_files_it_read_whole(tmp_path: Path) -> None:
+    from schemagate.parse.layouts import discover as discovery
+    from schemagate.parse.layouts.listing import HEAD_BYTES
+
+    write(tmp_path / "1_a.sql", "CREATE TABLE a (id int);\n")
+    write(tmp_path / "2_b.sql", "-- migrate:up\nCREATE TABLE b (id int);\n")  # dbmate's
+    write(tmp_path / "3_big.sql", "SELECT 1;\n" * (HEAD_BYTES // 10 + 1))
+    write(tmp_path / "4_c.up.sql")  # golang-migrate's, told by its name: never opened
+    found = discover([str(tmp_path)], cwd=tmp_path)
+    assert found.contents == {"1_a.sql": b"CREATE TABLE a (id int);\n",
+                              "2_b.sql": b"-- migrate:up\nCREATE TABLE b (id int);\n"}
+    # What it keeps in all is bounded: the rest are read again by whoever needs them.
+    limit = discovery.CONTENTS_LIMIT
+    try:
+        discovery.CONTENTS_LIMIT = 30
+        assert discover([str(tmp_path)], cwd=tmp_path).contents == {
+            "1_a.sql": b"CREATE TABLE a (id int);\n"}
+    finally:
+        discovery.CONTENTS_LIMIT = limit
+
+
+def test_a_long_plain_name_is_no_golang_migrate_or_popx_migration(tmp_path: Path) -> None:
+    name = "20240101_" + "x.up_" * 40 + "z.sql"  # digits, but not `<version>_x.up.sql`
+    write(tmp_path / name)
+    write(tmp_path / "1_a.up.sql")
+    assert [(m.name, m.layout) for m in discover([str(tmp_path)], cwd=tmp_path).migrations] == [
+        ("1_a", "golang-migrate"), (name[:-len(".sql")], "sql")]

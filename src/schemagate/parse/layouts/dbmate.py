@@ -12,11 +12,18 @@ says `transaction:false` ("autocommit").
 
 from __future__ import annotations
 
+import io
 import re
 from typing import BinaryIO, NamedTuple
 
 from schemagate.model.migration import MigrationSource, Script, TransactionMode
-from schemagate.parse.layouts.listing import HEAD_BYTES, Folder, Found, leading_digits
+from schemagate.parse.layouts.listing import (
+    HEAD_BYTES,
+    Folder,
+    Found,
+    leading_digits,
+    read_start,
+)
 
 _MARKER = re.compile(rb"^(?:\xef\xbb\xbf)?--[ \t]*migrate:(up|down)\b(.*)$", re.MULTILINE)
 
@@ -27,10 +34,14 @@ class Head(NamedTuple):
     empty: bool
     up: TransactionMode | None = None  # None: not a dbmate file
     down: TransactionMode | None = None  # None: no down section
+    data: bytes | None = None  # the whole file, when it was shorter than the head read
 
 
 def read_head(path: str) -> Head:
     """Whether the file is empty, and its dbmate sections if it has a `-- migrate:up` line."""
+    raw = read_start(path, HEAD_BYTES)
+    if len(raw) < HEAD_BYTES:  # the whole file, as most are
+        return head_of(io.BytesIO(raw))
     with open(path, "rb") as file:
         return head_of(file)
 
@@ -44,7 +55,7 @@ def head_of(file: BinaryIO) -> Head:
     markers = _markers(head)
     up = markers.get(b"up")
     if up is None:
-        return Head(empty=not raw)
+        return Head(empty=not raw, data=None if more else raw)
     down = markers.get(b"down")
     if down is None and more:
         down = _find_down_marker(file, len(head))
@@ -52,6 +63,7 @@ def head_of(file: BinaryIO) -> Head:
         empty=False,
         up=_section_mode(up),
         down=None if down is None else _section_mode(down),
+        data=None if more else raw,
     )
 
 
@@ -77,6 +89,10 @@ def found(
 def _markers(data: bytes) -> dict[bytes, bytes]:
     """The options of the first `-- migrate:up` and `-- migrate:down` lines."""
     markers: dict[bytes, bytes] = {}
+    if b"migrate:" not in data:
+        # Most files are not dbmate's: a substring search is a memchr, where the pattern
+        # (no literal prefix, with its optional byte-order mark) is tried at every byte.
+        return markers
     for match in _MARKER.finditer(data):
         markers.setdefault(match[1], match[2])
     return markers

@@ -70,6 +70,11 @@ __all__ = ["Discovery", "discover"]
 _SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "venv"})
 
 
+# How many bytes of the files read whole to tell their layout are kept for the caller
+# (`Discovery.contents`): the plain files of a long history, not a few large ones.
+CONTENTS_LIMIT = 16 * 1024 * 1024
+
+
 @dataclass
 class Discovery:
     """What `discover` found: migrations in order, and what went wrong or is worth saying."""
@@ -80,6 +85,10 @@ class Discovery:
     # The absolute paths whose stat, listing or content the finding depended on (above):
     # how it was found, not what, so no part of comparing two discoveries.
     reads: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    # The bytes of the files read whole to tell their layout (plain and dbmate files shorter
+    # than the head read), by the path their script reports, up to `CONTENTS_LIMIT` in all:
+    # what keys a file by its bytes (the result cache) need not read it a second time.
+    contents: dict[str, bytes] = field(default_factory=dict)
 
 
 def discover(paths: Sequence[str | os.PathLike[str]], *, cwd: Path | None = None,
@@ -152,6 +161,8 @@ class _Finder:
         self._django: dict[Key, django.Entry] = {}
         self._django_labels: dict[str, str] = {}
         self._reads: dict[str, None] = {}  # in the order met, each once
+        self._contents: dict[str, bytes] = {}
+        self._contents_size = 0
 
     def result(self) -> Discovery:
         # One file reached twice (by name and through its folder) is reported once.
@@ -161,6 +172,7 @@ class _Finder:
             errors=list(dict.fromkeys(self._problems.errors)),
             notices=list(dict.fromkeys(self._problems.notices)),
             reads=tuple(self._reads),
+            contents=self._contents,
         )
 
     # -- roots ---------------------------------------------------------------------------
@@ -506,10 +518,14 @@ class _Finder:
             return dbmate.head_of(io.BytesIO(entry.text.encode("utf-8")))
         self._read(entry.path)
         try:
-            return dbmate.read_head(entry.path)
+            head = dbmate.read_head(entry.path)
         except OSError as exc:
             self._problems.error(d.show(name), exc)
             return None
+        if head.data is not None and self._contents_size + len(head.data) <= CONTENTS_LIMIT:
+            self._contents[d.show(name)] = head.data
+            self._contents_size += len(head.data)
+        return head
 
     def _broken(self, d: Folder, entry: os.DirEntry[str]) -> None:
         self._read(entry.path)

@@ -16,6 +16,9 @@ from schemagate.parse.layouts.listing import Plan
 from schemagate.parse.layouts.versions import Half, versioned_plans
 
 _NAME = re.compile(r"(?P<version>[0-9]+)_(?P<desc>.*)\.(?P<direction>up|down)\.sql")
+# How every name `_NAME` takes ends: tested first, as a plain name fails the pattern only
+# after trying it at every character.
+_DIRECTIONS = (".up.sql", ".down.sql")
 
 
 def claim(names: list[str]) -> tuple[list[Plan], list[str]]:
@@ -24,7 +27,8 @@ def claim(names: list[str]) -> tuple[list[Plan], list[str]]:
     downs: list[Half] = []
     rest: list[str] = []
     for name in names:
-        if "0" <= name[0] <= "9" and (match := _NAME.fullmatch(name)):
+        if ("0" <= name[0] <= "9" and name.endswith(_DIRECTIONS)
+                and (match := _NAME.fullmatch(name))):
             (ups if match["direction"] == "up" else downs).append(_half(name, match))
         else:
             rest.append(name)

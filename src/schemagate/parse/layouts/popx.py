@@ -45,6 +45,7 @@ from schemagate.parse.layouts.listing import Plan
 _NAME = re.compile(
     r"(?P<version>[0-9]+)_(?P<desc>[^.]+)(?P<tags>(?:\.[a-z0-9]+){0,2})\.(?P<direction>up|down)\.sql"
 )
+_DIRECTIONS = (".up.sql", ".down.sql")  # how every name `_NAME` takes ends
 
 # pop's canonical dialect names, and the schemagate dialect each one is linted as.
 _CANONICAL = {
@@ -148,7 +149,10 @@ def pairing_key(name: str) -> str | None:
 
 
 def _parse(name: str) -> _File | None:
-    if not ("0" <= name[:1] <= "9") or (match := _NAME.fullmatch(name)) is None:
+    # The suffix first: most `.sql` names are no migration tool's, and a pattern fails
+    # them only after many steps.
+    if (not ("0" <= name[:1] <= "9") or not name.endswith(_DIRECTIONS)
+            or (match := _NAME.fullmatch(name)) is None):
         return None
     tags = match["tags"].split(".")[1:]
     autocommit = tags[-1:] == ["autocommit"]
