@@ -207,6 +207,17 @@ class Side:
         """A relation, its row type, or a part of one (not an extension's)."""
         return self._relation_of(obj) is not None and obj[1] not in self.non_relation
 
+    def forget_walk(self) -> None:
+        """Let go of what only the fingerprints and the walk needed (the relations to keep
+        are known): the dependency graph and the names of the objects that are not kept."""
+        for table in (self.users, self._fingerprints, self.sub_names, self.member_of,
+                      self.function_names, self.type_names, self.raw_objects, self.by_name):
+            table.clear()
+
+    def drop(self) -> None:
+        """Let go of everything (the catalog is built)."""
+        self.__dict__.clear()
+
     def relations_needed(self, keep: set[QName]) -> tuple[list[int], list[int]]:
         """The oids of the kept relations, and of everything of theirs a dependency may name
         (themselves, their row types, their indexes, constraints, defaults, rules …): what
@@ -299,7 +310,8 @@ class Side:
 
     def _inherits(self, rows: list[Row]) -> None:
         for child, parent, seq in rows:
-            self._part(child, ("inherits", seq, self.relations.get(parent, parent)))
+            named = self.relations.get(parent)  # (as a plain tuple: marshal writes it)
+            self._part(child, ("inherits", seq, parent if named is None else (*named,)))
             if self.relkind.get(child) in ("r", "p") and self.relkind.get(parent) in ("r", "p"):
                 self.parents[self.relations[child]].append(self.relations[parent])
 
@@ -426,15 +438,16 @@ class Side:
 
     def _name_of(self, catalog: str, oid: int, sub: int) -> Hashable | None:
         """A user object a node tree refers to, by name (None: one this module cannot name,
-        and then the relation counts as changed)."""
+        and then the relation counts as changed). Names as plain tuples: marshal writes
+        those (`_serial`), where a QName would send it the slow way, through pickle."""
         if (catalog, oid) in self.member_of:
             return ("extension", self.member_of[(catalog, oid)], catalog, oid)
         if catalog == "pg_proc" and oid in self.function_names:
             return ("function", *self.function_names[oid])
         if catalog == "pg_type" and oid in self.type_names:
-            return ("type", self.type_names[oid])
+            return ("type", (*self.type_names[oid],))
         if catalog == "pg_class" and oid in self.relations:
-            return ("relation", self.relations[oid], sub)
+            return ("relation", (*self.relations[oid],), sub)
         if catalog == "pg_collation" and oid in self.collations:
             return ("collation", self.collations[oid])
         return None

@@ -312,9 +312,14 @@ WHERE d.objoid >= {FIRST_USER_OID}
 # that say only what the catalog already says, most rows of a typical schema: a default on
 # its own column, a constraint on its own table's columns (Constraint.columns), an index on
 # plain columns on those columns (Index.columns); diff/objects.py answers for them. An
-# index on expressions or with a predicate keeps its rows. Catalogs are named by oid, not
-# regclass text, to spare two lookups per row.
-DEPENDENCIES = f"""
+# index on expressions or with a predicate keeps its rows (``deferred``: not even those,
+# for a read that only tells which relations differ: an index's own table is all they lead
+# to, and what they say of the index is in its row already, as its node tree and column
+# numbers; fetch.fetch_relations reads them for the relations a diff keeps). Catalogs are
+# named by oid, not regclass text, to spare two lookups per row.
+def dependencies(deferred: bool = False) -> str:
+    plain = "" if deferred else " WHERE i.indexprs IS NULL AND i.indpred IS NULL"
+    return f"""
 SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid, d.deptype
 FROM pg_catalog.pg_depend d
 WHERE d.objid >= {FIRST_USER_OID} AND d.refobjid >= {FIRST_USER_OID}
@@ -326,9 +331,11 @@ WHERE d.objid >= {FIRST_USER_OID} AND d.refobjid >= {FIRST_USER_OID}
   AND NOT (d.deptype = 'a' AND d.refobjsubid > 0
            AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
            AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
-           AND d.objid IN (SELECT i.indexrelid FROM pg_catalog.pg_index i
-                           WHERE i.indexprs IS NULL AND i.indpred IS NULL))
+           AND d.objid IN (SELECT i.indexrelid FROM pg_catalog.pg_index i{plain}))
 """
+
+
+DEPENDENCIES = dependencies()
 
 # The oids of the system catalogs pg_depend names objects by.
 CATALOG_OIDS = """
