@@ -173,7 +173,8 @@ WHERE con.conrelid = ANY(%s::oid[]) AND con.contype = 'f' AND con.conparentid = 
 
 
 def _queries(version: int, privileges: bool, deferred: bool) -> list[tuple[str, str]]:
-    made = {"indexes": q.indexes(version, deferred), "constraints": q.constraints(deferred),
+    made = {"indexes": q.indexes(version, deferred),
+            "constraints": q.constraints(deferred, version),
             "user_collations": q.user_collations(version),
             "dependencies": q.dependencies(deferred)}
     queries = [(name, made[name] if sql is None else sql) for name, sql in QUERIES]

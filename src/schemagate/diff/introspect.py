@@ -291,8 +291,9 @@ class _Reader:
     def read_constraints(self, rows: Iterable[Row]) -> None:
         for (oid, relid, typid, name, contype, definition, validated, deferrable, deferred,
              conkey, frelid, fkey, on_delete, on_update, index, _) in rows:
-            definition = _strip_not_valid(definition or "")  # (text of a deferred fetch's
-            # CHECK: read again in full by fetch.fetch_relations for every table that is built)
+            definition = _strip_not_valid(definition or "")  # (a deferred fetch's table
+            # constraints have no text: read again in full by fetch.fetch_relations for every
+            # table that is built)
             if typid:
                 typ = self.types_by_oid.get(typid)
                 if typ is not None and contype == "c":

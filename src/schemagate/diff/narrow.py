@@ -372,25 +372,32 @@ class Side:
         self.opclasses = {oid: (schema, name) for oid, schema, name, _ in rows}
 
     def _indexes(self, rows: list[Row]) -> None:
-        pending, access_methods = self._pending, self.am
+        # (as queries.indexes reads them deferred: vectors as text, and whether a collation
+        # or operator class in them is the user's)
+        pending, access_methods, raw_objects = self._pending, self.am, self.raw_objects
         owner, subobjects, sub_names = self.owner, self.subobjects, self.sub_names
-        for (oid, relid, name, definition, predicate, unique, keys, partial, am, _,
-             key_count, options, collations, classes, reloptions, nulls, raw) in rows:
-            obj = ("pg_class", oid)  # (`_sub`, written out)
-            owner[obj] = relid
+        for row in rows:  # (oid, relid, name, definition, predicate, unique, keys, partial,
+            oid, relid, am, users, raw = row[0], row[1], row[8], row[9], row[16]  # am,
+            obj = ("pg_class", oid)  # users, key count, options, collations, classes,
+            owner[obj] = relid  # reloptions, nulls, raw); (`_sub`, written out)
             subobjects[relid].append(obj)
-            sub_names[obj] = name
-            if raw is not None:  # a predicate fetched as a node tree
-                self.raw_objects[obj] = relid
+            sub_names[obj] = row[2]
+            collations, classes = row[12], row[13]
+            if not isinstance(collations, str):  # read in full (fetch): arrays, quoted name
+                users = max(collations, default=0) >= FIRST_USER_OID or max(
+                    classes, default=0) >= FIRST_USER_OID
             # Built-in oids are the same in every database; a user's are named instead.
-            if collations and max(collations) >= FIRST_USER_OID:
-                collations = [self.collations.get(c, c) for c in collations]
-            if classes and max(classes) >= FIRST_USER_OID:
-                classes = [self.opclasses.get(c, c) for c in classes]
-            pending[relid].append(_serial((
-                "index", name, definition, predicate, unique, partial, access_methods.get(am),
-                key_count, tuple(keys), tuple(options), tuple(collations), tuple(classes),
-                tuple(reloptions or ()), nulls, _raw(raw))))
+            if raw is None and am < FIRST_USER_OID and not users:
+                pending[relid].append(_serial(row[2:]))
+                continue
+            if raw is not None:  # a predicate fetched as a node tree
+                raw_objects[obj] = relid
+            if users:
+                collations = tuple(self.collations.get(c, c) for c in _oids(collations))
+                classes = tuple(self.opclasses.get(c, c) for c in _oids(classes))
+            pending[relid].append(_serial((*row[2:8], access_methods.get(am, am), users,
+                                           *row[10:12], collations, classes, *row[14:16],
+                                           _raw(raw))))
 
     def _triggers(self, rows: list[Row]) -> None:
         for row in rows:
@@ -584,6 +591,11 @@ def _serial(value: Any) -> bytes:
         return marshal.dumps(value, 0)
     except ValueError:
         return pickle.dumps(value, 5)
+
+
+def _oids(vector: str | list[int]) -> list[int]:
+    """An oidvector's text, read (or its array, as it is)."""
+    return [int(oid) for oid in vector.split()] if isinstance(vector, str) else vector
 
 
 def _digest(data: bytes) -> bytes:
