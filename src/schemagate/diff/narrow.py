@@ -91,14 +91,13 @@ class Side:
         self.relkind: dict[int, str] = {}
         self.rowtype: dict[int, int] = {}
         # What each relation's fingerprint is made of: its columns, in order, as one digest
-        # (they come relation by relation); its other rows as a set: each query's rows of
-        # the relation as one digest (`_flush`).
+        # (they come relation by relation); its other rows, serialized, each beginning with
+        # what kind of row it is, as a set (`_fingerprint`). (A digest per row cost more time
+        # than the row's other work; a digest per relation and query, 15,000 of them on
+        # 2,000 tables, a quarter of it.)
         self.columns: dict[int, bytes] = {}
         self._columns_of: tuple[int, list[Row]] | None = None  # (relation, rows so far)
         self.parts: dict[int, list[bytes]] = defaultdict(list)
-        # This query's rows, serialized, by relation (digested when the query's rows end).
-        self._pending: dict[int, list[bytes]] = defaultdict(list)
-        self._query = ""
         self.owner: dict[Obj, int] = {}  # a sub-object → the relation it belongs to
         self.subobjects: dict[int, list[Obj]] = defaultdict(list)
         self.sub_names: dict[Obj, str] = {}
@@ -128,25 +127,14 @@ class Side:
     def add(self, name: str, rows: list[Row]) -> None:
         """Take one query's rows (in `fetch` order: later queries use earlier maps), in one
         call or in chunks."""
-        if name != self._query:
-            self._flush()
-            self._query = name
         handler = getattr(self, "_" + name, None)
         if handler is not None:
             handler(rows)
 
     def _part(self, relation: int, row: tuple[Any, ...]) -> None:
-        """One of a relation's rows, for its fingerprint."""
-        self._pending[relation].append(_serial(row))
-
-    def _flush(self) -> None:
-        """The last query's rows of each relation become one digest of the set of them: the
-        rows in any order, each counted once. (A digest per row cost more time than the
-        row's other work.)"""
-        parts = self.parts
-        for relation, rows in self._pending.items():
-            parts[relation].append(_digest(b"".join(sorted(set(rows)))))
-        self._pending.clear()
+        """One of a relation's rows, for its fingerprint (its first field says what kind
+        of row it is)."""
+        self.parts[relation].append(_serial(row))
 
     def finish(self, rows: Rows) -> None:
         """All rows are in: what depends on one side only is computed now (on the thread
@@ -154,7 +142,6 @@ class Side:
         from schemagate.diff.introspect import build
 
         self.rows = rows
-        self._flush()
         self._end_columns()
         self._bare = build(self.only(set()), keep=(), all_sequences=False)
         self._fingerprints = self._fingerprint()
@@ -302,11 +289,11 @@ class Side:
             self.relkind[oid] = kind
             self.rowtype[reltype] = oid
             # (its options are the one array; arrays come as lists)
-            self._part(oid, (kind, *row[5:8], tuple(row[8]), *row[9:]))
+            self._part(oid, ("relation", kind, *row[5:8], tuple(row[8]), *row[9:]))
 
     def _sequences(self, rows: list[Row]) -> None:
         for row in rows:
-            self._part(row[0], row[1:])
+            self._part(row[0], ("sequence", row[1:]))
 
     def _inherits(self, rows: list[Row]) -> None:
         for child, parent, seq in rows:
@@ -335,9 +322,9 @@ class Side:
             self._columns_of = None
 
     def _defaults(self, rows: list[Row]) -> None:
-        pending, owner, subobjects = self._pending, self.owner, self.subobjects
-        for relid, num, expr, oid in rows:
-            pending[relid].append(_serial(("default", num, expr)))
+        parts, owner, subobjects = self.parts, self.owner, self.subobjects
+        for relid, num, expr, oid in rows:  # (marshal writes them: `_serial`, written out)
+            parts[relid].append(marshal.dumps(("default", num, expr), 0))
             obj = ("pg_attrdef", oid)  # (`_sub`, without a name)
             owner[obj] = relid
             subobjects[relid].append(obj)
@@ -353,17 +340,24 @@ class Side:
         return self.sub_names.get(obj, "")
 
     def _constraints(self, rows: list[Row]) -> None:
-        relations, pending = self.relations, self._pending
+        relations, parts, raw_objects = self.relations, self.parts, self.raw_objects
+        owner, subobjects, sub_names = self.owner, self.subobjects, self.sub_names
         for row in rows:  # (oid, relid, typid, name, contype, definition …, confrelid …, raw)
             relid = row[1]
-            if relid:
-                self._sub("pg_constraint", row[0], relid, row[3])
-                referenced = relations.get(row[10])  # (as a plain tuple: marshal writes it)
-                pending[relid].append(_serial((
-                    "con", *row[3:9], row[10] if referenced is None else (*referenced,),
-                    _raw(row[15]))))
-                if row[15] is not None:  # a CHECK fetched as a node tree
-                    self.raw_objects[("pg_constraint", row[0])] = relid
+            if not relid:
+                continue
+            obj = ("pg_constraint", row[0])  # (`_sub`, written out: a constraint has a name)
+            owner[obj] = relid
+            subobjects[relid].append(obj)
+            sub_names[obj] = row[3]
+            referenced, raw = row[10], row[15]
+            if referenced:  # (as a plain tuple: marshal writes it)
+                named = relations.get(referenced)
+                referenced = referenced if named is None else (*named,)
+            if raw is not None:  # a CHECK fetched as a node tree
+                raw_objects[obj] = relid
+                raw = _LOCATION.sub("", raw)
+            parts[relid].append(marshal.dumps(("con", *row[3:9], referenced, raw), 0))
 
     def _access_methods(self, rows: list[Row]) -> None:
         self.am = dict(rows)
@@ -374,7 +368,7 @@ class Side:
     def _indexes(self, rows: list[Row]) -> None:
         # (as queries.indexes reads them deferred: vectors as text, and whether a collation
         # or operator class in them is the user's)
-        pending, access_methods, raw_objects = self._pending, self.am, self.raw_objects
+        parts, access_methods, raw_objects = self.parts, self.am, self.raw_objects
         owner, subobjects, sub_names = self.owner, self.subobjects, self.sub_names
         for row in rows:  # (oid, relid, name, definition, predicate, unique, keys, partial,
             oid, relid, am, users, raw = row[0], row[1], row[8], row[9], row[16]  # am,
@@ -388,16 +382,16 @@ class Side:
                     classes, default=0) >= FIRST_USER_OID
             # Built-in oids are the same in every database; a user's are named instead.
             if raw is None and am < FIRST_USER_OID and not users:
-                pending[relid].append(_serial(row[2:]))
+                parts[relid].append(_serial(("index", row[2:])))
                 continue
             if raw is not None:  # a predicate fetched as a node tree
                 raw_objects[obj] = relid
             if users:
                 collations = tuple(self.collations.get(c, c) for c in _oids(collations))
                 classes = tuple(self.opclasses.get(c, c) for c in _oids(classes))
-            pending[relid].append(_serial((*row[2:8], access_methods.get(am, am), users,
-                                           *row[10:12], collations, classes, *row[14:16],
-                                           _raw(raw))))
+            parts[relid].append(_serial(("index", *row[2:8], access_methods.get(am, am),
+                                         users, *row[10:12], collations, classes,
+                                         *row[14:16], _raw(raw))))
 
     def _triggers(self, rows: list[Row]) -> None:
         for row in rows:
