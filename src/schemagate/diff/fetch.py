@@ -134,9 +134,10 @@ def fetch_relations(cur: Any, version: int, relations: list[int], objects: list[
                     ) -> dict[str, list[Row]]:
     """The per-relation rows of these relations, with every text (no node tree to deparse
     later), the columns of the tables their foreign keys reference, and the dependencies
-    that name any of ``objects`` (the relations' own): what `fetch_lean` let go that a diff
-    of them needs. The queries are sent at once (a pipeline: few rows each), and
-    ``meanwhile`` runs while the server answers them."""
+    of ``objects`` (the relations' own) that `fetch_lean`'s query leaves out (those of
+    indexes on their own table's columns; the reader keeps the others it read): what a diff
+    of them needs that `fetch_lean` let go. The queries are sent at once (a pipeline: few
+    rows each), and ``meanwhile`` runs while the server answers them."""
     conn = cur.connection
     sent: list[tuple[str, Any]] = []
     with conn.pipeline():
@@ -145,14 +146,16 @@ def fetch_relations(cur: Any, version: int, relations: list[int], objects: list[
                 continue
             column, params = PER_RELATION[name], [relations]
             if name == "columns":  # ... and those of the tables their foreign keys reference
-                sql = _filtered(sql, column) + " OR r.c0 IN (" + _REFERENCED + ") ORDER BY 1, 2"
+                # (one array: an OR of the two made the server scan every column)
+                sql = _filtered(sql, column).replace(
+                    "ANY(%s::oid[])", f"ANY(ARRAY(SELECT pg_catalog.unnest(%s::oid[]) "
+                    f"UNION {_REFERENCED}))") + " ORDER BY 1, 2"
                 params = [relations, relations]
             else:
                 sql = _filtered(sql, column)
             sent.append((name, conn.cursor().execute(sql, params)))
-        sent.append(("dependencies", conn.cursor().execute(
-            f"SELECT * FROM ({q.DEPENDENCIES}) AS d(c0, c1, c2, c3, c4) "
-            "WHERE d.c1 = ANY(%s::oid[]) OR d.c4 = ANY(%s::oid[])", (objects, objects))))
+        sent.append(("dependencies", conn.cursor().execute(q.INDEX_COLUMN_DEPENDENCIES,
+                                                           (objects,))))
         if meanwhile is not None:
             meanwhile()
         return {name: c.fetchall() for name, c in sent}

@@ -112,6 +112,10 @@ class Side:
         self.function_names: dict[int, tuple[str, str, str]] = {}
         self.type_names: dict[int, QName] = {}
         self.raw_objects: dict[Obj, int] = {}
+        # The dependency rows a lean read did not keep (they name a relation's object): a
+        # diff needs those of the relations it keeps (`take`), and filtering them here costs
+        # less than the server's reading them again.
+        self.relational_dependencies: list[Row] = []
         self.opaque: set[int] = set()  # relations whose node trees name what we cannot
         self._bare: Catalog | None = None
         self._fingerprints: dict[QName, object] = {}
@@ -172,8 +176,14 @@ class Side:
                     or (catalog == "pg_type" and oid in rowtype)
                     or (catalog, oid) in owner) and oid not in others
 
-        return [row for row in rows if not relational(names.get(row[0], ""), row[1])
-                and not relational(names.get(row[3], ""), row[4])]
+        kept, aside = [], self.relational_dependencies
+        for row in rows:
+            if relational(names.get(row[0], ""), row[1]) or relational(
+                    names.get(row[3], ""), row[4]):
+                aside.append(row)
+            else:
+                kept.append(row)
+        return kept
 
     def keeps(self, name: str, row: Row) -> bool:
         """Whether a read that lets rows go (fetch.fetch_lean) must keep this one: every row
@@ -224,7 +234,10 @@ class Side:
         names, ours = self.catalogs, set(objects)
         for name, rows in extra.items():
             if name == "dependencies":  # those that name only kept relations' objects (the
-                # ones that name no relation's at all were kept when first read)
+                # ones that name no relation's at all were kept when first read), of those
+                # set aside then, and those read again
+                rows = [row for row in (*self.relational_dependencies, *rows)
+                        if row[1] in ours or row[4] in ours]
                 rows = [row for row in rows if not self.keeps(name, row) and all(
                     oid in ours or not self._relational((names.get(cls, ""), oid))
                     for cls, oid in ((row[0], row[1]), (row[3], row[4])))]

@@ -370,6 +370,21 @@ WHERE d.objid >= {FIRST_USER_OID} AND d.refobjid >= {FIRST_USER_OID}
 
 DEPENDENCIES = dependencies()
 
+# What `dependencies(deferred=True)` leaves out, for the objects of the parameter (unique
+# oids): an index's on its own table's columns, for an index on expressions or with a
+# predicate. Joined to an unnest of them: given `objid = ANY(…)` instead, the planner
+# scanned every relation's dependencies (2.6 against 17 ms for 1,366 objects).
+INDEX_COLUMN_DEPENDENCIES = f"""
+SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid, d.deptype
+FROM pg_catalog.unnest(%s::pg_catalog.oid[]) AS o(oid)
+JOIN pg_catalog.pg_index i ON i.indexrelid = o.oid
+                          AND (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL)
+JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                           AND d.objid = i.indexrelid
+WHERE d.refobjid >= {FIRST_USER_OID} AND d.deptype = 'a' AND d.refobjsubid > 0
+  AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+"""
+
 # The oids of the system catalogs pg_depend names objects by.
 CATALOG_OIDS = """
 SELECT c.oid, c.relname FROM pg_catalog.pg_class c
