@@ -241,8 +241,8 @@ class _Reader:
     def _build_columns(self) -> None:
         attributes: dict[int, list[tuple[str, str, QName | None]]] = defaultdict(list)
         made: dict[tuple[Any, ...], Column] = {}
-        for (relid, num, name, type_text, not_null, identity, generated, typid, collation,
-             local) in self.column_rows:
+        for (relid, num, name, type_text, not_null, identity, generated, local, collation,
+             typid) in self.column_rows:
             coll = None
             if collation and collation != self.type_collation.get(typid):
                 coll = self.collations.get(collation)

@@ -116,6 +116,7 @@ class Side:
         # diff needs those of the relations it keeps (`take`), and filtering them here costs
         # less than the server's reading them again.
         self.relational_dependencies: list[Row] = []
+        self._kept: list[Row] = []  # the last chunk's others (`kept`)
         self.opaque: set[int] = set()  # relations whose node trees name what we cannot
         self._bare: Catalog | None = None
         self._fingerprints: dict[QName, object] = {}
@@ -156,34 +157,15 @@ class Side:
     def kept(self, name: str, rows: list[Row]) -> list[Row]:
         """The rows of a chunk that `keeps` keeps (one call for the chunk)."""
         column = PER_RELATION.get(name)
-        if name == "dependencies":
-            return self._kept_dependencies(rows)
+        if name == "dependencies":  # (sorted out by `_dependencies`, which saw them first)
+            kept, self._kept = self._kept, []
+            return kept
         if column is None:
             return [row for row in rows if self.keeps(name, row)]
         relations = self.relations
         if name == "constraints":
             return [row for row in rows if row[2] or row[column] not in relations]
         return [row for row in rows if row[column] not in relations]
-
-    def _kept_dependencies(self, rows: list[Row]) -> list[Row]:
-        """`keeps` for the dependencies: those between objects none of which is relational
-        (`_relational`, written out: this runs for every dependency row)."""
-        names, relations, rowtype = self.catalogs, self.relations, self.rowtype
-        owner, others = self.owner, self.non_relation
-
-        def relational(catalog: str, oid: int) -> bool:
-            return ((catalog == "pg_class" and oid in relations)
-                    or (catalog == "pg_type" and oid in rowtype)
-                    or (catalog, oid) in owner) and oid not in others
-
-        kept, aside = [], self.relational_dependencies
-        for row in rows:
-            if relational(names.get(row[0], ""), row[1]) or relational(
-                    names.get(row[3], ""), row[4]):
-                aside.append(row)
-            else:
-                kept.append(row)
-        return kept
 
     def keeps(self, name: str, row: Row) -> bool:
         """Whether a read that lets rows go (fetch.fetch_lean) must keep this one: every row
@@ -320,13 +302,13 @@ class Side:
         # dropped column leaves a gap, and the same name may then have another number).
         collations = self.collations
         current = self._columns_of
-        for row in rows:  # (relid, num, name, type, not null, identity, generated, typid,
-            coll = row[8]  # collation, local); the type's oid is in its name already
-            if current is None or current[0] != row[0]:
-                self._end_columns()  # (the query sorts them by relation, then number)
-                current = self._columns_of = (row[0], [])
-            current[1].append(
-                (*row[1:7], collations.get(coll) if coll >= FIRST_USER_OID else coll, row[9]))
+        for row in rows:  # (relid, num, name, type, not null, identity, generated, local,
+            if current is None or current[0] != row[0]:  # collation, typid); the type's
+                self._end_columns()  # oid is in its name already (the query sorts them
+                current = self._columns_of = (row[0], [])  # by relation, then number)
+            coll = row[8]
+            current[1].append(row[1:9] if coll < FIRST_USER_OID else
+                              (*row[1:8], collations.get(coll)))
 
     def _end_columns(self) -> None:
         if self._columns_of is not None:
@@ -431,12 +413,28 @@ class Side:
         self.catalogs = dict(rows)
 
     def _dependencies(self, rows: list[Row]) -> None:
+        """The graph the walk follows; what raw node trees name, by name; sequences'
+        owners. And which rows a lean read keeps (`kept`): those between objects none of
+        which is relational (`_relational`, written out: this runs for every row); the
+        others are set aside (`take`)."""
         names = self.catalogs
         pg_class = next((oid for oid, n in names.items() if n == "pg_class"), -1)
         users, raw_objects, relkind = self.users, self.raw_objects, self.relkind
-        for cls, oid, _, refcls, refoid, refsub, deptype in rows:
+        relations, rowtype, owner, others = (self.relations, self.rowtype, self.owner,
+                                             self.non_relation)
+        kept, aside = self._kept, self.relational_dependencies
+
+        def relational(obj: Obj) -> bool:
+            catalog, oid = obj
+            return ((catalog == "pg_class" and oid in relations)
+                    or (catalog == "pg_type" and oid in rowtype)
+                    or obj in owner) and oid not in others
+
+        for row in rows:
+            cls, oid, _, refcls, refoid, refsub, deptype = row
             obj, ref = (names.get(cls, ""), oid), (names.get(refcls, ""), refoid)
             users[ref].append(obj)
+            (aside if relational(obj) or relational(ref) else kept).append(row)
             relid = raw_objects.get(obj)
             if relid is not None:  # what a raw node tree names by oid, by its name
                 named = self._name_of(ref[0], refoid, refsub)
@@ -446,8 +444,8 @@ class Side:
                     self._part(relid, ("uses", self.sub_name(obj), named))
             if deptype == "a" and cls == refcls == pg_class and refsub > 0 and \
                     relkind.get(oid) == "S":  # a sequence's owning column
-                owner = self.relations.get(refoid)  # (as a plain tuple: marshal writes it)
-                self._part(oid, ("owned", None if owner is None else (*owner,), refsub))
+                owning = relations.get(refoid)  # (as a plain tuple: marshal writes it)
+                self._part(oid, ("owned", None if owning is None else (*owning,), refsub))
                 self.sequence_owner[oid] = refoid
 
     def _name_of(self, catalog: str, oid: int, sub: int) -> Hashable | None:

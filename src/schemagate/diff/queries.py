@@ -132,8 +132,8 @@ ORDER BY i.inhrelid, i.inhseqno
 
 COLUMNS = f"""
 SELECT a.attrelid, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
-       a.attnotnull, a.attidentity, a.attgenerated, a.atttypid, a.attcollation,
-       a.attislocal
+       a.attnotnull, a.attidentity, a.attgenerated, a.attislocal, a.attcollation,
+       a.atttypid
 FROM pg_catalog.pg_attribute a
 WHERE a.attrelid IN (SELECT c.oid FROM pg_catalog.pg_class c
                      WHERE c.relnamespace IN {USER_NS}
