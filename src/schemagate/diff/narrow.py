@@ -27,6 +27,7 @@ import hashlib
 import marshal
 import pickle
 import re
+from array import array
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -114,8 +115,9 @@ class Side:
         self.raw_objects: dict[Obj, int] = {}
         # The dependency rows a lean read did not keep (they name a relation's object): a
         # diff needs those of the relations it keeps (`take`), and filtering them here costs
-        # less than the server's reading them again.
-        self.relational_dependencies: list[Row] = []
+        # less than the server's reading them again. Seven integers each (the kind of
+        # dependency by its character's code): as tuples, a row took five times the memory.
+        self.relational_dependencies = array("q")
         self._kept: list[Row] = []  # the last chunk's others (`kept`)
         self.opaque: set[int] = set()  # relations whose node trees name what we cannot
         self._bare: Catalog | None = None
@@ -218,8 +220,11 @@ class Side:
             if name == "dependencies":  # those that name only kept relations' objects (the
                 # ones that name no relation's at all were kept when first read), of those
                 # set aside then, and those read again
-                rows = [row for row in (*self.relational_dependencies, *rows)
-                        if row[1] in ours or row[4] in ours]
+                aside = self.relational_dependencies
+                rows = [*((*aside[i:i + 6], chr(aside[i + 6]))
+                          for i in range(0, len(aside), 7)
+                          if aside[i + 1] in ours or aside[i + 4] in ours),
+                        *(row for row in rows if row[1] in ours or row[4] in ours)]
                 rows = [row for row in rows if not self.keeps(name, row) and all(
                     oid in ours or not self._relational((names.get(cls, ""), oid))
                     for cls, oid in ((row[0], row[1]), (row[3], row[4])))]
@@ -351,7 +356,7 @@ class Side:
                 referenced = referenced if named is None else (*named,)
             if raw is not None:  # a CHECK fetched as a node tree
                 raw_objects[obj] = relid
-                raw = _LOCATION.sub("", raw)
+                raw = _raw(raw)
             parts[relid].append(marshal.dumps(("con", *row[3:9], referenced, raw), 0))
 
     def _access_methods(self, rows: list[Row]) -> None:
@@ -431,10 +436,13 @@ class Side:
                     or obj in owner) and oid not in others
 
         for row in rows:
-            cls, oid, _, refcls, refoid, refsub, deptype = row
+            cls, oid, sub, refcls, refoid, refsub, deptype = row
             obj, ref = (names.get(cls, ""), oid), (names.get(refcls, ""), refoid)
             users[ref].append(obj)
-            (aside if relational(obj) or relational(ref) else kept).append(row)
+            if relational(obj) or relational(ref):
+                aside.extend((cls, oid, sub, refcls, refoid, refsub, ord(deptype)))
+            else:
+                kept.append(row)
             relid = raw_objects.get(obj)
             if relid is not None:  # what a raw node tree names by oid, by its name
                 named = self._name_of(ref[0], refoid, refsub)
@@ -608,6 +616,7 @@ def _digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
-def _raw(tree: str | None) -> str | None:
-    """A node tree without its source positions (they depend on how the SQL was typed)."""
-    return _LOCATION.sub("", tree) if tree is not None else None
+def _raw(tree: str | None) -> bytes | None:
+    """A node tree without its source positions (they depend on how the SQL was typed), as
+    a digest: trees are long, and only whether two are the same counts."""
+    return _digest(_LOCATION.sub("", tree).encode()) if tree is not None else None
