@@ -56,19 +56,22 @@ MIN_RATIO = 5.0
 NOTES = """### Notes
 
 - Where the time goes: schemagate reads both databases at once (two threads, each sending its
-  twenty-odd catalog queries one after the other in one READ ONLY transaction). Each side
-  indexes the rows as they come, keeps a 16-byte digest of each relation's rows (its
-  fingerprint: one digest per relation and query, then one per relation) and lets the rows
-  go; once the fingerprints are compared and the dependency walk is done
-  (`src/schemagate/diff/narrow.py`), each side reads the rows of the few relations it keeps
-  again, texts and all, in the same transaction (`fetch.fetch_relations`). So memory grows
-  with the fingerprints, not with the rows (10,000 tables: about 290 MiB, was 756).
-- It is CPU-bound, and so is the server it reads: its catalog queries take about as much
-  server CPU as schemagate takes of its own. Of schemagate's own, imports are about a
-  quarter (psycopg about 0.1 s; networkx is no longer imported unless a plan has a
-  dependency cycle), indexing the rows as they come about half. migra mostly waits for its
-  catalog queries. So schemagate suffers more than migra when other jobs share the machine:
-  the ratio measured under load moves with the load.
+  twenty-odd catalog queries one ahead of the rows it is handling, in one READ ONLY
+  REPEATABLE READ transaction: one snapshot). Each side indexes the rows as they come and
+  keeps one 16-byte digest per relation of its rows (its fingerprint); the first read spares
+  the server's deparser what only tells whether a relation changed (CHECKs and predicates as
+  node trees, keys and foreign keys as their fields). Once the fingerprints are compared and
+  the dependency walk is done (`src/schemagate/diff/narrow.py`), each side reads the rows of
+  the few relations it keeps again, texts and all, in the same transaction
+  (`fetch.fetch_relations`, one pipeline), builds its catalog on its own thread, and keeps
+  the transaction open for the plan's guard, fingerprinted in the same snapshot. So memory
+  grows with the fingerprints, not with the rows.
+- It is CPU-bound, and so is the server it reads. Of schemagate's own CPU, imports are about
+  a third (psycopg about 0.1 s; networkx is not imported unless a plan has a dependency
+  cycle; the model and the planner are imported while the databases are read), indexing the
+  rows as they come about a third. migra mostly waits for its catalog queries. So schemagate
+  suffers more than migra when other jobs share the machine: the ratio measured under load
+  moves with the load.
 """
 MAX_RSS_MIB = 300.0
 MAX_WALL_10K = 10.0  # seconds, for the 10,000-table pair

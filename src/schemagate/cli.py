@@ -558,7 +558,7 @@ def diff_command(source: str, target: str, fmt: str, down: bool, allow_destructi
         # Two catalogs of tens of thousands of small acyclic records, then exit: the cycle
         # collector would only walk them again and again (as in lint).
         gc.disable()
-        from schemagate.diff.changes import PlanOptions
+        from schemagate.diff.options import PlanOptions
         from schemagate.diff.run import run_diff
 
         timeout = lock_timeout if lock_timeout not in ("", "0") else None

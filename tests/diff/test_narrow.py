@@ -3,6 +3,8 @@ depends on it, and gets exactly the plan a diff of the full catalogs gets."""
 
 from __future__ import annotations
 
+import pytest
+
 from schemagate.diff.changes import PlanOptions
 from schemagate.diff.introspect import build, fetch
 from schemagate.diff.narrow import Side, narrowed, relations_to_keep
@@ -47,8 +49,11 @@ B = (A.replace("amount int, m mood", "amount bigint, m mood")          # retype:
      .replace("m mood DEFAULT 'ok'", "m mood DEFAULT 'happy'"))
 
 
-def test_narrowed_catalogs_plan_exactly_like_full_ones(pg_server: str) -> None:
+def test_narrowed_catalogs_plan_exactly_like_full_ones(pg_server: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     options = PlanOptions(allow_destructive=True)
+    sides: list[Side] = []  # each side as its catalog was built from it, kept to look at
+    monkeypatch.setattr(Side, "drop", lambda side: sides.append(side))
     with databases(pg_server, A, B) as (a, b):
         rows_a, rows_b = fetch(a), fetch(b)
         full = render_sql(plan(build(rows_a), build(rows_b), options))
@@ -56,7 +61,7 @@ def test_narrowed_catalogs_plan_exactly_like_full_ones(pg_server: str) -> None:
         # as the CLI reads them: CHECKs and predicates as node trees, texts read after
         with Loader() as loader:
             narrow_a, narrow_b = loader.load_pair(Target(a, "url"), Target(b, "url"))
-            sides = loader._sides
+        assert len(sides) == 2
         assert render_sql(plan(narrow_a, narrow_b, options)) == full
         for side in sides:  # the rows of relations left out were let go as they were read
             other = {oid for oid, name in side.relations.items()

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from schemagate.diff.options import PlanOptions
 from schemagate.model.catalog import ObjectRef
 from schemagate.model.locks import Hazard, LockMode
+
+__all__ = ["Phase", "Plan", "PlanOptions", "Statement", "Step"]
 
 # "pre": drops of what depends on something that changes, and of tables, columns and
 # sequences; "main": creates and alters, in dependency order; "post": drops of types,
@@ -45,13 +48,6 @@ class Step:
     @property
     def transactional(self) -> bool:
         return all(s.transactional for s in self.statements)
-
-
-@dataclass(frozen=True, slots=True)
-class PlanOptions:
-    allow_destructive: bool = False
-    online: bool = True  # CONCURRENTLY, NOT VALID + VALIDATE, CHECK-based SET NOT NULL
-    lock_timeout: str | None = "5s"
 
 
 @dataclass

@@ -85,15 +85,26 @@ def read_only(url: str) -> Iterator[psycopg.Cursor[Any]]:
 
     Read-only three times over: the session default, psycopg's `BEGIN READ ONLY`, and an
     explicit `SET TRANSACTION READ ONLY`, so a test can see it in `transaction_read_only`.
+    REPEATABLE READ, so that every query of the transaction reads one snapshot: under the
+    default READ COMMITTED each statement takes a new one, and a migration committed between
+    two catalog queries would be half seen.
     """
     conn = connect(url, read_only=True)
     conn.read_only = True
+    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     try:
-        with conn.cursor() as cur:
+        with conn.cursor() as cur, database_errors(url):
             cur.execute("SET TRANSACTION READ ONLY")
             yield cur
-    except psycopg.Error as exc:
-        raise DatabaseError(f"{describe(url)}: {str(exc).strip().splitlines()[0]}") from None
     finally:
         conn.rollback()
         conn.close()
+
+
+@contextmanager
+def database_errors(url: str) -> Iterator[None]:
+    """The database's errors as DatabaseError, naming the database (not its password)."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        raise DatabaseError(f"{describe(url)}: {str(exc).strip().splitlines()[0]}") from None

@@ -29,7 +29,7 @@ QUERIES: tuple[tuple[str, str | None], ...] = (
     ("operator_classes", q.OPERATOR_CLASSES), ("indexes", None), ("triggers", q.TRIGGERS),
     ("policies", q.POLICIES),
     ("functions", q.FUNCTIONS), ("rewrites", q.REWRITES),
-    ("catalog_oids", q.CATALOG_OIDS), ("dependencies", q.DEPENDENCIES),
+    ("catalog_oids", q.CATALOG_OIDS), ("dependencies", None),
     ("comments", q.COMMENTS),
 )
 
@@ -95,55 +95,90 @@ def fetch_lean(cur: Any, *, on_result: OnResult, keep_rows: KeepRows,
     come (``on_result``, in chunks for the large queries) and keeps only the rows of each
     chunk that ``keep_rows`` gives back: the others are let go at once, and the ones the
     diff turns out to need are read again by `fetch_relations`, in the same transaction.
-    One query at a time: a pipeline had libpq hold every result at once (some 70 MB on
-    10,000 tables)."""
+
+    Each query is sent before the rows of the one before it are handled, so that the server
+    runs it meanwhile; no further ahead: a pipeline of every query had libpq hold every
+    result at once (some 70 MB on 10,000 tables), this holds two."""
     cur.execute(q.SETUP)
     cur.execute(q.VERSION)
     version = int(cur.fetchone()[0])
     results: dict[str, list[Row]] = {}
-    for name, sql in _queries(version, privileges, deferred=True):
-        cur.execute(sql)
-        if name not in PER_RELATION and name != "dependencies":
-            results[name] = cur.fetchall()
-            on_result(name, results[name])
-            continue
-        kept: list[Row] = []
-        while chunk := cur.fetchmany(_CHUNK):
-            on_result(name, chunk)
-            kept += keep_rows(name, chunk)
-        results[name] = kept
+    conn = cur.connection
+    queries = _queries(version, privileges, deferred=True)
+    with conn.pipeline() as pipeline:
+        sent = conn.cursor()
+        sent.execute(queries[0][1])
+        for i, (name, _) in enumerate(queries):
+            current = sent
+            # Its result in (a sync waits for every query sent, so the next one goes after
+            # it), then the next query sent, then this one's rows handled.
+            pipeline.sync()
+            if i + 1 < len(queries):
+                sent = conn.cursor()
+                sent.execute(queries[i + 1][1])
+            if name not in PER_RELATION and name != "dependencies":
+                results[name] = current.fetchall()
+                on_result(name, results[name])
+            else:
+                kept: list[Row] = []
+                while chunk := current.fetchmany(_CHUNK):
+                    on_result(name, chunk)
+                    kept += keep_rows(name, chunk)
+                results[name] = kept
+            current.close()  # (libpq's copy of the result goes now)
     return Rows(version, results)
 
 
 def fetch_relations(cur: Any, version: int, relations: list[int], objects: list[int], *,
-                    privileges: bool = False) -> dict[str, list[Row]]:
+                    privileges: bool = False, meanwhile: Callable[[], object] | None = None
+                    ) -> dict[str, list[Row]]:
     """The per-relation rows of these relations, with every text (no node tree to deparse
     later), the columns of the tables their foreign keys reference, and the dependencies
-    that name any of ``objects`` (the relations' own): what `fetch_lean` let go that a diff
-    of them needs."""
-    out: dict[str, list[Row]] = {}
-    for name, sql in _queries(version, privileges, deferred=False):
-        if name in PER_RELATION and name != "columns":
-            out[name] = _filtered(cur, sql, PER_RELATION[name], relations)
-    referenced = {row[10] for row in out["constraints"] if row[10]}
-    out["columns"] = _filtered(cur, q.COLUMNS, 0, sorted({*relations, *referenced}))
-    cur.execute(f"SELECT * FROM ({q.DEPENDENCIES}) AS d(c0, c1, c2, c3, c4) "
-                "WHERE d.c1 = ANY(%s::oid[]) OR d.c4 = ANY(%s::oid[])", (objects, objects))
-    out["dependencies"] = cur.fetchall()
-    return out
+    of ``objects`` (the relations' own) that `fetch_lean`'s query leaves out (those of
+    indexes on their own table's columns; the reader keeps the others it read): what a diff
+    of them needs that `fetch_lean` let go. The queries are sent at once (a pipeline: few
+    rows each), and ``meanwhile`` runs while the server answers them."""
+    conn = cur.connection
+    sent: list[tuple[str, Any]] = []
+    with conn.pipeline():
+        for name, sql in _queries(version, privileges, deferred=False):
+            if name not in PER_RELATION:
+                continue
+            column, params = PER_RELATION[name], [relations]
+            if name == "columns":  # ... and those of the tables their foreign keys reference
+                # (one array: an OR of the two made the server scan every column)
+                sql = _filtered(sql, column).replace(
+                    "ANY(%s::oid[])", f"ANY(ARRAY(SELECT pg_catalog.unnest(%s::oid[]) "
+                    f"UNION {_REFERENCED}))") + " ORDER BY 1, 2"
+                params = [relations, relations]
+            else:
+                sql = _filtered(sql, column)
+            sent.append((name, conn.cursor().execute(sql, params)))
+        sent.append(("dependencies", conn.cursor().execute(q.INDEX_COLUMN_DEPENDENCIES,
+                                                           (objects,))))
+        if meanwhile is not None:
+            meanwhile()
+        return {name: c.fetchall() for name, c in sent}
 
 
-def _filtered(cur: Any, sql: str, column: int, oids: list[int]) -> list[Row]:
-    """A query's rows whose column ``column`` is one of ``oids`` (the filter goes into the
-    query: the server reads no more than that)."""
+def _filtered(sql: str, column: int) -> str:
+    """A query's rows whose column ``column`` is one of the oids of the parameter (the filter
+    goes into the query: the server reads no more than that)."""
     names = ", ".join(f"c{i}" for i in range(column + 1))
-    cur.execute(f"SELECT * FROM ({sql}) AS r({names}) WHERE r.c{column} = ANY(%s::oid[])",
-                (oids,))
-    return list(cur.fetchall())
+    return f"SELECT * FROM ({sql}) AS r({names}) WHERE r.c{column} = ANY(%s::oid[])"
+
+
+# The tables the foreign keys of the relations of the parameter reference: those of the
+# constraints query (diff/queries.py) with a referenced table (confrelid).
+_REFERENCED = """SELECT con.confrelid FROM pg_catalog.pg_constraint con
+WHERE con.conrelid = ANY(%s::oid[]) AND con.contype = 'f' AND con.conparentid = 0
+  AND con.conislocal"""
 
 
 def _queries(version: int, privileges: bool, deferred: bool) -> list[tuple[str, str]]:
-    made = {"indexes": q.indexes(version, deferred), "constraints": q.constraints(deferred),
-            "user_collations": q.user_collations(version)}
+    made = {"indexes": q.indexes(version, deferred),
+            "constraints": q.constraints(deferred, version),
+            "user_collations": q.user_collations(version),
+            "dependencies": q.dependencies(deferred)}
     queries = [(name, made[name] if sql is None else sql) for name, sql in QUERIES]
     return queries + ([("privileges", q.PRIVILEGES)] if privileges else [])

@@ -204,12 +204,32 @@ def guard_sql(objects: Touched, expected: str, made_from: str) -> str:
 def add_guard(plan: Plan, url: str, made_from: str) -> None:
     """Open the plan with a guard whose fingerprint is computed now on ``url`` (the database
     the plan was made from, or the scratch database its files were built on)."""
-    from schemagate.diff.changes import Statement
     from schemagate.diff.connect import read_only
 
     if not plan.steps:
         return
-    objects = touched(plan)
     with read_only(url) as cur:
-        expected = fingerprint(cur, objects)
+        add_guard_read(plan, cur, made_from)
+
+
+# The output settings the catalog reads fix for their transaction (diff/queries.py SETUP),
+# back to the session's own: the guard runs in the session of whoever runs the plan, where a
+# default's deparsed constant reads as that session's settings make it read.
+_SESSION_SETTINGS = """
+SELECT pg_catalog.set_config(s.name, s.reset_val, true) FROM pg_catalog.pg_settings s
+WHERE s.name IN ('TimeZone', 'DateStyle', 'IntervalStyle', 'extra_float_digits')
+"""
+
+
+def add_guard_read(plan: Plan, cur: Any, made_from: str) -> None:
+    """`add_guard`, with the fingerprint taken through ``cur``: the transaction the plan's
+    side was read in, still open, so that the fingerprint is of the very snapshot the plan
+    was made from (and costs no new session)."""
+    from schemagate.diff.changes import Statement
+
+    if not plan.steps:
+        return
+    objects = touched(plan)
+    cur.execute(_SESSION_SETTINGS)
+    expected = fingerprint(cur, objects)
     plan.guard = Statement(guard_sql(objects, expected, made_from))

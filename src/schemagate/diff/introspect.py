@@ -241,8 +241,8 @@ class _Reader:
     def _build_columns(self) -> None:
         attributes: dict[int, list[tuple[str, str, QName | None]]] = defaultdict(list)
         made: dict[tuple[Any, ...], Column] = {}
-        for (relid, num, name, type_text, not_null, identity, generated, typid, collation,
-             local) in self.column_rows:
+        for (relid, num, name, type_text, not_null, identity, generated, local, collation,
+             typid) in self.column_rows:
             coll = None
             if collation and collation != self.type_collation.get(typid):
                 coll = self.collations.get(collation)
@@ -291,8 +291,9 @@ class _Reader:
     def read_constraints(self, rows: Iterable[Row]) -> None:
         for (oid, relid, typid, name, contype, definition, validated, deferrable, deferred,
              conkey, frelid, fkey, on_delete, on_update, index, _) in rows:
-            definition = _strip_not_valid(definition or "")  # (text of a deferred fetch's
-            # CHECK: read again in full by fetch.fetch_relations for every table that is built)
+            definition = _strip_not_valid(definition or "")  # (a deferred fetch's table
+            # constraints have no text: read again in full by fetch.fetch_relations for every
+            # table that is built)
             if typid:
                 typ = self.types_by_oid.get(typid)
                 if typ is not None and contype == "c":

@@ -27,6 +27,7 @@ import hashlib
 import marshal
 import pickle
 import re
+from array import array
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -91,14 +92,13 @@ class Side:
         self.relkind: dict[int, str] = {}
         self.rowtype: dict[int, int] = {}
         # What each relation's fingerprint is made of: its columns, in order, as one digest
-        # (they come relation by relation); its other rows as a set: each query's rows of
-        # the relation as one digest (`_flush`).
+        # (they come relation by relation); its other rows, serialized, each beginning with
+        # what kind of row it is, as a set (`_fingerprint`). (A digest per row cost more time
+        # than the row's other work; a digest per relation and query, 15,000 of them on
+        # 2,000 tables, a quarter of it.)
         self.columns: dict[int, bytes] = {}
         self._columns_of: tuple[int, list[Row]] | None = None  # (relation, rows so far)
         self.parts: dict[int, list[bytes]] = defaultdict(list)
-        # This query's rows, serialized, by relation (digested when the query's rows end).
-        self._pending: dict[int, list[bytes]] = defaultdict(list)
-        self._query = ""
         self.owner: dict[Obj, int] = {}  # a sub-object → the relation it belongs to
         self.subobjects: dict[int, list[Obj]] = defaultdict(list)
         self.sub_names: dict[Obj, str] = {}
@@ -113,6 +113,12 @@ class Side:
         self.function_names: dict[int, tuple[str, str, str]] = {}
         self.type_names: dict[int, QName] = {}
         self.raw_objects: dict[Obj, int] = {}
+        # The dependency rows a lean read did not keep (they name a relation's object): a
+        # diff needs those of the relations it keeps (`take`), and filtering them here costs
+        # less than the server's reading them again. Seven integers each (the kind of
+        # dependency by its character's code): as tuples, a row took five times the memory.
+        self.relational_dependencies = array("q")
+        self._kept: list[Row] = []  # the last chunk's others (`kept`)
         self.opaque: set[int] = set()  # relations whose node trees name what we cannot
         self._bare: Catalog | None = None
         self._fingerprints: dict[QName, object] = {}
@@ -128,25 +134,14 @@ class Side:
     def add(self, name: str, rows: list[Row]) -> None:
         """Take one query's rows (in `fetch` order: later queries use earlier maps), in one
         call or in chunks."""
-        if name != self._query:
-            self._flush()
-            self._query = name
         handler = getattr(self, "_" + name, None)
         if handler is not None:
             handler(rows)
 
     def _part(self, relation: int, row: tuple[Any, ...]) -> None:
-        """One of a relation's rows, for its fingerprint."""
-        self._pending[relation].append(_serial(row))
-
-    def _flush(self) -> None:
-        """The last query's rows of each relation become one digest of the set of them: the
-        rows in any order, each counted once. (A digest per row cost more time than the
-        row's other work.)"""
-        parts = self.parts
-        for relation, rows in self._pending.items():
-            parts[relation].append(_digest(b"".join(sorted(set(rows)))))
-        self._pending.clear()
+        """One of a relation's rows, for its fingerprint (its first field says what kind
+        of row it is)."""
+        self.parts[relation].append(_serial(row))
 
     def finish(self, rows: Rows) -> None:
         """All rows are in: what depends on one side only is computed now (on the thread
@@ -154,7 +149,6 @@ class Side:
         from schemagate.diff.introspect import build
 
         self.rows = rows
-        self._flush()
         self._end_columns()
         self._bare = build(self.only(set()), keep=(), all_sequences=False)
         self._fingerprints = self._fingerprint()
@@ -165,28 +159,15 @@ class Side:
     def kept(self, name: str, rows: list[Row]) -> list[Row]:
         """The rows of a chunk that `keeps` keeps (one call for the chunk)."""
         column = PER_RELATION.get(name)
-        if name == "dependencies":
-            return self._kept_dependencies(rows)
+        if name == "dependencies":  # (sorted out by `_dependencies`, which saw them first)
+            kept, self._kept = self._kept, []
+            return kept
         if column is None:
             return [row for row in rows if self.keeps(name, row)]
         relations = self.relations
         if name == "constraints":
             return [row for row in rows if row[2] or row[column] not in relations]
         return [row for row in rows if row[column] not in relations]
-
-    def _kept_dependencies(self, rows: list[Row]) -> list[Row]:
-        """`keeps` for the dependencies: those between objects none of which is relational
-        (`_relational`, written out: this runs for every dependency row)."""
-        names, relations, rowtype = self.catalogs, self.relations, self.rowtype
-        owner, others = self.owner, self.non_relation
-
-        def relational(catalog: str, oid: int) -> bool:
-            return ((catalog == "pg_class" and oid in relations)
-                    or (catalog == "pg_type" and oid in rowtype)
-                    or (catalog, oid) in owner) and oid not in others
-
-        return [row for row in rows if not relational(names.get(row[0], ""), row[1])
-                and not relational(names.get(row[3], ""), row[4])]
 
     def keeps(self, name: str, row: Row) -> bool:
         """Whether a read that lets rows go (fetch.fetch_lean) must keep this one: every row
@@ -207,6 +188,17 @@ class Side:
         """A relation, its row type, or a part of one (not an extension's)."""
         return self._relation_of(obj) is not None and obj[1] not in self.non_relation
 
+    def forget_walk(self) -> None:
+        """Let go of what only the fingerprints and the walk needed (the relations to keep
+        are known): the dependency graph and the names of the objects that are not kept."""
+        for table in (self.users, self._fingerprints, self.sub_names, self.member_of,
+                      self.function_names, self.type_names, self.raw_objects, self.by_name):
+            table.clear()
+
+    def drop(self) -> None:
+        """Let go of everything (the catalog is built)."""
+        self.__dict__.clear()
+
     def relations_needed(self, keep: set[QName]) -> tuple[list[int], list[int]]:
         """The oids of the kept relations, and of everything of theirs a dependency may name
         (themselves, their row types, their indexes, constraints, defaults, rules …): what
@@ -226,7 +218,13 @@ class Side:
         names, ours = self.catalogs, set(objects)
         for name, rows in extra.items():
             if name == "dependencies":  # those that name only kept relations' objects (the
-                # ones that name no relation's at all were kept when first read)
+                # ones that name no relation's at all were kept when first read), of those
+                # set aside then, and those read again
+                aside = self.relational_dependencies
+                rows = [*((*aside[i:i + 6], chr(aside[i + 6]))
+                          for i in range(0, len(aside), 7)
+                          if aside[i + 1] in ours or aside[i + 4] in ours),
+                        *(row for row in rows if row[1] in ours or row[4] in ours)]
                 rows = [row for row in rows if not self.keeps(name, row) and all(
                     oid in ours or not self._relational((names.get(cls, ""), oid))
                     for cls, oid in ((row[0], row[1]), (row[3], row[4])))]
@@ -291,15 +289,16 @@ class Side:
             self.relkind[oid] = kind
             self.rowtype[reltype] = oid
             # (its options are the one array; arrays come as lists)
-            self._part(oid, (kind, *row[5:8], tuple(row[8]), *row[9:]))
+            self._part(oid, ("relation", kind, *row[5:8], tuple(row[8]), *row[9:]))
 
     def _sequences(self, rows: list[Row]) -> None:
         for row in rows:
-            self._part(row[0], row[1:])
+            self._part(row[0], ("sequence", row[1:]))
 
     def _inherits(self, rows: list[Row]) -> None:
         for child, parent, seq in rows:
-            self._part(child, ("inherits", seq, self.relations.get(parent, parent)))
+            named = self.relations.get(parent)  # (as a plain tuple: marshal writes it)
+            self._part(child, ("inherits", seq, parent if named is None else (*named,)))
             if self.relkind.get(child) in ("r", "p") and self.relkind.get(parent) in ("r", "p"):
                 self.parents[self.relations[child]].append(self.relations[parent])
 
@@ -308,13 +307,13 @@ class Side:
         # dropped column leaves a gap, and the same name may then have another number).
         collations = self.collations
         current = self._columns_of
-        for row in rows:  # (relid, num, name, type, not null, identity, generated, typid,
-            coll = row[8]  # collation, local); the type's oid is in its name already
-            if current is None or current[0] != row[0]:
-                self._end_columns()  # (the query sorts them by relation, then number)
-                current = self._columns_of = (row[0], [])
-            current[1].append(
-                (*row[1:7], collations.get(coll) if coll >= FIRST_USER_OID else coll, row[9]))
+        for row in rows:  # (relid, num, name, type, not null, identity, generated, local,
+            if current is None or current[0] != row[0]:  # collation, typid); the type's
+                self._end_columns()  # oid is in its name already (the query sorts them
+                current = self._columns_of = (row[0], [])  # by relation, then number)
+            coll = row[8]
+            current[1].append(row[1:9] if coll < FIRST_USER_OID else
+                              (*row[1:8], collations.get(coll)))
 
     def _end_columns(self) -> None:
         if self._columns_of is not None:
@@ -323,9 +322,9 @@ class Side:
             self._columns_of = None
 
     def _defaults(self, rows: list[Row]) -> None:
-        pending, owner, subobjects = self._pending, self.owner, self.subobjects
-        for relid, num, expr, oid in rows:
-            pending[relid].append(_serial(("default", num, expr)))
+        parts, owner, subobjects = self.parts, self.owner, self.subobjects
+        for relid, num, expr, oid in rows:  # (marshal writes them: `_serial`, written out)
+            parts[relid].append(marshal.dumps(("default", num, expr), 0))
             obj = ("pg_attrdef", oid)  # (`_sub`, without a name)
             owner[obj] = relid
             subobjects[relid].append(obj)
@@ -341,17 +340,24 @@ class Side:
         return self.sub_names.get(obj, "")
 
     def _constraints(self, rows: list[Row]) -> None:
-        relations, pending = self.relations, self._pending
+        relations, parts, raw_objects = self.relations, self.parts, self.raw_objects
+        owner, subobjects, sub_names = self.owner, self.subobjects, self.sub_names
         for row in rows:  # (oid, relid, typid, name, contype, definition …, confrelid …, raw)
             relid = row[1]
-            if relid:
-                self._sub("pg_constraint", row[0], relid, row[3])
-                referenced = relations.get(row[10])  # (as a plain tuple: marshal writes it)
-                pending[relid].append(_serial((
-                    "con", *row[3:9], row[10] if referenced is None else (*referenced,),
-                    _raw(row[15]))))
-                if row[15] is not None:  # a CHECK fetched as a node tree
-                    self.raw_objects[("pg_constraint", row[0])] = relid
+            if not relid:
+                continue
+            obj = ("pg_constraint", row[0])  # (`_sub`, written out: a constraint has a name)
+            owner[obj] = relid
+            subobjects[relid].append(obj)
+            sub_names[obj] = row[3]
+            referenced, raw = row[10], row[15]
+            if referenced:  # (as a plain tuple: marshal writes it)
+                named = relations.get(referenced)
+                referenced = referenced if named is None else (*named,)
+            if raw is not None:  # a CHECK fetched as a node tree
+                raw_objects[obj] = relid
+                raw = _raw(raw)
+            parts[relid].append(marshal.dumps(("con", *row[3:9], referenced, raw), 0))
 
     def _access_methods(self, rows: list[Row]) -> None:
         self.am = dict(rows)
@@ -360,25 +366,32 @@ class Side:
         self.opclasses = {oid: (schema, name) for oid, schema, name, _ in rows}
 
     def _indexes(self, rows: list[Row]) -> None:
-        pending, access_methods = self._pending, self.am
+        # (as queries.indexes reads them deferred: vectors as text, and whether a collation
+        # or operator class in them is the user's)
+        parts, access_methods, raw_objects = self.parts, self.am, self.raw_objects
         owner, subobjects, sub_names = self.owner, self.subobjects, self.sub_names
-        for (oid, relid, name, definition, predicate, unique, keys, partial, am, _,
-             key_count, options, collations, classes, reloptions, nulls, raw) in rows:
-            obj = ("pg_class", oid)  # (`_sub`, written out)
-            owner[obj] = relid
+        for row in rows:  # (oid, relid, name, definition, predicate, unique, keys, partial,
+            oid, relid, am, users, raw = row[0], row[1], row[8], row[9], row[16]  # am,
+            obj = ("pg_class", oid)  # users, key count, options, collations, classes,
+            owner[obj] = relid  # reloptions, nulls, raw); (`_sub`, written out)
             subobjects[relid].append(obj)
-            sub_names[obj] = name
-            if raw is not None:  # a predicate fetched as a node tree
-                self.raw_objects[obj] = relid
+            sub_names[obj] = row[2]
+            collations, classes = row[12], row[13]
+            if not isinstance(collations, str):  # read in full (fetch): arrays, quoted name
+                users = max(collations, default=0) >= FIRST_USER_OID or max(
+                    classes, default=0) >= FIRST_USER_OID
             # Built-in oids are the same in every database; a user's are named instead.
-            if collations and max(collations) >= FIRST_USER_OID:
-                collations = [self.collations.get(c, c) for c in collations]
-            if classes and max(classes) >= FIRST_USER_OID:
-                classes = [self.opclasses.get(c, c) for c in classes]
-            pending[relid].append(_serial((
-                "index", name, definition, predicate, unique, partial, access_methods.get(am),
-                key_count, tuple(keys), tuple(options), tuple(collations), tuple(classes),
-                tuple(reloptions or ()), nulls, _raw(raw))))
+            if raw is None and am < FIRST_USER_OID and not users:
+                parts[relid].append(_serial(("index", row[2:])))
+                continue
+            if raw is not None:  # a predicate fetched as a node tree
+                raw_objects[obj] = relid
+            if users:
+                collations = tuple(self.collations.get(c, c) for c in _oids(collations))
+                classes = tuple(self.opclasses.get(c, c) for c in _oids(classes))
+            parts[relid].append(_serial(("index", *row[2:8], access_methods.get(am, am),
+                                         users, *row[10:12], collations, classes,
+                                         *row[14:16], _raw(raw))))
 
     def _triggers(self, rows: list[Row]) -> None:
         for row in rows:
@@ -405,12 +418,31 @@ class Side:
         self.catalogs = dict(rows)
 
     def _dependencies(self, rows: list[Row]) -> None:
+        """The graph the walk follows; what raw node trees name, by name; sequences'
+        owners. And which rows a lean read keeps (`kept`): those between objects none of
+        which is relational (`_relational`, written out: this runs for every row); the
+        others are set aside (`take`)."""
         names = self.catalogs
         pg_class = next((oid for oid, n in names.items() if n == "pg_class"), -1)
         users, raw_objects, relkind = self.users, self.raw_objects, self.relkind
-        for cls, oid, _, refcls, refoid, refsub, deptype in rows:
+        relations, rowtype, owner, others = (self.relations, self.rowtype, self.owner,
+                                             self.non_relation)
+        kept, aside = self._kept, self.relational_dependencies
+
+        def relational(obj: Obj) -> bool:
+            catalog, oid = obj
+            return ((catalog == "pg_class" and oid in relations)
+                    or (catalog == "pg_type" and oid in rowtype)
+                    or obj in owner) and oid not in others
+
+        for row in rows:
+            cls, oid, sub, refcls, refoid, refsub, deptype = row
             obj, ref = (names.get(cls, ""), oid), (names.get(refcls, ""), refoid)
             users[ref].append(obj)
+            if relational(obj) or relational(ref):
+                aside.extend((cls, oid, sub, refcls, refoid, refsub, ord(deptype)))
+            else:
+                kept.append(row)
             relid = raw_objects.get(obj)
             if relid is not None:  # what a raw node tree names by oid, by its name
                 named = self._name_of(ref[0], refoid, refsub)
@@ -420,21 +452,22 @@ class Side:
                     self._part(relid, ("uses", self.sub_name(obj), named))
             if deptype == "a" and cls == refcls == pg_class and refsub > 0 and \
                     relkind.get(oid) == "S":  # a sequence's owning column
-                owner = self.relations.get(refoid)  # (as a plain tuple: marshal writes it)
-                self._part(oid, ("owned", None if owner is None else (*owner,), refsub))
+                owning = relations.get(refoid)  # (as a plain tuple: marshal writes it)
+                self._part(oid, ("owned", None if owning is None else (*owning,), refsub))
                 self.sequence_owner[oid] = refoid
 
     def _name_of(self, catalog: str, oid: int, sub: int) -> Hashable | None:
         """A user object a node tree refers to, by name (None: one this module cannot name,
-        and then the relation counts as changed)."""
+        and then the relation counts as changed). Names as plain tuples: marshal writes
+        those (`_serial`), where a QName would send it the slow way, through pickle."""
         if (catalog, oid) in self.member_of:
             return ("extension", self.member_of[(catalog, oid)], catalog, oid)
         if catalog == "pg_proc" and oid in self.function_names:
             return ("function", *self.function_names[oid])
         if catalog == "pg_type" and oid in self.type_names:
-            return ("type", self.type_names[oid])
+            return ("type", (*self.type_names[oid],))
         if catalog == "pg_class" and oid in self.relations:
-            return ("relation", self.relations[oid], sub)
+            return ("relation", (*self.relations[oid],), sub)
         if catalog == "pg_collation" and oid in self.collations:
             return ("collation", self.collations[oid])
         return None
@@ -573,11 +606,17 @@ def _serial(value: Any) -> bytes:
         return pickle.dumps(value, 5)
 
 
+def _oids(vector: str | list[int]) -> list[int]:
+    """An oidvector's text, read (or its array, as it is)."""
+    return [int(oid) for oid in vector.split()] if isinstance(vector, str) else vector
+
+
 def _digest(data: bytes) -> bytes:
     """16 bytes of BLAKE2b: rows that differ give the same only by a collision."""
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
-def _raw(tree: str | None) -> str | None:
-    """A node tree without its source positions (they depend on how the SQL was typed)."""
-    return _LOCATION.sub("", tree) if tree is not None else None
+def _raw(tree: str | None) -> bytes | None:
+    """A node tree without its source positions (they depend on how the SQL was typed), as
+    a digest: trees are long, and only whether two are the same counts."""
+    return _digest(_LOCATION.sub("", tree).encode()) if tree is not None else None

@@ -132,8 +132,8 @@ ORDER BY i.inhrelid, i.inhseqno
 
 COLUMNS = f"""
 SELECT a.attrelid, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
-       a.attnotnull, a.attidentity, a.attgenerated, a.atttypid, a.attcollation,
-       a.attislocal
+       a.attnotnull, a.attidentity, a.attgenerated, a.attislocal, a.attcollation,
+       a.atttypid
 FROM pg_catalog.pg_attribute a
 WHERE a.attrelid IN (SELECT c.oid FROM pg_catalog.pg_class c
                      WHERE c.relnamespace IN {USER_NS}
@@ -163,13 +163,17 @@ WHERE ad.adrelid IN (SELECT c.oid FROM pg_catalog.pg_class c
 
 # Constraints a parent made (partitions' clones: conparentid; inherited checks: not
 # conislocal) come back when the parent's are created, so they are not objects of their own.
-# ``deferred``: a table's CHECK comes back as its raw node tree (last column) instead of its
-# text, which PostgreSQL can only print after opening the table (in a fresh backend, that is
-# most of this query's time); fetch.fetch_relations reads the rows of the few tables
-# that are needed again, texts and all.
-def constraints(deferred: bool = False) -> str:
+# ``deferred``, for a read that only tells which relations differ (diff/narrow.py), spares
+# the deparser, which must open every table in a fresh backend (most of this query's time):
+# a table's CHECK comes back as its raw node tree (last column), and its PRIMARY KEY, UNIQUE
+# or FOREIGN KEY as the fields pg_get_constraintdef prints it from (`_KEY_FIELDS`), both in
+# place of the text; fetch.fetch_relations reads the rows of the few tables that are needed
+# again, texts and all.
+def constraints(deferred: bool = False, version: int = 0) -> str:
     table_check = "con.contype = 'c' AND con.conrelid <> 0"
     definition = (f"CASE WHEN {table_check} THEN NULL "
+                  f"WHEN con.conrelid <> 0 AND con.contype IN ('p', 'u', 'f') "
+                  f"THEN {_key_fields(version)} "
                   "ELSE pg_catalog.pg_get_constraintdef(con.oid) END" if deferred
                   else "pg_catalog.pg_get_constraintdef(con.oid)")
     raw = f"CASE WHEN {table_check} THEN con.conbin::text END" if deferred else "NULL"
@@ -184,13 +188,34 @@ WHERE con.connamespace IN {USER_NS} AND con.contype IN ('p', 'u', 'f', 'c', 'x')
 """
 
 
+def _key_fields(version: int) -> str:
+    """What pg_get_constraintdef prints a key or a foreign key from, other than the row's
+    own columns (name, kind, NOT VALID, DEFERRABLE, the referenced table) and what the index
+    row says (INCLUDE, WITH, NULLS NOT DISTINCT): the columns by number (names are in the
+    columns' rows), the referenced ones, MATCH, ON UPDATE and ON DELETE (with its columns
+    from PostgreSQL 15), and the index's tablespace by name; from 18, PERIOD / WITHOUT
+    OVERLAPS and NOT ENFORCED."""
+    fields = ["con.conkey", "con.confkey", "con.confupdtype", "con.confdeltype",
+              "con.confmatchtype"]
+    if version >= 150000:
+        fields.append("con.confdelsetcols")
+    if version >= 180000:
+        fields += ["con.conperiod", "con.conenforced"]
+    tablespace = ("(SELECT t.spcname FROM pg_catalog.pg_class ic JOIN pg_catalog.pg_tablespace"
+                  " t ON t.oid = ic.reltablespace WHERE ic.oid = con.conindid)")
+    return f"ROW({', '.join(fields)}, {tablespace})::text"
+
+
 CONSTRAINTS = constraints()
 
 
 # Only an index on expressions needs PostgreSQL's deparser (pg_get_indexdef, the most
 # expensive call here); the others are rebuilt from pg_index in introspect.py, a predicate
-# deparsed on its own (``deferred``: its raw node tree, as for CHECKs above). NULLS NOT
-# DISTINCT exists from PostgreSQL 15.
+# deparsed on its own (``deferred``: its raw node tree, as for CHECKs above; the vectors as
+# text, which a digest takes as well and psycopg reads some times faster than arrays; and in
+# place of the quoted name, whether a collation or operator class is the user's, whose oid
+# differs between databases: diff/narrow.py names those). NULLS NOT DISTINCT exists from
+# PostgreSQL 15.
 def indexes(version: int, deferred: bool = False) -> str:
     nulls = "i.indnullsnotdistinct" if version >= 150000 else "false"
     plain_partial = "i.indexprs IS NULL AND i.indpred IS NOT NULL"
@@ -198,13 +223,21 @@ def indexes(version: int, deferred: bool = False) -> str:
                  f"CASE WHEN {plain_partial} THEN pg_catalog.pg_get_expr(i.indpred, i.indrelid) "
                  "END")
     raw = f"CASE WHEN {plain_partial} THEN i.indpred::text END" if deferred else "NULL"
+    if deferred:
+        users = (f"NOT ({FIRST_USER_OID} > ALL (i.indcollation::oid[]) "
+                 f"AND {FIRST_USER_OID} > ALL (i.indclass::oid[]))")
+        arrays = (f"i.indkey::text, i.indpred IS NOT NULL, ic.relam, {users}, i.indnkeyatts, "
+                  "i.indoption::text, i.indcollation::text, i.indclass::text, "
+                  "ic.reloptions::text")
+    else:
+        arrays = ("i.indkey::int2[], i.indpred IS NOT NULL, ic.relam, "
+                  "pg_catalog.quote_ident(ic.relname), i.indnkeyatts, i.indoption::int2[], "
+                  "i.indcollation::oid[], i.indclass::oid[], ic.reloptions")
     return f"""
 SELECT i.indexrelid, i.indrelid, ic.relname,
        CASE WHEN i.indexprs IS NOT NULL THEN pg_catalog.pg_get_indexdef(i.indexrelid) END,
        {predicate},
-       i.indisunique, i.indkey::int2[], i.indpred IS NOT NULL, ic.relam,
-       pg_catalog.quote_ident(ic.relname), i.indnkeyatts, i.indoption::int2[],
-       i.indcollation::oid[], i.indclass::oid[], ic.reloptions, {nulls}, {raw}
+       i.indisunique, {arrays}, {nulls}, {raw}
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 WHERE ic.relnamespace IN {USER_NS}
@@ -312,9 +345,14 @@ WHERE d.objoid >= {FIRST_USER_OID}
 # that say only what the catalog already says, most rows of a typical schema: a default on
 # its own column, a constraint on its own table's columns (Constraint.columns), an index on
 # plain columns on those columns (Index.columns); diff/objects.py answers for them. An
-# index on expressions or with a predicate keeps its rows. Catalogs are named by oid, not
-# regclass text, to spare two lookups per row.
-DEPENDENCIES = f"""
+# index on expressions or with a predicate keeps its rows (``deferred``: not even those,
+# for a read that only tells which relations differ: an index's own table is all they lead
+# to, and what they say of the index is in its row already, as its node tree and column
+# numbers; fetch.fetch_relations reads them for the relations a diff keeps). Catalogs are
+# named by oid, not regclass text, to spare two lookups per row.
+def dependencies(deferred: bool = False) -> str:
+    plain = "" if deferred else " WHERE i.indexprs IS NULL AND i.indpred IS NULL"
+    return f"""
 SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid, d.deptype
 FROM pg_catalog.pg_depend d
 WHERE d.objid >= {FIRST_USER_OID} AND d.refobjid >= {FIRST_USER_OID}
@@ -326,8 +364,25 @@ WHERE d.objid >= {FIRST_USER_OID} AND d.refobjid >= {FIRST_USER_OID}
   AND NOT (d.deptype = 'a' AND d.refobjsubid > 0
            AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
            AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
-           AND d.objid IN (SELECT i.indexrelid FROM pg_catalog.pg_index i
-                           WHERE i.indexprs IS NULL AND i.indpred IS NULL))
+           AND d.objid IN (SELECT i.indexrelid FROM pg_catalog.pg_index i{plain}))
+"""
+
+
+DEPENDENCIES = dependencies()
+
+# What `dependencies(deferred=True)` leaves out, for the objects of the parameter (unique
+# oids): an index's on its own table's columns, for an index on expressions or with a
+# predicate. Joined to an unnest of them: given `objid = ANY(…)` instead, the planner
+# scanned every relation's dependencies (2.6 against 17 ms for 1,366 objects).
+INDEX_COLUMN_DEPENDENCIES = f"""
+SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid, d.deptype
+FROM pg_catalog.unnest(%s::pg_catalog.oid[]) AS o(oid)
+JOIN pg_catalog.pg_index i ON i.indexrelid = o.oid
+                          AND (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL)
+JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                           AND d.objid = i.indexrelid
+WHERE d.refobjid >= {FIRST_USER_OID} AND d.deptype = 'a' AND d.refobjsubid > 0
+  AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
 """
 
 # The oids of the system catalogs pg_depend names objects by.

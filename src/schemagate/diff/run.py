@@ -10,11 +10,15 @@ Rendering is the caller's.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from schemagate.diff.changes import Plan, PlanOptions
+from schemagate.diff.options import PlanOptions
 from schemagate.diff.targets import ApplyAlembic, Loader, parse_target
-from schemagate.model.names import QName
-from schemagate.model.stats import TableStats
+
+if TYPE_CHECKING:  # the model and the planner are imported while the databases are read
+    from schemagate.diff.changes import Plan
+    from schemagate.model.names import QName
+    from schemagate.model.stats import TableStats
 
 
 @dataclass
@@ -45,12 +49,14 @@ def run_diff(source: str, target: str, *, scratch: str | None = None,
 
         up = plan(before, after, options)
         back = plan(after, before, options) if down else None
-        if guard:  # fingerprinted where each plan was made from, still open
-            from schemagate.diff.guard import add_guard
+        if guard:  # fingerprinted in the snapshot each plan was made from, still open
+            from schemagate.diff.guard import add_guard_read
 
-            add_guard(up, loader.held(src), src.label)
+            with loader.held(src) as cur:
+                add_guard_read(up, cur, src.label)
             if back is not None:
-                add_guard(back, loader.held(dst), dst.label)
+                with loader.held(dst) as cur:
+                    add_guard_read(back, cur, dst.label)
     live = next((t for t in (src, dst) if t.kind == "url"), None)
     table_sizes = None
     if stats and live is not None:
@@ -61,6 +67,7 @@ def run_diff(source: str, target: str, *, scratch: str | None = None,
 
 
 def _import_planner() -> None:
-    """The planner and the renderers, imported while the databases are being read."""
+    """The model, the planner and the renderers, imported while the databases are being
+    read (nothing before the reading needs them)."""
     import schemagate.diff.plan
     import schemagate.diff.render  # noqa: F401

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from schemagate.diff.connect import DatabaseError, describe, read_only
+from schemagate.diff.connect import DatabaseError, database_errors, describe, read_only
 from schemagate.diff.execute import ScriptError, ScriptStatement, run_sql, run_statements
 from schemagate.diff.fetch import fetch, fetch_lean, fetch_relations
 from schemagate.diff.narrow import Side, relations_to_keep
@@ -93,12 +93,11 @@ class Loader:
         self.privileges = privileges
         self.apply_alembic = apply_alembic
         self.hold = hold
-        self._held: dict[Target, str] = {}
+        self._held: dict[Target, tuple[str, Any]] = {}  # (url, cursor of its read session)
         self._folders = threading.Lock()
         self._stack = ExitStack()
         self._server: str | None = scratch
         self._lock = threading.Lock()
-        self._sides: tuple[Side, Side] | None = None
 
     def __enter__(self) -> Loader:
         # Scratch databases are made on worker threads, where no signal handler runs: the
@@ -149,16 +148,16 @@ class Loader:
         """Both sides at once, on two threads, narrowed (diff/narrow.py) to what differs
         and what depends on it. Each side's rows are indexed as they arrive; once both are
         in, the relations to keep are known, and each side's transaction, still open, reads
-        the few texts left for them. ``meanwhile`` runs on this thread in the mean time (the
-        CLI imports the planner then)."""
+        the few texts left for them, and its thread builds its catalog. ``meanwhile`` runs
+        on this thread in the mean time (the CLI imports the planner then)."""
         from concurrent.futures import Future, ThreadPoolExecutor
 
         keep: Future[set[QName]] = Future()
         ready: tuple[Future[Side], Future[Side]] = (Future(), Future())
 
-        def work(target: Target, side_ready: Future[Side]) -> None:
+        def work(target: Target, side_ready: Future[Side]) -> Catalog:
             try:
-                self._read_side(target, side_ready, keep)
+                return self._read_side(target, side_ready, keep)
             except BaseException as exc:
                 if not side_ready.done():
                     side_ready.set_exception(exc)
@@ -169,48 +168,56 @@ class Loader:
             if meanwhile is not None:
                 meanwhile()
             try:
-                side_a, side_b = _result(ready[0]), _result(ready[1])
-                keep.set_result(relations_to_keep(side_a, side_b))
+                keep.set_result(relations_to_keep(_result(ready[0]), _result(ready[1])))
             except BaseException as exc:
                 if not keep.done():  # let the other side's thread end
                     keep.set_exception(exc)
                 raise
-            for job in jobs:
-                _result(job)
-        kept = keep.result()
-        # The sides (every row of both databases) live as long as the loader: freeing them
-        # one object at a time is time a command that exits next need not spend.
-        self._sides = (side_a, side_b)
-        return side_a.catalog(kept), side_b.catalog(kept)
+            return _result(jobs[0]), _result(jobs[1])
 
-    def held(self, target: Target) -> str:
-        """The database a side was read from, kept until the loader closes when it was made
-        with ``hold``: a plan's guard is fingerprinted there (diff/guard.py)."""
-        return self._held[target]
+    @contextmanager
+    def held(self, target: Target) -> Iterator[Any]:
+        """A cursor in the READ ONLY transaction a side was read in, kept open until the
+        loader closes when it was made with ``hold`` (and the database, when it is a scratch
+        one): a plan's guard is fingerprinted there, in the snapshot the plan was made from
+        (diff/guard.py)."""
+        url, cur = self._held[target]
+        with database_errors(url):
+            yield cur
 
     def _read_side(self, target: Target, ready: Future[Side], keep: Future[set[QName]]
-                   ) -> None:
+                   ) -> Catalog:
         with ExitStack() as stack:
             url = stack.enter_context(self.database(target))
+            cur = stack.enter_context(read_only(url))
+            catalog = self._read(cur, ready, keep)
             if self.hold:
-                with self._lock:  # the database outlives this thread: the loader drops it
-                    self._held[target] = url
+                with self._lock:  # the session (and database) outlive this thread
+                    self._held[target] = (url, cur)
                     self._stack.enter_context(stack.pop_all())
-            self._read(url, ready, keep)
+            return catalog
 
-    def _read(self, url: str, ready: Future[Side], keep: Future[set[QName]]) -> None:
-        with read_only(url) as cur:
-            side = Side()
-            # The rows of each relation are indexed and let go; those of the relations the
-            # diff keeps are read again, texts and all, in the same transaction (the same
-            # snapshot): a schema's size no longer stays in memory twice over.
-            rows = fetch_lean(cur, privileges=self.privileges, on_result=side.add,
-                              keep_rows=side.kept)
-            side.finish(rows)
-            ready.set_result(side)
-            relations, objects = side.relations_needed(keep.result())
-            side.take(fetch_relations(cur, rows.version, relations, objects,
-                                      privileges=self.privileges), objects)
+    def _read(self, cur: Any, ready: Future[Side], keep: Future[set[QName]]) -> Catalog:
+        side = Side()
+        # The rows of each relation are indexed and let go; those of the relations the diff
+        # keeps are read again, texts and all, in the same transaction (the same snapshot):
+        # a schema's size no longer stays in memory twice over.
+        rows = fetch_lean(cur, privileges=self.privileges, on_result=side.add,
+                          keep_rows=side.kept)
+        side.finish(rows)
+        ready.set_result(side)
+        kept = keep.result()
+        relations, objects = side.relations_needed(kept)
+        # What only the walk needed goes while the server reads the kept relations' rows.
+        side.take(fetch_relations(cur, rows.version, relations, objects,
+                                  privileges=self.privileges, meanwhile=side.forget_walk),
+                  objects)
+        catalog = side.catalog(kept)
+        # Every row and map goes now, on this thread, while the other side may still be
+        # reading: freeing them object by object is time, and the main thread has none
+        # to spare.
+        side.drop()
+        return catalog
 
 
 def _result(future: Future[_T]) -> _T:
