@@ -1,11 +1,11 @@
-"""`schemagate diff` through the real entry point: formats, --down, --check, exit codes."""
+"""`schemagate diff` through the command line's entry point: formats, --down, --check, exit
+codes. In this process (tests.conftest.invoke): what is about the process itself, signals,
+is in tests/verify/test_signals.py."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,16 +13,15 @@ import pytest
 from schemagate.diff.execute import run_sql
 from schemagate.diff.introspect import introspect
 from schemagate.diff.plan import plan
+from tests.conftest import invoke
 
 A = "CREATE TABLE t (id int PRIMARY KEY, legacy text, v text);\n"
 B = ("CREATE TABLE t (id int PRIMARY KEY, v text NOT NULL, w int);\n"
      "CREATE INDEX t_w ON t (w);\n")
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "schemagate", "diff", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "NO_COLOR": "1"})
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return invoke("diff", *args)
 
 
 def _files(tmp_path: Path) -> tuple[str, str]:
