@@ -15,6 +15,10 @@ from schemagate.diff.introspect import introspect
 from schemagate.diff.plan import plan
 from tests.conftest import invoke
 
+# The scratch databases are the session's (tests.conftest.reused_scratch): how diff makes
+# and drops its own is tests/diff/test_scratch.py's and tests/verify/test_signals.py's.
+pytestmark = pytest.mark.usefixtures("reused_scratch")
+
 A = "CREATE TABLE t (id int PRIMARY KEY, legacy text, v text);\n"
 B = ("CREATE TABLE t (id int PRIMARY KEY, v text NOT NULL, w int);\n"
      "CREATE INDEX t_w ON t (w);\n")

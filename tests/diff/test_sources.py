@@ -20,6 +20,10 @@ from schemagate.diff.targets import Loader, Target, TargetError, parse_target
 from tests.conftest import databases_on
 from tests.diff.support import assert_same_schema
 
+# Scratch databases are the session's (tests.conftest.reused_scratch): how diff makes and
+# drops its own is tests/diff/test_scratch.py's and tests/verify/test_signals.py's.
+pytestmark = pytest.mark.usefixtures("reused_scratch")
+
 ROOT = Path(__file__).parent.parent.parent
 LAYOUTS = ROOT / "tests" / "fixtures" / "layouts"
 ALEMBIC = ROOT / "tests" / "fixtures" / "verify" / "alembic_project"

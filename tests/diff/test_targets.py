@@ -14,6 +14,10 @@ from schemagate.diff.introspect import introspect
 from schemagate.diff.targets import Loader, TargetError, parse_target
 from schemagate.model.names import QName
 
+# Scratch databases are the session's (tests.conftest.reused_scratch): how diff makes and
+# drops its own is tests/diff/test_scratch.py's and tests/verify/test_signals.py's.
+pytestmark = pytest.mark.usefixtures("reused_scratch")
+
 SCHEMA = """CREATE TYPE mood AS ENUM ('sad', 'ok');
 CREATE TABLE t (id serial PRIMARY KEY, m mood, note text);
 CREATE INDEX t_note ON t (note);
