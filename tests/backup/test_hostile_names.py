@@ -8,8 +8,8 @@ from pathlib import Path
 
 from schemagate.diff.connect import connect
 from schemagate.model.names import quote_ident
-from tests.backup.helpers import checksums, need_psql, psql, run_sql, schemagate
-from tests.conftest import CANARY, HOSTILE_NAMES
+from tests.backup.helpers import checksums, need_psql, psql, run_sql
+from tests.conftest import CANARY, HOSTILE_NAMES, invoke
 
 # A migration file whose name would end the comments it is quoted in, and clear the screen.
 MIGRATION = "000002_drop\nDROP TABLE keep;\n--\x1b[2J"
@@ -82,7 +82,7 @@ def test_backup_and_restore_with_hostile_names_touch_nothing_else(pg_db: str,
     _prepare(pg_db, project)
     before = _state(pg_db)
     out = tmp_path / "out"
-    made = schemagate("backup", str(project), "--from", MIGRATION, "--db", pg_db,
+    made = invoke("backup", str(project), "--from", MIGRATION, "--db", pg_db,
                       "-o", str(out))
     assert made.returncode == 0, made.stderr
     backup, restore = out / "backup.sql", out / "restore.sql"
@@ -112,7 +112,7 @@ def test_comment_lines_show_hostile_names_escaped_on_one_line(pg_db: str,
     project = _project(tmp_path / "migrations")
     _prepare(pg_db, project)
     out = tmp_path / "out"
-    made = schemagate("backup", str(project), "--from", MIGRATION, "--db", pg_db,
+    made = invoke("backup", str(project), "--from", MIGRATION, "--db", pg_db,
                       "-o", str(out))
     assert made.returncode == 0, made.stderr
     for script in ("backup.sql", "restore.sql"):
