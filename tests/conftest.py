@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from subprocess import CompletedProcess
 
@@ -509,6 +509,48 @@ def reused_scratch(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(schemagate.diff.targets, "scratch_database", scratch)
     monkeypatch.setattr(schemagate.verify.run, "scratch_database", scratch)
+
+
+@pytest.fixture(scope="session")
+def embedded_pg() -> Iterator[str]:
+    """One embedded PostgreSQL (pgserver) for the session, started by schemagate's own
+    `embedded_server` when a test first asks for it; the URL (a Unix socket)."""
+    pytest.importorskip("pgserver", reason="the embedded PostgreSQL (pgserver) is not "
+                                           "installed: pip install pgserver")
+    from schemagate.diff.scratch import embedded_server
+
+    with embedded_server() as url:
+        yield url
+
+
+@dataclass
+class SharedEmbedded:
+    """The session's embedded server, as diff and verify are given it; `starts` counts the
+    times they asked for an embedded server to be started."""
+
+    url: str
+    starts: int = 0
+
+
+@pytest.fixture
+def shared_embedded(embedded_pg: str, monkeypatch: pytest.MonkeyPatch) -> SharedEmbedded:
+    """diff and verify with no --scratch take the session's embedded server (`embedded_pg`)
+    instead of starting one (initdb and a server start, 1.5 s of CPU): for the tests of what
+    they do on it. How one is started and stopped is tests/diff/test_scratch.py's and
+    tests/verify/test_signals.py's, which start their own."""
+    import schemagate.diff.scratch
+    import schemagate.diff.targets
+
+    shared = SharedEmbedded(embedded_pg)
+
+    @contextmanager
+    def started() -> Iterator[str]:
+        shared.starts += 1
+        yield shared.url
+
+    for module in (schemagate.diff.scratch, schemagate.diff.targets):
+        monkeypatch.setattr(module, "embedded_server", started)
+    return shared
 
 
 def _address(url: str) -> tuple[object, ...]:

@@ -13,7 +13,7 @@ import pytest
 from schemagate.diff.execute import run_sql
 from schemagate.diff.introspect import introspect
 from schemagate.diff.plan import plan
-from tests.conftest import invoke
+from tests.conftest import SharedEmbedded, invoke
 
 # The scratch databases are the session's (tests.conftest.reused_scratch): how diff makes
 # and drops its own is tests/diff/test_scratch.py's and tests/verify/test_signals.py's.
@@ -129,12 +129,13 @@ def test_the_live_database_is_not_written(pg_server: str, pg_db: str,
 
 
 @pytest.mark.slow
-def test_files_without_scratch_share_one_embedded_server(tmp_path: Path) -> None:
+def test_files_without_scratch_share_one_embedded_server(
+        tmp_path: Path, shared_embedded: SharedEmbedded) -> None:
     """Both sides are read at once; the embedded PostgreSQL is started once for both."""
-    pytest.importorskip("pgserver", reason="the embedded PostgreSQL (pgserver) is not installed")
     a, b = _files(tmp_path)
     proc = run("--from", a, "--to", b, "--format", "text")
     assert proc.returncode == 0, proc.stderr
+    assert shared_embedded.starts == 1
     assert "+ add column public.t.w" in proc.stdout
 
 
