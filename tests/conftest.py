@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from subprocess import CompletedProcess
 
 from schemagate.lint.engine import LintResult, lint
 from schemagate.model.migration import MigrationSource, Script, TransactionMode
@@ -80,6 +81,26 @@ def rules_of(result: LintResult) -> list[tuple[int, str]]:
 
 def with_settings(**changes: object) -> Settings:
     return replace(FOCUSED, **changes)  # type: ignore[arg-type]
+
+
+def invoke(*args: str, cwd: Path | None = None) -> CompletedProcess[str]:
+    """`schemagate ARGS` run in this process through the command line's entry point (click's
+    runner, NO_COLOR set), as what the process would print and exit with: no Python to start
+    and no schemagate to import again (a quarter of a second of CPU per diff or verify). A
+    test about the process itself (signals, imports at start-up, pre-commit) starts one; an
+    exception the command line did not turn into an exit code is raised here."""
+    from contextlib import chdir, nullcontext
+
+    from click.testing import CliRunner
+
+    from schemagate.cli import main
+
+    with chdir(cwd) if cwd is not None else nullcontext():
+        result = CliRunner(env={"NO_COLOR": "1"}).invoke(main, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return CompletedProcess(["schemagate", *args], result.exit_code, result.stdout,
+                            result.stderr)
 
 
 # --- PostgreSQL for the tests that need one -------------------------------------------
@@ -313,6 +334,46 @@ class DatabaseMaker:
             return False
 
     @contextmanager
+    def owned_database(self) -> Iterator[str]:
+        """A database of the test's own (as `database()` gives) owned by a role made for it
+        that may do nothing else (no superuser, CREATEDB or CREATEROLE), and a URL that logs
+        in as that role: a scratch database as diff and verify make one, without CREATE
+        DATABASE (0.3 s of the server's CPU) and DROP DATABASE (a forced checkpoint)."""
+        import secrets
+
+        import psycopg
+        from psycopg import sql
+
+        from schemagate.diff.connect import connect
+        from schemagate.diff.scratch import with_user
+
+        with self.database() as url:
+            name = sql.Identifier(self._name(url))
+            role = TEST_DB_PREFIX + "role_" + uuid.uuid4().hex[:12]
+            password = secrets.token_urlsafe(16)
+            with connect(self.server, autocommit=True) as admin:
+                admin.execute(sql.SQL(
+                    "CREATE ROLE {} LOGIN PASSWORD {} NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                    "NOREPLICATION NOBYPASSRLS").format(sql.Identifier(role),
+                                                        sql.Literal(password)))
+                admin.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                    name, sql.Identifier(role)))
+            try:
+                yield with_user(url, role, password)
+            finally:
+                # The database goes back to its owner (`database()` then empties it, or
+                # drops it), and the role goes with what it owns there.
+                with connect(self.server, autocommit=True) as admin:
+                    admin.execute("SELECT pg_terminate_backend(pid, 10000) "
+                                  "FROM pg_stat_activity WHERE usename = %s", (role,))
+                    admin.execute(sql.SQL("ALTER DATABASE {} OWNER TO CURRENT_USER").format(
+                        name))
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+                with connect(self.server, autocommit=True) as admin:
+                    admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+    @contextmanager
     def clone(self, key: str, build: Callable[[str], None]) -> Iterator[str]:
         """A copy of the database `build` prepares, built once per session under `key`."""
         with self._lock:
@@ -418,6 +479,86 @@ def pg_db(pg_databases: DatabaseMaker) -> Iterator[str]:
     """A fresh, empty database for one test, dropped afterwards."""
     with pg_databases.database() as url:
         yield url
+
+
+@pytest.fixture
+def reused_scratch(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """diff and verify make their scratch databases on the session's test server with
+    `DatabaseMaker.owned_database` (an emptied database and a role of its own) instead of
+    CREATE DATABASE and DROP DATABASE: for the tests whose subject is what happens in a
+    scratch database, not how one is made, found and dropped (tests/diff/test_scratch.py,
+    tests/verify/test_signals.py, test_isolation.py and test_containment.py take the real
+    ones, and so does a test marked `real_scratch`). A URL of another server, or none (the
+    embedded server), gets the real one."""
+    if request.node.get_closest_marker("real_scratch") is not None:
+        return
+    import schemagate.diff.targets
+    import schemagate.verify.run
+    from schemagate.diff.scratch import scratch_database
+
+    @contextmanager
+    def scratch(url: str | None = None) -> Iterator[str]:
+        maker = next((m for m in _OPEN.values() if url is not None
+                      and _address(m.server) == _address(url)), None)
+        if maker is None:
+            with scratch_database(url) as made:
+                yield made
+            return
+        with maker.owned_database() as made:
+            yield made
+
+    monkeypatch.setattr(schemagate.diff.targets, "scratch_database", scratch)
+    monkeypatch.setattr(schemagate.verify.run, "scratch_database", scratch)
+
+
+@pytest.fixture(scope="session")
+def embedded_pg() -> Iterator[str]:
+    """One embedded PostgreSQL (pgserver) for the session, started by schemagate's own
+    `embedded_server` when a test first asks for it; the URL (a Unix socket)."""
+    pytest.importorskip("pgserver", reason="the embedded PostgreSQL (pgserver) is not "
+                                           "installed: pip install pgserver")
+    from schemagate.diff.scratch import embedded_server
+
+    with embedded_server() as url:
+        yield url
+
+
+@dataclass
+class SharedEmbedded:
+    """The session's embedded server, as diff and verify are given it; `starts` counts the
+    times they asked for an embedded server to be started."""
+
+    url: str
+    starts: int = 0
+
+
+@pytest.fixture
+def shared_embedded(embedded_pg: str, monkeypatch: pytest.MonkeyPatch) -> SharedEmbedded:
+    """diff and verify with no --scratch take the session's embedded server (`embedded_pg`)
+    instead of starting one (initdb and a server start, 1.5 s of CPU): for the tests of what
+    they do on it. How one is started and stopped is tests/diff/test_scratch.py's and
+    tests/verify/test_signals.py's, which start their own."""
+    import schemagate.diff.scratch
+    import schemagate.diff.targets
+
+    shared = SharedEmbedded(embedded_pg)
+
+    @contextmanager
+    def started() -> Iterator[str]:
+        shared.starts += 1
+        yield shared.url
+
+    for module in (schemagate.diff.scratch, schemagate.diff.targets):
+        monkeypatch.setattr(module, "embedded_server", started)
+    return shared
+
+
+def _address(url: str) -> tuple[object, ...]:
+    """Where a URL's server is (host, address, port)."""
+    from psycopg import conninfo
+
+    params = conninfo.conninfo_to_dict(url)
+    return params.get("host"), params.get("hostaddr"), params.get("port")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

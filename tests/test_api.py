@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from schemagate import api
 from schemagate.model.settings import Settings
 from tests.conftest import FIXTURES
@@ -40,6 +42,7 @@ def test_report_gives_the_impact_of_the_migrations() -> None:
     assert run.impact.migrations and run.result.findings
 
 
+@pytest.mark.usefixtures("reused_scratch")  # the session's scratch database
 def test_verify_applies_the_migrations_on_a_scratch_server(pg_server: str) -> None:
     result = api.verify(["examples/dbmate"], scratch=pg_server)
     assert len(result.migrations) == 3 and result.gate.items

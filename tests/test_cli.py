@@ -1,4 +1,6 @@
-"""The command-line contract (CLI.md) through the real entry point, on real files."""
+"""The command-line contract (CLI.md) through the command line's entry point, on real files:
+in this process (tests.conftest.invoke), but for the JSON contract and a bad setting, run as
+a process of their own, as users and CI run it."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from schemagate.cli import main
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, invoke
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples"
@@ -20,13 +22,17 @@ BAD = FIXTURES / "bad_input"
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return invoke(*args, cwd=cwd)
+
+
+def run_process(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "schemagate", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=120,
                           env={**os.environ, "NO_COLOR": "1"})
 
 
 def test_json_shape_matches_cli_md() -> None:
-    proc = run("lint", "examples/golang-migrate", "--format", "json")
+    proc = run_process("lint", "examples/golang-migrate", "--format", "json")
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["version"] == 1 and doc["tool"]["name"] == "schemagate"
@@ -159,7 +165,7 @@ def test_rules_and_explain() -> None:
 def test_internal_errors_hide_the_traceback(tmp_path: Path) -> None:
     cfg = tmp_path / "schemagate.toml"
     cfg.write_text("fail-on = 'sometimes'\n")
-    proc = run("lint", "examples/dbmate", "--config", str(cfg))
+    proc = run_process("lint", "examples/dbmate", "--config", str(cfg))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "sometimes" in proc.stderr
 

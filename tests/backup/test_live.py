@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 from schemagate.diff.connect import connect
-from tests.backup.helpers import checksums, run_sql, schemagate
-from tests.conftest import table_locked
+from tests.backup.helpers import checksums, run_sql
+from tests.conftest import invoke, table_locked
 
 WEIRD = 'we"ird %s $sg$ tåble'
 WEIRD_SQL = '"we""ird %s $sg$ tåble"'
@@ -35,7 +35,7 @@ def test_db_gives_keys_columns_and_schema_tables(pg_db: str, tmp_path: Path) -> 
         CREATE TABLE {WEIRD_SQL} (id int PRIMARY KEY, "Col""1" text, "ÄÖ" int[]);
         INSERT INTO {WEIRD_SQL} SELECT g, 'it''s %s ' || g, ARRAY[g, NULL]
         FROM generate_series(1, 200) g;
-        ANALYZE;
+        ANALYZE accounts, reporting.daily, {WEIRD_SQL};  -- not the catalogs too
     """)
     migrations = tmp_path / "migrations"
     _write(migrations, "20240101_cleanup",
@@ -55,7 +55,7 @@ def test_db_gives_keys_columns_and_schema_tables(pg_db: str, tmp_path: Path) -> 
     before = checksums(pg_db) | {f"reporting.{k}": v for k, v in
                                  checksums(pg_db, "reporting").items()}
     out = tmp_path / "out"
-    proc = schemagate("backup", str(migrations), "--db", pg_db, "-o", str(out))
+    proc = invoke("backup", str(migrations), "--db", pg_db, "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     backup = (out / "backup.sql").read_text(encoding="utf-8")
     restore = (out / "restore.sql").read_text(encoding="utf-8")
@@ -84,7 +84,7 @@ def test_backup_reads_the_live_database_read_only(pg_db: str, tmp_path: Path) ->
            "ALTER TABLE t ADD COLUMN v text;\n")
     with connect(pg_db) as conn:
         before = conn.execute("SELECT count(*) FROM pg_class").fetchone()
-    proc = schemagate("backup", str(migrations), "--db", pg_db, "-o", str(tmp_path / "o"))
+    proc = invoke("backup", str(migrations), "--db", pg_db, "-o", str(tmp_path / "o"))
     assert proc.returncode == 0, proc.stderr
     with connect(pg_db) as conn:
         assert conn.execute("SELECT count(*) FROM pg_class").fetchone() == before
@@ -94,7 +94,7 @@ def test_backup_reads_the_live_database_read_only(pg_db: str, tmp_path: Path) ->
 def test_unreachable_db_is_exit_2(tmp_path: Path) -> None:
     migrations = tmp_path / "m"
     _write(migrations, "1_drop", "ALTER TABLE t DROP COLUMN v;\n", "SELECT 1;\n")
-    proc = schemagate("backup", str(migrations), "--db",
+    proc = invoke("backup", str(migrations), "--db",
                       "postgresql://nobody:pw@127.0.0.1:1/x", "-o", str(tmp_path / "o"))
     assert proc.returncode == 2
     assert "cannot connect" in proc.stderr and "pw" not in proc.stderr
@@ -106,7 +106,7 @@ def test_db_behind_a_lock_gives_the_shape_and_says_the_size_is_unknown(
     run_sql(pg_db, """
         CREATE TABLE accounts (id int PRIMARY KEY, email text);
         INSERT INTO accounts SELECT g, 'u' || g FROM generate_series(1, 500) g;
-        ANALYZE;
+        ANALYZE accounts;
     """)
     migrations = tmp_path / "migrations"
     _write(migrations, "20240101_drop_email", "ALTER TABLE accounts DROP COLUMN email;\n",
@@ -114,7 +114,7 @@ def test_db_behind_a_lock_gives_the_shape_and_says_the_size_is_unknown(
     out = tmp_path / "out"
     started = time.monotonic()
     with table_locked(pg_db, "accounts"):
-        proc = schemagate("backup", str(migrations), "--db", pg_db, "-o", str(out))
+        proc = invoke("backup", str(migrations), "--db", pg_db, "-o", str(out))
     assert time.monotonic() - started < 15
     assert proc.returncode == 0, proc.stderr
     assert "public.accounts: size unknown: another session holds a lock" in proc.stdout

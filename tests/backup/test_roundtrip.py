@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from schemagate.diff.connect import connect
-from tests.backup.helpers import checksums, need_psql, psql, run_sql, schemagate
-from tests.conftest import FIXTURES, DatabaseMaker
+from tests.backup.helpers import checksums, need_psql, psql, run_sql
+from tests.conftest import FIXTURES, DatabaseMaker, invoke
 
 PROJECT = FIXTURES / "backup" / "roundtrip"
 DATA = FIXTURES / "backup" / "data.sql"
@@ -36,7 +36,7 @@ def prepared(pg_databases: DatabaseMaker) -> Iterator[str]:
 
 
 def _scripts(url: str, out: Path) -> tuple[Path, Path]:
-    proc = schemagate("backup", str(PROJECT), "--from", "000002_destroy", "--db", url,
+    proc = invoke("backup", str(PROJECT), "--from", "000002_destroy", "--db", url,
                       "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     return out / "backup.sql", out / "restore.sql"

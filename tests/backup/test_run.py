@@ -11,8 +11,7 @@ import pytest
 
 from schemagate.backup import BackupError, run_backup
 from schemagate.model.settings import Settings
-from tests.backup.helpers import schemagate
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, invoke
 
 PROJECT = FIXTURES / "backup" / "roundtrip"
 
@@ -21,7 +20,7 @@ def test_run_backup_gives_the_scripts_the_command_writes(tmp_path: Path) -> None
     made = run_backup([str(PROJECT)], Settings(), start="000002_destroy",
                       now=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC))
     assert made.scripts.schema == "schemagate_backup_000002_destroy_20240102T030405"
-    proc = schemagate("backup", str(PROJECT), "--from", "000002_destroy", "-o", str(tmp_path))
+    proc = invoke("backup", str(PROJECT), "--from", "000002_destroy", "-o", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert made.saves() and all(f"  {line}\n" in proc.stdout for line in made.saves())
     written = (tmp_path / "backup.sql").read_text(encoding="utf-8")

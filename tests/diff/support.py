@@ -25,6 +25,7 @@ import pytest
 from schemagate.diff.changes import Plan, PlanOptions
 from schemagate.diff.compare import canonical_sql, compare
 from schemagate.diff.execute import run_sql
+from schemagate.diff.fetch import Rows
 from schemagate.diff.introspect import build, fetch, introspect
 from schemagate.diff.narrow import narrowed
 from schemagate.diff.objects import flatten
@@ -198,13 +199,14 @@ def catalog_view(cat: Catalog) -> dict[object, object]:
 
 
 def assert_same_schema(url_x: str, url_y: str, *, privileges: bool = False,
-                       dump_y: Dump | None = None) -> None:
+                       dump_y: Dump | None = None, rows_y: Rows | None = None) -> None:
     """Both judges: the catalogs, and the dumps (`dump_y`: one of `url_y` already started,
-    in the state it is in now). The dumps run while the catalogs are read and compared."""
+    in the state it is in now; `rows_y`: its catalog rows, read since it last changed). The
+    dumps run while the catalogs are read and compared."""
     dumps = [Dump(url_x, privileges=privileges), dump_y or Dump(url_y, privileges=privileges)]
     try:
         x = introspect(url_x, privileges=privileges)
-        y = introspect(url_y, privileges=privileges)
+        y = build(rows_y) if rows_y is not None else introspect(url_y, privileges=privileges)
         assert compare(x, y) == [], "the re-diff is not empty"
         assert catalog_view(x) == catalog_view(y)
         assert x.dependencies == y.dependencies
@@ -252,7 +254,7 @@ def round_trip(server: str, a_sql: str, b_sql: str, *, allow_destructive: bool =
         narrow_a, narrow_b = narrowed(rows_a, rows_b)  # from rows with every text
         assert render_sql(plan(narrow_a, narrow_b, options)) == up_sql
         run_sql(a, up_sql, "<up plan>")
-        assert_same_schema(a, b, privileges=privileges, dump_y=dump_b)
+        assert_same_schema(a, b, privileges=privileges, dump_y=dump_b, rows_y=rows_b)
         run_sql(b, down_sql, "<down plan>")
         assert_same_schema(b, a_again, privileges=privileges, dump_y=dump_a_again)
     return RoundTrip(up, down, up_sql, down_sql)

@@ -1,11 +1,11 @@
-"""`schemagate diff` through the real entry point: formats, --down, --check, exit codes."""
+"""`schemagate diff` through the command line's entry point: formats, --down, --check, exit
+codes. In this process (tests.conftest.invoke): what is about the process itself, signals,
+is in tests/verify/test_signals.py."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,16 +13,19 @@ import pytest
 from schemagate.diff.execute import run_sql
 from schemagate.diff.introspect import introspect
 from schemagate.diff.plan import plan
+from tests.conftest import SharedEmbedded, invoke
+
+# The scratch databases are the session's (tests.conftest.reused_scratch): how diff makes
+# and drops its own is tests/diff/test_scratch.py's and tests/verify/test_signals.py's.
+pytestmark = pytest.mark.usefixtures("reused_scratch")
 
 A = "CREATE TABLE t (id int PRIMARY KEY, legacy text, v text);\n"
 B = ("CREATE TABLE t (id int PRIMARY KEY, v text NOT NULL, w int);\n"
      "CREATE INDEX t_w ON t (w);\n")
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "schemagate", "diff", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "NO_COLOR": "1"})
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return invoke("diff", *args)
 
 
 def _files(tmp_path: Path) -> tuple[str, str]:
@@ -126,12 +129,13 @@ def test_the_live_database_is_not_written(pg_server: str, pg_db: str,
 
 
 @pytest.mark.slow
-def test_files_without_scratch_share_one_embedded_server(tmp_path: Path) -> None:
+def test_files_without_scratch_share_one_embedded_server(
+        tmp_path: Path, shared_embedded: SharedEmbedded) -> None:
     """Both sides are read at once; the embedded PostgreSQL is started once for both."""
-    pytest.importorskip("pgserver", reason="the embedded PostgreSQL (pgserver) is not installed")
     a, b = _files(tmp_path)
     proc = run("--from", a, "--to", b, "--format", "text")
     assert proc.returncode == 0, proc.stderr
+    assert shared_embedded.starts == 1
     assert "+ add column public.t.w" in proc.stdout
 
 

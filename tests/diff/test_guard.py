@@ -3,9 +3,6 @@ it, with a clear message, once the objects it touches have changed."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +13,12 @@ from schemagate.diff.introspect import introspect
 from schemagate.diff.plan import plan
 from schemagate.diff.render import render_sql
 from schemagate.model.catalog import ObjectRef
+from tests.conftest import invoke
 from tests.diff.support import databases
+
+# Scratch databases are the session's (tests.conftest.reused_scratch): how diff makes and
+# drops its own is tests/diff/test_scratch.py's and tests/verify/test_signals.py's.
+pytestmark = pytest.mark.usefixtures("reused_scratch")
 
 A = "CREATE TABLE t (id int PRIMARY KEY, v text); CREATE TYPE mood AS ENUM ('ok');"
 B = ("CREATE TABLE t (id int PRIMARY KEY, v text, w int); CREATE INDEX t_w ON t (w);"
@@ -95,10 +97,8 @@ def test_the_cli_guards_by_default_and_no_guard_leaves_it_out(pg_server: str, pg
     target.write_text(B)
 
     def diff(*extra: str) -> str:
-        proc = subprocess.run(
-            [sys.executable, "-m", "schemagate", "diff", "--from", pg_db, "--to", str(target),
-             "--scratch", pg_server, *extra], capture_output=True, text=True, timeout=300,
-            env={**os.environ, "NO_COLOR": "1"})
+        proc = invoke("diff", "--from", pg_db, "--to", str(target), "--scratch", pg_server,
+                      *extra)
         assert proc.returncode == 0, proc.stderr
         return proc.stdout
 
@@ -114,10 +114,8 @@ def test_a_plan_from_files_is_guarded_by_the_schema_they_build(pg_server: str, p
                                                                tmp_path: Path) -> None:
     (tmp_path / "a.sql").write_text(A)
     (tmp_path / "b.sql").write_text(B)
-    proc = subprocess.run(
-        [sys.executable, "-m", "schemagate", "diff", "--from", str(tmp_path / "a.sql"),
-         "--to", str(tmp_path / "b.sql"), "--scratch", pg_server], capture_output=True,
-        text=True, timeout=300, env={**os.environ, "NO_COLOR": "1"})
+    proc = invoke("diff", "--from", str(tmp_path / "a.sql"), "--to", str(tmp_path / "b.sql"),
+                  "--scratch", pg_server)
     assert proc.returncode == 0, proc.stderr
     run_sql(pg_db, A)  # a database built from the same file: the guard lets it through
     run_sql(pg_db, proc.stdout)

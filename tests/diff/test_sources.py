@@ -13,12 +13,16 @@ import pytest
 
 from schemagate.diff.changes import PlanOptions
 from schemagate.diff.execute import run_sql
-from schemagate.diff.introspect import introspect
+from schemagate.diff.introspect import build, fetch, introspect
 from schemagate.diff.plan import plan
 from schemagate.diff.render import render_sql
 from schemagate.diff.targets import Loader, Target, TargetError, parse_target
 from tests.conftest import databases_on
 from tests.diff.support import assert_same_schema
+
+# Scratch databases are the session's (tests.conftest.reused_scratch): how diff makes and
+# drops its own is tests/diff/test_scratch.py's and tests/verify/test_signals.py's.
+pytestmark = pytest.mark.usefixtures("reused_scratch")
 
 ROOT = Path(__file__).parent.parent.parent
 LAYOUTS = ROOT / "tests" / "fixtures" / "layouts"
@@ -38,12 +42,15 @@ def _round_trip(server: str, target: Target) -> str:
     with Loader(server, apply_alembic=_upgrade_alembic) as loader, \
             loader.database(target) as built, maker.database() as empty, \
             maker.database() as empty_again:
-        up = render_sql(plan(introspect(empty), introspect(built), options))
+        # Each side's catalog rows are read once while it stays as it is.
+        rows_built = fetch(built)
+        up = render_sql(plan(introspect(empty), build(rows_built), options))
         run_sql(empty, up, "<up plan>")
-        assert_same_schema(empty, built)
-        down = render_sql(plan(introspect(built), introspect(empty_again), options))
+        assert_same_schema(empty, built, rows_y=rows_built)
+        rows_again = fetch(empty_again)
+        down = render_sql(plan(build(rows_built), build(rows_again), options))
         run_sql(built, down, "<down plan>")
-        assert_same_schema(built, empty_again)
+        assert_same_schema(built, empty_again, rows_y=rows_again)
     return up
 
 

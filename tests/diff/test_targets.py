@@ -13,6 +13,11 @@ from schemagate.diff.execute import run_sql
 from schemagate.diff.introspect import introspect
 from schemagate.diff.targets import Loader, TargetError, parse_target
 from schemagate.model.names import QName
+from tests.conftest import SharedEmbedded
+
+# Scratch databases are the session's (tests.conftest.reused_scratch): how diff makes and
+# drops its own is tests/diff/test_scratch.py's and tests/verify/test_signals.py's.
+pytestmark = pytest.mark.usefixtures("reused_scratch")
 
 SCHEMA = """CREATE TYPE mood AS ENUM ('sad', 'ok');
 CREATE TABLE t (id serial PRIMARY KEY, m mood, note text);
@@ -193,12 +198,13 @@ def test_python_target_without_sqlalchemy(pg_server: str,
 
 
 @pytest.mark.slow
-def test_embedded_scratch_server_by_default(tmp_path: Path) -> None:
-    pytest.importorskip("pgserver", reason="the embedded PostgreSQL (pgserver) is not installed")
+def test_embedded_scratch_server_by_default(tmp_path: Path,
+                                            shared_embedded: SharedEmbedded) -> None:
     sql = _write(tmp_path, {"a.sql": SCHEMA, "b.sql": SCHEMA + "ALTER TABLE t ADD x int;"})
-    with Loader() as loader:  # one embedded server for both sides
+    with Loader() as loader:
         a = loader.load(parse_target(str(sql / "a.sql")))
         b = loader.load(parse_target(str(sql / "b.sql")))
+    assert shared_embedded.starts == 1  # one embedded server for both sides
     assert [d.ref.sub for d in compare(a, b)] == ["x"]
 
 

@@ -138,14 +138,21 @@ def test_a_forged_or_torn_entry_is_a_miss(tmp_path: Path, home: Path) -> None:
     assert lint_output(folder, "json") == expected
 
 
-def test_runs_sharing_the_cache_at_once_all_print_the_same(tmp_path: Path, home: Path) -> None:
+def test_runs_resuming_from_the_cache_at_once_all_print_the_same(tmp_path: Path,
+                                                                  home: Path) -> None:
+    # Filling the caches at once is test_resultcache's test of runs sharing them. Here a
+    # migration joins the history after the run that saved its states: the result cache
+    # misses, and every run resumes from the same fold state at once.
     folder = history(tmp_path / "h", 40)
+    lint_output(folder, "json")
+    assert fold_entries(home)
+    (folder / "0041_t41.up.sql").write_text("CREATE TABLE t41 (id bigint PRIMARY KEY);\n")
+    (folder / "0041_t41.down.sql").write_text("DROP TABLE t41;\n")
     expected = lint_output(folder, "json", "--no-cache")
     cmd = [sys.executable, "-m", "schemagate", "lint", str(folder), "--format", "json"]
-    for _ in range(2):  # the first round fills the cache at once, the second reads it
-        procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(4)]
-        outputs = [p.communicate(timeout=120)[0] for p in procs]
-        assert outputs == [expected] * 4
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(4)]
+    outputs = [p.communicate(timeout=120)[0] for p in procs]
+    assert outputs == [expected] * 4
 
 
 def popx(folder: Path, files: dict[str, tuple[str, str]]) -> Path:

@@ -1,9 +1,12 @@
-"""The pre-commit hook: its `files` pattern, and a real `pre-commit try-repo` run.
+"""The pre-commit hook: its `files` pattern, and real `pre-commit run`s of it.
 
-try-repo installs a hook from a git repository at a commit. The hook file is new in the
-working tree, so the test clones the repository into a temporary folder, copies the working
-tree's `.pre-commit-hooks.yaml` into the clone and commits it there (never touching the real
-repository's state), then runs the hook in a temporary project.
+pre-commit installs a hook from a git repository at a commit. The hook file may be new in
+the working tree, so the test clones the repository into a temporary folder, copies the
+working tree's `.pre-commit-hooks.yaml` into the clone and commits it there (never touching
+the real repository's state), then runs the hook in a temporary project, from a config
+outside the project naming the clone and its commit: what `pre-commit try-repo` writes and
+runs, except that try-repo installs into a new store every time, where the two runs here
+share one (the hook's environment is built once, as on a user's machine).
 
 pre-commit builds the hook's virtualenv as it does for a user: a new virtualenv, then
 `pip install .` of the clone, so the manifest's language, entry and the package's console
@@ -73,7 +76,7 @@ def _is_git_checkout(path: Path) -> bool:
 @pytest.mark.skipif(not _is_git_checkout(ROOT),
                     reason="needs git and a git checkout of schemagate to clone")
 @pytest.mark.slow
-def test_try_repo_lints_the_staged_migrations(tmp_path: Path) -> None:
+def test_pre_commit_runs_the_hook_on_the_staged_migrations(tmp_path: Path) -> None:
     pytest.importorskip("pre_commit")
     hooks = tmp_path / "hooks"
     _git("clone", "--quiet", str(ROOT), str(hooks), cwd=tmp_path)
@@ -81,6 +84,12 @@ def test_try_repo_lints_the_staged_migrations(tmp_path: Path) -> None:
     _git("add", ".pre-commit-hooks.yaml", cwd=hooks)
     _git("commit", "--quiet", "--allow-empty", "-m", "hook file from the working tree",
          cwd=hooks)
+    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=hooks, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    config = tmp_path / "pre-commit-config.yaml"
+    config.write_text(yaml.safe_dump({"repos": [{"repo": str(hooks), "rev": rev,
+                                                 "hooks": [{"id": "schemagate"}]}]}),
+                      encoding="utf-8")
 
     project = tmp_path / "project"
     (project / "db" / "migrations").mkdir(parents=True)
@@ -102,16 +111,16 @@ def test_try_repo_lints_the_staged_migrations(tmp_path: Path) -> None:
                PIP_NO_BUILD_ISOLATION="0",  # pip's spelling of --no-build-isolation
                PRE_COMMIT_COLOR="never")
 
-    def try_repo(*files: str) -> subprocess.CompletedProcess[str]:
+    def run(*files: str) -> subprocess.CompletedProcess[str]:
         selection = ["--files", *files] if files else ["--all-files"]
-        return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(hooks),
-                               "schemagate", *selection], cwd=project, env=env,
+        return subprocess.run([sys.executable, "-m", "pre_commit", "run", "--config",
+                               str(config), "schemagate", *selection], cwd=project, env=env,
                               capture_output=True, text=True, timeout=600, check=False)
 
-    failed = try_repo()
+    failed = run()
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "db/migrations/002_drop.sql:1:19: error drop-column" in failed.stdout
     assert "notes.sql.txt" not in failed.stdout
-    passed = try_repo("db/migrations/001_users.sql")
+    passed = run("db/migrations/001_users.sql")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert re.search(r"schemagate\.+Passed", passed.stdout)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from schemagate.cli import main
 from schemagate.diff.connect import connect
+
+# The scratch database is the session's (tests.conftest.reused_scratch).
+pytestmark = pytest.mark.usefixtures("reused_scratch")
 
 
 def test_drift_lists_what_the_live_database_lacks_and_has_extra(

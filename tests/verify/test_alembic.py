@@ -17,6 +17,7 @@ import pytest
 from schemagate.diff.connect import connect
 from schemagate.verify import VerifyResult
 from schemagate.verify.alembic.project import sqlalchemy_url
+from tests.conftest import SharedEmbedded
 from tests.verify.alembic_support import (
     CREATE,
     DROP_LEGACY,
@@ -30,6 +31,11 @@ from tests.verify.alembic_support import (
     line_of,
 )
 from tests.verify.helpers import modes, statement, verify_folder
+
+# Scratch databases are the session's (tests.conftest.reused_scratch) unless a test is about
+# the scratch database itself: how verify makes and drops its own is tests/verify/
+# test_isolation.py's, test_containment.py's and test_signals.py's.
+pytestmark = pytest.mark.usefixtures("reused_scratch")
 
 
 @pytest.fixture(scope="module")
@@ -182,8 +188,7 @@ def test_the_converted_url_connects_through_sqlalchemy(pg_db: str) -> None:
 
 
 @pytest.mark.slow
-def test_the_embedded_server_runs_alembic_too() -> None:
-    pytest.importorskip("pgserver", reason="the embedded PostgreSQL (pgserver) is not installed")
+def test_the_embedded_server_runs_alembic_too(shared_embedded: SharedEmbedded) -> None:
     result = verify_folder(VERSIONS, None)  # reached through its Unix socket (host=/tmp/…)
     assert result.server.startswith("embedded PostgreSQL")
     assert result.gate.passed, result.gate

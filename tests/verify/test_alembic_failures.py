@@ -15,7 +15,7 @@ from schemagate.cli import main
 from schemagate.diff.connect import connect
 from schemagate.diff.scratch import SCRATCH_PREFIX
 from tests.backup.helpers import schemagate
-from tests.conftest import unique_name
+from tests.conftest import invoke, unique_name
 from tests.verify.alembic_support import (
     CREATE,
     HEAD,
@@ -25,6 +25,11 @@ from tests.verify.alembic_support import (
     line_of,
 )
 from tests.verify.helpers import verify_folder
+
+# Scratch databases are the session's (tests.conftest.reused_scratch) unless a test is about
+# the scratch database itself: how verify makes and drops its own is tests/verify/
+# test_isolation.py's, test_containment.py's and test_signals.py's.
+pytestmark = pytest.mark.usefixtures("reused_scratch")
 
 
 def _databases(url: str) -> set[str]:
@@ -51,7 +56,7 @@ def test_a_downgrade_that_forgets_an_index_fails_the_gate(tmp_path: Path,
     rollback = result.gate.item("rollback")
     assert rollback is not None and rollback.status == "fail"
     assert "f0f0f0f0f0f0_coupon" in rollback.detail
-    proc = schemagate("verify", str(project / "migrations" / "versions"), "--scratch", pg_server)
+    proc = invoke("verify", str(project / "migrations" / "versions"), "--scratch", pg_server)
     assert proc.returncode == 1, proc.stderr
     assert "schema NOT restored" in proc.stdout
     assert "FAIL  rollback tested: f0f0f0f0f0f0_coupon" in proc.stdout
@@ -71,6 +76,7 @@ def test_a_revision_that_raises_is_reported_by_name_and_the_scratch_db_is_droppe
         """, downgrade="""
         op.drop_column("orders", "coupon")
         """, slug="coupons")
+    # A process of its own, on a scratch database of its own: the one it made is dropped.
     before = _databases(pg_server)
     proc = schemagate("verify", str(project / "migrations" / "versions"), "--scratch", pg_server,
                       "--format", "json")

@@ -13,6 +13,11 @@ from schemagate.verify.report import read_gate, render_json
 from tests.conftest import FIXTURES
 from tests.verify.helpers import VERIFY
 
+# Scratch databases are the session's (tests.conftest.reused_scratch) unless a test is about
+# the scratch database itself: how verify makes and drops its own is tests/verify/
+# test_isolation.py's, test_containment.py's and test_signals.py's.
+pytestmark = pytest.mark.usefixtures("reused_scratch")
+
 
 def test_run_verify_loads_the_folder_and_returns_the_checklist(pg_server: str) -> None:
     result = run_verify([str(VERIFY / "locks")], Settings(), scratch=pg_server)

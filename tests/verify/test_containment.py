@@ -11,20 +11,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from psycopg import sql
+from psycopg import conninfo, sql
 
 from schemagate.diff.connect import connect
 from schemagate.parse.layouts.discover import discover
 from schemagate.parse.load import load_migrations
 from schemagate.verify.scripts import from_statement
-from tests.conftest import unique_name
+from tests.conftest import DatabaseMaker, unique_name
 from tests.verify.helpers import verify_folder
 
 
 class Canary:
-    def __init__(self, server: str) -> None:
+    def __init__(self, server: str, database: str) -> None:
         self.server = server
-        self.database = unique_name("canary_db")
+        self.database = database
         self.role = unique_name("canary_role")
         self.evil = unique_name("evil")  # a role the migrations try to create
 
@@ -48,21 +48,23 @@ class Canary:
 
 
 @pytest.fixture
-def canary(pg_server: str) -> Iterator[Canary]:
-    c = Canary(pg_server)
-    with connect(pg_server, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(c.database)))
-        conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(c.role)))
-    with connect(f"{pg_server.rsplit('/', 1)[0]}/{c.database}", autocommit=True) as conn:
-        conn.execute("CREATE TABLE keep (id int); INSERT INTO keep VALUES (1), (2)")
-    try:
-        yield c
-    finally:
+def canary(pg_server: str, pg_databases: DatabaseMaker) -> Iterator[Canary]:
+    # The canary database is one of the session's (emptied afterwards, or dropped if it is
+    # not as new): made and dropped for each test, it cost a CREATE DATABASE and a
+    # checkpoint. verify's own scratch databases here are made as for a user.
+    with pg_databases.database() as url:
+        c = Canary(pg_server, conninfo.conninfo_to_dict(url)["dbname"])
         with connect(pg_server, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(c.database)))
-            for role in (c.role, c.evil):
-                conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+            conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(c.role)))
+        with connect(url, autocommit=True) as conn:
+            conn.execute("CREATE TABLE keep (id int); INSERT INTO keep VALUES (1), (2)")
+        try:
+            yield c
+        finally:
+            with connect(pg_server, autocommit=True) as conn:
+                for role in (c.role, c.evil):
+                    conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(
+                        sql.Identifier(role)))
 
 
 def _migration(tmp_path: Path, statement: str) -> Path:

@@ -36,6 +36,12 @@ class Migration(migrations.Migration):
 '''
 
 
+# Scratch databases are the session's (tests.conftest.reused_scratch) unless a test is about
+# the scratch database itself: how verify makes and drops its own is tests/verify/
+# test_isolation.py's, test_containment.py's and test_signals.py's.
+pytestmark = pytest.mark.usefixtures("reused_scratch")
+
+
 @pytest.fixture(scope="module")
 def shop(pg_server: str) -> VerifyResult:
     return verify_folder(PROJECT / "shop", pg_server)

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from collections.abc import Iterator
 
 import pytest
 from psycopg import conninfo
 
 from schemagate.diff.connect import connect
-from schemagate.diff.scratch import SCRATCH_PREFIX, embedded_server
+from schemagate.diff.scratch import SCRATCH_PREFIX
 from schemagate.model.names import QName
 from tests.backup.helpers import schemagate, table_checksum
-from tests.conftest import DatabaseMaker
+from tests.conftest import DatabaseMaker, SharedEmbedded
 from tests.verify.helpers import VERIFY, verify_folder
 
 
@@ -22,16 +21,15 @@ def _databases(url: str) -> set[str]:
         return {r[0] for r in conn.execute("SELECT datname FROM pg_database").fetchall()}
 
 
-@pytest.fixture(scope="module")
-def own_server(pg_server: str) -> Iterator[tuple[str, bool]]:
-    """A server no one else uses (an embedded one), so that its list of databases can be
-    compared exactly; else the shared test server, compared leniently (other test runs may
-    create and drop databases on it meanwhile). Yields (URL, exact)."""
+@pytest.fixture
+def own_server(request: pytest.FixtureRequest) -> tuple[str, bool]:
+    """A server no one else uses (the session's embedded one: this process's tests run one
+    at a time), so that its list of databases can be compared exactly; else the shared test
+    server, compared leniently (other test runs may create and drop databases on it
+    meanwhile). (URL, exact)."""
     if importlib.util.find_spec("pgserver") is None:
-        yield pg_server, False
-        return
-    with embedded_server() as url:
-        yield url, True
+        return request.getfixturevalue("pg_server"), False
+    return request.getfixturevalue("embedded_pg"), True
 
 
 @pytest.mark.slow
@@ -86,8 +84,8 @@ def test_a_failed_migration_still_drops_the_scratch_database(pg_server: str) -> 
 
 
 @pytest.mark.slow
-def test_without_scratch_it_starts_an_embedded_server() -> None:
-    pytest.importorskip("pgserver", reason="the embedded PostgreSQL (pgserver) is not installed")
+def test_without_scratch_it_runs_on_an_embedded_server(shared_embedded: SharedEmbedded) -> None:
     result = verify_folder(VERIFY / "explicit_block", None)
+    assert shared_embedded.starts == 1
     assert result.server.startswith("embedded PostgreSQL")
     assert result.gate.passed, result.gate

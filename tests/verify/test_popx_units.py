@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from schemagate.verify.report import render_json, render_text
 from tests.verify.helpers import VERIFY, verify_folder
+
+# Scratch databases are the session's (tests.conftest.reused_scratch) unless a test is about
+# the scratch database itself: how verify makes and drops its own is tests/verify/
+# test_isolation.py's, test_containment.py's and test_signals.py's.
+pytestmark = pytest.mark.usefixtures("reused_scratch")
 
 
 def test_downs_numbered_apart_from_their_ups_are_run_together_newest_first(

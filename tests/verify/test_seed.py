@@ -4,21 +4,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from schemagate.diff.connect import connect
-from schemagate.diff.scratch import scratch_database
 from schemagate.model.names import QName
 from schemagate.verify.data import checksums
 from schemagate.verify.seed import seed
 from tests.backup.helpers import run_sql
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, DatabaseMaker
 from tests.verify.helpers import VERIFY, verify_folder
 
 ROUNDTRIP = FIXTURES / "backup" / "roundtrip"
 EXAMPLES = Path(__file__).parent.parent.parent / "examples"
 
+# Scratch databases are the session's (tests.conftest.reused_scratch) unless a test is about
+# the scratch database itself: how verify makes and drops its own is tests/verify/
+# test_isolation.py's, test_containment.py's and test_signals.py's.
+pytestmark = pytest.mark.usefixtures("reused_scratch")
 
-def test_seed_fills_every_type_and_respects_keys_fks_enums_checks(pg_server: str) -> None:
-    with scratch_database(pg_server) as url, connect(url, autocommit=True) as conn:
+
+def test_seed_fills_every_type_and_respects_keys_fks_enums_checks(
+        pg_databases: DatabaseMaker) -> None:
+    with pg_databases.owned_database() as url, connect(url, autocommit=True) as conn:
         run_sql(url, (ROUNDTRIP / "000001_init.up.sql").read_text(encoding="utf-8"))
         conn.execute("CREATE TABLE orders (id serial PRIMARY KEY, "
                      "status text NOT NULL CHECK (status IN ('new', 'paid', 'shipped')), "

@@ -184,6 +184,7 @@ def _embedded_available() -> None:
                                            "embedded server")
 
 
+@pytest.mark.slow  # starts an embedded PostgreSQL
 def test_sigterm_stops_the_embedded_server_and_removes_its_folder(tmp_path: Path) -> None:
     _embedded_available()
     folder, token = _sleeping_migration(tmp_path)
@@ -198,6 +199,7 @@ def test_sigterm_stops_the_embedded_server_and_removes_its_folder(tmp_path: Path
     assert not server.exists()
 
 
+@pytest.mark.slow  # starts an embedded PostgreSQL
 def test_an_embedded_server_whose_run_was_killed_is_stopped_by_the_next_start(
         tmp_path: Path) -> None:
     _embedded_available()

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from schemagate.diff.connect import connect
 from tests.verify.helpers import VERIFY, modes, statement, verify_folder
+
+# Scratch databases are the session's (tests.conftest.reused_scratch) unless a test is about
+# the scratch database itself: how verify makes and drops its own is tests/verify/
+# test_isolation.py's, test_containment.py's and test_signals.py's.
+pytestmark = pytest.mark.usefixtures("reused_scratch")
 
 
 def test_golang_migrate_file_of_many_statements_is_one_transaction(pg_server: str) -> None:
@@ -56,6 +63,7 @@ def test_schema_not_restored_by_the_down_migration_is_reported(pg_server: str) -
     assert not forgetful.up_again.ok and "already exists" in (forgetful.up_again.error or "")
 
 
+@pytest.mark.real_scratch
 def test_the_scratch_database_is_gone_after_a_failed_migration(pg_server: str) -> None:
     result = verify_folder(VERIFY / "wrapped_failure", pg_server)
     with connect(pg_server) as conn:

@@ -10,9 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.backup.helpers import schemagate
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, invoke
 from tests.verify.helpers import VERIFY, verify_folder
+
+# Scratch databases are the session's (tests.conftest.reused_scratch) unless a test is about
+# the scratch database itself: how verify makes and drops its own is tests/verify/
+# test_isolation.py's, test_containment.py's and test_signals.py's.
+pytestmark = pytest.mark.usefixtures("reused_scratch")
 
 LAYOUTS = FIXTURES / "layouts"
 
@@ -67,7 +71,7 @@ def test_an_alembic_project_passes_every_check_it_ran(pg_server: str) -> None:
 
 
 def test_alembic_without_alembic_ini_says_no_pass_and_exits_2(pg_server: str) -> None:
-    proc = schemagate("verify", str(FIXTURES / "alembic" / "autogen"), "--scratch", pg_server)
+    proc = invoke("verify", str(FIXTURES / "alembic" / "autogen"), "--scratch", pg_server)
     assert proc.returncode == 2
     checklist = proc.stdout.split("Checklist:")[1]
     assert "PASS" not in checklist and "gate passed" not in checklist
