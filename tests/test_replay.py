@@ -74,8 +74,16 @@ def copy_of(folder: Path, into: Path) -> Path:
     return into
 
 
-@pytest.mark.parametrize("fmt", ["json", "text", "github"])
-@pytest.mark.parametrize("folder", HISTORIES, ids=lambda p: p.name)
+# Every history as JSON to a file; standard output's formats on a clean history and on one
+# with input errors (exit 2, standard error written): what a replay writes depends on the
+# format and the stream, not on which history's report it holds.
+_CASES = [*((folder, "json") for folder in HISTORIES),
+          *((folder, fmt) for fmt in ("text", "github") for folder in HISTORIES
+            if folder.name in ("golang-migrate", "bad_input"))]
+
+
+@pytest.mark.parametrize(("folder", "fmt"), _CASES,
+                         ids=lambda v: v if isinstance(v, str) else v.name)
 def test_an_unchanged_lint_is_replayed_exactly_as_it_ran(folder: Path, fmt: str, home: Path,
                                                           tmp_path: Path) -> None:
     out = tmp_path / "report.out"
