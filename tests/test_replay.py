@@ -19,7 +19,9 @@ from schemagate import replay
 from tests.conftest import FIXTURES
 from tests.lint.test_foldcache import HISTORIES, history
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the journal is Linux's only")
+# Slow: every case starts the command several times, as a user would.
+pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="the journal is Linux's only"),
+              pytest.mark.slow]
 
 # `schemagate.__main__.main` as the `schemagate` command calls it, with the run's start moved
 # by SCHEMAGATE_TEST_CLOCK_NS (files a test just wrote count as older than the run's

@@ -19,6 +19,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import pytest
+
 from schemagate.lint.engine import lint
 from schemagate.lint.run import run_lint
 from schemagate.model.settings import Settings
@@ -137,6 +139,7 @@ def _frozen_heap() -> Iterator[None]:
         gc.unfreeze()
 
 
+@pytest.mark.slow  # generates and lints two corpora of thousands of statements
 def test_memory_grows_linearly_and_a_report_is_written_a_finding_at_a_time(
         tmp_path: Path) -> None:
     """The lint streams a history: what it holds at most grows with what the run keeps (the
