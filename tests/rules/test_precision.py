@@ -88,3 +88,30 @@ def test_a_self_referencing_foreign_key_names_its_table_once(tmp_path: Path) -> 
         "REFERENCES orders (id);\n", settings=ALL)
     [finding] = [f for f in result.active if f.rule == "add-foreign-key-validated"]
     assert finding.message.endswith("blocking writes to `public.orders`")
+
+
+def test_statements_of_one_helper_call_name_its_line_once(tmp_path: Path) -> None:
+    """A helper's statements all point at the call in upgrade() (mealie's
+    populate_normalized_fields()): the message names that line once, not once per statement."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "0001_fill.py").write_text(
+        '"""fill\n\nRevision ID: 0001\nRevises:\n"""\n'
+        "from alembic import op\nimport sqlalchemy as sa\n\n"
+        "from app.sql import statement_for\n\n"
+        'revision = "0001"\ndown_revision = None\n\n\n'
+        "def fill() -> None:\n"
+        '    op.execute(statement_for("recipes"))\n'
+        '    op.execute(statement_for("foods"))\n\n\n'
+        "def upgrade() -> None:\n"
+        '    op.create_table("recipes", sa.Column("id", sa.BigInteger(), primary_key=True))\n'
+        "    fill()\n"
+        '    op.execute(statement_for("units"))\n\n\n'
+        "def downgrade() -> None:\n"
+        '    op.drop_table("recipes")\n')
+    found = discover(["."], cwd=tmp_path)
+    loaded = load_migrations(found.migrations, root=tmp_path)
+    result = lint(loaded.migrations, Settings(select=("unverifiable-raw-sql",)))
+    [finding] = result.active
+    assert (finding.span.line, finding.message) == (
+        22, "3 statement(s) the tool cannot verify the down path for (lines 22, 23)")

@@ -391,6 +391,8 @@ def unverifiable_raw_sql(ctx: MigrationContext) -> Iterator[Hit]:
         return
     raw = _opaque(ctx.migration.up)
     if raw:
-        lines = ", ".join(str(op.span.line) for op in raw[:10])
+        # Statements of one Python helper call share its line: name each line once.
+        lines = list(dict.fromkeys(op.span.line for op in raw))
+        where = ", ".join(map(str, lines[:10])) + (", …" if len(lines) > 10 else "")
         yield Hit(f"{len(raw)} statement(s) the tool cannot verify the down path for "
-                  f"(line {lines})", span=raw[0].span)
+                  f"(line{'s' if len(lines) > 1 else ''} {where})", span=raw[0].span)
