@@ -115,3 +115,19 @@ def test_statements_of_one_helper_call_name_its_line_once(tmp_path: Path) -> Non
     [finding] = result.active
     assert (finding.span.line, finding.message) == (
         22, "3 statement(s) the tool cannot verify the down path for (lines 22, 23)")
+
+
+def test_unmodelled_actions_of_one_statement_count_as_one_statement(tmp_path: Path) -> None:
+    """lemmy's modlog_combined: one ALTER TABLE of seventeen ALTER CONSTRAINT actions."""
+    actions = ",\n".join(f"    ALTER CONSTRAINT log_fk{i} NOT DEFERRABLE" for i in range(3))
+    for name, text in (("000001_log.up.sql", "CREATE TABLE log (id bigint PRIMARY KEY);\n"),
+                       ("000001_log.down.sql", "DROP TABLE log;\n"),
+                       ("000002_strict.up.sql", f"ALTER TABLE log\n{actions};\n"),
+                       ("000002_strict.down.sql", "SELECT 1;\n")):
+        (tmp_path / name).write_text(text)
+    found = discover(["."], cwd=tmp_path)
+    loaded = load_migrations(found.migrations, root=tmp_path)
+    result = lint(loaded.migrations, Settings(select=("unverifiable-raw-sql",)))
+    [finding] = result.active
+    assert finding.message == \
+        "1 statement(s) the tool cannot verify the down path for (line 1)"
