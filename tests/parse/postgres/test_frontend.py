@@ -347,3 +347,16 @@ def test_an_update_setting_a_column_to_coalesce_of_itself_keeps_its_values() -> 
                  "d = 3;")
     assert isinstance(op, o.UpdateRows)
     assert (op.columns, op.kept) == (("a", "b", "c", "d"), ("a", "b"))
+
+
+def test_a_long_quoted_name_with_doubled_quotes_is_found(tmp_path: Path) -> None:
+    """`""` stands for one `"` of the name: a name of 70 bytes whose longest run between
+    quotes is 35 bytes (and which holds spaces) is still over PostgreSQL's 63."""
+    half = "order line " * 3 + "note"  # 37 bytes, with spaces
+    name = f'{half}"{half}'
+    path = tmp_path / "0001_long.sql"
+    path.write_text(f'CREATE TABLE t ("{half}""{half}" text);\n')
+    src = read_source(path, "0001_long.sql")
+    assert isinstance(src, SourceText)
+    [statement] = parse_script(src, Script("0001_long.sql", "autocommit")).statements
+    assert (statement.long_identifiers, statement.long_identifier_at) == ((name,), ((16, 93),))

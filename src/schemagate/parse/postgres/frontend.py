@@ -30,7 +30,8 @@ from schemagate.parse.transactions import transaction_blocks
 _DBMATE_MARKER = re.compile(r"^--\s*migrate:(up|down)\b.*$", re.MULTILINE)
 # A run of 64 or more bytes that can make up an identifier (multi-byte UTF-8 characters are
 # bytes >= 0x80), bare or quoted: the only places an over-long identifier can be.
-_LONG_WORD = re.compile(rb'[A-Za-z0-9_$\x80-\xff]{64,}|"[^"]{64,}"')
+# A quoted name counts a doubled quote (`""`) as the one byte it stands for.
+_LONG_WORD = re.compile(rb'[A-Za-z0-9_$\x80-\xff]{64,}|"(?:[^"]|""){64,}"')
 # The same search over a whole file, an eighth of whose parse it was: the regular expression
 # tries its character class at every byte. Each byte that can be part of an identifier
 # becomes `a`, every other a blank, and a run of 64 `a`s is found as a substring; the quoted
@@ -39,6 +40,8 @@ _WORD_BYTES = bytes(ord("a") if (chr(i).isascii() and (chr(i).isalnum() or chr(i
                     or i >= 0x80 else ord(" ") for i in range(256))
 _LONG_RUN = b"a" * 64
 _LONG_QUOTED = re.compile(rb'"[^"]{64,}"')
+# The rare quoted name with a doubled quote inside, searched for only where `""` occurs.
+_LONG_QUOTED_DOUBLED = re.compile(rb'"(?:[^"]|""){64,}"')
 NAMEDATALEN = 64
 # Scripts longer than this (in characters) are parsed in pieces of about this size; a piece
 # that fails is retried joined with up to _JOIN_PIECES - 1 following pieces.
@@ -73,8 +76,10 @@ def parse_script(source: SourceText, script: Script, dialect: str = "postgres",
                                                     _error_of(exc)), deadline, result.errors)
     blocks = transaction_blocks([ops for ops, _, _ in statements], script.transaction)
     # One search of the whole text first: almost no file has an identifier that long.
-    check_long = (_LONG_RUN in source.data.translate(_WORD_BYTES)
-                  or (b'"' in source.data and _LONG_QUOTED.search(source.data) is not None))
+    data = source.data
+    check_long = (_LONG_RUN in data.translate(_WORD_BYTES)
+                  or (b'"' in data and _LONG_QUOTED.search(data) is not None)
+                  or (b'""' in data and _LONG_QUOTED_DOUBLED.search(data) is not None))
     result.statements = [
         ParsedStatement(i, sql, ops, block is not None, block,
                         *(_long_identifiers(sql) if check_long else ((), ())), tail)
