@@ -100,6 +100,14 @@ def test_text_output_is_ruff_like() -> None:
     assert "\x1b[" not in proc.stdout
 
 
+def test_the_summary_counts_in_the_singular_where_there_is_one(tmp_path: Path) -> None:
+    (tmp_path / "0001_users.sql").write_text("CREATE INDEX users_email ON users (email);\n")
+    proc = run("lint", "0001_users.sql", "--no-cache", "--select",
+               "create-index-non-concurrently", cwd=tmp_path)
+    assert proc.stdout.splitlines()[-1] == \
+        "Found 1 finding (1 warning) in 1 migration, 1 statement."
+
+
 def test_github_annotations() -> None:
     proc = run("lint", "examples/golang-migrate/000003_orders_reporting.up.sql",
                "--format", "github", "--select", "create-index-non-concurrently")

@@ -59,7 +59,7 @@ def _summary(result: LintResult) -> str:
     text = (f"Found {total} finding{'s' if total != 1 else ''}"
             + (f" ({', '.join(parts)})" if parts else "")
             + f" in {result.migrations} migration{'s' if result.migrations != 1 else ''}"
-            + f", {result.statements} statements")
+            + f", {result.statements} statement{'s' if result.statements != 1 else ''}")
     if suppressed:
         text += f"; {suppressed} suppressed"
     if result.baseline_hidden is not None:
