@@ -500,10 +500,15 @@ def backup_command(paths: tuple[str, ...], output_dir: str, db: str | None, star
               help="Settings file (default: nearest pyproject.toml or schemagate.toml).")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
               help="Fill a template placeholder ({{ NAME }}, ${NAME}) before parsing.")
+@click.option("--setup", "setup", multiple=True, metavar="FILE",
+              type=click.Path(dir_okay=False),
+              help="SQL to run on the scratch database before the first migration (what the "
+                   "history takes for granted, such as a schema); repeatable; replaces the "
+                   "verify-setup setting.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def verify_command(paths: tuple[str, ...], scratch: str | None, fmt: str, output: str | None,
                    seed: int | None, config_file: str | None, variables: tuple[str, ...],
-                   debug: bool) -> None:
+                   setup: tuple[str, ...], debug: bool) -> None:
     """Apply migrations up, down and up again on a scratch PostgreSQL; trace and check them."""
 
     def body() -> int:
@@ -511,8 +516,12 @@ def verify_command(paths: tuple[str, ...], scratch: str | None, fmt: str, output
         from schemagate.verify.report import render_json, render_text
 
         settings = _settings(config_file, None, None, None, None, None, variables)
+        if setup:
+            settings = replace(settings, verify_setup=setup)
         result = run_verify(paths, settings, scratch=scratch, seed=seed)
         write_output(render_json(result) if fmt == "json" else render_text(result), output)
+        if result.setup_error:
+            _fail(f"the setup SQL failed: {result.setup_error}")
         if result.unrunnable:
             _fail("verify could not apply " + "; ".join(result.unrunnable))
         return result.gate.exit_code

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from schemagate.parse.layouts.discover import discover
 from schemagate.parse.load import load_migrations
 from schemagate.verify import StatementResult, VerifyResult, verify
+from schemagate.verify.inputs import SetupScript
 from tests.conftest import FIXTURES
 
 VERIFY = FIXTURES / "verify"
 
 
-def verify_folder(folder: Path, scratch: str | None, seed: int | None = None) -> VerifyResult:
+def verify_folder(folder: Path, scratch: str | None, seed: int | None = None,
+                  setup: Sequence[SetupScript] = ()) -> VerifyResult:
     found = discover([folder])
     assert not found.errors, found.errors
     loaded = load_migrations(found.migrations)
     assert not loaded.errors, loaded.errors
-    return verify(loaded.migrations, scratch, seed)
+    return verify(loaded.migrations, scratch, seed, setup)
 
 
 def statement(result: VerifyResult, migration: str, line: int,

@@ -18,7 +18,7 @@ from schemagate.model.settings import Settings
 _KEYS = {"select", "ignore", "fail-on", "pg-version", "dialect", "severity",
          "small-table-rows", "require-reason", "transactions", "vars", "fill-placeholders",
          "allow-empty", "cache", "cache-dir", "baseline", "lock-timeout",
-         "jobs"}
+         "jobs", "verify-setup"}
 
 
 class ConfigError(SchemagateError, ValueError):
@@ -73,6 +73,10 @@ def load_config(path: Path | None, start: Path) -> tuple[Settings, Path | None]:
         settings = replace(settings, cache_dir=str(path.parent / settings.cache_dir))
     if settings.baseline and not Path(settings.baseline).is_absolute():
         settings = replace(settings, baseline=str(path.parent / settings.baseline))
+    if settings.verify_setup:
+        settings = replace(settings, verify_setup=tuple(
+            f if Path(f).is_absolute() else str(path.parent / f)
+            for f in settings.verify_setup))
     return settings, path
 
 
@@ -114,6 +118,8 @@ def settings_from(data: dict[str, Any], where: str) -> Settings:
             s = replace(s, cache_dir=str(data["cache-dir"]))
         if "baseline" in data:
             s = replace(s, baseline=_text(data, "baseline"))
+        if "verify-setup" in data:
+            s = replace(s, verify_setup=_files(data, "verify-setup"))
         if "jobs" in data:
             s = replace(s, jobs=_jobs(data["jobs"]))
         if "vars" in data:
@@ -135,6 +141,14 @@ def _text(data: dict[str, Any], key: str) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"{key} must be a file name, not {value!r}")
     return value
+
+
+def _files(data: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = data[key]
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        raise ValueError(f"{key} must be a file name or a list of them, not {value!r}")
+    return tuple(names)
 
 
 def _jobs(value: Any) -> int | None:

@@ -35,3 +35,6 @@ class Settings:
     # How many processes may lint at once (lint/parallel.py); None: the CPUs available.
     # Not part of the settings' repr (the caches key on it): it never changes a finding.
     jobs: int | None = field(default=None, repr=False, compare=False)
+    # SQL files `verify` runs on its scratch database before the first migration: what the
+    # history takes for granted (a schema an installer creates). Never changes a finding.
+    verify_setup: tuple[str, ...] = field(default=(), repr=False, compare=False)

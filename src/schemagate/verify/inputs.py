@@ -8,6 +8,8 @@ but a reason not to start: every input error is listed, with file and line, in o
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 from schemagate.model.migration import ParsedMigration
 from schemagate.model.settings import Settings
@@ -20,3 +22,24 @@ def load_strictly(paths: Sequence[str], settings: Settings) -> list[ParsedMigrat
     from schemagate.parse.load import load_strictly as load_all
 
     return load_all(paths, settings, VerifyError)
+
+
+@dataclass(frozen=True)
+class SetupScript:
+    """A SQL file run on the scratch database before the first migration."""
+
+    path: str
+    text: str
+
+
+def read_setup(files: Sequence[str]) -> list[SetupScript]:
+    """The setup files, read; VerifyError naming each one that cannot be read."""
+    scripts, problems = [], []
+    for name in files:
+        try:
+            scripts.append(SetupScript(name, Path(name).read_text(encoding="utf-8-sig")))
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(f"{name}: {exc.strerror if isinstance(exc, OSError) else exc}")
+    if problems:
+        raise VerifyError("cannot read the setup SQL: " + "; ".join(problems))
+    return scripts

@@ -31,7 +31,9 @@ def to_json(result: VerifyResult) -> dict[str, Any]:
         "seconds": round(result.seconds, 3),
         "migrations": [_migration(m) for m in result.migrations],
         "unrunnable": result.unrunnable,
-        "gate": {"passed": result.gate.passed and not result.unrunnable,
+        "setup": {"files": result.setup, "error": result.setup_error},
+        "gate": {"passed": result.gate.passed and not result.unrunnable
+                 and not result.setup_error,
                  "items": [asdict(item) for item in result.gate.items]},
     }
 
@@ -103,6 +105,9 @@ def render_text(result: VerifyResult) -> str:
     seed = f", {result.seed} seeded rows per table" if result.seed is not None else ""
     lines = [f"schemagate verify: {n} migration{'s' * (n != 1)} on a scratch database, "
              f"{result.server}{seed} ({result.seconds:.1f} s)", ""]
+    if result.setup:
+        lines[1:1] = [f"setup: {', '.join(result.setup)}"
+                      + (f" (failed: {result.setup_error})" if result.setup_error else "")]
     for m in result.migrations:
         lines += _migration_text(m)
     lines += ["", "Checklist:"]
@@ -113,6 +118,8 @@ def render_text(result: VerifyResult) -> str:
 
 
 def _verdict(result: VerifyResult) -> str:
+    if result.setup_error:
+        return "gate not reached (exit 2): the setup SQL failed"
     if result.unrunnable:
         n = len(result.unrunnable)
         return f"gate not reached (exit 2): verify could not apply {n} migration{'s' * (n != 1)}"

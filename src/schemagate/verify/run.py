@@ -42,7 +42,7 @@ from schemagate.verify.data import Checksums, checksums, compare
 from schemagate.verify.django.run import Session, migration_scripts, run_migration
 from schemagate.verify.django.run import session as django_session
 from schemagate.verify.gate import Checklist, checklist
-from schemagate.verify.inputs import load_strictly
+from schemagate.verify.inputs import SetupScript, load_strictly, read_setup
 from schemagate.verify.results import (
     STOPPED,
     BackupRun,
@@ -58,6 +58,7 @@ from schemagate.verify.scripts import (
     ScriptDirection,
     down_not_applicable,
     executables,
+    only_rolls_forward,
 )
 from schemagate.verify.seed import seed as seed_tables
 
@@ -73,27 +74,32 @@ class VerifyResult:
     # Migrations verify cannot apply at all (no runner for their layout): the job was not
     # done as asked, whatever the checklist says.
     unrunnable: list[str] = field(default_factory=list)
+    setup: list[str] = field(default_factory=list)  # the setup files run first, in order
+    setup_error: str | None = None  # "FILE:LINE:COLUMN: message" of the one that failed
 
     @property
     def exit_code(self) -> int:
-        return 2 if self.unrunnable else self.gate.exit_code
+        return 2 if self.unrunnable or self.setup_error else self.gate.exit_code
 
 
 def run_verify(paths: Sequence[str], settings: Settings, *, scratch: str | None = None,
                seed: int | None = None) -> VerifyResult:
     """`schemagate verify` as a library call: load every migration under `paths` (VerifyError
-    if any cannot be parsed, or there is none) and verify them.
+    if any cannot be parsed, or there is none, or a setup file cannot be read) and verify
+    them, after `settings.verify_setup`.
 
     DatabaseError when the scratch server cannot be reached or the scratch database made.
     """
-    return verify(load_strictly(paths, settings), scratch, seed)
+    setup = read_setup(settings.verify_setup)
+    return verify(load_strictly(paths, settings), scratch, seed, setup)
 
 
 def verify(migrations: Sequence[ParsedMigration], scratch: str | None = None,
-           seed: int | None = None) -> VerifyResult:
-    """Apply each migration up, down and up again on a new scratch database."""
+           seed: int | None = None, setup: Sequence[SetupScript] = ()) -> VerifyResult:
+    """Apply each migration up, down and up again on a new scratch database, after running
+    the `setup` scripts on it (as the same unprivileged role as the migrations)."""
     started = time.perf_counter()
-    result = VerifyResult(seed=seed)
+    result = VerifyResult(seed=seed, setup=[s.path for s in setup])
     migrations = in_tool_order(migrations)  # Alembic's by the revision graph, as lint folds them
     with scratch_database(scratch) as url, connect(url, autocommit=True) as conn:
         result.database = str(conninfo.conninfo_to_dict(url).get("dbname", ""))
@@ -104,9 +110,16 @@ def verify(migrations: Sequence[ParsedMigration], scratch: str | None = None,
         with ExitStack() as stack:
             stopped: str | None = None
             django: Session | None = None
+            for script in setup:
+                error = _run_setup(conn, script)
+                if error is not None:
+                    stopped = f"{STOPPED}the setup {script.path} failed"
+                    result.setup_error = error
+                    break
             try:
                 # Django sends SQL only its schema editor knows in full: Django runs them.
-                django = stack.enter_context(django_session(url, migrations))
+                if stopped is None:
+                    django = stack.enter_context(django_session(url, migrations))
             except NotRunnable as exc:
                 stopped = str(exc)
                 result.unrunnable.append(f"{migrations[0].name}: {exc}")
@@ -120,19 +133,20 @@ def _verify_all(conn: psycopg.Connection[Any], url: str,
                 migrations: Sequence[ParsedMigration], seed: int | None,
                 result: VerifyResult, stopped: str | None, django: Session | None) -> None:
     folded = Catalog()  # the schema as the history builds it, for the backup plans
+    forward = only_rolls_forward(migrations)
     # popx: a run of versions whose downs undo their ups together is verified as one
     # migration (lint judges it so too); every other migration alone.
     for unit in rollback_units(migrations):
         mig = unit[0]
         if stopped is not None:
             result.migrations.append(MigrationResult(
-                mig.name, skipped=stopped, no_down=down_not_applicable(mig),
+                mig.name, skipped=stopped, no_down=down_not_applicable(mig, forward),
                 members=[m.name for m in unit] if len(unit) > 1 else []))
             continue
         if len(unit) == 1:
-            outcome = _verify_one(conn, url, mig, folded, seed, django)
+            outcome = _verify_one(conn, url, mig, folded, seed, django, forward)
         else:
-            outcome = _verify_unit(conn, url, unit, folded, seed)
+            outcome = _verify_unit(conn, url, unit, folded, seed, forward)
         for member in unit:
             for op in up_ops(member):
                 apply(folded, op, member.name)
@@ -150,8 +164,9 @@ def _can_go_on(m: MigrationResult) -> bool:
 
 
 def _verify_one(conn: psycopg.Connection[Any], url: str, mig: ParsedMigration,
-                folded: Catalog, seed: int | None, django: Session | None) -> MigrationResult:
-    res = MigrationResult(mig.name, no_down=down_not_applicable(mig))
+                folded: Catalog, seed: int | None, django: Session | None,
+                forward: bool) -> MigrationResult:
+    res = MigrationResult(mig.name, no_down=down_not_applicable(mig, forward))
     try:
         up, down = _scripts(mig, "up"), _scripts(mig, "down")
     except NotRunnable as exc:
@@ -190,12 +205,12 @@ def _verify_one(conn: psycopg.Connection[Any], url: str, mig: ParsedMigration,
 
 
 def _verify_unit(conn: psycopg.Connection[Any], url: str, unit: Sequence[ParsedMigration],
-                 folded: Catalog, seed: int | None) -> MigrationResult:
+                 folded: Catalog, seed: int | None, forward: bool) -> MigrationResult:
     """A popx rollback unit, as popx runs it: every up in order (each file in its own
     transaction), then every down newest first, then the ups again. The schema before the
     first up is what the downs must give back; the backup covers the whole unit."""
     head = unit[0]
-    res = MigrationResult(head.name, no_down=down_not_applicable(head),
+    res = MigrationResult(head.name, no_down=down_not_applicable(head, forward),
                           members=[m.name for m in unit])
     try:
         ups = [(m, s) for m in unit if (s := _scripts(m, "up")) is not None]
@@ -339,6 +354,22 @@ def _run_sql(conn: psycopg.Connection[Any], text: str) -> str | None:
         if conn.info.transaction_status != TransactionStatus.IDLE:
             conn.execute("ROLLBACK")
         return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return None
+
+
+def _run_setup(conn: psycopg.Connection[Any], script: SetupScript) -> str | None:
+    """Run a setup file as one transaction; where and why it failed, if it did."""
+    try:
+        with conn.transaction():
+            conn.execute(script.text.encode("utf-8"))
+    except psycopg.Error as exc:
+        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        where = script.path
+        position = exc.diag.statement_position
+        if position and position.isdigit():
+            before = script.text[:int(position) - 1]
+            where += f":{before.count(chr(10)) + 1}:{len(before) - before.rfind(chr(10))}"
+        return f"{where}: {message}"
     return None
 
 

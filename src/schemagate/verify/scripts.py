@@ -10,6 +10,7 @@ bottom of verify and imports nothing else from it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -83,14 +84,26 @@ def executables(mig: ParsedMigration, direction: ScriptDirection) -> list[Execut
     return [from_statement(st) for st in script.statements]
 
 
-def down_not_applicable(mig: ParsedMigration) -> str | None:
-    """Why this migration has no down by its tool's design, so that "rollback tested" does
-    not apply to it; None when a down could have been written."""
+def down_not_applicable(mig: ParsedMigration, rolls_forward: bool = False) -> str | None:
+    """Why this migration has no down by its tool's or its project's design, so that
+    "rollback tested" does not apply to it; None when a down could have been written.
+    `rolls_forward`: the history it belongs to has no down at all (`only_rolls_forward`)."""
     if mig.source.layout == "prisma":
         return "Prisma has no down migrations (prisma migrate only applies forward)"
     if mig.source.repeatable:
         return "a Flyway repeatable migration is applied again when it changes, never undone"
+    if rolls_forward:
+        return "the history has no down migrations: the project only rolls forward"
     return None
+
+
+def only_rolls_forward(migrations: Sequence[ParsedMigration]) -> bool:
+    """A history of SQL files none of which has a down (a Flyway project without undo
+    files, up-only golang-migrate or pop folders): a missing down is the project's way, not
+    a gap in one migration. Python migrations always have a way back to judge."""
+    return bool(migrations) and all(
+        m.source.down is None and m.source.layout not in ("alembic", "django")
+        for m in migrations)
 
 
 def from_statement(st: ParsedStatement) -> Executable:
