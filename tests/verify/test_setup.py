@@ -25,6 +25,11 @@ def test_without_the_setup_the_first_migration_fails(pg_server: str) -> None:
     runs = result.gate.item("runs")
     assert runs is not None and (runs.status, 'schema "auth" does not exist' in runs.detail) \
         == ("fail", True)
+    # Their way back would have been diff's plan: untested, not "not applicable".
+    rollback = result.gate.item("rollback")
+    assert rollback is not None and (rollback.status, rollback.detail) == (
+        "skip", "0 of 3 down migrations ran and gave the schema back; not tested: "
+        "000001_init_auth: its up failed; 2 migrations after it not run")
 
 
 def test_the_setup_runs_first_and_a_history_without_downs_is_rolled_back_by_diff(

@@ -99,7 +99,8 @@ def _unchecked(item: str, title: str, results: Sequence[MigrationResult],
 
 def _rollback(results: Sequence[MigrationResult]) -> GateItem:
     title = "rollback tested"
-    applies = [m for m in results if m.no_down is None or m.down_generated]
+    applies = [m for m in results if m.no_down is None or m.down_generated
+               or (m.down_planned and not m.up.ok)]
     ran = [m for m in applies if m.up.ok]
     problems = [f"{m.name}: no down migration" for m in ran if not m.has_down]
     problems += [f"{m.name}: down failed at {m.down.error}" for m in ran
@@ -107,7 +108,8 @@ def _rollback(results: Sequence[MigrationResult]) -> GateItem:
     problems += [f"{m.name}: the schema after up and down differs: "
                  f"{_listing(m.schema_differences, 3)}" for m in ran
                  if m.schema_restored is False]
-    na = [m for m in results if m.no_down is not None and not m.down_generated]
+    applying = {id(m) for m in applies}
+    na = [m for m in results if m.no_down is not None and id(m) not in applying]
     why_na = "; ".join(dict.fromkeys(m.no_down for m in na if m.no_down)) if na else ""
     also = f"; not applicable to {len(na)} ({why_na})" if na else ""
     if problems:

@@ -102,6 +102,9 @@ class MigrationResult:
     has_down: bool = False
     no_down: str | None = None  # why a down does not apply to it (its tool has none)
     down_generated: bool = False  # the down run is the way back `schemagate diff` planned
+    # Its way back is diff's plan once its up has run (Prisma, a history that only rolls
+    # forward): when the up never ran, the rollback is untested, not "not applicable".
+    down_planned: bool = False
     skipped: str | None = None  # why the migration was not run at all
     seeded: list[str] = field(default_factory=list)  # "public.users: 1000 rows"
     seed_notes: list[str] = field(default_factory=list)

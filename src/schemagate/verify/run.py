@@ -139,8 +139,10 @@ def _verify_all(conn: psycopg.Connection[Any], url: str,
     for unit in rollback_units(migrations):
         mig = unit[0]
         if stopped is not None:
+            no_down = down_not_applicable(mig, forward)
             result.migrations.append(MigrationResult(
-                mig.name, skipped=stopped, no_down=down_not_applicable(mig, forward),
+                mig.name, skipped=stopped, no_down=no_down,
+                down_planned=no_down is not None and not mig.source.repeatable,
                 members=[m.name for m in unit] if len(unit) > 1 else []))
             continue
         if len(unit) == 1:
@@ -167,6 +169,7 @@ def _verify_one(conn: psycopg.Connection[Any], url: str, mig: ParsedMigration,
                 folded: Catalog, seed: int | None, django: Session | None,
                 forward: bool) -> MigrationResult:
     res = MigrationResult(mig.name, no_down=down_not_applicable(mig, forward))
+    res.down_planned = res.no_down is not None and not mig.source.repeatable
     try:
         up, down = _scripts(mig, "up"), _scripts(mig, "down")
     except NotRunnable as exc:
@@ -185,7 +188,7 @@ def _verify_one(conn: psycopg.Connection[Any], url: str, mig: ParsedMigration,
         res.skipped = str(exc)
         _drop_backup(conn, scripts)
         return res
-    if res.up.ok and down is None and res.no_down is not None and not mig.source.repeatable:
+    if res.up.ok and down is None and res.down_planned:
         # The tool has no down migrations: the way back `schemagate diff` plans is tried.
         down = generated_down(conn, url, before)
         res.has_down = res.down_generated = down is not None
