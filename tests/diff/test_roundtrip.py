@@ -97,6 +97,39 @@ def test_view_depending_on_a_column_whose_type_changes(pg_server: str) -> None:
     assert drop_vv < drop_v < alter < create_v < create_vv
 
 
+def test_a_foreign_key_whose_two_sides_change_type_goes_first_and_comes_back(
+        pg_server: str) -> None:
+    """documenso's Folder ids, integer to text on both sides of the key (and back): the
+    key cannot stay while one side has changed and the other not yet."""
+    a = """CREATE TABLE folder (id int PRIMARY KEY, parent_id int REFERENCES folder (id));
+           CREATE TABLE document (id int PRIMARY KEY, folder_id int REFERENCES folder (id));"""
+    b = """CREATE TABLE folder (id text PRIMARY KEY, parent_id text REFERENCES folder (id));
+           CREATE TABLE document (id int PRIMARY KEY, folder_id text REFERENCES folder (id));"""
+    rt = round_trip(pg_server, a, b)
+    for sql in (rt.up_sql, rt.down_sql):
+        drop, retype, add = _position(
+            sql, 'DROP CONSTRAINT "document_folder_id_fkey"', 'ALTER COLUMN "folder_id" TYPE',
+            'ADD CONSTRAINT "document_folder_id_fkey"')
+        assert drop < retype < add
+    # One side alone keeps its key: PostgreSQL re-adds it itself (int to bigint).
+    one = round_trip(pg_server, a, a.replace("folder_id int", "folder_id bigint"))
+    assert "document_folder_id_fkey" not in one.up_sql
+
+
+def test_a_sequence_whose_owning_table_is_replaced_is_owned_once_the_table_exists(
+        pg_server: str) -> None:
+    """harbor's 0004 renames replication_job (the sequence keeps its name): the way back
+    drops one table and creates the other, and sets the sequence's owner once, after."""
+    a = "CREATE TABLE replication_job (id serial PRIMARY KEY, policy_id int);"
+    b = a + " ALTER TABLE replication_job RENAME TO replication_schedule_job;"
+    rt = round_trip(pg_server, a, b)
+    for sql, table in ((rt.up_sql, "replication_schedule_job"),
+                       (rt.down_sql, "replication_job")):
+        owned = f'OWNED BY "public"."{table}"."id"'
+        assert sql.count(owned) == 1, sql
+        assert sql.index(f'CREATE TABLE "public"."{table}"') < sql.index(owned)
+
+
 def test_view_depending_on_a_dropped_column(pg_server: str) -> None:
     a = "CREATE TABLE t (id int, legacy text); CREATE VIEW v AS SELECT id, legacy FROM t;"
     b = "CREATE TABLE t (id int); CREATE VIEW v AS SELECT id FROM t;"

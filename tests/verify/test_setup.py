@@ -28,8 +28,8 @@ def test_without_the_setup_the_first_migration_fails(pg_server: str) -> None:
     # Their way back would have been diff's plan: untested, not "not applicable".
     rollback = result.gate.item("rollback")
     assert rollback is not None and (rollback.status, rollback.detail) == (
-        "skip", "0 of 3 down migrations ran and gave the schema back; not tested: "
-        "000001_init_auth: its up failed; 2 migrations after it not run")
+        "skip", "0 of 4 down migrations ran and gave the schema back; not tested: "
+        "000001_init_auth: its up failed; 3 migrations after it not run")
 
 
 def test_the_setup_runs_first_and_a_history_without_downs_is_rolled_back_by_diff(
@@ -40,7 +40,12 @@ def test_the_setup_runs_first_and_a_history_without_downs_is_rolled_back_by_diff
             for m in result.migrations] == [
         ("000001_init_auth", True, True, True, True),
         ("000002_add_sessions", True, True, True, True),
-        ("000003_add_banned_until", True, True, True, True)]
+        ("000003_add_banned_until", True, True, True, True),
+        ("000004_first_admin", True, True, True, True)]
+    # The way forward again is diff's plan too: the admin row its up inserted is kept,
+    # not inserted a second time (its own up again would break the primary key).
+    admin = result.migrations[-1]
+    assert (admin.down.statements, admin.up_again.statements) == ([], [])
     rollback = result.gate.item("rollback")
     assert rollback is not None and rollback.status == "pass"
     assert "the history has no down migrations: the project only rolls forward" \

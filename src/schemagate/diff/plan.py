@@ -27,9 +27,11 @@ from schemagate.diff.compare import Delta, compare, inherited_overrides
 from schemagate.diff.ddl import literal
 from schemagate.diff.objects import (
     ColumnRec,
+    ConstraintRec,
     DefaultRec,
     DependencyIndex,
     Objects,
+    column_ref,
     owner_of,
     ref_key,
     table_ref,
@@ -112,6 +114,9 @@ class _Planner:
         self.makers: dict[ObjectRef, StepId] = {}
         self.covered: dict[ObjectRef, ObjectRef] = {}  # made by its container's step
         self.edges: set[tuple[StepId, StepId]] = set()
+        # Steps that set a sequence's owner, each after the step making the owning column:
+        # linked once every maker is known (a sequence sorts before a table it belongs to).
+        self.owned: list[tuple[ObjectRef, StepId]] = []
         self.notes: list[str] = []
 
     # --- 1. what changes, and what is held back ----------------------------------------
@@ -223,6 +228,23 @@ class _Planner:
                 column.schema, column.name, column.sub)
             if dep.kind in ("view", "policy", "trigger", "function", "column") or own_default:
                 self._go(dep, None, False)
+            elif dep.kind == "constraint" and self._both_sides_retyped(dep):
+                # PostgreSQL re-adds a foreign key after each ALTER … TYPE, while the other
+                # side still has its old type: it must go first and come back after both.
+                self._go(dep, None, False)
+
+    def _both_sides_retyped(self, ref: ObjectRef) -> bool:
+        rec = self.objs_a.get(ref)
+        if not isinstance(rec, ConstraintRec) or rec.constraint.kind != "foreign" or \
+                rec.constraint.ref_table is None:
+            return False
+        fk, parent = rec.constraint, rec.constraint.ref_table
+
+        def retyped(table: QName, columns: tuple[str, ...]) -> bool:
+            return any((d := self.deltas.get(column_ref(table, c))) is not None
+                       and d.action == "alter" and "type" in d.aspects for c in columns)
+
+        return retyped(rec.table.name, fk.columns) and retyped(parent, fk.ref_columns)
 
     def _rebuild(self, start: ObjectRef) -> None:
         stack = [start]
@@ -330,6 +352,10 @@ class _Planner:
                     self._own(ref, rec)
                 continue
             delta = self.deltas.get(ref)
+            if delta is not None and ref in self.disowned and "owned_by" in delta.aspects:
+                # Its owner goes and comes back: the own step below sets it once it exists.
+                aspects = tuple(a for a in delta.aspects if a != "owned_by")
+                delta = replace(delta, aspects=aspects) if aspects else None
             attach = ref in self.detached
             if (delta is not None and delta.action == "alter") or attach:
                 step_ = alter_step(delta or Delta(ref, "alter", self.objs_a[ref], rec), ctx,
@@ -338,14 +364,14 @@ class _Planner:
                     step_.destructive = self.reasons.get(ref)
                     self.makers[ref] = self._add(step_)
                     if isinstance(rec, Sequence) and rec.owned_by is not None:
-                        self._edge(self._maker(_owner_column(rec)), step_.id)
+                        self.owned.append((_owner_column(rec), step_.id))
             if ref in self.disowned and isinstance(rec, Sequence) and rec.owned_by:
                 self._own(ref, rec)
 
     def _own(self, ref: ObjectRef, seq: Sequence) -> None:
         own = self._add(own_sequence_step(ref, seq))
         self._edge(self._maker(ref), own)
-        self._edge(self._maker(_owner_column(seq)), own)
+        self.owned.append((_owner_column(seq), own))
 
     def _late_drops(self) -> set[ObjectRef]:
         """Objects dropped in the "pre" phase by kind that a type, collation, extension or
@@ -383,6 +409,8 @@ class _Planner:
         for seq in self.disowned:
             rec = self.objs_a[seq]
             self._edge(("pre", "disown-sequence", seq), self._remover(_owner_column(rec)))
+        for column, step_id in self.owned:
+            self._edge(self._maker(column), step_id)
         for table in self.detached:
             rec = self.objs_a[table]
             for parent in (rec.partition_of, *rec.inherits):

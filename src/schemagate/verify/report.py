@@ -139,7 +139,7 @@ def _migration_text(m: MigrationResult) -> list[str]:
         steps += [f"down{generated} {_status(m.down)}"]
         if m.schema_restored is not None:
             steps.append("schema restored" if m.schema_restored else "schema NOT restored")
-        steps.append(f"up again {_status(m.up_again)}")
+        steps.append(f"up again{generated} {_status(m.up_again)}")
     else:
         steps.append("no down migration")
     name = m.name
