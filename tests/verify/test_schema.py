@@ -3,6 +3,8 @@ pg_catalog one that stands in when introspect is absent)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from schemagate.diff.connect import connect
@@ -12,7 +14,9 @@ from schemagate.verify.schema import (
     flat_differences,
     read_flat,
     schema_differences,
+    without_moments,
 )
+from tests.verify.helpers import VERIFY, verify_folder
 
 SCHEMA = """
 CREATE TYPE mood AS ENUM ('a', 'b');
@@ -58,3 +62,24 @@ def test_backup_schemas_are_left_out(pg_db: str) -> None:
                      "CREATE TABLE schemagate_backup_x_20240101T000000.t01 (id int)")
         assert schema_differences(before, capture_schema(conn, pg_db)) == []
         assert flat_differences(flat, read_flat(conn)) == []
+
+
+def test_a_moment_of_about_now_in_a_view_is_its_making_not_its_query() -> None:
+    now = datetime(2026, 12, 4, 21, 30)
+    made = ("SELECT id FROM post WHERE published < ('2026-12-04 21:19:18.627829'::timestamp "
+            "without time zone - '1 mon'::interval) AND at > '2026-12-04'::date")
+    assert without_moments(made, now) == (
+        "SELECT id FROM post WHERE published < ('<now>'::timestamp without time zone - "
+        "'1 mon'::interval) AND at > '<now>'::date")
+    written = "SELECT id FROM post WHERE published > '2020-01-01 00:00:00'::timestamp " \
+              "without time zone"
+    assert without_moments(written, now) == written
+
+
+@pytest.mark.usefixtures("reused_scratch")
+def test_a_view_remade_by_the_down_with_now_in_its_query_is_restored(pg_server: str) -> None:
+    """lemmy's post_aggregates_view: the down makes the same view again, whose 'now' is
+    another moment; the schema is back as it was."""
+    result = verify_folder(VERIFY / "moments", pg_server)
+    assert [(m.name, m.schema_restored, m.schema_differences) for m in result.migrations] \
+        == [("000001_hot_posts", True, []), ("000002_post_score", True, [])]

@@ -13,8 +13,10 @@ backup schemas verify creates for its own round trip are left out too.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -175,12 +177,40 @@ def _without_backups(cat: Catalog) -> Catalog:
 
 
 def _normalised(cat: Catalog) -> Catalog:
-    """With every table's columns in name order: a column dropped and added back is last."""
+    """With every table's columns in name order (a column dropped and added back is last),
+    and the moment a view was made in place of the `'now'` its query says."""
     out = cat.copy()
     for name, table in list(out.tables.items()):
         out.tables[name] = replace(table, columns=tuple(sorted(table.columns,
                                                               key=lambda c: c.name)))
+    for name, view in list(out.views.items()):
+        if view.definition and "'::" in view.definition:
+            out.views[name] = replace(view, definition=without_moments(view.definition))
     return out
+
+
+# A date or timestamp literal, as pg_get_viewdef writes it.
+_MOMENT = re.compile(r"'(\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}:\d{2}(?:\.\d+)?)?)"
+                     r"(?:[+-]\d{2}(?::\d{2})?)?'::(timestamp with(?:out)? time zone|date)")
+_NOW_WINDOW = timedelta(days=2)
+
+
+def without_moments(definition: str, now: datetime | None = None) -> str:
+    """The definition with every date or timestamp literal of about now replaced by a
+    placeholder: PostgreSQL turns `'now'::timestamp` (and `'today'`) into the moment the
+    view is made, so the same view made twice differs by them (lemmy's hot-rank views). A
+    literal far from now was written by hand, and stays."""
+    now = now or datetime.now()
+
+    def moment(match: re.Match[str]) -> str:
+        try:
+            when = datetime.fromisoformat(match.group(1))
+        except ValueError:
+            return match.group(0)
+        return f"'<now>'::{match.group(2)}" if abs(when - now) <= _NOW_WINDOW \
+            else match.group(0)
+
+    return _MOMENT.sub(moment, definition)
 
 
 def schema_differences(before: SchemaState, after: SchemaState) -> list[str]:
