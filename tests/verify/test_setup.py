@@ -28,8 +28,8 @@ def test_without_the_setup_the_first_migration_fails(pg_server: str) -> None:
     # Their way back would have been diff's plan: untested, not "not applicable".
     rollback = result.gate.item("rollback")
     assert rollback is not None and (rollback.status, rollback.detail) == (
-        "skip", "0 of 4 down migrations ran and gave the schema back; not tested: "
-        "000001_init_auth: its up failed; 3 migrations after it not run")
+        "skip", "0 of 6 down migrations ran and gave the schema back; not tested: "
+        "000001_init_auth: its up failed; 5 migrations after it not run")
 
 
 def test_the_setup_runs_first_and_a_history_without_downs_is_rolled_back_by_diff(
@@ -41,11 +41,20 @@ def test_the_setup_runs_first_and_a_history_without_downs_is_rolled_back_by_diff
         ("000001_init_auth", True, True, True, True),
         ("000002_add_sessions", True, True, True, True),
         ("000003_add_banned_until", True, True, True, True),
-        ("000004_first_admin", True, True, True, True)]
+        ("000004_first_admin", True, True, True, True),
+        ("000005_last_seen", True, True, True, True),
+        ("000006_last_seen_timestamp", True, True, True, True)]
     # The way forward again is diff's plan too: the admin row its up inserted is kept,
     # not inserted a second time (its own up again would break the primary key).
-    admin = result.migrations[-1]
+    admin = result.migrations[3]
     assert (admin.down.statements, admin.up_again.statements) == ([], [])
+    # Where diff's plan cannot go forward (no cast from time to timestamp: the migration's
+    # USING knows how), it leaves nothing half done and the migration's own up runs.
+    retyped = result.migrations[5]
+    assert retyped.up_again.path.endswith("000006_last_seen_timestamp.up.sql")
+    [note] = retyped.up_again.notes
+    assert note.startswith("diff's plan forward failed at line 1: cannot cast type time "
+                           "without time zone to timestamp without time zone")
     rollback = result.gate.item("rollback")
     assert rollback is not None and rollback.status == "pass"
     assert "the history has no down migrations: the project only rolls forward" \

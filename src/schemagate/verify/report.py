@@ -10,7 +10,7 @@ from typing import Any
 from schemagate import __version__
 from schemagate.verify.errors import VerifyError
 from schemagate.verify.results import MigrationResult, ScriptResult, StatementResult
-from schemagate.verify.run import VerifyResult
+from schemagate.verify.run import GENERATED, VerifyResult
 
 JSON_VERSION = 1
 
@@ -139,7 +139,8 @@ def _migration_text(m: MigrationResult) -> list[str]:
         steps += [f"down{generated} {_status(m.down)}"]
         if m.schema_restored is not None:
             steps.append("schema restored" if m.schema_restored else "schema NOT restored")
-        steps.append(f"up again{generated} {_status(m.up_again)}")
+        planned = " (planned by schemagate diff)" if m.up_again.path == GENERATED else ""
+        steps.append(f"up again{planned} {_status(m.up_again)}")
     else:
         steps.append("no down migration")
     name = m.name
@@ -156,6 +157,7 @@ def _migration_text(m: MigrationResult) -> list[str]:
                 label = ""
             lines.append(_statement_text(label if i == 0 else "", st))
         lines += [f"        note: {note}" for note in script.notes]
+    lines += [f"  up again: {note}" for note in m.up_again.notes]
     lines += [f"  schema: {d}" for d in m.schema_differences[:10]]
     if m.seeded or m.seed_notes:
         lines.append(f"  seeded: {', '.join(m.seeded) or 'nothing'}")

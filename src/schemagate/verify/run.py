@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -207,9 +207,16 @@ def _verify_one(conn: psycopg.Connection[Any], url: str, mig: ParsedMigration,
     _judge_the_way_back(conn, url, res, before, scripts, sums)
     if res.down_generated and after is not None:
         # Its tool never applies it twice, and the rows its up inserted are still there:
-        # diff's plan forward takes the schema where the up left it, rows and all.
-        again = planned_way(conn, url, after) or []
+        # diff's plan forward takes the schema where the up left it, rows and all, in one
+        # transaction, so that a plan that lacks what only the migration knows (a USING
+        # expression) leaves nothing half done, and the migration's own up runs instead.
+        again = [replace(ex, block=0) for ex in planned_way(conn, url, after) or []]
         res.up_again = run_script(conn, url, again, GENERATED)
+        if not res.up_again.ok:
+            planned = res.up_again.error
+            res.up_again = _run(conn, url, up, mig, "up_again", django)
+            res.up_again.notes.append(f"diff's plan forward failed at {planned}: the "
+                                      "migration's own up ran again instead")
     else:
         res.up_again = _run(conn, url, up, mig, "up_again", django)
     return res
