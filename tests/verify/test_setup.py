@@ -101,3 +101,14 @@ def test_a_setup_file_that_cannot_be_read_is_exit_2_before_anything_runs(
                   "--setup", str(tmp_path / "missing.sql"))
     assert proc.returncode == 2
     assert f"cannot read the setup SQL: {tmp_path / 'missing.sql'}: " in proc.stderr
+
+
+def test_the_tools_record_table_is_there_as_the_tool_makes_it(pg_server: str) -> None:
+    """golang-migrate makes schema_migrations before the first migration; harbor's 0030 adds
+    a column to it. It is the tool's: never seeded, never counted as data."""
+    result = verify_folder(VERIFY / "record_table", pg_server, seed=10)
+    assert result.record_table == "schema_migrations (golang-migrate)"
+    assert [(m.name, m.ok) for m in result.migrations] == [
+        ("000001_artifact", True), ("000002_data_version", True)]
+    assert result.migrations[0].seeded == []  # nothing to seed before the first up
+    assert result.migrations[1].seeded == ["public.artifact: 10 rows"]

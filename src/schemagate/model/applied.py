@@ -24,6 +24,43 @@ RECORD_TABLES: dict[Layout, str] = {
 }
 
 
+# Any tool's record table: the tool's, not the project's data (verify neither seeds it nor
+# counts its rows).
+RECORD_TABLE_NAMES = frozenset(RECORD_TABLES.values())
+
+# The record table as each SQL-file tool creates it on PostgreSQL before its first migration,
+# so that `verify` runs migrations where they run for real: beside it (harbor's 0030 adds a
+# column to golang-migrate's). Alembic and Django make their own when verify runs them.
+RECORD_TABLE_DDL: dict[Layout, str] = {
+    "golang-migrate": "CREATE TABLE IF NOT EXISTS schema_migrations "
+                      "(version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)",
+    "dbmate": "CREATE TABLE IF NOT EXISTS schema_migrations "
+              "(version varchar(128) PRIMARY KEY)",
+    "flyway": "CREATE TABLE IF NOT EXISTS flyway_schema_history ("
+              "installed_rank integer NOT NULL, version varchar(50), "
+              "description varchar(200) NOT NULL, type varchar(20) NOT NULL, "
+              "script varchar(1000) NOT NULL, checksum integer, "
+              "installed_by varchar(100) NOT NULL, "
+              "installed_on timestamp NOT NULL DEFAULT now(), "
+              "execution_time integer NOT NULL, success boolean NOT NULL, "
+              "CONSTRAINT flyway_schema_history_pk PRIMARY KEY (installed_rank)); "
+              "CREATE INDEX IF NOT EXISTS flyway_schema_history_s_idx "
+              "ON flyway_schema_history (success)",
+    "prisma": "CREATE TABLE IF NOT EXISTS _prisma_migrations ("
+              "id varchar(36) PRIMARY KEY NOT NULL, checksum varchar(64) NOT NULL, "
+              "finished_at timestamptz, migration_name varchar(255) NOT NULL, logs text, "
+              "rolled_back_at timestamptz, started_at timestamptz NOT NULL DEFAULT now(), "
+              "applied_steps_count integer NOT NULL DEFAULT 0)",
+    "diesel": "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations ("
+              "version varchar(50) PRIMARY KEY NOT NULL, "
+              "run_on timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+    "popx": "CREATE TABLE IF NOT EXISTS schema_migration ("
+            "version varchar(48) NOT NULL, version_self integer NOT NULL DEFAULT 0); "
+            "CREATE UNIQUE INDEX IF NOT EXISTS schema_migration_version_idx "
+            "ON schema_migration (version)",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class AppliedRow:
     """One row of a tool's record, in the order the tool wrote them.

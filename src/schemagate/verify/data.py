@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from schemagate.model.applied import RECORD_TABLE_NAMES
 from schemagate.model.names import QName, quote_ident, quote_qname
 
 _TABLES = """
@@ -23,7 +24,9 @@ Checksums = dict[QName, tuple[int, str]]
 
 
 def user_tables(conn: Any) -> list[QName]:
-    return [QName(s, n) for s, n in conn.execute(_TABLES).fetchall()]
+    """The project's tables: every table but a migration tool's record."""
+    return [QName(s, n) for s, n in conn.execute(_TABLES).fetchall()
+            if n not in RECORD_TABLE_NAMES]
 
 
 def checksums(conn: Any, tables: list[QName] | None = None) -> Checksums:

@@ -32,6 +32,7 @@ def to_json(result: VerifyResult) -> dict[str, Any]:
         "migrations": [_migration(m) for m in result.migrations],
         "unrunnable": result.unrunnable,
         "setup": {"files": result.setup, "error": result.setup_error},
+        "record_table": result.record_table,
         "gate": {"passed": result.gate.passed and not result.unrunnable
                  and not result.setup_error,
                  "items": [asdict(item) for item in result.gate.items]},
@@ -105,6 +106,8 @@ def render_text(result: VerifyResult) -> str:
     seed = f", {result.seed} seeded rows per table" if result.seed is not None else ""
     lines = [f"schemagate verify: {n} migration{'s' * (n != 1)} on a scratch database, "
              f"{result.server}{seed} ({result.seconds:.1f} s)", ""]
+    if result.record_table:
+        lines[1:1] = [f"record table: {result.record_table}, made first as its tool makes it"]
     if result.setup:
         lines[1:1] = [f"setup: {', '.join(result.setup)}"
                       + (f" (failed: {result.setup_error})" if result.setup_error else "")]

@@ -32,8 +32,9 @@ from schemagate.diff.connect import connect, describe
 from schemagate.diff.scratch import scratch_database
 from schemagate.fold import apply
 from schemagate.graph.revisions import in_tool_order
+from schemagate.model.applied import RECORD_TABLE_DDL, RECORD_TABLES
 from schemagate.model.catalog import Catalog
-from schemagate.model.migration import ParsedMigration, rollback_units
+from schemagate.model.migration import Layout, ParsedMigration, rollback_units
 from schemagate.model.names import quote_ident
 from schemagate.model.settings import Settings
 from schemagate.verify.alembic.run import revision_scripts, run_revision
@@ -76,6 +77,8 @@ class VerifyResult:
     unrunnable: list[str] = field(default_factory=list)
     setup: list[str] = field(default_factory=list)  # the setup files run first, in order
     setup_error: str | None = None  # "FILE:LINE:COLUMN: message" of the one that failed
+    # The migration tool's own record table, made first as the tool makes it ("flyway").
+    record_table: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -116,6 +119,8 @@ def verify(migrations: Sequence[ParsedMigration], scratch: str | None = None,
                     stopped = f"{STOPPED}the setup {script.path} failed"
                     result.setup_error = error
                     break
+            if stopped is None and migrations:
+                result.record_table = _make_record_table(conn, migrations[0].source.layout)
             try:
                 # Django sends SQL only its schema editor knows in full: Django runs them.
                 if stopped is None:
@@ -373,6 +378,16 @@ def _run_sql(conn: psycopg.Connection[Any], text: str) -> str | None:
             conn.execute("ROLLBACK")
         return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return None
+
+
+def _make_record_table(conn: psycopg.Connection[Any], layout: Layout) -> str | None:
+    """The tool's record table, made as the tool makes it before its first migration: a
+    migration may use it (harbor's 0030 adds a column to golang-migrate's)."""
+    ddl = RECORD_TABLE_DDL.get(layout)
+    if ddl is None:
+        return None
+    conn.execute(ddl.encode("utf-8"))
+    return f"{RECORD_TABLES[layout]} ({layout})"
 
 
 def _run_setup(conn: psycopg.Connection[Any], script: SetupScript) -> str | None:

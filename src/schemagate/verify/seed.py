@@ -26,6 +26,7 @@ from typing import Any
 
 import psycopg
 
+from schemagate.model.applied import RECORD_TABLE_NAMES
 from schemagate.model.names import QName, quote_ident, quote_literal, quote_qname
 
 _TABLES = """
@@ -118,10 +119,13 @@ class SeedReport:
 
 
 def seed(conn: psycopg.Connection[Any], rows: int) -> SeedReport:
-    """Fill every empty user table with ``rows`` rows; report what was filled or not."""
+    """Fill every empty user table with ``rows`` rows; report what was filled or not. A
+    migration tool's record table is the tool's, and holds what it says: never filled."""
     report = SeedReport()
     tables = _read_tables(conn)
     for table in _parents_first(tables):
+        if table.name.name in RECORD_TABLE_NAMES:
+            continue
         row = conn.execute(f"SELECT EXISTS (SELECT FROM {quote_qname(table.name)})").fetchone()
         if row is not None and row[0]:
             continue  # already holds rows (seeded before an earlier migration)
