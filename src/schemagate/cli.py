@@ -49,6 +49,14 @@ def _variables(pairs: Sequence[str]) -> dict[str, str]:
     return out
 
 
+# Where the settings come from, and the template values: every command that reads migrations.
+_CONFIG_OPTIONS = (
+    click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                 help="Settings file (default: nearest pyproject.toml or schemagate.toml)."),
+    click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
+                 help="Fill a template placeholder ({{ .NAME }}, ${NAME}, psql :NAME) before "
+                      "parsing."),
+)
 # The options that build the lint settings, shared by every command that lints.
 _SETTINGS_OPTIONS = (
     click.option("--select", help="Comma-separated rule ids or families to enable (only these)."),
@@ -57,19 +65,22 @@ _SETTINGS_OPTIONS = (
                  help="Lowest severity that makes the exit code 1 (default: error)."),
     click.option("--pg-version", type=click.IntRange(9, 99),
                  help="PostgreSQL major version the migrations will run on (default: 16)."),
-    click.option("--config", "config_file", type=click.Path(dir_okay=False),
-                 help="Settings file (default: nearest pyproject.toml or schemagate.toml)."),
-    click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
-                 help="Fill a template placeholder ({{ .NAME }}, ${NAME}, psql :NAME) before "
-                      "parsing."),
+    *_CONFIG_OPTIONS,
 )
+debug_option = click.option("--debug", is_flag=True, help="Show tracebacks.")
 
 
-def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add the settings options, in their usual order, to a command."""
-    for option in reversed(_SETTINGS_OPTIONS):
-        command = option(command)
-    return command
+def _with(options: tuple[Callable[..., Any], ...]) -> Callable[..., Any]:
+    def add(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            command = option(command)
+        return command
+    return add
+
+
+# Add the settings options (or only --config and --var), in their usual order, to a command.
+settings_options = _with(_SETTINGS_OPTIONS)
+config_options = _with(_CONFIG_OPTIONS)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -103,7 +114,7 @@ def main() -> None:
               help="A live PostgreSQL to read table sizes from (read-only).")
 @click.option("--no-help", "no_help", is_flag=True, help="Text format: omit the help lines.")
 @click.option("--color/--no-color", default=None, help="Colour text output (default: on a tty).")
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@debug_option
 @click.option("--changed-since", "changed_since", metavar="REV",
               help="Report only migrations changed since this git revision (the whole "
                    "history is still folded).")
@@ -423,7 +434,7 @@ def explain(rule: str) -> None:
 @click.option("--db", "db_url", metavar="URL",
               help="A live PostgreSQL to read table sizes from (read-only), once per "
                    "workspace folder, as `lint --db` reads them.")
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@debug_option
 def server_command(stdio: bool, debug: bool, db_url: str | None = None) -> None:
     """Run the language server over stdio: diagnostics, code actions and hover for migrations
     in your editor (docs/editors.md)."""
@@ -456,11 +467,8 @@ def server_command(stdio: bool, debug: bool, db_url: str | None = None) -> None:
               help="First migration still to run; earlier ones only build the schema "
                    "(default: with --db, the first one the migration tool's record there "
                    "does not list as applied; else every migration given).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False),
-              help="Settings file (default: nearest pyproject.toml or schemagate.toml).")
-@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
-              help="Fill a template placeholder ({{ NAME }}, ${NAME}) before parsing.")
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@config_options
+@debug_option
 def backup_command(paths: tuple[str, ...], output_dir: str, db: str | None, start: str | None,
                    config_file: str | None, variables: tuple[str, ...], debug: bool) -> None:
     """Write backup.sql and restore.sql for the data the migrations destroy."""
@@ -496,16 +504,13 @@ def backup_command(paths: tuple[str, ...], output_dir: str, db: str | None, star
 @click.option("--seed", type=click.IntRange(1, 10_000_000), metavar="N",
               help="Fill every table with N synthetic rows before each migration, and check "
                    "that the rows survive up, down and restore.sql.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False),
-              help="Settings file (default: nearest pyproject.toml or schemagate.toml).")
-@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
-              help="Fill a template placeholder ({{ NAME }}, ${NAME}) before parsing.")
+@config_options
 @click.option("--setup", "setup", multiple=True, metavar="FILE",
               type=click.Path(dir_okay=False),
               help="SQL to run on the scratch database before the first migration (what the "
                    "history takes for granted, such as a schema); repeatable; replaces the "
                    "verify-setup setting.")
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@debug_option
 def verify_command(paths: tuple[str, ...], scratch: str | None, fmt: str, output: str | None,
                    seed: int | None, config_file: str | None, variables: tuple[str, ...],
                    setup: tuple[str, ...], debug: bool) -> None:
@@ -557,7 +562,7 @@ def verify_command(paths: tuple[str, ...], scratch: str | None, fmt: str, output
               help="SQL: open the plan with a check that stops it when the objects it "
                    "touches are no longer as they were when it was made.")
 @click.option("-o", "--output", help="Write to this file instead of standard output.")
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@debug_option
 def diff_command(source: str, target: str, fmt: str, down: bool, allow_destructive: bool,
                  check: bool, scratch: str | None, privileges: bool, online: bool,
                  lock_timeout: str, guard: bool, output: str | None, debug: bool) -> None:
@@ -651,7 +656,7 @@ def _down_path(output: str) -> str:
 @click.option("--title", default="schemagate impact report", show_default=True,
               help="The report's title.")
 @settings_options
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@debug_option
 def report_command(paths: tuple[str, ...], fmt: str, output: str | None, db_url: str | None,
                    verify_json: str | None, start: str | None, drift: bool,
                    scratch: str | None, title: str,
@@ -714,7 +719,7 @@ def report_command(paths: tuple[str, ...], fmt: str, output: str | None, db_url:
               metavar="VERSION", help="The entry's version heading.")
 @click.option("--date", metavar="YYYY-MM-DD", help="The entry's date (default: none).")
 @settings_options
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@debug_option
 def changelog_command(paths: tuple[str, ...], output: str | None, db_url: str | None,
                       start: str | None, release: str, date: str | None,
                       select: str | None, ignore: str | None, fail_on: str | None,
