@@ -120,3 +120,31 @@ def test_db_behind_a_lock_gives_the_shape_and_says_the_size_is_unknown(
     assert "public.accounts: size unknown: another session holds a lock" in proc.stdout
     backup = (out / "backup.sql").read_text(encoding="utf-8")
     assert 'SELECT "id", "email"' in backup  # the key, read from the catalogs regardless
+
+
+def test_a_drop_if_exists_of_a_table_the_database_lacks_saves_nothing(
+        pg_db: str, tmp_path: Path) -> None:
+    """trigger.dev's `DROP TABLE IF EXISTS triggerdotdev_events.run_executions` before it
+    creates the table: where the database has none, the drop does nothing and backup.sql
+    must not stop on it; where it has one, its rows are saved."""
+    run_sql(pg_db, "CREATE TABLE kept (id int PRIMARY KEY, note text);"
+                   "INSERT INTO kept VALUES (1, 'x');")
+    migrations = tmp_path / "migrations"
+    _write(migrations, "20240101_events",
+           "DROP TABLE IF EXISTS run_executions;\n"
+           "DROP TABLE IF EXISTS kept;\n"
+           "CREATE TABLE run_executions (id serial PRIMARY KEY, event_type int NOT NULL);\n",
+           "DROP TABLE run_executions;\n"
+           "CREATE TABLE kept (id int PRIMARY KEY, note text);\n")
+    out = tmp_path / "out"
+    proc = invoke("backup", str(migrations), "--db", pg_db, "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    backup = (out / "backup.sql").read_text(encoding="utf-8")
+    assert "public.run_executions is not in the database: its DROP TABLE IF EXISTS drops " \
+           "nothing, and there is nothing to save" in backup
+    assert '"public"."run_executions"' not in backup
+    assert 'FROM "public"."kept"' in backup
+    for script in (out / "backup.sql", migrations / "20240101_events.up.sql",
+                   migrations / "20240101_events.down.sql", out / "restore.sql"):
+        run_sql(pg_db, script.read_text(encoding="utf-8"))
+    assert checksums(pg_db)["kept"][0] == 1

@@ -148,7 +148,10 @@ def tables_to_read(plan: BackupPlan) -> tuple[list[QName], list[str]]:
 def with_facts(plan: BackupPlan, facts: LiveFacts) -> BackupPlan:
     """The plan with the live shapes of its tables, and saves for the live tables of dropped
     schemas that the history did not know."""
-    saves = [replace(s, table=facts.shapes.get(s.table.name, s.table)) for s in plan.saves]
+    absent = [s for s in plan.saves if s.table.name not in facts.shapes
+              and all(r.if_exists for r in s.reasons)]
+    saves = [replace(s, number=i, table=facts.shapes.get(s.table.name, s.table))
+             for i, s in enumerate((s for s in plan.saves if s not in absent), start=1)]
     known = {s.table.name for s in saves if s.kind == "table"}
     for schema, reason in plan.dropped_schemas:
         for name, shape in sorted(facts.shapes.items()):
@@ -159,4 +162,6 @@ def with_facts(plan: BackupPlan, facts: LiveFacts) -> BackupPlan:
              if not n.message.startswith(REFUSES) and UNLISTED_SCHEMA not in n.message]
     notes += [Note(REFUSES + why) for s in saves if (why := s.restorable) is not None]
     notes += [Note(f"{name}: {why}") for name, why in facts.unknown.items()]
+    notes += [Note(f"{s.table.name} is not in the database: its DROP TABLE IF EXISTS drops "
+                   "nothing, and there is nothing to save") for s in absent]
     return BackupPlan(list(plan.migrations), saves, notes, list(plan.dropped_schemas))

@@ -69,6 +69,8 @@ class Reason:
     what: str
     span: Span
     statement: str
+    # `DROP TABLE IF EXISTS`: where the database has no such table, the drop does nothing.
+    if_exists: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,9 +209,10 @@ class _Planner:
     def check(self, op: o.Operation, cat: Catalog, where: Reason) -> None:
         """Record the saves one operation needs, given the schema just before it."""
         match op:
-            case o.DropTable(tables=tables):
+            case o.DropTable(tables=tables, if_exists=if_exists):
                 for t in tables:
-                    self.whole(cat, t, replace(where, what=f"DROP TABLE {t}"))
+                    self.whole(cat, t, replace(where, what=f"DROP TABLE {t}",
+                                               if_exists=if_exists))
                     if (origin := self.origins.table(t)) is not None:
                         self.dropped.append(origin)
             case o.Truncate(tables=tables, cascade=cascade):
