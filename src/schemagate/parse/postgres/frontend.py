@@ -28,13 +28,13 @@ from schemagate.parse.suppressions import find_suppressions
 from schemagate.parse.transactions import transaction_blocks
 
 _DBMATE_MARKER = re.compile(r"^--\s*migrate:(up|down)\b.*$", re.MULTILINE)
-# A run of 64 or more bytes that can make up an identifier (multi-byte UTF-8 characters are
-# bytes >= 0x80), bare or quoted: the only places an over-long identifier can be.
-_LONG_WORD = re.compile(rb'[A-Za-z0-9_$\x80-\xff]{64,}|"[^"]{64,}"')
-# The same search over a whole file, an eighth of whose parse it was: the regular expression
-# tries its character class at every byte. Each byte that can be part of an identifier
-# becomes `a`, every other a blank, and a run of 64 `a`s is found as a substring; the quoted
-# form starts with a literal `"`, which the regex engine finds fast on its own.
+# Where an over-long identifier can be: a run of 64 or more bytes that can make up an
+# identifier (multi-byte UTF-8 characters are bytes >= 0x80), bare or quoted. A regular
+# expression (`[A-Za-z0-9_$\x80-\xff]{64,}`) tries its character class at every byte, an
+# eighth of a file's parse: here each byte that can be part of an identifier becomes `a`,
+# every other a blank, and a run of 64 `a`s is found as a substring, for a file and for
+# each statement alike. The quoted form starts with a literal `"`, which the regex engine
+# finds fast on its own.
 _WORD_BYTES = bytes(ord("a") if (chr(i).isascii() and (chr(i).isalnum() or chr(i) in "_$"))
                     or i >= 0x80 else ord(" ") for i in range(256))
 _LONG_RUN = b"a" * 64
@@ -95,7 +95,9 @@ def long_identifiers(sql: str) -> tuple[str, ...]:
 
 def _long_identifiers(sql: str) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
     """`long_identifiers`, and where each is written (first and last character in `sql`)."""
-    if not _LONG_WORD.search(sql.encode("utf-8")):
+    data = sql.encode("utf-8")
+    if _LONG_RUN not in data.translate(_WORD_BYTES) and not (
+            b'"' in data and _LONG_QUOTED.search(data) is not None):
         return (), ()
     names, places = [], []
     for token in scan(sql):
