@@ -10,6 +10,7 @@ from schemagate.lint.engine import LintResult, lint
 from schemagate.model.settings import Settings
 from schemagate.parse.layouts.discover import discover
 from schemagate.parse.load import load_migrations
+from schemagate.rules.history import find_unknown_objects
 from tests.conftest import FIXTURES
 
 ALEMBIC = FIXTURES / "alembic"
@@ -107,6 +108,39 @@ def test_unknown_object_is_silent_when_the_history_starts_elsewhere(tmp_path: Pa
     first.write_text(first.read_text().replace('["users.id"]', '["accounts.id"]'))
     result = lint_tree(tmp_path, Settings(select=("unknown-object",)))
     assert result.active == []
+
+
+def test_unknown_objects_found_while_linting_are_those_of_a_fold_of_their_own(
+        tmp_path: Path) -> None:
+    # The lint checks each operation on its own fold while that fold made no placeholder
+    # (2_typo, without a down, makes none; 3_ghost, with one, makes placeholders for what
+    # it uses: from there on the checks fold on their own); find_unknown_objects always
+    # folds on its own.
+    scripts = {
+        "1_create": ("CREATE TABLE users (id bigint PRIMARY KEY, email text);",
+                     "DROP TABLE users;"),
+        "2_typo": ("ALTER TABLE usr ADD COLUMN nickname text;\n"
+                   "CREATE INDEX users_lang ON users (lang);", ""),
+        "3_ghost": ("ALTER TABLE users ADD COLUMN lang text;",
+                    "ALTER TABLE ghosts DROP COLUMN x;\nALTER TABLE users DROP COLUMN lang;"),
+        "4_posts": ("CREATE TABLE posts (id bigint, author bigint REFERENCES authors (id));\n"
+                    "CREATE INDEX posts_title ON posts (title);",
+                    "DROP TABLE posts;"),
+    }
+    for name, (up, down) in scripts.items():
+        (tmp_path / f"{name}.up.sql").write_text(up + "\n")
+        if down:
+            (tmp_path / f"{name}.down.sql").write_text(down + "\n")
+    found = discover(["."], cwd=tmp_path)
+    linted = load_migrations(found.migrations, root=tmp_path).migrations
+    result = lint(linted, Settings(select=("unknown-object",)))
+    alone = load_migrations(found.migrations, root=tmp_path).migrations
+    find_unknown_objects(alone)
+    assert [(m.unknown_refs, m.unknown_names, m.unknown_subjects) for m in linted] == [
+        (m.unknown_refs, m.unknown_names, m.unknown_subjects) for m in alone]
+    assert sorted((Path(f.span.path).name, f.span.line) for f in result.active) == [
+        ("2_typo.up.sql", 1), ("2_typo.up.sql", 2),
+        ("3_ghost.down.sql", 1), ("4_posts.up.sql", 1), ("4_posts.up.sql", 2)]
 
 
 def test_drop_referenced_object_names_the_view_on_the_call_line(tmp_path: Path) -> None:

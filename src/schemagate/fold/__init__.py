@@ -1,5 +1,11 @@
 """Replay operations over a Catalog: the schema before and after every migration."""
 
-from schemagate.fold.apply import apply, apply_all, constraint_name, materialize
+from schemagate.fold.apply import (
+    apply,
+    apply_all,
+    constraint_name,
+    materialize,
+    needs_placeholders,
+)
 
-__all__ = ["apply", "apply_all", "constraint_name", "materialize"]
+__all__ = ["apply", "apply_all", "constraint_name", "materialize", "needs_placeholders"]

@@ -91,6 +91,23 @@ def materialize(catalog: Catalog, operations: Iterable[o.Operation]) -> None:
     drops it, so comparing it with the schema after up and down shows whether the down path
     brought the column back. Placeholder columns have an unknown type.
     """
+    for table, column in _placeholders(catalog, operations):
+        known = table_or_assumed(catalog, table)
+        if column is not None:
+            catalog.tables[table] = replace(known, columns=(*known.columns,
+                                                            Column(column, _UNKNOWN)))
+
+
+def needs_placeholders(catalog: Catalog, operations: Iterable[o.Operation]) -> bool:
+    """Whether `materialize` would change the catalog (it is left as it is)."""
+    return next(_placeholders(catalog, operations), None) is not None
+
+
+def _placeholders(catalog: Catalog, operations: Iterable[o.Operation]
+                  ) -> Iterator[tuple[QName, str | None]]:
+    """The placeholders `materialize` makes, one at a time: (table, None) for a table,
+    (table, column) for a column of an assumed table. Each is asked for of the catalog as
+    the placeholders before it left it, so the caller makes each before taking the next."""
     produced: set[QName] = set()
     added: set[tuple[QName, str]] = set()
     for op in _with_effects(operations):
@@ -105,18 +122,19 @@ def materialize(catalog: Catalog, operations: Iterable[o.Operation]) -> None:
                 added.add((t, new))
         if isinstance(op, (o.DropTable, o.Truncate)):
             for dropped in op.tables:
-                if dropped not in produced:
-                    table_or_assumed(catalog, dropped)
+                if dropped not in produced and dropped not in catalog.tables:
+                    yield dropped, None
             continue
         table = getattr(op, "table", None)
         if not isinstance(table, QName) or table in produced or table in catalog.views:
             continue
-        known = table_or_assumed(catalog, table)
+        if table not in catalog.tables:
+            yield table, None
+        known = catalog.tables[table]
         column = getattr(op, "column", None)
         if (known.assumed and isinstance(column, str) and (table, column) not in added
                 and known.column(column) is None):
-            catalog.tables[table] = replace(known, columns=(*known.columns,
-                                                            Column(column, _UNKNOWN)))
+            yield table, column
 
 
 def _with_effects(operations: Iterable[o.Operation]) -> Iterator[o.Operation]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, fields
 from operator import attrgetter
 from typing import Any, Protocol, cast
 
-from schemagate.fold import apply, materialize
+from schemagate.fold import apply, materialize, needs_placeholders
 from schemagate.lint.result import LintResult
 from schemagate.lint.suppress import ScriptSuppressions
 from schemagate.model import ops as o
@@ -91,6 +91,9 @@ class _Engine:
     history: Sequence[ParsedMigration | DeferredMigration] = ()
     # What rules worked out once for that history (`RuleContext.per_history`).
     history_facts: dict[object, Any] = field(default_factory=dict)
+    # The unknown-object checks, when they are made on this fold as it goes (the unit being
+    # linted is checked operation by operation, `UnknownObjects.step`); else None.
+    unknown: UnknownObjects | None = None
 
     # The ids of the rules enabled, and the rules that judge a script's suppressions:
     # asked after every script.
@@ -154,6 +157,7 @@ class _Engine:
         reporting = self.report is None or mig.name in self.report
         sups = ScriptSuppressions.of(script) if reporting else None
         by_op = self.rules_by_op(mig.source.dialect)
+        unknown = self.unknown if self.unknown and self.unknown.checks(script, direction) else None
         for st in script.statements:
             self.result.statements += 1
             # The catalog is changed in place, so one context serves every operation of the
@@ -161,6 +165,9 @@ class _Engine:
             ctx = RuleContext(catalog, self.settings, mig, script, st, state, direction,
                               self.history, self.history_facts)
             for i, op in enumerate(st.ops):
+                if unknown is not None and not unknown.step(mig, direction, st, i, op,
+                                                            catalog):
+                    unknown = None
                 if reporting and sups is not None:
                     rules = by_op.get(type(op), ())
                     if (direction, st.index, i) in mig.unknown_subjects:
@@ -453,8 +460,25 @@ def _lint_history(engine: _Engine, folder: str,
         engine.result.migrations += len(unit)
         if progress is not None:
             progress(engine.result.migrations, total)
-        if state.unknown is not None:
-            state.unknown.check(unit)
+        engine.unknown = None
+        unknown = state.unknown
+        if unknown is not None:
+            # The checks' schema and the fold's agree before the first unit (both empty),
+            # and after each unit checked on the fold's own; once apart, never again.
+            fresh = unknown.position == 0
+            shareable = (catalog is None and (unknown.shared or fresh)
+                         and _shareable(engine, unit, state.catalog))
+            if unknown.shared and not shareable:
+                unknown.unshare(state.catalog)
+            if unknown.shared:
+                unknown.begin(unit)
+                engine.unknown = unknown
+            else:
+                # The first unit is checked whole first: whether its first migration uses
+                # what it does not create decides whether any of its findings stand.
+                unknown.check(unit)
+                if shareable and fresh and unknown.active:
+                    unknown.share()  # the fold of this unit below makes the same schema
         before = len(engine.result.findings)
         statements = engine.result.statements
         engine.current_starts = None
@@ -486,6 +510,22 @@ def _lint_history(engine: _Engine, folder: str,
             checkpoints.save(folder, state)
             state.findings = []
     return state
+
+
+def _shareable(engine: _Engine, unit: Sequence[ParsedMigration], catalog: Catalog) -> bool:
+    """Whether the unknown-object checks of a unit can be made on the engine's fold of it,
+    operation by operation: a unit of one migration whose down (if any) the engine runs,
+    over the same schema as they were made on until now, which the fold changes only by
+    the operations, making no placeholder first (`materialize`). Otherwise the checks fold
+    on their own, as `find_unknown_objects` does."""
+    if len(unit) != 1:
+        return False
+    mig = unit[0]
+    if mig.down is None:
+        return True
+    return (engine.report is None or mig.name in engine.report) and not needs_placeholders(
+        catalog, [op for script in (mig.up, mig.down) if script is not None
+                  for st in script.statements for op in st.ops])
 
 
 # A finding's place in its migration's findings: by file, line, column, then rule.

@@ -7,6 +7,7 @@ character columns. `SourceText` keeps both forms and converts between them.
 from __future__ import annotations
 
 import bisect
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,11 +91,16 @@ def read_source(
     """Read and decode a migration file, filling template placeholders from ``variables``
     (and every other one with a made-up identifier when ``fill_all``)."""
     try:
-        size = file.stat().st_size
-        if size > max_bytes:
-            return InputError(display, f"file is {size:,} bytes, over the {max_bytes:,}-byte "
-                              "limit; is it a data dump rather than a migration?")
-        raw = file.read_bytes()
+        # One open, its size from the open file, and one read with no buffer between: a
+        # history reads hundreds of files, and pathlib's stat-then-read_bytes looked each
+        # path up twice and made a buffered reader for a single read.
+        with open(file, "rb", buffering=0) as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > max_bytes:
+                return InputError(display, f"file is {size:,} bytes, over the "
+                                  f"{max_bytes:,}-byte limit; is it a data dump rather "
+                                  "than a migration?")
+            raw = fh.read()
     except OSError as exc:
         return InputError(display, exc.strerror or str(exc))
     if raw.startswith(_BOM):

@@ -17,7 +17,12 @@ from dataclasses import dataclass, field
 from schemagate.fold import apply
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog, Constraint, Table, View
-from schemagate.model.migration import ParsedMigration, ParsedScript, rollback_units
+from schemagate.model.migration import (
+    ParsedMigration,
+    ParsedScript,
+    ParsedStatement,
+    rollback_units,
+)
 from schemagate.model.names import QName
 from schemagate.model.settings import Settings
 from schemagate.model.span import Span, char_offset, find_identifier, span_within
@@ -496,18 +501,52 @@ class UnknownObjects:
     catalog: Catalog = field(default_factory=Catalog)
     active: bool = True
     position: int = 0  # how many units were checked
+    # The schema checked on is the engine's, as it folds each operation (`step`): while
+    # the two folds agree (no placeholder was made), folding every migration a second time
+    # here would give the very same schema. `catalog` is then left empty.
+    shared: bool = False
 
     @classmethod
     def starting(cls, start: Catalog | None) -> UnknownObjects:
         return cls(active=start is None or not (start.tables or start.views))
 
+    def share(self) -> None:
+        """From the next unit on, check on the engine's schema, which is now this one."""
+        self.shared, self.catalog = True, Catalog()
+
+    def unshare(self, catalog: Catalog) -> None:
+        """Fold on our own again, from the engine's schema as it is now (the same as ours)."""
+        self.shared, self.catalog = False, catalog.copy()
+
+    def begin(self, unit: Sequence[ParsedMigration]) -> None:
+        """`check` of a unit whose operations are then checked one by one by `step`."""
+        _clear(unit)
+        self.position += 1
+
+    def checks(self, script: ParsedScript, direction: str) -> bool:
+        """Whether `step` is to check the operations of a script of the unit begun."""
+        if not self.active:
+            return False
+        if script.errors:  # as `check`: an unreadable up ends the checks, a down only itself
+            if direction == "up":
+                self.active = False
+            return False
+        return True
+
+    def step(self, mig: ParsedMigration, direction: str, st: ParsedStatement, i: int,
+             op: o.Operation, catalog: Catalog) -> bool:
+        """Check one operation on ``catalog``, the schema just before it; False when it ends
+        the checks of its script (and, in an up script, of the history), as in `check`."""
+        if _check_op(mig, direction, st, i, op, catalog, mig.source.layout != "alembic"):
+            return True
+        if direction == "up":
+            self.active = False
+        return False
+
     def check(self, unit: Sequence[ParsedMigration]) -> None:
         """One unit of rollback (most often one migration): its ups in order, then its
         downs, newest first, over what all of its ups made."""
-        for mig in unit:  # a second lint of the same migrations starts afresh
-            mig.unknown_refs.clear()
-            mig.unknown_names.clear()
-            mig.unknown_subjects.clear()
+        _clear(unit)
         first, self.position = self.position == 0, self.position + 1
         if not self.active:
             return
@@ -542,16 +581,31 @@ def _check_script(mig: ParsedMigration, script: ParsedScript | None, direction: 
     indexes = mig.source.layout != "alembic"  # SQLAlchemy naming conventions hide index names
     for st in script.statements:
         for i, op in enumerate(st.ops):
-            if _opaque(op, st.sql):
+            if not _check_op(mig, direction, st, i, op, catalog, indexes):
                 return False
-            missing, subject, name = _missing(op, catalog, indexes)
-            if missing:
-                mig.unknown_refs[(direction, st.index, i)] = missing
-                mig.unknown_names[(direction, st.index, i)] = name
-                if subject:
-                    mig.unknown_subjects.add((direction, st.index, i))
             apply(catalog, op, mig.name)
     return True
+
+
+def _check_op(mig: ParsedMigration, direction: str, st: ParsedStatement, i: int,
+              op: o.Operation, catalog: Catalog, indexes: bool) -> bool:
+    """Record what the operation uses that ``catalog`` lacks; False when it is opaque."""
+    if _opaque(op, st.sql):
+        return False
+    missing, subject, name = _missing(op, catalog, indexes)
+    if missing:
+        mig.unknown_refs[(direction, st.index, i)] = missing
+        mig.unknown_names[(direction, st.index, i)] = name
+        if subject:
+            mig.unknown_subjects.add((direction, st.index, i))
+    return True
+
+
+def _clear(unit: Sequence[ParsedMigration]) -> None:
+    for mig in unit:  # a second lint of the same migrations starts afresh
+        mig.unknown_refs.clear()
+        mig.unknown_names.clear()
+        mig.unknown_subjects.clear()
 
 
 def _relation(cat: Catalog, name: QName) -> Table | View | None:

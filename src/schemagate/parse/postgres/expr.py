@@ -131,6 +131,35 @@ def nodes(node: Any) -> list[tuple[str, Node]]:
     return out
 
 
+def nodes_of(node: Any, kinds: tuple[str, ...]) -> tuple[list[Node], ...]:
+    """The bodies of the nodes of each of ``kinds`` in a parse tree, a list per kind, each in
+    the order `nodes` gives them.
+
+    The same walk as `nodes`, for a reader that wants a few kinds of a large tree (a view's
+    query): it makes no pair for the nodes it does not want, and the caller reads each list
+    once instead of the whole list once per kind.
+    """
+    found: tuple[list[Node], ...] = tuple([] for _ in kinds)
+    sink = dict(zip(kinds, found, strict=True)).get
+    stack = [node]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item = pop()
+        if type(item) is dict:
+            for key, value in item.items():
+                kind = type(value)
+                if kind is dict:
+                    into = sink(key)
+                    if into is not None:
+                        into.append(value)
+                    push(value)
+                elif kind is list:
+                    push(value)
+        elif type(item) is list:
+            stack.extend(item)
+    return found
+
+
 def expr(node: Node | None, span: Span | None = None) -> Expr | None:
     """The expression a node is; `span` is where it is written, if known."""
     if not node:

@@ -28,14 +28,13 @@ from schemagate.parse.suppressions import find_suppressions
 from schemagate.parse.transactions import transaction_blocks
 
 _DBMATE_MARKER = re.compile(r"^--\s*migrate:(up|down)\b.*$", re.MULTILINE)
-# A run of 64 or more bytes that can make up an identifier (multi-byte UTF-8 characters are
-# bytes >= 0x80), bare or quoted: the only places an over-long identifier can be.
-# A quoted name counts a doubled quote (`""`) as the one byte it stands for.
-_LONG_WORD = re.compile(rb'[A-Za-z0-9_$\x80-\xff]{64,}|"(?:[^"]|""){64,}"')
-# The same search over a whole file, an eighth of whose parse it was: the regular expression
-# tries its character class at every byte. Each byte that can be part of an identifier
-# becomes `a`, every other a blank, and a run of 64 `a`s is found as a substring; the quoted
-# form starts with a literal `"`, which the regex engine finds fast on its own.
+# Where an over-long identifier can be: a run of 64 or more bytes that can make up an
+# identifier (multi-byte UTF-8 characters are bytes >= 0x80), bare or quoted. A regular
+# expression (`[A-Za-z0-9_$\x80-\xff]{64,}`) tries its character class at every byte, an
+# eighth of a file's parse: here each byte that can be part of an identifier becomes `a`,
+# every other a blank, and a run of 64 `a`s is found as a substring, for a file and for
+# each statement alike. The quoted form starts with a literal `"`, which the regex engine
+# finds fast on its own.
 _WORD_BYTES = bytes(ord("a") if (chr(i).isascii() and (chr(i).isalnum() or chr(i) in "_$"))
                     or i >= 0x80 else ord(" ") for i in range(256))
 _LONG_RUN = b"a" * 64
@@ -76,10 +75,7 @@ def parse_script(source: SourceText, script: Script, dialect: str = "postgres",
                                                     _error_of(exc)), deadline, result.errors)
     blocks = transaction_blocks([ops for ops, _, _ in statements], script.transaction)
     # One search of the whole text first: almost no file has an identifier that long.
-    data = source.data
-    check_long = (_LONG_RUN in data.translate(_WORD_BYTES)
-                  or (b'"' in data and _LONG_QUOTED.search(data) is not None)
-                  or (b'""' in data and _LONG_QUOTED_DOUBLED.search(data) is not None))
+    check_long = _may_hold_long_identifier(source.data)
     result.statements = [
         ParsedStatement(i, sql, ops, block is not None, block,
                         *(_long_identifiers(sql) if check_long else ((), ())), tail)
@@ -98,9 +94,15 @@ def long_identifiers(sql: str) -> tuple[str, ...]:
     return _long_identifiers(sql)[0]
 
 
+def _may_hold_long_identifier(data: bytes) -> bool:
+    return (_LONG_RUN in data.translate(_WORD_BYTES)
+            or (b'"' in data and _LONG_QUOTED.search(data) is not None)
+            or (b'""' in data and _LONG_QUOTED_DOUBLED.search(data) is not None))
+
+
 def _long_identifiers(sql: str) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
     """`long_identifiers`, and where each is written (first and last character in `sql`)."""
-    if not _LONG_WORD.search(sql.encode("utf-8")):
+    if not _may_hold_long_identifier(sql.encode("utf-8")):
         return (), ()
     names, places = [], []
     for token in scan(sql):

@@ -17,7 +17,7 @@ from schemagate.model.span import Span
 from schemagate.parse.postgres.expr import (
     Node,
     expr,
-    nodes,
+    nodes_of,
     qname,
     qname_from_list,
     strings,
@@ -426,22 +426,19 @@ def _query_reads(query: Node | None) -> tuple[tuple[QName, ...], tuple[tuple[QNa
         return (), ()
     aliases: dict[str, QName] = {}
     tables: list[QName] = []
-    # One walk of the tree, read three times: a view's query is the largest tree of most
-    # histories, and walking it is what reading it costs.
-    found = nodes(query)
-    ctes = {c["CommonTableExpr"]["ctename"] for k, c in found if k == "WithClause"
-            for c in c.get("ctes") or ()}
-    for kind, body in found:
-        if kind == "RangeVar" and not (body.get("schemaname") is None and body["relname"] in ctes):
+    # One walk of the tree for the three kinds read: a view's query is the largest tree of
+    # most histories, and walking it is what reading it costs.
+    withs, ranges, refs = nodes_of(query, ("WithClause", "RangeVar", "ColumnRef"))
+    ctes = {c["CommonTableExpr"]["ctename"] for w in withs for c in w.get("ctes") or ()}
+    for body in ranges:
+        if not (body.get("schemaname") is None and body["relname"] in ctes):
             q = qname(body)
             if q not in tables:
                 tables.append(q)
             alias = (body.get("alias") or {}).get("aliasname")
             aliases[alias or body["relname"]] = q
     reads: dict[tuple[QName, str], None] = {}  # in order, without repeats
-    for kind, body in found:
-        if kind != "ColumnRef":
-            continue
+    for body in refs:
         fields = body["fields"]
         col = "*" if "A_Star" in fields[-1] else fields[-1].get("String", {}).get("sval")
         if col is None:
