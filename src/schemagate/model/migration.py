@@ -218,7 +218,8 @@ class ParsedMigration:
     # The bare name of the first of those objects, as the statement writes it.
     unknown_names: dict[tuple[str, int, int], str] = field(default_factory=dict)
     # The operations among those whose own table or column is missing (not only a foreign
-    # key's target): any other rule's verdict on them would rest on a guessed object.
+    # key's target): any other rule's verdict on them would rest on a guessed object. Also
+    # the `IF EXISTS` drops of what the history made and dropped since: they do nothing.
     unknown_subjects: set[tuple[str, int, int]] = field(default_factory=set)
 
     @property

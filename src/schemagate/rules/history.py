@@ -493,6 +493,37 @@ def find_unknown_objects(migrations: Sequence[ParsedMigration],
 
 
 @dataclass
+class Gone:
+    """Tables, indexes and columns the history made and has dropped since (`UnknownObjects`):
+    the names only, by lower case."""
+
+    relations: set[tuple[str, str]] = field(default_factory=set)
+    columns: set[tuple[str, str, str]] = field(default_factory=set)
+
+    def copy(self) -> Gone:
+        return Gone(set(self.relations), set(self.columns))
+
+    def record(self, op: o.Operation, cat: Catalog) -> None:
+        """What ``op`` is about to drop of ``cat`` (the schema just before it)."""
+        match op:
+            case o.DropTable(tables=tables):
+                for t in tables:
+                    if t in cat.tables:
+                        self.relations.add(_key(t))
+                        self.relations.update(_key(ix.name) for ix in cat.indexes_on(t))
+            case o.DropColumn(table=t, column=c):
+                self.columns.add((*_key(t), c.lower()))
+                self.relations.update(_key(ix.name) for ix in cat.indexes_on(t)
+                                      if c.lower() in (x.lower() for x in ix.columns))
+            case o.DropIndex(names=names):
+                self.relations.update(_key(n) for n in names if n in cat.indexes)
+
+
+def _key(name: QName) -> tuple[str, str]:
+    return name.schema.lower(), name.name.lower()
+
+
+@dataclass
 class UnknownObjects:
     """`find_unknown_objects` one unit of rollback at a time, in history order: what it
     records on a migration depends only on the migrations before it, so the engine can drop
@@ -505,6 +536,10 @@ class UnknownObjects:
     # the two folds agree (no placeholder was made), folding every migration a second time
     # here would give the very same schema. `catalog` is then left empty.
     shared: bool = False
+    # What the history made and has since dropped (with its table or column, for an index):
+    # an `IF EXISTS` drop of one of them does nothing. One never made may still exist in a
+    # database that grew outside the history, and its drop is judged as any other.
+    gone: Gone = field(default_factory=Gone)
 
     @classmethod
     def starting(cls, start: Catalog | None) -> UnknownObjects:
@@ -537,7 +572,8 @@ class UnknownObjects:
              op: o.Operation, catalog: Catalog) -> bool:
         """Check one operation on ``catalog``, the schema just before it; False when it ends
         the checks of its script (and, in an up script, of the history), as in `check`."""
-        if _check_op(mig, direction, st, i, op, catalog, mig.source.layout != "alembic"):
+        if _check_op(mig, direction, st, i, op, catalog, mig.source.layout != "alembic",
+                     self.gone):
             return True
         if direction == "up":
             self.active = False
@@ -554,7 +590,7 @@ class UnknownObjects:
             self.active = False
             return
         for mig in unit:
-            if not _check_script(mig, mig.up, "up", self.catalog):
+            if not _check_script(mig, mig.up, "up", self.catalog, self.gone):
                 self.active = False
                 return
             if first and mig is unit[0] and mig.unknown_refs:
@@ -568,12 +604,13 @@ class UnknownObjects:
             return  # no down path to check: the copy of the schema would go unread
         after_up = self.catalog.copy()
         for mig in reversed(unit):
-            if mig.down is not None and not _check_script(mig, mig.down, "down", after_up):
+            if mig.down is not None and not _check_script(mig, mig.down, "down", after_up,
+                                                          self.gone.copy()):
                 break
 
 
 def _check_script(mig: ParsedMigration, script: ParsedScript | None, direction: str,
-                  catalog: Catalog) -> bool:
+                  catalog: Catalog, gone: Gone) -> bool:
     if script is None:
         return True
     if script.errors:
@@ -581,14 +618,14 @@ def _check_script(mig: ParsedMigration, script: ParsedScript | None, direction: 
     indexes = mig.source.layout != "alembic"  # SQLAlchemy naming conventions hide index names
     for st in script.statements:
         for i, op in enumerate(st.ops):
-            if not _check_op(mig, direction, st, i, op, catalog, indexes):
+            if not _check_op(mig, direction, st, i, op, catalog, indexes, gone):
                 return False
             apply(catalog, op, mig.name)
     return True
 
 
 def _check_op(mig: ParsedMigration, direction: str, st: ParsedStatement, i: int,
-              op: o.Operation, catalog: Catalog, indexes: bool) -> bool:
+              op: o.Operation, catalog: Catalog, indexes: bool, gone: Gone) -> bool:
     """Record what the operation uses that ``catalog`` lacks; False when it is opaque."""
     if _opaque(op, st.sql):
         return False
@@ -598,7 +635,31 @@ def _check_op(mig: ParsedMigration, direction: str, st: ParsedStatement, i: int,
         mig.unknown_names[(direction, st.index, i)] = name
         if subject:
             mig.unknown_subjects.add((direction, st.index, i))
+    elif _drops_nothing(op, catalog, indexes, gone):
+        # The object went earlier (an index with its table, as Atlas's downs drop the table
+        # first and then its indexes, IF EXISTS): the drop does nothing, and no rule has
+        # anything to say of it.
+        mig.unknown_subjects.add((direction, st.index, i))
+    gone.record(op, catalog)
     return True
+
+
+def _drops_nothing(op: o.Operation, cat: Catalog, indexes: bool, gone: Gone) -> bool:
+    """An `IF EXISTS` drop of objects that the history made, dropped since, and did not make
+    again (in any schema or case)."""
+    match op:
+        case o.DropTable(tables=tables, if_exists=True):
+            return all(_relation(cat, t) is None and _key(t) in gone.relations
+                       for t in tables)
+        case o.DropIndex(names=names, if_exists=True) if indexes:
+            return all(n not in cat.indexes and not _any_schema(cat, n)
+                       and _key(n) in gone.relations for n in names)
+        case o.DropColumn(table=table, column=column, if_exists=True):
+            found = _relation(cat, table)
+            return isinstance(found, Table) and not found.assumed and bool(found.columns) \
+                and column.lower() not in {c.name.lower() for c in found.columns} \
+                and (*_key(table), column.lower()) in gone.columns
+    return False
 
 
 def _clear(unit: Sequence[ParsedMigration]) -> None:
