@@ -142,6 +142,8 @@ def _why_not_down(m: MigrationResult) -> str:
 
 
 def _why_no_restore(m: MigrationResult) -> str:
+    if m.down_generated and m.down.ran and not m.down.ok:
+        return "the way back `schemagate diff` plans failed"
     if m.no_down is not None:
         return m.no_down
     return _why_not_down(m) if m.has_down else "no down migration"
