@@ -8,6 +8,7 @@ column the tool does not know adds it. Nothing here raises on a missing object.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from operator import attrgetter
 from typing import Any, TypeVar, cast
@@ -164,17 +165,41 @@ def constraint_name(table: QName, con: o.ConstraintDef) -> str:
 
 
 def _constraint(table: QName, con: o.ConstraintDef, migration: str) -> Constraint:
-    return Constraint(constraint_name(table, con), con.kind, con.columns, con.ref_table,
-                      con.ref_columns, _kept(con.expr), not con.not_valid, migration)
+    return Constraint(constraint_name(table, con), con.kind, _shared(con.columns),
+                      con.ref_table, _shared(con.ref_columns), _kept(con.expr),
+                      not con.not_valid, migration)
 
 
 def _kept(expr: o.Expr | None) -> o.Expr | None:
     """An expression as the catalog keeps it: without its span. A parsed span is worked out
     lazily from the whole file it was read from, and the catalog outlives every migration's
-    parse; rules read an expression's span from the operation, never from the catalog."""
-    if expr is None or expr.span is None:
+    parse; rules read an expression's span from the operation, never from the catalog.
+    Equal expressions are kept once (`_shared`: a span takes no part in equality)."""
+    if expr is None:
         return expr
-    return replace(expr, span=None)
+    kept = _SHARED.get((o.Expr, expr))
+    if kept is not None:
+        return cast(o.Expr, kept)
+    return _shared(expr if expr.span is None else replace(expr, span=None))
+
+
+# Values the catalog holds many equal copies of (column types, defaults such as `now()`),
+# each parsed afresh from its statement: one copy is kept of each. A 20 MB migration of
+# 80,000 tables held 80,000 `bigint` types (64 bytes each) and 20,000 `now()` defaults
+# (about 300 bytes each, their function names' sets included). Bounded, so that a process
+# that lints many histories (the language server) keeps no more than this many.
+_SHARED: dict[tuple[type, object], object] = {}
+_SHARED_MAX = 4096
+
+
+def _shared(value: T) -> T:
+    key = (type(value), value)  # by type too: a tuple of two names equals a QName
+    kept = _SHARED.get(key)
+    if kept is None:
+        if len(_SHARED) >= _SHARED_MAX:
+            _SHARED.clear()
+        _SHARED[key] = kept = value
+    return cast(T, kept)
 
 
 def _add_constraints(
@@ -194,7 +219,8 @@ def _add_constraints(
         if con.kind in ("primary", "unique") and not con.using_index:
             # Primary keys and unique constraints own an index of the same name.
             ix = QName(table.name.schema, c.name)
-            catalog.indexes[ix] = Index(ix, table.name, con.columns, True, False, migration)
+            catalog.indexes[ix] = Index(ix, table.name, _shared(con.columns), True, False,
+                                        migration)
         elif con.using_index:
             old = QName(table.name.schema, con.using_index)
             existing = catalog.indexes.pop(old, None)
@@ -233,7 +259,9 @@ def _owned_sequences(catalog: Catalog, table: QName, column: Column, migration: 
 
 
 def _column(c: o.ColumnDef) -> Column:
-    return Column(c.name, c.type, c.not_null, _kept(c.default), c.identity, _kept(c.generated))
+    # A name such as `id` or `created_at` is a string of its own in every statement's parse.
+    return Column(sys.intern(c.name), _shared(c.type), c.not_null, _kept(c.default), c.identity,
+                  _kept(c.generated))
 
 
 # --- handlers -----------------------------------------------------------------------
@@ -437,7 +465,11 @@ def _create_index(cat: Catalog, op: o.CreateIndex, mig: str) -> None:
     name = op.name or _default_index_name(op)
     if op.if_not_exists and name in cat.indexes:
         return
-    cat.indexes[name] = Index(name, op.table, op.columns, op.unique, op.where is not None, mig)
+    # The table's own name, which the catalog holds already, rather than the statement's.
+    known = cat.tables.get(op.table)
+    table = known.name if known is not None and known.name == op.table else op.table
+    cat.indexes[name] = Index(name, table, _shared(op.columns), op.unique, op.where is not None,
+                              mig)
 
 
 def _drop_index(cat: Catalog, op: o.DropIndex, mig: str) -> None:
