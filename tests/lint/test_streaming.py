@@ -13,6 +13,7 @@ from schemagate.parse.postgres import frontend
 from schemagate.parse.postgres.frontend import parse_script
 from schemagate.parse.source import SourceText
 from schemagate.reports.json_report import iter_report
+from tests.lint.helpers import frozen_heap, peak
 
 
 def _statements(n: int, first: int = 0) -> str:
@@ -104,3 +105,44 @@ def test_a_stream_reads_as_the_list_of_the_whole_parse(
     assert streamed.script.transaction == "autocommit"
     assert (streamed.suppressions, streamed.errors, streamed.empty) == (
         whole.suppressions, whole.errors, whole.empty)
+
+
+def _generated(n: int) -> str:
+    """n statements as `benchmarks/bench_scaling.py` writes them: tables created, columns
+    added, indexes built, rows inserted (no finding: what is measured is the lint)."""
+    out = []
+    for i in range(n):
+        base = i - i % 4
+        out.append((
+            f"CREATE TABLE t{i} (id bigint PRIMARY KEY, name text NOT NULL, "
+            "created_at timestamptz DEFAULT now());\n",
+            f"ALTER TABLE t{base} ADD COLUMN c{i} integer;\n",
+            f"CREATE INDEX t{base}_name_idx{i} ON t{base} (name);\n",
+            f"INSERT INTO t{base} (id, name) VALUES ({i}, 'row {i}');\n",
+        )[i % 4])
+    return "".join(out)
+
+
+@pytest.mark.slow  # lints scripts of 90 KB and 370 KB, traced: about 10 s
+def test_a_long_script_holds_a_small_multiple_of_its_size(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the lint of one long script holds at most grows by a few bytes per byte of the
+    script: its text, and the schema it builds, never its whole parse (about 30 bytes per
+    byte). Measured as the peak's growth from n statements to 4n, so that the imports and
+    the pieces kept parsed (fixed) do not count."""
+    monkeypatch.setattr(frontend, "PIECE_CHARS", 16 * 1024)
+    monkeypatch.setattr(frontend, "STREAM_CHARS", 64 * 1024)
+    settings = Settings(cache=False, jobs=1)
+    paths = []
+    for n in (100, 1500, 6000):
+        path = tmp_path / str(n) / "V1__generated.sql"
+        path.parent.mkdir()
+        path.write_text(_generated(n), encoding="utf-8")
+        paths.append(path)
+    run_lint([str(paths[0])], settings)  # imports, and the rules' first-use caches
+    with frozen_heap():
+        peaks = [peak(lambda p=p: run_lint([str(p)], settings))[0] for p in paths[1:]]
+    sizes = [p.stat().st_size for p in paths[1:]]
+    per_byte = (peaks[1] - peaks[0]) / (sizes[1] - sizes[0])
+    # 11.1 measured; 34.8 with the whole parse held (no stream).
+    assert per_byte < 12, (peaks, sizes, per_byte)
