@@ -177,10 +177,13 @@ def _kept(expr: o.Expr | None) -> o.Expr | None:
     Equal expressions are kept once (`_shared`: a span takes no part in equality)."""
     if expr is None:
         return expr
-    kept = _SHARED.get((o.Expr, expr))
-    if kept is not None:
-        return cast(o.Expr, kept)
-    return _shared(expr if expr.span is None else replace(expr, span=None))
+    # Keyed by its fields (a span takes no part in its equality): a tuple hashes in C, the
+    # record's own __hash__ is Python code.
+    key = (o.Expr, expr.sql, expr.functions, expr.columns, expr.sequences, expr.constant)
+    kept = _SHARED.get(key)
+    if kept is None:
+        kept = _keep(key, expr if expr.span is None else replace(expr, span=None))
+    return cast(o.Expr, kept)
 
 
 # Values the catalog holds many equal copies of (column types, defaults such as `now()`),
@@ -188,18 +191,27 @@ def _kept(expr: o.Expr | None) -> o.Expr | None:
 # 80,000 tables held 80,000 `bigint` types (64 bytes each) and 20,000 `now()` defaults
 # (about 300 bytes each, their function names' sets included). Bounded, so that a process
 # that lints many histories (the language server) keeps no more than this many.
-_SHARED: dict[tuple[object, object], object] = {}
+_SHARED: dict[tuple[object, ...], object] = {}
 _SHARED_MAX = 4096
 
 
 def _shared(value: T) -> T:
     key = (type(value), value)  # by type too: a tuple of two names equals a QName
     kept = _SHARED.get(key)
-    if kept is None:
-        if len(_SHARED) >= _SHARED_MAX:
-            _SHARED.clear()
-        _SHARED[key] = kept = value
-    return cast(T, kept)
+    return cast(T, kept if kept is not None else _keep(key, value))
+
+
+def _kept_type(t: TypeRef) -> TypeRef:
+    key = (TypeRef, t.name, t.modifiers, t.array_dims, t.schema, t.serial)
+    kept = _SHARED.get(key)
+    return cast(TypeRef, kept if kept is not None else _keep(key, t))
+
+
+def _keep(key: tuple[object, ...], value: object) -> object:
+    if len(_SHARED) >= _SHARED_MAX:
+        _SHARED.clear()
+    _SHARED[key] = value
+    return value
 
 
 def _add_constraints(
@@ -260,7 +272,7 @@ def _owned_sequences(catalog: Catalog, table: QName, column: Column, migration: 
 
 def _column(c: o.ColumnDef) -> Column:
     # A name such as `id` or `created_at` is a string of its own in every statement's parse.
-    return _kept_column(Column(sys.intern(c.name), _shared(c.type), c.not_null,
+    return _kept_column(Column(sys.intern(c.name), _kept_type(c.type), c.not_null,
                                _kept(c.default), c.identity, _kept(c.generated)))
 
 
@@ -268,14 +280,17 @@ def _kept_column(column: Column) -> Column:
     """The one kept copy of an equal column (`_shared`): most tables of a history repeat
     the same few (`id bigint PRIMARY KEY`, `created_at timestamptz DEFAULT now()`), which
     were 3 in 4 of the columns of a generated 20 MB migration. ``unwritten`` takes no part
-    in a column's equality, so it is part of the key."""
-    key = (column.unwritten, column)
+    in a column's equality, so it is part of the key.
+
+    The key is the column's fields, its type and expressions by identity (they are the
+    fold's kept ones, `_kept_type` and `_kept`): a tuple of those hashes in C, where the
+    record's own __hash__ would hash the type and expressions again, in Python. An entry's
+    column holds those objects, so no other object can take their ids while it is kept."""
+    key = (Column, column.name, id(column.type), column.not_null, id(column.default),
+           column.identity, id(column.generated), column.type_sql, column.collation,
+           column.identity_kind, column.comment, column.inherited, column.unwritten)
     kept = _SHARED.get(key)
-    if kept is None:
-        if len(_SHARED) >= _SHARED_MAX:
-            _SHARED.clear()
-        _SHARED[key] = kept = column
-    return cast(Column, kept)
+    return cast(Column, kept if kept is not None else _keep(key, column))
 
 
 # --- handlers -----------------------------------------------------------------------

@@ -339,7 +339,8 @@ class _SharedSets(Generic[K]):
         if names is None or name not in names:
             return
         if isinstance(names, tuple):
-            self.sets[key] = tuple(n for n in names if n != name)
+            i = names.index(name)
+            self.sets[key] = names[:i] + names[i + 1:]
             return
         if key not in self.owned:
             names = self.sets[key] = set(names)
