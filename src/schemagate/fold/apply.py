@@ -190,9 +190,11 @@ def _kept(expr: o.Expr | None) -> o.Expr | None:
 # each parsed afresh from its statement: one copy is kept of each. A 20 MB migration of
 # 80,000 tables held 80,000 `bigint` types (64 bytes each) and 20,000 `now()` defaults
 # (about 300 bytes each, their function names' sets included). Bounded, so that a process
-# that lints many histories (the language server) keeps no more than this many.
+# that lints many histories (the language server) keeps no more than this many; emptied
+# when full, the values in use come back at once (a table of 4,096 swung what a lint held
+# by up to a megabyte, with its entries' keys, whatever the input).
 _SHARED: dict[tuple[object, ...], object] = {}
-_SHARED_MAX = 4096
+_SHARED_MAX = 1024
 
 
 def _shared(value: T) -> T:
@@ -286,9 +288,11 @@ def _kept_column(column: Column) -> Column:
     fold's kept ones, `_kept_type` and `_kept`): a tuple of those hashes in C, where the
     record's own __hash__ would hash the type and expressions again, in Python. An entry's
     column holds those objects, so no other object can take their ids while it is kept."""
-    key = (Column, column.name, id(column.type), column.not_null, id(column.default),
-           column.identity, id(column.generated), column.type_sql, column.collation,
-           column.identity_kind, column.comment, column.inherited, column.unwritten)
+    if (column.type_sql is not None or column.collation is not None or column.comment
+            is not None or column.identity_kind is not None or column.inherited):
+        return column  # read from a live database, not folded: left as it is
+    key = (column.name, id(column.type), column.not_null, id(column.default),
+           column.identity, id(column.generated), column.unwritten)
     kept = _SHARED.get(key)
     return cast(Column, kept if kept is not None else _keep(key, column))
 
