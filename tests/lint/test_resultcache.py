@@ -15,6 +15,7 @@ import pytest
 import schemagate.lint.engine
 from schemagate.lint import resultcache
 from schemagate.lint.run import run_lint
+from schemagate.model.migration import MigrationSource, Script
 from schemagate.model.settings import Settings
 from tests.lint.test_foldcache import HISTORIES, history, lint_output
 
@@ -240,3 +241,17 @@ def test_run_lint_serves_a_hit_with_the_same_result(tmp_path: Path, home: Path,
     assert (again.files, again.migrations, again.statements) == (
         first.files, first.migrations, first.statements)
     assert again.catalogs[str(folder)].tables.keys() == first.catalogs[str(folder)].tables.keys()
+
+
+def test_a_large_file_is_keyed_a_block_at_a_time_as_its_bytes_would_be(
+        tmp_path: Path) -> None:
+    path = tmp_path / "big.sql"
+    data = b"CREATE TABLE t (id int);\n" * (3 * resultcache._BLOCK // 25 + 7)
+    path.write_bytes(data)
+    source = MigrationSource("big", "sql", Script(str(path)))
+    assert len(data) > 2 * resultcache._BLOCK
+    assert resultcache.source_digest(source, {}) == resultcache.source_digest(
+        source, {}, {str(path): data})
+    path.write_bytes(data + b"\n")
+    assert resultcache.source_digest(source, {}) != resultcache.source_digest(
+        source, {}, {str(path): data})

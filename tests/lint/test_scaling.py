@@ -9,11 +9,7 @@ square of the length, and the ratio between n and 4n goes from about 4 towards 1
 
 from __future__ import annotations
 
-import gc
 import sys
-import tracemalloc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from types import FrameType
@@ -26,6 +22,7 @@ from schemagate.lint.run import run_lint
 from schemagate.model.settings import Settings
 from schemagate.parse.layouts.discover import discover
 from schemagate.parse.load import load_migrations
+from tests.lint.helpers import frozen_heap, peak
 
 # Linear work with a fixed start-up cost gives a ratio under 4; a quadratic term of even a
 # few percent at n pushes it past this.
@@ -113,32 +110,6 @@ def test_a_history_four_times_as_long_costs_about_four_times_the_work(tmp_path: 
     assert counts[1] < MAX_RATIO * counts[0], counts
 
 
-def _peak(work: Callable[[], object]) -> tuple[int, object]:
-    """The most memory ``work`` held at once beyond what was allocated before it (traced
-    allocations, the same on every run), and what it returned."""
-    gc.collect()  # young objects only: the caller froze the rest (`_frozen_heap`)
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        out = work()
-        return tracemalloc.get_traced_memory()[1] - before, out
-    finally:
-        tracemalloc.stop()
-
-
-@contextmanager
-def _frozen_heap() -> Iterator[None]:
-    """What the process holds now is left out of every later collection: in a test worker
-    that has run hundreds of tests a full collection takes a tenth of a second or more, and
-    `_peak` collects before each measurement."""
-    gc.collect()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
 @pytest.mark.slow  # generates and lints two corpora of thousands of statements
 def test_memory_grows_linearly_and_a_report_is_written_a_finding_at_a_time(
         tmp_path: Path) -> None:
@@ -157,9 +128,9 @@ def test_memory_grows_linearly_and_a_report_is_written_a_finding_at_a_time(
     settings = Settings(ignore=QUADRATIC_ELSEWHERE, cache=False)
     one, *roots = [_history(tmp_path / "lint", files) for files in (1, 15, 60)]
     run_lint([str(roots[0])], settings)  # imports, and the rules' first-use caches
-    with _frozen_heap():
-        fixed = _peak(partial(run_lint, [str(one)], settings))[0]
-        peaks = [_peak(partial(run_lint, [str(root)], settings))[0] - fixed for root in roots]
+    with frozen_heap():
+        fixed = peak(partial(run_lint, [str(one)], settings))[0]
+        peaks = [peak(partial(run_lint, [str(root)], settings))[0] - fixed for root in roots]
     assert peaks[1] < MAX_RATIO * peaks[0], (fixed, peaks)
 
     # Reports of 30 and 120 migrations' findings (217 and 872), linted untraced: the smaller
@@ -170,7 +141,7 @@ def test_memory_grows_linearly_and_a_report_is_written_a_finding_at_a_time(
     counts = [len(result.findings) for result in results]
     assert counts[1] > 3 * counts[0], counts
     out = str(tmp_path / "report.out")
-    with _frozen_heap():
+    with frozen_heap():
         for fmt in ("json", "compact-json", "sarif", "gitlab", "github", "text"):
             def write(result: Any, fmt: str = fmt) -> None:
                 pieces = (iter_report(result, pretty=False) if fmt == "compact-json" else
@@ -178,7 +149,7 @@ def test_memory_grows_linearly_and_a_report_is_written_a_finding_at_a_time(
                 write_output(pieces, out)
 
             write(results[0])  # imports
-            peaks = [_peak(partial(write, result))[0] for result in results]
+            peaks = [peak(partial(write, result))[0] for result in results]
             # SARIF and GitLab keep one fingerprint per finding (about 200 bytes) to number
             # repeated findings; every format holds a batch of text (64 KiB) and its imports.
             # Before reports were streamed: JSON 1.06 MB for 247 findings, 4.14 MB for 992.

@@ -479,6 +479,12 @@ def _lint_history(engine: _Engine, folder: str,
                 unknown.check(unit)
                 if shareable and fresh and unknown.active:
                     unknown.share()  # the fold of this unit below makes the same schema
+                elif position == len(history) and not (
+                        checkpoints is not None
+                        and checkpoints.wanted(folder, position, len(history))):
+                    # The last unit: no later one reads the schema the check folded, and
+                    # the lint is about to fold one as large.
+                    unknown.release()
         before = len(engine.result.findings)
         statements = engine.result.statements
         engine.current_starts = None
@@ -541,8 +547,8 @@ def _lint_migration(engine: _Engine, mig: ParsedMigration, catalog: Catalog,
     reporting = engine.report is None or mig.name in engine.report
     if mig.down is not None:
         # The placeholders are part of the schema every later migration sees, reported or not.
-        materialize(catalog, [op for script in (mig.up, mig.down) if script is not None
-                              for st in script.statements for op in st.ops])
+        materialize(catalog, (op for script in (mig.up, mig.down) if script is not None
+                              for st in script.statements for op in st.ops))
     if mig.down is not None and reporting:
         # Only a down path needs the whole schema as it was: up then down is compared
         # with it. Copying a large catalog for every migration would cost more than the
@@ -574,8 +580,8 @@ def _lint_unit(engine: _Engine, unit: Sequence[ParsedMigration], catalog: Catalo
     before = None
     if has_down:
         scripts = [m.up for m in unit] + [m.down for m in reversed(unit)]
-        materialize(catalog, [op for script in scripts if script is not None
-                              for st in script.statements for op in st.ops])
+        materialize(catalog, (op for script in scripts if script is not None
+                              for st in script.statements for op in st.ops))
         before = catalog.copy()
         catalog.track_changes()
     for mig, state in zip(unit, states, strict=True):

@@ -22,6 +22,7 @@ whole entry or none), in a folder of their own. With `--no-cache`, or a live dat
 
 from __future__ import annotations
 
+import os
 from _blake2 import blake2b  # hashlib's, without loading OpenSSL (see parse.cache)
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -112,12 +113,37 @@ def source_digest(source: MigrationSource, overrides: Mapping[str, str],
         data = contents.get(script.path) if contents else None
         if data is None:
             try:
-                data = read_start(script.path)
+                _hash_file(h, script.path)
             except OSError as exc:  # unreadable now: keyed by why, so a fix changes the key
                 h.update(f"\2{type(exc).__name__}".encode())
-                continue
-        h.update(b"\1%d:" % len(data) + data)
+            continue
+        h.update(b"\1%d:" % len(data))
+        h.update(data)
     return h.digest()
+
+
+# Files larger than this are hashed a block at a time.
+_BLOCK = 1 << 20
+
+
+def _hash_file(h: Any, path: str) -> None:
+    """Hash a file's length and bytes as `source_digest` hashes bytes already read, without
+    holding a large file: read whole, a 20 MB migration was three copies at once (the
+    blocks read, their join, and the length put before it)."""
+    if os.path.getsize(path) <= _BLOCK:
+        data = read_start(path)
+        h.update(b"\1%d:" % len(data))
+        h.update(data)
+        return
+    with open(path, "rb", buffering=0) as f:
+        size = os.fstat(f.fileno()).st_size
+        h.update(b"\1%d:" % size)
+        read = 0
+        while block := f.read(_BLOCK):
+            h.update(block)
+            read += len(block)
+    if read != size:  # changed while read: never the key of the file as it was, or is
+        h.update(b"\4%d" % read)
 
 
 class LazyCatalogs(dict[str, "Catalog"]):

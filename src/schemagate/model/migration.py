@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import posixpath
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload
 
 from schemagate.model.findings import InputError, Suppression
 from schemagate.model.pickling import pickle_by_fields
@@ -168,10 +169,138 @@ class ParsedStatement:
         return 0 if self.in_transaction else None
 
 
+class StatementStream(Sequence[ParsedStatement]):
+    """A long script's statements, parsed again a piece at a time whenever they are read.
+
+    A parsed statement (its operations, spans and text) takes some 30 times the bytes of its
+    SQL, so a generated script of tens of megabytes held parsed whole would take the better
+    part of a gigabyte. The frontend parses such a script once to learn how many statements
+    each of its pieces holds (and what they need from each other, such as transaction
+    blocks), then hands this sequence out: reading it parses the pieces it reaches, and
+    keeps only the last few. Every read yields equal statements, and a statement read twice
+    in a row is the same object, but a consumer that keeps statements keeps their memory.
+    """
+
+    # The pieces kept parsed: a rule looking a little ahead of the statement being linted
+    # (the end of its transaction), and the engine's own place, are each served by one.
+    KEPT = 2
+
+    __slots__ = ("_count", "_firsts", "_kept", "_load")
+
+    def __init__(self, load: Callable[[int], list[ParsedStatement]], counts: Sequence[int]
+                 ) -> None:
+        self._load = load  # piece number -> its statements
+        firsts, total = [], 0
+        for count in counts:
+            firsts.append(total)
+            total += count
+        self._firsts = firsts
+        self._count = total
+        self._kept: dict[int, list[ParsedStatement]] = {}
+
+    def piece(self, k: int) -> list[ParsedStatement]:
+        kept = self._kept.get(k)
+        if kept is None:
+            kept = self._load(k)
+            if len(self._kept) >= self.KEPT:
+                del self._kept[next(iter(self._kept))]
+        else:
+            del self._kept[k]  # the most recently used is kept longest
+        self._kept[k] = kept
+        return kept
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[ParsedStatement]:
+        for k in range(len(self._firsts)):
+            yield from self.piece(k)
+
+    def iter_from(self, start: int, stop: int) -> Iterator[ParsedStatement]:
+        """Statements start..stop-1, parsing only the pieces that hold them."""
+        if start >= stop:
+            return
+        k = bisect.bisect_right(self._firsts, start) - 1
+        while k < len(self._firsts) and self._firsts[k] < stop:
+            first = self._firsts[k]
+            yield from self.piece(k)[max(start - first, 0):stop - first]
+            k += 1
+
+    @overload
+    def __getitem__(self, index: int) -> ParsedStatement: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[ParsedStatement]: ...
+
+    def __getitem__(self, index: int | slice) -> ParsedStatement | Sequence[ParsedStatement]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._count)
+            if step != 1:
+                return list(self)[index]
+            return _StreamSlice(self, start, max(start, stop))
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        k = bisect.bisect_right(self._firsts, index) - 1
+        return self.piece(k)[index - self._firsts[k]]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as the list it reads as (the parse cache admits no script this long).
+        return list, (list(self),)
+
+    def __repr__(self) -> str:
+        return f"<StatementStream of {self._count} statements>"
+
+
+class _StreamSlice(Sequence[ParsedStatement]):
+    """Statements start..stop-1 of a `StatementStream`, read through it: a rule that looks
+    at the statements after its own stops early, and never has the rest of the script
+    parsed, let alone held."""
+
+    __slots__ = ("_start", "_stop", "_stream")
+
+    def __init__(self, stream: StatementStream, start: int, stop: int) -> None:
+        self._stream, self._start, self._stop = stream, start, stop
+
+    def __len__(self) -> int:
+        return self._stop - self._start
+
+    def __iter__(self) -> Iterator[ParsedStatement]:
+        return self._stream.iter_from(self._start, self._stop)
+
+    @overload
+    def __getitem__(self, index: int) -> ParsedStatement: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[ParsedStatement]: ...
+
+    def __getitem__(self, index: int | slice) -> ParsedStatement | Sequence[ParsedStatement]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                return list(self)[index]
+            return _StreamSlice(self._stream, self._start + start,
+                                self._start + max(start, stop))
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._stream[self._start + index]
+
+
 @dataclass
 class ParsedScript:
     script: Script
-    statements: list[ParsedStatement] = field(default_factory=list)
+    # A list, or for a long script a `StatementStream`, parsed again as it is read.
+    statements: Sequence[ParsedStatement] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     empty: bool = False

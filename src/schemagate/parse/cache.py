@@ -132,7 +132,7 @@ def _secret(root: Path) -> bytes | None:
 # How far past its limit a cache folder may grow before a run lists it (`ParseCache.prune`).
 PRUNE_SHARE = 1 / 64
 # The largest source file whose parse is cached (see `ParseCache.admits`).
-MAX_ENTRY_SOURCE_BYTES = 2 * 1024 * 1024
+MAX_ENTRY_SOURCE_BYTES = 1024 * 1024
 
 
 class ParseCache:
@@ -152,7 +152,8 @@ class ParseCache:
         """Whether a parse of ``text`` is worth keeping. A generated multi-megabyte file is
         left out: pickling its parse (every clause's span worked out) takes several times
         the memory of linting it — 1.8 GB for a 20 MB file — and the cache is for the many
-        small files of a history, which a re-run reads back instead of parsing."""
+        small files of a history, which a re-run reads back instead of parsing. (A script
+        this long is not held parsed whole either: `parse.postgres.frontend.STREAM_CHARS`.)"""
         return len(text.data) <= MAX_ENTRY_SOURCE_BYTES
 
     def key(self, frontend: str, text: SourceText, inputs: object) -> str:

@@ -320,7 +320,7 @@ def _parse(
             parsed = ParsedScript(script, errors=[InputError(script.path, _TOO_DEEP)])
         if cache is not None:
             cache.put(key, parsed)
-    if script.transaction == "detected":  # the rules and verify see how it was decided
+    if parsed.script.transaction == "detected":  # the rules and verify see how it was decided
         mode = resolved_mode([st.ops for st in parsed.statements], script.transaction)
         parsed.script = replace(script, transaction=mode)
     loaded.errors.extend(parsed.errors)

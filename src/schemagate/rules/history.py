@@ -579,6 +579,17 @@ class UnknownObjects:
             self.active = False
         return False
 
+    def stop(self) -> None:
+        """Check no further unit: the schema it folded is never read again, and a schema is
+        as large as the history that built it."""
+        self.active = False
+        self.release()
+
+    def release(self) -> None:
+        """Let go of the schema folded so far, when no unit will be checked after the last:
+        kept, it would double what the lint of a long history holds at its end."""
+        self.catalog = Catalog()
+
     def check(self, unit: Sequence[ParsedMigration]) -> None:
         """One unit of rollback (most often one migration): its ups in order, then its
         downs, newest first, over what all of its ups made."""
@@ -587,18 +598,18 @@ class UnknownObjects:
         if not self.active:
             return
         if first and not _starts_from_empty(unit[0]):
-            self.active = False
+            self.stop()
             return
         for mig in unit:
             if not _check_script(mig, mig.up, "up", self.catalog, self.gone):
-                self.active = False
+                self.stop()
                 return
             if first and mig is unit[0] and mig.unknown_refs:
                 # The first migration uses what it does not create: the history starts from
                 # a schema built elsewhere (a baseline, `create_all()`), not from an empty one.
                 mig.unknown_refs.clear()
                 mig.unknown_subjects.clear()
-                self.active = False
+                self.stop()
                 return
         if all(mig.down is None for mig in unit):
             return  # no down path to check: the copy of the schema would go unread

@@ -225,7 +225,9 @@ def runs_outside_transaction(ctx: RuleContext, changed: o.Operation) -> bool:
         return False
     if not flyway_runs_outside(own):
         return False
-    statements = [own if s is st else s.ops for s in script.statements]
+    # By index: a long script's statements are parsed again when read (`StatementStream`),
+    # so the statement at hand may not be the very object read here.
+    statements = [own if s.index == st.index else s.ops for s in script.statements]
     return transaction_blocks(statements, "detected")[st.index] is None
 
 

@@ -131,7 +131,7 @@ def _step_of(op: o.Operation, created: set[object]
     return None
 
 
-def _last_changes(statements: list[ParsedStatement]) -> dict[tuple[object, ...], int]:
+def _last_changes(statements: Sequence[ParsedStatement]) -> dict[tuple[object, ...], int]:
     """Where each name is last changed in the migration, by the index of the statement:
     ("table", T) dropped or renamed; ("column", T, c) dropped or renamed; ("drop column",
     T) any column dropped; ("constraint", T, name) dropped or renamed; ("word", w) any

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from schemagate.model import ops as o
 from schemagate.model.migration import ParsedScript, ParsedStatement
@@ -202,7 +202,7 @@ def _explicit_states(script: ParsedScript) -> list[tuple[bool, bool]]:
     return out
 
 
-def _closes(statements: list[ParsedStatement], index: int) -> bool:
+def _closes(statements: Sequence[ParsedStatement], index: int) -> bool:
     if index < 0:
         return False
     ops = statements[index].ops

@@ -12,11 +12,19 @@ import json
 import re
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from schemagate.model.findings import InputError
-from schemagate.model.migration import ParsedScript, ParsedStatement, Script
-from schemagate.model.ops import Operation
+from schemagate.model.migration import (
+    ParsedScript,
+    ParsedStatement,
+    Script,
+    StatementStream,
+    TransactionMode,
+)
+from schemagate.model.ops import Operation, TransactionControl
+from schemagate.model.span import Span
 from schemagate.parse.placeholders import Placeholder, find_placeholders
 from schemagate.parse.postgres.dialects import other_dialect_hint
 from schemagate.parse.postgres.libpg import pg
@@ -25,7 +33,7 @@ from schemagate.parse.postgres.ops import to_ops
 from schemagate.parse.postgres.tokens import scan
 from schemagate.parse.source import SourceText
 from schemagate.parse.suppressions import find_suppressions
-from schemagate.parse.transactions import transaction_blocks
+from schemagate.parse.transactions import flyway_runs_outside, resolved_mode, transaction_blocks
 
 _DBMATE_MARKER = re.compile(r"^--\s*migrate:(up|down)\b.*$", re.MULTILINE)
 # Where an over-long identifier can be: a run of 64 or more bytes that can make up an
@@ -45,6 +53,10 @@ NAMEDATALEN = 64
 # Scripts longer than this (in characters) are parsed in pieces of about this size; a piece
 # that fails is retried joined with up to _JOIN_PIECES - 1 following pieces.
 PIECE_CHARS = 256 * 1024
+# Scripts longer than this (in characters) are not held parsed whole: their statements are
+# a `StatementStream`, parsed again a piece at a time whenever they are read (a 21 MB script
+# held parsed took some 700 MB).
+STREAM_CHARS = 1024 * 1024
 _JOIN_PIECES = 3
 _NEAR_CHARS = 40
 # Far above what a real migration needs: only a pathological file reaches it.
@@ -68,14 +80,23 @@ def parse_script(source: SourceText, script: Script, dialect: str = "postgres",
     if script.section is not None:
         text = _mask_outside_section(source, script.section)
     deadline = time.monotonic() + budget
+    # One search of the whole text first: almost no file has an identifier that long.
+    check_long = _may_hold_long_identifier(source.data)
+    if len(text) > STREAM_CHARS:
+        stream = _stream(source, text, script, deadline, result.errors, check_long)
+        if stream is not None:
+            result.statements, mode = stream
+            if script.transaction == "detected":
+                result.script = replace(script, transaction=mode)
+            result.empty = not result.statements and not result.errors
+            result.suppressions = find_suppressions(text, source.path)
+            return result
     try:
         statements = _translate(source, _parse_pieces(text), deadline, result.errors)
     except pg.ParseError as exc:
         statements = _translate(source, _parse_each(source, text, result.errors,
                                                     _error_of(exc)), deadline, result.errors)
     blocks = transaction_blocks([ops for ops, _, _ in statements], script.transaction)
-    # One search of the whole text first: almost no file has an identifier that long.
-    check_long = _may_hold_long_identifier(source.data)
     result.statements = [
         ParsedStatement(i, sql, ops, block is not None, block,
                         *(_long_identifiers(sql) if check_long else ((), ())), tail)
@@ -137,12 +158,89 @@ def _translate(
         statements.append((to_ops(node, span, len(statements), sql, locate), sql,
                            tail[0].decode() if tail else ""))
         if len(statements) % 256 == 0 and time.monotonic() > deadline:
-            errors.append(InputError(
-                source.path, f"gave up after the time allowed, at the statement here "
-                f"({len(statements):,} read): the file is too large or complex to analyse "
-                "in time, and the rest of it is not linted", span.line, span.column))
+            errors.append(_out_of_time(source, span, len(statements)))
             break
     return statements
+
+
+def _statement(source: SourceText, start: int, end: int, node: dict[str, Any], origin: int,
+               index: int) -> tuple[tuple[Operation, ...], str, str, Span]:
+    """One parsed statement's operations, text, tail and span, as `_translate` makes them."""
+    sql = source.data[start:end].decode("utf-8", errors="replace").rstrip()
+    end = start + len(sql.encode("utf-8"))
+    span = source.span(start, end)
+    locate = Locator(source, sql, start, origin, span)
+    tail = _TAIL.match(source.data, end)
+    return to_ops(node, span, index, sql, locate), sql, tail[0].decode() if tail else "", span
+
+
+def _out_of_time(source: SourceText, span: Span, read: int) -> InputError:
+    return InputError(
+        source.path, f"gave up after the time allowed, at the statement here ({read:,} "
+        "read): the file is too large or complex to analyse in time, and the rest of it "
+        "is not linted", span.line, span.column)
+
+
+# The operation standing for a statement that neither opens nor closes a transaction and
+# that Flyway runs inside one: all `transaction_blocks` and `resolved_mode` read of it.
+_PLAIN: tuple[Operation, ...] = ()
+
+
+def _stream(source: SourceText, text: str, script: Script, deadline: float,
+            errors: list[InputError], check_long: bool
+            ) -> tuple[StatementStream, TransactionMode] | None:
+    """A long script's statements as a `StatementStream`, and the transaction mode it runs
+    in; None after a syntax error (the script is then read statement by statement, whole).
+
+    The script is parsed once here, piece by piece as `_parse_pieces` cuts it, keeping of
+    each statement only what the others need of it: whether it opens or closes a
+    transaction, or makes Flyway run the script outside one. The stream parses a piece
+    again, from the same cut, whenever it is read.
+    """
+    pieces: list[tuple[int, int, int, int]] = []  # char start, char end, byte base, count
+    heads: list[tuple[Operation, ...]] = []
+    late = False
+    try:
+        for first, stop, byte_base, parsed in _parsed_pieces(text):
+            count = 0
+            for start, end, node in parsed:
+                ops, _, _, span = _statement(source, byte_base + start, byte_base + end, node,
+                                             byte_base, len(heads))
+                heads.append(ops if ops and (isinstance(ops[0], TransactionControl)
+                                             or flyway_runs_outside(ops)) else _PLAIN)
+                count += 1
+                if len(heads) % 256 == 0 and time.monotonic() > deadline:
+                    errors.append(_out_of_time(source, span, len(heads)))
+                    late = True
+                    break
+            pieces.append((first, stop, byte_base, count))
+            del parsed  # before the next piece is parsed
+            if late:
+                break
+    except pg.ParseError:
+        return None
+    blocks = transaction_blocks(heads, script.transaction)
+    mode = resolved_mode(heads, script.transaction)
+    del heads
+    firsts = [0]
+    for *_, count in pieces:
+        firsts.append(firsts[-1] + count)
+
+    def load(k: int) -> list[ParsedStatement]:
+        first, stop, byte_base, count = pieces[k]
+        out = []
+        index = firsts[k]
+        for start, end, node in _parse_all(text[first:stop])[:count]:
+            ops, sql, tail, _ = _statement(source, byte_base + start, byte_base + end, node,
+                                           byte_base, index)
+            block = blocks[index]
+            out.append(ParsedStatement(index, sql, ops, block is not None, block,
+                                       *(_long_identifiers(sql) if check_long else ((), ())),
+                                       tail))
+            index += 1
+        return out
+
+    return StatementStream(load, [count for *_, count in pieces]), mode
 
 
 def _parse_all(text: str) -> list[tuple[int, int, dict[str, Any]]]:
@@ -173,6 +271,16 @@ def _parse_pieces(text: str) -> Iterator[tuple[int, int, dict[str, Any], int]]:
         for start, end, node in _parse_all(text):
             yield start, end, node, 0
         return
+    for _, _, byte_base, parsed in _parsed_pieces(text):
+        for start, end, node in parsed:
+            yield byte_base + start, byte_base + end, node, byte_base
+        del parsed  # before the next piece is parsed
+
+
+def _parsed_pieces(text: str
+                   ) -> Iterator[tuple[int, int, int, list[tuple[int, int, dict[str, Any]]]]]:
+    """`_parse_pieces`'s pieces: each one's first and end character, its byte offset, and
+    its statements (offsets from the piece's start)."""
     cuts = [0]
     for piece in pg.split(text, with_parser=False, only_slices=True):
         if piece.start - cuts[-1] >= PIECE_CHARS:
@@ -193,8 +301,7 @@ def _parse_pieces(text: str) -> Iterator[tuple[int, int, dict[str, Any], int]]:
                 message, index = _error_of(exc)
                 raise pg.ParseError(message, None if index is None
                                     else cuts[i] + index) from exc
-        for start, end, node in parsed:
-            yield byte_base + start, byte_base + end, node, byte_base
+        yield cuts[i], cuts[j], byte_base, parsed
         del parsed
         byte_base += len(chunk.encode("utf-8"))
         i = j
