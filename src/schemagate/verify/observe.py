@@ -97,7 +97,11 @@ def run_observed(conn: psycopg.Connection[Any], sql: str, url: str,
         worker.join()
         if released_at is None:
             blocker.rollback()
-        start = timing["start"] if released_at is None else max(timing["start"], released_at)
+        # Its time is from its release (it waited behind the blocker until then), unless it
+        # did not wait: it ended before the release, which a look between two polls misses.
+        start = timing["start"]
+        if released_at is not None and released_at < timing["end"]:
+            start = max(start, released_at)
         result.ms = (timing["end"] - start) * 1000
     return result
 
