@@ -107,6 +107,31 @@ def test_a_stream_reads_as_the_list_of_the_whole_parse(
         whole.suppressions, whole.errors, whole.empty)
 
 
+def test_a_long_script_with_syntax_errors_streams_with_the_errors_of_the_whole_parse(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a syntax error a script is read statement by statement (each bad one an error,
+    the rest linted); a long one still as a stream, a chunk of statements at a time."""
+    path = tmp_path / "V1__long.sql"
+    text = _statements(500)
+    cut = text.index(";\n", len(text) // 3) + 2
+    late = text.index(";\n", 2 * len(text) // 3) + 2
+    path.write_text(text[:cut] + "ALTER TABLE users ADD COLUMN;\n" + text[cut:late]
+                    + "CREATE TABLE broken id int;\n" + text[late:], encoding="utf-8")
+    src = SourceText.of(path.name, path.read_text(encoding="utf-8"))
+    monkeypatch.setattr(frontend, "PIECE_CHARS", 4 * 1024)
+    monkeypatch.setattr(frontend, "STREAM_CHARS", 16 * 1024)
+    monkeypatch.setattr(frontend, "_EACH_CHUNK", 64)
+    streamed = parse_script(src, Script(path.name, "detected"))
+    monkeypatch.setattr(frontend, "STREAM_CHARS", 1 << 40)
+    whole = parse_script(src, Script(path.name, "detected"))
+    assert isinstance(streamed.statements, StatementStream)
+    assert len(whole.errors) == 2 and len(whole.statements) == 834
+    assert list(streamed.statements) == whole.statements
+    assert streamed.script.transaction == "autocommit"  # as a stream without errors
+    assert (streamed.suppressions, streamed.errors, streamed.empty) == (
+        whole.suppressions, whole.errors, whole.empty)
+
+
 def _generated(n: int) -> str:
     """n statements as `benchmarks/bench_scaling.py` writes them: tables created, columns
     added, indexes built, rows inserted (no finding: what is measured is the lint)."""

@@ -360,3 +360,19 @@ def test_a_long_quoted_name_with_doubled_quotes_is_found(tmp_path: Path) -> None
     assert isinstance(src, SourceText)
     [statement] = parse_script(src, Script("0001_long.sql", "autocommit")).statements
     assert (statement.long_identifiers, statement.long_identifier_at) == ((name,), ((16, 93),))
+
+
+def test_a_long_script_is_split_a_piece_at_a_time_as_it_is_whole(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Statements end at a `;` outside parentheses: scanned a piece at a time (a long
+    script's tokens, whole, took 60 bytes per byte of it), the cuts are the same, comments,
+    strings, dollar quotes, non-ASCII text and a `(` left open across pieces included."""
+    body = "".join(
+        f"-- note {i}; é\nINSERT INTO t VALUES ({i}, 'a;b', $$x;{i}$$);\n"
+        f"/* c; */ SELECT (1;\n2);\n" for i in range(200))
+    text = body + "CREATE TABLE open (id int;\n" + body
+    whole = frontend._split(text)
+    monkeypatch.setattr(frontend, "PIECE_CHARS", 512)
+    assert frontend._split(text) == whole
+    # The open `(` swallows the rest: the last statement runs to the end of the script.
+    assert len(whole) == 401 and whole[-1].stop == len(text.rstrip())

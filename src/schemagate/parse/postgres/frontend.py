@@ -11,8 +11,10 @@ import bisect
 import json
 import re
 import time
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from itertools import pairwise
 from typing import Any
 
 from schemagate.model.findings import InputError
@@ -83,14 +85,13 @@ def parse_script(source: SourceText, script: Script, dialect: str = "postgres",
     # One search of the whole text first: almost no file has an identifier that long.
     check_long = _may_hold_long_identifier(source.data)
     if len(text) > STREAM_CHARS:
-        stream = _stream(source, text, script, deadline, result.errors, check_long)
-        if stream is not None:
-            result.statements, mode = stream
-            if script.transaction == "detected":
-                result.script = replace(script, transaction=mode)
-            result.empty = not result.statements and not result.errors
-            result.suppressions = find_suppressions(text, source.path)
-            return result
+        result.statements, mode = _stream(source, text, script, deadline, result.errors,
+                                          check_long)
+        if script.transaction == "detected":
+            result.script = replace(script, transaction=mode)
+        result.empty = not result.statements and not result.errors
+        result.suppressions = find_suppressions(text, source.path)
+        return result
     try:
         statements = _translate(source, _parse_pieces(text), deadline, result.errors)
     except pg.ParseError as exc:
@@ -188,9 +189,9 @@ _PLAIN: tuple[Operation, ...] = ()
 
 def _stream(source: SourceText, text: str, script: Script, deadline: float,
             errors: list[InputError], check_long: bool
-            ) -> tuple[StatementStream, TransactionMode] | None:
+            ) -> tuple[StatementStream, TransactionMode]:
     """A long script's statements as a `StatementStream`, and the transaction mode it runs
-    in; None after a syntax error (the script is then read statement by statement, whole).
+    in. After a syntax error, the script is read statement by statement (`_stream_each`).
 
     The script is parsed once here, piece by piece as `_parse_pieces` cuts it, keeping of
     each statement only what the others need of it: whether it opens or closes a
@@ -217,8 +218,9 @@ def _stream(source: SourceText, text: str, script: Script, deadline: float,
             del parsed  # before the next piece is parsed
             if late:
                 break
-    except pg.ParseError:
-        return None
+    except pg.ParseError as exc:
+        return _stream_each(source, text, script, deadline, errors, check_long,
+                            _error_of(exc))
     blocks = transaction_blocks(heads, script.transaction)
     mode = resolved_mode(heads, script.transaction)
     del heads
@@ -241,6 +243,49 @@ def _stream(source: SourceText, text: str, script: Script, deadline: float,
         return out
 
     return StatementStream(load, [count for *_, count in pieces]), mode
+
+
+# The statements of a long script with a syntax error are handed out this many at a time.
+_EACH_CHUNK = 2048
+
+
+def _stream_each(source: SourceText, text: str, script: Script, deadline: float,
+                 errors: list[InputError], check_long: bool, first: tuple[str, int | None]
+                 ) -> tuple[StatementStream, TransactionMode]:
+    """`_stream` of a long script with a syntax error: read statement by statement as
+    `_parse_each` reads any script after an error (each bad statement an error, the rest
+    kept), keeping of each good one only where it is in the file; a statement is parsed
+    again, alone, whenever the stream is read. A 21 MB script with one bad statement held
+    77 bytes per byte of it, whole."""
+    bounds = array("q")  # each statement's first and end byte
+    heads: list[tuple[Operation, ...]] = []
+    for start, end, node, origin in _parse_each(source, text, errors, first):
+        ops, _, _, span = _statement(source, start, end, node, origin, len(heads))
+        heads.append(ops if ops and (isinstance(ops[0], TransactionControl)
+                                     or flyway_runs_outside(ops)) else _PLAIN)
+        bounds.extend((start, end))
+        if len(heads) % 256 == 0 and time.monotonic() > deadline:
+            errors.append(_out_of_time(source, span, len(heads)))
+            break
+    blocks = transaction_blocks(heads, script.transaction)
+    mode = resolved_mode(heads, script.transaction)
+    total = len(heads)
+    del heads
+
+    def load(k: int) -> list[ParsedStatement]:
+        out = []
+        for index in range(k * _EACH_CHUNK, min((k + 1) * _EACH_CHUNK, total)):
+            start, end = bounds[2 * index], bounds[2 * index + 1]
+            [(_, _, node)] = _parse_all(source.data[start:end].decode("utf-8", "replace"))
+            ops, sql, tail, _ = _statement(source, start, end, node, start, index)
+            block = blocks[index]
+            out.append(ParsedStatement(index, sql, ops, block is not None, block,
+                                       *(_long_identifiers(sql) if check_long else ((), ())),
+                                       tail))
+        return out
+
+    counts = [min(_EACH_CHUNK, total - i) for i in range(0, total, _EACH_CHUNK)]
+    return StatementStream(load, counts), mode
 
 
 def _parse_all(text: str) -> list[tuple[int, int, dict[str, Any]]]:
@@ -281,11 +326,7 @@ def _parsed_pieces(text: str
                    ) -> Iterator[tuple[int, int, int, list[tuple[int, int, dict[str, Any]]]]]:
     """`_parse_pieces`'s pieces: each one's first and end character, its byte offset, and
     its statements (offsets from the piece's start)."""
-    cuts = [0]
-    for piece in pg.split(text, with_parser=False, only_slices=True):
-        if piece.start - cuts[-1] >= PIECE_CHARS:
-            cuts.append(piece.start)
-    cuts.append(len(text))
+    cuts = _cuts(text)
     byte_base, i = 0, 0
     while i < len(cuts) - 1:
         j = i + 1
@@ -431,25 +472,55 @@ def _split(text: str) -> list[slice]:
     """
     pieces: list[slice] = []
     start, end, depth = -1, 0, 0
-    for token in pg.scan(text):
-        name = token.name
-        if name in _COMMENTS:
-            continue
-        if name == "ASCII_59" and depth == 0:
-            if start >= 0:
-                pieces.append(slice(start, end))
-            start = -1
-            continue
-        if start < 0:
-            start = token.start
-        if name == "ASCII_40":
-            depth += 1
-        elif name == "ASCII_41":
-            depth = max(depth - 1, 0)
-        end = token.end + 1
+    for base, tokens in _token_chunks(text):
+        for token in tokens:
+            name = token.name
+            if name in _COMMENTS:
+                continue
+            if name == "ASCII_59" and depth == 0:
+                if start >= 0:
+                    pieces.append(slice(start, end))
+                start = -1
+                continue
+            if start < 0:
+                start = base + token.start
+            if name == "ASCII_40":
+                depth += 1
+            elif name == "ASCII_41":
+                depth = max(depth - 1, 0)
+            end = base + token.end + 1
     if start >= 0:
         pieces.append(slice(start, end))
     return pieces
+
+
+def _token_chunks(text: str) -> Iterator[tuple[int, list[Any]]]:
+    """The script's tokens, a piece of about PIECE_CHARS at a time, each piece with its
+    offset: the tokens of a whole 21 MB script took 60 bytes per byte of it. A piece starts
+    where libpg_query's scanner sees a statement start, which is a token's start outside any
+    string, comment or dollar quote, so its tokens are the whole script's. A script that
+    scanner cannot read is scanned whole (its error then has the whole script's offset)."""
+    if len(text) <= PIECE_CHARS:
+        yield 0, pg.scan(text)
+        return
+    try:
+        cuts = _cuts(text)
+    except pg.ParseError:
+        yield 0, pg.scan(text)
+        return
+    for first, stop in pairwise(cuts):
+        yield first, pg.scan(text[first:stop])
+
+
+def _cuts(text: str) -> list[int]:
+    """Where a long script is cut into pieces of about PIECE_CHARS: at statement starts, as
+    libpg_query's scanner sees them (ParseError where it cannot read the script)."""
+    cuts = [0]
+    for piece in pg.split(text, with_parser=False, only_slices=True):
+        if piece.start - cuts[-1] >= PIECE_CHARS:
+            cuts.append(piece.start)
+    cuts.append(len(text))
+    return cuts
 
 
 def _mask_outside_section(source: SourceText, section: str) -> str:
