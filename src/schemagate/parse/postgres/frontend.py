@@ -99,13 +99,8 @@ def parse_script(source: SourceText, script: Script, dialect: str = "postgres",
                                                     _error_of(exc)), deadline, result.errors)
     blocks = transaction_blocks([ops for ops, _, _ in statements], script.transaction)
     result.statements = [
-        ParsedStatement(i, sql, ops, block is not None, block,
-                        *(_long_identifiers(sql) if check_long else ((), ())), tail)
-        for i, ((ops, sql, tail), block) in enumerate(zip(statements, blocks, strict=True))
-    ] if check_long else [
-        ParsedStatement(i, sql, ops, block is not None, block, (), (), tail)
-        for i, ((ops, sql, tail), block) in enumerate(zip(statements, blocks, strict=True))
-    ]
+        _parsed(i, sql, ops, block, tail, check_long)
+        for i, ((ops, sql, tail), block) in enumerate(zip(statements, blocks, strict=True))]
     result.empty = not result.statements and not result.errors
     result.suppressions = [s for s in find_suppressions(text, source.path)]
     return result
@@ -175,16 +170,32 @@ def _statement(source: SourceText, start: int, end: int, node: dict[str, Any], o
     return to_ops(node, span, index, sql, locate), sql, tail[0].decode() if tail else "", span
 
 
-def _out_of_time(source: SourceText, span: Span, read: int) -> InputError:
-    return InputError(
-        source.path, f"gave up after the time allowed, at the statement here ({read:,} "
-        "read): the file is too large or complex to analyse in time, and the rest of it "
-        "is not linted", span.line, span.column)
+def _parsed(index: int, sql: str, ops: tuple[Operation, ...], block: int | None, tail: str,
+            check_long: bool) -> ParsedStatement:
+    """The statement as the rules read it; `check_long`: the file may hold an over-long
+    identifier, so the statement is searched for one."""
+    return ParsedStatement(index, sql, ops, block is not None, block,
+                           *(_long_identifiers(sql) if check_long else ((), ())), tail)
 
 
 # The operation standing for a statement that neither opens nor closes a transaction and
 # that Flyway runs inside one: all `transaction_blocks` and `resolved_mode` read of it.
 _PLAIN: tuple[Operation, ...] = ()
+
+
+def _head(ops: tuple[Operation, ...]) -> tuple[Operation, ...]:
+    """What `transaction_blocks` and `resolved_mode` need of a statement, all that a stream
+    keeps of it before it is read: whether it opens or closes a transaction, or makes Flyway
+    run the script outside one."""
+    return ops if ops and (isinstance(ops[0], TransactionControl)
+                           or flyway_runs_outside(ops)) else _PLAIN
+
+
+def _out_of_time(source: SourceText, span: Span, read: int) -> InputError:
+    return InputError(
+        source.path, f"gave up after the time allowed, at the statement here ({read:,} "
+        "read): the file is too large or complex to analyse in time, and the rest of it "
+        "is not linted", span.line, span.column)
 
 
 def _stream(source: SourceText, text: str, script: Script, deadline: float,
@@ -207,8 +218,7 @@ def _stream(source: SourceText, text: str, script: Script, deadline: float,
             for start, end, node in parsed:
                 ops, _, _, span = _statement(source, byte_base + start, byte_base + end, node,
                                              byte_base, len(heads))
-                heads.append(ops if ops and (isinstance(ops[0], TransactionControl)
-                                             or flyway_runs_outside(ops)) else _PLAIN)
+                heads.append(_head(ops))
                 count += 1
                 if len(heads) % 256 == 0 and time.monotonic() > deadline:
                     errors.append(_out_of_time(source, span, len(heads)))
@@ -235,10 +245,7 @@ def _stream(source: SourceText, text: str, script: Script, deadline: float,
         for start, end, node in _parse_all(text[first:stop])[:count]:
             ops, sql, tail, _ = _statement(source, byte_base + start, byte_base + end, node,
                                            byte_base, index)
-            block = blocks[index]
-            out.append(ParsedStatement(index, sql, ops, block is not None, block,
-                                       *(_long_identifiers(sql) if check_long else ((), ())),
-                                       tail))
+            out.append(_parsed(index, sql, ops, blocks[index], tail, check_long))
             index += 1
         return out
 
@@ -261,8 +268,7 @@ def _stream_each(source: SourceText, text: str, script: Script, deadline: float,
     heads: list[tuple[Operation, ...]] = []
     for start, end, node, origin in _parse_each(source, text, errors, first):
         ops, _, _, span = _statement(source, start, end, node, origin, len(heads))
-        heads.append(ops if ops and (isinstance(ops[0], TransactionControl)
-                                     or flyway_runs_outside(ops)) else _PLAIN)
+        heads.append(_head(ops))
         bounds.extend((start, end))
         if len(heads) % 256 == 0 and time.monotonic() > deadline:
             errors.append(_out_of_time(source, span, len(heads)))
@@ -278,10 +284,7 @@ def _stream_each(source: SourceText, text: str, script: Script, deadline: float,
             start, end = bounds[2 * index], bounds[2 * index + 1]
             [(_, _, node)] = _parse_all(source.data[start:end].decode("utf-8", "replace"))
             ops, sql, tail, _ = _statement(source, start, end, node, start, index)
-            block = blocks[index]
-            out.append(ParsedStatement(index, sql, ops, block is not None, block,
-                                       *(_long_identifiers(sql) if check_long else ((), ())),
-                                       tail))
+            out.append(_parsed(index, sql, ops, blocks[index], tail, check_long))
         return out
 
     counts = [min(_EACH_CHUNK, total - i) for i in range(0, total, _EACH_CHUNK)]
