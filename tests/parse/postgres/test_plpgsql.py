@@ -61,16 +61,20 @@ def test_a_block_in_another_language_or_unreadable_has_no_effects(tmp_path: Path
     assert _effects(tmp_path, "DO $$ BEGIN ALTER TABLE t DROP COLUMN c END $$;") == []
 
 
-def test_the_fold_sees_a_foreign_key_dropped_in_a_block(tmp_path: Path) -> None:
-    # saleor discount/0052 drops its foreign keys in a DO block, 0053 their indexes, and
-    # 0055 the referenced table: neither the foreign key without its index nor the drop
-    # of a referenced table is true.
-    result = lint_sql(tmp_path, """
+# saleor's discount tables: a foreign key and the index that serves it.
+SALEOR_DISCOUNT = """
 CREATE TABLE sale (id bigint PRIMARY KEY);
 CREATE TABLE orderdiscount (id bigint PRIMARY KEY, sale_id bigint);
 ALTER TABLE orderdiscount ADD CONSTRAINT od_sale_fk FOREIGN KEY (sale_id) REFERENCES sale (id);
 CREATE INDEX od_sale_idx ON orderdiscount (sale_id);
-""", """DO $$
+"""
+
+
+def test_the_fold_sees_a_foreign_key_dropped_in_a_block(tmp_path: Path) -> None:
+    # saleor discount/0052 drops its foreign keys in a DO block, 0053 their indexes, and
+    # 0055 the referenced table: neither the foreign key without its index nor the drop
+    # of a referenced table is true.
+    result = lint_sql(tmp_path, SALEOR_DISCOUNT, """DO $$
 BEGIN
    ALTER TABLE orderdiscount DROP CONSTRAINT IF EXISTS od_sale_fk;
 END;
@@ -81,12 +85,7 @@ $$;""", "DROP INDEX CONCURRENTLY od_sale_idx;", "DROP TABLE sale;")
 
 
 def test_the_same_drop_under_a_branch_leaves_the_foreign_key(tmp_path: Path) -> None:
-    result = lint_sql(tmp_path, """
-CREATE TABLE sale (id bigint PRIMARY KEY);
-CREATE TABLE orderdiscount (id bigint PRIMARY KEY, sale_id bigint);
-ALTER TABLE orderdiscount ADD CONSTRAINT od_sale_fk FOREIGN KEY (sale_id) REFERENCES sale (id);
-CREATE INDEX od_sale_idx ON orderdiscount (sale_id);
-""", """DO $$
+    result = lint_sql(tmp_path, SALEOR_DISCOUNT, """DO $$
 BEGIN
    IF current_setting('app.cleanup', true) = 'on' THEN
       ALTER TABLE orderdiscount DROP CONSTRAINT IF EXISTS od_sale_fk;
