@@ -564,7 +564,7 @@ class UnknownObjects:
             return False
         if script.errors:  # as `check`: an unreadable up ends the checks, a down only itself
             if direction == "up":
-                self.active = False
+                self.stop()
             return False
         return True
 
@@ -576,7 +576,7 @@ class UnknownObjects:
                      self.gone):
             return True
         if direction == "up":
-            self.active = False
+            self.stop()
         return False
 
     def stop(self) -> None:
