@@ -343,9 +343,9 @@ def _report(result: Any, fmt: str, no_help: bool, color: bool | None, output: st
             from schemagate.reports.markdown import render_markdown
 
             return [render_markdown(impact)]
-        from schemagate.reports.html import render_html
+        from schemagate.reports.html import html_pieces
 
-        return [render_html(impact)]
+        return html_pieces(impact)
     if fmt == "json":
         from schemagate.reports.json_report import iter_report
 
@@ -685,6 +685,7 @@ def report_command(paths: tuple[str, ...], fmt: str, output: str | None, db_url:
         finally:
             bar.close()
         impact = run.impact
+        text: str | Iterable[str]
         if fmt == "markdown":
             from schemagate.reports.markdown import render_markdown
 
@@ -694,9 +695,9 @@ def report_command(paths: tuple[str, ...], fmt: str, output: str | None, db_url:
 
             text = render_impact_json(impact)
         else:
-            from schemagate.reports.html import render_html
+            from schemagate.reports.html import html_pieces
 
-            text = render_html(impact)
+            text = html_pieces(impact)
         write_output(text, output)
         if output and output != "-":
             click.echo(f"wrote {output}: {impact.summary.verdict}, "

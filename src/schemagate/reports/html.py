@@ -9,6 +9,7 @@ identifiers are data, and `<script>` as a table name stays text.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -51,4 +52,11 @@ def _visible(value: Any) -> Any:
 
 
 def render_html(impact: Impact) -> str:
-    return _environment().get_template("report.html.j2").render(r=impact)
+    return "".join(html_pieces(impact))
+
+
+def html_pieces(impact: Impact) -> Iterator[str]:
+    """The page, a piece at a time as the template makes it, to write as it comes: the page
+    of a long migration is several times its size, and jinja2's `render` holds every piece
+    of it at once before joining them (some 100 MB for a 5 MB migration)."""
+    return _environment().get_template("report.html.j2").generate(r=impact)
