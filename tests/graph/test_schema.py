@@ -8,6 +8,7 @@ from schemagate.fold import apply_all
 from schemagate.graph.export import revision_digraph, to_dot, to_json
 from schemagate.graph.revisions import revision_graph
 from schemagate.graph.schema import (
+    DependencyIndex,
     blocking_dependents,
     column_id,
     dependency_index,
@@ -127,3 +128,16 @@ def test_the_dependency_index_finds_what_the_networkx_graph_finds() -> None:
     for node in g.nodes:
         assert blocking_dependents(index, node) == blocking_dependents(g, node), node
         assert index.in_edges(node) == list(g.in_edges(node, data=True)), node
+        assert index.out_edges(node) == list(g.out_edges(node, data=True)), node
+
+
+def test_an_edge_given_more_attributes_leaves_the_edges_it_shared_them_with_alone() -> None:
+    index = DependencyIndex()
+    index.add_edge("column:t.a", "table:t", kind="column of", auto=True)
+    index.add_edge("column:t.b", "table:t", kind="column of", auto=True)
+    index.add_edge("column:t.a", "table:t", kind="column of", auto=False)
+    assert index.in_edges("table:t") == [
+        ("column:t.a", "table:t", {"kind": "column of", "auto": False}),
+        ("column:t.b", "table:t", {"kind": "column of", "auto": True})]
+    assert index.out_edges("column:t.a") == [
+        ("column:t.a", "table:t", {"kind": "column of", "auto": False})]

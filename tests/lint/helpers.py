@@ -1,4 +1,5 @@
-"""Helpers for the lint tests: how much memory a piece of work holds at most."""
+"""Helpers for the lint tests: how much memory a piece of work holds at most, and the long
+script it is measured on."""
 
 from __future__ import annotations
 
@@ -32,3 +33,19 @@ def frozen_heap() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+def generated_script(n: int) -> str:
+    """n statements as `benchmarks/bench_scaling.py` writes them: tables created, columns
+    added, indexes built, rows inserted (no finding: what is measured is the lint)."""
+    out = []
+    for i in range(n):
+        base = i - i % 4
+        out.append((
+            f"CREATE TABLE t{i} (id bigint PRIMARY KEY, name text NOT NULL, "
+            "created_at timestamptz DEFAULT now());\n",
+            f"ALTER TABLE t{base} ADD COLUMN c{i} integer;\n",
+            f"CREATE INDEX t{base}_name_idx{i} ON t{base} (name);\n",
+            f"INSERT INTO t{base} (id, name) VALUES ({i}, 'row {i}');\n",
+        )[i % 4])
+    return "".join(out)

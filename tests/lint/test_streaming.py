@@ -13,7 +13,7 @@ from schemagate.parse.postgres import frontend
 from schemagate.parse.postgres.frontend import parse_script
 from schemagate.parse.source import SourceText
 from schemagate.reports.json_report import iter_report
-from tests.lint.helpers import frozen_heap, peak
+from tests.lint.helpers import frozen_heap, generated_script, peak
 
 
 def _statements(n: int, first: int = 0) -> str:
@@ -132,22 +132,6 @@ def test_a_long_script_with_syntax_errors_streams_with_the_errors_of_the_whole_p
         whole.suppressions, whole.errors, whole.empty)
 
 
-def _generated(n: int) -> str:
-    """n statements as `benchmarks/bench_scaling.py` writes them: tables created, columns
-    added, indexes built, rows inserted (no finding: what is measured is the lint)."""
-    out = []
-    for i in range(n):
-        base = i - i % 4
-        out.append((
-            f"CREATE TABLE t{i} (id bigint PRIMARY KEY, name text NOT NULL, "
-            "created_at timestamptz DEFAULT now());\n",
-            f"ALTER TABLE t{base} ADD COLUMN c{i} integer;\n",
-            f"CREATE INDEX t{base}_name_idx{i} ON t{base} (name);\n",
-            f"INSERT INTO t{base} (id, name) VALUES ({i}, 'row {i}');\n",
-        )[i % 4])
-    return "".join(out)
-
-
 @pytest.mark.slow  # lints scripts of 90 KB and 370 KB, traced: about 10 s
 def test_a_long_script_holds_a_small_multiple_of_its_size(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -162,7 +146,7 @@ def test_a_long_script_holds_a_small_multiple_of_its_size(
     for n in (100, 1500, 6000):
         path = tmp_path / str(n) / "V1__generated.sql"
         path.parent.mkdir()
-        path.write_text(_generated(n), encoding="utf-8")
+        path.write_text(generated_script(n), encoding="utf-8")
         paths.append(path)
     run_lint([str(paths[0])], settings)  # imports, and the rules' first-use caches
     with frozen_heap():

@@ -16,13 +16,16 @@ same relations are read from the catalog directly.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog
 from schemagate.model.migration import ParsedMigration
 from schemagate.model.names import QName
 from schemagate.reports.graphview import STATUSES, EdgeSpec, NodeSpec, Picture, layout
+
+if TYPE_CHECKING:
+    from schemagate.graph.schema import DependencyIndex
 
 Obj = tuple[str, str]  # (kind, qualified name as text): "table", "public.users"
 Relation = tuple[Obj, Obj, str]  # dependent, dependency, how
@@ -101,15 +104,34 @@ def declared_relations(op: o.Operation, views: set[QName]) -> Iterator[Relation]
 _KINDS = {"table": "table", "view": "view", "materialized view": "view", "index": "index"}
 
 
-def graph_relations(catalog: Catalog, objects: Sequence[Obj]) -> Iterator[Relation] | None:
+# Objects asked about at a time: each batch builds the graph of the part of the schema
+# around it (`Surroundings`), which it lets go of before the next.
+GRAPH_BATCH = 256
+
+
+def graph_relations(catalog: Catalog, objects: Sequence[Obj], batch: int = GRAPH_BATCH
+                    ) -> Iterator[Relation] | None:
     """Relations around ``objects`` from `schemagate.graph`'s schema graph of the catalog, at
-    the level of tables, views and indexes (a view reading a column depends on its table);
-    None when the graph stage is not available."""
+    the level of tables, views and indexes (a view reading a column depends on its table),
+    ``batch`` objects at a time; None when the graph stage is not available."""
     try:
-        from schemagate.graph.schema import schema_graph
+        from schemagate.graph.schema import Surroundings, dependency_index
     except ImportError:
         return None
-    g = schema_graph(catalog)
+    surroundings = Surroundings(catalog)
+
+    def relations() -> Iterator[Relation]:
+        for start in range(0, len(objects), batch):
+            some = objects[start:start + batch]
+            # The graph's plain-dict form: the same nodes and edges in the same order,
+            # without networkx's import or its dict per edge.
+            yield from relations_in(dependency_index(surroundings.around(some)), some)
+
+    return relations()
+
+
+def relations_in(g: DependencyIndex, objects: Sequence[Obj]) -> Iterator[Relation]:
+    """The relations of ``objects`` in the graph ``g``: see `graph_relations`."""
 
     def owner(node: str) -> str:
         # Columns and constraints stand for the table they belong to.
@@ -123,29 +145,28 @@ def graph_relations(catalog: Catalog, objects: Sequence[Obj]) -> Iterator[Relati
         kind = _KINDS.get(g.nodes[node].get("kind", ""))
         return (kind, str(g.nodes[node].get("label", node))) if kind else None
 
-    def relations() -> Iterator[Relation]:
-        for kind, name in objects:
-            node = f"{'view' if kind == 'view' else kind}:{name}"
-            if node not in g:
-                continue
-            parts = {node} | {d for d, _, data in g.in_edges(node, data=True)
-                              if data.get("auto") and g.nodes[d].get("kind") in (
-                                  "column", "constraint")}
-            for part in parts:
-                for dependent, _, data in g.in_edges(part, data=True):
-                    if data.get("auto"):
-                        continue  # goes with the object: its own columns, constraints
-                    who = obj(owner(dependent))
-                    if who is not None and who != (kind, name):
-                        yield who, (kind, name), str(data.get("kind", "depends on"))
-                for _, target, data in g.out_edges(part, data=True):
-                    if data.get("auto") and data.get("kind") != "index on":
-                        continue
-                    what = obj(owner(target))
-                    if what is not None and what != (kind, name):
-                        yield (kind, name), what, str(data.get("kind", "depends on"))
-
-    return relations()
+    for kind, name in objects:
+        node = f"{'view' if kind == 'view' else kind}:{name}"
+        if node not in g:
+            continue
+        # In the graph's order (not a set's, which changes from run to run): the first
+        # relation to name a dependent gives it its note in the picture.
+        parts = [node] + [d for d, _, data in g.in_edges(node, data=True)
+                          if data.get("auto") and g.nodes[d].get("kind") in (
+                              "column", "constraint")]
+        for part in parts:
+            for dependent, _, data in g.in_edges(part, data=True):
+                if data.get("auto"):
+                    continue  # goes with the object: its own columns, constraints
+                who = obj(owner(dependent))
+                if who is not None and who != (kind, name):
+                    yield who, (kind, name), str(data.get("kind", "depends on"))
+            for _, target, data in g.out_edges(part, data=True):
+                if data.get("auto") and data.get("kind") != "index on":
+                    continue
+                what = obj(owner(target))
+                if what is not None and what != (kind, name):
+                    yield (kind, name), what, str(data.get("kind", "depends on"))
 
 
 def catalog_relations(catalog: Catalog, objects: Sequence[Obj]) -> Iterator[Relation]:

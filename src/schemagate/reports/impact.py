@@ -395,6 +395,10 @@ def build_impact(
     for e in result.errors:
         errors_by_path.setdefault(e.path, []).append(e)
 
+    # The picture first: it builds the schema graph of each history's final catalog, which
+    # it lets go of before the statements' views are made (a long migration's catalog and
+    # views are each some tens of bytes per byte of it; held together, their sum).
+    picture = dependency_picture(migrations, result.catalogs)
     views: list[MigrationView] = []
     placed: set[int] = set()
     for mig in migrations:
@@ -456,7 +460,7 @@ def build_impact(
         title=title, version=__version__,
         generated=generated.strftime("%Y-%m-%d %H:%M UTC") if generated else "",
         summary=summary, migrations=views,
-        graph=dependency_picture(migrations, result.catalogs),
+        graph=picture,
         drift=list(drift) if drift is not None else None,
         drift_note="" if drift is not None else drift_note,
         backup=backup_view,

@@ -1,0 +1,95 @@
+"""The picture's dependencies: the schema graph asked about a few objects at a time."""
+
+from __future__ import annotations
+
+import pytest
+
+from schemagate.fold import apply_all
+from schemagate.graph.schema import dependency_index
+from schemagate.lint.run import run_lint
+from schemagate.model.catalog import Catalog, Dependency, ObjectRef
+from schemagate.model.migration import Script
+from schemagate.model.settings import Settings
+from schemagate.parse.postgres.frontend import parse_script
+from schemagate.parse.source import SourceText
+from schemagate.reports.depgraph import Obj, graph_relations, relations_in
+from tests.conftest import FIXTURES
+
+# What the graph links in ways a cut could lose: keys to a table the history never made, to
+# columns with no unique key, to itself and through a unique index; views over views and over
+# columns; an index on a materialized view; and what a table uses but the picture does not
+# show (a type, a sequence, a function, a trigger).
+SCHEMA = """
+CREATE TYPE mood AS ENUM ('ok', 'sad');
+CREATE SEQUENCE invoice_no;
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, feeling mood,
+                    invoice bigint DEFAULT nextval('invoice_no'),
+                    manager bigint REFERENCES users (id));
+CREATE UNIQUE INDEX users_email_key ON users (email);
+CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id),
+                     email text REFERENCES users (email), legacy_id bigint REFERENCES legacy (id),
+                     loose text REFERENCES users (feeling));
+CREATE INDEX orders_user_idx ON orders (user_id);
+CREATE TABLE notes (id bigint PRIMARY KEY, order_id bigint REFERENCES orders (id));
+CREATE VIEW user_emails AS SELECT id, email FROM users;
+CREATE VIEW recent AS SELECT u.email, o.id FROM user_emails u JOIN orders o ON o.email = u.email;
+CREATE MATERIALIZED VIEW totals AS SELECT user_id, count(*) AS n FROM orders GROUP BY user_id;
+CREATE UNIQUE INDEX totals_user_idx ON totals (user_id);
+CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();
+"""
+
+
+def _schema() -> Catalog:
+    script = parse_script(SourceText.of("s.sql", SCHEMA), Script("s.sql"))
+    cat = Catalog()
+    apply_all(cat, [op for st in script.statements for op in st.ops], "m1")
+    return cat
+
+
+def _objects(cat: Catalog) -> list[Obj]:
+    """Every table, view and index of the catalog, and names it does not hold (as a run
+    that dropped them asks about them)."""
+    found = [("table", str(t)) for t in cat.tables]
+    found += [("view", str(v)) for v in cat.views]
+    found += [("index", str(i)) for i in cat.indexes]
+    found += [("table", "public.legacy"), ("view", "public.gone"), ("index", "public.gone")]
+    return sorted(found)
+
+
+def _assert_same_in_batches(cat: Catalog) -> None:
+    objects = _objects(cat)
+    whole = list(relations_in(dependency_index(cat), objects))
+    assert whole, "the catalog relates nothing: the comparison would prove nothing"
+    for batch in (1, 3, len(objects)):
+        found = graph_relations(cat, objects, batch)
+        assert found is not None
+        assert list(found) == whole, batch
+
+
+def test_batches_relate_what_the_whole_graph_relates() -> None:
+    cat = _schema()
+    _assert_same_in_batches(cat)
+    relations = list(relations_in(dependency_index(cat), _objects(cat)))
+    assert (("table", "public.orders"), ("table", "public.legacy"), "references") in relations
+    assert (("view", "public.recent"), ("view", "public.user_emails"), "reads") in relations
+    assert (("index", "public.totals_user_idx"), ("view", "public.totals"),
+            "index on") in relations
+
+
+def test_a_catalog_with_live_dependencies_is_asked_whole() -> None:
+    cat = _schema()
+    cat.dependencies.add(Dependency(ObjectRef("view", "public", "legacy_report"),
+                                    ObjectRef("column", "public", "notes", "order_id")))
+    _assert_same_in_batches(cat)
+
+
+@pytest.mark.parametrize("folder", [
+    "diff/everything", "rules/fk-without-index", "layouts/flyway/db/migration",
+    "rules/drop-referenced-object", "verify/moments", "alembic/handwritten/versions"])
+def test_batches_relate_what_the_whole_graph_relates_on_real_shaped_histories(
+        folder: str) -> None:
+    result = run_lint([str(FIXTURES / folder)], Settings(cache=False, jobs=1)).result
+    assert result.catalogs
+    for cat in result.catalogs.values():
+        _assert_same_in_batches(cat)
