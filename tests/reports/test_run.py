@@ -13,7 +13,9 @@ from schemagate.console import write_output
 from schemagate.model.settings import Settings
 from schemagate.parse.postgres import frontend
 from schemagate.reports.html import html_pieces
+from schemagate.reports.impact import StatementView, StatementViews
 from schemagate.reports.impact_json import render_impact_json
+from schemagate.reports.markdown import render_markdown
 from schemagate.reports.run import ReportError, run_report
 from tests.conftest import FIXTURES
 from tests.lint.helpers import frozen_heap, generated_script, peak
@@ -52,8 +54,9 @@ def test_an_unknown_start_migration_is_an_error_naming_the_known_ones() -> None:
 def test_the_report_of_a_long_script_holds_a_small_multiple_of_its_size(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """What `schemagate report` of one long script holds at most grows by a few bytes per
-    byte of it: not the schema graph of everything the script touches at once, nor the page
-    (six times the script) before it is written. Measured as `lint`'s test measures it."""
+    byte of it: not the schema graph of everything the script touches at once, nor a view
+    of each of its statements, nor the page (six times the script) before it is written.
+    Measured as `lint`'s test measures it."""
     monkeypatch.setattr(frontend, "PIECE_CHARS", 16 * 1024)
     monkeypatch.setattr(frontend, "STREAM_CHARS", 64 * 1024)
     settings = Settings(cache=False, jobs=1)
@@ -73,6 +76,32 @@ def test_the_report_of_a_long_script_holds_a_small_multiple_of_its_size(
         peaks = [peak(lambda p=p: report(p))[0] for p in paths[1:]]
     sizes = [p.stat().st_size for p in paths[1:]]
     per_byte = (peaks[1] - peaks[0]) / (sizes[1] - sizes[0])
-    # 20.7 measured (lint alone: 10.0); 85.8 with the whole schema graph built at once and
-    # the page held whole before it was written.
+    # 16.3 measured (lint alone: 10.0); 20.7 with the statements' views held; 85.8 with the
+    # whole schema graph built at once and the page held whole before it was written.
     assert per_byte < 30, (peaks, sizes, per_byte)
+
+
+def test_a_long_scripts_statements_are_shown_as_a_short_ones_are(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The statements of a script read as a stream are made again for the page, not held:
+    every format says the same as for the script parsed whole."""
+    path = tmp_path / "V1__generated.sql"
+    path.write_text(generated_script(400) + "DROP TABLE t0;\nALTER TABLE t4 DROP COLUMN c5;\n",
+                    encoding="utf-8")
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def pages() -> tuple[StatementViews | list[StatementView], str, str, str]:
+        impact = run_report([str(path)], Settings(cache=False, jobs=1), now=now).impact
+        [migration] = impact.migrations
+        return (migration.statements, "".join(html_pieces(impact)), render_markdown(impact),
+                render_impact_json(impact))
+
+    whole = pages()
+    monkeypatch.setattr(frontend, "PIECE_CHARS", 4 * 1024)
+    monkeypatch.setattr(frontend, "STREAM_CHARS", 8 * 1024)
+    streamed = pages()
+    assert isinstance(whole[0], list) and isinstance(streamed[0], StatementViews)
+    assert len(streamed[0]) == len(whole[0]) == 402
+    assert list(streamed[0]) == whole[0] and streamed[0][-1] == whole[0][-1]
+    assert streamed[1:] == whole[1:]
+    assert "drop table public.t0" in whole[1]  # the page shows the statements

@@ -11,10 +11,10 @@ say the same thing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 from schemagate import __version__
 from schemagate.lint.result import LintResult
@@ -22,7 +22,7 @@ from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog
 from schemagate.model.findings import Finding, InputError, Notice, Severity
 from schemagate.model.locks import LockMode
-from schemagate.model.migration import ParsedMigration, ParsedStatement
+from schemagate.model.migration import ParsedMigration, ParsedStatement, StatementStream
 from schemagate.model.names import QName
 from schemagate.model.statement_locks import lock_for, op_tables
 from schemagate.model.stats import TableStats
@@ -84,6 +84,32 @@ class StatementView:
         return max(active) if active else None
 
 
+class StatementViews(Sequence[StatementView]):
+    """The views of a long script's statements (a `StatementStream`), made again whenever
+    they are read: held, they would take some seven bytes per byte of the script, on top of
+    what its lint holds. The report reads them once to sum them up, and once to print them."""
+
+    __slots__ = ("_count", "_make")
+
+    def __init__(self, make: Callable[[], Iterator[StatementView]], count: int) -> None:
+        self._make, self._count = make, count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[StatementView]:
+        return self._make()
+
+    @overload
+    def __getitem__(self, index: int) -> StatementView: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[StatementView]: ...
+
+    def __getitem__(self, index: int | slice) -> StatementView | list[StatementView]:
+        return list(self)[index]
+
+
 @dataclass
 class MigrationView:
     name: str
@@ -91,13 +117,16 @@ class MigrationView:
     history: str
     paths: list[str]
     has_down: bool
-    statements: list[StatementView]
+    # A list, or for a long script `StatementViews`, made again as they are read.
+    statements: Sequence[StatementView]
     notes: list[Finding]  # findings about the migration as a whole (no statement)
     errors: list[InputError]
+    # The statements' findings, in their order: summed up without making the views again.
+    placed: list[Finding] = field(default_factory=list)
 
     @property
     def findings(self) -> list[Finding]:
-        return self.notes + [f for st in self.statements for f in st.findings]
+        return self.notes + self.placed
 
     @property
     def worst(self) -> Severity | None:
@@ -401,41 +430,52 @@ def build_impact(
     picture = dependency_picture(migrations, result.catalogs)
     views: list[MigrationView] = []
     placed: set[int] = set()
-    for mig in migrations:
-        catalog = result.catalogs.get(mig.source.history)
-        statements: list[StatementView] = []
-        for direction, script in (("up", mig.up), ("down", mig.down)):
-            for st in script.statements if script is not None else ():
-                view = _statement_view(mig, st, direction, by_line, catalog, stats)
-                placed.update(id(f) for f in view.findings)
-                statements.append(view)
-        paths = [s.script.path for s in (mig.up, mig.down) if s is not None]
-        views.append(MigrationView(
-            name=mig.name, layout=mig.source.layout, history=mig.source.history,
-            paths=list(dict.fromkeys(paths)),
-            has_down=mig.down is not None and bool(mig.down.statements),
-            statements=statements, notes=[], errors=[e for p in dict.fromkeys(paths)
-                                                     for e in errors_by_path.get(p, [])]))
-    by_name = {v.name: v for v in views}
-    for f in result.findings:
-        if id(f) not in placed and f.migration in by_name:
-            by_name[f.migration].notes.append(f)
-
     # The summary: the strongest lock taken on a table that existed before (a lock on a table
     # the same migration created blocks nobody), the largest table touched, what is lost.
     worst_lock: LockMode | None = None
     worst_tables: list[str] = []
     worst_migration = ""
     largest: TableSize | None = None
-    for v in views:
-        for sv in v.statements:
+    for mig in migrations:
+        catalog = result.catalogs.get(mig.source.history)
+
+        def made(mig: ParsedMigration = mig, catalog: Catalog | None = catalog
+                 ) -> Iterator[StatementView]:
+            for direction, script in (("up", mig.up), ("down", mig.down)):
+                for st in script.statements if script is not None else ():
+                    yield _statement_view(mig, st, direction, by_line, catalog, stats)
+
+        streamed = any(isinstance(s.statements, StatementStream)
+                       for s in (mig.up, mig.down) if s is not None)
+        kept: list[StatementView] = []
+        found: list[Finding] = []
+        count = 0
+        for sv in made():
+            found += sv.findings
+            count += 1
+            if not streamed:
+                kept.append(sv)
             if sv.direction != "up" or sv.lock is None or sv.new_tables_only:
                 continue
             if lock_rank(sv.lock) > lock_rank(worst_lock):
-                worst_lock, worst_tables, worst_migration = sv.lock, sv.tables, v.name
+                worst_lock, worst_tables, worst_migration = sv.lock, sv.tables, mig.name
             if sv.bytes is not None and (largest is None or sv.bytes > largest.bytes):
                 largest = TableSize(sv.tables[0] if sv.tables else "?", sv.rows or 0,
                                     sv.bytes)
+        paths = [s.script.path for s in (mig.up, mig.down) if s is not None]
+        views.append(MigrationView(
+            name=mig.name, layout=mig.source.layout, history=mig.source.history,
+            paths=list(dict.fromkeys(paths)),
+            has_down=mig.down is not None and bool(mig.down.statements),
+            statements=StatementViews(made, count) if streamed else kept, notes=[],
+            errors=[e for p in dict.fromkeys(paths) for e in errors_by_path.get(p, [])],
+            placed=found))
+        placed.update(id(f) for f in found)
+    by_name = {v.name: v for v in views}
+    for f in result.findings:
+        if id(f) not in placed and f.migration in by_name:
+            by_name[f.migration].notes.append(f)
+
     verdict, verdict_text = _verdict(result, fail_on)
     rules = {r.id: r for r in all_rules()}
     summary = Summary(
