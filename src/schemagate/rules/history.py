@@ -825,7 +825,8 @@ def unknown_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     foreign key's target, `UPDATE`/`DELETE`/`INSERT`, … Each missing object is reported
     where it is first used, and when it is the table or column the operation acts on, this
     is the only finding on that operation: what other rules would say about an object that
-    does not exist rests on a guess.
+    does not exist rests on a guess. MySQL and MariaDB name an index within its table, so
+    `DROP INDEX x ON t` needs an index `x` on `t`: another table's `x` is not it.
 
     ## Why it matters
     The migration fails when it runs on a database built by this history (a fresh
