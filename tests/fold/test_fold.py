@@ -5,17 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from schemagate.fold import apply_all
-from schemagate.model.catalog import Catalog
+from schemagate.model.catalog import Catalog, TableIndexKey
 from schemagate.model.migration import Script
 from schemagate.model.names import QName
 from schemagate.parse.postgres.frontend import operations, parse_script
 from schemagate.parse.source import SourceText
+from schemagate.parse.sqlglot.frontend import parse_dialect_script
 
 
-def fold(*scripts: str) -> Catalog:
+def fold(*scripts: str, dialect: str = "postgres") -> Catalog:
     cat = Catalog()
     for i, sql in enumerate(scripts):
-        parsed = parse_script(SourceText.of(f"{i}.sql", sql), Script(f"{i}.sql"))
+        source, script = SourceText.of(f"{i}.sql", sql), Script(f"{i}.sql")
+        parsed = (parse_script(source, script) if dialect == "postgres"
+                  else parse_dialect_script(source, script, dialect))
         assert not parsed.errors
         apply_all(cat, operations(parsed), f"m{i}")
     return cat
@@ -98,6 +101,28 @@ def test_schema_drop_removes_its_objects(tmp_path: Path) -> None:
                "DROP SCHEMA s CASCADE;")
     assert not any(k.schema == "s" for k in cat.tables)
     assert not any(k.schema == "s" for k in cat.indexes)
+
+
+TWO_EMAILS = ("CREATE TABLE users (id int PRIMARY KEY, email varchar(255) UNIQUE);\n"
+              "CREATE TABLE admins (id int PRIMARY KEY, email varchar(255), KEY email (email));")
+
+
+def test_mysql_indexes_of_one_name_on_two_tables_are_two_indexes() -> None:
+    # MySQL names an index within its table: the index `email` of the UNIQUE of `users` and
+    # the index `email` of `admins` are two, each dropped by a DROP INDEX on its own table
+    # and renamed with it.
+    users, admins, staff = QName("", "users"), QName("", "admins"), QName("", "staff")
+    cat = fold(TWO_EMAILS, dialect="mysql")
+    assert [ix.table for ix in cat.indexes.values() if ix.name == QName("", "email")] == [
+        users, admins]
+    cat = fold(TWO_EMAILS, "DROP INDEX email ON users;\nALTER TABLE admins RENAME TO staff;",
+               dialect="mysql")
+    assert [ix.name.name for ix in cat.indexes_on(users)] == ["users_pkey"]
+    assert cat.indexes[TableIndexKey(staff, "email")].table == staff
+    cat = fold(TWO_EMAILS, "ALTER TABLE admins DROP INDEX email, DROP PRIMARY KEY;",
+               dialect="mysql")
+    assert cat.indexes_on(admins) == []
+    assert [ix.name.name for ix in cat.indexes_on(users)] == ["email", "users_pkey"]
 
 
 def _columns(cat: Catalog, table: str) -> list[tuple[str, str, bool]]:

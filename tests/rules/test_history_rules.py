@@ -1,9 +1,10 @@
-"""The history rules on Alembic histories: each finding on the right line of the right file,
-the revision graph deciding the order, and no false alarm on a sound history."""
+"""The history rules on Alembic and SQL histories: each finding on the right line of the right
+file, the revision graph deciding the order, and no false alarm on a sound history."""
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from schemagate.lint.engine import LintResult, lint
@@ -14,11 +15,14 @@ from schemagate.rules.history import find_unknown_objects
 from tests.conftest import FIXTURES
 
 ALEMBIC = FIXTURES / "alembic"
+MYSQL = FIXTURES / "mysql"
 
 
-def lint_tree(root: Path, settings: Settings | None = None) -> LintResult:
-    found = discover(["."], cwd=root)
-    loaded = load_migrations(found.migrations, root=root)
+def lint_tree(root: Path, settings: Settings | None = None, dialect: str = "postgres"
+              ) -> LintResult:
+    found = discover(["."], cwd=root, dialect=dialect)
+    sources = [replace(m, dialect=dialect) for m in found.migrations]  # as `--dialect`
+    loaded = load_migrations(sources, root=root)
     assert found.errors == [] and loaded.errors == []
     return lint(loaded.migrations, settings or Settings())
 
@@ -176,3 +180,33 @@ def test_one_statement_dropping_many_objects_in_use_is_one_finding(tmp_path: Pat
     assert len(found) == 1
     assert "`public.post_scored`" in found[0].message
     assert "`public.post_counted`" in found[0].message
+
+
+def test_same_named_mysql_indexes_of_two_tables_are_dropped_one_after_the_other() -> None:
+    # Two tables with an index `key` (their unnamed UNIQUEs), two with an index
+    # `segment_key` (one written out, one InnoDB's for a foreign key): each drop finds its
+    # own table's index, whichever table's went first.
+    result = lint_tree(MYSQL / "golang-migrate", Settings(select=("unknown-object",)),
+                       dialect="mysql")
+    assert result.active == []
+
+
+def test_dropping_an_index_only_another_mysql_table_has_is_an_unknown_object(
+        tmp_path: Path) -> None:
+    (tmp_path / "1_init.up.sql").write_text(
+        "CREATE TABLE segments (`key` VARCHAR(255) NOT NULL, PRIMARY KEY (`key`));\n"
+        "CREATE TABLE rules (id VARCHAR(255) NOT NULL, segment_key VARCHAR(255) NOT NULL,\n"
+        "  PRIMARY KEY (id), FOREIGN KEY (segment_key) REFERENCES segments (`key`));\n")
+    reindex = tmp_path / "2_reindex.up.sql"
+    reindex.write_text("DROP INDEX segment_key ON segments;\n"
+                       "ALTER TABLE segments DROP INDEX segment_key;\n"
+                       "ALTER TABLE rules DROP FOREIGN KEY rules_ibfk_1;\n"
+                       "DROP INDEX segment_key ON rules;\n"
+                       "DROP INDEX segment_key ON rules;\n")
+    result = lint_tree(tmp_path, Settings(select=("unknown-object",)), dialect="mysql")
+    missing = "index `segment_key` on `{}` does not exist at this point of the history"
+    # `rules` has an index `segment_key` (InnoDB's, for its foreign key); `segments` never
+    # had one, and the second drop of the one of `rules` finds it gone.
+    assert [(f.span.line, f.span.column, f.message) for f in result.active] == [
+        (1, 12, missing.format("segments")), (2, 33, missing.format("segments")),
+        (5, 12, missing.format("rules"))]

@@ -3,6 +3,7 @@ what they no longer miss."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from schemagate.lint.engine import LintResult, lint
@@ -154,3 +155,26 @@ def test_an_if_exists_drop_of_what_went_earlier_is_judged_by_no_rule(tmp_path: P
                    if Path(f.span.path).name == "0002_m.sql"}) == [
         (1, "drop-table"), (1, "missing-lock-timeout"), (1, "missing-statement-timeout"),
         (3, "drop-column"), (6, "drop-cascade"), (6, "drop-table")]
+
+
+def test_a_mysql_down_dropping_its_table_leaves_another_tables_index_of_that_name_alone(
+        tmp_path: Path) -> None:
+    """kratos's MySQL history: InnoDB names the index of each unnamed foreign key on
+    identity_id `identity_id`, in each table; a down that drops the table its up made gives
+    the schema back, with the other table's `identity_id` as it was."""
+    key = "identity_id char(36) NOT NULL, FOREIGN KEY (identity_id) REFERENCES identities (id)"
+    for name, text in (
+            ("000001_identities.up.sql",
+             "CREATE TABLE identities (id char(36) NOT NULL, PRIMARY KEY (id));\n"
+             f"CREATE TABLE credentials (id char(36) NOT NULL, PRIMARY KEY (id), {key});\n"),
+            ("000001_identities.down.sql", "DROP TABLE credentials;\nDROP TABLE identities;\n"),
+            ("000002_sessions.up.sql",
+             f"CREATE TABLE sessions (id char(36) NOT NULL, PRIMARY KEY (id), {key});\n"),
+            ("000002_sessions.down.sql", "DROP TABLE sessions;\n")):
+        (tmp_path / name).write_text(text)
+    found = discover(["."], cwd=tmp_path, dialect="mysql")
+    sources = [replace(m, dialect="mysql") for m in found.migrations]  # as `--dialect mysql`
+    loaded = load_migrations(sources, root=tmp_path)
+    assert loaded.errors == []
+    result = lint(loaded.migrations, Settings(select=("down-does-not-restore",)))
+    assert result.active == []

@@ -95,9 +95,9 @@ def non_table_objects(cat: Catalog) -> dict[ObjectRef, Any]:
         out[ObjectRef("sequence", *qn)] = seq
     for (qn, args), fn in cat.functions.items():
         out[ObjectRef("function", qn.schema, qn.name, None, args)] = fn
-    for qn, ix in cat.indexes.items():
+    for ix_key, ix in cat.indexes.items():
         if ix.constraint is None:  # a constraint's index is made by the constraint
-            out[ObjectRef("index", *qn)] = ix
+            out[ObjectRef("index", ix_key.schema, ix_key.name)] = ix
     for qn, view in cat.views.items():
         out[ObjectRef("view", *qn)] = view
     for (qn, name), trig in cat.triggers.items():

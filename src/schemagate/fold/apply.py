@@ -22,9 +22,11 @@ from schemagate.model.catalog import (
     Index,
     Sequence,
     Table,
+    TableIndexKey,
     Trigger,
     TypeDef,
     View,
+    index_key,
 )
 from schemagate.model.names import QName
 from schemagate.model.types import TypeRef
@@ -251,8 +253,9 @@ def _add_constraints(
         if con.kind in ("primary", "unique") and not con.using_index:
             # Primary keys and unique constraints own an index of the same name.
             ix = QName(table.name.schema, c.name)
-            catalog.indexes[ix] = Index(ix, table.name, _shared(con.columns), True, False,
-                                        migration)
+            key = index_key(ix, table.name if con.index_per_table else None)
+            catalog.indexes[key] = Index(ix, table.name, _shared(con.columns), True, False,
+                                         migration)
         elif con.using_index:
             old = QName(table.name.schema, con.using_index)
             existing = catalog.indexes.pop(old, None)
@@ -386,7 +389,11 @@ def _rename_table(cat: Catalog, op: o.RenameTable, mig: str) -> None:
     del cat.tables[op.table]
     cat.tables[new] = replace(table, name=new)
     for key in cat.indexes.keys_on(op.table):
-        cat.indexes[key] = replace(cat.indexes[key], table=new)
+        ix = replace(cat.indexes[key], table=new)
+        if isinstance(key, TableIndexKey):  # a name within the table: it moves with it
+            del cat.indexes[key]
+            key = TableIndexKey(new, key.name)
+        cat.indexes[key] = ix
     for key in [k for k, s in cat.sequences.items() if s.owned_by and s.owned_by[0] == op.table]:
         seq = cat.sequences[key]
         cat.sequences[key] = replace(seq, owned_by=(new, seq.owned_by[1]))  # type: ignore[index]
@@ -481,6 +488,8 @@ def _drop_constraint(cat: Catalog, op: o.DropConstraint, mig: str) -> None:
         c for c in table.constraints if c.name != op.name))
     if con is None or con.kind in ("primary", "unique", "exclusion"):
         cat.indexes.pop(QName(op.table.schema, op.name), None)
+        # MySQL: the key's index is named within its table.
+        cat.indexes.pop(TableIndexKey(op.table, op.name), None)
     if op.cascade and con is not None and con.kind in ("primary", "unique"):
         # The foreign keys of other tables that rely on this key go with it.
         for referencing in cat.tables.referencing(op.table):
@@ -514,18 +523,19 @@ def _default_index_name(op: o.CreateIndex) -> QName:
 
 def _create_index(cat: Catalog, op: o.CreateIndex, mig: str) -> None:
     name = op.name or _default_index_name(op)
-    if op.if_not_exists and name in cat.indexes:
+    key = index_key(name, op.table if op.per_table else None)
+    if op.if_not_exists and key in cat.indexes:
         return
     # The table's own name, which the catalog holds already, rather than the statement's.
     known = cat.tables.get(op.table)
     table = known.name if known is not None and known.name == op.table else op.table
-    cat.indexes[name] = Index(name, table, _shared(op.columns), op.unique, op.where is not None,
-                              mig)
+    cat.indexes[key] = Index(name, table, _shared(op.columns), op.unique, op.where is not None,
+                             mig)
 
 
 def _drop_index(cat: Catalog, op: o.DropIndex, mig: str) -> None:
     for name in op.names:
-        cat.indexes.pop(name, None)
+        cat.indexes.pop(index_key(name, op.table), None)
 
 
 def _rename_index(cat: Catalog, op: o.RenameIndex, mig: str) -> None:
@@ -689,9 +699,11 @@ def _drop_schema(cat: Catalog, op: o.DropSchema, mig: str) -> None:
         cat.schemas.discard(schema)
         for table in [t for t in cat.tables if t.schema == schema]:
             _remove_relation(cat, table, True)
-        for store in (cat.views, cat.sequences, cat.types, cat.indexes):
+        for store in (cat.views, cat.sequences, cat.types):
             for key in [k for k in store if k.schema == schema]:
                 del store[key]
+        for ix_key in [k for k in cat.indexes if k.schema == schema]:
+            del cat.indexes[ix_key]
         for fkey in [k for k in cat.functions if k[0].schema == schema]:
             del cat.functions[fkey]
 

@@ -24,7 +24,7 @@ from schemagate.fold import apply, materialize, needs_placeholders
 from schemagate.lint.result import LintResult
 from schemagate.lint.suppress import ScriptSuppressions
 from schemagate.model import ops as o
-from schemagate.model.catalog import Catalog
+from schemagate.model.catalog import Catalog, index_key
 from schemagate.model.errors import SchemagateError
 from schemagate.model.findings import Finding, Severity
 from schemagate.model.migration import (
@@ -285,8 +285,8 @@ def _first_span(mig: ParsedMigration) -> Span | None:
 
 def _track_up_created(op: o.Operation, state: MigrationState) -> None:
     match op:
-        case o.CreateIndex(name=name) if name is not None:
-            state.up_indexes.add(name)
+        case o.CreateIndex(name=name, table=table, per_table=per_table) if name is not None:
+            state.up_indexes.add(index_key(name, table if per_table else None))
         case o.AddConstraint(table=table, constraint=con) if con.name:
             state.up_constraints.add((table, con.name))
         case o.SetNotNull(table=table, column=column):

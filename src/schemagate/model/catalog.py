@@ -19,7 +19,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Generic, NamedTuple, Self, TypeVar
+from typing import Any, Generic, NamedTuple, Self, TypeAlias, TypeVar
 
 from schemagate.model.names import QName
 from schemagate.model.ops import ConstraintKind, Expr
@@ -28,6 +28,7 @@ from schemagate.model.types import TypeRef
 
 K = TypeVar("K")
 V = TypeVar("V")
+N = TypeVar("N")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,38 @@ class Index:
     constraint: str | None = None  # the constraint this index backs (PK, unique, exclusion)
     comment: str | None = None
     expressions: bool = False  # some key is an expression, not a column
+
+
+class TableIndexKey(NamedTuple):
+    """The key in `Catalog.indexes` of an index whose name is its table's own.
+
+    MySQL and MariaDB name an index within its table: two tables may each have an index
+    `segment_key` (InnoDB names the index of an unnamed foreign key after its first column),
+    and `DROP INDEX segment_key ON rules` drops the one of `rules`. PostgreSQL names an index
+    within its schema, as it names a table, and SQLite within the database: an index of
+    theirs is keyed by its `QName`. Shown as messages name it: "segment_key on rules".
+    """
+
+    table: QName
+    name: str
+
+    @property
+    def schema(self) -> str:
+        """The schema of the index, which is its table's."""
+        return self.table.schema
+
+    def __str__(self) -> str:
+        return f"{self.name} on {self.table}"
+
+
+# An index's key in `Catalog.indexes`: its name, or its table and its name (`TableIndexKey`).
+IndexKey: TypeAlias = QName | TableIndexKey
+
+
+def index_key(name: QName, table: QName | None = None) -> IndexKey:
+    """The key of the index ``name``: ``table`` is given when the index's name is its
+    table's own (MySQL, MariaDB), and None when it is its schema's."""
+    return name if table is None else TableIndexKey(table, name.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +314,7 @@ class Dependency(NamedTuple):
     auto: bool = False
 
 
-class _SharedSets(Generic[K]):
+class _SharedSets(Generic[K, N]):
     """A map of keys to sets of names, whose sets a copy shares until either side changes one.
 
     The stores' secondary maps (`TableStore`, `IndexStore`) are copied with the catalog
@@ -303,20 +336,20 @@ class _SharedSets(Generic[K]):
     _SMALL = 16
 
     def __init__(self) -> None:
-        self.sets: dict[K, tuple[QName, ...] | set[QName]] = {}
+        self.sets: dict[K, tuple[N, ...] | set[N]] = {}
         self.owned: set[K] = set()  # the keys whose sets (not tuples) no copy shares
 
-    def copy(self) -> _SharedSets[K]:
-        new: _SharedSets[K] = _SharedSets.__new__(_SharedSets)
+    def copy(self) -> _SharedSets[K, N]:
+        new: _SharedSets[K, N] = _SharedSets.__new__(_SharedSets)
         new.sets, new.owned = dict(self.sets), set()
         self.owned = set()  # shared from now on, on this side too
         return new
 
-    def get(self, key: K) -> Collection[QName]:
+    def get(self, key: K) -> Collection[N]:
         """The names under ``key``, to read (never to change)."""
         return self.sets.get(key, ())
 
-    def add(self, key: K, name: QName) -> None:
+    def add(self, key: K, name: N) -> None:
         names = self.sets.get(key)
         if names is None:
             self.sets[key] = (name,)
@@ -334,7 +367,7 @@ class _SharedSets(Generic[K]):
             self.owned.add(key)
         names.add(name)
 
-    def discard(self, key: K, name: QName) -> None:
+    def discard(self, key: K, name: N) -> None:
         names = self.sets.get(key)
         if names is None or name not in names:
             return
@@ -348,7 +381,7 @@ class _SharedSets(Generic[K]):
         names.discard(name)
 
 
-class _KeyedStore(dict[QName, V]):
+class _KeyedStore(dict[K, V]):
     """A dict that tells its subclass of every entry added or removed, so that it can keep
     a secondary map current; callers use it as a plain dict.
 
@@ -356,9 +389,9 @@ class _KeyedStore(dict[QName, V]):
     carries it on): `changed_keys` then compares only those with an earlier snapshot.
     """
 
-    changed: set[QName] | None = None
+    changed: set[K] | None = None
 
-    def __init__(self, items: Mapping[QName, V] | None = None) -> None:
+    def __init__(self, items: Mapping[K, V] | None = None) -> None:
         super().__init__()
         for key, value in (items or {}).items():
             self[key] = value
@@ -375,7 +408,7 @@ class _KeyedStore(dict[QName, V]):
         return new
 
     # The class a pickled store is read back as: one whose entries stay packed until read.
-    packed_type: type[_KeyedStore[Any]]
+    packed_type: type[_KeyedStore[Any, Any]]
 
     def __reduce__(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
         # Pickled (the fold cache) as its keys, each entry pickled on its own, and the
@@ -394,13 +427,13 @@ class _KeyedStore(dict[QName, V]):
     def _copy_map(self, source: Self) -> None:
         raise NotImplementedError
 
-    def _added(self, key: QName, value: V) -> None:
+    def _added(self, key: K, value: V) -> None:
         raise NotImplementedError
 
-    def _removed(self, key: QName, value: V) -> None:
+    def _removed(self, key: K, value: V) -> None:
         raise NotImplementedError
 
-    def __setitem__(self, key: QName, value: V) -> None:
+    def __setitem__(self, key: K, value: V) -> None:
         old = super().get(key)
         if old is not None:
             self._removed(key, old)
@@ -409,14 +442,14 @@ class _KeyedStore(dict[QName, V]):
         if self.changed is not None:
             self.changed.add(key)
 
-    def __delitem__(self, key: QName) -> None:
+    def __delitem__(self, key: K) -> None:
         old = super().__getitem__(key)
         super().__delitem__(key)
         self._removed(key, old)
         if self.changed is not None:
             self.changed.add(key)
 
-    def pop(self, key: QName, *default: Any) -> Any:
+    def pop(self, key: K, *default: Any) -> Any:
         if key in self:
             value = self[key]
             del self[key]
@@ -425,7 +458,7 @@ class _KeyedStore(dict[QName, V]):
             return default[0]
         raise KeyError(key)
 
-    def setdefault(self, key: QName, default: V) -> V:
+    def setdefault(self, key: K, default: V) -> V:
         if key not in self:
             self[key] = default
         return self[key]
@@ -439,7 +472,7 @@ class _KeyedStore(dict[QName, V]):
             del self[key]
 
 
-class TableStore(_KeyedStore[Table]):
+class TableStore(_KeyedStore[QName, Table]):
     """Tables by name, that also know which tables reference each table by foreign key.
 
     "What references this table" is asked on every drop, rename and truncate; scanning every
@@ -447,9 +480,9 @@ class TableStore(_KeyedStore[Table]):
     """
 
     def __init__(self, items: Mapping[QName, Table] | None = None) -> None:
-        self._referenced_by: _SharedSets[QName] = _SharedSets()
+        self._referenced_by: _SharedSets[QName, QName] = _SharedSets()
         # The tables holding a foreign key each migration created (``created_in``).
-        self._foreign_keys_from: _SharedSets[str] = _SharedSets()
+        self._foreign_keys_from: _SharedSets[str, QName] = _SharedSets()
         super().__init__(items)
 
     def _map(self) -> Any:
@@ -491,15 +524,15 @@ class TableStore(_KeyedStore[Table]):
         return [key for key in self if key in found] if found else []
 
 
-class IndexStore(_KeyedStore[Index]):
-    """Indexes by name, that also know the indexes of each table.
+class IndexStore(_KeyedStore[IndexKey, Index]):
+    """Indexes by key (`IndexKey`), that also know the indexes of each table.
 
     Rules ask "which indexes does this table have" for every foreign key a migration adds;
     scanning thousands of indexes each time made that the slowest part of a lint run.
     """
 
-    def __init__(self, items: Mapping[QName, Index] | None = None) -> None:
-        self._by_table: _SharedSets[QName] = _SharedSets()
+    def __init__(self, items: Mapping[IndexKey, Index] | None = None) -> None:
+        self._by_table: _SharedSets[QName, IndexKey] = _SharedSets()
         super().__init__(items)
 
     def _map(self) -> Any:
@@ -511,13 +544,13 @@ class IndexStore(_KeyedStore[Index]):
     def _copy_map(self, source: IndexStore) -> None:
         self._by_table = source._by_table.copy()
 
-    def _added(self, key: QName, value: Index) -> None:
+    def _added(self, key: IndexKey, value: Index) -> None:
         self._by_table.add(value.table, key)
 
-    def _removed(self, key: QName, value: Index) -> None:
+    def _removed(self, key: IndexKey, value: Index) -> None:
         self._by_table.discard(value.table, key)
 
-    def keys_on(self, table: QName) -> list[QName]:
+    def keys_on(self, table: QName) -> list[IndexKey]:
         return sorted(self._by_table.get(table), key=str)
 
     def on(self, table: QName) -> list[Index]:
@@ -532,7 +565,7 @@ class _PackedTables(TableStore, PackedValues[QName, Table]):
     """A `TableStore` read back from a pickle: each table unpickled when first read."""
 
 
-class _PackedIndexes(IndexStore, PackedValues[QName, Index]):
+class _PackedIndexes(IndexStore, PackedValues[IndexKey, Index]):
     """An `IndexStore` read back from a pickle: each index unpickled when first read."""
 
 
@@ -540,8 +573,8 @@ TableStore.packed_type = _PackedTables
 IndexStore.packed_type = _PackedIndexes
 
 
-def _unpickle_store(cls: type[_KeyedStore[Any]], keys: tuple[QName, ...],
-                    data: tuple[bytes, ...], state: Any) -> _KeyedStore[Any]:
+def _unpickle_store(cls: type[_KeyedStore[Any, Any]], keys: tuple[Any, ...],
+                    data: tuple[bytes, ...], state: Any) -> _KeyedStore[Any, Any]:
     """A store read back from its pickle (`_KeyedStore.__reduce__`), its entries packed."""
     new = cls.__new__(cls)
     dict.update(new, zip(keys, map(Packed, data), strict=True))
@@ -678,6 +711,8 @@ def _store_differences(label: str, mine: Mapping[K, object], theirs: Mapping[K, 
 
 
 def _key_str(key: object) -> str:
+    if isinstance(key, TableIndexKey):
+        return str(key)
     if isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], QName):
         return f"{key[0]}.{key[1]}"
     return str(key)

@@ -65,6 +65,9 @@ class ConstraintDef:
     not_valid: bool = False
     using_index: str | None = None
     deferrable: bool = False
+    # The index a primary key or unique constraint owns is named within its table, not
+    # its schema (MySQL, MariaDB: see `CreateIndex.per_table`).
+    index_per_table: bool = False
     span: Span | None = field(default=None, compare=False)
 
 
@@ -308,6 +311,10 @@ class CreateIndex(Operation):
     if_not_exists: bool = False
     where: Expr | None = None
     method: str = "btree"
+    # The name is the table's own, not the schema's: MySQL and MariaDB let two tables each
+    # have an index `email`. PostgreSQL names indexes within the schema, SQLite within the
+    # database.
+    per_table: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -317,6 +324,10 @@ class DropIndex(Operation):
     concurrently: bool = False
     cascade: bool = False
     if_exists: bool = False
+    # The table whose own indexes `names` are, where index names are per table (MySQL's
+    # `DROP INDEX x ON t` and `ALTER TABLE t DROP INDEX x`); None where they are the
+    # schema's, and the statement names no table (PostgreSQL, SQLite).
+    table: QName | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

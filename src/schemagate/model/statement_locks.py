@@ -12,7 +12,7 @@ unmodelled sub-command (RawSQL `AlterTableStmt/AT_…`) is given that mode unles
 from __future__ import annotations
 
 from schemagate.model import ops as o
-from schemagate.model.catalog import Catalog
+from schemagate.model.catalog import Catalog, index_key
 from schemagate.model.locks import LockMode
 from schemagate.model.names import QName
 
@@ -103,8 +103,9 @@ def _lock_of(op: o.Operation) -> LockMode | None:
 def op_tables(op: o.Operation, catalog: Catalog) -> list[QName]:
     """The tables an operation locks or changes (an index's table, a view's name)."""
     match op:
-        case o.DropIndex(names=names):
-            return [catalog.indexes[n].table for n in names if n in catalog.indexes]
+        case o.DropIndex(names=names, table=table):
+            keys = [index_key(n, table) for n in names]
+            return [catalog.indexes[k].table for k in keys if k in catalog.indexes]
         case o.RenameIndex(name=name):
             return [catalog.indexes[name].table] if name in catalog.indexes else []
         case (o.DropTable(tables=tables) | o.Truncate(tables=tables)

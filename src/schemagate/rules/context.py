@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, cast
 
 from schemagate.model import ops as o
-from schemagate.model.catalog import Catalog, Table
+from schemagate.model.catalog import Catalog, IndexKey, Table
 from schemagate.model.findings import Suppression
 from schemagate.model.migration import (
     DeferredMigration,
@@ -47,7 +47,7 @@ class MigrationState:
     acknowledged_loss: set[tuple[str, int]] = field(default_factory=set)
     # Indexes and (table, constraint) pairs the up path created: on a table the history never
     # showed whole, these are the ones known not to have existed before.
-    up_indexes: set[QName] = field(default_factory=set)
+    up_indexes: set[IndexKey] = field(default_factory=set)
     up_constraints: set[tuple[QName, str]] = field(default_factory=set)
     # The type a column had before this migration first changed it.
     old_types: dict[tuple[QName, str], TypeRef] = field(default_factory=dict)

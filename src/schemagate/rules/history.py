@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 
 from schemagate.fold import apply
 from schemagate.model import ops as o
-from schemagate.model.catalog import Catalog, Constraint, Table, View
+from schemagate.model.catalog import (
+    Catalog,
+    Constraint,
+    Index,
+    IndexKey,
+    Table,
+    TableIndexKey,
+    View,
+    index_key,
+)
 from schemagate.model.migration import (
     ParsedMigration,
     ParsedScript,
@@ -499,9 +508,11 @@ class Gone:
 
     relations: set[tuple[str, str]] = field(default_factory=set)
     columns: set[tuple[str, str, str]] = field(default_factory=set)
+    # Indexes whose names are their table's own (MySQL: `TableIndexKey`), with the table.
+    table_indexes: set[tuple[str, str, str]] = field(default_factory=set)
 
     def copy(self) -> Gone:
-        return Gone(set(self.relations), set(self.columns))
+        return Gone(set(self.relations), set(self.columns), set(self.table_indexes))
 
     def record(self, op: o.Operation, cat: Catalog) -> None:
         """What ``op`` is about to drop of ``cat`` (the schema just before it)."""
@@ -510,13 +521,32 @@ class Gone:
                 for t in tables:
                     if t in cat.tables:
                         self.relations.add(_key(t))
-                        self.relations.update(_key(ix.name) for ix in cat.indexes_on(t))
+                        for k in cat.indexes.keys_on(t):
+                            self.record_index(k, cat.indexes[k])
             case o.DropColumn(table=t, column=c):
                 self.columns.add((*_key(t), c.lower()))
-                self.relations.update(_key(ix.name) for ix in cat.indexes_on(t)
-                                      if c.lower() in (x.lower() for x in ix.columns))
-            case o.DropIndex(names=names):
-                self.relations.update(_key(n) for n in names if n in cat.indexes)
+                for k in cat.indexes.keys_on(t):
+                    ix = cat.indexes[k]
+                    if c.lower() in (x.lower() for x in ix.columns):
+                        self.record_index(k, ix)
+            case o.DropIndex(names=names, table=table):
+                for k in (index_key(n, table) for n in names):
+                    if k in cat.indexes:
+                        self.record_index(k, cat.indexes[k])
+
+    def record_index(self, key: IndexKey, ix: Index) -> None:
+        """An index about to go, by its table where its name is the table's own."""
+        if isinstance(key, TableIndexKey):
+            self.table_indexes.add((*_key(key.table), key.name.lower()))
+        else:
+            self.relations.add(_key(ix.name))
+
+    def has_index(self, name: QName, table: QName | None) -> bool:
+        """Whether the index went: ``table`` is the one whose own index it is, where index
+        names are per table (`o.DropIndex.table`)."""
+        if table is None:
+            return _key(name) in self.relations
+        return (*_key(table), name.name.lower()) in self.table_indexes
 
 
 def _key(name: QName) -> tuple[str, str]:
@@ -662,9 +692,9 @@ def _drops_nothing(op: o.Operation, cat: Catalog, indexes: bool, gone: Gone) -> 
         case o.DropTable(tables=tables, if_exists=True):
             return all(_relation(cat, t) is None and _key(t) in gone.relations
                        for t in tables)
-        case o.DropIndex(names=names, if_exists=True) if indexes:
-            return all(n not in cat.indexes and not _any_schema(cat, n)
-                       and _key(n) in gone.relations for n in names)
+        case o.DropIndex(names=names, table=table, if_exists=True) if indexes:
+            return all(not _index_exists(cat, n, table) and gone.has_index(n, table)
+                       for n in names)
         case o.DropColumn(table=table, column=column, if_exists=True):
             found = _relation(cat, table)
             return isinstance(found, Table) and not found.assumed and bool(found.columns) \
@@ -728,9 +758,10 @@ def _missing(op: o.Operation, cat: Catalog, indexes: bool) -> tuple[str, bool, s
             refs.append((table, columns))
         case o.UpdateRows(table=table, columns=columns):
             refs.append((table, columns))
-        case o.DropIndex(names=names, if_exists=False) if indexes:
-            gone = [n for n in names if n not in cat.indexes and not _any_schema(cat, n)]
-            return (", ".join(f"index `{n}`" for n in gone), bool(gone),
+        case o.DropIndex(names=names, table=table, if_exists=False) if indexes:
+            gone = [n for n in names if not _index_exists(cat, n, table)]
+            on = f" on `{table}`" if table is not None else ""
+            return (", ".join(f"index `{n}`{on}" for n in gone), bool(gone),
                     gone[0].name if gone else "")
     subject = _absent(refs, cat)
     absent = subject + _absent(targets, cat)
@@ -752,6 +783,21 @@ def _absent(refs: list[tuple[QName, tuple[str, ...]]], cat: Catalog) -> list[tup
         have = {c.name.lower() for c in found.columns}
         out += [(f"column `{found.name}.{c}`", c) for c in columns if c.lower() not in have]
     return out
+
+
+def _index_exists(cat: Catalog, name: QName, table: QName | None) -> bool:
+    """Whether the index exists. Where index names are the schema's (``table`` None), an
+    index of that name in another schema or case counts, as for `_relation`. Where they are
+    the table's own (MySQL: `DROP INDEX x ON t`), only the table's indexes count, in any
+    case: another table's index `x` is not the one the statement drops."""
+    if table is None:
+        return name in cat.indexes or _any_schema(cat, name)
+    found = _relation(cat, table)
+    if isinstance(found, Table) and found.assumed:
+        return True  # a table the history never showed whole may have any index
+    lowered = name.name.lower()
+    return found is not None and any(ix.name.name.lower() == lowered
+                                     for ix in cat.indexes_on(found.name))
 
 
 def _any_schema(cat: Catalog, name: QName) -> bool:
@@ -779,7 +825,8 @@ def unknown_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     foreign key's target, `UPDATE`/`DELETE`/`INSERT`, … Each missing object is reported
     where it is first used, and when it is the table or column the operation acts on, this
     is the only finding on that operation: what other rules would say about an object that
-    does not exist rests on a guess.
+    does not exist rests on a guess. MySQL and MariaDB name an index within its table, so
+    `DROP INDEX x ON t` needs an index `x` on `t`: another table's `x` is not it.
 
     ## Why it matters
     The migration fails when it runs on a database built by this history (a fresh

@@ -181,19 +181,19 @@ def schema_differences(ctx: MigrationContext) -> list[str]:
         elif a is not None and b is not None:
             out += _table_differences(key, a, b, ctx)
     dropped_by_up = _dropped_index_names(ctx)
-    for key in changed_keys(before.indexes, after.indexes):
-        a_ix, b_ix = before.indexes.get(key), after.indexes.get(key)
+    for ix_key in changed_keys(before.indexes, after.indexes):
+        a_ix, b_ix = before.indexes.get(ix_key), after.indexes.get(ix_key)
         if a_ix == b_ix:
             continue
-        if a_ix is None and b_ix is not None and key not in ctx.state.up_indexes:
+        if a_ix is None and b_ix is not None and ix_key not in ctx.state.up_indexes:
             table = before.tables.get(b_ix.table)
             if table is not None and table.assumed:
                 continue  # re-created by the down path; it may well have existed before
-            if key.name in dropped_by_up:
+            if ix_key.name in dropped_by_up:
                 continue  # the up path dropped it: it existed, made where the history is blind
         state = "is left behind" if a_ix is None else (
             "is not restored" if b_ix is None else "differs")
-        out.append(f"index {key} {state}")
+        out.append(f"index {ix_key} {state}")
     out += [line + (" is not restored" if not after.holds(line) else
                     " is left behind" if not before.holds(line) else " differs")
             for line in before.differences(after, tables=False)]

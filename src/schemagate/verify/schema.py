@@ -167,9 +167,11 @@ def _introspect() -> Callable[[str], Catalog] | None:
 def _without_backups(cat: Catalog) -> Catalog:
     """Without the schemas verify's backup.sql makes."""
     out = cat.copy()
-    for store in (out.tables, out.indexes, out.views, out.sequences, out.types):
+    for store in (out.tables, out.views, out.sequences, out.types):
         for key in [k for k in store if k.schema.startswith(BACKUP_PREFIX)]:
             del store[key]
+    for ix_key in [k for k in out.indexes if k.schema.startswith(BACKUP_PREFIX)]:
+        del out.indexes[ix_key]
     for fkey in [k for k in out.functions if k[0].schema.startswith(BACKUP_PREFIX)]:
         del out.functions[fkey]
     out.schemas = {s for s in out.schemas if not s.startswith(BACKUP_PREFIX)}

@@ -270,6 +270,22 @@ def test_mysql_names_unnamed_unique_and_foreign_key_indexes_as_innodb_does(
         (QName("", "segment_key"), ("segment_key",))]
 
 
+def test_mysql_index_names_are_their_tables_own_and_sqlite_ones_the_databases() -> None:
+    sql = ("CREATE TABLE t (id int PRIMARY KEY, email varchar(9) UNIQUE, KEY k (id));\n"
+           "CREATE INDEX i ON t (email);\nDROP INDEX i ON t;\nALTER TABLE t DROP INDEX k;")
+    (table, key), (index,), (drop,), (alter,) = (st.ops for st in parse(sql).statements)
+    assert isinstance(table, o.CreateTable) and isinstance(key, o.CreateIndex)
+    assert [c.index_per_table for c in table.constraints] == [True, True]
+    assert (key.per_table, index.per_table) == (True, True)
+    assert (drop.table, alter.table) == (QName("", "t"), QName("", "t"))
+    sqlite = ("CREATE TABLE t (id int PRIMARY KEY, email text UNIQUE);\n"
+              "CREATE INDEX i ON t (email);\nDROP INDEX i;")
+    (table,), (index,), (drop,) = (st.ops for st in parse(sqlite, "sqlite").statements)
+    assert isinstance(table, o.CreateTable)
+    assert [c.index_per_table for c in table.constraints] == [False, False]
+    assert (index.per_table, drop.table) == (False, None)
+
+
 def test_an_update_setting_a_column_to_ifnull_of_itself_keeps_its_values() -> None:
     (st,) = parse("UPDATE t SET a = IFNULL(a, 0), b = COALESCE(b, 1), c = IFNULL(a, 2);").statements
     (op,) = st.ops

@@ -51,6 +51,13 @@ class _Ctx:
         self.sql, self.dialect, self.span, self.index = sql, dialect, span, index
         self.locate = locate
 
+    @property
+    def indexes_per_table(self) -> bool:
+        """Whether an index's name is its table's own: in MySQL and MariaDB two tables may
+        each have an index `email` (`SHOW INDEX FROM t`, `DROP INDEX x ON t`); SQLite's are
+        the database's."""
+        return self.dialect == "mysql"
+
     def kw(self) -> dict[str, Any]:
         return {"span": self.span, "statement": self.index}
 
@@ -203,11 +210,12 @@ def column_def(node: Any, ctx: _Ctx) -> tuple[o.ColumnDef, list[o.ConstraintDef]
             default = None if isinstance(kind.this, exp.Null) else expr_of(kind.this,
                                                                             ctx.dialect)
         elif isinstance(kind, exp.PrimaryKeyColumnConstraint):
-            constraints.append(o.ConstraintDef("primary", None, (name,)))
+            constraints.append(o.ConstraintDef("primary", None, (name,),
+                                               index_per_table=ctx.indexes_per_table))
             not_null = True
         elif isinstance(kind, exp.UniqueColumnConstraint):
             constraints.append(o.ConstraintDef("unique", _mysql_index_name(ctx, (name,)),
-                                               (name,)))
+                                               (name,), index_per_table=ctx.indexes_per_table))
         elif isinstance(kind, (exp.AutoIncrementColumnConstraint,
                                exp.GeneratedAsIdentityColumnConstraint)):
             identity = True
@@ -252,7 +260,8 @@ def table_constraint(node: Any, ctx: _Ctx, table: QName
         name = node.name
         node = node.expressions[0] if node.expressions else None
     if isinstance(node, exp.PrimaryKey):
-        return o.ConstraintDef("primary", name, _names(node.expressions)), None
+        return o.ConstraintDef("primary", name, _names(node.expressions),
+                               index_per_table=ctx.indexes_per_table), None
     if isinstance(node, exp.ForeignKey):
         ref = node.args.get("reference")
         target = _reference(ref) if ref is not None else None
@@ -266,7 +275,7 @@ def table_constraint(node: Any, ctx: _Ctx, table: QName
             columns = _names(schema.expressions)
             return o.ConstraintDef("unique", name or (schema.this.name if schema.this
                                                       else _mysql_index_name(ctx, columns)),
-                                   columns), None
+                                   columns, index_per_table=ctx.indexes_per_table), None
         return None, None
     if isinstance(node, (exp.CheckColumnConstraint, exp.Check)):
         return o.ConstraintDef("check", name, (), expr=expr_of(node.this, ctx.dialect)), None
@@ -274,7 +283,7 @@ def table_constraint(node: Any, ctx: _Ctx, table: QName
         index_name = node.name or None
         return None, o.CreateIndex(
             name=QName(table.schema, index_name) if index_name else None, table=table,
-            columns=_names(node.expressions), **ctx.kw())
+            columns=_names(node.expressions), per_table=ctx.indexes_per_table, **ctx.kw())
     return None, None
 
 
@@ -295,7 +304,7 @@ def _create(tree: Any, ctx: _Ctx) -> list[o.Operation]:
             name=QName(table.db or NO_SCHEMA, index.name) if index.name else None,
             table=qname(table), columns=_names(columns or []),
             unique=bool(tree.args.get("unique")), if_not_exists=bool(tree.args.get("exists")),
-            **ctx.kw())]
+            per_table=ctx.indexes_per_table, **ctx.kw())]
     if kind == "VIEW":
         name = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
         query = tree.args.get("expression")
@@ -358,7 +367,8 @@ def _innodb_foreign_key_indexes(table: QName, constraints: list[o.ConstraintDef]
         if any(cols[:len(fk.columns)] == fk.columns for cols in leading):
             continue
         name = QName(table.schema, fk.name or fk.columns[0])
-        out.append(o.CreateIndex(name=name, table=table, columns=fk.columns, **ctx.kw()))
+        out.append(o.CreateIndex(name=name, table=table, columns=fk.columns,
+                                 per_table=ctx.indexes_per_table, **ctx.kw()))
         leading.append(fk.columns)
     return out
 
@@ -406,7 +416,8 @@ def _drop(tree: Any, ctx: _Ctx) -> list[o.Operation]:
         table = qname(on.this) if on is not None and on.this is not None else None
         schema = table.schema if table is not None else NO_SCHEMA
         return [o.DropIndex(names=tuple(QName(schema, n.name) for n in names),
-                            if_exists=exists, **kw)]
+                            if_exists=exists,
+                            table=table if ctx.indexes_per_table else None, **kw)]
     if kind in ("SCHEMA", "DATABASE"):
         if ctx.dialect == "mysql" or kind == "DATABASE":
             return [o.DropDatabase(name=n.name, **kw) for n in names] if kind == "DATABASE" \
@@ -459,7 +470,8 @@ def _alter_action(action: Any, table: QName, ctx: _Ctx) -> list[o.Operation]:
                                  cascade=bool(action.args.get("cascade")), **kw) for n in names]
         if kind == "INDEX":
             return [o.DropIndex(names=tuple(QName(table.schema, n) for n in names),
-                                if_exists=exists, **kw)]
+                                if_exists=exists,
+                                table=table if ctx.indexes_per_table else None, **kw)]
         if kind in ("FOREIGN KEY", "CONSTRAINT", "CHECK"):
             return [o.DropConstraint(table=table, name=n, if_exists=exists, **kw)
                     for n in names]
