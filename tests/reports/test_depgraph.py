@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from schemagate.fold import apply_all
@@ -52,7 +54,7 @@ def _objects(cat: Catalog) -> list[Obj]:
     that dropped them asks about them)."""
     found = [("table", str(t)) for t in cat.tables]
     found += [("view", str(v)) for v in cat.views]
-    found += [("index", str(i)) for i in cat.indexes]
+    found += sorted({("index", str(i.name)) for i in cat.indexes.values()})
     found += [("table", "public.legacy"), ("view", "public.gone"), ("index", "public.gone")]
     return sorted(found)
 
@@ -86,10 +88,32 @@ def test_a_catalog_with_live_dependencies_is_asked_whole() -> None:
 
 @pytest.mark.parametrize("folder", [
     "diff/everything", "rules/fk-without-index", "layouts/flyway/db/migration",
-    "rules/drop-referenced-object", "verify/moments", "alembic/handwritten/versions"])
+    "rules/drop-referenced-object", "verify/moments", "alembic/handwritten/versions",
+    # Two tables with an index of one name: MySQL names an index within its table.
+    "mysql/golang-migrate"])
 def test_batches_relate_what_the_whole_graph_relates_on_real_shaped_histories(
         folder: str) -> None:
-    result = run_lint([str(FIXTURES / folder)], Settings(cache=False, jobs=1)).result
+    dialect = "mysql" if folder.startswith("mysql/") else "postgres"
+    settings = Settings(cache=False, jobs=1, dialect=dialect)
+    result = run_lint([str(FIXTURES / folder)], settings).result
     assert result.catalogs
     for cat in result.catalogs.values():
         _assert_same_in_batches(cat)
+
+
+def test_batches_relate_what_the_whole_graph_relates_with_indexes_named_per_table(
+        tmp_path: Path) -> None:
+    """MySQL names an index within its table: two tables' indexes `segment_key` are two
+    entries of the catalog, and one node of the graph."""
+    (tmp_path / "1_init.up.sql").write_text("""
+CREATE TABLE segments (`key` VARCHAR(255) NOT NULL, PRIMARY KEY (`key`));
+CREATE TABLE rules (id INT PRIMARY KEY, segment_key VARCHAR(255) NOT NULL,
+  INDEX segment_key (segment_key), FOREIGN KEY (segment_key) REFERENCES segments (`key`));
+CREATE TABLE constraints (id INT PRIMARY KEY, segment_key VARCHAR(255) NOT NULL,
+  INDEX segment_key (segment_key), FOREIGN KEY (segment_key) REFERENCES segments (`key`));
+""", encoding="utf-8")
+    settings = Settings(cache=False, jobs=1, dialect="mysql")
+    [cat] = run_lint([str(tmp_path)], settings).result.catalogs.values()
+    assert [str(k) for k in cat.indexes if "segment_key" in str(k)] == [
+        "segment_key on rules", "segment_key on constraints"]
+    _assert_same_in_batches(cat)

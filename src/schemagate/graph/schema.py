@@ -15,7 +15,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from schemagate.model.catalog import Catalog, Column, IndexStore, Table, TableStore
+from schemagate.model.catalog import (
+    Catalog,
+    Column,
+    IndexKey,
+    IndexStore,
+    Table,
+    TableStore,
+)
 from schemagate.model.names import QName
 from schemagate.model.ops import Expr
 
@@ -143,12 +150,17 @@ class Surroundings:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         # Objects in catalog order: a cut keeps it, and with it the order of the edges.
-        self._order = {key: i for i, key in enumerate(
+        self._order: dict[IndexKey, int] = {key: i for i, key in enumerate(
             [*catalog.tables, *catalog.views, *catalog.indexes])}
         # Names as the graph writes them, of every object it may hold a node of: what the
         # catalog holds, and what a foreign key or a view names without the catalog holding it.
         self._names: dict[str, QName] = {}
         self._readers: dict[QName, list[QName]] = {}
+        # An index by the name its node has: MySQL's are keyed by table, and two tables'
+        # indexes of one name are one node.
+        self._indexes: dict[str, list[IndexKey]] = {}
+        for key, index in catalog.indexes.items():
+            self._indexes.setdefault(str(index.name), []).append(key)
         for table in catalog.tables.values():
             for con in table.constraints:
                 if con.ref_table is not None:
@@ -157,7 +169,7 @@ class Surroundings:
             for relation in dict.fromkeys([*view.tables, *(t for t, _ in view.reads)]):
                 self._names.setdefault(str(relation), relation)
                 self._readers.setdefault(relation, []).append(view.name)
-        for key in self._order:
+        for key in [*catalog.tables, *catalog.views]:
             self._names[str(key)] = key
 
     def around(self, objects: Iterable[tuple[str, str]]) -> Catalog:
@@ -168,19 +180,19 @@ class Surroundings:
             return cat
         tables: set[QName] = set()
         views: set[QName] = set()
-        indexes: set[QName] = set()
+        indexes: set[IndexKey] = set()
 
         def relation(name: QName) -> None:
             (views if name in cat.views else tables).add(name)
 
         for kind, text in objects:
+            if kind == "index":
+                for key in self._indexes.get(text, ()):
+                    indexes.add(key)
+                    relation(cat.indexes[key].table)
+                continue
             name = self._names.get(text)
             if name is None:
-                continue
-            if kind == "index":
-                if name in cat.indexes:
-                    indexes.add(name)
-                    relation(cat.indexes[name].table)
                 continue
             relation(name)
             views.update(self._readers.get(name, ()))
