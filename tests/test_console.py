@@ -54,3 +54,23 @@ def test_a_report_that_cannot_be_written_is_one_error_naming_it(tmp_path: Path) 
     # A file where its folder should be: making the folder fails, as Path.mkdir fails.
     with pytest.raises(SchemagateError, match=r"^cannot write .*/file/out\.json: File exists$"):
         write_output(["x"], str(tmp_path / "file" / "out.json"))
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_reader_that_stops_reading_stops_the_run_quietly(tmp_path: Path, fmt: str) -> None:
+    """`schemagate lint | head`: the rest of the report is not wanted. No "internal error",
+    no traceback: exit 141, as a program stopped by SIGPIPE."""
+    import subprocess
+
+    (tmp_path / "V1__tables.sql").write_text("".join(
+        f"CREATE TABLE t{i} (id int PRIMARY KEY, at timestamp);\n" for i in range(3000)),
+        encoding="utf-8")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "schemagate", "lint", str(tmp_path), "--format", fmt,
+         "--no-cache"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert run.stdout is not None and run.stderr is not None
+    assert run.stdout.read(10)  # the report has started
+    run.stdout.close()
+    errors = run.stderr.read()
+    assert run.wait(timeout=120) == 141, errors
+    assert errors == b""

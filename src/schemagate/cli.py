@@ -96,6 +96,8 @@ def main() -> None:
          and line after the other files are linted), a path with no migrations, an
          unreachable database, a history whose worker process died (lint -j)
       3  internal error: a bug in schemagate (please report it; --debug shows the traceback)
+      130  interrupted (Ctrl-C)
+      141  standard output was closed before it was all written (`| head`)
     """
     # Every command imports its stages lazily, inside it: their dataclasses reuse the code
     # compiled on an earlier run (see schemagate.startup) until the command ends.

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 # A bug in schemagate, never the input's fault: a CI job can tell it from findings (1) and
 # from bad input or usage (2).
 EXIT_INTERNAL_ERROR = 3
+# Standard output's reader went away: the shells' code for a program stopped by SIGPIPE.
+EXIT_OUTPUT_CLOSED = 141
 
 
 def write_output(text: str | bytes | Iterable[str], output: str | None) -> None:
@@ -140,8 +142,9 @@ def _umask() -> int:
 
 def run_command(debug: bool, body: Callable[[], int]) -> NoReturn:
     """Run a command's body and exit with its code: a `SchemagateError` is one line on
-    standard error and exit 2, an interrupt exit 130, anything else an internal error (exit
-    3, the traceback only with ``debug``)."""
+    standard error and exit 2, an interrupt exit 130, standard output closed by its reader
+    a silent exit 141, anything else an internal error (exit 3, the traceback only with
+    ``debug``)."""
     try:
         code = body()
     except SchemagateError as exc:
@@ -149,9 +152,34 @@ def run_command(debug: bool, body: Callable[[], int]) -> NoReturn:
         code = 2
     except KeyboardInterrupt:
         code = 130
+    except BrokenPipeError as exc:
+        code = _output_closed() if _reader_gone() else _internal_error(exc, debug)
     except Exception as exc:  # the promise: no traceback unless --debug
         code = 130 if _interrupted(exc) else _internal_error(exc, debug)
     sys.exit(code)
+
+
+def _reader_gone() -> bool:
+    """Whether what reads standard output has stopped reading (`schemagate lint | head`),
+    rather than some other pipe breaking: the write end of a pipe whose reader has closed
+    it polls as an error."""
+    try:
+        import select
+
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(event & select.POLLERR for _, event in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll(), or no file behind stdout
+        return True
+
+
+def _output_closed() -> int:
+    """Stop quietly, as a program stopped by SIGPIPE: what was asked for is read no more.
+    Standard output goes to /dev/null, so that the flush at exit does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_OUTPUT_CLOSED
 
 
 def _echo_error(message: str) -> None:
