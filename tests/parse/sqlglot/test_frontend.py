@@ -291,3 +291,18 @@ def test_an_update_setting_a_column_to_ifnull_of_itself_keeps_its_values() -> No
     (op,) = st.ops
     assert isinstance(op, o.UpdateRows)
     assert (op.columns, op.kept) == (("a", "b", "c"), ("a", "b"))
+
+
+@pytest.mark.parametrize("dialect", ["mysql", "sqlite"])
+def test_a_section_of_a_dbmate_file_is_read_alone(dialect: str) -> None:
+    """A dbmate file holds both directions: each section is its own script, its statements
+    where they are in the file (the other section's were linted as both, once)."""
+    text = ("-- migrate:up\nCREATE TABLE users (id bigint PRIMARY KEY, name text);\n"
+            "-- é outside nothing\n\n-- migrate:down\nDROP TABLE users;\n")
+    source = SourceText.of("db/migrations/20240101000000_init.sql", text)
+    up = parse_dialect_script(source, Script(source.path, "wrapped", "up"), dialect)
+    down = parse_dialect_script(source, Script(source.path, "wrapped", "down"), dialect)
+    assert [type(op).__name__ for st in up.statements for op in st.ops] == ["CreateTable"]
+    assert [type(op).__name__ for st in down.statements for op in st.ops] == ["DropTable"]
+    assert down.statements[0].ops[0].span.line == 6
+    assert down.statements[0].sql.strip() == "DROP TABLE users"

@@ -33,11 +33,11 @@ from schemagate.parse.postgres.libpg import pg
 from schemagate.parse.postgres.locate import Locator
 from schemagate.parse.postgres.ops import to_ops
 from schemagate.parse.postgres.tokens import scan
+from schemagate.parse.sections import blank_outside_bytes
 from schemagate.parse.source import SourceText
 from schemagate.parse.suppressions import find_suppressions
 from schemagate.parse.transactions import flyway_runs_outside, resolved_mode, transaction_blocks
 
-_DBMATE_MARKER = re.compile(r"^--\s*migrate:(up|down)\b.*$", re.MULTILINE)
 # Where an over-long identifier can be: a run of 64 or more bytes that can make up an
 # identifier (multi-byte UTF-8 characters are bytes >= 0x80), bare or quoted. A regular
 # expression (`[A-Za-z0-9_$\x80-\xff]{64,}`) tries its character class at every byte, an
@@ -80,7 +80,7 @@ def parse_script(source: SourceText, script: Script, dialect: str = "postgres",
     result = ParsedScript(script)
     text = source.text
     if script.section is not None:
-        text = _mask_outside_section(source, script.section)
+        text = blank_outside_bytes(source.text, source.data, script.section)
     deadline = time.monotonic() + budget
     # One search of the whole text first: almost no file has an identifier that long.
     check_long = _may_hold_long_identifier(source.data)
@@ -526,33 +526,5 @@ def _cuts(text: str) -> list[int]:
     return cuts
 
 
-def _mask_outside_section(source: SourceText, section: str) -> str:
-    """The text with everything outside one dbmate section blanked, byte for byte.
-
-    Keeping every byte offset (and newline) in place means spans need no translation.
-    """
-    bounds: list[tuple[str, int, int]] = []
-    markers = list(_DBMATE_MARKER.finditer(source.text))
-    for i, m in enumerate(markers):
-        stop = markers[i + 1].start() if i + 1 < len(markers) else len(source.text)
-        bounds.append((m.group(1), m.end(), stop))
-    kept = []
-    for name, start, stop in bounds:
-        if name == section:
-            b0 = len(source.text[:start].encode("utf-8"))
-            kept.append((b0, b0 + len(source.text[start:stop].encode("utf-8"))))
-    pieces, cursor = [], 0
-    for b0, b1 in kept:
-        pieces += [_blank(source.data[cursor:b0]), source.data[b0:b1]]
-        cursor = b1
-    pieces.append(_blank(source.data[cursor:]))
-    data = b"".join(pieces)
-    return data.decode("utf-8")
-
-
 def operations(script: ParsedScript) -> list[Operation]:
     return [op for st in script.statements for op in st.ops]
-
-
-def _blank(data: bytes) -> bytes:
-    return re.sub(rb"[^\n]", b" ", data)

@@ -21,6 +21,7 @@ from schemagate.model import ops as o
 from schemagate.model.migration import ParsedScript, ParsedStatement, Script
 from schemagate.model.names import NO_SCHEMA, QName
 from schemagate.model.span import Span
+from schemagate.parse.sections import blank_outside
 from schemagate.parse.source import SourceText
 from schemagate.parse.sqlglot.locate import Locator
 from schemagate.parse.sqlglot.ops import to_ops
@@ -42,6 +43,8 @@ def parse_dialect_script(source: SourceText, script: Script, dialect: str) -> Pa
     """Parse one MySQL or SQLite script into statements and operations."""
     result = ParsedScript(script)
     text = source.text
+    if script.section is not None:
+        text = blank_outside(text, script.section)
     statements: list[tuple[tuple[o.Operation, ...], str]] = []
     for piece in split_statements(text, dialect):
         sql = text[piece.start:piece.end]

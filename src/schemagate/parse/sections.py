@@ -1,0 +1,53 @@
+"""Files that hold both directions of a migration in marked sections: dbmate's
+`-- migrate:up` / `-- migrate:down`, goose's `-- +goose Up` / `-- +goose Down`.
+
+A frontend reads one section of such a file as the whole text with everything outside
+the section blanked: spaces in place of every character (or byte) but the line breaks, so
+that every line, column and offset of the section stays where it is in the file, and no
+span needs translating. The marker lines themselves are outside every section.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A marker line: dbmate's (as dbmate writes it) or goose's (any case, as goose reads it).
+MARKER = re.compile(
+    r"^\ufeff?--[ \t]*(?:migrate:(up|down)\b|(?i:\+goose[ \t]+(up|down))\b).*$", re.MULTILINE)
+_NOT_NEWLINE = re.compile(r"[^\n]")
+_NOT_NEWLINE_BYTE = re.compile(rb"[^\n]")
+
+
+def section_ranges(text: str, section: str) -> list[tuple[int, int]]:
+    """Where the section's bodies are in ``text`` (character offsets, start and end): from
+    the end of each of its marker lines to the next marker or the end of the file."""
+    markers = list(MARKER.finditer(text))
+    ranges = []
+    for i, marker in enumerate(markers):
+        if (marker.group(1) or marker.group(2) or "").lower() == section:
+            stop = markers[i + 1].start() if i + 1 < len(markers) else len(text)
+            ranges.append((marker.end(), stop))
+    return ranges
+
+
+def blank_outside(text: str, section: str) -> str:
+    """``text`` with every character outside the section a space: each keeps its offset."""
+    pieces, cursor = [], 0
+    for start, stop in section_ranges(text, section):
+        pieces += [_NOT_NEWLINE.sub(" ", text[cursor:start]), text[start:stop]]
+        cursor = stop
+    pieces.append(_NOT_NEWLINE.sub(" ", text[cursor:]))
+    return "".join(pieces)
+
+
+def blank_outside_bytes(text: str, data: bytes, section: str) -> str:
+    """As `blank_outside`, with every byte of the UTF-8 ``data`` of ``text`` outside the
+    section a space: each byte keeps its offset (pglast counts in bytes)."""
+    pieces, cursor = [], 0
+    for start, stop in section_ranges(text, section):
+        b0 = len(text[:start].encode("utf-8"))
+        b1 = b0 + len(text[start:stop].encode("utf-8"))
+        pieces += [_NOT_NEWLINE_BYTE.sub(b" ", data[cursor:b0]), data[b0:b1]]
+        cursor = b1
+    pieces.append(_NOT_NEWLINE_BYTE.sub(b" ", data[cursor:]))
+    return b"".join(pieces).decode("utf-8")
