@@ -23,6 +23,9 @@ TABLES = {
     "golang-migrate": "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, "
                       "dirty boolean NOT NULL)",
     "dbmate": "CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY)",
+    "goose": "CREATE TABLE goose_db_version (id serial NOT NULL PRIMARY KEY, "
+             "version_id bigint NOT NULL, is_applied boolean NOT NULL, "
+             "tstamp timestamp NULL DEFAULT now())",
     "flyway": 'CREATE TABLE flyway_schema_history ("installed_rank" INT NOT NULL, '
               '"version" VARCHAR(50), "description" VARCHAR(200) NOT NULL, '
               '"type" VARCHAR(20) NOT NULL, "script" VARCHAR(1000) NOT NULL, '
@@ -86,6 +89,8 @@ WRITERS: dict[str, Callable[[Path, int, str], str]] = {
     "golang-migrate": lambda d, i, b: _write(d / f"{i + 1}_step{i}.up.sql", b),
     "dbmate": lambda d, i, b: _write(d / f"2024010100000{i}_step{i}.sql",
                                      f"-- migrate:up\n{b}\n-- migrate:down\n"),
+    "goose": lambda d, i, b: _write(d / f"0000{i + 1}_step{i}.sql",
+                                    f"-- +goose Up\n{b}\n-- +goose Down\n"),
     "flyway": lambda d, i, b: _write(d / f"V1.{i}__step{i}.sql", b),
     "prisma": lambda d, i, b: _write(d / f"2024010100000{i}_step{i}" / "migration.sql", b),
     "diesel": lambda d, i, b: _write(d / f"2024-01-01-00000{i}_step{i}" / "up.sql", b),
@@ -122,6 +127,15 @@ def _record(layout: str, names: list[str], applied: int) -> list[tuple[str, tupl
     if layout == "alembic":
         return [("INSERT INTO alembic_version VALUES (%s)", (done[-1].split("_")[0],))] \
             if done else []
+    if layout == "goose":
+        # goose writes version 0 when it makes its table, and a row per apply or roll-back;
+        # here the last migration went up and back down again.
+        rows = [(0, True)] + [(int(n.split("_")[0]), True) for n in done]
+        if applied < len(names):
+            last = int(names[-1].split("_")[0])
+            rows += [(last, True), (last, False)]
+        return [("INSERT INTO goose_db_version (version_id, is_applied) VALUES (%s, %s)", row)
+                for row in rows]
     if layout == "django":
         return [("INSERT INTO django_migrations (app, name, applied) VALUES ('shop', %s, "
                  "now())", (n,)) for n in done]

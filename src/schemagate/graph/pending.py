@@ -138,6 +138,14 @@ def _listed(migs: list[ParsedMigration], record: AppliedRecord, out: Pending) ->
     return {id(m) for m in migs if m.source.version in listed}
 
 
+def _goose(migs: list[ParsedMigration], record: AppliedRecord, out: Pending) -> set[int]:
+    """goose: a row per apply and per roll-back; a version's latest row says where it is."""
+    latest: dict[int, bool] = {}
+    for row in record.rows:
+        latest[_int(row.key)] = row.ok
+    return {id(m) for m in migs if latest.get(_int(m.source.version), False)}
+
+
 def _diesel(migs: list[ParsedMigration], record: AppliedRecord, out: Pending) -> set[int]:
     listed = {r.key for r in record.rows if r.ok}
     return {id(m) for m in migs
@@ -248,6 +256,7 @@ def _django(migs: list[ParsedMigration], record: AppliedRecord, out: Pending) ->
 _APPLIED = {
     "golang-migrate": _golang_migrate,
     "dbmate": _listed,
+    "goose": _goose,
     "popx": _listed,
     "diesel": _diesel,
     "flyway": _flyway,

@@ -15,6 +15,7 @@ from schemagate.model.migration import Layout
 RECORD_TABLES: dict[Layout, str] = {
     "golang-migrate": "schema_migrations",
     "dbmate": "schema_migrations",
+    "goose": "goose_db_version",
     "flyway": "flyway_schema_history",
     "alembic": "alembic_version",
     "prisma": "_prisma_migrations",
@@ -36,6 +37,9 @@ RECORD_TABLE_DDL: dict[Layout, str] = {
                       "(version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)",
     "dbmate": "CREATE TABLE IF NOT EXISTS schema_migrations "
               "(version varchar(128) PRIMARY KEY)",
+    "goose": "CREATE TABLE IF NOT EXISTS goose_db_version (id serial PRIMARY KEY, "
+             "version_id bigint NOT NULL, is_applied boolean NOT NULL, "
+             "tstamp timestamp DEFAULT now())",
     "flyway": "CREATE TABLE IF NOT EXISTS flyway_schema_history ("
               "installed_rank integer NOT NULL, version varchar(50), "
               "description varchar(200) NOT NULL, type varchar(20) NOT NULL, "

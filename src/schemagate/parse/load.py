@@ -24,6 +24,7 @@ from schemagate.model.migration import (
 )
 from schemagate.model.settings import Settings
 from schemagate.parse.frontend import FileFrontend, script_frontend
+from schemagate.parse.sections import marker_span
 from schemagate.parse.source import SourceText, read_source, with_placeholders
 from schemagate.parse.transactions import resolved_mode
 
@@ -318,6 +319,8 @@ def _parse(
             parsed = parse_deeply(script_frontend(source.dialect), text, script, source.dialect)
         except RecursionError:
             parsed = ParsedScript(script, errors=[InputError(script.path, _TOO_DEEP)])
+        if script.section is not None and parsed.span is None:
+            parsed.span = marker_span(text.text, script.path, script.section)
         if cache is not None:
             cache.put(key, parsed)
     if parsed.script.transaction == "detected":  # the rules and verify see how it was decided

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from schemagate.model.span import Span
+
 # A marker line: dbmate's (as dbmate writes it) or goose's (any case, as goose reads it).
 MARKER = re.compile(
     r"^\ufeff?--[ \t]*(?:migrate:(up|down)\b|(?i:\+goose[ \t]+(up|down))\b).*$", re.MULTILINE)
@@ -51,3 +53,14 @@ def blank_outside_bytes(text: str, data: bytes, section: str) -> str:
         cursor = b1
     pieces.append(_NOT_NEWLINE_BYTE.sub(b" ", data[cursor:]))
     return b"".join(pieces).decode("utf-8")
+
+
+def marker_span(text: str, path: str, section: str) -> Span | None:
+    """The first marker line of the section: where a finding about the section as a whole
+    (an empty down) points."""
+    for marker in MARKER.finditer(text):
+        if (marker.group(1) or marker.group(2) or "").lower() == section:
+            line = text.count("\n", 0, marker.start()) + 1
+            width = len(marker.group(0).rstrip().lstrip("\ufeff"))
+            return Span(path, line, 1, line, max(width, 1))
+    return None

@@ -17,6 +17,8 @@ _HOW = {
     "prisma": "Prisma sends the script as one transaction: put this statement in a "
               "migration of its own",
     "dbmate": "mark the section `-- migrate:up transaction:false`",
+    "goose": "put this statement in a migration of its own that says "
+             "`-- +goose NO TRANSACTION`",
     "flyway": "Flyway runs it outside a transaction only when it recognises the "
               "statement: run it from a migration of its own with `executeInTransaction=false` "
               "in the script's .conf file",

@@ -33,6 +33,7 @@ def test_all_layouts_at_once_each_folder_keeps_its_own_layout() -> None:
         "django": {"django"},
         "flyway": {"flyway"},
         "golang-migrate": {"golang-migrate"},
+        "goose": {"goose"},
         "messy": {"sql", "alembic", "flyway", "golang-migrate"},
         "plain": {"sql"},
         "popx": {"popx"},

@@ -2,12 +2,13 @@
 
 This is the walker; what each migration tool calls a migration is in its layout module
 beside this one (`flyway`, `popx`, `golang_migrate`, `prisma`, `diesel`, `dbmate`,
-`alembic`, `plain`). The walker owns what they share: the roots it is given, folders reached twice
-or through link loops, the order of migrations across folders, and reporting. A new layout
-is one module and its place in `_Finder._in_dir`.
+`goose`, `alembic`, `plain`). The walker owns what they share: the roots it is given,
+folders reached twice or through link loops, the order of migrations across folders, and
+reporting. A new layout is one module and its place in `_Finder._in_dir`.
 
 Discovery reads directory listings and, only where a layout cannot be told from names, the
-head of a file (dbmate's ``-- migrate:up`` marker, Prisma's ``migration_lock.toml``). It never
+head of a file (dbmate's ``-- migrate:up`` and goose's ``-- +goose Up`` markers, Prisma's
+``migration_lock.toml``). It never
 parses SQL. A pre-commit hook runs it on every commit, so it is stdlib-only and opens a file
 only when the file's name leaves its layout open.
 
@@ -22,7 +23,7 @@ parent's lock file). So a folder gives the same migrations whether it is walked 
 named itself, or reached through one of its files, as a pre-commit hook passes them. Within
 a folder the layouts are tried in this order, each taking the names it recognises from
 what is left: Flyway, popx (in a folder whose names carry its dialect or autocommit
-marks), golang-migrate, the folder's own Prisma or diesel migration, dbmate,
+marks), golang-migrate, the folder's own Prisma or diesel migration, dbmate, goose,
 plain ``.sql`` files, and Alembic revisions in a ``versions/`` folder.
 """
 
@@ -46,6 +47,7 @@ from schemagate.parse.layouts import (
     django,
     flyway,
     golang_migrate,
+    goose,
     plain,
     popx,
     prisma,
@@ -425,17 +427,24 @@ class _Finder:
         """dbmate or plain: only the file's head can tell."""
         heads: dict[str, dbmate.Head] = {}
         dbmates: list[tuple[tuple[int, int, str], Found]] = []
+        gooses: list[tuple[tuple[int, int, str], Found]] = []
         for name in names:
             head = self._head(d, name)
             if head is None:  # unreadable, and reported
                 result.claimed.add(name)
-            elif head.up is None:
+            elif head.up is not None:
+                if wanted is None or name in wanted:
+                    result.claimed.add(name)
+                    dbmates.append(dbmate.found(d, name, head.up, head.down))
+            elif (parts := self._goose(d, name, head)) is not None:
+                if wanted is None or name in wanted:
+                    result.claimed.add(name)
+                    gooses.append(goose.found(d, name, parts))
+            else:
                 heads[name] = head
-            elif wanted is None or name in wanted:
-                result.claimed.add(name)
-                dbmates.append(dbmate.found(d, name, head.up, head.down))
-        dbmates.sort(key=lambda item: item[0])
-        result.ordered.extend(found for _, found in dbmates)
+        for found_here in (dbmates, gooses):
+            found_here.sort(key=lambda item: item[0])
+            result.ordered.extend(found for _, found in found_here)
         for plan in plain.plans(list(heads), d.name):
             if not _touches(plan, wanted):
                 continue
@@ -526,6 +535,23 @@ class _Finder:
             self._contents[d.show(name)] = head.data
             self._contents_size += len(head.data)
         return head
+
+    def _goose(self, d: Folder, name: str, head: dbmate.Head) -> goose.Sections | None:
+        """goose's sections of a file that is not dbmate's: from the bytes its head read
+        whole, else (a file longer than the head) read whole now."""
+        data = head.data
+        if data is None:
+            entry = d.files[name]
+            try:
+                if isinstance(entry, Virtual):
+                    data = entry.text.encode("utf-8")
+                else:
+                    with open(entry.path, "rb") as file:
+                        data = file.read()
+            except OSError as exc:
+                self._problems.error(d.show(name), exc)
+                return None
+        return goose.sections(data)
 
     def _broken(self, d: Folder, entry: os.DirEntry[str]) -> None:
         self._read(entry.path)

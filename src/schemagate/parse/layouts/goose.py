@@ -1,0 +1,57 @@
+"""goose (pressly/goose): any `.sql` file with a `-- +goose Up` line; `-- +goose Down` below.
+
+Names: `<version>_<description>.sql`, the version a number (sequential `00001` or a
+timestamp). Like dbmate's, goose's files cannot be told by name, so a `.sql` file that no
+other layout claimed is read for the marker. Versions compare as numbers; a file without
+one comes last, by name. goose's Go migrations (`.go` files) are not read.
+Up and down: two sections of one file, `-- +goose Up` and `-- +goose Down`. goose reads
+its annotations in any case, each on a line of its own that starts with `--`.
+Transactions: goose runs each section in a transaction ("wrapped"), unless the file says
+`-- +goose NO TRANSACTION`: then both run outside one ("autocommit").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from schemagate.model.migration import MigrationSource, Script, TransactionMode
+from schemagate.parse.layouts.listing import Folder, Found, leading_digits
+
+# Any annotation at all: a search with a literal start, before the slower ones below.
+_ANY = re.compile(rb"\+(?i:goose)")
+_UP = re.compile(rb"(?im)^(?:\xef\xbb\xbf)?--[ \t]*\+goose[ \t]+up[ \t\r]*$")
+_DOWN = re.compile(rb"(?im)^--[ \t]*\+goose[ \t]+down[ \t\r]*$")
+_NO_TRANSACTION = re.compile(rb"(?im)^--[ \t]*\+goose[ \t]+no[ \t]+transaction[ \t\r]*$")
+
+
+class Sections(NamedTuple):
+    """How goose runs each section of a file."""
+
+    up: TransactionMode
+    down: TransactionMode | None  # None: no down section
+
+
+def sections(data: bytes) -> Sections | None:
+    """The sections of a whole file, if it is goose's (it has an up marker)."""
+    if not _ANY.search(data) or not _UP.search(data):
+        return None
+    mode: TransactionMode = "autocommit" if _NO_TRANSACTION.search(data) else "wrapped"
+    return Sections(mode, mode if _DOWN.search(data) else None)
+
+
+def found(folder: Folder, name: str, parts: Sections) -> tuple[tuple[int, int, str], Found]:
+    """The migration in file `name`, with its place in goose's order."""
+    stem = name[: -len(".sql")]
+    version = leading_digits(stem)
+    path = folder.show(name)
+    source = MigrationSource(
+        name=stem,
+        layout="goose",
+        up=Script(path, parts.up, "up"),
+        down=None if parts.down is None else Script(path, parts.down, "down"),
+        version=version,
+    )
+    # goose applies by version; a file without one comes last rather than vanishing.
+    order = (0, int(version), stem) if version else (1, 0, stem)
+    return order, Found((folder.identity, name, name), source)

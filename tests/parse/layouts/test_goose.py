@@ -1,0 +1,66 @@
+"""goose's layout: `-- +goose Up` / `-- +goose Down` sections of one file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from schemagate.lint.run import run_lint
+from schemagate.model.migration import MigrationSource, Script, TransactionMode
+from schemagate.model.settings import Settings
+from schemagate.parse.layouts.discover import discover
+from tests.parse.layouts.helpers import LAYOUTS, clean, write
+
+
+def test_goose_sections_come_from_one_file_and_no_transaction_covers_both() -> None:
+    found = clean(discover(["goose"], cwd=LAYOUTS))
+    d = "goose/migrations"
+
+    def both(name: str, mode: TransactionMode) -> MigrationSource:
+        path = f"{d}/{name}.sql"
+        return MigrationSource(name=name, layout="goose", up=Script(path, mode, "up"),
+                               down=Script(path, mode, "down"), version=name.split("_")[0])
+
+    assert found.migrations == [
+        both("00001_create_users", "wrapped"),
+        both("00002_users_email_index", "autocommit"),
+        both("00003_add_plan", "wrapped"),  # `-- +goose up`: goose reads any case
+        both("00004_plan_index", "wrapped"),
+    ]
+
+
+def test_goose_sections_are_linted_apart_where_goose_runs_them() -> None:
+    result = run_lint([str(LAYOUTS / "goose")], Settings(cache=False, jobs=1)).result
+    assert not result.errors
+    seen = {(f.rule, f.span.path.rsplit("/", 1)[-1], f.span.line) for f in result.findings}
+    # NO TRANSACTION: the concurrent build runs outside a transaction, as it must.
+    assert not any(rule == "concurrently-in-transaction" for rule, _, _ in seen)
+    assert ("create-index-non-concurrently", "00004_plan_index.sql", 2) in seen
+    # An empty down section is pointed at by its marker.
+    assert ("missing-down", "00004_plan_index.sql", 4) in seen
+    # The downs' drops are the downs' own: the later ups still find the table.
+    assert not any(rule == "unknown-object" for rule, _, _ in seen)
+
+
+def test_goose_without_no_transaction_runs_a_concurrent_build_in_one(tmp_path: Path) -> None:
+    write(tmp_path / "00001_users.sql", "-- +goose Up\nCREATE TABLE users (id bigint);\n"
+          "-- +goose Down\nDROP TABLE users;\n")
+    write(tmp_path / "00002_index.sql", "-- +goose Up\n"
+          "CREATE INDEX CONCURRENTLY users_id_idx ON users (id);\n")
+    result = run_lint([str(tmp_path)], Settings(cache=False, jobs=1)).result
+    [hit] = [f for f in result.findings if f.rule == "concurrently-in-transaction"]
+    assert (hit.span.line, hit.span.column) == (2, 1)
+    assert "-- +goose NO TRANSACTION" in hit.help or "-- +goose NO TRANSACTION" in hit.message
+
+
+def test_a_mysql_goose_history_reads_each_section_alone(tmp_path: Path) -> None:
+    """Shaped like gophish's db/db_mysql: every table is dropped in the first file's down
+    section, and later ups use them."""
+    write(tmp_path / "20160118194630_init.sql",
+          "\n-- +goose Up\nCREATE TABLE IF NOT EXISTS `users` (id integer primary key "
+          "auto_increment, username varchar(255) NOT NULL UNIQUE);\n\n"
+          "-- +goose Down\nDROP TABLE `users`;\n")
+    write(tmp_path / "20160131153104_add_details.sql",
+          "\n-- +goose Up\nALTER TABLE `users` ADD COLUMN details BLOB;\n\n-- +goose Down\n")
+    result = run_lint([str(tmp_path)], Settings(cache=False, jobs=1, dialect="mysql")).result
+    assert not [f for f in result.findings if f.rule == "unknown-object"]
+    assert result.statements == 3
