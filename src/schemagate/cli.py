@@ -693,9 +693,9 @@ def report_command(paths: tuple[str, ...], fmt: str, output: str | None, db_url:
 
             text = render_markdown(impact)
         elif fmt == "json":
-            from schemagate.reports.impact_json import render_impact_json
+            from schemagate.reports.impact_json import impact_json_pieces
 
-            text = render_impact_json(impact)
+            text = impact_json_pieces(impact)
         else:
             from schemagate.reports.html import html_pieces
 
