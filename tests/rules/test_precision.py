@@ -62,6 +62,20 @@ def test_a_key_column_matching_a_key_older_than_the_history_is_one_info_to_widen
     assert found == [("info", True)]
 
 
+def test_a_composite_keys_member_that_no_sequence_feeds_is_no_key_that_runs_out(
+        tmp_path: Path) -> None:
+    """hatchet's `PRIMARY KEY (task_id, task_inserted_at, retry_count)`: the retry count is
+    the application's, and does not grow with the table (8 such findings there were noise)."""
+    result = lint_sql(
+        tmp_path,
+        "CREATE TABLE task_runtime (task_id bigint NOT NULL, retry_count integer NOT NULL, "
+        "PRIMARY KEY (task_id, retry_count));\n"
+        "CREATE TABLE events (id serial, shard smallint, PRIMARY KEY (shard, id));\n"
+        "CREATE TABLE pages (id integer PRIMARY KEY);\n", settings=ALL)
+    found = sorted(f.object for f in result.active if f.rule == "prefer-bigint")
+    assert found == ["public.events.id", "public.pages.id"]
+
+
 def _revision(folder: Path, rev: str, down: str | None) -> None:
     (folder / f"{rev}_step.py").write_text(
         f'"""{rev}"""\nfrom alembic import op\n\nrevision = "{rev}"\n'

@@ -53,11 +53,26 @@ def _column_span(op: o.Operation, column: str) -> Span | None:
 
 
 def _key_columns(op: o.Operation) -> set[str]:
-    """Columns of the operation that are primary-key or foreign-key columns."""
+    """Columns of the operation that are foreign-key columns, or primary-key columns whose
+    values grow with the table: the whole key, or a member of a composite key that a
+    sequence feeds. A composite key's other members are values the application chooses
+    (a retry count, a slot number): they do not run out as rows are added."""
     match op:
-        case o.CreateTable(constraints=cons) | o.AddColumn(constraints=cons):
-            return {c for con in cons if con.kind in ("primary", "foreign") for c in con.columns}
-    return set()
+        case o.CreateTable(columns=defs, constraints=cons):
+            pass
+        case o.AddColumn(column=column, constraints=cons):
+            defs = (column,)
+        case _:
+            return set()
+    fed = {c.name for c in defs if c.type.serial or c.identity
+           or (c.default is not None and bool(c.default.sequences))}
+    keys: set[str] = set()
+    for con in cons:
+        if con.kind == "foreign" or (con.kind == "primary" and len(con.columns) == 1):
+            keys.update(con.columns)
+        elif con.kind == "primary":
+            keys.update(c for c in con.columns if c in fed)
+    return keys
 
 
 def _referenced(op: o.Operation, column: str, ctx: RuleContext) -> tuple[QName, str] | None:
@@ -133,8 +148,9 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """Primary and foreign keys of type integer or smallint run out.
 
     ## What it does
-    Flags `integer`, `smallint`, `serial` and `smallserial` columns that are part of a primary
-    key or a foreign key in a `CREATE TABLE` or `ADD COLUMN`.
+    Flags `integer`, `smallint`, `serial` and `smallserial` columns that are a primary key, or
+    part of a foreign key, in a `CREATE TABLE` or `ADD COLUMN`; in a primary key of several
+    columns, those a sequence feeds (serial, identity, `DEFAULT nextval(…)`).
 
     ## Why it matters
     `integer` ends at 2,147,483,647. Tables that grow reach it, and widening a key later means
@@ -143,7 +159,9 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ## When it does not fire
     On SQLite, where every integer column stores values up to 64 bits whatever its declared
     type (an `INTEGER PRIMARY KEY` is the table's 64-bit rowid). On `bigint`/`bigserial`
-    keys, on columns that are not keys, on down paths. A
+    keys, on columns that are not keys, on down paths. On the members of a composite primary
+    key that no sequence feeds (`PRIMARY KEY (task_id, retry_count)`): the application
+    chooses their values, which do not grow with the table. A
     foreign-key column whose referenced key is itself `integer`/`smallint` must match that
     key, so it is not flagged: the finding belongs to the key, and is made there when the
     history creates the key. When the key predates the history (or its type is unknown), the
