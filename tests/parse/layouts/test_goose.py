@@ -64,3 +64,14 @@ def test_a_mysql_goose_history_reads_each_section_alone(tmp_path: Path) -> None:
     result = run_lint([str(tmp_path)], Settings(cache=False, jobs=1, dialect="mysql")).result
     assert not [f for f in result.findings if f.rule == "unknown-object"]
     assert result.statements == 3
+
+
+def test_goose_go_migrations_are_named_as_not_read(tmp_path: Path) -> None:
+    write(tmp_path / "00001_users.sql", "-- +goose Up\nCREATE TABLE users (id bigint);\n")
+    write(tmp_path / "00002_backfill.go", "package migrations\n")
+    write(tmp_path / "helpers.go", "package migrations\n")  # not a migration: no version
+    found = discover(["."], cwd=tmp_path)
+    assert [m.name for m in found.migrations] == ["00001_users"]
+    notes = [(n.path, n.message) for n in found.notices]
+    assert notes == [("00002_backfill.go", "1 goose Go migration not read (00002_backfill.go): "
+                      "the checks of the migrations after them do not know what they change")]

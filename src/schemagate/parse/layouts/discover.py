@@ -445,6 +445,12 @@ class _Finder:
         for found_here in (dbmates, gooses):
             found_here.sort(key=lambda item: item[0])
             result.ordered.extend(found for _, found in found_here)
+        if gooses and wanted is None and (go := goose.go_migrations(d.files)):
+            shown = ", ".join(go[:3]) + (", …" if len(go) > 3 else "")
+            self._problems.notices.append(Notice(d.show(go[0]), (
+                f"{len(go)} goose Go migration{'s' if len(go) != 1 else ''} not read "
+                f"({shown}): the checks of the migrations after them do not know what they "
+                "change")))
         for plan in plain.plans(list(heads), d.name):
             if not _touches(plan, wanted):
                 continue

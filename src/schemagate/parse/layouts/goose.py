@@ -13,11 +13,14 @@ Transactions: goose runs each section in a transaction ("wrapped"), unless the f
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from schemagate.model.migration import MigrationSource, Script, TransactionMode
 from schemagate.parse.layouts.listing import Folder, Found, leading_digits
 
+# A Go migration: `<version>_<name>.go`, registered with goose.AddMigration… in its init().
+_GO_MIGRATION = re.compile(r"[0-9]+_\w*\.go")
 # Any annotation at all: a search with a literal start, before the slower ones below.
 _ANY = re.compile(rb"\+(?i:goose)")
 _UP = re.compile(rb"(?im)^(?:\xef\xbb\xbf)?--[ \t]*\+goose[ \t]+up[ \t\r]*$")
@@ -55,3 +58,9 @@ def found(folder: Folder, name: str, parts: Sections) -> tuple[tuple[int, int, s
     # goose applies by version; a file without one comes last rather than vanishing.
     order = (0, int(version), stem) if version else (1, 0, stem)
     return order, Found((folder.identity, name, name), source)
+
+
+def go_migrations(names: Iterable[str]) -> list[str]:
+    """The Go migrations among a goose folder's files, which are not read: what they change
+    is unknown to the checks of the migrations after them."""
+    return sorted(name for name in names if _GO_MIGRATION.fullmatch(name))
