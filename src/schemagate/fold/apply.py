@@ -653,6 +653,20 @@ def _is_type(ref: TypeRef, name: QName) -> bool:
 def _drop_type(cat: Catalog, op: o.DropType, mig: str) -> None:
     for name in op.names:
         cat.types.pop(name, None)
+        if not op.cascade:
+            continue
+        # PostgreSQL drops the columns of the type with it, and their data (hatchet's down
+        # of v1_0_69 loses TenantResourceLimitAlert.resource this way).
+        for table in [t for t in cat.tables.values() if any(_of_type(c, name) for c in t.columns)]:
+            for column in [c.name for c in table.columns if _of_type(c, name)]:
+                _drop_column(cat, o.DropColumn(span=op.span, statement=op.statement,
+                                               table=table.name, column=column), mig)
+
+
+def _of_type(column: Column, name: QName) -> bool:
+    """Whether the column is of the user-defined type (or domain) ``name``."""
+    typ = column.type
+    return typ.name == name.name and typ.schema in (name.schema, None) and not typ.is_builtin
 
 
 def _create_function(cat: Catalog, op: o.CreateFunction, mig: str) -> None:
