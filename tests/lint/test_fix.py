@@ -510,3 +510,60 @@ def test_sql_inside_a_python_migration_gets_no_fix_and_never_stops_the_run(
     doc = json.loads(result.stdout)
     found = [f for f in doc["findings"] if f["rule"] == "prefer-timestamptz"]
     assert found and all(f.get("fix") is None for f in found)
+
+
+GOOSE = {
+    "00001_init.sql": (
+        "-- +goose Up\n" + GOLANG["000001_init.up.sql"]
+        + "\n-- +goose Down\n" + GOLANG["000001_init.down.sql"]),
+    "00002_billing.sql": (
+        "-- +goose Up\n" + GOLANG["000002_billing.up.sql"]
+        + "\n-- +goose Down\n" + GOLANG["000002_billing.down.sql"]),
+    "00005_later.sql": "-- +goose Up\nSELECT 1;\n\n-- +goose Down\nSELECT 1;\n",
+}
+
+
+def _apply_goose(url: str, folder: Path, section: str = "up") -> None:
+    """As goose runs a file's section: inside BEGIN … COMMIT unless the file says
+    `-- +goose NO TRANSACTION`, then statement by statement."""
+    names = sorted(p.name for p in folder.glob("*.sql"))
+    with psycopg.connect(url, autocommit=True) as conn:
+        for name in names if section == "up" else reversed(names):
+            text = read_text(str(folder / name)) or ""
+            up, down = text.split("-- +goose Down")
+            statements = pglast.split(up.split("-- +goose Up")[1] if section == "up" else down)
+            if "-- +goose NO TRANSACTION" in text:
+                for statement in statements:
+                    conn.execute(statement.encode())
+            else:
+                with conn.transaction():
+                    for statement in statements:
+                        conn.execute(statement.encode())
+
+
+@pytest.mark.slow
+def test_done_when_held_out_goose_history(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_databases: DatabaseMaker) -> None:
+    """The same history in goose: the new migrations take the next free versions before the
+    later one, the index in a file that says `-- +goose NO TRANSACTION`."""
+    folder = tmp_path / "migrations"
+    _write(folder, GOOSE)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["lint", "migrations", "--fix", "--no-cache",
+                                       "--format", "json"])
+    assert json.loads(result.stdout)["findings"] == []
+    files = _files(folder)
+    assert list(files) == [
+        "00001_init.sql", "00002_billing.sql", "00003_billing_validate.sql",
+        "00004_billing_invoices_account_idx_concurrently.sql", "00005_later.sql"]
+    assert files["00004_billing_invoices_account_idx_concurrently.sql"] == (
+        "-- +goose NO TRANSACTION\n-- +goose Up\n"
+        "CREATE INDEX CONCURRENTLY invoices_account_idx ON invoices (account_id);\n"
+        "\n-- +goose Down\nDROP INDEX CONCURRENTLY IF EXISTS invoices_account_idx;\n")
+    with pg_databases.database() as url:
+        _apply_goose(url, folder)
+        _apply_goose(url, folder, "down")
+        _apply_goose(url, folder)
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = "
+                                "'invoices_account_idx'::regclass").fetchone() == (True,)

@@ -286,6 +286,9 @@ def _files(new: NewMigration, up: list[str], down: list[str], *, outside: bool
         option = " transaction:false" if outside else ""
         text = f"-- migrate:up{option}\n{up_sql}\n-- migrate:down{option}\n{down_sql}"
         return [_create(new.up, text)]
+    if new.layout == "goose":
+        head = "-- +goose NO TRANSACTION\n" if outside else ""
+        return [_create(new.up, f"{head}-- +goose Up\n{up_sql}\n-- +goose Down\n{down_sql}")]
     out = [_create(new.up, up_sql)]
     if new.down is not None:
         out.append(_create(new.down, down_sql))

@@ -6,9 +6,9 @@ decides by name where a migration runs, so a new one is a name that is free, sor
 the migration, and sorts before the one that follows it; when no such name exists (a
 sequence `1, 2, 3` with the migration in the middle) there is no place, and no fix.
 
-- golang-migrate and dbmate: the next version, as an integer (`000004` after `000003`, the
-  width kept), or one second later for a `YYYYMMDDHHMMSS` timestamp; golang-migrate compares
-  versions as integers, dbmate applies by version.
+- golang-migrate, dbmate and goose: the next version, as an integer (`000004` after
+  `000003`, the width kept), or one second later for a `YYYYMMDDHHMMSS` timestamp;
+  golang-migrate compares versions as integers, dbmate and goose apply by version.
 - popx: the version's leading timestamp one second later, the rest (Ory's sequence digits)
   kept, so that the string, which popx compares as a string, keeps its length. Only for a
   migration written for PostgreSQL alone (`.postgres.`): a generic file runs on every
@@ -114,11 +114,12 @@ def _one(source: MigrationSource, folder: str, name: str, step: int, suffix: str
         stem = f"{version}_{m['desc']}_{suffix}"
         return NewMigration("golang-migrate", join(f"{stem}.up.sql"),
                             join(f"{stem}.down.sql") if has_down else None, version)
-    if source.layout == "dbmate" and (m := _DBMATE.fullmatch(name)):
+    if source.layout in ("dbmate", "goose") and (m := _DBMATE.fullmatch(name)):
         version = _later(m["version"], step)
         if not _fits_integer(version, taken, after):
             return None
-        return NewMigration("dbmate", join(f"{version}_{m['desc']}_{suffix}.sql"), None,
+        # One file holds both directions, in sections.
+        return NewMigration(source.layout, join(f"{version}_{m['desc']}_{suffix}.sql"), None,
                             version)
     if source.layout == "popx" and (m := _POPX.fullmatch(name)):
         version = _later(m["version"], step)
