@@ -16,13 +16,13 @@ import io
 import re
 from typing import BinaryIO, NamedTuple
 
-from schemagate.model.migration import MigrationSource, Script, TransactionMode
+from schemagate.model.migration import TransactionMode
 from schemagate.parse.layouts.listing import (
     HEAD_BYTES,
     Folder,
     Found,
-    leading_digits,
     read_start,
+    sectioned,
 )
 
 _MARKER = re.compile(rb"^(?:\xef\xbb\xbf)?--[ \t]*migrate:(up|down)\b(.*)$", re.MULTILINE)
@@ -70,20 +70,8 @@ def head_of(file: BinaryIO) -> Head:
 def found(
     folder: Folder, name: str, up: TransactionMode, down: TransactionMode | None
 ) -> tuple[tuple[int, int, str], Found]:
-    """The migration in file `name`, with its place in dbmate's order."""
-    stem = name[: -len(".sql")]
-    version = leading_digits(stem)
-    path = folder.show(name)
-    source = MigrationSource(
-        name=stem,
-        layout="dbmate",
-        up=Script(path, up, "up"),
-        down=None if down is None else Script(path, down, "down"),
-        version=version,
-    )
-    # dbmate applies by version; a file without one comes last rather than vanishing.
-    order = (0, int(version), stem) if version else (1, 0, stem)
-    return order, Found((folder.identity, name, name), source)
+    """The migration in file `name`, with its place in dbmate's order (by version)."""
+    return sectioned(folder, name, "dbmate", up, down)
 
 
 def _markers(data: bytes) -> dict[bytes, bytes]:

@@ -16,8 +16,8 @@ import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from schemagate.model.migration import MigrationSource, Script, TransactionMode
-from schemagate.parse.layouts.listing import Folder, Found, leading_digits
+from schemagate.model.migration import TransactionMode
+from schemagate.parse.layouts.listing import Folder, Found, sectioned
 
 # A Go migration: `<version>_<name>.go`, registered with goose.AddMigration… in its init().
 _GO_MIGRATION = re.compile(r"[0-9]+_\w*\.go")
@@ -44,20 +44,8 @@ def sections(data: bytes) -> Sections | None:
 
 
 def found(folder: Folder, name: str, parts: Sections) -> tuple[tuple[int, int, str], Found]:
-    """The migration in file `name`, with its place in goose's order."""
-    stem = name[: -len(".sql")]
-    version = leading_digits(stem)
-    path = folder.show(name)
-    source = MigrationSource(
-        name=stem,
-        layout="goose",
-        up=Script(path, parts.up, "up"),
-        down=None if parts.down is None else Script(path, parts.down, "down"),
-        version=version,
-    )
-    # goose applies by version; a file without one comes last rather than vanishing.
-    order = (0, int(version), stem) if version else (1, 0, stem)
-    return order, Found((folder.identity, name, name), source)
+    """The migration in file `name`, with its place in goose's order (by version)."""
+    return sectioned(folder, name, "goose", parts.up, parts.down)
 
 
 def go_migrations(names: Iterable[str]) -> list[str]:

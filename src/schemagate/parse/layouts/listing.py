@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
 from schemagate.model.findings import InputError, Notice
-from schemagate.model.migration import Layout, MigrationSource, TransactionMode
+from schemagate.model.migration import Layout, MigrationSource, Script, TransactionMode
 
 # How much of a file discovery reads when it must read one: markers and lock files sit early.
 HEAD_BYTES = 64 * 1024
@@ -159,3 +159,22 @@ def natural_key(name: str) -> NaturalKey:
     parts = _DIGIT_RUNS.split(name.casefold())
     # split() alternates text and digit runs, so position i always holds the same kind.
     return tuple(int(part) if i % 2 else part for i, part in enumerate(parts)), name
+
+
+def sectioned(folder: Folder, name: str, layout: Layout, up: TransactionMode,
+              down: TransactionMode | None) -> tuple[tuple[int, int, str], Found]:
+    """The migration in file `name` whose up and down are sections of it (dbmate, goose,
+    sql-migrate), with its place in the tool's order: by the number the name starts with;
+    a file without one comes last, by name, rather than vanishing."""
+    stem = name[: -len(".sql")]
+    version = leading_digits(stem)
+    path = folder.show(name)
+    source = MigrationSource(
+        name=stem,
+        layout=layout,
+        up=Script(path, up, "up"),
+        down=None if down is None else Script(path, down, "down"),
+        version=version,
+    )
+    order = (0, int(version), stem) if version else (1, 0, stem)
+    return order, Found((folder.identity, name, name), source)
