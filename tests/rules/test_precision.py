@@ -76,6 +76,22 @@ def test_a_composite_keys_member_that_no_sequence_feeds_is_no_key_that_runs_out(
     assert found == ["public.events.id", "public.pages.id"]
 
 
+def test_a_down_path_dropping_the_schema_its_up_made_once_emptied_is_no_loss(
+        tmp_path: Path) -> None:
+    """convoy's first migration: the up creates the schema and a table in it; the down
+    drops the table, then the schema, by then empty."""
+    (tmp_path / "000001_init.up.sql").write_text(
+        "CREATE SCHEMA convoy;\nCREATE TABLE convoy.users (id bigint PRIMARY KEY);\n",
+        encoding="utf-8")
+    (tmp_path / "000001_init.down.sql").write_text(
+        "DROP TABLE convoy.users;\nDROP SCHEMA convoy;\n", encoding="utf-8")
+    (tmp_path / "000002_drop.up.sql").write_text("DROP SCHEMA convoy CASCADE;\n",
+                                                 encoding="utf-8")
+    result = lint(load_migrations(discover([str(tmp_path)]).migrations).migrations, ALL)
+    found = [(f.rule, f.migration) for f in result.active if f.rule == "drop-schema"]
+    assert found == [("drop-schema", "000002_drop")]  # a schema of before still is
+
+
 def _revision(folder: Path, rev: str, down: str | None) -> None:
     (folder / f"{rev}_step.py").write_text(
         f'"""{rev}"""\nfrom alembic import op\n\nrevision = "{rev}"\n'

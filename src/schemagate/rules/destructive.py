@@ -155,7 +155,9 @@ def drop_schema(op: o.DropSchema, ctx: RuleContext) -> Iterator[Hit]:
     migration expects in production.
 
     ## When it does not fire
-    On a schema created earlier in the same migration (it can hold no production data).
+    On a schema created earlier in the same migration (it can hold no production data):
+    one whose tables the migration made, or one its up path creates and that holds no
+    table when the down path drops it.
 
     ## Safe alternative
     Drop the objects one by one, in migrations reviewed on their own, after backing them up.
@@ -172,10 +174,19 @@ def drop_schema(op: o.DropSchema, ctx: RuleContext) -> Iterator[Hit]:
     """
     for schema in op.names:
         tables = [str(t) for t in ctx.catalog.tables if t.schema == schema]
-        if tables and all(ctx.is_new(QName.of(t.split(".", 1)[1], schema)) for t in tables):
+        if all(ctx.is_new(QName.of(t.split(".", 1)[1], schema)) for t in tables) and (
+                tables or _schema_made_here(ctx, schema)):
             continue
         extra = f" with its tables {', '.join(tables[:10])}" if tables else ""
         yield Hit(f"`DROP SCHEMA {schema}` deletes the schema{extra}", object=schema)
+
+
+def _schema_made_here(ctx: RuleContext, schema: str) -> bool:
+    """The migration's up path creates the schema: dropped empty (a down undoing its up, as
+    convoy's `DROP SCHEMA IF EXISTS convoy` after its tables), it held nothing of before."""
+    up = ctx.migration.up
+    return up is not None and any(isinstance(op, o.CreateSchema) and op.name == schema
+                                  for st in up.statements for op in st.ops)
 
 
 @rule("drop-database", family="destructive", severity="error", ops=(o.DropDatabase,),
