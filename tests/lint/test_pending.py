@@ -26,6 +26,8 @@ TABLES = {
     "goose": "CREATE TABLE goose_db_version (id serial NOT NULL PRIMARY KEY, "
              "version_id bigint NOT NULL, is_applied boolean NOT NULL, "
              "tstamp timestamp NULL DEFAULT now())",
+    "sql-migrate": "CREATE TABLE gorp_migrations (id varchar(255) NOT NULL PRIMARY KEY, "
+                   "applied_at timestamp with time zone)",
     "flyway": 'CREATE TABLE flyway_schema_history ("installed_rank" INT NOT NULL, '
               '"version" VARCHAR(50), "description" VARCHAR(200) NOT NULL, '
               '"type" VARCHAR(20) NOT NULL, "script" VARCHAR(1000) NOT NULL, '
@@ -91,6 +93,8 @@ WRITERS: dict[str, Callable[[Path, int, str], str]] = {
                                      f"-- migrate:up\n{b}\n-- migrate:down\n"),
     "goose": lambda d, i, b: _write(d / f"0000{i + 1}_step{i}.sql",
                                     f"-- +goose Up\n{b}\n-- +goose Down\n"),
+    "sql-migrate": lambda d, i, b: _write(d / f"16770784{i}0.sql",
+                                          f"-- +migrate Up\n{b}\n-- +migrate Down\n"),
     "flyway": lambda d, i, b: _write(d / f"V1.{i}__step{i}.sql", b),
     "prisma": lambda d, i, b: _write(d / f"2024010100000{i}_step{i}" / "migration.sql", b),
     "diesel": lambda d, i, b: _write(d / f"2024-01-01-00000{i}_step{i}" / "up.sql", b),
@@ -136,6 +140,9 @@ def _record(layout: str, names: list[str], applied: int) -> list[tuple[str, tupl
             rows += [(last, True), (last, False)]
         return [("INSERT INTO goose_db_version (version_id, is_applied) VALUES (%s, %s)", row)
                 for row in rows]
+    if layout == "sql-migrate":  # its id is the file's name
+        return [("INSERT INTO gorp_migrations VALUES (%s, now())", (f"{n}.sql",))
+                for n in done]
     if layout == "django":
         return [("INSERT INTO django_migrations (app, name, applied) VALUES ('shop', %s, "
                  "now())", (n,)) for n in done]

@@ -42,6 +42,7 @@ _COLUMNS: dict[Layout, frozenset[str]] = {
     "golang-migrate": frozenset({"version", "dirty"}),
     "dbmate": frozenset({"version"}),
     "goose": frozenset({"id", "version_id", "is_applied"}),
+    "sql-migrate": frozenset({"id"}),
     "flyway": frozenset({"installed_rank", "version", "type", "script", "success"}),
     "alembic": frozenset({"version_num"}),
     "prisma": frozenset({"migration_name", "started_at", "finished_at", "rolled_back_at"}),
@@ -56,6 +57,7 @@ _ROWS: dict[Layout, str] = {
     "golang-migrate": "SELECT version::text, NOT dirty, '', '' FROM {t}",
     "dbmate": "SELECT version::text, true, '', '' FROM {t} ORDER BY version",
     "goose": "SELECT version_id::text, is_applied, '', '' FROM {t} ORDER BY id",
+    "sql-migrate": "SELECT id, true, '', '' FROM {t} ORDER BY applied_at, id",
     "flyway": "SELECT coalesce(version, ''), success, type, script FROM {t} "
               "ORDER BY installed_rank",
     "alembic": "SELECT version_num, true, '', '' FROM {t} ORDER BY version_num",

@@ -146,6 +146,13 @@ def _goose(migs: list[ParsedMigration], record: AppliedRecord, out: Pending) -> 
     return {id(m) for m in migs if latest.get(_int(m.source.version), False)}
 
 
+def _sql_migrate(migs: list[ParsedMigration], record: AppliedRecord, out: Pending
+                 ) -> set[int]:
+    """sql-migrate: the file names the table lists (its `id` is the file's name)."""
+    listed = {r.key for r in record.rows if r.ok}
+    return {id(m) for m in migs if f"{m.name}.sql" in listed}
+
+
 def _diesel(migs: list[ParsedMigration], record: AppliedRecord, out: Pending) -> set[int]:
     listed = {r.key for r in record.rows if r.ok}
     return {id(m) for m in migs
@@ -257,6 +264,7 @@ _APPLIED = {
     "golang-migrate": _golang_migrate,
     "dbmate": _listed,
     "goose": _goose,
+    "sql-migrate": _sql_migrate,
     "popx": _listed,
     "diesel": _diesel,
     "flyway": _flyway,

@@ -16,6 +16,7 @@ RECORD_TABLES: dict[Layout, str] = {
     "golang-migrate": "schema_migrations",
     "dbmate": "schema_migrations",
     "goose": "goose_db_version",
+    "sql-migrate": "gorp_migrations",
     "flyway": "flyway_schema_history",
     "alembic": "alembic_version",
     "prisma": "_prisma_migrations",
@@ -40,6 +41,8 @@ RECORD_TABLE_DDL: dict[Layout, str] = {
     "goose": "CREATE TABLE IF NOT EXISTS goose_db_version (id serial PRIMARY KEY, "
              "version_id bigint NOT NULL, is_applied boolean NOT NULL, "
              "tstamp timestamp DEFAULT now())",
+    "sql-migrate": "CREATE TABLE IF NOT EXISTS gorp_migrations (id text NOT NULL PRIMARY KEY, "
+                   "applied_at timestamp with time zone)",
     "flyway": "CREATE TABLE IF NOT EXISTS flyway_schema_history ("
               "installed_rank integer NOT NULL, version varchar(50), "
               "description varchar(200) NOT NULL, type varchar(20) NOT NULL, "

@@ -16,8 +16,8 @@ if TYPE_CHECKING:  # only an annotation: discovery and a cached lint need none o
     from schemagate.model.ops import Operation
 
 Layout = Literal[
-    "sql", "golang-migrate", "flyway", "dbmate", "goose", "prisma", "diesel", "alembic",
-    "popx", "django",
+    "sql", "golang-migrate", "flyway", "dbmate", "goose", "sql-migrate", "prisma", "diesel",
+    "alembic", "popx", "django",
 ]
 
 # How the migration tool sends a script to PostgreSQL:
@@ -35,11 +35,12 @@ TransactionMode = Literal["autocommit", "wrapped", "implicit", "detected"]
 
 @dataclass(frozen=True, slots=True)
 class Script:
-    """One direction of a migration: a file, or a section of one (dbmate, goose)."""
+    """One direction of a migration: a file, or a section of one (dbmate, goose,
+    sql-migrate)."""
 
     path: str
     transaction: TransactionMode = "autocommit"
-    # dbmate, goose: which section of the file (`parse.sections`)
+    # dbmate, goose, sql-migrate: which section of the file (`parse.sections`)
     section: Literal["up", "down"] | None = None
 
 

@@ -1,5 +1,7 @@
 """Files that hold both directions of a migration in marked sections: dbmate's
-`-- migrate:up` / `-- migrate:down`, goose's `-- +goose Up` / `-- +goose Down`.
+`-- migrate:up` / `-- migrate:down`, goose's `-- +goose Up` / `-- +goose Down`, sql-migrate's
+`-- +migrate Up` / `-- +migrate Down` (which may come back: every section of a direction
+is read, in order).
 
 A frontend reads one section of such a file as the whole text with everything outside
 the section blanked: spaces in place of every character (or byte) but the line breaks, so
@@ -13,9 +15,11 @@ import re
 
 from schemagate.model.span import Span
 
-# A marker line: dbmate's (as dbmate writes it) or goose's (any case, as goose reads it).
+# A marker line: dbmate's (as dbmate writes it), goose's (any case, as goose reads it) or
+# sql-migrate's (as it reads it).
 MARKER = re.compile(
-    r"^\ufeff?--[ \t]*(?:migrate:(up|down)\b|(?i:\+goose[ \t]+(up|down))\b).*$", re.MULTILINE)
+    r"^\ufeff?--[ \t]*(?:migrate:(up|down)\b|(?i:\+goose[ \t]+(up|down))\b"
+    r"|\+migrate (Up|Down)\b).*$", re.MULTILINE)
 _NOT_NEWLINE = re.compile(r"[^\n]")
 _NOT_NEWLINE_BYTE = re.compile(rb"[^\n]")
 
@@ -26,7 +30,7 @@ def section_ranges(text: str, section: str) -> list[tuple[int, int]]:
     markers = list(MARKER.finditer(text))
     ranges = []
     for i, marker in enumerate(markers):
-        if (marker.group(1) or marker.group(2) or "").lower() == section:
+        if _name(marker) == section:
             stop = markers[i + 1].start() if i + 1 < len(markers) else len(text)
             ranges.append((marker.end(), stop))
     return ranges
@@ -59,8 +63,12 @@ def marker_span(text: str, path: str, section: str) -> Span | None:
     """The first marker line of the section: where a finding about the section as a whole
     (an empty down) points."""
     for marker in MARKER.finditer(text):
-        if (marker.group(1) or marker.group(2) or "").lower() == section:
+        if _name(marker) == section:
             line = text.count("\n", 0, marker.start()) + 1
             width = len(marker.group(0).rstrip().lstrip("\ufeff"))
             return Span(path, line, 1, line, max(width, 1))
     return None
+
+
+def _name(marker: re.Match[str]) -> str:
+    return (marker.group(1) or marker.group(2) or marker.group(3) or "").lower()

@@ -16,15 +16,18 @@ _HOW = {
                       "put this statement in a migration of its own",
     "prisma": "Prisma sends the script as one transaction: put this statement in a "
               "migration of its own",
-    "dbmate": "mark the section `-- migrate:up transaction:false`",
+    # `{Up}`, `{up}`: the direction of the section the statement is in.
+    "dbmate": "mark the section `-- migrate:{up} transaction:false`",
     "goose": "put this statement in a migration of its own that says "
              "`-- +goose NO TRANSACTION`",
+    "sql-migrate": "put this statement in a migration of its own whose marker says "
+                   "`-- +migrate {Up} notransaction`",
     "flyway": "Flyway runs it outside a transaction only when it recognises the "
               "statement: run it from a migration of its own with `executeInTransaction=false` "
               "in the script's .conf file",
     "alembic": "wrap it in `with op.get_context().autocommit_block():`",
     "diesel": "add `run_in_transaction = false` to the migration's metadata.toml",
-    "popx": "name the file `.autocommit.up.sql` and keep this statement alone in it",
+    "popx": "name the file `.autocommit.{up}.sql` and keep this statement alone in it",
     "django": "set `atomic = False` on the migration's `Migration` class",
 }
 
@@ -115,7 +118,8 @@ def concurrently_in_transaction(op: o.Operation, ctx: RuleContext) -> Iterator[H
         return
     if not ctx.statement.in_transaction:
         return
-    how = _HOW.get(layout, "run it outside BEGIN … COMMIT")
+    how = _HOW.get(layout, "run it outside BEGIN … COMMIT").format(
+        up=ctx.direction, Up=ctx.direction.capitalize())
     yield Hit(f"CONCURRENTLY cannot run inside a transaction ({how})")
 
 

@@ -2,12 +2,12 @@
 
 This is the walker; what each migration tool calls a migration is in its layout module
 beside this one (`flyway`, `popx`, `golang_migrate`, `prisma`, `diesel`, `dbmate`,
-`goose`, `alembic`, `plain`). The walker owns what they share: the roots it is given,
+`goose`, `sql_migrate`, `alembic`, `plain`). The walker owns what they share: the roots it is given,
 folders reached twice or through link loops, the order of migrations across folders, and
 reporting. A new layout is one module and its place in `_Finder._in_dir`.
 
 Discovery reads directory listings and, only where a layout cannot be told from names, the
-head of a file (dbmate's ``-- migrate:up`` and goose's ``-- +goose Up`` markers, Prisma's
+head of a file (the markers of dbmate, goose and sql-migrate, Prisma's
 ``migration_lock.toml``). It never
 parses SQL. A pre-commit hook runs it on every commit, so it is stdlib-only and opens a file
 only when the file's name leaves its layout open.
@@ -24,7 +24,7 @@ named itself, or reached through one of its files, as a pre-commit hook passes t
 a folder the layouts are tried in this order, each taking the names it recognises from
 what is left: Flyway, popx (in a folder whose names carry its dialect or autocommit
 marks), golang-migrate, the folder's own Prisma or diesel migration, dbmate, goose,
-plain ``.sql`` files, and Alembic revisions in a ``versions/`` folder.
+sql-migrate, plain ``.sql`` files, and Alembic revisions in a ``versions/`` folder.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ from schemagate.parse.layouts import (
     plain,
     popx,
     prisma,
+    sql_migrate,
 )
 from schemagate.parse.layouts.listing import (
     Entry,
@@ -428,6 +429,7 @@ class _Finder:
         heads: dict[str, dbmate.Head] = {}
         dbmates: list[tuple[tuple[int, int, str], Found]] = []
         gooses: list[tuple[tuple[int, int, str], Found]] = []
+        sql_migrates: list[tuple[tuple[int, int, str], Found]] = []
         for name in names:
             head = self._head(d, name)
             if head is None:  # unreadable, and reported
@@ -436,13 +438,17 @@ class _Finder:
                 if wanted is None or name in wanted:
                     result.claimed.add(name)
                     dbmates.append(dbmate.found(d, name, head.up, head.down))
-            elif (parts := self._goose(d, name, head)) is not None:
+            elif (parts := goose.sections(data := self._whole(d, name, head))) is not None:
                 if wanted is None or name in wanted:
                     result.claimed.add(name)
                     gooses.append(goose.found(d, name, parts))
+            elif (modes := sql_migrate.sections(data)) is not None:
+                if wanted is None or name in wanted:
+                    result.claimed.add(name)
+                    sql_migrates.append(sql_migrate.found(d, name, *modes))
             else:
                 heads[name] = head
-        for found_here in (dbmates, gooses):
+        for found_here in (dbmates, gooses, sql_migrates):
             found_here.sort(key=lambda item: item[0])
             result.ordered.extend(found for _, found in found_here)
         if gooses and wanted is None and (go := goose.go_migrations(d.files)):
@@ -542,22 +548,21 @@ class _Finder:
             self._contents_size += len(head.data)
         return head
 
-    def _goose(self, d: Folder, name: str, head: dbmate.Head) -> goose.Sections | None:
-        """goose's sections of a file that is not dbmate's: from the bytes its head read
-        whole, else (a file longer than the head) read whole now."""
-        data = head.data
-        if data is None:
-            entry = d.files[name]
-            try:
-                if isinstance(entry, Virtual):
-                    data = entry.text.encode("utf-8")
-                else:
-                    with open(entry.path, "rb") as file:
-                        data = file.read()
-            except OSError as exc:
-                self._problems.error(d.show(name), exc)
-                return None
-        return goose.sections(data)
+    def _whole(self, d: Folder, name: str, head: dbmate.Head) -> bytes:
+        """A file that is not dbmate's, for goose's and sql-migrate's markers: the bytes its
+        head read whole, else (a file longer than the head) read whole now; empty when it
+        cannot be read (reported)."""
+        if head.data is not None:
+            return head.data
+        entry = d.files[name]
+        try:
+            if isinstance(entry, Virtual):
+                return entry.text.encode("utf-8")
+            with open(entry.path, "rb") as file:
+                return file.read()
+        except OSError as exc:
+            self._problems.error(d.show(name), exc)
+            return b""
 
     def _broken(self, d: Folder, entry: os.DirEntry[str]) -> None:
         self._read(entry.path)
