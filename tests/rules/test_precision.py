@@ -92,6 +92,21 @@ def test_a_down_path_dropping_the_schema_its_up_made_once_emptied_is_no_loss(
     assert found == [("drop-schema", "000002_drop")]  # a schema of before still is
 
 
+def test_drop_index_concurrently_of_several_indexes_is_refused_anywhere(
+        tmp_path: Path) -> None:
+    """convoy's downs: `DROP INDEX CONCURRENTLY IF EXISTS a, b` fails with "does not support
+    dropping multiple objects", in a transaction or not."""
+    result = lint_sql(
+        tmp_path,
+        "CREATE TABLE t (a int, b int);\nCREATE INDEX t_a ON t (a);\nCREATE INDEX t_b ON t (b);\n",
+        "DROP INDEX CONCURRENTLY IF EXISTS t_a, t_b;\nDROP INDEX CONCURRENTLY t_a;\n",
+        settings=ALL)
+    found = [(f.span.line, f.message) for f in result.active
+             if f.rule == "concurrently-in-transaction"]
+    assert found == [(1, "DROP INDEX CONCURRENTLY drops one index at a time: PostgreSQL "
+                         "refuses this list of 2 (write one statement per index)")]
+
+
 def _revision(folder: Path, rev: str, down: str | None) -> None:
     (folder / f"{rev}_step.py").write_text(
         f'"""{rev}"""\nfrom alembic import op\n\nrevision = "{rev}"\n'

@@ -55,11 +55,13 @@ def concurrently_in_transaction(op: o.Operation, ctx: RuleContext) -> Iterator[H
     implicit transaction). For Flyway, which runs a migration holding `CREATE INDEX
     CONCURRENTLY` without a transaction, flags such a migration when it also holds other
     statements: Flyway refuses it ("Detected both transactional and non-transactional
-    statements within the same migration") unless its `mixed` setting is on.
+    statements within the same migration") unless its `mixed` setting is on. Also flags
+    `DROP INDEX CONCURRENTLY` of several indexes, which PostgreSQL refuses anywhere.
 
     ## Why it matters
     PostgreSQL refuses: `ERROR: CREATE INDEX CONCURRENTLY cannot run inside a transaction
-    block`. The deployment stops at this migration.
+    block`, or `DROP INDEX CONCURRENTLY does not support dropping multiple objects`. The
+    deployment (or the rollback) stops at this migration.
 
     ## When it does not fire
     When the statement runs on its own: a plain `.sql` file applied statement by statement,
@@ -110,6 +112,10 @@ def concurrently_in_transaction(op: o.Operation, ctx: RuleContext) -> Iterator[H
     """
     if not _concurrent(op):
         return
+    if isinstance(op, o.DropIndex) and len(op.names) > 1:
+        # convoy's downs drop their indexes three at a time: verify saw them fail.
+        yield Hit(f"DROP INDEX CONCURRENTLY drops one index at a time: PostgreSQL refuses "
+                  f"this list of {len(op.names)} (write one statement per index)")
     layout = ctx.migration.source.layout
     if layout == "flyway" and not ctx.statement.in_transaction and _flyway_mixes(ctx.script):
         yield Hit("Flyway refuses a migration that mixes statements it must run outside a "
