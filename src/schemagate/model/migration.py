@@ -16,8 +16,8 @@ if TYPE_CHECKING:  # only an annotation: discovery and a cached lint need none o
     from schemagate.model.ops import Operation
 
 Layout = Literal[
-    "sql", "golang-migrate", "flyway", "dbmate", "goose", "sql-migrate", "prisma", "diesel",
-    "alembic", "popx", "django",
+    "sql", "golang-migrate", "flyway", "dbmate", "goose", "sql-migrate", "sqitch", "prisma",
+    "diesel", "alembic", "popx", "django",
 ]
 
 # How the migration tool sends a script to PostgreSQL:

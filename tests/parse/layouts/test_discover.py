@@ -39,6 +39,7 @@ def test_all_layouts_at_once_each_folder_keeps_its_own_layout() -> None:
         "popx": {"popx"},
         "prisma": {"prisma"},
         "sql-migrate": {"sql-migrate"},
+        "sqitch": {"sqitch"},
     }
     # Walking the parent gives exactly what walking each folder gives, in folder order.
     one_by_one = discover(sorted(p.name for p in LAYOUTS.iterdir()), cwd=LAYOUTS)

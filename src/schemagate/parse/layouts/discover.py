@@ -2,15 +2,15 @@
 
 This is the walker; what each migration tool calls a migration is in its layout module
 beside this one (`flyway`, `popx`, `golang_migrate`, `prisma`, `diesel`, `dbmate`,
-`goose`, `sql_migrate`, `alembic`, `plain`). The walker owns what they share: the roots it is given,
-folders reached twice or through link loops, the order of migrations across folders, and
-reporting. A new layout is one module and its place in `_Finder._in_dir`.
+`goose`, `sql_migrate`, `sqitch`, `alembic`, `plain`). The walker owns what they share: the
+roots it is given, folders reached twice or through link loops, the order of migrations
+across folders, and reporting. A new layout is one module and its place in `_Finder._in_dir`.
 
 Discovery reads directory listings and, only where a layout cannot be told from names, the
 head of a file (the markers of dbmate, goose and sql-migrate, Prisma's
-``migration_lock.toml``). It never
-parses SQL. A pre-commit hook runs it on every commit, so it is stdlib-only and opens a file
-only when the file's name leaves its layout open.
+``migration_lock.toml``), and Sqitch's plan. It never parses SQL. A pre-commit hook runs
+it on every commit, so it is stdlib-only and opens a file only when the file's name leaves
+its layout open.
 
 What a discovery depended on is in `Discovery.reads`: every folder listed, every file
 opened or checked (size, readability), every path found missing or dangling, and every
@@ -51,6 +51,7 @@ from schemagate.parse.layouts import (
     plain,
     popx,
     prisma,
+    sqitch,
     sql_migrate,
 )
 from schemagate.parse.layouts.listing import (
@@ -221,6 +222,18 @@ class _Finder:
     def files(self, group: _FileGroup) -> None:
         """The migrations that the named files belong to, ordered as in their folder."""
         wanted = frozenset(group.names)
+        project = self._sqitch_project(group.folder)
+        if project is not None:
+            named = {os.path.join(group.folder, name) for name in group.names}
+            claimed: set[str] = set()
+            for found in self._sqitch(project, named, claimed):
+                self._add(found)
+            for name in dict.fromkeys(group.names):
+                if os.path.join(group.folder, name) not in claimed:
+                    self._problems.notices.append(Notice(
+                        self._display(os.path.join(group.folder, name)),
+                        "not a migration file; ignored"))
+            return
         d = self._list(group.folder, keep=wanted)
         if d is None:
             return
@@ -244,6 +257,8 @@ class _Finder:
         if not top and "pyvenv.cfg" in d.files:  # a virtualenv under any name
             return []
         self._walked.add(d.identity)
+        if sqitch.PLAN in d.files:  # its changes are in the plan: no sub-folder is walked
+            return list(self._sqitch(d, None))
         result = self._in_dir(d, None)
         # Plain files and sub-folders interleave by natural name, so that plain migrations
         # follow the natural order of their path relative to the folder walked.
@@ -315,6 +330,68 @@ class _Finder:
         if django.is_migrations_folder(d.path):
             self._django_folder(d, wanted, result)
         return result
+
+    # -- Sqitch --------------------------------------------------------------------------
+
+    def _sqitch_project(self, folder: str) -> Folder | None:
+        """The Sqitch project a named file belongs to: the nearest folder above it (its
+        own included) holding a plan, found by one look per level."""
+        here = folder
+        while True:
+            plan = os.path.join(here, sqitch.PLAN)
+            self._read(plan)
+            if os.path.isfile(plan):
+                return self._list(here)
+            parent = os.path.dirname(here)
+            if parent == here:
+                return None
+            here = parent
+
+    def _sqitch(self, d: Folder, named: set[str] | None,
+                claimed: set[str] | None = None) -> list[Found]:
+        """The plan's changes, in its order. With ``named`` (files given by path), every
+        change still comes, as context, and those whose scripts were named are reported;
+        ``claimed`` collects the named files that are scripts of a change."""
+        plan = d.files[sqitch.PLAN]
+        self._read(plan.path)
+        try:
+            with open(plan.path, encoding="utf-8") as file:
+                text = file.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            self._problems.errors.append(InputError(d.show(sqitch.PLAN), str(
+                exc.strerror if isinstance(exc, OSError) else "not UTF-8")))
+            return []
+        found: list[Found] = []
+        for index, change in enumerate(sqitch.changes(text), start=1):
+            up = f"{sqitch.DEPLOY}/{change.script}.sql"
+            down = f"{sqitch.REVERT}/{change.script}.sql"
+            if change.reverted:
+                self._problems.notices.append(Notice(
+                    d.show(sqitch.PLAN), f"change {change.name} is planned to be reverted "
+                    "(`-`): left out"))
+                continue
+            paths = {rel: os.path.join(d.path, *rel.split("/")) for rel in (up, down)}
+            for path in paths.values():
+                self._read(path)
+            if not os.path.isfile(paths[up]):
+                self._problems.errors.append(InputError(
+                    d.show(up), f"no deploy script for the plan's change {change.name}"))
+                continue
+            has_down = os.path.isfile(paths[down])
+            mine = {paths[up], paths[down]}
+            if claimed is not None and named is not None:
+                claimed.update(mine & named)
+            found.append(Found((d.identity, up, down if has_down else None), MigrationSource(
+                # A reworked change's earlier planning by the name Sqitch gives it (users@v1.0).
+                name=change.script,
+                layout="sqitch",
+                up=Script(d.show(up), "autocommit"),
+                down=Script(d.show(down), "autocommit") if has_down else None,
+                version=str(index),
+                project=d.display,
+                context_only=named is not None and not mine & named,
+            )))
+        return found
 
     # -- Django --------------------------------------------------------------------------
 

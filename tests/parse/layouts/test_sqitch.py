@@ -1,0 +1,72 @@
+"""Sqitch's layout: the changes of `sqitch.plan`, deployed and reverted by their scripts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from schemagate.lint.run import run_lint
+from schemagate.model.migration import MigrationSource, Script
+from schemagate.model.settings import Settings
+from schemagate.parse.layouts.discover import discover
+from schemagate.parse.layouts.sqitch import Change, changes
+from tests.parse.layouts.helpers import LAYOUTS, clean, write
+
+
+def _source(name: str, script: str, version: int, context: bool = False) -> MigrationSource:
+    return MigrationSource(
+        name=name, layout="sqitch", up=Script(f"sqitch/deploy/{script}.sql", "autocommit"),
+        down=Script(f"sqitch/revert/{script}.sql", "autocommit"), version=str(version),
+        project="sqitch", context_only=context)
+
+
+def test_the_plan_orders_the_changes_and_a_reworked_change_keeps_its_tagged_scripts() -> None:
+    found = clean(discover(["sqitch"], cwd=LAYOUTS))
+    # verify/ and test/ hold no migration: only the plan's changes come.
+    assert found.migrations == [
+        _source("app/users@v1.0", "app/users@v1.0", 1),
+        _source("app/users_email_idx", "app/users_email_idx", 2),
+        _source("app/users", "app/users", 3),
+    ]
+
+
+def test_a_named_script_brings_its_plan_along_as_context() -> None:
+    found = clean(discover(["sqitch/revert/app/users_email_idx.sql"], cwd=LAYOUTS))
+    assert found.migrations == [
+        _source("app/users@v1.0", "app/users@v1.0", 1, context=True),
+        _source("app/users_email_idx", "app/users_email_idx", 2),
+        _source("app/users", "app/users", 3, context=True),
+    ]
+    named = discover(["sqitch/verify/app/users.sql"], cwd=LAYOUTS)
+    assert named.errors == [] and all(m.context_only for m in named.migrations)
+    assert [n.message for n in named.notices] == ["not a migration file; ignored"]
+
+
+def test_plan_lines() -> None:
+    plan = ("%project=x\n\n# a comment\nusers 2020-01-01T00:00:00Z a <a@b> # n\n"
+            "@v1 2020-01-02T00:00:00Z a <a@b>\n+users [users@v1] 2021-01-01T00:00:00Z a <a@b>\n"
+            "@v2 2021-01-02T00:00:00Z a <a@b>\nusers [users@v2] 2022-01-01T00:00:00Z a <a@b>\n"
+            "-old 2022-02-01T00:00:00Z a <a@b>\n")
+    assert changes(plan) == [Change("users", "users@v1"), Change("users", "users@v2"),
+                             Change("users", "users"), Change("old", "old", reverted=True)]
+
+
+def test_scripts_are_linted_as_psql_runs_them(tmp_path: Path) -> None:
+    """Their own BEGIN and COMMIT are no nesting; CONCURRENTLY outside them runs, inside
+    them it cannot."""
+    result = run_lint([str(LAYOUTS / "sqitch")], Settings(cache=False, jobs=1)).result
+    assert not result.errors
+    assert not {f.rule for f in result.findings} & {
+        "transaction-nesting", "concurrently-in-transaction", "unknown-object"}
+    write(tmp_path / "sqitch.plan", "%project=x\nidx 2024-01-01T00:00:00Z a <a@b>\n")
+    write(tmp_path / "deploy" / "idx.sql",
+          "BEGIN;\nCREATE INDEX CONCURRENTLY t_idx ON t (a);\nCOMMIT;\n")
+    again = run_lint([str(tmp_path)], Settings(cache=False, jobs=1)).result
+    assert [(f.rule, f.span.line) for f in again.findings
+            if f.rule == "concurrently-in-transaction"] == [("concurrently-in-transaction", 2)]
+
+
+def test_a_change_without_a_deploy_script_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path / "sqitch.plan", "%project=x\nmissing 2024-01-01T00:00:00Z a <a@b>\n")
+    found = discover(["."], cwd=tmp_path)
+    assert [(e.path, e.message) for e in found.errors] == [
+        ("deploy/missing.sql", "no deploy script for the plan's change missing")]
