@@ -8,7 +8,7 @@ from schemagate.lint.run import run_lint
 from schemagate.model.migration import MigrationSource, Script
 from schemagate.model.settings import Settings
 from schemagate.parse.layouts.discover import discover
-from schemagate.parse.layouts.sqitch import Change, changes
+from schemagate.parse.layouts.sqitch import Change, changes, places
 from tests.parse.layouts.helpers import LAYOUTS, clean, write
 
 
@@ -70,3 +70,21 @@ def test_a_change_without_a_deploy_script_is_an_error(tmp_path: Path) -> None:
     found = discover(["."], cwd=tmp_path)
     assert [(e.path, e.message) for e in found.errors] == [
         ("deploy/missing.sql", "no deploy script for the plan's change missing")]
+
+
+def test_a_conf_that_moves_the_project_is_followed(tmp_path: Path) -> None:
+    """Tamarou's Registry: `top_dir = ./sql` in sqitch.conf, and a stale plan beside it."""
+    write(tmp_path / "sqitch.conf", "[core]\n\tengine = pg\n\t# plan_file = sqitch.plan\n"
+          "\ttop_dir = ./sql\n[deploy]\n\tverify = true\n")
+    write(tmp_path / "sqitch.plan", "%project=x\nold 2024-01-01T00:00:00Z a <a@b>\n")
+    write(tmp_path / "sql" / "sqitch.plan", "%project=x\nusers 2024-01-01T00:00:00Z a <a@b>\n")
+    write(tmp_path / "sql" / "deploy" / "users.sql", "CREATE TABLE users (id bigint);\n")
+    found = clean(discover(["."], cwd=tmp_path))
+    assert [(m.name, m.up.path if m.up else None, m.down) for m in found.migrations] == [
+        ("users", "sql/deploy/users.sql", None)]
+    assert places_of("[core]\n deploy_dir = db/up\n revert_dir = \"db/down\"\n") == (
+        "sqitch.plan", "db/up", "db/down")
+
+
+def places_of(conf: str) -> tuple[str, ...]:
+    return tuple(places(conf))

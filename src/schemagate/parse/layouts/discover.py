@@ -352,22 +352,18 @@ class _Finder:
         """The plan's changes, in its order. With ``named`` (files given by path), every
         change still comes, as context, and those whose scripts were named are reported;
         ``claimed`` collects the named files that are scripts of a change."""
-        plan = d.files[sqitch.PLAN]
-        self._read(plan.path)
-        try:
-            with open(plan.path, encoding="utf-8") as file:
-                text = file.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            self._problems.errors.append(InputError(d.show(sqitch.PLAN), str(
-                exc.strerror if isinstance(exc, OSError) else "not UTF-8")))
+        conf = self._text(d, sqitch.CONF) if sqitch.CONF in d.files else None
+        where = sqitch.places(conf)
+        text = self._text(d, where.plan)
+        if text is None:
             return []
         found: list[Found] = []
         for index, change in enumerate(sqitch.changes(text), start=1):
-            up = f"{sqitch.DEPLOY}/{change.script}.sql"
-            down = f"{sqitch.REVERT}/{change.script}.sql"
+            up = f"{where.deploy}/{change.script}.sql"
+            down = f"{where.revert}/{change.script}.sql"
             if change.reverted:
                 self._problems.notices.append(Notice(
-                    d.show(sqitch.PLAN), f"change {change.name} is planned to be reverted "
+                    d.show(where.plan), f"change {change.name} is planned to be reverted "
                     "(`-`): left out"))
                 continue
             paths = {rel: os.path.join(d.path, *rel.split("/")) for rel in (up, down)}
@@ -392,6 +388,19 @@ class _Finder:
                 context_only=named is not None and not mine & named,
             )))
         return found
+
+    def _text(self, d: Folder, relative: str) -> str | None:
+        """A text file of the folder (or below it), read whole; None when it cannot be
+        (reported)."""
+        path = os.path.join(d.path, *relative.split("/"))
+        self._read(path)
+        try:
+            with open(path, encoding="utf-8") as file:
+                return file.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            self._problems.errors.append(InputError(d.show(relative), str(
+                exc.strerror if isinstance(exc, OSError) else "not UTF-8")))
+            return None
 
     # -- Django --------------------------------------------------------------------------
 

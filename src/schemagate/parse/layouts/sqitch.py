@@ -10,8 +10,9 @@ scripts open and commit their own transactions ("autocommit", as a plain script)
 The plan's pragmas (`%project=…`), tags (`@v1.0 …`) and comments are not changes; a change
 written `-name` is planned to be reverted, and is left out with a notice.
 
-Only the default layout is read: the plan and its `deploy/` and `revert/` folders side by
-side (a `sqitch.conf` that moves them, `top_dir` or `deploy_dir`, is not followed).
+A `sqitch.conf` beside the plan may move the project: its `[core]` `top_dir` (the plan and
+the script folders under it), `plan_file`, `deploy_dir` and `revert_dir` are followed, each
+relative to the folder of the conf.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import re
 from typing import NamedTuple
 
 PLAN = "sqitch.plan"
+CONF = "sqitch.conf"
 DEPLOY = "deploy"
 REVERT = "revert"
 # The folders of a Sqitch project that hold no migration to walk as a history of its own.
@@ -67,3 +69,40 @@ def changes(plan: str) -> list[Change]:
         reworked = next_tag[i] if i < last[name] else None
         out.append(Change(name, f"{name}{reworked}" if reworked else name, reverted))
     return out
+
+
+class Places(NamedTuple):
+    """Where a project's plan and scripts are, relative to the folder of its conf."""
+
+    plan: str = PLAN
+    deploy: str = DEPLOY
+    revert: str = REVERT
+
+
+def places(conf: str | None) -> Places:
+    """The places a `sqitch.conf` (git-config syntax) gives in its `[core]` section."""
+    core: dict[str, str] = {}
+    section = ""
+    for raw in (conf or "").splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("["):
+            section = line.strip("[]").strip().lower()
+            continue
+        key, sep, value = line.partition("=")
+        if section == "core" and sep:
+            core[key.strip().lower()] = value.split("#", 1)[0].strip().strip('"')
+    top = core.get("top_dir", ".")
+
+    def under(name: str) -> str:
+        return _normal(f"{top}/{name}")
+
+    return Places(plan=_normal(core["plan_file"]) if "plan_file" in core else under(PLAN),
+                  deploy=_normal(core["deploy_dir"]) if "deploy_dir" in core else under(DEPLOY),
+                  revert=_normal(core["revert_dir"]) if "revert_dir" in core else under(REVERT))
+
+
+def _normal(path: str) -> str:
+    """A relative path with `.` parts and repeated slashes dropped (`./sql//deploy`)."""
+    return "/".join(part for part in path.replace("\\", "/").split("/") if part not in ("", "."))
