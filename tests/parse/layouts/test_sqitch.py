@@ -20,8 +20,12 @@ def _source(name: str, script: str, version: int, context: bool = False) -> Migr
 
 
 def test_the_plan_orders_the_changes_and_a_reworked_change_keeps_its_tagged_scripts() -> None:
-    found = clean(discover(["sqitch"], cwd=LAYOUTS))
-    # verify/ and test/ hold no migration: only the plan's changes come.
+    found = discover(["sqitch"], cwd=LAYOUTS)
+    # verify/ and test/ hold no migration: only the plan's changes come, and a note says
+    # which folders were left.
+    assert found.errors == [] and [(n.path, n.message) for n in found.notices] == [(
+        "sqitch/sqitch.plan", "a Sqitch project: its changes are the plan's; the folders "
+        "beside it (test) are not walked for migrations")]
     assert found.migrations == [
         _source("app/users@v1.0", "app/users@v1.0", 1),
         _source("app/users_email_idx", "app/users_email_idx", 2),
@@ -88,3 +92,18 @@ def test_a_conf_that_moves_the_project_is_followed(tmp_path: Path) -> None:
 
 def places_of(conf: str) -> tuple[str, ...]:
     return tuple(places(conf))
+
+
+def test_another_tools_history_below_a_plan_is_its_own(tmp_path: Path) -> None:
+    """A repository with a Sqitch project at its top and a golang-migrate history below: a
+    file of the latter, named (pre-commit), is golang-migrate's."""
+    write(tmp_path / "sqitch.plan", "%project=x\nusers 2024-01-01T00:00:00Z a <a@b>\n")
+    write(tmp_path / "deploy" / "users.sql", "CREATE TABLE users (id bigint);\n")
+    write(tmp_path / "api" / "migrations" / "000001_init.up.sql", "CREATE TABLE t (a int);\n")
+    found = clean(discover(["api/migrations/000001_init.up.sql"], cwd=tmp_path))
+    assert [(m.name, m.layout) for m in found.migrations] == [("000001_init", "golang-migrate")]
+    walked = discover(["."], cwd=tmp_path)
+    assert [m.name for m in walked.migrations] == ["users"]
+    assert [n.message for n in walked.notices] == [
+        "a Sqitch project: its changes are the plan's; the folders beside it (api) are not "
+        "walked for migrations"]

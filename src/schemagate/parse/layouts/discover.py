@@ -258,7 +258,7 @@ class _Finder:
             return []
         self._walked.add(d.identity)
         if sqitch.PLAN in d.files:  # its changes are in the plan: no sub-folder is walked
-            return list(self._sqitch(d, None))
+            return list(self._sqitch(d, None, walked=True))
         result = self._in_dir(d, None)
         # Plain files and sub-folders interleave by natural name, so that plain migrations
         # follow the natural order of their path relative to the folder walked.
@@ -334,26 +334,48 @@ class _Finder:
     # -- Sqitch --------------------------------------------------------------------------
 
     def _sqitch_project(self, folder: str) -> Folder | None:
-        """The Sqitch project a named file belongs to: the nearest folder above it (its
-        own included) holding a plan, found by one look per level."""
+        """The Sqitch project whose plan or scripts a named file's folder holds: the
+        nearest folder above it (its own included) with a plan, when the file is that
+        folder's or under its deploy, revert or verify folder. A file elsewhere below a
+        plan (another tool's history in the same repository) is not Sqitch's."""
         here = folder
         while True:
             plan = os.path.join(here, sqitch.PLAN)
             self._read(plan)
             if os.path.isfile(plan):
-                return self._list(here)
+                break
             parent = os.path.dirname(here)
             if parent == here:
                 return None
             here = parent
+        d = self._list(here)
+        if d is None:
+            return None
+        conf = os.path.join(here, sqitch.CONF)
+        where = sqitch.places(self._text(d, sqitch.CONF) if os.path.isfile(conf) else None)
+        own = [os.path.join(here, *rel.split("/"))
+               for rel in (where.deploy, where.revert, "verify")]
+        inside = folder == here or any(folder == o or folder.startswith(o + os.sep)
+                                       for o in own)
+        return d if inside else None
 
-    def _sqitch(self, d: Folder, named: set[str] | None,
-                claimed: set[str] | None = None) -> list[Found]:
+    def _sqitch(self, d: Folder, named: set[str] | None, claimed: set[str] | None = None,
+                *, walked: bool = False) -> list[Found]:
         """The plan's changes, in its order. With ``named`` (files given by path), every
         change still comes, as context, and those whose scripts were named are reported;
-        ``claimed`` collects the named files that are scripts of a change."""
+        ``claimed`` collects the named files that are scripts of a change. ``walked``: the
+        folder is walked, and the sub-folders that are not the project's are said to be
+        left."""
         conf = self._text(d, sqitch.CONF) if sqitch.CONF in d.files else None
         where = sqitch.places(conf)
+        if walked:
+            own = {rel.split("/", 1)[0] for rel in (where.plan, where.deploy, where.revert)}
+            others = sorted(e.name for e in d.subdirs
+                            if e.name not in own and e.name not in sqitch.OWN_FOLDERS)
+            if others:
+                self._problems.notices.append(Notice(d.show(where.plan), (
+                    "a Sqitch project: its changes are the plan's; the folders beside it ("
+                    f"{', '.join(others)}) are not walked for migrations")))
         text = self._text(d, where.plan)
         if text is None:
             return []
