@@ -52,8 +52,8 @@ def make_input(kind: str, n: int, folder: Path) -> Path:
     return path
 
 
-def measure(kind: str, n: int, steps: int, runs: int, cold: bool = False
-            ) -> list[tuple[int, int, Series]]:
+def measure(kind: str, n: int, steps: int, runs: int, cold: bool = False,
+            report: bool = False) -> list[tuple[int, int, Series]]:
     schemagate = executable("schemagate")
     if schemagate is None:
         raise SystemExit("schemagate is not on PATH (pip install -e .)")
@@ -67,11 +67,16 @@ def measure(kind: str, n: int, steps: int, runs: int, cold: bool = False
                 nbytes = (target.stat().st_size if target.is_file() else
                           sum(p.stat().st_size for p in target.rglob("*.sql")))
                 no_cache = ("--no-cache",) if cold else ()
-                command = Command(str(size), (schemagate, "lint", str(target), "--format",
-                                              "json", "-o", str(scratch / "out.json"),
-                                              *no_cache),
-                                  f"schemagate lint {target.name} --format json "
-                                  + " ".join(no_cache))
+                if report:  # the impact page of the same input, written to a file
+                    command = Command(str(size), (schemagate, "report", str(target), "-o",
+                                                  str(scratch / "report.html")),
+                                      f"schemagate report {target.name} -o report.html")
+                else:
+                    command = Command(str(size), (schemagate, "lint", str(target), "--format",
+                                                  "json", "-o", str(scratch / "out.json"),
+                                                  *no_cache),
+                                      f"schemagate lint {target.name} --format json "
+                                      + " ".join(no_cache))
                 series = run_alternating(launcher, [command], runs, warmup=0)[0]
                 rows.append((size, nbytes, series))
                 print(f"{size:>8} {nbytes / 1e6:8.2f} MB  {series.median:8.2f} s  "
@@ -118,16 +123,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
     ap.add_argument("--cold", action="store_true",
                     help="lint with --no-cache (every run parses and folds everything)")
+    ap.add_argument("--report", action="store_true",
+                    help="time `schemagate report` (the HTML impact page) instead of lint")
     args = ap.parse_args(argv)
     n = args.n or (4000 if args.kind == "script" else 1000)
-    rows = measure(args.kind, n, args.steps, args.runs, args.cold)
+    rows = measure(args.kind, n, args.steps, args.runs, args.cold, args.report)
     table = markdown(args.kind, rows)
     print(table)
     if args.write:
         shown = " ".join(["python benchmarks/bench_scaling.py", "--kind", args.kind, "--n",
                           str(n), "--steps", str(args.steps), "--runs", str(args.runs)]
-                         + (["--cold"] if args.cold else []))
-        write(args.kind, table, shown)
+                         + (["--cold"] if args.cold else [])
+                         + (["--report"] if args.report else []))
+        write(f"report-{args.kind}" if args.report else args.kind, table, shown)
     return 0
 
 
