@@ -24,6 +24,7 @@ from schemagate.model.migration import (
 )
 from schemagate.model.settings import Settings
 from schemagate.parse.frontend import FileFrontend, script_frontend
+from schemagate.parse.placeholders import without_meta_commands
 from schemagate.parse.sections import marker_span
 from schemagate.parse.source import SourceText, read_source, with_placeholders
 from schemagate.parse.transactions import resolved_mode
@@ -233,10 +234,26 @@ def _django_frontend(source: MigrationSource, states: dict[str, object]) -> File
     return partial(parse_django, state=state)
 
 
-def _read(file: Path, display: str, variables: Mapping[str, str] | None, loaded: Loaded
-          ) -> SourceText | InputError:
-    if display in loaded.overrides:
-        text: SourceText | InputError = with_placeholders(
+def _read(file: Path, display: str, variables: Mapping[str, str] | None, loaded: Loaded,
+          psql: bool = False) -> SourceText | InputError:
+    """The file's text with its placeholders filled. ``psql``: a script psql runs as it is
+    (Sqitch's), whose meta-command lines are not SQL and whose `\\set` variables are filled
+    like the others (with a made-up value when no `--var` gives one)."""
+    if psql:
+        raw = (SourceText.of(display, loaded.overrides[display])
+               if display in loaded.overrides else read_source(file, display))
+        if isinstance(raw, InputError):
+            return raw
+        blanked, defined = without_meta_commands(raw.text)
+        text: SourceText | InputError = raw if not defined and blanked == raw.text else (
+            SourceText.of(display, blanked))
+        assert isinstance(text, SourceText)
+        # The variables the script `\set`s get their own name, unless `--var` gives one.
+        given = {**{name: name for name in defined}, **(variables or {})}
+        if given or loaded.fill_all:
+            text = with_placeholders(text, given, loaded.fill_all)
+    elif display in loaded.overrides:
+        text = with_placeholders(
             SourceText.of(display, loaded.overrides[display]), variables or {}, loaded.fill_all)
     else:
         text = read_source(file, display, variables, fill_all=loaded.fill_all)
@@ -303,7 +320,8 @@ def _parse(
         script = replace(script, transaction=transactions[source.layout])
     if script.path not in texts:
         file = (root / script.path) if root else Path(script.path)
-        texts[script.path] = _read(file, script.path, variables, loaded)
+        texts[script.path] = _read(file, script.path, variables, loaded,
+                                   psql=source.layout == "sqitch")
         text = texts[script.path]
         if isinstance(text, InputError):
             loaded.errors.append(text)

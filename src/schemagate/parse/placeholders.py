@@ -213,3 +213,25 @@ def _as_written(p: Placeholder, value: str) -> str:
     if p.kind == "psql-identifier":
         return '"' + value.replace('"', '""') + '"'
     return value
+
+
+# A psql meta-command: a backslash command at the start of a line (`\set`, `\echo`, `\i`),
+# and the name a `\set` gives a value to.
+_META = re.compile(r"(?m)^[ \t]*\\(?:set[ \t]+(?P<name>[A-Za-z_]\w*))?[^\n]*")
+
+
+def without_meta_commands(text: str) -> tuple[str, tuple[str, ...]]:
+    """A script psql runs (a Sqitch script) with its meta-command lines blanked, every
+    character a space so that positions stay, and the variables its `\\set` lines define:
+    psql fills them in the SQL, where they are placeholders (their values, often a shell
+    command's output, are not known here)."""
+    if "\\" not in text:
+        return text, ()
+    names: list[str] = []
+
+    def blank(m: re.Match[str]) -> str:
+        if m.group("name"):
+            names.append(m.group("name"))
+        return " " * len(m.group(0))
+
+    return _META.sub(blank, text), tuple(dict.fromkeys(names))

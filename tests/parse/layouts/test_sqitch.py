@@ -107,3 +107,25 @@ def test_another_tools_history_below_a_plan_is_its_own(tmp_path: Path) -> None:
     assert [n.message for n in walked.notices] == [
         "a Sqitch project: its changes are the plan's; the folders beside it (api) are not "
         "walked for migrations"]
+
+
+def test_a_script_is_read_as_psql_reads_it(tmp_path: Path) -> None:
+    """Registry's deploy scripts `\\set` a variable from a file and insert it: psql's own
+    lines are not SQL, and its variables are placeholders (`--var` may give them)."""
+    write(tmp_path / "sqitch.plan", "%project=x\npages 2024-01-01T00:00:00Z a <a@b>\n"
+          "seed 2024-01-02T00:00:00Z a <a@b>\n")
+    write(tmp_path / "deploy" / "pages.sql",
+          "CREATE TABLE pages (slug text PRIMARY KEY, body text);\n")
+    write(tmp_path / "deploy" / "seed.sql",
+          "\\set ON_ERROR_STOP 1\n\\set body `cat templates/page.html`\n\n"
+          "INSERT INTO pages VALUES ('home', :'body');\n"
+          "ALTER TABLE pages ADD COLUMN n int NOT NULL;\n")
+    result = run_lint([str(tmp_path)], Settings(cache=False, jobs=1)).result
+    assert result.errors == [] and result.statements == 3
+    [hit] = [f for f in result.findings if f.rule == "add-required-column"]
+    assert (hit.span.line, hit.span.column) == (5, 19)  # its ADD COLUMN clause
+    # A script another tool runs is not psql's: the same lines are an error there.
+    write(tmp_path / "plain" / "V1__seed.sql",
+          (tmp_path / "deploy" / "seed.sql").read_text(encoding="utf-8"))
+    plain = run_lint([str(tmp_path / "plain")], Settings(cache=False, jobs=1)).result
+    assert plain.errors and "psql" in plain.errors[0].message
