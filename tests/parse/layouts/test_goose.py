@@ -75,3 +75,17 @@ def test_goose_go_migrations_are_named_as_not_read(tmp_path: Path) -> None:
     notes = [(n.path, n.message) for n in found.notices]
     assert notes == [("00002_backfill.go", "1 goose Go migration not read (00002_backfill.go): "
                       "the checks of the migrations after them do not know what they change")]
+
+
+def test_a_goose_file_longer_than_the_head_read_keeps_its_down(tmp_path: Path) -> None:
+    rows = "".join(f"INSERT INTO t VALUES ({i}, 'row {i}');\n" for i in range(5000))
+    write(tmp_path / "00001_seed.sql", "-- +goose NO TRANSACTION\n-- +goose Up\n"
+          "CREATE TABLE t (a int, b text);\n" + rows + "-- +goose Down\nDROP TABLE t;\n")
+    write(tmp_path / "00002_plain.sql", "SELECT 1;\n" + rows)  # a long script, no marker
+    assert (tmp_path / "00001_seed.sql").stat().st_size > 64 * 1024
+    found = discover(["."], cwd=tmp_path)
+    seed = found.migrations[0]
+    assert (seed.layout, seed.up, seed.down) == (
+        "goose", Script("00001_seed.sql", "autocommit", "up"),
+        Script("00001_seed.sql", "autocommit", "down"))
+    assert [m.layout for m in found.migrations] == ["goose", "sql"]

@@ -658,10 +658,12 @@ class _Finder:
 
     def _whole(self, d: Folder, name: str, head: dbmate.Head) -> bytes:
         """A file that is not dbmate's, for goose's and sql-migrate's markers: the bytes its
-        head read whole, else (a file longer than the head) read whole now; empty when it
-        cannot be read (reported)."""
+        head read whole, else (a file longer than the head whose head holds a marker) read
+        whole now; empty when it has no marker or cannot be read (reported)."""
         if head.data is not None:
             return head.data
+        if not head.marked:  # a long plain script: its up marker would be in its head
+            return b""
         entry = d.files[name]
         try:
             if isinstance(entry, Virtual):
