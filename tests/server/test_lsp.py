@@ -15,6 +15,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from schemagate.lint.workspace import Workspace
 from schemagate.model.settings import Settings
+from schemagate.server.app import LINT_ON_SAVE_CHARS
 
 # Each test starts `schemagate server` as an editor does: slow, like the other end-to-end runs.
 pytestmark = [pytest.mark.asyncio(loop_scope="function"), pytest.mark.slow]
@@ -323,3 +324,30 @@ async def test_a_database_that_cannot_be_read_is_said_once_and_otherwise_ignored
     (message,) = client.messages
     assert message.type == types.MessageType.Warning
     assert "table sizes not read from the database" in message.message
+
+
+async def test_a_buffer_over_the_limit_is_linted_when_saved_not_as_it_is_typed(
+        client: LanguageClient, tmp_path: Path) -> None:
+    """Each lint of a long generated migration takes seconds: edits sent meanwhile would
+    queue a lint each, and every request behind them. It is linted on open and on save."""
+    file = _history(tmp_path)
+    long = ORDERS + ("-- " + "generated " * 100 + "\n") * 1100
+    assert len(long) > LINT_ON_SAVE_CHARS
+    file.write_text(long, encoding="utf-8")
+    await _start(client, tmp_path)
+    assert len(_by_rule(await _open(client, file), "create-index-non-concurrently")) == 1
+    edited = long + "ALTER TABLE users DROP COLUMN email;\n"
+    _change(client, file, 2, edited)
+    _change(client, file, 3, edited + "SELECT 1;\n")
+    for _ in range(40):  # the message comes at once; no lint follows the changes
+        if client.messages:
+            break
+        await asyncio.sleep(0.05)
+    (message,) = client.messages
+    assert "linted when saved" in message.message and file.name in message.message
+    assert _by_rule(client.diagnostics[file.as_uri()], "drop-column") == []
+    file.write_text(edited + "SELECT 1;\n", encoding="utf-8")
+    client.text_document_did_save(types.DidSaveTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=file.as_uri())))
+    diagnostics = await _until(client, file, lambda d: bool(_by_rule(d, "drop-column")))
+    assert len(_by_rule(diagnostics, "drop-column")) == 1

@@ -50,6 +50,10 @@ from schemagate.server.positions import (
 )
 
 _SETTINGS_FILES = ("pyproject.toml", "schemagate.toml")
+# A buffer longer than this (in characters) is linted when it is opened or saved, not at
+# every change: its lint takes seconds (a 5 MB generated migration, about 14 s), and edits
+# sent meanwhile would queue one lint each behind it, every request with them.
+LINT_ON_SAVE_CHARS = 1 << 20
 
 
 @dataclass
@@ -77,6 +81,8 @@ class Session:
     db: str | None = None
     stats: Mapping[QName, TableStats] | None = None
     stats_read: bool = False
+    # Documents told once that they are linted on save (their length), by URI.
+    on_save: set[str] = field(default_factory=set)
 
 
 class SchemagateServer(LanguageServer):
@@ -237,7 +243,17 @@ def make_server(db: str | None = None) -> SchemagateServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: SchemagateServer, params: types.DidChangeTextDocumentParams) -> None:
-        ls.lint_document(params.text_document.uri)
+        uri = params.text_document.uri
+        if len(ls.workspace.get_text_document(uri).source) > LINT_ON_SAVE_CHARS:
+            if uri not in ls.session.on_save:
+                ls.session.on_save.add(uri)
+                ls.window_show_message(types.ShowMessageParams(
+                    type=types.MessageType.Info,
+                    message=f"schemagate: {Path(to_fs_path(uri) or uri).name} is over "
+                            f"{LINT_ON_SAVE_CHARS // (1 << 20)} MiB: it is linted when "
+                            "saved, not as you type"))
+            return
+        ls.lint_document(uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: SchemagateServer, params: types.DidSaveTextDocumentParams) -> None:
