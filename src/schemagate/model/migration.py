@@ -16,8 +16,8 @@ if TYPE_CHECKING:  # only an annotation: discovery and a cached lint need none o
     from schemagate.model.ops import Operation
 
 Layout = Literal[
-    "sql", "golang-migrate", "flyway", "dbmate", "goose", "sql-migrate", "sqitch", "prisma",
-    "diesel", "alembic", "popx", "django",
+    "sql", "golang-migrate", "flyway", "dbmate", "goose", "sql-migrate", "sqitch", "liquibase",
+    "prisma", "diesel", "alembic", "popx", "django",
 ]
 
 # How the migration tool sends a script to PostgreSQL:
@@ -42,6 +42,8 @@ class Script:
     transaction: TransactionMode = "autocommit"
     # dbmate, goose, sql-migrate: which section of the file (`parse.sections`)
     section: Literal["up", "down"] | None = None
+    # Liquibase: the changeset (`author:id`) of the file whose section this is.
+    part: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -338,7 +338,7 @@ def _parse(
         except RecursionError:
             parsed = ParsedScript(script, errors=[InputError(script.path, _TOO_DEEP)])
         if script.section is not None and parsed.span is None:
-            parsed.span = marker_span(text.text, script.path, script.section)
+            parsed.span = marker_span(text.text, script.path, script.section, script.part)
         if cache is not None:
             cache.put(key, parsed)
     if parsed.script.transaction == "detected":  # the rules and verify see how it was decided

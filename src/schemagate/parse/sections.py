@@ -3,6 +3,10 @@
 `-- +migrate Up` / `-- +migrate Down` (which may come back: every section of a direction
 is read, in order).
 
+Liquibase's formatted SQL holds many migrations in one file: each `--changeset author:id`
+runs what follows it, and its `--rollback …` lines undo it. A changeset's up is its body;
+its down is its rollback lines, their `--rollback` written over with spaces.
+
 A frontend reads one section of such a file as the whole text with everything outside
 the section blanked: spaces in place of every character (or byte) but the line breaks, so
 that every line, column and offset of the section stays where it is in the file, and no
@@ -22,6 +26,28 @@ MARKER = re.compile(
     r"|\+migrate (Up|Down)\b).*$", re.MULTILINE)
 _NOT_NEWLINE = re.compile(r"[^\n]")
 _NOT_NEWLINE_BYTE = re.compile(rb"[^\n]")
+# Liquibase: a changeset's line (its key `author:id`, then its attributes), and a rollback
+# line (what follows the prefix is SQL).
+CHANGESET = re.compile(r"(?im)^--[ \t]*changeset[ \t]+(\S+)(.*)$")
+_ROLLBACK = re.compile(r"(?im)^--[ \t]*rollback(?:[ \t]+|$)")
+
+
+def changeset_ranges(text: str, part: str, section: str) -> list[tuple[int, int]]:
+    """Where a Liquibase changeset's up (its body) or down (the SQL of its rollback lines)
+    is in ``text``, in characters."""
+    lines = list(CHANGESET.finditer(text))
+    for i, line in enumerate(lines):
+        if line.group(1) != part:
+            continue
+        stop = lines[i + 1].start() if i + 1 < len(lines) else len(text)
+        if section == "up":
+            return [(line.end(), stop)]
+        out = []
+        for rollback in _ROLLBACK.finditer(text, line.end(), stop):
+            end = text.find("\n", rollback.end(), stop)
+            out.append((rollback.end(), stop if end < 0 else end))
+        return out
+    return []
 
 
 def section_ranges(text: str, section: str) -> list[tuple[int, int]]:
@@ -36,21 +62,28 @@ def section_ranges(text: str, section: str) -> list[tuple[int, int]]:
     return ranges
 
 
-def blank_outside(text: str, section: str) -> str:
-    """``text`` with every character outside the section a space: each keeps its offset."""
+def _kept(text: str, section: str, part: str | None) -> list[tuple[int, int]]:
+    return section_ranges(text, section) if part is None else changeset_ranges(
+        text, part, section)
+
+
+def blank_outside(text: str, section: str, part: str | None = None) -> str:
+    """``text`` with every character outside the section (of the Liquibase changeset
+    ``part``) a space: each keeps its offset."""
     pieces, cursor = [], 0
-    for start, stop in section_ranges(text, section):
+    for start, stop in _kept(text, section, part):
         pieces += [_NOT_NEWLINE.sub(" ", text[cursor:start]), text[start:stop]]
         cursor = stop
     pieces.append(_NOT_NEWLINE.sub(" ", text[cursor:]))
     return "".join(pieces)
 
 
-def blank_outside_bytes(text: str, data: bytes, section: str) -> str:
+def blank_outside_bytes(text: str, data: bytes, section: str, part: str | None = None
+                        ) -> str:
     """As `blank_outside`, with every byte of the UTF-8 ``data`` of ``text`` outside the
     section a space: each byte keeps its offset (pglast counts in bytes)."""
     pieces, cursor = [], 0
-    for start, stop in section_ranges(text, section):
+    for start, stop in _kept(text, section, part):
         b0 = len(text[:start].encode("utf-8"))
         b1 = b0 + len(text[start:stop].encode("utf-8"))
         pieces += [_NOT_NEWLINE_BYTE.sub(b" ", data[cursor:b0]), data[b0:b1]]
@@ -59,10 +92,15 @@ def blank_outside_bytes(text: str, data: bytes, section: str) -> str:
     return b"".join(pieces).decode("utf-8")
 
 
-def marker_span(text: str, path: str, section: str) -> Span | None:
-    """The first marker line of the section: where a finding about the section as a whole
-    (an empty down) points."""
-    for marker in MARKER.finditer(text):
+def marker_span(text: str, path: str, section: str, part: str | None = None) -> Span | None:
+    """The first marker line of the section (the changeset's line, for Liquibase): where a
+    finding about the section as a whole (an empty down) points."""
+    markers = MARKER.finditer(text) if part is None else (
+        m for m in CHANGESET.finditer(text) if m.group(1) == part)
+    for marker in markers:
+        if part is not None:
+            line = text.count("\n", 0, marker.start()) + 1
+            return Span(path, line, 1, line, max(len(marker.group(0).rstrip()), 1))
         if _name(marker) == section:
             line = text.count("\n", 0, marker.start()) + 1
             width = len(marker.group(0).rstrip().lstrip("\ufeff"))

@@ -15,6 +15,7 @@ from schemagate.model.migration import (
     ParsedMigration,
     ParsedScript,
     ParsedStatement,
+    Script,
 )
 from schemagate.model.names import QName
 from schemagate.model.settings import Settings
@@ -40,8 +41,9 @@ class MigrationState:
     up_dropped_columns: set[tuple[QName, str]] = field(default_factory=set)
     # The names a column had before the up path renamed it, by its current (table, name).
     former_names: dict[tuple[QName, str], set[str]] = field(default_factory=dict)
-    # Rules that report once per script record it here: (rule id, path, section).
-    reported: set[tuple[str, str, str | None]] = field(default_factory=set)
+    # Rules that report once per script record it here: (rule id, the script), a script
+    # being a file, or a section of one (a Liquibase changeset's).
+    reported: set[tuple[str, Script]] = field(default_factory=set)
     # Statements (path, line) whose destructive finding a suppression acknowledged: the
     # data loss there was reviewed, so the reversibility summary does not repeat it.
     acknowledged_loss: set[tuple[str, int]] = field(default_factory=set)
@@ -53,9 +55,9 @@ class MigrationState:
     old_types: dict[tuple[QName, str], TypeRef] = field(default_factory=dict)
     # What `RuleContext.per_script` computed, by (function, id of the script).
     script_facts: dict[tuple[Callable[..., Any], int], Any] = field(default_factory=dict)
-    # The SETs of each script, per (path, section, setting): read once per script, so that
-    # asking at every statement costs a binary search, not a rescan of what came before.
-    setting_logs: dict[tuple[str, str | None, str], SettingLog] = field(default_factory=dict)
+    # The SETs of each script, per (script, setting): read once per script, so that asking
+    # at every statement costs a binary search, not a rescan of what came before.
+    setting_logs: dict[tuple[Script, str], SettingLog] = field(default_factory=dict)
 
 
 def setting_is_on(value: str) -> bool:
@@ -180,7 +182,7 @@ class RuleContext:
     def setting_on(self, setting: str) -> bool:
         """Whether `SET [LOCAL] setting` to a non-zero value ran earlier in this script and
         still applies to this statement."""
-        key = (self.script.script.path, self.script.script.section, setting)
+        key = (self.script.script, setting)
         log = self.state.setting_logs.get(key)
         if log is None:
             log = self.state.setting_logs[key] = SettingLog.of(self.script, setting)

@@ -198,7 +198,7 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
                       f"{key_type.name} key `{ref[0]}` it references: use bigint",
                       object=f"{table}.{column}", span=_column_span(op, column))
         elif predates or key_type is None:
-            mark = (f"prefer-bigint:{ref[0]}", ctx.script.script.path, ctx.script.script.section)
+            mark = (f"prefer-bigint:{ref[0]}", ctx.script.script)
             if mark in ctx.state.reported:
                 continue
             ctx.state.reported.add(mark)

@@ -1136,7 +1136,7 @@ def _unguarded_once(ctx: RuleContext, op: o.Operation, setting: str, rule_id: st
     """The locked table, for the first blocking operation of the script with no timeout in
     effect: one finding per script, at the place where the SET belongs."""
     # Once reported, the script is done with: asked first, as most statements come after.
-    mark = (rule_id, ctx.script.script.path, ctx.script.script.section)
+    mark = (rule_id, ctx.script.script)
     if mark in ctx.state.reported:
         return None
     table = _blocking_target(op, ctx)
@@ -1340,7 +1340,7 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     if block is None or not _holds_a_live_table(op):
         return
     table = _blocking_target(op, ctx)
-    mark = (f"lock-held-too-long:{block}", ctx.script.script.path, ctx.script.script.section)
+    mark = (f"lock-held-too-long:{block}", ctx.script.script)
     if table is None or mark in ctx.state.reported:
         return
     locked: list[QName] = []  # the tables locked before the last slow statement

@@ -80,7 +80,7 @@ def parse_script(source: SourceText, script: Script, dialect: str = "postgres",
     result = ParsedScript(script)
     text = source.text
     if script.section is not None:
-        text = blank_outside_bytes(source.text, source.data, script.section)
+        text = blank_outside_bytes(source.text, source.data, script.section, script.part)
     deadline = time.monotonic() + budget
     # One search of the whole text first: almost no file has an identifier that long.
     check_long = _may_hold_long_identifier(source.data)

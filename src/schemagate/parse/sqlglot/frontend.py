@@ -44,7 +44,7 @@ def parse_dialect_script(source: SourceText, script: Script, dialect: str) -> Pa
     result = ParsedScript(script)
     text = source.text
     if script.section is not None:
-        text = blank_outside(text, script.section)
+        text = blank_outside(text, script.section, script.part)
     statements: list[tuple[tuple[o.Operation, ...], str]] = []
     for piece in split_statements(text, dialect):
         sql = text[piece.start:piece.end]
