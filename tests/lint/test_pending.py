@@ -26,6 +26,9 @@ TABLES = {
     "goose": "CREATE TABLE goose_db_version (id serial NOT NULL PRIMARY KEY, "
              "version_id bigint NOT NULL, is_applied boolean NOT NULL, "
              "tstamp timestamp NULL DEFAULT now())",
+    "liquibase": "CREATE TABLE databasechangelog (id varchar(255) NOT NULL, author "
+                 "varchar(255) NOT NULL, filename varchar(255) NOT NULL, dateexecuted timestamp "
+                 "NOT NULL, orderexecuted integer NOT NULL, exectype varchar(10) NOT NULL)",
     "sql-migrate": "CREATE TABLE gorp_migrations (id varchar(255) NOT NULL PRIMARY KEY, "
                    "applied_at timestamp with time zone)",
     "flyway": 'CREATE TABLE flyway_schema_history ("installed_rank" INT NOT NULL, '
@@ -93,6 +96,9 @@ WRITERS: dict[str, Callable[[Path, int, str], str]] = {
                                      f"-- migrate:up\n{b}\n-- migrate:down\n"),
     "goose": lambda d, i, b: _write(d / f"0000{i + 1}_step{i}.sql",
                                     f"-- +goose Up\n{b}\n-- +goose Down\n"),
+    "liquibase": lambda d, i, b: _write(d / f"00{i}-step{i}.sql",  # one changeset per file
+                                        f"--liquibase formatted sql\n--changeset ada:{i}\n{b}\n"
+                                        ) + f"::ada:{i}",
     "sql-migrate": lambda d, i, b: _write(d / f"16770784{i}0.sql",
                                           f"-- +migrate Up\n{b}\n-- +migrate Down\n"),
     "flyway": lambda d, i, b: _write(d / f"V1.{i}__step{i}.sql", b),
@@ -140,6 +146,10 @@ def _record(layout: str, names: list[str], applied: int) -> list[tuple[str, tupl
             rows += [(last, True), (last, False)]
         return [("INSERT INTO goose_db_version (version_id, is_applied) VALUES (%s, %s)", row)
                 for row in rows]
+    if layout == "liquibase":  # a row per changeset run
+        return [("INSERT INTO databasechangelog VALUES (%s, 'ada', %s, now(), %s, 'EXECUTED')",
+                 (str(i), f"db/changelog/{n.split('::')[0]}.sql", i + 1))
+                for i, n in enumerate(done)]
     if layout == "sql-migrate":  # its id is the file's name
         return [("INSERT INTO gorp_migrations VALUES (%s, now())", (f"{n}.sql",))
                 for n in done]

@@ -153,6 +153,12 @@ def _sql_migrate(migs: list[ParsedMigration], record: AppliedRecord, out: Pendin
     return {id(m) for m in migs if f"{m.name}.sql" in listed}
 
 
+def _liquibase(migs: list[ParsedMigration], record: AppliedRecord, out: Pending) -> set[int]:
+    """Liquibase: the changesets (`author:id`) the table lists."""
+    listed = {r.key for r in record.rows if r.ok}
+    return {id(m) for m in migs if m.source.up is not None and m.source.up.part in listed}
+
+
 def _diesel(migs: list[ParsedMigration], record: AppliedRecord, out: Pending) -> set[int]:
     listed = {r.key for r in record.rows if r.ok}
     return {id(m) for m in migs
@@ -265,6 +271,7 @@ _APPLIED = {
     "dbmate": _listed,
     "goose": _goose,
     "sql-migrate": _sql_migrate,
+    "liquibase": _liquibase,
     "popx": _listed,
     "diesel": _diesel,
     "flyway": _flyway,

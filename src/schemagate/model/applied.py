@@ -17,6 +17,7 @@ RECORD_TABLES: dict[Layout, str] = {
     "dbmate": "schema_migrations",
     "goose": "goose_db_version",
     "sql-migrate": "gorp_migrations",
+    "liquibase": "databasechangelog",
     "flyway": "flyway_schema_history",
     "alembic": "alembic_version",
     "prisma": "_prisma_migrations",

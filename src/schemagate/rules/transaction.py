@@ -22,6 +22,8 @@ _HOW = {
              "`-- +goose NO TRANSACTION`",
     "sql-migrate": "put this statement in a migration of its own whose marker says "
                    "`-- +migrate {Up} notransaction`",
+    "liquibase": "add `runInTransaction:false` to its `--changeset` line, and keep the "
+                 "statement alone in that changeset",
     "flyway": "Flyway runs it outside a transaction only when it recognises the "
               "statement: run it from a migration of its own with `executeInTransaction=false` "
               "in the script's .conf file",

@@ -34,6 +34,7 @@ def test_all_layouts_at_once_each_folder_keeps_its_own_layout() -> None:
         "flyway": {"flyway"},
         "golang-migrate": {"golang-migrate"},
         "goose": {"goose"},
+        "liquibase": {"liquibase"},
         "messy": {"sql", "alembic", "flyway", "golang-migrate"},
         "plain": {"sql"},
         "popx": {"popx"},

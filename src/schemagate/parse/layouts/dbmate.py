@@ -35,8 +35,8 @@ class Head(NamedTuple):
     up: TransactionMode | None = None  # None: not a dbmate file
     down: TransactionMode | None = None  # None: no down section
     data: bytes | None = None  # the whole file, when it was shorter than the head read
-    # A longer file's head holds another tool's marker (goose's, sql-migrate's): the file
-    # is read whole only then.
+    # A longer file's head holds another tool's marker (goose's, sql-migrate's, Liquibase's
+    # header): the file is read whole only then.
     marked: bool = False
 
 
@@ -59,7 +59,8 @@ def head_of(file: BinaryIO) -> Head:
     up = markers.get(b"up")
     if up is None:
         return Head(empty=not raw, data=None if more else raw,
-                    marked=more and (b"+goose" in raw.lower() or b"+migrate" in raw))
+                    marked=more and (b"+goose" in raw.lower() or b"+migrate" in raw
+                                     or b"liquibase" in raw[:256].lower()))
     down = markers.get(b"down")
     if down is None and more:
         down = _find_down_marker(file, len(head))

@@ -2,15 +2,16 @@
 
 This is the walker; what each migration tool calls a migration is in its layout module
 beside this one (`flyway`, `popx`, `golang_migrate`, `prisma`, `diesel`, `dbmate`,
-`goose`, `sql_migrate`, `sqitch`, `alembic`, `plain`). The walker owns what they share: the
-roots it is given, folders reached twice or through link loops, the order of migrations
-across folders, and reporting. A new layout is one module and its place in `_Finder._in_dir`.
+`goose`, `sql_migrate`, `liquibase`, `sqitch`, `alembic`, `plain`). The walker owns what
+they share: the roots it is given, folders reached twice or through link loops, the order of
+migrations across folders, and reporting. A new layout is one module and its place in
+`_Finder._in_dir`.
 
 Discovery reads directory listings and, only where a layout cannot be told from names, the
-head of a file (the markers of dbmate, goose and sql-migrate, Prisma's
-``migration_lock.toml``), and Sqitch's plan. It never parses SQL. A pre-commit hook runs
-it on every commit, so it is stdlib-only and opens a file only when the file's name leaves
-its layout open.
+head of a file (the markers of dbmate, goose and sql-migrate, Liquibase's formatted-SQL
+header, Prisma's ``migration_lock.toml``), and Sqitch's plan. It never parses SQL. A
+pre-commit hook runs it on every commit, so it is stdlib-only and opens a file only when the
+file's name leaves its layout open.
 
 What a discovery depended on is in `Discovery.reads`: every folder listed, every file
 opened or checked (size, readability), every path found missing or dangling, and every
@@ -48,6 +49,7 @@ from schemagate.parse.layouts import (
     flyway,
     golang_migrate,
     goose,
+    liquibase,
     plain,
     popx,
     prisma,
@@ -538,6 +540,7 @@ class _Finder:
         dbmates: list[tuple[tuple[int, int, str], Found]] = []
         gooses: list[tuple[tuple[int, int, str], Found]] = []
         sql_migrates: list[tuple[tuple[int, int, str], Found]] = []
+        formatted: list[tuple[str, list[liquibase.Changeset]]] = []  # Liquibase's files
         for name in names:
             head = self._head(d, name)
             if head is None:  # unreadable, and reported
@@ -554,8 +557,13 @@ class _Finder:
                 if wanted is None or name in wanted:
                     result.claimed.add(name)
                     sql_migrates.append(sql_migrate.found(d, name, *modes))
+            elif liquibase.is_formatted(data):
+                if wanted is None or name in wanted:
+                    result.claimed.add(name)
+                    formatted.append((name, liquibase.changesets(data)))
             else:
                 heads[name] = head
+        sql_migrates.extend(self._liquibase(d, formatted))
         for found_here in (dbmates, gooses, sql_migrates):
             found_here.sort(key=lambda item: item[0])
             result.ordered.extend(found for _, found in found_here)
@@ -655,6 +663,22 @@ class _Finder:
             self._contents[d.show(name)] = head.data
             self._contents_size += len(head.data)
         return head
+
+    def _liquibase(self, d: Folder, files: list[tuple[str, list[liquibase.Changeset]]]
+                   ) -> list[tuple[tuple[int, int, str], Found]]:
+        """The changesets of a folder's Liquibase files, in the order of the files' names
+        and then of each file; those for other databases left out with a notice."""
+        out = []
+        ordered = sorted(files, key=lambda item: natural_key(item[0]))
+        for file_index, (name, changesets) in enumerate(ordered, start=1):
+            for index, changeset in enumerate(changesets, start=1):
+                if not liquibase.applies(changeset, self._dialect):
+                    self._problems.notices.append(Notice(d.show(name), (
+                        f"changeset {changeset.key} is for {', '.join(changeset.dbms)}, not "
+                        f"{self._dialect}: left out")))
+                    continue
+                out.append(liquibase.found(d, name, file_index, index, changeset))
+        return out
 
     def _whole(self, d: Folder, name: str, head: dbmate.Head) -> bytes:
         """A file that is not dbmate's, for goose's and sql-migrate's markers: the bytes its

@@ -1,0 +1,57 @@
+"""Liquibase formatted SQL: each `--changeset` of a file is a migration, undone by its
+`--rollback` lines."""
+
+from __future__ import annotations
+
+from schemagate.lint.run import run_lint
+from schemagate.model.migration import Script
+from schemagate.model.settings import Settings
+from schemagate.parse.layouts.discover import discover
+from schemagate.parse.layouts.liquibase import Changeset, applies, changesets
+from tests.parse.layouts.helpers import LAYOUTS
+
+D = "liquibase/db/changelog"
+
+
+def test_each_changeset_is_a_migration_in_the_order_of_files_then_changesets() -> None:
+    found = discover(["liquibase"], cwd=LAYOUTS)
+    assert found.errors == []
+    assert [(m.name, m.version) for m in found.migrations] == [
+        ("001-init::ada:1", "1.1"), ("001-init::ada:3", "1.3"), ("001-init::ada:5", "1.5"),
+        ("002-index::bob:idx", "2.1"), ("002-index::bob:idx2", "2.2")]
+    first, _, seed, concurrent, _ = found.migrations
+    assert (first.up, first.down) == (
+        Script(f"{D}/001-init.sql", "wrapped", "up", "ada:1"),
+        Script(f"{D}/001-init.sql", "wrapped", "down", "ada:1"))
+    assert seed.down is None  # `--rollback empty`: nothing to undo
+    assert concurrent.up == Script(f"{D}/002-index.sql", "autocommit", "up", "bob:idx")
+    assert [n.message for n in found.notices] == [
+        "changeset ada:2 is for h2, not postgres: left out",
+        "changeset ada:4 is for !postgresql, not postgres: left out"]
+
+
+def test_changesets_are_linted_as_liquibase_runs_them() -> None:
+    result = run_lint([str(LAYOUTS / "liquibase")], Settings(cache=False, jobs=1)).result
+    assert result.errors == []
+    where = {(f.rule, f.span.path.rsplit("/", 1)[-1], f.span.line, f.span.column)
+             for f in result.findings}
+    # In a changeset of its own transaction, a concurrent build fails; with
+    # runInTransaction:false it runs.
+    assert ("concurrently-in-transaction", "002-index.sql", 8, 1) in where
+    assert not any(r == "concurrently-in-transaction" and line == 4 for r, _, line, _ in where)
+    # A rollback line's SQL is where it is written, after `--rollback `.
+    assert ("drop-index-non-concurrently", "002-index.sql", 9, 12) in where
+    [hit] = [f for f in result.findings if f.rule == "concurrently-in-transaction"]
+    assert "runInTransaction:false" in hit.message
+    # The changesets left out (for H2, not PostgreSQL) are not read at all.
+    assert not any("not_here" in f.message or "h2_only" in f.message for f in result.findings)
+
+
+def test_changeset_lines() -> None:
+    data = (b"--liquibase formatted sql\n--changeSet a:1 runInTransaction:false dbms:mysql,"
+            b"mariadb\nSELECT 1;\n-- rollback SELECT 2;\n"
+            b"--changeset b:2\n--rollback not required\n")
+    assert changesets(data) == [Changeset("a:1", "autocommit", True, ("mysql", "mariadb")),
+                                Changeset("b:2", "wrapped", False, ())]
+    mysql = changesets(data)[0]
+    assert applies(mysql, "mysql") and not applies(mysql, "postgres")
