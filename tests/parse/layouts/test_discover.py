@@ -35,6 +35,7 @@ def test_all_layouts_at_once_each_folder_keeps_its_own_layout() -> None:
         "golang-migrate": {"golang-migrate"},
         "goose": {"goose"},
         "liquibase": {"liquibase"},
+        "liquibase-master": {"liquibase"},
         "messy": {"sql", "alembic", "flyway", "golang-migrate"},
         "plain": {"sql"},
         "popx": {"popx"},

@@ -55,3 +55,22 @@ def test_changeset_lines() -> None:
                                 Changeset("b:2", "wrapped", False, ())]
     mysql = changesets(data)[0]
     assert applies(mysql, "mysql") and not applies(mysql, "postgres")
+
+
+def test_a_master_changelog_orders_the_files_it_includes_as_one_history() -> None:
+    """Spring Boot's layout: a YAML master under src/main/resources/db/changelog includes a
+    file by its classpath path, a nested XML changelog by a relative one, and a folder."""
+    found = discover(["liquibase-master"], cwd=LAYOUTS)
+    assert (found.errors, found.notices) == ([], [])
+    root = "liquibase-master/src/main/resources/db/changelog"
+    assert [(m.name, m.version, m.history) for m in found.migrations] == [
+        ("changes/001-users::ada:users", "1.1", root),
+        ("more/002-orders::ada:orders", "2.1", root),  # once: its XML is no master of its own
+        ("late/003-index::bob:orders-user", "3.1", root),
+        ("late/004-raw", "4.1", root)]
+    raw = found.migrations[-1]
+    assert (raw.up, raw.down) == (Script(f"{root}/late/004-raw.sql", "wrapped"), None)
+    result = run_lint([str(LAYOUTS / "liquibase-master")], Settings(cache=False, jobs=1)).result
+    # One history: the orders' key finds the users table the first file made.
+    assert not [f for f in result.findings if f.rule in ("unknown-object", "prefer-bigint")]
+    assert not [f for f in result.findings if f.rule == "concurrently-in-transaction"]

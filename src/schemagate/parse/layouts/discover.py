@@ -167,6 +167,7 @@ class _Finder:
         self._django: dict[Key, django.Entry] = {}
         self._django_labels: dict[str, str] = {}
         self._reads: dict[str, None] = {}  # in the order met, each once
+        self._liquibase_taken: set[str] = set()  # files a master changelog ordered
         self._contents: dict[str, bytes] = {}
         self._contents_size = 0
 
@@ -261,7 +262,9 @@ class _Finder:
         self._walked.add(d.identity)
         if sqitch.PLAN in d.files:  # its changes are in the plan: no sub-folder is walked
             return list(self._sqitch(d, None, walked=True))
+        project = self._liquibase_project(d)
         result = self._in_dir(d, None)
+        result.ordered[:0] = project
         # Plain files and sub-folders interleave by natural name, so that plain migrations
         # follow the natural order of their path relative to the folder walked.
         nested: list[tuple[NaturalKey, Found | str]] = [
@@ -299,7 +302,10 @@ class _Finder:
             if wanted is None or entry.name in wanted:
                 self._broken(d, entry)
                 result.claimed.add(entry.name)
-        names = sorted(d.files)
+        # Files a Liquibase master changelog took are its history's, not this folder's.
+        taken = [n for n in d.files if os.path.join(d.path, n) in self._liquibase_taken]
+        result.claimed.update(taken)
+        names = sorted(set(d.files) - set(taken))
         # golang-migrate's names are popx's too: the whole folder tells them apart.
         is_popx = popx.is_popx(name for name in names if name.endswith(".sql"))
         if wanted is not None:  # a pre-commit hook's few files in a big folder: look no further
@@ -332,6 +338,68 @@ class _Finder:
         if django.is_migrations_folder(d.path):
             self._django_folder(d, wanted, result)
         return result
+
+    # -- Liquibase -----------------------------------------------------------------------
+
+    def _liquibase_project(self, d: Folder) -> list[Found]:
+        """The migrations of a folder's master changelog, in its order, as one history; the
+        files it includes are taken, so that walking their folders finds them no more."""
+        texts: dict[str, str | None] = {}
+
+        def read(path: str) -> str | None:
+            if path not in texts:
+                self._read(path)
+                try:
+                    with open(path, encoding="utf-8-sig") as file:
+                        texts[path] = file.read()
+                except (OSError, UnicodeDecodeError):
+                    texts[path] = None
+            return texts[path]
+
+        candidates = [os.path.join(d.path, n) for n in sorted(d.files)
+                      if n.lower().endswith(liquibase.CHANGELOG_SUFFIXES)
+                      and "changelog" in n.lower()
+                      and os.path.join(d.path, n) not in self._liquibase_taken]
+        masters = [c for c in candidates
+                   if liquibase.is_changelog(os.path.basename(c), read(c) or "")]
+        changelogs: dict[str, set[str]] = {m: set() for m in masters}
+        def exists(path: str) -> bool:
+            self._read(path)
+            return os.path.exists(path)
+
+        included = {m: liquibase.included(m, read, exists, changelogs=changelogs[m])
+                    for m in masters}
+        # A changelog another one here includes is not a master of its own.
+        masters = [m for m in masters
+                   if not any(m in changelogs[o] for o in masters if o != m)]
+        files: list[str] = []
+        for master in masters:
+            files += [f for f in included[master] if f not in files]
+            self._liquibase_taken.update(changelogs[master])
+        out: list[Found] = []
+        for file_index, path in enumerate(files, start=1):
+            self._liquibase_taken.add(path)
+            self._read(path)
+            shown = self._display(path)
+            name = os.path.relpath(path, d.path).replace(os.sep, "/")
+            try:
+                with open(path, "rb") as file:
+                    data = file.read()
+            except OSError as exc:
+                self._problems.error(shown, exc)
+                continue
+            if not liquibase.is_formatted(data):
+                out.append(liquibase.raw_found(d, shown, name, file_index))
+                continue
+            for index, changeset in enumerate(liquibase.changesets(data), start=1):
+                if not liquibase.applies(changeset, self._dialect):
+                    self._problems.notices.append(Notice(shown, (
+                        f"changeset {changeset.key} is for {', '.join(changeset.dbms)}, not "
+                        f"{self._dialect}: left out")))
+                    continue
+                out.append(liquibase.project_found(d, shown, name, file_index, index,
+                                                   changeset))
+        return out
 
     # -- Sqitch --------------------------------------------------------------------------
 

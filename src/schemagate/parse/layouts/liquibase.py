@@ -8,14 +8,21 @@ them), then of the file. Liquibase runs each changeset in a transaction ("wrappe
 it says `runInTransaction:false` ("autocommit"). A changeset for other databases only
 (`dbms:h2`, `dbms:!postgresql`) is left out with a notice.
 
-Not followed: a master changelog (XML, YAML, or `--include`) that orders the files
-otherwise, `context:` and `labels:` filters, `endDelimiter`, and the `/* liquibase rollback
-*/` block form.
+A folder holding a master changelog (`*changelog*.yaml`, `.yml`, `.xml` or `.json`) is one
+history in the changelog's order: its `include` and `includeAll` entries, nested changelogs
+followed, each path taken relative to the changelog's folder or, failing that, to a folder
+above it (the resources root Spring Boot resolves `classpath:` paths against). A plain
+`.sql` file it includes is one changeset, run in a transaction.
+
+Not followed: `context:` and `labels:` filters, `endDelimiter`, and the `/* liquibase
+rollback */` block form.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from typing import NamedTuple
 
 from schemagate.model.migration import MigrationSource, Script, TransactionMode
@@ -75,6 +82,32 @@ def applies(changeset: Changeset, dialect: str) -> bool:
     return not wanted or any(d in names for d in wanted)
 
 
+def raw_found(folder: Folder, path: str, name: str, file_index: int) -> Found:
+    """A plain `.sql` file a changelog includes (``name``: its path from the changelog's
+    folder): one changeset, run in a transaction."""
+    stem = name[: -len(".sql")]
+    source = MigrationSource(name=stem, layout="liquibase", up=Script(path, "wrapped"),
+                             version=f"{file_index}.1", project=folder.display)
+    return Found((folder.identity, path, None), source)
+
+
+def project_found(folder: Folder, path: str, name: str, file_index: int, index: int,
+                  changeset: Changeset) -> Found:
+    """A changeset of a file a master changelog includes (``path`` as shown, ``name`` from
+    the changelog's folder): one history, the changelog's folder's, in its order."""
+    stem = name[: -len(".sql")]
+    source = MigrationSource(
+        name=f"{stem}::{changeset.key}",
+        layout="liquibase",
+        up=Script(path, changeset.transaction, "up", changeset.key),
+        down=Script(path, changeset.transaction, "down", changeset.key)
+        if changeset.rollback else None,
+        version=f"{file_index}.{index}",
+        project=folder.display,
+    )
+    return Found((folder.identity, f"{path}::{changeset.key}", None), source)
+
+
 def found(folder: Folder, name: str, file_index: int, index: int, changeset: Changeset
           ) -> tuple[tuple[int, int, str], Found]:
     """The changeset's migration, with its place: its file's, then its own in the file."""
@@ -90,3 +123,74 @@ def found(folder: Folder, name: str, file_index: int, index: int, changeset: Cha
     )
     return (0, file_index, f"{index:09d}"), Found(
         (folder.identity, f"{name}::{changeset.key}", None), source)
+
+
+CHANGELOG_SUFFIXES = (".yaml", ".yml", ".xml", ".json")
+# An include of a changelog, and the path it names (YAML `file: x`, XML `file="x"`, JSON
+# `"file": "x"`): found in the text's order, whatever its format.
+_INCLUDE = re.compile(r"\b(includeAll|include)\b")
+_PATH = re.compile(r"""\b(?:file|path)["']?\s*[:=]\s*["']?([^"'\s<>,}]+)""")
+_CLASSPATH = re.compile(r"^classpath\*?:/?")
+
+
+def is_changelog(name: str, text: str) -> bool:
+    """Whether a file is a master changelog that includes others."""
+    return (name.lower().endswith(CHANGELOG_SUFFIXES) and "changelog" in name.lower()
+            and "databaseChangeLog" in text and bool(_INCLUDE.search(text)))
+
+
+def included(changelog: str, read: Callable[[str], str | None],
+             exists: Callable[[str], bool] = os.path.exists, depth: int = 0,
+             changelogs: set[str] | None = None) -> list[str]:
+    """The SQL files a changelog includes, in order, as absolute paths: nested changelogs
+    followed (each added to ``changelogs``), `includeAll` folders listed by name; paths that
+    do not resolve are left out. ``read`` and ``exists`` are how the caller looks at a path
+    (discovery notes every one)."""
+    text = read(changelog)
+    if text is None or depth > 20:
+        return []
+    if changelogs is not None:
+        changelogs.add(changelog)
+    out: list[str] = []
+    matches = list(_INCLUDE.finditer(text))
+    for i, match in enumerate(matches):
+        stop = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+        path = _PATH.search(text, match.end(), stop)
+        if path is None:
+            continue
+        target = _resolve(os.path.dirname(changelog), _CLASSPATH.sub("", path.group(1)),
+                          exists)
+        if target is None:
+            continue
+        if match.group(1) == "includeAll":
+            if os.path.isdir(target):
+                for name in sorted(os.listdir(target)):
+                    full = os.path.join(target, name)
+                    out += (_one(full, read, exists, depth, changelogs)
+                            if os.path.isfile(full) else [])
+        else:
+            out += _one(target, read, exists, depth, changelogs)
+    return out
+
+
+def _one(path: str, read: Callable[[str], str | None], exists: Callable[[str], bool],
+         depth: int, changelogs: set[str] | None) -> list[str]:
+    if path.lower().endswith(".sql"):
+        return [path]
+    if path.lower().endswith(CHANGELOG_SUFFIXES):
+        return included(path, read, exists, depth + 1, changelogs)
+    return []
+
+
+def _resolve(folder: str, relative: str, exists: Callable[[str], bool]) -> str | None:
+    """``relative`` against the changelog's folder, else against a folder above it."""
+    here = folder
+    for _ in range(8):
+        candidate = os.path.normpath(os.path.join(here, relative))
+        if exists(candidate):
+            return candidate
+        parent = os.path.dirname(here)
+        if parent == here:
+            break
+        here = parent
+    return None
