@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pglast
@@ -396,24 +396,36 @@ DBMATE = {
 }
 
 
-def _apply_dbmate(url: str, folder: Path, section: str = "up") -> None:
-    """As dbmate runs a file's section: inside BEGIN … COMMIT unless its marker says
-    `transaction:false`, then statement by statement."""
+def _apply_sections(url: str, folder: Path, section: str,
+                    read: Callable[[str, str], tuple[str, bool]]) -> None:
+    """As a tool that keeps both directions in one file runs a section: ``read`` gives the
+    section's SQL and whether it runs outside a transaction (else inside BEGIN … COMMIT);
+    the downs in reverse order."""
     names = sorted(p.name for p in folder.glob("*.sql"))
     with psycopg.connect(url, autocommit=True) as conn:
         for name in names if section == "up" else reversed(names):
-            text = read_text(str(folder / name)) or ""
-            up, down = text.split("-- migrate:down")
-            body, marker = (up, up.splitlines()[0]) if section == "up" else (
-                down, "-- migrate:down" + down.splitlines()[0])
-            statements = pglast.split(body.split("\n", 1)[1])
-            if "transaction:false" in marker:
+            body, outside = read(read_text(str(folder / name)) or "", section)
+            statements = pglast.split(body)
+            if outside:
                 for statement in statements:
                     conn.execute(statement.encode())
             else:
                 with conn.transaction():
                     for statement in statements:
                         conn.execute(statement.encode())
+
+
+def _dbmate_section(text: str, section: str) -> tuple[str, bool]:
+    """dbmate: the section after its marker, outside a transaction when the marker says
+    `transaction:false`."""
+    up, down = text.split("-- migrate:down")
+    body, marker = (up, up.splitlines()[0]) if section == "up" else (
+        down, "-- migrate:down" + down.splitlines()[0])
+    return body.split("\n", 1)[1], "transaction:false" in marker
+
+
+def _apply_dbmate(url: str, folder: Path, section: str = "up") -> None:
+    _apply_sections(url, folder, section, _dbmate_section)
 
 
 @pytest.mark.slow
@@ -523,22 +535,16 @@ GOOSE = {
 }
 
 
+def _goose_section(text: str, section: str) -> tuple[str, bool]:
+    """goose: the section after its marker, outside a transaction when the file says
+    `-- +goose NO TRANSACTION`."""
+    up, down = text.split("-- +goose Down")
+    return (up.split("-- +goose Up")[1] if section == "up" else down,
+            "-- +goose NO TRANSACTION" in text)
+
+
 def _apply_goose(url: str, folder: Path, section: str = "up") -> None:
-    """As goose runs a file's section: inside BEGIN … COMMIT unless the file says
-    `-- +goose NO TRANSACTION`, then statement by statement."""
-    names = sorted(p.name for p in folder.glob("*.sql"))
-    with psycopg.connect(url, autocommit=True) as conn:
-        for name in names if section == "up" else reversed(names):
-            text = read_text(str(folder / name)) or ""
-            up, down = text.split("-- +goose Down")
-            statements = pglast.split(up.split("-- +goose Up")[1] if section == "up" else down)
-            if "-- +goose NO TRANSACTION" in text:
-                for statement in statements:
-                    conn.execute(statement.encode())
-            else:
-                with conn.transaction():
-                    for statement in statements:
-                        conn.execute(statement.encode())
+    _apply_sections(url, folder, section, _goose_section)
 
 
 @pytest.mark.slow

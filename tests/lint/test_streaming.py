@@ -13,7 +13,7 @@ from schemagate.parse.postgres import frontend
 from schemagate.parse.postgres.frontend import parse_script
 from schemagate.parse.source import SourceText
 from schemagate.reports.json_report import iter_report
-from tests.lint.helpers import frozen_heap, generated_script, peak
+from tests.lint.helpers import held_per_byte
 
 
 def _statements(n: int, first: int = 0) -> str:
@@ -142,16 +142,6 @@ def test_a_long_script_holds_a_small_multiple_of_its_size(
     monkeypatch.setattr(frontend, "PIECE_CHARS", 16 * 1024)
     monkeypatch.setattr(frontend, "STREAM_CHARS", 64 * 1024)
     settings = Settings(cache=False, jobs=1)
-    paths = []
-    for n in (100, 1500, 6000):
-        path = tmp_path / str(n) / "V1__generated.sql"
-        path.parent.mkdir()
-        path.write_text(generated_script(n), encoding="utf-8")
-        paths.append(path)
-    run_lint([str(paths[0])], settings)  # imports, and the rules' first-use caches
-    with frozen_heap():
-        peaks = [peak(lambda p=p: run_lint([str(p)], settings))[0] for p in paths[1:]]
-    sizes = [p.stat().st_size for p in paths[1:]]
-    per_byte = (peaks[1] - peaks[0]) / (sizes[1] - sizes[0])
+    per_byte, measured = held_per_byte(tmp_path, lambda p: run_lint([str(p)], settings))
     # 10.0 measured; 34.8 with the whole parse held (no stream).
-    assert per_byte < 12, (peaks, sizes, per_byte)
+    assert per_byte < 12, (measured, per_byte)

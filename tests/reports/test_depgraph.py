@@ -6,16 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from schemagate.fold import apply_all
 from schemagate.graph.schema import dependency_index
 from schemagate.lint.run import run_lint
 from schemagate.model.catalog import Catalog, Dependency, ObjectRef
-from schemagate.model.migration import Script
 from schemagate.model.settings import Settings
-from schemagate.parse.postgres.frontend import parse_script
-from schemagate.parse.source import SourceText
 from schemagate.reports.depgraph import Obj, graph_relations, relations_in
 from tests.conftest import FIXTURES
+from tests.fold.test_fold import fold
 
 # What the graph links in ways a cut could lose: keys to a table the history never made, to
 # columns with no unique key, to itself and through a unique index; views over views and over
@@ -43,10 +40,7 @@ CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION 
 
 
 def _schema() -> Catalog:
-    script = parse_script(SourceText.of("s.sql", SCHEMA), Script("s.sql"))
-    cat = Catalog()
-    apply_all(cat, [op for st in script.statements for op in st.ops], "m1")
-    return cat
+    return fold(SCHEMA)
 
 
 def _objects(cat: Catalog) -> list[Obj]:
