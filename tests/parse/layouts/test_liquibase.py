@@ -74,3 +74,16 @@ def test_a_master_changelog_orders_the_files_it_includes_as_one_history() -> Non
     # One history: the orders' key finds the users table the first file made.
     assert not [f for f in result.findings if f.rule in ("unknown-object", "prefer-bigint")]
     assert not [f for f in result.findings if f.rule == "concurrently-in-transaction"]
+
+
+def test_a_file_named_alone_brings_its_master_changelogs_history_along() -> None:
+    """A pre-commit hook names the changed file: its master changelog, two folders up and
+    above a nested changelog of its own, still orders the history."""
+    root = "liquibase-master/src/main/resources/db/changelog"
+    found = discover([f"{root}/more/002-orders.sql"], cwd=LAYOUTS)
+    assert (found.errors, found.notices) == ([], [])
+    assert [(m.name, m.context_only, m.history) for m in found.migrations] == [
+        ("changes/001-users::ada:users", True, root),
+        ("more/002-orders::ada:orders", False, root),
+        ("late/003-index::bob:orders-user", True, root),
+        ("late/004-raw", True, root)]

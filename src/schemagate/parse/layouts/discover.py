@@ -36,7 +36,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from schemagate.model.findings import InputError, Notice
@@ -225,6 +225,8 @@ class _Finder:
     def files(self, group: _FileGroup) -> None:
         """The migrations that the named files belong to, ordered as in their folder."""
         wanted = frozenset(group.names)
+        if self._liquibase_files(group):
+            return
         project = self._sqitch_project(group.folder)
         if project is not None:
             named = {os.path.join(group.folder, name) for name in group.names}
@@ -341,21 +343,39 @@ class _Finder:
 
     # -- Liquibase -----------------------------------------------------------------------
 
-    def _liquibase_project(self, d: Folder) -> list[Found]:
-        """The migrations of a folder's master changelog, in its order, as one history; the
-        files it includes are taken, so that walking their folders finds them no more."""
-        texts: dict[str, str | None] = {}
+    def _liquibase_files(self, group: _FileGroup) -> bool:
+        """Named files (pre-commit) that a master changelog above them includes: the
+        outermost such changelog's whole history comes, the others' changesets as context.
+        False when no changelog within a few folders above includes any of them."""
+        named = {os.path.join(group.folder, n) for n in group.names}
+        top: Folder | None = None
+        here = group.folder
+        for _ in range(8):
+            d = self._list(here)
+            if d is not None and named & set(self._liquibase_includes(d)[0]):
+                top = d
+            parent = os.path.dirname(here)
+            if parent == here:
+                break
+            here = parent
+        if top is None:
+            return False
+        shown = {self._display(path) for path in named}
+        project = self._liquibase_project(top)
+        mine = {f.source.up.path for f in project if f.source.up is not None}
+        for found in project:
+            script = found.source.up
+            context = script is None or script.path not in shown
+            self._add(found._replace(source=replace(found.source, context_only=context)))
+        for name in sorted(shown - mine):
+            self._problems.notices.append(Notice(name, "not a migration file; ignored"))
+        return True
 
-        def read(path: str) -> str | None:
-            if path not in texts:
-                self._read(path)
-                try:
-                    with open(path, encoding="utf-8-sig") as file:
-                        texts[path] = file.read()
-                except (OSError, UnicodeDecodeError):
-                    texts[path] = None
-            return texts[path]
-
+    def _liquibase_includes(self, d: Folder) -> tuple[list[str], set[str]]:
+        """The SQL files the master changelogs of a folder include, in order (absolute
+        paths), and every changelog read for them. A changelog another one here includes
+        is no master of its own; one a master before took is skipped."""
+        read, exists = self._liquibase_text, self._exists
         candidates = [os.path.join(d.path, n) for n in sorted(d.files)
                       if n.lower().endswith(liquibase.CHANGELOG_SUFFIXES)
                       and "changelog" in n.lower()
@@ -363,19 +383,34 @@ class _Finder:
         masters = [c for c in candidates
                    if liquibase.is_changelog(os.path.basename(c), read(c) or "")]
         changelogs: dict[str, set[str]] = {m: set() for m in masters}
-        def exists(path: str) -> bool:
-            self._read(path)
-            return os.path.exists(path)
-
         included = {m: liquibase.included(m, read, exists, changelogs=changelogs[m])
                     for m in masters}
-        # A changelog another one here includes is not a master of its own.
         masters = [m for m in masters
                    if not any(m in changelogs[o] for o in masters if o != m)]
         files: list[str] = []
+        read_for: set[str] = set()
         for master in masters:
             files += [f for f in included[master] if f not in files]
-            self._liquibase_taken.update(changelogs[master])
+            read_for |= changelogs[master]
+        return files, read_for
+
+    def _liquibase_text(self, path: str) -> str | None:
+        self._read(path)
+        try:
+            with open(path, encoding="utf-8-sig") as file:
+                return file.read()
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def _exists(self, path: str) -> bool:
+        self._read(path)
+        return os.path.exists(path)
+
+    def _liquibase_project(self, d: Folder) -> list[Found]:
+        """The migrations of a folder's master changelog, in its order, as one history; the
+        files it includes are taken, so that walking their folders finds them no more."""
+        files, changelogs = self._liquibase_includes(d)
+        self._liquibase_taken |= changelogs
         out: list[Found] = []
         for file_index, path in enumerate(files, start=1):
             self._liquibase_taken.add(path)
