@@ -305,7 +305,8 @@ class _Finder:
                 self._broken(d, entry)
                 result.claimed.add(entry.name)
         # Files a Liquibase master changelog took are its history's, not this folder's.
-        taken = [n for n in d.files if os.path.join(d.path, n) in self._liquibase_taken]
+        taken = [n for n in d.files if os.path.join(d.path, n) in self._liquibase_taken
+                 ] if self._liquibase_taken else []
         result.claimed.update(taken)
         names = sorted(set(d.files) - set(taken))
         # golang-migrate's names are popx's too: the whole folder tells them apart.
@@ -377,8 +378,7 @@ class _Finder:
         is no master of its own; one a master before took is skipped."""
         read, exists = self._liquibase_text, self._exists
         candidates = [os.path.join(d.path, n) for n in sorted(d.files)
-                      if n.lower().endswith(liquibase.CHANGELOG_SUFFIXES)
-                      and "changelog" in n.lower()
+                      if liquibase.may_be_changelog(n)
                       and os.path.join(d.path, n) not in self._liquibase_taken]
         masters = [c for c in candidates
                    if liquibase.is_changelog(os.path.basename(c), read(c) or "")]
@@ -652,7 +652,9 @@ class _Finder:
                 if wanted is None or name in wanted:
                     result.claimed.add(name)
                     dbmates.append(dbmate.found(d, name, head.up, head.down))
-            elif (parts := goose.sections(data := self._whole(d, name, head))) is not None:
+            elif not _marked(data := self._whole(d, name, head)):
+                heads[name] = head  # a plain script: no other tool's marker, at a glance
+            elif (parts := goose.sections(data)) is not None:
                 if wanted is None or name in wanted:
                     result.claimed.add(name)
                     gooses.append(goose.found(d, name, parts))
@@ -919,6 +921,14 @@ def _pairing_key(name: str) -> tuple[str, str]:
 
 # Layouts whose migrations are folders: loose .sql files beside them are not migrations.
 _UNIT_LAYOUTS = frozenset({"diesel", "prisma"})
+
+
+def _marked(data: bytes) -> bool:
+    """Whether a file may hold goose's or sql-migrate's marker (`-- +goose`, `-- +migrate`)
+    or start with Liquibase's header: byte searches, before any pattern is tried, as
+    most files hold none."""
+    head = data[:256]
+    return b"+" in data or b"iquibase" in head or b"IQUIBASE" in head
 
 
 def _in_history_order(migrations: list[MigrationSource], notices: list[Notice]

@@ -130,10 +130,16 @@ _PATH = re.compile(r"""\b(?:file|path)["']?\s*[:=]\s*["']?([^"'\s<>,}]+)""")
 _CLASSPATH = re.compile(r"^classpath\*?:/?")
 
 
+def may_be_changelog(name: str) -> bool:
+    """Whether a file's name is a changelog's (`db.changelog-master.yaml`)."""
+    lowered = name.lower()
+    return lowered.endswith(CHANGELOG_SUFFIXES) and "changelog" in lowered
+
+
 def is_changelog(name: str, text: str) -> bool:
     """Whether a file is a master changelog that includes others."""
-    return (name.lower().endswith(CHANGELOG_SUFFIXES) and "changelog" in name.lower()
-            and "databaseChangeLog" in text and bool(_INCLUDE.search(text)))
+    return (may_be_changelog(name) and "databaseChangeLog" in text
+            and bool(_INCLUDE.search(text)))
 
 
 def included(changelog: str, read: Callable[[str], str | None],
