@@ -26,6 +26,9 @@ TABLES = {
     "goose": "CREATE TABLE goose_db_version (id serial NOT NULL PRIMARY KEY, "
              "version_id bigint NOT NULL, is_applied boolean NOT NULL, "
              "tstamp timestamp NULL DEFAULT now())",
+    "sqitch": "CREATE SCHEMA sqitch; CREATE TABLE sqitch.changes (change_id text PRIMARY KEY, "
+              "script_hash text, change text NOT NULL, project text NOT NULL, "
+              "committed_at timestamptz NOT NULL DEFAULT clock_timestamp())",
     "liquibase": "CREATE TABLE databasechangelog (id varchar(255) NOT NULL, author "
                  "varchar(255) NOT NULL, filename varchar(255) NOT NULL, dateexecuted timestamp "
                  "NOT NULL, orderexecuted integer NOT NULL, exectype varchar(10) NOT NULL)",
@@ -96,6 +99,7 @@ WRITERS: dict[str, Callable[[Path, int, str], str]] = {
                                      f"-- migrate:up\n{b}\n-- migrate:down\n"),
     "goose": lambda d, i, b: _write(d / f"0000{i + 1}_step{i}.sql",
                                     f"-- +goose Up\n{b}\n-- +goose Down\n"),
+    "sqitch": lambda d, i, b: _sqitch(d, i, b),
     "liquibase": lambda d, i, b: _write(d / f"00{i}-step{i}.sql",  # one changeset per file
                                         f"--liquibase formatted sql\n--changeset ada:{i}\n{b}\n"
                                         ) + f"::ada:{i}",
@@ -108,6 +112,17 @@ WRITERS: dict[str, Callable[[Path, int, str], str]] = {
     "alembic": _alembic,
     "django": _django,
 }
+
+
+def _sqitch(folder: Path, i: int, body: str) -> str:
+    """A Sqitch change: a line of the plan, and its deploy script."""
+    plan = folder / "sqitch.plan"
+    if not plan.exists():
+        _write(plan, "%syntax-version=1.0.0\n%project=shop\n\n")
+    with plan.open("a", encoding="utf-8") as file:
+        file.write(f"step{i} 2024-01-0{i + 1}T00:00:00Z Ada <ada@example.com> # step {i}\n")
+    _write(folder / "deploy" / f"step{i}.sql", body)
+    return f"step{i}"
 
 
 def _write(path: Path, text: str) -> str:
@@ -146,6 +161,9 @@ def _record(layout: str, names: list[str], applied: int) -> list[tuple[str, tupl
             rows += [(last, True), (last, False)]
         return [("INSERT INTO goose_db_version (version_id, is_applied) VALUES (%s, %s)", row)
                 for row in rows]
+    if layout == "sqitch":  # its registry: a row per change deployed
+        return [("INSERT INTO sqitch.changes (change_id, change, project) VALUES (%s, %s, "
+                 "'shop')", (f"id-{n}", n)) for n in done]
     if layout == "liquibase":  # a row per changeset run
         return [("INSERT INTO databasechangelog VALUES (%s, 'ada', %s, now(), %s, 'EXECUTED')",
                  (str(i), f"db/changelog/{n.split('::')[0]}.sql", i + 1))

@@ -44,6 +44,7 @@ _COLUMNS: dict[Layout, frozenset[str]] = {
     "goose": frozenset({"id", "version_id", "is_applied"}),
     "sql-migrate": frozenset({"id"}),
     "liquibase": frozenset({"id", "author", "orderexecuted"}),
+    "sqitch": frozenset({"change", "project", "committed_at"}),
     "flyway": frozenset({"installed_rank", "version", "type", "script", "success"}),
     "alembic": frozenset({"version_num"}),
     "prisma": frozenset({"migration_name", "started_at", "finished_at", "rolled_back_at"}),
@@ -60,6 +61,7 @@ _ROWS: dict[Layout, str] = {
     "goose": "SELECT version_id::text, is_applied, '', '' FROM {t} ORDER BY id",
     "sql-migrate": "SELECT id, true, '', '' FROM {t} ORDER BY applied_at, id",
     "liquibase": "SELECT author || ':' || id, true, '', '' FROM {t} ORDER BY orderexecuted",
+    "sqitch": "SELECT change, true, project, '' FROM {t} ORDER BY committed_at",
     "flyway": "SELECT coalesce(version, ''), success, type, script FROM {t} "
               "ORDER BY installed_rank",
     "alembic": "SELECT version_num, true, '', '' FROM {t} ORDER BY version_num",

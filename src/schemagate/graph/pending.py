@@ -24,6 +24,7 @@ the caller, never silently counted as applied.
 from __future__ import annotations
 
 import posixpath
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -159,6 +160,21 @@ def _liquibase(migs: list[ParsedMigration], record: AppliedRecord, out: Pending)
     return {id(m) for m in migs if m.source.up is not None and m.source.up.part in listed}
 
 
+def _sqitch(migs: list[ParsedMigration], record: AppliedRecord, out: Pending) -> set[int]:
+    """Sqitch: the changes its registry lists, by name. A reworked change is listed once per
+    planning deployed: its k-th planning (`users@v1.0`, then `users`) is applied when the
+    name is listed at least k times."""
+    deployed = Counter(r.key for r in record.rows if r.ok)
+    seen: Counter[str] = Counter()
+    applied = set()
+    for mig in migs:
+        name = mig.name.split("@", 1)[0]
+        seen[name] += 1
+        if seen[name] <= deployed[name]:
+            applied.add(id(mig))
+    return applied
+
+
 def _diesel(migs: list[ParsedMigration], record: AppliedRecord, out: Pending) -> set[int]:
     listed = {r.key for r in record.rows if r.ok}
     return {id(m) for m in migs
@@ -272,6 +288,7 @@ _APPLIED = {
     "goose": _goose,
     "sql-migrate": _sql_migrate,
     "liquibase": _liquibase,
+    "sqitch": _sqitch,
     "popx": _listed,
     "diesel": _diesel,
     "flyway": _flyway,

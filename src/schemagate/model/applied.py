@@ -18,6 +18,7 @@ RECORD_TABLES: dict[Layout, str] = {
     "goose": "goose_db_version",
     "sql-migrate": "gorp_migrations",
     "liquibase": "databasechangelog",
+    "sqitch": "sqitch.changes",  # the registry, in its default schema
     "flyway": "flyway_schema_history",
     "alembic": "alembic_version",
     "prisma": "_prisma_migrations",
