@@ -21,6 +21,6 @@ def test_a_reworked_sqitch_change_is_applied_once_per_planning_its_registry_list
     rows = tuple(AppliedRow(name, True, "shop", "") for name in ("users", "orders"))
     pending = find_pending(plan, {"sqitch": AppliedRecord("sqitch", "sqitch.changes", rows)})
     assert [m.name for m in pending.pending] == ["users"]
-    both = rows + (AppliedRow("users", True, "shop", ""),)
+    both = (*rows, AppliedRow("users", True, "shop", ""))
     done = find_pending(plan, {"sqitch": AppliedRecord("sqitch", "sqitch.changes", both)})
     assert done.pending == []
