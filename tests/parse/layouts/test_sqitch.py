@@ -129,3 +129,15 @@ def test_a_script_is_read_as_psql_reads_it(tmp_path: Path) -> None:
           (tmp_path / "deploy" / "seed.sql").read_text(encoding="utf-8"))
     plain = run_lint([str(tmp_path / "plain")], Settings(cache=False, jobs=1)).result
     assert plain.errors and "psql" in plain.errors[0].message
+
+
+def test_a_named_files_project_is_looked_for_no_higher_than_the_current_folder(
+        tmp_path: Path) -> None:
+    """A hook runs in its repository: a plan above it (a home folder's) is not the named
+    file's project, and discovery does not depend on what lies there."""
+    write(tmp_path / "sqitch.plan", "%project=x\nusers 2024-01-01T00:00:00Z a <a@b>\n")
+    repo = tmp_path / "repo"
+    write(repo / "deploy" / "000001_init.up.sql", "CREATE TABLE t (a int);\n")
+    found = clean(discover(["deploy/000001_init.up.sql"], cwd=repo))
+    assert [(m.name, m.layout) for m in found.migrations] == [("000001_init", "golang-migrate")]
+    assert str(tmp_path / "sqitch.plan") not in found.reads

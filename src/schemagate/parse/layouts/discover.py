@@ -35,7 +35,7 @@ import io
 import os
 import re
 import stat
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -350,15 +350,10 @@ class _Finder:
         False when no changelog within a few folders above includes any of them."""
         named = {os.path.join(group.folder, n) for n in group.names}
         top: Folder | None = None
-        here = group.folder
-        for _ in range(8):
+        for here in self._upward(group.folder):
             d = self._list(here)
             if d is not None and named & set(self._liquibase_includes(d)[0]):
                 top = d
-            parent = os.path.dirname(here)
-            if parent == here:
-                break
-            here = parent
         if top is None:
             return False
         shown = {self._display(path) for path in named}
@@ -371,6 +366,19 @@ class _Finder:
         for name in sorted(shown - mine):
             self._problems.notices.append(Notice(name, "not a migration file; ignored"))
         return True
+
+    def _upward(self, folder: str) -> Iterator[str]:
+        """A named file's folder and those above it where its project may begin: up to the
+        current folder when the file is below it (the repository a hook runs in: what lies
+        above it, a home folder, would make every replay of the run depend on it), else a
+        few folders up."""
+        here, inside = folder, folder.startswith(self._cwd_prefix) or folder == self._cwd
+        for _ in range(64 if inside else 4):
+            yield here
+            parent = os.path.dirname(here)
+            if parent == here or (inside and here == self._cwd):
+                return
+            here = parent
 
     def _liquibase_includes(self, d: Folder) -> tuple[list[str], set[str]]:
         """The SQL files the master changelogs of a folder include, in order (absolute
@@ -443,16 +451,13 @@ class _Finder:
         nearest folder above it (its own included) with a plan, when the file is that
         folder's or under its deploy, revert or verify folder. A file elsewhere below a
         plan (another tool's history in the same repository) is not Sqitch's."""
-        here = folder
-        while True:
+        for here in self._upward(folder):
             plan = os.path.join(here, sqitch.PLAN)
             self._read(plan)
             if os.path.isfile(plan):
                 break
-            parent = os.path.dirname(here)
-            if parent == here:
-                return None
-            here = parent
+        else:
+            return None
         d = self._list(here)
         if d is None:
             return None
