@@ -88,6 +88,12 @@ HISTORIES = (
     History("ory/kratos", "b86338da04a040247a07f46100a86dcfb3875909",
             "persistence/sql/migrations/sql", "popx",
             skip=r"\.(cockroach|mysql|sqlite3?)\.(up|down)\.sql$"),
+    History("hatchet-dev/hatchet", "89d130f303c9561442804c9c32b8748e699d5139",
+            "cmd/hatchet-migrate/migrate/migrations", "goose"),
+    History("frain-dev/convoy", "2b60cc652e1d4babc1857280d5911817960e83e7",
+            "sql", "sql-migrate"),
+    History("PandaYaY/ExTrack", "e0e882a61c4b15a19971bd3c6f2e116956e8a22a",
+            "db/Migrations", "liquibase"),
 )
 
 
