@@ -434,14 +434,9 @@ class _Finder:
             if not liquibase.is_formatted(data):
                 out.append(liquibase.raw_found(d, shown, name, file_index))
                 continue
-            for index, changeset in enumerate(liquibase.changesets(data), start=1):
-                if not liquibase.applies(changeset, self._dialect):
-                    self._problems.notices.append(Notice(shown, (
-                        f"changeset {changeset.key} is for {', '.join(changeset.dbms)}, not "
-                        f"{self._dialect}: left out")))
-                    continue
-                out.append(liquibase.project_found(d, shown, name, file_index, index,
-                                                   changeset))
+            out += [liquibase.changeset_found(d, shown, name, file_index, index, changeset,
+                                              d.display)
+                    for index, changeset in self._applying(shown, liquibase.changesets(data))]
         return out
 
     # -- Sqitch --------------------------------------------------------------------------
@@ -673,10 +668,10 @@ class _Finder:
                     formatted.append((name, liquibase.changesets(data)))
             else:
                 heads[name] = head
-        sql_migrates.extend(self._liquibase(d, formatted))
         for found_here in (dbmates, gooses, sql_migrates):
             found_here.sort(key=lambda item: item[0])
             result.ordered.extend(found for _, found in found_here)
+        result.ordered.extend(self._liquibase(d, formatted))
         if gooses and wanted is None and (go := goose.go_migrations(d.files)):
             shown = ", ".join(go[:3]) + (", …" if len(go) > 3 else "")
             self._problems.notices.append(Notice(d.show(go[0]), (
@@ -775,20 +770,28 @@ class _Finder:
         return head
 
     def _liquibase(self, d: Folder, files: list[tuple[str, list[liquibase.Changeset]]]
-                   ) -> list[tuple[tuple[int, int, str], Found]]:
+                   ) -> list[Found]:
         """The changesets of a folder's Liquibase files, in the order of the files' names
-        and then of each file; those for other databases left out with a notice."""
+        and then of each file."""
         out = []
         ordered = sorted(files, key=lambda item: natural_key(item[0]))
         for file_index, (name, changesets) in enumerate(ordered, start=1):
-            for index, changeset in enumerate(changesets, start=1):
-                if not liquibase.applies(changeset, self._dialect):
-                    self._problems.notices.append(Notice(d.show(name), (
-                        f"changeset {changeset.key} is for {', '.join(changeset.dbms)}, not "
-                        f"{self._dialect}: left out")))
-                    continue
-                out.append(liquibase.found(d, name, file_index, index, changeset))
+            shown = d.show(name)
+            out += [liquibase.changeset_found(d, shown, name, file_index, index, changeset, None)
+                    for index, changeset in self._applying(shown, changesets)]
         return out
+
+    def _applying(self, shown: str, changesets: list[liquibase.Changeset]
+                  ) -> Iterator[tuple[int, liquibase.Changeset]]:
+        """The changesets Liquibase runs on the dialect linted, with their place in their
+        file; the others left out with a notice."""
+        for index, changeset in enumerate(changesets, start=1):
+            if liquibase.applies(changeset, self._dialect):
+                yield index, changeset
+            else:
+                self._problems.notices.append(Notice(shown, (
+                    f"changeset {changeset.key} is for {', '.join(changeset.dbms)}, not "
+                    f"{self._dialect}: left out")))
 
     def _whole(self, d: Folder, name: str, head: dbmate.Head) -> bytes:
         """A file that is not dbmate's, for goose's and sql-migrate's markers: the bytes its

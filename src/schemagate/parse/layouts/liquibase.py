@@ -91,27 +91,13 @@ def raw_found(folder: Folder, path: str, name: str, file_index: int) -> Found:
     return Found((folder.identity, path, None), source)
 
 
-def project_found(folder: Folder, path: str, name: str, file_index: int, index: int,
-                  changeset: Changeset) -> Found:
-    """A changeset of a file a master changelog includes (``path`` as shown, ``name`` from
-    the changelog's folder): one history, the changelog's folder's, in its order."""
-    source = _source(path, name, file_index, index, changeset, folder.display)
-    return Found((folder.identity, f"{path}::{changeset.key}", None), source)
-
-
-def found(folder: Folder, name: str, file_index: int, index: int, changeset: Changeset
-          ) -> tuple[tuple[int, int, str], Found]:
-    """The changeset's migration, with its place: its file's, then its own in the file."""
-    source = _source(folder.show(name), name, file_index, index, changeset, None)
-    return (0, file_index, f"{index:09d}"), Found(
-        (folder.identity, f"{name}::{changeset.key}", None), source)
-
-
-def _source(path: str, name: str, file_index: int, index: int, changeset: Changeset,
-            project: str | None) -> MigrationSource:
-    """The changeset's migration: named `<file>::<author>:<id>`, placed by its file and then
-    by its place in the file."""
-    return MigrationSource(
+def changeset_found(folder: Folder, path: str, name: str, file_index: int, index: int,
+                    changeset: Changeset, project: str | None) -> Found:
+    """The changeset's migration (``path`` as shown, ``name`` its file's name from the
+    folder, for the migration's `<file>::<author>:<id>`), placed by its file and then by its
+    place in the file; ``project``: the history of a master changelog's folder, else None
+    (the file's folder's)."""
+    source = MigrationSource(
         name=f"{name[: -len('.sql')]}::{changeset.key}",
         layout="liquibase",
         up=Script(path, changeset.transaction, "up", changeset.key),
@@ -120,6 +106,7 @@ def _source(path: str, name: str, file_index: int, index: int, changeset: Change
         version=f"{file_index}.{index}",
         project=project,
     )
+    return Found((folder.identity, f"{path}::{changeset.key}", None), source)
 
 
 CHANGELOG_SUFFIXES = (".yaml", ".yml", ".xml", ".json")
