@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from schemagate.graph.revisions import in_tool_order, revision_graph
@@ -133,10 +133,21 @@ def _int(version: str | None) -> int:
         return 2**63  # no version: never counted as applied
 
 
-def _listed(migs: list[ParsedMigration], record: AppliedRecord, out: Pending) -> set[int]:
-    """dbmate and popx: the versions the table lists."""
-    listed = {r.key for r in record.rows if r.ok}
-    return {id(m) for m in migs if m.source.version in listed}
+Applied = Callable[[list[ParsedMigration], AppliedRecord, Pending], set[int]]
+
+
+def _listed(*keys: Callable[[ParsedMigration], str | None]) -> Applied:
+    """A tool that lists each migration it applied: a migration is applied when one of the
+    ways ``keys`` name it is listed."""
+    def applied(migs: list[ParsedMigration], record: AppliedRecord, out: Pending) -> set[int]:
+        listed = {r.key for r in record.rows if r.ok}
+        return {id(m) for m in migs if any(key(m) in listed for key in keys)}
+
+    return applied
+
+
+def _version(mig: ParsedMigration) -> str | None:
+    return mig.source.version
 
 
 def _goose(migs: list[ParsedMigration], record: AppliedRecord, out: Pending) -> set[int]:
@@ -147,17 +158,14 @@ def _goose(migs: list[ParsedMigration], record: AppliedRecord, out: Pending) -> 
     return {id(m) for m in migs if latest.get(_int(m.source.version), False)}
 
 
-def _sql_migrate(migs: list[ParsedMigration], record: AppliedRecord, out: Pending
-                 ) -> set[int]:
-    """sql-migrate: the file names the table lists (its `id` is the file's name)."""
-    listed = {r.key for r in record.rows if r.ok}
-    return {id(m) for m in migs if f"{m.name}.sql" in listed}
+def _file_name(mig: ParsedMigration) -> str:
+    """sql-migrate's `id`: the file's name."""
+    return f"{mig.name}.sql"
 
 
-def _liquibase(migs: list[ParsedMigration], record: AppliedRecord, out: Pending) -> set[int]:
-    """Liquibase: the changesets (`author:id`) the table lists."""
-    listed = {r.key for r in record.rows if r.ok}
-    return {id(m) for m in migs if m.source.up is not None and m.source.up.part in listed}
+def _changeset(mig: ParsedMigration) -> str | None:
+    """Liquibase's `author:id`."""
+    return mig.source.up.part if mig.source.up is not None else None
 
 
 def _sqitch(migs: list[ParsedMigration], record: AppliedRecord, out: Pending) -> set[int]:
@@ -175,10 +183,9 @@ def _sqitch(migs: list[ParsedMigration], record: AppliedRecord, out: Pending) ->
     return applied
 
 
-def _diesel(migs: list[ParsedMigration], record: AppliedRecord, out: Pending) -> set[int]:
-    listed = {r.key for r in record.rows if r.ok}
-    return {id(m) for m in migs
-            if m.source.version in listed or (m.source.version or "").replace("-", "") in listed}
+def _digits(mig: ParsedMigration) -> str:
+    """diesel's version as its table lists it: the folder's digits, without dashes."""
+    return (mig.source.version or "").replace("-", "")
 
 
 def _flyway_version(text: str) -> tuple[int, ...]:
@@ -282,15 +289,15 @@ def _django(migs: list[ParsedMigration], record: AppliedRecord, out: Pending) ->
     return applied
 
 
-_APPLIED = {
+_APPLIED: dict[str, Applied] = {
     "golang-migrate": _golang_migrate,
-    "dbmate": _listed,
+    "dbmate": _listed(_version),
     "goose": _goose,
-    "sql-migrate": _sql_migrate,
-    "liquibase": _liquibase,
+    "sql-migrate": _listed(_file_name),
+    "liquibase": _listed(_changeset),
     "sqitch": _sqitch,
-    "popx": _listed,
-    "diesel": _diesel,
+    "popx": _listed(_version),
+    "diesel": _listed(_version, _digits),
     "flyway": _flyway,
     "alembic": _alembic,
     "prisma": _prisma,
