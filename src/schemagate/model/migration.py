@@ -237,15 +237,10 @@ class StatementStream(Sequence[ParsedStatement]):
     def __getitem__(self, index: slice) -> Sequence[ParsedStatement]: ...
 
     def __getitem__(self, index: int | slice) -> ParsedStatement | Sequence[ParsedStatement]:
-        if isinstance(index, slice):
-            start, stop, step = index.indices(self._count)
-            if step != 1:
-                return list(self)[index]
-            return _StreamSlice(self, start, max(start, stop))
-        if index < 0:
-            index += self._count
-        if not 0 <= index < self._count:
-            raise IndexError(index)
+        return _StreamSlice(self, 0, self._count)[index]
+
+    def at(self, index: int) -> ParsedStatement:
+        """Statement ``index`` (0 <= index < len), parsing the piece that holds it."""
         k = bisect.bisect_right(self._firsts, index) - 1
         return self.piece(k)[index - self._firsts[k]]
 
@@ -297,7 +292,7 @@ class _StreamSlice(Sequence[ParsedStatement]):
             index += len(self)
         if not 0 <= index < len(self):
             raise IndexError(index)
-        return self._stream[self._start + index]
+        return self._stream.at(self._start + index)
 
 
 @dataclass
