@@ -95,17 +95,15 @@ def blank_outside_bytes(text: str, data: bytes, section: str, part: str | None =
 def marker_span(text: str, path: str, section: str, part: str | None = None) -> Span | None:
     """The first marker line of the section (the changeset's line, for Liquibase): where a
     finding about the section as a whole (an empty down) points."""
-    markers = MARKER.finditer(text) if part is None else (
-        m for m in CHANGESET.finditer(text) if m.group(1) == part)
-    for marker in markers:
-        if part is not None:
-            line = text.count("\n", 0, marker.start()) + 1
-            return Span(path, line, 1, line, max(len(marker.group(0).rstrip()), 1))
-        if _name(marker) == section:
-            line = text.count("\n", 0, marker.start()) + 1
-            width = len(marker.group(0).rstrip().lstrip("\ufeff"))
-            return Span(path, line, 1, line, max(width, 1))
-    return None
+    if part is None:
+        found = next((m for m in MARKER.finditer(text) if _name(m) == section), None)
+    else:
+        found = next((m for m in CHANGESET.finditer(text) if m.group(1) == part), None)
+    if found is None:
+        return None
+    line = text.count("\n", 0, found.start()) + 1
+    width = len(found.group(0).rstrip().lstrip("\ufeff"))
+    return Span(path, line, 1, line, max(width, 1))
 
 
 def _name(marker: re.Match[str]) -> str:

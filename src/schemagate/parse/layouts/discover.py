@@ -402,13 +402,19 @@ class _Finder:
             read_for |= changelogs[master]
         return files, read_for
 
-    def _liquibase_text(self, path: str) -> str | None:
+    def _file_text(self, path: str) -> str | OSError | UnicodeDecodeError:
+        """A text file read whole, its read noted: its text, or why it could not be read."""
         self._read(path)
         try:
             with open(path, encoding="utf-8-sig") as file:
                 return file.read()
-        except (OSError, UnicodeDecodeError):
-            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            return exc
+
+    def _liquibase_text(self, path: str) -> str | None:
+        """A changelog's text; None when it cannot be read (then it orders nothing)."""
+        text = self._file_text(path)
+        return text if isinstance(text, str) else None
 
     def _exists(self, path: str) -> bool:
         self._read(path)
@@ -519,15 +525,12 @@ class _Finder:
     def _text(self, d: Folder, relative: str) -> str | None:
         """A text file of the folder (or below it), read whole; None when it cannot be
         (reported)."""
-        path = os.path.join(d.path, *relative.split("/"))
-        self._read(path)
-        try:
-            with open(path, encoding="utf-8") as file:
-                return file.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            self._problems.errors.append(InputError(d.show(relative), str(
-                exc.strerror if isinstance(exc, OSError) else "not UTF-8")))
-            return None
+        text = self._file_text(os.path.join(d.path, *relative.split("/")))
+        if isinstance(text, str):
+            return text
+        self._problems.errors.append(InputError(d.show(relative), str(
+            text.strerror if isinstance(text, OSError) else "not UTF-8")))
+        return None
 
     # -- Django --------------------------------------------------------------------------
 
