@@ -28,7 +28,9 @@ UNNEEDED = ("libcst", "networkx", "jinja2", "psycopg", "sqlglot", "schemagate.di
             # read only when a default calls a function
             "importlib.resources",
             # a pool is started only for several histories (lint/parallel.py)
-            "multiprocessing", "concurrent.futures", "schemagate.lint.parallel")
+            "multiprocessing", "concurrent.futures", "schemagate.lint.parallel",
+            # the project's pyproject.toml does not configure schemagate: not parsed
+            "tomllib")
 # ... and, with the parse cache off, nothing of the cache either.
 UNNEEDED_UNCACHED = ("schemagate.parse.cache", "platformdirs", "pickle", "hmac", "tempfile",
                      "shutil")
@@ -48,6 +50,7 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules), "lazy": sorted(l
 @pytest.mark.parametrize("cache", [True, False], ids=["cache", "no-cache"])
 def test_linting_one_sql_file_imports_no_library_it_does_not_use(tmp_path: Path,
                                                                   cache: bool) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n", encoding="utf-8")
     sql = tmp_path / "0001_add_plan.sql"
     sql.write_text("ALTER TABLE users ADD COLUMN plan text;\n"
                    "CREATE INDEX users_plan ON users (plan);\n", encoding="utf-8")

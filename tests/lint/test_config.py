@@ -9,6 +9,7 @@ import pytest
 from schemagate.lint.config import ConfigError, find_config, load_config
 from schemagate.lint.engine import UnknownRuleError, enabled_rules
 from schemagate.model.findings import Severity
+from schemagate.model.settings import Settings
 from tests.conftest import lint_sql, rules_of, with_settings
 
 
@@ -33,6 +34,27 @@ def test_schemagate_toml_wins_over_an_unrelated_pyproject(tmp_path: Path) -> Non
     assert find_config(tmp_path) == tmp_path / "schemagate.toml"
     settings, _ = load_config(None, tmp_path)
     assert settings.select == ("destructive",)
+
+
+def test_a_pyproject_that_never_names_schemagate_is_not_read(tmp_path: Path) -> None:
+    # Not even parsed: its TOML may be broken, it is another tool's business.
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n[tool.ruff\n")
+    assert find_config(tmp_path) is None
+    assert load_config(None, tmp_path) == (Settings(), None)
+
+
+def test_a_broken_pyproject_that_names_schemagate_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.schemagate\nselect = 'x'\n")
+    with pytest.raises(ConfigError, match=r"pyproject\.toml"):
+        find_config(tmp_path)
+
+
+def test_a_section_spelled_with_an_escape_is_still_found(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool."\\u0073chemagate"]\nignore = ["rename-column"]\n')
+    settings, path = load_config(None, tmp_path)
+    assert path == tmp_path / "pyproject.toml"
+    assert settings.ignore == ("rename-column",)
 
 
 def test_typos_in_config_are_errors(tmp_path: Path) -> None:

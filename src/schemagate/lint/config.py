@@ -44,9 +44,21 @@ def find_config(start: Path) -> Path | None:
         if (folder / "schemagate.toml").is_file():
             return folder / "schemagate.toml"
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and "schemagate" in _read(pyproject).get("tool", {}):
+        if (pyproject.is_file() and _may_configure(pyproject)
+                and "schemagate" in _read(pyproject).get("tool", {})):
             return pyproject
     return None
+
+
+def _may_configure(pyproject: Path) -> bool:
+    """Whether a pyproject.toml can hold `[tool.schemagate]`: its bytes name us, or spell a
+    key with an escape (`"\\u0073chemagate"`). Most projects' pyproject.toml does neither,
+    and then tomllib (a tenth of a one-file lint's start-up) is not imported to read it."""
+    try:
+        data = pyproject.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{pyproject}: {exc}") from None
+    return b"schemagate" in data or b"\\u" in data or b"\\U" in data
 
 
 def _read(path: Path) -> dict[str, Any]:
