@@ -28,3 +28,14 @@ def test_run_lint_finds_what_the_command_reports() -> None:
 def test_run_lint_overrides_the_dialect_of_plain_sql_files() -> None:
     run = run_lint([str(FIXTURES / "mysql")], Settings(dialect="mysql"))
     assert run.migrations and all(m.source.dialect == "mysql" for m in run.migrations)
+
+
+def test_histories_kept_per_database_are_each_linted_as_their_own_sql() -> None:
+    # Before folders were read for their database, the MySQL and SQLite files were file
+    # errors ("syntax error at or near AUTO_INCREMENT") and the run exited 2.
+    run = run_lint([str(FIXTURES / "layouts" / "per-database")], Settings(cache=False))
+    assert run.result.errors == [] and run.exit_code(Settings()) == 0
+    by_folder = {(f.span.path.split("/")[-2], f.rule) for f in run.result.active}
+    assert ("postgres", "prefer-identity") in by_folder  # serial is PostgreSQL's
+    assert ("mysql", "prefer-bigint") in by_folder
+    assert not any(folder == "sqlite" for folder, _ in by_folder)

@@ -37,6 +37,7 @@ def test_all_layouts_at_once_each_folder_keeps_its_own_layout() -> None:
         "liquibase": {"liquibase"},
         "liquibase-master": {"liquibase"},
         "messy": {"sql", "alembic", "flyway", "golang-migrate"},
+        "per-database": {"sql"},
         "plain": {"sql"},
         "popx": {"popx"},
         "prisma": {"prisma"},

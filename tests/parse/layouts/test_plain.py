@@ -75,3 +75,38 @@ def test_a_long_plain_name_is_no_golang_migrate_or_popx_migration(tmp_path: Path
     write(tmp_path / "1_a.up.sql")
     assert [(m.name, m.layout) for m in discover([str(tmp_path)], cwd=tmp_path).migrations] == [
         ("1_a", "golang-migrate"), (name[:-len(".sql")], "sql")]
+
+
+def test_a_folder_named_after_a_database_holds_that_databases_sql() -> None:
+    # Authelia and Mattermost keep one history per database side by side.
+    found = clean(discover(["per-database"], cwd=LAYOUTS))
+    dialects = {(m.name, m.up.path.split("/")[1] if m.up else None): m.dialect
+                for m in found.migrations}
+    assert dialects == {
+        (name, folder): dialect
+        for folder, dialect in (("mysql", "mysql"), ("postgres", "postgres"),
+                                ("sqlite", "sqlite"))
+        for name in ("V0001.Initial_Schema", "V0002.Add_Remote_IP")}
+
+
+def test_only_a_folders_own_name_says_its_database(tmp_path: Path) -> None:
+    write(tmp_path / "MariaDB" / "1_users.up.sql")  # the name is read without case
+    write(tmp_path / "mysql" / "schema" / "1_users.up.sql")  # not its parent's
+    write(tmp_path / "sqlite3" / "V1__users.sql")  # Flyway's names
+    write(tmp_path / "mysql-old" / "1_users.up.sql")
+    found = clean(discover(["."], cwd=tmp_path))
+    assert {m.up.path: m.dialect for m in found.migrations if m.up} == {
+        "MariaDB/1_users.up.sql": "mysql",
+        "mysql-old/1_users.up.sql": "postgres",
+        "mysql/schema/1_users.up.sql": "postgres",
+        "sqlite3/V1__users.sql": "sqlite",
+    }
+
+
+def test_a_database_named_by_its_files_wins_over_its_folders_name(tmp_path: Path) -> None:
+    # A popx file's suffix says which database it is for; the folder's name says less.
+    write(tmp_path / "sqlite" / "20210410175418000000_users.postgres.up.sql")
+    write(tmp_path / "sqlite" / "20210410175418000000_users.mysql.up.sql")
+    for asked in ("postgres", "mysql"):
+        found = discover(["."], cwd=tmp_path, dialect=asked)
+        assert [(m.layout, m.dialect) for m in found.migrations] == [("popx", asked)]

@@ -26,7 +26,7 @@ import re
 from typing import NamedTuple
 
 from schemagate.model.migration import MigrationSource, Script
-from schemagate.parse.layouts.listing import HEAD_BYTES, Folder, Found
+from schemagate.parse.layouts.listing import HEAD_BYTES, Folder, Found, folder_dialect
 
 _ASSIGN = r"^{name}\s*(?::[^=\n]*)?=\s*(?P<value>.*)$"
 _REVISION = re.compile(_ASSIGN.format(name="revision").encode(), re.MULTILINE)
@@ -108,8 +108,8 @@ def alembic_dialect(versions_folder: str) -> str:
     # A history kept per dialect below versions/ (versions/sqlite, versions/postgresql).
     below = os.path.relpath(versions_folder, root).replace(os.sep, "/").split("/")
     for part in below:
-        if part.lower() in _SCHEMES:
-            return _SCHEMES[part.lower()]
+        if (named := folder_dialect(part)) is not None:
+            return named
     env_py, *inis = config_files(versions_folder)
     for path in inis:
         ini = _read(path)

@@ -26,6 +26,9 @@ a folder the layouts are tried in this order, each taking the names it recognise
 what is left: Flyway, popx (in a folder whose names carry its dialect or autocommit
 marks), golang-migrate, the folder's own Prisma or diesel migration, dbmate, goose,
 sql-migrate, plain ``.sql`` files, and Alembic revisions in a ``versions/`` folder.
+
+A folder named after a database (``mysql``, ``sqlite``, ``postgres``; see
+`listing.folder_dialect`) holds that database's SQL, for the layouts whose files do not say.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ from schemagate.parse.layouts.listing import (
     Plan,
     Problems,
     Virtual,
+    folder_dialect,
     leading_digits,
     natural_key,
 )
@@ -340,6 +344,9 @@ class _Finder:
             self._alembic(d, names, wanted, result)
         if django.is_migrations_folder(d.path):
             self._django_folder(d, wanted, result)
+        named = folder_dialect(d.name)
+        if named is not None and named != "postgres":
+            _written_for(named, result)
         return result
 
     # -- Liquibase -----------------------------------------------------------------------
@@ -899,6 +906,27 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
         return entry.is_file()
     except OSError:
         return False
+
+
+# The layouts whose files say nothing of their database: their folder's name may.
+_NAMED_BY_FOLDER = frozenset({"sql", "golang-migrate", "flyway", "dbmate", "goose",
+                              "sql-migrate"})
+
+
+def _written_for(dialect: str, result: _DirResult) -> None:
+    """Lint a folder named after a database (`migrations/mysql`) as that database's SQL.
+
+    Only where nothing else named one: a Prisma lock file, a popx file's suffix or an
+    Alembic URL says more than a folder's name, and `--dialect` still applies to the rest.
+    """
+    def named(found: Found) -> Found:
+        source = found.source
+        if source.layout not in _NAMED_BY_FOLDER or source.dialect != "postgres":
+            return found
+        return found._replace(source=replace(source, dialect=dialect))
+
+    result.ordered[:] = [named(found) for found in result.ordered]
+    result.plain[:] = [(key, named(found)) for key, found in result.plain]
 
 
 # -- files named explicitly ------------------------------------------------------------------

@@ -25,9 +25,21 @@ Key = tuple[tuple[int, int], str | None, str | None]
 # A natural sort key: digit runs compare as numbers (2_x < 10_x); the raw name breaks ties.
 NaturalKey = tuple[tuple[int | str, ...], str]
 
+# Folder names that say which database a history's SQL is written for: projects that keep
+# one history per database side by side (`migrations/postgres`, `migrations/mysql`,
+# `migrations/sqlite`, as Authelia and Mattermost do).
+_DIALECT_FOLDERS = {"postgres": "postgres", "postgresql": "postgres", "pg": "postgres",
+                    "pgsql": "postgres", "mysql": "mysql", "mariadb": "mysql",
+                    "sqlite": "sqlite", "sqlite3": "sqlite"}
+
 _LEADING_DIGITS = re.compile(r"[0-9]+")
 _DIGIT_RUNS = re.compile(r"([0-9]+)")
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def folder_dialect(name: str) -> str | None:
+    """The dialect a folder's name says its SQL is written for (`mysql`, `sqlite3`), if any."""
+    return _DIALECT_FOLDERS.get(name.lower())
 
 
 def read_start(path: str, size: int = -1) -> bytes:
