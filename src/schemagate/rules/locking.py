@@ -1170,8 +1170,10 @@ def missing_lock_timeout(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
 
     ## Why it matters
     A lock request waits behind any running query on the table — and every query that
-    arrives after it waits behind the request. A migration waiting on a long report blocks
-    the whole application. A lock timeout makes the migration fail fast instead; retry it.
+    arrives after it and conflicts with it waits behind the request: every query, reads
+    included, behind ACCESS EXCLUSIVE; every write behind SHARE (a plain CREATE INDEX),
+    SHARE ROW EXCLUSIVE or EXCLUSIVE. A migration waiting on a long report blocks the
+    application. A lock timeout makes the migration fail fast instead; retry it.
 
     ## When it does not fire
     When `lock_timeout` was set to a non-zero value earlier in the script (SET for the
@@ -1206,9 +1208,15 @@ def missing_lock_timeout(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """
     table = _unguarded_once(ctx, op, "lock_timeout", "missing-lock-timeout")
     if table is not None:
-        yield Hit(f"{lock_for(op)} lock on `{table}` with no lock_timeout set: if it waits, "
-                  "every query on the table queues behind it", object=str(table),
-                  lock=lock_for(op), fix=_lock_timeout_fix(ctx))
+        lock = lock_for(op)
+        assert lock is not None  # a blocking operation takes one
+        # A waiting request holds back the requests that conflict with it: reads too only
+        # behind ACCESS EXCLUSIVE; behind SHARE (CREATE INDEX) and the like, only writes.
+        held_back = ("every query on the table queues behind it" if lock.blocks_reads
+                     else "every write to the table queues behind it (reads go on)")
+        yield Hit(f"{lock} lock on `{table}` with no lock_timeout set: if it waits, "
+                  f"{held_back}", object=str(table),
+                  lock=lock, fix=_lock_timeout_fix(ctx))
 
 
 # The statements whose CONCURRENTLY form needs a file of their own in golang-migrate, Prisma
