@@ -308,3 +308,34 @@ def test_altering_a_field_the_history_never_made_claims_no_foreign_key(
 '''
     ops = up_ops(project(tmp_path, INITIAL, later)[1])
     assert not any(isinstance(op, o.AddConstraint | o.DropConstraint) for op in ops)
+
+
+def test_a_null_boolean_field_is_nullable_and_making_it_boolean_sets_not_null(
+        tmp_path: Path) -> None:
+    # healthchecks' api/0071 and api/0075: NullBooleanField(default=False), later BooleanField.
+    added = '''
+    operations = [
+        migrations.AddField(
+            model_name="account",
+            name="manual_resume",
+            field=models.NullBooleanField(default=False),
+        ),
+    ]
+'''
+    made_boolean = '''
+    operations = [
+        migrations.AlterField(
+            model_name="account",
+            name="manual_resume",
+            field=models.BooleanField(default=False),
+        ),
+    ]
+'''
+    migs = project(tmp_path, INITIAL, added, made_boolean)
+    add = next(op for op in up_ops(migs[1]) if isinstance(op, o.AddColumn))
+    assert not add.column.not_null
+    assert any(isinstance(op, o.SetNotNull) for op in up_ops(migs[2]))
+    result = lint(migs, Settings())
+    rules = {(f.migration, f.rule) for f in result.active}
+    assert not any(rule == "add-required-column" for _, rule in rules)
+    assert (migs[2].name, "set-not-null") in rules

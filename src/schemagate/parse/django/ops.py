@@ -138,7 +138,8 @@ def field_state(name: str, value: object, model: ModelState, ctx: Context) -> Fi
         return FieldState(name, "?", name, UNKNOWN, True)
     kw = value.kwargs
     cls = value.name
-    null = kw.get("null") is True
+    # NullBooleanField (removed in Django 4, still in old histories) sets null=True itself.
+    null = kw.get("null") is True or cls == "NullBooleanField"
     column = _str(kw.get("db_column"))
     target = None
     type_, identity = column_type(cls, kw)
