@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from schemagate.lint.run import run_lint
+from schemagate.model.locks import LockMode
 from schemagate.model.settings import Settings
 from tests.conftest import FIXTURES
 
@@ -39,3 +40,20 @@ def test_histories_kept_per_database_are_each_linted_as_their_own_sql() -> None:
     assert ("postgres", "prefer-identity") in by_folder  # serial is PostgreSQL's
     assert ("mysql", "prefer-bigint") in by_folder
     assert not any(folder == "sqlite" for folder, _ in by_folder)
+
+
+def test_findings_on_mysql_and_sqlite_name_no_postgresql_lock(tmp_path: Path) -> None:
+    for folder in ("mysql", "postgres"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "V0001.Initial.up.sql").write_text(
+            "CREATE TABLE totp_configurations (id INTEGER PRIMARY KEY, secret TEXT);\n")
+        (tmp_path / folder / "V0002.Drop_TOTP.up.sql").write_text(
+            "DROP TABLE totp_configurations;\n")
+    run = run_lint([str(tmp_path)], Settings(cache=False))
+    locks = {f.span.path.split("/")[-2]: f.lock for f in run.result.active
+             if f.rule == "drop-table"}
+    assert locks == {"mysql": None, "postgres": LockMode.ACCESS_EXCLUSIVE}
+    bigint = next(f for f in run_lint([str(FIXTURES / "layouts" / "per-database")],
+                                      Settings(cache=False)).result.active
+                  if f.rule == "prefer-bigint" and "/mysql/" in f.span.path)
+    assert "is int:" in bigint.message  # MySQL's name for it, not PostgreSQL's int4

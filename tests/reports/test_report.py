@@ -250,3 +250,18 @@ def test_with_db_a_locked_tables_size_is_unknown_and_the_report_goes_on(
     assert statement["rows"] == 2000 and statement["bytes"] is None
     # The backup section still has the table's key, read from the catalogs without a lock.
     assert doc["backup"]["generated"] and "orders" in doc["backup"]["backup"]
+
+
+def test_a_mysql_statement_is_given_no_postgresql_lock(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    for folder in ("mysql", "postgres"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "V0001.Initial.up.sql").write_text(
+            "CREATE TABLE totp_configurations (id BIGINT PRIMARY KEY, secret TEXT);\n")
+        (tmp_path / folder / "V0002.Drop_TOTP.up.sql").write_text(
+            "DROP TABLE totp_configurations;\n")
+    monkeypatch.chdir(tmp_path)
+    doc = json.loads(_invoke(".", "--format", "json").stdout)
+    locks = {m["paths"][0].split("/")[0]: st["lock"] for m in doc["migrations"]
+             for st in m["statements"] if st["sql"].startswith("DROP TABLE")}
+    assert locks == {"mysql": None, "postgres": "ACCESS EXCLUSIVE"}

@@ -132,6 +132,9 @@ class _Engine:
                 # Every finding on an existing table says which lock the statement takes.
                 lock = lock or lock_for(op)
                 severity = self.size_severity(r, hit, severity, existing, facts)
+        if mig.source.dialect != "postgres":
+            # The lock modes are PostgreSQL's: MySQL and SQLite lock otherwise.
+            lock = None
         return Finding(r.id, r.family, severity, hit.message, span, r.fix, mig.name, sql,
                        hit.object, lock, facts,
                        statement_span=op.span.resolved() if op is not None else None,

@@ -351,7 +351,9 @@ def _statement_view(mig: ParsedMigration, st: ParsedStatement, direction: str,
         for line in range(first, last + 1):
             findings.extend(f for f in by_line.get((path, line), ())
                             if f.statement and f.migration == mig.name)
-    lock = max((lock_for(op) for op in st.ops), key=lock_rank, default=None)
+    # The lock modes are PostgreSQL's: a MySQL or SQLite statement gets none.
+    lock = max((lock_for(op) for op in st.ops), key=lock_rank, default=None
+               ) if mig.source.dialect == "postgres" else None
     for f in findings:
         if lock_rank(f.lock) > lock_rank(lock):
             lock = f.lock

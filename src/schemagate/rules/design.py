@@ -138,12 +138,21 @@ def _key_type(op: o.Operation, ctx: RuleContext, table: QName, column: str
 
 
 _NARROW = ("int4", "int2")
+# The narrow types as MySQL spells them: int4 and int2 are PostgreSQL's names.
+_MYSQL_NAMES = {"int4": "int", "int2": "smallint"}
+
+
+def _type_name(typ: TypeRef, ctx: RuleContext) -> str:
+    if ctx.migration.source.dialect == "mysql":
+        return _MYSQL_NAMES.get(typ.name, typ.name)
+    return typ.name
 
 
 @rule("prefer-bigint", family="design", severity="warning", ops=_COLUMN_OPS,
       dialects=("postgres", "mysql"),
       aliases=("prefer-bigint-over-int", "prefer-bigint-over-smallint"),
-      fix="use bigint (or bigint GENERATED ... AS IDENTITY) for keys")
+      fix="use bigint for keys (bigint GENERATED ... AS IDENTITY on PostgreSQL, "
+          "BIGINT AUTO_INCREMENT on MySQL)")
 def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """Primary and foreign keys of type integer or smallint run out.
 
@@ -188,14 +197,15 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
         if column not in keys or typ.name not in _NARROW or typ.array_dims != 0:
             continue
         ref = _referenced(op, column, ctx)
+        shown = _type_name(typ, ctx)
         if ref is None:
-            yield Hit(f"key column `{table}.{column}` is {typ.name}: use bigint",
+            yield Hit(f"key column `{table}.{column}` is {shown}: use bigint",
                       object=f"{table}.{column}", span=_column_span(op, column))
             continue
         key_type, predates = _key_type(op, ctx, *ref)
         if key_type is not None and key_type.name not in _NARROW:
-            yield Hit(f"key column `{table}.{column}` is {typ.name}, narrower than the "
-                      f"{key_type.name} key `{ref[0]}` it references: use bigint",
+            yield Hit(f"key column `{table}.{column}` is {shown}, narrower than the "
+                      f"{_type_name(key_type, ctx)} key `{ref[0]}` it references: use bigint",
                       object=f"{table}.{column}", span=_column_span(op, column))
         elif predates or key_type is None:
             mark = (f"prefer-bigint:{ref[0]}", ctx.script.script)
@@ -203,8 +213,8 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
                 continue
             ctx.state.reported.add(mark)
             known = "is" if key_type is not None else "may be"
-            yield Hit(f"key column `{table}.{column}` is {typ.name} to match the key of "
-                      f"`{ref[0]}`, which {known} {typ.name} and predates the history: widen "
+            yield Hit(f"key column `{table}.{column}` is {shown} to match the key of "
+                      f"`{ref[0]}`, which {known} {shown} and predates the history: widen "
                       "the key first, then the columns referencing it",
                       object=f"{ref[0]}", severity=Severity.INFO,
                       span=_column_span(op, column))
@@ -566,7 +576,8 @@ def _covered(columns: tuple[str, ...], indexes: list[tuple[str, ...]]) -> bool:
 
 @rule("fk-without-index", family="design", severity="warning", scope="folded",
       dialects=("postgres", "sqlite"), collect=lambda mig: fk_clauses(mig),
-      aliases=("E15",), fix="CREATE INDEX CONCURRENTLY on the referencing columns")
+      aliases=("E15",),
+      fix="index the referencing columns (CREATE INDEX CONCURRENTLY on PostgreSQL)")
 def fk_without_index(clauses: Mapping[str, tuple[FkClause, ...]], after: Catalog,
                      settings: Settings) -> Iterator[Hit]:
     """A foreign key whose referencing columns no index covers.
