@@ -14,7 +14,7 @@ from schemagate.rules.registry import Hit, rule
 _HARMLESS = frozenset({
     "SelectStmt", "CommentStmt", "GrantStmt", "GrantRoleStmt", "ExplainStmt",
     "VariableShowStmt", "NotifyStmt", "ListenStmt", "UnlistenStmt", "CheckPointStmt",
-    "VacuumStmt", "CallStmt", "DoStmt", "CopyStmt", "LockStmt", "AlterDefaultPrivilegesStmt",
+    "VacuumStmt", "DoStmt", "CopyStmt", "LockStmt", "AlterDefaultPrivilegesStmt",
     "CreateRoleStmt", "AlterRoleStmt", "DropRoleStmt", "AlterOwnerStmt", "SecLabelStmt",
     "PrepareStmt", "ExecuteStmt", "DeallocateStmt", "DiscardStmt", "ConstraintsSetStmt",
     "CreatePolicyStmt", "AlterPolicyStmt", "CreateStatsStmt", "AlterSeqStmt",
@@ -51,6 +51,14 @@ def is_harmless_raw(op: o.RawSQL) -> bool:
     return sub in _HARMLESS_ALTER if sub else kind in _HARMLESS
 
 
+# Why a kind of statement cannot be judged, where its name alone does not say.
+_REASONS = {
+    # A procedure may drop keys and indexes (Authelia's MySQL PROC_DROP_FOREIGN_KEY): its
+    # body is not read, so what it does is not known.
+    "CallStmt": "CALL runs a procedure whose statements are not read",
+}
+
+
 @rule("unmodelled-statement", family="meta", severity="info", ops=(o.RawSQL,),
       precision="low")
 def unmodelled_statement(op: o.RawSQL, ctx: RuleContext) -> Iterator[Hit]:
@@ -66,7 +74,8 @@ def unmodelled_statement(op: o.RawSQL, ctx: RuleContext) -> Iterator[Hit]:
 
     ## When it does not fire
     On statements that change no schema object the rules reason about (SELECT, COMMENT,
-    GRANT, DO blocks, COPY, role and privilege statements, …).
+    GRANT, DO blocks, COPY, role and privilege statements, …). A `CALL` is reported: the
+    procedure it runs may change anything.
 
     ## Safe alternative
     None needed; review the statement. Suppress with `-- schemagate: ignore
@@ -83,7 +92,8 @@ def unmodelled_statement(op: o.RawSQL, ctx: RuleContext) -> Iterator[Hit]:
     """
     if is_harmless_raw(op) or op.statement_kind == o.UNNAMED_DROP_CONSTRAINT:
         return  # drop-unnamed-constraint says what is wrong with it
-    detail = f" ({op.reason})" if op.reason else ""
+    reason = op.reason or _REASONS.get(op.statement_kind)
+    detail = f" ({reason})" if reason else ""
     yield Hit(f"statement not modelled: {op.statement_kind}{detail}; review it by hand")
 
 
