@@ -91,9 +91,9 @@ def _make_point(module_name: str) -> type:
     return point
 
 
-def _kept(path: Path) -> dict[str, types.CodeType]:
-    version, table = marshal.loads(path.read_bytes())
-    assert version == sys.version
+def _kept(folder: Path, module: str = "schemagate._probe") -> dict[str, types.CodeType]:
+    version, stamp, table = marshal.loads((folder / f"{module}.marshal").read_bytes())
+    assert version == sys.version and stamp is None  # the probe module has no source file
     assert isinstance(table, dict)
     return table
 
@@ -101,7 +101,7 @@ def _kept(path: Path) -> dict[str, types.CodeType]:
 def test_dataclass_code_is_kept_and_the_classes_behave_as_dataclasses_own(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
-    kept = tmp_path / "__pycache__" / "dataclass-code.marshal"
+    kept = tmp_path / "__pycache__" / "dataclass-code"
     plain = _make_point("schemagate._probe_plain")
     with kept_dataclass_code(kept):
         first = _make_point("schemagate._probe")
@@ -128,7 +128,7 @@ def test_the_kept_code_is_what_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     """A second run compiles nothing: the code it uses is the one read from the file (here a
     planted __repr__ that says so)."""
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
-    kept = tmp_path / "dataclass-code.marshal"
+    kept = tmp_path / "dataclass-code"
     with kept_dataclass_code(kept):
         _make_point("schemagate._probe")
     table = _kept(kept)
@@ -136,7 +136,7 @@ def test_the_kept_code_is_what_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     planted = repr_text.replace("self.__class__.__qualname__", "'kept'")
     assert planted != repr_text
     table[repr_text] = compile(planted, "<string>", "exec")
-    kept.write_bytes(marshal.dumps((sys.version, table)))
+    (kept / "schemagate._probe.marshal").write_bytes(marshal.dumps((sys.version, None, table)))
     with kept_dataclass_code(kept):
         point = _make_point("schemagate._probe")
     assert repr(point(1)) == "kept(x=1, y=0, label='')"
@@ -144,7 +144,7 @@ def test_the_kept_code_is_what_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def test_only_our_classes_are_kept_and_nothing_under_dont_write_bytecode(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    kept = tmp_path / "dataclass-code.marshal"
+    kept = tmp_path / "dataclass-code"
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
     with kept_dataclass_code(kept):
         theirs = _make_point("users_models")
@@ -156,15 +156,58 @@ def test_only_our_classes_are_kept_and_nothing_under_dont_write_bytecode(
     assert not kept.exists()
 
 
-@pytest.mark.parametrize("content", [b"", b"\x00garbage", marshal.dumps(("2.7", {})),
-                                     marshal.dumps((sys.version, ["not", "a", "table"]))],
-                         ids=["empty", "torn", "other-python", "wrong-shape"])
+@pytest.mark.parametrize("content", [b"", b"\x00garbage", marshal.dumps(("2.7", None, {})),
+                                     marshal.dumps((sys.version, None, ["not", "a", "table"])),
+                                     marshal.dumps((sys.version, (1, 2), {"x": None}))],
+                         ids=["empty", "torn", "other-python", "wrong-shape", "other-source"])
 def test_a_bad_kept_file_is_ignored_and_replaced(tmp_path: Path, content: bytes,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
-    kept = tmp_path / "dataclass-code.marshal"
-    kept.write_bytes(content)
+    kept = tmp_path / "dataclass-code"
+    kept.mkdir()
+    (kept / "schemagate._probe.marshal").write_bytes(content)
     with kept_dataclass_code(kept):
         point = _make_point("schemagate._probe")
     assert point(1, 2) == point(1, 2) and repr(point(1)) == "Point(x=1, y=0, label='')"
     assert _kept(kept)  # rewritten whole
+
+
+def test_the_code_of_an_edited_module_is_made_again_and_each_module_keeps_its_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    source = tmp_path / "probe.py"
+    source.write_text(CLASS_SOURCE, encoding="utf-8")
+    kept = tmp_path / "dataclass-code"
+
+    def make(name: str) -> type:
+        module = types.ModuleType(name)
+        module.__file__ = str(source)
+        sys.modules[name] = module
+        try:
+            exec(compile(source.read_text(encoding="utf-8"), str(source), "exec"),
+                 module.__dict__)
+        finally:
+            del sys.modules[name]
+        point: type = module.Point
+        return point
+
+    with kept_dataclass_code(kept):
+        make("schemagate._probe_a")
+        _make_point("schemagate._probe")
+    assert sorted(p.name for p in kept.iterdir()) == [
+        "schemagate._probe.marshal", "schemagate._probe_a.marshal"]
+    path = kept / "schemagate._probe_a.marshal"
+    version, stamp, table = marshal.loads(path.read_bytes())
+    assert stamp == (source.stat().st_size, source.stat().st_mtime_ns)
+    # Plant a __repr__ in the kept code, then edit the module: the planted code is not used.
+    [repr_text] = [text for text in table if "__repr__" in text]
+    table[repr_text] = compile(repr_text.replace("self.__class__.__qualname__", "'kept'"),
+                               "<string>", "exec")
+    path.write_bytes(marshal.dumps((version, stamp, table)))
+    with kept_dataclass_code(kept):
+        assert repr(make("schemagate._probe_a")(1)) == "kept(x=1, y=0, label='')"
+    source.write_text(CLASS_SOURCE + "\n# edited\n", encoding="utf-8")
+    with kept_dataclass_code(kept):
+        assert repr(make("schemagate._probe_a")(1)) == "Point(x=1, y=0, label='')"
+    assert marshal.loads(path.read_bytes())[1] == (source.stat().st_size,
+                                                   source.stat().st_mtime_ns)
