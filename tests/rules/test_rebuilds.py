@@ -5,34 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schemagate.lint.engine import LintResult, lint
+from schemagate.lint.engine import LintResult
 from schemagate.model.migration import Script
-from schemagate.model.settings import Settings
-from schemagate.parse.layouts.discover import discover
-from schemagate.parse.load import load_migrations
 from schemagate.parse.source import SourceText
 from schemagate.parse.sqlglot.frontend import parse_dialect_script
 from schemagate.rules.rebuilds import rebuilt_drops
-
-ALL = Settings(select=("all",))
+from tests.conftest import lint_dialect_history
 
 
 def kept(sql: str) -> set[tuple[int, str]]:
     script = parse_dialect_script(SourceText.of("m.sql", sql), Script("m.sql"), "sqlite")
     return {(index, table.name) for index, table in rebuilt_drops(script)}
-
-
-def lint_history(tmp_path: Path, files: dict[str, str], dialect: str = "sqlite"
-                 ) -> LintResult:
-    """golang-migrate files in a folder named after their database, as Authelia keeps them."""
-    folder = tmp_path / "migrations" / dialect
-    folder.mkdir(parents=True)
-    for name, text in files.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    found = discover([tmp_path / "migrations"], cwd=tmp_path)
-    loaded = load_migrations(found.migrations, root=tmp_path)
-    assert not found.errors and not loaded.errors
-    return lint(loaded.migrations, ALL)
 
 
 def found(result: LintResult) -> list[tuple[str, int, str]]:
@@ -85,7 +68,7 @@ def test_rows_copied_only_under_another_name_or_emptied_again_are_not_kept() -> 
 
 def test_a_sqlite_history_of_rebuilds_reports_no_rename_drop_or_data_loss(
         tmp_path: Path) -> None:
-    result = lint_history(tmp_path, {
+    result = lint_dialect_history(tmp_path, {
         "V0001.Init.up.sql": "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL);\n"
                              "CREATE TABLE u (id INTEGER PRIMARY KEY, v TEXT NOT NULL);\n"
                              "CREATE TABLE w (id INTEGER PRIMARY KEY, v TEXT NOT NULL);\n",
@@ -94,20 +77,20 @@ def test_a_sqlite_history_of_rebuilds_reports_no_rename_drop_or_data_loss(
         "V0002.Rebuild.down.sql": RENAME_ASIDE.replace("NULL", "NOT NULL")
         + COPY_ASIDE.replace("v TEXT)", "v TEXT NOT NULL)")
         + CREATE_NEW.replace("NULL", "NOT NULL"),
-    })
+    }, "sqlite")
     assert [f for f in found(result) if f[2] in (
         "rename-table", "drop-table", "irreversible-data-loss")] == []
 
 
 def test_a_rebuild_that_copies_nothing_back_is_still_data_loss(tmp_path: Path) -> None:
-    result = lint_history(tmp_path, {
+    result = lint_dialect_history(tmp_path, {
         "V0001.Init.up.sql": "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL);\n",
         "V0001.Init.down.sql": "DROP TABLE t;\n",
         "V0002.Rebuild.up.sql": "ALTER TABLE t RENAME TO _bkp_t;\n"
                                 "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NULL);\n"
                                 "DROP TABLE _bkp_t;\n",
         "V0002.Rebuild.down.sql": "SELECT 1;\n",
-    })
+    }, "sqlite")
     assert [f for f in found(result) if f[2] != "down-does-not-restore"] == [
         ("V0002.Rebuild.up.sql", 3, "drop-table"),
         ("V0002.Rebuild.up.sql", 3, "irreversible-data-loss")]

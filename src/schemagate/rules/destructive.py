@@ -47,7 +47,10 @@ def drop_table(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
     drop the renamed; or copy aside, drop, create again, copy back, drop the copy. A drop
     followed by a bare `CREATE TABLE` of the same name, with nothing copied, is flagged. The
     copy is trusted: the columns it leaves out and the rows its `WHERE` filters out are not
-    checked.
+    checked. Nor on a `DROP TABLE IF EXISTS` of a table the history dropped or renamed away
+    earlier, or, in a down path, of one the history does not hold. In an up path, an `IF
+    EXISTS` drop of a table the history never made is flagged: the table may predate the
+    history (a legacy table), and its rows go.
 
     ## Safe alternative
     Stop using the table in a release first; take a backup (`schemagate backup` writes it);
@@ -71,6 +74,8 @@ def drop_table(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
     # What still uses the table is `drop-referenced-object`'s finding; this one is the data.
     rebuilt = ctx.per_script(rebuilt_drops)
     for i, table in enumerate(op.tables):
+        if op.if_exists and ctx.direction == "down" and ctx.table(table) is None:
+            continue  # drops nothing: the schema as the history knows it lacks the table
         if not ctx.is_new(table) and (ctx.statement.index, table) not in rebuilt:
             yield Hit(f"`DROP TABLE {table}` deletes the table and all its rows",
                       object=str(table), lock=LockMode.ACCESS_EXCLUSIVE, span=op.name_site(i))

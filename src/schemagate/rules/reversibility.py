@@ -276,13 +276,16 @@ def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span]]:
     if up is None:
         return []
     created: set[QName] = set()
+    renamed: set[QName] = set()  # the names the up path gave by renaming
     rebuilt: dict[int, set[QName]] = {}
     for index, table in rebuilt_drops(up):
         rebuilt.setdefault(index, set()).add(table)
     out: list[tuple[str, Span]] = []
     for st in up.statements:
         for op in st.ops:
-            lost = _destroys(op, ctx, created, rebuilt.get(st.index, set()))
+            if isinstance(op, o.RenameTable):
+                renamed.add(QName(op.table.schema, op.new_name))
+            lost = _destroys(op, ctx, created, rebuilt.get(st.index, set()), renamed)
             if (op.span.path, op.span.line) not in ctx.state.acknowledged_loss:
                 out += [(what, op.site) for what in lost]
     first: dict[str, Span] = {}
@@ -292,14 +295,15 @@ def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span]]:
 
 
 def _destroys(op: o.Operation, ctx: MigrationContext, created: set[QName],
-              rebuilt: set[QName]) -> list[str]:
+              rebuilt: set[QName], renamed: set[QName]) -> list[str]:
     """What of the data ``op`` destroys; ``rebuilt``: the tables whose rows the script keeps
-    if ``op`` drops them (`rebuilt_drops`)."""
+    if ``op`` drops them (`rebuilt_drops`); ``renamed``: the names the up path gave so far."""
     match op:
         case o.CreateTable(table=t):
             created.add(t)
         case o.DropTable(tables=tables):
-            return [f"table {t}" for t in tables if t not in created and t not in rebuilt]
+            return [f"table {t}" for t in tables if t not in created and t not in rebuilt
+                    and not (op.if_exists and _absent(t, ctx, created | renamed))]
         case o.DropColumn(table=t, column=c) if t not in created:
             return [f"column {t}.{c}"]
         case o.Truncate(tables=tables):
@@ -311,6 +315,13 @@ def _destroys(op: o.Operation, ctx: MigrationContext, created: set[QName],
             if old is not None and classify_change(old, op.new_type).lossy:
                 return [f"values of {t}.{c} ({old} to {op.new_type})"]
     return []
+
+
+def _absent(table: QName, ctx: MigrationContext, made: set[QName]) -> bool:
+    """Whether the table is known not to exist when the up path drops it: neither in the
+    schema before the migration (which holds a placeholder for a table older than the
+    history) nor ``made`` by the up path."""
+    return ctx.before is not None and table not in ctx.before.tables and table not in made
 
 
 @rule("irreversible-data-loss", family="reversibility", severity="warning",
