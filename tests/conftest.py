@@ -75,6 +75,23 @@ def lint_sql(tmp_path: Path, *scripts: str, settings: Settings | None = None,
     return lint_files(files, settings, transaction)
 
 
+def lint_dialect_history(tmp_path: Path, files: dict[str, str], dialect: str,
+                         settings: Settings | None = None) -> LintResult:
+    """Migration files (golang-migrate's `V0001.name.up.sql` / `.down.sql`, as Authelia names
+    them) in a folder named after their database, discovered and linted as the command line
+    does: by default with every rule."""
+    from schemagate.parse.layouts.discover import discover
+
+    folder = tmp_path / "migrations" / dialect
+    folder.mkdir(parents=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    found = discover([tmp_path / "migrations"], cwd=tmp_path)
+    loaded = load_migrations(found.migrations, root=tmp_path)
+    assert not found.errors and not loaded.errors
+    return lint(loaded.migrations, settings or Settings(select=("all",)))
+
+
 def rules_of(result: LintResult) -> list[tuple[int, str]]:
     return [(f.span.line, f.rule) for f in result.active]
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schemagate.fold import apply_all
+from schemagate.fold import apply_all, materialize, track_gone
+from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog, TableIndexKey
 from schemagate.model.migration import Script
 from schemagate.model.names import QName
@@ -257,3 +258,32 @@ def test_drop_type_cascade_drops_the_columns_of_the_type_and_their_indexes() -> 
     kept = fold("CREATE TYPE mood AS ENUM ('ok');CREATE TABLE t (id bigint, m mood);",
                 "DROP TYPE mood;")  # fails in PostgreSQL: the rules say so; the column stays
     assert [c[0] for c in _columns(kept, "t")] == ["id", "m"]
+
+
+def _ops(sql: str) -> list[o.Operation]:
+    script = parse_script(SourceText.of("m.sql", sql), Script("m.sql"))
+    return [op for st in script.statements for op in st.ops]
+
+
+def _assumed(cat: Catalog) -> set[str]:
+    return {t.name.name for t in cat.tables.values() if t.assumed}
+
+
+def test_a_drop_of_a_table_the_history_never_made_assumes_it_existed_unless_if_exists_says_so(
+) -> None:
+    # An up path may drop a table older than the history; `IF EXISTS` in a down path, or of
+    # a table the history dropped or renamed away, drops nothing.
+    cat = Catalog()
+    materialize(cat, _ops("DROP TABLE IF EXISTS legacy_prefs;\nDROP TABLE old_a;\n"
+                          "DROP TABLE IF EXISTS gone_a;\n"),
+                down=_ops("DROP TABLE IF EXISTS ghost;\nDROP TABLE old_b;\n"),
+                gone={QName("public", "gone_a")})
+    assert _assumed(cat) == {"legacy_prefs", "old_a", "old_b"}
+
+
+def test_the_tables_gone_are_those_dropped_or_renamed_away_and_not_made_again() -> None:
+    gone: set[QName] = set()
+    track_gone(gone, _ops("DROP TABLE a;\nALTER TABLE b RENAME TO b_old;\n"
+                          "ALTER TABLE c RENAME TO c_old;\nCREATE TABLE c (id int);\n"
+                          "DROP TABLE d;\nALTER TABLE e RENAME TO d;\n"))
+    assert {q.name for q in gone} == {"a", "b", "e"}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schemagate.lint.engine import lint
+from schemagate.lint.engine import LintResult, lint
 from schemagate.model.migration import MigrationSource, Script
 from schemagate.model.settings import Settings
 from schemagate.parse.load import load_migrations
-from tests.conftest import lint_sql, rules_of, with_settings
+from tests.conftest import lint_dialect_history, lint_sql, rules_of, with_settings
 
 
 def test_table_created_in_an_earlier_migration_is_existing(tmp_path: Path) -> None:
@@ -156,3 +156,64 @@ def test_a_lock_timeout_env_py_sets_guards_every_alembic_migration(tmp_path: Pat
 
     assert missing("guarded", "SET lock_timeout = '2s'") == [10]  # once the revision unsets it
     assert missing("other", "SET statement_timeout = 5000") == [8]
+
+
+def _findings_of(result: LintResult) -> list[tuple[str, int, str]]:
+    return [(Path(f.span.path).name, f.span.line, f.rule) for f in result.active]
+
+
+def test_a_down_paths_drop_if_exists_of_a_table_the_history_never_held_is_not_assumed(
+        tmp_path: Path) -> None:
+    result = lint_dialect_history(tmp_path, {
+        "V0001.Init.up.sql": "CREATE TABLE IF NOT EXISTS one_time_code (\n"
+                             "    id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,\n"
+                             "    code BLOB NOT NULL\n);\n",
+        "V0001.Init.down.sql": "DROP TABLE IF EXISTS one_time_code;\n",
+        "V0002.Extra.up.sql": "CREATE TABLE IF NOT EXISTS extra (\n"
+                              "    id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT\n);\n",
+        "V0002.Extra.down.sql": "DROP TABLE IF EXISTS ghost;\nDROP TABLE IF EXISTS extra;\n",
+    }, "sqlite")
+    assert _findings_of(result) == []
+
+
+def test_a_drop_if_exists_of_a_table_dropped_earlier_in_the_history_destroys_nothing(
+        tmp_path: Path) -> None:
+    result = lint_dialect_history(tmp_path, {
+        "V0001.Init.up.sql": "CREATE TABLE a (id INTEGER PRIMARY KEY);\n"
+                             "CREATE TABLE keep (id INTEGER PRIMARY KEY);\n",
+        "V0001.Init.down.sql": "DROP TABLE keep; DROP TABLE IF EXISTS a;\n",
+        "V0002.DropA.up.sql": "DROP TABLE a;\n",
+        "V0002.DropA.down.sql": "CREATE TABLE a (id INTEGER PRIMARY KEY);\n",
+        "V0003.Again.up.sql": "DROP TABLE IF EXISTS a;\nCREATE TABLE b (id INTEGER PRIMARY KEY);\n",
+        "V0003.Again.down.sql": "DROP TABLE b;\n",
+    }, "sqlite")
+    assert _findings_of(result) == [("V0002.DropA.up.sql", 1, "drop-table"),
+                                    ("V0002.DropA.up.sql", 1, "irreversible-data-loss")]
+
+
+def test_a_drop_if_exists_of_a_table_renamed_away_earlier_in_the_history_destroys_nothing(
+        tmp_path: Path) -> None:
+    result = lint_dialect_history(tmp_path, {
+        "V0001.Init.up.sql": "CREATE TABLE a (id BIGINT PRIMARY KEY);\n",
+        "V0001.Init.down.sql": "DROP TABLE a;\n",
+        "V0002.Ren.up.sql": "ALTER TABLE a RENAME TO a_old;\n",
+        "V0002.Ren.down.sql": "ALTER TABLE a_old RENAME TO a;\n",
+        "V0003.Drop.up.sql": "DROP TABLE IF EXISTS a;\n",
+        "V0003.Drop.down.sql": "SELECT 1;\n",
+    }, "mysql")
+    assert _findings_of(result) == [("V0002.Ren.up.sql", 1, "rename-table")]
+
+
+def test_an_up_paths_drop_if_exists_of_a_table_older_than_the_history_loses_its_rows(
+        tmp_path: Path) -> None:
+    # Authelia's V0007 drops the tables of its releases from before it had migrations.
+    result = lint_dialect_history(tmp_path, {
+        "V0001.Init.up.sql": "CREATE TABLE totp_configurations (id INTEGER PRIMARY KEY);\n",
+        "V0001.Init.down.sql": "DROP TABLE totp_configurations;\n",
+        "V0002.Cleanup.up.sql": "DROP TABLE IF EXISTS SecondFactorPreferences;\n",
+        "V0002.Cleanup.down.sql": "SELECT 1;\n",
+    }, "sqlite")
+    assert _findings_of(result) == [
+        ("V0002.Cleanup.down.sql", 1, "down-does-not-restore"),
+        ("V0002.Cleanup.up.sql", 1, "drop-table"),
+        ("V0002.Cleanup.up.sql", 1, "irreversible-data-loss")]

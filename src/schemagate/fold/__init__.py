@@ -6,6 +6,8 @@ from schemagate.fold.apply import (
     constraint_name,
     materialize,
     needs_placeholders,
+    track_gone,
 )
 
-__all__ = ["apply", "apply_all", "constraint_name", "materialize", "needs_placeholders"]
+__all__ = ["apply", "apply_all", "constraint_name", "materialize", "needs_placeholders",
+           "track_gone"]

@@ -9,7 +9,8 @@ column the tool does not know adds it. Nothing here raises on a missing object.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
+from itertools import chain
 from operator import attrgetter
 from typing import Any, TypeVar, cast
 
@@ -86,34 +87,62 @@ def apply(catalog: Catalog, op: o.Operation, migration: str) -> None:
         handler(catalog, op, migration)
 
 
-def materialize(catalog: Catalog, operations: Iterable[o.Operation]) -> None:
+def materialize(catalog: Catalog, operations: Iterable[o.Operation], *,
+                down: Iterable[o.Operation] = (), gone: Container[QName] = frozenset()
+                ) -> None:
     """Make placeholders for the tables and columns the operations use but the history never
-    created, before the operations run.
+    created, before the operations run: ``operations`` are an up path's, ``down`` the down
+    path's that follows it, ``gone`` the tables the history dropped or renamed away
+    (`track_gone`).
 
     A snapshot taken after this knows that `users.legacy` existed before a migration that
     drops it, so comparing it with the schema after up and down shows whether the down path
     brought the column back. Placeholder columns have an unknown type.
+
+    A `DROP TABLE IF EXISTS` makes no placeholder for a table the history dropped or renamed
+    away (it drops nothing), nor in a down path: a down path undoes its up path, and a table
+    that neither made nor the history holds is one its author expected to be absent. In an up
+    path it does: a history may begin after a table was made, and its drop destroys data.
     """
-    for table, column in _placeholders(catalog, operations):
+    for table, column in _placeholders(catalog, operations, down, gone):
         known = table_or_assumed(catalog, table)
         if column is not None:
             catalog.tables[table] = replace(known, columns=(*known.columns,
                                                             Column(column, _UNKNOWN)))
 
 
-def needs_placeholders(catalog: Catalog, operations: Iterable[o.Operation]) -> bool:
+def needs_placeholders(catalog: Catalog, operations: Iterable[o.Operation], *,
+                       down: Iterable[o.Operation] = (),
+                       gone: Container[QName] = frozenset()) -> bool:
     """Whether `materialize` would change the catalog (it is left as it is)."""
-    return next(_placeholders(catalog, operations), None) is not None
+    return next(_placeholders(catalog, operations, down, gone), None) is not None
 
 
-def _placeholders(catalog: Catalog, operations: Iterable[o.Operation]
+def track_gone(gone: set[QName], operations: Iterable[o.Operation]) -> None:
+    """Keep ``gone``, the tables the history dropped or renamed away and did not make again,
+    up to date with an up path's operations."""
+    for op in _with_effects(operations):
+        match op:
+            case o.DropTable(tables=tables):
+                gone.update(tables)
+            case o.RenameTable(table=t, new_name=new):
+                gone.add(t)
+                gone.discard(QName(t.schema, new))
+            case o.CreateTable(table=t) | o.CreateView(name=t):
+                gone.discard(t)
+
+
+def _placeholders(catalog: Catalog, operations: Iterable[o.Operation],
+                  down: Iterable[o.Operation], gone: Container[QName]
                   ) -> Iterator[tuple[QName, str | None]]:
     """The placeholders `materialize` makes, one at a time: (table, None) for a table,
     (table, column) for a column of an assumed table. Each is asked for of the catalog as
     the placeholders before it left it, so the caller makes each before taking the next."""
     produced: set[QName] = set()
     added: set[tuple[QName, str]] = set()
-    for op in _with_effects(operations):
+    steps = chain(((op, False) for op in _with_effects(operations)),
+                  ((op, True) for op in _with_effects(down)))
+    for op, in_down in steps:
         match op:
             case o.CreateTable(table=t) | o.CreateView(name=t):
                 produced.add(t)
@@ -124,9 +153,13 @@ def _placeholders(catalog: Catalog, operations: Iterable[o.Operation]
             case o.RenameColumn(table=t, new_name=new):
                 added.add((t, new))
         if isinstance(op, (o.DropTable, o.Truncate)):
+            absent_ok = isinstance(op, o.DropTable) and op.if_exists
             for dropped in op.tables:
-                if dropped not in produced and dropped not in catalog.tables:
-                    yield dropped, None
+                if dropped in produced or dropped in catalog.tables:
+                    continue
+                if absent_ok and (in_down or dropped in gone):
+                    continue
+                yield dropped, None
             continue
         table = getattr(op, "table", None)
         if not isinstance(table, QName) or table in produced or table in catalog.views:

@@ -15,12 +15,12 @@ saved after a migration (`Checkpoints`), lets a later run on an unchanged prefix
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
 from typing import Any, Protocol, cast
 
-from schemagate.fold import apply, materialize, needs_placeholders
+from schemagate.fold import apply, materialize, needs_placeholders, track_gone
 from schemagate.lint.result import LintResult
 from schemagate.lint.suppress import ScriptSuppressions
 from schemagate.model import ops as o
@@ -94,6 +94,9 @@ class _Engine:
     # The unknown-object checks, when they are made on this fold as it goes (the unit being
     # linted is checked operation by operation, `UnknownObjects.step`); else None.
     unknown: UnknownObjects | None = None
+    # The tables the history being linted dropped or renamed away (`HistoryState.gone`),
+    # kept up to date as its up paths run.
+    gone: set[QName] = field(default_factory=set)
 
     # The ids of the rules enabled, and the rules that judge a script's suppressions:
     # asked after every script.
@@ -185,6 +188,7 @@ class _Engine:
                 _track_new(op, state, catalog)
                 if direction == "up":
                     _track_up_created(op, state)
+                    track_gone(self.gone, (op,))
                 apply(catalog, op, mig.name)
         if sups is not None:
             self.unused(sups, mig)
@@ -351,6 +355,8 @@ class HistoryState:
     collected: dict[str, PackedValues[str, Any]] = field(default_factory=dict)
     # The statement spans of the migrations a folded rule's digest points into, by name.
     around: PackedValues[str, StatementStarts] = field(default_factory=PackedValues)
+    # The tables the history dropped or renamed away and did not make again (`track_gone`).
+    gone: set[QName] = field(default_factory=set)
 
 
 @dataclass
@@ -452,6 +458,7 @@ def _lint_history(engine: _Engine, folder: str,
             state.unknown = UnknownObjects.starting(catalog)
     engine.history = history
     engine.history_facts = {}
+    engine.gone = state.gone
     position = 0
     for items in rollback_units(history):
         # A state is resumed where a unit starts (the checkpoints keep it so).
@@ -470,7 +477,7 @@ def _lint_history(engine: _Engine, folder: str,
             # and after each unit checked on the fold's own; once apart, never again.
             fresh = unknown.position == 0
             shareable = (catalog is None and (unknown.shared or fresh)
-                         and _shareable(engine, unit, state.catalog))
+                         and _shareable(engine, unit, state.catalog, state.gone))
             if unknown.shared and not shareable:
                 unknown.unshare(state.catalog)
             if unknown.shared:
@@ -492,11 +499,11 @@ def _lint_history(engine: _Engine, folder: str,
         statements = engine.result.statements
         engine.current_starts = None
         if len(unit) == 1:
-            _lint_migration(engine, unit[0], state.catalog, engine.settings, migration_rules,
-                            uses_down)
+            _lint_migration(engine, unit[0], state.catalog, state.gone, engine.settings,
+                            migration_rules, uses_down)
         else:
-            _lint_unit(engine, unit, state.catalog, engine.settings, migration_rules,
-                       uses_down)
+            _lint_unit(engine, unit, state.catalog, state.gone, engine.settings,
+                       migration_rules, uses_down)
         # Findings read in the order the migrations run, each migration's by file and line.
         engine.result.findings[before:] = sorted(engine.result.findings[before:],
                                                  key=_FILE_ORDER)
@@ -521,7 +528,8 @@ def _lint_history(engine: _Engine, folder: str,
     return state
 
 
-def _shareable(engine: _Engine, unit: Sequence[ParsedMigration], catalog: Catalog) -> bool:
+def _shareable(engine: _Engine, unit: Sequence[ParsedMigration], catalog: Catalog,
+               gone: set[QName]) -> bool:
     """Whether the unknown-object checks of a unit can be made on the engine's fold of it,
     operation by operation: a unit of one migration whose down (if any) the engine runs,
     over the same schema as they were made on until now, which the fold changes only by
@@ -533,15 +541,22 @@ def _shareable(engine: _Engine, unit: Sequence[ParsedMigration], catalog: Catalo
     if mig.down is None:
         return True
     return (engine.report is None or mig.name in engine.report) and not needs_placeholders(
-        catalog, [op for script in (mig.up, mig.down) if script is not None
-                  for st in script.statements for op in st.ops])
+        catalog, _ops_of(mig.up), down=_ops_of(mig.down), gone=gone)
+
+
+def _ops_of(script: ParsedScript | None) -> Iterator[o.Operation]:
+    """The script's operations, read one statement at a time: a long script streams, and a
+    list of them all would hold its whole parse."""
+    if script is not None:
+        for st in script.statements:
+            yield from st.ops
 
 
 # A finding's place in its migration's findings: by file, line, column, then rule.
 _FILE_ORDER = attrgetter("span.path", "span.line", "span.column", "rule")
 
 
-def _lint_migration(engine: _Engine, mig: ParsedMigration, catalog: Catalog,
+def _lint_migration(engine: _Engine, mig: ParsedMigration, catalog: Catalog, gone: set[QName],
                     settings: Settings, migration_rules: bool, uses_down: bool) -> None:
     state = MigrationState()
     before = None
@@ -550,8 +565,7 @@ def _lint_migration(engine: _Engine, mig: ParsedMigration, catalog: Catalog,
     reporting = engine.report is None or mig.name in engine.report
     if mig.down is not None:
         # The placeholders are part of the schema every later migration sees, reported or not.
-        materialize(catalog, (op for script in (mig.up, mig.down) if script is not None
-                              for st in script.statements for op in st.ops))
+        materialize(catalog, _ops_of(mig.up), down=_ops_of(mig.down), gone=gone)
     if mig.down is not None and reporting:
         # Only a down path needs the whole schema as it was: up then down is compared
         # with it. Copying a large catalog for every migration would cost more than the
@@ -573,7 +587,8 @@ def _lint_migration(engine: _Engine, mig: ParsedMigration, catalog: Catalog,
 
 
 def _lint_unit(engine: _Engine, unit: Sequence[ParsedMigration], catalog: Catalog,
-               settings: Settings, migration_rules: bool, uses_down: bool) -> None:
+               gone: set[QName], settings: Settings, migration_rules: bool, uses_down: bool
+               ) -> None:
     """Migrations that one rollback undoes together (popx): each up in order, as its own
     migration; then every down, newest first, over the schema all the ups left; then the
     migration-scope rules judge the unit as one migration, whose up and down paths are the
@@ -582,9 +597,8 @@ def _lint_unit(engine: _Engine, unit: Sequence[ParsedMigration], catalog: Catalo
     has_down = any(m.down is not None for m in unit)
     before = None
     if has_down:
-        scripts = [m.up for m in unit] + [m.down for m in reversed(unit)]
-        materialize(catalog, (op for script in scripts if script is not None
-                              for st in script.statements for op in st.ops))
+        materialize(catalog, (op for m in unit for op in _ops_of(m.up)),
+                    down=(op for m in reversed(unit) for op in _ops_of(m.down)), gone=gone)
         before = catalog.copy()
         catalog.track_changes()
     for mig, state in zip(unit, states, strict=True):

@@ -255,7 +255,7 @@ def _copied(state: HistoryState) -> HistoryState:
         replace(unknown, catalog=unknown.catalog.copy()) if unknown is not None else None,
         state.position, state.statements, list(state.findings),
         {rule: digests.copy() for rule, digests in state.collected.items()},
-        state.around.copy())
+        state.around.copy(), set(state.gone))
 
 
 def _errors_of(mig: ParsedMigration) -> list[InputError]:

@@ -157,6 +157,8 @@ class CreateTable(Operation):
     # VALUES list, an unnamed expression, a sub-select); then the table's columns are unknown.
     query_columns: tuple[QueryColumn, ...] | None = None
     column_names: tuple[str, ...] = ()  # `CREATE TABLE t (a, b) AS …`: renames, in order
+    # From a query: the tables its rows are read from (see `InsertRows.sources`).
+    sources: tuple[QName, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -540,6 +542,10 @@ class UpdateRows(Operation):
 class InsertRows(Operation):
     """`INSERT`."""
     table: QName
+    # `INSERT … SELECT`: the tables the rows are read from, those named in the FROM and JOIN
+    # clauses of the query (through sub-selects there and set operations), not those a
+    # condition reads; empty for `VALUES` or a query whose FROM names none.
+    sources: tuple[QName, ...] = ()
 
 
 # --- session and transaction control --------------------------------------------------

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from schemagate.model import ops as o
 from schemagate.model.findings import Severity
 from schemagate.model.locks import LockMode
+from schemagate.model.migration import ParsedScript
+from schemagate.model.names import QName
 from schemagate.rules.context import RuleContext
 from schemagate.rules.registry import Hit, rule
 
@@ -131,8 +133,11 @@ def rename_table(op: o.RenameTable, ctx: RuleContext) -> Iterator[Hit]:
     that no longer exists. Rolling deploys make that window minutes long.
 
     ## When it does not fire
-    On a table created earlier in the same migration, and on a down path renaming back the
-    table its up path renamed.
+    On a table created earlier in the same migration, on a down path renaming back the
+    table its up path renamed, and when the script makes a table under the old name again
+    and ends with it there, as a table rebuild does (rename the old table aside, create the
+    new one under its name, copy the rows, drop the renamed one): code that uses the old name
+    goes on finding a table.
 
     ## Safe alternative
     Rename, and keep the old name alive with an updatable view until the old code is gone:
@@ -155,8 +160,28 @@ def rename_table(op: o.RenameTable, ctx: RuleContext) -> Iterator[Hit]:
     """
     if ctx.is_new(op.table) or ctx.undoes_rename(op.table):
         return
+    if ctx.per_script(_remade_tables).get(op.table, -1) > ctx.statement.index:
+        return  # renamed aside: the name is back by the end of the script
     yield Hit(f"renaming `{op.table}` to `{op.new_name}` breaks code that still uses the old "
               "name", object=str(op.table), lock=LockMode.ACCESS_EXCLUSIVE)
+
+
+def _remade_tables(script: ParsedScript) -> dict[QName, int]:
+    """The tables the script makes (creates, or renames another table to) and leaves in
+    place at its end, with the index of the statement that last made each."""
+    made: dict[QName, int] = {}
+    for st in script.statements:
+        for op in st.ops:
+            match op:
+                case o.CreateTable(table=table):
+                    made[table] = st.index
+                case o.RenameTable(table=table, new_name=new):
+                    made.pop(table, None)
+                    made[QName(table.schema, new)] = st.index
+                case o.DropTable(tables=tables):
+                    for table in tables:
+                        made.pop(table, None)
+    return made
 
 
 @rule("rename-column", family="compat", severity="warning", ops=(o.RenameColumn,),

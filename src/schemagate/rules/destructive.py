@@ -8,7 +8,6 @@ from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog
 from schemagate.model.findings import Severity
 from schemagate.model.locks import LockMode
-from schemagate.model.migration import ParsedScript
 from schemagate.model.names import QName
 from schemagate.model.types import classify_change
 from schemagate.rules.context import RuleContext
@@ -20,6 +19,7 @@ from schemagate.rules.dependents import (
     truncate_cascade_targets,
     type_users,
 )
+from schemagate.rules.rebuilds import rebuilt_drops
 from schemagate.rules.registry import Hit, rule
 
 _BACKUP = "save the data first (`schemagate backup`) and make sure no code still uses it"
@@ -40,9 +40,17 @@ def drop_table(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
     fails.
 
     ## When it does not fire
-    On a table created earlier in the same migration, on temporary tables, and in the
-    table-rebuild pattern (SQLite's way to alter a table): a new table, created and filled
-    in the same migration, renamed to the dropped table's name after the drop.
+    On a table created earlier in the same migration, on temporary tables, and in a table
+    rebuild (SQLite's way to alter a table), where the script copies the rows (`INSERT …
+    SELECT`) into the table that ends it under the dropped rows' name: create new, copy,
+    drop old, rename new to old; rename old aside, create under the old name, copy back,
+    drop the renamed; or copy aside, drop, create again, copy back, drop the copy. A drop
+    followed by a bare `CREATE TABLE` of the same name, with nothing copied, is flagged. The
+    copy is trusted: the columns it leaves out and the rows its `WHERE` filters out are not
+    checked. Nor on a `DROP TABLE IF EXISTS` of a table the history dropped or renamed away
+    earlier, or, in a down path, of one the history does not hold. In an up path, an `IF
+    EXISTS` drop of a table the history never made is flagged: the table may predate the
+    history (a legacy table), and its rows go.
 
     ## Safe alternative
     Stop using the table in a release first; take a backup (`schemagate backup` writes it);
@@ -64,26 +72,13 @@ def drop_table(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
       https://www.postgresql.org/docs/current/sql-droptable.html
     """
     # What still uses the table is `drop-referenced-object`'s finding; this one is the data.
+    rebuilt = ctx.per_script(rebuilt_drops)
     for i, table in enumerate(op.tables):
-        if not ctx.is_new(table) and not _rebuilt(table, ctx):
+        if op.if_exists and ctx.direction == "down" and ctx.table(table) is None:
+            continue  # drops nothing: the schema as the history knows it lacks the table
+        if not ctx.is_new(table) and (ctx.statement.index, table) not in rebuilt:
             yield Hit(f"`DROP TABLE {table}` deletes the table and all its rows",
                       object=str(table), lock=LockMode.ACCESS_EXCLUSIVE, span=op.name_site(i))
-
-
-def _rebuilt(table: QName, ctx: RuleContext) -> bool:
-    """The table-rebuild pattern: a table created in this migration (and filled from the
-    old one) is renamed to the dropped table's name later in the same script."""
-    for index, op in ctx.per_script(_renames):
-        if (index > ctx.statement.index and ctx.is_new(op.table)
-                and QName(op.table.schema, op.new_name) == table):
-            return True
-    return False
-
-
-def _renames(script: ParsedScript) -> list[tuple[int, o.RenameTable]]:
-    """The table renames of the script, with their statement's index."""
-    return [(st.index, op) for st in script.statements for op in st.ops
-            if isinstance(op, o.RenameTable)]
 
 
 @rule("drop-column", family="destructive", severity="error", ops=(o.DropColumn,),

@@ -503,8 +503,8 @@ def find_unknown_objects(migrations: Sequence[ParsedMigration],
 
 @dataclass
 class Gone:
-    """Tables, indexes and columns the history made and has dropped since (`UnknownObjects`):
-    the names only, by lower case."""
+    """Tables, indexes and columns the history made and has dropped (or, for a table,
+    renamed away) since (`UnknownObjects`): the names only, by lower case."""
 
     relations: set[tuple[str, str]] = field(default_factory=set)
     columns: set[tuple[str, str, str]] = field(default_factory=set)
@@ -523,6 +523,8 @@ class Gone:
                         self.relations.add(_key(t))
                         for k in cat.indexes.keys_on(t):
                             self.record_index(k, cat.indexes[k])
+            case o.RenameTable(table=t) if t in cat.tables:
+                self.relations.add(_key(t))  # its indexes go with it, under their names
             case o.DropColumn(table=t, column=c):
                 self.columns.add((*_key(t), c.lower()))
                 for k in cat.indexes.keys_on(t):

@@ -14,6 +14,7 @@ from schemagate.model.span import Span
 from schemagate.model.types import classify_change
 from schemagate.rules.context import MigrationContext
 from schemagate.rules.meta import is_harmless_raw
+from schemagate.rules.rebuilds import rebuilt_drops
 from schemagate.rules.registry import Hit, rule
 
 
@@ -275,10 +276,16 @@ def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span]]:
     if up is None:
         return []
     created: set[QName] = set()
+    renamed: set[QName] = set()  # the names the up path gave by renaming
+    rebuilt: dict[int, set[QName]] = {}
+    for index, table in rebuilt_drops(up):
+        rebuilt.setdefault(index, set()).add(table)
     out: list[tuple[str, Span]] = []
     for st in up.statements:
         for op in st.ops:
-            lost = _destroys(op, ctx, created)
+            if isinstance(op, o.RenameTable):
+                renamed.add(QName(op.table.schema, op.new_name))
+            lost = _destroys(op, ctx, created, rebuilt.get(st.index, set()), renamed)
             if (op.span.path, op.span.line) not in ctx.state.acknowledged_loss:
                 out += [(what, op.site) for what in lost]
     first: dict[str, Span] = {}
@@ -287,12 +294,16 @@ def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span]]:
     return list(first.items())
 
 
-def _destroys(op: o.Operation, ctx: MigrationContext, created: set[QName]) -> list[str]:
+def _destroys(op: o.Operation, ctx: MigrationContext, created: set[QName],
+              rebuilt: set[QName], renamed: set[QName]) -> list[str]:
+    """What of the data ``op`` destroys; ``rebuilt``: the tables whose rows the script keeps
+    if ``op`` drops them (`rebuilt_drops`); ``renamed``: the names the up path gave so far."""
     match op:
         case o.CreateTable(table=t):
             created.add(t)
         case o.DropTable(tables=tables):
-            return [f"table {t}" for t in tables if t not in created]
+            return [f"table {t}" for t in tables if t not in created and t not in rebuilt
+                    and not (op.if_exists and _absent(t, ctx, created | renamed))]
         case o.DropColumn(table=t, column=c) if t not in created:
             return [f"column {t}.{c}"]
         case o.Truncate(tables=tables):
@@ -304,6 +315,13 @@ def _destroys(op: o.Operation, ctx: MigrationContext, created: set[QName]) -> li
             if old is not None and classify_change(old, op.new_type).lossy:
                 return [f"values of {t}.{c} ({old} to {op.new_type})"]
     return []
+
+
+def _absent(table: QName, ctx: MigrationContext, made: set[QName]) -> bool:
+    """Whether the table is known not to exist when the up path drops it: neither in the
+    schema before the migration (which holds a placeholder for a table older than the
+    history) nor ``made`` by the up path."""
+    return ctx.before is not None and table not in ctx.before.tables and table not in made
 
 
 @rule("irreversible-data-loss", family="reversibility", severity="warning",
@@ -323,7 +341,8 @@ def irreversible_data_loss(ctx: MigrationContext) -> Iterator[Hit]:
     ## When it does not fire
     In histories without down migrations (there the destructive findings already say that
     data is lost, and no down path is promised), on objects created earlier in the same
-    migration, and on statements whose destructive
+    migration, on a table rebuild's drops (the rows are copied into the table that ends the
+    script under their name, as `drop-table` explains), and on statements whose destructive
     finding (`drop-column`, `drop-table`, …) a suppression comment already acknowledged.
 
     ## Safe alternative

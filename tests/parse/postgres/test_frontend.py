@@ -376,3 +376,18 @@ def test_a_long_script_is_split_a_piece_at_a_time_as_it_is_whole(
     assert frontend._split(text) == whole
     # The open `(` swallows the rest: the last statement runs to the end of the script.
     assert len(whole) == 401 and whole[-1].stop == len(text.rstrip())
+
+
+def test_an_insert_select_names_the_tables_its_rows_come_from_not_those_a_condition_reads(
+) -> None:
+    sql = ("INSERT INTO t (id, v) SELECT id, v FROM _bkp_t b JOIN x ON true "
+           "WHERE id IN (SELECT id FROM z) UNION SELECT 1, 2 FROM (SELECT * FROM q) s;\n"
+           "WITH c AS (SELECT 1) INSERT INTO t SELECT * FROM c;\n"
+           "INSERT INTO t VALUES (1, 'a');\n"
+           "CREATE TABLE t2 AS SELECT * FROM app.t;\n")
+    script = parse_script(SourceText.of("m.sql", sql), Script("m.sql"))
+    ops = [st.ops[0] for st in script.statements]
+    assert all(isinstance(op, (o.InsertRows, o.CreateTable)) for op in ops)
+    assert [op.sources for op in ops if isinstance(op, (o.InsertRows, o.CreateTable))] == [
+        (QName("public", "_bkp_t"), QName("public", "x"), QName("public", "q")), (), (),
+        (QName("app", "t"),)]

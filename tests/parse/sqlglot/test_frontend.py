@@ -306,3 +306,17 @@ def test_a_section_of_a_dbmate_file_is_read_alone(dialect: str) -> None:
     assert [type(op).__name__ for st in down.statements for op in st.ops] == ["DropTable"]
     assert down.statements[0].ops[0].span.line == 6
     assert down.statements[0].sql.strip() == "DROP TABLE users"
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "mysql"])
+def test_an_insert_select_names_the_tables_its_rows_come_from_not_those_a_condition_reads(
+        dialect: str) -> None:
+    script = parse("INSERT INTO t (id, v) SELECT id, v FROM _bkp_t AS b JOIN x ON 1 = 1 "
+                   "WHERE id IN (SELECT id FROM z) UNION SELECT 1, 2 FROM (SELECT * FROM q) s;\n"
+                   "WITH c AS (SELECT 1) INSERT INTO t SELECT * FROM c;\n"
+                   "INSERT INTO t VALUES (1, 'a');\n"
+                   "CREATE TABLE t2 AS SELECT * FROM t;\n", dialect)
+    ops = [st.ops[0] for st in script.statements]
+    assert all(isinstance(op, (o.InsertRows, o.CreateTable)) for op in ops)
+    assert [op.sources for op in ops if isinstance(op, (o.InsertRows, o.CreateTable))] == [
+        (QName("", "_bkp_t"), QName("", "x"), QName("", "q")), (), (), (QName("", "t"),)]

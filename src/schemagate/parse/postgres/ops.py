@@ -25,7 +25,7 @@ from schemagate.parse.postgres.expr import (
 )
 from schemagate.parse.postgres.locate import Locator
 from schemagate.parse.postgres.plpgsql import block_effects
-from schemagate.parse.postgres.query_columns import query_columns
+from schemagate.parse.postgres.query_columns import query_columns, row_sources
 
 _CONSTRAINT_KINDS: dict[str, o.ConstraintKind] = {
     "CONSTR_PRIMARY": "primary", "CONSTR_UNIQUE": "unique", "CONSTR_FOREIGN": "foreign",
@@ -185,6 +185,7 @@ def _create_table_as(body: Node, ctx: _Ctx) -> list[o.Operation]:
     return [o.CreateTable(table=name, from_query=True,
                           if_not_exists=bool(body.get("if_not_exists")),
                           query_columns=query_columns(body.get("query")),
+                          sources=row_sources(body.get("query")),
                           column_names=_names(body["into"].get("colNames")), **ctx.kw())]
 
 
@@ -196,7 +197,7 @@ def _select(body: Node, ctx: _Ctx) -> list[o.Operation]:
     rel = into["rel"]
     return [o.CreateTable(table=qname(rel), from_query=True,
                           temporary=rel.get("relpersistence") == "t",
-                          query_columns=query_columns(body),
+                          query_columns=query_columns(body), sources=row_sources(body),
                           column_names=_names(into.get("colNames")), **ctx.kw())]
 
 
@@ -571,7 +572,9 @@ def _keeps(target: Node) -> bool:
 
 
 def _insert(body: Node, ctx: _Ctx) -> list[o.Operation]:
-    return [o.InsertRows(table=qname(body["relation"]), **ctx.kw())]
+    return [o.InsertRows(table=qname(body["relation"]),
+                         sources=row_sources(body.get("selectStmt"), body.get("withClause")),
+                         **ctx.kw())]
 
 
 def _set(body: Node, ctx: _Ctx) -> list[o.Operation]:

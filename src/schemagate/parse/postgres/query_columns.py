@@ -1,4 +1,5 @@
-"""The output columns of a query that creates a table (CREATE TABLE AS, SELECT INTO).
+"""The output columns of a query that creates a table (CREATE TABLE AS, SELECT INTO), and
+the tables a query's rows come from.
 
 PostgreSQL names an output column by its alias, else by the column it reads, else by the
 function it calls (`count(*)` is `count`); a cast keeps the name of what it casts and
@@ -7,6 +8,10 @@ only the fold knows, so they stay stars here with the relation they come from. A
 whose name or origin cannot be told from the text (a VALUES list, an unnamed expression, a
 star over a sub-select) makes the whole answer None: a table with unknown columns is
 better than one with wrong columns.
+
+The rows of a query come from the relations of its FROM clauses (joins, sub-selects there,
+each branch of a UNION); a relation that only a condition reads (`WHERE id IN (SELECT …)`)
+gives none, and neither does a common table expression, which is not a table.
 """
 
 from __future__ import annotations
@@ -34,6 +39,39 @@ def query_columns(query: Node | None) -> tuple[QueryColumn, ...] | None:
         return tuple(_select_columns(select))
     except _Unknown:
         return None
+
+
+def row_sources(query: Node | None, with_clause: Node | None = None) -> tuple[QName, ...]:
+    """The tables whose rows a SelectStmt node (``{"SelectStmt": …}`` or its body) reads, in
+    order, without repeats; ``with_clause`` is the WITH of the statement around the query
+    (an INSERT's)."""
+    if not query:
+        return ()
+    out: dict[QName, None] = {}
+    _select_sources(query.get("SelectStmt", query), _cte_names(with_clause), out)
+    return tuple(out)
+
+
+def _cte_names(with_clause: Node | None) -> set[str]:
+    return {c["CommonTableExpr"]["ctename"] for c in (with_clause or {}).get("ctes") or ()}
+
+
+def _select_sources(select: Node, ctes: set[str], out: dict[QName, None]) -> None:
+    ctes = ctes | _cte_names(select.get("withClause"))
+    if select.get("op", "SETOP_NONE") != "SETOP_NONE":
+        _select_sources(select["larg"], ctes, out)
+        _select_sources(select["rarg"], ctes, out)
+        return
+    stack = list(select.get("fromClause") or ())
+    while stack:
+        kind, body = next(iter(stack.pop(0).items()))
+        if kind == "RangeVar":
+            if body.get("schemaname") is not None or body["relname"] not in ctes:
+                out[qname(body)] = None
+        elif kind == "JoinExpr":
+            stack[:0] = [body["larg"], body["rarg"]]
+        elif kind == "RangeSubselect":
+            _select_sources(body["subquery"].get("SelectStmt", body["subquery"]), ctes, out)
 
 
 def _select_columns(select: Node) -> list[QueryColumn]:

@@ -348,7 +348,8 @@ def _create_table(tree: Any, ctx: _Ctx) -> list[o.Operation]:
         columns = [replace(c, not_null=True) if c.name in pk.columns else c for c in columns]
     create = o.CreateTable(table=table, columns=tuple(columns), constraints=tuple(constraints),
                            if_not_exists=bool(tree.args.get("exists")), from_query=from_query,
-                           temporary="TEMPORARY" in ctx.sql.upper()[:40], **ctx.kw())
+                           temporary="TEMPORARY" in ctx.sql.upper()[:40],
+                           sources=_row_sources(tree.args.get("expression")), **ctx.kw())
     if ctx.dialect == "mysql":
         indexes += _innodb_foreign_key_indexes(table, constraints, indexes, ctx)
     return [create, *indexes]
@@ -600,7 +601,39 @@ def _insert(tree: Any, ctx: _Ctx) -> list[o.Operation]:
         target = target.this
     if not isinstance(target, exp.Table):
         return []
-    return [o.InsertRows(table=qname(target), **ctx.kw())]
+    return [o.InsertRows(table=qname(target), sources=_row_sources(tree.expression),
+                         **ctx.kw())]
+
+
+def _row_sources(query: Any) -> tuple[QName, ...]:
+    """The tables whose rows a query reads: those of its FROM and JOIN clauses, through
+    sub-selects there and each branch of a UNION; not those a condition reads, nor a common
+    table expression. In order, without repeats."""
+    from sqlglot import exp
+
+    out: dict[QName, None] = {}
+    if query is None:
+        return ()
+    # A WITH may belong to the INSERT or to the SELECT: the names of the whole statement's.
+    ctes = {c.alias_or_name for c in query.root().find_all(exp.CTE)}
+    stack = [query]
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, exp.Subquery):
+            stack.insert(0, node.this)
+        elif isinstance(node, exp.SetOperation):
+            stack[:0] = [node.this, node.expression]
+        elif isinstance(node, exp.Select):
+            # Newer sqlglot names the FROM argument `from_`, older releases `from`.
+            from_ = node.args.get("from_") or node.args.get("from")
+            items = [from_.this] if from_ is not None else []
+            items += [j.this for j in node.args.get("joins") or ()]
+            for item in items:
+                if isinstance(item, exp.Table) and not (not item.db and item.name in ctes):
+                    out[qname(item)] = None
+                elif isinstance(item, exp.Subquery):
+                    stack.append(item)
+    return tuple(out)
 
 
 def _set(tree: Any, ctx: _Ctx) -> list[o.Operation]:

@@ -1,0 +1,101 @@
+"""Table rebuilds: scripts that move a table's rows into a new table under the same name.
+
+SQLite can change little of a table in place, so its migrations (and some PostgreSQL ones)
+rebuild the table instead, in one of three shapes:
+
+- create a new table, copy the rows into it, drop the old one, rename the new one to the
+  old name;
+- rename the old table aside, create the new one under the old name, copy the rows back,
+  drop the renamed one;
+- copy the rows aside into a new table, drop the old one, create it again, copy the rows
+  back, drop the copy.
+
+A `DROP TABLE` in any of them destroys no rows. All three are read the same way, by following
+the rows of every table the script found: a copy (`INSERT … SELECT`, `CREATE TABLE … AS`)
+from a table holding them makes its target hold them too; a rename moves them with the
+table; a drop, a `TRUNCATE` or a `DELETE` without `WHERE` takes them out of that table, and
+a `CREATE TABLE` makes an empty one. A drop keeps the rows when, at the end of the script, the
+table that held them at its start is back under its name holding them. A drop followed by a
+bare `CREATE TABLE` of the same name, with nothing copied, keeps nothing.
+
+The copy is trusted: which columns it carries, and which rows a `WHERE` in it leaves out, are
+not checked. Rebuilds routinely leave a generated key to be numbered afresh, so a column
+left out is no sign of loss by itself.
+"""
+
+from __future__ import annotations
+
+from schemagate.model import ops as o
+from schemagate.model.migration import ParsedScript
+from schemagate.model.names import QName
+
+
+def rebuilt_drops(script: ParsedScript) -> frozenset[tuple[int, QName]]:
+    """The drops of a script whose rows the script keeps, as (statement index, table): each
+    `DROP TABLE` of a table whose rows were copied, before the drop, into the table that
+    ends the script under the name the rows started under."""
+    rows = _Rows()
+    drops: list[tuple[int, QName, set[QName]]] = []
+    for st in script.statements:
+        for op in st.ops:
+            match op:
+                case o.CreateTable(table=table, sources=sources):
+                    rows.empty(table)
+                    rows.copy(sources, table)
+                case o.InsertRows(table=table, sources=sources):
+                    rows.origins(table)  # a table the script found holds its own rows
+                    rows.copy(sources, table)
+                case o.RenameTable(table=table, new_name=new):
+                    rows.rename(table, QName(table.schema, new))
+                case o.DropTable(tables=tables):
+                    for table in tables:
+                        drops.append((st.index, table, rows.origins(table)))
+                        rows.empty(table)
+                case o.Truncate(tables=tables):
+                    for table in tables:
+                        rows.origins(table)
+                        rows.empty(table)
+                case o.DeleteRows(table=table, has_where=False):
+                    rows.origins(table)
+                    rows.empty(table)
+    return frozenset((index, table) for index, table, origins in drops
+                     if origins and all(rows.holds(origin) for origin in origins))
+
+
+class _Rows:
+    """Where the rows of each table the script found are, by the name the table had when
+    the script started (its origin)."""
+
+    def __init__(self) -> None:
+        self.holders: dict[QName, set[QName]] = {}  # origin -> the tables holding its rows
+        self.seen: set[QName] = set()  # every name the script has made, used or dropped
+
+    def origins(self, table: QName) -> set[QName]:
+        """The origins whose rows ``table`` holds; a table the script has not seen before
+        was there before it, and holds its own."""
+        if table not in self.seen:
+            self.seen.add(table)
+            self.holders[table] = {table}
+        return {origin for origin, names in self.holders.items() if table in names}
+
+    def empty(self, table: QName) -> None:
+        """``table`` holds no rows now (dropped, emptied, or created anew)."""
+        self.seen.add(table)
+        for names in self.holders.values():
+            names.discard(table)
+
+    def copy(self, sources: tuple[QName, ...], target: QName) -> None:
+        for source in sources:
+            for origin in self.origins(source):
+                self.holders[origin].add(target)
+
+    def rename(self, table: QName, new: QName) -> None:
+        origins = self.origins(table)
+        self.empty(new)
+        for origin in origins:
+            self.holders[origin].discard(table)
+            self.holders[origin].add(new)
+
+    def holds(self, origin: QName) -> bool:
+        """Whether the table now under the origin's name holds the origin's rows."""
+        return origin in self.holders.get(origin, ())

@@ -1,0 +1,96 @@
+"""Table rebuilds (`rules/rebuilds.py`): the drops whose rows a script keeps, on SQLite
+histories shaped like Authelia's, linted the way the command line lints them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from schemagate.lint.engine import LintResult
+from schemagate.model.migration import Script
+from schemagate.parse.source import SourceText
+from schemagate.parse.sqlglot.frontend import parse_dialect_script
+from schemagate.rules.rebuilds import rebuilt_drops
+from tests.conftest import lint_dialect_history
+
+
+def kept(sql: str) -> set[tuple[int, str]]:
+    script = parse_dialect_script(SourceText.of("m.sql", sql), Script("m.sql"), "sqlite")
+    return {(index, table.name) for index, table in rebuilt_drops(script)}
+
+
+def found(result: LintResult) -> list[tuple[str, int, str]]:
+    return [(Path(f.span.path).name, f.span.line, f.rule) for f in result.active]
+
+
+RENAME_ASIDE = """\
+ALTER TABLE t RENAME TO _bkp_t;
+CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NULL);
+INSERT INTO t (id, v) SELECT id, v FROM _bkp_t;
+DROP TABLE _bkp_t;
+"""
+COPY_ASIDE = """\
+CREATE TABLE _bkp_u (id INTEGER PRIMARY KEY, v TEXT);
+INSERT INTO _bkp_u SELECT id, v FROM u;
+DROP TABLE u;
+CREATE TABLE u (id INTEGER PRIMARY KEY, v TEXT);
+INSERT INTO u SELECT id, v FROM _bkp_u;
+DROP TABLE _bkp_u;
+"""
+CREATE_NEW = """\
+CREATE TABLE w_new (id INTEGER PRIMARY KEY, v TEXT NULL);
+INSERT INTO w_new (id, v) SELECT id, v FROM w;
+DROP TABLE w;
+ALTER TABLE w_new RENAME TO w;
+"""
+
+
+def test_every_drop_of_the_three_rebuild_shapes_keeps_the_rows() -> None:
+    assert kept(RENAME_ASIDE) == {(3, "_bkp_t")}
+    assert kept(COPY_ASIDE) == {(2, "u"), (5, "_bkp_u")}
+    assert kept(CREATE_NEW) == {(2, "w")}
+
+
+def test_a_drop_followed_by_a_bare_create_of_the_same_name_keeps_nothing() -> None:
+    assert kept("DROP TABLE u;\nCREATE TABLE u (id INTEGER PRIMARY KEY);\n") == set()
+    assert kept("ALTER TABLE t RENAME TO _bkp_t;\nCREATE TABLE t (id INTEGER);\n"
+                "DROP TABLE _bkp_t;\n") == set()
+
+
+def test_rows_copied_only_under_another_name_or_emptied_again_are_not_kept() -> None:
+    assert kept("CREATE TABLE archive (id INTEGER);\nINSERT INTO archive SELECT id FROM t;\n"
+                "DROP TABLE t;\n") == set()
+    assert kept(CREATE_NEW + "DELETE FROM w;\n") == set()
+    # A table a condition reads gives no rows.
+    assert kept("CREATE TABLE w_new (id INTEGER);\n"
+                "INSERT INTO w_new SELECT 1 WHERE 1 IN (SELECT id FROM w);\n"
+                "DROP TABLE w;\nALTER TABLE w_new RENAME TO w;\n") == set()
+
+
+def test_a_sqlite_history_of_rebuilds_reports_no_rename_drop_or_data_loss(
+        tmp_path: Path) -> None:
+    result = lint_dialect_history(tmp_path, {
+        "V0001.Init.up.sql": "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL);\n"
+                             "CREATE TABLE u (id INTEGER PRIMARY KEY, v TEXT NOT NULL);\n"
+                             "CREATE TABLE w (id INTEGER PRIMARY KEY, v TEXT NOT NULL);\n",
+        "V0001.Init.down.sql": "DROP TABLE w; DROP TABLE u; DROP TABLE t;\n",
+        "V0002.Rebuild.up.sql": RENAME_ASIDE + COPY_ASIDE + CREATE_NEW,
+        "V0002.Rebuild.down.sql": RENAME_ASIDE.replace("NULL", "NOT NULL")
+        + COPY_ASIDE.replace("v TEXT)", "v TEXT NOT NULL)")
+        + CREATE_NEW.replace("NULL", "NOT NULL"),
+    }, "sqlite")
+    assert [f for f in found(result) if f[2] in (
+        "rename-table", "drop-table", "irreversible-data-loss")] == []
+
+
+def test_a_rebuild_that_copies_nothing_back_is_still_data_loss(tmp_path: Path) -> None:
+    result = lint_dialect_history(tmp_path, {
+        "V0001.Init.up.sql": "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL);\n",
+        "V0001.Init.down.sql": "DROP TABLE t;\n",
+        "V0002.Rebuild.up.sql": "ALTER TABLE t RENAME TO _bkp_t;\n"
+                                "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NULL);\n"
+                                "DROP TABLE _bkp_t;\n",
+        "V0002.Rebuild.down.sql": "SELECT 1;\n",
+    }, "sqlite")
+    assert [f for f in found(result) if f[2] != "down-does-not-restore"] == [
+        ("V0002.Rebuild.up.sql", 3, "drop-table"),
+        ("V0002.Rebuild.up.sql", 3, "irreversible-data-loss")]
