@@ -475,7 +475,8 @@ def _create_foreign_key(c: Call) -> list[o.Operation]:
         "foreign", name, local_cols, QName.of(ref_name, ref_schema if isinstance(
             ref_schema, str) else None), remote_cols,
         not_valid=c.value("postgresql_not_valid") is True,
-        deferrable=c.value("deferrable") is True)
+        deferrable=c.value("deferrable") is True,
+        name_at_run_time=c.env.name_at_run_time(c.arg(0, "constraint_name")))
     return [o.AddConstraint(table=table, constraint=con, **c.kw())]
 
 
