@@ -66,7 +66,9 @@ def unmodelled_statement(op: o.RawSQL, ctx: RuleContext) -> Iterator[Hit]:
 
     ## When it does not fire
     On statements that change no schema object the rules reason about (SELECT, COMMENT,
-    GRANT, DO blocks, COPY, role and privilege statements, …).
+    GRANT, DO blocks, COPY, role and privilege statements, …). A call that runs several
+    times (in a loop over a list the migration spells out) is reported once where it is
+    written, when every pass would say the same.
 
     ## Safe alternative
     None needed; review the statement. Suppress with `-- schemagate: ignore
@@ -84,7 +86,15 @@ def unmodelled_statement(op: o.RawSQL, ctx: RuleContext) -> Iterator[Hit]:
     if is_harmless_raw(op) or op.statement_kind == o.UNNAMED_DROP_CONSTRAINT:
         return  # drop-unnamed-constraint says what is wrong with it
     detail = f" ({op.reason})" if op.reason else ""
-    yield Hit(f"statement not modelled: {op.statement_kind}{detail}; review it by hand")
+    message = f"statement not modelled: {op.statement_kind}{detail}; review it by hand"
+    # A call in a loop the parser unrolled is one statement per pass, all at the call: the
+    # same finding there once says all there is to review.
+    mark = (f"unmodelled-statement:{op.span.line}:{op.span.column}:{message}",
+            ctx.script.script)
+    if mark in ctx.state.reported:
+        return
+    ctx.state.reported.add(mark)
+    yield Hit(message)
 
 
 @rule("unused-suppression", family="meta", severity="info", scope="suppressions")
