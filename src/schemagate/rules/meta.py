@@ -88,9 +88,11 @@ def unmodelled_statement(op: o.RawSQL, ctx: RuleContext) -> Iterator[Hit]:
     detail = f" ({op.reason})" if op.reason else ""
     message = f"statement not modelled: {op.statement_kind}{detail}; review it by hand"
     # A call in a loop the parser unrolled is one statement per pass, all at the call: the
-    # same finding there once says all there is to review.
-    mark = (f"unmodelled-statement:{op.span.line}:{op.span.column}:{message}",
-            ctx.script.script)
+    # same finding there once says all there is to review. Keyed by where the finding points
+    # (the clause, else the statement): each clause of one ALTER TABLE is its own finding.
+    site = op.site.resolved()
+    where = (site.line, site.column, site.end_line, site.end_column)
+    mark = (f"unmodelled-statement:{where}:{message}", ctx.script.script)
     if mark in ctx.state.reported:
         return
     ctx.state.reported.add(mark)
