@@ -74,3 +74,19 @@ def test_a_slow_call_in_an_unrolled_loop_is_listed_once() -> None:
     line = line_of(CLIENTS, "batch_op.create_foreign_key(")
     assert held.message.count(f"line {line} ") == 1
     assert "`public.services`, `public.spawners`" in held.message
+
+
+def test_a_missing_table_argument_is_said_to_be_missing(tmp_path: Path) -> None:
+    assert _raws(tmp_path, '''
+        def upgrade():
+            op.drop_constraint("ck_disallow_private_top_level_classifier")
+    ''') == [("op.drop_constraint",
+              "no table name given: `op.drop_constraint` requires one")]
+
+
+def test_a_table_name_known_only_at_run_time_is_said_to_be_the_table_name(
+        tmp_path: Path) -> None:
+    assert _raws(tmp_path, '''
+        def upgrade():
+            op.drop_column(get_table_name(), "x")
+    ''') == [("op.drop_column", "table name known only at run time")]

@@ -130,6 +130,13 @@ class Call:
             return self.positional[index]
         return None
 
+    def no_table(self, index: int, name: str) -> str:
+        """Why the table of a call whose table is not known is not: not given at all (Alembic
+        raises TypeError), or given as a value only run time knows."""
+        if self.batch is None and self.arg(index, name) is None:
+            return f"no table name given: `op.{self.method}` requires one"
+        return _TABLE
+
     def string(self, index: int, name: str) -> str | None:
         return self.env.string(self.arg(index, name))
 
@@ -204,7 +211,7 @@ def _column_name(c: Call, index: int, name: str) -> tuple[str | None, str]:
 def _create_table(c: Call) -> list[o.Operation]:
     table = c.table(0, "table_name")
     if table is None:
-        return [c.raw(_TABLE)]
+        return [c.raw(c.no_table(0, "table_name"))]
     infos: list[ColumnInfo] = []
     constraints: list[o.ConstraintDef] = []
     indexes: list[cst.Call] = []
@@ -295,7 +302,7 @@ def _sa_index(c: Call, node: cst.Call, table: QName) -> list[o.Operation]:
 def _drop_table(c: Call) -> list[o.Operation]:
     table = c.table(0, "table_name")
     if table is None:
-        return [c.raw(_TABLE)]
+        return [c.raw(c.no_table(0, "table_name"))]
     return [o.DropTable(tables=(table,), if_exists=c.value("if_exists") is True, **c.kw())]
 
 
@@ -303,7 +310,8 @@ def _rename_table(c: Call) -> list[o.Operation]:
     table = c.table(0, "old_table_name")
     new = c.string(1, "new_table_name")
     if table is None or new is None:
-        return [c.raw(_TABLE if table is None else _run_time("new table name"))]
+        return [c.raw(c.no_table(0, "old_table_name") if table is None
+                      else _run_time("new table name"))]
     return [o.RenameTable(table=table, new_name=new, **c.kw())]
 
 
@@ -318,7 +326,7 @@ def _add_column(c: Call) -> list[o.Operation]:
     node = c.arg(1, "column")
     info = column_of(node, c.env) if node is not None else None
     if table is None:
-        return [c.raw(_TABLE)]
+        return [c.raw(c.no_table(0, "table_name"))]
     if info is None or node is None:
         return [c.raw(_run_time("the column's name or type"))]
     where = c.node_span(node)
@@ -336,7 +344,7 @@ def _drop_column(c: Call) -> list[o.Operation]:
     if column is None:
         return [c.raw(why)]
     if table is None:
-        return [c.raw(_TABLE)]
+        return [c.raw(c.no_table(0, "table_name"))]
     return [o.DropColumn(table=table, column=column, if_exists=c.value("if_exists") is True,
                          **c.kw())]
 
@@ -347,7 +355,7 @@ def _alter_column(c: Call) -> list[o.Operation]:
     if column is None:
         return [c.raw(why)]
     if table is None:
-        return [c.raw(_TABLE)]
+        return [c.raw(c.no_table(0, "table_name"))]
     out: list[o.Operation] = []
     if "type_" in c.keywords:
         old = c.keywords.get("existing_type")
@@ -443,7 +451,7 @@ def _create_index(c: Call) -> list[o.Operation]:
     table = c.table(1, "table_name")
     columns_node = c.arg(2, "columns")
     if table is None:
-        return [c.raw(_TABLE)]
+        return [c.raw(c.no_table(1, "table_name"))]
     if columns_node is None:
         return [c.raw("no index columns given")]
     columns, expressions = _index_elements(c.env, [columns_node])
@@ -481,7 +489,7 @@ def _constraint(c: Call, kind: o.ConstraintKind, columns_at: int) -> list[o.Oper
     table = c.table(1, "table_name")
     columns = strings_of(c.arg(columns_at, "columns"), c.env)
     if table is None or columns is None:
-        return [c.raw(_TABLE if table is None else _COLUMNS)]
+        return [c.raw(c.no_table(1, "table_name") if table is None else _COLUMNS)]
     con = o.ConstraintDef(kind, name, columns, deferrable=c.value("deferrable") is True)
     return [o.AddConstraint(table=table, constraint=con, **c.kw())]
 
@@ -511,7 +519,8 @@ def _create_foreign_key(c: Call) -> list[o.Operation]:
     ref_name = c.env.string(referent)
     local_cols, remote_cols = strings_of(local, c.env), strings_of(remote, c.env)
     if table is None or ref_name is None:
-        return [c.raw(_run_time("table name" if table is None else "referenced table"))]
+        return [c.raw(c.no_table(1, "source_table") if table is None
+                      else _run_time("referenced table"))]
     if local_cols is None or remote_cols is None:
         return [c.raw(_COLUMNS)]
     ref_schema = c.value("referent_schema")
@@ -529,7 +538,7 @@ def _create_check(c: Call) -> list[o.Operation]:
     table = c.table(1, "table_name")
     condition = c.arg(2, "condition")
     if table is None or condition is None:
-        return [c.raw(_TABLE if table is None else "no condition given")]
+        return [c.raw(c.no_table(1, "table_name") if table is None else "no condition given")]
     sql = c.env.string(condition)
     expr = sql_expr(sql) if sql is not None else o.Expr(cst.Module(body=[]).code_for_node(
         condition))
@@ -542,7 +551,7 @@ def _create_exclude(c: Call) -> list[o.Operation]:
     name = c.string(0, "constraint_name")
     table = c.table(1, "table_name")
     if table is None:
-        return [c.raw(_TABLE)]
+        return [c.raw(c.no_table(1, "table_name"))]
     return [o.AddConstraint(table=table, constraint=o.ConstraintDef("exclusion", name),
                             **c.kw())]
 
@@ -558,7 +567,7 @@ def _drop_constraint(c: Call) -> list[o.Operation]:
     if name is None:
         return [c.raw(_CONSTRAINT_NAME)]
     if table is None:
-        return [c.raw(_TABLE)]
+        return [c.raw(c.no_table(1, "table_name"))]
     return [o.DropConstraint(table=table, name=name, if_exists=c.value("if_exists") is True,
                              **c.kw())]
 
