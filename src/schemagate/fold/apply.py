@@ -204,7 +204,10 @@ def _with_column(table: Table, column: Column) -> Table:
 
 
 def constraint_name(table: QName, con: o.ConstraintDef) -> str:
-    """PostgreSQL's default constraint names, so later DROP CONSTRAINTs find them."""
+    """PostgreSQL's default constraint names, so later DROP CONSTRAINTs find them.
+
+    A constraint whose name only run time knows (`name_at_run_time`) is keyed by the
+    default name too, and the catalog marks that name as not known (`name_known`)."""
     if con.name:
         return con.name
     cols = "_".join(con.columns)
@@ -220,7 +223,7 @@ def constraint_name(table: QName, con: o.ConstraintDef) -> str:
 def _constraint(table: QName, con: o.ConstraintDef, migration: str) -> Constraint:
     return Constraint(constraint_name(table, con), con.kind, _shared(con.columns),
                       con.ref_table, _shared(con.ref_columns), _kept(con.expr),
-                      not con.not_valid, migration)
+                      not con.not_valid, migration, name_known=not con.name_at_run_time)
 
 
 def _kept(expr: o.Expr | None) -> o.Expr | None:
@@ -542,7 +545,8 @@ def _validate_constraint(cat: Catalog, op: o.ValidateConstraint, mig: str) -> No
 def _rename_constraint(cat: Catalog, op: o.RenameConstraint, mig: str) -> None:
     table = table_or_assumed(cat, op.table)
     cat.tables[op.table] = replace(table, constraints=tuple(
-        replace(c, name=op.new_name) if c.name == op.name else c for c in table.constraints))
+        replace(c, name=op.new_name, name_known=True) if c.name == op.name else c
+        for c in table.constraints))
     old = QName(op.table.schema, op.name)
     if old in cat.indexes:
         new = QName(op.table.schema, op.new_name)
@@ -584,7 +588,7 @@ def _rename_index(cat: Catalog, op: o.RenameIndex, mig: str) -> None:
         t = cat.tables[name]
         if t.constraint(op.name.name) is not None:
             cat.tables[t.name] = replace(t, constraints=tuple(
-                replace(c, name=op.new_name) if c.name == op.name.name else c
+                replace(c, name=op.new_name, name_known=True) if c.name == op.name.name else c
                 for c in t.constraints))
 
 

@@ -311,7 +311,8 @@ class _Builder:
             self.column_uses(cnode, col)
         for con in table.constraints:
             node = f"constraint:{name}.{con.name}"
-            self.node(node, "constraint", f"{con.name} on {name}", constraint=con.kind,
+            label = f"{con.name} on {name}" if con.name_known else con.described(name)
+            self.node(node, "constraint", label, constraint=con.kind,
                       table=name)
             self.edge(node, tnode, "constraint on", auto=True)
             columns = set(con.columns) | (set(con.expr.columns) if con.expr else set())

@@ -70,6 +70,16 @@ class Constraint:
     on_delete: str | None = None  # FK actions as SQL ("CASCADE", "SET NULL" …), else None
     on_update: str | None = None
     comment: str | None = None
+    # False when only run time knows the name (a SQLAlchemy naming convention, a name built
+    # by an expression): `name` is then the database's default name, kept as the
+    # constraint's key, and messages describe the constraint by its columns instead.
+    name_known: bool = field(default=True, compare=False)
+
+    def described(self, table: object) -> str:
+        """The constraint as a message names it: its name, else its table and columns."""
+        if self.name_known:
+            return self.name
+        return f"on {table}({', '.join(self.columns)})"
 
 
 @dataclass(frozen=True, slots=True)

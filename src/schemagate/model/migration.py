@@ -77,6 +77,10 @@ class MigrationSource:
     # (setting, value) in order (Alembic: the `SET`s env.py executes): in force from the
     # migration's first statement until a SET of its own changes it.
     session: tuple[tuple[str, str], ...] = ()
+    # Alembic: a constraint the migration leaves unnamed may be named at run time, by a
+    # naming convention on env.py's `target_metadata` (or env.py cannot be read), rather
+    # than by the database's default.
+    run_time_names: bool = False
 
     @property
     def history(self) -> str:

@@ -68,6 +68,10 @@ class ConstraintDef:
     # The index a primary key or unique constraint owns is named within its table, not
     # its schema (MySQL, MariaDB: see `CreateIndex.per_table`).
     index_per_table: bool = False
+    # A name is given, but only run time knows it (an expression the tool cannot evaluate, a
+    # SQLAlchemy naming convention): `name` is then None and the database's default name is
+    # not the constraint's either.
+    name_at_run_time: bool = False
     span: Span | None = field(default=None, compare=False)
 
 

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-from schemagate.model.catalog import Catalog
+from schemagate.model.catalog import Catalog, Constraint, Table
 from schemagate.model.names import QName
 
 
 def table_dependents(catalog: Catalog, table: QName) -> list[str]:
     """Views reading the table and foreign keys referencing it."""
     out = [f"view {v.name}" for v in catalog.views_reading(table)]
-    out += [f"foreign key {t.name}.{c.name}" for t, c in catalog.foreign_keys_to(table)]
+    out += [_foreign_key(t, c) for t, c in catalog.foreign_keys_to(table)]
     return out
 
 
 def column_dependents(catalog: Catalog, table: QName, column: str) -> list[str]:
     """Views reading the column, and foreign keys from other tables referencing it."""
     out = [f"view {v.name}" for v in catalog.views_reading(table, column)]
-    out += [f"foreign key {t.name}.{c.name}" for t, c in catalog.foreign_keys_to(table)
+    out += [_foreign_key(t, c) for t, c in catalog.foreign_keys_to(table)
             if column in c.ref_columns]
     return out
+
+
+def _foreign_key(table: Table, fk: Constraint) -> str:
+    """A foreign key by its name, or by its columns when only run time knows the name."""
+    if fk.name_known:
+        return f"foreign key {table.name}.{fk.name}"
+    return f"foreign key {fk.described(table.name)}"
 
 
 def truncate_cascade_targets(catalog: Catalog, tables: tuple[QName, ...]) -> list[QName]:

@@ -645,7 +645,8 @@ def fk_without_index(clauses: Mapping[str, tuple[FkClause, ...]], after: Catalog
                 continue
             span = _fk_span(clauses[fk.created_in or ""], table.name, fk)
             if span is not None:
-                yield Hit(f"foreign key `{fk.name}` on `{table.name}` "
+                named = f" `{fk.name}`" if fk.name_known else ""
+                yield Hit(f"foreign key{named} on `{table.name}` "
                           f"({', '.join(fk.columns)}) has no index on its columns",
                           object=str(table.name), span=span)
 

@@ -75,7 +75,9 @@ def unmodelled_statement(op: o.RawSQL, ctx: RuleContext) -> Iterator[Hit]:
     ## When it does not fire
     On statements that change no schema object the rules reason about (SELECT, COMMENT,
     GRANT, DO blocks, COPY, role and privilege statements, …). A `CALL` is reported: the
-    procedure it runs may change anything.
+    procedure it runs may change anything. A call that runs several times (in a loop over
+    a list the migration spells out) is reported once where it is written, when every pass
+    would say the same.
 
     ## Safe alternative
     None needed; review the statement. Suppress with `-- schemagate: ignore
@@ -94,7 +96,17 @@ def unmodelled_statement(op: o.RawSQL, ctx: RuleContext) -> Iterator[Hit]:
         return  # drop-unnamed-constraint says what is wrong with it
     reason = op.reason or _REASONS.get(op.statement_kind)
     detail = f" ({reason})" if reason else ""
-    yield Hit(f"statement not modelled: {op.statement_kind}{detail}; review it by hand")
+    message = f"statement not modelled: {op.statement_kind}{detail}; review it by hand"
+    # A call in a loop the parser unrolled is one statement per pass, all at the call: the
+    # same finding there once says all there is to review. Keyed by where the finding points
+    # (the clause, else the statement): each clause of one ALTER TABLE is its own finding.
+    site = op.site.resolved()
+    where = (site.line, site.column, site.end_line, site.end_column)
+    mark = (f"unmodelled-statement:{where}:{message}", ctx.script.script)
+    if mark in ctx.state.reported:
+        return
+    ctx.state.reported.add(mark)
+    yield Hit(message)
 
 
 @rule("unused-suppression", family="meta", severity="info", scope="suppressions")

@@ -237,7 +237,7 @@ def test_run_time_values_become_raw_sql_with_a_reason(tmp_path: Path) -> None:
     assert kinds[:2] == [("DropColumn", QName("public", "a")), ("DropColumn", QName("public", "b"))]
     raws = [op for op in ops if isinstance(op, o.RawSQL)]
     assert [(r.statement_kind, r.reason) for r in raws] == [
-        ("op.drop_column", "table or column name known only at run time"),
+        ("op.drop_column", "table name known only at run time"),
         ("PythonCall", "`run_legacy_fixups()` is defined elsewhere; what it does to the "
                        "schema is not known"),
         ("op.execute", "a statement the tool cannot read statically"),

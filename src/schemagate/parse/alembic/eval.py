@@ -69,9 +69,20 @@ class Env:
     dialect: str  # SQLAlchemy's name: "postgresql", "mysql", "sqlite"
     names: dict[str, Binding] = field(default_factory=dict)
     parent: Env | None = None
+    # A constraint left unnamed may be named at run time (a naming convention on env.py's
+    # target_metadata): see `MigrationSource.run_time_names`.
+    run_time_names: bool = False
 
     def child(self) -> Env:
-        return Env(self.code, self.offsets, self.dialect, {}, self)
+        return Env(self.code, self.offsets, self.dialect, {}, self, self.run_time_names)
+
+    def name_at_run_time(self, node: cst.BaseExpression | None) -> bool:
+        """Whether a constraint named by ``node`` (None: not given) gets a name that only
+        run time knows: an expression the tool cannot evaluate, or no name (None) where a
+        naming convention may give one."""
+        if node is None or self.value(node) is None:
+            return self.run_time_names
+        return self.string(node) is None
 
     def bind(self, name: str, node: cst.BaseExpression | None, value: Any) -> None:
         self.names[name] = Binding(node, value)

@@ -56,7 +56,7 @@ def parse_alembic(source: SourceText, migration: MigrationSource) -> ParsedMigra
     except cst.ParserSyntaxError as exc:
         error = _syntax_error(source, exc)
         return ParsedMigration(migration, ParsedScript(up_script, errors=[error]), None)
-    module, header = _module(tree, source, migration.dialect)
+    module, header = _module(tree, source, migration.dialect, migration.run_time_names)
     errors: list[InputError] = []
     revision = _revision(header, source.path, errors)
     upgrade, downgrade = module.functions.get("upgrade"), module.functions.get("downgrade")
@@ -245,10 +245,12 @@ def _within(sup: Suppression, lines: tuple[int, int] | None) -> bool:
 
 # -- the module ------------------------------------------------------------------------------
 
-def _module(tree: cst.Module, source: SourceText, dialect: str) -> tuple[Module, _Header]:
+def _module(tree: cst.Module, source: SourceText, dialect: str, run_time_names: bool
+            ) -> tuple[Module, _Header]:
     offsets = node_offsets(tree)
     lines = LineIndex(source.text)
-    env = Env(source.text, offsets, _SA_DIALECTS.get(dialect, dialect))
+    env = Env(source.text, offsets, _SA_DIALECTS.get(dialect, dialect),
+              run_time_names=run_time_names)
     functions: dict[str, cst.FunctionDef] = {}
     op_names: set[str] = {"op", "alembic.op"}
     imported: set[str] = set()  # what `from alembic import op [as x]` binds

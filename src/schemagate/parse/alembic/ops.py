@@ -66,6 +66,11 @@ class Call:
         # where the table would be move one place left.
         self.table_at = _TABLE_AT.get(self.method, 0)
 
+    @property
+    def receiver(self) -> str:
+        """What the call is made on, as written: `op`, or the batch block's `as` name."""
+        return self.batch.name if self.batch is not None else "op"
+
     def kw(self, clause: Span | None = None) -> dict[str, Any]:
         return {"span": self.span, "statement": self.index, "clause": clause}
 
@@ -110,8 +115,8 @@ class Call:
     def raw(self, reason: str, kind: str = "") -> o.RawSQL:
         code = cst.Module(body=[]).code_for_node(self.node)
         why = self.dynamic if self.dynamic and "run time" in reason else reason
-        return o.RawSQL(statement_kind=kind or f"op.{self.method}", sql=code, reason=why,
-                        **self.kw())
+        return o.RawSQL(statement_kind=kind or f"{self.receiver}.{self.method}", sql=code,
+                        reason=why, **self.kw())
 
     def arg(self, index: int, name: str) -> cst.BaseExpression | None:
         """An argument by keyword, else by position (positions counted as in `op.x`)."""
@@ -124,6 +129,13 @@ class Call:
         if 0 <= index < len(self.positional):
             return self.positional[index]
         return None
+
+    def no_table(self, index: int, name: str) -> str:
+        """Why the table of a call whose table is not known is not: not given at all (Alembic
+        raises TypeError), or given as a value only run time knows."""
+        if self.batch is None and self.arg(index, name) is None:
+            return f"no table name given: `op.{self.method}` requires one"
+        return _TABLE
 
     def string(self, index: int, name: str) -> str | None:
         return self.env.string(self.arg(index, name))
@@ -162,7 +174,36 @@ def translate(call: Call) -> list[o.Operation]:
         return [call.raw("arguments the tool cannot read")]
 
 
-_UNKNOWN_NAME = "table or column name known only at run time"
+def _run_time(what: str) -> str:
+    """The reason for a call one of whose arguments only run time knows."""
+    return f"{what} known only at run time"
+
+
+_TABLE = _run_time("table name")
+_COLUMN = _run_time("column name")
+_COLUMNS = _run_time("column names")
+_INDEX_COLUMNS = _run_time("index columns")
+_CONSTRAINT_NAME = _run_time("constraint name")
+_INDEX_NAME = _run_time("index name")
+
+
+def _column_name(c: Call, index: int, name: str) -> tuple[str | None, str]:
+    """A column named by argument ``index``/``name``, or None and why not.
+
+    `op.drop_column("t", sa.Column("x"))` passes a Column object where Alembic takes the
+    column's name, and fails with TypeError (Alembic 1.20 on SQLAlchemy 2.1: drop_column
+    builds `Column(<Column>, NULLTYPE)`, alter_column tests the object's truth value). The
+    names are literals: what is wrong is the argument, not what run time knows."""
+    column = c.string(index, name)
+    if column is not None:
+        return column, ""
+    node = c.arg(index, name)
+    resolved = c.env.resolve_node(node) if node is not None else None
+    if isinstance(resolved, cst.Call) and last_name(resolved) == "Column":
+        return None, (f"the column is given as a `sa.Column(...)` object where "
+                      f"`{c.receiver}.{c.method}` takes its name as a string: Alembic 1.20 on "
+                      f"SQLAlchemy 2.1 raises TypeError here")
+    return None, _COLUMN
 
 
 # -- tables ------------------------------------------------------------------------------
@@ -170,7 +211,7 @@ _UNKNOWN_NAME = "table or column name known only at run time"
 def _create_table(c: Call) -> list[o.Operation]:
     table = c.table(0, "table_name")
     if table is None:
-        return [c.raw(_UNKNOWN_NAME)]
+        return [c.raw(c.no_table(0, "table_name"))]
     infos: list[ColumnInfo] = []
     constraints: list[o.ConstraintDef] = []
     indexes: list[cst.Call] = []
@@ -253,7 +294,7 @@ def _sa_index(c: Call, node: cst.Call, table: QName) -> list[o.Operation]:
     name = c.env.string(positional[0]) if positional else None
     columns, expressions = _index_elements(c.env, positional[1:])
     if columns is None:
-        return [c.raw(_UNKNOWN_NAME, "op.create_table")]
+        return [c.raw(_INDEX_COLUMNS, "op.create_table")]
     return [_index_op(c, QName(table.schema, name) if name else None, table, columns,
                       expressions, keywords)]
 
@@ -261,7 +302,7 @@ def _sa_index(c: Call, node: cst.Call, table: QName) -> list[o.Operation]:
 def _drop_table(c: Call) -> list[o.Operation]:
     table = c.table(0, "table_name")
     if table is None:
-        return [c.raw(_UNKNOWN_NAME)]
+        return [c.raw(c.no_table(0, "table_name"))]
     return [o.DropTable(tables=(table,), if_exists=c.value("if_exists") is True, **c.kw())]
 
 
@@ -269,7 +310,8 @@ def _rename_table(c: Call) -> list[o.Operation]:
     table = c.table(0, "old_table_name")
     new = c.string(1, "new_table_name")
     if table is None or new is None:
-        return [c.raw(_UNKNOWN_NAME)]
+        return [c.raw(c.no_table(0, "old_table_name") if table is None
+                      else _run_time("new table name"))]
     return [o.RenameTable(table=table, new_name=new, **c.kw())]
 
 
@@ -283,8 +325,10 @@ def _add_column(c: Call) -> list[o.Operation]:
     table = c.table(0, "table_name")
     node = c.arg(1, "column")
     info = column_of(node, c.env) if node is not None else None
-    if table is None or info is None or node is None:
-        return [c.raw(_UNKNOWN_NAME)]
+    if table is None:
+        return [c.raw(c.no_table(0, "table_name"))]
+    if info is None or node is None:
+        return [c.raw(_run_time("the column's name or type"))]
     where = c.node_span(node)
     info = _located(info, where)
     constraints = list(info.constraints)
@@ -296,18 +340,22 @@ def _add_column(c: Call) -> list[o.Operation]:
 
 def _drop_column(c: Call) -> list[o.Operation]:
     table = c.table(0, "table_name")
-    column = c.string(1, "column_name")
-    if table is None or column is None:
-        return [c.raw(_UNKNOWN_NAME)]
+    column, why = _column_name(c, 1, "column_name")
+    if column is None:
+        return [c.raw(why)]
+    if table is None:
+        return [c.raw(c.no_table(0, "table_name"))]
     return [o.DropColumn(table=table, column=column, if_exists=c.value("if_exists") is True,
                          **c.kw())]
 
 
 def _alter_column(c: Call) -> list[o.Operation]:
     table = c.table(0, "table_name")
-    column = c.string(1, "column_name")
-    if table is None or column is None:
-        return [c.raw(_UNKNOWN_NAME)]
+    column, why = _column_name(c, 1, "column_name")
+    if column is None:
+        return [c.raw(why)]
+    if table is None:
+        return [c.raw(c.no_table(0, "table_name"))]
     out: list[o.Operation] = []
     if "type_" in c.keywords:
         old = c.keywords.get("existing_type")
@@ -338,7 +386,7 @@ def _alter_column(c: Call) -> list[o.Operation]:
         out.append(o.RenameColumn(table=table, column=column, new_name=new_name,
                                   **c.kw(c.keyword_span("new_column_name"))))
     elif "new_column_name" in c.keywords and new_name is not None:
-        out.append(c.raw(_UNKNOWN_NAME))
+        out.append(c.raw(_run_time("new column name")))
     if not out and "comment" in c.keywords:
         return _comment(c)
     return out
@@ -402,14 +450,16 @@ def _create_index(c: Call) -> list[o.Operation]:
     name = c.string(0, "index_name")
     table = c.table(1, "table_name")
     columns_node = c.arg(2, "columns")
-    if table is None or columns_node is None:
-        return [c.raw(_UNKNOWN_NAME)]
+    if table is None:
+        return [c.raw(c.no_table(1, "table_name"))]
+    if columns_node is None:
+        return [c.raw("no index columns given")]
     columns, expressions = _index_elements(c.env, [columns_node])
     if columns is None:
-        return [c.raw(_UNKNOWN_NAME)]
+        return [c.raw(_INDEX_COLUMNS)]
     name_node = c.arg(0, "index_name")
     if name is None and name_node is not None and c.env.value(name_node) is not None:
-        return [c.raw(_UNKNOWN_NAME)]  # a name, but one known only at run time
+        return [c.raw(_INDEX_NAME)]
     qname = QName(table.schema, name) if name else None
     return [_index_op(c, qname, table, columns, expressions, c.keywords)]
 
@@ -423,7 +473,7 @@ def _drop_index(c: Call) -> list[o.Operation]:
         schema = c.value("schema")
         table = QName.of(table_name, schema) if table_name else None
     if name is None:
-        return [c.raw(_UNKNOWN_NAME)]
+        return [c.raw(_INDEX_NAME)]
     schema = c.value("schema")
     where = table.schema if table is not None else (schema if isinstance(schema, str)
                                                      else "public")
@@ -439,7 +489,7 @@ def _constraint(c: Call, kind: o.ConstraintKind, columns_at: int) -> list[o.Oper
     table = c.table(1, "table_name")
     columns = strings_of(c.arg(columns_at, "columns"), c.env)
     if table is None or columns is None:
-        return [c.raw(_UNKNOWN_NAME)]
+        return [c.raw(c.no_table(1, "table_name") if table is None else _COLUMNS)]
     con = o.ConstraintDef(kind, name, columns, deferrable=c.value("deferrable") is True)
     return [o.AddConstraint(table=table, constraint=con, **c.kw())]
 
@@ -468,14 +518,18 @@ def _create_foreign_key(c: Call) -> list[o.Operation]:
             c.arg(4, "remote_cols")
     ref_name = c.env.string(referent)
     local_cols, remote_cols = strings_of(local, c.env), strings_of(remote, c.env)
-    if table is None or ref_name is None or local_cols is None or remote_cols is None:
-        return [c.raw(_UNKNOWN_NAME)]
+    if table is None or ref_name is None:
+        return [c.raw(c.no_table(1, "source_table") if table is None
+                      else _run_time("referenced table"))]
+    if local_cols is None or remote_cols is None:
+        return [c.raw(_COLUMNS)]
     ref_schema = c.value("referent_schema")
     con = o.ConstraintDef(
         "foreign", name, local_cols, QName.of(ref_name, ref_schema if isinstance(
             ref_schema, str) else None), remote_cols,
         not_valid=c.value("postgresql_not_valid") is True,
-        deferrable=c.value("deferrable") is True)
+        deferrable=c.value("deferrable") is True,
+        name_at_run_time=c.env.name_at_run_time(c.arg(0, "constraint_name")))
     return [o.AddConstraint(table=table, constraint=con, **c.kw())]
 
 
@@ -484,7 +538,7 @@ def _create_check(c: Call) -> list[o.Operation]:
     table = c.table(1, "table_name")
     condition = c.arg(2, "condition")
     if table is None or condition is None:
-        return [c.raw(_UNKNOWN_NAME)]
+        return [c.raw(c.no_table(1, "table_name") if table is None else "no condition given")]
     sql = c.env.string(condition)
     expr = sql_expr(sql) if sql is not None else o.Expr(cst.Module(body=[]).code_for_node(
         condition))
@@ -497,7 +551,7 @@ def _create_exclude(c: Call) -> list[o.Operation]:
     name = c.string(0, "constraint_name")
     table = c.table(1, "table_name")
     if table is None:
-        return [c.raw(_UNKNOWN_NAME)]
+        return [c.raw(c.no_table(1, "table_name"))]
     return [o.AddConstraint(table=table, constraint=o.ConstraintDef("exclusion", name),
                             **c.kw())]
 
@@ -510,8 +564,10 @@ def _drop_constraint(c: Call) -> list[o.Operation]:
         return [c.raw("no constraint name: Alembic cannot drop a constraint named None (an "
                       "autogenerated placeholder never filled in)",
                       kind=o.UNNAMED_DROP_CONSTRAINT)]
-    if table is None or name is None:
-        return [c.raw(_UNKNOWN_NAME)]
+    if name is None:
+        return [c.raw(_CONSTRAINT_NAME)]
+    if table is None:
+        return [c.raw(c.no_table(1, "table_name"))]
     return [o.DropConstraint(table=table, name=name, if_exists=c.value("if_exists") is True,
                              **c.kw())]
 
@@ -523,7 +579,7 @@ def _bulk_insert(c: Call) -> list[o.Operation]:
 
     target = c.env.value(c.arg(0, "table"))
     if not isinstance(target, TableRef):
-        return [c.raw(_UNKNOWN_NAME)]
+        return [c.raw(_run_time("table"))]
     return [o.InsertRows(table=QName.of(target.name, target.schema), **c.kw())]
 
 

@@ -323,7 +323,8 @@ def _foreign_key_of(call: cst.Call, env: Env, column: str) -> ConstraintDef | No
     if ref is None:
         return None
     return ConstraintDef("foreign", env.string(keywords.get("name")), (column,), ref[0],
-                         (ref[1],), deferrable=env.value(keywords.get("deferrable")) is True)
+                         (ref[1],), deferrable=env.value(keywords.get("deferrable")) is True,
+                         name_at_run_time=env.name_at_run_time(keywords.get("name")))
 
 
 def strings_of(node: cst.BaseExpression | None, env: Env) -> tuple[str, ...] | None:
@@ -362,7 +363,8 @@ def table_constraint_of(node: cst.BaseExpression, env: Env) -> ConstraintDef | N
         columns = local
         table = refs[0][0] if refs[0] else None
         return ConstraintDef("foreign", name, columns, table,
-                             tuple(r[1] for r in refs if r is not None), deferrable=deferrable)
+                             tuple(r[1] for r in refs if r is not None), deferrable=deferrable,
+                             name_at_run_time=env.name_at_run_time(keywords.get("name")))
     if kind == "CheckConstraint" and positional:
         sql = env.string(positional[0])
         return ConstraintDef("check", name, (), expr=sql_expr(sql) if sql else Expr("…"))

@@ -272,7 +272,7 @@ class Walker:
                 return
             if receiver in self.m.context_names:
                 if method == "execute":
-                    self._execute(node, frame)
+                    self._execute(node, frame, "context.execute")
                 return
             if frame.batch is not None and receiver == frame.batch.name:
                 if method == "execute":
@@ -282,7 +282,8 @@ class Walker:
                 return
             if method in ("execute", "exec_driver_sql") and isinstance(
                     frame.env.value(func.value), Connection):
-                self._execute(node, frame)
+                # `op.get_bind().execute(...)`: SQLAlchemy's Connection, not Alembic's op.
+                self._execute(node, frame, f"Connection.{method}")
                 return
             if method in ("create", "drop"):
                 ops = enum_lifecycle(node, frame.env, self._span(node, frame), self._next)
@@ -351,7 +352,9 @@ class Walker:
         return PyLines(self.m.lines.position(start)[0], code[start:end], indent,
                        self.m.indent, self.m.newline, frame.autocommit)
 
-    def _execute(self, node: cst.Call, frame: _Frame) -> None:
+    def _execute(self, node: cst.Call, frame: _Frame, kind: str = "op.execute") -> None:
+        """SQL sent by ``kind`` (`op.execute`, `context.execute`, `Connection.execute`): its
+        statements, or one RawSQL of that kind saying why they cannot be read."""
         positional, keywords = args_of(node)
         arg = keywords.get("sqltext", keywords.get("statement",
                                                    positional[0] if positional else None))
@@ -360,7 +363,7 @@ class Walker:
         if isinstance(value, Text):
             if frame.anchor is not None:
                 value = value.moved()
-            self._sql(value, span, frame)
+            self._sql(value, span, frame, kind)
             return
         if isinstance(value, Query):
             self._emit(self._code(node), [_query_op(value, span, self._next)], frame)
@@ -374,7 +377,7 @@ class Walker:
                 cst.FormattedString, cst.BinaryOperation, cst.Name, cst.SimpleString)):
             reason = frame.dynamic or "a statement the tool cannot read statically"
         self._emit(self._code(node), [o.RawSQL(
-            statement_kind="op.execute", sql=self._code(node), reason=reason, span=span,
+            statement_kind=kind, sql=self._code(node), reason=reason, span=span,
             statement=self._next)], frame)
 
     def _entity(self, method: str, node: cst.Call, frame: _Frame) -> bool:
@@ -385,7 +388,7 @@ class Walker:
         self._sql(Text(sql), self._span(node, frame), frame)
         return True
 
-    def _sql(self, text: Text, span: Span, frame: _Frame) -> None:
+    def _sql(self, text: Text, span: Span, frame: _Frame, kind: str = "op.execute") -> None:
         result = parse_sql(text, span, self.m.lines, self._next, self.m.dialect)
         self.out.suppressions.extend(result.suppressions)
         first = next((op.span for st in result.statements for op in st.ops), None)
@@ -399,7 +402,7 @@ class Walker:
         for error in result.errors:  # SQL for another database, in a branch for it
             line, column = error.line or span.line, error.column or span.column
             self._emit(text.value.strip(), [o.RawSQL(
-                statement_kind="op.execute", sql=text.value.strip(),
+                statement_kind=kind, sql=text.value.strip(),
                 reason=f"does not parse as {_DIALECT_NAMES.get(self.m.dialect, 'SQL')} "
                        f"({error.message}); it may be meant for another database",
                 span=Span(span.path, line, column, line, column), statement=self._next)],

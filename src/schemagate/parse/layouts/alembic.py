@@ -17,6 +17,10 @@ run on; a `SET name = value` it executes there (`connection.execute(text("SET
 lock_timeout = 4000"))`, as the timeout rules advise) is in force for every migration.
 Only literal `SET` statements are read (not `SET LOCAL`, which ends with env.py's own
 transaction, nor a value built at run time).
+Names: Alembic builds the tables and constraints of an `op.*` call in a `MetaData` that takes
+the naming convention of env.py's `target_metadata`, so a constraint a migration leaves
+unnamed is named by the database only when env.py, read, passes no metadata (or None, or a
+bare `MetaData()`); otherwise its name is known only at run time.
 """
 
 from __future__ import annotations
@@ -39,6 +43,10 @@ _SESSION_SET = re.compile(
     r"""execute\s*\(\s*(?:\w+(?:\.\w+)*\s*\(\s*)?[rRuUfF]?(['"])\s*SET\s+(?:SESSION\s+)?"""
     r"""(?P<name>[A-Za-z_][\w.]*)\s*(?:=|\s+TO\s+)\s*(?P<value>'[^'\n]*'|[\w.]+)\s*;?\s*\1""",
     re.IGNORECASE)
+_TARGET_METADATA = re.compile(r"\btarget_metadata\s*=\s*(?P<value>[^,)\n#]*)")
+# What gives SQLAlchemy no naming convention beyond its default (indexes only):
+# `target_metadata = None`, a bare `MetaData()`, and `target_metadata=target_metadata`.
+_NO_CONVENTION = re.compile(r"(None|target_metadata|(?:\w+\.)*MetaData\(\s*\)?)\s*")
 _SCHEMES = {"postgresql": "postgres", "postgres": "postgres", "mysql": "mysql",
             "mariadb": "mysql", "sqlite": "sqlite"}
 
@@ -69,7 +77,7 @@ def read_revision_head(path: str) -> RevisionHead | None:
 
 def found(
     folder: Folder, name: str, head: RevisionHead, *, dialect: str, context_only: bool,
-    session: tuple[tuple[str, str], ...] = (),
+    session: tuple[tuple[str, str], ...] = (), run_time_names: bool = False,
 ) -> Found:
     """The revision in file `name` of `folder`: its upgrade() and, if any, downgrade()."""
     path = folder.show(name)
@@ -77,7 +85,8 @@ def found(
     down = Script(path, "wrapped", "down") if head.has_downgrade else None
     source = MigrationSource(name[: -len(".py")], "alembic", script, down,
                              version=head.revision, context_only=context_only,
-                             dialect=dialect, session=session)
+                             dialect=dialect, session=session,
+                             run_time_names=run_time_names)
     return Found((folder.identity, name, None), source)
 
 
@@ -95,6 +104,23 @@ def alembic_session(versions_folder: str) -> tuple[tuple[str, str], ...]:
     migrations' connection, in order."""
     env = _read(config_files(versions_folder)[0])
     return tuple((m["name"].lower(), m["value"]) for m in _SESSION_SET.finditer(env or ""))
+
+
+def alembic_run_time_names(versions_folder: str) -> bool:
+    """Whether a constraint the revisions leave unnamed may be named at run time: by a
+    naming convention on the `target_metadata` that `env.py` (beside `versions/`) passes
+    to Alembic, or because env.py cannot be read whole."""
+    path = config_files(versions_folder)[0]
+    try:
+        with open(path, "rb") as file:
+            data = file.read(HEAD_BYTES + 1)
+    except OSError:
+        return True
+    if len(data) > HEAD_BYTES:
+        return True
+    env = data.decode("utf-8", errors="replace")
+    return any(_NO_CONVENTION.fullmatch(m["value"]) is None
+               for m in _TARGET_METADATA.finditer(env))
 
 
 def alembic_dialect(versions_folder: str) -> str:

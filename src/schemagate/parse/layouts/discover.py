@@ -168,6 +168,8 @@ class _Finder:
         self._context_walk = False
         self._dialects: dict[str, str] = {}
         self._sessions: dict[str, tuple[tuple[str, str], ...]] = {}  # Alembic's env.py SETs
+        # Alembic: whether env.py's target_metadata may name unnamed constraints.
+        self._run_time_names: dict[str, bool] = {}
         self._django: dict[Key, django.Entry] = {}
         self._django_labels: dict[str, str] = {}
         self._reads: dict[str, None] = {}  # in the order met, each once
@@ -606,10 +608,12 @@ class _Finder:
             dialect = self._alembic_dialect(d.path)
             if d.path not in self._sessions:
                 self._sessions[d.path] = alembic.alembic_session(d.path)
+                self._run_time_names[d.path] = alembic.alembic_run_time_names(d.path)
                 for path in alembic.config_files(d.path):
                     self._read(path)
             found.append(alembic.found(d, name, head, dialect=dialect, context_only=context,
-                                       session=self._sessions[d.path]))
+                                       session=self._sessions[d.path],
+                                       run_time_names=self._run_time_names[d.path]))
         result.ordered.extend(found)
 
     def _alembic_dialect(self, folder: str) -> str:
