@@ -53,6 +53,12 @@ class Placeholder:
         """The name to give `--var` for it."""
         return self.names[0]
 
+    @property
+    def is_comment(self) -> bool:
+        """A `/* TEMPLATE: name */` marker: unfilled, it is a comment to the parser, so it
+        never causes a syntax error."""
+        return self.text.startswith("/*")
+
 
 def find_placeholders(text: str, *, psql: bool = True) -> list[Placeholder]:
     """Every placeholder in the text, in order; psql variables only when ``psql``."""

@@ -337,6 +337,15 @@ def test_a_mysql_script_fails_with_a_hint_to_pass_the_mysql_dialect() -> None:
     assert message.endswith("(this looks like MySQL: lint it with --dialect mysql)")
 
 
+def test_a_sqlite_script_fails_with_a_hint_to_pass_the_sqlite_dialect() -> None:
+    # River's riversqlite migrations, whose /* TEMPLATE: schema */ marker is a comment to the
+    # parser: it is not blamed for the error.
+    [message] = _errors("CREATE TABLE /* TEMPLATE: schema */river_notification (\n"
+                        "    id integer PRIMARY KEY AUTOINCREMENT,\n    payload text\n);\n")
+    assert message == ('syntax error at or near "AUTOINCREMENT" '
+                       "(this looks like SQLite: lint it with --dialect sqlite)")
+
+
 def test_a_postgresql_typo_gets_no_dialect_hint() -> None:
     [message] = _errors("CREATE TABEL users (id bigint);\nSELECT '`quoted`';\n")
     assert "--dialect" not in message

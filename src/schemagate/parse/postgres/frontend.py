@@ -365,10 +365,11 @@ def placeholder_hint(p: Placeholder) -> str:
 
 def _nearest(placeholders: list[Placeholder], start: int, stop: int, offset: int
              ) -> Placeholder | None:
-    """The placeholder the error at ``offset`` is on, else the first of the statement."""
+    """The placeholder the error at ``offset`` is on, else the first of the statement that
+    can break its syntax (a `/* TEMPLATE */` marker cannot: it reads as a comment)."""
     first = bisect.bisect_left(placeholders, start, key=lambda p: p.start)
     last = bisect.bisect_right(placeholders, stop, key=lambda p: p.start)
-    inside = placeholders[first:last]
+    inside = [p for p in placeholders[first:last] if not p.is_comment]
     on = [p for p in inside if p.start <= offset < p.end]
     found = on or inside
     return found[0] if found else None
