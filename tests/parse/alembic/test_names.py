@@ -87,6 +87,47 @@ def test_env_py_passing_no_metadata_leaves_names_to_the_database(tmp_path: Path)
     assert alembic_run_time_names(str(versions))  # env.py cannot be read
 
 
+def test_the_metadata_env_py_imports_is_read_for_its_naming_convention(
+        tmp_path: Path) -> None:
+    """warehouse's `from warehouse import db` ... `target_metadata=db.metadata`, and Mealie's
+    `SqlAlchemyBase.metadata` of a `DeclarativeBase`: plain metadata, the database names what
+    the revisions leave unnamed. A convention, or metadata made elsewhere, is not plain."""
+    versions = tmp_path / "shop" / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    env = tmp_path / "shop" / "migrations" / "env.py"
+    env.write_text("# target_metadata = mymodel.Base.metadata\n"  # Alembic's template
+                   "from shop import db\n"
+                   "from shop.models.base import Base\n"
+                   "context.configure(connection=c, target_metadata=db.metadata)\n")
+    db = tmp_path / "shop" / "db.py"
+    cases = [
+        ('__all__ = ["metadata"]\nmetadata = sqlalchemy.MetaData()\n\n'
+         "class ModelBase(DeclarativeBase):\n    metadata = metadata\n", False),
+        ("metadata = sa.MetaData(naming_convention=NAMES)\n", True),
+        ("metadata = sa.MetaData()\nmetadata.naming_convention = NAMES\n", True),
+        ("from shop.names import shared\nmetadata = shared\n", True),
+    ]
+    for text, expected in cases:
+        db.write_text(text)
+        read: list[str] = []
+        assert alembic_run_time_names(str(versions), read) is expected, text
+        assert str(db) in read  # what the answer depended on, for the caches
+    db.unlink()
+    assert alembic_run_time_names(str(versions))  # db.py is not there to read
+    env.write_text("from shop.models.base import Base\ntarget_metadata = Base.metadata\n")
+    base = tmp_path / "shop" / "models" / "base.py"
+    base.parent.mkdir()
+    for text, expected in [
+        ("class Base(DeclarativeBase):\n    id: Mapped[int]\n", False),
+        ("Base = declarative_base()\n", False),
+        ("class Base(DeclarativeBase):\n    metadata = MetaData(naming_convention=N)\n",
+         True),
+        ("class Base(DeclarativeBase):\n    metadata = shared_metadata\n", True),
+    ]:
+        base.write_text(text)
+        assert alembic_run_time_names(str(versions)) is expected, text
+
+
 def test_messages_name_a_foreign_key_with_a_run_time_name_by_its_columns() -> None:
     messages = _lint(CONVENTIONS, "fk-without-index", "drop-referenced-object")
     assert sorted(messages) == [

@@ -20,7 +20,8 @@ transaction, nor a value built at run time).
 Names: Alembic builds the tables and constraints of an `op.*` call in a `MetaData` that takes
 the naming convention of env.py's `target_metadata`, so a constraint a migration leaves
 unnamed is named by the database only when env.py, read, passes no metadata (or None, or a
-bare `MetaData()`); otherwise its name is known only at run time.
+bare `MetaData()`), or one that the application module it imports shows is plain
+(`_plain_metadata`); otherwise its name is known only at run time.
 """
 
 from __future__ import annotations
@@ -106,21 +107,90 @@ def alembic_session(versions_folder: str) -> tuple[tuple[str, str], ...]:
     return tuple((m["name"].lower(), m["value"]) for m in _SESSION_SET.finditer(env or ""))
 
 
-def alembic_run_time_names(versions_folder: str) -> bool:
+def alembic_run_time_names(versions_folder: str, read: list[str] | None = None) -> bool:
     """Whether a constraint the revisions leave unnamed may be named at run time: by a
     naming convention on the `target_metadata` that `env.py` (beside `versions/`) passes
-    to Alembic, or because env.py cannot be read whole."""
+    to Alembic, or because env.py cannot be read whole. The application modules looked at
+    to know (`_plain_metadata`) are added to ``read``."""
     path = config_files(versions_folder)[0]
+    env = _whole(path)
+    if env is None:
+        return True
+    env = _COMMENT_LINE.sub("", env)  # Alembic's template: "# target_metadata = mymodel.Base…"
+    return any(_NO_CONVENTION.fullmatch(value) is None
+               and not _plain_metadata(value, env, os.path.dirname(path), read)
+               for value in (m["value"].strip() for m in _TARGET_METADATA.finditer(env)))
+
+
+_COMMENT_LINE = re.compile(r"^[ \t]*#.*$", re.MULTILINE)
+# `target_metadata = Base.metadata`, `db.metadata`: a name env.py imports, and its metadata.
+_METADATA_OF = re.compile(r"(?P<name>[A-Za-z_]\w*)\.metadata")
+# How far above env.py an application's package may sit (alembic/env.py beside the package,
+# or <package>/migrations/env.py under it).
+_PACKAGE_LEVELS = 3
+
+
+def _plain_metadata(value: str, env: str, env_folder: str, read: list[str] | None) -> bool:
+    """Whether ``value`` (`Base.metadata`, `db.metadata`) is a MetaData with no naming
+    convention, as far as the module env.py imports it from shows: that module found beside
+    or above env.py, naming no convention, and the name a module assigning `metadata` once,
+    a bare `MetaData()` (`metadata = sa.MetaData()`, warehouse's `db`), a class of
+    SQLAlchemy's `DeclarativeBase` or a bare `declarative_base()` (Mealie's
+    `SqlAlchemyBase`). Anything else, a convention passed from elsewhere included, is not
+    known to be plain."""
+    match = _METADATA_OF.fullmatch(value)
+    if match is None:
+        return False
+    name = match["name"]
+    imported = re.search(rf"^from\s+(?P<module>[\w.]+)\s+import\s+(?:.*[\s,(])?{name}\b",
+                         env, re.MULTILINE)
+    if imported is None:
+        return False
+    module = imported["module"]
+    # `from warehouse import db`: db is a module; `from app.models import Base`: a name in one.
+    as_module = _module_text(f"{module}.{name}", env_folder, read)
+    if as_module is not None:
+        assigned = re.findall(r"^metadata\s*[:=].*$", as_module, re.MULTILINE)
+        return ("naming_convention" not in as_module and len(assigned) == 1
+                and re.fullmatch(r"metadata\s*=\s*(?:\w+\.)*MetaData\(\s*\)\s*(?:#.*)?",
+                                 assigned[0]) is not None)
+    text = _module_text(module, env_folder, read)
+    if text is None or "naming_convention" in text or re.search(r"\bmetadata\b", text):
+        return False
+    return re.search(rf"^class\s+{name}\s*\(\s*(?:\w+\.)*DeclarativeBase\s*\)\s*:"
+                     rf"|^{name}\s*=\s*(?:\w+\.)*declarative_base\(\s*\)\s*$",
+                     text, re.MULTILINE) is not None
+
+
+def _module_text(module: str, env_folder: str, read: list[str] | None) -> str | None:
+    """The source of ``module`` (dotted), found below env.py's folder or one of the few
+    above it, as a module file or a package's `__init__.py`; None if not found or too big."""
+    relative = module.replace(".", os.sep)
+    folder = env_folder
+    for _ in range(_PACKAGE_LEVELS + 1):
+        for candidate in (os.path.join(folder, relative + ".py"),
+                          os.path.join(folder, relative, "__init__.py")):
+            if read is not None:
+                read.append(candidate)
+            if os.path.isfile(candidate):
+                return _whole(candidate)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return None
+
+
+def _whole(path: str) -> str | None:
+    """A file's text, or None when it cannot be read or is larger than a head."""
     try:
         with open(path, "rb") as file:
             data = file.read(HEAD_BYTES + 1)
     except OSError:
-        return True
+        return None
     if len(data) > HEAD_BYTES:
-        return True
-    env = data.decode("utf-8", errors="replace")
-    return any(_NO_CONVENTION.fullmatch(m["value"]) is None
-               for m in _TARGET_METADATA.finditer(env))
+        return None
+    return data.decode("utf-8", errors="replace")
 
 
 def alembic_dialect(versions_folder: str) -> str:

@@ -608,8 +608,10 @@ class _Finder:
             dialect = self._alembic_dialect(d.path)
             if d.path not in self._sessions:
                 self._sessions[d.path] = alembic.alembic_session(d.path)
-                self._run_time_names[d.path] = alembic.alembic_run_time_names(d.path)
-                for path in alembic.config_files(d.path):
+                looked_at: list[str] = []
+                self._run_time_names[d.path] = alembic.alembic_run_time_names(d.path,
+                                                                              looked_at)
+                for path in (*alembic.config_files(d.path), *looked_at):
                     self._read(path)
             found.append(alembic.found(d, name, head, dialect=dialect, context_only=context,
                                        session=self._sessions[d.path],
