@@ -552,3 +552,25 @@ def test_an_empty_downgrade_is_spanned_at_its_body(tmp_path: Path) -> None:
         """)
     assert mig.down is not None
     assert _covers(mig, mig.down.body_span) == "pass"
+
+
+def test_a_use_alter_foreign_key_is_left_out_of_create_table_but_on_sqlite(
+        tmp_path: Path) -> None:
+    # Mealie's initial revision: SQLAlchemy leaves a use_alter key out of CREATE TABLE, for
+    # metadata.create_all to add later, which op.create_table never does; SQLite, which has
+    # no ALTER TABLE ADD CONSTRAINT, gets it inline.
+    body = '''
+        def upgrade():
+            op.create_table(
+                "recipes",
+                sa.Column("id", sa.Integer(), primary_key=True),
+                sa.Column("user_id", sa.Integer()),
+                sa.Column("group_id", sa.Integer(), sa.ForeignKey("groups.id", use_alter=True)),
+                sa.ForeignKeyConstraint(["user_id"], ["users.id"], use_alter=True),
+            )
+    '''
+    for dialect, expected in (("postgres", set()), ("mysql", set()),
+                              ("sqlite", {("user_id",), ("group_id",)})):
+        [table] = [op for op in ops_of(parse(tmp_path / dialect, body, dialect))
+                   if isinstance(op, o.CreateTable)]
+        assert {c.columns for c in table.constraints if c.kind == "foreign"} == expected

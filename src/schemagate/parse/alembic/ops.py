@@ -27,6 +27,7 @@ from schemagate.parse.alembic.types import (
     enum_of,
     has_star,
     last_name,
+    made_later,
     sql_expr,
     strings_of,
     table_constraint_of,
@@ -224,6 +225,9 @@ def _create_table(c: Call) -> list[o.Operation]:
         resolved = c.env.resolve_node(item)
         if isinstance(resolved, cst.Call) and last_name(resolved) == "Index":
             indexes.append(resolved)
+            continue
+        if (isinstance(resolved, cst.Call) and last_name(resolved) == "ForeignKeyConstraint"
+                and made_later(resolved, c.env)):
             continue
         con = table_constraint_of(item, c.env)
         if con is not None:

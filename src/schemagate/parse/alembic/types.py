@@ -265,6 +265,8 @@ def column_of(node: cst.BaseExpression, env: Env, table: str | None = None) -> C
         item = env.resolve_node(item)
         kind = last_name(item) if isinstance(item, cst.Call) else ""
         if kind == "ForeignKey" and isinstance(item, cst.Call):
+            if made_later(item, env):
+                continue
             fk = _foreign_key_of(item, env, name)
             if fk is not None:
                 info.constraints.append(fk)
@@ -314,6 +316,14 @@ def split_ref(target: str) -> tuple[QName, str] | None:
     if len(parts) < 2:
         return None
     return QName.of(parts[-2], parts[-3] if len(parts) > 2 else None), parts[-1]
+
+
+def made_later(call: cst.Call, env: Env) -> bool:
+    """A `ForeignKey(…, use_alter=True)` or `ForeignKeyConstraint(…, use_alter=True)`:
+    SQLAlchemy leaves it out of CREATE TABLE on a database that has ALTER TABLE ADD
+    CONSTRAINT (all but SQLite), for `metadata.create_all` to add after every table, which
+    `op.create_table` never does: the table is made without it (Mealie's recipes.user_id)."""
+    return env.dialect != "sqlite" and env.value(args_of(call)[1].get("use_alter")) is True
 
 
 def _foreign_key_of(call: cst.Call, env: Env, column: str) -> ConstraintDef | None:
