@@ -574,3 +574,33 @@ def test_a_use_alter_foreign_key_is_left_out_of_create_table_but_on_sqlite(
         [table] = [op for op in ops_of(parse(tmp_path / dialect, body, dialect))
                    if isinstance(op, o.CreateTable)]
         assert {c.columns for c in table.constraints if c.kind == "foreign"} == expected
+
+
+def test_a_helper_that_returns_a_dialect_test_picks_the_branch_that_runs(
+        tmp_path: Path) -> None:
+    # Mealie's `def is_postgres(): return op.get_context().dialect.name == "postgresql"`:
+    # on PostgreSQL the else branch (SQLite's) never runs.
+    body = '''
+        def is_postgres():
+            """Whether the migration runs on PostgreSQL."""
+            return op.get_context().dialect.name == "postgresql"
+
+
+        def get_db_type():
+            return op.get_context().dialect.name
+
+
+        def upgrade():
+            if is_postgres():
+                op.drop_index("ix_t_a", table_name="t")
+            else:
+                op.execute("DROP INDEX IF EXISTS ix_t_b")
+            if get_db_type() == "sqlite":
+                op.drop_column("t", "c")
+    '''
+    on_postgres = ops_of(parse(tmp_path / "pg", body))
+    assert [type(op) for op in on_postgres] == [o.DropIndex]
+    assert on_postgres[0].names[0].name == "ix_t_a"  # type: ignore[attr-defined]
+    on_sqlite = ops_of(parse(tmp_path / "lite", body, "sqlite"))
+    assert [type(op) for op in on_sqlite] == [o.DropIndex, o.DropColumn]
+    assert on_sqlite[0].names[0].name == "ix_t_b"  # type: ignore[attr-defined]

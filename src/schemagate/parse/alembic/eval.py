@@ -72,9 +72,21 @@ class Env:
     # A constraint left unnamed may be named at run time (a naming convention on env.py's
     # target_metadata): see `MigrationSource.run_time_names`.
     run_time_names: bool = False
+    # The module's functions that return one expression and take no argument (`def
+    # is_postgres(): return op.get_context().dialect.name == "postgresql"`): a call to one
+    # is worth that expression, read in the module's names.
+    returns: dict[str, cst.BaseExpression] = field(default_factory=dict)
 
     def child(self) -> Env:
-        return Env(self.code, self.offsets, self.dialect, {}, self, self.run_time_names)
+        return Env(self.code, self.offsets, self.dialect, {}, self, self.run_time_names,
+                   self.returns)
+
+    def module(self) -> Env:
+        """The outermost scope: the module's own names."""
+        env = self
+        while env.parent is not None:
+            env = env.parent
+        return env
 
     def name_at_run_time(self, node: cst.BaseExpression | None) -> bool:
         """Whether a constraint named by ``node`` (None: not given) gets a name that only
@@ -335,6 +347,9 @@ def _call(env: Env, node: cst.Call) -> Any:
     name = dotted(node.func)
     last = name.rsplit(".", 1)[-1] if name else ""
     args = [a for a in node.args if a.keyword is None and a.star == ""]
+    if (isinstance(node.func, cst.Name) and not node.args and name in env.returns
+            and env.lookup(name) is None):
+        return env.module().value(env.returns[name])
     string_method = _string_method(env, node, args)
     if string_method is not UNKNOWN:
         return string_method

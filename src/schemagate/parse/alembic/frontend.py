@@ -259,6 +259,9 @@ def _module(tree: cst.Module, source: SourceText, dialect: str, run_time_names: 
     for stmt in tree.body:
         if isinstance(stmt, cst.FunctionDef):
             functions[stmt.name.value] = stmt
+            returned = _only_return(stmt)
+            if returned is not None:
+                env.returns[stmt.name.value] = returned
             continue
         if not isinstance(stmt, cst.SimpleStatementLine):
             continue
@@ -273,6 +276,31 @@ def _module(tree: cst.Module, source: SourceText, dialect: str, run_time_names: 
                     tree.default_indent, tree.default_newline,
                     "op" if "op" in imported else min(imported, default=None))
     return module, header
+
+
+def _only_return(fn: cst.FunctionDef) -> cst.BaseExpression | None:
+    """The expression a function of no parameters only returns (a docstring aside)."""
+    params = fn.params
+    if (params.params or params.posonly_params or params.kwonly_params or fn.decorators
+            or isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None):
+        return None
+    body = [stmt for stmt in _statements(fn.body)
+            if not (isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.SimpleString))]
+    if len(body) == 1 and isinstance(body[0], cst.Return) and body[0].value is not None:
+        return body[0].value
+    return None
+
+
+def _statements(block: cst.BaseSuite) -> list[cst.BaseSmallStatement | cst.BaseCompoundStatement]:
+    """A function body's statements, a simple line's small statements each on its own."""
+    out: list[cst.BaseSmallStatement | cst.BaseCompoundStatement] = []
+    lines = block.body if isinstance(block, cst.IndentedBlock) else [block]
+    for line in lines:
+        if isinstance(line, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            out.extend(line.body)
+        else:
+            out.append(line)  # type: ignore[arg-type]
+    return out
 
 
 def _imports(node: cst.ImportFrom, op_names: set[str], context_names: set[str]) -> None:
