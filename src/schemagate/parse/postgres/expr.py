@@ -90,8 +90,12 @@ def deparse(node: Node | None) -> str:
             return _SQL_VALUE_FUNCTIONS.get(body.get("op", ""), "current_timestamp")
         case "A_Expr":
             op = "".join(strings(body.get("name")))
+            if body.get("kind") == "AEXPR_IN":  # its name is the operator each item is tested by
+                op = "IN" if op == "=" else "NOT IN"
             left, right = deparse(body.get("lexpr")), deparse(body.get("rexpr"))
             return f"{left} {op} {right}".strip()
+        case "List":  # the items of IN (…)
+            return "(" + ", ".join(deparse(item) for item in body.get("items") or ()) + ")"
         case "BoolExpr":
             joiner = {"AND_EXPR": " AND ", "OR_EXPR": " OR "}.get(body["boolop"], "NOT ")
             parts = [deparse(a) for a in body.get("args") or ()]

@@ -127,6 +127,11 @@ def _constraint(con: Node, columns: tuple[str, ...] = (),
                 span: Span | None = None) -> o.ConstraintDef:
     kind = _CONSTRAINT_KINDS[con["contype"]]
     cols = strings(con.get("keys")) or strings(con.get("fk_attrs")) or columns
+    check = expr(con.get("raw_expr"))
+    if kind == "check" and check is not None:
+        # The columns its expression reads, as PostgreSQL records them (conkey), whether it
+        # is written on a column or on the table: the same CHECK is then the same constraint.
+        cols = tuple(sorted(check.columns))
     ref = qname(con["pktable"]) if con.get("pktable") else None
     return o.ConstraintDef(
         kind=kind,
@@ -134,7 +139,7 @@ def _constraint(con: Node, columns: tuple[str, ...] = (),
         columns=cols,
         ref_table=ref,
         ref_columns=strings(con.get("pk_attrs")),
-        expr=expr(con.get("raw_expr")),
+        expr=check,
         not_valid=bool(con.get("skip_validation")),
         using_index=con.get("indexname"),
         deferrable=bool(con.get("deferrable")),
