@@ -304,7 +304,11 @@ def _alter_table_cmd(cmd: Node, table: QName, objtype: str, ctx: _Ctx, clause: S
 def _rename(body: Node, ctx: _Ctx) -> list[o.Operation]:
     kind = body.get("renameType")
     new = body["newname"]
-    kw = ctx.kw()
+    # `ALTER TABLE name RENAME …`, `ALTER INDEX name RENAME TO …`: the RENAME is the one
+    # action after the name, and a finding points there, as at any other ALTER TABLE action.
+    relation = body.get("relation") or {}
+    locate = ctx.locate if "location" in relation else None
+    kw = ctx.kw(locate.action(relation["location"], 1, 0) if locate is not None else None)
     match kind:
         case "OBJECT_TABLE":
             return [o.RenameTable(table=qname(body["relation"]), new_name=new, **kw)]
