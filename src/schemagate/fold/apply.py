@@ -29,7 +29,7 @@ from schemagate.model.catalog import (
     View,
     index_key,
 )
-from schemagate.model.names import QName
+from schemagate.model.names import QName, default_name, name_addition
 from schemagate.model.types import TypeRef
 
 _UNKNOWN = TypeRef("unknown")
@@ -210,14 +210,15 @@ def constraint_name(table: QName, con: o.ConstraintDef) -> str:
     default name too, and the catalog marks that name as not known (`name_known`)."""
     if con.name:
         return con.name
-    cols = "_".join(con.columns)
     suffix = {"primary": "pkey", "unique": "key", "foreign": "fkey", "check": "check",
               "exclusion": "excl"}[con.kind]
     if con.kind == "primary":
-        return f"{table.name}_pkey"
-    if con.kind == "check" and con.expr is not None and not cols:
-        cols = "_".join(sorted(con.expr.columns))
-    return f"{table.name}_{cols}_{suffix}" if cols else f"{table.name}_{suffix}"
+        return default_name(table.name, None, suffix)
+    if con.kind == "check":
+        # Named after its column when its expression reads exactly one, else the table's.
+        read = con.columns or (tuple(sorted(con.expr.columns)) if con.expr else ())
+        return default_name(table.name, read[0] if len(read) == 1 else None, suffix)
+    return default_name(table.name, name_addition(con.columns) or None, suffix)
 
 
 def _constraint(table: QName, con: o.ConstraintDef, migration: str) -> Constraint:
@@ -554,8 +555,8 @@ def _rename_constraint(cat: Catalog, op: o.RenameConstraint, mig: str) -> None:
 
 
 def _default_index_name(op: o.CreateIndex) -> QName:
-    cols = "_".join(op.columns) or "expr"
-    return QName(op.table.schema, f"{op.table.name}_{cols}_idx")
+    cols = name_addition(op.columns) or "expr"
+    return QName(op.table.schema, default_name(op.table.name, cols, "idx"))
 
 
 def _create_index(cat: Catalog, op: o.CreateIndex, mig: str) -> None:

@@ -34,6 +34,46 @@ class QName(NamedTuple):
         return cls(schema or DEFAULT_SCHEMA, name)
 
 
+# PostgreSQL's NAMEDATALEN: an identifier is at most 63 bytes.
+NAMEDATALEN = 64
+
+
+def default_name(name1: str, name2: str | None, label: str) -> str:
+    """The name PostgreSQL gives an object a statement leaves unnamed (`makeObjectName`):
+    `<name1>_<name2>_<label>`, the longer of the two names cut a byte at a time (never
+    inside a character) until the whole fits in 63 bytes."""
+    first, second = name1.encode(), name2.encode() if name2 is not None else None
+    room = NAMEDATALEN - 1 - len(label) - 1 - (1 if second is not None else 0)
+    keep1, keep2 = len(first), len(second or b"")
+    while keep1 + keep2 > room:
+        if keep1 > keep2:
+            keep1 -= 1
+        else:
+            keep2 -= 1
+    parts = [_clipped(first, keep1)]
+    if second is not None:
+        parts.append(_clipped(second, keep2))
+    return "_".join((*parts, label))
+
+
+def name_addition(columns: tuple[str, ...] | list[str]) -> str:
+    """The columns' part of a default constraint or index name, as PostgreSQL joins them
+    (`ChooseForeignKeyConstraintNameAddition`): with `_`, until it reaches 64 bytes."""
+    joined = b""
+    for column in columns:
+        if joined:
+            joined += b"_"
+        joined += column.encode()[:NAMEDATALEN - 1]
+        if len(joined) >= NAMEDATALEN:
+            break
+    return joined.decode("utf-8", errors="ignore")
+
+
+def _clipped(name: bytes, size: int) -> str:
+    # Cut to `size` bytes, less a character the cut would split (`pg_mbcliplen`).
+    return name[:size].decode("utf-8", errors="ignore")
+
+
 def quote_ident(name: str) -> str:
     """Quote an identifier for PostgreSQL, always: safe for reserved words, case and unicode."""
     return '"' + name.replace('"', '""') + '"'
