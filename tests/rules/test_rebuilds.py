@@ -10,7 +10,7 @@ from schemagate.model.migration import Script
 from schemagate.parse.source import SourceText
 from schemagate.parse.sqlglot.frontend import parse_dialect_script
 from schemagate.rules.rebuilds import rebuilt_drops
-from tests.conftest import lint_dialect_history
+from tests.conftest import lint_dialect_history, lint_sql
 
 
 def kept(sql: str) -> set[tuple[int, str]]:
@@ -94,3 +94,21 @@ def test_a_rebuild_that_copies_nothing_back_is_still_data_loss(tmp_path: Path) -
     assert [f for f in found(result) if f[2] != "down-does-not-restore"] == [
         ("V0002.Rebuild.up.sql", 3, "drop-table"),
         ("V0002.Rebuild.up.sql", 3, "irreversible-data-loss")]
+
+
+def test_a_column_swap_keeps_its_values(tmp_path: Path) -> None:
+    swap = ("ALTER TABLE entity_data ADD COLUMN id_text text;\n"
+            "UPDATE entity_data SET id_text = id::text;\n"
+            "ALTER TABLE entity_data DROP COLUMN id;\n"
+            "ALTER TABLE entity_data RENAME COLUMN id_text TO id;\n")
+    lost = ("ALTER TABLE entity_data ADD COLUMN id_text text;\n"
+            "UPDATE entity_data SET id_text = id::text || name;\n"  # not from id alone
+            "ALTER TABLE entity_data DROP COLUMN id;\n"
+            "ALTER TABLE entity_data RENAME COLUMN id_text TO id;\n")
+    for script, expected in ((swap, set()), (lost, {"drop-column"})):
+        folder = tmp_path / str(len(expected))
+        folder.mkdir()
+        result = lint_sql(folder,
+                          "CREATE TABLE entity_data (id uuid PRIMARY KEY, name text);", script)
+        found = {f.rule for f in result.active} & {"drop-column"}
+        assert found == expected, script

@@ -540,6 +540,9 @@ class UpdateRows(Operation):
     # The columns set to `COALESCE(themselves, …)` (MySQL's `IFNULL` too): a row that holds
     # a value keeps it, only NULLs are filled. A backfill, whatever the column held.
     kept: tuple[str, ...] = ()
+    # Each column set, with the columns of the table its new value reads (`SET id_text =
+    # id::text`: ("id_text", ("id",))), where the frontend can tell; empty otherwise.
+    copies: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

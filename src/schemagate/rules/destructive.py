@@ -19,7 +19,7 @@ from schemagate.rules.dependents import (
     truncate_cascade_targets,
     type_users,
 )
-from schemagate.rules.rebuilds import rebuilt_drops
+from schemagate.rules.rebuilds import kept_columns, rebuilt_drops
 from schemagate.rules.registry import Hit, rule
 
 _BACKUP = "save the data first (`schemagate backup`) and make sure no code still uses it"
@@ -96,7 +96,10 @@ def drop_column(op: o.DropColumn, ctx: RuleContext) -> Iterator[Hit]:
     ORMs that list every column in `SELECT` break at once.
 
     ## When it does not fire
-    On a table or a column created earlier in the same migration.
+    On a table or a column created earlier in the same migration; in a column swap, where
+    an `UPDATE` of every row first copies the column into another that then takes its name
+    (`ADD COLUMN id_text text; UPDATE t SET id_text = id::text; DROP COLUMN id; RENAME
+    COLUMN id_text TO id`): its values live on under its name.
 
     ## Safe alternative
     Deploy code that no longer reads or writes the column (Rails' `ignored_columns`, Django's
@@ -132,6 +135,8 @@ def drop_column(op: o.DropColumn, ctx: RuleContext) -> Iterator[Hit]:
     """
     if ctx.is_new_column(op.table, op.column):
         return
+    if (ctx.statement.index, op.table, op.column) in ctx.per_script(kept_columns):
+        return  # a column swap: its values live on under its name
     yield Hit(f"dropping column `{op.column}` of `{op.table}` deletes its data",
               object=f"{op.table}.{op.column}", lock=LockMode.ACCESS_EXCLUSIVE)
 

@@ -1,4 +1,5 @@
-"""Table rebuilds: scripts that move a table's rows into a new table under the same name.
+"""Table rebuilds: scripts that move a table's rows into a new table under the same name;
+and their column form, a column swap (`kept_columns`).
 
 SQLite can change little of a table in place, so its migrations (and some PostgreSQL ones)
 rebuild the table instead, in one of three shapes:
@@ -99,3 +100,41 @@ class _Rows:
     def holds(self, origin: QName) -> bool:
         """Whether the table now under the origin's name holds the origin's rows."""
         return origin in self.holders.get(origin, ())
+
+
+def kept_columns(script: ParsedScript) -> frozenset[tuple[int, QName, str]]:
+    """The `DROP COLUMN`s of a script whose values the script keeps, as (statement index,
+    table, column): a column swap, the way to change a column's type without rewriting the
+    table under its lock, and the safe alternative `column-type-rewrite` gives.
+
+    ```sql
+    ALTER TABLE entity_data ADD COLUMN id_text text;
+    UPDATE entity_data SET id_text = id::text;         -- every row: no WHERE
+    ALTER TABLE entity_data DROP COLUMN id;
+    ALTER TABLE entity_data RENAME COLUMN id_text TO id;
+    ```
+
+    The values were copied, before the drop, by an `UPDATE` of every row that sets another
+    column of the table from this one alone, and that column takes the dropped one's name
+    afterwards. As with table rebuilds, the copy is trusted: what its expression makes of the
+    values is not checked.
+    """
+    copied: dict[tuple[QName, str], set[str]] = {}  # (table, column) -> the columns holding it
+    drops: list[tuple[int, QName, str, set[str]]] = []
+    kept: set[tuple[int, QName, str]] = set()
+    for st in script.statements:
+        for op in st.ops:
+            match op:
+                case o.UpdateRows(table=table, has_where=False, copies=copies):
+                    for target, reads in copies:
+                        if len(reads) == 1 and reads[0] != target:
+                            copied.setdefault((table, reads[0]), set()).add(target)
+                case o.DropColumn(table=table, column=column):
+                    holders = copied.pop((table, column), set())
+                    drops.append((st.index, table, column, holders))
+                    for into in copied.values():
+                        into.discard(column)
+                case o.RenameColumn(table=table, column=column, new_name=new):
+                    kept.update((index, t, c) for index, t, c, holders in drops
+                                if t == table and c == new and column in holders)
+    return frozenset(kept)

@@ -14,7 +14,7 @@ from schemagate.model.span import Span
 from schemagate.model.types import classify_change
 from schemagate.rules.context import MigrationContext
 from schemagate.rules.meta import is_harmless_raw
-from schemagate.rules.rebuilds import rebuilt_drops
+from schemagate.rules.rebuilds import kept_columns, rebuilt_drops
 from schemagate.rules.registry import Hit, rule
 
 
@@ -283,11 +283,14 @@ def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span]]:
     rebuilt: dict[int, set[QName]] = {}
     for index, table in rebuilt_drops(up):
         rebuilt.setdefault(index, set()).add(table)
+    swapped = kept_columns(up)
     out: list[tuple[str, Span]] = []
     for st in up.statements:
         for op in st.ops:
             if isinstance(op, o.RenameTable):
                 renamed.add(QName(op.table.schema, op.new_name))
+            if isinstance(op, o.DropColumn) and (st.index, op.table, op.column) in swapped:
+                continue  # a column swap keeps the values under the column's name
             lost = _destroys(op, ctx, created, rebuilt.get(st.index, set()), renamed)
             if (op.span.path, op.span.line) not in ctx.state.acknowledged_loss:
                 out += [(what, op.site) for what in lost]
@@ -345,8 +348,10 @@ def irreversible_data_loss(ctx: MigrationContext) -> Iterator[Hit]:
     In histories without down migrations (there the destructive findings already say that
     data is lost, and no down path is promised), on objects created earlier in the same
     migration, on a table rebuild's drops (the rows are copied into the table that ends the
-    script under their name, as `drop-table` explains), and on statements whose destructive
-    finding (`drop-column`, `drop-table`, …) a suppression comment already acknowledged.
+    script under their name, as `drop-table` explains), on a column swap's drop (its values
+    copied into a column that takes its name, as `drop-column` explains), and on statements
+    whose destructive finding (`drop-column`, `drop-table`, …) a suppression comment already
+    acknowledged.
 
     ## Safe alternative
     Generate and run the backup first; `schemagate backup` writes `backup.sql` (run before

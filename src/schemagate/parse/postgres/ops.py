@@ -566,8 +566,14 @@ def _update(body: Node, ctx: _Ctx) -> list[o.Operation]:
     targets = [t["ResTarget"] for t in body.get("targetList") or ()]
     cols = tuple(t.get("name", "") for t in targets)
     kept = tuple(t["name"] for t in targets if t.get("name") and _keeps(t))
+    copies: list[tuple[str, tuple[str, ...]]] = []
+    if not body.get("fromClause"):  # else a value may read another table's columns
+        for t in targets:
+            value = expr(t.get("val")) if t.get("name") and not t.get("indirection") else None
+            if value is not None:
+                copies.append((t["name"], tuple(sorted(value.columns))))
     return [o.UpdateRows(table=qname(body["relation"]), has_where=bool(body.get("whereClause")),
-                         columns=cols, kept=kept, **ctx.kw())]
+                         columns=cols, kept=kept, copies=tuple(copies), **ctx.kw())]
 
 
 def _keeps(target: Node) -> bool:
