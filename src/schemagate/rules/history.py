@@ -365,7 +365,7 @@ def _describe(dependent: object) -> str:
 
 
 @rule("drop-referenced-object", family="history", severity="error",
-      ops=(o.DropTable, o.DropColumn, o.DropView, o.DropFunction),
+      ops=(o.DropTable, o.DropColumn, o.DropView, o.DropFunction, o.DropIndex),
       fix="drop or change the objects that use it first, in the same migration")
 def drop_referenced_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """Dropping a table, column, view or function that other objects still use.
@@ -376,7 +376,9 @@ def drop_referenced_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     reads the object, a foreign key of another table references it, a trigger calls the
     function, a column default calls it, a row-level security policy reads the column, or
     (with `--db`) the live database's own dependency records name it. It names them, with
-    the objects that depend on them in turn (a view built on that view).
+    the objects that depend on them in turn (a view built on that view). On PostgreSQL,
+    also a `DROP INDEX` of the index a primary key, unique or exclusion constraint owns:
+    it goes only with its constraint, `CASCADE` or not.
 
     ## Why it matters
     PostgreSQL refuses the statement ("cannot drop column email of table users because
@@ -409,6 +411,9 @@ def drop_referenced_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
       `CASCADE` drops those too.
       https://www.postgresql.org/docs/current/ddl-depend.html
     """
+    if isinstance(op, o.DropIndex):
+        yield from _constraint_indexes(op, ctx)
+        return
     if _cascades(op) or not _referenced(op, ctx.catalog):
         return
     from schemagate.graph.schema import blocking_dependents, dependency_index
@@ -431,6 +436,26 @@ def drop_referenced_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
         effect = ("PostgreSQL refuses the drop without CASCADE" if dialect == "postgres"
                   else "they break once it is gone")
         yield Hit(f"{what} is still used by {names}: {effect}", object=node.split(":", 1)[1])
+
+
+def _constraint_indexes(op: o.DropIndex, ctx: RuleContext) -> Iterator[Hit]:
+    """The indexes a `DROP INDEX` names that a constraint owns (Ente's 7 down: "cannot drop
+    index … because constraint … requires it"). PostgreSQL only: MySQL's unique constraints
+    are their indexes, and SQLite's cannot be dropped by name at all."""
+    if ctx.migration.source.dialect != "postgres":
+        return
+    for name in op.names:
+        index = ctx.catalog.indexes.get(name)
+        table = ctx.catalog.tables.get(index.table) if index is not None else None
+        # A key's index has the key's name (as the fold makes it, and as live databases
+        # record it in `Index.constraint`).
+        owner = index.constraint if index is not None and index.constraint else name.name
+        key = table.constraint(owner) if table is not None else None
+        if table is not None and key is not None and key.kind in (
+                "primary", "unique", "exclusion"):
+            yield Hit(f"index `{name}` belongs to constraint `{owner}` of `{table.name}`: "
+                      "PostgreSQL refuses to drop it, with CASCADE too; drop the "
+                      "constraint instead", object=str(name))
 
 
 # -- using what does not exist ---------------------------------------------------------------
