@@ -223,3 +223,19 @@ def test_a_mysql_down_dropping_its_table_leaves_another_tables_index_of_that_nam
     assert loaded.errors == []
     result = lint(loaded.migrations, Settings(select=("down-does-not-restore",)))
     assert result.active == []
+
+
+def test_a_table_emptied_in_the_same_transaction_does_not_fail_the_add(tmp_path: Path) -> None:
+    add = "ALTER TABLE casting ADD COLUMN ip text NOT NULL;\n"
+    cases = {
+        "BEGIN;\nDELETE FROM casting;\n" + add + "COMMIT;\n": "has no rows for it to fail on",
+        "BEGIN;\nTRUNCATE casting;\nINSERT INTO casting VALUES (1);\n" + add + "COMMIT;\n":
+            "fails if the table has rows",  # rows were put back
+        "DELETE FROM casting;\n" + add: "fails if the table has rows",  # two transactions
+    }
+    for i, (script, expected) in enumerate(cases.items()):
+        folder = tmp_path / str(i)
+        folder.mkdir()
+        result = lint_sql(folder, script)
+        [message] = [f.message for f in result.active if f.rule == "add-required-column"]
+        assert expected in message, script

@@ -44,7 +44,9 @@ def add_required_column(op: o.AddColumn | o.SetDefault, ctx: RuleContext) -> Ite
     back a column its up path dropped, the code the rollback returns to writes the column: a
     default dropped right after is fine there, and without one only the rows are a problem.
     With `--db`, when the live table has rows, the finding is an error rather than a warning:
-    the statement will fail.
+    the statement will fail. When a `DELETE` without `WHERE` or a `TRUNCATE` emptied the
+    table earlier in the same transaction, the statement succeeds: the finding is only
+    about the running application's inserts.
 
     ## Safe alternative
     ```sql
@@ -95,12 +97,52 @@ def add_required_column(op: o.AddColumn | o.SetDefault, ctx: RuleContext) -> Ite
         return
     # A down path adding back what its up dropped restores the column the older code writes:
     # only the rows stand in its way.
-    breaks = "" if ctx.undoes_drop_column(op.table, col.name) else (
-        ", and breaks inserts from the running application")
+    restores = ctx.undoes_drop_column(op.table, col.name)
+    if _emptied_before(op.table, ctx):
+        # Ente's 84: `DELETE FROM casting` just before, in the same transaction: no row
+        # stands in the way, only the running application's inserts.
+        if not restores:
+            yield Hit(f"adding NOT NULL column `{col.name}` without a default to `{op.table}` "
+                      "breaks inserts from the running application (the table, emptied "
+                      "earlier in this transaction, has no rows for it to fail on)",
+                      object=f"{op.table}.{col.name}", lock=LockMode.ACCESS_EXCLUSIVE)
+        return
+    breaks = "" if restores else ", and breaks inserts from the running application"
     yield Hit(f"adding NOT NULL column `{col.name}` without a default to `{op.table}` fails if "
               f"the table has rows{breaks}",
               object=f"{op.table}.{col.name}", lock=LockMode.ACCESS_EXCLUSIVE,
               severity_with_rows=Severity.ERROR)
+
+
+def _emptied_before(table: QName, ctx: RuleContext) -> bool:
+    """Whether the table holds no rows when the statement runs: a `DELETE` without `WHERE`
+    or a `TRUNCATE` emptied it earlier in the same transaction, and nothing put rows back
+    since. Outside a transaction the application may insert in between."""
+    block = ctx.statement.block
+    if block is None:
+        return False
+    events = ctx.per_script(_row_events).get((block, table), ())
+    earlier = [emptied for index, emptied in events if index < ctx.statement.index]
+    return bool(earlier) and earlier[-1]
+
+
+def _row_events(script: ParsedScript) -> dict[tuple[int, QName], list[tuple[int, bool]]]:
+    """For each (transaction block, table), the statements that empty it (True) or put
+    rows in it (False), in order."""
+    out: dict[tuple[int, QName], list[tuple[int, bool]]] = {}
+    for st in script.statements:
+        if st.block is None:
+            continue
+        for op in st.ops:
+            match op:
+                case o.DeleteRows(table=table, has_where=False):
+                    out.setdefault((st.block, table), []).append((st.index, True))
+                case o.Truncate(tables=tables):
+                    for table in tables:
+                        out.setdefault((st.block, table), []).append((st.index, True))
+                case o.InsertRows(table=table):
+                    out.setdefault((st.block, table), []).append((st.index, False))
+    return out
 
 
 def _default_dropped(op: o.SetDefault, ctx: RuleContext) -> Iterator[Hit]:
