@@ -311,8 +311,7 @@ class _Builder:
             self.column_uses(cnode, col)
         for con in table.constraints:
             node = f"constraint:{name}.{con.name}"
-            label = f"{con.name} on {name}" if con.name_known else con.described(name)
-            self.node(node, "constraint", label, constraint=con.kind,
+            self.node(node, "constraint", con.described(name), constraint=con.kind,
                       table=name)
             self.edge(node, tnode, "constraint on", auto=True)
             columns = set(con.columns) | (set(con.expr.columns) if con.expr else set())

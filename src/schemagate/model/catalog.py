@@ -76,9 +76,10 @@ class Constraint:
     name_known: bool = field(default=True, compare=False)
 
     def described(self, table: object) -> str:
-        """The constraint as a message names it: its name, else its table and columns."""
+        """The constraint as a message names it, on ``table``: `name on table`, or by the
+        table's columns (`on table(a, b)`) when only run time knows its name."""
         if self.name_known:
-            return self.name
+            return f"{self.name} on {table}"
         return f"on {table}({', '.join(self.columns)})"
 
 

@@ -447,9 +447,7 @@ def _keys_referencing(cat: Catalog, table: QName, constraint: str) -> list[str]:
     con = known.constraint(constraint) if known is not None else None
     if con is None or con.kind not in ("primary", "unique"):
         return []
-    return [f"foreign key {fk.name} on {other.name}" if fk.name_known
-            else f"foreign key {fk.described(other.name)}"
-            for other, fk in cat.foreign_keys_to(table)
+    return [f"foreign key {fk.described(other.name)}" for other, fk in cat.foreign_keys_to(table)
             if set(fk.ref_columns or con.columns) == set(con.columns)]
 
 

@@ -156,9 +156,8 @@ def _table_differences(key: QName, before: Table, after: Table, ctx: MigrationCo
     before_cons = {c.name: c for c in before.constraints}
     after_cons = {c.name: c for c in after.constraints}
     for name in sorted(set(before_cons) | set(after_cons)):
-        con = before_cons.get(name) or after_cons[name]
         # A name only run time knows is not printed: the constraint is named by its columns.
-        shown = f"{name} on {key}" if con.name_known else con.described(key)
+        shown = (before_cons.get(name) or after_cons[name]).described(key)
         if name not in after_cons:
             out.append(f"constraint {shown} is not restored")
         elif name not in before_cons:
