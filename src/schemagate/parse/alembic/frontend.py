@@ -31,7 +31,7 @@ from schemagate.model.migration import (
 from schemagate.model.span import Span
 from schemagate.parse.alembic.eval import UNKNOWN, Env
 from schemagate.parse.alembic.source import LineIndex, Text, node_offsets
-from schemagate.parse.alembic.walk import Found, Module, Walked, Walker
+from schemagate.parse.alembic.walk import Found, Module, Walked, Walker, body_of
 from schemagate.parse.source import SourceText
 from schemagate.parse.suppressions import find_suppressions
 from schemagate.parse.transactions import transaction_blocks
@@ -284,23 +284,13 @@ def _only_return(fn: cst.FunctionDef) -> cst.BaseExpression | None:
     if (params.params or params.posonly_params or params.kwonly_params or fn.decorators
             or isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None):
         return None
-    body = [stmt for stmt in _statements(fn.body)
-            if not (isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.SimpleString))]
+    # Each simple line's small statements on their own: `"""Doc."""; return x` is two.
+    body = [small for line in body_of(fn.body)
+            for small in (line.body if isinstance(line, cst.SimpleStatementLine) else (line,))
+            if not (isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString))]
     if len(body) == 1 and isinstance(body[0], cst.Return) and body[0].value is not None:
         return body[0].value
     return None
-
-
-def _statements(block: cst.BaseSuite) -> list[cst.BaseSmallStatement | cst.BaseCompoundStatement]:
-    """A function body's statements, a simple line's small statements each on its own."""
-    out: list[cst.BaseSmallStatement | cst.BaseCompoundStatement] = []
-    lines = block.body if isinstance(block, cst.IndentedBlock) else [block]
-    for line in lines:
-        if isinstance(line, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
-            out.extend(line.body)
-        else:
-            out.append(line)  # type: ignore[arg-type]
-    return out
 
 
 def _imports(node: cst.ImportFrom, op_names: set[str], context_names: set[str]) -> None:

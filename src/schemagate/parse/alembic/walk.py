@@ -159,16 +159,16 @@ class Walker:
             case cst.For():
                 self._for(stmt, frame)
             case cst.While():
-                self._block(_body(stmt.body), replace(frame, dynamic=_RUN_TIME_LOOP,
+                self._block(body_of(stmt.body), replace(frame, dynamic=_RUN_TIME_LOOP,
                                                       uncertain=True, top=False))
             case cst.Try():
                 frame = replace(frame, top=False)
-                if not self._block(_body(stmt.body), replace(frame, uncertain=True)):
+                if not self._block(body_of(stmt.body), replace(frame, uncertain=True)):
                     return False
                 if stmt.orelse is not None:
-                    self._block(_body(stmt.orelse.body), frame)
+                    self._block(body_of(stmt.orelse.body), frame)
                 if stmt.finalbody is not None:
-                    self._block(_body(stmt.finalbody.body), frame)
+                    self._block(body_of(stmt.finalbody.body), frame)
             case cst.FunctionDef(name=cst.Name(value=name)):
                 frame.env.bind(name, None, stmt)
         return True
@@ -199,7 +199,7 @@ class Walker:
                 known = frame.env.value(call)
                 frame.env.bind(item.asname.name.value, None,
                                known if isinstance(known, Connection) else UNKNOWN)
-        return self._block(_body(stmt.body), inner)
+        return self._block(body_of(stmt.body), inner)
 
     def _batch(self, call: cst.Call, item: cst.WithItem, frame: _Frame) -> Batch:
         positional, keywords = args_of(call)
@@ -218,18 +218,18 @@ class Walker:
         orelse = stmt.orelse
         if test is not UNKNOWN:
             if test:
-                return self._block(_body(stmt.body), frame)
+                return self._block(body_of(stmt.body), frame)
             if isinstance(orelse, cst.If):
                 return self._if(orelse, frame)
             if isinstance(orelse, cst.Else):
-                return self._block(_body(orelse.body), frame)
+                return self._block(body_of(orelse.body), frame)
             return True
         # Unknown test: both branches may run; names they bind are unknown afterwards.
-        branches = [_body(stmt.body)]
+        branches = [body_of(stmt.body)]
         if isinstance(orelse, cst.If):
             branches.append([orelse])
         elif isinstance(orelse, cst.Else):
-            branches.append(_body(orelse.body))
+            branches.append(body_of(orelse.body))
         for branch in branches:
             child = replace(frame, env=frame.env.child(), uncertain=True)
             self._block(branch, child)
@@ -246,11 +246,11 @@ class Walker:
             for item in items:
                 child = replace(frame, env=frame.env.child())
                 _bind_target(child.env, stmt.target, None, item)
-                self._block(_body(stmt.body), child)
+                self._block(body_of(stmt.body), child)
             return
         child = replace(frame, env=frame.env.child(), dynamic=_RUN_TIME_LOOP, uncertain=True)
         _bind_target(child.env, stmt.target, None, UNKNOWN)
-        self._block(_body(stmt.body), child)
+        self._block(body_of(stmt.body), child)
 
     # -- calls -------------------------------------------------------------------------
 
@@ -427,7 +427,7 @@ class Walker:
         inner = _Frame(env, None, frame.autocommit, frame.dynamic,
                        frame.anchor or self._span(node, frame), (*frame.stack, fn.name.value),
                        frame.uncertain, top=False)
-        self._block(_body(fn.body), inner)
+        self._block(body_of(fn.body), inner)
 
     # -- positions ---------------------------------------------------------------------
 
@@ -443,7 +443,8 @@ class Walker:
             node)
 
 
-def _body(block: cst.BaseSuite) -> Sequence[cst.BaseStatement | cst.BaseSmallStatement]:
+def body_of(block: cst.BaseSuite) -> Sequence[cst.BaseStatement | cst.BaseSmallStatement]:
+    """The statements of an indented block, or the small statements of a one-line suite."""
     if isinstance(block, cst.IndentedBlock):
         return block.body
     if isinstance(block, cst.SimpleStatementSuite):

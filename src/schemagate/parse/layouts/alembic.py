@@ -113,7 +113,7 @@ def alembic_run_time_names(versions_folder: str, read: list[str] | None = None) 
     to Alembic, or because env.py cannot be read whole. The application modules looked at
     to know (`_plain_metadata`) are added to ``read``."""
     path = config_files(versions_folder)[0]
-    env = _whole(path)
+    env = _read(path, whole=True)
     if env is None:
         return True
     env = _COMMENT_LINE.sub("", env)  # Alembic's template: "# target_metadata = mymodel.Base…"
@@ -173,24 +173,12 @@ def _module_text(module: str, env_folder: str, read: list[str] | None) -> str | 
             if read is not None:
                 read.append(candidate)
             if os.path.isfile(candidate):
-                return _whole(candidate)
+                return _read(candidate, whole=True)
         parent = os.path.dirname(folder)
         if parent == folder:
             break
         folder = parent
     return None
-
-
-def _whole(path: str) -> str | None:
-    """A file's text, or None when it cannot be read or is larger than a head."""
-    try:
-        with open(path, "rb") as file:
-            data = file.read(HEAD_BYTES + 1)
-    except OSError:
-        return None
-    if len(data) > HEAD_BYTES:
-        return None
-    return data.decode("utf-8", errors="replace")
 
 
 def alembic_dialect(versions_folder: str) -> str:
@@ -230,9 +218,14 @@ def versions_root(folder: str) -> str:
     return current or folder
 
 
-def _read(path: str) -> str | None:
+def _read(path: str, *, whole: bool = False) -> str | None:
+    """A file's head, or None when it cannot be read; with ``whole``, its whole text, or
+    None when it is longer than a head."""
     try:
         with open(path, "rb") as file:
-            return file.read(HEAD_BYTES).decode("utf-8", errors="replace")
+            data = file.read(HEAD_BYTES + 1)
     except OSError:
         return None
+    if len(data) > HEAD_BYTES and whole:
+        return None
+    return data[:HEAD_BYTES].decode("utf-8", errors="replace")
