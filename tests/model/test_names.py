@@ -5,7 +5,13 @@ from __future__ import annotations
 import unicodedata
 
 from schemagate.diff.connect import connect
-from schemagate.model.names import quote_ident, quote_literal, sql_comment
+from schemagate.model.names import (
+    default_name,
+    name_addition,
+    quote_ident,
+    quote_literal,
+    sql_comment,
+)
 from schemagate.model.text import escape_controls
 from tests.conftest import HOSTILE_NAMES
 
@@ -52,3 +58,37 @@ def test_escapes_name_the_character_and_keep_what_is_asked() -> None:
     assert escape_controls("a\nb\r\t\x1b[2J\x07") == "a\\nb\\r\\t\\x1b[2J\\x07"
     assert escape_controls("line\none\x1b", keep="\n") == "line\none\\x1b"
     assert escape_controls(escape_controls("x\ny")) == "x\\ny"
+
+
+
+LONG_TABLE = "tilbakekreving_foreldelsesperiode_med_lang_navn"
+LONG_COLUMN = "foreldelsesvurdering_referanse_til_periode"
+WIDE_TABLE = "ærøå_ærøå_ærøå_ærøå_ærøå_ærøå_ærøå_ærøå"  # 2 bytes a letter
+WIDE_COLUMN = "åøæ_åøæ_åøæ_åøæ_åøæ_åøæ"
+
+
+def test_default_names_are_the_ones_postgresql_gives(pg_db: str) -> None:
+    """Cut to 63 bytes as PostgreSQL cuts them (the longer part first, never inside a
+    character), and a CHECK of several columns named after its table alone."""
+    expected = {
+        default_name(LONG_TABLE, None, "pkey"),
+        default_name(LONG_TABLE, name_addition([LONG_COLUMN]), "fkey"),
+        default_name(WIDE_TABLE, WIDE_COLUMN, "check"),
+        default_name(WIDE_TABLE, None, "check"),
+        default_name(WIDE_TABLE, name_addition(["b", "c"]), "key"),
+        default_name(WIDE_TABLE, name_addition([WIDE_COLUMN, "b"]), "idx"),
+    }
+    wide, column = quote_ident(WIDE_TABLE), quote_ident(WIDE_COLUMN)
+    with connect(pg_db, autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE {LONG_TABLE} (id bigint PRIMARY KEY, "
+                     f"{LONG_COLUMN} bigint REFERENCES {LONG_TABLE})")
+        conn.execute(f"CREATE TABLE {wide} ({column} int CHECK ({column} > 0), b int, c int, "
+                     "CHECK (b > c), UNIQUE (b, c))")
+        conn.execute(f"CREATE INDEX ON {wide} ({column}, b)")
+        made = {row[0] for row in conn.execute(
+            "SELECT conname FROM pg_constraint WHERE connamespace = 'public'::regnamespace "
+            "UNION SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")}
+    assert made == expected
+    # Whole, the key's name would be 95 bytes: it was cut.
+    assert f"{LONG_TABLE}_{LONG_COLUMN}_fkey" not in made
+    assert all(len(name.encode()) <= 63 for name in made)

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple, cast
 from schemagate.model import ops as o
 from schemagate.model.fixes import Edit
 from schemagate.model.migration import ParsedScript, ParsedStatement
-from schemagate.model.names import quote_ident
+from schemagate.model.names import default_name, quote_ident
 from schemagate.model.span import Span
 from schemagate.parse.transactions import flyway_runs_outside, transaction_blocks
 from schemagate.rules.context import RuleContext
@@ -274,7 +274,8 @@ def not_null_check(ctx: RuleContext, op: o.SetNotNull,
     at = text.find("SET", last + 1)
     if at is None or at < 1:
         return None
-    name = constraint_name(op.table.name, op.column, "not_null")
+    # Named as PostgreSQL names what it names itself, cut to 63 bytes the same way.
+    name = default_name(op.table.name, op.column, "not_null")
     table = ctx.table(op.table)
     if table is not None and any(c.name == name for c in table.constraints):
         return None
@@ -293,15 +294,6 @@ def alone_in_statement(ctx: RuleContext) -> bool:
     """Whether the operation at hand is the statement's only one (an ALTER TABLE with
     one action), so that a fix may move or split the statement whole."""
     return len(ctx.statement.ops) == 1
-
-
-def constraint_name(table: str, column: str, suffix: str) -> str:
-    """A constraint name in PostgreSQL's own manner (`orders_total_check`), cut to the 63
-    bytes PostgreSQL keeps."""
-    base = f"{table}_{column}"
-    while len(f"{base}_{suffix}".encode()) > 63:
-        base = base[:-1]
-    return f"{base}_{suffix}"
 
 
 def ident(name: str) -> str:
