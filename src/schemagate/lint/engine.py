@@ -477,7 +477,7 @@ def _lint_history(engine: _Engine, folder: str,
             # and after each unit checked on the fold's own; once apart, never again.
             fresh = unknown.position == 0
             shareable = (catalog is None and (unknown.shared or fresh)
-                         and _shareable(engine, unit, state.catalog, state.gone))
+                         and _shareable(engine, unit, state.catalog))
             if unknown.shared and not shareable:
                 unknown.unshare(state.catalog)
             if unknown.shared:
@@ -499,11 +499,11 @@ def _lint_history(engine: _Engine, folder: str,
         statements = engine.result.statements
         engine.current_starts = None
         if len(unit) == 1:
-            _lint_migration(engine, unit[0], state.catalog, state.gone, engine.settings,
-                            migration_rules, uses_down)
+            _lint_migration(engine, unit[0], state.catalog, engine.settings, migration_rules,
+                            uses_down)
         else:
-            _lint_unit(engine, unit, state.catalog, state.gone, engine.settings,
-                       migration_rules, uses_down)
+            _lint_unit(engine, unit, state.catalog, engine.settings, migration_rules,
+                       uses_down)
         # Findings read in the order the migrations run, each migration's by file and line.
         engine.result.findings[before:] = sorted(engine.result.findings[before:],
                                                  key=_FILE_ORDER)
@@ -528,8 +528,7 @@ def _lint_history(engine: _Engine, folder: str,
     return state
 
 
-def _shareable(engine: _Engine, unit: Sequence[ParsedMigration], catalog: Catalog,
-               gone: set[QName]) -> bool:
+def _shareable(engine: _Engine, unit: Sequence[ParsedMigration], catalog: Catalog) -> bool:
     """Whether the unknown-object checks of a unit can be made on the engine's fold of it,
     operation by operation: a unit of one migration whose down (if any) the engine runs,
     over the same schema as they were made on until now, which the fold changes only by
@@ -541,7 +540,7 @@ def _shareable(engine: _Engine, unit: Sequence[ParsedMigration], catalog: Catalo
     if mig.down is None:
         return True
     return (engine.report is None or mig.name in engine.report) and not needs_placeholders(
-        catalog, _ops_of(mig.up), down=_ops_of(mig.down), gone=gone)
+        catalog, _ops_of(mig.up), down=_ops_of(mig.down), gone=engine.gone)
 
 
 def _ops_of(script: ParsedScript | None) -> Iterator[o.Operation]:
@@ -556,7 +555,7 @@ def _ops_of(script: ParsedScript | None) -> Iterator[o.Operation]:
 _FILE_ORDER = attrgetter("span.path", "span.line", "span.column", "rule")
 
 
-def _lint_migration(engine: _Engine, mig: ParsedMigration, catalog: Catalog, gone: set[QName],
+def _lint_migration(engine: _Engine, mig: ParsedMigration, catalog: Catalog,
                     settings: Settings, migration_rules: bool, uses_down: bool) -> None:
     state = MigrationState()
     before = None
@@ -565,7 +564,7 @@ def _lint_migration(engine: _Engine, mig: ParsedMigration, catalog: Catalog, gon
     reporting = engine.report is None or mig.name in engine.report
     if mig.down is not None:
         # The placeholders are part of the schema every later migration sees, reported or not.
-        materialize(catalog, _ops_of(mig.up), down=_ops_of(mig.down), gone=gone)
+        materialize(catalog, _ops_of(mig.up), down=_ops_of(mig.down), gone=engine.gone)
     if mig.down is not None and reporting:
         # Only a down path needs the whole schema as it was: up then down is compared
         # with it. Copying a large catalog for every migration would cost more than the
@@ -587,8 +586,7 @@ def _lint_migration(engine: _Engine, mig: ParsedMigration, catalog: Catalog, gon
 
 
 def _lint_unit(engine: _Engine, unit: Sequence[ParsedMigration], catalog: Catalog,
-               gone: set[QName], settings: Settings, migration_rules: bool, uses_down: bool
-               ) -> None:
+               settings: Settings, migration_rules: bool, uses_down: bool) -> None:
     """Migrations that one rollback undoes together (popx): each up in order, as its own
     migration; then every down, newest first, over the schema all the ups left; then the
     migration-scope rules judge the unit as one migration, whose up and down paths are the
@@ -598,7 +596,8 @@ def _lint_unit(engine: _Engine, unit: Sequence[ParsedMigration], catalog: Catalo
     before = None
     if has_down:
         materialize(catalog, (op for m in unit for op in _ops_of(m.up)),
-                    down=(op for m in reversed(unit) for op in _ops_of(m.down)), gone=gone)
+                    down=(op for m in reversed(unit) for op in _ops_of(m.down)),
+                    gone=engine.gone)
         before = catalog.copy()
         catalog.track_changes()
     for mig, state in zip(unit, states, strict=True):
