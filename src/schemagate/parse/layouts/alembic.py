@@ -31,7 +31,13 @@ import re
 from typing import NamedTuple
 
 from schemagate.model.migration import MigrationSource, Script
-from schemagate.parse.layouts.listing import HEAD_BYTES, Folder, Found, folder_dialect
+from schemagate.parse.layouts.listing import (
+    HEAD_BYTES,
+    Folder,
+    Found,
+    folder_dialect,
+    read_start,
+)
 
 _ASSIGN = r"^{name}\s*(?::[^=\n]*)?=\s*(?P<value>.*)$"
 _REVISION = re.compile(_ASSIGN.format(name="revision").encode(), re.MULTILINE)
@@ -222,8 +228,7 @@ def _read(path: str, *, whole: bool = False) -> str | None:
     """A file's head, or None when it cannot be read; with ``whole``, its whole text, or
     None when it is longer than a head."""
     try:
-        with open(path, "rb") as file:
-            data = file.read(HEAD_BYTES + 1)
+        data = read_start(path, HEAD_BYTES + 1)
     except OSError:
         return None
     if len(data) > HEAD_BYTES and whole:

@@ -71,6 +71,7 @@ from schemagate.parse.layouts.listing import (
     folder_dialect,
     leading_digits,
     natural_key,
+    read_start,
 )
 
 __all__ = ["Discovery", "discover"]
@@ -441,8 +442,7 @@ class _Finder:
             shown = self._display(path)
             name = os.path.relpath(path, d.path).replace(os.sep, "/")
             try:
-                with open(path, "rb") as file:
-                    data = file.read()
+                data = read_start(path)
             except OSError as exc:
                 self._problems.error(shown, exc)
                 continue
