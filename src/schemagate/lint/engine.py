@@ -75,6 +75,8 @@ def severity_overrides(settings: Settings) -> dict[str, Severity]:
 
 @dataclass
 class _Engine:
+    """One lint run's rules, settings and result, shared by the histories it lints."""
+
     settings: Settings
     rules: list[Rule]
     report: set[str] | None  # migration names to report; None: all

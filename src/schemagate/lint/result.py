@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class LintResult:
+    """What a lint run found, read and counted, for the reports."""
+
     findings: list[Finding] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)

@@ -46,6 +46,8 @@ class Suppression:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """One problem a rule found: where it is, how bad, and what to do about it."""
+
     rule: str
     family: str
     severity: Severity

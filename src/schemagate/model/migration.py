@@ -301,6 +301,9 @@ class _StreamSlice(Sequence[ParsedStatement]):
 
 @dataclass
 class ParsedScript:
+    """One script of a migration (its up or its down), parsed: its statements, the
+    suppressions its comments hold and what could not be read."""
+
     script: Script
     # A list, or for a long script a `StatementStream`, parsed again as it is read.
     statements: Sequence[ParsedStatement] = field(default_factory=list)
@@ -339,6 +342,8 @@ class Revision:
 
 @dataclass
 class ParsedMigration:
+    """A migration with its up and down scripts parsed, as the fold and the rules see it."""
+
     source: MigrationSource
     up: ParsedScript | None
     down: ParsedScript | None

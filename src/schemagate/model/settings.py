@@ -12,6 +12,8 @@ DEFAULT_PG_VERSION = 16
 
 @dataclass(frozen=True)
 class Settings:
+    """What a run checks and how: from the command line, the config file and the defaults."""
+
     pg_version: int = DEFAULT_PG_VERSION
     dialect: str = "postgres"
     select: tuple[str, ...] = ()  # empty: every rule enabled by default

@@ -9,6 +9,8 @@ from schemagate.model.names import QName
 
 @dataclass(frozen=True, slots=True)
 class TableStats:
+    """How big a live table is: its estimated rows and its bytes on disk."""
+
     name: QName
     rows: int  # pg_class.reltuples: the planner's estimate (-1 → never analyzed, as 0)
     bytes: int | None  # pg_total_relation_size: heap, indexes and TOAST; None: unknown

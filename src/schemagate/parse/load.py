@@ -44,6 +44,8 @@ if TYPE_CHECKING:  # a run with --no-cache never imports the cache (pickle, hash
 
 @dataclass
 class Loaded:
+    """The migrations discovered and parsed, with the errors and notices met on the way."""
+
     migrations: list[ParsedMigration] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)

@@ -22,6 +22,8 @@ _BOM = b"\xef\xbb\xbf"
 
 @dataclass
 class SourceText:
+    """A file's text and bytes, with what maps a byte offset to its line and column."""
+
     path: str
     text: str
     data: bytes = field(repr=False)  # the UTF-8 encoding of text, for pglast's byte offsets

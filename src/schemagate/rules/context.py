@@ -101,6 +101,9 @@ class SettingLog:
 
 @dataclass
 class RuleContext:
+    """What a rule knows about the operation it checks: the schema, the migration and the
+    statement around it."""
+
     catalog: Catalog  # the schema just before the operation
     settings: Settings
     migration: ParsedMigration

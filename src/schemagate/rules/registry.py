@@ -102,6 +102,8 @@ class Hit:
 
 @dataclass(frozen=True)
 class Rule:
+    """A rule as registered: its id, family, severity and documentation, and the check."""
+
     id: str
     family: str
     severity: Severity

@@ -70,6 +70,8 @@ class Split:
 
 @dataclass
 class _Plan:
+    """The edits that split a migration, and what the new migrations run and undo."""
+
     edits: list[Edit] = field(default_factory=list)
     covers: set[tuple[int, int]] = field(default_factory=set)
     validate_up: list[str] = field(default_factory=list)
