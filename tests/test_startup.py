@@ -30,7 +30,11 @@ UNNEEDED = ("libcst", "networkx", "jinja2", "psycopg", "sqlglot", "schemagate.di
             # a pool is started only for several histories (lint/parallel.py)
             "multiprocessing", "concurrent.futures", "schemagate.lint.parallel",
             # the project's pyproject.toml does not configure schemagate: not parsed
-            "tomllib")
+            "tomllib",
+            # layouts whose sign (parse/layouts/signs.py) a folder of plain SQL lacks
+            "schemagate.parse.layouts.alembic", "schemagate.parse.layouts.django",
+            "schemagate.parse.layouts.liquibase", "schemagate.parse.layouts.sqitch",
+            "schemagate.parse.layouts.goose", "schemagate.parse.layouts.sql_migrate")
 # ... and, with the parse cache off, nothing of the cache either.
 UNNEEDED_UNCACHED = ("schemagate.parse.cache", "platformdirs", "pickle", "hmac", "tempfile",
                      "shutil")

@@ -65,11 +65,6 @@ class RevisionHead(NamedTuple):
     has_downgrade: bool
 
 
-def in_versions_folder(path: str) -> bool:
-    """Whether a folder is an Alembic `versions/` folder or lies below one."""
-    return "versions" in path.replace(os.sep, "/").split("/")
-
-
 def read_revision_head(path: str) -> RevisionHead | None:
     """The revision head of a `.py` file, or None when it is not an Alembic revision."""
     with open(path, "rb") as file:

@@ -5,7 +5,8 @@ beside this one (`flyway`, `popx`, `golang_migrate`, `prisma`, `diesel`, `dbmate
 `goose`, `sql_migrate`, `liquibase`, `sqitch`, `alembic`, `plain`). The walker owns what
 they share: the roots it is given, folders reached twice or through link loops, the order of
 migrations across folders, and reporting. A new layout is one module and its place in
-`_Finder._in_dir`.
+`_Finder._in_dir`; a layout most folders are not (Alembic, Django, Liquibase, Sqitch, goose,
+sql-migrate) is imported only where its sign (`signs`) is found.
 
 Discovery reads directory listings and, only where a layout cannot be told from names, the
 head of a file (the markers of dbmate, goose and sql-migrate, Liquibase's formatted-SQL
@@ -41,23 +42,19 @@ import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from schemagate.model.findings import InputError, Notice
 from schemagate.model.migration import MigrationSource, Script, TransactionMode
 from schemagate.parse.layouts import (
-    alembic,
     dbmate,
     diesel,
-    django,
     flyway,
     golang_migrate,
-    goose,
-    liquibase,
     plain,
     popx,
     prisma,
-    sqitch,
-    sql_migrate,
+    signs,
 )
 from schemagate.parse.layouts.listing import (
     Entry,
@@ -73,6 +70,13 @@ from schemagate.parse.layouts.listing import (
     natural_key,
     read_start,
 )
+
+if TYPE_CHECKING:
+    from schemagate.parse.layouts import django, liquibase
+
+# The layouts whose sign is rare (`signs`: a plan, a versions/ folder, a migrations/ package,
+# a changelog; goose's and sql-migrate's markers) are imported where that sign is found, not
+# above: a pre-commit run on plain SQL files would load their patterns for nothing.
 
 __all__ = ["Discovery", "discover"]
 
@@ -141,6 +145,8 @@ class _FileGroup:
 
 @dataclass
 class _DirResult:
+    """What one folder's files hold: its migrations, and the names it has accounted for."""
+
     ordered: list[Found] = field(default_factory=list)  # layouts with their own order
     plain: list[tuple[NaturalKey, Found]] = field(default_factory=list)  # interleave by name
     claimed: set[str | None] = field(default_factory=set)  # file names used or reported
@@ -269,7 +275,7 @@ class _Finder:
         if not top and "pyvenv.cfg" in d.files:  # a virtualenv under any name
             return []
         self._walked.add(d.identity)
-        if sqitch.PLAN in d.files:  # its changes are in the plan: no sub-folder is walked
+        if signs.SQITCH_PLAN in d.files:  # its changes are in the plan: no sub-folder is walked
             return list(self._sqitch(d, None, walked=True))
         project = self._liquibase_project(d)
         result = self._in_dir(d, None)
@@ -343,9 +349,9 @@ class _Finder:
                 if found is not None:
                     result.ordered.append(found)
         self._by_content(d, rest, wanted, result)
-        if alembic.in_versions_folder(d.path):
+        if signs.in_alembic_versions(d.path):
             self._alembic(d, names, wanted, result)
-        if django.is_migrations_folder(d.path):
+        if signs.is_django_migrations(d.path):
             self._django_folder(d, wanted, result)
         named = folder_dialect(d.name)
         if named is not None and named != "postgres":
@@ -396,8 +402,11 @@ class _Finder:
         is no master of its own; one a master before took is skipped."""
         read, exists = self._liquibase_text, self._exists
         candidates = [os.path.join(d.path, n) for n in sorted(d.files)
-                      if liquibase.may_be_changelog(n)
+                      if signs.may_be_changelog(n)
                       and os.path.join(d.path, n) not in self._liquibase_taken]
+        if not candidates:
+            return [], set()
+        from schemagate.parse.layouts import liquibase
         masters = [c for c in candidates
                    if liquibase.is_changelog(os.path.basename(c), read(c) or "")]
         changelogs: dict[str, set[str]] = {m: set() for m in masters}
@@ -436,6 +445,9 @@ class _Finder:
         files, changelogs = self._liquibase_includes(d)
         self._liquibase_taken |= changelogs
         out: list[Found] = []
+        if not files:
+            return out
+        from schemagate.parse.layouts import liquibase
         for file_index, path in enumerate(files, start=1):
             self._liquibase_taken.add(path)
             self._read(path)
@@ -462,7 +474,7 @@ class _Finder:
         folder's or under its deploy, revert or verify folder. A file elsewhere below a
         plan (another tool's history in the same repository) is not Sqitch's."""
         for here in self._upward(folder):
-            plan = os.path.join(here, sqitch.PLAN)
+            plan = os.path.join(here, signs.SQITCH_PLAN)
             self._read(plan)
             if os.path.isfile(plan):
                 break
@@ -471,6 +483,7 @@ class _Finder:
         d = self._list(here)
         if d is None:
             return None
+        from schemagate.parse.layouts import sqitch
         conf = os.path.join(here, sqitch.CONF)
         where = sqitch.places(self._text(d, sqitch.CONF) if os.path.isfile(conf) else None)
         own = [os.path.join(here, *rel.split("/"))
@@ -486,6 +499,7 @@ class _Finder:
         ``claimed`` collects the named files that are scripts of a change. ``walked``: the
         folder is walked, and the sub-folders that are not the project's are said to be
         left."""
+        from schemagate.parse.layouts import sqitch
         conf = self._text(d, sqitch.CONF) if sqitch.CONF in d.files else None
         where = sqitch.places(conf)
         if walked:
@@ -547,6 +561,7 @@ class _Finder:
                        result: _DirResult) -> None:
         """An app's migrations; all of them even when one is named, since the graph needs
         the others (they are kept as context: folded, not reported)."""
+        from schemagate.parse.layouts import django
         app_folder = os.path.dirname(d.path)
         if app_folder not in self._django_labels:
             self._read(os.path.join(app_folder, django.APPS_FILE))
@@ -575,6 +590,7 @@ class _Finder:
         """The Django migrations found, as one project ordered by its graph."""
         if not self._django:
             return
+        from schemagate.parse.layouts import django
         entries = list(self._django.values())
         project = self._display(django.project_folder([e.app_folder for e in entries]))
         graph = django.history(entries, project)
@@ -587,6 +603,7 @@ class _Finder:
     def _alembic(self, d: Folder, names: list[str], wanted: frozenset[str] | None,
                  result: _DirResult) -> None:
         """The revisions of an Alembic versions folder; Alembic orders them by their graph."""
+        from schemagate.parse.layouts import alembic
         found: list[Found] = []
         for name in names:
             if not name.endswith(".py") or name in result.claimed:
@@ -620,6 +637,7 @@ class _Finder:
 
     def _alembic_dialect(self, folder: str) -> str:
         if folder not in self._dialects:
+            from schemagate.parse.layouts import alembic
             self._dialects[folder] = alembic.alembic_dialect(folder)
         return self._dialects[folder]
 
@@ -670,30 +688,28 @@ class _Finder:
                     dbmates.append(dbmate.found(d, name, head.up, head.down))
             elif not _marked(data := self._whole(d, name, head)):
                 heads[name] = head  # a plain script: no other tool's marker, at a glance
-            elif (parts := goose.sections(data)) is not None:
-                if wanted is None or name in wanted:
-                    result.claimed.add(name)
-                    gooses.append(goose.found(d, name, parts))
-            elif (modes := sql_migrate.sections(data)) is not None:
-                if wanted is None or name in wanted:
-                    result.claimed.add(name)
-                    sql_migrates.append(sql_migrate.found(d, name, *modes))
-            elif liquibase.is_formatted(data):
-                if wanted is None or name in wanted:
-                    result.claimed.add(name)
-                    formatted.append((name, liquibase.changesets(data)))
             else:
-                heads[name] = head
+                from schemagate.parse.layouts import goose, liquibase, sql_migrate
+                if (parts := goose.sections(data)) is not None:
+                    if wanted is None or name in wanted:
+                        result.claimed.add(name)
+                        gooses.append(goose.found(d, name, parts))
+                elif (modes := sql_migrate.sections(data)) is not None:
+                    if wanted is None or name in wanted:
+                        result.claimed.add(name)
+                        sql_migrates.append(sql_migrate.found(d, name, *modes))
+                elif liquibase.is_formatted(data):
+                    if wanted is None or name in wanted:
+                        result.claimed.add(name)
+                        formatted.append((name, liquibase.changesets(data)))
+                else:
+                    heads[name] = head
         for found_here in (dbmates, gooses, sql_migrates):
             found_here.sort(key=lambda item: item[0])
             result.ordered.extend(found for _, found in found_here)
         result.ordered.extend(self._liquibase(d, formatted))
-        if gooses and wanted is None and (go := goose.go_migrations(d.files)):
-            shown = ", ".join(go[:3]) + (", …" if len(go) > 3 else "")
-            self._problems.notices.append(Notice(d.show(go[0]), (
-                f"{len(go)} goose Go migration{'s' if len(go) != 1 else ''} not read "
-                f"({shown}): the checks of the migrations after them do not know what they "
-                "change")))
+        if gooses and wanted is None:
+            self._goose_go_files(d)
         for plan in plain.plans(list(heads), d.name):
             if not _touches(plan, wanted):
                 continue
@@ -703,6 +719,17 @@ class _Finder:
             source = self._source(d, plan, heads)
             if source is not None:
                 result.plain.append((natural_key(first), source))
+
+    def _goose_go_files(self, d: Folder) -> None:
+        """A goose history's Go migrations, which are not read, said to be left out."""
+        from schemagate.parse.layouts import goose
+        go = goose.go_migrations(d.files)
+        if go:
+            shown = ", ".join(go[:3]) + (", …" if len(go) > 3 else "")
+            self._problems.notices.append(Notice(d.show(go[0]), (
+                f"{len(go)} goose Go migration{'s' if len(go) != 1 else ''} not read "
+                f"({shown}): the checks of the migrations after them do not know what they "
+                "change")))
 
     # -- files ---------------------------------------------------------------------------
 
@@ -789,7 +816,10 @@ class _Finder:
                    ) -> list[Found]:
         """The changesets of a folder's Liquibase files, in the order of the files' names
         and then of each file."""
-        out = []
+        out: list[Found] = []
+        if not files:
+            return out
+        from schemagate.parse.layouts import liquibase
         ordered = sorted(files, key=lambda item: natural_key(item[0]))
         for file_index, (name, changesets) in enumerate(ordered, start=1):
             shown = d.show(name)
@@ -801,6 +831,7 @@ class _Finder:
                   ) -> Iterator[tuple[int, liquibase.Changeset]]:
         """The changesets Liquibase runs on the dialect linted, with their place in their
         file; the others left out with a notice."""
+        from schemagate.parse.layouts import liquibase
         for index, changeset in enumerate(changesets, start=1):
             if liquibase.applies(changeset, self._dialect):
                 yield index, changeset

@@ -60,10 +60,6 @@ class Entry:
         return f"{self.app}.{self.name}"
 
 
-def is_migrations_folder(path: str) -> bool:
-    return os.path.basename(path) == "migrations"
-
-
 def is_migration_name(name: str) -> bool:
     return name.endswith(".py") and name[0] not in "_~"
 

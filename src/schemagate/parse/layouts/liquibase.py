@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 from schemagate.model.migration import MigrationSource, Script, TransactionMode
 from schemagate.parse.layouts.listing import Folder, Found
+from schemagate.parse.layouts.signs import CHANGELOG_SUFFIXES, may_be_changelog
 
 _HEADER = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*--[ \t]*liquibase[ \t]+formatted[ \t]+sql",
                      re.IGNORECASE)
@@ -109,18 +110,11 @@ def changeset_found(folder: Folder, path: str, name: str, file_index: int, index
     return Found((folder.identity, f"{path}::{changeset.key}", None), source)
 
 
-CHANGELOG_SUFFIXES = (".yaml", ".yml", ".xml", ".json")
 # An include of a changelog, and the path it names (YAML `file: x`, XML `file="x"`, JSON
 # `"file": "x"`): found in the text's order, whatever its format.
 _INCLUDE = re.compile(r"\b(includeAll|include)\b")
 _PATH = re.compile(r"""\b(?:file|path)["']?\s*[:=]\s*["']?([^"'\s<>,}]+)""")
 _CLASSPATH = re.compile(r"^classpath\*?:/?")
-
-
-def may_be_changelog(name: str) -> bool:
-    """Whether a file's name is a changelog's (`db.changelog-master.yaml`)."""
-    lowered = name.lower()
-    return lowered.endswith(CHANGELOG_SUFFIXES) and "changelog" in lowered
 
 
 def is_changelog(name: str, text: str) -> bool:

@@ -20,7 +20,9 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-PLAN = "sqitch.plan"
+from schemagate.parse.layouts.signs import SQITCH_PLAN
+
+PLAN = SQITCH_PLAN
 CONF = "sqitch.conf"
 DEPLOY = "deploy"
 REVERT = "revert"
