@@ -74,3 +74,43 @@ def test_a_reader_that_stops_reading_stops_the_run_quietly(tmp_path: Path, fmt: 
     errors = run.stderr.read()
     assert run.wait(timeout=120) == 141, errors
     assert errors == b""
+
+
+
+# A command's end as `schemagate.__main__` calls it, in a process of its own (`leave` may
+# end the process): what was printed before, then `leave(<status>)`; something left to
+# finish first, with "handler" or "thread".
+LEAVE = """
+import atexit, sys, threading, time
+from schemagate.console import leave
+if sys.argv[2] == "handler":
+    atexit.register(lambda: print("exit handler ran"))
+if sys.argv[2] == "thread":
+    threading.Thread(target=lambda: (time.sleep(0.3), print("thread ran"))).start()
+class Torn:
+    def __del__(self):
+        print("torn down")
+kept = Torn()  # freed by the interpreter's teardown, if there is one
+sys.stdout.write("x" * 1_000_000 + "\\n")  # more than a pipe holds: written at the flush
+print("to standard error", file=sys.stderr)
+leave(eval(sys.argv[1]))
+"""
+
+
+@pytest.mark.parametrize(("status", "code", "error"), [
+    ("None", 0, ""), ("1", 1, ""), ("2", 2, ""), ("'no such rule'", 1, "no such rule\n")])
+@pytest.mark.parametrize("left", ["nothing", "handler", "thread"])
+def test_leaving_writes_everything_and_exits_as_sys_exit_would(
+        status: str, code: int, error: str, left: str) -> None:
+    """Without the interpreter's teardown (nothing left to finish) or with it (an exit
+    handler registered, a thread running, a message for a status), the output is whole,
+    the exit code and standard error are sys.exit's, and what was left to finish ran. The
+    teardown (an object freed, which prints) is skipped exactly when nothing was left."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", LEAVE, status, left],
+                          capture_output=True, text=True, timeout=60)
+    ran = {"nothing": "", "handler": "exit handler ran\n", "thread": "thread ran\n"}[left]
+    torn = "" if left == "nothing" and not error else "torn down\n"
+    assert (done.returncode, done.stdout, done.stderr) == (
+        code, "x" * 1_000_000 + "\n" + ran + torn, "to standard error\n" + error)

@@ -2,7 +2,9 @@
 
 A lint that nothing changed since it last ran is answered from its journal entry before
 anything else is imported (`schemagate.replay`); every other command line goes to the click
-commands in `schemagate.cli`, which record such an entry for the next run.
+commands in `schemagate.cli`, which record such an entry for the next run. Either way the
+process ends through `console.leave`, which skips the interpreter's teardown when nothing
+is left to finish.
 """
 
 from __future__ import annotations
@@ -16,12 +18,17 @@ def main(started_ns: int | None = None) -> None:
     clock file times are set from (default: now, before anything is read; see replay's racy
     rule)."""
     started = time.time_ns() if started_ns is None else started_ns
-    from schemagate.replay import replay
+    try:
+        from schemagate.replay import replay
 
-    request = replay(sys.argv[1:], started)  # exits when it answered
-    from schemagate.cli import main as cli
+        request = replay(sys.argv[1:], started)  # exits when it answered
+        from schemagate.cli import main as cli
 
-    cli(obj=request)
+        cli(obj=request)
+    except SystemExit as done:
+        from schemagate.console import leave
+
+        leave(done.code)  # without tearing the interpreter down, when that is safe
 
 
 if __name__ == "__main__":

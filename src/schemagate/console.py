@@ -159,6 +159,38 @@ def run_command(debug: bool, body: Callable[[], int]) -> NoReturn:
     sys.exit(code)
 
 
+def leave(status: str | int | None) -> NoReturn:
+    """End the process with what the command gave `sys.exit` (its exit code).
+
+    Python's own way out tears the interpreter down, freeing every module and object one by
+    one: a sixth of a one-file lint (18 ms of 110 measured). When nothing is left to finish
+    (no other thread running, no exit handler registered: no worker pool, embedded server
+    or temporary folder to clean up), the process ends as soon as standard output and
+    error are flushed, as mypy's does. Otherwise, or when a flush fails or the status is
+    not a number, Python exits as usual and reports what it would have reported."""
+    code = 0 if status is None else status
+    if isinstance(code, int) and _nothing_to_finish():
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+        else:
+            os._exit(code)
+    sys.exit(status)
+
+
+def _nothing_to_finish() -> bool:
+    """No exit handler (`atexit`) is registered and no other thread is running. CPython
+    counts the handlers in `atexit._ncallbacks`; elsewhere the answer is no."""
+    import atexit
+
+    handlers = getattr(atexit, "_ncallbacks", None)
+    threading = sys.modules.get("threading")
+    return (callable(handlers) and handlers() == 0
+            and (threading is None or threading.active_count() == 1))
+
+
 def _reader_gone() -> bool:
     """Whether what reads standard output has stopped reading (`schemagate lint | head`),
     rather than some other pipe breaking: the write end of a pipe whose reader has closed
