@@ -21,7 +21,7 @@ import importlib
 import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from typing import Any, Literal, TypeVar, overload
 
 from schemagate.model.catalog import Catalog
@@ -107,9 +107,7 @@ class Rule:
     id: str
     family: str
     severity: Severity
-    summary: str
-    doc: str
-    check: Callable[..., Iterable[Hit]]
+    check: Callable[..., Iterable[Hit]]  # its docstring is the rule's documentation
     ops: tuple[type[Operation], ...] = ()
     scope: Scope = "operation"
     aliases: tuple[str, ...] = ()
@@ -142,6 +140,25 @@ class Rule:
     # whose digest it comes from: a run that reports only some migrations (`--changed-since`)
     # hands it only theirs.
     collect: Callable[[ParsedMigration], Any] | None = None
+
+    # The documentation is read from the docstring when it is first asked for (`explain`,
+    # SARIF, the HTML report), not when the rule is declared: a lint that prints findings
+    # never needs it, and cleaning sixty docstrings was a millisecond of every start-up.
+    @cached_property
+    def summary(self) -> str:
+        """The docstring's first line: the harm, in one sentence."""
+        return self._docstring[0]
+
+    @cached_property
+    def doc(self) -> str:
+        """The docstring after its first line: the sections, in Markdown."""
+        return self._docstring[1]
+
+    @property
+    def _docstring(self) -> tuple[str, str]:
+        doc = inspect.cleandoc(self.check.__doc__ or "")
+        summary = doc.splitlines()[0] if doc else self.id
+        return summary, doc[len(summary):].strip()
 
     @property
     def sections(self) -> dict[str, str]:
@@ -251,12 +268,9 @@ def rule(
     defaults = FAMILY_DEFAULTS[family]
 
     def attach(func: Check) -> Check:
-        doc = inspect.cleandoc(func.__doc__ or "")
-        summary = doc.splitlines()[0] if doc else id
-        body = doc[len(summary):].strip()
         func._rule = Rule(  # type: ignore[attr-defined]
-            id, family, Severity.parse(severity), summary, body, func, ops, scope, aliases,
-            enabled, fix, dialects,
+            id, family, Severity.parse(severity), func, ops, scope, aliases, enabled, fix,
+            dialects,
             destroys_data=defaults.destroys_data if destroys_data is None else destroys_data,
             grows_with_table=(defaults.grows_with_table if grows_with_table is None
                               else grows_with_table),

@@ -146,7 +146,7 @@ def test_rules_declared_for_postgres_only_skip_other_dialects(
     def always(op: o.Operation, ctx: object) -> Iterator[Hit]:
         yield Hit("PostgreSQL only")
 
-    pg_only = Rule("pg-only", "locking", Severity.WARNING, "t", "", always, (o.DropTable,),
+    pg_only = Rule("pg-only", "locking", Severity.WARNING, always, (o.DropTable,),
                    dialects=("postgres",))
     monkeypatch.setattr(engine, "enabled_rules", lambda settings: [pg_only])
     for dialect, fired in (("postgres", True), ("mysql", False), ("sqlite", False)):
