@@ -12,6 +12,7 @@ from schemagate.model.fixes import Fix
 from schemagate.model.locks import LockMode
 from schemagate.model.migration import ParsedScript
 from schemagate.model.names import QName, quote_literal
+from schemagate.model.span import Span
 from schemagate.model.statement_locks import lock_for, op_tables
 from schemagate.model.types import classify_change
 from schemagate.parse.transactions import flyway_runs_outside
@@ -798,17 +799,20 @@ def add_column_rewrite(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
               lock=LockMode.ACCESS_EXCLUSIVE, facts={"rewrite": True}, span=where)
 
 
-@rule("add-unique-constraint", family="locking", severity="warning", ops=(o.AddConstraint,),
+@rule("add-unique-constraint", family="locking", severity="warning",
+      ops=(o.AddConstraint, o.AddColumn),
       dialects=("postgres",),
       aliases=("disallowed-unique-constraint", "E7", "PG105"),
       fix="CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX",
       fixable="safe")
-def add_unique_constraint(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
+def add_unique_constraint(op: o.AddConstraint | o.AddColumn, ctx: RuleContext
+                          ) -> Iterator[Hit]:
     """ADD UNIQUE builds its index while blocking reads and writes.
 
     ## What it does
-    Flags `ALTER TABLE … ADD [CONSTRAINT …] UNIQUE (…)` on a table that exists before the
-    migration, unless it reuses an index (`USING INDEX`).
+    Flags `ALTER TABLE … ADD [CONSTRAINT …] UNIQUE (…)`, and a column added with `UNIQUE`
+    (`ADD COLUMN code text UNIQUE`), on a table that exists before the migration, unless it
+    reuses an index (`USING INDEX`).
 
     ## Why it matters
     The unique index is built under ACCESS EXCLUSIVE: the table is unavailable for the whole
@@ -818,6 +822,7 @@ def add_unique_constraint(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit
     With `USING INDEX`, and on tables created earlier in the same migration.
 
     ## Safe alternative
+    Add the column without `UNIQUE` first, then:
     ```sql
     CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);
     ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key;
@@ -844,13 +849,27 @@ def add_unique_constraint(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit
                    "UNIQUE USING INDEX users_email_key")
     ```
     """
-    con = op.constraint
-    if con.kind != "unique" or con.using_index or ctx.is_new(op.table):
+    if ctx.is_new(op.table):
         return
-    yield Hit(f"adding UNIQUE on `{op.table}` ({', '.join(con.columns)}) builds an index "
-              "under an ACCESS EXCLUSIVE lock", object=str(op.table),
-              lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True},
-              fix=_using_index_fix(op, ctx, "UNIQUE"))
+    for con, span in _indexed_constraints(op, "unique"):
+        yield Hit(f"adding UNIQUE on `{op.table}` ({', '.join(con.columns)}) builds an index "
+                  "under an ACCESS EXCLUSIVE lock", object=str(op.table),
+                  lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True}, span=span,
+                  fix=_using_index_fix(op, ctx, "UNIQUE")
+                  if isinstance(op, o.AddConstraint) else None)
+
+
+def _indexed_constraints(op: o.AddConstraint | o.AddColumn, kind: str
+                         ) -> list[tuple[o.ConstraintDef, Span | None]]:
+    """The constraints of ``kind`` ("unique", "primary") that build an index: the one an
+    ADD CONSTRAINT adds (located at the operation), or those written on a column that ADD
+    COLUMN adds (located at their keyword); none that reuse an index (USING INDEX)."""
+    found: list[tuple[o.ConstraintDef, Span | None]]
+    if isinstance(op, o.AddConstraint):
+        found = [(op.constraint, None)]
+    else:
+        found = [(con, con.span) for con in op.constraints]
+    return [(con, span) for con, span in found if con.kind == kind and not con.using_index]
 
 
 def _using_index_fix(op: o.AddConstraint, ctx: RuleContext, kind: str) -> Fix | None:
@@ -889,17 +908,19 @@ def _using_index_fix(op: o.AddConstraint, ctx: RuleContext, kind: str) -> Fix | 
                      f"{text.between(first, last)} USING INDEX {name}")))
 
 
-@rule("add-primary-key", family="locking", severity="warning", ops=(o.AddConstraint,),
+@rule("add-primary-key", family="locking", severity="warning",
+      ops=(o.AddConstraint, o.AddColumn),
       dialects=("postgres",),
       aliases=("adding-serial-primary-key-field", "PG104"),
       fix="CREATE UNIQUE INDEX CONCURRENTLY, then ADD PRIMARY KEY USING INDEX",
       fixable="safe")
-def add_primary_key(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
+def add_primary_key(op: o.AddConstraint | o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
     """ADD PRIMARY KEY builds an index (and may check NOT NULL) under ACCESS EXCLUSIVE.
 
     ## What it does
-    Flags `ALTER TABLE … ADD PRIMARY KEY` on a table that exists before the migration, unless
-    it reuses an index built beforehand (`USING INDEX`).
+    Flags `ALTER TABLE … ADD PRIMARY KEY`, and a column added as the key (`ADD COLUMN id
+    bigint PRIMARY KEY`), on a table that exists before the migration, unless it reuses an
+    index built beforehand (`USING INDEX`).
 
     ## Why it matters
     The index build, and the NOT NULL check of the key columns, happen while the table is
@@ -909,6 +930,7 @@ def add_primary_key(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
     With `USING INDEX`, and on tables created earlier in the same migration.
 
     ## Safe alternative
+    A new key column is added without `PRIMARY KEY` and filled first; then:
     ```sql
     CREATE UNIQUE INDEX CONCURRENTLY items_pkey_idx ON items (id);
     ALTER TABLE items ADD CONSTRAINT items_pkey PRIMARY KEY USING INDEX items_pkey_idx;
@@ -936,8 +958,16 @@ def add_primary_key(op: o.AddConstraint, ctx: RuleContext) -> Iterator[Hit]:
                    "PRIMARY KEY USING INDEX items_pkey_idx")
     ```
     """
+    if ctx.is_new(op.table):
+        return
+    if isinstance(op, o.AddColumn):
+        for _, span in _indexed_constraints(op, "primary"):
+            yield Hit(f"adding `{op.column.name}` as the primary key of `{op.table}` builds "
+                      "its index under an ACCESS EXCLUSIVE lock", object=str(op.table),
+                      lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True}, span=span)
+        return
     con = op.constraint
-    if con.kind != "primary" or con.using_index or ctx.is_new(op.table):
+    if con.kind != "primary" or con.using_index:
         return
     table = ctx.table(op.table)
     # USING INDEX would still mark nullable key columns NOT NULL, scanning the table.
