@@ -70,3 +70,71 @@ def test_index_store_keeps_the_by_table_map_current() -> None:
     cat.indexes.pop(b)
     assert cat.indexes_on(t) == [] and cat.indexes_on(u) == []
     assert [ix.name for ix in copy.indexes_on(u)] == [b]  # the copy is independent
+
+
+# (old type, new type, a value the new type holds, a value it cannot hold as it is), and
+# whether PostgreSQL 15 rejects that value (the ALTER fails, nothing changed) or changes it.
+NARROWINGS = [
+    ("integer", "smallint", "7", "70000", "rejects"),
+    ("bigint", "integer", "7", "5000000000", "rejects"),
+    ("varchar(255)", "varchar(5)", "'abc'", "'abcdefgh'", "rejects"),
+    ("text", "varchar(5)", "'abc'", "'abcdefgh'", "rejects"),
+    ("bigint", "varchar(3)", "7", "12345", "rejects"),
+    ("numeric(10,2)", "numeric(4,2)", "1.25", "12345.5", "rejects"),
+    ("numeric(12,4)", "numeric(12,2)", "1.25", "1.2345", "changes"),
+    ("double precision", "integer", "7", "7.6", "changes"),
+    ("timestamptz", "date", "'2026-12-05'", "'2026-12-05 13:14'", "changes"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "fits", "misfit", "what"), NARROWINGS,
+                         ids=[f"{n[0]}->{n[1]}" for n in NARROWINGS])
+def test_rejects_only_is_what_postgresql_does_with_a_value_that_does_not_fit(
+        pg_db: str, old: str, new: str, fits: str, misfit: str, what: str) -> None:
+    """A change is `rejects_only` exactly when PostgreSQL fails on a value the new type
+    cannot hold, rather than change it; and then a value that fits comes back unchanged
+    when the type is widened back (what irreversible-data-loss rests on)."""
+    import psycopg
+
+    from schemagate.diff.connect import connect
+    from schemagate.model import ops as o
+    from schemagate.model.migration import Script
+    from schemagate.parse.postgres.frontend import parse_script
+    from schemagate.parse.source import SourceText
+
+    def column_type(sql: str) -> object:
+        script = parse_script(SourceText.of("t.sql", sql), Script("t.sql"))
+        op = script.statements[0].ops[0]
+        assert isinstance(op, o.CreateTable)
+        return op.columns[0].type
+
+    change = classify_change(column_type(f"CREATE TABLE t (c {old})"),  # type: ignore[arg-type]
+                             column_type(f"CREATE TABLE t (c {new})"))  # type: ignore[arg-type]
+    assert change.lossy and change.rejects_only == (what == "rejects"), change
+    with connect(pg_db, autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE fits (c {old})")
+        conn.execute(f"INSERT INTO fits VALUES ({fits})")
+        before = conn.execute("SELECT c::text FROM fits").fetchone()
+        conn.execute(f"ALTER TABLE fits ALTER COLUMN c TYPE {new}")
+        conn.execute(f"ALTER TABLE fits ALTER COLUMN c TYPE {old} USING c::{old}")
+        assert conn.execute("SELECT c::text FROM fits").fetchone() == before
+        conn.execute(f"CREATE TABLE misfit (c {old})")
+        conn.execute(f"INSERT INTO misfit VALUES ({misfit})")
+        stored = conn.execute("SELECT c::text FROM misfit").fetchone()
+        if what == "rejects":
+            with pytest.raises(psycopg.DataError):  # SQLSTATE class 22: out of range, too long
+                conn.execute(f"ALTER TABLE misfit ALTER COLUMN c TYPE {new}")
+            assert conn.execute("SELECT c::text FROM misfit").fetchone() == stored
+        else:
+            conn.execute(f"ALTER TABLE misfit ALTER COLUMN c TYPE {new}")
+            conn.execute(f"ALTER TABLE misfit ALTER COLUMN c TYPE {old} USING c::{old}")
+            assert conn.execute("SELECT c::text FROM misfit").fetchone() != stored
+
+
+def test_a_using_expression_or_a_parse_from_text_may_change_values() -> None:
+    change = classify_change(canonical(("int4",)), canonical(("int2",)), using=True)
+    assert change.lossy and not change.rejects_only
+    # '007' comes back as '7', a JSON text normalised: not the text the down path restores
+    for new in ("int4", "jsonb", "uuid"):
+        change = classify_change(canonical(("text",)), canonical((new,)))
+        assert change.lossy and not change.rejects_only, new

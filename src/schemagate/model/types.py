@@ -91,11 +91,17 @@ class TypeChange:
 
     ``lossy``: values can be truncated, rounded or rejected. ``rewrite``: PostgreSQL rewrites
     the table and rebuilds its indexes (None when it cannot be known statically).
+    ``rejects_only``: lossy only in that a value the new type cannot hold makes the ALTER fail
+    (int4 to int2, varchar(255) to varchar(50)): no value is changed, so when it succeeds the
+    old type holds every value again (but for excess trailing blanks, which PostgreSQL cuts
+    from a string too long for varchar(n) or char(n)). Never with a USING expression, which
+    may change them, nor from text to another type, which keeps a value in its own form.
     """
 
     lossy: bool
     rewrite: bool | None
     reason: str
+    rejects_only: bool = False
 
 
 # The longest text form of a value of these types: a varchar at least this long holds
@@ -133,7 +139,7 @@ def classify_change(old: TypeRef, new: TypeRef, using: bool = False) -> TypeChan
         n = _length(new)
         if n is None:
             return TypeChange(False, using, "is binary-coercible")
-        return TypeChange(True, True, "rejects longer values")
+        return _rejects("rejects longer values", using)
     if a == "bpchar" and b in ("varchar", "text"):
         return TypeChange(False, True, "strips trailing blanks")
     if a in _TEXT_LIKE and b == "varchar" and _length(new) is None:
@@ -141,19 +147,21 @@ def classify_change(old: TypeRef, new: TypeRef, using: bool = False) -> TypeChan
         # (the extension declares the cast WITHOUT FUNCTION), name through one.
         return TypeChange(False, using if a == "citext" else True, "keeps every value")
     if a in _TEXT_LIKE and b in ("varchar", "bpchar"):
-        return TypeChange(True, True, "can reject longer values")
+        return _rejects("can reject longer values", using)
     if a in _INT_WIDTH and b in _INT_WIDTH:
         if _INT_WIDTH[b] < _INT_WIDTH[a]:
-            return TypeChange(True, True, "rejects values out of range")
+            return _rejects("rejects values out of range", using)
         return TypeChange(False, True, "widens")
     if b in _TEXT_LIKE:
         n = _length(new) if b != "text" else None
         if n is not None and n < _LONGEST_TEXT.get(a, n + 1):
-            return TypeChange(True, True, "can reject longer values")
+            return _rejects("can reject longer values", using)
         if n is not None:
             return TypeChange(False, True, "keeps every value as text")
         return TypeChange(False, True, "keeps every value as text")
     if a in _TEXT_LIKE:
+        # Not only a rejection: what parses is kept in the type's own form ('007' as 7,
+        # a JSON text normalised), which is not the text the down path gets back.
         return TypeChange(True, True, "fails on values that do not parse")
     if a in ("float4", "float8", "numeric") and b in _INT_WIDTH:
         return TypeChange(True, True, "rounds fractions")
@@ -166,7 +174,7 @@ def classify_change(old: TypeRef, new: TypeRef, using: bool = False) -> TypeChan
     if a in _INT_WIDTH and b == "numeric":
         prec, scale = _numeric_digits(new)
         if prec is not None and prec - scale < {2: 5, 4: 10, 8: 19}[_INT_WIDTH[a]]:
-            return TypeChange(True, True, "rejects large values")
+            return _rejects("rejects large values", using)
         return TypeChange(False, True, "widens")
     if a in ("timestamp", "timestamptz") and b in ("date", *_TIME_OF_DAY):
         return TypeChange(True, True, "drops part of each value")
@@ -178,6 +186,12 @@ def classify_change(old: TypeRef, new: TypeRef, using: bool = False) -> TypeChan
     if a == "jsonb" and b == "json":
         return TypeChange(False, True, "keeps documents")
     return TypeChange(False, None, "has an effect that is not modelled")
+
+
+def _rejects(reason: str, using: bool) -> TypeChange:
+    """A narrowing whose default conversion fails on a value that does not fit (an error,
+    the table unchanged) rather than change it; a USING expression may change it."""
+    return TypeChange(True, True, reason, rejects_only=not using)
 
 
 def _numeric_target(new: TypeRef, what: str) -> TypeChange:
@@ -196,7 +210,7 @@ def _same_base_change(old: TypeRef, new: TypeRef, using: bool) -> TypeChange:
         if b is None or (a is not None and b > a):
             rewrite = using or name == "bpchar"
             return TypeChange(False, rewrite, "widens")
-        return TypeChange(True, True, "rejects longer values")
+        return _rejects("rejects longer values", using)
     if name == "numeric":
         (pa, sa), (pb, sb) = _numeric_digits(old), _numeric_digits(new)
         if (pa, sa) == (pb, sb):
@@ -208,7 +222,7 @@ def _same_base_change(old: TypeRef, new: TypeRef, using: bool) -> TypeChange:
         if sb < sa:
             return TypeChange(True, True, "rounds fractions")
         if pb - sb < pa - sa:
-            return TypeChange(True, True, "rejects large values")
+            return _rejects("rejects large values", using)
         return TypeChange(False, using or sb != sa, "widens")
     if name in ("timestamp", "timestamptz", "time", "timetz", "interval"):
         a, b = _length(old), _length(new)

@@ -317,7 +317,10 @@ def _destroys(op: o.Operation, ctx: MigrationContext, created: set[QName],
             return [f"rows of {t}"]
         case o.AlterColumnType(table=t, column=c) if t not in created:
             old = op.old_type or ctx.state.old_types.get((t, c))
-            if old is not None and classify_change(old, op.new_type).lossy:
+            change = classify_change(old, op.new_type, op.using is not None) if old else None
+            # A narrowing that fails on a value that does not fit changes none: widened back,
+            # the column holds what it held.
+            if change is not None and change.lossy and not change.rejects_only:
                 return [f"values of {t}.{c} ({old} to {op.new_type})"]
     return []
 
@@ -337,7 +340,8 @@ def irreversible_data_loss(ctx: MigrationContext) -> Iterator[Hit]:
 
     ## What it does
     Flags a migration whose up path drops a table or column, truncates or deletes all rows,
-    or narrows a type, on objects that exist before the migration.
+    or changes a column's type in a way that changes values (rounds them, drops part of
+    them, or converts them through USING), on objects that exist before the migration.
 
     ## Why it matters
     A down migration restores structure, never data: after a rollback the column is back
@@ -348,9 +352,11 @@ def irreversible_data_loss(ctx: MigrationContext) -> Iterator[Hit]:
     data is lost, and no down path is promised), on objects created earlier in the same
     migration, on a table rebuild's drops (the rows are copied into the table that ends the
     script under their name, as `drop-table` explains), on a column swap's drop (its values
-    copied into a column that takes its name, as `drop-column` explains), and on statements
-    whose destructive finding (`drop-column`, `drop-table`, …) a suppression comment already
-    acknowledged.
+    copied into a column that takes its name, as `drop-column` explains), on a narrowing that
+    fails rather than change a value (int4 to int2, varchar(255) to varchar(50): when it
+    succeeds, every value fits and the down path's wider type holds it again; the failure is
+    `lossy-type-change`'s), and on statements whose destructive finding (`drop-column`,
+    `drop-table`, …) a suppression comment already acknowledged.
 
     ## Safe alternative
     Generate and run the backup first; `schemagate backup` writes `backup.sql` (run before
