@@ -11,6 +11,7 @@ from schemagate.model.names import (
     quote_ident,
     quote_literal,
     sql_comment,
+    truncated,
 )
 from schemagate.model.text import escape_controls
 from tests.conftest import HOSTILE_NAMES
@@ -92,3 +93,14 @@ def test_default_names_are_the_ones_postgresql_gives(pg_db: str) -> None:
     # Whole, the key's name would be 95 bytes: it was cut.
     assert f"{LONG_TABLE}_{LONG_COLUMN}_fkey" not in made
     assert all(len(name.encode()) <= 63 for name in made)
+
+
+def test_a_long_identifier_is_cut_where_postgresql_cuts_it(pg_db: str) -> None:
+    names = ["t" * 70, "é" * 40, "a" + "é" * 40, "short", "x" * 63, "y" * 64]
+    with connect(pg_db, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f"CREATE TABLE {quote_ident(name)} ()")
+        kept = {r[0] for r in conn.execute("SELECT relname FROM pg_class WHERE relkind = 'r' "
+                                           "AND relnamespace = 'public'::regnamespace")}
+    assert kept == {truncated(name) for name in names}
+    assert truncated("a" + "é" * 40) == "a" + "é" * 31  # 63 bytes, not half a character

@@ -38,6 +38,12 @@ class QName(NamedTuple):
 NAMEDATALEN = 64
 
 
+def truncated(name: str) -> str:
+    """The name PostgreSQL keeps of an identifier: its first 63 bytes, less a character the
+    cut would split (`truncate_identifier`)."""
+    return _clipped(name.encode(), NAMEDATALEN - 1)
+
+
 def default_name(name1: str, name2: str | None, label: str) -> str:
     """The name PostgreSQL gives an object a statement leaves unnamed (`makeObjectName`):
     `<name1>_<name2>_<label>`, the longer of the two names cut a byte at a time (never

@@ -17,7 +17,7 @@ from schemagate.model.catalog import Catalog, Constraint
 from schemagate.model.findings import Severity
 from schemagate.model.fixes import Fix
 from schemagate.model.migration import ParsedMigration, ParsedScript
-from schemagate.model.names import QName
+from schemagate.model.names import QName, truncated
 from schemagate.model.settings import Settings
 from schemagate.model.span import Span, span_within
 from schemagate.model.types import TypeRef
@@ -532,11 +532,16 @@ def identifier_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
 
     ## Why it matters
     PostgreSQL truncates the name with only a NOTICE. The object then has a different name
-    than the migration and the application use: a later `DROP INDEX` by the full name fails,
-    and two long names with the same first 63 bytes collide.
+    than the migration and the application use: SQL finds it by the full name (every
+    statement cuts it the same way), but code that reads the catalog does not (an ORM
+    comparing its model's index names, a check on `pg_indexes`), and two long names with
+    the same first 63 bytes collide.
 
     ## When it does not fire
-    On names of 63 bytes or fewer.
+    On names of 63 bytes or fewer, and on a long name a statement only refers to (the old
+    name in `ALTER INDEX … RENAME TO`, the table of `CREATE INDEX … ON`, a `REFERENCES`):
+    PostgreSQL cuts it the same way, so it finds the object its creation named, and that
+    creation is where the name was flagged.
 
     ## Safe alternative
     Shorten the name (`idx_orders_customer_created` rather than the full column list).
@@ -552,14 +557,17 @@ def identifier_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
       https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS
     """
     st = ctx.statement
-    first = op is st.ops[0]
-    written = st.long_identifiers if first else ()
-    # Where the statement writes each name; a name known only from the operation (Alembic)
-    # points at the operation.
+    # The parser hands the operation its names already cut to 63 bytes; the statement's text
+    # holds them whole. A long name written there is this operation's when its cut is one of
+    # the names the operation gives; others are names it refers to. A name known only from
+    # the operation (Alembic, Django) is whole, and points at the operation.
+    names = _identifiers(op)
+    given = {truncated(name) for name in names}
     at: dict[str, tuple[int, int]] = {}
-    for name, written_at in zip(written, st.long_identifier_at, strict=False):
-        at.setdefault(name, written_at)
-    for name in dict.fromkeys((*written, *_identifiers(op))):
+    for name, written_at in zip(st.long_identifiers, st.long_identifier_at, strict=False):
+        if truncated(name) in given:
+            at.setdefault(name, written_at)
+    for name in dict.fromkeys((*at, *names)):
         size = len(name.encode("utf-8"))
         if size > 63:
             place = at.get(name)
