@@ -562,8 +562,8 @@ def identifier_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     # the names the operation gives; others are names it refers to. A name known only from
     # the operation (Alembic, Django) is whole, and points at the operation.
     names = _identifiers(op)
-    given = {truncated(name) for name in names}
     at: dict[str, tuple[int, int]] = {}
+    given = {truncated(name) for name in names} if st.long_identifiers else set()
     for name, written_at in zip(st.long_identifiers, st.long_identifier_at, strict=False):
         if truncated(name) in given:
             at.setdefault(name, written_at)
