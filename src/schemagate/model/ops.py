@@ -69,8 +69,9 @@ class ConstraintDef:
     # its schema (MySQL, MariaDB: see `CreateIndex.per_table`).
     index_per_table: bool = False
     # A name is given, but only run time knows it (an expression the tool cannot evaluate, a
-    # SQLAlchemy naming convention): `name` is then None and the database's default name is
-    # not the constraint's either.
+    # SQLAlchemy naming convention), or the database names an unnamed constraint otherwise
+    # than PostgreSQL does (MySQL's `orders_ibfk_1`; SQLite gives it no name): `name` is
+    # then None and PostgreSQL's default name is not the constraint's either.
     name_at_run_time: bool = False
     span: Span | None = field(default=None, compare=False)
 

@@ -400,3 +400,18 @@ def test_an_insert_select_names_the_tables_its_rows_come_from_not_those_a_condit
     assert [op.sources for op in ops if isinstance(op, (o.InsertRows, o.CreateTable))] == [
         (QName("public", "_bkp_t"), QName("public", "x"), QName("public", "q")), (), (),
         (QName("app", "t"),)]
+
+
+def test_sqlite_date_functions_say_sqlite_even_with_backquoted_names() -> None:
+    # Drizzle's SQLite output (openstatus): backquoted names, as MySQL's, and strftime.
+    [message] = _errors("CREATE TABLE `incident` (\n\t`id` integer PRIMARY KEY NOT NULL,\n"
+                        "\t`updated_at` integer DEFAULT (strftime('%s', 'now'))\n);\n")
+    assert message.endswith("(this looks like SQLite: lint it with --dialect sqlite)")
+    [message] = _errors("CREATE TABLE `t` (`at` text DEFAULT (datetime('now')));\n")
+    assert message.endswith("(this looks like SQLite: lint it with --dialect sqlite)")
+
+
+def test_backquoted_names_alone_name_both_databases() -> None:
+    [message] = _errors("CREATE TABLE `page` (\n\t`id` integer PRIMARY KEY NOT NULL\n);\n")
+    assert message.endswith("(backquoted names are MySQL's or SQLite's: lint it with "
+                            "--dialect mysql or --dialect sqlite)")

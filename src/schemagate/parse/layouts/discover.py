@@ -29,7 +29,8 @@ marks), golang-migrate, the folder's own Prisma or diesel migration, dbmate, goo
 sql-migrate, plain ``.sql`` files, and Alembic revisions in a ``versions/`` folder.
 
 A folder named after a database (``mysql``, ``sqlite``, ``postgres``; see
-`listing.folder_dialect`) holds that database's SQL, for the layouts whose files do not say.
+`listing.folder_dialect`), or one whose Drizzle Kit journal names one (`drizzle`), holds that
+database's SQL, for the layouts whose files do not say.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from schemagate.model.migration import MigrationSource, Script, TransactionMode
 from schemagate.parse.layouts import (
     dbmate,
     diesel,
+    drizzle,
     flyway,
     golang_migrate,
     plain,
@@ -353,10 +355,17 @@ class _Finder:
             self._alembic(d, names, wanted, result)
         if signs.is_django_migrations(d.path):
             self._django_folder(d, wanted, result)
-        named = folder_dialect(d.name)
+        named = folder_dialect(d.name) or self._journal_dialect(d)
         if named is not None and named != "postgres":
             _written_for(named, result)
         return result
+
+    def _journal_dialect(self, d: Folder) -> str | None:
+        """The dialect a Drizzle Kit journal beside the folder's files names, if any."""
+        if not any(entry.name == drizzle.JOURNAL[0] for entry in d.subdirs):
+            return None
+        text = self._file_text(os.path.join(d.path, *drizzle.JOURNAL))
+        return drizzle.journal_dialect(text) if isinstance(text, str) else None
 
     # -- Liquibase -----------------------------------------------------------------------
 
@@ -951,7 +960,8 @@ _NAMED_BY_FOLDER = frozenset({"sql", "golang-migrate", "flyway", "dbmate", "goos
 
 
 def _written_for(dialect: str, result: _DirResult) -> None:
-    """Lint a folder named after a database (`migrations/mysql`) as that database's SQL.
+    """Lint a folder named after a database (`migrations/mysql`), or whose Drizzle journal
+    names one, as that database's SQL.
 
     Only where nothing else named one: a Prisma lock file, a popx file's suffix or an
     Alembic URL says more than a folder's name, and `--dialect` still applies to the rest.

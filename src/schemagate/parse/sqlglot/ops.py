@@ -211,7 +211,8 @@ def column_def(node: Any, ctx: _Ctx) -> tuple[o.ColumnDef, list[o.ConstraintDef]
                                                                             ctx.dialect)
         elif isinstance(kind, exp.PrimaryKeyColumnConstraint):
             constraints.append(o.ConstraintDef("primary", None, (name,),
-                                               index_per_table=ctx.indexes_per_table))
+                                               index_per_table=ctx.indexes_per_table,
+                                               name_at_run_time=True))
             not_null = True
         elif isinstance(kind, exp.UniqueColumnConstraint):
             constraints.append(o.ConstraintDef("unique", _mysql_index_name(ctx, (name,)),
@@ -224,11 +225,13 @@ def column_def(node: Any, ctx: _Ctx) -> tuple[o.ColumnDef, list[o.ConstraintDef]
             generated = expr_of(kind.this, ctx.dialect)
         elif isinstance(kind, exp.CheckColumnConstraint):
             constraints.append(o.ConstraintDef("check", None, (), expr=expr_of(kind.this,
-                                                                              ctx.dialect)))
+                                                                              ctx.dialect),
+                                               name_at_run_time=True))
         elif isinstance(kind, exp.Reference):
             ref = _reference(kind)
             if ref is not None:
-                constraints.append(o.ConstraintDef("foreign", None, (name,), ref[0], ref[1]))
+                constraints.append(o.ConstraintDef("foreign", None, (name,), ref[0], ref[1],
+                                                   name_at_run_time=True))
     return o.ColumnDef(name, typ, not_null, default, identity, generated), constraints
 
 
@@ -261,14 +264,15 @@ def table_constraint(node: Any, ctx: _Ctx, table: QName
         node = node.expressions[0] if node.expressions else None
     if isinstance(node, exp.PrimaryKey):
         return o.ConstraintDef("primary", name, _names(node.expressions),
-                               index_per_table=ctx.indexes_per_table), None
+                               index_per_table=ctx.indexes_per_table,
+                               name_at_run_time=not name), None
     if isinstance(node, exp.ForeignKey):
         ref = node.args.get("reference")
         target = _reference(ref) if ref is not None else None
         if target is None:
             return None, None
         return o.ConstraintDef("foreign", name, _names(node.expressions), target[0],
-                               target[1]), None
+                               target[1], name_at_run_time=not name), None
     if isinstance(node, exp.UniqueColumnConstraint):
         schema = node.this
         if isinstance(schema, exp.Schema):
@@ -278,7 +282,8 @@ def table_constraint(node: Any, ctx: _Ctx, table: QName
                                    columns, index_per_table=ctx.indexes_per_table), None
         return None, None
     if isinstance(node, (exp.CheckColumnConstraint, exp.Check)):
-        return o.ConstraintDef("check", name, (), expr=expr_of(node.this, ctx.dialect)), None
+        return o.ConstraintDef("check", name, (), expr=expr_of(node.this, ctx.dialect),
+                               name_at_run_time=not name), None
     if isinstance(node, exp.IndexColumnConstraint):
         index_name = node.name or None
         return None, o.CreateIndex(
