@@ -339,3 +339,29 @@ def test_a_null_boolean_field_is_nullable_and_making_it_boolean_sets_not_null(
     rules = {(f.migration, f.rule) for f in result.active}
     assert not any(rule == "add-required-column" for _, rule in rules)
     assert (migs[2].name, "set-not-null") in rules
+
+
+def test_a_generated_field_is_a_stored_generated_column_of_its_output_fields_type(
+        tmp_path: Path) -> None:
+    # paperless-ngx's documents/0006: Django 5's GeneratedField, NOT NULL without a default.
+    added = '''
+    operations = [
+        migrations.AddField(
+            model_name="account",
+            name="name_length",
+            field=models.GeneratedField(
+                db_persist=True,
+                expression=django.db.models.functions.text.Length("name"),
+                null=False,
+                output_field=models.PositiveIntegerField(default=0),
+            ),
+        ),
+    ]
+'''
+    migs = project(tmp_path, INITIAL, added)
+    add = next(op for op in up_ops(migs[1]) if isinstance(op, o.AddColumn))
+    assert add.column.generated is not None and add.column.not_null
+    assert add.column.type.name == "int4"
+    rules = {f.rule for f in lint(migs, Settings()).active if f.migration == migs[1].name}
+    assert "add-required-column" not in rules  # computed: it needs no default
+    assert "add-column-rewrite" in rules  # computed for every row, under ACCESS EXCLUSIVE

@@ -174,10 +174,19 @@ def field_state(name: str, value: object, model: ModelState, ctx: Context) -> Fi
     default = None
     if "db_default" in kw:
         default = _expr(kw["db_default"])
+    # GeneratedField (Django 5): its column is computed from `expression`, stored (the only
+    # kind PostgreSQL has), of `output_field`'s type; it needs no default to be NOT NULL.
+    generated = None
+    if cls == "GeneratedField":
+        output = kw.get("output_field")
+        if isinstance(output, Call):
+            type_, _ = column_type(output.name, output.kwargs)
+        generated = _expr(kw.get("expression"))
     column = column or name
     # The field's own call: a finding about the column points at it, inside CreateModel.
     col = o.ColumnDef(name=column, type=type_, not_null=(not null and not primary) or primary,
-                      default=default, identity=identity, span=value.span)
+                      default=default, identity=identity, generated=generated,
+                      span=value.span)
     return FieldState(name, cls, column, type_, null and not primary, unique, primary,
                       db_index, target, default, col, to_field,
                       kw.get("db_constraint") is not False,
