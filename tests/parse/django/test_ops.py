@@ -365,3 +365,24 @@ def test_a_generated_field_is_a_stored_generated_column_of_its_output_fields_typ
     rules = {f.rule for f in lint(migs, Settings()).active if f.migration == migs[1].name}
     assert "add-required-column" not in rules  # computed: it needs no default
     assert "add-column-rewrite" in rules  # computed for every row, under ACCESS EXCLUSIVE
+
+
+def test_a_positive_integer_field_adds_its_check_which_scans_the_table(tmp_path: Path) -> None:
+    # Django 5.2's schema editor: ALTER TABLE "shop_account" ADD COLUMN "lines_count" integer
+    # DEFAULT 0 NOT NULL CHECK ("lines_count" >= 0) (saleor's order/0203 on order_order).
+    added = '''
+    operations = [
+        migrations.AddField(
+            model_name="account",
+            name="lines_count",
+            field=models.PositiveIntegerField(default=0),
+        ),
+    ]
+'''
+    migs = project(tmp_path, INITIAL, added)
+    add = next(op for op in up_ops(migs[1]) if isinstance(op, o.AddColumn))
+    assert [(c.kind, c.columns, c.expr.sql if c.expr else None) for c in add.constraints] == [
+        ("check", ("lines_count",), '"lines_count" >= 0')]
+    found = {(f.migration, f.rule) for f in lint(migs, Settings()).active}
+    assert (migs[1].name, "add-check-validated") in found
+    assert (migs[0].name, "add-check-validated") not in found  # a new table has no rows

@@ -255,6 +255,11 @@ def _expr(value: object) -> o.Expr:
     return o.Expr(sql="'" + str(value).replace("'", "''") + "'", constant=True)
 
 
+# Fields whose column Django constrains to non-negative values (`db_check`).
+_POSITIVE_FIELDS = frozenset({"PositiveIntegerField", "PositiveSmallIntegerField",
+                              "PositiveBigIntegerField"})
+
+
 def _field_extras(model: ModelState, f: FieldState, span: Span, state: ProjectState
                   ) -> tuple[list[o.ConstraintDef], list[o.CreateIndex]]:
     """The constraints and indexes the schema editor adds with a field."""
@@ -268,6 +273,11 @@ def _field_extras(model: ModelState, f: FieldState, span: Span, state: ProjectSt
         # An inline UNIQUE in CREATE TABLE / ADD COLUMN: PostgreSQL names it <table>_<col>_key.
         constraints.append(o.ConstraintDef("unique", f"{model.table}_{f.column}_key",
                                            (f.column,)))
+    if f.field_class in _POSITIVE_FIELDS:
+        # The field's db_check, inline in the column's definition: PostgreSQL names it
+        # <table>_<column>_check, and checks every row when the column is added.
+        constraints.append(o.ConstraintDef("check", None, (f.column,), expr=o.Expr(
+            sql=f'"{f.column}" >= 0', columns=frozenset({f.column}), constant=False)))
     fk = foreign_key(model, f, state)
     if fk is not None:
         constraints.append(fk)
