@@ -386,3 +386,34 @@ def test_a_positive_integer_field_adds_its_check_which_scans_the_table(tmp_path:
     found = {(f.migration, f.rule) for f in lint(migs, Settings()).active}
     assert (migs[1].name, "add-check-validated") in found
     assert (migs[0].name, "add-check-validated") not in found  # a new table has no rows
+
+
+def test_a_field_made_positive_gets_its_check_added_which_scans_the_table(
+        tmp_path: Path) -> None:
+    # Django 5.2: ALTER TABLE "shop_account" ADD CONSTRAINT "shop_account_n_<hash>_check"
+    # CHECK ("n" >= 0); from one positive type to another it sends no constraint.
+    added = '''
+    operations = [
+        migrations.AddField(
+            model_name="account", name="n", field=models.IntegerField(default=0)),
+    ]
+'''
+    positive = '''
+    operations = [
+        migrations.AlterField(
+            model_name="account", name="n", field=models.PositiveIntegerField(default=0)),
+    ]
+'''
+    smaller = '''
+    operations = [
+        migrations.AlterField(
+            model_name="account", name="n", field=models.PositiveSmallIntegerField(default=0)),
+    ]
+'''
+    migs = project(tmp_path, INITIAL, added, positive, smaller)
+    [check] = [op for op in up_ops(migs[2]) if isinstance(op, o.AddConstraint)]
+    assert check.constraint.kind == "check" and check.constraint.name_at_run_time
+    assert not any(isinstance(op, o.AddConstraint) for op in up_ops(migs[3]))
+    found = {(f.migration, f.rule) for f in lint(migs, Settings()).active}
+    assert (migs[2].name, "add-check-validated") in found
+    assert (migs[3].name, "add-check-validated") not in found

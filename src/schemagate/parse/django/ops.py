@@ -260,6 +260,13 @@ _POSITIVE_FIELDS = frozenset({"PositiveIntegerField", "PositiveSmallIntegerField
                               "PositiveBigIntegerField"})
 
 
+def _positive_check(column: str, *, name_at_run_time: bool = False) -> o.ConstraintDef:
+    """A positive integer field's db_check: its column is never negative."""
+    return o.ConstraintDef("check", None, (column,), expr=o.Expr(
+        sql=f'"{column}" >= 0', columns=frozenset({column}), constant=False),
+        name_at_run_time=name_at_run_time)
+
+
 def _field_extras(model: ModelState, f: FieldState, span: Span, state: ProjectState
                   ) -> tuple[list[o.ConstraintDef], list[o.CreateIndex]]:
     """The constraints and indexes the schema editor adds with a field."""
@@ -276,8 +283,7 @@ def _field_extras(model: ModelState, f: FieldState, span: Span, state: ProjectSt
     if f.field_class in _POSITIVE_FIELDS:
         # The field's db_check, inline in the column's definition: PostgreSQL names it
         # <table>_<column>_check, and checks every row when the column is added.
-        constraints.append(o.ConstraintDef("check", None, (f.column,), expr=o.Expr(
-            sql=f'"{f.column}" >= 0', columns=frozenset({f.column}), constant=False)))
+        constraints.append(_positive_check(f.column))
     fk = foreign_key(model, f, state)
     if fk is not None:
         constraints.append(fk)
@@ -545,6 +551,12 @@ def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, sp
         out.append(o.AddConstraint(span=span, table=table, constraint=o.ConstraintDef(
             "unique", name, (column,))) if new.unique else
             o.DropConstraint(span=span, table=table, name=f"{model.table}_{column}_key"))
+    if old is not None and old.field_class not in _POSITIVE_FIELDS and \
+            new.field_class in _POSITIVE_FIELDS:
+        # Django adds the new field's db_check under a name of its own making (a digest):
+        # `ALTER TABLE ... ADD CONSTRAINT "<table>_<column>_<hash>_check" CHECK (... >= 0)`.
+        out.append(o.AddConstraint(span=span, table=table, constraint=_positive_check(
+            column, name_at_run_time=True)))
     if old is not None and old.db_index != new.db_index:
         if new.db_index:
             new.index_name = index_name(model.table, [column])
