@@ -24,3 +24,16 @@ def test_a_reworked_sqitch_change_is_applied_once_per_planning_its_registry_list
     both = (*rows, AppliedRow("users", True, "shop", ""))
     done = find_pending(plan, {"sqitch": AppliedRecord("sqitch", "sqitch.changes", both)})
     assert done.pending == []
+
+
+def test_a_drizzle_history_says_its_record_is_not_read() -> None:
+    import pytest
+
+    from schemagate.graph.pending import NoRecordError
+
+    source = MigrationSource("0000_init", "drizzle", Script("drizzle/0000_init.sql", "wrapped"),
+                             version="0")
+    assert source.up is not None
+    with pytest.raises(NoRecordError, match=r"drizzle's record of what was applied "
+                       r"\(drizzle.__drizzle_migrations, by content hash\) is not read"):
+        find_pending([ParsedMigration(source, ParsedScript(source.up), None)], {})

@@ -80,6 +80,9 @@ def find_pending(migrations: Sequence[ParsedMigration],
     for mig in ordered:
         by_layout.setdefault(mig.source.layout, []).append(mig)
     untracked = [lay for lay in by_layout if lay not in RECORD_TABLES]
+    if "drizzle" in untracked:
+        raise NoRecordError("drizzle's record of what was applied (drizzle.__drizzle_migrations, "
+                            "by content hash) is not read, so what is pending cannot be told")
     if untracked:
         raise NoRecordError(f"{', '.join(sorted(untracked))} migrations have no tool that "
                            "records what was applied, so what is pending cannot be told")

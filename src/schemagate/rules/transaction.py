@@ -31,6 +31,8 @@ _HOW = {
     "diesel": "add `run_in_transaction = false` to the migration's metadata.toml",
     "popx": "name the file `.autocommit.{up}.sql` and keep this statement alone in it",
     "django": "set `atomic = False` on the migration's `Migration` class",
+    "drizzle": "drizzle runs every pending migration inside one transaction: run this "
+               "statement by hand (or from another tool) before or after the migrations",
 }
 
 

@@ -31,7 +31,7 @@ def test_all_layouts_at_once_each_folder_keeps_its_own_layout() -> None:
         "dbmate": {"dbmate"},
         "diesel": {"diesel"},
         "django": {"django"},
-        "drizzle": {"sql"},  # plain files; only the dialect is Drizzle's journal's
+        "drizzle": {"drizzle"},
         "flyway": {"flyway"},
         "golang-migrate": {"golang-migrate"},
         "goose": {"goose"},

@@ -21,16 +21,17 @@ the stat of each (`schemagate.replay`) knows that discovery would find the same 
 them changes: a folder's own stat changes whenever an entry is added, removed or renamed.
 
 Layouts are decided per directory from that directory's own entries (and, for Prisma, its
-parent's lock file). So a folder gives the same migrations whether it is walked from above,
-named itself, or reached through one of its files, as a pre-commit hook passes them. Within
-a folder the layouts are tried in this order, each taking the names it recognises from
-what is left: Flyway, popx (in a folder whose names carry its dialect or autocommit
-marks), golang-migrate, the folder's own Prisma or diesel migration, dbmate, goose,
-sql-migrate, plain ``.sql`` files, and Alembic revisions in a ``versions/`` folder.
+parent's lock file; for Drizzle, its `meta/_journal.json`). So a folder gives the same
+migrations whether it is walked from above, named itself, or reached through one of its
+files, as a pre-commit hook passes them. A folder with a Drizzle journal holds Drizzle's
+migrations and nothing else; in any other folder the layouts are tried in this order, each
+taking the names it recognises from what is left: Flyway, popx (in a folder whose names
+carry its dialect or autocommit marks), golang-migrate, the folder's own Prisma or diesel
+migration, dbmate, goose, sql-migrate, plain ``.sql`` files, and Alembic revisions in a
+``versions/`` folder.
 
 A folder named after a database (``mysql``, ``sqlite``, ``postgres``; see
-`listing.folder_dialect`), or one whose Drizzle Kit journal names one (`drizzle`), holds that
-database's SQL, for the layouts whose files do not say.
+`listing.folder_dialect`) holds that database's SQL, for the layouts whose files do not say.
 """
 
 from __future__ import annotations
@@ -331,7 +332,15 @@ class _Finder:
         # README.md, .ts/.js/.go data migrations, atlas.sum, .gitkeep: not migrations.
         # .py files in an Alembic versions/ folder are read after (`_alembic`).
         rest = [name for name in names if name.endswith(".sql")]
-        plans, rest = flyway.claim(rest)
+        plans: list[Plan] = []
+        journal = self._drizzle_journal(d)
+        if journal is not None:
+            drizzled = drizzle.claim(rest, journal)
+            plans.extend(drizzled.plans)
+            rest = []
+            self._drizzle_left(d, drizzled, wanted, result)
+        flyway_plans, rest = flyway.claim(rest)
+        plans.extend(flyway_plans)
         if is_popx:
             popx_claim = popx.claim(rest, self._dialect)
             plans.extend(popx_claim.plans)
@@ -355,17 +364,35 @@ class _Finder:
             self._alembic(d, names, wanted, result)
         if signs.is_django_migrations(d.path):
             self._django_folder(d, wanted, result)
-        named = folder_dialect(d.name) or self._journal_dialect(d)
+        named = folder_dialect(d.name)
         if named is not None and named != "postgres":
             _written_for(named, result)
         return result
 
-    def _journal_dialect(self, d: Folder) -> str | None:
-        """The dialect a Drizzle Kit journal beside the folder's files names, if any."""
+    # -- Drizzle -------------------------------------------------------------------------
+
+    def _drizzle_journal(self, d: Folder) -> drizzle.Journal | None:
+        """The Drizzle Kit journal beside the folder's files (`meta/_journal.json`), if any."""
         if not any(entry.name == drizzle.JOURNAL[0] for entry in d.subdirs):
             return None
         text = self._file_text(os.path.join(d.path, *drizzle.JOURNAL))
-        return drizzle.journal_dialect(text) if isinstance(text, str) else None
+        return drizzle.read_journal(text) if isinstance(text, str) else None
+
+    def _drizzle_left(self, d: Folder, drizzled: drizzle.Claim,
+                      wanted: frozenset[str] | None, result: _DirResult) -> None:
+        """What a Drizzle folder holds beside its journal's migrations, said: files drizzle
+        does not run, and migrations the journal names whose file is not there."""
+        for name in drizzled.rest:
+            if wanted is None or name in wanted:
+                result.claimed.add(name)
+                self._problems.notices.append(Notice(d.show(name), (
+                    "not in drizzle's journal (meta/_journal.json): drizzle does not run "
+                    "it; left out")))
+        if wanted is None:
+            for name in drizzled.missing:
+                self._problems.errors.append(InputError(d.show(name), (
+                    "drizzle's journal (meta/_journal.json) names this migration, but the "
+                    "file is not there")))
 
     # -- Liquibase -----------------------------------------------------------------------
 
@@ -960,8 +987,7 @@ _NAMED_BY_FOLDER = frozenset({"sql", "golang-migrate", "flyway", "dbmate", "goos
 
 
 def _written_for(dialect: str, result: _DirResult) -> None:
-    """Lint a folder named after a database (`migrations/mysql`), or whose Drizzle journal
-    names one, as that database's SQL.
+    """Lint a folder named after a database (`migrations/mysql`) as that database's SQL.
 
     Only where nothing else named one: a Prisma lock file, a popx file's suffix or an
     Alembic URL says more than a folder's name, and `--dialect` still applies to the rest.
