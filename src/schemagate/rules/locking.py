@@ -566,19 +566,13 @@ def add_check_validated(op: o.AddConstraint | o.AddColumn, ctx: RuleContext
     ValidateConstraint("order", "orders_total_positive")  # in the next migration
     ```
     """
-    if ctx.is_new(op.table):
+    checks = _added_constraints(op, "check")
+    if ctx.is_new(op.table) or not checks:
         return
-    if isinstance(op, o.AddColumn):
-        for con in op.constraints:
-            if con.kind == "check":
-                yield Hit(f"adding `{op.column.name}` with a CHECK constraint to `{op.table}` "
-                          "scans every row under an ACCESS EXCLUSIVE lock", object=str(op.table),
-                          lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True},
-                          span=con.span)
-                return
-        return
-    con = op.constraint
-    if con.kind != "check" or con.not_valid:
+    if isinstance(op, o.AddColumn):  # one scan checks all the column's constraints
+        yield Hit(f"adding `{op.column.name}` with a CHECK constraint to `{op.table}` "
+                  "scans every row under an ACCESS EXCLUSIVE lock", object=str(op.table),
+                  lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True}, span=checks[0][1])
         return
     yield Hit(f"adding CHECK constraint on `{op.table}` scans every row under an ACCESS "
               "EXCLUSIVE lock", object=str(op.table), lock=LockMode.ACCESS_EXCLUSIVE,
@@ -867,7 +861,7 @@ def add_unique_constraint(op: o.AddConstraint | o.AddColumn, ctx: RuleContext
     """
     if ctx.is_new(op.table):
         return
-    for con, span in _indexed_constraints(op, "unique"):
+    for con, span in _added_constraints(op, "unique"):
         yield Hit(f"adding UNIQUE on `{op.table}` ({', '.join(con.columns)}) builds an index "
                   "under an ACCESS EXCLUSIVE lock", object=str(op.table),
                   lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True}, span=span,
@@ -875,17 +869,19 @@ def add_unique_constraint(op: o.AddConstraint | o.AddColumn, ctx: RuleContext
                   if isinstance(op, o.AddConstraint) else None)
 
 
-def _indexed_constraints(op: o.AddConstraint | o.AddColumn, kind: str
-                         ) -> list[tuple[o.ConstraintDef, Span | None]]:
-    """The constraints of ``kind`` ("unique", "primary") that build an index: the one an
-    ADD CONSTRAINT adds (located at the operation), or those written on a column that ADD
-    COLUMN adds (located at their keyword); none that reuse an index (USING INDEX)."""
+def _added_constraints(op: o.AddConstraint | o.AddColumn, kind: str
+                       ) -> list[tuple[o.ConstraintDef, Span | None]]:
+    """The constraints of ``kind`` ("check", "unique", "primary") the operation makes the
+    table check or index now: the one an ADD CONSTRAINT adds (located at the operation), or
+    those written on a column that ADD COLUMN adds (located at their keyword); none that
+    reuse an index (USING INDEX) or wait to be validated (NOT VALID)."""
     found: list[tuple[o.ConstraintDef, Span | None]]
     if isinstance(op, o.AddConstraint):
         found = [(op.constraint, None)]
     else:
         found = [(con, con.span) for con in op.constraints]
-    return [(con, span) for con, span in found if con.kind == kind and not con.using_index]
+    return [(con, span) for con, span in found
+            if con.kind == kind and not con.using_index and not con.not_valid]
 
 
 def _using_index_fix(op: o.AddConstraint, ctx: RuleContext, kind: str) -> Fix | None:
@@ -974,16 +970,14 @@ def add_primary_key(op: o.AddConstraint | o.AddColumn, ctx: RuleContext) -> Iter
                    "PRIMARY KEY USING INDEX items_pkey_idx")
     ```
     """
-    if ctx.is_new(op.table):
+    keys = _added_constraints(op, "primary")
+    if ctx.is_new(op.table) or not keys:
         return
+    con, span = keys[0]
     if isinstance(op, o.AddColumn):
-        for _, span in _indexed_constraints(op, "primary"):
-            yield Hit(f"adding `{op.column.name}` as the primary key of `{op.table}` builds "
-                      "its index under an ACCESS EXCLUSIVE lock", object=str(op.table),
-                      lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True}, span=span)
-        return
-    con = op.constraint
-    if con.kind != "primary" or con.using_index:
+        yield Hit(f"adding `{op.column.name}` as the primary key of `{op.table}` builds "
+                  "its index under an ACCESS EXCLUSIVE lock", object=str(op.table),
+                  lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True}, span=span)
         return
     table = ctx.table(op.table)
     # USING INDEX would still mark nullable key columns NOT NULL, scanning the table.
