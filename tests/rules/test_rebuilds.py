@@ -9,13 +9,13 @@ from schemagate.lint.engine import LintResult
 from schemagate.model.migration import Script
 from schemagate.parse.source import SourceText
 from schemagate.parse.sqlglot.frontend import parse_dialect_script
-from schemagate.rules.rebuilds import rebuilt_drops
+from schemagate.rules.rebuilds import harmless_drops
 from tests.conftest import lint_dialect_history, lint_sql
 
 
 def kept(sql: str) -> set[tuple[int, str]]:
     script = parse_dialect_script(SourceText.of("m.sql", sql), Script("m.sql"), "sqlite")
-    return {(index, table.name) for index, table in rebuilt_drops(script)}
+    return {(index, table.name) for index, table in harmless_drops(script)}
 
 
 def found(result: LintResult) -> list[tuple[str, int, str]]:
@@ -48,6 +48,27 @@ def test_every_drop_of_the_three_rebuild_shapes_keeps_the_rows() -> None:
     assert kept(RENAME_ASIDE) == {(3, "_bkp_t")}
     assert kept(COPY_ASIDE) == {(2, "u"), (5, "_bkp_u")}
     assert kept(CREATE_NEW) == {(2, "w")}
+
+
+def test_an_if_exists_drop_of_a_name_the_script_uses_in_passing_keeps_the_rows() -> None:
+    # memos's SQLite migrations: clear what an earlier, failed run left, then rebuild.
+    assert kept("DROP TABLE IF EXISTS _bkp_t;\n" + RENAME_ASIDE) == {(0, "_bkp_t"),
+                                                                    (4, "_bkp_t")}
+    assert kept("DROP TABLE IF EXISTS _bkp_u;\n" + COPY_ASIDE) == {(0, "_bkp_u"), (3, "u"),
+                                                                  (6, "_bkp_u")}
+    assert kept("DROP TABLE IF EXISTS w_new;\n" + CREATE_NEW) == {(0, "w_new"), (3, "w")}
+    # A scratch table outside any rebuild.
+    assert kept("DROP TABLE IF EXISTS tmp;\nCREATE TABLE tmp AS SELECT id FROM t;\n"
+                "UPDATE u SET n = 1 WHERE id IN (SELECT id FROM tmp);\nDROP TABLE tmp;\n"
+                ) == {(0, "tmp"), (3, "tmp")}
+    # A name that holds a table at the script's end is not used in passing: a legacy
+    # table's rows go.
+    assert kept("DROP TABLE IF EXISTS _bkp_t;\nALTER TABLE t RENAME TO _bkp_t;\n"
+                "CREATE TABLE t (id INTEGER);\n") == set()
+    assert kept("DROP TABLE IF EXISTS t;\nCREATE TABLE t (id INTEGER);\n") == set()
+    assert kept("DROP TABLE IF EXISTS legacy;\n" + RENAME_ASIDE) == {(4, "_bkp_t")}
+    # Nor is a plain drop (no IF EXISTS) ahead of the rebuild: the script expects a table.
+    assert kept("DROP TABLE _bkp_t;\n" + RENAME_ASIDE) == {(4, "_bkp_t")}
 
 
 def test_a_drop_followed_by_a_bare_create_of_the_same_name_keeps_nothing() -> None:

@@ -19,7 +19,7 @@ from schemagate.rules.dependents import (
     truncate_cascade_targets,
     type_users,
 )
-from schemagate.rules.rebuilds import kept_columns, rebuilt_drops
+from schemagate.rules.rebuilds import harmless_drops, kept_columns
 from schemagate.rules.registry import Hit, rule
 
 _BACKUP = "save the data first (`schemagate backup`) and make sure no code still uses it"
@@ -44,13 +44,15 @@ def drop_table(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
     rebuild (SQLite's way to alter a table), where the script copies the rows (`INSERT …
     SELECT`) into the table that ends it under the dropped rows' name: create new, copy,
     drop old, rename new to old; rename old aside, create under the old name, copy back,
-    drop the renamed; or copy aside, drop, create again, copy back, drop the copy. A drop
-    followed by a bare `CREATE TABLE` of the same name, with nothing copied, is flagged. The
-    copy is trusted: the columns it leaves out and the rows its `WHERE` filters out are not
-    checked. Nor on a `DROP TABLE IF EXISTS` of a table the history dropped or renamed away
-    earlier, or, in a down path, of one the history does not hold. In an up path, an `IF
-    EXISTS` drop of a table the history never made is flagged: the table may predate the
-    history (a legacy table), and its rows go.
+    drop the renamed; or copy aside, drop, create again, copy back, drop the copy; and on the
+    `DROP TABLE IF EXISTS` that clears the way for such a rebuild's own scratch table (what
+    an earlier, failed run of the script left). A drop followed by a bare `CREATE TABLE` of
+    the same name, with nothing copied, is flagged. The copy is trusted: the columns it
+    leaves out and the rows its `WHERE` filters out are not checked. Nor on a `DROP TABLE IF
+    EXISTS` of a table the history dropped or renamed away earlier, or, in a down path, of
+    one the history does not hold. In an up path, an `IF EXISTS` drop of a table the history
+    never made is flagged: the table may predate the history (a legacy table), and its rows
+    go.
 
     ## Safe alternative
     Stop using the table in a release first; take a backup (`schemagate backup` writes it);
@@ -72,7 +74,7 @@ def drop_table(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
       https://www.postgresql.org/docs/current/sql-droptable.html
     """
     # What still uses the table is `drop-referenced-object`'s finding; this one is the data.
-    rebuilt = ctx.per_script(rebuilt_drops)
+    rebuilt = ctx.per_script(harmless_drops)
     for i, table in enumerate(op.tables):
         if op.if_exists and ctx.direction == "down" and ctx.table(table) is None:
             continue  # drops nothing: the schema as the history knows it lacks the table

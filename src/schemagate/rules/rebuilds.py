@@ -19,6 +19,10 @@ a `CREATE TABLE` makes an empty one. A drop keeps the rows when, at the end of t
 table that held them at its start is back under its name holding them. A drop followed by a
 bare `CREATE TABLE` of the same name, with nothing copied, keeps nothing.
 
+A `DROP TABLE IF EXISTS` that clears a name the script then uses only in passing (a
+rebuild's scratch table, made after the drop and gone by the end) destroys nothing the
+schema held either: what it could find is what an earlier, failed run of the script left.
+
 The copy is trusted: which columns it carries, and which rows a `WHERE` in it leaves out, are
 not checked. Rebuilds routinely leave a generated key to be numbered afresh, so a column
 left out is no sign of loss by itself.
@@ -31,27 +35,53 @@ from schemagate.model.migration import ParsedScript
 from schemagate.model.names import QName
 
 
-def rebuilt_drops(script: ParsedScript) -> frozenset[tuple[int, QName]]:
-    """The drops of a script whose rows the script keeps, as (statement index, table): each
-    `DROP TABLE` of a table whose rows were copied, before the drop, into the table that
-    ends the script under the name the rows started under."""
+def harmless_drops(script: ParsedScript) -> frozenset[tuple[int, QName]]:
+    """The drops of a script that destroy no rows the schema held before it, as (statement
+    index, table):
+
+    - each `DROP TABLE` of a table whose rows were copied, before the drop, into the table
+      that ends the script under the name the rows started under (a rebuild);
+    - each `DROP TABLE IF EXISTS` of a name the script then uses only in passing: it makes a
+      table under the name after the drop, and by its end has dropped or renamed it away
+      (a rebuild's scratch table, a temporary copy). What the drop could find there is
+      what an earlier, failed run of the script left:
+
+    ```sql
+    DROP TABLE IF EXISTS _user_old;
+    ALTER TABLE user RENAME TO _user_old;
+    CREATE TABLE user (...);
+    INSERT INTO user (...) SELECT ... FROM _user_old;
+    DROP TABLE _user_old;
+    ```
+    """
     rows = _Rows()
     drops: list[tuple[int, QName, set[QName]]] = []
+    clearing: list[tuple[int, QName]] = []  # the IF EXISTS drops
+    # What the script does to each name, in order: "made", "dropped" or "left" (renamed
+    # away), with the statement's index.
+    fates: dict[QName, list[tuple[int, str]]] = {}
     for st in script.statements:
         for op in st.ops:
             match op:
                 case o.CreateTable(table=table, sources=sources):
                     rows.empty(table)
                     rows.copy(sources, table)
+                    fates.setdefault(table, []).append((st.index, "made"))
                 case o.InsertRows(table=table, sources=sources):
                     rows.origins(table)  # a table the script found holds its own rows
                     rows.copy(sources, table)
                 case o.RenameTable(table=table, new_name=new):
-                    rows.rename(table, QName(table.schema, new))
-                case o.DropTable(tables=tables):
+                    new_name = QName(table.schema, new)
+                    rows.rename(table, new_name)
+                    fates.setdefault(table, []).append((st.index, "left"))
+                    fates.setdefault(new_name, []).append((st.index, "made"))
+                case o.DropTable(tables=tables, if_exists=if_exists):
                     for table in tables:
                         drops.append((st.index, table, rows.origins(table)))
                         rows.empty(table)
+                        fates.setdefault(table, []).append((st.index, "dropped"))
+                        if if_exists:
+                            clearing.append((st.index, table))
                 case o.Truncate(tables=tables):
                     for table in tables:
                         rows.origins(table)
@@ -59,8 +89,13 @@ def rebuilt_drops(script: ParsedScript) -> frozenset[tuple[int, QName]]:
                 case o.DeleteRows(table=table, has_where=False):
                     rows.origins(table)
                     rows.empty(table)
-    return frozenset((index, table) for index, table, origins in drops
-                     if origins and all(rows.holds(origin) for origin in origins))
+    kept = {(index, table) for index, table, origins in drops
+            if origins and all(rows.holds(origin) for origin in origins)}
+    for index, table in clearing:
+        after = [fate for at, fate in fates[table] if at > index]
+        if after and after[0] == "made" and after[-1] != "made":
+            kept.add((index, table))
+    return frozenset(kept)
 
 
 class _Rows:

@@ -14,7 +14,7 @@ from schemagate.model.span import Span
 from schemagate.model.types import classify_change
 from schemagate.rules.context import MigrationContext
 from schemagate.rules.meta import is_harmless_raw
-from schemagate.rules.rebuilds import kept_columns, rebuilt_drops
+from schemagate.rules.rebuilds import harmless_drops, kept_columns
 from schemagate.rules.registry import Hit, rule
 
 
@@ -280,7 +280,7 @@ def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span]]:
     created: set[QName] = set()
     renamed: set[QName] = set()  # the names the up path gave by renaming
     rebuilt: dict[int, set[QName]] = {}
-    for index, table in rebuilt_drops(up):
+    for index, table in harmless_drops(up):
         rebuilt.setdefault(index, set()).add(table)
     swapped = kept_columns(up)
     out: list[tuple[str, Span]] = []
@@ -302,7 +302,7 @@ def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span]]:
 def _destroys(op: o.Operation, ctx: MigrationContext, created: set[QName],
               rebuilt: set[QName], renamed: set[QName]) -> list[str]:
     """What of the data ``op`` destroys; ``rebuilt``: the tables whose rows the script keeps
-    if ``op`` drops them (`rebuilt_drops`); ``renamed``: the names the up path gave so far."""
+    if ``op`` drops them (`harmless_drops`); ``renamed``: the names the up path gave so far."""
     match op:
         case o.CreateTable(table=t):
             created.add(t)
