@@ -391,6 +391,67 @@ def test_mixed_layouts_in_one_folder_follow_one_version_order(tmp_path: Path) ->
         "201701010000_init", "201806191904_create_logs", "202507071815_add"]
 
 
+# -- histories that span folders (`_nested_histories`) -----------------------------------------
+
+
+def _histories(found: Any) -> list[tuple[str, str, str]]:
+    """(history, dialect, path relative to the root) of each migration, in order."""
+    return [(m.history, m.dialect, path_of(m.up) or "") for m in found.migrations]
+
+
+def test_flyway_folders_under_one_parent_are_one_history_in_version_order(
+        tmp_path: Path) -> None:
+    # Flyway scans its location's sub-folders and orders all it finds by version.
+    write(tmp_path / "db/migration/V1__users.sql")
+    write(tmp_path / "db/migration/release2/V2__index.sql")
+    write(tmp_path / "db/migration/release1/V3__name.sql")
+    write(tmp_path / "db/migration/release1/V1_5__email.sql")
+    found = clean(discover(["db"], cwd=tmp_path))
+    assert _histories(found) == [
+        ("db/migration", "postgres", "db/migration/V1__users.sql"),
+        ("db/migration", "postgres", "db/migration/release1/V1_5__email.sql"),
+        ("db/migration", "postgres", "db/migration/release2/V2__index.sql"),
+        ("db/migration", "postgres", "db/migration/release1/V3__name.sql")]
+
+
+def test_flyway_folders_whose_versions_repeat_are_separate_histories(tmp_path: Path) -> None:
+    # Each starts at V1: Flyway would refuse them as one location, so they are two.
+    write(tmp_path / "sql/tenant/V1__a.sql")
+    write(tmp_path / "sql/tenant/V2__b.sql")
+    write(tmp_path / "sql/shared/V1__c.sql")
+    found = clean(discover(["sql"], cwd=tmp_path))
+    assert [h for h, _, _ in _histories(found)] == ["sql/shared", "sql/tenant", "sql/tenant"]
+
+
+def test_folders_named_for_a_database_are_never_joined(tmp_path: Path) -> None:
+    write(tmp_path / "sql/postgres/V1__a.sql")
+    write(tmp_path / "sql/mysql/V2__a.sql")
+    found = clean(discover(["sql"], cwd=tmp_path))
+    assert _histories(found) == [("sql/mysql", "mysql", "sql/mysql/V2__a.sql"),
+                                 ("sql/postgres", "postgres", "sql/postgres/V1__a.sql")]
+
+
+def test_plain_files_in_version_named_folders_are_one_history_folder_by_folder(
+        tmp_path: Path) -> None:
+    # memos: store/migration/<database>/<version>/<NN>__<name>.sql, and LATEST.sql beside
+    # the versions, which fresh installs run instead of the history.
+    for version in ("0.2", "0.10", "0.9"):
+        write(tmp_path / f"migration/mysql/{version}/00__a.sql")
+        write(tmp_path / f"migration/mysql/{version}/01__b.sql")
+    write(tmp_path / "migration/mysql/LATEST.sql")
+    write(tmp_path / "migration/notes/00__x.sql")  # not a version: a history of its own
+    found = clean(discover(["migration"], cwd=tmp_path))
+    assert _histories(found) == [
+        ("migration/mysql/*", "mysql", "migration/mysql/0.2/00__a.sql"),
+        ("migration/mysql/*", "mysql", "migration/mysql/0.2/01__b.sql"),
+        ("migration/mysql/*", "mysql", "migration/mysql/0.9/00__a.sql"),
+        ("migration/mysql/*", "mysql", "migration/mysql/0.9/01__b.sql"),
+        ("migration/mysql/*", "mysql", "migration/mysql/0.10/00__a.sql"),
+        ("migration/mysql/*", "mysql", "migration/mysql/0.10/01__b.sql"),
+        ("migration/mysql", "mysql", "migration/mysql/LATEST.sql"),
+        ("migration/notes", "postgres", "migration/notes/00__x.sql")]
+
+
 # -- what discovery depended on --------------------------------------------------------------
 
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import posixpath
 import re
 import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -189,7 +190,8 @@ class _Finder:
 
     def result(self) -> Discovery:
         # One file reached twice (by name and through its folder) is reported once.
-        migrations = _in_history_order(list(self._found.values()), self._problems.notices)
+        migrations = _in_history_order(_nested_histories(list(self._found.values())),
+                                       self._problems.notices)
         return Discovery(
             migrations=migrations,
             errors=list(dict.fromkeys(self._problems.errors)),
@@ -1043,6 +1045,70 @@ def _marked(data: bytes) -> bool:
     return b"+" in data or b"iquibase" in head or b"IQUIBASE" in head
 
 
+# A folder named for a version (`0.21`, `v2`, `1_4_0`): plain files in folders so named
+# under one parent are one history, folder by folder (memos: `sqlite/0.21/00__x.sql`).
+_VERSION_FOLDER = re.compile(r"[vV]?[0-9]+(?:[._-][0-9]+)*")
+
+
+def _nested_histories(sources: list[MigrationSource]) -> list[MigrationSource]:
+    """Join the histories that a tool reads from several folders under one parent.
+
+    Flyway scans its location's sub-folders too and orders every versioned migration it
+    finds there by version (`db/migration/release1/V1__a.sql`, `db/migration/release2/
+    V2__b.sql`): the Flyway folders under one parent, and the parent's own Flyway files, are
+    one history, unless a version repeats among them (then they are separate histories that
+    Flyway would refuse to run together). Plain `.sql` files in version-named folders under
+    one parent are one history, in the order of the folders' versions and then of their
+    names; the parent's own files are not in it (a schema to start from, not a step of the
+    history: memos's `LATEST.sql`). A folder named for a database (`postgres/`, `mysql/`)
+    holds that database's own history, and is never joined to its siblings. The history
+    joined is named for the parent (`parent/*` where the parent's own files are another),
+    and is written for the database its parent is named for, as the parent's own files are.
+    """
+    folders: dict[str, list[MigrationSource]] = {}
+    histories = {source.history for source in sources}
+    for source in sources:
+        if source.project is None and source.layout in ("flyway", "sql"):
+            folders.setdefault(source.history, []).append(source)
+    groups: dict[tuple[str, str], list[str]] = {}  # (parent, layout) -> the folders it joins
+    projects: dict[int, str] = {}  # id of a source joined -> the history it joins
+    dialects: dict[int, str] = {}
+    for folder, members in folders.items():
+        layout = members[0].layout
+        if any(m.layout != layout for m in members):
+            continue
+        parent, name = posixpath.split(folder)
+        if folder_dialect(name) is not None:
+            continue
+        if layout == "sql" and not _VERSION_FOLDER.fullmatch(name):
+            continue
+        groups.setdefault((parent, layout), []).append(folder)
+    for (parent, kind), joined in groups.items():
+        own = folders.get(parent, [])
+        if kind == "flyway" and own and all(m.layout == "flyway" for m in own):
+            joined = [*joined, parent]
+        if len(joined) < 2:
+            continue
+        members = [m for folder in joined for m in folders[folder]]
+        if kind == "flyway":
+            versions = [_history_key(m) for m in members if not m.repeatable]
+            if len(set(versions)) < len(versions):
+                continue
+        # The parent's name, unless its own files, not joined, are a history by that name.
+        name = parent or "."
+        if parent in histories and parent not in joined:
+            name = posixpath.join(name, "*")
+        written_for = folder_dialect(posixpath.basename(parent))
+        for m in members:
+            projects[id(m)] = name
+            if written_for is not None and m.dialect == "postgres":
+                dialects[id(m)] = written_for  # `mysql/0.21/`: the parent's database
+    if not projects:
+        return sources
+    return [replace(s, project=projects[id(s)], dialect=dialects.get(id(s), s.dialect))
+            if id(s) in projects else s for s in sources]
+
+
 def _in_history_order(migrations: list[MigrationSource], notices: list[Notice]
                       ) -> list[MigrationSource]:
     """Each history's migrations in the order its tool applies them.
@@ -1068,8 +1134,19 @@ def _in_history_order(migrations: list[MigrationSource], notices: list[Notice]
                                       "not in a migration folder of its own; ignored, as "
                                       "diesel and Prisma ignore it"))
             sources = [s for s in sources if s.layout in _UNIT_LAYOUTS]
+        if sources[0].layout == "sql" and sources[0].project is not None:
+            # Version-named folders joined (`_nested_histories`): folder by folder.
+            ordered.extend(sorted(sources, key=lambda s: (
+                natural_key(posixpath.basename(posixpath.dirname(_path_of(s)))),
+                _history_key(s))))
+            continue
         ordered.extend(sorted(sources, key=_history_key))
     return ordered
+
+
+def _path_of(source: MigrationSource) -> str:
+    script = source.up or source.down
+    return script.path if script is not None else ""
 
 
 def _history_key(source: MigrationSource) -> tuple[int, tuple[int, ...], NaturalKey | None]:
