@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 from schemagate.lint.engine import LintResult, lint
 from schemagate.model.settings import Settings
@@ -112,6 +114,49 @@ def test_unknown_object_is_silent_when_the_history_starts_elsewhere(tmp_path: Pa
     first.write_text(first.read_text().replace('["users.id"]', '["accounts.id"]'))
     result = lint_tree(tmp_path, Settings(select=("unknown-object",)))
     assert result.active == []
+
+
+def test_unknown_object_is_silent_when_the_first_migration_is_numbered_as_a_later_one(
+        tmp_path: Path) -> None:
+    # memos's MySQL history begins at 0.17 (0.1 to 0.16 were deleted), with a migration
+    # that creates a table: the tables made before 0.17 exist, the history does not hold
+    # their making.
+    later = {"0.17/00__inbox.sql": "CREATE TABLE inbox (id int PRIMARY KEY);\n",
+             "0.17/01__clean.sql": "DELETE FROM activity WHERE id < 10;\n",
+             "0.18/00__memo.sql": "ALTER TABLE memo ADD COLUMN pinned int;\n"}
+    for name, text in later.items():
+        (tmp_path / "later" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "later" / name).write_text(text, encoding="utf-8")
+    assert lint_tree(tmp_path / "later", Settings(select=("unknown-object",))).active == []
+    # Numbered as a first (0.1), the same history is complete, and its typos are found.
+    first = tmp_path / "first"
+    for name, text in later.items():
+        path = first / name.replace("0.17", "0.1").replace("0.18", "0.2")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert [f.message for f in lint_tree(first, Settings(select=("unknown-object",))).active
+            ] == ["table `public.activity` does not exist at this point of the history",
+                  "table `public.memo` does not exist at this point of the history"]
+
+
+def test_a_first_migration_numbered_as_a_first() -> None:
+    from schemagate.model.migration import MigrationSource, Script
+    from schemagate.rules.history import _numbered_first
+
+    def first(name: str, layout: str = "sql", version: str | None = None,
+              folder: str = "m", project: str | None = None) -> bool:
+        source = MigrationSource(name, layout, Script(f"{folder}/{name}.sql"),  # type: ignore[arg-type]
+                                 version=version, project=project)
+        return _numbered_first(cast(Any, SimpleNamespace(source=source)))
+
+    assert all([first("0001_init"), first("1_init"), first("0_init"), first("init"),
+                first("V1", "flyway", "1"), first("V1_0", "flyway", "1.0"),
+                first("V0_1", "flyway", "0.1"), first("20240101120000_init", "goose"),
+                first("00__a", folder="m/0.1", project="m"),
+                first("x", "alembic", "ab536b1853f0"), first("0000_wet_wolf", "drizzle")])
+    assert not any([first("0017_x"), first("V2__x", "flyway", "2"),
+                    first("V1_5", "flyway", "1.5"),
+                    first("00__a", folder="m/0.17", project="m")])
 
 
 def test_unknown_objects_found_while_linting_are_those_of_a_fold_of_their_own(

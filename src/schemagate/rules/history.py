@@ -501,8 +501,49 @@ def _opaque(op: o.Operation, sql: str) -> bool:
     return isinstance(op, o.CreateTable) and bool(_INHERITING.search(sql))
 
 
+# The layouts whose migrations carry a number that orders them (a version, a sequence
+# number, a timestamp), where a history's first says whether migrations came before it.
+_NUMBERED = frozenset({"sql", "flyway", "golang-migrate", "goose", "sql-migrate", "dbmate",
+                       "popx", "drizzle"})
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def _numbered_first(first: ParsedMigration) -> bool:
+    """Whether the first migration's number allows that no migration came before it: 1 (or
+    0, 0.1, 001, 1.0), a timestamp (any moment may be a first), or no number at all.
+
+    A history whose first migration is numbered 17 or 0.17 has lost the ones before it
+    (squashed into a schema file, or deleted once every database had run them): its first
+    migration may create a table and still not be where its schema began.
+    """
+    source = first.source
+    if source.layout not in _NUMBERED:
+        return True
+    script = source.up or source.down
+    path = script.path if script is not None else ""
+    if source.version is not None:
+        number = source.version
+    elif source.project is not None and source.layout == "sql":
+        number = posixpath.basename(posixpath.dirname(path))  # a version-named folder's
+    else:
+        leading = _DIGITS.match(source.name)
+        number = leading.group() if leading else ""
+    parts = _DIGITS.findall(number)
+    if any(len(part) >= 8 for part in parts):
+        return True  # a date or a timestamp
+    values = [int(part) for part in parts]
+    while values and values[-1] == 0:
+        values.pop()
+    while values and values[0] == 0:
+        values.pop(0)
+    return values in ([], [1])
+
+
 def _starts_from_empty(first: ParsedMigration) -> bool:
-    """The history's first migration creates its tables before it uses any."""
+    """The history's first migration is numbered as a first (`_numbered_first`) and creates
+    its tables before it uses any."""
+    if not _numbered_first(first):
+        return False
     for st in first.up.statements if first.up is not None else ():
         for op in st.ops:
             if isinstance(op, _PREAMBLE) or (isinstance(op, o.RawSQL)
@@ -861,10 +902,12 @@ def unknown_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     the wrong order, or an object created by hand in production and never in a migration.
 
     ## When it does not fire
-    Unless the history is complete: its first migration creates its tables, no live
-    database (`--db`) holds tables the history did not create, and nothing before the
-    statement changed the schema in a way the tool cannot follow (a DO block, SQL built at
-    run time, a helper imported from elsewhere). Never for objects in another schema or
+    Unless the history is complete: its first migration creates its tables and is numbered
+    as a first (1, 0.1, 001, or a timestamp; a history whose first is numbered 17 lost the
+    ones before it, squashed or deleted), no live database (`--db`) holds tables the
+    history did not create, and nothing before the statement changed the schema in a way
+    the tool cannot follow (a DO block, SQL built at run time, a helper imported from
+    elsewhere). Never for objects in another schema or
     spelled in another case, for `IF EXISTS` drops, for columns of tables created as
     partitions or from a query whose columns cannot be told from its text (a star over a
     sub-select, an unnamed expression; a star over known tables, aliases and named columns
