@@ -1356,8 +1356,10 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
 
     ## When it does not fire
     Outside transactions; when everything after the lock is catalog-only (adding a column
-    without a volatile default, renames, defaults, drops, new tables), whatever table it
-    touches; when the slow work is on tables created in the same migration; when the lock
+    without a volatile default, renames, defaults, drops, new tables, a binary-coercible
+    type change such as `varchar(64)` to `varchar(200)`), whatever table it touches; when
+    the slow work is on tables created in the same migration (a Django `CreateModel`'s own
+    indexes and foreign keys included); when the lock
     is a `DROP TABLE`'s (the table is gone; `drop-table` speaks for it); when the slow
     statement itself takes ACCESS EXCLUSIVE on every table already locked (the lock held
     since `DROP DEFAULT` blocks nobody for longer while the type change rewrites the table).
@@ -1398,6 +1400,9 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     for st in ctx.script.statements[ctx.statement.index:]:
         if st.block != block:
             break
+        # A statement's own new table holds no data for the rest of it to work through
+        # (Django's CreateModel: the table, then its indexes and foreign keys).
+        created.update(x.table for x in st.ops if isinstance(x, o.CreateTable))
         if (st is not ctx.statement and any(_slow_after(x, ctx, created) for x in st.ops)
                 and set(held) - _own_exclusive(st.ops, ctx)):
             entry = f"line {st.ops[0].span.line} (`{_head(st.sql)}`)"
@@ -1405,8 +1410,6 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
                 slow.append(entry)
             locked = list(held)
         for x in st.ops:
-            if isinstance(x, o.CreateTable):
-                created.add(x.table)
             target = _blocking_target(x, ctx) if _holds_a_live_table(x) else None
             if target is not None and target not in held and target not in created:
                 held.append(target)
@@ -1450,7 +1453,19 @@ def _slow_after(op: o.Operation, ctx: RuleContext, created: set[QName]) -> bool:
         return False
     if isinstance(op, o.CreateIndex) and op.concurrently:
         return False
+    if isinstance(op, o.AlterColumnType) and _coercible(op, ctx):
+        return False  # the catalog changes, no row is read
     return not all(ctx.is_new(t) or t in created for t in op_tables(op, ctx.catalog))
+
+
+def _coercible(op: o.AlterColumnType, ctx: RuleContext) -> bool:
+    """A binary-coercible type change (`varchar(64)` to `varchar(200)` or `text`): neither
+    the table nor its indexes are rewritten."""
+    table = ctx.table(op.table)
+    column = table.column(op.column) if table else None
+    old = op.old_type or (column.type if column and column.type.name != "unknown" else None)
+    return old is not None and classify_change(old, op.new_type,
+                                               op.using is not None).rewrite is False
 
 
 def _volatile_default(op: o.AddColumn, ctx: RuleContext) -> bool:
