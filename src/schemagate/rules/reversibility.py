@@ -278,6 +278,7 @@ def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span]]:
     if up is None:
         return []
     created: set[QName] = set()
+    added: set[tuple[QName, str]] = set()  # the columns the up path added
     renamed: set[QName] = set()  # the names the up path gave by renaming
     rebuilt: dict[int, set[QName]] = {}
     for index, table in harmless_drops(up):
@@ -290,6 +291,13 @@ def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span]]:
                 renamed.add(QName(op.table.schema, op.new_name))
             if isinstance(op, o.DropColumn) and (st.index, op.table, op.column) in swapped:
                 continue  # a column swap keeps the values under the column's name
+            if isinstance(op, o.AddColumn) and not (op.if_not_exists
+                                                    and _had_column(ctx, op.table,
+                                                                    op.column.name)):
+                added.add((op.table, op.column.name))
+            if isinstance(op, o.DropColumn | o.AlterColumnType) and (
+                    op.table, op.column) in added:
+                continue  # values the up path itself put there, not the database's
             lost = _destroys(op, ctx, created, rebuilt.get(st.index, set()), renamed)
             if (op.span.path, op.span.line) not in ctx.state.acknowledged_loss:
                 out += [(what, op.site) for what in lost]
@@ -323,6 +331,13 @@ def _destroys(op: o.Operation, ctx: MigrationContext, created: set[QName],
             if change is not None and change.lossy and not change.rejects_only:
                 return [f"values of {t}.{c} ({old} to {op.new_type})"]
     return []
+
+
+def _had_column(ctx: MigrationContext, table: QName, column: str) -> bool:
+    """Whether the schema before the migration has the column (an `ADD COLUMN IF NOT
+    EXISTS` of it adds nothing)."""
+    known = ctx.before.tables.get(table) if ctx.before is not None else None
+    return known is not None and known.column(column) is not None
 
 
 def _absent(table: QName, ctx: MigrationContext, made: set[QName]) -> bool:
