@@ -529,14 +529,18 @@ class Truncate(Operation):
 class DeleteRows(Operation):
     """`DELETE`."""
     table: QName
-    has_where: bool
+    has_where: bool  # a WHERE that may filter rows out
+    # A WHERE written that holds for every row (`WHERE 1 = 1`, `WHERE true`): has_where is
+    # then False.
+    vacuous_where: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UpdateRows(Operation):
     """`UPDATE`."""
     table: QName
-    has_where: bool
+    has_where: bool  # a WHERE that may filter rows out
+    vacuous_where: bool = False  # as DeleteRows'
     columns: tuple[str, ...] = ()
     # The columns set to `COALESCE(themselves, …)` (MySQL's `IFNULL` too): a row that holds
     # a value keeps it, only NULLs are filled. A backfill, whatever the column held.

@@ -271,8 +271,8 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
     """DELETE or UPDATE without WHERE changes every row of a table.
 
     ## What it does
-    Flags `DELETE FROM t` and `UPDATE t SET …` with no `WHERE` clause on a table that exists
-    before the migration.
+    Flags `DELETE FROM t` and `UPDATE t SET …` with no `WHERE` clause, or one that holds for
+    every row (`WHERE 1 = 1`, `WHERE true`), on a table that exists before the migration.
 
     ## Why it matters
     A `DELETE` without `WHERE` empties the table; an `UPDATE` without one overwrites a column
@@ -280,14 +280,14 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
     and on a large table holds row locks on every row for as long as it runs.
 
     ## When it does not fire
-    With a `WHERE` clause, on a table created earlier in the same migration (seeding a
-    new table is fine), and for an `UPDATE` that only sets columns holding no data yet: added
-    earlier in the history (in this migration or an earlier one) to a table that existed,
-    and not set by any `UPDATE` or `INSERT` of a migration since, or that keep their values
-    (`SET c = COALESCE(c, …)`, MySQL's `IFNULL(c, …)`: only NULLs are filled). Such a
-    backfill overwrites nothing but NULLs or the column's default. An `UPDATE` that sets a
-    column holding data to anything else (a table's own column, or one an earlier migration
-    already backfilled) is still flagged.
+    With a `WHERE` clause that may filter rows out, on a table created earlier in the same
+    migration (seeding a new table is fine), and for an `UPDATE` that only sets columns
+    holding no data yet: added earlier in the history (in this migration or an earlier one)
+    to a table that existed, and not set by any `UPDATE` or `INSERT` of a migration since,
+    or that keep their values (`SET c = COALESCE(c, …)`, MySQL's `IFNULL(c, …)`: only NULLs
+    are filled). Such a backfill overwrites nothing but NULLs or the column's default. An
+    `UPDATE` that sets a column holding data to anything else (a table's own column, or one
+    an earlier migration already backfilled) is still flagged.
 
     ## Safe alternative
     Say which rows, and for large tables change them in batches:
@@ -310,11 +310,12 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
     if isinstance(op, o.UpdateRows) and op.columns and all(
             c in op.kept or _unwritten(ctx, op.table, c) for c in op.columns):
         return  # a backfill: it fills NULLs, or columns that hold nothing yet
+    where = "whose `WHERE` holds for every row" if op.vacuous_where else "without `WHERE`"
     if isinstance(op, o.DeleteRows):
-        message = f"`DELETE` without `WHERE` deletes every row of `{op.table}`"
+        message = f"`DELETE` {where} deletes every row of `{op.table}`"
     else:
         cols = ", ".join(c for c in op.columns if c)
-        message = f"`UPDATE` without `WHERE` overwrites {cols or 'columns'} in every row of " \
+        message = f"`UPDATE` {where} overwrites {cols or 'columns'} in every row of " \
                   f"`{op.table}`"
     yield Hit(message, object=str(op.table), lock=LockMode.ROW_EXCLUSIVE)
 

@@ -320,3 +320,14 @@ def test_an_insert_select_names_the_tables_its_rows_come_from_not_those_a_condit
     assert all(isinstance(op, (o.InsertRows, o.CreateTable)) for op in ops)
     assert [op.sources for op in ops if isinstance(op, (o.InsertRows, o.CreateTable))] == [
         (QName("", "_bkp_t"), QName("", "x"), QName("", "q")), (), (), (QName("", "t"),)]
+
+
+def test_a_where_that_holds_for_every_row_filters_none() -> None:
+    # MySQL reads `WHERE 1` as true; a written WHERE that filters nothing is no WHERE.
+    script = parse("DELETE FROM t WHERE 1;\nUPDATE t SET a = 1 WHERE TRUE AND (1 = 1);\n"
+                   "DELETE FROM t WHERE 'a' = 'a' OR id = 2;\nDELETE FROM t WHERE 0;\n"
+                   "DELETE FROM t WHERE 1 = '1';\nDELETE FROM t WHERE id = 1;\n")
+    found = [(op.has_where, op.vacuous_where) for st in script.statements for op in st.ops
+             if isinstance(op, o.DeleteRows | o.UpdateRows)]
+    assert found == [(False, True), (False, True), (False, True), (True, False),
+                     (True, False), (True, False)]

@@ -558,8 +558,37 @@ def _truncate(body: Node, ctx: _Ctx) -> list[o.Operation]:
 
 
 def _delete(body: Node, ctx: _Ctx) -> list[o.Operation]:
-    return [o.DeleteRows(table=qname(body["relation"]),
-                         has_where=bool(body.get("whereClause")), **ctx.kw())]
+    where = body.get("whereClause")
+    vacuous = _always_true(where)
+    return [o.DeleteRows(table=qname(body["relation"]), has_where=bool(where) and not vacuous,
+                         vacuous_where=vacuous, **ctx.kw())]
+
+
+def _always_true(node: Node | None) -> bool:
+    """Whether a WHERE holds for every row whatever the row holds: `true`, two equal
+    constants compared (`1 = 1`, `'a' = 'a'`), and ANDs and ORs of them."""
+    if not node:
+        return False
+    kind, body = next(iter(node.items()))
+    if kind == "A_Const":
+        return bool(body.get("boolval", {}).get("boolval"))
+    if kind == "A_Expr":
+        operator = strings(body.get("name") or [])
+        if body.get("kind") != "AEXPR_OP" or tuple(operator)[-1:] != ("=",):
+            return False
+        sides = [body.get("lexpr") or {}, body.get("rexpr") or {}]
+        if not all("A_Const" in side for side in sides):
+            return False
+        values = [{k: v for k, v in side["A_Const"].items() if k != "location"}
+                  for side in sides]
+        return bool(values[0]) and values[0] == values[1] and not values[0].get("isnull")
+    if kind == "BoolExpr":
+        args = body.get("args") or []
+        if body.get("boolop") == "AND_EXPR":
+            return all(_always_true(a) for a in args)
+        if body.get("boolop") == "OR_EXPR":
+            return any(_always_true(a) for a in args)
+    return False
 
 
 def _update(body: Node, ctx: _Ctx) -> list[o.Operation]:
@@ -572,8 +601,11 @@ def _update(body: Node, ctx: _Ctx) -> list[o.Operation]:
             value = expr(t.get("val")) if t.get("name") and not t.get("indirection") else None
             if value is not None:
                 copies.append((t["name"], tuple(sorted(value.columns))))
-    return [o.UpdateRows(table=qname(body["relation"]), has_where=bool(body.get("whereClause")),
-                         columns=cols, kept=kept, copies=tuple(copies), **ctx.kw())]
+    where = body.get("whereClause")
+    vacuous = _always_true(where)
+    return [o.UpdateRows(table=qname(body["relation"]), has_where=bool(where) and not vacuous,
+                         vacuous_where=vacuous, columns=cols, kept=kept,
+                         copies=tuple(copies), **ctx.kw())]
 
 
 def _keeps(target: Node) -> bool:

@@ -576,8 +576,36 @@ def _delete(tree: Any, ctx: _Ctx) -> list[o.Operation]:
     target = tree.this
     if not isinstance(target, exp.Table):
         return []
-    return [o.DeleteRows(table=qname(target), has_where=tree.args.get("where") is not None,
-                         **ctx.kw())]
+    where = tree.args.get("where")
+    vacuous = where is not None and _always_true(where.this)
+    return [o.DeleteRows(table=qname(target), has_where=where is not None and not vacuous,
+                         vacuous_where=vacuous, **ctx.kw())]
+
+
+def _always_true(node: Any) -> bool:
+    """Whether a WHERE holds for every row whatever the row holds: `TRUE`, a non-zero
+    number (MySQL's `WHERE 1`), two equal constants compared (`1 = 1`), and ANDs and ORs
+    of them."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.Paren):
+        return _always_true(node.this)
+    if isinstance(node, exp.Boolean):
+        return bool(node.this)
+    if isinstance(node, exp.Literal) and not node.is_string:
+        try:
+            return float(node.this) != 0
+        except ValueError:
+            return False
+    if isinstance(node, exp.EQ):
+        left, right = node.this, node.expression
+        return (isinstance(left, exp.Literal) and isinstance(right, exp.Literal)
+                and left.is_string == right.is_string and left.this == right.this)
+    if isinstance(node, exp.And):
+        return _always_true(node.this) and _always_true(node.expression)
+    if isinstance(node, exp.Or):
+        return _always_true(node.this) or _always_true(node.expression)
+    return False
 
 
 def _update(tree: Any, ctx: _Ctx) -> list[o.Operation]:
@@ -594,8 +622,10 @@ def _update(tree: Any, ctx: _Ctx) -> list[o.Operation]:
     kept = tuple(e.this.name for e in sets if isinstance(e.expression, exp.Coalesce)
                  and isinstance(e.expression.this, exp.Column)
                  and e.expression.this.name == e.this.name)
-    return [o.UpdateRows(table=qname(target), has_where=tree.args.get("where") is not None,
-                         columns=columns, kept=kept, **ctx.kw())]
+    where = tree.args.get("where")
+    vacuous = where is not None and _always_true(where.this)
+    return [o.UpdateRows(table=qname(target), has_where=where is not None and not vacuous,
+                         vacuous_where=vacuous, columns=columns, kept=kept, **ctx.kw())]
 
 
 def _insert(tree: Any, ctx: _Ctx) -> list[o.Operation]:
