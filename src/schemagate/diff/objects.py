@@ -92,7 +92,8 @@ def non_table_objects(cat: Catalog) -> dict[ObjectRef, Any]:
     for qn, typ in cat.types.items():
         out[ObjectRef("type", *qn)] = typ
     for qn, seq in cat.sequences.items():
-        out[ObjectRef("sequence", *qn)] = seq
+        if not seq.identity:  # made and dropped by its column, as introspection reads it
+            out[ObjectRef("sequence", *qn)] = seq
     for (qn, args), fn in cat.functions.items():
         out[ObjectRef("function", qn.schema, qn.name, None, args)] = fn
     for ix_key, ix in cat.indexes.items():
@@ -157,7 +158,8 @@ class Objects(Mapping[ObjectRef, Any]):
         if kind == "collation":
             return cat.collations.get(qn)
         if kind == "sequence":
-            return cat.sequences.get(qn)
+            seq = cat.sequences.get(qn)
+            return seq if seq is not None and not seq.identity else None
         if kind == "function":
             return cat.functions.get((qn, ref.args))
         if kind == "trigger":

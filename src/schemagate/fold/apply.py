@@ -164,6 +164,9 @@ def _placeholders(catalog: Catalog, operations: Iterable[o.Operation],
         table = getattr(op, "table", None)
         if not isinstance(table, QName) or table in produced or table in catalog.views:
             continue
+        if isinstance(op, o.RenameTable) and table in catalog.sequences \
+                and table not in catalog.tables:
+            continue  # ALTER TABLE renaming a sequence (`_rename_table`)
         if table not in catalog.tables:
             yield table, None
         known = catalog.tables[table]
@@ -324,10 +327,12 @@ def _primary_key(table: Table | None, adding: Iterable[o.ConstraintDef]) -> tupl
 
 
 def _owned_sequences(catalog: Catalog, table: QName, column: Column, migration: str) -> None:
-    """serial columns own an implicit sequence named table_column_seq."""
-    if column.type.serial:
+    """serial and identity columns own an implicit sequence named table_column_seq (Django's
+    identity keys' sequences are renamed by name in its RunSQL)."""
+    if column.type.serial or column.identity:
         seq = QName(table.schema, f"{table.name}_{column.name}_seq")
-        catalog.sequences[seq] = Sequence(seq, (table, column.name), migration)
+        catalog.sequences[seq] = Sequence(seq, (table, column.name), migration,
+                                          identity=not column.type.serial)
 
 
 def _column(c: o.ColumnDef) -> Column:
@@ -419,6 +424,11 @@ def _remove_relation(cat: Catalog, name: QName, cascade: bool) -> None:
 
 def _rename_table(cat: Catalog, op: o.RenameTable, mig: str) -> None:
     new = QName(op.table.schema, op.new_name)
+    if op.table not in cat.tables and op.table in cat.sequences:
+        # ALTER TABLE renames any relation: a sequence too (netbox's RunSQL renames the
+        # sequence of a table AlterModelTable renamed, which PostgreSQL left as it was).
+        cat.sequences[new] = replace(cat.sequences.pop(op.table), name=new)
+        return
     if op.table in cat.views:
         cat.views[new] = replace(cat.views.pop(op.table), name=new)
         return

@@ -246,8 +246,9 @@ class _Builder:
                       f"{fn.name}({', '.join(fn.arg_types)})")
         for name, typ in cat.types.items():
             self.node(f"type:{name}", "type", str(name), type_kind=typ.kind)
-        for name in cat.sequences:
-            self.node(f"sequence:{name}", "sequence", str(name))
+        for name, seq in cat.sequences.items():
+            if not seq.identity:  # an identity column's is the column's own
+                self.node(f"sequence:{name}", "sequence", str(name))
         for table in cat.tables.values():
             self.table(table)
         for view in cat.views.values():
@@ -261,7 +262,7 @@ class _Builder:
                 if column != "*":
                     self.edge(node, column_id(read_table, column), "reads", auto=False)
         for seq in cat.sequences.values():
-            if seq.owned_by is not None:
+            if seq.owned_by is not None and not seq.identity:
                 self.edge(f"sequence:{seq.name}", column_id(*seq.owned_by), "owned by",
                           auto=True)
         for index in cat.indexes.values():

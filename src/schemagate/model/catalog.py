@@ -200,6 +200,10 @@ class Sequence:
     cache: int | None = None
     cycle: bool = False
     comment: str | None = None
+    # An identity column's: PostgreSQL makes and drops it with the column, and dumps and
+    # diffs leave it to the column. Kept for its name, which a table's rename leaves as it
+    # was and an `ALTER TABLE … RENAME` may change.
+    identity: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,11 +175,12 @@ def rename_table(op: o.RenameTable, ctx: RuleContext) -> Iterator[Hit]:
     that no longer exists. Rolling deploys make that window minutes long.
 
     ## When it does not fire
-    On a table created earlier in the same migration, on a down path renaming back the
-    table its up path renamed, and when the script makes a table under the old name again
-    and ends with it there, as a table rebuild does (rename the old table aside, create the
-    new one under its name, copy the rows, drop the renamed one): code that uses the old name
-    goes on finding a table.
+    On a table created earlier in the same migration, on a down path renaming back the table
+    its up path renamed, on a sequence renamed by `ALTER TABLE` (a serial or identity
+    column's: its default names it by oid, and keeps working), and when the script makes a
+    table under the old name again and ends with it there, as a table rebuild does (rename
+    the old table aside, create the new one under its name, copy the rows, drop the renamed
+    one): code that uses the old name goes on finding a table.
 
     ## Safe alternative
     Rename, and keep the old name alive with an updatable view until the old code is gone:
@@ -202,6 +203,8 @@ def rename_table(op: o.RenameTable, ctx: RuleContext) -> Iterator[Hit]:
     """
     if ctx.is_new(op.table) or ctx.undoes_rename(op.table):
         return
+    if ctx.table(op.table) is None and op.table in ctx.catalog.sequences:
+        return  # a sequence: a column's default names it by its oid, not its name
     if ctx.per_script(_remade_tables).get(op.table, -1) > ctx.statement.index:
         return  # renamed aside: the name is back by the end of the script
     yield Hit(f"renaming `{op.table}` to `{op.new_name}` breaks code that still uses the old "

@@ -817,6 +817,8 @@ def _missing(op: o.Operation, cat: Catalog, indexes: bool) -> tuple[str, bool, s
             local = con.columns if con.kind in ("primary", "unique", "foreign") else ()
             refs.append((table, local))
             targets += _fk_refs((con,))
+        case o.RenameTable(table=table) if table in cat.sequences:
+            pass  # ALTER TABLE renames a sequence too
         case o.ValidateConstraint(table=table) | o.RenameTable(table=table) | o.CreateTrigger(
                 table=table) | o.InsertRows(table=table) | o.DeleteRows(table=table):
             refs.append((table, ()))
