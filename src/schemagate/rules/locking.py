@@ -1347,7 +1347,8 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ## What it does
     Flags a transaction (explicit, or the migration tool's) in which a statement takes ACCESS
     EXCLUSIVE on an existing table and a later statement does slow work: builds an index,
-    scans or rewrites a table, or changes data. One finding per transaction, at its first
+    scans or rewrites a table, or changes data (a `DO` block, Django's `RunPython`, which
+    runs in the migration's transaction). One finding per transaction, at its first
     such lock, naming every table locked by then and every slow statement that follows.
 
     ## Why it matters
@@ -1446,7 +1447,9 @@ def _slow_after(op: o.Operation, ctx: RuleContext, created: set[QName]) -> bool:
     """Whether the operation does slow work on a table that holds data (not one of those
     the migration created, before or since the statement the context is at)."""
     if isinstance(op, o.RawSQL):
-        return op.statement_kind == "DoStmt"  # a procedural block can do anything
+        # A procedural block can do anything; a data migration's Python (Django's
+        # RunPython) reads and writes rows, inside the migration's transaction.
+        return op.statement_kind in ("DoStmt", o.DATA_MIGRATION)
     if not isinstance(op, _SLOW):
         return isinstance(op, o.AddColumn) and _volatile_default(op, ctx)
     if isinstance(op, o.AddConstraint) and op.constraint.not_valid:
