@@ -49,7 +49,7 @@ def test_classify_change(old: tuple, new: tuple, lossy: bool, rewrite: bool) -> 
 def test_unknown_pairs_are_never_called_lossy() -> None:
     change = classify_change(canonical(("mood",)), canonical(("text",)))
     assert not change.lossy
-    change = classify_change(canonical(("inet",)), canonical(("cidr",)))
+    change = classify_change(canonical(("money",)), canonical(("numeric",)))
     assert not change.lossy and change.rewrite is None
 
 
@@ -129,6 +129,66 @@ def test_rejects_only_is_what_postgresql_does_with_a_value_that_does_not_fit(
             conn.execute(f"ALTER TABLE misfit ALTER COLUMN c TYPE {new}")
             conn.execute(f"ALTER TABLE misfit ALTER COLUMN c TYPE {old} USING c::{old}")
             assert conn.execute("SELECT c::text FROM misfit").fetchone() != stored
+
+
+# (old type, new type, a value, USING needed): whether the change rewrites the table is
+# what PostgreSQL 15 does, read from the table's file node before and after.
+REWRITES = [
+    ("varchar(10)", "text", "'x'", False),
+    ("text", "varchar(10)", "'x'", False),
+    ("varchar(10)", "varchar(20)", "'x'", False),
+    ("numeric(10,2)", "numeric(12,2)", "1", False),
+    ("numeric(10,2)", "numeric(10,3)", "1", False),
+    ("int4", "int8", "1", False),
+    ("float4", "float8", "1", False),
+    ("date", "timestamptz", "'2026-12-05'", False),
+    ("date", "timestamp", "'2026-12-05'", False),
+    ("time", "timetz", "'10:00'", False),
+    ("timestamp", "timestamptz", "now()", False),  # in a session that is not UTC
+    ("timestamp(6)", "timestamp(3)", "now()", False),
+    ("timestamp(3)", "timestamp(6)", "now()", False),
+    ("bool", "int4", "true", True),
+    ("cidr", "inet", "'10.0.0.0/8'", False),
+    ("inet", "cidr", "'10.0.0.0/8'", False),
+    ("bit(3)", "varbit", "B'101'", False),
+    ("json", "jsonb", "'{}'", False),
+    ("varchar(10)[]", "varchar(20)[]", "'{x}'", False),
+    ("varchar[]", "text[]", "'{x}'", False),
+    ("int4[]", "int8[]", "'{1}'", False),
+    ("numeric(10,2)[]", "numeric(12,2)[]", "'{1}'", False),
+    ("text[]", "text[]", "'{x}'", False),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "value", "using"), REWRITES,
+                         ids=[f"{r[0]}->{r[1]}" for r in REWRITES])
+def test_rewrite_is_what_postgresql_does(pg_db: str, old: str, new: str, value: str,
+                                         using: bool) -> None:
+    from schemagate.diff.connect import connect
+    from schemagate.model import ops as o
+    from schemagate.model.migration import Script
+    from schemagate.parse.postgres.frontend import parse_script
+    from schemagate.parse.source import SourceText
+
+    def column_type(sql: str) -> object:
+        script = parse_script(SourceText.of("t.sql", sql), Script("t.sql"))
+        op = script.statements[0].ops[0]
+        assert isinstance(op, o.CreateTable)
+        return op.columns[0].type
+
+    change = classify_change(column_type(f"CREATE TABLE t (c {old})"),  # type: ignore[arg-type]
+                             column_type(f"CREATE TABLE t (c {new})"),  # type: ignore[arg-type]
+                             using)
+    with connect(pg_db, autocommit=True) as conn:
+        conn.execute("SET TimeZone = 'Europe/Oslo'")
+        conn.execute(f"CREATE TABLE r (c {old})")
+        conn.execute(f"INSERT INTO r VALUES ({value})")
+        node = "SELECT pg_relation_filenode('r')"
+        before = conn.execute(node).fetchone()
+        cast = f" USING c::{new}" if using else ""
+        conn.execute(f"ALTER TABLE r ALTER COLUMN c TYPE {new}{cast}")
+        rewrote = conn.execute(node).fetchone() != before
+    assert change.rewrite is rewrote, change
 
 
 def test_a_using_expression_or_a_parse_from_text_may_change_values() -> None:

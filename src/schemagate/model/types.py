@@ -6,7 +6,7 @@ canonical names so that a rule never depends on how a migration happened to writ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from schemagate.model.pickling import pickle_by_fields
@@ -128,6 +128,13 @@ def classify_change(old: TypeRef, new: TypeRef, using: bool = False) -> TypeChan
     """
     if old.array_dims != new.array_dims:
         return TypeChange(False, True, "changes array dimensions")
+    if old.array_dims and (old.name, old.schema, old.modifiers) != (
+            new.name, new.schema, new.modifiers):
+        # Each element is converted (an array coercion, never a relabelling): PostgreSQL 15
+        # rewrote varchar(10)[] to varchar(20)[], and varchar[] to text[].
+        element = classify_change(replace(old, array_dims=0), replace(new, array_dims=0),
+                                  using)
+        return replace(element, rewrite=True)
     if (old.name, old.schema) == (new.name, new.schema):
         return _same_base_change(old, new, using)
     a, b = old.name, new.name
@@ -181,6 +188,20 @@ def classify_change(old: TypeRef, new: TypeRef, using: bool = False) -> TypeChan
     if {a, b} == {"timestamp", "timestamptz"}:
         return TypeChange(False, True, "reinterprets values in the session time zone "
                           "(no rewrite on PostgreSQL 12+ when it is UTC)")
+    if a == "date" and b in ("timestamp", "timestamptz"):
+        return TypeChange(False, True, "keeps each date, at midnight")
+    if a == "time" and b == "timetz":
+        return TypeChange(False, True, "keeps each time, in the session time zone")
+    if a == "float4" and b == "float8":
+        return TypeChange(False, True, "widens")
+    if a == "bool" and b in _INT_WIDTH:
+        return TypeChange(False, True, "keeps each value as 0 or 1")
+    if a == "cidr" and b == "inet":
+        return TypeChange(False, using, "is binary-coercible")
+    if a == "inet" and b == "cidr":
+        return _rejects("rejects addresses with bits set right of the mask", using)
+    if a == "bit" and b == "varbit" and _length(new) is None:
+        return TypeChange(False, using, "is binary-coercible")
     if a == "json" and b == "jsonb":
         return TypeChange(False, True, "normalises documents")
     if a == "jsonb" and b == "json":
