@@ -442,6 +442,48 @@ def test_data_changes_through_sqlalchemy_core(tmp_path: Path) -> None:
     assert isinstance(delete, o.DeleteRows) and delete.has_where
 
 
+def test_a_core_update_names_the_columns_its_values_set(tmp_path: Path) -> None:
+    # Redash 640888ce445d copies `schedule` into a column it has just added, as
+    # `UPDATE queries SET old_schedule=queries.schedule` (Alembic's offline output).
+    mig = parse(tmp_path, """
+        from sqlalchemy.sql import table
+
+        def upgrade():
+            queries = table("queries", sa.Column("schedule", sa.String(length=10)),
+                            sa.Column("old_schedule", sa.String(length=10)),
+                            sa.Column("name", sa.Text()))
+            op.execute(queries.update().values({"old_schedule": queries.c.schedule}))
+            op.execute(sa.update(queries).values({queries.c["name"]: "x",
+                                                  sa.column("schedule"): "1"}))
+            op.execute(queries.update().values(name=None).values(schedule=queries.c.name))
+            op.execute(queries.update().ordered_values(("name", queries.c.old_schedule)))
+            op.execute(queries.update().values({"name": sa.func.lower(queries.c.name)}))
+    """)
+    assert [(op.columns, op.copies) for op in ops_of(mig) if isinstance(op, o.UpdateRows)] == [
+        (("old_schedule",), (("old_schedule", ("schedule",)),)),
+        (("name", "schedule"), (("name", ()), ("schedule", ()))),
+        (("name", "schedule"), (("name", ()), ("schedule", ("name",)))),
+        (("name",), (("name", ("old_schedule",)),)),
+        (("name",), ()),
+    ]
+
+
+def test_a_core_update_whose_keys_cannot_be_read_sets_columns_not_known(
+        tmp_path: Path) -> None:
+    mig = parse(tmp_path, """
+        from sqlalchemy.sql import table
+
+        def upgrade():
+            queries = table("queries", sa.Column("name", sa.Text()))
+            values = {"name": "x"}
+            op.execute(queries.update().values(**values))
+            op.execute(queries.update().values({other.c.name: "x"}))
+            op.execute(queries.update().values(name="x").values(build()))
+    """)
+    assert [(op.columns, op.copies) for op in ops_of(mig) if isinstance(op, o.UpdateRows)] == [
+        ((), ()), ((), ()), ((), ())]
+
+
 def test_mysql_revision_parses_its_sql_with_sqlglot(tmp_path: Path) -> None:
     mig = parse(tmp_path, """
         def upgrade():

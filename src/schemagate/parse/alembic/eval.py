@@ -10,7 +10,7 @@ it say so instead of guessing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import libcst as cst
@@ -51,7 +51,11 @@ class Query:
     kind: str  # "update", "delete", "insert", "select"
     table: TableRef
     has_where: bool = False
-    columns: tuple[str, ...] = ()
+    # The columns its `.values(...)` set; None when one of them is not known statically.
+    columns: tuple[str, ...] | None = ()
+    # Each column set with the columns of the table its value reads, where that is known
+    # (`{"b": t.c.a}`: ("b", ("a",)); a literal reads none), as `UpdateRows.copies`.
+    copies: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass
@@ -376,10 +380,9 @@ def _call(env: Env, node: cst.Call) -> Any:
         base = env.value(node.func.value) if isinstance(node.func, cst.Attribute) else UNKNOWN
         if isinstance(base, Query):
             if last in ("where", "filter", "filter_by"):
-                return Query(base.kind, base.table, True, base.columns)
-            if last == "values":
-                cols = tuple(a.keyword.value for a in node.args if a.keyword is not None)
-                return Query(base.kind, base.table, base.has_where, base.columns + cols)
+                return replace(base, has_where=True)
+            if last in ("values", "ordered_values"):
+                return _values_set(env, base, node, ordered=last == "ordered_values")
             return base
         return UNKNOWN
     if last == "format" and isinstance(node.func, cst.Attribute):
@@ -448,18 +451,116 @@ def _as_value(key: Any) -> Any:
 
 def _query(env: Env, node: cst.Call, kind: str) -> Any:
     """`t.update()`, `sa.update(t)`, `sa.delete(t)`, `t.insert()`; any `select(...)`."""
+    table: Any = UNKNOWN
     if isinstance(node.func, cst.Attribute):
-        base = env.value(node.func.value)
-        if isinstance(base, TableRef):
-            return Query(kind, base)
-    args = [a for a in node.args if a.keyword is None]
-    if args:
-        table = env.value(args[0].value)
-        if isinstance(table, TableRef):
-            return Query(kind, table)
+        table = env.value(node.func.value)
+    if not isinstance(table, TableRef):
+        args = [a for a in node.args if a.keyword is None]
+        table = env.value(args[0].value) if args else UNKNOWN
+    if isinstance(table, TableRef):
+        query = Query(kind, table)
+        values = next((a.value for a in node.args if a.keyword is not None
+                       and a.keyword.value == "values"), None)
+        # SQLAlchemy 1.x's `t.update(values={...})`, `sa.update(t, values={...})`.
+        return query if values is None else _values_set(env, query, values=values)
     if kind == "select":  # reads only: which table does not matter
         return Query(kind, TableRef(""))
     return UNKNOWN
+
+
+def _values_set(env: Env, query: Query, call: cst.Call | None = None, *,
+                values: cst.BaseExpression | None = None, ordered: bool = False) -> Query:
+    """The query with the columns one `.values(...)` sets (a mapping, keywords, or
+    `ordered_values` pairs): keys written as names (`"b"`, `b=`), as the table's columns
+    (`t.c.b`, `t.c["b"]`) or as `sa.column("b")`. A key or a spread (`**kw`) the tool
+    cannot read makes the columns unknown (None): a guess would hide an overwrite."""
+    pairs = _value_pairs(env, call, values, ordered)
+    if pairs is None or query.columns is None:
+        return replace(query, columns=None, copies=())
+    columns = list(query.columns)
+    copies = list(query.copies)
+    for key, value in pairs:
+        column = key if isinstance(key, str) else _column_key(env, key, query.table)
+        if column is None:
+            return replace(query, columns=None, copies=())
+        columns.append(column)
+        reads = _value_reads(env, value, query.table)
+        if reads is not None:
+            copies.append((column, reads))
+    return replace(query, columns=tuple(columns), copies=tuple(copies))
+
+
+_Pair = tuple[cst.BaseExpression | str, cst.BaseExpression]
+
+
+def _value_pairs(env: Env, call: cst.Call | None, values: cst.BaseExpression | None,
+                 ordered: bool) -> list[_Pair] | None:
+    """(key, value) of each column `.values(...)` sets, or None when they cannot be read."""
+    pairs: list[_Pair] = []
+    for arg in call.args if call is not None else ():
+        if arg.star:
+            return None
+        if arg.keyword is not None:
+            pairs.append((arg.keyword.value, arg.value))
+        elif ordered:
+            pair = env.resolve_node(arg.value)
+            if not isinstance(pair, cst.Tuple | cst.List) or len(pair.elements) != 2:
+                return None
+            pairs.append((pair.elements[0].value, pair.elements[1].value))
+        elif values is None:
+            values = arg.value
+        else:
+            return None  # several positional mappings: an INSERT's rows, not a SET
+    if values is None:
+        return pairs
+    mapping = env.resolve_node(values)
+    if not isinstance(mapping, cst.Dict):
+        return None
+    for element in mapping.elements:
+        if not isinstance(element, cst.DictElement):
+            return None
+        pairs.append((element.key, element.value))
+    return pairs
+
+
+def _column_key(env: Env, node: cst.BaseExpression, table: TableRef) -> str | None:
+    """The column a `.values()` key names: a string, `sa.column("b")`, or a column of the
+    query's own table (`t.c.b`, `t.c["b"]`, `t.columns.b`)."""
+    name = env.string(node)
+    if name is not None:
+        return name
+    node = env.resolve_node(node)
+    if isinstance(node, cst.Call) and dotted(node.func).rsplit(".", 1)[-1] == "column":
+        args = [a for a in node.args if a.keyword is None and a.star == ""]
+        return env.string(args[0].value) if args else None
+    return _table_column(env, node, table)
+
+
+def _table_column(env: Env, node: cst.BaseExpression, table: TableRef) -> str | None:
+    """`t.c.b`, `t.c["b"]` or `t.columns.b` of the table ``table``: the column's name."""
+    owner: cst.BaseExpression | None = None
+    name: str | None = None
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Attribute):
+        owner, name = node.value, node.attr.value
+    elif isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(
+            node.slice[0].slice, cst.Index) and isinstance(node.value, cst.Attribute):
+        owner, name = node.value, env.string(node.slice[0].slice.value)
+    if not isinstance(owner, cst.Attribute) or owner.attr.value not in ("c", "columns"):
+        return None
+    return name if env.value(owner.value) == table else None
+
+
+def _value_reads(env: Env, node: cst.BaseExpression, table: TableRef
+                 ) -> tuple[str, ...] | None:
+    """The columns of ``table`` a value set by `.values()` reads: none for a literal, one
+    for a column of the table; None when the tool cannot tell."""
+    column = _table_column(env, env.resolve_node(node), table)
+    if column is not None:
+        return (column,)
+    value = env.value(node)
+    if value is None or isinstance(value, Text | int | float | bool):
+        return ()
+    return None
 
 
 def _keyword(env: Env, node: cst.Call, name: str) -> Any:

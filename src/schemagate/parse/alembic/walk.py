@@ -492,8 +492,9 @@ def _bind_params(fn: cst.FunctionDef, call: cst.Call, caller: Env, module: Env,
 def _query_op(query: Query, span: Span, index: int) -> o.Operation:
     table = QName.of(query.table.name, query.table.schema)
     if query.kind == "update":
-        return o.UpdateRows(table=table, has_where=query.has_where, columns=query.columns,
-                            span=span, statement=index)
+        return o.UpdateRows(table=table, has_where=query.has_where,
+                            columns=query.columns or (), copies=query.copies, span=span,
+                            statement=index)
     if query.kind == "delete":
         return o.DeleteRows(table=table, has_where=query.has_where, span=span, statement=index)
     if query.kind == "insert":
