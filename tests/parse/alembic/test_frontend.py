@@ -484,6 +484,97 @@ def test_a_core_update_whose_keys_cannot_be_read_sets_columns_not_known(
         ((), ()), ((), ()), ((), ())]
 
 
+def _statements(mig: ParsedMigration) -> list[list[tuple[object, ...]]]:
+    """Each statement of the up script, as what its operations make."""
+    assert mig.up is not None
+    out = []
+    for st in mig.up.statements:
+        ops: list[tuple[object, ...]] = []
+        for op in st.ops:
+            assert op.statement == st.index
+            if isinstance(op, o.AddColumn):
+                ops.append(("ADD COLUMN", op.column.name, tuple(
+                    (c.kind, c.ref_table.name if c.ref_table else None) for c in op.constraints)))
+            elif isinstance(op, o.AddConstraint):
+                con = op.constraint
+                ops.append(("ADD", con.kind, con.name, con.columns,
+                            con.ref_table.name if con.ref_table else None))
+            elif isinstance(op, o.CreateIndex):
+                assert op.name is not None
+                ops.append(("CREATE UNIQUE INDEX" if op.unique else "CREATE INDEX",
+                            str(op.name), op.columns))
+            else:
+                ops.append((op.kind,))
+        out.append(ops)
+    return out
+
+
+def test_add_column_sends_its_foreign_keys_and_index_as_statements_of_their_own(
+        tmp_path: Path) -> None:
+    # Redash 65fc9ede4746 (`index=True`); what Alembic 1.20 sends for each, offline:
+    #   ALTER TABLE queries ADD COLUMN is_draft BOOLEAN;
+    #   CREATE INDEX ix_queries_is_draft ON queries (is_draft);
+    #   ALTER TABLE queries ADD COLUMN slug TEXT;  ALTER TABLE queries ADD UNIQUE (slug);
+    #   ALTER TABLE queries ADD COLUMN code TEXT;  CREATE UNIQUE INDEX ix_queries_code ON …
+    #   ALTER TABLE queries ADD COLUMN org_id BIGINT;
+    #   ALTER TABLE queries ADD FOREIGN KEY(org_id) REFERENCES orgs (id);
+    #   CREATE INDEX ix_queries_org_id ON queries (org_id);
+    #   ALTER TABLE queries ADD COLUMN user_id BIGINT;
+    #   ALTER TABLE queries ADD CONSTRAINT fk_user FOREIGN KEY(user_id) REFERENCES users (id);
+    #   ALTER TABLE queries ADD COLUMN owner_id BIGINT REFERENCES users (id);
+    #   ALTER TABLE s.t ADD COLUMN c INTEGER;  CREATE INDEX ix_s_t_c ON s.t (c);
+    mig = parse(tmp_path, """
+        def upgrade():
+            op.add_column("queries", sa.Column("is_draft", sa.Boolean, default=True, index=True))
+            op.add_column("queries", sa.Column("slug", sa.Text, unique=True))
+            op.add_column("queries", sa.Column("code", sa.Text, unique=True, index=True))
+            op.add_column("queries", sa.Column("org_id", sa.BigInteger,
+                                               sa.ForeignKey("orgs.id"), index=True))
+            op.add_column("queries", sa.Column("user_id", sa.BigInteger,
+                                               sa.ForeignKey("users.id", name="fk_user",
+                                                             use_alter=True)))
+            op.add_column("queries", sa.Column("owner_id", sa.BigInteger,
+                                               sa.ForeignKey("users.id")),
+                          inline_references=True)
+            op.add_column("t", sa.Column("c", sa.Integer, index=True), schema="s")
+    """)
+    assert _statements(mig) == [
+        [("ADD COLUMN", "is_draft", ())],
+        [("CREATE INDEX", "public.ix_queries_is_draft", ("is_draft",))],
+        [("ADD COLUMN", "slug", ())],
+        [("ADD", "unique", None, ("slug",), None)],
+        [("ADD COLUMN", "code", ())],
+        [("CREATE UNIQUE INDEX", "public.ix_queries_code", ("code",))],
+        [("ADD COLUMN", "org_id", ())],
+        [("ADD", "foreign", None, ("org_id",), "orgs")],
+        [("CREATE INDEX", "public.ix_queries_org_id", ("org_id",))],
+        [("ADD COLUMN", "user_id", ())],
+        [("ADD", "foreign", "fk_user", ("user_id",), "users")],
+        [("ADD COLUMN", "owner_id", (("foreign", "users"),))],
+        [("ADD COLUMN", "c", ())],
+        [("CREATE INDEX", "s.ix_s_t_c", ("c",))],
+    ]
+
+
+def test_an_index_sqlalchemy_names_too_long_is_shortened_as_sqlalchemy_does(
+        tmp_path: Path) -> None:
+    # Alembic 1.20 offline, for a 40-character table and a 30-character column:
+    #   CREATE INDEX ix_tttttttttttttttttttttttttttttttttttttttt_ccccccccccc_910b ON …
+    # and for `unique=True, index=True` in create_table, no UNIQUE in the table:
+    #   CREATE TABLE t (c INTEGER);  CREATE UNIQUE INDEX ix_t_c ON t (c);
+    table, column = "t" * 40, "c" * 30
+    mig = parse(tmp_path, f"""
+        def upgrade():
+            op.add_column("{table}", sa.Column("{column}", sa.Integer, index=True))
+            op.create_table("t", sa.Column("c", sa.Integer, unique=True, index=True))
+    """)
+    [create] = [op for op in ops_of(mig) if isinstance(op, o.CreateTable)]
+    assert create.constraints == ()
+    assert [(op.name.name if op.name else None, op.unique) for op in ops_of(mig)
+            if isinstance(op, o.CreateIndex)] == [
+        (f"ix_{table}_{'c' * 11}_910b", False), ("ix_t_c", True)]
+
+
 def test_mysql_revision_parses_its_sql_with_sqlglot(tmp_path: Path) -> None:
     mig = parse(tmp_path, """
         def upgrade():

@@ -9,6 +9,7 @@ it say so instead of guessing.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -600,6 +601,25 @@ _HANDLERS: dict[type, Callable[[Env, Any], Any]] = {
     cst.BooleanOperation: _boolean, cst.UnaryOperation: _unary, cst.Attribute: _attribute,
     cst.Call: _call, cst.Subscript: _subscript,
 }
+
+
+# The longest index or constraint name SQLAlchemy 2.1 renders as it is, by dialect: the
+# dialect's `max_identifier_length` (PostgreSQL's NAMEDATALEN - 1, MySQL's 64), counted in
+# characters.
+_MAX_NAME = {"postgresql": 63, "mysql": 64}
+
+
+def sqlalchemy_name(name: str, dialect: str) -> str:
+    """An index or constraint name that SQLAlchemy built (`op.f("…")`, a naming convention's,
+    `index=True`'s `ix_<table>_<column>`), as it renders it on ``dialect``: one longer than
+    the dialect allows becomes its first (limit - 8) characters, `_`, and the last four hex
+    digits of the MD5 of the whole name (`_truncate_and_render_maxlen_name`), so that the
+    database never cuts it. A plain string that long SQLAlchemy refuses instead."""
+    limit = _MAX_NAME.get(dialect)
+    if limit is None or len(name) <= limit:
+        return name
+    digest = hashlib.md5(name.encode("utf-8"), usedforsecurity=False).hexdigest()
+    return f"{name[:limit - 8]}_{digest[-4:]}"
 
 
 def dotted(node: cst.BaseExpression) -> str:

@@ -17,7 +17,7 @@ import libcst as cst
 from schemagate.model import ops as o
 from schemagate.model.names import QName
 from schemagate.model.span import Span
-from schemagate.parse.alembic.eval import Env
+from schemagate.parse.alembic.eval import Env, sqlalchemy_name
 from schemagate.parse.alembic.source import LineIndex, Text
 from schemagate.parse.alembic.types import (
     ColumnInfo,
@@ -245,11 +245,7 @@ def _create_table(c: Call) -> list[o.Operation]:
     out.append(o.CreateTable(
         table=table, columns=tuple(columns), constraints=tuple(constraints),
         if_not_exists=c.value("if_not_exists") is True, **c.kw()))
-    for info in infos:
-        if info.index:
-            name = QName(table.schema, f"ix_{table.name}_{info.column.name}")
-            out.append(o.CreateIndex(name=name, table=table, columns=(info.column.name,),
-                                     **c.kw()))
+    out.extend(_column_index(c, table, info) for info in infos if info.index)
     for index in indexes:
         out.extend(_sa_index(c, index, table))
     if not complete:
@@ -280,6 +276,25 @@ def _serial_primary_key(infos: list[ColumnInfo], pk: tuple[str, ...]) -> list[o.
         serial = replace(col, type=replace(col.type, serial=True), not_null=True)
         return [serial if c is col else c for c in columns]
     return columns
+
+
+def _column_index(c: Call, table: QName, info: ColumnInfo, clause: Span | None = None
+                  ) -> o.CreateIndex:
+    """The index of a `sa.Column(..., index=True)`, named by SQLAlchemy's default naming
+    convention, `ix_%(column_0_label)s`: `ix_<table>_<column>`, the schema first when the
+    call names one (`ix_<schema>_<table>_<column>`), shortened as SQLAlchemy shortens the
+    names it builds. A convention of the project's own for "ix" would name it otherwise; the
+    history's index names are not checked for Alembic (`unknown-object`)."""
+    schema = c.value("schema")
+    if c.batch is not None:  # the block's schema; "public" is taken for none given
+        schema = table.schema if table.schema != "public" else None
+    label = f"{table.name}_{info.column.name}"
+    if isinstance(schema, str):
+        label = f"{schema.replace('.', '_')}_{label}"
+    name = sqlalchemy_name(f"ix_{label}", c.env.dialect)
+    return o.CreateIndex(name=QName(table.schema, name), table=table,
+                         columns=(info.column.name,), unique=info.unique_index,
+                         **c.kw(clause))
 
 
 def _enum_types(c: Call, infos: list[ColumnInfo]) -> list[o.Operation]:
@@ -338,8 +353,26 @@ def _add_column(c: Call) -> list[o.Operation]:
     constraints = list(info.constraints)
     if info.primary_key:
         constraints.insert(0, o.ConstraintDef("primary", None, (info.column.name,)))
-    return [o.AddColumn(table=table, column=info.column, constraints=tuple(constraints),
-                        if_not_exists=c.value("if_not_exists") is True, **c.kw(where))]
+    if c.env.dialect == "sqlite":
+        # Alembic adds no constraint to a SQLite table (NotImplementedError) but in batch
+        # mode, whose copy of the table holds the column's constraints.
+        return [o.AddColumn(table=table, column=info.column, constraints=tuple(constraints),
+                            if_not_exists=c.value("if_not_exists") is True, **c.kw(where))]
+    # Alembic adds the column, then each of the table's other constraints by ALTER TABLE …
+    # ADD (a foreign key, `unique=True`), then its indexes (`index=True`): one statement
+    # each. `inline_references=True` writes a lone one-column foreign key into the column.
+    keys = [con for con in (*info.constraints, *info.later) if con.kind == "foreign"]
+    inline = [con for con in constraints if con.kind == "primary"]
+    if c.value("inline_references") is True and len(keys) == 1:
+        inline += keys
+    added = [con for con in (*info.constraints, *info.later) if con not in inline]
+    out: list[o.Operation] = [o.AddColumn(
+        table=table, column=info.column, constraints=tuple(inline),
+        if_not_exists=c.value("if_not_exists") is True, **c.kw(where))]
+    out += [o.AddConstraint(table=table, constraint=con, **c.kw(where)) for con in added]
+    if info.index:
+        out.append(_column_index(c, table, info, where))
+    return out
 
 
 def _drop_column(c: Call) -> list[o.Operation]:

@@ -58,8 +58,11 @@ class ColumnInfo:
     column: ColumnDef
     primary_key: bool = False
     constraints: list[ConstraintDef] = field(default_factory=list)  # unique, FK
+    # `ForeignKey(..., use_alter=True)`: left out of CREATE TABLE (see `made_later`), but
+    # added by `op.add_column` like any other.
+    later: list[ConstraintDef] = field(default_factory=list)
     index: bool = False  # index=True: SQLAlchemy creates ix_<table>_<column>
-    unique_index: bool = False
+    unique_index: bool = False  # index=True, unique=True: the index is unique, no constraint
     enum: tuple[QName, tuple[str, ...]] | None = None  # a named enum SQLAlchemy creates
     autoincrement: object = "auto"
     has_fk: bool = False
@@ -265,10 +268,10 @@ def column_of(node: cst.BaseExpression, env: Env, table: str | None = None) -> C
         item = env.resolve_node(item)
         kind = last_name(item) if isinstance(item, cst.Call) else ""
         if kind == "ForeignKey" and isinstance(item, cst.Call):
-            if made_later(item, env):
-                continue
             fk = _foreign_key_of(item, env, name)
-            if fk is not None:
+            if fk is not None and made_later(item, env):
+                info.later.append(fk)
+            elif fk is not None:
                 info.constraints.append(fk)
                 info.has_fk = True
         elif kind == "Identity":
@@ -283,10 +286,12 @@ def column_of(node: cst.BaseExpression, env: Env, table: str | None = None) -> C
                                sequences=frozenset({seq}))
         elif kind in ("DefaultClause", "FetchedValue") and isinstance(item, cst.Call):
             default = default_of(item, env) or default
-    if env.value(keywords.get("unique")) is True:
-        info.constraints.append(ConstraintDef("unique", None, (name,)))
+    unique = env.value(keywords.get("unique")) is True
     if env.value(keywords.get("index")) is True:
-        info.index = True
+        # SQLAlchemy makes `unique=True, index=True` one unique index, and no constraint.
+        info.index, info.unique_index = True, unique
+    elif unique:
+        info.constraints.append(ConstraintDef("unique", None, (name,)))
     info.primary_key = primary
     info.autoincrement = _plain(env.value(keywords.get("autoincrement", None)))
     info.has_server_default = default is not None

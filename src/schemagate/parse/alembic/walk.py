@@ -30,6 +30,10 @@ from schemagate.parse.alembic.types import args_of, last_name
 _MAX_UNROLL = 200
 # The `op.*` calls whose statement a fix may rewrite in place (`rules/pyfix.py`).
 _SITED = frozenset({"create_index", "drop_index", "create_foreign_key"})
+# Calls that Alembic sends as several statements, one per operation: `op.add_column` adds
+# the column, then each constraint of the column by ALTER TABLE … ADD, then its index
+# (alembic/operations/toimpl.py), each holding the locks of the ones before it.
+_SEPARATE = frozenset({"add_column"})
 _MAX_INLINE_DEPTH = 4
 _RUN_TIME_LOOP = "inside a loop over values known only at run time"
 _DIALECT_NAMES = {"postgres": "PostgreSQL", "mysql": "MySQL", "sqlite": "SQLite"}
@@ -324,10 +328,18 @@ class Walker:
             ops.insert(0, o.TableRewrite(table=batch.table, reason="batch_alter_table("
                                          "recreate='always') copies the table",
                                          span=span, statement=self._next))
-        if ops:
-            site = self._lines(node, frame) if method in _SITED and batch is None else None
+        if not ops:
+            return
+        site = self._lines(node, frame) if method in _SITED and batch is None else None
+        if method not in _SEPARATE:
             self.out.statements.append(Found(self._code(node), tuple(ops), frame.autocommit,
                                              site))
+            return
+        first = next((i for i, x in enumerate(ops) if not isinstance(x, o.TableRewrite)), 0)
+        for group in (ops[:first + 1], *([x] for x in ops[first + 1:])):
+            index = self._next
+            self.out.statements.append(Found(self._code(node), tuple(
+                replace(x, statement=index) for x in group), frame.autocommit, site))
 
     def _lines(self, node: cst.Call, frame: _Frame) -> PyLines | None:
         """The call as the whole lines of its statement, when it is all the statement holds
