@@ -611,6 +611,10 @@ class RawSQL(Operation):
     # A DO block's statements that run on every path (`parse.postgres.plpgsql`): the fold
     # applies them; rules see only the block.
     effects: tuple[Operation, ...] = field(default=())
+    # A SELECT's function calls, by name (lower case, no schema), where the frontend read
+    # the statement and it writes no rows (no INSERT, UPDATE or DELETE in its WITH); None
+    # where it did not.
+    calls: tuple[str, ...] | None = None
 
 
 def map_spans(op: Operation, move: Callable[[Span], Span]) -> Operation:

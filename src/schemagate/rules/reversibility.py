@@ -16,6 +16,7 @@ from schemagate.rules.context import MigrationContext
 from schemagate.rules.meta import is_harmless_raw
 from schemagate.rules.rebuilds import harmless_drops, kept_columns
 from schemagate.rules.registry import Hit, rule
+from schemagate.rules.volatility import function_volatility
 
 
 def _down_is_empty(ctx: MigrationContext) -> bool:
@@ -44,7 +45,12 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
     that writes down migrations, not a policy it does not follow. Never for Flyway
     repeatable migrations, nor for migrations whose up path does nothing (Alembic merge
     revisions) or only inserts and updates rows (a backfill, whose down path rightly does
-    nothing: the schema it leaves is the one it found).
+    nothing: the schema it leaves is the one it found). A `SELECT` among them changes
+    nothing either (`SELECT id, name FROM dashboards`, read to compute the updates) when
+    every function it calls is immutable or stable by PostgreSQL's catalog (or by its
+    `CREATE FUNCTION` in the history) and no `WITH` in it writes rows; a `SELECT` that calls
+    a volatile or unknown function (`setval`, an extension's `create_hypertable`) may change
+    anything, and counts as a change.
 
     ## Safe alternative
     Write the inverse, e.g. for golang-migrate `000042_add_plan.down.sql`:
@@ -78,8 +84,7 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
         return
     if not up.statements and not up.errors:
         return  # nothing to undo: a merge revision, or a migration that does nothing
-    if not up.errors and all(isinstance(op, _DATA_ONLY) for st in up.statements
-                             for op in st.ops):
+    if not up.errors and all(_data_only(op, ctx) for st in up.statements for op in st.ops):
         return  # a backfill changes no schema: a down path that does nothing is its inverse
     down = ctx.migration.down
     if down is not None and down.declared_irreversible and down.derived:
@@ -96,6 +101,17 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
 
 # Operations that change rows (without deleting any) or session state, never the schema.
 _DATA_ONLY = (o.UpdateRows, o.InsertRows, o.SetSetting, o.TransactionControl, o.LockTable)
+
+
+def _data_only(op: o.Operation, ctx: MigrationContext) -> bool:
+    """Whether the operation changes rows or session state at most: one of `_DATA_ONLY`, or
+    a SELECT that writes no rows and calls no volatile function (`function_volatility`:
+    an unknown function is volatile)."""
+    if isinstance(op, _DATA_ONLY):
+        return True
+    return (isinstance(op, o.RawSQL) and op.statement_kind == "SelectStmt" and not op.reason
+            and op.calls is not None
+            and all(function_volatility(f, ctx.after) != "v" for f in op.calls))
 
 
 def _down_span(ctx: MigrationContext) -> Span | None:

@@ -114,6 +114,21 @@ def test_every_statement_is_kept_even_unmodelled() -> None:
         "GrantStmt", "NotifyStmt", "SelectStmt"]
 
 
+def test_a_select_names_the_functions_it_calls_unless_a_with_writes_rows() -> None:
+    src = SourceText.of("x.sql", """
+        SELECT id, name FROM dashboards;
+        SELECT count(*), lower(name) FROM dashboards WHERE created_at < now();
+        SELECT setval('dashboards_id_seq', (SELECT max(id) FROM dashboards));
+        SELECT * FROM public.create_hypertable('events', 'created_at');
+        WITH gone AS (DELETE FROM dashboards WHERE id = 1 RETURNING id) SELECT id FROM gone;
+        SELECT id INTO TEMP ids FROM dashboards;
+    """)
+    script = parse_script(src, Script("x.sql"))
+    assert [getattr(st.ops[0], "calls", "no SELECT") for st in script.statements] == [
+        (), ("count", "lower", "now"), ("max", "setval"), ("create_hypertable",), None,
+        "no SELECT"]
+
+
 UNREADABLE = FIXTURES / "unreadable"
 
 

@@ -195,15 +195,25 @@ def _create_table_as(body: Node, ctx: _Ctx) -> list[o.Operation]:
 
 
 def _select(body: Node, ctx: _Ctx) -> list[o.Operation]:
-    """SELECT … INTO creates a table, as CREATE TABLE AS does; other SELECTs are raw."""
+    """SELECT … INTO creates a table, as CREATE TABLE AS does; other SELECTs are raw, with
+    the functions they call."""
     into = body.get("intoClause")
     if into is None:
-        return [ctx.raw("SelectStmt")]
+        return [replace(ctx.raw("SelectStmt"), calls=_calls(body))]
     rel = into["rel"]
     return [o.CreateTable(table=qname(rel), from_query=True,
                           temporary=rel.get("relpersistence") == "t",
                           query_columns=query_columns(body), sources=row_sources(body),
                           column_names=_names(into.get("colNames")), **ctx.kw())]
+
+
+def _calls(body: Node) -> tuple[str, ...] | None:
+    """The functions a SELECT calls, or None when a data-modifying WITH writes rows."""
+    calls, *writes = nodes_of(body, ("FuncCall", "InsertStmt", "UpdateStmt", "DeleteStmt",
+                                     "MergeStmt"))
+    if any(writes):
+        return None
+    return tuple(sorted({strings(c["funcname"])[-1].lower() for c in calls}))
 
 
 def _names(nodes: list[Node] | None) -> tuple[str, ...]:
