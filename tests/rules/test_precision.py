@@ -239,3 +239,28 @@ def test_a_table_emptied_in_the_same_transaction_does_not_fail_the_add(tmp_path:
         result = lint_sql(folder, script)
         [message] = [f.message for f in result.active if f.rule == "add-required-column"]
         assert expected in message, script
+
+
+def test_a_long_alembic_name_is_an_error_only_where_sqlalchemy_refuses_it() -> None:
+    # The Alembic history of identifier-too-long's fixtures: op.f() names pass (SQLAlchemy
+    # shortens them); a long table name and a 40-character, 80-byte index name PostgreSQL
+    # truncates; a plain 68-character constraint name SQLAlchemy refuses.
+    from tests.conftest import FIXTURES
+
+    root = FIXTURES / "rules" / "identifier-too-long" / "alembic"
+    found = discover([root], cwd=root)
+    loaded = load_migrations(found.migrations, root=root)
+    result = lint(loaded.migrations, Settings(select=("identifier-too-long",)))
+    assert [(Path(f.span.path).name, f.span.line, str(f.severity), f.message)
+            for f in result.active] == [
+        ("c2_plain_names.py", 18, "warning",
+         "identifier `oauth2_authorization_code_organization_scopes_granted_by_the_user_x` "
+         "is 67 bytes: PostgreSQL truncates it to 63"),
+        ("c2_plain_names.py", 25, "warning",
+         f"identifier `{'é' * 40}` is 80 bytes: PostgreSQL truncates it to 63"),
+        ("c2_plain_names.py", 32, "error",
+         "index or constraint name "
+         "`oauth2_token_organizations_oauth2_authorization_code_id_fkey_by_hand` is 68 "
+         "characters: SQLAlchemy raises IdentifierError (over 63) and the migration stops "
+         "here"),
+    ]

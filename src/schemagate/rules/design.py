@@ -530,6 +530,11 @@ def identifier_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     Flags table, column, index, constraint, view, sequence and type names over 63 bytes
     (PostgreSQL's NAMEDATALEN - 1; multi-byte characters count in bytes).
 
+    In an Alembic revision, an index or constraint name given to an `op.*` call or a
+    SQLAlchemy construct as a plain string of more than 63 characters is an error instead:
+    SQLAlchemy checks such names against PostgreSQL's limit before it sends anything, raises
+    `IdentifierError`, and the migration stops at that call.
+
     ## Why it matters
     PostgreSQL truncates the name with only a NOTICE. The object then has a different name
     than the migration and the application use: SQL finds it by the full name (every
@@ -542,6 +547,14 @@ def identifier_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     name in `ALTER INDEX … RENAME TO`, the table of `CREATE INDEX … ON`, a `REFERENCES`):
     PostgreSQL cuts it the same way, so it finds the object its creation named, and that
     creation is where the name was flagged.
+    In Alembic revisions, not on an index or constraint name that SQLAlchemy builds or is
+    told is its own (`op.f("…")`, a naming convention's, `index=True`'s `ix_<table>_<column>`):
+    one of more than 63 characters it shortens itself, to its first 55 characters, `_` and
+    the last four hex digits of the MD5 of the whole name, and PostgreSQL receives that
+    name, which is what the rule checks. SQLAlchemy counts characters: a name of at most 63
+    characters but more than 63 bytes passes it, and PostgreSQL truncates it (a warning, as
+    in SQL). Table, column, sequence and type names SQLAlchemy passes on unchecked, as SQL
+    does.
 
     ## Safe alternative
     Shorten the name (`idx_orders_customer_created` rather than the full column list).
@@ -555,6 +568,13 @@ def identifier_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     - Identifiers and Key Words: identifiers longer than NAMEDATALEN-1 bytes (63 by default) are
       truncated.
       https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS
+    - SQLAlchemy, Configuring Constraint Naming Conventions: names longer than the
+      dialect's limit are shortened with a hash when the convention or `conv()` makes them.
+      https://docs.sqlalchemy.org/en/20/core/constraints.html#configuring-constraint-naming-conventions
+
+    ## With Alembic
+    `op.f("…")` marks a name as final and lets SQLAlchemy shorten it deterministically;
+    a plain string of more than 63 characters makes the migration fail.
     """
     st = ctx.statement
     # The parser hands the operation its names already cut to 63 bytes; the statement's text
@@ -567,13 +587,34 @@ def identifier_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     for name, written_at in zip(st.long_identifiers, st.long_identifier_at, strict=False):
         if truncated(name) in given:
             at.setdefault(name, written_at)
+    # SQLAlchemy's own names reach the operation already shortened (`op.f`); an index or
+    # constraint name still over 63 characters there was given as a plain string.
+    refused = dict(_index_and_constraint_names(op)) if (
+        ctx.migration.source.layout == "alembic") else {}
     for name in dict.fromkeys((*at, *names)):
         size = len(name.encode("utf-8"))
-        if size > 63:
+        if name not in at and name in refused and len(name) > 63:
+            yield Hit(f"index or constraint name `{name}` is {len(name)} characters: "
+                      "SQLAlchemy raises IdentifierError (over 63) and the migration stops "
+                      "here", object=name, severity=Severity.ERROR, span=refused[name])
+        elif size > 63:
             place = at.get(name)
             yield Hit(f"identifier `{name}` is {size} bytes: PostgreSQL truncates it to 63",
                       object=name,
                       span=span_within(op.span, st.sql, *place) if place else None)
+
+
+def _index_and_constraint_names(op: o.Operation) -> list[tuple[str, Span | None]]:
+    """The index and constraint names an operation gives, each with where its constraint
+    is written, when that is known."""
+    match op:
+        case o.CreateTable(constraints=cons):
+            return [(c.name, c.span) for c in cons if c.name]
+        case o.CreateIndex(name=n) if n is not None:
+            return [(n.name, None)]
+        case o.AddConstraint(constraint=c) if c.name:
+            return [(c.name, c.span)]
+    return []
 
 
 def _covered(columns: tuple[str, ...], indexes: list[tuple[str, ...]]) -> bool:

@@ -64,6 +64,50 @@ def test_a_literal_name_is_known(tmp_path: Path) -> None:
     assert (fk.name, fk.name_at_run_time) == ("fk_child_parent", False)
 
 
+def test_a_long_name_made_with_op_f_is_shortened_as_sqlalchemy_renders_it(
+        tmp_path: Path) -> None:
+    # Polar 296b2161f0de. Alembic 1.20 / SQLAlchemy 2.1 offline:
+    #   CONSTRAINT oauth2_authorization_code_organizations_oauth2_authoriz_0a46 FOREIGN KEY…
+    #   CREATE INDEX xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx_eedd ON t (a);
+    #   DROP INDEX xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx_eedd;
+    #   ALTER TABLE t DROP CONSTRAINT xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx_eedd;
+    # while the same names as plain strings raise IdentifierError.
+    long_fk = "oauth2_authorization_code_organizations_oauth2_authorization_code_id_fkey"
+    long = "x" * 70
+    mig = parse(tmp_path, f"""
+        from sqlalchemy.sql.naming import conv
+
+        def upgrade():
+            op.create_table(
+                "oauth2_authorization_code_organizations",
+                sa.Column("code_id", sa.Uuid(), nullable=False),
+                sa.ForeignKeyConstraint(["code_id"], ["oauth2_authorization_codes.id"],
+                                        name=op.f("{long_fk}")),
+            )
+            op.create_index(op.f("{long}"), "t", ["a"])
+            name = op.f("{long}")
+            op.drop_index(name, table_name="t")
+            op.create_foreign_key(conv("{long}"), "t", "u", ["a"], ["id"])
+            op.drop_constraint(op.f("{long}"), "t")
+            op.create_unique_constraint("{long}", "t", ["a"])
+            op.create_index(op.f("{'y' * 63}"), "t", ["a"])
+    """)
+    names = []
+    for op in ops_of(mig):
+        match op:
+            case o.CreateTable(constraints=cons):
+                names += [c.name for c in cons if c.kind == "foreign"]
+            case o.CreateIndex(name=n) | o.DropIndex(names=(n,)):
+                names.append(n.name if n else None)
+            case o.AddConstraint(constraint=c):
+                names.append(c.name)
+            case o.DropConstraint(name=n):
+                names.append(n)
+    short = "x" * 55 + "_eedd"
+    assert names == ["oauth2_authorization_code_organizations_oauth2_authoriz_0a46", short,
+                     short, short, short, long, "y" * 63]
+
+
 def test_env_py_passing_the_applications_metadata_may_name_constraints() -> None:
     assert alembic_run_time_names(str(CONVENTIONS / "versions"))
 

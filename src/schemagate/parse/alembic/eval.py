@@ -141,6 +141,18 @@ class Env:
         value = self.value(node)
         return value.value if isinstance(value, Text) else None
 
+    def object_name(self, node: cst.BaseExpression | None) -> str | None:
+        """An index or constraint name as SQLAlchemy renders it: a name marked as its own,
+        `op.f("…")` or `conv("…")`, shortened as `sqlalchemy_name` says; a plain string as
+        it is (SQLAlchemy refuses one that is too long)."""
+        name = self.string(node)
+        if name is None or node is None:
+            return name
+        made = self.resolve_node(node)
+        if isinstance(made, cst.Call) and dotted(made.func).rsplit(".", 1)[-1] in ("f", "conv"):
+            return sqlalchemy_name(name, self.dialect)
+        return name
+
     def _value(self, node: cst.BaseExpression) -> Any:
         handler = _HANDLERS.get(type(node))
         return UNKNOWN if handler is None else handler(self, node)
@@ -361,8 +373,9 @@ def _call(env: Env, node: cst.Call) -> Any:
     if name == "str" and len(args) == 1:
         inner = env.value(args[0].value)
         return inner if isinstance(inner, Text) else UNKNOWN
-    if last in ("text", "f", "literal_column", "DDL", "TextClause") and len(args) >= 1:
-        # sa.text("…"), op.f("name"), sa.literal_column("…"), sa.DDL("…"): the text itself.
+    if last in ("text", "f", "conv", "literal_column", "DDL", "TextClause") and len(args) >= 1:
+        # sa.text("…"), op.f("name"), conv("name"), sa.literal_column("…"), sa.DDL("…"): the
+        # text itself.
         return env.value(args[0].value)
     if last in ("get_bind", "connect", "bind", "Session"):
         return Connection()

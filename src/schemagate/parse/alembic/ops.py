@@ -141,6 +141,11 @@ class Call:
     def string(self, index: int, name: str) -> str | None:
         return self.env.string(self.arg(index, name))
 
+    def object_name(self, index: int, name: str) -> str | None:
+        """An index or constraint name argument, as SQLAlchemy renders it
+        (`Env.object_name`)."""
+        return self.env.object_name(self.arg(index, name))
+
     def value(self, name: str, default: Any = None) -> Any:
         node = self.keywords.get(name)
         if node is None:
@@ -310,7 +315,7 @@ def _enum_types(c: Call, infos: list[ColumnInfo]) -> list[o.Operation]:
 
 def _sa_index(c: Call, node: cst.Call, table: QName) -> list[o.Operation]:
     positional, keywords = args_of(node)
-    name = c.env.string(positional[0]) if positional else None
+    name = c.env.object_name(positional[0]) if positional else None
     columns, expressions = _index_elements(c.env, positional[1:])
     if columns is None:
         return [c.raw(_INDEX_COLUMNS, "op.create_table")]
@@ -484,7 +489,7 @@ def _index_op(c: Call, name: QName | None, table: QName, columns: tuple[str, ...
 
 
 def _create_index(c: Call) -> list[o.Operation]:
-    name = c.string(0, "index_name")
+    name = c.object_name(0, "index_name")
     table = c.table(1, "table_name")
     columns_node = c.arg(2, "columns")
     if table is None:
@@ -502,7 +507,7 @@ def _create_index(c: Call) -> list[o.Operation]:
 
 
 def _drop_index(c: Call) -> list[o.Operation]:
-    name = c.string(0, "index_name")
+    name = c.object_name(0, "index_name")
     if c.batch is not None:
         table = c.batch.table
     else:
@@ -522,7 +527,7 @@ def _drop_index(c: Call) -> list[o.Operation]:
 # -- constraints -------------------------------------------------------------------------
 
 def _constraint(c: Call, kind: o.ConstraintKind, columns_at: int) -> list[o.Operation]:
-    name = c.string(0, "constraint_name")
+    name = c.object_name(0, "constraint_name")
     table = c.table(1, "table_name")
     columns = strings_of(c.arg(columns_at, "columns"), c.env)
     if table is None or columns is None:
@@ -540,7 +545,7 @@ def _create_primary(c: Call) -> list[o.Operation]:
 
 
 def _create_foreign_key(c: Call) -> list[o.Operation]:
-    name = c.string(0, "constraint_name")
+    name = c.object_name(0, "constraint_name")
     if c.batch is not None:
         table: QName | None = c.batch.table
         # batch_op.create_foreign_key(name, referent_table, local_cols, remote_cols)
@@ -571,7 +576,7 @@ def _create_foreign_key(c: Call) -> list[o.Operation]:
 
 
 def _create_check(c: Call) -> list[o.Operation]:
-    name = c.string(0, "constraint_name")
+    name = c.object_name(0, "constraint_name")
     table = c.table(1, "table_name")
     condition = c.arg(2, "condition")
     if table is None or condition is None:
@@ -585,7 +590,7 @@ def _create_check(c: Call) -> list[o.Operation]:
 
 
 def _create_exclude(c: Call) -> list[o.Operation]:
-    name = c.string(0, "constraint_name")
+    name = c.object_name(0, "constraint_name")
     table = c.table(1, "table_name")
     if table is None:
         return [c.raw(c.no_table(1, "table_name"))]
@@ -594,7 +599,7 @@ def _create_exclude(c: Call) -> list[o.Operation]:
 
 
 def _drop_constraint(c: Call) -> list[o.Operation]:
-    name = c.string(0, "constraint_name")
+    name = c.object_name(0, "constraint_name")
     table = c.table(1, "table_name")
     name_node = c.arg(0, "constraint_name")
     if name is None and name_node is not None and c.env.value(name_node) is None:

@@ -337,7 +337,7 @@ def _foreign_key_of(call: cst.Call, env: Env, column: str) -> ConstraintDef | No
     ref = split_ref(target) if target else None
     if ref is None:
         return None
-    return ConstraintDef("foreign", env.string(keywords.get("name")), (column,), ref[0],
+    return ConstraintDef("foreign", env.object_name(keywords.get("name")), (column,), ref[0],
                          (ref[1],), deferrable=env.value(keywords.get("deferrable")) is True,
                          name_at_run_time=env.name_at_run_time(keywords.get("name")))
 
@@ -362,7 +362,7 @@ def table_constraint_of(node: cst.BaseExpression, env: Env) -> ConstraintDef | N
         return None
     kind = last_name(node)
     positional, keywords = args_of(node)
-    name = env.string(keywords.get("name"))
+    name = env.object_name(keywords.get("name"))
     deferrable = env.value(keywords.get("deferrable")) is True
     if kind in ("PrimaryKeyConstraint", "UniqueConstraint"):
         columns = tuple(c for c in (env.string(p) for p in positional) if c is not None)
