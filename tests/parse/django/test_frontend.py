@@ -151,6 +151,77 @@ def test_only_database_operations_of_separate_database_and_state_reach_the_datab
     assert [type(op) for op in ops] == [o.DropNotNull]
 
 
+MEMBERSHIP = '''
+    dependencies = []
+
+    operations = [
+        migrations.CreateModel(
+            name="Group",
+            fields=[("id", models.BigAutoField(primary_key=True, serialize=False))],
+        ),
+        migrations.CreateModel(
+            name="Membership",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("group", models.ForeignKey(
+                    on_delete=django.db.models.deletion.CASCADE, to="shop.group")),
+            ],
+        ),
+    ]
+'''
+
+
+def test_database_operations_run_before_the_state_operations_written_above_them(
+        tmp_path: Path) -> None:
+    # Django's `database_forwards` runs the database operations against the state before
+    # the SeparateDatabaseAndState, each advancing a copy of it: the DeleteModel written
+    # first does not hide the model from them (netbox tenancy/0020).
+    later = '''
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[migrations.DeleteModel(name="Membership")],
+            database_operations=[
+                migrations.AlterModelTable(name="Membership", table="shop_volume"),
+                migrations.RenameField(
+                    model_name="membership", old_name="group", new_name="label"),
+            ],
+        ),
+    ]
+'''
+    migs = project(tmp_path, MEMBERSHIP, later)
+    rename_table, rename_column = up_ops(migs[1])
+    assert rename_table == o.RenameTable(span=rename_table.span, table=QName.of(
+        "shop_membership"), new_name="shop_volume")
+    assert rename_column == o.RenameColumn(span=rename_column.span, statement=1,
+                                           table=QName.of("shop_volume"), column="group_id",
+                                           new_name="label_id")
+    result = lint(project(tmp_path / "lint", MEMBERSHIP, later), Settings(select=("all",)))
+    assert [f.rule for f in result.findings if f.rule == "unknown-object"] == []
+
+
+def test_the_state_after_separate_database_and_state_is_that_of_its_state_operations(
+        tmp_path: Path) -> None:
+    # The database operations moved a copy of the state: the project's model keeps its
+    # table, which the state operations did not change.
+    later = '''
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            database_operations=[
+                migrations.AlterModelTable(name="Membership", table="shop_volume"),
+            ],
+        ),
+    ]
+'''
+    last = '''
+    operations = [
+        migrations.RemoveField(model_name="membership", name="group"),
+    ]
+'''
+    (drop,) = up_ops(project(tmp_path, MEMBERSHIP, later, last)[2])
+    assert isinstance(drop, o.DropColumn)
+    assert (drop.table, drop.column) == (QName.of("shop_membership"), "group_id")
+
+
 def test_a_non_atomic_migration_runs_outside_a_transaction(tmp_path: Path) -> None:
     later = '''
     atomic = False

@@ -195,7 +195,7 @@ def parse_django(source: SourceText, migration: MigrationSource,
             ignored = True
             continue
         if call.name == "SeparateDatabaseAndState":
-            translated = _separate(call, node, reader, ctx)
+            translated = _separate(call, node, reader, ctx, names)
             for item in translated:
                 ups.extend(item[0])
                 downs.append(item[1])
@@ -384,21 +384,32 @@ def _operation_nodes(node: cst.BaseExpression | None,
             if isinstance(e, cst.Element) and isinstance(e.value, cst.Call)]
 
 
-def _separate(call: Call, node: cst.Call, reader: _Reader, ctx: Context
+def _separate(call: Call, node: cst.Call, reader: _Reader, ctx: Context,
+              names: dict[str, cst.BaseExpression]
               ) -> list[tuple[list[Statement], list[Statement], bool]]:
-    """SeparateDatabaseAndState: database operations reach the database; state operations
-    move only the model state."""
+    """SeparateDatabaseAndState as Django runs it: the database operations reach the
+    database, translated against a copy of the state before the operation that each of
+    them moves on (`database_forwards`); the state operations alone then move the project's
+    state (`state_forwards`), whatever the order the two lists are written in."""
+    lists: dict[str, list[cst.Call]] = {}
+    for index, arg in enumerate(node.args):
+        keyword = arg.keyword.value if arg.keyword is not None else (
+            _SEPARATE_ARGS[index] if index < len(_SEPARATE_ARGS) else None)
+        if keyword in _SEPARATE_ARGS:
+            lists[keyword] = _operation_nodes(arg.value, names) or []
+    database = replace(ctx, state=ctx.state.copy())
     out = []
-    for arg in node.args:
-        keyword = arg.keyword.value if arg.keyword is not None else None
-        if keyword not in ("database_operations", "state_operations"):
-            continue
-        for inner in _operation_nodes(arg.value) or []:
-            result = translate(reader.call(inner), ctx)
-            if keyword == "database_operations":
-                written = result.down if inner_name(inner) in _WRITTEN_REVERSE else []
-                out.append((result.up, written, result.irreversible))
+    for inner in lists.get("database_operations", []):
+        result = translate(reader.call(inner), database)
+        written = result.down if inner_name(inner) in _WRITTEN_REVERSE else []
+        out.append((result.up, written, result.irreversible))
+    for inner in lists.get("state_operations", []):
+        translate(reader.call(inner), ctx)
     return out
+
+
+# SeparateDatabaseAndState's arguments, in the order they may be passed by position.
+_SEPARATE_ARGS = ("database_operations", "state_operations")
 
 
 def _sql(reader: _Reader, node: object, anchor: Span) -> list[Statement]:

@@ -12,7 +12,7 @@ migrations, are known by their table and key.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from schemagate.model import ops as o
 from schemagate.model.names import QName
@@ -58,6 +58,9 @@ class FieldState:
     index_name: str | None = None  # its `db_index` index's name, likewise
     join: JoinTable | None = None  # a many-to-many field's own join table
 
+    def copy(self) -> FieldState:
+        return replace(self, join=replace(self.join) if self.join is not None else None)
+
 
 @dataclass
 class ModelState:
@@ -86,6 +89,19 @@ class ModelState:
     def pk(self) -> FieldState | None:
         return next((f for f in self.fields.values() if f.primary_key), None)
 
+    def copy(self, fields: dict[int, FieldState]) -> ModelState:
+        """A copy that changes apart from this one; `fields` keeps one copy of a field that
+        several models hold (a proxy holds its concrete model's)."""
+        own: dict[str, FieldState] = {}
+        for name, f in self.fields.items():
+            if id(f) not in fields:
+                fields[id(f)] = f.copy()
+            own[name] = fields[id(f)]
+        return replace(self, fields=own, indexes=dict(self.indexes),
+                       constraints=dict(self.constraints),
+                       unique_together=list(self.unique_together),
+                       index_together=list(self.index_together))
+
     def column(self, field_name: str) -> str:
         """The column of a field by name (`-name` for a descending index is kept)."""
         desc = field_name.startswith("-")
@@ -106,6 +122,12 @@ class ProjectState:
     """Every model of a project, keyed by "app_label.model_name" (lower-cased)."""
 
     models: dict[str, ModelState] = field(default_factory=dict)
+
+    def copy(self) -> ProjectState:
+        """A state that changes apart from this one (Django's `ProjectState.clone`); the
+        frozen IR values its models hold are shared."""
+        fields: dict[int, FieldState] = {}
+        return ProjectState({key: m.copy(fields) for key, m in self.models.items()})
 
     def model(self, app: str, name: str) -> ModelState:
         """The model, or one with Django's default table when the history never made it."""
