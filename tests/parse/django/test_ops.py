@@ -6,6 +6,7 @@ from pathlib import Path
 
 from schemagate.lint.engine import lint
 from schemagate.model import ops as o
+from schemagate.model.names import QName
 from schemagate.model.settings import Settings
 from tests.parse.django.helpers import INITIAL, project, up_ops
 
@@ -417,3 +418,67 @@ def test_a_field_made_positive_gets_its_check_added_which_scans_the_table(
     found = {(f.migration, f.rule) for f in lint(migs, Settings()).active}
     assert (migs[2].name, "add-check-validated") in found
     assert (migs[3].name, "add-check-validated") not in found
+
+
+def test_a_foreign_key_subclass_is_a_foreign_key(tmp_path: Path) -> None:
+    # mptt's TreeForeignKey and TreeOneToOneField, as `makemigrations` writes them. Django
+    # 5.2's sqlmigrate: ALTER TABLE "shop_account" ADD COLUMN "parent_id" bigint NULL
+    # CONSTRAINT "shop_account_parent_id_2f8690d3_fk_shop_account_id" REFERENCES
+    # "shop_account"("id") DEFERRABLE INITIALLY DEFERRED; …; ADD COLUMN "twin_id" bigint
+    # NULL UNIQUE CONSTRAINT "shop_account_twin_id_31d54ab4_fk_shop_account_id" …;
+    # CREATE INDEX "shop_account_parent_id_2f8690d3" ON "shop_account" ("parent_id").
+    later = '''
+    operations = [
+        migrations.AddField(
+            model_name="account",
+            name="parent",
+            field=mptt.fields.TreeForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.CASCADE,
+                related_name="children", to="shop.account"),
+        ),
+        migrations.AddField(
+            model_name="account",
+            name="twin",
+            field=mptt.fields.TreeOneToOneField(
+                null=True, on_delete=django.db.models.deletion.CASCADE,
+                related_name="+", to="shop.account"),
+        ),
+    ]
+'''
+    parent, index, twin = up_ops(project(tmp_path, INITIAL, later)[1])
+    table = QName.of("shop_account")
+    assert isinstance(parent, o.AddColumn) and isinstance(twin, o.AddColumn)
+    assert (parent.column.name, str(parent.column.type), parent.column.not_null) == (
+        "parent_id", "int8", False)
+    assert parent.constraints == (o.ConstraintDef(
+        "foreign", "shop_account_parent_id_2f8690d3_fk_shop_account_id", ("parent_id",),
+        table, ("id",), deferrable=True),)
+    assert isinstance(index, o.CreateIndex) and index.name == QName.of(
+        "shop_account_parent_id_2f8690d3") and index.columns == ("parent_id",)
+    assert (twin.column.name, str(twin.column.type), twin.column.not_null) == (
+        "twin_id", "int8", False)
+    assert twin.constraints == (
+        o.ConstraintDef("unique", "shop_account_twin_id_key", ("twin_id",)),
+        o.ConstraintDef("foreign", "shop_account_twin_id_31d54ab4_fk_shop_account_id",
+                        ("twin_id",), table, ("id",), deferrable=True))
+
+
+def test_a_foreign_object_named_like_a_foreign_key_makes_no_foreign_key(
+        tmp_path: Path) -> None:
+    # django-composite-foreignkey's CompositeForeignKey is a ForeignObject: it passes
+    # `to_fields`, which no ForeignKey does, and has no column of its own to point.
+    later = '''
+    operations = [
+        migrations.AddField(
+            model_name="account",
+            name="owner",
+            field=compositefk.fields.CompositeForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, to="shop.account",
+                to_fields={"name": "name"}),
+        ),
+    ]
+'''
+    ops = up_ops(project(tmp_path, INITIAL, later)[1])
+    assert [c for op in ops if isinstance(op, o.AddColumn) for c in op.constraints
+            if c.kind == "foreign"] == []
+    assert not any(isinstance(op, o.CreateIndex) for op in ops)

@@ -10,6 +10,8 @@ stay silent on it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from schemagate.model.types import TypeRef, canonical
 
 # Field class → (PostgreSQL type, modifiers taken from these keyword arguments, identity).
@@ -57,6 +59,26 @@ DEFAULT_LENGTH = {"SlugField": 50, "EmailField": 254, "URLField": 200, "FileFiel
 
 # Fields whose column holds the target's key: `<name>_id`, of the target's key type.
 RELATION_FIELDS = frozenset({"ForeignKey", "OneToOneField", "ForeignObject"})
+
+
+def field_class(name: str, kwargs: Mapping[str, object]) -> str:
+    """The Django class a field is read as: a subclass of ForeignKey or OneToOneField whose
+    name ends in its base's (mptt's `TreeForeignKey` and `TreeOneToOneField`, django-smart-
+    selects' `ChainedForeignKey`, django-annoying's `AutoOneToOneField`), wherever it is
+    imported from, is that base; the schema editor sends for it what it sends for the base.
+
+    Not `GenericForeignKey` (a virtual field, no column), nor a ForeignObject so named
+    (django-composite-foreignkey's `CompositeForeignKey`): a ForeignObject passes
+    `from_fields`/`to_fields`, which a ForeignKey's `deconstruct` never writes."""
+    if name in _NOT_FOREIGN_KEYS or "from_fields" in kwargs or "to_fields" in kwargs:
+        return name
+    for base in ("OneToOneField", "ForeignKey"):
+        if name.endswith(base):
+            return base
+    return name
+
+
+_NOT_FOREIGN_KEYS = frozenset({"GenericForeignKey", "CompositeForeignKey"})
 # No column at all: a join table (ManyToManyField, django-taggit's TaggableManager) or
 # nothing (GenericRelation, GenericForeignKey).
 NO_COLUMN_FIELDS = frozenset({"ManyToManyField", "GenericRelation", "ForeignObject",

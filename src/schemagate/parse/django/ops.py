@@ -19,6 +19,7 @@ from schemagate.parse.django.fields import (
     RELATION_FIELDS,
     UNKNOWN,
     column_type,
+    field_class,
     has_column,
 )
 from schemagate.parse.django.state import (
@@ -137,7 +138,7 @@ def field_state(name: str, value: object, model: ModelState, ctx: Context) -> Fi
     if not isinstance(value, Call):
         return FieldState(name, "?", name, UNKNOWN, True)
     kw = value.kwargs
-    cls = value.name
+    cls = field_class(value.name, kw)
     # NullBooleanField (removed in Django 4, still in old histories) sets null=True itself.
     null = kw.get("null") is True or cls == "NullBooleanField"
     column = _str(kw.get("db_column"))
@@ -190,7 +191,7 @@ def field_state(name: str, value: object, model: ModelState, ctx: Context) -> Fi
     return FieldState(name, cls, column, type_, null and not primary, unique, primary,
                       db_index, target, default, col, to_field,
                       kw.get("db_constraint") is not False,
-                      _signature(cls, kw, target_table))
+                      _signature(value.name, kw, target_table))
 
 
 # Field arguments that never reach the database (`Field.non_db_attrs`); `db_column` is
@@ -475,12 +476,13 @@ def effective_default(field: Call) -> object:
     the field's `default`; the empty string for a `blank=True` text-like field that is
     not nullable; the current time for `auto_now`/`auto_now_add`; else none."""
     kw = field.kwargs
+    cls = field_class(field.name, kw)
     if "default" in kw and kw["default"] is not None:
         return kw["default"]
     if kw.get("null") is not True and kw.get("blank") is True and \
-            field.name not in _NO_EMPTY_STRING:
+            cls not in _NO_EMPTY_STRING:
         return ""
-    if field.name in ("DateField", "DateTimeField", "TimeField") and (
+    if cls in ("DateField", "DateTimeField", "TimeField") and (
             kw.get("auto_now") is True or kw.get("auto_now_add") is True):
         return Opaque("now()")  # evaluated once, in Python: a constant for the database
     return None
