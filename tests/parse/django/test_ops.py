@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from schemagate.lint.engine import lint
@@ -482,3 +483,44 @@ def test_a_foreign_object_named_like_a_foreign_key_makes_no_foreign_key(
     assert [c for op in ops if isinstance(op, o.AddColumn) for c in op.constraints
             if c.kind == "foreign"] == []
     assert not any(isinstance(op, o.CreateIndex) for op in ops)
+
+
+def test_altering_a_db_default_sets_or_drops_the_columns_default(tmp_path: Path) -> None:
+    # Django 5.2's sqlmigrate, from BooleanField(default=False), BooleanField(
+    # db_default=False) and IntegerField(db_default=1, null=True):
+    #   ALTER TABLE "shop_check" ALTER COLUMN "partial" SET DEFAULT false;
+    #   ALTER TABLE "shop_check" ALTER COLUMN "done" DROP DEFAULT;
+    #   ALTER TABLE "shop_check" ALTER COLUMN "n" TYPE bigint USING "n"::bigint,
+    #     ALTER COLUMN "n" SET DEFAULT 2;
+    first = '''
+    dependencies = []
+
+    operations = [
+        migrations.CreateModel(
+            name="Check",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("partial", models.BooleanField(default=False)),
+                ("done", models.BooleanField(db_default=False)),
+                ("n", models.IntegerField(db_default=1, null=True)),
+            ],
+        ),
+    ]
+'''
+    later = '''
+    operations = [
+        migrations.AlterField("check", "partial", models.BooleanField(db_default=False,
+                                                                     default=False)),
+        migrations.AlterField("check", "done", models.BooleanField(default=False)),
+        migrations.AlterField("check", "n", models.BigIntegerField(db_default=2, null=True)),
+    ]
+'''
+    partial, done, widen, n = up_ops(project(tmp_path, first, later)[1])
+    t = QName.of("shop_check")
+    assert [replace(op, span=partial.span, statement=0) for op in (partial, done, n)] == [
+        o.SetDefault(span=partial.span, table=t, column="partial",
+                     default=o.Expr(sql="false", constant=True)),
+        o.SetDefault(span=partial.span, table=t, column="done", default=None),
+        o.SetDefault(span=partial.span, table=t, column="n",
+                     default=o.Expr(sql="2", constant=True))]
+    assert isinstance(widen, o.AlterColumnType) and str(widen.new_type) == "int8"

@@ -545,6 +545,8 @@ def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, sp
             old.type != new.type:
         out.append(o.AlterColumnType(span=span, table=table, column=column,
                                      new_type=new.type, old_type=old.type))
+    if old is not None and new.default != old.default:  # db_default, which stays
+        out.append(o.SetDefault(span=span, table=table, column=column, default=new.default))
     if old is None or old.null != new.null:
         out.append(o.DropNotNull(span=span, table=table, column=column) if new.null
                    else o.SetNotNull(span=span, table=table, column=column))
