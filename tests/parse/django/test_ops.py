@@ -7,8 +7,11 @@ from pathlib import Path
 
 from schemagate.lint.engine import lint
 from schemagate.model import ops as o
+from schemagate.model.migration import ParsedMigration
 from schemagate.model.names import QName
 from schemagate.model.settings import Settings
+from schemagate.model.span import Span
+from schemagate.model.types import TypeRef
 from tests.parse.django.helpers import INITIAL, project, up_ops
 
 
@@ -524,3 +527,105 @@ def test_altering_a_db_default_sets_or_drops_the_columns_default(tmp_path: Path)
         o.SetDefault(span=partial.span, table=t, column="n",
                      default=o.Expr(sql="2", constant=True))]
     assert isinstance(widen, o.AlterColumnType) and str(widen.new_type) == "int8"
+
+
+NULLABLE = '''
+    dependencies = []
+
+    operations = [
+        migrations.CreateModel(
+            name="Check",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("a", models.BooleanField(null=True)),
+                ("b", models.BooleanField(null=True, default=False)),
+                ("c", models.CharField(blank=True, null=True, max_length=20)),
+                ("d", models.IntegerField(null=True)),
+                ("e", models.BooleanField(null=True)),
+                ("k", models.UUIDField(null=True, unique=True)),
+            ],
+        ),
+    ]
+'''
+
+_AT = Span.point("x")
+
+
+def _statements(mig: ParsedMigration) -> list[tuple[str, list[o.Operation]]]:
+    """Each statement's text (a call's first line) and its operations, spans left out."""
+    assert mig.up is not None
+    return [(st.sql.splitlines()[0].strip(), [replace(op, span=_AT, statement=0)
+                                             for op in st.ops])
+            for st in mig.up.statements]
+
+
+def test_making_a_field_not_null_with_a_default_fills_its_nulls_between_the_alters(
+        tmp_path: Path) -> None:
+    # What Django 5.2's sqlmigrate prints for each AlterField (`_alter_field`'s "4 way
+    # default alteration"), in its order:
+    #   a: ALTER TABLE "shop_check" ALTER COLUMN "a" SET DEFAULT false;
+    #      UPDATE "shop_check" SET "a" = false WHERE "a" IS NULL; SET CONSTRAINTS ALL
+    #      IMMEDIATE; ALTER … "a" SET NOT NULL; ALTER … "a" DROP DEFAULT;
+    #   b (the same default before): UPDATE …; ALTER … "b" SET NOT NULL;
+    #   c (blank, no default): ALTER … "c" SET DEFAULT '', ALTER COLUMN "c" SET NOT NULL;
+    #      ALTER … "c" DROP DEFAULT;
+    #   d: ALTER … "d" TYPE bigint USING "d"::bigint, ALTER COLUMN "d" SET DEFAULT 0;
+    #      UPDATE …; ALTER … SET NOT NULL; ALTER … DROP DEFAULT;
+    #   e (db_default): ALTER … "e" SET DEFAULT false; UPDATE …; ALTER … SET NOT NULL;
+    #   k (a callable): SET DEFAULT '<uuid>'::uuid; UPDATE … = '<another uuid>'::uuid …;
+    #      SET NOT NULL; DROP DEFAULT.
+    later = '''
+    operations = [
+        migrations.AlterField("check", "a", models.BooleanField(default=False)),
+        migrations.AlterField("check", "b", models.BooleanField(default=False)),
+        migrations.AlterField("check", "c", models.CharField(blank=True, max_length=20)),
+        migrations.AlterField("check", "d", models.BigIntegerField(default=0)),
+        migrations.AlterField("check", "e", models.BooleanField(db_default=False)),
+        migrations.AlterField("check", "k", models.UUIDField(default=uuid.uuid4, unique=True)),
+    ]
+'''
+    t = QName.of("shop_check")
+
+    def default(column: str, sql: str | None) -> o.SetDefault:
+        return o.SetDefault(span=_AT, table=t, column=column,
+                            default=o.Expr(sql=sql, constant=True) if sql else None)
+
+    def fill(column: str, value: str) -> tuple[str, list[o.Operation]]:
+        return (f'UPDATE "shop_check" SET "{column}" = {value} WHERE "{column}" IS NULL',
+                [o.UpdateRows(span=_AT, table=t, has_where=True, columns=(column,),
+                              copies=((column, ()),))])
+
+    def not_null(column: str) -> o.SetNotNull:
+        return o.SetNotNull(span=_AT, table=t, column=column)
+
+    call = 'migrations.AlterField("check", "{}", models.{}'
+    a, b, c, d, e, k = (call.format(x, y) for x, y in (
+        ("a", "BooleanField(default=False))"), ("b", "BooleanField(default=False))"),
+        ("c", "CharField(blank=True, max_length=20))"),
+        ("d", "BigIntegerField(default=0))"), ("e", "BooleanField(db_default=False))"),
+        ("k", "UUIDField(default=uuid.uuid4, unique=True))")))
+    assert _statements(project(tmp_path, NULLABLE, later)[1]) == [
+        (a, [default("a", "false")]), fill("a", "false"),
+        (a, [not_null("a"), default("a", None)]),
+        fill("b", "false"), (b, [not_null("b")]),
+        (c, [default("c", "''"), not_null("c"), default("c", None)]),
+        (d, [o.AlterColumnType(span=_AT, table=t, column="d", new_type=TypeRef("int8"),
+                               old_type=TypeRef("int4")), default("d", "0")]),
+        fill("d", "0"), (d, [not_null("d"), default("d", None)]),
+        (e, [default("e", "false")]), fill("e", "false"), (e, [not_null("e")]),
+        (k, [default("k", "uuid.uuid4")]), fill("k", "%s"),
+        (k, [not_null("k"), default("k", None)])]
+
+
+def test_the_update_of_a_not_null_alter_field_runs_under_its_access_exclusive_lock(
+        tmp_path: Path) -> None:
+    later = '''
+    operations = [
+        migrations.AlterField("check", "a", models.BooleanField(default=False)),
+    ]
+'''
+    result = lint(project(tmp_path, NULLABLE, later), Settings(select=("lock-held-too-long",)))
+    assert [(f.span.line, f.message) for f in result.findings] == [
+        (10, "ACCESS EXCLUSIVE on `public.shop_check` stays held while line 10 (`UPDATE "
+             "\"shop_check\" SET \"a\" = false WHERE \"a\" IS NULL`) runs in the same "
+             "transaction")]

@@ -191,7 +191,8 @@ def field_state(name: str, value: object, model: ModelState, ctx: Context) -> Fi
     return FieldState(name, cls, column, type_, null and not primary, unique, primary,
                       db_index, target, default, col, to_field,
                       kw.get("db_constraint") is not False,
-                      _signature(value.name, kw, target_table))
+                      _signature(value.name, kw, target_table),
+                      has_default="default" in kw, fill=effective_default(value))
 
 
 # Field arguments that never reach the database (`Field.non_db_attrs`); `db_column` is
@@ -513,17 +514,29 @@ def _alter_field(call: Call, ctx: Context) -> Translated:
     model = _model(call, ctx)
     name = _str(call.arg(1, "name")) or "?"
     old = model.fields.get(name)
-    new = field_state(name, call.arg(2, "field"), model, ctx)
+    value = call.arg(2, "field")
+    new = field_state(name, value, model, ctx)
     model.fields[name] = new
     span = call.kw_spans.get("field", call.span)
-    up = _alter(model, old, new, span, ctx.state)
-    down = _alter(model, new, old, call.span, ctx.state) if old is not None else []
-    return Translated(_one(call, *up), _one(call, *down))
+    up = _alter(model, old, new, span, ctx.state, call.code)
+    down = _alter(model, new, old, call.span, ctx.state, call.code) if old is not None else []
+    if call.arg(3, "preserve_default") is False and isinstance(value, Call):
+        # The default only filled the rows: the state keeps the field without it
+        # (`AlterField.state_forwards`), as the next AlterField compares it.
+        kept = field_state(name, replace(value, kwargs={
+            k: v for k, v in value.kwargs.items() if k != "default"}), model, ctx)
+        kept.fk_name, kept.index_name = new.fk_name, new.index_name
+        model.fields[name] = kept
+    return Translated(up, down)
 
 
 def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, span: Span,
-           state: ProjectState) -> list[o.Operation]:
-    """What `BaseDatabaseSchemaEditor._alter_field` sends for the difference of two fields."""
+           state: ProjectState, code: str) -> list[Statement]:
+    """What `BaseDatabaseSchemaEditor._alter_field` sends for the difference of two fields,
+    as one statement; when a nullable field becomes NOT NULL with a default (its "4 way
+    default alteration"), the UPDATE that fills the NULLs is a statement of its own between
+    what comes before it (the ALTER that sets the default, whose lock it runs under) and
+    what comes after (SET NOT NULL, DROP DEFAULT)."""
     if new is None or new.column is None:
         return []
     table = model.qname
@@ -547,6 +560,23 @@ def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, sp
                                      new_type=new.type, old_type=old.type))
     if old is not None and new.default != old.default:  # db_default, which stays
         out.append(o.SetDefault(span=span, table=table, column=column, default=new.default))
+    # NULL to NOT NULL: a Python default other than the old one is set for the rows (and
+    # for inserts meanwhile), dropped at the end; with a default of either kind the rows
+    # that hold NULL are filled before SET NOT NULL, in a statement of their own.
+    to_not_null = old is not None and old.null and not new.null
+    python_default = None
+    if old is not None and to_not_null and new.default is None and new.fill is not None \
+            and not _same_fill(old.fill, new.fill):
+        python_default = o.Expr(sql=_expr(new.fill).sql, constant=True)
+        out.append(o.SetDefault(span=span, table=table, column=column,
+                                default=python_default))
+    statements = []
+    if to_not_null and (new.has_default or new.default is not None):
+        # The value: db_default's, else the Python default's, sent as a parameter.
+        value = new.default or o.Expr(sql=_expr(new.fill).sql,
+                                      constant=not isinstance(new.fill, Opaque | Call))
+        statements += [Statement(code, tuple(out)), _fill(table, column, value, span)]
+        out = []
     if old is None or old.null != new.null:
         out.append(o.DropNotNull(span=span, table=table, column=column) if new.null
                    else o.SetNotNull(span=span, table=table, column=column))
@@ -576,7 +606,7 @@ def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, sp
     if old is None:
         # A field the history never made (an operation it does not model added it): what
         # Django would drop and make again is not known, so nothing is claimed.
-        return out
+        return [Statement(code, tuple(out))] if out else []
     old_had_fk = foreign_key(model, old, state) is not None
     if old_fk is not None or not old_had_fk:
         new.fk_name = None  # made again now, under the name the current tables give it
@@ -585,7 +615,27 @@ def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, sp
             out.append(o.AddConstraint(span=span, table=table, constraint=new_fk))
     else:
         new.fk_name = old.fk_name
-    return out
+    if python_default is not None:
+        out.append(o.SetDefault(span=span, table=table, column=column, default=None))
+    return [st for st in (*statements, Statement(code, tuple(out))) if st.ops]
+
+
+def _same_fill(old: object, new: object) -> bool:
+    """Whether the two effective defaults are equal, as `_alter_field` compares them: a
+    value run time computes (a callable, `now()`) is another value each time."""
+    return not isinstance(old, Opaque | Call) and not isinstance(new, Opaque | Call) and \
+        type(old) is type(new) and old == new
+
+
+def _fill(table: QName, column: str, value: o.Expr, span: Span) -> Statement:
+    """`sql_update_with_default`: the UPDATE that gives the rows holding NULL the default.
+    Its text is Django's, not the file's, with the value where a literal gives one and
+    Django's parameter where only run time knows it (the `SET CONSTRAINTS ALL IMMEDIATE`
+    Django sends after it changes no schema and is left out)."""
+    shown = value.sql if value.constant else "%s"
+    sql = f'UPDATE "{table.name}" SET "{column}" = {shown} WHERE "{column}" IS NULL'
+    return Statement(sql, (o.UpdateRows(span=span, table=table, has_where=True,
+                                        columns=(column,), copies=((column, ()),)),))
 
 
 def _rename_field(call: Call, ctx: Context) -> Translated:

@@ -57,6 +57,10 @@ class FieldState:
     fk_name: str | None = None  # the foreign key's name, as made when the field was added
     index_name: str | None = None  # its `db_index` index's name, likewise
     join: JoinTable | None = None  # a many-to-many field's own join table
+    # A Python `default` (`Field.has_default`), and the value `effective_default` fills
+    # rows with (`ops.effective_default`: a literal, or an `Opaque` run time evaluates).
+    has_default: bool = False
+    fill: object = None
 
     def copy(self) -> FieldState:
         return replace(self, join=replace(self.join) if self.join is not None else None)
