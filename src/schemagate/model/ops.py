@@ -74,6 +74,12 @@ class ConstraintDef:
     # then None and PostgreSQL's default name is not the constraint's either.
     name_at_run_time: bool = False
     span: Span | None = field(default=None, compare=False)
+    # A foreign key to a table that migrations outside the history make (a Django contrib
+    # app's, which the project depends on without holding its migrations): how the
+    # migration names the target ("contenttypes.contenttype", `settings.AUTH_USER_MODEL`).
+    # The table exists although no migration of the history made it; `ref_table` is it
+    # where its name is known, else None (a swappable model, a third-party app's table).
+    ref_outside: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -75,6 +75,16 @@ def _key_columns(op: o.Operation) -> set[str]:
     return keys
 
 
+def _follows_outside_key(op: o.Operation, column: str) -> bool:
+    """Whether the column is a foreign key's to a table that migrations outside the history
+    make (`ConstraintDef.ref_outside`): its type follows a key the project does not choose."""
+    match op:
+        case o.CreateTable(constraints=cons) | o.AddColumn(constraints=cons):
+            return any(c.kind == "foreign" and c.ref_outside is not None and column in c.columns
+                       for c in cons)
+    return False
+
+
 def _referenced(op: o.Operation, column: str, ctx: RuleContext) -> tuple[QName, str] | None:
     """The (table, column) a key column of the operation references: by a foreign key of
     the operation itself, or of an `ADD CONSTRAINT` later in the same script (how Prisma
@@ -174,7 +184,9 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     foreign-key column whose referenced key is itself `integer`/`smallint` must match that
     key, so it is not flagged: the finding belongs to the key, and is made there when the
     history creates the key. When the key predates the history (or its type is unknown), the
-    first such column of a migration gets one `info` finding saying to widen the key first.
+    first such column of a migration gets one `info` finding saying to widen the key first;
+    none when migrations outside the history make it (a Django contrib app's
+    `django_content_type`, `auth_group`), whose key the project does not choose.
 
     ## Safe alternative
     ```sql
@@ -194,7 +206,8 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """
     keys = _key_columns(op)
     for table, column, typ in _new_columns(op, ctx):
-        if column not in keys or typ.name not in _NARROW or typ.array_dims != 0:
+        if column not in keys or typ.name not in _NARROW or typ.array_dims != 0 or \
+                _follows_outside_key(op, column):
             continue
         ref = _referenced(op, column, ctx)
         shown = _type_name(typ, ctx)

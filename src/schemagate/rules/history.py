@@ -875,8 +875,10 @@ def _any_schema(cat: Catalog, name: QName) -> bool:
 
 
 def _fk_refs(constraints: Sequence[o.ConstraintDef]) -> list[tuple[QName, tuple[str, ...]]]:
+    """The foreign keys' targets, but those that migrations outside the history make (a
+    Django contrib app's tables): they exist though the history never made them."""
     return [(c.ref_table, c.ref_columns) for c in constraints
-            if c.kind == "foreign" and c.ref_table is not None]
+            if c.kind == "foreign" and c.ref_table is not None and c.ref_outside is None]
 
 
 @rule("unknown-object", family="history", severity="error", needs_unknown_refs=True,
@@ -914,7 +916,9 @@ def unknown_object(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     partitions or from a query whose columns cannot be told from its text (a star over a
     sub-select, an unnamed expression; a star over known tables, aliases and named columns
     are followed), nor for index and constraint names in Alembic histories (a
-    SQLAlchemy naming convention names them at run time).
+    SQLAlchemy naming convention names them at run time), nor for a foreign key's target
+    that migrations outside the history make (a Django contrib app's table, such as
+    `auth_user` or `django_content_type`).
 
     ## Safe alternative
     Correct the name, or reorder the migrations so that the object is created first.

@@ -468,8 +468,14 @@ def add_foreign_key_validated(op: o.AddConstraint, ctx: RuleContext) -> Iterator
     con = op.constraint
     if con.kind != "foreign" or con.not_valid or ctx.is_new(op.table):
         return
-    both = f"`{op.table}`" if con.ref_table in (None, op.table) else \
-        f"`{op.table}` and `{con.ref_table}`"
+    if con.ref_table is None and con.ref_outside is not None:
+        # A table only run time knows (Django's `settings.AUTH_USER_MODEL`): named as the
+        # migration names it.
+        both = f"`{op.table}` and the table of `{con.ref_outside}`"
+    elif con.ref_table in (None, op.table):
+        both = f"`{op.table}`"
+    else:
+        both = f"`{op.table}` and `{con.ref_table}`"
     yield Hit(f"adding foreign key on `{op.table}` validates every row while blocking writes "
               f"to {both}", object=str(op.table),
               lock=LockMode.SHARE_ROW_EXCLUSIVE, facts={"scan": True},

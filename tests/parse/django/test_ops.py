@@ -629,3 +629,116 @@ def test_the_update_of_a_not_null_alter_field_runs_under_its_access_exclusive_lo
         (10, "ACCESS EXCLUSIVE on `public.shop_check` stays held while line 10 (`UPDATE "
              "\"shop_check\" SET \"a\" = false WHERE \"a\" IS NULL`) runs in the same "
              "transaction")]
+
+
+OUTSIDE = '''
+    dependencies = [("contenttypes", "0002_remove_content_type_name")]
+
+    operations = [
+        migrations.CreateModel(
+            name="Disk",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("ct", models.ForeignKey(
+                    null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+",
+                    to="contenttypes.contenttype")),
+                ("user", models.ForeignKey(
+                    null=True, on_delete=django.db.models.deletion.CASCADE,
+                    to=settings.AUTH_USER_MODEL)),
+            ],
+        ),
+    ]
+'''
+
+
+def test_a_foreign_key_to_a_contrib_model_references_its_table_as_django_names_it(
+        tmp_path: Path) -> None:
+    # Django 5.2's sqlmigrate: CREATE TABLE "shop_disk" (... "ct_id" integer NULL ...);
+    # ALTER TABLE "shop_disk" ADD CONSTRAINT
+    # "shop_disk_ct_id_e4254ccf_fk_django_content_type_id" FOREIGN KEY ("ct_id") REFERENCES
+    # "django_content_type" ("id") DEFERRABLE INITIALLY DEFERRED; and for the AlterField:
+    # SET CONSTRAINTS ... IMMEDIATE; ALTER TABLE "shop_disk" DROP CONSTRAINT "<that>";
+    # ALTER TABLE "shop_disk" ALTER COLUMN "ct_id" SET NOT NULL; ALTER TABLE "shop_disk"
+    # ADD CONSTRAINT "<that>" FOREIGN KEY ("ct_id") REFERENCES "django_content_type" ("id")
+    # DEFERRABLE INITIALLY DEFERRED.
+    later = '''
+    operations = [
+        migrations.AlterField(
+            model_name="disk",
+            name="ct",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+",
+                to="contenttypes.contenttype"),
+        ),
+    ]
+'''
+    first, second = project(tmp_path, OUTSIDE, later)
+    create = up_ops(first)[0]
+    assert isinstance(create, o.CreateTable)
+    assert [(c.name, str(c.type)) for c in create.columns if c.name == "ct_id"] == [
+        ("ct_id", "int4")]
+    name = "shop_disk_ct_id_e4254ccf_fk_django_content_type_id"
+    fk = o.ConstraintDef("foreign", name, ("ct_id",), QName.of("django_content_type"),
+                         ("id",), deferrable=True, ref_outside="contenttypes.contenttype")
+    assert fk in create.constraints
+    drop, not_null, add = [replace(op, span=_AT) for op in up_ops(second)]
+    t = QName.of("shop_disk")
+    assert (drop, not_null, add) == (
+        o.DropConstraint(span=_AT, table=t, name=name),
+        o.SetNotNull(span=_AT, table=t, column="ct_id"),
+        o.AddConstraint(span=_AT, table=t, constraint=fk))
+    result = lint(project(tmp_path / "lint", OUTSIDE, later), Settings(select=(
+        "add-foreign-key-validated", "unknown-object")))
+    assert [(f.rule, f.message) for f in result.findings] == [
+        ("add-foreign-key-validated", "adding foreign key on `public.shop_disk` validates "
+         "every row while blocking writes to `public.shop_disk` and "
+         "`public.django_content_type`")]
+
+
+def test_a_foreign_key_to_the_user_model_says_its_table_is_known_only_at_run_time(
+        tmp_path: Path) -> None:
+    # `settings.AUTH_USER_MODEL` is auth.User (`auth_user`) unless the project swaps it:
+    # with the default, Django 5.2 sends DROP CONSTRAINT
+    # "shop_disk_user_id_<digest>_fk_auth_user_id"; SET NOT NULL; ADD CONSTRAINT ... FOREIGN
+    # KEY ("user_id") REFERENCES "auth_user" ("id") DEFERRABLE INITIALLY DEFERRED. The
+    # frontend claims no table for it, and so no name.
+    later = '''
+    operations = [
+        migrations.AlterField(
+            model_name="disk",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL),
+        ),
+    ]
+'''
+    not_null, add = [replace(op, span=_AT) for op in up_ops(project(tmp_path, OUTSIDE,
+                                                                     later)[1])]
+    t = QName.of("shop_disk")
+    assert (not_null, add) == (
+        o.SetNotNull(span=_AT, table=t, column="user_id"),
+        o.AddConstraint(span=_AT, table=t, constraint=o.ConstraintDef(
+            "foreign", None, ("user_id",), None, (), deferrable=True, name_at_run_time=True,
+            ref_outside="settings.AUTH_USER_MODEL")))
+    result = lint(project(tmp_path / "lint", OUTSIDE, later), Settings(select=(
+        "add-foreign-key-validated", "unknown-object")))
+    assert [(f.rule, f.message) for f in result.findings] == [
+        ("add-foreign-key-validated", "adding foreign key on `public.shop_disk` validates "
+         "every row while blocking writes to `public.shop_disk` and the table of "
+         "`settings.AUTH_USER_MODEL`")]
+
+
+def test_a_foreign_key_to_a_model_of_the_project_the_history_never_made_is_left_out(
+        tmp_path: Path) -> None:
+    later = '''
+    operations = [
+        migrations.AddField(
+            model_name="disk",
+            name="owner",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.CASCADE, to="shop.owner"),
+        ),
+    ]
+'''
+    add, _index = up_ops(project(tmp_path, OUTSIDE, later)[1])
+    assert isinstance(add, o.AddColumn) and add.constraints == ()

@@ -30,6 +30,7 @@ from schemagate.parse.django.state import (
     ModelState,
     ProjectState,
     index_name,
+    outside_key,
 )
 
 
@@ -71,14 +72,18 @@ def create(join: JoinTable, model: ModelState, state: ProjectState, span: Span
         side_pk = side.pk() if side is not None else None
         col_type = side_pk.type if side_pk is not None else TypeRef("unknown")
         columns.append(o.ColumnDef(column, col_type, not_null=True))
-        # A target the history does not hold (a contrib model) keeps its foreign key out,
-        # as for any relation field.
-        if side is not None and join.db_constraint and (
-                side is model or join.target in state.models):
+        if side is None or not join.db_constraint:
+            continue
+        if side is model or join.target in state.models:
             ref_col = side_pk.column if side_pk is not None and side_pk.column else "id"
             constraints.append(o.ConstraintDef(
                 "foreign", index_name(join.table, [column], f"_fk_{side.table}_{ref_col}"),
                 (column,), side.qname, (ref_col,), deferrable=True))
+        elif join.target is not None and not state.holds_app(join.target.partition(".")[0]):
+            # A model outside the project, as for any relation field (`outside_key`).
+            key = outside_key(join.table, column, join.target, None, None)
+            if key is not None:
+                constraints.append(key)
     pair = [join.from_column, join.to_column]
     constraints.append(o.ConstraintDef("unique", index_name(join.table, pair, "_uniq"),
                                        tuple(pair)))

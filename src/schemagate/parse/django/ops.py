@@ -27,6 +27,7 @@ from schemagate.parse.django.state import (
     ModelState,
     ProjectState,
     index_name,
+    outside_key,
 )
 
 # The tool named where the IR says who sent a statement the migration did not write.
@@ -146,8 +147,11 @@ def field_state(name: str, value: object, model: ModelState, ctx: Context) -> Fi
     type_, identity = column_type(cls, kw)
     to_field = _str(kw.get("to_field"))
     target_table = ""
+    named = None
     if cls in RELATION_FIELDS:
-        to = _str(value.arg(0, "to"))
+        written = value.arg(0, "to")
+        to = _str(written)
+        named = written.code if isinstance(written, Opaque) else None
         target_model = model if to == "self" else (
             ctx.state.target(ctx.app, to) if to else None)
         pointed = target_model.fields.get(to_field) if target_model and to_field else (
@@ -192,7 +196,8 @@ def field_state(name: str, value: object, model: ModelState, ctx: Context) -> Fi
                       db_index, target, default, col, to_field,
                       kw.get("db_constraint") is not False,
                       _signature(value.name, kw, target_table),
-                      has_default="default" in kw, fill=effective_default(value))
+                      has_default="default" in kw, fill=effective_default(value),
+                      to_named=named)
 
 
 # Field arguments that never reach the database (`Field.non_db_attrs`); `db_column` is
@@ -225,14 +230,17 @@ def foreign_key(model: ModelState, f: FieldState, state: ProjectState
                 ) -> o.ConstraintDef | None:
     """The FOREIGN KEY constraint the schema editor makes for a relation field
     (`_create_fk_sql`, named `<table>_<column>_<digest>_fk_<target table>_<target column>`),
-    remembered on the field so that a later AlterField drops it by that name.
-
-    A model outside the project (Django's contrib apps, a third-party app) has its table
-    made by migrations the history does not hold: its foreign key is left out rather than
-    reported as pointing at a table that does not exist."""
-    if f.column is None or f.target is None or f.field_class not in RELATION_FIELDS or \
-            not f.db_constraint or f.target not in state.models:
+    remembered on the field so that a later AlterField drops it by that name. A model
+    outside the project (Django's contrib apps, `settings.AUTH_USER_MODEL`, a third-party
+    app) has its table made by migrations the history does not hold (`outside_key`)."""
+    if f.column is None or f.field_class not in RELATION_FIELDS or not f.db_constraint:
         return None
+    if f.target is None or f.target not in state.models:
+        if f.target is not None and state.holds_app(f.target.partition(".")[0]):
+            return None  # a model of the project's own the history did not make
+        key = outside_key(model.table, f.column, f.target, f.to_named, f.to_field, f.fk_name)
+        f.fk_name = key.name if key is not None else None
+        return key
     target = state.models[f.target]
     pointed = target.fields.get(f.to_field) if f.to_field else target.pk()
     ref_col = pointed.column if pointed is not None and pointed.column else (
@@ -546,6 +554,8 @@ def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, sp
     # Any change to a relation field drops its foreign key first and makes it again at the
     # end (`_alter_field`: `fks_dropped`), which validates every row once more.
     old_fk = foreign_key(model, old, state) if old is not None and altered else None
+    # One whose name only run time knows (to a table only run time knows) is dropped
+    # unseen: Django finds it by its column (`_constraint_names`).
     if old_fk is not None and old_fk.name:
         out.append(o.DropConstraint(span=span, table=table, name=old_fk.name))
     if old is not None and old.column is not None and old.column != new.column:

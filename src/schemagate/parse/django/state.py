@@ -61,6 +61,8 @@ class FieldState:
     # rows with (`ops.effective_default`: a literal, or an `Opaque` run time evaluates).
     has_default: bool = False
     fill: object = None
+    # A relation's `to` as written when it is not a literal (`settings.AUTH_USER_MODEL`).
+    to_named: str | None = None
 
     def copy(self) -> FieldState:
         return replace(self, join=replace(self.join) if self.join is not None else None)
@@ -121,6 +123,30 @@ _CONTRIB = {"auth.user": "auth_user", "auth.group": "auth_group",
             "contenttypes.contenttype": "django_content_type", "sites.site": "django_site"}
 
 
+def outside_key(table: str, column: str, target: str | None, named: str | None,
+                to_field: str | None, name: str | None = None) -> o.ConstraintDef | None:
+    """The FOREIGN KEY of `table.column` to a model that the project's migrations do not
+    make ("app.model" `target`, or the `to` written as `named`).
+
+    A Django contrib model's table is Django's (`auth_user`, `django_content_type`, …) and
+    the key is named as `_create_fk_sql` names it. Any other model's table only run time
+    knows: `settings.AUTH_USER_MODEL` is `auth.User` unless the project swaps it, and a
+    third-party app's table is its migrations' to name. Its foreign key then names no table
+    (`ref_table` None), and its own name, which ends with the table's, is not known either.
+    """
+    known = _CONTRIB.get(target) if target is not None else None
+    if known is not None:
+        ref_col = to_field or "id"
+        return o.ConstraintDef(
+            "foreign", name or index_name(table, [column], f"_fk_{known}_{ref_col}"),
+            (column,), QName.of(known), (ref_col,), deferrable=True, ref_outside=target)
+    said = named or target
+    if said is None:
+        return None
+    return o.ConstraintDef("foreign", None, (column,), None, (to_field,) if to_field else (),
+                           deferrable=True, name_at_run_time=True, ref_outside=said)
+
+
 @dataclass
 class ProjectState:
     """Every model of a project, keyed by "app_label.model_name" (lower-cased)."""
@@ -132,6 +158,11 @@ class ProjectState:
         frozen IR values its models hold are shared."""
         fields: dict[int, FieldState] = {}
         return ProjectState({key: m.copy(fields) for key, m in self.models.items()})
+
+    def holds_app(self, app: str) -> bool:
+        """Whether the history made a model of this app: the app is the project's."""
+        prefix = f"{app}."
+        return any(key.startswith(prefix) for key in self.models)
 
     def model(self, app: str, name: str) -> ModelState:
         """The model, or one with Django's default table when the history never made it."""
