@@ -742,3 +742,29 @@ def test_a_foreign_key_to_a_model_of_the_project_the_history_never_made_is_left_
 '''
     add, _index = up_ops(project(tmp_path, OUTSIDE, later)[1])
     assert isinstance(add, o.AddColumn) and add.constraints == ()
+
+
+def test_a_join_table_to_a_contrib_model_references_its_table(tmp_path: Path) -> None:
+    # Django 5.2's sqlmigrate for ManyToManyField(to="auth.group"): ALTER TABLE
+    # "shop_team_groups" ADD CONSTRAINT "shop_team_groups_group_id_68b59eed_fk_auth_group_id"
+    # FOREIGN KEY ("group_id") REFERENCES "auth_group" ("id") DEFERRABLE INITIALLY DEFERRED.
+    teams = '''
+    dependencies = [("auth", "0012_alter_user_first_name_max_length")]
+
+    operations = [
+        migrations.CreateModel(
+            name="Team",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("groups", models.ManyToManyField(to="auth.group")),
+            ],
+        ),
+    ]
+'''
+    join = up_ops(project(tmp_path, teams)[0])[1]
+    assert isinstance(join, o.CreateTable) and join.table == QName.of("shop_team_groups")
+    assert [(c.name, str(c.type)) for c in join.columns] == [
+        ("id", "int8"), ("team_id", "int8"), ("group_id", "int4")]
+    assert o.ConstraintDef("foreign", "shop_team_groups_group_id_68b59eed_fk_auth_group_id",
+                           ("group_id",), QName.of("auth_group"), ("id",), deferrable=True,
+                           ref_outside="auth.group") in join.constraints
