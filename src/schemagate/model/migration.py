@@ -81,6 +81,9 @@ class MigrationSource:
     # naming convention on env.py's `target_metadata` (or env.py cannot be read), rather
     # than by the database's default.
     run_time_names: bool = False
+    # Its place in the list its folder's own manifest gives (Temporal's and Cadence's
+    # `manifest.json`), which orders the folder's files instead of their names.
+    position: int | None = None
 
     @property
     def history(self) -> str:

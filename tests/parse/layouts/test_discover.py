@@ -452,6 +452,40 @@ def test_plain_files_in_version_named_folders_are_one_history_folder_by_folder(
         ("migration/notes", "postgres", "migration/notes/00__x.sql")]
 
 
+def test_a_version_folders_manifest_orders_its_files(tmp_path: Path) -> None:
+    # Temporal's schema/<database>/<version>/temporal/versioned/v1.5/manifest.json: the
+    # files of one schema version in the order temporal-sql-tool runs them.
+    root = tmp_path / "schema/mysql/v8/temporal/versioned"
+    write(root / "v1.0/schema.sql")
+    write(root / "v1.0/manifest.json", '{"CurrVersion": "1.0", '
+          '"SchemaUpdateCqlFiles": ["schema.sql"]}')
+    for name in ("cluster_membership.sql", "event.sql", "executions.sql", "notes.sql"):
+        write(root / "v1.5" / name)
+    write(root / "v1.5/manifest.json", '{"SchemaUpdateCqlFiles": '
+          '["event.sql", "executions.sql", "cluster_membership.sql", "gone.sql"]}')
+    found = discover(["schema"], cwd=tmp_path)
+    shown = "schema/mysql/v8/temporal/versioned"
+    assert _histories(found) == [
+        (shown, "mysql", f"{shown}/v1.0/schema.sql"),
+        (shown, "mysql", f"{shown}/v1.5/event.sql"),
+        (shown, "mysql", f"{shown}/v1.5/executions.sql"),
+        (shown, "mysql", f"{shown}/v1.5/cluster_membership.sql")]
+    assert [(n.path, n.message) for n in found.notices] == [(
+        f"{shown}/v1.5/notes.sql",
+        "not in manifest.json's SchemaUpdateCqlFiles: the schema tool does not run it; "
+        "left out")]
+    assert [(e.path, e.message) for e in found.errors] == [(
+        f"{shown}/v1.5/gone.sql", "manifest.json names this file, but it is not there")]
+
+
+def test_another_tools_manifest_orders_nothing(tmp_path: Path) -> None:
+    write(tmp_path / "m/2_b.sql")
+    write(tmp_path / "m/1_a.sql")
+    write(tmp_path / "m/manifest.json", '{"name": "not a schema tool"}')
+    found = clean(discover(["m"], cwd=tmp_path))
+    assert [p for _, _, p in _histories(found)] == ["m/1_a.sql", "m/2_b.sql"]
+
+
 # -- what discovery depended on --------------------------------------------------------------
 
 

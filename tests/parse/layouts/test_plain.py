@@ -89,16 +89,20 @@ def test_a_folder_named_after_a_database_holds_that_databases_sql() -> None:
         for name in ("V0001.Initial_Schema", "V0002.Add_Remote_IP")}
 
 
-def test_only_a_folders_own_name_says_its_database(tmp_path: Path) -> None:
+def test_the_nearest_folder_named_for_a_database_says_its_database(tmp_path: Path) -> None:
     write(tmp_path / "MariaDB" / "1_users.up.sql")  # the name is read without case
-    write(tmp_path / "mysql" / "schema" / "1_users.up.sql")  # not its parent's
+    # Below it too (Temporal's schema/mysql/v8/temporal/versioned/v1.5/)...
+    write(tmp_path / "mysql" / "schema" / "1_users.up.sql")
+    # ...unless a folder nearer names another.
+    write(tmp_path / "mysql" / "pg" / "1_users.up.sql")
     write(tmp_path / "sqlite3" / "V1__users.sql")  # Flyway's names
     write(tmp_path / "mysql-old" / "1_users.up.sql")
     found = clean(discover(["."], cwd=tmp_path))
     assert {m.up.path: m.dialect for m in found.migrations if m.up} == {
         "MariaDB/1_users.up.sql": "mysql",
         "mysql-old/1_users.up.sql": "postgres",
-        "mysql/schema/1_users.up.sql": "postgres",
+        "mysql/pg/1_users.up.sql": "postgres",
+        "mysql/schema/1_users.up.sql": "mysql",
         "sqlite3/V1__users.sql": "sqlite",
     }
 

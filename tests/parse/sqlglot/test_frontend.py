@@ -331,3 +331,16 @@ def test_a_where_that_holds_for_every_row_filters_none() -> None:
              if isinstance(op, o.DeleteRows | o.UpdateRows)]
     assert found == [(False, True), (False, True), (False, True), (True, False),
                      (True, False), (True, False)]
+
+
+def test_an_index_on_an_expression_names_no_column() -> None:
+    # Temporal's SQLite visibility schema: `(COALESCE(close_time, '9999-12-31')) DESC`.
+    script = parse("CREATE INDEX by_status ON v (namespace_id, status, "
+                   "(COALESCE(close_time, '9999-12-31 23:59:59+00:00')) DESC, run_id);",
+                   "sqlite")
+    index = script.statements[0].ops[0]
+    assert isinstance(index, o.CreateIndex)
+    assert index.columns == ("namespace_id", "status", "run_id")
+    assert [e.sql for e in index.expressions] == [
+        "COALESCE(close_time, '9999-12-31 23:59:59+00:00')"]
+    assert index.expressions[0].columns == frozenset({"close_time"})

@@ -31,13 +31,16 @@ migration, dbmate, goose, sql-migrate, plain ``.sql`` files, and Alembic revisio
 ``versions/`` folder.
 
 A folder named after a database (``mysql``, ``sqlite``, ``postgres``; see
-`listing.folder_dialect`) holds that database's SQL, for the layouts whose files do not say.
+`listing.folder_dialect`) holds that database's SQL, in the folders below it too (the
+nearest such name counts), for the layouts whose files do not say. A version folder's
+``manifest.json`` (temporal-sql-tool's ``SchemaUpdateCqlFiles``) orders its files.
 """
 
 from __future__ import annotations
 
 import errno
 import io
+import json
 import os
 import posixpath
 import re
@@ -362,14 +365,51 @@ class _Finder:
                 if found is not None:
                     result.ordered.append(found)
         self._by_content(d, rest, wanted, result)
+        if _MANIFEST in d.files:
+            self._manifest_order(d, wanted, result)
         if signs.in_alembic_versions(d.path):
             self._alembic(d, names, wanted, result)
         if signs.is_django_migrations(d.path):
             self._django_folder(d, wanted, result)
-        named = folder_dialect(d.name)
+        named = _written_in(d.display)
         if named is not None and named != "postgres":
             _written_for(named, result)
         return result
+
+    # -- a version folder's manifest ------------------------------------------------------
+
+    def _manifest_order(self, d: Folder, wanted: frozenset[str] | None,
+                        result: _DirResult) -> None:
+        """Order a folder's plain files by its `manifest.json` (temporal-sql-tool's, which
+        Cadence shares: `SchemaUpdateCqlFiles`, the files of one schema version in the order
+        the tool runs them). A `.sql` file it does not name is left out with a notice, as the
+        tool never runs it; a file it names that is not there is an input error."""
+        text = self._file_text(os.path.join(d.path, _MANIFEST))
+        listed = _manifest_files(text) if isinstance(text, str) else None
+        if listed is None:
+            return  # another tool's manifest, or none that can be read
+        places = {name: i for i, name in enumerate(listed)}
+        kept: list[tuple[NaturalKey, Found]] = []
+        for key, found in result.plain:
+            script = found.source.up
+            name = posixpath.basename(script.path) if script is not None else ""
+            if found.source.layout != "sql" or name not in places:
+                if found.source.layout == "sql":
+                    self._problems.notices.append(Notice(d.show(name), (
+                        f"not in {_MANIFEST}'s SchemaUpdateCqlFiles: the schema tool does "
+                        "not run it; left out")))
+                    continue
+                kept.append((key, found))
+                continue
+            position = places[name]
+            kept.append((natural_key(f"{position:06d}"),
+                          found._replace(source=replace(found.source, position=position))))
+        result.plain[:] = kept
+        if wanted is None:
+            for name in listed:
+                if name not in d.files:
+                    self._problems.errors.append(InputError(d.show(name), (
+                        f"{_MANIFEST} names this file, but it is not there")))
 
     # -- Drizzle -------------------------------------------------------------------------
 
@@ -988,6 +1028,16 @@ _NAMED_BY_FOLDER = frozenset({"sql", "golang-migrate", "flyway", "dbmate", "goos
                               "sql-migrate"})
 
 
+def _written_in(display: str) -> str | None:
+    """The database the nearest folder named for one on the path says (`schema/mysql/v8/
+    temporal/versioned/v1.5`: mysql), if any: what is below it is written for it."""
+    for part in reversed(display.split("/")):
+        named = folder_dialect(part)
+        if named is not None:
+            return named
+    return None
+
+
 def _written_for(dialect: str, result: _DirResult) -> None:
     """Lint a folder named after a database (`migrations/mysql`) as that database's SQL.
 
@@ -1043,6 +1093,21 @@ def _marked(data: bytes) -> bool:
     most files hold none."""
     head = data[:256]
     return b"+" in data or b"iquibase" in head or b"IQUIBASE" in head
+
+
+_MANIFEST = "manifest.json"
+
+
+def _manifest_files(text: str) -> list[str] | None:
+    """The files a temporal-sql-tool manifest lists, in order; None for any other JSON."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    files = data.get("SchemaUpdateCqlFiles") if isinstance(data, dict) else None
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        return None
+    return files
 
 
 # A folder named for a version (`0.21`, `v2`, `1_4_0`): plain files in folders so named
@@ -1134,10 +1199,13 @@ def _in_history_order(migrations: list[MigrationSource], notices: list[Notice]
                                       "not in a migration folder of its own; ignored, as "
                                       "diesel and Prisma ignore it"))
             sources = [s for s in sources if s.layout in _UNIT_LAYOUTS]
-        if sources[0].layout == "sql" and sources[0].project is not None:
-            # Version-named folders joined (`_nested_histories`): folder by folder.
+        if sources[0].layout == "sql" and (sources[0].project is not None or any(
+                s.position is not None for s in sources)):
+            # Version-named folders joined (`_nested_histories`): folder by folder, each in
+            # its manifest's order where it has one.
             ordered.extend(sorted(sources, key=lambda s: (
                 natural_key(posixpath.basename(posixpath.dirname(_path_of(s)))),
+                (0, s.position) if s.position is not None else (1, 0),
                 _history_key(s))))
             continue
         ordered.extend(sorted(sources, key=_history_key))

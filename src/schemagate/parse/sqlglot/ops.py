@@ -191,6 +191,24 @@ def _names(items: list[Any]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _index_parts(items: list[Any], ctx: _Ctx) -> tuple[tuple[str, ...], tuple[o.Expr, ...]]:
+    """An index's keys: the columns it names, and the expressions it computes
+    (`(COALESCE(close_time, '9999-12-31')) DESC`), which name no column of their own."""
+    from sqlglot import exp
+
+    named: list[str] = []
+    computed: list[o.Expr] = []
+    for item in items:
+        key = item.this if isinstance(item, exp.Ordered) else item
+        while isinstance(key, exp.Paren):
+            key = key.this
+        if isinstance(key, exp.Column | exp.Identifier):
+            named.append(key.name)
+        else:
+            computed.append(expr_of(key, ctx.dialect))
+    return tuple(named), tuple(computed)
+
+
 def column_def(node: Any, ctx: _Ctx) -> tuple[o.ColumnDef, list[o.ConstraintDef]]:
     """A column and the constraints its inline clauses amount to."""
     from sqlglot import exp
@@ -305,9 +323,10 @@ def _create(tree: Any, ctx: _Ctx) -> list[o.Operation]:
         params = index.args.get("params")
         columns = params.args.get("columns") if params is not None else None
         table = index.args.get("table")
+        named, computed = _index_parts(columns or [], ctx)
         return [o.CreateIndex(
             name=QName(table.db or NO_SCHEMA, index.name) if index.name else None,
-            table=qname(table), columns=_names(columns or []),
+            table=qname(table), columns=named, expressions=computed,
             unique=bool(tree.args.get("unique")), if_not_exists=bool(tree.args.get("exists")),
             per_table=ctx.indexes_per_table, **ctx.kw())]
     if kind == "VIEW":
