@@ -559,7 +559,7 @@ _FILE_ORDER = attrgetter("span.path", "span.line", "span.column", "rule")
 
 def _lint_migration(engine: _Engine, mig: ParsedMigration, catalog: Catalog,
                     settings: Settings, migration_rules: bool, uses_down: bool) -> None:
-    state = MigrationState()
+    state = MigrationState(fresh=mig.source.layout == "django" and bool(mig.source.replaces))
     before = None
     # A migration that is folded but not reported (`--changed-since`, an editor's other
     # files) needs only its up path applied: its down runs on a copy and judges nothing.
@@ -627,7 +627,9 @@ def _joined_states(states: Sequence[MigrationState]) -> MigrationState:
     for state in states:
         for f in fields(MigrationState):
             mine, theirs = getattr(out, f.name), getattr(state, f.name)
-            if isinstance(mine, set):
+            if isinstance(mine, bool):
+                setattr(out, f.name, mine or theirs)
+            elif isinstance(mine, set):
                 mine |= theirs
             else:
                 for key, value in theirs.items():

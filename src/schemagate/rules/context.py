@@ -28,6 +28,10 @@ T = TypeVar("T")
 class MigrationState:
     """What the current migration has done so far; new objects carry no locking risk."""
 
+    # Every table is new to it: a Django squash, which Django runs only where none of the
+    # migrations it replaces ran (a new database, whose tables hold no rows), and which a
+    # database that ran them never runs.
+    fresh: bool = False
     new_tables: set[QName] = field(default_factory=set)
     new_columns: set[tuple[QName, str]] = field(default_factory=set)
     # Names the up path gave by renaming: a down path renaming them back restores, not breaks.
@@ -117,11 +121,13 @@ class RuleContext:
     history_facts: dict[object, Any] = field(default_factory=dict)
 
     def is_new(self, table: QName) -> bool:
-        """True when the table was created earlier in this migration: it holds no data yet."""
-        return table in self.state.new_tables
+        """True when the table was created earlier in this migration, or the migration runs
+        only on a new database (`MigrationState.fresh`): it holds no data yet."""
+        return self.state.fresh or table in self.state.new_tables
 
     def is_new_column(self, table: QName, column: str) -> bool:
-        return table in self.state.new_tables or (table, column) in self.state.new_columns
+        return self.state.fresh or table in self.state.new_tables or (
+            table, column) in self.state.new_columns
 
     def undoes_rename(self, table: QName, column: str | None = None) -> bool:
         """True on a down path renaming back a table or column that the up path renamed."""

@@ -291,7 +291,7 @@ def _opaque(script: ParsedScript) -> list[o.RawSQL]:
 def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span]]:
     """Objects with data that the up path destroys, with the statement that does it."""
     up = ctx.migration.up
-    if up is None:
+    if up is None or ctx.state.fresh:  # a squash runs on a new database: no data to lose
         return []
     created: set[QName] = set()
     added: set[tuple[QName, str]] = set()  # the columns the up path added
