@@ -253,6 +253,9 @@ class AlterColumnType(Operation):
     new_type: TypeRef
     using: Expr | None = None
     old_type: TypeRef | None = None  # when the source states it (Alembic's existing_type)
+    # The collation its COLLATE clause names (`"C"`, Django's `db_collation`; "default"
+    # for the type's own): a change of collation rebuilds the indexes on the column.
+    collation: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

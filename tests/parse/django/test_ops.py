@@ -768,3 +768,34 @@ def test_a_join_table_to_a_contrib_model_references_its_table(tmp_path: Path) ->
     assert o.ConstraintDef("foreign", "shop_team_groups_group_id_68b59eed_fk_auth_group_id",
                            ("group_id",), QName.of("auth_group"), ("id",), deferrable=True,
                            ref_outside="auth.group") in join.constraints
+
+
+def test_a_db_collation_change_sends_the_type_again_with_its_collation(tmp_path: Path) -> None:
+    # Django 5.2 (netbox's *_natural_ordering, checked with sqlmigrate):
+    #   ALTER TABLE "shop_site" ALTER COLUMN "name" TYPE varchar(64) COLLATE "natural_sort";
+    # and, dropping db_collation, the type alone with the type's own collation.
+    first = '''
+    dependencies = []
+
+    operations = [
+        migrations.CreateModel(
+            name="Site",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("name", models.CharField(max_length=64, unique=True)),
+                ("slug", models.CharField(max_length=64, db_collation="C")),
+            ],
+        ),
+    ]
+'''
+    later = '''
+    operations = [
+        migrations.AlterField("site", "name", models.CharField(
+            db_collation="natural_sort", max_length=64, unique=True)),
+        migrations.AlterField("site", "slug", models.CharField(max_length=64)),
+    ]
+'''
+    name, slug = up_ops(project(tmp_path, first, later)[1])
+    assert isinstance(name, o.AlterColumnType) and isinstance(slug, o.AlterColumnType)
+    assert (str(name.new_type), name.collation) == ("varchar(64)", "natural_sort")
+    assert (str(slug.new_type), slug.collation) == ("varchar(64)", "default")

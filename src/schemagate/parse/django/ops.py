@@ -197,7 +197,7 @@ def field_state(name: str, value: object, model: ModelState, ctx: Context) -> Fi
                       kw.get("db_constraint") is not False,
                       _signature(value.name, kw, target_table),
                       has_default="default" in kw, fill=effective_default(value),
-                      to_named=named)
+                      to_named=named, collation=_str(kw.get("db_collation")))
 
 
 # Field arguments that never reach the database (`Field.non_db_attrs`); `db_column` is
@@ -564,10 +564,15 @@ def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, sp
     # A field whose type the history does not know (a custom field, a max_length from
     # settings) may already have the new type: Django would then send nothing, so no
     # type change is claimed.
+    # `db_collation` changed: Django sends the type again with its COLLATE (`_alter_field`:
+    # `_alter_column_collation_sql`; "default" when the collation is dropped).
+    collation = (new.collation or "default") if old is not None and \
+        old.collation != new.collation else None
     if new.type.name != "unknown" and old is not None and old.type.name != "unknown" and \
-            old.type != new.type:
+            (old.type != new.type or collation is not None):
         out.append(o.AlterColumnType(span=span, table=table, column=column,
-                                     new_type=new.type, old_type=old.type))
+                                     new_type=new.type, old_type=old.type,
+                                     collation=collation))
     if old is not None and new.default != old.default:  # db_default, which stays
         out.append(o.SetDefault(span=span, table=table, column=column, default=new.default))
     # NULL to NOT NULL: a Python default other than the old one is set for the rows (and

@@ -63,6 +63,7 @@ class FieldState:
     fill: object = None
     # A relation's `to` as written when it is not a literal (`settings.AUTH_USER_MODEL`).
     to_named: str | None = None
+    collation: str | None = None  # `db_collation`, when it is a literal
 
     def copy(self) -> FieldState:
         return replace(self, join=replace(self.join) if self.join is not None else None)

@@ -269,8 +269,11 @@ def _alter_table_cmd(cmd: Node, table: QName, objtype: str, ctx: _Ctx, clause: S
             using = expr(coldef.get("raw_default"))
             if using is not None and using.sql == name:
                 using = None  # `USING col` is the default conversion, written out
+            collate = coldef.get("collClause")
             return o.AlterColumnType(table=table, column=name,
-                                     new_type=type_ref(coldef["typeName"]), using=using, **kw)
+                                     new_type=type_ref(coldef["typeName"]), using=using,
+                                     collation=strings(collate["collname"])[-1]
+                                     if collate else None, **kw)
         case "AT_SetNotNull":
             return o.SetNotNull(table=table, column=name, **kw)
         case "AT_DropNotNull":
