@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from schemagate.model import ops as o
 from schemagate.model.catalog import Index, Table
+from schemagate.model.findings import Severity
 from schemagate.model.fixes import Fix
 from schemagate.model.locks import LockMode
 from schemagate.model.migration import ParsedScript
@@ -851,17 +852,22 @@ def add_unique_constraint(op: o.AddConstraint | o.AddColumn, ctx: RuleContext
     ## What it does
     Flags `ALTER TABLE … ADD [CONSTRAINT …] UNIQUE (…)`, and a column added with `UNIQUE`
     (`ADD COLUMN code text UNIQUE`), on a table that exists before the migration, unless it
-    reuses an index (`USING INDEX`).
+    reuses an index (`USING INDEX`). Such a column whose default gives every existing row
+    the same value (a constant, `now()`, Django's `default=uuid.uuid4`, which Django calls
+    once for the whole table) is also an error: on a table of two rows or more the index
+    fails on a duplicate key, and the migration with it.
 
     ## Why it matters
     The unique index is built under ACCESS EXCLUSIVE: the table is unavailable for the whole
-    build.
+    build. A default of one value makes the migration fail in production, where the table
+    holds rows, after passing on an empty development database.
 
     ## When it does not fire
     With `USING INDEX`, and on tables created earlier in the same migration.
 
     ## Safe alternative
-    Add the column without `UNIQUE` first, then:
+    Add the column without `UNIQUE` first (nullable, or with a default computed for each
+    row such as `gen_random_uuid()`; in Django, null, then filled by `RunPython`), then:
     ```sql
     CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);
     ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key;
@@ -896,6 +902,30 @@ def add_unique_constraint(op: o.AddConstraint | o.AddColumn, ctx: RuleContext
                   lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True}, span=span,
                   fix=_using_index_fix(op, ctx, "UNIQUE")
                   if isinstance(op, o.AddConstraint) else None)
+        same = _one_value_for_every_row(op, ctx)
+        if same is not None:
+            column, value = same
+            yield Hit(f"every existing row of `{op.table}` gets the same `{column}` ({value}): "
+                      "with two rows or more the unique index fails on a duplicate key, and "
+                      "the migration with it", object=f"{op.table}.{column}",
+                      severity=Severity.ERROR, span=span)
+
+
+def _one_value_for_every_row(op: o.AddConstraint | o.AddColumn, ctx: RuleContext
+                             ) -> tuple[str, str] | None:
+    """The default an added column fills every existing row with, when it is one value for
+    all of them: not NULL, and computed once (a constant, a stable function such as `now()`,
+    Django's `default=uuid.uuid4`, which Django calls once for the whole table)."""
+    if not isinstance(op, o.AddColumn):
+        return None
+    default = op.column.default
+    if default is None or default.sql.strip().upper() == "NULL" or op.column.generated:
+        return None
+    if expression_volatility(default, ctx.catalog) == "v":
+        return None  # computed for each row (gen_random_uuid(), nextval)
+    if ctx.migration.source.layout == "django":
+        return op.column.name, f"`{default.sql}`, evaluated once by Django"
+    return op.column.name, f"its default `{default.sql}`"
 
 
 def _added_constraints(op: o.AddConstraint | o.AddColumn, kind: str
