@@ -90,3 +90,50 @@ def test_a_table_name_known_only_at_run_time_is_said_to_be_the_table_name(
         def upgrade():
             op.drop_column(get_table_name(), "x")
     ''') == [("op.drop_column", "table name known only at run time")]
+
+
+_HANDED = "is imported from elsewhere and is given the migration's connection: the SQL it " \
+          "runs is not known"
+
+
+def test_an_imported_function_given_the_connection_is_said_to_run_unknown_sql(
+        tmp_path: Path) -> None:
+    assert _raws(tmp_path, '''
+        import sqlalchemy_searchable as ss
+        from sqlalchemy_searchable import sync_trigger
+        from myapp.db import helpers
+
+        def upgrade():
+            conn = op.get_bind()
+            ss.drop_trigger(conn, "queries", "search_vector")
+            sync_trigger(op.get_bind(), "queries", "search_vector", ["name"])
+            done = helpers.backfill(connection=op.get_context().connection)
+            helpers.fix(op)
+    ''') == [("PythonCall", f"`ss.drop_trigger()` {_HANDED}"),
+             ("PythonCall", f"`sync_trigger()` {_HANDED}"),
+             ("PythonCall", f"`helpers.backfill()` {_HANDED}"),
+             ("PythonCall", f"`helpers.fix()` {_HANDED}")]
+
+
+def test_an_import_inside_the_function_counts_too(tmp_path: Path) -> None:
+    assert _raws(tmp_path, '''
+        def downgrade():
+            from sqlalchemy_searchable import drop_trigger
+            drop_trigger(op.get_bind(), "queries", "search_vector")
+    ''', "down") == [("PythonCall", f"`drop_trigger()` {_HANDED}")]
+
+
+def test_sqlalchemy_and_imports_not_given_the_connection_are_not_reported(
+        tmp_path: Path) -> None:
+    assert _raws(tmp_path, '''
+        import sqlalchemy_searchable as ss
+        from sqlalchemy import inspect
+
+        def upgrade():
+            conn = op.get_bind()
+            ss.vectorizer.clear()
+            meta = sa.MetaData(bind=conn)
+            names = inspect(conn).get_table_names()
+            t = sa.Table("queries", meta, autoload_with=conn)
+            op.add_column("queries", sa.Column("v", sa.Text()))
+    ''') == []

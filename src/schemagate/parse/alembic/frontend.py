@@ -31,7 +31,14 @@ from schemagate.model.migration import (
 from schemagate.model.span import Span
 from schemagate.parse.alembic.eval import UNKNOWN, Env
 from schemagate.parse.alembic.source import LineIndex, Text, node_offsets
-from schemagate.parse.alembic.walk import Found, Module, Walked, Walker, body_of
+from schemagate.parse.alembic.walk import (
+    Found,
+    Module,
+    Walked,
+    Walker,
+    body_of,
+    foreign_imports,
+)
 from schemagate.parse.source import SourceText
 from schemagate.parse.suppressions import find_suppressions
 from schemagate.parse.transactions import transaction_blocks
@@ -255,6 +262,7 @@ def _module(tree: cst.Module, source: SourceText, dialect: str, run_time_names: 
     op_names: set[str] = {"op", "alembic.op"}
     imported: set[str] = set()  # what `from alembic import op [as x]` binds
     context_names: set[str] = {"alembic.context"}
+    foreign: set[str] = set()  # names bound by importing from outside Alembic and SQLAlchemy
     header = _Header()
     for stmt in tree.body:
         if isinstance(stmt, cst.FunctionDef):
@@ -266,6 +274,8 @@ def _module(tree: cst.Module, source: SourceText, dialect: str, run_time_names: 
         if not isinstance(stmt, cst.SimpleStatementLine):
             continue
         for small in stmt.body:
+            if isinstance(small, (cst.Import, cst.ImportFrom)):
+                foreign |= foreign_imports(small)
             if isinstance(small, cst.ImportFrom):
                 _imports(small, imported, context_names)
             elif isinstance(small, (cst.Assign, cst.AnnAssign)):
@@ -274,7 +284,8 @@ def _module(tree: cst.Module, source: SourceText, dialect: str, run_time_names: 
     module = Module(source.path, source.text, lines, offsets, env, functions,
                     frozenset(op_names), frozenset(context_names), dialect,
                     tree.default_indent, tree.default_newline,
-                    "op" if "op" in imported else min(imported, default=None))
+                    "op" if "op" in imported else min(imported, default=None),
+                    frozenset(foreign))
     return module, header
 
 

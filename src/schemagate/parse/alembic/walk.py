@@ -5,7 +5,12 @@ The walk follows the body in order: `op.*` calls, `with op.batch_alter_table(...
 `for` loops over literal lists (unrolled), and the module's own helper functions (inlined,
 their operations placed at the call in the migration function). What it cannot follow
 (a loop over rows read at run time, a helper imported from elsewhere) becomes `RawSQL` with
-the reason, never a guess and never a crash.
+the reason, never a guess and never a crash. A function imported from outside Alembic and
+SQLAlchemy that is handed the migration's connection (`op.get_bind()`, a name bound to it,
+`op.get_context().connection`) or `op` itself runs SQL the walk cannot read
+(sqlalchemy_searchable's `sync_trigger(conn, …)`): it becomes such a `RawSQL` at the call,
+wherever it stands. What Alembic and SQLAlchemy do with a connection they are given
+(`sa.MetaData(bind=conn)`, `sa.inspect(conn)`, reflection) is read, not written.
 """
 
 from __future__ import annotations
@@ -37,6 +42,10 @@ _SEPARATE = frozenset({"add_column"})
 _MAX_INLINE_DEPTH = 4
 _RUN_TIME_LOOP = "inside a loop over values known only at run time"
 _DIALECT_NAMES = {"postgres": "PostgreSQL", "mysql": "MySQL", "sqlite": "SQLite"}
+# Packages whose functions, given a connection, are known not to change the schema on their
+# own (`sa.MetaData(bind=conn)`, `sa.inspect(conn)`, `sa.Table(..., autoload_with=conn)`)
+# or are read as `op.*` calls.
+_KNOWN_PACKAGES = frozenset({"alembic", "sqlalchemy"})
 # Calls that are plainly not schema changes: a bare call to one of these is not reported.
 _BUILTINS = frozenset({
     "print", "len", "range", "list", "dict", "set", "tuple", "sorted", "str", "int", "float",
@@ -63,6 +72,8 @@ class Module:
     indent: str = "    "  # one level of indentation, as the module writes it
     newline: str = "\n"  # the module's newline
     op: str | None = None  # the name `from alembic import op` binds, if the module has it
+    # The names the module's imports bind from outside Alembic and SQLAlchemy.
+    foreign: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -106,6 +117,8 @@ class Walker:
     def __init__(self, module: Module) -> None:
         self.m = module
         self.out = Walked()
+        # Names bound by imports from outside Alembic and SQLAlchemy, the function's own too.
+        self._foreign = set(module.foreign)
         # The statement line being walked, when it is one call directly in the body.
         self._line: cst.SimpleStatementLine | None = None
 
@@ -175,6 +188,8 @@ class Walker:
                     self._block(body_of(stmt.finalbody.body), frame)
             case cst.FunctionDef(name=cst.Name(value=name)):
                 frame.env.bind(name, None, stmt)
+            case cst.Import() | cst.ImportFrom():
+                self._foreign |= foreign_imports(stmt)
         return True
 
     def _assign(self, targets: list[cst.BaseExpression], value: cst.BaseExpression,
@@ -263,6 +278,14 @@ class Walker:
 
     def _call(self, node: cst.Call, frame: _Frame, statement: bool) -> None:
         func = node.func
+        if self._hands_over_connection(node, frame):
+            name = dotted(func)
+            self._emit(self._code(node), [o.RawSQL(
+                statement_kind="PythonCall", sql=self._code(node),
+                reason=f"`{name}()` is imported from elsewhere and is given the migration's "
+                       "connection: the SQL it runs is not known",
+                span=self._span(node, frame), statement=self._next)], frame)
+            return
         if isinstance(func, cst.Attribute):
             method = func.attr.value
             receiver = dotted(func.value)
@@ -312,6 +335,24 @@ class Walker:
         for arg in node.args:
             if isinstance(arg.value, cst.Call):
                 self._call(arg.value, frame, statement=False)
+
+    def _hands_over_connection(self, node: cst.Call, frame: _Frame) -> bool:
+        """Whether ``node`` calls a function imported from outside Alembic and SQLAlchemy
+        (`ss.sync_trigger`, `sync_trigger`) with the migration's connection or `op`."""
+        name = dotted(node.func)
+        root = name.split(".", 1)[0]
+        if not name or "()" in name or root not in self._foreign or \
+                frame.env.lookup(root) is not None:
+            return False
+        op_contexts = {f"{n}.get_context()" for n in self.m.op_names}
+        for arg in node.args:
+            if arg.star:
+                continue
+            given = dotted(arg.value)
+            if given in self.m.op_names or given in op_contexts or isinstance(
+                    frame.env.value(arg.value), Connection):
+                return True
+        return False
 
     @property
     def _next(self) -> int:
@@ -462,6 +503,31 @@ def body_of(block: cst.BaseSuite) -> Sequence[cst.BaseStatement | cst.BaseSmallS
     if isinstance(block, cst.SimpleStatementSuite):
         return block.body
     return ()
+
+
+def foreign_imports(node: cst.Import | cst.ImportFrom) -> set[str]:
+    """The names an import binds from outside Alembic and SQLAlchemy (`import x.y` binds
+    `x`; `from . import h` binds `h`)."""
+    if isinstance(node, cst.ImportFrom):
+        if node.module is None or node.relative:
+            package = ""
+        else:
+            package = cst.Module(body=[]).code_for_node(node.module).split(".", 1)[0]
+        if package in _KNOWN_PACKAGES or isinstance(node.names, cst.ImportStar):
+            return set()
+        aliases: Sequence[cst.ImportAlias] = node.names
+    else:
+        aliases = node.names
+    out: set[str] = set()
+    for alias in aliases:
+        full = cst.Module(body=[]).code_for_node(alias.name)
+        if isinstance(node, cst.Import) and full.split(".", 1)[0] in _KNOWN_PACKAGES:
+            continue
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            out.add(alias.asname.name.value)
+        else:
+            out.add(full.split(".", 1)[0])
+    return out
 
 
 def _bind_target(env: Env, target: cst.BaseExpression, node: cst.BaseExpression | None,
