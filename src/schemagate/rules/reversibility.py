@@ -299,14 +299,14 @@ def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span]]:
     rebuilt: dict[int, set[QName]] = {}
     for index, table in harmless_drops(up):
         rebuilt.setdefault(index, set()).add(table)
-    swapped = kept_columns(up)
+    swapped = kept_columns(up) | _restored_columns(up, ctx.migration.down)
     out: list[tuple[str, Span]] = []
     for st in up.statements:
         for op in st.ops:
             if isinstance(op, o.RenameTable):
                 renamed.add(QName(op.table.schema, op.new_name))
             if isinstance(op, o.DropColumn) and (st.index, op.table, op.column) in swapped:
-                continue  # a column swap keeps the values under the column's name
+                continue  # a column swap keeps the values; a stash the down path reads back
             if isinstance(op, o.AddColumn) and not (op.if_not_exists
                                                     and _had_column(ctx, op.table,
                                                                     op.column.name)):
@@ -349,6 +349,67 @@ def _destroys(op: o.Operation, ctx: MigrationContext, created: set[QName],
     return []
 
 
+def _restored_columns(up: ParsedScript, down: ParsedScript | None
+                      ) -> frozenset[tuple[int, QName, str]]:
+    """The `DROP COLUMN`s of the up path, as (statement index, table, column), whose values
+    the up path stashed in another column of the table and the down path puts back (see
+    `irreversible_data_loss`'s *When it does not fire*)."""
+    if down is None:
+        return frozenset()
+    stashed: dict[tuple[QName, str], set[str]] = {}  # (table, column) -> columns holding it
+    drops: list[tuple[int, QName, str, frozenset[str]]] = []
+    for st in up.statements:
+        for op in st.ops:
+            for table, column in _overwritten(op):
+                for (held, _), holders in stashed.items():
+                    if held == table:
+                        holders.discard(column)
+            match op:
+                case o.UpdateRows(table=table, has_where=False, copies=copies):
+                    for target, reads in copies:
+                        for read in reads:
+                            if read != target:
+                                stashed.setdefault((table, read), set()).add(target)
+                case o.DropColumn(table=table, column=column):
+                    holders = stashed.pop((table, column), set())
+                    if holders:
+                        drops.append((st.index, table, column, frozenset(holders)))
+    if not drops:
+        return frozenset()
+    added: set[tuple[QName, str]] = set()
+    gone: set[tuple[QName, str]] = set()  # the columns the down path dropped so far
+    refilled: dict[tuple[QName, str], set[str]] = {}  # re-added column -> columns it read
+    for st in down.statements:
+        for op in st.ops:
+            match op:
+                case o.AddColumn(table=table, column=column):
+                    added.add((table, column.name))
+                    gone.discard((table, column.name))
+                case o.DropColumn(table=table, column=column):
+                    gone.add((table, column))
+                case o.UpdateRows(table=table, has_where=False, copies=copies):
+                    for target, reads in copies:
+                        if (table, target) in added:
+                            refilled.setdefault((table, target), set()).update(
+                                read for read in reads if (table, read) not in gone)
+    return frozenset((index, table, column) for index, table, column, holders in drops
+                     if holders & refilled.get((table, column), set()))
+
+
+def _overwritten(op: o.Operation) -> list[tuple[QName, str]]:
+    """The columns whose values ``op`` replaces, retypes, renames or drops: what they held
+    before may be gone. An `UPDATE` that sets a column from an expression reading the column
+    itself (`details = details || …`, a second stash into it) keeps what it held."""
+    match op:
+        case o.DropColumn(table=table, column=column) | o.AlterColumnType(
+                table=table, column=column) | o.RenameColumn(table=table, column=column):
+            return [(table, column)]
+        case o.UpdateRows(table=table, columns=columns, copies=copies):
+            keeps = {target for target, reads in copies if target in reads}
+            return [(table, column) for column in columns if column not in keeps]
+    return []
+
+
 def _had_column(ctx: MigrationContext, table: QName, column: str) -> bool:
     """Whether the schema before the migration has the column (an `ADD COLUMN IF NOT
     EXISTS` of it adds nothing)."""
@@ -386,8 +447,27 @@ def irreversible_data_loss(ctx: MigrationContext) -> Iterator[Hit]:
     copied into a column that takes its name, as `drop-column` explains), on a narrowing that
     fails rather than change a value (int4 to int2, varchar(255) to varchar(50): when it
     succeeds, every value fits and the down path's wider type holds it again; the failure is
-    `lossy-type-change`'s), and on statements whose destructive finding (`drop-column`,
-    `drop-table`, …) a suppression comment already acknowledged.
+    `lossy-type-change`'s), on a column whose values the up path stashed in another column
+    of the same table and the down path puts back (below), and on statements whose
+    destructive finding (`drop-column`, `drop-table`, …) a suppression comment already
+    acknowledged.
+
+    A stash is an `UPDATE` of every row (no `WHERE`, or one that is always true) that sets
+    another column of the table from an expression reading the dropped column, before the
+    drop, with nothing in the up path writing, retyping or dropping that column afterwards;
+    the down path adds the column back and then fills it by an `UPDATE` of every row whose
+    value reads the column that holds the stash:
+    ```sql
+    -- up
+    UPDATE users SET details = details || jsonb_build_object('image_url', image_url);
+    ALTER TABLE users DROP COLUMN image_url;
+    -- down
+    ALTER TABLE users ADD COLUMN image_url varchar(320);
+    UPDATE users SET image_url = details->>'image_url';
+    ```
+    As with a column swap, the expressions are trusted: that the down path's reads back what
+    the up path wrote is not checked. A copy with a `WHERE`, a copy into another table, and a
+    down path that adds the column back without filling it are still reported.
 
     ## Safe alternative
     Generate and run the backup first; `schemagate backup` writes `backup.sql` (run before
