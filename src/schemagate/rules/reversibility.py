@@ -382,11 +382,11 @@ def _restored_columns(up: ParsedScript, down: ParsedScript | None
     for st in down.statements:
         for op in st.ops:
             match op:
-                case o.AddColumn(table=table, column=column):
-                    added.add((table, column.name))
-                    gone.discard((table, column.name))
-                case o.DropColumn(table=table, column=column):
-                    gone.add((table, column))
+                case o.AddColumn(table=table, column=definition):
+                    added.add((table, definition.name))
+                    gone.discard((table, definition.name))
+                case o.DropColumn(table=table, column=name):
+                    gone.add((table, name))
                 case o.UpdateRows(table=table, has_where=False, copies=copies):
                     for target, reads in copies:
                         if (table, target) in added:
