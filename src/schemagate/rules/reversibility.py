@@ -465,9 +465,10 @@ def irreversible_data_loss(ctx: MigrationContext) -> Iterator[Hit]:
     ALTER TABLE users ADD COLUMN image_url varchar(320);
     UPDATE users SET image_url = details->>'image_url';
     ```
-    As with a column swap, the expressions are trusted: that the down path's reads back what
-    the up path wrote is not checked. A copy with a `WHERE`, a copy into another table, and a
-    down path that adds the column back without filling it are still reported.
+    As with a column swap, the expressions are trusted: that the down path's expression
+    reads back what the up path wrote is not checked. A copy with a `WHERE`, a copy into
+    another table, and a down path that adds the column back without filling it are still
+    reported.
 
     ## Safe alternative
     Generate and run the backup first; `schemagate backup` writes `backup.sql` (run before
