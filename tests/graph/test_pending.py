@@ -37,3 +37,17 @@ def test_a_drizzle_history_says_its_record_is_not_read() -> None:
     with pytest.raises(NoRecordError, match=r"drizzle's record of what was applied "
                        r"\(drizzle.__drizzle_migrations, by content hash\) is not read"):
         find_pending([ParsedMigration(source, ParsedScript(source.up), None)], {})
+
+
+def test_a_sqlx_history_says_its_record_is_not_read() -> None:
+    import pytest
+
+    from schemagate.graph.pending import NoRecordError
+
+    source = MigrationSource("20240101000000_init", "sqlx",
+                             Script("migrations/20240101000000_init.sql", "wrapped"),
+                             version="20240101000000")
+    assert source.up is not None
+    with pytest.raises(NoRecordError, match=r"sqlx's record of what was applied "
+                       r"\(_sqlx_migrations\) is not read"):
+        find_pending([ParsedMigration(source, ParsedScript(source.up), None)], {})

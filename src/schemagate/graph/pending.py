@@ -83,6 +83,9 @@ def find_pending(migrations: Sequence[ParsedMigration],
     if "drizzle" in untracked:
         raise NoRecordError("drizzle's record of what was applied (drizzle.__drizzle_migrations, "
                             "by content hash) is not read, so what is pending cannot be told")
+    if "sqlx" in untracked:
+        raise NoRecordError("sqlx's record of what was applied (_sqlx_migrations) is not read, "
+                            "so what is pending cannot be told")
     if untracked:
         raise NoRecordError(f"{', '.join(sorted(untracked))} migrations have no tool that "
                            "records what was applied, so what is pending cannot be told")

@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # only an annotation: discovery and a cached lint need none o
 
 Layout = Literal[
     "sql", "golang-migrate", "flyway", "dbmate", "goose", "sql-migrate", "sqitch", "liquibase",
-    "prisma", "diesel", "alembic", "popx", "django", "drizzle",
+    "prisma", "diesel", "alembic", "popx", "django", "drizzle", "sqlx",
 ]
 
 # How the migration tool sends a script to PostgreSQL:

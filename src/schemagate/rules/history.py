@@ -504,7 +504,7 @@ def _opaque(op: o.Operation, sql: str) -> bool:
 # The layouts whose migrations carry a number that orders them (a version, a sequence
 # number, a timestamp), where a history's first says whether migrations came before it.
 _NUMBERED = frozenset({"sql", "flyway", "golang-migrate", "goose", "sql-migrate", "dbmate",
-                       "popx", "drizzle"})
+                       "popx", "drizzle", "sqlx"})
 _DIGITS = re.compile(r"[0-9]+")
 
 

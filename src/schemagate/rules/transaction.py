@@ -33,6 +33,8 @@ _HOW = {
     "django": "set `atomic = False` on the migration's `Migration` class",
     "drizzle": "drizzle runs every pending migration inside one transaction: run this "
                "statement by hand (or from another tool) before or after the migrations",
+    "sqlx": "start the file with the line `-- no-transaction`, and keep the statement alone "
+            "in that migration",
 }
 
 

@@ -190,6 +190,8 @@ class _Finder:
         self._liquibase_taken: set[str] = set()  # files a master changelog ordered
         self._contents: dict[str, bytes] = {}
         self._contents_size = 0
+        # A crate folder -> the database of the sqlx its Cargo.toml names; None: no sqlx.
+        self._sqlx_crates: dict[str, str | None] = {}
 
     def result(self) -> Discovery:
         # One file reached twice (by name and through its folder) is reported once.
@@ -352,6 +354,20 @@ class _Finder:
             rest = popx_claim.rest
             result.claimed.update(popx_claim.left_out)
             self._other_dialects(d, popx_claim.other_dialects)
+        crate = self._sqlx_crate(d) if rest else None
+        if crate is not None:
+            from schemagate.parse.layouts import sqlx
+
+            def start(name: str) -> bytes:
+                path = os.path.join(d.path, name)
+                self._read(path)
+                try:
+                    return read_start(path, len(sqlx.NO_TRANSACTION))
+                except OSError:
+                    return b""  # the file's own read reports it
+
+            sqlx_plans, rest = sqlx.claim(rest, start)
+            plans.extend(plan._replace(dialect=crate) for plan in sqlx_plans)
         golang_plans, rest = golang_migrate.claim(rest)
         plans.extend(golang_plans)
         unit = self._unit_plan(d, rest)
@@ -375,6 +391,23 @@ class _Finder:
         if named is not None and named != "postgres":
             _written_for(named, result)
         return result
+
+    # -- sqlx ----------------------------------------------------------------------------
+
+    def _sqlx_crate(self, d: Folder) -> str | None:
+        """Whether the folder holds a Rust crate's sqlx migrations: the `Cargo.toml` of its
+        parent (`sqlx::migrate!("./migrations")`) or of the folder above that (for
+        `migrations/postgres`) names sqlx among its dependencies. The database they are
+        written for, when sqlx's features name one alone ("sqlite"), else PostgreSQL."""
+        parent = os.path.dirname(d.path)
+        for crate in (parent, os.path.dirname(parent)):
+            if crate not in self._sqlx_crates:
+                text = self._file_text(os.path.join(crate, "Cargo.toml"))
+                found = _SQLX_DEPENDENCY.search(text) if isinstance(text, str) else None
+                self._sqlx_crates[crate] = _sqlx_database(found.group(0)) if found else None
+            if self._sqlx_crates[crate] is not None:
+                return self._sqlx_crates[crate]
+        return None
 
     # -- a version folder's manifest ------------------------------------------------------
 
@@ -1025,7 +1058,7 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
 
 # The layouts whose files say nothing of their database: their folder's name may.
 _NAMED_BY_FOLDER = frozenset({"sql", "golang-migrate", "flyway", "dbmate", "goose",
-                              "sql-migrate"})
+                              "sql-migrate", "sqlx"})
 
 
 def _written_in(display: str) -> str | None:
@@ -1094,6 +1127,20 @@ def _marked(data: bytes) -> bool:
     head = data[:256]
     return b"+" in data or b"iquibase" in head or b"IQUIBASE" in head
 
+
+# A dependency on sqlx in a Cargo.toml: `sqlx = "0.8"`, `sqlx = { workspace = true, … }`,
+# `[dependencies.sqlx]`.
+_SQLX_DEPENDENCY = re.compile(
+    r"^[ \t]*(?:sqlx[ \t]*=.*|\[(?:[\w.-]+\.)?dependencies\.sqlx\](?:\n(?!\[).*)*)",
+    re.MULTILINE)
+_SQLX_DATABASES = {"postgres": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
+
+
+def _sqlx_database(dependency: str) -> str:
+    """The database sqlx's `features` name, when they name one alone; else PostgreSQL."""
+    named = {db for feature, db in _SQLX_DATABASES.items()
+             if re.search(rf"[\"']{feature}[\"']", dependency)}
+    return named.pop() if len(named) == 1 else "postgres"
 
 _MANIFEST = "manifest.json"
 
