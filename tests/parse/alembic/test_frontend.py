@@ -737,3 +737,27 @@ def test_a_helper_that_returns_a_dialect_test_picks_the_branch_that_runs(
     on_sqlite = ops_of(parse(tmp_path / "lite", body, "sqlite"))
     assert [type(op) for op in on_sqlite] == [o.DropIndex, o.DropColumn]
     assert on_sqlite[0].names[0].name == "ix_t_b"  # type: ignore[attr-defined]
+
+
+def test_a_lone_integer_key_is_serial_as_sqlalchemy_renders_it(tmp_path: Path) -> None:
+    # SQLAlchemy 2.1's CreateTable on PostgreSQL: a foreign key on the key (its own, or a
+    # ForeignKeyConstraint's) keeps it plain INTEGER/BIGINT under autoincrement "auto";
+    # True and "ignore_fk" make it SERIAL even then.
+    mig = parse(tmp_path, '''
+        def upgrade():
+            op.create_table("a", sa.Column("id", sa.Integer, sa.ForeignKey("p.id"),
+                                           primary_key=True))
+            op.create_table("b", sa.Column("id", sa.Integer, primary_key=True),
+                            sa.ForeignKeyConstraint(["id"], ["p.id"]))
+            op.create_table("c", sa.Column("id", sa.BigInteger, nullable=False),
+                            sa.PrimaryKeyConstraint("id"),
+                            sa.ForeignKeyConstraint(["id"], ["p.id"]))
+            op.create_table("d", sa.Column("id", sa.Integer, sa.ForeignKey("p.id"),
+                                           primary_key=True, autoincrement="ignore_fk"))
+            op.create_table("e", sa.Column("id", sa.Integer, sa.ForeignKey("p.id"),
+                                           primary_key=True, autoincrement=True))
+            op.create_table("f", sa.Column("id", sa.Integer, primary_key=True))
+    ''')
+    serial = {op.table.name: op.columns[0].type.serial for op in ops_of(mig)
+              if isinstance(op, o.CreateTable)}
+    assert serial == {"a": False, "b": False, "c": False, "d": True, "e": True, "f": True}

@@ -243,7 +243,7 @@ def _create_table(c: Call) -> list[o.Operation]:
     pk = declared.columns if declared else tuple(i.column.name for i in infos if i.primary_key)
     if declared is None and pk:
         constraints.insert(0, o.ConstraintDef("primary", None, pk))
-    columns = _serial_primary_key(infos, pk)
+    columns = _serial_primary_key(infos, pk, constraints)
     for info in infos:
         constraints.extend(info.constraints)
     out: list[o.Operation] = _enum_types(c, infos)
@@ -266,18 +266,24 @@ def _located(info: ColumnInfo, span: Span | None) -> ColumnInfo:
                    constraints=[replace(con, span=span) for con in info.constraints])
 
 
-def _serial_primary_key(infos: list[ColumnInfo], pk: tuple[str, ...]) -> list[o.ColumnDef]:
-    """SQLAlchemy renders a lone integer primary key as SERIAL on PostgreSQL (autoincrement
-    "auto"), whether the key is declared on the column or by a PrimaryKeyConstraint."""
+def _serial_primary_key(infos: list[ColumnInfo], pk: tuple[str, ...],
+                        constraints: list[o.ConstraintDef]) -> list[o.ColumnDef]:
+    """SQLAlchemy renders a lone integer primary key as SERIAL on PostgreSQL, whether the
+    key is declared on the column or by a PrimaryKeyConstraint: with autoincrement "auto"
+    unless a foreign key (the column's own or a ForeignKeyConstraint's) includes it, with
+    True or "ignore_fk" even then, never with False (SQLAlchemy 2.1's CreateTable)."""
     keys = [i for i in infos if i.column.name in pk]
     columns = [i.column for i in infos]
     if len(pk) != 1 or len(keys) != 1:
         return columns
     key = keys[0]
     col = key.column
+    foreign = key.has_fk or any(con.kind == "foreign" and col.name in con.columns
+                                for con in constraints)
+    auto = key.autoincrement
+    increments = auto is not False and (auto in (True, "ignore_fk") or not foreign)
     if (col.type.name in _INTEGERS and col.type.schema is None and not col.identity
-            and key.autoincrement not in (False, "ignore_fk") and not key.has_fk
-            and not key.has_server_default and col.default is None):
+            and increments and not key.has_server_default and col.default is None):
         serial = replace(col, type=replace(col.type, serial=True), not_null=True)
         return [serial if c is col else c for c in columns]
     return columns
