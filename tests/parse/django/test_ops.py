@@ -799,3 +799,40 @@ def test_a_db_collation_change_sends_the_type_again_with_its_collation(tmp_path:
     assert isinstance(name, o.AlterColumnType) and isinstance(slug, o.AlterColumnType)
     assert (str(name.new_type), name.collation) == ("varchar(64)", "natural_sort")
     assert (str(slug.new_type), slug.collation) == ("varchar(64)", "default")
+
+
+def test_renaming_a_relation_field_drops_and_makes_its_foreign_key_again(
+        tmp_path: Path) -> None:
+    # Django 5.2's sqlmigrate, a database migrated to 0001 (netbox's circuits/0051:39):
+    #   ALTER TABLE "shop_disk" DROP CONSTRAINT "shop_disk_vm_id_e55044f3_fk_shop_vm_id";
+    #   ALTER TABLE "shop_disk" RENAME COLUMN "vm_id" TO "machine_id";
+    #   ALTER TABLE "shop_disk" ADD CONSTRAINT "shop_disk_machine_id_1895ed74_fk_shop_vm_id"
+    #     FOREIGN KEY ("machine_id") REFERENCES "shop_vm" ("id") DEFERRABLE INITIALLY DEFERRED;
+    first = '''
+    dependencies = []
+
+    operations = [
+        migrations.CreateModel(
+            name="VM",
+            fields=[("id", models.BigAutoField(primary_key=True, serialize=False))],
+        ),
+        migrations.CreateModel(
+            name="Disk",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("vm", models.ForeignKey(on_delete=models.CASCADE, to="shop.vm")),
+            ],
+        ),
+    ]
+'''
+    later = '''
+    operations = [
+        migrations.RenameField("disk", "vm", "machine"),
+    ]
+'''
+    ops = up_ops(project(tmp_path, first, later)[1])
+    assert [(type(op).__name__, getattr(op, "name", None) or getattr(op, "new_name", None)
+             or op.constraint.name) for op in ops] == [  # type: ignore[attr-defined]
+        ("DropConstraint", "shop_disk_vm_id_e55044f3_fk_shop_vm_id"),
+        ("RenameColumn", "machine_id"),
+        ("AddConstraint", "shop_disk_machine_id_1895ed74_fk_shop_vm_id")]

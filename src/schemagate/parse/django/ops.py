@@ -663,6 +663,7 @@ def _rename_field(call: Call, ctx: Context) -> Translated:
         return Translated(_one(call, o.RenameColumn(span=call.span, table=model.qname,
                                                     column=old, new_name=new)))
     old_column = f.column
+    before = f.copy()
     f.name = new
     if f.join is not None and f.join.default_table:
         # The join table is named after the field (`_alter_many_to_many`).
@@ -682,6 +683,12 @@ def _rename_field(call: Call, ctx: Context) -> Translated:
     if old_column is None or f.column == old_column:
         return Translated()
     assert f.column is not None
+    if f.field_class in RELATION_FIELDS and f.db_constraint:
+        # A relation's column renamed is a field altered (`_field_should_be_altered`): its
+        # foreign key is dropped, and made again under the new column's name, validated.
+        up = _alter(model, before, f, call.span, ctx.state, call.code)
+        down = _alter(model, f.copy(), before.copy(), call.span, ctx.state, call.code)
+        return Translated(up, down)
     return Translated(
         _one(call, o.RenameColumn(span=call.span, table=model.qname, column=old_column,
                                   new_name=f.column)),
