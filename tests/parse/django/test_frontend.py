@@ -189,12 +189,17 @@ def test_database_operations_run_before_the_state_operations_written_above_them(
     ]
 '''
     migs = project(tmp_path, MEMBERSHIP, later)
-    rename_table, rename_column = up_ops(migs[1])
+    # The relation's foreign key is dropped and made again around the rename of its column
+    # (a real run finds it on the renamed table; sqlmigrate, on a database where the
+    # table was not renamed yet, finds none and shows the RENAME COLUMN alone).
+    rename_table, drop_fk, rename_column, add_fk = up_ops(migs[1])
     assert rename_table == o.RenameTable(span=rename_table.span, table=QName.of(
         "shop_membership"), new_name="shop_volume")
     assert rename_column == o.RenameColumn(span=rename_column.span, statement=1,
                                            table=QName.of("shop_volume"), column="group_id",
                                            new_name="label_id")
+    assert isinstance(drop_fk, o.DropConstraint) and isinstance(add_fk, o.AddConstraint)
+    assert add_fk.constraint.columns == ("label_id",)
     result = lint(project(tmp_path / "lint", MEMBERSHIP, later), Settings(select=("all",)))
     assert [f.rule for f in result.findings if f.rule == "unknown-object"] == []
 
