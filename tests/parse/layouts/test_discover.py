@@ -431,6 +431,28 @@ def test_folders_named_for_a_database_are_never_joined(tmp_path: Path) -> None:
                                  ("sql/postgres", "postgres", "sql/postgres/V1__a.sql")]
 
 
+def test_the_flyway_folder_of_the_database_linted_joins_the_common_one(
+        tmp_path: Path) -> None:
+    # spring.flyway.locations=classpath:db/migration/common,classpath:db/migration/{vendor}:
+    # on PostgreSQL, common and postgresql are one history; h2's and mysql's stay apart.
+    write(tmp_path / "db/migration/common/V1__users.sql")
+    write(tmp_path / "db/migration/common/V3__orders.sql")
+    write(tmp_path / "db/migration/postgresql/V2__users_search.sql")
+    write(tmp_path / "db/migration/h2/V2__users_search.sql")
+    write(tmp_path / "db/migration/mysql/V2__users_search.sql")
+    found = clean(discover(["db"], cwd=tmp_path))
+    assert [(h, p.rsplit("/", 2)[-2] + "/" + p.rsplit("/", 1)[-1])
+            for h, _, p in _histories(found)] == [
+        ("db/migration", "common/V1__users.sql"),
+        ("db/migration", "postgresql/V2__users_search.sql"),
+        ("db/migration", "common/V3__orders.sql"),
+        ("db/migration/h2", "h2/V2__users_search.sql"),
+        ("db/migration/mysql", "mysql/V2__users_search.sql")]
+    # Linted as MySQL, the mysql folder joins it instead.
+    mysql = clean(discover(["db"], cwd=tmp_path, dialect="mysql"))
+    assert {h for h, _, p in _histories(mysql) if "/mysql/" in p} == {"db/migration"}
+
+
 def test_plain_files_in_version_named_folders_are_one_history_folder_by_folder(
         tmp_path: Path) -> None:
     # memos: store/migration/<database>/<version>/<NN>__<name>.sql, and LATEST.sql beside

@@ -195,7 +195,8 @@ class _Finder:
 
     def result(self) -> Discovery:
         # One file reached twice (by name and through its folder) is reported once.
-        migrations = _in_history_order(_nested_histories(list(self._found.values())),
+        migrations = _in_history_order(_nested_histories(list(self._found.values()),
+                                                         self._dialect),
                                        self._problems.notices)
         return Discovery(
             migrations=migrations,
@@ -1157,12 +1158,19 @@ def _manifest_files(text: str) -> list[str] | None:
     return files
 
 
+# Folders named for databases schemagate does not lint, beside a project's PostgreSQL one
+# (`db/migration/h2`, `…/oracle`): another database's history, never joined to it.
+_OTHER_DATABASES = frozenset({
+    "h2", "hsqldb", "hsql", "oracle", "sqlserver", "mssql", "db2", "derby", "sybase",
+    "firebird", "informix", "cockroachdb", "cockroach", "snowflake", "redshift",
+    "clickhouse", "tidb", "dm", "kingbase", "oceanbase"})
+
 # A folder named for a version (`0.21`, `v2`, `1_4_0`): plain files in folders so named
 # under one parent are one history, folder by folder (memos: `sqlite/0.21/00__x.sql`).
 _VERSION_FOLDER = re.compile(r"[vV]?[0-9]+(?:[._-][0-9]+)*")
 
 
-def _nested_histories(sources: list[MigrationSource]) -> list[MigrationSource]:
+def _nested_histories(sources: list[MigrationSource], dialect: str) -> list[MigrationSource]:
     """Join the histories that a tool reads from several folders under one parent.
 
     Flyway scans its location's sub-folders too and orders every versioned migration it
@@ -1173,7 +1181,10 @@ def _nested_histories(sources: list[MigrationSource]) -> list[MigrationSource]:
     one parent are one history, in the order of the folders' versions and then of their
     names; the parent's own files are not in it (a schema to start from, not a step of the
     history: memos's `LATEST.sql`). A folder named for a database (`postgres/`, `mysql/`)
-    holds that database's own history, and is never joined to its siblings. The history
+    holds that database's own history, and is joined to none of its siblings but the other
+    Flyway folders beside it, when it is the database linted (`--dialect`): Spring projects
+    give Flyway `db/migration/common` and `db/migration/{vendor}` as one location list,
+    which runs the two as one history on that database. The history
     joined is named for the parent (`parent/*` where the parent's own files are another),
     and is written for the database its parent is named for, as the parent's own files are.
     """
@@ -1190,7 +1201,9 @@ def _nested_histories(sources: list[MigrationSource]) -> list[MigrationSource]:
         if any(m.layout != layout for m in members):
             continue
         parent, name = posixpath.split(folder)
-        if folder_dialect(name) is not None:
+        named = folder_dialect(name)
+        if (named is not None and (layout != "flyway" or named != dialect)) or \
+                name.lower() in _OTHER_DATABASES:
             continue
         if layout == "sql" and not _VERSION_FOLDER.fullmatch(name):
             continue
