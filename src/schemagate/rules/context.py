@@ -152,6 +152,15 @@ class RuleContext:
     def table(self, name: QName) -> Table | None:
         return self.catalog.tables.get(name)
 
+    def type_before(self, op: o.AlterColumnType) -> TypeRef | None:
+        """The column's type before ``op`` changes it: as the source states it (Alembic's
+        `existing_type`), else as the history left it; None when neither knows."""
+        if op.old_type is not None:
+            return op.old_type
+        table = self.table(op.table)
+        column = table.column(op.column) if table else None
+        return column.type if column and column.type.name != "unknown" else None
+
     def following(self) -> ParsedMigration | DeferredMigration | None:
         """The migration that runs right after this one in its history, if any (not parsed
         yet, when the history streams: what discovery says of it is all there is)."""

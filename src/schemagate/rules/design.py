@@ -38,10 +38,7 @@ def _new_columns(op: o.Operation, ctx: RuleContext) -> list[tuple[QName, str, Ty
         case o.AddColumn(table=t, column=c):
             return [(t, c.name, c.type)]
         case o.AlterColumnType(table=t, column=c, new_type=typ):
-            known = ctx.table(t)
-            column = known.column(c) if known is not None else None
-            old = op.old_type or (column.type if column is not None else None)
-            if op.collation is not None and old == typ:
+            if op.collation is not None and ctx.type_before(op) == typ:
                 return []  # only its collation changes: the type is the one it had
             return [(t, c, typ)]
     return []

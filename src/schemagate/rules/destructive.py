@@ -499,9 +499,7 @@ def lossy_type_change(op: o.AlterColumnType, ctx: RuleContext) -> Iterator[Hit]:
     """
     if ctx.is_new_column(op.table, op.column):
         return
-    table = ctx.table(op.table)
-    column = table.column(op.column) if table else None
-    old = op.old_type or (column.type if column and column.type.name != "unknown" else None)
+    old = ctx.type_before(op)
     if old is None:
         return
     change = classify_change(old, op.new_type, op.using is not None)

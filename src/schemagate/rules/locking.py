@@ -654,9 +654,7 @@ def _not_valid_adds(script: ParsedScript
 
 
 def _rewrite_verdict(op: o.AlterColumnType, ctx: RuleContext) -> tuple[bool | None, str]:
-    table = ctx.table(op.table)
-    column = table.column(op.column) if table else None
-    old = op.old_type or (column.type if column and column.type.name != "unknown" else None)
+    old = ctx.type_before(op)
     if old is None:
         return None, f"to {op.new_type} (old type unknown)"
     change = classify_change(old, op.new_type, op.using is not None)
@@ -896,13 +894,13 @@ def add_unique_constraint(op: o.AddConstraint | o.AddColumn, ctx: RuleContext
     """
     if ctx.is_new(op.table):
         return
+    same = _one_value_for_every_row(op, ctx)
     for con, span in _added_constraints(op, "unique"):
         yield Hit(f"adding UNIQUE on `{op.table}` ({', '.join(con.columns)}) builds an index "
                   "under an ACCESS EXCLUSIVE lock", object=str(op.table),
                   lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True}, span=span,
                   fix=_using_index_fix(op, ctx, "UNIQUE")
                   if isinstance(op, o.AddConstraint) else None)
-        same = _one_value_for_every_row(op, ctx)
         if same is not None:
             column, value = same
             yield Hit(f"every existing row of `{op.table}` gets the same `{column}` ({value}): "
@@ -1524,9 +1522,7 @@ def _slow_after(op: o.Operation, ctx: RuleContext, created: set[QName]) -> bool:
 def _coercible(op: o.AlterColumnType, ctx: RuleContext) -> bool:
     """A binary-coercible type change (`varchar(64)` to `varchar(200)` or `text`): neither
     the table nor its indexes are rewritten."""
-    table = ctx.table(op.table)
-    column = table.column(op.column) if table else None
-    old = op.old_type or (column.type if column and column.type.name != "unknown" else None)
+    old = ctx.type_before(op)
     return old is not None and classify_change(old, op.new_type,
                                                op.using is not None).rewrite is False
 
