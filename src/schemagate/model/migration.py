@@ -86,6 +86,12 @@ class MigrationSource:
     position: int | None = None
 
     @property
+    def folder(self) -> str:
+        """The folder its script is in ("" for a migration with none)."""
+        script = self.up or self.down
+        return posixpath.dirname(script.path) if script is not None else ""
+
+    @property
     def history(self) -> str:
         """The folder of the history this migration belongs to.
 
@@ -98,10 +104,9 @@ class MigrationSource:
         script = self.up or self.down
         if script is None:
             return ""
-        folder = posixpath.dirname(script.path)
         per_folder = self.layout in ("prisma", "diesel") or posixpath.basename(
             script.path) in ("up.sql", "down.sql", "migration.sql")
-        return posixpath.dirname(folder) if per_folder else folder
+        return posixpath.dirname(self.folder) if per_folder else self.folder
 
 
 @dataclass(frozen=True, slots=True)

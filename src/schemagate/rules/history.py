@@ -519,12 +519,10 @@ def _numbered_first(first: ParsedMigration) -> bool:
     source = first.source
     if source.layout not in _NUMBERED:
         return True
-    script = source.up or source.down
-    path = script.path if script is not None else ""
     if source.version is not None:
         number = source.version
     elif source.project is not None and source.layout == "sql":
-        number = posixpath.basename(posixpath.dirname(path))  # a version-named folder's
+        number = posixpath.basename(source.folder)  # a version-named folder's
     else:
         leading = _DIGITS.match(source.name)
         number = leading.group() if leading else ""

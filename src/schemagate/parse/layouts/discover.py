@@ -1264,17 +1264,12 @@ def _in_history_order(migrations: list[MigrationSource], notices: list[Notice]
             # Version-named folders joined (`_nested_histories`): folder by folder, each in
             # its manifest's order where it has one.
             ordered.extend(sorted(sources, key=lambda s: (
-                natural_key(posixpath.basename(posixpath.dirname(_path_of(s)))),
+                natural_key(posixpath.basename(s.folder)),
                 (0, s.position) if s.position is not None else (1, 0),
                 _history_key(s))))
             continue
         ordered.extend(sorted(sources, key=_history_key))
     return ordered
-
-
-def _path_of(source: MigrationSource) -> str:
-    script = source.up or source.down
-    return script.path if script is not None else ""
 
 
 def _history_key(source: MigrationSource) -> tuple[int, tuple[int, ...], NaturalKey | None]:
