@@ -434,23 +434,73 @@ def test_folders_named_for_a_database_are_never_joined(tmp_path: Path) -> None:
 def test_the_flyway_folder_of_the_database_linted_joins_the_common_one(
         tmp_path: Path) -> None:
     # spring.flyway.locations=classpath:db/migration/common,classpath:db/migration/{vendor}:
-    # on PostgreSQL, common and postgresql are one history; h2's and mysql's stay apart.
+    # on PostgreSQL, common and postgresql are one history; mysql's stays apart, and H2's
+    # is not linted at all.
     write(tmp_path / "db/migration/common/V1__users.sql")
     write(tmp_path / "db/migration/common/V3__orders.sql")
     write(tmp_path / "db/migration/postgresql/V2__users_search.sql")
     write(tmp_path / "db/migration/h2/V2__users_search.sql")
     write(tmp_path / "db/migration/mysql/V2__users_search.sql")
-    found = clean(discover(["db"], cwd=tmp_path))
+    found = discover(["db"], cwd=tmp_path)
     assert [(h, p.rsplit("/", 2)[-2] + "/" + p.rsplit("/", 1)[-1])
             for h, _, p in _histories(found)] == [
         ("db/migration", "common/V1__users.sql"),
         ("db/migration", "postgresql/V2__users_search.sql"),
         ("db/migration", "common/V3__orders.sql"),
-        ("db/migration/h2", "h2/V2__users_search.sql"),
         ("db/migration/mysql", "mysql/V2__users_search.sql")]
+    assert found.errors == []
+    assert [n.path for n in found.notices] == ["db/migration/h2"]
     # Linted as MySQL, the mysql folder joins it instead.
-    mysql = clean(discover(["db"], cwd=tmp_path, dialect="mysql"))
+    mysql = discover(["db"], cwd=tmp_path, dialect="mysql")
     assert {h for h, _, p in _histories(mysql) if "/mysql/" in p} == {"db/migration"}
+
+
+def test_a_folder_named_for_a_database_not_linted_is_left_out_with_a_notice(
+        tmp_path: Path) -> None:
+    # umami: db/clickhouse/migrations holds ClickHouse's DDL (ENGINE = MergeTree,
+    # materialized views), beside the PostgreSQL history; read as PostgreSQL's, it gave
+    # syntax errors and lock findings that are not true of it.
+    write(tmp_path / "db/clickhouse/migrations/01_init.sql",
+          "CREATE TABLE e (id UUID) ENGINE = MergeTree ORDER BY id;\n")
+    write(tmp_path / "db/clickhouse/migrations/02_drop.sql", "DROP TABLE e_mv;\n")
+    write(tmp_path / "db/postgresql/migrations/01_init.sql", "CREATE TABLE e (id uuid);\n")
+    found = discover(["db"], cwd=tmp_path)
+    assert _histories(found) == [
+        ("db/postgresql/migrations", "postgres", "db/postgresql/migrations/01_init.sql")]
+    assert found.errors == []
+    assert found.notices == [Notice("db/clickhouse/migrations", (
+        "written for ClickHouse (the folder's name), a database schemagate does not lint: "
+        "2 migrations left out"))]
+    # Named one by one (a pre-commit hook), it is left out just the same.
+    one = discover(["db/clickhouse/migrations/02_drop.sql"], cwd=tmp_path)
+    assert one.migrations == []
+    assert [n.path for n in one.notices] == ["db/clickhouse/migrations"]
+
+
+def test_a_prisma_history_under_a_folder_named_for_another_database_is_kept(
+        tmp_path: Path) -> None:
+    # The lock file names the database; a folder's name says less.
+    write(tmp_path / "oracle/prisma/migrations/migration_lock.toml",
+          'provider = "postgresql"\n')
+    write(tmp_path / "oracle/prisma/migrations/20240101000000_init/migration.sql")
+    found = clean(discover(["oracle"], cwd=tmp_path))
+    assert [m.layout for m in found.migrations] == ["prisma"]
+
+
+def test_only_folders_inside_the_repository_say_the_database(tmp_path: Path) -> None:
+    # A folder above the repository is the user's machine (`/srv/mysql/app`), not the
+    # project: the same files give the same dialect wherever the lint is run from.
+    app = tmp_path / "mysql" / "app"
+    (app / ".git").mkdir(parents=True)
+    write(app / "migrations/001_users.sql")
+    write(app / "db/mysql/001_users.sql")
+    from_above = clean(discover([str(app)], cwd=tmp_path))
+    assert [(p.split("app/", 1)[1], d) for _, d, p in _histories(from_above)] == [
+        ("db/mysql/001_users.sql", "mysql"), ("migrations/001_users.sql", "postgres")]
+    from_inside = clean(discover(["001_users.sql"], cwd=app / "db/mysql"))
+    assert [d for _, d, _ in _histories(from_inside)] == ["mysql"]
+    from_file = clean(discover([str(app / "migrations/001_users.sql")], cwd=tmp_path))
+    assert [d for _, d, _ in _histories(from_file)] == ["postgres"]
 
 
 def test_plain_files_in_version_named_folders_are_one_history_folder_by_folder(

@@ -192,6 +192,7 @@ class _Finder:
         self._contents_size = 0
         # A crate folder -> the database of the sqlx its Cargo.toml names; None: no sqlx.
         self._sqlx_crates: dict[str, str | None] = {}
+        self._repositories: dict[str, str | None] = {}  # a folder -> its repository's folder
 
     def result(self) -> Discovery:
         # One file reached twice (by name and through its folder) is reported once.
@@ -388,10 +389,67 @@ class _Finder:
             self._alembic(d, names, wanted, result)
         if signs.is_django_migrations(d.path):
             self._django_folder(d, wanted, result)
-        named = _written_in(d.display)
-        if named is not None and named != "postgres":
+        named = _written_in(self._project_parts(d))
+        if named in _OTHER_DATABASES:
+            self._not_linted(named, d, result)
+        elif named is not None and named != "postgres":
             _written_for(named, result)
         return result
+
+    def _project_parts(self, d: Folder) -> list[str]:
+        """The names of the folders that lead to `d` inside its project: those below the
+        repository's own folder (the nearest holding `.git`), or with none, those of the path
+        as shown. A folder above the repository is the user's machine, not the project
+        (`/srv/mysql/app/`): its name says nothing of the project's SQL; and the same files
+        give the same findings wherever in the repository the lint is run from."""
+        root = self._repository(d.path)
+        if root is None:
+            return d.display.split("/")
+        below = os.path.relpath(d.path, root)
+        return [] if below == os.curdir else below.split(os.sep)
+
+    def _repository(self, folder: str) -> str | None:
+        """The folder of the repository `folder` is in (the nearest holding `.git`), if any;
+        each folder on the way is asked once a run."""
+        passed: list[str] = []
+        path = folder
+        root: str | None = None
+        while path not in self._repositories:
+            passed.append(path)
+            mark = os.path.join(path, ".git")
+            self._read(mark)
+            if os.path.lexists(mark):
+                root = path
+                break
+            parent = os.path.dirname(path)
+            if parent == path:
+                break
+            path = parent
+        else:
+            root = self._repositories[path]
+        for seen in passed:
+            self._repositories[seen] = root
+        return root
+
+    def _not_linted(self, database: str, d: Folder, result: _DirResult) -> None:
+        """Leave out, with a notice, the migrations of a folder named for a database
+        schemagate does not lint (`db/clickhouse/migrations`): its SQL is that database's,
+        and read as PostgreSQL's it gives errors and findings that are not true of it.
+        Layouts whose files name their database (a Prisma lock, popx's suffixes) keep it."""
+        def kept(found: Found) -> bool:
+            return found.source.layout not in _NAMED_BY_FOLDER
+
+        left_out = [f for f in result.ordered if not kept(f)] + \
+            [f for _, f in result.plain if not kept(f)]
+        if not left_out:
+            return
+        result.ordered[:] = [f for f in result.ordered if kept(f)]
+        result.plain[:] = [(key, f) for key, f in result.plain if kept(f)]
+        count = len(left_out)
+        self._problems.notices.append(Notice(d.display, (
+            f"written for {_OTHER_DATABASES[database]} (the folder's name), a "
+            f"database schemagate does not lint: {count} migration"
+            f"{'s' if count != 1 else ''} left out")))
 
     # -- sqlx ----------------------------------------------------------------------------
 
@@ -1062,13 +1120,16 @@ _NAMED_BY_FOLDER = frozenset({"sql", "golang-migrate", "flyway", "dbmate", "goos
                               "sql-migrate", "sqlx"})
 
 
-def _written_in(display: str) -> str | None:
-    """The database the nearest folder named for one on the path says (`schema/mysql/v8/
-    temporal/versioned/v1.5`: mysql), if any: what is below it is written for it."""
-    for part in reversed(display.split("/")):
+def _written_in(parts: Sequence[str]) -> str | None:
+    """The database the nearest folder named for one among `parts` says (`schema/mysql/v8/
+    temporal/versioned/v1.5`: mysql), if any: what is below it is written for it. A
+    database schemagate does not lint is named as in `_OTHER_DATABASES`."""
+    for part in reversed(parts):
         named = folder_dialect(part)
         if named is not None:
             return named
+        if part.lower() in _OTHER_DATABASES:
+            return part.lower()
     return None
 
 
@@ -1158,12 +1219,16 @@ def _manifest_files(text: str) -> list[str] | None:
     return files
 
 
-# Folders named for databases schemagate does not lint, beside a project's PostgreSQL one
-# (`db/migration/h2`, `…/oracle`): another database's history, never joined to it.
-_OTHER_DATABASES = frozenset({
-    "h2", "hsqldb", "hsql", "oracle", "sqlserver", "mssql", "db2", "derby", "sybase",
-    "firebird", "informix", "cockroachdb", "cockroach", "snowflake", "redshift",
-    "clickhouse", "tidb", "dm", "kingbase", "oceanbase"})
+# Folders named for databases schemagate does not lint, and how those databases are named:
+# such a folder (`db/clickhouse/migrations`, `db/migration/h2`) holds another database's
+# history, neither linted as PostgreSQL's nor joined to a project's PostgreSQL one.
+_OTHER_DATABASES = {
+    "h2": "H2", "hsqldb": "HSQLDB", "hsql": "HSQLDB", "oracle": "Oracle",
+    "sqlserver": "SQL Server", "mssql": "SQL Server", "db2": "Db2", "derby": "Derby",
+    "sybase": "Sybase", "firebird": "Firebird", "informix": "Informix",
+    "cockroachdb": "CockroachDB", "cockroach": "CockroachDB", "snowflake": "Snowflake",
+    "redshift": "Redshift", "clickhouse": "ClickHouse", "tidb": "TiDB", "dm": "DM",
+    "kingbase": "KingbaseES", "oceanbase": "OceanBase"}
 
 # A folder named for a version (`0.21`, `v2`, `1_4_0`): plain files in folders so named
 # under one parent are one history, folder by folder (memos: `sqlite/0.21/00__x.sql`).
