@@ -77,6 +77,10 @@ STATEMENTS = [
     "DELETE FROM t",
     "CREATE TRIGGER t_noop2 BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION noop()",
     "DROP TRIGGER t_noop ON t",
+    "CREATE TABLE child (id int PRIMARY KEY, r int REFERENCES ref (id))",
+    "CREATE TABLE child (id int PRIMARY KEY, r int, FOREIGN KEY (r) REFERENCES ref (id))",
+    "CREATE TABLE child (id int PRIMARY KEY, up int REFERENCES child (id))",
+    "CREATE TABLE child (id int PRIMARY KEY)",
     # LOCK TABLE, in every mode.
     "LOCK TABLE t",
     *(f"LOCK TABLE t IN {mode} MODE" for mode in LockMode),

@@ -39,7 +39,7 @@ from schemagate.model.names import QName
 from schemagate.model.pickling import PackedValues
 from schemagate.model.settings import Settings
 from schemagate.model.span import Span
-from schemagate.model.statement_locks import lock_for, op_tables
+from schemagate.model.statement_locks import lock_for, tables_before
 from schemagate.model.stats import TableStats
 from schemagate.rules.context import MigrationContext, MigrationState, RuleContext
 from schemagate.rules.history import UnknownObjects
@@ -132,7 +132,7 @@ class _Engine:
         span = (hit.span or (op.site if op is not None else Span.point(mig.name))).resolved()
         lock, facts = hit.lock, dict(hit.facts)
         if op is not None and ctx is not None:
-            existing = [t for t in op_tables(op, ctx.catalog) if not ctx.is_new(t)]
+            existing = [t for t in tables_before(op, ctx.catalog) if not ctx.is_new(t)]
             if existing:
                 # Every finding on an existing table says which lock the statement takes.
                 lock = lock or lock_for(op)

@@ -47,7 +47,7 @@ _ALTER_TABLE = "AlterTableStmt/"
 # cases one by one.
 _BY_FIELDS: tuple[type[o.Operation], ...] = (
     o.CreateIndex, o.DropIndex, o.Reindex, o.AddConstraint, o.DetachPartition,
-    o.RefreshMaterializedView, o.LockTable, o.RawSQL)
+    o.RefreshMaterializedView, o.LockTable, o.RawSQL, o.CreateTable)
 _BY_TYPE: dict[type, LockMode | None] = {}
 
 
@@ -73,6 +73,10 @@ def _lock_of(op: o.Operation) -> LockMode | None:
         case o.Reindex():
             return _M.ACCESS_EXCLUSIVE
         case o.AddConstraint(constraint=o.ConstraintDef(kind="foreign")):
+            return _M.SHARE_ROW_EXCLUSIVE
+        case o.CreateTable() if _referenced(op):
+            # The new table's foreign keys lock the tables they reference, as ADD CONSTRAINT
+            # does; the new table itself no other session can see yet.
             return _M.SHARE_ROW_EXCLUSIVE
         case o.ValidateConstraint():
             return _M.SHARE_UPDATE_EXCLUSIVE
@@ -115,6 +119,8 @@ def op_tables(op: o.Operation, catalog: Catalog) -> list[QName]:
             return [name]
         case o.AddConstraint(table=table, constraint=con) if con.ref_table is not None:
             return [table, con.ref_table]
+        case o.CreateTable(table=table):
+            return [table, *_referenced(op)]
         case o.TableRewrite(table=table):
             return [table] if table is not None else []
         case o.Reindex(target="table", name=name):
@@ -126,3 +132,17 @@ def op_tables(op: o.Operation, catalog: Catalog) -> list[QName]:
             return [ix.table] if ix else []
     table = getattr(op, "table", None)
     return [table] if isinstance(table, QName) else []
+
+
+def tables_before(op: o.Operation, catalog: Catalog) -> list[QName]:
+    """The tables an operation locks or changes that exist before it runs: `op_tables`
+    without the table a CREATE TABLE makes (its foreign keys' tables stay)."""
+    tables = op_tables(op, catalog)
+    return tables[1:] if isinstance(op, o.CreateTable) else tables
+
+
+def _referenced(op: o.CreateTable) -> list[QName]:
+    """The other tables a new table's foreign keys reference, each once."""
+    return list(dict.fromkeys(
+        con.ref_table for con in op.constraints
+        if con.kind == "foreign" and con.ref_table is not None and con.ref_table != op.table))

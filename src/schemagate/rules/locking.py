@@ -14,7 +14,7 @@ from schemagate.model.locks import LockMode
 from schemagate.model.migration import ParsedScript
 from schemagate.model.names import QName, quote_literal
 from schemagate.model.span import Span
-from schemagate.model.statement_locks import lock_for, op_tables
+from schemagate.model.statement_locks import lock_for, op_tables, tables_before
 from schemagate.model.types import classify_change
 from schemagate.parse.transactions import flyway_runs_outside
 from schemagate.rules.context import RuleContext
@@ -989,7 +989,9 @@ def add_primary_key(op: o.AddConstraint | o.AddColumn, ctx: RuleContext) -> Iter
     ## What it does
     Flags `ALTER TABLE … ADD PRIMARY KEY`, and a column added as the key (`ADD COLUMN id
     bigint PRIMARY KEY`), on a table that exists before the migration, unless it reuses an
-    index built beforehand (`USING INDEX`).
+    index built beforehand (`USING INDEX`). Such a column whose default gives every existing
+    row the same value (a constant, `now()`, a default Django computes once) is also an
+    error: on a table of two rows or more the key's index fails on a duplicate key.
 
     ## Why it matters
     The index build, and the NOT NULL check of the key columns, happen while the table is
@@ -1035,6 +1037,12 @@ def add_primary_key(op: o.AddConstraint | o.AddColumn, ctx: RuleContext) -> Iter
         yield Hit(f"adding `{op.column.name}` as the primary key of `{op.table}` builds "
                   "its index under an ACCESS EXCLUSIVE lock", object=str(op.table),
                   lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True}, span=span)
+        if (same := _one_value_for_every_row(op, ctx)) is not None:
+            column, value = same
+            yield Hit(f"every existing row of `{op.table}` gets the same `{column}` ({value}): "
+                      "with two rows or more the primary key's index fails on a duplicate "
+                      "key, and the migration with it", object=f"{op.table}.{column}",
+                      severity=Severity.ERROR, span=span)
         return
     table = ctx.table(op.table)
     # USING INDEX would still mark nullable key columns NOT NULL, scanning the table.
@@ -1222,7 +1230,7 @@ def _blocking_target(op: o.Operation, ctx: RuleContext) -> QName | None:
     lock = lock_for(op)
     if lock is None or not lock.blocks_writes:
         return None
-    for table in op_tables(op, ctx.catalog):
+    for table in tables_before(op, ctx.catalog):
         if not ctx.is_new(table):
             return table
     return None
@@ -1249,6 +1257,7 @@ _ALL_OPS: tuple[type[o.Operation], ...] = (
     o.RenameTable, o.RenameColumn, o.DropTable, o.Truncate, o.TableRewrite,
     o.RefreshMaterializedView, o.DetachPartition, o.AttachPartition, o.RenameConstraint,
     o.DropTrigger, o.CreateTrigger, o.ValidateConstraint, o.LockTable, o.RawSQL,
+    o.CreateTable,
 )
 
 
@@ -1312,8 +1321,17 @@ def missing_lock_timeout(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
         held_back = ("every query on the table queues behind it" if lock.blocks_reads
                      else "every write to the table queues behind it (reads go on)")
         yield Hit(f"{lock} lock on `{table}` with no lock_timeout set: if it waits, "
-                  f"{held_back}", object=str(table),
+                  f"{held_back}", object=str(table), span=_lock_site(op, table),
                   lock=lock, fix=_lock_timeout_fix(ctx))
+
+
+def _lock_site(op: o.Operation, table: QName) -> Span | None:
+    """Where a statement asks for its lock on `table`, when not at the operation's own
+    clause: a new table's foreign key that references it."""
+    if isinstance(op, o.CreateTable):
+        return next((con.span for con in op.constraints
+                     if con.kind == "foreign" and con.ref_table == table), None)
+    return None
 
 
 # The statements whose CONCURRENTLY form needs a file of their own in golang-migrate, Prisma
@@ -1384,7 +1402,7 @@ def missing_statement_timeout(op: o.Operation, ctx: RuleContext) -> Iterator[Hit
     table = _unguarded_once(ctx, op, "statement_timeout", "missing-statement-timeout")
     if table is not None:
         yield Hit(f"{lock_for(op)} lock on `{table}` with no statement_timeout set",
-                  object=str(table), lock=lock_for(op))
+                  object=str(table), lock=lock_for(op), span=_lock_site(op, table))
 
 
 # Work that takes time while a lock is held: it scans, rewrites, builds or changes rows.
