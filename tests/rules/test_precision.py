@@ -244,7 +244,8 @@ def test_a_table_emptied_in_the_same_transaction_does_not_fail_the_add(tmp_path:
 def test_a_long_alembic_name_is_an_error_only_where_sqlalchemy_refuses_it() -> None:
     # The Alembic history of identifier-too-long's fixtures: op.f() names pass (SQLAlchemy
     # shortens them); a long table name and a 40-character, 80-byte index name PostgreSQL
-    # truncates; a plain 68-character constraint name SQLAlchemy refuses.
+    # truncates; a plain 68-character constraint name SQLAlchemy refuses; and a long index
+    # name in `op.execute` SQL, which SQLAlchemy sends unchecked and PostgreSQL truncates.
     from tests.conftest import FIXTURES
 
     root = FIXTURES / "rules" / "identifier-too-long" / "alembic"
@@ -263,4 +264,7 @@ def test_a_long_alembic_name_is_an_error_only_where_sqlalchemy_refuses_it() -> N
          "`oauth2_token_organizations_oauth2_authorization_code_id_fkey_by_hand` is 68 "
          "characters: SQLAlchemy raises IdentifierError (over 63) and the migration stops "
          "here"),
+        ("c2_plain_names.py", 42, "warning",
+         "identifier `ix_oauth2_token_organizations__code_id_for_the_scheduler_lookups_x` "
+         "is 66 bytes: PostgreSQL truncates it to 63"),
     ]

@@ -169,8 +169,9 @@ class ParsedStatement:
     # Identifiers over 63 bytes as written: PostgreSQL's scanner truncates them before the
     # parse tree exists, so the frontend records them from the tokens.
     long_identifiers: tuple[str, ...] = ()
-    # Where each of them is written: its first and last character in `sql` (0-based).
-    long_identifier_at: tuple[tuple[int, int], ...] = ()
+    # Where each of them is written in the file (within a Python string, for SQL that a
+    # Python migration runs), when the frontend knows.
+    long_identifier_spans: tuple[Span, ...] = ()
     # What follows the text in the file up to the end of its line, when that is only the
     # statement's `;` and blanks (the newline included), else up to its `;`: a fix that
     # removes the statement removes this too. Empty when the frontend cannot tell.

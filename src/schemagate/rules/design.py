@@ -19,7 +19,7 @@ from schemagate.model.fixes import Fix
 from schemagate.model.migration import ParsedMigration, ParsedScript
 from schemagate.model.names import QName, truncated
 from schemagate.model.settings import Settings
-from schemagate.model.span import Span, span_within
+from schemagate.model.span import Span
 from schemagate.model.types import TypeRef
 from schemagate.rules.context import RuleContext
 from schemagate.rules.registry import Hit, rule
@@ -597,11 +597,12 @@ def identifier_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     # the names the operation gives; others are names it refers to. A name known only from
     # the operation (Alembic, Django) is whole, and points at the operation.
     names = _identifiers(op)
-    at: dict[str, tuple[int, int]] = {}
+    at: dict[str, Span | None] = {}
     given = {truncated(name) for name in names} if st.long_identifiers else set()
-    for name, written_at in zip(st.long_identifiers, st.long_identifier_at, strict=False):
+    spans = st.long_identifier_spans
+    for i, name in enumerate(st.long_identifiers):
         if truncated(name) in given:
-            at.setdefault(name, written_at)
+            at.setdefault(name, spans[i] if i < len(spans) else None)
     # SQLAlchemy's own names reach the operation already shortened (`op.f`); an index or
     # constraint name still over 63 characters there was given as a plain string.
     refused = dict(_index_and_constraint_names(op)) if (
@@ -613,10 +614,8 @@ def identifier_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
                       "SQLAlchemy raises IdentifierError (over 63) and the migration stops "
                       "here", object=name, severity=Severity.ERROR, span=refused[name])
         elif size > 63:
-            place = at.get(name)
             yield Hit(f"identifier `{name}` is {size} bytes: PostgreSQL truncates it to 63",
-                      object=name,
-                      span=span_within(op.span, st.sql, *place) if place else None)
+                      object=name, span=at.get(name))
 
 
 def _index_and_constraint_names(op: o.Operation) -> list[tuple[str, Span | None]]:

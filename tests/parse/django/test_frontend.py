@@ -120,6 +120,29 @@ def test_run_sql_is_parsed_with_lines_in_the_python_file(tmp_path: Path) -> None
     assert mig.down is not None and not mig.down.declared_irreversible
 
 
+def test_run_sql_keeps_where_an_over_long_identifier_is_written(tmp_path: Path) -> None:
+    # PostgreSQL cuts the index's name to 63 bytes: identifier-too-long points at the name
+    # inside the Python string, as it does in a .sql file.
+    name = "shop_account_name_lookup_index_for_the_nightly_reconciliation_job_x"
+    later = f'''
+    operations = [
+        migrations.RunSQL(
+            "CREATE INDEX {name} ON shop_account (name)",
+            reverse_sql="DROP INDEX {name}",
+        ),
+    ]
+'''
+    migs = project(tmp_path, INITIAL, later)
+    result = lint(migs, Settings(select=("identifier-too-long",)))
+    text = (tmp_path / "shop" / "migrations" / "0002_step.py").read_text().splitlines()
+    line = next(i for i, row in enumerate(text, start=1) if "CREATE INDEX" in row)
+    column = text[line - 1].index(name) + 1
+    assert [(f.span.line, f.span.column, f.span.end_column, f.message)
+            for f in result.active] == [
+        (line, column, column + len(name) - 1,
+         f"identifier `{name}` is {len(name)} bytes: PostgreSQL truncates it to 63")]
+
+
 def test_run_python_without_reverse_code_has_no_way_back(tmp_path: Path) -> None:
     later = '''
     operations = [

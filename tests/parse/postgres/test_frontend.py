@@ -383,7 +383,9 @@ def test_a_long_quoted_name_with_doubled_quotes_is_found(tmp_path: Path) -> None
     src = read_source(path, "0001_long.sql")
     assert isinstance(src, SourceText)
     [statement] = parse_script(src, Script("0001_long.sql", "autocommit")).statements
-    assert (statement.long_identifiers, statement.long_identifier_at) == ((name,), ((16, 93),))
+    assert statement.long_identifiers == (name,)
+    assert [(s.line, s.column, s.end_line, s.end_column)
+            for s in statement.long_identifier_spans] == [(1, 17, 1, 94)]
 
 
 def test_a_long_script_is_split_a_piece_at_a_time_as_it_is_whole(

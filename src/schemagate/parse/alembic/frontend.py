@@ -109,7 +109,8 @@ def _syntax_error(source: SourceText, exc: cst.ParserSyntaxError) -> InputError:
 def _fill(script: ParsedScript, walked: Walked, module: Module, fn: cst.FunctionDef) -> None:
     blocks = _blocks(walked.statements, script.script.transaction)
     script.statements = [
-        ParsedStatement(i, found.sql, found.ops, block is not None, block, lines=found.lines)
+        ParsedStatement(i, found.sql, found.ops, block is not None, block,
+                        found.long_identifiers, found.long_identifier_spans, lines=found.lines)
         for i, (found, block) in enumerate(zip(walked.statements, blocks, strict=True))
     ]
     script.errors.extend(walked.errors)

@@ -25,6 +25,9 @@ from schemagate.parse.source import SourceText
 class SqlStatement:
     sql: str
     ops: tuple[Operation, ...]
+    # Identifiers over 63 bytes as written, and where each is, in the file.
+    long_identifiers: tuple[str, ...] = ()
+    long_identifier_spans: tuple[Span, ...] = ()
 
 
 @dataclass
@@ -82,7 +85,9 @@ def parse_sql(text: Text, anchor: Span, file_lines: LineIndex, first_index: int,
                     not text.value[end].isspace():
                 end += 1
             sql = text.value[start:end]
-        result.statements.append(SqlStatement(sql, ops))
+        result.statements.append(SqlStatement(
+            sql, ops, st.long_identifiers,
+            tuple(mapper.span(span) for span in st.long_identifier_spans)))
     for error in parsed.errors:
         where = mapper.point(error.line or 1, error.column or 1) if error.line else None
         line, column = where if where is not None else (anchor.line, anchor.column)

@@ -84,6 +84,9 @@ class Found:
     ops: tuple[o.Operation, ...]
     autocommit: bool  # inside `autocommit_block()`: no transaction
     lines: PyLines | None = None  # the call as whole lines a fix may rewrite (`_SITED`)
+    # Of SQL the call runs: its identifiers over 63 bytes, and where each is in the file.
+    long_identifiers: tuple[str, ...] = ()
+    long_identifier_spans: tuple[Span, ...] = ()
 
 
 @dataclass
@@ -448,7 +451,9 @@ class Walker:
         if first is not None:
             self.out.sql_calls.append((span.line, span.end_line, first))
         for st in result.statements:
-            self.out.statements.append(Found(st.sql, st.ops, frame.autocommit))
+            self.out.statements.append(Found(st.sql, st.ops, frame.autocommit,
+                                             long_identifiers=st.long_identifiers,
+                                             long_identifier_spans=st.long_identifier_spans))
         if not frame.uncertain:
             self.out.errors.extend(result.errors)
             return

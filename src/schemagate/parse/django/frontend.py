@@ -435,7 +435,8 @@ def _sql(reader: _Reader, node: object, anchor: Span) -> list[Statement]:
         result = parse_sql(text, _where(reader, part, anchor), reader.lines, 0,
                            reader.dialect)
         reader.errors.extend(result.errors)
-        out.extend(Statement(st.sql, st.ops) for st in result.statements)
+        out.extend(Statement(st.sql, st.ops, st.long_identifiers, st.long_identifier_spans)
+                   for st in result.statements)
     return out
 
 
@@ -449,7 +450,8 @@ def _fill(script: ParsedScript, statements: list[Statement], mode: str) -> None:
                                 "wrapped" if mode == "wrapped" else "autocommit")
     script.statements = [
         ParsedStatement(i, st.sql, tuple(replace(op, statement=i) for op in st.ops),
-                        block is not None, block)
+                        block is not None, block, st.long_identifiers,
+                        st.long_identifier_spans)
         for i, (st, block) in enumerate(zip(statements, blocks, strict=True))
     ]
 

@@ -69,6 +69,9 @@ class Call:
 class Statement:
     sql: str
     ops: tuple[o.Operation, ...]
+    # Of RunSQL's SQL: its identifiers over 63 bytes, and where each is in the file.
+    long_identifiers: tuple[str, ...] = ()
+    long_identifier_spans: tuple[Span, ...] = ()
 
 
 @dataclass

@@ -26,7 +26,7 @@ from schemagate.model.migration import (
     TransactionMode,
 )
 from schemagate.model.ops import Operation, TransactionControl
-from schemagate.model.span import Span
+from schemagate.model.span import Span, span_within
 from schemagate.parse.placeholders import Placeholder, find_placeholders
 from schemagate.parse.postgres.dialects import other_dialect_hint
 from schemagate.parse.postgres.libpg import pg
@@ -174,8 +174,14 @@ def _parsed(index: int, sql: str, ops: tuple[Operation, ...], block: int | None,
             check_long: bool) -> ParsedStatement:
     """The statement as the rules read it; `check_long`: the file may hold an over-long
     identifier, so the statement is searched for one."""
-    return ParsedStatement(index, sql, ops, block is not None, block,
-                           *(_long_identifiers(sql) if check_long else ((), ())), tail)
+    names: tuple[str, ...] = ()
+    spans: tuple[Span, ...] = ()
+    if check_long:
+        names, places = _long_identifiers(sql)
+        # Every operation's span starts where the statement does.
+        spans = tuple(span_within(ops[0].span, sql, first, last)
+                      for first, last in places) if ops else ()
+    return ParsedStatement(index, sql, ops, block is not None, block, names, spans, tail)
 
 
 # The operation standing for a statement that neither opens nor closes a transaction and
