@@ -823,6 +823,7 @@ def add_column_rewrite(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
         reason = "an identity column fills every row"
     elif col.generated is not None:
         reason = "a stored generated column is computed for every row"
+        where = col.generated.span
     elif col.default is not None:
         if ctx.settings.pg_version < 11:
             reason = f"before PostgreSQL 11 any default ({col.default.sql}) is written to " \

@@ -106,7 +106,12 @@ def _column_def(node: Node, ctx: _Ctx, bound: int | None = None
                 identity = True
                 not_null = True
             elif contype == "CONSTR_GENERATED":
-                generated = expr(con.get("raw_expr"))
+                where = None
+                if locate is not None and "location" in con:
+                    # From GENERATED to the end of the clause (STORED).
+                    stop = items[i + 1].get("location") if i < last else None
+                    where = locate.until(con["location"], stop, 0, bound)
+                generated = expr(con.get("raw_expr"), where)
             elif contype in _CONSTRAINT_KINDS:
                 where = None
                 if locate is not None and "location" in con:
