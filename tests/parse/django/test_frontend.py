@@ -143,6 +143,29 @@ def test_run_sql_keeps_where_an_over_long_identifier_is_written(tmp_path: Path) 
          f"identifier `{name}` is {len(name)} bytes: PostgreSQL truncates it to 63")]
 
 
+def test_a_join_table_made_with_its_model_points_at_its_field(tmp_path: Path) -> None:
+    # CreateModel makes the join table of each many-to-many field; a finding on it (its
+    # int4 key, the lock on the table it references) belongs to the field's line.
+    later = '''
+    operations = [
+        migrations.CreateModel(
+            name="Tag",
+            fields=[
+                ("id", models.AutoField(primary_key=True)),
+                ("accounts", models.ManyToManyField(to="shop.account")),
+            ],
+        ),
+    ]
+'''
+    migs = project(tmp_path, INITIAL, later)
+    result = lint(migs, Settings(select=("prefer-bigint",)))
+    text = (tmp_path / "shop" / "migrations" / "0002_step.py").read_text().splitlines()
+    field = next(i for i, row in enumerate(text, start=1) if "ManyToManyField" in row)
+    assert [(f.span.line, f.object) for f in result.active
+            if "shop_tag_accounts" in (f.object or "")] == [
+        (field, "public.shop_tag_accounts.id")]
+
+
 def test_run_python_without_reverse_code_has_no_way_back(tmp_path: Path) -> None:
     later = '''
     operations = [
