@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from schemagate.lint.engine import LintResult
 from schemagate.model.findings import Severity
+from schemagate.model.settings import Settings
 from tests.conftest import lint_sql
 
 
@@ -56,3 +58,41 @@ def test_a_key_column_whose_default_is_one_value_for_every_row_fails(tmp_path: P
                             "duplicate key, and the migration with it"),
         (2, Severity.WARNING, "adding `id` as the primary key of `public.b` builds its index "
                               "under an ACCESS EXCLUSIVE lock")]
+
+
+_LOCKING = {"create-index-non-concurrently", "drop-index-non-concurrently",
+            "missing-lock-timeout", "lock-held-too-long"}
+
+
+def _locking(result: LintResult) -> list[tuple[str, int, str]]:
+    """(file, line, rule) of the findings of the locking rules these tests are about."""
+    return sorted((Path(f.span.path).name, f.span.line, f.rule) for f in result.active
+                  if f.rule in _LOCKING)
+
+
+def test_create_index_if_not_exists_of_an_existing_name_builds_nothing_but_locks(
+        tmp_path: Path) -> None:
+    # PostgreSQL 15: the skipped statement still takes SHARE on the table (pg_locks) and
+    # scans nothing (pg_stat_xact_user_tables.seq_scan stays 0). Another schema's index of
+    # that name is no obstacle: the new index would live in its table's schema.
+    result = lint_sql(
+        tmp_path,
+        "CREATE TABLE t (id int PRIMARY KEY, a int);\nCREATE INDEX t_a_idx ON t (a);\n"
+        "CREATE SCHEMA other;\nCREATE TABLE other.t (id int PRIMARY KEY, a int);\n"
+        "CREATE INDEX u_idx ON other.t (a);\n",
+        "CREATE INDEX IF NOT EXISTS t_a_idx ON t (a);\n",
+        "BEGIN;\nALTER TABLE t ADD COLUMN b int;\nCREATE INDEX IF NOT EXISTS t_a_idx ON t (a);\n"
+        "COMMIT;\n",
+        "CREATE INDEX IF NOT EXISTS t_a_idx ON other.t (a);\n",
+        # The drop finds `other.u_idx` where the search_path starts with `other`: the
+        # index is rebuilt.
+        "DROP INDEX IF EXISTS u_idx;\nCREATE INDEX IF NOT EXISTS u_idx ON other.t (a);\n",
+        settings=Settings(select=("all",)))
+    assert _locking(result) == [
+        ("0002_m.sql", 1, "missing-lock-timeout"),
+        ("0003_m.sql", 2, "missing-lock-timeout"),
+        ("0004_m.sql", 1, "create-index-non-concurrently"),
+        ("0004_m.sql", 1, "missing-lock-timeout"),
+        ("0005_m.sql", 1, "drop-index-non-concurrently"),
+        ("0005_m.sql", 2, "create-index-non-concurrently"),
+        ("0005_m.sql", 2, "missing-lock-timeout")]

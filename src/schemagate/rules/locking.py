@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from schemagate.model import ops as o
-from schemagate.model.catalog import Index, Table
+from schemagate.model.catalog import Index, Table, index_key
 from schemagate.model.findings import Severity
 from schemagate.model.fixes import Fix
 from schemagate.model.locks import LockMode
@@ -56,7 +56,12 @@ def create_index_non_concurrently(op: o.CreateIndex, ctx: RuleContext) -> Iterat
     application's writes queue up behind it.
 
     ## When it does not fire
-    On a table created earlier in the same migration (it is empty), and with `CONCURRENTLY`.
+    On a table created earlier in the same migration (it is empty); with `CONCURRENTLY`;
+    and for `CREATE INDEX IF NOT EXISTS` of a name the history already gave a relation of
+    the index's schema: PostgreSQL skips the statement ("relation … already exists,
+    skipping") and builds nothing, unless an earlier statement of the script drops an
+    index of that name (a rebuild). It still takes SHARE on the table first, which
+    `missing-lock-timeout` speaks for.
 
     ## Safe alternative
     Build it concurrently; this cannot run inside a transaction, so the migration must run
@@ -99,7 +104,7 @@ def create_index_non_concurrently(op: o.CreateIndex, ctx: RuleContext) -> Iterat
         ]
     ```
     """
-    if op.concurrently or ctx.is_new(op.table):
+    if op.concurrently or ctx.is_new(op.table) or _builds_nothing(op, ctx):
         return
     name = f" `{op.name.name}`" if op.name else ""
     table = ctx.table(op.table)
@@ -109,6 +114,37 @@ def create_index_non_concurrently(op: o.CreateIndex, ctx: RuleContext) -> Iterat
     yield Hit(f"creating index{name} on `{op.table}` without CONCURRENTLY blocks writes to "
               "the table while it builds", object=str(op.table), lock=LockMode.SHARE,
               facts={"scan": True}, fix=fix)
+
+
+def _builds_nothing(op: o.CreateIndex, ctx: RuleContext) -> bool:
+    """`CREATE INDEX IF NOT EXISTS` of a name the index's schema already holds: PostgreSQL
+    skips it without reading a row, once it holds the SHARE lock (PostgreSQL 15:
+    pg_locks shows the lock, pg_stat_xact_user_tables no scan)."""
+    if not op.if_not_exists or op.name is None or _index_dropped_before(op.name, ctx):
+        return False
+    cat = ctx.catalog
+    # Any relation blocks the name (index_create asks get_relname_relid), not only an index.
+    return (index_key(op.name, op.table if op.per_table else None) in cat.indexes
+            or op.name in cat.tables or op.name in cat.views or op.name in cat.sequences)
+
+
+def _index_dropped_before(name: QName, ctx: RuleContext) -> bool:
+    """Whether an earlier statement of the script drops an index of that name in any schema:
+    `DROP INDEX IF EXISTS x` then `CREATE INDEX IF NOT EXISTS x` rebuilds `x`, and an
+    unqualified drop finds it through a search_path the history cannot see."""
+    first = ctx.per_script(_first_index_drops).get(name.name.lower())
+    return first is not None and first < ctx.statement.index
+
+
+def _first_index_drops(script: ParsedScript) -> dict[str, int]:
+    """For each index name the script drops (bare, lower case), its first drop's statement."""
+    drops: dict[str, int] = {}
+    for st in script.statements:
+        for x in st.ops:
+            if isinstance(x, o.DropIndex):
+                for n in x.names:
+                    drops.setdefault(n.name.lower(), st.index)
+    return drops
 
 
 def python_index_fix(ctx: RuleContext, table: QName | None) -> Fix | None:
@@ -1530,7 +1566,7 @@ def _slow_after(op: o.Operation, ctx: RuleContext, created: set[QName]) -> bool:
         return isinstance(op, o.AddColumn) and _volatile_default(op, ctx)
     if isinstance(op, o.AddConstraint) and op.constraint.not_valid:
         return False
-    if isinstance(op, o.CreateIndex) and op.concurrently:
+    if isinstance(op, o.CreateIndex) and (op.concurrently or _builds_nothing(op, ctx)):
         return False
     if isinstance(op, o.AlterColumnType) and _coercible(op, ctx) and not (
             _collation_rebuilds(op, ctx) and not ctx.is_new(op.table)):
