@@ -87,6 +87,9 @@ def test_create_index_if_not_exists_of_an_existing_name_builds_nothing_but_locks
         # The drop finds `other.u_idx` where the search_path starts with `other`: the
         # index is rebuilt.
         "DROP INDEX IF EXISTS u_idx;\nCREATE INDEX IF NOT EXISTS u_idx ON other.t (a);\n",
+        # Dropped under the lock it then holds: the index is rebuilt while the lock is held.
+        "BEGIN;\nSET LOCAL lock_timeout = '1s';\nDROP INDEX t_a_idx;\n"
+        "CREATE INDEX IF NOT EXISTS t_a_idx ON t (a);\nCOMMIT;\n",
         settings=Settings(select=("all",)))
     assert _locking(result) == [
         ("0002_m.sql", 1, "missing-lock-timeout"),
@@ -95,4 +98,8 @@ def test_create_index_if_not_exists_of_an_existing_name_builds_nothing_but_locks
         ("0004_m.sql", 1, "missing-lock-timeout"),
         ("0005_m.sql", 1, "drop-index-non-concurrently"),
         ("0005_m.sql", 2, "create-index-non-concurrently"),
-        ("0005_m.sql", 2, "missing-lock-timeout")]
+        ("0005_m.sql", 2, "missing-lock-timeout"),
+        ("0006_m.sql", 3, "drop-index-non-concurrently"),
+        ("0006_m.sql", 3, "lock-held-too-long"),
+        ("0006_m.sql", 4, "create-index-non-concurrently")]
+

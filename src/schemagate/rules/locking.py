@@ -116,11 +116,16 @@ def create_index_non_concurrently(op: o.CreateIndex, ctx: RuleContext) -> Iterat
               facts={"scan": True}, fix=fix)
 
 
-def _builds_nothing(op: o.CreateIndex, ctx: RuleContext) -> bool:
+def _builds_nothing(op: o.CreateIndex, ctx: RuleContext, at: int | None = None) -> bool:
     """`CREATE INDEX IF NOT EXISTS` of a name the index's schema already holds: PostgreSQL
     skips it without reading a row, once it holds the SHARE lock (PostgreSQL 15:
-    pg_locks shows the lock, pg_stat_xact_user_tables no scan)."""
-    if not op.if_not_exists or op.name is None or _index_dropped_before(op.name, ctx):
+    pg_locks shows the lock, pg_stat_xact_user_tables no scan).
+
+    ``at`` is the index of the statement of the script that holds ``op``, when that comes
+    after the context's: the catalog is the one before the context's statement, so what the
+    script drops or renames from there until ``at`` may have freed the name."""
+    at = ctx.statement.index if at is None else at
+    if not op.if_not_exists or op.name is None or _freed_before(op, ctx, at):
         return False
     cat = ctx.catalog
     # Any relation blocks the name (index_create asks get_relname_relid), not only an index.
@@ -128,23 +133,36 @@ def _builds_nothing(op: o.CreateIndex, ctx: RuleContext) -> bool:
             or op.name in cat.tables or op.name in cat.views or op.name in cat.sequences)
 
 
-def _index_dropped_before(name: QName, ctx: RuleContext) -> bool:
-    """Whether an earlier statement of the script drops an index of that name in any schema:
-    `DROP INDEX IF EXISTS x` then `CREATE INDEX IF NOT EXISTS x` rebuilds `x`, and an
-    unqualified drop finds it through a search_path the history cannot see."""
-    first = ctx.per_script(_first_index_drops).get(name.name.lower())
-    return first is not None and first < ctx.statement.index
+def _freed_before(op: o.CreateIndex, ctx: RuleContext, at: int) -> bool:
+    """Whether a statement of the script before the one at ``at`` drops or renames an index
+    of the new index's name, in any schema, or drops or renames its table. An index dropped
+    even before the context's statement counts: `DROP INDEX IF EXISTS x` then
+    `CREATE INDEX IF NOT EXISTS x` rebuilds `x`, and an unqualified drop finds it through a
+    search_path the history cannot see."""
+    assert op.name is not None
+    firsts = ctx.per_script(_first_frees)
+    first = min(firsts.get(op.name.name.lower(), at), firsts.get(str(op.table), at))
+    return first < at
 
 
-def _first_index_drops(script: ParsedScript) -> dict[str, int]:
-    """For each index name the script drops (bare, lower case), its first drop's statement."""
-    drops: dict[str, int] = {}
+def _first_frees(script: ParsedScript) -> dict[str, int]:
+    """The first statement that drops or renames each index (by bare name, lower case) and
+    each table (by qualified name) of the script."""
+    firsts: dict[str, int] = {}
     for st in script.statements:
         for x in st.ops:
+            names: list[str] = []
             if isinstance(x, o.DropIndex):
-                for n in x.names:
-                    drops.setdefault(n.name.lower(), st.index)
-    return drops
+                names = [n.name.lower() for n in x.names]
+            elif isinstance(x, o.RenameIndex):
+                names = [x.name.name.lower()]
+            elif isinstance(x, o.DropTable):
+                names = [str(t) for t in x.tables]
+            elif isinstance(x, o.RenameTable):
+                names = [str(x.table)]
+            for name in names:
+                firsts.setdefault(name, st.index)
+    return firsts
 
 
 def python_index_fix(ctx: RuleContext, table: QName | None) -> Fix | None:
@@ -1516,7 +1534,8 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
         # A statement's own new table holds no data for the rest of it to work through
         # (Django's CreateModel: the table, then its indexes and foreign keys).
         created.update(x.table for x in st.ops if isinstance(x, o.CreateTable))
-        if (st is not ctx.statement and any(_slow_after(x, ctx, created) for x in st.ops)
+        if (st is not ctx.statement
+                and any(_slow_after(x, ctx, created, st.index) for x in st.ops)
                 and set(held) - _own_exclusive(st.ops, ctx)):
             entry = f"line {st.ops[0].span.line} (`{_head(st.sql)}`)"
             if entry not in slow:  # a call in an unrolled loop: one statement per pass
@@ -1555,9 +1574,10 @@ def _head(sql: str, width: int = 60) -> str:
     return flat if len(flat) <= width else flat[:width - 1] + "…"
 
 
-def _slow_after(op: o.Operation, ctx: RuleContext, created: set[QName]) -> bool:
-    """Whether the operation does slow work on a table that holds data (not one of those
-    the migration created, before or since the statement the context is at)."""
+def _slow_after(op: o.Operation, ctx: RuleContext, created: set[QName], at: int) -> bool:
+    """Whether the operation, of the script's statement at ``at``, does slow work on a table
+    that holds data (not one of those the migration created, before or since the statement
+    the context is at)."""
     if isinstance(op, o.RawSQL):
         # A procedural block can do anything; a data migration's Python (Django's
         # RunPython) reads and writes rows, inside the migration's transaction.
@@ -1566,7 +1586,7 @@ def _slow_after(op: o.Operation, ctx: RuleContext, created: set[QName]) -> bool:
         return isinstance(op, o.AddColumn) and _volatile_default(op, ctx)
     if isinstance(op, o.AddConstraint) and op.constraint.not_valid:
         return False
-    if isinstance(op, o.CreateIndex) and (op.concurrently or _builds_nothing(op, ctx)):
+    if isinstance(op, o.CreateIndex) and (op.concurrently or _builds_nothing(op, ctx, at)):
         return False
     if isinstance(op, o.AlterColumnType) and _coercible(op, ctx) and not (
             _collation_rebuilds(op, ctx) and not ctx.is_new(op.table)):
