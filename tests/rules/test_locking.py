@@ -103,3 +103,57 @@ def test_create_index_if_not_exists_of_an_existing_name_builds_nothing_but_locks
         ("0006_m.sql", 3, "lock-held-too-long"),
         ("0006_m.sql", 4, "create-index-non-concurrently")]
 
+
+def test_drop_index_if_exists_of_no_index_of_a_complete_history_takes_no_lock(
+        tmp_path: Path) -> None:
+    # PostgreSQL 15: `DROP INDEX IF EXISTS` of no index prints a notice and takes no lock
+    # (pg_locks). The history starts from an empty schema, so the database it built has none.
+    result = lint_sql(
+        tmp_path,
+        "CREATE TABLE users (id int PRIMARY KEY, token text);\n",
+        "DROP INDEX IF EXISTS token_idx;\nDROP INDEX IF EXISTS public.other_idx;\n"
+        "CREATE INDEX token_idx ON users (token);\n",
+        settings=Settings(select=("all",)))
+    assert _locking(result) == [("0002_m.sql", 3, "create-index-non-concurrently"),
+                                ("0002_m.sql", 3, "missing-lock-timeout")]
+
+
+def test_drop_index_if_exists_of_an_index_the_history_may_not_show_is_judged(
+        tmp_path: Path) -> None:
+    # A key's index bears its constraint's name; PostgreSQL numbers an unnamed index whose
+    # name is taken (`users_token_idx1`); and it names a partition's index itself.
+    result = lint_sql(
+        tmp_path,
+        "CREATE TABLE users (id int PRIMARY KEY, token text UNIQUE);\n"
+        "CREATE INDEX ON users (token);\nCREATE INDEX ON users (token);\n",
+        "DROP INDEX IF EXISTS users_token_key;\n",
+        "DROP INDEX IF EXISTS users_token_idx1;\n",
+        "CREATE TABLE events (at date) PARTITION BY RANGE (at);\n"
+        "CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO "
+        "('2025-01-01');\nCREATE INDEX events_at_idx ON events (at);\n",
+        "DROP INDEX IF EXISTS events_2024_at_idx;\n",
+        settings=Settings(select=("all",)))
+    drops = [(name, line) for name, line, rule in _locking(result)
+             if rule == "drop-index-non-concurrently"]
+    assert drops == [("0002_m.sql", 1), ("0003_m.sql", 1), ("0005_m.sql", 1)]
+
+
+def test_drop_index_if_exists_after_what_the_history_cannot_follow_is_judged(
+        tmp_path: Path) -> None:
+    """A history that does not start from an empty schema, or a DO block that may have made
+    the index: a database may hold it."""
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+    incomplete = lint_sql(
+        tmp_path / "a",
+        "ALTER TABLE users ADD COLUMN token text;\n",
+        "DROP INDEX IF EXISTS token_idx;\n",
+        settings=Settings(select=("all",)))
+    opaque = lint_sql(
+        tmp_path / "b",
+        "CREATE TABLE users (id int PRIMARY KEY, token text);\n",
+        "DO $$ BEGIN EXECUTE 'CREATE INDEX token_idx ON users (token)'; END $$;\n",
+        "DROP INDEX IF EXISTS token_idx;\n",
+        settings=Settings(select=("all",)))
+    for result, last in ((incomplete, "0002_m.sql"), (opaque, "0003_m.sql")):
+        assert (last, 1, "drop-index-non-concurrently") in _locking(result)

@@ -181,7 +181,7 @@ def test_unmodelled_actions_of_one_statement_count_as_one_statement(tmp_path: Pa
 
 def test_an_if_exists_drop_of_what_went_earlier_is_judged_by_no_rule(tmp_path: Path) -> None:
     """openmeter's Atlas downs drop the table, then `DROP INDEX IF EXISTS` its index; devtron's
-    drop a column, then the index on it: those drops do nothing. One of an object the
+    drop a column, then the index on it: those drops do nothing. One of a table the
     history never made is still judged: a database grown outside the history may hold it."""
     result = lint_sql(
         tmp_path,

@@ -633,8 +633,10 @@ class UnknownObjects:
     # here would give the very same schema. `catalog` is then left empty.
     shared: bool = False
     # What the history made and has since dropped (with its table or column, for an index):
-    # an `IF EXISTS` drop of one of them does nothing. One never made may still exist in a
-    # database that grew outside the history, and its drop is judged as any other.
+    # an `IF EXISTS` drop of one of them does nothing. A table or column never made may
+    # still exist in a database that grew outside the history, and its drop is judged as any
+    # other; an index never made does not (`_drops_nothing`), as `unknown-object` holds for
+    # a plain `DROP INDEX`.
     gone: Gone = field(default_factory=Gone)
 
     @classmethod
@@ -753,14 +755,15 @@ def _check_op(mig: ParsedMigration, direction: str, st: ParsedStatement, i: int,
 
 def _drops_nothing(op: o.Operation, cat: Catalog, indexes: bool, gone: Gone) -> bool:
     """An `IF EXISTS` drop of objects that the history made, dropped since, and did not make
-    again (in any schema or case)."""
+    again (in any schema or case); for indexes, also of one it never made at all."""
     match op:
         case o.DropTable(tables=tables, if_exists=True):
             return all(_relation(cat, t) is None and _key(t) in gone.relations
                        for t in tables)
         case o.DropIndex(names=names, table=table, if_exists=True) if indexes:
-            return all(not _index_exists(cat, n, table) and gone.has_index(n, table)
-                       for n in names)
+            return all(not _index_exists(cat, n, table) and (
+                gone.has_index(n, table) or (table is None and not _index_unseen(cat, n)))
+                for n in names)
         case o.DropColumn(table=table, column=column, if_exists=True):
             found = _relation(cat, table)
             return isinstance(found, Table) and not found.assumed and bool(found.columns) \
@@ -866,6 +869,26 @@ def _index_exists(cat: Catalog, name: QName, table: QName | None) -> bool:
     lowered = name.name.lower()
     return found is not None and any(ix.name.name.lower() == lowered
                                      for ix in cat.indexes_on(found.name))
+
+
+def _index_unseen(cat: Catalog, name: QName) -> bool:
+    """Whether an index of that name may exist though the schema holds no `Index` of it: the
+    index of a key, which bears the key's name; one PostgreSQL numbered because its name
+    was taken (`t_a_idx1` beside `t_a_idx`, `ChooseRelationName`); or a partition's, which
+    PostgreSQL names itself when an index is made on the partitioned table."""
+    lowered = name.name.lower()
+    unnumbered = lowered.rstrip("0123456789")
+    if unnumbered != lowered and (_any_schema(cat, QName(name.schema, unnumbered)) or any(
+            con.name.lower() == unnumbered for t in cat.tables.values()
+            for con in t.constraints)):
+        return True
+    return any(t.partitioned or t.partition_of is not None or t.assumed
+               or any(con.name.lower() == lowered and con.kind in _INDEXED_KEYS
+                      for con in t.constraints)
+               for t in cat.tables.values())
+
+
+_INDEXED_KEYS = ("primary", "unique", "exclusion")
 
 
 def _any_schema(cat: Catalog, name: QName) -> bool:

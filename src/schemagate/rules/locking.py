@@ -316,7 +316,12 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
     ## When it does not fire
     With `CONCURRENTLY`; on a table created earlier in the same migration; when a later
     statement of the same script drops the index's table (that drop takes ACCESS EXCLUSIVE
-    anyway, and `drop-table` speaks for it); for an index created earlier in the same script.
+    anyway, and `drop-table` speaks for it); for an index created earlier in the same script;
+    and for `DROP INDEX IF EXISTS` of an index that does not exist at that point of a
+    complete history (as `unknown-object` judges one: it starts from an empty schema and
+    nothing it cannot follow came before), which PostgreSQL skips without a lock. An index
+    the history may not show keeps the finding: one named like a key (the key's index), like
+    a numbered default name, or any index once the history has partitioned tables.
     It does fire in a down path dropping an index that the up path built `CONCURRENTLY` on an
     existing table: the up took care not to block the table, and the down must too.
 
