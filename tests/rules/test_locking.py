@@ -157,3 +157,38 @@ def test_drop_index_if_exists_after_what_the_history_cannot_follow_is_judged(
         settings=Settings(select=("all",)))
     for result, last in ((incomplete, "0002_m.sql"), (opaque, "0003_m.sql")):
         assert (last, 1, "drop-index-non-concurrently") in _locking(result)
+
+
+def test_set_not_null_of_a_not_null_column_is_no_slow_work_under_a_lock(
+        tmp_path: Path) -> None:
+    # PostgreSQL 15: SET NOT NULL on a column already NOT NULL takes ACCESS EXCLUSIVE and
+    # reads no row (pg_stat_xact_user_tables.seq_scan stays 0); on a nullable one it scans.
+    result = lint_sql(
+        tmp_path,
+        "CREATE TABLE t (id int PRIMARY KEY, a int NOT NULL, b int);\n"
+        "CREATE TABLE u (id int PRIMARY KEY);\n",
+        "BEGIN;\nALTER TABLE u ADD COLUMN c int;\nALTER TABLE t ALTER COLUMN a SET NOT NULL;\n"
+        "COMMIT;\n",
+        "BEGIN;\nALTER TABLE u ADD COLUMN d int;\nALTER TABLE t ALTER COLUMN b SET NOT NULL;\n"
+        "COMMIT;\n",
+        "BEGIN;\nALTER TABLE u ADD COLUMN e int;\nALTER TABLE t ALTER COLUMN a DROP NOT NULL;\n"
+        "ALTER TABLE t ALTER COLUMN a SET NOT NULL;\nCOMMIT;\n")
+    assert [(name, line) for name, line, rule in _locking(result)
+            if rule == "lock-held-too-long"] == [("0003_m.sql", 2), ("0004_m.sql", 2)]
+
+
+def test_a_table_dropped_since_its_lock_is_not_held_over_later_slow_work(
+        tmp_path: Path) -> None:
+    """Prefect's 2a88656f4a23: the old table's indexes dropped, then the table, then work
+    on another table. The dropped table's lock keeps only doomed readers waiting."""
+    result = lint_sql(
+        tmp_path,
+        "CREATE TABLE old_q (id int PRIMARY KEY, name text);\n"
+        "CREATE INDEX old_q_name ON old_q (name);\n"
+        "CREATE TABLE q (id int PRIMARY KEY, pool int);\n",
+        "BEGIN;\nDROP INDEX old_q_name;\nDROP TABLE old_q;\n"
+        "ALTER TABLE q ALTER COLUMN pool SET NOT NULL;\nCOMMIT;\n",
+        "BEGIN;\nDROP INDEX IF EXISTS q_pool;\nCREATE INDEX q_pool ON q (pool);\n"
+        "ALTER TABLE q ADD COLUMN x int;\nUPDATE q SET x = 1;\nCOMMIT;\n")
+    assert [(name, line) for name, line, rule in _locking(result)
+            if rule == "lock-held-too-long"] == [("0003_m.sql", 4)]

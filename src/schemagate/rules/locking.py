@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from schemagate.model import ops as o
-from schemagate.model.catalog import Index, Table, index_key
+from schemagate.model.catalog import Catalog, Index, Table, index_key
 from schemagate.model.findings import Severity
 from schemagate.model.fixes import Fix
 from schemagate.model.locks import LockMode
@@ -267,10 +267,8 @@ def set_not_null(op: o.SetNotNull, ctx: RuleContext) -> Iterator[Hit]:
     """
     if ctx.is_new(op.table):
         return
-    table = ctx.table(op.table)
-    column = table.column(op.column) if table is not None else None
-    if column is not None and column.not_null and column.type.name != "unknown":
-        return  # already NOT NULL: PostgreSQL has nothing to check
+    if _already_not_null(op, ctx):
+        return  # PostgreSQL has nothing to check
     if ctx.settings.pg_version >= 12 and _has_valid_not_null_check(ctx.table(op.table),
                                                                     op.column):
         return
@@ -278,6 +276,14 @@ def set_not_null(op: o.SetNotNull, ctx: RuleContext) -> Iterator[Hit]:
               "ACCESS EXCLUSIVE lock", object=f"{op.table}.{op.column}",
               lock=LockMode.ACCESS_EXCLUSIVE, facts={"scan": True},
               fix=_not_null_fix(op, ctx) or split_fix(ctx, op))
+
+
+def _already_not_null(op: o.SetNotNull, ctx: RuleContext) -> bool:
+    """Whether the history made the column NOT NULL before: SET NOT NULL then changes nothing
+    and reads no row (PostgreSQL 15: pg_stat_xact_user_tables counts no scan)."""
+    table = ctx.table(op.table)
+    column = table.column(op.column) if table is not None else None
+    return column is not None and column.not_null and column.type.name != "unknown"
 
 
 def _not_null_fix(op: o.SetNotNull, ctx: RuleContext) -> Fix | None:
@@ -1493,7 +1499,10 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ## When it does not fire
     Outside transactions; when everything after the lock is catalog-only (adding a column
     without a volatile default, renames, defaults, drops, new tables, a binary-coercible
-    type change such as `varchar(64)` to `varchar(200)`), whatever table it touches; when
+    type change such as `varchar(64)` to `varchar(200)`, `SET NOT NULL` of a column the
+    history made NOT NULL already, `CREATE INDEX IF NOT EXISTS` of a name the schema
+    holds), whatever table it touches; when the locked table is dropped before the slow
+    work starts (the lock then keeps only readers waiting for an error); when
     the slow work is on tables created in the same migration (a Django `CreateModel`'s own
     indexes and foreign keys included); when the lock
     is a `DROP TABLE`'s (the table is gone; `drop-table` speaks for it); when the slow
@@ -1550,6 +1559,9 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
             target = _blocking_target(x, ctx) if _holds_a_live_table(x) else None
             if target is not None and target not in held and target not in created:
                 held.append(target)
+            if isinstance(x, o.DropTable):
+                # Gone: its lock keeps only readers waiting for an error from here on.
+                held = [t for t in held if t not in x.tables]
     # One scan per transaction: statements after a later lock are a subset of these.
     ctx.state.reported.add(mark)
     if not slow:
@@ -1593,10 +1605,31 @@ def _slow_after(op: o.Operation, ctx: RuleContext, created: set[QName], at: int)
         return False
     if isinstance(op, o.CreateIndex) and (op.concurrently or _builds_nothing(op, ctx, at)):
         return False
+    if isinstance(op, o.SetNotNull) and _already_not_null(op, ctx) and not _touched_before(
+            op.table, ctx, at):
+        return False
     if isinstance(op, o.AlterColumnType) and _coercible(op, ctx) and not (
             _collation_rebuilds(op, ctx) and not ctx.is_new(op.table)):
         return False  # the catalog changes, no row is read
     return not all(ctx.is_new(t) or t in created for t in op_tables(op, ctx.catalog))
+
+
+def _touched_before(table: QName, ctx: RuleContext, at: int) -> bool:
+    """Whether a statement of the script from the context's up to the one at ``at`` acts on
+    the table: the catalog, read before the context's statement, may no longer hold for it."""
+    indexes = ctx.per_script(_statements_on).get(table, [])
+    first = bisect.bisect_left(indexes, ctx.statement.index)
+    return first < len(indexes) and indexes[first] < at
+
+
+def _statements_on(script: ParsedScript) -> dict[QName, list[int]]:
+    """For each table, the statements of the script that name it, in order (an index's
+    table is left out: dropping or renaming an index changes no column)."""
+    found: dict[QName, list[int]] = {}
+    for st in script.statements:
+        for table in {t for x in st.ops for t in op_tables(x, Catalog())}:
+            found.setdefault(table, []).append(st.index)
+    return found
 
 
 def _coercible(op: o.AlterColumnType, ctx: RuleContext) -> bool:
