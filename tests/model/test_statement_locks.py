@@ -20,7 +20,7 @@ import pytest
 
 from schemagate.model.locks import LockMode
 from schemagate.model.migration import MigrationSource, Script
-from schemagate.model.ops import Operation
+from schemagate.model.ops import DropTable, Operation
 from schemagate.model.statement_locks import lock_for
 from schemagate.parse.load import load_migrations
 from tests.conftest import databases_on, unique_name
@@ -166,3 +166,52 @@ def test_the_lock_table_names_the_mode_postgresql_grants(
         granted = [LockMode.from_pg_locks(row[0])
                    for row in conn.execute(_GRANTED, (before,)).fetchall()]
     assert _strongest([lock_for(op) for op in _ops(sql, tmp_path)]) == _strongest(granted)
+
+
+# Dropping a foreign key, or a table that holds one or is referenced by one (CASCADE),
+# removes the key's triggers from both of its tables, under ACCESS EXCLUSIVE on each.
+KEYS = """
+CREATE TABLE parent (id int PRIMARY KEY);
+CREATE TABLE child (id int PRIMARY KEY, parent_id int CONSTRAINT child_parent_fk
+                    REFERENCES parent (id));
+CREATE TABLE other (id int PRIMARY KEY, parent_id int REFERENCES parent (id));
+CREATE TABLE loose (id int);
+"""
+DROPS = [
+    "ALTER TABLE child DROP CONSTRAINT child_parent_fk",
+    "DROP TABLE child",
+    "DROP TABLE parent CASCADE",
+    "DROP TABLE loose",
+]
+_EXCLUSIVE = """
+SELECT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+  AND l.mode = 'AccessExclusiveLock' AND c.relkind = 'r'
+"""
+
+
+@pytest.mark.parametrize("statement", DROPS)
+def test_a_drop_locks_the_tables_its_foreign_keys_tie_it_to(
+        statement: str, pg_server: str, tmp_path: Path) -> None:
+    from schemagate.fold import apply_all
+    from schemagate.model.catalog import Catalog
+    from schemagate.model.statement_locks import op_tables
+
+    catalog = Catalog()
+    schema = tmp_path / "schema.sql"
+    schema.write_text(KEYS, encoding="utf-8")
+    loaded = load_migrations([MigrationSource("schema", "sql", Script(str(schema)))])
+    up = loaded.migrations[0].up
+    assert up is not None
+    apply_all(catalog, [op for st in up.statements for op in st.ops], "schema")
+    with databases_on(pg_server).database() as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(KEYS)
+        with psycopg.connect(url) as conn, conn.transaction(force_rollback=True):
+            conn.execute(statement)
+            locked = {row[0] for row in conn.execute(_EXCLUSIVE).fetchall()}
+    ops = _ops(statement, tmp_path)
+    modelled = {t.name for op in ops for t in op_tables(op, catalog)}
+    # A dropped table has no pg_class row left to name it by, inside the transaction.
+    dropped = {t.name for op in ops if isinstance(op, DropTable) for t in op.tables}
+    assert modelled - dropped == locked

@@ -192,3 +192,26 @@ def test_a_table_dropped_since_its_lock_is_not_held_over_later_slow_work(
         "ALTER TABLE q ADD COLUMN x int;\nUPDATE q SET x = 1;\nCOMMIT;\n")
     assert [(name, line) for name, line, rule in _locking(result)
             if rule == "lock-held-too-long"] == [("0003_m.sql", 4)]
+
+
+def test_dropping_a_child_table_keeps_its_parent_locked(tmp_path: Path) -> None:
+    # DROP TABLE sessions takes ACCESS EXCLUSIVE on users too (the foreign key's triggers
+    # go), and holds it while the index on events builds: users is unreadable meanwhile.
+    from schemagate.model.settings import Settings
+
+    result = lint_sql(
+        tmp_path,
+        "CREATE TABLE users (id bigint PRIMARY KEY);\n"
+        "CREATE TABLE sessions (id bigint PRIMARY KEY, user_id bigint REFERENCES users);\n"
+        "CREATE TABLE events (id bigint PRIMARY KEY, kind text);\n",
+        "DROP TABLE sessions;\nCREATE INDEX events_kind ON events (kind);\n",
+        settings=Settings(select=("lock-held-too-long", "missing-lock-timeout")),
+        transaction="wrapped",
+    )
+    assert [(f.rule, f.span.line, f.message) for f in result.active] == [
+        ("lock-held-too-long", 1, "ACCESS EXCLUSIVE on `public.users` stays held while line 2 "
+                                  "(`CREATE INDEX events_kind ON events (kind)`) runs in the "
+                                  "same transaction"),
+        ("missing-lock-timeout", 1, "ACCESS EXCLUSIVE lock on `public.sessions` and "
+                                    "`public.users` with no lock_timeout set: if it waits, "
+                                    "every query on each of them queues behind it")]

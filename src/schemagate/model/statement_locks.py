@@ -112,8 +112,17 @@ def op_tables(op: o.Operation, catalog: Catalog) -> list[QName]:
             return [catalog.indexes[k].table for k in keys if k in catalog.indexes]
         case o.RenameIndex(name=name):
             return [catalog.indexes[name].table] if name in catalog.indexes else []
-        case (o.DropTable(tables=tables) | o.Truncate(tables=tables)
-              | o.LockTable(tables=tables) | o.RawSQL(tables=tables)):
+        case o.DropTable(tables=tables, cascade=cascade):
+            return _with_related(list(tables), catalog, cascade)
+        case o.DropConstraint(table=table, name=name):
+            found = catalog.tables.get(table)
+            con = found.constraint(name) if found is not None else None
+            if con is not None and con.kind == "foreign" and con.ref_table is not None \
+                    and con.ref_table != table:
+                return [table, con.ref_table]  # its triggers on both tables go
+            return [table]
+        case (o.Truncate(tables=tables) | o.LockTable(tables=tables)
+              | o.RawSQL(tables=tables)):
             return list(tables)
         case o.RefreshMaterializedView(name=name):
             return [name]
@@ -139,6 +148,26 @@ def tables_before(op: o.Operation, catalog: Catalog) -> list[QName]:
     without the table a CREATE TABLE makes (its foreign keys' tables stay)."""
     tables = op_tables(op, catalog)
     return tables[1:] if isinstance(op, o.CreateTable) else tables
+
+
+def _with_related(tables: list[QName], catalog: Catalog, cascade: bool) -> list[QName]:
+    """The tables a DROP TABLE locks: the dropped ones, then those their foreign keys
+    reference, and with CASCADE those whose foreign keys reference them. Each foreign key
+    has triggers on both of its tables, which go with it under ACCESS EXCLUSIVE on both
+    (PostgreSQL 15's pg_locks: `DROP TABLE child` locks its parent so)."""
+    out = list(tables)
+    dropped = set(tables)
+    for name in tables:
+        found = catalog.tables.get(name)
+        for con in found.constraints if found is not None else ():
+            if con.kind == "foreign" and con.ref_table is not None and con.ref_table not in out:
+                out.append(con.ref_table)
+    if cascade:
+        for name, table in catalog.tables.items():
+            if name not in out and any(con.kind == "foreign" and con.ref_table in dropped
+                                       for con in table.constraints):
+                out.append(name)
+    return out
 
 
 def _referenced(op: o.CreateTable) -> list[QName]:

@@ -1384,11 +1384,21 @@ def missing_lock_timeout(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
         assert lock is not None  # a blocking operation takes one
         # A waiting request holds back the requests that conflict with it: reads too only
         # behind ACCESS EXCLUSIVE; behind SHARE (CREATE INDEX) and the like, only writes.
-        held_back = ("every query on the table queues behind it" if lock.blocks_reads
-                     else "every write to the table queues behind it (reads go on)")
-        yield Hit(f"{lock} lock on `{table}` with no lock_timeout set: if it waits, "
+        # A foreign key ties two tables: adding or dropping one, or dropping a table that
+        # holds one, locks both, and either may be the one it waits for.
+        tables = [t for t in tables_before(op, ctx.catalog) if not ctx.is_new(t)]
+        the = "the table" if len(tables) == 1 else "each of them"
+        held_back = (f"every query on {the} queues behind it" if lock.blocks_reads
+                     else f"every write to {the} queues behind it (reads go on)")
+        yield Hit(f"{lock} lock on {_listed(tables)} with no lock_timeout set: if it waits, "
                   f"{held_back}", object=str(table), span=_lock_site(op, table),
                   lock=lock, fix=_lock_timeout_fix(ctx))
+
+
+def _listed(tables: Sequence[QName]) -> str:
+    """`a`; `a` and `b`; `a`, `b` and `c`."""
+    names = [f"`{t}`" for t in tables]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _lock_site(op: o.Operation, table: QName) -> Span | None:
@@ -1532,11 +1542,10 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     migration in two does not release the lock.
     """
     block = ctx.statement.block
-    if block is None or not _holds_a_live_table(op):
+    if block is None or not _live_locks(op, ctx):
         return
-    table = _blocking_target(op, ctx)
     mark = (f"lock-held-too-long:{block}", ctx.script.script)
-    if table is None or mark in ctx.state.reported:
+    if mark in ctx.state.reported:
         return
     locked: list[QName] = []  # the tables locked before the last slow statement
     held: list[QName] = []
@@ -1556,9 +1565,7 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
                 slow.append(entry)
             locked = list(held)
         for x in st.ops:
-            target = _blocking_target(x, ctx) if _holds_a_live_table(x) else None
-            if target is not None and target not in held and target not in created:
-                held.append(target)
+            held += [t for t in _live_locks(x, ctx) if t not in held and t not in created]
             if isinstance(x, o.DropTable):
                 # Gone: its lock keeps only readers waiting for an error from here on.
                 held = [t for t in held if t not in x.tables]
@@ -1573,10 +1580,17 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
               lock=LockMode.ACCESS_EXCLUSIVE, facts={"tables": [str(t) for t in locked]})
 
 
-def _holds_a_live_table(op: o.Operation) -> bool:
-    """ACCESS EXCLUSIVE on a table that outlives the statement: a dropped table's lock keeps
-    only its last readers waiting for an error (`drop-table` is the finding for that)."""
-    return lock_for(op) == LockMode.ACCESS_EXCLUSIVE and not isinstance(op, o.DropTable)
+def _live_locks(op: o.Operation, ctx: RuleContext) -> list[QName]:
+    """The existing tables that outlive the statement and that it locks ACCESS EXCLUSIVE: a
+    dropped table's lock keeps only its last readers waiting for an error (`drop-table` is
+    the finding for that), but the tables its foreign keys tie it to stay locked too."""
+    if lock_for(op) != LockMode.ACCESS_EXCLUSIVE:
+        return []
+    if isinstance(op, o.DropTable):
+        return [t for t in tables_before(op, ctx.catalog)[len(op.tables):]
+                if not ctx.is_new(t)]
+    table = _blocking_target(op, ctx)
+    return [table] if table is not None else []
 
 
 def _own_exclusive(ops: Sequence[o.Operation], ctx: RuleContext) -> set[QName]:
