@@ -127,10 +127,16 @@ def _down_span(ctx: MigrationContext) -> Span | None:
 
 def _column_restored(before: Column, after: Column) -> bool:
     """Equal, where a column that predates the history (unknown type) matches any column,
-    and `DEFAULT 'x'` matches `DEFAULT 'x'::varchar` (PostgreSQL casts a literal default to
-    the column's type, whichever way it was written)."""
+    a column brought back with a type the tool cannot know (a project's own SQLAlchemy type)
+    matches in all but its type, and `DEFAULT 'x'` matches `DEFAULT 'x'::varchar`
+    (PostgreSQL casts a literal default to the column's type, whichever way it was
+    written)."""
     if before.type.name == "unknown" or before == after:
         return True
+    if after.type.name == "unknown":
+        after = replace(after, type=before.type)
+        if before == after:
+            return True
     if before.default is None or after.default is None:
         return False
     return (replace(before, default=None) == replace(after, default=None)
@@ -240,9 +246,11 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
     When there is no down path (see `missing-down`); for objects that predate the known
     history where the tool does not know the original definition (a column of unknown
     type matches any type, an index the up path drops and the down path makes again is
-    restored); and when the down path holds a statement the tool does not
-    model (a DO block, an Alembic helper such as `op.sync_enum_values`): what it restores
-    cannot be known, and `unmodelled-statement` asks for a review of it by hand.
+    restored); for the type of a column either path gives a type the tool cannot know (a
+    project's own SQLAlchemy type, such as a TypeDecorator); and when the down path holds a
+    statement the tool does not model (a DO block, an Alembic helper such as
+    `op.sync_enum_values`): what it restores cannot be known, and `unmodelled-statement`
+    asks for a review of it by hand.
 
     ## Safe alternative
     Write the down path as the exact inverse, in reverse order:

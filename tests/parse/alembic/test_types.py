@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import libcst as cst
 import pytest
 
+from schemagate.model import ops as o
 from schemagate.parse.alembic.eval import Env
 from schemagate.parse.alembic.types import default_of, type_of
+from tests.parse.alembic.helpers import lint_revisions
+from tests.parse.alembic.test_frontend import ops_of, parse
 
 
 def render(expression: str, dialect: str = "postgresql", setup: str = "") -> str:
@@ -69,3 +74,82 @@ def test_server_defaults(expression: str, sql: str, constant: bool, functions: s
     found = default_of(cst.parse_expression(expression), Env("", {}, "postgresql"))
     assert found is not None
     assert (found.sql, found.constant, set(found.functions)) == (sql, constant, functions)
+
+
+# -- whose type a name is ------------------------------------------------------------------
+
+def _column_types(tmp_path: Path, imports: str, *columns: str) -> list[str]:
+    """The types of the columns of one `op.create_table`, in a revision with ``imports``."""
+    body = imports + "\n\ndef upgrade():\n    op.create_table(\"t\", " + ", ".join(
+        f'sa.Column("c{i}", {c})' for i, c in enumerate(columns)) + ")\n"
+    [table] = ops_of(parse(tmp_path, body))
+    assert isinstance(table, o.CreateTable)
+    return [str(c.type) for c in table.columns]
+
+
+def test_a_type_imported_from_sqlalchemy_is_read_by_its_class_name(tmp_path: Path) -> None:
+    imports = ("import sqlalchemy\nfrom sqlalchemy import JSON\n"
+               "from sqlalchemy.dialects import postgresql\n"
+               "from sqlalchemy.dialects.postgresql import JSONB as PgJSONB\n"
+               "import sqlalchemy.types as sat\nfrom sqlalchemy_utils import UUIDType")
+    assert _column_types(tmp_path, imports, "JSON()", "sa.JSON()", "sqlalchemy.JSON()",
+                         "postgresql.JSONB()", "PgJSONB()", "sat.JSON()",
+                         "sqlalchemy.types.JSON()", "UUIDType(binary=False)") == [
+        "json", "json", "json", "jsonb", "jsonb", "json", "json", "uuid"]
+
+
+def test_a_type_imported_from_the_project_is_unknown_whatever_its_class_name(
+        tmp_path: Path) -> None:
+    # Prefect's JSON is a TypeDecorator that is JSONB on PostgreSQL, its UUID CHAR(36) on
+    # SQLite: the class name says nothing about what the project's type renders as.
+    imports = ("import prefect\nimport prefect.server.utilities.database\n"
+               "from prefect.server.utilities.database import UUID, JSON as PJSON\n"
+               "from app import db_types\nfrom . import columns")
+    assert _column_types(tmp_path, imports, "prefect.server.utilities.database.JSON()",
+                         "UUID()", "PJSON()", "db_types.JSON()", "columns.Text()",
+                         "sa.ARRAY(db_types.JSON())") == ["unknown"] * 5 + ["unknown[]"]
+
+
+def test_a_type_the_migration_defines_or_imports_in_its_function_is_unknown(
+        tmp_path: Path) -> None:
+    mig = parse(tmp_path, '''
+        class JSON(sa.types.TypeDecorator):
+            impl = sa.Text
+
+        def upgrade():
+            from myapp.types import Text
+            op.add_column("t", sa.Column("a", JSON()))
+            op.add_column("t", sa.Column("b", Text()))
+    ''')
+    assert [str(op.column.type) for op in ops_of(mig) if isinstance(op, o.AddColumn)] == [
+        "unknown", "unknown"]
+
+
+def test_a_project_json_type_is_not_told_to_be_jsonb_nor_compared_on_the_way_back(
+        tmp_path: Path) -> None:
+    result = lint_revisions(tmp_path, {
+        "r1_runs.py": (None, '''
+            import prefect
+
+            def upgrade():
+                op.create_table(
+                    "flow_run", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("config", prefect.server.utilities.database.JSON()),
+                    sa.Column("state", postgresql.JSONB(astext_type=sa.Text())))
+        '''),
+        "r2_drop.py": ("r1_runs", '''
+            from prefect.server.utilities.database import JSON
+
+            def upgrade():
+                op.drop_column("flow_run", "config")
+                op.drop_column("flow_run", "state")
+
+            def downgrade():
+                op.add_column("flow_run", sa.Column(
+                    "config", postgresql.JSONB(astext_type=sa.Text()), nullable=True))
+                op.add_column("flow_run", sa.Column("state", JSON(), nullable=True))
+        '''),
+    })
+    assert [f.rule for f in result.active if f.rule in (
+        "prefer-jsonb", "down-does-not-restore")] == []
+

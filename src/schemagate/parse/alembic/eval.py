@@ -16,6 +16,7 @@ from typing import Any
 
 import libcst as cst
 
+from schemagate.model.names import DEFAULT_SCHEMA, NO_SCHEMA, QName
 from schemagate.parse.alembic.source import Offsets, Text, decode_fstring_text, decode_literal
 
 
@@ -81,10 +82,40 @@ class Env:
     # is_postgres(): return op.get_context().dialect.name == "postgresql"`): a call to one
     # is worth that expression, read in the module's names.
     returns: dict[str, cst.BaseExpression] = field(default_factory=dict)
+    # What each name bound by an import or a class definition stands for, as a dotted
+    # path (`sa`: `sqlalchemy`, `JSON`: `prefect.server.utilities.database.JSON`); a
+    # relative import's and the migration's own class's start with `.`.
+    origins: dict[str, str] = field(default_factory=dict)
 
     def child(self) -> Env:
         return Env(self.code, self.offsets, self.dialect, {}, self, self.run_time_names,
                    self.returns)
+
+    def qname(self, name: str, schema: str | None = None) -> QName:
+        """An object's name as the dialect's SQL frontend names it: a name given no schema
+        is in `public` on PostgreSQL, and in the current database (`NO_SCHEMA`) on MySQL and
+        SQLite, so that `op.create_index("ix", …)` and `op.execute("DROP INDEX ix")` name
+        one index."""
+        return QName(schema or (DEFAULT_SCHEMA if self.dialect == "postgresql" else NO_SCHEMA),
+                     name)
+
+    def bind_origins(self, node: cst.Import | cst.ImportFrom | cst.ClassDef) -> None:
+        """Record what the names an import or a class definition binds stand for."""
+        self.origins.update(origins_of(node))
+
+    def origin(self, name: str) -> str | None:
+        """What a dotted name stands for, through the import or class that binds its first
+        part (`sa.types.JSON`: `sqlalchemy.types.JSON`), or None when none binds it (a
+        star import, or a name the module never binds) or a value is assigned to it."""
+        root, _, rest = name.partition(".")
+        env: Env | None = self
+        while env is not None:
+            if root in env.names:
+                return None
+            if root in env.origins:
+                return env.origins[root] + ("." + rest if rest else "")
+            env = env.parent
+        return None
 
     def module(self) -> Env:
         """The outermost scope: the module's own names."""
@@ -633,6 +664,41 @@ def sqlalchemy_name(name: str, dialect: str) -> str:
         return name
     digest = hashlib.md5(name.encode("utf-8"), usedforsecurity=False).hexdigest()
     return f"{name[:limit - 8]}_{digest[-4:]}"
+
+
+def origins_of(node: cst.Import | cst.ImportFrom | cst.ClassDef) -> dict[str, str]:
+    """The names an import or a class definition binds, each with the dotted path of what
+    it stands for: `import a.b` binds `a` to `a`; `import a.b as c`, `c` to `a.b`; `from
+    a import b`, `b` to `a.b`; `from .m import b`, `b` to `.m.b`; `class B`, `B` to `.B`.
+    A star import binds names no one can list: none."""
+    if isinstance(node, cst.ClassDef):
+        return {node.name.value: "." + node.name.value}
+    if isinstance(node.names, cst.ImportStar):
+        return {}
+    out: dict[str, str] = {}
+    if isinstance(node, cst.ImportFrom):
+        module = _CODEGEN.code_for_node(node.module) if node.module is not None else ""
+        base = "." * len(node.relative) + module
+        for alias in node.names:
+            name = _CODEGEN.code_for_node(alias.name)
+            path = f"{base}.{name}" if module else base + name
+            out[_bound(alias) or name] = path
+        return out
+    for alias in node.names:
+        full = _CODEGEN.code_for_node(alias.name)
+        bound = _bound(alias)
+        if bound is not None:
+            out[bound] = full
+        else:
+            root = full.split(".", 1)[0]
+            out[root] = root
+    return out
+
+
+def _bound(alias: cst.ImportAlias) -> str | None:
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    return None
 
 
 def dotted(node: cst.BaseExpression) -> str:

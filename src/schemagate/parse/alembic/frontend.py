@@ -266,6 +266,9 @@ def _module(tree: cst.Module, source: SourceText, dialect: str, run_time_names: 
     foreign: set[str] = set()  # names bound by importing from outside Alembic and SQLAlchemy
     header = _Header()
     for stmt in tree.body:
+        if isinstance(stmt, cst.ClassDef):
+            env.bind_origins(stmt)
+            continue
         if isinstance(stmt, cst.FunctionDef):
             functions[stmt.name.value] = stmt
             returned = _only_return(stmt)
@@ -277,6 +280,7 @@ def _module(tree: cst.Module, source: SourceText, dialect: str, run_time_names: 
         for small in stmt.body:
             if isinstance(small, (cst.Import, cst.ImportFrom)):
                 foreign |= foreign_imports(small)
+                env.bind_origins(small)
             if isinstance(small, cst.ImportFrom):
                 _imports(small, imported, context_names)
             elif isinstance(small, (cst.Assign, cst.AnnAssign)):

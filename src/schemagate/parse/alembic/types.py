@@ -2,8 +2,13 @@
 
 Each SQLAlchemy type is mapped to the PostgreSQL type it renders as on PostgreSQL (through
 `schemagate.model.types.canonical`), so that rules compare `sa.String(50)` and `varchar(50)`
-alike. A type the tool cannot know (a project's own TypeDecorator) is `unknown`: rules treat
-an unknown type as telling them nothing, never as a change.
+alike. A type is read by its class name only when the name resolves to SQLAlchemy (or a
+package that re-exports its types or whose types are named below): `sa.JSON`, `from
+sqlalchemy import JSON`, `postgresql.JSONB` after `from sqlalchemy.dialects import
+postgresql`. A type the tool cannot know (a project's own TypeDecorator, imported from any
+other module or defined in the migration, whatever its class is called) is `unknown`: rules
+treat an unknown type as telling them nothing, never as a change. A name no import binds (a
+star import's) is taken at its word.
 """
 
 from __future__ import annotations
@@ -49,6 +54,10 @@ _ENUMS = ("Enum", "ENUM")
 # Extension or range types: user-visible names PostgreSQL resolves through the search path.
 _NAMED = ("HSTORE", "INT4RANGE", "INT8RANGE", "NUMRANGE", "DATERANGE", "TSRANGE",
           "TSTZRANGE", "LTREE", "GEOMETRY", "Geometry", "Geography")
+# Packages whose types are read by class name: SQLAlchemy, SQLModel (which re-exports
+# SQLAlchemy's types), and those whose own types the tables above name (SQLAlchemy-Utils'
+# UUIDType and JSONType, GeoAlchemy2's Geometry and Geography).
+_TYPE_PACKAGES = frozenset({"sqlalchemy", "sqlmodel", "sqlalchemy_utils", "geoalchemy2"})
 
 
 @dataclass
@@ -85,6 +94,19 @@ def last_name(node: cst.BaseExpression) -> str:
     return name.rsplit(".", 1)[-1]
 
 
+def class_name(node: cst.BaseExpression, env: Env) -> str | None:
+    """The name of the type class an expression names or calls, as its package names it
+    (`PgJSONB` imported `as` from `sqlalchemy.dialects.postgresql.JSONB`: `JSONB`); None
+    for a class that is not one of `_TYPE_PACKAGES`'."""
+    name = dotted(node.func if isinstance(node, cst.Call) else node)
+    origin = env.origin(name) if name else None
+    if origin is None:
+        return name.rsplit(".", 1)[-1]
+    if origin.split(".", 1)[0] not in _TYPE_PACKAGES:
+        return None
+    return origin.rsplit(".", 1)[-1]
+
+
 # -- types -------------------------------------------------------------------------------
 
 def type_of(node: cst.BaseExpression | None, env: Env) -> TypeRef:
@@ -96,7 +118,9 @@ def type_of(node: cst.BaseExpression | None, env: Env) -> TypeRef:
     if call is not None and isinstance(call.func, cst.Attribute) and \
             call.func.attr.value == "with_variant":
         return _variant(call, env)
-    name = last_name(node)
+    name = class_name(node, env)
+    if name is None:
+        return UNKNOWN_TYPE
     positional, keywords = args_of(call) if call is not None else ([], {})
 
     def arg(index: int, key: str) -> object:
@@ -154,7 +178,7 @@ def _variant(call: cst.Call, env: Env) -> TypeRef:
 def enum_of(node: cst.BaseExpression, env: Env) -> tuple[QName, tuple[str, ...]] | None:
     """A native enum's qualified name and values, or None (no name, `native_enum=False`)."""
     node = env.resolve_node(node)
-    if not isinstance(node, cst.Call) or last_name(node) not in _ENUMS:
+    if not isinstance(node, cst.Call) or class_name(node, env) not in _ENUMS:
         return None
     positional, keywords = args_of(node)
     if env.value(keywords.get("native_enum")) is False:

@@ -193,6 +193,9 @@ class Walker:
                 frame.env.bind(name, None, stmt)
             case cst.Import() | cst.ImportFrom():
                 self._foreign |= foreign_imports(stmt)
+                frame.env.bind_origins(stmt)
+            case cst.ClassDef():
+                frame.env.bind_origins(stmt)
         return True
 
     def _assign(self, targets: list[cst.BaseExpression], value: cst.BaseExpression,
