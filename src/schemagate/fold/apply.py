@@ -108,7 +108,7 @@ def materialize(catalog: Catalog, operations: Iterable[o.Operation], *,
         known = table_or_assumed(catalog, table)
         if column is not None:
             catalog.tables[table] = replace(known, columns=(*known.columns,
-                                                            Column(column, _UNKNOWN)))
+                                                            _placeholder(column)))
 
 
 def needs_placeholders(catalog: Catalog, operations: Iterable[o.Operation], *,
@@ -194,7 +194,11 @@ def table_or_assumed(catalog: Catalog, name: QName) -> Table:
 
 
 def _column_of(table: Table, name: str) -> Column:
-    return table.column(name) or Column(name, _UNKNOWN)
+    return table.column(name) or _placeholder(name)
+
+
+def _placeholder(name: str) -> Column:
+    return Column(name, _UNKNOWN, assumed=True)
 
 
 def _with_column(table: Table, column: Column) -> Table:

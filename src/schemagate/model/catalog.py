@@ -50,6 +50,10 @@ class Column:
     # Added by the history to a table that already existed, and not written by a migration
     # since: its rows hold only the column's default. Provenance, like ``created_in``.
     unwritten: bool = field(default=False, compare=False)
+    # A placeholder for a column the known history never made (see `Table.assumed`): its
+    # type, nullability and default are those of no statement, only what later ones set.
+    # A column of a type the tool cannot know (`unknown`) but made by the history is not.
+    assumed: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

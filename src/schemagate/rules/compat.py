@@ -381,7 +381,7 @@ def drop_not_null(op: o.DropNotNull, ctx: RuleContext) -> Iterator[Hit]:
         return
     table = ctx.table(op.table)
     column = table.column(op.column) if table else None
-    if column is not None and column.type.name != "unknown" and not column.not_null:
+    if column is not None and not column.assumed and not column.not_null:
         return  # already nullable: an ORM's `nullable=True` restating it changes nothing
     yield Hit(f"`{op.table}.{op.column}` may now be NULL: readers that expect a value break",
               object=f"{op.table}.{op.column}", lock=LockMode.ACCESS_EXCLUSIVE)

@@ -283,7 +283,7 @@ def _already_not_null(op: o.SetNotNull, ctx: RuleContext) -> bool:
     and reads no row (PostgreSQL 15: pg_stat_xact_user_tables counts no scan)."""
     table = ctx.table(op.table)
     column = table.column(op.column) if table is not None else None
-    return column is not None and column.not_null and column.type.name != "unknown"
+    return column is not None and column.not_null
 
 
 def _not_null_fix(op: o.SetNotNull, ctx: RuleContext) -> Fix | None:

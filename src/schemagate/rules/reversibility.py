@@ -126,14 +126,14 @@ def _down_span(ctx: MigrationContext) -> Span | None:
 
 
 def _column_restored(before: Column, after: Column) -> bool:
-    """Equal, where a column that predates the history (unknown type) matches any column,
-    a column brought back with a type the tool cannot know (a project's own SQLAlchemy type)
-    matches in all but its type, and `DEFAULT 'x'` matches `DEFAULT 'x'::varchar`
-    (PostgreSQL casts a literal default to the column's type, whichever way it was
-    written)."""
-    if before.type.name == "unknown" or before == after:
+    """Equal, where a column that predates the history (a placeholder of unknown type)
+    matches any column, a column of a type the tool cannot know on either side (a project's
+    own SQLAlchemy type) matches in all but its type, and `DEFAULT 'x'` matches `DEFAULT
+    'x'::varchar` (PostgreSQL casts a literal default to the column's type, whichever way it
+    was written)."""
+    if (before.assumed and before.type.name == "unknown") or before == after:
         return True
-    if after.type.name == "unknown":
+    if "unknown" in (before.type.name, after.type.name):
         after = replace(after, type=before.type)
         if before == after:
             return True

@@ -153,3 +153,33 @@ def test_a_project_json_type_is_not_told_to_be_jsonb_nor_compared_on_the_way_bac
     assert [f.rule for f in result.active if f.rule in (
         "prefer-jsonb", "down-does-not-restore")] == []
 
+
+def test_a_column_of_a_project_type_keeps_what_the_history_knows_of_it(
+        tmp_path: Path) -> None:
+    # Not a placeholder for a column the history never made: its nullability is known.
+    result = lint_revisions(tmp_path, {
+        "r1_queue.py": (None, '''
+            import prefect
+
+            def upgrade():
+                op.create_table(
+                    "work_queue", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("pool_id", prefect.server.utilities.database.UUID(),
+                              nullable=False),
+                    sa.Column("note", prefect.server.utilities.database.JSON()))
+        '''),
+        "r2_restate.py": ("r1_queue", '''
+            def upgrade():
+                with op.batch_alter_table("work_queue") as batch_op:
+                    batch_op.alter_column("pool_id", nullable=False)
+                    batch_op.alter_column("note", nullable=True)
+
+            def downgrade():
+                with op.batch_alter_table("work_queue") as batch_op:
+                    batch_op.alter_column("pool_id", nullable=True)
+        '''),
+    })
+    assert [(f.rule, f.message) for f in result.active if f.rule in (
+        "set-not-null", "drop-not-null", "down-does-not-restore")] == [
+        ("down-does-not-restore", "up then down does not restore the schema: column "
+         "public.work_queue.pool_id comes back as unknown, was unknown NOT NULL")]
