@@ -99,6 +99,11 @@ class Env:
         return QName(schema or (DEFAULT_SCHEMA if self.dialect == "postgresql" else NO_SCHEMA),
                      name)
 
+    @property
+    def indexes_per_table(self) -> bool:
+        """Whether an index's name is its table's own (MySQL's), as the SQL frontend says."""
+        return self.dialect == "mysql"
+
     def bind_origins(self, node: cst.Import | cst.ImportFrom | cst.ClassDef) -> None:
         """Record what the names an import or a class definition binds stand for."""
         self.origins.update(origins_of(node))

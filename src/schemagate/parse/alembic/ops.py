@@ -161,7 +161,7 @@ class Call:
         if table is None:
             return None
         schema = self.value(schema_key)
-        return QName.of(table, schema if isinstance(schema, str) else None)
+        return self.env.qname(table, schema if isinstance(schema, str) else None)
 
 
 Builder = Callable[[Call], list[o.Operation]]
@@ -175,9 +175,25 @@ def translate(call: Call) -> list[o.Operation]:
             return []
         return [call.raw("an Alembic operation the tool does not model")]
     try:
-        return builder(call)
+        ops = builder(call)
     except (TypeError, ValueError, AttributeError, IndexError, KeyError):
         return [call.raw("arguments the tool cannot read")]
+    return [_per_table(op) for op in ops] if call.env.indexes_per_table else ops
+
+
+def _per_table(op: o.Operation) -> o.Operation:
+    """An index, or the index a constraint owns, named within its table, as the SQL
+    frontend names MySQL's (`CreateIndex.per_table`). `_drop_index` names the table of the
+    index it drops itself: only the call knows it."""
+    match op:
+        case o.CreateIndex():
+            return replace(op, per_table=True)
+        case o.CreateTable() | o.AddColumn():
+            return replace(op, constraints=tuple(replace(con, index_per_table=True)
+                                                 for con in op.constraints))
+        case o.AddConstraint():
+            return replace(op, constraint=replace(op.constraint, index_per_table=True))
+    return op
 
 
 def _run_time(what: str) -> str:
@@ -297,8 +313,8 @@ def _column_index(c: Call, table: QName, info: ColumnInfo, clause: Span | None =
     names it builds. A convention of the project's own for "ix" would name it otherwise; the
     history's index names are not checked for Alembic (`unknown-object`)."""
     schema = c.value("schema")
-    if c.batch is not None:  # the block's schema; "public" is taken for none given
-        schema = table.schema if table.schema != "public" else None
+    if c.batch is not None:  # the block's schema; the dialect's own is taken for none given
+        schema = table.schema if table != c.env.qname(table.name) else None
     label = f"{table.name}_{info.column.name}"
     if isinstance(schema, str):
         label = f"{schema.replace('.', '_')}_{label}"
@@ -514,20 +530,20 @@ def _create_index(c: Call) -> list[o.Operation]:
 
 def _drop_index(c: Call) -> list[o.Operation]:
     name = c.object_name(0, "index_name")
+    given = c.value("schema")
+    schema = given if isinstance(given, str) else None
     if c.batch is not None:
         table = c.batch.table
     else:
         table_name = c.string(1, "table_name")
-        schema = c.value("schema")
-        table = QName.of(table_name, schema) if table_name else None
+        table = c.env.qname(table_name, schema) if table_name else None
     if name is None:
         return [c.raw(_INDEX_NAME)]
-    schema = c.value("schema")
-    where = table.schema if table is not None else (schema if isinstance(schema, str)
-                                                     else "public")
-    return [o.DropIndex(names=(QName(where, name),),
+    index = QName(table.schema, name) if table is not None else c.env.qname(name, schema)
+    return [o.DropIndex(names=(index,),
                         concurrently=c.value("postgresql_concurrently") is True,
-                        if_exists=c.value("if_exists") is True, **c.kw())]
+                        if_exists=c.value("if_exists") is True,
+                        table=table if c.env.indexes_per_table else None, **c.kw())]
 
 
 # -- constraints -------------------------------------------------------------------------
@@ -573,7 +589,7 @@ def _create_foreign_key(c: Call) -> list[o.Operation]:
         return [c.raw(_COLUMNS)]
     ref_schema = c.value("referent_schema")
     con = o.ConstraintDef(
-        "foreign", name, local_cols, QName.of(ref_name, ref_schema if isinstance(
+        "foreign", name, local_cols, c.env.qname(ref_name, ref_schema if isinstance(
             ref_schema, str) else None), remote_cols,
         not_valid=c.value("postgresql_not_valid") is True,
         deferrable=c.value("deferrable") is True,
@@ -628,7 +644,7 @@ def _bulk_insert(c: Call) -> list[o.Operation]:
     target = c.env.value(c.arg(0, "table"))
     if not isinstance(target, TableRef):
         return [c.raw(_run_time("table"))]
-    return [o.InsertRows(table=QName.of(target.name, target.schema), **c.kw())]
+    return [o.InsertRows(table=c.env.qname(target.name, target.schema), **c.kw())]
 
 
 def enum_lifecycle(node: cst.Call, env: Env, span: Span, index: int) -> list[o.Operation]:

@@ -188,7 +188,7 @@ def enum_of(node: cst.BaseExpression, env: Env) -> tuple[QName, tuple[str, ...]]
         return None
     schema = env.string(keywords.get("schema"))
     values = tuple(v.value for v in (env.value(p) for p in positional) if isinstance(v, Text))
-    return QName.of(name, schema), values
+    return env.qname(name, schema), values
 
 
 def creates_enum(node: cst.BaseExpression, env: Env) -> bool:
@@ -339,12 +339,12 @@ def _is_schema_item(node: cst.BaseExpression, env: Env) -> bool:
         "CheckConstraint")
 
 
-def split_ref(target: str) -> tuple[QName, str] | None:
+def split_ref(target: str, env: Env) -> tuple[QName, str] | None:
     """`"users.id"` or `"auth.users.id"` to (table, column)."""
     parts = target.split(".")
     if len(parts) < 2:
         return None
-    return QName.of(parts[-2], parts[-3] if len(parts) > 2 else None), parts[-1]
+    return env.qname(parts[-2], parts[-3] if len(parts) > 2 else None), parts[-1]
 
 
 def made_later(call: cst.Call, env: Env) -> bool:
@@ -358,7 +358,7 @@ def made_later(call: cst.Call, env: Env) -> bool:
 def _foreign_key_of(call: cst.Call, env: Env, column: str) -> ConstraintDef | None:
     positional, keywords = args_of(call)
     target = env.string(positional[0]) if positional else env.string(keywords.get("column"))
-    ref = split_ref(target) if target else None
+    ref = split_ref(target, env) if target else None
     if ref is None:
         return None
     return ConstraintDef("foreign", env.object_name(keywords.get("name")), (column,), ref[0],
@@ -396,7 +396,7 @@ def table_constraint_of(node: cst.BaseExpression, env: Env) -> ConstraintDef | N
                              columns, deferrable=deferrable)
     if kind == "ForeignKeyConstraint" and len(positional) >= 2:
         local, targets = strings_of(positional[0], env), strings_of(positional[1], env)
-        refs = [split_ref(t) for t in targets or ()]
+        refs = [split_ref(t, env) for t in targets or ()]
         if local is None or not refs or any(r is None for r in refs):
             return None
         columns = local

@@ -23,7 +23,6 @@ import libcst as cst
 from schemagate.model import ops as o
 from schemagate.model.findings import InputError, Suppression
 from schemagate.model.migration import PyLines
-from schemagate.model.names import QName
 from schemagate.model.span import Span
 from schemagate.parse.alembic import entities
 from schemagate.parse.alembic.eval import UNKNOWN, Connection, Env, Query, dotted
@@ -235,7 +234,7 @@ class Walker:
         name = ""
         if isinstance(item.asname, cst.AsName) and isinstance(item.asname.name, cst.Name):
             name = item.asname.name.value
-        return Batch(QName.of(table, schema) if table else None, name, recreate)
+        return Batch(env.qname(table, schema) if table else None, name, recreate)
 
     def _if(self, stmt: cst.If, frame: _Frame) -> bool:
         frame = replace(frame, top=False)
@@ -425,7 +424,7 @@ class Walker:
             self._sql(value, span, frame, kind)
             return
         if isinstance(value, Query):
-            self._emit(self._code(node), [_query_op(value, span, self._next)], frame)
+            self._emit(self._code(node), [_query_op(value, frame.env, span, self._next)], frame)
             return
         ddl = _sequence_ddl(arg, frame.env, span, self._next) if arg is not None else None
         if ddl is not None:
@@ -575,8 +574,8 @@ def _bind_params(fn: cst.FunctionDef, call: cst.Call, caller: Env, module: Env,
             env.bind(star.name.value, None, UNKNOWN)
 
 
-def _query_op(query: Query, span: Span, index: int) -> o.Operation:
-    table = QName.of(query.table.name, query.table.schema)
+def _query_op(query: Query, env: Env, span: Span, index: int) -> o.Operation:
+    table = env.qname(query.table.name, query.table.schema)
     if query.kind == "update":
         return o.UpdateRows(table=table, has_where=query.has_where,
                             columns=query.columns or (), copies=query.copies, span=span,
@@ -603,7 +602,7 @@ def _sequence_ddl(node: cst.BaseExpression, env: Env, span: Span, index: int
     name = env.string(seq_args[0]) if seq_args else None
     if name is None:
         return None
-    qname = QName.of(name, env.string(seq_keywords.get("schema")))
+    qname = env.qname(name, env.string(seq_keywords.get("schema")))
     if last_name(node) == "CreateSequence":
         return o.CreateSequence(name=qname, span=span, statement=index)
     return o.DropSequence(names=(qname,), span=span, statement=index)
