@@ -112,3 +112,31 @@ def test_an_index_of_a_mysql_table_is_the_same_by_a_call_or_by_sql(tmp_path: Pat
         '''),
     }, "down-does-not-restore") == []
 
+
+@pytest.mark.parametrize(("dialect", "expected"), [("sqlite", "varchar"),
+                                                   ("mysql", "mysql.enum")])
+def test_an_enum_is_a_column_type_and_no_named_type_where_the_database_has_none(
+        tmp_path: Path, dialect: str, expected: str) -> None:
+    mig = parse(tmp_path, '''
+        def upgrade():
+            op.create_table("run", sa.Column("state", sa.Enum("A", "B", name="state_type")))
+            sa.Enum("X", name="kind").create(op.get_bind())
+    ''', dialect)
+    [table] = ops_of(mig)
+    assert isinstance(table, o.CreateTable)
+    assert str(table.columns[0].type) == expected
+
+
+def test_dropping_a_table_with_an_enum_on_sqlite_leaves_no_type_behind(
+        tmp_path: Path) -> None:
+    assert _rules(tmp_path, "sqlite", {
+        "a1_run.py": (None, '''
+            def upgrade():
+                op.create_table(
+                    "run", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("state", sa.Enum("A", "B", name="state_type"), nullable=True))
+
+            def downgrade():
+                op.drop_table("run")
+        '''),
+    }, "down-does-not-restore") == []

@@ -148,11 +148,7 @@ def type_of(node: cst.BaseExpression | None, env: Env) -> TypeRef:
         tz = arg(0, "timezone")
         return canonical((base + "tz" if tz is True else base,))
     if name in _ENUMS:
-        found = enum_of(node, env)
-        if found is None:
-            return canonical(("varchar",))
-        qname, _ = found
-        return TypeRef(qname.name, (), 0, qname.schema)
+        return _enum_type(node, env)
     if name == "ARRAY":
         inner = type_of(positional[0] if positional else keywords.get("item_type"), env)
         dims = arg(2, "dimensions")
@@ -175,13 +171,34 @@ def _variant(call: cst.Call, env: Env) -> TypeRef:
     return type_of(call.func.value, env)
 
 
-def enum_of(node: cst.BaseExpression, env: Env) -> tuple[QName, tuple[str, ...]] | None:
-    """A native enum's qualified name and values, or None (no name, `native_enum=False`)."""
+def _enum_type(node: cst.BaseExpression, env: Env) -> TypeRef:
+    """`sa.Enum`: a named type of its own on PostgreSQL, MySQL's ENUM column type (as the
+    SQL frontend names it), or the VARCHAR SQLAlchemy renders where there is no enum."""
+    found = enum_of(node, env)
+    if found is not None:
+        qname, _ = found
+        return TypeRef(qname.name, (), 0, qname.schema)
+    if env.dialect == "mysql" and _native(node, env):
+        return TypeRef("enum", (), 0, "mysql")
+    return canonical(("varchar",))
+
+
+def _native(node: cst.BaseExpression, env: Env) -> bool:
     node = env.resolve_node(node)
-    if not isinstance(node, cst.Call) or class_name(node, env) not in _ENUMS:
+    keywords = args_of(node)[1] if isinstance(node, cst.Call) else {}
+    return env.value(keywords.get("native_enum")) is not False
+
+
+def enum_of(node: cst.BaseExpression, env: Env) -> tuple[QName, tuple[str, ...]] | None:
+    """A native enum's qualified name and values, or None (no name, `native_enum=False`, or
+    a database with no enum types: SQLite has none, and MySQL's ENUM is a column type,
+    which names no object)."""
+    node = env.resolve_node(node)
+    if env.dialect != "postgresql" or not isinstance(node, cst.Call) or \
+            class_name(node, env) not in _ENUMS:
         return None
     positional, keywords = args_of(node)
-    if env.value(keywords.get("native_enum")) is False:
+    if not _native(node, env):
         return None
     name = env.string(keywords.get("name"))
     if name is None:
