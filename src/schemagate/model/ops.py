@@ -557,6 +557,10 @@ class UpdateRows(Operation):
     # Each column set, with the columns of the table its new value reads (`SET id_text =
     # id::text`: ("id_text", ("id",))), where the frontend can tell; empty otherwise.
     copies: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # The columns set to a constant (a literal, NULL, DEFAULT, a cast of one), where the
+    # frontend can tell: their new value holds nothing read from the database or passed in
+    # at run time. A column not named here may be set from anything.
+    constants: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -567,6 +571,10 @@ class InsertRows(Operation):
     # clauses of the query (through sub-selects there and set operations), not those a
     # condition reads; empty for `VALUES` or a query whose FROM names none.
     sources: tuple[QName, ...] = ()
+    # Every value inserted is a constant (`VALUES` of literals, NULL, DEFAULT), where the
+    # frontend can tell: the rows hold nothing read from the database or passed in at run
+    # time. False: the values may come from anywhere.
+    constant: bool = False
 
 
 # --- session and transaction control --------------------------------------------------
@@ -624,6 +632,10 @@ class RawSQL(Operation):
     # the statement and it writes no rows (no INSERT, UPDATE or DELETE in its WITH); None
     # where it did not.
     calls: tuple[str, ...] | None = None
+    # A `DATA_MIGRATION` whose way back is a function of its own (Django's `reverse_code`,
+    # not `RunPython.noop`): migrating back runs code the tool does not read, after undoing
+    # the operations written below it.
+    reverse_code: bool = False
 
 
 def map_spans(op: Operation, move: Callable[[Span], Span]) -> Operation:

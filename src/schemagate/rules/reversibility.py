@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from pathlib import PurePath
 
 from schemagate.model import ops as o
 from schemagate.model.catalog import Column, Table, changed_keys
+from schemagate.model.findings import Severity
 from schemagate.model.migration import ParsedScript
 from schemagate.model.names import QName
 from schemagate.model.span import Span
@@ -296,8 +298,122 @@ def _opaque(script: ParsedScript) -> list[o.RawSQL]:
             and (op.statement_kind == "DoStmt" or not is_harmless_raw(op))]
 
 
-def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span]]:
-    """Objects with data that the up path destroys, with the statement that does it."""
+@dataclass
+class _Refill:
+    """What the down path writes into a column or table it makes again."""
+
+    reads: set[str] = field(default_factory=set)  # the columns an UPDATE of every row copies
+    read_at: Span | None = None  # the first such UPDATE
+    unchecked: Span | None = None  # the first write from a source the tool does not follow
+
+
+@dataclass
+class _Stash:
+    """Where the up path copied a column's values before dropping it: ``holders`` hold all of
+    them still; ``spoiled`` held some (a copy with a WHERE) or were overwritten since."""
+
+    holders: set[str] = field(default_factory=set)
+    spoiled: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _WayBack:
+    """What the down path puts back into what it makes again, read in the order it runs:
+    the columns it adds and the tables it creates (still there at its end), the tables it
+    inserts rows into from sources the tool does not follow, and the first statement of code
+    the tool does not read, which may write any table."""
+
+    columns: dict[tuple[QName, str], _Refill] = field(default_factory=dict)
+    tables: dict[QName, _Refill] = field(default_factory=dict)
+    rows: dict[QName, Span] = field(default_factory=dict)
+    code: Span | None = None
+
+    def column(self, table: QName, column: str, stash: _Stash) -> Span | None:
+        """Where the down path may fill the column again with values the tool cannot check:
+        from a source it does not follow, or by copying a column that is not known to lack
+        them (``stash.spoiled``)."""
+        refill = self.columns.get((table, column))
+        if refill is None:
+            return None
+        if refill.unchecked is not None:
+            return refill.unchecked
+        return refill.read_at if refill.reads - stash.spoiled else None
+
+    def table(self, table: QName) -> Span | None:
+        refill = self.tables.get(table)
+        return refill.unchecked if refill is not None else None
+
+    def table_rows(self, table: QName) -> Span | None:
+        return self.rows.get(table) or self.code
+
+
+def _way_back(down: ParsedScript | None) -> _WayBack:
+    """Read the down path for what it writes into the columns and tables it makes again."""
+    back = _WayBack()
+    if down is None:
+        return back
+    gone: set[tuple[QName, str]] = set()  # the columns the down path dropped so far
+    for st in down.statements:
+        for op in st.ops:
+            _follow(op, back, gone)
+    return back
+
+
+def _follow(op: o.Operation, back: _WayBack, gone: set[tuple[QName, str]]) -> None:
+    match op:
+        case o.AddColumn(table=table, column=definition):
+            back.columns[(table, definition.name)] = _Refill()
+            gone.discard((table, definition.name))
+        case o.DropColumn(table=table, column=name):
+            back.columns.pop((table, name), None)
+            gone.add((table, name))
+        case o.RenameColumn(table=table, column=name, new_name=new_name) if (
+                table, name) in back.columns:
+            back.columns[(table, new_name)] = back.columns.pop((table, name))
+        case o.CreateTable(table=table):
+            back.tables[table] = _Refill()
+        case o.DropTable(tables=tables):
+            for table in tables:
+                back.tables.pop(table, None)
+        case o.UpdateRows():
+            _follow_update(op, back, gone)
+        case o.InsertRows(table=table, constant=False):
+            back.rows.setdefault(table, op.span)
+            refill = back.tables.get(table)
+            if refill is not None and refill.unchecked is None:
+                refill.unchecked = op.span
+        case o.RawSQL() if _unread(op):
+            back.code = back.code or op.span
+            for refill in (*back.columns.values(), *back.tables.values()):
+                refill.unchecked = refill.unchecked or op.span
+
+
+def _follow_update(op: o.UpdateRows, back: _WayBack, gone: set[tuple[QName, str]]) -> None:
+    """An UPDATE of a column the down path added: a copy of other columns of every row (what
+    a stash is read back by), a constant (which brings nothing back), or anything else."""
+    copied = dict(op.copies)
+    for column in op.columns:
+        refill = back.columns.get((op.table, column))
+        if refill is None or column in op.constants:
+            continue
+        reads = copied.get(column)
+        if reads and not op.has_where:
+            refill.reads.update(read for read in reads if (op.table, read) not in gone)
+            refill.read_at = refill.read_at or op.span
+        elif refill.unchecked is None:
+            refill.unchecked = op.span
+
+
+def _unread(op: o.RawSQL) -> bool:
+    """Whether a statement runs code the tool does not read, which may write any row: Python,
+    SQL built at run time, a DO block, an unmodelled statement that changes something."""
+    return op.statement_kind == o.DATA_MIGRATION or op.statement_kind == "DoStmt" or \
+        not is_harmless_raw(op)
+
+
+def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span, Span | None]]:
+    """Objects with data that the up path destroys, with the statement that does it and the
+    statement of the down path that may bring the data back (None: nothing can)."""
     up = ctx.migration.up
     if up is None or ctx.state.fresh:  # a squash runs on a new database: no data to lose
         return []
@@ -307,10 +423,15 @@ def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span]]:
     rebuilt: dict[int, set[QName]] = {}
     for index, table in harmless_drops(up):
         rebuilt.setdefault(index, set()).add(table)
-    swapped = kept_columns(up) | _restored_columns(up, ctx.migration.down)
-    out: list[tuple[str, Span]] = []
+    back = _way_back(ctx.migration.down)
+    stashes = _stashes(up)
+    swapped = kept_columns(up) | _restored_columns(stashes, back)
+    reverse_code: Span | None = None  # Django runs it back after undoing what follows it
+    out: list[tuple[str, Span, Span | None]] = []
     for st in up.statements:
         for op in st.ops:
+            if isinstance(op, o.RawSQL) and op.reverse_code:
+                reverse_code = reverse_code or op.span
             if isinstance(op, o.RenameTable):
                 renamed.add(QName(op.table.schema, op.new_name))
             if isinstance(op, o.DropColumn) and (st.index, op.table, op.column) in swapped:
@@ -322,86 +443,84 @@ def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span]]:
             if isinstance(op, o.DropColumn | o.AlterColumnType) and (
                     op.table, op.column) in added:
                 continue  # values the up path itself put there, not the database's
-            lost = _destroys(op, ctx, created, rebuilt.get(st.index, set()), renamed)
+            stash = stashes.get((st.index, op.table, op.column), _Stash()) \
+                if isinstance(op, o.DropColumn) else _Stash()
+            lost = _destroys(op, ctx, created, rebuilt.get(st.index, set()), renamed, back,
+                             stash)
             if (op.span.path, op.span.line) not in ctx.state.acknowledged_loss:
-                out += [(what, op.site) for what in lost]
-    first: dict[str, Span] = {}
-    for what, span in out:
-        first.setdefault(what, span)
-    return list(first.items())
+                out += [(what, op.site, maybe or reverse_code) for what, maybe in lost]
+    first: dict[str, tuple[Span, Span | None]] = {}
+    for what, span, maybe in out:
+        first.setdefault(what, (span, maybe))
+    return [(what, span, maybe) for what, (span, maybe) in first.items()]
 
 
 def _destroys(op: o.Operation, ctx: MigrationContext, created: set[QName],
-              rebuilt: set[QName], renamed: set[QName]) -> list[str]:
-    """What of the data ``op`` destroys; ``rebuilt``: the tables whose rows the script keeps
-    if ``op`` drops them (`harmless_drops`); ``renamed``: the names the up path gave so far."""
+              rebuilt: set[QName], renamed: set[QName], back: _WayBack, stash: _Stash
+              ) -> list[tuple[str, Span | None]]:
+    """What of the data ``op`` destroys, each with the statement of the down path that may
+    bring it back (`_WayBack`); ``rebuilt``: the tables whose rows the script keeps if ``op``
+    drops them (`harmless_drops`); ``renamed``: the names the up path gave so far;
+    ``stash``: where the up path copied the column ``op`` drops."""
     match op:
         case o.CreateTable(table=t):
             created.add(t)
         case o.DropTable(tables=tables):
-            return [f"table {t}" for t in tables if t not in created and t not in rebuilt
+            return [(f"table {t}", back.table(t)) for t in tables
+                    if t not in created and t not in rebuilt
                     and not (op.if_exists and _absent(t, ctx, created | renamed))]
         case o.DropColumn(table=t, column=c) if t not in created:
-            return [f"column {t}.{c}"]
+            return [(f"column {t}.{c}", back.column(t, c, stash))]
         case o.Truncate(tables=tables):
-            return [f"rows of {t}" for t in tables if t not in created]
+            return [(f"rows of {t}", back.table_rows(t)) for t in tables if t not in created]
         case o.DeleteRows(table=t, has_where=False) if t not in created:
-            return [f"rows of {t}"]
+            return [(f"rows of {t}", back.table_rows(t))]
         case o.AlterColumnType(table=t, column=c) if t not in created:
             old = op.old_type or ctx.state.old_types.get((t, c))
             change = classify_change(old, op.new_type, op.using is not None) if old else None
             # A narrowing that fails on a value that does not fit changes none: widened back,
             # the column holds what it held.
             if change is not None and change.lossy and not change.rejects_only:
-                return [f"values of {t}.{c} ({old} to {op.new_type})"]
+                return [(f"values of {t}.{c} ({old} to {op.new_type})", None)]
     return []
 
 
-def _restored_columns(up: ParsedScript, down: ParsedScript | None
-                      ) -> frozenset[tuple[int, QName, str]]:
-    """The `DROP COLUMN`s of the up path, as (statement index, table, column), whose values
-    the up path stashed in another column of the table and the down path puts back (see
+def _stashes(up: ParsedScript) -> dict[tuple[int, QName, str], _Stash]:
+    """The `DROP COLUMN`s of the up path, by (statement index, table, column), whose values
+    the up path copied into other columns of the table before (see
     `irreversible_data_loss`'s *When it does not fire*)."""
-    if down is None:
-        return frozenset()
-    stashed: dict[tuple[QName, str], set[str]] = {}  # (table, column) -> columns holding it
-    drops: list[tuple[int, QName, str, frozenset[str]]] = []
+    stashed: dict[tuple[QName, str], _Stash] = {}  # (table, column) -> columns holding it
+    drops: dict[tuple[int, QName, str], _Stash] = {}
     for st in up.statements:
         for op in st.ops:
             for table, column in _overwritten(op):
-                for (held, _), holders in stashed.items():
-                    if held == table:
-                        holders.discard(column)
+                for (held, _), stash in stashed.items():
+                    if held == table and column in stash.holders:
+                        stash.holders.discard(column)
+                        stash.spoiled.add(column)
             match op:
-                case o.UpdateRows(table=table, has_where=False, copies=copies):
+                case o.UpdateRows(table=table, has_where=has_where, copies=copies):
                     for target, reads in copies:
                         for read in reads:
                             if read != target:
-                                stashed.setdefault((table, read), set()).add(target)
+                                stash = stashed.setdefault((table, read), _Stash())
+                                (stash.spoiled if has_where else stash.holders).add(target)
                 case o.DropColumn(table=table, column=column):
-                    holders = stashed.pop((table, column), set())
-                    if holders:
-                        drops.append((st.index, table, column, frozenset(holders)))
-    if not drops:
-        return frozenset()
-    added: set[tuple[QName, str]] = set()
-    gone: set[tuple[QName, str]] = set()  # the columns the down path dropped so far
-    refilled: dict[tuple[QName, str], set[str]] = {}  # re-added column -> columns it read
-    for st in down.statements:
-        for op in st.ops:
-            match op:
-                case o.AddColumn(table=table, column=definition):
-                    added.add((table, definition.name))
-                    gone.discard((table, definition.name))
-                case o.DropColumn(table=table, column=name):
-                    gone.add((table, name))
-                case o.UpdateRows(table=table, has_where=False, copies=copies):
-                    for target, reads in copies:
-                        if (table, target) in added:
-                            refilled.setdefault((table, target), set()).update(
-                                read for read in reads if (table, read) not in gone)
-    return frozenset((index, table, column) for index, table, column, holders in drops
-                     if holders & refilled.get((table, column), set()))
+                    if (table, column) in stashed:
+                        drops[(st.index, table, column)] = stashed.pop((table, column))
+    return drops
+
+
+def _restored_columns(stashes: dict[tuple[int, QName, str], _Stash], back: _WayBack
+                      ) -> frozenset[tuple[int, QName, str]]:
+    """The dropped columns, as (statement index, table, column), that the down path adds
+    back and fills by copying every row's value from a column holding the stash."""
+    out = set()
+    for (index, table, column), stash in stashes.items():
+        refill = back.columns.get((table, column))
+        if refill is not None and refill.reads & stash.holders:
+            out.add((index, table, column))
+    return frozenset(out)
 
 
 def _overwritten(op: o.Operation) -> list[tuple[QName, str]]:
@@ -474,9 +593,18 @@ def irreversible_data_loss(ctx: MigrationContext) -> Iterator[Hit]:
     UPDATE users SET image_url = details->>'image_url';
     ```
     As with a column swap, the expressions are trusted: that the down path's expression
-    reads back what the up path wrote is not checked. A copy with a `WHERE`, a copy into
-    another table, and a down path that adds the column back without filling it are still
-    reported.
+    reads back what the up path wrote is not checked. A copy with a `WHERE`, a stash
+    overwritten before the drop, and a down path that adds the column back without filling
+    it, or fills it with constants only (in rows no other table picks), are still reported.
+
+    Where the down path, after making the column or table again, fills it from what the tool
+    does not follow, the finding drops to info and says the values may come back: an
+    `UPDATE` that sets the column from another table, a parameter or any expression that is
+    not a constant, an `INSERT … SELECT` or an `INSERT` of values passed at run time, code
+    it does not read (a Python call, SQL built at run time, a DO block), and, with Django, a
+    `RunPython` written above the drop whose `reverse_code` is a function (not
+    `RunPython.noop`): reversed, Django adds the column back and then runs it. Rows deleted
+    or truncated may come back the same way, by any such statement of the down path.
 
     ## Safe alternative
     Generate and run the backup first; `schemagate backup` writes `backup.sql` (run before
@@ -497,11 +625,19 @@ def irreversible_data_loss(ctx: MigrationContext) -> Iterator[Hit]:
     """
     if not ctx.history_uses_down:
         return  # roll-forward projects: the destructive findings say it already
-    lost = _destroyed(ctx)
+    destroyed = _destroyed(ctx)
+    lost = [(what, span) for what, span, maybe in destroyed if maybe is None]
     if lost:
         names = ", ".join(what for what, _ in lost[:10])
         yield Hit(f"the down path cannot bring back {names}: take a backup first "
                   "(`schemagate backup`)", object=names, span=lost[0][1])
+    for what, span, maybe in destroyed:
+        if maybe is not None:
+            where = f"line {maybe.line}" if maybe.path == span.path else \
+                f"line {maybe.line} of {PurePath(maybe.path).name}"
+            yield Hit(f"the down path may bring back {what} ({where} writes from "
+                      "code or data the tool does not check): whether the values come back is "
+                      "not verified", object=what, span=span, severity=Severity.INFO)
 
 
 @rule("unverifiable-raw-sql", family="reversibility", severity="info", scope="migration",

@@ -593,7 +593,8 @@ def test_making_a_field_not_null_with_a_default_fills_its_nulls_between_the_alte
     def fill(column: str, value: str) -> tuple[str, list[o.Operation]]:
         return (f'UPDATE "shop_check" SET "{column}" = {value} WHERE "{column}" IS NULL',
                 [o.UpdateRows(span=_AT, table=t, has_where=True, columns=(column,),
-                              copies=((column, ()),))])
+                              copies=((column, ()),),
+                              constants=() if value == "%s" else (column,))])
 
     def not_null(column: str) -> o.SetNotNull:
         return o.SetNotNull(span=_AT, table=t, column=column)

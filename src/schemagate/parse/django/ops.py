@@ -657,7 +657,8 @@ def _fill(table: QName, column: str, value: o.Expr, span: Span) -> Statement:
     shown = value.sql if value.constant else "%s"
     sql = f'UPDATE "{table.name}" SET "{column}" = {shown} WHERE "{column}" IS NULL'
     return Statement(sql, (o.UpdateRows(span=span, table=table, has_where=True,
-                                        columns=(column,), copies=((column, ()),)),))
+                                        columns=(column,), copies=((column, ()),),
+                                        constants=(column,) if value.constant else ()),))
 
 
 def _rename_field(call: Call, ctx: Context) -> Translated:
@@ -898,7 +899,8 @@ def _run_python(call: Call, ctx: Context) -> Translated:
     # One statement for the call: its reverse is the same call, at the same line, so a
     # second statement in the down script would only say the same thing twice.
     up = o.RawSQL(span=call.span, statement_kind=o.DATA_MIGRATION, sql=call.code,
-                  reason=f"Python code (a data migration, {way_back}): not read, not run")
+                  reason=f"Python code (a data migration, {way_back}): not read, not run",
+                  reverse_code=reverse is not None and not noop)
     return Translated(_one(call, up), [], irreversible=reverse is None)
 
 

@@ -17,6 +17,7 @@ from schemagate.model.span import Span
 from schemagate.parse.postgres.expr import (
     Node,
     expr,
+    nodes,
     nodes_of,
     qname,
     qname_from_list,
@@ -620,10 +621,29 @@ def _update(body: Node, ctx: _Ctx) -> list[o.Operation]:
             if value is not None:
                 copies.append((t["name"], tuple(sorted(value.columns))))
     where = body.get("whereClause")
+    # A constant written to the rows another table picks (`FROM bans WHERE …`, `WHERE id IN
+    # (SELECT …)`) carries what that table holds.
+    reads_rows = bool(body.get("fromClause")) or any(
+        kind == "SubLink" for kind, _ in nodes({"where": where or {}}))
+    constants = () if reads_rows else tuple(
+        t["name"] for t in targets
+        if t.get("name") and not t.get("indirection") and _constant(t.get("val")))
     vacuous = _always_true(where)
     return [o.UpdateRows(table=qname(body["relation"]), has_where=bool(where) and not vacuous,
                          vacuous_where=vacuous, columns=cols, kept=kept,
-                         copies=tuple(copies), **ctx.kw())]
+                         copies=tuple(copies), constants=constants, **ctx.kw())]
+
+
+def _constant(node: Node | None) -> bool:
+    """Whether a value is a constant: a literal (NULL too), a cast of one, `ARRAY[…]` of
+    them, or DEFAULT (the column's default, which a column added again has in every row
+    already)."""
+    if not node:
+        return False
+    if "SetToDefault" in node:
+        return True
+    value = expr(node)
+    return value is not None and value.constant
 
 
 def _keeps(target: Node) -> bool:
@@ -639,7 +659,18 @@ def _keeps(target: Node) -> bool:
 def _insert(body: Node, ctx: _Ctx) -> list[o.Operation]:
     return [o.InsertRows(table=qname(body["relation"]),
                          sources=row_sources(body.get("selectStmt"), body.get("withClause")),
-                         **ctx.kw())]
+                         constant=_constant_rows(body.get("selectStmt")), **ctx.kw())]
+
+
+def _constant_rows(query: Node | None) -> bool:
+    """Whether an INSERT's rows are `VALUES` lists of constants only (no query at all:
+    `DEFAULT VALUES`)."""
+    if not query:
+        return True
+    select = query.get("SelectStmt") or {}
+    rows: list[Node] = select.get("valuesLists") or []
+    return bool(rows) and all(_constant(item) for row in rows
+                              for item in row.get("List", {}).get("items") or ())
 
 
 def _set(body: Node, ctx: _Ctx) -> list[o.Operation]:

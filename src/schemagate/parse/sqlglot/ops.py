@@ -641,10 +641,23 @@ def _update(tree: Any, ctx: _Ctx) -> list[o.Operation]:
     kept = tuple(e.this.name for e in sets if isinstance(e.expression, exp.Coalesce)
                  and isinstance(e.expression.this, exp.Column)
                  and e.expression.this.name == e.this.name)
+    constants = tuple(e.this.name for e in sets if _constant(e.expression))
     where = tree.args.get("where")
     vacuous = where is not None and _always_true(where.this)
     return [o.UpdateRows(table=qname(target), has_where=where is not None and not vacuous,
-                         vacuous_where=vacuous, columns=columns, kept=kept, **ctx.kw())]
+                         vacuous_where=vacuous, columns=columns, kept=kept,
+                         constants=constants, **ctx.kw())]
+
+
+def _constant(value: Any) -> bool:
+    """Whether a value is a constant: a literal (NULL, TRUE too), a cast of one, a negated
+    one, or DEFAULT."""
+    from sqlglot import exp
+
+    while isinstance(value, exp.Cast | exp.Neg | exp.Paren):
+        value = value.this
+    return isinstance(value, exp.Literal | exp.Null | exp.Boolean) or (
+        isinstance(value, exp.Var | exp.Column) and value.name.upper() == "DEFAULT")
 
 
 def _insert(tree: Any, ctx: _Ctx) -> list[o.Operation]:
@@ -656,7 +669,16 @@ def _insert(tree: Any, ctx: _Ctx) -> list[o.Operation]:
     if not isinstance(target, exp.Table):
         return []
     return [o.InsertRows(table=qname(target), sources=_row_sources(tree.expression),
-                         **ctx.kw())]
+                         constant=_constant_rows(tree.expression), **ctx.kw())]
+
+
+def _constant_rows(query: Any) -> bool:
+    """Whether an INSERT's rows are `VALUES` lists of constants only."""
+    from sqlglot import exp
+
+    return isinstance(query, exp.Values) and bool(query.expressions) and all(
+        _constant(value) for row in query.expressions for value in
+        (row.expressions if isinstance(row, exp.Tuple) else [row]))
 
 
 def _row_sources(query: Any) -> tuple[QName, ...]:
