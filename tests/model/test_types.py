@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from schemagate.model.types import canonical, classify_change
+from schemagate.diff.connect import connect
+from schemagate.model.types import boolean_default, canonical, classify_change
 
 
 def t(*names: str, mods: tuple[int, ...] = ()) -> object:
@@ -198,3 +199,23 @@ def test_a_using_expression_or_a_parse_from_text_may_change_values() -> None:
     for new in ("int4", "jsonb", "uuid"):
         change = classify_change(canonical(("text",)), canonical((new,)))
         assert change.lossy and not change.rejects_only, new
+
+
+BOOLEAN_DEFAULTS = ["'0'", "'f'", "'false'", "'n'", "'no'", "'off'", "'1'", "'t'", "'true'",
+                    "'y'", "'yes'", "'on'", "'FALSE'", "'Off'", "' true '", "false", "TRUE",
+                    "'0'::boolean", "false::boolean", "'t'::bool", "'yes'::boolean"]
+
+
+def test_a_boolean_default_reads_as_postgresql_stores_it(pg_db: str) -> None:
+    with connect(pg_db, autocommit=True) as conn:
+        for i, spelling in enumerate(BOOLEAN_DEFAULTS):
+            conn.execute(f"CREATE TABLE b{i} (v boolean DEFAULT {spelling})")
+            row = conn.execute("SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef "
+                               f"WHERE adrelid = 'b{i}'::regclass").fetchone()
+            assert row is not None
+            assert boolean_default(spelling) is (row[0] == "true"), spelling
+
+
+@pytest.mark.parametrize("sql", ["0", "'2'", "now()", "'maybe'", "NULL", "'t' || 'rue'"])
+def test_what_is_no_boolean_literal_has_no_boolean_value(sql: str) -> None:
+    assert boolean_default(sql) is None

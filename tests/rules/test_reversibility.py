@@ -275,3 +275,34 @@ def test_a_field_no_reverse_function_refills_is_lost(tmp_path: Path, first: str,
     result = django_history(tmp_path, first, second)
     assert [severity for _, severity, _ in findings(result, "irreversible-data-loss")] == [
         "warning"]
+
+
+BOOLEAN_BASE = ALEMBIC_BASE.replace(
+    'sa.Column("flag", sa.Boolean(), nullable=True)',
+    'sa.Column("flag", sa.Boolean(), server_default="0", nullable=True)')
+
+
+def test_a_boolean_default_written_another_way_is_restored(tmp_path: Path) -> None:
+    versions = tmp_path / "alembic" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "a1_item.py").write_text(BOOLEAN_BASE)
+    (versions / "a2_drop.py").write_text(ALEMBIC_DROP.format(
+        up='    op.drop_column("item", "flag")',
+        down='    op.add_column("item", sa.Column("flag", sa.Boolean(), '
+             'server_default=sa.text("false"), nullable=True))'))
+    assert findings(lint_tree(tmp_path), "down-does-not-restore") == []
+
+
+def test_a_boolean_default_of_the_other_value_is_not_restored(tmp_path: Path) -> None:
+    versions = tmp_path / "alembic" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "a1_item.py").write_text(BOOLEAN_BASE)
+    (versions / "a2_drop.py").write_text(ALEMBIC_DROP.format(
+        up='    op.drop_column("item", "flag")',
+        down='    op.add_column("item", sa.Column("flag", sa.Boolean(), '
+             'server_default=sa.text("true"), nullable=True))'))
+    assert [message for _, _, message in findings(lint_tree(tmp_path),
+                                                  "down-does-not-restore")] == [
+        "up then down does not restore the schema: column public.item.flag comes back as "
+        "bool DEFAULT true, was bool DEFAULT '0'"]
+

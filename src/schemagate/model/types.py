@@ -6,6 +6,7 @@ canonical names so that a rule never depends on how a migration happened to writ
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -256,3 +257,24 @@ def _same_base_change(old: TypeRef, new: TypeRef, using: bool) -> TypeChange:
 
 
 pickle_by_fields(globals())
+
+
+# The strings PostgreSQL's boolean input takes (boolin, case and surrounding blanks
+# ignored), as "Boolean Type" lists them: a default written any of these ways is stored as
+# `true` or `false` (pg_get_expr), so `DEFAULT '0'` and `DEFAULT false` are one default.
+_BOOLEAN_STRINGS = {**dict.fromkeys(("t", "true", "y", "yes", "on", "1"), True),
+                    **dict.fromkeys(("f", "false", "n", "no", "off", "0"), False)}
+_BOOLEAN_DEFAULT = re.compile(
+    r"""\s*(?:(?P<word>true|false)|'(?P<text>[^']*)')(?:\s*::\s*(?:boolean|bool))?\s*""",
+    re.IGNORECASE)
+
+
+def boolean_default(sql: str) -> bool | None:
+    """The value of a boolean column's default written as a literal (`false`, `'0'`,
+    `'yes'::boolean`), or None where it is not one."""
+    found = _BOOLEAN_DEFAULT.fullmatch(sql)
+    if found is None:
+        return None
+    if found.group("word") is not None:
+        return found.group("word").lower() == "true"
+    return _BOOLEAN_STRINGS.get(found.group("text").strip().lower())

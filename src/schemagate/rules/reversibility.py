@@ -13,7 +13,7 @@ from schemagate.model.findings import Severity
 from schemagate.model.migration import ParsedScript
 from schemagate.model.names import QName
 from schemagate.model.span import Span
-from schemagate.model.types import classify_change
+from schemagate.model.types import boolean_default, classify_change
 from schemagate.rules.context import MigrationContext
 from schemagate.rules.meta import is_harmless_raw
 from schemagate.rules.rebuilds import harmless_drops, kept_columns
@@ -130,9 +130,10 @@ def _down_span(ctx: MigrationContext) -> Span | None:
 def _column_restored(before: Column, after: Column) -> bool:
     """Equal, where a column that predates the history (a placeholder of unknown type)
     matches any column, a column of a type the tool cannot know on either side (a project's
-    own SQLAlchemy type) matches in all but its type, and `DEFAULT 'x'` matches `DEFAULT
+    own SQLAlchemy type) matches in all but its type, `DEFAULT 'x'` matches `DEFAULT
     'x'::varchar` (PostgreSQL casts a literal default to the column's type, whichever way it
-    was written)."""
+    was written), and, on a boolean column, `DEFAULT '0'` matches `DEFAULT false` (both are
+    stored as `false`)."""
     if (before.assumed and before.type.name == "unknown") or before == after:
         return True
     if "unknown" in (before.type.name, after.type.name):
@@ -141,8 +142,13 @@ def _column_restored(before: Column, after: Column) -> bool:
             return True
     if before.default is None or after.default is None:
         return False
-    return (replace(before, default=None) == replace(after, default=None)
-            and _bare_literal(before.default.sql) == _bare_literal(after.default.sql))
+    if replace(before, default=None) != replace(after, default=None):
+        return False
+    if before.type.name == "bool":
+        value = boolean_default(before.default.sql)
+        if value is not None and value is boolean_default(after.default.sql):
+            return True
+    return _bare_literal(before.default.sql) == _bare_literal(after.default.sql)
 
 
 # A string literal followed by casts: `'darkly'::character varying`, `'{}'::text[]`.
@@ -249,7 +255,9 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
     history where the tool does not know the original definition (a column of unknown
     type matches any type, an index the up path drops and the down path makes again is
     restored); for the type of a column either path gives a type the tool cannot know (a
-    project's own SQLAlchemy type, such as a TypeDecorator); and when the down path holds a
+    project's own SQLAlchemy type, such as a TypeDecorator); for a default written another
+    way that PostgreSQL stores alike (`'x'` and `'x'::varchar`; on a boolean column `'0'`,
+    `'off'` and `false`, `'1'`, `'yes'` and `true`); and when the down path holds a
     statement the tool does not model (a DO block, an Alembic helper such as
     `op.sync_enum_values`): what it restores cannot be known, and `unmodelled-statement`
     asks for a review of it by hand.
