@@ -306,3 +306,80 @@ def test_a_boolean_default_of_the_other_value_is_not_restored(tmp_path: Path) ->
         "up then down does not restore the schema: column public.item.flag comes back as "
         "bool DEFAULT true, was bool DEFAULT '0'"]
 
+
+
+INDEXED_BASE = '''"""Revision ID: a1
+Revises:
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "a1"
+down_revision = None
+
+
+def upgrade():
+    op.create_table("bt", sa.Column("id", sa.BigInteger(), primary_key=True),
+                    sa.Column("name", sa.String(), nullable=False))
+    op.create_index("uq_bt__name", "bt", ["name"], unique=True)
+
+
+def downgrade():
+    op.drop_table("bt")
+'''
+
+SLUG = '''"""Revision ID: a2
+Revises: a1
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "a2"
+down_revision = "a1"
+
+
+def upgrade():
+    op.drop_index("uq_bt__name", table_name="bt")
+    op.add_column("bt", sa.Column("slug", sa.String(), nullable=True))
+    op.create_index("uq_bt__slug", "bt", ["slug"], unique=True)
+
+
+def downgrade():
+    op.drop_index("uq_bt__slug", table_name="bt")
+{recreate}
+    op.drop_column("bt", "slug")
+'''
+
+
+def slug_history(tmp_path: Path, recreate: str) -> list[tuple[int, str, str]]:
+    versions = tmp_path / "alembic" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "a1_bt.py").write_text(INDEXED_BASE)
+    (versions / "a2_slug.py").write_text(SLUG.format(recreate=recreate))
+    return findings(lint_tree(tmp_path), "down-does-not-restore")
+
+
+def test_an_index_made_again_differently_is_reported_where_it_is_made(
+        tmp_path: Path) -> None:
+    # Prefect's 4ff2f2bf81f4: the down path makes the unique index again, not unique.
+    assert slug_history(tmp_path, '    op.create_index("uq_bt__name", "bt", ["name"], '
+                                  'unique=False)') == [
+        (19, "warning", "up then down does not restore the schema: index public.uq_bt__name "
+                        "comes back as (name), was UNIQUE (name)")]
+
+
+def test_an_index_never_made_again_is_reported_at_the_start_of_the_down_path(
+        tmp_path: Path) -> None:
+    assert slug_history(tmp_path, "") == [
+        (18, "warning", "up then down does not restore the schema: index public.uq_bt__name "
+                        "is not restored")]
+
+
+def test_a_column_made_again_differently_is_reported_where_it_is_made(tmp_path: Path) -> None:
+    result = alembic_history(tmp_path, '    op.drop_column("item", "flag")',
+                             '    op.execute("SELECT 1")\n'
+                             '    op.add_column("item", sa.Column("flag", sa.Integer()))')
+    assert [(line, message) for line, _, message in
+            findings(result, "down-does-not-restore")] == [
+        (19, "up then down does not restore the schema: column public.item.flag comes back "
+             "as int4, was bool")]

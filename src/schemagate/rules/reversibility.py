@@ -6,9 +6,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import PurePath
+from typing import NamedTuple
 
 from schemagate.model import ops as o
-from schemagate.model.catalog import Column, Table, changed_keys
+from schemagate.model.catalog import Column, Index, Table, changed_keys
 from schemagate.model.findings import Severity
 from schemagate.model.migration import ParsedScript
 from schemagate.model.names import QName
@@ -167,20 +168,30 @@ def _describe(col: Column) -> str:
     return text + (f" DEFAULT {col.default.sql}" if col.default is not None else "")
 
 
+class _Difference(NamedTuple):
+    """One object the down path does not give back as it was, and, for one it makes again
+    differently, what names it: ("column", table, column), ("constraint", table, name),
+    ("index", name) or ("table", table)."""
+
+    text: str
+    remade: tuple[str, ...] | None = None
+
+
 def _table_differences(key: QName, before: Table, after: Table, ctx: MigrationContext
-                       ) -> list[str]:
+                       ) -> list[_Difference]:
     """Column and constraint differences. On a table the history never showed whole, only
     what this migration itself created can be known to be left behind."""
     out = []
     after_cols = {c.name: c for c in after.columns}
     for col in before.columns:
         if col.name not in after_cols:
-            out.append(f"column {key}.{col.name} is not restored")
+            out.append(_Difference(f"column {key}.{col.name} is not restored"))
         elif not _column_restored(col, after_cols[col.name]):
-            out.append(f"column {key}.{col.name} comes back as "
-                       f"{_describe(after_cols[col.name])}, was {_describe(col)}")
+            out.append(_Difference(f"column {key}.{col.name} comes back as "
+                                   f"{_describe(after_cols[col.name])}, was {_describe(col)}",
+                                   ("column", str(key), col.name)))
     before_cols = {c.name for c in before.columns}
-    out += [f"column {key}.{c.name} is left behind" for c in after.columns
+    out += [_Difference(f"column {key}.{c.name} is left behind") for c in after.columns
             if c.name not in before_cols and (
                 not before.assumed or (key, c.name) in ctx.state.new_columns)]
     before_cons = {c.name: c for c in before.constraints}
@@ -189,28 +200,33 @@ def _table_differences(key: QName, before: Table, after: Table, ctx: MigrationCo
         # A name only run time knows is not printed: the constraint is named by its columns.
         shown = (before_cons.get(name) or after_cons[name]).described(key)
         if name not in after_cons:
-            out.append(f"constraint {shown} is not restored")
+            out.append(_Difference(f"constraint {shown} is not restored"))
         elif name not in before_cons:
             if not before.assumed or (key, name) in ctx.state.up_constraints:
-                out.append(f"constraint {shown} is left behind")
+                out.append(_Difference(f"constraint {shown} is left behind"))
         elif before_cons[name] != after_cons[name]:
-            out.append(f"constraint {shown} differs")
+            out.append(_Difference(f"constraint {shown} differs",
+                                   ("constraint", str(key), name)))
     return out
 
 
 def schema_differences(ctx: MigrationContext) -> list[str]:
     """What differs between the schema before up and after up then down."""
+    return [difference.text for difference in _differences(ctx)]
+
+
+def _differences(ctx: MigrationContext) -> list[_Difference]:
     before, after = ctx.before, ctx.after_down
     if before is None or after is None:
         return []
-    out: list[str] = []
+    out: list[_Difference] = []
     for key in changed_keys(before.tables, after.tables):
         a, b = before.tables.get(key), after.tables.get(key)
         if a is None and b is not None:
             if not b.assumed:
-                out.append(f"table {key} is left behind")
+                out.append(_Difference(f"table {key} is left behind"))
         elif b is None and a is not None:
-            out.append(f"table {key} is not restored")
+            out.append(_Difference(f"table {key} is not restored"))
         elif a is not None and b is not None:
             out += _table_differences(key, a, b, ctx)
     dropped_by_up = _dropped_index_names(ctx)
@@ -224,13 +240,64 @@ def schema_differences(ctx: MigrationContext) -> list[str]:
                 continue  # re-created by the down path; it may well have existed before
             if ix_key.name in dropped_by_up:
                 continue  # the up path dropped it: it existed, made where the history is blind
-        state = "is left behind" if a_ix is None else (
-            "is not restored" if b_ix is None else "differs")
-        out.append(f"index {ix_key} {state}")
-    out += [line + (" is not restored" if not after.holds(line) else
-                    " is left behind" if not before.holds(line) else " differs")
+        if a_ix is not None and b_ix is not None:
+            out.append(_Difference(f"index {ix_key} {_index_change(a_ix, b_ix)}",
+                                   ("index", ix_key.name)))
+        else:
+            out.append(_Difference(f"index {ix_key} " + (
+                "is left behind" if a_ix is None else "is not restored")))
+    out += [_Difference(line + (" is not restored" if not after.holds(line) else
+                                " is left behind" if not before.holds(line) else " differs"))
             for line in before.differences(after, tables=False)]
     return out
+
+
+def _index_change(before: Index, after: Index) -> str:
+    """How an index the down path makes again differs from the one before up."""
+    was, now = _describe_index(before), _describe_index(after)
+    return f"comes back as {now}, was {was}" if was != now else "differs"
+
+
+def _describe_index(index: Index) -> str:
+    keys = "(expressions)" if index.expressions and not index.columns else \
+        f"({', '.join(index.columns)})"
+    return " ".join(part for part in (
+        "UNIQUE" if index.unique else "",
+        f"USING {index.method}" if index.method != "btree" else "", keys,
+        "partial" if index.partial else "") if part)
+
+
+def _remaking(down: ParsedScript, remade: tuple[str, ...]) -> Span | None:
+    """The last statement of the down path that makes or changes the object ``remade``
+    names (`_Difference`)."""
+    found: Span | None = None
+    for st in down.statements:
+        for op in st.ops:
+            if _makes(op, remade):
+                found = op.span
+    return found
+
+
+def _makes(op: o.Operation, remade: tuple[str, ...]) -> bool:
+    match remade, op:
+        case ("column", table, column), o.AddColumn() if str(op.table) == table:
+            return op.column.name == column
+        case ("column", table, column), o.CreateTable() if str(op.table) == table:
+            return any(c.name == column for c in op.columns)
+        case ("column", table, column), o.RenameColumn() if str(op.table) == table:
+            return op.new_name == column
+        case ("column", table, column), o.AlterColumnType() | o.SetNotNull() | \
+                o.DropNotNull() | o.SetDefault() if str(op.table) == table:
+            return op.column == column
+        case ("constraint", table, name), o.AddConstraint() if str(op.table) == table:
+            return op.constraint.name == name
+        case ("index", name), o.CreateIndex():
+            return op.name is not None and op.name.name == name
+        case ("index", name), o.AddConstraint():
+            return op.constraint.name == name
+        case ("index", name), o.RenameIndex():
+            return op.new_name == name
+    return False
 
 
 @rule("down-does-not-restore", family="reversibility", severity="warning",
@@ -243,7 +310,9 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
     Folds the up path, then the down path, over the schema the history had before the
     migration, compares the result with that schema, and names the objects that differ:
     tables, columns (type, nullability, default), constraints, indexes, views, sequences,
-    types, triggers, functions.
+    types, triggers, functions. The finding points at the statement of the down path that
+    makes an object again differently (an index made again without UNIQUE), or, where it
+    only leaves out or leaves behind, at the start of the down path.
 
     ## Why it matters
     A rollback that leaves an index behind, forgets a constraint or brings a column back
@@ -285,11 +354,17 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
     if down is None or down.declared_irreversible or down.errors or down.derived or \
             _opaque(down):
         return
-    diffs = schema_differences(ctx)
-    if diffs:
+    differences = _differences(ctx)
+    if differences:
+        diffs = [d.text for d in differences]
         listed = "; ".join(diffs[:8]) + (f"; and {len(diffs) - 8} more" if len(diffs) > 8
                                         else "")
-        yield Hit(f"up then down does not restore the schema: {listed}", span=_down_span(ctx))
+        # Where the down path makes an object again differently, that statement is the
+        # one to change; an object it never makes again has no statement of its own.
+        remade = (_remaking(down, d.remade) for d in differences if d.remade is not None)
+        span = next((found for found in remade if found is not None), None)
+        yield Hit(f"up then down does not restore the schema: {listed}",
+                  span=span or _down_span(ctx))
 
 
 def _dropped_index_names(ctx: MigrationContext) -> set[str]:
