@@ -1515,7 +1515,8 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     work starts (the lock then keeps only readers waiting for an error); when
     the slow work is on tables created in the same migration (a Django `CreateModel`'s own
     indexes and foreign keys included); when the lock
-    is a `DROP TABLE`'s (the table is gone; `drop-table` speaks for it); when the slow
+    is a `DROP TABLE`'s on the table it drops (the table is gone; `drop-table` speaks for
+    it: the tables its foreign keys tie it to stay locked, and count); when the slow
     statement itself takes ACCESS EXCLUSIVE on every table already locked (the lock held
     since `DROP DEFAULT` blocks nobody for longer while the type change rewrites the table).
     A second lock in the same transaction is not a second finding: the first one lists it.
