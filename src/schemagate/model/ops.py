@@ -628,6 +628,9 @@ class RawSQL(Operation):
     # A DO block's statements that run on every path (`parse.postgres.plpgsql`): the fold
     # applies them; rules see only the block.
     effects: tuple[Operation, ...] = field(default=())
+    # Every operation a DO block may run on any path, when all of it can be read (no loop,
+    # no SQL built at run time, conditions that read only the catalogs); None otherwise.
+    branches: tuple[Operation, ...] | None = None
     # A SELECT's function calls, by name (lower case, no schema), where the frontend read
     # the statement and it writes no rows (no INSERT, UPDATE or DELETE in its WITH); None
     # where it did not.

@@ -101,3 +101,59 @@ def test_rules_see_the_block_not_its_statements(tmp_path: Path) -> None:
     result = lint_sql(tmp_path, "CREATE TABLE t (id int);",
                       "DO $$ BEGIN ALTER TABLE t ADD COLUMN c int NOT NULL; END $$;")
     assert "add-required-column" not in {rule for _, rule in rules_of(result)}
+
+
+def _branches(tmp_path: Path, body: str) -> list[str] | None:
+    path = tmp_path / "block.sql"
+    path.write_text(f"DO $$ {body} $$;", encoding="utf-8")
+    src = read_source(path, "block.sql", None)
+    assert isinstance(src, SourceText), src
+    script = parse_script(src, Script("block.sql", "autocommit"))
+    (block,) = [op for st in script.statements for op in st.ops]  # type: ignore[union-attr]
+    assert isinstance(block, o.RawSQL) and block.statement_kind == "DoStmt"
+    return None if block.branches is None else [type(x).__name__ for x in block.branches]
+
+
+@pytest.mark.parametrize(("body", "branches"), [
+    # GoTrue's guards: a rename under a check of the catalog, a type made unless it exists.
+    ("BEGIN IF NOT EXISTS (SELECT * FROM information_schema.columns WHERE table_name = "
+     "'users' AND column_name = 'email_confirmed_at') THEN ALTER TABLE users RENAME COLUMN "
+     "confirmed_at TO email_confirmed_at; END IF; END",
+     ["RenameColumn"]),
+    ("BEGIN CREATE TYPE kind AS ENUM ('a'); EXCEPTION WHEN duplicate_object THEN null; END",
+     ["CreateType"]),
+    # Every arm counts, and an EXECUTE of one constant string is that string.
+    ("BEGIN IF (SELECT count(*) = 2 FROM pg_indexes WHERE indexname = 'a') THEN "
+     "EXECUTE 'DROP INDEX a'; ELSIF to_regclass('b') IS NULL THEN CREATE INDEX b ON t (x); "
+     "ELSE RAISE NOTICE 'nothing'; END IF; END",
+     ["DropIndex", "CreateIndex"]),
+    # What cannot be read: a condition reading a table of the application, a function of
+    # its own, a loop, SQL built at run time.
+    ("BEGIN IF (SELECT count(*) FROM users) > 0 THEN ALTER TABLE users RENAME a TO b; "
+     "END IF; END", None),
+    ("BEGIN PERFORM refresh_everything(); END", None),
+    ("BEGIN FOR i IN 1..2 LOOP ALTER TABLE t RENAME a TO b; END LOOP; END", None),
+    ("BEGIN EXECUTE 'ALTER TABLE ' || 't' || ' RENAME a TO b'; END", None),
+])
+def test_a_block_all_of_which_can_be_read_says_what_it_may_run(
+        tmp_path: Path, body: str, branches: list[str] | None) -> None:
+    assert _branches(tmp_path, body) == branches
+
+
+def test_a_block_that_only_renames_under_a_guard_is_no_slow_work(tmp_path: Path) -> None:
+    # GoTrue 20210710: the lock ADD COLUMN takes is held while the block runs, but the block
+    # only renames a column, whichever way its condition goes.
+    from schemagate.model.settings import Settings
+
+    guarded = ("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE "
+               "table_name = 't' AND column_name = 'c') THEN ALTER TABLE t RENAME COLUMN a "
+               "TO c; END IF; END $$;\n")
+    result = lint_sql(
+        tmp_path,
+        "CREATE TABLE t (id int PRIMARY KEY, a int);\n",
+        "ALTER TABLE t ADD COLUMN b int;\n" + guarded,
+        "ALTER TABLE t ADD COLUMN d int;\n" + guarded.replace("RENAME COLUMN a TO c",
+                                                              "ADD CHECK (d > 0)"),
+        settings=Settings(select=("lock-held-too-long",)), transaction="wrapped")
+    assert [(f.span.path.rsplit("/", 1)[-1], f.span.line) for f in result.active] == [
+        ("0003_m.sql", 1)]

@@ -25,7 +25,7 @@ from schemagate.parse.postgres.expr import (
     type_ref,
 )
 from schemagate.parse.postgres.locate import Locator
-from schemagate.parse.postgres.plpgsql import block_effects
+from schemagate.parse.postgres.plpgsql import read_block
 from schemagate.parse.postgres.query_columns import query_columns, row_sources
 
 _CONSTRAINT_KINDS: dict[str, o.ConstraintKind] = {
@@ -761,7 +761,8 @@ def _do(body: Node, ctx: _Ctx) -> list[o.Operation]:
     def inner(stmt: Node, sql: str) -> tuple[o.Operation, ...]:
         return to_ops(stmt, ctx.span, ctx.index, sql)
 
-    return [replace(ctx.raw("DoStmt"), effects=block_effects(body, ctx.sql, inner))]
+    block = read_block(body, ctx.sql, inner)
+    return [replace(ctx.raw("DoStmt"), effects=block.effects, branches=block.branches)]
 
 
 def _lock(body: Node, ctx: _Ctx) -> list[o.Operation]:

@@ -11,12 +11,20 @@ nested block, before the first statement that could leave the block early (a RET
 EXIT, a RAISE of an error, or a branch or loop holding one). A block with an EXCEPTION
 clause may roll its statements back, so it has no certain effects. What runs under IF,
 in loops and through EXECUTE stays unknown, as before.
+
+What a block may run on some path is worth knowing too, when all of it can be read: a block
+whose every branch only renames a column or makes a type does no slow work, whichever
+branch runs (`DoBlock.branches`). It can be read when it holds no loop, no SQL built at run
+time (an `EXECUTE` of one constant string is read as that string), and no condition,
+assignment or `PERFORM` that reads more than the system catalogs or calls a function other
+than a few built-in ones.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from schemagate.model import ops as o
@@ -32,26 +40,158 @@ _ERROR_LEVEL = 21
 _LEAVES = ('"PLpgSQL_stmt_return"', '"PLpgSQL_stmt_exit"', '"PLpgSQL_stmt_raise"')
 
 
-def block_effects(body: Node, sql: str, to_ops: ToOps) -> tuple[o.Operation, ...]:
-    """The operations a DO statement (its parse node `body`, its text `sql`) runs on every
-    path; none when its language is not PL/pgSQL or its body cannot be read."""
+@dataclass(frozen=True)
+class DoBlock:
+    """What the fold and the rules may know of a DO block."""
+
+    effects: tuple[o.Operation, ...] = ()  # run on every path
+    # Every operation some path may run, when the whole block can be read; else None.
+    branches: tuple[o.Operation, ...] | None = None
+
+
+def read_block(body: Node, sql: str, to_ops: ToOps) -> DoBlock:
+    """What a DO statement (its parse node `body`, its text `sql`) runs; nothing known when
+    its language is not PL/pgSQL or its body cannot be read."""
     if _language(body) != "plpgsql":
-        return ()
+        return DoBlock()
     try:
         tree = json.loads(pg.parse_plpgsql_json(sql))
         action = tree[0]["PLpgSQL_function"]["action"]["PLpgSQL_stmt_block"]
     except (pg.ParseError, RecursionError, ValueError, LookupError, TypeError):
-        return ()
+        return DoBlock()
     effects: list[o.Operation] = []
     for query in _certain_queries(action, []):
-        try:
-            parsed = json.loads(pg.parse_sql_json(query))
-        except (pg.ParseError, RecursionError, ValueError):
-            return tuple(effects)
-        for item in parsed.get("stmts", ()):
-            if "stmt" in item:
-                effects.extend(to_ops(item["stmt"], query))
-    return tuple(effects)
+        ops = _operations(query, to_ops)
+        if ops is None:
+            break
+        effects.extend(ops)
+    branches: list[o.Operation] = []
+    try:
+        readable = _read_all(action, to_ops, branches)
+    except (LookupError, TypeError, AttributeError, RecursionError):
+        readable = False
+    return DoBlock(tuple(effects), tuple(branches) if readable else None)
+
+
+def _operations(query: str, to_ops: ToOps) -> list[o.Operation] | None:
+    """The operations of a piece of static SQL; None when it does not parse."""
+    try:
+        parsed = json.loads(pg.parse_sql_json(query))
+    except (pg.ParseError, RecursionError, ValueError):
+        return None
+    ops: list[o.Operation] = []
+    for item in parsed.get("stmts", ()):
+        if "stmt" in item:
+            ops.extend(to_ops(item["stmt"], query))
+    return ops
+
+
+def _read_all(block: Node, to_ops: ToOps, out: list[o.Operation]) -> bool:
+    """Add to `out` what every statement of a block and its exception handlers may run;
+    False as soon as one cannot be read."""
+    handlers = block.get("exceptions", {}).get("PLpgSQL_exception_block", {})
+    bodies = [block.get("body", ())] + [
+        handler["PLpgSQL_exception"].get("action", ())
+        for handler in handlers.get("exc_list", ())]
+    return all(_read_statements(body, to_ops, out) for body in bodies)
+
+
+def _read_statements(statements: list[Node], to_ops: ToOps, out: list[o.Operation]) -> bool:
+    for stmt in statements:
+        kind, node = next(iter(stmt.items()))
+        if kind == "PLpgSQL_stmt_block":
+            readable = _read_all(node, to_ops, out)
+        elif kind == "PLpgSQL_stmt_execsql":
+            readable = _read_sql(node["sqlstmt"]["PLpgSQL_expr"]["query"], to_ops, out)
+        elif kind == "PLpgSQL_stmt_dynexecute":
+            text = _constant_string(node["query"]["PLpgSQL_expr"]["query"])
+            readable = text is not None and not node.get("params") and \
+                _read_sql(text, to_ops, out)
+        elif kind == "PLpgSQL_stmt_if":
+            arms = [(node["cond"], node.get("then_body", ()))] + [
+                (arm["PLpgSQL_if_elsif"]["cond"], arm["PLpgSQL_if_elsif"].get("stmts", ()))
+                for arm in node.get("elsif_list", ())]
+            readable = all(_harmless(cond) and _read_statements(body, to_ops, out)
+                           for cond, body in arms) and \
+                _read_statements(node.get("else_body", ()), to_ops, out)
+        elif kind in ("PLpgSQL_stmt_assign", "PLpgSQL_stmt_perform"):
+            readable = _harmless(node["expr"])
+        elif kind == "PLpgSQL_stmt_raise":
+            readable = all(_harmless(param) for param in node.get("params", ()))
+        else:
+            # RETURN and EXIT end the block; loops, CASE, cursors, CALL and the rest are
+            # not read.
+            readable = kind in ("PLpgSQL_stmt_return", "PLpgSQL_stmt_exit")
+        if not readable:
+            return False
+    return True
+
+
+def _read_sql(query: str, to_ops: ToOps, out: list[o.Operation]) -> bool:
+    ops = _operations(query, to_ops)
+    if ops is None:
+        return False
+    out.extend(ops)
+    return True
+
+
+def _constant_string(expr: str) -> str | None:
+    """The value of an expression that is one string constant (`'DROP INDEX x'`)."""
+    try:
+        tree = json.loads(pg.parse_sql_json(f"SELECT {expr}"))
+        value = tree["stmts"][0]["stmt"]["SelectStmt"]["targetList"]
+        [target] = value
+        return str(target["ResTarget"]["val"]["A_Const"]["sval"]["sval"])
+    except (pg.ParseError, RecursionError, ValueError, LookupError, TypeError):
+        return None
+
+
+# Built-in functions a condition may call and still only read the catalogs or its
+# arguments: what `IF NOT EXISTS (…)` guards in migrations use.
+_HARMLESS_CALLS = frozenset({
+    "count", "lower", "upper", "coalesce", "format", "concat", "length", "to_regclass",
+    "to_regtype", "to_regproc", "to_regnamespace", "current_schema", "current_database",
+    "current_user", "current_setting", "version", "quote_ident", "quote_literal",
+    "format_type", "has_schema_privilege", "has_table_privilege", "array_length", "bool_or",
+    "bool_and"})
+
+
+def _harmless(expr: Node) -> bool:
+    """Whether a PL/pgSQL expression reads nothing but the system catalogs and calls only
+    built-in functions that change nothing (`EXISTS (SELECT 1 FROM information_schema.
+    columns WHERE …)`): evaluating it is quick, whatever the tables hold."""
+    query = expr["PLpgSQL_expr"]["query"]
+    try:
+        tree = json.loads(pg.parse_sql_json(f"SELECT {query}"))
+    except (pg.ParseError, RecursionError, ValueError):
+        return False
+    return all(_harmless_node(kind, node) for kind, node in _nodes(tree))
+
+
+def _harmless_node(kind: str, node: Node) -> bool:
+    if kind == "RangeVar":
+        schema = node.get("schemaname")
+        name = str(node.get("relname", ""))
+        return schema in ("pg_catalog", "information_schema") or (
+            schema is None and name.startswith("pg_"))
+    if kind == "FuncCall":
+        name = str(node["funcname"][-1]["String"]["sval"]).lower()
+        return name in _HARMLESS_CALLS or name.startswith("pg_")
+    return kind not in ("InsertStmt", "UpdateStmt", "DeleteStmt", "RangeFunction")
+
+
+def _nodes(tree: object) -> Iterator[tuple[str, Node]]:
+    """Every parse node of a tree, by its kind."""
+    stack = [tree]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key[:1].isupper() and isinstance(value, dict):
+                    yield key, value
+                stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def _language(body: Node) -> str:
