@@ -503,6 +503,18 @@ def test_only_folders_inside_the_repository_say_the_database(tmp_path: Path) -> 
     assert [d for _, d, _ in _histories(from_file)] == ["postgres"]
 
 
+def test_the_repository_is_looked_for_only_where_a_folder_is_named_for_a_database(
+        tmp_path: Path) -> None:
+    # Each folder asked is a path the replay journal must watch; those above the project
+    # (/tmp) change all the time, and would keep a run from ever being replayed.
+    write(tmp_path / "app/migrations/001_users.sql")
+    write(tmp_path / "app/db/mysql/001_users.sql")
+    plain = discover(["app/migrations"], cwd=tmp_path)
+    assert not [p for p in plain.reads if p.endswith(os.sep + ".git")]
+    named = discover(["app/db"], cwd=tmp_path)
+    assert os.path.join(str(tmp_path), "app", "db", "mysql", ".git") in named.reads
+
+
 def test_plain_files_in_version_named_folders_are_one_history_folder_by_folder(
         tmp_path: Path) -> None:
     # memos: store/migration/<database>/<version>/<NN>__<name>.sql, and LATEST.sql beside

@@ -401,7 +401,12 @@ class _Finder:
         repository's own folder (the nearest holding `.git`), or with none, those of the path
         as shown. A folder above the repository is the user's machine, not the project
         (`/srv/mysql/app/`): its name says nothing of the project's SQL; and the same files
-        give the same findings wherever in the repository the lint is run from."""
+        give the same findings wherever in the repository the lint is run from. The
+        repository is looked for only where its answer matters, a folder on the way being
+        named for a database: each folder asked is a path the run depends on (`reads`), and
+        one above the project (`/tmp`) changes too often for a run to be replayed."""
+        if not any(_names_database(part) for part in d.path.split(os.sep)):
+            return d.display.split("/")
         root = self._repository(d.path)
         if root is None:
             return d.display.split("/")
@@ -1118,6 +1123,10 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
 # The layouts whose files say nothing of their database: their folder's name may.
 _NAMED_BY_FOLDER = frozenset({"sql", "golang-migrate", "flyway", "dbmate", "goose",
                               "sql-migrate", "sqlx"})
+
+
+def _names_database(name: str) -> bool:
+    return folder_dialect(name) is not None or name.lower() in _OTHER_DATABASES
 
 
 def _written_in(parts: Sequence[str]) -> str | None:
