@@ -287,3 +287,41 @@ def test_the_tables_gone_are_those_dropped_or_renamed_away_and_not_made_again() 
                           "ALTER TABLE c RENAME TO c_old;\nCREATE TABLE c (id int);\n"
                           "DROP TABLE d;\nALTER TABLE e RENAME TO d;\n"))
     assert {q.name for q in gone} == {"a", "b", "e"}
+
+
+_LONG = "custom_attributes_userstorycustomattributesvalues"
+
+
+def test_unnamed_constraints_and_indexes_get_the_names_postgresql_gives(pg_db: str) -> None:
+    """PostgreSQL cuts the table's and the columns' parts of a default name so that it fits
+    in 63 bytes, and adds a number to the label while the name is taken (by a relation of
+    the schema, or, for a constraint, by a constraint of the schema)."""
+    from schemagate.diff.connect import connect
+
+    sql = (
+        f"CREATE TABLE {_LONG} (id serial PRIMARY KEY, user_story_id int UNIQUE,"
+        " user_story_id_x int UNIQUE);"
+        f"CREATE TABLE {_LONG}_two (id serial PRIMARY KEY,"
+        " user_story_id int UNIQUE CHECK (user_story_id > 0), CHECK (user_story_id > 1));"
+        f"CREATE TABLE {_LONG}_three (user_story_id int CHECK (user_story_id > 0));"
+        f"CREATE INDEX ON {_LONG} (user_story_id);"
+        f"CREATE INDEX ON {_LONG}_two (user_story_id);"
+        "CREATE TABLE user_role (id int PRIMARY KEY);"
+        "CREATE TABLE \"user\" (role_id int REFERENCES user_role);"
+        "CREATE TABLE user_role_id (x int REFERENCES user_role);"
+        "ALTER TABLE user_role ADD FOREIGN KEY (id) REFERENCES user_role;"
+        "CREATE TABLE t (a int); CREATE UNIQUE INDEX t_a_key ON t (a);"
+        "ALTER TABLE t ADD UNIQUE (a);"
+    )
+    with connect(pg_db, autocommit=True) as conn:
+        conn.execute(sql)
+        made = set(conn.execute(
+            "SELECT conrelid::regclass::text, conname FROM pg_constraint"
+            " WHERE connamespace = 'public'::regnamespace"))
+        indexes = {row[0] for row in conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")}
+    cat = fold(sql)
+    modelled = {(t.name.name.join('""') if t.name.name == "user" else t.name.name, c.name)
+                for t in cat.tables.values() for c in t.constraints}
+    assert modelled == made
+    assert {name.name for name in cat.indexes} == indexes

@@ -29,7 +29,7 @@ from schemagate.model.catalog import (
     View,
     index_key,
 )
-from schemagate.model.names import QName, default_name, name_addition
+from schemagate.model.names import QName, chosen_name, default_name, name_addition
 from schemagate.model.types import TypeRef
 
 _UNKNOWN = TypeRef("unknown")
@@ -210,26 +210,63 @@ def _with_column(table: Table, column: Column) -> Table:
                                         for c in table.columns))
 
 
-def constraint_name(table: QName, con: o.ConstraintDef) -> str:
+def constraint_name(table: QName, con: o.ConstraintDef,
+                    taken: Callable[[str], bool] | None = None) -> str:
     """PostgreSQL's default constraint names, so later DROP CONSTRAINTs find them.
 
+    With ``taken``, a default name in use gets a number after its label, as PostgreSQL's
+    does (`chosen_name`); without, the name is the first PostgreSQL would try.
     A constraint whose name only run time knows (`name_at_run_time`) is keyed by the
     default name too, and the catalog marks that name as not known (`name_known`)."""
     if con.name:
         return con.name
+    parts = _default_name_parts(table, con)
+    return default_name(*parts) if taken is None else chosen_name(*parts, taken)
+
+
+def _default_name_parts(table: QName, con: o.ConstraintDef) -> tuple[str, str | None, str]:
     suffix = {"primary": "pkey", "unique": "key", "foreign": "fkey", "check": "check",
               "exclusion": "excl"}[con.kind]
     if con.kind == "primary":
-        return default_name(table.name, None, suffix)
+        return table.name, None, suffix
     if con.kind == "check":
         # Named after its column when its expression reads exactly one, else the table's.
         read = con.columns or (tuple(sorted(con.expr.columns)) if con.expr else ())
-        return default_name(table.name, read[0] if len(read) == 1 else None, suffix)
-    return default_name(table.name, name_addition(con.columns) or None, suffix)
+        return table.name, read[0] if len(read) == 1 else None, suffix
+    return table.name, name_addition(con.columns) or None, suffix
 
 
-def _constraint(table: QName, con: o.ConstraintDef, migration: str) -> Constraint:
-    return Constraint(constraint_name(table, con), con.kind, _shared(con.columns),
+def _name_taken(catalog: Catalog, table: Table, added: list[Constraint],
+                con: o.ConstraintDef) -> Callable[[str], bool]:
+    """Whether PostgreSQL would find a default name for ``con`` in use.
+
+    A constraint's name must be new among the schema's constraints (`ChooseConstraintName`);
+    a primary key's, unique or exclusion constraint's is its index's too, so it must also be
+    new among the schema's relations (`ChooseRelationName`). MySQL names indexes per table
+    and numbers nothing this way: there the first name is kept."""
+    schema = table.name.schema
+    relation = con.kind in ("primary", "unique", "exclusion")
+
+    def taken(name: str) -> bool:
+        if con.index_per_table:
+            return False
+        if any(c.name == name for c in chain(added, table.constraints)):
+            return True
+        if relation and _relation_exists(catalog, QName(schema, name)):
+            return True
+        return any(c.name == name for t in catalog.tables.values()
+                   if t.name.schema == schema for c in t.constraints)
+    return taken
+
+
+def _relation_exists(catalog: Catalog, name: QName) -> bool:
+    return (name in catalog.tables or name in catalog.indexes or name in catalog.views
+            or name in catalog.sequences)
+
+
+def _constraint(table: QName, con: o.ConstraintDef, migration: str,
+                taken: Callable[[str], bool] | None = None) -> Constraint:
+    return Constraint(constraint_name(table, con, taken), con.kind, _shared(con.columns),
                       con.ref_table, _shared(con.ref_columns), _kept(con.expr),
                       not con.not_valid, migration, name_known=not con.name_at_run_time)
 
@@ -286,7 +323,7 @@ def _add_constraints(
     added = []
     defs = list(defs)
     for con in defs:
-        c = _constraint(table.name, con, migration)
+        c = _constraint(table.name, con, migration, _name_taken(catalog, table, added, con))
         if c.kind == "foreign" and not c.ref_columns and c.ref_table is not None:
             # `REFERENCES t` means t's primary key: PostgreSQL stores its columns, so a
             # down path that writes `REFERENCES t (id)` gives back the same constraint.
@@ -568,13 +605,17 @@ def _rename_constraint(cat: Catalog, op: o.RenameConstraint, mig: str) -> None:
         cat.indexes[new] = replace(cat.indexes.pop(old), name=new)
 
 
-def _default_index_name(op: o.CreateIndex) -> QName:
+def _default_index_name(cat: Catalog, op: o.CreateIndex) -> QName:
+    """PostgreSQL's name for an unnamed index (`ChooseIndexName`): numbered while the
+    schema has a relation of that name."""
     cols = name_addition(op.columns) or "expr"
-    return QName(op.table.schema, default_name(op.table.name, cols, "idx"))
+    return QName(op.table.schema, chosen_name(
+        op.table.name, cols, "idx",
+        lambda name: _relation_exists(cat, QName(op.table.schema, name))))
 
 
 def _create_index(cat: Catalog, op: o.CreateIndex, mig: str) -> None:
-    name = op.name or _default_index_name(op)
+    name = op.name or _default_index_name(cat, op)
     key = index_key(name, op.table if op.per_table else None)
     if op.if_not_exists and key in cat.indexes:
         return

@@ -7,6 +7,7 @@ a `--` comment (`sql_comment`). Nothing else builds SQL text out of a name.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from schemagate.model.text import escape_controls
@@ -60,6 +61,18 @@ def default_name(name1: str, name2: str | None, label: str) -> str:
     if second is not None:
         parts.append(_clipped(second, keep2))
     return "_".join((*parts, label))
+
+
+def chosen_name(name1: str, name2: str | None, label: str,
+                taken: Callable[[str], bool]) -> str:
+    """The name PostgreSQL gives an unnamed object when the default one may be in use
+    (`ChooseRelationName`, `ChooseConstraintName`): `default_name`, and while that is
+    ``taken``, the same with 1, 2, … after the label, the parts cut again to fit."""
+    name, number = default_name(name1, name2, label), 0
+    while taken(name):
+        number += 1
+        name = default_name(name1, name2, f"{label}{number}")
+    return name
 
 
 def name_addition(columns: tuple[str, ...] | list[str]) -> str:
