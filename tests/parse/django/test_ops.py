@@ -837,3 +837,31 @@ def test_renaming_a_relation_field_drops_and_makes_its_foreign_key_again(
         ("DropConstraint", "shop_disk_vm_id_e55044f3_fk_shop_vm_id"),
         ("RenameColumn", "machine_id"),
         ("AddConstraint", "shop_disk_machine_id_1895ed74_fk_shop_vm_id")]
+
+
+def test_an_inline_unique_of_a_long_table_has_the_name_postgresql_cuts_it_to(
+        tmp_path: Path) -> None:
+    # Django writes `UNIQUE` (and `PRIMARY KEY`) into the column's definition, unnamed:
+    # PostgreSQL 15 names them `…attributesva_user_story_id_key` (63 bytes) and
+    # `…attributesvalues_pkey`, cutting the table's part to fit.
+    body = '''
+    operations = [
+        migrations.CreateModel(
+            name="UserStoryCustomAttributesValues",
+            fields=[
+                ("id", models.AutoField(primary_key=True, serialize=False)),
+                ("user_story", models.OneToOneField(
+                    on_delete=django.db.models.deletion.CASCADE, to="shop.account")),
+            ],
+            options={"db_table": "custom_attributes_userstorycustomattributesvalues_table"},
+        ),
+    ]
+'''
+    migs = project(tmp_path, INITIAL, body)
+    create = next(op for op in up_ops(migs[1]) if isinstance(op, o.CreateTable))
+    names = {c.kind: c.name for c in create.constraints}
+    assert names["primary"] == "custom_attributes_userstorycustomattributesvalues_table_pkey"
+    assert names["unique"] == "custom_attributes_userstorycustomattributesva_user_story_id_key"
+    # Fits in 63 bytes: PostgreSQL keeps the name as it made it, and nothing is truncated.
+    rules = {f.rule for f in lint(migs, Settings(select=("all",))).findings}
+    assert "identifier-too-long" not in rules

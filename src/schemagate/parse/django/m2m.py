@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 
 from schemagate.model import ops as o
-from schemagate.model.names import QName
+from schemagate.model.names import QName, default_name
 from schemagate.model.span import Span
 from schemagate.model.types import TypeRef
 from schemagate.parse.django.state import (
@@ -67,7 +67,7 @@ def create(join: JoinTable, model: ModelState, state: ProjectState, span: Span
         target = model if join.target == f"{model.app}.{model.name}" else \
             state.model(app, name)
     columns = [o.ColumnDef("id", key_type, not_null=True, identity=True)]
-    constraints = [o.ConstraintDef("primary", f"{join.table}_pkey", ("id",))]
+    constraints = [o.ConstraintDef("primary", default_name(join.table, None, "pkey"), ("id",))]
     for column, side in ((join.from_column, model), (join.to_column, target)):
         side_pk = side.pk() if side is not None else None
         col_type = side_pk.type if side_pk is not None else TypeRef("unknown")

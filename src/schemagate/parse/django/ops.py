@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from schemagate.model import ops as o
-from schemagate.model.names import QName
+from schemagate.model.names import QName, default_name
 from schemagate.model.span import Span
 from schemagate.parse.django import m2m
 from schemagate.parse.django.fields import (
@@ -288,10 +288,12 @@ def _field_extras(model: ModelState, f: FieldState, span: Span, state: ProjectSt
     if f.column is None:
         return constraints, indexes
     if f.primary_key:
-        constraints.append(o.ConstraintDef("primary", f"{model.table}_pkey", (f.column,)))
+        constraints.append(o.ConstraintDef("primary", default_name(model.table, None, "pkey"),
+                                           (f.column,)))
     elif f.unique:
-        # An inline UNIQUE in CREATE TABLE / ADD COLUMN: PostgreSQL names it <table>_<col>_key.
-        constraints.append(o.ConstraintDef("unique", f"{model.table}_{f.column}_key",
+        # An inline UNIQUE in CREATE TABLE / ADD COLUMN: PostgreSQL names it <table>_<col>_key,
+        # the parts cut to fit in 63 bytes (`default_name`).
+        constraints.append(o.ConstraintDef("unique", default_name(model.table, f.column, "key"),
                                            (f.column,)))
     if f.field_class in _POSITIVE_FIELDS:
         # The field's db_check, inline in the column's definition: PostgreSQL names it
@@ -606,7 +608,8 @@ def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, sp
         name = index_name(model.table, [column], "_uniq")
         out.append(o.AddConstraint(span=span, table=table, constraint=o.ConstraintDef(
             "unique", name, (column,))) if new.unique else
-            o.DropConstraint(span=span, table=table, name=f"{model.table}_{column}_key"))
+            o.DropConstraint(span=span, table=table,
+                             name=default_name(model.table, column, "key")))
     if old is not None and old.field_class not in _POSITIVE_FIELDS and \
             new.field_class in _POSITIVE_FIELDS:
         # Django adds the new field's db_check under a name of its own making (a digest):
