@@ -325,3 +325,20 @@ def test_unnamed_constraints_and_indexes_get_the_names_postgresql_gives(pg_db: s
                 for t in cat.tables.values() for c in t.constraints}
     assert modelled == made
     assert {name.name for name in cat.indexes} == indexes
+
+
+def test_dropping_a_constraint_leaves_a_unique_index_of_that_name(pg_db: str) -> None:
+    """`DROP CONSTRAINT IF EXISTS` finds no constraint in an index made by CREATE UNIQUE
+    INDEX (PostgreSQL says so in a NOTICE and drops nothing); a unique constraint's index
+    goes with its constraint."""
+    from schemagate.diff.connect import connect
+
+    sql = ("CREATE TABLE t (a int, b int UNIQUE); CREATE UNIQUE INDEX t_a_key ON t (a);"
+           "ALTER TABLE t DROP CONSTRAINT IF EXISTS t_a_key;"
+           "ALTER TABLE t DROP CONSTRAINT IF EXISTS t_b_key;")
+    with connect(pg_db, autocommit=True) as conn:
+        conn.execute(sql)
+        indexes = {row[0] for row in conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")}
+    assert indexes == {"t_a_key"}
+    assert {name.name for name in fold(sql).indexes} == indexes

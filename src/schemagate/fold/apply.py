@@ -574,9 +574,14 @@ def _drop_constraint(cat: Catalog, op: o.DropConstraint, mig: str) -> None:
     con = table.constraint(op.name)
     cat.tables[op.table] = replace(table, constraints=tuple(
         c for c in table.constraints if c.name != op.name))
-    if con is None or con.kind in ("primary", "unique", "exclusion"):
+    if con is not None and con.kind in ("primary", "unique", "exclusion"):
+        # The index the constraint owns goes with it. An index of that name the history
+        # made with CREATE INDEX is no constraint: PostgreSQL finds no constraint to drop
+        # (an error, or a NOTICE with IF EXISTS) and keeps the index.
         cat.indexes.pop(QName(op.table.schema, op.name), None)
-        # MySQL: the key's index is named within its table.
+    if con is None or con.kind in ("primary", "unique", "exclusion"):
+        # MySQL: a key is an index named within its table, and DROP CONSTRAINT drops a
+        # unique key whichever statement made it.
         cat.indexes.pop(TableIndexKey(op.table, op.name), None)
     if op.cascade and con is not None and con.kind in ("primary", "unique"):
         # The foreign keys of other tables that rely on this key go with it.
