@@ -627,8 +627,9 @@ def _create_index(cat: Catalog, op: o.CreateIndex, mig: str) -> None:
     # The table's own name, which the catalog holds already, rather than the statement's.
     known = cat.tables.get(op.table)
     table = known.name if known is not None and known.name == op.table else op.table
+    calls = frozenset().union(*(e.functions for e in (*op.expressions, op.where) if e))
     cat.indexes[key] = Index(name, table, _shared(op.columns), op.unique, op.where is not None,
-                             mig)
+                             mig, expressions=bool(op.expressions), functions=calls)
 
 
 def _drop_index(cat: Catalog, op: o.DropIndex, mig: str) -> None:

@@ -141,6 +141,10 @@ class Index:
     constraint: str | None = None  # the constraint this index backs (PK, unique, exclusion)
     comment: str | None = None
     expressions: bool = False  # some key is an expression, not a column
+    # The functions its key expressions and predicate call, lowercased, as the fold reads
+    # them from its statement (PostgreSQL records a dependency on each); introspection
+    # leaves it empty.
+    functions: frozenset[str] = field(default=frozenset(), compare=False)
 
 
 class TableIndexKey(NamedTuple):

@@ -66,7 +66,7 @@ def sequence_users(catalog: Catalog, name: QName) -> list[str]:
 
 
 def function_users(catalog: Catalog, name: QName) -> list[str]:
-    """Column defaults and triggers that call the function."""
+    """Column defaults, checks, indexes and triggers that call the function."""
     lowered = name.name.lower()  # once, not for every column of the schema
     out = [
         f"column {t.name}.{c.name}"
@@ -75,6 +75,17 @@ def function_users(catalog: Catalog, name: QName) -> list[str]:
         for e in (c.default, c.generated)
         if e is not None and lowered in e.functions
     ]
+    out += [f"check {t.name}.{c.name}" for t in catalog.tables.values() for c in t.constraints
+            if c.kind == "check" and c.expr is not None and lowered in c.expr.functions]
+    out += [f"index {ix.name}" for ix in catalog.indexes.values() if lowered in ix.functions]
     out += [f"trigger {trig.name} on {trig.table}" for trig in catalog.triggers.values()
             if trig.function.name == name.name]
     return out
+
+
+def function_may_have_users(catalog: Catalog, name: QName) -> bool:
+    """Whether something the catalog cannot see into may call the function: a function the
+    history never made (the database may hold anything that uses it), or a view (the fold
+    does not read the functions a view's query calls)."""
+    known = any(key[0] == name for key in catalog.functions)
+    return not known or bool(catalog.views)

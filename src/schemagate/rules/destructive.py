@@ -13,6 +13,7 @@ from schemagate.model.types import classify_change
 from schemagate.rules.context import RuleContext
 from schemagate.rules.dependents import (
     column_dependents,
+    function_may_have_users,
     function_users,
     sequence_users,
     table_dependents,
@@ -351,6 +352,10 @@ def drop_cascade(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     When nothing in the history depends on the object, it is a warning, not an error, and
     says so: CASCADE then drops only what the database holds beyond the history (objects
     made by hand, or by tools the history does not show).
+    Not on `DROP TRIGGER … CASCADE`: no object in PostgreSQL can depend on a trigger, so
+    CASCADE drops nothing more. Not on `DROP FUNCTION … CASCADE` of a function the history
+    made when nothing in the history calls it (no trigger, column default, check or index)
+    and the history has no view (whose query the tool does not read for function calls).
     Not at all when the migration tool adds `CASCADE` on its own and nothing in the history
     depends on the object: Django's schema editor sends every `RemoveField` as
     `ALTER TABLE … DROP COLUMN … CASCADE` and every `DeleteModel` as `DROP TABLE … CASCADE`,
@@ -427,8 +432,12 @@ def _cascade_dependents(op: o.Operation, ctx: RuleContext) -> tuple[list[str], l
                 deps += sequence_users(cat, n)
         case o.DropFunction(names=funcs):
             for n, _ in funcs:
-                targets.append(str(n))
-                deps += function_users(cat, n)
+                users = function_users(cat, n)
+                # A function the history made and nothing it shows calls has nothing that
+                # depends on it: CASCADE drops nothing more.
+                if users or function_may_have_users(cat, n):
+                    targets.append(str(n))
+                    deps += users
         case o.DropSchema(names=names):
             targets += list(names)
             deps += [f"table {t}" for t in cat.tables if t.schema in names]
@@ -439,8 +448,8 @@ def _cascade_dependents(op: o.Operation, ctx: RuleContext) -> tuple[list[str], l
             targets += [str(n) for n in names]
         case o.DropExtension(names=names):
             targets += list(names)
-        case o.DropTrigger(table=table, name=name):
-            targets.append(f"{table}.{name}")
+        # DROP TRIGGER … CASCADE: no object in PostgreSQL can depend on a trigger (pg_depend
+        # never refers to one), so CASCADE drops nothing more and the trigger is no target.
     return targets, list(dict.fromkeys(deps))
 
 
