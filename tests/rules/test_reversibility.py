@@ -383,3 +383,18 @@ def test_a_column_made_again_differently_is_reported_where_it_is_made(tmp_path: 
             findings(result, "down-does-not-restore")] == [
         (19, "up then down does not restore the schema: column public.item.flag comes back "
              "as int4, was bool")]
+
+
+@pytest.mark.parametrize("dialect", ["postgres", "sqlite"])
+def test_a_table_the_history_never_made_and_the_up_path_drops_if_it_exists_is_left_out(
+        tmp_path: Path, dialect: str) -> None:
+    # Nothing says `legacy_config` exists, and its definition is unknown: a down path
+    # cannot be held to make it again. The difference the down path does leave shows.
+    result = lint_dialect_history(tmp_path, {
+        **BASE,
+        "000002_change.up.sql": "DROP TABLE IF EXISTS legacy_config;\n"
+                                "ALTER TABLE accounts ADD COLUMN note text;\n",
+        "000002_change.down.sql": "SELECT 1;\n"}, dialect)
+    messages = [f.message for f in result.active if f.rule == "down-does-not-restore"]
+    assert len(messages) == 1 and "legacy_config" not in messages[0]
+    assert "accounts.note is left behind" in messages[0]

@@ -226,7 +226,8 @@ def _differences(ctx: MigrationContext) -> list[_Difference]:
             if not b.assumed:
                 out.append(_Difference(f"table {key} is left behind"))
         elif b is None and a is not None:
-            out.append(_Difference(f"table {key} is not restored"))
+            if not _phantom(key, a, ctx):
+                out.append(_Difference(f"table {key} is not restored"))
         elif a is not None and b is not None:
             out += _table_differences(key, a, b, ctx)
     dropped_by_up = _dropped_index_names(ctx)
@@ -321,13 +322,14 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
 
     ## When it does not fire
     When there is no down path (see `missing-down`); for objects that predate the known
-    history where the tool does not know the original definition (a column of unknown
-    type matches any type, an index the up path drops and the down path makes again is
-    restored); for the type of a column either path gives a type the tool cannot know (a
-    project's own SQLAlchemy type, such as a TypeDecorator); for a default written another
-    way that PostgreSQL stores alike (`'x'` and `'x'::varchar`; on a boolean column `'0'`,
-    `'off'` and `false`, `'1'`, `'yes'` and `true`); and when the down path holds a
-    statement the tool does not model (a DO block, an Alembic helper such as
+    history where the tool does not know the original definition (a column of unknown type
+    matches any type, an index the up path drops and the down path makes again is restored,
+    and a table the history never made nor used that the up path drops with `DROP TABLE IF
+    EXISTS` is not missed); for the type of a column either path gives a type the tool
+    cannot know (a project's own SQLAlchemy type, such as a TypeDecorator); for a default
+    written another way that PostgreSQL stores alike (`'x'` and `'x'::varchar`; on a boolean
+    column `'0'`, `'off'` and `false`, `'1'`, `'yes'` and `true`); and when the down path
+    holds a statement the tool does not model (a DO block, an Alembic helper such as
     `op.sync_enum_values`): what it restores cannot be known, and `unmodelled-statement`
     asks for a review of it by hand.
 
@@ -365,6 +367,16 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
         span = next((found for found in remade if found is not None), None)
         yield Hit(f"up then down does not restore the schema: {listed}",
                   span=span or _down_span(ctx))
+
+
+def _phantom(key: QName, table: Table, ctx: MigrationContext) -> bool:
+    """Whether a table is known only from the up path's `DROP TABLE IF EXISTS`: the history
+    never made it nor used a column of it, and the drop itself does not say it exists, so
+    its definition, and whether there is one, is unknown."""
+    up = ctx.migration.up
+    return table.assumed and not table.columns and any(
+        isinstance(op, o.DropTable) and op.if_exists and key in op.tables
+        for st in (up.statements if up else ()) for op in st.ops)
 
 
 def _dropped_index_names(ctx: MigrationContext) -> set[str]:
