@@ -322,7 +322,10 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
     ## When it does not fire
     With `CONCURRENTLY`; on a table created earlier in the same migration; when a later
     statement of the same script drops the index's table (that drop takes ACCESS EXCLUSIVE
-    anyway, and `drop-table` speaks for it); for an index created earlier in the same script;
+    anyway, and `drop-table` speaks for it); when an earlier statement of the same
+    transaction took ACCESS EXCLUSIVE on the table already (an `ADD COLUMN`, a rename: held
+    to the end of the transaction, it keeps everyone off the table, and the DROP INDEX keeps
+    nobody waiting for longer); for an index created earlier in the same script;
     and for `DROP INDEX IF EXISTS` of an index that does not exist at that point of a
     complete history (as `unknown-object` judges one: it starts from an empty schema and
     nothing it cannot follow came before), which PostgreSQL skips without a lock. An index
@@ -367,7 +370,7 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
     for i, name in enumerate(op.names):
         index = ctx.catalog.indexes.get(name)
         if index is not None and (ctx.is_new(index.table) or _dropped_later(index.table, ctx)
-                                  or _made_here(index, ctx)):
+                                  or _made_here(index, ctx) or _locked_before(index.table, ctx)):
             continue
         where = f" on `{index.table}`" if index else ""
         # DROP INDEX CONCURRENTLY drops one index, without CASCADE.
@@ -383,6 +386,28 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
 def _dropped_later(table: QName, ctx: RuleContext) -> bool:
     """Whether a later statement of the script drops the table."""
     return ctx.per_script(_last_drops).get(table, -1) > ctx.statement.index
+
+
+def _locked_before(table: QName, ctx: RuleContext) -> bool:
+    """Whether an earlier statement of the transaction at hand took ACCESS EXCLUSIVE on the
+    table: held to the transaction's end, it already keeps everyone else off the table, and
+    a DROP INDEX after it keeps nobody waiting for longer (PostgreSQL 15's pg_locks show it
+    adds a lock on the index only). A lock follows its table through a rename; a ROLLBACK TO
+    SAVEPOINT may release locks, and forgets them all."""
+    block = ctx.statement.block
+    if block is None:
+        return False
+    held: set[QName] = set()
+    for st in ctx.script.statements[:ctx.statement.index]:
+        if st.block != block:
+            continue
+        for x in st.ops:
+            if isinstance(x, o.TransactionControl) and x.action == "rollback_to":
+                held.clear()
+            held.update(_live_locks(x, ctx))
+            if isinstance(x, o.RenameTable) and x.table in held:
+                held.add(QName(x.table.schema, x.new_name))
+    return table in held
 
 
 def _last_drops(script: ParsedScript) -> dict[QName, int]:
