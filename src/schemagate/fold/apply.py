@@ -320,7 +320,7 @@ def _keep(key: tuple[object, ...], value: object) -> object:
 def _add_constraints(
     catalog: Catalog, table: Table, defs: Iterable[o.ConstraintDef], migration: str,
 ) -> Table:
-    added = []
+    added: list[Constraint] = []
     defs = list(defs)
     for con in defs:
         c = _constraint(table.name, con, migration, _name_taken(catalog, table, added, con))
