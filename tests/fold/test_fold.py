@@ -342,3 +342,12 @@ def test_dropping_a_constraint_leaves_a_unique_index_of_that_name(pg_db: str) ->
             "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")}
     assert indexes == {"t_a_key"}
     assert {name.name for name in fold(sql).indexes} == indexes
+
+
+def test_sqlite_tables_made_again_beside_the_old_keep_their_constraint_names() -> None:
+    # SQLite names no unnamed constraint PostgreSQL's way, and numbers none: a table made
+    # again while the old one, renamed aside, still holds its keys has the keys it had.
+    cat = fold("CREATE TABLE t (a int UNIQUE);",
+               "ALTER TABLE t RENAME TO t_old; CREATE TABLE t (a int UNIQUE); DROP TABLE t_old;",
+               dialect="sqlite")
+    assert [c.name for c in cat.tables[QName("", "t")].constraints] == ["t_a_key"]

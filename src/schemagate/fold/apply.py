@@ -29,7 +29,7 @@ from schemagate.model.catalog import (
     View,
     index_key,
 )
-from schemagate.model.names import QName, chosen_name, default_name, name_addition
+from schemagate.model.names import NO_SCHEMA, QName, chosen_name, default_name, name_addition
 from schemagate.model.types import TypeRef
 
 _UNKNOWN = TypeRef("unknown")
@@ -242,13 +242,14 @@ def _name_taken(catalog: Catalog, table: Table, added: list[Constraint],
 
     A constraint's name must be new among the schema's constraints (`ChooseConstraintName`);
     a primary key's, unique or exclusion constraint's is its index's too, so it must also be
-    new among the schema's relations (`ChooseRelationName`). MySQL names indexes per table
-    and numbers nothing this way: there the first name is kept."""
+    new among the schema's relations (`ChooseRelationName`). MySQL and SQLite (whose
+    tables have no schema) name unnamed constraints otherwise and number nothing this way:
+    there the first name is kept, as the key it is known by."""
     schema = table.name.schema
     relation = con.kind in ("primary", "unique", "exclusion")
 
     def taken(name: str) -> bool:
-        if con.index_per_table:
+        if schema == NO_SCHEMA or con.index_per_table or con.name_at_run_time:
             return False
         if any(c.name == name for c in chain(added, table.constraints)):
             return True
@@ -612,11 +613,13 @@ def _rename_constraint(cat: Catalog, op: o.RenameConstraint, mig: str) -> None:
 
 def _default_index_name(cat: Catalog, op: o.CreateIndex) -> QName:
     """PostgreSQL's name for an unnamed index (`ChooseIndexName`): numbered while the
-    schema has a relation of that name."""
+    schema has a relation of that name (PostgreSQL's way only: MySQL and SQLite, whose
+    tables have no schema, name an unnamed index otherwise)."""
     cols = name_addition(op.columns) or "expr"
-    return QName(op.table.schema, chosen_name(
+    schema = op.table.schema
+    return QName(schema, chosen_name(
         op.table.name, cols, "idx",
-        lambda name: _relation_exists(cat, QName(op.table.schema, name))))
+        lambda name: schema != NO_SCHEMA and _relation_exists(cat, QName(schema, name))))
 
 
 def _create_index(cat: Catalog, op: o.CreateIndex, mig: str) -> None:
