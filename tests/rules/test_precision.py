@@ -136,9 +136,9 @@ def test_a_self_referencing_foreign_key_names_its_table_once(tmp_path: Path) -> 
     assert finding.message.endswith("blocking writes to `public.orders`")
 
 
-def test_statements_of_one_helper_call_name_its_line_once(tmp_path: Path) -> None:
-    """A helper's statements all point at the call in upgrade() (mealie's
-    populate_normalized_fields()): the message names that line once, not once per statement."""
+def test_statements_of_a_helper_called_twice_name_their_lines_once(tmp_path: Path) -> None:
+    """A helper's statements point at where the helper writes them (mealie's
+    populate_normalized_fields()): called twice, the message names each line once."""
     versions = tmp_path / "versions"
     versions.mkdir()
     (versions / "0001_fill.py").write_text(
@@ -152,6 +152,7 @@ def test_statements_of_one_helper_call_name_its_line_once(tmp_path: Path) -> Non
         "def upgrade() -> None:\n"
         '    op.create_table("recipes", sa.Column("id", sa.BigInteger(), primary_key=True))\n'
         "    fill()\n"
+        "    fill()\n"
         '    op.execute(statement_for("units"))\n\n\n'
         "def downgrade() -> None:\n"
         '    op.drop_table("recipes")\n')
@@ -160,7 +161,7 @@ def test_statements_of_one_helper_call_name_its_line_once(tmp_path: Path) -> Non
     result = lint(loaded.migrations, Settings(select=("unverifiable-raw-sql",)))
     [finding] = result.active
     assert (finding.span.line, finding.message) == (
-        22, "3 statement(s) the tool cannot verify the down path for (lines 22, 23)")
+        16, "5 statement(s) the tool cannot verify the down path for (lines 16, 17, 24)")
 
 
 def test_unmodelled_actions_of_one_statement_count_as_one_statement(tmp_path: Path) -> None:

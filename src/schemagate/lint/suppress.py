@@ -27,6 +27,9 @@ class ScriptSuppressions:
         if not script.suppressions:  # most scripts: nothing to place
             return out
         spans = [(st.index, st.ops[0].span) for st in script.statements if st.ops]
+        # A statement of a Python helper also stands at the helper's call, for the comments
+        # written there.
+        spans += [(st.index, st.site) for st in script.statements if st.ops and st.site]
         ends = [span.end_line for _, span in spans]
         # Statements of one SQL file run down the file; Python helpers called from
         # upgrade() can sit above it, and then only a scan finds the statement.
@@ -86,12 +89,11 @@ def _target_in_order(sup: Suppression, spans: list[tuple[int, Span]], ends: list
 
 
 def _target(sup: Suppression, spans: list[tuple[int, Span]]) -> int | None:
-    """The statement a comment governs: the one it sits in or ends the line of, else the next."""
+    """The statement a comment governs: the one it sits in or ends the line of, else the
+    nearest below it (the first of those there, in the order they run)."""
     line = sup.span.line
     for index, span in spans:
         if span.line <= line <= span.end_line:
             return index
-    for index, span in spans:
-        if span.line > line:
-            return index
-    return None
+    below = [(span.line, k) for k, (_, span) in enumerate(spans) if span.line > line]
+    return spans[min(below)[1]][0] if below else None

@@ -178,6 +178,10 @@ class ParsedStatement:
     tail: str = ""
     # A Python migration's call as whole lines, where a fix may rewrite it (`PyLines`).
     lines: PyLines | None = None
+    # A statement written in a helper function that the migration function calls: that call
+    # (the outermost, for a helper called by a helper). A suppression comment on it, or
+    # above it, governs the helper's first statement, as if the call were the statement.
+    site: Span | None = None
 
     @property
     def block(self) -> int | None:

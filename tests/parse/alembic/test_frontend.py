@@ -153,11 +153,13 @@ def test_batch_mode_loop_helper_and_autocommit_block() -> None:
     alter = next(op for st in statements for op in st.ops if isinstance(op, o.AlterColumnType))
     assert alter.table == QName("public", "accounts") and alter.column == "email"
     assert alter.span.line == line_of(path, 'batch_op.alter_column("email"')
-    # The loop over a literal list is unrolled; the helper's operation stands at its call.
-    dropped = [op for st in statements for op in st.ops if isinstance(op, o.DropColumn)]
-    assert [(d.column, d.span.line) for d in dropped] == [
-        ("legacy_code", line_of(path, 'op.drop_column("accounts", "legacy_code")')),
-        ("legacy_flag", line_of(path, '_drop_legacy("accounts", column)')),
+    # The loop over a literal list is unrolled; the helper's operation stands in the helper,
+    # and its statement remembers the call.
+    dropped = [(op, st) for st in statements for op in st.ops if isinstance(op, o.DropColumn)]
+    assert [(d.column, d.span.line, st.site and st.site.line) for d, st in dropped] == [
+        ("legacy_code", line_of(path, 'op.drop_column("accounts", "legacy_code")'), None),
+        ("legacy_flag", line_of(path, "op.drop_column(table, column)"),
+         line_of(path, '_drop_legacy("accounts", column)')),
     ]
     # A loop over rows read at run time: the SQL it builds is not known.
     raw = [op for st in statements for op in st.ops if isinstance(op, o.RawSQL)]
@@ -761,3 +763,33 @@ def test_a_lone_integer_key_is_serial_as_sqlalchemy_renders_it(tmp_path: Path) -
     serial = {op.table.name: op.columns[0].type.serial for op in ops_of(mig)
               if isinstance(op, o.CreateTable)}
     assert serial == {"a": False, "b": False, "c": False, "d": True, "e": True, "f": True}
+
+
+# -- the module's own helper functions --------------------------------------------------------
+
+_TRIGRAMS = '''
+    def setup_trigrams():
+        op.create_index("ix_name_gin", "recipes", ["name"], postgresql_using="gin")
+        op.execute("""
+            UPDATE recipes
+               SET name = lower(name)""")
+
+
+    def upgrade():
+        setup_trigrams()
+
+
+    def downgrade():
+        op.drop_index("ix_name_gin", table_name="recipes")
+'''
+
+
+def test_a_helper_s_statements_point_at_where_the_helper_writes_them(tmp_path: Path) -> None:
+    # Mealie's setup_postgres_trigrams(): each op.* call and each SQL statement of the
+    # helper is on its own line, not on the call in upgrade().
+    mig = parse(tmp_path, _TRIGRAMS)
+    path = tmp_path / "versions" / "r1_test.py"
+    index, update = ops_of(mig)
+    assert (index.span.line, index.span.column) == (line_of(path, "op.create_index"), 5)
+    assert (update.span.line, update.span.column) == (line_of(path, "UPDATE recipes"), 9)
+

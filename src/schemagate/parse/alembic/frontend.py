@@ -70,21 +70,27 @@ def parse_alembic(source: SourceText, migration: MigrationSource) -> ParsedMigra
     comments = find_suppressions(source.text, source.path, python=True)
     down_lines = _lines_of(downgrade, module)
 
+    walked_up = Walker(module).walk(upgrade) if upgrade is not None else Walked()
+    walked_down = Walker(module).walk(downgrade) if downgrade is not None else Walked()
+    # A comment in a helper governs the statements of the functions that call it; every
+    # other comment outside downgrade() is upgrade()'s, as it always was.
+    down_only = [h for h in walked_down.helpers if h not in walked_up.helpers]
     up = ParsedScript(up_script, errors=errors)
     if upgrade is not None:
-        walked_up = Walker(module).walk(upgrade)
         _fill(up, walked_up, module, upgrade)
         comments = _onto_sql(comments, walked_up)
-    up.suppressions += [s for s in comments if not _within(s, down_lines)]
+    up.suppressions += [s for s in comments if not _within(s, down_lines) and not any(
+        _within(s, h) for h in down_only)]
     up.empty = not up.statements and not up.errors
 
     down = None
     if downgrade is not None:
         down = ParsedScript(migration.down or Script(source.path, "wrapped", "down"))
-        walked = Walker(module).walk(downgrade)
+        walked = walked_down
         _fill(down, walked, module, downgrade)
         comments = _onto_sql(comments, walked)
-        down.suppressions += [s for s in comments if _within(s, down_lines)]
+        down.suppressions += [s for s in comments if any(
+            _within(s, lines) for lines in (down_lines, *walked.helpers))]
         down.empty = not down.statements and not down.errors
         # A downgrade that raises, or does nothing while upgrade() does something, says
         # the migration cannot be undone (a merge revision does nothing either way).
@@ -110,7 +116,8 @@ def _fill(script: ParsedScript, walked: Walked, module: Module, fn: cst.Function
     blocks = _blocks(walked.statements, script.script.transaction)
     script.statements = [
         ParsedStatement(i, found.sql, found.ops, block is not None, block,
-                        found.long_identifiers, found.long_identifier_spans, lines=found.lines)
+                        found.long_identifiers, found.long_identifier_spans, lines=found.lines,
+                        site=found.site)
         for i, (found, block) in enumerate(zip(walked.statements, blocks, strict=True))
     ]
     script.errors.extend(walked.errors)

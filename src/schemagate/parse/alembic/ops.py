@@ -59,7 +59,7 @@ class Call:
     index: int
     batch: Batch | None = None
     dynamic: str = ""  # why values here are known only at run time (a loop), if they are
-    lines: LineIndex | None = None  # None: no positions inside the call (an inlined helper)
+    lines: LineIndex | None = None  # None: no positions inside the call
 
     def __post_init__(self) -> None:
         self.positional, self.keywords = args_of(self.node)

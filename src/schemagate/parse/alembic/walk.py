@@ -2,8 +2,9 @@
 
 The walk follows the body in order: `op.*` calls, `with op.batch_alter_table(...)` and
 `with op.get_context().autocommit_block():` blocks, `if`s whose test is known (the dialect),
-`for` loops over literal lists (unrolled), and the module's own helper functions (inlined,
-their operations placed at the call in the migration function). What it cannot follow
+`for` loops over literal lists (unrolled), and the module's own helper functions (inlined:
+their operations point at where the helper writes them, and remember the call in the
+migration function, whose suppression comments still govern them). What it cannot follow
 (a loop over rows read at run time, a helper imported from elsewhere) becomes `RawSQL` with
 the reason, never a guess and never a crash. A function imported from outside Alembic and
 SQLAlchemy that is handed the migration's connection (`op.get_bind()`, a name bound to it,
@@ -86,6 +87,7 @@ class Found:
     # Of SQL the call runs: its identifiers over 63 bytes, and where each is in the file.
     long_identifiers: tuple[str, ...] = ()
     long_identifier_spans: tuple[Span, ...] = ()
+    site: Span | None = None  # in an inlined helper: the call in the migration function
 
 
 @dataclass
@@ -97,6 +99,9 @@ class Walked:
     # (first line, last line) of each call whose SQL became statements, with the span of
     # its first statement: a comment on the call's closing line governs that statement.
     sql_calls: list[tuple[int, int, Span]] = field(default_factory=list)
+    # (first line, last line) of each helper function the walk inlined: the suppression
+    # comments in it govern this function's statements.
+    helpers: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,7 @@ class _Frame:
     batch: Batch | None = None
     autocommit: bool = False
     dynamic: str = ""
-    anchor: Span | None = None  # inside an inlined helper: the call in the migration
+    site: Span | None = None  # inside an inlined helper: the call in the migration
     stack: tuple[str, ...] = ()
     # Inside code that may not run on this database (a branch whose test is not known, a
     # `try` whose `except` catches the failure): SQL that does not parse is not an error.
@@ -289,7 +294,7 @@ class Walker:
                 statement_kind="PythonCall", sql=self._code(node),
                 reason=f"`{name}()` is imported from elsewhere and is given the migration's "
                        "connection: the SQL it runs is not known",
-                span=self._span(node, frame), statement=self._next)], frame)
+                span=self._span(node), statement=self._next)], frame)
             return
         if isinstance(func, cst.Attribute):
             method = func.attr.value
@@ -318,7 +323,7 @@ class Walker:
                 self._execute(node, frame, f"Connection.{method}")
                 return
             if method in ("create", "drop"):
-                ops = enum_lifecycle(node, frame.env, self._span(node, frame), self._next)
+                ops = enum_lifecycle(node, frame.env, self._span(node), self._next)
                 if ops:
                     self._emit(self._code(node), ops, frame)
                     return
@@ -334,7 +339,7 @@ class Walker:
                 self._emit(self._code(node), [o.RawSQL(
                     statement_kind="PythonCall", sql=self._code(node),
                     reason=f"`{func.value}()` is defined elsewhere; what it does to the "
-                           "schema is not known", span=self._span(node, frame),
+                           "schema is not known", span=self._span(node),
                     statement=self._next)], frame)
                 return
         for arg in node.args:
@@ -364,10 +369,9 @@ class Walker:
         return len(self.out.statements)
 
     def _op(self, method: str, node: cst.Call, frame: _Frame, batch: Batch | None) -> None:
-        span = self._span(node, frame)
-        # Inside an inlined helper every finding points at the call in the migration.
-        lines = self.m.lines if frame.anchor is None else None
-        call = Call(method, node, frame.env, span, self._next, batch, frame.dynamic, lines)
+        span = self._span(node)
+        call = Call(method, node, frame.env, span, self._next, batch, frame.dynamic,
+                    self.m.lines)
         ops = translate(call)
         if batch is not None and batch.recreate == "always" and self.m.dialect == "postgres":
             # recreate="always" copies the table into a new one, even on PostgreSQL.
@@ -379,19 +383,20 @@ class Walker:
         site = self._lines(node, frame) if method in _SITED and batch is None else None
         if method not in _SEPARATE:
             self.out.statements.append(Found(self._code(node), tuple(ops), frame.autocommit,
-                                             site))
+                                             site, site=frame.site))
             return
         first = next((i for i, x in enumerate(ops) if not isinstance(x, o.TableRewrite)), 0)
         for group in (ops[:first + 1], *([x] for x in ops[first + 1:])):
             index = self._next
             self.out.statements.append(Found(self._code(node), tuple(
-                replace(x, statement=index) for x in group), frame.autocommit, site))
+                replace(x, statement=index) for x in group), frame.autocommit, site,
+                site=frame.site))
 
     def _lines(self, node: cst.Call, frame: _Frame) -> PyLines | None:
         """The call as the whole lines of its statement, when it is all the statement holds
         (no `;`, no parentheses around it) and stands directly in the function's body."""
         line = self._line
-        if line is None or frame.anchor is not None or not frame.top or node.lpar:
+        if line is None or frame.site is not None or not frame.top or node.lpar:
             return None
         small = line.body[0]
         if not isinstance(small, cst.Expr) or small.value is not node or not isinstance(
@@ -416,11 +421,9 @@ class Walker:
         positional, keywords = args_of(node)
         arg = keywords.get("sqltext", keywords.get("statement",
                                                    positional[0] if positional else None))
-        span = self._span(node, frame)
+        span = self._span(node)
         value = frame.env.value(arg)
         if isinstance(value, Text):
-            if frame.anchor is not None:
-                value = value.moved()
             self._sql(value, span, frame, kind)
             return
         if isinstance(value, Query):
@@ -443,7 +446,7 @@ class Walker:
         sql = entities.entity_sql(method, node, frame.env)
         if sql is None:
             return False
-        self._sql(Text(sql), self._span(node, frame), frame)
+        self._sql(Text(sql), self._span(node), frame)
         return True
 
     def _sql(self, text: Text, span: Span, frame: _Frame, kind: str = "op.execute") -> None:
@@ -455,7 +458,8 @@ class Walker:
         for st in result.statements:
             self.out.statements.append(Found(st.sql, st.ops, frame.autocommit,
                                              long_identifiers=st.long_identifiers,
-                                             long_identifier_spans=st.long_identifier_spans))
+                                             long_identifier_spans=st.long_identifier_spans,
+                                             site=frame.site))
         if not frame.uncertain:
             self.out.errors.extend(result.errors)
             return
@@ -469,7 +473,7 @@ class Walker:
                 frame)
 
     def _emit(self, sql: str, ops: Sequence[o.Operation], frame: _Frame) -> None:
-        self.out.statements.append(Found(sql, tuple(ops), frame.autocommit))
+        self.out.statements.append(Found(sql, tuple(ops), frame.autocommit, site=frame.site))
 
     def _helper(self, name: str, frame: _Frame) -> cst.FunctionDef | None:
         if name in frame.stack or len(frame.stack) >= _MAX_INLINE_DEPTH:
@@ -485,15 +489,17 @@ class Walker:
         env = self.m.env.child()
         _bind_params(fn, node, frame.env, self.m.env, env)
         inner = _Frame(env, None, frame.autocommit, frame.dynamic,
-                       frame.anchor or self._span(node, frame), (*frame.stack, fn.name.value),
+                       frame.site or self._span(node), (*frame.stack, fn.name.value),
                        frame.uncertain, top=False)
+        start, end = self.m.offsets.get(fn, (0, 0))
+        lines = (self.m.lines.position(start)[0], self.m.lines.position(max(end - 1, 0))[0])
+        if end > start and lines not in self.out.helpers:
+            self.out.helpers.append(lines)
         self._block(body_of(fn.body), inner)
 
     # -- positions ---------------------------------------------------------------------
 
-    def _span(self, node: cst.CSTNode, frame: _Frame) -> Span:
-        if frame.anchor is not None:
-            return frame.anchor
+    def _span(self, node: cst.CSTNode) -> Span:
         start, end = self.m.offsets.get(node, (0, 0))
         return self.m.lines.span(self.m.path, start, end)
 
