@@ -793,3 +793,47 @@ def test_a_helper_s_statements_point_at_where_the_helper_writes_them(tmp_path: P
     assert (index.span.line, index.span.column) == (line_of(path, "op.create_index"), 5)
     assert (update.span.line, update.span.column) == (line_of(path, "UPDATE recipes"), 9)
 
+
+# -- SQL through textwrap.dedent --------------------------------------------------------------
+
+def test_dedented_sql_is_read_with_each_statement_on_its_line(tmp_path: Path) -> None:
+    # Mealie's populate_defaults(): `op.execute(dedent(f"""UPDATE …"""))`.
+    mig = parse(tmp_path, '''
+        import textwrap
+        from textwrap import dedent
+
+        FALSE = "false"
+
+
+        def upgrade():
+            op.execute(dedent(f"""
+                UPDATE users
+                SET can_manage = {FALSE}
+                \tWHERE can_manage IS NULL
+                """))
+            op.execute(textwrap.dedent("""
+                DELETE FROM tokens
+                  WHERE expired"""))
+            op.execute(sa.text(dedent("""
+                UPDATE users SET admin = :admin""")))
+    ''')
+    path = tmp_path / "versions" / "r1_test.py"
+    ops = ops_of(mig)
+    assert [type(op) for op in ops] == [o.UpdateRows, o.DeleteRows, o.UpdateRows]
+    assert [(op.span.line, op.span.column) for op in ops] == [
+        (line_of(path, "UPDATE users"), 9), (line_of(path, "DELETE FROM"), 9),
+        (line_of(path, "UPDATE users", 1), 9)]
+    assert ops[0].columns == ("can_manage",)  # type: ignore[attr-defined]
+    assert mig.up is not None and mig.up.statements[0].sql.startswith("UPDATE users\n")
+
+
+def test_dedent_from_elsewhere_is_not_read_as_textwrap_s(tmp_path: Path) -> None:
+    mig = parse(tmp_path, '''
+        from myapp.sql import dedent
+
+
+        def upgrade():
+            op.execute(dedent("UPDATE users SET admin = false"))
+    ''')
+    [raw] = ops_of(mig)
+    assert isinstance(raw, o.RawSQL) and raw.statement_kind == "op.execute"

@@ -406,6 +406,9 @@ def _call(env: Env, node: cst.Call) -> Any:
     string_method = _string_method(env, node, args)
     if string_method is not UNKNOWN:
         return string_method
+    if len(args) == 1 and env.origin(name) == "textwrap.dedent":
+        inner = env.value(args[0].value)
+        return inner.dedented() if isinstance(inner, Text) else UNKNOWN
     if name == "str" and len(args) == 1:
         inner = env.value(args[0].value)
         return inner if isinstance(inner, Text) else UNKNOWN

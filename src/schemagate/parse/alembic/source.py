@@ -7,7 +7,8 @@ records character offsets for those only, about six times cheaper. Should the li
 internals it relies on change, the public provider is used instead.
 
 String literals are decoded here with the source offset of every character they produce,
-so that SQL inside a triple-quoted `op.execute(...)` string maps back to its line and column.
+so that SQL inside a triple-quoted `op.execute(...)` string maps back to its line and column;
+`textwrap.dedent` keeps the offsets of the characters it keeps.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import ast
 import bisect
 import re
+import textwrap
 from dataclasses import dataclass
 
 import libcst as cst
@@ -133,6 +135,43 @@ class Text:
 
     def moved(self) -> Text:
         return Text(self.value)
+
+    def dedented(self) -> Text:
+        """`textwrap.dedent` of the text: lines of only blanks emptied, then the leading
+        blanks all other lines share removed; each character kept keeps its offset."""
+        value = textwrap.dedent(self.value)
+        if self.offsets is None:
+            return Text(value)
+        originals = self.value.split("\n")
+        lines = [_BLANK_LINE.sub("", line) for line in originals]
+        margin = _shared_start([line[:len(line) - len(line.lstrip(" \t"))]
+                                for line in lines if line])
+        kept: list[int] = []
+        at = 0
+        for line, original in zip(lines, originals, strict=True):
+            if line:  # a line of only blanks keeps nothing but its newline
+                kept.extend(range(at + len(margin), at + len(line)))
+            at += len(original) + 1
+            kept.append(at - 1)
+        kept.pop()  # the last line has no newline
+        if "".join(self.value[k] for k in kept) != value:
+            return Text(value)  # the stdlib disagrees: keep its value, point at the call
+        return Text(value, tuple(self.offsets[k] for k in kept))
+
+
+# What textwrap.dedent takes for blanks: spaces and tabs, not other whitespace.
+_BLANK_LINE = re.compile(r"^[ \t]+$")
+
+
+def _shared_start(texts: list[str]) -> str:
+    """The longest start all the texts share, character by character."""
+    if not texts:
+        return ""
+    first, last = min(texts), max(texts)  # the two that differ soonest
+    end = 0
+    while end < len(first) and first[end] == last[end]:
+        end += 1
+    return first[:end]
 
 
 _PREFIX = re.compile(r"[A-Za-z]*")
