@@ -607,6 +607,12 @@ class TransactionControl(Operation):
 # constraint the database gave no name, and it fails when it runs.
 UNNAMED_DROP_CONSTRAINT = "op.drop_constraint(None)"
 
+# The statement kind of ORM work through a SQLAlchemy Session bound to an Alembic migration's
+# connection (`orm.Session(bind=op.get_bind())`): it reads and writes rows the tool does not
+# read, inside the migration's transaction (a Session given a connection joins its
+# transaction, and its commit() does not end it).
+ORM_SESSION = "orm.Session"
+
 # The statement kind of Django's `RunPython`: Python code that, by Django's contract, changes
 # rows rather than the schema. It holds no SQL, so there is no SQL whose inverse to check.
 DATA_MIGRATION = "RunPython"

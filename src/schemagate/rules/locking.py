@@ -1525,8 +1525,9 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     EXCLUSIVE on an existing table and a later statement does slow work: builds an index,
     scans or rewrites a table, or changes data (a `DO` block, unless all it may run was
     read and none of it is slow work, as a rename under `IF NOT EXISTS (SELECT … FROM
-    information_schema.columns …)`; Django's `RunPython`, which runs in the migration's
-    transaction). One finding per transaction, at its first
+    information_schema.columns …)`; Django's `RunPython` and the ORM work of an Alembic
+    migration's `Session(bind=op.get_bind())`, which run in the migration's transaction).
+    One finding per transaction, at its first
     such lock, naming every table locked by then and every slow statement that follows.
 
     ## Why it matters
@@ -1639,11 +1640,12 @@ def _slow_after(op: o.Operation, ctx: RuleContext, created: set[QName], at: int)
     the context is at)."""
     if isinstance(op, o.RawSQL):
         # A procedural block can do anything, unless all it may run was read (a rename
-        # under `IF NOT EXISTS (…catalog…)`); a data migration's Python (Django's RunPython)
-        # reads and writes rows, inside the migration's transaction.
+        # under `IF NOT EXISTS (…catalog…)`); a data migration's Python (Django's RunPython,
+        # an Alembic migration's ORM Session) reads and writes rows, inside the migration's
+        # transaction.
         if op.statement_kind == "DoStmt" and op.branches is not None:
             return any(_slow_after(x, ctx, created, at) for x in op.branches)
-        return op.statement_kind in ("DoStmt", o.DATA_MIGRATION)
+        return op.statement_kind in ("DoStmt", o.DATA_MIGRATION, o.ORM_SESSION)
     if not isinstance(op, _SLOW):
         return isinstance(op, o.AddColumn) and _volatile_default(op, ctx)
     if isinstance(op, o.AddConstraint) and op.constraint.not_valid:

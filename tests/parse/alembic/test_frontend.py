@@ -161,10 +161,11 @@ def test_batch_mode_loop_helper_and_autocommit_block() -> None:
         ("legacy_flag", line_of(path, "op.drop_column(table, column)"),
          line_of(path, '_drop_legacy("accounts", column)')),
     ]
-    # A loop over rows read at run time: the SQL it builds is not known.
+    # A loop over rows read at run time (the SELECT runs once, before it): the SQL it
+    # builds is not known.
     raw = [op for st in statements for op in st.ops if isinstance(op, o.RawSQL)]
     assert [(r.statement_kind, r.reason) for r in raw] == [
-        ("op.execute", "inside a loop over values known only at run time")]
+        ("SelectStmt", ""), ("op.execute", "inside a loop over values known only at run time")]
     concurrent = {op.name.name: st for st in statements for op in st.ops
                   if isinstance(op, o.CreateIndex)}
     assert concurrent["ix_accounts_plan_blocking"].in_transaction

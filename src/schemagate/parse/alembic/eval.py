@@ -47,6 +47,21 @@ class Connection:
 
 
 @dataclass(frozen=True, slots=True)
+class Session(Connection):
+    """An ORM Session bound to the migration's connection (`orm.Session(bind=conn)`,
+    `sessionmaker(bind=conn)()`), told apart by where it is made."""
+
+    at: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class SessionMaker:
+    """`sessionmaker(bind=conn)`: calling it makes a `Session` on the connection."""
+
+    at: int = -1
+
+
+@dataclass(frozen=True, slots=True)
 class Query:
     """A SQLAlchemy Core statement built on a table: `t.update().where(...)`, `sa.delete(t)`."""
 
@@ -416,7 +431,13 @@ def _call(env: Env, node: cst.Call) -> Any:
         # sa.text("…"), op.f("name"), conv("name"), sa.literal_column("…"), sa.DDL("…"): the
         # text itself.
         return env.value(args[0].value)
-    if last in ("get_bind", "connect", "bind", "Session"):
+    if last in ("Session", "sessionmaker"):
+        return _session(env, node, last, args)
+    if not isinstance(node.func, cst.Attribute):  # `maker()`, `sessionmaker(bind=c)()`
+        maker = env.value(node.func)
+        if isinstance(maker, SessionMaker):
+            return Session(maker.at)
+    if last in ("get_bind", "connect", "bind"):
         return Connection()
     if last in ("table", "Table", "create_table") and args:
         table = env.string(args[0].value)
@@ -465,6 +486,17 @@ def _call(env: Env, node: cst.Call) -> Any:
         if isinstance(mapping, dict):
             return tuple(mapping.values())
     return UNKNOWN
+
+
+def _session(env: Env, node: cst.Call, kind: str, args: list[cst.Arg]) -> Any:
+    """`Session(bind=conn)` or `sessionmaker(bind=conn)` on the migration's connection; any
+    other Session runs SQL like a connection, as far as the tool can tell."""
+    bind = next((a.value for a in node.args if a.keyword is not None
+                 and a.keyword.value == "bind"), args[0].value if args else None)
+    at = env.offsets.get(node, (-1, -1))[0]
+    if isinstance(env.value(bind), Connection):
+        return Session(at) if kind == "Session" else SessionMaker(at)
+    return Connection() if kind == "Session" else UNKNOWN
 
 
 def _string_method(env: Env, node: cst.Call, args: list[cst.Arg]) -> Any:

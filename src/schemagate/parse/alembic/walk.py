@@ -11,7 +11,10 @@ SQLAlchemy that is handed the migration's connection (`op.get_bind()`, a name bo
 `op.get_context().connection`) or `op` itself runs SQL the walk cannot read
 (sqlalchemy_searchable's `sync_trigger(conn, …)`): it becomes such a `RawSQL` at the call,
 wherever it stands. What Alembic and SQLAlchemy do with a connection they are given
-(`sa.MetaData(bind=conn)`, `sa.inspect(conn)`, reflection) is read, not written.
+(`sa.MetaData(bind=conn)`, `sa.inspect(conn)`, reflection) is read, not written. An ORM
+Session on the migration's connection reads and writes rows through its objects: its
+first use becomes one `RawSQL` of kind `ORM_SESSION` (a data migration), and only the SQL
+it is given in a string the tool can read becomes statements of their own.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from schemagate.model.findings import InputError, Suppression
 from schemagate.model.migration import PyLines
 from schemagate.model.span import Span
 from schemagate.parse.alembic import entities
-from schemagate.parse.alembic.eval import UNKNOWN, Connection, Env, Query, dotted
+from schemagate.parse.alembic.eval import UNKNOWN, Connection, Env, Query, Session, dotted
 from schemagate.parse.alembic.ops import Batch, Call, enum_lifecycle, translate
 from schemagate.parse.alembic.source import LineIndex, Offsets, Text
 from schemagate.parse.alembic.sql import parse_sql
@@ -41,6 +44,13 @@ _SITED = frozenset({"create_index", "drop_index", "create_foreign_key"})
 _SEPARATE = frozenset({"add_column"})
 _MAX_INLINE_DEPTH = 4
 _RUN_TIME_LOOP = "inside a loop over values known only at run time"
+# The methods of an ORM Session that read or write rows (or send what its objects changed).
+_SESSION_WORK = frozenset({
+    "query", "execute", "scalars", "scalar", "get", "add", "add_all", "merge", "delete",
+    "commit", "flush", "bulk_save_objects", "bulk_insert_mappings", "bulk_update_mappings",
+})
+_SESSION_REASON = ("ORM work through a Session on the migration's connection: the rows it "
+                   "reads and writes are not known")
 _DIALECT_NAMES = {"postgres": "PostgreSQL", "mysql": "MySQL", "sqlite": "SQLite"}
 # Packages whose functions, given a connection, are known not to change the schema on their
 # own (`sa.MetaData(bind=conn)`, `sa.inspect(conn)`, `sa.Table(..., autoload_with=conn)`)
@@ -128,6 +138,7 @@ class Walker:
         self._foreign = set(module.foreign)
         # The statement line being walked, when it is one call directly in the body.
         self._line: cst.SimpleStatementLine | None = None
+        self._sessions: set[Session] = set()  # the sessions whose work is a statement already
 
     def walk(self, fn: cst.FunctionDef) -> Walked:
         frame = _Frame(self.m.env.child(), top=True)
@@ -268,6 +279,8 @@ class Walker:
 
     def _for(self, stmt: cst.For, frame: _Frame) -> None:
         frame = replace(frame, top=False)
+        if isinstance(stmt.iter, cst.Call):  # runs once, before the loop
+            self._call(stmt.iter, frame, statement=False)
         items = frame.env.value(stmt.iter)
         if isinstance(items, dict):
             items = tuple(Text(k) if isinstance(k, str) else k for k in items)
@@ -317,8 +330,12 @@ class Walker:
                 else:
                     self._op(method, node, frame, frame.batch)
                 return
+            receiver_value = frame.env.value(func.value)
+            if isinstance(receiver_value, Session) and self._session_work(
+                    node, method, receiver_value, frame):
+                return
             if method in ("execute", "exec_driver_sql") and isinstance(
-                    frame.env.value(func.value), Connection):
+                    receiver_value, Connection):
                 # `op.get_bind().execute(...)`: SQLAlchemy's Connection, not Alembic's op.
                 self._execute(node, frame, f"Connection.{method}")
                 return
@@ -418,9 +435,7 @@ class Walker:
     def _execute(self, node: cst.Call, frame: _Frame, kind: str = "op.execute") -> None:
         """SQL sent by ``kind`` (`op.execute`, `context.execute`, `Connection.execute`): its
         statements, or one RawSQL of that kind saying why they cannot be read."""
-        positional, keywords = args_of(node)
-        arg = keywords.get("sqltext", keywords.get("statement",
-                                                   positional[0] if positional else None))
+        arg = _statement_arg(node)
         span = self._span(node)
         value = frame.env.value(arg)
         if isinstance(value, Text):
@@ -440,6 +455,29 @@ class Walker:
         self._emit(self._code(node), [o.RawSQL(
             statement_kind=kind, sql=self._code(node), reason=reason, span=span,
             statement=self._next)], frame)
+
+    def _session_work(self, node: cst.Call, method: str, session: Session,
+                      frame: _Frame) -> bool:
+        """ORM work through ``session``: the first call becomes the session's one statement,
+        later ones add nothing to it. False for SQL the tool can read (`execute(sa.text(
+        "…"))`), read as a connection's, and for methods that touch no row (`close()`)."""
+        if method not in _SESSION_WORK or (method == "execute" and self._readable(node, frame)):
+            return False
+        if session not in self._sessions:
+            self._sessions.add(session)
+            self._emit(self._code(node), [o.RawSQL(
+                statement_kind=o.ORM_SESSION, sql=self._code(node), reason=_SESSION_REASON,
+                span=self._span(node), statement=self._next)], frame)
+        return True
+
+    def _readable(self, node: cst.Call, frame: _Frame) -> bool:
+        """Whether the statement an `execute(...)` call is given can be read."""
+        arg = _statement_arg(node)
+        if arg is None:
+            return False
+        value = frame.env.value(arg)
+        return isinstance(value, Text | Query) or _sequence_ddl(
+            arg, frame.env, self._span(node), self._next) is not None
 
     def _entity(self, method: str, node: cst.Call, frame: _Frame) -> bool:
         """alembic_utils' entity operations, as the SQL they send; False when unreadable."""
@@ -578,6 +616,13 @@ def _bind_params(fn: cst.FunctionDef, call: cst.Call, caller: Env, module: Env,
     for star in (params.star_arg, params.star_kwarg):
         if isinstance(star, cst.Param):
             env.bind(star.name.value, None, UNKNOWN)
+
+
+def _statement_arg(node: cst.Call) -> cst.BaseExpression | None:
+    """The statement an `execute(...)` call is given."""
+    positional, keywords = args_of(node)
+    return keywords.get("sqltext", keywords.get("statement",
+                                                positional[0] if positional else None))
 
 
 def _query_op(query: Query, env: Env, span: Span, index: int) -> o.Operation:
