@@ -865,3 +865,71 @@ def test_an_inline_unique_of_a_long_table_has_the_name_postgresql_cuts_it_to(
     # Fits in 63 bytes: PostgreSQL keeps the name as it made it, and nothing is truncated.
     rules = {f.rule for f in lint(migs, Settings(select=("all",))).findings}
     assert "identifier-too-long" not in rules
+
+
+# Django 5.2's schema editor on PostgreSQL 15 (the migrations below, applied with the
+# `django.db.backends.schema` logger on):
+#   CREATE TABLE "shop_tag" (... "email" varchar(254) NOT NULL UNIQUE ...);
+#   ALTER TABLE "shop_tag" ADD CONSTRAINT "shop_tag_name_code_a846c275_uniq" UNIQUE (...);
+#   CREATE INDEX "shop_tag_slug_b8e185a1" ON "shop_tag" ("slug");
+#   CREATE INDEX "shop_tag_slug_b8e185a1_like" ON "shop_tag" ("slug" varchar_pattern_ops);
+#   CREATE INDEX "shop_tag_code_832f2c20" ... and "shop_tag_code_832f2c20_like";
+#   CREATE INDEX "shop_tag_email_ad7dec86_like" ON "shop_tag" ("email" varchar_pattern_ops);
+LABELS = '''
+    dependencies = []
+
+    operations = [
+        migrations.CreateModel(
+            name="Tag",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("slug", models.SlugField()),
+                ("name", models.CharField(max_length=40)),
+                ("code", models.CharField(max_length=40, db_index=True)),
+                ("email", models.EmailField(max_length=254, unique=True)),
+                ("note", models.TextField()),
+            ],
+            options={"unique_together": set([("name", "code")])},
+        ),
+    ]
+'''
+
+
+def _index_ops(ops: list[o.Operation]) -> list[tuple[str, str]]:
+    """The indexes and constraints the operations make and drop, by name."""
+    out: list[tuple[str, str]] = []
+    for op in ops:
+        if isinstance(op, o.CreateIndex) and op.name is not None:
+            out.append(("CreateIndex", op.name.name))
+        elif isinstance(op, o.DropIndex):
+            out += [("DropIndex", name.name) for name in op.names]
+        elif isinstance(op, o.AddConstraint) and op.constraint.name:
+            out.append(("AddConstraint", op.constraint.name))
+        elif isinstance(op, o.DropConstraint):
+            out.append(("DropConstraint", op.name))
+    return out
+
+
+def test_a_together_option_written_as_a_set_call_makes_its_constraint(tmp_path: Path) -> None:
+    # Django's own autodetector wrote `set([...])` until 1.8; `normalize_together` keeps a
+    # set as it is, a tuple of tuples too. Django 5.2 sends:
+    #   ALTER TABLE "shop_tag" DROP CONSTRAINT "shop_tag_name_code_a846c275_uniq";
+    #   CREATE INDEX "shop_tag_name_note_d1f436f6_idx" ON "shop_tag" ("name", "note");
+    #   CREATE INDEX "shop_tag_slug_code_8c3dde0b_idx" ON "shop_tag" ("slug", "code");
+    #   ALTER TABLE "shop_tag" ADD CONSTRAINT "shop_tag_email_code_36997249_uniq" UNIQUE (...);
+    later = '''
+    operations = [
+        migrations.AlterUniqueTogether(name="tag", unique_together=set([])),
+        migrations.AlterIndexTogether(name="tag", index_together=set((("name", "note"),))),
+        migrations.AlterIndexTogether(
+            name="tag", index_together=frozenset([("name", "note"), ("slug", "code")])),
+        migrations.AlterUniqueTogether(name="tag", unique_together=(("email", "code"),)),
+    ]
+'''
+    first, second = project(tmp_path, LABELS, later)
+    assert ("AddConstraint", "shop_tag_name_code_a846c275_uniq") in _index_ops(up_ops(first))
+    assert _index_ops(up_ops(second)) == [
+        ("DropConstraint", "shop_tag_name_code_a846c275_uniq"),
+        ("CreateIndex", "shop_tag_name_note_d1f436f6_idx"),
+        ("CreateIndex", "shop_tag_slug_code_8c3dde0b_idx"),
+        ("AddConstraint", "shop_tag_email_code_36997249_uniq")]

@@ -374,12 +374,22 @@ def _create_model(call: Call, ctx: Context) -> Translated:
 
 
 def _together(value: object) -> list[tuple[str, ...]]:
+    """`unique_together`/`index_together` as `normalize_together` reads it: one tuple of
+    field names, or several; a literal, or the `set([...])` Django's autodetector wrote
+    until 1.8 (`set()`, `frozenset(...)`, `tuple(...)`, `list(...)` are the same)."""
+    if isinstance(value, Call) and value.name in _COLLECTIONS and not value.kwargs and \
+            len(value.args) <= 1:
+        value = value.args[0] if value.args else []
     if isinstance(value, set | frozenset | list | tuple):
         items = list(value)
         if items and all(isinstance(v, str) for v in items):
             return [tuple(str(v) for v in items)]
         return [tuple(str(x) for x in v) for v in items if isinstance(v, list | tuple)]
     return []
+
+
+# Builtins that make a collection of what they are given.
+_COLLECTIONS = frozenset({"set", "frozenset", "tuple", "list"})
 
 
 def _together_op(model: ModelState, cols: tuple[str, ...], suffix: str, span: Span
