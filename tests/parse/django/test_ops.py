@@ -933,3 +933,112 @@ def test_a_together_option_written_as_a_set_call_makes_its_constraint(tmp_path: 
         ("CreateIndex", "shop_tag_name_note_d1f436f6_idx"),
         ("CreateIndex", "shop_tag_slug_code_8c3dde0b_idx"),
         ("AddConstraint", "shop_tag_email_code_36997249_uniq")]
+
+
+def test_a_slug_field_is_indexed_unless_it_says_otherwise(tmp_path: Path) -> None:
+    # SlugField's db_index is True by default (`SlugField.__init__`), and its deconstruct
+    # leaves it out. Django 5.2 sends, after the two ADD COLUMNs:
+    #   CREATE INDEX "shop_tag_title_47d9a27c" ON "shop_tag" ("title");
+    #   CREATE INDEX "shop_tag_title_47d9a27c_like" ON "shop_tag" ("title" varchar_pattern_ops);
+    later = '''
+    operations = [
+        migrations.AddField("tag", "title", models.SlugField(max_length=255, null=True)),
+        migrations.AddField("tag", "path", models.SlugField(db_index=False, null=True)),
+    ]
+'''
+    first, second = project(tmp_path, LABELS, later)
+    assert ("CreateIndex", "shop_tag_slug_b8e185a1") in _index_ops(up_ops(first))
+    assert ("CreateIndex", "shop_tag_slug_b8e185a1_like") in _index_ops(up_ops(first))
+    assert _index_ops(up_ops(second)) == [("CreateIndex", "shop_tag_title_47d9a27c"),
+                                          ("CreateIndex", "shop_tag_title_47d9a27c_like")]
+
+
+def test_a_slug_field_made_an_indexed_char_field_keeps_its_indexes(tmp_path: Path) -> None:
+    # Django 5.2 sends only the type (taiga's timeline/0003):
+    #   ALTER TABLE "shop_tag" ALTER COLUMN "slug" TYPE varchar(250) USING ...;
+    # and, when the CharField loses db_index, drops both indexes it finds on the column:
+    #   DROP INDEX IF EXISTS "shop_tag_slug_b8e185a1";
+    #   DROP INDEX IF EXISTS "shop_tag_slug_b8e185a1_like";
+    kept = '''
+    operations = [
+        migrations.AlterField("tag", "slug", models.CharField(db_index=True, max_length=250)),
+    ]
+'''
+    dropped = '''
+    operations = [
+        migrations.AlterField("tag", "slug", models.CharField(max_length=50)),
+    ]
+'''
+    _, second, third = project(tmp_path, LABELS, kept, dropped)
+    assert [type(op) for op in up_ops(second)] == [o.AlterColumnType]
+    assert _index_ops(up_ops(third)) == [("DropIndex", "shop_tag_slug_b8e185a1"),
+                                         ("DropIndex", "shop_tag_slug_b8e185a1_like")]
+
+
+def test_a_text_field_made_unique_or_indexed_gets_its_pattern_ops_index(
+        tmp_path: Path) -> None:
+    # Django 5.2 on PostgreSQL (`DatabaseSchemaEditor._alter_field`, `_create_like_index_sql`):
+    #   ALTER TABLE "shop_tag" ADD CONSTRAINT "shop_tag_name_405ccc88_uniq" UNIQUE ("name");
+    #   CREATE INDEX "shop_tag_name_405ccc88_like" ON "shop_tag" ("name" varchar_pattern_ops);
+    #   CREATE INDEX "shop_tag_note_2b3161ed" ON "shop_tag" ("note");
+    #   CREATE INDEX "shop_tag_note_2b3161ed_like" ON "shop_tag" ("note" text_pattern_ops);
+    #   ALTER TABLE "shop_tag" DROP CONSTRAINT "shop_tag_email_key";
+    #   DROP INDEX IF EXISTS "shop_tag_email_ad7dec86_like";
+    #   DROP INDEX IF EXISTS "shop_tag_code_832f2c20";
+    #   DROP INDEX IF EXISTS "shop_tag_code_832f2c20_like";
+    #   ALTER TABLE "shop_tag" ADD CONSTRAINT "shop_tag_code_832f2c20_uniq" UNIQUE ("code");
+    #   CREATE INDEX "shop_tag_code_832f2c20_like" ON "shop_tag" ("code" varchar_pattern_ops);
+    later = '''
+    operations = [
+        migrations.AlterField("tag", "name", models.CharField(max_length=40, unique=True)),
+        migrations.AlterField("tag", "note", models.TextField(db_index=True)),
+        migrations.AlterField("tag", "email", models.EmailField(max_length=254)),
+        migrations.AlterField("tag", "code", models.CharField(max_length=40, unique=True)),
+    ]
+'''
+    mig = project(tmp_path, LABELS, later)[1]
+    assert _index_ops(up_ops(mig)) == [
+        ("AddConstraint", "shop_tag_name_405ccc88_uniq"),
+        ("CreateIndex", "shop_tag_name_405ccc88_like"),
+        ("CreateIndex", "shop_tag_note_2b3161ed"),
+        ("CreateIndex", "shop_tag_note_2b3161ed_like"),
+        ("DropConstraint", "shop_tag_email_key"),
+        ("DropIndex", "shop_tag_email_ad7dec86_like"),
+        ("DropIndex", "shop_tag_code_832f2c20"),
+        ("DropIndex", "shop_tag_code_832f2c20_like"),
+        ("AddConstraint", "shop_tag_code_832f2c20_uniq"),
+        ("CreateIndex", "shop_tag_code_832f2c20_like")]
+
+
+def test_a_unique_text_field_made_indexed_keeps_its_pattern_ops_index(tmp_path: Path) -> None:
+    # Django 5.2, from the fields of the test above:
+    #   ALTER TABLE "shop_tag" DROP CONSTRAINT "shop_tag_name_405ccc88_uniq";
+    #   CREATE INDEX "shop_tag_name_405ccc88" ON "shop_tag" ("name");
+    #   DROP INDEX IF EXISTS "shop_tag_note_2b3161ed";
+    #   DROP INDEX IF EXISTS "shop_tag_note_2b3161ed_like";
+    #   ALTER TABLE "shop_tag" DROP CONSTRAINT "shop_tag_code_832f2c20_uniq";
+    #   DROP INDEX IF EXISTS "shop_tag_code_832f2c20_like";
+    # (the unique constraints Django finds by their column; this IR names them as made).
+    unique = '''
+    operations = [
+        migrations.AlterField("tag", "name", models.CharField(max_length=40, unique=True)),
+        migrations.AlterField("tag", "note", models.TextField(db_index=True)),
+        migrations.AlterField("tag", "code", models.CharField(max_length=40, unique=True)),
+    ]
+'''
+    back = '''
+    operations = [
+        migrations.AlterField("tag", "name", models.CharField(max_length=40, db_index=True)),
+        migrations.AlterField("tag", "note", models.TextField()),
+        migrations.AlterField("tag", "code", models.CharField(max_length=40)),
+    ]
+'''
+    mig = project(tmp_path, LABELS, unique, back)[2]
+    assert [(kind, name) for kind, name in _index_ops(up_ops(mig))
+            if kind != "DropConstraint"] == [
+        ("CreateIndex", "shop_tag_name_405ccc88"),
+        ("DropIndex", "shop_tag_note_2b3161ed"),
+        ("DropIndex", "shop_tag_note_2b3161ed_like"),
+        ("DropIndex", "shop_tag_code_832f2c20_like")]
+    drops = [op for op in up_ops(mig) if isinstance(op, o.DropIndex)]
+    assert all(op.if_exists for op in drops)

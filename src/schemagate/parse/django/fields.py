@@ -60,6 +60,12 @@ DEFAULT_LENGTH = {"SlugField": 50, "EmailField": 254, "URLField": 200, "FileFiel
 # Fields whose column holds the target's key: `<name>_id`, of the target's key type.
 RELATION_FIELDS = frozenset({"ForeignKey", "OneToOneField", "ForeignObject"})
 
+# Fields whose `db_index` is True unless they say otherwise: ForeignKey (`kwargs.setdefault`
+# in its `__init__`; OneToOneField is one, and unique) and SlugField (its `__init__`'s
+# default, which its `deconstruct` leaves out of the migration). No other field of Django
+# 5.2's has one.
+INDEXED_BY_DEFAULT = RELATION_FIELDS | {"SlugField"}
+
 
 def field_class(name: str, kwargs: Mapping[str, object]) -> str:
     """The Django class a field is read as: a subclass of ForeignKey or OneToOneField whose

@@ -16,6 +16,7 @@ from schemagate.model.names import QName, default_name
 from schemagate.model.span import Span
 from schemagate.parse.django import m2m
 from schemagate.parse.django.fields import (
+    INDEXED_BY_DEFAULT,
     RELATION_FIELDS,
     UNKNOWN,
     column_type,
@@ -177,7 +178,7 @@ def field_state(name: str, value: object, model: ModelState, ctx: Context) -> Fi
         return FieldState(name, cls, None, UNKNOWN, True, target=target, join=join)
     primary = kw.get("primary_key") is True
     unique = kw.get("unique") is True or cls == "OneToOneField"
-    db_index = kw.get("db_index", cls in RELATION_FIELDS) is True and not unique and \
+    db_index = kw.get("db_index", cls in INDEXED_BY_DEFAULT) is True and not unique and \
         not primary
     default = None
     if "db_default" in kw:
@@ -306,11 +307,29 @@ def _field_extras(model: ModelState, f: FieldState, span: Span, state: ProjectSt
         f.index_name = f.index_name or index_name(model.table, [f.column])
         indexes.append(o.CreateIndex(span=span, name=QName.of(f.index_name),
                                      table=model.qname, columns=(f.column,)))
-    if (f.db_index or f.unique) and not f.primary_key and f.type.name in ("varchar", "text"):
-        # A second index with varchar_pattern_ops/text_pattern_ops, for LIKE 'x%' lookups.
-        indexes.append(o.CreateIndex(span=span, name=QName.of(index_name(
-            model.table, [f.column], "_like")), table=model.qname, columns=(f.column,)))
+    if _indexed(f) and pattern_ops(f):
+        f.like_name = f.like_name or index_name(model.table, [f.column], "_like")
+        indexes.append(o.CreateIndex(span=span, name=QName.of(f.like_name),
+                                     table=model.qname, columns=(f.column,)))
     return constraints, indexes
+
+
+def pattern_ops(f: FieldState) -> bool:
+    """Whether the field's column, once indexed, gets a second index with
+    varchar_pattern_ops or text_pattern_ops for `LIKE 'x%'` (named `<...>_like`): a
+    varchar or text column, not an array of them (`_create_like_index_sql`)."""
+    return f.type.name in ("varchar", "text") and f.type.array_dims == 0
+
+
+def _unique(f: FieldState) -> bool:
+    """Django's `Field.unique`: a primary key is unique too."""
+    return f.unique or f.primary_key
+
+
+def _indexed(f: FieldState) -> bool:
+    """`field.db_index or field.unique` as written: `FieldState.db_index` leaves out the
+    index a unique field does not need."""
+    return f.db_index or _unique(f)
 
 
 # -- models ----------------------------------------------------------------------------------
@@ -552,7 +571,8 @@ def _alter_field(call: Call, ctx: Context) -> Translated:
         # (`AlterField.state_forwards`), as the next AlterField compares it.
         kept = field_state(name, replace(value, kwargs={
             k: v for k, v in value.kwargs.items() if k != "default"}), model, ctx)
-        kept.fk_name, kept.index_name = new.fk_name, new.index_name
+        kept.fk_name, kept.index_name, kept.like_name = \
+            new.fk_name, new.index_name, new.like_name
         model.fields[name] = kept
     return Translated(up, down)
 
@@ -577,6 +597,8 @@ def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, sp
     # unseen: Django finds it by its column (`_constraint_names`).
     if old_fk is not None and old_fk.name:
         out.append(o.DropConstraint(span=span, table=table, name=old_fk.name))
+    if old is not None:
+        out += _dropped_indexes(model, old, new, span)
     if old is not None and old.column is not None and old.column != new.column:
         out.append(o.RenameColumn(span=span, table=table, column=old.column,
                                   new_name=new.column))
@@ -614,29 +636,20 @@ def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, sp
     if old is None or old.null != new.null:
         out.append(o.DropNotNull(span=span, table=table, column=column) if new.null
                    else o.SetNotNull(span=span, table=table, column=column))
-    if old is not None and old.unique != new.unique and not new.primary_key:
-        name = index_name(model.table, [column], "_uniq")
+    if old is not None and new.unique and not old.unique and not new.primary_key:
         out.append(o.AddConstraint(span=span, table=table, constraint=o.ConstraintDef(
-            "unique", name, (column,))) if new.unique else
-            o.DropConstraint(span=span, table=table,
-                             name=default_name(model.table, column, "key")))
+            "unique", index_name(model.table, [column], "_uniq"), (column,))))
+    if old is not None and new.db_index and not old.db_index:
+        new.index_name = index_name(model.table, [column])
+        out.append(o.CreateIndex(span=span, name=QName.of(new.index_name), table=table,
+                                 columns=(column,)))
     if old is not None and old.field_class not in _POSITIVE_FIELDS and \
             new.field_class in _POSITIVE_FIELDS:
         # Django adds the new field's db_check under a name of its own making (a digest):
         # `ALTER TABLE ... ADD CONSTRAINT "<table>_<column>_<hash>_check" CHECK (... >= 0)`.
         out.append(o.AddConstraint(span=span, table=table, constraint=_positive_check(
             column, name_at_run_time=True)))
-    if old is not None and old.db_index != new.db_index:
-        if new.db_index:
-            new.index_name = index_name(model.table, [column])
-            out.append(o.CreateIndex(span=span, name=QName.of(new.index_name), table=table,
-                                     columns=(column,)))
-        else:
-            # Found by its column in the database (`_constraint_names`): the name it was
-            # made under, whatever the table and column are called now.
-            old_name = old.index_name or index_name(model.table, [old.column or column])
-            out.append(o.DropIndex(span=span, names=(QName.of(old_name),)))
-    elif old is not None:
+    if old is not None and old.db_index == new.db_index:
         new.index_name = old.index_name
     if old is None:
         # A field the history never made (an operation it does not model added it): what
@@ -652,7 +665,72 @@ def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, sp
         new.fk_name = old.fk_name
     if python_default is not None:
         out.append(o.SetDefault(span=span, table=table, column=column, default=None))
+    out += _like_index(model, old, new, span)
     return [st for st in (*statements, Statement(code, tuple(out))) if st.ops]
+
+
+def _dropped_indexes(model: ModelState, old: FieldState, new: FieldState, span: Span
+                     ) -> list[o.Operation]:
+    """What `_alter_field` drops before it changes the column: the unique constraint the
+    field no longer has; the `db_index` index, and with it the `_like` index, which Django
+    finds as every b-tree index on the column alone (`_constraint_names`), so by the names
+    they were made under; and the `_like` index of a varchar or text column whose type
+    leaves that family (`_alter_column_type_sql`), by the name the table and column give
+    it now. `new.like_name` says which `_like` index is left."""
+    table = model.qname
+    out: list[o.Operation] = []
+    new.like_name = old.like_name if _indexed(old) and pattern_ops(old) else None
+    if old.unique and not new.unique and not new.primary_key:
+        out.append(o.DropConstraint(span=span, table=table,
+                                    name=default_name(model.table, old.column, "key")))
+    if old.db_index and not new.db_index:
+        # Found by its column in the database: the names they were made under, whatever
+        # the table and column are called now; one `DROP INDEX IF EXISTS` each.
+        made = old.index_name or index_name(model.table, [old.column or ""])
+        out += [o.DropIndex(span=span, names=(QName.of(name),), if_exists=True)
+                for name in (made, new.like_name) if name is not None]
+        if new.like_name is not None:
+            new.like_name = None
+            return out  # the type change's DROP INDEX IF EXISTS then finds nothing
+    if _indexed(old) and _leaves_text(old, new):
+        out.append(_drop_like(model, old, new, span))
+    return out
+
+
+def _leaves_text(old: FieldState, new: FieldState) -> bool:
+    """`_is_changing_type_of_indexed_text_column`, less the index: varchar to another type
+    than varchar, text to another than text."""
+    return pattern_ops(old) and new.type.name != "unknown" and \
+        new.type.name != old.type.name
+
+
+def _like_index(model: ModelState, old: FieldState | None, new: FieldState, span: Span
+                ) -> list[o.Operation]:
+    """What PostgreSQL's schema editor adds at the end of `_alter_field`: the `_like` index
+    of a varchar or text column that becomes indexed or unique (or changes type while
+    indexed), and the drop of that index when a unique column becomes neither unique nor
+    indexed, by the name the table and column give it now (`DROP INDEX IF EXISTS`)."""
+    if old is None or new.column is None:
+        return []
+    made = (not _indexed(old) or (_unique(new) and not _unique(old)) or
+            (_indexed(old) and _leaves_text(old, new)))
+    if made and _indexed(new) and pattern_ops(new):
+        new.like_name = index_name(model.table, [new.column], "_like")
+        return [o.CreateIndex(span=span, name=QName.of(new.like_name), table=model.qname,
+                              columns=(new.column,))]
+    if _unique(old) and not _indexed(new):
+        return [_drop_like(model, old, new, span)]
+    return []
+
+
+def _drop_like(model: ModelState, old: FieldState, new: FieldState, span: Span
+               ) -> o.DropIndex:
+    """`DROP INDEX IF EXISTS` of the `_like` index by the name the table and the old column
+    give it now; one made under other names stays (`new.like_name`)."""
+    name = index_name(model.table, [old.column or ""], "_like")
+    if new.like_name == name:
+        new.like_name = None
+    return o.DropIndex(span=span, names=(QName.of(name),), if_exists=True)
 
 
 def _same_fill(old: object, new: object) -> bool:

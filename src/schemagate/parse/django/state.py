@@ -56,6 +56,7 @@ class FieldState:
     signature: str = ""
     fk_name: str | None = None  # the foreign key's name, as made when the field was added
     index_name: str | None = None  # its `db_index` index's name, likewise
+    like_name: str | None = None  # its `_like` index's name (`ops.pattern_ops`), likewise
     join: JoinTable | None = None  # a many-to-many field's own join table
     # A Python `default` (`Field.has_default`), and the value `effective_default` fills
     # rows with (`ops.effective_default`: a literal, or an `Opaque` run time evaluates).
