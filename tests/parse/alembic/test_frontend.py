@@ -220,6 +220,23 @@ def test_downgrade_variants(tmp_path: Path) -> None:
     assert real is not None and not real.declared_irreversible
 
 
+def test_format_on_a_string_literal_is_read_like_format_on_a_constant(tmp_path: Path) -> None:
+    mig = parse(tmp_path, """
+        TEMPLATE = "ALTER TABLE {t} DROP COLUMN {c}"
+
+        def upgrade():
+            op.execute(TEMPLATE.format(t="a", c="x"))
+            op.execute("ALTER TABLE {t} DROP COLUMN {c}".format(t="b", c="y"))
+            op.execute('ALTER TABLE {} DROP COLUMN {}'.format("c", "z"))
+            op.execute("ALTER TABLE {t} DROP COLUMN x".format(t=table_name()))
+    """)
+    ops = ops_of(mig)
+    assert [(op.table.name, op.column) for op in ops if isinstance(op, o.DropColumn)] == [
+        ("a", "x"), ("b", "y"), ("c", "z")]
+    assert [op.reason for op in ops if isinstance(op, o.RawSQL)] == [
+        "a statement the tool cannot read statically"]
+
+
 # -- what cannot be known statically ----------------------------------------------------------
 
 def test_run_time_values_become_raw_sql_with_a_reason(tmp_path: Path) -> None:

@@ -120,6 +120,30 @@ def test_run_sql_is_parsed_with_lines_in_the_python_file(tmp_path: Path) -> None
     assert mig.down is not None and not mig.down.declared_irreversible
 
 
+def test_run_sql_of_a_formatted_string_literal_is_read(tmp_path: Path) -> None:
+    # taiga's json_to_jsonb migrations: the table and column are given to `.format()` of the
+    # literal, as they would be to a module constant's.
+    later = '''
+    operations = [
+        migrations.RunSQL(
+            """
+            ALTER TABLE "{table_name}"
+               ALTER COLUMN "{column_name}" TYPE text USING "{column_name}"::text;
+            """.format(
+                table_name="shop_account",
+                column_name="name",
+            ),
+            reverse_sql=migrations.RunSQL.noop,
+        ),
+        migrations.RunSQL("UPDATE {} SET name = {}".format("shop_account", 1)),
+    ]
+'''
+    change, update = up_ops(project(tmp_path, INITIAL, later)[1])
+    assert isinstance(change, o.AlterColumnType) and change.table == QName.of("shop_account")
+    assert (change.column, str(change.new_type)) == ("name", "text")
+    assert isinstance(update, o.UpdateRows) and update.columns == ("name",)
+
+
 def test_run_sql_keeps_where_an_over_long_identifier_is_written(tmp_path: Path) -> None:
     # PostgreSQL cuts the index's name to 63 bytes: identifier-too-long points at the name
     # inside the Python string, as it does in a .sql file.

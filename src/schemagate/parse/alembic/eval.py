@@ -414,6 +414,9 @@ def _attribute(env: Env, node: cst.Attribute) -> Any:
 def _call(env: Env, node: cst.Call) -> Any:
     name = dotted(node.func)
     last = name.rsplit(".", 1)[-1] if name else ""
+    # A method of a value that is no name (`"…{t}…".format(t=…)`, `", ".join(…)`):
+    # `dotted` has no name for it, the methods on values below need only the method's.
+    method = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
     args = [a for a in node.args if a.keyword is None and a.star == ""]
     if (isinstance(node.func, cst.Name) and not node.args and name in env.returns
             and env.lookup(name) is None):
@@ -459,7 +462,7 @@ def _call(env: Env, node: cst.Call) -> Any:
                 return _values_set(env, base, node, ordered=last == "ordered_values")
             return base
         return UNKNOWN
-    if last == "format" and isinstance(node.func, cst.Attribute):
+    if method == "format" and isinstance(node.func, cst.Attribute):
         template = env.value(node.func.value)
         if isinstance(template, Text):
             positional = [_plain(env.value(a.value)) for a in args]
@@ -468,20 +471,20 @@ def _call(env: Env, node: cst.Call) -> Any:
             if _has_unknown(tuple(positional)) or _has_unknown(tuple(named.values())):
                 return UNKNOWN
             return Text(template.value.format(*positional, **named))
-    if last == "join" and isinstance(node.func, cst.Attribute) and len(args) == 1:
+    if method == "join" and isinstance(node.func, cst.Attribute) and len(args) == 1:
         sep, items = env.value(node.func.value), env.value(args[0].value)
         if isinstance(sep, Text) and isinstance(items, tuple) and \
                 all(isinstance(i, Text) for i in items):
             return Text(sep.value.join(i.value for i in items))
-    if last == "items" and isinstance(node.func, cst.Attribute):
+    if method == "items" and isinstance(node.func, cst.Attribute):
         mapping = env.value(node.func.value)
         if isinstance(mapping, dict):
             return tuple((_as_value(k), v) for k, v in mapping.items())
-    if last == "keys" and isinstance(node.func, cst.Attribute):
+    if method == "keys" and isinstance(node.func, cst.Attribute):
         mapping = env.value(node.func.value)
         if isinstance(mapping, dict):
             return tuple(_as_value(k) for k in mapping)
-    if last == "values" and isinstance(node.func, cst.Attribute):
+    if method == "values" and isinstance(node.func, cst.Attribute):
         mapping = env.value(node.func.value)
         if isinstance(mapping, dict):
             return tuple(mapping.values())
