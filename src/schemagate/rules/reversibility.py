@@ -48,7 +48,9 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
     that writes down migrations, not a policy it does not follow. Never for Flyway
     repeatable migrations, nor for migrations whose up path does nothing (Alembic merge
     revisions) or only inserts and updates rows (a backfill, whose down path rightly does
-    nothing: the schema it leaves is the one it found). A `SELECT` among them changes
+    nothing: the schema it leaves is the one it found), unless that down path stops the
+    rollback: Django refuses to migrate back past a `RunSQL` without `reverse_sql`,
+    whatever its SQL (`IrreversibleError`). A `SELECT` among them changes
     nothing either (`SELECT id, name FROM dashboards`, read to compute the updates) when
     every function it calls is immutable or stable by PostgreSQL's catalog (or by its
     `CREATE FUNCTION` in the history) and no `WITH` in it writes rows; a `SELECT` that calls
@@ -87,9 +89,13 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
         return
     if not up.statements and not up.errors:
         return  # nothing to undo: a merge revision, or a migration that does nothing
-    if not up.errors and all(_data_only(op, ctx) for st in up.statements for op in st.ops):
-        return  # a backfill changes no schema: a down path that does nothing is its inverse
     down = ctx.migration.down
+    # Django checks every operation for a reverse before it undoes any (`Migration.unapply`):
+    # one without stops the rollback there, even a backfill's.
+    stops = down is not None and down.declared_irreversible and down.derived
+    if not up.errors and not stops and all(
+            _data_only(op, ctx) for st in up.statements for op in st.ops):
+        return  # a backfill changes no schema: a down path that does nothing is its inverse
     if down is not None and down.declared_irreversible and down.derived:
         yield Hit(f"an operation of `{source.name}` has no reverse (RunPython without "
                   "reverse_code, RunSQL without reverse_sql): migrating back stops with "
