@@ -758,7 +758,10 @@ def unverifiable_raw_sql(ctx: MigrationContext) -> Iterator[Hit]:
     has to check them.
 
     ## When it does not fire
-    Without a down path, and for statements that change no schema (SELECT, COMMENT, GRANT).
+    Without a down path: none written, or one that declares itself irreversible (a Django
+    migration with a `RunSQL` or `RunPython` without a reverse, an Alembic `downgrade()`
+    that raises or does nothing while `upgrade()` does something), which `missing-down`
+    reports; and for statements that change no schema (SELECT, COMMENT, GRANT).
     Not on Django's `RunPython`: it holds Python code that changes rows, not SQL, and
     `unmodelled-statement` already asks for it to be read by hand.
 
@@ -776,7 +779,8 @@ def unverifiable_raw_sql(ctx: MigrationContext) -> Iterator[Hit]:
       and reports the others as raw SQL.
       https://www.postgresql.org/docs/current/sql-commands.html
     """
-    if ctx.migration.down is None or ctx.migration.up is None:
+    down = ctx.migration.down
+    if down is None or down.declared_irreversible or ctx.migration.up is None:
         return
     raw = _opaque(ctx.migration.up)
     if raw:
