@@ -1042,3 +1042,41 @@ def test_a_unique_text_field_made_indexed_keeps_its_pattern_ops_index(tmp_path: 
         ("DropIndex", "shop_tag_code_832f2c20_like")]
     drops = [op for op in up_ops(mig) if isinstance(op, o.DropIndex)]
     assert all(op.if_exists for op in drops)
+
+
+def test_an_indexed_text_field_that_changes_type_drops_its_pattern_ops_index(
+        tmp_path: Path) -> None:
+    # Django 5.2 (`_alter_column_type_sql`, saleor's order/0127 token):
+    #   DROP INDEX IF EXISTS "shop_order_token_02467206_like";   ALTER ... TYPE uuid
+    #   DROP INDEX IF EXISTS "shop_order_ref_133f9a7a_like";     ALTER ... TYPE text
+    #   CREATE INDEX "shop_order_ref_133f9a7a_like" ON "shop_order" ("ref" text_pattern_ops);
+    #   DROP INDEX IF EXISTS "shop_order_note_94455a30";
+    #   DROP INDEX IF EXISTS "shop_order_note_94455a30_like";    (twice)  ALTER ... TYPE uuid
+    first = '''
+    dependencies = []
+
+    operations = [
+        migrations.CreateModel(
+            name="Order",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("token", models.CharField(unique=True, max_length=36)),
+                ("ref", models.CharField(db_index=True, max_length=36)),
+                ("note", models.CharField(db_index=True, max_length=36)),
+            ],
+        ),
+    ]
+'''
+    later = '''
+    operations = [
+        migrations.AlterField("order", "token", models.UUIDField(unique=True)),
+        migrations.AlterField("order", "ref", models.TextField(db_index=True)),
+        migrations.AlterField("order", "note", models.UUIDField()),
+    ]
+'''
+    assert _index_ops(up_ops(project(tmp_path, first, later)[1])) == [
+        ("DropIndex", "shop_order_token_02467206_like"),
+        ("DropIndex", "shop_order_ref_133f9a7a_like"),
+        ("CreateIndex", "shop_order_ref_133f9a7a_like"),
+        ("DropIndex", "shop_order_note_94455a30"),
+        ("DropIndex", "shop_order_note_94455a30_like")]
