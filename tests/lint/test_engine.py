@@ -213,7 +213,8 @@ def test_an_up_paths_drop_if_exists_of_a_table_older_than_the_history_loses_its_
         "V0002.Cleanup.up.sql": "DROP TABLE IF EXISTS SecondFactorPreferences;\n",
         "V0002.Cleanup.down.sql": "SELECT 1;\n",
     }, "sqlite")
+    # Its rows may be lost; what it was, the history never says, so the down path cannot
+    # be told it failed to make it again (down-does-not-restore leaves it out).
     assert _findings_of(result) == [
-        ("V0002.Cleanup.down.sql", 1, "down-does-not-restore"),
         ("V0002.Cleanup.up.sql", 1, "drop-table"),
         ("V0002.Cleanup.up.sql", 1, "irreversible-data-loss")]

@@ -33,6 +33,7 @@ from schemagate.model.names import NO_SCHEMA, QName, chosen_name, default_name, 
 from schemagate.model.types import TypeRef
 
 _UNKNOWN = TypeRef("unknown")
+_NO_CALLS: frozenset[str] = frozenset()
 _NAME = attrgetter("name")
 
 T = TypeVar("T")
@@ -255,8 +256,10 @@ def _name_taken(catalog: Catalog, table: Table, added: list[Constraint],
             return True
         if relation and _relation_exists(catalog, QName(schema, name)):
             return True
-        return any(c.name == name for t in catalog.tables.values()
-                   if t.name.schema == schema for c in t.constraints)
+        # A key's or unique constraint's name is its index's (`constraint_named` holds
+        # only the others).
+        return catalog.tables.constraint_named(schema, name) or \
+            index_key(QName(schema, name), None) in catalog.indexes
     return taken
 
 
@@ -630,7 +633,9 @@ def _create_index(cat: Catalog, op: o.CreateIndex, mig: str) -> None:
     # The table's own name, which the catalog holds already, rather than the statement's.
     known = cat.tables.get(op.table)
     table = known.name if known is not None and known.name == op.table else op.table
-    calls = frozenset().union(*(e.functions for e in (*op.expressions, op.where) if e))
+    # Most indexes call nothing: they share the one empty set (a new one takes 200 bytes).
+    calls = frozenset().union(*(e.functions for e in (*op.expressions, op.where) if e)) \
+        or _NO_CALLS
     cat.indexes[key] = Index(name, table, _shared(op.columns), op.unique, op.where is not None,
                              mig, expressions=bool(op.expressions), functions=calls)
 

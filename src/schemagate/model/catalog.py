@@ -495,6 +495,10 @@ class _KeyedStore(dict[K, V]):
             del self[key]
 
 
+# The constraints that own no index, whose names only the constraint holds.
+_UNINDEXED = frozenset({"foreign", "check"})
+
+
 class TableStore(_KeyedStore[QName, Table]):
     """Tables by name, that also know which tables reference each table by foreign key.
 
@@ -506,20 +510,30 @@ class TableStore(_KeyedStore[QName, Table]):
         self._referenced_by: _SharedSets[QName, QName] = _SharedSets()
         # The tables holding a foreign key each migration created (``created_in``).
         self._foreign_keys_from: _SharedSets[str, QName] = _SharedSets()
+        # The tables holding a foreign key or check of each name: PostgreSQL numbers a
+        # default constraint name taken anywhere in the schema (`ChooseConstraintName`),
+        # and scanning every table for it, at every unnamed constraint, grew with the
+        # square of the history. A key or unique constraint is found by its index, which
+        # bears its name (`IndexStore`): most tables have one, and this map would hold
+        # them all again.
+        self._named: _SharedSets[str, QName] = _SharedSets()
         super().__init__(items)
 
     def _map(self) -> Any:
-        return self._referenced_by, self._foreign_keys_from
+        return self._referenced_by, self._foreign_keys_from, self._named
 
     def _set_map(self, state: Any) -> None:
-        self._referenced_by, self._foreign_keys_from = state
+        self._referenced_by, self._foreign_keys_from, self._named = state
 
     def _copy_map(self, source: TableStore) -> None:
         self._referenced_by = source._referenced_by.copy()
         self._foreign_keys_from = source._foreign_keys_from.copy()
+        self._named = source._named.copy()
 
     def _added(self, key: QName, value: Table) -> None:
         for c in value.constraints:
+            if c.kind in _UNINDEXED:
+                self._named.add(c.name, key)
             if c.kind == "foreign":
                 if c.ref_table is not None:
                     self._referenced_by.add(c.ref_table, key)
@@ -528,11 +542,17 @@ class TableStore(_KeyedStore[QName, Table]):
 
     def _removed(self, key: QName, value: Table) -> None:
         for c in value.constraints:
+            if c.kind in _UNINDEXED:
+                self._named.discard(c.name, key)
             if c.kind == "foreign":
                 if c.ref_table is not None:
                     self._referenced_by.discard(c.ref_table, key)
                 if c.created_in is not None:
                     self._foreign_keys_from.discard(c.created_in, key)
+
+    def constraint_named(self, schema: str | None, name: str) -> bool:
+        """Whether a table of the schema holds a foreign key or check of that name."""
+        return any(table.schema == schema for table in self._named.get(name))
 
     def referencing(self, table: QName) -> list[QName]:
         """Names of the tables with a foreign key to the table, in a stable order."""
