@@ -49,7 +49,10 @@ def _concurrent(op: o.Operation) -> bool:
 @rule("concurrently-in-transaction", family="transaction", dialects=("postgres",), severity="error",
       ops=(o.CreateIndex, o.DropIndex, o.Reindex, o.DetachPartition),
       aliases=("ban-concurrent-index-creation-in-transaction", "PG103"),
-      fix="run the statement outside any transaction")
+      fix="run the statement outside any transaction",
+      # PostgreSQL refuses the statement before it looks for its object: `DROP INDEX
+      # CONCURRENTLY IF EXISTS` of an index that is not there fails in a transaction too.
+      sees_unknown=True)
 def concurrently_in_transaction(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """CONCURRENTLY cannot run inside a transaction block.
 
