@@ -48,7 +48,8 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
     that writes down migrations, not a policy it does not follow. Never for Flyway
     repeatable migrations, nor for migrations whose up path does nothing (Alembic merge
     revisions) or only inserts and updates rows (a backfill, whose down path rightly does
-    nothing: the schema it leaves is the one it found), unless that down path stops the
+    nothing: the schema it leaves is the one it found) or keeps the tables up (`ANALYZE`,
+    `VACUUM`), unless that down path stops the
     rollback: Django refuses to migrate back past a `RunSQL` without `reverse_sql`,
     whatever its SQL (`IrreversibleError`). A `SELECT` among them changes
     nothing either (`SELECT id, name FROM dashboards`, read to compute the updates) when
@@ -110,13 +111,18 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
 
 # Operations that change rows (without deleting any) or session state, never the schema.
 _DATA_ONLY = (o.UpdateRows, o.InsertRows, o.SetSetting, o.TransactionControl, o.LockTable)
+# Statements that leave the schema as they found it: statistics and space (ANALYZE,
+# VACUUM), a checkpoint, a notification.
+_MAINTENANCE = frozenset({"VacuumStmt", "CheckPointStmt", "NotifyStmt"})
 
 
 def _data_only(op: o.Operation, ctx: MigrationContext) -> bool:
-    """Whether the operation changes rows or session state at most: one of `_DATA_ONLY`, or
-    a SELECT that writes no rows and calls no volatile function (`function_volatility`:
-    an unknown function is volatile)."""
+    """Whether the operation changes rows or session state at most: one of `_DATA_ONLY`,
+    upkeep (`_MAINTENANCE`), or a SELECT that writes no rows and calls no volatile function
+    (`function_volatility`: an unknown function is volatile)."""
     if isinstance(op, _DATA_ONLY):
+        return True
+    if isinstance(op, o.RawSQL) and op.statement_kind in _MAINTENANCE and not op.reason:
         return True
     return (isinstance(op, o.RawSQL) and op.statement_kind == "SelectStmt" and not op.reason
             and op.calls is not None
