@@ -26,7 +26,7 @@ from schemagate.lint.suppress import ScriptSuppressions
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog, index_key
 from schemagate.model.errors import SchemagateError
-from schemagate.model.findings import Finding, Severity
+from schemagate.model.findings import Finding, Severity, Suppression
 from schemagate.model.migration import (
     DeferredMigration,
     MigrationSource,
@@ -161,9 +161,14 @@ class _Engine:
         return severity
 
     def run_script(self, mig: ParsedMigration, script: ParsedScript, catalog: Catalog,
-                   state: MigrationState, direction: str) -> None:
+                   state: MigrationState, direction: str,
+                   used: set[tuple[Suppression, str]] | None = None
+                   ) -> ScriptSuppressions | None:
+        """Run the rules over one script; its suppressions as matched (None when the
+        migration is not reported), for `unused` to judge once every script that shares
+        ``used`` has run."""
         reporting = self.report is None or mig.name in self.report
-        sups = ScriptSuppressions.of(script) if reporting else None
+        sups = ScriptSuppressions.of(script, used) if reporting else None
         by_op = self.rules_by_op(mig.source.dialect)
         unknown = self.unknown if self.unknown and self.unknown.checks(script, direction) else None
         for st in script.statements:
@@ -192,10 +197,11 @@ class _Engine:
                     _track_up_created(op, state)
                     track_gone(self.gone, (op,))
                 apply(catalog, op, mig.name)
-        if sups is not None:
-            self.unused(sups, mig)
+        return sups
 
-    def unused(self, sups: ScriptSuppressions, mig: ParsedMigration) -> None:
+    def unused(self, sups: ScriptSuppressions | None, mig: ParsedMigration) -> None:
+        if sups is None:
+            return
         for r in self.suppression_rules:
             for hit in r.check(sups, self.enabled_ids, self.settings):
                 self.result.findings.append(self.finding(r, hit, mig, None, ""))
@@ -574,12 +580,18 @@ def _lint_migration(engine: _Engine, mig: ParsedMigration, catalog: Catalog,
         before = catalog.copy()
         # Comparing with the snapshot then looks only at the tables and indexes that changed.
         catalog.track_changes()
+    # A file-level comment of a file that holds both directions covers both: it is unused
+    # only when neither matched anything.
+    used: set[tuple[Suppression, str]] = set()
+    judged = []
     if mig.up is not None:
-        engine.run_script(mig, mig.up, catalog, state, "up")
+        judged.append(engine.run_script(mig, mig.up, catalog, state, "up", used))
     after_down = None
     if mig.down is not None and reporting:
         after_down = catalog.copy()
-        engine.run_script(mig, mig.down, after_down, state, "down")
+        judged.append(engine.run_script(mig, mig.down, after_down, state, "down", used))
+    for sups in judged:
+        engine.unused(sups, mig)
     if migration_rules and reporting:
         engine.run_migration_rules(MigrationContext(
             before, catalog, settings, mig, state, after_down, uses_down))
@@ -602,16 +614,21 @@ def _lint_unit(engine: _Engine, unit: Sequence[ParsedMigration], catalog: Catalo
                     gone=engine.gone)
         before = catalog.copy()
         catalog.track_changes()
+    used: set[tuple[Suppression, str]] = set()  # as in `_lint_migration`
+    judged = []
     for mig, state in zip(unit, states, strict=True):
         if mig.up is not None:
-            engine.run_script(mig, mig.up, catalog, state, "up")
+            judged.append((engine.run_script(mig, mig.up, catalog, state, "up", used), mig))
     state = _joined_states(states)
     after_down = None
     if has_down:
         after_down = catalog.copy()
         for mig in reversed(unit):
             if mig.down is not None:
-                engine.run_script(mig, mig.down, after_down, state, "down")
+                judged.append((engine.run_script(mig, mig.down, after_down, state, "down",
+                                                 used), mig))
+    for sups, mig in judged:
+        engine.unused(sups, mig)
     if migration_rules and (engine.report is None
                             or any(m.name in engine.report for m in unit)):
         engine.run_migration_rules(MigrationContext(

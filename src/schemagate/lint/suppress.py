@@ -19,11 +19,18 @@ class ScriptSuppressions:
     script: ParsedScript
     targets: dict[int, list[Suppression]] = field(default_factory=dict)  # statement → sups
     whole_file: list[Suppression] = field(default_factory=list)
-    used: set[tuple[int, str]] = field(default_factory=set)  # (id(suppression), rule id)
+    # (suppression, rule id) for every match; by value, so that the up and the down of one
+    # file can share the set and a file-level comment used by either counts as used.
+    used: set[tuple[Suppression, str]] = field(default_factory=set)
+    # File-level comments written outside the script (`ParsedScript.file_suppressions`):
+    # they suppress here, and are judged where they are written.
+    elsewhere: list[Suppression] = field(default_factory=list)
 
     @classmethod
-    def of(cls, script: ParsedScript) -> ScriptSuppressions:
-        out = cls(script)
+    def of(cls, script: ParsedScript, used: set[tuple[Suppression, str]] | None = None
+           ) -> ScriptSuppressions:
+        out = cls(script, used=set() if used is None else used,
+                  elsewhere=list(script.file_suppressions))
         if not script.suppressions:  # most scripts: nothing to place
             return out
         spans = [(st.index, st.ops[0].span) for st in script.statements if st.ops]
@@ -50,13 +57,13 @@ class ScriptSuppressions:
         return out
 
     def apply(self, finding: Finding, statement: int | None) -> Finding:
-        candidates = list(self.whole_file)
+        candidates = self.whole_file + self.elsewhere
         if statement is not None:
-            candidates += self.targets.get(statement, [])
+            candidates = candidates + self.targets.get(statement, [])
         for sup in candidates:
             ids, _ = resolve(sup.rules)
             if finding.rule in ids:
-                self.used.add((id(sup), finding.rule))
+                self.used.add((sup, finding.rule))
                 return replace(finding, suppressed_by=sup)
         return finding
 
@@ -75,7 +82,7 @@ class ScriptSuppressions:
                     out.append((sup, name))
                     continue
                 live = ids & enabled
-                if live and not any((id(sup), r) in self.used for r in live):
+                if live and not any((sup, r) in self.used for r in live):
                     out.append((sup, name))
         return out
 

@@ -321,6 +321,11 @@ class ParsedScript:
     # A list, or for a long script a `StatementStream`, parsed again as it is read.
     statements: Sequence[ParsedStatement] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
+    # The file-level suppressions of a file that holds more than this script (both
+    # directions, Liquibase's changesets) written outside this script's part of it: above
+    # the first marker, in the other direction. They cover this script as well; whether one
+    # matched anything is judged where it is written, if anywhere.
+    file_suppressions: list[Suppression] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     empty: bool = False
     # The script says it cannot be reversed: an Alembic downgrade() that raises, a down

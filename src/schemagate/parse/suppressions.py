@@ -68,6 +68,16 @@ def find_suppressions(text: str, path: str, python: bool = False) -> list[Suppre
     return out + blocks
 
 
+def file_level_elsewhere(text: str, path: str, own: list[Suppression]) -> list[Suppression]:
+    """The file-level suppressions of the whole file ``text`` that are not among ``own``
+    (those of the part of it being read): squawk and schemagate mean the whole file by
+    them, whichever direction or changeset they are written in, or above all of them."""
+    if "ignore-file" not in text:
+        return []
+    mine = {s.span for s in own}
+    return [s for s in find_suppressions(text, path) if s.whole_file and s.span not in mine]
+
+
 def _blocks(text: str, path: str) -> list[Suppression]:
     """diesel-guard's `safety-assured` blocks, each spanning its start and end lines."""
     out: list[Suppression] = []

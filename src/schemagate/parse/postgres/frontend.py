@@ -35,7 +35,7 @@ from schemagate.parse.postgres.ops import to_ops
 from schemagate.parse.postgres.tokens import scan
 from schemagate.parse.sections import blank_outside_bytes
 from schemagate.parse.source import SourceText
-from schemagate.parse.suppressions import find_suppressions
+from schemagate.parse.suppressions import file_level_elsewhere, find_suppressions
 from schemagate.parse.transactions import flyway_runs_outside, resolved_mode, transaction_blocks
 
 # Where an over-long identifier can be: a run of 64 or more bytes that can make up an
@@ -90,7 +90,7 @@ def parse_script(source: SourceText, script: Script, dialect: str = "postgres",
         if script.transaction == "detected":
             result.script = replace(script, transaction=mode)
         result.empty = not result.statements and not result.errors
-        result.suppressions = find_suppressions(text, source.path)
+        _find_suppressions(result, source, text)
         return result
     try:
         statements = _translate(source, _parse_pieces(text), deadline, result.errors)
@@ -102,8 +102,17 @@ def parse_script(source: SourceText, script: Script, dialect: str = "postgres",
         _parsed(i, sql, ops, block, tail, check_long)
         for i, ((ops, sql, tail), block) in enumerate(zip(statements, blocks, strict=True))]
     result.empty = not result.statements and not result.errors
-    result.suppressions = [s for s in find_suppressions(text, source.path)]
+    _find_suppressions(result, source, text)
     return result
+
+
+def _find_suppressions(result: ParsedScript, source: SourceText, text: str) -> None:
+    """The suppressions of the script's ``text``, and for a part of a file the file-level
+    ones written elsewhere in it."""
+    result.suppressions = find_suppressions(text, source.path)
+    if result.script.section is not None:
+        result.file_suppressions = file_level_elsewhere(source.text, source.path,
+                                                        result.suppressions)
 
 
 def long_identifiers(sql: str) -> tuple[str, ...]:

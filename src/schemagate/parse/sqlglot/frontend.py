@@ -25,7 +25,7 @@ from schemagate.parse.sections import blank_outside
 from schemagate.parse.source import SourceText
 from schemagate.parse.sqlglot.locate import Locator
 from schemagate.parse.sqlglot.ops import to_ops
-from schemagate.parse.suppressions import find_suppressions
+from schemagate.parse.suppressions import file_level_elsewhere, find_suppressions
 from schemagate.parse.transactions import transaction_blocks
 
 _DELIMITER = re.compile(r"^[ \t]*DELIMITER[ \t]+(\S+)[ \t]*$", re.IGNORECASE | re.MULTILINE)
@@ -58,6 +58,9 @@ def parse_dialect_script(source: SourceText, script: Script, dialect: str) -> Pa
     ]
     result.empty = not result.statements
     result.suppressions = find_suppressions(text, source.path)
+    if script.section is not None:
+        result.file_suppressions = file_level_elsewhere(source.text, source.path,
+                                                        result.suppressions)
     return result
 
 
