@@ -252,6 +252,9 @@ class AlterColumnType(Operation):
     column: str
     new_type: TypeRef
     using: Expr | None = None
+    # The type USING's outermost explicit cast converts to (`USING c::varchar(26)`): a cast
+    # to a bounded string type cuts a longer value where the assignment would reject it.
+    using_cast: TypeRef | None = None
     old_type: TypeRef | None = None  # when the source states it (Alembic's existing_type)
     # The collation its COLLATE clause names (`"C"`, Django's `db_collation`; "default"
     # for the type's own): a change of collation rebuilds the indexes on the column.

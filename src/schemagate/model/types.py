@@ -121,8 +121,10 @@ def _length(t: TypeRef) -> int | None:
     return t.modifiers[0] if t.modifiers else None
 
 
-def classify_change(old: TypeRef, new: TypeRef, using: bool = False) -> TypeChange:
+def classify_change(old: TypeRef, new: TypeRef, using: bool = False,
+                    cast: TypeRef | None = None) -> TypeChange:
     """Classify a type change. Unknown pairs are reported as non-lossy with unknown rewrite.
+    ``cast`` is the type the USING expression's outermost explicit cast gives, if any.
 
     Precision over recall: a pair not modelled here is never called lossy, because a wrong
     `lossy-type-change` error teaches users to ignore the tool.
@@ -137,7 +139,7 @@ def classify_change(old: TypeRef, new: TypeRef, using: bool = False) -> TypeChan
                                   using)
         return replace(element, rewrite=True)
     if (old.name, old.schema) == (new.name, new.schema):
-        return _same_base_change(old, new, using)
+        return _same_base_change(old, new, using, cast)
     a, b = old.name, new.name
     if old.schema is not None or new.schema is not None:
         return TypeChange(False, None, "has an effect that is not modelled")
@@ -147,7 +149,7 @@ def classify_change(old: TypeRef, new: TypeRef, using: bool = False) -> TypeChan
         n = _length(new)
         if n is None:
             return TypeChange(False, using, "is binary-coercible")
-        return _rejects("rejects longer values", using)
+        return _longer(_rejects("rejects longer values", using), new, cast)
     if a == "bpchar" and b in ("varchar", "text"):
         return TypeChange(False, True, "strips trailing blanks")
     if a in _TEXT_LIKE and b == "varchar" and _length(new) is None:
@@ -155,7 +157,7 @@ def classify_change(old: TypeRef, new: TypeRef, using: bool = False) -> TypeChan
         # (the extension declares the cast WITHOUT FUNCTION), name through one.
         return TypeChange(False, using if a == "citext" else True, "keeps every value")
     if a in _TEXT_LIKE and b in ("varchar", "bpchar"):
-        return _rejects("can reject longer values", using)
+        return _longer(_rejects("can reject longer values", using), new, cast)
     if a in _INT_WIDTH and b in _INT_WIDTH:
         if _INT_WIDTH[b] < _INT_WIDTH[a]:
             return _rejects("rejects values out of range", using)
@@ -163,7 +165,7 @@ def classify_change(old: TypeRef, new: TypeRef, using: bool = False) -> TypeChan
     if b in _TEXT_LIKE:
         n = _length(new) if b != "text" else None
         if n is not None and n < _LONGEST_TEXT.get(a, n + 1):
-            return _rejects("can reject longer values", using)
+            return _longer(_rejects("can reject longer values", using), new, cast)
         if n is not None:
             return TypeChange(False, True, "keeps every value as text")
         return TypeChange(False, True, "keeps every value as text")
@@ -210,6 +212,39 @@ def classify_change(old: TypeRef, new: TypeRef, using: bool = False) -> TypeChan
     return TypeChange(False, None, "has an effect that is not modelled")
 
 
+# Bounded string types whose explicit casts cut a value that does not fit, each with the
+# unit its length counts and the types a value cut to that length then fits.
+_CUT_BY_CAST = {"varchar": "characters", "bpchar": "characters", "bit": "bits",
+                "varbit": "bits"}
+_SAME_UNIT = {"varchar": "bpchar", "bpchar": "varchar", "bit": "varbit", "varbit": "bit"}
+
+
+def _cast_cut(new: TypeRef, cast: TypeRef | None) -> tuple[int, str] | None:
+    """(length, unit) every value is cut to by a USING whose outermost explicit cast is to
+    a bounded string or bit string type no longer than the column's new type of that kind:
+    PostgreSQL's explicit cast to varchar(n), char(n), bit(n) or varbit(n) truncates a
+    longer value without an error, where storing it (the assignment cast) fails."""
+    if cast is None or cast.schema is not None or cast.array_dims or new.array_dims:
+        return None
+    unit = _CUT_BY_CAST.get(cast.name)
+    if unit is None or new.name not in (cast.name, _SAME_UNIT[cast.name]):
+        return None
+    m, n = _length(cast), _length(new)
+    if m is None or (n is not None and m > n):
+        return None
+    return m, unit
+
+
+def _longer(change: TypeChange, new: TypeRef, cast: TypeRef | None) -> TypeChange:
+    """A narrowing of a string or bit string that rejects longer values, unless the USING
+    cast cuts them first (`_cast_cut`)."""
+    cut = _cast_cut(new, cast)
+    if cut is None:
+        return change
+    return TypeChange(True, True, f"cuts longer values to {cut[0]} {cut[1]} without an "
+                      f"error: the USING cast to {cast} truncates")
+
+
 def _rejects(reason: str, using: bool) -> TypeChange:
     """A narrowing whose default conversion fails on a value that does not fit (an error,
     the table unchanged) rather than change it; a USING expression may change it."""
@@ -223,7 +258,8 @@ def _numeric_target(new: TypeRef, what: str) -> TypeChange:
     return TypeChange(False, True, what)
 
 
-def _same_base_change(old: TypeRef, new: TypeRef, using: bool) -> TypeChange:
+def _same_base_change(old: TypeRef, new: TypeRef, using: bool, cast: TypeRef | None
+                      ) -> TypeChange:
     name = old.name
     if name in ("varchar", "bpchar", "bit", "varbit"):
         a, b = _length(old), _length(new)
@@ -232,7 +268,7 @@ def _same_base_change(old: TypeRef, new: TypeRef, using: bool) -> TypeChange:
         if b is None or (a is not None and b > a):
             rewrite = using or name == "bpchar"
             return TypeChange(False, rewrite, "widens")
-        return _rejects("rejects longer values", using)
+        return _longer(_rejects("rejects longer values", using), new, cast)
     if name == "numeric":
         (pa, sa), (pb, sb) = _numeric_digits(old), _numeric_digits(new)
         if (pa, sa) == (pb, sb):

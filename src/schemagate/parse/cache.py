@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # a result-cache hit reads no source text
     from schemagate.parse.source import SourceText
 
 # Bump when the IR's shape changes without a version bump (a development checkout).
-FORMAT = 4
+FORMAT = 5
 DEFAULT_LIMIT_BYTES = 256 * 1024 * 1024
 # The code an entry depends on: the IR's classes and the frontends, and the parsers.
 _SOURCE_PACKAGES = ("model", "parse")

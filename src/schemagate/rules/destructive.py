@@ -476,7 +476,10 @@ def lossy_type_change(op: o.AlterColumnType, ctx: RuleContext) -> Iterator[Hit]:
 
     ## Why it matters
     Values are cut or rounded, or the migration fails half-way in production on the first
-    row that does not fit; the down migration cannot restore lost precision.
+    row that does not fit; the down migration cannot restore lost precision. A `USING` whose
+    outermost cast is to the shorter type (`USING name::varchar(50)`) fails on nothing: an
+    explicit cast to `varchar(n)`, `char(n)`, `bit(n)` or `varbit(n)` cuts every longer value
+    to n, and the data is lost without an error.
 
     ## When it does not fire
     On widening changes (`varchar(20)` to `varchar(50)` or `text`, `int` to `bigint`,
@@ -511,7 +514,7 @@ def lossy_type_change(op: o.AlterColumnType, ctx: RuleContext) -> Iterator[Hit]:
     old = ctx.type_before(op)
     if old is None:
         return
-    change = classify_change(old, op.new_type, op.using is not None)
+    change = classify_change(old, op.new_type, op.using is not None, op.using_cast)
     if change.lossy:
         yield Hit(f"changing `{op.table}.{op.column}` from {old} to {op.new_type} "
                   f"{change.reason}", object=f"{op.table}.{op.column}",

@@ -272,12 +272,15 @@ def _alter_table_cmd(cmd: Node, table: QName, objtype: str, ctx: _Ctx, clause: S
                                 if_exists=bool(cmd.get("missing_ok")), **kw)
         case "AT_AlterColumnType":
             coldef = cmd["def"]["ColumnDef"]
-            using = expr(coldef.get("raw_default"))
+            raw = coldef.get("raw_default")
+            using = expr(raw)
             if using is not None and using.sql == name:
                 using = None  # `USING col` is the default conversion, written out
+            cast = raw.get("TypeCast") if using is not None and raw else None
             collate = coldef.get("collClause")
             return o.AlterColumnType(table=table, column=name,
                                      new_type=type_ref(coldef["typeName"]), using=using,
+                                     using_cast=type_ref(cast["typeName"]) if cast else None,
                                      collation=strings(collate["collname"])[-1]
                                      if collate else None, **kw)
         case "AT_SetNotNull":
