@@ -60,3 +60,19 @@ def test_blocks_number_each_transaction() -> None:
     assert blocks(sql, "autocommit") == [1, 1, 1, None, 2, 2, 2]
     assert blocks("SELECT 1; COMMIT; SELECT 2;", "implicit") == [0, 0, 1]
     assert blocks("SELECT 1; SELECT 2;", "wrapped") == [0, 0]
+
+
+def test_goose_statement_blocks_are_queries_as_postgresql_runs_them() -> None:
+    """Each block of a NO TRANSACTION goose file is one query: one implicit transaction; a
+    COMMIT in it starts another, a BEGIN in it outlives it (PostgreSQL 15, psycopg)."""
+    sql = ("-- +goose NO TRANSACTION\n-- +goose Up\nSELECT 0;\n"
+           "-- +goose StatementBegin\nSELECT 1; COMMIT; SELECT 2; SELECT 3;\n"
+           "-- +goose StatementEnd\n"
+           "-- +goose StatementBegin\nSELECT 4; BEGIN; SELECT 5;\n-- +goose StatementEnd\n"
+           "SELECT 6;\nCOMMIT;\nSELECT 7;\n")
+    script = parse_script(SourceText.of("m.sql", sql), Script("m.sql", "autocommit", "up"))
+    got = [st.transaction for st in script.statements]
+    assert got[0] is None and got[-1] is None
+    first, second, third = got[1], got[3], got[5]
+    assert got[1:5] == [first, first, second, second] and first != second
+    assert got[5:10] == [third] * 5 and third not in (first, second)

@@ -32,6 +32,26 @@ CHANGESET = re.compile(r"(?im)^--[ \t]*changeset[ \t]+(\S+)(.*)$")
 _ROLLBACK = re.compile(r"(?im)^--[ \t]*rollback(?:[ \t]+|$)")
 
 
+# goose's `-- +goose StatementBegin` / `StatementEnd` (any case, as goose reads them).
+_GOOSE_STATEMENT = re.compile(r"(?im)^--[ \t]*\+goose[ \t]+statement(begin|end)\b")
+
+
+def goose_statement_blocks(text: str) -> list[tuple[int, int]]:
+    """The lines (first, last) of each `-- +goose StatementBegin` … `StatementEnd` block of
+    a goose file: goose sends what is between them to PostgreSQL as one query."""
+    if "+goose" not in text and "+GOOSE" not in text.upper():
+        return []
+    out, start = [], None
+    for match in _GOOSE_STATEMENT.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        if match.group(1).lower() == "begin":
+            start = line
+        elif start is not None:
+            out.append((start, line))
+            start = None
+    return out
+
+
 def changeset_ranges(text: str, part: str, section: str) -> list[tuple[int, int]]:
     """Where a Liquibase changeset's up (its body) or down (the SQL of its rollback lines)
     is in ``text``, in characters."""

@@ -42,12 +42,19 @@ def in_transaction(statements: Sequence[Sequence[Operation]], mode: TransactionM
 
 def transaction_blocks(
     statements: Sequence[Sequence[Operation]], mode: TransactionMode,
+    queries: Sequence[int | None] | None = None,
 ) -> list[int | None]:
     """For each statement, the number of the transaction block it runs in, or None.
 
     BEGIN belongs to the block it opens, COMMIT/ROLLBACK to the block they close.
+    ``queries`` says, for a script the tool otherwise sends statement by statement
+    ("autocommit"), which statements it sends together as one query (goose's
+    StatementBegin … StatementEnd): the same number for each statement of one query, None
+    for a statement sent alone. Each such query runs as a file sent whole does ("implicit").
     """
     mode = resolved_mode(statements, mode)
+    if mode == "autocommit" and queries is not None and any(q is not None for q in queries):
+        return _by_query(statements, queries)
     implicit = mode == "implicit" and len(statements) > 1
     block: int | None = 0 if (mode == "wrapped" or implicit) else None
     next_block = 1
@@ -67,6 +74,42 @@ def transaction_blocks(
                 block, next_block = next_block, next_block + 1
             else:
                 block = None
+    return out
+
+
+def _by_query(statements: Sequence[Sequence[Operation]], queries: Sequence[int | None]
+              ) -> list[int | None]:
+    """`transaction_blocks` of an "autocommit" script some of whose statements are sent
+    together. As PostgreSQL runs a query of several statements (Frontend/Backend Protocol,
+    Multiple Statements in a Simple Query): as one implicit transaction, unless an explicit
+    one is open; a BEGIN in it makes its implicit transaction explicit, outliving the query;
+    a COMMIT in it starts a new implicit one for the statements after it."""
+    out: list[int | None] = []
+    block: int | None = None
+    implicit = False  # `block` is the implicit transaction of the query being run
+    next_block = 1
+    for i, ops in enumerate(statements):
+        query = queries[i]
+        first = query is not None and (i == 0 or queries[i - 1] != query)
+        last = query is not None and (i + 1 == len(queries) or queries[i + 1] != query)
+        together = query is not None and not (first and last)
+        if together and first and block is None:
+            block, next_block, implicit = next_block, next_block + 1, True
+        control = ops[0] if ops and isinstance(ops[0], TransactionControl) else None
+        out.append(block if block is not None or control is None or control.action != "begin"
+                   else next_block)
+        if control is None or control.action in ("savepoint", "release", "rollback_to"):
+            pass
+        elif control.action == "begin":
+            if block is None:
+                block, next_block = next_block, next_block + 1
+            implicit = False
+        elif together and not last:  # commit or rollback, more of the query to come
+            block, next_block, implicit = next_block, next_block + 1, True
+        else:
+            block, implicit = None, False
+        if together and last and implicit:
+            block, implicit = None, False
     return out
 
 

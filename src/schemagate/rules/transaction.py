@@ -20,6 +20,10 @@ _HOW = {
     "dbmate": "mark the section `-- migrate:{up} transaction:false`",
     "goose": "put this statement in a migration of its own that says "
              "`-- +goose NO TRANSACTION`",
+    # A `NO TRANSACTION` file: the statement is in a block goose sends as one query.
+    "goose-block": "goose sends its `-- +goose StatementBegin` … `StatementEnd` block as one "
+                   "query, which PostgreSQL runs as one transaction: take the statement out "
+                   "of the block",
     "sql-migrate": "put this statement in a migration of its own whose marker says "
                    "`-- +migrate {Up} notransaction`",
     "liquibase": "add `runInTransaction:false` to its `--changeset` line, and keep the "
@@ -61,7 +65,8 @@ def concurrently_in_transaction(op: o.Operation, ctx: RuleContext) -> Iterator[H
     and `DETACH PARTITION … CONCURRENTLY` when the statement runs inside a transaction:
     an explicit `BEGIN`, or the one the migration tool opens (dbmate, Flyway, diesel and
     Alembic wrap each migration; golang-migrate and Prisma send a multi-statement file as one
-    implicit transaction). For Flyway, which runs a migration holding `CREATE INDEX
+    implicit transaction, as goose does a `-- +goose StatementBegin` … `StatementEnd` block
+    of a `NO TRANSACTION` file). For Flyway, which runs a migration holding `CREATE INDEX
     CONCURRENTLY` without a transaction, flags such a migration when it also holds other
     statements: Flyway refuses it ("Detected both transactional and non-transactional
     statements within the same migration") unless its `mixed` setting is on. Also flags
@@ -133,7 +138,12 @@ def concurrently_in_transaction(op: o.Operation, ctx: RuleContext) -> Iterator[H
         return
     if not ctx.statement.in_transaction:
         return
-    how = _HOW.get(layout, "run it outside BEGIN … COMMIT").format(
+    key: str = layout
+    if layout == "goose" and ctx.script.script.transaction == "autocommit":
+        # No transaction of goose's own: the BEGIN the script wrote, or a block it sends whole.
+        explicit_open, _ = ctx.per_script(_explicit_states)[ctx.statement.index]
+        key = "sql" if explicit_open else "goose-block"
+    how = _HOW.get(key, "run it outside BEGIN … COMMIT").format(
         up=ctx.direction, Up=ctx.direction.capitalize())
     yield Hit(f"CONCURRENTLY cannot run inside a transaction ({how})")
 

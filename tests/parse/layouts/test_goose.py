@@ -8,6 +8,7 @@ from schemagate.lint.run import run_lint
 from schemagate.model.migration import MigrationSource, Script, TransactionMode
 from schemagate.model.settings import Settings
 from schemagate.parse.layouts.discover import discover
+from schemagate.parse.load import load_migrations
 from tests.parse.layouts.helpers import LAYOUTS, clean, write
 
 
@@ -89,3 +90,54 @@ def test_a_goose_file_longer_than_the_head_read_keeps_its_down(tmp_path: Path) -
         "goose", Script("00001_seed.sql", "autocommit", "up"),
         Script("00001_seed.sql", "autocommit", "down"))
     assert [m.layout for m in found.migrations] == ["goose", "sql"]
+
+
+_PAYLOAD = ("-- +goose Up\nCREATE TABLE v1_payload (id bigint, external_id uuid);\n"
+            "-- +goose Down\nDROP TABLE v1_payload;\n")
+
+
+def test_a_statement_block_of_a_no_transaction_file_runs_as_one_transaction(
+        tmp_path: Path) -> None:
+    """Shaped like hatchet's v1_0_108: goose sends the block as one query, which PostgreSQL
+    runs as one implicit transaction, so the constraint's lock is held through the
+    backfill."""
+    write(tmp_path / "00001_payload.sql", _PAYLOAD)
+    write(tmp_path / "00002_backfill.sql",
+          "-- +goose NO TRANSACTION\n-- +goose Up\n-- +goose StatementBegin\n"
+          "ALTER TABLE v1_payload\n"
+          "  ADD CONSTRAINT ext_not_null CHECK (external_id IS NOT NULL) NOT VALID;\n\n"
+          "DO $$ BEGIN UPDATE v1_payload SET external_id = gen_random_uuid(); END $$;\n"
+          "-- +goose StatementEnd\n"
+          "CREATE INDEX CONCURRENTLY payload_id_idx ON v1_payload (id);\n"
+          "SELECT 1;\n")
+    loaded = load_migrations(discover([str(tmp_path)]).migrations)
+    up = loaded.migrations[1].up
+    blocks = [st.block for st in up.statements]
+    assert blocks[0] is not None and blocks[0] == blocks[1]
+    assert blocks[2:] == [None, None]  # outside the block: each statement on its own
+    result = run_lint([str(tmp_path)], Settings(cache=False, jobs=1)).result
+    assert ("lock-held-too-long", 5) in {
+        (f.rule, f.span.line) for f in result.active if f.span.path.endswith("02_backfill.sql")}
+    assert not any(f.rule == "concurrently-in-transaction" for f in result.findings)
+
+
+def test_a_concurrent_build_in_a_statement_block_runs_in_a_transaction(tmp_path: Path) -> None:
+    write(tmp_path / "00001_payload.sql", _PAYLOAD)
+    write(tmp_path / "00002_index.sql",
+          "-- +goose NO TRANSACTION\n-- +goose Up\n-- +goose StatementBegin\n"
+          "SET lock_timeout = '2s';\n"
+          "CREATE INDEX CONCURRENTLY payload_id_idx ON v1_payload (id);\n"
+          "-- +goose StatementEnd\n")
+    result = run_lint([str(tmp_path)], Settings(cache=False, jobs=1)).result
+    [hit] = [f for f in result.findings if f.rule == "concurrently-in-transaction"]
+    assert hit.span.line == 5 and "out of the block" in hit.message
+
+
+def test_a_statement_block_of_one_statement_is_no_transaction(tmp_path: Path) -> None:
+    write(tmp_path / "00001_payload.sql", _PAYLOAD)
+    write(tmp_path / "00002_index.sql",
+          "-- +goose NO TRANSACTION\n-- +goose Up\n-- +goose StatementBegin\n"
+          "CREATE INDEX CONCURRENTLY payload_id_idx ON v1_payload (id);\n"
+          "-- +goose StatementEnd\n")
+    result = run_lint([str(tmp_path)], Settings(cache=False, jobs=1)).result
+    assert not any(f.rule == "concurrently-in-transaction" for f in result.findings)

@@ -7,7 +7,10 @@ one comes last, by name. goose's Go migrations (`.go` files) are not read.
 Up and down: two sections of one file, `-- +goose Up` and `-- +goose Down`. goose reads
 its annotations in any case, each on a line of its own that starts with `--`.
 Transactions: goose runs each section in a transaction ("wrapped"), unless the file says
-`-- +goose NO TRANSACTION`: then both run outside one ("autocommit").
+`-- +goose NO TRANSACTION`: then both run outside one ("autocommit"), statement by
+statement, but for a `-- +goose StatementBegin` … `StatementEnd` block, which goose sends
+as one Exec: PostgreSQL runs the statements of that one query as one implicit transaction
+(the postgres frontend reads the blocks, `parse.transactions.transaction_blocks`).
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from schemagate.parse.postgres.libpg import pg
 from schemagate.parse.postgres.locate import Locator
 from schemagate.parse.postgres.ops import to_ops
 from schemagate.parse.postgres.tokens import scan
-from schemagate.parse.sections import blank_outside_bytes
+from schemagate.parse.sections import blank_outside_bytes, goose_statement_blocks
 from schemagate.parse.source import SourceText
 from schemagate.parse.suppressions import file_level_elsewhere, find_suppressions
 from schemagate.parse.transactions import flyway_runs_outside, resolved_mode, transaction_blocks
@@ -97,13 +97,29 @@ def parse_script(source: SourceText, script: Script, dialect: str = "postgres",
     except pg.ParseError as exc:
         statements = _translate(source, _parse_each(source, text, result.errors,
                                                     _error_of(exc)), deadline, result.errors)
-    blocks = transaction_blocks([ops for ops, _, _ in statements], script.transaction)
+    heads = [ops for ops, _, _ in statements]
+    blocks = transaction_blocks(heads, script.transaction, _queries(script, text, heads))
     result.statements = [
         _parsed(i, sql, ops, block, tail, check_long)
         for i, ((ops, sql, tail), block) in enumerate(zip(statements, blocks, strict=True))]
     result.empty = not result.statements and not result.errors
     _find_suppressions(result, source, text)
     return result
+
+
+def _queries(script: Script, text: str, statements: list[tuple[Operation, ...]]
+             ) -> list[int | None] | None:
+    """Which statements of a section goose runs without a transaction it sends together
+    (`transaction_blocks`): those of one `-- +goose StatementBegin` … `StatementEnd` block,
+    sent as one Exec."""
+    if script.section is None or script.transaction != "autocommit":
+        return None
+    ranges = goose_statement_blocks(text)
+    if not ranges:
+        return None
+    starts = [ops[0].span.line if ops else 0 for ops in statements]
+    return [next((k for k, (first, last) in enumerate(ranges) if first < line < last), None)
+            for line in starts]
 
 
 def _find_suppressions(result: ParsedScript, source: SourceText, text: str) -> None:
