@@ -147,3 +147,14 @@ def test_a_file_level_suppression_covers_every_changeset_of_a_liquibase_file(
     assert [r for _, r in rules_of(result) if r == "column-type-rewrite"] == []
     assert sorted(f.span.line for f in result.findings
                   if f.rule == "column-type-rewrite" and f.suppressed_by) == [7, 8]
+
+
+def test_a_file_level_suppression_above_the_markers_that_matches_nothing_is_reported_once(
+        tmp_path: Path) -> None:
+    result = _lint_folder(tmp_path, {
+        "1.sql": f"-- +migrate Up\n{_CREATE}-- +migrate Down\nDROP TABLE t;\n",
+        "2.sql": "-- schemagate: ignore-file drop-table\n-- +migrate Up\n"
+                 "ALTER TABLE t ADD COLUMN d int;\n-- +migrate Down\n"
+                 "ALTER TABLE t DROP COLUMN d;\n"})
+    assert [(f.span.path.rsplit("/", 1)[-1], f.span.line) for f in result.active
+            if f.rule == "unused-suppression"] == [("2.sql", 1)]

@@ -112,6 +112,12 @@ def blank_outside_bytes(text: str, data: bytes, section: str, part: str | None =
     return b"".join(pieces).decode("utf-8")
 
 
+def first_marker_line(text: str) -> int:
+    """The line of the file's first direction marker (0 when it has none)."""
+    found = MARKER.search(text)
+    return 0 if found is None else text.count("\n", 0, found.start()) + 1
+
+
 def marker_span(text: str, path: str, section: str, part: str | None = None) -> Span | None:
     """The first marker line of the section (the changeset's line, for Liquibase): where a
     finding about the section as a whole (an empty down) points."""

@@ -17,6 +17,7 @@ import re
 
 from schemagate.model.findings import Suppression
 from schemagate.model.span import Span
+from schemagate.parse.sections import first_marker_line
 
 _SQL = re.compile(
     r"--\s*(?:schemagate:\s*(?P<sg>ignore-file|ignore)|(?P<sq>squawk-ignore-file|squawk-ignore))"
@@ -66,6 +67,24 @@ def find_suppressions(text: str, path: str, python: bool = False) -> list[Suppre
             tool="squawk" if str(kind).startswith("squawk") else "schemagate",
         ))
     return out + blocks
+
+
+def of_part(text: str, file_text: str, path: str, section: str | None, part: str | None
+            ) -> tuple[list[Suppression], list[Suppression]]:
+    """The suppressions of a script that is one part of a file (``text``: the file with the
+    rest blanked; a whole file when ``section`` is None): its own, and the file-level ones
+    written elsewhere in ``file_text`` (`ParsedScript.file_suppressions`). A file-level one
+    above the first direction marker is the up section's own, so that one script judges
+    whether it matched anything."""
+    own = find_suppressions(text, path)
+    if section is None:
+        return own, []
+    elsewhere = file_level_elsewhere(file_text, path, own)
+    if section == "up" and part is None and elsewhere:
+        head = first_marker_line(file_text)
+        own += [s for s in elsewhere if s.span.line < head]
+        elsewhere = [s for s in elsewhere if s.span.line >= head]
+    return own, elsewhere
 
 
 def file_level_elsewhere(text: str, path: str, own: list[Suppression]) -> list[Suppression]:

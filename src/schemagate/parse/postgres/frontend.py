@@ -35,7 +35,7 @@ from schemagate.parse.postgres.ops import to_ops
 from schemagate.parse.postgres.tokens import scan
 from schemagate.parse.sections import blank_outside_bytes, goose_statement_blocks
 from schemagate.parse.source import SourceText
-from schemagate.parse.suppressions import file_level_elsewhere, find_suppressions
+from schemagate.parse.suppressions import of_part
 from schemagate.parse.transactions import flyway_runs_outside, resolved_mode, transaction_blocks
 
 # Where an over-long identifier can be: a run of 64 or more bytes that can make up an
@@ -124,11 +124,10 @@ def _queries(script: Script, text: str, statements: list[tuple[Operation, ...]]
 
 def _find_suppressions(result: ParsedScript, source: SourceText, text: str) -> None:
     """The suppressions of the script's ``text``, and for a part of a file the file-level
-    ones written elsewhere in it."""
-    result.suppressions = find_suppressions(text, source.path)
-    if result.script.section is not None:
-        result.file_suppressions = file_level_elsewhere(source.text, source.path,
-                                                        result.suppressions)
+    ones written elsewhere in it (`parse.suppressions.of_part`)."""
+    script = result.script
+    result.suppressions, result.file_suppressions = of_part(
+        text, source.text, source.path, script.section, script.part)
 
 
 def long_identifiers(sql: str) -> tuple[str, ...]:

@@ -25,7 +25,7 @@ from schemagate.parse.sections import blank_outside
 from schemagate.parse.source import SourceText
 from schemagate.parse.sqlglot.locate import Locator
 from schemagate.parse.sqlglot.ops import to_ops
-from schemagate.parse.suppressions import file_level_elsewhere, find_suppressions
+from schemagate.parse.suppressions import of_part
 from schemagate.parse.transactions import transaction_blocks
 
 _DELIMITER = re.compile(r"^[ \t]*DELIMITER[ \t]+(\S+)[ \t]*$", re.IGNORECASE | re.MULTILINE)
@@ -57,10 +57,8 @@ def parse_dialect_script(source: SourceText, script: Script, dialect: str) -> Pa
         for i, ((ops, sql), block) in enumerate(zip(statements, blocks, strict=True))
     ]
     result.empty = not result.statements
-    result.suppressions = find_suppressions(text, source.path)
-    if script.section is not None:
-        result.file_suppressions = file_level_elsewhere(source.text, source.path,
-                                                        result.suppressions)
+    result.suppressions, result.file_suppressions = of_part(
+        text, source.text, source.path, script.section, script.part)
     return result
 
 
