@@ -351,3 +351,16 @@ def test_sqlite_tables_made_again_beside_the_old_keep_their_constraint_names() -
                "ALTER TABLE t RENAME TO t_old; CREATE TABLE t (a int UNIQUE); DROP TABLE t_old;",
                dialect="sqlite")
     assert [c.name for c in cat.tables[QName("", "t")].constraints] == ["t_a_key"]
+
+
+def test_dropping_a_column_drops_the_indexes_whose_predicate_or_expressions_read_it() -> None:
+    # PostgreSQL 15 drops every index that depends on the column, wherever it uses it.
+    cat = fold("CREATE TABLE rt (id int, e timestamptz, f int);"
+               "CREATE INDEX rt_i ON rt (id) WHERE e IS NULL;"
+               "CREATE INDEX rt_x ON rt ((f + 1));"
+               "CREATE INDEX rt_k ON rt (id);",
+               "ALTER TABLE rt DROP COLUMN e;")
+    assert {k.name for k in cat.indexes} == {"rt_x", "rt_k"}
+    cat = fold("CREATE TABLE rt (id int, f int); CREATE INDEX rt_x ON rt ((f + 1));",
+               "ALTER TABLE rt RENAME COLUMN f TO g;", "ALTER TABLE rt DROP COLUMN g;")
+    assert not cat.indexes

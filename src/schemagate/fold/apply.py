@@ -33,7 +33,7 @@ from schemagate.model.names import NO_SCHEMA, QName, chosen_name, default_name, 
 from schemagate.model.types import TypeRef
 
 _UNKNOWN = TypeRef("unknown")
-_NO_CALLS: frozenset[str] = frozenset()
+_NO_NAMES: frozenset[str] = frozenset()
 _NAME = attrgetter("name")
 
 T = TypeVar("T")
@@ -518,8 +518,7 @@ def _drop_column(cat: Catalog, op: o.DropColumn, mig: str) -> None:
     cons = tuple(c for c in table.constraints if op.column not in c.columns and not (
         c.expr is not None and op.column in c.expr.columns))
     cat.tables[op.table] = replace(table, columns=cols, constraints=cons)
-    for key in [k for k in cat.indexes.keys_on(op.table)
-                if op.column in cat.indexes[k].columns]:
+    for key in [k for k in cat.indexes.keys_on(op.table) if cat.indexes[k].uses(op.column)]:
         del cat.indexes[key]
     owned = (op.table, op.column)
     for key in [k for k, seq in cat.sequences.items() if seq.owned_by == owned]:
@@ -539,11 +538,12 @@ def _rename_column(cat: Catalog, op: o.RenameColumn, mig: str) -> None:
                                           for x in c.columns))
                  if op.column in c.columns else c for c in table.constraints)
     cat.tables[op.table] = replace(table, columns=tuple(cols), constraints=cons)
-    for key in [k for k in cat.indexes.keys_on(op.table)
-                if op.column in cat.indexes[k].columns]:
+    for key in [k for k in cat.indexes.keys_on(op.table) if cat.indexes[k].uses(op.column)]:
         ix = cat.indexes[key]
+        reads = ix.reads if op.column not in ix.reads else _shared(
+            ix.reads - {op.column} | {op.new_name})
         cat.indexes[key] = replace(ix, columns=tuple(
-            op.new_name if x == op.column else x for x in ix.columns))
+            op.new_name if x == op.column else x for x in ix.columns), reads=reads)
 
 
 def _update_column(cat: Catalog, table_name: QName, column: str, **changes: Any) -> None:
@@ -635,9 +635,12 @@ def _create_index(cat: Catalog, op: o.CreateIndex, mig: str) -> None:
     table = known.name if known is not None and known.name == op.table else op.table
     # Most indexes call nothing: they share the one empty set (a new one takes 200 bytes).
     calls = frozenset().union(*(e.functions for e in (*op.expressions, op.where) if e)) \
-        or _NO_CALLS
+        or _NO_NAMES
+    # Most read no column outside their keys: they share the one empty set too.
+    reads = frozenset().union(*(e.columns for e in (*op.expressions, op.where) if e))
     cat.indexes[key] = Index(name, table, _shared(op.columns), op.unique, op.where is not None,
-                             mig, expressions=bool(op.expressions), functions=calls)
+                             mig, expressions=bool(op.expressions), functions=calls,
+                             reads=_shared(reads) if reads else _NO_NAMES)
 
 
 def _drop_index(cat: Catalog, op: o.DropIndex, mig: str) -> None:

@@ -145,6 +145,14 @@ class Index:
     # them from its statement (PostgreSQL records a dependency on each); introspection
     # leaves it empty.
     functions: frozenset[str] = field(default=frozenset(), compare=False)
+    # The columns its key expressions and predicate read, as the fold reads them from its
+    # statement: PostgreSQL drops the index with any of them. Introspection leaves it empty.
+    reads: frozenset[str] = field(default=frozenset(), compare=False)
+
+    def uses(self, column: str) -> bool:
+        """Whether the index depends on the column: as a key, or read by a key expression
+        or its predicate."""
+        return column in self.columns or column in self.reads
 
 
 class TableIndexKey(NamedTuple):
