@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import NamedTuple
 
 from schemagate.model import ops as o
-from schemagate.model.catalog import Column, Index, Table, changed_keys
+from schemagate.model.catalog import Catalog, Column, Index, Table, changed_keys
 from schemagate.model.findings import Severity
 from schemagate.model.migration import ParsedScript
 from schemagate.model.names import QName
@@ -232,10 +232,11 @@ def _differences(ctx: MigrationContext) -> list[_Difference]:
     if before is None or after is None:
         return []
     out: list[_Difference] = []
+    temporary = _temporary_tables(ctx)
     for key in changed_keys(before.tables, after.tables):
         a, b = before.tables.get(key), after.tables.get(key)
         if a is None and b is not None:
-            if not b.assumed:
+            if not b.assumed and key not in temporary:
                 out.append(_Difference(f"table {key} is left behind"))
         elif b is None and a is not None:
             if not _phantom(key, a, ctx):
@@ -246,6 +247,8 @@ def _differences(ctx: MigrationContext) -> list[_Difference]:
     for ix_key in changed_keys(before.indexes, after.indexes):
         a_ix, b_ix = before.indexes.get(ix_key), after.indexes.get(ix_key)
         if a_ix == b_ix:
+            continue
+        if a_ix is None and b_ix is not None and b_ix.table in temporary:
             continue
         if a_ix is None and b_ix is not None and ix_key not in ctx.state.up_indexes:
             table = before.tables.get(b_ix.table)
@@ -261,8 +264,36 @@ def _differences(ctx: MigrationContext) -> list[_Difference]:
                 "is left behind" if a_ix is None else "is not restored")))
     out += [_Difference(line + (" is not restored" if not after.holds(line) else
                                 " is left behind" if not before.holds(line) else " differs"))
-            for line in before.differences(after, tables=False)]
+            for line in before.differences(after, tables=False)
+            if not _of_temporary(line, after, temporary)]
     return out
+
+
+def _temporary_tables(ctx: MigrationContext) -> set[QName]:
+    """The tables the migration makes with CREATE TEMP TABLE, a DO block's too: PostgreSQL
+    drops them when the session ends, so no down path has them to undo."""
+    scripts = (ctx.migration.up, ctx.migration.down)
+    return {op.table for script in scripts if script is not None
+            for st in script.statements for op in _with_effects(st.ops)
+            if isinstance(op, o.CreateTable) and op.temporary}
+
+
+def _with_effects(operations: Iterable[o.Operation]) -> Iterator[o.Operation]:
+    """The operations, each DO block's effects after it."""
+    for op in operations:
+        yield op
+        if isinstance(op, o.RawSQL):
+            yield from _with_effects(op.effects)
+
+
+def _of_temporary(line: str, after: Catalog, temporary: set[QName]) -> bool:
+    """Whether a line of `Catalog.differences` names a sequence a temporary table owns
+    (a serial column's), which goes with it."""
+    kind, _, key = line.partition(" ")
+    if kind != "sequence" or not temporary:
+        return False
+    return any(str(name) == key and seq.owned_by is not None and seq.owned_by[0] in temporary
+               for name, seq in after.sequences.items())
 
 
 def _index_change(before: Index, after: Index) -> str:

@@ -195,6 +195,7 @@ def _create_table_as(body: Node, ctx: _Ctx) -> list[o.Operation]:
                              **ctx.kw())]
     return [o.CreateTable(table=name, from_query=True,
                           if_not_exists=bool(body.get("if_not_exists")),
+                          temporary=body["into"]["rel"].get("relpersistence") == "t",
                           query_columns=query_columns(body.get("query")),
                           sources=row_sources(body.get("query")),
                           column_names=_names(body["into"].get("colNames")), **ctx.kw())]
