@@ -269,3 +269,19 @@ def test_a_long_alembic_name_is_an_error_only_where_sqlalchemy_refuses_it() -> N
          "identifier `ix_oauth2_token_organizations__code_id_for_the_scheduler_lookups_x` "
          "is 66 bytes: PostgreSQL truncates it to 63"),
     ]
+
+
+def test_an_if_exists_drop_of_a_column_never_made_on_a_known_table_is_judged_by_no_rule(
+        tmp_path: Path) -> None:
+    """hatchet's v1_0_97 drops `readable_summary IF EXISTS` from a table the history made
+    without it: PostgreSQL drops nothing (a NOTICE). On a table the history never made, a
+    database grown outside it may hold the column: that drop is still judged."""
+    result = lint_sql(
+        tmp_path,
+        "CREATE TABLE entries (id bigint PRIMARY KEY, kind text);\n",
+        "ALTER TABLE entries DROP COLUMN IF EXISTS summary;\n"
+        "ALTER TABLE legacy DROP COLUMN IF EXISTS summary;\n",
+        settings=ALL)
+    assert sorted({(f.span.line, f.rule) for f in result.active
+                   if Path(f.span.path).name == "0002_m.sql" and f.rule in (
+                       "drop-column", "irreversible-data-loss")}) == [(2, "drop-column")]

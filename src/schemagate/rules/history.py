@@ -633,10 +633,11 @@ class UnknownObjects:
     # here would give the very same schema. `catalog` is then left empty.
     shared: bool = False
     # What the history made and has since dropped (with its table or column, for an index):
-    # an `IF EXISTS` drop of one of them does nothing. A table or column never made may
-    # still exist in a database that grew outside the history, and its drop is judged as any
-    # other; an index never made does not (`_drops_nothing`), as `unknown-object` holds for
-    # a plain `DROP INDEX`.
+    # an `IF EXISTS` drop of one of them does nothing. A table never made, or a column never
+    # made on a table the history did not make, may still exist in a database that grew
+    # outside the history, and its drop is judged as any other; an index never made does
+    # not, nor a column never made on a table the history made (`_drops_nothing`), as
+    # `unknown-object` holds for a plain `DROP INDEX` or `DROP COLUMN`.
     gone: Gone = field(default_factory=Gone)
 
     @classmethod
@@ -755,7 +756,8 @@ def _check_op(mig: ParsedMigration, direction: str, st: ParsedStatement, i: int,
 
 def _drops_nothing(op: o.Operation, cat: Catalog, indexes: bool, gone: Gone) -> bool:
     """An `IF EXISTS` drop of objects that the history made, dropped since, and did not make
-    again (in any schema or case); for indexes, also of one it never made at all."""
+    again (in any schema or case); for indexes, also of one it never made at all; for
+    columns, also of one never made on a table whose columns the history knows all of."""
     match op:
         case o.DropTable(tables=tables, if_exists=True):
             return all(_relation(cat, t) is None and _key(t) in gone.relations
@@ -766,10 +768,16 @@ def _drops_nothing(op: o.Operation, cat: Catalog, indexes: bool, gone: Gone) -> 
                 for n in names)
         case o.DropColumn(table=table, column=column, if_exists=True):
             found = _relation(cat, table)
-            return isinstance(found, Table) and not found.assumed and bool(found.columns) \
-                and column.lower() not in {c.name.lower() for c in found.columns} \
-                and (*_key(table), column.lower()) in gone.columns
+            return isinstance(found, Table) and _columns_known(found) \
+                and column.lower() not in {c.name.lower() for c in found.columns}
     return False
+
+
+def _columns_known(table: Table) -> bool:
+    """Whether the history knows every column of the table: it made the table with its
+    columns, and (this tracker being active) every later statement's effect on them. A
+    partition's columns are its parent's, which the fold does not copy."""
+    return not table.assumed and bool(table.columns) and table.partition_of is None
 
 
 def _clear(unit: Sequence[ParsedMigration]) -> None:
