@@ -364,3 +364,23 @@ def test_dropping_a_column_drops_the_indexes_whose_predicate_or_expressions_read
     cat = fold("CREATE TABLE rt (id int, f int); CREATE INDEX rt_x ON rt ((f + 1));",
                "ALTER TABLE rt RENAME COLUMN f TO g;", "ALTER TABLE rt DROP COLUMN g;")
     assert not cat.indexes
+
+
+_PARTITIONED = ("CREATE TABLE w (a int, b int) PARTITION BY HASH (a);"
+                "CREATE TABLE w_0 PARTITION OF w FOR VALUES WITH (MODULUS 2, REMAINDER 0);"
+                "CREATE TABLE w_1 PARTITION OF w FOR VALUES WITH (MODULUS 2, REMAINDER 1);"
+                "CREATE INDEX w_0_i ON w_0 (a); CREATE INDEX w_1_i ON w_1 (a);"
+                "CREATE INDEX w_b ON w_1 (b);"
+                "CREATE INDEX w_i ON w (a);")
+
+
+def test_dropping_a_partitioned_tables_index_drops_the_partitions_indexes_attached_to_it(
+        ) -> None:
+    # PostgreSQL 15 attaches w_0_i and w_1_i to w_i, and drops them with it.
+    cat = fold(_PARTITIONED, "DROP INDEX w_i;")
+    assert {k.name for k in cat.indexes} == {"w_b"}
+
+
+def test_dropping_a_partitioned_table_drops_its_partitions() -> None:
+    cat = fold(_PARTITIONED, "DROP TABLE w;")
+    assert not cat.tables and not cat.indexes

@@ -215,3 +215,28 @@ def test_dropping_a_child_table_keeps_its_parent_locked(tmp_path: Path) -> None:
         ("missing-lock-timeout", 1, "ACCESS EXCLUSIVE lock on `public.sessions` and "
                                     "`public.users` with no lock_timeout set: if it waits, "
                                     "every query on each of them queues behind it")]
+
+
+_PARTITIONS = ("CREATE TABLE w (a int, b int) PARTITION BY HASH (a);\n"
+               "CREATE TABLE w_0 PARTITION OF w FOR VALUES WITH (MODULUS 2, REMAINDER 0);\n"
+               "CREATE TABLE w_1 PARTITION OF w FOR VALUES WITH (MODULUS 2, REMAINDER 1);\n"
+               "CREATE INDEX CONCURRENTLY w_0_i ON w_0 (a);\n")
+
+
+def _index_builds(tmp_path: Path, *scripts: str) -> list[int]:
+    result = lint_sql(tmp_path, *scripts,
+                      settings=Settings(select=("create-index-non-concurrently",)))
+    return [f.span.line for f in result.active if f.span.path.endswith("0002_m.sql")]
+
+
+def test_an_index_on_a_partitioned_table_whose_partitions_all_have_it_builds_nothing(
+        tmp_path: Path) -> None:
+    # PostgreSQL 15 attaches w_0_i and w_1_i to w_i and builds no index.
+    assert _index_builds(tmp_path, _PARTITIONS + "CREATE INDEX CONCURRENTLY w_1_i ON w_1 (a);\n",
+                         "CREATE INDEX IF NOT EXISTS w_i ON w (a);\n") == []
+
+
+def test_an_index_on_a_partitioned_table_builds_on_a_partition_without_it(
+        tmp_path: Path) -> None:
+    assert _index_builds(tmp_path, _PARTITIONS + "CREATE INDEX CONCURRENTLY w_1_b ON w_1 (b);\n",
+                         "CREATE INDEX w_i ON w (a);\n") == [1]

@@ -413,7 +413,8 @@ def _create_table(cat: Catalog, op: o.CreateTable, mig: str) -> None:
     columns = tuple(_column(c) for c in op.columns)
     if op.from_query:
         columns = _query_columns(cat, op)
-    table = Table(op.table, columns, (), op.partition_of, created_in=mig)
+    table = Table(op.table, columns, (), op.partition_of, created_in=mig,
+                  partitioned=op.partitioned)
     table = _add_constraints(cat, table, op.constraints, mig)
     # The schema is not created here: CREATE TABLE fails without it, so it existed already.
     cat.tables[op.table] = table
@@ -450,6 +451,9 @@ def _drop_table(cat: Catalog, op: o.DropTable, mig: str) -> None:
 
 
 def _remove_relation(cat: Catalog, name: QName, cascade: bool) -> None:
+    # A partitioned table's partitions go with it (PostgreSQL 15), and theirs with them.
+    for partition in cat.partitions_of(name):
+        _remove_relation(cat, partition, cascade)
     cat.tables.pop(name, None)
     for ix in cat.indexes.keys_on(name):
         del cat.indexes[ix]
@@ -645,7 +649,10 @@ def _create_index(cat: Catalog, op: o.CreateIndex, mig: str) -> None:
 
 def _drop_index(cat: Catalog, op: o.DropIndex, mig: str) -> None:
     for name in op.names:
-        cat.indexes.pop(index_key(name, op.table), None)
+        ix = cat.indexes.pop(index_key(name, op.table), None)
+        # A partitioned table's index takes the partitions' indexes attached to it along.
+        for key in cat.attached_indexes(ix) if ix is not None else ():
+            del cat.indexes[key]
 
 
 def _rename_index(cat: Catalog, op: o.RenameIndex, mig: str) -> None:

@@ -154,6 +154,14 @@ class Index:
         or its predicate."""
         return column in self.columns or column in self.reads
 
+    def same_key(self, other: Index) -> bool:
+        """Whether the two index the same keys the same way, as far as the fold knows (a
+        predicate by the columns it reads): what PostgreSQL asks of a partition's index to
+        attach it to its partitioned table's."""
+        return (self.columns == other.columns and self.unique == other.unique
+                and self.partial == other.partial and self.expressions == other.expressions
+                and self.reads == other.reads and self.method == other.method)
+
 
 class TableIndexKey(NamedTuple):
     """The key in `Catalog.indexes` of an index whose name is its table's own.
@@ -681,6 +689,20 @@ class Catalog:
 
     def indexes_on(self, table: QName) -> list[Index]:
         return self.indexes.on(table)
+
+    def partitions_of(self, table: QName) -> list[QName]:
+        """The partitions the schema holds of a partitioned table (none of another): read
+        only for a table made with `PARTITION BY`, as it reads every table."""
+        parent = self.tables.get(table)
+        if parent is None or not parent.partitioned:
+            return []
+        return [name for name, t in self.tables.items() if t.partition_of == table]
+
+    def attached_indexes(self, index: Index) -> list[IndexKey]:
+        """The indexes of a partitioned table's partitions that PostgreSQL attaches to
+        ``index``, one of the table's own: each partition's index of the same keys."""
+        return [key for part in self.partitions_of(index.table)
+                for key in self.indexes.keys_on(part) if self.indexes[key].same_key(index)]
 
     def views_reading(self, table: QName, column: str | None = None) -> list[View]:
         """Views that read the table (or, given a column, that column of it)."""

@@ -163,6 +163,7 @@ class CreateTable(Operation):
     if_not_exists: bool = False
     from_query: bool = False
     partition_of: QName | None = None
+    partitioned: bool = False  # `PARTITION BY`: its rows live in its partitions
     temporary: bool = False
     # From a query: its output columns, or None when they cannot be told from the text (a
     # VALUES list, an unnamed expression, a sub-select); then the table's columns are unknown.

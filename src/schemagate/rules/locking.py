@@ -60,7 +60,9 @@ def create_index_non_concurrently(op: o.CreateIndex, ctx: RuleContext) -> Iterat
     and for `CREATE INDEX IF NOT EXISTS` of a name the history already gave a relation of
     the index's schema: PostgreSQL skips the statement ("relation … already exists,
     skipping") and builds nothing, unless an earlier statement of the script drops an
-    index of that name (a rebuild). It still takes SHARE on the table first, which
+    index of that name (a rebuild). Nor on a partitioned table whose every partition the
+    history made has an index of the same keys already: PostgreSQL attaches those and
+    builds nothing. Either still takes SHARE on the table first, which
     `missing-lock-timeout` speaks for.
 
     ## Safe alternative
@@ -125,12 +127,28 @@ def _builds_nothing(op: o.CreateIndex, ctx: RuleContext, at: int | None = None) 
     after the context's: the catalog is the one before the context's statement, so what the
     script drops or renames from there until ``at`` may have freed the name."""
     at = ctx.statement.index if at is None else at
+    if _attaches_only(op, ctx.catalog):
+        return True
     if not op.if_not_exists or op.name is None or _freed_before(op, ctx, at):
         return False
     cat = ctx.catalog
     # Any relation blocks the name (index_create asks get_relname_relid), not only an index.
     return (index_key(op.name, op.table if op.per_table else None) in cat.indexes
             or op.name in cat.tables or op.name in cat.views or op.name in cat.sequences)
+
+
+def _attaches_only(op: o.CreateIndex, cat: Catalog) -> bool:
+    """An index on a partitioned table every one of whose partitions (one at least, all
+    the history made) has an index of the same keys already: PostgreSQL attaches those and
+    builds none (PostgreSQL 15, `DefineIndex`). A table whose partitions the history never
+    saw made (a function's dynamic SQL) is not known to be partitioned, and is judged."""
+    partitions = cat.partitions_of(op.table)
+    if not partitions or op.concurrently:
+        return False
+    reads = frozenset().union(*(e.columns for e in (*op.expressions, op.where) if e))
+    wanted = Index(op.name or op.table, op.table, op.columns, op.unique, op.where is not None,
+                   expressions=bool(op.expressions), reads=reads)
+    return all(any(ix.same_key(wanted) for ix in cat.indexes_on(part)) for part in partitions)
 
 
 def _freed_before(op: o.CreateIndex, ctx: RuleContext, at: int) -> bool:

@@ -183,6 +183,7 @@ def _create_table(body: Node, ctx: _Ctx) -> list[o.Operation]:
     return [o.CreateTable(
         table=qname(rel), columns=tuple(columns), constraints=tuple(constraints),
         if_not_exists=bool(body.get("if_not_exists")), partition_of=partition_of,
+        partitioned=body.get("partspec") is not None,
         temporary=rel.get("relpersistence") == "t", **ctx.kw(),
     )]
 
