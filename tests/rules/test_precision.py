@@ -285,3 +285,17 @@ def test_an_if_exists_drop_of_a_column_never_made_on_a_known_table_is_judged_by_
     assert sorted({(f.span.line, f.rule) for f in result.active
                    if Path(f.span.path).name == "0002_m.sql" and f.rule in (
                        "drop-column", "irreversible-data-loss")}) == [(2, "drop-column")]
+
+
+def test_an_if_exists_drop_of_a_column_never_made_loses_no_data(tmp_path: Path) -> None:
+    """convoy's 1710685343 drops `function IF EXISTS` from `sources`, which the history
+    made without it: the down path has nothing to bring back."""
+    (tmp_path / "000001_m.up.sql").write_text("CREATE TABLE entries (id bigint PRIMARY KEY);\n")
+    (tmp_path / "000001_m.down.sql").write_text("DROP TABLE entries;\n")
+    (tmp_path / "000002_m.up.sql").write_text(
+        "ALTER TABLE entries DROP COLUMN IF EXISTS summary;\n")
+    (tmp_path / "000002_m.down.sql").write_text("SELECT 1;\n")
+    found = discover(["."], cwd=tmp_path)
+    loaded = load_migrations(found.migrations, root=tmp_path)
+    result = lint(loaded.migrations, Settings())
+    assert not [f for f in result.active if f.rule in ("irreversible-data-loss", "drop-column")]

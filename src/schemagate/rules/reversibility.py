@@ -567,7 +567,9 @@ def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span, Span | None]]:
     reverse_code: Span | None = None  # Django runs it back after undoing what follows it
     out: list[tuple[str, Span, Span | None]] = []
     for st in up.statements:
-        for op in st.ops:
+        for i, op in enumerate(st.ops):
+            if ("up", st.index, i) in ctx.migration.unknown_subjects:
+                continue  # acts on nothing that exists (`UnknownObjects`): destroys nothing
             if isinstance(op, o.RawSQL) and op.reverse_code:
                 reverse_code = reverse_code or op.span
             if isinstance(op, o.RenameTable):
@@ -713,9 +715,11 @@ def irreversible_data_loss(ctx: MigrationContext) -> Iterator[Hit]:
     fails rather than change a value (int4 to int2, varchar(255) to varchar(50): when it
     succeeds, every value fits and the down path's wider type holds it again; the failure is
     `lossy-type-change`'s), on a column whose values the up path stashed in another column
-    of the same table and the down path puts back (below), and on statements whose
-    destructive finding (`drop-column`, `drop-table`, …) a suppression comment already
-    acknowledged.
+    of the same table and the down path puts back (below), on a drop a complete history
+    shows acts on nothing (`DROP COLUMN IF EXISTS` of a column never made on a table the
+    history made, or of one dropped before; `unknown-object` speaks for a plain one), and on
+    statements whose destructive finding (`drop-column`, `drop-table`, …) a suppression
+    comment already acknowledged.
 
     A stash is an `UPDATE` of every row (no `WHERE`, or one that is always true) that sets
     another column of the table from an expression reading the dropped column, before the
