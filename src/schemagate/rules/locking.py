@@ -1677,25 +1677,31 @@ def _slow_after(op: o.Operation, ctx: RuleContext, created: set[QName], at: int)
     if isinstance(op, o.AlterColumnType) and _coercible(op, ctx) and not (
             _collation_rebuilds(op, ctx) and not ctx.is_new(op.table)):
         return False  # the catalog changes, no row is read
-    return not all(ctx.is_new(t) or t in created for t in _scanned(op, ctx))
+    return not all(ctx.is_new(t) or t in created for t in _scanned(op, ctx, at))
 
 
-def _scanned(op: o.Operation, ctx: RuleContext) -> tuple[QName, ...]:
+def _scanned(op: o.Operation, ctx: RuleContext, at: int) -> tuple[QName, ...]:
     """The tables whose rows the operation reads. Validating a foreign key joins its own
     table's rows to the referenced table's key index: on an empty table it reads none of
     either (measured on PostgreSQL 15: 6 ms against a referenced table of 3 million rows).
     A table the script filled from other tables' rows (`CREATE TABLE … AS`, `INSERT …
-    SELECT`) is new but not empty: each of its rows is looked up in the referenced one."""
+    SELECT`) before the statement at ``at`` is new but not empty: each of its rows is looked
+    up in the referenced one."""
     if isinstance(op, o.AddConstraint) and op.constraint.kind == "foreign" \
-            and op.table not in ctx.per_script(_filled):
+            and ctx.per_script(_filled).get(op.table, at) >= at:
         return (op.table,)
     return tuple(op_tables(op, ctx.catalog))
 
 
-def _filled(script: ParsedScript) -> set[QName]:
-    """The tables the script fills with rows read from other tables."""
-    return {op.table for st in script.statements for op in st.ops
-            if isinstance(op, o.CreateTable | o.InsertRows) and op.sources}
+def _filled(script: ParsedScript) -> dict[QName, int]:
+    """The tables the script fills with rows read from other tables, each with the first
+    statement that does."""
+    found: dict[QName, int] = {}
+    for st in script.statements:
+        for op in st.ops:
+            if isinstance(op, o.CreateTable | o.InsertRows) and op.sources:
+                found.setdefault(op.table, st.index)
+    return found
 
 
 def _touched_before(table: QName, ctx: RuleContext, at: int) -> bool:
