@@ -240,3 +240,18 @@ def test_an_index_on_a_partitioned_table_builds_on_a_partition_without_it(
         tmp_path: Path) -> None:
     assert _index_builds(tmp_path, _PARTITIONS + "CREATE INDEX CONCURRENTLY w_1_b ON w_1 (b);\n",
                          "CREATE INDEX w_i ON w (a);\n") == [1]
+
+
+def test_a_drop_of_several_indexes_of_one_table_names_the_table_once(tmp_path: Path) -> None:
+    # lemmy 2023-07-19: DROP INDEX idx_comment_aggregates_hot, idx_comment_aggregates_score.
+    from schemagate.model.settings import Settings
+
+    result = lint_sql(
+        tmp_path,
+        "CREATE TABLE c (id bigint PRIMARY KEY, hot int, score int);\n"
+        "CREATE INDEX c_hot ON c (hot);\nCREATE INDEX c_score ON c (score);\n",
+        "DROP INDEX c_hot, c_score;\n",
+        settings=Settings(select=("missing-lock-timeout",)))
+    assert [f.message for f in result.active] == [
+        "ACCESS EXCLUSIVE lock on `public.c` with no lock_timeout set: if it waits, every "
+        "query on the table queues behind it"]

@@ -1429,7 +1429,8 @@ def missing_lock_timeout(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
         # behind ACCESS EXCLUSIVE; behind SHARE (CREATE INDEX) and the like, only writes.
         # A foreign key ties two tables: adding or dropping one, or dropping a table that
         # holds one, locks both, and either may be the one it waits for.
-        tables = [t for t in tables_before(op, ctx.catalog) if not ctx.is_new(t)]
+        tables = list(dict.fromkeys(  # several indexes of one table name it once
+            t for t in tables_before(op, ctx.catalog) if not ctx.is_new(t)))
         the = "the table" if len(tables) == 1 else "each of them"
         held_back = (f"every query on {the} queues behind it" if lock.blocks_reads
                      else f"every write to {the} queues behind it (reads go on)")
