@@ -255,3 +255,22 @@ def test_a_drop_of_several_indexes_of_one_table_names_the_table_once(tmp_path: P
     assert [f.message for f in result.active] == [
         "ACCESS EXCLUSIVE lock on `public.c` with no lock_timeout set: if it waits, every "
         "query on the table queues behind it"]
+
+
+def test_a_statement_locking_many_tables_names_five_and_counts_the_rest(
+        tmp_path: Path) -> None:
+    # lemmy's down path drops one table whose foreign keys reach 17 others.
+    from schemagate.model.settings import Settings
+
+    parents = [f"p{i}" for i in range(7)]
+    result = lint_sql(
+        tmp_path,
+        "".join(f"CREATE TABLE {p} (id bigint PRIMARY KEY);\n" for p in parents)
+        + "CREATE TABLE child (id bigint PRIMARY KEY, "
+        + ", ".join(f"{p}_id bigint REFERENCES {p}" for p in parents) + ");\n",
+        "DROP TABLE child;\n",
+        settings=Settings(select=("missing-lock-timeout",)))
+    assert [f.message for f in result.active] == [
+        "ACCESS EXCLUSIVE lock on `public.child`, `public.p0`, `public.p1`, `public.p2`, "
+        "`public.p3` and 3 more tables with no lock_timeout set: if it waits, every query "
+        "on each of them queues behind it"]

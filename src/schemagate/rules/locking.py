@@ -1439,9 +1439,11 @@ def missing_lock_timeout(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
                   lock=lock, fix=_lock_timeout_fix(ctx))
 
 
-def _listed(tables: Sequence[QName]) -> str:
-    """`a`; `a` and `b`; `a`, `b` and `c`."""
+def _listed(tables: Sequence[QName], most: int = 5) -> str:
+    """`a`; `a` and `b`; `a`, `b` and `c`; past ``most`` names, `a`, …, `e` and 3 more."""
     names = [f"`{t}`" for t in tables]
+    if len(names) > most:
+        return f"{', '.join(names[:most])} and {len(names) - most} more tables"
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
