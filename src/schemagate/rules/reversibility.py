@@ -187,6 +187,8 @@ class _Difference(NamedTuple):
 
     text: str
     remade: tuple[str, ...] | None = None
+    # For one the down path may drop, which it is, named the same way.
+    dropped: tuple[str, ...] | None = None
 
 
 def _table_differences(key: QName, before: Table, after: Table, ctx: MigrationContext
@@ -197,7 +199,8 @@ def _table_differences(key: QName, before: Table, after: Table, ctx: MigrationCo
     after_cols = {c.name: c for c in after.columns}
     for col in before.columns:
         if col.name not in after_cols:
-            out.append(_Difference(f"column {key}.{col.name} is not restored"))
+            out.append(_Difference(f"column {key}.{col.name} is not restored",
+                                   dropped=("column", str(key), col.name)))
         elif not _column_restored(col, after_cols[col.name]):
             out.append(_Difference(f"column {key}.{col.name} comes back as "
                                    f"{_describe(after_cols[col.name])}, was {_describe(col)}",
@@ -212,7 +215,8 @@ def _table_differences(key: QName, before: Table, after: Table, ctx: MigrationCo
         # A name only run time knows is not printed: the constraint is named by its columns.
         shown = (before_cons.get(name) or after_cons[name]).described(key)
         if name not in after_cons:
-            out.append(_Difference(f"constraint {shown} is not restored"))
+            out.append(_Difference(f"constraint {shown} is not restored",
+                                   dropped=("constraint", str(key), name)))
         elif name not in before_cons:
             if not before.assumed or (key, name) in ctx.state.up_constraints:
                 out.append(_Difference(f"constraint {shown} is left behind"))
@@ -240,7 +244,8 @@ def _differences(ctx: MigrationContext) -> list[_Difference]:
                 out.append(_Difference(f"table {key} is left behind"))
         elif b is None and a is not None:
             if not _phantom(key, a, ctx):
-                out.append(_Difference(f"table {key} is not restored"))
+                out.append(_Difference(f"table {key} is not restored",
+                                       dropped=("table", str(key))))
         elif a is not None and b is not None:
             out += _table_differences(key, a, b, ctx)
     dropped_by_up = _dropped_index_names(ctx)
@@ -259,9 +264,11 @@ def _differences(ctx: MigrationContext) -> list[_Difference]:
         if a_ix is not None and b_ix is not None:
             out.append(_Difference(f"index {ix_key} {_index_change(a_ix, b_ix)}",
                                    ("index", ix_key.name)))
+        elif a_ix is None:
+            out.append(_Difference(f"index {ix_key} is left behind"))
         else:
-            out.append(_Difference(f"index {ix_key} " + (
-                "is left behind" if a_ix is None else "is not restored")))
+            out.append(_Difference(f"index {ix_key} is not restored",
+                                   dropped=("index", ix_key.name)))
     out += [_Difference(line + (" is not restored" if not after.holds(line) else
                                 " is left behind" if not before.holds(line) else " differs"))
             for line in before.differences(after, tables=False)
@@ -320,6 +327,29 @@ def _remaking(down: ParsedScript, remade: tuple[str, ...]) -> Span | None:
             if _makes(op, remade):
                 found = op.span
     return found
+
+
+def _dropping(down: ParsedScript, dropped: tuple[str, ...]) -> Span | None:
+    """The last statement of the down path that drops the object ``dropped`` names."""
+    found: Span | None = None
+    for st in down.statements:
+        for op in st.ops:
+            if _drops(op, dropped):
+                found = op.span
+    return found
+
+
+def _drops(op: o.Operation, dropped: tuple[str, ...]) -> bool:
+    match dropped, op:
+        case ("column", table, column), o.DropColumn() if str(op.table) == table:
+            return op.column == column
+        case ("constraint", table, name), o.DropConstraint() if str(op.table) == table:
+            return op.name == name
+        case ("table", table), o.DropTable():
+            return any(str(t) == table for t in op.tables)
+        case ("index", name), o.DropIndex():
+            return any(n.name == name for n in op.names)
+    return False
 
 
 def _makes(op: o.Operation, remade: tuple[str, ...]) -> bool:
@@ -408,6 +438,10 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
         # one to change; an object it never makes again has no statement of its own.
         remade = (_remaking(down, d.remade) for d in differences if d.remade is not None)
         span = next((found for found in remade if found is not None), None)
+        if span is None:  # else the statement that drops what was there before up
+            dropping = (_dropping(down, d.dropped) for d in differences
+                        if d.dropped is not None)
+            span = next((found for found in dropping if found is not None), None)
         yield Hit(f"up then down does not restore the schema: {listed}",
                   span=span or _down_span(ctx))
 
