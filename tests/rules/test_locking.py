@@ -274,3 +274,30 @@ def test_a_statement_locking_many_tables_names_five_and_counts_the_rest(
         "ACCESS EXCLUSIVE lock on `public.child`, `public.p0`, `public.p1`, `public.p2`, "
         "`public.p3` and 3 more tables with no lock_timeout set: if it waits, every query "
         "on each of them queues behind it"]
+
+
+def test_an_index_of_a_partitioned_table_is_given_the_way_postgresql_allows(
+        tmp_path: Path) -> None:
+    # PostgreSQL 15 refuses both "CREATE INDEX CONCURRENTLY" on a partitioned table and
+    # "DROP INDEX CONCURRENTLY" of its index: no fix may offer them (hatchet v1_0_94).
+    from schemagate.model.settings import Settings
+
+    result = lint_sql(
+        tmp_path,
+        "CREATE TABLE w (a int, b int) PARTITION BY HASH (a);\n"
+        "CREATE TABLE w_0 PARTITION OF w FOR VALUES WITH (MODULUS 2, REMAINDER 0);\n"
+        "CREATE TABLE w_1 PARTITION OF w FOR VALUES WITH (MODULUS 2, REMAINDER 1);\n"
+        "CREATE INDEX w_a ON w (a);\n",
+        "CREATE INDEX w_b ON w (b);\nDROP INDEX w_a;\n",
+        settings=Settings(select=("create-index-non-concurrently",
+                                  "drop-index-non-concurrently")))
+    assert [(f.rule, f.message, f.fix) for f in result.active] == [
+        ("create-index-non-concurrently",
+         "creating index `w_b` on `public.w` without CONCURRENTLY blocks writes to the table "
+         "while it builds: PostgreSQL refuses CONCURRENTLY on a partitioned table; build "
+         "each partition's index CONCURRENTLY, then CREATE INDEX ON ONLY the parent and "
+         "ALTER INDEX … ATTACH PARTITION each", None),
+        ("drop-index-non-concurrently",
+         "dropping index `public.w_a` on `public.w` without CONCURRENTLY takes an ACCESS "
+         "EXCLUSIVE lock: PostgreSQL cannot drop a partitioned table's index CONCURRENTLY, "
+         "so keep the wait short with lock_timeout", None)]

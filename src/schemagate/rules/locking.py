@@ -110,11 +110,17 @@ def create_index_non_concurrently(op: o.CreateIndex, ctx: RuleContext) -> Iterat
         return
     name = f" `{op.name.name}`" if op.name else ""
     table = ctx.table(op.table)
-    fix = None if table is not None and table.partitioned else _concurrently(
+    parted = table is not None and table.partitioned
+    fix = None if parted else _concurrently(
         ctx, replace(op, concurrently=True), "INDEX", "Build the index CONCURRENTLY")
     fix = fix or split_fix(ctx, op) or python_index_fix(ctx, op.table)
+    # PostgreSQL refuses CONCURRENTLY on a partitioned table: the online way goes through
+    # its partitions (DefineIndex attaches an index each partition has already).
+    how = (": PostgreSQL refuses CONCURRENTLY on a partitioned table; build each "
+           "partition's index CONCURRENTLY, then CREATE INDEX ON ONLY the parent and ALTER "
+           "INDEX … ATTACH PARTITION each") if parted else ""
     yield Hit(f"creating index{name} on `{op.table}` without CONCURRENTLY blocks writes to "
-              "the table while it builds", object=str(op.table), lock=LockMode.SHARE,
+              f"the table while it builds{how}", object=str(op.table), lock=LockMode.SHARE,
               facts={"scan": True}, fix=fix)
 
 
@@ -391,13 +397,18 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
                                   or _made_here(index, ctx) or _locked_before(index.table, ctx)):
             continue
         where = f" on `{index.table}`" if index else ""
+        # PostgreSQL 15: "cannot drop partitioned index … concurrently".
+        known = ctx.table(index.table) if index is not None else None
+        parted = known is not None and known.partitioned
         # DROP INDEX CONCURRENTLY drops one index, without CASCADE.
-        fix = None if len(op.names) > 1 or op.cascade else _concurrently(
+        fix = None if len(op.names) > 1 or op.cascade or parted else _concurrently(
             ctx, replace(op, concurrently=True), "INDEX", "Drop the index CONCURRENTLY")
-        if fix is None and len(op.names) == 1 and not op.cascade:
+        if fix is None and len(op.names) == 1 and not op.cascade and not parted:
             fix = python_index_fix(ctx, index.table if index else None)
+        how = (": PostgreSQL cannot drop a partitioned table's index CONCURRENTLY, so keep "
+               "the wait short with lock_timeout") if parted else ""
         yield Hit(f"dropping index `{name}`{where} without CONCURRENTLY takes an ACCESS "
-                  "EXCLUSIVE lock", object=str(index.table if index else name),
+                  f"EXCLUSIVE lock{how}", object=str(index.table if index else name),
                   lock=LockMode.ACCESS_EXCLUSIVE, span=op.name_site(i), fix=fix)
 
 
