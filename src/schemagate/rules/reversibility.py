@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import NamedTuple
@@ -318,23 +318,14 @@ def _describe_index(index: Index) -> str:
         "partial" if index.partial else "") if part)
 
 
-def _remaking(down: ParsedScript, remade: tuple[str, ...]) -> Span | None:
-    """The last statement of the down path that makes or changes the object ``remade``
-    names (`_Difference`)."""
+def _last_acting(down: ParsedScript, acts: Callable[[o.Operation, tuple[str, ...]], bool],
+                 on: tuple[str, ...]) -> Span | None:
+    """The last statement of the down path that ``acts`` on the object ``on`` names
+    (`_Difference`): makes or changes it (`_makes`), or drops it (`_drops`)."""
     found: Span | None = None
     for st in down.statements:
         for op in st.ops:
-            if _makes(op, remade):
-                found = op.span
-    return found
-
-
-def _dropping(down: ParsedScript, dropped: tuple[str, ...]) -> Span | None:
-    """The last statement of the down path that drops the object ``dropped`` names."""
-    found: Span | None = None
-    for st in down.statements:
-        for op in st.ops:
-            if _drops(op, dropped):
+            if acts(op, on):
                 found = op.span
     return found
 
@@ -436,10 +427,11 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
                                         else "")
         # Where the down path makes an object again differently, that statement is the
         # one to change; an object it never makes again has no statement of its own.
-        remade = (_remaking(down, d.remade) for d in differences if d.remade is not None)
+        remade = (_last_acting(down, _makes, d.remade) for d in differences
+                  if d.remade is not None)
         span = next((found for found in remade if found is not None), None)
         if span is None:  # else the statement that drops what was there before up
-            dropping = (_dropping(down, d.dropped) for d in differences
+            dropping = (_last_acting(down, _drops, d.dropped) for d in differences
                         if d.dropped is not None)
             span = next((found for found in dropping if found is not None), None)
         yield Hit(f"up then down does not restore the schema: {listed}",
