@@ -4,10 +4,12 @@ from schemagate.fold.apply import (
     apply,
     apply_all,
     constraint_name,
+    index_of,
     materialize,
     needs_placeholders,
     track_gone,
+    with_effects,
 )
 
-__all__ = ["apply", "apply_all", "constraint_name", "materialize", "needs_placeholders",
-           "track_gone"]
+__all__ = ["apply", "apply_all", "constraint_name", "index_of", "materialize",
+           "needs_placeholders", "track_gone", "with_effects"]

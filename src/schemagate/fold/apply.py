@@ -122,7 +122,7 @@ def needs_placeholders(catalog: Catalog, operations: Iterable[o.Operation], *,
 def track_gone(gone: set[QName], operations: Iterable[o.Operation]) -> None:
     """Keep ``gone``, the tables the history dropped or renamed away and did not make again,
     up to date with an up path's operations."""
-    for op in _with_effects(operations):
+    for op in with_effects(operations):
         match op:
             case o.DropTable(tables=tables):
                 gone.update(tables)
@@ -141,8 +141,8 @@ def _placeholders(catalog: Catalog, operations: Iterable[o.Operation],
     the placeholders before it left it, so the caller makes each before taking the next."""
     produced: set[QName] = set()
     added: set[tuple[QName, str]] = set()
-    steps = chain(((op, False) for op in _with_effects(operations)),
-                  ((op, True) for op in _with_effects(down)))
+    steps = chain(((op, False) for op in with_effects(operations)),
+                  ((op, True) for op in with_effects(down)))
     for op, in_down in steps:
         match op:
             case o.CreateTable(table=t) | o.CreateView(name=t):
@@ -177,12 +177,12 @@ def _placeholders(catalog: Catalog, operations: Iterable[o.Operation],
             yield table, column
 
 
-def _with_effects(operations: Iterable[o.Operation]) -> Iterator[o.Operation]:
+def with_effects(operations: Iterable[o.Operation]) -> Iterator[o.Operation]:
     """The operations, each DO block's effects after it."""
     for op in operations:
         yield op
         if isinstance(op, o.RawSQL):
-            yield from _with_effects(op.effects)
+            yield from with_effects(op.effects)
 
 
 def table_or_assumed(catalog: Catalog, name: QName) -> Table:
@@ -637,14 +637,20 @@ def _create_index(cat: Catalog, op: o.CreateIndex, mig: str) -> None:
     # The table's own name, which the catalog holds already, rather than the statement's.
     known = cat.tables.get(op.table)
     table = known.name if known is not None and known.name == op.table else op.table
+    cat.indexes[key] = index_of(op, name, table, mig)
+
+
+def index_of(op: o.CreateIndex, name: QName, table: QName, migration: str | None = None
+             ) -> Index:
+    """The catalog's record of the index a CREATE INDEX makes, under ``name`` on ``table``."""
     # Most indexes call nothing: they share the one empty set (a new one takes 200 bytes).
     calls = frozenset().union(*(e.functions for e in (*op.expressions, op.where) if e)) \
         or _NO_NAMES
     # Most read no column outside their keys: they share the one empty set too.
     reads = frozenset().union(*(e.columns for e in (*op.expressions, op.where) if e))
-    cat.indexes[key] = Index(name, table, _shared(op.columns), op.unique, op.where is not None,
-                             mig, expressions=bool(op.expressions), functions=calls,
-                             reads=_shared(reads) if reads else _NO_NAMES)
+    return Index(name, table, _shared(op.columns), op.unique, op.where is not None,
+                 migration, expressions=bool(op.expressions), functions=calls,
+                 reads=_shared(reads) if reads else _NO_NAMES)
 
 
 def _drop_index(cat: Catalog, op: o.DropIndex, mig: str) -> None:

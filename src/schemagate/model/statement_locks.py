@@ -156,17 +156,15 @@ def _with_related(tables: list[QName], catalog: Catalog, cascade: bool) -> list[
     has triggers on both of its tables, which go with it under ACCESS EXCLUSIVE on both
     (PostgreSQL 15's pg_locks: `DROP TABLE child` locks its parent so)."""
     out = list(tables)
-    dropped = set(tables)
     for name in tables:
         found = catalog.tables.get(name)
         for con in found.constraints if found is not None else ():
             if con.kind == "foreign" and con.ref_table is not None and con.ref_table not in out:
                 out.append(con.ref_table)
     if cascade:
-        for name, table in catalog.tables.items():
-            if name not in out and any(con.kind == "foreign" and con.ref_table in dropped
-                                       for con in table.constraints):
-                out.append(name)
+        # Found through the store's map of references, and listed in the store's order.
+        referencing = {name for t in tables for name in catalog.tables.referencing(t)}
+        out += [name for name in catalog.tables if name in referencing and name not in out]
     return out
 
 

@@ -6,6 +6,7 @@ import bisect
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
+from schemagate.fold import index_of
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog, Index, Table, index_key
 from schemagate.model.findings import Severity
@@ -151,9 +152,7 @@ def _attaches_only(op: o.CreateIndex, cat: Catalog) -> bool:
     partitions = cat.partitions_of(op.table)
     if not partitions or op.concurrently:
         return False
-    reads = frozenset().union(*(e.columns for e in (*op.expressions, op.where) if e))
-    wanted = Index(op.name or op.table, op.table, op.columns, op.unique, op.where is not None,
-                   expressions=bool(op.expressions), reads=reads)
+    wanted = index_of(op, op.name or op.table, op.table)
     return all(any(ix.same_key(wanted) for ix in cat.indexes_on(part)) for part in partitions)
 
 

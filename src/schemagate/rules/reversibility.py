@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import NamedTuple
 
+from schemagate.fold import with_effects
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog, Column, Index, Table, changed_keys
 from schemagate.model.findings import Severity
@@ -281,16 +282,8 @@ def _temporary_tables(ctx: MigrationContext) -> set[QName]:
     drops them when the session ends, so no down path has them to undo."""
     scripts = (ctx.migration.up, ctx.migration.down)
     return {op.table for script in scripts if script is not None
-            for st in script.statements for op in _with_effects(st.ops)
+            for st in script.statements for op in with_effects(st.ops)
             if isinstance(op, o.CreateTable) and op.temporary}
-
-
-def _with_effects(operations: Iterable[o.Operation]) -> Iterator[o.Operation]:
-    """The operations, each DO block's effects after it."""
-    for op in operations:
-        yield op
-        if isinstance(op, o.RawSQL):
-            yield from _with_effects(op.effects)
 
 
 def _of_temporary(line: str, after: Catalog, temporary: set[QName]) -> bool:
@@ -376,8 +369,9 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
     migration, compares the result with that schema, and names the objects that differ:
     tables, columns (type, nullability, default), constraints, indexes, views, sequences,
     types, triggers, functions. The finding points at the statement of the down path that
-    makes an object again differently (an index made again without UNIQUE), or, where it
-    only leaves out or leaves behind, at the start of the down path.
+    makes an object again differently (an index made again without UNIQUE); else at the one
+    that drops an object that was there before up; else, where it only leaves out or leaves
+    behind, at the start of the down path.
 
     ## Why it matters
     A rollback that leaves an index behind, forgets a constraint or brings a column back

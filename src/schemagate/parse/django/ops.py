@@ -353,9 +353,12 @@ def _create_model(call: Call, ctx: Context) -> Translated:
         if concrete is not None:
             model.table, model.fields = concrete.table, dict(concrete.fields)
     fields = call.arg(1, "fields")
+    written: dict[str, Span] = {}  # each field's own call: a join table's findings go there
     for item in fields if isinstance(fields, list | tuple) else []:
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
             model.fields[item[0]] = field_state(item[0], item[1], model, ctx)
+            if isinstance(item[1], Call):
+                written[item[0]] = item[1].span
     columns: list[o.ColumnDef] = []
     constraints: list[o.ConstraintDef] = []
     indexes: list[o.CreateIndex] = []
@@ -379,14 +382,11 @@ def _create_model(call: Call, ctx: Context) -> Translated:
             up.append(op)
     for value in _list(options.get("constraints")):
         up += _constraint(model, value, call.span, False)
-    written = {item[0]: item[1].span for item in (
-        fields if isinstance(fields, list | tuple) else [])
-        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Call)}
-    joins = [f.join for f in model.fields.values() if f.join is not None]
-    for f in model.fields.values():  # `create_model` makes them last, each as a model
-        if f.join is not None:  # of its own; a finding on one points at its field
-            up += m2m.create(f.join, model, ctx.state, written.get(f.name, call.span))
-    down = [m2m.drop(j, call.span, DJANGO) for j in joins]
+    joins = [(f.join, written.get(f.name, call.span)) for f in model.fields.values()
+             if f.join is not None]
+    for join, span in joins:  # `create_model` makes them last, each as a model of its own
+        up += m2m.create(join, model, ctx.state, span)
+    down = [m2m.drop(join, call.span, DJANGO) for join, _ in joins]
     down.append(o.DropTable(span=call.span, tables=(model.qname,), cascade=True,
                             cascade_by=DJANGO))
     return Translated(_one(call, *up), _one(call, *down))

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from schemagate.model import ops as o
+from schemagate.parse.postgres.expr import nodes
 from schemagate.parse.postgres.libpg import pg
 
 Node = dict[str, Any]
@@ -165,7 +166,7 @@ def _harmless(expr: Node) -> bool:
         tree = json.loads(pg.parse_sql_json(f"SELECT {query}"))
     except (pg.ParseError, RecursionError, ValueError):
         return False
-    return all(_harmless_node(kind, node) for kind, node in _nodes(tree))
+    return all(_harmless_node(kind, node) for kind, node in nodes(tree))
 
 
 def _harmless_node(kind: str, node: Node) -> bool:
@@ -178,20 +179,6 @@ def _harmless_node(kind: str, node: Node) -> bool:
         name = str(node["funcname"][-1]["String"]["sval"]).lower()
         return name in _HARMLESS_CALLS or name.startswith("pg_")
     return kind not in ("InsertStmt", "UpdateStmt", "DeleteStmt", "RangeFunction")
-
-
-def _nodes(tree: object) -> Iterator[tuple[str, Node]]:
-    """Every parse node of a tree, by its kind."""
-    stack = [tree]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            for key, value in item.items():
-                if key[:1].isupper() and isinstance(value, dict):
-                    yield key, value
-                stack.append(value)
-        elif isinstance(item, list):
-            stack.extend(item)
 
 
 def _language(body: Node) -> str:
