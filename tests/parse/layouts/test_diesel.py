@@ -62,3 +62,19 @@ def test_diesel_order_is_diesels_own(tmp_path: Path) -> None:
         "20170820180453_second", "2017-08-31-230457_third"]
     assert any(n.path == "migrations/data_fix.sql" and "ignored" in n.message
                for n in found.notices)
+
+
+def test_diesel_histories_side_by_side_per_database_are_each_that_databases(
+        tmp_path: Path) -> None:
+    # Vaultwarden keeps migrations/{mysql,postgresql,sqlite}/<version>_<name>/up.sql: diesel's
+    # files do not say which database they are for, their folder's name does.
+    for folder, sql in (("mysql", "ALTER TABLE `users` ADD COLUMN `a` TEXT;\n"),
+                        ("postgresql", "ALTER TABLE users ADD COLUMN a TEXT;\n"),
+                        ("sqlite", "ALTER TABLE `users` ADD COLUMN `a` TEXT;\n")):
+        write(tmp_path / "migrations" / folder / "2018-01-14-171611_a" / "up.sql", sql)
+        write(tmp_path / "migrations" / folder / "2018-01-14-171611_a" / "down.sql", "")
+    found = discover(["migrations"], cwd=tmp_path)
+    assert {(m.layout, m.up.path.split("/")[1], m.dialect)
+            for m in found.migrations if m.up} == {
+        ("diesel", "mysql", "mysql"), ("diesel", "postgresql", "postgres"),
+        ("diesel", "sqlite", "sqlite")}

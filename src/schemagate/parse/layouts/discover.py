@@ -1122,7 +1122,7 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
 
 # The layouts whose files say nothing of their database: their folder's name may.
 _NAMED_BY_FOLDER = frozenset({"sql", "golang-migrate", "flyway", "dbmate", "goose",
-                              "sql-migrate", "sqlx"})
+                              "sql-migrate", "sqlx", "diesel"})
 
 
 def _names_database(name: str) -> bool:
