@@ -54,6 +54,27 @@ def test_the_database_is_the_one_sqlxs_features_name(tmp_path: Path) -> None:
         ("sqlx", "sqlite"), ("sqlx", "mysql")}
 
 
+def test_a_crate_whose_sqlx_names_no_database_is_the_one_its_code_uses(
+        tmp_path: Path) -> None:
+    # Atuin's atuin-scripts: `sqlx = { workspace = true }`, its SQLite feature unified from
+    # the workspace's other crates; its code opens a `SqlitePool`.
+    for crate, code in (("scripts", "use sqlx::sqlite::{SqlitePool, SqliteRow};\n"),
+                        ("server", "let pool = PgPoolOptions::new();\nPgPool::connect(url)\n"),
+                        ("both", "use sqlx::sqlite::SqlitePool;\nuse sqlx::PgPool;\n"),
+                        ("none", "fn main() {}\n")):
+        write(tmp_path / crate / "Cargo.toml",
+              '[package]\nname = "x"\n\n[dependencies]\nsqlx = { workspace = true }\n')
+        write(tmp_path / crate / "src" / "db" / "mod.rs", code)
+        write(tmp_path / crate / "migrations" / "1_init.sql", "CREATE TABLE t (id int);\n")
+    found = clean(discover(["."], cwd=tmp_path))
+    assert {m.up.path.split("/")[0]: (m.layout, m.dialect)
+            for m in found.migrations if m.up} == {
+        "scripts": ("sqlx", "sqlite"), "server": ("sqlx", "postgres"),
+        "both": ("sqlx", "postgres"), "none": ("sqlx", "postgres")}
+    # What a run read to know it is what a replay must see unchanged.
+    assert str(tmp_path / "scripts" / "src" / "db" / "mod.rs") in found.reads
+
+
 def test_without_sqlx_in_the_crate_the_files_are_plain_scripts(tmp_path: Path) -> None:
     migrations = _crate(tmp_path / "server")
     (tmp_path / "server" / "Cargo.toml").write_text(

@@ -468,10 +468,42 @@ class _Finder:
             if crate not in self._sqlx_crates:
                 text = self._file_text(os.path.join(crate, "Cargo.toml"))
                 found = _SQLX_DEPENDENCY.search(text) if isinstance(text, str) else None
-                self._sqlx_crates[crate] = _sqlx_database(found.group(0)) if found else None
+                self._sqlx_crates[crate] = (
+                    self._sqlx_database(crate, found.group(0)) if found else None)
             if self._sqlx_crates[crate] is not None:
                 return self._sqlx_crates[crate]
         return None
+
+    def _sqlx_database(self, crate: str, dependency: str) -> str:
+        """The database a crate's sqlx migrations are written for: the one sqlx's features
+        name alone in its Cargo.toml; where they name none (`sqlx = { workspace = true }`:
+        cargo unifies the features of every crate that uses sqlx, so another crate's may
+        choose), the one the crate's own code alone uses (`sqlx::sqlite::SqlitePool`);
+        else PostgreSQL."""
+        named = _sqlx_databases(dependency)
+        if not named:
+            named = self._sqlx_databases_used(os.path.join(crate, "src"))
+        return named.pop() if len(named) == 1 else "postgres"
+
+    def _sqlx_databases_used(self, src: str) -> set[str]:
+        """The databases whose sqlx modules or pools the Rust files under `src` use, read
+        until two are seen or `_SQLX_SOURCES_READ` files have been."""
+        used: set[str] = set()
+        read = 0
+        for folder, subdirs, files in os.walk(src):
+            subdirs.sort()
+            self._read(folder)
+            for name in sorted(files):
+                if not name.endswith(".rs"):
+                    continue
+                text = self._file_text(os.path.join(folder, name))
+                if isinstance(text, str):
+                    used.update(found.group(1) or _SQLX_TYPE_PREFIXES[found.group(2)]
+                                for found in _SQLX_BACKEND_USE.finditer(text))
+                read += 1
+                if len(used) > 1 or read >= _SQLX_SOURCES_READ:
+                    return used
+        return used
 
     # -- a version folder's manifest ------------------------------------------------------
 
@@ -1205,13 +1237,18 @@ _SQLX_DEPENDENCY = re.compile(
     r"^[ \t]*(?:sqlx[ \t]*=.*|\[(?:[\w.-]+\.)?dependencies\.sqlx\](?:\n(?!\[).*)*)",
     re.MULTILINE)
 _SQLX_DATABASES = {"postgres": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
+# `sqlx::sqlite::…`, `SqlitePool`, `PgConnection`, `MySqlPoolOptions`: what a crate's code
+# names of one database's driver.
+_SQLX_BACKEND_USE = re.compile(
+    r"\bsqlx::(postgres|mysql|sqlite)\b|\b(Pg|MySql|Sqlite)(?:Pool|Connection|ConnectOptions)")
+_SQLX_TYPE_PREFIXES = {"Pg": "postgres", "MySql": "mysql", "Sqlite": "sqlite"}
+_SQLX_SOURCES_READ = 200
 
 
-def _sqlx_database(dependency: str) -> str:
-    """The database sqlx's `features` name, when they name one alone; else PostgreSQL."""
-    named = {db for feature, db in _SQLX_DATABASES.items()
-             if re.search(rf"[\"']{feature}[\"']", dependency)}
-    return named.pop() if len(named) == 1 else "postgres"
+def _sqlx_databases(dependency: str) -> set[str]:
+    """The databases sqlx's `features` name in a Cargo.toml dependency entry."""
+    return {db for feature, db in _SQLX_DATABASES.items()
+            if re.search(rf"[\"']{feature}[\"']", dependency)}
 
 _MANIFEST = "manifest.json"
 
