@@ -141,6 +141,35 @@ def test_a_statement_sqlglot_cannot_read_is_kept_and_says_so() -> None:
     assert script.errors == []
 
 
+def test_an_alter_table_action_sqlite_does_not_have_is_not_modelled_as_done() -> None:
+    # Atuin's down.sql: sqlglot reads MySQL's `DROP INDEX` action in SQLite too; SQLite
+    # refuses it, so the index is not dropped and the statement says why.
+    sql = ("ALTER TABLE scripts DROP INDEX name_uniq_idx;\n"
+           "ALTER TABLE scripts ADD CONSTRAINT u UNIQUE (name);\n"
+           "ALTER TABLE scripts ADD COLUMN a text;\nALTER TABLE scripts DROP COLUMN a;\n"
+           "ALTER TABLE scripts RENAME COLUMN b TO c;\nALTER TABLE scripts RENAME TO s;\n")
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE scripts (name text, b text)")
+    db.execute("CREATE UNIQUE INDEX name_uniq_idx ON scripts (name)")
+    ran = []
+    for statement in sql.splitlines():
+        try:
+            db.execute(statement)
+            ran.append(True)
+        except sqlite3.OperationalError:
+            ran.append(False)
+    assert ran == [False, False, True, True, True, True]
+    script = parse(sql, "sqlite")
+    assert kinds(script) == [["RawSQL"], ["RawSQL"], ["AddColumn"], ["DropColumn"],
+                             ["RenameColumn"], ["RenameTable"]]
+    refused = [st.ops[0] for st in script.statements[:2]]
+    assert [op.reason.split(":")[0] for op in refused if isinstance(op, o.RawSQL)] == [
+        "SQLite's ALTER TABLE has no DROP INDEX", "SQLite's ALTER TABLE has no ADD CONSTRAINT"]
+    assert [op.site.column for op in refused] == [21, 21]
+    # MySQL has them.
+    assert kinds(parse(sql, "mysql"))[:2] == [["DropIndex"], ["AddConstraint"]]
+
+
 def test_rules_declared_for_postgres_only_skip_other_dialects(
         monkeypatch: pytest.MonkeyPatch) -> None:
     def always(op: o.Operation, ctx: object) -> Iterator[Hit]:

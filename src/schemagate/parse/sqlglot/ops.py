@@ -465,10 +465,34 @@ def _alter(tree: Any, ctx: _Ctx) -> list[o.Operation]:
     actions = tree.args.get("actions") or ()
     spans = ctx.locate.actions(len(actions)) if ctx.locate is not None and actions else None
     for i, action in enumerate(actions):
-        ops = _alter_action(action, table, ctx) or [ctx.raw(
-            f"AlterTableStmt/{type(action).__name__}")]
+        refused = _not_sqlites(action) if ctx.dialect == "sqlite" else None
+        if refused is not None:
+            ops = [ctx.raw(f"AlterTableStmt/{type(action).__name__}", (
+                f"SQLite's ALTER TABLE has no {refused}: it runs only RENAME TO, RENAME "
+                "COLUMN, ADD COLUMN and DROP COLUMN, and refuses this statement"))]
+        else:
+            ops = _alter_action(action, table, ctx) or [ctx.raw(
+                f"AlterTableStmt/{type(action).__name__}")]
         out.extend(ops if spans is None else [_at(op, spans[i]) for op in ops])
     return out
+
+
+def _not_sqlites(action: Any) -> str | None:
+    """What an ALTER TABLE action does that SQLite's ALTER TABLE cannot, named; None when
+    it is one of SQLite's four. sqlglot reads every dialect's actions in every dialect
+    (`ALTER TABLE t DROP INDEX i` parses as SQLite), but the server runs only these."""
+    from sqlglot import exp
+
+    if isinstance(action, exp.Drop):
+        kind = str(action.args.get("kind") or "").upper()
+        return None if kind == "COLUMN" else f"DROP {kind}".rstrip()
+    if isinstance(action, (exp.ColumnDef, exp.RenameColumn, exp.AlterRename)):
+        return None
+    return _SQLITE_REFUSED.get(type(action).__name__, "such clause")
+
+
+_SQLITE_REFUSED = {"AlterColumn": "ALTER COLUMN", "ModifyColumn": "MODIFY or CHANGE",
+                   "AddConstraint": "ADD CONSTRAINT", "DropPrimaryKey": "DROP PRIMARY KEY"}
 
 
 def _at(op: o.Operation, clause: Span) -> o.Operation:
