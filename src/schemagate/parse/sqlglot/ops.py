@@ -466,6 +466,7 @@ def _alter(tree: Any, ctx: _Ctx) -> list[o.Operation]:
     spans = ctx.locate.actions(len(actions)) if ctx.locate is not None and actions else None
     for i, action in enumerate(actions):
         refused = _not_sqlites(action) if ctx.dialect == "sqlite" else None
+        ops: list[o.Operation]
         if refused is not None:
             ops = [ctx.raw(f"AlterTableStmt/{type(action).__name__}", (
                 f"SQLite's ALTER TABLE has no {refused}: it runs only RENAME TO, RENAME "
