@@ -64,6 +64,18 @@ def test_diesel_order_is_diesels_own(tmp_path: Path) -> None:
                for n in found.notices)
 
 
+def test_diesel_compares_versions_as_text_not_numbers(tmp_path: Path) -> None:
+    # Vaultwarden's `2024-03-13_170000_sso_userscascade`: its version is `20240313` (before
+    # the first `_`), which diesel's text order puts between the 14-digit versions around it.
+    for folder in ("2024-03-06-170000_add_sso_users", "2024-03-13_170000_sso_userscascade",
+                   "2024-06-05-131359_add_2fa_duo_store", "2018-01-14-171611_create_tables"):
+        write(tmp_path / "migrations" / folder / "up.sql", "SELECT 1;\n")
+    found = discover(["migrations"], cwd=tmp_path)
+    assert [m.name for m in found.migrations] == [
+        "2018-01-14-171611_create_tables", "2024-03-06-170000_add_sso_users",
+        "2024-03-13_170000_sso_userscascade", "2024-06-05-131359_add_2fa_duo_store"]
+
+
 def test_diesel_histories_side_by_side_per_database_are_each_that_databases(
         tmp_path: Path) -> None:
     # Vaultwarden keeps migrations/{mysql,postgresql,sqlite}/<version>_<name>/up.sql: diesel's

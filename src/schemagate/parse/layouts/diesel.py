@@ -3,8 +3,9 @@
 Names: a folder named `<version>_<name>` holding `up.sql` (and usually `down.sql`), the
 version being digits and dashes (`2017-08-31-230457_create_users`, `00000000000000_init`).
 Loose `.sql` files beside the migration folders are not diesel's.
-Versions compare as the digits before the first `_` with the dashes removed, so
-`2017-08-31-230457` sorts among `20170820180453`.
+Versions compare as the text of the digits before the first `_` with the dashes removed,
+so `2017-08-31-230457` sorts among `20170820180453`, and a short `20240313` after
+`20240306170000` (text, not numbers).
 Up and down: the folder's `up.sql` and `down.sql`.
 Transactions: diesel runs each migration inside BEGIN … COMMIT ("wrapped") unless the
 folder's `metadata.toml` says `run_in_transaction = false` ("autocommit").
@@ -32,9 +33,10 @@ def plan(folder: Folder, names: Collection[str], problems: Problems) -> Plan | N
 
 
 def version_key(version: str) -> tuple[int, ...]:
-    """The version as diesel compares it: its digits, dashes removed, as one number."""
-    digits = _NOT_DIGITS.sub("", version)
-    return (int(digits),) if digits else ()
+    """The version as diesel compares it: its digits, dashes removed, as a string (diesel's
+    `MigrationVersion` orders its text), so `20240313` sorts after `20240306170000`. Each
+    digit is one part: tuples compare as their strings do."""
+    return tuple(int(digit) for digit in _NOT_DIGITS.sub("", version))
 
 
 def _mode(folder: Folder, problems: Problems) -> TransactionMode:
