@@ -158,6 +158,7 @@ REWRITES = [
     ("int4[]", "int8[]", "'{1}'", False),
     ("numeric(10,2)[]", "numeric(12,2)[]", "'{1}'", False),
     ("text[]", "text[]", "'{x}'", False),
+    ("varchar(40)", "char(40)", "'x'", False),
 ]
 
 
@@ -190,6 +191,22 @@ def test_rewrite_is_what_postgresql_does(pg_db: str, old: str, new: str, value: 
         conn.execute(f"ALTER TABLE r ALTER COLUMN c TYPE {new}{cast}")
         rewrote = conn.execute(node).fetchone() != before
     assert change.rewrite is rewrote, change
+
+
+def test_a_bounded_varchar_into_a_char_as_long_loses_nothing(pg_db: str) -> None:
+    # Vaultwarden's down.sql: varchar(40) -> char(40) is no narrowing (a varchar(40) value
+    # always fits); varchar(50) -> char(40) is.
+    from schemagate.diff.connect import connect
+
+    assert not classify_change(canonical(("varchar",), (40,)),
+                               canonical(("bpchar",), (40,))).lossy
+    assert classify_change(canonical(("varchar",), (50,)), canonical(("bpchar",), (40,))).lossy
+    assert classify_change(canonical(("varchar",)), canonical(("bpchar",), (40,))).lossy
+    with connect(pg_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE w (c varchar(40))")
+        conn.execute("INSERT INTO w VALUES (repeat('x', 40)), ('abc')")
+        conn.execute("ALTER TABLE w ALTER COLUMN c TYPE char(40)")
+        assert conn.execute("SELECT length(c) FROM w ORDER BY 1").fetchall() == [(3,), (40,)]
 
 
 def test_a_using_expression_or_a_parse_from_text_may_change_values() -> None:

@@ -121,6 +121,12 @@ def _length(t: TypeRef) -> int | None:
     return t.modifiers[0] if t.modifiers else None
 
 
+def _fits(old: TypeRef, new: TypeRef) -> bool:
+    """Every value of the bounded string type `old` is within `new`'s length."""
+    old_length, new_length = _length(old), _length(new)
+    return old_length is not None and new_length is not None and new_length >= old_length
+
+
 def classify_change(old: TypeRef, new: TypeRef, using: bool = False,
                     cast: TypeRef | None = None) -> TypeChange:
     """Classify a type change. Unknown pairs are reported as non-lossy with unknown rewrite.
@@ -156,6 +162,9 @@ def classify_change(old: TypeRef, new: TypeRef, using: bool = False,
         # An unbounded varchar holds any string; citext casts to it without a function
         # (the extension declares the cast WITHOUT FUNCTION), name through one.
         return TypeChange(False, using if a == "citext" else True, "keeps every value")
+    if a == "varchar" and b == "bpchar" and not using and _fits(old, new):
+        # A varchar(40) value fits a char(40): nothing is refused; shorter ones are padded.
+        return TypeChange(False, True, "pads shorter values with blanks")
     if a in _TEXT_LIKE and b in ("varchar", "bpchar"):
         return _longer(_rejects("can reject longer values", using), new, cast)
     if a in _INT_WIDTH and b in _INT_WIDTH:
