@@ -6,11 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from schemagate.lint.engine import LintResult, lint
 from schemagate.model.settings import Settings
 from schemagate.parse.layouts.discover import discover
 from schemagate.parse.load import load_migrations
-from tests.conftest import lint_sql
+from tests.conftest import lint_dialect_history, lint_sql
 
 ALL = Settings(select=("all",))
 
@@ -201,6 +203,30 @@ def test_an_if_exists_drop_of_what_went_earlier_is_judged_by_no_rule(tmp_path: P
                    if Path(f.span.path).name == "0002_m.sql"}) == [
         (1, "drop-table"), (1, "missing-lock-timeout"), (1, "missing-statement-timeout"),
         (3, "drop-column"), (6, "drop-cascade"), (6, "drop-table")]
+
+
+@pytest.mark.parametrize("dialect", ["postgres", "mysql", "sqlite"])
+def test_a_never_made_table_dropped_if_exists_and_made_again_is_a_rerun_guard(
+        tmp_path: Path, dialect: str) -> None:
+    """Vaultwarden's add_archives: `DROP TABLE IF EXISTS archives;` before it creates the
+    table, in a history that starts from an empty schema and never made one: a guard for a
+    half-run earlier attempt, which drops no data and takes no lock worth a finding. Made
+    earlier in the history, or not made again, the drop is judged as before."""
+    result = lint_dialect_history(tmp_path, {
+        "000001_init.up.sql": "CREATE TABLE users (id int PRIMARY KEY);\n",
+        "000001_init.down.sql": "DROP TABLE users;\n",
+        "000002_archives.up.sql": "DROP TABLE IF EXISTS archives;\n"
+                                  "CREATE TABLE archives (id int PRIMARY KEY);\n"
+                                  "DROP TABLE IF EXISTS users;\n"
+                                  "CREATE TABLE users (id int PRIMARY KEY);\n"
+                                  "DROP TABLE IF EXISTS casbin_rule;\n",
+        "000002_archives.down.sql": "DROP TABLE archives;\n"}, dialect)
+    assert sorted({(f.span.line, f.rule) for f in result.active
+                   if f.span.path.endswith("000002_archives.up.sql")
+                   and f.rule in ("drop-table", "irreversible-data-loss",
+                                  "missing-lock-timeout")}) == sorted([
+        (3, "drop-table"), (3, "irreversible-data-loss"), (5, "drop-table")] + (
+        [(3, "missing-lock-timeout")] if dialect == "postgres" else []))
 
 
 def test_a_mysql_down_dropping_its_table_leaves_another_tables_index_of_that_name_alone(

@@ -53,7 +53,9 @@ def drop_table(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
     EXISTS` of a table the history dropped or renamed away earlier, or, in a down path, of
     one the history does not hold. In an up path, an `IF EXISTS` drop of a table the history
     never made is flagged: the table may predate the history (a legacy table), and its rows
-    go.
+    go; unless the history is complete (it starts from an empty schema, as `unknown-object`
+    judges) and the same script makes the table again after the drop: that drop only clears
+    what a half-run earlier attempt of the script left.
 
     ## Safe alternative
     Stop using the table in a release first; take a backup (`schemagate backup` writes it);

@@ -745,7 +745,8 @@ def _check_op(mig: ParsedMigration, direction: str, st: ParsedStatement, i: int,
         mig.unknown_names[(direction, st.index, i)] = name
         if subject:
             mig.unknown_subjects.add((direction, st.index, i))
-    elif _drops_nothing(op, catalog, indexes, gone):
+    elif _drops_nothing(op, catalog, indexes, gone) or _rerun_guard(
+            op, catalog, mig.up if direction == "up" else mig.down, st.index):
         # The object went earlier (an index with its table, as Atlas's downs drop the table
         # first and then its indexes, IF EXISTS): the drop does nothing, and no rule has
         # anything to say of it.
@@ -771,6 +772,22 @@ def _drops_nothing(op: o.Operation, cat: Catalog, indexes: bool, gone: Gone) -> 
             return isinstance(found, Table) and _columns_known(found) \
                 and column.lower() not in {c.name.lower() for c in found.columns}
     return False
+
+
+def _rerun_guard(op: o.Operation, cat: Catalog, script: ParsedScript | None,
+                 index: int) -> bool:
+    """`DROP TABLE IF EXISTS x` of tables the history never made, each made again later
+    in the same script (`DROP TABLE IF EXISTS archives; CREATE TABLE archives (…)`): what
+    it can find is a half-run earlier attempt of this very script (MySQL commits each DDL
+    statement), not data. A never-made table dropped and not made again is still judged
+    (`_drops_nothing`): a library may make it at run time (casbin's `casbin_rule`)."""
+    if not isinstance(op, o.DropTable) or not op.if_exists or script is None:
+        return False
+    if any(_relation(cat, t) is not None for t in op.tables):
+        return False
+    made = {_key(x.table) for st in script.statements[index + 1:] for x in st.ops
+            if isinstance(x, o.CreateTable)}
+    return all(_key(t) in made for t in op.tables)
 
 
 def _columns_known(table: Table) -> bool:
