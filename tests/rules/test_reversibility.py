@@ -148,6 +148,26 @@ def test_a_column_the_down_path_adds_back_empty_or_constant_is_lost(
                         "backup first (`schemagate backup`)")]
 
 
+@pytest.mark.parametrize("dialect", ["postgres", "mysql", "sqlite"])
+def test_a_constant_set_on_the_rows_another_table_picks_may_bring_the_column_back(
+        tmp_path: Path, dialect: str) -> None:
+    # Vaultwarden's add_favorites_table: the down path sets the flag again on the rows the
+    # favorites table names, in each of its three dialects alike.
+    result = lint_dialect_history(tmp_path, {
+        **BASE,
+        "000002_favorites.up.sql": "CREATE TABLE favorites (account_id bigint);\n"
+                                   "ALTER TABLE accounts DROP COLUMN code;\n",
+        "000002_favorites.down.sql":
+            "ALTER TABLE accounts ADD COLUMN code varchar(255);\n"
+            "UPDATE accounts SET code = 'x' WHERE EXISTS (\n"
+            "  SELECT * FROM favorites WHERE favorites.account_id = accounts.id);\n"
+            "DROP TABLE favorites;\n"}, dialect)
+    assert [(f.severity.name.lower(), f.message.split(" (")[0]) for f in result.active
+            if f.rule == "irreversible-data-loss" and "code" in f.message] == [
+        ("info", f"the down path may bring back column "
+                 f"{'public.' if dialect == 'postgres' else ''}accounts.code")]
+
+
 def test_a_column_filled_before_the_down_path_adds_it_is_lost(tmp_path: Path) -> None:
     down = '    copy_flags_back(op.get_bind())\n' + READD
     result = alembic_history(tmp_path, '    op.drop_column("item", "flag")', down)

@@ -666,8 +666,15 @@ def _update(tree: Any, ctx: _Ctx) -> list[o.Operation]:
     kept = tuple(e.this.name for e in sets if isinstance(e.expression, exp.Coalesce)
                  and isinstance(e.expression.this, exp.Column)
                  and e.expression.this.name == e.this.name)
-    constants = tuple(e.this.name for e in sets if _constant(e.expression))
     where = tree.args.get("where")
+    # A constant written to the rows another table picks (`WHERE EXISTS (SELECT … FROM
+    # favorites …)`, MySQL's `UPDATE t JOIN u`, SQLite's `UPDATE … FROM`) carries what that
+    # table holds, as in the PostgreSQL frontend.
+    reads_rows = bool(tree.args.get("from_") or tree.args.get("from")
+                      or target.args.get("joins")
+                      or (where is not None and where.find(exp.Select) is not None))
+    constants = () if reads_rows else tuple(
+        e.this.name for e in sets if _constant(e.expression))
     vacuous = where is not None and _always_true(where.this)
     return [o.UpdateRows(table=qname(target), has_where=where is not None and not vacuous,
                          vacuous_where=vacuous, columns=columns, kept=kept,
