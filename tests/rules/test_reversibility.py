@@ -148,6 +148,37 @@ def test_a_column_the_down_path_adds_back_empty_or_constant_is_lost(
                         "backup first (`schemagate backup`)")]
 
 
+REBUILD = ("CREATE TABLE new_ciphers (uuid TEXT NOT NULL PRIMARY KEY, user_uuid TEXT "
+           "REFERENCES users (uuid){extra});\n"
+           "INSERT INTO new_ciphers SELECT uuid, user_uuid FROM ciphers;\n"
+           "DROP TABLE ciphers;\nALTER TABLE new_ciphers RENAME TO ciphers;\n")
+
+
+@pytest.mark.parametrize(("extra", "left"), [
+    ("", []),
+    (", UNIQUE (user_uuid)", ["constraint on ciphers(user_uuid) is left behind",
+                              "index new_ciphers_user_uuid_key is left behind"]),
+], ids=["same-keys", "one-more-key"])
+def test_unnamed_keys_of_a_table_rebuilt_under_a_scratch_name_are_known_by_what_they_are(
+        tmp_path: Path, extra: str, left: list[str]) -> None:
+    # Vaultwarden's SQLite add_favorites_table: ciphers is rebuilt as new_ciphers and
+    # renamed; its down path adds the column back to the rebuilt table. Its unnamed primary
+    # and foreign keys are the ones it had, whatever name the scratch table gave them.
+    result = lint_dialect_history(tmp_path, {
+        "001_init.up.sql": "CREATE TABLE users (uuid TEXT NOT NULL PRIMARY KEY);\n"
+                           "CREATE TABLE ciphers (uuid TEXT NOT NULL PRIMARY KEY, user_uuid "
+                           "TEXT REFERENCES users (uuid), favorite BOOLEAN);\n",
+        "001_init.down.sql": "DROP TABLE ciphers;\nDROP TABLE users;\n",
+        "002_favorites.up.sql": REBUILD.format(extra=extra),
+        "002_favorites.down.sql": "ALTER TABLE ciphers ADD COLUMN favorite BOOLEAN;\n"},
+        "sqlite")
+    found = [f.message for f in result.active if f.rule == "down-does-not-restore"]
+    if not left:
+        assert found == []
+    else:
+        assert len(found) == 1 and found[0].split(": ", 1)[1].split("; ") == left
+
+
 @pytest.mark.parametrize("dialect", ["postgres", "mysql", "sqlite"])
 def test_a_constant_set_on_the_rows_another_table_picks_may_bring_the_column_back(
         tmp_path: Path, dialect: str) -> None:

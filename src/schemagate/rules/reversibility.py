@@ -211,7 +211,10 @@ def _table_differences(key: QName, before: Table, after: Table, ctx: MigrationCo
             if c.name not in before_cols and (
                 not before.assumed or (key, c.name) in ctx.state.new_columns)]
     before_cons = {c.name: c for c in before.constraints}
-    after_cons = {c.name: c for c in after.constraints}
+    renamed = _unnamed_alike(before, after)
+    after_cons = {c.name: c for c in after.constraints if c.name not in renamed}
+    after_cons.update((renamed[c.name], replace(c, name=renamed[c.name]))
+                      for c in after.constraints if c.name in renamed)
     for name in sorted(set(before_cons) | set(after_cons)):
         # A name only run time knows is not printed: the constraint is named by its columns.
         shown = (before_cons.get(name) or after_cons[name]).described(key)
@@ -225,6 +228,48 @@ def _table_differences(key: QName, before: Table, after: Table, ctx: MigrationCo
             out.append(_Difference(f"constraint {shown} differs",
                                    ("constraint", str(key), name)))
     return out
+
+
+def _unnamed_alike(before: Table, after: Table) -> dict[str, str]:
+    """Constraints the migration gave no name, which are alike but for the name the model
+    gave them: after's name -> before's. The default name is the table's at its making, and
+    a table rebuilt under a scratch name and renamed (`new_ciphers` -> `ciphers`, SQLite's
+    way to alter one) keeps the scratch table's; but an unnamed constraint is known by what
+    it is (SQLite's have no name at all; a naming convention's is made at run time)."""
+    after_names = {c.name for c in after.constraints}
+    before_names = {c.name for c in before.constraints}
+    left = [c for c in before.constraints if not c.name_known and c.name not in after_names]
+    renamed: dict[str, str] = {}
+    for con in after.constraints:
+        if con.name_known or con.name in before_names:
+            continue
+        alike = next((c for c in left if replace(c, name=con.name) == con), None)
+        if alike is not None:
+            renamed[con.name] = alike.name
+            left.remove(alike)
+    return renamed
+
+
+def _unnamed_indexes_alike(before: Catalog, after: Catalog) -> set[object]:
+    """The index keys, on both sides, of the indexes of the keys `_unnamed_alike` pairs:
+    the same index, under the key's two names."""
+    alike: set[object] = set()
+    for key in changed_keys(before.tables, after.tables):
+        a, b = before.tables.get(key), after.tables.get(key)
+        if a is None or b is None:
+            continue
+        renamed = _unnamed_alike(a, b)
+        if not renamed:
+            continue
+        # A key's index bears the key's name.
+        backing = {before.indexes[k].name.name: k for k in before.indexes.keys_on(key)}
+        for k in after.indexes.keys_on(key):
+            ix = after.indexes[k]
+            old = backing.get(renamed.get(ix.name.name, ""))
+            if old is not None and replace(before.indexes[old], name=ix.name,
+                                           constraint=ix.constraint) == ix:
+                alike.update((old, k))
+    return alike
 
 
 def schema_differences(ctx: MigrationContext) -> list[str]:
@@ -250,9 +295,10 @@ def _differences(ctx: MigrationContext) -> list[_Difference]:
         elif a is not None and b is not None:
             out += _table_differences(key, a, b, ctx)
     dropped_by_up = _dropped_index_names(ctx)
+    alike = _unnamed_indexes_alike(before, after)
     for ix_key in changed_keys(before.indexes, after.indexes):
         a_ix, b_ix = before.indexes.get(ix_key), after.indexes.get(ix_key)
-        if a_ix == b_ix:
+        if a_ix == b_ix or ix_key in alike:
             continue
         if a_ix is None and b_ix is not None and b_ix.table in temporary:
             continue

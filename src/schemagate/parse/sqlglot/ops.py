@@ -234,7 +234,8 @@ def column_def(node: Any, ctx: _Ctx) -> tuple[o.ColumnDef, list[o.ConstraintDef]
             not_null = True
         elif isinstance(kind, exp.UniqueColumnConstraint):
             constraints.append(o.ConstraintDef("unique", _mysql_index_name(ctx, (name,)),
-                                               (name,), index_per_table=ctx.indexes_per_table))
+                                               (name,), index_per_table=ctx.indexes_per_table,
+                                               name_at_run_time=ctx.dialect == "sqlite"))
         elif isinstance(kind, (exp.AutoIncrementColumnConstraint,
                                exp.GeneratedAsIdentityColumnConstraint)):
             identity = True
@@ -255,7 +256,8 @@ def column_def(node: Any, ctx: _Ctx) -> tuple[o.ColumnDef, list[o.ConstraintDef]
 
 def _mysql_index_name(ctx: _Ctx, columns: tuple[str, ...]) -> str | None:
     """MySQL names an unnamed UNIQUE's index after its first column (`DROP INDEX email`
-    later refers to it so); other dialects leave the name to the fold's conventions."""
+    later refers to it so); other dialects leave the name to the fold's conventions.
+    SQLite's is `sqlite_autoindex_<table>_<n>`, which only the database knows."""
     return columns[0] if ctx.dialect == "mysql" and columns else None
 
 
@@ -295,9 +297,11 @@ def table_constraint(node: Any, ctx: _Ctx, table: QName
         schema = node.this
         if isinstance(schema, exp.Schema):
             columns = _names(schema.expressions)
-            return o.ConstraintDef("unique", name or (schema.this.name if schema.this
-                                                      else _mysql_index_name(ctx, columns)),
-                                   columns, index_per_table=ctx.indexes_per_table), None
+            named = name or (schema.this.name if schema.this else None)
+            return o.ConstraintDef("unique", named or _mysql_index_name(ctx, columns),
+                                   columns, index_per_table=ctx.indexes_per_table,
+                                   name_at_run_time=not named and ctx.dialect == "sqlite"
+                                   ), None
         return None, None
     if isinstance(node, (exp.CheckColumnConstraint, exp.Check)):
         return o.ConstraintDef("check", name, (), expr=expr_of(node.this, ctx.dialect),
