@@ -563,9 +563,21 @@ def _ops_of(script: ParsedScript | None) -> Iterator[o.Operation]:
 _FILE_ORDER = attrgetter("span.path", "span.line", "span.column", "rule")
 
 
+def _squash_of_a_first(source: MigrationSource) -> bool:
+    """Whether the migration is a Django squash of its app's first migrations: it follows
+    no migration of its own app. Django runs a squash where none of the migrations it
+    replaces ran, so this one only where the app was never migrated: a new database, whose
+    tables hold no rows. A later squash (`0131_squashed_0159`, after `0003_squashed_0130`)
+    runs on every database that stopped before it, tables, rows and all."""
+    if source.layout != "django" or not source.replaces:
+        return False
+    app = source.replaces[0].split(".", 1)[0]
+    return not any(required.split(".", 1)[0] == app for required in source.requires)
+
+
 def _lint_migration(engine: _Engine, mig: ParsedMigration, catalog: Catalog,
                     settings: Settings, migration_rules: bool, uses_down: bool) -> None:
-    state = MigrationState(fresh=mig.source.layout == "django" and bool(mig.source.replaces))
+    state = MigrationState(fresh=_squash_of_a_first(mig.source))
     before = None
     # A migration that is folded but not reported (`--changed-since`, an editor's other
     # files) needs only its up path applied: its down runs on a copy and judges nothing.

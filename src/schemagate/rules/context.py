@@ -28,9 +28,9 @@ T = TypeVar("T")
 class MigrationState:
     """What the current migration has done so far; new objects carry no locking risk."""
 
-    # Every table is new to it: a Django squash, which Django runs only where none of the
-    # migrations it replaces ran (a new database, whose tables hold no rows), and which a
-    # database that ran them never runs.
+    # Every table is new to it: a Django squash of its app's first migrations, which Django
+    # runs only where none of the migrations it replaces ran (the app never migrated: a new
+    # database, whose tables hold no rows), and which a database that ran them never runs.
     fresh: bool = False
     new_tables: set[QName] = field(default_factory=set)
     new_columns: set[tuple[QName, str]] = field(default_factory=set)
