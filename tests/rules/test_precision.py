@@ -229,6 +229,26 @@ def test_a_never_made_table_dropped_if_exists_and_made_again_is_a_rerun_guard(
         [(3, "missing-lock-timeout")] if dialect == "postgres" else []))
 
 
+def test_a_rename_if_exists_of_what_the_history_never_made_renames_and_locks_nothing(
+        tmp_path: Path) -> None:
+    """Netbox's extras 0111: `ALTER TABLE IF EXISTS <a sequence's pre-v2.10 name> RENAME TO
+    …` after the sequence was renamed under its other name: PostgreSQL does nothing."""
+    result = lint_sql(
+        tmp_path,
+        "CREATE TABLE fields (id int PRIMARY KEY, label text);\n",
+        "BEGIN;\nALTER TABLE fields ADD COLUMN kind text;\n"
+        "ALTER TABLE IF EXISTS fields_obj_type_id_seq RENAME TO fields_object_types_id_seq;\n"
+        "ALTER TABLE IF EXISTS fields RENAME TO custom_fields;\n"
+        "UPDATE custom_fields SET kind = label;\nCOMMIT;\n",
+        settings=ALL)
+    assert sorted({(f.span.line, f.rule) for f in result.active
+                   if Path(f.span.path).name == "0002_m.sql"
+                   and f.rule in ("rename-table", "lock-held-too-long")}) == [
+        (2, "lock-held-too-long"), (4, "rename-table")]
+    held = next(f for f in result.active if f.rule == "lock-held-too-long")
+    assert "fields_obj_type_id_seq" not in held.message
+
+
 def test_a_mysql_down_dropping_its_table_leaves_another_tables_index_of_that_name_alone(
         tmp_path: Path) -> None:
     """kratos's MySQL history: InnoDB names the index of each unnamed foreign key on

@@ -191,6 +191,7 @@ class RenameTable(Operation):
     """`ALTER TABLE … RENAME TO`."""
     table: QName
     new_name: str
+    if_exists: bool = False  # `ALTER TABLE IF EXISTS`: a missing table is no error
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -758,7 +758,9 @@ def _check_op(mig: ParsedMigration, direction: str, st: ParsedStatement, i: int,
 def _drops_nothing(op: o.Operation, cat: Catalog, indexes: bool, gone: Gone) -> bool:
     """An `IF EXISTS` drop of objects that the history made, dropped since, and did not make
     again (in any schema or case); for indexes, also of one it never made at all; for
-    columns, also of one never made on a table whose columns the history knows all of."""
+    columns, also of one never made on a table whose columns the history knows all of. And
+    an `ALTER TABLE IF EXISTS … RENAME` of a relation the history does not hold: PostgreSQL
+    renames nothing, and locks nothing."""
     match op:
         case o.DropTable(tables=tables, if_exists=True):
             return all(_relation(cat, t) is None and _key(t) in gone.relations
@@ -767,6 +769,10 @@ def _drops_nothing(op: o.Operation, cat: Catalog, indexes: bool, gone: Gone) -> 
             return all(not _index_exists(cat, n, table) and (
                 gone.has_index(n, table) or (table is None and not _index_unseen(cat, n)))
                 for n in names)
+        case o.RenameTable(table=table, if_exists=True):
+            # Netbox's `ALTER TABLE IF EXISTS <a sequence's older name> RENAME TO …`.
+            return _relation(cat, table) is None and not any(
+                key.name.lower() == table.name.lower() for key in cat.sequences)
         case o.DropColumn(table=table, column=column, if_exists=True):
             found = _relation(cat, table)
             return isinstance(found, Table) and _columns_known(found) \

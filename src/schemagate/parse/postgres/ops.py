@@ -335,7 +335,8 @@ def _rename(body: Node, ctx: _Ctx) -> list[o.Operation]:
     kw = ctx.kw(locate.action(relation["location"], 1, 0) if locate is not None else None)
     match kind:
         case "OBJECT_TABLE":
-            return [o.RenameTable(table=qname(body["relation"]), new_name=new, **kw)]
+            return [o.RenameTable(table=qname(body["relation"]), new_name=new,
+                                  if_exists=bool(body.get("missing_ok")), **kw)]
         case "OBJECT_COLUMN" if body.get("relationType", "OBJECT_TABLE") == "OBJECT_TABLE":
             return [o.RenameColumn(table=qname(body["relation"]), column=body["subname"],
                                    new_name=new, **kw)]
