@@ -345,3 +345,16 @@ def test_an_if_exists_drop_of_a_column_never_made_loses_no_data(tmp_path: Path) 
     loaded = load_migrations(found.migrations, root=tmp_path)
     result = lint(loaded.migrations, Settings())
     assert not [f for f in result.active if f.rule in ("irreversible-data-loss", "drop-column")]
+
+
+def test_a_collation_dropped_without_cascade_is_no_statement_to_review(tmp_path: Path) -> None:
+    """PostgreSQL refuses `DROP COLLATION` while a column or index uses it; with CASCADE it
+    drops them, which is not modelled."""
+    result = lint_sql(
+        tmp_path, "CREATE TABLE t (id int PRIMARY KEY);\n",
+        "CREATE COLLATION natural_sort (provider = icu, locale = 'und-u-kn-true');\n"
+        "DROP COLLATION natural_sort;\n"
+        "DROP COLLATION IF EXISTS other_sort CASCADE;\n", settings=ALL)
+    assert [(f.span.line, f.rule) for f in result.active
+            if Path(f.span.path).name == "0002_m.sql" and f.rule == "unmodelled-statement"
+            ] == [(3, "unmodelled-statement")]

@@ -621,6 +621,9 @@ ORM_SESSION = "orm.Session"
 # The statement kind of Django's `RunPython`: Python code that, by Django's contract, changes
 # rows rather than the schema. It holds no SQL, so there is no SQL whose inverse to check.
 DATA_MIGRATION = "RunPython"
+# The statement kind of `DROP COLLATION` without CASCADE: PostgreSQL refuses it while a
+# column or index uses the collation, so it drops nothing a rule reasons about.
+DROP_COLLATION = "DropCollation"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -28,6 +28,7 @@ _HARMLESS = frozenset({
     "ReassignOwnedStmt", "DropOwnedStmt", "CreateTableSpaceStmt", "CreatedbStmt",
     "AlterDatabaseStmt", "AlterDatabaseSetStmt", "AlterRoleSetStmt", "AlterCollationStmt",
     "CreateAmStmt", "AlterOperatorStmt", "AlterTypeStmt", "AlterStatsStmt",
+    o.DROP_COLLATION,
 })
 
 

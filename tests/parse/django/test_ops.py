@@ -1080,3 +1080,26 @@ def test_an_indexed_text_field_that_changes_type_drops_its_pattern_ops_index(
         ("CreateIndex", "shop_order_ref_133f9a7a_like"),
         ("DropIndex", "shop_order_note_94455a30"),
         ("DropIndex", "shop_order_note_94455a30_like")]
+
+
+def test_collations_are_made_and_dropped_and_alter_constraint_sends_nothing(
+        tmp_path: Path) -> None:
+    # Netbox's dcim 0197 (CreateCollation) and virtualization 0053 (Django 5.2's
+    # AlterConstraint, whose database_forwards and _backwards are `pass`).
+    later = '''
+    operations = [
+        CreateCollation("natural_sort", provider="icu", locale="und-u-kn-true"),
+        RemoveCollation("old_sort", locale="C"),
+        migrations.AlterConstraint(
+            model_name="account", name="account_name_key",
+            constraint=models.UniqueConstraint(fields=["name"], name="account_name_key")),
+    ]
+'''
+    migs = project(tmp_path, INITIAL, later)
+    mig = migs[1]
+    kinds = [op.statement_kind for op in up_ops(mig) if isinstance(op, o.RawSQL)]
+    assert kinds == ["DefineStmt", o.DROP_COLLATION] and len(up_ops(mig)) == 2
+    # Catalog-only (Django derives the way back): nothing to review by hand, nothing
+    # unverifiable.
+    result = lint(migs, Settings(select=("all",)))
+    assert [f.rule for f in result.active if f.span.path.endswith("0002_step.py")] == []

@@ -1003,13 +1003,25 @@ def _create_extension(call: Call, ctx: Context) -> Translated:
         _one(call, o.DropExtension(span=call.span, names=(name,))))
 
 
+def _create_collation(call: Call, ctx: Context) -> Translated:
+    """django.contrib.postgres's `CreateCollation`: CREATE COLLATION, and DROP COLLATION
+    back (`RemoveCollation` the other way round); catalog-only, as in SQL."""
+    create = o.RawSQL(span=call.span, statement_kind="DefineStmt", sql=call.code)
+    drop = o.RawSQL(span=call.span, statement_kind=o.DROP_COLLATION, sql=call.code)
+    if call.name == "RemoveCollation":
+        create, drop = drop, create
+    return Translated(_one(call, create), _one(call, drop))
+
+
 _EXTENSIONS = {"BloomExtension": "bloom", "BtreeGinExtension": "btree_gin",
                "BtreeGistExtension": "btree_gist", "CITextExtension": "citext",
                "CryptoExtension": "pgcrypto", "HStoreExtension": "hstore",
                "TrigramExtension": "pg_trgm", "UnaccentExtension": "unaccent"}
 
-# Operations that change only Django's model state: nothing reaches the database.
-_STATE_ONLY = frozenset({"AlterModelManagers"})
+# Operations that change only Django's model state: nothing reaches the database (Django
+# 5.2's `AlterConstraint` changes a constraint's options that live in Python only, such as
+# `violation_error_message`; its database_forwards and _backwards do nothing).
+_STATE_ONLY = frozenset({"AlterModelManagers", "AlterConstraint"})
 
 
 def _alter_model_options(call: Call, ctx: Context) -> Translated:
@@ -1047,5 +1059,7 @@ _TRANSLATORS: dict[str, Translator] = {
     "RunSQL": _run_sql,
     "RunPython": _run_python,
     "CreateExtension": _create_extension,
+    "CreateCollation": _create_collation,
+    "RemoveCollation": _create_collation,
     **{name: _create_extension for name in _EXTENSIONS},
 }

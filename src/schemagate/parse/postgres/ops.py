@@ -425,6 +425,9 @@ def _drop(body: Node, ctx: _Ctx) -> list[o.Operation]:
         case "OBJECT_FUNCTION" | "OBJECT_PROCEDURE":
             funcs = tuple(_function_signature(obj.get("ObjectWithArgs", {})) for obj in objects)
             return [o.DropFunction(names=funcs, if_exists=if_exists, **kw)]
+        case "OBJECT_COLLATION" if body.get("behavior") != "DROP_CASCADE":
+            # Refused while a column or index uses it: nothing else goes with it.
+            return [ctx.raw(o.DROP_COLLATION)]
     return []
 
 
