@@ -196,12 +196,12 @@ def parse_django(source: SourceText, migration: MigrationSource,
             continue
         if call.name == "SeparateDatabaseAndState":
             translated = _separate(call, node, reader, ctx, names)
-            for item in translated:
-                ups.extend(item[0])
-                downs.append(item[1])
-                if item[2]:
+            for inner_up, inner_down, irreversible, inner_span in translated:
+                ups.extend(inner_up)
+                downs.append(inner_down)
+                if irreversible:  # Django fails at the inner operation with no way back
                     down.declared_irreversible = True
-                    irreversible_at = irreversible_at or call.span
+                    irreversible_at = irreversible_at or inner_span
             continue
         result = translate(call, ctx)
         if call.name == "RunSQL" and result.up and all(
@@ -386,7 +386,7 @@ def _operation_nodes(node: cst.BaseExpression | None,
 
 def _separate(call: Call, node: cst.Call, reader: _Reader, ctx: Context,
               names: dict[str, cst.BaseExpression]
-              ) -> list[tuple[list[Statement], list[Statement], bool]]:
+              ) -> list[tuple[list[Statement], list[Statement], bool, Span]]:
     """SeparateDatabaseAndState as Django runs it: the database operations reach the
     database, translated against a copy of the state before the operation that each of
     them moves on (`database_forwards`); the state operations alone then move the project's
@@ -400,9 +400,10 @@ def _separate(call: Call, node: cst.Call, reader: _Reader, ctx: Context,
     database = replace(ctx, state=ctx.state.copy())
     out = []
     for inner in lists.get("database_operations", []):
-        result = translate(reader.call(inner), database)
+        inner_call = reader.call(inner)
+        result = translate(inner_call, database)
         written = result.down if inner_name(inner) in _WRITTEN_REVERSE else []
-        out.append((result.up, written, result.irreversible))
+        out.append((result.up, written, result.irreversible, inner_call.span))
     for inner in lists.get("state_operations", []):
         translate(reader.call(inner), ctx)
     return out
