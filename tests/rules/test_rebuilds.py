@@ -117,6 +117,31 @@ def test_a_rebuild_that_copies_nothing_back_is_still_data_loss(tmp_path: Path) -
         ("V0002.Rebuild.up.sql", 3, "irreversible-data-loss")]
 
 
+def test_a_column_the_rebuilt_table_leaves_out_is_dropped_with_the_old_one(
+        tmp_path: Path) -> None:
+    # Vaultwarden's SQLite add_favorites_table: ciphers rebuilt without `favorite`, in each
+    # of the three shapes; the columns the new table keeps (or the migration made) are not
+    # reported, nor are those of a table made as a query the tool cannot read.
+    init = "".join(f"CREATE TABLE {t} (id INTEGER PRIMARY KEY, v TEXT NOT NULL, fav BOOLEAN);\n"
+                   for t in ("t", "u", "w", "z"))
+    up = (RENAME_ASIDE + COPY_ASIDE + CREATE_NEW).replace("v TEXT NULL", "v TEXT")
+    result = lint_dialect_history(tmp_path, {
+        "V0001.Init.up.sql": init,
+        "V0001.Init.down.sql": "DROP TABLE z; DROP TABLE w; DROP TABLE u; DROP TABLE t;\n",
+        "V0002.Rebuild.up.sql": up
+        + "CREATE TABLE z_new AS SELECT * FROM z;\nDROP TABLE z;\n"
+          "ALTER TABLE z_new RENAME TO z;\n",
+        "V0002.Rebuild.down.sql": "SELECT 1;\n",
+    }, "sqlite")
+    drops = [(f.span.line, f.span.column, f.message) for f in result.active
+             if f.rule == "drop-column"]
+    assert drops == [
+        (line, 1, f"dropping column `fav` of `{table}` deletes its data: the table rebuild "
+                   "leaves it out of the new table")
+        for line, table in ((4, "_bkp_t"), (7, "u"), (13, "w"))]
+    assert [f for f in found(result) if f[2] == "drop-table"] == []  # the rows are kept
+
+
 def test_a_column_swap_keeps_its_values(tmp_path: Path) -> None:
     swap = ("ALTER TABLE entity_data ADD COLUMN id_text text;\n"
             "UPDATE entity_data SET id_text = id::text;\n"

@@ -20,7 +20,7 @@ from schemagate.rules.dependents import (
     truncate_cascade_targets,
     type_users,
 )
-from schemagate.rules.rebuilds import harmless_drops, kept_columns
+from schemagate.rules.rebuilds import harmless_drops, kept_columns, rebuild_columns
 from schemagate.rules.registry import Hit, rule
 
 _BACKUP = "save the data first (`schemagate backup`) and make sure no code still uses it"
@@ -45,17 +45,18 @@ def drop_table(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
     rebuild (SQLite's way to alter a table), where the script copies the rows (`INSERT …
     SELECT`) into the table that ends it under the dropped rows' name: create new, copy,
     drop old, rename new to old; rename old aside, create under the old name, copy back,
-    drop the renamed; or copy aside, drop, create again, copy back, drop the copy; and on the
-    `DROP TABLE IF EXISTS` that clears the way for such a rebuild's own scratch table (what
-    an earlier, failed run of the script left). A drop followed by a bare `CREATE TABLE` of
-    the same name, with nothing copied, is flagged. The copy is trusted: the columns it
-    leaves out and the rows its `WHERE` filters out are not checked. Nor on a `DROP TABLE IF
-    EXISTS` of a table the history dropped or renamed away earlier, or, in a down path, of
-    one the history does not hold. In an up path, an `IF EXISTS` drop of a table the history
-    never made is flagged: the table may predate the history (a legacy table), and its rows
-    go; unless the history is complete (it starts from an empty schema, as `unknown-object`
-    judges) and the same script makes the table again after the drop: that drop only clears
-    what a half-run earlier attempt of the script left.
+    drop the renamed; or copy aside, drop, create again, copy back, drop the copy; and on
+    the `DROP TABLE IF EXISTS` that clears the way for such a rebuild's own scratch table
+    (what an earlier, failed run of the script left). A drop followed by a bare `CREATE
+    TABLE` of the same name, with nothing copied, is flagged. The copy is trusted: the rows
+    its `WHERE` filters out are not checked; a column the new table lacks is
+    `drop-column`'s. Nor on a `DROP TABLE IF EXISTS` of a table the history dropped or
+    renamed away earlier, or, in a down path, of one the history does not hold. In an up
+    path, an `IF EXISTS` drop of a table the history never made is flagged: the table may
+    predate the history (a legacy table), and its rows go; unless the history is complete
+    (it starts from an empty schema, as `unknown-object` judges) and the same script makes
+    the table again after the drop: that drop only clears what a half-run earlier attempt of
+    the script left.
 
     ## Safe alternative
     Stop using the table in a release first; take a backup (`schemagate backup` writes it);
@@ -86,9 +87,9 @@ def drop_table(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
                       object=str(table), lock=LockMode.ACCESS_EXCLUSIVE, span=op.name_site(i))
 
 
-@rule("drop-column", family="destructive", severity="error", ops=(o.DropColumn,),
+@rule("drop-column", family="destructive", severity="error", ops=(o.DropColumn, o.DropTable),
       aliases=("ban-drop-column", "DS103", "remove_column"), fix=_BACKUP)
-def drop_column(op: o.DropColumn, ctx: RuleContext) -> Iterator[Hit]:
+def drop_column(op: o.DropColumn | o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
     """Dropping a column deletes its data, and breaks code that still reads it.
 
     ## What it does
@@ -105,6 +106,11 @@ def drop_column(op: o.DropColumn, ctx: RuleContext) -> Iterator[Hit]:
     an `UPDATE` of every row first copies the column into another that then takes its name
     (`ADD COLUMN id_text text; UPDATE t SET id_text = id::text; DROP COLUMN id; RENAME
     COLUMN id_text TO id`): its values live on under its name.
+
+    It does fire on a table rebuild (SQLite's way to alter a table: create the new table,
+    copy the rows, drop the old one, rename the new one) whose new table has no column of
+    that name: the column goes with the old table, at its `DROP TABLE`. A column the new
+    table keeps under its name is not checked further (which values the copy puts there).
 
     ## Safe alternative
     Deploy code that no longer reads or writes the column (Rails' `ignored_columns`, Django's
@@ -138,12 +144,33 @@ def drop_column(op: o.DropColumn, ctx: RuleContext) -> Iterator[Hit]:
     # a release later, once no running code reads it: RemoveField("user", "legacy_id")
     ```
     """
+    if isinstance(op, o.DropTable):
+        yield from _left_out_of_rebuild(op, ctx)
+        return
     if ctx.is_new_column(op.table, op.column):
         return
     if (ctx.statement.index, op.table, op.column) in ctx.per_script(kept_columns):
         return  # a column swap: its values live on under its name
     yield Hit(f"dropping column `{op.column}` of `{op.table}` deletes its data",
               object=f"{op.table}.{op.column}", lock=LockMode.ACCESS_EXCLUSIVE)
+
+
+def _left_out_of_rebuild(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
+    """The columns a table rebuild drops with the old table: those of its own (not made by
+    this migration) that the table holding its rows at the script's end does not have."""
+    rebuilt = ctx.per_script(rebuild_columns)
+    for i, table in enumerate(op.tables):
+        kept = rebuilt.get((ctx.statement.index, table))
+        old = ctx.table(table)
+        if kept is None or old is None or old.assumed or ctx.is_new(table):
+            continue
+        for column in old.columns:
+            if column.name.lower() in kept or ctx.is_new_column(table, column.name):
+                continue
+            yield Hit(f"dropping column `{column.name}` of `{table}` deletes its data: the "
+                      "table rebuild leaves it out of the new table",
+                      object=f"{table}.{column.name}", lock=LockMode.ACCESS_EXCLUSIVE,
+                      span=op.name_site(i))
 
 
 @rule("drop-schema", family="destructive", severity="error", ops=(o.DropSchema,),

@@ -25,7 +25,8 @@ schema held either: what it could find is what an earlier, failed run of the scr
 
 The copy is trusted: which columns it carries, and which rows a `WHERE` in it leaves out, are
 not checked. Rebuilds routinely leave a generated key to be numbered afresh, so a column
-left out is no sign of loss by itself.
+left out of the copy is no sign of loss by itself; a column the new table does not have at
+all is (`rebuild_columns`: `drop-column` reports it at the old table's drop).
 """
 
 from __future__ import annotations
@@ -54,8 +55,24 @@ def harmless_drops(script: ParsedScript) -> frozenset[tuple[int, QName]]:
     DROP TABLE _user_old;
     ```
     """
+    return frozenset(_rebuild_drops(script)) | _clearing_drops(script)
+
+
+def _rebuild_drops(script: ParsedScript) -> dict[tuple[int, QName], frozenset[QName]]:
+    """The rebuilds' drops, as (statement index, table), each with the names the rows it
+    held had when the script started: its origins, back under their names at the end."""
     rows = _Rows()
     drops: list[tuple[int, QName, set[QName]]] = []
+    for st in script.statements:
+        for op in st.ops:
+            _move_rows(op, rows, drops, st.index)
+    return {(index, table): frozenset(origins) for index, table, origins in drops
+            if origins and all(rows.holds(origin) for origin in origins)}
+
+
+def _clearing_drops(script: ParsedScript) -> frozenset[tuple[int, QName]]:
+    """Each `DROP TABLE IF EXISTS` of a name the script then makes and, by its end, has
+    dropped or renamed away."""
     clearing: list[tuple[int, QName]] = []  # the IF EXISTS drops
     # What the script does to each name, in order: "made", "dropped" or "left" (renamed
     # away), with the statement's index.
@@ -63,39 +80,85 @@ def harmless_drops(script: ParsedScript) -> frozenset[tuple[int, QName]]:
     for st in script.statements:
         for op in st.ops:
             match op:
-                case o.CreateTable(table=table, sources=sources):
-                    rows.empty(table)
-                    rows.copy(sources, table)
+                case o.CreateTable(table=table):
                     fates.setdefault(table, []).append((st.index, "made"))
-                case o.InsertRows(table=table, sources=sources):
-                    rows.origins(table)  # a table the script found holds its own rows
-                    rows.copy(sources, table)
                 case o.RenameTable(table=table, new_name=new):
-                    new_name = QName(table.schema, new)
-                    rows.rename(table, new_name)
                     fates.setdefault(table, []).append((st.index, "left"))
-                    fates.setdefault(new_name, []).append((st.index, "made"))
+                    fates.setdefault(QName(table.schema, new), []).append((st.index, "made"))
                 case o.DropTable(tables=tables, if_exists=if_exists):
                     for table in tables:
-                        drops.append((st.index, table, rows.origins(table)))
-                        rows.empty(table)
                         fates.setdefault(table, []).append((st.index, "dropped"))
                         if if_exists:
                             clearing.append((st.index, table))
-                case o.Truncate(tables=tables):
-                    for table in tables:
-                        rows.origins(table)
-                        rows.empty(table)
-                case o.DeleteRows(table=table, has_where=False):
-                    rows.origins(table)
-                    rows.empty(table)
-    kept = {(index, table) for index, table, origins in drops
-            if origins and all(rows.holds(origin) for origin in origins)}
+    kept = set()
     for index, table in clearing:
         after = [fate for at, fate in fates[table] if at > index]
         if after and after[0] == "made" and after[-1] != "made":
             kept.add((index, table))
     return frozenset(kept)
+
+
+def _move_rows(op: o.Operation, rows: _Rows, drops: list[tuple[int, QName, set[QName]]],
+               index: int) -> None:
+    """Follow where the rows of each table go through one operation (`_Rows`)."""
+    match op:
+        case o.CreateTable(table=table, sources=sources):
+            rows.empty(table)
+            rows.copy(sources, table)
+        case o.InsertRows(table=table, sources=sources):
+            rows.origins(table)  # a table the script found holds its own rows
+            rows.copy(sources, table)
+        case o.RenameTable(table=table, new_name=new):
+            rows.rename(table, QName(table.schema, new))
+        case o.DropTable(tables=tables):
+            for table in tables:
+                drops.append((index, table, rows.origins(table)))
+                rows.empty(table)
+        case o.Truncate(tables=tables):
+            for table in tables:
+                rows.origins(table)
+                rows.empty(table)
+        case o.DeleteRows(table=table, has_where=False):
+            rows.origins(table)
+            rows.empty(table)
+
+
+def rebuild_columns(script: ParsedScript) -> dict[tuple[int, QName], frozenset[str]]:
+    """For each rebuild's drop (statement index, table), the columns (lower-cased) of the
+    tables that hold its rows at the end of the script under their first names, where the
+    script made them with columns it states (a `CREATE TABLE … AS` of a query it cannot
+    read states none). A column of the dropped table none of them has is gone with it."""
+    made: dict[QName, set[str] | None] = {}  # the tables the script made, by current name
+    for st in script.statements:
+        for op in st.ops:
+            match op:
+                case o.CreateTable(table=table, columns=columns, from_query=query,
+                                   query_columns=named):
+                    made[table] = ({c.name.lower() for c in columns} if not query else
+                                   {c.name.lower() for c in named if c.name}
+                                   if named is not None and all(c.name for c in named)
+                                   else None)
+                case o.RenameTable(table=table, new_name=new) if table in made:
+                    made[QName(table.schema, new)] = made.pop(table)
+                case o.DropTable(tables=tables):
+                    for table in tables:
+                        made.pop(table, None)
+                case o.AddColumn(table=table, column=column):
+                    if (has := made.get(table)) is not None:
+                        has.add(column.name.lower())
+                case o.DropColumn(table=table, column=column):
+                    if (has := made.get(table)) is not None:
+                        has.discard(column.lower())
+                case o.RenameColumn(table=table, column=column, new_name=new):
+                    if (has := made.get(table)) is not None:
+                        has.discard(column.lower())
+                        has.add(new.lower())
+    out: dict[tuple[int, QName], frozenset[str]] = {}
+    for key, origins in _rebuild_drops(script).items():
+        ends = [made.get(origin) for origin in origins]
+        if ends and all(end is not None for end in ends):
+            out[key] = frozenset(c for end in ends if end is not None for c in end)
+    return out
 
 
 class _Rows:
