@@ -160,12 +160,17 @@ def _left_out_of_rebuild(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
     this migration) that the table holding its rows at the script's end does not have."""
     rebuilt = ctx.per_script(rebuild_columns)
     for i, table in enumerate(op.tables):
-        kept = rebuilt.get((ctx.statement.index, table))
         old = ctx.table(table)
-        if kept is None or old is None or old.assumed or ctx.is_new(table):
+        if (ctx.statement.index, table) not in rebuilt or old is None or old.assumed:
+            continue
+        origins, kept = rebuilt[(ctx.statement.index, table)]
+        if ctx.is_new(table):
             continue
         for column in old.columns:
-            if column.name.lower() in kept or ctx.is_new_column(table, column.name):
+            # A column the migration added is known by the name its table had then (a down
+            # path's rebuild renames the table aside first).
+            if column.name.lower() in kept or ctx.is_new_column(table, column.name) or any(
+                    (name, column.name) in ctx.state.new_columns for name in origins):
                 continue
             yield Hit(f"dropping column `{column.name}` of `{table}` deletes its data: the "
                       "table rebuild leaves it out of the new table",

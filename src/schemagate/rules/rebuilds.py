@@ -123,21 +123,25 @@ def _move_rows(op: o.Operation, rows: _Rows, drops: list[tuple[int, QName, set[Q
             rows.empty(table)
 
 
-def rebuild_columns(script: ParsedScript) -> dict[tuple[int, QName], frozenset[str]]:
-    """For each rebuild's drop (statement index, table), the columns (lower-cased) of the
-    tables that hold its rows at the end of the script under their first names, where the
-    script made them with columns it states (a `CREATE TABLE … AS` of a query it cannot
-    read states none). A column of the dropped table none of them has is gone with it."""
+def rebuild_columns(script: ParsedScript
+                    ) -> dict[tuple[int, QName], tuple[frozenset[QName], frozenset[str]]]:
+    """For each rebuild's drop (statement index, table): the names its rows had when the
+    script started (its origins), and the columns (lower-cased) of the tables that hold them
+    at the end of the script under those names, where the script made them with columns it
+    states (a `CREATE TABLE … AS` of a query it cannot read, or `(LIKE …)`, states none). A
+    column of the dropped table none of them has is gone with it."""
     made: dict[QName, set[str] | None] = {}  # the tables the script made, by current name
     for st in script.statements:
         for op in st.ops:
             match op:
                 case o.CreateTable(table=table, columns=columns, from_query=query,
-                                   query_columns=named):
-                    made[table] = ({c.name.lower() for c in columns} if not query else
-                                   {c.name.lower() for c in named if c.name}
-                                   if named is not None and all(c.name for c in named)
-                                   else None)
+                                   query_columns=named, partition_of=parent):
+                    # No columns stated: `(LIKE other INCLUDING …)`, a partition's parent's.
+                    made[table] = (
+                        None if parent is not None or not (columns or query) else
+                        {c.name.lower() for c in columns} if not query else
+                        {c.name.lower() for c in named if c.name}
+                        if named is not None and all(c.name for c in named) else None)
                 case o.RenameTable(table=table, new_name=new) if table in made:
                     made[QName(table.schema, new)] = made.pop(table)
                 case o.DropTable(tables=tables):
@@ -153,11 +157,11 @@ def rebuild_columns(script: ParsedScript) -> dict[tuple[int, QName], frozenset[s
                     if (has := made.get(table)) is not None:
                         has.discard(column.lower())
                         has.add(new.lower())
-    out: dict[tuple[int, QName], frozenset[str]] = {}
+    out: dict[tuple[int, QName], tuple[frozenset[QName], frozenset[str]]] = {}
     for key, origins in _rebuild_drops(script).items():
         ends = [made.get(origin) for origin in origins]
         if ends and all(end is not None for end in ends):
-            out[key] = frozenset(c for end in ends if end is not None for c in end)
+            out[key] = origins, frozenset(c for end in ends if end is not None for c in end)
     return out
 
 
