@@ -301,3 +301,56 @@ def test_an_index_of_a_partitioned_table_is_given_the_way_postgresql_allows(
          "dropping index `public.w_a` on `public.w` without CONCURRENTLY takes an ACCESS "
          "EXCLUSIVE lock: PostgreSQL cannot drop a partitioned table's index CONCURRENTLY, "
          "so keep the wait short with lock_timeout", None)]
+
+
+def test_a_django_operation_holds_its_own_lock_while_its_later_statements_work(
+        tmp_path: Path) -> None:
+    """healthchecks' accounts 0022: AlterField of a foreign key sends DROP CONSTRAINT (ACCESS
+    EXCLUSIVE on the table), SET NOT NULL, then ADD CONSTRAINT … FOREIGN KEY, which reads
+    every row while that lock still keeps reads out. One SQL ALTER TABLE's actions are one
+    statement, and are not reported so."""
+    from schemagate.lint.engine import lint
+    from tests.parse.django.helpers import project
+
+    initial = '''
+    dependencies = []
+
+    operations = [
+        migrations.CreateModel(
+            name="Project",
+            fields=[("id", models.BigAutoField(primary_key=True, serialize=False))],
+        ),
+        migrations.CreateModel(
+            name="Member",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("project", models.ForeignKey(
+                    null=True, on_delete=django.db.models.deletion.CASCADE,
+                    to="shop.project")),
+            ],
+        ),
+    ]
+'''
+    later = '''
+    operations = [
+        migrations.AlterField(
+            model_name="member",
+            name="project",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, to="shop.project"),
+        ),
+    ]
+'''
+    result = lint(project(tmp_path, initial, later), Settings(select=("lock-held-too-long",)))
+    assert [(Path(f.span.path).name, f.span.line, f.message) for f in result.active] == [
+        ("0002_step.py", 13,
+         "ACCESS EXCLUSIVE on `public.shop_member` stays held while "
+         "the rest of line 13 (`migrations.AlterField( model_name=\"member\", name=\"project\","
+         "…`) runs in the same transaction")]
+    (tmp_path / "sql").mkdir()
+    sql = lint_sql(tmp_path / "sql", "CREATE TABLE p (id int PRIMARY KEY);\n"
+                   "CREATE TABLE m (id int PRIMARY KEY, p int);\n",
+                   "ALTER TABLE m ALTER COLUMN p SET NOT NULL, "
+                   "ADD CONSTRAINT m_p_fkey FOREIGN KEY (p) REFERENCES p (id);\n",
+                   settings=Settings(select=("lock-held-too-long",)))
+    assert sql.active == []

@@ -182,6 +182,10 @@ class ParsedStatement:
     # (the outermost, for a helper called by a helper). A suppression comment on it, or
     # above it, governs the helper's first statement, as if the call were the statement.
     site: Span | None = None
+    # Each operation is a statement of its own, sent one after the other: a Django
+    # operation's (the schema editor sends one SQL statement per change). Otherwise the
+    # operations are one statement's parts (an ALTER TABLE's actions), run as one.
+    separate_ops: bool = False
 
     @property
     def block(self) -> int | None:

@@ -12,7 +12,7 @@ from schemagate.model.catalog import Catalog, Index, Table, index_key
 from schemagate.model.findings import Severity
 from schemagate.model.fixes import Fix
 from schemagate.model.locks import LockMode
-from schemagate.model.migration import ParsedScript
+from schemagate.model.migration import ParsedScript, ParsedStatement
 from schemagate.model.names import QName, quote_literal
 from schemagate.model.span import Span
 from schemagate.model.statement_locks import lock_for, op_tables, tables_before
@@ -1558,8 +1558,11 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     read and none of it is slow work, as a rename under `IF NOT EXISTS (SELECT … FROM
     information_schema.columns …)`; Django's `RunPython` and the ORM work of an Alembic
     migration's `Session(bind=op.get_bind())`, which run in the migration's transaction).
-    One finding per transaction, at its first
-    such lock, naming every table locked by then and every slow statement that follows.
+    One finding per transaction, at its first such lock, naming every table locked by then
+    and every slow statement that follows. A Django operation is as many statements as its
+    schema editor sends (an `AlterField` of a foreign key: DROP CONSTRAINT, then SET NOT
+    NULL, then ADD CONSTRAINT, which reads every row under the first one's lock); the
+    actions of one SQL `ALTER TABLE` are one statement.
 
     ## Why it matters
     Locks are held until the transaction ends. The table stays unavailable for the whole
@@ -1612,20 +1615,18 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     held: list[QName] = []
     slow: list[str] = []
     created: set[QName] = set()  # tables the transaction creates later: they hold no data
-    for st in ctx.script.statements[ctx.statement.index:]:
-        if st.block != block:
-            break
+    for i, (st, ops) in enumerate(_sent_from(op, ctx, block)):
         # A statement's own new table holds no data for the rest of it to work through
         # (Django's CreateModel: the table, then its indexes and foreign keys).
-        created.update(x.table for x in st.ops if isinstance(x, o.CreateTable))
-        if (st is not ctx.statement
-                and any(_slow_after(x, ctx, created, st.index) for x in st.ops)
-                and set(held) - _own_exclusive(st.ops, ctx)):
-            entry = f"line {st.ops[0].span.line} (`{_head(st.sql)}`)"
+        created.update(x.table for x in ops if isinstance(x, o.CreateTable))
+        if (i > 0 and any(_slow_after(x, ctx, created, st.index) for x in ops)
+                and set(held) - _own_exclusive(ops, ctx)):
+            rest = "the rest of " if st is ctx.statement else ""  # a Django operation's
+            entry = f"{rest}line {ops[0].span.line} (`{_head(st.sql)}`)"
             if entry not in slow:  # a call in an unrolled loop: one statement per pass
                 slow.append(entry)
             locked = list(held)
-        for x in st.ops:
+        for x in ops:
             if isinstance(x, o.RenameTable) and x.if_exists and ctx.table(x.table) is None:
                 continue  # of a table the history does not hold: it may well rename nothing
             held += [t for t in _live_locks(x, ctx) if t not in held and t not in created]
@@ -1641,6 +1642,24 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     yield Hit(f"ACCESS EXCLUSIVE on {names} stays held while {', '.join(slow)} {runs} in the "
               "same transaction", object=", ".join(str(t) for t in locked),
               lock=LockMode.ACCESS_EXCLUSIVE, facts={"tables": [str(t) for t in locked]})
+
+
+def _sent_from(op: o.Operation, ctx: RuleContext, block: int
+               ) -> Iterator[tuple[ParsedStatement, tuple[o.Operation, ...]]]:
+    """What the database runs in the transaction `block` from the statement of ``op`` on,
+    statement by statement, with their operations: one SQL statement's together, but each
+    of a Django operation's alone (`ParsedStatement.separate_ops`: an AlterField's DROP
+    CONSTRAINT, then SET NOT NULL, then ADD CONSTRAINT), from ``op``'s own."""
+    for st in ctx.script.statements[ctx.statement.index:]:
+        if st.block != block:
+            return
+        if not st.separate_ops:
+            yield st, st.ops
+            continue
+        start = next((i for i, x in enumerate(st.ops) if x is op), 0) \
+            if st is ctx.statement else 0
+        for x in st.ops[start:]:
+            yield st, (x,)
 
 
 def _live_locks(op: o.Operation, ctx: RuleContext) -> list[QName]:

@@ -431,12 +431,13 @@ def _sql(reader: _Reader, node: object, anchor: Span) -> list[Statement]:
         if not isinstance(text, Text):
             raw = RawSQL(span=_where(reader, part, anchor), statement_kind="RunSQL",
                          sql=_code(part), reason="SQL built at run time")
-            out.append(Statement(_code(part), (raw,)))
+            out.append(Statement(_code(part), (raw,), separate_ops=False))
             continue
         result = parse_sql(text, _where(reader, part, anchor), reader.lines, 0,
                            reader.dialect)
         reader.errors.extend(result.errors)
-        out.extend(Statement(st.sql, st.ops, st.long_identifiers, st.long_identifier_spans)
+        out.extend(Statement(st.sql, st.ops, st.long_identifiers, st.long_identifier_spans,
+                             separate_ops=False)
                    for st in result.statements)
     return out
 
@@ -452,7 +453,7 @@ def _fill(script: ParsedScript, statements: list[Statement], mode: str) -> None:
     script.statements = [
         ParsedStatement(i, st.sql, tuple(replace(op, statement=i) for op in st.ops),
                         block is not None, block, st.long_identifiers,
-                        st.long_identifier_spans)
+                        st.long_identifier_spans, separate_ops=st.separate_ops)
         for i, (st, block) in enumerate(zip(statements, blocks, strict=True))
     ]
 

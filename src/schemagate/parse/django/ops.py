@@ -73,6 +73,9 @@ class Statement:
     # Of RunSQL's SQL: its identifiers over 63 bytes, and where each is in the file.
     long_identifiers: tuple[str, ...] = ()
     long_identifier_spans: tuple[Span, ...] = ()
+    # An operation's, sent as one SQL statement per change (`ParsedStatement.separate_ops`);
+    # False for RunSQL's, whose statements are SQL's own.
+    separate_ops: bool = True
 
 
 @dataclass
