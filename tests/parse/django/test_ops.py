@@ -1103,3 +1103,27 @@ def test_collations_are_made_and_dropped_and_alter_constraint_sends_nothing(
     # unverifiable.
     result = lint(migs, Settings(select=("all",)))
     assert [f.rule for f in result.active if f.span.path.endswith("0002_step.py")] == []
+
+
+def test_a_positive_field_made_signed_drops_its_check(tmp_path: Path) -> None:
+    # Netbox's dcim 0212: PositiveSmallIntegerField -> SmallIntegerField. The schema editor
+    # drops the field's db_check (ACCESS EXCLUSIVE), which PostgreSQL named when the column
+    # was added; the way back adds one again.
+    add = '''
+    operations = [
+        migrations.AddField(model_name="account", name="power",
+                            field=models.PositiveSmallIntegerField(null=True)),
+    ]
+'''
+    signed = '''
+    operations = [
+        migrations.AlterField(model_name="account", name="power",
+                              field=models.SmallIntegerField(null=True)),
+    ]
+'''
+    migs = project(tmp_path, INITIAL, add, signed)
+    assert [(type(op).__name__, getattr(op, "name", None)) for op in up_ops(migs[2])] == [
+        ("DropConstraint", "shop_account_power_check")]
+    result = lint(migs, Settings(select=("missing-lock-timeout",)))
+    assert [(Path(f.span.path).name, f.rule) for f in result.active
+            if "0003" in f.span.path] == [("0003_step.py", "missing-lock-timeout")]

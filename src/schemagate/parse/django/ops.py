@@ -602,6 +602,12 @@ def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, sp
         out.append(o.DropConstraint(span=span, table=table, name=old_fk.name))
     if old is not None:
         out += _dropped_indexes(model, old, new, span)
+    if old is not None and old.column is not None and old.field_class in _POSITIVE_FIELDS \
+            and new.field_class not in _POSITIVE_FIELDS:
+        # The old field's db_check goes (`_alter_field`: "Change check constraints?"),
+        # found by its column; PostgreSQL named it when the column was made.
+        out.append(o.DropConstraint(span=span, table=table,
+                                    name=default_name(model.table, old.column, "check")))
     if old is not None and old.column is not None and old.column != new.column:
         out.append(o.RenameColumn(span=span, table=table, column=old.column,
                                   new_name=new.column))
