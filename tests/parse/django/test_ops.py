@@ -1127,3 +1127,34 @@ def test_a_positive_field_made_signed_drops_its_check(tmp_path: Path) -> None:
     result = lint(migs, Settings(select=("missing-lock-timeout",)))
     assert [(Path(f.span.path).name, f.rule) for f in result.active
             if "0003" in f.span.path] == [("0003_step.py", "missing-lock-timeout")]
+
+
+def test_an_expression_index_depends_on_the_fields_its_expressions_name(
+        tmp_path: Path) -> None:
+    # Netbox's dcim 0198: `db_collation` on a name whose only indexes are
+    # UniqueConstraint(Lower("name"), F("site")): PostgreSQL 15 rebuilds them too.
+    constrain = '''
+    operations = [
+        migrations.AddField(model_name="account", name="site",
+                            field=models.IntegerField(null=True)),
+        migrations.AddConstraint(
+            model_name="account",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("name"), models.F("site"),
+                models.Value("x"), name="account_lower_name_site"),
+        ),
+    ]
+'''
+    collate = '''
+    operations = [
+        migrations.AlterField(model_name="account", name="name",
+                              field=models.CharField(max_length=50, db_collation="C")),
+    ]
+'''
+    migs = project(tmp_path, INITIAL, constrain, collate)
+    index = up_ops(migs[1])[-1]
+    assert isinstance(index, o.CreateIndex) and index.columns == ("name", "site")
+    result = lint(migs, Settings(select=("column-type-rewrite",)))
+    assert [f.message for f in result.active] == [
+        "changing the collation of `public.shop_account.name` to C rebuilds its index "
+        "(`public.account_lower_name_site`) under an ACCESS EXCLUSIVE lock"]

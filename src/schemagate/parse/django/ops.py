@@ -806,6 +806,33 @@ def _rename_field(call: Call, ctx: Context) -> Translated:
 
 # -- indexes and constraints -----------------------------------------------------------------
 
+
+def _key_expr(model: ModelState, value: object) -> o.Expr:
+    """An index key written as an expression (`Lower("name")`, `F("site")`), with the
+    columns of the model's fields it names: a function's string arguments are field names
+    (`Lower("name")`), as is `F`'s; `Value("x")` is a literal."""
+    expr = _expr(value)
+    read: set[str] = set()
+
+    def walk(node: object) -> None:
+        if not isinstance(node, Call) or node.name == "Value":
+            return
+        for arg in (*node.args, *node.kwargs.values()):
+            if isinstance(arg, str) and arg.lstrip("-") in model.fields:
+                read.add(model.column(arg).lstrip("-"))
+            walk(arg)
+
+    walk(value)
+    return replace(expr, columns=frozenset(read)) if read else expr
+
+
+def _with_read(columns: tuple[str, ...], expressions: tuple[o.Expr, ...]) -> tuple[str, ...]:
+    """An index's columns and those its key expressions read, as PostgreSQL's frontend lists
+    them: an index depends on every column it reads (a change of collation rebuilds it, a
+    dropped column drops it)."""
+    read = sorted({c for e in expressions for c in e.columns} - set(columns))
+    return (*columns, *read)
+
 _INDEX_METHODS = {"Index": "btree", "GinIndex": "gin", "GistIndex": "gist",
                   "BrinIndex": "brin", "HashIndex": "hash", "SpGistIndex": "spgist",
                   "BloomIndex": "bloom", "BTreeIndex": "btree"}
@@ -817,8 +844,8 @@ def _index(model: ModelState, value: object, span: Span, concurrently: bool
         return None
     name = _str(value.kwargs.get("name")) or "?"
     fields = [f for f in _list(value.kwargs.get("fields")) if isinstance(f, str)]
-    columns = tuple(model.column(f).lstrip("-") for f in fields)
-    expressions = tuple(_expr(a) for a in value.args)
+    expressions = tuple(_key_expr(model, a) for a in value.args)
+    columns = _with_read(tuple(model.column(f).lstrip("-") for f in fields), expressions)
     where = _expr(value.kwargs["condition"]) if "condition" in value.kwargs else None
     op = o.CreateIndex(span=span, name=QName.of(name), table=model.qname, columns=columns,
                        expressions=expressions, where=where, concurrently=concurrently,
@@ -840,9 +867,10 @@ def _constraint(model: ModelState, value: object, span: Span, not_valid: bool
                 "opclasses" in value.kwargs:
             # Django sends a partial or expression unique constraint as a unique index.
             where = _expr(value.kwargs["condition"]) if "condition" in value.kwargs else None
+            expressions = tuple(_key_expr(model, a) for a in value.args)
             index = o.CreateIndex(span=span, name=QName.of(name), table=table,
-                                  columns=columns, unique=True, where=where,
-                                  expressions=tuple(_expr(a) for a in value.args))
+                                  columns=_with_read(columns, expressions), unique=True,
+                                  where=where, expressions=expressions)
             model.indexes[name] = index
             return [index]
         con = o.ConstraintDef("unique", name, columns)
