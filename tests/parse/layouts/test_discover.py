@@ -477,6 +477,26 @@ def test_a_folder_named_for_a_database_not_linted_is_left_out_with_a_notice(
     assert [n.path for n in one.notices] == ["db/clickhouse/migrations"]
 
 
+def test_a_django_app_named_for_a_database_not_linted_is_left_out_with_a_notice(
+        tmp_path: Path) -> None:
+    # Flagsmith's `clickhouse` app: RunSQL of ClickHouse DDL, migrated on that database by
+    # a router; the project's other apps are PostgreSQL's.
+    head = "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
+    write(tmp_path / "api/clickhouse/migrations/__init__.py", "")
+    write(tmp_path / "api/clickhouse/migrations/0001_create_identities.py", head + (
+        "    initial = True\n    operations = [migrations.RunSQL(\n"
+        "        'CREATE TABLE IDENTITIES (id String) ENGINE = ReplacingMergeTree ORDER BY id')]\n"))
+    write(tmp_path / "api/users/migrations/__init__.py", "")
+    write(tmp_path / "api/users/migrations/0001_initial.py", head + (
+        "    initial = True\n    operations = [migrations.RunSQL('CREATE TABLE u (id int)')]\n"))
+    found = discover(["api"], cwd=tmp_path)
+    assert [m.up.path for m in found.migrations if m.up] == [
+        "api/users/migrations/0001_initial.py"]
+    assert found.errors == [] and found.notices == [Notice("api/clickhouse/migrations", (
+        "written for ClickHouse (the folder's name), a database schemagate does not lint: "
+        "1 migration left out"))]
+
+
 def test_a_prisma_history_under_a_folder_named_for_another_database_is_kept(
         tmp_path: Path) -> None:
     # The lock file names the database; a folder's name says less.

@@ -387,9 +387,14 @@ class _Finder:
             self._manifest_order(d, wanted, result)
         if signs.in_alembic_versions(d.path):
             self._alembic(d, names, wanted, result)
-        if signs.is_django_migrations(d.path):
-            self._django_folder(d, wanted, result)
         named = _written_in(self._project_parts(d))
+        if signs.is_django_migrations(d.path):
+            if named in _OTHER_DATABASES:
+                # An app named for such a database (Flagsmith's `clickhouse`), which a
+                # database router migrates there.
+                self._django_not_linted(named, d)
+            else:
+                self._django_folder(d, wanted, result)
         if named in _OTHER_DATABASES:
             self._not_linted(named, d, result)
         elif named is not None and named != "postgres":
@@ -450,7 +455,17 @@ class _Finder:
             return
         result.ordered[:] = [f for f in result.ordered if kept(f)]
         result.plain[:] = [(key, f) for key, f in result.plain if kept(f)]
-        count = len(left_out)
+        self._left_out(database, d, len(left_out))
+
+    def _django_not_linted(self, database: str, d: Folder) -> None:
+        """A Django app named for a database schemagate does not lint: its migrations are
+        left out, with a notice."""
+        from schemagate.parse.layouts import django
+        count = sum(1 for name in d.files if django.is_migration_name(name))
+        if count:
+            self._left_out(database, d, count)
+
+    def _left_out(self, database: str, d: Folder, count: int) -> None:
         self._problems.notices.append(Notice(d.display, (
             f"written for {_OTHER_DATABASES[database]} (the folder's name), a "
             f"database schemagate does not lint: {count} migration"
