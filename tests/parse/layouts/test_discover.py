@@ -485,7 +485,8 @@ def test_a_django_app_named_for_a_database_not_linted_is_left_out_with_a_notice(
     write(tmp_path / "api/clickhouse/migrations/__init__.py", "")
     write(tmp_path / "api/clickhouse/migrations/0001_create_identities.py", head + (
         "    initial = True\n    operations = [migrations.RunSQL(\n"
-        "        'CREATE TABLE IDENTITIES (id String) ENGINE = ReplacingMergeTree ORDER BY id')]\n"))
+        "        'CREATE TABLE IDENTITIES (id String) ENGINE = ReplacingMergeTree '\n"
+        "        'ORDER BY id')]\n"))
     write(tmp_path / "api/users/migrations/__init__.py", "")
     write(tmp_path / "api/users/migrations/0001_initial.py", head + (
         "    initial = True\n    operations = [migrations.RunSQL('CREATE TABLE u (id int)')]\n"))
