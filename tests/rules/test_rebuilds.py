@@ -140,6 +140,10 @@ def test_a_column_the_rebuilt_table_leaves_out_is_dropped_with_the_old_one(
                    "leaves it out of the new table")
         for line, table in ((4, "_bkp_t"), (7, "u"), (13, "w"))]
     assert [f for f in found(result) if f[2] == "drop-table"] == []  # the rows are kept
+    assert [(f.span.line, f.message) for f in result.active
+            if f.rule == "irreversible-data-loss"] == [
+        (4, "the down path cannot bring back column t.fav, column u.fav, column w.fav: take "
+            "a backup first (`schemagate backup`)")]
 
 
 def test_a_column_swap_keeps_its_values(tmp_path: Path) -> None:

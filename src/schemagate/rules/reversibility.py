@@ -18,7 +18,7 @@ from schemagate.model.span import Span
 from schemagate.model.types import boolean_default, classify_change
 from schemagate.rules.context import MigrationContext
 from schemagate.rules.meta import is_harmless_raw
-from schemagate.rules.rebuilds import harmless_drops, kept_columns
+from schemagate.rules.rebuilds import harmless_drops, kept_columns, rebuild_columns
 from schemagate.rules.registry import Hit, rule
 from schemagate.rules.volatility import function_volatility
 
@@ -627,6 +627,7 @@ def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span, Span | None]]:
     rebuilt: dict[int, set[QName]] = {}
     for index, table in harmless_drops(up):
         rebuilt.setdefault(index, set()).add(table)
+    left_out = rebuild_columns(up) if rebuilt else {}
     back = _way_back(ctx.migration.down)
     stashes = _stashes(up)
     swapped = kept_columns(up) | _restored_columns(stashes, back)
@@ -653,6 +654,8 @@ def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span, Span | None]]:
                 if isinstance(op, o.DropColumn) else _Stash()
             lost = _destroys(op, ctx, created, rebuilt.get(st.index, set()), renamed, back,
                              stash)
+            if isinstance(op, o.DropTable) and st.index in rebuilt:
+                lost += _left_out_of_rebuild(op, st.index, ctx, left_out, added, back)
             if (op.span.path, op.span.line) not in ctx.state.acknowledged_loss:
                 out += [(what, op.site, maybe or reverse_code) for what, maybe in lost]
     first: dict[str, tuple[Span, Span | None]] = {}
@@ -689,6 +692,27 @@ def _destroys(op: o.Operation, ctx: MigrationContext, created: set[QName],
             if change is not None and change.lossy and not change.rejects_only:
                 return [(f"values of {t}.{c} ({old} to {op.new_type})", None)]
     return []
+
+
+def _left_out_of_rebuild(
+        op: o.DropTable, index: int, ctx: MigrationContext,
+        rebuilt: dict[tuple[int, QName], tuple[frozenset[QName], frozenset[str]]],
+        added: set[tuple[QName, str]], back: _WayBack) -> list[tuple[str, Span | None]]:
+    """The columns a table rebuild drops with the old table (`rebuild_columns`): those the
+    table had before the migration that the table holding its rows at the end lacks."""
+    if ctx.before is None:
+        return []
+    out: list[tuple[str, Span | None]] = []
+    for table in op.tables:
+        origins, kept = rebuilt.get((index, table), ((), frozenset()))
+        for origin in origins:
+            found = ctx.before.tables.get(origin)
+            if found is None or found.assumed:
+                continue
+            out += [(f"column {origin}.{c.name}", back.column(origin, c.name, _Stash()))
+                    for c in found.columns
+                    if c.name.lower() not in kept and (origin, c.name) not in added]
+    return out
 
 
 def _stashes(up: ParsedScript) -> dict[tuple[int, QName, str], _Stash]:
@@ -776,7 +800,8 @@ def irreversible_data_loss(ctx: MigrationContext) -> Iterator[Hit]:
     In histories without down migrations (there the destructive findings already say that
     data is lost, and no down path is promised), on objects created earlier in the same
     migration, on a table rebuild's drops (the rows are copied into the table that ends the
-    script under their name, as `drop-table` explains), on a column swap's drop (its values
+    script under their name, as `drop-table` explains; but not on the columns the new table
+    lacks, which go with the old one), on a column swap's drop (its values
     copied into a column that takes its name, as `drop-column` explains), on a narrowing that
     fails rather than change a value (int4 to int2, varchar(255) to varchar(50): when it
     succeeds, every value fits and the down path's wider type holds it again; the failure is
