@@ -1158,3 +1158,48 @@ def test_an_expression_index_depends_on_the_fields_its_expressions_name(
     assert [f.message for f in result.active] == [
         "changing the collation of `public.shop_account.name` to C rebuilds its index "
         "(`public.account_lower_name_site`) under an ACCESS EXCLUSIVE lock"]
+
+
+def test_a_many_to_many_field_pointed_at_another_model_alters_its_join_tables_column(
+        tmp_path: Path) -> None:
+    # Netbox's extras 0111 (ContentType to ObjectType) and users 0006 (auth.Group to its
+    # own Group, with a bigint key): `_alter_many_to_many` alters the join table's column
+    # to the target as a foreign key: key dropped, column renamed and retyped, key again.
+    models_and_field = '''
+    operations = [
+        migrations.CreateModel(
+            name="Kind",
+            fields=[("id", models.AutoField(primary_key=True, serialize=False))],
+        ),
+        migrations.CreateModel(
+            name="Category",
+            fields=[("id", models.BigAutoField(primary_key=True, serialize=False))],
+        ),
+        migrations.AddField(model_name="account", name="tags",
+                            field=models.ManyToManyField(to="shop.kind")),
+    ]
+'''
+    repoint = '''
+    operations = [
+        migrations.AlterField(model_name="account", name="tags",
+                              field=models.ManyToManyField(to="shop.category")),
+    ]
+'''
+    migs = project(tmp_path, INITIAL, models_and_field, repoint)
+    made = [op for op in up_ops(migs[1]) if isinstance(op, o.CreateTable)
+            and op.table.name == "shop_account_tags"]
+    fk = next(c for c in made[0].constraints if c.kind == "foreign" and c.columns == ("kind_id",))
+    ops = up_ops(migs[2])
+    assert [type(op).__name__ for op in ops] == [
+        "DropConstraint", "RenameColumn", "AlterColumnType", "AddConstraint"]
+    drop, rename, retype, add = ops
+    assert isinstance(drop, o.DropConstraint) and drop.name == fk.name
+    assert isinstance(rename, o.RenameColumn) and (rename.column, rename.new_name) == (
+        "kind_id", "category_id")
+    assert isinstance(retype, o.AlterColumnType) and retype.new_type == TypeRef("int8")
+    assert isinstance(add, o.AddConstraint) and add.constraint.ref_table == QName.of(
+        "shop_category")
+    result = lint(migs, Settings(select=("rename-column", "column-type-rewrite",
+                                         "add-foreign-key-validated")))
+    assert sorted(f.rule for f in result.active if "0003" in f.span.path) == [
+        "add-foreign-key-validated", "column-type-rewrite", "rename-column"]

@@ -61,29 +61,18 @@ def create(join: JoinTable, model: ModelState, state: ProjectState, span: Span
     pk = model.pk()
     key_type = pk.type if pk is not None and pk.column_def is not None and \
         pk.column_def.identity else TypeRef("int8")
-    target = None
-    if join.target is not None:
-        app, _, name = join.target.partition(".")
-        target = model if join.target == f"{model.app}.{model.name}" else \
-            state.model(app, name)
+    target = _target(join, model, state)
     columns = [o.ColumnDef("id", key_type, not_null=True, identity=True)]
     constraints = [o.ConstraintDef("primary", default_name(join.table, None, "pkey"), ("id",))]
     for column, side in ((join.from_column, model), (join.to_column, target)):
         side_pk = side.pk() if side is not None else None
         col_type = side_pk.type if side_pk is not None else TypeRef("unknown")
         columns.append(o.ColumnDef(column, col_type, not_null=True))
-        if side is None or not join.db_constraint:
-            continue
-        if side is model or join.target in state.models:
-            ref_col = side_pk.column if side_pk is not None and side_pk.column else "id"
-            constraints.append(o.ConstraintDef(
-                "foreign", index_name(join.table, [column], f"_fk_{side.table}_{ref_col}"),
-                (column,), side.qname, (ref_col,), deferrable=True))
-        elif join.target is not None and not state.holds_app(join.target.partition(".")[0]):
-            # A model outside the project, as for any relation field (`outside_key`).
-            key = outside_key(join.table, column, join.target, None, None)
-            if key is not None:
-                constraints.append(key)
+        key = _key(join, column, side, model, state)
+        if key is not None:
+            constraints.append(key)
+            if column == join.to_column:
+                join.to_key = key.name
     pair = [join.from_column, join.to_column]
     constraints.append(o.ConstraintDef("unique", index_name(join.table, pair, "_uniq"),
                                        tuple(pair)))
@@ -93,6 +82,65 @@ def create(join: JoinTable, model: ModelState, state: ProjectState, span: Span
     ops += [o.CreateIndex(span=span, name=QName.of(index_name(join.table, [c])), table=table,
                           columns=(c,)) for c in pair]
     return ops
+
+
+def _key(join: JoinTable, column: str, side: ModelState | None, model: ModelState,
+         state: ProjectState) -> o.ConstraintDef | None:
+    """The foreign key of one of the join table's columns to the model on its side."""
+    if side is None or not join.db_constraint:
+        return None
+    if side is model or join.target in state.models:
+        side_pk = side.pk()
+        ref_col = side_pk.column if side_pk is not None and side_pk.column else "id"
+        return o.ConstraintDef(
+            "foreign", index_name(join.table, [column], f"_fk_{side.table}_{ref_col}"),
+            (column,), side.qname, (ref_col,), deferrable=True)
+    if join.target is not None and not state.holds_app(join.target.partition(".")[0]):
+        # A model outside the project, as for any relation field (`outside_key`).
+        return outside_key(join.table, column, join.target, None, None)
+    return None
+
+
+def repoint(old: JoinTable, new: JoinTable, model: ModelState, state: ProjectState,
+            span: Span) -> list[o.Operation]:
+    """AlterField of a many-to-many field (`_alter_many_to_many`): the join table takes the
+    new field's name, and its column to the target is altered as any foreign key is when
+    it points at another model: its key dropped (found by its column), the column renamed
+    (`contenttype_id` to `objecttype_id`), the key made again to the new model, which reads
+    every row under the lock the drop took."""
+    ops: list[o.Operation] = []
+    if old.table != new.table:
+        ops.append(o.RenameTable(span=span, table=QName.of(old.table), new_name=new.table))
+    if (old.target, old.to_column) == (new.target, new.to_column):
+        new.to_key = old.to_key
+        return ops
+    table = QName.of(new.table)
+    if old.to_key is not None:
+        ops.append(o.DropConstraint(span=span, table=table, name=old.to_key))
+    if old.to_column != new.to_column:
+        ops.append(o.RenameColumn(span=span, table=table, column=old.to_column,
+                                  new_name=new.to_column))
+    was, target = _target(old, model, state), _target(new, model, state)
+    old_pk = was.pk() if was is not None else None
+    new_pk = target.pk() if target is not None else None
+    if old_pk is not None and new_pk is not None and "unknown" not in (
+            old_pk.type.name, new_pk.type.name) and old_pk.type != new_pk.type:
+        # The column takes the new target's key type (auth.Group's int4 to a bigint key).
+        ops.append(o.AlterColumnType(span=span, table=table, column=new.to_column,
+                                     new_type=new_pk.type, old_type=old_pk.type))
+    key = _key(new, new.to_column, target, model, state)
+    new.to_key = key.name if key is not None else None
+    if key is not None:
+        ops.append(o.AddConstraint(span=span, table=table, constraint=key))
+    return ops
+
+
+def _target(join: JoinTable, model: ModelState, state: ProjectState) -> ModelState | None:
+    """The model the join table's `to_column` points at."""
+    if join.target is None:
+        return None
+    app, _, name = join.target.partition(".")
+    return model if join.target == f"{model.app}.{model.name}" else state.model(app, name)
 
 
 def drop(join: JoinTable, span: Span, cascade_by: str) -> o.DropTable:

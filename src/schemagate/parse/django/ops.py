@@ -567,6 +567,11 @@ def _alter_field(call: Call, ctx: Context) -> Translated:
     new = field_state(name, value, model, ctx)
     model.fields[name] = new
     span = call.kw_spans.get("field", call.span)
+    if old is not None and old.join is not None and new.join is not None:
+        return Translated(
+            _one(call, *m2m.repoint(old.join, new.join, model, ctx.state, span)),
+            _one(call, *m2m.repoint(replace(new.join), replace(old.join), model, ctx.state,
+                                    call.span)))
     up = _alter(model, old, new, span, ctx.state, call.code)
     down = _alter(model, new, old, call.span, ctx.state, call.code) if old is not None else []
     if call.arg(3, "preserve_default") is False and isinstance(value, Call):

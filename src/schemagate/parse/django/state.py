@@ -32,6 +32,9 @@ class JoinTable:
     target: str | None  # "app.model" of the target, None when not a literal
     default_table: bool  # no db_table: the name follows the model's table and field name
     db_constraint: bool = True
+    # The name of the foreign key of `to_column` as made (a rename of the table keeps it),
+    # None when none was made or only run time knows it.
+    to_key: str | None = None
 
 
 @dataclass
