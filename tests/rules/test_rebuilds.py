@@ -146,6 +146,54 @@ def test_a_column_the_rebuilt_table_leaves_out_is_dropped_with_the_old_one(
             "a backup first (`schemagate backup`)")]
 
 
+REBUILD_PARENT = """\
+PRAGMA foreign_keys=OFF;
+CREATE TABLE __new_parent (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+INSERT INTO __new_parent (id, name) SELECT id, name FROM parent;
+DROP TABLE parent;
+ALTER TABLE __new_parent RENAME TO parent;
+PRAGMA foreign_keys=ON;
+"""
+
+
+def test_a_rebuild_in_a_transaction_deletes_the_rows_that_cascade_from_the_old_table(
+        tmp_path: Path) -> None:
+    # openstatus's Drizzle rebuilds (drizzle-orm#5782): its migrator runs them in one
+    # transaction, where SQLite ignores `PRAGMA foreign_keys=OFF`: with foreign keys on,
+    # the old table's DROP fires its referencing keys' ON DELETE actions. Checked below on
+    # SQLite itself.
+    import sqlite3
+    init = ("CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT);\n"
+            "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER "
+            "REFERENCES parent (id) ON DELETE CASCADE);\n"
+            "CREATE TABLE note (id INTEGER PRIMARY KEY, parent_id INTEGER "
+            "REFERENCES parent (id) ON DELETE SET NULL);\n"
+            "CREATE TABLE tag (id INTEGER PRIMARY KEY, parent_id INTEGER "
+            "REFERENCES parent (id));\n")
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    db.executescript(init + "INSERT INTO parent VALUES (1, 'a'); INSERT INTO child VALUES "
+                     "(1, 1); INSERT INTO note VALUES (1, 1);")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.executescript("BEGIN;\n" + REBUILD_PARENT.replace("name TEXT NOT NULL", "name TEXT")
+                     + "COMMIT;\n")
+    assert db.execute("SELECT count(*) FROM child").fetchone() == (0,)
+    assert db.execute("SELECT parent_id FROM note").fetchone() == (None,)
+    result = lint_dialect_history(tmp_path, {
+        "V0001.Init.up.sql": init,
+        "V0001.Init.down.sql": "DROP TABLE tag; DROP TABLE note; DROP TABLE child;\n"
+                               "DROP TABLE parent;\n",
+        "V0002.Rebuild.up.sql": "BEGIN;\n" + REBUILD_PARENT + "COMMIT;\n",
+        "V0003.Again.up.sql": REBUILD_PARENT,  # statement by statement: the pragma holds
+    }, "sqlite")
+    assert [(Path(f.span.path).name, f.span.line, f.message) for f in result.active
+            if f.rule == "delete-all-rows"] == [
+        ("V0002.Rebuild.up.sql", 5,
+         "rebuilding `parent` inside a transaction: `DROP TABLE parent` deletes its rows "
+         "first, and with foreign keys on, the rows of `child` (ON DELETE CASCADE), `note` "
+         "(ON DELETE SET NULL) that reference them go with them; `PRAGMA foreign_keys=OFF` "
+         "does nothing inside a transaction")]
+
+
 def test_a_column_swap_keeps_its_values(tmp_path: Path) -> None:
     swap = ("ALTER TABLE entity_data ADD COLUMN id_text text;\n"
             "UPDATE entity_data SET id_text = id::text;\n"

@@ -272,7 +272,8 @@ def _constraint(table: QName, con: o.ConstraintDef, migration: str,
                 taken: Callable[[str], bool] | None = None) -> Constraint:
     return Constraint(constraint_name(table, con, taken), con.kind, _shared(con.columns),
                       con.ref_table, _shared(con.ref_columns), _kept(con.expr),
-                      not con.not_valid, migration, name_known=not con.name_at_run_time)
+                      not con.not_valid, migration, on_delete=con.on_delete,
+                      name_known=not con.name_at_run_time)
 
 
 def _kept(expr: o.Expr | None) -> o.Expr | None:

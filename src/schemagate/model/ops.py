@@ -73,6 +73,9 @@ class ConstraintDef:
     # than PostgreSQL does (MySQL's `orders_ibfk_1`; SQLite gives it no name): `name` is
     # then None and PostgreSQL's default name is not the constraint's either.
     name_at_run_time: bool = False
+    # A foreign key's ON DELETE action, as SQL ("CASCADE", "SET NULL", "SET DEFAULT",
+    # "RESTRICT"); None for NO ACTION, the default.
+    on_delete: str | None = None
     span: Span | None = field(default=None, compare=False)
     # A foreign key to a table that migrations outside the history make (a Django contrib
     # app's, which the project depends on without holding its migrations): how the

@@ -301,8 +301,9 @@ def truncate(op: o.Truncate, ctx: RuleContext) -> Iterator[Hit]:
 
 
 @rule("delete-all-rows", family="destructive", severity="error",
-      ops=(o.DeleteRows, o.UpdateRows), fix="add a WHERE clause, and batch large changes")
-def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterator[Hit]:
+      ops=(o.DeleteRows, o.UpdateRows, o.DropTable),
+      fix="add a WHERE clause, and batch large changes")
+def delete_all_rows(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """DELETE or UPDATE without WHERE changes every row of a table.
 
     ## What it does
@@ -324,6 +325,13 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
     `UPDATE` that sets a column holding data to anything else (a table's own column, or one
     an earlier migration already backfilled) is still flagged.
 
+    It also fires on a SQLite table rebuild run inside a transaction after `PRAGMA
+    foreign_keys=OFF` (Drizzle Kit writes that pragma around the rebuilds it generates,
+    and its migrator runs them in one transaction): SQLite ignores the pragma inside a
+    transaction, so with foreign keys on, the `DROP TABLE` of the old table, which first
+    deletes its rows, also deletes (`ON DELETE CASCADE`) or changes (`SET NULL`, `SET
+    DEFAULT`) the rows of the tables whose foreign keys reference it.
+
     ## Safe alternative
     Say which rows, and for large tables change them in batches:
     ```sql
@@ -340,6 +348,10 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
       https://www.postgresql.org/docs/current/sql-delete.html
       https://www.postgresql.org/docs/current/sql-update.html
     """
+    if isinstance(op, o.DropTable):
+        yield from _rebuild_cascades(op, ctx)
+        return
+    assert isinstance(op, o.DeleteRows | o.UpdateRows)
     if op.has_where or ctx.is_new(op.table):
         return
     if isinstance(op, o.UpdateRows) and op.columns and all(
@@ -353,6 +365,46 @@ def delete_all_rows(op: o.DeleteRows | o.UpdateRows, ctx: RuleContext) -> Iterat
         message = f"`UPDATE` {where} overwrites {cols or 'columns'} in every row of " \
                   f"`{op.table}`"
     yield Hit(message, object=str(op.table), lock=LockMode.ROW_EXCLUSIVE)
+
+
+def _rebuild_cascades(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
+    """The rows a SQLite rebuild's `DROP TABLE` takes from the tables that reference the
+    old one, when the script turned foreign keys off inside its transaction (a no-op: "This
+    pragma is a no-op within a transaction")."""
+    if ctx.migration.source.dialect != "sqlite" or not _keys_off_in_transaction(ctx):
+        return
+    rebuilt = ctx.per_script(harmless_drops)
+    # Tables the script fills again from a copy after the drop (openstatus's hand-written
+    # 0006 copies the referencing tables aside first, and back after).
+    refilled = {x.table for st in ctx.script.statements[ctx.statement.index + 1:]
+                for x in st.ops if isinstance(x, o.InsertRows) and x.sources}
+    for i, table in enumerate(op.tables):
+        if (ctx.statement.index, table) not in rebuilt:
+            continue
+        actions = [(name, con.on_delete) for name in ctx.catalog.tables.referencing(table)
+                   if name != table and not ctx.is_new(name) and name not in refilled
+                   for con in ctx.catalog.tables[name].constraints
+                   if con.kind == "foreign" and con.ref_table == table
+                   and con.on_delete in ("CASCADE", "SET NULL", "SET DEFAULT")]
+        if not actions:
+            continue
+        what = ", ".join(f"`{name}` (ON DELETE {action})" for name, action in actions)
+        yield Hit(f"rebuilding `{table}` inside a transaction: `DROP TABLE {table}` deletes "
+                  f"its rows first, and with foreign keys on, the rows of {what} that "
+                  "reference them go with them; `PRAGMA foreign_keys=OFF` does nothing "
+                  "inside a transaction", object=", ".join(str(n) for n, _ in actions),
+                  span=op.name_site(i))
+
+
+def _keys_off_in_transaction(ctx: RuleContext) -> bool:
+    """Whether a `PRAGMA foreign_keys=OFF` ran earlier in the transaction at hand."""
+    block = ctx.statement.block
+    if block is None:
+        return False
+    return any(isinstance(x, o.SetSetting) and x.name.lower() == "foreign_keys"
+               and (x.value or "").strip("'\"").lower() in ("off", "0", "false", "no")
+               for st in ctx.script.statements[:ctx.statement.index] if st.block == block
+               for x in st.ops)
 
 
 def _unwritten(ctx: RuleContext, table: QName, column: str) -> bool:

@@ -250,7 +250,8 @@ def column_def(node: Any, ctx: _Ctx) -> tuple[o.ColumnDef, list[o.ConstraintDef]
             ref = _reference(kind)
             if ref is not None:
                 constraints.append(o.ConstraintDef("foreign", None, (name,), ref[0], ref[1],
-                                                   name_at_run_time=True))
+                                                   name_at_run_time=True,
+                                                   on_delete=_on_delete(kind)))
     return o.ColumnDef(name, typ, not_null, default, identity, generated), constraints
 
 
@@ -259,6 +260,16 @@ def _mysql_index_name(ctx: _Ctx, columns: tuple[str, ...]) -> str | None:
     later refers to it so); other dialects leave the name to the fold's conventions.
     SQLite's is `sqlite_autoindex_<table>_<n>`, which only the database knows."""
     return columns[0] if ctx.dialect == "mysql" and columns else None
+
+
+def _on_delete(node: Any) -> str | None:
+    """A REFERENCES clause's ON DELETE action, as SQL; None for NO ACTION."""
+    for option in node.args.get("options") or ():
+        text = " ".join(str(option).upper().split())
+        if text.startswith("ON DELETE "):
+            action = text[len("ON DELETE "):]
+            return None if action == "NO ACTION" else action
+    return None
 
 
 def _reference(node: Any) -> tuple[QName, tuple[str, ...]] | None:
@@ -292,7 +303,8 @@ def table_constraint(node: Any, ctx: _Ctx, table: QName
         if target is None:
             return None, None
         return o.ConstraintDef("foreign", name, _names(node.expressions), target[0],
-                               target[1], name_at_run_time=not name), None
+                               target[1], name_at_run_time=not name,
+                               on_delete=_on_delete(ref)), None
     if isinstance(node, exp.UniqueColumnConstraint):
         schema = node.this
         if isinstance(schema, exp.Schema):
