@@ -40,6 +40,8 @@ def test_run_python_is_one_statement_whatever_its_reverse(tmp_path: Path) -> Non
     operations = [
         migrations.RunPython(fill, reverse_code=unfill),
         migrations.RunPython(fill, migrations.RunPython.noop),
+        # Nothing runs going forward (Flagsmith's features 0039): no statement at all.
+        migrations.RunPython(migrations.RunPython.noop, reverse_code=unfill),
     ]
 '''
     mig = project(tmp_path, INITIAL, later)[1]

@@ -1026,7 +1026,11 @@ def _is_noop(node: object) -> bool:
 
 def _run_python(call: Call, ctx: Context) -> Translated:
     reverse = call.arg(1, "reverse_code")
-    noop = isinstance(reverse, Opaque) and reverse.code.endswith(".noop")
+    noop = _noop(reverse)
+    if _noop(call.arg(0, "code")):
+        # `RunPython(migrations.RunPython.noop, reverse_code=…)`: nothing runs going forward
+        # (Flagsmith's features 0039 and 0051, whose reverse fills rows back).
+        return Translated([], [], irreversible=reverse is None)
     way_back = "no reverse_code" if reverse is None else (
         "a reverse that does nothing" if noop else "its reverse_code")
     # One statement for the call: its reverse is the same call, at the same line, so a
@@ -1053,6 +1057,11 @@ def _create_collation(call: Call, ctx: Context) -> Translated:
     if call.name == "RemoveCollation":
         create, drop = drop, create
     return Translated(_one(call, create), _one(call, drop))
+
+
+def _noop(code: object) -> bool:
+    """Whether a RunPython argument is Django's `RunPython.noop`."""
+    return isinstance(code, Opaque) and code.code.endswith(".noop")
 
 
 _EXTENSIONS = {"BloomExtension": "bloom", "BtreeGinExtension": "btree_gin",
