@@ -1205,3 +1205,25 @@ def test_a_many_to_many_field_pointed_at_another_model_alters_its_join_tables_co
                                          "add-foreign-key-validated")))
     assert sorted(f.rule for f in result.active if "0003" in f.span.path) == [
         "add-foreign-key-validated", "column-type-rewrite", "rename-column"]
+
+
+def test_renaming_a_field_whose_column_is_named_renames_nothing(tmp_path: Path) -> None:
+    # Flagsmith's environments 0032: the column keeps its `db_column` name whatever the
+    # field is called; Django sends no SQL.
+    named = '''
+    operations = [
+        migrations.AddField(model_name="account", name="v2",
+                            field=models.BooleanField(db_column="v2", default=True)),
+        migrations.AddField(model_name="account", name="v3",
+                            field=models.BooleanField(default=True)),
+    ]
+'''
+    rename = '''
+    operations = [
+        migrations.RenameField(model_name="account", old_name="v2", new_name="hashing"),
+        migrations.RenameField(model_name="account", old_name="v3", new_name="split"),
+    ]
+'''
+    migs = project(tmp_path, INITIAL, named, rename)
+    assert [(type(op).__name__, op.column, op.new_name) for op in up_ops(migs[2])
+            if isinstance(op, o.RenameColumn)] == [("RenameColumn", "v3", "split")]

@@ -204,7 +204,8 @@ def field_state(name: str, value: object, model: ModelState, ctx: Context) -> Fi
                       kw.get("db_constraint") is not False,
                       _signature(value.name, kw, target_table),
                       has_default="default" in kw, fill=effective_default(value),
-                      to_named=named, collation=_str(kw.get("db_collation")))
+                      to_named=named, collation=_str(kw.get("db_collation")),
+                      db_column=_str(kw.get("db_column")) is not None)
 
 
 # Field arguments that never reach the database (`Field.non_db_attrs`); `db_column` is
@@ -788,7 +789,8 @@ def _rename_field(call: Call, ctx: Context) -> Translated:
                                      new_name=f.join.table)),
             _one(call, o.RenameTable(span=call.span, table=QName.of(f.join.table),
                                      new_name=old_join)))
-    if f.column == old or (f.field_class in RELATION_FIELDS and f.column == f"{old}_id"):
+    if not f.db_column and (f.column == old or (
+            f.field_class in RELATION_FIELDS and f.column == f"{old}_id")):
         f.column = new if f.column == old else f"{new}_id"
         if f.column_def is not None:
             f.column_def = replace(f.column_def, name=f.column)

@@ -68,6 +68,9 @@ class FieldState:
     # A relation's `to` as written when it is not a literal (`settings.AUTH_USER_MODEL`).
     to_named: str | None = None
     collation: str | None = None  # `db_collation`, when it is a literal
+    # `db_column` written: the column is named so whatever the field is called (a
+    # RenameField sends nothing).
+    db_column: bool = False
 
     def copy(self) -> FieldState:
         return replace(self, join=replace(self.join) if self.join is not None else None)
