@@ -1227,3 +1227,31 @@ def test_renaming_a_field_whose_column_is_named_renames_nothing(tmp_path: Path) 
     migs = project(tmp_path, INITIAL, named, rename)
     assert [(type(op).__name__, op.column, op.new_name) for op in up_ops(migs[2])
             if isinstance(op, o.RenameColumn)] == [("RenameColumn", "v3", "split")]
+
+
+def test_a_default_added_only_to_fill_the_rows_is_not_kept_in_the_state(
+        tmp_path: Path) -> None:
+    # Flagsmith's segments 0003 (AddField with default=1, preserve_default=False) and 0020
+    # (AlterField changing only on_delete): the field Django compares has no default, so
+    # the second sends nothing.
+    add = '''
+    operations = [
+        migrations.AddField(
+            model_name="account", name="parent",
+            field=models.ForeignKey(default=1, on_delete=django.db.models.deletion.CASCADE,
+                                    to="shop.account"),
+            preserve_default=False,
+        ),
+    ]
+'''
+    alter = '''
+    operations = [
+        migrations.AlterField(
+            model_name="account", name="parent",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.DO_NOTHING,
+                                    to="shop.account"),
+        ),
+    ]
+'''
+    migs = project(tmp_path, INITIAL, add, alter)
+    assert up_ops(migs[2]) == []

@@ -508,8 +508,23 @@ def _add_field(call: Call, ctx: Context) -> Translated:
     if has_default:
         up.append(o.SetDefault(span=span, table=model.qname, column=col.name, default=None))
     up += indexes
+    _keep_default(call, name, value, f, model, ctx)
     down = o.DropColumn(span=call.span, table=model.qname, column=col.name)
     return Translated(_one(call, *up), _one(call, down))
+
+
+def _keep_default(call: Call, name: str, value: object, f: FieldState, model: ModelState,
+                  ctx: Context) -> None:
+    """`preserve_default=False` on AddField or AlterField: the default only filled the rows,
+    and the state keeps the field without it (`state_forwards`), as the next AlterField
+    compares it (Flagsmith's segments 0020, whose AlterField then changes only
+    `on_delete`, which sends nothing)."""
+    if call.arg(3, "preserve_default") is not False or not isinstance(value, Call):
+        return
+    kept = field_state(name, replace(value, kwargs={
+        k: v for k, v in value.kwargs.items() if k != "default"}), model, ctx)
+    kept.fk_name, kept.index_name, kept.like_name = f.fk_name, f.index_name, f.like_name
+    model.fields[name] = kept
 
 
 # Fields whose `empty_strings_allowed` is false: `blank=True` gives them no default.
@@ -575,14 +590,7 @@ def _alter_field(call: Call, ctx: Context) -> Translated:
                                     call.span)))
     up = _alter(model, old, new, span, ctx.state, call.code)
     down = _alter(model, new, old, call.span, ctx.state, call.code) if old is not None else []
-    if call.arg(3, "preserve_default") is False and isinstance(value, Call):
-        # The default only filled the rows: the state keeps the field without it
-        # (`AlterField.state_forwards`), as the next AlterField compares it.
-        kept = field_state(name, replace(value, kwargs={
-            k: v for k, v in value.kwargs.items() if k != "default"}), model, ctx)
-        kept.fk_name, kept.index_name, kept.like_name = \
-            new.fk_name, new.index_name, new.like_name
-        model.fields[name] = kept
+    _keep_default(call, name, value, new, model, ctx)
     return Translated(up, down)
 
 
