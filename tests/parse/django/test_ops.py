@@ -1255,3 +1255,24 @@ def test_a_default_added_only_to_fill_the_rows_is_not_kept_in_the_state(
 '''
     migs = project(tmp_path, INITIAL, add, alter)
     assert up_ops(migs[2]) == []
+
+
+def test_a_default_table_name_over_63_bytes_is_cut_as_django_cuts_it(tmp_path: Path) -> None:
+    # Flagsmith's organisations/permissions 0001: Django sends
+    # `organisation_permissions_userpermissiongrouporganisationperbee4`, never the 66-byte
+    # name (`truncate_name`: the head, then 4 characters of the name's md5), and the
+    # many-to-many join table of the cut name is cut again (both as Django 5.2 cuts them).
+    long_model = '''
+    operations = [
+        migrations.CreateModel(
+            name="UserPermissionGroupOrganisationPermission",
+            fields=[("id", models.AutoField(primary_key=True, serialize=False)),
+                    ("tags", models.ManyToManyField(to="shop.account"))],
+        ),
+    ]
+'''
+    made = [op.table.name for op in up_ops(project(tmp_path, INITIAL, long_model,
+                                                   app="organisation_permissions")[1])
+            if isinstance(op, o.CreateTable)]
+    assert made == ["organisation_permissions_userpermissiongrouporganisationperbee4",
+                    "organisation_permissions_userpermissiongrouporganisationper7b18"]

@@ -18,29 +18,18 @@ A field with `through=` names a model of the project's own, made by its own `Cre
 
 from __future__ import annotations
 
-import hashlib
-
 from schemagate.model import ops as o
 from schemagate.model.names import QName, default_name
 from schemagate.model.span import Span
 from schemagate.model.types import TypeRef
 from schemagate.parse.django.state import (
-    MAX_NAME,
     JoinTable,
     ModelState,
     ProjectState,
     index_name,
     outside_key,
+    truncate_name,
 )
-
-
-def truncate_name(name: str, length: int = MAX_NAME, hash_len: int = 4) -> str:
-    """`django.db.backends.utils.truncate_name`: a name too long keeps its head and ends
-    with a digest of the whole."""
-    if len(name) <= length:
-        return name
-    digest = hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()[:hash_len]
-    return f"{name[:length - hash_len]}{digest}"
 
 
 def join_table(model: ModelState, field_name: str, target_key: str | None,

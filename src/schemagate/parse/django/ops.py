@@ -27,6 +27,7 @@ from schemagate.parse.django.state import (
     FieldState,
     ModelState,
     ProjectState,
+    default_table,
     index_name,
     outside_key,
 )
@@ -344,7 +345,7 @@ def _create_model(call: Call, ctx: Context) -> Translated:
     options = call.kwargs.get("options")
     options = options if isinstance(options, dict) else {}
     db_table = _str(options.get("db_table"))
-    table = db_table or f"{ctx.app}_{name.lower()}"
+    table = db_table or default_table(ctx.app, name)
     model = ModelState(ctx.app, name.lower(), table, db_table is None)
     ctx.state.models[f"{ctx.app}.{name.lower()}"] = model
     model.managed = options.get("managed") is not False
@@ -452,7 +453,7 @@ def _rename_model(call: Call, ctx: Context) -> Translated:
     ctx.state.models[f"{ctx.app}.{new.lower()}"] = model
     up: list[o.Operation] = []
     if model.default_table:
-        model.table = f"{ctx.app}_{new.lower()}"
+        model.table = default_table(ctx.app, new)
         up.append(o.RenameTable(span=call.span, table=old_table, new_name=model.table))
     up += m2m.rename_model(model, old.lower(), ctx.state, call.span)
     # The way back is Django's RenameModel the other way, which the up path does not need
@@ -467,7 +468,7 @@ def _alter_model_table(call: Call, ctx: Context) -> Translated:
     old_table = model.qname
     table = _str(call.arg(1, "table"))
     model.default_table = table is None
-    model.table = table or f"{ctx.app}_{model.name}"
+    model.table = table or default_table(ctx.app, model.name)
     if model.table == old_table.name:
         return Translated()
     up: list[o.Operation] = [o.RenameTable(span=call.span, table=old_table,

@@ -176,7 +176,7 @@ class ProjectState:
         """The model, or one with Django's default table when the history never made it."""
         key = f"{app}.{name.lower()}"
         if key not in self.models:
-            table = _CONTRIB.get(key, f"{app}_{name.lower()}")
+            table = _CONTRIB.get(key, default_table(app, name))
             model = ModelState(app, name.lower(), table, True)
             if key in _CONTRIB:
                 model.fields["id"] = FieldState("id", "AutoField", "id", TypeRef("int4"),
@@ -191,6 +191,21 @@ class ProjectState:
         else:
             target_app, name = app, to
         return self.model(target_app, name)
+
+
+def truncate_name(name: str, length: int = MAX_NAME, hash_len: int = 4) -> str:
+    """`django.db.backends.utils.truncate_name`: a name too long keeps its head and ends
+    with a digest of the whole."""
+    if len(name) <= length:
+        return name
+    digest = hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()[:hash_len]
+    return f"{name[:length - hash_len]}{digest}"
+
+
+def default_table(app: str, model: str) -> str:
+    """A model's table when it names none (`Options.contribute_to_class`): app label and
+    model name, cut to PostgreSQL's 63 bytes as `truncate_name` cuts it."""
+    return truncate_name(f"{app}_{model.lower()}")
 
 
 def index_name(table: str, columns: list[str] | tuple[str, ...], suffix: str = "") -> str:
