@@ -211,7 +211,7 @@ def test_a_many_to_many_field_with_through_makes_no_table(tmp_path: Path) -> Non
 
 
 def test_a_long_join_table_name_is_cut_as_truncate_name_does() -> None:
-    from schemagate.parse.django.m2m import truncate_name
+    from schemagate.parse.django.state import truncate_name
 
     name = "product_productvarianttranslation_" + "x" * 40
     cut = truncate_name(name)

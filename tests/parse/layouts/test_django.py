@@ -118,3 +118,26 @@ def test_a_cycle_keeps_every_migration(tmp_path: Path) -> None:
     write_migration(tmp_path, "shop", "0001_a", [("shop", "0002_b")])
     write_migration(tmp_path, "shop", "0002_b", [("shop", "0001_a")])
     assert versions(tmp_path) == ["shop.0001_a", "shop.0002_b"]
+
+
+def test_sql_files_in_a_django_migrations_package_are_not_migrations(tmp_path: Path) -> None:
+    # Flagsmith's segments/migrations/sql/0023_*.sql: the body of a RunSQL that reads the
+    # file; linted alone, its UPDATE of a column the migration had just added read as the
+    # overwriting of every row.
+    write(tmp_path / "segments/migrations/__init__.py", "")
+    write(tmp_path / "segments/migrations/0001_initial.py",
+          "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
+          "    initial = True\n    operations = []\n")
+    write(tmp_path / "segments/migrations/sql/0023_versioning.sql",
+          "UPDATE segments_segment SET version_of_id = id;\n")
+    write(tmp_path / "segments/migrations/0002_fill.sql", "SELECT 1;\n")
+    # A `migrations/sql/` folder that is no Python package is plain SQL as ever.
+    write(tmp_path / "db/migrations/sql/001_users.sql", "CREATE TABLE users (id int);\n")
+    found = discover(["."], cwd=tmp_path)
+    assert sorted((m.layout, (m.up or m.down).path) for m in found.migrations
+                  if m.up or m.down) == [
+        ("django", "segments/migrations/0001_initial.py"),
+        ("sql", "db/migrations/sql/001_users.sql")]
+    assert sorted(n.message.split(":")[0] for n in found.notices) == [
+        "1 .sql file in a Django app's migrations package",
+        "1 .sql file in a Django app's migrations package"]

@@ -30,6 +30,7 @@ from schemagate.parse.django.state import (
     default_table,
     index_name,
     outside_key,
+    truncate_name,
 )
 
 # The tool named where the IR says who sent a statement the migration did not write.
@@ -791,7 +792,7 @@ def _rename_field(call: Call, ctx: Context) -> Translated:
     if f.join is not None and f.join.default_table:
         # The join table is named after the field (`_alter_many_to_many`).
         old_join = f.join.table
-        f.join.table = m2m.truncate_name(f"{model.table}_{new}")
+        f.join.table = truncate_name(f"{model.table}_{new}")
         model.fields[new] = f
         return Translated(
             _one(call, o.RenameTable(span=call.span, table=QName.of(old_join),

@@ -341,6 +341,13 @@ class _Finder:
         # README.md, .ts/.js/.go data migrations, atlas.sum, .gitkeep: not migrations.
         # .py files in an Alembic versions/ folder are read after (`_alembic`).
         rest = [name for name in names if name.endswith(".sql")]
+        if rest and self._in_django_package(d):
+            self._problems.notices.append(Notice(d.show(rest[0]), (
+                f"{len(rest)} .sql file{'s' if len(rest) != 1 else ''} in a Django app's "
+                "migrations package: the SQL its migrations run (RunSQL), not migrations of "
+                "their own; left out")))
+            result.claimed.update(rest)
+            rest = []
         plans: list[Plan] = []
         journal = self._drizzle_journal(d)
         if journal is not None:
@@ -470,6 +477,20 @@ class _Finder:
             f"written for {_OTHER_DATABASES[database]} (the folder's name), a "
             f"database schemagate does not lint: {count} migration"
             f"{'s' if count != 1 else ''} left out")))
+
+    def _in_django_package(self, d: Folder) -> bool:
+        """Whether the folder is a Django app's migrations package (`migrations/` holding
+        `__init__.py`), or a folder in one (Flagsmith's `segments/migrations/sql/`)."""
+        if signs.is_django_migrations(d.path) and "__init__.py" in d.files:
+            return True
+        path = d.path
+        for _ in range(2):
+            path = os.path.dirname(path)
+            if signs.is_django_migrations(path):
+                init = os.path.join(path, "__init__.py")
+                self._read(init)
+                return os.path.isfile(init)
+        return False
 
     # -- sqlx ----------------------------------------------------------------------------
 
