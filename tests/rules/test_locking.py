@@ -344,7 +344,7 @@ def test_a_django_operation_holds_its_own_lock_while_its_later_statements_work(
     result = lint(project(tmp_path, initial, later), Settings(select=("lock-held-too-long",)))
     assert [(Path(f.span.path).name, f.span.line, f.message) for f in result.active] == [
         ("0002_step.py", 13,
-         "ACCESS EXCLUSIVE on `public.shop_member` stays held while "
+         "ACCESS EXCLUSIVE on `public.shop_member`, `public.shop_project` stays held while "
          "the rest of line 13 (`migrations.AlterField( model_name=\"member\", name=\"project\","
          "…`) runs in the same transaction")]
     (tmp_path / "sql").mkdir()

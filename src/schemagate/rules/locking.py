@@ -1671,6 +1671,10 @@ def _live_locks(op: o.Operation, ctx: RuleContext) -> list[QName]:
     if isinstance(op, o.DropTable):
         return [t for t in tables_before(op, ctx.catalog)[len(op.tables):]
                 if not ctx.is_new(t)]
+    if isinstance(op, o.DropConstraint):
+        # A foreign key's triggers go from both of its tables (PostgreSQL 15's pg_locks:
+        # ACCESS EXCLUSIVE on the referenced table too).
+        return [t for t in tables_before(op, ctx.catalog) if not ctx.is_new(t)]
     table = _blocking_target(op, ctx)
     return [table] if table is not None else []
 
