@@ -1276,3 +1276,26 @@ def test_a_default_table_name_over_63_bytes_is_cut_as_django_cuts_it(tmp_path: P
             if isinstance(op, o.CreateTable)]
     assert made == ["organisation_permissions_userpermissiongrouporganisationperbee4",
                     "organisation_permissions_userpermissiongrouporganisationper7b18"]
+
+
+def test_an_index_together_renamed_by_its_fields_is_renamed(tmp_path: Path) -> None:
+    # Flagsmith's app_analytics 0007: RenameIndex(old_fields=…) of an index_together index,
+    # which Django finds by its columns and renames (ALTER INDEX … RENAME TO).
+    together = '''
+    operations = [
+        migrations.AlterIndexTogether(name="account", index_together={("name", "id")}),
+    ]
+'''
+    rename = '''
+    operations = [
+        migrations.RenameIndex(model_name="account", new_name="account_name_id_idx",
+                               old_fields=("name", "id")),
+    ]
+'''
+    migs = project(tmp_path, INITIAL, together, rename)
+    made = up_ops(migs[1])[0]
+    (renamed,) = up_ops(migs[2])
+    assert isinstance(made, o.CreateIndex) and isinstance(renamed, o.RenameIndex)
+    assert (renamed.name, renamed.new_name) == (made.name, "account_name_id_idx")
+    result = lint(migs, Settings(select=("all",)))
+    assert [f.rule for f in result.active if "0003" in f.span.path] == []

@@ -933,7 +933,14 @@ def _rename_index(call: Call, ctx: Context) -> Translated:
     model = _model(call, ctx)
     new = _str(call.kwargs.get("new_name")) or "?"
     old = _str(call.kwargs.get("old_name"))
-    if old is None:  # old_fields: an index_together Django finds by introspection
+    fields = _together(call.kwargs.get("old_fields"))
+    if old is None and len(fields) == 1 and fields[0] in model.index_together:
+        # An index_together index the history made, under the name Django gave it (it
+        # finds it by its columns: `_constraint_names(…, index=True)`); Flagsmith's
+        # app_analytics 0007. The index leaves index_together for a name of its own.
+        old = index_name(model.table, [model.column(c) for c in fields[0]], "_idx")
+        model.index_together = [cols for cols in model.index_together if cols != fields[0]]
+    if old is None:  # an index_together the history does not show
         return translate(replace(call, name="RenameIndex(old_fields)"), ctx)
     if old in model.indexes:
         model.indexes[new] = replace(model.indexes.pop(old), name=QName.of(new))
