@@ -855,3 +855,28 @@ def test_dedent_from_elsewhere_is_not_read_as_textwrap_s(tmp_path: Path) -> None
     ''')
     [raw] = ops_of(mig)
     assert isinstance(raw, o.RawSQL) and raw.statement_kind == "op.execute"
+
+
+def test_foreign_keys_keep_their_on_delete_action(tmp_path: Path) -> None:
+    mig = parse(tmp_path, """
+        def upgrade():
+            op.create_table(
+                "item",
+                sa.Column("id", sa.Integer(), primary_key=True),
+                sa.Column("shop_id", sa.Integer(), sa.ForeignKey("shop.id", ondelete="cascade")),
+                sa.Column("owner_id", sa.Integer()),
+                sa.Column("tag_id", sa.Integer(), sa.ForeignKey("tag.id")),
+                sa.ForeignKeyConstraint(["owner_id"], ["owner.id"], ondelete="SET NULL"),
+            )
+            op.create_foreign_key("item_kind_fk", "item", "kind", ["kind_id"], ["id"],
+                                  ondelete="NO ACTION")
+            op.create_foreign_key("item_lot_fk", "item", "lot", ["lot_id"], ["id"],
+                                  ondelete="RESTRICT")
+    """)
+    table, kind, lot = ops_of(mig)
+    assert isinstance(table, o.CreateTable)
+    assert sorted((c.ref_table.name, c.on_delete or "") for c in table.constraints
+                  if c.kind == "foreign" and c.ref_table is not None) == [
+        ("owner", "SET NULL"), ("shop", "CASCADE"), ("tag", "")]
+    assert [op.constraint.on_delete for op in (kind, lot)
+            if isinstance(op, o.AddConstraint)] == [None, "RESTRICT"]

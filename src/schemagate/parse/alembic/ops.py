@@ -25,6 +25,7 @@ from schemagate.parse.alembic.types import (
     column_of,
     default_of,
     enum_of,
+    fk_action,
     has_star,
     last_name,
     made_later,
@@ -593,7 +594,8 @@ def _create_foreign_key(c: Call) -> list[o.Operation]:
             ref_schema, str) else None), remote_cols,
         not_valid=c.value("postgresql_not_valid") is True,
         deferrable=c.value("deferrable") is True,
-        name_at_run_time=c.env.name_at_run_time(c.arg(0, "constraint_name")))
+        name_at_run_time=c.env.name_at_run_time(c.arg(0, "constraint_name")),
+        on_delete=fk_action(c.value("ondelete")))
     return [o.AddConstraint(table=table, constraint=con, **c.kw())]
 
 

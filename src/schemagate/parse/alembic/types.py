@@ -380,7 +380,17 @@ def _foreign_key_of(call: cst.Call, env: Env, column: str) -> ConstraintDef | No
         return None
     return ConstraintDef("foreign", env.object_name(keywords.get("name")), (column,), ref[0],
                          (ref[1],), deferrable=env.value(keywords.get("deferrable")) is True,
-                         name_at_run_time=env.name_at_run_time(keywords.get("name")))
+                         name_at_run_time=env.name_at_run_time(keywords.get("name")),
+                         on_delete=fk_action(env.string(keywords.get("ondelete"))))
+
+
+def fk_action(value: object) -> str | None:
+    """SQLAlchemy's `ondelete="cascade"`, as SQL ("CASCADE"); None for NO ACTION, or a value
+    not known."""
+    if not isinstance(value, str):
+        return None
+    action = " ".join(value.upper().split())
+    return None if action == "NO ACTION" else action
 
 
 def strings_of(node: cst.BaseExpression | None, env: Env) -> tuple[str, ...] | None:
@@ -420,7 +430,8 @@ def table_constraint_of(node: cst.BaseExpression, env: Env) -> ConstraintDef | N
         table = refs[0][0] if refs[0] else None
         return ConstraintDef("foreign", name, columns, table,
                              tuple(r[1] for r in refs if r is not None), deferrable=deferrable,
-                             name_at_run_time=env.name_at_run_time(keywords.get("name")))
+                             name_at_run_time=env.name_at_run_time(keywords.get("name")),
+                             on_delete=fk_action(env.string(keywords.get("ondelete"))))
     if kind == "CheckConstraint" and positional:
         sql = env.string(positional[0])
         return ConstraintDef("check", name, (), expr=sql_expr(sql) if sql else Expr("…"))
