@@ -134,14 +134,8 @@ def rebuild_columns(script: ParsedScript
     for st in script.statements:
         for op in st.ops:
             match op:
-                case o.CreateTable(table=table, columns=columns, from_query=query,
-                                   query_columns=named, partition_of=parent):
-                    # No columns stated: `(LIKE other INCLUDING …)`, a partition's parent's.
-                    made[table] = (
-                        None if parent is not None or not (columns or query) else
-                        {c.name.lower() for c in columns} if not query else
-                        {c.name.lower() for c in named if c.name}
-                        if named is not None and all(c.name for c in named) else None)
+                case o.CreateTable(table=table):
+                    made[table] = _stated_columns(op)
                 case o.RenameTable(table=table, new_name=new) if table in made:
                     made[QName(table.schema, new)] = made.pop(table)
                 case o.DropTable(tables=tables):
@@ -163,6 +157,22 @@ def rebuild_columns(script: ParsedScript
         if ends and all(end is not None for end in ends):
             out[key] = origins, frozenset(c for end in ends if end is not None for c in end)
     return out
+
+
+def _stated_columns(op: o.CreateTable) -> set[str] | None:
+    """The columns (lower-cased) a CREATE TABLE states; None when it states none the tool
+    can name: `(LIKE other INCLUDING …)`, a partition (its parent's), a query whose output
+    columns cannot be told (`SELECT *` over a sub-select)."""
+    if op.partition_of is not None:
+        return None
+    if not op.from_query:
+        return {c.name.lower() for c in op.columns} if op.columns else None
+    if op.column_names:  # `CREATE TABLE t (a, b) AS …` names them itself
+        return {name.lower() for name in op.column_names}
+    named = op.query_columns
+    if named is None or not all(c.name for c in named):
+        return None
+    return {c.name.lower() for c in named if c.name}
 
 
 class _Rows:
