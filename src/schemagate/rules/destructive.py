@@ -8,6 +8,7 @@ from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog
 from schemagate.model.findings import Severity
 from schemagate.model.locks import LockMode
+from schemagate.model.migration import ParsedScript
 from schemagate.model.names import QName
 from schemagate.model.types import classify_change
 from schemagate.rules.context import RuleContext
@@ -371,13 +372,16 @@ def _rebuild_cascades(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
     """The rows a SQLite rebuild's `DROP TABLE` takes from the tables that reference the
     old one, when the script turned foreign keys off inside its transaction (a no-op: "This
     pragma is a no-op within a transaction")."""
-    if ctx.migration.source.dialect != "sqlite" or not _keys_off_in_transaction(ctx):
+    if ctx.migration.source.dialect != "sqlite" or ctx.statement.block is None:
+        return
+    keys_off = ctx.per_script(_keys_off_from).get(ctx.statement.block)
+    if keys_off is None or keys_off > ctx.statement.index:
         return
     rebuilt = ctx.per_script(harmless_drops)
     # Tables the script fills again from a copy after the drop (openstatus's hand-written
     # 0006 copies the referencing tables aside first, and back after).
-    refilled = {x.table for st in ctx.script.statements[ctx.statement.index + 1:]
-                for x in st.ops if isinstance(x, o.InsertRows) and x.sources}
+    last_copy = ctx.per_script(_last_copies)
+    refilled = {t for t, at in last_copy.items() if at > ctx.statement.index}
     for i, table in enumerate(op.tables):
         if (ctx.statement.index, table) not in rebuilt:
             continue
@@ -396,15 +400,24 @@ def _rebuild_cascades(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
                   span=op.name_site(i))
 
 
-def _keys_off_in_transaction(ctx: RuleContext) -> bool:
-    """Whether a `PRAGMA foreign_keys=OFF` ran earlier in the transaction at hand."""
-    block = ctx.statement.block
-    if block is None:
-        return False
-    return any(isinstance(x, o.SetSetting) and x.name.lower() == "foreign_keys"
-               and (x.value or "").strip("'\"").lower() in ("off", "0", "false", "no")
-               for st in ctx.script.statements[:ctx.statement.index] if st.block == block
-               for x in st.ops)
+def _keys_off_from(script: ParsedScript) -> dict[int, int]:
+    """For each transaction block, the index of the first statement in it that sets
+    `PRAGMA foreign_keys=OFF`."""
+    out: dict[int, int] = {}
+    for st in script.statements:
+        if st.block is not None and st.block not in out and any(
+                isinstance(x, o.SetSetting) and x.name.lower() == "foreign_keys"
+                and (x.value or "").strip("'\"").lower() in ("off", "0", "false", "no")
+                for x in st.ops):
+            out[st.block] = st.index
+    return out
+
+
+def _last_copies(script: ParsedScript) -> dict[QName, int]:
+    """For each table an `INSERT … SELECT` fills, the index of the last statement that
+    does."""
+    return {x.table: st.index for st in script.statements for x in st.ops
+            if isinstance(x, o.InsertRows) and x.sources}
 
 
 def _unwritten(ctx: RuleContext, table: QName, column: str) -> bool:
