@@ -880,3 +880,18 @@ def test_foreign_keys_keep_their_on_delete_action(tmp_path: Path) -> None:
         ("owner", "SET NULL"), ("shop", "CASCADE"), ("tag", "")]
     assert [op.constraint.on_delete for op in (kind, lot)
             if isinstance(op, o.AddConstraint)] == [None, "RESTRICT"]
+
+
+def test_index_columns_unpacked_from_a_literal_list_in_a_loop_are_read(tmp_path: Path) -> None:
+    # Ironic's ac00b586ab95: `for fields, idx_name in indexes: op.create_index(idx_name,
+    # "nodes", fields)` over a literal list of (columns, name) pairs.
+    mig = parse(tmp_path, """
+        def upgrade():
+            indexes = [(["reservation"], "reservation_idx"),
+                       (["owner", "lessee"], "owner_lessee_idx")]
+            for fields, idx_name in indexes:
+                op.create_index(idx_name, "nodes", fields, unique=False)
+    """)
+    assert [(op.name.name if op.name else None, op.columns) for op in ops_of(mig)
+            if isinstance(op, o.CreateIndex)] == [
+        ("reservation_idx", ("reservation",)), ("owner_lessee_idx", ("owner", "lessee"))]

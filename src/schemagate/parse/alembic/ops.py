@@ -463,13 +463,19 @@ def _index_elements(env: Env, nodes: list[cst.BaseExpression]
                     ) -> tuple[tuple[str, ...] | None, tuple[o.Expr, ...]]:
     """Index columns (names) and expressions (`sa.text("lower(email)")`)."""
     items: list[cst.BaseExpression] = []
+    named: list[str] = []  # columns known by value only (a loop's unpacked tuple)
     for node in nodes:
+        value = env.value(node)
         node = env.resolve_node(node)
         if isinstance(node, (cst.List, cst.Tuple)):
             items.extend(e.value for e in node.elements)
+        elif isinstance(value, tuple) and value and all(isinstance(v, Text) for v in value):
+            # `for fields, name in [(['owner'], 'owner_idx'), …]: op.create_index(name, t,
+            # fields)` (Ironic's node indexes): the name is bound to the value alone.
+            named.extend(v.value for v in value if isinstance(v, Text))
         else:
             items.append(node)
-    columns: list[str] = []
+    columns: list[str] = list(named)
     expressions: list[o.Expr] = []
     for item in items:
         item = env.resolve_node(item)
