@@ -373,3 +373,20 @@ def test_an_index_on_an_expression_names_no_column() -> None:
     assert [e.sql for e in index.expressions] == [
         "COALESCE(close_time, '9999-12-31 23:59:59+00:00')"]
     assert index.expressions[0].columns == frozenset({"close_time"})
+
+
+def test_mysql_online_ddl_clauses_are_read_past() -> None:
+    # OpenFGA's 007_collate_object_id: `, LOCK = SHARED` and `LOCK = NONE` ask MySQL for a
+    # way to run the statement and change nothing it does; sqlglot cannot read them.
+    sql = ("ALTER TABLE tuple MODIFY COLUMN object_id VARCHAR(255) COLLATE utf8mb4_bin,\n"
+           "LOCK = SHARED;\n"
+           "CREATE INDEX idx_user_lookup ON tuple (store, _user) LOCK = NONE;\n"
+           "DROP INDEX idx_reverse ON tuple LOCK=NONE;\n"
+           "ALTER TABLE tuple ADD COLUMN a INT, ALGORITHM=INSTANT, LOCK=NONE;\n"
+           "LOCK TABLES tuple WRITE;\n")
+    script = parse(sql, "mysql")
+    assert kinds(script) == [["AlterColumnType", "DropNotNull"], ["CreateIndex"],
+                             ["DropIndex"], ["AddColumn"], ["RawSQL"]]
+    add = script.statements[3].ops[0]
+    assert (add.site.line, add.site.column) == (5, 19)
+    assert script.statements[0].sql.endswith("LOCK = SHARED")  # the statement as written

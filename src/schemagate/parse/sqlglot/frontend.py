@@ -49,8 +49,9 @@ def parse_dialect_script(source: SourceText, script: Script, dialect: str) -> Pa
     for piece in split_statements(text, dialect):
         sql = text[piece.start:piece.end]
         span = _span(source, piece)
-        locate = Locator(source, sql, piece.start, dialect)
-        statements.append((to_ops(sql, span, len(statements), dialect, locate), sql))
+        read = _without_online_options(sql) if dialect == "mysql" else sql
+        locate = Locator(source, read, piece.start, dialect)
+        statements.append((to_ops(read, span, len(statements), dialect, locate), sql))
     blocks = transaction_blocks([ops for ops, _ in statements], script.transaction)
     result.statements = [
         ParsedStatement(i, sql, ops, block is not None, block)
@@ -60,6 +61,20 @@ def parse_dialect_script(source: SourceText, script: Script, dialect: str) -> Pa
     result.suppressions, result.file_suppressions = of_part(
         text, source.text, source.path, script.section, script.part)
     return result
+
+
+# MySQL's online DDL clauses (`ALTER TABLE … , ALGORITHM=INPLACE, LOCK=NONE`, `CREATE INDEX
+# … LOCK = NONE`): they ask the server for a way to run the statement (and make it fail
+# rather than take more), and change nothing it does; sqlglot cannot read most of them.
+_ONLINE_OPTION = re.compile(
+    r",?\s*\b(?:ALGORITHM|LOCK)\s*=?\s*(?:DEFAULT|INPLACE|COPY|INSTANT|NOCOPY|NONE|SHARED|"
+    r"EXCLUSIVE)\b", re.IGNORECASE)
+
+
+def _without_online_options(sql: str) -> str:
+    """The statement with its online DDL clauses blanked out, every other character where
+    it was (the clauses' spans are read from this text)."""
+    return _ONLINE_OPTION.sub(lambda m: " " * len(m.group(0)), sql)
 
 
 def _span(source: SourceText, piece: Piece) -> Span:
