@@ -344,6 +344,10 @@ class ParsedScript:
     # `reverse_code`): the tool reverses every other operation itself, so an empty or
     # partial script is no missing way back, and the schema it leaves is not the tool's.
     derived: bool = False
+    # Of a derived down script declared irreversible: only an operation nested in another
+    # (Django's SeparateDatabaseAndState) has no way back, so the tool finds out only when
+    # it runs that one backwards, not before it starts.
+    nested_irreversible: bool = False
     # Python migrations: where a fix puts a new first statement, and (Django) what a fix to
     # the class needs; libcst found them while parsing.
     insert: PyInsert | None = None

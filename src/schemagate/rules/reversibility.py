@@ -52,7 +52,8 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
     nothing: the schema it leaves is the one it found) or keeps the tables up (`ANALYZE`,
     `VACUUM`), unless that down path stops the
     rollback: Django refuses to migrate back past a `RunSQL` without `reverse_sql`,
-    whatever its SQL (`IrreversibleError`). A `SELECT` among them changes
+    whatever its SQL (`IrreversibleError`; inside `SeparateDatabaseAndState`, it fails when
+    it runs that one backwards: `NotImplementedError`). A `SELECT` among them changes
     nothing either (`SELECT id, name FROM dashboards`, read to compute the updates) when
     every function it calls is immutable or stable by PostgreSQL's catalog (or by its
     `CREATE FUNCTION` in the history) and no `WITH` in it writes rows; a `SELECT` that calls
@@ -99,9 +100,11 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
             _data_only(op, ctx) for st in up.statements for op in st.ops):
         return  # a backfill changes no schema: a down path that does nothing is its inverse
     if down is not None and down.declared_irreversible and down.derived:
+        how = ("fails there with NotImplementedError (inside SeparateDatabaseAndState)"
+               if down.nested_irreversible else "stops with IrreversibleError")
         yield Hit(f"an operation of `{source.name}` has no reverse (RunPython without "
-                  "reverse_code, RunSQL without reverse_sql): migrating back stops with "
-                  "IrreversibleError", span=down.span)
+                  f"reverse_code, RunSQL without reverse_sql): migrating back {how}",
+                  span=down.span)
     elif down is not None and down.declared_irreversible:
         yield Hit("the down migration declares itself irreversible", span=down.body_span)
     elif down is None:

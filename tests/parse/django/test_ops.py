@@ -1299,3 +1299,33 @@ def test_an_index_together_renamed_by_its_fields_is_renamed(tmp_path: Path) -> N
     assert (renamed.name, renamed.new_name) == (made.name, "account_name_id_idx")
     result = lint(migs, Settings(select=("all",)))
     assert [f.rule for f in result.active if "0003" in f.span.path] == []
+
+
+def test_a_missing_reverse_says_how_django_stops(tmp_path: Path) -> None:
+    # Django refuses to start (IrreversibleError) at a top-level operation without a way
+    # back; one inside SeparateDatabaseAndState, which says it is reversible, fails only
+    # when run backwards (NotImplementedError), at that inner operation (NetBox users 0008).
+    nested = '''
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[],
+            database_operations=[migrations.RunSQL("UPDATE shop_account SET name = 'x'")],
+        ),
+    ]
+'''
+    both = '''
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[],
+            database_operations=[migrations.RunSQL("UPDATE shop_account SET name = 'y'")],
+        ),
+        migrations.RunPython(fill),
+    ]
+'''
+    migs = project(tmp_path, INITIAL, nested, both)
+    result = lint(migs, Settings(select=("missing-down",)))
+    assert [(Path(f.span.path).name, f.span.line, f.message.split(": ", 1)[1])
+            for f in result.active] == [
+        ("0002_step.py", 12, "migrating back fails there with NotImplementedError (inside "
+                             "SeparateDatabaseAndState)"),
+        ("0003_step.py", 14, "migrating back stops with IrreversibleError")]

@@ -185,7 +185,8 @@ def parse_django(source: SourceText, migration: MigrationSource,
     ups: list[Statement] = []
     downs: list[list[Statement]] = []
     ignored = False
-    irreversible_at: Span | None = None
+    irreversible_at: Span | None = None  # the operation without a way back Django stops at
+    nested_at: Span | None = None  # one inside SeparateDatabaseAndState
     operations = body.get("operations")
     called: list[str] = []
     for node in _operation_nodes(operations, names) or []:
@@ -201,7 +202,7 @@ def parse_django(source: SourceText, migration: MigrationSource,
                 downs.append(inner_down)
                 if irreversible:  # Django fails at the inner operation with no way back
                     down.declared_irreversible = True
-                    irreversible_at = irreversible_at or inner_span
+                    nested_at = nested_at or inner_span
             continue
         result = translate(call, ctx)
         if call.name == "RunSQL" and result.up and all(
@@ -231,7 +232,11 @@ def parse_django(source: SourceText, migration: MigrationSource,
     at = source.text.find("class Migration")
     line, column = reader.lines.position(max(at, 0))
     class_span = Span(source.path, line, column, line, column + len("class Migration") - 1)
-    down.span = irreversible_at or class_span
+    # Django refuses to start (IrreversibleError) at a top-level operation without a way
+    # back, whatever its place; one inside SeparateDatabaseAndState (which says it is
+    # reversible) fails only when it is run backwards (NotImplementedError).
+    down.nested_irreversible = irreversible_at is None and nested_at is not None
+    down.span = irreversible_at or nested_at or class_span
     up.insert = _first_operation(reader, operations, tree)
     if {"AddIndex", "RemoveIndex"} & set(called):
         up.django = _site(reader, tree, cls, assigns, tuple(called), at)
