@@ -358,3 +358,20 @@ def test_a_collation_dropped_without_cascade_is_no_statement_to_review(tmp_path:
     assert [(f.span.line, f.rule) for f in result.active
             if Path(f.span.path).name == "0002_m.sql" and f.rule == "unmodelled-statement"
             ] == [(3, "unmodelled-statement")]
+
+
+def test_a_function_made_with_typed_arguments_is_dropped_by_their_bare_types(
+        tmp_path: Path) -> None:
+    """BeeeOn's sqitch revert: PostgreSQL keeps no type modifiers in a function's signature,
+    so `to_device_id(numeric)` drops `to_device_id(num numeric(20, 0))`."""
+    result = lint_dialect_history(tmp_path, {
+        "000001_init.up.sql": "CREATE TABLE t (id int PRIMARY KEY);\n",
+        "000001_init.down.sql": "DROP TABLE t;\n",
+        "000002_functions.up.sql":
+            "CREATE FUNCTION to_device_id(num numeric(20, 0)) RETURNS bigint\n"
+            "  LANGUAGE sql IMMUTABLE AS 'SELECT num::bigint';\n"
+            "CREATE FUNCTION to_device_id(num varchar(20)) RETURNS bigint\n"
+            "  LANGUAGE sql IMMUTABLE AS 'SELECT num::bigint';\n",
+        "000002_functions.down.sql": "DROP FUNCTION to_device_id(varchar);\n"
+                                     "DROP FUNCTION to_device_id(numeric);\n"}, "postgres")
+    assert [f.message for f in result.active if f.rule == "down-does-not-restore"] == []

@@ -371,8 +371,14 @@ def _rename(body: Node, ctx: _Ctx) -> list[o.Operation]:
 def _function_signature(owa: Node) -> tuple[QName, tuple[str, ...] | None]:
     """A function's name and argument types (None when the statement lists none)."""
     args = None if owa.get("args_unspecified") else tuple(
-        str(type_ref(a["TypeName"])) for a in owa.get("objargs") or () if "TypeName" in a)
+        _arg_type(a["TypeName"]) for a in owa.get("objargs") or () if "TypeName" in a)
     return qname_from_list(strings(owa.get("objname"))), args
+
+
+def _arg_type(type_name: Node) -> str:
+    """A function argument's type as PostgreSQL keeps it: without its modifiers, which it
+    discards (`to_device_id(num numeric(20, 0))` is dropped as `to_device_id(numeric)`)."""
+    return str(replace(type_ref(type_name), modifiers=()))
 
 
 def _drop_names(objects: list[Node]) -> list[tuple[str, ...]]:
@@ -546,7 +552,7 @@ def _alter_enum(body: Node, ctx: _Ctx) -> list[o.Operation]:
 
 def _create_function(body: Node, ctx: _Ctx) -> list[o.Operation]:
     args = tuple(
-        str(type_ref(p["FunctionParameter"]["argType"]))
+        _arg_type(p["FunctionParameter"]["argType"])
         for p in body.get("parameters") or ()
         if p["FunctionParameter"].get("mode", "FUNC_PARAM_IN") in (
             "FUNC_PARAM_IN", "FUNC_PARAM_INOUT", "FUNC_PARAM_VARIADIC", "FUNC_PARAM_DEFAULT")
