@@ -384,3 +384,18 @@ def test_dropping_a_partitioned_tables_index_drops_the_partitions_indexes_attach
 def test_dropping_a_partitioned_table_drops_its_partitions() -> None:
     cat = fold(_PARTITIONED, "DROP TABLE w;")
     assert not cat.tables and not cat.indexes
+
+
+def test_a_cascade_drops_the_functions_that_take_a_dropped_row_type() -> None:
+    # PostgreSQL 15: `ALTER TABLE t DROP COLUMN a CASCADE` drops view v, and with it f(v)
+    # and g(v[]) (BeeeOn's sqitch revert); h(t) stays, as t does.
+    functions = ("CREATE FUNCTION f(r v) RETURNS int LANGUAGE sql AS 'SELECT 1';"
+                 "CREATE FUNCTION g(r v[]) RETURNS int LANGUAGE sql AS 'SELECT 1';"
+                 "CREATE FUNCTION h(r t) RETURNS int LANGUAGE sql AS 'SELECT 1';")
+    base = "CREATE TABLE t (a int, b int); CREATE VIEW v AS SELECT a, b FROM t;"
+    cat = fold(base, functions, "ALTER TABLE t DROP COLUMN a CASCADE;")
+    assert [key[0].name for key in cat.functions] == ["h"]
+    cat = fold(base, functions, "DROP VIEW v CASCADE;")
+    assert [key[0].name for key in cat.functions] == ["h"]
+    cat = fold(base, functions, "DROP TABLE t CASCADE;")
+    assert cat.functions == {}

@@ -463,6 +463,7 @@ def _remove_relation(cat: Catalog, name: QName, cascade: bool) -> None:
     for trigger_key in [k for k in cat.triggers if k[0] == name]:
         del cat.triggers[trigger_key]
     if cascade:
+        _drop_row_type_users(cat, name)
         for view in [k for k, v in cat.views.items() if name in v.tables]:
             _remove_relation(cat, view, True)
             cat.views.pop(view, None)
@@ -470,6 +471,15 @@ def _remove_relation(cat: Catalog, name: QName, cascade: bool) -> None:
             t = cat.tables[referencing]
             kept = tuple(c for c in t.constraints if c.ref_table != name)
             cat.tables[referencing] = replace(t, constraints=kept)
+
+
+def _drop_row_type_users(cat: Catalog, relation: QName) -> None:
+    """CASCADE: the functions that take the relation's row type (or an array of it) as an
+    argument go with it (BeeeOn's `f(NEW beeeon.sensor_history)`, dropped with the view)."""
+    names = {str(relation).lower(), relation.name.lower()}
+    for key in [k for k in cat.functions
+                if any(arg.lower().rstrip("[]") in names for arg in k[1])]:
+        del cat.functions[key]
 
 
 def _rename_table(cat: Catalog, op: o.RenameTable, mig: str) -> None:
@@ -531,6 +541,7 @@ def _drop_column(cat: Catalog, op: o.DropColumn, mig: str) -> None:
     if op.cascade:
         for key in [k for k, view in cat.views.items() if owned in view.reads]:
             del cat.views[key]
+            _drop_row_type_users(cat, key)
 
 
 def _rename_column(cat: Catalog, op: o.RenameColumn, mig: str) -> None:
@@ -706,6 +717,8 @@ def _reads_column(table: Table | None, column: str, relations: int) -> bool:
 def _drop_view(cat: Catalog, op: o.DropView, mig: str) -> None:
     for name in op.names:
         cat.views.pop(name, None)
+        if op.cascade:
+            _drop_row_type_users(cat, name)
         for key in cat.indexes.keys_on(name):
             del cat.indexes[key]
 
