@@ -375,3 +375,18 @@ def test_a_function_made_with_typed_arguments_is_dropped_by_their_bare_types(
         "000002_functions.down.sql": "DROP FUNCTION to_device_id(varchar);\n"
                                      "DROP FUNCTION to_device_id(numeric);\n"}, "postgres")
     assert [f.message for f in result.active if f.rule == "down-does-not-restore"] == []
+
+
+def test_a_serial_foreign_key_is_told_to_drop_its_sequence_not_to_become_identity(
+        tmp_path: Path) -> None:
+    """OpenFn's `"mapping" serial REFERENCES "1"."mappings"("id")`, atuin's `user_id
+    bigserial` referencing users: an identity column would be as wrong as the serial."""
+    result = lint_sql(tmp_path, "CREATE TABLE m (id serial PRIMARY KEY);\n",
+                      "CREATE TABLE t (id serial PRIMARY KEY, m_id serial REFERENCES m (id));\n",
+                      settings=Settings(select=("prefer-identity",)))
+    messages = sorted(f.message for f in result.active if f.span.path.endswith("0002_m.sql"))
+    assert messages == [
+        "`public.t.id` is serial: prefer an identity column",
+        "`public.t.m_id` is serial but is a foreign key: its values come from the rows it "
+        "references, not a sequence; declare it with the referenced key's plain type"]
+    assert [f.fix for f in result.active if "m_id" in f.message] == [None]

@@ -236,7 +236,9 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
 
 
 @rule("prefer-identity", family="design", dialects=("postgres",), severity="info", ops=_COLUMN_OPS,
-      aliases=("prefer-identity",), fix="use GENERATED ALWAYS AS IDENTITY", fixable="unsafe")
+      aliases=("prefer-identity",),
+      fix="use GENERATED ALWAYS AS IDENTITY (a foreign key: the referenced key's plain type)",
+      fixable="unsafe")
 def prefer_identity(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     """serial/bigserial: prefer identity columns.
 
@@ -249,7 +251,9 @@ def prefer_identity(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     the SQL standard.
 
     ## When it does not fire
-    On identity columns and plain integers; on down paths.
+    On identity columns and plain integers; on down paths. A serial column that is also a
+    foreign key is told to drop its sequence instead: an identity column would be no better
+    (`parent_id serial REFERENCES parent (id)` draws values the parent never had).
 
     ## Safe alternative
     ```sql
@@ -270,10 +274,24 @@ def prefer_identity(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
       https://wiki.postgresql.org/wiki/Don%27t_Do_This
     """
     for table, column, typ in _new_columns(op, ctx):
-        if typ.serial:
+        if typ.serial and _references_another(op, column):
+            # An identity column is no better there (atuin's `user_id bigserial`, OpenFn's
+            # `"mapping" serial REFERENCES …`): the values come from the rows it points at.
+            yield Hit(f"`{table}.{column}` is serial but is a foreign key: its values come "
+                      "from the rows it references, not a sequence; declare it with the "
+                      "referenced key's plain type", object=f"{table}.{column}",
+                      span=_column_span(op, column))
+        elif typ.serial:
             yield Hit(f"`{table}.{column}` is serial: prefer an identity column",
                       object=f"{table}.{column}", span=_column_span(op, column),
                       fix=_retype(op, ctx, column, _identity, "Make it an identity column"))
+
+
+def _references_another(op: o.Operation, column: str) -> bool:
+    """Whether the statement makes the column a foreign key to another table."""
+    table = getattr(op, "table", None)
+    return any(con.kind == "foreign" and column in con.columns and con.ref_table != table
+               for con in getattr(op, "constraints", ()))
 
 
 _SERIALS = {"serial": "integer", "serial4": "integer", "bigserial": "bigint",
