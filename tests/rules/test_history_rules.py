@@ -9,6 +9,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
+import pytest
+
 from schemagate.lint.engine import LintResult, lint
 from schemagate.model.settings import Settings
 from schemagate.parse.layouts.discover import discover
@@ -255,3 +257,23 @@ def test_dropping_an_index_only_another_mysql_table_has_is_an_unknown_object(
     assert [(f.span.line, f.span.column, f.message) for f in result.active] == [
         (1, 12, missing.format("segments")), (2, 33, missing.format("segments")),
         (5, 12, missing.format("rules"))]
+
+
+@pytest.mark.parametrize(("go_mod", "reported"), [
+    (None, True),
+    ("module example.com/app\n\nrequire github.com/golang-migrate/migrate/v4 v4.17.0\n", True),
+    ("module github.com/go-shiori/shiori\n\nrequire github.com/jmoiron/sqlx v1.3.5\n", False),
+], ids=["no-go-module", "golang-migrate", "own-migrator"])
+def test_a_duplicate_version_is_golang_migrates_error_only_where_it_runs_them(
+        tmp_path: Path, go_mod: str | None, reported: bool) -> None:
+    # Shiori's mysql/0000_system_create.up.sql and 0000_system_insert.up.sql: its own Go
+    # migrator runs them by name, one after the other; golang-migrate would refuse them.
+    folder = tmp_path / "internal" / "database" / "migrations" / "mysql"
+    folder.mkdir(parents=True)
+    (folder / "0000_system_create.up.sql").write_text("CREATE TABLE shiori_system (v text);\n")
+    (folder / "0000_system_insert.up.sql").write_text(
+        "INSERT INTO shiori_system (v) VALUES ('0.0.0');\n")
+    if go_mod is not None:
+        (tmp_path / "go.mod").write_text(go_mod)
+    result = lint_tree(tmp_path, Settings(select=("multiple-heads",)))
+    assert len(result.active) == (2 if reported else 0)

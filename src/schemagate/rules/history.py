@@ -81,7 +81,8 @@ def multiple_heads(migrations: Sequence[ParsedMigration], settings: Settings
     the versions root). On Prisma folders that share a timestamp: Prisma applies its
     folders in string order of the whole name and records each by that name, so they are
     two migrations in a known order, not a fork. On popx versions used twice: popx runs
-    both.
+    both. On golang-migrate-named files in a Go module whose `go.mod` requires no
+    golang-migrate (the project's own migrator runs them, as Shiori's does by name).
 
     ## Safe alternative
     Merge the heads into one, and review that the two branches do not conflict:
@@ -146,7 +147,7 @@ def _duplicate_versions(migrations: Sequence[ParsedMigration]) -> Iterator[Hit]:
     for mig in migrations:
         source = mig.source
         if source.layout not in _DUPLICATE_EFFECT or source.version is None or \
-                source.repeatable or source.up is None:
+                source.repeatable or source.up is None or source.own_runner:
             continue
         groups.setdefault((source.layout, _version_key(source.layout, source.version)),
                           []).append(mig)

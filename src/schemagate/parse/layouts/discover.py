@@ -383,10 +383,13 @@ class _Finder:
         if unit is not None:
             plans.append(unit)
             rest = [name for name in rest if name not in (unit.up, unit.down)]
+        own_runner = bool(golang_plans) and self._go_module_without_migrate(d)
         for plan in plans:
             if _touches(plan, wanted):
                 result.claimed.update((plan.up, plan.down))
                 found = self._source(d, plan)
+                if found is not None and own_runner and plan.layout == "golang-migrate":
+                    found = found._replace(source=replace(found.source, own_runner=True))
                 if found is not None:
                     result.ordered.append(found)
         self._by_content(d, rest, wanted, result)
@@ -490,6 +493,23 @@ class _Finder:
                 init = os.path.join(path, "__init__.py")
                 self._read(init)
                 return os.path.isfile(init)
+        return False
+
+    def _go_module_without_migrate(self, d: Folder) -> bool:
+        """Whether the nearest `go.mod` above the folder names no golang-migrate: a Go
+        project that runs its `N_x.up.sql` files itself. Looked for up to the folder the
+        run started in (no further: a folder above the project, such as /tmp, would make
+        the run depend on it; see `replay`)."""
+        path = d.path
+        for _ in range(_GO_MOD_DEPTH):
+            if path != self._cwd and not path.startswith(self._cwd_prefix):
+                return False
+            text = self._file_text(os.path.join(path, "go.mod"))
+            if isinstance(text, str):
+                return "golang-migrate/migrate" not in text
+            if path == self._cwd:
+                return False
+            path = os.path.dirname(path)
         return False
 
     # -- sqlx ----------------------------------------------------------------------------
@@ -1279,6 +1299,7 @@ _SQLX_BACKEND_USE = re.compile(
     r"\bsqlx::(postgres|mysql|sqlite)\b|\b(Pg|MySql|Sqlite)(?:Pool|Connection|ConnectOptions)")
 _SQLX_TYPE_PREFIXES = {"Pg": "postgres", "MySql": "mysql", "Sqlite": "sqlite"}
 _SQLX_SOURCES_READ = 200
+_GO_MOD_DEPTH = 6  # folders looked in for a `go.mod`, from the migrations' own up
 
 
 def _sqlx_databases(dependency: str) -> set[str]:
