@@ -259,13 +259,15 @@ def test_dropping_an_index_only_another_mysql_table_has_is_an_unknown_object(
         (5, 12, missing.format("rules"))]
 
 
-@pytest.mark.parametrize(("go_mod", "reported"), [
+@pytest.mark.parametrize(("go_code", "reported"), [
     (None, True),
-    ("module example.com/app\n\nrequire github.com/golang-migrate/migrate/v4 v4.17.0\n", True),
-    ("module github.com/go-shiori/shiori\n\nrequire github.com/jmoiron/sqlx v1.3.5\n", False),
-], ids=["no-go-module", "golang-migrate", "own-migrator"])
+    ("package database\n\n// run with the migrate CLI\n", True),
+    ('package database\n\nvar mysqlMigrations = []migration{\n'
+     '\tnewFileMigration("0.0.0", "0.1.0", "mysql/0000_system_create"),\n'
+     '\tnewFileMigration("0.1.0", "0.2.0", "mysql/0000_system_insert"),\n}\n', False),
+], ids=["no-go-code", "go-code-naming-none", "own-migrator"])
 def test_a_duplicate_version_is_golang_migrates_error_only_where_it_runs_them(
-        tmp_path: Path, go_mod: str | None, reported: bool) -> None:
+        tmp_path: Path, go_code: str | None, reported: bool) -> None:
     # Shiori's mysql/0000_system_create.up.sql and 0000_system_insert.up.sql: its own Go
     # migrator runs them by name, one after the other; golang-migrate would refuse them.
     folder = tmp_path / "internal" / "database" / "migrations" / "mysql"
@@ -273,7 +275,7 @@ def test_a_duplicate_version_is_golang_migrates_error_only_where_it_runs_them(
     (folder / "0000_system_create.up.sql").write_text("CREATE TABLE shiori_system (v text);\n")
     (folder / "0000_system_insert.up.sql").write_text(
         "INSERT INTO shiori_system (v) VALUES ('0.0.0');\n")
-    if go_mod is not None:
-        (tmp_path / "go.mod").write_text(go_mod)
+    if go_code is not None:
+        (tmp_path / "internal" / "database" / "mysql.go").write_text(go_code)
     result = lint_tree(tmp_path, Settings(select=("multiple-heads",)))
     assert len(result.active) == (2 if reported else 0)

@@ -57,9 +57,9 @@ class MigrationSource:
     version: str | None = None
     repeatable: bool = False  # Flyway R__ scripts: applied after versioned ones, on change
     dialect: str = "postgres"
-    # Named for a tool the project does not run them with: `N_x.up.sql` files in a Go module
-    # that requires no golang-migrate (Shiori's own migrator reads them by name). What that
-    # tool alone would refuse (a duplicate version) is not claimed of them.
+    # Named for a tool the project does not run them with: `N_x.up.sql` files that the
+    # project's own Go code names (Shiori's migrator reads them one by one). What that tool
+    # alone would refuse (a duplicate version) is not claimed of them.
     own_runner: bool = False
     # Found only as context for the files named: the other revisions of an Alembic history
     # that a named revision needs to be placed and folded. Folded, never reported.

@@ -81,8 +81,8 @@ def multiple_heads(migrations: Sequence[ParsedMigration], settings: Settings
     the versions root). On Prisma folders that share a timestamp: Prisma applies its
     folders in string order of the whole name and records each by that name, so they are
     two migrations in a known order, not a fork. On popx versions used twice: popx runs
-    both. On golang-migrate-named files in a Go module whose `go.mod` requires no
-    golang-migrate (the project's own migrator runs them, as Shiori's does by name).
+    both. On golang-migrate-named files that the project's own Go code names (its own
+    migrator runs them, one by one, as Shiori's does).
 
     ## Safe alternative
     Merge the heads into one, and review that the two branches do not conflict:

@@ -383,7 +383,7 @@ class _Finder:
         if unit is not None:
             plans.append(unit)
             rest = [name for name in rest if name not in (unit.up, unit.down)]
-        own_runner = bool(golang_plans) and self._go_module_without_migrate(d)
+        own_runner = self._run_by_own_code(d, golang_plans)
         for plan in plans:
             if _touches(plan, wanted):
                 result.claimed.update((plan.up, plan.down))
@@ -495,19 +495,29 @@ class _Finder:
                 return os.path.isfile(init)
         return False
 
-    def _go_module_without_migrate(self, d: Folder) -> bool:
-        """Whether the nearest `go.mod` above the folder names no golang-migrate: a Go
-        project that runs its `N_x.up.sql` files itself. Looked for up to the folder the
-        run started in (no further: a folder above the project, such as /tmp, would make
-        the run depend on it; see `replay`)."""
+    def _run_by_own_code(self, d: Folder, plans: list[Plan]) -> bool:
+        """Whether golang-migrate-named files that share a version (which golang-migrate
+        refuses) are run by the project's own Go code instead: a `.go` file in the folder
+        or the two above it names one of them (Shiori's `newFileMigration("0.0.0", "0.1.0",
+        "mysql/0000_system_create")`). Only such folders are looked at; the `migrate` CLI
+        (a Dockerfile's, a Kubernetes job's) names no file in Go code."""
+        by_version: dict[str, list[str]] = {}
+        for plan in plans:
+            if plan.version is not None and plan.up is not None:
+                by_version.setdefault(plan.version.lstrip("0") or "0", []).append(plan.up)
+        shared = [name[: -len(".up.sql")] for names in by_version.values() if len(names) > 1
+                  for name in names if name.endswith(".up.sql")]
+        if not shared:
+            return False
         path = d.path
-        for _ in range(_GO_MOD_DEPTH):
-            if path != self._cwd and not path.startswith(self._cwd_prefix):
-                return False
-            text = self._file_text(os.path.join(path, "go.mod"))
-            if isinstance(text, str):
-                return "golang-migrate/migrate" not in text
-            if path == self._cwd:
+        for _ in range(_GO_CODE_DEPTH):
+            listed = self._list(path) if path != d.path else d
+            for name in sorted(listed.files) if listed is not None else ():
+                if name.endswith(".go"):
+                    text = self._file_text(os.path.join(path, name))
+                    if isinstance(text, str) and any(stem in text for stem in shared):
+                        return True
+            if path == self._cwd or not path.startswith(self._cwd_prefix):
                 return False
             path = os.path.dirname(path)
         return False
@@ -1299,7 +1309,7 @@ _SQLX_BACKEND_USE = re.compile(
     r"\bsqlx::(postgres|mysql|sqlite)\b|\b(Pg|MySql|Sqlite)(?:Pool|Connection|ConnectOptions)")
 _SQLX_TYPE_PREFIXES = {"Pg": "postgres", "MySql": "mysql", "Sqlite": "sqlite"}
 _SQLX_SOURCES_READ = 200
-_GO_MOD_DEPTH = 6  # folders looked in for a `go.mod`, from the migrations' own up
+_GO_CODE_DEPTH = 3  # folders looked in for Go code naming migrations: theirs and two above
 
 
 def _sqlx_databases(dependency: str) -> set[str]:
