@@ -146,6 +146,38 @@ def test_a_column_the_rebuilt_table_leaves_out_is_dropped_with_the_old_one(
             "a backup first (`schemagate backup`)")]
 
 
+def test_a_column_a_rebuild_copies_under_another_name_or_into_another_table_lives_on(
+        tmp_path: Path) -> None:
+    # Memos's sqlite 0.8 renames `name` to `nickname` by a rebuild (`INSERT INTO user (…,
+    # nickname) SELECT …, name`); Vaultwarden's 2018-04-27 copies `folder_uuid` into
+    # folders_ciphers first. Neither value is lost; a column no copy reads is, and a copy
+    # the tool cannot read (`SELECT *`) says nothing either way.
+    init = ("CREATE TABLE user (id INTEGER PRIMARY KEY, name TEXT, fav TEXT);\n"
+            "CREATE TABLE item (id INTEGER PRIMARY KEY, folder TEXT, fav TEXT);\n"
+            "CREATE TABLE w (id INTEGER PRIMARY KEY, fav TEXT);\n")
+    up = ("ALTER TABLE user RENAME TO _user_old;\n"
+          "CREATE TABLE user (id INTEGER PRIMARY KEY, nickname TEXT);\n"
+          "INSERT INTO user (id, nickname) SELECT id, name FROM _user_old;\n"
+          "DROP TABLE _user_old;\n"
+          "CREATE TABLE item_folders (item_id INTEGER, folder TEXT);\n"
+          "INSERT INTO item_folders SELECT id, folder FROM item WHERE folder IS NOT NULL;\n"
+          "CREATE TABLE item_new (id INTEGER PRIMARY KEY);\n"
+          "INSERT INTO item_new (id) SELECT id FROM item;\n"
+          "DROP TABLE item;\nALTER TABLE item_new RENAME TO item;\n"
+          "CREATE TABLE w_new (id INTEGER PRIMARY KEY);\n"
+          "INSERT INTO w_new SELECT * FROM w;\n"
+          "DROP TABLE w;\nALTER TABLE w_new RENAME TO w;\n")
+    result = lint_dialect_history(tmp_path, {
+        "V0001.Init.up.sql": init,
+        "V0001.Init.down.sql": "DROP TABLE w; DROP TABLE item; DROP TABLE user;\n",
+        "V0002.Rebuild.up.sql": up,
+        "V0002.Rebuild.down.sql": "SELECT 1;\n"}, "sqlite")
+    assert [(f.span.line, f.message.split(":")[0]) for f in result.active
+            if f.rule == "drop-column"] == [
+        (4, "dropping column `fav` of `_user_old` deletes its data"),
+        (9, "dropping column `fav` of `item` deletes its data")]
+
+
 REBUILD_PARENT = """\
 PRAGMA foreign_keys=OFF;
 CREATE TABLE __new_parent (id INTEGER PRIMARY KEY, name TEXT NOT NULL);

@@ -583,6 +583,9 @@ class InsertRows(Operation):
     # frontend can tell: the rows hold nothing read from the database or passed in at run
     # time. False: the values may come from anywhere.
     constant: bool = False
+    # `INSERT … SELECT`: the columns its select list reads (lower-cased), each of whose
+    # values lives on in the rows inserted; None when not known (a `*`, a set operation).
+    selected: frozenset[str] | None = None
 
 
 # --- session and transaction control --------------------------------------------------

@@ -110,8 +110,11 @@ def drop_column(op: o.DropColumn | o.DropTable, ctx: RuleContext) -> Iterator[Hi
 
     It does fire on a table rebuild (SQLite's way to alter a table: create the new table,
     copy the rows, drop the old one, rename the new one) whose new table has no column of
-    that name: the column goes with the old table, at its `DROP TABLE`. A column the new
-    table keeps under its name is not checked further (which values the copy puts there).
+    that name and none of whose copies reads it: the column goes with the old table, at its
+    `DROP TABLE`. A column a copy reads lives on under another name or in another table (a
+    rename by rebuild: `INSERT INTO user (…, nickname) SELECT …, name`); a copy the tool
+    cannot read (`SELECT *`) leaves the drop unjudged; a column the new table keeps under its
+    name is not checked further (which values the copy puts there).
 
     ## Safe alternative
     Deploy code that no longer reads or writes the column (Rails' `ignored_columns`, Django's

@@ -26,7 +26,8 @@ schema held either: what it could find is what an earlier, failed run of the scr
 The copy is trusted: which columns it carries, and which rows a `WHERE` in it leaves out, are
 not checked. Rebuilds routinely leave a generated key to be numbered afresh, so a column
 left out of the copy is no sign of loss by itself; a column the new table does not have at
-all is (`rebuild_columns`: `drop-column` reports it at the old table's drop).
+all, and that no copy of the rows reads, is (`rebuild_columns`: `drop-column` reports it
+at the old table's drop).
 """
 
 from __future__ import annotations
@@ -131,10 +132,17 @@ def rebuild_columns(script: ParsedScript
     states (a `CREATE TABLE … AS` of a query it cannot read, or `(LIKE …)`, states none). A
     column of the dropped table none of them has is gone with it."""
     made: dict[QName, set[str] | None] = {}  # the tables the script made, by current name
+    # The copies of rows (statement index, the tables read, the columns the copy reads:
+    # None when not known): a column a copy reads lives on, under any name.
+    copies: list[tuple[int, tuple[QName, ...], frozenset[str] | None]] = []
     for st in script.statements:
         for op in st.ops:
             match op:
-                case o.CreateTable(table=table):
+                case o.InsertRows(sources=sources, selected=selected) if sources:
+                    copies.append((st.index, sources, selected))
+                case o.CreateTable(table=table, sources=sources):
+                    if sources:  # `CREATE TABLE … AS SELECT`: its columns are not followed
+                        copies.append((st.index, sources, None))
                     made[table] = _stated_columns(op)
                 case o.RenameTable(table=table, new_name=new) if table in made:
                     made[QName(table.schema, new)] = made.pop(table)
@@ -152,11 +160,27 @@ def rebuild_columns(script: ParsedScript
                         has.discard(column.lower())
                         has.add(new.lower())
     out: dict[tuple[int, QName], tuple[frozenset[QName], frozenset[str]]] = {}
-    for key, origins in _rebuild_drops(script).items():
+    for (index, table), origins in _rebuild_drops(script).items():
         ends = [made.get(origin) for origin in origins]
-        if ends and all(end is not None for end in ends):
-            out[key] = origins, frozenset(c for end in ends if end is not None for c in end)
+        carried = _carried(copies, index, {table, *origins})
+        if ends and carried is not None and all(end is not None for end in ends):
+            kept = {c for end in ends if end is not None for c in end} | carried
+            out[(index, table)] = origins, frozenset(kept)
     return out
+
+
+def _carried(copies: list[tuple[int, tuple[QName, ...], frozenset[str] | None]],
+             before: int, names: set[QName]) -> frozenset[str] | None:
+    """The columns the copies made before statement `before` from the tables `names` read
+    (a rebuild that renames a column copies `SELECT …, name …` into `nickname`); None when
+    one of them reads what the tool cannot tell (`SELECT *`)."""
+    read: set[str] = set()
+    for at, sources, selected in copies:
+        if at < before and names.intersection(sources):
+            if selected is None:
+                return None
+            read |= selected
+    return frozenset(read)
 
 
 def _stated_columns(op: o.CreateTable) -> set[str] | None:

@@ -390,3 +390,19 @@ def test_mysql_online_ddl_clauses_are_read_past() -> None:
     add = script.statements[3].ops[0]
     assert (add.site.line, add.site.column) == (5, 19)
     assert script.statements[0].sql.endswith("LOCK = SHARED")  # the statement as written
+
+
+def test_an_insert_select_names_the_columns_its_select_list_reads() -> None:
+    from schemagate.parse.postgres.frontend import parse_script
+
+    sql = ("INSERT INTO u (id, nickname) SELECT o.id, lower(o.name) FROM o;\n"
+           "INSERT INTO u SELECT * FROM o;\n"
+           "INSERT INTO u SELECT id FROM o UNION SELECT id FROM p;\n"
+           "INSERT INTO u (id) VALUES (1);\n")
+    for dialect in ("sqlite", "mysql", "postgres"):
+        script = (parse_script(SourceText.of("m.sql", sql), Script("m.sql"))
+                  if dialect == "postgres" else parse(sql, dialect))
+        inserts = [op for st in script.statements for op in st.ops
+                   if isinstance(op, o.InsertRows)]
+        assert [op.selected for op in inserts] == [
+            frozenset({"id", "name"}), None, None, None], dialect

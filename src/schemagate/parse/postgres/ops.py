@@ -679,7 +679,28 @@ def _keeps(target: Node) -> bool:
 def _insert(body: Node, ctx: _Ctx) -> list[o.Operation]:
     return [o.InsertRows(table=qname(body["relation"]),
                          sources=row_sources(body.get("selectStmt"), body.get("withClause")),
-                         constant=_constant_rows(body.get("selectStmt")), **ctx.kw())]
+                         constant=_constant_rows(body.get("selectStmt")),
+                         selected=_selected(body.get("selectStmt")), **ctx.kw())]
+
+
+def _selected(query: Node | None) -> frozenset[str] | None:
+    """The columns an `INSERT … SELECT`'s select list reads; None for a `*`, a set operation
+    or a list the tool cannot read."""
+    select = (query or {}).get("SelectStmt") or {}
+    targets = select.get("targetList")
+    if not targets or select.get("op", "SETOP_NONE") != "SETOP_NONE":
+        return None
+    read: set[str] = set()
+    for target in targets:
+        value = target.get("ResTarget", {}).get("val")
+        fields = (value or {}).get("ColumnRef", {}).get("fields") or ()
+        if any("A_Star" in f for f in fields):
+            return None
+        found = expr(value)
+        if found is None:
+            return None
+        read.update(c.lower() for c in found.columns)
+    return frozenset(read)
 
 
 def _constant_rows(query: Node | None) -> bool:

@@ -717,7 +717,23 @@ def _insert(tree: Any, ctx: _Ctx) -> list[o.Operation]:
     if not isinstance(target, exp.Table):
         return []
     return [o.InsertRows(table=qname(target), sources=_row_sources(tree.expression),
-                         constant=_constant_rows(tree.expression), **ctx.kw())]
+                         constant=_constant_rows(tree.expression),
+                         selected=_selected(tree.expression), **ctx.kw())]
+
+
+def _selected(query: Any) -> frozenset[str] | None:
+    """The columns an `INSERT … SELECT`'s select list reads; None for a `*` or anything
+    but a plain SELECT."""
+    from sqlglot import exp
+
+    if not isinstance(query, exp.Select) or not query.expressions:
+        return None
+    read: set[str] = set()
+    for item in query.expressions:
+        if isinstance(item, exp.Star) or item.find(exp.Star) is not None:
+            return None
+        read.update(c.name.lower() for c in item.find_all(exp.Column))
+    return frozenset(read)
 
 
 def _constant_rows(query: Any) -> bool:
