@@ -390,3 +390,25 @@ def test_a_serial_foreign_key_is_told_to_drop_its_sequence_not_to_become_identit
         "`public.t.m_id` is serial but is a foreign key: its values come from the rows it "
         "references, not a sequence; declare it with the referenced key's plain type"]
     assert [f.fix for f in result.active if "m_id" in f.message] == [None]
+
+
+def test_a_column_copied_into_another_table_first_is_moved_not_lost(tmp_path: Path) -> None:
+    """Vaultwarden's 2018-04-27 on PostgreSQL terms: `folder_uuid` copied into
+    folders_ciphers (from every row that holds one) before it is dropped. A copy of only
+    some rows, or one that reads the column only in its WHERE, moves nothing."""
+    result = lint_sql(
+        tmp_path,
+        "CREATE TABLE ciphers (uuid text PRIMARY KEY, folder_uuid text, kind text, "
+        "note text, favorite boolean);\n"
+        "CREATE TABLE folders_ciphers (cipher_uuid text, folder_uuid text);\n"
+        "CREATE TABLE notes (cipher_uuid text, note text);\n"
+        "CREATE TABLE favorites (cipher_uuid text);\n",
+        "INSERT INTO folders_ciphers SELECT uuid, folder_uuid FROM ciphers "
+        "WHERE folder_uuid IS NOT NULL;\n"
+        "INSERT INTO notes SELECT uuid, note FROM ciphers WHERE kind = 'x';\n"
+        "INSERT INTO favorites SELECT uuid FROM ciphers WHERE favorite;\n"
+        "ALTER TABLE ciphers DROP COLUMN folder_uuid;\n"
+        "ALTER TABLE ciphers DROP COLUMN note;\n"
+        "ALTER TABLE ciphers DROP COLUMN favorite;\n",
+        settings=Settings(select=("drop-column",)))
+    assert [f.span.line for f in result.active if f.span.path.endswith("0002_m.sql")] == [5, 6]

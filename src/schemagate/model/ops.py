@@ -586,6 +586,9 @@ class InsertRows(Operation):
     # `INSERT … SELECT`: the columns its select list reads (lower-cased), each of whose
     # values lives on in the rows inserted; None when not known (a `*`, a set operation).
     selected: frozenset[str] | None = None
+    # The query keeps rows out by more than `IS NOT NULL` tests (a `WHERE kind = 'x'`): some
+    # rows' values are not copied.
+    filtered: bool = False
 
 
 # --- session and transaction control --------------------------------------------------

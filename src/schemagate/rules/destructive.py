@@ -21,7 +21,12 @@ from schemagate.rules.dependents import (
     truncate_cascade_targets,
     type_users,
 )
-from schemagate.rules.rebuilds import harmless_drops, kept_columns, rebuild_columns
+from schemagate.rules.rebuilds import (
+    copied_out,
+    harmless_drops,
+    kept_columns,
+    rebuild_columns,
+)
 from schemagate.rules.registry import Hit, rule
 
 _BACKUP = "save the data first (`schemagate backup`) and make sure no code still uses it"
@@ -106,7 +111,9 @@ def drop_column(op: o.DropColumn | o.DropTable, ctx: RuleContext) -> Iterator[Hi
     On a table or a column created earlier in the same migration; in a column swap, where
     an `UPDATE` of every row first copies the column into another that then takes its name
     (`ADD COLUMN id_text text; UPDATE t SET id_text = id::text; DROP COLUMN id; RENAME
-    COLUMN id_text TO id`): its values live on under its name.
+    COLUMN id_text TO id`): its values live on under its name; after an `INSERT … SELECT`
+    of the same script that copies the column into another table (`INSERT INTO
+    folders_ciphers SELECT uuid, folder_uuid FROM ciphers`): its values live on there.
 
     It does fire on a table rebuild (SQLite's way to alter a table: create the new table,
     copy the rows, drop the old one, rename the new one) whose new table has no column of
@@ -155,6 +162,9 @@ def drop_column(op: o.DropColumn | o.DropTable, ctx: RuleContext) -> Iterator[Hi
         return
     if (ctx.statement.index, op.table, op.column) in ctx.per_script(kept_columns):
         return  # a column swap: its values live on under its name
+    if ctx.per_script(copied_out).get((op.table, op.column.lower()), ctx.statement.index) \
+            < ctx.statement.index:
+        return  # copied into another table first: the values live on there
     yield Hit(f"dropping column `{op.column}` of `{op.table}` deletes its data",
               object=f"{op.table}.{op.column}", lock=LockMode.ACCESS_EXCLUSIVE)
 

@@ -199,6 +199,22 @@ def _stated_columns(op: o.CreateTable) -> set[str] | None:
     return {c.name.lower() for c in named if c.name}
 
 
+def copied_out(script: ParsedScript) -> dict[tuple[QName, str], int]:
+    """The columns (lower-cased) whose values an `INSERT … SELECT` of the script copies into
+    another table, from every row that holds one (no WHERE but `IS NOT NULL` tests), by
+    (source table, column), with the index of the first such copy: `INSERT INTO
+    folders_ciphers SELECT uuid, folder_uuid FROM ciphers WHERE folder_uuid IS NOT NULL`
+    before `DROP COLUMN folder_uuid` moves the values, it does not lose them."""
+    out: dict[tuple[QName, str], int] = {}
+    for st in script.statements:
+        for op in st.ops:
+            if isinstance(op, o.InsertRows) and op.selected and not op.filtered \
+                    and len(op.sources) == 1 and op.sources[0] != op.table:
+                for column in op.selected:
+                    out.setdefault((op.sources[0], column), st.index)
+    return out
+
+
 class _Rows:
     """Where the rows of each table the script found are, by the name the table had when
     the script started (its origin)."""

@@ -680,7 +680,22 @@ def _insert(body: Node, ctx: _Ctx) -> list[o.Operation]:
     return [o.InsertRows(table=qname(body["relation"]),
                          sources=row_sources(body.get("selectStmt"), body.get("withClause")),
                          constant=_constant_rows(body.get("selectStmt")),
-                         selected=_selected(body.get("selectStmt")), **ctx.kw())]
+                         selected=_selected(body.get("selectStmt")),
+                         filtered=_filtered(body.get("selectStmt")), **ctx.kw())]
+
+
+def _filtered(query: Node | None) -> bool:
+    """Whether an `INSERT … SELECT`'s WHERE keeps rows out by more than `IS NOT NULL`."""
+    where = ((query or {}).get("SelectStmt") or {}).get("whereClause")
+    return where is not None and not _not_null_tests(where)
+
+
+def _not_null_tests(node: Node) -> bool:
+    if "NullTest" in node:
+        return bool(node["NullTest"].get("nulltesttype") == "IS_NOT_NULL")
+    body = node.get("BoolExpr")
+    return body is not None and body.get("boolop") == "AND_EXPR" and all(
+        _not_null_tests(arg) for arg in body.get("args") or ())
 
 
 def _selected(query: Node | None) -> frozenset[str] | None:

@@ -718,7 +718,26 @@ def _insert(tree: Any, ctx: _Ctx) -> list[o.Operation]:
         return []
     return [o.InsertRows(table=qname(target), sources=_row_sources(tree.expression),
                          constant=_constant_rows(tree.expression),
-                         selected=_selected(tree.expression), **ctx.kw())]
+                         selected=_selected(tree.expression),
+                         filtered=_filtered(tree.expression), **ctx.kw())]
+
+
+def _filtered(query: Any) -> bool:
+    """Whether an `INSERT … SELECT`'s WHERE keeps rows out by more than `IS NOT NULL`."""
+    from sqlglot import exp
+
+    where = query.args.get("where") if isinstance(query, exp.Select) else None
+    return where is not None and not _not_null_tests(where.this)
+
+
+def _not_null_tests(node: Any) -> bool:
+    from sqlglot import exp
+
+    if isinstance(node, exp.Not) and isinstance(node.this, exp.Is):
+        return isinstance(node.this.expression, exp.Null)
+    if isinstance(node, exp.And):
+        return _not_null_tests(node.this) and _not_null_tests(node.expression)
+    return False
 
 
 def _selected(query: Any) -> frozenset[str] | None:
