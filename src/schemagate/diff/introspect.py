@@ -37,12 +37,11 @@ from schemagate.model.catalog import (
     Sequence as SequenceDef,
 )
 from schemagate.model.names import QName, quote_ident, quote_qname
-from schemagate.model.ops import ConstraintKind, Expr
+from schemagate.model.ops import FK_ACTION_CODES, ConstraintKind, Expr
 
 _TYPE_KINDS = {"e": "enum", "d": "domain", "c": "composite", "r": "range"}
 _CONSTRAINT_KINDS: dict[str, ConstraintKind] = {
     "p": "primary", "u": "unique", "f": "foreign", "c": "check", "x": "exclusion"}
-_FK_ACTIONS = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 _POLICY_COMMANDS = {"*": "ALL", "r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}
 _IDENTITY = {"a": "ALWAYS", "d": "BY DEFAULT"}
 _RELATION_KINDS = {"r": "table", "p": "table", "S": "sequence", "v": "view", "m": "view"}
@@ -310,8 +309,8 @@ class _Reader:
                 name, _CONSTRAINT_KINDS[contype], self._colnames(relid, conkey), ref_table,
                 ref_columns, None, bool(validated),
                 definition=definition, deferrable=bool(deferrable), deferred=bool(deferred),
-                on_delete=_FK_ACTIONS.get(on_delete) if contype == "f" else None,
-                on_update=_FK_ACTIONS.get(on_update) if contype == "f" else None))
+                on_delete=FK_ACTION_CODES.get(on_delete) if contype == "f" else None,
+                on_update=FK_ACTION_CODES.get(on_update) if contype == "f" else None))
             self.con_keys[oid] = (rel.name, name)
             ref = ObjectRef("constraint", rel.name.schema, rel.name.name, name)
             self.refs[("pg_constraint", oid)] = ref

@@ -53,6 +53,21 @@ class ColumnDef:
     span: Span | None = field(default=None, compare=False)
 
 
+# pg_constraint's confdeltype/confupdtype codes (pglast's fk_del_action too), as SQL; "a",
+# NO ACTION, the default, is None.
+FK_ACTION_CODES = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+
+
+def fk_action(text: object) -> str | None:
+    """A foreign key action as written (`cascade`, `SET  NULL`, an ORM's `ondelete=`), as
+    the IR and the catalog keep it: upper case, single spaces; None for NO ACTION, or for a
+    value that is not text."""
+    if not isinstance(text, str):
+        return None
+    action = " ".join(text.upper().split())
+    return None if action == "NO ACTION" else action
+
+
 @dataclass(frozen=True, slots=True)
 class ConstraintDef:
     """A table constraint as a statement defines it, inline or on its own."""

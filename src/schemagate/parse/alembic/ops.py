@@ -25,7 +25,6 @@ from schemagate.parse.alembic.types import (
     column_of,
     default_of,
     enum_of,
-    fk_action,
     has_star,
     last_name,
     made_later,
@@ -601,7 +600,7 @@ def _create_foreign_key(c: Call) -> list[o.Operation]:
         not_valid=c.value("postgresql_not_valid") is True,
         deferrable=c.value("deferrable") is True,
         name_at_run_time=c.env.name_at_run_time(c.arg(0, "constraint_name")),
-        on_delete=fk_action(c.value("ondelete")))
+        on_delete=o.fk_action(c.value("ondelete")))
     return [o.AddConstraint(table=table, constraint=con, **c.kw())]
 
 

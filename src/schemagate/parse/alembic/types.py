@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from schemagate.model.names import QName
-from schemagate.model.ops import ColumnDef, ConstraintDef, Expr
+from schemagate.model.ops import ColumnDef, ConstraintDef, Expr, fk_action
 from schemagate.model.types import TypeRef, canonical
 from schemagate.parse.alembic.eval import UNKNOWN, Env, dotted
 from schemagate.parse.alembic.source import Text
@@ -382,15 +382,6 @@ def _foreign_key_of(call: cst.Call, env: Env, column: str) -> ConstraintDef | No
                          (ref[1],), deferrable=env.value(keywords.get("deferrable")) is True,
                          name_at_run_time=env.name_at_run_time(keywords.get("name")),
                          on_delete=fk_action(env.string(keywords.get("ondelete"))))
-
-
-def fk_action(value: object) -> str | None:
-    """SQLAlchemy's `ondelete="cascade"`, as SQL ("CASCADE"); None for NO ACTION, or a value
-    not known."""
-    if not isinstance(value, str):
-        return None
-    action = " ".join(value.upper().split())
-    return None if action == "NO ACTION" else action
 
 
 def strings_of(node: cst.BaseExpression | None, env: Env) -> tuple[str, ...] | None:

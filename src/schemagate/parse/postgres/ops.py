@@ -149,13 +149,11 @@ def _constraint(con: Node, columns: tuple[str, ...] = (),
         not_valid=bool(con.get("skip_validation")),
         using_index=con.get("indexname"),
         deferrable=bool(con.get("deferrable")),
-        on_delete=_FK_ACTIONS.get(con.get("fk_del_action", "")) if kind == "foreign" else None,
+        on_delete=(o.FK_ACTION_CODES.get(con.get("fk_del_action", ""))
+                   if kind == "foreign" else None),
         span=span,
     )
 
-
-# pg_constraint.confdeltype's codes, as pglast gives them; "a" (NO ACTION) is the default.
-_FK_ACTIONS = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 
 
 # --- statements ---------------------------------------------------------------------

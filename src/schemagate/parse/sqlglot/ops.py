@@ -265,10 +265,9 @@ def _mysql_index_name(ctx: _Ctx, columns: tuple[str, ...]) -> str | None:
 def _on_delete(node: Any) -> str | None:
     """A REFERENCES clause's ON DELETE action, as SQL; None for NO ACTION."""
     for option in node.args.get("options") or ():
-        text = " ".join(str(option).upper().split())
-        if text.startswith("ON DELETE "):
-            action = text[len("ON DELETE "):]
-            return None if action == "NO ACTION" else action
+        words = str(option).split(None, 2)
+        if len(words) == 3 and [w.upper() for w in words[:2]] == ["ON", "DELETE"]:
+            return o.fk_action(words[2])
     return None
 
 
