@@ -195,10 +195,11 @@ class _Difference(NamedTuple):
     dropped: tuple[str, ...] | None = None
 
 
-def _table_differences(key: QName, before: Table, after: Table, ctx: MigrationContext
-                       ) -> list[_Difference]:
-    """Column and constraint differences. On a table the history never showed whole, only
-    what this migration itself created can be known to be left behind."""
+def _table_differences(key: QName, before: Table, after: Table, renamed: dict[str, str],
+                       ctx: MigrationContext) -> list[_Difference]:
+    """Column and constraint differences; ``renamed``: the unnamed keys `_unnamed_alike`
+    pairs. On a table the history never showed whole, only what this migration itself
+    created can be known to be left behind."""
     out = []
     after_cols = {c.name: c for c in after.columns}
     for col in before.columns:
@@ -214,7 +215,6 @@ def _table_differences(key: QName, before: Table, after: Table, ctx: MigrationCo
             if c.name not in before_cols and (
                 not before.assumed or (key, c.name) in ctx.state.new_columns)]
     before_cons = {c.name: c for c in before.constraints}
-    renamed = _unnamed_alike(before, after)
     after_cons = {c.name: c for c in after.constraints if c.name not in renamed}
     after_cons.update((renamed[c.name], replace(c, name=renamed[c.name]))
                       for c in after.constraints if c.name in renamed)
@@ -253,17 +253,12 @@ def _unnamed_alike(before: Table, after: Table) -> dict[str, str]:
     return renamed
 
 
-def _unnamed_indexes_alike(before: Catalog, after: Catalog) -> set[object]:
-    """The index keys, on both sides, of the indexes of the keys `_unnamed_alike` pairs:
-    the same index, under the key's two names."""
+def _unnamed_indexes_alike(before: Catalog, after: Catalog,
+                           renames: dict[QName, dict[str, str]]) -> set[object]:
+    """The index keys, on both sides, of the indexes of the keys `_unnamed_alike` pairs
+    (``renames``, by table): the same index, under the key's two names."""
     alike: set[object] = set()
-    for key in changed_keys(before.tables, after.tables):
-        a, b = before.tables.get(key), after.tables.get(key)
-        if a is None or b is None:
-            continue
-        renamed = _unnamed_alike(a, b)
-        if not renamed:
-            continue
+    for key, renamed in renames.items():
         # A key's index bears the key's name.
         backing = {before.indexes[k].name.name: k for k in before.indexes.keys_on(key)}
         for k in after.indexes.keys_on(key):
@@ -286,6 +281,7 @@ def _differences(ctx: MigrationContext) -> list[_Difference]:
         return []
     out: list[_Difference] = []
     temporary = _temporary_tables(ctx)
+    renames: dict[QName, dict[str, str]] = {}  # `_unnamed_alike`'s pairs, of tables with any
     for key in changed_keys(before.tables, after.tables):
         a, b = before.tables.get(key), after.tables.get(key)
         if a is None and b is not None:
@@ -296,9 +292,12 @@ def _differences(ctx: MigrationContext) -> list[_Difference]:
                 out.append(_Difference(f"table {key} is not restored",
                                        dropped=("table", str(key))))
         elif a is not None and b is not None:
-            out += _table_differences(key, a, b, ctx)
+            renamed = _unnamed_alike(a, b)
+            if renamed:
+                renames[key] = renamed
+            out += _table_differences(key, a, b, renamed, ctx)
     dropped_by_up = _dropped_index_names(ctx)
-    alike = _unnamed_indexes_alike(before, after)
+    alike = _unnamed_indexes_alike(before, after, renames)
     for ix_key in changed_keys(before.indexes, after.indexes):
         a_ix, b_ix = before.indexes.get(ix_key), after.indexes.get(ix_key)
         if a_ix == b_ix or ix_key in alike:
