@@ -270,11 +270,6 @@ def _unnamed_indexes_alike(before: Catalog, after: Catalog,
     return alike
 
 
-def schema_differences(ctx: MigrationContext) -> list[str]:
-    """What differs between the schema before up and after up then down."""
-    return [difference.text for difference in _differences(ctx)]
-
-
 def _differences(ctx: MigrationContext) -> list[_Difference]:
     before, after = ctx.before, ctx.after_down
     if before is None or after is None:
