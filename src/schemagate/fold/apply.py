@@ -254,18 +254,13 @@ def _name_taken(catalog: Catalog, table: Table, added: list[Constraint],
             return False
         if any(c.name == name for c in chain(added, table.constraints)):
             return True
-        if relation and _relation_exists(catalog, QName(schema, name)):
+        if relation and catalog.relation_exists(QName(schema, name)):
             return True
         # A key's or unique constraint's name is its index's (`constraint_named` holds
         # only the others).
         return catalog.tables.constraint_named(schema, name) or \
             index_key(QName(schema, name), None) in catalog.indexes
     return taken
-
-
-def _relation_exists(catalog: Catalog, name: QName) -> bool:
-    return (name in catalog.tables or name in catalog.indexes or name in catalog.views
-            or name in catalog.sequences)
 
 
 def _constraint(table: QName, con: o.ConstraintDef, migration: str,
@@ -638,7 +633,7 @@ def _default_index_name(cat: Catalog, op: o.CreateIndex) -> QName:
     schema = op.table.schema
     return QName(schema, chosen_name(
         op.table.name, cols, "idx",
-        lambda name: schema != NO_SCHEMA and _relation_exists(cat, QName(schema, name))))
+        lambda name: schema != NO_SCHEMA and cat.relation_exists(QName(schema, name))))
 
 
 def _create_index(cat: Catalog, op: o.CreateIndex, mig: str) -> None:

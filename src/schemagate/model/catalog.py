@@ -685,7 +685,10 @@ class Catalog:
         self.indexes.changed = set() if on else None
 
     def relation_exists(self, name: QName) -> bool:
-        return name in self.tables or name in self.views
+        """Whether a relation holds the name: a table, an index (by its schema's name), a
+        view or a sequence, which share PostgreSQL's pg_class and so its names."""
+        return (name in self.tables or name in self.indexes or name in self.views
+                or name in self.sequences)
 
     def indexes_on(self, table: QName) -> list[Index]:
         return self.indexes.on(table)

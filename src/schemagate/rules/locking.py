@@ -141,7 +141,7 @@ def _builds_nothing(op: o.CreateIndex, ctx: RuleContext, at: int | None = None) 
     cat = ctx.catalog
     # Any relation blocks the name (index_create asks get_relname_relid), not only an index.
     return (index_key(op.name, op.table if op.per_table else None) in cat.indexes
-            or op.name in cat.tables or op.name in cat.views or op.name in cat.sequences)
+            or cat.relation_exists(op.name))
 
 
 def _attaches_only(op: o.CreateIndex, cat: Catalog) -> bool:
@@ -1754,8 +1754,9 @@ def _statements_on(script: ParsedScript) -> dict[QName, list[int]]:
     """For each table, the statements of the script that name it, in order (an index's
     table is left out: dropping or renaming an index changes no column)."""
     found: dict[QName, list[int]] = {}
+    empty = Catalog()  # no index is known: an index's table is left out
     for st in script.statements:
-        for table in {t for x in st.ops for t in op_tables(x, Catalog())}:
+        for table in {t for x in st.ops for t in op_tables(x, empty)}:
             found.setdefault(table, []).append(st.index)
     return found
 
