@@ -792,9 +792,15 @@ def _rerun_guard(op: o.Operation, cat: Catalog, script: ParsedScript | None,
         return False
     if any(_relation(cat, t) is not None for t in op.tables):
         return False
-    made = {_key(x.table) for st in script.statements[index + 1:] for x in st.ops
-            if isinstance(x, o.CreateTable)}
-    return all(_key(t) in made for t in op.tables)
+    # Read on only until each is made again (the next statement, in a dump's `DROP TABLE
+    # IF EXISTS x; CREATE TABLE x` pairs), not the rest of the script at every drop.
+    waiting = {_key(t) for t in op.tables}
+    for later in range(index + 1, len(script.statements)):
+        waiting.difference_update(_key(x.table) for x in script.statements[later].ops
+                                  if isinstance(x, o.CreateTable))
+        if not waiting:
+            return True
+    return False
 
 
 def _columns_known(table: Table) -> bool:
