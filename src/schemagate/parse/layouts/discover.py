@@ -420,7 +420,7 @@ class _Finder:
         repository is looked for only where its answer matters, a folder on the way being
         named for a database: each folder asked is a path the run depends on (`reads`), and
         one above the project (`/tmp`) changes too often for a run to be replayed."""
-        if not any(_names_database(part) for part in d.path.split(os.sep)):
+        if _written_in(d.path.split(os.sep)) is None:
             return d.display.split("/")
         root = self._repository(d.path)
         if root is None:
@@ -503,10 +503,10 @@ class _Finder:
         (a Dockerfile's, a Kubernetes job's) names no file in Go code."""
         by_version: dict[str, list[str]] = {}
         for plan in plans:
-            if plan.version is not None and plan.up is not None:
-                by_version.setdefault(plan.version.lstrip("0") or "0", []).append(plan.up)
-        shared = [name[: -len(".up.sql")] for names in by_version.values() if len(names) > 1
-                  for name in names if name.endswith(".up.sql")]
+            key = golang_migrate.pairing_key(plan.up) if plan.up is not None else None
+            if key is not None:
+                by_version.setdefault(key, []).append(plan.name)
+        shared = [name for names in by_version.values() if len(names) > 1 for name in names]
         if not shared:
             return False
         path = d.path
@@ -1221,10 +1221,6 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
 # The layouts whose files say nothing of their database: their folder's name may.
 _NAMED_BY_FOLDER = frozenset({"sql", "golang-migrate", "flyway", "dbmate", "goose",
                               "sql-migrate", "sqlx", "diesel"})
-
-
-def _names_database(name: str) -> bool:
-    return folder_dialect(name) is not None or name.lower() in _OTHER_DATABASES
 
 
 def _written_in(parts: Sequence[str]) -> str | None:
