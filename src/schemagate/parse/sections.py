@@ -39,8 +39,6 @@ _GOOSE_STATEMENT = re.compile(r"(?im)^--[ \t]*\+goose[ \t]+statement(begin|end)\
 def goose_statement_blocks(text: str) -> list[tuple[int, int]]:
     """The lines (first, last) of each `-- +goose StatementBegin` … `StatementEnd` block of
     a goose file: goose sends what is between them to PostgreSQL as one query."""
-    if "+goose" not in text and "+GOOSE" not in text.upper():
-        return []
     out, start = [], None
     for match in _GOOSE_STATEMENT.finditer(text):
         line = text.count("\n", 0, match.start()) + 1
