@@ -34,6 +34,8 @@ from schemagate.parse.postgres.libpg import pg
 Node = dict[str, Any]
 # Translates one parsed statement of the block's SQL into operations.
 ToOps = Callable[[Node, str], tuple[o.Operation, ...]]
+# The operations of a piece of static SQL; None when it does not parse (`_operations`).
+Reader = Callable[[str], list[o.Operation] | None]
 
 # RAISE levels below ERROR (elog.h: NOTICE 18, WARNING 19) only print; a RAISE without a
 # level raises an exception.
@@ -60,15 +62,23 @@ def read_block(body: Node, sql: str, to_ops: ToOps) -> DoBlock:
         action = tree[0]["PLpgSQL_function"]["action"]["PLpgSQL_stmt_block"]
     except (pg.ParseError, RecursionError, ValueError, LookupError, TypeError):
         return DoBlock()
+    known: dict[str, list[o.Operation] | None] = {}
+
+    def read(query: str) -> list[o.Operation] | None:
+        # Each query is parsed once: those every path runs are read again for the branches.
+        if query not in known:
+            known[query] = _operations(query, to_ops)
+        return known[query]
+
     effects: list[o.Operation] = []
     for query in _certain_queries(action, []):
-        ops = _operations(query, to_ops)
+        ops = read(query)
         if ops is None:
             break
         effects.extend(ops)
     branches: list[o.Operation] = []
     try:
-        readable = _read_all(action, to_ops, branches)
+        readable = _read_all(action, read, branches)
     except (LookupError, TypeError, AttributeError, RecursionError):
         readable = False
     return DoBlock(tuple(effects), tuple(branches) if readable else None)
@@ -87,34 +97,34 @@ def _operations(query: str, to_ops: ToOps) -> list[o.Operation] | None:
     return ops
 
 
-def _read_all(block: Node, to_ops: ToOps, out: list[o.Operation]) -> bool:
+def _read_all(block: Node, read: Reader, out: list[o.Operation]) -> bool:
     """Add to `out` what every statement of a block and its exception handlers may run;
     False as soon as one cannot be read."""
     handlers = block.get("exceptions", {}).get("PLpgSQL_exception_block", {})
     bodies = [block.get("body", ())] + [
         handler["PLpgSQL_exception"].get("action", ())
         for handler in handlers.get("exc_list", ())]
-    return all(_read_statements(body, to_ops, out) for body in bodies)
+    return all(_read_statements(body, read, out) for body in bodies)
 
 
-def _read_statements(statements: list[Node], to_ops: ToOps, out: list[o.Operation]) -> bool:
+def _read_statements(statements: list[Node], read: Reader, out: list[o.Operation]) -> bool:
     for stmt in statements:
         kind, node = next(iter(stmt.items()))
         if kind == "PLpgSQL_stmt_block":
-            readable = _read_all(node, to_ops, out)
+            readable = _read_all(node, read, out)
         elif kind == "PLpgSQL_stmt_execsql":
-            readable = _read_sql(node["sqlstmt"]["PLpgSQL_expr"]["query"], to_ops, out)
+            readable = _read_sql(node["sqlstmt"]["PLpgSQL_expr"]["query"], read, out)
         elif kind == "PLpgSQL_stmt_dynexecute":
             text = _constant_string(node["query"]["PLpgSQL_expr"]["query"])
             readable = text is not None and not node.get("params") and \
-                _read_sql(text, to_ops, out)
+                _read_sql(text, read, out)
         elif kind == "PLpgSQL_stmt_if":
             arms = [(node["cond"], node.get("then_body", ()))] + [
                 (arm["PLpgSQL_if_elsif"]["cond"], arm["PLpgSQL_if_elsif"].get("stmts", ()))
                 for arm in node.get("elsif_list", ())]
-            readable = all(_harmless(cond) and _read_statements(body, to_ops, out)
+            readable = all(_harmless(cond) and _read_statements(body, read, out)
                            for cond, body in arms) and \
-                _read_statements(node.get("else_body", ()), to_ops, out)
+                _read_statements(node.get("else_body", ()), read, out)
         elif kind in ("PLpgSQL_stmt_assign", "PLpgSQL_stmt_perform"):
             readable = _harmless(node["expr"])
         elif kind == "PLpgSQL_stmt_raise":
@@ -128,8 +138,8 @@ def _read_statements(statements: list[Node], to_ops: ToOps, out: list[o.Operatio
     return True
 
 
-def _read_sql(query: str, to_ops: ToOps, out: list[o.Operation]) -> bool:
-    ops = _operations(query, to_ops)
+def _read_sql(query: str, read: Reader, out: list[o.Operation]) -> bool:
+    ops = read(query)
     if ops is None:
         return False
     out.extend(ops)
