@@ -29,7 +29,15 @@ from schemagate.model.findings import InputError, Suppression
 from schemagate.model.migration import PyLines
 from schemagate.model.span import Span
 from schemagate.parse.alembic import entities
-from schemagate.parse.alembic.eval import UNKNOWN, Connection, Env, Query, Session, dotted
+from schemagate.parse.alembic.eval import (
+    UNKNOWN,
+    Connection,
+    Env,
+    Query,
+    Session,
+    dotted,
+    origins_of,
+)
 from schemagate.parse.alembic.ops import Batch, Call, enum_lifecycle, translate
 from schemagate.parse.alembic.source import LineIndex, Offsets, Text
 from schemagate.parse.alembic.sql import parse_sql
@@ -558,27 +566,9 @@ def body_of(block: cst.BaseSuite) -> Sequence[cst.BaseStatement | cst.BaseSmallS
 
 def foreign_imports(node: cst.Import | cst.ImportFrom) -> set[str]:
     """The names an import binds from outside Alembic and SQLAlchemy (`import x.y` binds
-    `x`; `from . import h` binds `h`)."""
-    if isinstance(node, cst.ImportFrom):
-        if node.module is None or node.relative:
-            package = ""
-        else:
-            package = cst.Module(body=[]).code_for_node(node.module).split(".", 1)[0]
-        if package in _KNOWN_PACKAGES or isinstance(node.names, cst.ImportStar):
-            return set()
-        aliases: Sequence[cst.ImportAlias] = node.names
-    else:
-        aliases = node.names
-    out: set[str] = set()
-    for alias in aliases:
-        full = cst.Module(body=[]).code_for_node(alias.name)
-        if isinstance(node, cst.Import) and full.split(".", 1)[0] in _KNOWN_PACKAGES:
-            continue
-        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-            out.add(alias.asname.name.value)
-        else:
-            out.add(full.split(".", 1)[0])
-    return out
+    `x`; `from . import h` binds `h`): those `origins_of` traces to another package."""
+    return {name for name, path in origins_of(node).items()
+            if path.split(".", 1)[0] not in _KNOWN_PACKAGES}
 
 
 def _bind_target(env: Env, target: cst.BaseExpression, node: cst.BaseExpression | None,
