@@ -57,9 +57,9 @@ class Call:
     env: Env
     span: Span
     index: int
-    batch: Batch | None = None
-    dynamic: str = ""  # why values here are known only at run time (a loop), if they are
-    lines: LineIndex | None = None  # None: no positions inside the call
+    batch: Batch | None
+    dynamic: str  # why values here are known only at run time (a loop), if they are
+    lines: LineIndex  # where the call's arguments are, in the file
 
     def __post_init__(self) -> None:
         self.positional, self.keywords = args_of(self.node)
@@ -77,8 +77,8 @@ class Call:
 
     def node_span(self, node: cst.CSTNode) -> Span | None:
         """Where an argument written in the call (`sa.Column(...)`) stands, if it is there."""
-        where = self.env.offsets.get(node) if self.lines is not None else None
-        if self.lines is None or where is None:
+        where = self.env.offsets.get(node)
+        if where is None:
             return None
         return self.lines.span(self.span.path, *where)
 
@@ -88,8 +88,8 @@ class Call:
         Only calls and strings have recorded offsets, so the call's own text is parsed again
         by Python's `ast`, which gives every keyword argument its start and end (in UTF-8
         bytes of each line, turned into characters here)."""
-        where = self.env.offsets.get(self.node) if self.lines is not None else None
-        if self.lines is None or where is None or name not in self.keywords:
+        where = self.env.offsets.get(self.node)
+        if where is None or name not in self.keywords:
             return None
         text = self.env.code[where[0]:where[1]]
         try:
