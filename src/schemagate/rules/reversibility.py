@@ -496,7 +496,13 @@ def _opaque(script: ParsedScript) -> list[o.RawSQL]:
     """The script's statements whose effect on the schema is not modelled."""
     return [op for st in script.statements for op in st.ops
             if isinstance(op, o.RawSQL) and op.statement_kind != o.DATA_MIGRATION
-            and (op.statement_kind == "DoStmt" or not is_harmless_raw(op))]
+            and _unmodelled(op)]
+
+
+def _unmodelled(op: o.RawSQL) -> bool:
+    """SQL whose effect the tool does not model: a DO block, or a statement that changes
+    what no rule reasons about (`is_harmless_raw`)."""
+    return op.statement_kind == "DoStmt" or not is_harmless_raw(op)
 
 
 @dataclass
@@ -608,8 +614,7 @@ def _follow_update(op: o.UpdateRows, back: _WayBack, gone: set[tuple[QName, str]
 def _unread(op: o.RawSQL) -> bool:
     """Whether a statement runs code the tool does not read, which may write any row: Python,
     SQL built at run time, a DO block, an unmodelled statement that changes something."""
-    return op.statement_kind == o.DATA_MIGRATION or op.statement_kind == "DoStmt" or \
-        not is_harmless_raw(op)
+    return op.statement_kind == o.DATA_MIGRATION or _unmodelled(op)
 
 
 def _destroyed(ctx: MigrationContext) -> list[tuple[str, Span, Span | None]]:
