@@ -25,6 +25,7 @@ from schemagate.rules.rebuilds import (
     copied_out,
     harmless_drops,
     kept_columns,
+    left_out,
     rebuild_columns,
 )
 from schemagate.rules.registry import Hit, rule
@@ -175,20 +176,21 @@ def _left_out_of_rebuild(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:
     rebuilt = ctx.per_script(rebuild_columns)
     for i, table in enumerate(op.tables):
         old = ctx.table(table)
-        if (ctx.statement.index, table) not in rebuilt or old is None or old.assumed:
+        if (ctx.statement.index, table) not in rebuilt or old is None or ctx.is_new(table):
             continue
         origins, kept = rebuilt[(ctx.statement.index, table)]
-        if ctx.is_new(table):
-            continue
-        for column in old.columns:
-            # A column the migration added is known by the name its table had then (a down
-            # path's rebuild renames the table aside first).
-            if column.name.lower() in kept or ctx.is_new_column(table, column.name) or any(
-                    (name, column.name) in ctx.state.new_columns for name in origins):
-                continue
-            yield Hit(f"dropping column `{column.name}` of `{table}` deletes its data: the "
+
+        def made_here(column: str, table: QName = table,
+                      origins: frozenset[QName] = origins) -> bool:
+            # A column the migration added is known by the name its table had then (a
+            # down path's rebuild renames the table aside first).
+            return ctx.is_new_column(table, column) or any(
+                (name, column) in ctx.state.new_columns for name in origins)
+
+        for column in left_out(old, kept, made_here):
+            yield Hit(f"dropping column `{column}` of `{table}` deletes its data: the "
                       "table rebuild leaves it out of the new table",
-                      object=f"{table}.{column.name}", lock=LockMode.ACCESS_EXCLUSIVE,
+                      object=f"{table}.{column}", lock=LockMode.ACCESS_EXCLUSIVE,
                       span=op.name_site(i))
 
 

@@ -32,7 +32,10 @@ at the old table's drop).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from schemagate.model import ops as o
+from schemagate.model.catalog import Table
 from schemagate.model.migration import ParsedScript
 from schemagate.model.names import QName
 
@@ -167,6 +170,17 @@ def rebuild_columns(script: ParsedScript
             kept = {c for end in ends if end is not None for c in end} | carried
             out[(index, table)] = origins, frozenset(kept)
     return out
+
+
+def left_out(table: Table, kept: frozenset[str], made_here: Callable[[str], bool]
+             ) -> list[str]:
+    """The columns of ``table`` (the old table, as the schema holds it) that a rebuild drops
+    with it: not among ``kept`` (`rebuild_columns`) and not made by the migration itself
+    (``made_here``). None of a table the history never showed whole."""
+    if table.assumed:
+        return []
+    return [c.name for c in table.columns
+            if c.name.lower() not in kept and not made_here(c.name)]
 
 
 def _carried(copies: list[tuple[int, tuple[QName, ...], frozenset[str] | None]],

@@ -18,7 +18,7 @@ from schemagate.model.span import Span
 from schemagate.model.types import boolean_default, classify_change
 from schemagate.rules.context import MigrationContext
 from schemagate.rules.meta import is_harmless_raw
-from schemagate.rules.rebuilds import harmless_drops, kept_columns, rebuild_columns
+from schemagate.rules.rebuilds import harmless_drops, kept_columns, left_out, rebuild_columns
 from schemagate.rules.registry import Hit, rule
 from schemagate.rules.volatility import function_volatility
 
@@ -709,11 +709,14 @@ def _left_out_of_rebuild(
         origins, kept = rebuilt.get((index, table), ((), frozenset()))
         for origin in origins:
             found = ctx.before.tables.get(origin)
-            if found is None or found.assumed:
+            if found is None:
                 continue
-            out += [(f"column {origin}.{c.name}", back.column(origin, c.name, _Stash()))
-                    for c in found.columns
-                    if c.name.lower() not in kept and (origin, c.name) not in added]
+
+            def added_here(name: str, origin: QName = origin) -> bool:
+                return (origin, name) in added
+
+            out += [(f"column {origin}.{name}", back.column(origin, name, _Stash()))
+                    for name in left_out(found, kept, added_here)]
     return out
 
 
