@@ -412,3 +412,17 @@ def test_a_column_copied_into_another_table_first_is_moved_not_lost(tmp_path: Pa
         "ALTER TABLE ciphers DROP COLUMN favorite;\n",
         settings=Settings(select=("drop-column",)))
     assert [f.span.line for f in result.active if f.span.path.endswith("0002_m.sql")] == [5, 6]
+
+
+def test_a_column_swap_written_as_a_row_assignment_keeps_its_values(tmp_path: Path) -> None:
+    """lemmy's 2025-08-01-000053 down path: `UPDATE local_site SET (users_new, …) = (users,
+    …)`, then the old columns dropped and the new ones renamed to their names."""
+    result = lint_sql(
+        tmp_path, "CREATE TABLE local_site (id int PRIMARY KEY, users int, posts int);\n",
+        "ALTER TABLE local_site ADD COLUMN users_new int, ADD COLUMN posts_new int;\n"
+        "UPDATE local_site SET (users_new, posts_new) = (users, posts);\n"
+        "ALTER TABLE local_site DROP COLUMN users, DROP COLUMN posts;\n"
+        "ALTER TABLE local_site RENAME COLUMN users_new TO users;\n"
+        "ALTER TABLE local_site RENAME COLUMN posts_new TO posts;\n",
+        settings=Settings(select=("drop-column",)))
+    assert [f for f in result.active if f.span.path.endswith("0002_m.sql")] == []

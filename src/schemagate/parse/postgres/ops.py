@@ -628,6 +628,19 @@ def _always_true(node: Node | None) -> bool:
     return False
 
 
+def _assigned(target: Node) -> Node | None:
+    """The value an UPDATE's SET gives one column: in `SET (a_new, b_new) = (a, b)` (lemmy's
+    column swaps), `a_new`'s is `a`; a row from a sub-select gives none the tool can read."""
+    value = target.get("val")
+    multi = (value or {}).get("MultiAssignRef")
+    if multi is None:
+        return value
+    row = multi.get("source", {}).get("RowExpr")
+    args = row.get("args") or () if row is not None else ()
+    at = multi.get("colno", 0) - 1
+    return args[at] if 0 <= at < len(args) else None
+
+
 def _update(body: Node, ctx: _Ctx) -> list[o.Operation]:
     targets = [t["ResTarget"] for t in body.get("targetList") or ()]
     cols = tuple(t.get("name", "") for t in targets)
@@ -635,7 +648,7 @@ def _update(body: Node, ctx: _Ctx) -> list[o.Operation]:
     copies: list[tuple[str, tuple[str, ...]]] = []
     if not body.get("fromClause"):  # else a value may read another table's columns
         for t in targets:
-            value = expr(t.get("val")) if t.get("name") and not t.get("indirection") else None
+            value = expr(_assigned(t)) if t.get("name") and not t.get("indirection") else None
             if value is not None:
                 copies.append((t["name"], tuple(sorted(value.columns))))
     where = body.get("whereClause")
