@@ -9,6 +9,7 @@ bench_lint.py (wall from the parent, CPU and peak RSS from each child's own rusa
 
     schemagate lint <folder> --format json -o <tmp>/out.json     (from the checkout's root)
     squawk --reporter json <the folder's SQL files>               (same files; none for Alembic)
+    python benchmarks/parse_floor.py <the same SQL files>         (libpg_query's parse alone)
 
     python benchmarks/bench_real.py --mirrors /work/.mirror --runs 5
     python benchmarks/bench_real.py --mirrors /work/.mirror --runs 5 --write
@@ -46,6 +47,7 @@ from bench_lint import (
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / "benchmarks" / "real"
+FLOOR = REPO / "benchmarks" / "parse_floor.py"
 BEGIN_MARK = "<!-- bench_real:begin -->"
 END_MARK = "<!-- bench_real:end -->"
 # schemagate exits 2 when a file of the history cannot be parsed: still a complete run.
@@ -134,6 +136,7 @@ class Row:
     files: int
     sg: Series
     squawk: Series | None
+    floor: Series | None  # parse_floor.py on the same files: libpg_query's parse, no analysis
 
 
 def measure(histories: tuple[History, ...], mirrors: Path | None, runs: int,
@@ -162,10 +165,13 @@ def measure(histories: tuple[History, ...], mirrors: Path | None, runs: int,
             if files:
                 commands.append(Command("squawk", (squawk, "--reporter", "json", *files),
                                         f"squawk --reporter json <{len(files)} files>"))
+                commands.append(Command("floor", (sys.executable, str(FLOOR), *files),
+                                        f"python benchmarks/parse_floor.py <{len(files)} files>"))
             with Launcher(root, scratch) as launcher:
                 series = run_alternating(launcher, commands, runs, warmup=1)
             rows.append(Row(history, len(files), series[0],
-                            series[1] if len(series) > 1 else None))
+                            series[1] if len(series) > 1 else None,
+                            series[2] if len(series) > 2 else None))
             print(f"{history.repo}: {len(files)} SQL files, schemagate "
                   f"{series[0].median:.3f} s" + (f", squawk {series[1].median:.3f} s"
                                                  if len(series) > 1 else ""), file=sys.stderr)
@@ -240,9 +246,10 @@ def markdown(rows: list[Row], runs: int, command: str, cold: bool = True) -> str
            f"{version_of([ensure_squawk()])}.", "",
            "```sh", command, "```", "",
            "| history | layout | SQL files | schemagate wall (s) | squawk wall (s) | wall ratio "
-           "| schemagate CPU (s) | squawk CPU (s) | schemagate RSS (MiB) | squawk RSS (MiB) |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
-    totals = [0.0, 0.0, 0.0, 0.0]
+           "| schemagate CPU (s) | squawk CPU (s) | schemagate RSS (MiB) | squawk RSS (MiB) "
+           "| parse floor wall (s) | floor ratio |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    totals = [0.0, 0.0, 0.0, 0.0, 0.0]
     rss = [0.0, 0.0]
     for r in rows:
         sq = r.squawk
@@ -251,15 +258,20 @@ def markdown(rows: list[Row], runs: int, command: str, cold: bool = True) -> str
                    f"{r.history.layout} | {r.files} | {r.sg.median:.3f} | "
                    f"{sq.median if sq else float('nan'):.3f} | {ratio} | {r.sg.cpu:.3f} | "
                    f"{sq.cpu if sq else float('nan'):.3f} | {r.sg.rss_mib:.1f} | "
-                   f"{sq.rss_mib if sq else float('nan'):.1f} |")
-        if sq is not None:
+                   f"{sq.rss_mib if sq else float('nan'):.1f} | "
+                   + (f"{r.floor.median:.3f} | {r.floor.median / sq.median:.2f}x |"
+                      if r.floor and sq else "n/a | n/a |"))
+        if sq is not None and r.floor is not None:
             totals = [totals[0] + r.sg.median, totals[1] + sq.median,
-                      totals[2] + r.sg.cpu, totals[3] + sq.cpu]
+                      totals[2] + r.sg.cpu, totals[3] + sq.cpu, totals[4] + r.floor.median]
             rss = [max(rss[0], r.sg.rss_mib), max(rss[1], sq.rss_mib)]
     files = sum(r.files for r in rows if r.squawk is not None)
     out += ["", f"Histories with SQL files ({files:,} files): schemagate {totals[0]:.2f} s, "
             f"squawk {totals[1]:.2f} s: **{totals[0] / totals[1]:.2f}x** wall; CPU "
             f"{totals[2] / totals[3]:.2f}x; peak RSS {rss[0]:.1f} MiB vs {rss[1]:.1f} MiB.",
+            "", f"The parse floor (`benchmarks/parse_floor.py`: Python's start, libpg_query's "
+            f"parse of the same files to JSON, decoded, nothing else) took {totals[4]:.2f} s: "
+            f"**{totals[4] / totals[1]:.2f}x** squawk, before any statement is read.",
             "", end]
     return "\n".join(out)
 
