@@ -426,3 +426,39 @@ def test_a_column_swap_written_as_a_row_assignment_keeps_its_values(tmp_path: Pa
         "ALTER TABLE local_site RENAME COLUMN posts_new TO posts;\n",
         settings=Settings(select=("drop-column",)))
     assert [f for f in result.active if f.span.path.endswith("0002_m.sql")] == []
+
+
+def test_a_column_pulled_through_a_unique_not_null_foreign_key_is_moved_not_lost(
+        tmp_path: Path) -> None:
+    """lemmy's 2021-03-20 move_matrix_id_to_person: `UPDATE person p SET admin = lu.admin
+    FROM local_user lu WHERE p.id = lu.person_id`, each local_user pointing at a person of
+    its own (NOT NULL, UNIQUE, REFERENCES person). Where several rows may point at one
+    target, where some may point at none, where the match runs the other way round
+    (documenso's customerId, read off the users a subscription names) or is more than one
+    equality, values can be left behind: still flagged."""
+    result = lint_sql(
+        tmp_path,
+        "CREATE TABLE person (id int PRIMARY KEY, admin boolean, theme text, lang text,\n"
+        "  bio text, nick text);\n"
+        "CREATE TABLE local_user (id int PRIMARY KEY,\n"
+        "  person_id int NOT NULL UNIQUE REFERENCES person,\n"
+        "  other_id int NOT NULL REFERENCES person, maybe_id int UNIQUE REFERENCES person,\n"
+        "  admin boolean, theme text, lang text, bio text, nick text);\n",
+        "UPDATE person p SET admin = lu.admin FROM local_user lu WHERE p.id = lu.person_id;\n"
+        "UPDATE person p SET theme = lu.theme FROM local_user lu WHERE p.id = lu.other_id;\n"
+        "UPDATE person p SET lang = lu.lang FROM local_user lu WHERE p.id = lu.maybe_id;\n"
+        "UPDATE local_user lu SET bio = p.bio FROM person p WHERE p.id = lu.person_id;\n"
+        "UPDATE person p SET nick = lu.nick FROM local_user lu\n"
+        "  WHERE p.id = lu.person_id AND lu.admin;\n"
+        "ALTER TABLE local_user DROP COLUMN admin;\n"
+        "ALTER TABLE local_user DROP COLUMN theme;\n"
+        "ALTER TABLE local_user DROP COLUMN lang;\n"
+        "ALTER TABLE person DROP COLUMN bio;\n"
+        "ALTER TABLE local_user DROP COLUMN nick;\n",
+        settings=Settings(select=("drop-column",)))
+    assert [f.message for f in result.active if f.span.path.endswith("0002_m.sql")] == [
+        "dropping column `theme` of `public.local_user` deletes its data",
+        "dropping column `lang` of `public.local_user` deletes its data",
+        "dropping column `bio` of `public.person` deletes its data",
+        "dropping column `nick` of `public.local_user` deletes its data"]
+

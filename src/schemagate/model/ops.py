@@ -567,6 +567,17 @@ class DeleteRows(Operation):
     vacuous_where: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class RowsPulled:
+    """An `UPDATE … FROM` that copies columns of one other table into the rows it matches
+    by one equality: `UPDATE person p SET admin = lu.admin FROM local_user lu WHERE p.id =
+    lu.person_id`. Whether every source row's values arrive is the catalog's to say (the
+    source column is a NOT NULL foreign key to the target column)."""
+    source: QName
+    match: tuple[str, str]  # (target column, source column) of the WHERE's equality
+    columns: tuple[tuple[str, str], ...]  # (target column, source column) it is set to
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UpdateRows(Operation):
     """`UPDATE`."""
@@ -584,6 +595,7 @@ class UpdateRows(Operation):
     # frontend can tell: their new value holds nothing read from the database or passed in
     # at run time. A column not named here may be set from anything.
     constants: tuple[str, ...] = ()
+    pulled: RowsPulled | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

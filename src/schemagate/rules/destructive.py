@@ -26,6 +26,7 @@ from schemagate.rules.rebuilds import (
     harmless_drops,
     kept_columns,
     left_out,
+    pulled_out,
     rebuild_columns,
 )
 from schemagate.rules.registry import Hit, rule
@@ -114,7 +115,10 @@ def drop_column(op: o.DropColumn | o.DropTable, ctx: RuleContext) -> Iterator[Hi
     (`ADD COLUMN id_text text; UPDATE t SET id_text = id::text; DROP COLUMN id; RENAME
     COLUMN id_text TO id`): its values live on under its name; after an `INSERT … SELECT`
     of the same script that copies the column into another table (`INSERT INTO
-    folders_ciphers SELECT uuid, folder_uuid FROM ciphers`): its values live on there.
+    folders_ciphers SELECT uuid, folder_uuid FROM ciphers`): its values live on there; after
+    an `UPDATE … FROM` that copies it into the rows its table's NOT NULL, unique foreign key
+    points at (`UPDATE person p SET admin = lu.admin FROM local_user lu WHERE p.id =
+    lu.person_id`): every row's value reaches a row of its own.
 
     It does fire on a table rebuild (SQLite's way to alter a table: create the new table,
     copy the rows, drop the old one, rename the new one) whose new table has no column of
@@ -166,8 +170,38 @@ def drop_column(op: o.DropColumn | o.DropTable, ctx: RuleContext) -> Iterator[Hi
     if ctx.per_script(copied_out).get((op.table, op.column.lower()), ctx.statement.index) \
             < ctx.statement.index:
         return  # copied into another table first: the values live on there
+    if _pulled_whole(op, ctx):
+        return
     yield Hit(f"dropping column `{op.column}` of `{op.table}` deletes its data",
               object=f"{op.table}.{op.column}", lock=LockMode.ACCESS_EXCLUSIVE)
+
+
+def _pulled_whole(op: o.DropColumn, ctx: RuleContext) -> bool:
+    """Whether an `UPDATE … FROM` earlier in the script copied the column's every value
+    into another table: it matched the rows by a NOT NULL, unique foreign key of this table
+    to that one's key (`SET admin = lu.admin FROM local_user lu WHERE p.id = lu.person_id`),
+    so each row's value reached a row of its own. Any other match (several source rows to a
+    target row, where one value wins; source rows no target row matches) may leave values
+    behind, and is not taken for a move."""
+    source = ctx.table(op.table)
+    for index, target, (key, fk) in ctx.per_script(pulled_out).get(
+            (op.table, op.column.lower()), ()):
+        column = source.column(fk) if source is not None else None
+        if index >= ctx.statement.index or column is None or not column.not_null:
+            continue
+        assert source is not None
+        referenced = ctx.table(target)
+        primary = next((c.columns for c in referenced.constraints if c.kind == "primary"),
+                       None) if referenced is not None else None
+        unique = any(c.kind in ("primary", "unique") and c.columns == (fk,)
+                     for c in source.constraints) or any(
+            i.unique and not i.partial and i.columns == (fk,)
+            for i in ctx.catalog.indexes_on(op.table))
+        if unique and any(c.kind == "foreign" and c.columns == (fk,) and c.ref_table == target
+                          and (c.ref_columns or primary) == (key,)
+                          for c in source.constraints):
+            return True
+    return False
 
 
 def _left_out_of_rebuild(op: o.DropTable, ctx: RuleContext) -> Iterator[Hit]:

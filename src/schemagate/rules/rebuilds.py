@@ -229,6 +229,22 @@ def copied_out(script: ParsedScript) -> dict[tuple[QName, str], int]:
     return out
 
 
+def pulled_out(script: ParsedScript
+               ) -> dict[tuple[QName, str], tuple[tuple[int, QName, tuple[str, str]], ...]]:
+    """The columns (lower-cased) an `UPDATE … FROM` of the script copies out of the table
+    it reads, by (source table, column): each copy's statement index, the table it writes
+    and the equality that matches the rows ((target column, source column)). Whether every
+    row's value arrives depends on that equality (see `destructive.drop_column`)."""
+    out: dict[tuple[QName, str], tuple[tuple[int, QName, tuple[str, str]], ...]] = {}
+    for st in script.statements:
+        for op in st.ops:
+            if isinstance(op, o.UpdateRows) and op.pulled is not None:
+                for _, column in op.pulled.columns:
+                    key = (op.pulled.source, column.lower())
+                    out[key] = (*out.get(key, ()), (st.index, op.table, op.pulled.match))
+    return out
+
+
 class _Rows:
     """Where the rows of each table the script found are, by the name the table had when
     the script started (its origin)."""

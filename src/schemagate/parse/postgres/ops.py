@@ -662,7 +662,45 @@ def _update(body: Node, ctx: _Ctx) -> list[o.Operation]:
     vacuous = _always_true(where)
     return [o.UpdateRows(table=qname(body["relation"]), has_where=bool(where) and not vacuous,
                          vacuous_where=vacuous, columns=cols, kept=kept,
-                         copies=tuple(copies), constants=constants, **ctx.kw())]
+                         copies=tuple(copies), constants=constants, pulled=_pulled(body),
+                         **ctx.kw())]
+
+
+def _pulled(body: Node) -> o.RowsPulled | None:
+    """`UPDATE t SET a = s.x, … FROM s WHERE t.k = s.fk`: the one other table the values come
+    from, the equality that matches its rows, and the columns set to one of its columns as
+    they are. None for any other shape (a second table, another condition, no alias)."""
+    sources = body.get("fromClause") or ()
+    if len(sources) != 1 or "RangeVar" not in sources[0]:
+        return None
+    source = sources[0]["RangeVar"]
+    target = body["relation"]
+    names = {(target.get("alias") or {}).get("aliasname") or target["relname"]: "target",
+             (source.get("alias") or {}).get("aliasname") or source["relname"]: "source"}
+    if len(names) != 2:
+        return None
+
+    def column(node: Node | None) -> tuple[str, str] | None:
+        fields = strings(((node or {}).get("ColumnRef") or {}).get("fields"))
+        if len(fields) != 2 or fields[0] not in names:
+            return None
+        return names[fields[0]], fields[1]
+
+    equality = (body.get("whereClause") or {}).get("A_Expr") or {}
+    if equality.get("kind") != "AEXPR_OP" or strings(equality.get("name")) != ("=",):
+        return None
+    sides = dict(filter(None, (column(equality.get("lexpr")), column(equality.get("rexpr")))))
+    if set(sides) != {"target", "source"}:
+        return None
+    columns = []
+    for t in body.get("targetList") or ():
+        res = t["ResTarget"]
+        value = column(res.get("val")) if not res.get("indirection") else None
+        if value is not None and value[0] == "source" and res.get("name"):
+            columns.append((res["name"], value[1]))
+    if not columns:
+        return None
+    return o.RowsPulled(qname(source), (sides["target"], sides["source"]), tuple(columns))
 
 
 def _constant(node: Node | None) -> bool:
