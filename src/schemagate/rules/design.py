@@ -680,7 +680,11 @@ def fk_without_index(clauses: Mapping[str, tuple[FkClause, ...]], after: Catalog
     key in one migration and a `CREATE INDEX CONCURRENTLY` in the next one passes. An index
     on a table of the same name in another schema counts (a history that leaves tables
     unqualified and names the schema on its indexes means one table). Not on a foreign key
-    or table a later migration dropped, nor on foreign keys that predate the history.
+    or table a later migration dropped, nor on foreign keys that predate the history. On a
+    table the history never made (a history that starts on an existing database) the
+    finding says so: its primary key and indexes are older than the history and unseen, and
+    one of them may cover the key (Dispatch's `assoc_incident_tags`, whose primary key is
+    `(incident_id, tag_id)`); most such keys, read on Dispatch's database, had none.
 
     ## Safe alternative
     ```sql
@@ -727,8 +731,10 @@ def fk_without_index(clauses: Mapping[str, tuple[FkClause, ...]], after: Catalog
             span = _fk_span(clauses[fk.created_in or ""], table.name, fk)
             if span is not None:
                 named = f" `{fk.name}`" if fk.name_known else ""
+                unseen = (": the table predates the history, check the indexes it had "
+                          "before" if table.assumed else "")
                 yield Hit(f"foreign key{named} on `{table.name}` "
-                          f"({', '.join(fk.columns)}) has no index on its columns",
+                          f"({', '.join(fk.columns)}) has no index on its columns{unseen}",
                           object=str(table.name), span=span)
 
 
