@@ -481,3 +481,26 @@ def test_a_foreign_key_on_a_table_older_than_the_history_says_its_indexes_are_un
         "the indexes it had before",
         "foreign key `notes_incident_id_fkey` on `public.notes` (incident_id) has no index on "
         "its columns"]
+
+
+def test_a_rule_finds_the_same_whether_or_not_unknown_object_is_selected(
+        tmp_path: Path) -> None:
+    """Authelia's V0003 down drops `IF EXISTS` a backup table its up dropped already: the
+    drop does nothing, and no rule speaks of it. That verdict came from the unknown-object
+    checks, which ran only when unknown-object was selected: `--select
+    missing-lock-timeout` found a lock on a table that is not there."""
+    files = {"V0001.Init.up.sql": "CREATE TABLE t (id int);\n",
+             "V0001.Init.down.sql": "DROP TABLE t;\n",
+             "V0002.Rebuild.up.sql": "ALTER TABLE t RENAME TO t_bkp;\n"
+                                     "CREATE TABLE t (id int, v text);\n"
+                                     "INSERT INTO t (id) SELECT id FROM t_bkp;\n"
+                                     "DROP TABLE IF EXISTS t_bkp;\n",
+             "V0002.Rebuild.down.sql": "DROP TABLE IF EXISTS t_bkp;\n"
+                                       "ALTER TABLE t DROP COLUMN v;\n"}
+    alone = lint_dialect_history(tmp_path / "alone", files, "postgres",
+                                 Settings(select=("missing-lock-timeout",)))
+    every = lint_dialect_history(tmp_path / "every", files, "postgres")
+    where = [(Path(f.span.path).name, f.span.line) for f in alone.active]
+    assert where == [("V0002.Rebuild.up.sql", 1)]
+    assert where == [(Path(f.span.path).name, f.span.line) for f in every.active
+                     if f.rule == "missing-lock-timeout"]

@@ -462,8 +462,10 @@ def _lint_history(engine: _Engine, folder: str,
         state.findings = []
     else:
         state = HistoryState(catalog.copy() if catalog is not None else Catalog(), uses_down)
-        if any(r.needs_unknown_refs for r in engine.rules):
-            state.unknown = UnknownObjects.starting(catalog)
+        # Not only for unknown-object: every rule is silent on an operation whose subject
+        # the checks find missing, so the findings of one rule must not hang on another's
+        # being selected.
+        state.unknown = UnknownObjects.starting(catalog)
     engine.history = history
     engine.history_facts = {}
     engine.gone = state.gone

@@ -940,7 +940,7 @@ def _fk_refs(constraints: Sequence[o.ConstraintDef]) -> list[tuple[QName, tuple[
             if c.kind == "foreign" and c.ref_table is not None and c.ref_outside is None]
 
 
-@rule("unknown-object", family="history", severity="error", needs_unknown_refs=True,
+@rule("unknown-object", family="history", severity="error",
       ops=(o.CreateTable, o.AddColumn, o.DropColumn, o.RenameColumn, o.AlterColumnType,
            o.SetNotNull, o.DropNotNull, o.SetDefault, o.AddConstraint, o.ValidateConstraint,
            o.RenameTable, o.CreateTrigger, o.InsertRows, o.DeleteRows, o.UpdateRows,

@@ -123,9 +123,6 @@ class Rule:
     grows_with_table: bool = False
     # Its findings say a migration cannot be undone: the report lists them so.
     irreversible: bool = False
-    # It reads the objects each migration uses before they exist (`unknown_refs`), which the
-    # engine works out for the whole history only when such a rule runs.
-    needs_unknown_refs: bool = False
     precision: Precision = "high"
     # Whether the rule still runs on an operation whose own table or column the history says
     # does not exist; every other rule is silent there, its verdict resting on a guess.
@@ -191,7 +188,7 @@ def rule(
     scope: Literal["operation"] = ..., aliases: tuple[str, ...] = ..., enabled: bool = ...,
     fix: str = ..., dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
     grows_with_table: bool | None = ..., irreversible: bool = ...,
-    needs_unknown_refs: bool = ..., precision: Precision | None = ...,
+    precision: Precision | None = ...,
     sees_unknown: bool = ..., fixable: Fixable | None = ...,
 ) -> Callable[[OperationCheck[OpT | OpU]], OperationCheck[OpT | OpU]]: ...
 
@@ -202,7 +199,7 @@ def rule(
     scope: Literal["operation"] = ..., aliases: tuple[str, ...] = ..., enabled: bool = ...,
     fix: str = ..., dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
     grows_with_table: bool | None = ..., irreversible: bool = ...,
-    needs_unknown_refs: bool = ..., precision: Precision | None = ...,
+    precision: Precision | None = ...,
     sees_unknown: bool = ..., fixable: Fixable | None = ...,
 ) -> Callable[[OperationCheck[OpT]], OperationCheck[OpT]]: ...
 
@@ -213,7 +210,7 @@ def rule(
     aliases: tuple[str, ...] = ..., enabled: bool = ..., fix: str = ...,
     dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
     grows_with_table: bool | None = ..., irreversible: bool = ...,
-    needs_unknown_refs: bool = ..., precision: Precision | None = ...,
+    precision: Precision | None = ...,
     sees_unknown: bool = ..., fixable: Fixable | None = ...,
 ) -> Callable[[MigrationCheck], MigrationCheck]: ...
 
@@ -224,7 +221,7 @@ def rule(
     aliases: tuple[str, ...] = ..., enabled: bool = ..., fix: str = ...,
     dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
     grows_with_table: bool | None = ..., irreversible: bool = ...,
-    needs_unknown_refs: bool = ..., precision: Precision | None = ...,
+    precision: Precision | None = ...,
     sees_unknown: bool = ..., fixable: Fixable | None = ...,
 ) -> Callable[[SuppressionsCheck], SuppressionsCheck]: ...
 
@@ -235,7 +232,7 @@ def rule(
     aliases: tuple[str, ...] = ..., enabled: bool = ..., fix: str = ...,
     dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
     grows_with_table: bool | None = ..., irreversible: bool = ...,
-    needs_unknown_refs: bool = ..., precision: Precision | None = ...,
+    precision: Precision | None = ...,
     sees_unknown: bool = ..., fixable: Fixable | None = ...,
 ) -> Callable[[HistoryCheck], HistoryCheck]: ...
 
@@ -246,7 +243,7 @@ def rule(
     aliases: tuple[str, ...] = ..., enabled: bool = ..., fix: str = ...,
     dialects: tuple[str, ...] | None = ..., destroys_data: bool | None = ...,
     grows_with_table: bool | None = ..., irreversible: bool = ...,
-    needs_unknown_refs: bool = ..., precision: Precision | None = ...,
+    precision: Precision | None = ...,
     sees_unknown: bool = ..., fixable: Fixable | None = ...,
     collect: Callable[[ParsedMigration], Any],
 ) -> Callable[[FoldedCheck], FoldedCheck]: ...
@@ -257,7 +254,7 @@ def rule(
     scope: Scope = "operation", aliases: tuple[str, ...] = (), enabled: bool = True,
     fix: str = "", dialects: tuple[str, ...] | None = None, destroys_data: bool | None = None,
     grows_with_table: bool | None = None, irreversible: bool = False,
-    needs_unknown_refs: bool = False, precision: Precision | None = None,
+    precision: Precision | None = None,
     sees_unknown: bool = False, fixable: Fixable | None = None,
     collect: Callable[[ParsedMigration], Any] | None = None,
 ) -> Callable[[Check], Check]:
@@ -274,7 +271,7 @@ def rule(
             destroys_data=defaults.destroys_data if destroys_data is None else destroys_data,
             grows_with_table=(defaults.grows_with_table if grows_with_table is None
                               else grows_with_table),
-            irreversible=irreversible, needs_unknown_refs=needs_unknown_refs,
+            irreversible=irreversible,
             precision=defaults.precision if precision is None else precision,
             sees_unknown=sees_unknown, fixable=fixable, collect=collect,
         )
