@@ -504,3 +504,22 @@ def test_a_rule_finds_the_same_whether_or_not_unknown_object_is_selected(
     assert where == [("V0002.Rebuild.up.sql", 1)]
     assert where == [(Path(f.span.path).name, f.span.line) for f in every.active
                      if f.rule == "missing-lock-timeout"]
+
+
+def test_an_index_an_if_exists_drop_made_sure_of_is_gone_for_the_down_path(
+        tmp_path: Path) -> None:
+    """Authelia's V0007 up drops `IF EXISTS` the `…_key1` indexes PostgreSQL may have made
+    beside a key (flagged: they may exist); its down drops them again, after the up made
+    sure they do not. And gotrue's `DROP INDEX IF EXISTS x` just before its `CREATE UNIQUE
+    INDEX IF NOT EXISTS x`, of an index the history never made, guards a re-run."""
+    result = lint_dialect_history(tmp_path, {
+        "V0001.Init.up.sql": "CREATE TABLE t (id int, k text UNIQUE, tok text);\n",
+        "V0001.Init.down.sql": "DROP TABLE t;\n",
+        "V0002.Fix.up.sql": "DROP INDEX IF EXISTS t_k_key1;\n"
+                            "DROP INDEX IF EXISTS tok_idx;\n"
+                            "CREATE UNIQUE INDEX IF NOT EXISTS tok_idx ON t (tok);\n",
+        "V0002.Fix.down.sql": "DROP INDEX IF EXISTS t_k_key1;\n"
+                              "DROP INDEX IF EXISTS tok_idx;\n"}, "postgres",
+        Settings(select=("drop-index-non-concurrently",)))
+    assert [(Path(f.span.path).name, f.span.line) for f in result.active] == [
+        ("V0002.Fix.up.sql", 1)]

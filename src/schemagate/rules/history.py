@@ -569,7 +569,8 @@ def find_unknown_objects(migrations: Sequence[ParsedMigration],
 @dataclass
 class Gone:
     """Tables, indexes and columns the history made and has dropped (or, for a table,
-    renamed away) since (`UnknownObjects`): the names only, by lower case."""
+    renamed away) since, and indexes an `IF EXISTS` drop made sure of (`UnknownObjects`):
+    the names only, by lower case."""
 
     relations: set[tuple[str, str]] = field(default_factory=set)
     columns: set[tuple[str, str, str]] = field(default_factory=set)
@@ -596,10 +597,14 @@ class Gone:
                     ix = cat.indexes[k]
                     if c.lower() in (x.lower() for x in ix.columns):
                         self.record_index(k, ix)
-            case o.DropIndex(names=names, table=table):
-                for k in (index_key(n, table) for n in names):
+            case o.DropIndex(names=names, table=table, if_exists=if_exists):
+                for n in names:
+                    k = index_key(n, table)
                     if k in cat.indexes:
                         self.record_index(k, cat.indexes[k])
+                    elif if_exists:
+                        # Made outside the history or not at all: gone now, whichever.
+                        self.record_name(n, table)
 
     def record_index(self, key: IndexKey, ix: Index) -> None:
         """An index about to go, by its table where its name is the table's own."""
@@ -607,6 +612,13 @@ class Gone:
             self.table_indexes.add((*_key(key.table), key.name.lower()))
         else:
             self.relations.add(_key(ix.name))
+
+    def record_name(self, name: QName, table: QName | None) -> None:
+        """An index known only by the name a drop gives it."""
+        if table is None:
+            self.relations.add(_key(name))
+        else:
+            self.table_indexes.add((*_key(table), name.name.lower()))
 
     def has_index(self, name: QName, table: QName | None) -> bool:
         """Whether the index went: ``table`` is the one whose own index it is, where index
@@ -786,18 +798,38 @@ def _rerun_guard(op: o.Operation, cat: Catalog, script: ParsedScript | None,
     """`DROP TABLE IF EXISTS x` of tables the history never made, each made again later
     in the same script (`DROP TABLE IF EXISTS archives; CREATE TABLE archives (…)`): what
     it can find is a half-run earlier attempt of this very script (MySQL commits each DDL
-    statement), not data. A never-made table dropped and not made again is still judged
-    (`_drops_nothing`): a library may make it at run time (casbin's `casbin_rule`)."""
-    if not isinstance(op, o.DropTable) or not op.if_exists or script is None:
+    statement), not data. Likewise `DROP INDEX IF EXISTS x` of indexes the history never
+    made, each made again later in the script (gotrue's `DROP INDEX IF EXISTS
+    confirmation_token_idx; … CREATE UNIQUE INDEX IF NOT EXISTS confirmation_token_idx`). A
+    never-made table dropped and not made again is still judged (`_drops_nothing`): a
+    library may make it at run time (casbin's `casbin_rule`)."""
+    if script is None:
         return False
-    if any(_relation(cat, t) is not None for t in op.tables):
-        return False
+    waiting: set[object]
+    match op:
+        case o.DropTable(tables=tables, if_exists=True):
+            if any(_relation(cat, t) is not None for t in tables):
+                return False
+            waiting = {_key(t) for t in tables}
+
+            def made(x: o.Operation) -> object:
+                return _key(x.table) if isinstance(x, o.CreateTable) else None
+        case o.DropIndex(names=names, table=table, if_exists=True):
+            if any(_index_exists(cat, n, table) for n in names):
+                return False
+            # By bare name: an unqualified drop finds the index its script makes in the
+            # table's schema through the search_path.
+            waiting = {n.name.lower() for n in names}
+
+            def made(x: o.Operation) -> object:
+                return x.name.name.lower() if isinstance(x, o.CreateIndex) and x.name \
+                    else None
+        case _:
+            return False
     # Read on only until each is made again (the next statement, in a dump's `DROP TABLE
     # IF EXISTS x; CREATE TABLE x` pairs), not the rest of the script at every drop.
-    waiting = {_key(t) for t in op.tables}
     for later in range(index + 1, len(script.statements)):
-        waiting.difference_update(_key(x.table) for x in script.statements[later].ops
-                                  if isinstance(x, o.CreateTable))
+        waiting.difference_update(made(x) for x in script.statements[later].ops)
         if not waiting:
             return True
     return False
