@@ -523,3 +523,18 @@ def test_an_index_an_if_exists_drop_made_sure_of_is_gone_for_the_down_path(
         Settings(select=("drop-index-non-concurrently",)))
     assert [(Path(f.span.path).name, f.span.line) for f in result.active] == [
         ("V0002.Fix.up.sql", 1)]
+
+
+def test_a_mysql_modify_of_a_primary_key_column_keeps_it_not_null(tmp_path: Path) -> None:
+    """Temporal's mysql v1.8 `MODIFY COLUMN signal_id VARCHAR(255)` on a column of the
+    primary key: MariaDB keeps it NOT NULL (`SHOW CREATE TABLE`); a column outside the key
+    restated without NOT NULL does become nullable."""
+    result = lint_dialect_history(tmp_path, {
+        "V0001.Init.up.sql": "CREATE TABLE t (a INT NOT NULL, s VARCHAR(64) NOT NULL,\n"
+                             "  d BLOB NOT NULL, PRIMARY KEY (a, s));\n",
+        "V0002.Widen.up.sql": "ALTER TABLE t MODIFY COLUMN s VARCHAR(255);\n"
+                              "ALTER TABLE t MODIFY COLUMN d MEDIUMBLOB;\n"
+                              "ALTER TABLE t MODIFY COLUMN s VARCHAR(300);\n"}, "mysql",
+        Settings(select=("drop-not-null",)))
+    assert [(Path(f.span.path).name, f.span.line) for f in result.active] == [
+        ("V0002.Widen.up.sql", 2)]

@@ -362,8 +362,9 @@ def drop_not_null(op: o.DropNotNull, ctx: RuleContext) -> Iterator[Hit]:
     ## When it does not fire
     On a table or column created earlier in the same migration, on a column the history
     knows to be nullable already (Alembic's `alter_column(..., nullable=True)` restating it),
-    and in a down path undoing its up's `SET NOT NULL`: that restores the schema the running
-    code was written for.
+    on a column of the primary key (MySQL's `MODIFY` without `NOT NULL` keeps such a column
+    NOT NULL; PostgreSQL refuses the statement), and in a down path undoing its up's `SET
+    NOT NULL`: that restores the schema the running code was written for.
 
     ## Safe alternative
     Deploy readers that handle NULL before the migration that allows it.
@@ -383,5 +384,8 @@ def drop_not_null(op: o.DropNotNull, ctx: RuleContext) -> Iterator[Hit]:
     column = table.column(op.column) if table else None
     if column is not None and not column.assumed and not column.not_null:
         return  # already nullable: an ORM's `nullable=True` restating it changes nothing
+    if table is not None and any(c.kind == "primary" and op.column in c.columns
+                                 for c in table.constraints):
+        return  # a primary key's column stays NOT NULL (MySQL keeps it, PostgreSQL refuses)
     yield Hit(f"`{op.table}.{op.column}` may now be NULL: readers that expect a value break",
               object=f"{op.table}.{op.column}", lock=LockMode.ACCESS_EXCLUSIVE)
