@@ -538,3 +538,23 @@ def test_a_mysql_modify_of_a_primary_key_column_keeps_it_not_null(tmp_path: Path
         Settings(select=("drop-not-null",)))
     assert [(Path(f.span.path).name, f.span.line) for f in result.active] == [
         ("V0002.Widen.up.sql", 2)]
+
+
+def test_comments_around_alter_table_actions_are_no_part_of_their_spans(
+        tmp_path: Path) -> None:
+    """Temporal's postgresql v1.13 combined_v1.10_v1.13.sql names in a comment the version
+    each action came from: `missing-lock-timeout` pointed at `-- v1.10`, not at the ADD."""
+    result = lint_sql(
+        tmp_path, "CREATE TABLE t (id int);\n",
+        "ALTER TABLE t\n"
+        "  -- v1.10\n"
+        "  ADD COLUMN IF NOT EXISTS build_ids jsonb, /* v1.11 */\n"
+        "  /* v1.12 */ ADD COLUMN IF NOT EXISTS root_id varchar(255) -- v1.12 too\n"
+        "  ,\n"
+        "  ADD COLUMN IF NOT EXISTS parent_id varchar(255) -- last\n"
+        ";\n",
+        settings=Settings(select=("missing-lock-timeout", "prefer-text")))
+    assert [(f.rule, f.span.line, f.span.column, f.span.end_line, f.span.end_column)
+            for f in result.active] == [
+        ("missing-lock-timeout", 3, 3, 3, 42), ("prefer-text", 4, 40, 4, 59),
+        ("prefer-text", 6, 28, 6, 49)]

@@ -432,3 +432,4 @@ def test_backquoted_names_alone_name_both_databases() -> None:
     [message] = _errors("CREATE TABLE `page` (\n\t`id` integer PRIMARY KEY NOT NULL\n);\n")
     assert message.endswith("(backquoted names are MySQL's or SQLite's: lint it with "
                             "--dialect mysql or --dialect sqlite)")
+

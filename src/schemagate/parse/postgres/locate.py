@@ -23,6 +23,7 @@ from schemagate.parse.postgres.tokens import scan
 from schemagate.parse.source import SourceText
 
 _OPEN, _CLOSE, _COMMA, _DOT, _SEMICOLON = "ASCII_40", "ASCII_41", "ASCII_44", "ASCII_46", "ASCII_59"
+_COMMENTS = frozenset(("SQL_COMMENT", "C_COMMENT"))
 # The token lists before the scan makes them.
 _NONE: tuple[Any, ...] = ()
 
@@ -211,9 +212,18 @@ class Locator:
             i += 2
         out = []
         while i < len(kinds) and kinds[i] != _SEMICOLON:
+            while i < len(kinds) and kinds[i] in _COMMENTS:  # `-- v1.10` above an action
+                i += 1
+            if i == len(kinds):
+                break
             last = self.extent(i)
             out.append((i, last))
-            i = last + 2  # past the comma
+            i = last + 1
+            while i < len(kinds) and kinds[i] in _COMMENTS:
+                i += 1
+            if i == len(kinds) or kinds[i] != _COMMA:
+                break
+            i += 1
         self._action_cache = out if len(out) == count else []
         return self._action_cache or None
 
@@ -270,5 +280,6 @@ def _extent(kinds: Sequence[str], first: int) -> int:
                 break
         elif depth == 0 and name in (_COMMA, _SEMICOLON):
             break
-        last = i
+        if name not in _COMMENTS:  # a comment before the comma is not the clause's
+            last = i
     return last
