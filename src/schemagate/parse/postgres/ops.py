@@ -670,7 +670,7 @@ def _pulled(body: Node) -> o.RowsPulled | None:
     """`UPDATE t SET a = s.x, … FROM s WHERE t.k = s.fk`: the one other table the values come
     from, the equality that matches its rows, and the columns set to one of its columns as
     they are. None for any other shape (a second table, another condition, no alias)."""
-    sources = body.get("fromClause") or ()
+    sources: list[Node] = body.get("fromClause") or []
     if len(sources) != 1 or "RangeVar" not in sources[0]:
         return None
     source = sources[0]["RangeVar"]
