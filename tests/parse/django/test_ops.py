@@ -1329,3 +1329,79 @@ def test_a_missing_reverse_says_how_django_stops(tmp_path: Path) -> None:
         ("0002_step.py", 12, "migrating back fails there with NotImplementedError (inside "
                              "SeparateDatabaseAndState)"),
         ("0003_step.py", 14, "migrating back stops with IrreversibleError")]
+
+
+PROJECT_AND_CYCLE = '''
+    dependencies = []
+
+    operations = [
+        migrations.CreateModel(
+            name="Project",
+            fields=[("id", models.BigAutoField(primary_key=True, serialize=False))],
+            options={"db_table": "project"},
+        ),
+        migrations.CreateModel(
+            name="Cycle",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("project", models.ForeignKey(
+                    on_delete=django.db.models.deletion.CASCADE,
+                    related_name="project_cycle", to="shop.project")),
+            ],
+            options={"db_table": "cycle"},
+        ),
+    ]
+'''
+
+
+def test_a_relation_to_a_model_whose_table_was_renamed_is_no_change_by_itself(
+        tmp_path: Path) -> None:
+    """Plane's 0012 `AlterModelTable("project", "projects")`, then 0046's AlterField of
+    `cycle.project` that only changes `related_name`: Django sends nothing (its
+    `_field_should_be_altered` compares the target's table as it is then, on both sides),
+    where 36 false foreign-key re-validations were found."""
+    renamed = '''
+    operations = [migrations.AlterModelTable(name="project", table="projects")]
+'''
+    related = '''
+    operations = [
+        migrations.AlterField(
+            model_name="cycle",
+            name="project",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="project_%(class)s", to="shop.project"),
+        ),
+    ]
+'''
+    assert up_ops(project(tmp_path, PROJECT_AND_CYCLE, renamed, related)[2]) == []
+
+
+def test_a_relation_follows_its_model_through_a_rename(tmp_path: Path) -> None:
+    """Plane's 0085: `RenameModel("Inbox", "Intake")` (its table named, so kept), then a
+    RenameField of the relation to it, which Django sends as DROP CONSTRAINT, RENAME COLUMN
+    and ADD CONSTRAINT; the AlterField after it is no change. The relation kept pointing at
+    `shop.inbox`, so the key was found missing at the rename and made at the AlterField."""
+    initial = PROJECT_AND_CYCLE.replace('name="Project"', 'name="Inbox"').replace(
+        '"db_table": "project"', '"db_table": "inboxes"').replace("shop.project", "shop.inbox")
+    renamed = '''
+    operations = [
+        migrations.RenameModel(old_name="Inbox", new_name="Intake"),
+        migrations.RenameField(model_name="cycle", old_name="project", new_name="intake"),
+        migrations.AlterField(
+            model_name="cycle",
+            name="intake",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="project_cycle", to="shop.intake"),
+        ),
+    ]
+'''
+    migs = project(tmp_path, initial, renamed)
+    assert migs[1].up is not None
+    by_line = [(st.ops[0].span.line if st.ops else None, [type(op).__name__ for op in st.ops])
+               for st in migs[1].up.statements]
+    assert [kinds for _, kinds in by_line if kinds] == [
+        ["DropConstraint", "RenameColumn", "AddConstraint"]]
+    (add,) = [op for op in up_ops(migs[1]) if isinstance(op, o.AddConstraint)]
+    assert add.constraint.ref_table == QName.of("inboxes")

@@ -155,7 +155,6 @@ def field_state(name: str, value: object, model: ModelState, ctx: Context) -> Fi
     target = None
     type_, identity = column_type(cls, kw)
     to_field = _str(kw.get("to_field"))
-    target_table = ""
     named = None
     if cls in RELATION_FIELDS:
         written = value.arg(0, "to")
@@ -169,7 +168,6 @@ def field_state(name: str, value: object, model: ModelState, ctx: Context) -> Fi
         if type_.name in ("serial", "bigserial", "smallserial"):
             type_ = UNKNOWN
         target = f"{target_model.app}.{target_model.name}" if target_model else None
-        target_table = target_model.table if target_model else ""
         column = column or f"{name}_id"
     if not has_column(cls):
         join = None
@@ -204,7 +202,7 @@ def field_state(name: str, value: object, model: ModelState, ctx: Context) -> Fi
     return FieldState(name, cls, column, type_, null and not primary, unique, primary,
                       db_index, target, default, col, to_field,
                       kw.get("db_constraint") is not False,
-                      _signature(value.name, kw, target_table),
+                      _signature(value.name, kw),
                       has_default="default" in kw, fill=effective_default(value),
                       to_named=named, collation=_str(kw.get("db_collation")),
                       db_column=_str(kw.get("db_column")) is not None)
@@ -218,11 +216,20 @@ _NON_DB_ATTRS = frozenset({
     "verbose_name", "db_comment"})
 
 
-def _signature(cls: str, kwargs: dict[str, object], target_table: str) -> str:
-    """The field as `_field_should_be_altered` compares it: `to` counts only as the table
-    it names, so that a model moved between apps with its table is no change."""
+def _signature(cls: str, kwargs: dict[str, object]) -> str:
+    """The field as `_field_should_be_altered` compares it, less `to`: that counts as the
+    table the target model has when the field is altered (`_target_table`), not the one it
+    had when the field was written (Plane's `AlterModelTable("project", "projects")`
+    before an AlterField that only changes `related_name`: no change)."""
     kept = {k: _canon(v) for k, v in kwargs.items() if k not in _NON_DB_ATTRS and k != "to"}
-    return repr((cls, target_table, sorted(kept.items())))
+    return repr((cls, sorted(kept.items())))
+
+
+def _target_table(f: FieldState, state: ProjectState) -> str | None:
+    """The table a relation field points at now; a model moved between apps with its table
+    points at the same one."""
+    model = state.models.get(f.target) if f.target is not None else None
+    return model.table if model is not None else f.target
 
 
 def _canon(value: object) -> object:
@@ -452,6 +459,9 @@ def _rename_model(call: Call, ctx: Context) -> Translated:
     old_table = model.qname
     model.name = new.lower()
     ctx.state.models[f"{ctx.app}.{new.lower()}"] = model
+    # Relations to the model follow it (`ProjectState.rename_model`): a RenameField of one
+    # after it still finds the foreign key it drops and makes again (Plane's 0085).
+    ctx.state.repoint(f"{ctx.app}.{old.lower()}", f"{ctx.app}.{new.lower()}")
     up: list[o.Operation] = []
     if model.default_table:
         model.table = default_table(ctx.app, new)
@@ -608,7 +618,8 @@ def _alter(model: ModelState, old: FieldState | None, new: FieldState | None, sp
     table = model.qname
     out: list[o.Operation] = []
     column = new.column
-    altered = old is None or old.signature != new.signature or old.column != new.column
+    altered = old is None or old.signature != new.signature or old.column != new.column \
+        or _target_table(old, state) != _target_table(new, state)
     # Any change to a relation field drops its foreign key first and makes it again at the
     # end (`_alter_field`: `fks_dropped`), which validates every row once more.
     old_fk = foreign_key(model, old, state) if old is not None and altered else None

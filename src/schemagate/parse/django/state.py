@@ -184,6 +184,13 @@ class ProjectState:
             return model
         return self.models[key]
 
+    def repoint(self, old: str, new: str) -> None:
+        """Point every relation to model ``old`` ("app.model") at ``new``."""
+        for model in self.models.values():
+            for f in model.fields.values():
+                if f.target == old:
+                    f.target = new
+
     def target(self, app: str, to: str) -> ModelState | None:
         """The model a relation's `to` names: "app.Model", "Model" (same app), "self"."""
         if "." in to:
