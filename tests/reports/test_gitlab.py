@@ -27,7 +27,7 @@ def test_issues_have_the_code_quality_shape(monkeypatch: pytest.MonkeyPatch) -> 
     fingerprints = [i["fingerprint"] for i in issues]
     assert len(set(fingerprints)) == len(fingerprints)
     by_rule = {i["check_name"]: i["severity"] for i in issues}
-    assert by_rule["drop-table"] == "critical" and by_rule["rename-column"] == "major"
+    assert by_rule["truncate"] == "critical" and by_rule["rename-column"] == "major"
     assert by_rule["prefer-text"] == "info"
     # Suppressed findings are not issues (GitLab cannot show them as suppressed).
     assert not any("legacy_ref` of" in i["description"] and i["check_name"] == "drop-column"

@@ -558,3 +558,18 @@ def test_comments_around_alter_table_actions_are_no_part_of_their_spans(
             for f in result.active] == [
         ("missing-lock-timeout", 3, 3, 3, 42), ("prefer-text", 4, 40, 4, 59),
         ("prefer-text", 6, 28, 6, 49)]
+
+
+def test_a_column_of_a_table_the_script_drops_later_is_said_lost_once_at_the_drop(
+        tmp_path: Path) -> None:
+    """Django's autodetector removes each relation field before it deletes the model
+    (Plane's 0081: five `drop-column` errors, then `drop-table`, for one table)."""
+    result = lint_sql(
+        tmp_path, "CREATE TABLE notes (id int PRIMARY KEY, user_id int, body text);\n"
+                  "CREATE TABLE pages (id int PRIMARY KEY, owner_id int);\n",
+        "ALTER TABLE notes DROP COLUMN user_id;\n"
+        "ALTER TABLE pages DROP COLUMN owner_id;\n"
+        "DROP TABLE notes;\n",
+        settings=Settings(select=("drop-column", "drop-table")))
+    assert [(f.rule, f.span.line) for f in result.active
+            if f.span.path.endswith("0002_m.sql")] == [("drop-column", 2), ("drop-table", 3)]

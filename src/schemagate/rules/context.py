@@ -197,6 +197,10 @@ class RuleContext:
             self.state.script_facts[key] = build(self.script)
         return cast(T, self.state.script_facts[key])
 
+    def dropped_later(self, table: QName) -> bool:
+        """Whether a later statement of the script drops the table."""
+        return self.per_script(_last_drops).get(table, -1) > self.statement.index
+
     def setting_on(self, setting: str) -> bool:
         """Whether `SET [LOCAL] setting` to a non-zero value ran earlier in this script and
         still applies to this statement."""
@@ -233,3 +237,9 @@ class ScriptSuppressions(Protocol):
     def all(self) -> list[Suppression]: ...
 
     def unused(self, enabled: set[str]) -> list[tuple[Suppression, str]]: ...
+
+
+def _last_drops(script: ParsedScript) -> dict[QName, int]:
+    """For each table the script drops, the index of the last statement that drops it."""
+    return {table: st.index for st in script.statements for x in st.ops
+            if isinstance(x, o.DropTable) for table in x.tables}

@@ -110,7 +110,9 @@ def drop_column(op: o.DropColumn | o.DropTable, ctx: RuleContext) -> Iterator[Hi
     ORMs that list every column in `SELECT` break at once.
 
     ## When it does not fire
-    On a table or a column created earlier in the same migration; in a column swap, where
+    On a table or a column created earlier in the same migration, or a table a later
+    statement of the script drops (Django's RemoveField of each field before DeleteModel:
+    `drop-table` says the rows go, once); in a column swap, where
     an `UPDATE` of every row first copies the column into another that then takes its name
     (`ADD COLUMN id_text text; UPDATE t SET id_text = id::text; DROP COLUMN id; RENAME
     COLUMN id_text TO id`): its values live on under its name; after an `INSERT … SELECT`
@@ -163,8 +165,8 @@ def drop_column(op: o.DropColumn | o.DropTable, ctx: RuleContext) -> Iterator[Hi
     if isinstance(op, o.DropTable):
         yield from _left_out_of_rebuild(op, ctx)
         return
-    if ctx.is_new_column(op.table, op.column):
-        return
+    if ctx.is_new_column(op.table, op.column) or ctx.dropped_later(op.table):
+        return  # a later DROP TABLE of the script loses the column with the rest: said there
     if (ctx.statement.index, op.table, op.column) in ctx.per_script(kept_columns):
         return  # a column swap: its values live on under its name
     if ctx.per_script(copied_out).get((op.table, op.column.lower()), ctx.statement.index) \

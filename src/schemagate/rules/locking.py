@@ -392,7 +392,7 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
         return
     for i, name in enumerate(op.names):
         index = ctx.catalog.indexes.get(name)
-        if index is not None and (ctx.is_new(index.table) or _dropped_later(index.table, ctx)
+        if index is not None and (ctx.is_new(index.table) or ctx.dropped_later(index.table)
                                   or _made_here(index, ctx) or _locked_before(index.table, ctx)):
             continue
         where = f" on `{index.table}`" if index else ""
@@ -409,11 +409,6 @@ def drop_index_non_concurrently(op: o.DropIndex, ctx: RuleContext) -> Iterator[H
         yield Hit(f"dropping index `{name}`{where} without CONCURRENTLY takes an ACCESS "
                   f"EXCLUSIVE lock{how}", object=str(index.table if index else name),
                   lock=LockMode.ACCESS_EXCLUSIVE, span=op.name_site(i), fix=fix)
-
-
-def _dropped_later(table: QName, ctx: RuleContext) -> bool:
-    """Whether a later statement of the script drops the table."""
-    return ctx.per_script(_last_drops).get(table, -1) > ctx.statement.index
 
 
 def _locked_before(table: QName, ctx: RuleContext) -> bool:
@@ -436,12 +431,6 @@ def _locked_before(table: QName, ctx: RuleContext) -> bool:
             if isinstance(x, o.RenameTable) and x.table in held:
                 held.add(QName(x.table.schema, x.new_name))
     return table in held
-
-
-def _last_drops(script: ParsedScript) -> dict[QName, int]:
-    """For each table the script drops, the index of the last statement that drops it."""
-    return {table: st.index for st in script.statements for x in st.ops
-            if isinstance(x, o.DropTable) for table in x.tables}
 
 
 def _made_here(index: Index, ctx: RuleContext) -> bool:
