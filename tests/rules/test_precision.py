@@ -573,3 +573,23 @@ def test_a_column_of_a_table_the_script_drops_later_is_said_lost_once_at_the_dro
         settings=Settings(select=("drop-column", "drop-table")))
     assert [(f.rule, f.span.line) for f in result.active
             if f.span.path.endswith("0002_m.sql")] == [("drop-column", 2), ("drop-table", 3)]
+
+
+def test_a_key_the_down_path_remakes_under_another_name_is_pointed_at_where_it_is_made(
+        tmp_path: Path) -> None:
+    """Authelia's SQLite V0007: the up renames a misspelt key by rebuilding the table; the
+    down rebuilds it again with the new name, not the old one. The finding pointed at the
+    down's first line (a PRAGMA), not at the CREATE TABLE to change."""
+    result = lint_dialect_history(tmp_path, {
+        "V0001.Init.up.sql": "CREATE TABLE p (id int PRIMARY KEY);\n"
+                             "CREATE TABLE c (id int, pid int,\n"
+                             "  CONSTRAINT c_pid_fkey_typo FOREIGN KEY (pid) REFERENCES p (id));\n",
+        "V0001.Init.down.sql": "DROP TABLE c;\nDROP TABLE p;\n",
+        "V0002.Fix.up.sql": "ALTER TABLE c RENAME CONSTRAINT c_pid_fkey_typo TO c_pid_fkey;\n",
+        "V0002.Fix.down.sql": "SET lock_timeout = '2s';\n"
+                              "DROP TABLE c;\n"
+                              "CREATE TABLE c (id int, pid int,\n"
+                              "  CONSTRAINT c_pid_fkey FOREIGN KEY (pid) REFERENCES p (id));\n"},
+        "postgres", Settings(select=("down-does-not-restore",)))
+    assert [(Path(f.span.path).name, f.span.line) for f in result.active] == [
+        ("V0002.Fix.down.sql", 3)]

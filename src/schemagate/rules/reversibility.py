@@ -226,7 +226,10 @@ def _table_differences(key: QName, before: Table, after: Table, renamed: dict[st
                                    dropped=("constraint", str(key), name)))
         elif name not in before_cons:
             if not before.assumed or (key, name) in ctx.state.up_constraints:
-                out.append(_Difference(f"constraint {shown} is left behind"))
+                # Made by the down path itself, that statement is the one to change
+                # (Authelia's SQLite V0007 down remakes a table with a renamed key).
+                out.append(_Difference(f"constraint {shown} is left behind",
+                                       ("constraint", str(key), name)))
         elif before_cons[name] != after_cons[name]:
             out.append(_Difference(f"constraint {shown} differs",
                                    ("constraint", str(key), name)))
@@ -392,6 +395,8 @@ def _makes(op: o.Operation, remade: tuple[str, ...]) -> bool:
             return op.column == column
         case ("constraint", table, name), o.AddConstraint() if str(op.table) == table:
             return op.constraint.name == name
+        case ("constraint", table, name), o.CreateTable() if str(op.table) == table:
+            return any(c.name == name for c in op.constraints)
         case ("index", name), o.CreateIndex():
             return op.name is not None and op.name.name == name
         case ("index", name), o.AddConstraint():
