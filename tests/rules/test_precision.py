@@ -593,3 +593,16 @@ def test_a_key_the_down_path_remakes_under_another_name_is_pointed_at_where_it_i
         "postgres", Settings(select=("down-does-not-restore",)))
     assert [(Path(f.span.path).name, f.span.line) for f in result.active] == [
         ("V0002.Fix.down.sql", 3)]
+
+
+def test_a_key_a_check_holds_to_one_value_is_no_key_that_runs_out(tmp_path: Path) -> None:
+    """Temporal's `nexus_endpoints_partition_status (id INT NOT NULL PRIMARY KEY DEFAULT 0,
+    …, CONSTRAINT only_one_row CHECK (id = 0))`: one row, ever."""
+    result = lint_sql(
+        tmp_path,
+        "CREATE TABLE status (id int NOT NULL PRIMARY KEY DEFAULT 0, version bigint,\n"
+        "  CONSTRAINT only_one_row CHECK (id = 0));\n"
+        "CREATE TABLE events (id int PRIMARY KEY, CHECK (id > 0));\n",
+        settings=Settings(select=("prefer-bigint",)))
+    assert [(f.span.line, f.message) for f in result.active] == [
+        (3, "key column `public.events.id` is int4: use bigint")]

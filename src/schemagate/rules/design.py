@@ -6,6 +6,7 @@ the up path only: a down path re-creating what existed is not a new design decis
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -74,7 +75,24 @@ def _key_columns(op: o.Operation) -> set[str]:
             keys.update(con.columns)
         elif con.kind == "primary":
             keys.update(c for c in con.columns if c in fed)
-    return keys
+    return keys - _pinned(cons)
+
+
+def _pinned(cons: Sequence[o.ConstraintDef]) -> set[str]:
+    """Columns a CHECK holds to one value (`CHECK (id = 0)`, Temporal's one-row tables):
+    the table has one row, whose key runs out of nothing."""
+    out = set()
+    for con in cons:
+        found = _EQUALS_CONSTANT.match(con.expr.sql) if con.kind == "check" and con.expr \
+            else None
+        if found is not None:
+            out.add(found.group(1) or found.group(2))
+    return out
+
+
+# `col = literal` (PostgreSQL deparses it `(id = 0)`; MySQL keeps the text as written).
+_EQUALS_CONSTANT = re.compile(
+    r"""^\s*\(*\s*(?:"([^"]+)"|`?([A-Za-z_][A-Za-z0-9_]*)`?)\s*=\s*(?:-?\d+|'[^']*')\s*\)*\s*$""")
 
 
 def _follows_outside_key(op: o.Operation, column: str) -> bool:
@@ -182,8 +200,9 @@ def prefer_bigint(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     type (an `INTEGER PRIMARY KEY` is the table's 64-bit rowid). On `bigint`/`bigserial`
     keys, on columns that are not keys, on down paths. On the members of a composite primary
     key that no sequence feeds (`PRIMARY KEY (task_id, retry_count)`): the application
-    chooses their values, which do not grow with the table. A
-    foreign-key column whose referenced key is itself `integer`/`smallint` must match that
+    chooses their values, which do not grow with the table. On a key a CHECK of the same
+    statement holds to one value (`id int PRIMARY KEY, CHECK (id = 0)`: a table of one row).
+    A foreign-key column whose referenced key is itself `integer`/`smallint` must match that
     key, so it is not flagged: the finding belongs to the key, and is made there when the
     history creates the key. When the key predates the history (or its type is unknown), the
     first such column of a migration gets one `info` finding saying to widen the key first;
