@@ -606,3 +606,23 @@ def test_a_key_a_check_holds_to_one_value_is_no_key_that_runs_out(tmp_path: Path
         settings=Settings(select=("prefer-bigint",)))
     assert [(f.span.line, f.message) for f in result.active] == [
         (3, "key column `public.events.id` is int4: use bigint")]
+
+
+def test_one_alter_table_that_rewrites_for_several_columns_is_one_finding(
+        tmp_path: Path) -> None:
+    """Temporal's v1.2 adds 28 stored generated columns in one ALTER TABLE: PostgreSQL
+    rewrites the table once, and the finding says so once, at the first."""
+    result = lint_sql(
+        tmp_path, "CREATE TABLE v (id int, attrs jsonb);\n",
+        "ALTER TABLE v\n"
+        "  ADD COLUMN a jsonb GENERATED ALWAYS AS (attrs->'a') STORED,\n"
+        "  ADD COLUMN plain int,\n"
+        "  ADD COLUMN b jsonb GENERATED ALWAYS AS (attrs->'b') STORED,\n"
+        "  ADD COLUMN c uuid DEFAULT gen_random_uuid();\n"
+        "ALTER TABLE v ADD COLUMN d jsonb GENERATED ALWAYS AS (attrs->'d') STORED;\n",
+        settings=Settings(select=("add-column-rewrite",)))
+    assert [(f.span.line, f.message) for f in result.active] == [
+        (2, "adding `a` (and 2 more columns) to `public.v` rewrites the table under an "
+            "ACCESS EXCLUSIVE lock: a stored generated column is computed for every row"),
+        (6, "adding `d` to `public.v` rewrites the table under an ACCESS EXCLUSIVE lock: a "
+            "stored generated column is computed for every row")]

@@ -892,7 +892,8 @@ def add_column_rewrite(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
     ## When it does not fire
     With a constant or stable default on PostgreSQL 11+ (`DEFAULT 0`, `DEFAULT 'x'`,
     `DEFAULT now()`, `DEFAULT CURRENT_TIMESTAMP`: catalog-only), with no default, and on
-    tables created earlier in the same migration.
+    tables created earlier in the same migration. One `ALTER TABLE` that adds several such
+    columns rewrites the table once: one finding, at the first, counting the others.
 
     ## Safe alternative
     ```sql
@@ -922,27 +923,40 @@ def add_column_rewrite(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
     """
     if ctx.is_new(op.table):
         return
-    col = op.column
-    reason, where = None, None
-    if col.type.serial:
-        reason = "a serial column fills every row from its sequence"
-    elif col.identity:
-        reason = "an identity column fills every row"
-    elif col.generated is not None:
-        reason = "a stored generated column is computed for every row"
-        where = col.generated.span
-    elif col.default is not None:
-        if ctx.settings.pg_version < 11:
-            reason = f"before PostgreSQL 11 any default ({col.default.sql}) is written to " \
-                     "every row"
-        elif expression_volatility(col.default, ctx.catalog) == "v":
-            reason = f"the default {col.default.sql} is volatile and is computed for every row"
-        where = col.default.span
+    reason, where = _rewrite_reason(op.column, ctx)
     if reason is None:
         return
-    yield Hit(f"adding `{col.name}` to `{op.table}` rewrites the table under an ACCESS "
-              f"EXCLUSIVE lock: {reason}", object=f"{op.table}.{col.name}",
+    # One ALTER TABLE rewrites the table once, whatever number of its actions need it
+    # (Temporal's v1.2: 28 stored generated columns in one statement): one finding, at the
+    # first of them.
+    rewriting = [x for x in ctx.statement.ops if isinstance(x, o.AddColumn)
+                 and x.table == op.table and _rewrite_reason(x.column, ctx)[0] is not None]
+    if rewriting[0] is not op:
+        return
+    others = len(rewriting) - 1
+    more = f" (and {others} more column{'s' if others > 1 else ''})" if others else ""
+    yield Hit(f"adding `{op.column.name}`{more} to `{op.table}` rewrites the table under an "
+              f"ACCESS EXCLUSIVE lock: {reason}", object=f"{op.table}.{op.column.name}",
               lock=LockMode.ACCESS_EXCLUSIVE, facts={"rewrite": True}, span=where)
+
+
+def _rewrite_reason(col: o.ColumnDef, ctx: RuleContext) -> tuple[str | None, Span | None]:
+    """Why adding the column rewrites the table, and where that is written; (None, None)
+    when it does not."""
+    if col.type.serial:
+        return "a serial column fills every row from its sequence", None
+    if col.identity:
+        return "an identity column fills every row", None
+    if col.generated is not None:
+        return "a stored generated column is computed for every row", col.generated.span
+    if col.default is not None:
+        if ctx.settings.pg_version < 11:
+            return (f"before PostgreSQL 11 any default ({col.default.sql}) is written to "
+                    "every row", col.default.span)
+        if expression_volatility(col.default, ctx.catalog) == "v":
+            return (f"the default {col.default.sql} is volatile and is computed for every "
+                    "row", col.default.span)
+    return None, None
 
 
 @rule("add-unique-constraint", family="locking", severity="warning",
