@@ -1405,3 +1405,40 @@ def test_a_relation_follows_its_model_through_a_rename(tmp_path: Path) -> None:
         ["DropConstraint", "RenameColumn", "AddConstraint"]]
     (add,) = [op for op in up_ops(migs[1]) if isinstance(op, o.AddConstraint)]
     assert add.constraint.ref_table == QName.of("inboxes")
+
+
+def test_renaming_a_model_remakes_the_foreign_keys_to_its_renamed_table(
+        tmp_path: Path) -> None:
+    """What Django 5.2 sent for `RenameModel("Cart", "Checkout")` with a ForeignKey to it,
+    logged on PostgreSQL 15: the table's rename, then, for the relation, `DROP CONSTRAINT
+    shop_cartline_cart_id_c1266cfd_fk_shop_cart_id` and `ADD CONSTRAINT
+    shop_cartline_cart_id_c1266cfd_fk_shop_checkout_id FOREIGN KEY … REFERENCES
+    shop_checkout`, which validates every row of shop_cartline."""
+    initial = '''
+    dependencies = []
+
+    operations = [
+        migrations.CreateModel(
+            name="Cart",
+            fields=[("id", models.BigAutoField(primary_key=True, serialize=False))],
+        ),
+        migrations.CreateModel(
+            name="CartLine",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("cart", models.ForeignKey(
+                    on_delete=django.db.models.deletion.CASCADE, to="shop.cart")),
+            ],
+        ),
+    ]
+'''
+    renamed = '''
+    operations = [migrations.RenameModel(old_name="Cart", new_name="Checkout")]
+'''
+    rename, drop, add = up_ops(project(tmp_path, initial, renamed)[1])
+    assert isinstance(rename, o.RenameTable) and rename.new_name == "shop_checkout"
+    assert isinstance(drop, o.DropConstraint) and drop.table == QName.of("shop_cartline")
+    assert drop.name == "shop_cartline_cart_id_c1266cfd_fk_shop_cart_id"
+    assert isinstance(add, o.AddConstraint) and add.table == QName.of("shop_cartline")
+    assert add.constraint.name == "shop_cartline_cart_id_c1266cfd_fk_shop_checkout_id"
+    assert add.constraint.ref_table == QName.of("shop_checkout")

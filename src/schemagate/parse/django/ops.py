@@ -455,23 +455,47 @@ def _rename_model(call: Call, ctx: Context) -> Translated:
     old = _str(call.arg(0, "old_name")) or "?"
     new = _str(call.arg(1, "new_name")) or "?"
     model = ctx.state.model(ctx.app, old)
-    ctx.state.models.pop(f"{ctx.app}.{old.lower()}", None)
+    old_label, new_label = f"{ctx.app}.{old.lower()}", f"{ctx.app}.{new.lower()}"
+    # The foreign keys to the model, under the names they were made with.
+    pointing = [(other, f, foreign_key(other, f, ctx.state))
+                for other, f in ctx.state.relations_to(old_label)] \
+        if model.default_table else []
+    ctx.state.models.pop(old_label, None)
     old_table = model.qname
     model.name = new.lower()
-    ctx.state.models[f"{ctx.app}.{new.lower()}"] = model
+    ctx.state.models[new_label] = model
     # Relations to the model follow it (`ProjectState.rename_model`): a RenameField of one
     # after it still finds the foreign key it drops and makes again (Plane's 0085).
-    ctx.state.repoint(f"{ctx.app}.{old.lower()}", f"{ctx.app}.{new.lower()}")
+    ctx.state.repoint(old_label, new_label)
     up: list[o.Operation] = []
     if model.default_table:
         model.table = default_table(ctx.app, new)
         up.append(o.RenameTable(span=call.span, table=old_table, new_name=model.table))
+        up += _repointed_keys(pointing, call.span, ctx.state)
     up += m2m.rename_model(model, old.lower(), ctx.state, call.span)
     # The way back is Django's RenameModel the other way, which the up path does not need
     # to model: only the table's own rename is kept for it.
     down = [o.RenameTable(span=call.span, table=model.qname, new_name=old_table.name)] \
         if model.default_table else []
     return Translated(_one(call, *up), _one(call, *down))
+
+
+def _repointed_keys(pointing: list[tuple[ModelState, FieldState, o.ConstraintDef | None]],
+                    span: Span, state: ProjectState) -> list[o.Operation]:
+    """What RenameModel sends for each relation to a model whose table it renames: the
+    field is altered (`database_forwards`: "Alter the fields pointing to us"), and, its
+    target's table changed, its foreign key is dropped and made again under a name that
+    holds the new table's, validating every row of the referencing table."""
+    out: list[o.Operation] = []
+    for other, f, key in pointing:
+        if key is None or not key.name or not other.has_table:
+            continue
+        out.append(o.DropConstraint(span=span, table=other.qname, name=key.name))
+        f.fk_name = None  # named after the new table now
+        again = foreign_key(other, f, state)
+        if again is not None:
+            out.append(o.AddConstraint(span=span, table=other.qname, constraint=again))
+    return out
 
 
 def _alter_model_table(call: Call, ctx: Context) -> Translated:

@@ -184,6 +184,12 @@ class ProjectState:
             return model
         return self.models[key]
 
+    def relations_to(self, label: str) -> list[tuple[ModelState, FieldState]]:
+        """The relation fields with a column that point at model ``label`` ("app.model"),
+        each with its model."""
+        return [(model, f) for model in self.models.values() for f in model.fields.values()
+                if f.target == label and f.column is not None]
+
     def repoint(self, old: str, new: str) -> None:
         """Point every relation to model ``old`` ("app.model") at ``new``."""
         for model in self.models.values():
