@@ -392,6 +392,21 @@ def test_mysql_online_ddl_clauses_are_read_past() -> None:
     assert script.statements[0].sql.endswith("LOCK = SHARED")  # the statement as written
 
 
+def test_mysql_fulltext_and_spatial_indexes_are_indexes_of_their_kind() -> None:
+    # Temporal's mysql visibility schema: `CREATE FULLTEXT INDEX … ON executions_visibility
+    # (Text01)`, which sqlglot cannot read ("unsupported syntax").
+    sql = ("CREATE FULLTEXT INDEX by_text_01 ON executions_visibility (namespace_id, Text01);\n"
+           "create spatial index by_place ON places (point);\n"
+           "CREATE INDEX by_status ON executions_visibility (status);\n")
+    script = parse(sql, "mysql")
+    indexes = [st.ops[0] for st in script.statements]
+    assert all(isinstance(ix, o.CreateIndex) for ix in indexes)
+    assert [(ix.name.name, ix.columns, ix.method) for ix in indexes] == [  # type: ignore[union-attr]
+        ("by_text_01", ("namespace_id", "Text01"), "fulltext"),
+        ("by_place", ("point",), "spatial"),
+        ("by_status", ("status",), "btree")]
+
+
 def test_an_insert_select_names_the_columns_its_select_list_reads() -> None:
     from schemagate.parse.postgres.frontend import parse_script
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from schemagate.model import ops as o
@@ -49,9 +49,14 @@ def parse_dialect_script(source: SourceText, script: Script, dialect: str) -> Pa
     for piece in split_statements(text, dialect):
         sql = text[piece.start:piece.end]
         span = _span(source, piece)
-        read = _without_online_options(sql) if dialect == "mysql" else sql
+        read, kind = _index_kind(_without_online_options(sql)) if dialect == "mysql" \
+            else (sql, None)
         locate = Locator(source, read, piece.start, dialect)
-        statements.append((to_ops(read, span, len(statements), dialect, locate), sql))
+        ops = to_ops(read, span, len(statements), dialect, locate)
+        if kind is not None:
+            ops = tuple(replace(op, method=kind) if isinstance(op, o.CreateIndex) else op
+                        for op in ops)
+        statements.append((ops, sql))
     blocks = transaction_blocks([ops for ops, _ in statements], script.transaction)
     result.statements = [
         ParsedStatement(i, sql, ops, block is not None, block)
@@ -75,6 +80,21 @@ def _without_online_options(sql: str) -> str:
     """The statement with its online DDL clauses blanked out, every other character where
     it was (the clauses' spans are read from this text)."""
     return _ONLINE_OPTION.sub(lambda m: " " * len(m.group(0)), sql)
+
+
+# MySQL's `CREATE FULLTEXT INDEX` and `CREATE SPATIAL INDEX`, which sqlglot cannot read.
+_INDEX_KIND = re.compile(r"^(\s*CREATE\s+)(FULLTEXT|SPATIAL)(\s+INDEX\b)", re.IGNORECASE)
+
+
+def _index_kind(sql: str) -> tuple[str, str | None]:
+    """A `CREATE FULLTEXT|SPATIAL INDEX` with its kind blanked out (every other character
+    where it was), read as the index it is, and the kind (`fulltext`, `spatial`); the
+    statement as it is, and None, otherwise."""
+    found = _INDEX_KIND.match(sql)
+    if found is None:
+        return sql, None
+    return (sql[:found.start(2)] + " " * len(found.group(2)) + sql[found.end(2):],
+            found.group(2).lower())
 
 
 def _span(source: SourceText, piece: Piece) -> Span:
