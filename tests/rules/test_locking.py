@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
+
 from schemagate.lint.engine import LintResult
 from schemagate.model.findings import Severity
 from schemagate.model.settings import Settings
@@ -354,3 +356,41 @@ def test_a_django_operation_holds_its_own_lock_while_its_later_statements_work(
                    "ADD CONSTRAINT m_p_fkey FOREIGN KEY (p) REFERENCES p (id);\n",
                    settings=Settings(select=("lock-held-too-long",)))
     assert sql.active == []
+
+
+def test_a_default_calling_an_inlined_sql_function_is_as_volatile_as_its_body(
+        tmp_path: Path, pg_db: str) -> None:
+    """Ente's `now_utc_micro_seconds()`, `LANGUAGE sql` over `now()` and VOLATILE by
+    default: PostgreSQL inlines it when it plans the default, stores one value for every row
+    and rewrites nothing (relfilenode unchanged, checked here); a plpgsql function, or an
+    SQL one over random(), is not inlined or is volatile, and rewrites the table."""
+    functions = (
+        "CREATE FUNCTION now_us() RETURNS bigint LANGUAGE sql AS\n"
+        "  $$ SELECT CAST(extract(EPOCH FROM now()) * 1000000 AS bigint) $$;\n"
+        "CREATE FUNCTION rnd() RETURNS float8 LANGUAGE sql AS $$ SELECT random() $$;\n"
+        "CREATE FUNCTION now_pl() RETURNS bigint LANGUAGE plpgsql AS\n"
+        "  $$ BEGIN RETURN extract(EPOCH FROM now())::bigint; END $$;\n"
+        "CREATE FUNCTION now_strict() RETURNS bigint LANGUAGE sql STRICT AS\n"
+        "  $$ SELECT extract(EPOCH FROM now())::bigint $$;\n"
+        "CREATE TABLE q (id int);\n")
+    columns = {"a": "now_us()", "b": "rnd()", "c": "now_pl()", "d": "now_strict()"}
+    result = lint_sql(tmp_path, functions, "".join(
+        f"ALTER TABLE q ADD COLUMN {c} float8 DEFAULT {d};\n" for c, d in columns.items()),
+        settings=Settings(select=("add-column-rewrite",)))
+    flagged = {f.message.split("`")[1] for f in result.active}
+    with psycopg.connect(pg_db, autocommit=True) as conn:
+        conn.execute(functions)
+        conn.execute("INSERT INTO q SELECT generate_series(1, 100)")
+        rewritten = set()
+        for column, default in columns.items():
+            before = conn.execute("SELECT relfilenode FROM pg_class WHERE relname = 'q'"
+                                  ).fetchone()
+            conn.execute(f"ALTER TABLE q ADD COLUMN {column} float8 DEFAULT {default}")
+            after = conn.execute("SELECT relfilenode FROM pg_class WHERE relname = 'q'"
+                                 ).fetchone()
+            if before != after:
+                rewritten.add(column)
+    assert rewritten == {"b", "c"}
+    # A STRICT one is inlined as well when its body calls only strict functions, which the
+    # tool does not know of the built-ins: it is still said to rewrite (on the safe side).
+    assert flagged == rewritten | {"d"}

@@ -806,7 +806,8 @@ def _of_type(column: Column, name: QName) -> bool:
 
 
 def _create_function(cat: Catalog, op: o.CreateFunction, mig: str) -> None:
-    cat.functions[(op.name, op.arg_types)] = Function(op.name, op.arg_types, op.volatility, mig)
+    cat.functions[(op.name, op.arg_types)] = Function(op.name, op.arg_types, op.volatility, mig,
+                                                      inlined=op.inlined)
 
 
 def _drop_function(cat: Catalog, op: o.DropFunction, mig: str) -> None:

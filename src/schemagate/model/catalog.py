@@ -262,6 +262,7 @@ class Function:
     result: str | None = None  # pg_get_function_result
     comment: str | None = None
     aggregate: bool = False  # CREATE AGGREGATE: its definition is put together by diff
+    inlined: Expr | None = field(default=None, compare=False)  # see `CreateFunction.inlined`
 
 
 @dataclass(frozen=True, slots=True)

@@ -482,6 +482,11 @@ class CreateFunction(Operation):
     or_replace: bool = False
     procedure: bool = False
     volatility: Literal["v", "s", "i"] = "v"
+    # A `LANGUAGE sql` function the planner puts its body in place of (`inline_function`):
+    # one `SELECT expr`, not SECURITY DEFINER, STRICT, SET or SETOF. Declared VOLATILE (the
+    # default), a call of it is as volatile as `expr`: `DEFAULT now_us()` over `now()`
+    # writes no row.
+    inlined: Expr | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -884,7 +884,9 @@ def add_column_rewrite(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
     `clock_timestamp()`, any user function not declared STABLE or IMMUTABLE), `serial`,
     an identity column, a stored generated column — and, before PostgreSQL 11, any default.
     Volatility comes from PostgreSQL's own `pg_proc` (shipped with schemagate) and from the
-    functions the history creates.
+    functions the history creates; a `LANGUAGE sql` function of one `SELECT expr`, which the
+    planner inlines where the default is planned, is as volatile as `expr` (Ente's
+    `now_utc_micro_seconds()` over `now()`: no rewrite, checked on PostgreSQL 15).
 
     ## Why it matters
     The rewrite holds ACCESS EXCLUSIVE while every row is copied.

@@ -12,7 +12,7 @@ import json
 from functools import cache
 from pathlib import Path
 
-from schemagate.model.catalog import Catalog
+from schemagate.model.catalog import Catalog, Function
 from schemagate.model.ops import Expr
 
 _ORDER = {"i": 0, "s": 1, "v": 2}
@@ -38,14 +38,16 @@ def builtin_volatility() -> dict[str, str]:
     return dict(json.loads(data)["functions"])
 
 
-def function_volatility(name: str, catalog: Catalog | None = None) -> str:
+def function_volatility(name: str, catalog: Catalog | None = None, depth: int = 0) -> str:
     """'i', 's' or 'v' for a function name; the most volatile overload wins, and an unknown
-    function counts as volatile, as CREATE FUNCTION's own default is VOLATILE."""
+    function counts as volatile, as CREATE FUNCTION's own default is VOLATILE. A VOLATILE
+    `LANGUAGE sql` function the planner inlines counts as its body (`Function.inlined`)."""
     name = name.lower()
     if name in _SQL_VALUE:
         return "s"
     if catalog is not None:
-        kinds = [f.volatility for key, f in catalog.functions.items() if key[0].name == name]
+        kinds = [_called(f, catalog, depth) for key, f in catalog.functions.items()
+                 if key[0].name == name]
         if kinds:
             return max(kinds, key=_ORDER.__getitem__)
     builtin = builtin_volatility().get(name)
@@ -54,8 +56,17 @@ def function_volatility(name: str, catalog: Catalog | None = None) -> str:
     return max(builtin, key=_ORDER.__getitem__)
 
 
-def expression_volatility(expr: Expr, catalog: Catalog | None = None) -> str:
+def expression_volatility(expr: Expr, catalog: Catalog | None = None,
+                          depth: int = 0) -> str:
     if expr.constant or not expr.functions:
         return "i"
-    return max((function_volatility(f, catalog) for f in expr.functions),
+    return max((function_volatility(f, catalog, depth) for f in expr.functions),
                key=_ORDER.__getitem__)
+
+
+def _called(f: Function, catalog: Catalog, depth: int) -> str:
+    """How volatile a call of ``f`` is once planned: its body's volatility where the planner
+    inlines it (no deeper than a few calls: a function may call itself)."""
+    if f.volatility == "v" and f.inlined is not None and depth < 8:
+        return expression_volatility(f.inlined, catalog, depth + 1)
+    return f.volatility

@@ -6,6 +6,7 @@ a known kind the IR does not model, becomes ``RawSQL`` naming the kind: never dr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -24,6 +25,7 @@ from schemagate.parse.postgres.expr import (
     strings,
     type_ref,
 )
+from schemagate.parse.postgres.libpg import pg
 from schemagate.parse.postgres.locate import Locator
 from schemagate.parse.postgres.plpgsql import read_block
 from schemagate.parse.postgres.query_columns import query_columns, row_sources
@@ -556,15 +558,42 @@ def _create_function(body: Node, ctx: _Ctx) -> list[o.Operation]:
             "FUNC_PARAM_IN", "FUNC_PARAM_INOUT", "FUNC_PARAM_VARIADIC", "FUNC_PARAM_DEFAULT")
     )
     volatility = "v"
+    options: dict[str, Node] = {}
     for opt in body.get("options") or ():
         d = opt.get("DefElem", {})
+        options[d.get("defname", "")] = d.get("arg") or {}
         if d.get("defname") == "volatility":
             volatility = str(d["arg"]["String"]["sval"])[0]
     return [o.CreateFunction(name=qname_from_list(strings(body["funcname"])), arg_types=args,
                              or_replace=bool(body.get("replace")),
                              procedure=bool(body.get("is_procedure")),
                              volatility=volatility,  # type: ignore[arg-type]
-                             **ctx.kw())]
+                             inlined=_inlined(body, options), **ctx.kw())]
+
+
+def _inlined(body: Node, options: dict[str, Node]) -> o.Expr | None:
+    """The expression the planner puts in place of a call of a `LANGUAGE sql` function
+    (PostgreSQL's `inline_function`): its body is one `SELECT expr` with nothing else, and it
+    is not SECURITY DEFINER, STRICT, SET or SETOF (nor a procedure)."""
+    language = options.get("language", {}).get("String", {}).get("sval", "")
+    if language.lower() != "sql" or body.get("is_procedure") or \
+            (body.get("returnType") or {}).get("setof") or "set" in options or any(
+                options.get(flag, {}).get("Boolean", {}).get("boolval")
+                for flag in ("security", "strict")):
+        return None
+    texts = strings(options.get("as", {}).get("List", {}).get("items"))
+    if len(texts) != 1:
+        return None
+    try:
+        parsed = json.loads(pg.parse_sql_json(texts[0]))
+    except (pg.ParseError, ValueError, RecursionError):
+        return None
+    stmts = parsed.get("stmts") or []
+    select = (stmts[0].get("stmt") or {}).get("SelectStmt") if len(stmts) == 1 else None
+    if not select or set(select) - {"targetList", "limitOption", "op"} or \
+            len(select.get("targetList") or ()) != 1:
+        return None
+    return expr(select["targetList"][0]["ResTarget"].get("val"))
 
 
 def _create_trigger(body: Node, ctx: _Ctx) -> list[o.Operation]:
