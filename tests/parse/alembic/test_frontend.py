@@ -895,3 +895,17 @@ def test_index_columns_unpacked_from_a_literal_list_in_a_loop_are_read(tmp_path:
     assert [(op.name.name if op.name else None, op.columns) for op in ops_of(mig)
             if isinstance(op, o.CreateIndex)] == [
         ("reservation_idx", ("reservation",)), ("owner_lessee_idx", ("owner", "lessee"))]
+
+
+def test_a_metadata_passed_to_create_table_is_no_column_or_constraint(tmp_path: Path) -> None:
+    """Neutron's `op.create_table('addressscoperbacs', sa.MetaData(), sa.Column(…), …)`:
+    Alembic renders the plain CREATE TABLE; the MetaData made it 'built at run time'."""
+    mig = parse(tmp_path, """
+        def upgrade():
+            op.create_table(
+                "prbacs", sa.MetaData(),
+                sa.Column("id", sa.String(36), nullable=False),
+                sa.PrimaryKeyConstraint("id"),
+            )
+        """)
+    assert [type(op).__name__ for op in ops_of(mig)] == ["CreateTable"]

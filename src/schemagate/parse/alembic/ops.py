@@ -247,6 +247,8 @@ def _create_table(c: Call) -> list[o.Operation]:
         if isinstance(resolved, cst.Call) and last_name(resolved) == "Index":
             indexes.append(resolved)
             continue
+        if isinstance(resolved, cst.Call) and last_name(resolved) == "MetaData":
+            continue  # Neutron's `op.create_table(name, sa.MetaData(), …)`: no part of it
         if (isinstance(resolved, cst.Call) and last_name(resolved) == "ForeignKeyConstraint"
                 and made_later(resolved, c.env)):
             continue
