@@ -282,6 +282,24 @@ def test_dialect_tests_pick_the_branch(tmp_path: Path) -> None:
     assert [op.kind for op in ops_of(parse(tmp_path, body, dialect="sqlite"))] == ["DropTable"]
 
 
+def test_the_engine_held_in_a_name_tells_the_dialect(tmp_path: Path) -> None:
+    # Neutron's ocata a9c43481023c: `engine = bind.engine`, then `if engine.name == …`.
+    body = """
+        MYSQL_ENGINE = 'mysql'
+
+        def upgrade():
+            bind = op.get_bind()
+            engine = bind.engine
+            if engine.name == MYSQL_ENGINE:
+                op.execute("ALTER TABLE t DROP PRIMARY KEY, ADD PRIMARY KEY (a, b)")
+            else:
+                op.drop_constraint("t_pkey", "t", type_="primary")
+    """
+    assert [op.kind for op in ops_of(parse(tmp_path, body))] == ["DropConstraint"]
+    assert [op.kind for op in ops_of(parse(tmp_path, body, dialect="mysql"))] == [
+        "DropConstraint", "AddConstraint"]
+
+
 def test_an_unknown_test_walks_both_branches(tmp_path: Path) -> None:
     mig = parse(tmp_path, """
         def upgrade():

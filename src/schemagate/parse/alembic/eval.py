@@ -401,6 +401,14 @@ def _attribute(env: Env, node: cst.Attribute) -> Any:
     if node.attr.value == "name" and isinstance(node.value, cst.Attribute) and \
             node.value.attr.value in ("dialect", "engine"):
         return Text(env.dialect)
+    # `engine = bind.engine` then `engine.name` (Neutron's ocata a9c43481023c): the
+    # connection's engine, named for the dialect as the connection's dialect is.
+    if node.attr.value in ("engine", "dialect") and isinstance(env.value(node.value),
+                                                                Connection):
+        return Connection()
+    if node.attr.value == "name" and isinstance(node.value, cst.Name) and \
+            type(env.value(node.value)) is Connection:  # a Session has no name
+        return Text(env.dialect)
     # `bind.engine.url`, `bind.url`: only its scheme is known, which is all tests look at.
     if node.attr.value == "url" and (dotted(node.value).endswith("engine") or isinstance(
             env.value(node.value), Connection)):
