@@ -286,6 +286,9 @@ class SetNotNull(Operation):
     """`ALTER TABLE … ALTER COLUMN … SET NOT NULL`."""
     table: QName
     column: str
+    # The source says the column is NOT NULL already (Alembic's `existing_nullable=False`):
+    # the statement changes nothing and reads no row.
+    already: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -293,6 +296,7 @@ class DropNotNull(Operation):
     """`ALTER TABLE … ALTER COLUMN … DROP NOT NULL`."""
     table: QName
     column: str
+    already: bool = False  # nullable already, by the source's word (`existing_nullable=True`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

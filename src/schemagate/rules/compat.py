@@ -361,7 +361,8 @@ def drop_not_null(op: o.DropNotNull, ctx: RuleContext) -> Iterator[Hit]:
 
     ## When it does not fire
     On a table or column created earlier in the same migration, on a column the history
-    knows to be nullable already (Alembic's `alter_column(..., nullable=True)` restating it),
+    knows to be nullable already (Alembic's `alter_column(..., nullable=True)` restating it)
+    or the migration says is (`existing_nullable=True`),
     on a column of the primary key (MySQL's `MODIFY` without `NOT NULL` keeps such a column
     NOT NULL; PostgreSQL refuses the statement), and in a down path undoing its up's `SET
     NOT NULL`: that restores the schema the running code was written for.
@@ -378,7 +379,8 @@ def drop_not_null(op: o.DropNotNull, ctx: RuleContext) -> Iterator[Hit]:
     - ALTER TABLE, SET/DROP NOT NULL: `DROP NOT NULL` lets the column hold NULLs from then on.
       https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DROP-NOT-NULL
     """
-    if ctx.is_new_column(op.table, op.column) or ctx.undoes_set_not_null(op.table, op.column):
+    if ctx.is_new_column(op.table, op.column) or ctx.undoes_set_not_null(op.table, op.column) \
+            or op.already:
         return
     table = ctx.table(op.table)
     column = table.column(op.column) if table else None

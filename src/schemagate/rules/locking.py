@@ -240,7 +240,8 @@ def set_not_null(op: o.SetNotNull, ctx: RuleContext) -> Iterator[Hit]:
 
     ## When it does not fire
     On a table created earlier in the same migration (it holds no rows); on a column the
-    history knows to be NOT NULL already; and from PostgreSQL 12 on, when a validated
+    history knows to be NOT NULL already, or the migration says is (Alembic's
+    `existing_nullable=False`); and from PostgreSQL 12 on, when a validated
     `CHECK (col IS NOT NULL)` constraint already proves the column has no NULLs (PostgreSQL
     then skips the scan). A column added earlier in the same migration to a table that
     already existed is no exemption: the table's rows are scanned all the same (the usual
@@ -302,8 +303,12 @@ def set_not_null(op: o.SetNotNull, ctx: RuleContext) -> Iterator[Hit]:
 
 
 def _already_not_null(op: o.SetNotNull, ctx: RuleContext) -> bool:
-    """Whether the history made the column NOT NULL before: SET NOT NULL then changes nothing
-    and reads no row (PostgreSQL 15: pg_stat_xact_user_tables counts no scan)."""
+    """Whether the history made the column NOT NULL before, or the source says it is
+    (Alembic's `existing_nullable=False`, Neutron's ussuri f4b9654dd40c): SET NOT NULL then
+    changes nothing and reads no row (PostgreSQL 15: pg_stat_xact_user_tables counts no
+    scan)."""
+    if op.already:
+        return True
     table = ctx.table(op.table)
     column = table.column(op.column) if table is not None else None
     return column is not None and column.not_null

@@ -927,3 +927,28 @@ def test_a_metadata_passed_to_create_table_is_no_column_or_constraint(tmp_path: 
             )
         """)
     assert [type(op).__name__ for op in ops_of(mig)] == ["CreateTable"]
+
+
+def test_existing_nullable_says_a_nullability_change_is_none(tmp_path: Path) -> None:
+    """Neutron's ussuri f4b9654dd40c: `alter_column(…, nullable=False,
+    existing_nullable=False)` on a table older than the history: Alembic sends SET NOT NULL,
+    which PostgreSQL 15 runs without a scan (pg_stat_user_tables.seq_scan unchanged)."""
+    from schemagate.lint.engine import lint
+    from schemagate.model.settings import Settings
+
+    mig = parse(tmp_path, """
+        def upgrade():
+            op.alter_column("ovn_revision_numbers", "revision_number", nullable=False,
+                            existing_type=sa.BIGINT(), existing_nullable=False)
+            op.alter_column("ovn_revision_numbers", "resource_uuid", nullable=False,
+                            existing_nullable=True)
+            op.alter_column("ovn_revision_numbers", "standard_attr_id", nullable=True,
+                            existing_nullable=True)
+        """)
+    first, second, third = ops_of(mig)
+    assert isinstance(first, o.SetNotNull) and first.already
+    assert isinstance(second, o.SetNotNull) and not second.already
+    assert isinstance(third, o.DropNotNull) and third.already
+    result = lint([mig], Settings(select=("set-not-null", "drop-not-null")))
+    assert [f.message.split("`")[3] for f in result.active] == [
+        "public.ovn_revision_numbers.resource_uuid"]

@@ -433,11 +433,14 @@ def _alter_column(c: Call) -> list[o.Operation]:
             **c.kw(c.keyword_span("type_"))))
     if "nullable" in c.keywords:
         nullable = c.value("nullable")
+        # Alembic sends the change even when `existing_nullable` says it is no change.
+        already = "existing_nullable" in c.keywords and \
+            c.value("existing_nullable") is nullable
         if nullable is True:
-            out.append(o.DropNotNull(table=table, column=column,
+            out.append(o.DropNotNull(table=table, column=column, already=already,
                                      **c.kw(c.keyword_span("nullable"))))
         elif nullable is False:
-            out.append(o.SetNotNull(table=table, column=column,
+            out.append(o.SetNotNull(table=table, column=column, already=already,
                                     **c.kw(c.keyword_span("nullable"))))
         elif nullable is not None:
             out.append(c.raw("nullability known only at run time"))
