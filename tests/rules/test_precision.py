@@ -626,3 +626,17 @@ def test_one_alter_table_that_rewrites_for_several_columns_is_one_finding(
             "ACCESS EXCLUSIVE lock: a stored generated column is computed for every row"),
         (6, "adding `d` to `public.v` rewrites the table under an ACCESS EXCLUSIVE lock: a "
             "stored generated column is computed for every row")]
+
+
+def test_a_function_used_by_more_triggers_than_are_named_says_how_many_more(
+        tmp_path: Path) -> None:
+    """Ente's 93 down drops a function 14 triggers call: the message named 10 and stopped."""
+    triggers = "".join(f"CREATE TABLE t{i} (id int);\n"
+                       f"CREATE TRIGGER g{i} BEFORE UPDATE ON t{i} FOR EACH ROW "
+                       "EXECUTE FUNCTION touch();\n" for i in range(12))
+    result = lint_sql(
+        tmp_path, "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS\n"
+                  "  $$ BEGIN RETURN NEW; END $$;\n" + triggers,
+        "DROP FUNCTION touch();\n", settings=Settings(select=("drop-type-in-use",)))
+    (finding,) = result.active
+    assert finding.message.endswith("t9 and 2 more: the statement fails"), finding.message

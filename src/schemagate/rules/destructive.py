@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from schemagate.model import ops as o
 from schemagate.model.catalog import Catalog
@@ -719,10 +719,17 @@ def drop_type_in_use(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     used = [(name, users) for name, users in pairs if users]
     if len(used) == 1:
         name, users = used[0]
-        yield Hit(f"`{name}` is still used by {', '.join(users[:10])}: {effect}", object=name)
+        yield Hit(f"`{name}` is still used by {_listed(users, 10)}: {effect}", object=name)
     elif used:
         # One statement dropping many objects (a list of trigger functions) is one finding.
-        shown = "; ".join(f"`{name}` by {', '.join(users[:3])}" for name, users in used[:5])
+        shown = "; ".join(f"`{name}` by {_listed(users, 3)}" for name, users in used[:5])
         more = f"; and {len(used) - 5} more" if len(used) > 5 else ""
         yield Hit(f"{len(used)} of the objects dropped are still used: {shown}{more}: {effect}",
                   object=", ".join(name for name, _ in used))
+
+
+def _listed(items: Sequence[str], most: int) -> str:
+    """The first ``most`` items, and how many more there are (Ente's 93 down: 14 triggers
+    on one function, 10 of them named)."""
+    more = f" and {len(items) - most} more" if len(items) > most else ""
+    return ", ".join(items[:most]) + more
