@@ -8,6 +8,7 @@ import pytest
 
 from schemagate.model import ops as o
 from schemagate.model.migration import Script
+from schemagate.model.settings import Settings
 from schemagate.parse.postgres.frontend import parse_script
 from schemagate.parse.source import SourceText, read_source
 from tests.conftest import lint_sql, rules_of
@@ -120,7 +121,9 @@ def _branches(tmp_path: Path, body: str) -> list[str] | None:
      "'users' AND column_name = 'email_confirmed_at') THEN ALTER TABLE users RENAME COLUMN "
      "confirmed_at TO email_confirmed_at; END IF; END",
      ["RenameColumn"]),
-    ("BEGIN CREATE TYPE kind AS ENUM ('a'); EXCEPTION WHEN duplicate_object THEN null; END",
+    # (With `THEN null` the block is the statement itself: see the drizzle-kit test.)
+    ("BEGIN CREATE TYPE kind AS ENUM ('a'); EXCEPTION WHEN duplicate_object THEN "
+     "RAISE NOTICE 'kind exists'; END",
      ["CreateType"]),
     # Every arm counts, and an EXECUTE of one constant string is that string.
     ("BEGIN IF (SELECT count(*) = 2 FROM pg_indexes WHERE indexname = 'a') THEN "
@@ -157,3 +160,39 @@ def test_a_block_that_only_renames_under_a_guard_is_no_slow_work(tmp_path: Path)
         settings=Settings(select=("lock-held-too-long",)), transaction="wrapped")
     assert [(f.span.path.rsplit("/", 1)[-1], f.span.line) for f in result.active] == [
         ("0003_m.sql", 1)]
+
+
+DRIZZLE = '''DO $$ BEGIN
+ CREATE TYPE "public"."kind" AS ENUM('x', 'y');
+EXCEPTION
+ WHEN duplicate_object THEN null;
+END $$;
+--> statement-breakpoint
+DO $$ BEGIN
+ ALTER TABLE "a" ADD CONSTRAINT "a_b_b_id_fk" FOREIGN KEY ("b") REFERENCES "public"."b"("id");
+EXCEPTION
+ WHEN duplicate_object THEN null;
+END $$;
+'''
+
+
+def test_a_block_that_only_ignores_already_there_is_its_one_statement(tmp_path: Path) -> None:
+    """drizzle-kit wraps each CREATE TYPE and foreign key in `DO $$ BEGIN …; EXCEPTION WHEN
+    duplicate_object THEN null; END $$` (Dokploy: 71 keys, 29 on tables with rows, and 17
+    types): whether it ran now or before, the object is there after it, so the block is
+    the statement, and the rules see it where it is written. A block that ignores other
+    errors, or does more, stays opaque."""
+    result = lint_sql(
+        tmp_path, 'CREATE TABLE "a" (id int PRIMARY KEY, b int);\n'
+                  'CREATE TABLE "b" (id int PRIMARY KEY);\n',
+        DRIZZLE,
+        "ALTER TYPE kind ADD VALUE 'z';\n"
+        "DO $$ BEGIN\n ALTER TABLE a ADD CONSTRAINT a_b2 FOREIGN KEY (b) REFERENCES b (id);\n"
+        "EXCEPTION\n WHEN others THEN null;\nEND $$;\n",
+        settings=Settings(select=("add-foreign-key-validated", "unknown-object")))
+    assert [(f.rule, f.span.path[-10:], f.span.line, f.span.column, f.fix)
+            for f in result.active] == [
+        ("add-foreign-key-validated", "0002_m.sql", 8, 18, None)]
+    script = parse_script(SourceText.of("m.sql", DRIZZLE), Script("m.sql"))
+    assert [[type(op).__name__ for op in st.ops] for st in script.statements] == [
+        ["CreateType"], ["AddConstraint"]]

@@ -27,7 +27,7 @@ from schemagate.parse.postgres.expr import (
 )
 from schemagate.parse.postgres.libpg import pg
 from schemagate.parse.postgres.locate import Locator
-from schemagate.parse.postgres.plpgsql import read_block
+from schemagate.parse.postgres.plpgsql import guarded_statement, read_block
 from schemagate.parse.postgres.query_columns import query_columns, row_sources
 
 _CONSTRAINT_KINDS: dict[str, o.ConstraintKind] = {
@@ -895,8 +895,33 @@ def _do(body: Node, ctx: _Ctx) -> list[o.Operation]:
     def inner(stmt: Node, sql: str) -> tuple[o.Operation, ...]:
         return to_ops(stmt, ctx.span, ctx.index, sql)
 
+    guarded = _guarded(body, ctx)
+    if guarded is not None:
+        return guarded
     block = read_block(body, ctx.sql, inner)
     return [replace(ctx.raw("DoStmt"), effects=block.effects, branches=block.branches)]
+
+
+def _guarded(body: Node, ctx: _Ctx) -> list[o.Operation] | None:
+    """A DO block that is one statement run unless its object is there already
+    (`guarded_statement`): that statement's operations, each pointing into the block."""
+    query = guarded_statement(body, ctx.sql)
+    at = ctx.sql.find(query) if query is not None and ctx.locate is not None else -1
+    if query is None or at < 0 or ctx.locate is None:
+        return None
+    try:
+        parsed = json.loads(pg.parse_sql_json(query))
+    except (pg.ParseError, ValueError, RecursionError):
+        return None
+    stmts = [item["stmt"] for item in parsed.get("stmts", ()) if "stmt" in item]
+    if len(stmts) != 1:
+        return None
+    outer = ctx.locate
+    start = outer.start + len(ctx.sql[:at].encode("utf-8"))
+    span = outer.source.span(start, start + len(query.encode("utf-8")))
+    ops = to_ops(stmts[0], span, ctx.index, query,
+                 Locator(outer.source, query, start, start, span))
+    return list(ops)
 
 
 def _lock(body: Node, ctx: _Ctx) -> list[o.Operation]:

@@ -9,7 +9,10 @@ statements outside it: those are the block's effects, which the fold applies.
 Certain means: static SQL (`PLpgSQL_stmt_execsql`) in the outermost block, or in a plain
 nested block, before the first statement that could leave the block early (a RETURN, an
 EXIT, a RAISE of an error, or a branch or loop holding one). A block with an EXCEPTION
-clause may roll its statements back, so it has no certain effects. What runs under IF,
+clause may roll its statements back, so it has no certain effects; but one that runs one
+statement and ignores only the error saying its object is there already (drizzle-kit's
+foreign keys and types) is that statement, and reaches the rules as one
+(`guarded_statement`). What runs under IF,
 in loops and through EXECUTE stays unknown, as before.
 
 What a block may run on some path is worth knowing too, when all of it can be read: a block
@@ -82,6 +85,40 @@ def read_block(body: Node, sql: str, to_ops: ToOps) -> DoBlock:
     except (LookupError, TypeError, AttributeError, RecursionError):
         readable = False
     return DoBlock(tuple(effects), tuple(branches) if readable else None)
+
+
+# Errors that say the object a statement makes is there already.
+_ALREADY_THERE = frozenset({"duplicate_object", "duplicate_table", "duplicate_column",
+                            "duplicate_schema", "duplicate_function"})
+
+
+def guarded_statement(body: Node, sql: str) -> str | None:
+    """The one statement of a DO block that runs it and ignores only the error saying its
+    object is there already (drizzle-kit's `DO $$ BEGIN ALTER TABLE … ADD CONSTRAINT …;
+    EXCEPTION WHEN duplicate_object THEN null; END $$;`): the block is that statement, IF NOT
+    EXISTS. None for any other block."""
+    if _language(body) != "plpgsql":
+        return None
+    try:
+        tree = json.loads(pg.parse_plpgsql_json(sql))
+        outer = tree[0]["PLpgSQL_function"]["action"]["PLpgSQL_stmt_block"]
+    except (pg.ParseError, RecursionError, ValueError, LookupError, TypeError):
+        return None
+    statements = [s for s in outer.get("body", ()) if "PLpgSQL_stmt_return" not in s]
+    if len(statements) != 1 or "PLpgSQL_stmt_block" not in statements[0]:
+        return None
+    block = statements[0]["PLpgSQL_stmt_block"]
+    inner = block.get("body", ())
+    handlers = block.get("exceptions", {}).get("PLpgSQL_exception_block", {}).get("exc_list")
+    if len(inner) != 1 or "PLpgSQL_stmt_execsql" not in inner[0] or not handlers:
+        return None
+    for handler in handlers:
+        exc = handler.get("PLpgSQL_exception", {})
+        names = {c.get("PLpgSQL_condition", {}).get("condname")
+                 for c in exc.get("conditions", ())}
+        if exc.get("action") or not names or not names <= _ALREADY_THERE:
+            return None
+    return str(inner[0]["PLpgSQL_stmt_execsql"]["sqlstmt"]["PLpgSQL_expr"]["query"])
 
 
 def _operations(query: str, to_ops: ToOps) -> list[o.Operation] | None:
