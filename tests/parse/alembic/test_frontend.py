@@ -239,6 +239,37 @@ def test_format_on_a_string_literal_is_read_like_format_on_a_constant(tmp_path: 
 
 # -- what cannot be known statically ----------------------------------------------------------
 
+def test_a_function_of_an_imported_module_is_said_to_be_unknown(tmp_path: Path) -> None:
+    """Neutron's kilo_initial builds the whole base schema by nine `<module>.upgrade()`
+    calls, and later revisions call `migration.create_table_if_not_exists(…)`: they read as
+    migrations that do nothing. Only the project's own modules count (imported relatively,
+    or from a package the file lies in), which may use Alembic's `op` themselves; the
+    standard library's and other libraries' (`ss.vectorizer.clear()`: no connection given)
+    are no schema change."""
+    mig = parse(tmp_path, """
+        import logging
+        import warnings
+
+        import sqlalchemy_searchable as ss
+
+        from .. import migration
+        from . import core_init_ops
+
+        def upgrade():
+            core_init_ops.upgrade()
+            migration.create_table_if_not_exists("pvlan", sa.Column("id", sa.Integer))
+            logging.getLogger(__name__).info("done")
+            warnings.warn("slow")
+            ss.vectorizer.clear()
+    """)
+    assert [(op.statement_kind, op.reason) for op in ops_of(mig)  # type: ignore[attr-defined]
+            ] == [
+        ("PythonCall", "`core_init_ops.upgrade()` is defined elsewhere; what it does to the "
+                       "schema is not known"),
+        ("PythonCall", "`migration.create_table_if_not_exists()` is defined elsewhere; what "
+                       "it does to the schema is not known")]
+
+
 def test_run_time_values_become_raw_sql_with_a_reason(tmp_path: Path) -> None:
     mig = parse(tmp_path, """
         TABLES = ("a", "b")
