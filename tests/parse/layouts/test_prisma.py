@@ -91,3 +91,20 @@ def test_prisma_applies_folders_in_string_order_of_the_whole_name(tmp_path: Path
     # "_" sorts after the digits: the short timestamp comes last, as Prisma applies it.
     assert [m.name for m in found.migrations] == [
         "20250101000000_base", "20250625120000_init", "20250625_add_plan"]
+
+
+def test_a_migration_folder_of_code_is_a_notice(tmp_path: Path) -> None:
+    """Formbricks runs 25 `migration.ts` data migrations between Prisma's with a runner of
+    its own; they were left out without a word. Outside a Prisma folder (no lock file) a
+    `migration.ts` is nobody's migration."""
+    migrations = tmp_path / "migration"
+    write(migrations / "migration_lock.toml", 'provider = "postgresql"\n')
+    write(migrations / "20230329205933_init" / "migration.sql")
+    write(migrations / "20241209104738_xm_user_identification" / "migration.ts")
+    write(migrations / "20241209104738_xm_user_identification" / "utils.ts")
+    write(tmp_path / "scripts" / "20240101000000_seed" / "migration.ts")
+    found = discover(["."], cwd=tmp_path)
+    assert [m.name for m in found.migrations] == ["20230329205933_init"]
+    assert [(n.path, n.message.split(":")[0]) for n in found.notices] == [
+        ("migration/20241209104738_xm_user_identification/migration.ts",
+         "a data migration in code, which the project's own runner runs between Prisma's")]

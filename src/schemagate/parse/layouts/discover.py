@@ -379,6 +379,8 @@ class _Finder:
             plans.extend(plan._replace(dialect=crate) for plan in sqlx_plans)
         golang_plans, rest = golang_migrate.claim(rest)
         plans.extend(golang_plans)
+        if wanted is None:
+            self._code_migration(d)
         unit = self._unit_plan(d, rest)
         if unit is not None:
             plans.append(unit)
@@ -931,6 +933,15 @@ class _Finder:
             f"popx files for other databases left out ({files}): "
             f"this is the {self._dialect} history",
         ))
+
+    def _code_migration(self, d: Folder) -> None:
+        """A notice for a Prisma migration folder that holds code instead of SQL (Formbricks'
+        `migration.ts` data migrations): it runs, and nothing here reads it."""
+        code = prisma.code_migration(d, d.files)
+        if code is not None and self._prisma_dialect(os.path.dirname(d.path)) is not None:
+            self._problems.notices.append(Notice(d.show(code), (
+                "a data migration in code, which the project's own runner runs between "
+                "Prisma's: schemagate does not read it; review it by hand")))
 
     def _unit_plan(self, d: Folder, names: list[str]) -> Plan | None:
         """A Prisma or diesel migration: one folder holding its scripts, named by the folder."""

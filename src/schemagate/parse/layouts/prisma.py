@@ -49,6 +49,18 @@ def plan(
     )
 
 
+# A migration folder holding code instead of SQL (Formbricks' `migration.ts`, which its
+# own runner runs between Prisma's): a data migration schemagate does not read.
+CODE_MIGRATIONS = ("migration.ts", "migration.js", "migration.mjs")
+
+
+def code_migration(folder: Folder, names: Collection[str]) -> str | None:
+    """The code file of a folder that is named as a migration and holds code but no SQL."""
+    if "migration.sql" in names or not _DIR.fullmatch(folder.name):
+        return None
+    return next((name for name in CODE_MIGRATIONS if name in names), None)
+
+
 def read_lock(path: str, display: str, problems: Problems) -> str | None:
     """The dialect named by the lock file at `path`, or None when there is none."""
     document = read_toml(path, display, problems)
