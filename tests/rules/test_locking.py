@@ -394,3 +394,40 @@ def test_a_default_calling_an_inlined_sql_function_is_as_volatile_as_its_body(
     # A STRICT one is inlined as well when its body calls only strict functions, which the
     # tool does not know of the built-ins: it is still said to rewrite (on the safe side).
     assert flagged == rewritten | {"d"}
+
+
+def test_lock_held_too_long_names_the_locks_each_slow_statement_runs_under(
+        tmp_path: Path) -> None:
+    """Mealie's d7c6efd2de42: the first lock (a DROP INDEX on the table the migration then
+    drops) is not what the later index build waits behind; tables locked on the way are
+    named as such, not as held from the start."""
+    result = lint_sql(
+        tmp_path,
+        "CREATE TABLE users (id int PRIMARY KEY);\n"
+        "CREATE TABLE fav (id int, u int REFERENCES users);\n"
+        "CREATE INDEX fav_u ON fav (u);\n"
+        "CREATE TABLE recipes (id int, rating int);\n"
+        "CREATE TABLE tags (id int, name text);\n",
+        "BEGIN;\n"
+        "DROP INDEX fav_u;\n"
+        "ALTER TABLE recipes ALTER COLUMN rating TYPE float8;\n"
+        "DROP TABLE fav;\n"
+        "CREATE INDEX recipes_rating ON recipes (rating);\n"
+        "COMMIT;\n"
+        "BEGIN;\n"
+        "ALTER TABLE tags ADD COLUMN x int;\n"
+        "CREATE INDEX tags_name ON tags (name);\n"
+        "ALTER TABLE recipes ADD COLUMN y int;\n"
+        "CREATE INDEX recipes_y ON recipes (y);\n"
+        "COMMIT;\n",
+        settings=Settings(select=("lock-held-too-long",)))
+    assert [(f.span.line, f.message) for f in result.active
+            if f.span.path.endswith("0002_m.sql")] == [
+        (2, "ACCESS EXCLUSIVE stays held on `public.fav` while line 3 (`ALTER TABLE recipes "
+            "ALTER COLUMN rating TYPE float8`) runs; on `public.recipes`, `public.users` "
+            "while line 5 (`CREATE INDEX recipes_rating ON recipes (rating)`) runs in the "
+            "same transaction"),
+        (8, "ACCESS EXCLUSIVE on `public.tags` stays held while line 9 (`CREATE INDEX "
+            "tags_name ON tags (name)`), line 11 (`CREATE INDEX recipes_y ON recipes (y)`) "
+            "run in the same transaction; `public.recipes` is locked on the way and held "
+            "too")]

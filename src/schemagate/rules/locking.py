@@ -1568,8 +1568,11 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     read and none of it is slow work, as a rename under `IF NOT EXISTS (SELECT … FROM
     information_schema.columns …)`; Django's `RunPython` and the ORM work of an Alembic
     migration's `Session(bind=op.get_bind())`, which run in the migration's transaction).
-    One finding per transaction, at its first such lock, naming every table locked by then
-    and every slow statement that follows. A Django operation is as many statements as its
+    One finding per transaction, at its first such lock, naming every slow statement that
+    follows and the tables held through it: those held through all of them, or, where a
+    table is dropped and others locked between them, the tables held through each run of
+    them in turn; a table locked between the slow statements is named as locked on the way.
+    A Django operation is as many statements as its
     schema editor sends (an `AlterField` of a foreign key: DROP CONSTRAINT, then SET NOT
     NULL, then ADD CONSTRAINT, which reads every row under the first one's lock); the
     actions of one SQL `ALTER TABLE` are one statement.
@@ -1621,9 +1624,9 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     mark = (f"lock-held-too-long:{block}", ctx.script.script)
     if mark in ctx.state.reported:
         return
-    locked: list[QName] = []  # the tables locked before the last slow statement
     held: list[QName] = []
-    slow: list[str] = []
+    # Each slow statement, with the tables held while it runs.
+    slow: list[tuple[str, tuple[QName, ...]]] = []
     created: set[QName] = set()  # tables the transaction creates later: they hold no data
     for i, (st, ops) in enumerate(_sent_from(op, ctx, block)):
         # A statement's own new table holds no data for the rest of it to work through
@@ -1633,9 +1636,11 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
                 and set(held) - _own_exclusive(ops, ctx)):
             rest = "the rest of " if st is ctx.statement else ""  # a Django operation's
             entry = f"{rest}line {ops[0].span.line} (`{_head(st.sql)}`)"
-            if entry not in slow:  # a call in an unrolled loop: one statement per pass
-                slow.append(entry)
-            locked = list(held)
+            seen = next((k for k, (was, _) in enumerate(slow) if was == entry), None)
+            if seen is None:
+                slow.append((entry, tuple(held)))
+            else:  # an unrolled loop's call, named once: under what each pass holds
+                slow[seen] = (entry, tuple(dict.fromkeys((*slow[seen][1], *held))))
         for x in ops:
             if isinstance(x, o.RenameTable) and x.if_exists and ctx.table(x.table) is None:
                 continue  # of a table the history does not hold: it may well rename nothing
@@ -1647,10 +1652,37 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     ctx.state.reported.add(mark)
     if not slow:
         return
-    names = ", ".join(f"`{t}`" for t in locked)
-    runs = "runs" if len(slow) == 1 else "run"
-    yield Hit(f"ACCESS EXCLUSIVE on {names} stays held while {', '.join(slow)} {runs} in the "
-              "same transaction", object=", ".join(str(t) for t in locked),
+    # Each table named is held while each statement named with it runs: the slow
+    # statements are said together under the tables held through all of them, and where
+    # none is (a table dropped, others locked since), a new group starts (Mealie's
+    # d7c6efd2de42: `users_to_favorites` while line 186 runs, `recipes` and `users` while
+    # line 194 does). A table locked after the first is not named: the claim stays short.
+    groups: list[tuple[tuple[QName, ...], list[str]]] = []
+    for entry, tables in slow:
+        common = tuple(t for t in groups[-1][0] if t in tables) if groups else ()
+        if common:
+            groups[-1] = (common, [*groups[-1][1], entry])
+        else:
+            groups.append((tables, [entry]))
+
+    def said(tables: tuple[QName, ...], entries: list[str]) -> tuple[str, str]:
+        return (", ".join(f"`{t}`" for t in tables),
+                f"{', '.join(entries)} {'runs' if len(entries) == 1 else 'run'}")
+
+    if len(groups) == 1:
+        names, runs = said(*groups[0])
+        message = f"ACCESS EXCLUSIVE on {names} stays held while {runs} in the same transaction"
+    else:
+        message = "ACCESS EXCLUSIVE stays held " + "; ".join(
+            "on {} while {}".format(*said(*group)) for group in groups) + \
+            " in the same transaction"
+    locked = list(dict.fromkeys(t for tables, _ in groups for t in tables))
+    later = [t for t in slow[-1][1] if t not in locked]
+    if later:  # locked between the slow statements, and held with the rest to the end
+        message += (f"; {', '.join(f'`{t}`' for t in later)} "
+                    f"{'is' if len(later) == 1 else 'are'} locked on the way and held too")
+    yield Hit(message,
+              object=", ".join(str(t) for t in locked),
               lock=LockMode.ACCESS_EXCLUSIVE, facts={"tables": [str(t) for t in locked]})
 
 
