@@ -359,11 +359,7 @@ class Walker:
                     and self._project_module(frame.env.origin(root)):
                 # Neutron's kilo_initial: `core_init_ops.upgrade()`, nine of them, the whole
                 # base schema; `migration.create_table_if_not_exists(…)`.
-                self._emit(self._code(node), [o.RawSQL(
-                    statement_kind="PythonCall", sql=self._code(node),
-                    reason=f"`{dotted(func)}()` is defined elsewhere; what it does to the "
-                           "schema is not known", span=self._span(node),
-                    statement=self._next)], frame)
+                self._unknown_call(node, dotted(func), frame)
                 return
             if isinstance(func.value, cst.Call):  # conn.execute(...).fetchall()
                 self._call(func.value, frame, statement=False)
@@ -374,15 +370,18 @@ class Walker:
                 return
             if statement and func.value not in _BUILTINS and \
                     frame.env.lookup(func.value) is None:
-                self._emit(self._code(node), [o.RawSQL(
-                    statement_kind="PythonCall", sql=self._code(node),
-                    reason=f"`{func.value}()` is defined elsewhere; what it does to the "
-                           "schema is not known", span=self._span(node),
-                    statement=self._next)], frame)
+                self._unknown_call(node, func.value, frame)
                 return
         for arg in node.args:
             if isinstance(arg.value, cst.Call):
                 self._call(arg.value, frame, statement=False)
+
+    def _unknown_call(self, node: cst.Call, name: str, frame: _Frame) -> None:
+        """A call of a function defined elsewhere, as a statement of its own that says so."""
+        self._emit(self._code(node), [o.RawSQL(
+            statement_kind="PythonCall", sql=self._code(node),
+            reason=f"`{name}()` is defined elsewhere; what it does to the schema is not known",
+            span=self._span(node), statement=self._next)], frame)
 
     def _project_module(self, origin: str | None) -> bool:
         """Whether an import comes from the project's own code, which may run Alembic's `op`
