@@ -640,3 +640,16 @@ def test_a_function_used_by_more_triggers_than_are_named_says_how_many_more(
         "DROP FUNCTION touch();\n", settings=Settings(select=("drop-type-in-use",)))
     (finding,) = result.active
     assert finding.message.endswith("t9 and 2 more: the statement fails"), finding.message
+
+
+def test_an_up_that_only_adds_enum_values_needs_no_down(tmp_path: Path) -> None:
+    """Ente's 46, 47, 74 and 88: `ALTER TYPE s3region ADD VALUE …` with a down that says
+    in a comment it cannot remove it: PostgreSQL has no statement that does."""
+    result = lint_dialect_history(tmp_path, {
+        "V0001.Init.up.sql": "CREATE TYPE region AS ENUM ('a');\nCREATE TABLE t (r region);\n",
+        "V0001.Init.down.sql": "DROP TABLE t;\nDROP TYPE region;\n",
+        "V0002.Value.up.sql": "ALTER TYPE region ADD VALUE 'b';\n",
+        "V0002.Value.down.sql": "-- an enum value cannot be removed\n",
+        "V0003.Col.up.sql": "ALTER TYPE region ADD VALUE 'c';\nALTER TABLE t ADD COLUMN x int;\n",
+        "V0003.Col.down.sql": "-- nothing\n"}, "postgres", Settings(select=("missing-down",)))
+    assert [Path(f.span.path).name for f in result.active] == ["V0003.Col.down.sql"]

@@ -50,7 +50,8 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
     repeatable migrations, nor for migrations whose up path does nothing (Alembic merge
     revisions) or only inserts and updates rows (a backfill, whose down path rightly does
     nothing: the schema it leaves is the one it found) or keeps the tables up (`ANALYZE`,
-    `VACUUM`), unless that down path stops the
+    `VACUUM`), or only adds enum values besides (`ALTER TYPE … ADD VALUE`: PostgreSQL has
+    no statement that removes one), unless that down path stops the
     rollback: Django refuses to migrate back past a `RunSQL` without `reverse_sql`,
     whatever its SQL (`IrreversibleError`; inside `SeparateDatabaseAndState`, it fails when
     it runs that one backwards: `NotImplementedError`). A `SELECT` among them changes
@@ -99,6 +100,10 @@ def missing_down(ctx: MigrationContext) -> Iterator[Hit]:
     if not up.errors and not stops and all(
             _data_only(op, ctx) for st in up.statements for op in st.ops):
         return  # a backfill changes no schema: a down path that does nothing is its inverse
+    if not up.errors and not stops and all(
+            isinstance(op, o.AlterEnumAddValue) or _data_only(op, ctx)
+            for st in up.statements for op in st.ops):
+        return  # PostgreSQL cannot remove an enum value: no down path undoes the up (Ente 46)
     if down is not None and down.declared_irreversible and down.derived:
         how = ("fails there with NotImplementedError (inside SeparateDatabaseAndState)"
                if down.nested_irreversible else "stops with IrreversibleError")
