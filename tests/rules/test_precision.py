@@ -653,3 +653,19 @@ def test_an_up_that_only_adds_enum_values_needs_no_down(tmp_path: Path) -> None:
         "V0003.Col.up.sql": "ALTER TYPE region ADD VALUE 'c';\nALTER TABLE t ADD COLUMN x int;\n",
         "V0003.Col.down.sql": "-- nothing\n"}, "postgres", Settings(select=("missing-down",)))
     assert [Path(f.span.path).name for f in result.active] == ["V0003.Col.down.sql"]
+
+
+def test_an_enum_with_values_the_down_cannot_remove_is_no_difference(tmp_path: Path) -> None:
+    """Ente's 57, 81 and 94: the up adds enum values beside other changes, the down undoes
+    the rest; the values stay, as they must."""
+    result = lint_dialect_history(tmp_path, {
+        "V0001.Init.up.sql": "CREATE TYPE region AS ENUM ('a');\nCREATE TABLE t (r region);\n",
+        "V0001.Init.down.sql": "DROP TABLE t;\nDROP TYPE region;\n",
+        "V0002.Col.up.sql": "ALTER TYPE region ADD VALUE 'b';\nALTER TABLE t ADD COLUMN x int;\n",
+        "V0002.Col.down.sql": "ALTER TABLE t DROP COLUMN x;\n",
+        "V0003.Left.up.sql": "ALTER TYPE region ADD VALUE 'c';\nALTER TABLE t ADD COLUMN y int;\n",
+        "V0003.Left.down.sql": "SELECT 1;\n"}, "postgres",
+        Settings(select=("down-does-not-restore",)))
+    assert [(Path(f.span.path).name, f.message) for f in result.active] == [
+        ("V0003.Left.down.sql", "up then down does not restore the schema: column "
+                                "public.t.y is left behind")]

@@ -324,8 +324,22 @@ def _differences(ctx: MigrationContext) -> list[_Difference]:
     out += [_Difference(line + (" is not restored" if not after.holds(line) else
                                 " is left behind" if not before.holds(line) else " differs"))
             for line in before.differences(after, tables=False)
-            if not _of_temporary(line, after, temporary)]
+            if not _of_temporary(line, after, temporary)
+            and not _enum_values_added(line, before, after)]
     return out
+
+
+def _enum_values_added(line: str, before: Catalog, after: Catalog) -> bool:
+    """Whether a line of `Catalog.differences` names an enum that only has more values than
+    before: PostgreSQL has no statement that removes one, so no down path could restore it
+    (Ente's 57, 81 and 94; `missing-down` says the same)."""
+    kind, _, key = line.partition(" ")
+    if kind != "type":
+        return False
+    was = next((t for name, t in before.types.items() if str(name) == key), None)
+    now = next((t for name, t in after.types.items() if str(name) == key), None)
+    return was is not None and now is not None and was.kind == now.kind == "enum" \
+        and set(was.values) < set(now.values) and replace(now, values=was.values) == was
 
 
 def _temporary_tables(ctx: MigrationContext) -> set[QName]:
@@ -432,7 +446,8 @@ def down_does_not_restore(ctx: MigrationContext) -> Iterator[Hit]:
     may fail on it.
 
     ## When it does not fire
-    When there is no down path (see `missing-down`); for objects that predate the known
+    When there is no down path (see `missing-down`); for an enum the up path only added
+    values to (PostgreSQL has no statement that removes one); for objects that predate the known
     history where the tool does not know the original definition (a column of unknown type
     matches any type, an index the up path drops and the down path makes again is restored,
     and a table the history never made nor used that the up path drops with `DROP TABLE IF
