@@ -354,9 +354,8 @@ def table_shape(table: Table, catalog: Catalog) -> TableShape:
 
 def _key(table: Table, catalog: Catalog) -> tuple[str, ...]:
     """The primary key, else the first unique key whose columns are all NOT NULL."""
-    for con in table.constraints:
-        if con.kind == "primary" and con.columns:
-            return con.columns
+    if key := table.primary_key():
+        return key
     not_null = {c.name for c in table.columns if c.not_null}
     candidates = [c.columns for c in table.constraints if c.kind == "unique" and c.columns]
     candidates += [ix.columns for ix in catalog.indexes_on(table.name)

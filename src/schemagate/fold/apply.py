@@ -573,8 +573,7 @@ def _set_not_null(cat: Catalog, op: o.SetNotNull, mig: str) -> None:
 
 def _drop_not_null(cat: Catalog, op: o.DropNotNull, mig: str) -> None:
     table = cat.tables.get(op.table)
-    if table is not None and any(c.kind == "primary" and op.column in c.columns
-                                 for c in table.constraints):
+    if table is not None and op.column in table.primary_key():
         return  # MySQL's MODIFY keeps a primary key's column NOT NULL; PostgreSQL refuses
     _update_column(cat, op.table, op.column, not_null=False)
 

@@ -124,6 +124,10 @@ class Table:
                 return con
         return None
 
+    def primary_key(self) -> tuple[str, ...]:
+        """The primary key's columns; () when the table has none the schema knows."""
+        return next((con.columns for con in self.constraints if con.kind == "primary"), ())
+
 
 @dataclass(frozen=True, slots=True)
 class Index:

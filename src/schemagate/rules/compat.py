@@ -386,8 +386,7 @@ def drop_not_null(op: o.DropNotNull, ctx: RuleContext) -> Iterator[Hit]:
     column = table.column(op.column) if table else None
     if column is not None and not column.assumed and not column.not_null:
         return  # already nullable: an ORM's `nullable=True` restating it changes nothing
-    if table is not None and any(c.kind == "primary" and op.column in c.columns
-                                 for c in table.constraints):
+    if table is not None and op.column in table.primary_key():
         return  # a primary key's column stays NOT NULL (MySQL keeps it, PostgreSQL refuses)
     yield Hit(f"`{op.table}.{op.column}` may now be NULL: readers that expect a value break",
               object=f"{op.table}.{op.column}", lock=LockMode.ACCESS_EXCLUSIVE)

@@ -193,8 +193,7 @@ def _pulled_whole(op: o.DropColumn, ctx: RuleContext) -> bool:
             continue
         assert source is not None
         referenced = ctx.table(target)
-        primary = next((c.columns for c in referenced.constraints if c.kind == "primary"),
-                       None) if referenced is not None else None
+        primary = referenced.primary_key() if referenced is not None else ()
         unique = any(c.kind in ("primary", "unique") and c.columns == (fk,)
                      for c in source.constraints) or any(
             i.unique and not i.partial and i.columns == (fk,)
