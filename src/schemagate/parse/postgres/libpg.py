@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
+import json
 import sys
 from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["pg"]
+__all__ = ["pg", "statements"]
 
 _DEFERRED = ("pglast.ast", "pglast.enums")
 
@@ -52,3 +53,13 @@ if TYPE_CHECKING:
     from pglast import parser as pg
 else:
     pg = _load_parser()
+
+
+def statements(sql: str) -> list[dict[str, Any]] | None:
+    """The parse nodes of the statements of a piece of SQL (`{"AlterTableStmt": {…}}`, …);
+    None when it does not parse."""
+    try:
+        parsed = json.loads(pg.parse_sql_json(sql))
+    except (pg.ParseError, RecursionError, ValueError):
+        return None
+    return [item["stmt"] for item in parsed.get("stmts", ()) if "stmt" in item]

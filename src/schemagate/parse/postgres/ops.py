@@ -6,7 +6,6 @@ a known kind the IR does not model, becomes ``RawSQL`` naming the kind: never dr
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -25,9 +24,9 @@ from schemagate.parse.postgres.expr import (
     strings,
     type_ref,
 )
-from schemagate.parse.postgres.libpg import pg
+from schemagate.parse.postgres.libpg import statements
 from schemagate.parse.postgres.locate import Locator
-from schemagate.parse.postgres.plpgsql import guarded_statement, read_block
+from schemagate.parse.postgres.plpgsql import block_action, guarded_statement, read_block
 from schemagate.parse.postgres.query_columns import query_columns, row_sources
 
 _CONSTRAINT_KINDS: dict[str, o.ConstraintKind] = {
@@ -582,14 +581,8 @@ def _inlined(body: Node, options: dict[str, Node]) -> o.Expr | None:
                 for flag in ("security", "strict")):
         return None
     texts = strings(options.get("as", {}).get("List", {}).get("items"))
-    if len(texts) != 1:
-        return None
-    try:
-        parsed = json.loads(pg.parse_sql_json(texts[0]))
-    except (pg.ParseError, ValueError, RecursionError):
-        return None
-    stmts = parsed.get("stmts") or []
-    select = (stmts[0].get("stmt") or {}).get("SelectStmt") if len(stmts) == 1 else None
+    stmts = statements(texts[0]) if len(texts) == 1 else None
+    select = stmts[0].get("SelectStmt") if stmts is not None and len(stmts) == 1 else None
     if not select or set(select) - {"targetList", "limitOption", "op"} or \
             len(select.get("targetList") or ()) != 1:
         return None
@@ -895,26 +888,23 @@ def _do(body: Node, ctx: _Ctx) -> list[o.Operation]:
     def inner(stmt: Node, sql: str) -> tuple[o.Operation, ...]:
         return to_ops(stmt, ctx.span, ctx.index, sql)
 
-    guarded = _guarded(body, ctx)
+    action = block_action(body, ctx.sql)
+    guarded = _guarded(action, ctx)
     if guarded is not None:
         return guarded
-    block = read_block(body, ctx.sql, inner)
+    block = read_block(action, inner)
     return [replace(ctx.raw("DoStmt"), effects=block.effects, branches=block.branches)]
 
 
-def _guarded(body: Node, ctx: _Ctx) -> list[o.Operation] | None:
+def _guarded(action: Node | None, ctx: _Ctx) -> list[o.Operation] | None:
     """A DO block that is one statement run unless its object is there already
     (`guarded_statement`): that statement's operations, each pointing into the block."""
-    query = guarded_statement(body, ctx.sql)
+    query = guarded_statement(action)
     at = ctx.sql.find(query) if query is not None and ctx.locate is not None else -1
     if query is None or at < 0 or ctx.locate is None:
         return None
-    try:
-        parsed = json.loads(pg.parse_sql_json(query))
-    except (pg.ParseError, ValueError, RecursionError):
-        return None
-    stmts = [item["stmt"] for item in parsed.get("stmts", ()) if "stmt" in item]
-    if len(stmts) != 1:
+    stmts = statements(query)
+    if stmts is None or len(stmts) != 1:
         return None
     outer = ctx.locate
     start = outer.start + len(ctx.sql[:at].encode("utf-8"))

@@ -32,7 +32,7 @@ from typing import Any
 
 from schemagate.model import ops as o
 from schemagate.parse.postgres.expr import nodes
-from schemagate.parse.postgres.libpg import pg
+from schemagate.parse.postgres.libpg import pg, statements
 
 Node = dict[str, Any]
 # Translates one parsed statement of the block's SQL into operations.
@@ -55,15 +55,22 @@ class DoBlock:
     branches: tuple[o.Operation, ...] | None = None
 
 
-def read_block(body: Node, sql: str, to_ops: ToOps) -> DoBlock:
-    """What a DO statement (its parse node `body`, its text `sql`) runs; nothing known when
-    its language is not PL/pgSQL or its body cannot be read."""
+def block_action(body: Node, sql: str) -> Node | None:
+    """The PL/pgSQL block of a DO statement (its parse node `body`, its text `sql`); None
+    when its language is not PL/pgSQL or its body cannot be read."""
     if _language(body) != "plpgsql":
-        return DoBlock()
+        return None
     try:
         tree = json.loads(pg.parse_plpgsql_json(sql))
-        action = tree[0]["PLpgSQL_function"]["action"]["PLpgSQL_stmt_block"]
+        action: Node = tree[0]["PLpgSQL_function"]["action"]["PLpgSQL_stmt_block"]
+        return action
     except (pg.ParseError, RecursionError, ValueError, LookupError, TypeError):
+        return None
+
+
+def read_block(action: Node | None, to_ops: ToOps) -> DoBlock:
+    """What a DO statement's block (`block_action`) runs; nothing known without one."""
+    if action is None:
         return DoBlock()
     known: dict[str, list[o.Operation] | None] = {}
 
@@ -92,17 +99,12 @@ _ALREADY_THERE = frozenset({"duplicate_object", "duplicate_table", "duplicate_co
                             "duplicate_schema", "duplicate_function"})
 
 
-def guarded_statement(body: Node, sql: str) -> str | None:
-    """The one statement of a DO block that runs it and ignores only the error saying its
-    object is there already (drizzle-kit's `DO $$ BEGIN ALTER TABLE … ADD CONSTRAINT …;
-    EXCEPTION WHEN duplicate_object THEN null; END $$;`): the block is that statement, IF NOT
-    EXISTS. None for any other block."""
-    if _language(body) != "plpgsql":
-        return None
-    try:
-        tree = json.loads(pg.parse_plpgsql_json(sql))
-        outer = tree[0]["PLpgSQL_function"]["action"]["PLpgSQL_stmt_block"]
-    except (pg.ParseError, RecursionError, ValueError, LookupError, TypeError):
+def guarded_statement(outer: Node | None) -> str | None:
+    """The one statement of a DO block (`block_action`) that runs it and ignores only the
+    error saying its object is there already (drizzle-kit's `DO $$ BEGIN ALTER TABLE … ADD
+    CONSTRAINT …; EXCEPTION WHEN duplicate_object THEN null; END $$;`): the block is that
+    statement, IF NOT EXISTS. None for any other block."""
+    if outer is None:
         return None
     statements = [s for s in outer.get("body", ()) if "PLpgSQL_stmt_return" not in s]
     if len(statements) != 1 or "PLpgSQL_stmt_block" not in statements[0]:
@@ -123,15 +125,10 @@ def guarded_statement(body: Node, sql: str) -> str | None:
 
 def _operations(query: str, to_ops: ToOps) -> list[o.Operation] | None:
     """The operations of a piece of static SQL; None when it does not parse."""
-    try:
-        parsed = json.loads(pg.parse_sql_json(query))
-    except (pg.ParseError, RecursionError, ValueError):
+    parsed = statements(query)
+    if parsed is None:
         return None
-    ops: list[o.Operation] = []
-    for item in parsed.get("stmts", ()):
-        if "stmt" in item:
-            ops.extend(to_ops(item["stmt"], query))
-    return ops
+    return [op for stmt in parsed for op in to_ops(stmt, query)]
 
 
 def _read_all(block: Node, read: Reader, out: list[o.Operation]) -> bool:
