@@ -935,12 +935,13 @@ def add_column_rewrite(op: o.AddColumn, ctx: RuleContext) -> Iterator[Hit]:
         return
     # One ALTER TABLE rewrites the table once, whatever number of its actions need it
     # (Temporal's v1.2: 28 stored generated columns in one statement): one finding, at the
-    # first of them.
-    rewriting = [x for x in ctx.statement.ops if isinstance(x, o.AddColumn)
-                 and x.table == op.table and _rewrite_reason(x.column, ctx)[0] is not None]
-    if rewriting[0] is not op:
+    # first of them, which counts the others once (not each of them all: quadratic).
+    mark = (f"add-column-rewrite:{ctx.statement.index}:{op.table}", ctx.script.script)
+    if mark in ctx.state.reported:
         return
-    others = len(rewriting) - 1
+    ctx.state.reported.add(mark)
+    others = sum(1 for x in ctx.statement.ops if isinstance(x, o.AddColumn) and x is not op
+                 and x.table == op.table and _rewrite_reason(x.column, ctx)[0] is not None)
     more = f" (and {others} more column{'s' if others > 1 else ''})" if others else ""
     yield Hit(f"adding `{op.column.name}`{more} to `{op.table}` rewrites the table under an "
               f"ACCESS EXCLUSIVE lock: {reason}", object=f"{op.table}.{op.column.name}",
