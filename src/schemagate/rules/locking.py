@@ -1627,7 +1627,7 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
         return
     held: list[QName] = []
     # Each slow statement, with the tables held while it runs.
-    slow: list[tuple[str, tuple[QName, ...]]] = []
+    slow: dict[str, tuple[QName, ...]] = {}
     created: set[QName] = set()  # tables the transaction creates later: they hold no data
     for i, (st, ops) in enumerate(_sent_from(op, ctx, block)):
         # A statement's own new table holds no data for the rest of it to work through
@@ -1637,11 +1637,8 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
                 and set(held) - _own_exclusive(ops, ctx)):
             rest = "the rest of " if st is ctx.statement else ""  # a Django operation's
             entry = f"{rest}line {ops[0].span.line} (`{_head(st.sql)}`)"
-            seen = next((k for k, (was, _) in enumerate(slow) if was == entry), None)
-            if seen is None:
-                slow.append((entry, tuple(held)))
-            else:  # an unrolled loop's call, named once: under what each pass holds
-                slow[seen] = (entry, tuple(dict.fromkeys((*slow[seen][1], *held))))
+            # An unrolled loop's call is named once, under what each of its passes holds.
+            slow[entry] = tuple(dict.fromkeys((*slow.get(entry, ()), *held)))
         for x in ops:
             if isinstance(x, o.RenameTable) and x.if_exists and ctx.table(x.table) is None:
                 continue  # of a table the history does not hold: it may well rename nothing
@@ -1659,10 +1656,11 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
     # d7c6efd2de42: `users_to_favorites` while line 186 runs, `recipes` and `users` while
     # line 194 does). A table locked after the first is not named: the claim stays short.
     groups: list[tuple[tuple[QName, ...], list[str]]] = []
-    for entry, tables in slow:
+    for entry, tables in slow.items():
         common = tuple(t for t in groups[-1][0] if t in tables) if groups else ()
         if common:
-            groups[-1] = (common, [*groups[-1][1], entry])
+            groups[-1][1].append(entry)
+            groups[-1] = (common, groups[-1][1])
         else:
             groups.append((tables, [entry]))
 
@@ -1678,7 +1676,7 @@ def lock_held_too_long(op: o.Operation, ctx: RuleContext) -> Iterator[Hit]:
             "on {} while {}".format(*said(*group)) for group in groups) + \
             " in the same transaction"
     locked = list(dict.fromkeys(t for tables, _ in groups for t in tables))
-    later = [t for t in slow[-1][1] if t not in locked]
+    later = [t for t in next(reversed(slow.values())) if t not in locked]
     if later:  # locked between the slow statements, and held with the rest to the end
         message += (f"; {', '.join(f'`{t}`' for t in later)} "
                     f"{'is' if len(later) == 1 else 'are'} locked on the way and held too")
