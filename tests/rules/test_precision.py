@@ -22,6 +22,14 @@ def rules_in(result: LintResult, file: str) -> list[str]:
     return [f.rule for f in result.active if Path(f.span.path).name == file]
 
 
+def lines_and_rules(result: LintResult, file: str,
+                    rules: tuple[str, ...] | None = None) -> list[tuple[int, str]]:
+    """The (line, rule) pairs that fired in one migration file, sorted, each once; only
+    those of ``rules`` when given."""
+    return sorted({(f.span.line, f.rule) for f in result.active
+                   if Path(f.span.path).name == file and (rules is None or f.rule in rules)})
+
+
 def test_an_operation_on_a_table_that_does_not_exist_gets_only_unknown_object(
         tmp_path: Path) -> None:
     result = lint_sql(
@@ -199,8 +207,7 @@ def test_an_if_exists_drop_of_what_went_earlier_is_judged_by_no_rule(tmp_path: P
         "ALTER TABLE roles DROP COLUMN IF EXISTS access_type;\n"
         "DROP TABLE IF EXISTS casbin_role CASCADE;\n",
         settings=ALL)
-    assert sorted({(f.span.line, f.rule) for f in result.active
-                   if Path(f.span.path).name == "0002_m.sql"}) == [
+    assert lines_and_rules(result, "0002_m.sql") == [
         (1, "drop-table"), (1, "missing-lock-timeout"), (1, "missing-statement-timeout"),
         (3, "drop-column"), (6, "drop-cascade"), (6, "drop-table")]
 
@@ -221,10 +228,8 @@ def test_a_never_made_table_dropped_if_exists_and_made_again_is_a_rerun_guard(
                                   "CREATE TABLE users (id int PRIMARY KEY);\n"
                                   "DROP TABLE IF EXISTS casbin_rule;\n",
         "000002_archives.down.sql": "DROP TABLE archives;\n"}, dialect)
-    assert sorted({(f.span.line, f.rule) for f in result.active
-                   if f.span.path.endswith("000002_archives.up.sql")
-                   and f.rule in ("drop-table", "irreversible-data-loss",
-                                  "missing-lock-timeout")}) == sorted([
+    assert lines_and_rules(result, "000002_archives.up.sql", (
+        "drop-table", "irreversible-data-loss", "missing-lock-timeout")) == sorted([
         (3, "drop-table"), (3, "irreversible-data-loss"), (5, "drop-table")] + (
         [(3, "missing-lock-timeout")] if dialect == "postgres" else []))
 
@@ -241,9 +246,7 @@ def test_a_rename_if_exists_of_what_the_history_never_made_renames_and_locks_not
         "ALTER TABLE IF EXISTS fields RENAME TO custom_fields;\n"
         "UPDATE custom_fields SET kind = label;\nCOMMIT;\n",
         settings=ALL)
-    assert sorted({(f.span.line, f.rule) for f in result.active
-                   if Path(f.span.path).name == "0002_m.sql"
-                   and f.rule in ("rename-table", "lock-held-too-long")}) == [
+    assert lines_and_rules(result, "0002_m.sql", ("rename-table", "lock-held-too-long")) == [
         (2, "lock-held-too-long"), (4, "rename-table")]
     held = next(f for f in result.active if f.rule == "lock-held-too-long")
     assert "fields_obj_type_id_seq" not in held.message
@@ -328,9 +331,8 @@ def test_an_if_exists_drop_of_a_column_never_made_on_a_known_table_is_judged_by_
         "ALTER TABLE entries DROP COLUMN IF EXISTS summary;\n"
         "ALTER TABLE legacy DROP COLUMN IF EXISTS summary;\n",
         settings=ALL)
-    assert sorted({(f.span.line, f.rule) for f in result.active
-                   if Path(f.span.path).name == "0002_m.sql" and f.rule in (
-                       "drop-column", "irreversible-data-loss")}) == [(2, "drop-column")]
+    assert lines_and_rules(result, "0002_m.sql", ("drop-column", "irreversible-data-loss")
+                           ) == [(2, "drop-column")]
 
 
 def test_an_if_exists_drop_of_a_column_never_made_loses_no_data(tmp_path: Path) -> None:
